@@ -1,0 +1,61 @@
+# Build helpers every module.mk uses.
+#
+#   $(call objs,SRCS)                   object files for host C/asm sources
+#   $(eval $(call keel_program,NAME,OBJS,LDLIBS))   build/bin/NAME
+#   $(eval $(call keel_library,NAME,OBJS))          build/lib/NAME.a
+#   $(call guest_objs,SRCS)             freestanding objects (build/obj/guest/...)
+#   $(eval $(call keel_guest,NAME,OBJS,LDSCRIPT))   build/guests/NAME (ELF)
+#   $(eval $(call keel_fuzz,NAME,SRCS,LDLIBS))      build/fuzz/NAME (libFuzzer)
+#
+# A unit-test module adds its test files to UNIT_SRCS and the objects under
+# test (never a file holding main) to UNIT_OBJS; all go into one CUnit runner.
+
+objs = $(patsubst %.c,$(OBJ)/%.o,$(filter %.c,$(1))) \
+       $(patsubst %.S,$(OBJ)/%.o,$(filter %.S,$(1)))
+guest_objs = $(patsubst %.c,$(OBJ)/guest/%.o,$(filter %.c,$(1))) \
+             $(patsubst %.S,$(OBJ)/guest/%.o,$(filter %.S,$(1)))
+
+$(OBJ)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(OBJ)/%.o: %.S
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(OBJ)/guest/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(GUEST_CPPFLAGS) $(GUEST_CFLAGS) -c $< -o $@
+
+$(OBJ)/guest/%.o: %.S
+	@mkdir -p $(@D)
+	$(CC) $(GUEST_CPPFLAGS) $(GUEST_CFLAGS) -D__ASSEMBLY__ -c $< -o $@
+
+define keel_program
+PROGRAMS += $(BIN)/$(1)
+$(BIN)/$(1): $(2)
+	@mkdir -p $$(@D)
+	$$(CC) $$(LDFLAGS) -o $$@ $(2) $(3)
+endef
+
+define keel_library
+LIBRARIES += $(LIB)/$(1).a
+$(LIB)/$(1).a: $(2)
+	@mkdir -p $$(@D)
+	rm -f $$@ && $$(AR) rcs $$@ $(2)
+endef
+
+define keel_guest
+GUEST_IMAGES += $(GUESTS)/$(1)
+$(GUESTS)/$(1): $(2) $(3)
+	@mkdir -p $$(@D)
+	$$(CC) $$(GUEST_CFLAGS) $$(GUEST_LDFLAGS) -T $(3) -o $$@ $(2) -lgcc
+endef
+
+define keel_fuzz
+FUZZ_TARGETS += $(FUZZ)/$(1)
+$(FUZZ)/$(1): $(2)
+	@mkdir -p $$(@D)
+	$$(FUZZCC) $$(CSTD) -O1 -g -I$$(TOP)/include -D_GNU_SOURCE -DKEEL_FUZZ \
+		-fsanitize=fuzzer,address,undefined -o $$@ $(2) $(3)
+endef

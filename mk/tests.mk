@@ -1,0 +1,4 @@
+# The one CUnit runner: tests/unit/main.c plus every module's UNIT_SRCS,
+# linked against the real objects under test (UNIT_OBJS).
+UNIT_MAIN := tests/unit/main.c
+$(eval $(call keel_program,keel-unit,$(call objs,$(UNIT_MAIN) $(UNIT_SRCS)) $(UNIT_OBJS),$(UNIT_LDLIBS) -lcunit))
