@@ -23,16 +23,18 @@ struct unit_suite {
 
 void unit_register(struct unit_suite *suite);
 
-#define UNIT_TEST(fn) { #fn, fn }
+#define UNIT_TEST(fn)   \
+	{               \
+#fn, fn \
+	}
 
 /* UNIT_SUITE(sym, init, cleanup, UNIT_TEST(a), UNIT_TEST(b), ...) */
-#define UNIT_SUITE(sym, init_fn, cleanup_fn, ...)                                 \
-	static const struct unit_test sym##_tests[] = { __VA_ARGS__, { 0, 0 } };  \
-	static struct unit_suite sym##_suite = { #sym, init_fn, cleanup_fn,       \
-						 sym##_tests, 0 };                \
-	__attribute__((constructor)) static void sym##_register(void)             \
-	{                                                                         \
-		unit_register(&sym##_suite);                                      \
+#define UNIT_SUITE(sym, init_fn, cleanup_fn, ...)                                           \
+	static const struct unit_test sym##_tests[] = {__VA_ARGS__, {0, 0}};                \
+	static struct unit_suite sym##_suite = {#sym, init_fn, cleanup_fn, sym##_tests, 0}; \
+	__attribute__((constructor)) static void sym##_register(void)                       \
+	{                                                                                   \
+		unit_register(&sym##_suite);                                                \
 	}
 
 #endif
