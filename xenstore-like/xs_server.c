@@ -1,0 +1,319 @@
+/*
+ * The server: one epoll loop over the listening socket and every
+ * connection (sockets, and ring kick fds).  A pass reads and handles what
+ * is ready, then commits: the journal is written first (so nothing is
+ * acknowledged before it is in the journal), then queued replies and events
+ * are pushed out, and dead connections are reaped only at the end of the
+ * pass so no event in flight points at freed memory.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "xs_store.h"
+
+bool xs_log_quiet;
+
+void xs_log(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (xs_log_quiet)
+		return;
+	va_start(ap, fmt);
+	fputs("keel-xenstored: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+void xs_quota_defaults(struct xs_quota *q)
+{
+	q->nodes = 1000;
+	q->node_size = 2048;
+	q->watches = 128;
+	q->transactions = 10;
+	q->outstanding = 20;
+	q->perms = 5;
+	q->tx_nodes = 4096;
+}
+
+static void xs_hook_set(void *o, const char *path, const struct xs_node *n)
+{
+	struct xs_server *s = o;
+
+	if (s->journal_on)
+		xs_journal_hook_set(&s->journal, path, n);
+}
+
+static void xs_hook_del(void *o, const char *path)
+{
+	struct xs_server *s = o;
+
+	if (s->journal_on)
+		xs_journal_hook_del(&s->journal, path);
+}
+
+int xs_server_init(struct xs_server *s, const struct xs_quota *q)
+{
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	s->epfd = s->listen_fd = -1;
+	s->journal.fd = s->journal.dirfd = -1;
+	if (q)
+		s->quota = *q;
+	else
+		xs_quota_defaults(&s->quota);
+	s->max_conns = 1024;
+	rc = xs_tree_init(&s->tree);
+	if (rc)
+		return rc;
+	s->tree.hooks.set = xs_hook_set;
+	s->tree.hooks.del = xs_hook_del;
+	s->tree.hooks.owner = xs_domain_owner_delta;
+	s->tree.hooks.opaque = s;
+	xs_domain_owner_delta(s, 0, 1); /* the root, owned by dom0 */
+	s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	return s->epfd < 0 ? -errno : 0;
+}
+
+int xs_server_open_journal(struct xs_server *s, const char *dir, bool do_fsync)
+{
+	int rc = xs_journal_open(&s->journal, dir, s, do_fsync);
+
+	s->journal_on = rc == 0;
+	return rc;
+}
+
+int xs_server_listen(struct xs_server *s, const char *path)
+{
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = s};
+	char dir[sizeof(a.sun_path)];
+	char *slash;
+	int fd;
+
+	if (strlen(path) >= sizeof(a.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(a.sun_path, path);
+	strcpy(dir, path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = 0;
+		for (char *p = dir + 1; *p; p++) {
+			if (*p == '/') {
+				*p = 0;
+				mkdir(dir, 0755);
+				*p = '/';
+			}
+		}
+		mkdir(dir, 0755);
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* A live daemon on this path must not lose its socket to us. */
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0 || errno == EAGAIN) {
+		close(fd);
+		return -EADDRINUSE;
+	}
+	close(fd);
+	unlink(path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) || chmod(path, 0600) || listen(fd, 128) ||
+	    epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev)) {
+		int e = errno;
+
+		close(fd);
+		return -e;
+	}
+	s->listen_fd = fd;
+	s->socket_path = strdup(path);
+	return 0;
+}
+
+int xs_server_add_conn(struct xs_server *s, struct xs_conn *c)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
+
+	if (c->fd >= 0 && epoll_ctl(s->epfd, EPOLL_CTL_ADD, c->fd, &ev))
+		return -errno;
+	c->next = s->conns;
+	if (s->conns)
+		s->conns->prev = c;
+	s->conns = c;
+	s->nconns++;
+	/* A ring may already hold requests written before we were watching. */
+	if (!c->ops->poll_out && xs_conn_input(c) < 0)
+		c->dead = true;
+	return 0;
+}
+
+/* Closing is deferred to the end of the pass: see xs_server_reap(). */
+void xs_server_close_conn(struct xs_server *s, struct xs_conn *c)
+{
+	c->dead = true;
+}
+
+static void xs_server_reap(struct xs_server *s)
+{
+	struct xs_conn *c, *nx;
+
+	for (c = s->conns; c; c = nx) {
+		nx = c->next;
+		if (!c->dead)
+			continue;
+		if (c->prev)
+			c->prev->next = c->next;
+		else
+			s->conns = c->next;
+		if (c->next)
+			c->next->prev = c->prev;
+		if (c->fd >= 0)
+			epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+		if (!c->privileged) {
+			struct xs_domain *d = xs_domain_find(s, c->domid);
+
+			if (d && d->conn == c)
+				d->conn = NULL;
+		}
+		s->nconns--;
+		xs_conn_free(c);
+	}
+}
+
+void xs_server_want_flush(struct xs_server *s, struct xs_conn *c)
+{
+	if (c->flush_pending)
+		return;
+	c->flush_pending = true;
+	c->flush_next = s->flush_list;
+	s->flush_list = c;
+}
+
+static void xs_server_set_out(struct xs_server *s, struct xs_conn *c, bool want)
+{
+	struct epoll_event ev = {.events = EPOLLIN | (want ? EPOLLOUT : 0), .data.ptr = c};
+
+	if (c->want_out == want || !c->ops->poll_out)
+		return;
+	if (epoll_ctl(s->epfd, EPOLL_CTL_MOD, c->fd, &ev) == 0)
+		c->want_out = want;
+}
+
+/* Journal first, then replies: nothing is acknowledged before it is written. */
+void xs_server_commit(struct xs_server *s)
+{
+	while (s->flush_list) {
+		struct xs_conn *c;
+
+		if (s->journal_on)
+			xs_journal_flush(&s->journal);
+		while ((c = s->flush_list)) {
+			int rc;
+
+			s->flush_list = c->flush_next;
+			c->flush_pending = false;
+			if (c->dead)
+				continue;
+			rc = xs_conn_flush(c);
+			if (rc < 0)
+				c->dead = true;
+			else
+				xs_server_set_out(s, c, rc == 1);
+		}
+	}
+	if (s->journal_on) {
+		xs_journal_flush(&s->journal);
+		if (xs_journal_want_compact(&s->journal, &s->tree))
+			xs_journal_compact(&s->journal, s);
+	}
+	xs_server_reap(s);
+}
+
+static void xs_server_accept(struct xs_server *s)
+{
+	for (;;) {
+		int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct xs_conn *c;
+
+		if (fd < 0)
+			return;
+		if (s->nconns >= s->max_conns) {
+			xs_log("too many connections (%u): refusing one", s->nconns);
+			close(fd);
+			continue;
+		}
+		c = xs_conn_socket_new(s, fd);
+		if (!c || xs_server_add_conn(s, c)) {
+			if (c)
+				xs_conn_free(c);
+			else
+				close(fd);
+		}
+	}
+}
+
+int xs_server_run_once(struct xs_server *s, int timeout_ms)
+{
+	struct epoll_event evs[64];
+	int n = epoll_wait(s->epfd, evs, 64, timeout_ms), i;
+
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	for (i = 0; i < n; i++) {
+		struct xs_conn *c = evs[i].data.ptr;
+
+		if (evs[i].data.ptr == s) {
+			xs_server_accept(s);
+			continue;
+		}
+		if (c->dead)
+			continue;
+		if (evs[i].events & EPOLLOUT)
+			xs_server_want_flush(s, c);
+		if ((evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) || !c->ops->poll_out) {
+			if (xs_conn_input(c) < 0)
+				c->dead = true;
+			/* A ring kick may also mean the guest made room for replies. */
+			if (!c->ops->poll_out)
+				xs_server_want_flush(s, c);
+		}
+	}
+	xs_server_commit(s);
+	return n;
+}
+
+void xs_server_destroy(struct xs_server *s)
+{
+	struct xs_conn *c;
+
+	for (c = s->conns; c; c = c->next)
+		c->dead = true;
+	xs_server_reap(s);
+	if (s->journal_on)
+		xs_journal_close(&s->journal);
+	s->journal_on = false;
+	if (s->listen_fd >= 0) {
+		close(s->listen_fd);
+		if (s->socket_path)
+			unlink(s->socket_path);
+	}
+	free(s->socket_path);
+	if (s->epfd >= 0)
+		close(s->epfd);
+	xs_tree_destroy(&s->tree);
+	xs_domains_free(s);
+	s->epfd = s->listen_fd = -1;
+}
