@@ -155,6 +155,16 @@ static int xs_access(struct xs_req *r, const char *path, unsigned want, struct x
 	return 0;
 }
 
+/* Announce a change: to watchers now, or at commit for a transaction. */
+static int xs_changed(struct xs_req *r, const char *path, const struct xs_perm *perms,
+		      unsigned nperms, bool recursive)
+{
+	if (r->tx)
+		return xs_tx_note_change(r->tx, path, perms, nperms, recursive);
+	xs_watch_fire(r->s, path, perms, nperms, recursive);
+	return 0;
+}
+
 static bool xs_too_big(struct xs_req *r, uint32_t vlen, unsigned nperms)
 {
 	return !r->c->privileged && vlen + nperms * sizeof(struct xs_perm) > r->s->quota.node_size;
@@ -189,15 +199,13 @@ static int xs_do_write(struct xs_req *r, const char *path, const char *data, uin
 			return xs_reply_ok(r);
 		if (xs_too_big(r, dlen, v.nperms))
 			return -ENOSPC;
-		if (r->tx) {
+		if (r->tx)
 			rc = xs_tx_set_value(r->tx, path, data, dlen);
-		} else {
-			struct xs_node *n = xs_tree_lookup(&r->s->tree, path);
-
-			rc = xs_tree_set_value(&r->s->tree, n, path, data, dlen);
-			if (!rc)
-				xs_watch_fire(r->s, path, xs_node_perms(n), n->nperms, false);
-		}
+		else
+			rc = xs_tree_set_value(&r->s->tree, xs_tree_lookup(&r->s->tree, path), path,
+					       data, dlen);
+		if (!rc)
+			rc = xs_changed(r, path, v.perms, v.nperms, false);
 		return rc ? rc : xs_reply_ok(r);
 	}
 	if (rc != -ENOENT)
@@ -219,13 +227,12 @@ static int xs_do_write(struct xs_req *r, const char *path, const char *data, uin
 		    r->s->quota.nodes)
 			return -ENOSPC;
 	}
-	if (r->tx) {
+	if (r->tx)
 		rc = xs_tx_create(r->tx, path, perms, np, data, dlen);
-	} else {
+	else
 		rc = xs_tree_create(&r->s->tree, path, perms, np, data, dlen, NULL);
-		if (!rc)
-			xs_watch_fire(r->s, path, perms, np, false);
-	}
+	if (!rc)
+		rc = xs_changed(r, path, perms, np, false);
 	return rc ? rc : xs_reply_ok(r);
 }
 
@@ -253,7 +260,9 @@ static int xs_op_rm(struct xs_req *r)
 {
 	const char *a = xs_onearg(r);
 	char path[XS_PATH_BUF], parent[XS_PATH_BUF];
+	struct xs_perm old[XS_MAX_PERMS];
 	struct xs_nodeview v;
+	unsigned np;
 	int rc;
 
 	if (!a || xs_req_path(r, a, path, false) || !strcmp(path, "/"))
@@ -267,18 +276,14 @@ static int xs_op_rm(struct xs_req *r)
 	}
 	if (rc)
 		return rc;
-	if (r->tx) {
+	np = v.nperms;
+	memcpy(old, v.perms, np * sizeof(old[0]));
+	if (r->tx)
 		rc = xs_tx_remove(r->tx, path);
-	} else {
-		struct xs_node *n = xs_tree_lookup(&r->s->tree, path);
-		struct xs_perm old[XS_MAX_PERMS];
-		unsigned np = n->nperms;
-
-		memcpy(old, xs_node_perms(n), np * sizeof(old[0]));
-		rc = xs_tree_delete(&r->s->tree, n, path);
-		if (!rc)
-			xs_watch_fire(r->s, path, old, np, true);
-	}
+	else
+		rc = xs_tree_delete(&r->s->tree, xs_tree_lookup(&r->s->tree, path), path);
+	if (!rc)
+		rc = xs_changed(r, path, old, np, true);
 	return rc ? rc : xs_reply_ok(r);
 }
 
@@ -424,15 +429,13 @@ static int xs_op_set_perms(struct xs_req *r)
 		return -EPERM;
 	if (xs_too_big(r, v.vlen, np))
 		return -ENOSPC;
-	if (r->tx) {
+	if (r->tx)
 		rc = xs_tx_set_perms(r->tx, path, perms, np);
-	} else {
-		struct xs_node *n = xs_tree_lookup(&r->s->tree, path);
-
-		rc = xs_tree_set_perms(&r->s->tree, n, path, perms, np);
-		if (!rc)
-			xs_watch_fire(r->s, path, perms, np, false);
-	}
+	else
+		rc = xs_tree_set_perms(&r->s->tree, xs_tree_lookup(&r->s->tree, path), path, perms,
+				       np);
+	if (!rc)
+		rc = xs_changed(r, path, perms, np, false);
 	return rc ? rc : xs_reply_ok(r);
 }
 

@@ -179,6 +179,8 @@ int xs_tx_set_perms(struct xs_tx *tx, const char *path, const struct xs_perm *pe
 int xs_tx_remove(struct xs_tx *tx, const char *path);
 unsigned xs_tx_new_nodes(const struct xs_tx *tx);
 int xs_tx_commit(struct xs_tx *tx);
+int xs_tx_note_change(struct xs_tx *tx, const char *path, const struct xs_perm *perms,
+		      unsigned nperms, bool recursive);
 
 /* ---- watches (xs_watch.c) ---- */
 struct xs_watch;

@@ -6,7 +6,8 @@
  * the overlay only.  TRANSACTION_END commits by checking that every touched
  * node still has the generation it was copied at (EAGAIN otherwise, as Xen
  * does) and then applying the changed nodes to the store, parents first, as
- * one journal batch, firing watches for each.
+ * one journal batch; then the watches fire for each change, in the order
+ * the transaction made them.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -34,8 +35,19 @@ struct xs_tnode {
 	char path[];
 };
 
+/* A change to announce to watchers at commit, in the order it was made. */
+struct xs_tx_change {
+	struct xs_tx_change *next;
+	bool recursive;
+	uint16_t nperms;
+	struct xs_perm *perms;
+	char path[];
+};
+
 struct xs_tx {
 	struct xs_tx *next;
+	struct xs_tx_change *changes, *changes_tail;
+	unsigned nchanges;
 	struct xs_server *srv;
 	uint32_t id;
 	unsigned domid;
@@ -93,8 +105,45 @@ void xs_tx_free(struct xs_tx *tx)
 			xs_tnode_free(t);
 		}
 	}
+	while (tx->changes) {
+		struct xs_tx_change *ch = tx->changes;
+
+		tx->changes = ch->next;
+		free(ch->perms);
+		free(ch);
+	}
 	free(tx->buckets);
 	free(tx);
+}
+
+/* Remember that path changed (fired at commit, like the store fires at once). */
+int xs_tx_note_change(struct xs_tx *tx, const char *path, const struct xs_perm *perms,
+		      unsigned nperms, bool recursive)
+{
+	size_t len = strlen(path);
+	struct xs_tx_change *ch;
+
+	if (tx->nchanges >= tx->srv->quota.tx_nodes)
+		return -ENOSPC;
+	ch = calloc(1, sizeof(*ch) + len + 1);
+	if (!ch)
+		return -ENOMEM;
+	ch->perms = malloc(nperms * sizeof(*perms));
+	if (!ch->perms) {
+		free(ch);
+		return -ENOMEM;
+	}
+	memcpy(ch->perms, perms, nperms * sizeof(*perms));
+	ch->nperms = (uint16_t)nperms;
+	ch->recursive = recursive;
+	memcpy(ch->path, path, len + 1);
+	if (tx->changes_tail)
+		tx->changes_tail->next = ch;
+	else
+		tx->changes = ch;
+	tx->changes_tail = ch;
+	tx->nchanges++;
+	return 0;
 }
 
 uint32_t xs_tx_id(const struct xs_tx *tx)
@@ -467,6 +516,7 @@ int xs_tx_commit(struct xs_tx *tx)
 {
 	struct xs_tree *tree = &tx->srv->tree;
 	struct xs_tnode **mod, *t;
+	struct xs_tx_change *ch;
 	size_t i, n = 0;
 	int rc = 0;
 
@@ -497,14 +547,8 @@ int xs_tx_commit(struct xs_tx *tx)
 		t = mod[i];
 		cur = xs_tree_lookup(tree, t->path);
 		if ((t->flags & XS_TX_REPLACE) && cur) {
-			struct xs_perm old[XS_MAX_PERMS];
-			unsigned np = cur->nperms;
-
-			memcpy(old, xs_node_perms(cur), np * sizeof(old[0]));
 			rc = xs_tree_delete(tree, cur, t->path);
 			cur = NULL;
-			if (!rc && !t->exists)
-				xs_watch_fire(tx->srv, t->path, old, np, true);
 		}
 		if (rc || !t->exists)
 			continue;
@@ -518,9 +562,9 @@ int xs_tx_commit(struct xs_tx *tx)
 			if (!rc && (t->flags & XS_TX_PERMS))
 				rc = xs_tree_set_perms(tree, cur, t->path, t->perms, t->nperms);
 		}
-		if (!rc)
-			xs_watch_fire(tx->srv, t->path, t->perms, t->nperms, false);
 	}
 	free(mod);
+	for (ch = tx->changes; ch && !rc; ch = ch->next)
+		xs_watch_fire(tx->srv, ch->path, ch->perms, ch->nperms, ch->recursive);
 	return rc;
 }
