@@ -29,10 +29,12 @@ xs() {
 
 # xs_start [DAEMON OPTIONS...]: start keel-xenstored, wait for its socket.
 xs_start() {
+	rm -f "$KEEL_TMP/xs.pid"
 	"$XSD" --socket "$XS_SOCK" --data "$XS_DATA" --pidfile "$KEEL_TMP/xs.pid" "$@" \
 		2>>"$KEEL_TMP/xsd.log" &
 	XS_PID=$!
-	wait_for "[ -S '$XS_SOCK' ] && [ -s '$KEEL_TMP/xs.pid' ]" 10 ||
+	# The pidfile is written once the socket listens (a killed daemon leaves both).
+	wait_for "[ \"\$(cat '$KEEL_TMP/xs.pid' 2>/dev/null)\" = $XS_PID ]" 20 ||
 		{ cat "$KEEL_TMP/xsd.log" >&2; fail "keel-xenstored did not start"; }
 }
 

@@ -1,0 +1,6 @@
+# libkeelstore: the xenstore client library for dom0 programs, and the
+# `keelstore` command-line client built on it.
+KS_SRCS := dom0/libkeelstore/keelstore.c
+KS_OBJS := $(call objs,$(KS_SRCS))
+$(eval $(call keel_library,libkeelstore,$(KS_OBJS)))
+$(eval $(call keel_program,keelstore,$(call objs,dom0/libkeelstore/keelstore-cli.c) $(LIB)/libkeelstore.a,))
