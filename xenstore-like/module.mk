@@ -1,6 +1,6 @@
 # keel-xenstored: the xs_wire store daemon, its test helpers and fuzz target.
 XS_SRCS := $(addprefix xenstore-like/,xs_tree.c xs_path.c xs_tx.c xs_watch.c xs_domain.c \
-	xs_conn.c xs_ring.c xs_journal.c xs_ops.c xs_ops_session.c xs_server.c)
+	xs_conn.c xs_ring.c xs_journal.c xs_ops.c xs_ops_session.c xs_server.c xs_memconn.c)
 XS_OBJS := $(call objs,$(XS_SRCS))
 
 $(eval $(call keel_program,keel-xenstored,$(XS_OBJS) $(call objs,xenstore-like/xs_main.c),-lz))

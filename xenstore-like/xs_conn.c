@@ -6,7 +6,9 @@
  * client from making us grow: a header announcing more than
  * XENSTORE_PAYLOAD_MAX drops the connection, we stop reading a client whose
  * replies pile up unread (the outstanding quota), and watch events beyond a
- * fixed backlog are dropped and counted.
+ * fixed backlog are dropped and counted.  out_msgs counts what was queued
+ * since the output last drained; reaching the outstanding quota pauses reading
+ * until the client has taken everything.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -116,8 +118,8 @@ static int xs_conn_parse(struct xs_conn *c)
 		}
 		if (c->in_have < total)
 			break;
-		if (c->out.len > xs_out_limit(c)) {
-			c->blocked = true; /* resume once the client reads its replies */
+		if (c->out_msgs >= c->srv->quota.outstanding) {
+			c->blocked = true; /* resume once the client has read its replies */
 			break;
 		}
 		/* Terminate the payload in place for the handlers; restore after. */
@@ -181,7 +183,7 @@ int xs_conn_flush(struct xs_conn *c)
 		c->out_msgs = 0;
 	if (c->ops->notify)
 		c->ops->notify(c);
-	if (rc >= 0 && c->blocked && c->out.len <= xs_out_limit(c)) {
+	if (rc >= 0 && c->blocked && !c->out.len) {
 		c->blocked = false;
 		if (xs_conn_input(c) < 0)
 			c->dead = true;

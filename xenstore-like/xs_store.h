@@ -247,6 +247,18 @@ struct xs_conn *xs_conn_socket_new(struct xs_server *s, int fd);
 struct xs_conn *xs_conn_ring_new(struct xs_server *s, unsigned domid, void *page, int kick_fd,
 				 int notify_fd);
 
+/* In-memory transport for tests and fuzzing (xs_memconn.c). */
+struct xs_conn *xs_memconn_new(struct xs_server *s, unsigned domid, bool privileged);
+void xs_memconn_set_cap(struct xs_conn *c, size_t cap);
+size_t xs_memconn_pending(struct xs_conn *c);
+int xs_memconn_feed(struct xs_conn *c, const void *data, size_t len);
+int xs_memconn_next(struct xs_conn *c, struct xsd_sockmsg *hdr, char *body, size_t cap);
+int xs_memconn_call(struct xs_conn *c, uint32_t type, uint32_t tx, const void *payload, size_t len,
+		    char *buf, size_t cap);
+int xs_memconn_callv(struct xs_conn *c, uint32_t type, uint32_t tx, char *buf, size_t cap, ...)
+	__attribute__((sentinel));
+int xs_memconn_event(struct xs_conn *c, char *path, char *token, size_t cap);
+
 /* ---- journal (xs_journal.c) ---- */
 struct xs_journal {
 	int fd;
