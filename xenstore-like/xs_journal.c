@@ -261,7 +261,7 @@ static int xs_j_apply(struct xs_server *s, const uint8_t *p, size_t len)
 			if (n && n->parent)
 				xs_tree_delete(&s->tree, n, path);
 		} else if (*op == 'M') {
-			const uint8_t *f = xs_j_take(&r, 25);
+			const uint8_t *f = xs_j_take(&r, 21);
 			uint32_t domid, evtchn;
 			int32_t target;
 			struct xs_domain *d;
