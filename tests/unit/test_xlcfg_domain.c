@@ -1,0 +1,248 @@
+/*
+ * Unit tests for the domain description (tools/xlcfg/domain.c and its
+ * writers): xl's defaults and checks, cmdline from root/extra, unknown and
+ * unsupported keys, and the round trips config -> libvirt XML -> domain and
+ * config -> xl.cfg text -> domain, compared through their JSON.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "unit.h"
+#include "xlcfg.h"
+
+static char *dom_diag;
+static size_t dom_diag_len;
+
+static int dom_build(struct xlcfg_domain *d, const char *text)
+{
+	FILE *f;
+	struct xlcfg *cfg;
+	int r;
+
+	free(dom_diag);
+	dom_diag = NULL;
+	f = open_memstream(&dom_diag, &dom_diag_len);
+	cfg = xlcfg_new("d.cfg", f);
+	r = xlcfg_parse_data(cfg, text, strlen(text));
+	if (r == 0)
+		r = xlcfg_domain_from_cfg(d, cfg);
+	xlcfg_free(cfg);
+	fclose(f);
+	return r;
+}
+
+static char *dom_json(const struct xlcfg_domain *d)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	xlcfg_domain_to_json(d, f);
+	fclose(f);
+	return out;
+}
+
+static void dom_test_defaults(void)
+{
+	struct xlcfg_domain d;
+
+	CU_ASSERT_EQUAL_FATAL(dom_build(&d, "name='a'\n"), 0);
+	CU_ASSERT_EQUAL(d.type, XLCFG_TYPE_PV);
+	CU_ASSERT_EQUAL(d.vcpus, 1);
+	CU_ASSERT_EQUAL(d.max_vcpus, 1);
+	CU_ASSERT_EQUAL(d.target_memkb, 0);
+	CU_ASSERT_FALSE(d.uuid_given);
+	CU_ASSERT_EQUAL(d.on_poweroff, XLCFG_ACTION_DESTROY);
+	CU_ASSERT_EQUAL(d.on_reboot, XLCFG_ACTION_RESTART);
+	CU_ASSERT_EQUAL(d.on_watchdog, XLCFG_ACTION_DESTROY);
+	CU_ASSERT_EQUAL(d.on_crash, XLCFG_ACTION_DESTROY);
+	CU_ASSERT_EQUAL(d.on_soft_reset, XLCFG_ACTION_SOFT_RESET);
+	xlcfg_domain_clear(&d);
+
+	CU_ASSERT_EQUAL_FATAL(dom_build(&d, "name='a'\nmemory=256\nvcpus=0\nbuilder='hvm'\n"), 0);
+	CU_ASSERT_EQUAL(d.max_memkb, 256 * 1024);
+	CU_ASSERT_EQUAL(d.vcpus, 1); /* xl: fewer than 1 means 1 */
+	CU_ASSERT_EQUAL(d.type, XLCFG_TYPE_HVM);
+	xlcfg_domain_clear(&d);
+
+	/* type values match as prefixes, as in xl */
+	CU_ASSERT_EQUAL_FATAL(dom_build(&d, "name='a'\ntype='h'\n"), 0);
+	CU_ASSERT_EQUAL(d.type, XLCFG_TYPE_HVM);
+	xlcfg_domain_clear(&d);
+	CU_ASSERT_EQUAL_FATAL(dom_build(&d, "name='a'\ntype='pvh'\n"), 0);
+	CU_ASSERT_EQUAL(d.type, XLCFG_TYPE_PVH);
+	xlcfg_domain_clear(&d);
+}
+
+static void dom_test_errors(void)
+{
+	static const struct {
+		const char *text, *msg;
+	} bad[] = {
+		{"memory=1\n", "Domain name must be specified."},
+		{"name='a'\ntype='kvm'\n", "d.cfg:2: Invalid domain type kvm."},
+		{"name='a'\ntype='pv'\nbuilder='hvm'\n", "Contradicting"},
+		{"name='a'\nvcpus=4\nmaxvcpus=2\n", "maxvcpus < vcpus"},
+		{"name='a'\nuuid='nope'\n", "Failed to parse UUID: nope"},
+		{"name='a'\non_crash='explode'\n", "Unknown crash action \"explode\" specified"},
+		{"name='a'\nmemory='lots'\n", "parameter `memory' is not a valid number"},
+		{"name='a'\nmemory=512\nmaxmem=256\n", "maxmem (256 MiB) is less than memory"},
+		{"name='a'\ncpu_weight=0\n", "smaller than minimum bound"},
+		{"name='a'\ndisk=['/x,raw,xvda','/y,raw,xvda']\n", "used twice"},
+		{"name='a'\ndisk='/x,raw,xvda'\n", "is a single value but should be a list"},
+		{"name='a'\ndisk=[['/x']]\n", "must be a string"},
+		{"name='a'\nvif=['mac=1']\n", "invalid mac"},
+		{"name=['a']\n", "is a list but should be a single value"},
+	};
+	struct xlcfg_domain d;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CU_ASSERT_NOT_EQUAL(dom_build(&d, bad[i].text), 0);
+		CU_ASSERT_PTR_NOT_NULL(strstr(dom_diag, bad[i].msg));
+		if (!strstr(dom_diag, bad[i].msg))
+			fprintf(stderr, "case %zu: %s", i, dom_diag);
+	}
+}
+
+static void dom_test_cmdline_and_keys(void)
+{
+	struct xlcfg_domain d;
+
+	CU_ASSERT_EQUAL_FATAL(dom_build(&d, "name='a'\nroot='/dev/xvda1 ro'\nextra='quiet'\n"), 0);
+	CU_ASSERT_STRING_EQUAL(d.cmdline, "root=/dev/xvda1 ro quiet");
+	xlcfg_domain_clear(&d);
+	CU_ASSERT_EQUAL_FATAL(dom_build(&d, "name='a'\nroot='/dev/x'\ncmdline='c'\n"), 0);
+	CU_ASSERT_STRING_EQUAL(d.cmdline, "c");
+	CU_ASSERT_PTR_NOT_NULL(strstr(dom_diag, "ignoring root= and extra="));
+	xlcfg_domain_clear(&d);
+
+	CU_ASSERT_EQUAL_FATAL(dom_build(&d, "name='a'\nvfb=['vnc=1']\nfrob=1\nvnc=1\n"), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(dom_diag, "d.cfg:3: warning: unknown key `frob' ignored"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(dom_diag, "d.cfg:2: warning: `vfb' is not supported"));
+	CU_ASSERT_EQUAL(d.n_unsupported, 2);
+	xlcfg_domain_clear(&d);
+
+	CU_ASSERT_EQUAL_FATAL(dom_build(&d, "name='a'\nbootloader_args='-q  --x'\n"), 0);
+	CU_ASSERT_EQUAL(d.n_bootloader_args, 2);
+	CU_ASSERT_STRING_EQUAL(d.bootloader_args[1], "--x");
+	xlcfg_domain_clear(&d);
+}
+
+static const char dom_full_cfg[] =
+	"name = 'full'\ntype = 'hvm'\nuuid = '5f3c1a2e-9b7d-4e21-8c3a-0d4f6b8a9c10'\n"
+	"memory = 1024\nmaxmem = 2048\nvcpus = 2\nmaxvcpus = 4\nkernel = '/k'\n"
+	"ramdisk = '/r'\ncmdline = 'console=hvc0 \"quoted\"'\ncpu_weight = 512\ncap = 50\n"
+	"on_poweroff = 'preserve'\non_reboot = 'rename-restart'\non_watchdog = 'coredump-restart'\n"
+	"on_crash = 'coredump-destroy'\non_soft_reset = 'destroy'\nserial = ['pty', 'file:/s']\n"
+	"localtime = 1\nnomigrate = 0\nacpi = 1\nmax_grant_frames = 64\n"
+	"bootloader = 'pygrub'\nbootloader_args = ['-q', 'a b']\n"
+	"disk = [ '/dev/vg/a,raw,xvda,rw', 'format=qcow2, vdev=xvdb, access=ro, backendtype=qdisk, "
+	"script=s1, discard, trusted, target=/img,with,commas.q2', ',hdc:cdrom,r', "
+	"'phy:/dev/sdz,sdb,w' ]\n"
+	"vif = [ 'mac=00:16:3e:aa:bb:cc,bridge=br0,ip=10.0.0.1,rate=10MB/s@20ms,mtu=9000,"
+	"vifname=v0,model=e1000,gatewaydev=eth0,untrusted', '', 'devid=7,type=vif,backend=dd' ]\n";
+
+static void dom_test_libvirt_round_trip(void)
+{
+	struct xlcfg_domain a, b;
+	char *xml = NULL, *ja, *jb;
+	size_t len = 0;
+	FILE *f;
+
+	CU_ASSERT_EQUAL_FATAL(dom_build(&a, dom_full_cfg), 0);
+	f = open_memstream(&xml, &len);
+	CU_ASSERT_EQUAL(xlcfg_domain_to_libvirt(&a, f), 0);
+	fclose(f);
+	CU_ASSERT_PTR_NOT_NULL(strstr(xml, "<domain type=\"xen\">"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(xml, "<currentMemory unit=\"KiB\">1048576</currentMemory>"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(xml, "<target dev=\"hdc\" bus=\"ide\"/>"));
+	CU_ASSERT_EQUAL_FATAL(xlcfg_domain_from_libvirt(&b, xml, len, "x.xml", stderr), 0);
+	ja = dom_json(&a);
+	jb = dom_json(&b);
+	CU_ASSERT_STRING_EQUAL(ja, jb);
+	if (strcmp(ja, jb))
+		fprintf(stderr, "--- cfg\n%s--- xml\n%s", ja, jb);
+	free(ja);
+	free(jb);
+	free(xml);
+	xlcfg_domain_clear(&a);
+	xlcfg_domain_clear(&b);
+}
+
+static void dom_test_cfg_round_trip(void)
+{
+	struct xlcfg_domain a, b;
+	char *text = NULL, *ja, *jb;
+	size_t len = 0;
+	FILE *f;
+
+	CU_ASSERT_EQUAL_FATAL(dom_build(&a, dom_full_cfg), 0);
+	f = open_memstream(&text, &len);
+	CU_ASSERT_EQUAL(xlcfg_domain_to_cfg(&a, f), 0);
+	fclose(f);
+	CU_ASSERT_EQUAL_FATAL(dom_build(&b, text), 0);
+	ja = dom_json(&a);
+	jb = dom_json(&b);
+	CU_ASSERT_STRING_EQUAL(ja, jb);
+	if (strcmp(ja, jb))
+		fprintf(stderr, "--- text\n%s--- a\n%s--- b\n%s", text, ja, jb);
+	free(ja);
+	free(jb);
+	free(text);
+	xlcfg_domain_clear(&a);
+	xlcfg_domain_clear(&b);
+}
+
+static void dom_test_libvirt_errors(void)
+{
+	static const struct {
+		const char *xml, *msg;
+	} bad[] = {
+		{"<domain type='xen'>\n<name>a</name>\n<memory>12</memory\n</domain>",
+		 "x.xml:4: XML error: expected '>'"},
+		{"<domain type='kvm'><name>a</name></domain>", "is not a Xen domain"},
+		{"<vm/>", "the root element is not <domain>"},
+		{"<domain type='xen'>\n<memory unit='KiB'>1</memory>\n</domain>", "has no <name>"},
+		{"<domain type='xen'><name>a</name>\n<memory unit='parsecs'>1</memory></domain>",
+		 "x.xml:2: <memory>: unknown unit 'parsecs'"},
+		{"<domain type='xen'><name>a</name><uuid>zz</uuid></domain>", "is not a UUID"},
+		{"<domain type='xen'><name>a</name><devices>\n<disk type='network'>"
+		 "<target dev='xvda'/><source file='/x'/></disk></devices></domain>",
+		 "x.xml:2: <disk type='network'>"},
+		{"<domain type='xen'><name>a</name><devices><interface type='bridge'>"
+		 "<mac address='00:11'/></interface></devices></domain>",
+		 "not a MAC address"},
+		{"<domain type='xen'><name>a</name><on_crash>boom</on_crash></domain>",
+		 "unknown action 'boom'"},
+		{"", "XML error"},
+	};
+	struct xlcfg_domain d;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		FILE *f;
+
+		free(dom_diag);
+		dom_diag = NULL;
+		f = open_memstream(&dom_diag, &dom_diag_len);
+		CU_ASSERT_NOT_EQUAL(
+			xlcfg_domain_from_libvirt(&d, bad[i].xml, strlen(bad[i].xml), "x.xml", f),
+			0);
+		fclose(f);
+		CU_ASSERT_PTR_NOT_NULL(strstr(dom_diag, bad[i].msg));
+		if (!strstr(dom_diag, bad[i].msg))
+			fprintf(stderr, "case %zu: %s", i, dom_diag);
+	}
+}
+
+static int dom_cleanup(void)
+{
+	free(dom_diag);
+	dom_diag = NULL;
+	return 0;
+}
+
+UNIT_SUITE(xlcfg_domain, NULL, dom_cleanup, UNIT_TEST(dom_test_defaults),
+	   UNIT_TEST(dom_test_errors), UNIT_TEST(dom_test_cmdline_and_keys),
+	   UNIT_TEST(dom_test_libvirt_round_trip), UNIT_TEST(dom_test_cfg_round_trip),
+	   UNIT_TEST(dom_test_libvirt_errors))

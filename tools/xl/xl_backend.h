@@ -1,0 +1,91 @@
+/*
+ * The toolstack backend: the one seam between xl and the hypervisor.  xl's
+ * commands parse their arguments, load configurations and format output;
+ * anything that needs a running hypervisor is a call through these ops.
+ *
+ * Keel's real backend belongs to keeld's control library (dom0/libkeelctl):
+ * a file that fills in struct xl_backend_ops and calls xl_backend_register()
+ * from a constructor, linked into xl, is all it takes.  Until then the only
+ * backend is "none", whose open() fails with a clear message, so commands
+ * that need keeld say so instead of pretending.
+ */
+#ifndef KEEL_XL_BACKEND_H
+#define KEEL_XL_BACKEND_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "xlcfg.h"
+
+/* One domain, as `xl list` shows it. */
+struct xl_domain_info {
+	uint32_t domid;
+	char name[256];
+	uint8_t uuid[16];
+	uint64_t current_memkb, max_memkb;
+	int vcpus_online, max_vcpus;
+	bool running, blocked, paused, shutdown, crashed, dying;
+	int shutdown_reason; /* SHUTDOWN_* (0 poweroff .. 5 soft_reset), -1 none */
+	uint64_t cpu_time_ns;
+	uint64_t start_time_s; /* for uptime */
+};
+
+struct xl_vcpu_info {
+	uint32_t vcpu;
+	int cpu; /* -1 when not running */
+	bool online, running, blocked;
+	uint64_t cpu_time_ns;
+};
+
+enum xl_shutdown_kind { XL_SHUTDOWN_POWEROFF = 0, XL_SHUTDOWN_REBOOT = 1 };
+
+struct xl_backend_ops {
+	const char *name;
+	/* Connect; on failure return -errno and set *why to a static message. */
+	int (*open)(void **handle, const char **why);
+	void (*close)(void *handle);
+
+	int (*create)(void *h, const struct xlcfg_domain *dom, bool paused, uint32_t *domid);
+	int (*list)(void *h, struct xl_domain_info **out, int *n);
+	int (*destroy)(void *h, uint32_t domid);
+	int (*shutdown)(void *h, uint32_t domid, enum xl_shutdown_kind kind);
+	int (*pause)(void *h, uint32_t domid);
+	int (*unpause)(void *h, uint32_t domid);
+	int (*rename)(void *h, uint32_t domid, const char *name);
+	int (*set_memory_target)(void *h, uint32_t domid, uint64_t kb);
+	int (*set_memory_max)(void *h, uint32_t domid, uint64_t kb);
+	int (*set_vcpus)(void *h, uint32_t domid, int online);
+	int (*vcpu_list)(void *h, uint32_t domid, struct xl_vcpu_info **out, int *n);
+	int (*sched_credit_get)(void *h, uint32_t domid, int *weight, int *cap);
+	int (*sched_credit_set)(void *h, uint32_t domid, int weight, int cap); /* -1: keep */
+	/* Host facts as "field : value" pairs, in xl info's order. */
+	int (*host_info)(void *h, char ***keys, char ***values, int *n);
+	int (*dmesg)(void *h, bool clear, char **text);
+	/* Attach the terminal to a console; returns when the user detaches. */
+	int (*console)(void *h, uint32_t domid, const char *type, int num, int escape_char);
+	int (*save)(void *h, uint32_t domid, const char *file, bool leave_running,
+		    bool leave_paused);
+	int (*restore)(void *h, const char *file, const struct xlcfg_domain *override, bool paused,
+		       uint32_t *domid);
+};
+
+void xl_backend_register(const struct xl_backend_ops *ops);
+
+/*
+ * Connect to the registered backend.  On failure prints
+ * "xl: cannot reach keeld: <why>" and returns NULL; the caller exits 1.
+ */
+struct xl_backend {
+	const struct xl_backend_ops *ops;
+	void *handle;
+};
+struct xl_backend *xl_backend_connect(void);
+void xl_backend_disconnect(struct xl_backend *be);
+
+/* Report a failed backend call as "xl: <what>: <strerror>". */
+int xl_backend_fail(const char *what, int err);
+
+/* A domain name or id to a domid, through the backend's list; prints xl's error. */
+int xl_find_domain(struct xl_backend *be, const char *qualifier, uint32_t *domid);
+
+#endif

@@ -1,0 +1,107 @@
+/*
+ * The command table: Xen's xl subcommand names, synopses and option letters,
+ * in xl's order, with Keel's own descriptions; and two Keel additions named
+ * after virsh's, domxml-from-native and domxml-to-native, for libvirt XML.
+ */
+#include "xl.h"
+
+const struct xl_cmd xl_cmd_table[] = {
+	{"create", main_create, XL_CMD_DRYRUN | XL_CMD_MODIFIES,
+	 "Create a domain from an xl.cfg (or libvirt XML) configuration file",
+	 "<ConfigFile> [options] [vars]",
+	 "-c                      Attach to the console once the domain exists.\n"
+	 "-d                      Print the configuration to stderr while creating.\n"
+	 "-e                      Do not stay in the background watching the domain.\n"
+	 "-F                      Stay in the foreground until the domain dies.\n"
+	 "-f FILE, --defconfig=FILE\n"
+	 "                        Use FILE as the configuration file.\n"
+	 "-h                      Print this help.\n"
+	 "-n, --dryrun            Only parse: print the resulting configuration as JSON.\n"
+	 "-p                      Leave the new domain paused.\n"
+	 "-q, --quiet             Do not print \"Parsing config from ...\".\n"
+	 "-V, --vncviewer         (accepted; Keel has no VNC display)\n"
+	 "-A, --vncviewer-autopass\n"
+	 "                        (accepted; Keel has no VNC display)\n"
+	 "--ignore-global-affinity-masks  (accepted; no effect)"},
+	{"list", main_list, 0, "List all domains, or the ones named", "[options] [Domain]\n",
+	 "-l, --long              Print each domain's full configuration as JSON\n"
+	 "-v, --verbose           Add UUIDs, reasons and security labels\n"
+	 "-Z, --context           Add the security label\n"
+	 "-c, --cpupool           Add the CPU pool\n"
+	 "-n, --numa              Add NUMA node affinity"},
+	{"destroy", main_destroy, XL_CMD_MODIFIES, "Stop a domain at once, without asking it",
+	 "[options] <Domain>\n", "-f                      Allow destroying domain 0."},
+	{"shutdown", main_shutdown, XL_CMD_MODIFIES, "Ask a domain to shut down",
+	 "[options] <-a|Domain>",
+	 "-a, --all               Shut down every guest domain.\n"
+	 "-h                      Print this help.\n"
+	 "-F                      Fall back to an ACPI power event for HVM guests\n"
+	 "                        without PV drivers.\n"
+	 "-w, --wait              Wait until the domain(s) have shut down.\n"},
+	{"reboot", main_reboot, XL_CMD_MODIFIES, "Ask a domain to reboot", "[options] <-a|Domain>",
+	 "-a, --all               Reboot every guest domain.\n"
+	 "-h                      Print this help.\n"
+	 "-F                      Fall back to an ACPI reset event for HVM guests\n"
+	 "                        without PV drivers.\n"
+	 "-w, --wait              Wait until the domain(s) have rebooted.\n"},
+	{"pause", main_pause, XL_CMD_MODIFIES, "Stop running a domain's vCPUs", "<Domain>", NULL},
+	{"unpause", main_unpause, XL_CMD_MODIFIES, "Let a paused domain run again", "<Domain>",
+	 NULL},
+	{"console", main_console, 0, "Attach to a domain's console (Ctrl-] detaches)",
+	 "[options] <Domain>\n"
+	 "-t <type>       console type, pv , serial or vuart\n"
+	 "-n <number>     console number\n"
+	 "-e <escape>     escape character",
+	 NULL},
+	{"save", main_save, XL_CMD_MODIFIES, "Save a domain's state to a file to restore later",
+	 "[options] <Domain> <CheckpointFile> [<ConfigFile>]",
+	 "-h  Print this help.\n"
+	 "-c  Keep the domain running after saving it.\n"
+	 "-p  Keep the domain paused after saving it.\n"
+	 "-D  Store the domain id in the configuration."},
+	{"restore", main_restore, XL_CMD_MODIFIES, "Restore a domain from a saved state file",
+	 "[options] [<ConfigFile>] <CheckpointFile>",
+	 "-h                       Print this help.\n"
+	 "-p                       Leave the domain paused after restoring it.\n"
+	 "-e                       Do not stay in the background watching the domain.\n"
+	 "-d                       Print debug messages.\n"
+	 "-V, --vncviewer          (accepted; Keel has no VNC display)\n"
+	 "-A, --vncviewer-autopass (accepted; Keel has no VNC display)"},
+	{"mem-max", main_memmax, XL_CMD_MODIFIES, "Set the most memory a domain may have",
+	 "<Domain> <MemMB['b'[bytes]|'k'[KB]|'m'[MB]|'g'[GB]|'t'[TB]]>", NULL},
+	{"mem-set", main_memset, XL_CMD_MODIFIES, "Set a domain's memory target (balloon)",
+	 "<Domain> <MemMB['b'[bytes]|'k'[KB]|'m'[MB]|'g'[GB]|'t'[TB]]>", NULL},
+	{"vcpu-list", main_vcpulist, 0, "List the vCPUs of all domains, or the ones named",
+	 "[Domain, ...]", NULL},
+	{"vcpu-set", main_vcpuset, XL_CMD_MODIFIES, "Set how many of a domain's vCPUs are online",
+	 "[option] <Domain> <vCPUs>", "-i, --ignore-host  Do not cap the count at the host's CPUs"},
+	{"info", main_info, 0, "Print facts about the host and the hypervisor", "[-n] [FIELD]",
+	 "-n, --numa         List host NUMA topology information"},
+	{"sched-credit", main_sched_credit, XL_CMD_MODIFIES,
+	 "Get or set credit scheduler parameters (weight, cap)",
+	 "[-d <Domain> [-w[=WEIGHT]|-c[=CAP]]] [-s [-t TSLICE] [-r RATELIMIT]] [-p CPUPOOL]",
+	 "-d DOMAIN, --domain=DOMAIN        Domain to modify\n"
+	 "-w WEIGHT, --weight=WEIGHT        Weight (1-65535)\n"
+	 "-c CAP, --cap=CAP                 Cap (% of one CPU, 0 = none)\n"
+	 "-s         --schedparam           Query / modify scheduler parameters\n"
+	 "-t TSLICE, --tslice_ms=TSLICE     Set the timeslice, in milliseconds\n"
+	 "-r RLIMIT, --ratelimit_us=RLIMIT  Set the scheduling rate limit, in microseconds\n"
+	 "-m DLY, --migration_delay_us=DLY  Set the migration delay, in microseconds\n"
+	 "-p CPUPOOL, --cpupool=CPUPOOL     Restrict output to CPUPOOL"},
+	{"domid", main_domid, 0, "Print the id of the domain with this name", "<DomainName>", NULL},
+	{"domname", main_domname, 0, "Print the name of the domain with this id", "<DomainId>",
+	 NULL},
+	{"rename", main_rename, XL_CMD_MODIFIES, "Give a domain a new name",
+	 "<Domain> <NewDomainName>", NULL},
+	{"dmesg", main_dmesg, 0, "Print (and optionally clear) the hypervisor's log", "[-c]",
+	 "  -c                        Clear the log after printing it"},
+	{"top", main_top, 0, "Watch the host's domains live (like xentop)", "", NULL},
+	{"uptime", main_uptime, 0, "Print how long domains have been running", "[-s] [Domain]",
+	 NULL},
+	{"domxml-from-native", main_domxml_from_native, 0,
+	 "Convert an xl.cfg file to libvirt domain XML (as virsh)", "xen-xl <ConfigFile>", NULL},
+	{"domxml-to-native", main_domxml_to_native, 0,
+	 "Convert libvirt domain XML to an xl.cfg file (as virsh)", "xen-xl <XMLFile>", NULL},
+};
+
+const int xl_cmd_count = sizeof(xl_cmd_table) / sizeof(xl_cmd_table[0]);

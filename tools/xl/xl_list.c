@@ -1,0 +1,286 @@
+/*
+ * Commands that report on domains: list (xl's columns: name, id, memory in
+ * MiB, online vCPUs, the six state letters "rbpscd" with the shutdown reason
+ * letter from "-rscwS", CPU seconds; -v adds the UUID and reason code),
+ * vcpu-list, uptime, domid and domname.  The numbers come from the backend;
+ * the layout is xl's.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "xl.h"
+#include "xl_backend.h"
+
+static int fetch_domains(struct xl_backend *be, struct xl_domain_info **doms, int *n)
+{
+	int r;
+
+	if (!be->ops->list)
+		return xl_backend_fail("listing domains", -ENOSYS);
+	r = be->ops->list(be->handle, doms, n);
+	return r < 0 ? xl_backend_fail("listing domains", r) : 0;
+}
+
+static void print_list(const struct xl_domain_info *d, int n, bool verbose)
+{
+	static const char reason_letters[] = "-rscwS";
+
+	printf("Name                                        ID   Mem VCPUs\tState\tTime(s)");
+	if (verbose)
+		printf("   UUID                            Reason-Code\tSecurity Label");
+	printf("\n");
+	for (int i = 0; i < n; i++) {
+		int reason = d[i].shutdown ? d[i].shutdown_reason : 0;
+		char uuid[37];
+
+		printf("%-40s %5u %5lu %5d     %c%c%c%c%c%c  %8.1f", d[i].name, d[i].domid,
+		       (unsigned long)(d[i].current_memkb / 1024), d[i].vcpus_online,
+		       d[i].running ? 'r' : '-', d[i].blocked ? 'b' : '-', d[i].paused ? 'p' : '-',
+		       d[i].shutdown ? 's' : '-',
+		       reason >= 0 && reason < (int)sizeof(reason_letters) - 1
+			       ? reason_letters[reason]
+			       : '?',
+		       d[i].dying ? 'd' : '-', (double)d[i].cpu_time_ns / 1e9);
+		if (verbose) {
+			xlcfg_uuid_unparse(d[i].uuid, uuid);
+			printf(" %s", uuid);
+			if (d[i].shutdown)
+				printf(" %8x", reason);
+			else
+				printf(" %8s", "-");
+			printf(" %16s", "-");
+		}
+		putchar('\n');
+	}
+}
+
+int main_list(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"long", 0, 0, 'l'},	{"verbose", 0, 0, 'v'}, {"context", 0, 0, 'Z'},
+		{"cpupool", 0, 0, 'c'}, {"numa", 0, 0, 'n'},	XL_COMMON_LONG_OPTS,
+	};
+	bool verbose = false, details = false;
+	struct xl_domain_info *doms = NULL, *shown;
+	struct xl_backend *be;
+	int opt, n = 0, rc;
+
+	XL_FOREACH_OPT(opt, "lvhZcn", opts, "list", 0)
+	{
+	case 'l':
+		details = true;
+		break;
+	case 'v':
+		verbose = true;
+		break;
+	default: /* -Z, -c, -n: no security labels, pools or NUMA in Keel */
+		break;
+	}
+	if (argc - optind > 1) {
+		xl_help("list");
+		return 2;
+	}
+	be = xl_backend_connect();
+	if (!be)
+		return 1;
+	if (details) {
+		/* -l prints each domain's stored configuration: the backend must keep it. */
+		rc = xl_backend_fail("listing domain configurations", -ENOSYS);
+		goto out;
+	}
+	rc = fetch_domains(be, &doms, &n);
+	if (rc)
+		goto out;
+	shown = doms;
+	if (optind < argc) {
+		uint32_t domid;
+		int i;
+
+		if (xl_find_domain(be, argv[optind], &domid) < 0) {
+			rc = 1;
+			goto out;
+		}
+		for (i = 0; i < n && doms[i].domid != domid; i++)
+			;
+		shown = &doms[i];
+		n = i < n ? 1 : 0;
+	}
+	print_list(shown, n, verbose);
+out:
+	free(doms);
+	xl_backend_disconnect(be);
+	return rc;
+}
+
+int main_vcpulist(int argc, char **argv)
+{
+	struct xl_domain_info *doms = NULL;
+	struct xl_backend *be;
+	int opt, n = 0, rc;
+
+	XL_FOREACH_OPT(opt, "", NULL, "vcpu-list", 0)
+	{
+	}
+	be = xl_backend_connect();
+	if (!be)
+		return 1;
+	rc = fetch_domains(be, &doms, &n);
+	if (rc)
+		goto out;
+	if (!be->ops->vcpu_list) {
+		rc = xl_backend_fail("listing vCPUs", -ENOSYS);
+		goto out;
+	}
+	printf("%-32s %5s %5s %5s %5s %9s %s\n", "Name", "ID", "VCPU", "CPU", "State", "Time(s)",
+	       "Affinity (Hard / Soft)");
+	for (int i = 0; i < n; i++) {
+		struct xl_vcpu_info *v = NULL;
+		int nv = 0, r;
+		bool wanted = optind >= argc;
+
+		for (int a = optind; a < argc && !wanted; a++)
+			wanted = !strcmp(argv[a], doms[i].name) ||
+				 (strtoul(argv[a], NULL, 10) == doms[i].domid && *argv[a] >= '0' &&
+				  *argv[a] <= '9');
+		if (!wanted)
+			continue;
+		r = be->ops->vcpu_list(be->handle, doms[i].domid, &v, &nv);
+		if (r < 0) {
+			rc = xl_backend_fail("listing vCPUs", r);
+			continue;
+		}
+		for (int j = 0; j < nv; j++) {
+			char cpu[16];
+
+			if (v[j].cpu >= 0)
+				snprintf(cpu, sizeof(cpu), "%d", v[j].cpu);
+			else
+				snprintf(cpu, sizeof(cpu), "-");
+			printf("%-32s %5u %5u %5s   %c%c%c  %9.1f  all / all\n", doms[i].name,
+			       doms[i].domid, v[j].vcpu, cpu, v[j].online ? '-' : 'p',
+			       v[j].running ? 'r' : '-', v[j].blocked ? 'b' : '-',
+			       (double)v[j].cpu_time_ns / 1e9);
+		}
+		free(v);
+	}
+out:
+	free(doms);
+	xl_backend_disconnect(be);
+	return rc;
+}
+
+static void print_uptime(uint64_t secs, bool short_mode, const struct xl_domain_info *d,
+			 uint64_t now)
+{
+	uint64_t up = now > d->start_time_s ? now - d->start_time_s : 0;
+	unsigned long days = up / 86400, h = up / 3600 % 24, m = up / 60 % 60, s = up % 60;
+
+	(void)secs;
+	if (short_mode) {
+		printf("%lu days, %2lu:%02lu, %s (%u)\n", days, h, m, d->name, d->domid);
+		return;
+	}
+	printf("%-33s %4u ", d->name, d->domid);
+	if (days)
+		printf("%lu day%s, ", days, days == 1 ? "" : "s");
+	printf("%2lu:%02lu:%02lu\n", h, m, s);
+}
+
+int main_uptime(int argc, char **argv)
+{
+	struct xl_domain_info *doms = NULL;
+	struct xl_backend *be;
+	bool short_mode = false;
+	int opt, n = 0, rc;
+
+	XL_FOREACH_OPT(opt, "s", NULL, "uptime", 0)
+	{
+	case 's':
+		short_mode = true;
+		break;
+	}
+	be = xl_backend_connect();
+	if (!be)
+		return 1;
+	rc = fetch_domains(be, &doms, &n);
+	if (!rc) {
+		uint64_t now = (uint64_t)time(NULL);
+
+		if (!short_mode)
+			printf("%-33s %4s %s\n", "Name", "ID", "Uptime");
+		for (int i = 0; i < n; i++) {
+			bool wanted = optind >= argc;
+
+			for (int a = optind; a < argc && !wanted; a++)
+				wanted = !strcmp(argv[a], doms[i].name);
+			if (wanted)
+				print_uptime(0, short_mode, &doms[i], now);
+		}
+	}
+	free(doms);
+	xl_backend_disconnect(be);
+	return rc;
+}
+
+int main_domid(int argc, char **argv)
+{
+	struct xl_backend *be;
+	uint32_t domid;
+	int opt, rc = 0;
+
+	XL_FOREACH_OPT(opt, "", NULL, "domid", 1)
+	{
+	}
+	be = xl_backend_connect();
+	if (!be)
+		return 1;
+	if (xl_find_domain(be, argv[optind], &domid) < 0)
+		rc = 1;
+	else
+		printf("%u\n", domid);
+	xl_backend_disconnect(be);
+	return rc;
+}
+
+int main_domname(int argc, char **argv)
+{
+	struct xl_domain_info *doms = NULL;
+	struct xl_backend *be;
+	char *end;
+	unsigned long id;
+	int opt, n = 0, rc;
+
+	XL_FOREACH_OPT(opt, "", NULL, "domname", 1)
+	{
+	}
+	id = strtoul(argv[optind], &end, 10);
+	if (*end || !*argv[optind]) {
+		fprintf(stderr, "Invalid domain id.\n\n");
+		return 1;
+	}
+	be = xl_backend_connect();
+	if (!be)
+		return 1;
+	rc = fetch_domains(be, &doms, &n);
+	if (!rc) {
+		int i;
+
+		for (i = 0; i < n && doms[i].domid != id; i++)
+			;
+		if (i == n) {
+			fprintf(stderr,
+				"Can't get domain name of domain id '%lu', maybe this "
+				"domain does not exist.\n",
+				id);
+			rc = 1;
+		} else {
+			printf("%s\n", doms[i].name);
+		}
+	}
+	free(doms);
+	xl_backend_disconnect(be);
+	return rc;
+}

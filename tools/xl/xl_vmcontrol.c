@@ -1,0 +1,376 @@
+/*
+ * Domain lifecycle commands: create (with -n dry run, -c, -p, -f, -q and
+ * key=value overrides), destroy, shutdown, reboot, pause, unpause, rename,
+ * save and restore.  Arguments and configurations are parsed and checked
+ * here; the work itself is a call through the toolstack backend.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xl.h"
+#include "xl_backend.h"
+
+/* Append s and a newline to a growing buffer (xl's string_realloc_append). */
+static int append_line(char **buf, const char *s)
+{
+	size_t old = *buf ? strlen(*buf) : 0;
+	char *n = realloc(*buf, old + strlen(s) + 2);
+
+	if (!n)
+		return -ENOMEM;
+	strcpy(n + old, s);
+	strcat(n + old, "\n");
+	*buf = n;
+	return 0;
+}
+
+int main_create(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"defconfig", 1, 0, 'f'},
+		{"dryrun", 0, 0, 'n'},
+		{"ignore-global-affinity-masks", 0, 0, 'i'},
+		{"quiet", 0, 0, 'q'},
+		{"vncviewer", 0, 0, 'V'},
+		{"vncviewer-autopass", 0, 0, 'A'},
+		XL_COMMON_LONG_OPTS,
+	};
+	const char *config_file = NULL;
+	char *extra = NULL;
+	bool console = false, paused = false, quiet = false, debug = false;
+	struct xlcfg_domain dom;
+	struct xl_backend *be;
+	uint32_t domid;
+	int opt, rc;
+
+	/* xl takes a first argument that is neither an option nor key=value as the file. */
+	if (argv[1] && argv[1][0] != '-' && !strchr(argv[1], '=')) {
+		config_file = argv[1];
+		argc--;
+		argv++;
+	}
+	XL_FOREACH_OPT(opt, "AFVcdef:inpq", opts, "create", 0)
+	{
+	case 'c':
+		console = true;
+		break;
+	case 'd':
+		debug = true;
+		break;
+	case 'f':
+		config_file = optarg;
+		break;
+	case 'n':
+		xl_dryrun_only = true;
+		break;
+	case 'p':
+		paused = true;
+		break;
+	case 'q':
+		quiet = true;
+		break;
+	default: /* A, F, V, e, i: accepted, nothing to do in Keel */
+		break;
+	}
+	for (; optind < argc; optind++) {
+		if (strchr(argv[optind], '=')) {
+			if (append_line(&extra, argv[optind]) < 0) {
+				free(extra);
+				return 1;
+			}
+		} else if (!config_file) {
+			config_file = argv[optind];
+		} else {
+			xl_help("create");
+			free(extra);
+			return 2;
+		}
+	}
+	if (!config_file) {
+		fprintf(stderr, "Config file not specified\n");
+		free(extra);
+		return 6; /* xl: -ERROR_INVAL */
+	}
+	rc = xl_load_config(config_file, extra, &dom, quiet);
+	free(extra);
+	if (rc)
+		return rc;
+	if (xl_dryrun_only || debug) {
+		xlcfg_domain_to_json(&dom, xl_dryrun_only ? stdout : stderr);
+		fflush(stdout);
+	}
+	if (xl_dryrun_only) {
+		xlcfg_domain_clear(&dom);
+		return 0;
+	}
+	be = xl_backend_connect();
+	if (!be) {
+		xlcfg_domain_clear(&dom);
+		return 1;
+	}
+	rc = be->ops->create ? be->ops->create(be->handle, &dom, paused, &domid) : -ENOSYS;
+	if (rc < 0) {
+		rc = xl_backend_fail("creating the domain", rc);
+	} else if (console) {
+		rc = be->ops->console ? be->ops->console(be->handle, domid, "pv", 0, 0x1d)
+				      : -ENOSYS;
+		rc = rc < 0 ? xl_backend_fail("attaching the console", rc) : 0;
+	}
+	xl_backend_disconnect(be);
+	xlcfg_domain_clear(&dom);
+	return rc;
+}
+
+/* The common shape of "one domain in, one backend call" commands. */
+static int one_domain_op(const char *what, const char *qualifier,
+			 int (*op)(struct xl_backend *be, uint32_t domid, void *arg), void *arg)
+{
+	struct xl_backend *be = xl_backend_connect();
+	uint32_t domid;
+	int rc;
+
+	if (!be)
+		return 1;
+	rc = xl_find_domain(be, qualifier, &domid);
+	if (rc == 0) {
+		rc = op(be, domid, arg);
+		rc = rc < 0 ? xl_backend_fail(what, rc) : 0;
+	} else {
+		rc = 1;
+	}
+	xl_backend_disconnect(be);
+	return rc;
+}
+
+static int op_destroy(struct xl_backend *be, uint32_t domid, void *arg)
+{
+	if (domid == 0 && !*(bool *)arg) {
+		fprintf(stderr, "Cannot destroy privileged domain 0.\n\n");
+		return -EPERM;
+	}
+	return be->ops->destroy ? be->ops->destroy(be->handle, domid) : -ENOSYS;
+}
+
+int main_destroy(int argc, char **argv)
+{
+	bool force = false;
+	int opt;
+
+	XL_FOREACH_OPT(opt, "f", NULL, "destroy", 1)
+	{
+	case 'f':
+		force = true;
+		break;
+	}
+	return one_domain_op("destroying the domain", argv[optind], op_destroy, &force);
+}
+
+static int op_pause(struct xl_backend *be, uint32_t domid, void *arg)
+{
+	return be->ops->pause ? be->ops->pause(be->handle, domid) : -ENOSYS;
+}
+
+static int op_unpause(struct xl_backend *be, uint32_t domid, void *arg)
+{
+	return be->ops->unpause ? be->ops->unpause(be->handle, domid) : -ENOSYS;
+}
+
+int main_pause(int argc, char **argv)
+{
+	int opt;
+
+	XL_FOREACH_OPT(opt, "", NULL, "pause", 1)
+	{
+	}
+	return one_domain_op("pausing the domain", argv[optind], op_pause, NULL);
+}
+
+int main_unpause(int argc, char **argv)
+{
+	int opt;
+
+	XL_FOREACH_OPT(opt, "", NULL, "unpause", 1)
+	{
+	}
+	return one_domain_op("unpausing the domain", argv[optind], op_unpause, NULL);
+}
+
+static int op_rename(struct xl_backend *be, uint32_t domid, void *arg)
+{
+	return be->ops->rename ? be->ops->rename(be->handle, domid, arg) : -ENOSYS;
+}
+
+int main_rename(int argc, char **argv)
+{
+	int opt;
+
+	XL_FOREACH_OPT(opt, "", NULL, "rename", 2)
+	{
+	}
+	if (!*argv[optind + 1] || strchr(argv[optind + 1], '/')) {
+		fprintf(stderr, "invalid domain name `%s'\n", argv[optind + 1]);
+		return 1;
+	}
+	return one_domain_op("renaming the domain", argv[optind], op_rename, argv[optind + 1]);
+}
+
+/* shutdown and reboot share xl's options: -a, -w, -F. */
+static int shutdown_or_reboot(int argc, char **argv, enum xl_shutdown_kind kind)
+{
+	static const struct option opts[] = {
+		{"all", 0, 0, 'a'},
+		{"wait", 0, 0, 'w'},
+		XL_COMMON_LONG_OPTS,
+	};
+	const char *name = kind == XL_SHUTDOWN_REBOOT ? "reboot" : "shutdown";
+	bool all = false;
+	struct xl_backend *be;
+	int opt, rc = 0;
+
+	XL_FOREACH_OPT(opt, "awF", opts, name, 0)
+	{
+	case 'a':
+		all = true;
+		break;
+	default: /* -w, -F: honoured by the backend's shutdown when it exists */
+		break;
+	}
+	if (!all && optind >= argc) {
+		fprintf(stderr, "You must specify -a or a domain id.\n\n");
+		xl_help(name);
+		return 2;
+	}
+	if (all && optind < argc) {
+		fprintf(stderr, "You must specify -a or a domain id, not both.\n\n");
+		xl_help(name);
+		return 2;
+	}
+	be = xl_backend_connect();
+	if (!be)
+		return 1;
+	if (!be->ops->shutdown || !be->ops->list) {
+		rc = xl_backend_fail(name, -ENOSYS);
+	} else if (all) {
+		struct xl_domain_info *doms = NULL;
+		int n = 0, r = be->ops->list(be->handle, &doms, &n);
+
+		if (r < 0)
+			rc = xl_backend_fail("listing domains", r);
+		for (int i = 0; r >= 0 && i < n; i++) {
+			if (doms[i].domid == 0)
+				continue;
+			r = be->ops->shutdown(be->handle, doms[i].domid, kind);
+			if (r < 0)
+				rc = xl_backend_fail(name, r);
+		}
+		free(doms);
+	} else {
+		uint32_t domid;
+
+		if (xl_find_domain(be, argv[optind], &domid) < 0)
+			rc = 1;
+		else if ((rc = be->ops->shutdown(be->handle, domid, kind)) < 0)
+			rc = xl_backend_fail(name, rc);
+	}
+	xl_backend_disconnect(be);
+	return rc;
+}
+
+int main_shutdown(int argc, char **argv)
+{
+	return shutdown_or_reboot(argc, argv, XL_SHUTDOWN_POWEROFF);
+}
+
+int main_reboot(int argc, char **argv)
+{
+	return shutdown_or_reboot(argc, argv, XL_SHUTDOWN_REBOOT);
+}
+
+int main_save(int argc, char **argv)
+{
+	bool leave_running = false, leave_paused = false;
+	struct xl_backend *be;
+	uint32_t domid;
+	int opt, rc;
+
+	XL_FOREACH_OPT(opt, "cpD", NULL, "save", 2)
+	{
+	case 'c':
+		leave_running = true;
+		break;
+	case 'p':
+		leave_paused = true;
+		break;
+	}
+	if (argc - optind > 3) {
+		xl_help("save");
+		return 2;
+	}
+	be = xl_backend_connect();
+	if (!be)
+		return 1;
+	if (xl_find_domain(be, argv[optind], &domid) < 0) {
+		rc = 1;
+	} else {
+		rc = be->ops->save ? be->ops->save(be->handle, domid, argv[optind + 1],
+						   leave_running, leave_paused)
+				   : -ENOSYS;
+		rc = rc < 0 ? xl_backend_fail("saving the domain", rc) : 0;
+	}
+	xl_backend_disconnect(be);
+	return rc;
+}
+
+int main_restore(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"vncviewer", 0, 0, 'V'},
+		{"vncviewer-autopass", 0, 0, 'A'},
+		XL_COMMON_LONG_OPTS,
+	};
+	const char *config = NULL, *checkpoint;
+	struct xlcfg_domain dom, *override = NULL;
+	bool paused = false;
+	struct xl_backend *be;
+	uint32_t domid;
+	int opt, rc;
+
+	XL_FOREACH_OPT(opt, "FcpdeVA", opts, "restore", 1)
+	{
+	case 'p':
+		paused = true;
+		break;
+	default:
+		break;
+	}
+	if (argc - optind == 1) {
+		checkpoint = argv[optind];
+	} else if (argc - optind == 2) {
+		config = argv[optind];
+		checkpoint = argv[optind + 1];
+	} else {
+		xl_help("restore");
+		return 2;
+	}
+	if (config) {
+		rc = xl_load_config(config, NULL, &dom, false);
+		if (rc)
+			return rc;
+		override = &dom;
+	}
+	be = xl_backend_connect();
+	if (!be) {
+		rc = 1;
+	} else {
+		rc = be->ops->restore
+			     ? be->ops->restore(be->handle, checkpoint, override, paused, &domid)
+			     : -ENOSYS;
+		rc = rc < 0 ? xl_backend_fail("restoring the domain", rc) : 0;
+		xl_backend_disconnect(be);
+	}
+	if (override)
+		xlcfg_domain_clear(override);
+	return rc;
+}

@@ -1,0 +1,528 @@
+/*
+ * Building Keel's typed domain description from parsed xl.cfg settings.
+ * This follows xl's parse_config_data for the keys Keel implements: the same
+ * defaults (type pv, one vCPU, maxmem = memory, maxvcpus = vcpus, on_poweroff
+ * destroy, on_reboot restart, on_watchdog destroy, on_crash destroy,
+ * on_soft_reset soft-reset, a fresh random UUID), the same checks and
+ * messages (name required, maxvcpus >= vcpus, known shutdown actions,
+ * cmdline overriding root/extra), disks through the disk-spec parser and
+ * vifs through the vif-spec parser.  Unlike xl, a malformed number in a key
+ * Keel uses fails the configuration instead of being ignored with a warning.
+ * Keys Keel does not implement are reported once; keys nobody knows warn.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uuid/uuid.h>
+
+#include "xlcfg.h"
+#include "xlcfg_keys.h"
+
+static const char *const action_names[] = {
+	[XLCFG_ACTION_DESTROY] = "destroy",
+	[XLCFG_ACTION_RESTART] = "restart",
+	[XLCFG_ACTION_RESTART_RENAME] = "rename-restart",
+	[XLCFG_ACTION_PRESERVE] = "preserve",
+	[XLCFG_ACTION_COREDUMP_DESTROY] = "coredump-destroy",
+	[XLCFG_ACTION_COREDUMP_RESTART] = "coredump-restart",
+	[XLCFG_ACTION_SOFT_RESET] = "soft-reset",
+};
+
+const char *xlcfg_action_cfg_name(enum xlcfg_action a)
+{
+	if (a < XLCFG_ACTION_DESTROY || a > XLCFG_ACTION_SOFT_RESET)
+		return NULL;
+	return action_names[a];
+}
+
+int xlcfg_action_parse(const char *s, enum xlcfg_action *out)
+{
+	for (int a = XLCFG_ACTION_DESTROY; a <= XLCFG_ACTION_SOFT_RESET; a++) {
+		if (!strcmp(s, action_names[a])) {
+			*out = a;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+const char *xlcfg_type_name(enum xlcfg_domain_type t)
+{
+	return t == XLCFG_TYPE_HVM ? "hvm" : t == XLCFG_TYPE_PVH ? "pvh" : "pv";
+}
+
+void xlcfg_uuid_unparse(const uint8_t uuid[16], char out[37])
+{
+	uuid_unparse_lower(uuid, out);
+}
+
+int xlcfg_uuid_parse(const char *s, uint8_t uuid[16])
+{
+	return uuid_parse(s, uuid) ? -EINVAL : 0;
+}
+
+void xlcfg_mac_unparse(const uint8_t mac[6], char out[18])
+{
+	snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
+		 mac[5]);
+}
+
+static void free_strv(char **v, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void xlcfg_domain_clear(struct xlcfg_domain *dom)
+{
+	free(dom->name);
+	free(dom->kernel);
+	free(dom->ramdisk);
+	free(dom->cmdline);
+	free(dom->device_tree);
+	free(dom->bootloader);
+	free_strv(dom->bootloader_args, dom->n_bootloader_args);
+	free_strv(dom->serial, dom->n_serial);
+	for (int i = 0; i < dom->n_disks; i++)
+		xlcfg_disk_clear(&dom->disks[i]);
+	free(dom->disks);
+	for (int i = 0; i < dom->n_vifs; i++)
+		xlcfg_vif_clear(&dom->vifs[i]);
+	free(dom->vifs);
+	free_strv(dom->unsupported, dom->n_unsupported);
+	memset(dom, 0, sizeof(*dom));
+}
+
+/* Defaults before any key is read. */
+static void domain_init(struct xlcfg_domain *dom)
+{
+	memset(dom, 0, sizeof(*dom));
+	dom->type = XLCFG_TYPE_PV;
+	dom->cpu_weight = dom->cap = -1;
+	dom->max_grant_frames = dom->max_maptrack_frames = dom->max_event_channels = -1;
+	dom->localtime = dom->nomigrate = dom->driver_domain = dom->acpi = XLCFG_DEFAULT;
+	dom->on_poweroff = XLCFG_ACTION_DESTROY;
+	dom->on_reboot = XLCFG_ACTION_RESTART;
+	dom->on_watchdog = XLCFG_ACTION_DESTROY;
+	dom->on_crash = XLCFG_ACTION_DESTROY;
+	dom->on_soft_reset = XLCFG_ACTION_SOFT_RESET;
+}
+
+/* A copy of a string key (or leave *slot alone if absent); -EINVAL/-ENOMEM. */
+static int take_string(struct xlcfg *cfg, const char *key, char **slot)
+{
+	const char *s;
+	int r = xlcfg_get_string(cfg, key, &s);
+
+	if (r == -ENOENT)
+		return 0;
+	if (r)
+		return r;
+	free(*slot);
+	*slot = strdup(s);
+	return *slot ? 0 : -ENOMEM;
+}
+
+/* A number key; absent leaves *out alone.  Malformed is an error here. */
+static int take_long(struct xlcfg *cfg, const char *key, long min, long max, long *out)
+{
+	int r = xlcfg_get_long(cfg, key, min, max, out);
+
+	return r == -ENOENT ? 1 : r;
+}
+
+static int take_tristate(struct xlcfg *cfg, const char *key, enum xlcfg_tristate *out)
+{
+	bool b;
+	int r = xlcfg_get_bool(cfg, key, &b);
+
+	if (r == 0)
+		*out = b ? XLCFG_TRUE : XLCFG_FALSE;
+	return r == -ENOENT ? 0 : r;
+}
+
+/* xl matches type/builder values as prefixes: "h" is hvm, "p" is pv. */
+static bool prefix_of(const char *s, const char *word)
+{
+	return !strncmp(s, word, strlen(s));
+}
+
+static int parse_type(struct xlcfg *cfg, struct xlcfg_domain *dom)
+{
+	const char *s;
+	int r = xlcfg_get_string(cfg, "type", &s);
+	bool type_set = false;
+
+	if (r == 0) {
+		if (prefix_of(s, "hvm"))
+			dom->type = XLCFG_TYPE_HVM;
+		else if (prefix_of(s, "pv"))
+			dom->type = XLCFG_TYPE_PV;
+		else if (prefix_of(s, "pvh"))
+			dom->type = XLCFG_TYPE_PVH;
+		else {
+			xlcfg_error(cfg, xlcfg_find(cfg, "type")->line, 0,
+				    "Invalid domain type %s.", s);
+			return -EINVAL;
+		}
+		type_set = true;
+	} else if (r != -ENOENT) {
+		return r;
+	}
+	r = xlcfg_get_string(cfg, "builder", &s);
+	if (r == 0) {
+		enum xlcfg_domain_type bt;
+		int line = xlcfg_find(cfg, "builder")->line;
+
+		if (prefix_of(s, "hvm"))
+			bt = XLCFG_TYPE_HVM;
+		else if (prefix_of(s, "generic"))
+			bt = XLCFG_TYPE_PV;
+		else {
+			xlcfg_error(cfg, line, 0, "Invalid domain type %s.", s);
+			return -EINVAL;
+		}
+		if (type_set && dom->type != bt) {
+			xlcfg_error(cfg, line, 0,
+				    "Contradicting \"builder\" and \"type\" options specified.");
+			return -EINVAL;
+		}
+		dom->type = bt;
+	} else if (r != -ENOENT) {
+		return r;
+	}
+	return 0;
+}
+
+static int parse_memory_vcpus(struct xlcfg *cfg, struct xlcfg_domain *dom)
+{
+	/* MiB in the file; bounded so the KiB value fits comfortably. */
+	const long max_mib = 1l << 32;
+	long l;
+	int r;
+
+	if ((r = take_long(cfg, "memory", 0, max_mib, &l)) < 0)
+		return r;
+	if (r == 0)
+		dom->target_memkb = (uint64_t)l * 1024;
+	if ((r = take_long(cfg, "maxmem", 0, max_mib, &l)) < 0)
+		return r;
+	if (r == 0)
+		dom->max_memkb = (uint64_t)l * 1024;
+	if (!dom->max_memkb)
+		dom->max_memkb = dom->target_memkb;
+	if (dom->target_memkb > dom->max_memkb) {
+		xlcfg_error(cfg, xlcfg_find(cfg, "maxmem")->line, 0,
+			    "maxmem (%llu MiB) is less than memory (%llu MiB)",
+			    (unsigned long long)dom->max_memkb / 1024,
+			    (unsigned long long)dom->target_memkb / 1024);
+		return -EINVAL;
+	}
+	dom->vcpus = 1;
+	if ((r = take_long(cfg, "vcpus", LONG_MIN, 4096, &l)) < 0)
+		return r;
+	if (r == 0 && l >= 1)
+		dom->vcpus = (int)l;
+	if ((r = take_long(cfg, "maxvcpus", 0, 4096, &l)) < 0)
+		return r;
+	dom->max_vcpus = (r == 0 && l) ? (int)l : dom->vcpus;
+	if (dom->max_vcpus < dom->vcpus) {
+		xlcfg_error(cfg, xlcfg_find(cfg, "maxvcpus")->line, 0, "xl: maxvcpus < vcpus");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int parse_actions(struct xlcfg *cfg, struct xlcfg_domain *dom)
+{
+	static const struct {
+		const char *key;
+		size_t off;
+	} keys[] = {
+		{"on_poweroff", offsetof(struct xlcfg_domain, on_poweroff)},
+		{"on_reboot", offsetof(struct xlcfg_domain, on_reboot)},
+		{"on_watchdog", offsetof(struct xlcfg_domain, on_watchdog)},
+		{"on_crash", offsetof(struct xlcfg_domain, on_crash)},
+		{"on_soft_reset", offsetof(struct xlcfg_domain, on_soft_reset)},
+	};
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		enum xlcfg_action *slot = (enum xlcfg_action *)((char *)dom + keys[i].off);
+		const char *s;
+		int r = xlcfg_get_string(cfg, keys[i].key, &s);
+
+		if (r == -ENOENT)
+			continue;
+		if (r)
+			return r;
+		if (xlcfg_action_parse(s, slot) < 0) {
+			xlcfg_error(cfg, xlcfg_find(cfg, keys[i].key)->line, 0,
+				    "Unknown %s action \"%s\" specified", keys[i].key + 3, s);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* cmdline wins over root= and extra=, which combine as "root=ROOT EXTRA". */
+static int parse_cmdline(struct xlcfg *cfg, struct xlcfg_domain *dom)
+{
+	const char *cmdline = NULL, *root = NULL, *extra = NULL;
+	int r;
+
+	if ((r = xlcfg_get_string(cfg, "cmdline", &cmdline)) && r != -ENOENT)
+		return r;
+	if ((r = xlcfg_get_string(cfg, "root", &root)) && r != -ENOENT)
+		return r;
+	if ((r = xlcfg_get_string(cfg, "extra", &extra)) && r != -ENOENT)
+		return r;
+	if (cmdline) {
+		if (root || extra)
+			fprintf(cfg->report,
+				"Warning: ignoring root= and extra= in favour of cmdline=\n");
+		dom->cmdline = strdup(cmdline);
+	} else if (root && extra) {
+		if (asprintf(&dom->cmdline, "root=%s %s", root, extra) < 0)
+			dom->cmdline = NULL;
+	} else if (root) {
+		if (asprintf(&dom->cmdline, "root=%s", root) < 0)
+			dom->cmdline = NULL;
+	} else if (extra) {
+		dom->cmdline = strdup(extra);
+	} else {
+		return 0;
+	}
+	return dom->cmdline ? 0 : -ENOMEM;
+}
+
+/* A list item must be a string; its position names it in messages. */
+static const char *item_string(struct xlcfg *cfg, const char *key, const struct xlcfg_value *v,
+			       int i)
+{
+	if (v->type != XLCFG_STRING) {
+		xlcfg_error(cfg, v->line, v->col, "item %d of `%s' must be a string, not a list", i,
+			    key);
+		return NULL;
+	}
+	return v->string;
+}
+
+static int parse_disks(struct xlcfg *cfg, struct xlcfg_domain *dom)
+{
+	struct xlcfg_value *list;
+	int r = xlcfg_get_list(cfg, "disk", &list);
+
+	if (r == -ENOENT)
+		return 0;
+	if (r)
+		return r;
+	dom->disks = calloc((size_t)list->n_items + 1, sizeof(*dom->disks));
+	if (!dom->disks)
+		return -ENOMEM;
+	for (int i = 0; i < list->n_items; i++) {
+		const char *spec = item_string(cfg, "disk", list->items[i], i);
+		char where[512];
+
+		if (!spec)
+			return -EINVAL;
+		snprintf(where, sizeof(where), "%s:%d:%d", cfg->source, list->items[i]->line,
+			 list->items[i]->col);
+		r = xlcfg_disk_parse(&dom->disks[i], 1, &spec, where, cfg->report);
+		if (r < 0) {
+			cfg->n_errors++;
+			return r;
+		}
+		dom->n_disks++;
+		for (int j = 0; j < i; j++) {
+			if (!strcmp(dom->disks[j].vdev, dom->disks[i].vdev)) {
+				xlcfg_error(cfg, list->items[i]->line, list->items[i]->col,
+					    "disk vdev `%s' is used twice", dom->disks[i].vdev);
+				return -EINVAL;
+			}
+		}
+	}
+	return 0;
+}
+
+static int parse_vifs(struct xlcfg *cfg, struct xlcfg_domain *dom)
+{
+	struct xlcfg_value *list;
+	int r = xlcfg_get_list(cfg, "vif", &list);
+
+	if (r == -ENOENT)
+		return 0;
+	if (r)
+		return r;
+	dom->vifs = calloc((size_t)list->n_items + 1, sizeof(*dom->vifs));
+	if (!dom->vifs)
+		return -ENOMEM;
+	for (int i = 0; i < list->n_items; i++) {
+		const char *spec = item_string(cfg, "vif", list->items[i], i);
+		char where[512];
+
+		if (!spec)
+			return -EINVAL;
+		snprintf(where, sizeof(where), "%s:%d:%d", cfg->source, list->items[i]->line,
+			 list->items[i]->col);
+		r = xlcfg_vif_parse(&dom->vifs[i], spec, where, cfg->report);
+		if (r < 0) {
+			cfg->n_errors++;
+			return r;
+		}
+		/* devids are assigned in order unless given, as libxl does */
+		if (dom->vifs[i].devid < 0)
+			dom->vifs[i].devid = i;
+		dom->n_vifs++;
+	}
+	return 0;
+}
+
+static int parse_misc(struct xlcfg *cfg, struct xlcfg_domain *dom)
+{
+	const char *s;
+	long l;
+	int r;
+
+	if ((r = take_long(cfg, "cpu_weight", 1, 65535, &l)) < 0)
+		return r;
+	if (r == 0)
+		dom->cpu_weight = (int)l;
+	if ((r = take_long(cfg, "cap", 0, INT_MAX, &l)) < 0)
+		return r;
+	if (r == 0)
+		dom->cap = (int)l;
+	if ((r = take_long(cfg, "max_grant_frames", 0, INT_MAX, &l)) < 0)
+		return r;
+	if (r == 0)
+		dom->max_grant_frames = (int)l;
+	if ((r = take_long(cfg, "max_maptrack_frames", 0, INT_MAX, &l)) < 0)
+		return r;
+	if (r == 0)
+		dom->max_maptrack_frames = (int)l;
+	if ((r = take_long(cfg, "max_event_channels", 0, INT_MAX, &l)) < 0)
+		return r;
+	if (r == 0)
+		dom->max_event_channels = (int)l;
+	if ((r = take_tristate(cfg, "localtime", &dom->localtime)) ||
+	    (r = take_tristate(cfg, "nomigrate", &dom->nomigrate)) ||
+	    (r = take_tristate(cfg, "driver_domain", &dom->driver_domain)) ||
+	    (r = take_tristate(cfg, "acpi", &dom->acpi)))
+		return r;
+	if ((r = take_string(cfg, "kernel", &dom->kernel)) ||
+	    (r = take_string(cfg, "ramdisk", &dom->ramdisk)) ||
+	    (r = take_string(cfg, "device_tree", &dom->device_tree)) ||
+	    (r = take_string(cfg, "bootloader", &dom->bootloader)))
+		return r;
+	/* bootloader_args: a list, or (deprecated) a string split on blanks. */
+	r = xlcfg_get_string_list(cfg, "bootloader_args", &dom->bootloader_args,
+				  &dom->n_bootloader_args);
+	if (r == -EINVAL && xlcfg_get_string(cfg, "bootloader_args", &s) == 0) {
+		char *copy = strdup(s), *save = NULL, *w;
+
+		fprintf(cfg->report, "WARNING: Specifying \"bootloader_args\" as a string is "
+				     "deprecated. Please use a list of arguments.\n");
+		if (!copy)
+			return -ENOMEM;
+		dom->bootloader_args = calloc(strlen(s) / 2 + 2, sizeof(char *));
+		for (w = strtok_r(copy, " \t\n", &save); w && dom->bootloader_args;
+		     w = strtok_r(NULL, " \t\n", &save))
+			dom->bootloader_args[dom->n_bootloader_args++] = strdup(w);
+		free(copy);
+		if (!dom->bootloader_args)
+			return -ENOMEM;
+		r = 0;
+	}
+	if (r && r != -ENOENT)
+		return r;
+	/* serial: HVM's emulated UARTs, a list or one string. */
+	r = xlcfg_get_string_list(cfg, "serial", &dom->serial, &dom->n_serial);
+	if (r == -EINVAL && xlcfg_get_string(cfg, "serial", &s) == 0) {
+		dom->serial = calloc(2, sizeof(char *));
+		if (!dom->serial || !(dom->serial[0] = strdup(s)))
+			return -ENOMEM;
+		dom->n_serial = 1;
+		r = 0;
+	}
+	return r == -ENOENT ? 0 : r;
+}
+
+/* Report keys Keel does not implement (once each) and keys nobody knows. */
+static int report_keys(struct xlcfg *cfg, struct xlcfg_domain *dom)
+{
+	for (int i = 0; i < cfg->n_settings; i++) {
+		struct xlcfg_setting *s = &cfg->settings[i];
+		enum xlcfg_key_support k = xlcfg_key_support(s->name);
+		bool seen = false;
+
+		for (int j = 0; j < i; j++)
+			seen |= !strcmp(cfg->settings[j].name, s->name);
+		if (seen || k == XLCFG_KEY_SUPPORTED)
+			continue;
+		if (k == XLCFG_KEY_UNKNOWN) {
+			xlcfg_warn(cfg, s->line, "unknown key `%s' ignored", s->name);
+			continue;
+		}
+		xlcfg_warn(cfg, s->line, "`%s' is not supported by Keel; ignored", s->name);
+		char **n = realloc(dom->unsupported,
+				   sizeof(char *) * (size_t)(dom->n_unsupported + 1));
+		if (!n)
+			return -ENOMEM;
+		dom->unsupported = n;
+		if (!(n[dom->n_unsupported] = strdup(s->name)))
+			return -ENOMEM;
+		dom->n_unsupported++;
+	}
+	return 0;
+}
+
+int xlcfg_domain_from_cfg(struct xlcfg_domain *dom, struct xlcfg *cfg)
+{
+	const char *s;
+	int r;
+
+	domain_init(dom);
+	if ((r = parse_type(cfg, dom)))
+		goto fail;
+	r = xlcfg_get_string(cfg, "name", &s);
+	if (r == -ENOENT) {
+		xlcfg_error(cfg, 0, 0, "Domain name must be specified.");
+		r = -EINVAL;
+	}
+	if (r)
+		goto fail;
+	if (!*s || strlen(s) > 255 || strchr(s, '/')) {
+		xlcfg_error(cfg, xlcfg_find(cfg, "name")->line, 0, "invalid domain name `%s'", s);
+		r = -EINVAL;
+		goto fail;
+	}
+	if (!(dom->name = strdup(s))) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	r = xlcfg_get_string(cfg, "uuid", &s);
+	if (r == 0) {
+		if (xlcfg_uuid_parse(s, dom->uuid) < 0) {
+			xlcfg_error(cfg, xlcfg_find(cfg, "uuid")->line, 0,
+				    "Failed to parse UUID: %s", s);
+			r = -EINVAL;
+			goto fail;
+		}
+		dom->uuid_given = true;
+	} else if (r == -ENOENT) {
+		uuid_generate(dom->uuid);
+	} else {
+		goto fail;
+	}
+	if ((r = parse_memory_vcpus(cfg, dom)) || (r = parse_actions(cfg, dom)) ||
+	    (r = parse_cmdline(cfg, dom)) || (r = parse_misc(cfg, dom)) ||
+	    (r = parse_disks(cfg, dom)) || (r = parse_vifs(cfg, dom)) ||
+	    (r = report_keys(cfg, dom)))
+		goto fail;
+	return 0;
+fail:
+	xlcfg_domain_clear(dom);
+	return r;
+}
