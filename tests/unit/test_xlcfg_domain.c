@@ -85,7 +85,7 @@ static void dom_test_errors(void)
 		{"name='a'\ntype='pv'\nbuilder='hvm'\n", "Contradicting"},
 		{"name='a'\nvcpus=4\nmaxvcpus=2\n", "maxvcpus < vcpus"},
 		{"name='a'\nuuid='nope'\n", "Failed to parse UUID: nope"},
-		{"name='a'\non_crash='explode'\n", "Unknown crash action \"explode\" specified"},
+		{"name='a'\non_crash='explode'\n", "Unknown on_crash action \"explode\" specified"},
 		{"name='a'\nmemory='lots'\n", "parameter `memory' is not a valid number"},
 		{"name='a'\nmemory=512\nmaxmem=256\n", "maxmem (256 MiB) is less than memory"},
 		{"name='a'\ncpu_weight=0\n", "smaller than minimum bound"},

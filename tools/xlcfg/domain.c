@@ -111,6 +111,21 @@ static void domain_init(struct xlcfg_domain *dom)
 	dom->on_soft_reset = XLCFG_ACTION_SOFT_RESET;
 }
 
+/*
+ * The getters only warn (as xl's do); for a key Keel uses a bad value is an
+ * error, reported once here with the key's line.
+ */
+static int bad_key(struct xlcfg *cfg, const char *key, int r)
+{
+	struct xlcfg_setting *s;
+
+	if (r != -EINVAL)
+		return r;
+	s = xlcfg_find(cfg, key);
+	xlcfg_error(cfg, s ? s->line : 0, 0, "invalid value for `%s'", key);
+	return r;
+}
+
 /* A copy of a string key (or leave *slot alone if absent); -EINVAL/-ENOMEM. */
 static int take_string(struct xlcfg *cfg, const char *key, char **slot)
 {
@@ -120,7 +135,7 @@ static int take_string(struct xlcfg *cfg, const char *key, char **slot)
 	if (r == -ENOENT)
 		return 0;
 	if (r)
-		return r;
+		return bad_key(cfg, key, r);
 	free(*slot);
 	*slot = strdup(s);
 	return *slot ? 0 : -ENOMEM;
@@ -131,7 +146,7 @@ static int take_long(struct xlcfg *cfg, const char *key, long min, long max, lon
 {
 	int r = xlcfg_get_long(cfg, key, min, max, out);
 
-	return r == -ENOENT ? 1 : r;
+	return r == -ENOENT ? 1 : bad_key(cfg, key, r);
 }
 
 static int take_tristate(struct xlcfg *cfg, const char *key, enum xlcfg_tristate *out)
@@ -141,7 +156,7 @@ static int take_tristate(struct xlcfg *cfg, const char *key, enum xlcfg_tristate
 
 	if (r == 0)
 		*out = b ? XLCFG_TRUE : XLCFG_FALSE;
-	return r == -ENOENT ? 0 : r;
+	return r == -ENOENT ? 0 : bad_key(cfg, key, r);
 }
 
 /* xl matches type/builder values as prefixes: "h" is hvm, "p" is pv. */
@@ -260,7 +275,7 @@ static int parse_actions(struct xlcfg *cfg, struct xlcfg_domain *dom)
 			return r;
 		if (xlcfg_action_parse(s, slot) < 0) {
 			xlcfg_error(cfg, xlcfg_find(cfg, keys[i].key)->line, 0,
-				    "Unknown %s action \"%s\" specified", keys[i].key + 3, s);
+				    "Unknown %s action \"%s\" specified", keys[i].key, s);
 			return -EINVAL;
 		}
 	}
@@ -481,7 +496,7 @@ static int report_keys(struct xlcfg *cfg, struct xlcfg_domain *dom)
 int xlcfg_domain_from_cfg(struct xlcfg_domain *dom, struct xlcfg *cfg)
 {
 	const char *s;
-	int r;
+	int r, errors = cfg->n_errors;
 
 	domain_init(dom);
 	if ((r = parse_type(cfg, dom)))
@@ -523,6 +538,9 @@ int xlcfg_domain_from_cfg(struct xlcfg_domain *dom, struct xlcfg *cfg)
 		goto fail;
 	return 0;
 fail:
+	/* every failure names its key; this covers a getter's warning alone */
+	if (r == -EINVAL && cfg->n_errors == errors)
+		xlcfg_error(cfg, 0, 0, "invalid configuration (see the warnings above)");
 	xlcfg_domain_clear(dom);
 	return r;
 }

@@ -1,0 +1,51 @@
+#!/bin/bash
+# Golden-file tests for xl.cfg parsing: every tests/golden/xlcfg/NAME.cfg is
+# given to `xl create -n` (with the arguments listed one per line in
+# NAME.args, if any).  Its stdout must equal NAME.json when that exists, its
+# stderr must equal NAME.stderr, and its exit status NAME.rc (default 0).
+# Broken configs therefore check the exact file:line:col messages.
+#   tests/integration/xlcfg-golden.sh --regen   rewrites the expected files
+#   (review the diff before committing it).
+. "$(dirname "$0")/../lib/common.sh"
+
+XL=$KEEL_BIN/xl
+[ -x "$XL" ] || fail "$XL not built"
+dir=$KEEL_TOP/tests/golden/xlcfg
+regen=0
+[ "${1:-}" = --regen ] && regen=1
+cd "$dir" || fail "no $dir"
+
+n=0 bad=0
+for cfg in *.cfg; do
+	name=${cfg%.cfg}
+	args=()
+	[ -f "$name.args" ] && mapfile -t args < "$name.args"
+	out=$KEEL_TMP/$name.out err=$KEEL_TMP/$name.err
+	"$XL" create -n "$cfg" "${args[@]}" > "$out" 2> "$err"
+	rc=$?
+	if [ $regen = 1 ]; then
+		if [ $rc = 0 ]; then cp "$out" "$name.json"; else rm -f "$name.json"; fi
+		cp "$err" "$name.stderr"
+		if [ $rc = 0 ]; then rm -f "$name.rc"; else echo $rc > "$name.rc"; fi
+		continue
+	fi
+	n=$((n + 1))
+	want_rc=0
+	[ -f "$name.rc" ] && want_rc=$(cat "$name.rc")
+	if [ "$rc" != "$want_rc" ]; then
+		echo "$cfg: exit status $rc, expected $want_rc"; bad=$((bad + 1)); continue
+	fi
+	if [ -f "$name.json" ] && ! diff -u "$name.json" "$out"; then
+		echo "$cfg: stdout differs from $name.json"; bad=$((bad + 1)); continue
+	fi
+	if [ ! -f "$name.json" ] && [ -s "$out" ]; then
+		echo "$cfg: unexpected output on stdout"; bad=$((bad + 1)); continue
+	fi
+	if ! diff -u "$name.stderr" "$err"; then
+		echo "$cfg: stderr differs from $name.stderr"; bad=$((bad + 1)); continue
+	fi
+done
+[ $regen = 1 ] && { echo "regenerated expected files in $dir"; exit 0; }
+[ $n -ge 10 ] || fail "only $n golden configs found"
+[ $bad = 0 ] || fail "$bad of $n golden configs differ"
+echo "PASS: $n golden configs"
