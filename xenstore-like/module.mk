@@ -8,3 +8,6 @@ $(eval $(call keel_program,keel-xenstored,$(XS_OBJS) $(call objs,xenstore-like/x
 UNIT_SRCS += $(wildcard tests/unit/test_xs_*.c)
 UNIT_OBJS += $(XS_OBJS)
 UNIT_LDLIBS += -lz -lpthread
+
+# A misbehaving client for the hostile-input integration test.
+$(eval $(call keel_program,xs-hostile,$(call objs,xenstore-like/tools/xs_hostile.c),))

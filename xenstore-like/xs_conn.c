@@ -93,9 +93,11 @@ int xs_conn_send_event(struct xs_conn *c, const char *path, const char *token)
 		return -E2BIG;
 	if (c->out.len > XS_EVENT_BACKLOG_MAX + xs_out_limit(c)) {
 		c->events_dropped++;
-		if (c->events_dropped == 1 || !(c->events_dropped % 1000))
+		if (c->events_dropped == c->events_logged * 10 + !c->events_logged) {
+			c->events_logged = c->events_dropped; /* log at 1, 10, 100, ... */
 			xs_log("connection domid %u not reading: %u watch events dropped", c->domid,
 			       c->events_dropped);
+		}
 		return -ENOSPC;
 	}
 	memcpy(buf, path, pl);

@@ -91,6 +91,8 @@ int xs_server_open_journal(struct xs_server *s, const char *dir, bool do_fsync)
 	int rc = xs_journal_open(&s->journal, dir, s, do_fsync);
 
 	s->journal_on = rc == 0;
+	if (rc)
+		xs_journal_close(&s->journal); /* release what the failed open took */
 	return rc;
 }
 
@@ -251,7 +253,9 @@ static void xs_server_accept(struct xs_server *s)
 		if (fd < 0)
 			return;
 		if (s->nconns >= s->max_conns) {
-			xs_log("too many connections (%u): refusing one", s->nconns);
+			if (!(s->refused++ % 1000))
+				xs_log("too many connections (%u): refused %lu", s->nconns,
+				       s->refused);
 			close(fd);
 			continue;
 		}

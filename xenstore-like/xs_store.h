@@ -227,6 +227,7 @@ struct xs_conn {
 	struct xs_buf out;
 	unsigned out_msgs; /* replies + events queued, not yet fully sent */
 	unsigned events_dropped;
+	unsigned events_logged;
 	struct xs_tx *txs;
 	unsigned ntx;
 	uint32_t next_txid;
@@ -302,6 +303,7 @@ struct xs_server {
 	unsigned nconns;
 	unsigned max_conns;
 	unsigned long msgs;
+	unsigned long refused; /* connections refused at max_conns */
 	bool quit;
 	bool quiet;
 };
