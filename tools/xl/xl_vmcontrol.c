@@ -136,7 +136,7 @@ static int one_domain_op(const char *what, const char *qualifier,
 	rc = xl_find_domain(be, qualifier, &domid);
 	if (rc == 0) {
 		rc = op(be, domid, arg);
-		rc = rc < 0 ? xl_backend_fail(what, rc) : 0;
+		rc = rc == -ECANCELED ? 1 : rc < 0 ? xl_backend_fail(what, rc) : 0;
 	} else {
 		rc = 1;
 	}
@@ -148,7 +148,7 @@ static int op_destroy(struct xl_backend *be, uint32_t domid, void *arg)
 {
 	if (domid == 0 && !*(bool *)arg) {
 		fprintf(stderr, "Cannot destroy privileged domain 0.\n\n");
-		return -EPERM;
+		return -ECANCELED; /* reported already */
 	}
 	return be->ops->destroy ? be->ops->destroy(be->handle, domid) : -ENOSYS;
 }
