@@ -81,7 +81,7 @@ static void dom_test_errors(void)
 		const char *text, *msg;
 	} bad[] = {
 		{"memory=1\n", "Domain name must be specified."},
-		{"name='a'\ntype='kvm'\n", "d.cfg:2: Invalid domain type kvm."},
+		{"name='a'\ntype='kvm'\n", "d.cfg:2:6: Invalid domain type kvm."},
 		{"name='a'\ntype='pv'\nbuilder='hvm'\n", "Contradicting"},
 		{"name='a'\nvcpus=4\nmaxvcpus=2\n", "maxvcpus < vcpus"},
 		{"name='a'\nuuid='nope'\n", "Failed to parse UUID: nope"},

@@ -111,18 +111,32 @@ static void domain_init(struct xlcfg_domain *dom)
 	dom->on_soft_reset = XLCFG_ACTION_SOFT_RESET;
 }
 
+/* Where a key's (last) value starts, for messages: line and column. */
+#define KEY_POS(cfg, key) key_line(cfg, key), key_col(cfg, key)
+
+static int key_line(struct xlcfg *cfg, const char *key)
+{
+	struct xlcfg_setting *s = xlcfg_find(cfg, key);
+
+	return s ? s->value->line : 0;
+}
+
+static int key_col(struct xlcfg *cfg, const char *key)
+{
+	struct xlcfg_setting *s = xlcfg_find(cfg, key);
+
+	return s ? s->value->col : 0;
+}
+
 /*
  * The getters only warn (as xl's do); for a key Keel uses a bad value is an
  * error, reported once here with the key's line.
  */
 static int bad_key(struct xlcfg *cfg, const char *key, int r)
 {
-	struct xlcfg_setting *s;
-
 	if (r != -EINVAL)
 		return r;
-	s = xlcfg_find(cfg, key);
-	xlcfg_error(cfg, s ? s->line : 0, 0, "invalid value for `%s'", key);
+	xlcfg_error(cfg, KEY_POS(cfg, key), "invalid value for `%s'", key);
 	return r;
 }
 
@@ -179,8 +193,7 @@ static int parse_type(struct xlcfg *cfg, struct xlcfg_domain *dom)
 		else if (prefix_of(s, "pvh"))
 			dom->type = XLCFG_TYPE_PVH;
 		else {
-			xlcfg_error(cfg, xlcfg_find(cfg, "type")->line, 0,
-				    "Invalid domain type %s.", s);
+			xlcfg_error(cfg, KEY_POS(cfg, "type"), "Invalid domain type %s.", s);
 			return -EINVAL;
 		}
 		type_set = true;
@@ -190,18 +203,17 @@ static int parse_type(struct xlcfg *cfg, struct xlcfg_domain *dom)
 	r = xlcfg_get_string(cfg, "builder", &s);
 	if (r == 0) {
 		enum xlcfg_domain_type bt;
-		int line = xlcfg_find(cfg, "builder")->line;
 
 		if (prefix_of(s, "hvm"))
 			bt = XLCFG_TYPE_HVM;
 		else if (prefix_of(s, "generic"))
 			bt = XLCFG_TYPE_PV;
 		else {
-			xlcfg_error(cfg, line, 0, "Invalid domain type %s.", s);
+			xlcfg_error(cfg, KEY_POS(cfg, "builder"), "Invalid domain type %s.", s);
 			return -EINVAL;
 		}
 		if (type_set && dom->type != bt) {
-			xlcfg_error(cfg, line, 0,
+			xlcfg_error(cfg, KEY_POS(cfg, "builder"),
 				    "Contradicting \"builder\" and \"type\" options specified.");
 			return -EINVAL;
 		}
@@ -230,7 +242,7 @@ static int parse_memory_vcpus(struct xlcfg *cfg, struct xlcfg_domain *dom)
 	if (!dom->max_memkb)
 		dom->max_memkb = dom->target_memkb;
 	if (dom->target_memkb > dom->max_memkb) {
-		xlcfg_error(cfg, xlcfg_find(cfg, "maxmem")->line, 0,
+		xlcfg_error(cfg, KEY_POS(cfg, "maxmem"),
 			    "maxmem (%llu MiB) is less than memory (%llu MiB)",
 			    (unsigned long long)dom->max_memkb / 1024,
 			    (unsigned long long)dom->target_memkb / 1024);
@@ -245,7 +257,7 @@ static int parse_memory_vcpus(struct xlcfg *cfg, struct xlcfg_domain *dom)
 		return r;
 	dom->max_vcpus = (r == 0 && l) ? (int)l : dom->vcpus;
 	if (dom->max_vcpus < dom->vcpus) {
-		xlcfg_error(cfg, xlcfg_find(cfg, "maxvcpus")->line, 0, "xl: maxvcpus < vcpus");
+		xlcfg_error(cfg, KEY_POS(cfg, "maxvcpus"), "xl: maxvcpus < vcpus");
 		return -EINVAL;
 	}
 	return 0;
@@ -274,7 +286,7 @@ static int parse_actions(struct xlcfg *cfg, struct xlcfg_domain *dom)
 		if (r)
 			return r;
 		if (xlcfg_action_parse(s, slot) < 0) {
-			xlcfg_error(cfg, xlcfg_find(cfg, keys[i].key)->line, 0,
+			xlcfg_error(cfg, KEY_POS(cfg, keys[i].key),
 				    "Unknown %s action \"%s\" specified", keys[i].key, s);
 			return -EINVAL;
 		}
@@ -509,7 +521,7 @@ int xlcfg_domain_from_cfg(struct xlcfg_domain *dom, struct xlcfg *cfg)
 	if (r)
 		goto fail;
 	if (!*s || strlen(s) > 255 || strchr(s, '/')) {
-		xlcfg_error(cfg, xlcfg_find(cfg, "name")->line, 0, "invalid domain name `%s'", s);
+		xlcfg_error(cfg, KEY_POS(cfg, "name"), "invalid domain name `%s'", s);
 		r = -EINVAL;
 		goto fail;
 	}
@@ -520,8 +532,7 @@ int xlcfg_domain_from_cfg(struct xlcfg_domain *dom, struct xlcfg *cfg)
 	r = xlcfg_get_string(cfg, "uuid", &s);
 	if (r == 0) {
 		if (xlcfg_uuid_parse(s, dom->uuid) < 0) {
-			xlcfg_error(cfg, xlcfg_find(cfg, "uuid")->line, 0,
-				    "Failed to parse UUID: %s", s);
+			xlcfg_error(cfg, KEY_POS(cfg, "uuid"), "Failed to parse UUID: %s", s);
 			r = -EINVAL;
 			goto fail;
 		}
