@@ -236,6 +236,160 @@ static void disk_test_vdev_names(void)
 	CU_ASSERT_EQUAL(xlcfg_vdev_name(0, buf, 4), -ENOSPC);
 }
 
+/*
+ * The cases of Xen's own disk-spec regression test (tools/xl/check-xl-disk-
+ * parse, culled from xl-disk-configuration): each group of specs, given as
+ * separate words where xl's test passes several, must give the same disk.
+ */
+struct disk_expect {
+	const char *target; /* NULL: absent */
+	const char *vdev;
+	enum xlcfg_disk_format format;
+	enum xlcfg_disk_backend backend;
+	const char *script;
+	bool readwrite, is_cdrom;
+	enum xlcfg_tristate discard, trusted;
+};
+
+static void disk_check(const char *const *specs, int n, const struct disk_expect *e)
+{
+	struct xlcfg_disk d;
+	int r = xlcfg_disk_parse(&d, n, specs, "case", stderr);
+
+	CU_ASSERT_EQUAL_FATAL(r, 0);
+	if (e->target) {
+		CU_ASSERT_STRING_EQUAL(d.target ? d.target : "(null)", e->target);
+	} else {
+		CU_ASSERT_PTR_NULL(d.target);
+	}
+	CU_ASSERT_STRING_EQUAL(d.vdev, e->vdev);
+	CU_ASSERT_EQUAL(d.format, e->format);
+	CU_ASSERT_EQUAL(d.backendtype, e->backend);
+	if (e->script) {
+		CU_ASSERT_STRING_EQUAL(d.script ? d.script : "(null)", e->script);
+	} else {
+		CU_ASSERT_PTR_NULL(d.script);
+	}
+	CU_ASSERT_EQUAL(d.readwrite, e->readwrite);
+	CU_ASSERT_EQUAL(d.is_cdrom, e->is_cdrom);
+	CU_ASSERT_EQUAL(d.removable, e->is_cdrom);
+	CU_ASSERT_EQUAL(d.discard, e->discard);
+	CU_ASSERT_EQUAL(d.trusted, e->trusted);
+	xlcfg_disk_clear(&d);
+}
+
+#define ONE(e, ...)                                                                  \
+	do {                                                                         \
+		const char *specs_[] = {__VA_ARGS__};                                \
+		disk_check(specs_, (int)(sizeof(specs_) / sizeof(specs_[0])), &(e)); \
+	} while (0)
+
+static void disk_test_xl_cases(void)
+{
+	const enum xlcfg_tristate D = XLCFG_DEFAULT;
+	struct xlcfg_disk d;
+	const char *foo = "foo";
+	const struct disk_expect vol_hda = {
+		"/dev/vg/guest-volume", "hda", XLCFG_FORMAT_RAW, 0, NULL, true, false, D, D};
+	const struct disk_expect iso_hdc = {
+		"/root/image.iso", "hdc", XLCFG_FORMAT_RAW, 0, NULL, false, true, D, D};
+	const struct disk_expect phy_xvdb = {"/dev/vg/guest-volume",
+					     "xvdb",
+					     XLCFG_FORMAT_RAW,
+					     XLCFG_BACKEND_PHY,
+					     NULL,
+					     true,
+					     false,
+					     D,
+					     D};
+	const struct disk_expect empty_hdc = {"", "hdc", XLCFG_FORMAT_EMPTY, 0, NULL, false, true,
+					      D,  D};
+	const struct disk_expect none_hdc = {NULL, "hdc", XLCFG_FORMAT_EMPTY, 0, NULL, false, true,
+					     D,	   D};
+	const struct disk_expect iscsi = {
+		"iqn.2001-05.com.equallogic:0-8a0906-23fe93404-c82797962054a96d-examplehost",
+		"xvda",
+		XLCFG_FORMAT_RAW,
+		0,
+		"block-iscsi",
+		true,
+		false,
+		D,
+		D};
+	const struct disk_expect drbd = {
+		"app01", "hda", XLCFG_FORMAT_RAW, 0, "block-drbd", true, false, D, D};
+	const struct disk_expect discard = {"/some/disk/image.raw",
+					    "hda",
+					    XLCFG_FORMAT_RAW,
+					    0,
+					    NULL,
+					    true,
+					    false,
+					    XLCFG_TRUE,
+					    D};
+	const struct disk_expect nodiscard_cd = {"/some/disk/image.iso",
+						 "hda",
+						 XLCFG_FORMAT_RAW,
+						 0,
+						 NULL,
+						 false,
+						 true,
+						 XLCFG_FALSE,
+						 D};
+	const struct disk_expect trusted = {"/some/disk/image.raw",
+					    "hda",
+					    XLCFG_FORMAT_RAW,
+					    0,
+					    NULL,
+					    true,
+					    false,
+					    D,
+					    XLCFG_TRUE};
+	const struct disk_expect untrusted = {"/some/disk/image.raw",
+					      "hda",
+					      XLCFG_FORMAT_RAW,
+					      0,
+					      NULL,
+					      true,
+					      false,
+					      D,
+					      XLCFG_FALSE};
+
+	FILE *devnull = fopen("/dev/null", "w");
+
+	CU_ASSERT_EQUAL(xlcfg_disk_parse(&d, 1, &foo, "case", devnull), -EINVAL);
+	fclose(devnull);
+	ONE(vol_hda, "/dev/vg/guest-volume,,hda");
+	ONE(vol_hda, "/dev/vg/guest-volume,raw,hda,rw");
+	ONE(vol_hda, "format=raw, vdev=hda, access=rw, target=/dev/vg/guest-volume");
+	ONE(vol_hda, "format=raw", "vdev=hda", "access=rw", "target=/dev/vg/guest-volume");
+	ONE(vol_hda, "raw:/dev/vg/guest-volume,hda,w");
+	ONE(iso_hdc, "/root/image.iso,,hdc,cdrom");
+	ONE(iso_hdc, "/root/image.iso,,hdc,,cdrom");
+	ONE(iso_hdc, "/root/image.iso,raw,hdc,devtype=cdrom");
+	ONE(iso_hdc, "format=raw, vdev=hdc, access=ro, devtype=cdrom, target=/root/image.iso");
+	ONE(iso_hdc, "format=raw", "vdev=hdc", "access=ro", "devtype=cdrom",
+	    "target=/root/image.iso");
+	ONE(iso_hdc, "raw:/root/image.iso,hdc:cdrom,ro");
+	ONE(phy_xvdb, "backendtype=phy,vdev=xvdb,access=w,target=/dev/vg/guest-volume");
+	ONE(empty_hdc, "devtype=cdrom,,,hdc");
+	ONE(empty_hdc, ",,hdc:cdrom,r");
+	ONE(empty_hdc, ",hdc:cdrom,r");
+	ONE(empty_hdc, "vdev=hdc,access=r,devtype=cdrom,target=");
+	ONE(empty_hdc, ",empty,hdc:cdrom,r");
+	ONE(none_hdc, "vdev=hdc,access=r,devtype=cdrom,format=empty");
+	ONE(none_hdc, "vdev=hdc,access=r,devtype=cdrom");
+	ONE(iscsi, "iscsi:iqn.2001-05.com.equallogic:0-8a0906-23fe93404-c82797962054a96d-"
+		   "examplehost,xvda,w");
+	ONE(iscsi, "vdev=xvda,access=w,script=block-iscsi,target=iqn.2001-05.com.equallogic:0-"
+		   "8a0906-23fe93404-c82797962054a96d-examplehost");
+	ONE(drbd, "drbd:app01,hda,w");
+	ONE(discard, "discard", "vdev=hda", "target=/some/disk/image.raw");
+	ONE(nodiscard_cd, "cdrom", "no-discard", "vdev=hda", "target=/some/disk/image.iso");
+	ONE(trusted, "trusted", "vdev=hda", "target=/some/disk/image.raw");
+	ONE(untrusted, "untrusted", "vdev=hda", "target=/some/disk/image.raw");
+}
+
 static int disk_cleanup(void)
 {
 	free(disk_diag);
@@ -246,4 +400,5 @@ static int disk_cleanup(void)
 UNIT_SUITE(xlcfg_disk, NULL, disk_cleanup, UNIT_TEST(disk_test_positional),
 	   UNIT_TEST(disk_test_keywords), UNIT_TEST(disk_test_prefixes_and_cdrom),
 	   UNIT_TEST(disk_test_errors), UNIT_TEST(disk_test_multi_spec),
-	   UNIT_TEST(disk_test_vdev_numbers), UNIT_TEST(disk_test_vdev_names))
+	   UNIT_TEST(disk_test_vdev_numbers), UNIT_TEST(disk_test_vdev_names),
+	   UNIT_TEST(disk_test_xl_cases))

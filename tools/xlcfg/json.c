@@ -138,7 +138,8 @@ static void json_disk(struct json *j, const struct xlcfg_disk *d)
 	json_str(j, "script", d->script);
 	if (d->removable)
 		json_int(j, "removable", 1);
-	json_int(j, "readwrite", d->readwrite);
+	if (d->readwrite)
+		json_int(j, "readwrite", 1); /* libxl omits integers left at 0 */
 	if (d->is_cdrom)
 		json_int(j, "is_cdrom", 1);
 	if (d->direct_io_safe) {
