@@ -11,3 +11,6 @@ UNIT_LDLIBS += -lz -lpthread
 
 # A misbehaving client for the hostile-input integration test.
 $(eval $(call keel_program,xs-hostile,$(call objs,xenstore-like/tools/xs_hostile.c),))
+
+# libFuzzer target: message framing, parsing and handlers (make fuzz).
+$(eval $(call keel_fuzz,xs_wire_fuzz,tests/fuzz/xs_wire_fuzz.c $(XS_SRCS),-lz))
