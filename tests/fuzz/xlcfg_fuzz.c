@@ -14,11 +14,13 @@
 
 static FILE *fuzz_null;
 
-static void fuzz_outputs(const struct xlcfg_domain *dom)
+static void fuzz_outputs(struct xlcfg_domain *dom)
 {
 	xlcfg_domain_to_json(dom, fuzz_null);
 	xlcfg_domain_to_cfg(dom, fuzz_null);
 	xlcfg_domain_to_libvirt(dom, fuzz_null);
+	if (xlcfg_domain_set_defaults(dom, fuzz_null) == 0)
+		xlcfg_domain_to_json(dom, fuzz_null);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -235,6 +235,49 @@ static void dom_test_libvirt_errors(void)
 	}
 }
 
+static void dom_test_set_defaults(void)
+{
+	struct xlcfg_domain d;
+	char mac[18];
+
+	CU_ASSERT_EQUAL_FATAL(dom_build(&d, "name='a'\nvif=['', 'mac=00:16:3e:00:00:01,model=x,"
+					    "bridge=b,mtu=9000,untrusted']\n"),
+			      0);
+	CU_ASSERT_EQUAL(xlcfg_domain_set_defaults(&d, NULL), 0);
+	CU_ASSERT_EQUAL(d.max_memkb, 32 * 1024);
+	CU_ASSERT_EQUAL(d.target_memkb, 32 * 1024);
+	CU_ASSERT_EQUAL(d.cpu_weight, 256);
+	CU_ASSERT_EQUAL(d.cap, 0);
+	CU_ASSERT_TRUE(d.vifs[0].mac_set);
+	CU_ASSERT_EQUAL(d.vifs[0].mac[0], 0x00);
+	CU_ASSERT_EQUAL(d.vifs[0].mac[1], 0x16);
+	CU_ASSERT_EQUAL(d.vifs[0].mac[2], 0x3e);
+	CU_ASSERT(d.vifs[0].mac[3] < 0x80);
+	CU_ASSERT_STRING_EQUAL(d.vifs[0].bridge, "xenbr0");
+	CU_ASSERT_STRING_EQUAL(d.vifs[0].script, "vif-bridge");
+	CU_ASSERT_STRING_EQUAL(d.vifs[0].model, "rtl8139");
+	CU_ASSERT_EQUAL(d.vifs[0].mtu, 1500);
+	CU_ASSERT_EQUAL(d.vifs[0].nictype, 2);
+	CU_ASSERT_EQUAL(d.vifs[0].trusted, XLCFG_TRUE);
+	/* what the config said stays */
+	xlcfg_mac_unparse(d.vifs[1].mac, mac);
+	CU_ASSERT_STRING_EQUAL(mac, "00:16:3e:00:00:01");
+	CU_ASSERT_STRING_EQUAL(d.vifs[1].bridge, "b");
+	CU_ASSERT_STRING_EQUAL(d.vifs[1].model, "x");
+	CU_ASSERT_EQUAL(d.vifs[1].mtu, 9000);
+	CU_ASSERT_EQUAL(d.vifs[1].trusted, XLCFG_FALSE);
+	xlcfg_domain_clear(&d);
+
+	/* two random MACs differ; an emulated nic on a PV guest is refused */
+	CU_ASSERT_EQUAL_FATAL(dom_build(&d, "name='a'\nvif=['','','type=ioemu']\n"), 0);
+	CU_ASSERT_EQUAL(xlcfg_vif_set_defaults(&d.vifs[0], d.type), 0);
+	CU_ASSERT_EQUAL(xlcfg_vif_set_defaults(&d.vifs[1], d.type), 0);
+	CU_ASSERT_NOT_EQUAL(memcmp(d.vifs[0].mac, d.vifs[1].mac, 6), 0);
+	CU_ASSERT_EQUAL(xlcfg_vif_set_defaults(&d.vifs[2], d.type), -EINVAL);
+	CU_ASSERT_EQUAL(xlcfg_vif_set_defaults(&d.vifs[2], XLCFG_TYPE_HVM), 0);
+	xlcfg_domain_clear(&d);
+}
+
 static int dom_cleanup(void)
 {
 	free(dom_diag);
@@ -245,4 +288,4 @@ static int dom_cleanup(void)
 UNIT_SUITE(xlcfg_domain, NULL, dom_cleanup, UNIT_TEST(dom_test_defaults),
 	   UNIT_TEST(dom_test_errors), UNIT_TEST(dom_test_cmdline_and_keys),
 	   UNIT_TEST(dom_test_libvirt_round_trip), UNIT_TEST(dom_test_cfg_round_trip),
-	   UNIT_TEST(dom_test_libvirt_errors))
+	   UNIT_TEST(dom_test_libvirt_errors), UNIT_TEST(dom_test_set_defaults))

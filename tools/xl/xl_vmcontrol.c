@@ -105,6 +105,11 @@ int main_create(int argc, char **argv)
 		xlcfg_domain_clear(&dom);
 		return 0;
 	}
+	/* libxl applies its defaults at creation, after the dry-run print */
+	if (xlcfg_domain_set_defaults(&dom, stderr) < 0) {
+		xlcfg_domain_clear(&dom);
+		return 1;
+	}
 	be = xl_backend_connect();
 	if (!be) {
 		xlcfg_domain_clear(&dom);

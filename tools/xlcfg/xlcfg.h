@@ -216,6 +216,15 @@ void xlcfg_uuid_unparse(const uint8_t uuid[16], char out[37]);
 int xlcfg_uuid_parse(const char *s, uint8_t uuid[16]);
 void xlcfg_mac_unparse(const uint8_t mac[6], char out[18]);
 
+/*
+ * The defaults libxl applies at creation (defaults.c): 32 MiB, weight 256,
+ * cap 0, and per vif a random 00:16:3e MAC, xenbr0, vif-bridge, MTU 1500,
+ * rtl8139, trusted, nic type by domain type.  -EINVAL for an emulated nic on
+ * a PV/PVH guest (reported to @report).
+ */
+int xlcfg_domain_set_defaults(struct xlcfg_domain *dom, FILE *report);
+int xlcfg_vif_set_defaults(struct xlcfg_vif *vif, enum xlcfg_domain_type type);
+
 /* libxl-shaped JSON of the domain configuration (what `xl create -n` prints). */
 int xlcfg_domain_to_json(const struct xlcfg_domain *dom, FILE *out);
 /* Back to xl.cfg text (used for libvirt XML -> native). */
