@@ -66,6 +66,17 @@ CFG
 "$XL" create -q vm.cfg 'cap=25' || fail "create through the backend"
 "$XL" list newvm | grep -qE '^newvm +6 +96 +2 ' || fail "created domain: $("$XL" list newvm)"
 "$XL" sched-credit -d newvm | grep -qE '^newvm +6 +300 +25$' || fail "create did not pass weight/cap"
+# list -l: xl's [{"domid": N, "config": {...}}]; only domains with a stored config
+"$XL" list -l > l.json || fail "list -l"
+python3 - l.json <<'PY' || fail "list -l output: $(cat l.json)"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert len(d) == 1 and d[0]["domid"] == 6, d
+c = d[0]["config"]
+assert c["c_info"]["name"] == "newvm", c
+assert c["b_info"]["max_vcpus"] == 3 and c["b_info"]["sched_params"] == {"weight": 300, "cap": 25}, c
+assert c["b_info"]["target_memkb"] == 96 * 1024, c
+PY
 "$XL" create -q vm.cfg 2> err && fail "creating a duplicate name succeeded"
 grep -q "xl: creating the domain: File exists" err || fail "duplicate message: $(cat err)"
 

@@ -47,6 +47,8 @@ struct xl_backend_ops {
 
 	int (*create)(void *h, const struct xlcfg_domain *dom, bool paused, uint32_t *domid);
 	int (*list)(void *h, struct xl_domain_info **out, int *n);
+	/* The configuration a running domain was built from (for `xl list -l`). */
+	int (*get_config)(void *h, uint32_t domid, struct xlcfg_domain *out);
 	int (*destroy)(void *h, uint32_t domid);
 	int (*shutdown)(void *h, uint32_t domid, enum xl_shutdown_kind kind);
 	int (*pause)(void *h, uint32_t domid);

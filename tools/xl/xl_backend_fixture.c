@@ -210,7 +210,40 @@ static int fx_create(void *h, const struct xlcfg_domain *dom, bool paused, uint3
 	fx->cap[fx->n] = dom->cap >= 0 ? dom->cap : 0;
 	fx->n++;
 	*domid = next;
+	/* keep the configuration beside the file, for get_config */
+	{
+		char *path;
+		FILE *f;
+
+		if (asprintf(&path, "%s.%u.cfg", fx->path, next) < 0)
+			return -ENOMEM;
+		f = fopen(path, "w");
+		free(path);
+		if (!f)
+			return -errno;
+		xlcfg_domain_to_cfg(dom, f);
+		if (fclose(f))
+			return -errno;
+	}
 	return fixture_save(fx);
+}
+
+static int fx_get_config(void *h, uint32_t domid, struct xlcfg_domain *out)
+{
+	struct fixture *fx = h;
+	struct xlcfg *cfg;
+	char *path;
+	int r;
+
+	if (asprintf(&path, "%s.%u.cfg", fx->path, domid) < 0)
+		return -ENOMEM;
+	cfg = xlcfg_new(path, stderr);
+	r = cfg ? xlcfg_parse_file(cfg, path) : -ENOMEM;
+	if (r == 0)
+		r = xlcfg_domain_from_cfg(out, cfg);
+	xlcfg_free(cfg);
+	free(path);
+	return r;
 }
 
 static int fx_destroy(void *h, uint32_t domid)
@@ -314,6 +347,7 @@ static const struct xl_backend_ops xl_backend_fixture = {
 	.close = fx_close,
 	.create = fx_create,
 	.list = fx_list,
+	.get_config = fx_get_config,
 	.destroy = fx_destroy,
 	.pause = fx_pause,
 	.unpause = fx_unpause,

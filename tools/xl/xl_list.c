@@ -57,6 +57,35 @@ static void print_list(const struct xl_domain_info *d, int n, bool verbose)
 	}
 }
 
+/* -l: each domain's configuration as xl prints it; domains without one are skipped. */
+static int print_details(struct xl_backend *be, const struct xl_domain_info *d, int n)
+{
+	struct xlcfg_domain *cfgs;
+	uint32_t *ids;
+	int got = 0, rc = 0;
+
+	if (!be->ops->get_config)
+		return xl_backend_fail("reading domain configurations", -ENOSYS);
+	cfgs = calloc((size_t)n + 1, sizeof(*cfgs));
+	ids = calloc((size_t)n + 1, sizeof(*ids));
+	if (!cfgs || !ids) {
+		rc = xl_backend_fail("listing", -ENOMEM);
+		goto out;
+	}
+	for (int i = 0; i < n; i++) {
+		if (be->ops->get_config(be->handle, d[i].domid, &cfgs[got]) < 0)
+			continue;
+		ids[got++] = d[i].domid;
+	}
+	xlcfg_domains_to_json(got, ids, cfgs, stdout);
+	for (int i = 0; i < got; i++)
+		xlcfg_domain_clear(&cfgs[i]);
+out:
+	free(cfgs);
+	free(ids);
+	return rc;
+}
+
 int main_list(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -86,11 +115,6 @@ int main_list(int argc, char **argv)
 	be = xl_backend_connect();
 	if (!be)
 		return 1;
-	if (details) {
-		/* -l prints each domain's stored configuration: the backend must keep it. */
-		rc = xl_backend_fail("listing domain configurations", -ENOSYS);
-		goto out;
-	}
 	rc = fetch_domains(be, &doms, &n);
 	if (rc)
 		goto out;
@@ -108,7 +132,10 @@ int main_list(int argc, char **argv)
 		shown = &doms[i];
 		n = i < n ? 1 : 0;
 	}
-	print_list(shown, n, verbose);
+	if (details)
+		rc = print_details(be, shown, n);
+	else
+		print_list(shown, n, verbose);
 out:
 	free(doms);
 	xl_backend_disconnect(be);

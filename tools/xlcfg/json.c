@@ -6,7 +6,8 @@
  * "True"/"False" for booleans that may be unset, and libxl's 4-space pretty
  * layout.  Like libxl, fields left at their default are omitted; unlike it,
  * the five on_* actions are always printed.  Only the fields Keel implements
- * appear (see tools/xlcfg/README.md).
+ * appear (see tools/xlcfg/README.md).  `xl list -l` wraps each domain as
+ * {"domid": N, "config": {...}} in an array, as xl does.
  */
 #include <errno.h>
 #include <string.h>
@@ -236,39 +237,63 @@ static void json_b_info(struct json *j, const struct xlcfg_domain *d)
 	json_close(j, '}');
 }
 
+/* The domain_config object, opened as a member @key of the current object (or bare). */
+static void json_domain(struct json *j, const char *key, const struct xlcfg_domain *d)
+{
+	char uuid[37];
+
+	json_open(j, key, '{');
+	json_open(j, "c_info", '{');
+	json_str(j, "type", xlcfg_type_name(d->type));
+	json_str(j, "name", d->name);
+	xlcfg_uuid_unparse(d->uuid, uuid);
+	json_str(j, "uuid", uuid);
+	json_defbool(j, "driver_domain", d->driver_domain);
+	json_close(j, '}');
+	json_b_info(j, d);
+	if (d->n_disks) {
+		json_open(j, "disks", '[');
+		for (int i = 0; i < d->n_disks; i++)
+			json_disk(j, &d->disks[i]);
+		json_close(j, ']');
+	}
+	if (d->n_vifs) {
+		json_open(j, "nics", '[');
+		for (int i = 0; i < d->n_vifs; i++)
+			json_nic(j, &d->vifs[i]);
+		json_close(j, ']');
+	}
+	json_str(j, "on_poweroff", json_action(d->on_poweroff));
+	json_str(j, "on_reboot", json_action(d->on_reboot));
+	json_str(j, "on_watchdog", json_action(d->on_watchdog));
+	json_str(j, "on_crash", json_action(d->on_crash));
+	json_str(j, "on_soft_reset", json_action(d->on_soft_reset));
+	json_close(j, '}');
+}
+
 int xlcfg_domain_to_json(const struct xlcfg_domain *d, FILE *out)
 {
 	struct json j = {.out = out, .depth = 0};
-	char uuid[37];
 
 	j.first[0] = true;
-	json_open(&j, NULL, '{');
-	json_open(&j, "c_info", '{');
-	json_str(&j, "type", xlcfg_type_name(d->type));
-	json_str(&j, "name", d->name);
-	xlcfg_uuid_unparse(d->uuid, uuid);
-	json_str(&j, "uuid", uuid);
-	json_defbool(&j, "driver_domain", d->driver_domain);
-	json_close(&j, '}');
-	json_b_info(&j, d);
-	if (d->n_disks) {
-		json_open(&j, "disks", '[');
-		for (int i = 0; i < d->n_disks; i++)
-			json_disk(&j, &d->disks[i]);
-		json_close(&j, ']');
+	json_domain(&j, NULL, d);
+	fputc('\n', out);
+	return ferror(out) ? -EIO : 0;
+}
+
+int xlcfg_domains_to_json(int n, const uint32_t *domids, const struct xlcfg_domain *doms, FILE *out)
+{
+	struct json j = {.out = out, .depth = 0};
+
+	j.first[0] = true;
+	json_open(&j, NULL, '[');
+	for (int i = 0; i < n; i++) {
+		json_open(&j, NULL, '{');
+		json_int(&j, "domid", domids[i]);
+		json_domain(&j, "config", &doms[i]);
+		json_close(&j, '}');
 	}
-	if (d->n_vifs) {
-		json_open(&j, "nics", '[');
-		for (int i = 0; i < d->n_vifs; i++)
-			json_nic(&j, &d->vifs[i]);
-		json_close(&j, ']');
-	}
-	json_str(&j, "on_poweroff", json_action(d->on_poweroff));
-	json_str(&j, "on_reboot", json_action(d->on_reboot));
-	json_str(&j, "on_watchdog", json_action(d->on_watchdog));
-	json_str(&j, "on_crash", json_action(d->on_crash));
-	json_str(&j, "on_soft_reset", json_action(d->on_soft_reset));
-	json_close(&j, '}');
+	json_close(&j, ']');
 	fputc('\n', out);
 	return ferror(out) ? -EIO : 0;
 }

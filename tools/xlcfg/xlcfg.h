@@ -227,6 +227,9 @@ int xlcfg_vif_set_defaults(struct xlcfg_vif *vif, enum xlcfg_domain_type type);
 
 /* libxl-shaped JSON of the domain configuration (what `xl create -n` prints). */
 int xlcfg_domain_to_json(const struct xlcfg_domain *dom, FILE *out);
+/* `xl list -l`: [ {"domid": N, "config": {...}}, ... ]. */
+int xlcfg_domains_to_json(int n, const uint32_t *domids, const struct xlcfg_domain *doms,
+			  FILE *out);
 /* Back to xl.cfg text (used for libvirt XML -> native). */
 int xlcfg_domain_to_cfg(const struct xlcfg_domain *dom, FILE *out);
 
