@@ -1,0 +1,16 @@
+/*
+ * keeld's internal interfaces shared by its command files.
+ */
+#ifndef KEEL_HV_KEELD_H
+#define KEEL_HV_KEELD_H
+
+#include <stddef.h>
+
+int keeld_read_file(const char *path, size_t max, void **data, size_t *size);
+int keeld_fail(const char *what, int err);
+
+int keeld_cmd_probe(int argc, char **argv);
+int keeld_cmd_run(int argc, char **argv);
+int keeld_cmd_daemon(int argc, char **argv);
+
+#endif

@@ -1,0 +1,44 @@
+/*
+ * keeld's thin layer over /dev/kvm: one VM per domain with memfd-backed
+ * memory slots, vCPUs with their mmap'ed kvm_run, and the long-mode register
+ * setup every Keel VM starts from.  Functions return negative errno.
+ */
+#ifndef KEEL_HV_KVM_H
+#define KEEL_HV_KVM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/kvm.h>
+
+struct kvm_vm {
+	int vm_fd;
+	int nslots;
+};
+
+struct kvm_vcpu_ctx {
+	int fd;
+	int id;
+	struct kvm_run *run;
+	size_t run_size;
+};
+
+/* Long-mode entry state a VM starts with. */
+struct kvm_long_mode {
+	uint64_t cr3, rip, rsp, rflags;
+	uint64_t gdt_base, idt_base, tss_base;
+	uint16_t gdt_limit, idt_limit;
+	uint16_t cs, ss, tr; /* cs/ss ring-0 flat selectors, tr = TSS selector */
+};
+
+int kvm_global_init(void);
+int kvm_vm_create(struct kvm_vm *vm);
+void kvm_vm_destroy(struct kvm_vm *vm);
+int kvm_vm_add_memory(struct kvm_vm *vm, uint64_t gpa, uint64_t size, void *hva);
+int kvm_vcpu_create(struct kvm_vm *vm, int id, struct kvm_vcpu_ctx *vcpu);
+void kvm_vcpu_destroy(struct kvm_vcpu_ctx *vcpu);
+int kvm_vcpu_set_long_mode(struct kvm_vcpu_ctx *vcpu, const struct kvm_long_mode *lm);
+int kvm_vcpu_run(struct kvm_vcpu_ctx *vcpu);
+uint64_t kvm_tsc_khz(struct kvm_vcpu_ctx *vcpu);
+const char *kvm_exit_name(uint32_t reason);
+
+#endif

@@ -1,0 +1,2 @@
+# Freestanding code keeld puts into PV domains: the shim, and the probe.
+$(eval $(call keel_guest,pv-probe,$(call guest_objs,hypervisor/pv/probe.S),hypervisor/pv/probe.lds))
