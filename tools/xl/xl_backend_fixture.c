@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "xl_backend.h"
 
@@ -237,6 +238,10 @@ static int fx_get_config(void *h, uint32_t domid, struct xlcfg_domain *out)
 
 	if (asprintf(&path, "%s.%u.cfg", fx->path, domid) < 0)
 		return -ENOMEM;
+	if (access(path, R_OK) < 0) {
+		free(path);
+		return -ENOENT; /* a domain the fixture file lists without a config */
+	}
 	cfg = xlcfg_new(path, stderr);
 	r = cfg ? xlcfg_parse_file(cfg, path) : -ENOMEM;
 	if (r == 0)
