@@ -55,7 +55,7 @@ static const char *tristate_str(enum xlcfg_tristate t)
 }
 
 /* libvirt's <on_*> values are xl's spellings, except soft-reset is not one. */
-static const char *lv_action(enum xlcfg_action a)
+static const char *libvirt_action(enum xlcfg_action a)
 {
 	return a == XLCFG_ACTION_SOFT_RESET ? NULL : xlcfg_action_cfg_name(a);
 }
@@ -265,12 +265,12 @@ int xlcfg_domain_to_libvirt(const struct xlcfg_domain *d, FILE *out)
 		snprintf(buf, sizeof(buf), "%d", d->cpu_weight);
 		add(add(root, "cputune", NULL), "shares", buf);
 	}
-	if (lv_action(d->on_poweroff))
-		add(root, "on_poweroff", lv_action(d->on_poweroff));
-	if (lv_action(d->on_reboot))
-		add(root, "on_reboot", lv_action(d->on_reboot));
-	if (lv_action(d->on_crash))
-		add(root, "on_crash", lv_action(d->on_crash));
+	if (libvirt_action(d->on_poweroff))
+		add(root, "on_poweroff", libvirt_action(d->on_poweroff));
+	if (libvirt_action(d->on_reboot))
+		add(root, "on_reboot", libvirt_action(d->on_reboot));
+	if (libvirt_action(d->on_crash))
+		add(root, "on_crash", libvirt_action(d->on_crash));
 
 	md = add(root, "metadata", NULL);
 	meta = xmlNewNode(NULL, BAD_CAST "xl");
