@@ -1,9 +1,11 @@
 #!/bin/bash
-# Golden-file tests for xl.cfg parsing: every tests/golden/xlcfg/NAME.cfg is
-# given to `xl create -n` (with the arguments listed one per line in
-# NAME.args, if any).  Its stdout must equal NAME.json when that exists, its
-# stderr must equal NAME.stderr, and its exit status NAME.rc (default 0).
-# Broken configs therefore check the exact file:line:col messages.
+# Golden-file tests for xl.cfg parsing: every tests/golden/xlcfg/NAME.cfg
+# (and NAME.xml, libvirt XML) is given to `xl create -n` (with the arguments
+# listed one per line in NAME.args, if any).  Its stdout must equal NAME.json
+# when that exists, its stderr must equal NAME.stderr, and its exit status
+# NAME.rc (default 0).  Broken configs therefore check the exact
+# file:line:col messages.  NAME.libvirt.xml, when present, is the expected
+# `xl domxml-from-native xen-xl NAME.cfg`.
 #   tests/integration/xlcfg-golden.sh --regen   rewrites the expected files
 #   (review the diff before committing it).
 . "$(dirname "$0")/../lib/common.sh"
@@ -16,8 +18,9 @@ regen=0
 cd "$dir" || fail "no $dir"
 
 n=0 bad=0
-for cfg in *.cfg; do
-	name=${cfg%.cfg}
+for cfg in *.cfg *.xml; do
+	case $cfg in *.libvirt.xml) continue ;; esac
+	name=${cfg%.*}
 	args=()
 	[ -f "$name.args" ] && mapfile -t args < "$name.args"
 	out=$KEEL_TMP/$name.out err=$KEEL_TMP/$name.err
@@ -27,6 +30,9 @@ for cfg in *.cfg; do
 		if [ $rc = 0 ]; then cp "$out" "$name.json"; else rm -f "$name.json"; fi
 		cp "$err" "$name.stderr"
 		if [ $rc = 0 ]; then rm -f "$name.rc"; else echo $rc > "$name.rc"; fi
+		case $cfg in
+		full.cfg | disks.cfg | vifs.cfg) "$XL" domxml-from-native xen-xl "$cfg" > "$name.libvirt.xml" ;;
+		esac
 		continue
 	fi
 	n=$((n + 1))
@@ -44,6 +50,14 @@ for cfg in *.cfg; do
 	if ! diff -u "$name.stderr" "$err"; then
 		echo "$cfg: stderr differs from $name.stderr"; bad=$((bad + 1)); continue
 	fi
+done
+for want in *.libvirt.xml; do
+	[ -e "$want" ] || continue
+	name=${want%.libvirt.xml}
+	n=$((n + 1))
+	"$XL" domxml-from-native xen-xl "$name.cfg" > "$KEEL_TMP/$name.lv" 2> /dev/null ||
+		{ echo "$name.cfg: domxml-from-native failed"; bad=$((bad + 1)); continue; }
+	diff -u "$want" "$KEEL_TMP/$name.lv" || { echo "$want differs"; bad=$((bad + 1)); }
 done
 [ $regen = 1 ] && { echo "regenerated expected files in $dir"; exit 0; }
 [ $n -ge 10 ] || fail "only $n golden configs found"

@@ -155,7 +155,12 @@ int xl_load_config(const char *path, const char *extra, struct xlcfg_domain *dom
 			return 3;
 		}
 		if (looks_like_xml(path, data, len)) {
-			char *text = xml_to_cfg_text(path, data, len, &len);
+			char *text;
+
+			if (!quiet)
+				fprintf(stderr, "Parsing config from %s\n", path);
+			quiet = true; /* said it already */
+			text = xml_to_cfg_text(path, data, len, &len);
 
 			free(data);
 			if (!text)

@@ -246,8 +246,12 @@ int xlcfg_domain_to_libvirt(const struct xlcfg_domain *d, FILE *out)
 		free(joined);
 	}
 	n = add(root, "os", NULL);
-	attr(add(n, "type", os_type[d->type]), "machine", machine[d->type]);
-	xmlSetProp(n->children, BAD_CAST "arch", BAD_CAST "x86_64");
+	{
+		xmlNodePtr t = add(n, "type", os_type[d->type]);
+
+		attr(t, "arch", "x86_64");
+		attr(t, "machine", machine[d->type]);
+	}
 	if (d->kernel)
 		add(n, "kernel", d->kernel);
 	if (d->ramdisk)
