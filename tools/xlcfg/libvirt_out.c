@@ -83,7 +83,9 @@ static void disk_xml(xmlNodePtr devs, xmlNodePtr meta, const struct xlcfg_disk *
 		attr(c, "name", "qemu");
 	else if (d->backendtype == XLCFG_BACKEND_TAP)
 		attr(c, "name", "tap");
-	attr(c, "type", xlcfg_disk_format_name(d->format));
+	/* libvirt has no "empty" format: an empty cdrom is one without <source> */
+	if (d->format != XLCFG_FORMAT_EMPTY)
+		attr(c, "type", xlcfg_disk_format_name(d->format));
 	if (d->target && *d->target) {
 		c = add(n, "source", NULL);
 		attr(c, block ? "dev" : "file", d->target);
