@@ -77,6 +77,24 @@ head -1 l.json | grep -qx '\[' || fail "list -l: not a JSON array"
 "$XL" create -q vm.cfg 2> err && fail "creating a duplicate name succeeded"
 grep -q "xl: creating the domain: File exists" err || fail "duplicate message: $(cat err)"
 
+# console: xl relays stdin/stdout to the backend's console stream; Ctrl-] detaches
+printf 'hello\npoweroff\n' | timeout 10 "$XL" console www > con.out ||
+	fail "console relay failed"
+grep -q '^\[www console ready\]' con.out || fail "console output: $(cat con.out)"
+grep -q '^www got: hello' con.out || fail "console input not delivered: $(cat con.out)"
+{ printf 'one\n'; sleep 0.5; printf 'two\035three\n'; sleep 2; } |
+	timeout 4 "$XL" console -e '^]' www > con2.out
+rc=$?
+[ $rc = 0 ] || fail "Ctrl-] did not detach (exit $rc)"
+grep -q 'www got: one' con2.out || fail "console before detach: $(cat con2.out)"
+grep -q three con2.out && fail "input after the escape character reached the console"
+printf 'hi\npoweroff\n' | timeout 10 "$XL" create -q -c vm.cfg 'name="console-vm"' > con3.out ||
+	fail "create -c failed"
+grep -q 'console-vm got: hi' con3.out || fail "create -c did not attach: $(cat con3.out)"
+"$XL" destroy console-vm || fail "destroy console-vm"
+"$XL" console -t serial www < /dev/null 2> err && fail "a missing serial console attached"
+grep -q "xl: attaching the console: No such device" err || fail "serial console message: $(cat err)"
+
 "$XL" destroy 0 2> err && fail "destroying dom0 without -f succeeded"
 grep -q "Cannot destroy privileged domain 0." err || fail "dom0 destroy message"
 "$XL" destroy newvm || fail "destroy"

@@ -63,8 +63,12 @@ struct xl_backend_ops {
 	/* Host facts as "field : value" pairs, in xl info's order. */
 	int (*host_info)(void *h, char ***keys, char ***values, int *n);
 	int (*dmesg)(void *h, bool clear, char **text);
-	/* Attach the terminal to a console; returns when the user detaches. */
-	int (*console)(void *h, uint32_t domid, const char *type, int num, int escape_char);
+	/*
+	 * Open a stream to a domain's console (type "pv", "serial" or "vuart",
+	 * number @num): *fd carries the guest's output to xl and xl's input to
+	 * the guest.  xl relays the terminal and handles the escape character.
+	 */
+	int (*console_open)(void *h, uint32_t domid, const char *type, int num, int *fd);
 	int (*save)(void *h, uint32_t domid, const char *file, bool leave_running,
 		    bool leave_paused);
 	int (*restore)(void *h, const char *file, const struct xlcfg_domain *override, bool paused,
@@ -86,6 +90,13 @@ void xl_backend_disconnect(struct xl_backend *be);
 
 /* Report a failed backend call as "xl: <what>: <strerror>". */
 int xl_backend_fail(const char *what, int err);
+
+/*
+ * Relay the terminal to a console stream until the escape character is
+ * typed (0 returned) or the console closes (0) or fails (-errno).  Puts a
+ * terminal on stdin into raw mode for the duration (xl_console.c).
+ */
+int xl_console_relay(int console_fd, int escape_char);
 
 /* A domain name or id to a domid, through the backend's list; prints xl's error. */
 int xl_find_domain(struct xl_backend *be, const char *qualifier, uint32_t *domid);

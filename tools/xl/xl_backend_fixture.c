@@ -9,12 +9,16 @@
  *
  * where flags is a word over "rbpscd" ('-' for none) and, when 's' is set,
  * the next character is the shutdown reason digit.  "info <key> <value...>"
- * lines answer `xl info`; "log <text>" lines answer `xl dmesg`.
+ * lines answer `xl info`; "log <text>" lines answer `xl dmesg`.  A
+ * domain's console is a child process on a socketpair that answers each
+ * chunk it reads with "<name> got: <chunk>" and exits after "poweroff".
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "xl_backend.h"
@@ -346,6 +350,51 @@ static int fx_dmesg(void *h, bool clear, char **text)
 	return 0;
 }
 
+/* The fake guest console: echo input back with a prefix until "poweroff". */
+static void fx_console_child(int fd, const char *name)
+{
+	char buf[512], out[600];
+	ssize_t n;
+
+	dprintf(fd, "[%s console ready]\r\n", name);
+	while ((n = read(fd, buf, sizeof(buf) - 1)) > 0) {
+		buf[n] = 0;
+		snprintf(out, sizeof(out), "%s got: %s", name, buf);
+		if (write(fd, out, strlen(out)) < 0)
+			break;
+		if (strstr(buf, "poweroff"))
+			break;
+	}
+	_exit(0);
+}
+
+static int fx_console_open(void *h, uint32_t domid, const char *type, int num, int *fd)
+{
+	struct fixture *fx = h;
+	int i = fixture_find(fx, domid), sv[2];
+	pid_t pid;
+
+	if (i < 0)
+		return -ENOENT;
+	if (strcmp(type, "pv") || num != 0)
+		return -ENODEV;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return -errno;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		fx_console_child(sv[1], fx->dom[i].name);
+	}
+	close(sv[1]);
+	*fd = sv[0];
+	return 0;
+}
+
 static const struct xl_backend_ops xl_backend_fixture = {
 	.name = "fixture",
 	.open = fx_open,
@@ -361,6 +410,7 @@ static const struct xl_backend_ops xl_backend_fixture = {
 	.sched_credit_set = fx_sched_set,
 	.host_info = fx_host_info,
 	.dmesg = fx_dmesg,
+	.console_open = fx_console_open,
 };
 
 __attribute__((constructor)) static void xl_backend_fixture_register(void)

@@ -119,9 +119,15 @@ int main_create(int argc, char **argv)
 	if (rc < 0) {
 		rc = xl_backend_fail("creating the domain", rc);
 	} else if (console) {
-		rc = be->ops->console ? be->ops->console(be->handle, domid, "pv", 0, 0x1d)
-				      : -ENOSYS;
+		int fd = -1;
+
+		rc = be->ops->console_open ? be->ops->console_open(be->handle, domid, "pv", 0, &fd)
+					   : -ENOSYS;
+		if (rc == 0)
+			rc = xl_console_relay(fd, 0x1d);
 		rc = rc < 0 ? xl_backend_fail("attaching the console", rc) : 0;
+	} else {
+		rc = 0;
 	}
 	xl_backend_disconnect(be);
 	xlcfg_domain_clear(&dom);
