@@ -199,13 +199,11 @@ out:
 	return rc;
 }
 
-static void print_uptime(uint64_t secs, bool short_mode, const struct xl_domain_info *d,
-			 uint64_t now)
+static void print_uptime(bool short_mode, const struct xl_domain_info *d, uint64_t now)
 {
 	uint64_t up = now > d->start_time_s ? now - d->start_time_s : 0;
 	unsigned long days = up / 86400, h = up / 3600 % 24, m = up / 60 % 60, s = up % 60;
 
-	(void)secs;
 	if (short_mode) {
 		printf("%lu days, %2lu:%02lu, %s (%u)\n", days, h, m, d->name, d->domid);
 		return;
@@ -244,7 +242,7 @@ int main_uptime(int argc, char **argv)
 			for (int a = optind; a < argc && !wanted; a++)
 				wanted = !strcmp(argv[a], doms[i].name);
 			if (wanted)
-				print_uptime(0, short_mode, &doms[i], now);
+				print_uptime(short_mode, &doms[i], now);
 		}
 	}
 	free(doms);
