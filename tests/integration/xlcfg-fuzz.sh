@@ -7,7 +7,9 @@
 fuzzer=$KEEL_BUILD/fuzz/xlcfg_fuzz
 if [ ! -x "$fuzzer" ]; then
 	command -v "${FUZZCC:-clang}" > /dev/null || skip "clang is not installed (needed for libFuzzer)"
-	make -C "$KEEL_TOP" --no-print-directory "BUILD=$KEEL_BUILD" "$fuzzer" > "$KEEL_TMP/build.log" 2>&1 ||
+	# the Makefile names the target relative to the top directory
+	make -C "$KEEL_TOP" --no-print-directory "BUILD=${KEEL_BUILD#"$KEEL_TOP"/}" \
+		"${fuzzer#"$KEEL_TOP"/}" > "$KEEL_TMP/build.log" 2>&1 ||
 		skip "cannot build the fuzzer (libFuzzer runtime missing?): $(tail -3 "$KEEL_TMP/build.log")"
 fi
 corpus=$KEEL_TMP/corpus
