@@ -99,6 +99,15 @@ grep -q "xl: attaching the console: No such device" err || fail "serial console 
 grep -q "Cannot destroy privileged domain 0." err || fail "dom0 destroy message"
 "$XL" destroy newvm || fail "destroy"
 "$XL" list newvm 2> /dev/null && fail "destroyed domain still listed"
-"$XL" shutdown -a 2> err && fail "shutdown without backend support succeeded"
+"$XL" save www /tmp/never 2> err && fail "save without backend support succeeded"
 grep -q "not supported by the toolstack backend" err || fail "unsupported op message: $(cat err)"
+
+# shutdown / reboot, -w waits until the domains report it
+"$XL" reboot -w www 2> err || fail "reboot -w"
+grep -q "^Rebooting domain 3$" err || fail "reboot message: $(cat err)"
+grep -q "^Domain 3 has been shut down, reason code 1$" err || fail "reboot -w: $(cat err)"
+"$XL" list www | grep -q -- '---sr-' || fail "rebooted state: $("$XL" list www)"
+"$XL" shutdown -a -w 2> err || fail "shutdown -a -w"
+grep -q "^Waiting for 2 domains$" err || fail "shutdown -a -w: $(cat err)"
+grep -q "^Shutting down domain 0$" err && fail "shutdown -a included domain 0"
 echo "PASS: xl through the backend seam"

@@ -279,6 +279,20 @@ static int fx_set_paused(struct fixture *fx, uint32_t domid, bool paused)
 	return fixture_save(fx);
 }
 
+/* A guest that obeys at once: it shuts down with the reason asked. */
+static int fx_shutdown(void *h, uint32_t domid, enum xl_shutdown_kind kind)
+{
+	struct fixture *fx = h;
+	int i = fixture_find(fx, domid);
+
+	if (i < 0)
+		return -ENOENT;
+	fx->dom[i].shutdown = true;
+	fx->dom[i].shutdown_reason = kind == XL_SHUTDOWN_REBOOT ? 1 : 0;
+	fx->dom[i].running = fx->dom[i].blocked = false;
+	return fixture_save(fx);
+}
+
 static int fx_pause(void *h, uint32_t domid)
 {
 	return fx_set_paused(h, domid, true);
@@ -403,6 +417,7 @@ static const struct xl_backend_ops xl_backend_fixture = {
 	.list = fx_list,
 	.get_config = fx_get_config,
 	.destroy = fx_destroy,
+	.shutdown = fx_shutdown,
 	.pause = fx_pause,
 	.unpause = fx_unpause,
 	.rename = fx_rename,

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "xl.h"
 #include "xl_backend.h"
@@ -227,6 +228,53 @@ int main_rename(int argc, char **argv)
 	return one_domain_op("renaming the domain", argv[optind], op_rename, argv[optind + 1]);
 }
 
+/*
+ * -w: poll the backend until every domain asked has shut down or gone,
+ * reporting each as xl does.  (xl waits on libxl events; a backend list is
+ * what the seam offers.)
+ */
+static int wait_for_shutdowns(struct xl_backend *be, const uint32_t *ids, int nr)
+{
+	bool *done = calloc((size_t)nr + 1, sizeof(bool));
+	int left = nr;
+
+	if (!done)
+		return xl_backend_fail("waiting", -ENOMEM);
+	fprintf(stderr, "Waiting for %d domains\n", nr);
+	while (left > 0) {
+		struct xl_domain_info *d = NULL;
+		int n = 0, r = be->ops->list(be->handle, &d, &n);
+
+		if (r < 0) {
+			free(done);
+			return xl_backend_fail("listing domains", r);
+		}
+		for (int i = 0; i < nr; i++) {
+			int j;
+
+			if (done[i])
+				continue;
+			for (j = 0; j < n && d[j].domid != ids[i]; j++)
+				;
+			if (j == n) {
+				fprintf(stderr, "Domain %u has been destroyed\n", ids[i]);
+			} else if (d[j].shutdown) {
+				fprintf(stderr, "Domain %u has been shut down, reason code %d\n",
+					ids[i], d[j].shutdown_reason);
+			} else {
+				continue;
+			}
+			done[i] = true;
+			left--;
+		}
+		free(d);
+		if (left)
+			usleep(100 * 1000);
+	}
+	free(done);
+	return 0;
+}
+
 /* shutdown and reboot share xl's options: -a, -w, -F. */
 static int shutdown_or_reboot(int argc, char **argv, enum xl_shutdown_kind kind)
 {
@@ -236,16 +284,21 @@ static int shutdown_or_reboot(int argc, char **argv, enum xl_shutdown_kind kind)
 		XL_COMMON_LONG_OPTS,
 	};
 	const char *name = kind == XL_SHUTDOWN_REBOOT ? "reboot" : "shutdown";
-	bool all = false;
+	bool all = false, wait = false;
+	struct xl_domain_info *doms = NULL;
+	uint32_t *ids = NULL;
 	struct xl_backend *be;
-	int opt, rc = 0;
+	int opt, rc = 0, n = 0, nr = 0;
 
 	XL_FOREACH_OPT(opt, "awF", opts, name, 0)
 	{
 	case 'a':
 		all = true;
 		break;
-	default: /* -w, -F: honoured by the backend's shutdown when it exists */
+	case 'w':
+		wait = true;
+		break;
+	default: /* -F: an ACPI fallback for HVM guests is the backend's business */
 		break;
 	}
 	if (!all && optind >= argc) {
@@ -263,28 +316,47 @@ static int shutdown_or_reboot(int argc, char **argv, enum xl_shutdown_kind kind)
 		return 1;
 	if (!be->ops->shutdown || !be->ops->list) {
 		rc = xl_backend_fail(name, -ENOSYS);
-	} else if (all) {
-		struct xl_domain_info *doms = NULL;
-		int n = 0, r = be->ops->list(be->handle, &doms, &n);
-
-		if (r < 0)
-			rc = xl_backend_fail("listing domains", r);
-		for (int i = 0; r >= 0 && i < n; i++) {
-			if (doms[i].domid == 0)
-				continue;
-			r = be->ops->shutdown(be->handle, doms[i].domid, kind);
-			if (r < 0)
-				rc = xl_backend_fail(name, r);
-		}
-		free(doms);
-	} else {
-		uint32_t domid;
-
-		if (xl_find_domain(be, argv[optind], &domid) < 0)
-			rc = 1;
-		else if ((rc = be->ops->shutdown(be->handle, domid, kind)) < 0)
-			rc = xl_backend_fail(name, rc);
+		goto out;
 	}
+	if (all) {
+		int r = be->ops->list(be->handle, &doms, &n);
+
+		if (r < 0) {
+			rc = xl_backend_fail("listing domains", r);
+			goto out;
+		}
+	}
+	ids = calloc((size_t)n + 1, sizeof(*ids));
+	if (!ids) {
+		rc = xl_backend_fail(name, -ENOMEM);
+		goto out;
+	}
+	if (all) {
+		for (int i = 0; i < n; i++)
+			if (doms[i].domid != 0)
+				ids[nr++] = doms[i].domid;
+	} else if (xl_find_domain(be, argv[optind], &ids[0]) < 0) {
+		rc = 1;
+		goto out;
+	} else {
+		nr = 1;
+	}
+	for (int i = 0; i < nr; i++) {
+		int r;
+
+		fprintf(stderr, "%s domain %u\n",
+			kind == XL_SHUTDOWN_REBOOT ? "Rebooting" : "Shutting down", ids[i]);
+		r = be->ops->shutdown(be->handle, ids[i], kind);
+		if (r < 0) {
+			rc = xl_backend_fail(name, r);
+			goto out;
+		}
+	}
+	if (wait && nr)
+		rc = wait_for_shutdowns(be, ids, nr);
+out:
+	free(doms);
+	free(ids);
 	xl_backend_disconnect(be);
 	return rc;
 }
