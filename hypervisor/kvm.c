@@ -150,7 +150,7 @@ int kvm_vcpu_set_long_mode(struct kvm_vcpu_ctx *vcpu, const struct kvm_long_mode
 	memset(&sregs.tr, 0, sizeof(sregs.tr));
 	sregs.tr.selector = lm->tr;
 	sregs.tr.base = lm->tss_base;
-	sregs.tr.limit = 0x67;
+	sregs.tr.limit = lm->tss_limit ? lm->tss_limit : 0x67;
 	sregs.tr.type = 0xb; /* busy 64-bit TSS */
 	sregs.tr.present = 1;
 	sregs.ldt.unusable = 1;

@@ -1,0 +1,64 @@
+/*
+ * Keel's freestanding PV guest runtime: hypercalls (issued with `syscall`,
+ * as Linux does since it dropped the hypercall page), console output via
+ * console_io, and the start_info of the running domain.
+ */
+#ifndef KEEL_GUEST_H
+#define KEEL_GUEST_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "abi/arch-x86_64.h"
+#include "abi/shared_info.h"
+#include "abi/xen.h"
+
+extern struct start_info *rt_start_info;
+extern char hypercall_page[];
+
+static inline long hypercall5(unsigned nr, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
+			      uint64_t a5)
+{
+	register uint64_t r10 __asm__("r10") = a4;
+	register uint64_t r8 __asm__("r8") = a5;
+	long ret;
+
+	__asm__ volatile("syscall"
+			 : "=a"(ret), "+D"(a1), "+S"(a2), "+d"(a3), "+r"(r10), "+r"(r8)
+			 : "a"((uint64_t)nr)
+			 : "rcx", "r11", "memory");
+	return ret;
+}
+
+#define HYPERCALL(nr, a1, a2, a3)                                                            \
+	hypercall5(nr, (uint64_t)(a1), (uint64_t)(a2), (uint64_t)(a3), 0, 0)
+
+/* The same call through the hypercall page the builder filled in. */
+static inline long hypercall_page_call(unsigned nr, uint64_t a1, uint64_t a2, uint64_t a3)
+{
+	long ret;
+	register uint64_t r10 __asm__("r10") = 0;
+	register uint64_t r8 __asm__("r8") = 0;
+
+	__asm__ volatile("call *%[fn]"
+			 : "=a"(ret), "+D"(a1), "+S"(a2), "+d"(a3), "+r"(r10), "+r"(r8)
+			 : [fn] "r"(hypercall_page + nr * 32)
+			 : "rcx", "r11", "memory");
+	return ret;
+}
+
+void rt_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void rt_vprintf(const char *fmt, va_list ap);
+void rt_shutdown(unsigned reason) __attribute__((noreturn));
+void *rt_memset(void *d, int c, size_t n);
+void *rt_memcpy(void *d, const void *s, size_t n);
+
+/* Test bookkeeping: each check prints, the end prints the verdict. */
+void rt_check(int ok, const char *what, long got);
+void rt_test_done(void) __attribute__((noreturn));
+
+/* The test program's entry. */
+void test_main(void);
+
+#endif

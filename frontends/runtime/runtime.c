@@ -1,0 +1,162 @@
+/*
+ * The runtime's C part: console printf over console_io, shutdown, tiny
+ * libc pieces, and the in-guest test verdict ("Test result: SUCCESS" /
+ * "FAILURE") the integration tests look for.
+ */
+#include "keel_guest.h"
+
+struct start_info *rt_start_info;
+static int rt_failures, rt_checks;
+
+void *rt_memset(void *d, int c, size_t n)
+{
+	unsigned char *p = d;
+
+	while (n--)
+		*p++ = c;
+	return d;
+}
+
+void *rt_memcpy(void *d, const void *s, size_t n)
+{
+	unsigned char *p = d;
+	const unsigned char *q = s;
+
+	while (n--)
+		*p++ = *q++;
+	return d;
+}
+
+void *memset(void *d, int c, size_t n)
+{
+	return rt_memset(d, c, n);
+}
+
+void *memcpy(void *d, const void *s, size_t n)
+{
+	return rt_memcpy(d, s, n);
+}
+
+static char rt_buf[512];
+static unsigned rt_len;
+
+static void rt_flush(void)
+{
+	if (rt_len)
+		HYPERCALL(__HYPERVISOR_console_io, CONSOLEIO_write, rt_len, rt_buf);
+	rt_len = 0;
+}
+
+static void rt_putc(char c)
+{
+	if (rt_len == sizeof(rt_buf))
+		rt_flush();
+	rt_buf[rt_len++] = c;
+	if (c == '\n')
+		rt_flush();
+}
+
+static void rt_putnum(uint64_t v, unsigned base, int neg, int width)
+{
+	char tmp[24];
+	int n = 0;
+
+	if (neg)
+		rt_putc('-');
+	do {
+		tmp[n++] = "0123456789abcdef"[v % base];
+		v /= base;
+	} while (v);
+	while (width-- > n)
+		rt_putc('0');
+	while (n)
+		rt_putc(tmp[--n]);
+}
+
+void rt_vprintf(const char *fmt, va_list ap)
+{
+	for (; *fmt; fmt++) {
+		int lng = 0;
+
+		if (*fmt != '%') {
+			rt_putc(*fmt);
+			continue;
+		}
+		fmt++;
+		while (*fmt == 'l') {
+			lng = 1;
+			fmt++;
+		}
+		switch (*fmt) {
+		case 'd': {
+			int64_t x = lng ? va_arg(ap, int64_t) : va_arg(ap, int);
+
+			rt_putnum(x < 0 ? -(uint64_t)x : (uint64_t)x, 10, x < 0, 0);
+			break;
+		}
+		case 'u':
+			rt_putnum(lng ? va_arg(ap, uint64_t) : va_arg(ap, unsigned), 10, 0, 0);
+			break;
+		case 'x':
+			rt_putnum(lng ? va_arg(ap, uint64_t) : va_arg(ap, unsigned), 16, 0, 0);
+			break;
+		case 'p':
+			rt_putc('0');
+			rt_putc('x');
+			rt_putnum((uint64_t)va_arg(ap, void *), 16, 0, 16);
+			break;
+		case 's': {
+			const char *s = va_arg(ap, const char *);
+
+			while (s && *s)
+				rt_putc(*s++);
+			break;
+		}
+		case '%':
+			rt_putc('%');
+			break;
+		default:
+			rt_putc('?');
+		}
+	}
+}
+
+void rt_printf(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	rt_vprintf(fmt, ap);
+	va_end(ap);
+}
+
+void rt_shutdown(unsigned reason)
+{
+	struct sched_shutdown s = { reason };
+
+	rt_flush();
+	for (;;)
+		HYPERCALL(__HYPERVISOR_sched_op, SCHEDOP_shutdown, &s, 0);
+}
+
+void rt_check(int ok, const char *what, long got)
+{
+	rt_checks++;
+	if (!ok)
+		rt_failures++;
+	rt_printf("%s: %s (got %ld)\n", ok ? "ok  " : "FAIL", what, got);
+}
+
+void rt_test_done(void)
+{
+	rt_printf("%d checks, %d failed\n", rt_checks, rt_failures);
+	rt_printf("Test result: %s\n", rt_failures ? "FAILURE" : "SUCCESS");
+	rt_shutdown(SHUTDOWN_poweroff);
+}
+
+void rt_main(struct start_info *si)
+{
+	rt_start_info = si;
+	test_main();
+	rt_test_done();
+}

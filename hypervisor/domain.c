@@ -1,0 +1,193 @@
+/*
+ * Domain lifetime: memory (one memfd: guest RAM, then the shim region),
+ * the KVM VM with both regions as memory slots, and the vCPUs; crash and
+ * shutdown bookkeeping; and keeld's own log, which `keeld daemon` serves as
+ * the hypervisor's dmesg.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "domain.h"
+
+#define HVLOG_SIZE (64 * 1024)
+static char hvlog_buf[HVLOG_SIZE];
+static size_t hvlog_head; /* total bytes ever written */
+static pthread_mutex_t hvlog_lock = PTHREAD_MUTEX_INITIALIZER;
+int hvlog_to_stderr = 1;
+
+void hvlog(const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if (n > (int)sizeof(line) - 2)
+		n = sizeof(line) - 2;
+	if (n == 0 || line[n - 1] != '\n')
+		line[n++] = '\n';
+	pthread_mutex_lock(&hvlog_lock);
+	for (int i = 0; i < n; i++)
+		hvlog_buf[(hvlog_head + i) % HVLOG_SIZE] = line[i];
+	hvlog_head += n;
+	pthread_mutex_unlock(&hvlog_lock);
+	if (hvlog_to_stderr)
+		fprintf(stderr, "(keeld) %.*s", n, line);
+}
+
+size_t hvlog_read(char *buf, size_t size)
+{
+	size_t n, start;
+
+	pthread_mutex_lock(&hvlog_lock);
+	n = hvlog_head < HVLOG_SIZE ? hvlog_head : HVLOG_SIZE;
+	if (n > size)
+		n = size;
+	start = hvlog_head - n;
+	for (size_t i = 0; i < n; i++)
+		buf[i] = hvlog_buf[(start + i) % HVLOG_SIZE];
+	pthread_mutex_unlock(&hvlog_lock);
+	return n;
+}
+
+void domain_log(struct domain *d, const char *fmt, ...)
+{
+	char msg[800];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	hvlog("d%d: %s", d->domid, msg);
+}
+
+void domain_crash(struct domain *d, const char *fmt, ...)
+{
+	va_list ap;
+
+	pthread_mutex_lock(&d->lock);
+	if (d->state == DOM_CRASHED || d->state == DOM_SHUTDOWN) {
+		pthread_mutex_unlock(&d->lock);
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(d->crash_reason, sizeof(d->crash_reason), fmt, ap);
+	va_end(ap);
+	d->state = DOM_CRASHED;
+	d->shutdown_reason = 3; /* SHUTDOWN_crash */
+	pthread_mutex_unlock(&d->lock);
+	hvlog("d%d: crashed: %s", d->domid, d->crash_reason);
+}
+
+void domain_shutdown(struct domain *d, int reason)
+{
+	pthread_mutex_lock(&d->lock);
+	if (d->state != DOM_CRASHED && d->state != DOM_SHUTDOWN) {
+		d->state = reason == 3 ? DOM_CRASHED : DOM_SHUTDOWN;
+		d->shutdown_reason = reason;
+		if (reason == 3)
+			snprintf(d->crash_reason, sizeof(d->crash_reason),
+				 "guest requested SHUTDOWN_crash");
+	}
+	pthread_mutex_unlock(&d->lock);
+	hvlog("d%d: shutdown, reason %d", d->domid, reason);
+}
+
+const char *domain_state_name(enum domain_state s)
+{
+	static const char *const names[] = { "created", "running", "paused", "shutdown",
+					     "crashed" };
+
+	return s <= DOM_CRASHED ? names[s] : "?";
+}
+
+struct shared_info *domain_shared_info(struct domain *d)
+{
+	return (struct shared_info *)(d->shim + SHIM_OFF_SHARED_INFO);
+}
+
+int domain_create(struct domain *d, int domid, uint64_t mem_mb, int nr_vcpus)
+{
+	uint64_t ram, m2p;
+	int r, i;
+
+	memset(d, 0, sizeof(*d));
+	d->memfd = -1;
+	d->domid = domid;
+	pthread_mutex_init(&d->lock, NULL);
+	if (mem_mb < 4 || mem_mb > DOMAIN_MAX_MEM_MB || nr_vcpus < 1 ||
+	    nr_vcpus > DOMAIN_MAX_VCPUS)
+		return -EINVAL;
+	ram = mem_mb << 20;
+	d->nr_pages = ram >> PV_PAGE_SHIFT;
+	d->max_pages = d->nr_pages;
+	m2p = (d->nr_pages * 8 + 0x1fffff) & ~0x1fffffULL;
+	d->shim_size = SHIM_OFF_M2P + m2p;
+	d->memfd = memfd_create("keel-domain", MFD_CLOEXEC);
+	if (d->memfd < 0)
+		return -errno;
+	if (ftruncate(d->memfd, ram + d->shim_size) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	d->ram = mmap(NULL, ram + d->shim_size, PROT_READ | PROT_WRITE, MAP_SHARED, d->memfd, 0);
+	if (d->ram == MAP_FAILED) {
+		d->ram = NULL;
+		r = -errno;
+		goto fail;
+	}
+	d->shim = d->ram + ram;
+	d->pages = calloc(d->nr_pages, sizeof(*d->pages));
+	if (!d->pages) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	r = kvm_vm_create(&d->vm);
+	if (r < 0)
+		goto fail;
+	r = kvm_vm_add_memory(&d->vm, 0, ram, d->ram);
+	if (r == 0)
+		r = kvm_vm_add_memory(&d->vm, SHIM_GPA, d->shim_size, d->shim);
+	if (r < 0)
+		goto fail;
+	d->nr_vcpus = nr_vcpus;
+	for (i = 0; i < nr_vcpus; i++) {
+		d->vcpus[i].dom = d;
+		d->vcpus[i].id = i;
+		r = kvm_vcpu_create(&d->vm, i, &d->vcpus[i].kvm);
+		if (r < 0)
+			goto fail;
+	}
+	snprintf(d->name, sizeof(d->name), "domain-%d", domid);
+	return 0;
+fail:
+	domain_destroy(d);
+	return r;
+}
+
+void domain_destroy(struct domain *d)
+{
+	for (int i = 0; i < d->nr_vcpus; i++)
+		if (d->vcpus[i].kvm.run || d->vcpus[i].kvm.fd > 0)
+			kvm_vcpu_destroy(&d->vcpus[i].kvm);
+	if (d->vm.vm_fd > 0)
+		kvm_vm_destroy(&d->vm);
+	if (d->ram)
+		munmap(d->ram, (d->nr_pages << PV_PAGE_SHIFT) + d->shim_size);
+	if (d->memfd >= 0)
+		close(d->memfd);
+	free(d->pages);
+	d->pages = NULL;
+	d->ram = NULL;
+	d->memfd = -1;
+	d->nr_vcpus = 0;
+}

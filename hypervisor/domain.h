@@ -1,0 +1,101 @@
+/*
+ * A Keel domain as keeld holds it: the KVM VM, the memfd with guest RAM and
+ * the shim region, the per-frame page-type table of Xen's PV MMU rules, and
+ * one pv_vcpu per virtual CPU with the PV state Xen keeps per vCPU (mode,
+ * page-table bases, trap table, callbacks, segment bases).
+ */
+#ifndef KEEL_HV_DOMAIN_H
+#define KEEL_HV_DOMAIN_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "abi/arch-x86_64.h"
+#include "abi/shared_info.h"
+#include "kvm.h"
+#include "pv_layout.h"
+
+#define DOMAIN_MAX_VCPUS 8
+#define DOMAIN_MAX_MEM_MB 4096
+
+enum pv_page_type { PGT_none = 0, PGT_l1, PGT_l2, PGT_l3, PGT_l4, PGT_writable, PGT_seg_desc };
+
+struct page_info {
+	uint8_t type;
+	uint8_t pinned;
+	uint32_t type_count;
+};
+
+enum domain_state { DOM_CREATED, DOM_RUNNING, DOM_PAUSED, DOM_SHUTDOWN, DOM_CRASHED };
+
+struct callback_info {
+	uint64_t address;
+	int mask_events;
+};
+
+struct pv_vcpu {
+	struct domain *dom;
+	struct kvm_vcpu_ctx kvm;
+	pthread_t thread;
+	int id;
+	int online;
+	int kernel_mode;
+	uint64_t kernel_cr3, user_cr3; /* machine addresses of the L4s */
+	uint64_t kernel_ss, kernel_sp;
+	uint64_t fs_base, gs_base_kernel, gs_base_user;
+	uint64_t debugreg[8];
+	uint32_t iopl;
+	int fpu_ts;
+	struct trap_info traps[256];
+	struct callback_info cb_event, cb_failsafe, cb_syscall;
+	uint64_t gdt_frames[16];
+	unsigned gdt_ents;
+	uint64_t ldt_base, ldt_ents;
+	uint64_t hypercalls, exits;
+	/* The page-table writes queued by the current hypercall. */
+	unsigned napply;
+	int flush_pending;
+};
+
+struct domain {
+	int domid;
+	char name[64];
+	enum domain_state state;
+	int shutdown_reason;
+	char crash_reason[256];
+	int memfd;
+	uint8_t *ram;		/* guest RAM, nr_pages frames */
+	uint64_t nr_pages;
+	uint8_t *shim;		/* shim region */
+	uint64_t shim_size;
+	struct kvm_vm vm;
+	int nr_vcpus;
+	struct pv_vcpu vcpus[DOMAIN_MAX_VCPUS];
+	struct page_info *pages;
+	uint64_t vm_assist;
+	uint64_t boot_rip, boot_rsp, boot_rsi;
+	int started;
+	uint64_t max_pages;
+	uint64_t hole_l4e[PV_HOLE_NSLOTS];
+	FILE *console;		/* where console_io writes go (NULL: discard) */
+	char console_line[256];
+	unsigned console_len;
+	pthread_mutex_t lock;
+	void (*on_stop)(struct domain *d);
+};
+
+int domain_create(struct domain *d, int domid, uint64_t mem_mb, int nr_vcpus);
+void domain_destroy(struct domain *d);
+void domain_log(struct domain *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void domain_crash(struct domain *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void domain_shutdown(struct domain *d, int reason);
+const char *domain_state_name(enum domain_state s);
+struct shared_info *domain_shared_info(struct domain *d);
+
+/* The hypervisor log (keeld's dmesg), a bounded ring. */
+void hvlog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+size_t hvlog_read(char *buf, size_t size);
+extern int hvlog_to_stderr;
+
+#endif

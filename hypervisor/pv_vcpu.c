@@ -1,0 +1,454 @@
+/*
+ * The vCPU loop.  Exits are dispatched through a table by KVM exit reason;
+ * port exits through a table by port: a hypercall (from the LSTAR stub, in
+ * ring 3), an exception (from an IDT stub, in ring 0), or the end of a
+ * page-table apply run.  Guest state is changed with KVM_SET_REGS/SREGS:
+ * keeld bounces exceptions and switches guest kernel/user mode itself, so
+ * no emulated ring-0 code runs on those paths.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "abi/xen.h"
+#include "pv_mm.h"
+#include "pv_vcpu.h"
+
+#define RFLAGS_IF 0x200ULL
+#define RFLAGS_TF 0x100ULL
+#define RFLAGS_NT 0x4000ULL
+#define RFLAGS_IOPL 0x3000ULL
+
+int pv_domain_started(struct domain *d)
+{
+	return d->started;
+}
+
+static void pv_set_seg(struct kvm_segment *s, uint16_t sel, int code, int dpl)
+{
+	memset(s, 0, sizeof(*s));
+	s->selector = sel;
+	s->limit = 0xffffffff;
+	s->present = 1;
+	s->s = 1;
+	s->g = 1;
+	s->dpl = dpl;
+	s->type = code ? 0xb : 0x3;
+	s->l = code;
+	s->db = !code;
+}
+
+static int pv_vcpu_ring3(struct pv_vcpu *v, uint64_t cr3)
+{
+	struct kvm_sregs s;
+
+	if (ioctl(v->kvm.fd, KVM_GET_SREGS, &s) < 0)
+		return -errno;
+	pv_set_seg(&s.cs, FLAT_RING3_CS64, 1, 3);
+	pv_set_seg(&s.ss, FLAT_RING3_SS64, 0, 3);
+	s.cr3 = cr3;
+	s.fs.base = v->fs_base;
+	s.gs.base = v->kernel_mode ? v->gs_base_kernel : v->gs_base_user;
+	if (ioctl(v->kvm.fd, KVM_SET_SREGS, &s) < 0)
+		return -errno;
+	return 0;
+}
+
+int pv_vcpu_load_cr3(struct pv_vcpu *v)
+{
+	return pv_vcpu_ring3(v, v->kernel_mode ? v->kernel_cr3 : v->user_cr3);
+}
+
+int pv_vcpu_start(struct pv_vcpu *v)
+{
+	struct domain *d = v->dom;
+	struct kvm_long_mode lm = {
+		.cr3 = v->kernel_cr3,
+		.rip = d->boot_rip,
+		.rsp = d->boot_rsp,
+		.rflags = 0x202,
+		.gdt_base = SHIM_VIRT + SHIM_OFF_GDT,
+		.gdt_limit = SHIM_GDT_ENTRIES * 8 - 1,
+		.idt_base = SHIM_VIRT + SHIM_OFF_IDT,
+		.idt_limit = 32 * 16 - 1,
+		.tss_base = SHIM_VIRT + SHIM_OFF_TSS,
+		.tss_limit = 104 + 8192,
+		.cs = SHIM_CS0,
+		.ss = SHIM_DS0,
+		.tr = SHIM_TSS_SEL,
+	};
+	struct kvm_regs regs;
+	struct kvm_msrs *m;
+	char buf[sizeof(struct kvm_msrs) + 3 * sizeof(struct kvm_msr_entry)];
+	int r;
+
+	r = kvm_vcpu_set_long_mode(&v->kvm, &lm);
+	if (r < 0)
+		return r;
+	/* LSTAR -> the stub; STAR as Xen's flat selectors would have it. */
+	m = (struct kvm_msrs *)buf;
+	memset(buf, 0, sizeof(buf));
+	m->nmsrs = 3;
+	m->entries[0] = (struct kvm_msr_entry){ .index = 0xc0000082, .data = SHIM_VIRT };
+	m->entries[1] = (struct kvm_msr_entry){ .index = 0xc0000081,
+						.data = ((uint64_t)0xe023 << 48) |
+							((uint64_t)SHIM_CS0 << 32) };
+	m->entries[2] = (struct kvm_msr_entry){ .index = 0xc0000084, .data = 0 };
+	if (ioctl(v->kvm.fd, KVM_SET_MSRS, m) != 3)
+		return -EIO;
+	r = pv_vcpu_ring3(v, v->kernel_cr3);
+	if (r < 0)
+		return r;
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = d->boot_rip;
+	regs.rsp = d->boot_rsp;
+	regs.rsi = d->boot_rsi;
+	regs.rflags = 0x202;
+	if (ioctl(v->kvm.fd, KVM_SET_REGS, &regs) < 0)
+		return -errno;
+	v->online = 1;
+	return 0;
+}
+
+void pv_vcpu_dump(struct pv_vcpu *v, const char *why)
+{
+	struct kvm_regs r;
+	struct kvm_sregs s;
+	struct domain *d = v->dom;
+
+	memset(&r, 0, sizeof(r));
+	memset(&s, 0, sizeof(s));
+	ioctl(v->kvm.fd, KVM_GET_REGS, &r);
+	ioctl(v->kvm.fd, KVM_GET_SREGS, &s);
+	domain_log(d, "vcpu%d %s; %s mode", v->id, why, v->kernel_mode ? "kernel" : "user");
+	domain_log(d, " rip %016llx rsp %016llx rflags %08llx cs %04x ss %04x",
+		   r.rip, r.rsp, r.rflags, s.cs.selector, s.ss.selector);
+	domain_log(d, " rax %016llx rbx %016llx rcx %016llx rdx %016llx", r.rax, r.rbx, r.rcx,
+		   r.rdx);
+	domain_log(d, " rsi %016llx rdi %016llx rbp %016llx r8  %016llx", r.rsi, r.rdi, r.rbp,
+		   r.r8);
+	domain_log(d, " r9  %016llx r10 %016llx r11 %016llx r12 %016llx", r.r9, r.r10, r.r11,
+		   r.r12);
+	domain_log(d, " r13 %016llx r14 %016llx r15 %016llx", r.r13, r.r14, r.r15);
+	domain_log(d, " cr0 %llx cr2 %llx cr3 %llx cr4 %llx", s.cr0, s.cr2, s.cr3, s.cr4);
+}
+
+/* Run the shim's ring-0 loop over the queued page-table writes (and a TLB
+ * flush), then put the guest back exactly as it was. */
+int pv_vcpu_apply(struct pv_vcpu *v)
+{
+	struct kvm_regs saved, regs;
+	struct kvm_sregs ss, s;
+	int r;
+
+	if (ioctl(v->kvm.fd, KVM_GET_REGS, &saved) < 0 || ioctl(v->kvm.fd, KVM_GET_SREGS, &ss) < 0)
+		return -XEN_EIO;
+	s = ss;
+	pv_set_seg(&s.cs, SHIM_CS0, 1, 0);
+	pv_set_seg(&s.ss, SHIM_DS0, 0, 0);
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = SHIM_VIRT + 0x1200;
+	regs.rsp = SHIM_VIRT + SHIM_OFF_STACK_TOP;
+	regs.rdi = SHIM_VIRT + SHIM_OFF_APPLY;
+	regs.rsi = v->napply;
+	regs.rflags = 2;
+	if (ioctl(v->kvm.fd, KVM_SET_SREGS, &s) < 0 || ioctl(v->kvm.fd, KVM_SET_REGS, &regs) < 0)
+		return -XEN_EIO;
+	r = kvm_vcpu_run(&v->kvm);
+	if (r < 0 || v->kvm.run->exit_reason != KVM_EXIT_IO ||
+	    v->kvm.run->io.port != PV_PORT_APPLIED) {
+		pv_vcpu_dump(v, "apply run failed");
+		domain_crash(v->dom, "shim apply loop failed (exit %u)", v->kvm.run->exit_reason);
+		return -XEN_EIO;
+	}
+	v->napply = 0;
+	v->flush_pending = 0;
+	if (ioctl(v->kvm.fd, KVM_SET_SREGS, &ss) < 0 || ioctl(v->kvm.fd, KVM_SET_REGS, &saved) < 0)
+		return -XEN_EIO;
+	return 0;
+}
+
+/* Switch between guest kernel and user mode (Xen's toggle_guest_mode). */
+int pv_vcpu_set_mode(struct pv_vcpu *v, struct kvm_regs *regs, int kernel)
+{
+	if (v->kernel_mode == kernel)
+		return 0;
+	v->kernel_mode = kernel;
+	return pv_vcpu_ring3(v, kernel ? v->kernel_cr3 : v->user_cr3);
+}
+
+/* Deliver a trap or callback to the guest kernel: Xen's bounce frame
+ * (rcx, r11, [error code], rip, cs, rflags, rsp, ss) on the kernel stack. */
+static int pv_bounce(struct pv_vcpu *v, struct kvm_regs *regs, uint64_t handler, int mask_events,
+		     int has_err, uint64_t err, uint64_t rip, uint64_t rflags, uint64_t rsp)
+{
+	struct vcpu_info *vi = &domain_shared_info(v->dom)->vcpu_info[v->id];
+	int from_user = !v->kernel_mode;
+	uint64_t frame[8], sp, cs;
+	int n = 0, r;
+
+	if (from_user) {
+		r = pv_vcpu_set_mode(v, regs, 1);
+		if (r < 0)
+			return r;
+		sp = v->kernel_sp;
+		cs = FLAT_USER_CS64;
+	} else {
+		sp = rsp;
+		cs = FLAT_KERNEL_CS64 & ~3;
+	}
+	cs |= (uint64_t)vi->evtchn_upcall_mask << 32;
+	rflags = (rflags & ~RFLAGS_IF) | (vi->evtchn_upcall_mask ? 0 : RFLAGS_IF);
+	sp &= ~15ULL;
+	frame[n++] = regs->rcx;
+	frame[n++] = regs->r11;
+	if (has_err)
+		frame[n++] = err;
+	frame[n++] = rip;
+	frame[n++] = cs;
+	frame[n++] = rflags;
+	frame[n++] = rsp;
+	frame[n++] = FLAT_KERNEL_SS64;
+	sp -= n * 8;
+	r = pv_copy_to_guest(v, sp, frame, n * 8);
+	if (r < 0)
+		return r;
+	if (mask_events)
+		vi->evtchn_upcall_mask = 1;
+	regs->rsp = sp;
+	regs->rip = handler;
+	regs->rflags = (regs->rflags & ~(RFLAGS_TF | RFLAGS_NT)) | RFLAGS_IF | 2;
+	return 0;
+}
+
+/* CPUID behind Xen's forced-emulation prefix (ud2; .ascii "xen"; cpuid). */
+static int pv_emulate_cpuid(struct pv_vcpu *v, struct kvm_regs *regs, uint64_t rip)
+{
+	static const uint8_t sig[] = { 0x0f, 0x0b, 0x78, 0x65, 0x6e, 0x0f, 0xa2 };
+	uint8_t insn[7];
+	uint32_t leaf = regs->rax, a = 0, b = 0, c = 0, d = 0;
+
+	if (pv_copy_from_guest(v, insn, rip, sizeof(insn)) < 0 || memcmp(insn, sig, 7))
+		return -1;
+	if (leaf == 0x40000000) {
+		a = 0x40000002;
+		memcpy(&b, "XenV", 4);
+		memcpy(&c, "MMXe", 4);
+		memcpy(&d, "nVMM", 4);
+	} else if (leaf == 0x40000001) {
+		a = (4 << 16) | 17; /* the Xen version keeld reports */
+	} else if (leaf == 0x40000002) {
+		a = 1;		 /* one hypercall page */
+		b = 0x40000000; /* its MSR */
+	} else {
+		__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d)
+				 : "a"(leaf), "c"((uint32_t)regs->rcx));
+		if (leaf == 1)
+			c &= ~((1u << 5) | (1u << 31)); /* no VMX, no "hypervisor" games */
+	}
+	regs->rax = a;
+	regs->rbx = b;
+	regs->rcx = c;
+	regs->rdx = d;
+	regs->rip = rip + 7;
+	return 0;
+}
+
+static const char *const pv_vector_names[32] = {
+	"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "?9", "#TS",
+	"#NP", "#SS", "#GP", "#PF", "?15", "#MF", "#AC", "#MC", "#XM", "#VE",
+};
+
+static int pv_exit_exception(struct pv_vcpu *v)
+{
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	struct domain *d = v->dom;
+	uint64_t f[7], vec, err, rip, cs, rflags, rsp;
+	const struct trap_info *ti;
+
+	if (ioctl(v->kvm.fd, KVM_GET_REGS, &regs) < 0 ||
+	    ioctl(v->kvm.fd, KVM_GET_SREGS, &sregs) < 0)
+		return -1;
+	if (regs.rsp < SHIM_VIRT + 0x20000 || regs.rsp > SHIM_VIRT + SHIM_OFF_STACK_TOP - 56) {
+		pv_vcpu_dump(v, "exception stub with a bad stack");
+		domain_crash(d, "shim stack corrupt");
+		return -1;
+	}
+	memcpy(f, d->shim + (regs.rsp - SHIM_VIRT), sizeof(f));
+	vec = f[0];
+	err = f[1];
+	rip = f[2];
+	cs = f[3];
+	rflags = f[4];
+	rsp = f[5];
+	/* Restore the interrupted guest's ring-3 view before deciding. */
+	regs.rip = rip;
+	regs.rsp = rsp;
+	regs.rflags = rflags;
+	if ((cs & 3) != 3 || vec >= 32) {
+		ioctl(v->kvm.fd, KVM_SET_REGS, &regs);
+		pv_vcpu_dump(v, "fault inside the shim");
+		domain_crash(d, "%s in the shim at %#llx", vec < 32 ? pv_vector_names[vec] : "?",
+			     (unsigned long long)rip);
+		return -1;
+	}
+	if (pv_vcpu_ring3(v, sregs.cr3) < 0)
+		return -1;
+	if (vec == 6 && pv_emulate_cpuid(v, &regs, rip) == 0)
+		goto resume;
+	if (vec == 14)
+		domain_shared_info(d)->vcpu_info[v->id].arch.cr2 = sregs.cr2;
+	ti = &v->traps[vec];
+	if (!ti->address) {
+		ioctl(v->kvm.fd, KVM_SET_REGS, &regs);
+		pv_vcpu_dump(v, "unhandled exception");
+		domain_crash(d, "%s (error %#llx, cr2 %#llx) at %#llx with no guest handler",
+			     pv_vector_names[vec] ? pv_vector_names[vec] : "?",
+			     (unsigned long long)err, (unsigned long long)sregs.cr2,
+			     (unsigned long long)rip);
+		return -1;
+	}
+	{
+		int has_err = vec == 8 || (vec >= 10 && vec <= 14) || vec == 17;
+
+		if (pv_bounce(v, &regs, ti->address, TI_GET_IF(ti->flags) != 0, has_err, err, rip,
+			      rflags, rsp) < 0) {
+			ioctl(v->kvm.fd, KVM_SET_REGS, &regs);
+			pv_vcpu_dump(v, "exception frame unwritable");
+			domain_crash(d, "%s at %#llx: guest kernel stack %#llx unwritable",
+				     pv_vector_names[vec] ? pv_vector_names[vec] : "?",
+				     (unsigned long long)rip, (unsigned long long)v->kernel_sp);
+			return -1;
+		}
+	}
+resume:
+	if (ioctl(v->kvm.fd, KVM_SET_REGS, &regs) < 0)
+		return -1;
+	return 0;
+}
+
+static int pv_exit_hypercall(struct pv_vcpu *v)
+{
+	struct kvm_regs regs;
+	struct pv_hcall_ctx c = { v, &regs, 0 };
+	uint64_t args[5];
+	long ret;
+
+	if (ioctl(v->kvm.fd, KVM_GET_REGS, &regs) < 0)
+		return -1;
+	if (regs.rip != SHIM_VIRT + 2) {
+		/* An `out` to the port from anywhere else is a #GP. */
+		domain_crash(v->dom, "guest I/O to the hypercall port at %#llx",
+			     (unsigned long long)regs.rip);
+		return -1;
+	}
+	v->hypercalls++;
+	if (!v->kernel_mode) {
+		/* A guest user's syscall goes to its kernel's callback. */
+		uint64_t rip = regs.rcx, rflags = regs.r11, rsp = regs.rsp;
+
+		if (!v->cb_syscall.address) {
+			pv_vcpu_dump(v, "user syscall with no callback");
+			domain_crash(v->dom, "user syscall with no syscall callback");
+			return -1;
+		}
+		if (pv_bounce(v, &regs, v->cb_syscall.address, v->cb_syscall.mask_events, 0, 0,
+			      rip, rflags, rsp) < 0) {
+			domain_crash(v->dom, "syscall: kernel stack unwritable");
+			return -1;
+		}
+		return ioctl(v->kvm.fd, KVM_SET_REGS, &regs) < 0 ? -1 : 0;
+	}
+	args[0] = regs.rdi;
+	args[1] = regs.rsi;
+	args[2] = regs.rdx;
+	args[3] = regs.r10;
+	args[4] = regs.r8;
+	ret = pv_do_hypercall(&c, regs.rax, args);
+	if (v->napply || v->flush_pending) {
+		if (ioctl(v->kvm.fd, KVM_SET_REGS, &regs) < 0 || pv_vcpu_apply(v) < 0)
+			return -1;
+	}
+	if (v->dom->state == DOM_CRASHED || v->dom->state == DOM_SHUTDOWN)
+		return -1;
+	if (!c.no_return) {
+		regs.rax = ret;
+		regs.rip = regs.rcx;
+		regs.rflags = (regs.r11 & ~(RFLAGS_IOPL | RFLAGS_NT | RFLAGS_TF)) | RFLAGS_IF | 2;
+	}
+	return ioctl(v->kvm.fd, KVM_SET_REGS, &regs) < 0 ? -1 : 0;
+}
+
+struct pv_port_handler {
+	uint16_t port;
+	int (*fn)(struct pv_vcpu *v);
+};
+
+static const struct pv_port_handler pv_port_table[] = {
+	{ PV_PORT_HYPERCALL, pv_exit_hypercall },
+	{ PV_PORT_EXCEPTION, pv_exit_exception },
+};
+
+static int pv_exit_io(struct pv_vcpu *v)
+{
+	for (size_t i = 0; i < sizeof(pv_port_table) / sizeof(pv_port_table[0]); i++)
+		if (pv_port_table[i].port == v->kvm.run->io.port)
+			return pv_port_table[i].fn(v);
+	pv_vcpu_dump(v, "unexpected port I/O");
+	domain_crash(v->dom, "I/O to port %#x", v->kvm.run->io.port);
+	return -1;
+}
+
+static int pv_exit_shutdown(struct pv_vcpu *v)
+{
+	pv_vcpu_dump(v, "triple fault");
+	domain_crash(v->dom, "triple fault");
+	return -1;
+}
+
+static int pv_exit_other(struct pv_vcpu *v)
+{
+	char why[64];
+
+	snprintf(why, sizeof(why), "exit %s (%u)", kvm_exit_name(v->kvm.run->exit_reason),
+		 v->kvm.run->exit_reason);
+	pv_vcpu_dump(v, why);
+	domain_crash(v->dom, "unexpected VM %s", why);
+	return -1;
+}
+
+static int (*const pv_exit_table[])(struct pv_vcpu *v) = {
+	[KVM_EXIT_IO] = pv_exit_io,
+	[KVM_EXIT_SHUTDOWN] = pv_exit_shutdown,
+};
+
+void *pv_vcpu_thread(void *arg)
+{
+	struct pv_vcpu *v = arg;
+	struct domain *d = v->dom;
+
+	while (d->state == DOM_RUNNING) {
+		uint32_t reason;
+		int r = kvm_vcpu_run(&v->kvm);
+
+		if (r == -EINTR)
+			continue;
+		if (r < 0) {
+			domain_crash(d, "KVM_RUN failed: %s", strerror(-r));
+			break;
+		}
+		v->exits++;
+		reason = v->kvm.run->exit_reason;
+		if (reason < sizeof(pv_exit_table) / sizeof(pv_exit_table[0]) &&
+		    pv_exit_table[reason]) {
+			if (pv_exit_table[reason](v) < 0)
+				break;
+		} else if (pv_exit_other(v) < 0) {
+			break;
+		}
+	}
+	if (d->on_stop)
+		d->on_stop(d);
+	return NULL;
+}

@@ -1,0 +1,37 @@
+/*
+ * A PV vCPU's life in keeld: the KVM_RUN loop, exits dispatched by reason
+ * and by port, the guest kernel/user switch, exception bounces and the
+ * hypercall table (pv_hypercall.c).
+ */
+#ifndef KEEL_HV_PV_VCPU_H
+#define KEEL_HV_PV_VCPU_H
+
+#include <linux/kvm.h>
+
+#include "domain.h"
+
+struct pv_hcall_ctx {
+	struct pv_vcpu *v;
+	struct kvm_regs *regs;
+	int no_return; /* the handler set the registers itself (iret) */
+};
+
+typedef long (*pv_hcall_fn)(struct pv_hcall_ctx *c, uint64_t a1, uint64_t a2, uint64_t a3,
+			    uint64_t a4, uint64_t a5);
+
+struct pv_hcall {
+	const char *name;
+	pv_hcall_fn fn;
+};
+
+extern const struct pv_hcall pv_hcall_table[64];
+
+int pv_vcpu_start(struct pv_vcpu *v);
+void *pv_vcpu_thread(void *arg);
+int pv_vcpu_set_mode(struct pv_vcpu *v, struct kvm_regs *regs, int kernel);
+long pv_hcall_iret(struct pv_hcall_ctx *c, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
+		   uint64_t a5);
+long pv_do_hypercall(struct pv_hcall_ctx *c, uint64_t nr, const uint64_t *args);
+void pv_vcpu_dump(struct pv_vcpu *v, const char *why);
+
+#endif
