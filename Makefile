@@ -30,7 +30,7 @@ FUZZCC  ?= clang
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
 CSTD    := -std=gnu11
 OPT     ?= -O2 -g
-CPPFLAGS := -I$(TOP)/include -D_GNU_SOURCE -MMD -MP
+CPPFLAGS := -Iinclude -D_GNU_SOURCE -MMD -MP
 CFLAGS   := $(CSTD) $(OPT) $(WARN) -fno-strict-aliasing
 LDFLAGS  :=
 ifeq ($(SAN),1)
@@ -45,8 +45,8 @@ GUEST_CFLAGS := $(CSTD) -O2 -g $(WARN) -ffreestanding -fno-builtin -nostdlib \
 	-fno-stack-protector -fno-pic -fno-pie -mno-red-zone -mno-sse -mno-mmx \
 	-mno-80387 -mgeneral-regs-only -fno-asynchronous-unwind-tables \
 	-fno-strict-aliasing -fcf-protection=none
-GUEST_CPPFLAGS := -I$(TOP)/include -MMD -MP
-GUEST_LDFLAGS  := -nostdlib -static -no-pie -Wl,--build-id=none -z noexecstack
+GUEST_CPPFLAGS := -Iinclude -MMD -MP
+GUEST_LDFLAGS  := -nostdlib -static -no-pie -Wl,--build-id=none -z noexecstack -Wl,--no-warn-rwx-segments
 
 PROGRAMS   :=
 LIBRARIES  :=
