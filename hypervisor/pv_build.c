@@ -106,7 +106,7 @@ static int pv_build_shim(struct domain *d, const void *shim, size_t shim_size)
 	/* M2P, read-only to the guest, at Xen's address. */
 	m2p_pages = (d->nr_pages * 8 + PV_PAGE_SIZE - 1) / PV_PAGE_SIZE;
 	for (uint64_t p = 0; p < m2p_pages; p++) {
-		r = pv_map4k(d, &pool, l4, MACH2PHYS_VIRT_START + p * PV_PAGE_SIZE,
+		r = pv_map4k(d, &pool, l4, KEEL_M2P_VIRT + p * PV_PAGE_SIZE,
 			     SHIM_GPA + SHIM_OFF_M2P + p * PV_PAGE_SIZE,
 			     PTE_P | PTE_US | PTE_A | PTE_NX, PTE_P | PTE_US | PTE_A);
 		if (r < 0)
@@ -130,10 +130,6 @@ static int pv_build_shim(struct domain *d, const void *shim, size_t shim_size)
 	}
 	for (i = 0; i < PV_HOLE_NSLOTS; i++)
 		d->hole_l4e[i] = l4[PV_HOLE_FIRST_SLOT + i];
-	for (i = 0; i < 512; i++)
-		if (l4[i] && (i < PV_HOLE_FIRST_SLOT || i > PV_HOLE_LAST_SLOT))
-			return -EINVAL;
-
 	/* GDT: Xen's reserved page holds the shim's and the flat selectors. */
 	pv_gdt_set(gdt, SHIM_CS0, 0x00af9a000000ffffULL);
 	pv_gdt_set(gdt, SHIM_DS0, 0x00cf92000000ffffULL);

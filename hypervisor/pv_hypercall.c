@@ -213,8 +213,7 @@ HC(memory_op)
 		return a1 == XENMEM_current_reservation ? d->nr_pages : d->max_pages;
 	}
 	case XENMEM_machphys_mapping: {
-		struct xen_machphys_mapping m = { MACH2PHYS_VIRT_START,
-						  MACH2PHYS_VIRT_START + d->nr_pages * 8,
+		struct xen_machphys_mapping m = { KEEL_M2P_VIRT, KEEL_M2P_VIRT + d->nr_pages * 8,
 						  d->nr_pages - 1 };
 
 		return pv_copy_to_guest(v, a2, &m, sizeof(m)) < 0 ? -XEN_EFAULT : 0;

@@ -375,6 +375,9 @@ static int pv_mmuext_one(struct pv_vcpu *v, const struct mmuext_op *op)
 		if (v->kernel_cr3)
 			pv_mm_put_type(v, v->kernel_cr3 >> PV_PAGE_SHIFT);
 		v->kernel_cr3 = mfn << PV_PAGE_SHIFT;
+		/* The new L4's hole slots must be in place before it is loaded. */
+		if (v->napply && pv_vcpu_apply(v) < 0)
+			return -XEN_EIO;
 		return v->kernel_mode ? pv_vcpu_load_cr3(v) : 0;
 	case MMUEXT_NEW_USER_BASEPTR:
 		if (mfn) {

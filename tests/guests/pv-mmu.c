@@ -1,2 +1,111 @@
+/*
+ * pv-mmu: Xen's PV MMU rules from inside a guest: update_va_mapping maps
+ * and remaps, pinning, M2P updates, and the refusals (page-table page
+ * writable, frame not owned, the shim, the hole, bad pointers).
+ */
 #include "../../frontends/runtime/keel_guest.h"
-void test_main(void) { rt_check(0, "pv-mmu not written yet", 0); }
+
+#define VIRT_BASE 0xffffffff80000000UL
+#define PTE 0x67UL /* P RW US A D */
+
+static char scratch[4096] __attribute__((aligned(4096)));
+
+static long uvm(void *va, uint64_t val)
+{
+	return HYPERCALL(__HYPERVISOR_update_va_mapping, va, val, UVMF_INVLPG);
+}
+
+static long mmuext(unsigned cmd, uint64_t mfn)
+{
+	struct mmuext_op op = { .cmd = cmd, .arg1.mfn = mfn };
+
+	return hypercall5(__HYPERVISOR_mmuext_op, (uint64_t)&op, 1, 0, DOMID_SELF, 0);
+}
+
+void test_main(void)
+{
+	struct start_info *si = rt_start_info;
+	uint64_t own = ((uint64_t)scratch - VIRT_BASE) >> 12;
+	uint64_t x = si->nr_pages - 2, y = si->nr_pages - 3;
+	uint64_t pt = (si->pt_base - VIRT_BASE) >> 12;
+	volatile uint64_t *s = (volatile uint64_t *)scratch;
+	const volatile uint64_t *m2p;
+	struct xen_machphys_mapping mm;
+	struct mmu_update u;
+	long r;
+
+	s[0] = 0x1111;
+	rt_check(uvm(scratch, (x << 12) | PTE) == 0, "map a free frame writable", 0);
+	s[0] = 0x2222;
+	rt_check(uvm(scratch, (own << 12) | PTE) == 0, "map the original frame back", 0);
+	rt_check(s[0] == 0x1111, "original contents back", s[0]);
+	uvm(scratch, (x << 12) | PTE);
+	rt_check(s[0] == 0x2222, "remapped frame kept its contents", s[0]);
+	uvm(scratch, (own << 12) | PTE);
+
+	r = uvm(scratch, (pt << 12) | PTE);
+	rt_check(r == -XEN_EINVAL, "REFUSED: page-table page mapped writable", r);
+	r = uvm(scratch, (pt << 12) | 0x25);
+	rt_check(r == 0, "page-table page mapped read-only", r);
+	uvm(scratch, (own << 12) | PTE);
+	r = uvm(scratch, ((si->nr_pages + 10) << 12) | PTE);
+	rt_check(r == -XEN_EPERM, "REFUSED: frame not owned", r);
+	r = uvm(scratch, (0x1000000000UL) | PTE);
+	rt_check(r == -XEN_EPERM, "REFUSED: shim frame", r);
+	r = uvm((void *)0xffff82d080000000UL, (x << 12) | PTE);
+	rt_check(r == -XEN_EINVAL, "REFUSED: va in the hypervisor hole", r);
+
+	/* Pinning: a zeroed frame becomes an L1; then it cannot be writable. */
+	uvm(scratch, (y << 12) | PTE);
+	rt_memset(scratch, 0, 4096);
+	uvm(scratch, (own << 12) | PTE);
+	rt_check(mmuext(MMUEXT_PIN_L1_TABLE, y) == 0, "pin L1", 0);
+	r = mmuext(MMUEXT_PIN_L1_TABLE, y);
+	rt_check(r == -XEN_EINVAL, "REFUSED: pin twice", r);
+	r = uvm(scratch, (y << 12) | PTE);
+	rt_check(r == -XEN_EINVAL, "REFUSED: pinned L1 mapped writable", r);
+	uvm(scratch, (own << 12) | PTE);
+	rt_check(mmuext(MMUEXT_UNPIN_TABLE, y) == 0, "unpin", 0);
+	r = uvm(scratch, (y << 12) | PTE);
+	rt_check(r == 0, "unpinned frame writable again", r);
+	r = mmuext(MMUEXT_PIN_L2_TABLE, y);
+	rt_check(r == -XEN_EINVAL, "REFUSED: pin a writable-mapped frame", r);
+	uvm(scratch, (own << 12) | PTE);
+	r = mmuext(MMUEXT_PIN_L4_TABLE, si->nr_pages + 5);
+	rt_check(r == -XEN_EPERM, "REFUSED: pin a frame not owned", r);
+	r = mmuext(MMUEXT_NEW_BASEPTR, si->nr_pages + 1);
+	rt_check(r == -XEN_EPERM, "REFUSED: new baseptr on a frame not owned", r);
+	r = mmuext(MMUEXT_NEW_BASEPTR, own);
+	rt_check(r == -XEN_EINVAL, "REFUSED: new baseptr on a writable data frame", r);
+	rt_check(mmuext(MMUEXT_TLB_FLUSH_LOCAL, 0) == 0, "TLB flush local", 0);
+	rt_check(mmuext(MMUEXT_TLB_FLUSH_ALL, 0) == 0, "TLB flush all", 0);
+	{
+		struct mmuext_op op = { .cmd = MMUEXT_INVLPG_LOCAL,
+					.arg1.linear_addr = (uint64_t)scratch };
+
+		r = hypercall5(__HYPERVISOR_mmuext_op, (uint64_t)&op, 1, 0, DOMID_SELF, 0);
+		rt_check(r == 0, "invlpg local", r);
+	}
+
+	/* M2P: the guest's update shows through the read-only M2P, found
+	 * where XENMEM_machphys_mapping says. */
+	HYPERCALL(__HYPERVISOR_memory_op, XENMEM_machphys_mapping, &mm, 0);
+	m2p = (const uint64_t *)mm.v_start;
+	u.ptr = (x << 12) | MMU_MACHPHYS_UPDATE;
+	u.val = 1234;
+	r = hypercall5(__HYPERVISOR_mmu_update, (uint64_t)&u, 1, 0, DOMID_SELF, 0);
+	rt_check(r == 0 && m2p[x] == 1234, "MMU_MACHPHYS_UPDATE visible in M2P", m2p[x]);
+	u.val = x;
+	hypercall5(__HYPERVISOR_mmu_update, (uint64_t)&u, 1, 0, DOMID_SELF, 0);
+	rt_check(m2p[own] == own, "M2P readable at Xen's address", m2p[own]);
+
+	/* mmu_update on the L4: the hole slots are the hypervisor's. */
+	u.ptr = (((si->pt_base - VIRT_BASE) >> 12) << 12) + 256 * 8;
+	u.val = (x << 12) | PTE;
+	r = hypercall5(__HYPERVISOR_mmu_update, (uint64_t)&u, 1, 0, DOMID_SELF, 0);
+	rt_check(r == -XEN_EPERM, "REFUSED: L4 hypervisor slot", r);
+	r = hypercall5(__HYPERVISOR_mmu_update, 0xdead000, 1, 0, DOMID_SELF, 0);
+	rt_check(r == -XEN_EFAULT, "REFUSED: bad request pointer", r);
+	r = hypercall5(__HYPERVISOR_mmu_update, (uint64_t)&u, 1, 0, 5, 0);
+	rt_check(r == -XEN_EPERM, "REFUSED: foreign domain", r);
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# pv-guests: every in-guest test kernel under `keeld run` must print
+# "Test result: SUCCESS" and power off; pv-crash must end as a crashed
+# domain with a register dump while a healthy domain beside it finishes.
+. "$(dirname "$0")/../lib/common.sh"
+need_kvm
+rc=0
+for t in pv-hello pv-hypercalls pv-mmu pv-traps; do
+	out=$KEEL_TMP/$t.out
+	timeout 60 "$KEEL_BIN/keeld" run --kernel "$KEEL_GUESTS/$t" --memory 64 >"$out" 2>&1
+	st=$?
+	echo "== $t (exit $st)"; cat "$out"
+	if [ $st != 0 ] || ! grep -q '^Test result: SUCCESS' "$out"; then
+		echo "FAILED: $t"; rc=1
+	fi
+done
+# A crashing guest beside a healthy one.
+timeout 60 "$KEEL_BIN/keeld" run --kernel "$KEEL_GUESTS/pv-crash" >"$KEEL_TMP/crash.out" 2>&1 &
+cpid=$!
+timeout 60 "$KEEL_BIN/keeld" run --kernel "$KEEL_GUESTS/pv-hypercalls" >"$KEEL_TMP/beside.out" 2>&1
+bst=$?
+wait $cpid; cst=$?
+echo "== pv-crash (exit $cst)"; cat "$KEEL_TMP/crash.out"
+[ $cst != 0 ] && grep -q 'crashed:' "$KEEL_TMP/crash.out" && grep -q ' rip ' "$KEEL_TMP/crash.out" ||
+	{ echo "FAILED: pv-crash did not end as a crashed domain with a dump"; rc=1; }
+[ $bst = 0 ] && grep -q '^Test result: SUCCESS' "$KEEL_TMP/beside.out" ||
+	{ echo "FAILED: the domain beside the crashing one"; rc=1; }
+exit $rc
