@@ -104,8 +104,7 @@ void domain_shutdown(struct domain *d, int reason)
 
 const char *domain_state_name(enum domain_state s)
 {
-	static const char *const names[] = { "created", "running", "paused", "shutdown",
-					     "crashed" };
+	static const char *const names[] = {"created", "running", "paused", "shutdown", "crashed"};
 
 	return s <= DOM_CRASHED ? names[s] : "?";
 }
@@ -124,8 +123,7 @@ int domain_create(struct domain *d, int domid, uint64_t mem_mb, int nr_vcpus)
 	d->memfd = -1;
 	d->domid = domid;
 	pthread_mutex_init(&d->lock, NULL);
-	if (mem_mb < 4 || mem_mb > DOMAIN_MAX_MEM_MB || nr_vcpus < 1 ||
-	    nr_vcpus > DOMAIN_MAX_VCPUS)
+	if (mem_mb < 4 || mem_mb > DOMAIN_MAX_MEM_MB || nr_vcpus < 1 || nr_vcpus > DOMAIN_MAX_VCPUS)
 		return -EINVAL;
 	ram = mem_mb << 20;
 	d->nr_pages = ram >> PV_PAGE_SHIFT;

@@ -16,7 +16,7 @@
 #include "kvm.h"
 #include "pv_layout.h"
 
-#define DOMAIN_MAX_VCPUS 8
+#define DOMAIN_MAX_VCPUS  8
 #define DOMAIN_MAX_MEM_MB 4096
 
 enum pv_page_type { PGT_none = 0, PGT_l1, PGT_l2, PGT_l3, PGT_l4, PGT_writable, PGT_seg_desc };
@@ -65,9 +65,9 @@ struct domain {
 	int shutdown_reason;
 	char crash_reason[256];
 	int memfd;
-	uint8_t *ram;		/* guest RAM, nr_pages frames */
+	uint8_t *ram; /* guest RAM, nr_pages frames */
 	uint64_t nr_pages;
-	uint8_t *shim;		/* shim region */
+	uint8_t *shim; /* shim region */
 	uint64_t shim_size;
 	struct kvm_vm vm;
 	int nr_vcpus;
@@ -78,7 +78,7 @@ struct domain {
 	int started;
 	uint64_t max_pages;
 	uint64_t hole_l4e[PV_HOLE_NSLOTS];
-	FILE *console;		/* where console_io writes go (NULL: discard) */
+	FILE *console; /* where console_io writes go (NULL: discard) */
 	char console_line[256];
 	unsigned console_len;
 	pthread_mutex_t lock;

@@ -140,7 +140,7 @@ int elf_parse(const void *data, size_t size, struct elf_image *img)
 		if (ph.p_vaddr + ph.p_memsz > img->vend)
 			img->vend = ph.p_vaddr + ph.p_memsz;
 	}
-	if (!img->nsegs || img->vend - img->vstart > (1ULL << 32))
+	if (!img->nsegs)
 		return -ENOEXEC;
 	/* Notes only in sections (no PT_NOTE): scan SHT_NOTE sections. */
 	if (!img->xen.present && eh->e_shentsize == sizeof(Elf64_Shdr) &&
@@ -154,6 +154,24 @@ int elf_parse(const void *data, size_t size, struct elf_image *img)
 				elf_scan_notes(img, sh.sh_offset, sh.sh_size);
 		}
 	}
+	/* Xen's loader places segments by physical address when the kernel
+	 * gives PADDR_OFFSET (Linux's per-cpu segment has virtual address 0):
+	 * va = paddr - PADDR_OFFSET + VIRT_BASE. */
+	if (img->xen.has_paddr_offset && img->xen.virt_base) {
+		img->vstart = UINT64_MAX;
+		img->vend = 0;
+		for (i = 0; i < img->nsegs; i++) {
+			struct elf_seg *sg = &img->segs[i];
+
+			sg->vaddr = sg->paddr - img->xen.paddr_offset + img->xen.virt_base;
+			if (sg->vaddr < img->vstart)
+				img->vstart = sg->vaddr;
+			if (sg->vaddr + sg->memsz > img->vend)
+				img->vend = sg->vaddr + sg->memsz;
+		}
+	}
+	if (img->vend - img->vstart > (1ULL << 32))
+		return -ENOEXEC;
 	return 0;
 }
 

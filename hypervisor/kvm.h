@@ -27,8 +27,8 @@ struct kvm_long_mode {
 	uint64_t cr3, rip, rsp, rflags;
 	uint64_t gdt_base, idt_base, tss_base;
 	uint16_t gdt_limit, idt_limit;
-	uint32_t tss_limit; /* 0: 0x67 */
-	int cpl3; /* start in ring 3 with cs/ss as given (Xen PV guests) */
+	uint32_t tss_limit;  /* 0: 0x67 */
+	int cpl3;	     /* start in ring 3 with cs/ss as given (Xen PV guests) */
 	uint16_t cs, ss, tr; /* cs/ss ring-0 flat selectors, tr = TSS selector */
 };
 

@@ -17,7 +17,7 @@
 #include "pv_build.h"
 #include "pv_mm.h"
 
-#define PTE_LEAF (PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D)
+#define PTE_LEAF  (PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D)
 #define PTE_TABLE (PTE_P | PTE_RW | PTE_US | PTE_A)
 
 struct pv_pt_pool {
@@ -75,9 +75,8 @@ static void pv_gdt_set(uint64_t *gdt, uint16_t sel, uint64_t desc)
 
 static int pv_build_shim(struct domain *d, const void *shim, size_t shim_size)
 {
-	struct pv_pt_pool pool = { d->shim + SHIM_OFF_PT, SHIM_GPA + SHIM_OFF_PT, 0,
-				   SHIM_PT_PAGES };
-	uint64_t l4[512] = { 0 }, tss_va = SHIM_VIRT + SHIM_OFF_TSS, gpa;
+	struct pv_pt_pool pool = {d->shim + SHIM_OFF_PT, SHIM_GPA + SHIM_OFF_PT, 0, SHIM_PT_PAGES};
+	uint64_t l4[512] = {0}, tss_va = SHIM_VIRT + SHIM_OFF_TSS, gpa;
 	uint64_t *gdt = (uint64_t *)(d->shim + SHIM_OFF_GDT), m2p_pages;
 	uint8_t *idt = d->shim + SHIM_OFF_IDT, *tss = d->shim + SHIM_OFF_TSS;
 	struct elf_image img;
@@ -158,7 +157,7 @@ static int pv_build_shim(struct domain *d, const void *shim, size_t shim_size)
 		g[5] = 0x8e;
 		g[6] = h >> 16;
 		g[7] = h >> 24;
-		memcpy(g + 8, (uint32_t[]){ h >> 32 }, 4);
+		memcpy(g + 8, (uint32_t[]){h >> 32}, 4);
 	}
 	/* TSS: rsp0, and an I/O bitmap that opens only the hypercall port. */
 	memset(tss, 0, 104);
@@ -193,14 +192,14 @@ static void pv_write_hypercall_page(uint8_t *page)
 		memset(s, 0xcc, 32);
 		if (i == __HYPERVISOR_iret) {
 			/* push %rcx; push %r11; push %rax; mov $23,%eax; syscall */
-			const uint8_t stub[] = { 0x51, 0x41, 0x53, 0x50, 0xb8, 23, 0, 0, 0, 0x0f,
-						 0x05 };
+			const uint8_t stub[] = {0x51, 0x41, 0x53, 0x50, 0xb8, 23,
+						0,    0,    0,	  0x0f, 0x05};
 			memcpy(s, stub, sizeof(stub));
 		} else {
 			/* push %rcx; push %r11; mov $i,%eax; syscall;
 			 * pop %r11; pop %rcx; ret */
-			uint8_t stub[] = { 0x51, 0x41, 0x53, 0xb8, i, 0, 0, 0, 0x0f, 0x05,
-					   0x41, 0x5b, 0x59, 0xc3 };
+			uint8_t stub[] = {0x51, 0x41, 0x53, 0xb8, i,	0,    0,
+					  0,	0x0f, 0x05, 0x41, 0x5b, 0x59, 0xc3};
 			memcpy(s, stub, sizeof(stub));
 		}
 	}
@@ -294,16 +293,16 @@ int pv_build_domain(struct domain *d, const struct pv_build_args *a)
 	if (a->ramdisk_size)
 		memcpy(d->ram + (mod_pfn << PV_PAGE_SHIFT), a->ramdisk, a->ramdisk_size);
 	/* Page tables. */
-	pool = (struct pv_pt_pool){ d->ram + (pt_pfn << PV_PAGE_SHIFT), pt_pfn << PV_PAGE_SHIFT, 0,
-				    nr_pt };
+	pool = (struct pv_pt_pool){d->ram + (pt_pfn << PV_PAGE_SHIFT), pt_pfn << PV_PAGE_SHIFT, 0,
+				   nr_pt};
 	l4 = pool_alloc(&pool, &l4_gpa);
 	for (pfn = 0; pfn < v_end_pfn; pfn++) {
 		uint64_t fl = PTE_LEAF;
 
 		if (pfn >= pt_pfn && pfn < pt_pfn + nr_pt)
 			fl &= ~PTE_RW; /* page tables are never writable */
-		r = pv_map4k(d, &pool, l4, virt_base + (pfn << PV_PAGE_SHIFT),
-			     pfn << PV_PAGE_SHIFT, fl, PTE_TABLE);
+		r = pv_map4k(d, &pool, l4, virt_base + (pfn << PV_PAGE_SHIFT), pfn << PV_PAGE_SHIFT,
+			     fl, PTE_TABLE);
 		if (r < 0)
 			goto out;
 	}
@@ -374,8 +373,9 @@ int pv_build_domain(struct domain *d, const struct pv_build_args *a)
 	d->boot_rip = img.xen.entry ? img.xen.entry : img.entry;
 	d->boot_rsp = virt_base + ((stack_pfn + 1) << PV_PAGE_SHIFT);
 	d->boot_rsi = virt_base + (si_pfn << PV_PAGE_SHIFT);
-	domain_log(d, "built: %llu MiB, kernel %#llx-%#llx entry %#llx, start_info %#llx, "
-		      "%llu pt frames, mapped to %#llx%s",
+	domain_log(d,
+		   "built: %llu MiB, kernel %#llx-%#llx entry %#llx, start_info %#llx, "
+		   "%llu pt frames, mapped to %#llx%s",
 		   (unsigned long long)(d->nr_pages >> 8), (unsigned long long)img.vstart,
 		   (unsigned long long)img.vend, (unsigned long long)d->boot_rip,
 		   (unsigned long long)d->boot_rsi, (unsigned long long)nr_pt,

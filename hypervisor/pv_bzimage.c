@@ -128,7 +128,10 @@ int pv_bzimage_extract(const void *img, size_t size, void **elf, size_t *elf_siz
 	if ((uint64_t)(setup + 1) * 512 + off + len > size || len < 6)
 		return -ENOEXEC;
 	p += (setup + 1) * 512 + off;
-	if (!memcmp(p, "\xfd" "7zXZ", 6))
+	if (!memcmp(p,
+		    "\xfd"
+		    "7zXZ",
+		    6))
 		return bz_xz(p, len, elf, elf_size);
 	if (p[0] == 0x1f && p[1] == 0x8b)
 		return bz_gzip(p, len, elf, elf_size);

@@ -11,8 +11,8 @@
 #include "pv_mm.h"
 #include "pv_vcpu.h"
 
-#define HC(name)                                                                                 \
-	static long hc_##name(struct pv_hcall_ctx *c, uint64_t a1, uint64_t a2, uint64_t a3,   \
+#define HC(name)                                                                             \
+	static long hc_##name(struct pv_hcall_ctx *c, uint64_t a1, uint64_t a2, uint64_t a3, \
 			      uint64_t a4, uint64_t a5)
 
 #define KEEL_XEN_MAJOR 4
@@ -213,14 +213,14 @@ HC(memory_op)
 		return a1 == XENMEM_current_reservation ? d->nr_pages : d->max_pages;
 	}
 	case XENMEM_machphys_mapping: {
-		struct xen_machphys_mapping m = { KEEL_M2P_VIRT, KEEL_M2P_VIRT + d->nr_pages * 8,
-						  d->nr_pages - 1 };
+		struct xen_machphys_mapping m = {KEEL_M2P_VIRT, KEEL_M2P_VIRT + d->nr_pages * 8,
+						 d->nr_pages - 1};
 
 		return pv_copy_to_guest(v, a2, &m, sizeof(m)) < 0 ? -XEN_EFAULT : 0;
 	}
 	case XENMEM_memory_map: {
 		struct xen_memory_map map;
-		struct xen_e820_entry e = { 0, d->nr_pages << 12, XEN_E820_RAM };
+		struct xen_e820_entry e = {0, d->nr_pages << 12, XEN_E820_RAM};
 
 		if (pv_copy_from_guest(v, &map, a2, sizeof(map)) < 0)
 			return -XEN_EFAULT;
@@ -244,7 +244,7 @@ HC(multicall)
 		return -XEN_EINVAL;
 	for (uint64_t i = 0; i < a2; i++) {
 		struct multicall_entry e;
-		struct pv_hcall_ctx sub = { v, c->regs, 0 };
+		struct pv_hcall_ctx sub = {v, c->regs, 0};
 
 		if (pv_copy_from_guest(v, &e, a1 + i * sizeof(e), sizeof(e)) < 0)
 			return -XEN_EFAULT;
@@ -262,7 +262,7 @@ HC(multicall)
 
 static long pv_copy_string(struct pv_vcpu *v, uint64_t va, const char *s, size_t size)
 {
-	char buf[1024] = { 0 };
+	char buf[1024] = {0};
 
 	strncpy(buf, s, sizeof(buf) - 1);
 	return pv_copy_to_guest(v, va, buf, size) < 0 ? -XEN_EFAULT : 0;
@@ -305,7 +305,7 @@ HC(xen_version)
 	case XENVER_pagesize:
 		return 4096;
 	case XENVER_guest_handle: {
-		uint8_t h[16] = { 0 };
+		uint8_t h[16] = {0};
 
 		return pv_copy_to_guest(v, a2, h, 16) < 0 ? -XEN_EFAULT : 0;
 	}
@@ -342,8 +342,8 @@ HC(console_io)
 
 HC(vm_assist)
 {
-	if (a2 >= 64 || (a2 != VMASST_TYPE_writable_pagetables &&
-			 a2 != VMASST_TYPE_4gb_segments && a2 != VMASST_TYPE_pae_extended_cr3 &&
+	if (a2 >= 64 || (a2 != VMASST_TYPE_writable_pagetables && a2 != VMASST_TYPE_4gb_segments &&
+			 a2 != VMASST_TYPE_pae_extended_cr3 &&
 			 a2 != VMASST_TYPE_runstate_update_flag && a2 != VMASST_TYPE_m2p_strict))
 		return -XEN_EINVAL;
 	if (a1 == VMASST_CMD_enable)
@@ -480,30 +480,30 @@ HC(not_implemented)
 }
 
 const struct pv_hcall pv_hcall_table[64] = {
-	[__HYPERVISOR_set_trap_table] = { "set_trap_table", hc_set_trap_table },
-	[__HYPERVISOR_mmu_update] = { "mmu_update", hc_mmu_update },
-	[__HYPERVISOR_set_gdt] = { "set_gdt", hc_set_gdt },
-	[__HYPERVISOR_stack_switch] = { "stack_switch", hc_stack_switch },
-	[__HYPERVISOR_set_callbacks] = { "set_callbacks", hc_set_callbacks },
-	[__HYPERVISOR_fpu_taskswitch] = { "fpu_taskswitch", hc_fpu_taskswitch },
-	[__HYPERVISOR_set_debugreg] = { "set_debugreg", hc_set_debugreg },
-	[__HYPERVISOR_get_debugreg] = { "get_debugreg", hc_get_debugreg },
-	[__HYPERVISOR_update_descriptor] = { "update_descriptor", hc_update_descriptor },
-	[__HYPERVISOR_memory_op] = { "memory_op", hc_memory_op },
-	[__HYPERVISOR_multicall] = { "multicall", hc_multicall },
-	[__HYPERVISOR_update_va_mapping] = { "update_va_mapping", hc_update_va_mapping },
-	[__HYPERVISOR_xen_version] = { "xen_version", hc_xen_version },
-	[__HYPERVISOR_console_io] = { "console_io", hc_console_io },
-	[__HYPERVISOR_vm_assist] = { "vm_assist", hc_vm_assist },
-	[__HYPERVISOR_iret] = { "iret", pv_hcall_iret },
-	[__HYPERVISOR_vcpu_op] = { "vcpu_op", hc_vcpu_op },
-	[__HYPERVISOR_set_segment_base] = { "set_segment_base", hc_set_segment_base },
-	[__HYPERVISOR_mmuext_op] = { "mmuext_op", hc_mmuext_op },
-	[__HYPERVISOR_sched_op] = { "sched_op", hc_sched_op },
-	[__HYPERVISOR_callback_op] = { "callback_op", hc_callback_op },
-	[__HYPERVISOR_physdev_op] = { "physdev_op", hc_physdev_op },
-	[__HYPERVISOR_event_channel_op] = { "event_channel_op", hc_not_implemented },
-	[__HYPERVISOR_grant_table_op] = { "grant_table_op", hc_not_implemented },
+	[__HYPERVISOR_set_trap_table] = {"set_trap_table", hc_set_trap_table},
+	[__HYPERVISOR_mmu_update] = {"mmu_update", hc_mmu_update},
+	[__HYPERVISOR_set_gdt] = {"set_gdt", hc_set_gdt},
+	[__HYPERVISOR_stack_switch] = {"stack_switch", hc_stack_switch},
+	[__HYPERVISOR_set_callbacks] = {"set_callbacks", hc_set_callbacks},
+	[__HYPERVISOR_fpu_taskswitch] = {"fpu_taskswitch", hc_fpu_taskswitch},
+	[__HYPERVISOR_set_debugreg] = {"set_debugreg", hc_set_debugreg},
+	[__HYPERVISOR_get_debugreg] = {"get_debugreg", hc_get_debugreg},
+	[__HYPERVISOR_update_descriptor] = {"update_descriptor", hc_update_descriptor},
+	[__HYPERVISOR_memory_op] = {"memory_op", hc_memory_op},
+	[__HYPERVISOR_multicall] = {"multicall", hc_multicall},
+	[__HYPERVISOR_update_va_mapping] = {"update_va_mapping", hc_update_va_mapping},
+	[__HYPERVISOR_xen_version] = {"xen_version", hc_xen_version},
+	[__HYPERVISOR_console_io] = {"console_io", hc_console_io},
+	[__HYPERVISOR_vm_assist] = {"vm_assist", hc_vm_assist},
+	[__HYPERVISOR_iret] = {"iret", pv_hcall_iret},
+	[__HYPERVISOR_vcpu_op] = {"vcpu_op", hc_vcpu_op},
+	[__HYPERVISOR_set_segment_base] = {"set_segment_base", hc_set_segment_base},
+	[__HYPERVISOR_mmuext_op] = {"mmuext_op", hc_mmuext_op},
+	[__HYPERVISOR_sched_op] = {"sched_op", hc_sched_op},
+	[__HYPERVISOR_callback_op] = {"callback_op", hc_callback_op},
+	[__HYPERVISOR_physdev_op] = {"physdev_op", hc_physdev_op},
+	[__HYPERVISOR_event_channel_op] = {"event_channel_op", hc_not_implemented},
+	[__HYPERVISOR_grant_table_op] = {"grant_table_op", hc_not_implemented},
 };
 
 long pv_do_hypercall(struct pv_hcall_ctx *c, uint64_t nr, const uint64_t *a)

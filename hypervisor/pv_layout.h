@@ -16,43 +16,43 @@
 #ifndef KEEL_HV_PV_LAYOUT_H
 #define KEEL_HV_PV_LAYOUT_H
 
-#define PV_PAGE_SIZE 4096ULL
+#define PV_PAGE_SIZE  4096ULL
 #define PV_PAGE_SHIFT 12
 
-#define SHIM_GPA 0x1000000000ULL	  /* 64 GiB: above any guest RAM */
-#define SHIM_VIRT 0xFFFF82D080000000ULL	  /* L4 slot 261 */
+#define SHIM_GPA       0x1000000000ULL	     /* 64 GiB: above any guest RAM */
+#define SHIM_VIRT      0xFFFF82D080000000ULL /* L4 slot 261 */
 #define DIRECTMAP_VIRT 0xFFFF830000000000ULL /* L4 slot 262: guest RAM, ring 0 */
 /* The read-only M2P.  Xen's default is MACH2PHYS_VIRT_START (slot 256),
  * but ring-3 reads there fault on this host (see pv-mmu), so keeld reports
  * its own place through XENMEM_machphys_mapping, as guests must ask. */
-#define KEEL_M2P_VIRT 0xFFFF810000000000ULL /* L4 slot 258 */
+#define KEEL_M2P_VIRT	   0xFFFF810000000000ULL /* L4 slot 258 */
 #define PV_HOLE_FIRST_SLOT 256
-#define PV_HOLE_LAST_SLOT 271
-#define PV_HOLE_NSLOTS 16
+#define PV_HOLE_LAST_SLOT  271
+#define PV_HOLE_NSLOTS	   16
 
 /* Offsets inside the shim region. */
-#define SHIM_OFF_CODE 0x0000	 /* shim.S, 16 KiB; page 0 is ring-3 executable */
-#define SHIM_CODE_MAX 0x4000
-#define SHIM_OFF_IDT 0x4000
-#define SHIM_OFF_TSS 0x5000	 /* TSS + full I/O bitmap, to 0x8000 */
+#define SHIM_OFF_CODE	     0x0000 /* shim.S, 16 KiB; page 0 is ring-3 executable */
+#define SHIM_CODE_MAX	     0x4000
+#define SHIM_OFF_IDT	     0x4000
+#define SHIM_OFF_TSS	     0x5000 /* TSS + full I/O bitmap, to 0x8000 */
 #define SHIM_OFF_SHARED_INFO 0x8000
-#define SHIM_OFF_APPLY 0x9000	 /* page-table write list, 7 pages */
-#define SHIM_APPLY_MAX ((0x10000 - SHIM_OFF_APPLY) / 16)
-#define SHIM_OFF_GDT 0x10000	 /* 16 pages: guest's 14 + Xen's reserved 2 */
-#define SHIM_GDT_ENTRIES 8192
-#define SHIM_OFF_STACK_TOP 0x24000 /* ring-0 stack, 16 KiB below */
-#define SHIM_OFF_PT 0x30000	 /* the hole's own page tables (16 pages) */
-#define SHIM_PT_PAGES 16
-#define SHIM_OFF_M2P 0x100000	 /* the M2P table, nr_pages * 8 bytes */
+#define SHIM_OFF_APPLY	     0x9000 /* page-table write list, 7 pages */
+#define SHIM_APPLY_MAX	     ((0x10000 - SHIM_OFF_APPLY) / 16)
+#define SHIM_OFF_GDT	     0x10000 /* 16 pages: guest's 14 + Xen's reserved 2 */
+#define SHIM_GDT_ENTRIES     8192
+#define SHIM_OFF_STACK_TOP   0x24000 /* ring-0 stack, 16 KiB below */
+#define SHIM_OFF_PT	     0x30000 /* the hole's own page tables (16 pages) */
+#define SHIM_PT_PAGES	     16
+#define SHIM_OFF_M2P	     0x100000 /* the M2P table, nr_pages * 8 bytes */
 
 /* I/O ports the shim uses to exit to keeld. */
 #define PV_PORT_HYPERCALL 0xe1 /* from the LSTAR stub (ring 3) */
 #define PV_PORT_EXCEPTION 0xe3 /* from an IDT stub (ring 0) */
-#define PV_PORT_APPLIED 0xe4   /* page-table writes done (ring 0) */
+#define PV_PORT_APPLIED	  0xe4 /* page-table writes done (ring 0) */
 
 /* Ring-0 selectors in the shim's GDT (Xen's reserved page). */
-#define SHIM_CS0 0xe008
-#define SHIM_DS0 0xe010
+#define SHIM_CS0     0xe008
+#define SHIM_DS0     0xe010
 #define SHIM_TSS_SEL 0xe040
 
 #endif

@@ -61,7 +61,7 @@ int pv_mm_write_entry(struct pv_vcpu *v, uint64_t gpa, uint64_t val)
 		if (r < 0)
 			return r;
 	}
-	pv_apply_list(d)[v->napply++] = (struct pv_apply_entry){ DIRECTMAP_VIRT + gpa, val };
+	pv_apply_list(d)[v->napply++] = (struct pv_apply_entry){DIRECTMAP_VIRT + gpa, val};
 	return 0;
 }
 
@@ -409,8 +409,8 @@ static int pv_mmuext_one(struct pv_vcpu *v, const struct mmuext_op *op)
 		return 0;
 	case MMUEXT_CLEAR_PAGE:
 	case MMUEXT_COPY_PAGE:
-		if (!pv_mm_owns(d, mfn) || (d->pages[mfn].type_count &&
-					    d->pages[mfn].type != PGT_writable))
+		if (!pv_mm_owns(d, mfn) ||
+		    (d->pages[mfn].type_count && d->pages[mfn].type != PGT_writable))
 			return -XEN_EINVAL;
 		if (op->cmd == MMUEXT_CLEAR_PAGE) {
 			memset(d->ram + (mfn << PV_PAGE_SHIFT), 0, PV_PAGE_SIZE);
@@ -426,8 +426,7 @@ static int pv_mmuext_one(struct pv_vcpu *v, const struct mmuext_op *op)
 	}
 }
 
-int pv_mmuext_op(struct pv_vcpu *v, uint64_t ops, uint64_t count, uint64_t done_ptr,
-		 uint64_t domid)
+int pv_mmuext_op(struct pv_vcpu *v, uint64_t ops, uint64_t count, uint64_t done_ptr, uint64_t domid)
 {
 	struct domain *d = v->dom;
 	uint64_t i;

@@ -13,13 +13,13 @@
 
 #include "domain.h"
 
-#define PTE_P 0x1ULL
-#define PTE_RW 0x2ULL
-#define PTE_US 0x4ULL
-#define PTE_A 0x20ULL
-#define PTE_D 0x40ULL
-#define PTE_PS 0x80ULL
-#define PTE_NX (1ULL << 63)
+#define PTE_P	 0x1ULL
+#define PTE_RW	 0x2ULL
+#define PTE_US	 0x4ULL
+#define PTE_A	 0x20ULL
+#define PTE_D	 0x40ULL
+#define PTE_PS	 0x80ULL
+#define PTE_NX	 (1ULL << 63)
 #define PTE_ADDR 0x000FFFFFFFFFF000ULL
 
 /* Page-table writes go through here: directly before the domain runs,

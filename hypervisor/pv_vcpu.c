@@ -14,9 +14,9 @@
 #include "pv_mm.h"
 #include "pv_vcpu.h"
 
-#define RFLAGS_IF 0x200ULL
-#define RFLAGS_TF 0x100ULL
-#define RFLAGS_NT 0x4000ULL
+#define RFLAGS_IF   0x200ULL
+#define RFLAGS_TF   0x100ULL
+#define RFLAGS_NT   0x4000ULL
 #define RFLAGS_IOPL 0x3000ULL
 
 int pv_domain_started(struct domain *d)
@@ -89,11 +89,10 @@ int pv_vcpu_start(struct pv_vcpu *v)
 	m = (struct kvm_msrs *)buf;
 	memset(buf, 0, sizeof(buf));
 	m->nmsrs = 3;
-	m->entries[0] = (struct kvm_msr_entry){ .index = 0xc0000082, .data = SHIM_VIRT };
-	m->entries[1] = (struct kvm_msr_entry){ .index = 0xc0000081,
-						.data = ((uint64_t)0xe023 << 48) |
-							((uint64_t)SHIM_CS0 << 32) };
-	m->entries[2] = (struct kvm_msr_entry){ .index = 0xc0000084, .data = 0 };
+	m->entries[0] = (struct kvm_msr_entry){.index = 0xc0000082, .data = SHIM_VIRT};
+	m->entries[1] = (struct kvm_msr_entry){
+		.index = 0xc0000081, .data = ((uint64_t)0xe023 << 48) | ((uint64_t)SHIM_CS0 << 32)};
+	m->entries[2] = (struct kvm_msr_entry){.index = 0xc0000084, .data = 0};
 	if (ioctl(v->kvm.fd, KVM_SET_MSRS, m) != 3)
 		return -EIO;
 	r = pv_vcpu_ring3(v, v->kernel_cr3);
@@ -121,8 +120,8 @@ void pv_vcpu_dump(struct pv_vcpu *v, const char *why)
 	ioctl(v->kvm.fd, KVM_GET_REGS, &r);
 	ioctl(v->kvm.fd, KVM_GET_SREGS, &s);
 	domain_log(d, "vcpu%d %s; %s mode", v->id, why, v->kernel_mode ? "kernel" : "user");
-	domain_log(d, " rip %016llx rsp %016llx rflags %08llx cs %04x ss %04x",
-		   r.rip, r.rsp, r.rflags, s.cs.selector, s.ss.selector);
+	domain_log(d, " rip %016llx rsp %016llx rflags %08llx cs %04x ss %04x", r.rip, r.rsp,
+		   r.rflags, s.cs.selector, s.ss.selector);
 	domain_log(d, " rax %016llx rbx %016llx rcx %016llx rdx %016llx", r.rax, r.rbx, r.rcx,
 		   r.rdx);
 	domain_log(d, " rsi %016llx rdi %016llx rbp %016llx r8  %016llx", r.rsi, r.rdi, r.rbp,
@@ -224,7 +223,7 @@ static int pv_bounce(struct pv_vcpu *v, struct kvm_regs *regs, uint64_t handler,
 /* CPUID behind Xen's forced-emulation prefix (ud2; .ascii "xen"; cpuid). */
 static int pv_emulate_cpuid(struct pv_vcpu *v, struct kvm_regs *regs, uint64_t rip)
 {
-	static const uint8_t sig[] = { 0x0f, 0x0b, 0x78, 0x65, 0x6e, 0x0f, 0xa2 };
+	static const uint8_t sig[] = {0x0f, 0x0b, 0x78, 0x65, 0x6e, 0x0f, 0xa2};
 	uint8_t insn[7];
 	uint32_t leaf = regs->rax, a = 0, b = 0, c = 0, d = 0;
 
@@ -238,10 +237,11 @@ static int pv_emulate_cpuid(struct pv_vcpu *v, struct kvm_regs *regs, uint64_t r
 	} else if (leaf == 0x40000001) {
 		a = (4 << 16) | 17; /* the Xen version keeld reports */
 	} else if (leaf == 0x40000002) {
-		a = 1;		 /* one hypercall page */
+		a = 1;		/* one hypercall page */
 		b = 0x40000000; /* its MSR */
 	} else {
-		__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d)
+		__asm__ volatile("cpuid"
+				 : "=a"(a), "=b"(b), "=c"(c), "=d"(d)
 				 : "a"(leaf), "c"((uint32_t)regs->rcx));
 		if (leaf == 1)
 			c &= ~((1u << 5) | (1u << 31)); /* no VMX, no "hypervisor" games */
@@ -254,8 +254,37 @@ static int pv_emulate_cpuid(struct pv_vcpu *v, struct kvm_regs *regs, uint64_t r
 	return 0;
 }
 
+/* The privileged instructions a PV kernel still issues that Xen emulates:
+ * wrmsr to the segment-base MSRs (Linux's startup_xen sets GS_BASE). */
+static int pv_emulate_privop(struct pv_vcpu *v, struct kvm_regs *regs, uint64_t rip)
+{
+	uint8_t insn[2];
+	uint64_t val = (regs->rdx << 32) | (uint32_t)regs->rax;
+
+	if (!v->kernel_mode || pv_copy_from_guest(v, insn, rip, 2) < 0 || insn[0] != 0x0f ||
+	    insn[1] != 0x30)
+		return -1;
+	switch ((uint32_t)regs->rcx) {
+	case 0xc0000100:
+		v->fs_base = val;
+		break;
+	case 0xc0000101:
+		v->gs_base_kernel = val;
+		break;
+	case 0xc0000102:
+		v->gs_base_user = val;
+		break;
+	default:
+		return -1;
+	}
+	if (pv_vcpu_ring3(v, v->kernel_cr3) < 0)
+		return -1;
+	regs->rip = rip + 2;
+	return 0;
+}
+
 static const char *const pv_vector_names[32] = {
-	"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "?9", "#TS",
+	"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "?9",  "#TS",
 	"#NP", "#SS", "#GP", "#PF", "?15", "#MF", "#AC", "#MC", "#XM", "#VE",
 };
 
@@ -297,6 +326,8 @@ static int pv_exit_exception(struct pv_vcpu *v)
 		return -1;
 	if (vec == 6 && pv_emulate_cpuid(v, &regs, rip) == 0)
 		goto resume;
+	if (vec == 13 && pv_emulate_privop(v, &regs, rip) == 0)
+		goto resume;
 	if (vec == 14)
 		domain_shared_info(d)->vcpu_info[v->id].arch.cr2 = sregs.cr2;
 	ti = &v->traps[vec];
@@ -331,7 +362,7 @@ resume:
 static int pv_exit_hypercall(struct pv_vcpu *v)
 {
 	struct kvm_regs regs;
-	struct pv_hcall_ctx c = { v, &regs, 0 };
+	struct pv_hcall_ctx c = {v, &regs, 0};
 	uint64_t args[5];
 	long ret;
 
@@ -353,8 +384,8 @@ static int pv_exit_hypercall(struct pv_vcpu *v)
 			domain_crash(v->dom, "user syscall with no syscall callback");
 			return -1;
 		}
-		if (pv_bounce(v, &regs, v->cb_syscall.address, v->cb_syscall.mask_events, 0, 0,
-			      rip, rflags, rsp) < 0) {
+		if (pv_bounce(v, &regs, v->cb_syscall.address, v->cb_syscall.mask_events, 0, 0, rip,
+			      rflags, rsp) < 0) {
 			domain_crash(v->dom, "syscall: kernel stack unwritable");
 			return -1;
 		}
@@ -386,8 +417,8 @@ struct pv_port_handler {
 };
 
 static const struct pv_port_handler pv_port_table[] = {
-	{ PV_PORT_HYPERCALL, pv_exit_hypercall },
-	{ PV_PORT_EXCEPTION, pv_exit_exception },
+	{PV_PORT_HYPERCALL, pv_exit_hypercall},
+	{PV_PORT_EXCEPTION, pv_exit_exception},
 };
 
 static int pv_exit_io(struct pv_vcpu *v)

@@ -39,14 +39,17 @@ static int run_default_shim(char *buf, size_t size)
 int keeld_cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "kernel", required_argument, 0, 'k' }, { "ramdisk", required_argument, 0, 'r' },
-		{ "cmdline", required_argument, 0, 'c' }, { "memory", required_argument, 0, 'm' },
-		{ "vcpus", required_argument, 0, 'n' },	  { "shim", required_argument, 0, 's' },
-		{ 0, 0, 0, 0 },
+		{"kernel", required_argument, 0, 'k'},
+		{"ramdisk", required_argument, 0, 'r'},
+		{"cmdline", required_argument, 0, 'c'},
+		{"memory", required_argument, 0, 'm'},
+		{"vcpus", required_argument, 0, 'n'},
+		{"shim", required_argument, 0, 's'},
+		{0, 0, 0, 0},
 	};
 	const char *kernel = NULL, *ramdisk = NULL, *cmdline = "";
 	char shim_path[PATH_MAX] = "";
-	struct pv_build_args a = { 0 };
+	struct pv_build_args a = {0};
 	void *kbuf = NULL, *rbuf = NULL, *sbuf = NULL;
 	size_t ksz = 0, rsz = 0, ssz = 0;
 	long mem = 64, vcpus = 1;
@@ -93,7 +96,7 @@ int keeld_cmd_run(int argc, char **argv)
 	if (r < 0)
 		return keeld_fail("create domain", r);
 	d.console = stdout;
-	a = (struct pv_build_args){ kbuf, ksz, rbuf, rsz, cmdline, sbuf, ssz };
+	a = (struct pv_build_args){kbuf, ksz, rbuf, rsz, cmdline, sbuf, ssz};
 	r = pv_build_domain(&d, &a);
 	if (r < 0)
 		return keeld_fail("build domain", r);

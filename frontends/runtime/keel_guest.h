@@ -31,7 +31,7 @@ static inline long hypercall5(unsigned nr, uint64_t a1, uint64_t a2, uint64_t a3
 	return ret;
 }
 
-#define HYPERCALL(nr, a1, a2, a3)                                                            \
+#define HYPERCALL(nr, a1, a2, a3) \
 	hypercall5(nr, (uint64_t)(a1), (uint64_t)(a2), (uint64_t)(a3), 0, 0)
 
 /* The same call through the hypercall page the builder filled in. */

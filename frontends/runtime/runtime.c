@@ -132,7 +132,7 @@ void rt_printf(const char *fmt, ...)
 
 void rt_shutdown(unsigned reason)
 {
-	struct sched_shutdown s = { reason };
+	struct sched_shutdown s = {reason};
 
 	rt_flush();
 	for (;;)

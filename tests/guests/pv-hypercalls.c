@@ -13,12 +13,12 @@ static uint64_t multicall_results[2];
 
 void test_main(void)
 {
-	struct xen_feature_info fi = { 0 };
+	struct xen_feature_info fi = {0};
 	struct xen_machphys_mapping mm;
 	struct xen_memory_map map;
 	struct xen_e820_entry e820[4];
-	struct callback_register cb = { CALLBACKTYPE_syscall, 0, 0, 0xffffffff80001000UL };
-	struct physdev_set_iopl iopl = { 1 };
+	struct callback_register cb = {CALLBACKTYPE_syscall, 0, 0, 0xffffffff80001000UL};
+	struct physdev_set_iopl iopl = {1};
 	struct multicall_entry mc[2];
 	char extra[16];
 	uint16_t dom = DOMID_SELF;
@@ -41,8 +41,8 @@ void test_main(void)
 	rt_check(r == -XEN_ENOSYS, "xen_version unknown sub-op", r);
 
 	r = hc2(__HYPERVISOR_memory_op, XENMEM_machphys_mapping, (uint64_t)&mm);
-	rt_check(r == 0 && mm.v_start >= HYPERVISOR_VIRT_START && mm.v_end > mm.v_start, "memory_op machphys_mapping",
-		 mm.v_start);
+	rt_check(r == 0 && mm.v_start >= HYPERVISOR_VIRT_START && mm.v_end > mm.v_start,
+		 "memory_op machphys_mapping", mm.v_start);
 	r = hc2(__HYPERVISOR_memory_op, XENMEM_maximum_ram_page, 0);
 	rt_check(r == (long)rt_start_info->nr_pages - 1, "memory_op maximum_ram_page", r);
 	r = hc2(__HYPERVISOR_memory_op, XENMEM_current_reservation, (uint64_t)&dom);
@@ -55,8 +55,8 @@ void test_main(void)
 	rt_check(r == 0 && map.nr_entries == 1 && e820[0].type == XEN_E820_RAM,
 		 "memory_op memory_map", map.nr_entries);
 
-	rt_check(hc2(__HYPERVISOR_vm_assist, VMASST_CMD_enable,
-		     VMASST_TYPE_writable_pagetables) == 0,
+	rt_check(hc2(__HYPERVISOR_vm_assist, VMASST_CMD_enable, VMASST_TYPE_writable_pagetables) ==
+			 0,
 		 "vm_assist writable_pagetables", 0);
 	r = hc2(__HYPERVISOR_vm_assist, VMASST_CMD_enable, 40);
 	rt_check(r == -XEN_EINVAL, "REFUSED: vm_assist unknown type", r);
@@ -91,12 +91,13 @@ void test_main(void)
 	r = hc2(63, 0, 0);
 	rt_check(r == -XEN_ENOSYS, "unknown hypercall", r);
 
-	mc[0] = (struct multicall_entry){ __HYPERVISOR_xen_version, 0, { XENVER_pagesize } };
-	mc[1] = (struct multicall_entry){ __HYPERVISOR_get_debugreg, 0, { 7 } };
+	mc[0] = (struct multicall_entry){__HYPERVISOR_xen_version, 0, {XENVER_pagesize}};
+	mc[1] = (struct multicall_entry){__HYPERVISOR_get_debugreg, 0, {7}};
 	r = hc2(__HYPERVISOR_multicall, (uint64_t)mc, 2);
 	multicall_results[0] = mc[0].result;
 	multicall_results[1] = mc[1].result;
-	rt_check(r == 0 && mc[0].result == 4096 && mc[1].result == 0x400, "multicall", mc[0].result);
+	rt_check(r == 0 && mc[0].result == 4096 && mc[1].result == 0x400, "multicall",
+		 mc[0].result);
 	rt_check(HYPERCALL(__HYPERVISOR_console_io, CONSOLEIO_write, 3, "ok\n") == 0,
 		 "console_io write", 0);
 	r = HYPERCALL(__HYPERVISOR_console_io, CONSOLEIO_write, 10, 0xdead0000UL);

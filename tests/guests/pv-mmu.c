@@ -6,7 +6,7 @@
 #include "../../frontends/runtime/keel_guest.h"
 
 #define VIRT_BASE 0xffffffff80000000UL
-#define PTE 0x67UL /* P RW US A D */
+#define PTE	  0x67UL /* P RW US A D */
 
 static char scratch[4096] __attribute__((aligned(4096)));
 
@@ -17,7 +17,7 @@ static long uvm(void *va, uint64_t val)
 
 static long mmuext(unsigned cmd, uint64_t mfn)
 {
-	struct mmuext_op op = { .cmd = cmd, .arg1.mfn = mfn };
+	struct mmuext_op op = {.cmd = cmd, .arg1.mfn = mfn};
 
 	return hypercall5(__HYPERVISOR_mmuext_op, (uint64_t)&op, 1, 0, DOMID_SELF, 0);
 }
@@ -80,8 +80,8 @@ void test_main(void)
 	rt_check(mmuext(MMUEXT_TLB_FLUSH_LOCAL, 0) == 0, "TLB flush local", 0);
 	rt_check(mmuext(MMUEXT_TLB_FLUSH_ALL, 0) == 0, "TLB flush all", 0);
 	{
-		struct mmuext_op op = { .cmd = MMUEXT_INVLPG_LOCAL,
-					.arg1.linear_addr = (uint64_t)scratch };
+		struct mmuext_op op = {.cmd = MMUEXT_INVLPG_LOCAL,
+				       .arg1.linear_addr = (uint64_t)scratch};
 
 		r = hypercall5(__HYPERVISOR_mmuext_op, (uint64_t)&op, 1, 0, DOMID_SELF, 0);
 		rt_check(r == 0, "invlpg local", r);

@@ -45,9 +45,9 @@ extern char pf_handler[], ud_handler[];
 void test_main(void)
 {
 	struct trap_info traps[3] = {
-		{ 14, 0, FLAT_KERNEL_CS, 0, (uint64_t)pf_handler },
-		{ 6, 0, FLAT_KERNEL_CS, 0, (uint64_t)ud_handler },
-		{ 0, 0, 0, 0, 0 },
+		{14, 0, FLAT_KERNEL_CS, 0, (uint64_t)pf_handler},
+		{6, 0, FLAT_KERNEL_CS, 0, (uint64_t)ud_handler},
+		{0, 0, 0, 0, 0},
 	};
 	uint64_t bad = 0xffffffff90000000UL, x = 0;
 	struct shared_info *sh = (struct shared_info *)si_page;
