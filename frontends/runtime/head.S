@@ -18,7 +18,7 @@
 	ELFNOTE(6, .asciz, "Keel-runtime")		/* GUEST_OS */
 	ELFNOTE(5, .asciz, "xen-3.0")			/* XEN_VERSION */
 	ELFNOTE(3, .quad, 0xffffffff80000000)		/* VIRT_BASE */
-	ELFNOTE(4, .quad, 0)				/* PADDR_OFFSET */
+	ELFNOTE(4, .quad, 0xffffffff80000000)		/* PADDR_OFFSET: paddr == vaddr */
 	ELFNOTE(1, .quad, _start)			/* ENTRY */
 	ELFNOTE(2, .quad, hypercall_page)		/* HYPERCALL_PAGE */
 	ELFNOTE(10, .asciz, "!writable_page_tables")	/* FEATURES */
