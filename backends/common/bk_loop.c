@@ -1,0 +1,664 @@
+/*
+ * THE LOOPBACK TEST TRANSPORT (see bk_loop.h): frontend domains as memfds
+ * with version-1 grant tables, event channels as eventfd pairs, and the
+ * backend-side grant and event-channel ops over them.  One mutex guards the
+ * tables; the frontend writes its grant entries directly, as a guest does,
+ * so every map re-reads and re-checks the shared entry.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "bk_loop.h"
+
+#define BK_LOOP_MAX_DOMS  16
+#define BK_LOOP_MAX_CHANS 256
+
+struct bk_loop_dom {
+	bool used;
+	uint16_t domid;
+	int memfd;
+	uint8_t *mem; /* the frontend's own view of its RAM */
+	unsigned nr_pages, next_free;
+	struct grant_entry_v1 *gnttab;
+	uint32_t *pins; /* active maps per entry */
+	unsigned nr_grants;
+};
+
+struct bk_loop_chan {
+	bool used, bound;
+	uint16_t domid;
+	uint32_t port;	 /* the frontend's port number */
+	int to_back_fd;	 /* frontend -> backend */
+	int to_front_fd; /* backend -> frontend */
+};
+
+/* One live mapping, remembered so unmap can unpin its entries. */
+struct bk_loop_map {
+	void *addr;
+	unsigned count;
+	uint16_t domid;
+	bool readonly;
+	grant_ref_t *refs;
+};
+
+struct bk_loop {
+	pthread_mutex_t lock;
+	uint16_t backend_domid;
+	struct bk_loop_dom doms[BK_LOOP_MAX_DOMS];
+	struct bk_loop_chan chans[BK_LOOP_MAX_CHANS];
+	struct bk_loop_map *maps;
+	unsigned nr_maps, cap_maps;
+};
+
+static struct bk_loop_dom *bk_loop_dom(struct bk_loop *loop, uint16_t domid)
+{
+	for (unsigned i = 0; i < BK_LOOP_MAX_DOMS; i++)
+		if (loop->doms[i].used && loop->doms[i].domid == domid)
+			return &loop->doms[i];
+	return NULL;
+}
+
+int bk_loop_create(uint16_t backend_domid, struct bk_loop **out)
+{
+	struct bk_loop *loop = calloc(1, sizeof(*loop));
+
+	if (!loop)
+		return -ENOMEM;
+	pthread_mutex_init(&loop->lock, NULL);
+	loop->backend_domid = backend_domid;
+	*out = loop;
+	return 0;
+}
+
+void bk_loop_destroy(struct bk_loop *loop)
+{
+	if (!loop)
+		return;
+	for (unsigned i = 0; i < loop->nr_maps; i++) {
+		munmap(loop->maps[i].addr, (size_t)loop->maps[i].count * BK_PAGE_SIZE);
+		free(loop->maps[i].refs);
+	}
+	free(loop->maps);
+	for (unsigned i = 0; i < BK_LOOP_MAX_DOMS; i++) {
+		struct bk_loop_dom *d = &loop->doms[i];
+
+		if (!d->used)
+			continue;
+		munmap(d->mem, (size_t)d->nr_pages * BK_PAGE_SIZE);
+		close(d->memfd);
+		free(d->gnttab);
+		free(d->pins);
+	}
+	for (unsigned i = 0; i < BK_LOOP_MAX_CHANS; i++) {
+		if (!loop->chans[i].used)
+			continue;
+		close(loop->chans[i].to_back_fd);
+		close(loop->chans[i].to_front_fd);
+	}
+	pthread_mutex_destroy(&loop->lock);
+	free(loop);
+}
+
+int bk_loop_add_domain(struct bk_loop *loop, uint16_t domid, unsigned nr_pages, unsigned nr_grants)
+{
+	struct bk_loop_dom *d = NULL;
+	int err = -ENOSPC;
+
+	if (!nr_pages || nr_pages > (1u << 20) || nr_grants <= GNTTAB_NR_RESERVED_ENTRIES ||
+	    nr_grants > (1u << 20))
+		return -EINVAL;
+	pthread_mutex_lock(&loop->lock);
+	if (bk_loop_dom(loop, domid)) {
+		err = -EEXIST;
+		goto out;
+	}
+	for (unsigned i = 0; i < BK_LOOP_MAX_DOMS && !d; i++)
+		if (!loop->doms[i].used)
+			d = &loop->doms[i];
+	if (!d)
+		goto out;
+	memset(d, 0, sizeof(*d));
+	d->memfd = memfd_create("keel-loop-domain", MFD_CLOEXEC);
+	if (d->memfd < 0 || ftruncate(d->memfd, (off_t)nr_pages * BK_PAGE_SIZE) < 0) {
+		err = -errno;
+		goto fail;
+	}
+	d->mem = mmap(NULL, (size_t)nr_pages * BK_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      d->memfd, 0);
+	if (d->mem == MAP_FAILED) {
+		err = -errno;
+		d->mem = NULL;
+		goto fail;
+	}
+	d->gnttab = calloc(nr_grants, sizeof(*d->gnttab));
+	d->pins = calloc(nr_grants, sizeof(*d->pins));
+	if (!d->gnttab || !d->pins) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	d->used = true;
+	d->domid = domid;
+	d->nr_pages = nr_pages;
+	d->nr_grants = nr_grants;
+	err = 0;
+	goto out;
+fail:
+	if (d->mem)
+		munmap(d->mem, (size_t)nr_pages * BK_PAGE_SIZE);
+	if (d->memfd >= 0)
+		close(d->memfd);
+	free(d->gnttab);
+	free(d->pins);
+	memset(d, 0, sizeof(*d));
+out:
+	pthread_mutex_unlock(&loop->lock);
+	return err;
+}
+
+void *bk_loop_page(struct bk_loop *loop, uint16_t domid, uint32_t gfn)
+{
+	struct bk_loop_dom *d;
+	void *p = NULL;
+
+	pthread_mutex_lock(&loop->lock);
+	d = bk_loop_dom(loop, domid);
+	if (d && gfn < d->nr_pages)
+		p = d->mem + (size_t)gfn * BK_PAGE_SIZE;
+	pthread_mutex_unlock(&loop->lock);
+	return p;
+}
+
+int bk_loop_alloc_page(struct bk_loop *loop, uint16_t domid, uint32_t *gfn)
+{
+	struct bk_loop_dom *d;
+	int err = -ENOMEM;
+
+	pthread_mutex_lock(&loop->lock);
+	d = bk_loop_dom(loop, domid);
+	if (!d)
+		err = -ESRCH;
+	else if (d->next_free < d->nr_pages) {
+		*gfn = d->next_free++;
+		err = 0;
+	}
+	pthread_mutex_unlock(&loop->lock);
+	return err;
+}
+
+int bk_loop_grant(struct bk_loop *loop, uint16_t domid, uint32_t gfn, uint16_t to_domid,
+		  bool readonly, grant_ref_t *ref)
+{
+	struct bk_loop_dom *d;
+	int err = -ENOSPC;
+
+	pthread_mutex_lock(&loop->lock);
+	d = bk_loop_dom(loop, domid);
+	if (!d) {
+		err = -ESRCH;
+		goto out;
+	}
+	for (grant_ref_t r = GNTTAB_NR_RESERVED_ENTRIES; r < d->nr_grants; r++) {
+		struct grant_entry_v1 *e = &d->gnttab[r];
+
+		if (__atomic_load_n(&e->flags, __ATOMIC_RELAXED) || d->pins[r])
+			continue;
+		e->domid = to_domid;
+		e->frame = gfn;
+		/* The entry is complete before it becomes valid, as a guest must do. */
+		__atomic_store_n(&e->flags, GTF_permit_access | (readonly ? GTF_readonly : 0),
+				 __ATOMIC_RELEASE);
+		*ref = r;
+		err = 0;
+		break;
+	}
+out:
+	pthread_mutex_unlock(&loop->lock);
+	return err;
+}
+
+int bk_loop_end_grant(struct bk_loop *loop, uint16_t domid, grant_ref_t ref)
+{
+	struct bk_loop_dom *d;
+	int err = 0;
+
+	pthread_mutex_lock(&loop->lock);
+	d = bk_loop_dom(loop, domid);
+	if (!d || ref >= d->nr_grants)
+		err = -EINVAL;
+	else if (d->pins[ref])
+		err = -EBUSY;
+	else
+		__atomic_store_n(&d->gnttab[ref].flags, 0, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&loop->lock);
+	return err;
+}
+
+struct grant_entry_v1 *bk_loop_grant_entry(struct bk_loop *loop, uint16_t domid, grant_ref_t ref)
+{
+	struct bk_loop_dom *d;
+	struct grant_entry_v1 *e = NULL;
+
+	pthread_mutex_lock(&loop->lock);
+	d = bk_loop_dom(loop, domid);
+	if (d && ref < d->nr_grants)
+		e = &d->gnttab[ref];
+	pthread_mutex_unlock(&loop->lock);
+	return e;
+}
+
+unsigned bk_loop_mapped_count(struct bk_loop *loop, uint16_t domid)
+{
+	unsigned n = 0;
+
+	pthread_mutex_lock(&loop->lock);
+	for (unsigned i = 0; i < loop->nr_maps; i++)
+		if (loop->maps[i].domid == domid)
+			n += loop->maps[i].count;
+	pthread_mutex_unlock(&loop->lock);
+	return n;
+}
+
+/* Xen's checks on one entry for a map by the backend domain. */
+static int bk_loop_check_entry(struct bk_loop *loop, struct bk_loop_dom *d, grant_ref_t ref,
+			       bool readonly, uint32_t *frame)
+{
+	struct grant_entry_v1 e;
+
+	if (ref >= d->nr_grants)
+		return -ENOENT;
+	e.flags = __atomic_load_n(&d->gnttab[ref].flags, __ATOMIC_ACQUIRE);
+	e.domid = __atomic_load_n(&d->gnttab[ref].domid, __ATOMIC_RELAXED);
+	e.frame = __atomic_load_n(&d->gnttab[ref].frame, __ATOMIC_RELAXED);
+	if ((e.flags & GTF_type_mask) != GTF_permit_access)
+		return -ENOENT;
+	if (e.domid != loop->backend_domid)
+		return -EACCES;
+	if (!readonly && (e.flags & GTF_readonly))
+		return -EPERM;
+	if (e.frame >= d->nr_pages)
+		return -EFAULT;
+	*frame = e.frame;
+	return 0;
+}
+
+static void bk_loop_pin(struct bk_loop_dom *d, grant_ref_t ref, bool readonly, int delta)
+{
+	uint16_t busy = GTF_reading | (readonly ? 0 : GTF_writing);
+
+	d->pins[ref] += delta;
+	if (delta > 0)
+		__atomic_fetch_or(&d->gnttab[ref].flags, busy, __ATOMIC_RELEASE);
+	else if (!d->pins[ref])
+		__atomic_fetch_and(&d->gnttab[ref].flags, (uint16_t) ~(GTF_reading | GTF_writing),
+				   __ATOMIC_RELEASE);
+}
+
+static int bk_loop_map(void *ctx, uint16_t domid, const grant_ref_t *refs, unsigned count,
+		       unsigned flags, void **addr, unsigned *bad_index)
+{
+	struct bk_loop *loop = ctx;
+	bool ro = flags & BK_GNT_READONLY;
+	struct bk_loop_dom *d;
+	uint8_t *base = MAP_FAILED;
+	grant_ref_t *copy = NULL;
+	unsigned i = 0;
+	int err = 0;
+
+	if (!count || count > 4096)
+		return -EINVAL;
+	pthread_mutex_lock(&loop->lock);
+	d = bk_loop_dom(loop, domid);
+	if (!d) {
+		err = -ESRCH;
+		goto out;
+	}
+	copy = malloc(count * sizeof(*copy));
+	if (!copy) {
+		err = -ENOMEM;
+		goto out;
+	}
+	if (loop->nr_maps == loop->cap_maps) {
+		unsigned cap = loop->cap_maps ? loop->cap_maps * 2 : 64;
+		void *n = realloc(loop->maps, cap * sizeof(*loop->maps));
+
+		if (!n) {
+			err = -ENOMEM;
+			goto out;
+		}
+		loop->maps = n;
+		loop->cap_maps = cap;
+	}
+	/* Reserve the whole area first so the pages land side by side. */
+	base = mmap(NULL, (size_t)count * BK_PAGE_SIZE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+		    0);
+	if (base == MAP_FAILED) {
+		err = -errno;
+		goto out;
+	}
+	for (i = 0; i < count; i++) {
+		uint32_t frame;
+		void *p;
+
+		err = bk_loop_check_entry(loop, d, refs[i], ro, &frame);
+		if (err)
+			break;
+		p = mmap(base + (size_t)i * BK_PAGE_SIZE, BK_PAGE_SIZE,
+			 PROT_READ | (ro ? 0 : PROT_WRITE), MAP_SHARED | MAP_FIXED, d->memfd,
+			 (off_t)frame * BK_PAGE_SIZE);
+		if (p == MAP_FAILED) {
+			err = -errno;
+			break;
+		}
+		copy[i] = refs[i];
+	}
+	if (err) {
+		if (bad_index)
+			*bad_index = i;
+		munmap(base, (size_t)count * BK_PAGE_SIZE);
+		goto out;
+	}
+	for (i = 0; i < count; i++)
+		bk_loop_pin(d, copy[i], ro, +1);
+	loop->maps[loop->nr_maps++] = (struct bk_loop_map){base, count, domid, ro, copy};
+	copy = NULL;
+	*addr = base;
+out:
+	pthread_mutex_unlock(&loop->lock);
+	free(copy);
+	return err;
+}
+
+static int bk_loop_unmap(void *ctx, void *addr, unsigned count)
+{
+	struct bk_loop *loop = ctx;
+	int err = -EINVAL;
+
+	pthread_mutex_lock(&loop->lock);
+	for (unsigned i = 0; i < loop->nr_maps; i++) {
+		struct bk_loop_map *m = &loop->maps[i];
+		struct bk_loop_dom *d;
+
+		if (m->addr != addr)
+			continue;
+		if (m->count != count)
+			break;
+		d = bk_loop_dom(loop, m->domid);
+		for (unsigned j = 0; d && j < m->count; j++)
+			bk_loop_pin(d, m->refs[j], m->readonly, -1);
+		munmap(m->addr, (size_t)m->count * BK_PAGE_SIZE);
+		free(m->refs);
+		loop->maps[i] = loop->maps[--loop->nr_maps];
+		err = 0;
+		break;
+	}
+	pthread_mutex_unlock(&loop->lock);
+	return err;
+}
+
+static int bk_loop_copy(void *ctx, struct bk_gnt_copy *ops, unsigned count)
+{
+	struct bk_loop *loop = ctx;
+	int first = 0;
+
+	pthread_mutex_lock(&loop->lock);
+	for (unsigned i = 0; i < count; i++) {
+		struct bk_gnt_copy *op = &ops[i];
+		struct bk_loop_dom *d = bk_loop_dom(loop, op->domid);
+		uint32_t frame;
+		uint8_t *page;
+
+		if (!d)
+			op->status = -ESRCH;
+		else if ((uint32_t)op->offset + op->len > BK_PAGE_SIZE)
+			op->status = -EINVAL;
+		else
+			op->status = bk_loop_check_entry(loop, d, op->gref, !op->to_grant, &frame);
+		if (op->status) {
+			if (!first)
+				first = op->status;
+			continue;
+		}
+		page = d->mem + (size_t)frame * BK_PAGE_SIZE + op->offset;
+		if (op->to_grant)
+			memcpy(page, op->local, op->len);
+		else
+			memcpy(op->local, page, op->len);
+	}
+	pthread_mutex_unlock(&loop->lock);
+	return first;
+}
+
+static const struct bk_gnt_ops bk_loop_gnt_ops = {
+	.name = "loopback-test",
+	.map = bk_loop_map,
+	.unmap = bk_loop_unmap,
+	.copy = bk_loop_copy,
+};
+
+/* ---- event channels ---- */
+
+static struct bk_loop_chan *bk_loop_chan_front(struct bk_loop *loop, uint16_t domid, uint32_t port)
+{
+	for (unsigned i = 0; i < BK_LOOP_MAX_CHANS; i++)
+		if (loop->chans[i].used && loop->chans[i].domid == domid &&
+		    loop->chans[i].port == port)
+			return &loop->chans[i];
+	return NULL;
+}
+
+/* Backend local ports are channel index + 1. */
+static struct bk_loop_chan *bk_loop_chan_back(struct bk_loop *loop, uint32_t lport)
+{
+	if (!lport || lport > BK_LOOP_MAX_CHANS || !loop->chans[lport - 1].used ||
+	    !loop->chans[lport - 1].bound)
+		return NULL;
+	return &loop->chans[lport - 1];
+}
+
+int bk_loop_evtchn_alloc(struct bk_loop *loop, uint16_t domid, uint32_t *port)
+{
+	int err = -ENOSPC;
+
+	pthread_mutex_lock(&loop->lock);
+	if (!bk_loop_dom(loop, domid)) {
+		err = -ESRCH;
+		goto out;
+	}
+	for (unsigned i = 0; i < BK_LOOP_MAX_CHANS; i++) {
+		struct bk_loop_chan *c = &loop->chans[i];
+
+		if (c->used)
+			continue;
+		c->to_back_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		c->to_front_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (c->to_back_fd < 0 || c->to_front_fd < 0) {
+			err = -errno;
+			if (c->to_back_fd >= 0)
+				close(c->to_back_fd);
+			if (c->to_front_fd >= 0)
+				close(c->to_front_fd);
+			break;
+		}
+		c->used = true;
+		c->bound = false;
+		c->domid = domid;
+		/* Guest port numbers: small, distinct per domain, never 0. */
+		c->port = i + 10;
+		*port = c->port;
+		err = 0;
+		break;
+	}
+out:
+	pthread_mutex_unlock(&loop->lock);
+	return err;
+}
+
+static int bk_loop_fd_signal(int fd)
+{
+	uint64_t one = 1;
+
+	return write(fd, &one, sizeof(one)) == sizeof(one) ? 0 : -errno;
+}
+
+static int bk_loop_fd_drain(int fd)
+{
+	uint64_t v;
+
+	if (read(fd, &v, sizeof(v)) != sizeof(v) && errno != EAGAIN)
+		return -errno;
+	return 0;
+}
+
+int bk_loop_evtchn_front_fd(struct bk_loop *loop, uint16_t domid, uint32_t port)
+{
+	struct bk_loop_chan *c;
+	int fd;
+
+	pthread_mutex_lock(&loop->lock);
+	c = bk_loop_chan_front(loop, domid, port);
+	fd = c ? c->to_front_fd : -ENOENT;
+	pthread_mutex_unlock(&loop->lock);
+	return fd;
+}
+
+int bk_loop_evtchn_front_notify(struct bk_loop *loop, uint16_t domid, uint32_t port)
+{
+	struct bk_loop_chan *c;
+	int err;
+
+	pthread_mutex_lock(&loop->lock);
+	c = bk_loop_chan_front(loop, domid, port);
+	err = c ? bk_loop_fd_signal(c->to_back_fd) : -ENOENT;
+	pthread_mutex_unlock(&loop->lock);
+	return err;
+}
+
+int bk_loop_evtchn_front_wait(struct bk_loop *loop, uint16_t domid, uint32_t port, int timeout_ms)
+{
+	int fd = bk_loop_evtchn_front_fd(loop, domid, port);
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	int n;
+
+	if (fd < 0)
+		return fd;
+	do
+		n = poll(&p, 1, timeout_ms);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if (!n)
+		return -ETIMEDOUT;
+	return bk_loop_fd_drain(fd);
+}
+
+bool bk_loop_evtchn_bound(struct bk_loop *loop, uint16_t domid, uint32_t port)
+{
+	struct bk_loop_chan *c;
+	bool b;
+
+	pthread_mutex_lock(&loop->lock);
+	c = bk_loop_chan_front(loop, domid, port);
+	b = c && c->bound;
+	pthread_mutex_unlock(&loop->lock);
+	return b;
+}
+
+static int bk_loop_bind(void *ctx, uint16_t domid, uint32_t remote_port, uint32_t *local_port)
+{
+	struct bk_loop *loop = ctx;
+	struct bk_loop_chan *c;
+	int err = 0;
+
+	pthread_mutex_lock(&loop->lock);
+	c = bk_loop_chan_front(loop, domid, remote_port);
+	if (!c)
+		err = -EINVAL; /* Xen: the remote port is not an unbound port of domid */
+	else if (c->bound)
+		err = -EBUSY;
+	else {
+		c->bound = true;
+		*local_port = (uint32_t)(c - loop->chans) + 1;
+	}
+	pthread_mutex_unlock(&loop->lock);
+	return err;
+}
+
+static int bk_loop_unbind(void *ctx, uint32_t lport)
+{
+	struct bk_loop *loop = ctx;
+	struct bk_loop_chan *c;
+	int err = 0;
+
+	pthread_mutex_lock(&loop->lock);
+	c = bk_loop_chan_back(loop, lport);
+	if (c)
+		c->bound = false;
+	else
+		err = -EINVAL;
+	pthread_mutex_unlock(&loop->lock);
+	return err;
+}
+
+static int bk_loop_back_fd(void *ctx, uint32_t lport)
+{
+	struct bk_loop *loop = ctx;
+	struct bk_loop_chan *c;
+	int fd;
+
+	pthread_mutex_lock(&loop->lock);
+	c = bk_loop_chan_back(loop, lport);
+	fd = c ? c->to_back_fd : -EINVAL;
+	pthread_mutex_unlock(&loop->lock);
+	return fd;
+}
+
+static int bk_loop_back_notify(void *ctx, uint32_t lport)
+{
+	struct bk_loop *loop = ctx;
+	struct bk_loop_chan *c;
+	int err;
+
+	pthread_mutex_lock(&loop->lock);
+	c = bk_loop_chan_back(loop, lport);
+	err = c ? bk_loop_fd_signal(c->to_front_fd) : -EINVAL;
+	pthread_mutex_unlock(&loop->lock);
+	return err;
+}
+
+static int bk_loop_back_consume(void *ctx, uint32_t lport)
+{
+	struct bk_loop *loop = ctx;
+	struct bk_loop_chan *c;
+	int err;
+
+	pthread_mutex_lock(&loop->lock);
+	c = bk_loop_chan_back(loop, lport);
+	err = c ? bk_loop_fd_drain(c->to_back_fd) : -EINVAL;
+	pthread_mutex_unlock(&loop->lock);
+	return err;
+}
+
+static const struct bk_evtchn_ops bk_loop_evtchn_ops = {
+	.name = "loopback-test",
+	.bind = bk_loop_bind,
+	.unbind = bk_loop_unbind,
+	.fd = bk_loop_back_fd,
+	.notify = bk_loop_back_notify,
+	.consume = bk_loop_back_consume,
+};
+
+void bk_loop_transport(struct bk_loop *loop, struct bk_transport *t)
+{
+	t->name = "loopback test transport";
+	t->self_domid = loop->backend_domid;
+	t->gnt = &bk_loop_gnt_ops;
+	t->gnt_ctx = loop;
+	t->evtchn = &bk_loop_evtchn_ops;
+	t->evtchn_ctx = loop;
+}
