@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "abi/arch-x86_64.h"
 #include "abi/shared_info.h"
@@ -52,6 +53,8 @@ struct pv_vcpu {
 	uint64_t gdt_frames[16];
 	unsigned gdt_ents;
 	uint64_t ldt_base, ldt_ents;
+	uint64_t vcpu_info_gpa; /* 0: the legacy slot in shared_info */
+	uint64_t runstate_va;
 	uint64_t hypercalls, exits;
 	/* The page-table writes queued by the current hypercall. */
 	unsigned napply;
@@ -76,6 +79,9 @@ struct domain {
 	uint64_t vm_assist;
 	uint64_t boot_rip, boot_rsp, boot_rsi;
 	int started;
+	int trace;
+	uint64_t tsc_khz;
+	struct timespec start_wall; /* log every hypercall and bounce (KEEL_TRACE=1) */
 	uint64_t max_pages;
 	uint64_t hole_l4e[PV_HOLE_NSLOTS];
 	FILE *console; /* where console_io writes go (NULL: discard) */
@@ -92,6 +98,8 @@ void domain_crash(struct domain *d, const char *fmt, ...) __attribute__((format(
 void domain_shutdown(struct domain *d, int reason);
 const char *domain_state_name(enum domain_state s);
 struct shared_info *domain_shared_info(struct domain *d);
+struct vcpu_info *pv_vcpu_info(struct pv_vcpu *v);
+void pv_time_update(struct pv_vcpu *v);
 
 /* The hypervisor log (keeld's dmesg), a bounded ring. */
 void hvlog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

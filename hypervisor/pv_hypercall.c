@@ -429,11 +429,45 @@ HC(physdev_op)
 
 HC(vcpu_op)
 {
+	struct pv_vcpu *t;
+
 	if (a2 >= (uint64_t)c->v->dom->nr_vcpus)
 		return -XEN_ENOENT;
+	t = &c->v->dom->vcpus[a2];
 	switch (a1) {
 	case VCPUOP_is_up:
-		return c->v->dom->vcpus[a2].online;
+		return t->online;
+	case VCPUOP_register_runstate_memory_area: {
+		/* { int state; u64 state_entry_time; u64 time[4]; }: running. */
+		uint64_t va, info[6] = { 0 };
+
+		if (pv_copy_from_guest(c->v, &va, a3, 8) < 0)
+			return -XEN_EFAULT;
+		if (va && pv_copy_to_guest(c->v, va, info, sizeof(info)) < 0)
+			return -XEN_EFAULT;
+		t->runstate_va = va;
+		return 0;
+	}
+	case VCPUOP_register_vcpu_info: {
+		struct vcpu_register_vcpu_info r;
+		struct vcpu_info old;
+
+		if (pv_copy_from_guest(c->v, &r, a3, sizeof(r)) < 0)
+			return -XEN_EFAULT;
+		if (!pv_mm_owns(t->dom, r.mfn) || r.offset > 4096 - sizeof(struct vcpu_info) ||
+		    t->vcpu_info_gpa)
+			return -XEN_EINVAL;
+		if (t->dom->pages[r.mfn].type_count && t->dom->pages[r.mfn].type != PGT_writable)
+			return -XEN_EINVAL;
+		old = *pv_vcpu_info(t);
+		t->vcpu_info_gpa = (r.mfn << 12) + r.offset;
+		*pv_vcpu_info(t) = old;
+		pv_time_update(t);
+		return 0;
+	}
+	case VCPUOP_stop_periodic_timer:
+	case VCPUOP_stop_singleshot_timer:
+		return 0;
 	default:
 		return -XEN_ENOSYS;
 	}
@@ -445,7 +479,7 @@ long pv_hcall_iret(struct pv_hcall_ctx *c, uint64_t a1, uint64_t a2, uint64_t a3
 {
 	struct pv_vcpu *v = c->v;
 	struct kvm_regs *regs = c->regs;
-	struct vcpu_info *vi = &domain_shared_info(v->dom)->vcpu_info[v->id];
+	struct vcpu_info *vi = pv_vcpu_info(v);
 	struct iret_context f;
 
 	if (pv_copy_from_guest(v, &f, regs->rsp, sizeof(f)) < 0) {
@@ -511,6 +545,14 @@ long pv_do_hypercall(struct pv_hcall_ctx *c, uint64_t nr, const uint64_t *a)
 	if (nr >= 64 || !pv_hcall_table[nr].fn) {
 		domain_log(c->v->dom, "hypercall %llu not implemented", (unsigned long long)nr);
 		return -XEN_ENOSYS;
+	}
+	if (c->v->dom->trace) {
+		long r = pv_hcall_table[nr].fn(c, a[0], a[1], a[2], a[3], a[4]);
+
+		domain_log(c->v->dom, "hypercall %s(%#llx, %#llx, %#llx) = %ld",
+			   pv_hcall_table[nr].name, (unsigned long long)a[0],
+			   (unsigned long long)a[1], (unsigned long long)a[2], r);
+		return r;
 	}
 	return pv_hcall_table[nr].fn(c, a[0], a[1], a[2], a[3], a[4]);
 }

@@ -106,6 +106,7 @@ int pv_vcpu_start(struct pv_vcpu *v)
 	if (ioctl(v->kvm.fd, KVM_SET_REGS, &regs) < 0)
 		return -errno;
 	v->online = 1;
+	pv_time_update(v);
 	return 0;
 }
 
@@ -181,7 +182,7 @@ int pv_vcpu_set_mode(struct pv_vcpu *v, struct kvm_regs *regs, int kernel)
 static int pv_bounce(struct pv_vcpu *v, struct kvm_regs *regs, uint64_t handler, int mask_events,
 		     int has_err, uint64_t err, uint64_t rip, uint64_t rflags, uint64_t rsp)
 {
-	struct vcpu_info *vi = &domain_shared_info(v->dom)->vcpu_info[v->id];
+	struct vcpu_info *vi = pv_vcpu_info(v);
 	int from_user = !v->kernel_mode;
 	uint64_t frame[8], sp, cs;
 	int n = 0, r;
@@ -254,35 +255,6 @@ static int pv_emulate_cpuid(struct pv_vcpu *v, struct kvm_regs *regs, uint64_t r
 	return 0;
 }
 
-/* The privileged instructions a PV kernel still issues that Xen emulates:
- * wrmsr to the segment-base MSRs (Linux's startup_xen sets GS_BASE). */
-static int pv_emulate_privop(struct pv_vcpu *v, struct kvm_regs *regs, uint64_t rip)
-{
-	uint8_t insn[2];
-	uint64_t val = (regs->rdx << 32) | (uint32_t)regs->rax;
-
-	if (!v->kernel_mode || pv_copy_from_guest(v, insn, rip, 2) < 0 || insn[0] != 0x0f ||
-	    insn[1] != 0x30)
-		return -1;
-	switch ((uint32_t)regs->rcx) {
-	case 0xc0000100:
-		v->fs_base = val;
-		break;
-	case 0xc0000101:
-		v->gs_base_kernel = val;
-		break;
-	case 0xc0000102:
-		v->gs_base_user = val;
-		break;
-	default:
-		return -1;
-	}
-	if (pv_vcpu_ring3(v, v->kernel_cr3) < 0)
-		return -1;
-	regs->rip = rip + 2;
-	return 0;
-}
-
 static const char *const pv_vector_names[32] = {
 	"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "?9",  "#TS",
 	"#NP", "#SS", "#GP", "#PF", "?15", "#MF", "#AC", "#MC", "#XM", "#VE",
@@ -326,10 +298,14 @@ static int pv_exit_exception(struct pv_vcpu *v)
 		return -1;
 	if (vec == 6 && pv_emulate_cpuid(v, &regs, rip) == 0)
 		goto resume;
-	if (vec == 13 && pv_emulate_privop(v, &regs, rip) == 0)
+	if (vec == 13 && v->kernel_mode && pv_emulate_privileged(v, &regs, rip) == 0)
 		goto resume;
 	if (vec == 14)
-		domain_shared_info(d)->vcpu_info[v->id].arch.cr2 = sregs.cr2;
+		pv_vcpu_info(v)->arch.cr2 = sregs.cr2;
+	if (d->trace)
+		domain_log(d, "exception %llu err %#llx at %#llx cr2 %#llx", (unsigned long long)vec,
+			   (unsigned long long)err, (unsigned long long)rip,
+			   (unsigned long long)sregs.cr2);
 	ti = &v->traps[vec];
 	if (!ti->address) {
 		ioctl(v->kvm.fd, KVM_SET_REGS, &regs);

@@ -32,6 +32,7 @@ int pv_vcpu_set_mode(struct pv_vcpu *v, struct kvm_regs *regs, int kernel);
 long pv_hcall_iret(struct pv_hcall_ctx *c, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
 		   uint64_t a5);
 long pv_do_hypercall(struct pv_hcall_ctx *c, uint64_t nr, const uint64_t *args);
+int pv_emulate_privileged(struct pv_vcpu *v, struct kvm_regs *r, uint64_t rip);
 void pv_vcpu_dump(struct pv_vcpu *v, const char *why);
 
 #endif

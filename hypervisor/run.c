@@ -96,6 +96,7 @@ int keeld_cmd_run(int argc, char **argv)
 	if (r < 0)
 		return keeld_fail("create domain", r);
 	d.console = stdout;
+	d.trace = getenv("KEEL_TRACE") != NULL;
 	a = (struct pv_build_args){kbuf, ksz, rbuf, rsz, cmdline, sbuf, ssz};
 	r = pv_build_domain(&d, &a);
 	if (r < 0)

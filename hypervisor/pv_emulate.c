@@ -1,0 +1,220 @@
+/*
+ * The privileged instructions a PV kernel still executes and Xen emulates
+ * for it (they #GP in ring 3 and reach keeld as an exception): MSR reads
+ * and writes of the segment bases and a few harmless MSRs, CR reads and the
+ * CR0.TS / CR3 / CR4 writes, port I/O once set_iopl allows it, hlt, wbinvd.
+ * Anything else is bounced to the guest as the #GP it is.  Dispatched
+ * through a table keyed by opcode.
+ */
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "abi/xen.h"
+#include "pv_mm.h"
+#include "pv_vcpu.h"
+
+struct pv_insn {
+	uint8_t bytes[16];
+	int len;   /* bytes fetched */
+	int rex;   /* REX prefix or 0 */
+	int op;    /* index of the opcode byte after prefixes */
+};
+
+static __u64 *pv_reg(struct kvm_regs *r, int n)
+{
+	__u64 *map[16] = { &r->rax, &r->rcx, &r->rdx, &r->rbx, &r->rsp, &r->rbp,
+			      &r->rsi, &r->rdi, &r->r8,	 &r->r9,  &r->r10, &r->r11,
+			      &r->r12, &r->r13, &r->r14, &r->r15 };
+
+	return map[n & 15];
+}
+
+static int pv_rdmsr_value(struct pv_vcpu *v, uint32_t msr, uint64_t *val)
+{
+	switch (msr) {
+	case 0xc0000080: /* EFER: what a 64-bit kernel expects */
+		*val = (1 << 0) | (1 << 8) | (1 << 10) | (1 << 11);
+		return 0;
+	case 0xc0000100:
+		*val = v->fs_base;
+		return 0;
+	case 0xc0000101:
+		*val = v->kernel_mode ? v->gs_base_kernel : v->gs_base_user;
+		return 0;
+	case 0xc0000102:
+		*val = v->kernel_mode ? v->gs_base_user : v->gs_base_kernel;
+		return 0;
+	case 0x1a0: /* IA32_MISC_ENABLE: fast strings */
+		*val = 1;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+static int pv_op_rdmsr(struct pv_vcpu *v, struct kvm_regs *r, struct pv_insn *in)
+{
+	uint64_t val;
+
+	if (pv_rdmsr_value(v, (uint32_t)r->rcx, &val) < 0)
+		return -1;
+	r->rax = (uint32_t)val;
+	r->rdx = val >> 32;
+	return 2;
+}
+
+static int pv_op_wrmsr(struct pv_vcpu *v, struct kvm_regs *r, struct pv_insn *in)
+{
+	uint64_t val = (r->rdx << 32) | (uint32_t)r->rax;
+
+	switch ((uint32_t)r->rcx) {
+	case 0xc0000100:
+		v->fs_base = val;
+		break;
+	case 0xc0000101:
+		if (v->kernel_mode)
+			v->gs_base_kernel = val;
+		else
+			v->gs_base_user = val;
+		break;
+	case 0xc0000102:
+		if (v->kernel_mode)
+			v->gs_base_user = val;
+		else
+			v->gs_base_kernel = val;
+		break;
+	default:
+		return -1;
+	}
+	if (pv_vcpu_load_cr3(v) < 0)
+		return -1;
+	return 2;
+}
+
+static int pv_op_mov_from_cr(struct pv_vcpu *v, struct kvm_regs *r, struct pv_insn *in)
+{
+	uint8_t modrm = in->bytes[in->op + 2];
+	int cr = ((modrm >> 3) & 7) | ((in->rex & 4) ? 8 : 0);
+	int reg = (modrm & 7) | ((in->rex & 1) ? 8 : 0);
+	uint64_t val;
+
+	if ((modrm >> 6) != 3)
+		return -1;
+	switch (cr) {
+	case 0:
+		val = 0x80050033ULL | (v->fpu_ts ? 8 : 0);
+		break;
+	case 2:
+		val = pv_vcpu_info(v)->arch.cr2;
+		break;
+	case 3:
+		val = v->kernel_mode ? v->kernel_cr3 : v->user_cr3;
+		break;
+	case 4:
+		val = (1 << 5) | (1 << 7) | (1 << 9) | (1 << 10);
+		break;
+	default:
+		return -1;
+	}
+	*pv_reg(r, reg) = val;
+	return 3;
+}
+
+static int pv_op_mov_to_cr(struct pv_vcpu *v, struct kvm_regs *r, struct pv_insn *in)
+{
+	uint8_t modrm = in->bytes[in->op + 2];
+	int cr = ((modrm >> 3) & 7) | ((in->rex & 4) ? 8 : 0);
+	uint64_t val = *pv_reg(r, (modrm & 7) | ((in->rex & 1) ? 8 : 0));
+
+	if ((modrm >> 6) != 3)
+		return -1;
+	switch (cr) {
+	case 0:
+		v->fpu_ts = (val & 8) != 0;
+		return 3;
+	case 4:
+		return 3; /* the shim owns CR4; a guest write changes nothing */
+	default:
+		return -1;
+	}
+}
+
+static int pv_op_wbinvd(struct pv_vcpu *v, struct kvm_regs *r, struct pv_insn *in)
+{
+	return 2;
+}
+
+static int pv_op_hlt(struct pv_vcpu *v, struct kvm_regs *r, struct pv_insn *in)
+{
+	return 1; /* no event sources yet: like SCHEDOP_block, it returns */
+}
+
+/* Port I/O is the guest's only after PHYSDEVOP_set_iopl; there are no
+ * devices behind ports in a PV domain, so reads float high. */
+static int pv_op_io(struct pv_vcpu *v, struct kvm_regs *r, struct pv_insn *in)
+{
+	uint8_t op = in->bytes[in->op];
+	int size = (op & 1) ? 4 : 1, len = (op == 0xe4 || op == 0xe5 || op == 0xe6 ||
+					    op == 0xe7) ? 2 : 1;
+
+	if (v->iopl < 1)
+		return -1;
+	if (in->op && in->bytes[0] == 0x66)
+		size = 2;
+	if (op == 0xe4 || op == 0xe5 || op == 0xec || op == 0xed) {
+		uint64_t mask = size == 4 ? 0xffffffffULL : size == 2 ? 0xffff : 0xff;
+
+		r->rax = (r->rax & ~mask) | mask;
+	}
+	return len;
+}
+
+struct pv_emul_op {
+	uint8_t op0, op1; /* op1 only when op0 == 0x0f */
+	int (*fn)(struct pv_vcpu *v, struct kvm_regs *r, struct pv_insn *in);
+};
+
+static const struct pv_emul_op pv_emul_table[] = {
+	{ 0x0f, 0x32, pv_op_rdmsr },	   { 0x0f, 0x30, pv_op_wrmsr },
+	{ 0x0f, 0x20, pv_op_mov_from_cr }, { 0x0f, 0x22, pv_op_mov_to_cr },
+	{ 0x0f, 0x09, pv_op_wbinvd },	   { 0xf4, 0, pv_op_hlt },
+	{ 0xe4, 0, pv_op_io },		   { 0xe5, 0, pv_op_io },
+	{ 0xe6, 0, pv_op_io },		   { 0xe7, 0, pv_op_io },
+	{ 0xec, 0, pv_op_io },		   { 0xed, 0, pv_op_io },
+	{ 0xee, 0, pv_op_io },		   { 0xef, 0, pv_op_io },
+};
+
+/* Emulate the instruction at rip if it is one Xen emulates; 0 if done
+ * (registers updated, rip advanced), -1 to bounce the #GP to the guest. */
+int pv_emulate_privileged(struct pv_vcpu *v, struct kvm_regs *r, uint64_t rip)
+{
+	struct pv_insn in = { .len = 16 };
+	int n;
+
+	if (pv_copy_from_guest(v, in.bytes, rip, 16) < 0) {
+		/* The instruction may end near a page end: try less. */
+		in.len = 4;
+		if (pv_copy_from_guest(v, in.bytes, rip, 4) < 0)
+			return -1;
+	}
+	if (in.bytes[in.op] == 0x66)
+		in.op++;
+	if ((in.bytes[in.op] & 0xf0) == 0x40) {
+		in.rex = in.bytes[in.op];
+		in.op++;
+	}
+	if (in.op + 3 > in.len)
+		return -1;
+	for (size_t i = 0; i < sizeof(pv_emul_table) / sizeof(pv_emul_table[0]); i++) {
+		const struct pv_emul_op *e = &pv_emul_table[i];
+
+		if (in.bytes[in.op] != e->op0 || (e->op0 == 0x0f && in.bytes[in.op + 1] != e->op1))
+			continue;
+		n = e->fn(v, r, &in);
+		if (n < 0)
+			return -1;
+		r->rip = rip + in.op + n;
+		return 0;
+	}
+	return -1;
+}
