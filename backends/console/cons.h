@@ -1,0 +1,70 @@
+/*
+ * keel-consoled: the xenconsoled role.  For each domain with a PV console
+ * it maps the console page (grant GNTTAB_RESERVED_CONSOLE, as xenconsoled
+ * does), binds the console event channel, and moves bytes both ways: the
+ * guest's output ring to a per-domain log (size-bounded, rotated) and to
+ * every attached client; clients' input to the guest's input ring.  Clients
+ * attach through a Unix stream socket per domain under the run directory
+ * (cons_client.h), which is the stream xl's console_open hands to
+ * xl_console_relay.  One thread serves every domain with poll(2).
+ */
+#ifndef KEEL_CONS_H
+#define KEEL_CONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/bk_transport.h"
+
+#define CONS_MAX_CLIENTS  4
+#define CONS_MAX_DOMAINS  256
+#define CONS_INPUT_BUFFER 4096
+#define CONS_LOG_MAX	  (1u << 20) /* bytes per log file before rotation */
+#define CONS_LOG_KEEP	  3	     /* rotated files kept: name.log.1 .. .3 */
+
+struct cons_dom_params {
+	uint16_t domid;
+	char name[64];	  /* for the log's file name; "" = by domid */
+	grant_ref_t gref; /* the console page's grant (GNTTAB_RESERVED_CONSOLE) */
+	uint32_t port;	  /* the guest's console event channel */
+};
+
+struct cons_server_cfg {
+	const char *rundir; /* logs in rundir/console/, sockets too */
+	size_t log_max;	    /* 0: CONS_LOG_MAX */
+	unsigned log_keep;  /* 0: CONS_LOG_KEEP */
+	const struct bk_transport *tp;
+};
+
+struct cons_server;
+
+int cons_server_create(const struct cons_server_cfg *cfg, struct cons_server **out);
+void cons_server_destroy(struct cons_server *srv);
+/* Connect to a domain's console; -EEXIST if already served. */
+int cons_server_add(struct cons_server *srv, const struct cons_dom_params *p);
+int cons_server_remove(struct cons_server *srv, uint16_t domid);
+bool cons_server_has(struct cons_server *srv, uint16_t domid);
+/* The domains served (up to @max ids); returns how many. */
+unsigned cons_server_list(struct cons_server *srv, uint16_t *ids, unsigned max);
+/* Did the domain break its ring (then it is no longer served)? */
+bool cons_server_broken(struct cons_server *srv, uint16_t domid);
+/* One round: wait up to @timeout_ms for anything, move every byte that can move. */
+int cons_server_poll(struct cons_server *srv, int timeout_ms);
+/* Wake a cons_server_poll running in another thread (after add/remove). */
+void cons_server_wake(struct cons_server *srv);
+
+/* ---- rings (cons_ring.c) ---- */
+struct xencons_interface;
+/* Guest output into @buf (<= @len); -EPROTO on impossible indices. */
+int cons_ring_read_out(struct xencons_interface *intf, char *buf, size_t len);
+/* Up to @len bytes of input into the guest's ring; bytes written or -EPROTO. */
+int cons_ring_write_in(struct xencons_interface *intf, const char *buf, size_t len);
+
+/* ---- logs (cons_log.c) ---- */
+struct cons_log;
+int cons_log_open(const char *path, size_t max, unsigned keep, struct cons_log **out);
+int cons_log_write(struct cons_log *log, const char *buf, size_t len);
+void cons_log_close(struct cons_log *log);
+
+#endif

@@ -1,0 +1,104 @@
+/*
+ * keel-consoled: the console backend daemon (the xenconsoled role).
+ * Serves every domain's PV console through the real transport; until keeld
+ * offers grant mapping and event channels to dom0 processes it refuses to
+ * start and says why.  Logs and per-domain sockets live under --rundir.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../dom0/libkeelstore/keelstore.h"
+#include "cons.h"
+#include "cons_xs.h"
+
+static volatile int cons_main_stop;
+
+static void cons_main_signal(int sig)
+{
+	cons_main_stop = 1;
+}
+
+/* Store events first (without blocking), then one round of console I/O. */
+static int cons_main_loop(struct cons_server *srv, struct ks_handle *ks, uint16_t self)
+{
+	while (!cons_main_stop) {
+		char *path = NULL, *token = NULL;
+		int err = ks_read_watch(ks, 0, &path, &token);
+
+		if (err == 0) {
+			free(path);
+			free(token);
+			if ((err = cons_xs_rescan(srv, ks, self)))
+				return err;
+			continue;
+		}
+		if (err != -ETIMEDOUT)
+			return err;
+		/* The store's fd is not in the server's poll set: keep rounds short. */
+		if ((err = cons_server_poll(srv, 100)))
+			return err;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"store", required_argument, NULL, 's'},
+		{"rundir", required_argument, NULL, 'r'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *store = NULL, *rundir = "/run/keel", *why = NULL;
+	struct cons_server_cfg cfg = {0};
+	struct cons_server *srv;
+	struct bk_transport tp;
+	struct ks_handle *ks;
+	int c, err;
+
+	while ((c = getopt_long(argc, argv, "s:r:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			store = optarg;
+			break;
+		case 'r':
+			rundir = optarg;
+			break;
+		case 'h':
+			printf("usage: keel-consoled [--store SOCKET] [--rundir DIR]\n");
+			return 0;
+		default:
+			return 2;
+		}
+	}
+	err = bk_transport_open_real(&tp, &why);
+	if (err) {
+		fprintf(stderr, "keel-consoled: cannot start: %s\n", why);
+		return 1;
+	}
+	cfg.rundir = rundir;
+	cfg.tp = &tp;
+	if ((err = cons_server_create(&cfg, &srv))) {
+		fprintf(stderr, "keel-consoled: %s/console: %s\n", rundir, strerror(-err));
+		return 1;
+	}
+	if ((err = ks_open(store, &ks)) || (err = cons_xs_watch(ks))) {
+		fprintf(stderr, "keel-consoled: cannot reach the store: %s\n", strerror(-err));
+		return 1;
+	}
+	signal(SIGTERM, cons_main_signal);
+	signal(SIGINT, cons_main_signal);
+	err = cons_main_loop(srv, ks, tp.self_domid);
+	cons_server_destroy(srv);
+	ks_close(ks);
+	if (err) {
+		fprintf(stderr, "keel-consoled: %s\n", strerror(-err));
+		return 1;
+	}
+	return 0;
+}

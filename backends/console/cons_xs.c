@@ -1,0 +1,97 @@
+/*
+ * Which domains have a console: the store tells keel-consoled, as it tells
+ * xenconsoled.  A domain is served once /local/domain/<id>/console/port
+ * exists (the toolstack writes it with ring-ref when it builds the domain);
+ * its page is reached through grant GNTTAB_RESERVED_CONSOLE, its log is
+ * named after /local/domain/<id>/name.  A domain whose directory is gone
+ * (destroyed) stops being served.  Rescans on @introduceDomain,
+ * @releaseDomain and any change under /local/domain.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../dom0/libkeelstore/keelstore.h"
+#include "cons.h"
+#include "cons_xs.h"
+
+static int cons_xs_read_uint(struct ks_handle *ks, const char *path, unsigned long max,
+			     unsigned long *out)
+{
+	char *v = NULL, *end;
+	unsigned len;
+	int err = ks_read(ks, KS_TX_NONE, path, &v, &len);
+
+	if (!err) {
+		errno = 0;
+		*out = strtoul(v, &end, 10);
+		if (errno || end == v || *end || *out > max || v[0] == '-')
+			err = -EINVAL;
+	}
+	free(v);
+	return err;
+}
+
+static void cons_xs_try_add(struct cons_server *srv, struct ks_handle *ks, unsigned long domid)
+{
+	struct cons_dom_params p = {.domid = (uint16_t)domid, .gref = GNTTAB_RESERVED_CONSOLE};
+	char path[128], *name = NULL;
+	unsigned long port;
+	unsigned len;
+	int err;
+
+	snprintf(path, sizeof(path), "/local/domain/%lu/console/port", domid);
+	if (cons_xs_read_uint(ks, path, UINT32_MAX, &port))
+		return;
+	p.port = (uint32_t)port;
+	snprintf(path, sizeof(path), "/local/domain/%lu/name", domid);
+	if (ks_read(ks, KS_TX_NONE, path, &name, &len) == 0)
+		snprintf(p.name, sizeof(p.name), "%s", name);
+	free(name);
+	err = cons_server_add(srv, &p);
+	if (err && err != -EEXIST)
+		bk_log("console of domain %lu: cannot connect: %s", domid, strerror(-err));
+}
+
+int cons_xs_rescan(struct cons_server *srv, struct ks_handle *ks, uint16_t self)
+{
+	bool present[65536] = {false};
+	char **doms = NULL;
+	unsigned n = 0;
+	int err = ks_directory(ks, KS_TX_NONE, "/local/domain", &doms, &n);
+
+	if (err && err != -ENOENT)
+		return err;
+	for (unsigned i = 0; i < n; i++) {
+		char *end;
+		unsigned long domid = strtoul(doms[i], &end, 10);
+
+		if (*end || end == doms[i] || domid >= 0xfff0 || domid == self)
+			continue;
+		present[domid] = true;
+		if (!cons_server_has(srv, (uint16_t)domid))
+			cons_xs_try_add(srv, ks, domid);
+	}
+	free(doms);
+	{
+		uint16_t served[CONS_MAX_DOMAINS];
+		unsigned ns = cons_server_list(srv, served, CONS_MAX_DOMAINS);
+
+		for (unsigned i = 0; i < ns; i++)
+			if (!present[served[i]])
+				cons_server_remove(srv, served[i]);
+	}
+	return 0;
+}
+
+int cons_xs_watch(struct ks_handle *ks)
+{
+	int err = ks_watch(ks, "/local/domain", "cons-domains");
+
+	if (!err)
+		err = ks_watch(ks, "@introduceDomain", "cons-intro");
+	if (!err)
+		err = ks_watch(ks, "@releaseDomain", "cons-release");
+	return err;
+}
