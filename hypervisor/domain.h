@@ -55,6 +55,7 @@ struct pv_vcpu {
 	uint64_t ldt_base, ldt_ents;
 	uint64_t vcpu_info_gpa; /* 0: the legacy slot in shared_info */
 	uint64_t runstate_va;
+	uint64_t timer_deadline; /* guest system time, ns; 0 = none */
 	uint64_t hypercalls, exits;
 	/* The page-table writes queued by the current hypercall. */
 	unsigned napply;

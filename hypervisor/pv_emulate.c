@@ -15,16 +15,15 @@
 
 struct pv_insn {
 	uint8_t bytes[16];
-	int len;   /* bytes fetched */
-	int rex;   /* REX prefix or 0 */
-	int op;    /* index of the opcode byte after prefixes */
+	int len; /* bytes fetched */
+	int rex; /* REX prefix or 0 */
+	int op;	 /* index of the opcode byte after prefixes */
 };
 
 static __u64 *pv_reg(struct kvm_regs *r, int n)
 {
-	__u64 *map[16] = { &r->rax, &r->rcx, &r->rdx, &r->rbx, &r->rsp, &r->rbp,
-			      &r->rsi, &r->rdi, &r->r8,	 &r->r9,  &r->r10, &r->r11,
-			      &r->r12, &r->r13, &r->r14, &r->r15 };
+	__u64 *map[16] = {&r->rax, &r->rcx, &r->rdx, &r->rbx, &r->rsp, &r->rbp, &r->rsi, &r->rdi,
+			  &r->r8,  &r->r9,  &r->r10, &r->r11, &r->r12, &r->r13, &r->r14, &r->r15};
 
 	return map[n & 15];
 }
@@ -154,8 +153,8 @@ static int pv_op_hlt(struct pv_vcpu *v, struct kvm_regs *r, struct pv_insn *in)
 static int pv_op_io(struct pv_vcpu *v, struct kvm_regs *r, struct pv_insn *in)
 {
 	uint8_t op = in->bytes[in->op];
-	int size = (op & 1) ? 4 : 1, len = (op == 0xe4 || op == 0xe5 || op == 0xe6 ||
-					    op == 0xe7) ? 2 : 1;
+	int size = (op & 1) ? 4 : 1,
+	    len = (op == 0xe4 || op == 0xe5 || op == 0xe6 || op == 0xe7) ? 2 : 1;
 
 	if (v->iopl < 1)
 		return -1;
@@ -169,26 +168,111 @@ static int pv_op_io(struct pv_vcpu *v, struct kvm_regs *r, struct pv_insn *in)
 	return len;
 }
 
+/* What a PV guest may see of the CPU, as Xen's PV CPUID policy has it: no
+ * superpages (PSE, 1 GiB pages), no machine checks, no features the guest cannot use from
+ * ring 3 or that need state the shim does not manage (VMX, XSAVE and what
+ * rests on it, PCID, SMEP/SMAP, FSGSBASE, x2APIC, MTRR, monitor), and the
+ * hypervisor bit set. */
+static void pv_cpuid_policy(uint32_t leaf, uint32_t sub, uint32_t *a, uint32_t *b, uint32_t *c,
+			    uint32_t *d)
+{
+	__asm__ volatile("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d) : "a"(leaf), "c"(sub));
+	switch (leaf) {
+	case 1:
+		*c &= ~((1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 7) | (1u << 8) |
+			(1u << 12) | (1u << 15) | (1u << 17) | (1u << 21) | (1u << 24) |
+			(1u << 26) | (1u << 27) | (1u << 28) | (1u << 29));
+		*c |= 1u << 31;
+		*d &= ~((1u << 1) | (1u << 2) | (1u << 3) | (1u << 7) | (1u << 9) | (1u << 12) |
+			(1u << 14) | (1u << 17) | (1u << 21) | (1u << 22) | (1u << 29) |
+			(1u << 31));
+		break;
+	case 5:
+	case 6:
+	case 0xd:
+		*a = *b = *c = *d = 0;
+		break;
+	case 7:
+		if (sub == 0) {
+			*b &= (1u << 3) | (1u << 8) | (1u << 9) | (1u << 18) | (1u << 19) |
+			      (1u << 23) | (1u << 29);
+			*c = 0;
+			*d &= (1u << 26) | (1u << 27) | (1u << 29);
+		} else {
+			*a = *b = *c = *d = 0;
+		}
+		break;
+	case 0x80000001:
+		*c &= ~(1u << 2);
+		*d &= ~(1u << 26);
+		break;
+	default:
+		break;
+	}
+}
+
+/* CPUID behind Xen's forced-emulation prefix (ud2; .ascii "xen"; cpuid),
+ * which reaches keeld as a #UD. */
+int pv_emulate_cpuid(struct pv_vcpu *v, struct kvm_regs *regs, uint64_t rip)
+{
+	static const uint8_t sig[] = {0x0f, 0x0b, 0x78, 0x65, 0x6e, 0x0f, 0xa2};
+	uint8_t insn[7];
+	uint32_t leaf = regs->rax, a = 0, b = 0, c = 0, d = 0;
+
+	if (pv_copy_from_guest(v, insn, rip, sizeof(insn)) < 0 || memcmp(insn, sig, 7))
+		return -1;
+	if (leaf == 0x40000000) {
+		a = 0x40000002;
+		memcpy(&b, "XenV", 4);
+		memcpy(&c, "MMXe", 4);
+		memcpy(&d, "nVMM", 4);
+	} else if (leaf == 0x40000001) {
+		a = (4 << 16) | 17; /* the Xen version keeld reports */
+	} else if (leaf == 0x40000002) {
+		a = 1;		/* one hypercall page */
+		b = 0x40000000; /* its MSR */
+	} else if (leaf >= 0x40000000 && leaf < 0x40010000) {
+		a = b = c = d = 0;
+	} else {
+		pv_cpuid_policy(leaf, (uint32_t)regs->rcx, &a, &b, &c, &d);
+	}
+	regs->rax = a;
+	regs->rbx = b;
+	regs->rcx = c;
+	regs->rdx = d;
+	regs->rip = rip + 7;
+	return 0;
+}
+
+/* cli/sti with set_iopl's permission (Xen's iopl_ok): the virtual
+ * interrupt flag is the event upcall mask. */
+static int pv_op_cli_sti(struct pv_vcpu *v, struct kvm_regs *r, struct pv_insn *in)
+{
+	if (v->iopl < 1)
+		return -1;
+	pv_vcpu_info(v)->evtchn_upcall_mask = in->bytes[in->op] == 0xfa;
+	return 1;
+}
+
 struct pv_emul_op {
 	uint8_t op0, op1; /* op1 only when op0 == 0x0f */
 	int (*fn)(struct pv_vcpu *v, struct kvm_regs *r, struct pv_insn *in);
 };
 
 static const struct pv_emul_op pv_emul_table[] = {
-	{ 0x0f, 0x32, pv_op_rdmsr },	   { 0x0f, 0x30, pv_op_wrmsr },
-	{ 0x0f, 0x20, pv_op_mov_from_cr }, { 0x0f, 0x22, pv_op_mov_to_cr },
-	{ 0x0f, 0x09, pv_op_wbinvd },	   { 0xf4, 0, pv_op_hlt },
-	{ 0xe4, 0, pv_op_io },		   { 0xe5, 0, pv_op_io },
-	{ 0xe6, 0, pv_op_io },		   { 0xe7, 0, pv_op_io },
-	{ 0xec, 0, pv_op_io },		   { 0xed, 0, pv_op_io },
-	{ 0xee, 0, pv_op_io },		   { 0xef, 0, pv_op_io },
+	{0x0f, 0x32, pv_op_rdmsr},     {0x0f, 0x30, pv_op_wrmsr},  {0x0f, 0x20, pv_op_mov_from_cr},
+	{0x0f, 0x22, pv_op_mov_to_cr}, {0x0f, 0x09, pv_op_wbinvd}, {0xf4, 0, pv_op_hlt},
+	{0xfa, 0, pv_op_cli_sti},      {0xfb, 0, pv_op_cli_sti},   {0xe4, 0, pv_op_io},
+	{0xe5, 0, pv_op_io},	       {0xe6, 0, pv_op_io},	   {0xe7, 0, pv_op_io},
+	{0xec, 0, pv_op_io},	       {0xed, 0, pv_op_io},	   {0xee, 0, pv_op_io},
+	{0xef, 0, pv_op_io},
 };
 
 /* Emulate the instruction at rip if it is one Xen emulates; 0 if done
  * (registers updated, rip advanced), -1 to bounce the #GP to the guest. */
 int pv_emulate_privileged(struct pv_vcpu *v, struct kvm_regs *r, uint64_t rip)
 {
-	struct pv_insn in = { .len = 16 };
+	struct pv_insn in = {.len = 16};
 	int n;
 
 	if (pv_copy_from_guest(v, in.bytes, rip, 16) < 0) {
@@ -205,6 +289,7 @@ int pv_emulate_privileged(struct pv_vcpu *v, struct kvm_regs *r, uint64_t rip)
 	}
 	if (in.op + 3 > in.len)
 		return -1;
+	(void)0;
 	for (size_t i = 0; i < sizeof(pv_emul_table) / sizeof(pv_emul_table[0]); i++) {
 		const struct pv_emul_op *e = &pv_emul_table[i];
 

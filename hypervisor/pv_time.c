@@ -22,7 +22,7 @@ static uint64_t pv_guest_tsc(struct pv_vcpu *v)
 	struct {
 		struct kvm_msrs h;
 		struct kvm_msr_entry e;
-	} m = { .h.nmsrs = 1, .e.index = 0x10 };
+	} m = {.h.nmsrs = 1, .e.index = 0x10};
 
 	if (ioctl(v->kvm.fd, KVM_GET_MSRS, &m) != 1)
 		return 0;

@@ -221,40 +221,6 @@ static int pv_bounce(struct pv_vcpu *v, struct kvm_regs *regs, uint64_t handler,
 	return 0;
 }
 
-/* CPUID behind Xen's forced-emulation prefix (ud2; .ascii "xen"; cpuid). */
-static int pv_emulate_cpuid(struct pv_vcpu *v, struct kvm_regs *regs, uint64_t rip)
-{
-	static const uint8_t sig[] = {0x0f, 0x0b, 0x78, 0x65, 0x6e, 0x0f, 0xa2};
-	uint8_t insn[7];
-	uint32_t leaf = regs->rax, a = 0, b = 0, c = 0, d = 0;
-
-	if (pv_copy_from_guest(v, insn, rip, sizeof(insn)) < 0 || memcmp(insn, sig, 7))
-		return -1;
-	if (leaf == 0x40000000) {
-		a = 0x40000002;
-		memcpy(&b, "XenV", 4);
-		memcpy(&c, "MMXe", 4);
-		memcpy(&d, "nVMM", 4);
-	} else if (leaf == 0x40000001) {
-		a = (4 << 16) | 17; /* the Xen version keeld reports */
-	} else if (leaf == 0x40000002) {
-		a = 1;		/* one hypercall page */
-		b = 0x40000000; /* its MSR */
-	} else {
-		__asm__ volatile("cpuid"
-				 : "=a"(a), "=b"(b), "=c"(c), "=d"(d)
-				 : "a"(leaf), "c"((uint32_t)regs->rcx));
-		if (leaf == 1)
-			c &= ~((1u << 5) | (1u << 31)); /* no VMX, no "hypervisor" games */
-	}
-	regs->rax = a;
-	regs->rbx = b;
-	regs->rcx = c;
-	regs->rdx = d;
-	regs->rip = rip + 7;
-	return 0;
-}
-
 static const char *const pv_vector_names[32] = {
 	"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "?9",  "#TS",
 	"#NP", "#SS", "#GP", "#PF", "?15", "#MF", "#AC", "#MC", "#XM", "#VE",
@@ -303,9 +269,9 @@ static int pv_exit_exception(struct pv_vcpu *v)
 	if (vec == 14)
 		pv_vcpu_info(v)->arch.cr2 = sregs.cr2;
 	if (d->trace)
-		domain_log(d, "exception %llu err %#llx at %#llx cr2 %#llx", (unsigned long long)vec,
-			   (unsigned long long)err, (unsigned long long)rip,
-			   (unsigned long long)sregs.cr2);
+		domain_log(d, "exception %llu err %#llx at %#llx cr2 %#llx",
+			   (unsigned long long)vec, (unsigned long long)err,
+			   (unsigned long long)rip, (unsigned long long)sregs.cr2);
 	ti = &v->traps[vec];
 	if (!ti->address) {
 		ioctl(v->kvm.fd, KVM_SET_REGS, &regs);

@@ -24,4 +24,5 @@ echo "--- keeld log (last 25 lines)"; tail -n 25 "$err"
 grep -q 'built:' "$err" || fail "the kernel was not built into a domain"
 grep -qE 'crashed:|powered off|shutdown' "$err" || [ $rc = 124 ] || fail "no verdict from keeld"
 echo "pv-linux: $pkg printed $lines console lines"
+echo "pv-linux: last kernel message: $(grep -E '^\[ *[0-9.]+\] [A-Za-z]' "$out" | grep -vE '^\[ *[0-9.]+\] +(R[A-Z0-9]+|Code|FS|CS|CR2|DR[0-9])' | tail -n 1)"
 exit 0
