@@ -53,11 +53,7 @@ static ssize_t xs_ring_read(struct xs_conn *c, void *buf, size_t len)
 {
 	struct xs_ring *r = c->priv;
 	uint32_t cons, prod, avail, off, chunk;
-	uint64_t cnt;
 
-	/* Clear the kick; edge information only, the indices are the truth. */
-	if (read(r->kick_fd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
-		return -errno;
 	if (xs_ring_check_reconnect(c, r))
 		return 0;
 	if (r->intf->error)
@@ -126,6 +122,16 @@ static void xs_ring_notify(struct xs_conn *c)
 		xs_log("domid %u: notify failed: %s", c->domid, strerror(errno));
 }
 
+/* Clear the kick: it only says "look"; the indices are the truth. */
+static void xs_ring_ack(struct xs_conn *c)
+{
+	struct xs_ring *r = c->priv;
+	uint64_t cnt;
+
+	if (read(r->kick_fd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
+		xs_log("domid %u: reading kick: %s", c->domid, strerror(errno));
+}
+
 static void xs_ring_destroy(struct xs_conn *c)
 {
 	struct xs_ring *r = c->priv;
@@ -146,6 +152,7 @@ static const struct xs_conn_ops xs_ring_ops = {
 	.read = xs_ring_read,
 	.write = xs_ring_write,
 	.notify = xs_ring_notify,
+	.ack = xs_ring_ack,
 	.destroy = xs_ring_destroy,
 };
 

@@ -151,6 +151,7 @@ int xs_server_add_conn(struct xs_server *s, struct xs_conn *c)
 
 	if (c->fd >= 0 && epoll_ctl(s->epfd, EPOLL_CTL_ADD, c->fd, &ev))
 		return -errno;
+	c->ev_mask = EPOLLIN;
 	c->next = s->conns;
 	if (s->conns)
 		s->conns->prev = c;
@@ -204,14 +205,20 @@ void xs_server_want_flush(struct xs_server *s, struct xs_conn *c)
 	s->flush_list = c;
 }
 
-static void xs_server_set_out(struct xs_server *s, struct xs_conn *c, bool want)
+/*
+ * Ask epoll for what the connection can use now: input unless we stopped
+ * reading it (else a client that never reads would keep us spinning on
+ * EPOLLIN), writability while output is queued.
+ */
+static void xs_server_set_events(struct xs_server *s, struct xs_conn *c, bool out_pending)
 {
-	struct epoll_event ev = {.events = EPOLLIN | (want ? EPOLLOUT : 0), .data.ptr = c};
+	uint32_t mask = (c->blocked ? 0 : EPOLLIN) | (out_pending ? EPOLLOUT : 0);
+	struct epoll_event ev = {.events = mask, .data.ptr = c};
 
-	if (c->want_out == want || !c->ops->poll_out)
+	if (!c->ops->poll_out || c->fd < 0 || mask == c->ev_mask)
 		return;
 	if (epoll_ctl(s->epfd, EPOLL_CTL_MOD, c->fd, &ev) == 0)
-		c->want_out = want;
+		c->ev_mask = mask;
 }
 
 /* Journal first, then replies: nothing is acknowledged before it is written. */
@@ -233,7 +240,7 @@ void xs_server_commit(struct xs_server *s)
 			if (rc < 0)
 				c->dead = true;
 			else
-				xs_server_set_out(s, c, rc == 1);
+				xs_server_set_events(s, c, rc == 1);
 		}
 	}
 	if (s->journal_on) {
@@ -285,6 +292,12 @@ int xs_server_run_once(struct xs_server *s, int timeout_ms)
 		}
 		if (c->dead)
 			continue;
+		if (c->ops->ack)
+			c->ops->ack(c);
+		if ((evs[i].events & (EPOLLHUP | EPOLLERR)) && c->blocked) {
+			c->dead = true; /* gone without reading its replies */
+			continue;
+		}
 		if (evs[i].events & EPOLLOUT)
 			xs_server_want_flush(s, c);
 		if ((evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) || !c->ops->poll_out) {

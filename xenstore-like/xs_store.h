@@ -202,6 +202,8 @@ struct xs_conn_ops {
 	ssize_t (*write)(struct xs_conn *c, const void *buf, size_t len);
 	/* Called after a batch of writes (ring: kick the guest). */
 	void (*notify)(struct xs_conn *c);
+	/* Called on every wake-up of fd before reading (ring: clear the kick). */
+	void (*ack)(struct xs_conn *c);
 	void (*destroy)(struct xs_conn *c);
 };
 
@@ -215,8 +217,8 @@ struct xs_conn {
 	bool privileged;
 	bool dead;
 	bool flush_pending;
-	bool blocked;  /* stopped reading: too much output queued */
-	bool want_out; /* EPOLLOUT is armed */
+	bool blocked;	  /* stopped reading: too much output queued */
+	uint32_t ev_mask; /* epoll events currently asked for (socket-like transports) */
 	/* input assembly */
 	uint32_t in_have;
 	union {
