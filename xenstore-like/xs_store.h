@@ -251,6 +251,7 @@ struct xs_conn *xs_conn_ring_new(struct xs_server *s, unsigned domid, void *page
 				 int notify_fd);
 
 /* In-memory transport for tests and fuzzing (xs_memconn.c). */
+#define XS_END ((const char *)NULL) /* ends xs_memconn_callv's string list */
 struct xs_conn *xs_memconn_new(struct xs_server *s, unsigned domid, bool privileged);
 void xs_memconn_set_cap(struct xs_conn *c, size_t cap);
 size_t xs_memconn_pending(struct xs_conn *c);

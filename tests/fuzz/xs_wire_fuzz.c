@@ -67,8 +67,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(setup + sizeof(h), home, sizeof(home));
 	setup[sizeof(h) + sizeof(home)] = 'x';
 	xs_memconn_feed(conns[0], setup, sizeof(h) + h.len);
-	xs_memconn_callv(conns[0], XS_SET_PERMS, 0, NULL, 0, home, "n5", "r0", NULL);
-	xs_memconn_callv(conns[0], XS_INTRODUCE, 0, NULL, 0, "5", "100", "1", NULL);
+	xs_memconn_callv(conns[0], XS_SET_PERMS, 0, NULL, 0, home, "n5", "r0", XS_END);
+	xs_memconn_callv(conns[0], XS_INTRODUCE, 0, NULL, 0, "5", "100", "1", XS_END);
 
 	while (off + 3 <= size) {
 		unsigned who = data[off] % 3;

@@ -102,16 +102,16 @@ static void test_xs_journal_replay(void)
 	xs_t_write(c, 0, "/a/b/c", "v1");
 	xs_t_write(c, 0, "/a/b/c", "v2");
 	xs_t_write(c, 0, "/gone/x", "1");
-	xs_memconn_callv(c, XS_RM, 0, NULL, 0, "/gone", NULL);
-	xs_memconn_callv(c, XS_SET_PERMS, 0, NULL, 0, "/a/b", "r3", "w4", "b5", NULL);
-	xs_memconn_callv(c, XS_INTRODUCE, 0, NULL, 0, "9", "1234", "5", NULL);
+	xs_memconn_callv(c, XS_RM, 0, NULL, 0, "/gone", XS_END);
+	xs_memconn_callv(c, XS_SET_PERMS, 0, NULL, 0, "/a/b", "r3", "w4", "b5", XS_END);
+	xs_memconn_callv(c, XS_INTRODUCE, 0, NULL, 0, "9", "1234", "5", XS_END);
 	before = xs_j_batches();
-	xs_memconn_callv(c, XS_TRANSACTION_START, 0, buf, sizeof(buf), "", NULL);
+	xs_memconn_callv(c, XS_TRANSACTION_START, 0, buf, sizeof(buf), "", XS_END);
 	t = (uint32_t)strtoul(buf, NULL, 10);
 	xs_t_write(c, t, "/tx/1", "a");
 	xs_t_write(c, t, "/tx/2", "b");
 	xs_t_write(c, t, "/tx/3", "c");
-	CU_ASSERT_EQUAL(xs_memconn_callv(c, XS_TRANSACTION_END, t, NULL, 0, "T", NULL), 3);
+	CU_ASSERT_EQUAL(xs_memconn_callv(c, XS_TRANSACTION_END, t, NULL, 0, "T", XS_END), 3);
 	CU_ASSERT_EQUAL(xs_j_batches(), before + 1); /* one commit, one batch */
 	da = xs_j_dump(&a);
 	xs_server_destroy(&a);
@@ -150,14 +150,15 @@ static void test_xs_journal_torn_tail(void)
 	CU_ASSERT_EQUAL(truncate(xs_j_file, full - 3), 0);
 	CU_ASSERT_EQUAL_FATAL(xs_j_open(&a), 0);
 	c = xs_memconn_new(&a, 0, true);
-	CU_ASSERT_EQUAL(xs_memconn_callv(c, XS_READ, 0, buf, sizeof(buf), "/keep", NULL), 1);
-	CU_ASSERT_EQUAL(xs_memconn_callv(c, XS_READ, 0, buf, sizeof(buf), "/torn", NULL), -ENOENT);
+	CU_ASSERT_EQUAL(xs_memconn_callv(c, XS_READ, 0, buf, sizeof(buf), "/keep", XS_END), 1);
+	CU_ASSERT_EQUAL(xs_memconn_callv(c, XS_READ, 0, buf, sizeof(buf), "/torn", XS_END),
+			-ENOENT);
 	/* The tail was cut at a batch boundary: new writes replay fine. */
 	xs_t_write(c, 0, "/after", "3");
 	xs_server_destroy(&a);
 	CU_ASSERT_EQUAL_FATAL(xs_j_open(&a), 0);
 	c = xs_memconn_new(&a, 0, true);
-	CU_ASSERT_EQUAL(xs_memconn_callv(c, XS_READ, 0, buf, sizeof(buf), "/after", NULL), 1);
+	CU_ASSERT_EQUAL(xs_memconn_callv(c, XS_READ, 0, buf, sizeof(buf), "/after", XS_END), 1);
 	xs_server_destroy(&a);
 }
 

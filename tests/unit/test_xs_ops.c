@@ -15,7 +15,7 @@ static struct xs_server xs_o_srv;
 static char xs_o_buf[XENSTORE_PAYLOAD_MAX + 1];
 
 #define XS_O_CALL(c, type, tx, ...) \
-	xs_memconn_callv(c, type, tx, xs_o_buf, sizeof(xs_o_buf), __VA_ARGS__, NULL)
+	xs_memconn_callv(c, type, tx, xs_o_buf, sizeof(xs_o_buf), __VA_ARGS__, XS_END)
 
 int xs_t_write(struct xs_conn *c, uint32_t tx, const char *path, const char *val);
 int xs_t_write(struct xs_conn *c, uint32_t tx, const char *path, const char *val)

@@ -207,9 +207,10 @@ static void test_xs_ring_guest(void)
 	d0 = xs_memconn_new(&s, 0, true);
 	xs_t_write(d0, 0, "/secret", "s");
 	xs_t_write(d0, 0, "/local/domain/7/data", "");
-	xs_memconn_callv(d0, XS_SET_PERMS, 0, NULL, 0, "/local/domain/7", "n7", NULL);
-	xs_memconn_callv(d0, XS_SET_PERMS, 0, NULL, 0, "/local/domain/7/data", "n7", NULL);
-	CU_ASSERT_EQUAL(xs_memconn_callv(d0, XS_INTRODUCE, 0, NULL, 0, "7", "4096", "3", NULL), 3);
+	xs_memconn_callv(d0, XS_SET_PERMS, 0, NULL, 0, "/local/domain/7", "n7", XS_END);
+	xs_memconn_callv(d0, XS_SET_PERMS, 0, NULL, 0, "/local/domain/7/data", "n7", XS_END);
+	CU_ASSERT_EQUAL(xs_memconn_callv(d0, XS_INTRODUCE, 0, NULL, 0, "7", "4096", "3", XS_END),
+			3);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(xs_domain_find(&s, 7)->conn);
 
 	CU_ASSERT_EQUAL_FATAL(pthread_create(&thr, NULL, xs_r_guest_main, &g), 0);
@@ -220,7 +221,7 @@ static void test_xs_ring_guest(void)
 	if (g.failures)
 		fprintf(stderr, "ring guest: %s\n", g.why);
 	CU_ASSERT_EQUAL(xs_memconn_callv(d0, XS_READ, 0, buf, sizeof(buf),
-					 "/local/domain/7/data/new", NULL),
+					 "/local/domain/7/data/new", XS_END),
 			1);
 
 	/* A guest that lies about its indices is cut off, not believed. */
@@ -231,7 +232,7 @@ static void test_xs_ring_guest(void)
 	CU_ASSERT_EQUAL(g.intf->error, XENSTORE_ERROR_RINGIDX);
 	CU_ASSERT_PTR_NULL(xs_domain_find(&s, 7)->conn);
 	CU_ASSERT_EQUAL(g.unmaps, 1);
-	CU_ASSERT_EQUAL(xs_memconn_callv(d0, XS_RELEASE, 0, NULL, 0, "7", NULL), 3);
+	CU_ASSERT_EQUAL(xs_memconn_callv(d0, XS_RELEASE, 0, NULL, 0, "7", XS_END), 3);
 	xs_server_destroy(&s);
 	munmap((void *)g.intf, 4096);
 	close(memfd);

@@ -16,7 +16,7 @@ static struct xs_server xs_x_srv;
 static char xs_x_buf[XENSTORE_PAYLOAD_MAX + 1];
 
 #define XS_X_CALL(c, type, tx, ...) \
-	xs_memconn_callv(c, type, tx, xs_x_buf, sizeof(xs_x_buf), __VA_ARGS__, NULL)
+	xs_memconn_callv(c, type, tx, xs_x_buf, sizeof(xs_x_buf), __VA_ARGS__, XS_END)
 
 int xs_t_write(struct xs_conn *c, uint32_t tx, const char *path, const char *val);
 

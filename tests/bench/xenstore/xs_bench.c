@@ -133,7 +133,8 @@ static void *xb_client(void *arg)
 {
 	long id = (long)arg, i;
 	char buf[sizeof(struct xsd_sockmsg) + XENSTORE_PAYLOAD_MAX + 1], path[64], dir[64];
-	char wp[128], *sum = malloc(sizeof(double));
+	char wp[128];
+	double *sum = malloc(sizeof(*sum));
 	struct xb_conn *fd = xb_open(), *wfd = NULL;
 	uint32_t wl, pl;
 	double t0;
@@ -188,7 +189,7 @@ static void *xb_client(void *arg)
 			xb_recv(fd, buf);
 		}
 	}
-	*(double *)sum = (xb_now() - t0) / (double)xb_ops * 1e6;
+	*sum = (xb_now() - t0) / (double)xb_ops * 1e6;
 	close(fd->fd);
 	free(fd);
 	if (wfd) {
