@@ -66,6 +66,21 @@ xs rm /w/x || fail "rm under watch"
 wait_for "! kill -0 $wpid 2>/dev/null" 5 || { kill $wpid; fail "xenstore-watch did not see 4 events"; }
 expect_eq "watch events" "$(tr '\n' , <"$KEEL_TMP/watch.out")" "/w,/w/x,/w/y,/w/x,"
 
+# Special watches: INTRODUCE and RELEASE (sent with keelstore) reach Xen's xenstore-watch.
+xs watch -n 2 @introduceDomain >"$KEEL_TMP/intro.out" 2>&1 &
+ipid=$!
+xs watch -n 3 @releaseDomain >"$KEEL_TMP/release.out" 2>&1 &
+rpid=$!
+wait_for "[ -s '$KEEL_TMP/intro.out' ] && [ -s '$KEEL_TMP/release.out' ]" 5 || fail "special watches not set"
+"$KEEL_BIN/keelstore" -s "$XS_SOCK" introduce 3 4242 7 || fail "introduce"
+"$KEEL_BIN/keelstore" -s "$XS_SOCK" release 3 || fail "release"
+"$KEEL_BIN/keelstore" -s "$XS_SOCK" introduce 4 4343 7 || fail "introduce 4"
+"$KEEL_BIN/keelstore" -s "$XS_SOCK" release 4 || fail "release 4"
+wait_for "! kill -0 $ipid 2>/dev/null && ! kill -0 $rpid 2>/dev/null" 5 ||
+	{ kill $ipid $rpid 2>/dev/null; fail "special watch events missing"; }
+expect_eq "@introduceDomain" "$(tr '\n' , <"$KEEL_TMP/intro.out")" "@introduceDomain,@introduceDomain,"
+expect_eq "@releaseDomain" "$(tr '\n' , <"$KEEL_TMP/release.out")" "@releaseDomain,@releaseDomain,@releaseDomain,"
+
 # The multi-call binary works too.
 expect_eq "xenstore read" "$(LD_LIBRARY_PATH=$XS_LIBS XENSTORED_PATH=$XS_SOCK "$XS_CLIENTS/xenstore" read /t/a)" hello
 
