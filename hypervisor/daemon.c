@@ -1,5 +1,448 @@
+/*
+ * `keeld daemon`: the control socket.  keeld listens on
+ * RUNDIR/keeld.sock (SOCK_SEQPACKET); only root or members of group `keel`
+ * may connect (SO_PEERCRED, checked at accept).  Requests are dispatched
+ * through a table by op; each handler validates its payload and answers
+ * 0 or -errno.  Domains live in a table of at most DAEMON_MAX_DOMAINS.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <limits.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "../dom0/libkeelctl/keelctl_wire.h"
+#include "domain.h"
 #include "keeld.h"
-int keeld_cmd_daemon(int c, char **v)
+#include "pv_build.h"
+
+#define DAEMON_MAX_DOMAINS 64
+#define DAEMON_MAX_CLIENTS 32
+#define DAEMON_CONSOLE_BUF (64 * 1024)
+
+struct daemon_req {
+	const struct keelctl_req *hdr;
+	const uint8_t *data;
+	int fds[2];
+	int nfds;
+	uint8_t *out; /* response payload */
+	uint32_t out_len;
+};
+
+static struct domain *daemon_domains[DAEMON_MAX_DOMAINS];
+static int daemon_next_domid = 1;
+static char daemon_shim_path[PATH_MAX];
+static volatile sig_atomic_t daemon_quit;
+
+static struct domain *daemon_find(uint32_t domid)
 {
-	return 2;
+	for (int i = 0; i < DAEMON_MAX_DOMAINS; i++)
+		if (daemon_domains[i] && daemon_domains[i]->domid == (int)domid)
+			return daemon_domains[i];
+	return NULL;
+}
+
+static void daemon_info(const struct domain *d, struct keelctl_dominfo *i)
+{
+	memset(i, 0, sizeof(*i));
+	i->domid = d->domid;
+	i->state = d->state;
+	i->shutdown_reason =
+		(d->state == DOM_SHUTDOWN || d->state == DOM_CRASHED) ? d->shutdown_reason : -1;
+	i->vcpus = d->nr_vcpus;
+	i->mem_mb = d->nr_pages >> 8;
+	for (int k = 0; k < d->nr_vcpus; k++) {
+		i->hypercalls += d->vcpus[k].hypercalls;
+		i->exits += d->vcpus[k].exits;
+	}
+	memcpy(i->name, d->name, sizeof(i->name) - 1);
+	memcpy(i->crash_reason, d->crash_reason, sizeof(i->crash_reason) - 1);
+}
+
+static int daemon_op_create(struct daemon_req *rq)
+{
+	const struct keelctl_create_req *c = (const void *)rq->data;
+	struct domain *d;
+	int slot = -1, r;
+
+	for (int i = 0; i < DAEMON_MAX_DOMAINS; i++)
+		if (!daemon_domains[i]) {
+			slot = i;
+			break;
+		}
+	if (slot < 0)
+		return -ENOSPC;
+	if (memchr(c->name, 0, sizeof(c->name)) == NULL)
+		return -EINVAL;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	r = domain_create(d, daemon_next_domid, c->mem_mb, c->vcpus);
+	if (r < 0) {
+		free(d);
+		return r;
+	}
+	daemon_next_domid++;
+	if (c->name[0])
+		snprintf(d->name, sizeof(d->name), "%s", c->name);
+	d->conbuf_size = DAEMON_CONSOLE_BUF;
+	daemon_domains[slot] = d;
+	hvlog("d%d: created '%s', %llu MiB, %u vCPUs", d->domid, d->name,
+	      (unsigned long long)c->mem_mb, c->vcpus);
+	memcpy(rq->out, &d->domid, sizeof(uint32_t));
+	rq->out_len = sizeof(uint32_t);
+	return 0;
+}
+
+static int daemon_read_fd(int fd, size_t max, void **data, size_t *size)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	return keeld_read_file(path, max, data, size);
+}
+
+static int daemon_op_load(struct daemon_req *rq)
+{
+	const struct keelctl_load_req *l = (const void *)rq->data;
+	struct domain *d = daemon_find(rq->hdr->domid);
+	struct pv_build_args a = {0};
+	void *k = NULL, *rd = NULL, *shim = NULL;
+	size_t ks = 0, rs = 0, ss = 0;
+	int r;
+
+	if (!d)
+		return -ESRCH;
+	if (d->state != DOM_CREATED || d->started)
+		return -EBUSY;
+	if (memchr(l->cmdline, 0, sizeof(l->cmdline)) == NULL)
+		return -EINVAL;
+	if (rq->nfds != ((l->flags & KEELCTL_LOAD_RAMDISK) ? 2 : 1))
+		return -EBADF;
+	r = daemon_read_fd(rq->fds[0], 512 << 20, &k, &ks);
+	if (r == 0 && rq->nfds == 2)
+		r = daemon_read_fd(rq->fds[1], 1u << 30, &rd, &rs);
+	if (r == 0)
+		r = keeld_read_file(daemon_shim_path, 1 << 20, &shim, &ss);
+	if (r == 0) {
+		a = (struct pv_build_args){k, ks, rd, rs, l->cmdline, shim, ss};
+		r = pv_build_domain(d, &a);
+	}
+	if (r == 0)
+		r = domain_start(d);
+	free(k);
+	free(rd);
+	free(shim);
+	return r;
+}
+
+static int daemon_op_unpause(struct daemon_req *rq)
+{
+	struct domain *d = daemon_find(rq->hdr->domid);
+
+	if (!d)
+		return -ESRCH;
+	if (d->state != DOM_PAUSED)
+		return -EINVAL;
+	domain_unpause(d);
+	return 0;
+}
+
+static int daemon_op_pause(struct daemon_req *rq)
+{
+	struct domain *d = daemon_find(rq->hdr->domid);
+
+	if (!d)
+		return -ESRCH;
+	if (d->state != DOM_RUNNING)
+		return -EINVAL;
+	domain_pause(d);
+	return 0;
+}
+
+static int daemon_op_destroy(struct daemon_req *rq)
+{
+	for (int i = 0; i < DAEMON_MAX_DOMAINS; i++) {
+		struct domain *d = daemon_domains[i];
+
+		if (!d || d->domid != (int)rq->hdr->domid)
+			continue;
+		domain_stop_threads(d);
+		hvlog("d%d: destroyed (was %s)", d->domid, domain_state_name(d->state));
+		domain_destroy(d);
+		free(d);
+		daemon_domains[i] = NULL;
+		return 0;
+	}
+	return -ESRCH;
+}
+
+static int daemon_op_getinfo(struct daemon_req *rq)
+{
+	struct domain *d = daemon_find(rq->hdr->domid);
+
+	if (!d)
+		return -ESRCH;
+	daemon_info(d, (struct keelctl_dominfo *)rq->out);
+	rq->out_len = sizeof(struct keelctl_dominfo);
+	return 0;
+}
+
+static int daemon_op_list(struct daemon_req *rq)
+{
+	struct keelctl_dominfo *out = (struct keelctl_dominfo *)rq->out;
+	int n = 0;
+
+	for (int i = 0; i < DAEMON_MAX_DOMAINS; i++)
+		if (daemon_domains[i])
+			daemon_info(daemon_domains[i], &out[n++]);
+	rq->out_len = n * sizeof(*out);
+	return 0;
+}
+
+static int daemon_op_dmesg(struct daemon_req *rq)
+{
+	rq->out_len = hvlog_read((char *)rq->out, KEELCTL_RSP_MAX);
+	return 0;
+}
+
+static int daemon_op_console_read(struct daemon_req *rq)
+{
+	struct domain *d = daemon_find(rq->hdr->domid);
+	size_t n;
+
+	if (!d)
+		return -ESRCH;
+	pthread_mutex_lock(&d->lock);
+	n = d->conbuf_len < KEELCTL_RSP_MAX ? d->conbuf_len : KEELCTL_RSP_MAX;
+	if (n)
+		memcpy(rq->out, d->conbuf + d->conbuf_len - n, n);
+	pthread_mutex_unlock(&d->lock);
+	rq->out_len = n;
+	return 0;
+}
+
+struct daemon_op {
+	const char *name;
+	int (*fn)(struct daemon_req *rq);
+	uint32_t payload; /* exact request payload size */
+};
+
+static const struct daemon_op daemon_ops[KEELCTL_OP_MAX] = {
+	[KEELCTL_OP_CREATE] = {"create", daemon_op_create, sizeof(struct keelctl_create_req)},
+	[KEELCTL_OP_LOAD] = {"load", daemon_op_load, sizeof(struct keelctl_load_req)},
+	[KEELCTL_OP_UNPAUSE] = {"unpause", daemon_op_unpause, 0},
+	[KEELCTL_OP_PAUSE] = {"pause", daemon_op_pause, 0},
+	[KEELCTL_OP_DESTROY] = {"destroy", daemon_op_destroy, 0},
+	[KEELCTL_OP_GETINFO] = {"getinfo", daemon_op_getinfo, 0},
+	[KEELCTL_OP_LIST] = {"list", daemon_op_list, 0},
+	[KEELCTL_OP_DMESG] = {"dmesg", daemon_op_dmesg, 0},
+	[KEELCTL_OP_CONSOLE_READ] = {"console", daemon_op_console_read, 0},
+};
+
+/* Root, or a member (primary or supplementary) of group keel. */
+static int daemon_peer_allowed(int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	struct group *g;
+	struct passwd *pw;
+	gid_t groups[256];
+	int n = 256;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		return 0;
+	if (cred.uid == 0)
+		return 1;
+	g = getgrnam("keel");
+	if (!g)
+		return 0;
+	if (cred.gid == g->gr_gid)
+		return 1;
+	pw = getpwuid(cred.uid);
+	if (pw && getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) >= 0)
+		for (int i = 0; i < n; i++)
+			if (groups[i] == g->gr_gid)
+				return 1;
+	return 0;
+}
+
+static void daemon_handle(int fd)
+{
+	static uint8_t in[sizeof(struct keelctl_req) + KEELCTL_REQ_MAX + 1];
+	static uint8_t out[sizeof(struct keelctl_rsp) + KEELCTL_RSP_MAX];
+	char cbuf[CMSG_SPACE(4 * sizeof(int))];
+	struct iovec iov = {in, sizeof(in)};
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = cbuf,
+			     .msg_controllen = sizeof(cbuf)};
+	struct keelctl_rsp *rsp = (struct keelctl_rsp *)out;
+	struct daemon_req rq = {.fds = {-1, -1}, .out = out + sizeof(*rsp)};
+	const struct keelctl_req *req = (const struct keelctl_req *)in;
+	ssize_t n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+	int status;
+
+	if (n <= 0)
+		return;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		for (size_t k = 0; k < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); k++) {
+			int f;
+
+			memcpy(&f, CMSG_DATA(c) + k * sizeof(int), sizeof(int));
+			if (rq.nfds < 2)
+				rq.fds[rq.nfds++] = f;
+			else
+				close(f);
+		}
+	}
+	if (n < (ssize_t)sizeof(*req) || req->magic != KEELCTL_MAGIC ||
+	    req->len != n - sizeof(*req) || msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
+		status = -EPROTO;
+	} else if (req->op >= KEELCTL_OP_MAX || !daemon_ops[req->op].fn) {
+		status = -EOPNOTSUPP;
+	} else if (req->len != daemon_ops[req->op].payload) {
+		status = -EINVAL;
+	} else {
+		rq.hdr = req;
+		rq.data = in + sizeof(*req);
+		status = daemon_ops[req->op].fn(&rq);
+		if (status < 0 && req->op != KEELCTL_OP_GETINFO)
+			hvlog("control: %s for d%u refused: %s", daemon_ops[req->op].name,
+			      req->domid, strerror(-status));
+	}
+	for (int k = 0; k < rq.nfds; k++)
+		close(rq.fds[k]);
+	if (status < 0)
+		rq.out_len = 0;
+	*rsp = (struct keelctl_rsp){KEELCTL_MAGIC, status, rq.out_len, 0};
+	send(fd, out, sizeof(*rsp) + rq.out_len, MSG_NOSIGNAL);
+}
+
+static void daemon_on_signal(int sig)
+{
+	daemon_quit = 1;
+}
+
+static int daemon_listen(const char *rundir, char *path, size_t size)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct group *g = getgrnam("keel");
+	int fd, n;
+
+	if (mkdir(rundir, 0750) < 0 && errno != EEXIST)
+		return -errno;
+	n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", rundir, KEELCTL_SOCKET_NAME);
+	if (n < 0 || n >= (int)sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	snprintf(path, size, "%s", sa.sun_path);
+	unlink(sa.sun_path);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0) {
+		n = -errno;
+		close(fd);
+		return n;
+	}
+	/* Socket permissions are a first fence; SO_PEERCRED is the real one. */
+	if (g && chown(sa.sun_path, 0, g->gr_gid) == 0)
+		chmod(sa.sun_path, 0660);
+	else
+		chmod(sa.sun_path, 0600);
+	return fd;
+}
+
+int keeld_cmd_daemon(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"rundir", required_argument, 0, 'r'},
+		{"foreground", no_argument, 0, 'f'},
+		{"shim", required_argument, 0, 's'},
+		{0, 0, 0, 0},
+	};
+	const char *rundir = "/run/keel";
+	struct pollfd pfd[1 + DAEMON_MAX_CLIENTS];
+	char sock_path[PATH_MAX];
+	struct sigaction sa = {.sa_handler = daemon_on_signal};
+	int nclients = 0, lfd, o, r;
+
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (o) {
+		case 'r':
+			rundir = optarg;
+			break;
+		case 'f':
+			break;
+		case 's':
+			snprintf(daemon_shim_path, sizeof(daemon_shim_path), "%s", optarg);
+			break;
+		default:
+			return 2;
+		}
+	}
+	if (!daemon_shim_path[0] &&
+	    keeld_default_shim(daemon_shim_path, sizeof(daemon_shim_path)) < 0)
+		return keeld_fail("shim path", -ENOENT);
+	r = kvm_global_init();
+	if (r < 0)
+		return keeld_fail("/dev/kvm", r);
+	lfd = daemon_listen(rundir, sock_path, sizeof(sock_path));
+	if (lfd < 0)
+		return keeld_fail(rundir, lfd);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	hvlog("keeld: listening on %s", sock_path);
+	pfd[0] = (struct pollfd){lfd, POLLIN, 0};
+	while (!daemon_quit) {
+		if (poll(pfd, 1 + nclients, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (pfd[0].revents & POLLIN) {
+			int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+
+			if (c >= 0 && (!daemon_peer_allowed(c) || nclients == DAEMON_MAX_CLIENTS)) {
+				hvlog("control: connection refused (not root or group keel, or "
+				      "too many clients)");
+				close(c);
+			} else if (c >= 0) {
+				pfd[1 + nclients++] = (struct pollfd){c, POLLIN, 0};
+			}
+		}
+		for (int i = 1; i <= nclients; i++) {
+			if (pfd[i].revents & POLLIN)
+				daemon_handle(pfd[i].fd);
+			if (pfd[i].revents & (POLLHUP | POLLERR)) {
+				close(pfd[i].fd);
+				pfd[i] = pfd[nclients--];
+				i--;
+			}
+		}
+	}
+	hvlog("keeld: shutting down");
+	for (int i = 0; i < DAEMON_MAX_DOMAINS; i++)
+		if (daemon_domains[i]) {
+			domain_stop_threads(daemon_domains[i]);
+			domain_destroy(daemon_domains[i]);
+			free(daemon_domains[i]);
+		}
+	for (int i = 1; i <= nclients; i++)
+		close(pfd[i].fd);
+	close(lfd);
+	unlink(sock_path);
+	return 0;
 }

@@ -10,7 +10,10 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <signal.h>
 #include <unistd.h>
+
+#include "pv_vcpu.h"
 
 #include "domain.h"
 
@@ -88,6 +91,36 @@ void domain_crash(struct domain *d, const char *fmt, ...)
 	hvlog("d%d: crashed: %s", d->domid, d->crash_reason);
 }
 
+/* Keep the tail of a domain's console output (bounded: the oldest half is
+ * dropped when full) for CONSOLE_READ; also copy it to d->console. */
+void domain_console_write(struct domain *d, const char *buf, size_t n)
+{
+	if (d->console) {
+		fwrite(buf, 1, n, d->console);
+		fflush(d->console);
+	}
+	if (!d->conbuf_size)
+		return;
+	pthread_mutex_lock(&d->lock);
+	if (!d->conbuf)
+		d->conbuf = malloc(d->conbuf_size);
+	if (d->conbuf) {
+		if (n > d->conbuf_size / 2) {
+			buf += n - d->conbuf_size / 2;
+			n = d->conbuf_size / 2;
+		}
+		if (d->conbuf_len + n > d->conbuf_size) {
+			size_t drop = d->conbuf_len - d->conbuf_size / 2;
+
+			memmove(d->conbuf, d->conbuf + drop, d->conbuf_len - drop);
+			d->conbuf_len -= drop;
+		}
+		memcpy(d->conbuf + d->conbuf_len, buf, n);
+		d->conbuf_len += n;
+	}
+	pthread_mutex_unlock(&d->lock);
+}
+
 void domain_shutdown(struct domain *d, int reason)
 {
 	pthread_mutex_lock(&d->lock);
@@ -123,6 +156,7 @@ int domain_create(struct domain *d, int domid, uint64_t mem_mb, int nr_vcpus)
 	d->memfd = -1;
 	d->domid = domid;
 	pthread_mutex_init(&d->lock, NULL);
+	pthread_cond_init(&d->cond, NULL);
 	if (mem_mb < 4 || mem_mb > DOMAIN_MAX_MEM_MB || nr_vcpus < 1 || nr_vcpus > DOMAIN_MAX_VCPUS)
 		return -EINVAL;
 	ram = mem_mb << 20;
@@ -184,8 +218,79 @@ void domain_destroy(struct domain *d)
 	if (d->memfd >= 0)
 		close(d->memfd);
 	free(d->pages);
+	free(d->conbuf);
+	d->conbuf = NULL;
 	d->pages = NULL;
 	d->ram = NULL;
 	d->memfd = -1;
 	d->nr_vcpus = 0;
+}
+
+static void domain_kick_handler(int sig)
+{
+}
+
+/* Make every vCPU leave KVM_RUN so it sees a state change. */
+static void domain_kick(struct domain *d)
+{
+	for (int i = 0; i < d->nr_vcpus; i++) {
+		struct pv_vcpu *v = &d->vcpus[i];
+
+		if (!v->online || !v->kvm.run)
+			continue;
+		v->kvm.run->immediate_exit = 1;
+		pthread_kill(v->thread, SIGUSR1);
+	}
+}
+
+/* Start the vCPU threads (vCPU 0 online, as Xen boots a PV guest). */
+int domain_start(struct domain *d)
+{
+	struct sigaction sa = {.sa_handler = domain_kick_handler};
+	int r;
+
+	/* No SA_RESTART: the kick must interrupt KVM_RUN. */
+	sigaction(SIGUSR1, &sa, NULL);
+	r = pv_vcpu_start(&d->vcpus[0]);
+	if (r < 0)
+		return r;
+	d->started = 1;
+	pthread_mutex_lock(&d->lock);
+	if (d->state == DOM_CREATED)
+		d->state = DOM_PAUSED;
+	pthread_mutex_unlock(&d->lock);
+	r = -pthread_create(&d->vcpus[0].thread, NULL, pv_vcpu_thread, &d->vcpus[0]);
+	if (r == 0)
+		d->threads_started = 1;
+	return r;
+}
+
+void domain_pause(struct domain *d)
+{
+	pthread_mutex_lock(&d->lock);
+	if (d->state == DOM_RUNNING)
+		d->state = DOM_PAUSED;
+	pthread_mutex_unlock(&d->lock);
+	domain_kick(d);
+}
+
+void domain_unpause(struct domain *d)
+{
+	pthread_mutex_lock(&d->lock);
+	if (d->state == DOM_PAUSED)
+		d->state = DOM_RUNNING;
+	pthread_cond_broadcast(&d->cond);
+	pthread_mutex_unlock(&d->lock);
+}
+
+void domain_stop_threads(struct domain *d)
+{
+	pthread_mutex_lock(&d->lock);
+	d->dying = 1;
+	pthread_cond_broadcast(&d->cond);
+	pthread_mutex_unlock(&d->lock);
+	domain_kick(d);
+	if (d->threads_started)
+		pthread_join(d->vcpus[0].thread, NULL);
+	d->threads_started = 0;
 }

@@ -89,6 +89,12 @@ struct domain {
 	char console_line[256];
 	unsigned console_len;
 	pthread_mutex_t lock;
+	pthread_cond_t cond; /* state changes (pause/unpause/destroy) */
+	int dying;
+	int threads_started;
+	/* console_io output kept for the control socket (daemon mode) */
+	char *conbuf;
+	size_t conbuf_size, conbuf_len;
 	void (*on_stop)(struct domain *d);
 };
 
@@ -97,6 +103,11 @@ void domain_destroy(struct domain *d);
 void domain_log(struct domain *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void domain_crash(struct domain *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void domain_shutdown(struct domain *d, int reason);
+void domain_console_write(struct domain *d, const char *buf, size_t n);
+int domain_start(struct domain *d);
+void domain_pause(struct domain *d);
+void domain_unpause(struct domain *d);
+void domain_stop_threads(struct domain *d);
 const char *domain_state_name(enum domain_state s);
 struct shared_info *domain_shared_info(struct domain *d);
 struct vcpu_info *pv_vcpu_info(struct pv_vcpu *v);

@@ -8,6 +8,8 @@
 
 int keeld_read_file(const char *path, size_t max, void **data, size_t *size);
 int keeld_fail(const char *what, int err);
+/* build/bin/keeld -> build/guests/pv-shim */
+int keeld_default_shim(char *buf, size_t size);
 
 int keeld_cmd_probe(int argc, char **argv);
 int keeld_cmd_run(int argc, char **argv);

@@ -331,10 +331,7 @@ HC(console_io)
 
 		if (pv_copy_from_guest(v, buf, a3 + done, n) < 0)
 			return -XEN_EFAULT;
-		if (d->console) {
-			fwrite(buf, 1, n, d->console);
-			fflush(d->console);
-		}
+		domain_console_write(d, buf, n);
 		done += n;
 	}
 	return 0;

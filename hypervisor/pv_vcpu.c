@@ -401,12 +401,23 @@ void *pv_vcpu_thread(void *arg)
 	struct pv_vcpu *v = arg;
 	struct domain *d = v->dom;
 
-	while (d->state == DOM_RUNNING) {
+	for (;;) {
 		uint32_t reason;
-		int r = kvm_vcpu_run(&v->kvm);
+		int r;
 
-		if (r == -EINTR)
+		/* Wait while paused; leave when the domain is over. */
+		pthread_mutex_lock(&d->lock);
+		while (d->state == DOM_PAUSED && !d->dying)
+			pthread_cond_wait(&d->cond, &d->lock);
+		r = d->state == DOM_RUNNING && !d->dying;
+		pthread_mutex_unlock(&d->lock);
+		if (!r)
+			break;
+		r = kvm_vcpu_run(&v->kvm);
+		if (r == -EINTR) {
+			v->kvm.run->immediate_exit = 0;
 			continue;
+		}
 		if (r < 0) {
 			domain_crash(d, "KVM_RUN failed: %s", strerror(-r));
 			break;

@@ -16,7 +16,7 @@
 #include "pv_build.h"
 #include "pv_vcpu.h"
 
-static int run_default_shim(char *buf, size_t size)
+int keeld_default_shim(char *buf, size_t size)
 {
 	char exe[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
@@ -84,7 +84,7 @@ int keeld_cmd_run(int argc, char **argv)
 		fprintf(stderr, "keeld run: --kernel is required\n");
 		return 2;
 	}
-	if (!shim_path[0] && run_default_shim(shim_path, sizeof(shim_path)) < 0)
+	if (!shim_path[0] && keeld_default_shim(shim_path, sizeof(shim_path)) < 0)
 		return keeld_fail("shim path", -ENOENT);
 	if ((r = keeld_read_file(kernel, 512 << 20, &kbuf, &ksz)) < 0)
 		return keeld_fail(kernel, r);
@@ -106,7 +106,7 @@ int keeld_cmd_run(int argc, char **argv)
 		return keeld_fail("start vcpu", r);
 	d.started = 1;
 	d.state = DOM_RUNNING;
-	pv_vcpu_thread(&d.vcpus[0]);
+	pv_vcpu_thread(&d.vcpus[0]); /* vCPU 0 runs on this thread */
 	fflush(stdout);
 	if (d.state == DOM_SHUTDOWN && d.shutdown_reason == 0) {
 		hvlog("d%d: powered off", d.domid);

@@ -1,0 +1,229 @@
+/*
+ * libkeelctl: requests to keeld over its control socket.  One request at a
+ * time per handle; each call sends one message and waits for its answer.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "keelctl.h"
+
+struct keelctl {
+	int fd;
+	uint8_t rsp[sizeof(struct keelctl_rsp) + KEELCTL_RSP_MAX];
+};
+
+int keelctl_open(const char *rundir, struct keelctl **out)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct keelctl *h;
+	int n;
+
+	if (!rundir)
+		rundir = getenv("KEEL_RUNDIR");
+	if (!rundir)
+		rundir = "/run/keel";
+	n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", rundir, KEELCTL_SOCKET_NAME);
+	if (n < 0 || n >= (int)sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	h->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (h->fd < 0 || connect(h->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int r = -errno;
+
+		if (h->fd >= 0)
+			close(h->fd);
+		free(h);
+		return r;
+	}
+	*out = h;
+	return 0;
+}
+
+void keelctl_close(struct keelctl *h)
+{
+	if (!h)
+		return;
+	close(h->fd);
+	free(h);
+}
+
+/* Send a request (with up to two fds) and wait for the answer; returns the
+ * status, and the payload through *payload / *len. */
+static int keelctl_call(struct keelctl *h, uint32_t op, uint32_t domid, const void *data,
+			uint32_t len, const int *fds, int nfds, const void **payload,
+			uint32_t *plen)
+{
+	uint8_t buf[sizeof(struct keelctl_req) + KEELCTL_REQ_MAX];
+	struct keelctl_req *req = (struct keelctl_req *)buf;
+	struct keelctl_rsp *rsp = (struct keelctl_rsp *)h->rsp;
+	char cbuf[CMSG_SPACE(2 * sizeof(int))];
+	struct iovec iov = {buf, sizeof(*req) + len};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+	ssize_t n;
+
+	if (len > KEELCTL_REQ_MAX)
+		return -E2BIG;
+	*req = (struct keelctl_req){KEELCTL_MAGIC, op, domid, len};
+	if (len)
+		memcpy(buf + sizeof(*req), data, len);
+	if (nfds) {
+		struct cmsghdr *c;
+
+		memset(cbuf, 0, sizeof(cbuf));
+		msg.msg_control = cbuf;
+		msg.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+		memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
+	}
+	if (sendmsg(h->fd, &msg, MSG_NOSIGNAL) < 0)
+		return -errno;
+	n = recv(h->fd, h->rsp, sizeof(h->rsp), 0);
+	if (n < 0)
+		return -errno;
+	if (n < (ssize_t)sizeof(*rsp) || rsp->magic != KEELCTL_MAGIC ||
+	    rsp->len != n - sizeof(*rsp))
+		return -EPROTO;
+	if (payload)
+		*payload = h->rsp + sizeof(*rsp);
+	if (plen)
+		*plen = rsp->len;
+	return rsp->status;
+}
+
+int keelctl_domain_create(struct keelctl *h, const char *name, uint64_t mem_mb, int vcpus,
+			  uint32_t *domid)
+{
+	struct keelctl_create_req c = {.mem_mb = mem_mb, .vcpus = vcpus};
+	const void *p;
+	uint32_t len;
+	int r;
+
+	if (name)
+		snprintf(c.name, sizeof(c.name), "%s", name);
+	r = keelctl_call(h, KEELCTL_OP_CREATE, 0, &c, sizeof(c), NULL, 0, &p, &len);
+	if (r < 0)
+		return r;
+	if (len != sizeof(uint32_t))
+		return -EPROTO;
+	memcpy(domid, p, sizeof(*domid));
+	return 0;
+}
+
+int keelctl_domain_load(struct keelctl *h, uint32_t domid, const char *kernel, const char *ramdisk,
+			const char *cmdline)
+{
+	struct keelctl_load_req l = {0};
+	int fds[2] = {-1, -1}, n = 1, r;
+
+	if (cmdline && strlen(cmdline) >= sizeof(l.cmdline))
+		return -E2BIG;
+	if (cmdline)
+		strcpy(l.cmdline, cmdline);
+	fds[0] = open(kernel, O_RDONLY | O_CLOEXEC);
+	if (fds[0] < 0)
+		return -errno;
+	if (ramdisk) {
+		fds[1] = open(ramdisk, O_RDONLY | O_CLOEXEC);
+		if (fds[1] < 0) {
+			r = -errno;
+			close(fds[0]);
+			return r;
+		}
+		l.flags |= KEELCTL_LOAD_RAMDISK;
+		n = 2;
+	}
+	r = keelctl_call(h, KEELCTL_OP_LOAD, domid, &l, sizeof(l), fds, n, NULL, NULL);
+	close(fds[0]);
+	if (fds[1] >= 0)
+		close(fds[1]);
+	return r;
+}
+
+int keelctl_domain_unpause(struct keelctl *h, uint32_t domid)
+{
+	return keelctl_call(h, KEELCTL_OP_UNPAUSE, domid, NULL, 0, NULL, 0, NULL, NULL);
+}
+
+int keelctl_domain_pause(struct keelctl *h, uint32_t domid)
+{
+	return keelctl_call(h, KEELCTL_OP_PAUSE, domid, NULL, 0, NULL, 0, NULL, NULL);
+}
+
+int keelctl_domain_destroy(struct keelctl *h, uint32_t domid)
+{
+	return keelctl_call(h, KEELCTL_OP_DESTROY, domid, NULL, 0, NULL, 0, NULL, NULL);
+}
+
+int keelctl_domain_getinfo(struct keelctl *h, uint32_t domid, struct keelctl_dominfo *info)
+{
+	const void *p;
+	uint32_t len;
+	int r = keelctl_call(h, KEELCTL_OP_GETINFO, domid, NULL, 0, NULL, 0, &p, &len);
+
+	if (r < 0)
+		return r;
+	if (len != sizeof(*info))
+		return -EPROTO;
+	memcpy(info, p, sizeof(*info));
+	return 0;
+}
+
+int keelctl_domain_list(struct keelctl *h, struct keelctl_dominfo *infos, int max)
+{
+	const void *p;
+	uint32_t len;
+	int r = keelctl_call(h, KEELCTL_OP_LIST, 0, NULL, 0, NULL, 0, &p, &len), n;
+
+	if (r < 0)
+		return r;
+	if (len % sizeof(*infos))
+		return -EPROTO;
+	n = len / sizeof(*infos);
+	memcpy(infos, p, (n < max ? n : max) * sizeof(*infos));
+	return n;
+}
+
+static int keelctl_text(struct keelctl *h, uint32_t op, uint32_t domid, char *buf, size_t size)
+{
+	const void *p;
+	uint32_t len;
+	int r = keelctl_call(h, op, domid, NULL, 0, NULL, 0, &p, &len);
+
+	if (r < 0)
+		return r;
+	if (!size)
+		return 0;
+	if (len > size - 1)
+		len = size - 1;
+	memcpy(buf, p, len);
+	buf[len] = 0;
+	return len;
+}
+
+int keelctl_dmesg(struct keelctl *h, char *buf, size_t size)
+{
+	return keelctl_text(h, KEELCTL_OP_DMESG, 0, buf, size);
+}
+
+int keelctl_console_read(struct keelctl *h, uint32_t domid, char *buf, size_t size)
+{
+	return keelctl_text(h, KEELCTL_OP_CONSOLE_READ, domid, buf, size);
+}
+
+const char *keelctl_state_name(uint32_t state)
+{
+	static const char *const names[] = {"created", "running", "paused", "shutdown", "crashed"};
+
+	return state < sizeof(names) / sizeof(names[0]) ? names[state] : "?";
+}

@@ -1,0 +1,36 @@
+/*
+ * libkeelctl: how dom0 programs reach keeld (the counterpart of Xen's
+ * libxenctrl).  Every function returns 0 (or a count) on success and a
+ * negative errno on failure.
+ */
+#ifndef KEEL_KEELCTL_H
+#define KEEL_KEELCTL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "keelctl_wire.h"
+
+struct keelctl;
+
+/* Connect to keeld's socket under rundir (NULL: $KEEL_RUNDIR or /run/keel). */
+int keelctl_open(const char *rundir, struct keelctl **out);
+void keelctl_close(struct keelctl *h);
+
+int keelctl_domain_create(struct keelctl *h, const char *name, uint64_t mem_mb, int vcpus,
+			  uint32_t *domid);
+int keelctl_domain_load(struct keelctl *h, uint32_t domid, const char *kernel, const char *ramdisk,
+			const char *cmdline);
+int keelctl_domain_unpause(struct keelctl *h, uint32_t domid);
+int keelctl_domain_pause(struct keelctl *h, uint32_t domid);
+int keelctl_domain_destroy(struct keelctl *h, uint32_t domid);
+int keelctl_domain_getinfo(struct keelctl *h, uint32_t domid, struct keelctl_dominfo *info);
+/* Fills up to max entries; returns how many domains there are. */
+int keelctl_domain_list(struct keelctl *h, struct keelctl_dominfo *infos, int max);
+/* keeld's log (the hypervisor dmesg); returns bytes copied (NUL-terminated). */
+int keelctl_dmesg(struct keelctl *h, char *buf, size_t size);
+/* A domain's console_io output so far; returns bytes copied. */
+int keelctl_console_read(struct keelctl *h, uint32_t domid, char *buf, size_t size);
+const char *keelctl_state_name(uint32_t state);
+
+#endif

@@ -1,0 +1,106 @@
+/*
+ * keelctl: a small client for keeld's control socket, built on libkeelctl
+ * (for tests and for poking at a running keeld by hand).
+ *   keelctl [--rundir DIR] create NAME MEM_MB [VCPUS]     prints the domid
+ *   keelctl load DOMID KERNEL [CMDLINE [RAMDISK]]
+ *   keelctl unpause|pause|destroy|info|console DOMID
+ *   keelctl list | dmesg
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "keelctl.h"
+
+static void keelctl_print_info(const struct keelctl_dominfo *i)
+{
+	printf("%u %s %s mem=%lluMiB vcpus=%u hypercalls=%llu exits=%llu reason=%d%s%s\n", i->domid,
+	       i->name, keelctl_state_name(i->state), (unsigned long long)i->mem_mb, i->vcpus,
+	       (unsigned long long)i->hypercalls, (unsigned long long)i->exits, i->shutdown_reason,
+	       i->crash_reason[0] ? " crash=" : "", i->crash_reason);
+}
+
+static int keelctl_cli_usage(void)
+{
+	fprintf(stderr,
+		"usage: keelctl [--rundir DIR] create NAME MEM_MB [VCPUS] | "
+		"load DOMID KERNEL [CMDLINE [RAMDISK]] | unpause|pause|destroy|info|console "
+		"DOMID | list | dmesg\n");
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	const char *rundir = NULL, *cmd;
+	static char text[KEELCTL_RSP_MAX + 1];
+	struct keelctl *h;
+	uint32_t domid = 0;
+	int r, i = 1;
+
+	if (argc > 2 && !strcmp(argv[1], "--rundir")) {
+		rundir = argv[2];
+		i = 3;
+	}
+	if (i >= argc)
+		return keelctl_cli_usage();
+	cmd = argv[i++];
+	r = keelctl_open(rundir, &h);
+	if (r < 0) {
+		fprintf(stderr, "keelctl: cannot reach keeld: %s\n", strerror(-r));
+		return 1;
+	}
+	if (strcmp(cmd, "list") && strcmp(cmd, "dmesg") && strcmp(cmd, "create")) {
+		if (i >= argc)
+			return keelctl_cli_usage();
+		domid = strtoul(argv[i++], NULL, 0);
+	}
+	if (!strcmp(cmd, "create")) {
+		if (i + 1 >= argc)
+			return keelctl_cli_usage();
+		r = keelctl_domain_create(h, argv[i], strtoull(argv[i + 1], NULL, 0),
+					  i + 2 < argc ? atoi(argv[i + 2]) : 1, &domid);
+		if (r == 0)
+			printf("%u\n", domid);
+	} else if (!strcmp(cmd, "load")) {
+		if (i >= argc)
+			return keelctl_cli_usage();
+		r = keelctl_domain_load(h, domid, argv[i], i + 2 < argc ? argv[i + 2] : NULL,
+					i + 1 < argc ? argv[i + 1] : "");
+	} else if (!strcmp(cmd, "unpause")) {
+		r = keelctl_domain_unpause(h, domid);
+	} else if (!strcmp(cmd, "pause")) {
+		r = keelctl_domain_pause(h, domid);
+	} else if (!strcmp(cmd, "destroy")) {
+		r = keelctl_domain_destroy(h, domid);
+	} else if (!strcmp(cmd, "info")) {
+		struct keelctl_dominfo info;
+
+		r = keelctl_domain_getinfo(h, domid, &info);
+		if (r == 0)
+			keelctl_print_info(&info);
+	} else if (!strcmp(cmd, "list")) {
+		struct keelctl_dominfo infos[64];
+
+		r = keelctl_domain_list(h, infos, 64);
+		for (int k = 0; k < r && k < 64; k++)
+			keelctl_print_info(&infos[k]);
+	} else if (!strcmp(cmd, "dmesg")) {
+		r = keelctl_dmesg(h, text, sizeof(text));
+		if (r >= 0)
+			fputs(text, stdout);
+	} else if (!strcmp(cmd, "console")) {
+		r = keelctl_console_read(h, domid, text, sizeof(text));
+		if (r >= 0)
+			fputs(text, stdout);
+	} else {
+		keelctl_close(h);
+		return keelctl_cli_usage();
+	}
+	keelctl_close(h);
+	if (r < 0) {
+		fprintf(stderr, "keelctl %s: %s\n", cmd, strerror(-r));
+		return 1;
+	}
+	return 0;
+}

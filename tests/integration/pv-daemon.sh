@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# pv-daemon: keeld's control socket driven through libkeelctl's client:
+# several domains at once (one crashes, the others run on), pause/unpause
+# of a running domain, get info, list, console, dmesg, destroy; and a caller
+# that is neither root nor in group keel is turned away (SO_PEERCRED).
+. "$(dirname "$0")/../lib/common.sh"
+need_root
+need_kvm
+run=$KEEL_TMP/run
+"$KEEL_BIN/keeld" daemon --rundir "$run" 2>"$KEEL_TMP/keeld.log" &
+kpid=$!
+trap 'kill $kpid 2>/dev/null; wait $kpid 2>/dev/null' EXIT
+wait_for "[ -S $run/keeld.sock ]" 10 || fail "keeld did not create its socket"
+ctl() { "$KEEL_BIN/keelctl" --rundir "$run" "$@"; }
+
+good=$(ctl create good 64) || fail "create good"
+bad=$(ctl create bad 64) || fail "create bad"
+spin=$(ctl create spin 64) || fail "create spin"
+ctl load "$good" "$KEEL_GUESTS/pv-hypercalls" || fail "load good"
+ctl load "$bad" "$KEEL_GUESTS/pv-crash" || fail "load bad"
+ctl load "$spin" "$KEEL_GUESTS/pv-spin" || fail "load spin"
+ctl info "$good" | grep -q ' paused ' || fail "a loaded domain should wait paused"
+ctl unpause "$spin" || fail "unpause spin"
+ctl unpause "$bad" || fail "unpause bad"
+ctl unpause "$good" || fail "unpause good"
+wait_for "ctl info $bad | grep -q ' crashed '" 20 || fail "the crashing guest did not crash"
+wait_for "ctl info $good | grep -q ' shutdown '" 20 || fail "the healthy guest did not finish"
+ctl console "$good" | grep -q '^Test result: SUCCESS' || fail "healthy guest beside a crash failed"
+ctl dmesg | grep -q "d$bad:  rip" || fail "no register dump for the crashed domain"
+
+# Pause a running domain: its console must stop growing, then resume.
+wait_for "ctl console $spin | grep -q 'tick 3'" 20 || fail "spin guest not ticking"
+ctl pause "$spin" || fail "pause"
+ctl info "$spin" | grep -q ' paused ' || fail "not paused"
+sleep 0.3
+a=$(ctl console "$spin" | wc -l)
+sleep 0.6
+b=$(ctl console "$spin" | wc -l)
+[ "$a" = "$b" ] || fail "paused domain kept running ($a -> $b lines)"
+ctl unpause "$spin" || fail "unpause after pause"
+wait_for "[ \$(ctl console $spin | wc -l) -gt $b ]" 10 || fail "domain did not resume"
+ctl list
+ctl destroy "$spin" || fail "destroy running domain"
+ctl destroy "$bad" || fail "destroy crashed domain"
+ctl info "$bad" 2>/dev/null && fail "destroyed domain still listed"
+ctl list | grep -q '^'"$good"' good shutdown' || fail "good domain gone"
+ctl create huge 999999 2>/dev/null && fail "absurd memory size accepted"
+
+# Someone else: the socket is reachable but keeld refuses the peer.
+if id nobody >/dev/null 2>&1 && command -v setpriv >/dev/null; then
+	chmod 755 "$KEEL_TMP" "$run"; chmod 666 "$run/keeld.sock"
+	if setpriv --reuid=65534 --regid=65534 --clear-groups "$KEEL_BIN/keelctl" --rundir "$run" list \
+		>/dev/null 2>&1; then
+		fail "an unprivileged caller was served"
+	fi
+	grep -q 'connection refused' "$KEEL_TMP/keeld.log" || fail "refusal not logged"
+fi
+kill -0 $kpid || fail "keeld died"
+echo "pv-daemon: ok"
