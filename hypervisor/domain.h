@@ -79,6 +79,7 @@ struct domain {
 	struct page_info *pages;
 	uint64_t vm_assist;
 	uint64_t boot_rip, boot_rsp, boot_rsi;
+	uint64_t hypercall_page_va; /* 0: the kernel asked for none */
 	int started;
 	int trace;
 	uint64_t tsc_khz;

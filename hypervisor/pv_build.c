@@ -184,6 +184,11 @@ static unsigned pv_count_tables(uint64_t va, uint64_t pages)
 	return n;
 }
 
+/* The hypercall page (its contents are the hypervisor's choice): each stub
+ * exits straight to keeld with `out` to the hypercall port, one exit and
+ * no `syscall` (which this host emulates slowly); keeld resumes after the
+ * `out`.  Stub i: mov $i,%eax; out %al,$PORT; ret.  The iret stub pushes
+ * Xen's frame first: push %rcx; push %r11; push %rax; mov $23,%eax; out. */
 static void pv_write_hypercall_page(uint8_t *page)
 {
 	for (int i = 0; i < 128; i++) {
@@ -191,15 +196,12 @@ static void pv_write_hypercall_page(uint8_t *page)
 
 		memset(s, 0xcc, 32);
 		if (i == __HYPERVISOR_iret) {
-			/* push %rcx; push %r11; push %rax; mov $23,%eax; syscall */
-			const uint8_t stub[] = {0x51, 0x41, 0x53, 0x50, 0xb8, 23,
-						0,    0,    0,	  0x0f, 0x05};
+			const uint8_t stub[] = {
+				0x51, 0x41, 0x53, 0x50, 0xb8, 23, 0, 0, 0, 0xe6, PV_PORT_HYPERCALL,
+				0x0f, 0x0b};
 			memcpy(s, stub, sizeof(stub));
 		} else {
-			/* push %rcx; push %r11; mov $i,%eax; syscall;
-			 * pop %r11; pop %rcx; ret */
-			uint8_t stub[] = {0x51, 0x41, 0x53, 0xb8, i,	0,    0,
-					  0,	0x0f, 0x05, 0x41, 0x5b, 0x59, 0xc3};
+			const uint8_t stub[] = {0xb8, i, 0, 0, 0, 0xe6, PV_PORT_HYPERCALL, 0xc3};
 			memcpy(s, stub, sizeof(stub));
 		}
 	}
@@ -329,6 +331,7 @@ int pv_build_domain(struct domain *d, const struct pv_build_args *a)
 			goto out;
 		}
 		pv_write_hypercall_page(d->ram + (hp - virt_base));
+		d->hypercall_page_va = hp;
 	}
 	/* start_info. */
 	si = (struct start_info *)(d->ram + (si_pfn << PV_PAGE_SHIFT));

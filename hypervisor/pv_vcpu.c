@@ -301,6 +301,32 @@ resume:
 	return 0;
 }
 
+/* Deliver exception `vec` raised at rip to the guest's handler (or crash
+ * the domain if it has none). */
+int pv_inject_trap(struct pv_vcpu *v, struct kvm_regs *regs, int vec, uint64_t err, uint64_t rip)
+{
+	const struct trap_info *ti = &v->traps[vec];
+	int has_err = vec == 8 || (vec >= 10 && vec <= 14) || vec == 17;
+
+	if (!ti->address) {
+		regs->rip = rip;
+		ioctl(v->kvm.fd, KVM_SET_REGS, regs);
+		pv_vcpu_dump(v, "unhandled exception");
+		domain_crash(v->dom, "%s (error %#llx) at %#llx with no guest handler",
+			     pv_vector_names[vec] ? pv_vector_names[vec] : "?",
+			     (unsigned long long)err, (unsigned long long)rip);
+		return -1;
+	}
+	if (pv_bounce(v, regs, ti->address, TI_GET_IF(ti->flags) != 0, has_err, err, rip,
+		      regs->rflags, regs->rsp) < 0) {
+		domain_crash(v->dom, "%s at %#llx: guest kernel stack unwritable",
+			     pv_vector_names[vec] ? pv_vector_names[vec] : "?",
+			     (unsigned long long)rip);
+		return -1;
+	}
+	return ioctl(v->kvm.fd, KVM_SET_REGS, regs) < 0 ? -1 : 0;
+}
+
 static int pv_exit_hypercall(struct pv_vcpu *v)
 {
 	struct kvm_regs regs;
@@ -308,14 +334,17 @@ static int pv_exit_hypercall(struct pv_vcpu *v)
 	uint64_t args[5];
 	long ret;
 
+	uint64_t hp = v->dom->hypercall_page_va;
+	int from_page;
+
 	if (ioctl(v->kvm.fd, KVM_GET_REGS, &regs) < 0)
 		return -1;
-	if (regs.rip != SHIM_VIRT + 2) {
-		/* An `out` to the port from anywhere else is a #GP. */
-		domain_crash(v->dom, "guest I/O to the hypercall port at %#llx",
-			     (unsigned long long)regs.rip);
-		return -1;
-	}
+	/* Hypercalls come from the LSTAR stub (a `syscall`) or, in kernel
+	 * mode, from the hypercall page; the port is the guest's nowhere
+	 * else, and using it elsewhere is the #GP it would be on Xen. */
+	from_page = v->kernel_mode && hp && regs.rip > hp && regs.rip <= hp + PV_PAGE_SIZE;
+	if (regs.rip != SHIM_VIRT + 2 && !from_page)
+		return pv_inject_trap(v, &regs, 13, 0, regs.rip - 2);
 	v->hypercalls++;
 	if (!v->kernel_mode) {
 		/* A guest user's syscall goes to its kernel's callback. */
@@ -347,8 +376,11 @@ static int pv_exit_hypercall(struct pv_vcpu *v)
 		return -1;
 	if (!c.no_return) {
 		regs.rax = ret;
-		regs.rip = regs.rcx;
-		regs.rflags = (regs.r11 & ~(RFLAGS_IOPL | RFLAGS_NT | RFLAGS_TF)) | RFLAGS_IF | 2;
+		if (!from_page) {
+			regs.rip = regs.rcx;
+			regs.rflags =
+				(regs.r11 & ~(RFLAGS_IOPL | RFLAGS_NT | RFLAGS_TF)) | RFLAGS_IF | 2;
+		}
 	}
 	return ioctl(v->kvm.fd, KVM_SET_REGS, &regs) < 0 ? -1 : 0;
 }
