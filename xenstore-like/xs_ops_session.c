@@ -2,7 +2,7 @@
  * Handlers for the per-connection and per-domain operations: watches,
  * transactions, domain introduction and release, SET_TARGET, RESUME,
  * GET_DOMAIN_PATH, RESET_WATCHES, and CONTROL with its own small table of
- * subcommands (help, print, check, quota, memreport, compact).
+ * subcommands (help, print, check, quota, memreport, compact, log, logfile).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -301,6 +301,26 @@ static int xs_ctl_memreport(struct xs_req *r)
 	return xs_reply_str(r, out);
 }
 
+/* log on|off: switch the informational log (errors are logged regardless). */
+static int xs_ctl_log(struct xs_req *r)
+{
+	if (r->argc != 2 || (strcmp(r->argv[1], "on") && strcmp(r->argv[1], "off")))
+		return -EINVAL;
+	xs_log_quiet = !strcmp(r->argv[1], "off");
+	return xs_reply_ok(r);
+}
+
+/* logfile FILE: send the daemon's log to FILE (appended) instead of stderr. */
+static int xs_ctl_logfile(struct xs_req *r)
+{
+	if (r->argc != 2 || r->argv[1][0] != '/')
+		return -EINVAL;
+	if (!freopen(r->argv[1], "a", stderr))
+		return -errno;
+	setvbuf(stderr, NULL, _IOLBF, 0);
+	return xs_reply_ok(r);
+}
+
 static int xs_ctl_compact(struct xs_req *r)
 {
 	int rc;
@@ -319,6 +339,8 @@ static const struct xs_control_cmd xs_control_cmds[] = {
 	{"quota", xs_ctl_quota, "quota [<name> <value>]: show or set a quota"},
 	{"memreport", xs_ctl_memreport, "node, connection and journal counts"},
 	{"compact", xs_ctl_compact, "rewrite the journal as a snapshot now"},
+	{"log", xs_ctl_log, "log on|off: switch informational logging"},
+	{"logfile", xs_ctl_logfile, "logfile <absolute path>: log there instead of stderr"},
 };
 
 static int xs_ctl_help(struct xs_req *r)

@@ -25,3 +25,20 @@ run_tx -r 3 >/dev/null || fail "test-xenstore -r 3 failed"
 ! xs exists /local/domain/0/xenstore-test || fail "test-xenstore left its nodes"
 xs_alive || fail "daemon died"
 echo "test-xenstore: all $ntests tests passed"
+
+# xenstore-control (same package) speaks CONTROL; it also needs libxenctrl & co.
+ctl_libs=$XS_LIBS
+for p in libxenmisc4.17 libxentoollog1 libxencall1 libxenevtchn1 libxengnttab1 \
+	libxenforeignmemory1 libxendevicemodel1; do
+	pd=$(fetch_deb "$p") || { echo "NOTE: $p unavailable: xenstore-control not run"; exit 0; }
+	ctl_libs="$ctl_libs:$pd/usr/lib/x86_64-linux-gnu"
+done
+ctl() { LD_LIBRARY_PATH=$ctl_libs XENSTORED_PATH=$XS_SOCK "$d/usr/lib/xen-4.17/bin/xenstore-control" "$@"; }
+expect_eq "xenstore-control check" "$(ctl check)" OK
+ctl help | grep -q '^quota' || fail "xenstore-control help"
+ctl quota | grep -q '^nodes *1000$' || fail "xenstore-control quota"
+expect_eq "xenstore-control print" "$(ctl print hello-from-xenstore-control)" OK
+grep -q "hello-from-xenstore-control" "$KEEL_TMP/xsd.log" || fail "print did not reach the log"
+ctl memreport | grep -q '^nodes ' || fail "xenstore-control memreport"
+! ctl no-such-command >/dev/null 2>&1 || fail "unknown control command accepted"
+xs_alive || fail "daemon died"
