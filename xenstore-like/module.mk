@@ -14,3 +14,4 @@ $(eval $(call keel_program,xs-hostile,$(call objs,xenstore-like/tools/xs_hostile
 
 # libFuzzer target: message framing, parsing and handlers (make fuzz).
 $(eval $(call keel_fuzz,xs_wire_fuzz,tests/fuzz/xs_wire_fuzz.c $(XS_SRCS),-lz))
+$(eval $(call keel_fuzz,xs_journal_fuzz,tests/fuzz/xs_journal_fuzz.c $(XS_SRCS),-lz))
