@@ -81,6 +81,20 @@ wait_for "! kill -0 $ipid 2>/dev/null && ! kill -0 $rpid 2>/dev/null" 5 ||
 expect_eq "@introduceDomain" "$(tr '\n' , <"$KEEL_TMP/intro.out")" "@introduceDomain,@introduceDomain,"
 expect_eq "@releaseDomain" "$(tr '\n' , <"$KEEL_TMP/release.out")" "@releaseDomain,@releaseDomain,@releaseDomain,"
 
+# libkeelstore (through the keelstore CLI) against the same data.
+KS() { "$KEEL_BIN/keelstore" -s "$XS_SOCK" "$@"; }
+expect_eq "keelstore read" "$(KS read /t/a)" hello
+expect_eq "keelstore ls" "$(KS ls /t | tr '\n' ,)" "a,"
+expect_eq "keelstore perms" "$(KS perms /t/a)" "r1 w2 b3"
+KS watch /kw 3 >"$KEEL_TMP/kw.out" &
+kpid=$!
+wait_for "[ -s '$KEEL_TMP/kw.out' ]" 5 || fail "keelstore watch not set"
+xs write /kw/1 a /kw/2 b || fail "write for keelstore watch"
+wait_for "! kill -0 $kpid 2>/dev/null" 5 || { kill $kpid; fail "keelstore watch events missing"; }
+expect_eq "keelstore watch" "$(tr '\n' , <"$KEEL_TMP/kw.out")" "/kw,/kw/1,/kw/2,"
+KS txwrite /ktx/a 1 /ktx/b 2 || fail "keelstore txwrite"
+expect_eq "keelstore transaction seen by Xen's client" "$(xs read /ktx/a /ktx/b | tr '\n' ,)" "1,2,"
+
 # The multi-call binary works too.
 expect_eq "xenstore read" "$(LD_LIBRARY_PATH=$XS_LIBS XENSTORED_PATH=$XS_SOCK "$XS_CLIENTS/xenstore" read /t/a)" hello
 
