@@ -22,6 +22,7 @@ static char hvlog_buf[HVLOG_SIZE];
 static size_t hvlog_head; /* total bytes ever written */
 static pthread_mutex_t hvlog_lock = PTHREAD_MUTEX_INITIALIZER;
 int hvlog_to_stderr = 1;
+struct timespec keeld_run_start;
 
 void hvlog(const char *fmt, ...)
 {
@@ -95,6 +96,15 @@ void domain_crash(struct domain *d, const char *fmt, ...)
  * dropped when full) for CONSOLE_READ; also copy it to d->console. */
 void domain_console_write(struct domain *d, const char *buf, size_t n)
 {
+	if (d->timing && n) {
+		struct timespec now;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		hvlog("timing: first console byte %.1f us after keeld run started",
+		      (now.tv_sec - keeld_run_start.tv_sec) * 1e6 +
+			      (now.tv_nsec - keeld_run_start.tv_nsec) / 1e3);
+		d->timing = 0;
+	}
 	if (d->console) {
 		fwrite(buf, 1, n, d->console);
 		fflush(d->console);

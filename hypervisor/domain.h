@@ -82,6 +82,7 @@ struct domain {
 	uint64_t hypercall_page_va; /* 0: the kernel asked for none */
 	int started;
 	int trace;
+	int timing; /* log the time to the first console byte (KEEL_TIMING=1) */
 	uint64_t tsc_khz;
 	struct timespec start_wall; /* log every hypercall and bounce (KEEL_TRACE=1) */
 	uint64_t max_pages;
@@ -118,5 +119,6 @@ void pv_time_update(struct pv_vcpu *v);
 void hvlog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 size_t hvlog_read(char *buf, size_t size);
 extern int hvlog_to_stderr;
+extern struct timespec keeld_run_start;
 
 #endif

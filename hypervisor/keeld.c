@@ -25,6 +25,7 @@ static const struct keeld_command keeld_commands[] = {
 	{"run", keeld_cmd_run, "--kernel K [--ramdisk R] [--cmdline S] [--memory MiB] [--vcpus N]"},
 	{"daemon", keeld_cmd_daemon, "[--rundir DIR] [--foreground]"},
 	{"probe", keeld_cmd_probe, "PROBE-IMAGE"},
+	{"bare", keeld_cmd_bare, "[MiB]  (benchmark floor: a bare VM run to its first exit)"},
 };
 
 int keeld_fail(const char *what, int err)

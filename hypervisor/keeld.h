@@ -12,6 +12,7 @@ int keeld_fail(const char *what, int err);
 int keeld_default_shim(char *buf, size_t size);
 
 int keeld_cmd_probe(int argc, char **argv);
+int keeld_cmd_bare(int argc, char **argv);
 int keeld_cmd_run(int argc, char **argv);
 int keeld_cmd_daemon(int argc, char **argv);
 

@@ -102,6 +102,11 @@ int kvm_vcpu_create(struct kvm_vm *vm, int id, struct kvm_vcpu_ctx *vcpu)
 		vcpu->run = NULL;
 		goto bad;
 	}
+	if (!getenv("KEEL_NO_SYNC_REGS") &&
+	    (ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS) & KVM_SYNC_X86_REGS)) {
+		vcpu->sync_regs = 1;
+		vcpu->run->kvm_valid_regs = KVM_SYNC_X86_REGS;
+	}
 	return 0;
 bad:
 	r = -errno;
@@ -172,7 +177,7 @@ int kvm_vcpu_set_long_mode(struct kvm_vcpu_ctx *vcpu, const struct kvm_long_mode
 	regs.rip = lm->rip;
 	regs.rsp = lm->rsp;
 	regs.rflags = lm->rflags ? lm->rflags : 2;
-	if (ioctl(vcpu->fd, KVM_SET_REGS, &regs) < 0)
+	if (kvm_regs_set(vcpu, &regs) < 0)
 		return -errno;
 	return 0;
 }
@@ -182,6 +187,25 @@ int kvm_vcpu_run(struct kvm_vcpu_ctx *vcpu)
 	if (ioctl(vcpu->fd, KVM_RUN, 0) < 0)
 		return -errno;
 	return 0;
+}
+
+int kvm_regs_get(struct kvm_vcpu_ctx *vcpu, struct kvm_regs *regs)
+{
+	if (vcpu->sync_regs) {
+		*regs = vcpu->run->s.regs.regs;
+		return 0;
+	}
+	return ioctl(vcpu->fd, KVM_GET_REGS, regs) < 0 ? -errno : 0;
+}
+
+int kvm_regs_set(struct kvm_vcpu_ctx *vcpu, const struct kvm_regs *regs)
+{
+	if (vcpu->sync_regs) {
+		vcpu->run->s.regs.regs = *regs;
+		vcpu->run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+		return 0;
+	}
+	return ioctl(vcpu->fd, KVM_SET_REGS, regs) < 0 ? -errno : 0;
 }
 
 uint64_t kvm_tsc_khz(struct kvm_vcpu_ctx *vcpu)

@@ -20,6 +20,7 @@ struct kvm_vcpu_ctx {
 	int id;
 	struct kvm_run *run;
 	size_t run_size;
+	int sync_regs; /* KVM_CAP_SYNC_REGS: registers through kvm_run */
 };
 
 /* Long-mode entry state a VM starts with. */
@@ -40,6 +41,10 @@ int kvm_vcpu_create(struct kvm_vm *vm, int id, struct kvm_vcpu_ctx *vcpu);
 void kvm_vcpu_destroy(struct kvm_vcpu_ctx *vcpu);
 int kvm_vcpu_set_long_mode(struct kvm_vcpu_ctx *vcpu, const struct kvm_long_mode *lm);
 int kvm_vcpu_run(struct kvm_vcpu_ctx *vcpu);
+/* The vCPU's general registers after an exit, and setting them for the
+ * next KVM_RUN: through kvm_run's sync area when KVM offers it. */
+int kvm_regs_get(struct kvm_vcpu_ctx *vcpu, struct kvm_regs *regs);
+int kvm_regs_set(struct kvm_vcpu_ctx *vcpu, const struct kvm_regs *regs);
 uint64_t kvm_tsc_khz(struct kvm_vcpu_ctx *vcpu);
 const char *kvm_exit_name(uint32_t reason);
 

@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -56,6 +57,8 @@ int keeld_cmd_run(int argc, char **argv)
 	static struct domain d;
 	int o, r;
 
+	clock_gettime(CLOCK_MONOTONIC, &keeld_run_start);
+
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (o) {
 		case 'k':
@@ -97,6 +100,7 @@ int keeld_cmd_run(int argc, char **argv)
 		return keeld_fail("create domain", r);
 	d.console = stdout;
 	d.trace = getenv("KEEL_TRACE") != NULL;
+	d.timing = getenv("KEEL_TIMING") != NULL;
 	a = (struct pv_build_args){kbuf, ksz, rbuf, rsz, cmdline, sbuf, ssz};
 	r = pv_build_domain(&d, &a);
 	if (r < 0)
