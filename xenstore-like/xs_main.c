@@ -41,7 +41,7 @@ static void xs_usage(FILE *f)
 		"  -t, --quota-transactions N  open transactions per connection (10)\n"
 		"      --quota-outstanding N   replies queued before a client is no longer read (20)\n"
 		"  -A, --quota-perms N      permission entries per node (5)\n"
-		"      --quota-tx-nodes N   nodes one transaction may touch (4096)\n"
+		"      --quota-tx-nodes N   nodes one guest transaction may touch (4096)\n"
 		"      --max-connections N  socket connections (1024)\n"
 		"  -q, --quiet              log errors only\n");
 }

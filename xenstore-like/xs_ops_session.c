@@ -54,9 +54,7 @@ int xs_op_tx_start(struct xs_req *r)
 	uint32_t n;
 
 	if (r->tx)
-		return -EBUSY; /* no nesting */
-	if (!r->len || r->body[r->len - 1] != 0)
-		return -EINVAL;
+		return -EBUSY; /* no nesting; the payload (normally "") is ignored, as in Xen */
 	if (r->c->ntx >= max)
 		return -ENOSPC;
 	/* Next free non-zero id on this connection. */
@@ -67,7 +65,7 @@ int xs_op_tx_start(struct xs_req *r)
 		for (tx = r->c->txs; tx && xs_tx_id(tx) != n; tx = xs_tx_next(tx))
 			;
 	} while (!n || tx);
-	tx = xs_tx_new(r->s, n, r->c->domid);
+	tx = xs_tx_new(r->s, n, r->c->domid, r->c->privileged);
 	if (!tx)
 		return -ENOMEM;
 	xs_tx_set_next(tx, r->c->txs);

@@ -116,7 +116,7 @@ struct xs_quota {
 	unsigned transactions; /* open transactions per connection */
 	unsigned outstanding;  /* replies queued before we stop reading a client */
 	unsigned perms;	       /* permission entries per node */
-	unsigned tx_nodes;     /* nodes one transaction may touch */
+	unsigned tx_nodes;     /* nodes one guest transaction may touch */
 };
 
 /* ---- domains (xs_domain.c) ---- */
@@ -164,7 +164,7 @@ struct xs_nodeview {
 	uint16_t nperms;
 	uint64_t gen;
 };
-struct xs_tx *xs_tx_new(struct xs_server *s, uint32_t id, unsigned domid);
+struct xs_tx *xs_tx_new(struct xs_server *s, uint32_t id, unsigned domid, bool privileged);
 void xs_tx_free(struct xs_tx *tx);
 uint32_t xs_tx_id(const struct xs_tx *tx);
 struct xs_tx *xs_tx_next(const struct xs_tx *tx);

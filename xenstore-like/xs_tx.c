@@ -51,10 +51,23 @@ struct xs_tx {
 	struct xs_server *srv;
 	uint32_t id;
 	unsigned domid;
+	bool privileged;
 	struct xs_tnode **buckets;
 	size_t nbuckets, count;
 	unsigned new_nodes;
 };
+
+/*
+ * Nodes (and changes) one transaction may hold: the quota for guests; for
+ * dom0 a much larger cap, since tools such as `xenstore-chmod -r` walk whole
+ * subtrees inside one transaction.
+ */
+#define XS_TX_PRIV_NODES (1u << 18)
+
+static unsigned xs_tx_limit(const struct xs_tx *tx)
+{
+	return tx->privileged ? XS_TX_PRIV_NODES : tx->srv->quota.tx_nodes;
+}
 
 static size_t xs_tx_hash(const char *s)
 {
@@ -65,7 +78,7 @@ static size_t xs_tx_hash(const char *s)
 	return h;
 }
 
-struct xs_tx *xs_tx_new(struct xs_server *s, uint32_t id, unsigned domid)
+struct xs_tx *xs_tx_new(struct xs_server *s, uint32_t id, unsigned domid, bool privileged)
 {
 	struct xs_tx *tx = calloc(1, sizeof(*tx));
 
@@ -80,6 +93,7 @@ struct xs_tx *xs_tx_new(struct xs_server *s, uint32_t id, unsigned domid)
 	tx->srv = s;
 	tx->id = id;
 	tx->domid = domid;
+	tx->privileged = privileged;
 	return tx;
 }
 
@@ -123,7 +137,7 @@ int xs_tx_note_change(struct xs_tx *tx, const char *path, const struct xs_perm *
 	size_t len = strlen(path);
 	struct xs_tx_change *ch;
 
-	if (tx->nchanges >= tx->srv->quota.tx_nodes)
+	if (tx->nchanges >= xs_tx_limit(tx))
 		return -ENOSPC;
 	ch = calloc(1, sizeof(*ch) + len + 1);
 	if (!ch)
@@ -260,7 +274,7 @@ static struct xs_tnode *xs_tx_node(struct xs_tx *tx, const char *path, int *err)
 
 	if (t)
 		return t;
-	if (tx->count >= tx->srv->quota.tx_nodes) {
+	if (tx->count >= xs_tx_limit(tx)) {
 		*err = -ENOSPC;
 		return NULL;
 	}

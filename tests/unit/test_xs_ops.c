@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "unit.h"
@@ -231,6 +232,22 @@ static void test_xs_ops_quotas(void)
 	CU_ASSERT_EQUAL(XS_O_CALL(d5, XS_TRANSACTION_START, 0, ""), 2);
 	CU_ASSERT_EQUAL(XS_O_CALL(d5, XS_TRANSACTION_START, 0, ""), 2);
 	CU_ASSERT_EQUAL(XS_O_CALL(d5, XS_TRANSACTION_START, 0, ""), -ENOSPC);
+	/* A guest transaction may touch only tx_nodes nodes. */
+	{
+		uint32_t t = (uint32_t)strtoul(xs_o_buf, NULL, 10);
+
+		xs_o_srv.quota.tx_nodes = 3;
+		CU_ASSERT_EQUAL(XS_O_CALL(d5, XS_TRANSACTION_START, 0, ""), -ENOSPC);
+		XS_O_CALL(d5, XS_TRANSACTION_END, 1, "F");
+		CU_ASSERT_EQUAL(XS_O_CALL(d5, XS_TRANSACTION_START, 0, ""), 2);
+		t = (uint32_t)strtoul(xs_o_buf, NULL, 10);
+		CU_ASSERT_EQUAL(XS_O_CALL(d5, XS_READ, t, "n0"), 17);
+		CU_ASSERT_EQUAL(XS_O_CALL(d5, XS_READ, t, "n1"), 1);
+		CU_ASSERT_EQUAL(XS_O_CALL(d5, XS_READ, t, "n2"), 1);
+		CU_ASSERT_EQUAL(XS_O_CALL(d5, XS_READ, t, "again"), -ENOSPC);
+		CU_ASSERT_EQUAL(XS_O_CALL(d5, XS_TRANSACTION_END, t, "F"), 3);
+		xs_o_srv.quota.tx_nodes = 4096;
+	}
 	/* Quotas can be changed at run time through CONTROL. */
 	CU_ASSERT_EQUAL(XS_O_CALL(d0, XS_CONTROL, 0, "quota", "nodes", "100"), 3);
 	CU_ASSERT_EQUAL(xs_o_srv.quota.nodes, 100);
