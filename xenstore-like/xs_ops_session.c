@@ -19,7 +19,7 @@ int xs_op_watch(struct xs_req *r)
 	bool relative;
 	int rc;
 
-	if (xs_args(r, 2, 2) != 2)
+	if (xs_args(r, 2, 3) < 2) /* path, token, and a reserved (empty) extra */
 		return -EINVAL;
 	if (xs_path_canonical(r->argv[0], r->c->domid, path, sizeof(path)))
 		return -EINVAL;
@@ -38,7 +38,7 @@ int xs_op_unwatch(struct xs_req *r)
 	char path[XENSTORE_ABS_PATH_MAX + 1];
 	int rc;
 
-	if (xs_args(r, 2, 2) != 2)
+	if (xs_args(r, 2, 3) < 2) /* path, token, and a reserved (empty) extra */
 		return -EINVAL;
 	if (xs_path_canonical(r->argv[0], r->c->domid, path, sizeof(path)))
 		return -EINVAL;
@@ -114,6 +114,18 @@ static int xs_domid_arg(const char *s, unsigned *domid)
 	return 0;
 }
 
+/* The protocol documents the mfn as signed decimal: accept either form. */
+static int xs_mfn_arg(const char *s, unsigned long *mfn)
+{
+	unsigned long v;
+
+	if (s[0] == '-' && !xs_parse_uint(s + 1, ~0ul, &v)) {
+		*mfn = 0ul - v;
+		return 0;
+	}
+	return xs_parse_uint(s, ~0ul, mfn);
+}
+
 int xs_op_introduce(struct xs_req *r)
 {
 	unsigned long mfn, evtchn;
@@ -121,7 +133,7 @@ int xs_op_introduce(struct xs_req *r)
 	int rc;
 
 	if (xs_args(r, 3, 8) < 3 || xs_domid_arg(r->argv[0], &domid) ||
-	    xs_parse_uint(r->argv[1], ~0ul, &mfn) || xs_parse_uint(r->argv[2], UINT32_MAX, &evtchn))
+	    xs_mfn_arg(r->argv[1], &mfn) || xs_parse_uint(r->argv[2], UINT32_MAX, &evtchn))
 		return -EINVAL;
 	rc = xs_domain_introduce(r->s, domid, mfn, (uint32_t)evtchn);
 	return rc ? rc : xs_reply_ok(r);
@@ -296,6 +308,17 @@ static int xs_ctl_memreport(struct xs_req *r)
 		 "nodes %zu\nnode-bytes %zu\nconnections %u\nmessages %lu\njournal-bytes %llu\n",
 		 r->s->tree.count, r->s->tree.bytes, r->s->nconns, r->s->msgs,
 		 (unsigned long long)(r->s->journal_on ? r->s->journal.file_size : 0));
+	if (r->argc == 2) {
+		/* memreport FILE: append the report there instead of replying it. */
+		FILE *f = r->argv[1][0] == '/' ? fopen(r->argv[1], "a") : NULL;
+
+		if (!f)
+			return -EINVAL;
+		fputs(out, f);
+		if (fclose(f))
+			return -EIO;
+		return xs_reply_ok(r);
+	}
 	return xs_reply_str(r, out);
 }
 
@@ -335,7 +358,8 @@ static const struct xs_control_cmd xs_control_cmds[] = {
 	{"print", xs_ctl_print, "print <string>: write it to the daemon's log"},
 	{"check", xs_ctl_check, "check the tree's internal consistency"},
 	{"quota", xs_ctl_quota, "quota [<name> <value>]: show or set a quota"},
-	{"memreport", xs_ctl_memreport, "node, connection and journal counts"},
+	{"memreport", xs_ctl_memreport,
+	 "memreport [<absolute path>]: node, connection, journal counts"},
 	{"compact", xs_ctl_compact, "rewrite the journal as a snapshot now"},
 	{"log", xs_ctl_log, "log on|off: switch informational logging"},
 	{"logfile", xs_ctl_logfile, "logfile <absolute path>: log there instead of stderr"},
