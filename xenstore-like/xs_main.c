@@ -1,6 +1,8 @@
 /*
  * keel-xenstored: command line, start-up (journal replay, socket, pidfile)
- * and the main loop.  Runs in the foreground; SIGTERM/SIGINT stop it
+ * and the main loop.  Runs in the foreground unless --daemon (which detaches
+ * only once the socket is listening, so callers may connect as soon as it
+ * returns); SIGTERM/SIGINT stop it
  * cleanly (journal flushed, socket removed).  Quota options mirror Xen's
  * xenstored (-E/--entry-nb, -S/--entry-size, -W/--watch-nb, -t/--transaction,
  * -A/--perm-nb) next to Keel's longer names.
@@ -35,6 +37,7 @@ static void xs_usage(FILE *f)
 		"  --fsync                  fdatasync the journal before every reply batch\n"
 		"                           (survive power loss; without it kill -9 is survived)\n"
 		"  -F, --pidfile FILE       write our pid here\n"
+		"  -D, --daemon             detach once listening (default: foreground)\n"
 		"  -E, --quota-nodes N      nodes per unprivileged domain (1000)\n"
 		"  -S, --quota-node-size N  bytes of value+perms per node (2048)\n"
 		"  -W, --quota-watches N    watches per unprivileged domain (128)\n"
@@ -84,11 +87,12 @@ int main(int argc, char **argv)
 		{"quota-tx-nodes", 1, NULL, O_TXN},
 		{"max-connections", 1, NULL, O_MAXC},
 		{"quiet", 0, NULL, 'q'},
+		{"daemon", 0, NULL, 'D'},
 		{"help", 0, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *sock = XS_DEFAULT_SOCKET, *data = XS_DEFAULT_DATA, *pidfile = NULL;
-	bool journal = true, do_fsync = false;
+	bool journal = true, do_fsync = false, daemonize = false;
 	unsigned max_conns = 1024;
 	struct xs_server s;
 	struct xs_quota q;
@@ -96,7 +100,7 @@ int main(int argc, char **argv)
 	int c, rc;
 
 	xs_quota_defaults(&q);
-	while ((c = getopt_long(argc, argv, "F:E:S:W:t:A:qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "F:E:S:W:t:A:qhD", opts, NULL)) != -1) {
 		switch (c) {
 		case O_SOCKET:
 			sock = optarg;
@@ -140,6 +144,9 @@ int main(int argc, char **argv)
 		case 'q':
 			xs_log_quiet = true;
 			break;
+		case 'D':
+			daemonize = true;
+			break;
 		case 'h':
 			xs_usage(stdout);
 			return 0;
@@ -175,6 +182,10 @@ int main(int argc, char **argv)
 	rc = xs_server_listen(&s, sock);
 	if (rc) {
 		fprintf(stderr, "keel-xenstored: socket %s: %s\n", sock, strerror(-rc));
+		return 1;
+	}
+	if (daemonize && daemon(0, 1)) {
+		fprintf(stderr, "keel-xenstored: daemon: %s\n", strerror(errno));
 		return 1;
 	}
 	if (pidfile) {

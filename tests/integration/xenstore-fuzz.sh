@@ -4,6 +4,7 @@
 # (xs_journal_fuzz, the rest).  Skips when clang's libFuzzer runtime is not
 # usable here.  Any crash, sanitizer report or invariant violation fails the
 # test; the reproducer is kept in the log directory.
+: "${KEEL_TOP:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$KEEL_TOP/tests/lib/common.sh"
 secs=${XS_FUZZ_SECONDS:-30}
 command -v clang >/dev/null || skip "clang not installed"

@@ -1,6 +1,7 @@
 # Shared by the xenstore-*.sh integration tests (sourced, not run: not
 # executable).  Fetches Xen's clients from Debian (never installed), starts
 # keel-xenstored on a private socket and journal, and stops it on exit.
+: "${KEEL_TOP:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 . "$KEEL_TOP/tests/lib/common.sh"
 
 XSD=$KEEL_BIN/keel-xenstored
