@@ -6,3 +6,8 @@ KEELD_LIB_SRCS := hypervisor/kvm.c hypervisor/elf.c hypervisor/domain.c hypervis
 KEELD_SRCS := hypervisor/keeld.c hypervisor/probe.c hypervisor/run.c hypervisor/daemon.c \
 	$(KEELD_LIB_SRCS)
 $(eval $(call keel_program,keeld,$(call objs,$(KEELD_SRCS)),-lpthread -llzma -lz))
+
+# Unit tests: the MMU rules, ELF/bzImage parsing (no VM needed).
+UNIT_SRCS += $(wildcard tests/unit/test_pv_*.c) $(wildcard tests/unit/test_keeld_*.c)
+UNIT_OBJS += $(call objs,$(KEELD_LIB_SRCS))
+UNIT_LDLIBS += -llzma -lz -lpthread

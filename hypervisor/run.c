@@ -48,7 +48,7 @@ int keeld_cmd_run(int argc, char **argv)
 		{"shim", required_argument, 0, 's'},
 		{0, 0, 0, 0},
 	};
-	const char *kernel = NULL, *ramdisk = NULL, *cmdline = "";
+	const char *kernel = NULL, *ramdisk = NULL, *cmdline = "", *what = NULL;
 	char shim_path[PATH_MAX] = "";
 	struct pv_build_args a = {0};
 	void *kbuf = NULL, *rbuf = NULL, *sbuf = NULL;
@@ -58,6 +58,7 @@ int keeld_cmd_run(int argc, char **argv)
 	int o, r;
 
 	clock_gettime(CLOCK_MONOTONIC, &keeld_run_start);
+	d.memfd = -1; /* nothing to release until domain_create */
 
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (o) {
@@ -89,38 +90,56 @@ int keeld_cmd_run(int argc, char **argv)
 	}
 	if (!shim_path[0] && keeld_default_shim(shim_path, sizeof(shim_path)) < 0)
 		return keeld_fail("shim path", -ENOENT);
-	if ((r = keeld_read_file(kernel, 512 << 20, &kbuf, &ksz)) < 0)
-		return keeld_fail(kernel, r);
-	if (ramdisk && (r = keeld_read_file(ramdisk, 1u << 30, &rbuf, &rsz)) < 0)
-		return keeld_fail(ramdisk, r);
-	if ((r = keeld_read_file(shim_path, 1 << 20, &sbuf, &ssz)) < 0)
-		return keeld_fail(shim_path, r);
+	if ((r = keeld_read_file(kernel, 512 << 20, &kbuf, &ksz)) < 0) {
+		what = kernel;
+		goto out;
+	}
+	if (ramdisk && (r = keeld_read_file(ramdisk, 1u << 30, &rbuf, &rsz)) < 0) {
+		what = ramdisk;
+		goto out;
+	}
+	if ((r = keeld_read_file(shim_path, 1 << 20, &sbuf, &ssz)) < 0) {
+		what = shim_path;
+		goto out;
+	}
 	r = domain_create(&d, 1, mem, vcpus);
-	if (r < 0)
-		return keeld_fail("create domain", r);
+	if (r < 0) {
+		what = "create domain";
+		goto out;
+	}
 	d.console = stdout;
 	d.trace = getenv("KEEL_TRACE") != NULL;
 	d.timing = getenv("KEEL_TIMING") != NULL;
 	a = (struct pv_build_args){kbuf, ksz, rbuf, rsz, cmdline, sbuf, ssz};
 	r = pv_build_domain(&d, &a);
-	if (r < 0)
-		return keeld_fail("build domain", r);
+	if (r < 0) {
+		what = "build domain";
+		goto out;
+	}
 	r = pv_vcpu_start(&d.vcpus[0]);
-	if (r < 0)
-		return keeld_fail("start vcpu", r);
+	if (r < 0) {
+		what = "start vcpu";
+		goto out;
+	}
 	d.started = 1;
 	d.state = DOM_RUNNING;
 	pv_vcpu_thread(&d.vcpus[0]); /* vCPU 0 runs on this thread */
 	fflush(stdout);
 	if (d.state == DOM_SHUTDOWN && d.shutdown_reason == 0) {
 		hvlog("d%d: powered off", d.domid);
-		return 0;
+		r = 0;
+	} else {
+		fprintf(stderr, "keeld: domain %s: %s\n",
+			d.state == DOM_CRASHED ? "crashed" : "stopped",
+			d.crash_reason[0] ? d.crash_reason : "shutdown");
+		r = d.shutdown_reason == 1 ? 3 : 1; /* reboot: 3, anything else: 1 */
 	}
-	fprintf(stderr, "keeld: domain %s: %s\n", d.state == DOM_CRASHED ? "crashed" : "stopped",
-		d.crash_reason[0] ? d.crash_reason : "shutdown");
+out:
+	if (what)
+		r = keeld_fail(what, r);
 	domain_destroy(&d);
 	free(kbuf);
 	free(rbuf);
 	free(sbuf);
-	return d.shutdown_reason == 1 ? 3 : 1;
+	return r;
 }

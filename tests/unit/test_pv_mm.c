@@ -1,0 +1,189 @@
+/*
+ * Unit tests of keeld's PV MMU rules (hypervisor/pv_mm.c) on a domain with
+ * plain memory and no VM: page types and counts, refusals (page table
+ * mapped writable, frame not owned, superpage, self-reference, hole slot),
+ * and the hypercall paths through the guest's own page tables.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../hypervisor/pv_mm.h"
+#include "abi/xen.h"
+#include "unit.h"
+
+#define NPAGES 64
+#define PT     (PTE_P | PTE_RW | PTE_US | PTE_A)
+#define L1RW   (PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D)
+#define L1RO   (PTE_P | PTE_US | PTE_A)
+
+static struct domain *d;
+static struct pv_vcpu *v;
+
+static uint64_t *tab(uint64_t pfn)
+{
+	return (uint64_t *)(d->ram + pfn * 4096);
+}
+
+/* L4 (1) -> L3 (2) -> L2 (3) -> L1 (4): va = pfn * 4096 maps pfn for the
+ * data frames 10..20 (RW), and the table frames 1..4 read-only. */
+static void test_pv_mm_build(void)
+{
+	memset(d->ram, 0, NPAGES * 4096);
+	memset(d->pages, 0, NPAGES * sizeof(*d->pages));
+	tab(1)[0] = (2 << 12) | PT;
+	tab(2)[0] = (3 << 12) | PT;
+	tab(3)[0] = (4 << 12) | PT;
+	for (int p = 1; p <= 4; p++)
+		tab(4)[p] = ((uint64_t)p << 12) | L1RO;
+	for (int p = 10; p <= 20; p++)
+		tab(4)[p] = ((uint64_t)p << 12) | L1RW;
+	v->kernel_mode = 1;
+	v->kernel_cr3 = 1 << 12;
+}
+
+static int test_pv_mm_init(void)
+{
+	d = calloc(1, sizeof(*d));
+	d->nr_pages = NPAGES;
+	d->ram = calloc(NPAGES, 4096);
+	d->shim_size = SHIM_OFF_M2P + NPAGES * 8;
+	d->shim = calloc(1, d->shim_size);
+	d->pages = calloc(NPAGES, sizeof(*d->pages));
+	d->domid = 7;
+	for (int i = 0; i < PV_HOLE_NSLOTS; i++)
+		d->hole_l4e[i] = 0xabc000 | i;
+	v = &d->vcpus[0];
+	v->dom = d;
+	hvlog_to_stderr = 0;
+	return d && d->ram && d->shim && d->pages ? 0 : -1;
+}
+
+static int test_pv_mm_cleanup(void)
+{
+	free(d->ram);
+	free(d->shim);
+	free(d->pages);
+	free(d);
+	return 0;
+}
+
+static void test_pv_mm_validates_tree(void)
+{
+	test_pv_mm_build();
+	CU_ASSERT_EQUAL(pv_mm_get_type(v, 1, PGT_l4), 0);
+	CU_ASSERT_EQUAL(d->pages[1].type, PGT_l4);
+	CU_ASSERT_EQUAL(d->pages[2].type, PGT_l3);
+	CU_ASSERT_EQUAL(d->pages[3].type, PGT_l2);
+	CU_ASSERT_EQUAL(d->pages[4].type, PGT_l1);
+	CU_ASSERT_EQUAL(d->pages[10].type, PGT_writable);
+	CU_ASSERT_EQUAL(d->pages[10].type_count, 1);
+	CU_ASSERT_EQUAL(tab(1)[256], d->hole_l4e[0]);
+	CU_ASSERT_EQUAL(tab(1)[271], d->hole_l4e[15]);
+	pv_mm_put_type(v, 1);
+	for (int p = 0; p < NPAGES; p++)
+		CU_ASSERT_EQUAL(d->pages[p].type_count, 0);
+}
+
+static void test_pv_mm_refuses_writable_table(void)
+{
+	test_pv_mm_build();
+	tab(4)[3] = (3 << 12) | L1RW; /* the L2 mapped writable */
+	CU_ASSERT_EQUAL(pv_mm_get_type(v, 1, PGT_l4), -XEN_EINVAL);
+	for (int p = 0; p < NPAGES; p++)
+		CU_ASSERT_EQUAL(d->pages[p].type_count, 0); /* all rolled back */
+}
+
+static void test_pv_mm_refuses_foreign_and_superpage(void)
+{
+	test_pv_mm_build();
+	tab(4)[30] = (5000ULL << 12) | L1RO;
+	CU_ASSERT_EQUAL(pv_mm_get_type(v, 1, PGT_l4), -XEN_EPERM);
+	test_pv_mm_build();
+	tab(4)[30] = ((SHIM_GPA >> 12) << 12) | L1RO; /* the shim itself */
+	CU_ASSERT_EQUAL(pv_mm_get_type(v, 1, PGT_l4), -XEN_EPERM);
+	test_pv_mm_build();
+	tab(3)[1] = (0x200000) | PT | PTE_PS;
+	CU_ASSERT_EQUAL(pv_mm_get_type(v, 1, PGT_l4), -XEN_EINVAL);
+	test_pv_mm_build();
+	tab(4)[30] = (((SHIM_GPA + SHIM_OFF_SHARED_INFO) >> 12) << 12) | L1RW;
+	CU_ASSERT_EQUAL(pv_mm_get_type(v, 1, PGT_l4), 0); /* shared_info is allowed */
+	pv_mm_put_type(v, 1);
+}
+
+static void test_pv_mm_refuses_self_reference(void)
+{
+	test_pv_mm_build();
+	tab(1)[1] = (1 << 12) | PT; /* the L4 as its own L3 */
+	CU_ASSERT_EQUAL(pv_mm_get_type(v, 1, PGT_l4), -XEN_EINVAL);
+	CU_ASSERT_EQUAL(d->pages[1].type_count, 0);
+}
+
+/* One mmu_update request placed in frame 10 (va 0xa000). */
+static int test_pv_mm_update(uint64_t ptr, uint64_t val, uint64_t domid)
+{
+	struct mmu_update u = {ptr, val};
+
+	memcpy(d->ram + 10 * 4096, &u, sizeof(u));
+	return pv_mmu_update(v, 0xa000, 1, 0, domid);
+}
+
+static void test_pv_mm_mmu_update(void)
+{
+	test_pv_mm_build();
+	CU_ASSERT_EQUAL_FATAL(pv_mm_get_type(v, 1, PGT_l4), 0);
+	CU_ASSERT_EQUAL(test_pv_mm_update((4 << 12) + 40 * 8, (21 << 12) | L1RW, DOMID_SELF), 0);
+	CU_ASSERT_EQUAL(d->pages[21].type, PGT_writable);
+	CU_ASSERT_EQUAL(tab(4)[40], (21 << 12) | L1RW);
+	/* replacing the entry drops the old reference */
+	CU_ASSERT_EQUAL(test_pv_mm_update((4 << 12) + 40 * 8, (22 << 12) | L1RO, DOMID_SELF), 0);
+	CU_ASSERT_EQUAL(d->pages[21].type_count, 0);
+	CU_ASSERT_EQUAL(test_pv_mm_update((4 << 12) + 40 * 8, (2 << 12) | L1RW, DOMID_SELF),
+			-XEN_EINVAL);
+	CU_ASSERT_EQUAL(test_pv_mm_update((1 << 12) + 256 * 8, 0, DOMID_SELF), -XEN_EPERM);
+	CU_ASSERT_EQUAL(test_pv_mm_update((4 << 12) + 40 * 8, 0, 3), -XEN_EPERM);
+	CU_ASSERT_EQUAL(test_pv_mm_update((4000ULL << 12), 0, DOMID_SELF), -XEN_EPERM);
+	/* M2P */
+	CU_ASSERT_EQUAL(test_pv_mm_update((12 << 12) | MMU_MACHPHYS_UPDATE, 33, DOMID_SELF), 0);
+	CU_ASSERT_EQUAL(((uint64_t *)(d->shim + SHIM_OFF_M2P))[12], 33);
+	/* a request pointer that is not mapped */
+	CU_ASSERT_EQUAL(pv_mmu_update(v, 0x7000000, 1, 0, DOMID_SELF), -XEN_EFAULT);
+	pv_mm_put_type(v, 1);
+}
+
+static void test_pv_mm_update_va_mapping(void)
+{
+	uint8_t buf[8];
+
+	test_pv_mm_build();
+	CU_ASSERT_EQUAL_FATAL(pv_mm_get_type(v, 1, PGT_l4), 0);
+	CU_ASSERT_EQUAL(pv_update_va_mapping(v, 0x30000, (23 << 12) | L1RW, 0), 0);
+	CU_ASSERT_EQUAL(d->pages[23].type, PGT_writable);
+	CU_ASSERT_EQUAL(pv_update_va_mapping(v, 0x30000, (4 << 12) | L1RW, 0), -XEN_EINVAL);
+	CU_ASSERT_EQUAL(pv_update_va_mapping(v, 0xffff830000000000ULL, 0, 0), -XEN_EINVAL);
+	CU_ASSERT_EQUAL(pv_update_va_mapping(v, 0x40000000, (23 << 12) | L1RW, 0), -XEN_EINVAL);
+	/* guest memory access follows the guest's tables and permissions */
+	CU_ASSERT_EQUAL(pv_copy_from_guest(v, buf, 0x30000, 8), 0);
+	CU_ASSERT_EQUAL(pv_copy_to_guest(v, 0x4000, buf, 8), -XEN_EFAULT); /* an L1: RO */
+	CU_ASSERT_EQUAL(pv_copy_from_guest(v, buf, 0x50000, 8), -XEN_EFAULT);
+	CU_ASSERT_EQUAL(pv_copy_from_guest(v, buf, 0xffff82d080000000ULL, 8), -XEN_EFAULT);
+	pv_mm_put_type(v, 1);
+}
+
+static void test_pv_mm_pin_rules(void)
+{
+	test_pv_mm_build();
+	CU_ASSERT_EQUAL(pv_mm_get_type(v, 30, PGT_l1), 0);	     /* an empty table */
+	CU_ASSERT_EQUAL(pv_mm_get_type(v, 30, PGT_l2), -XEN_EINVAL); /* one type at a time */
+	CU_ASSERT_EQUAL(pv_mm_get_type(v, 30, PGT_writable), -XEN_EINVAL);
+	pv_mm_put_type(v, 30);
+	CU_ASSERT_EQUAL(pv_mm_get_type(v, 30, PGT_writable), 0);
+	CU_ASSERT_EQUAL(pv_mm_get_type(v, 30, PGT_l1), -XEN_EINVAL);
+	pv_mm_put_type(v, 30);
+	CU_ASSERT_EQUAL(pv_mm_get_type(v, NPAGES + 1, PGT_l1), -XEN_EPERM);
+}
+
+UNIT_SUITE(pv_mm, test_pv_mm_init, test_pv_mm_cleanup, UNIT_TEST(test_pv_mm_validates_tree),
+	   UNIT_TEST(test_pv_mm_refuses_writable_table),
+	   UNIT_TEST(test_pv_mm_refuses_foreign_and_superpage),
+	   UNIT_TEST(test_pv_mm_refuses_self_reference), UNIT_TEST(test_pv_mm_mmu_update),
+	   UNIT_TEST(test_pv_mm_update_va_mapping), UNIT_TEST(test_pv_mm_pin_rules))
