@@ -94,6 +94,7 @@ int keeld_cmd_probe(int argc, char **argv)
 	pt = (uint64_t *)(mem + 0x3000);
 	for (int i = 0; i < (int)(PROBE_MEM >> 21); i++)
 		pt[i] = ((uint64_t)i << 21) | 0x87;
+	pt[PROBE_MEM >> 21] = (1ULL << 30) | 0x87; /* no memory slot behind it: MMIO */
 
 	r = kvm_vm_create(&vm);
 	if (r < 0)
@@ -135,7 +136,7 @@ int keeld_cmd_probe(int argc, char **argv)
 			return keeld_fail("KVM_RUN", r);
 		switch (run->exit_reason) {
 		case KVM_EXIT_IO:
-			if (run->io.port != PROBE_PORT)
+			if (run->io.port != PROBE_PORT) /* 0xe2: the exit-cost loops */
 				break;
 			ioctl(vcpu.fd, KVM_GET_REGS, &regs);
 			last = probe_str(mem, regs.rdi);
@@ -162,6 +163,8 @@ int keeld_cmd_probe(int argc, char **argv)
 				       regs.rsi ? "BAD" : "ok", regs.rbx * 1000.0 / khz);
 			else
 				printf("probe: %s: %s\n", last, regs.rsi ? "BAD" : "ok");
+			break;
+		case KVM_EXIT_MMIO:
 			break;
 		case KVM_EXIT_HLT:
 			hlt_exits++;

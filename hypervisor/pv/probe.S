@@ -62,7 +62,7 @@ _start:
 	/* TSS descriptor: base = tss, limit 0x67, type 9 (available). */
 	lea tss(%rip), %rax
 	lea gdt+TSSSEL(%rip), %rdi
-	movw $0x67, (%rdi)
+	movw $(104 + 8192), (%rdi)	/* TSS limit covers the I/O bitmap */
 	mov %ax, 2(%rdi)
 	shr $16, %rax
 	mov %al, 4(%rdi)
@@ -74,6 +74,13 @@ _start:
 	movl $0, 12(%rdi)
 	lea exc_stack_top(%rip), %rax
 	mov %rax, tss+4(%rip)		/* rsp0: apart from the main stack */
+	/* I/O bitmap: every port closed to ring 3 except 0xe2. */
+	movw $104, tss+102(%rip)
+	lea tss+104(%rip), %rdi
+	mov $8193, %ecx
+	mov $0xff, %al
+	rep stosb
+	andb $~(1 << (0xe2 % 8)), tss+104+(0xe2 / 8)(%rip)
 
 	STEP s_lgdt
 	lgdt gdtr(%rip)
@@ -216,6 +223,19 @@ _start:
 	REPORT s_syscall, %r12, sys_cs(%rip)
 
 	/* hlt: expect an exit to keeld (no interrupts pending). */
+	/* A ring-3 `out` the TSS I/O bitmap allows: one exit to keeld. */
+	STEP s_out3
+	lea ring3_out, %rax
+	call enter_ring3
+	REPORT s_out3, $0, r3_cycles(%rip)
+
+	/* A ring-3 store to guest-physical memory with no memory slot (the
+	 * page at 8 MiB maps 1 GiB): an MMIO exit to keeld. */
+	STEP s_mmio3
+	lea ring3_mmio, %rax
+	call enter_ring3
+	REPORT s_mmio3, $0, r3_cycles(%rip)
+
 	STEP s_int80
 	movq $0, sys_count(%rip)
 	lea ring3_int, %rax
@@ -354,6 +374,38 @@ ud_entry:
 	mov %rcx, (%rsp)
 	iretq
 
+ring3_out:
+	rdtsc
+	shl $32, %rdx
+	or %rax, %rdx
+	mov %rdx, %r13
+	mov $LOOPS, %r14d
+1:	out %al, $0xe2
+	dec %r14d
+	jnz 1b
+	rdtsc
+	shl $32, %rdx
+	or %rax, %rdx
+	sub %r13, %rdx
+	mov %rdx, r3_cycles(%rip)
+	jmp ring3_done
+
+ring3_mmio:
+	rdtsc
+	shl $32, %rdx
+	or %rax, %rdx
+	mov %rdx, %r13
+	mov $LOOPS, %r14d
+1:	movb %al, 0x800000
+	dec %r14d
+	jnz 1b
+	rdtsc
+	shl $32, %rdx
+	or %rax, %rdx
+	sub %r13, %rdx
+	mov %rdx, r3_cycles(%rip)
+	jmp ring3_done
+
 ring3_syscall:
 	syscall
 	ud2
@@ -404,6 +456,8 @@ s_ring0: .asciz "ring0-insn-x1600"
 s_out: .asciz "out-exit-x200"
 s_iretq: .asciz "iretq-to-ring3"
 s_syscall: .asciz "syscall-from-ring3-enters-ring0 (value = CS at LSTAR)"
+s_out3: .asciz "out-from-ring3-via-iobitmap-x200"
+s_mmio3: .asciz "mmio-store-from-ring3-x200"
 s_int80: .asciz "int0x82-from-ring3+iretq-roundtrip-x200"
 s_ud: .asciz "ud2-from-ring3+iretq-roundtrip-x200"
 s_sysud: .asciz "syscall+ud2-at-LSTAR+iretq-roundtrip-x200"
@@ -442,7 +496,7 @@ sys_ss: .quad 0
 	.align 4096
 idt:	.space 256 * 16
 	.align 16
-tss:	.space 104
+tss:	.space 104 + 8192 + 1
 	.align 4096
 	.space 8192
 stack_top:
