@@ -13,6 +13,11 @@
  * writes (they must be done by guest instructions so KVM's shadow MMU sees
  * them).
  */
+/* Measured alternatives (tests/bench/pv, pv-probe): a ring-3 `out` through
+ * the I/O bitmap costs ~62 us; a ring-3 exception into a ring-0 stub that
+ * then does the `out` and iretq costs ~81 us (an exit right after a ring
+ * switch is far dearer than the ~8 us of an exit from steady ring-0 code);
+ * so hypercalls take the direct ring-3 `out`. */
 #ifndef KEEL_HV_PV_LAYOUT_H
 #define KEEL_HV_PV_LAYOUT_H
 
