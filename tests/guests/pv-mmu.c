@@ -87,6 +87,53 @@ void test_main(void)
 		rt_check(r == 0, "invlpg local", r);
 	}
 
+	/* A second L4 (a copy of the running one): pin it, switch to it, check
+	 * the hypervisor's slots were put in, switch back, unpin. */
+	{
+		uint64_t z = si->nr_pages - 6, l4 = (si->pt_base - VIRT_BASE) >> 12;
+		const uint64_t *cur = (const uint64_t *)si->pt_base;
+		uint64_t *w = (uint64_t *)scratch;
+
+		uvm(scratch, (z << 12) | PTE);
+		for (int i = 0; i < 512; i++)
+			w[i] = (i >= 256 && i < 272) ? 0 : cur[i];
+		uvm(scratch, (own << 12) | PTE);
+		rt_check(mmuext(MMUEXT_PIN_L4_TABLE, z) == 0, "pin a second L4", 0);
+		rt_check(mmuext(MMUEXT_NEW_BASEPTR, z) == 0, "switch to the second L4", 0);
+		s[1] = 0x4242; /* still running, still mapped */
+		rt_check(mmuext(MMUEXT_NEW_BASEPTR, l4) == 0, "switch back", 0);
+		rt_check(s[1] == 0x4242, "same memory under both L4s", s[1]);
+		uvm(scratch, (z << 12) | 0x25);
+		rt_check(w[261] != 0 && w[262] != 0, "hypervisor slots present in the new L4",
+			 w[261]);
+		uvm(scratch, (own << 12) | PTE);
+		rt_check(mmuext(MMUEXT_UNPIN_TABLE, z) == 0, "unpin the second L4", 0);
+		r = uvm(scratch, (z << 12) | PTE);
+		rt_check(r == 0, "an unpinned, unused L4 is an ordinary frame again", r);
+		uvm(scratch, (own << 12) | PTE);
+	}
+
+	/* multicall of MMU operations: each result lands in its entry. */
+	{
+		struct multicall_entry mc[3] = {
+			{__HYPERVISOR_update_va_mapping,
+			 0,
+			 {(uint64_t)scratch, (x << 12) | PTE, 0}},
+			{__HYPERVISOR_update_va_mapping,
+			 0,
+			 {(uint64_t)scratch, (pt << 12) | PTE, 0}},
+			{__HYPERVISOR_update_va_mapping,
+			 0,
+			 {(uint64_t)scratch, (own << 12) | PTE, 0}},
+		};
+
+		r = HYPERCALL(__HYPERVISOR_multicall, mc, 3, 0);
+		rt_check(r == 0 && mc[0].result == 0 && mc[1].result == -XEN_EINVAL &&
+				 mc[2].result == 0,
+			 "multicall of update_va_mapping (one refused)", mc[1].result);
+		rt_check(s[0] == 0x1111, "multicall left the original mapping", s[0]);
+	}
+
 	/* M2P: the guest's update shows through the read-only M2P, found
 	 * where XENMEM_machphys_mapping says. */
 	HYPERCALL(__HYPERVISOR_memory_op, XENMEM_machphys_mapping, &mm, 0);

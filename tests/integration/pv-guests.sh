@@ -5,7 +5,7 @@
 . "$(dirname "$0")/../lib/common.sh"
 need_kvm
 rc=0
-for t in pv-hello pv-hypercalls pv-mmu pv-traps pv-user; do
+for t in pv-hello pv-hypercalls pv-mmu pv-traps pv-user pv-desc; do
 	out=$KEEL_TMP/$t.out
 	timeout 60 "$KEEL_BIN/keeld" run --kernel "$KEEL_GUESTS/$t" --memory 64 >"$out" 2>&1
 	st=$?
@@ -13,6 +13,15 @@ for t in pv-hello pv-hypercalls pv-mmu pv-traps pv-user; do
 	if [ $st != 0 ] || ! grep -q '^Test result: SUCCESS' "$out"; then
 		echo "FAILED: $t"; rc=1
 	fi
+done
+# Shutdown reasons reach keeld run's exit status.
+for rc_want in "0 0" "1 3" "3 1" "9 0"; do
+	set -- $rc_want
+	timeout 30 "$KEEL_BIN/keeld" run --kernel "$KEEL_GUESTS/pv-shutdown" --cmdline "reason=$1" \
+		>"$KEEL_TMP/sd.out" 2>&1
+	st=$?
+	echo "== pv-shutdown reason=$1 (exit $st, want $2)"
+	[ $st = "$2" ] || { cat "$KEEL_TMP/sd.out"; echo "FAILED: shutdown reason $1"; rc=1; }
 done
 # A crashing guest beside a healthy one.
 timeout 60 "$KEEL_BIN/keeld" run --kernel "$KEEL_GUESTS/pv-crash" >"$KEEL_TMP/crash.out" 2>&1 &
