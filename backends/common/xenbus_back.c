@@ -262,13 +262,20 @@ static void xb_add_device(struct xb_bus *bus, unsigned long domid, unsigned long
 {
 	struct xb_device *dev;
 	char *fe = NULL, token[64], path[300];
-	unsigned long fe_id;
+	unsigned long fe_id, online;
 	int err;
 
 	if (bus->nr_devices >= XB_MAX_DEVICES || strlen(be_path) >= sizeof(dev->be_path))
 		return;
+	/* Both keys or nothing yet: a toolstack may still be writing them. */
 	if (xb_read_path(bus, be_path, "frontend", &fe))
-		return; /* not complete yet */
+		return;
+	err = xb_read_uint(bus, be_path, "frontend-id", 0xffff, &fe_id);
+	/* A device detached (online=0) waits for the toolstack to remove its node. */
+	if (err == -ENOENT || (xb_read_uint(bus, be_path, "online", 1, &online) == 0 && !online)) {
+		free(fe);
+		return;
+	}
 	dev = calloc(1, sizeof(*dev));
 	if (!dev) {
 		free(fe);
@@ -289,7 +296,7 @@ static void xb_add_device(struct xb_bus *bus, unsigned long domid, unsigned long
 	}
 	snprintf(dev->fe_path, sizeof(dev->fe_path), "%s", fe);
 	free(fe);
-	if (xb_read_uint(bus, be_path, "frontend-id", 0xffff, &fe_id) || fe_id != domid) {
+	if (err || fe_id != domid) {
 		xb_device_fatal(dev, EINVAL, "frontend-id does not name domain %lu", domid);
 		return;
 	}
