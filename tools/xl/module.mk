@@ -1,11 +1,20 @@
 # xl: Keel's Xen-compatible command line (build/bin/xl).
 XL_SRCS := tools/xl/xl.c tools/xl/xl_cmdtable.c tools/xl/xl_backend.c tools/xl/xl_config.c \
 	tools/xl/xl_vmcontrol.c tools/xl/xl_list.c tools/xl/xl_host.c tools/xl/xl_tune.c \
-	tools/xl/xl_console.c tools/xl/xl_domxml.c
+	tools/xl/xl_console.c tools/xl/xl_domxml.c tools/xl/xl_monitor.c
 XL_OBJS := $(call objs,$(XL_SRCS))
 $(XL_OBJS): CPPFLAGS += -Itools/xl -Itools/xlcfg
-# (tools/xl/module.mk is read before tools/xlcfg/module.mk, so name the libraries here)
-$(eval $(call keel_program,xl,$(XL_OBJS) $(LIB)/libkeelxlcfg.a,$(shell pkg-config --libs libxml-2.0) -luuid))
+
+# The real backend: keeld through libkeelctl, the store through libkeelstore,
+# consoles through keel-consoled's client side when it serves them.
+XL_KEEL_SRCS := tools/xl/xl_backend_keel.c tools/xl/xl_backend_keel_store.c \
+	tools/xl/xl_backend_keel_create.c tools/xl/xl_backend_keel_console.c
+XL_KEEL_OBJS := $(call objs,$(XL_KEEL_SRCS))
+$(XL_KEEL_OBJS): CPPFLAGS += -Itools/xl -Itools/xlcfg -Idom0/libkeelctl -Idom0/libkeelstore
+# (tools/ is read before tools/xlcfg, dom0/ and backends/ are included: libraries by path)
+$(eval $(call keel_program,xl,$(XL_OBJS) $(XL_KEEL_OBJS) $(LIB)/libkeelxlcfg.a \
+	$(LIB)/libkeelctl.a $(LIB)/libkeelstore.a $(LIB)/libkeelconsole.a,\
+	$(shell pkg-config --libs libxml-2.0) -luuid))
 
 # xl-fixture: the same xl with a test-double backend serving domains from a
 # text file ($XL_FIXTURE), for tests of the backend seam and output formats.

@@ -69,6 +69,15 @@ int xl_parse_mem_kb(const char *s, uint64_t *kb);
  */
 int xl_load_config(const char *path, const char *extra, struct xlcfg_domain *dom, bool quiet);
 
+struct xl_backend;
+/*
+ * After `xl create`: start the domain monitor (xl_monitor.c) as a daemon,
+ * or with @foreground run it here until the domain's end (-F).  Returns 0
+ * or -errno in the caller; nothing when the backend cannot watch domains.
+ */
+int xl_monitor_start(struct xl_backend *be, struct xlcfg_domain *dom, uint32_t domid,
+		     bool foreground);
+
 /* Command handlers. */
 int main_create(int argc, char **argv);
 int main_list(int argc, char **argv);

@@ -50,6 +50,11 @@ struct xl_backend_ops {
 	/* The configuration a running domain was built from (for `xl list -l`). */
 	int (*get_config)(void *h, uint32_t domid, struct xlcfg_domain *out);
 	int (*destroy)(void *h, uint32_t domid);
+	/*
+	 * Ask the guest through its PV control interface (control/shutdown) and
+	 * wait for it to acknowledge.  -EOPNOTSUPP: the guest has no PV control
+	 * interface (libxl's ERROR_NOPARAVIRT); -ETIMEDOUT: it did not acknowledge.
+	 */
 	int (*shutdown)(void *h, uint32_t domid, enum xl_shutdown_kind kind);
 	int (*pause)(void *h, uint32_t domid);
 	int (*unpause)(void *h, uint32_t domid);
@@ -73,6 +78,18 @@ struct xl_backend_ops {
 		    bool leave_paused);
 	int (*restore)(void *h, const char *file, const struct xlcfg_domain *override, bool paused,
 		       uint32_t *domid);
+
+	/*
+	 * For the domain monitor `xl create` leaves behind (xl_monitor.c); a
+	 * backend without wait_shutdown gets no monitor, as with `create -e`.
+	 * wait_shutdown blocks until the domain has shut down or crashed
+	 * (0, *info filled in) or no longer exists (-ESRCH).
+	 */
+	int (*wait_shutdown)(void *h, uint32_t domid, struct xl_domain_info *info);
+	/* Keep a stopped domain aside as NAME+suffix under a new UUID (rename-restart). */
+	int (*preserve)(void *h, uint32_t domid, const char *suffix, const uint8_t uuid[16]);
+	/* The directory for the monitor's log (log/xl-NAME.log) and pid files (xl/). */
+	const char *(*state_dir)(void *h);
 };
 
 void xl_backend_register(const struct xl_backend_ops *ops);

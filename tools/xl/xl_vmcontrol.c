@@ -40,7 +40,8 @@ int main_create(int argc, char **argv)
 	};
 	const char *config_file = NULL;
 	char *extra = NULL;
-	bool console = false, paused = false, quiet = false, debug = false;
+	bool console = false, paused = false, quiet = false, debug = false, monitor = true,
+	     foreground = false;
 	struct xlcfg_domain dom;
 	struct xl_backend *be;
 	uint32_t domid;
@@ -72,7 +73,13 @@ int main_create(int argc, char **argv)
 	case 'q':
 		quiet = true;
 		break;
-	default: /* A, F, V, e, i: accepted, nothing to do in Keel */
+	case 'e':
+		monitor = false;
+		break;
+	case 'F':
+		foreground = true;
+		break;
+	default: /* A, V, i: accepted, nothing to do in Keel */
 		break;
 	}
 	for (; optind < argc; optind++) {
@@ -119,7 +126,17 @@ int main_create(int argc, char **argv)
 	rc = be->ops->create ? be->ops->create(be->handle, &dom, paused, &domid) : -ENOSYS;
 	if (rc < 0) {
 		rc = xl_backend_fail("creating the domain", rc);
-	} else if (console) {
+		goto out;
+	}
+	/* the monitor first, so it is watching before the console takes the terminal */
+	if (monitor && !(foreground && !console)) {
+		rc = xl_monitor_start(be, &dom, domid, false);
+		if (rc < 0) {
+			rc = xl_backend_fail("starting the domain monitor", rc);
+			goto out;
+		}
+	}
+	if (console) {
 		int fd = -1;
 
 		rc = be->ops->console_open ? be->ops->console_open(be->handle, domid, "pv", 0, &fd)
@@ -127,9 +144,12 @@ int main_create(int argc, char **argv)
 		if (rc == 0)
 			rc = xl_console_relay(fd, 0x1d);
 		rc = rc < 0 ? xl_backend_fail("attaching the console", rc) : 0;
+	} else if (monitor && foreground) {
+		rc = xl_monitor_start(be, &dom, domid, true); /* -F: wait here for the end */
 	} else {
 		rc = 0;
 	}
+out:
 	xl_backend_disconnect(be);
 	xlcfg_domain_clear(&dom);
 	return rc;
@@ -275,6 +295,48 @@ static int wait_for_shutdowns(struct xl_backend *be, const uint32_t *ids, int nr
 	return 0;
 }
 
+/*
+ * One request through the guest's PV control interface, with xl's messages
+ * when it has none (libxl's ERROR_NOPARAVIRT) and its "shutdown failed
+ * (rc=N)" with libxl's error numbers.  -F falls back to an ACPI button
+ * event, which only HVM guests have: the seam has no trigger operation, so
+ * that fails as libxl_send_trigger does for a PV domain (ERROR_FAIL).
+ */
+static int pvcontrol_request(struct xl_backend *be, uint32_t domid, enum xl_shutdown_kind kind,
+			     bool fallback)
+{
+	bool reboot = kind == XL_SHUTDOWN_REBOOT;
+	int r = be->ops->shutdown(be->handle, domid, kind), rc = 0;
+
+	if (r == -EOPNOTSUPP) {
+		if (fallback) {
+			fprintf(stderr,
+				"PV control interface not available: sending ACPI %s "
+				"button event.\n",
+				reboot ? "reset" : "power");
+			rc = -3; /* ERROR_FAIL */
+		} else {
+			fprintf(stderr,
+				"PV control interface not available: external graceful "
+				"%s not possible.\n",
+				reboot ? "reboot" : "shutdown");
+			fprintf(stderr, "Use \"-F\" to fallback to ACPI %s event.\n",
+				reboot ? "reset" : "power");
+			rc = -10; /* ERROR_NOPARAVIRT */
+		}
+	} else if (r == -ETIMEDOUT) {
+		rc = -9; /* ERROR_TIMEDOUT */
+	} else if (r == -ENOENT || r == -ESRCH) {
+		rc = -21; /* ERROR_DOMAIN_NOTFOUND */
+	} else if (r < 0) {
+		fprintf(stderr, "xl: %s: %s\n", reboot ? "reboot" : "shutdown", strerror(-r));
+		rc = -3;
+	}
+	if (rc)
+		fprintf(stderr, "%s failed (rc=%d)\n", reboot ? "reboot" : "shutdown", rc);
+	return rc ? 1 : 0;
+}
+
 /* shutdown and reboot share xl's options: -a, -w, -F. */
 static int shutdown_or_reboot(int argc, char **argv, enum xl_shutdown_kind kind)
 {
@@ -284,7 +346,7 @@ static int shutdown_or_reboot(int argc, char **argv, enum xl_shutdown_kind kind)
 		XL_COMMON_LONG_OPTS,
 	};
 	const char *name = kind == XL_SHUTDOWN_REBOOT ? "reboot" : "shutdown";
-	bool all = false, wait = false;
+	bool all = false, wait = false, fallback = false;
 	struct xl_domain_info *doms = NULL;
 	uint32_t *ids = NULL;
 	struct xl_backend *be;
@@ -298,7 +360,8 @@ static int shutdown_or_reboot(int argc, char **argv, enum xl_shutdown_kind kind)
 	case 'w':
 		wait = true;
 		break;
-	default: /* -F: an ACPI fallback for HVM guests is the backend's business */
+	case 'F':
+		fallback = true;
 		break;
 	}
 	if (!all && optind >= argc) {
@@ -342,15 +405,11 @@ static int shutdown_or_reboot(int argc, char **argv, enum xl_shutdown_kind kind)
 		nr = 1;
 	}
 	for (int i = 0; i < nr; i++) {
-		int r;
-
 		fprintf(stderr, "%s domain %u\n",
 			kind == XL_SHUTDOWN_REBOOT ? "Rebooting" : "Shutting down", ids[i]);
-		r = be->ops->shutdown(be->handle, ids[i], kind);
-		if (r < 0) {
-			rc = xl_backend_fail(name, r);
+		rc = pvcontrol_request(be, ids[i], kind, fallback);
+		if (rc)
 			goto out;
-		}
 	}
 	if (wait && nr)
 		rc = wait_for_shutdowns(be, ids, nr);

@@ -1,0 +1,564 @@
+/*
+ * xl's real toolstack backend: struct xl_backend_ops over keeld's control
+ * library (dom0/libkeelctl) and the store (dom0/libkeelstore).  Linked into
+ * build/bin/xl, it registers itself from a constructor.  The run directory
+ * is $KEEL_RUNDIR or /run/keel, as keeld's --rundir; the store is found at
+ * $XENSTORED_PATH or RUNDIR/xenstored/socket.
+ *
+ * keeld knows a domain's id, state, memory and vCPUs; names, UUIDs and
+ * start times are the toolstack's and live in the store as on Xen.  Domain
+ * 0 is the host: it is listed from the host's own figures.  Operations
+ * keeld does not offer yet (memory targets, vCPU hot-plug, scheduler
+ * parameters, save/restore) are left out of the table, so xl says "not
+ * supported by the toolstack backend" instead of pretending.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "xl_backend_keel.h"
+
+#define XLK_WAIT_POLL_MS	 200
+#define XLK_PVCONTROL_TIMEOUT_MS (60 * 1000) /* libxl's pvcontrol wait */
+
+static int xlk_open(void **handle, const char **why)
+{
+	static char msg[PATH_MAX + 128];
+	const char *rundir = getenv("KEEL_RUNDIR"), *xs = getenv("XENSTORED_PATH");
+	char xs_path[PATH_MAX + 32];
+	struct xlk *k = calloc(1, sizeof(*k));
+	int r;
+
+	if (!k) {
+		*why = "out of memory";
+		return -ENOMEM;
+	}
+	snprintf(k->rundir, sizeof(k->rundir), "%s", rundir && *rundir ? rundir : "/run/keel");
+	r = keelctl_open(k->rundir, &k->ctl);
+	if (r < 0) {
+		snprintf(msg, sizeof(msg), "%s/keeld.sock: %s (is keel-dom0-up done?)", k->rundir,
+			 strerror(-r));
+		goto fail;
+	}
+	snprintf(xs_path, sizeof(xs_path), "%s/xenstored/socket", k->rundir);
+	if (xs && *xs)
+		snprintf(xs_path, sizeof(xs_path), "%s", xs);
+	r = ks_open(xs_path, &k->xs);
+	if (r < 0) {
+		snprintf(msg, sizeof(msg), "keel-xenstored at %s: %s", xs_path, strerror(-r));
+		goto fail;
+	}
+	*handle = k;
+	return 0;
+fail:
+	keelctl_close(k->ctl);
+	free(k);
+	*why = msg;
+	return r;
+}
+
+static void xlk_close(void *h)
+{
+	struct xlk *k = h;
+
+	if (k->ctl)
+		keelctl_close(k->ctl);
+	ks_close(k->xs);
+	free(k);
+}
+
+static unsigned long long xlk_meminfo_kb(const char *key)
+{
+	char line[256];
+	unsigned long long v = 0;
+	size_t kl = strlen(key);
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, kl) && line[kl] == ':')
+			v = strtoull(line + kl + 1, NULL, 10);
+	if (f)
+		fclose(f);
+	return v;
+}
+
+/* Domain 0 is the host Linux: its memory, CPUs, busy time and boot time. */
+static void xlk_dom0_info(struct xlk *k, struct xl_domain_info *d)
+{
+	unsigned long long user = 0, nice = 0, sys = 0, idle, iowait, irq = 0, softirq = 0;
+	char line[256], *name = xlk_store_read(k, "/local/domain/0/name");
+	long hz = sysconf(_SC_CLK_TCK);
+	FILE *f = fopen("/proc/stat", "r");
+
+	memset(d, 0, sizeof(*d));
+	snprintf(d->name, sizeof(d->name), "%s", name ? name : "Domain-0");
+	free(name);
+	d->current_memkb = d->max_memkb = xlk_meminfo_kb("MemTotal");
+	d->vcpus_online = d->max_vcpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	d->running = true;
+	d->shutdown_reason = -1;
+	while (f && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "cpu %llu %llu %llu %llu %llu %llu %llu", &user, &nice, &sys,
+			   &idle, &iowait, &irq, &softirq) == 7 &&
+		    hz > 0)
+			d->cpu_time_ns = (user + nice + sys + irq + softirq) * (1000000000ull / hz);
+		if (!strncmp(line, "btime ", 6))
+			d->start_time_s = strtoull(line + 6, NULL, 10);
+	}
+	if (f)
+		fclose(f);
+}
+
+static void xlk_fill_info(struct xlk *k, const struct keelctl_dominfo *in, struct xl_domain_info *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->domid = in->domid;
+	d->current_memkb = d->max_memkb = in->mem_mb * 1024;
+	d->vcpus_online = d->max_vcpus = (int)in->vcpus;
+	d->shutdown_reason = -1;
+	switch (in->state) {
+	case KEELCTL_STATE_RUNNING:
+		d->running = true;
+		break;
+	case KEELCTL_STATE_CREATED: /* being built: not yet runnable */
+	case KEELCTL_STATE_PAUSED:
+		d->paused = true;
+		break;
+	case KEELCTL_STATE_CRASHED: /* Xen shows it as shut down, reason crash */
+		d->crashed = true;
+		d->shutdown = true;
+		d->shutdown_reason = 3; /* SHUTDOWN_crash */
+		break;
+	case KEELCTL_STATE_SHUTDOWN:
+		d->shutdown = true;
+		d->shutdown_reason = in->shutdown_reason >= 0 ? in->shutdown_reason : 0;
+		break;
+	}
+	xlk_store_domain_facts(k, d, in->name);
+}
+
+static int xlk_list(void *h, struct xl_domain_info **out, int *n)
+{
+	struct xlk *k = h;
+	struct keelctl_dominfo *infos = calloc(XLK_MAX_DOMAINS, sizeof(*infos));
+	struct xl_domain_info *d;
+	int got;
+
+	if (!infos)
+		return -ENOMEM;
+	got = keelctl_domain_list(k->ctl, infos, XLK_MAX_DOMAINS);
+	if (got < 0) {
+		free(infos);
+		return got;
+	}
+	if (got > XLK_MAX_DOMAINS)
+		got = XLK_MAX_DOMAINS;
+	d = calloc((size_t)got + 1, sizeof(*d));
+	if (!d) {
+		free(infos);
+		return -ENOMEM;
+	}
+	xlk_dom0_info(k, &d[0]);
+	for (int i = 0; i < got; i++)
+		xlk_fill_info(k, &infos[i], &d[i + 1]);
+	free(infos);
+	*out = d;
+	*n = got + 1;
+	return 0;
+}
+
+static int xlk_destroy(void *h, uint32_t domid)
+{
+	struct xlk *k = h;
+	int r;
+
+	if (domid == 0)
+		return -EPERM;
+	r = keelctl_domain_destroy(k->ctl, domid);
+	/* libxl__destroy_domid: the domain's nodes go with it (also after a lost race) */
+	xlk_config_forget(k, domid);
+	xlk_store_forget_domain(k, domid);
+	return r;
+}
+
+static int xlk_pause(void *h, uint32_t domid)
+{
+	return domid ? keelctl_domain_pause(((struct xlk *)h)->ctl, domid) : -EPERM;
+}
+
+static int xlk_unpause(void *h, uint32_t domid)
+{
+	return domid ? keelctl_domain_unpause(((struct xlk *)h)->ctl, domid) : -EPERM;
+}
+
+/* Domain 0's vCPUs are the host's CPUs: cpuN's busy time from /proc/stat. */
+static int xlk_dom0_vcpus(struct xl_vcpu_info **out, int *n)
+{
+	int ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN), got = 0;
+	long hz = sysconf(_SC_CLK_TCK);
+	struct xl_vcpu_info *v = calloc((size_t)(ncpu > 0 ? ncpu : 1), sizeof(*v));
+	FILE *f = fopen("/proc/stat", "r");
+	char line[256];
+
+	if (!v || !f) {
+		free(v);
+		if (f)
+			fclose(f);
+		return -ENOMEM;
+	}
+	while (got < ncpu && fgets(line, sizeof(line), f)) {
+		unsigned long long us, ni, sy, id, io, irq, sirq;
+		unsigned cpu;
+
+		if (line[3] < '0' || line[3] > '9' || /* not the "cpu" total line */
+		    sscanf(line, "cpu%u %llu %llu %llu %llu %llu %llu %llu", &cpu, &us, &ni, &sy,
+			   &id, &io, &irq, &sirq) != 8)
+			continue;
+		v[got] = (struct xl_vcpu_info){
+			.vcpu = (uint32_t)got, .cpu = (int)cpu, .online = true, .running = true};
+		if (hz > 0)
+			v[got].cpu_time_ns = (us + ni + sy + irq + sirq) * (1000000000ull / hz);
+		got++;
+	}
+	fclose(f);
+	*out = v;
+	*n = got;
+	return 0;
+}
+
+/*
+ * keeld reports a vCPU count and the domain's state, not per-vCPU facts:
+ * each vCPU is shown online, running while the domain runs, on no
+ * particular CPU, with no time accounted.
+ */
+static int xlk_vcpu_list(void *h, uint32_t domid, struct xl_vcpu_info **out, int *n)
+{
+	struct xlk *k = h;
+	struct keelctl_dominfo in;
+	struct xl_vcpu_info *v;
+	int r;
+
+	if (domid == 0)
+		return xlk_dom0_vcpus(out, n);
+	r = keelctl_domain_getinfo(k->ctl, domid, &in);
+	if (r < 0)
+		return r;
+	v = calloc(in.vcpus + 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < in.vcpus; i++) {
+		v[i].vcpu = i;
+		v[i].cpu = -1;
+		v[i].online = true;
+		v[i].running = in.state == KEELCTL_STATE_RUNNING;
+	}
+	*out = v;
+	*n = (int)in.vcpus;
+	return 0;
+}
+
+/* Store only: keeld has no rename operation, so its log keeps the first name. */
+static int xlk_rename(void *h, uint32_t domid, const char *name)
+{
+	struct xlk *k = h;
+	struct keelctl_dominfo info;
+	int r;
+
+	if (domid == 0)
+		return -EPERM;
+	r = keelctl_domain_getinfo(k->ctl, domid, &info);
+	if (r < 0)
+		return r;
+	r = xlk_store_rename(k, domid, name);
+	if (r == -EEXIST)
+		fprintf(stderr, "xl: Domain with name \"%s\" already exists.\n", name);
+	return r;
+}
+
+/*
+ * libxl__domain_pvcontrol: write control/shutdown and wait (60 s) until
+ * the guest clears it.  A PV guest has a control interface only once it
+ * is connected to the store; keeld cannot introduce guests to the store
+ * yet, so a guest that is not introduced is told apart as "no PV control
+ * interface" (libxl's ERROR_NOPARAVIRT) instead of waiting in vain.
+ */
+static int xlk_shutdown(void *h, uint32_t domid, enum xl_shutdown_kind kind)
+{
+	struct xlk *k = h;
+	const char *cmd = kind == XL_SHUTDOWN_REBOOT ? "reboot" : "poweroff";
+	char path[64], *p = NULL, *t = NULL;
+	bool introduced = false;
+	struct timespec t0, now;
+	int r;
+
+	if (domid == 0)
+		return -EPERM;
+	if (ks_is_introduced(k->xs, domid, &introduced) < 0 || !introduced)
+		return -EOPNOTSUPP;
+	snprintf(path, sizeof(path), "/local/domain/%u/control/shutdown", domid);
+	r = ks_watch(k->xs, path, "xl-pvcontrol");
+	if (r < 0)
+		return r;
+	r = ks_write_str(k->xs, KS_TX_NONE, path, cmd);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (r == 0) {
+		char *v = xlk_store_read(k, "%s", path);
+		long ms;
+
+		if (!v || !*v) { /* acknowledged (or the node went with the domain) */
+			free(v);
+			break;
+		}
+		free(v);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		ms = (now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000;
+		if (ms >= XLK_PVCONTROL_TIMEOUT_MS) {
+			fprintf(stderr, "xl: guest didn't acknowledge control request\n");
+			r = -ETIMEDOUT;
+			break;
+		}
+		r = ks_read_watch(k->xs, (int)(XLK_PVCONTROL_TIMEOUT_MS - ms), &p, &t);
+		free(p);
+		free(t);
+		p = t = NULL;
+		if (r == -ETIMEDOUT)
+			r = 0; /* loop once more to report it */
+	}
+	ks_unwatch(k->xs, path, "xl-pvcontrol");
+	return r;
+}
+
+/*
+ * The monitor's wait.  keeld has no state-change notification, so poll
+ * it, each time on a fresh connection: a monitor per domain must not hold
+ * one of keeld's few client slots for the domain's whole life.
+ */
+static int xlk_wait_shutdown(void *h, uint32_t domid, struct xl_domain_info *info)
+{
+	struct xlk *k = h;
+	int failures = 0, r;
+
+	keelctl_close(k->ctl);
+	k->ctl = NULL;
+	for (;;) {
+		struct keelctl_dominfo in;
+		struct keelctl *c;
+
+		r = keelctl_open(k->rundir, &c);
+		if (r == 0) {
+			r = keelctl_domain_getinfo(c, domid, &in);
+			keelctl_close(c);
+		}
+		if (r == 0 &&
+		    (in.state == KEELCTL_STATE_SHUTDOWN || in.state == KEELCTL_STATE_CRASHED)) {
+			xlk_fill_info(k, &in, info);
+			break;
+		}
+		if (r == -ESRCH)
+			break;
+		/* keeld gone (dom0 brought down): give up after a few tries */
+		if (r < 0 && ++failures >= 10)
+			break;
+		if (r == 0)
+			failures = 0;
+		usleep(XLK_WAIT_POLL_MS * 1000);
+	}
+	{
+		int o = keelctl_open(k->rundir, &k->ctl);
+
+		if (o < 0) {
+			k->ctl = NULL;
+			if (r >= 0)
+				r = o;
+		}
+	}
+	return r;
+}
+
+struct xlk_preserve {
+	uint32_t domid;
+	const char *suffix;
+	char new_vm[64];
+};
+
+/* libxl_domain_preserve: new name and /vm/<new uuid>; the old /vm entry goes. */
+static int xlk_preserve_step(struct xlk *k, ks_tx_t tx, void *arg)
+{
+	static const char *const keep[] = {"start_time", "image/ostype", "image/kernel",
+					   "image/ramdisk", "image/cmdline"};
+	struct xlk_preserve *pv = arg;
+	char *name = xlk_store_read(k, "/local/domain/%u/name", pv->domid), *old = NULL;
+	char path[512], newname[320];
+	uint8_t uuid[16];
+	int r = xlk_store_vm_path(k, pv->domid, &old, uuid);
+
+	if (r < 0 || !name)
+		goto out;
+	snprintf(newname, sizeof(newname), "%s%s", name, pv->suffix);
+	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
+		char *v = xlk_store_read(k, "%s/%s", old, keep[i]);
+
+		snprintf(path, sizeof(path), "%s/%s", pv->new_vm, keep[i]);
+		if (v && (r = ks_write_str(k->xs, tx, path, v)) < 0) {
+			free(v);
+			goto out;
+		}
+		free(v);
+	}
+	snprintf(path, sizeof(path), "%s/uuid", pv->new_vm);
+	if ((r = ks_write_str(k->xs, tx, path, pv->new_vm + 4)) < 0)
+		goto out;
+	snprintf(path, sizeof(path), "%s/name", pv->new_vm);
+	if ((r = ks_write_str(k->xs, tx, path, newname)) < 0)
+		goto out;
+	snprintf(path, sizeof(path), "/local/domain/%u/vm", pv->domid);
+	if ((r = ks_write_str(k->xs, tx, path, pv->new_vm)) < 0)
+		goto out;
+	snprintf(path, sizeof(path), "/local/domain/%u/name", pv->domid);
+	if ((r = ks_write_str(k->xs, tx, path, newname)) < 0)
+		goto out;
+	r = ks_rm(k->xs, tx, old);
+out:
+	if (r == 0 && !name)
+		r = -ENOENT;
+	free(name);
+	free(old);
+	return r;
+}
+
+static int xlk_preserve(void *h, uint32_t domid, const char *suffix, const uint8_t uuid[16])
+{
+	struct xlk *k = h;
+	struct xlk_preserve pv = {.domid = domid, .suffix = suffix};
+	struct xlcfg_domain cfg;
+	char u[37];
+	int r, have_cfg;
+
+	xlcfg_uuid_unparse(uuid, u);
+	snprintf(pv.new_vm, sizeof(pv.new_vm), "/vm/%s", u);
+	/* the saved configuration is filed under the UUID: carry it over */
+	have_cfg = xlk_get_config(h, domid, &cfg) == 0;
+	if (have_cfg)
+		xlk_config_forget(k, domid);
+	r = xlk_store_tx(k, xlk_preserve_step, &pv);
+	if (have_cfg) {
+		if (r == 0) {
+			free(cfg.name);
+			cfg.name = xlk_store_read(k, "/local/domain/%u/name", domid);
+			memcpy(cfg.uuid, uuid, 16);
+			if (cfg.name)
+				xlk_config_save(k, domid, &cfg);
+		}
+		xlcfg_domain_clear(&cfg);
+	}
+	return r;
+}
+
+static const char *xlk_state_dir(void *h)
+{
+	return ((struct xlk *)h)->rundir;
+}
+
+static int xlk_dmesg(void *h, bool clear, char **text)
+{
+	struct xlk *k = h;
+	char *buf;
+	int r;
+
+	if (clear)
+		return -EOPNOTSUPP; /* keeld's log cannot be cleared */
+	buf = malloc(KEELCTL_RSP_MAX + 1);
+	if (!buf)
+		return -ENOMEM;
+	r = keelctl_dmesg(k->ctl, buf, KEELCTL_RSP_MAX + 1);
+	if (r < 0) {
+		free(buf);
+		return r;
+	}
+	*text = buf;
+	return 0;
+}
+
+/* The host facts xl info can report truthfully today. */
+static int xlk_host_info(void *h, char ***keys, char ***values, int *n)
+{
+	struct xlk *k = h;
+	struct keelctl_dominfo *infos = calloc(XLK_MAX_DOMAINS, sizeof(*infos));
+	struct utsname u;
+	char *kv[2][16];
+	int c = 0, doms;
+
+	if (!infos)
+		return -ENOMEM;
+	doms = keelctl_domain_list(k->ctl, infos, XLK_MAX_DOMAINS);
+	free(infos);
+	if (doms < 0)
+		return doms;
+	uname(&u);
+#define XLK_KV(key, ...)                                  \
+	do {                                              \
+		kv[0][c] = strdup(key);                   \
+		if (asprintf(&kv[1][c], __VA_ARGS__) < 0) \
+			kv[1][c] = NULL;                  \
+		c++;                                      \
+	} while (0)
+	XLK_KV("host", "%s", u.nodename);
+	XLK_KV("release", "%s", u.release);
+	XLK_KV("version", "%s", u.version);
+	XLK_KV("machine", "%s", u.machine);
+	XLK_KV("nr_cpus", "%ld", sysconf(_SC_NPROCESSORS_ONLN));
+	XLK_KV("max_cpu_id", "%ld", sysconf(_SC_NPROCESSORS_CONF) - 1);
+	XLK_KV("total_memory", "%llu", xlk_meminfo_kb("MemTotal") / 1024);
+	XLK_KV("free_memory", "%llu", xlk_meminfo_kb("MemAvailable") / 1024);
+	XLK_KV("nr_domains", "%d", doms + 1);
+	XLK_KV("keel_rundir", "%s", k->rundir);
+#undef XLK_KV
+	*keys = calloc((size_t)c, sizeof(char *));
+	*values = calloc((size_t)c, sizeof(char *));
+	if (!*keys || !*values) {
+		free(*keys);
+		free(*values);
+		for (int i = 0; i < c; i++) {
+			free(kv[0][i]);
+			free(kv[1][i]);
+		}
+		return -ENOMEM;
+	}
+	for (int i = 0; i < c; i++) {
+		(*keys)[i] = kv[0][i];
+		(*values)[i] = kv[1][i] ? kv[1][i] : strdup("");
+	}
+	*n = c;
+	return 0;
+}
+
+static const struct xl_backend_ops xlk_ops = {
+	.name = "keeld",
+	.open = xlk_open,
+	.close = xlk_close,
+	.create = xlk_create,
+	.list = xlk_list,
+	.get_config = xlk_get_config,
+	.destroy = xlk_destroy,
+	.shutdown = xlk_shutdown,
+	.pause = xlk_pause,
+	.unpause = xlk_unpause,
+	.rename = xlk_rename,
+	.vcpu_list = xlk_vcpu_list,
+	.host_info = xlk_host_info,
+	.dmesg = xlk_dmesg,
+	.console_open = xlk_console_open,
+	.wait_shutdown = xlk_wait_shutdown,
+	.preserve = xlk_preserve,
+	.state_dir = xlk_state_dir,
+};
+
+static void __attribute__((constructor)) xlk_register(void)
+{
+	xl_backend_register(&xlk_ops);
+}

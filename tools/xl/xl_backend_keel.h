@@ -1,0 +1,55 @@
+/*
+ * xl's real backend: keeld through libkeelctl and the store through
+ * libkeelstore.  Shared between the files of the backend: the handle, the
+ * store layout helpers (xl_backend_keel_store.c), domain creation
+ * (xl_backend_keel_create.c) and the console stream
+ * (xl_backend_keel_console.c).  keeld knows domains by id, memory and vCPUs;
+ * everything libxl keeps in xenstore (names, UUIDs, start times, the
+ * control nodes) is kept in the store here too, under the same paths.
+ */
+#ifndef KEEL_XL_BACKEND_KEEL_H
+#define KEEL_XL_BACKEND_KEEL_H
+
+#include <limits.h>
+#include <stdint.h>
+
+#include "keelctl.h"
+#include "keelstore.h"
+#include "xl_backend.h"
+
+struct xlk {
+	struct keelctl *ctl;
+	struct ks_handle *xs;
+	char rundir[PATH_MAX];
+};
+
+/* keeld's domain table is small (64 today); the reply holds at most this many. */
+#define XLK_MAX_DOMAINS (KEELCTL_RSP_MAX / (int)sizeof(struct keelctl_dominfo))
+
+/* Run @step in a store transaction, the whole step retried on EAGAIN. */
+typedef int (*xlk_tx_step)(struct xlk *k, ks_tx_t tx, void *arg);
+int xlk_store_tx(struct xlk *k, xlk_tx_step step, void *arg);
+/* Read a store node as a NUL-terminated string; NULL when absent. */
+char *xlk_store_read(struct xlk *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The /vm/<uuid> path of a domain (malloc'd) and its UUID; -ENOENT without one. */
+int xlk_store_vm_path(struct xlk *k, uint32_t domid, char **vm_path, uint8_t uuid[16]);
+/* Fill name, UUID and start time of a guest from the store (keeld's name otherwise). */
+void xlk_store_domain_facts(struct xlk *k, struct xl_domain_info *d, const char *keeld_name);
+/* libxl__domain_make + libxl__build_post: the nodes of a new domain, in transactions. */
+int xlk_store_make_domain(struct xlk *k, uint32_t domid, const struct xlcfg_domain *dom);
+/* Remove everything the toolstack wrote for a domain (dom path, /vm, /libxl, backends). */
+void xlk_store_forget_domain(struct xlk *k, uint32_t domid);
+/* Rename in the store (libxl__domain_rename): -EEXIST when another domain has the name. */
+int xlk_store_rename(struct xlk *k, uint32_t domid, const char *name);
+/* The domid of the guest called @name (store names, then keeld's); -ENOENT. */
+int xlk_find_name(struct xlk *k, const char *name, uint32_t *domid);
+
+/* Domain creation: keeld create + load, store layout, saved configuration. */
+int xlk_create(void *h, const struct xlcfg_domain *dom, bool paused, uint32_t *domid);
+int xlk_get_config(void *h, uint32_t domid, struct xlcfg_domain *out);
+int xlk_config_save(struct xlk *k, uint32_t domid, const struct xlcfg_domain *dom);
+void xlk_config_forget(struct xlk *k, uint32_t domid);
+
+int xlk_console_open(void *h, uint32_t domid, const char *type, int num, int *fd);
+
+#endif

@@ -1,0 +1,152 @@
+/*
+ * `xl console` for keeld domains.  The console backend (keel-consoled)
+ * serves each domain's xencons ring on RUNDIR/console/<domid>.sock; when
+ * that socket answers, xl is handed a connection to it (input and output).
+ * Until keeld exposes the console ring and its event channel nothing can
+ * serve that socket, so the fallback is a stream of the guest's real
+ * console_io output as keeld records it (keelctl_console_read): a small
+ * child process polls keeld, writes the bytes that are new since the last
+ * look, and ends the stream when the domain shuts down or disappears.
+ * Input cannot reach such a guest; it is read and dropped so the terminal
+ * relay never blocks.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../../backends/console/cons_client.h"
+#include "xl_backend_keel.h"
+
+#define XLK_CONSOLE_POLL_MS 10
+#define XLK_CONSOLE_ANCHOR  64
+
+struct xlk_constream {
+	char *seen; /* keeld's buffer as last read */
+	size_t seen_len;
+};
+
+/*
+ * How much of @now is new.  keeld keeps the last 64 KiB of output and,
+ * when full, drops its older half; so @now either extends what was seen,
+ * or starts somewhere inside it.  Find where by searching the seen text
+ * for now's first bytes and checking the rest matches.
+ */
+static size_t xlk_console_new_from(const struct xlk_constream *s, const char *now, size_t len)
+{
+	size_t anchor = len < XLK_CONSOLE_ANCHOR ? len : XLK_CONSOLE_ANCHOR;
+	const char *p = s->seen, *end = s->seen + s->seen_len;
+
+	if (len >= s->seen_len && !memcmp(now, s->seen, s->seen_len))
+		return s->seen_len;
+	while (anchor && p < end && (p = memmem(p, (size_t)(end - p), now, anchor)) != NULL) {
+		size_t tail = (size_t)(end - p);
+
+		if (tail <= len && !memcmp(p, now, tail))
+			return tail;
+		p++;
+	}
+	return 0; /* lost track (more than a buffer went by): show what there is */
+}
+
+static int xlk_write_all(int fd, const char *b, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, b, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		b += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* The child: poll keeld until the domain stops or xl hangs up. */
+static void __attribute__((noreturn)) xlk_console_child(const char *rundir, uint32_t domid, int fd)
+{
+	static char buf[KEELCTL_RSP_MAX + 1];
+	struct xlk_constream s = {0};
+	struct keelctl *ctl;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	signal(SIGPIPE, SIG_IGN);
+	if (keelctl_open(rundir, &ctl) < 0)
+		_exit(1);
+	for (;;) {
+		struct keelctl_dominfo info;
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		bool last;
+		int n, r = keelctl_domain_getinfo(ctl, domid, &info);
+
+		last = r < 0 || info.state == KEELCTL_STATE_SHUTDOWN ||
+		       info.state == KEELCTL_STATE_CRASHED;
+		n = keelctl_console_read(ctl, domid, buf, sizeof(buf));
+		if (n > 0) {
+			size_t from = xlk_console_new_from(&s, buf, (size_t)n);
+			char *keep;
+
+			if (from < (size_t)n && xlk_write_all(fd, buf + from, (size_t)n - from) < 0)
+				_exit(0);
+			keep = realloc(s.seen, (size_t)n);
+			if (!keep)
+				_exit(1);
+			memcpy(keep, buf, (size_t)n);
+			s.seen = keep;
+			s.seen_len = (size_t)n;
+		}
+		if (last)
+			_exit(0);
+		if (poll(&p, 1, XLK_CONSOLE_POLL_MS) > 0) {
+			/* input has nowhere to go yet; EOF means xl detached */
+			if (read(fd, buf, sizeof(buf)) <= 0)
+				_exit(0);
+		}
+	}
+}
+
+int xlk_console_open(void *h, uint32_t domid, const char *type, int num, int *fd)
+{
+	struct xlk *k = h;
+	struct keelctl_dominfo info;
+	int sv[2], r;
+	pid_t pid;
+
+	if (strcmp(type, "pv") || num != 0)
+		return -ENODEV; /* PV domains have one console; serial/vuart are HVM's */
+	r = keelctl_domain_getinfo(k->ctl, domid, &info);
+	if (r < 0)
+		return r;
+	if (cons_client_open(k->rundir, domid, fd) == 0)
+		return 0;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		r = -errno;
+		close(sv[0]);
+		close(sv[1]);
+		return r;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		close(ks_fd(k->xs));
+		xlk_console_child(k->rundir, domid, sv[1]);
+	}
+	close(sv[1]);
+	if (isatty(STDIN_FILENO))
+		fprintf(stderr,
+			"xl: domain %u's console is output only (no console ring "
+			"served yet); Ctrl-] detaches\n",
+			domid);
+	*fd = sv[0];
+	return 0;
+}

@@ -1,0 +1,172 @@
+/*
+ * Creating a domain through keeld, as libxl_domain_create_new does on
+ * Xen: check the name is free, have keeld create the VM and build the PV
+ * kernel (image, ramdisk and command line from the configuration, handed
+ * over as open files), write the domain's xenstore nodes, keep the
+ * configuration for `xl list -l` and for restarts (libxl's "xl" userdata,
+ * here RUNDIR/xl/userdata-d<domid>.<uuid>.xl as xl.cfg text), then unpause
+ * unless asked not to.  Any failure after keeld created the domain destroys
+ * it again, so nothing half-built is left behind.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "xl_backend_keel.h"
+
+static int xlk_userdata_path(struct xlk *k, uint32_t domid, char *buf, size_t len)
+{
+	uint8_t uuid[16];
+	char *vm = NULL, u[37];
+	int r = xlk_store_vm_path(k, domid, &vm, uuid);
+
+	if (r < 0)
+		return r;
+	free(vm);
+	xlcfg_uuid_unparse(uuid, u);
+	r = snprintf(buf, len, "%s/xl/userdata-d%u.%s.xl", k->rundir, domid, u);
+	return r < 0 || (size_t)r >= len ? -ENAMETOOLONG : 0;
+}
+
+int xlk_config_save(struct xlk *k, uint32_t domid, const struct xlcfg_domain *dom)
+{
+	char path[PATH_MAX + 64], tmp[PATH_MAX + 80];
+	FILE *f;
+	int r;
+
+	snprintf(path, sizeof(path), "%s/xl", k->rundir);
+	if (mkdir(path, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	r = xlk_userdata_path(k, domid, path, sizeof(path));
+	if (r < 0)
+		return r;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "w");
+	if (!f)
+		return -errno;
+	r = xlcfg_domain_to_cfg(dom, f);
+	if (fclose(f) != 0 && r == 0)
+		r = -errno;
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0)
+		unlink(tmp);
+	return r;
+}
+
+void xlk_config_forget(struct xlk *k, uint32_t domid)
+{
+	char path[PATH_MAX + 64];
+
+	if (xlk_userdata_path(k, domid, path, sizeof(path)) == 0)
+		unlink(path);
+}
+
+int xlk_get_config(void *h, uint32_t domid, struct xlcfg_domain *out)
+{
+	struct xlk *k = h;
+	char path[PATH_MAX + 64], *name;
+	FILE *quiet = fopen("/dev/null", "w");
+	struct xlcfg *cfg = NULL;
+	int r;
+
+	if (!quiet)
+		return -errno;
+	r = xlk_userdata_path(k, domid, path, sizeof(path));
+	if (r == 0) {
+		cfg = xlcfg_new(path, quiet);
+		r = cfg ? xlcfg_parse_file(cfg, path) : -ENOMEM;
+	}
+	if (r == 0)
+		r = xlcfg_domain_from_cfg(out, cfg);
+	xlcfg_free(cfg);
+	fclose(quiet);
+	if (r < 0)
+		return r;
+	/* the current name: the domain may have been renamed since */
+	name = xlk_store_read(k, "/local/domain/%u/name", domid);
+	if (name) {
+		free(out->name);
+		out->name = name;
+	}
+	return 0;
+}
+
+/* What keeld can build today; anything else is refused with a reason. */
+static int xlk_check_buildable(struct xlk *k, const struct xlcfg_domain *dom)
+{
+	uint32_t other;
+	char *dom0;
+
+	if (dom->type != XLCFG_TYPE_PV) {
+		fprintf(stderr, "xl: keeld builds PV domains only; type=\"%s\" is not available\n",
+			xlcfg_type_name(dom->type));
+		return -EOPNOTSUPP;
+	}
+	if (!dom->kernel) {
+		fprintf(stderr, "xl: no kernel= given (Keel has no bootloader support)\n");
+		return -EINVAL;
+	}
+	if (access(dom->kernel, R_OK) < 0 || (dom->ramdisk && access(dom->ramdisk, R_OK) < 0)) {
+		int e = errno;
+
+		fprintf(stderr, "xl: cannot read %s: %s\n",
+			access(dom->kernel, R_OK) < 0 ? dom->kernel : dom->ramdisk, strerror(e));
+		return -e;
+	}
+	dom0 = xlk_store_read(k, "/local/domain/0/name");
+	if ((dom0 && !strcmp(dom0, dom->name)) || !strcmp(dom->name, "Domain-0") ||
+	    xlk_find_name(k, dom->name, &other) == 0) {
+		fprintf(stderr, "xl: Domain with name \"%s\" already exists.\n", dom->name);
+		free(dom0);
+		return -EEXIST;
+	}
+	free(dom0);
+	return 0;
+}
+
+int xlk_create(void *h, const struct xlcfg_domain *dom, bool paused, uint32_t *domid)
+{
+	struct xlk *k = h;
+	uint64_t mem_mb = (dom->target_memkb + 1023) / 1024;
+	int r;
+
+	r = xlk_check_buildable(k, dom);
+	if (r < 0)
+		return r;
+	/* keeld's domains have a fixed size: maxmem above memory cannot be honoured yet */
+	if (dom->max_memkb > dom->target_memkb)
+		fprintf(stderr, "xl: warning: maxmem=%llu MiB ignored: keeld has no ballooning\n",
+			(unsigned long long)dom->max_memkb / 1024);
+	r = keelctl_domain_create(k->ctl, dom->name, mem_mb, dom->vcpus, domid);
+	if (r < 0)
+		return r;
+	r = keelctl_domain_load(k->ctl, *domid, dom->kernel, dom->ramdisk,
+				dom->cmdline ? dom->cmdline : "");
+	if (r < 0)
+		fprintf(stderr, "xl: keeld could not build domain %u from %s: %s\n", *domid,
+			dom->kernel, strerror(-r));
+	if (r == 0) {
+		r = xlk_store_make_domain(k, *domid, dom);
+		if (r < 0)
+			fprintf(stderr, "xl: writing the store nodes of domain %u: %s\n", *domid,
+				strerror(-r));
+	}
+	if (r == 0) {
+		r = xlk_config_save(k, *domid, dom);
+		if (r < 0)
+			fprintf(stderr, "xl: saving the configuration of domain %u: %s\n", *domid,
+				strerror(-r));
+	}
+	if (r == 0 && !paused)
+		r = keelctl_domain_unpause(k->ctl, *domid);
+	if (r < 0) {
+		xlk_config_forget(k, *domid);
+		xlk_store_forget_domain(k, *domid);
+		keelctl_domain_destroy(k->ctl, *domid);
+	}
+	return r;
+}
