@@ -395,11 +395,17 @@ static int xlk_preserve_step(struct xlk *k, ks_tx_t tx, void *arg)
 	char *name = xlk_store_read(k, "/local/domain/%u/name", pv->domid), *old = NULL;
 	char path[512], newname[320];
 	uint8_t uuid[16];
+	uint32_t other;
 	int r = xlk_store_vm_path(k, pv->domid, &old, uuid);
 
 	if (r < 0 || !name)
 		goto out;
 	snprintf(newname, sizeof(newname), "%s%s", name, pv->suffix);
+	/* libxl_domain_preserve renames: the new name must be free */
+	if (xlk_find_name(k, newname, &other) == 0 && other != pv->domid) {
+		r = -EEXIST;
+		goto out;
+	}
 	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
 		char *v = xlk_store_read(k, "%s/%s", old, keep[i]);
 

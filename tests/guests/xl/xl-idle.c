@@ -1,0 +1,79 @@
+/*
+ * xl-idle: a small PV guest for the toolstack's end-to-end tests, its
+ * benchmark and `make demo`.  It greets, then prints "tick N" about once
+ * a second (paced by the TSC, as pv-spin) and runs until its command line
+ * says otherwise:
+ *   ticks=N   stop after N ticks (default 0: never)
+ *   then=poweroff|reboot|crash|watchdog   how to stop (default poweroff)
+ * Keel has no event sources yet, so waiting is a busy loop with `pause`.
+ */
+#include "../../../frontends/runtime/keel_guest.h"
+
+#define XL_IDLE_TICK_CYCLES 2000000000ULL /* ~1 s at 2 GHz */
+
+static uint64_t xl_idle_rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+/* The value after "key=" in the command line, or NULL. */
+static const char *xl_idle_arg(const char *key)
+{
+	const char *c = rt_start_info->cmd_line;
+
+	while (*c) {
+		const char *k = key, *p = c;
+
+		while (*k && *p == *k) {
+			k++;
+			p++;
+		}
+		if (!*k && *p == '=' && (c == rt_start_info->cmd_line || c[-1] == ' '))
+			return p + 1;
+		c++;
+	}
+	return NULL;
+}
+
+static int xl_idle_is(const char *v, const char *word)
+{
+	while (*word && *v == *word) {
+		v++;
+		word++;
+	}
+	return !*word && (!*v || *v == ' ');
+}
+
+void test_main(void)
+{
+	const char *t = xl_idle_arg("ticks"), *then = xl_idle_arg("then");
+	unsigned long ticks = 0, n = 0;
+	unsigned reason = SHUTDOWN_poweroff;
+	uint64_t next;
+
+	for (; t && *t >= '0' && *t <= '9'; t++)
+		ticks = ticks * 10 + (unsigned long)(*t - '0');
+	if (then && xl_idle_is(then, "reboot"))
+		reason = SHUTDOWN_reboot;
+	else if (then && xl_idle_is(then, "crash"))
+		reason = SHUTDOWN_crash;
+	else if (then && xl_idle_is(then, "watchdog"))
+		reason = SHUTDOWN_watchdog;
+	rt_printf("Hello from xl-idle, a Keel PV guest with %lu MiB of memory\n",
+		  (unsigned long)(rt_start_info->nr_pages >> 8));
+	rt_printf("command line: \"%s\"\n", rt_start_info->cmd_line);
+	next = xl_idle_rdtsc() + XL_IDLE_TICK_CYCLES;
+	while (!ticks || n < ticks) {
+		if (xl_idle_rdtsc() < next) {
+			__asm__ volatile("pause");
+			continue;
+		}
+		rt_printf("tick %lu\n", ++n);
+		next += XL_IDLE_TICK_CYCLES;
+	}
+	rt_printf("xl-idle: done after %lu ticks, shutting down (reason %u)\n", n, reason);
+	rt_shutdown(reason);
+}
