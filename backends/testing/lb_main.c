@@ -13,6 +13,7 @@ static const struct {
 } lb_cmds[] = {
 	{"net-ping", lb_cmd_net_ping, "netback on a real TAP/bridge; ARP + ICMP echo to the host"},
 	{"xenbus-vbd", lb_cmd_xenbus_vbd, "blkback driven through a real store; handshake + I/O"},
+	{"xenbus-vif", lb_cmd_xenbus_vif, "netback driven through a real store; TAP + ping"},
 	{"bench-io", lb_cmd_bench_io, "blkback vs host preadv on the same file"},
 };
 

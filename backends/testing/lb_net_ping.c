@@ -21,13 +21,6 @@
 
 #define LB_GUEST_DOM 9
 
-struct lb_ping {
-	uint8_t mac[6], host_mac[6];
-	uint32_t guest_ip, host_ip; /* network order */
-	bool have_host_mac;
-	struct netfront_loop nf;
-};
-
 static uint16_t lb_csum(const uint8_t *p, size_t len)
 {
 	uint32_t sum = 0;
@@ -140,23 +133,73 @@ static int lb_parse_mac(const char *s, uint8_t *mac)
 	return 0;
 }
 
+int lb_ping_parse(int argc, char **argv, struct lb_ping *g)
+{
+	const char *mac = lb_opt(argc, argv, "--mac", "00:16:3e:5a:00:01");
+
+	if (inet_pton(AF_INET, lb_opt(argc, argv, "--host-ip", ""), &g->host_ip) != 1 ||
+	    inet_pton(AF_INET, lb_opt(argc, argv, "--guest-ip", ""), &g->guest_ip) != 1 ||
+	    lb_parse_mac(mac, g->mac))
+		return -EINVAL;
+	return 0;
+}
+
+void lb_print_master(const char *ifname)
+{
+	char link[128], target[128];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/sys/class/net/%s/master", ifname);
+	n = readlink(link, target, sizeof(target) - 1);
+	target[n > 0 ? n : 0] = 0;
+	printf("net-ping: %s is a port of %s\n", ifname,
+	       n > 0 && strrchr(target, '/') ? strrchr(target, '/') + 1 : "(none)");
+}
+
+/* ARP for the host, then @count echo requests; returns the replies received. */
+int lb_ping_exchange(struct lb_ping *g, int count)
+{
+	static uint8_t frame[70000];
+	int replies = 0;
+
+	for (uint16_t seq = 1; seq <= count; seq++) {
+		time_t deadline = time(NULL) + 5;
+		int n;
+
+		while (!g->have_host_mac && time(NULL) < deadline) {
+			lb_send_arp(g, 1, NULL, g->host_ip);
+			n = netfront_loop_recv(&g->nf, frame, sizeof(frame), NULL, 500);
+			if (n > 0)
+				lb_handle_frame(g, frame, n, 0, 0);
+		}
+		if (!g->have_host_mac)
+			break;
+		lb_send_echo(g, 0x4b45, seq);
+		while (time(NULL) < deadline) {
+			n = netfront_loop_recv(&g->nf, frame, sizeof(frame), NULL, 500);
+			if (n > 0 && lb_handle_frame(g, frame, n, 0x4b45, seq)) {
+				printf("net-ping: echo reply seq=%u from the host kernel\n", seq);
+				replies++;
+				break;
+			}
+		}
+	}
+	return replies;
+}
+
 int lb_cmd_net_ping(int argc, char **argv)
 {
 	const char *bridge = lb_opt(argc, argv, "--bridge", NULL);
-	const char *mac = lb_opt(argc, argv, "--mac", "00:16:3e:5a:00:01");
 	struct net_vif_params p = {0};
 	struct bk_transport tp;
 	struct bk_loop *loop;
 	struct net_vif *vif;
 	struct lb_ping g = {0};
-	static uint8_t frame[70000];
-	int tap, err, replies = 0;
+	struct net_stats st;
+	int tap, err, replies;
 	char ifname[16];
 
-	if (!bridge || !lb_opt(argc, argv, "--host-ip", NULL) ||
-	    inet_pton(AF_INET, lb_opt(argc, argv, "--host-ip", ""), &g.host_ip) != 1 ||
-	    inet_pton(AF_INET, lb_opt(argc, argv, "--guest-ip", ""), &g.guest_ip) != 1 ||
-	    lb_parse_mac(mac, g.mac)) {
+	if (!bridge || lb_ping_parse(argc, argv, &g)) {
 		fprintf(stderr, "usage: net-ping --bridge BR --host-ip A --guest-ip B [--mac M]\n");
 		return 2;
 	}
@@ -173,16 +216,7 @@ int lb_cmd_net_ping(int argc, char **argv)
 		fprintf(stderr, "net-ping: loopback: %s\n", strerror(-err));
 		return 1;
 	}
-	{
-		char link[128], target[128];
-		ssize_t n;
-
-		snprintf(link, sizeof(link), "/sys/class/net/%s/master", ifname);
-		n = readlink(link, target, sizeof(target) - 1);
-		target[n > 0 ? n : 0] = 0;
-		printf("net-ping: %s is a port of %s\n", ifname,
-		       n > 0 && strrchr(target, '/') ? strrchr(target, '/') + 1 : "(none)");
-	}
+	lb_print_master(ifname);
 	bk_loop_transport(loop, &tp);
 	netfront_loop_params(&g.nf, &p);
 	p.tp = &tp;
@@ -193,36 +227,11 @@ int lb_cmd_net_ping(int argc, char **argv)
 		fprintf(stderr, "net-ping: connect: %s\n", strerror(-err));
 		return 1;
 	}
-	for (uint16_t seq = 1; seq <= 3; seq++) {
-		time_t deadline = time(NULL) + 5;
-		int n;
-
-		while (!g.have_host_mac && time(NULL) < deadline) {
-			lb_send_arp(&g, 1, NULL, g.host_ip);
-			n = netfront_loop_recv(&g.nf, frame, sizeof(frame), NULL, 500);
-			if (n > 0)
-				lb_handle_frame(&g, frame, n, 0, 0);
-		}
-		if (!g.have_host_mac)
-			break;
-		lb_send_echo(&g, 0x4b45, seq);
-		while (time(NULL) < deadline) {
-			n = netfront_loop_recv(&g.nf, frame, sizeof(frame), NULL, 500);
-			if (n > 0 && lb_handle_frame(&g, frame, n, 0x4b45, seq)) {
-				printf("net-ping: echo reply seq=%u from the host kernel\n", seq);
-				replies++;
-				break;
-			}
-		}
-	}
-	{
-		struct net_stats st;
-
-		net_vif_stats(vif, &st);
-		printf("net-ping: tx %llu frames, rx %llu frames, %llu dropped\n",
-		       (unsigned long long)st.tx_packets, (unsigned long long)st.rx_packets,
-		       (unsigned long long)st.rx_dropped);
-	}
+	replies = lb_ping_exchange(&g, 3);
+	net_vif_stats(vif, &st);
+	printf("net-ping: tx %llu frames, rx %llu frames, %llu dropped\n",
+	       (unsigned long long)st.tx_packets, (unsigned long long)st.rx_packets,
+	       (unsigned long long)st.rx_dropped);
 	net_vif_disconnect(vif);
 	bk_loop_destroy(loop);
 	close(tap);

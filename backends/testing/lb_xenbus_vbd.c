@@ -25,25 +25,19 @@
 
 #define LB_VBD_SEGS 8
 
-static volatile int lb_vbd_stop;
+volatile int lb_xb_stop;
 
-static void *lb_vbd_bus_thread(void *arg)
+void *lb_xb_bus_thread(void *arg)
 {
-	int err = xb_bus_run(arg, &lb_vbd_stop, 50);
+	int err = xb_bus_run(arg, &lb_xb_stop, 50);
 
 	if (err)
-		fprintf(stderr, "xenbus-vbd: bus: %s\n", strerror(-err));
+		fprintf(stderr, "keel-backend-loopback: bus: %s\n", strerror(-err));
 	return NULL;
 }
 
-struct lb_vbd {
-	struct ks_handle *ks;
-	char be[128], fe[128];
-	int last_state;
-};
-
 /* Wait (watching the backend's state) until it reads @want; prints every change. */
-static int lb_vbd_wait(struct lb_vbd *v, int want)
+int lb_xb_wait(struct lb_xb *v, int want)
 {
 	char path[160];
 
@@ -57,7 +51,7 @@ static int lb_vbd_wait(struct lb_vbd *v, int want)
 			st = atoi(val);
 		free(val);
 		if (st != v->last_state && st >= 0) {
-			printf("xenbus-vbd: backend state %d (%s)\n", st, xenbus_state_name(st));
+			printf("%s: backend state %d (%s)\n", v->who, st, xenbus_state_name(st));
 			fflush(stdout);
 			v->last_state = st;
 		}
@@ -68,11 +62,11 @@ static int lb_vbd_wait(struct lb_vbd *v, int want)
 			free(t);
 		}
 	}
-	fprintf(stderr, "xenbus-vbd: backend never reached %s\n", xenbus_state_name(want));
+	fprintf(stderr, "%s: backend never reached %s\n", v->who, xenbus_state_name(want));
 	return -ETIMEDOUT;
 }
 
-static int lb_vbd_fe_write(struct lb_vbd *v, const char *key, unsigned val)
+int lb_xb_fe_write(struct lb_xb *v, const char *key, unsigned val)
 {
 	char path[192], s[16];
 
@@ -82,7 +76,7 @@ static int lb_vbd_fe_write(struct lb_vbd *v, const char *key, unsigned val)
 }
 
 /* The frontend's part of the handshake: ring details, then Initialised. */
-static int lb_vbd_publish(struct lb_vbd *v, const struct blkfront_loop *bf)
+static int lb_vbd_publish(struct lb_xb *v, const struct blkfront_loop *bf)
 {
 	int err = 0;
 
@@ -90,21 +84,21 @@ static int lb_vbd_publish(struct lb_vbd *v, const struct blkfront_loop *bf)
 		char key[32];
 
 		snprintf(key, sizeof(key), "ring-ref%u", i);
-		err = lb_vbd_fe_write(v, key, bf->q[0].ring_refs[i]);
+		err = lb_xb_fe_write(v, key, bf->q[0].ring_refs[i]);
 	}
 	if (!err)
-		err = lb_vbd_fe_write(v, "ring-page-order", 1);
+		err = lb_xb_fe_write(v, "ring-page-order", 1);
 	if (!err)
-		err = lb_vbd_fe_write(v, "event-channel", bf->q[0].port);
+		err = lb_xb_fe_write(v, "event-channel", bf->q[0].port);
 	if (!err)
-		err = lb_vbd_fe_write(v, "feature-persistent", 1);
+		err = lb_xb_fe_write(v, "feature-persistent", 1);
 	if (!err) {
 		char path[192];
 
 		snprintf(path, sizeof(path), "%s/protocol", v->fe);
 		err = ks_write_str(v->ks, KS_TX_NONE, path, "x86_64-abi");
 	}
-	return err ? err : lb_vbd_fe_write(v, "state", XenbusStateInitialised);
+	return err ? err : lb_xb_fe_write(v, "state", XenbusStateInitialised);
 }
 
 /* Pattern out, read back, flush; the pattern also to @out for the caller. */
@@ -155,7 +149,7 @@ int lb_cmd_xenbus_vbd(int argc, char **argv)
 	unsigned domid = (unsigned)atoi(lb_opt(argc, argv, "--domid", "3"));
 	unsigned devid = (unsigned)atoi(lb_opt(argc, argv, "--devid", "51712"));
 	uint64_t sector = strtoull(lb_opt(argc, argv, "--sector", "2048"), NULL, 10);
-	struct lb_vbd v = {.last_state = -1};
+	struct lb_xb v = {.last_state = -1, .who = "xenbus-vbd"};
 	struct blkfront_loop bf;
 	struct bk_transport tp;
 	struct bk_loop *loop;
@@ -177,29 +171,29 @@ int lb_cmd_xenbus_vbd(int argc, char **argv)
 		fprintf(stderr, "xenbus-vbd: store: %s\n", strerror(-err));
 		return 1;
 	}
-	pthread_create(&th, NULL, lb_vbd_bus_thread, bus);
+	pthread_create(&th, NULL, lb_xb_bus_thread, bus);
 	snprintf(path, sizeof(path), "%s/state", v.be);
 	ks_watch(v.ks, path, "be-state");
-	err = lb_vbd_wait(&v, XenbusStateInitWait);
+	err = lb_xb_wait(&v, XenbusStateInitWait);
 	if (!err)
 		err = blkfront_loop_init(&bf, loop, (uint16_t)domid, 0, 1, 1);
 	if (!err)
 		err = lb_vbd_publish(&v, &bf);
 	if (!err)
-		err = lb_vbd_wait(&v, XenbusStateConnected);
+		err = lb_xb_wait(&v, XenbusStateConnected);
 	if (!err)
 		err = lb_vbd_io(&bf, sector, lb_opt(argc, argv, "--pattern-out", NULL));
 	if (!err)
-		err = lb_vbd_fe_write(&v, "state", XenbusStateClosing);
+		err = lb_xb_fe_write(&v, "state", XenbusStateClosing);
 	if (!err)
-		err = lb_vbd_wait(&v, XenbusStateClosing);
+		err = lb_xb_wait(&v, XenbusStateClosing);
 	if (!err)
-		err = lb_vbd_fe_write(&v, "state", XenbusStateClosed);
+		err = lb_xb_fe_write(&v, "state", XenbusStateClosed);
 	if (!err)
-		err = lb_vbd_wait(&v, XenbusStateClosed);
+		err = lb_xb_wait(&v, XenbusStateClosed);
 	if (!err && bk_loop_mapped_count(loop, (uint16_t)domid))
 		err = -EBUSY; /* a grant still mapped after Closed */
-	lb_vbd_stop = 1;
+	lb_xb_stop = 1;
 	pthread_join(th, NULL);
 	xb_bus_close(bus);
 	ks_close(v.ks);

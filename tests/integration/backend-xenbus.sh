@@ -16,8 +16,10 @@ for b in "$LB" "$KS" "$XSD"; do [ -x "$b" ] || fail "$b not built"; done
 
 SOCK=$KEEL_TMP/xs.sock
 XS_PID=
+LOOPDEV=
 cleanup() {
 	[ -n "$XS_PID" ] && kill "$XS_PID" 2>/dev/null && wait "$XS_PID" 2>/dev/null
+	[ -n "$LOOPDEV" ] && losetup -d "$LOOPDEV" 2>/dev/null
 	return 0
 }
 trap cleanup EXIT
@@ -63,4 +65,33 @@ dd if="$IMG" bs=512 skip=4096 count=64 status=none | cmp -s - "$KEEL_TMP/pattern
 # The disk whose image is missing: an error node, never Connected.
 ks read /local/domain/0/error$BAD/error >/dev/null 2>&1 || fail "no error node for the bad disk"
 [ "$(ks read $BAD/state 2>/dev/null)" != 4 ] || fail "the bad disk connected"
+echo "ok: raw image file"
+
+# A block device (a loop device over a second image, 4 KiB logical sectors):
+# sizes come from the device, I/O goes through O_DIRECT on it.
+if [ "$(id -u)" = 0 ] && command -v losetup >/dev/null; then
+	IMG2=$KEEL_TMP/disk2.img
+	truncate -s 8M "$IMG2"
+	LOOPDEV=$(losetup -f --show --sector-size 4096 "$IMG2" 2>/dev/null) ||
+		LOOPDEV=$(losetup -f --show "$IMG2" 2>/dev/null) || LOOPDEV=
+fi
+if [ -n "$LOOPDEV" ]; then
+	BE2=/local/domain/0/backend/vbd/5/51712
+	FE2=/local/domain/5/device/vbd/51712
+	ks txwrite $FE2/state 1 $FE2/backend $BE2 $BE2/frontend $FE2 $BE2/frontend-id 5 \
+		$BE2/online 1 $BE2/state 1 $BE2/params "$LOOPDEV" $BE2/mode w ||
+		fail "cannot write the block-device disk"
+	out=$(timeout 60 "$LB" xenbus-vbd --store "$SOCK" --domid 5 --devid 51712 --sector 8 2>&1)
+	echo "$out"
+	[ $? = 0 ] && echo "$out" | grep -q "xenbus-vbd: done" || fail "I/O on $LOOPDEV failed"
+	[ "$(ks read $BE2/sectors)" = 16384 ] || fail "sectors of $LOOPDEV: $(ks read $BE2/sectors)"
+	ssz=$(blockdev --getss "$LOOPDEV")
+	[ "$(ks read $BE2/sector-size)" = "$ssz" ] ||
+		fail "sector-size $(ks read $BE2/sector-size), device says $ssz"
+	[ "$(ks read $BE2/physical-sector-size)" = "$(blockdev --getpbsz "$LOOPDEV")" ] ||
+		fail "physical-sector-size"
+	echo "ok: block device $LOOPDEV (sector size $ssz)"
+else
+	echo "note: no loop device (not root or no losetup): block-device case not run"
+fi
 echo "PASS: vbd handshake InitWait -> Connected -> Closing -> Closed with I/O through the store"
