@@ -99,7 +99,6 @@ int xlk_get_config(void *h, uint32_t domid, struct xlcfg_domain *out)
 static int xlk_check_buildable(struct xlk *k, const struct xlcfg_domain *dom)
 {
 	uint32_t other;
-	char *dom0;
 
 	if (dom->type != XLCFG_TYPE_PV) {
 		fprintf(stderr, "xl: keeld builds PV domains only; type=\"%s\" is not available\n",
@@ -117,14 +116,10 @@ static int xlk_check_buildable(struct xlk *k, const struct xlcfg_domain *dom)
 			access(dom->kernel, R_OK) < 0 ? dom->kernel : dom->ramdisk, strerror(e));
 		return -e;
 	}
-	dom0 = xlk_store_read(k, "/local/domain/0/name");
-	if ((dom0 && !strcmp(dom0, dom->name)) || !strcmp(dom->name, "Domain-0") ||
-	    xlk_find_name(k, dom->name, &other) == 0) {
+	if (xlk_find_name(k, dom->name, &other) == 0) {
 		fprintf(stderr, "xl: Domain with name \"%s\" already exists.\n", dom->name);
-		free(dom0);
 		return -EEXIST;
 	}
-	free(dom0);
 	return 0;
 }
 

@@ -319,9 +319,18 @@ void xlk_store_forget_domain(struct xlk *k, uint32_t domid)
 
 int xlk_find_name(struct xlk *k, const char *name, uint32_t *domid)
 {
-	struct keelctl_dominfo *infos = calloc(XLK_MAX_DOMAINS, sizeof(*infos));
+	struct keelctl_dominfo *infos;
+	char *dom0 = xlk_store_read(k, "/local/domain/0/name");
 	int n, r = -ENOENT;
 
+	/* domain 0 (the host) is not in keeld's table but has its name */
+	if (!strcmp(dom0 ? dom0 : "Domain-0", name)) {
+		free(dom0);
+		*domid = 0;
+		return 0;
+	}
+	free(dom0);
+	infos = calloc(XLK_MAX_DOMAINS, sizeof(*infos));
 	if (!infos)
 		return -ENOMEM;
 	n = keelctl_domain_list(k->ctl, infos, XLK_MAX_DOMAINS);

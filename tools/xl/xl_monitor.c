@@ -232,7 +232,7 @@ int xl_monitor_start(struct xl_backend *be, struct xlcfg_domain *dom, uint32_t d
 	struct xl_backend *own;
 	const char *dir;
 	pid_t child;
-	int status;
+	int status, ready[2];
 
 	if (!be->ops->wait_shutdown || !be->ops->state_dir)
 		return 0; /* this backend cannot watch domains: as `create -e` */
@@ -251,17 +251,26 @@ int xl_monitor_start(struct xl_backend *be, struct xlcfg_domain *dom, uint32_t d
 			;
 		return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -ECHILD;
 	}
-	if (xl_monitor_detach(dir, dom->name) < 0)
+	if (xl_monitor_detach(dir, dom->name) < 0 || pipe(ready) < 0)
 		_exit(1);
 	child = fork();
-	if (child != 0)
-		_exit(child < 0 ? 1 : 0);
+	if (child != 0) {
+		char c;
+
+		/* xl create returns only once the pid file names the daemon */
+		close(ready[1]);
+		_exit(child > 0 && read(ready[0], &c, 1) == 1 ? 0 : 1);
+	}
+	close(ready[0]);
 	/* the daemon: its own connections, not the ones xl create goes on using */
+	xl_monitor_write_pidfile(dir);
 	xl_backend_disconnect(be);
+	if (write(ready[1], "", 1) != 1)
+		exit(1);
+	close(ready[1]);
 	own = xl_backend_connect();
 	if (!own)
 		exit(1);
-	xl_monitor_write_pidfile(own->ops->state_dir(own->handle));
 	status = xl_monitor_loop(own, dom, domid);
 	xl_backend_disconnect(own);
 	exit(status);
