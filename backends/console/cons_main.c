@@ -6,7 +6,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,29 +20,6 @@ static volatile int cons_main_stop;
 static void cons_main_signal(int sig)
 {
 	cons_main_stop = 1;
-}
-
-/* Store events first (without blocking), then one round of console I/O. */
-static int cons_main_loop(struct cons_server *srv, struct ks_handle *ks, uint16_t self)
-{
-	while (!cons_main_stop) {
-		char *path = NULL, *token = NULL;
-		int err = ks_read_watch(ks, 0, &path, &token);
-
-		if (err == 0) {
-			free(path);
-			free(token);
-			if ((err = cons_xs_rescan(srv, ks, self)))
-				return err;
-			continue;
-		}
-		if (err != -ETIMEDOUT)
-			return err;
-		/* The store's fd is not in the server's poll set: keep rounds short. */
-		if ((err = cons_server_poll(srv, 100)))
-			return err;
-	}
-	return 0;
 }
 
 int main(int argc, char **argv)
@@ -93,7 +69,7 @@ int main(int argc, char **argv)
 	}
 	signal(SIGTERM, cons_main_signal);
 	signal(SIGINT, cons_main_signal);
-	err = cons_main_loop(srv, ks, tp.self_domid);
+	err = cons_xs_serve(srv, ks, tp.self_domid, &cons_main_stop);
 	cons_server_destroy(srv);
 	ks_close(ks);
 	if (err) {

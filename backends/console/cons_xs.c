@@ -95,3 +95,29 @@ int cons_xs_watch(struct ks_handle *ks)
 		err = ks_watch(ks, "@releaseDomain", "cons-release");
 	return err;
 }
+
+/* Store events first (without blocking), then one round of console I/O. */
+int cons_xs_serve(struct cons_server *srv, struct ks_handle *ks, uint16_t self, volatile int *stop)
+{
+	while (!*stop) {
+		char *path = NULL, *token = NULL;
+		int err = ks_read_watch(ks, 0, &path, &token);
+
+		if (err == 0) {
+			/* One rescan for a burst of events. */
+			do {
+				free(path);
+				free(token);
+			} while (ks_read_watch(ks, 0, &path, &token) == 0);
+			if ((err = cons_xs_rescan(srv, ks, self)))
+				return err;
+			continue;
+		}
+		if (err != -ETIMEDOUT)
+			return err;
+		/* The store's fd is not in the server's poll set: keep rounds short. */
+		if ((err = cons_server_poll(srv, 100)))
+			return err;
+	}
+	return 0;
+}

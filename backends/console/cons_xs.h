@@ -14,4 +14,7 @@ int cons_xs_watch(struct ks_handle *ks);
 /* Serve every domain that has console/port, stop serving those that are gone. */
 int cons_xs_rescan(struct cons_server *srv, struct ks_handle *ks, uint16_t self);
 
+/* keel-consoled's loop: store events, then console I/O, until *stop. */
+int cons_xs_serve(struct cons_server *srv, struct ks_handle *ks, uint16_t self, volatile int *stop);
+
 #endif
