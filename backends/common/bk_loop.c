@@ -14,6 +14,12 @@
 
 #include "bk_loop_priv.h"
 
+/* This process's mappings (a forked backend has its own), under loop->lock. */
+static struct {
+	struct bk_loop_map *maps;
+	unsigned nr, cap;
+} bk_loop_local;
+
 struct bk_loop_dom *bk_loop_dom(struct bk_loop *loop, uint16_t domid)
 {
 	for (unsigned i = 0; i < BK_LOOP_MAX_DOMS; i++)
@@ -22,13 +28,25 @@ struct bk_loop_dom *bk_loop_dom(struct bk_loop *loop, uint16_t domid)
 	return NULL;
 }
 
+static void *bk_loop_shared_alloc(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
 int bk_loop_create(uint16_t backend_domid, struct bk_loop **out)
 {
-	struct bk_loop *loop = calloc(1, sizeof(*loop));
+	struct bk_loop *loop = bk_loop_shared_alloc(sizeof(*loop));
+	pthread_mutexattr_t a;
 
 	if (!loop)
 		return -ENOMEM;
-	pthread_mutex_init(&loop->lock, NULL);
+	pthread_mutexattr_init(&a);
+	pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
+	pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
+	pthread_mutex_init(&loop->lock, &a);
+	pthread_mutexattr_destroy(&a);
 	loop->backend_domid = backend_domid;
 	*out = loop;
 	return 0;
@@ -38,11 +56,22 @@ void bk_loop_destroy(struct bk_loop *loop)
 {
 	if (!loop)
 		return;
-	for (unsigned i = 0; i < loop->nr_maps; i++) {
-		munmap(loop->maps[i].addr, (size_t)loop->maps[i].count * BK_PAGE_SIZE);
-		free(loop->maps[i].refs);
+	for (unsigned i = 0; i < bk_loop_local.nr;) {
+		struct bk_loop_map *m = &bk_loop_local.maps[i];
+
+		if (m->loop != loop) {
+			i++;
+			continue;
+		}
+		munmap(m->addr, (size_t)m->count * BK_PAGE_SIZE);
+		free(m->refs);
+		*m = bk_loop_local.maps[--bk_loop_local.nr];
 	}
-	free(loop->maps);
+	if (!bk_loop_local.nr) {
+		free(bk_loop_local.maps);
+		bk_loop_local.maps = NULL;
+		bk_loop_local.cap = 0;
+	}
 	for (unsigned i = 0; i < BK_LOOP_MAX_DOMS; i++) {
 		struct bk_loop_dom *d = &loop->doms[i];
 
@@ -50,8 +79,8 @@ void bk_loop_destroy(struct bk_loop *loop)
 			continue;
 		munmap(d->mem, (size_t)d->nr_pages * BK_PAGE_SIZE);
 		close(d->memfd);
-		free(d->gnttab);
-		free(d->pins);
+		munmap(d->gnttab, d->nr_grants * sizeof(*d->gnttab));
+		munmap(d->pins, d->nr_grants * sizeof(*d->pins));
 	}
 	for (unsigned i = 0; i < BK_LOOP_MAX_CHANS; i++) {
 		if (!loop->chans[i].used)
@@ -60,7 +89,7 @@ void bk_loop_destroy(struct bk_loop *loop)
 		close(loop->chans[i].to_front_fd);
 	}
 	pthread_mutex_destroy(&loop->lock);
-	free(loop);
+	munmap(loop, sizeof(*loop));
 }
 
 int bk_loop_add_domain(struct bk_loop *loop, uint16_t domid, unsigned nr_pages, unsigned nr_grants)
@@ -71,7 +100,7 @@ int bk_loop_add_domain(struct bk_loop *loop, uint16_t domid, unsigned nr_pages, 
 	if (!nr_pages || nr_pages > (1u << 20) || nr_grants <= GNTTAB_NR_RESERVED_ENTRIES ||
 	    nr_grants > (1u << 20))
 		return -EINVAL;
-	pthread_mutex_lock(&loop->lock);
+	bk_loop_lock(loop);
 	if (bk_loop_dom(loop, domid)) {
 		err = -EEXIST;
 		goto out;
@@ -94,8 +123,8 @@ int bk_loop_add_domain(struct bk_loop *loop, uint16_t domid, unsigned nr_pages, 
 		d->mem = NULL;
 		goto fail;
 	}
-	d->gnttab = calloc(nr_grants, sizeof(*d->gnttab));
-	d->pins = calloc(nr_grants, sizeof(*d->pins));
+	d->gnttab = bk_loop_shared_alloc(nr_grants * sizeof(*d->gnttab));
+	d->pins = bk_loop_shared_alloc(nr_grants * sizeof(*d->pins));
 	if (!d->gnttab || !d->pins) {
 		err = -ENOMEM;
 		goto fail;
@@ -111,11 +140,13 @@ fail:
 		munmap(d->mem, (size_t)nr_pages * BK_PAGE_SIZE);
 	if (d->memfd >= 0)
 		close(d->memfd);
-	free(d->gnttab);
-	free(d->pins);
+	if (d->gnttab)
+		munmap(d->gnttab, nr_grants * sizeof(*d->gnttab));
+	if (d->pins)
+		munmap(d->pins, nr_grants * sizeof(*d->pins));
 	memset(d, 0, sizeof(*d));
 out:
-	pthread_mutex_unlock(&loop->lock);
+	bk_loop_unlock(loop);
 	return err;
 }
 
@@ -124,11 +155,11 @@ void *bk_loop_page(struct bk_loop *loop, uint16_t domid, uint32_t gfn)
 	struct bk_loop_dom *d;
 	void *p = NULL;
 
-	pthread_mutex_lock(&loop->lock);
+	bk_loop_lock(loop);
 	d = bk_loop_dom(loop, domid);
 	if (d && gfn < d->nr_pages)
 		p = d->mem + (size_t)gfn * BK_PAGE_SIZE;
-	pthread_mutex_unlock(&loop->lock);
+	bk_loop_unlock(loop);
 	return p;
 }
 
@@ -137,7 +168,7 @@ int bk_loop_alloc_page(struct bk_loop *loop, uint16_t domid, uint32_t *gfn)
 	struct bk_loop_dom *d;
 	int err = -ENOMEM;
 
-	pthread_mutex_lock(&loop->lock);
+	bk_loop_lock(loop);
 	d = bk_loop_dom(loop, domid);
 	if (!d)
 		err = -ESRCH;
@@ -145,7 +176,7 @@ int bk_loop_alloc_page(struct bk_loop *loop, uint16_t domid, uint32_t *gfn)
 		*gfn = d->next_free++;
 		err = 0;
 	}
-	pthread_mutex_unlock(&loop->lock);
+	bk_loop_unlock(loop);
 	return err;
 }
 
@@ -155,7 +186,7 @@ int bk_loop_grant(struct bk_loop *loop, uint16_t domid, uint32_t gfn, uint16_t t
 	struct bk_loop_dom *d;
 	int err = -ENOSPC;
 
-	pthread_mutex_lock(&loop->lock);
+	bk_loop_lock(loop);
 	d = bk_loop_dom(loop, domid);
 	if (!d) {
 		err = -ESRCH;
@@ -176,7 +207,7 @@ int bk_loop_grant(struct bk_loop *loop, uint16_t domid, uint32_t gfn, uint16_t t
 		break;
 	}
 out:
-	pthread_mutex_unlock(&loop->lock);
+	bk_loop_unlock(loop);
 	return err;
 }
 
@@ -185,7 +216,7 @@ int bk_loop_end_grant(struct bk_loop *loop, uint16_t domid, grant_ref_t ref)
 	struct bk_loop_dom *d;
 	int err = 0;
 
-	pthread_mutex_lock(&loop->lock);
+	bk_loop_lock(loop);
 	d = bk_loop_dom(loop, domid);
 	if (!d || ref >= d->nr_grants)
 		err = -EINVAL;
@@ -193,7 +224,7 @@ int bk_loop_end_grant(struct bk_loop *loop, uint16_t domid, grant_ref_t ref)
 		err = -EBUSY;
 	else
 		__atomic_store_n(&d->gnttab[ref].flags, 0, __ATOMIC_RELEASE);
-	pthread_mutex_unlock(&loop->lock);
+	bk_loop_unlock(loop);
 	return err;
 }
 
@@ -202,11 +233,11 @@ struct grant_entry_v1 *bk_loop_grant_entry(struct bk_loop *loop, uint16_t domid,
 	struct bk_loop_dom *d;
 	struct grant_entry_v1 *e = NULL;
 
-	pthread_mutex_lock(&loop->lock);
+	bk_loop_lock(loop);
 	d = bk_loop_dom(loop, domid);
 	if (d && ref < d->nr_grants)
 		e = &d->gnttab[ref];
-	pthread_mutex_unlock(&loop->lock);
+	bk_loop_unlock(loop);
 	return e;
 }
 
@@ -214,11 +245,11 @@ unsigned bk_loop_mapped_count(struct bk_loop *loop, uint16_t domid)
 {
 	unsigned n = 0;
 
-	pthread_mutex_lock(&loop->lock);
-	for (unsigned i = 0; i < loop->nr_maps; i++)
-		if (loop->maps[i].domid == domid)
-			n += loop->maps[i].count;
-	pthread_mutex_unlock(&loop->lock);
+	bk_loop_lock(loop);
+	for (unsigned i = 0; i < bk_loop_local.nr; i++)
+		if (bk_loop_local.maps[i].loop == loop && bk_loop_local.maps[i].domid == domid)
+			n += bk_loop_local.maps[i].count;
+	bk_loop_unlock(loop);
 	return n;
 }
 
@@ -270,7 +301,7 @@ static int bk_loop_map(void *ctx, uint16_t domid, const grant_ref_t *refs, unsig
 
 	if (!count || count > 4096)
 		return -EINVAL;
-	pthread_mutex_lock(&loop->lock);
+	bk_loop_lock(loop);
 	d = bk_loop_dom(loop, domid);
 	if (!d) {
 		err = -ESRCH;
@@ -281,16 +312,16 @@ static int bk_loop_map(void *ctx, uint16_t domid, const grant_ref_t *refs, unsig
 		err = -ENOMEM;
 		goto out;
 	}
-	if (loop->nr_maps == loop->cap_maps) {
-		unsigned cap = loop->cap_maps ? loop->cap_maps * 2 : 64;
-		void *n = realloc(loop->maps, cap * sizeof(*loop->maps));
+	if (bk_loop_local.nr == bk_loop_local.cap) {
+		unsigned cap = bk_loop_local.cap ? bk_loop_local.cap * 2 : 64;
+		void *n = realloc(bk_loop_local.maps, cap * sizeof(*bk_loop_local.maps));
 
 		if (!n) {
 			err = -ENOMEM;
 			goto out;
 		}
-		loop->maps = n;
-		loop->cap_maps = cap;
+		bk_loop_local.maps = n;
+		bk_loop_local.cap = cap;
 	}
 	/* Reserve the whole area first so the pages land side by side. */
 	base = mmap(NULL, (size_t)count * BK_PAGE_SIZE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
@@ -323,11 +354,12 @@ static int bk_loop_map(void *ctx, uint16_t domid, const grant_ref_t *refs, unsig
 	}
 	for (i = 0; i < count; i++)
 		bk_loop_pin(d, copy[i], ro, +1);
-	loop->maps[loop->nr_maps++] = (struct bk_loop_map){base, count, domid, ro, copy};
+	bk_loop_local.maps[bk_loop_local.nr++] =
+		(struct bk_loop_map){loop, base, count, domid, ro, copy};
 	copy = NULL;
 	*addr = base;
 out:
-	pthread_mutex_unlock(&loop->lock);
+	bk_loop_unlock(loop);
 	free(copy);
 	return err;
 }
@@ -337,12 +369,12 @@ static int bk_loop_unmap(void *ctx, void *addr, unsigned count)
 	struct bk_loop *loop = ctx;
 	int err = -EINVAL;
 
-	pthread_mutex_lock(&loop->lock);
-	for (unsigned i = 0; i < loop->nr_maps; i++) {
-		struct bk_loop_map *m = &loop->maps[i];
+	bk_loop_lock(loop);
+	for (unsigned i = 0; i < bk_loop_local.nr; i++) {
+		struct bk_loop_map *m = &bk_loop_local.maps[i];
 		struct bk_loop_dom *d;
 
-		if (m->addr != addr)
+		if (m->loop != loop || m->addr != addr)
 			continue;
 		if (m->count != count)
 			break;
@@ -351,11 +383,11 @@ static int bk_loop_unmap(void *ctx, void *addr, unsigned count)
 			bk_loop_pin(d, m->refs[j], m->readonly, -1);
 		munmap(m->addr, (size_t)m->count * BK_PAGE_SIZE);
 		free(m->refs);
-		loop->maps[i] = loop->maps[--loop->nr_maps];
+		*m = bk_loop_local.maps[--bk_loop_local.nr];
 		err = 0;
 		break;
 	}
-	pthread_mutex_unlock(&loop->lock);
+	bk_loop_unlock(loop);
 	return err;
 }
 
@@ -364,7 +396,7 @@ static int bk_loop_copy(void *ctx, struct bk_gnt_copy *ops, unsigned count)
 	struct bk_loop *loop = ctx;
 	int first = 0;
 
-	pthread_mutex_lock(&loop->lock);
+	bk_loop_lock(loop);
 	for (unsigned i = 0; i < count; i++) {
 		struct bk_gnt_copy *op = &ops[i];
 		struct bk_loop_dom *d = bk_loop_dom(loop, op->domid);
@@ -388,7 +420,7 @@ static int bk_loop_copy(void *ctx, struct bk_gnt_copy *ops, unsigned count)
 		else
 			memcpy(op->local, page, op->len);
 	}
-	pthread_mutex_unlock(&loop->lock);
+	bk_loop_unlock(loop);
 	return first;
 }
 

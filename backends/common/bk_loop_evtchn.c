@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdint.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -34,7 +35,7 @@ int bk_loop_evtchn_alloc(struct bk_loop *loop, uint16_t domid, uint32_t *port)
 {
 	int err = -ENOSPC;
 
-	pthread_mutex_lock(&loop->lock);
+	bk_loop_lock(loop);
 	if (!bk_loop_dom(loop, domid)) {
 		err = -ESRCH;
 		goto out;
@@ -64,7 +65,7 @@ int bk_loop_evtchn_alloc(struct bk_loop *loop, uint16_t domid, uint32_t *port)
 		break;
 	}
 out:
-	pthread_mutex_unlock(&loop->lock);
+	bk_loop_unlock(loop);
 	return err;
 }
 
@@ -89,10 +90,10 @@ int bk_loop_evtchn_front_fd(struct bk_loop *loop, uint16_t domid, uint32_t port)
 	struct bk_loop_chan *c;
 	int fd;
 
-	pthread_mutex_lock(&loop->lock);
+	bk_loop_lock(loop);
 	c = bk_loop_chan_front(loop, domid, port);
 	fd = c ? c->to_front_fd : -ENOENT;
-	pthread_mutex_unlock(&loop->lock);
+	bk_loop_unlock(loop);
 	return fd;
 }
 
@@ -101,10 +102,10 @@ int bk_loop_evtchn_front_notify(struct bk_loop *loop, uint16_t domid, uint32_t p
 	struct bk_loop_chan *c;
 	int err;
 
-	pthread_mutex_lock(&loop->lock);
+	bk_loop_lock(loop);
 	c = bk_loop_chan_front(loop, domid, port);
 	err = c ? bk_loop_fd_signal(c->to_back_fd) : -ENOENT;
-	pthread_mutex_unlock(&loop->lock);
+	bk_loop_unlock(loop);
 	return err;
 }
 
@@ -131,10 +132,10 @@ bool bk_loop_evtchn_bound(struct bk_loop *loop, uint16_t domid, uint32_t port)
 	struct bk_loop_chan *c;
 	bool b;
 
-	pthread_mutex_lock(&loop->lock);
+	bk_loop_lock(loop);
 	c = bk_loop_chan_front(loop, domid, port);
 	b = c && c->bound;
-	pthread_mutex_unlock(&loop->lock);
+	bk_loop_unlock(loop);
 	return b;
 }
 
@@ -144,17 +145,19 @@ static int bk_loop_bind(void *ctx, uint16_t domid, uint32_t remote_port, uint32_
 	struct bk_loop_chan *c;
 	int err = 0;
 
-	pthread_mutex_lock(&loop->lock);
+	bk_loop_lock(loop);
 	c = bk_loop_chan_front(loop, domid, remote_port);
 	if (!c)
 		err = -EINVAL; /* Xen: the remote port is not an unbound port of domid */
-	else if (c->bound)
+	else if (c->bound && (c->binder == getpid() || kill(c->binder, 0) == 0))
 		err = -EBUSY;
 	else {
+		/* Unbound, or bound by a process that died: its kernel would have closed it. */
 		c->bound = true;
+		c->binder = getpid();
 		*local_port = (uint32_t)(c - loop->chans) + 1;
 	}
-	pthread_mutex_unlock(&loop->lock);
+	bk_loop_unlock(loop);
 	return err;
 }
 
@@ -164,13 +167,13 @@ static int bk_loop_unbind(void *ctx, uint32_t lport)
 	struct bk_loop_chan *c;
 	int err = 0;
 
-	pthread_mutex_lock(&loop->lock);
+	bk_loop_lock(loop);
 	c = bk_loop_chan_back(loop, lport);
 	if (c)
 		c->bound = false;
 	else
 		err = -EINVAL;
-	pthread_mutex_unlock(&loop->lock);
+	bk_loop_unlock(loop);
 	return err;
 }
 
@@ -180,10 +183,10 @@ static int bk_loop_back_fd(void *ctx, uint32_t lport)
 	struct bk_loop_chan *c;
 	int fd;
 
-	pthread_mutex_lock(&loop->lock);
+	bk_loop_lock(loop);
 	c = bk_loop_chan_back(loop, lport);
 	fd = c ? c->to_back_fd : -EINVAL;
-	pthread_mutex_unlock(&loop->lock);
+	bk_loop_unlock(loop);
 	return fd;
 }
 
@@ -193,10 +196,10 @@ static int bk_loop_back_notify(void *ctx, uint32_t lport)
 	struct bk_loop_chan *c;
 	int err;
 
-	pthread_mutex_lock(&loop->lock);
+	bk_loop_lock(loop);
 	c = bk_loop_chan_back(loop, lport);
 	err = c ? bk_loop_fd_signal(c->to_front_fd) : -EINVAL;
-	pthread_mutex_unlock(&loop->lock);
+	bk_loop_unlock(loop);
 	return err;
 }
 
@@ -206,10 +209,10 @@ static int bk_loop_back_consume(void *ctx, uint32_t lport)
 	struct bk_loop_chan *c;
 	int err;
 
-	pthread_mutex_lock(&loop->lock);
+	bk_loop_lock(loop);
 	c = bk_loop_chan_back(loop, lport);
 	err = c ? bk_loop_fd_drain(c->to_back_fd) : -EINVAL;
-	pthread_mutex_unlock(&loop->lock);
+	bk_loop_unlock(loop);
 	return err;
 }
 
