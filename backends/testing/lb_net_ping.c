@@ -19,7 +19,7 @@
 #include "../net/netfront_loop.h"
 #include "lb.h"
 
-#define LB_GUEST_DOM 9
+#define LB_GUEST_DOM 9u
 
 static uint16_t lb_csum(const uint8_t *p, size_t len)
 {

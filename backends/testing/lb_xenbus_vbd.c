@@ -23,7 +23,7 @@
 #include "../common/xenbus_back.h"
 #include "lb.h"
 
-#define LB_VBD_SEGS 8
+#define LB_VBD_SEGS 8u
 
 volatile int lb_xb_stop;
 

@@ -121,7 +121,7 @@ static void test_netback_tx(void)
 {
 	static uint8_t frame[9000], got[9100];
 	struct netif_tx_response rsp;
-	struct virtio_net_hdr h;
+	struct virtio_net_hdr h = {0};
 	struct tn t;
 
 	CU_ASSERT_FATAL(tn_setup(&t, 0, 0) == 0);
@@ -233,7 +233,7 @@ static void test_netback_rx(void)
 static void test_netback_rate_limit(void)
 {
 	static uint8_t frame[1000], got[1100];
-	struct virtio_net_hdr h;
+	struct virtio_net_hdr h = {0};
 	struct net_stats st;
 	unsigned early = 0, total = 0;
 	struct tn t;
