@@ -101,6 +101,33 @@ static int lb_vbd_publish(struct lb_xb *v, const struct blkfront_loop *bf)
 	return err ? err : lb_xb_fe_write(v, "state", XenbusStateInitialised);
 }
 
+/* Write the region after the pattern, discard it, read back zeros. */
+static int lb_vbd_discard(struct blkfront_loop *bf, uint64_t sector, struct blkfront_buf *b)
+{
+	struct blkif_request req = {0};
+	struct blkif_request_discard *d = (struct blkif_request_discard *)&req;
+
+	for (unsigned i = 0; i < LB_VBD_SEGS; i++)
+		memset(b[i].data, 0xa5, 4096);
+	if (blkfront_loop_rw(bf, 0, true, sector, b, LB_VBD_SEGS) != BLKIF_RSP_OKAY)
+		return -EIO;
+	d->operation = BLKIF_OP_DISCARD;
+	d->id = 2;
+	d->sector_number = sector;
+	d->nr_sectors = LB_VBD_SEGS * 8;
+	if (blkfront_loop_do(bf, 0, &req) != BLKIF_RSP_OKAY)
+		return -EIO;
+	if (blkfront_loop_rw(bf, 0, false, sector, b, LB_VBD_SEGS) != BLKIF_RSP_OKAY)
+		return -EIO;
+	for (unsigned i = 0; i < LB_VBD_SEGS; i++)
+		for (unsigned j = 0; j < 4096; j++)
+			if (b[i].data[j])
+				return -EILSEQ;
+	printf("xenbus-vbd: discarded %u bytes at sector %llu, read back zeros\n",
+	       LB_VBD_SEGS * 4096, (unsigned long long)sector);
+	return 0;
+}
+
 /* Pattern out, read back, flush; the pattern also to @out for the caller. */
 static int lb_vbd_io(struct blkfront_loop *bf, uint64_t sector, const char *out)
 {
@@ -139,6 +166,8 @@ static int lb_vbd_io(struct blkfront_loop *bf, uint64_t sector, const char *out)
 	if (!err)
 		printf("xenbus-vbd: wrote, read back and flushed %u bytes at sector %llu\n",
 		       LB_VBD_SEGS * 4096, (unsigned long long)sector);
+	if (!err)
+		err = lb_vbd_discard(bf, sector + LB_VBD_SEGS * 8, b);
 	free(want);
 	return err;
 }

@@ -59,6 +59,7 @@ states=$(echo "$out" | sed -n 's/^xenbus-vbd: backend state [0-9]* (\(.*\))$/\1/
 [ "$(ks read $BE/max-ring-page-order)" = 4 ] || fail "max-ring-page-order"
 [ "$(ks read $BE/info)" = 0 ] || fail "info"
 [ "$(ks read $BE/state)" = 6 ] || fail "final state $(ks read $BE/state)"
+echo "$out" | grep -q "discarded .* read back zeros" || fail "no discard on the image file"
 # The data is on the image itself, at sector 4096.
 dd if="$IMG" bs=512 skip=4096 count=64 status=none | cmp -s - "$KEEL_TMP/pattern" ||
 	fail "the image does not hold the pattern written through blkback"
@@ -84,6 +85,7 @@ if [ -n "$LOOPDEV" ]; then
 	out=$(timeout 60 "$LB" xenbus-vbd --store "$SOCK" --domid 5 --devid 51712 --sector 8 2>&1)
 	echo "$out"
 	[ $? = 0 ] && echo "$out" | grep -q "xenbus-vbd: done" || fail "I/O on $LOOPDEV failed"
+	echo "$out" | grep -q "discarded .* read back zeros" || fail "no BLKDISCARD on $LOOPDEV"
 	[ "$(ks read $BE2/sectors)" = 16384 ] || fail "sectors of $LOOPDEV: $(ks read $BE2/sectors)"
 	ssz=$(blockdev --getss "$LOOPDEV")
 	[ "$(ks read $BE2/sector-size)" = "$ssz" ] ||
