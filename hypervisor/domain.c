@@ -13,8 +13,10 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include "evtchn.h"
 #include "pv_vcpu.h"
 
+#include "abi/console.h"
 #include "domain.h"
 
 #define HVLOG_SIZE (64 * 1024)
@@ -131,6 +133,31 @@ void domain_console_write(struct domain *d, const char *buf, size_t n)
 	pthread_mutex_unlock(&d->lock);
 }
 
+/* Stand-in console backend (no backend bound to the console port): move
+ * the guest's console ring output to the console, then tell the guest
+ * there is room again. */
+void domain_console_drain(struct domain *d, uint32_t port)
+{
+	struct xencons_interface *c;
+	uint32_t cons, prod;
+	char buf[sizeof(c->out)];
+	size_t n = 0;
+
+	if (port != d->console_port || d->console_mfn >= d->nr_pages)
+		return;
+	c = (struct xencons_interface *)(d->ram + (d->console_mfn << 12));
+	cons = __atomic_load_n(&c->out_cons, __ATOMIC_ACQUIRE);
+	prod = __atomic_load_n(&c->out_prod, __ATOMIC_ACQUIRE);
+	if (prod - cons > sizeof(c->out))
+		cons = prod - sizeof(c->out); /* a guest that overran its ring */
+	while (cons != prod)
+		buf[n++] = c->out[MASK_XENCONS_IDX(cons++, c->out)];
+	__atomic_store_n(&c->out_cons, cons, __ATOMIC_RELEASE);
+	if (n)
+		domain_console_write(d, buf, n);
+	evtchn_set_pending(d, port);
+}
+
 void domain_shutdown(struct domain *d, int reason)
 {
 	pthread_mutex_lock(&d->lock);
@@ -228,6 +255,7 @@ void domain_destroy(struct domain *d)
 	if (d->memfd >= 0)
 		close(d->memfd);
 	free(d->pages);
+	evtchn_free_all(d);
 	free(d->conbuf);
 	d->conbuf = NULL;
 	d->pages = NULL;
@@ -236,31 +264,20 @@ void domain_destroy(struct domain *d)
 	d->nr_vcpus = 0;
 }
 
-static void domain_kick_handler(int sig)
-{
-}
-
-/* Make every vCPU leave KVM_RUN so it sees a state change. */
+/* Make every vCPU leave KVM_RUN (or its wait) so it sees a state change. */
 static void domain_kick(struct domain *d)
 {
-	for (int i = 0; i < d->nr_vcpus; i++) {
-		struct pv_vcpu *v = &d->vcpus[i];
-
-		if (!v->online || !v->kvm.run)
-			continue;
-		v->kvm.run->immediate_exit = 1;
-		pthread_kill(v->thread, SIGUSR1);
-	}
+	pthread_cond_broadcast(&d->cond);
+	for (int i = 0; i < d->nr_vcpus; i++)
+		if (d->vcpus[i].online && d->vcpus[i].kvm.run)
+			pv_vcpu_kick(&d->vcpus[i]);
 }
 
 /* Start the vCPU threads (vCPU 0 online, as Xen boots a PV guest). */
 int domain_start(struct domain *d)
 {
-	struct sigaction sa = {.sa_handler = domain_kick_handler};
 	int r;
 
-	/* No SA_RESTART: the kick must interrupt KVM_RUN. */
-	sigaction(SIGUSR1, &sa, NULL);
 	r = pv_vcpu_start(&d->vcpus[0]);
 	if (r < 0)
 		return r;

@@ -39,6 +39,7 @@ struct pv_vcpu {
 	struct domain *dom;
 	struct kvm_vcpu_ctx kvm;
 	pthread_t thread;
+	int thread_valid;
 	int id;
 	int online;
 	int kernel_mode;
@@ -56,6 +57,10 @@ struct pv_vcpu {
 	uint64_t vcpu_info_gpa; /* 0: the legacy slot in shared_info */
 	uint64_t runstate_va;
 	uint64_t timer_deadline; /* guest system time, ns; 0 = none */
+	timer_t timer;		 /* fires SIGUSR1 at this thread at the deadline */
+	int timer_ok;
+	int blocked;		/* in SCHEDOP_block/poll, waiting on dom->cond */
+	uint32_t virq_port[24]; /* NR_VIRQS */
 	uint64_t hypercalls, exits;
 	/* The page-table writes queued by the current hypercall. */
 	unsigned napply;
@@ -94,6 +99,11 @@ struct domain {
 	pthread_cond_t cond; /* state changes (pause/unpause/destroy) */
 	int dying;
 	int threads_started;
+	struct evtchn *evtchns; /* port table (evtchn.c), allocated on first use */
+	void (*on_send)(struct domain *d, uint32_t port); /* send on an unbound port */
+	uint32_t console_port, store_port;
+	uint64_t console_mfn;
+	struct timespec mono_base; /* guest system time 0 */
 	/* console_io output kept for the control socket (daemon mode) */
 	char *conbuf;
 	size_t conbuf_size, conbuf_len;
@@ -114,6 +124,11 @@ const char *domain_state_name(enum domain_state s);
 struct shared_info *domain_shared_info(struct domain *d);
 struct vcpu_info *pv_vcpu_info(struct pv_vcpu *v);
 void pv_time_update(struct pv_vcpu *v);
+uint64_t pv_time_now(struct domain *d);
+int pv_timer_set(struct pv_vcpu *v, uint64_t deadline);
+void pv_timer_check(struct pv_vcpu *v);
+void pv_vcpu_kick(struct pv_vcpu *v);
+void domain_console_drain(struct domain *d, uint32_t port);
 
 /* The hypervisor log (keeld's dmesg), a bounded ring. */
 void hvlog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -14,6 +14,7 @@
 #include "abi/elfnote.h"
 #include "abi/xen.h"
 #include "elf.h"
+#include "evtchn.h"
 #include "pv_build.h"
 #include "pv_mm.h"
 
@@ -341,6 +342,19 @@ int pv_build_domain(struct domain *d, const struct pv_build_args *a)
 	si->shared_info = SHIM_GPA + SHIM_OFF_SHARED_INFO;
 	si->store_mfn = store_pfn;
 	si->console.domU.mfn = cons_pfn;
+	/* Store and console ports wait for dom0's ends; until a console
+	 * backend binds, keeld drains the console ring itself. */
+	d->store_port = evtchn_alloc_unbound_port(d, 0);
+	d->console_port = evtchn_alloc_unbound_port(d, 0);
+	if ((int)d->store_port < 0 || (int)d->console_port < 0) {
+		r = -ENOMEM;
+		goto out;
+	}
+	si->store_evtchn = d->store_port;
+	si->console.domU.evtchn = d->console_port;
+	d->console_mfn = cons_pfn;
+	d->on_send = domain_console_drain;
+	pv_time_now(d); /* guest system time starts at build */
 	si->pt_base = virt_base + (pt_pfn << PV_PAGE_SHIFT);
 	si->nr_pt_frames = nr_pt;
 	si->mfn_list = p2m_va;

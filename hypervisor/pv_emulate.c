@@ -204,7 +204,8 @@ static void pv_cpuid_policy(uint32_t leaf, uint32_t sub, uint32_t *a, uint32_t *
 		break;
 	case 0x80000001:
 		*c &= ~(1u << 2);
-		*d &= ~(1u << 26);
+		*d &= ~((1u << 26) |
+			(1u << 27)); /* no 1 GiB pages; no rdtscp (see pv_cpuid_policy) */
 		break;
 	default:
 		break;

@@ -4,10 +4,12 @@
  * through the guest's own page tables (pv_copy_*), so a bad pointer is
  * -EFAULT, never a keeld fault.  The MMU ones live in pv_mm.c.
  */
+#include <sched.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
 #include "abi/xen.h"
+#include "evtchn.h"
 #include "pv_mm.h"
 #include "pv_vcpu.h"
 
@@ -388,10 +390,26 @@ HC(sched_op)
 
 	switch (a1) {
 	case SCHEDOP_yield:
-	case SCHEDOP_block:
-	case SCHEDOP_poll:
-		/* No event sources yet: nothing to wait for. */
+		sched_yield();
 		return 0;
+	case SCHEDOP_block:
+		/* Blocking enables event delivery (Xen's do_block). */
+		pv_vcpu_info(v)->evtchn_upcall_mask = 0;
+		pv_vcpu_wait(v, NULL, 0, 0);
+		return 0;
+	case SCHEDOP_poll: {
+		struct sched_poll sp;
+		uint32_t ports[128];
+
+		if (pv_copy_from_guest(v, &sp, a2, sizeof(sp)) < 0)
+			return -XEN_EFAULT;
+		if (sp.nr_ports > 128)
+			return -XEN_EINVAL;
+		if (pv_copy_from_guest(v, ports, sp.ports, sp.nr_ports * sizeof(uint32_t)) < 0)
+			return -XEN_EFAULT;
+		pv_vcpu_wait(v, ports, sp.nr_ports, sp.timeout);
+		return 0;
+	}
 	case SCHEDOP_shutdown: {
 		struct sched_shutdown s;
 
@@ -463,20 +481,23 @@ HC(vcpu_op)
 		return 0;
 	}
 	case VCPUOP_set_singleshot_timer: {
-		/* { u64 timeout_abs_ns; u32 flags; }: kept; delivering it as
-		 * VIRQ_TIMER needs event channels, which keeld lacks yet. */
-		uint64_t t[2];
+		/* { u64 timeout_abs_ns; u32 flags; }: VIRQ_TIMER at that time. */
+		uint64_t st[2];
 
-		if (pv_copy_from_guest(c->v, t, a3, sizeof(t)) < 0)
+		if (t != c->v)
+			return -XEN_EINVAL;
+		if (pv_copy_from_guest(c->v, st, a3, sizeof(st)) < 0)
 			return -XEN_EFAULT;
-		c->v->dom->vcpus[a2].timer_deadline = t[0];
-		return 0;
+		if ((st[1] & VCPU_SSHOTTMR_future) && st[0] < pv_time_now(t->dom))
+			return -XEN_ETIME;
+		return pv_timer_set(t, st[0] ? st[0] : 1) < 0 ? -XEN_EIO : 0;
 	}
 	case VCPUOP_stop_periodic_timer:
 		return 0;
 	case VCPUOP_stop_singleshot_timer:
-		t->timer_deadline = 0;
-		return 0;
+		if (t != c->v)
+			return -XEN_EINVAL;
+		return pv_timer_set(t, 0) < 0 ? -XEN_EIO : 0;
 	default:
 		return -XEN_ENOSYS;
 	}
@@ -519,8 +540,12 @@ long pv_hcall_iret(struct pv_hcall_ctx *c, uint64_t a1, uint64_t a2, uint64_t a3
 
 HC(set_timer_op)
 {
-	c->v->timer_deadline = a1;
-	return 0;
+	return pv_timer_set(c->v, a1) < 0 ? -XEN_EIO : 0;
+}
+
+HC(event_channel_op)
+{
+	return evtchn_do_op(c->v, a1, a2);
 }
 
 HC(not_implemented)
@@ -552,7 +577,7 @@ const struct pv_hcall pv_hcall_table[64] = {
 	[__HYPERVISOR_callback_op] = {"callback_op", hc_callback_op},
 	[__HYPERVISOR_physdev_op] = {"physdev_op", hc_physdev_op},
 	[__HYPERVISOR_set_timer_op] = {"set_timer_op", hc_set_timer_op},
-	[__HYPERVISOR_event_channel_op] = {"event_channel_op", hc_not_implemented},
+	[__HYPERVISOR_event_channel_op] = {"event_channel_op", hc_event_channel_op},
 	[__HYPERVISOR_grant_table_op] = {"grant_table_op", hc_not_implemented},
 };
 

@@ -9,6 +9,7 @@
 #include <sys/ioctl.h>
 
 #include "domain.h"
+#include "evtchn.h"
 
 struct vcpu_info *pv_vcpu_info(struct pv_vcpu *v)
 {
@@ -50,6 +51,50 @@ static void pv_time_scale(uint64_t khz, uint32_t *mul, int8_t *shift)
 	*shift = s;
 }
 
+/* Guest system time: nanoseconds since the domain's time base. */
+uint64_t pv_time_now(struct domain *d)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (!d->mono_base.tv_sec && !d->mono_base.tv_nsec)
+		d->mono_base = now;
+	return (now.tv_sec - d->mono_base.tv_sec) * 1000000000ULL + now.tv_nsec -
+	       d->mono_base.tv_nsec;
+}
+
+/* Arm the vCPU's one-shot timer for guest system time `deadline` (0 stops
+ * it); on expiry the vCPU leaves KVM_RUN and sends VIRQ_TIMER. */
+int pv_timer_set(struct pv_vcpu *v, uint64_t deadline)
+{
+	struct itimerspec its = {0};
+
+	v->timer_deadline = deadline;
+	if (!v->timer_ok)
+		return 0;
+	if (deadline) {
+		uint64_t abs_ns, base_ns;
+
+		pv_time_now(v->dom);
+		base_ns = v->dom->mono_base.tv_sec * 1000000000ULL + v->dom->mono_base.tv_nsec;
+		abs_ns = base_ns + deadline;
+		its.it_value.tv_sec = abs_ns / 1000000000ULL;
+		its.it_value.tv_nsec = abs_ns % 1000000000ULL;
+		if (!its.it_value.tv_sec && !its.it_value.tv_nsec)
+			its.it_value.tv_nsec = 1;
+	}
+	return timer_settime(v->timer, TIMER_ABSTIME, &its, NULL) < 0 ? -1 : 0;
+}
+
+/* A passed deadline becomes VIRQ_TIMER (Xen's vcpu_singleshot_timer_fn). */
+void pv_timer_check(struct pv_vcpu *v)
+{
+	if (v->timer_deadline && pv_time_now(v->dom) >= v->timer_deadline) {
+		v->timer_deadline = 0;
+		evtchn_send_virq(v, VIRQ_TIMER);
+	}
+}
+
 void pv_time_update(struct pv_vcpu *v)
 {
 	struct domain *d = v->dom;
@@ -63,8 +108,7 @@ void pv_time_update(struct pv_vcpu *v)
 	clock_gettime(CLOCK_REALTIME, &now);
 	if (!d->start_wall.tv_sec)
 		d->start_wall = now;
-	ns = (now.tv_sec - d->start_wall.tv_sec) * 1000000000ULL + now.tv_nsec -
-	     d->start_wall.tv_nsec;
+	ns = pv_time_now(d);
 	t->version++;
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	t->tsc_timestamp = pv_guest_tsc(v);

@@ -8,10 +8,14 @@
  * no emulated ring-0 code runs on those paths.
  */
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "abi/xen.h"
+#include "evtchn.h"
 #include "pv_mm.h"
 #include "pv_vcpu.h"
 
@@ -155,7 +159,10 @@ int pv_vcpu_apply(struct pv_vcpu *v)
 	regs.rflags = 2;
 	if (ioctl(v->kvm.fd, KVM_SET_SREGS, &s) < 0 || kvm_regs_set(&v->kvm, &regs) < 0)
 		return -XEN_EIO;
-	r = kvm_vcpu_run(&v->kvm);
+	do {
+		v->kvm.run->immediate_exit = 0;
+		r = kvm_vcpu_run(&v->kvm);
+	} while (r == -EINTR); /* a timer kick; the apply must finish */
 	if (r < 0 || v->kvm.run->exit_reason != KVM_EXIT_IO ||
 	    v->kvm.run->io.port != PV_PORT_APPLIED) {
 		pv_vcpu_dump(v, "apply run failed");
@@ -220,6 +227,118 @@ static int pv_bounce(struct pv_vcpu *v, struct kvm_regs *regs, uint64_t handler,
 	regs->rip = handler;
 	regs->rflags = (regs->rflags & ~(RFLAGS_TF | RFLAGS_NT)) | RFLAGS_IF | 2;
 	return 0;
+}
+
+/* Xen delivers a pending event upcall on the way back to the guest: bounce
+ * to the event callback with events masked. */
+static int pv_deliver_events(struct pv_vcpu *v, struct kvm_regs *regs)
+{
+	struct vcpu_info *vi = pv_vcpu_info(v);
+
+	if (!v->cb_event.address ||
+	    !__atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST) ||
+	    vi->evtchn_upcall_mask)
+		return 0;
+	if (pv_bounce(v, regs, v->cb_event.address, 1, 0, 0, regs->rip, regs->rflags, regs->rsp) <
+	    0) {
+		pv_vcpu_dump(v, "event upcall frame unwritable");
+		domain_crash(v->dom, "event upcall: guest kernel stack unwritable");
+		return -1;
+	}
+	return 0;
+}
+
+static __thread struct pv_vcpu *pv_self;
+
+/* SIGUSR1 (a kick or the vCPU's timer): leave KVM_RUN at once, even if the
+ * signal lands just before it is entered. */
+static void pv_vcpu_signal(int sig)
+{
+	if (pv_self && pv_self->kvm.run)
+		pv_self->kvm.run->immediate_exit = 1;
+}
+
+void pv_vcpu_kick(struct pv_vcpu *v)
+{
+	if (v == pv_self)
+		return; /* it delivers on its own way back to the guest */
+	if (v->blocked) {
+		pthread_cond_broadcast(&v->dom->cond);
+		return;
+	}
+	if (v->online && v->thread_valid) {
+		v->kvm.run->immediate_exit = 1;
+		pthread_kill(v->thread, SIGUSR1);
+	}
+}
+
+/* After a kick: deliver a pending upcall if the guest is in ring 3. */
+static int pv_vcpu_async_events(struct pv_vcpu *v)
+{
+	struct vcpu_info *vi = pv_vcpu_info(v);
+	struct kvm_regs regs;
+	struct kvm_sregs s;
+
+	pv_timer_check(v);
+	if (!v->cb_event.address ||
+	    !__atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST) ||
+	    vi->evtchn_upcall_mask)
+		return 0;
+	if (ioctl(v->kvm.fd, KVM_GET_SREGS, &s) < 0 || s.cs.dpl != 3)
+		return 0; /* inside a shim stub: its exit delivers */
+	if (ioctl(v->kvm.fd, KVM_GET_REGS, &regs) < 0)
+		return -1;
+	if (pv_deliver_events(v, &regs) < 0)
+		return -1;
+	return kvm_regs_set(&v->kvm, &regs) < 0 ? -1 : 0;
+}
+
+/* SCHEDOP_block (ports == NULL: any event) and SCHEDOP_poll: wait for an
+ * event, the vCPU's timer, or the end of the domain.  timeout: guest
+ * system time, 0 = none. */
+void pv_vcpu_wait(struct pv_vcpu *v, const uint32_t *ports, unsigned nports, uint64_t timeout)
+{
+	struct domain *d = v->dom;
+	struct shared_info *sh = domain_shared_info(d);
+	struct vcpu_info *vi = pv_vcpu_info(v);
+
+	pthread_mutex_lock(&d->lock);
+	v->blocked = 1;
+	for (;;) {
+		uint64_t now, until;
+		struct timespec ts;
+		int hit = 0;
+
+		pthread_mutex_unlock(&d->lock);
+		pv_timer_check(v);
+		pthread_mutex_lock(&d->lock);
+		if (d->state != DOM_RUNNING || d->dying)
+			break;
+		if (!ports)
+			hit = __atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST);
+		for (unsigned i = 0; ports && i < nports && !hit; i++)
+			hit = ports[i] < 4096 &&
+			      ((__atomic_load_n(&sh->evtchn_pending[ports[i] / 64],
+						__ATOMIC_SEQ_CST) >>
+				(ports[i] % 64)) &
+			       1);
+		now = pv_time_now(d);
+		if (hit || (timeout && now >= timeout))
+			break;
+		/* Sleep to the nearest deadline, at most 50 ms (a missed
+		 * broadcast then costs little). */
+		until = now + 50000000ULL;
+		if (v->timer_deadline && v->timer_deadline < until)
+			until = v->timer_deadline;
+		if (timeout && timeout < until)
+			until = timeout;
+		until += d->mono_base.tv_sec * 1000000000ULL + d->mono_base.tv_nsec;
+		ts.tv_sec = until / 1000000000ULL;
+		ts.tv_nsec = until % 1000000000ULL;
+		pthread_cond_timedwait(&d->cond, &d->lock, &ts);
+	}
+	v->blocked = 0;
+	pthread_mutex_unlock(&d->lock);
 }
 
 static const char *const pv_vector_names[32] = {
@@ -296,6 +415,8 @@ static int pv_exit_exception(struct pv_vcpu *v)
 		}
 	}
 resume:
+	if (pv_deliver_events(v, &regs) < 0)
+		return -1;
 	if (kvm_regs_set(&v->kvm, &regs) < 0)
 		return -1;
 	return 0;
@@ -382,6 +503,8 @@ static int pv_exit_hypercall(struct pv_vcpu *v)
 				(regs.r11 & ~(RFLAGS_IOPL | RFLAGS_NT | RFLAGS_TF)) | RFLAGS_IF | 2;
 		}
 	}
+	if (pv_deliver_events(v, &regs) < 0)
+		return -1;
 	return kvm_regs_set(&v->kvm, &regs) < 0 ? -1 : 0;
 }
 
@@ -432,6 +555,20 @@ void *pv_vcpu_thread(void *arg)
 {
 	struct pv_vcpu *v = arg;
 	struct domain *d = v->dom;
+	struct sigaction sa = {.sa_handler = pv_vcpu_signal};
+	struct sigevent sev = {.sigev_notify = SIGEV_THREAD_ID, .sigev_signo = SIGUSR1};
+
+	/* No SA_RESTART: a kick must interrupt what this thread waits in. */
+	sigaction(SIGUSR1, &sa, NULL);
+	pv_self = v;
+	v->thread = pthread_self();
+	v->thread_valid = 1;
+	sev._sigev_un._tid = gettid(); /* glibc 2.36 lacks sigev_notify_thread_id */
+	if (timer_create(CLOCK_MONOTONIC, &sev, &v->timer) == 0) {
+		v->timer_ok = 1;
+		if (v->timer_deadline)
+			pv_timer_set(v, v->timer_deadline);
+	}
 
 	for (;;) {
 		uint32_t reason;
@@ -448,6 +585,8 @@ void *pv_vcpu_thread(void *arg)
 		r = kvm_vcpu_run(&v->kvm);
 		if (r == -EINTR) {
 			v->kvm.run->immediate_exit = 0;
+			if (pv_vcpu_async_events(v) < 0)
+				break;
 			continue;
 		}
 		if (r < 0) {
@@ -464,6 +603,11 @@ void *pv_vcpu_thread(void *arg)
 			break;
 		}
 	}
+	if (v->timer_ok)
+		timer_delete(v->timer);
+	v->timer_ok = 0;
+	v->thread_valid = 0;
+	pv_self = NULL;
 	if (d->on_stop)
 		d->on_stop(d);
 	return NULL;

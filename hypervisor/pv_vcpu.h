@@ -35,6 +35,7 @@ long pv_do_hypercall(struct pv_hcall_ctx *c, uint64_t nr, const uint64_t *args);
 int pv_emulate_privileged(struct pv_vcpu *v, struct kvm_regs *r, uint64_t rip);
 int pv_emulate_cpuid(struct pv_vcpu *v, struct kvm_regs *regs, uint64_t rip);
 int pv_inject_trap(struct pv_vcpu *v, struct kvm_regs *regs, int vec, uint64_t err, uint64_t rip);
+void pv_vcpu_wait(struct pv_vcpu *v, const uint32_t *ports, unsigned nports, uint64_t timeout);
 void pv_vcpu_dump(struct pv_vcpu *v, const char *why);
 
 #endif

@@ -1,0 +1,354 @@
+/*
+ * Event channels, 2-level ABI.  The port table lives in keeld; pending,
+ * mask, selector and upcall bits live in guest-shared memory and are
+ * updated with atomic operations because the guest changes them at the
+ * same time.  A port's notification wakes its vCPU (pv_vcpu_kick); the
+ * upcall itself is delivered on the vCPU's next return to the guest.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "abi/xen.h"
+#include "evtchn.h"
+#include "pv_mm.h"
+#include "pv_vcpu.h"
+
+#define EVTCHN_MAX EVTCHN_2L_NR_CHANNELS
+
+static struct evtchn *evtchn_table(struct domain *d)
+{
+	if (!d->evtchns)
+		d->evtchns = calloc(EVTCHN_MAX, sizeof(struct evtchn));
+	return d->evtchns;
+}
+
+static int evtchn_test_and_set(uint64_t *word, int bit)
+{
+	return (__atomic_fetch_or(word, 1ULL << bit, __ATOMIC_SEQ_CST) >> bit) & 1;
+}
+
+void evtchn_set_pending(struct domain *d, uint32_t port)
+{
+	struct shared_info *sh = domain_shared_info(d);
+	struct evtchn *t = evtchn_table(d);
+	struct pv_vcpu *v;
+	struct vcpu_info *vi;
+
+	if (!t || port == 0 || port >= EVTCHN_MAX)
+		return;
+	if (evtchn_test_and_set(&sh->evtchn_pending[port / 64], port % 64))
+		return;
+	if ((__atomic_load_n(&sh->evtchn_mask[port / 64], __ATOMIC_SEQ_CST) >> (port % 64)) & 1)
+		return;
+	v = &d->vcpus[t[port].vcpu < (uint32_t)d->nr_vcpus ? t[port].vcpu : 0];
+	vi = pv_vcpu_info(v);
+	if (!evtchn_test_and_set(&vi->evtchn_pending_sel, port / 64)) {
+		__atomic_store_n(&vi->evtchn_upcall_pending, 1, __ATOMIC_SEQ_CST);
+		pv_vcpu_kick(v);
+	}
+}
+
+static int evtchn_alloc(struct domain *d)
+{
+	struct evtchn *t = evtchn_table(d);
+
+	if (!t)
+		return -XEN_ENOMEM;
+	for (uint32_t p = 1; p < EVTCHN_MAX; p++)
+		if (t[p].state == ECS_FREE) {
+			struct shared_info *sh = domain_shared_info(d);
+
+			memset(&t[p], 0, sizeof(t[p]));
+			/* A fresh port starts neither pending nor masked. */
+			__atomic_fetch_and(&sh->evtchn_pending[p / 64], ~(1ULL << (p % 64)),
+					   __ATOMIC_SEQ_CST);
+			__atomic_fetch_and(&sh->evtchn_mask[p / 64], ~(1ULL << (p % 64)),
+					   __ATOMIC_SEQ_CST);
+			return p;
+		}
+	return -XEN_ENOSPC;
+}
+
+int evtchn_alloc_unbound_port(struct domain *d, uint16_t remote_dom)
+{
+	int p = evtchn_alloc(d);
+
+	if (p > 0) {
+		d->evtchns[p].state = ECS_UNBOUND;
+		d->evtchns[p].remote_dom = remote_dom;
+	}
+	return p;
+}
+
+int evtchn_send_virq(struct pv_vcpu *v, int virq)
+{
+	uint32_t port = v->virq_port[virq];
+
+	if (!port)
+		return -XEN_ENOENT;
+	evtchn_set_pending(v->dom, port);
+	return 0;
+}
+
+static int evtchn_valid(struct domain *d, uint32_t port)
+{
+	return d->evtchns && port > 0 && port < EVTCHN_MAX && d->evtchns[port].state != ECS_FREE;
+}
+
+static void evtchn_close_port(struct domain *d, uint32_t port)
+{
+	struct evtchn *e = &d->evtchns[port];
+
+	if (e->state == ECS_VIRQ && e->vcpu < (uint32_t)d->nr_vcpus)
+		d->vcpus[e->vcpu].virq_port[e->virq] = 0;
+	if (e->state == ECS_INTERDOMAIN && e->remote_dom == d->domid &&
+	    evtchn_valid(d, e->remote_port)) {
+		d->evtchns[e->remote_port].state = ECS_UNBOUND;
+		d->evtchns[e->remote_port].remote_dom = d->domid;
+	}
+	memset(e, 0, sizeof(*e));
+}
+
+void evtchn_free_all(struct domain *d)
+{
+	free(d->evtchns);
+	d->evtchns = NULL;
+}
+
+static uint16_t evtchn_dom(struct domain *d, uint16_t dom)
+{
+	return dom == DOMID_SELF ? d->domid : dom;
+}
+
+/* One op per case; each reads its argument block, acts, writes it back. */
+long evtchn_do_op(struct pv_vcpu *v, uint64_t cmd, uint64_t arg)
+{
+	struct domain *d = v->dom;
+	union {
+		struct evtchn_alloc_unbound alloc_unbound;
+		struct evtchn_bind_interdomain bind_interdomain;
+		struct evtchn_bind_virq bind_virq;
+		struct evtchn_bind_ipi bind_ipi;
+		struct evtchn_close close;
+		struct evtchn_send send;
+		struct evtchn_status status;
+		struct evtchn_bind_vcpu bind_vcpu;
+		struct evtchn_unmask unmask;
+		struct evtchn_reset reset;
+	} u;
+	static const uint8_t sizes[] = {
+		[EVTCHNOP_bind_interdomain] = sizeof(struct evtchn_bind_interdomain),
+		[EVTCHNOP_bind_virq] = sizeof(struct evtchn_bind_virq),
+		[EVTCHNOP_close] = sizeof(struct evtchn_close),
+		[EVTCHNOP_send] = sizeof(struct evtchn_send),
+		[EVTCHNOP_status] = sizeof(struct evtchn_status),
+		[EVTCHNOP_alloc_unbound] = sizeof(struct evtchn_alloc_unbound),
+		[EVTCHNOP_bind_ipi] = sizeof(struct evtchn_bind_ipi),
+		[EVTCHNOP_bind_vcpu] = sizeof(struct evtchn_bind_vcpu),
+		[EVTCHNOP_unmask] = sizeof(struct evtchn_unmask),
+		[EVTCHNOP_reset] = sizeof(struct evtchn_reset),
+	};
+	long r = 0;
+	int p;
+
+	if (cmd >= sizeof(sizes) || !sizes[cmd])
+		return -XEN_ENOSYS; /* FIFO (init_control, ...) is not offered */
+	if (pv_copy_from_guest(v, &u, arg, sizes[cmd]) < 0)
+		return -XEN_EFAULT;
+	if (!evtchn_table(d))
+		return -XEN_ENOMEM;
+	pthread_mutex_lock(&d->lock);
+	switch (cmd) {
+	case EVTCHNOP_alloc_unbound:
+		if (evtchn_dom(d, u.alloc_unbound.dom) != d->domid) {
+			r = -XEN_EPERM;
+			break;
+		}
+		p = evtchn_alloc_unbound_port(d, evtchn_dom(d, u.alloc_unbound.remote_dom));
+		if (p < 0)
+			r = p;
+		else
+			u.alloc_unbound.port = p;
+		break;
+	case EVTCHNOP_bind_interdomain: {
+		uint32_t rp = u.bind_interdomain.remote_port;
+
+		/* Only loopback for now; other domains go through keeld's
+		 * control socket once backends bind to guests. */
+		if (evtchn_dom(d, u.bind_interdomain.remote_dom) != d->domid) {
+			r = -XEN_EPERM;
+			break;
+		}
+		if (!evtchn_valid(d, rp) || d->evtchns[rp].state != ECS_UNBOUND ||
+		    d->evtchns[rp].remote_dom != d->domid) {
+			r = -XEN_EINVAL;
+			break;
+		}
+		p = evtchn_alloc(d);
+		if (p < 0) {
+			r = p;
+			break;
+		}
+		d->evtchns[p] = (struct evtchn){ECS_INTERDOMAIN, 0, d->domid, v->id, rp};
+		d->evtchns[rp] = (struct evtchn){ECS_INTERDOMAIN, 0, d->domid, d->evtchns[rp].vcpu,
+						 (uint32_t)p};
+		u.bind_interdomain.local_port = p;
+		break;
+	}
+	case EVTCHNOP_bind_virq: {
+		struct pv_vcpu *t;
+
+		if (u.bind_virq.virq >= NR_VIRQS || u.bind_virq.vcpu >= (uint32_t)d->nr_vcpus) {
+			r = -XEN_EINVAL;
+			break;
+		}
+		t = &d->vcpus[u.bind_virq.vcpu];
+		if (t->virq_port[u.bind_virq.virq]) {
+			r = -XEN_EEXIST;
+			break;
+		}
+		p = evtchn_alloc(d);
+		if (p < 0) {
+			r = p;
+			break;
+		}
+		d->evtchns[p] = (struct evtchn){ECS_VIRQ, (uint8_t)u.bind_virq.virq, 0,
+						u.bind_virq.vcpu, 0};
+		t->virq_port[u.bind_virq.virq] = p;
+		u.bind_virq.port = p;
+		break;
+	}
+	case EVTCHNOP_bind_ipi:
+		if (u.bind_ipi.vcpu >= (uint32_t)d->nr_vcpus) {
+			r = -XEN_ENOENT;
+			break;
+		}
+		p = evtchn_alloc(d);
+		if (p < 0) {
+			r = p;
+			break;
+		}
+		d->evtchns[p] = (struct evtchn){ECS_IPI, 0, 0, u.bind_ipi.vcpu, 0};
+		u.bind_ipi.port = p;
+		break;
+	case EVTCHNOP_close:
+		if (!evtchn_valid(d, u.close.port))
+			r = -XEN_EINVAL;
+		else
+			evtchn_close_port(d, u.close.port);
+		break;
+	case EVTCHNOP_send: {
+		uint32_t port = u.send.port;
+
+		if (!evtchn_valid(d, port)) {
+			r = -XEN_EINVAL;
+			break;
+		}
+		if (d->evtchns[port].state == ECS_IPI) {
+			pthread_mutex_unlock(&d->lock);
+			evtchn_set_pending(d, port);
+			return 0;
+		}
+		if (d->evtchns[port].state == ECS_INTERDOMAIN) {
+			uint32_t rp = d->evtchns[port].remote_port;
+
+			pthread_mutex_unlock(&d->lock);
+			evtchn_set_pending(d, rp);
+			return 0;
+		}
+		if (d->evtchns[port].state == ECS_UNBOUND) {
+			/* Nobody bound yet (e.g. no console backend): keeld's
+			 * hook, if any, stands in for the remote end. */
+			pthread_mutex_unlock(&d->lock);
+			if (d->on_send)
+				d->on_send(d, port);
+			return 0;
+		}
+		r = -XEN_EINVAL;
+		break;
+	}
+	case EVTCHNOP_status: {
+		uint32_t port = u.status.port;
+
+		if (evtchn_dom(d, u.status.dom) != d->domid) {
+			r = -XEN_EPERM;
+			break;
+		}
+		if (port >= EVTCHN_MAX) {
+			r = -XEN_EINVAL;
+			break;
+		}
+		memset(&u.status.u, 0, sizeof(u.status.u));
+		u.status.vcpu = d->evtchns[port].vcpu;
+		switch (d->evtchns[port].state) {
+		case ECS_FREE:
+			u.status.status = EVTCHNSTAT_closed;
+			break;
+		case ECS_UNBOUND:
+			u.status.status = EVTCHNSTAT_unbound;
+			u.status.u.unbound.dom = d->evtchns[port].remote_dom;
+			break;
+		case ECS_INTERDOMAIN:
+			u.status.status = EVTCHNSTAT_interdomain;
+			u.status.u.interdomain.dom = d->evtchns[port].remote_dom;
+			u.status.u.interdomain.port = d->evtchns[port].remote_port;
+			break;
+		case ECS_VIRQ:
+			u.status.status = EVTCHNSTAT_virq;
+			u.status.u.virq = d->evtchns[port].virq;
+			break;
+		default:
+			u.status.status = EVTCHNSTAT_ipi;
+		}
+		break;
+	}
+	case EVTCHNOP_bind_vcpu:
+		if (!evtchn_valid(d, u.bind_vcpu.port) || u.bind_vcpu.vcpu >= (uint32_t)d->nr_vcpus)
+			r = -XEN_EINVAL;
+		else
+			d->evtchns[u.bind_vcpu.port].vcpu = u.bind_vcpu.vcpu;
+		break;
+	case EVTCHNOP_unmask: {
+		struct shared_info *sh = domain_shared_info(d);
+		uint32_t port = u.unmask.port;
+
+		if (port >= EVTCHN_MAX) {
+			r = -XEN_EINVAL;
+			break;
+		}
+		/* Xen's evtchn_2l_unmask: clear the mask; if the port was
+		 * pending, raise the selector and upcall now. */
+		__atomic_fetch_and(&sh->evtchn_mask[port / 64], ~(1ULL << (port % 64)),
+				   __ATOMIC_SEQ_CST);
+		if ((__atomic_load_n(&sh->evtchn_pending[port / 64], __ATOMIC_SEQ_CST) >>
+		     (port % 64)) &
+		    1) {
+			struct pv_vcpu *t = &d->vcpus[d->evtchns[port].vcpu < (uint32_t)d->nr_vcpus
+							      ? d->evtchns[port].vcpu
+							      : 0];
+			struct vcpu_info *vi = pv_vcpu_info(t);
+
+			if (!evtchn_test_and_set(&vi->evtchn_pending_sel, port / 64)) {
+				__atomic_store_n(&vi->evtchn_upcall_pending, 1, __ATOMIC_SEQ_CST);
+				pv_vcpu_kick(t);
+			}
+		}
+		break;
+	}
+	case EVTCHNOP_reset:
+		if (evtchn_dom(d, u.reset.dom) != d->domid) {
+			r = -XEN_EPERM;
+			break;
+		}
+		for (uint32_t port = 1; port < EVTCHN_MAX; port++)
+			if (d->evtchns[port].state != ECS_FREE)
+				evtchn_close_port(d, port);
+		break;
+	default:
+		r = -XEN_ENOSYS;
+	}
+	pthread_mutex_unlock(&d->lock);
+	if (r == 0 && pv_copy_to_guest(v, arg, &u, sizes[cmd]) < 0)
+		r = -XEN_EFAULT;
+	return r;
+}
