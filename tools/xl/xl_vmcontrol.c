@@ -123,31 +123,40 @@ int main_create(int argc, char **argv)
 		xlcfg_domain_clear(&dom);
 		return 1;
 	}
-	rc = be->ops->create ? be->ops->create(be->handle, &dom, paused, &domid) : -ENOSYS;
+	/*
+	 * As xl: with -c the console is attached while the domain is still
+	 * paused, so none of its output is missed, and only then is it unpaused.
+	 * The monitor starts once the console is done (detached, or the domain
+	 * stopped), so it cannot clean the domain away under the console.
+	 */
+	rc = be->ops->create ? be->ops->create(be->handle, &dom, paused || console, &domid)
+			     : -ENOSYS;
 	if (rc < 0) {
 		rc = xl_backend_fail("creating the domain", rc);
 		goto out;
-	}
-	/* the monitor first, so it is watching before the console takes the terminal */
-	if (monitor && !(foreground && !console)) {
-		rc = xl_monitor_start(be, &dom, domid, false);
-		if (rc < 0) {
-			rc = xl_backend_fail("starting the domain monitor", rc);
-			goto out;
-		}
 	}
 	if (console) {
 		int fd = -1;
 
 		rc = be->ops->console_open ? be->ops->console_open(be->handle, domid, "pv", 0, &fd)
 					   : -ENOSYS;
+		if (rc == 0 && !paused)
+			rc = be->ops->unpause ? be->ops->unpause(be->handle, domid) : -ENOSYS;
 		if (rc == 0)
 			rc = xl_console_relay(fd, 0x1d);
-		rc = rc < 0 ? xl_backend_fail("attaching the console", rc) : 0;
-	} else if (monitor && foreground) {
-		rc = xl_monitor_start(be, &dom, domid, true); /* -F: wait here for the end */
-	} else {
-		rc = 0;
+		else if (fd >= 0)
+			close(fd);
+		if (rc < 0) {
+			rc = xl_backend_fail("attaching the console", rc);
+			goto out;
+		}
+	}
+	if (monitor) {
+		rc = xl_monitor_start(be, &dom, domid, foreground);
+		if (rc < 0)
+			rc = xl_backend_fail("starting the domain monitor", rc);
+		else
+			rc = foreground ? rc : 0;
 	}
 out:
 	xl_backend_disconnect(be);
