@@ -8,7 +8,8 @@
  * removal once online=0 or the node is gone); bad toolstack input and a
  * failed connect end in Closing with an error node.  Then the real "vbd"
  * driver over the LOOPBACK TEST TRANSPORT: the test blkfront publishes its
- * ring through the store and does I/O once the handshake reaches Connected.
+ * ring through the store and does I/O once the handshake reaches Connected;
+ * a runaway producer then gets the device disconnected (Closing).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -379,6 +380,11 @@ static void test_xenbus_backend_vbd(void)
 	memset(b[0].data, 0, 4096);
 	CU_ASSERT_EQUAL(blkfront_loop_rw(&bf, 0, false, 88, b, 1), BLKIF_RSP_OKAY);
 	CU_ASSERT_EQUAL(b[0].data[100], 0x31);
+	/* A runaway producer on queue 1: the device is disconnected (Closing). */
+	ring_store(&bf.q[1].sring->req_prod, bf.q[1].ring.req_prod_pvt + 1000);
+	bk_loop_evtchn_front_notify(loop, 4, bf.q[1].port);
+	CU_ASSERT_EQUAL(txb_wait_state(NULL, &s, path, 5), 5);
+	CU_ASSERT_EQUAL(bk_loop_mapped_count(loop, 4), 0);
 	/* Detach: everything unmapped and unbound once the frontend is Closed. */
 	txb_w(&s, "/local/domain/4/device/vbd/51712/state", "5");
 	CU_ASSERT_EQUAL(txb_wait_state(NULL, &s, path, 5), 5);
