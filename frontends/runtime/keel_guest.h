@@ -58,6 +58,15 @@ void *rt_memcpy(void *d, const void *s, size_t n);
 void rt_check(int ok, const char *what, long got);
 void rt_test_done(void) __attribute__((noreturn));
 
+/* Event channels (events.c). */
+#define RT_MAX_PORTS 256
+extern struct shared_info *rt_shared_info;
+extern volatile uint64_t rt_event_counts[RT_MAX_PORTS];
+long rt_events_init(void);
+long rt_evtchn_op(unsigned cmd, void *arg);
+uint64_t rt_now_ns(void);
+long rt_set_timer(uint64_t deadline, unsigned flags);
+
 /* The test program's entry. */
 void test_main(void);
 

@@ -1,5 +1,6 @@
 # Keel's freestanding PV guest runtime (linked into every in-guest test).
-FRONTENDS_RT_SRCS := frontends/runtime/head.S frontends/runtime/runtime.c
+FRONTENDS_RT_SRCS := frontends/runtime/head.S frontends/runtime/runtime.c \
+	frontends/runtime/events.c
 FRONTENDS_RT_OBJS := $(call guest_objs,$(FRONTENDS_RT_SRCS))
 FRONTENDS_RT_LDS := frontends/runtime/guest.lds
 # Linked at 0xffffffff80000000 (the top 2 GiB): the kernel code model.

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/../lib/common.sh"
 need_kvm
 rc=0
-for t in pv-hello pv-hypercalls pv-mmu pv-traps pv-user pv-desc; do
+for t in pv-hello pv-hypercalls pv-mmu pv-traps pv-user pv-desc pv-events; do
 	out=$KEEL_TMP/$t.out
 	timeout 60 "$KEEL_BIN/keeld" run --kernel "$KEEL_GUESTS/$t" --memory 64 >"$out" 2>&1
 	st=$?
