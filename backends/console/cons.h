@@ -47,6 +47,8 @@ int cons_server_remove(struct cons_server *srv, uint16_t domid);
 bool cons_server_has(struct cons_server *srv, uint16_t domid);
 /* The domains served (up to @max ids); returns how many. */
 unsigned cons_server_list(struct cons_server *srv, uint16_t *ids, unsigned max);
+/* Clients attached to the domain's console (0 if not served). */
+unsigned cons_server_client_count(struct cons_server *srv, uint16_t domid);
 /* Did the domain break its ring (then it is no longer served)? */
 bool cons_server_broken(struct cons_server *srv, uint16_t domid);
 /* One round: wait up to @timeout_ms for anything, move every byte that can move. */

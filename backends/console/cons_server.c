@@ -250,6 +250,19 @@ unsigned cons_server_list(struct cons_server *srv, uint16_t *ids, unsigned max)
 	return n;
 }
 
+unsigned cons_server_client_count(struct cons_server *srv, uint16_t domid)
+{
+	struct cons_dom **slot;
+	unsigned n = 0;
+
+	pthread_mutex_lock(&srv->lock);
+	slot = cons_find(srv, domid);
+	for (unsigned i = 0; slot && i < CONS_MAX_CLIENTS; i++)
+		n += (*slot)->clients[i] >= 0;
+	pthread_mutex_unlock(&srv->lock);
+	return n;
+}
+
 bool cons_server_broken(struct cons_server *srv, uint16_t domid)
 {
 	struct cons_dom **slot;

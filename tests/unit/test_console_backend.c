@@ -163,7 +163,9 @@ static void test_console_output_input(void)
 	CU_ASSERT_FATAL(tc_setup(&t, 0) == 0);
 	CU_ASSERT_EQUAL(t.intf->connection, XENCONSOLE_CONNECTED);
 	CU_ASSERT_FATAL(cons_client_open(t.rundir, TC_DOM, &fd) == 0);
-	usleep(50000); /* the server accepts the client */
+	for (int i = 0; i < 400 && !cons_server_client_count(t.srv, TC_DOM); i++)
+		usleep(5000); /* the server accepts the client */
+	CU_ASSERT_EQUAL(cons_server_client_count(t.srv, TC_DOM), 1);
 	tc_guest_write_all(&t, "hello from the guest\n", 21);
 	while (got < 21) {
 		struct pollfd p = {fd, POLLIN, 0};
