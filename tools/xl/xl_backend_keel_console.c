@@ -42,6 +42,8 @@ static size_t xlk_console_new_from(const struct xlk_constream *s, const char *no
 	size_t anchor = len < XLK_CONSOLE_ANCHOR ? len : XLK_CONSOLE_ANCHOR;
 	const char *p = s->seen, *end = s->seen + s->seen_len;
 
+	if (!s->seen_len)
+		return 0;
 	if (len >= s->seen_len && !memcmp(now, s->seen, s->seen_len))
 		return s->seen_len;
 	while (anchor && p < end && (p = memmem(p, (size_t)(end - p), now, anchor)) != NULL) {

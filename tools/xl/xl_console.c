@@ -55,6 +55,8 @@ int xl_console_relay(int console_fd, int escape_char)
 	if (tty) {
 		raw = saved;
 		cfmakeraw(&raw);
+		/* keep output processing: small guests end lines with a bare \n */
+		raw.c_oflag |= OPOST;
 		tcsetattr(STDIN_FILENO, TCSANOW, &raw);
 	}
 	/* a closed console must not kill xl with SIGPIPE before the terminal is restored */
