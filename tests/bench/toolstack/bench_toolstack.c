@@ -49,7 +49,7 @@ static char **bench_argv(char **argv, int i)
 	static char *out[64], bufs[64][512];
 	int k;
 
-	for (k = 0; argv[k] && k < 63; k++) {
+	for (k = 0; k < 63 && argv[k]; k++) {
 		const char *at = strstr(argv[k], "@N@");
 
 		if (!at) {
