@@ -3,11 +3,12 @@
  * commands parse their arguments, load configurations and format output;
  * anything that needs a running hypervisor is a call through these ops.
  *
- * Keel's real backend belongs to keeld's control library (dom0/libkeelctl):
- * a file that fills in struct xl_backend_ops and calls xl_backend_register()
- * from a constructor, linked into xl, is all it takes.  Until then the only
- * backend is "none", whose open() fails with a clear message, so commands
- * that need keeld say so instead of pretending.
+ * build/bin/xl links the real backend, xl_backend_keel*.c (keeld through
+ * dom0/libkeelctl, the store through dom0/libkeelstore), which registers
+ * itself from a constructor; build/bin/xl-fixture links a test double
+ * instead.  An op left NULL is reported as "not supported by the toolstack
+ * backend"; a build with no backend at all gets "none", whose open() fails
+ * with a clear message.
  */
 #ifndef KEEL_XL_BACKEND_H
 #define KEEL_XL_BACKEND_H
