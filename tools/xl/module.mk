@@ -8,7 +8,7 @@ $(XL_OBJS): CPPFLAGS += -Itools/xl -Itools/xlcfg
 # The real backend: keeld through libkeelctl, the store through libkeelstore,
 # consoles through keel-consoled's client side when it serves them.
 XL_KEEL_SRCS := tools/xl/xl_backend_keel.c tools/xl/xl_backend_keel_store.c \
-	tools/xl/xl_backend_keel_create.c tools/xl/xl_backend_keel_console.c
+	tools/xl/xl_backend_keel_create.c tools/xl/xl_backend_keel_console.c tools/xl/xl_constream.c
 XL_KEEL_OBJS := $(call objs,$(XL_KEEL_SRCS))
 $(XL_KEEL_OBJS): CPPFLAGS += -Itools/xl -Itools/xlcfg -Idom0/libkeelctl -Idom0/libkeelstore
 # (tools/ is read before tools/xlcfg, dom0/ and backends/ are included: libraries by path)
@@ -21,3 +21,7 @@ $(eval $(call keel_program,xl,$(XL_OBJS) $(XL_KEEL_OBJS) $(LIB)/libkeelxlcfg.a \
 XL_FIXTURE_OBJS := $(call objs,tools/xl/xl_backend_fixture.c)
 $(XL_FIXTURE_OBJS): CPPFLAGS += -Itools/xl -Itools/xlcfg
 $(eval $(call keel_program,xl-fixture,$(XL_OBJS) $(XL_FIXTURE_OBJS) $(LIB)/libkeelxlcfg.a,$(shell pkg-config --libs libxml-2.0) -luuid))
+
+# Unit tests of the console record arithmetic (the CUnit runner, build/bin/keel-unit).
+UNIT_SRCS += tools/xl/test_xl_constream.c
+UNIT_OBJS += $(call objs,tools/xl/xl_constream.c)

@@ -22,40 +22,9 @@
 
 #include "../../backends/console/cons_client.h"
 #include "xl_backend_keel.h"
+#include "xl_constream.h"
 
 #define XLK_CONSOLE_POLL_MS 10
-#define XLK_CONSOLE_ANCHOR  64
-
-struct xlk_constream {
-	char *seen; /* keeld's buffer as last read */
-	size_t seen_len;
-};
-
-/*
- * How much of @now is new.  keeld keeps the last 64 KiB of output and,
- * when full, drops its older half; so @now either extends what was seen,
- * or starts somewhere inside it.  Find where by searching the seen text
- * for now's first bytes and checking the rest matches.
- */
-static size_t xlk_console_new_from(const struct xlk_constream *s, const char *now, size_t len)
-{
-	size_t anchor = len < XLK_CONSOLE_ANCHOR ? len : XLK_CONSOLE_ANCHOR;
-	const char *p = s->seen, *end = s->seen + s->seen_len;
-
-	if (!s->seen_len)
-		return 0;
-	if (len >= s->seen_len && !memcmp(now, s->seen, s->seen_len))
-		return s->seen_len;
-	while (anchor && p < end && (p = memmem(p, (size_t)(end - p), now, anchor)) != NULL) {
-		size_t tail = (size_t)(end - p);
-
-		if (tail <= len && !memcmp(p, now, tail))
-			return tail;
-		p++;
-	}
-	return 0; /* lost track (more than a buffer went by): show what there is */
-}
-
 static int xlk_write_all(int fd, const char *b, size_t n)
 {
 	while (n) {
@@ -75,7 +44,8 @@ static int xlk_write_all(int fd, const char *b, size_t n)
 static void __attribute__((noreturn)) xlk_console_child(const char *rundir, uint32_t domid, int fd)
 {
 	static char buf[KEELCTL_RSP_MAX + 1];
-	struct xlk_constream s = {0};
+	char *seen = NULL;
+	size_t seen_len = 0;
 	struct keelctl *ctl;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -92,17 +62,17 @@ static void __attribute__((noreturn)) xlk_console_child(const char *rundir, uint
 		       info.state == KEELCTL_STATE_CRASHED;
 		n = keelctl_console_read(ctl, domid, buf, sizeof(buf));
 		if (n > 0) {
-			size_t from = xlk_console_new_from(&s, buf, (size_t)n);
+			size_t from = xl_constream_new_from(seen, seen_len, buf, (size_t)n);
 			char *keep;
 
 			if (from < (size_t)n && xlk_write_all(fd, buf + from, (size_t)n - from) < 0)
 				_exit(0);
-			keep = realloc(s.seen, (size_t)n);
+			keep = realloc(seen, (size_t)n);
 			if (!keep)
 				_exit(1);
 			memcpy(keep, buf, (size_t)n);
-			s.seen = keep;
-			s.seen_len = (size_t)n;
+			seen = keep;
+			seen_len = (size_t)n;
 		}
 		if (last)
 			_exit(0);
