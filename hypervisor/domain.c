@@ -193,6 +193,7 @@ int domain_create(struct domain *d, int domid, uint64_t mem_mb, int nr_vcpus)
 	d->memfd = -1;
 	d->domid = domid;
 	pthread_mutex_init(&d->lock, NULL);
+	pthread_mutex_init(&d->mm_lock, NULL);
 	pthread_cond_init(&d->cond, NULL);
 	if (mem_mb < 4 || mem_mb > DOMAIN_MAX_MEM_MB || nr_vcpus < 1 || nr_vcpus > DOMAIN_MAX_VCPUS)
 		return -EINVAL;
@@ -320,4 +321,9 @@ void domain_stop_threads(struct domain *d)
 	if (d->threads_started)
 		pthread_join(d->vcpus[0].thread, NULL);
 	d->threads_started = 0;
+	for (int i = 1; i < d->nr_vcpus; i++)
+		if (d->vcpus[i].thread_created) {
+			pthread_join(d->vcpus[i].thread, NULL);
+			d->vcpus[i].thread_created = 0;
+		}
 }

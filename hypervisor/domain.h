@@ -42,6 +42,8 @@ struct pv_vcpu {
 	int thread_valid;
 	int id;
 	int online;
+	int initialised;    /* has a context (boot, or VCPUOP_initialise) */
+	int thread_created; /* a pthread of its own (not keeld run's main thread) */
 	int kernel_mode;
 	uint64_t kernel_cr3, user_cr3; /* machine addresses of the L4s */
 	uint64_t kernel_ss, kernel_sp;
@@ -96,7 +98,8 @@ struct domain {
 	char console_line[256];
 	unsigned console_len;
 	pthread_mutex_t lock;
-	pthread_cond_t cond; /* state changes (pause/unpause/destroy) */
+	pthread_mutex_t mm_lock; /* page types: one vCPU at a time */
+	pthread_cond_t cond;	 /* state changes (pause/unpause/destroy) */
 	int dying;
 	int threads_started;
 	struct evtchn *evtchns; /* port table (evtchn.c), allocated on first use */

@@ -77,9 +77,9 @@ static void pv_gdt_set(uint64_t *gdt, uint16_t sel, uint64_t desc)
 static int pv_build_shim(struct domain *d, const void *shim, size_t shim_size)
 {
 	struct pv_pt_pool pool = {d->shim + SHIM_OFF_PT, SHIM_GPA + SHIM_OFF_PT, 0, SHIM_PT_PAGES};
-	uint64_t l4[512] = {0}, tss_va = SHIM_VIRT + SHIM_OFF_TSS, gpa;
+	uint64_t l4[512] = {0}, gpa;
 	uint64_t *gdt = (uint64_t *)(d->shim + SHIM_OFF_GDT), m2p_pages;
-	uint8_t *idt = d->shim + SHIM_OFF_IDT, *tss = d->shim + SHIM_OFF_TSS;
+	uint8_t *idt = d->shim + SHIM_OFF_IDT;
 	struct elf_image img;
 	int r, i;
 
@@ -136,14 +136,25 @@ static int pv_build_shim(struct domain *d, const void *shim, size_t shim_size)
 	pv_gdt_set(gdt, FLAT_RING3_CS32, 0x00cffa000000ffffULL);
 	pv_gdt_set(gdt, FLAT_RING3_DS32, 0x00cff2000000ffffULL);
 	pv_gdt_set(gdt, FLAT_RING3_CS64, 0x00affa000000ffffULL);
-	{
+	/* One TSS per vCPU (each with its own ring-0 stack). */
+	for (i = 0; i < DOMAIN_MAX_VCPUS; i++) {
+		uint64_t tss_va = SHIM_VIRT + SHIM_VCPU_OFF(i, SHIM_VCPU_TSS);
+		uint64_t rsp0 = SHIM_VIRT + SHIM_VCPU_OFF(i, SHIM_VCPU_STACK_TOP);
+		uint8_t *tss = d->shim + SHIM_VCPU_OFF(i, SHIM_VCPU_TSS);
 		uint32_t limit = 104 + 8192;
+		uint16_t iomap = 104;
 		uint64_t lo = (limit & 0xffff) | ((tss_va & 0xffffff) << 16) | (0x89ULL << 40) |
 			      ((uint64_t)((limit >> 16) & 0xf) << 48) |
 			      (((tss_va >> 24) & 0xff) << 56);
 
-		pv_gdt_set(gdt, SHIM_TSS_SEL, lo);
-		pv_gdt_set(gdt, SHIM_TSS_SEL + 8, tss_va >> 32);
+		pv_gdt_set(gdt, SHIM_TSS_SEL + 16 * i, lo);
+		pv_gdt_set(gdt, SHIM_TSS_SEL + 16 * i + 8, tss_va >> 32);
+		/* rsp0, and an I/O bitmap that opens only the hypercall port. */
+		memset(tss, 0, 104);
+		memcpy(tss + 4, &rsp0, 8);
+		memcpy(tss + 102, &iomap, 2);
+		memset(tss + 104, 0xff, 8192 + 1);
+		tss[104 + PV_PORT_HYPERCALL / 8] &= ~(1 << (PV_PORT_HYPERCALL % 8));
 	}
 	/* IDT: vectors 0-31 to the shim's stubs. */
 	for (i = 0; i < 32; i++) {
@@ -159,17 +170,6 @@ static int pv_build_shim(struct domain *d, const void *shim, size_t shim_size)
 		g[6] = h >> 16;
 		g[7] = h >> 24;
 		memcpy(g + 8, (uint32_t[]){h >> 32}, 4);
-	}
-	/* TSS: rsp0, and an I/O bitmap that opens only the hypercall port. */
-	memset(tss, 0, 104);
-	{
-		uint64_t rsp0 = SHIM_VIRT + SHIM_OFF_STACK_TOP;
-		uint16_t iomap = 104;
-
-		memcpy(tss + 4, &rsp0, 8);
-		memcpy(tss + 102, &iomap, 2);
-		memset(tss + 104, 0xff, 8192 + 1);
-		tss[104 + PV_PORT_HYPERCALL / 8] &= ~(1 << (PV_PORT_HYPERCALL % 8));
 	}
 	return 0;
 }

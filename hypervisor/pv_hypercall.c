@@ -39,19 +39,41 @@ HC(set_trap_table)
 	return 0;
 }
 
+/* Page types are the domain's: one vCPU changes them at a time. */
 HC(mmu_update)
 {
-	return pv_mmu_update(c->v, a1, a2, a3, a4);
+	long r;
+
+	pthread_mutex_lock(&c->v->dom->mm_lock);
+	r = pv_mmu_update(c->v, a1, a2, a3, a4);
+	if (c->v->napply && pv_vcpu_apply(c->v) < 0)
+		r = -XEN_EIO;
+	pthread_mutex_unlock(&c->v->dom->mm_lock);
+	return r;
 }
 
 HC(mmuext_op)
 {
-	return pv_mmuext_op(c->v, a1, a2, a3, a4);
+	long r;
+
+	pthread_mutex_lock(&c->v->dom->mm_lock);
+	r = pv_mmuext_op(c->v, a1, a2, a3, a4);
+	if (c->v->napply && pv_vcpu_apply(c->v) < 0)
+		r = -XEN_EIO;
+	pthread_mutex_unlock(&c->v->dom->mm_lock);
+	return r;
 }
 
 HC(update_va_mapping)
 {
-	return pv_update_va_mapping(c->v, a1, a2, a3);
+	long r;
+
+	pthread_mutex_lock(&c->v->dom->mm_lock);
+	r = pv_update_va_mapping(c->v, a1, a2, a3);
+	if (c->v->napply && pv_vcpu_apply(c->v) < 0)
+		r = -XEN_EIO;
+	pthread_mutex_unlock(&c->v->dom->mm_lock);
+	return r;
 }
 
 HC(set_gdt)
@@ -452,6 +474,16 @@ HC(vcpu_op)
 	switch (a1) {
 	case VCPUOP_is_up:
 		return t->online;
+	case VCPUOP_initialise:
+		return pv_vcpu_initialise(t, c->v, a3);
+	case VCPUOP_up:
+		return pv_vcpu_up(t);
+	case VCPUOP_down:
+		/* The vCPU stops at its next return to the loop. */
+		t->online = 0;
+		if (t != c->v)
+			pv_vcpu_kick(t);
+		return 0;
 	case VCPUOP_register_runstate_memory_area: {
 		/* { int state; u64 state_entry_time; u64 time[4]; }: running. */
 		uint64_t va, info[6] = {0};

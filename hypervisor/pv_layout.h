@@ -39,16 +39,24 @@
 #define SHIM_OFF_CODE	     0x0000 /* shim.S, 16 KiB; page 0 is ring-3 executable */
 #define SHIM_CODE_MAX	     0x4000
 #define SHIM_OFF_IDT	     0x4000
-#define SHIM_OFF_TSS	     0x5000 /* TSS + full I/O bitmap, to 0x8000 */
 #define SHIM_OFF_SHARED_INFO 0x8000
-#define SHIM_OFF_APPLY	     0x9000 /* page-table write list, 7 pages */
-#define SHIM_APPLY_MAX	     ((0x10000 - SHIM_OFF_APPLY) / 16)
 #define SHIM_OFF_GDT	     0x10000 /* 16 pages: guest's 14 + Xen's reserved 2 */
 #define SHIM_GDT_ENTRIES     8192
-#define SHIM_OFF_STACK_TOP   0x24000 /* ring-0 stack, 16 KiB below */
 #define SHIM_OFF_PT	     0x30000 /* the hole's own page tables (16 pages) */
 #define SHIM_PT_PAGES	     16
 #define SHIM_OFF_M2P	     0x100000 /* the M2P table, nr_pages * 8 bytes */
+
+/* Per-vCPU areas, 64 KiB each from SHIM_OFF_VCPU: the TSS with its I/O
+ * bitmap, the list of page-table writes for the apply loop, and the ring-0
+ * stack the exception stubs and the apply loop run on. */
+#define SHIM_OFF_VCPU	       0x40000
+#define SHIM_VCPU_SIZE	       0x10000
+#define SHIM_VCPU_TSS	       0x0000 /* 104 + 8193 bytes */
+#define SHIM_VCPU_APPLY	       0x3000 /* to 0x8000 */
+#define SHIM_APPLY_MAX	       ((0x8000 - SHIM_VCPU_APPLY) / 16)
+#define SHIM_VCPU_STACK	       0x8000 /* 16 KiB, top at 0xc000 */
+#define SHIM_VCPU_STACK_TOP    0xc000
+#define SHIM_VCPU_OFF(i, what) (SHIM_OFF_VCPU + (uint64_t)(i)*SHIM_VCPU_SIZE + (what))
 
 /* I/O ports the shim uses to exit to keeld. */
 #define PV_PORT_HYPERCALL 0xe1 /* from the LSTAR stub (ring 3) */
@@ -58,6 +66,6 @@
 /* Ring-0 selectors in the shim's GDT (Xen's reserved page). */
 #define SHIM_CS0     0xe008
 #define SHIM_DS0     0xe010
-#define SHIM_TSS_SEL 0xe040
+#define SHIM_TSS_SEL 0xe040 /* vCPU i: 0xe040 + 16 * i */
 
 #endif

@@ -28,15 +28,15 @@ struct pv_apply_entry {
 	uint64_t va, val;
 };
 
-static struct pv_apply_entry *pv_apply_list(struct domain *d)
+static struct pv_apply_entry *pv_apply_list(struct pv_vcpu *v)
 {
-	return (struct pv_apply_entry *)(d->shim + SHIM_OFF_APPLY);
+	return (struct pv_apply_entry *)(v->dom->shim + SHIM_VCPU_OFF(v->id, SHIM_VCPU_APPLY));
 }
 
 uint64_t pv_mm_read_entry(struct pv_vcpu *v, uint64_t gpa)
 {
 	struct domain *d = v->dom;
-	struct pv_apply_entry *list = pv_apply_list(d);
+	struct pv_apply_entry *list = pv_apply_list(v);
 	uint64_t val;
 
 	/* A write queued earlier in this hypercall wins over memory. */
@@ -61,7 +61,7 @@ int pv_mm_write_entry(struct pv_vcpu *v, uint64_t gpa, uint64_t val)
 		if (r < 0)
 			return r;
 	}
-	pv_apply_list(d)[v->napply++] = (struct pv_apply_entry){DIRECTMAP_VIRT + gpa, val};
+	pv_apply_list(v)[v->napply++] = (struct pv_apply_entry){DIRECTMAP_VIRT + gpa, val};
 	return 0;
 }
 

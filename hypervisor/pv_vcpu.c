@@ -64,25 +64,25 @@ int pv_vcpu_load_cr3(struct pv_vcpu *v)
 	return pv_vcpu_ring3(v, v->kernel_mode ? v->kernel_cr3 : v->user_cr3);
 }
 
-int pv_vcpu_start(struct pv_vcpu *v)
+/* Put a vCPU in long mode with the shim's tables, then in the guest's ring
+ * 3 with the given registers and the current mode's page table. */
+int pv_vcpu_setup(struct pv_vcpu *v, const struct kvm_regs *regs)
 {
-	struct domain *d = v->dom;
 	struct kvm_long_mode lm = {
-		.cr3 = v->kernel_cr3,
-		.rip = d->boot_rip,
-		.rsp = d->boot_rsp,
+		.cr3 = v->kernel_mode ? v->kernel_cr3 : v->user_cr3,
+		.rip = regs->rip,
+		.rsp = regs->rsp,
 		.rflags = 0x202,
 		.gdt_base = SHIM_VIRT + SHIM_OFF_GDT,
 		.gdt_limit = SHIM_GDT_ENTRIES * 8 - 1,
 		.idt_base = SHIM_VIRT + SHIM_OFF_IDT,
 		.idt_limit = 32 * 16 - 1,
-		.tss_base = SHIM_VIRT + SHIM_OFF_TSS,
+		.tss_base = SHIM_VIRT + SHIM_VCPU_OFF(v->id, SHIM_VCPU_TSS),
 		.tss_limit = 104 + 8192,
 		.cs = SHIM_CS0,
 		.ss = SHIM_DS0,
-		.tr = SHIM_TSS_SEL,
+		.tr = SHIM_TSS_SEL + 16 * v->id,
 	};
-	struct kvm_regs regs;
 	struct kvm_msrs *m;
 	char buf[sizeof(struct kvm_msrs) + 3 * sizeof(struct kvm_msr_entry)];
 	int r;
@@ -100,16 +100,30 @@ int pv_vcpu_start(struct pv_vcpu *v)
 	m->entries[2] = (struct kvm_msr_entry){.index = 0xc0000084, .data = 0};
 	if (ioctl(v->kvm.fd, KVM_SET_MSRS, m) != 3)
 		return -EIO;
-	r = pv_vcpu_ring3(v, v->kernel_cr3);
+	r = pv_vcpu_ring3(v, lm.cr3);
 	if (r < 0)
 		return r;
+	if (kvm_regs_set(&v->kvm, regs) < 0)
+		return -errno;
+	return 0;
+}
+
+/* vCPU 0 at boot: Xen's start-of-day registers. */
+int pv_vcpu_start(struct pv_vcpu *v)
+{
+	struct domain *d = v->dom;
+	struct kvm_regs regs;
+	int r;
+
 	memset(&regs, 0, sizeof(regs));
 	regs.rip = d->boot_rip;
 	regs.rsp = d->boot_rsp;
 	regs.rsi = d->boot_rsi;
 	regs.rflags = 0x202;
-	if (kvm_regs_set(&v->kvm, &regs) < 0)
-		return -errno;
+	r = pv_vcpu_setup(v, &regs);
+	if (r < 0)
+		return r;
+	v->initialised = 1;
 	v->online = 1;
 	pv_time_update(v);
 	return 0;
@@ -153,8 +167,8 @@ int pv_vcpu_apply(struct pv_vcpu *v)
 	pv_set_seg(&s.ss, SHIM_DS0, 0, 0);
 	memset(&regs, 0, sizeof(regs));
 	regs.rip = SHIM_VIRT + 0x1200;
-	regs.rsp = SHIM_VIRT + SHIM_OFF_STACK_TOP;
-	regs.rdi = SHIM_VIRT + SHIM_OFF_APPLY;
+	regs.rsp = SHIM_VIRT + SHIM_VCPU_OFF(v->id, SHIM_VCPU_STACK_TOP);
+	regs.rdi = SHIM_VIRT + SHIM_VCPU_OFF(v->id, SHIM_VCPU_APPLY);
 	regs.rsi = v->napply;
 	regs.rflags = 2;
 	if (ioctl(v->kvm.fd, KVM_SET_SREGS, &s) < 0 || kvm_regs_set(&v->kvm, &regs) < 0)
@@ -356,7 +370,8 @@ static int pv_exit_exception(struct pv_vcpu *v)
 
 	if (kvm_regs_get(&v->kvm, &regs) < 0 || ioctl(v->kvm.fd, KVM_GET_SREGS, &sregs) < 0)
 		return -1;
-	if (regs.rsp < SHIM_VIRT + 0x20000 || regs.rsp > SHIM_VIRT + SHIM_OFF_STACK_TOP - 56) {
+	if (regs.rsp < SHIM_VIRT + SHIM_VCPU_OFF(v->id, SHIM_VCPU_STACK) ||
+	    regs.rsp > SHIM_VIRT + SHIM_VCPU_OFF(v->id, SHIM_VCPU_STACK_TOP) - 56) {
 		pv_vcpu_dump(v, "exception stub with a bad stack");
 		domain_crash(d, "shim stack corrupt");
 		return -1;
@@ -576,7 +591,8 @@ void *pv_vcpu_thread(void *arg)
 
 		/* Wait while paused; leave when the domain is over. */
 		pthread_mutex_lock(&d->lock);
-		while (d->state == DOM_PAUSED && !d->dying)
+		while ((d->state == DOM_PAUSED || (d->state == DOM_RUNNING && !v->online)) &&
+		       !d->dying)
 			pthread_cond_wait(&d->cond, &d->lock);
 		r = d->state == DOM_RUNNING && !d->dying;
 		pthread_mutex_unlock(&d->lock);

@@ -27,6 +27,9 @@ struct pv_hcall {
 extern const struct pv_hcall pv_hcall_table[64];
 
 int pv_vcpu_start(struct pv_vcpu *v);
+int pv_vcpu_setup(struct pv_vcpu *v, const struct kvm_regs *regs);
+int pv_vcpu_initialise(struct pv_vcpu *t, struct pv_vcpu *caller, uint64_t ctx_va);
+int pv_vcpu_up(struct pv_vcpu *t);
 void *pv_vcpu_thread(void *arg);
 int pv_vcpu_set_mode(struct pv_vcpu *v, struct kvm_regs *regs, int kernel);
 long pv_hcall_iret(struct pv_hcall_ctx *c, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,

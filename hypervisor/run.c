@@ -124,6 +124,7 @@ int keeld_cmd_run(int argc, char **argv)
 	d.started = 1;
 	d.state = DOM_RUNNING;
 	pv_vcpu_thread(&d.vcpus[0]); /* vCPU 0 runs on this thread */
+	domain_stop_threads(&d);     /* and the others, if it brought any up */
 	fflush(stdout);
 	if (d.state == DOM_SHUTDOWN && d.shutdown_reason == 0) {
 		hvlog("d%d: powered off", d.domid);

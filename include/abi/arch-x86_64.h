@@ -77,7 +77,35 @@ struct cpu_user_regs {
 	uint16_t gs, pad6[3];
 };
 
+/* VCPUOP_initialise's argument: a vCPU's whole starting state. */
+#define VGCF_i387_valid		      (1 << 0)
+#define VGCF_in_kernel		      (1 << 2)
+#define VGCF_failsafe_disables_events (1 << 3)
+#define VGCF_syscall_disables_events  (1 << 4)
+#define VGCF_online		      (1 << 5)
+
+struct vcpu_guest_context {
+	uint8_t fpu_ctxt[512];
+	uint64_t flags;
+	struct cpu_user_regs user_regs;
+	struct trap_info trap_ctxt[256];
+	uint64_t ldt_base, ldt_ents;
+	uint64_t gdt_frames[16], gdt_ents;
+	uint64_t kernel_ss, kernel_sp;
+	uint64_t ctrlreg[8]; /* [3]: kernel L4, [1]: user L4 (xen_pfn_to_cr3) */
+	uint64_t debugreg[8];
+	uint64_t event_callback_eip;
+	uint64_t failsafe_callback_eip;
+	uint64_t syscall_callback_eip;
+	uint64_t vm_assist;
+	uint64_t fs_base, gs_base_kernel, gs_base_user;
+};
+
 _Static_assert(sizeof(struct trap_info) == 16, "trap_info");
+_Static_assert(__builtin_offsetof(struct vcpu_guest_context, user_regs) == 520, "vgc regs");
+_Static_assert(__builtin_offsetof(struct vcpu_guest_context, trap_ctxt) == 720, "vgc traps");
+_Static_assert(__builtin_offsetof(struct vcpu_guest_context, ctrlreg) == 4984, "vgc ctrlreg");
+_Static_assert(sizeof(struct vcpu_guest_context) == 5168, "vcpu_guest_context");
 _Static_assert(sizeof(struct iret_context) == 72, "iret_context");
 _Static_assert(sizeof(struct cpu_user_regs) == 200, "cpu_user_regs");
 

@@ -5,9 +5,12 @@
 . "$(dirname "$0")/../lib/common.sh"
 need_kvm
 rc=0
-for t in pv-hello pv-hypercalls pv-mmu pv-traps pv-user pv-desc pv-events; do
+for t in pv-hello pv-hypercalls pv-mmu pv-traps pv-user pv-desc pv-events pv-smp; do
 	out=$KEEL_TMP/$t.out
-	timeout 60 "$KEEL_BIN/keeld" run --kernel "$KEEL_GUESTS/$t" --memory 64 >"$out" 2>&1
+	vcpus=1
+	[ $t = pv-smp ] && vcpus=3
+	timeout 60 "$KEEL_BIN/keeld" run --kernel "$KEEL_GUESTS/$t" --memory 64 --vcpus $vcpus \
+		>"$out" 2>&1
 	st=$?
 	echo "== $t (exit $st)"; cat "$out"
 	if [ $st != 0 ] || ! grep -q '^Test result: SUCCESS' "$out"; then
