@@ -43,6 +43,20 @@ xl list -v keep | grep -qE ' 0 +- *$' || fail "list -v reason code: $(xl list -v
 wait_for monitor_gone 5 || fail "monitors still running: $(ls "$run"/xl)"
 xl destroy keep || fail "destroy the preserved domain"
 
+# --- create -e: no monitor, so nothing acts when the domain stops --------------------------
+xl create -e -q "$cfg" 'name="lone"' 'extra="ticks=1"' 'on_poweroff="destroy"' || fail "create -e"
+ls "$run"/xl/monitor.* >/dev/null 2>&1 && fail "create -e left a monitor"
+wait_for '[ "$(state lone)" = ---s-- ]' 20 || fail "create -e: state $(state lone)"
+sleep 0.5
+[ "$(state lone)" = ---s-- ] || fail "a stopped domain without a monitor was acted upon"
+xl destroy lone || fail "destroy lone"
+
+# --- create -F: xl itself waits and acts, then returns ---------------------------------------
+timeout 30 "$KEEL_BIN/xl" create -F -q "$cfg" 'name="fg"' 'extra="ticks=1"' 'on_poweroff="destroy"' \
+	2>"$KEEL_TMP/fg.err" || fail "create -F: $(cat "$KEEL_TMP/fg.err")"
+grep -q "needs to be cleaned up: destroying the domain" "$KEEL_TMP/fg.err" || fail "create -F log: $(cat "$KEEL_TMP/fg.err")"
+xl list fg >/dev/null 2>&1 && fail "create -F returned with the domain still there"
+
 # --- on_crash=preserve: shut down, reason crash -------------------------------------------
 xl create -q "$cfg" 'name="crashy"' 'extra="ticks=1 then=crash"' 'on_crash="preserve"' || fail "create crashy"
 wait_for '[ "$(state crashy)" = ---sc- ]' 20 || fail "crash: state $(state crashy)"

@@ -123,6 +123,17 @@ xl destroy 0 2>&1 | grep -q "Cannot destroy privileged domain 0" || fail "destro
 xl destroy calm || fail "destroy"
 [ "$(xl list | wc -l)" = 2 ] || fail "list after destroy: $(xl list)"
 
+# --- libvirt domain XML in, the running domain's configuration out ----------------------
+xl domxml-from-native xen-xl "$KEEL_TMP/idle.cfg" >"$KEEL_TMP/idle.xml" || fail "domxml-from-native"
+sed -i 's|<name>idle</name>|<name>fromxml</name>|; s|<uuid>[^<]*</uuid>|<uuid>9e8d7c6b-5a49-4382-a716-151413121110</uuid>|' \
+	"$KEEL_TMP/idle.xml"
+xl create -p -q "$KEEL_TMP/idle.xml" || fail "create from libvirt XML"
+xl list -v fromxml | grep -q 9e8d7c6b-5a49-4382-a716-151413121110 || fail "XML domain: $(xl list -v fromxml)"
+xl list -l fromxml >"$KEEL_TMP/l.json" || fail "list -l"
+grep -q '"uuid": "9e8d7c6b-5a49-4382-a716-151413121110"' "$KEEL_TMP/l.json" &&
+	grep -q '"name": "fromxml"' "$KEEL_TMP/l.json" || fail "list -l: $(cat "$KEEL_TMP/l.json")"
+xl destroy fromxml || fail "destroy fromxml"
+
 # --- create -c of a guest that ends by itself (the console ends with it) ----------------
 timeout 30 "$KEEL_BIN/xl" create -c -q "$KEEL_TMP/idle.cfg" 'name="brief"' 'extra="ticks=1"' \
 	>"$KEEL_TMP/c.out" 2>"$KEEL_TMP/c.err" || fail "create -c: $(cat "$KEEL_TMP/c.err")"
