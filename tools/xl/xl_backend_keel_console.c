@@ -24,7 +24,9 @@
 #include "xl_backend_keel.h"
 #include "xl_constream.h"
 
-#define XLK_CONSOLE_POLL_MS 10
+/* keeld cannot notify: poll, briskly after output, backing off when quiet */
+#define XLK_CONSOLE_POLL_MIN_MS 1
+#define XLK_CONSOLE_POLL_MAX_MS 20
 static int xlk_write_all(int fd, const char *b, size_t n)
 {
 	while (n) {
@@ -46,6 +48,7 @@ static void __attribute__((noreturn)) xlk_console_child(const char *rundir, uint
 	static char buf[KEELCTL_RSP_MAX + 1];
 	char *seen = NULL;
 	size_t seen_len = 0;
+	int wait_ms = XLK_CONSOLE_POLL_MIN_MS;
 	struct keelctl *ctl;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -65,8 +68,11 @@ static void __attribute__((noreturn)) xlk_console_child(const char *rundir, uint
 			size_t from = xl_constream_new_from(seen, seen_len, buf, (size_t)n);
 			char *keep;
 
-			if (from < (size_t)n && xlk_write_all(fd, buf + from, (size_t)n - from) < 0)
-				_exit(0);
+			if (from < (size_t)n) {
+				if (xlk_write_all(fd, buf + from, (size_t)n - from) < 0)
+					_exit(0);
+				wait_ms = XLK_CONSOLE_POLL_MIN_MS;
+			}
 			keep = realloc(seen, (size_t)n);
 			if (!keep)
 				_exit(1);
@@ -76,11 +82,13 @@ static void __attribute__((noreturn)) xlk_console_child(const char *rundir, uint
 		}
 		if (last)
 			_exit(0);
-		if (poll(&p, 1, XLK_CONSOLE_POLL_MS) > 0) {
+		if (poll(&p, 1, wait_ms) > 0) {
 			/* input has nowhere to go yet; EOF means xl detached */
 			if (read(fd, buf, sizeof(buf)) <= 0)
 				_exit(0);
 		}
+		if (wait_ms < XLK_CONSOLE_POLL_MAX_MS)
+			wait_ms *= 2;
 	}
 }
 
