@@ -302,6 +302,10 @@ static int pv_vcpu_async_events(struct pv_vcpu *v)
 		return 0; /* inside a shim stub: its exit delivers */
 	if (ioctl(v->kvm.fd, KVM_GET_REGS, &regs) < 0)
 		return -1;
+	/* At the LSTAR stub, between `syscall` and its `out`: the
+	 * hypercall's own return delivers. */
+	if (regs.rip >= HYPERVISOR_VIRT_START && regs.rip < HYPERVISOR_VIRT_END)
+		return 0;
 	if (pv_deliver_events(v, &regs) < 0)
 		return -1;
 	return kvm_regs_set(&v->kvm, &regs) < 0 ? -1 : 0;

@@ -14,7 +14,7 @@ vmlinuz=$(ls "$dir"/boot/vmlinuz-* 2>/dev/null | head -n 1)
 [ -n "$vmlinuz" ] || fail "$pkg has no /boot/vmlinuz"
 out=$KEEL_TMP/linux.out
 err=$KEEL_TMP/linux.err
-timeout 30 "$KEEL_BIN/keeld" run --kernel "$vmlinuz" --memory 256 \
+timeout 40 "$KEEL_BIN/keeld" run --kernel "$vmlinuz" --memory 256 --vcpus 2 \
 	--cmdline "earlyprintk=xen console=hvc0" >"$out" 2>"$err"
 rc=$?
 lines=$(wc -l <"$out")
@@ -24,5 +24,7 @@ echo "--- keeld log (last 25 lines)"; tail -n 25 "$err"
 grep -q 'built:' "$err" || fail "the kernel was not built into a domain"
 grep -qE 'crashed:|powered off|shutdown' "$err" || [ $rc = 124 ] || fail "no verdict from keeld"
 echo "pv-linux: $pkg printed $lines console lines"
+grep -m1 'smp: Brought up' "$out" | sed 's/^/pv-linux: milestone: /'
+grep -m1 'Freeing unused kernel image' "$out" | sed 's/^/pv-linux: milestone: /'
 echo "pv-linux: last kernel message: $(grep -E '^\[ *[0-9.]+\] [A-Za-z]' "$out" | grep -vE '^\[ *[0-9.]+\] +(R[A-Z0-9]+|Code|FS|CS|CR2|DR[0-9])' | tail -n 1)"
 exit 0
