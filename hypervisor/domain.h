@@ -105,6 +105,7 @@ struct domain {
 	struct evtchn *evtchns; /* port table (evtchn.c), allocated on first use */
 	void (*on_send)(struct domain *d, uint32_t port); /* send on an unbound port */
 	uint32_t console_port, store_port;
+	uint64_t enosys_logged; /* hypercall numbers already reported */
 	uint64_t console_mfn;
 	struct timespec mono_base; /* guest system time 0 */
 	/* console_io output kept for the control socket (daemon mode) */

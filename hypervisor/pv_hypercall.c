@@ -616,7 +616,12 @@ const struct pv_hcall pv_hcall_table[64] = {
 long pv_do_hypercall(struct pv_hcall_ctx *c, uint64_t nr, const uint64_t *a)
 {
 	if (nr >= 64 || !pv_hcall_table[nr].fn) {
-		domain_log(c->v->dom, "hypercall %llu not implemented", (unsigned long long)nr);
+		/* Logged once per number: a guest must not flood the log. */
+		uint64_t bit = 1ULL << (nr < 63 ? nr : 63);
+
+		if (!(__atomic_fetch_or(&c->v->dom->enosys_logged, bit, __ATOMIC_RELAXED) & bit))
+			domain_log(c->v->dom, "hypercall %llu not implemented",
+				   (unsigned long long)nr);
 		return -XEN_ENOSYS;
 	}
 	if (c->v->dom->trace) {

@@ -17,6 +17,16 @@ for t in pv-hello pv-hypercalls pv-mmu pv-traps pv-user pv-desc pv-events pv-smp
 		echo "FAILED: $t"; rc=1
 	fi
 done
+# A hostile guest: random hypercalls must never fault keeld; the domain
+# finishes or ends crashed with a register dump.
+timeout 120 "$KEEL_BIN/keeld" run --kernel "$KEEL_GUESTS/pv-fuzz" >"$KEEL_TMP/fuzz.out" 2>&1
+st=$?
+echo "== pv-fuzz (exit $st)"; tail -n 3 "$KEEL_TMP/fuzz.out"
+case $st in
+0) grep -q '^Test result: SUCCESS' "$KEEL_TMP/fuzz.out" || { echo "FAILED: pv-fuzz"; rc=1; } ;;
+1) grep -q 'crashed:' "$KEEL_TMP/fuzz.out" || { echo "FAILED: pv-fuzz exit 1 without a crash"; rc=1; } ;;
+*) echo "FAILED: keeld itself died under pv-fuzz (exit $st)"; rc=1 ;;
+esac
 # Shutdown reasons reach keeld run's exit status.
 for rc_want in "0 0" "1 3" "3 1" "9 0"; do
 	set -- $rc_want

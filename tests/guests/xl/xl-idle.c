@@ -5,11 +5,15 @@
  * says otherwise:
  *   ticks=N   stop after N ticks (default 0: never)
  *   then=poweroff|reboot|crash|watchdog   how to stop (default poweroff)
- * Keel has no event sources yet, so waiting is a busy loop with `pause`.
+ * Between ticks it sleeps: a one-shot timer (pvclock time) and
+ * SCHEDOP_block until VIRQ_TIMER, so an idle domain costs no CPU.  Where
+ * event channels are not available it falls back to a TSC-paced busy wait.
  */
 #include "../../../frontends/runtime/keel_guest.h"
+#include "abi/event_channel.h"
 
-#define XL_IDLE_TICK_CYCLES 2000000000ULL /* ~1 s at 2 GHz */
+#define XL_IDLE_TICK_CYCLES 2000000000ULL /* ~1 s at 2 GHz (busy-wait fallback) */
+#define XL_IDLE_TICK_NS	    1000000000ULL
 
 static uint64_t xl_idle_rdtsc(void)
 {
@@ -50,6 +54,7 @@ static int xl_idle_is(const char *v, const char *word)
 void test_main(void)
 {
 	const char *t = xl_idle_arg("ticks"), *then = xl_idle_arg("then");
+	struct evtchn_bind_virq timer = {VIRQ_TIMER, 0, 0};
 	unsigned long ticks = 0, n = 0;
 	unsigned reason = SHUTDOWN_poweroff;
 	uint64_t next;
@@ -65,14 +70,32 @@ void test_main(void)
 	rt_printf("Hello from xl-idle, a Keel PV guest with %lu MiB of memory\n",
 		  (unsigned long)(rt_start_info->nr_pages >> 8));
 	rt_printf("command line: \"%s\"\n", rt_start_info->cmd_line);
-	next = xl_idle_rdtsc() + XL_IDLE_TICK_CYCLES;
-	while (!ticks || n < ticks) {
-		if (xl_idle_rdtsc() < next) {
-			__asm__ volatile("pause");
-			continue;
+	if (rt_events_init() == 0 && rt_evtchn_op(EVTCHNOP_bind_virq, &timer) == 0 &&
+	    timer.port < RT_MAX_PORTS) {
+		next = rt_now_ns() + XL_IDLE_TICK_NS;
+		while (!ticks || n < ticks) {
+			uint64_t seen = rt_event_counts[timer.port];
+
+			if (rt_now_ns() < next) {
+				if (rt_set_timer(next, 0) == 0)
+					while (rt_event_counts[timer.port] == seen)
+						HYPERCALL(__HYPERVISOR_sched_op, SCHEDOP_block, 0,
+							  0);
+				continue;
+			}
+			rt_printf("tick %lu\n", ++n);
+			next += XL_IDLE_TICK_NS;
 		}
-		rt_printf("tick %lu\n", ++n);
-		next += XL_IDLE_TICK_CYCLES;
+	} else {
+		next = xl_idle_rdtsc() + XL_IDLE_TICK_CYCLES;
+		while (!ticks || n < ticks) {
+			if (xl_idle_rdtsc() < next) {
+				__asm__ volatile("pause");
+				continue;
+			}
+			rt_printf("tick %lu\n", ++n);
+			next += XL_IDLE_TICK_CYCLES;
+		}
 	}
 	rt_printf("xl-idle: done after %lu ticks, shutting down (reason %u)\n", n, reason);
 	rt_shutdown(reason);
