@@ -177,7 +177,7 @@
 #define VCPUOP_send_nmi			      11
 #define VCPUOP_get_physid		      12
 #define VCPUOP_register_vcpu_time_memory_area 13
-#define VCPU_SSHOTTMR_future 1 /* set_singleshot_timer: -ETIME if already past */
+#define VCPU_SSHOTTMR_future		      1 /* set_singleshot_timer: -ETIME if already past */
 
 /* memory_op. */
 #define XENMEM_increase_reservation 0
