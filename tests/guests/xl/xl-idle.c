@@ -72,6 +72,7 @@ void test_main(void)
 	rt_printf("command line: \"%s\"\n", rt_start_info->cmd_line);
 	if (rt_events_init() == 0 && rt_evtchn_op(EVTCHNOP_bind_virq, &timer) == 0 &&
 	    timer.port < RT_MAX_PORTS) {
+		rt_printf("ticking once a second, asleep in between\n");
 		next = rt_now_ns() + XL_IDLE_TICK_NS;
 		while (!ticks || n < ticks) {
 			uint64_t seen = rt_event_counts[timer.port];
@@ -87,6 +88,7 @@ void test_main(void)
 			next += XL_IDLE_TICK_NS;
 		}
 	} else {
+		rt_printf("ticking about once a second (no timer events: busy waiting)\n");
 		next = xl_idle_rdtsc() + XL_IDLE_TICK_CYCLES;
 		while (!ticks || n < ticks) {
 			if (xl_idle_rdtsc() < next) {
