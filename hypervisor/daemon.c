@@ -22,12 +22,14 @@
 
 #include "../dom0/libkeelctl/keelctl_wire.h"
 #include "domain.h"
+#include "evtchn.h"
 #include "keeld.h"
 #include "pv_build.h"
 
-#define DAEMON_MAX_DOMAINS 64
-#define DAEMON_MAX_CLIENTS 32
-#define DAEMON_CONSOLE_BUF (64 * 1024)
+#define DAEMON_MAX_DOMAINS    64
+#define DAEMON_MAX_CLIENTS    32
+#define DAEMON_CONSOLE_BUF    (64 * 1024)
+#define DAEMON_MAX_POLL_BINDS 256
 
 struct daemon_req {
 	const struct keelctl_req *hdr;
@@ -36,6 +38,8 @@ struct daemon_req {
 	int nfds;
 	uint8_t *out; /* response payload */
 	uint32_t out_len;
+	int out_fds[2]; /* fds sent with the answer (not closed: keeld keeps them) */
+	int n_out_fds;
 };
 
 static struct domain *daemon_domains[DAEMON_MAX_DOMAINS];
@@ -66,6 +70,10 @@ static void daemon_info(const struct domain *d, struct keelctl_dominfo *i)
 	}
 	memcpy(i->name, d->name, sizeof(i->name) - 1);
 	memcpy(i->crash_reason, d->crash_reason, sizeof(i->crash_reason) - 1);
+	i->store_mfn = d->store_mfn;
+	i->console_mfn = d->console_mfn;
+	i->store_port = d->store_port;
+	i->console_port = d->console_port;
 }
 
 static int daemon_op_create(struct daemon_req *rq)
@@ -231,6 +239,40 @@ static int daemon_op_console_read(struct daemon_req *rq)
 	return 0;
 }
 
+static int daemon_op_map_frames(struct daemon_req *rq)
+{
+	const struct keelctl_map_req *m = (const void *)rq->data;
+	struct domain *d = daemon_find(rq->hdr->domid);
+	struct keelctl_map_rsp mr;
+
+	if (!d)
+		return -ESRCH;
+	if (m->count == 0 || m->mfn >= d->nr_pages || m->count > d->nr_pages - m->mfn)
+		return -EINVAL;
+	mr.offset = m->mfn << 12; /* guest RAM is the memfd's start */
+	memcpy(rq->out, &mr, sizeof(mr));
+	rq->out_len = sizeof(mr);
+	rq->out_fds[rq->n_out_fds++] = d->memfd;
+	return 0;
+}
+
+static int daemon_op_bind_evtchn(struct daemon_req *rq)
+{
+	const struct keelctl_bind_req *b = (const void *)rq->data;
+	struct domain *d = daemon_find(rq->hdr->domid);
+	int g2d, d2g, r;
+
+	if (!d)
+		return -ESRCH;
+	r = evtchn_bind_dom0(d, b->port, &g2d, &d2g);
+	if (r < 0)
+		return r;
+	rq->out_fds[rq->n_out_fds++] = g2d;
+	rq->out_fds[rq->n_out_fds++] = d2g;
+	hvlog("d%d: port %u bound to a dom0 process", d->domid, b->port);
+	return 0;
+}
+
 struct daemon_op {
 	const char *name;
 	int (*fn)(struct daemon_req *rq);
@@ -247,6 +289,8 @@ static const struct daemon_op daemon_ops[KEELCTL_OP_MAX] = {
 	[KEELCTL_OP_LIST] = {"list", daemon_op_list, 0},
 	[KEELCTL_OP_DMESG] = {"dmesg", daemon_op_dmesg, 0},
 	[KEELCTL_OP_CONSOLE_READ] = {"console", daemon_op_console_read, 0},
+	[KEELCTL_OP_MAP_FRAMES] = {"map", daemon_op_map_frames, sizeof(struct keelctl_map_req)},
+	[KEELCTL_OP_BIND_EVTCHN] = {"bind", daemon_op_bind_evtchn, sizeof(struct keelctl_bind_req)},
 };
 
 /* Root, or a member (primary or supplementary) of group keel. */
@@ -327,7 +371,25 @@ static void daemon_handle(int fd)
 	if (status < 0)
 		rq.out_len = 0;
 	*rsp = (struct keelctl_rsp){KEELCTL_MAGIC, status, rq.out_len, 0};
-	send(fd, out, sizeof(*rsp) + rq.out_len, MSG_NOSIGNAL);
+	{
+		char ocbuf[CMSG_SPACE(2 * sizeof(int))];
+		struct iovec oiov = {out, sizeof(*rsp) + rq.out_len};
+		struct msghdr omsg = {.msg_iov = &oiov, .msg_iovlen = 1};
+
+		if (status == 0 && rq.n_out_fds) {
+			struct cmsghdr *c;
+
+			memset(ocbuf, 0, sizeof(ocbuf));
+			omsg.msg_control = ocbuf;
+			omsg.msg_controllen = CMSG_SPACE(rq.n_out_fds * sizeof(int));
+			c = CMSG_FIRSTHDR(&omsg);
+			c->cmsg_level = SOL_SOCKET;
+			c->cmsg_type = SCM_RIGHTS;
+			c->cmsg_len = CMSG_LEN(rq.n_out_fds * sizeof(int));
+			memcpy(CMSG_DATA(c), rq.out_fds, rq.n_out_fds * sizeof(int));
+		}
+		sendmsg(fd, &omsg, MSG_NOSIGNAL);
+	}
 }
 
 static void daemon_on_signal(int sig)
@@ -373,7 +435,11 @@ int keeld_cmd_daemon(int argc, char **argv)
 		{0, 0, 0, 0},
 	};
 	const char *rundir = "/run/keel";
-	struct pollfd pfd[1 + DAEMON_MAX_CLIENTS];
+	struct pollfd pfd[1 + DAEMON_MAX_CLIENTS + DAEMON_MAX_POLL_BINDS];
+	struct {
+		struct domain *d;
+		int slot;
+	} bind_of[DAEMON_MAX_POLL_BINDS];
 	char sock_path[PATH_MAX];
 	struct sigaction sa = {.sa_handler = daemon_on_signal};
 	int nclients = 0, lfd, o, r;
@@ -407,11 +473,30 @@ int keeld_cmd_daemon(int argc, char **argv)
 	hvlog("keeld: listening on %s", sock_path);
 	pfd[0] = (struct pollfd){lfd, POLLIN, 0};
 	while (!daemon_quit) {
-		if (poll(pfd, 1 + nclients, -1) < 0) {
+		int nbinds = 0;
+
+		/* dom0-to-guest eventfds of every bound port come after the
+		 * clients; the list is rebuilt each time round. */
+		for (int i = 0; i < DAEMON_MAX_DOMAINS; i++) {
+			struct domain *dd = daemon_domains[i];
+
+			for (int k = 0; dd && k < dd->n_dom0_binds; k++) {
+				if (nbinds == DAEMON_MAX_POLL_BINDS)
+					break;
+				pfd[1 + nclients + nbinds] =
+					(struct pollfd){dd->dom0_binds[k].d2g_fd, POLLIN, 0};
+				bind_of[nbinds].d = dd;
+				bind_of[nbinds++].slot = k;
+			}
+		}
+		if (poll(pfd, 1 + nclients + nbinds, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
+		for (int k = 0; k < nbinds; k++)
+			if (pfd[1 + nclients + k].revents & POLLIN)
+				evtchn_dom0_notify(bind_of[k].d, bind_of[k].slot);
 		if (pfd[0].revents & POLLIN) {
 			int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 

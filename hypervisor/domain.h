@@ -105,8 +105,13 @@ struct domain {
 	struct evtchn *evtchns; /* port table (evtchn.c), allocated on first use */
 	void (*on_send)(struct domain *d, uint32_t port); /* send on an unbound port */
 	uint32_t console_port, store_port;
+	struct domain_dom0_bind {
+		uint32_t port; /* 0: the guest closed it */
+		int g2d_fd, d2g_fd;
+	} dom0_binds[64];
+	int n_dom0_binds;
 	uint64_t enosys_logged; /* hypercall numbers already reported */
-	uint64_t console_mfn;
+	uint64_t console_mfn, store_mfn;
 	struct timespec mono_base; /* guest system time 0 */
 	/* console_io output kept for the control socket (daemon mode) */
 	char *conbuf;

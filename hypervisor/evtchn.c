@@ -5,8 +5,11 @@
  * same time.  A port's notification wakes its vCPU (pv_vcpu_kick); the
  * upcall itself is delivered on the vCPU's next return to the guest.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "abi/xen.h"
 #include "evtchn.h"
@@ -101,7 +104,9 @@ static void evtchn_close_port(struct domain *d, uint32_t port)
 
 	if (e->state == ECS_VIRQ && e->vcpu < (uint32_t)d->nr_vcpus)
 		d->vcpus[e->vcpu].virq_port[e->virq] = 0;
-	if (e->state == ECS_INTERDOMAIN && e->remote_dom == d->domid &&
+	if (e->dom0_slot)
+		d->dom0_binds[e->dom0_slot - 1].port = 0; /* dom0's fds stay until destroy */
+	if (e->state == ECS_INTERDOMAIN && e->remote_dom == d->domid && !e->dom0_slot &&
 	    evtchn_valid(d, e->remote_port)) {
 		d->evtchns[e->remote_port].state = ECS_UNBOUND;
 		d->evtchns[e->remote_port].remote_dom = d->domid;
@@ -111,8 +116,66 @@ static void evtchn_close_port(struct domain *d, uint32_t port)
 
 void evtchn_free_all(struct domain *d)
 {
+	for (int i = 0; i < d->n_dom0_binds; i++) {
+		close(d->dom0_binds[i].g2d_fd);
+		close(d->dom0_binds[i].d2g_fd);
+	}
+	d->n_dom0_binds = 0;
 	free(d->evtchns);
 	d->evtchns = NULL;
+}
+
+int evtchn_bind_dom0(struct domain *d, uint32_t port, int *g2d_fd, int *d2g_fd)
+{
+	struct domain_dom0_bind *b;
+	int r = 0;
+
+	if (!evtchn_table(d))
+		return -ENOMEM;
+	pthread_mutex_lock(&d->lock);
+	if (!evtchn_valid(d, port) || d->evtchns[port].state != ECS_UNBOUND ||
+	    d->evtchns[port].remote_dom != 0) {
+		r = -EINVAL;
+		goto out;
+	}
+	if (d->n_dom0_binds == (int)(sizeof(d->dom0_binds) / sizeof(d->dom0_binds[0]))) {
+		r = -ENOSPC;
+		goto out;
+	}
+	b = &d->dom0_binds[d->n_dom0_binds];
+	b->g2d_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	b->d2g_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (b->g2d_fd < 0 || b->d2g_fd < 0) {
+		r = -errno;
+		if (b->g2d_fd >= 0)
+			close(b->g2d_fd);
+		if (b->d2g_fd >= 0)
+			close(b->d2g_fd);
+		goto out;
+	}
+	b->port = port;
+	d->evtchns[port].state = ECS_INTERDOMAIN;
+	d->evtchns[port].remote_port = 0;
+	d->evtchns[port].dom0_slot = ++d->n_dom0_binds;
+	*g2d_fd = b->g2d_fd;
+	*d2g_fd = b->d2g_fd;
+out:
+	pthread_mutex_unlock(&d->lock);
+	return r;
+}
+
+void evtchn_dom0_notify(struct domain *d, int slot)
+{
+	uint64_t n;
+	uint32_t port;
+
+	if (slot < 0 || slot >= d->n_dom0_binds)
+		return;
+	if (read(d->dom0_binds[slot].d2g_fd, &n, sizeof(n)) != sizeof(n))
+		return;
+	port = d->dom0_binds[slot].port;
+	if (port)
+		evtchn_set_pending(d, port);
 }
 
 static uint16_t evtchn_dom(struct domain *d, uint16_t dom)
@@ -189,9 +252,9 @@ long evtchn_do_op(struct pv_vcpu *v, uint64_t cmd, uint64_t arg)
 			r = p;
 			break;
 		}
-		d->evtchns[p] = (struct evtchn){ECS_INTERDOMAIN, 0, d->domid, v->id, rp};
-		d->evtchns[rp] = (struct evtchn){ECS_INTERDOMAIN, 0, d->domid, d->evtchns[rp].vcpu,
-						 (uint32_t)p};
+		d->evtchns[p] = (struct evtchn){ECS_INTERDOMAIN, 0, d->domid, v->id, rp, 0};
+		d->evtchns[rp] = (struct evtchn){ECS_INTERDOMAIN,     0,	   d->domid,
+						 d->evtchns[rp].vcpu, (uint32_t)p, 0};
 		u.bind_interdomain.local_port = p;
 		break;
 	}
@@ -212,8 +275,8 @@ long evtchn_do_op(struct pv_vcpu *v, uint64_t cmd, uint64_t arg)
 			r = p;
 			break;
 		}
-		d->evtchns[p] = (struct evtchn){ECS_VIRQ, (uint8_t)u.bind_virq.virq, 0,
-						u.bind_virq.vcpu, 0};
+		d->evtchns[p] = (struct evtchn){
+			ECS_VIRQ, (uint8_t)u.bind_virq.virq, 0, u.bind_virq.vcpu, 0, 0};
 		t->virq_port[u.bind_virq.virq] = p;
 		u.bind_virq.port = p;
 		break;
@@ -228,7 +291,7 @@ long evtchn_do_op(struct pv_vcpu *v, uint64_t cmd, uint64_t arg)
 			r = p;
 			break;
 		}
-		d->evtchns[p] = (struct evtchn){ECS_IPI, 0, 0, u.bind_ipi.vcpu, 0};
+		d->evtchns[p] = (struct evtchn){ECS_IPI, 0, 0, u.bind_ipi.vcpu, 0, 0};
 		u.bind_ipi.port = p;
 		break;
 	case EVTCHNOP_close:
@@ -247,6 +310,15 @@ long evtchn_do_op(struct pv_vcpu *v, uint64_t cmd, uint64_t arg)
 		if (d->evtchns[port].state == ECS_IPI) {
 			pthread_mutex_unlock(&d->lock);
 			evtchn_set_pending(d, port);
+			return 0;
+		}
+		if (d->evtchns[port].state == ECS_INTERDOMAIN && d->evtchns[port].dom0_slot) {
+			uint64_t one = 1;
+			int fd = d->dom0_binds[d->evtchns[port].dom0_slot - 1].g2d_fd;
+
+			pthread_mutex_unlock(&d->lock);
+			if (write(fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+				return -XEN_EIO;
 			return 0;
 		}
 		if (d->evtchns[port].state == ECS_INTERDOMAIN) {
@@ -288,7 +360,7 @@ long evtchn_do_op(struct pv_vcpu *v, uint64_t cmd, uint64_t arg)
 			u.status.status = EVTCHNSTAT_unbound;
 			u.status.u.unbound.dom = d->evtchns[port].remote_dom;
 			break;
-		case ECS_INTERDOMAIN:
+		case ECS_INTERDOMAIN: /* remote_dom 0, port 0 when dom0 bound it */
 			u.status.status = EVTCHNSTAT_interdomain;
 			u.status.u.interdomain.dom = d->evtchns[port].remote_dom;
 			u.status.u.interdomain.port = d->evtchns[port].remote_port;

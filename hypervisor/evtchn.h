@@ -20,6 +20,7 @@ struct evtchn {
 	uint16_t remote_dom;
 	uint32_t vcpu;
 	uint32_t remote_port;
+	uint32_t dom0_slot; /* bound to a dom0 process: index + 1 in d->dom0_binds */
 };
 
 /* Mark port pending and raise the upcall on its vCPU (Xen's
@@ -30,5 +31,11 @@ int evtchn_alloc_unbound_port(struct domain *d, uint16_t remote_dom);
 int evtchn_send_virq(struct pv_vcpu *v, int virq);
 long evtchn_do_op(struct pv_vcpu *v, uint64_t cmd, uint64_t arg);
 void evtchn_free_all(struct domain *d);
+/* dom0's end of a port left unbound for dom0 (BIND_EVTCHN): two eventfds,
+ * guest-to-dom0 (keeld writes it when the guest sends) and dom0-to-guest
+ * (keeld polls it and raises the port). */
+int evtchn_bind_dom0(struct domain *d, uint32_t port, int *g2d_fd, int *d2g_fd);
+/* The dom0-to-guest eventfd of bind slot `slot` became readable. */
+void evtchn_dom0_notify(struct domain *d, int slot);
 
 #endif

@@ -353,6 +353,7 @@ int pv_build_domain(struct domain *d, const struct pv_build_args *a)
 	si->store_evtchn = d->store_port;
 	si->console.domU.evtchn = d->console_port;
 	d->console_mfn = cons_pfn;
+	d->store_mfn = store_pfn;
 	d->on_send = domain_console_drain;
 	pv_time_now(d); /* guest system time starts at build */
 	si->pt_base = virt_base + (pt_pfn << PV_PAGE_SHIFT);

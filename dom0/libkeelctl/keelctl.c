@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -15,6 +16,8 @@
 
 struct keelctl {
 	int fd;
+	int rfds[2]; /* fds that came with the last answer, -1 if none */
+	int nrfds;
 	uint8_t rsp[sizeof(struct keelctl_rsp) + KEELCTL_RSP_MAX];
 };
 
@@ -88,9 +91,32 @@ static int keelctl_call(struct keelctl *h, uint32_t op, uint32_t domid, const vo
 	}
 	if (sendmsg(h->fd, &msg, MSG_NOSIGNAL) < 0)
 		return -errno;
-	n = recv(h->fd, h->rsp, sizeof(h->rsp), 0);
-	if (n < 0)
-		return -errno;
+	{
+		char rcbuf[CMSG_SPACE(2 * sizeof(int))];
+		struct iovec riov = {h->rsp, sizeof(h->rsp)};
+		struct msghdr rmsg = {.msg_iov = &riov,
+				      .msg_iovlen = 1,
+				      .msg_control = rcbuf,
+				      .msg_controllen = sizeof(rcbuf)};
+
+		h->nrfds = 0;
+		n = recvmsg(h->fd, &rmsg, MSG_CMSG_CLOEXEC);
+		if (n < 0)
+			return -errno;
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&rmsg); c; c = CMSG_NXTHDR(&rmsg, c)) {
+			if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+				continue;
+			for (size_t k = 0; k < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); k++) {
+				int f;
+
+				memcpy(&f, CMSG_DATA(c) + k * sizeof(int), sizeof(int));
+				if (h->nrfds < 2)
+					h->rfds[h->nrfds++] = f;
+				else
+					close(f);
+			}
+		}
+	}
 	if (n < (ssize_t)sizeof(*rsp) || rsp->magic != KEELCTL_MAGIC ||
 	    rsp->len != n - sizeof(*rsp))
 		return -EPROTO;
@@ -219,6 +245,55 @@ int keelctl_dmesg(struct keelctl *h, char *buf, size_t size)
 int keelctl_console_read(struct keelctl *h, uint32_t domid, char *buf, size_t size)
 {
 	return keelctl_text(h, KEELCTL_OP_CONSOLE_READ, domid, buf, size);
+}
+
+static void keelctl_drop_fds(struct keelctl *h)
+{
+	for (int i = 0; i < h->nrfds; i++)
+		close(h->rfds[i]);
+	h->nrfds = 0;
+}
+
+int keelctl_map_frames(struct keelctl *h, uint32_t domid, uint64_t mfn, uint64_t count, void **page)
+{
+	struct keelctl_map_req m = {mfn, count};
+	struct keelctl_map_rsp mr;
+	const void *p;
+	uint32_t len;
+	void *addr;
+	int r = keelctl_call(h, KEELCTL_OP_MAP_FRAMES, domid, &m, sizeof(m), NULL, 0, &p, &len);
+
+	if (r < 0) {
+		keelctl_drop_fds(h);
+		return r;
+	}
+	if (len != sizeof(mr) || h->nrfds != 1 || count == 0 || count > (1ULL << 20)) {
+		keelctl_drop_fds(h);
+		return -EPROTO;
+	}
+	memcpy(&mr, p, sizeof(mr));
+	addr = mmap(NULL, count * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, h->rfds[0], mr.offset);
+	r = addr == MAP_FAILED ? -errno : 0;
+	keelctl_drop_fds(h);
+	if (r == 0)
+		*page = addr;
+	return r;
+}
+
+int keelctl_bind_evtchn(struct keelctl *h, uint32_t domid, uint32_t port, int *kick_fd,
+			int *notify_fd)
+{
+	struct keelctl_bind_req b = {port, 0};
+	int r = keelctl_call(h, KEELCTL_OP_BIND_EVTCHN, domid, &b, sizeof(b), NULL, 0, NULL, NULL);
+
+	if (r < 0 || h->nrfds != 2) {
+		keelctl_drop_fds(h);
+		return r < 0 ? r : -EPROTO;
+	}
+	*kick_fd = h->rfds[0];
+	*notify_fd = h->rfds[1];
+	h->nrfds = 0;
+	return 0;
 }
 
 const char *keelctl_state_name(uint32_t state)

@@ -31,6 +31,15 @@ int keelctl_domain_list(struct keelctl *h, struct keelctl_dominfo *infos, int ma
 int keelctl_dmesg(struct keelctl *h, char *buf, size_t size);
 /* A domain's console_io output so far; returns bytes copied. */
 int keelctl_console_read(struct keelctl *h, uint32_t domid, char *buf, size_t size);
+/* Map frames [mfn, mfn + count) of a domain's RAM into this process
+ * (munmap(*page, count * 4096) to undo). */
+int keelctl_map_frames(struct keelctl *h, uint32_t domid, uint64_t mfn, uint64_t count,
+		       void **page);
+/* Bind dom0's end of a guest port left unbound for dom0: *kick_fd becomes
+ * readable (read 8 bytes) when the guest sends; write 8 bytes to
+ * *notify_fd to send to the guest.  The caller closes both. */
+int keelctl_bind_evtchn(struct keelctl *h, uint32_t domid, uint32_t port, int *kick_fd,
+			int *notify_fd);
 const char *keelctl_state_name(uint32_t state);
 
 #endif

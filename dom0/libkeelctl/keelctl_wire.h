@@ -25,6 +25,8 @@ enum keelctl_op {
 	KEELCTL_OP_LIST,
 	KEELCTL_OP_DMESG,
 	KEELCTL_OP_CONSOLE_READ,
+	KEELCTL_OP_MAP_FRAMES,	/* answer carries the domain's memory fd */
+	KEELCTL_OP_BIND_EVTCHN, /* answer carries two eventfds */
 	KEELCTL_OP_MAX,
 };
 
@@ -56,6 +58,27 @@ struct keelctl_load_req {
 	char cmdline[1024];
 };
 
+/* MAP_FRAMES: frames [mfn, mfn + count) of a domain's RAM; the answer is
+ * the offset of mfn in the memory fd passed with it (dom0 is privileged, as
+ * Xen's privcmd is: the fd reaches the whole of the guest's RAM). */
+struct keelctl_map_req {
+	uint64_t mfn;
+	uint64_t count;
+};
+
+struct keelctl_map_rsp {
+	uint64_t offset;
+};
+
+/* BIND_EVTCHN: connect dom0 to a guest port left unbound for dom0
+ * (EVTCHNOP_alloc_unbound with remote_dom 0: store, console, backends).
+ * The answer carries two eventfds: the first becomes readable when the
+ * guest sends on the port; writing 8 bytes to the second notifies it. */
+struct keelctl_bind_req {
+	uint32_t port;
+	uint32_t pad;
+};
+
 enum keelctl_state {
 	KEELCTL_STATE_CREATED,
 	KEELCTL_STATE_RUNNING,
@@ -74,11 +97,16 @@ struct keelctl_dominfo {
 	uint64_t exits;
 	char name[64];
 	char crash_reason[128];
+	/* What the builder gave the guest, for dom0's store and console. */
+	uint64_t store_mfn, console_mfn;
+	uint32_t store_port, console_port;
 };
 
 _Static_assert(sizeof(struct keelctl_req) == 16, "keelctl_req");
 _Static_assert(sizeof(struct keelctl_rsp) == 16, "keelctl_rsp");
 _Static_assert(sizeof(struct keelctl_create_req) == 80, "keelctl_create_req");
-_Static_assert(sizeof(struct keelctl_dominfo) == 232, "keelctl_dominfo");
+_Static_assert(sizeof(struct keelctl_dominfo) == 256, "keelctl_dominfo");
+_Static_assert(sizeof(struct keelctl_map_req) == 16, "keelctl_map_req");
+_Static_assert(sizeof(struct keelctl_bind_req) == 8, "keelctl_bind_req");
 
 #endif

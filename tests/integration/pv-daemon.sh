@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # pv-daemon: keeld's control socket driven through libkeelctl's client:
 # several domains at once (one crashes, the others run on), pause/unpause
-# of a running domain, get info, list, console, dmesg, destroy; and a caller
+# of a running domain, get info, list, console, dmesg, destroy; a dom0
+# process mapping a guest frame and binding its event channel; and a caller
 # that is neither root nor in group keel is turned away (SO_PEERCRED).
 . "$(dirname "$0")/../lib/common.sh"
 need_root
@@ -45,6 +46,19 @@ ctl destroy "$bad" || fail "destroy crashed domain"
 ctl info "$bad" 2>/dev/null && fail "destroyed domain still listed"
 ctl list | grep -q '^'"$good"' good shutdown' || fail "good domain gone"
 ctl create huge 999999 2>/dev/null && fail "absurd memory size accepted"
+
+# A dom0 process on a guest's store page and port (what xenstored needs):
+# keelctl maps the frame, binds the port, answers the guest.
+ring=$(ctl create ring 64) || fail "create ring"
+ctl load "$ring" "$KEEL_GUESTS/pv-ring" || fail "load ring"
+ctl echo-store "$ring" 30 >"$KEEL_TMP/echo.out" 2>&1 &
+epid=$!
+sleep 0.3
+ctl unpause "$ring" || fail "unpause ring"
+wait $epid || { cat "$KEEL_TMP/echo.out"; fail "echo-store failed"; }
+wait_for "ctl info $ring | grep -q ' shutdown '" 20 || fail "ring guest did not finish"
+ctl console "$ring" | grep -q '^Test result: SUCCESS' || { ctl console "$ring"; fail "pv-ring"; }
+ctl dmesg | grep -q "d$ring: port .* bound to a dom0 process" || fail "bind not logged"
 
 # Someone else: the socket is reachable but keeld refuses the peer.
 if id nobody >/dev/null 2>&1 && command -v setpriv >/dev/null; then
