@@ -331,6 +331,7 @@ void xs_server_destroy(struct xs_server *s)
 	if (s->epfd >= 0)
 		close(s->epfd);
 	xs_tree_destroy(&s->tree);
+	xs_watches_free(s);
 	xs_domains_free(s);
 	s->epfd = s->listen_fd = -1;
 }

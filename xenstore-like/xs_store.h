@@ -191,6 +191,7 @@ void xs_watch_remove_conn(struct xs_server *s, struct xs_conn *c);
 void xs_watch_fire(struct xs_server *s, const char *path, const struct xs_perm *perms,
 		   unsigned nperms, bool recursive);
 void xs_watch_fire_special(struct xs_server *s, const char *name, unsigned domid);
+void xs_watches_free(struct xs_server *s);
 
 /* ---- connections (xs_conn.c, xs_ring.c) ---- */
 struct xs_conn_ops {
@@ -297,6 +298,8 @@ struct xs_server {
 	uint32_t *node_count;	    /* nodes owned, indexed by domid */
 	struct xs_watch *watches;   /* every watch, in registration order */
 	struct xs_watch *watches_tail;
+	struct xs_watch **wbuckets; /* watches hashed by path */
+	size_t nwbuckets, nwatches;
 	struct xs_conn *conns;
 	struct xs_conn *flush_list;
 	struct xs_ring_mapper mapper;

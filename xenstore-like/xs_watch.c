@@ -1,11 +1,13 @@
 /*
  * Watches.  A new watch fires once as soon as it is acknowledged (the
- * WATCH handler sends that event).  Every watch lives on one server-wide list in registration order,
- * so a change is delivered to watchers in a stable order and, per watcher,
- * events leave in the order the changes were made.  A change to a node
- * fires the watches on that node and on its ancestors (reporting the changed
- * path); removing a subtree also fires the watches below it (reporting
- * each watch's own path).  Relative watches get paths relative to the
+ * WATCH handler sends that event).  Every watch is on one server-wide list
+ * in registration order and in a hash by path, so a change costs one probe
+ * per ancestor of the changed node, not a scan of every watch: a change to a
+ * node fires the watches on that node and on its ancestors (reporting the
+ * changed path), nearest first, in registration order per path; per watcher,
+ * events leave in the order the changes were made.  Removing a subtree also
+ * fires the watches below it (reporting each watch's own path; that case
+ * scans the list).  Relative watches get paths relative to the
  * watcher's home.  Unprivileged watchers only hear about nodes they may
  * read; the special @introduceDomain/@releaseDomain events go to privileged
  * connections.
@@ -21,15 +23,82 @@
 
 struct xs_watch {
 	struct xs_watch *next, *prev;
+	struct xs_watch *hnext; /* same hash bucket */
 	struct xs_conn *conn;
 	bool relative;
 	char *token;
 	char path[];
 };
 
+static size_t xs_watch_hash(const char *p, size_t len)
+{
+	size_t h = 1469598103934665603ull, i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
+	return h;
+}
+
+/* Watches whose path is exactly p[0..len), in registration order. */
+static struct xs_watch *xs_watch_bucket(const struct xs_server *s, const char *p, size_t len)
+{
+	return s->nwbuckets ? s->wbuckets[xs_watch_hash(p, len) & (s->nwbuckets - 1)] : NULL;
+}
+
+static bool xs_watch_is(const struct xs_watch *w, const char *p, size_t len)
+{
+	return !strncmp(w->path, p, len) && !w->path[len];
+}
+
+static int xs_watch_hash_insert(struct xs_server *s, struct xs_watch *w)
+{
+	struct xs_watch **pp;
+
+	if (s->nwatches >= s->nwbuckets) {
+		size_t nb = s->nwbuckets ? s->nwbuckets * 2 : 256;
+		struct xs_watch **b = calloc(nb, sizeof(*b));
+
+		if (!b)
+			return -ENOMEM;
+		/* Rehash in list (registration) order so buckets keep that order. */
+		free(s->wbuckets);
+		s->wbuckets = b;
+		s->nwbuckets = nb;
+		for (struct xs_watch *x = s->watches; x; x = x->next) {
+			pp = &b[xs_watch_hash(x->path, strlen(x->path)) & (nb - 1)];
+			while (*pp)
+				pp = &(*pp)->hnext;
+			x->hnext = NULL;
+			*pp = x;
+		}
+	}
+	pp = &s->wbuckets[xs_watch_hash(w->path, strlen(w->path)) & (s->nwbuckets - 1)];
+	while (*pp)
+		pp = &(*pp)->hnext;
+	w->hnext = NULL;
+	*pp = w;
+	s->nwatches++;
+	return 0;
+}
+
+void xs_watches_free(struct xs_server *s)
+{
+	free(s->wbuckets);
+	s->wbuckets = NULL;
+	s->nwbuckets = 0;
+}
+
 static void xs_watch_unlink(struct xs_server *s, struct xs_watch *w)
 {
 	struct xs_domain *d = xs_domain_find(s, w->conn->domid);
+	struct xs_watch **pp =
+		&s->wbuckets[xs_watch_hash(w->path, strlen(w->path)) & (s->nwbuckets - 1)];
+
+	while (*pp && *pp != w)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = w->hnext;
+	s->nwatches--;
 
 	if (w->prev)
 		w->prev->next = w->next;
@@ -62,8 +131,8 @@ int xs_watch_add(struct xs_server *s, struct xs_conn *c, const char *path, const
 	struct xs_domain *d = NULL;
 	size_t len = strlen(path);
 
-	for (w = s->watches; w; w = w->next)
-		if (w->conn == c && !strcmp(w->path, path) && !strcmp(w->token, token))
+	for (w = xs_watch_bucket(s, path, len); w; w = w->hnext)
+		if (w->conn == c && xs_watch_is(w, path, len) && !strcmp(w->token, token))
 			return -EEXIST;
 	if (c->privileged) {
 		if (c->nwatches >= XS_WATCHES_PRIV_MAX)
@@ -86,6 +155,11 @@ int xs_watch_add(struct xs_server *s, struct xs_conn *c, const char *path, const
 	memcpy(w->path, path, len + 1);
 	w->conn = c;
 	w->relative = relative;
+	if (xs_watch_hash_insert(s, w)) {
+		free(w->token);
+		free(w);
+		return -ENOMEM;
+	}
 	w->prev = s->watches_tail;
 	if (s->watches_tail)
 		s->watches_tail->next = w;
@@ -102,7 +176,7 @@ int xs_watch_remove(struct xs_server *s, struct xs_conn *c, const char *path, co
 {
 	struct xs_watch *w;
 
-	for (w = s->watches; w; w = w->next) {
+	for (w = xs_watch_bucket(s, path, strlen(path)); w; w = w->hnext) {
 		if (w->conn == c && !strcmp(w->path, path) && !strcmp(w->token, token)) {
 			xs_watch_unlink(s, w);
 			return 0;
@@ -122,27 +196,37 @@ void xs_watch_remove_conn(struct xs_server *s, struct xs_conn *c)
 	}
 }
 
+static void xs_watch_deliver_checked(struct xs_watch *w, const char *report,
+				     const struct xs_perm *perms, unsigned nperms)
+{
+	if (!w->conn->privileged && perms && !(xs_conn_perm(w->conn, perms, nperms) & XS_PERM_READ))
+		return;
+	xs_watch_deliver(w, report);
+}
+
 void xs_watch_fire(struct xs_server *s, const char *path, const struct xs_perm *perms,
 		   unsigned nperms, bool recursive)
 {
+	size_t len = strlen(path);
 	struct xs_watch *w;
 
-	for (w = s->watches; w; w = w->next) {
-		const char *report;
-
-		if (w->path[0] == '@')
-			continue;
-		if (xs_path_is_child(w->path, path))
-			report = path;
-		else if (recursive && xs_path_is_child(path, w->path))
-			report = w->path;
-		else
-			continue;
-		if (!w->conn->privileged && perms &&
-		    !(xs_conn_perm(w->conn, perms, nperms) & XS_PERM_READ))
-			continue;
-		xs_watch_deliver(w, report);
+	/* The node itself, then each ancestor up to "/". */
+	for (;;) {
+		for (w = xs_watch_bucket(s, path, len); w; w = w->hnext)
+			if (xs_watch_is(w, path, len))
+				xs_watch_deliver_checked(w, path, perms, nperms);
+		if (len <= 1)
+			break;
+		while (len > 1 && path[len - 1] != '/')
+			len--;
+		if (len > 1)
+			len--; /* drop the '/' too, except for the root */
 	}
+	if (!recursive)
+		return;
+	for (w = s->watches; w; w = w->next)
+		if (w->path[0] == '/' && strcmp(w->path, path) && xs_path_is_child(path, w->path))
+			xs_watch_deliver_checked(w, w->path, perms, nperms);
 }
 
 /* Fire "@introduceDomain", or "@releaseDomain" and "@releaseDomain/<domid>". */
@@ -152,12 +236,10 @@ void xs_watch_fire_special(struct xs_server *s, const char *name, unsigned domid
 	struct xs_watch *w;
 
 	snprintf(sub, sizeof(sub), "%s/%u", name, domid);
-	for (w = s->watches; w; w = w->next) {
-		if (!w->conn->privileged)
-			continue;
-		if (!strcmp(w->path, name))
+	for (w = xs_watch_bucket(s, name, strlen(name)); w; w = w->hnext)
+		if (w->conn->privileged && !strcmp(w->path, name))
 			xs_watch_deliver(w, name);
-		else if (!strcmp(w->path, sub))
+	for (w = xs_watch_bucket(s, sub, strlen(sub)); w; w = w->hnext)
+		if (w->conn->privileged && !strcmp(w->path, sub))
 			xs_watch_deliver(w, sub);
-	}
 }

@@ -216,6 +216,50 @@ static void test_xs_watch_relative_special_perms(void)
 	CU_ASSERT_EQUAL(d5->nwatches, 0);
 }
 
+/* Many watches: only the changed node's and its ancestors' fire, in order. */
+static void test_xs_watch_many(void)
+{
+	struct xs_conn *w, *d;
+	char path[256], tok[64];
+	int i;
+
+	xs_x_setup();
+	w = xs_memconn_new(&xs_x_srv, 0, true);
+	d = xs_memconn_new(&xs_x_srv, 0, true);
+	for (i = 0; i < 3000; i++) {
+		snprintf(path, sizeof(path), "/m/%d", i);
+		CU_ASSERT_EQUAL_FATAL(XS_X_CALL(w, XS_WATCH, 0, path, "t"), 3);
+	}
+	CU_ASSERT_EQUAL(XS_X_CALL(w, XS_WATCH, 0, "/m", "first"), 3);
+	CU_ASSERT_EQUAL(XS_X_CALL(w, XS_WATCH, 0, "/m", "second"), 3);
+	CU_ASSERT_EQUAL(XS_X_CALL(w, XS_WATCH, 0, "/", "root"), 3);
+	CU_ASSERT_EQUAL(XS_X_CALL(w, XS_UNWATCH, 0, "/m/1500", "t"), 3);
+	while (xs_memconn_event(w, path, tok, sizeof(path)) == 0)
+		;
+	xs_t_write(d, 0, "/m/1234/x", "v");
+	CU_ASSERT_EQUAL(xs_memconn_event(w, path, tok, sizeof(path)), 0);
+	CU_ASSERT_STRING_EQUAL(tok, "t"); /* nearest first: /m/1234 */
+	CU_ASSERT_EQUAL(xs_memconn_event(w, path, tok, sizeof(path)), 0);
+	CU_ASSERT_STRING_EQUAL(tok, "first"); /* same path: registration order */
+	CU_ASSERT_EQUAL(xs_memconn_event(w, path, tok, sizeof(path)), 0);
+	CU_ASSERT_STRING_EQUAL(tok, "second");
+	CU_ASSERT_EQUAL(xs_memconn_event(w, path, tok, sizeof(path)), 0);
+	CU_ASSERT_STRING_EQUAL(tok, "root");
+	CU_ASSERT_STRING_EQUAL(path, "/m/1234/x");
+	CU_ASSERT_EQUAL(xs_memconn_event(w, path, tok, sizeof(path)), -ENOENT);
+	xs_t_write(d, 0, "/m/1500", "unwatched");
+	CU_ASSERT_EQUAL(xs_memconn_event(w, path, tok, sizeof(path)), 0);
+	CU_ASSERT_STRING_EQUAL(tok, "first");
+	/* Removing /m fires every watch below it once, with its own path. */
+	while (xs_memconn_event(w, path, tok, sizeof(path)) == 0)
+		;
+	XS_X_CALL(d, XS_RM, 0, "/m");
+	for (i = 0; xs_memconn_event(w, path, tok, sizeof(path)) == 0; i++)
+		;
+	CU_ASSERT_EQUAL(i, 2999 + 3);
+	CU_ASSERT_EQUAL(w->nwatches, 3002);
+}
+
 /* A watcher that never reads: events are dropped, memory stays bounded. */
 static void test_xs_watch_flood_bounded(void)
 {
@@ -246,4 +290,5 @@ static int xs_x_cleanup(void)
 
 UNIT_SUITE(xs_tx, xs_x_init, xs_x_cleanup, UNIT_TEST(test_xs_tx_isolation_and_conflict),
 	   UNIT_TEST(test_xs_tx_create_remove), UNIT_TEST(test_xs_watch_basic),
-	   UNIT_TEST(test_xs_watch_relative_special_perms), UNIT_TEST(test_xs_watch_flood_bounded))
+	   UNIT_TEST(test_xs_watch_relative_special_perms), UNIT_TEST(test_xs_watch_many),
+	   UNIT_TEST(test_xs_watch_flood_bounded))
