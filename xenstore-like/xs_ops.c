@@ -388,12 +388,17 @@ static int xs_op_get_perms(struct xs_req *r)
 	if (!a || xs_req_path(r, a, path, true))
 		return -EINVAL;
 	if (path[0] == '@') {
-		/* Special nodes: only dom0 (privileged) hears their events. */
-		return xs_reply(r, "n0", 3);
+		int k = xs_special_index(path);
+
+		if (k < 0)
+			return -ENOENT;
+		v.perms = r->s->special_perms[k];
+		v.nperms = (uint16_t)r->s->special_nperms[k];
+	} else {
+		rc = xs_access(r, path, XS_PERM_READ, &v);
+		if (rc)
+			return rc;
 	}
-	rc = xs_access(r, path, XS_PERM_READ, &v);
-	if (rc)
-		return rc;
 	for (i = 0; i < v.nperms; i++) {
 		rc = xs_perm_format(&v.perms[i], out + len, sizeof(out) - len);
 		if (rc < 0)
@@ -416,11 +421,24 @@ static int xs_op_set_perms(struct xs_req *r)
 	np = r->argc - 1;
 	if (np > XS_MAX_PERMS || (!r->c->privileged && np > r->s->quota.perms))
 		return -ENOSPC;
-	if (xs_req_path(r, r->argv[0], path, false))
+	if (xs_req_path(r, r->argv[0], path, true))
 		return -EINVAL;
 	for (i = 0; i < np; i++)
 		if (xs_perm_parse(r->argv[i + 1], &perms[i]))
 			return -EINVAL;
+	if (path[0] == '@') {
+		/* Special nodes (not journaled): who may watch them. */
+		int k = xs_special_index(path);
+
+		if (k < 0)
+			return -ENOENT;
+		if (!(xs_conn_perm(r->c, r->s->special_perms[k], r->s->special_nperms[k]) &
+		      XS_PERM_OWNER))
+			return -EACCES;
+		memcpy(r->s->special_perms[k], perms, np * sizeof(perms[0]));
+		r->s->special_nperms[k] = np;
+		return xs_reply_ok(r);
+	}
 	rc = xs_access(r, path, XS_PERM_OWNER, &v);
 	if (rc)
 		return rc;

@@ -82,6 +82,8 @@ int xs_server_init(struct xs_server *s, const struct xs_quota *q)
 	s->tree.hooks.owner = xs_domain_owner_delta;
 	s->tree.hooks.opaque = s;
 	xs_domain_owner_delta(s, 0, 1); /* the root, owned by dom0 */
+	/* Special nodes start as "n0": only dom0 may watch them. */
+	s->special_nperms[0] = s->special_nperms[1] = 1;
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
 	return s->epfd < 0 ? -errno : 0;
 }

@@ -192,6 +192,7 @@ void xs_watch_fire(struct xs_server *s, const char *path, const struct xs_perm *
 		   unsigned nperms, bool recursive);
 void xs_watch_fire_special(struct xs_server *s, const char *name, unsigned domid);
 void xs_watches_free(struct xs_server *s);
+int xs_special_index(const char *path);
 
 /* ---- connections (xs_conn.c, xs_ring.c) ---- */
 struct xs_conn_ops {
@@ -299,6 +300,9 @@ struct xs_server {
 	struct xs_watch *watches;   /* every watch, in registration order */
 	struct xs_watch *watches_tail;
 	struct xs_watch **wbuckets; /* watches hashed by path */
+	/* Permissions of @introduceDomain [0] and @releaseDomain [1]: who may watch. */
+	struct xs_perm special_perms[2][XS_MAX_PERMS];
+	unsigned special_nperms[2];
 	size_t nwbuckets, nwatches;
 	struct xs_conn *conns;
 	struct xs_conn *flush_list;

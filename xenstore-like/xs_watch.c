@@ -10,7 +10,7 @@
  * scans the list).  Relative watches get paths relative to the
  * watcher's home.  Unprivileged watchers only hear about nodes they may
  * read; the special @introduceDomain/@releaseDomain events go to privileged
- * connections.
+ * connections and to those the special node's permissions allow.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -229,17 +229,36 @@ void xs_watch_fire(struct xs_server *s, const char *path, const struct xs_perm *
 			xs_watch_deliver_checked(w, w->path, perms, nperms);
 }
 
-/* Fire "@introduceDomain", or "@releaseDomain" and "@releaseDomain/<domid>". */
+/* 0 for @introduceDomain, 1 for @releaseDomain, -1 for anything else. */
+int xs_special_index(const char *path)
+{
+	if (!strcmp(path, "@introduceDomain"))
+		return 0;
+	if (!strcmp(path, "@releaseDomain"))
+		return 1;
+	return -1;
+}
+
+/*
+ * Fire "@introduceDomain", or "@releaseDomain" and "@releaseDomain/<domid>",
+ * to privileged watchers and to those the special node's permissions let
+ * read it (SET_PERMS on the special node: how a driver domain is allowed to
+ * follow domain deaths).
+ */
 void xs_watch_fire_special(struct xs_server *s, const char *name, unsigned domid)
 {
 	char sub[64];
 	struct xs_watch *w;
 
+	int k = xs_special_index(name);
+	const struct xs_perm *p = k >= 0 ? s->special_perms[k] : NULL;
+	unsigned np = k >= 0 ? s->special_nperms[k] : 0;
+
 	snprintf(sub, sizeof(sub), "%s/%u", name, domid);
 	for (w = xs_watch_bucket(s, name, strlen(name)); w; w = w->hnext)
-		if (w->conn->privileged && !strcmp(w->path, name))
-			xs_watch_deliver(w, name);
+		if (!strcmp(w->path, name))
+			xs_watch_deliver_checked(w, name, p, np);
 	for (w = xs_watch_bucket(s, sub, strlen(sub)); w; w = w->hnext)
-		if (w->conn->privileged && !strcmp(w->path, sub))
-			xs_watch_deliver(w, sub);
+		if (!strcmp(w->path, sub))
+			xs_watch_deliver_checked(w, sub, p, np);
 }

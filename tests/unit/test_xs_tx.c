@@ -211,6 +211,20 @@ static void test_xs_watch_relative_special_perms(void)
 	CU_ASSERT_EQUAL(xs_memconn_event(d0, path, tok, sizeof(path)), 0);
 	CU_ASSERT_STRING_EQUAL(path, "@releaseDomain/9");
 	CU_ASSERT_STRING_EQUAL(tok, "r9");
+	/* Special nodes' permissions decide who else hears them. */
+	CU_ASSERT_EQUAL(XS_X_CALL(d5, XS_WATCH, 0, "@releaseDomain", "r5"), 3);
+	while (xs_memconn_event(d5, path, tok, sizeof(path)) == 0)
+		;
+	CU_ASSERT_EQUAL(XS_X_CALL(d5, XS_SET_PERMS, 0, "@releaseDomain", "n5"), -EACCES);
+	CU_ASSERT_EQUAL(XS_X_CALL(d0, XS_SET_PERMS, 0, "@releaseDomain", "n0", "r5"), 3);
+	CU_ASSERT_EQUAL(XS_X_CALL(d0, XS_GET_PERMS, 0, "@releaseDomain"), 6);
+	CU_ASSERT_EQUAL(memcmp(xs_x_buf, "n0\0r5", 6), 0);
+	CU_ASSERT_EQUAL(XS_X_CALL(d0, XS_GET_PERMS, 0, "@nosuch"), -ENOENT);
+	XS_X_CALL(d0, XS_INTRODUCE, 0, "9", "4242", "7");
+	XS_X_CALL(d0, XS_RELEASE, 0, "9");
+	CU_ASSERT_EQUAL(xs_memconn_event(d5, path, tok, sizeof(path)), 0);
+	CU_ASSERT_STRING_EQUAL(path, "@releaseDomain");
+	CU_ASSERT_EQUAL(xs_memconn_event(d5, path, tok, sizeof(path)), -ENOENT);
 	/* RESET_WATCHES drops them all. */
 	CU_ASSERT_EQUAL(XS_X_CALL(d5, XS_RESET_WATCHES, 0, ""), 3);
 	CU_ASSERT_EQUAL(d5->nwatches, 0);
