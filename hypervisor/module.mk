@@ -11,3 +11,6 @@ $(eval $(call keel_program,keeld,$(call objs,$(KEELD_SRCS)),-lpthread -llzma -lz
 UNIT_SRCS += $(wildcard tests/unit/test_pv_*.c) $(wildcard tests/unit/test_keeld_*.c)
 UNIT_OBJS += $(call objs,$(KEELD_LIB_SRCS))
 UNIT_LDLIBS += -llzma -lz -lpthread
+
+# libFuzzer target: kernel images (bzImage payloads, ELF headers and notes).
+$(eval $(call keel_fuzz,keeld_image_fuzz,hypervisor/fuzz_image.c hypervisor/elf.c hypervisor/pv_bzimage.c,-llzma -lz))
