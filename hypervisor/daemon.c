@@ -23,6 +23,7 @@
 #include "../dom0/libkeelctl/keelctl_wire.h"
 #include "domain.h"
 #include "evtchn.h"
+#include "gnttab.h"
 #include "keeld.h"
 #include "pv_build.h"
 
@@ -273,6 +274,34 @@ static int daemon_op_bind_evtchn(struct daemon_req *rq)
 	return 0;
 }
 
+static int daemon_op_map_grant(struct daemon_req *rq)
+{
+	const struct keelctl_grant_req *g = (const void *)rq->data;
+	struct domain *d = daemon_find(rq->hdr->domid);
+	struct keelctl_map_rsp mr;
+	uint64_t frame;
+	int r;
+
+	if (!d)
+		return -ESRCH;
+	r = gnttab_dom0_map(d, g->gref, g->flags & KEELCTL_GRANT_WRITABLE, &frame);
+	if (r < 0)
+		return r;
+	mr.offset = frame << 12;
+	memcpy(rq->out, &mr, sizeof(mr));
+	rq->out_len = sizeof(mr);
+	rq->out_fds[rq->n_out_fds++] = d->memfd;
+	return 0;
+}
+
+static int daemon_op_unmap_grant(struct daemon_req *rq)
+{
+	const struct keelctl_grant_req *g = (const void *)rq->data;
+	struct domain *d = daemon_find(rq->hdr->domid);
+
+	return d ? gnttab_dom0_unmap(d, g->gref) : -ESRCH;
+}
+
 struct daemon_op {
 	const char *name;
 	int (*fn)(struct daemon_req *rq);
@@ -291,6 +320,10 @@ static const struct daemon_op daemon_ops[KEELCTL_OP_MAX] = {
 	[KEELCTL_OP_CONSOLE_READ] = {"console", daemon_op_console_read, 0},
 	[KEELCTL_OP_MAP_FRAMES] = {"map", daemon_op_map_frames, sizeof(struct keelctl_map_req)},
 	[KEELCTL_OP_BIND_EVTCHN] = {"bind", daemon_op_bind_evtchn, sizeof(struct keelctl_bind_req)},
+	[KEELCTL_OP_MAP_GRANT] = {"map-grant", daemon_op_map_grant,
+				  sizeof(struct keelctl_grant_req)},
+	[KEELCTL_OP_UNMAP_GRANT] = {"unmap-grant", daemon_op_unmap_grant,
+				    sizeof(struct keelctl_grant_req)},
 };
 
 /* Root, or a member (primary or supplementary) of group keel. */

@@ -110,7 +110,9 @@ struct domain {
 		int g2d_fd, d2g_fd;
 	} dom0_binds[64];
 	int n_dom0_binds;
-	uint64_t enosys_logged; /* hypercall numbers already reported */
+	uint64_t enosys_logged;
+	uint32_t gnttab_frames;
+		/* grant-table frames set up (gnttab.c) */ /* hypercall numbers already reported */
 	uint64_t console_mfn, store_mfn;
 	struct timespec mono_base; /* guest system time 0 */
 	/* console_io output kept for the control socket (daemon mode) */

@@ -2,7 +2,8 @@
 KEELD_LIB_SRCS := hypervisor/kvm.c hypervisor/elf.c hypervisor/domain.c hypervisor/pv_mm.c \
 	hypervisor/pv_build.c hypervisor/pv_bzimage.c hypervisor/pv_vcpu.c \
 	hypervisor/pv_hypercall.c hypervisor/pv_emulate.c \
-	hypervisor/pv_time.c hypervisor/evtchn.c hypervisor/pv_smp.c
+	hypervisor/pv_time.c hypervisor/evtchn.c hypervisor/pv_smp.c \
+	hypervisor/gnttab.c
 KEELD_SRCS := hypervisor/keeld.c hypervisor/probe.c hypervisor/run.c hypervisor/daemon.c \
 	$(KEELD_LIB_SRCS)
 $(eval $(call keel_program,keeld,$(call objs,$(KEELD_SRCS)),-lpthread -llzma -lz))

@@ -10,6 +10,7 @@
 
 #include "abi/xen.h"
 #include "evtchn.h"
+#include "gnttab.h"
 #include "pv_mm.h"
 #include "pv_vcpu.h"
 
@@ -575,14 +576,14 @@ HC(set_timer_op)
 	return pv_timer_set(c->v, a1) < 0 ? -XEN_EIO : 0;
 }
 
+HC(grant_table_op)
+{
+	return gnttab_do_op(c->v, a1, a2, a3);
+}
+
 HC(event_channel_op)
 {
 	return evtchn_do_op(c->v, a1, a2);
-}
-
-HC(not_implemented)
-{
-	return -XEN_ENOSYS;
 }
 
 const struct pv_hcall pv_hcall_table[64] = {
@@ -610,7 +611,7 @@ const struct pv_hcall pv_hcall_table[64] = {
 	[__HYPERVISOR_physdev_op] = {"physdev_op", hc_physdev_op},
 	[__HYPERVISOR_set_timer_op] = {"set_timer_op", hc_set_timer_op},
 	[__HYPERVISOR_event_channel_op] = {"event_channel_op", hc_event_channel_op},
-	[__HYPERVISOR_grant_table_op] = {"grant_table_op", hc_not_implemented},
+	[__HYPERVISOR_grant_table_op] = {"grant_table_op", hc_grant_table_op},
 };
 
 long pv_do_hypercall(struct pv_hcall_ctx *c, uint64_t nr, const uint64_t *a)

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "abi/xen.h"
+#include "gnttab.h"
 #include "pv_mm.h"
 
 #define PV_PTE_FLAGS_CHECKED (PTE_P | PTE_RW | PTE_PS | PTE_ADDR)
@@ -19,9 +20,11 @@ int pv_mm_owns(struct domain *d, uint64_t mfn)
 	return mfn < d->nr_pages;
 }
 
+/* keeld's frames a guest may map: shared_info and its grant table. */
 static int pv_mm_is_shared_info(struct domain *d, uint64_t mfn)
 {
-	return mfn == ((SHIM_GPA + SHIM_OFF_SHARED_INFO) >> PV_PAGE_SHIFT);
+	return mfn == ((SHIM_GPA + SHIM_OFF_SHARED_INFO) >> PV_PAGE_SHIFT) ||
+	       gnttab_is_frame(d, mfn);
 }
 
 struct pv_apply_entry {

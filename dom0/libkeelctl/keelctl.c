@@ -296,6 +296,40 @@ int keelctl_bind_evtchn(struct keelctl *h, uint32_t domid, uint32_t port, int *k
 	return 0;
 }
 
+int keelctl_map_grant(struct keelctl *h, uint32_t domid, uint32_t gref, int writable, void **page)
+{
+	struct keelctl_grant_req g = {gref, writable ? KEELCTL_GRANT_WRITABLE : 0};
+	struct keelctl_map_rsp mr;
+	const void *p;
+	uint32_t len;
+	void *addr;
+	int r = keelctl_call(h, KEELCTL_OP_MAP_GRANT, domid, &g, sizeof(g), NULL, 0, &p, &len);
+
+	if (r < 0 || len != sizeof(mr) || h->nrfds != 1) {
+		keelctl_drop_fds(h);
+		return r < 0 ? r : -EPROTO;
+	}
+	memcpy(&mr, p, sizeof(mr));
+	addr = mmap(NULL, 4096, PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED, h->rfds[0],
+		    mr.offset);
+	r = addr == MAP_FAILED ? -errno : 0;
+	keelctl_drop_fds(h);
+	if (r == 0)
+		*page = addr;
+	else
+		keelctl_unmap_grant(h, domid, gref, NULL);
+	return r;
+}
+
+int keelctl_unmap_grant(struct keelctl *h, uint32_t domid, uint32_t gref, void *page)
+{
+	struct keelctl_grant_req g = {gref, 0};
+
+	if (page)
+		munmap(page, 4096);
+	return keelctl_call(h, KEELCTL_OP_UNMAP_GRANT, domid, &g, sizeof(g), NULL, 0, NULL, NULL);
+}
+
 const char *keelctl_state_name(uint32_t state)
 {
 	static const char *const names[] = {"created", "running", "paused", "shutdown", "crashed"};

@@ -40,6 +40,10 @@ int keelctl_map_frames(struct keelctl *h, uint32_t domid, uint64_t mfn, uint64_t
  * *notify_fd to send to the guest.  The caller closes both. */
 int keelctl_bind_evtchn(struct keelctl *h, uint32_t domid, uint32_t port, int *kick_fd,
 			int *notify_fd);
+/* Map the frame a guest granted to dom0 (grant reference gref) into this
+ * process; keelctl_unmap_grant releases it (and munmaps page). */
+int keelctl_map_grant(struct keelctl *h, uint32_t domid, uint32_t gref, int writable, void **page);
+int keelctl_unmap_grant(struct keelctl *h, uint32_t domid, uint32_t gref, void *page);
 const char *keelctl_state_name(uint32_t state);
 
 #endif

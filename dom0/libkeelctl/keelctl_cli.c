@@ -8,6 +8,9 @@
  *   keelctl echo-store DOMID [SECONDS]  map the guest's store page and bind
  *       its store port; answer the first string the guest puts at offset 0
  *       with its upper-case copy at offset 2048 (a dom0 end-to-end check)
+ *   keelctl grant-echo DOMID GREF [SECONDS]  the same through a granted page:
+ *       wait for the guest's store-port kick, map grant GREF writable, answer
+ *   keelctl grant-map DOMID GREF  map grant GREF read-only, print its start
  */
 #include <errno.h>
 #include <poll.h>
@@ -63,6 +66,46 @@ static int keelctl_echo_store(struct keelctl *h, uint32_t domid, int seconds)
 	close(kick);
 	close(notify);
 	munmap(page, 4096);
+	return r;
+}
+
+static int keelctl_grant_echo(struct keelctl *h, uint32_t domid, uint32_t gref, int seconds)
+{
+	struct keelctl_dominfo info;
+	struct pollfd p;
+	uint64_t n = 1;
+	char *page;
+	int kick, notify, r;
+
+	r = keelctl_domain_getinfo(h, domid, &info);
+	if (r < 0)
+		return r;
+	r = keelctl_bind_evtchn(h, domid, info.store_port, &kick, &notify);
+	if (r < 0)
+		return r;
+	p = (struct pollfd){kick, POLLIN, 0};
+	if (poll(&p, 1, seconds * 1000) != 1 || read(kick, &n, sizeof(n)) != sizeof(n)) {
+		r = -ETIMEDOUT;
+		goto out;
+	}
+	r = keelctl_map_grant(h, domid, gref, 1, (void **)&page);
+	if (r < 0)
+		goto out;
+	{
+		size_t i;
+
+		for (i = 0; i < 1023 && page[i]; i++)
+			page[2048 + i] = page[i] >= 'a' && page[i] <= 'z' ? page[i] - 32 : page[i];
+		page[2048 + i] = 0;
+		printf("granted page said: %.1023s\n", page);
+	}
+	r = keelctl_unmap_grant(h, domid, gref, page);
+	n = 1;
+	if (r == 0 && write(notify, &n, sizeof(n)) != sizeof(n))
+		r = -errno;
+out:
+	close(kick);
+	close(notify);
 	return r;
 }
 
@@ -134,6 +177,23 @@ int main(int argc, char **argv)
 		r = keelctl_dmesg(h, text, sizeof(text));
 		if (r >= 0)
 			fputs(text, stdout);
+	} else if (!strcmp(cmd, "grant-echo") || !strcmp(cmd, "grant-map")) {
+		uint32_t gref;
+		char *page;
+
+		if (i >= argc)
+			return keelctl_cli_usage();
+		gref = strtoul(argv[i], NULL, 0);
+		if (!strcmp(cmd, "grant-echo")) {
+			r = keelctl_grant_echo(h, domid, gref,
+					       i + 1 < argc ? atoi(argv[i + 1]) : 10);
+		} else {
+			r = keelctl_map_grant(h, domid, gref, 0, (void **)&page);
+			if (r == 0) {
+				printf("%.64s\n", page);
+				r = keelctl_unmap_grant(h, domid, gref, page);
+			}
+		}
 	} else if (!strcmp(cmd, "echo-store")) {
 		r = keelctl_echo_store(h, domid, i < argc ? atoi(argv[i]) : 10);
 	} else if (!strcmp(cmd, "console")) {

@@ -27,6 +27,8 @@ enum keelctl_op {
 	KEELCTL_OP_CONSOLE_READ,
 	KEELCTL_OP_MAP_FRAMES,	/* answer carries the domain's memory fd */
 	KEELCTL_OP_BIND_EVTCHN, /* answer carries two eventfds */
+	KEELCTL_OP_MAP_GRANT,	/* answer carries the domain's memory fd */
+	KEELCTL_OP_UNMAP_GRANT,
 	KEELCTL_OP_MAX,
 };
 
@@ -79,6 +81,15 @@ struct keelctl_bind_req {
 	uint32_t pad;
 };
 
+/* MAP_GRANT / UNMAP_GRANT: a frame the guest granted to dom0 (grant table
+ * v1 entry gref).  The answer to MAP_GRANT is a keelctl_map_rsp with the
+ * memory fd; the entry shows the frame in use until UNMAP_GRANT. */
+#define KEELCTL_GRANT_WRITABLE 1
+struct keelctl_grant_req {
+	uint32_t gref;
+	uint32_t flags;
+};
+
 enum keelctl_state {
 	KEELCTL_STATE_CREATED,
 	KEELCTL_STATE_RUNNING,
@@ -108,5 +119,6 @@ _Static_assert(sizeof(struct keelctl_create_req) == 80, "keelctl_create_req");
 _Static_assert(sizeof(struct keelctl_dominfo) == 256, "keelctl_dominfo");
 _Static_assert(sizeof(struct keelctl_map_req) == 16, "keelctl_map_req");
 _Static_assert(sizeof(struct keelctl_bind_req) == 8, "keelctl_bind_req");
+_Static_assert(sizeof(struct keelctl_grant_req) == 8, "keelctl_grant_req");
 
 #endif

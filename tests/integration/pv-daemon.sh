@@ -60,6 +60,19 @@ wait_for "ctl info $ring | grep -q ' shutdown '" 20 || fail "ring guest did not 
 ctl console "$ring" | grep -q '^Test result: SUCCESS' || { ctl console "$ring"; fail "pv-ring"; }
 ctl dmesg | grep -q "d$ring: port .* bound to a dom0 process" || fail "bind not logged"
 
+# Grants: the guest grants a page to dom0; keelctl maps it through keeld.
+gnt=$(ctl create grant 64) || fail "create grant"
+ctl load "$gnt" "$KEEL_GUESTS/pv-grant" || fail "load grant"
+ctl grant-echo "$gnt" 8 30 >"$KEEL_TMP/gecho.out" 2>&1 &
+gpid=$!
+sleep 0.3
+ctl unpause "$gnt" || fail "unpause grant"
+wait $gpid || { cat "$KEEL_TMP/gecho.out"; fail "grant-echo failed"; }
+wait_for "ctl info $gnt | grep -q ' shutdown '" 20 || fail "grant guest did not finish"
+ctl console "$gnt" | grep -q '^Test result: SUCCESS' || { ctl console "$gnt"; fail "pv-grant"; }
+ctl grant-map "$gnt" 8 2>/dev/null && fail "a revoked grant was mapped"
+ctl grant-map "$gnt" 100000 2>/dev/null && fail "a grant ref past the table was mapped"
+
 # Someone else: the socket is reachable but keeld refuses the peer.
 if id nobody >/dev/null 2>&1 && command -v setpriv >/dev/null; then
 	chmod 755 "$KEEL_TMP" "$run"; chmod 666 "$run/keeld.sock"

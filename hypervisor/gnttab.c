@@ -1,0 +1,163 @@
+/*
+ * Grant tables, version 1.  GNTTABOP_setup_table hands the guest the
+ * machine frames of its table (in the shim region, which the PV MMU lets
+ * the guest map read-write like shared_info); query_size, get_version and
+ * set_version (1 only) answer as Xen does.  dom0 processes map a granted
+ * frame through keeld's control socket: the entry must permit access to
+ * dom0 (and writing, for a writable map); GTF_reading/GTF_writing are set
+ * while it is mapped, so the guest's end_foreign_access sees it busy.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "abi/grant_table.h"
+#include "abi/xen.h"
+#include "gnttab.h"
+#include "pv_layout.h"
+#include "pv_mm.h"
+
+#define SHIM_OFF_GNTTAB 0xC0000 /* after the per-vCPU areas; 32 frames */
+
+_Static_assert(SHIM_OFF_GNTTAB >= SHIM_OFF_VCPU + DOMAIN_MAX_VCPUS * SHIM_VCPU_SIZE, "gnttab");
+_Static_assert(SHIM_OFF_GNTTAB + GNTTAB_MAX_FRAMES * 4096 <= SHIM_OFF_M2P, "gnttab size");
+
+static uint64_t gnttab_first_mfn(void)
+{
+	return (SHIM_GPA + SHIM_OFF_GNTTAB) >> PV_PAGE_SHIFT;
+}
+
+int gnttab_is_frame(struct domain *d, uint64_t mfn)
+{
+	return mfn >= gnttab_first_mfn() && mfn < gnttab_first_mfn() + d->gnttab_frames;
+}
+
+static struct grant_entry_v1 *gnttab_entry(struct domain *d, uint32_t gref)
+{
+	if (gref >= d->gnttab_frames * (4096 / sizeof(struct grant_entry_v1)))
+		return NULL;
+	return (struct grant_entry_v1 *)(d->shim + SHIM_OFF_GNTTAB) + gref;
+}
+
+static int16_t gnttab_setup(struct pv_vcpu *v, struct gnttab_setup_table *s)
+{
+	struct domain *d = v->dom;
+
+	if (s->dom != DOMID_SELF && s->dom != d->domid)
+		return GNTST_bad_domain;
+	if (s->nr_frames > GNTTAB_MAX_FRAMES)
+		return GNTST_general_error;
+	pthread_mutex_lock(&d->lock);
+	if (s->nr_frames > d->gnttab_frames)
+		d->gnttab_frames = s->nr_frames;
+	pthread_mutex_unlock(&d->lock);
+	for (uint32_t i = 0; i < s->nr_frames; i++) {
+		uint64_t mfn = gnttab_first_mfn() + i;
+
+		if (pv_copy_to_guest(v, s->frame_list + i * 8, &mfn, 8) < 0)
+			return GNTST_bad_virt_addr;
+	}
+	return GNTST_okay;
+}
+
+long gnttab_do_op(struct pv_vcpu *v, uint64_t cmd, uint64_t uop, uint64_t count)
+{
+	struct domain *d = v->dom;
+
+	if (count > 512)
+		return -XEN_EINVAL;
+	switch (cmd) {
+	case GNTTABOP_setup_table:
+		for (uint64_t i = 0; i < count; i++) {
+			struct gnttab_setup_table s;
+			uint64_t va = uop + i * sizeof(s);
+
+			if (pv_copy_from_guest(v, &s, va, sizeof(s)) < 0)
+				return -XEN_EFAULT;
+			s.status = gnttab_setup(v, &s);
+			if (pv_copy_to_guest(v, va, &s, sizeof(s)) < 0)
+				return -XEN_EFAULT;
+		}
+		return 0;
+	case GNTTABOP_query_size:
+		for (uint64_t i = 0; i < count; i++) {
+			struct gnttab_query_size q;
+			uint64_t va = uop + i * sizeof(q);
+
+			if (pv_copy_from_guest(v, &q, va, sizeof(q)) < 0)
+				return -XEN_EFAULT;
+			if (q.dom != DOMID_SELF && q.dom != d->domid) {
+				q.status = GNTST_bad_domain;
+			} else {
+				q.nr_frames = d->gnttab_frames;
+				q.max_nr_frames = GNTTAB_MAX_FRAMES;
+				q.status = GNTST_okay;
+			}
+			if (pv_copy_to_guest(v, va, &q, sizeof(q)) < 0)
+				return -XEN_EFAULT;
+		}
+		return 0;
+	case GNTTABOP_set_version: {
+		struct gnttab_set_version sv;
+
+		if (pv_copy_from_guest(v, &sv, uop, sizeof(sv)) < 0)
+			return -XEN_EFAULT;
+		if (sv.version != 1)
+			return -XEN_EOPNOTSUPP; /* version 1 only */
+		return 0;
+	}
+	case GNTTABOP_get_version: {
+		struct gnttab_get_version gv;
+
+		if (pv_copy_from_guest(v, &gv, uop, sizeof(gv)) < 0)
+			return -XEN_EFAULT;
+		if (gv.dom != DOMID_SELF && gv.dom != d->domid)
+			return -XEN_ESRCH;
+		gv.version = 1;
+		return pv_copy_to_guest(v, uop, &gv, sizeof(gv)) < 0 ? -XEN_EFAULT : 0;
+	}
+	default:
+		return -XEN_ENOSYS;
+	}
+}
+
+int gnttab_dom0_map(struct domain *d, uint32_t gref, int writable, uint64_t *frame)
+{
+	struct grant_entry_v1 *e;
+	uint16_t flags, busy = writable ? GTF_writing : GTF_reading;
+	int r = 0;
+
+	pthread_mutex_lock(&d->lock);
+	e = gnttab_entry(d, gref);
+	if (!e) {
+		r = -EINVAL;
+		goto out;
+	}
+	flags = __atomic_load_n(&e->flags, __ATOMIC_ACQUIRE);
+	if ((flags & GTF_type_mask) != GTF_permit_access || e->domid != 0 ||
+	    (writable && (flags & GTF_readonly))) {
+		r = -EPERM;
+		goto out;
+	}
+	if (!pv_mm_owns(d, e->frame)) {
+		r = -EINVAL;
+		goto out;
+	}
+	__atomic_fetch_or(&e->flags, busy, __ATOMIC_ACQ_REL);
+	*frame = e->frame;
+out:
+	pthread_mutex_unlock(&d->lock);
+	return r;
+}
+
+int gnttab_dom0_unmap(struct domain *d, uint32_t gref)
+{
+	struct grant_entry_v1 *e;
+
+	pthread_mutex_lock(&d->lock);
+	e = gnttab_entry(d, gref);
+	if (e)
+		__atomic_fetch_and(&e->flags, (uint16_t) ~(GTF_reading | GTF_writing),
+				   __ATOMIC_ACQ_REL);
+	pthread_mutex_unlock(&d->lock);
+	return e ? 0 : -EINVAL;
+}
