@@ -148,7 +148,13 @@ static int xs_write_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
-/* Write every closed batch; with fsync on, make them durable too. */
+/*
+ * Write every closed batch; with fsync on, make them durable too.  After a
+ * failed write the file is cut back to its last whole batch and nothing more
+ * is appended (later batches would be unreadable behind the gap) until a
+ * compaction has rewritten the whole state: the caller drops the replies of
+ * the failed group and refuses changes meanwhile (xs_server_commit).
+ */
 int xs_journal_flush(struct xs_journal *j)
 {
 	size_t len = j->batch_start == SIZE_MAX ? j->pending.len : j->batch_start;
@@ -156,17 +162,25 @@ int xs_journal_flush(struct xs_journal *j)
 
 	if (j->fd < 0 || !len)
 		return 0;
+	if (j->failed) {
+		xs_buf_consume(&j->pending, len);
+		return -EIO;
+	}
 	rc = xs_write_all(j->fd, j->pending.p, len);
 	if (!rc && j->fsync && fdatasync(j->fd))
 		rc = -errno;
-	if (rc && !j->failed) {
-		xs_log("journal write failed: %s; acknowledged changes may not survive a restart",
+	xs_buf_consume(&j->pending, len);
+	if (rc) {
+		xs_log("journal write failed: %s; refusing changes until the journal can be "
+		       "rewritten",
 		       strerror(-rc));
 		j->failed = true;
+		if (ftruncate(j->fd, (off_t)j->file_size) || lseek(j->fd, 0, SEEK_END) < 0)
+			xs_log("journal: cannot cut back a partial write: %s", strerror(errno));
+		return rc;
 	}
 	j->file_size += len;
-	xs_buf_consume(&j->pending, len);
-	return rc;
+	return 0;
 }
 
 /* ---- replay ---- */
@@ -449,11 +463,16 @@ int xs_journal_compact(struct xs_journal *j, struct xs_server *s)
 	struct stat st;
 	unsigned i;
 
+	bool was_failed = j->failed;
+
 	if (j->fd < 0 || j->pending.len || j->batch_start != SIZE_MAX)
 		return -EBUSY;
+	j->failed = false; /* the snapshot is written whole or not at all */
 	sn.fd = openat(j->dirfd, "journal.new", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (sn.fd < 0)
+	if (sn.fd < 0) {
+		j->failed = was_failed;
 		return -errno;
+	}
 	sn.rc = xs_write_all(sn.fd, XS_JOURNAL_MAGIC, sizeof(XS_JOURNAL_MAGIC) - 1);
 	if (!sn.rc)
 		xs_tree_walk(&s->tree, xs_j_snap_node, &sn);
@@ -464,6 +483,8 @@ int xs_journal_compact(struct xs_journal *j, struct xs_server *s)
 		}
 	}
 	xs_journal_end_batch(j);
+	if (!sn.rc && j->failed)
+		sn.rc = -ENOMEM; /* the snapshot buffer could not grow */
 	if (!sn.rc)
 		sn.rc = xs_write_all(sn.fd, j->pending.p, j->pending.len);
 	xs_buf_consume(&j->pending, j->pending.len);
@@ -475,11 +496,14 @@ int xs_journal_compact(struct xs_journal *j, struct xs_server *s)
 		close(sn.fd);
 		unlinkat(j->dirfd, "journal.new", 0);
 		xs_log("journal compaction failed: %s", strerror(-sn.rc));
+		j->failed = was_failed;
 		return sn.rc;
 	}
 	fsync(j->dirfd);
 	close(j->fd);
 	j->fd = sn.fd; /* opened O_WRONLY at its end: appends continue there */
 	j->file_size = (uint64_t)st.st_size;
+	if (was_failed)
+		xs_log("journal rewritten: accepting changes again");
 	return 0;
 }

@@ -167,6 +167,7 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN); /* a file-size limit must fail the write, not kill us */
 
 	rc = xs_server_init(&s, &q);
 	if (rc) {

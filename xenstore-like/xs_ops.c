@@ -20,6 +20,7 @@
 enum {
 	XS_OPF_PRIV = 1, /* privileged connections only */
 	XS_OPF_TX = 2,	 /* works inside the transaction named by tx_id */
+	XS_OPF_MUT = 4,	 /* changes the store: refused (EIO) while the journal is failing */
 };
 
 struct xs_op {
@@ -466,16 +467,16 @@ static const struct xs_op xs_op_table[XS_TYPE_COUNT] = {
 	[XS_UNWATCH] = {"UNWATCH", xs_op_unwatch, 0},
 	[XS_TRANSACTION_START] = {"TRANSACTION_START", xs_op_tx_start, XS_OPF_TX},
 	[XS_TRANSACTION_END] = {"TRANSACTION_END", xs_op_tx_end, XS_OPF_TX},
-	[XS_INTRODUCE] = {"INTRODUCE", xs_op_introduce, XS_OPF_PRIV},
-	[XS_RELEASE] = {"RELEASE", xs_op_release, XS_OPF_PRIV},
+	[XS_INTRODUCE] = {"INTRODUCE", xs_op_introduce, XS_OPF_PRIV | XS_OPF_MUT},
+	[XS_RELEASE] = {"RELEASE", xs_op_release, XS_OPF_PRIV | XS_OPF_MUT},
 	[XS_GET_DOMAIN_PATH] = {"GET_DOMAIN_PATH", xs_op_get_domain_path, 0},
-	[XS_WRITE] = {"WRITE", xs_op_write, XS_OPF_TX},
-	[XS_MKDIR] = {"MKDIR", xs_op_mkdir, XS_OPF_TX},
-	[XS_RM] = {"RM", xs_op_rm, XS_OPF_TX},
-	[XS_SET_PERMS] = {"SET_PERMS", xs_op_set_perms, XS_OPF_TX},
+	[XS_WRITE] = {"WRITE", xs_op_write, XS_OPF_TX | XS_OPF_MUT},
+	[XS_MKDIR] = {"MKDIR", xs_op_mkdir, XS_OPF_TX | XS_OPF_MUT},
+	[XS_RM] = {"RM", xs_op_rm, XS_OPF_TX | XS_OPF_MUT},
+	[XS_SET_PERMS] = {"SET_PERMS", xs_op_set_perms, XS_OPF_TX | XS_OPF_MUT},
 	[XS_IS_DOMAIN_INTRODUCED] = {"IS_DOMAIN_INTRODUCED", xs_op_is_introduced, XS_OPF_PRIV},
 	[XS_RESUME] = {"RESUME", xs_op_resume, XS_OPF_PRIV},
-	[XS_SET_TARGET] = {"SET_TARGET", xs_op_set_target, XS_OPF_PRIV},
+	[XS_SET_TARGET] = {"SET_TARGET", xs_op_set_target, XS_OPF_PRIV | XS_OPF_MUT},
 	[XS_RESET_WATCHES] = {"RESET_WATCHES", xs_op_reset_watches, 0},
 	[XS_DIRECTORY_PART] = {"DIRECTORY_PART", xs_op_directory_part, XS_OPF_TX},
 };
@@ -503,6 +504,8 @@ void xs_process(struct xs_conn *c, const struct xsd_sockmsg *hdr, const char *bo
 		rc = -EACCES;
 	else if ((op->flags & XS_OPF_TX) && hdr->tx_id && !(r.tx = xs_conn_find_tx(c, hdr->tx_id)))
 		rc = -ENOENT;
+	else if ((op->flags & XS_OPF_MUT) && !r.tx && c->srv->journal_on && c->srv->journal.failed)
+		rc = -EIO;
 	if (!rc)
 		rc = op->fn(&r);
 	if (rc) {

@@ -97,7 +97,9 @@ int xs_op_tx_end(struct xs_req *r)
 		xs_tx_set_next(p, xs_tx_next(r->tx));
 	}
 	r->c->ntx--;
-	if (commit)
+	if (commit && r->s->journal_on && r->s->journal.failed)
+		rc = -EIO; /* cannot be made durable now: discarded */
+	else if (commit)
 		rc = xs_tx_commit(r->tx);
 	xs_tx_free(r->tx);
 	r->tx = NULL;
@@ -348,7 +350,14 @@ static int xs_ctl_compact(struct xs_req *r)
 
 	if (!r->s->journal_on)
 		return -EINVAL;
-	xs_journal_flush(&r->s->journal);
+	if (xs_journal_flush(&r->s->journal)) {
+		struct xs_conn *c;
+
+		/* As in xs_server_commit: replies of an unwritten group never leave. */
+		for (c = r->s->flush_list; c; c = c->flush_next)
+			c->dead = true;
+		return -EIO;
+	}
 	rc = xs_journal_compact(&r->s->journal, r->s);
 	return rc ? rc : xs_reply_ok(r);
 }

@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "xs_store.h"
@@ -229,8 +230,11 @@ void xs_server_commit(struct xs_server *s)
 	while (s->flush_list) {
 		struct xs_conn *c;
 
-		if (s->journal_on)
-			xs_journal_flush(&s->journal);
+		if (s->journal_on && xs_journal_flush(&s->journal)) {
+			/* Not on disk: none of this group's replies may be sent. */
+			for (c = s->flush_list; c; c = c->flush_next)
+				c->dead = true;
+		}
 		while ((c = s->flush_list)) {
 			int rc;
 
@@ -246,9 +250,17 @@ void xs_server_commit(struct xs_server *s)
 		}
 	}
 	if (s->journal_on) {
+		struct timespec now;
+
 		xs_journal_flush(&s->journal);
-		if (xs_journal_want_compact(&s->journal, &s->tree))
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (s->journal.failed && now.tv_sec >= s->journal.retry_at) {
+			/* Rewriting the whole state is the way back to a good journal. */
+			s->journal.retry_at = now.tv_sec + 1;
 			xs_journal_compact(&s->journal, s);
+		} else if (xs_journal_want_compact(&s->journal, &s->tree)) {
+			xs_journal_compact(&s->journal, s);
+		}
 	}
 	xs_server_reap(s);
 }

@@ -276,7 +276,8 @@ struct xs_journal {
 	uint64_t file_size;
 	uint64_t compact_min;
 	bool fsync;
-	bool failed; /* a write failed: logged, acknowledged data may be lost */
+	bool failed;	  /* a write failed: changes refused until a compaction succeeds */
+	int64_t retry_at; /* when to try that compaction again (CLOCK_MONOTONIC s) */
 	bool replaying;
 };
 int xs_journal_open(struct xs_journal *j, const char *dir, struct xs_server *s, bool do_fsync);

@@ -29,9 +29,10 @@ xs() {
 }
 
 # xs_start [DAEMON OPTIONS...]: start keel-xenstored, wait for its socket.
+# $XS_LAUNCH, if set, prefixes the command (e.g. prlimit ... --).
 xs_start() {
 	rm -f "$KEEL_TMP/xs.pid"
-	"$XSD" --socket "$XS_SOCK" --data "$XS_DATA" --pidfile "$KEEL_TMP/xs.pid" "$@" \
+	${XS_LAUNCH:-} "$XSD" --socket "$XS_SOCK" --data "$XS_DATA" --pidfile "$KEEL_TMP/xs.pid" "$@" \
 		2>>"$KEEL_TMP/xsd.log" &
 	XS_PID=$!
 	# The pidfile is written once the socket listens (a killed daemon leaves both).
