@@ -224,6 +224,17 @@ static void test_xs_ring_guest(void)
 					 "/local/domain/7/data/new", XS_END),
 			1);
 
+	/* Reconnection: the guest asks, we drop its watches and reset the rings. */
+	CU_ASSERT_EQUAL(xs_domain_find(&s, 7)->conn->nwatches, 1);
+	g.intf->connection = XENSTORE_RECONNECT;
+	xs_r_kick(&g);
+	for (i = 0; i < 100 && g.intf->connection != XENSTORE_CONNECTED; i++)
+		xs_server_run_once(&s, 5);
+	CU_ASSERT_EQUAL(g.intf->connection, XENSTORE_CONNECTED);
+	CU_ASSERT_EQUAL(g.intf->req_prod, 0);
+	CU_ASSERT_EQUAL(g.intf->rsp_cons, 0);
+	CU_ASSERT_EQUAL(xs_domain_find(&s, 7)->conn->nwatches, 0);
+
 	/* A guest that lies about its indices is cut off, not believed. */
 	g.intf->req_prod = g.intf->req_cons + 5000;
 	xs_r_kick(&g);
