@@ -7,15 +7,22 @@
 # rename-restart keeps the old one as NAME-<time> under a new UUID.  Then
 # graceful shutdown as libxl does it: a guest with no PV control interface
 # gets xl's "PV control interface not available" (exit 1, nothing
-# written); a guest connected to the store (the test plays that guest:
-# it is introduced, watches control/shutdown and acknowledges) gets
-# "poweroff" written and xl returns once it is acknowledged.
+# written); a guest that advertises control/feature-poweroff (the test
+# plays that guest's xenbus side: it advertises, watches control/shutdown
+# and acknowledges) gets "poweroff" written and xl returns once it is
+# acknowledged.
 . "$(dirname "$0")/../lib/common.sh"
 need_root
 need_kvm
 [ -f "$KEEL_GUESTS/xl-idle" ] || fail "missing $KEEL_GUESTS/xl-idle"
 run=$KEEL_TMP/run
-trap '"$KEEL_BIN/keel-dom0-down" --rundir "$run" >/dev/null 2>&1' EXIT
+cleanup() {
+	local rc=$?
+	# on failure, what the daemons and monitors said (the run directory goes with KEEL_TMP)
+	[ $rc = 0 ] || tail -n 15 "$run"/log/*.log 2>/dev/null
+	"$KEEL_BIN/keel-dom0-down" --rundir "$run" >/dev/null 2>&1
+}
+trap cleanup EXIT
 export KEEL_RUNDIR=$run
 xl() { "$KEEL_BIN/xl" "$@"; }
 st() { "$KEEL_BIN/keelstore" -s "$run/xenstored/socket" "$@"; }
@@ -101,7 +108,9 @@ grep -q "sending ACPI reset button event" "$KEEL_TMP/rb.err" && grep -q "reboot 
 [ -z "$(st read /local/domain/$pid/control/shutdown)" ] || fail "control/shutdown written anyway"
 
 # --- graceful shutdown with one: the test acts as the guest's xenbus ------------------------
-st introduce "$pid" 0 0 || fail "introduce"
+# (xl introduced the domain to the store; a Linux guest then advertises the
+# commands it handles, as drivers/xen/manage.c does, and acknowledges them)
+st write /local/domain/$pid/control/feature-poweroff 1 || fail "feature-poweroff"
 (
 	for _ in $(seq 200); do
 		v=$(st read /local/domain/$pid/control/shutdown 2>/dev/null)

@@ -18,6 +18,9 @@ done
 run=$KEEL_TMP/run
 run2=$KEEL_TMP/run2
 cleanup() {
+	local rc=$?
+	# on failure, what the daemons and monitors said (the run directory goes with KEEL_TMP)
+	[ $rc = 0 ] || tail -n 15 "$run"/log/*.log "$run2"/log/*.log 2>/dev/null
 	"$KEEL_BIN/keel-dom0-down" --rundir "$run" >/dev/null 2>&1
 	"$KEEL_BIN/keel-dom0-down" --rundir "$run2" >/dev/null 2>&1
 }
@@ -77,6 +80,11 @@ st read "$vm/start_time" | grep -qE '^[0-9]+\.[0-9]{2}$' || fail "$vm/start_time
 [ "$(st read $dp/console/backend)" = /local/domain/0/backend/console/$id/0 ] || fail "console/backend"
 [ "$(st read /local/domain/0/backend/console/$id/0/frontend)" = $dp/console ] || fail "console backend frontend"
 [ "$(st perms $dp/console)" = "n0 r$id" ] || fail "perms console"
+# the frames and event channels keeld's builder gave the guest
+st read $dp/store/port | grep -qE '^[1-9][0-9]*$' || fail "store/port: $(st read $dp/store/port)"
+st read $dp/store/ring-ref | grep -qE '^[1-9][0-9]*$' || fail "store/ring-ref"
+st read $dp/console/port | grep -qE '^[1-9][0-9]*$' || fail "console/port"
+st read $dp/console/ring-ref | grep -qE '^[1-9][0-9]*$' || fail "console/ring-ref"
 
 # --- console output (real console_io output of the guest) -----------------------------
 wait_for "timeout 2 $KEEL_BIN/xl console idle 2>/dev/null | grep -q '^tick 1'" 15 || fail "no ticks on the console"

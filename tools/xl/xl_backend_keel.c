@@ -282,10 +282,13 @@ static int xlk_rename(void *h, uint32_t domid, const char *name)
 
 /*
  * libxl__domain_pvcontrol: write control/shutdown and wait (60 s) until
- * the guest clears it.  A PV guest has a control interface only once it
- * is connected to the store; keeld cannot introduce guests to the store
- * yet, so a guest that is not introduced is told apart as "no PV control
- * interface" (libxl's ERROR_NOPARAVIRT) instead of waiting in vain.
+ * the guest clears it.  libxl takes every PV guest to have the interface;
+ * Keel asks for evidence first, so a guest that cannot answer is told so
+ * at once (libxl's ERROR_NOPARAVIRT) instead of after a minute: the
+ * domain must be introduced to the store and the guest must have
+ * advertised the command (Linux's xen/manage.c writes
+ * control/feature-poweroff, -reboot, ... = 1 once it watches
+ * control/shutdown).
  */
 static int xlk_shutdown(void *h, uint32_t domid, enum xl_shutdown_kind kind)
 {
@@ -299,6 +302,12 @@ static int xlk_shutdown(void *h, uint32_t domid, enum xl_shutdown_kind kind)
 	if (domid == 0)
 		return -EPERM;
 	if (ks_is_introduced(k->xs, domid, &introduced) < 0 || !introduced)
+		return -EOPNOTSUPP;
+	p = xlk_store_read(k, "/local/domain/%u/control/feature-%s", domid, cmd);
+	introduced = p && !strcmp(p, "1");
+	free(p);
+	p = NULL;
+	if (!introduced)
 		return -EOPNOTSUPP;
 	snprintf(path, sizeof(path), "/local/domain/%u/control/shutdown", domid);
 	r = ks_watch(k->xs, path, "xl-pvcontrol");

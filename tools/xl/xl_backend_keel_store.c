@@ -7,9 +7,12 @@
  * keeld keeps no name history or UUID, so the store is where the toolstack
  * keeps them, exactly as on Xen.
  *
- * What keeld cannot give yet is left out rather than invented: store/port
- * and store/ring-ref, console/port and console/ring-ref (no event channels,
- * no way to learn the store and console frames), hence no XS_INTRODUCE.
+ * The store and console frames and event channels come from keeld's
+ * domain info (what its builder put in start_info): store/port,
+ * store/ring-ref, console/port and console/ring-ref are written from them
+ * and the domain is introduced to the store with them (XS_INTRODUCE), as
+ * libxl__build_post does.  A keeld too old to report them gets none of
+ * these rather than invented values.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -121,6 +124,7 @@ static int xlk_mknod(struct xlk *k, ks_tx_t tx, const char *path, const struct k
 struct xlk_make {
 	uint32_t domid;
 	const struct xlcfg_domain *dom;
+	const struct keelctl_dominfo *info; /* frames and ports; NULL: not known */
 	char dom_path[64], vm_path[64], libxl_path[64], con_front[96], con_back[96];
 	char start_time[32];
 };
@@ -193,7 +197,7 @@ static int xlk_make_step(struct xlk *k, ks_tx_t tx, void *arg)
 	return ks_write_str(k->xs, tx, path, xlcfg_type_name(m->dom->type));
 }
 
-/* libxl__build_post's transaction (less store/port and store/ring-ref: see above). */
+/* libxl__build_post's transaction. */
 static int xlk_post_step(struct xlk *k, ks_tx_t tx, void *arg)
 {
 	struct xlk_make *m = arg;
@@ -211,6 +215,11 @@ static int xlk_post_step(struct xlk *k, ks_tx_t tx, void *arg)
 	XLK_PUT(m->dom_path, "memory/target", "%llu", (unsigned long long)d->target_memkb);
 	XLK_PUT(m->dom_path, "memory/videoram", "%d", 0);
 	XLK_PUT(m->dom_path, "domid", "%u", m->domid);
+	if (m->info) {
+		XLK_PUT(m->dom_path, "store/port", "%u", m->info->store_port);
+		XLK_PUT(m->dom_path, "store/ring-ref", "%llu",
+			(unsigned long long)m->info->store_mfn);
+	}
 	for (int i = 0; i < (d->max_vcpus > d->vcpus ? d->max_vcpus : d->vcpus); i++) {
 		snprintf(path, sizeof(path), "%s/cpu/%d/availability", m->dom_path, i);
 		if ((r = ks_write_str(k->xs, tx, path, i < d->vcpus ? "online" : "offline")) < 0)
@@ -263,6 +272,10 @@ static int xlk_console_step(struct xlk *k, ks_tx_t tx, void *arg)
 	XLK_PUT(m->con_front, "type", "xenconsoled");
 	XLK_PUT(m->con_front, "output", "pty");
 	XLK_PUT(m->con_front, "tty", "%s", "");
+	if (m->info) { /* once these exist, keel-consoled serves the ring */
+		XLK_PUT(m->con_front, "port", "%u", m->info->console_port);
+		XLK_PUT(m->con_front, "ring-ref", "%llu", (unsigned long long)m->info->console_mfn);
+	}
 
 	ks_rm(k->xs, tx, m->con_back);
 	if ((r = ks_mkdir(k->xs, tx, m->con_back)) < 0 ||
@@ -280,9 +293,16 @@ static int xlk_console_step(struct xlk *k, ks_tx_t tx, void *arg)
 int xlk_store_make_domain(struct xlk *k, uint32_t domid, const struct xlcfg_domain *dom)
 {
 	struct xlk_make m = {.domid = domid, .dom = dom};
+	struct keelctl_dominfo info;
 	char uuid[37];
 	struct timeval tv;
 	int r;
+
+	r = keelctl_domain_getinfo(k->ctl, domid, &info);
+	if (r < 0)
+		return r;
+	if (info.store_port && info.console_port)
+		m.info = &info;
 
 	xlcfg_uuid_unparse(dom->uuid, uuid);
 	snprintf(m.dom_path, sizeof(m.dom_path), "/local/domain/%u", domid);
@@ -298,6 +318,9 @@ int xlk_store_make_domain(struct xlk *k, uint32_t domid, const struct xlcfg_doma
 		r = xlk_store_tx(k, xlk_post_step, &m);
 	if (r == 0)
 		r = xlk_store_tx(k, xlk_console_step, &m);
+	/* xs_introduce_domain: the store serves the guest's ring from now on */
+	if (r == 0 && m.info)
+		r = ks_introduce(k->xs, domid, info.store_mfn, info.store_port);
 	return r;
 }
 
@@ -305,6 +328,15 @@ void xlk_store_forget_domain(struct xlk *k, uint32_t domid)
 {
 	uint8_t uuid[16];
 	char *vm = NULL, path[128];
+	bool introduced = false;
+
+	/*
+	 * Xen's xenstored notices a dead domain by itself (VIRQ_DOM_EXC);
+	 * keel-xenstored hears of keeld's domains only from the toolstack, so
+	 * release it here: its ring connection goes and @releaseDomain fires.
+	 */
+	if (ks_is_introduced(k->xs, domid, &introduced) == 0 && introduced)
+		ks_release(k->xs, domid);
 
 	if (xlk_store_vm_path(k, domid, &vm, uuid) == 0)
 		ks_rm(k->xs, KS_TX_NONE, vm);
