@@ -1,0 +1,169 @@
+/*
+ * Unit tests of keeld's 2-level event channels (hypervisor/evtchn.c) on a
+ * domain with plain memory and no VM: pending/mask/selector/upcall bits,
+ * unmask re-raising a pending port, VIRQ binding, loopback interdomain,
+ * close, and the argument checks of EVTCHNOP_* through guest memory.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../hypervisor/evtchn.h"
+#include "../../hypervisor/pv_mm.h"
+#include "abi/xen.h"
+#include "unit.h"
+
+#define NPAGES 32
+#define PT     (PTE_P | PTE_RW | PTE_US | PTE_A)
+#define ARG_VA 0x5000 /* frame 5, mapped read-write */
+
+static struct domain *d;
+static struct pv_vcpu *v;
+
+static int test_pv_evtchn_init(void)
+{
+	uint64_t *l4, *l3, *l2, *l1;
+
+	d = calloc(1, sizeof(*d));
+	d->nr_pages = NPAGES;
+	d->ram = calloc(NPAGES, 4096);
+	d->shim_size = SHIM_OFF_M2P + NPAGES * 8;
+	d->shim = calloc(1, d->shim_size);
+	d->pages = calloc(NPAGES, sizeof(*d->pages));
+	d->nr_vcpus = 2;
+	d->domid = 3;
+	pthread_mutex_init(&d->lock, NULL);
+	pthread_cond_init(&d->cond, NULL);
+	for (int i = 0; i < 2; i++) {
+		d->vcpus[i].dom = d;
+		d->vcpus[i].id = i;
+	}
+	v = &d->vcpus[0];
+	/* Page tables for the argument page: L4 1, L3 2, L2 3, L1 4. */
+	l4 = (uint64_t *)(d->ram + 4096);
+	l3 = (uint64_t *)(d->ram + 2 * 4096);
+	l2 = (uint64_t *)(d->ram + 3 * 4096);
+	l1 = (uint64_t *)(d->ram + 4 * 4096);
+	l4[0] = (2 << 12) | PT;
+	l3[0] = (3 << 12) | PT;
+	l2[0] = (4 << 12) | PT;
+	l1[5] = (5 << 12) | PT | PTE_D;
+	v->kernel_mode = 1;
+	v->kernel_cr3 = 1 << 12;
+	hvlog_to_stderr = 0;
+	return 0;
+}
+
+static int test_pv_evtchn_cleanup(void)
+{
+	evtchn_free_all(d);
+	free(d->ram);
+	free(d->shim);
+	free(d->pages);
+	free(d);
+	return 0;
+}
+
+static long op(unsigned cmd, const void *arg, size_t len, void *out)
+{
+	long r;
+
+	memcpy(d->ram + 5 * 4096, arg, len);
+	r = evtchn_do_op(v, cmd, ARG_VA);
+	if (out)
+		memcpy(out, d->ram + 5 * 4096, len);
+	return r;
+}
+
+static void test_pv_evtchn_pending_and_mask(void)
+{
+	struct shared_info *sh = domain_shared_info(d);
+	struct vcpu_info *vi = &sh->vcpu_info[0];
+	struct evtchn_bind_ipi bi = {0, 0};
+	struct evtchn_unmask um;
+	int p;
+
+	CU_ASSERT_EQUAL_FATAL(op(EVTCHNOP_bind_ipi, &bi, sizeof(bi), &bi), 0);
+	p = bi.port;
+	CU_ASSERT(p > 0);
+	evtchn_set_pending(d, p);
+	CU_ASSERT(sh->evtchn_pending[p / 64] & (1ULL << (p % 64)));
+	CU_ASSERT(vi->evtchn_pending_sel & (1ULL << (p / 64)));
+	CU_ASSERT_EQUAL(vi->evtchn_upcall_pending, 1);
+	/* the guest consumes it, then masks the port */
+	sh->evtchn_pending[p / 64] = 0;
+	vi->evtchn_pending_sel = 0;
+	vi->evtchn_upcall_pending = 0;
+	sh->evtchn_mask[p / 64] |= 1ULL << (p % 64);
+	evtchn_set_pending(d, p);
+	CU_ASSERT(sh->evtchn_pending[p / 64] & (1ULL << (p % 64)));
+	CU_ASSERT_EQUAL(vi->evtchn_upcall_pending, 0); /* masked: no upcall */
+	um.port = p;
+	CU_ASSERT_EQUAL(op(EVTCHNOP_unmask, &um, sizeof(um), NULL), 0);
+	CU_ASSERT_EQUAL(vi->evtchn_upcall_pending, 1); /* unmask re-raises */
+	CU_ASSERT_FALSE(sh->evtchn_mask[p / 64] & (1ULL << (p % 64)));
+}
+
+static void test_pv_evtchn_virq_and_loopback(void)
+{
+	struct evtchn_bind_virq bv = {VIRQ_TIMER, 1, 0};
+	struct evtchn_alloc_unbound au = {DOMID_SELF, DOMID_SELF, 0};
+	struct evtchn_bind_interdomain bd = {DOMID_SELF, 0, 0};
+	struct evtchn_status st = {DOMID_SELF, 0, 0, 0, {{0}}};
+	struct evtchn_close cl;
+	struct evtchn_send sd;
+	struct shared_info *sh = domain_shared_info(d);
+
+	CU_ASSERT_EQUAL(op(EVTCHNOP_bind_virq, &bv, sizeof(bv), &bv), 0);
+	CU_ASSERT_EQUAL(d->vcpus[1].virq_port[VIRQ_TIMER], bv.port);
+	CU_ASSERT_EQUAL(op(EVTCHNOP_bind_virq, &bv, sizeof(bv), NULL), -XEN_EEXIST);
+	bv.virq = NR_VIRQS;
+	CU_ASSERT_EQUAL(op(EVTCHNOP_bind_virq, &bv, sizeof(bv), NULL), -XEN_EINVAL);
+	bv = (struct evtchn_bind_virq){VIRQ_DEBUG, 7, 0};
+	CU_ASSERT_EQUAL(op(EVTCHNOP_bind_virq, &bv, sizeof(bv), NULL), -XEN_EINVAL);
+
+	CU_ASSERT_EQUAL(op(EVTCHNOP_alloc_unbound, &au, sizeof(au), &au), 0);
+	bd.remote_port = au.port;
+	CU_ASSERT_EQUAL(op(EVTCHNOP_bind_interdomain, &bd, sizeof(bd), &bd), 0);
+	sd.port = bd.local_port;
+	CU_ASSERT_EQUAL(op(EVTCHNOP_send, &sd, sizeof(sd), NULL), 0);
+	CU_ASSERT(sh->evtchn_pending[au.port / 64] & (1ULL << (au.port % 64)));
+	st.port = au.port;
+	CU_ASSERT_EQUAL(op(EVTCHNOP_status, &st, sizeof(st), &st), 0);
+	CU_ASSERT_EQUAL(st.status, EVTCHNSTAT_interdomain);
+	CU_ASSERT_EQUAL(st.u.interdomain.port, bd.local_port);
+	cl.port = bd.local_port;
+	CU_ASSERT_EQUAL(op(EVTCHNOP_close, &cl, sizeof(cl), NULL), 0);
+	CU_ASSERT_EQUAL(op(EVTCHNOP_status, &st, sizeof(st), &st), 0);
+	CU_ASSERT_EQUAL(st.status, EVTCHNSTAT_unbound);
+	CU_ASSERT_EQUAL(op(EVTCHNOP_send, &sd, sizeof(sd), NULL), -XEN_EINVAL);
+	/* binding to another domain's port is not allowed from a guest */
+	bd = (struct evtchn_bind_interdomain){9, au.port, 0};
+	CU_ASSERT_EQUAL(op(EVTCHNOP_bind_interdomain, &bd, sizeof(bd), NULL), -XEN_EPERM);
+	CU_ASSERT_EQUAL(evtchn_do_op(v, EVTCHNOP_send, 0x7000000), -XEN_EFAULT);
+	CU_ASSERT_EQUAL(evtchn_do_op(v, EVTCHNOP_init_control, ARG_VA), -XEN_ENOSYS);
+	CU_ASSERT_EQUAL(evtchn_do_op(v, 99, ARG_VA), -XEN_ENOSYS);
+}
+
+static void test_pv_evtchn_dom0_bind(void)
+{
+	int p = evtchn_alloc_unbound_port(d, 0), g2d, d2g;
+	uint64_t one = 1;
+	struct evtchn_send sd;
+	struct shared_info *sh = domain_shared_info(d);
+
+	CU_ASSERT_FATAL(p > 0);
+	CU_ASSERT_EQUAL(evtchn_bind_dom0(d, p, &g2d, &d2g), 0);
+	CU_ASSERT_EQUAL(evtchn_bind_dom0(d, p, &g2d, &d2g), -EINVAL); /* bound already */
+	sd.port = p;
+	CU_ASSERT_EQUAL(op(EVTCHNOP_send, &sd, sizeof(sd), NULL), 0);
+	CU_ASSERT_EQUAL(read(g2d, &one, sizeof(one)), (ssize_t)sizeof(one)); /* dom0 kicked */
+	sh->evtchn_pending[p / 64] &= ~(1ULL << (p % 64));
+	CU_ASSERT_EQUAL(write(d2g, &one, sizeof(one)), (ssize_t)sizeof(one));
+	evtchn_dom0_notify(d, d->n_dom0_binds - 1);
+	CU_ASSERT(sh->evtchn_pending[p / 64] & (1ULL << (p % 64))); /* guest raised */
+}
+
+UNIT_SUITE(pv_evtchn, test_pv_evtchn_init, test_pv_evtchn_cleanup,
+	   UNIT_TEST(test_pv_evtchn_pending_and_mask), UNIT_TEST(test_pv_evtchn_virq_and_loopback),
+	   UNIT_TEST(test_pv_evtchn_dom0_bind))
