@@ -71,6 +71,30 @@ void test_main(void)
 	r = mmuext(MMUEXT_PIN_L2_TABLE, y);
 	rt_check(r == -XEN_EINVAL, "REFUSED: pin a writable-mapped frame", r);
 	uvm(scratch, (own << 12) | PTE);
+	/* Empty frames are valid tables of any level. */
+	uvm(scratch, (y << 12) | PTE);
+	rt_memset(scratch, 0, 4096);
+	uvm(scratch, (own << 12) | PTE);
+	rt_check(mmuext(MMUEXT_PIN_L2_TABLE, y) == 0, "pin an empty L2", 0);
+	rt_check(mmuext(MMUEXT_UNPIN_TABLE, y) == 0, "unpin it", 0);
+	rt_check(mmuext(MMUEXT_PIN_L3_TABLE, y) == 0, "pin an empty L3", 0);
+	r = mmuext(MMUEXT_PIN_L2_TABLE, y);
+	rt_check(r == -XEN_EINVAL, "REFUSED: a second type while pinned", r);
+	rt_check(mmuext(MMUEXT_UNPIN_TABLE, y) == 0, "unpin it", 0);
+	{
+		struct mmuext_op op = {.cmd = MMUEXT_SET_LDT,
+				       .arg1.linear_addr = (uint64_t)scratch,
+				       .arg2.nr_ents = 16};
+
+		r = hypercall5(__HYPERVISOR_mmuext_op, (uint64_t)&op, 1, 0, DOMID_SELF, 0);
+		rt_check(r == 0, "set_ldt", r);
+		op.arg1.linear_addr += 8;
+		r = hypercall5(__HYPERVISOR_mmuext_op, (uint64_t)&op, 1, 0, DOMID_SELF, 0);
+		rt_check(r == -XEN_EINVAL, "REFUSED: set_ldt misaligned", r);
+		op.arg1.linear_addr = 0;
+		op.arg2.nr_ents = 0;
+		hypercall5(__HYPERVISOR_mmuext_op, (uint64_t)&op, 1, 0, DOMID_SELF, 0);
+	}
 	r = mmuext(MMUEXT_PIN_L4_TABLE, si->nr_pages + 5);
 	rt_check(r == -XEN_EPERM, "REFUSED: pin a frame not owned", r);
 	r = mmuext(MMUEXT_NEW_BASEPTR, si->nr_pages + 1);
