@@ -1,4 +1,5 @@
 # The one CUnit runner: tests/unit/main.c plus every module's UNIT_SRCS,
-# linked against the real objects under test (UNIT_OBJS).
+# linked against the real objects under test (UNIT_OBJS), each once even
+# when several modules' suites need it.
 UNIT_MAIN := tests/unit/main.c
-$(eval $(call keel_program,keel-unit,$(call objs,$(UNIT_MAIN) $(UNIT_SRCS)) $(UNIT_OBJS),$(UNIT_LDLIBS) -lcunit))
+$(eval $(call keel_program,keel-unit,$(call objs,$(UNIT_MAIN) $(UNIT_SRCS)) $(sort $(UNIT_OBJS)),$(UNIT_LDLIBS) -lcunit))

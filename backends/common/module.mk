@@ -5,5 +5,4 @@ BK_COMMON_OBJS := $(call objs,$(BK_COMMON_SRCS))
 $(eval $(call keel_library,libkeelbackend,$(BK_COMMON_OBJS)))
 
 UNIT_SRCS += $(wildcard tests/unit/test_xenbus_backend*.c)
-# keelstore.o by path: dom0/ is included after backends/.
-UNIT_OBJS += $(BK_COMMON_OBJS) $(OBJ)/dom0/libkeelstore/keelstore.o
+UNIT_OBJS += $(BK_COMMON_OBJS)
