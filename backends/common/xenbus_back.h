@@ -57,6 +57,11 @@ int xb_bus_open(const char *socket, const struct xb_driver *drv, const struct bk
 void xb_bus_close(struct xb_bus *bus);
 /* Serve until *stop becomes non-zero (checked at least every @tick_ms). */
 int xb_bus_run(struct xb_bus *bus, volatile int *stop, int tick_ms);
+/*
+ * A backend daemon's whole main(): --store, the real transport, serve @drv's
+ * devices until SIGTERM/SIGINT (bk_main.c).  Returns the exit status.
+ */
+int bk_backend_main(int argc, char **argv, const char *prog, const struct xb_driver *drv);
 /* One round: handle pending watch events and close requests, waiting <= timeout_ms. */
 int xb_bus_process(struct xb_bus *bus, int timeout_ms);
 

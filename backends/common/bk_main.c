@@ -1,0 +1,64 @@
+/*
+ * The one main loop every xenbus backend daemon shares (keel-blkback,
+ * keel-netback): parse --store, open the real transport, serve the driver's
+ * devices on the store until SIGTERM/SIGINT.  Each daemon's main() is a
+ * call to this with its name and xenbus driver.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "xenbus_back.h"
+
+static volatile int bk_main_stop;
+
+static void bk_main_signal(int sig)
+{
+	bk_main_stop = 1;
+}
+
+int bk_backend_main(int argc, char **argv, const char *prog, const struct xb_driver *drv)
+{
+	static const struct option opts[] = {
+		{"store", required_argument, NULL, 's'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *store = NULL, *why = NULL;
+	struct bk_transport tp;
+	struct xb_bus *bus;
+	int c, err;
+
+	while ((c = getopt_long(argc, argv, "s:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			store = optarg;
+			break;
+		case 'h':
+			printf("usage: %s [--store SOCKET]\n", prog);
+			return 0;
+		default:
+			return 2;
+		}
+	}
+	err = bk_transport_open_real(&tp, &why);
+	if (err) {
+		fprintf(stderr, "%s: cannot start: %s\n", prog, why);
+		return 1;
+	}
+	err = xb_bus_open(store, drv, &tp, &bus);
+	if (err) {
+		fprintf(stderr, "%s: cannot reach the store: %s\n", prog, strerror(-err));
+		return 1;
+	}
+	signal(SIGTERM, bk_main_signal);
+	signal(SIGINT, bk_main_signal);
+	err = xb_bus_run(bus, &bk_main_stop, 500);
+	xb_bus_close(bus);
+	if (err) {
+		fprintf(stderr, "%s: %s\n", prog, strerror(-err));
+		return 1;
+	}
+	return 0;
+}
