@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "unit.h"
+#include "unit_store.h"
 #include "abi/console.h"
 #include "../../backends/common/bk_loop.h"
 #include "../../backends/console/cons.h"
@@ -29,8 +30,7 @@
 #include "../../dom0/libkeelstore/keelstore.h"
 
 struct tcx {
-	char dir[256], sock[300];
-	pid_t pid;
+	struct unit_store st;
 	struct ks_handle *ks, *tool;
 	struct bk_loop *loop;
 	struct bk_transport tp;
@@ -42,43 +42,11 @@ struct tcx {
 
 static int tcx_start_store(struct tcx *t)
 {
-	const char *bin = getenv("KEEL_BIN"), *tmp = getenv("TMPDIR");
-	char exe[PATH_MAX], daemon[PATH_MAX + 32];
+	int err = unit_store_start(&t->st);
 
-	if (bin) {
-		snprintf(exe, sizeof(exe), "%s", bin);
-	} else {
-		ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-
-		if (n <= 0)
-			return -errno;
-		exe[n] = 0;
-		*strrchr(exe, '/') = 0;
-	}
-	snprintf(daemon, sizeof(daemon), "%s/keel-xenstored", exe);
-	if (access(daemon, X_OK) < 0)
-		return -errno;
-	snprintf(t->dir, sizeof(t->dir), "%s/tcx.XXXXXX", tmp ? tmp : "/tmp");
-	if (!mkdtemp(t->dir))
-		return -errno;
-	snprintf(t->sock, sizeof(t->sock), "%s/xs.sock", t->dir);
-	t->pid = fork();
-	if (t->pid < 0)
-		return -errno;
-	if (t->pid == 0) {
-		int null = open("/dev/null", O_WRONLY);
-
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		dup2(null, 2);
-		execl(daemon, daemon, "--socket", t->sock, "--no-journal", (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 200; i++) {
-		if (ks_open(t->sock, &t->tool) == 0)
-			return ks_open(t->sock, &t->ks);
-		usleep(10000);
-	}
-	return -ETIMEDOUT;
+	if (err || (err = ks_open(t->st.sock, &t->tool)))
+		return err;
+	return ks_open(t->st.sock, &t->ks);
 }
 
 static void *tcx_serve(void *arg)
@@ -139,7 +107,7 @@ static void test_console_xenstore_discovery(void)
 	bk_loop_transport(t.loop, &t.tp);
 	CU_ASSERT_FATAL(tcx_domain(&t, 12, &intf, &port) == 0);
 	CU_ASSERT_FATAL(tcx_domain(&t, 13, &intf2, &port2) == 0);
-	cfg.rundir = t.dir;
+	cfg.rundir = t.st.dir;
 	cfg.tp = &t.tp;
 	CU_ASSERT_FATAL(cons_server_create(&cfg, &t.srv) == 0);
 	CU_ASSERT_FATAL(cons_xs_watch(t.ks) == 0);
@@ -161,7 +129,7 @@ static void test_console_xenstore_discovery(void)
 	memcpy(intf->out, "booting web1\n", 13);
 	__atomic_store_n(&intf->out_prod, 13, __ATOMIC_RELEASE);
 	bk_loop_evtchn_front_notify(t.loop, 12, port);
-	snprintf(path, sizeof(path), "%s/console/guest-web1.log", t.dir);
+	snprintf(path, sizeof(path), "%s/console/guest-web1.log", t.st.dir);
 	for (int i = 0; i < 200 && strlen(buf) < 13; i++) {
 		fd = open(path, O_RDONLY);
 		if (fd >= 0) {
@@ -177,9 +145,9 @@ static void test_console_xenstore_discovery(void)
 	/* The domain is destroyed: no longer served, its socket gone. */
 	CU_ASSERT_EQUAL(ks_rm(t.tool, KS_TX_NONE, "/local/domain/12"), 0);
 	CU_ASSERT(tcx_wait_served(&t, 12, false));
-	CU_ASSERT_EQUAL(cons_client_open(t.dir, 12, &fd), -ENOENT);
+	CU_ASSERT_EQUAL(cons_client_open(t.st.dir, 12, &fd), -ENOENT);
 	CU_ASSERT_EQUAL(bk_loop_mapped_count(t.loop, 12), 0);
-	snprintf(path, sizeof(path), "%s/console/12.sock", t.dir);
+	snprintf(path, sizeof(path), "%s/console/12.sock", t.st.dir);
 	CU_ASSERT(stat(path, &st) < 0);
 
 	t.stop = 1;
@@ -189,10 +157,7 @@ static void test_console_xenstore_discovery(void)
 	bk_loop_destroy(t.loop);
 	ks_close(t.ks);
 	ks_close(t.tool);
-	kill(t.pid, SIGTERM);
-	waitpid(t.pid, NULL, 0);
-	snprintf(path, sizeof(path), "rm -rf '%s'", t.dir);
-	CU_ASSERT(system(path) == 0);
+	CU_ASSERT(unit_store_stop(&t.st) == 0);
 	bk_log_quiet(false);
 }
 

@@ -24,74 +24,31 @@
 #include <unistd.h>
 
 #include "unit.h"
+#include "unit_store.h"
 #include "../../backends/block/blkfront_loop.h"
 #include "../../backends/common/bk_loop.h"
 #include "../../backends/common/xenbus_back.h"
 #include "../../dom0/libkeelstore/keelstore.h"
 
 struct txb_store {
-	char dir[256], sock[300];
-	pid_t pid;
+	struct unit_store st;
 	struct ks_handle *ks; /* the toolstack's and frontends' view */
 };
 
 static int txb_start_store(struct txb_store *s)
 {
-	const char *tmp = getenv("TMPDIR");
-	const char *bin = getenv("KEEL_BIN");
-	char exe[PATH_MAX], daemon[PATH_MAX + 32];
-	ssize_t n;
+	int err = unit_store_start(&s->st);
 
-	memset(s, 0, sizeof(*s));
-	/* $KEEL_BIN (set by tests/run-tests), else the runner's own directory. */
-	if (bin) {
-		snprintf(exe, sizeof(exe), "%s", bin);
-	} else {
-		n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-		if (n <= 0)
-			return -errno;
-		exe[n] = 0;
-		*strrchr(exe, '/') = 0;
-	}
-	snprintf(daemon, sizeof(daemon), "%s/keel-xenstored", exe);
-	if (access(daemon, X_OK) < 0)
-		return -errno;
-	snprintf(s->dir, sizeof(s->dir), "%s/xb.XXXXXX", tmp ? tmp : "/tmp");
-	if (!mkdtemp(s->dir))
-		return -errno;
-	snprintf(s->sock, sizeof(s->sock), "%s/xs.sock", s->dir);
-	s->pid = fork();
-	if (s->pid < 0)
-		return -errno;
-	if (s->pid == 0) {
-		int null = open("/dev/null", O_WRONLY);
-
-		prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive a crashed runner */
-		dup2(null, 2);
-		execl(daemon, daemon, "--socket", s->sock, "--no-journal", (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 200; i++) {
-		if (ks_open(s->sock, &s->ks) == 0)
-			return 0;
-		usleep(10000);
-	}
-	return -ETIMEDOUT;
+	s->ks = NULL;
+	return err ? err : ks_open(s->st.sock, &s->ks);
 }
 
 static void txb_stop_store(struct txb_store *s)
 {
-	char cmd[300];
-
 	if (s->ks)
 		ks_close(s->ks);
-	if (s->pid > 0) {
-		kill(s->pid, SIGTERM);
-		waitpid(s->pid, NULL, 0);
-	}
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", s->dir);
-	if (system(cmd))
-		fprintf(stderr, "cannot remove %s\n", s->dir);
+	if (unit_store_stop(&s->st))
+		fprintf(stderr, "cannot remove %s\n", s->st.dir);
 }
 
 /* ---- a recording driver ---- */
@@ -214,7 +171,7 @@ static void test_xenbus_backend_handshake(void)
 	txb_probes = txb_connects = txb_disconnects = txb_removes = 0;
 	CU_ASSERT_FATAL(txb_start_store(&s) == 0);
 	bk_log_quiet(true);
-	CU_ASSERT_FATAL(xb_bus_open(s.sock, &txb_driver, &tp, &bus) == 0);
+	CU_ASSERT_FATAL(xb_bus_open(s.st.sock, &txb_driver, &tp, &bus) == 0);
 	txb_add_device(&s, "test", 5, 0);
 	CU_ASSERT_EQUAL(txb_wait_state(bus, &s, be, XenbusStateInitWait), XenbusStateInitWait);
 	CU_ASSERT_EQUAL(txb_probes, 1);
@@ -269,7 +226,7 @@ static void test_xenbus_backend_many_and_bad(void)
 	/* Devices written before the backend starts are found too. */
 	txb_add_device(&s, "test", 6, 0);
 	txb_add_device(&s, "test", 6, 1);
-	CU_ASSERT_FATAL(xb_bus_open(s.sock, &txb_driver, &tp, &bus) == 0);
+	CU_ASSERT_FATAL(xb_bus_open(s.st.sock, &txb_driver, &tp, &bus) == 0);
 	txb_add_device(&s, "test", 7, 99);
 	CU_ASSERT_EQUAL(txb_wait_state(bus, &s, "/local/domain/0/backend/test/6/0/state", 2), 2);
 	CU_ASSERT_EQUAL(txb_wait_state(bus, &s, "/local/domain/0/backend/test/6/1/state", 2), 2);
@@ -336,7 +293,7 @@ static void test_xenbus_backend_vbd(void)
 	CU_ASSERT_FATAL(bk_loop_create(0, &loop) == 0);
 	CU_ASSERT_FATAL(bk_loop_add_domain(loop, 4, 64, 64) == 0);
 	bk_loop_transport(loop, &tp);
-	CU_ASSERT_FATAL(xb_bus_open(s.sock, &blk_xenbus_driver, &tp, &bus) == 0);
+	CU_ASSERT_FATAL(xb_bus_open(s.st.sock, &blk_xenbus_driver, &tp, &bus) == 0);
 	txb_bus_stop = 0;
 	CU_ASSERT_FATAL(pthread_create(&th, NULL, txb_bus_thread, bus) == 0);
 	/* The toolstack's part. */
