@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -41,12 +42,56 @@ struct daemon_req {
 	uint32_t out_len;
 	int out_fds[2]; /* fds sent with the answer (not closed: keeld keeps them) */
 	int n_out_fds;
+	int subscribe; /* SUBSCRIBE: this connection now carries events */
 };
 
 static struct domain *daemon_domains[DAEMON_MAX_DOMAINS];
 static int daemon_next_domid = 1;
 static char daemon_shim_path[PATH_MAX];
 static volatile sig_atomic_t daemon_quit;
+static int daemon_event_efd = -1; /* written by any thread on a state change */
+static int daemon_subscribers[DAEMON_MAX_CLIENTS];
+static int daemon_nsubscribers;
+
+static void daemon_state_hook(struct domain *d)
+{
+	uint64_t one = 1;
+
+	if (write(daemon_event_efd, &one, sizeof(one)) < 0) {
+		/* the counter is saturated: the daemon wakes anyway */
+	}
+}
+
+static void daemon_send_event(const struct domain *d, uint32_t flags)
+{
+	struct keelctl_event ev = {
+		KEELCTL_EVENT_MAGIC,
+		(uint32_t)d->domid,
+		(uint32_t)d->state,
+		(d->state == DOM_SHUTDOWN || d->state == DOM_CRASHED) ? d->shutdown_reason : -1,
+		flags,
+		0};
+
+	for (int i = 0; i < daemon_nsubscribers; i++)
+		send(daemon_subscribers[i], &ev, sizeof(ev), MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+/* After a state-change wake-up: tell subscribers what changed. */
+static void daemon_publish_changes(void)
+{
+	uint64_t n;
+
+	if (read(daemon_event_efd, &n, sizeof(n)) < 0)
+		return;
+	for (int i = 0; i < DAEMON_MAX_DOMAINS; i++) {
+		struct domain *d = daemon_domains[i];
+
+		if (d && (int)d->state != d->notified_state) {
+			d->notified_state = d->state;
+			daemon_send_event(d, 0);
+		}
+	}
+}
 
 static struct domain *daemon_find(uint32_t domid)
 {
@@ -187,6 +232,7 @@ static int daemon_op_destroy(struct daemon_req *rq)
 			continue;
 		domain_stop_threads(d);
 		hvlog("d%d: destroyed (was %s)", d->domid, domain_state_name(d->state));
+		daemon_send_event(d, KEELCTL_EVENT_DESTROYED);
 		domain_destroy(d);
 		free(d);
 		daemon_domains[i] = NULL;
@@ -302,6 +348,14 @@ static int daemon_op_unmap_grant(struct daemon_req *rq)
 	return d ? gnttab_dom0_unmap(d, g->gref) : -ESRCH;
 }
 
+static int daemon_op_subscribe(struct daemon_req *rq)
+{
+	if (daemon_nsubscribers == DAEMON_MAX_CLIENTS)
+		return -ENOSPC;
+	rq->subscribe = 1;
+	return 0;
+}
+
 struct daemon_op {
 	const char *name;
 	int (*fn)(struct daemon_req *rq);
@@ -324,6 +378,7 @@ static const struct daemon_op daemon_ops[KEELCTL_OP_MAX] = {
 				  sizeof(struct keelctl_grant_req)},
 	[KEELCTL_OP_UNMAP_GRANT] = {"unmap-grant", daemon_op_unmap_grant,
 				    sizeof(struct keelctl_grant_req)},
+	[KEELCTL_OP_SUBSCRIBE] = {"subscribe", daemon_op_subscribe, 0},
 };
 
 /* Root, or a member (primary or supplementary) of group keel. */
@@ -423,6 +478,8 @@ static void daemon_handle(int fd)
 		}
 		sendmsg(fd, &omsg, MSG_NOSIGNAL);
 	}
+	if (status == 0 && rq.subscribe)
+		daemon_subscribers[daemon_nsubscribers++] = fd;
 }
 
 static void daemon_on_signal(int sig)
@@ -468,7 +525,7 @@ int keeld_cmd_daemon(int argc, char **argv)
 		{0, 0, 0, 0},
 	};
 	const char *rundir = "/run/keel";
-	struct pollfd pfd[1 + DAEMON_MAX_CLIENTS + DAEMON_MAX_POLL_BINDS];
+	struct pollfd pfd[1 + DAEMON_MAX_CLIENTS + DAEMON_MAX_POLL_BINDS + 1];
 	struct {
 		struct domain *d;
 		int slot;
@@ -497,6 +554,10 @@ int keeld_cmd_daemon(int argc, char **argv)
 	r = kvm_global_init();
 	if (r < 0)
 		return keeld_fail("/dev/kvm", r);
+	daemon_event_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (daemon_event_efd < 0)
+		return keeld_fail("eventfd", -errno);
+	domain_state_hook = daemon_state_hook;
 	lfd = daemon_listen(rundir, sock_path, sizeof(sock_path));
 	if (lfd < 0)
 		return keeld_fail(rundir, lfd);
@@ -522,11 +583,14 @@ int keeld_cmd_daemon(int argc, char **argv)
 				bind_of[nbinds++].slot = k;
 			}
 		}
-		if (poll(pfd, 1 + nclients + nbinds, -1) < 0) {
+		pfd[1 + nclients + nbinds] = (struct pollfd){daemon_event_efd, POLLIN, 0};
+		if (poll(pfd, 1 + nclients + nbinds + 1, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
+		if (pfd[1 + nclients + nbinds].revents & POLLIN)
+			daemon_publish_changes();
 		for (int k = 0; k < nbinds; k++)
 			if (pfd[1 + nclients + k].revents & POLLIN)
 				evtchn_dom0_notify(bind_of[k].d, bind_of[k].slot);
@@ -545,6 +609,10 @@ int keeld_cmd_daemon(int argc, char **argv)
 			if (pfd[i].revents & POLLIN)
 				daemon_handle(pfd[i].fd);
 			if (pfd[i].revents & (POLLHUP | POLLERR)) {
+				for (int k = 0; k < daemon_nsubscribers; k++)
+					if (daemon_subscribers[k] == pfd[i].fd)
+						daemon_subscribers[k] =
+							daemon_subscribers[--daemon_nsubscribers];
 				close(pfd[i].fd);
 				pfd[i] = pfd[nclients--];
 				i--;
@@ -561,6 +629,8 @@ int keeld_cmd_daemon(int argc, char **argv)
 	for (int i = 1; i <= nclients; i++)
 		close(pfd[i].fd);
 	close(lfd);
+	domain_state_hook = NULL;
+	close(daemon_event_efd);
 	unlink(sock_path);
 	return 0;
 }

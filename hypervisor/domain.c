@@ -24,6 +24,13 @@ static char hvlog_buf[HVLOG_SIZE];
 static size_t hvlog_head; /* total bytes ever written */
 static pthread_mutex_t hvlog_lock = PTHREAD_MUTEX_INITIALIZER;
 int hvlog_to_stderr = 1;
+void (*domain_state_hook)(struct domain *d);
+
+static void domain_state_changed(struct domain *d)
+{
+	if (domain_state_hook)
+		domain_state_hook(d);
+}
 struct timespec keeld_run_start;
 
 void hvlog(const char *fmt, ...)
@@ -92,6 +99,7 @@ void domain_crash(struct domain *d, const char *fmt, ...)
 	d->shutdown_reason = 3; /* SHUTDOWN_crash */
 	pthread_mutex_unlock(&d->lock);
 	hvlog("d%d: crashed: %s", d->domid, d->crash_reason);
+	domain_state_changed(d);
 }
 
 /* Keep the tail of a domain's console output (bounded: the oldest half is
@@ -170,6 +178,7 @@ void domain_shutdown(struct domain *d, int reason)
 	}
 	pthread_mutex_unlock(&d->lock);
 	hvlog("d%d: shutdown, reason %d", d->domid, reason);
+	domain_state_changed(d);
 }
 
 const char *domain_state_name(enum domain_state s)
@@ -300,6 +309,7 @@ void domain_pause(struct domain *d)
 		d->state = DOM_PAUSED;
 	pthread_mutex_unlock(&d->lock);
 	domain_kick(d);
+	domain_state_changed(d);
 }
 
 void domain_unpause(struct domain *d)
@@ -309,6 +319,7 @@ void domain_unpause(struct domain *d)
 		d->state = DOM_RUNNING;
 	pthread_cond_broadcast(&d->cond);
 	pthread_mutex_unlock(&d->lock);
+	domain_state_changed(d);
 }
 
 void domain_stop_threads(struct domain *d)

@@ -101,6 +101,7 @@ struct domain {
 	pthread_mutex_t mm_lock; /* page types: one vCPU at a time */
 	pthread_cond_t cond;	 /* state changes (pause/unpause/destroy) */
 	int dying;
+	int notified_state; /* last state sent to subscribers (daemon) */
 	int threads_started;
 	struct evtchn *evtchns; /* port table (evtchn.c), allocated on first use */
 	void (*on_send)(struct domain *d, uint32_t port); /* send on an unbound port */
@@ -112,7 +113,7 @@ struct domain {
 	int n_dom0_binds;
 	uint64_t enosys_logged;
 	uint32_t gnttab_frames;
-		/* grant-table frames set up (gnttab.c) */ /* hypercall numbers already reported */
+	/* grant-table frames set up (gnttab.c) */ /* hypercall numbers already reported */
 	uint64_t console_mfn, store_mfn;
 	struct timespec mono_base; /* guest system time 0 */
 	/* console_io output kept for the control socket (daemon mode) */
@@ -145,6 +146,8 @@ void domain_console_drain(struct domain *d, uint32_t port);
 void hvlog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 size_t hvlog_read(char *buf, size_t size);
 extern int hvlog_to_stderr;
+/* Called (from any thread) after a domain's state changed. */
+extern void (*domain_state_hook)(struct domain *d);
 extern struct timespec keeld_run_start;
 
 #endif

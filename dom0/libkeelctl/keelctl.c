@@ -330,6 +330,29 @@ int keelctl_unmap_grant(struct keelctl *h, uint32_t domid, uint32_t gref, void *
 	return keelctl_call(h, KEELCTL_OP_UNMAP_GRANT, domid, &g, sizeof(g), NULL, 0, NULL, NULL);
 }
 
+int keelctl_subscribe(struct keelctl *h)
+{
+	return keelctl_call(h, KEELCTL_OP_SUBSCRIBE, 0, NULL, 0, NULL, 0, NULL, NULL);
+}
+
+int keelctl_event_fd(struct keelctl *h)
+{
+	return h->fd;
+}
+
+int keelctl_read_event(struct keelctl *h, struct keelctl_event *ev)
+{
+	ssize_t n = recv(h->fd, ev, sizeof(*ev), 0);
+
+	if (n < 0)
+		return -errno;
+	if (n == 0)
+		return -ECONNRESET;
+	if (n != sizeof(*ev) || ev->magic != KEELCTL_EVENT_MAGIC)
+		return -EPROTO;
+	return 0;
+}
+
 const char *keelctl_state_name(uint32_t state)
 {
 	static const char *const names[] = {"created", "running", "paused", "shutdown", "crashed"};

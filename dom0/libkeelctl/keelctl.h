@@ -44,6 +44,12 @@ int keelctl_bind_evtchn(struct keelctl *h, uint32_t domid, uint32_t port, int *k
  * process; keelctl_unmap_grant releases it (and munmaps page). */
 int keelctl_map_grant(struct keelctl *h, uint32_t domid, uint32_t gref, int writable, void **page);
 int keelctl_unmap_grant(struct keelctl *h, uint32_t domid, uint32_t gref, void *page);
+/* Turn this handle into an event stream (use a handle of its own for it):
+ * afterwards keelctl_event_fd() becomes readable on each domain state
+ * change and keelctl_read_event() returns it. */
+int keelctl_subscribe(struct keelctl *h);
+int keelctl_event_fd(struct keelctl *h);
+int keelctl_read_event(struct keelctl *h, struct keelctl_event *ev);
 const char *keelctl_state_name(uint32_t state);
 
 #endif

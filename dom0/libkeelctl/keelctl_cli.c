@@ -11,6 +11,7 @@
  *   keelctl grant-echo DOMID GREF [SECONDS]  the same through a granted page:
  *       wait for the guest's store-port kick, map grant GREF writable, answer
  *   keelctl grant-map DOMID GREF  map grant GREF read-only, print its start
+ *   keelctl watch N [SECONDS]  print the next N domain state changes
  */
 #include <errno.h>
 #include <poll.h>
@@ -137,6 +138,33 @@ int main(int argc, char **argv)
 	if (r < 0) {
 		fprintf(stderr, "keelctl: cannot reach keeld: %s\n", strerror(-r));
 		return 1;
+	}
+	if (!strcmp(cmd, "watch")) {
+		int want = i < argc ? atoi(argv[i]) : 1,
+		    secs = i + 1 < argc ? atoi(argv[i + 1]) : 30;
+		struct keelctl_event ev;
+		struct pollfd p;
+
+		r = keelctl_subscribe(h);
+		for (int k = 0; r == 0 && k < want; k++) {
+			p = (struct pollfd){keelctl_event_fd(h), POLLIN, 0};
+			if (poll(&p, 1, secs * 1000) != 1) {
+				r = -ETIMEDOUT;
+				break;
+			}
+			r = keelctl_read_event(h, &ev);
+			if (r == 0)
+				printf("event d%u %s reason=%d%s\n", ev.domid,
+				       keelctl_state_name(ev.state), ev.shutdown_reason,
+				       ev.flags & KEELCTL_EVENT_DESTROYED ? " destroyed" : "");
+			fflush(stdout);
+		}
+		keelctl_close(h);
+		if (r < 0) {
+			fprintf(stderr, "keelctl watch: %s\n", strerror(-r));
+			return 1;
+		}
+		return 0;
 	}
 	if (strcmp(cmd, "list") && strcmp(cmd, "dmesg") && strcmp(cmd, "create")) {
 		if (i >= argc)

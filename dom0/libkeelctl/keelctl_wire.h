@@ -29,6 +29,7 @@ enum keelctl_op {
 	KEELCTL_OP_BIND_EVTCHN, /* answer carries two eventfds */
 	KEELCTL_OP_MAP_GRANT,	/* answer carries the domain's memory fd */
 	KEELCTL_OP_UNMAP_GRANT,
+	KEELCTL_OP_SUBSCRIBE, /* the connection then carries keelctl_event messages */
 	KEELCTL_OP_MAX,
 };
 
@@ -90,6 +91,20 @@ struct keelctl_grant_req {
 	uint32_t flags;
 };
 
+/* After SUBSCRIBE: one message per domain state change (shutdown, crash,
+ * pause, unpause, destroy) -- what xl needs for on_poweroff/on_crash and
+ * xenstored for @releaseDomain. */
+#define KEELCTL_EVENT_MAGIC	0x4b45564eU /* "KEVN" */
+#define KEELCTL_EVENT_DESTROYED 1
+struct keelctl_event {
+	uint32_t magic;
+	uint32_t domid;
+	uint32_t state;		 /* enum keelctl_state */
+	int32_t shutdown_reason; /* -1 unless shut down or crashed */
+	uint32_t flags;		 /* KEELCTL_EVENT_* */
+	uint32_t pad;
+};
+
 enum keelctl_state {
 	KEELCTL_STATE_CREATED,
 	KEELCTL_STATE_RUNNING,
@@ -120,5 +135,6 @@ _Static_assert(sizeof(struct keelctl_dominfo) == 256, "keelctl_dominfo");
 _Static_assert(sizeof(struct keelctl_map_req) == 16, "keelctl_map_req");
 _Static_assert(sizeof(struct keelctl_bind_req) == 8, "keelctl_bind_req");
 _Static_assert(sizeof(struct keelctl_grant_req) == 8, "keelctl_grant_req");
+_Static_assert(sizeof(struct keelctl_event) == 24, "keelctl_event");
 
 #endif

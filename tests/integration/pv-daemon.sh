@@ -73,6 +73,22 @@ ctl console "$gnt" | grep -q '^Test result: SUCCESS' || { ctl console "$gnt"; fa
 ctl grant-map "$gnt" 8 2>/dev/null && fail "a revoked grant was mapped"
 ctl grant-map "$gnt" 100000 2>/dev/null && fail "a grant ref past the table was mapped"
 
+# State-change events (what xl's on_poweroff and xenstored's @releaseDomain
+# need): running, shut down, destroyed.
+ctl watch 3 30 >"$KEEL_TMP/watch.out" 2>&1 &
+wpid=$!
+sleep 0.3
+ev=$(ctl create events 64) || fail "create events"
+ctl load "$ev" "$KEEL_GUESTS/pv-hello" || fail "load events"
+ctl unpause "$ev" || fail "unpause events"
+wait_for "ctl info $ev | grep -q ' shutdown '" 20 || fail "events guest did not finish"
+ctl destroy "$ev" || fail "destroy events"
+wait $wpid || { cat "$KEEL_TMP/watch.out"; fail "watch failed"; }
+cat "$KEEL_TMP/watch.out"
+grep -q "^event d$ev running" "$KEEL_TMP/watch.out" || fail "no running event"
+grep -q "^event d$ev shutdown reason=0\$" "$KEEL_TMP/watch.out" || fail "no shutdown event"
+grep -q "^event d$ev .* destroyed" "$KEEL_TMP/watch.out" || fail "no destroyed event"
+
 # Someone else: the socket is reachable but keeld refuses the peer.
 if id nobody >/dev/null 2>&1 && command -v setpriv >/dev/null; then
 	chmod 755 "$KEEL_TMP" "$run"; chmod 666 "$run/keeld.sock"
