@@ -102,10 +102,17 @@ int kvm_vcpu_create(struct kvm_vm *vm, int id, struct kvm_vcpu_ctx *vcpu)
 		vcpu->run = NULL;
 		goto bad;
 	}
-	if (!getenv("KEEL_NO_SYNC_REGS") &&
-	    (ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS) & KVM_SYNC_X86_REGS)) {
-		vcpu->sync_regs = 1;
-		vcpu->run->kvm_valid_regs = KVM_SYNC_X86_REGS;
+	if (!getenv("KEEL_NO_SYNC_REGS")) {
+		int caps = ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS);
+
+		if (caps > 0 && (caps & KVM_SYNC_X86_REGS)) {
+			vcpu->sync_regs = 1;
+			vcpu->run->kvm_valid_regs = KVM_SYNC_X86_REGS;
+		}
+		if (caps > 0 && (caps & KVM_SYNC_X86_SREGS)) {
+			vcpu->sync_sregs = 1;
+			vcpu->run->kvm_valid_regs |= KVM_SYNC_X86_SREGS;
+		}
 	}
 	return 0;
 bad:
@@ -184,14 +191,18 @@ int kvm_vcpu_set_long_mode(struct kvm_vcpu_ctx *vcpu, const struct kvm_long_mode
 
 int kvm_vcpu_run(struct kvm_vcpu_ctx *vcpu)
 {
-	if (ioctl(vcpu->fd, KVM_RUN, 0) < 0)
-		return -errno;
-	return 0;
+	int r = ioctl(vcpu->fd, KVM_RUN, 0);
+
+	/* KVM stores the sync area on every return, errors included; pending
+	 * dirty state was consumed on entry. */
+	if (r == 0 || errno == EINTR)
+		vcpu->ran = 1;
+	return r < 0 ? -errno : 0;
 }
 
 int kvm_regs_get(struct kvm_vcpu_ctx *vcpu, struct kvm_regs *regs)
 {
-	if (vcpu->sync_regs) {
+	if (vcpu->sync_regs && vcpu->ran) {
 		*regs = vcpu->run->s.regs.regs;
 		return 0;
 	}
@@ -200,12 +211,33 @@ int kvm_regs_get(struct kvm_vcpu_ctx *vcpu, struct kvm_regs *regs)
 
 int kvm_regs_set(struct kvm_vcpu_ctx *vcpu, const struct kvm_regs *regs)
 {
-	if (vcpu->sync_regs) {
+	if (vcpu->sync_regs && vcpu->ran) {
 		vcpu->run->s.regs.regs = *regs;
 		vcpu->run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
 		return 0;
 	}
 	return ioctl(vcpu->fd, KVM_SET_REGS, regs) < 0 ? -errno : 0;
+}
+
+/* Like the general registers: through the sync area once the vCPU has run
+ * (before that it holds nothing), else by ioctl. */
+int kvm_sregs_get(struct kvm_vcpu_ctx *vcpu, struct kvm_sregs *sregs)
+{
+	if (vcpu->sync_sregs && vcpu->ran) {
+		*sregs = vcpu->run->s.regs.sregs;
+		return 0;
+	}
+	return ioctl(vcpu->fd, KVM_GET_SREGS, sregs) < 0 ? -errno : 0;
+}
+
+int kvm_sregs_set(struct kvm_vcpu_ctx *vcpu, const struct kvm_sregs *sregs)
+{
+	if (vcpu->sync_sregs && vcpu->ran) {
+		vcpu->run->s.regs.sregs = *sregs;
+		vcpu->run->kvm_dirty_regs |= KVM_SYNC_X86_SREGS;
+		return 0;
+	}
+	return ioctl(vcpu->fd, KVM_SET_SREGS, sregs) < 0 ? -errno : 0;
 }
 
 uint64_t kvm_tsc_khz(struct kvm_vcpu_ctx *vcpu)

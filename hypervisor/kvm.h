@@ -20,7 +20,9 @@ struct kvm_vcpu_ctx {
 	int id;
 	struct kvm_run *run;
 	size_t run_size;
-	int sync_regs; /* KVM_CAP_SYNC_REGS: registers through kvm_run */
+	int sync_regs;	/* KVM_CAP_SYNC_REGS: registers through kvm_run */
+	int sync_sregs; /* ... and segment/control registers */
+	int ran;	/* the sync area holds state (a KVM_RUN has returned) */
 };
 
 /* Long-mode entry state a VM starts with. */
@@ -45,6 +47,8 @@ int kvm_vcpu_run(struct kvm_vcpu_ctx *vcpu);
  * next KVM_RUN: through kvm_run's sync area when KVM offers it. */
 int kvm_regs_get(struct kvm_vcpu_ctx *vcpu, struct kvm_regs *regs);
 int kvm_regs_set(struct kvm_vcpu_ctx *vcpu, const struct kvm_regs *regs);
+int kvm_sregs_get(struct kvm_vcpu_ctx *vcpu, struct kvm_sregs *sregs);
+int kvm_sregs_set(struct kvm_vcpu_ctx *vcpu, const struct kvm_sregs *sregs);
 uint64_t kvm_tsc_khz(struct kvm_vcpu_ctx *vcpu);
 const char *kvm_exit_name(uint32_t reason);
 

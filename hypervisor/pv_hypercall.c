@@ -400,11 +400,11 @@ HC(set_segment_base)
 	default:
 		return -XEN_EINVAL;
 	}
-	if (ioctl(v->kvm.fd, KVM_GET_SREGS, &s) < 0)
+	if (kvm_sregs_get(&v->kvm, &s) < 0)
 		return -XEN_EIO;
 	s.fs.base = v->fs_base;
 	s.gs.base = v->kernel_mode ? v->gs_base_kernel : v->gs_base_user;
-	return ioctl(v->kvm.fd, KVM_SET_SREGS, &s) < 0 ? -XEN_EIO : 0;
+	return kvm_sregs_set(&v->kvm, &s) < 0 ? -XEN_EIO : 0;
 }
 
 HC(sched_op)

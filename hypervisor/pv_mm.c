@@ -220,6 +220,8 @@ static int pv_mm_update_entry(struct pv_vcpu *v, int level, uint64_t gpa, uint64
 		return -XEN_EPERM;
 	if (preserve_ad)
 		nv |= old & (PTE_A | PTE_D);
+	if (nv == old)
+		return 0; /* nothing to write (and so nothing to flush) */
 	if (((old ^ nv) & PV_PTE_FLAGS_CHECKED) == 0)
 		return pv_mm_write_entry(v, gpa, nv);
 	r = pv_mm_entry_get(v, level, nv);

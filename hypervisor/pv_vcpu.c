@@ -47,14 +47,14 @@ static int pv_vcpu_ring3(struct pv_vcpu *v, uint64_t cr3)
 {
 	struct kvm_sregs s;
 
-	if (ioctl(v->kvm.fd, KVM_GET_SREGS, &s) < 0)
+	if (kvm_sregs_get(&v->kvm, &s) < 0)
 		return -errno;
 	pv_set_seg(&s.cs, FLAT_RING3_CS64, 1, 3);
 	pv_set_seg(&s.ss, FLAT_RING3_SS64, 0, 3);
 	s.cr3 = cr3;
 	s.fs.base = v->fs_base;
 	s.gs.base = v->kernel_mode ? v->gs_base_kernel : v->gs_base_user;
-	if (ioctl(v->kvm.fd, KVM_SET_SREGS, &s) < 0)
+	if (kvm_sregs_set(&v->kvm, &s) < 0)
 		return -errno;
 	return 0;
 }
@@ -138,7 +138,7 @@ void pv_vcpu_dump(struct pv_vcpu *v, const char *why)
 	memset(&r, 0, sizeof(r));
 	memset(&s, 0, sizeof(s));
 	kvm_regs_get(&v->kvm, &r);
-	ioctl(v->kvm.fd, KVM_GET_SREGS, &s);
+	kvm_sregs_get(&v->kvm, &s);
 	domain_log(d, "vcpu%d %s; %s mode", v->id, why, v->kernel_mode ? "kernel" : "user");
 	domain_log(d, " rip %016llx rsp %016llx rflags %08llx cs %04x ss %04x", r.rip, r.rsp,
 		   r.rflags, s.cs.selector, s.ss.selector);
@@ -160,7 +160,7 @@ int pv_vcpu_apply(struct pv_vcpu *v)
 	struct kvm_sregs ss, s;
 	int r;
 
-	if (kvm_regs_get(&v->kvm, &saved) < 0 || ioctl(v->kvm.fd, KVM_GET_SREGS, &ss) < 0)
+	if (kvm_regs_get(&v->kvm, &saved) < 0 || kvm_sregs_get(&v->kvm, &ss) < 0)
 		return -XEN_EIO;
 	s = ss;
 	pv_set_seg(&s.cs, SHIM_CS0, 1, 0);
@@ -171,7 +171,7 @@ int pv_vcpu_apply(struct pv_vcpu *v)
 	regs.rdi = SHIM_VIRT + SHIM_VCPU_OFF(v->id, SHIM_VCPU_APPLY);
 	regs.rsi = v->napply;
 	regs.rflags = 2;
-	if (ioctl(v->kvm.fd, KVM_SET_SREGS, &s) < 0 || kvm_regs_set(&v->kvm, &regs) < 0)
+	if (kvm_sregs_set(&v->kvm, &s) < 0 || kvm_regs_set(&v->kvm, &regs) < 0)
 		return -XEN_EIO;
 	do {
 		v->kvm.run->immediate_exit = 0;
@@ -185,7 +185,7 @@ int pv_vcpu_apply(struct pv_vcpu *v)
 	}
 	v->napply = 0;
 	v->flush_pending = 0;
-	if (ioctl(v->kvm.fd, KVM_SET_SREGS, &ss) < 0 || kvm_regs_set(&v->kvm, &saved) < 0)
+	if (kvm_sregs_set(&v->kvm, &ss) < 0 || kvm_regs_set(&v->kvm, &saved) < 0)
 		return -XEN_EIO;
 	return 0;
 }
@@ -298,9 +298,9 @@ static int pv_vcpu_async_events(struct pv_vcpu *v)
 	    !__atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST) ||
 	    vi->evtchn_upcall_mask)
 		return 0;
-	if (ioctl(v->kvm.fd, KVM_GET_SREGS, &s) < 0 || s.cs.dpl != 3)
+	if (kvm_sregs_get(&v->kvm, &s) < 0 || s.cs.dpl != 3)
 		return 0; /* inside a shim stub: its exit delivers */
-	if (ioctl(v->kvm.fd, KVM_GET_REGS, &regs) < 0)
+	if (kvm_regs_get(&v->kvm, &regs) < 0)
 		return -1;
 	/* At the LSTAR stub, between `syscall` and its `out`: the
 	 * hypercall's own return delivers. */
@@ -372,7 +372,7 @@ static int pv_exit_exception(struct pv_vcpu *v)
 	uint64_t f[7], vec, err, rip, cs, rflags, rsp;
 	const struct trap_info *ti;
 
-	if (kvm_regs_get(&v->kvm, &regs) < 0 || ioctl(v->kvm.fd, KVM_GET_SREGS, &sregs) < 0)
+	if (kvm_regs_get(&v->kvm, &regs) < 0 || kvm_sregs_get(&v->kvm, &sregs) < 0)
 		return -1;
 	if (regs.rsp < SHIM_VIRT + SHIM_VCPU_OFF(v->id, SHIM_VCPU_STACK) ||
 	    regs.rsp > SHIM_VIRT + SHIM_VCPU_OFF(v->id, SHIM_VCPU_STACK_TOP) - 56) {
@@ -508,7 +508,10 @@ static int pv_exit_hypercall(struct pv_vcpu *v)
 	args[3] = regs.r10;
 	args[4] = regs.r8;
 	ret = pv_do_hypercall(&c, regs.rax, args);
-	if (v->napply || v->flush_pending) {
+	/* Only queued writes need the ring-0 loop: every apply ends with a
+	 * full TLB flush (CR3 reload), so a flush request with nothing
+	 * written since has nothing left to flush. */
+	if (v->napply) {
 		if (kvm_regs_set(&v->kvm, &regs) < 0 || pv_vcpu_apply(v) < 0)
 			return -1;
 	}
