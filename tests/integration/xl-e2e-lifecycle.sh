@@ -124,6 +124,18 @@ xl create -p -q "$KEEL_TMP/idle.cfg" 'name="held"' 'uuid="0f0e0d0c-0b0a-4908-870
 hid=$(xl domid held)
 xl list held | grep -qE "^held +$hid +16 +1 +--p--- " || fail "create -p state: $(xl list held)"
 xl destroy held || fail "destroy held"
+# vcpu-set and mem-set for a PV guest are store operations in libxl
+xl create -p -q "$KEEL_TMP/idle.cfg" 'name="smp"' 'vcpus=1' 'maxvcpus=3' || fail "create maxvcpus"
+sid=$(xl domid smp)
+[ "$(st read /local/domain/$sid/cpu/1/availability)" = offline ] || fail "cpu/1 should start offline"
+xl vcpu-set smp 2 || fail "vcpu-set"
+[ "$(st read /local/domain/$sid/cpu/1/availability)" = online ] &&
+	[ "$(st read /local/domain/$sid/cpu/2/availability)" = offline ] || fail "vcpu-set in the store"
+xl vcpu-set smp 4 2>&1 | grep -q "Requested 4 VCPUs, however maxcpus is 3!" || fail "vcpu-set above maxvcpus"
+xl mem-set smp 8m || fail "mem-set"
+[ "$(st read /local/domain/$sid/memory/target)" = 8192 ] || fail "mem-set target"
+xl mem-set smp 64m 2>/dev/null && fail "mem-set above static-max accepted"
+xl destroy smp || fail "destroy smp"
 xl list held 2>/dev/null && fail "destroyed domain still listed"
 st read /local/domain/$hid/name 2>/dev/null && fail "destroyed domain's store nodes remain"
 st read /vm/0f0e0d0c-0b0a-4908-8706-050403020100/uuid 2>/dev/null && fail "destroyed domain's /vm remains"

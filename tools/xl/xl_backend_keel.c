@@ -262,6 +262,82 @@ static int xlk_vcpu_list(void *h, uint32_t domid, struct xl_vcpu_info **out, int
 	return 0;
 }
 
+struct xlk_vcpus {
+	uint32_t domid;
+	int max, online;
+};
+
+static int xlk_vcpus_step(struct xlk *k, ks_tx_t tx, void *arg)
+{
+	struct xlk_vcpus *v = arg;
+	char path[96];
+
+	for (int i = 0; i < v->max; i++) {
+		int r;
+
+		snprintf(path, sizeof(path), "/local/domain/%u/cpu/%d/availability", v->domid, i);
+		r = ks_write_str(k->xs, tx, path, i < v->online ? "online" : "offline");
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/*
+ * libxl_set_vcpuonline for a PV guest is a store operation
+ * (libxl__set_vcpuonline_xenstore): cpu/N/availability, which the guest's
+ * xenbus CPU hot-plug watch acts on by bringing vCPUs up or down
+ * (VCPUOP_up/down).  keeld made maxvcpus vCPUs at creation.
+ */
+static int xlk_set_vcpus(void *h, uint32_t domid, int online)
+{
+	struct xlk *k = h;
+	struct keelctl_dominfo in;
+	struct xlk_vcpus v = {domid, 0, online};
+	int r;
+
+	if (domid == 0)
+		return -EPERM; /* the host's CPUs are Linux's to hot-plug */
+	r = keelctl_domain_getinfo(k->ctl, domid, &in);
+	if (r < 0)
+		return r;
+	v.max = (int)in.vcpus;
+	if (online > v.max) {
+		fprintf(stderr, "xl: Requested %d VCPUs, however maxcpus is %d!\n", online, v.max);
+		return -EINVAL;
+	}
+	return xlk_store_tx(k, xlk_vcpus_step, &v);
+}
+
+/*
+ * libxl_set_memory_target's store half: memory/target, which the guest's
+ * balloon driver follows.  Its hypervisor half (xc_domain_setmaxmem, so
+ * the guest cannot take more) has no keeld operation yet: a guest that
+ * balloons is trusted, and keeld's figure in xl list does not move.
+ */
+static int xlk_set_memory_target(void *h, uint32_t domid, uint64_t kb)
+{
+	struct xlk *k = h;
+	char *max, path[64], value[32];
+	unsigned long long static_max;
+
+	if (domid == 0)
+		return -EPERM;
+	max = xlk_store_read(k, "/local/domain/%u/memory/static-max", domid);
+	if (!max)
+		return -ENOENT;
+	static_max = strtoull(max, NULL, 10);
+	free(max);
+	if (kb > static_max) {
+		fprintf(stderr, "xl: memory_dynamic_max must be less than or equal to "
+				"memory_static_max\n");
+		return -EINVAL;
+	}
+	snprintf(path, sizeof(path), "/local/domain/%u/memory/target", domid);
+	snprintf(value, sizeof(value), "%llu", (unsigned long long)kb);
+	return ks_write_str(k->xs, KS_TX_NONE, path, value);
+}
+
 /* Store only: keeld has no rename operation, so its log keeps the first name. */
 static int xlk_rename(void *h, uint32_t domid, const char *name)
 {
@@ -565,6 +641,8 @@ static const struct xl_backend_ops xlk_ops = {
 	.unpause = xlk_unpause,
 	.rename = xlk_rename,
 	.vcpu_list = xlk_vcpu_list,
+	.set_vcpus = xlk_set_vcpus,
+	.set_memory_target = xlk_set_memory_target,
 	.host_info = xlk_host_info,
 	.dmesg = xlk_dmesg,
 	.console_open = xlk_console_open,

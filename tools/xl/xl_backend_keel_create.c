@@ -136,7 +136,9 @@ int xlk_create(void *h, const struct xlcfg_domain *dom, bool paused, uint32_t *d
 	if (dom->max_memkb > dom->target_memkb)
 		fprintf(stderr, "xl: warning: maxmem=%llu MiB ignored: keeld has no ballooning\n",
 			(unsigned long long)dom->max_memkb / 1024);
-	r = keelctl_domain_create(k->ctl, dom->name, mem_mb, dom->vcpus, domid);
+	/* keeld makes maxvcpus vCPUs; the store's cpu/N/availability says which are online */
+	r = keelctl_domain_create(k->ctl, dom->name, mem_mb,
+				  dom->max_vcpus > dom->vcpus ? dom->max_vcpus : dom->vcpus, domid);
 	if (r < 0)
 		return r;
 	r = keelctl_domain_load(k->ctl, *domid, dom->kernel, dom->ramdisk,
