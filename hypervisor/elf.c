@@ -182,3 +182,34 @@ void elf_copy_segment(const struct elf_image *img, int s, void *dst)
 	memcpy(dst, img->data + seg->offset, seg->filesz);
 	memset((uint8_t *)dst + seg->filesz, 0, seg->memsz - seg->filesz);
 }
+
+uint64_t elf_find_symbol(const struct elf_image *img, const char *name)
+{
+	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)img->data;
+	size_t nlen = strlen(name);
+
+	if (eh->e_shentsize != sizeof(Elf64_Shdr) ||
+	    !elf_range_ok(img, eh->e_shoff, (uint64_t)eh->e_shnum * sizeof(Elf64_Shdr)))
+		return 0;
+	for (int i = 0; i < eh->e_shnum; i++) {
+		Elf64_Shdr sh, str;
+
+		memcpy(&sh, img->data + eh->e_shoff + i * sizeof(sh), sizeof(sh));
+		if (sh.sh_type != SHT_SYMTAB || sh.sh_entsize != sizeof(Elf64_Sym) ||
+		    sh.sh_link >= eh->e_shnum || !elf_range_ok(img, sh.sh_offset, sh.sh_size))
+			continue;
+		memcpy(&str, img->data + eh->e_shoff + sh.sh_link * sizeof(str), sizeof(str));
+		if (!elf_range_ok(img, str.sh_offset, str.sh_size))
+			continue;
+		for (uint64_t k = 0; k < sh.sh_size / sizeof(Elf64_Sym); k++) {
+			Elf64_Sym sym;
+
+			memcpy(&sym, img->data + sh.sh_offset + k * sizeof(sym), sizeof(sym));
+			if (sym.st_name >= str.sh_size || str.sh_size - sym.st_name <= nlen)
+				continue;
+			if (!memcmp(img->data + str.sh_offset + sym.st_name, name, nlen + 1))
+				return sym.st_value;
+		}
+	}
+	return 0;
+}

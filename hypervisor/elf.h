@@ -43,6 +43,8 @@ struct elf_image {
 };
 
 int elf_parse(const void *data, size_t size, struct elf_image *img);
+/* The value of symbol name in img's symbol table, or 0 if absent. */
+uint64_t elf_find_symbol(const struct elf_image *img, const char *name);
 /* Copy segment s of img to dst (memsz bytes: file bytes then zeroes). */
 void elf_copy_segment(const struct elf_image *img, int s, void *dst);
 

@@ -92,6 +92,11 @@ static int pv_build_shim(struct domain *d, const void *shim, size_t shim_size)
 			return -ENOEXEC;
 		elf_copy_segment(&img, i, d->shim + (img.segs[i].vaddr - SHIM_VIRT));
 	}
+	d->shim_apply_va = elf_find_symbol(&img, "shim_apply");
+	d->shim_apply_iret_va = elf_find_symbol(&img, "shim_apply_iret");
+	if (d->shim_apply_va < SHIM_VIRT || d->shim_apply_va >= SHIM_VIRT + SHIM_CODE_MAX ||
+	    d->shim_apply_iret_va < SHIM_VIRT || d->shim_apply_iret_va >= SHIM_VIRT + SHIM_CODE_MAX)
+		return -ENOEXEC; /* not our shim */
 	/* The shim's first MiB at SHIM_VIRT: page 0 (the LSTAR stub) is the
 	 * one a ring-3 guest may execute; the rest is ring-0 only. */
 	for (uint64_t off = 0; off < SHIM_OFF_M2P; off += PV_PAGE_SIZE) {

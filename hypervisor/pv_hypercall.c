@@ -47,7 +47,7 @@ HC(mmu_update)
 
 	pthread_mutex_lock(&c->v->dom->mm_lock);
 	r = pv_mmu_update(c->v, a1, a2, a3, a4);
-	if (c->v->napply && pv_vcpu_apply(c->v) < 0)
+	if (pv_mm_commit(c->v) < 0)
 		r = -XEN_EIO;
 	pthread_mutex_unlock(&c->v->dom->mm_lock);
 	return r;
@@ -59,7 +59,7 @@ HC(mmuext_op)
 
 	pthread_mutex_lock(&c->v->dom->mm_lock);
 	r = pv_mmuext_op(c->v, a1, a2, a3, a4);
-	if (c->v->napply && pv_vcpu_apply(c->v) < 0)
+	if (pv_mm_commit(c->v) < 0)
 		r = -XEN_EIO;
 	pthread_mutex_unlock(&c->v->dom->mm_lock);
 	return r;
@@ -71,7 +71,7 @@ HC(update_va_mapping)
 
 	pthread_mutex_lock(&c->v->dom->mm_lock);
 	r = pv_update_va_mapping(c->v, a1, a2, a3);
-	if (c->v->napply && pv_vcpu_apply(c->v) < 0)
+	if (pv_mm_commit(c->v) < 0)
 		r = -XEN_EIO;
 	pthread_mutex_unlock(&c->v->dom->mm_lock);
 	return r;

@@ -42,6 +42,9 @@ int pv_copy_to_guest(struct pv_vcpu *v, uint64_t va, const void *src, size_t len
 
 /* Provided by the vCPU loop: run the shim's apply routine now. */
 int pv_vcpu_apply(struct pv_vcpu *v);
+/* After an MMU hypercall, under the MMU lock: make the queued writes land
+ * now, or (one vCPU online) on the vCPU's way back to the guest. */
+int pv_mm_commit(struct pv_vcpu *v);
 /* Load a new cr3 into the running vCPU (after a base pointer switch). */
 int pv_vcpu_load_cr3(struct pv_vcpu *v);
 

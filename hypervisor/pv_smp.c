@@ -59,6 +59,9 @@ int pv_vcpu_initialise(struct pv_vcpu *t, struct pv_vcpu *caller, uint64_t ctx_v
 	t->gs_base_user = c->gs_base_user;
 	memcpy(t->debugreg, c->debugreg, sizeof(t->debugreg));
 	t->kernel_mode = !!(c->flags & VGCF_in_kernel);
+	/* Xen takes the virtual IOPL from the context's flags (Linux starts
+	 * its secondary CPUs with IOPL 1). */
+	t->iopl = (c->user_regs.rflags >> 12) & 3;
 	u = &c->user_regs;
 	memset(&regs, 0, sizeof(regs));
 	regs.rax = u->rax;

@@ -166,7 +166,7 @@ int pv_vcpu_apply(struct pv_vcpu *v)
 	pv_set_seg(&s.cs, SHIM_CS0, 1, 0);
 	pv_set_seg(&s.ss, SHIM_DS0, 0, 0);
 	memset(&regs, 0, sizeof(regs));
-	regs.rip = SHIM_VIRT + 0x1200;
+	regs.rip = v->dom->shim_apply_va;
 	regs.rsp = SHIM_VIRT + SHIM_VCPU_OFF(v->id, SHIM_VCPU_STACK_TOP);
 	regs.rdi = SHIM_VIRT + SHIM_VCPU_OFF(v->id, SHIM_VCPU_APPLY);
 	regs.rsi = v->napply;
@@ -188,6 +188,46 @@ int pv_vcpu_apply(struct pv_vcpu *v)
 	if (kvm_sregs_set(&v->kvm, &ss) < 0 || kvm_regs_set(&v->kvm, &saved) < 0)
 		return -XEN_EIO;
 	return 0;
+}
+
+/* Leave the queued page-table writes to the shim on the way back: the
+ * vCPU resumes in ring 0 at shim_apply_iret, which writes, flushes, and
+ * irets to the guest state in regs.  Only with one vCPU online (with more,
+ * the writes must land before the MMU lock is dropped: pv_mm_commit). */
+static int pv_vcpu_apply_on_return(struct pv_vcpu *v, struct kvm_regs *regs)
+{
+	uint64_t top = SHIM_VCPU_OFF(v->id, SHIM_VCPU_STACK_TOP) - 512;
+	uint64_t frame[9] = {regs->rdi,	      regs->rsi,    regs->rax, regs->rcx,      regs->rip,
+			     FLAT_RING3_CS64, regs->rflags, regs->rsp, FLAT_RING3_SS64};
+	struct kvm_sregs s;
+
+	memcpy(v->dom->shim + top - sizeof(frame), frame, sizeof(frame));
+	if (kvm_sregs_get(&v->kvm, &s) < 0)
+		return -1;
+	pv_set_seg(&s.cs, SHIM_CS0, 1, 0);
+	pv_set_seg(&s.ss, SHIM_DS0, 0, 0);
+	if (kvm_sregs_set(&v->kvm, &s) < 0)
+		return -1;
+	regs->rip = v->dom->shim_apply_iret_va;
+	regs->rsp = SHIM_VIRT + top - sizeof(frame);
+	regs->rdi = SHIM_VIRT + SHIM_VCPU_OFF(v->id, SHIM_VCPU_APPLY);
+	regs->rsi = v->napply;
+	regs->rflags = 2;
+	v->napply = 0;
+	return 0;
+}
+
+int pv_mm_commit(struct pv_vcpu *v)
+{
+	int online = 0;
+
+	if (!v->napply)
+		return 0;
+	for (int i = 0; i < v->dom->nr_vcpus; i++)
+		online += v->dom->vcpus[i].online;
+	if (online == 1)
+		return 0; /* written on the way back to the guest */
+	return pv_vcpu_apply(v) < 0 ? -XEN_EIO : 0;
 }
 
 /* Switch between guest kernel and user mode (Xen's toggle_guest_mode). */
@@ -307,6 +347,8 @@ static int pv_vcpu_async_events(struct pv_vcpu *v)
 	if (regs.rip >= HYPERVISOR_VIRT_START && regs.rip < HYPERVISOR_VIRT_END)
 		return 0;
 	if (pv_deliver_events(v, &regs) < 0)
+		return -1;
+	if (v->napply && pv_vcpu_apply_on_return(v, &regs) < 0)
 		return -1;
 	return kvm_regs_set(&v->kvm, &regs) < 0 ? -1 : 0;
 }
@@ -508,13 +550,10 @@ static int pv_exit_hypercall(struct pv_vcpu *v)
 	args[3] = regs.r10;
 	args[4] = regs.r8;
 	ret = pv_do_hypercall(&c, regs.rax, args);
-	/* Only queued writes need the ring-0 loop: every apply ends with a
-	 * full TLB flush (CR3 reload), so a flush request with nothing
-	 * written since has nothing left to flush. */
-	if (v->napply) {
-		if (kvm_regs_set(&v->kvm, &regs) < 0 || pv_vcpu_apply(v) < 0)
-			return -1;
-	}
+	/* Queued writes (if any) land on the way back (below).  Only they need
+	 * the ring-0 loop: every apply ends with a full TLB flush (CR3
+	 * reload), so a flush request with nothing written since has nothing
+	 * left to flush. */
 	if (v->dom->state == DOM_CRASHED || v->dom->state == DOM_SHUTDOWN)
 		return -1;
 	if (!c.no_return) {
@@ -526,6 +565,8 @@ static int pv_exit_hypercall(struct pv_vcpu *v)
 		}
 	}
 	if (pv_deliver_events(v, &regs) < 0)
+		return -1;
+	if (v->napply && pv_vcpu_apply_on_return(v, &regs) < 0)
 		return -1;
 	return kvm_regs_set(&v->kvm, &regs) < 0 ? -1 : 0;
 }

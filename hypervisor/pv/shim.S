@@ -65,6 +65,27 @@ shim_apply:
 	out %al, $PV_PORT_APPLIED
 	ud2
 
+	/* The same, returning straight to the guest: keeld left its rdi, rsi,
+	 * rax, rcx and an iret frame on this stack (one KVM_RUN instead of
+	 * two for an MMU hypercall). */
+	.globl shim_apply_iret
+shim_apply_iret:
+	test %rsi, %rsi
+	jz 2f
+1:	mov (%rdi), %rax
+	mov 8(%rdi), %rcx
+	mov %rcx, (%rax)
+	add $16, %rdi
+	dec %rsi
+	jnz 1b
+2:	mov %cr3, %rax
+	mov %rax, %cr3
+	pop %rdi
+	pop %rsi
+	pop %rax
+	pop %rcx
+	iretq
+
 	/* #UD: the null trip is handled here; anything else goes to keeld. */
 shim_ud:
 	push %rax
