@@ -24,6 +24,7 @@
 #include "../dom0/libkeelctl/keelctl_wire.h"
 #include "domain.h"
 #include "evtchn.h"
+#include "ctl_xl.h"
 #include "gnttab.h"
 #include "keeld.h"
 #include "pv_build.h"
@@ -101,7 +102,7 @@ static struct domain *daemon_find(uint32_t domid)
 	return NULL;
 }
 
-static void daemon_info(const struct domain *d, struct keelctl_dominfo *i)
+static void daemon_info(struct domain *d, struct keelctl_dominfo *i)
 {
 	memset(i, 0, sizeof(*i));
 	i->domid = d->domid;
@@ -120,6 +121,7 @@ static void daemon_info(const struct domain *d, struct keelctl_dominfo *i)
 	i->console_mfn = d->console_mfn;
 	i->store_port = d->store_port;
 	i->console_port = d->console_port;
+	ctl_xl_fill_info(d, i);
 }
 
 static int daemon_op_create(struct daemon_req *rq)
@@ -231,6 +233,7 @@ static int daemon_op_destroy(struct daemon_req *rq)
 		if (!d || d->domid != (int)rq->hdr->domid)
 			continue;
 		domain_stop_threads(d);
+		ctl_xl_forget(d);
 		hvlog("d%d: destroyed (was %s)", d->domid, domain_state_name(d->state));
 		daemon_send_event(d, KEELCTL_EVENT_DESTROYED);
 		domain_destroy(d);
@@ -356,6 +359,13 @@ static int daemon_op_subscribe(struct daemon_req *rq)
 	return 0;
 }
 
+/* xl's operations live in ctl_xl.c. */
+static int daemon_op_xl(struct daemon_req *rq)
+{
+	return ctl_xl_op(rq->hdr->op, daemon_find(rq->hdr->domid), rq->data, rq->out,
+			 &rq->out_len);
+}
+
 struct daemon_op {
 	const char *name;
 	int (*fn)(struct daemon_req *rq);
@@ -379,6 +389,14 @@ static const struct daemon_op daemon_ops[KEELCTL_OP_MAX] = {
 	[KEELCTL_OP_UNMAP_GRANT] = {"unmap-grant", daemon_op_unmap_grant,
 				    sizeof(struct keelctl_grant_req)},
 	[KEELCTL_OP_SUBSCRIBE] = {"subscribe", daemon_op_subscribe, 0},
+	[KEELCTL_OP_RENAME] = {"rename", daemon_op_xl, sizeof(struct keelctl_name_req)},
+	[KEELCTL_OP_SET_HANDLE] = {"set-handle", daemon_op_xl, 16},
+	[KEELCTL_OP_SET_MAXMEM] = {"set-maxmem", daemon_op_xl, sizeof(uint64_t)},
+	[KEELCTL_OP_VCPU_INFO] = {"vcpu-info", daemon_op_xl, 0},
+	[KEELCTL_OP_SCHED_GET] = {"sched-get", daemon_op_xl, 0},
+	[KEELCTL_OP_SCHED_SET] = {"sched-set", daemon_op_xl, sizeof(struct keelctl_sched)},
+	[KEELCTL_OP_VERSION] = {"version", daemon_op_xl, 0},
+	[KEELCTL_OP_DMESG_CLEAR] = {"dmesg-clear", daemon_op_xl, 0},
 };
 
 /* Root, or a member (primary or supplementary) of group keel. */
@@ -522,9 +540,10 @@ int keeld_cmd_daemon(int argc, char **argv)
 		{"rundir", required_argument, 0, 'r'},
 		{"foreground", no_argument, 0, 'f'},
 		{"shim", required_argument, 0, 's'},
+		{"pidfile", required_argument, 0, 'p'},
 		{0, 0, 0, 0},
 	};
-	const char *rundir = "/run/keel";
+	const char *rundir = "/run/keel", *pidfile = NULL;
 	struct pollfd pfd[1 + DAEMON_MAX_CLIENTS + DAEMON_MAX_POLL_BINDS + 1];
 	struct {
 		struct domain *d;
@@ -544,6 +563,9 @@ int keeld_cmd_daemon(int argc, char **argv)
 		case 's':
 			snprintf(daemon_shim_path, sizeof(daemon_shim_path), "%s", optarg);
 			break;
+		case 'p':
+			pidfile = optarg;
+			break;
 		default:
 			return 2;
 		}
@@ -561,6 +583,9 @@ int keeld_cmd_daemon(int argc, char **argv)
 	lfd = daemon_listen(rundir, sock_path, sizeof(sock_path));
 	if (lfd < 0)
 		return keeld_fail(rundir, lfd);
+	r = pidfile ? ctl_xl_pidfile(pidfile) : 0;
+	if (r < 0)
+		return keeld_fail(pidfile, r);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);

@@ -57,6 +57,14 @@ void hvlog(const char *fmt, ...)
 		fprintf(stderr, "(keeld) %.*s", n, line);
 }
 
+/* xl dmesg -c: what was logged so far is not read again. */
+void hvlog_clear(void)
+{
+	pthread_mutex_lock(&hvlog_lock);
+	hvlog_head = 0;
+	pthread_mutex_unlock(&hvlog_lock);
+}
+
 size_t hvlog_read(char *buf, size_t size)
 {
 	size_t n, start;

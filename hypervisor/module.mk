@@ -4,8 +4,10 @@ KEELD_LIB_SRCS := hypervisor/kvm.c hypervisor/elf.c hypervisor/domain.c hypervis
 	hypervisor/pv_hypercall.c hypervisor/pv_emulate.c \
 	hypervisor/pv_time.c hypervisor/evtchn.c hypervisor/pv_smp.c \
 	hypervisor/gnttab.c
+# xl's control operations and save/restore (ctl_xl*.c)
+KEELD_XL_SRCS := $(wildcard hypervisor/ctl_xl*.c)
 KEELD_SRCS := hypervisor/keeld.c hypervisor/probe.c hypervisor/run.c hypervisor/daemon.c \
-	$(KEELD_LIB_SRCS)
+	$(KEELD_LIB_SRCS) $(KEELD_XL_SRCS)
 $(eval $(call keel_program,keeld,$(call objs,$(KEELD_SRCS)),-lpthread -llzma -lz))
 
 # Unit tests: the MMU rules, ELF/bzImage parsing (no VM needed).

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "keelctl.h"
+#include "keelctl_int.h"
 
 struct keelctl {
 	int fd;
@@ -59,8 +60,8 @@ void keelctl_close(struct keelctl *h)
 }
 
 /* Send a request (with up to two fds) and wait for the answer; returns the
- * status, and the payload through *payload / *len. */
-static int keelctl_call(struct keelctl *h, uint32_t op, uint32_t domid, const void *data,
+ * status, and the payload through *payload / *len (keelctl_int.h). */
+int keelctl_call(struct keelctl *h, uint32_t op, uint32_t domid, const void *data,
 			uint32_t len, const int *fds, int nfds, const void **payload,
 			uint32_t *plen)
 {

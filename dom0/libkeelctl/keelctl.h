@@ -52,4 +52,15 @@ int keelctl_event_fd(struct keelctl *h);
 int keelctl_read_event(struct keelctl *h, struct keelctl_event *ev);
 const char *keelctl_state_name(uint32_t state);
 
+/* xl's operations (keelctl_xl.c). */
+int keelctl_domain_rename(struct keelctl *h, uint32_t domid, const char *name);
+int keelctl_domain_set_handle(struct keelctl *h, uint32_t domid, const uint8_t handle[16]);
+int keelctl_domain_set_maxmem(struct keelctl *h, uint32_t domid, uint64_t max_kb);
+/* Fills up to max entries; returns the domain's number of vCPUs. */
+int keelctl_vcpu_info(struct keelctl *h, uint32_t domid, struct keelctl_vcpuinfo *out, int max);
+int keelctl_sched_get(struct keelctl *h, uint32_t domid, struct keelctl_sched *s);
+int keelctl_sched_set(struct keelctl *h, uint32_t domid, const struct keelctl_sched *s);
+int keelctl_version(struct keelctl *h, struct keelctl_version *v);
+int keelctl_dmesg_clear(struct keelctl *h);
+
 #endif

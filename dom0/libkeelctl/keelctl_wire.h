@@ -30,6 +30,15 @@ enum keelctl_op {
 	KEELCTL_OP_MAP_GRANT,	/* answer carries the domain's memory fd */
 	KEELCTL_OP_UNMAP_GRANT,
 	KEELCTL_OP_SUBSCRIBE, /* the connection then carries keelctl_event messages */
+	/* xl's operations (hypervisor/ctl_xl*.c, dom0/libkeelctl/keelctl_xl.c) */
+	KEELCTL_OP_RENAME,	/* keelctl_name_req */
+	KEELCTL_OP_SET_HANDLE,	/* uint8_t[16]: the domain's UUID */
+	KEELCTL_OP_SET_MAXMEM,	/* uint64_t: max_pages in KiB */
+	KEELCTL_OP_VCPU_INFO,	/* answer: keelctl_vcpuinfo[nr_vcpus] */
+	KEELCTL_OP_SCHED_GET,	/* answer: keelctl_sched */
+	KEELCTL_OP_SCHED_SET,	/* keelctl_sched */
+	KEELCTL_OP_VERSION,	/* answer: keelctl_version */
+	KEELCTL_OP_DMESG_CLEAR, /* empty the hypervisor log */
 	KEELCTL_OP_MAX,
 };
 
@@ -122,10 +131,47 @@ struct keelctl_dominfo {
 	uint64_t hypercalls;
 	uint64_t exits;
 	char name[64];
-	char crash_reason[128];
+	char crash_reason[96];
 	/* What the builder gave the guest, for dom0's store and console. */
 	uint64_t store_mfn, console_mfn;
 	uint32_t store_port, console_port;
+	uint8_t handle[16];   /* the UUID (SET_HANDLE); zero until set */
+	uint64_t cpu_time_ns; /* CPU time of all vCPU threads */
+	uint64_t max_kb;      /* max_pages (SET_MAXMEM) */
+};
+
+struct keelctl_name_req {
+	char name[64];
+};
+
+#define KEELCTL_VCPU_ONLINE  1
+#define KEELCTL_VCPU_RUNNING 2 /* runnable: neither blocked nor paused */
+#define KEELCTL_VCPU_BLOCKED 4 /* in SCHEDOP_block/poll */
+struct keelctl_vcpuinfo {
+	uint32_t vcpu;
+	uint32_t flags; /* KEELCTL_VCPU_* */
+	int32_t cpu;	/* host CPU last run on; -1 none */
+	uint32_t pad;
+	uint64_t cpu_time_ns;
+};
+
+/* Credit scheduler parameters (Xen's sched-credit): weight 1..65535
+ * (default 256), cap in percent of one host CPU (0: none).  SCHED_SET
+ * leaves a field alone when it is KEELCTL_SCHED_KEEP. */
+#define KEELCTL_SCHED_KEEP 0xffffffffU
+struct keelctl_sched {
+	uint32_t weight;
+	uint32_t cap;
+};
+
+/* xl info: what keeld reports as the "Xen" version and host memory. */
+struct keelctl_version {
+	uint32_t major, minor;
+	char extra[16];
+	char caps[96];
+	uint64_t total_kb, free_kb;
+	uint32_t nr_cpus;
+	uint32_t sched_enforced; /* 1: weights and caps reach the kernel (cgroup) */
 };
 
 _Static_assert(sizeof(struct keelctl_req) == 16, "keelctl_req");
@@ -136,5 +182,8 @@ _Static_assert(sizeof(struct keelctl_map_req) == 16, "keelctl_map_req");
 _Static_assert(sizeof(struct keelctl_bind_req) == 8, "keelctl_bind_req");
 _Static_assert(sizeof(struct keelctl_grant_req) == 8, "keelctl_grant_req");
 _Static_assert(sizeof(struct keelctl_event) == 24, "keelctl_event");
+_Static_assert(sizeof(struct keelctl_vcpuinfo) == 24, "keelctl_vcpuinfo");
+_Static_assert(sizeof(struct keelctl_sched) == 8, "keelctl_sched");
+_Static_assert(sizeof(struct keelctl_version) == 144, "keelctl_version");
 
 #endif

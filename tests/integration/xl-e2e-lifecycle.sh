@@ -104,7 +104,7 @@ xl list idle | grep -qE " r----- " || fail "unpaused state: $(xl list idle)"
 wait_for "[ \$(timeout 2 $KEEL_BIN/xl console idle 2>/dev/null | grep -c '^tick') -gt $b ]" 10 || fail "did not resume"
 
 # --- the other read-only commands ---------------------------------------------------
-xl vcpu-list idle | grep -qE "^idle +$id +0 +- +-r- " || fail "vcpu-list: $(xl vcpu-list idle)"
+xl vcpu-list idle | grep -qE "^idle +$id +0 +[0-9]+ +(r-|-b)- " || fail "vcpu-list: $(xl vcpu-list idle)"
 xl uptime | grep -qE "^idle +$id +0:00:[0-9]{2}$" || fail "uptime: $(xl uptime)"
 [ "$(xl info nr_cpus)" = "$(getconf _NPROCESSORS_ONLN)" ] || fail "info nr_cpus"
 xl dmesg | grep -q "d$id: created 'idle'" || fail "dmesg"

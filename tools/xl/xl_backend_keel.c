@@ -116,9 +116,13 @@ static void xlk_dom0_info(struct xlk *k, struct xl_domain_info *d)
 
 static void xlk_fill_info(struct xlk *k, const struct keelctl_dominfo *in, struct xl_domain_info *d)
 {
+	static const uint8_t none[16];
+
 	memset(d, 0, sizeof(*d));
 	d->domid = in->domid;
-	d->current_memkb = d->max_memkb = in->mem_mb * 1024;
+	d->current_memkb = in->mem_mb * 1024;
+	d->max_memkb = in->max_kb ? in->max_kb : d->current_memkb;
+	d->cpu_time_ns = in->cpu_time_ns;
 	d->vcpus_online = d->max_vcpus = (int)in->vcpus;
 	d->shutdown_reason = -1;
 	switch (in->state) {
@@ -140,6 +144,9 @@ static void xlk_fill_info(struct xlk *k, const struct keelctl_dominfo *in, struc
 		break;
 	}
 	xlk_store_domain_facts(k, d, in->name);
+	/* keeld's handle is the domain's UUID; the store's /vm path follows it */
+	if (memcmp(in->handle, none, 16))
+		memcpy(d->uuid, in->handle, 16);
 }
 
 static int xlk_list(void *h, struct xl_domain_info **out, int *n)
@@ -231,35 +238,12 @@ static int xlk_dom0_vcpus(struct xl_vcpu_info **out, int *n)
 	return 0;
 }
 
-/*
- * keeld reports a vCPU count and the domain's state, not per-vCPU facts:
- * each vCPU is shown online, running while the domain runs, on no
- * particular CPU, with no time accounted.
- */
+/* keeld's per-vCPU facts: online, running or blocked, CPU time, host CPU. */
 static int xlk_vcpu_list(void *h, uint32_t domid, struct xl_vcpu_info **out, int *n)
 {
-	struct xlk *k = h;
-	struct keelctl_dominfo in;
-	struct xl_vcpu_info *v;
-	int r;
-
 	if (domid == 0)
 		return xlk_dom0_vcpus(out, n);
-	r = keelctl_domain_getinfo(k->ctl, domid, &in);
-	if (r < 0)
-		return r;
-	v = calloc(in.vcpus + 1, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	for (uint32_t i = 0; i < in.vcpus; i++) {
-		v[i].vcpu = i;
-		v[i].cpu = -1;
-		v[i].online = true;
-		v[i].running = in.state == KEELCTL_STATE_RUNNING;
-	}
-	*out = v;
-	*n = (int)in.vcpus;
-	return 0;
+	return xlk_vcpu_list_keeld(h, domid, out, n);
 }
 
 struct xlk_vcpus {
@@ -310,16 +294,16 @@ static int xlk_set_vcpus(void *h, uint32_t domid, int online)
 }
 
 /*
- * libxl_set_memory_target's store half: memory/target, which the guest's
- * balloon driver follows.  Its hypervisor half (xc_domain_setmaxmem, so
- * the guest cannot take more) has no keeld operation yet: a guest that
- * balloons is trusted, and keeld's figure in xl list does not move.
+ * libxl_set_memory_target with enforce (as xl mem-set asks): keeld's
+ * ceiling becomes the target, so the guest cannot take more, then
+ * memory/target, which the guest's balloon driver follows.
  */
 static int xlk_set_memory_target(void *h, uint32_t domid, uint64_t kb)
 {
 	struct xlk *k = h;
 	char *max, path[64], value[32];
 	unsigned long long static_max;
+	int r;
 
 	if (domid == 0)
 		return -EPERM;
@@ -333,12 +317,15 @@ static int xlk_set_memory_target(void *h, uint32_t domid, uint64_t kb)
 				"memory_static_max\n");
 		return -EINVAL;
 	}
+	r = keelctl_domain_set_maxmem(k->ctl, domid, kb);
+	if (r < 0)
+		return r;
 	snprintf(path, sizeof(path), "/local/domain/%u/memory/target", domid);
 	snprintf(value, sizeof(value), "%llu", (unsigned long long)kb);
 	return ks_write_str(k->xs, KS_TX_NONE, path, value);
 }
 
-/* Store only: keeld has no rename operation, so its log keeps the first name. */
+/* keeld's name (its log and keelctl use it), then the store's; undone together. */
 static int xlk_rename(void *h, uint32_t domid, const char *name)
 {
 	struct xlk *k = h;
@@ -350,9 +337,19 @@ static int xlk_rename(void *h, uint32_t domid, const char *name)
 	r = keelctl_domain_getinfo(k->ctl, domid, &info);
 	if (r < 0)
 		return r;
+	if (strlen(name) >= sizeof(info.name)) {
+		fprintf(stderr, "xl: domain name \"%s\" too long (keeld keeps at most %zu bytes)\n",
+			name, sizeof(info.name) - 1);
+		return -ENAMETOOLONG;
+	}
+	r = keelctl_domain_rename(k->ctl, domid, name);
+	if (r < 0)
+		return r;
 	r = xlk_store_rename(k, domid, name);
 	if (r == -EEXIST)
 		fprintf(stderr, "xl: Domain with name \"%s\" already exists.\n", name);
+	if (r < 0)
+		keelctl_domain_rename(k->ctl, domid, info.name);
 	return r;
 }
 
@@ -537,6 +534,15 @@ static int xlk_preserve(void *h, uint32_t domid, const char *suffix, const uint8
 	if (have_cfg)
 		xlk_config_forget(k, domid);
 	r = xlk_store_tx(k, xlk_preserve_step, &pv);
+	if (r == 0) {
+		char *nn = xlk_store_read(k, "/local/domain/%u/name", domid);
+
+		/* keeld carries the new identity too, outside the store */
+		r = keelctl_domain_set_handle(k->ctl, domid, uuid);
+		if (r == 0 && nn && strlen(nn) < 64)
+			r = keelctl_domain_rename(k->ctl, domid, nn);
+		free(nn);
+	}
 	if (have_cfg) {
 		if (r == 0) {
 			free(cfg.name);
@@ -561,12 +567,13 @@ static int xlk_dmesg(void *h, bool clear, char **text)
 	char *buf;
 	int r;
 
-	if (clear)
-		return -EOPNOTSUPP; /* keeld's log cannot be cleared */
 	buf = malloc(KEELCTL_RSP_MAX + 1);
 	if (!buf)
 		return -ENOMEM;
 	r = keelctl_dmesg(k->ctl, buf, KEELCTL_RSP_MAX + 1);
+	/* xl dmesg -c: print what is there, then clear it */
+	if (r >= 0 && clear)
+		r = keelctl_dmesg_clear(k->ctl);
 	if (r < 0) {
 		free(buf);
 		return r;
@@ -581,8 +588,9 @@ static int xlk_host_info(void *h, char ***keys, char ***values, int *n)
 	struct xlk *k = h;
 	struct keelctl_dominfo *infos = calloc(XLK_MAX_DOMAINS, sizeof(*infos));
 	struct utsname u;
-	char *kv[2][16];
-	int c = 0, doms;
+	char *kv[2][24], major[128], minor[128], extra[128], caps[128];
+	unsigned long long total_mb, free_mb;
+	int c = 0, doms, r;
 
 	if (!infos)
 		return -ENOMEM;
@@ -590,6 +598,9 @@ static int xlk_host_info(void *h, char ***keys, char ***values, int *n)
 	free(infos);
 	if (doms < 0)
 		return doms;
+	r = xlk_version_facts(k, major, minor, extra, caps, &total_mb, &free_mb, 128);
+	if (r < 0)
+		return r;
 	uname(&u);
 #define XLK_KV(key, ...)                                  \
 	do {                                              \
@@ -604,9 +615,16 @@ static int xlk_host_info(void *h, char ***keys, char ***values, int *n)
 	XLK_KV("machine", "%s", u.machine);
 	XLK_KV("nr_cpus", "%ld", sysconf(_SC_NPROCESSORS_ONLN));
 	XLK_KV("max_cpu_id", "%ld", sysconf(_SC_NPROCESSORS_CONF) - 1);
-	XLK_KV("total_memory", "%llu", xlk_meminfo_kb("MemTotal") / 1024);
-	XLK_KV("free_memory", "%llu", xlk_meminfo_kb("MemAvailable") / 1024);
+	XLK_KV("total_memory", "%llu", total_mb);
+	XLK_KV("free_memory", "%llu", free_mb);
 	XLK_KV("nr_domains", "%d", doms + 1);
+	XLK_KV("xen_major", "%s", major);
+	XLK_KV("xen_minor", "%s", minor);
+	XLK_KV("xen_extra", "%s", extra);
+	XLK_KV("xen_version", "%s.%s%s", major, minor, extra);
+	XLK_KV("xen_caps", "%s", caps);
+	XLK_KV("xen_scheduler", "%s", "credit");
+	XLK_KV("xen_pagesize", "%d", 4096);
 	XLK_KV("keel_rundir", "%s", k->rundir);
 #undef XLK_KV
 	*keys = calloc((size_t)c, sizeof(char *));
@@ -643,6 +661,9 @@ static const struct xl_backend_ops xlk_ops = {
 	.vcpu_list = xlk_vcpu_list,
 	.set_vcpus = xlk_set_vcpus,
 	.set_memory_target = xlk_set_memory_target,
+	.set_memory_max = xlk_set_memory_max,
+	.sched_credit_get = xlk_sched_credit_get,
+	.sched_credit_set = xlk_sched_credit_set,
 	.host_info = xlk_host_info,
 	.dmesg = xlk_dmesg,
 	.console_open = xlk_console_open,

@@ -52,4 +52,18 @@ void xlk_config_forget(struct xlk *k, uint32_t domid);
 
 int xlk_console_open(void *h, uint32_t domid, const char *type, int num, int *fd);
 
+/* Tuning through keeld (xl_backend_keel_tune.c). */
+int xlk_set_memory_max(void *h, uint32_t domid, uint64_t kb);
+int xlk_sched_credit_get(void *h, uint32_t domid, int *weight, int *cap);
+int xlk_sched_credit_set(void *h, uint32_t domid, int weight, int cap);
+int xlk_sched_from_config(struct xlk *k, uint32_t domid, const struct xlcfg_domain *dom);
+int xlk_vcpu_list_keeld(struct xlk *k, uint32_t domid, struct xl_vcpu_info **out, int *n);
+int xlk_version_facts(struct xlk *k, char *major, char *minor, char *extra, char *caps,
+		      unsigned long long *total_mb, unsigned long long *free_mb, size_t size);
+
+/* Save and restore (xl_backend_keel_save.c). */
+int xlk_save(void *h, uint32_t domid, const char *file, bool leave_running, bool leave_paused);
+int xlk_restore(void *h, const char *file, const struct xlcfg_domain *override, bool paused,
+		uint32_t *domid);
+
 #endif

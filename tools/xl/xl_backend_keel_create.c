@@ -132,20 +132,30 @@ int xlk_create(void *h, const struct xlcfg_domain *dom, bool paused, uint32_t *d
 	r = xlk_check_buildable(k, dom);
 	if (r < 0)
 		return r;
-	/* keeld's domains have a fixed size: maxmem above memory cannot be honoured yet */
+	/* keeld builds memory= of RAM; maxmem= is its ceiling (maximum_reservation) */
 	if (dom->max_memkb > dom->target_memkb)
-		fprintf(stderr, "xl: warning: maxmem=%llu MiB ignored: keeld has no ballooning\n",
+		fprintf(stderr, "xl: note: maxmem=%llu MiB is the domain's ceiling; keeld cannot "
+				"yet grow a guest above memory=\n",
 			(unsigned long long)dom->max_memkb / 1024);
 	/* keeld makes maxvcpus vCPUs; the store's cpu/N/availability says which are online */
 	r = keelctl_domain_create(k->ctl, dom->name, mem_mb,
 				  dom->max_vcpus > dom->vcpus ? dom->max_vcpus : dom->vcpus, domid);
 	if (r < 0)
 		return r;
-	r = keelctl_domain_load(k->ctl, *domid, dom->kernel, dom->ramdisk,
-				dom->cmdline ? dom->cmdline : "");
+	/* libxl__domain_make: the handle, then xc_domain_setmaxmem */
+	r = keelctl_domain_set_handle(k->ctl, *domid, dom->uuid);
+	if (r == 0)
+		r = keelctl_domain_set_maxmem(k->ctl, *domid,
+					      dom->max_memkb > dom->target_memkb ? dom->max_memkb
+										 : mem_mb * 1024);
+	if (r == 0)
+		r = keelctl_domain_load(k->ctl, *domid, dom->kernel, dom->ramdisk,
+					dom->cmdline ? dom->cmdline : "");
 	if (r < 0)
 		fprintf(stderr, "xl: keeld could not build domain %u from %s: %s\n", *domid,
 			dom->kernel, strerror(-r));
+	if (r == 0)
+		r = xlk_sched_from_config(k, *domid, dom);
 	if (r == 0) {
 		r = xlk_store_make_domain(k, *domid, dom);
 		if (r < 0)

@@ -186,9 +186,13 @@ int main_vcpulist(int argc, char **argv)
 				snprintf(cpu, sizeof(cpu), "%d", v[j].cpu);
 			else
 				snprintf(cpu, sizeof(cpu), "-");
+			/* xl's STA column: running, blocked, then p for an offline vCPU */
+			if (!v[j].online)
+				snprintf(cpu, sizeof(cpu), "-");
 			printf("%-32s %5u %5u %5s   %c%c%c  %9.1f  all / all\n", doms[i].name,
-			       doms[i].domid, v[j].vcpu, cpu, v[j].online ? '-' : 'p',
-			       v[j].running ? 'r' : '-', v[j].blocked ? 'b' : '-',
+			       doms[i].domid, v[j].vcpu, cpu,
+			       v[j].online && v[j].running ? 'r' : '-',
+			       v[j].online && v[j].blocked ? 'b' : '-', v[j].online ? '-' : 'p',
 			       (double)v[j].cpu_time_ns / 1e9);
 		}
 		free(v);

@@ -1,0 +1,87 @@
+/*
+ * libkeelctl: the operations xl needs beyond building and running a
+ * domain -- rename, UUID, memory ceiling, per-vCPU facts, credit
+ * scheduler parameters, version, log clearing (keeld: ctl_xl.c).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "keelctl.h"
+#include "keelctl_int.h"
+
+int keelctl_domain_rename(struct keelctl *h, uint32_t domid, const char *name)
+{
+	struct keelctl_name_req n = {{0}};
+
+	if (!name || !*name || strlen(name) >= sizeof(n.name))
+		return -ENAMETOOLONG;
+	memcpy(n.name, name, strlen(name));
+	return keelctl_call(h, KEELCTL_OP_RENAME, domid, &n, sizeof(n), NULL, 0, NULL, NULL);
+}
+
+int keelctl_domain_set_handle(struct keelctl *h, uint32_t domid, const uint8_t handle[16])
+{
+	return keelctl_call(h, KEELCTL_OP_SET_HANDLE, domid, handle, 16, NULL, 0, NULL, NULL);
+}
+
+int keelctl_domain_set_maxmem(struct keelctl *h, uint32_t domid, uint64_t max_kb)
+{
+	return keelctl_call(h, KEELCTL_OP_SET_MAXMEM, domid, &max_kb, sizeof(max_kb), NULL, 0, NULL,
+			    NULL);
+}
+
+int keelctl_vcpu_info(struct keelctl *h, uint32_t domid, struct keelctl_vcpuinfo *out, int max)
+{
+	const void *p;
+	uint32_t len;
+	int r = keelctl_call(h, KEELCTL_OP_VCPU_INFO, domid, NULL, 0, NULL, 0, &p, &len), n;
+
+	if (r < 0)
+		return r;
+	if (len % sizeof(*out))
+		return -EPROTO;
+	n = (int)(len / sizeof(*out));
+	memcpy(out, p, (size_t)(n < max ? n : max) * sizeof(*out));
+	return n;
+}
+
+int keelctl_sched_get(struct keelctl *h, uint32_t domid, struct keelctl_sched *s)
+{
+	const void *p;
+	uint32_t len;
+	int r = keelctl_call(h, KEELCTL_OP_SCHED_GET, domid, NULL, 0, NULL, 0, &p, &len);
+
+	if (r < 0)
+		return r;
+	if (len != sizeof(*s))
+		return -EPROTO;
+	memcpy(s, p, sizeof(*s));
+	return 0;
+}
+
+int keelctl_sched_set(struct keelctl *h, uint32_t domid, const struct keelctl_sched *s)
+{
+	return keelctl_call(h, KEELCTL_OP_SCHED_SET, domid, s, sizeof(*s), NULL, 0, NULL, NULL);
+}
+
+int keelctl_version(struct keelctl *h, struct keelctl_version *v)
+{
+	const void *p;
+	uint32_t len;
+	int r = keelctl_call(h, KEELCTL_OP_VERSION, 0, NULL, 0, NULL, 0, &p, &len);
+
+	if (r < 0)
+		return r;
+	if (len != sizeof(*v))
+		return -EPROTO;
+	memcpy(v, p, sizeof(*v));
+	v->extra[sizeof(v->extra) - 1] = 0;
+	v->caps[sizeof(v->caps) - 1] = 0;
+	return 0;
+}
+
+int keelctl_dmesg_clear(struct keelctl *h)
+{
+	return keelctl_call(h, KEELCTL_OP_DMESG_CLEAR, 0, NULL, 0, NULL, 0, NULL, NULL);
+}

@@ -1,0 +1,42 @@
+/*
+ * keeld's control operations for xl (ctl_xl.c, ctl_xl_sched.c): rename,
+ * UUID, max memory, per-vCPU facts, credit-scheduler parameters, version
+ * and log clearing.  daemon.c finds the domain and checks the payload
+ * size; these files do the rest and keep the per-domain facts struct
+ * domain has no room for in a side table of their own.
+ */
+#ifndef KEEL_HV_CTL_XL_H
+#define KEEL_HV_CTL_XL_H
+
+#include <stdint.h>
+
+#include "../dom0/libkeelctl/keelctl_wire.h"
+#include "domain.h"
+
+/* One xl operation on domain d (NULL: none with that id). */
+int ctl_xl_op(uint32_t op, struct domain *d, const void *in, void *out, uint32_t *out_len);
+/* Add UUID, CPU time and max memory to a getinfo/list answer. */
+void ctl_xl_fill_info(struct domain *d, struct keelctl_dominfo *i);
+/* The domain is being destroyed (its threads are stopped): drop its facts. */
+void ctl_xl_forget(struct domain *d);
+/* Write keeld's pid to path (keeld --pidfile); removed again at exit. */
+int ctl_xl_pidfile(const char *path);
+
+/* The hypervisor log (domain.c): empty it, as xl dmesg -c does. */
+void hvlog_clear(void);
+
+/* The credit scheduler's enforcement (ctl_xl_sched.c). */
+struct ctl_xl_sched {
+	uint32_t weight, cap;
+	int applied_tid[DOMAIN_MAX_VCPUS]; /* threads already moved into the group */
+	int have_group;
+};
+/* Whether a CPU controller is usable (1) or not (0). */
+int ctl_xl_sched_available(void);
+/* Bring the domain's group in line with s and move its vCPU threads into it. */
+int ctl_xl_sched_apply(struct domain *d, struct ctl_xl_sched *s);
+void ctl_xl_sched_remove(int domid, struct ctl_xl_sched *s);
+/* The kernel thread id of a vCPU's thread, 0 when it has none running. */
+int ctl_xl_vcpu_tid(struct domain *d, int vcpu);
+
+#endif
