@@ -86,7 +86,7 @@ struct domain {
 	struct page_info *pages;
 	uint64_t vm_assist;
 	uint64_t boot_rip, boot_rsp, boot_rsi;
-	uint64_t hypercall_page_va; /* 0: the kernel asked for none */
+	uint64_t hypercall_page_va;		    /* 0: the kernel asked for none */
 	uint64_t shim_apply_va, shim_apply_iret_va; /* from the shim's symbols */
 	int started;
 	int trace;
