@@ -366,6 +366,14 @@ static int daemon_op_xl(struct daemon_req *rq)
 			 &rq->out_len);
 }
 
+static int daemon_op_unbind_evtchn(struct daemon_req *rq)
+{
+	const struct keelctl_bind_req *b = (const void *)rq->data;
+	struct domain *d = daemon_find(rq->hdr->domid);
+
+	return d ? evtchn_unbind_dom0(d, b->port) : -ESRCH;
+}
+
 struct daemon_op {
 	const char *name;
 	int (*fn)(struct daemon_req *rq);
@@ -397,6 +405,8 @@ static const struct daemon_op daemon_ops[KEELCTL_OP_MAX] = {
 	[KEELCTL_OP_SCHED_SET] = {"sched-set", daemon_op_xl, sizeof(struct keelctl_sched)},
 	[KEELCTL_OP_VERSION] = {"version", daemon_op_xl, 0},
 	[KEELCTL_OP_DMESG_CLEAR] = {"dmesg-clear", daemon_op_xl, 0},
+	[KEELCTL_OP_UNBIND_EVTCHN] = {"unbind", daemon_op_unbind_evtchn,
+				      sizeof(struct keelctl_bind_req)},
 };
 
 /* Root, or a member (primary or supplementary) of group keel. */

@@ -164,6 +164,23 @@ out:
 	return r;
 }
 
+int evtchn_unbind_dom0(struct domain *d, uint32_t port)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&d->lock);
+	if (!evtchn_valid(d, port) || !d->evtchns[port].dom0_slot) {
+		r = -EINVAL;
+	} else {
+		d->dom0_binds[d->evtchns[port].dom0_slot - 1].port = 0;
+		d->evtchns[port].state = ECS_UNBOUND;
+		d->evtchns[port].remote_dom = 0;
+		d->evtchns[port].dom0_slot = 0;
+	}
+	pthread_mutex_unlock(&d->lock);
+	return r;
+}
+
 void evtchn_dom0_notify(struct domain *d, int slot)
 {
 	uint64_t n;

@@ -35,6 +35,9 @@ void evtchn_free_all(struct domain *d);
  * guest-to-dom0 (keeld writes it when the guest sends) and dom0-to-guest
  * (keeld polls it and raises the port). */
 int evtchn_bind_dom0(struct domain *d, uint32_t port, int *g2d_fd, int *d2g_fd);
+/* dom0 lets go of a port it bound: it is unbound (for dom0) again, so a
+ * restarted server can bind it anew.  dom0's fds then reach nothing. */
+int evtchn_unbind_dom0(struct domain *d, uint32_t port);
 /* The dom0-to-guest eventfd of bind slot `slot` became readable. */
 void evtchn_dom0_notify(struct domain *d, int slot);
 

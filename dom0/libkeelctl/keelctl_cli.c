@@ -12,6 +12,7 @@
  *       wait for the guest's store-port kick, map grant GREF writable, answer
  *   keelctl grant-map DOMID GREF  map grant GREF read-only, print its start
  *   keelctl watch N [SECONDS]  print the next N domain state changes
+ *   keelctl ring-check DOMID  map and bind the store ring, let go, do it again
  */
 #include <errno.h>
 #include <poll.h>
@@ -222,6 +223,21 @@ int main(int argc, char **argv)
 				r = keelctl_unmap_grant(h, domid, gref, page);
 			}
 		}
+	} else if (!strcmp(cmd, "ring-check")) {
+		struct keelctl_dominfo info;
+		int kick, notify;
+		void *page;
+
+		r = keelctl_domain_getinfo(h, domid, &info);
+		for (int k = 0; r == 0 && k < 2; k++) {
+			r = keelctl_ring_map(rundir, domid, info.store_mfn, info.store_port, &page,
+					     &kick, &notify);
+			if (r == 0)
+				r = keelctl_ring_unmap(rundir, domid, info.store_port, page, kick,
+						       notify);
+		}
+		if (r == 0)
+			printf("ring map/unmap twice: ok\n");
 	} else if (!strcmp(cmd, "echo-store")) {
 		r = keelctl_echo_store(h, domid, i < argc ? atoi(argv[i]) : 10);
 	} else if (!strcmp(cmd, "console")) {

@@ -39,6 +39,7 @@ enum keelctl_op {
 	KEELCTL_OP_SCHED_SET,	/* keelctl_sched */
 	KEELCTL_OP_VERSION,	/* answer: keelctl_version */
 	KEELCTL_OP_DMESG_CLEAR, /* empty the hypervisor log */
+	KEELCTL_OP_UNBIND_EVTCHN, /* keelctl_bind_req: dom0 lets go of a port */
 	KEELCTL_OP_MAX,
 };
 

@@ -60,6 +60,12 @@ wait_for "ctl info $ring | grep -q ' shutdown '" 20 || fail "ring guest did not 
 ctl console "$ring" | grep -q '^Test result: SUCCESS' || { ctl console "$ring"; fail "pv-ring"; }
 ctl dmesg | grep -q "d$ring: port .* bound to a dom0 process" || fail "bind not logged"
 
+# The ring mapper's calls: map + bind, unmap + unbind, and again.
+rc_dom=$(ctl create ringcheck 64) || fail "create ringcheck"
+ctl load "$rc_dom" "$KEEL_GUESTS/pv-hello" || fail "load ringcheck"
+ctl ring-check "$rc_dom" || fail "ring map/unmap/map"
+ctl destroy "$rc_dom" || fail "destroy ringcheck"
+
 # Grants: the guest grants a page to dom0; keelctl maps it through keeld.
 gnt=$(ctl create grant 64) || fail "create grant"
 ctl load "$gnt" "$KEEL_GUESTS/pv-grant" || fail "load grant"
