@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# xl-e2e-tune: keeld's operations for xl, shown through the real `xl`:
+# sched-credit weight and cap (a capped spinning guest gets about its cap
+# of CPU time; the weight reaches the domain's cpu group), vcpu-list and
+# list Time(s) from the vCPU threads' CPU clocks, rename reaching keeld's
+# log, the UUID kept by keeld (still listed with the store's /vm link
+# gone), mem-max and mem-set as keeld's ceiling, xl info's Xen version
+# facts, dmesg -c, and keeld --pidfile.
+. "$(dirname "$0")/../lib/common.sh"
+need_root
+need_kvm
+for f in xl keeld keel-dom0-up keel-dom0-down keelstore; do
+	[ -x "$KEEL_BIN/$f" ] || fail "missing $KEEL_BIN/$f (run make)"
+done
+[ -f "$KEEL_GUESTS/xl-spin" ] || fail "missing $KEEL_GUESTS/xl-spin"
+
+run=$KEEL_TMP/run
+kpid=
+cleanup() {
+	local rc=$?
+	[ $rc = 0 ] || tail -n 15 "$run"/log/*.log 2>/dev/null
+	"$KEEL_BIN/keel-dom0-down" --rundir "$run" >/dev/null 2>&1
+	[ -n "$kpid" ] && kill "$kpid" 2>/dev/null && wait "$kpid" 2>/dev/null
+	return $rc
+}
+trap cleanup EXIT
+export KEEL_RUNDIR=$run
+xl() { "$KEEL_BIN/xl" "$@"; }
+st() { "$KEEL_BIN/keelstore" -s "$run/xenstored/socket" "$@"; }
+# CPU seconds of vCPU 0 of a domain, from xl vcpu-list
+vtime() { xl vcpu-list "$1" | awk -v n="$1" '$1 == n && $3 == 0 { print $6 }'; }
+# CPU time used over $2 seconds of wall time, as a percentage
+share() {
+	local a b
+	a=$(vtime "$1")
+	sleep "$2"
+	b=$(vtime "$1")
+	awk -v a="$a" -v b="$b" -v t="$2" 'BEGIN { printf "%d\n", (b - a) * 100 / t }'
+}
+
+"$KEEL_BIN/keel-dom0-up" --rundir "$run" >"$KEEL_TMP/up.out" || fail "keel-dom0-up: $(cat "$KEEL_TMP/up.out")"
+
+cat >"$KEEL_TMP/spin.cfg" <<EOF
+name = "spin"
+kernel = "$KEEL_GUESTS/xl-spin"
+memory = 16
+maxmem = 24
+uuid = "11223344-5566-4778-8899-aabbccddeeff"
+EOF
+
+# --- CPU time: a spinning guest's time shows in list and vcpu-list ---------------
+xl create -q "$KEEL_TMP/spin.cfg" || fail "create"
+id=$(xl domid spin)
+wait_for "timeout 2 $KEEL_BIN/xl console spin 2>/dev/null | grep -q '^spin 1'" 20 || fail "xl-spin did not spin"
+xl vcpu-list spin | grep -qE "^spin +$id +0 +[0-9]+ +r-- +[0-9]+\.[0-9] " || fail "vcpu-list: $(xl vcpu-list spin)"
+sleep 1
+t=$(xl list spin | awk 'NR == 2 { print $6 }')
+awk -v t="$t" 'BEGIN { exit !(t >= 0.5) }' || fail "list Time(s) of a spinning guest: $t"
+
+# --- sched-credit: defaults, cap enforced, weight reaches the kernel ----------------
+xl sched-credit -d spin | grep -qE "^spin +$id +256 +0$" || fail "default credit: $(xl sched-credit -d spin)"
+free=$(share spin 3)
+[ "$free" -ge 40 ] || fail "uncapped spinning guest got only $free% of a CPU"
+xl sched-credit -d spin -c 20 || fail "set cap"
+xl sched-credit -d spin | grep -qE "^spin +$id +256 +20$" || fail "cap not kept: $(xl sched-credit -d spin)"
+sleep 1
+capped=$(share spin 4)
+echo "uncapped $free%, capped at 20: $capped%"
+[ "$capped" -ge 5 ] && [ "$capped" -le 35 ] || fail "cap 20 gave $capped% of a CPU (uncapped $free%)"
+xl sched-credit -d spin -w 512 || fail "set weight"
+xl sched-credit -d spin | grep -qE "^spin +$id +512 +20$" || fail "weight: $(xl sched-credit -d spin)"
+kp=$(cat "$run/keeld.pid")
+[ "$(cat /sys/fs/cgroup/cpu/keel-$kp/d$id/cpu.shares)" = 2048 ] || fail "cpu.shares"
+[ "$(cat /sys/fs/cgroup/cpu/keel-$kp/d$id/cpu.cfs_quota_us)" = 20000 ] || fail "cfs quota"
+xl sched-credit -d spin -w 70000 2>/dev/null && fail "weight 70000 accepted"
+xl sched-credit -d spin -c 0 || fail "cap off"
+wait_for "[ \$(share spin 2) -ge 40 ]" 10 || fail "cap 0 did not lift the cap"
+
+# --- rename reaches keeld (its log names both) -----------------------------------------
+xl rename spin whirl || fail "rename"
+xl dmesg | grep -q "d$id: renamed 'spin' -> 'whirl'" || fail "keeld not told of rename: $(xl dmesg | tail -3)"
+xl rename whirl "$(printf 'n%.0s' $(seq 70))" 2>"$KEEL_TMP/long.err" && fail "70-byte name accepted"
+grep -q "too long" "$KEEL_TMP/long.err" || fail "long name: $(cat "$KEEL_TMP/long.err")"
+xl list whirl >/dev/null || fail "failed rename changed the name"
+
+# --- the UUID lives in keeld too ------------------------------------------------------------
+st rm /local/domain/$id/vm || fail "store rm vm"
+xl list -v whirl | grep -q 11223344-5566-4778-8899-aabbccddeeff || fail "UUID lost with the store link: $(xl list -v whirl)"
+
+# --- memory ceiling ------------------------------------------------------------------------
+xl dmesg | grep -q "d$id: max memory 24576 KiB" || fail "maxmem= not given to keeld"
+xl mem-max whirl 20m || fail "mem-max"
+xl dmesg | grep -q "d$id: max memory 20480 KiB" || fail "mem-max not in keeld"
+[ "$(st read /local/domain/$id/memory/static-max)" = 20480 ] || fail "static-max"
+xl mem-set whirl 12m || fail "mem-set"
+xl dmesg | grep -q "d$id: max memory 12288 KiB" || fail "mem-set not enforced as the ceiling"
+xl mem-max whirl 8m 2>&1 | grep -q "memory_static_max must be greater" || fail "mem-max below target accepted"
+
+# --- xl info, dmesg -c -----------------------------------------------------------------------
+[ "$(xl info xen_major)" = 4 ] && [ "$(xl info xen_minor)" = 17 ] || fail "xen version: $(xl info | grep xen_)"
+[ "$(xl info xen_caps)" = xen-3.0-x86_64 ] || fail "xen_caps"
+xl info total_memory | grep -qE '^[1-9][0-9]*$' || fail "total_memory"
+xl dmesg -c | grep -q "renamed 'spin'" || fail "dmesg -c did not print first"
+xl dmesg | grep -q "renamed 'spin'" && fail "dmesg -c did not clear"
+xl destroy whirl || fail "destroy"
+[ -d /sys/fs/cgroup/cpu/keel-$kp/d$id ] && fail "cpu group left after destroy"
+
+# --- keeld --pidfile ------------------------------------------------------------------------
+"$KEEL_BIN/keeld" daemon --rundir "$KEEL_TMP/k2" --pidfile "$KEEL_TMP/k2.pid" 2>/dev/null &
+kpid=$!
+wait_for "[ -s $KEEL_TMP/k2.pid ]" 10 || fail "no pid file"
+[ "$(cat "$KEEL_TMP/k2.pid")" = "$kpid" ] || fail "pid file holds $(cat "$KEEL_TMP/k2.pid"), not $kpid"
+kill "$kpid"
+wait "$kpid"
+kpid=
+[ -e "$KEEL_TMP/k2.pid" ] && fail "pid file left after exit"
+echo "xl-e2e-tune: ok"
