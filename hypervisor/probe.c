@@ -95,6 +95,15 @@ int keeld_cmd_probe(int argc, char **argv)
 	for (int i = 0; i < (int)(PROBE_MEM >> 21); i++)
 		pt[i] = ((uint64_t)i << 21) | 0x87;
 	pt[PROBE_MEM >> 21] = (1ULL << 30) | 0x87; /* no memory slot behind it: MMIO */
+	/* Hole slots 256 and 258 -> the first 2 MiB, user-readable: L3s at
+	 * 0x4000/0x6000, L2s at 0x5000/0x7000. */
+	for (int k = 0; k < 2; k++) {
+		uint64_t l3 = 0x4000 + k * 0x2000, l2 = l3 + 0x1000;
+
+		((uint64_t *)(mem + 0x1000))[256 + 2 * k] = l3 | 7;
+		((uint64_t *)(mem + l3))[0] = l2 | 7;
+		((uint64_t *)(mem + l2))[0] = 0x85; /* P U PS, read-only */
+	}
 
 	r = kvm_vm_create(&vm);
 	if (r < 0)

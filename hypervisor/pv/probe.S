@@ -59,6 +59,9 @@ _start:
 	lea idt+6*16(%rip), %rdi	/* #UD: the way back from ring 3 */
 	lea ud_entry(%rip), %rsi
 	call set_gate3
+	lea idt+14*16(%rip), %rdi	/* #PF: counted and skipped (hole probes) */
+	lea pf_entry(%rip), %rsi
+	call set_gate3
 	/* TSS descriptor: base = tss, limit 0x67, type 9 (available). */
 	lea tss(%rip), %rax
 	lea gdt+TSSSEL(%rip), %rdi
@@ -236,6 +239,26 @@ _start:
 	call enter_ring3
 	REPORT s_mmio3, $0, r3_cycles(%rip)
 
+	/* Ring-3 reads in the hypervisor hole: slot 258 (where keeld maps
+	 * the M2P) and slot 256 (Xen's M2P address); keeld maps both to the
+	 * same frame, user-readable. */
+	STEP s_slot258
+	movq $0, pf_count(%rip)
+	lea ring3_slot258, %rax
+	call enter_ring3
+	xor %r12, %r12
+	cmpq $0, pf_count(%rip)
+	setne %r12b
+	REPORT s_slot258, %r12, $0
+	STEP s_slot256
+	movq $0, pf_count(%rip)
+	lea ring3_slot256, %rax
+	call enter_ring3
+	xor %r12, %r12
+	cmpq $0, pf_count(%rip)
+	setne %r12b
+	REPORT s_slot256, %r12, $0
+
 	STEP s_int80
 	movq $0, sys_count(%rip)
 	lea ring3_int, %rax
@@ -406,6 +429,20 @@ ring3_mmio:
 	mov %rdx, r3_cycles(%rip)
 	jmp ring3_done
 
+ring3_slot258:
+	movabs 0xffff810000000000, %rax
+	jmp ring3_done
+ring3_slot256:
+	movabs 0xffff800000000000, %rax
+	jmp ring3_done
+
+/* #PF from a hole probe: count it, skip the 10-byte movabs. */
+pf_entry:
+	incq pf_count(%rip)
+	add $8, %rsp
+	addq $10, (%rsp)
+	iretq
+
 ring3_syscall:
 	syscall
 	ud2
@@ -458,6 +495,8 @@ s_iretq: .asciz "iretq-to-ring3"
 s_syscall: .asciz "syscall-from-ring3-enters-ring0 (value = CS at LSTAR)"
 s_out3: .asciz "out-from-ring3-via-iobitmap-x200"
 s_mmio3: .asciz "mmio-store-from-ring3-x200"
+s_slot258: .asciz "ring3-read-hole-slot-258"
+s_slot256: .asciz "ring3-read-hole-slot-256 (Xen's M2P address)"
 s_int80: .asciz "int0x82-from-ring3+iretq-roundtrip-x200"
 s_ud: .asciz "ud2-from-ring3+iretq-roundtrip-x200"
 s_sysud: .asciz "syscall+ud2-at-LSTAR+iretq-roundtrip-x200"
@@ -486,6 +525,7 @@ idtr:	.word 256 * 16 - 1
 cur_step: .quad 0
 saved_rsp: .quad 0
 sys_count: .quad 0
+pf_count: .quad 0
 sys_mode: .quad 0
 r3_cycles: .quad 0
 sys_cs: .quad 0
