@@ -234,7 +234,9 @@ int domain_create(struct domain *d, int domid, uint64_t mem_mb, int nr_vcpus)
 	}
 	d->shim = d->ram + ram;
 	d->pages = calloc(d->nr_pages, sizeof(*d->pages));
-	if (!d->pages) {
+	d->released = calloc((d->nr_pages + 7) / 8, 1);
+	d->cur_pages = d->nr_pages;
+	if (!d->pages || !d->released) {
 		r = -ENOMEM;
 		goto fail;
 	}
@@ -273,6 +275,8 @@ void domain_destroy(struct domain *d)
 	if (d->memfd >= 0)
 		close(d->memfd);
 	free(d->pages);
+	free(d->released);
+	d->released = NULL;
 	evtchn_free_all(d);
 	free(d->conbuf);
 	d->conbuf = NULL;

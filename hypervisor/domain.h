@@ -85,6 +85,8 @@ struct domain {
 	struct pv_vcpu vcpus[DOMAIN_MAX_VCPUS];
 	struct page_info *pages;
 	uint64_t vm_assist;
+	uint64_t cur_pages; /* nr_pages less what the guest gave back */
+	uint8_t *released;  /* bitmap: frames given back (decrease_reservation) */
 	uint64_t boot_rip, boot_rsp, boot_rsi;
 	uint64_t hypercall_page_va;		    /* 0: the kernel asked for none */
 	uint64_t shim_apply_va, shim_apply_iret_va; /* from the shim's symbols */

@@ -219,6 +219,53 @@ HC(get_debugreg)
 	return c->v->debugreg[a1];
 }
 
+/* Give frames back (decrease_reservation: a frame no page table or GDT
+ * holds) or take them again (increase_reservation / populate_physmap: any
+ * given-back frame, its MFN written to the extent list).  Order-0 extents;
+ * returns the number of extents done, as Xen does. */
+static long pv_memory_reservation(struct pv_vcpu *v, uint64_t op, uint64_t arg)
+{
+	struct domain *d = v->dom;
+	struct xen_memory_reservation res;
+	uint64_t done, scan = 0;
+
+	if (pv_copy_from_guest(v, &res, arg, sizeof(res)) < 0)
+		return -XEN_EFAULT;
+	if (res.domid != DOMID_SELF && res.domid != d->domid)
+		return -XEN_ESRCH;
+	if (res.extent_order != 0)
+		return -XEN_EINVAL;
+	if (res.nr_extents > (1 << 20))
+		return -XEN_EINVAL;
+	pthread_mutex_lock(&d->mm_lock);
+	for (done = 0; done < res.nr_extents; done++) {
+		uint64_t mfn, va = res.extent_start + done * 8;
+
+		if (op == XENMEM_decrease_reservation) {
+			if (pv_copy_from_guest(v, &mfn, va, 8) < 0 || !pv_mm_owns(d, mfn) ||
+			    d->pages[mfn].type_count || d->pages[mfn].pinned)
+				break;
+			d->released[mfn / 8] |= 1 << (mfn % 8);
+			d->cur_pages--;
+			continue;
+		}
+		if (d->cur_pages >= d->max_pages)
+			break;
+		while (scan < d->nr_pages && !((d->released[scan / 8] >> (scan % 8)) & 1))
+			scan++;
+		if (scan == d->nr_pages)
+			break;
+		mfn = scan;
+		memset(d->ram + (mfn << PV_PAGE_SHIFT), 0, PV_PAGE_SIZE);
+		if (pv_copy_to_guest(v, va, &mfn, 8) < 0)
+			break;
+		d->released[mfn / 8] &= ~(1 << (mfn % 8));
+		d->cur_pages++;
+	}
+	pthread_mutex_unlock(&d->mm_lock);
+	return done;
+}
+
 HC(memory_op)
 {
 	struct pv_vcpu *v = c->v;
@@ -235,8 +282,12 @@ HC(memory_op)
 			return -XEN_EFAULT;
 		if (domid != DOMID_SELF && domid != d->domid)
 			return -XEN_ESRCH;
-		return a1 == XENMEM_current_reservation ? d->nr_pages : d->max_pages;
+		return a1 == XENMEM_current_reservation ? d->cur_pages : d->max_pages;
 	}
+	case XENMEM_decrease_reservation:
+	case XENMEM_increase_reservation:
+	case XENMEM_populate_physmap:
+		return pv_memory_reservation(v, a1, a2);
 	case XENMEM_machphys_mapping: {
 		struct xen_machphys_mapping m = {KEEL_M2P_VIRT, KEEL_M2P_VIRT + d->nr_pages * 8,
 						 d->nr_pages - 1};

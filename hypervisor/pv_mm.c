@@ -17,7 +17,7 @@
 
 int pv_mm_owns(struct domain *d, uint64_t mfn)
 {
-	return mfn < d->nr_pages;
+	return mfn < d->nr_pages && !(d->released && (d->released[mfn / 8] >> (mfn % 8)) & 1);
 }
 
 /* keeld's frames a guest may map: shared_info and its grant table. */

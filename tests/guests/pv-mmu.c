@@ -179,4 +179,31 @@ void test_main(void)
 	rt_check(r == -XEN_EFAULT, "REFUSED: bad request pointer", r);
 	r = hypercall5(__HYPERVISOR_mmu_update, (uint64_t)&u, 1, 0, 5, 0);
 	rt_check(r == -XEN_EPERM, "REFUSED: foreign domain", r);
+
+	/* Ballooning: give a free frame back, see it refused, take one again. */
+	{
+		uint16_t self = DOMID_SELF;
+		uint64_t ext[1] = {x};
+		struct xen_memory_reservation res = {(uint64_t)ext, 1, 0, 0, DOMID_SELF, {0}};
+		long cur = HYPERCALL(__HYPERVISOR_memory_op, XENMEM_current_reservation, &self, 0);
+
+		r = HYPERCALL(__HYPERVISOR_memory_op, XENMEM_decrease_reservation, &res, 0);
+		rt_check(r == 1, "decrease_reservation: one frame given back", r);
+		rt_check(HYPERCALL(__HYPERVISOR_memory_op, XENMEM_current_reservation, &self, 0) ==
+				 cur - 1,
+			 "current_reservation went down", cur);
+		r = uvm(scratch, (x << 12) | PTE);
+		rt_check(r == -XEN_EPERM, "REFUSED: mapping a frame given back", r);
+		ext[0] = own;
+		r = HYPERCALL(__HYPERVISOR_memory_op, XENMEM_decrease_reservation, &res, 0);
+		rt_check(r == 0, "REFUSED: giving back a mapped, typed frame", r);
+		ext[0] = 0;
+		r = HYPERCALL(__HYPERVISOR_memory_op, XENMEM_populate_physmap, &res, 0);
+		rt_check(r == 1 && ext[0] == x, "populate_physmap: the frame comes back", ext[0]);
+		r = uvm(scratch, (x << 12) | PTE);
+		rt_check(r == 0 && s[0] == 0, "mappable again, and zeroed", r);
+		uvm(scratch, (own << 12) | PTE);
+		r = HYPERCALL(__HYPERVISOR_memory_op, XENMEM_increase_reservation, &res, 0);
+		rt_check(r == 0, "REFUSED: beyond the maximum reservation", r);
+	}
 }
