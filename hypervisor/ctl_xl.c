@@ -293,8 +293,18 @@ static const struct ctl_xl_handler ctl_xl_handlers[] = {
 	{KEELCTL_OP_DMESG_CLEAR, ctl_xl_dmesg_clear, 0},
 };
 
-int ctl_xl_op(uint32_t op, struct domain *d, const void *in, void *out, uint32_t *out_len)
+int ctl_xl_op(uint32_t op, struct domain *d, const void *in, void *out, uint32_t *out_len,
+	      const int *fds, int nfds)
 {
+	if (op == KEELCTL_OP_SAVE_STATE || op == KEELCTL_OP_RESTORE_STATE) {
+		if (!d)
+			return -ESRCH;
+		if (nfds != 1)
+			return -EBADF;
+		*out_len = 0;
+		return op == KEELCTL_OP_SAVE_STATE ? ctl_xl_save_state(d, fds[0])
+						   : ctl_xl_restore_state(d, fds[0]);
+	}
 	for (size_t i = 0; i < sizeof(ctl_xl_handlers) / sizeof(ctl_xl_handlers[0]); i++) {
 		const struct ctl_xl_handler *h = &ctl_xl_handlers[i];
 		struct ctl_xl_dom *x = NULL;

@@ -14,13 +14,18 @@
 #include "domain.h"
 
 /* One xl operation on domain d (NULL: none with that id). */
-int ctl_xl_op(uint32_t op, struct domain *d, const void *in, void *out, uint32_t *out_len);
+int ctl_xl_op(uint32_t op, struct domain *d, const void *in, void *out, uint32_t *out_len,
+	      const int *fds, int nfds);
 /* Add UUID, CPU time and max memory to a getinfo/list answer. */
 void ctl_xl_fill_info(struct domain *d, struct keelctl_dominfo *i);
 /* The domain is being destroyed (its threads are stopped): drop its facts. */
 void ctl_xl_forget(struct domain *d);
 /* Write keeld's pid to path (keeld --pidfile); removed again at exit. */
 int ctl_xl_pidfile(const char *path);
+
+/* Save / restore the state outside a domain's RAM through fd (ctl_xl_save.c). */
+int ctl_xl_save_state(struct domain *d, int fd);
+int ctl_xl_restore_state(struct domain *d, int fd);
 
 /* The hypervisor log (domain.c): empty it, as xl dmesg -c does. */
 void hvlog_clear(void);

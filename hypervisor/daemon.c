@@ -363,7 +363,7 @@ static int daemon_op_subscribe(struct daemon_req *rq)
 static int daemon_op_xl(struct daemon_req *rq)
 {
 	return ctl_xl_op(rq->hdr->op, daemon_find(rq->hdr->domid), rq->data, rq->out,
-			 &rq->out_len);
+			 &rq->out_len, rq->fds, rq->nfds);
 }
 
 static int daemon_op_unbind_evtchn(struct daemon_req *rq)
@@ -405,6 +405,8 @@ static const struct daemon_op daemon_ops[KEELCTL_OP_MAX] = {
 	[KEELCTL_OP_SCHED_SET] = {"sched-set", daemon_op_xl, sizeof(struct keelctl_sched)},
 	[KEELCTL_OP_VERSION] = {"version", daemon_op_xl, 0},
 	[KEELCTL_OP_DMESG_CLEAR] = {"dmesg-clear", daemon_op_xl, 0},
+	[KEELCTL_OP_SAVE_STATE] = {"save-state", daemon_op_xl, 0},
+	[KEELCTL_OP_RESTORE_STATE] = {"restore-state", daemon_op_xl, 0},
 	[KEELCTL_OP_UNBIND_EVTCHN] = {"unbind", daemon_op_unbind_evtchn,
 				      sizeof(struct keelctl_bind_req)},
 };

@@ -39,6 +39,8 @@ enum keelctl_op {
 	KEELCTL_OP_SCHED_SET,	/* keelctl_sched */
 	KEELCTL_OP_VERSION,	/* answer: keelctl_version */
 	KEELCTL_OP_DMESG_CLEAR, /* empty the hypervisor log */
+	KEELCTL_OP_SAVE_STATE,	  /* fd: keeld writes a paused domain's state to it */
+	KEELCTL_OP_RESTORE_STATE, /* fd: state for a domain just created for it */
 	KEELCTL_OP_UNBIND_EVTCHN, /* keelctl_bind_req: dom0 lets go of a port */
 	KEELCTL_OP_MAX,
 };

@@ -85,3 +85,13 @@ int keelctl_dmesg_clear(struct keelctl *h)
 {
 	return keelctl_call(h, KEELCTL_OP_DMESG_CLEAR, 0, NULL, 0, NULL, 0, NULL, NULL);
 }
+
+int keelctl_save_state(struct keelctl *h, uint32_t domid, int fd)
+{
+	return keelctl_call(h, KEELCTL_OP_SAVE_STATE, domid, NULL, 0, &fd, 1, NULL, NULL);
+}
+
+int keelctl_restore_state(struct keelctl *h, uint32_t domid, int fd)
+{
+	return keelctl_call(h, KEELCTL_OP_RESTORE_STATE, domid, NULL, 0, &fd, 1, NULL, NULL);
+}

@@ -9,13 +9,13 @@ $(XL_OBJS): CPPFLAGS += -Itools/xl -Itools/xlcfg
 # consoles through keel-consoled's client side when it serves them.
 XL_KEEL_SRCS := tools/xl/xl_backend_keel.c tools/xl/xl_backend_keel_store.c \
 	tools/xl/xl_backend_keel_create.c tools/xl/xl_backend_keel_console.c tools/xl/xl_constream.c \
-	tools/xl/xl_backend_keel_tune.c
+	tools/xl/xl_backend_keel_tune.c tools/xl/xl_backend_keel_save.c tools/xl/xl_saveimg.c
 XL_KEEL_OBJS := $(call objs,$(XL_KEEL_SRCS))
 $(XL_KEEL_OBJS): CPPFLAGS += -Itools/xl -Itools/xlcfg -Idom0/libkeelctl -Idom0/libkeelstore
 # (tools/ is read before tools/xlcfg, dom0/ and backends/ are included: libraries by path)
 $(eval $(call keel_program,xl,$(XL_OBJS) $(XL_KEEL_OBJS) $(LIB)/libkeelxlcfg.a \
 	$(LIB)/libkeelctl.a $(LIB)/libkeelstore.a $(LIB)/libkeelconsole.a,\
-	$(shell pkg-config --libs libxml-2.0) -luuid))
+	$(shell pkg-config --libs libxml-2.0) -luuid -lz))
 
 # xl-fixture: the same xl with a test-double backend serving domains from a
 # text file ($XL_FIXTURE), for tests of the backend seam and output formats.

@@ -1,0 +1,336 @@
+/*
+ * xl save and xl restore for keeld's domains.  Save: pause the domain,
+ * have keeld write its state outside RAM to a memory file (SAVE_STATE),
+ * then stream the configuration, the RAM (mapped through MAP_FRAMES, zero
+ * pages skipped) and that state into a zlib-compressed, checksummed image
+ * (xl_saveimg.c) with a progress bar; then destroy the domain, or leave it
+ * running (-c) or paused (-p), as xl does.  Restore: verify the whole
+ * image first, create a domain of the saved size, fill its RAM, hand the
+ * state back to keeld (RESTORE_STATE), rebuild the store nodes and
+ * unpause it unless asked not to.  Whatever fails after the new domain
+ * exists destroys it again: a bad image leaves nothing behind.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "xl_backend_keel.h"
+#include "xl_saveimg.h"
+
+#define XLK_SAVE_ZLIB_LEVEL 1	       /* throughput first; zero pages are skipped anyway */
+#define XLK_SAVE_MAX_STATE  (64 << 20) /* keeld's state blob: shim region and tables */
+#define XLK_SAVE_MAX_CONFIG (1 << 20)
+
+struct xlk_progress {
+	const char *what;
+	int last;
+	int tty;
+};
+
+/* A progress bar on a terminal, as libxl's save helper draws one. */
+static void xlk_progress(void *arg, uint64_t done, uint64_t total)
+{
+	struct xlk_progress *p = arg;
+	int pct = total ? (int)(done * 100 / total) : 0, bars = pct / 5;
+
+	if (!p->tty || pct == p->last)
+		return;
+	p->last = pct;
+	fprintf(stderr, "\r%s: [%.*s%*s] %3d%%", p->what, bars, "####################", 20 - bars,
+		"", pct);
+	if (pct == 100)
+		fputc('\n', stderr);
+	fflush(stderr);
+}
+
+/* keeld's state of a paused domain, in a memory file. */
+static int xlk_fetch_state(struct xlk *k, uint32_t domid, int *fd_out, uint64_t *len)
+{
+	int fd = memfd_create("keel-save-state", MFD_CLOEXEC), r;
+	off_t end;
+
+	if (fd < 0)
+		return -errno;
+	r = keelctl_save_state(k->ctl, domid, fd);
+	end = r == 0 ? lseek(fd, 0, SEEK_END) : -1;
+	if (r == 0 && (end <= 0 || lseek(fd, 0, SEEK_SET) < 0))
+		r = -EIO;
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	*fd_out = fd;
+	*len = (uint64_t)end;
+	return 0;
+}
+
+static int xlk_copy_fd(struct xl_saveimg_w *w, int fd, uint64_t len)
+{
+	char buf[65536];
+
+	while (len) {
+		ssize_t n = read(fd, buf, len < sizeof(buf) ? len : sizeof(buf));
+
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		if (xl_saveimg_write(w, buf, (size_t)n) < 0)
+			return -EIO;
+		len -= (uint64_t)n;
+	}
+	return 0;
+}
+
+int xlk_save(void *h, uint32_t domid, const char *file, bool leave_running, bool leave_paused)
+{
+	struct xlk *k = h;
+	struct keelctl_dominfo info;
+	struct xlcfg_domain cfg;
+	struct xl_saveimg_w *w = NULL;
+	struct xlk_progress prog = {"Saving memory", -1, isatty(2)};
+	char *text = NULL;
+	size_t text_len = 0;
+	FILE *mem;
+	void *ram = NULL;
+	uint64_t state_len = 0, pages;
+	int state_fd = -1, was_running, r, have_cfg;
+
+	if (domid == 0)
+		return -EPERM;
+	r = keelctl_domain_getinfo(k->ctl, domid, &info);
+	if (r < 0)
+		return r;
+	if (info.state != KEELCTL_STATE_RUNNING && info.state != KEELCTL_STATE_PAUSED) {
+		fprintf(stderr, "xl: domain %u is not running or paused: nothing to save\n", domid);
+		return -EINVAL;
+	}
+	have_cfg = xlk_get_config(h, domid, &cfg) == 0;
+	if (!have_cfg) {
+		fprintf(stderr, "xl: no saved configuration for domain %u\n", domid);
+		return -ENOENT;
+	}
+	mem = open_memstream(&text, &text_len);
+	r = mem ? xlcfg_domain_to_cfg(&cfg, mem) : -ENOMEM;
+	if (mem && fclose(mem) != 0 && r == 0)
+		r = -ENOMEM;
+	xlcfg_domain_clear(&cfg);
+	if (r < 0)
+		goto out_text;
+	was_running = info.state == KEELCTL_STATE_RUNNING;
+	if (was_running && (r = keelctl_domain_pause(k->ctl, domid)) < 0)
+		goto out_text;
+	pages = info.mem_mb << 8;
+	fprintf(stderr, "Saving to %s new xl format (info 0x%x/0x0/%zu)\n", file,
+		XL_SAVEIMG_VERSION, text_len);
+	r = xlk_fetch_state(k, domid, &state_fd, &state_len);
+	if (r == 0)
+		r = keelctl_map_frames(k->ctl, domid, 0, pages, &ram);
+	if (r == 0)
+		r = xl_saveimg_create(file, XLK_SAVE_ZLIB_LEVEL, &w);
+	if (r == 0)
+		r = xl_saveimg_section(w, XL_SAVEIMG_CONFIG, text_len);
+	if (r == 0)
+		r = xl_saveimg_write(w, text, text_len);
+	if (r == 0)
+		r = xl_saveimg_write_memory(w, ram, pages, xlk_progress, &prog);
+	if (r == 0)
+		r = xl_saveimg_section(w, XL_SAVEIMG_STATE, state_len);
+	if (r == 0)
+		r = xlk_copy_fd(w, state_fd, state_len);
+	if (r == 0) {
+		r = xl_saveimg_finish(w);
+		w = NULL;
+	}
+	if (r < 0)
+		fprintf(stderr, "xl: saving domain %u to %s failed: %s\n", domid, file,
+			strerror(-r));
+	xl_saveimg_abort(w);
+	if (ram)
+		munmap(ram, pages * 4096);
+	if (state_fd >= 0)
+		close(state_fd);
+	/* As xl: after a good save the domain goes, unless -c or -p keep it */
+	if (r == 0 && !leave_running && !leave_paused) {
+		r = keelctl_domain_destroy(k->ctl, domid);
+		xlk_config_forget(k, domid);
+		xlk_store_forget_domain(k, domid);
+	} else if (was_running && !(r == 0 && leave_paused)) {
+		int u = keelctl_domain_unpause(k->ctl, domid);
+
+		if (r == 0)
+			r = u;
+	}
+out_text:
+	free(text);
+	return r;
+}
+
+/*
+ * The configuration section, parsed; a configuration given on the command
+ * line (xl restore CONFIG FILE) replaces it, as in xl.
+ */
+static int xlk_restore_config(struct xl_saveimg_r *img, uint64_t len,
+			      const struct xlcfg_domain *override, struct xlcfg_domain *dom)
+{
+	char *text, *otext = NULL;
+	size_t olen = 0;
+	struct xlcfg *cfg = NULL;
+	int r;
+
+	if (len == 0 || len > XLK_SAVE_MAX_CONFIG)
+		return -EBADMSG;
+	text = malloc(len);
+	if (!text)
+		return -ENOMEM;
+	r = xl_saveimg_read(img, text, len);
+	if (r == 0 && override) {
+		FILE *f = open_memstream(&otext, &olen);
+
+		r = f ? xlcfg_domain_to_cfg(override, f) : -ENOMEM;
+		if (f && fclose(f) != 0 && r == 0)
+			r = -ENOMEM;
+	}
+	if (r == 0) {
+		cfg = xlcfg_new(override ? "<configuration>" : "<saved configuration>", stderr);
+		if (!cfg)
+			r = -ENOMEM;
+	}
+	if (r == 0)
+		r = override ? xlcfg_parse_data(cfg, otext, olen)
+			     : xlcfg_parse_data(cfg, text, len);
+	if (r == 0) {
+		memset(dom, 0, sizeof(*dom));
+		r = xlcfg_domain_from_cfg(dom, cfg);
+	}
+	if (r == 0)
+		r = xlcfg_domain_set_defaults(dom, stderr);
+	xlcfg_free(cfg);
+	free(text);
+	free(otext);
+	return r < 0 ? r : 0;
+}
+
+/* The rest of the image into a domain just created for it. */
+static int xlk_restore_body(struct xlk *k, struct xl_saveimg_r *img, uint32_t domid, uint64_t pages)
+{
+	struct xlk_progress prog = {"Loading memory", -1, isatty(2)};
+	uint32_t type;
+	uint64_t len;
+	void *ram = NULL;
+	char *state = NULL;
+	int r, fd = -1;
+
+	r = xl_saveimg_next(img, &type, &len);
+	if (r == 0 && (type != XL_SAVEIMG_MEMORY || len != pages))
+		r = -EINVAL;
+	if (r == 0)
+		r = keelctl_map_frames(k->ctl, domid, 0, pages, &ram);
+	if (r == 0)
+		r = xl_saveimg_read_memory(img, ram, pages, xlk_progress, &prog);
+	if (ram)
+		munmap(ram, pages * 4096);
+	if (r == 0)
+		r = xl_saveimg_next(img, &type, &len);
+	if (r == 0 && (type != XL_SAVEIMG_STATE || len == 0 || len > XLK_SAVE_MAX_STATE))
+		r = -EBADMSG;
+	if (r == 0) {
+		state = malloc(len);
+		fd = memfd_create("keel-restore-state", MFD_CLOEXEC);
+		r = state && fd >= 0 ? xl_saveimg_read(img, state, len) : -ENOMEM;
+	}
+	if (r == 0 && write(fd, state, len) != (ssize_t)len)
+		r = -EIO;
+	if (r == 0 && lseek(fd, 0, SEEK_SET) < 0)
+		r = -errno;
+	if (r == 0)
+		r = xl_saveimg_next(img, &type, &len);
+	if (r == 0 && (type != XL_SAVEIMG_END || len != 0))
+		r = -EBADMSG;
+	if (r == 0)
+		r = xl_saveimg_check_end(img);
+	/* only a complete, consistent image reaches keeld */
+	if (r == 0) {
+		r = keelctl_restore_state(k->ctl, domid, fd);
+		if (r == -EPROTO)
+			fprintf(stderr, "xl: the image was saved by a keeld with a different state "
+					"layout\n");
+	}
+	free(state);
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
+int xlk_restore(void *h, const char *file, const struct xlcfg_domain *override, bool paused,
+		uint32_t *domid)
+{
+	struct xlk *k = h;
+	struct xl_saveimg_r *img = NULL;
+	struct xlcfg_domain dom;
+	char err[160];
+	uint32_t type, other;
+	uint64_t len, mem_mb;
+	int r, have_dom = 0, created = 0;
+
+	r = xl_saveimg_open(file, &img, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "xl: %s: %s\n", file, err);
+		return r;
+	}
+	fprintf(stderr, "Loading new save file %s (new xl fmt info 0x%x/0x0/%llu)\n", file,
+		xl_saveimg_header(img)->version,
+		(unsigned long long)xl_saveimg_header(img)->raw_size);
+	r = xl_saveimg_next(img, &type, &len);
+	if (r == 0 && type != XL_SAVEIMG_CONFIG)
+		r = -EBADMSG;
+	if (r == 0) {
+		r = xlk_restore_config(img, len, override, &dom);
+		have_dom = r == 0;
+	}
+	if (r == 0 && dom.type != XLCFG_TYPE_PV)
+		r = -EINVAL;
+	if (r == 0 && xlk_find_name(k, dom.name, &other) == 0) {
+		fprintf(stderr, "xl: Domain with name \"%s\" already exists.\n", dom.name);
+		r = -EEXIST;
+	}
+	mem_mb = have_dom ? (dom.target_memkb + 1023) / 1024 : 0;
+	if (r == 0) {
+		r = keelctl_domain_create(k->ctl, dom.name, mem_mb,
+					  dom.max_vcpus > dom.vcpus ? dom.max_vcpus : dom.vcpus,
+					  domid);
+		created = r == 0;
+	}
+	if (r == 0)
+		r = keelctl_domain_set_handle(k->ctl, *domid, dom.uuid);
+	if (r == 0)
+		r = keelctl_domain_set_maxmem(k->ctl, *domid,
+					      dom.max_memkb > dom.target_memkb ? dom.max_memkb
+									       : mem_mb * 1024);
+	if (r == 0)
+		r = xlk_restore_body(k, img, *domid, mem_mb << 8);
+	if (r == 0)
+		r = xlk_sched_from_config(k, *domid, &dom);
+	if (r == 0)
+		r = xlk_store_make_domain(k, *domid, &dom);
+	if (r == 0)
+		r = xlk_config_save(k, *domid, &dom);
+	if (r == 0 && !paused)
+		r = keelctl_domain_unpause(k->ctl, *domid);
+	if (r < 0) {
+		if (r == -EBADMSG || r == -EINVAL)
+			fprintf(stderr, "xl: %s: image corrupt or not for this toolstack (%s)\n",
+				file, strerror(-r));
+		if (created) {
+			xlk_config_forget(k, *domid);
+			xlk_store_forget_domain(k, *domid);
+			keelctl_domain_destroy(k->ctl, *domid);
+		}
+	}
+	if (have_dom)
+		xlcfg_domain_clear(&dom);
+	xl_saveimg_close(img);
+	return r;
+}
