@@ -9,8 +9,14 @@
  * (layout-checked: an image only restores into a keeld whose structures
  * have the same sizes); per vCPU the KVM registers, segment and control
  * registers, XSAVE area, XCRs, pending events and the syscall MSRs; the
- * page-type table; the event-channel table; and the shim region (shared
- * info, vcpu stacks, GDT/IDT, the shim's page tables, grant frames, M2P).
+ * page-type table; the bitmap of frames the guest gave back (ballooning);
+ * the event-channel table; and the shim region (shared info, vcpu stacks,
+ * GDT/IDT, the shim's page tables, grant frames, M2P).
+ *
+ * Keep ctl_save_apply_domain in step with struct domain: a pointer or
+ * handle added there must be carried over from the live domain (and its
+ * contents saved here), or a restored domain would hold the saving
+ * keeld's pointers.
  *
  * Restore goes into a domain just made by CREATE with the same memory and
  * vCPU count and not yet built.  Everything read is checked before any of
@@ -235,6 +241,8 @@ int ctl_xl_save_state(struct domain *d, int fd)
 		r = ctl_save_write(fd, vs, (size_t)d->nr_vcpus * sizeof(*vs));
 	if (r == 0)
 		r = ctl_save_write(fd, d->pages, d->nr_pages * sizeof(*d->pages));
+	if (r == 0)
+		r = ctl_save_write(fd, d->released, (d->nr_pages + 7) / 8);
 	for (int i = 0; r == 0 && i < CTL_SAVE_EVTCHNS; i += 64)
 		r = ctl_save_write(fd, d->evtchns ? &d->evtchns[i] : none, sizeof(none));
 	if (r == 0)
@@ -287,6 +295,7 @@ static void ctl_save_apply_domain(struct domain *d, const struct domain *s)
 	d->shim = live.shim;
 	d->vm = live.vm;
 	d->pages = live.pages;
+	d->released = live.released;
 	d->lock = live.lock;
 	d->mm_lock = live.mm_lock;
 	d->cond = live.cond;
@@ -328,6 +337,7 @@ int ctl_xl_restore_state(struct domain *d, int fd)
 	struct domain *s = NULL;
 	struct ctl_save_vcpu *vs = NULL;
 	struct page_info *pages = NULL;
+	uint8_t *released = NULL;
 	struct evtchn *ev = NULL;
 	uint8_t *shim = NULL;
 	struct timespec now;
@@ -353,9 +363,10 @@ int ctl_xl_restore_state(struct domain *d, int fd)
 	s = malloc(sizeof(*s));
 	vs = calloc((size_t)d->nr_vcpus, sizeof(*vs));
 	pages = calloc(d->nr_pages, sizeof(*pages));
+	released = calloc((d->nr_pages + 7) / 8, 1);
 	ev = calloc(CTL_SAVE_EVTCHNS, sizeof(*ev));
 	shim = malloc(d->shim_size);
-	if (!s || !vs || !pages || !ev || !shim) {
+	if (!s || !vs || !pages || !released || !ev || !shim || !d->released) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -365,11 +376,13 @@ int ctl_xl_restore_state(struct domain *d, int fd)
 	if (r == 0)
 		r = ctl_save_read(fd, pages, d->nr_pages * sizeof(*pages));
 	if (r == 0)
+		r = ctl_save_read(fd, released, (d->nr_pages + 7) / 8);
+	if (r == 0)
 		r = ctl_save_read(fd, ev, CTL_SAVE_EVTCHNS * sizeof(*ev));
 	if (r == 0)
 		r = ctl_save_read(fd, shim, d->shim_size);
 	if (r == 0 && (s->nr_pages != d->nr_pages || s->nr_vcpus != d->nr_vcpus ||
-		       s->shim_size != d->shim_size))
+		       s->shim_size != d->shim_size || s->cur_pages > d->nr_pages))
 		r = -EINVAL;
 	if (r == 0)
 		r = ctl_save_check(d, s, pages, ev);
@@ -389,6 +402,7 @@ int ctl_xl_restore_state(struct domain *d, int fd)
 	}
 	ctl_save_apply_domain(d, s);
 	memcpy(d->pages, pages, d->nr_pages * sizeof(*pages));
+	memcpy(d->released, released, (d->nr_pages + 7) / 8);
 	memcpy(d->shim, shim, d->shim_size);
 	for (int p = 0; p < CTL_SAVE_EVTCHNS; p++) {
 		struct evtchn *e = &ev[p];
@@ -432,6 +446,7 @@ out:
 	free(s);
 	free(vs);
 	free(pages);
+	free(released);
 	free(ev);
 	free(shim);
 	return r;

@@ -483,7 +483,7 @@ int main_restore(int argc, char **argv)
 	};
 	const char *config = NULL, *checkpoint;
 	struct xlcfg_domain dom, *override = NULL;
-	bool paused = false;
+	bool paused = false, console = false, monitor = true, foreground = false;
 	struct xl_backend *be;
 	uint32_t domid;
 	int opt, rc;
@@ -492,6 +492,15 @@ int main_restore(int argc, char **argv)
 	{
 	case 'p':
 		paused = true;
+		break;
+	case 'c':
+		console = true;
+		break;
+	case 'e':
+		monitor = false;
+		break;
+	case 'F':
+		foreground = true;
 		break;
 	default:
 		break;
@@ -515,10 +524,40 @@ int main_restore(int argc, char **argv)
 	if (!be) {
 		rc = 1;
 	} else {
-		rc = be->ops->restore
-			     ? be->ops->restore(be->handle, checkpoint, override, paused, &domid)
-			     : -ENOSYS;
+		/* as create: with -c the console is attached before the domain runs */
+		rc = be->ops->restore ? be->ops->restore(be->handle, checkpoint, override,
+							 paused || console, &domid)
+				      : -ENOSYS;
 		rc = rc < 0 ? xl_backend_fail("restoring the domain", rc) : 0;
+		if (rc == 0 && console) {
+			int fd = -1, r;
+
+			r = be->ops->console_open
+				    ? be->ops->console_open(be->handle, domid, "pv", 0, &fd)
+				    : -ENOSYS;
+			if (r == 0 && !paused)
+				r = be->ops->unpause ? be->ops->unpause(be->handle, domid) : -ENOSYS;
+			if (r == 0)
+				r = xl_console_relay(fd, 0x1d);
+			else if (fd >= 0)
+				close(fd);
+			if (r < 0)
+				rc = xl_backend_fail("attaching the console", r);
+		}
+		/* the restored domain's on_* actions, from its saved configuration */
+		if (rc == 0 && monitor && be->ops->get_config) {
+			struct xlcfg_domain cfg;
+
+			if (be->ops->get_config(be->handle, domid, &cfg) == 0) {
+				int r = xl_monitor_start(be, &cfg, domid, foreground);
+
+				if (r < 0)
+					rc = xl_backend_fail("starting the domain monitor", r);
+				else
+					rc = foreground ? r : 0;
+				xlcfg_domain_clear(&cfg);
+			}
+		}
 		xl_backend_disconnect(be);
 	}
 	if (override)

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# xl-e2e-saverestore: xl save / xl restore through the real `xl` against
+# keeld.  A ticking guest (xl-idle prints "tick N" once a second) is saved
+# (the domain goes, as with xl), its image is checked to be small (zero
+# pages skipped, zlib) and then restored: the guest carries on counting
+# from where it was, under the same UUID.  Corrupt, truncated, foreign and
+# mismatched images are refused with a clear error and leave no domain
+# behind; save -c / -p and restore -p keep the domain running / paused.
+. "$(dirname "$0")/../lib/common.sh"
+need_root
+need_kvm
+for f in xl keel-dom0-up keel-dom0-down; do
+	[ -x "$KEEL_BIN/$f" ] || fail "missing $KEEL_BIN/$f (run make)"
+done
+[ -f "$KEEL_GUESTS/xl-idle" ] || fail "missing $KEEL_GUESTS/xl-idle"
+
+run=$KEEL_TMP/run
+cleanup() {
+	local rc=$?
+	[ $rc = 0 ] || tail -n 15 "$run"/log/*.log 2>/dev/null
+	"$KEEL_BIN/keel-dom0-down" --rundir "$run" >/dev/null 2>&1
+	return $rc
+}
+trap cleanup EXIT
+export KEEL_RUNDIR=$run
+xl() { "$KEEL_BIN/xl" "$@"; }
+con() { timeout 2 "$KEEL_BIN/xl" console "$1" 2>/dev/null; }
+lasttick() { con "$1" | sed -n 's/^tick \([0-9]*\)$/\1/p' | tail -1; }
+ndoms() { xl list | wc -l; }
+
+"$KEEL_BIN/keel-dom0-up" --rundir "$run" >"$KEEL_TMP/up.out" || fail "keel-dom0-up: $(cat "$KEEL_TMP/up.out")"
+cat >"$KEEL_TMP/idle.cfg" <<EOF
+name = "counter"
+kernel = "$KEEL_GUESTS/xl-idle"
+memory = 32
+uuid = "c0ffee00-1234-4abc-8def-0123456789ab"
+EOF
+
+# --- save: the domain goes, the image is small ------------------------------------------
+xl create -q "$KEEL_TMP/idle.cfg" || fail "create"
+wait_for "[ \"\$(lasttick counter)\" -ge 3 ] 2>/dev/null" 20 || fail "no ticks: $(con counter | tail -3)"
+xl save counter "$KEEL_TMP/c.img" 2>"$KEEL_TMP/save.err" || fail "save: $(cat "$KEEL_TMP/save.err")"
+grep -q "^Saving to $KEEL_TMP/c.img" "$KEEL_TMP/save.err" || fail "save message: $(cat "$KEEL_TMP/save.err")"
+xl list counter >/dev/null 2>&1 && fail "saved domain still there (xl save destroys it)"
+size=$(stat -c %s "$KEEL_TMP/c.img")
+echo "image: $size bytes for 32 MiB of RAM"
+[ "$size" -le $((32 * 1024 * 1024 / 50)) ] || fail "image $size bytes: more than 2% of 32 MiB"
+[ "$(head -c 8 "$KEEL_TMP/c.img")" = KeelSave ] || fail "image magic"
+
+# --- bad images: a clear error, nothing created, keeld unharmed -----------------------------
+bad() { # name, then the command that makes $KEEL_TMP/bad.img
+	local name=$1 before
+	shift
+	"$@" || fail "making $name"
+	before=$(ndoms)
+	xl restore "$KEEL_TMP/bad.img" >"$KEEL_TMP/bad.out" 2>&1 && fail "$name image restored"
+	grep -qiE "corrupt|truncated|not a Keel save image|checksum|mismatch|not supported|trailing" \
+		"$KEEL_TMP/bad.out" || fail "$name: unclear error: $(cat "$KEEL_TMP/bad.out")"
+	[ "$(ndoms)" = "$before" ] || fail "$name: a domain was left behind: $(xl list)"
+}
+flip() { # copy c.img with the byte at $1 inverted
+	cp "$KEEL_TMP/c.img" "$KEEL_TMP/bad.img"
+	local b
+	b=$(od -An -tu1 -j "$1" -N1 "$KEEL_TMP/c.img" | tr -d ' ')
+	printf "$(printf '\\%03o' $((255 - b)))" | dd of="$KEEL_TMP/bad.img" bs=1 seek="$1" conv=notrunc 2>/dev/null
+}
+bad truncated sh -c "head -c $((size - 100)) '$KEEL_TMP/c.img' >'$KEEL_TMP/bad.img'"
+bad "header-only" sh -c "head -c 64 '$KEEL_TMP/c.img' >'$KEEL_TMP/bad.img'"
+bad empty sh -c ": >'$KEEL_TMP/bad.img'"
+bad "trailing data" sh -c "cat '$KEEL_TMP/c.img' /etc/hostname >'$KEEL_TMP/bad.img'"
+bad garbage sh -c "head -c 100000 /dev/urandom >'$KEEL_TMP/bad.img'"
+bad "bad magic" flip 0
+bad "bad version" flip 8
+bad "header field" flip 20
+for off in 70 $((size / 3)) $((size / 2)) $((size - 5)); do
+	bad "payload byte $off" flip $off
+done
+# a configuration that does not fit the image (other memory size): refused, nothing left
+sed 's/^memory = 32/memory = 16/' "$KEEL_TMP/idle.cfg" >"$KEEL_TMP/small.cfg"
+before=$(ndoms)
+xl restore "$KEEL_TMP/small.cfg" "$KEEL_TMP/c.img" >"$KEEL_TMP/mm.out" 2>&1 && fail "mismatched memory restored"
+grep -qiE "corrupt|not for this" "$KEEL_TMP/mm.out" || fail "mismatch error: $(cat "$KEEL_TMP/mm.out")"
+[ "$(ndoms)" = "$before" ] || fail "mismatch left a domain: $(xl list)"
+xl list >/dev/null || fail "keeld unwell after bad images"
+
+# --- restore: the guest carries on counting, same UUID --------------------------------------
+xl restore "$KEEL_TMP/c.img" 2>"$KEEL_TMP/restore.err" || fail "restore: $(cat "$KEEL_TMP/restore.err")"
+grep -q "^Loading new save file $KEEL_TMP/c.img" "$KEEL_TMP/restore.err" || fail "restore message"
+xl list counter | grep -qE "^counter +[0-9]+ +32 +1 +r----- " || fail "restored state: $(xl list counter)"
+xl list -v counter | grep -q c0ffee00-1234-4abc-8def-0123456789ab || fail "UUID: $(xl list -v counter)"
+wait_for "con counter | grep -q '^tick'" 10 || fail "restored guest does not tick"
+first=$(con counter | sed -n 's/^tick \([0-9]*\)$/\1/p' | head -1)
+con counter | grep -q '^Hello from xl-idle' && fail "the guest booted again instead of carrying on"
+[ "$first" -ge 4 ] || fail "counter restarted: first tick after restore is $first"
+a=$(lasttick counter)
+sleep 2
+b=$(lasttick counter)
+[ "$b" -gt "$a" ] || fail "restored guest stopped counting ($a -> $b)"
+echo "counter resumed at tick $first"
+
+# --- save -c (keep running), save -p (keep paused), restore -p ----------------------------
+xl save -c counter "$KEEL_TMP/c2.img" 2>/dev/null || fail "save -c"
+xl list counter | grep -q " r----- " || fail "save -c did not leave it running: $(xl list counter)"
+xl save -p counter "$KEEL_TMP/c3.img" 2>/dev/null || fail "save -p"
+xl list counter | grep -q " --p--- " || fail "save -p did not leave it paused: $(xl list counter)"
+xl restore "$KEEL_TMP/c2.img" 2>"$KEEL_TMP/dup.err" && fail "restored over a live domain's name"
+grep -q 'already exists' "$KEEL_TMP/dup.err" || fail "duplicate: $(cat "$KEEL_TMP/dup.err")"
+xl destroy counter || fail "destroy"
+xl restore -p "$KEEL_TMP/c3.img" 2>/dev/null || fail "restore -p"
+xl list counter | grep -q " --p--- " || fail "restore -p not paused: $(xl list counter)"
+xl unpause counter || fail "unpause"
+c=$(lasttick counter)
+wait_for "[ \"\$(lasttick counter)\" -gt \"${c:-0}\" ] 2>/dev/null" 10 || fail "restored -p guest did not go on"
+xl destroy counter || fail "destroy 2"
+echo "xl-e2e-saverestore: ok"
