@@ -209,8 +209,7 @@ static void pv_mm_entry_put(struct pv_vcpu *v, int level, uint64_t e)
 }
 
 /* Update entry `gpa` of a validated table of type `level`. */
-static int pv_mm_update_entry(struct pv_vcpu *v, int level, uint64_t gpa, uint64_t val,
-			      int preserve_ad)
+int pv_mm_update_entry(struct pv_vcpu *v, int level, uint64_t gpa, uint64_t val, int preserve_ad)
 {
 	uint64_t old = pv_mm_read_entry(v, gpa), nv = pv_mm_adjust(val);
 	unsigned idx = (gpa & 0xfff) / 8;
@@ -465,7 +464,7 @@ int pv_mmuext_op(struct pv_vcpu *v, uint64_t ops, uint64_t count, uint64_t done_
 
 /* Translate a guest virtual address with the guest's current page tables;
  * the guest must itself be allowed the access. */
-static int pv_guest_translate(struct pv_vcpu *v, uint64_t va, int write, uint64_t *gpa)
+int pv_guest_translate(struct pv_vcpu *v, uint64_t va, int write, uint64_t *gpa)
 {
 	uint64_t table = pv_current_cr3(v) & PTE_ADDR, e = 0;
 	uint64_t limit = v->dom->nr_pages << PV_PAGE_SHIFT;

@@ -37,6 +37,11 @@ int pv_update_va_mapping(struct pv_vcpu *v, uint64_t va, uint64_t val, uint64_t 
 int pv_mmuext_op(struct pv_vcpu *v, uint64_t ops, uint64_t count, uint64_t done_ptr,
 		 uint64_t domid);
 
+/* Update entry gpa of a validated table of type level (Xen's rules). */
+int pv_mm_update_entry(struct pv_vcpu *v, int level, uint64_t gpa, uint64_t val, int preserve_ad);
+/* Guest virtual to guest-physical through the guest's own tables. */
+int pv_guest_translate(struct pv_vcpu *v, uint64_t va, int write, uint64_t *gpa);
+
 int pv_copy_from_guest(struct pv_vcpu *v, void *dst, uint64_t va, size_t len);
 int pv_copy_to_guest(struct pv_vcpu *v, uint64_t va, const void *src, size_t len);
 

@@ -446,6 +446,10 @@ static int pv_exit_exception(struct pv_vcpu *v)
 		goto resume;
 	if (vec == 13 && v->kernel_mode && pv_emulate_privileged(v, &regs, rip) == 0)
 		goto resume;
+	/* A write to one of its own page tables (present, write, user): Xen's
+	 * writable page tables. */
+	if (vec == 14 && (err & 7) == 7 && pv_ptwr_emulate(v, &regs, sregs.cr2) == 0)
+		goto resume;
 	if (vec == 14)
 		pv_vcpu_info(v)->arch.cr2 = sregs.cr2;
 	if (d->trace)
@@ -477,6 +481,8 @@ static int pv_exit_exception(struct pv_vcpu *v)
 	}
 resume:
 	if (pv_deliver_events(v, &regs) < 0)
+		return -1;
+	if (v->napply && pv_vcpu_apply_on_return(v, &regs) < 0)
 		return -1;
 	if (kvm_regs_set(&v->kvm, &regs) < 0)
 		return -1;

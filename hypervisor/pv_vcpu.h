@@ -39,6 +39,7 @@ int pv_emulate_privileged(struct pv_vcpu *v, struct kvm_regs *r, uint64_t rip);
 int pv_emulate_cpuid(struct pv_vcpu *v, struct kvm_regs *regs, uint64_t rip);
 int pv_inject_trap(struct pv_vcpu *v, struct kvm_regs *regs, int vec, uint64_t err, uint64_t rip);
 void pv_vcpu_wait(struct pv_vcpu *v, const uint32_t *ports, unsigned nports, uint64_t timeout);
+int pv_ptwr_emulate(struct pv_vcpu *v, struct kvm_regs *g, uint64_t cr2);
 void pv_vcpu_dump(struct pv_vcpu *v, const char *why);
 
 #endif
