@@ -536,7 +536,8 @@ int main_restore(int argc, char **argv)
 				    ? be->ops->console_open(be->handle, domid, "pv", 0, &fd)
 				    : -ENOSYS;
 			if (r == 0 && !paused)
-				r = be->ops->unpause ? be->ops->unpause(be->handle, domid) : -ENOSYS;
+				r = be->ops->unpause ? be->ops->unpause(be->handle, domid)
+						     : -ENOSYS;
 			if (r == 0)
 				r = xl_console_relay(fd, 0x1d);
 			else if (fd >= 0)

@@ -9,6 +9,7 @@
  *                               keeld's console record until the first byte
  *                               (the domain is destroyed after each run)
  *   run N CMD...                run CMD to its exit (stdout discarded)
+ *   fill / ramdump / zlib1      save/restore baselines (bench_saverestore.c)
  * In CMD, "@N@" inside an argument becomes the run's number (unique names).
  */
 #include <errno.h>
@@ -21,6 +22,19 @@
 #include <unistd.h>
 
 #include "keelctl.h"
+
+double bench_sr_now_us(void);
+int bench_sr_fill(const char *rundir, uint32_t domid, uint64_t from_mib);
+int bench_sr_ramdump(int n, const char *rundir, uint32_t domid, const char *file, double *samples);
+int bench_sr_zlib1(int n, const char *file, double *samples);
+
+double bench_sr_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
 
 static double bench_now_us(void)
 {
@@ -174,6 +188,10 @@ int main(int argc, char **argv)
 	double *samples;
 	int n, r;
 
+	if (argc == 5 && !strcmp(argv[1], "fill"))
+		return bench_sr_fill(argv[2], (uint32_t)atoi(argv[3]), strtoull(argv[4], NULL, 10))
+			       ? 1
+			       : 0;
 	if (argc < 4) {
 		fprintf(stderr, "usage: keel-bench-toolstack first-byte|run N CMD... | "
 				"keelctl-first-byte N RUNDIR KERNEL MEM_MB\n");
@@ -189,6 +207,10 @@ int main(int argc, char **argv)
 		r = bench_first_byte(n, argv + 3, samples);
 	else if (!strcmp(argv[1], "run"))
 		r = bench_run(n, argv + 3, samples);
+	else if (!strcmp(argv[1], "ramdump") && argc == 6)
+		r = bench_sr_ramdump(n, argv[3], (uint32_t)atoi(argv[4]), argv[5], samples);
+	else if (!strcmp(argv[1], "zlib1") && argc == 4)
+		r = bench_sr_zlib1(n, argv[3], samples);
 	else if (!strcmp(argv[1], "keelctl-first-byte") && argc == 6)
 		r = bench_keelctl_first_byte(n, argv[3], argv[4], atoi(argv[5]), samples);
 	else
