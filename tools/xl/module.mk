@@ -26,3 +26,8 @@ $(eval $(call keel_program,xl-fixture,$(XL_OBJS) $(XL_FIXTURE_OBJS) $(LIB)/libke
 # Unit tests of the console record arithmetic (the CUnit runner, build/bin/keel-unit).
 UNIT_SRCS += tools/xl/test_xl_constream.c
 UNIT_OBJS += $(call objs,tools/xl/xl_constream.c)
+
+# The save-image format and keeld's state reader, tested by
+# tests/unit/test_keeld_save_image.c (listed by hypervisor/module.mk).
+UNIT_OBJS += $(call objs,tools/xl/xl_saveimg.c hypervisor/ctl_xl.c hypervisor/ctl_xl_save.c \
+	hypervisor/ctl_xl_sched.c)
