@@ -106,6 +106,7 @@ void ctl_xl_fill_info(struct domain *d, struct keelctl_dominfo *i)
 	struct ctl_xl_dom *x = ctl_xl_lookup(d, 1);
 
 	i->max_kb = d->max_pages * 4;
+	i->cur_kb = d->cur_pages * 4;
 	if (!x)
 		return;
 	memcpy(i->handle, x->handle, sizeof(i->handle));

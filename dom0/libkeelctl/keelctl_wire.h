@@ -134,13 +134,14 @@ struct keelctl_dominfo {
 	uint64_t hypercalls;
 	uint64_t exits;
 	char name[64];
-	char crash_reason[96];
+	char crash_reason[88];
 	/* What the builder gave the guest, for dom0's store and console. */
 	uint64_t store_mfn, console_mfn;
 	uint32_t store_port, console_port;
 	uint8_t handle[16];   /* the UUID (SET_HANDLE); zero until set */
 	uint64_t cpu_time_ns; /* CPU time of all vCPU threads */
 	uint64_t max_kb;      /* max_pages (SET_MAXMEM) */
+	uint64_t cur_kb;      /* what the guest holds now (less what it ballooned out) */
 };
 
 struct keelctl_name_req {

@@ -120,7 +120,7 @@ static void xlk_fill_info(struct xlk *k, const struct keelctl_dominfo *in, struc
 
 	memset(d, 0, sizeof(*d));
 	d->domid = in->domid;
-	d->current_memkb = in->mem_mb * 1024;
+	d->current_memkb = in->cur_kb ? in->cur_kb : in->mem_mb * 1024;
 	d->max_memkb = in->max_kb ? in->max_kb : d->current_memkb;
 	d->cpu_time_ns = in->cpu_time_ns;
 	d->vcpus_online = d->max_vcpus = (int)in->vcpus;
