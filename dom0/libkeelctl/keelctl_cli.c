@@ -13,6 +13,8 @@
  *   keelctl grant-map DOMID GREF  map grant GREF read-only, print its start
  *   keelctl watch N [SECONDS]  print the next N domain state changes
  *   keelctl ring-check DOMID  map and bind the store ring, let go, do it again
+ *   keelctl null-store DOMID [SECONDS]  answer the domain's store ring as an
+ *       empty store (a test fixture, keelctl_nullstore.c)
  */
 #include <errno.h>
 #include <poll.h>
@@ -110,6 +112,8 @@ out:
 	close(notify);
 	return r;
 }
+
+int keelctl_null_store(const char *rundir, struct keelctl *h, uint32_t domid, int seconds);
 
 static int keelctl_cli_usage(void)
 {
@@ -223,6 +227,8 @@ int main(int argc, char **argv)
 				r = keelctl_unmap_grant(h, domid, gref, page);
 			}
 		}
+	} else if (!strcmp(cmd, "null-store")) {
+		r = keelctl_null_store(rundir, h, domid, i < argc ? atoi(argv[i]) : 60);
 	} else if (!strcmp(cmd, "ring-check")) {
 		struct keelctl_dominfo info;
 		int kick, notify;
