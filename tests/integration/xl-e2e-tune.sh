@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # xl-e2e-tune: keeld's operations for xl, shown through the real `xl`:
 # sched-credit weight and cap (a capped spinning guest gets about its cap
-# of CPU time; the weight reaches the domain's cpu group), vcpu-list and
+# of CPU time; two spinning guests pinned to one CPU share it about as
+# their weights say), vcpu-list and
 # list Time(s) from the vCPU threads' CPU clocks, rename reaching keeld's
 # log, the UUID kept by keeld (still listed with the store's /vm link
 # gone), mem-max and mem-set as keeld's ceiling, xl info's Xen version
@@ -75,6 +76,24 @@ kp=$(cat "$run/keeld.pid")
 xl sched-credit -d spin -w 70000 2>/dev/null && fail "weight 70000 accepted"
 xl sched-credit -d spin -c 0 || fail "cap off"
 wait_for "[ \$(share spin 2) -ge 40 ]" 10 || fail "cap 0 did not lift the cap"
+
+# --- weight: two spinning guests on one host CPU share it about as their weights say -----
+xl create -q "$KEEL_TMP/spin.cfg" 'name="spin2"' 'uuid="11223344-5566-4778-8899-aabbccddeef0"' ||
+	fail "create spin2"
+id2=$(xl domid spin2)
+wait_for "timeout 2 $KEEL_BIN/xl console spin2 2>/dev/null | grep -q '^spin 1'" 20 || fail "spin2 did not spin"
+xl sched-credit -d spin -w 512 -c 0 && xl sched-credit -d spin2 -w 128 || fail "set weights"
+for t in $(cat /sys/fs/cgroup/cpu/keel-$kp/d$id/tasks /sys/fs/cgroup/cpu/keel-$kp/d$id2/tasks); do
+	taskset -pc 0 "$t" >/dev/null || fail "pinning vCPU thread $t"
+done
+sleep 1
+a0=$(vtime spin) b0=$(vtime spin2)
+sleep 5
+a1=$(vtime spin) b1=$(vtime spin2)
+ratio=$(awk -v a="$a0" -v A="$a1" -v b="$b0" -v B="$b1" 'BEGIN { d = B - b; if (d < 0.05) d = 0.05; printf "%.1f\n", (A - a) / d }')
+echo "weights 512:128 on one CPU: CPU time ratio $ratio (ideal 4)"
+awk -v r="$ratio" 'BEGIN { exit !(r >= 2 && r <= 8) }' || fail "weights 512:128 gave a CPU time ratio of $ratio"
+xl destroy spin2 || fail "destroy spin2"
 
 # --- rename reaches keeld (its log names both) -----------------------------------------
 xl rename spin whirl || fail "rename"
