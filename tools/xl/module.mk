@@ -31,3 +31,6 @@ UNIT_OBJS += $(call objs,tools/xl/xl_constream.c)
 # tests/unit/test_keeld_save_image.c (listed by hypervisor/module.mk).
 UNIT_OBJS += $(call objs,tools/xl/xl_saveimg.c hypervisor/ctl_xl.c hypervisor/ctl_xl_save.c \
 	hypervisor/ctl_xl_sched.c)
+
+# libFuzzer target: the save-image reader.
+$(eval $(call keel_fuzz,xl_saveimg_fuzz,tests/fuzz/xl_saveimg_fuzz.c tools/xl/xl_saveimg.c,-Itools/xl -lz))
