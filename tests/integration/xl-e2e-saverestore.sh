@@ -5,7 +5,8 @@
 # pages skipped, zlib) and then restored: the guest carries on counting
 # from where it was, under the same UUID.  Corrupt, truncated, foreign and
 # mismatched images are refused with a clear error and leave no domain
-# behind; save -c / -p and restore -p keep the domain running / paused.
+# behind; save -c / -p and restore -p keep the domain running / paused; a
+# two-vCPU guest (xl-smp) carries on on both vCPUs.
 . "$(dirname "$0")/../lib/common.sh"
 need_root
 need_kvm
@@ -112,4 +113,29 @@ xl unpause counter || fail "unpause"
 c=$(lasttick counter)
 wait_for "[ \"\$(lasttick counter)\" -gt \"${c:-0}\" ] 2>/dev/null" 10 || fail "restored -p guest did not go on"
 xl destroy counter || fail "destroy 2"
+
+# --- two vCPUs: both carry on (vCPU 1 counts on its own), cap kept -----------------------
+cat >"$KEEL_TMP/smp.cfg" <<EOF
+name = "smp"
+kernel = "$KEEL_GUESTS/xl-smp"
+memory = 16
+vcpus = 2
+cap = 50
+EOF
+aptick() { con smp | sed -n 's/^tick [0-9]* ap \([0-9]*\)$/\1/p' | tail -1; }
+xl create -q "$KEEL_TMP/smp.cfg" || fail "create smp"
+wait_for "con smp | grep -q '^tick 2 '" 20 || fail "xl-smp: $(con smp | tail -3)"
+con smp | grep -q '^vCPU 1 up' || fail "xl-smp's vCPU 1 did not come up"
+xl save smp "$KEEL_TMP/smp.img" 2>/dev/null || fail "save smp"
+xl restore "$KEEL_TMP/smp.img" 2>/dev/null || fail "restore smp"
+wait_for "con smp | grep -q '^tick'" 10 || fail "restored smp does not tick"
+first=$(con smp | sed -n 's/^tick \([0-9]*\) ap .*$/\1/p' | head -1)
+[ "$first" -ge 3 ] || fail "smp counter restarted at tick $first"
+a=$(aptick)
+sleep 2
+b=$(aptick)
+[ "$b" -gt "$a" ] || fail "vCPU 1 stopped counting after restore ($a -> $b)"
+xl vcpu-list smp | grep -qE "^smp +[0-9]+ +1 +[0-9]+ +r-- " || fail "vCPU 1 not running: $(xl vcpu-list smp)"
+xl sched-credit -d smp | grep -qE " 256 +50$" || fail "cap not restored: $(xl sched-credit -d smp)"
+xl destroy smp || fail "destroy smp"
 echo "xl-e2e-saverestore: ok"
