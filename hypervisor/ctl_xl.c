@@ -123,6 +123,7 @@ void ctl_xl_forget(struct domain *d)
 
 	if (!x)
 		return;
+	ctl_xl_throttle_forget(d);
 	ctl_xl_sched_remove(d->domid, &x->sched);
 	memset(x, 0, sizeof(*x));
 }

@@ -34,13 +34,16 @@ void hvlog_clear(void);
 struct ctl_xl_sched {
 	uint32_t weight, cap;
 	int applied_tid[DOMAIN_MAX_VCPUS]; /* threads already moved into the group */
-	int have_group;
+	int have_group; /* 1: a cpu cgroup; 2: keeld's throttling (ctl_xl_throttle.c) */
 };
-/* Whether a CPU controller is usable (1) or not (0). */
+/* 1: a cpu cgroup enforces weight and cap; 2: keeld's own throttling. */
 int ctl_xl_sched_available(void);
 /* Bring the domain's group in line with s and move its vCPU threads into it. */
 int ctl_xl_sched_apply(struct domain *d, struct ctl_xl_sched *s);
 void ctl_xl_sched_remove(int domid, struct ctl_xl_sched *s);
+/* Without a cgroup: nice values and a CPU-time budget (ctl_xl_throttle.c). */
+int ctl_xl_throttle_apply(struct domain *d, uint32_t weight, uint32_t cap);
+void ctl_xl_throttle_forget(struct domain *d);
 /* The kernel thread id of a vCPU's thread, 0 when it has none running. */
 int ctl_xl_vcpu_tid(struct domain *d, int vcpu);
 

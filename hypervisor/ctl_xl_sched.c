@@ -8,8 +8,8 @@
  *   cap    -> cpu.cfs_quota_us = cap% of cpu.cfs_period_us (100 ms), -1 none.
  * CFS then throttles the domain to its cap per period and divides
  * contended CPUs in proportion to the shares, as credit does.  Without a
- * writable cpu controller the parameters are refused (-EOPNOTSUPP)
- * rather than recorded and ignored.
+ * writable cpu controller (or with KEEL_SCHED_NO_CGROUP=1 in keeld's
+ * environment) keeld enforces them itself: ctl_xl_throttle.c.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -52,10 +52,18 @@ static void ctl_xl_group_dir(char *buf, size_t size, int domid)
 		snprintf(buf, size, "%s/keel-%d/d%d", CTL_XL_CPU_V1, (int)getpid(), domid);
 }
 
+static int ctl_xl_cgroup_usable(void)
+{
+	const char *off = getenv("KEEL_SCHED_NO_CGROUP");
+
+	return !(off && *off && strcmp(off, "0")) &&
+	       access(CTL_XL_CPU_V1 "/cpu.cfs_quota_us", W_OK) == 0 &&
+	       access(CTL_XL_CPU_V1 "/tasks", W_OK) == 0;
+}
+
 int ctl_xl_sched_available(void)
 {
-	return access(CTL_XL_CPU_V1 "/cpu.cfs_quota_us", W_OK) == 0 &&
-	       access(CTL_XL_CPU_V1 "/tasks", W_OK) == 0;
+	return ctl_xl_cgroup_usable() ? 1 : 2;
 }
 
 /*
@@ -102,11 +110,13 @@ int ctl_xl_sched_apply(struct domain *d, struct ctl_xl_sched *s)
 
 	if (!s->have_group && s->weight == CTL_XL_DEF_WEIGHT && s->cap == 0)
 		return 0; /* defaults: the threads stay where keeld is */
-	if (!ctl_xl_sched_available()) {
-		hvlog("d%d: no writable cpu cgroup controller at %s: weight and cap cannot "
-		      "be enforced",
-		      d->domid, CTL_XL_CPU_V1);
-		return -EOPNOTSUPP;
+	if (!ctl_xl_cgroup_usable()) {
+		if (!s->have_group)
+			hvlog("d%d: no cpu cgroup controller: keeld throttles the vCPU threads "
+			      "itself",
+			      d->domid);
+		s->have_group = 2; /* no group: re-applied for vCPUs that come up later */
+		return ctl_xl_throttle_apply(d, s->weight, s->cap);
 	}
 	if (!s->have_group) {
 		static int parent_made;
@@ -148,8 +158,10 @@ void ctl_xl_sched_remove(int domid, struct ctl_xl_sched *s)
 {
 	char dir[256];
 
-	if (!s->have_group)
+	if (s->have_group != 1) {
+		s->have_group = 0;
 		return;
+	}
 	ctl_xl_group_dir(dir, sizeof(dir), domid);
 	if (rmdir(dir) < 0)
 		hvlog("d%d: cpu group %s not removed: %s", domid, dir, strerror(errno));

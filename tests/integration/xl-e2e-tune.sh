@@ -2,7 +2,8 @@
 # xl-e2e-tune: keeld's operations for xl, shown through the real `xl`:
 # sched-credit weight and cap (a capped spinning guest gets about its cap
 # of CPU time; two spinning guests pinned to one CPU share it about as
-# their weights say), vcpu-list and
+# their weights say; both with a cpu cgroup and with keeld's own
+# throttling), vcpu-list and
 # list Time(s) from the vCPU threads' CPU clocks, rename reaching keeld's
 # log, the UUID kept by keeld (still listed with the store's /vm link
 # gone), mem-max and mem-set as keeld's ceiling, xl info's Xen version
@@ -21,6 +22,7 @@ cleanup() {
 	local rc=$?
 	[ $rc = 0 ] || tail -n 15 "$run"/log/*.log 2>/dev/null
 	"$KEEL_BIN/keel-dom0-down" --rundir "$run" >/dev/null 2>&1
+	"$KEEL_BIN/keel-dom0-down" --rundir "$KEEL_TMP/run2" >/dev/null 2>&1
 	[ -n "$kpid" ] && kill "$kpid" 2>/dev/null && wait "$kpid" 2>/dev/null
 	return $rc
 }
@@ -58,42 +60,72 @@ sleep 1
 t=$(xl list spin | awk 'NR == 2 { print $6 }')
 awk -v t="$t" 'BEGIN { exit !(t >= 0.5) }' || fail "list Time(s) of a spinning guest: $t"
 
-# --- sched-credit: defaults, cap enforced, weight reaches the kernel ----------------
-xl sched-credit -d spin | grep -qE "^spin +$id +256 +0$" || fail "default credit: $(xl sched-credit -d spin)"
-free=$(share spin 3)
-[ "$free" -ge 40 ] || fail "uncapped spinning guest got only $free% of a CPU"
-xl sched-credit -d spin -c 20 || fail "set cap"
-xl sched-credit -d spin | grep -qE "^spin +$id +256 +20$" || fail "cap not kept: $(xl sched-credit -d spin)"
-sleep 1
-capped=$(share spin 4)
-echo "uncapped $free%, capped at 20: $capped%"
-[ "$capped" -ge 5 ] && [ "$capped" -le 35 ] || fail "cap 20 gave $capped% of a CPU (uncapped $free%)"
-xl sched-credit -d spin -w 512 || fail "set weight"
-xl sched-credit -d spin | grep -qE "^spin +$id +512 +20$" || fail "weight: $(xl sched-credit -d spin)"
-kp=$(cat "$run/keeld.pid")
-[ "$(cat /sys/fs/cgroup/cpu/keel-$kp/d$id/cpu.shares)" = 2048 ] || fail "cpu.shares"
-[ "$(cat /sys/fs/cgroup/cpu/keel-$kp/d$id/cpu.cfs_quota_us)" = 20000 ] || fail "cfs quota"
-xl sched-credit -d spin -w 70000 2>/dev/null && fail "weight 70000 accepted"
-xl sched-credit -d spin -c 0 || fail "cap off"
-wait_for "[ \$(share spin 2) -ge 40 ]" 10 || fail "cap 0 did not lift the cap"
+# --- sched-credit: defaults, cap enforced, weights share a CPU ---------------------------
+# Run on the dom0 in $KEEL_RUNDIR, whose domain "spin" spins; keeld uses a
+# cpu cgroup per domain where it can (mode 1), else its own throttling and
+# nice values (mode 2, forced with KEEL_SCHED_NO_CGROUP=1).
+sched_checks() {
+	local id id2 kp free capped a0 a1 b0 b1 ratio t
+	id=$(xl domid spin)
+	kp=$(cat "$KEEL_RUNDIR/keeld.pid")
+	xl sched-credit -d spin | grep -qE "^spin +$id +256 +0$" || fail "default credit: $(xl sched-credit -d spin)"
+	free=$(share spin 3)
+	[ "$free" -ge 40 ] || fail "uncapped spinning guest got only $free% of a CPU"
+	xl sched-credit -d spin -c 20 || fail "set cap"
+	xl sched-credit -d spin | grep -qE "^spin +$id +256 +20$" || fail "cap not kept: $(xl sched-credit -d spin)"
+	sleep 1
+	capped=$(share spin 4)
+	echo "$1: uncapped $free%, capped at 20: $capped%"
+	[ "$capped" -ge 5 ] && [ "$capped" -le 40 ] || fail "$1: cap 20 gave $capped% of a CPU (uncapped $free%)"
+	xl sched-credit -d spin -w 512 || fail "set weight"
+	xl sched-credit -d spin | grep -qE "^spin +$id +512 +20$" || fail "weight: $(xl sched-credit -d spin)"
+	if [ -d "/sys/fs/cgroup/cpu/keel-$kp/d$id" ]; then
+		[ "$(cat "/sys/fs/cgroup/cpu/keel-$kp/d$id/cpu.shares")" = 2048 ] || fail "cpu.shares"
+		[ "$(cat "/sys/fs/cgroup/cpu/keel-$kp/d$id/cpu.cfs_quota_us")" = 20000 ] || fail "cfs quota"
+	else
+		xl dmesg | grep -q "d$id: no cpu cgroup controller: keeld throttles" || fail "$1: no mode 2 message"
+		awk '{ print $19 }' /proc/"$kp"/task/*/stat | grep -qx -- -3 || fail "$1: weight 512 not nice -3"
+	fi
+	xl sched-credit -d spin -w 70000 2>/dev/null && fail "weight 70000 accepted"
+	xl sched-credit -d spin -c 0 || fail "cap off"
+	wait_for "[ \$(share spin 2) -ge 40 ]" 10 || fail "$1: cap 0 did not lift the cap"
+	# two spinning guests on one host CPU share it about as their weights say
+	xl create -q "$KEEL_TMP/spin.cfg" 'name="spin2"' 'uuid="11223344-5566-4778-8899-aabbccddeef0"' ||
+		fail "create spin2"
+	id2=$(xl domid spin2)
+	wait_for "timeout 2 $KEEL_BIN/xl console spin2 2>/dev/null | grep -q '^spin 1'" 20 || fail "spin2 did not spin"
+	xl sched-credit -d spin -w 512 -c 0 && xl sched-credit -d spin2 -w 128 || fail "set weights"
+	for t in /proc/"$kp"/task/*; do
+		taskset -pc 0 "${t##*/}" >/dev/null 2>&1
+	done
+	sleep 1
+	a0=$(vtime spin) b0=$(vtime spin2)
+	sleep 5
+	a1=$(vtime spin) b1=$(vtime spin2)
+	ratio=$(awk -v a="$a0" -v A="$a1" -v b="$b0" -v B="$b1" 'BEGIN { d = B - b; if (d < 0.05) d = 0.05; printf "%.1f\n", (A - a) / d }')
+	echo "$1: weights 512:128 on one CPU: CPU time ratio $ratio (ideal 4)"
+	awk -v r="$ratio" 'BEGIN { exit !(r >= 2 && r <= 8) }' || fail "$1: weights 512:128 gave a CPU time ratio of $ratio"
+	xl destroy spin2 || fail "destroy spin2"
+	for t in /proc/"$kp"/task/*; do
+		taskset -pc 0-$(($(getconf _NPROCESSORS_ONLN) - 1)) "${t##*/}" >/dev/null 2>&1
+	done
+}
+sched_checks "keeld's choice"
+id=$(xl domid spin)
 
-# --- weight: two spinning guests on one host CPU share it about as their weights say -----
-xl create -q "$KEEL_TMP/spin.cfg" 'name="spin2"' 'uuid="11223344-5566-4778-8899-aabbccddeef0"' ||
-	fail "create spin2"
-id2=$(xl domid spin2)
-wait_for "timeout 2 $KEEL_BIN/xl console spin2 2>/dev/null | grep -q '^spin 1'" 20 || fail "spin2 did not spin"
-xl sched-credit -d spin -w 512 -c 0 && xl sched-credit -d spin2 -w 128 || fail "set weights"
-for t in $(cat /sys/fs/cgroup/cpu/keel-$kp/d$id/tasks /sys/fs/cgroup/cpu/keel-$kp/d$id2/tasks); do
-	taskset -pc 0 "$t" >/dev/null || fail "pinning vCPU thread $t"
-done
-sleep 1
-a0=$(vtime spin) b0=$(vtime spin2)
-sleep 5
-a1=$(vtime spin) b1=$(vtime spin2)
-ratio=$(awk -v a="$a0" -v A="$a1" -v b="$b0" -v B="$b1" 'BEGIN { d = B - b; if (d < 0.05) d = 0.05; printf "%.1f\n", (A - a) / d }')
-echo "weights 512:128 on one CPU: CPU time ratio $ratio (ideal 4)"
-awk -v r="$ratio" 'BEGIN { exit !(r >= 2 && r <= 8) }' || fail "weights 512:128 gave a CPU time ratio of $ratio"
-xl destroy spin2 || fail "destroy spin2"
+# the same with keeld's own throttling, on a second dom0
+run2=$KEEL_TMP/run2
+xl pause spin || fail "pause spin while the second dom0 measures"
+KEEL_SCHED_NO_CGROUP=1 "$KEEL_BIN/keel-dom0-up" --rundir "$run2" >/dev/null || fail "second keel-dom0-up"
+KEEL_RUNDIR=$run2
+xl create -q "$KEEL_TMP/spin.cfg" || fail "create in run2"
+wait_for "timeout 2 $KEEL_BIN/xl console spin 2>/dev/null | grep -q '^spin 1'" 20 || fail "run2: xl-spin did not spin"
+sched_checks "keeld throttling"
+xl destroy spin || fail "destroy in run2"
+"$KEEL_BIN/keel-dom0-down" --rundir "$run2" >/dev/null || fail "second keel-dom0-down"
+KEEL_RUNDIR=$run
+xl unpause spin || fail "unpause spin"
+kp=$(cat "$run/keeld.pid")
 
 # --- rename reaches keeld (its log names both) -----------------------------------------
 xl rename spin whirl || fail "rename"
