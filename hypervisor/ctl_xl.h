@@ -34,6 +34,7 @@ void hvlog_clear(void);
 struct ctl_xl_sched {
 	uint32_t weight, cap;
 	int applied_tid[DOMAIN_MAX_VCPUS]; /* threads already moved into the group */
+	uint32_t group_weight, group_cap;  /* what the group's files hold now */
 	int have_group; /* 1: a cpu cgroup; 2: keeld's throttling (ctl_xl_throttle.c) */
 };
 /* 1: a cpu cgroup enforces weight and cap; 2: keeld's own throttling. */

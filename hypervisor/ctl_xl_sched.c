@@ -133,14 +133,24 @@ int ctl_xl_sched_apply(struct domain *d, struct ctl_xl_sched *s)
 			return -errno;
 		s->have_group = 1;
 		memset(s->applied_tid, 0, sizeof(s->applied_tid));
+		s->group_weight = s->group_cap = UINT32_MAX;
 	}
 	ctl_xl_group_dir(dir, sizeof(dir), d->domid);
-	r = ctl_xl_write(dir, "cpu.shares", "%lld", (long long)s->weight * 4);
-	if (r == 0)
-		r = ctl_xl_write(dir, "cpu.cfs_period_us", "%lld", CTL_XL_PERIOD_US);
-	if (r == 0)
-		r = ctl_xl_write(dir, "cpu.cfs_quota_us", "%lld",
-				 s->cap ? (long long)s->cap * CTL_XL_PERIOD_US / 100 : -1LL);
+	r = 0;
+	/* the files only when the parameters changed (this runs on every list) */
+	if (s->group_weight != s->weight || s->group_cap != s->cap) {
+		r = ctl_xl_write(dir, "cpu.shares", "%lld", (long long)s->weight * 4);
+		if (r == 0)
+			r = ctl_xl_write(dir, "cpu.cfs_period_us", "%lld", CTL_XL_PERIOD_US);
+		if (r == 0)
+			r = ctl_xl_write(dir, "cpu.cfs_quota_us", "%lld",
+					 s->cap ? (long long)s->cap * CTL_XL_PERIOD_US / 100
+						: -1LL);
+		if (r == 0) {
+			s->group_weight = s->weight;
+			s->group_cap = s->cap;
+		}
+	}
 	for (int k = 0; r == 0 && k < d->nr_vcpus && k < DOMAIN_MAX_VCPUS; k++) {
 		int tid = ctl_xl_vcpu_tid(d, k);
 
