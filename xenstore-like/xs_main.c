@@ -46,6 +46,9 @@ static void xs_usage(FILE *f)
 		"  -A, --quota-perms N      permission entries per node (5)\n"
 		"      --quota-tx-nodes N   nodes one guest transaction may touch (4096)\n"
 		"      --max-connections N  socket connections (1024)\n"
+		"      --keeld-rundir DIR   serve guests' store rings through keeld under DIR\n"
+		"                           (default $KEEL_RUNDIR if set; required: fail if unreachable)\n"
+		"      --no-keeld           do not attach to keeld (rings are not served)\n"
 		"  -q, --quiet              log errors only\n");
 }
 
@@ -65,7 +68,17 @@ static unsigned xs_opt_uint(const char *name, const char *v)
 
 int main(int argc, char **argv)
 {
-	enum { O_SOCKET = 256, O_DATA, O_NOJOURNAL, O_FSYNC, O_OUT, O_TXN, O_MAXC };
+	enum {
+		O_SOCKET = 256,
+		O_DATA,
+		O_NOJOURNAL,
+		O_FSYNC,
+		O_OUT,
+		O_TXN,
+		O_MAXC,
+		O_KEELD,
+		O_NOKEELD
+	};
 	static const struct option opts[] = {
 		{"socket", 1, NULL, O_SOCKET},
 		{"data", 1, NULL, O_DATA},
@@ -86,12 +99,16 @@ int main(int argc, char **argv)
 		{"quota-outstanding", 1, NULL, O_OUT},
 		{"quota-tx-nodes", 1, NULL, O_TXN},
 		{"max-connections", 1, NULL, O_MAXC},
+		{"keeld-rundir", 1, NULL, O_KEELD},
+		{"no-keeld", 0, NULL, O_NOKEELD},
 		{"quiet", 0, NULL, 'q'},
 		{"daemon", 0, NULL, 'D'},
 		{"help", 0, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *sock = XS_DEFAULT_SOCKET, *data = XS_DEFAULT_DATA, *pidfile = NULL;
+	const char *keeld_rundir = getenv("KEEL_RUNDIR");
+	bool keeld_required = false;
 	bool journal = true, do_fsync = false, daemonize = false;
 	unsigned max_conns = 1024;
 	struct xs_server s;
@@ -141,6 +158,14 @@ int main(int argc, char **argv)
 		case O_MAXC:
 			max_conns = xs_opt_uint("--max-connections", optarg);
 			break;
+		case O_KEELD:
+			keeld_rundir = optarg;
+			keeld_required = true;
+			break;
+		case O_NOKEELD:
+			keeld_rundir = NULL;
+			keeld_required = false;
+			break;
 		case 'q':
 			xs_log_quiet = true;
 			break;
@@ -180,6 +205,18 @@ int main(int argc, char **argv)
 		fprintf(stderr, "keel-xenstored: journal in %s: %s\n", data, strerror(-rc));
 		return 1;
 	}
+	if (keeld_rundir && *keeld_rundir) {
+		/* After the journal replay: introduced domains get their rings back. */
+		rc = xs_keeld_attach(&s, keeld_rundir);
+		if (rc && keeld_required) {
+			fprintf(stderr, "keel-xenstored: keeld under %s: %s\n", keeld_rundir,
+				strerror(-rc));
+			return 1;
+		}
+		if (rc)
+			xs_log("keeld under %s not reachable (%s): guest rings not served",
+			       keeld_rundir, strerror(-rc));
+	}
 	rc = xs_server_listen(&s, sock);
 	if (rc) {
 		fprintf(stderr, "keel-xenstored: socket %s: %s\n", sock, strerror(-rc));
@@ -208,6 +245,7 @@ int main(int argc, char **argv)
 		}
 	}
 	xs_server_destroy(&s);
+	xs_keeld_free(&s);
 	if (pidfile)
 		unlink(pidfile);
 	return 0;

@@ -68,6 +68,7 @@ int xs_server_init(struct xs_server *s, const struct xs_quota *q)
 	int rc;
 
 	memset(s, 0, sizeof(*s));
+	s->ext_fd = -1;
 	s->epfd = s->listen_fd = -1;
 	s->journal.fd = s->journal.dirfd = -1;
 	if (q)
@@ -302,6 +303,11 @@ int xs_server_run_once(struct xs_server *s, int timeout_ms)
 
 		if (evs[i].data.ptr == s) {
 			xs_server_accept(s);
+			continue;
+		}
+		if (evs[i].data.ptr == &s->ext_fd) {
+			if (s->ext_fn)
+				s->ext_fn(s, s->ext_opaque);
 			continue;
 		}
 		if (c->dead)

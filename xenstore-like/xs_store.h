@@ -308,6 +308,10 @@ struct xs_server {
 	struct xs_conn *conns;
 	struct xs_conn *flush_list;
 	struct xs_ring_mapper mapper;
+	/* One extra fd in the loop (keeld's event stream, xs_keeld.c). */
+	int ext_fd;
+	void (*ext_fn)(struct xs_server *s, void *opaque);
+	void *ext_opaque;
 	int epfd;
 	int listen_fd;
 	char *socket_path;
@@ -338,5 +342,9 @@ int xs_errno_from_name(const char *name);
 
 /* Default quotas (Xen's xenstored defaults where it has one). */
 void xs_quota_defaults(struct xs_quota *q);
+
+/* keeld link (xs_keeld.c): ring mapper, domain deaths, re-mapping after a restart. */
+int xs_keeld_attach(struct xs_server *s, const char *rundir);
+void xs_keeld_free(struct xs_server *s);
 
 #endif
