@@ -2,10 +2,12 @@
  * xl's real backend: keeld through libkeelctl and the store through
  * libkeelstore.  Shared between the files of the backend: the handle, the
  * store layout helpers (xl_backend_keel_store.c), domain creation
- * (xl_backend_keel_create.c) and the console stream
- * (xl_backend_keel_console.c).  keeld knows domains by id, memory and vCPUs;
- * everything libxl keeps in xenstore (names, UUIDs, start times, the
- * control nodes) is kept in the store here too, under the same paths.
+ * (xl_backend_keel_create.c), the console stream (xl_backend_keel_console.c),
+ * tuning (xl_backend_keel_tune.c) and save/restore (xl_backend_keel_save.c).
+ * keeld knows domains by id, name, UUID, memory (size and ceiling), vCPUs,
+ * CPU time and scheduler parameters; everything libxl keeps in xenstore
+ * (names, UUIDs, start times, the control nodes) is kept in the store here
+ * too, under the same paths.
  */
 #ifndef KEEL_XL_BACKEND_KEEL_H
 #define KEEL_XL_BACKEND_KEEL_H
