@@ -265,6 +265,9 @@ fail:
 
 void domain_destroy(struct domain *d)
 {
+	/* First: other domains' channels to this one are torn down before
+	 * its memory and vCPUs go (they may be sending right now). */
+	evtchn_free_all(d);
 	for (int i = 0; i < d->nr_vcpus; i++)
 		if (d->vcpus[i].kvm.run || d->vcpus[i].kvm.fd > 0)
 			kvm_vcpu_destroy(&d->vcpus[i].kvm);
@@ -277,7 +280,6 @@ void domain_destroy(struct domain *d)
 	free(d->pages);
 	free(d->released);
 	d->released = NULL;
-	evtchn_free_all(d);
 	free(d->conbuf);
 	d->conbuf = NULL;
 	d->pages = NULL;

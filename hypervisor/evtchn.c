@@ -16,7 +16,45 @@
 #include "pv_mm.h"
 #include "pv_vcpu.h"
 
-#define EVTCHN_MAX EVTCHN_2L_NR_CHANNELS
+#define EVTCHN_MAX	EVTCHN_2L_NR_CHANNELS
+#define EVTCHN_MAX_DOMS 256
+
+/*
+ * Channels between two guest domains.  keeld's domain table is the
+ * daemon's, so evtchn.c keeps its own registry of the domains that made an
+ * event-channel op (only those can have allocated a port for a peer).  evtchn_glock serialises everything that touches two
+ * domains' port tables: it is taken before any domain's lock, and a
+ * domain leaves the registry (its remote ends turned back to unbound) in
+ * evtchn_free_all, before its memory goes away.
+ */
+static pthread_mutex_t evtchn_glock = PTHREAD_MUTEX_INITIALIZER;
+static struct domain *evtchn_doms[EVTCHN_MAX_DOMS];
+
+static void evtchn_register(struct domain *d)
+{
+	int free_slot = -1;
+
+	pthread_mutex_lock(&evtchn_glock);
+	for (int i = 0; i < EVTCHN_MAX_DOMS; i++) {
+		if (evtchn_doms[i] == d)
+			goto out;
+		if (!evtchn_doms[i] && free_slot < 0)
+			free_slot = i;
+	}
+	if (free_slot >= 0)
+		evtchn_doms[free_slot] = d;
+out:
+	pthread_mutex_unlock(&evtchn_glock);
+}
+
+/* Under evtchn_glock: the live domain with this id, or NULL. */
+static struct domain *evtchn_find_domain(uint16_t domid)
+{
+	for (int i = 0; i < EVTCHN_MAX_DOMS; i++)
+		if (evtchn_doms[i] && evtchn_doms[i]->domid == domid && evtchn_doms[i]->evtchns)
+			return evtchn_doms[i];
+	return NULL;
+}
 
 static struct evtchn *evtchn_table(struct domain *d)
 {
@@ -110,12 +148,66 @@ static void evtchn_close_port(struct domain *d, uint32_t port)
 	    evtchn_valid(d, e->remote_port)) {
 		d->evtchns[e->remote_port].state = ECS_UNBOUND;
 		d->evtchns[e->remote_port].remote_dom = d->domid;
+	} else if (e->state == ECS_INTERDOMAIN && !e->dom0_slot && e->remote_dom != d->domid) {
+		/* Another guest's end (caller holds evtchn_glock): as in
+		 * Xen, it becomes unbound for us again. */
+		struct domain *rd = evtchn_find_domain(e->remote_dom);
+		uint32_t rp = e->remote_port;
+
+		if (rd && rp > 0 && rp < EVTCHN_MAX) {
+			pthread_mutex_lock(&rd->lock);
+			if (rd->evtchns[rp].state == ECS_INTERDOMAIN &&
+			    rd->evtchns[rp].remote_dom == d->domid &&
+			    rd->evtchns[rp].remote_port == port) {
+				rd->evtchns[rp].state = ECS_UNBOUND;
+				rd->evtchns[rp].remote_port = 0;
+			}
+			pthread_mutex_unlock(&rd->lock);
+		}
 	}
 	memset(e, 0, sizeof(*e));
 }
 
+/* Does this op touch another domain's ports (so needs evtchn_glock)? */
+static int evtchn_op_crosses(uint64_t cmd)
+{
+	return cmd == EVTCHNOP_bind_interdomain || cmd == EVTCHNOP_close || cmd == EVTCHNOP_reset;
+}
+
+/* Send on a port bound to another guest: raise the remote end, checked
+ * under the global lock and the remote's lock (so a dying domain's
+ * threads are never kicked after domain_stop_threads). */
+static long evtchn_send_remote(struct domain *d, uint32_t port, uint16_t rdom, uint32_t rp)
+{
+	struct domain *rd;
+
+	pthread_mutex_lock(&evtchn_glock);
+	rd = evtchn_find_domain(rdom);
+	if (rd && rp > 0 && rp < EVTCHN_MAX) {
+		pthread_mutex_lock(&rd->lock);
+		if (!rd->dying && rd->evtchns[rp].state == ECS_INTERDOMAIN &&
+		    rd->evtchns[rp].remote_dom == d->domid && rd->evtchns[rp].remote_port == port)
+			evtchn_set_pending(rd, rp);
+		pthread_mutex_unlock(&rd->lock);
+	}
+	pthread_mutex_unlock(&evtchn_glock);
+	return 0;
+}
+
 void evtchn_free_all(struct domain *d)
 {
+	pthread_mutex_lock(&evtchn_glock);
+	for (int i = 0; i < EVTCHN_MAX_DOMS; i++)
+		if (evtchn_doms[i] == d)
+			evtchn_doms[i] = NULL;
+	/* A dying domain's channels to other guests: their ends become
+	 * unbound for it, as Xen's evtchn_destroy leaves them. */
+	if (d->evtchns)
+		for (uint32_t p = 1; p < EVTCHN_MAX; p++)
+			if (d->evtchns[p].state == ECS_INTERDOMAIN && !d->evtchns[p].dom0_slot &&
+			    d->evtchns[p].remote_dom != d->domid)
+				evtchn_close_port(d, p);
+	pthread_mutex_unlock(&evtchn_glock);
 	for (int i = 0; i < d->n_dom0_binds; i++) {
 		close(d->dom0_binds[i].g2d_fd);
 		close(d->dom0_binds[i].d2g_fd);
@@ -200,6 +292,42 @@ static uint16_t evtchn_dom(struct domain *d, uint16_t dom)
 	return dom == DOMID_SELF ? d->domid : dom;
 }
 
+/*
+ * Xen's bind_interdomain to another guest (caller holds evtchn_glock and
+ * d->lock): the remote port must exist, be unbound and have been
+ * allocated for us; the new local port is bound to the caller's vCPU.
+ */
+static long evtchn_bind_remote(struct pv_vcpu *v, uint16_t rdom, uint32_t rp, uint32_t *local)
+{
+	struct domain *d = v->dom, *rd = evtchn_find_domain(rdom);
+	long r = 0;
+	int p;
+
+	if (!rd || rdom >= DOMID_FIRST_RESERVED)
+		return -XEN_ESRCH;
+	pthread_mutex_lock(&rd->lock);
+	if (rd->dying || rp == 0 || rp >= EVTCHN_MAX || rd->evtchns[rp].state != ECS_UNBOUND ||
+	    rd->evtchns[rp].remote_dom != d->domid || rd->evtchns[rp].dom0_slot) {
+		r = -XEN_EINVAL;
+		goto out;
+	}
+	p = evtchn_alloc(d);
+	if (p < 0) {
+		r = p;
+		goto out;
+	}
+	d->evtchns[p] = (struct evtchn){ECS_INTERDOMAIN, 0, rdom, (uint32_t)v->id, rp, 0};
+	rd->evtchns[rp].state = ECS_INTERDOMAIN;
+	rd->evtchns[rp].remote_port = (uint32_t)p;
+	*local = (uint32_t)p;
+	/* As Xen does: a notification sent to the unbound remote end may
+	 * have been lost, so the new local port starts pending. */
+	evtchn_set_pending(d, (uint32_t)p);
+out:
+	pthread_mutex_unlock(&rd->lock);
+	return r;
+}
+
 /* One op per case; each reads its argument block, acts, writes it back. */
 long evtchn_do_op(struct pv_vcpu *v, uint64_t cmd, uint64_t arg)
 {
@@ -237,6 +365,11 @@ long evtchn_do_op(struct pv_vcpu *v, uint64_t cmd, uint64_t arg)
 		return -XEN_EFAULT;
 	if (!evtchn_table(d))
 		return -XEN_ENOMEM;
+	/* A domain that made an event-channel op can be another's peer
+	 * (registered here, before any lock: glock comes first). */
+	evtchn_register(d);
+	if (evtchn_op_crosses(cmd))
+		pthread_mutex_lock(&evtchn_glock);
 	pthread_mutex_lock(&d->lock);
 	switch (cmd) {
 	case EVTCHNOP_alloc_unbound:
@@ -252,11 +385,10 @@ long evtchn_do_op(struct pv_vcpu *v, uint64_t cmd, uint64_t arg)
 		break;
 	case EVTCHNOP_bind_interdomain: {
 		uint32_t rp = u.bind_interdomain.remote_port;
+		uint16_t rdom = evtchn_dom(d, u.bind_interdomain.remote_dom);
 
-		/* Only loopback for now; other domains go through keeld's
-		 * control socket once backends bind to guests. */
-		if (evtchn_dom(d, u.bind_interdomain.remote_dom) != d->domid) {
-			r = -XEN_EPERM;
+		if (rdom != d->domid) {
+			r = evtchn_bind_remote(v, rdom, rp, &u.bind_interdomain.local_port);
 			break;
 		}
 		if (!evtchn_valid(d, rp) || d->evtchns[rp].state != ECS_UNBOUND ||
@@ -337,6 +469,14 @@ long evtchn_do_op(struct pv_vcpu *v, uint64_t cmd, uint64_t arg)
 			if (write(fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 				return -XEN_EIO;
 			return 0;
+		}
+		if (d->evtchns[port].state == ECS_INTERDOMAIN &&
+		    d->evtchns[port].remote_dom != d->domid) {
+			uint16_t rdom = d->evtchns[port].remote_dom;
+			uint32_t rp = d->evtchns[port].remote_port;
+
+			pthread_mutex_unlock(&d->lock);
+			return evtchn_send_remote(d, port, rdom, rp);
 		}
 		if (d->evtchns[port].state == ECS_INTERDOMAIN) {
 			uint32_t rp = d->evtchns[port].remote_port;
@@ -437,6 +577,8 @@ long evtchn_do_op(struct pv_vcpu *v, uint64_t cmd, uint64_t arg)
 		r = -XEN_ENOSYS;
 	}
 	pthread_mutex_unlock(&d->lock);
+	if (evtchn_op_crosses(cmd))
+		pthread_mutex_unlock(&evtchn_glock);
 	if (r == 0 && pv_copy_to_guest(v, arg, &u, sizes[cmd]) < 0)
 		r = -XEN_EFAULT;
 	return r;
