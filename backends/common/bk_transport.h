@@ -4,8 +4,8 @@
  * function pointers, one for grant access (map a batch of grant references
  * of domain D into one contiguous area, unmap it, copy to or from granted
  * pages) and one for event channels (bind to a remote port, get an fd to
- * poll, notify, consume).  The real implementation, over keeld's grant
- * tables and event channels, plugs in here; until then the only one is the
+ * poll, notify, consume).  Two implementations: keeld's (bk_real.c, over
+ * libkeelctl: grant maps, frame maps and dom0-bound event channels) and the
  * in-process loopback test transport (bk_loop.h).  Every op returns 0 or a
  * negative errno; a map either maps every reference or none.
  */
@@ -49,6 +49,12 @@ struct bk_gnt_ops {
 	int (*unmap)(void *ctx, void *addr, unsigned count);
 	/* Every op is attempted; returns 0 if all succeeded, else the first error. */
 	int (*copy)(void *ctx, struct bk_gnt_copy *ops, unsigned count);
+	/*
+	 * Optional (NULL if the transport cannot): map frame @mfn of @domid by
+	 * number, the privileged foreign mapping a console backend falls back to
+	 * when the console page is not granted.  bk_gnt_unmap(addr, 1) undoes it.
+	 */
+	int (*map_frame)(void *ctx, uint16_t domid, uint64_t mfn, void **addr);
 };
 
 struct bk_evtchn_ops {
@@ -116,10 +122,11 @@ static inline int bk_evtchn_consume(const struct bk_transport *t, uint32_t lport
 }
 
 /*
- * The transport the daemons use: keeld's, once it exists.  Returns -ENOSYS
- * and a message in *why until the hypervisor offers grant mapping and event
- * channels to dom0 processes (bk_real.c).
+ * The transport the daemons use: keeld's (bk_real.c), reached under
+ * @rundir (NULL: $KEEL_RUNDIR or /run/keel).  On failure a message is put in
+ * *why.
  */
+int bk_transport_open_real_at(struct bk_transport *t, const char *rundir, const char **why);
 int bk_transport_open_real(struct bk_transport *t, const char **why);
 
 /* Logging shared by the backends: "<prog>: <message>" on stderr. */

@@ -1,28 +1,12 @@
 /*
- * What every backend process shares besides the seam itself: the real
- * transport's entry point (which says plainly that keeld does not yet offer
- * grant mapping and event channels to dom0 processes) and a rate-limited
+ * What every backend process shares besides the seam itself: a rate-limited
  * log, so a hostile frontend cannot flood dom0's logs.
  */
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <time.h>
 
 #include "bk_transport.h"
-
-/*
- * keeld's gnttab/evtchn device for dom0 processes is not written yet; when
- * it is, this fills @t with ops over it.  Refusing here keeps the daemons
- * honest: they never pretend to serve a guest through a test transport.
- */
-int bk_transport_open_real(struct bk_transport *t, const char **why)
-{
-	(void)t;
-	*why = "keeld does not offer grant mapping and event channels to dom0 processes yet "
-	       "(no real transport; only the loopback test transport exists)";
-	return -ENOSYS;
-}
 
 static bool bk_log_silent;
 static time_t bk_log_window;

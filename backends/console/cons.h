@@ -28,13 +28,23 @@ struct cons_dom_params {
 	char name[64];	  /* for the log's file name; "" = by domid */
 	grant_ref_t gref; /* the console page's grant (GNTTAB_RESERVED_CONSOLE) */
 	uint32_t port;	  /* the guest's console event channel */
+	uint64_t mfn;	  /* console/ring-ref, the page's frame: mapped by number (as
+			   * xenconsoled falls back to) when the grant cannot be; 0 = none */
 };
 
 struct cons_server_cfg {
 	const char *rundir; /* logs in rundir/console/, sockets too */
 	size_t log_max;	    /* 0: CONS_LOG_MAX */
 	unsigned log_keep;  /* 0: CONS_LOG_KEEP */
+	size_t replay; /* bytes of recent output a newly attached client gets first (0: none) */
 	const struct bk_transport *tp;
+	/*
+	 * Optional second source of a domain's console output, merged into its
+	 * log and clients each round (keeld's record of the guest's console_io
+	 * output, cons_keeld.c): bytes put in buf, 0 for none.
+	 */
+	int (*extra_out)(void *opaque, uint16_t domid, char *buf, size_t len);
+	void *extra_opaque;
 };
 
 struct cons_server;
@@ -62,6 +72,12 @@ struct xencons_interface;
 int cons_ring_read_out(struct xencons_interface *intf, char *buf, size_t len);
 /* Up to @len bytes of input into the guest's ring; bytes written or -EPROTO. */
 int cons_ring_write_in(struct xencons_interface *intf, const char *buf, size_t len);
+
+/* ---- keeld's console_io record as a second output source (cons_keeld.c) ---- */
+struct cons_keeld;
+int cons_keeld_open(const char *rundir, struct cons_keeld **out);
+int cons_keeld_read(void *opaque, uint16_t domid, char *buf, size_t len);
+void cons_keeld_close(struct cons_keeld *k);
 
 /* ---- logs (cons_log.c) ---- */
 struct cons_log;

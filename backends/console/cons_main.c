@@ -1,8 +1,7 @@
 /*
  * keel-consoled: the console backend daemon (the xenconsoled role).
- * Serves every domain's PV console through the real transport; until keeld
- * offers grant mapping and event channels to dom0 processes it refuses to
- * start and says why.  Logs and per-domain sockets live under --rundir.
+ * Serves every domain's PV console through keeld's transport (bk_real.c);
+ * without keeld it refuses to start and says why.  Logs and per-domain sockets live under --rundir.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -30,11 +29,12 @@ int main(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *store = NULL, *rundir = "/run/keel", *why = NULL;
+	const char *store = NULL, *rundir = getenv("KEEL_RUNDIR"), *why = NULL;
 	struct cons_server_cfg cfg = {0};
 	struct cons_server *srv;
 	struct bk_transport tp;
 	struct ks_handle *ks;
+	struct cons_keeld *keeld = NULL;
 	int c, err;
 
 	while ((c = getopt_long(argc, argv, "s:r:h", opts, NULL)) != -1) {
@@ -52,13 +52,23 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	err = bk_transport_open_real(&tp, &why);
+	if (!rundir || !*rundir)
+		rundir = "/run/keel";
+	/* keeld's control socket lives in the same run directory. */
+	err = bk_transport_open_real_at(&tp, rundir, &why);
 	if (err) {
 		fprintf(stderr, "keel-consoled: cannot start: %s\n", why);
 		return 1;
 	}
 	cfg.rundir = rundir;
 	cfg.tp = &tp;
+	if ((err = cons_keeld_open(rundir, &keeld))) {
+		fprintf(stderr, "keel-consoled: keeld under %s: %s\n", rundir, strerror(-err));
+		return 1;
+	}
+	cfg.extra_out = cons_keeld_read;
+	cfg.replay = 64 * 1024; /* xl console shows what the guest printed before it attached */
+	cfg.extra_opaque = keeld;
 	if ((err = cons_server_create(&cfg, &srv))) {
 		fprintf(stderr, "keel-consoled: %s/console: %s\n", rundir, strerror(-err));
 		return 1;
@@ -71,6 +81,7 @@ int main(int argc, char **argv)
 	signal(SIGINT, cons_main_signal);
 	err = cons_xs_serve(srv, ks, tp.self_domid, &cons_main_stop);
 	cons_server_destroy(srv);
+	cons_keeld_close(keeld);
 	ks_close(ks);
 	if (err) {
 		fprintf(stderr, "keel-consoled: %s\n", strerror(-err));

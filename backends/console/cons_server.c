@@ -37,6 +37,8 @@ struct cons_dom {
 	char in_buf[CONS_INPUT_BUFFER];
 	size_t in_len;
 	char sock_path[108];
+	char *hist; /* the last cfg.replay bytes of output, for clients that attach later */
+	size_t hist_len;
 };
 
 struct cons_server {
@@ -92,6 +94,7 @@ static void cons_dom_free(struct cons_server *srv, struct cons_dom *d)
 	if (d->intf)
 		bk_gnt_unmap(srv->cfg.tp, d->intf, 1);
 	cons_log_close(d->log);
+	free(d->hist);
 	free(d);
 }
 
@@ -176,11 +179,21 @@ int cons_server_add(struct cons_server *srv, const struct cons_dom_params *p)
 	if (!d)
 		goto out;
 	d->p = *p;
+	if (srv->cfg.replay && !(d->hist = malloc(srv->cfg.replay))) {
+		free(d);
+		err = -ENOMEM;
+		goto out;
+	}
 	d->p.name[sizeof(d->p.name) - 1] = 0;
 	d->listen_fd = d->ev_fd = -1;
 	for (unsigned i = 0; i < CONS_MAX_CLIENTS; i++)
 		d->clients[i] = -1;
 	err = bk_gnt_map(srv->cfg.tp, p->domid, &p->gref, 1, 0, (void **)&d->intf, NULL);
+	if (err && p->mfn && srv->cfg.tp->gnt->map_frame) {
+		/* No console grant (nobody seeded it): the frame the store names. */
+		err = srv->cfg.tp->gnt->map_frame(srv->cfg.tp->gnt_ctx, p->domid, p->mfn,
+						  (void **)&d->intf);
+	}
 	if (err) {
 		d->intf = NULL;
 		goto fail;
@@ -289,28 +302,59 @@ static void cons_dom_break(struct cons_dom *d, const char *why)
 	d->broken = true;
 }
 
+/* Keep the newest bytes for a client that attaches later. */
+static void cons_dom_remember(struct cons_dom *d, size_t max, const char *buf, size_t n)
+{
+	if (!d->hist)
+		return;
+	if (n >= max) {
+		memcpy(d->hist, buf + n - max, max);
+		d->hist_len = max;
+		return;
+	}
+	if (d->hist_len + n > max) {
+		size_t drop = d->hist_len + n - max;
+
+		memmove(d->hist, d->hist + drop, d->hist_len - drop);
+		d->hist_len -= drop;
+	}
+	memcpy(d->hist + d->hist_len, buf, n);
+	d->hist_len += n;
+}
+
+/* Output to the log and every client. */
+static void cons_dom_emit(struct cons_server *srv, struct cons_dom *d, const char *buf, size_t n)
+{
+	cons_dom_remember(d, srv->cfg.replay, buf, n);
+	if (cons_log_write(d->log, buf, n))
+		bk_log("console of domain %u: log write failed", d->p.domid);
+	for (unsigned i = 0; i < CONS_MAX_CLIENTS; i++)
+		if (d->clients[i] >= 0 &&
+		    send(d->clients[i], buf, n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 &&
+		    errno != EAGAIN) {
+			close(d->clients[i]);
+			d->clients[i] = -1;
+		}
+}
+
 /* Guest output to the log and the clients; buffered input to the guest. */
 static void cons_dom_pump(struct cons_server *srv, struct cons_dom *d)
 {
+	static __thread char extra[64 * 1024];
 	char buf[2048];
 	bool notify = false;
 	int n;
 
+	if (srv->cfg.extra_out && !d->broken &&
+	    (n = srv->cfg.extra_out(srv->cfg.extra_opaque, d->p.domid, extra, sizeof(extra))) > 0)
+		cons_dom_emit(srv, d, extra, (size_t)n);
 	while (!d->broken && (n = cons_ring_read_out(d->intf, buf, sizeof(buf))) != 0) {
 		if (n < 0) {
 			cons_dom_break(d, "bad output ring indices");
 			return;
 		}
 		notify = true;
-		if (cons_log_write(d->log, buf, (size_t)n))
-			bk_log("console of domain %u: log write failed", d->p.domid);
-		for (unsigned i = 0; i < CONS_MAX_CLIENTS; i++)
-			if (d->clients[i] >= 0 &&
-			    send(d->clients[i], buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 &&
-			    errno != EAGAIN) {
-				close(d->clients[i]);
-				d->clients[i] = -1;
-			}
+		cons_dom_emit(srv, d, buf, (size_t)n);
 	}
 	if (d->in_len && !d->broken) {
 		n = cons_ring_write_in(d->intf, d->in_buf, d->in_len);
@@ -336,6 +380,13 @@ static void cons_dom_accept(struct cons_dom *d)
 		return;
 	for (unsigned i = 0; i < CONS_MAX_CLIENTS; i++) {
 		if (d->clients[i] < 0) {
+			/* recent output first (best effort: a full socket takes less) */
+			if (d->hist_len &&
+			    send(fd, d->hist, d->hist_len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 &&
+			    errno != EAGAIN) {
+				close(fd);
+				return;
+			}
 			d->clients[i] = fd;
 			return;
 		}

@@ -2,7 +2,8 @@
  * Which domains have a console: the store tells keel-consoled, as it tells
  * xenconsoled.  A domain is served once /local/domain/<id>/console/port
  * exists (the toolstack writes it with ring-ref when it builds the domain);
- * its page is reached through grant GNTTAB_RESERVED_CONSOLE, its log is
+ * its page is reached through grant GNTTAB_RESERVED_CONSOLE, or failing that
+ * by the frame number console/ring-ref gives (xenconsoled's fallback), its log is
  * named after /local/domain/<id>/name.  A domain whose directory is gone
  * (destroyed) stops being served.  Rescans on @introduceDomain,
  * @releaseDomain and any change under /local/domain.
@@ -37,7 +38,7 @@ static void cons_xs_try_add(struct cons_server *srv, struct ks_handle *ks, unsig
 {
 	struct cons_dom_params p = {.domid = (uint16_t)domid, .gref = GNTTAB_RESERVED_CONSOLE};
 	char path[128], *name = NULL;
-	unsigned long port;
+	unsigned long port, mfn;
 	unsigned len;
 	int err;
 
@@ -45,6 +46,9 @@ static void cons_xs_try_add(struct cons_server *srv, struct ks_handle *ks, unsig
 	if (cons_xs_read_uint(ks, path, UINT32_MAX, &port))
 		return;
 	p.port = (uint32_t)port;
+	snprintf(path, sizeof(path), "/local/domain/%lu/console/ring-ref", domid);
+	if (cons_xs_read_uint(ks, path, UINT64_MAX >> 12, &mfn) == 0)
+		p.mfn = mfn;
 	snprintf(path, sizeof(path), "/local/domain/%lu/name", domid);
 	if (ks_read(ks, KS_TX_NONE, path, &name, &len) == 0)
 		snprintf(p.name, sizeof(p.name), "%s", name);

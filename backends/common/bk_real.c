@@ -1,0 +1,350 @@
+/*
+ * The real transport: the seam (bk_transport.h) over keeld, through
+ * libkeelctl.  Grant maps ask keeld to map each reference for dom0
+ * (keelctl_map_grant, which marks the entry in use) and move the pages into
+ * one reserved, contiguous area (mremap), so a batch looks like Xen's
+ * GNTTABOP_map_grant_ref result; unmapping releases every reference.
+ * Copies map, copy and release (keeld has no grant-copy for dom0 processes
+ * yet).  Frames can also be mapped by number for consoles whose page is not
+ * granted (map_frame, the privileged foreign mapping xenconsoled falls back
+ * to).  An event channel is dom0's end of a guest port left unbound for
+ * dom0 (keelctl_bind_evtchn): its kick fd polls readable when the guest
+ * sends, writing its notify fd sends to the guest.  One control connection
+ * to keeld, one lock: the backends call in from more than one thread.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "bk_transport.h"
+#include "keelctl.h"
+
+#define BK_REAL_MAX_MAPS  4096
+#define BK_REAL_MAX_PORTS 1024
+#define BK_REAL_MAX_BATCH 1024
+
+struct bk_real_map {
+	void *addr;
+	unsigned count;
+	uint16_t domid;
+	bool frame; /* map_frame: nothing to release in keeld */
+	grant_ref_t *refs;
+};
+
+struct bk_real_port {
+	bool used;
+	uint16_t domid;
+	uint32_t remote;
+	int kick_fd, notify_fd;
+};
+
+struct bk_real {
+	pthread_mutex_t lock;
+	struct keelctl *h;
+	struct bk_real_map maps[BK_REAL_MAX_MAPS];
+	unsigned nmaps;
+	struct bk_real_port ports[BK_REAL_MAX_PORTS]; /* local port = index + 1 */
+};
+
+static int bk_real_track(struct bk_real *r, void *addr, unsigned count, uint16_t domid, bool frame,
+			 grant_ref_t *refs)
+{
+	if (r->nmaps == BK_REAL_MAX_MAPS)
+		return -ENOSPC;
+	r->maps[r->nmaps++] = (struct bk_real_map){addr, count, domid, frame, refs};
+	return 0;
+}
+
+/* Release the first n references of a batch and its area (locked). */
+static void bk_real_release(struct bk_real *r, uint16_t domid, const grant_ref_t *refs, unsigned n,
+			    void *area, unsigned count)
+{
+	munmap(area, (size_t)count * BK_PAGE_SIZE);
+	for (unsigned i = 0; i < n; i++)
+		keelctl_unmap_grant(r->h, domid, refs[i], NULL);
+}
+
+static int bk_real_errno(int e)
+{
+	/* keeld says EPERM for "not granted to dom0" and for a read-only grant. */
+	return e == -EINVAL ? -ENOENT : e;
+}
+
+static int bk_real_map(void *ctx, uint16_t domid, const grant_ref_t *refs, unsigned count,
+		       unsigned flags, void **addr, unsigned *bad_index)
+{
+	struct bk_real *r = ctx;
+	int writable = !(flags & BK_GNT_READONLY), err = 0;
+	grant_ref_t *copy;
+	char *area;
+	unsigned i;
+
+	if (count == 0 || count > BK_REAL_MAX_BATCH)
+		return -EINVAL;
+	copy = malloc(count * sizeof(*copy));
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, refs, count * sizeof(*copy));
+	/* Reserve the whole span first so the batch lands contiguous. */
+	area = mmap(NULL, (size_t)count * BK_PAGE_SIZE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+		    0);
+	if (area == MAP_FAILED) {
+		free(copy);
+		return -ENOMEM;
+	}
+	pthread_mutex_lock(&r->lock);
+	for (i = 0; i < count; i++) {
+		void *page, *to = area + (size_t)i * BK_PAGE_SIZE;
+
+		err = keelctl_map_grant(r->h, domid, refs[i], writable, &page);
+		if (err) {
+			err = bk_real_errno(err);
+			break;
+		}
+		if (mremap(page, BK_PAGE_SIZE, BK_PAGE_SIZE, MREMAP_MAYMOVE | MREMAP_FIXED, to) ==
+		    MAP_FAILED) {
+			err = -errno;
+			keelctl_unmap_grant(r->h, domid, refs[i], page);
+			break;
+		}
+	}
+	if (!err)
+		err = bk_real_track(r, area, count, domid, false, copy);
+	if (err) {
+		if (bad_index)
+			*bad_index = i < count ? i : 0;
+		bk_real_release(r, domid, refs, i < count ? i : count, area, count);
+		free(copy);
+	} else {
+		*addr = area;
+	}
+	pthread_mutex_unlock(&r->lock);
+	return err;
+}
+
+static int bk_real_map_frame(void *ctx, uint16_t domid, uint64_t mfn, void **addr)
+{
+	struct bk_real *r = ctx;
+	void *page;
+	int err;
+
+	pthread_mutex_lock(&r->lock);
+	err = keelctl_map_frames(r->h, domid, mfn, 1, &page);
+	if (!err) {
+		err = bk_real_track(r, page, 1, domid, true, NULL);
+		if (err)
+			munmap(page, BK_PAGE_SIZE);
+		else
+			*addr = page;
+	}
+	pthread_mutex_unlock(&r->lock);
+	return err;
+}
+
+static int bk_real_unmap(void *ctx, void *addr, unsigned count)
+{
+	struct bk_real *r = ctx;
+	int err = -EINVAL;
+
+	pthread_mutex_lock(&r->lock);
+	for (unsigned i = 0; i < r->nmaps; i++) {
+		struct bk_real_map m = r->maps[i];
+
+		if (m.addr != addr)
+			continue;
+		if (m.count != count)
+			break;
+		if (m.frame)
+			munmap(addr, BK_PAGE_SIZE);
+		else
+			bk_real_release(r, m.domid, m.refs, m.count, addr, m.count);
+		free(m.refs);
+		r->maps[i] = r->maps[--r->nmaps];
+		err = 0;
+		break;
+	}
+	pthread_mutex_unlock(&r->lock);
+	return err;
+}
+
+static int bk_real_copy(void *ctx, struct bk_gnt_copy *ops, unsigned count)
+{
+	struct bk_real *r = ctx;
+	int first = 0;
+
+	pthread_mutex_lock(&r->lock);
+	for (unsigned i = 0; i < count; i++) {
+		struct bk_gnt_copy *op = &ops[i];
+		void *page;
+
+		if ((unsigned)op->offset + op->len > BK_PAGE_SIZE) {
+			op->status = -EINVAL;
+		} else {
+			op->status =
+				keelctl_map_grant(r->h, op->domid, op->gref, op->to_grant, &page);
+			if (op->status == 0) {
+				if (op->to_grant)
+					memcpy((char *)page + op->offset, op->local, op->len);
+				else
+					memcpy(op->local, (char *)page + op->offset, op->len);
+				keelctl_unmap_grant(r->h, op->domid, op->gref, page);
+			} else {
+				op->status = bk_real_errno(op->status);
+			}
+		}
+		if (op->status && !first)
+			first = op->status;
+	}
+	pthread_mutex_unlock(&r->lock);
+	return first;
+}
+
+static struct bk_real_port *bk_real_port(struct bk_real *r, uint32_t lport)
+{
+	if (lport == 0 || lport > BK_REAL_MAX_PORTS || !r->ports[lport - 1].used)
+		return NULL;
+	return &r->ports[lport - 1];
+}
+
+static int bk_real_bind(void *ctx, uint16_t domid, uint32_t remote_port, uint32_t *local_port)
+{
+	struct bk_real *r = ctx;
+	int err = -ENOSPC;
+
+	pthread_mutex_lock(&r->lock);
+	for (unsigned i = 0; i < BK_REAL_MAX_PORTS; i++) {
+		struct bk_real_port *p = &r->ports[i];
+
+		if (p->used)
+			continue;
+		err = keelctl_bind_evtchn(r->h, domid, remote_port, &p->kick_fd, &p->notify_fd);
+		if (!err) {
+			p->used = true;
+			p->domid = domid;
+			p->remote = remote_port;
+			*local_port = i + 1;
+		}
+		break;
+	}
+	pthread_mutex_unlock(&r->lock);
+	return err;
+}
+
+static int bk_real_unbind(void *ctx, uint32_t local_port)
+{
+	struct bk_real *r = ctx;
+	struct bk_real_port *p;
+	int err = -EINVAL;
+
+	pthread_mutex_lock(&r->lock);
+	p = bk_real_port(r, local_port);
+	if (p) {
+		close(p->kick_fd);
+		close(p->notify_fd);
+		err = keelctl_unbind_evtchn(r->h, p->domid, p->remote);
+		if (err == -ESRCH)
+			err = 0; /* the domain is gone: nothing left to undo */
+		memset(p, 0, sizeof(*p));
+	}
+	pthread_mutex_unlock(&r->lock);
+	return err;
+}
+
+static int bk_real_fd(void *ctx, uint32_t local_port)
+{
+	struct bk_real *r = ctx;
+	struct bk_real_port *p;
+	int fd;
+
+	pthread_mutex_lock(&r->lock);
+	p = bk_real_port(r, local_port);
+	fd = p ? p->kick_fd : -EINVAL;
+	pthread_mutex_unlock(&r->lock);
+	return fd;
+}
+
+static int bk_real_notify(void *ctx, uint32_t local_port)
+{
+	struct bk_real *r = ctx;
+	struct bk_real_port *p;
+	uint64_t one = 1;
+	int err = 0;
+
+	pthread_mutex_lock(&r->lock);
+	p = bk_real_port(r, local_port);
+	if (!p)
+		err = -EINVAL;
+	else if (write(p->notify_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		err = -errno;
+	pthread_mutex_unlock(&r->lock);
+	return err;
+}
+
+static int bk_real_consume(void *ctx, uint32_t local_port)
+{
+	struct bk_real *r = ctx;
+	struct bk_real_port *p;
+	uint64_t n;
+	int err = 0;
+
+	pthread_mutex_lock(&r->lock);
+	p = bk_real_port(r, local_port);
+	if (!p)
+		err = -EINVAL;
+	else if (read(p->kick_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		err = -errno; /* keeld's kick fd is non-blocking: EAGAIN = nothing pending */
+	pthread_mutex_unlock(&r->lock);
+	return err;
+}
+
+static const struct bk_gnt_ops bk_real_gnt_ops = {
+	.name = "keeld",
+	.map = bk_real_map,
+	.unmap = bk_real_unmap,
+	.copy = bk_real_copy,
+	.map_frame = bk_real_map_frame,
+};
+
+static const struct bk_evtchn_ops bk_real_evtchn_ops = {
+	.name = "keeld",
+	.bind = bk_real_bind,
+	.unbind = bk_real_unbind,
+	.fd = bk_real_fd,
+	.notify = bk_real_notify,
+	.consume = bk_real_consume,
+};
+
+int bk_transport_open_real_at(struct bk_transport *t, const char *rundir, const char **why)
+{
+	struct bk_real *r = calloc(1, sizeof(*r));
+	int err;
+
+	if (!r) {
+		*why = "out of memory";
+		return -ENOMEM;
+	}
+	err = keelctl_open(rundir, &r->h);
+	if (err) {
+		free(r);
+		*why = "cannot reach keeld's control socket (is keeld running? --rundir / "
+		       "$KEEL_RUNDIR)";
+		return err;
+	}
+	pthread_mutex_init(&r->lock, NULL);
+	memset(t, 0, sizeof(*t));
+	t->name = "keeld";
+	t->self_domid = 0;
+	t->gnt = &bk_real_gnt_ops;
+	t->gnt_ctx = r;
+	t->evtchn = &bk_real_evtchn_ops;
+	t->evtchn_ctx = r;
+	return 0;
+}
+
+int bk_transport_open_real(struct bk_transport *t, const char **why)
+{
+	return bk_transport_open_real_at(t, NULL, why);
+}
