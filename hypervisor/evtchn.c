@@ -56,6 +56,29 @@ static struct domain *evtchn_find_domain(uint16_t domid)
 	return NULL;
 }
 
+void evtchn_domain_register(struct domain *d)
+{
+	evtchn_register(d);
+}
+
+void evtchn_peers_lock(void)
+{
+	pthread_mutex_lock(&evtchn_glock);
+}
+
+void evtchn_peers_unlock(void)
+{
+	pthread_mutex_unlock(&evtchn_glock);
+}
+
+struct domain *evtchn_peer(uint16_t domid)
+{
+	for (int i = 0; i < EVTCHN_MAX_DOMS; i++)
+		if (evtchn_doms[i] && evtchn_doms[i]->domid == domid && !evtchn_doms[i]->dying)
+			return evtchn_doms[i];
+	return NULL;
+}
+
 static struct evtchn *evtchn_table(struct domain *d)
 {
 	if (!d->evtchns)

@@ -41,4 +41,13 @@ int evtchn_unbind_dom0(struct domain *d, uint32_t port);
 /* The dom0-to-guest eventfd of bind slot `slot` became readable. */
 void evtchn_dom0_notify(struct domain *d, int slot);
 
+/* Other domains, for grant copies: the registry of domains that used
+ * event-channel or grant-table ops.  evtchn_peers_lock() is taken before
+ * any domain's lock; while held, evtchn_peer() results stay valid (a
+ * domain leaves the registry in evtchn_free_all, before its memory goes). */
+void evtchn_domain_register(struct domain *d);
+void evtchn_peers_lock(void);
+void evtchn_peers_unlock(void);
+struct domain *evtchn_peer(uint16_t domid);
+
 #endif

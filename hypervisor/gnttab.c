@@ -12,6 +12,7 @@
 
 #include "abi/grant_table.h"
 #include "abi/xen.h"
+#include "evtchn.h"
 #include "gnttab.h"
 #include "pv_layout.h"
 #include "pv_mm.h"
@@ -59,13 +60,124 @@ static int16_t gnttab_setup(struct pv_vcpu *v, struct gnttab_setup_table *s)
 	return GNTST_okay;
 }
 
+/*
+ * One side of a GNTTABOP_copy (caller holds evtchn_peers_lock).  A grant
+ * side must be an entry of domain `domid` permitting access to us (and
+ * writing, for the destination); its GTF_reading/GTF_writing bits are set
+ * with a compare-exchange as Xen does, so a concurrent revoke either
+ * happens first (we see no permission) or fails (it sees the bits).  A
+ * frame side must be one of our own, and a destination frame must not
+ * be a page table or descriptor page.
+ */
+struct gnttab_side {
+	uint8_t *buf;
+	struct grant_entry_v1 *e;
+	uint16_t set; /* busy bits this copy set (and must clear) */
+};
+
+static int16_t gnttab_copy_side(struct pv_vcpu *v, const struct gnttab_copy_ptr *p, int gref,
+				int write, struct gnttab_side *s)
+{
+	struct domain *d = v->dom, *rd;
+	uint16_t dom = p->domid == DOMID_SELF ? (uint16_t)d->domid : p->domid;
+	uint64_t frame;
+
+	s->e = NULL;
+	s->set = 0;
+	if (!gref) {
+		if (dom != d->domid)
+			return GNTST_permission_denied;
+		rd = d;
+		frame = p->u.gmfn;
+	} else {
+		uint16_t want = write ? (GTF_reading | GTF_writing) : GTF_reading, f;
+
+		rd = dom == d->domid ? d : evtchn_peer(dom);
+		if (!rd)
+			return GNTST_bad_domain;
+		s->e = gnttab_entry(rd, p->u.ref);
+		if (!s->e)
+			return GNTST_bad_gntref;
+		f = __atomic_load_n(&s->e->flags, __ATOMIC_ACQUIRE);
+		do {
+			if ((f & GTF_type_mask) != GTF_permit_access || s->e->domid != d->domid ||
+			    (write && (f & GTF_readonly)))
+				return GNTST_permission_denied;
+		} while (!__atomic_compare_exchange_n(&s->e->flags, &f, f | want, 0,
+						      __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE));
+		s->set = want & ~f;
+		frame = s->e->frame;
+	}
+	if (!pv_mm_owns(rd, frame))
+		return GNTST_bad_page;
+	if (write && rd->pages[frame].type_count && rd->pages[frame].type != PGT_writable)
+		return GNTST_general_error;
+	s->buf = rd->ram + (frame << PV_PAGE_SHIFT) + p->offset;
+	return GNTST_okay;
+}
+
+static void gnttab_side_release(struct gnttab_side *s)
+{
+	if (s->e && s->set)
+		__atomic_fetch_and(&s->e->flags, (uint16_t)~s->set, __ATOMIC_ACQ_REL);
+	s->e = NULL;
+}
+
+static int16_t gnttab_copy_one(struct pv_vcpu *v, const struct gnttab_copy *c)
+{
+	struct gnttab_side src, dst;
+	int16_t st;
+
+	if (c->len > 4096 || c->source.offset + c->len > 4096 || c->dest.offset + c->len > 4096)
+		return GNTST_bad_copy_arg;
+	st = gnttab_copy_side(v, &c->source, c->flags & GNTCOPY_source_gref, 0, &src);
+	if (st != GNTST_okay) {
+		gnttab_side_release(&src);
+		return st;
+	}
+	st = gnttab_copy_side(v, &c->dest, c->flags & GNTCOPY_dest_gref, 1, &dst);
+	if (st == GNTST_okay)
+		memmove(dst.buf, src.buf, c->len);
+	gnttab_side_release(&dst);
+	gnttab_side_release(&src);
+	return st;
+}
+
+/* GNTTABOP_copy, batched: one status per op, the batch read and written
+ * back in chunks. */
+static long gnttab_copy_batch(struct pv_vcpu *v, uint64_t uop, uint64_t count)
+{
+	struct gnttab_copy ops[32];
+
+	while (count) {
+		uint64_t n = count < 32 ? count : 32;
+
+		if (pv_copy_from_guest(v, ops, uop, n * sizeof(ops[0])) < 0)
+			return -XEN_EFAULT;
+		evtchn_peers_lock();
+		for (uint64_t i = 0; i < n; i++)
+			ops[i].status = gnttab_copy_one(v, &ops[i]);
+		evtchn_peers_unlock();
+		if (pv_copy_to_guest(v, uop, ops, n * sizeof(ops[0])) < 0)
+			return -XEN_EFAULT;
+		uop += n * sizeof(ops[0]);
+		count -= n;
+	}
+	return 0;
+}
+
 long gnttab_do_op(struct pv_vcpu *v, uint64_t cmd, uint64_t uop, uint64_t count)
 {
 	struct domain *d = v->dom;
 
+	/* A domain with a grant table can be named by others' copies. */
+	evtchn_domain_register(d);
+
 	if (count > 512)
 		return -XEN_EINVAL;
 	switch (cmd) {
+	case GNTTABOP_copy:
+		return gnttab_copy_batch(v, uop, count);
 	case GNTTABOP_setup_table:
 		for (uint64_t i = 0; i < count; i++) {
 			struct gnttab_setup_table s;

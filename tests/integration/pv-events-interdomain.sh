@@ -12,7 +12,7 @@ need_kvm
 run=$KEEL_TMP/run
 "$KEEL_BIN/keeld" daemon --rundir "$run" 2>"$KEEL_TMP/keeld.log" &
 kpid=$!
-trap 'kill $kpid 2>/dev/null; wait $kpid 2>/dev/null' EXIT
+trap 'kill -9 $kpid 2>/dev/null; wait $kpid 2>/dev/null' EXIT
 wait_for "[ -S $run/keeld.sock ]" 10 || fail "keeld did not create its socket"
 ctl() { "$KEEL_BIN/keelctl" --rundir "$run" "$@"; }
 

@@ -1,0 +1,244 @@
+/*
+ * gnt-copy: GNTTABOP_copy between two guest domains, run twice by
+ * tests/integration/pv-grant-copy.sh.  The granter grants pages to its
+ * peer (read-write, read-only, one for another domain) and prints the
+ * references; the copier (started with them on its command line) copies
+ * gref -> own frame and own frame -> gref in one batch, checks Xen's
+ * refusals (read-only destination, a grant for someone else, a bad
+ * reference, no such domain, crossing a page, a frame not ours, a raw
+ * frame of another domain), times a batch of 4 KiB page copies against
+ * an in-guest memcpy, and sees a revoked grant refused.
+ */
+#include "../../frontends/runtime/keel_guest.h"
+#include "abi/event_channel.h"
+#include "abi/grant_table.h"
+
+#define VIRT_BASE 0xffffffff80000000UL
+#define GNT_PAGES 64
+
+static char table_va[4096] __attribute__((aligned(4096)));
+static char rw_page[4096] __attribute__((aligned(4096)));
+static char ro_page[4096] __attribute__((aligned(4096)));
+static char state_page[4096] __attribute__((aligned(4096)));
+static char bulk[GNT_PAGES][4096] __attribute__((aligned(4096)));
+static char bulk2[GNT_PAGES][4096] __attribute__((aligned(4096)));
+static struct gnttab_copy ops[GNT_PAGES];
+
+static long gnt_arg(const char *key)
+{
+	const char *c = (const char *)rt_start_info->cmd_line;
+
+	for (int i = 0; c[i] && i < 1000; i++) {
+		int k = 0;
+
+		if (i > 0 && c[i - 1] != ' ')
+			continue;
+		while (key[k] && c[i + k] == key[k])
+			k++;
+		if (key[k] || c[i + k] != '=')
+			continue;
+		long v = 0;
+		int n = 0;
+
+		for (const char *q = c + i + k + 1; *q >= '0' && *q <= '9' && n < 9; q++, n++)
+			v = v * 10 + (*q - '0');
+		return n ? v : -1;
+	}
+	return -1;
+}
+
+static uint64_t gnt_gmfn(const void *p)
+{
+	return ((uint64_t)p - VIRT_BASE) >> 12;
+}
+
+static void gnt_sleep(uint64_t ns)
+{
+	uint32_t port = rt_start_info->store_evtchn;
+	uint64_t end = rt_now_ns() + ns;
+	struct sched_poll sp = {(uint64_t)&port, 1, 0, end};
+
+	while (rt_now_ns() < end)
+		HYPERCALL(__HYPERVISOR_sched_op, SCHEDOP_poll, &sp, 0);
+}
+
+static long gnt_copy(struct gnttab_copy *c, unsigned n)
+{
+	return HYPERCALL(__HYPERVISOR_grant_table_op, GNTTABOP_copy, c, n);
+}
+
+static int gnt_streq(const char *a, const char *b)
+{
+	while (*b)
+		if (*a++ != *b++)
+			return 0;
+	return 1;
+}
+
+static void gnt_granter(uint16_t peer)
+{
+	struct grant_entry_v1 *gt = (struct grant_entry_v1 *)table_va;
+	uint64_t frames[1] = {0};
+	struct gnttab_setup_table st = {DOMID_SELF, 1, 0, (uint64_t)frames};
+	uint16_t f;
+	long r;
+	int i;
+
+	r = HYPERCALL(__HYPERVISOR_grant_table_op, GNTTABOP_setup_table, &st, 1);
+	rt_check(r == 0 && st.status == 0, "setup_table", st.status);
+	r = HYPERCALL(__HYPERVISOR_update_va_mapping, table_va, (frames[0] << 12) | 0x67, 2);
+	rt_check(r == 0, "grant table mapped", r);
+	rt_memcpy(rw_page, "from the granter", 17);
+	rt_memcpy(ro_page, "read only page", 15);
+	for (i = 0; i < GNT_PAGES; i++)
+		rt_memset(bulk[i], 'a' + i % 26, 4096);
+	gt[8] = (struct grant_entry_v1){0, peer, (uint32_t)gnt_gmfn(rw_page)};
+	gt[9] = (struct grant_entry_v1){0, peer, (uint32_t)gnt_gmfn(ro_page)};
+	gt[10] = (struct grant_entry_v1){0, (uint16_t)(peer + 100), (uint32_t)gnt_gmfn(ro_page)};
+	gt[11] = (struct grant_entry_v1){0, peer, (uint32_t)gnt_gmfn(state_page)};
+	for (i = 0; i < GNT_PAGES; i++)
+		gt[16 + i] = (struct grant_entry_v1){0, peer, (uint32_t)gnt_gmfn(bulk[i])};
+	__atomic_store_n(&gt[9].flags, GTF_permit_access | GTF_readonly, __ATOMIC_RELEASE);
+	__atomic_store_n(&gt[10].flags, GTF_permit_access, __ATOMIC_RELEASE);
+	__atomic_store_n(&gt[11].flags, GTF_permit_access | GTF_readonly, __ATOMIC_RELEASE);
+	for (i = 0; i < GNT_PAGES; i++)
+		__atomic_store_n(&gt[16 + i].flags, GTF_permit_access | GTF_readonly,
+				 __ATOMIC_RELEASE);
+	__atomic_store_n(&gt[8].flags, GTF_permit_access, __ATOMIC_RELEASE);
+	rt_printf("gnt-refs rw=8 ro=9 other=10 state=11 bulk=16\n");
+
+	for (i = 0; i < 6000 && !gnt_streq(rw_page + 2048, "from the copier"); i++)
+		gnt_sleep(10000000);
+	rt_check(gnt_streq(rw_page + 2048, "from the copier"), "the peer wrote into our page", i);
+	/* Revoke as a guest does: only if no copy or map holds it. */
+	f = GTF_permit_access;
+	rt_check(__atomic_compare_exchange_n(&gt[8].flags, &f, 0, 0, __ATOMIC_ACQ_REL,
+					     __ATOMIC_ACQUIRE),
+		 "revoked: no GTF_reading/writing left behind", f);
+	rt_memcpy(state_page, "revoked", 8);
+}
+
+static void gnt_copier(uint16_t peer)
+{
+	static char own[4096] __attribute__((aligned(4096)));
+	struct gnttab_copy c[8];
+	uint64_t t0, t1, t2;
+	long r;
+	int i, ok;
+
+	/* gref -> own, own -> gref, read-only gref -> own: one batch. */
+	rt_memcpy(own + 1024, "from the copier", 16);
+	c[0] = (struct gnttab_copy){{{8}, peer, 0},
+				    {{.gmfn = gnt_gmfn(own)}, DOMID_SELF, 0},
+				    17,
+				    GNTCOPY_source_gref,
+				    1};
+	c[1] = (struct gnttab_copy){{{.gmfn = gnt_gmfn(own)}, DOMID_SELF, 1024},
+				    {{8}, peer, 2048},
+				    16,
+				    GNTCOPY_dest_gref,
+				    1};
+	c[2] = (struct gnttab_copy){{{9}, peer, 0},
+				    {{.gmfn = gnt_gmfn(own)}, DOMID_SELF, 512},
+				    15,
+				    GNTCOPY_source_gref,
+				    1};
+	r = gnt_copy(c, 3);
+	rt_check(r == 0 && c[0].status == 0 && c[1].status == 0 && c[2].status == 0,
+		 "batch: gref->frame, frame->gref, read-only gref->frame", c[1].status);
+	rt_check(gnt_streq(own, "from the granter") && gnt_streq(own + 512, "read only page"),
+		 "copied contents", own[0]);
+
+	/* Refusals, one batch. */
+	c[0] = (struct gnttab_copy){
+		{{.gmfn = gnt_gmfn(own)}, DOMID_SELF, 0}, {{9}, peer, 0}, 8, GNTCOPY_dest_gref, 1};
+	c[1] = (struct gnttab_copy){{{10}, peer, 0},
+				    {{.gmfn = gnt_gmfn(own)}, DOMID_SELF, 0},
+				    8,
+				    GNTCOPY_source_gref,
+				    1};
+	c[2] = (struct gnttab_copy){{{100000}, peer, 0},
+				    {{.gmfn = gnt_gmfn(own)}, DOMID_SELF, 0},
+				    8,
+				    GNTCOPY_source_gref,
+				    1};
+	c[3] = (struct gnttab_copy){
+		{{8}, 999, 0}, {{.gmfn = gnt_gmfn(own)}, DOMID_SELF, 0}, 8, GNTCOPY_source_gref, 1};
+	c[4] = (struct gnttab_copy){{{8}, peer, 4000},
+				    {{.gmfn = gnt_gmfn(own)}, DOMID_SELF, 0},
+				    200,
+				    GNTCOPY_source_gref,
+				    1};
+	c[5] = (struct gnttab_copy){
+		{{8}, peer, 0}, {{.gmfn = 1ULL << 30}, DOMID_SELF, 0}, 8, GNTCOPY_source_gref, 1};
+	c[6] = (struct gnttab_copy){
+		{{.gmfn = 16}, peer, 0}, {{.gmfn = gnt_gmfn(own)}, DOMID_SELF, 0}, 8, 0, 1};
+	r = gnt_copy(c, 7);
+	rt_check(r == 0, "refusal batch returns 0 (status per op)", r);
+	rt_check(c[0].status == GNTST_permission_denied, "REFUSED: write to a read-only grant",
+		 c[0].status);
+	rt_check(c[1].status == GNTST_permission_denied, "REFUSED: grant for another domain",
+		 c[1].status);
+	rt_check(c[2].status == GNTST_bad_gntref, "REFUSED: reference past the table", c[2].status);
+	rt_check(c[3].status == GNTST_bad_domain, "REFUSED: no such domain", c[3].status);
+	rt_check(c[4].status == GNTST_bad_copy_arg, "REFUSED: copy crossing a page", c[4].status);
+	rt_check(c[5].status == GNTST_bad_page, "REFUSED: destination frame not ours", c[5].status);
+	rt_check(c[6].status == GNTST_permission_denied, "REFUSED: raw frame of another domain",
+		 c[6].status);
+	r = HYPERCALL(__HYPERVISOR_grant_table_op, GNTTABOP_copy, 0xdead0000UL, 1);
+	rt_check(r == -XEN_EFAULT, "REFUSED: bad batch pointer", r);
+
+	/* A batch of whole pages, and the same bytes by memcpy here. */
+	for (i = 0; i < GNT_PAGES; i++)
+		ops[i] = (struct gnttab_copy){{{16 + i}, peer, 0},
+					      {{.gmfn = gnt_gmfn(bulk2[i])}, DOMID_SELF, 0},
+					      4096,
+					      GNTCOPY_source_gref,
+					      1};
+	t0 = rt_now_ns();
+	r = gnt_copy(ops, GNT_PAGES);
+	t1 = rt_now_ns();
+	for (i = 0, ok = r == 0; i < GNT_PAGES; i++)
+		ok &= ops[i].status == 0 && bulk2[i][4095] == 'a' + i % 26;
+	rt_check(ok, "64 pages copied in one batch", r);
+	for (i = 0; i < GNT_PAGES; i++)
+		rt_memcpy(bulk[i], bulk2[i], 4096);
+	t2 = rt_now_ns();
+	rt_printf("gnt-copy pages=%d bytes=%d copy_ns=%lu memcpy_ns=%lu\n", GNT_PAGES,
+		  GNT_PAGES * 4096, (unsigned long)(t1 - t0), (unsigned long)(t2 - t1));
+
+	/* Wait for the granter to revoke gref 8 (it says so in gref 11). */
+	for (i = 0; i < 3000; i++) {
+		c[0] = (struct gnttab_copy){{{11}, peer, 0},
+					    {{.gmfn = gnt_gmfn(own)}, DOMID_SELF, 0},
+					    8,
+					    GNTCOPY_source_gref,
+					    1};
+		if (gnt_copy(c, 1) == 0 && c[0].status == 0 && gnt_streq(own, "revoked"))
+			break;
+		gnt_sleep(10000000);
+	}
+	rt_check(gnt_streq(own, "revoked"), "granter revoked the page", i);
+	c[0] = (struct gnttab_copy){{{8}, peer, 0},
+				    {{.gmfn = gnt_gmfn(own)}, DOMID_SELF, 0},
+				    8,
+				    GNTCOPY_source_gref,
+				    1};
+	gnt_copy(c, 1);
+	rt_check(c[0].status == GNTST_permission_denied, "REFUSED: copy from a revoked grant",
+		 c[0].status);
+}
+
+void test_main(void)
+{
+	long peer = gnt_arg("peer");
+
+	rt_check(rt_events_init() == 0, "events", 0);
+	rt_check(peer > 0 && peer < 0x7ff0, "peer domain on the command line", peer);
+	if (peer <= 0)
+		return;
+	if (gnt_arg("rw") < 0)
+		gnt_granter((uint16_t)peer);
+	else
+		gnt_copier((uint16_t)peer);
+}

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# pv-grant-copy: GNTTABOP_copy between two guest domains under keeld
+# daemon.  The granter grants pages to the copier's domid and prints the
+# references; this script (the toolstack) passes them on the copier's
+# command line.  Both guests check their side (copies, Xen's refusals,
+# in-use bits released, a revoked grant refused) and print SUCCESS.
+. "$(dirname "$0")/../lib/common.sh"
+need_root
+need_kvm
+run=$KEEL_TMP/run
+"$KEEL_BIN/keeld" daemon --rundir "$run" 2>"$KEEL_TMP/keeld.log" &
+kpid=$!
+trap 'kill -9 $kpid 2>/dev/null; wait $kpid 2>/dev/null' EXIT
+wait_for "[ -S $run/keeld.sock ]" 10 || fail "keeld did not create its socket"
+ctl() { "$KEEL_BIN/keelctl" --rundir "$run" "$@"; }
+
+g=$(ctl create granter 64) || fail "create granter"
+c=$(ctl create copier 64) || fail "create copier"
+ctl load "$g" "$KEEL_GUESTS/gnt-copy" "peer=$c" || fail "load granter"
+ctl unpause "$g" || fail "unpause granter"
+wait_for "ctl console $g | grep -q '^gnt-refs'" 30 || { ctl console "$g"; fail "no refs"; }
+refs=$(ctl console "$g" | sed -n 's/^gnt-refs //p')
+ctl load "$c" "$KEEL_GUESTS/gnt-copy" "peer=$g $refs" || fail "load copier"
+ctl unpause "$c" || fail "unpause copier"
+wait_for "ctl info $c | grep -Eq ' (shutdown|crashed) '" 60 ||
+	{ ctl console "$c"; ctl console "$g"; fail "copier did not finish"; }
+wait_for "ctl info $g | grep -Eq ' (shutdown|crashed) '" 60 ||
+	{ ctl console "$g"; fail "granter did not finish"; }
+echo "== copier"; ctl console "$c"
+echo "== granter"; ctl console "$g"
+ctl console "$c" | grep -q '^Test result: SUCCESS' || fail "copier failed"
+ctl console "$g" | grep -q '^Test result: SUCCESS' || fail "granter failed"
+ctl destroy "$c"; ctl destroy "$g"
+exit 0
