@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -299,9 +300,12 @@ int ctl_xl_op(uint32_t op, struct domain *d, const void *in, void *out, uint32_t
 	      const int *fds, int nfds)
 {
 	if (op == KEELCTL_OP_SAVE_STATE || op == KEELCTL_OP_RESTORE_STATE) {
+		struct stat st;
+
 		if (!d)
 			return -ESRCH;
-		if (nfds != 1)
+		/* a file (xl passes a memfd): a pipe could stall the daemon's loop */
+		if (nfds != 1 || fstat(fds[0], &st) < 0 || !S_ISREG(st.st_mode))
 			return -EBADF;
 		*out_len = 0;
 		return op == KEELCTL_OP_SAVE_STATE ? ctl_xl_save_state(d, fds[0])
