@@ -1,0 +1,4 @@
+# libkeelgnttab: grant mappings for dom0 processes (libxengnttab's shape);
+# keel-evtgnt-echo: the dom0 half of pv-events-dom0.sh, on both libraries.
+$(eval $(call keel_library,libkeelgnttab,$(call objs,dom0/libkeelgnttab/keelgnttab.c)))
+$(eval $(call keel_program,keel-evtgnt-echo,$(call objs,dom0/libkeelgnttab/evtgnt_echo.c) $(LIB)/libkeelgnttab.a $(LIB)/libkeelevtchn.a $(LIB)/libkeelctl.a,))

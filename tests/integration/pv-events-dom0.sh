@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# pv-events-dom0: a guest <-> dom0-process exchange through libkeelevtchn
+# and libkeelgnttab.  The pv-grant guest grants a page (gref 8) to dom0
+# and kicks its store port; keel-evtgnt-echo (built only on the two
+# libraries) binds the port, waits on the handle's fd, reads the string by
+# grant copy, answers it in the page mapped with map_grant_refs, notifies,
+# and checks the libraries' refusals.  The guest checks the answer and
+# that the grant is no longer in use, and prints SUCCESS.
+. "$(dirname "$0")/../lib/common.sh"
+need_root
+need_kvm
+run=$KEEL_TMP/run
+"$KEEL_BIN/keeld" daemon --rundir "$run" 2>"$KEEL_TMP/keeld.log" &
+kpid=$!
+trap 'kill -9 $kpid 2>/dev/null; wait $kpid 2>/dev/null' EXIT
+wait_for "[ -S $run/keeld.sock ]" 10 || fail "keeld did not create its socket"
+export KEEL_RUNDIR=$run
+ctl() { "$KEEL_BIN/keelctl" --rundir "$run" "$@"; }
+
+d=$(ctl create evtgnt 64) || fail "create"
+ctl load "$d" "$KEEL_GUESTS/pv-grant" || fail "load"
+"$KEEL_BIN/keel-evtgnt-echo" "$d" 8 30 >"$KEEL_TMP/echo.out" 2>&1 &
+epid=$!
+sleep 0.3
+ctl unpause "$d" || fail "unpause"
+wait $epid || { cat "$KEEL_TMP/echo.out"; ctl console "$d"; fail "keel-evtgnt-echo failed"; }
+cat "$KEEL_TMP/echo.out"
+grep -q 'echoed through libkeelevtchn/libkeelgnttab: granted hello' "$KEEL_TMP/echo.out" ||
+	fail "dom0 did not read the guest's string"
+wait_for "ctl info $d | grep -Eq ' (shutdown|crashed) '" 30 || fail "guest did not finish"
+ctl console "$d"
+ctl console "$d" | grep -q '^Test result: SUCCESS' || fail "pv-grant guest failed"
+exit 0
