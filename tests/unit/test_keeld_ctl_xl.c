@@ -1,0 +1,123 @@
+/*
+ * Unit tests of keeld's xl operations (hypervisor/ctl_xl.c) on a domain
+ * that is only a struct (no VM, no threads): argument checks of rename,
+ * max memory and the credit parameters, the UUID and ceiling in getinfo,
+ * per-vCPU facts of vCPUs with no thread, the version answer, and the
+ * table refusing ops it does not own.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "../../hypervisor/ctl_xl.h"
+#include "unit.h"
+
+static struct domain tcx_dom;
+
+static int tcx_init(void)
+{
+	memset(&tcx_dom, 0, sizeof(tcx_dom));
+	pthread_mutex_init(&tcx_dom.lock, NULL);
+	tcx_dom.domid = 4242;
+	tcx_dom.nr_vcpus = 2;
+	tcx_dom.nr_pages = tcx_dom.max_pages = tcx_dom.cur_pages = 4096;
+	strcpy(tcx_dom.name, "unit");
+	return 0;
+}
+
+static int tcx_cleanup(void)
+{
+	ctl_xl_forget(&tcx_dom);
+	return 0;
+}
+
+static int tcx_op(uint32_t op, const void *in, void *out, uint32_t *len)
+{
+	static uint8_t scratch[KEELCTL_RSP_MAX];
+	uint32_t l = 0;
+
+	return ctl_xl_op(op, &tcx_dom, in, out ? out : scratch, len ? len : &l, NULL, 0);
+}
+
+static void tcx_rename(void)
+{
+	struct keelctl_name_req n;
+
+	memset(&n, 'x', sizeof(n)); /* no terminating NUL */
+	CU_ASSERT_EQUAL(tcx_op(KEELCTL_OP_RENAME, &n, NULL, NULL), -EINVAL);
+	memset(&n, 0, sizeof(n));
+	CU_ASSERT_EQUAL(tcx_op(KEELCTL_OP_RENAME, &n, NULL, NULL), -EINVAL); /* empty */
+	strcpy(n.name, "renamed");
+	CU_ASSERT_EQUAL(tcx_op(KEELCTL_OP_RENAME, &n, NULL, NULL), 0);
+	CU_ASSERT_STRING_EQUAL(tcx_dom.name, "renamed");
+}
+
+static void tcx_handle_and_maxmem(void)
+{
+	uint8_t uuid[16];
+	uint64_t kb;
+	struct keelctl_dominfo info;
+
+	for (int i = 0; i < 16; i++)
+		uuid[i] = (uint8_t)(0xa0 + i);
+	CU_ASSERT_EQUAL(tcx_op(KEELCTL_OP_SET_HANDLE, uuid, NULL, NULL), 0);
+	kb = 2;
+	CU_ASSERT_EQUAL(tcx_op(KEELCTL_OP_SET_MAXMEM, &kb, NULL, NULL), -EINVAL);
+	kb = (uint64_t)DOMAIN_MAX_MEM_MB * 1024 + 4;
+	CU_ASSERT_EQUAL(tcx_op(KEELCTL_OP_SET_MAXMEM, &kb, NULL, NULL), -EINVAL);
+	kb = 8192; /* below what it holds: allowed, as in Xen */
+	CU_ASSERT_EQUAL(tcx_op(KEELCTL_OP_SET_MAXMEM, &kb, NULL, NULL), 0);
+	CU_ASSERT_EQUAL(tcx_dom.max_pages, 2048);
+	memset(&info, 0, sizeof(info));
+	ctl_xl_fill_info(&tcx_dom, &info);
+	CU_ASSERT_EQUAL(memcmp(info.handle, uuid, 16), 0);
+	CU_ASSERT_EQUAL(info.max_kb, 8192);
+	CU_ASSERT_EQUAL(info.cur_kb, 16384);
+	CU_ASSERT_EQUAL(info.cpu_time_ns, 0);
+}
+
+static void tcx_sched_ranges(void)
+{
+	struct keelctl_sched s = {0, KEELCTL_SCHED_KEEP}, got;
+	uint32_t len = 0;
+
+	CU_ASSERT_EQUAL(tcx_op(KEELCTL_OP_SCHED_SET, &s, NULL, NULL), -EINVAL);
+	s.weight = 65536;
+	CU_ASSERT_EQUAL(tcx_op(KEELCTL_OP_SCHED_SET, &s, NULL, NULL), -EINVAL);
+	s = (struct keelctl_sched){KEELCTL_SCHED_KEEP, 100 * DOMAIN_MAX_VCPUS + 1};
+	CU_ASSERT_EQUAL(tcx_op(KEELCTL_OP_SCHED_SET, &s, NULL, NULL), -EINVAL);
+	CU_ASSERT_EQUAL(tcx_op(KEELCTL_OP_SCHED_GET, NULL, &got, &len), 0);
+	CU_ASSERT_EQUAL(len, sizeof(got));
+	CU_ASSERT_EQUAL(got.weight, 256); /* refused sets changed nothing */
+	CU_ASSERT_EQUAL(got.cap, 0);
+	s = (struct keelctl_sched){256, 0}; /* the defaults: nothing to enforce */
+	CU_ASSERT_EQUAL(tcx_op(KEELCTL_OP_SCHED_SET, &s, NULL, NULL), 0);
+}
+
+static void tcx_vcpus_and_version(void)
+{
+	struct keelctl_vcpuinfo vi[DOMAIN_MAX_VCPUS];
+	struct keelctl_version v;
+	uint32_t len = 0;
+
+	tcx_dom.vcpus[0].online = 1; /* online but no thread: not reported running */
+	CU_ASSERT_EQUAL(tcx_op(KEELCTL_OP_VCPU_INFO, NULL, vi, &len), 0);
+	CU_ASSERT_EQUAL(len, 2 * sizeof(vi[0]));
+	CU_ASSERT_EQUAL(vi[1].vcpu, 1);
+	CU_ASSERT_EQUAL(vi[0].flags, 0);
+	CU_ASSERT_EQUAL(vi[0].cpu, -1);
+	CU_ASSERT_EQUAL(ctl_xl_op(KEELCTL_OP_VERSION, NULL, NULL, &v, &len, NULL, 0), 0);
+	CU_ASSERT_EQUAL(len, sizeof(v));
+	CU_ASSERT_EQUAL(v.major, 4);
+	CU_ASSERT_STRING_EQUAL(v.caps, "xen-3.0-x86_64");
+	CU_ASSERT(v.total_kb > 0);
+	/* ops that need a domain, without one; ops that are not ours */
+	CU_ASSERT_EQUAL(ctl_xl_op(KEELCTL_OP_VCPU_INFO, NULL, NULL, vi, &len, NULL, 0), -ESRCH);
+	CU_ASSERT_EQUAL(ctl_xl_op(KEELCTL_OP_CREATE, &tcx_dom, NULL, vi, &len, NULL, 0),
+			-EOPNOTSUPP);
+	CU_ASSERT_EQUAL(ctl_xl_op(KEELCTL_OP_SAVE_STATE, &tcx_dom, NULL, vi, &len, NULL, 0),
+			-EBADF);
+}
+
+UNIT_SUITE(keeld_ctl_xl, tcx_init, tcx_cleanup, UNIT_TEST(tcx_rename),
+	   UNIT_TEST(tcx_handle_and_maxmem), UNIT_TEST(tcx_sched_ranges),
+	   UNIT_TEST(tcx_vcpus_and_version));
