@@ -134,8 +134,9 @@ int xlk_create(void *h, const struct xlcfg_domain *dom, bool paused, uint32_t *d
 		return r;
 	/* keeld builds memory= of RAM; maxmem= is its ceiling (maximum_reservation) */
 	if (dom->max_memkb > dom->target_memkb)
-		fprintf(stderr, "xl: note: maxmem=%llu MiB is the domain's ceiling; keeld cannot "
-				"yet grow a guest above memory=\n",
+		fprintf(stderr,
+			"xl: note: maxmem=%llu MiB is the domain's ceiling; keeld cannot "
+			"yet grow a guest above memory=\n",
 			(unsigned long long)dom->max_memkb / 1024);
 	/* keeld makes maxvcpus vCPUs; the store's cpu/N/availability says which are online */
 	r = keelctl_domain_create(k->ctl, dom->name, mem_mb,
