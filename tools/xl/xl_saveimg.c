@@ -254,7 +254,7 @@ static int xl_saveimg_verify(struct xl_saveimg_r *r, char *err, size_t errlen)
 	}
 	if (h.version != XL_SAVEIMG_VERSION || h.hdr_size != sizeof(h)) {
 		snprintf(err, errlen, "image format version %u not supported (this xl reads %u)",
-			 h.version, XL_SAVEIMG_VERSION);
+			 h.version, (unsigned)XL_SAVEIMG_VERSION);
 		return -EPROTO;
 	}
 	if (fstat(r->fd, &st) < 0)
