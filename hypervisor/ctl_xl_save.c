@@ -415,6 +415,11 @@ int ctl_xl_restore_state(struct domain *d, int fd)
 		} else if ((e->state == ECS_INTERDOMAIN || e->state == ECS_UNBOUND) &&
 			   e->remote_dom == h.old_domid) {
 			e->remote_dom = (uint16_t)d->domid;
+		} else if (e->state == ECS_INTERDOMAIN) {
+			/* another guest's end does not know this domain: the
+			 * guest sees the peer gone, as after a migration */
+			e->state = ECS_UNBOUND;
+			e->remote_port = 0;
 		}
 	}
 	memcpy(d->evtchns, ev, CTL_SAVE_EVTCHNS * sizeof(*ev));
