@@ -7,6 +7,8 @@
 # from drivers/xen/manage.c) must appear in the store.  Then `xl shutdown`
 # writes control/shutdown=poweroff, Linux acknowledges it and runs
 # /sbin/poweroff, and the domain must end shut down with reason poweroff.
+# With keel-consoled up, a line typed on `xl console` must reach /init
+# through the console ring and hvc0.
 # Skipped when the kernel or busybox-static cannot be fetched.
 . "$(dirname "$0")/../lib/common.sh"
 need_root
@@ -37,7 +39,10 @@ mount -t devtmpfs dev /dev
 echo "Hello from init on Keel: $(uname -sr), $(grep -c ^processor /proc/cpuinfo) CPUs"
 echo "Keel xenbus devices: $(ls /sys/bus/xen/devices 2>/dev/null | tr '\n' ' ')"
 echo "Keel init test: waiting"
-while :; do sleep 1; done
+# lines typed on xl console reach us through keel-consoled and hvc0
+while :; do
+	if read -r l; then echo "Keel init got: $l"; else sleep 1; fi
+done
 INIT
 chmod +x "$root/init" "$root/sbin/poweroff"
 (cd "$root" && find . | cpio -o -H newc 2>/dev/null | gzip -1) >"$KEEL_TMP/initrd.gz"
@@ -68,8 +73,14 @@ t0=$(date +%s)
 xl create "$KEEL_TMP/linux.cfg" 2>"$KEEL_TMP/create.err" || fail "create: $(cat "$KEEL_TMP/create.err")"
 id=$(xl domid linux) || fail "domid"
 dp=/local/domain/$id
+# each look can take 2 s (xl console stays attached): bound the wait in seconds
 reached=no
-wait_for "con | grep -q '^Keel init test: waiting'" 150 && reached=yes
+end=$((SECONDS + 150))
+while [ $SECONDS -lt $end ]; do
+	if con | grep -q '^Keel init test: waiting'; then reached=yes; break; fi
+	"$KEEL_BIN/keelctl" info "$id" 2>/dev/null | grep -qE ' (shutdown|crashed) ' && break
+	sleep 1
+done
 con >"$KEEL_TMP/linux.out"
 echo "--- console (last 15 lines)"; tail -n 15 "$KEEL_TMP/linux.out"
 echo "--- store under $dp"; st ls "$dp" | tr '\n' ' '; echo
@@ -83,6 +94,14 @@ wait_for "[ \"\$(st read $dp/control/feature-poweroff 2>/dev/null)\" = 1 ]" 20 |
 	fail "Linux wrote no control/feature-poweroff"
 echo "pv-linux-xenstore: Linux wrote: $(for f in $(st ls "$dp/control"); do printf '%s=%s ' "$f" "$(st read "$dp/control/$f")"; done)"
 [ "$(st perms "$dp/control/feature-poweroff")" = "n$id" ] || fail "feature-poweroff not owned by the guest: $(st perms "$dp/control/feature-poweroff")"
+
+# console input: xl console -> keel-consoled -> the console ring -> hvc0 -> /init
+if grep -q "keel-consoled running" "$KEEL_TMP/up.out"; then
+	(sleep 1; printf 'ping from dom0\r'; sleep 3) | timeout 6 "$KEEL_BIN/xl" console linux >"$KEEL_TMP/in.out" 2>&1
+	grep -q '^Keel init got: ping from dom0' "$KEEL_TMP/in.out" ||
+		fail "typed line did not reach /init: $(tail -n 3 "$KEEL_TMP/in.out")"
+	echo "pv-linux-xenstore: /init read a line typed on xl console (through keel-consoled and hvc0)"
+fi
 
 # xl shutdown: control/shutdown=poweroff, acknowledged by the guest, then poweroff
 xl shutdown linux 2>"$KEEL_TMP/shutdown.err" || fail "xl shutdown: $(cat "$KEEL_TMP/shutdown.err")"
