@@ -100,6 +100,8 @@ void evtchn_set_pending(struct domain *d, uint32_t port)
 
 	if (!t || port == 0 || port >= EVTCHN_MAX)
 		return;
+	if (evtchn_fifo_set_pending(d, port, t[port].vcpu))
+		return; /* FIFO ABI in force */
 	if (evtchn_test_and_set(&sh->evtchn_pending[port / 64], port % 64))
 		return;
 	if ((__atomic_load_n(&sh->evtchn_mask[port / 64], __ATOMIC_SEQ_CST) >> (port % 64)) & 1)
@@ -128,6 +130,7 @@ static int evtchn_alloc(struct domain *d)
 					   __ATOMIC_SEQ_CST);
 			__atomic_fetch_and(&sh->evtchn_mask[p / 64], ~(1ULL << (p % 64)),
 					   __ATOMIC_SEQ_CST);
+			evtchn_fifo_clear_pending(d, p);
 			return p;
 		}
 	return -XEN_ENOSPC;
@@ -167,6 +170,7 @@ static void evtchn_close_port(struct domain *d, uint32_t port)
 		d->vcpus[e->vcpu].virq_port[e->virq] = 0;
 	if (e->dom0_slot)
 		d->dom0_binds[e->dom0_slot - 1].port = 0; /* dom0's fds stay until destroy */
+	evtchn_fifo_clear_pending(d, port);
 	if (e->state == ECS_INTERDOMAIN && e->remote_dom == d->domid && !e->dom0_slot &&
 	    evtchn_valid(d, e->remote_port)) {
 		d->evtchns[e->remote_port].state = ECS_UNBOUND;
@@ -217,6 +221,19 @@ static long evtchn_send_remote(struct domain *d, uint32_t port, uint16_t rdom, u
 	return 0;
 }
 
+int evtchn_port_pending(struct domain *d, uint32_t port)
+{
+	struct shared_info *sh = domain_shared_info(d);
+	int pending;
+
+	if (port == 0 || port >= EVTCHN_MAX)
+		return 0;
+	if (evtchn_fifo_is_pending(d, port, &pending))
+		return pending;
+	return (__atomic_load_n(&sh->evtchn_pending[port / 64], __ATOMIC_SEQ_CST) >> (port % 64)) &
+	       1;
+}
+
 void evtchn_free_all(struct domain *d)
 {
 	pthread_mutex_lock(&evtchn_glock);
@@ -231,6 +248,7 @@ void evtchn_free_all(struct domain *d)
 			    d->evtchns[p].remote_dom != d->domid)
 				evtchn_close_port(d, p);
 	pthread_mutex_unlock(&evtchn_glock);
+	evtchn_fifo_free(d);
 	for (int i = 0; i < d->n_dom0_binds; i++) {
 		close(d->dom0_binds[i].g2d_fd);
 		close(d->dom0_binds[i].d2g_fd);
@@ -366,6 +384,9 @@ long evtchn_do_op(struct pv_vcpu *v, uint64_t cmd, uint64_t arg)
 		struct evtchn_bind_vcpu bind_vcpu;
 		struct evtchn_unmask unmask;
 		struct evtchn_reset reset;
+		struct evtchn_init_control init_control;
+		struct evtchn_expand_array expand_array;
+		struct evtchn_set_priority set_priority;
 	} u;
 	static const uint8_t sizes[] = {
 		[EVTCHNOP_bind_interdomain] = sizeof(struct evtchn_bind_interdomain),
@@ -378,16 +399,26 @@ long evtchn_do_op(struct pv_vcpu *v, uint64_t cmd, uint64_t arg)
 		[EVTCHNOP_bind_vcpu] = sizeof(struct evtchn_bind_vcpu),
 		[EVTCHNOP_unmask] = sizeof(struct evtchn_unmask),
 		[EVTCHNOP_reset] = sizeof(struct evtchn_reset),
+		[EVTCHNOP_init_control] = sizeof(struct evtchn_init_control),
+		[EVTCHNOP_expand_array] = sizeof(struct evtchn_expand_array),
+		[EVTCHNOP_set_priority] = sizeof(struct evtchn_set_priority),
 	};
 	long r = 0;
 	int p;
 
 	if (cmd >= sizeof(sizes) || !sizes[cmd])
-		return -XEN_ENOSYS; /* FIFO (init_control, ...) is not offered */
+		return -XEN_ENOSYS;
 	if (pv_copy_from_guest(v, &u, arg, sizes[cmd]) < 0)
 		return -XEN_EFAULT;
 	if (!evtchn_table(d))
 		return -XEN_ENOMEM;
+	if (cmd == EVTCHNOP_init_control || cmd == EVTCHNOP_expand_array ||
+	    cmd == EVTCHNOP_set_priority) {
+		r = evtchn_fifo_op(v, cmd, &u);
+		if (r == 0 && pv_copy_to_guest(v, arg, &u, sizes[cmd]) < 0)
+			r = -XEN_EFAULT;
+		return r;
+	}
 	/* A domain that made an event-channel op can be another's peer
 	 * (registered here, before any lock: glock comes first). */
 	evtchn_register(d);
@@ -568,6 +599,8 @@ long evtchn_do_op(struct pv_vcpu *v, uint64_t cmd, uint64_t arg)
 			r = -XEN_EINVAL;
 			break;
 		}
+		if (evtchn_fifo_unmask(d, port, d->evtchns[port].vcpu))
+			break; /* FIFO: the guest cleared MASKED; relink if pending */
 		/* Xen's evtchn_2l_unmask: clear the mask; if the port was
 		 * pending, raise the selector and upcall now. */
 		__atomic_fetch_and(&sh->evtchn_mask[port / 64], ~(1ULL << (port % 64)),
@@ -595,6 +628,7 @@ long evtchn_do_op(struct pv_vcpu *v, uint64_t cmd, uint64_t arg)
 		for (uint32_t port = 1; port < EVTCHN_MAX; port++)
 			if (d->evtchns[port].state != ECS_FREE)
 				evtchn_close_port(d, port);
+		evtchn_fifo_free(d); /* back to 2-level, as after Xen's reset */
 		break;
 	default:
 		r = -XEN_ENOSYS;

@@ -1,8 +1,8 @@
 /*
  * Event channels inside keeld (Xen's 2-level ABI: pending and mask bitmaps
  * in shared_info, a selector word and upcall flags per vcpu_info), with
- * VIRQs, IPIs, and loopback interdomain binding.  FIFO is not offered, so
- * guests (Linux included) fall back to 2-level.
+ * VIRQs, IPIs, interdomain binding (loopback, another guest, a dom0
+ * process), and the FIFO ABI (evtchn_fifo.c) once a guest asks for it.
  */
 #ifndef KEEL_HV_EVTCHN_H
 #define KEEL_HV_EVTCHN_H
@@ -40,6 +40,20 @@ int evtchn_bind_dom0(struct domain *d, uint32_t port, int *g2d_fd, int *d2g_fd);
 int evtchn_unbind_dom0(struct domain *d, uint32_t port);
 /* The dom0-to-guest eventfd of bind slot `slot` became readable. */
 void evtchn_dom0_notify(struct domain *d, int slot);
+
+/* Is port pending (either ABI)?  For SCHEDOP_poll. */
+int evtchn_port_pending(struct domain *d, uint32_t port);
+
+/* FIFO ABI (evtchn_fifo.c).  Each returns 0 when the domain is still on
+ * the 2-level ABI (the caller then does the 2-level work), 1 when done. */
+int evtchn_fifo_active(struct domain *d);
+int evtchn_fifo_set_pending(struct domain *d, uint32_t port, uint32_t vcpu);
+int evtchn_fifo_is_pending(struct domain *d, uint32_t port, int *pending);
+int evtchn_fifo_clear_pending(struct domain *d, uint32_t port);
+int evtchn_fifo_unmask(struct domain *d, uint32_t port, uint32_t vcpu);
+/* init_control, expand_array, set_priority (arg: the op's block). */
+long evtchn_fifo_op(struct pv_vcpu *v, uint64_t cmd, void *arg);
+void evtchn_fifo_free(struct domain *d);
 
 /* Other domains, for grant copies: the registry of domains that used
  * event-channel or grant-table ops.  evtchn_peers_lock() is taken before

@@ -330,6 +330,7 @@ void pv_vcpu_kick(struct pv_vcpu *v)
 static int pv_vcpu_async_events(struct pv_vcpu *v)
 {
 	struct vcpu_info *vi = pv_vcpu_info(v);
+	struct kvm_vcpu_events ev;
 	struct kvm_regs regs;
 	struct kvm_sregs s;
 
@@ -340,6 +341,14 @@ static int pv_vcpu_async_events(struct pv_vcpu *v)
 		return 0;
 	if (kvm_sregs_get(&v->kvm, &s) < 0 || s.cs.dpl != 3)
 		return 0; /* inside a shim stub: its exit delivers */
+	/* An exception KVM has yet to inject (e.g. the #UD of a forced-
+	 * emulation CPUID) would be delivered on top of a frame built here,
+	 * with the callback's address as its rip: leave it to its exit. */
+	if (ioctl(v->kvm.fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
+		return -1;
+	if (ev.exception.injected || ev.exception.pending || ev.interrupt.injected ||
+	    ev.nmi.injected)
+		return 0;
 	if (kvm_regs_get(&v->kvm, &regs) < 0)
 		return -1;
 	/* At the LSTAR stub, between `syscall` and its `out`: the
@@ -359,7 +368,6 @@ static int pv_vcpu_async_events(struct pv_vcpu *v)
 void pv_vcpu_wait(struct pv_vcpu *v, const uint32_t *ports, unsigned nports, uint64_t timeout)
 {
 	struct domain *d = v->dom;
-	struct shared_info *sh = domain_shared_info(d);
 	struct vcpu_info *vi = pv_vcpu_info(v);
 
 	pthread_mutex_lock(&d->lock);
@@ -377,11 +385,7 @@ void pv_vcpu_wait(struct pv_vcpu *v, const uint32_t *ports, unsigned nports, uin
 		if (!ports)
 			hit = __atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST);
 		for (unsigned i = 0; ports && i < nports && !hit; i++)
-			hit = ports[i] < 4096 &&
-			      ((__atomic_load_n(&sh->evtchn_pending[ports[i] / 64],
-						__ATOMIC_SEQ_CST) >>
-				(ports[i] % 64)) &
-			       1);
+			hit = evtchn_port_pending(d, ports[i]); /* 2-level or FIFO */
 		now = pv_time_now(d);
 		if (hit || (timeout && now >= timeout))
 			break;

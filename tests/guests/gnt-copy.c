@@ -14,7 +14,7 @@
 #include "abi/grant_table.h"
 
 #define VIRT_BASE 0xffffffff80000000UL
-#define GNT_PAGES 64
+#define GNT_PAGES 256
 
 static char table_va[4096] __attribute__((aligned(4096)));
 static char rw_page[4096] __attribute__((aligned(4096)));
@@ -200,7 +200,7 @@ static void gnt_copier(uint16_t peer)
 	t1 = rt_now_ns();
 	for (i = 0, ok = r == 0; i < GNT_PAGES; i++)
 		ok &= ops[i].status == 0 && bulk2[i][4095] == 'a' + i % 26;
-	rt_check(ok, "64 pages copied in one batch", r);
+	rt_check(ok, "256 pages copied in one batch", r);
 	for (i = 0; i < GNT_PAGES; i++)
 		rt_memcpy(bulk[i], bulk2[i], 4096);
 	t2 = rt_now_ns();
