@@ -374,6 +374,14 @@ static int daemon_op_unbind_evtchn(struct daemon_req *rq)
 	return d ? evtchn_unbind_dom0(d, b->port) : -ESRCH;
 }
 
+static int daemon_op_evtchn_max(struct daemon_req *rq)
+{
+	const struct keelctl_bind_req *b = (const void *)rq->data;
+	struct domain *d = daemon_find(rq->hdr->domid);
+
+	return d ? evtchn_set_max_port(d, b->port) : -ESRCH;
+}
+
 struct daemon_op {
 	const char *name;
 	int (*fn)(struct daemon_req *rq);
@@ -409,6 +417,8 @@ static const struct daemon_op daemon_ops[KEELCTL_OP_MAX] = {
 	[KEELCTL_OP_RESTORE_STATE] = {"restore-state", daemon_op_xl, 0},
 	[KEELCTL_OP_UNBIND_EVTCHN] = {"unbind", daemon_op_unbind_evtchn,
 				      sizeof(struct keelctl_bind_req)},
+	[KEELCTL_OP_EVTCHN_MAX] = {"evtchn-max", daemon_op_evtchn_max,
+				   sizeof(struct keelctl_bind_req)},
 };
 
 /* Root, or a member (primary or supplementary) of group keel. */

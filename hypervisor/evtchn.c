@@ -86,6 +86,63 @@ static struct evtchn *evtchn_table(struct domain *d)
 	return d->evtchns;
 }
 
+/*
+ * Per-domain max_event_channels (Xen's max_evtchn_port: ports 1..max may
+ * be allocated).  The default is libxl's 1023; a dom0 tool changes it
+ * through the control socket.  Kept beside struct domain under a leaf
+ * mutex (evtchn_alloc runs under other locks).
+ */
+#define EVTCHN_DEFAULT_MAX_PORT 1023
+static pthread_mutex_t evtchn_limit_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	struct domain *d;
+	uint32_t max_port;
+} evtchn_limits[EVTCHN_MAX_DOMS];
+
+static uint32_t evtchn_max_port(struct domain *d)
+{
+	uint32_t m = EVTCHN_DEFAULT_MAX_PORT;
+
+	pthread_mutex_lock(&evtchn_limit_lock);
+	for (int i = 0; i < EVTCHN_MAX_DOMS; i++)
+		if (evtchn_limits[i].d == d)
+			m = evtchn_limits[i].max_port;
+	pthread_mutex_unlock(&evtchn_limit_lock);
+	return m;
+}
+
+int evtchn_set_max_port(struct domain *d, uint32_t max_port)
+{
+	int slot = -1;
+
+	if (max_port == 0 || max_port >= EVTCHN_MAX)
+		return -EINVAL;
+	pthread_mutex_lock(&evtchn_limit_lock);
+	for (int i = 0; i < EVTCHN_MAX_DOMS; i++) {
+		if (evtchn_limits[i].d == d) {
+			slot = i;
+			break;
+		}
+		if (!evtchn_limits[i].d && slot < 0)
+			slot = i;
+	}
+	if (slot >= 0) {
+		evtchn_limits[slot].d = d;
+		evtchn_limits[slot].max_port = max_port;
+	}
+	pthread_mutex_unlock(&evtchn_limit_lock);
+	return slot >= 0 ? 0 : -ENOSPC;
+}
+
+static void evtchn_forget_limit(struct domain *d)
+{
+	pthread_mutex_lock(&evtchn_limit_lock);
+	for (int i = 0; i < EVTCHN_MAX_DOMS; i++)
+		if (evtchn_limits[i].d == d)
+			evtchn_limits[i].d = NULL;
+	pthread_mutex_unlock(&evtchn_limit_lock);
+}
+
 static int evtchn_test_and_set(uint64_t *word, int bit)
 {
 	return (__atomic_fetch_or(word, 1ULL << bit, __ATOMIC_SEQ_CST) >> bit) & 1;
@@ -117,10 +174,11 @@ void evtchn_set_pending(struct domain *d, uint32_t port)
 static int evtchn_alloc(struct domain *d)
 {
 	struct evtchn *t = evtchn_table(d);
+	uint32_t max = evtchn_max_port(d);
 
 	if (!t)
 		return -XEN_ENOMEM;
-	for (uint32_t p = 1; p < EVTCHN_MAX; p++)
+	for (uint32_t p = 1; p <= max && p < EVTCHN_MAX; p++)
 		if (t[p].state == ECS_FREE) {
 			struct shared_info *sh = domain_shared_info(d);
 
@@ -249,6 +307,7 @@ void evtchn_free_all(struct domain *d)
 				evtchn_close_port(d, p);
 	pthread_mutex_unlock(&evtchn_glock);
 	evtchn_fifo_free(d);
+	evtchn_forget_limit(d);
 	for (int i = 0; i < d->n_dom0_binds; i++) {
 		close(d->dom0_binds[i].g2d_fd);
 		close(d->dom0_binds[i].d2g_fd);

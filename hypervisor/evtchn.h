@@ -41,6 +41,10 @@ int evtchn_unbind_dom0(struct domain *d, uint32_t port);
 /* The dom0-to-guest eventfd of bind slot `slot` became readable. */
 void evtchn_dom0_notify(struct domain *d, int slot);
 
+/* max_event_channels: ports 1..max_port may be allocated (default 1023,
+ * libxl's); negative errno. */
+int evtchn_set_max_port(struct domain *d, uint32_t max_port);
+
 /* Is port pending (either ABI)?  For SCHEDOP_poll. */
 int evtchn_port_pending(struct domain *d, uint32_t port);
 

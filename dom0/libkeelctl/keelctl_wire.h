@@ -42,6 +42,7 @@ enum keelctl_op {
 	KEELCTL_OP_SAVE_STATE,	  /* fd: keeld writes a paused domain's state to it */
 	KEELCTL_OP_RESTORE_STATE, /* fd: state for a domain just created for it */
 	KEELCTL_OP_UNBIND_EVTCHN, /* keelctl_bind_req: dom0 lets go of a port */
+	KEELCTL_OP_EVTCHN_MAX,	  /* keelctl_bind_req: port = max_evtchn_port */
 	KEELCTL_OP_MAX,
 };
 

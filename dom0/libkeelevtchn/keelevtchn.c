@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../libkeelctl/keelctl.h"
+#include "../libkeelctl/keelctl_int.h"
 #include "keelevtchn.h"
 
 struct keelevtchn_port {
@@ -172,4 +173,17 @@ int keelevtchn_unbind(struct keelevtchn *h, keelevtchn_port_t port)
 	close(e->notify_fd);
 	memset(e, 0, sizeof(*e));
 	return r == -ESRCH ? 0 : r; /* the domain is gone: nothing to undo */
+}
+
+int keelevtchn_set_max_port(const char *rundir, uint32_t domid, uint32_t max_port)
+{
+	struct keelctl_bind_req b = {max_port, 0};
+	struct keelctl *h;
+	int r = keelctl_open(rundir, &h);
+
+	if (r < 0)
+		return r;
+	r = keelctl_call(h, KEELCTL_OP_EVTCHN_MAX, domid, &b, sizeof(b), NULL, 0, NULL, NULL);
+	keelctl_close(h);
+	return r;
 }

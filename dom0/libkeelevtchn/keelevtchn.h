@@ -37,4 +37,8 @@ int keelevtchn_pending(struct keelevtchn *h);
 int keelevtchn_unmask(struct keelevtchn *h, keelevtchn_port_t port);
 int keelevtchn_unbind(struct keelevtchn *h, keelevtchn_port_t port);
 
+/* Admin: domain domid's max_event_channels (Xen's max_evtchn_port: the
+ * guest may allocate ports 1..max_port; keeld's default is 1023). */
+int keelevtchn_set_max_port(const char *rundir, uint32_t domid, uint32_t max_port);
+
 #endif

@@ -1,2 +1,3 @@
 # libkeelevtchn: event channels for dom0 processes (libxenevtchn's shape).
 $(eval $(call keel_library,libkeelevtchn,$(call objs,dom0/libkeelevtchn/keelevtchn.c)))
+$(eval $(call keel_program,keel-evtchn-max,$(call objs,dom0/libkeelevtchn/evtchn_max.c) $(LIB)/libkeelevtchn.a $(LIB)/libkeelctl.a,))
