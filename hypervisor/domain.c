@@ -211,7 +211,17 @@ int domain_create(struct domain *d, int domid, uint64_t mem_mb, int nr_vcpus)
 	d->domid = domid;
 	pthread_mutex_init(&d->lock, NULL);
 	pthread_mutex_init(&d->mm_lock, NULL);
-	pthread_cond_init(&d->cond, NULL);
+	{
+		/* pv_vcpu_wait's deadlines are CLOCK_MONOTONIC (guest system
+		 * time); with the default (realtime) clock they were long past
+		 * and a blocked vCPU spun instead of sleeping. */
+		pthread_condattr_t ca;
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&d->cond, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	if (mem_mb < 4 || mem_mb > DOMAIN_MAX_MEM_MB || nr_vcpus < 1 || nr_vcpus > DOMAIN_MAX_VCPUS)
 		return -EINVAL;
 	ram = mem_mb << 20;
