@@ -56,6 +56,7 @@ int bk_backend_main(int argc, char **argv, const char *prog, const struct xb_dri
 	signal(SIGINT, bk_main_signal);
 	err = xb_bus_run(bus, &bk_main_stop, 500);
 	xb_bus_close(bus);
+	bk_transport_close_real(&tp);
 	if (err) {
 		fprintf(stderr, "%s: %s\n", prog, strerror(-err));
 		return 1;

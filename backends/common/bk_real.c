@@ -348,3 +348,20 @@ int bk_transport_open_real(struct bk_transport *t, const char **why)
 {
 	return bk_transport_open_real_at(t, NULL, why);
 }
+
+void bk_transport_close_real(struct bk_transport *t)
+{
+	struct bk_real *r = t->gnt_ctx;
+
+	if (!r || t->gnt != &bk_real_gnt_ops)
+		return;
+	for (unsigned i = 0; i < BK_REAL_MAX_PORTS; i++)
+		if (r->ports[i].used)
+			bk_real_unbind(r, i + 1);
+	while (r->nmaps)
+		bk_real_unmap(r, r->maps[0].addr, r->maps[0].count);
+	keelctl_close(r->h);
+	pthread_mutex_destroy(&r->lock);
+	free(r);
+	t->gnt_ctx = t->evtchn_ctx = NULL;
+}

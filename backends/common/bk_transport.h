@@ -128,6 +128,8 @@ static inline int bk_evtchn_consume(const struct bk_transport *t, uint32_t lport
  */
 int bk_transport_open_real_at(struct bk_transport *t, const char *rundir, const char **why);
 int bk_transport_open_real(struct bk_transport *t, const char **why);
+/* Release what the real transport still holds (bindings, maps) and its connection. */
+void bk_transport_close_real(struct bk_transport *t);
 
 /* Logging shared by the backends: "<prog>: <message>" on stderr. */
 void bk_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -82,6 +82,7 @@ int main(int argc, char **argv)
 	err = cons_xs_serve(srv, ks, tp.self_domid, &cons_main_stop);
 	cons_server_destroy(srv);
 	cons_keeld_close(keeld);
+	bk_transport_close_real(&tp);
 	ks_close(ks);
 	if (err) {
 		fprintf(stderr, "keel-consoled: %s\n", strerror(-err));
