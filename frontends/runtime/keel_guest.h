@@ -56,6 +56,9 @@ void *rt_memcpy(void *d, const void *s, size_t n);
 
 /* Test bookkeeping: each check prints, the end prints the verdict. */
 void rt_check(int ok, const char *what, long got);
+/* Parameters on the command line as "key=value": the value, or NULL / -1. */
+const char *rt_cmdline_arg(const char *key);
+long rt_cmdline_num(const char *key);
 void rt_test_done(void) __attribute__((noreturn));
 
 /* Event channels (events.c). */

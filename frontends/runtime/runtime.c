@@ -160,3 +160,38 @@ void rt_main(struct start_info *si)
 	test_main();
 	rt_test_done();
 }
+
+/*
+ * The value after "key=" on the start_info command line (the key starting
+ * the line or following a space), or NULL.  Test guests take their
+ * parameters this way from the toolstack or the test script.
+ */
+const char *rt_cmdline_arg(const char *key)
+{
+	const char *line = (const char *)rt_start_info->cmd_line;
+	size_t max = sizeof(rt_start_info->cmd_line);
+
+	for (size_t i = 0; i < max && line[i]; i++) {
+		size_t k = 0;
+
+		if (i > 0 && line[i - 1] != ' ')
+			continue;
+		while (key[k] && i + k < max && line[i + k] == key[k])
+			k++;
+		if (!key[k] && i + k < max && line[i + k] == '=')
+			return line + i + k + 1;
+	}
+	return NULL;
+}
+
+/* The decimal number after "key=" (at most 9 digits), or -1. */
+long rt_cmdline_num(const char *key)
+{
+	const char *q = rt_cmdline_arg(key);
+	long v = 0;
+	int n = 0;
+
+	for (; q && *q >= '0' && *q <= '9' && n < 9; q++, n++)
+		v = v * 10 + (*q - '0');
+	return n ? v : -1;
+}

@@ -7,34 +7,11 @@
 #include "../../frontends/runtime/keel_guest.h"
 #include "abi/event_channel.h"
 
-static long lim_arg(const char *key)
-{
-	const char *c = (const char *)rt_start_info->cmd_line;
-
-	for (int i = 0; c[i] && i < 1000; i++) {
-		int k = 0;
-
-		if (i > 0 && c[i - 1] != ' ')
-			continue;
-		while (key[k] && c[i + k] == key[k])
-			k++;
-		if (key[k] || c[i + k] != '=')
-			continue;
-		long v = 0;
-		int n = 0;
-
-		for (const char *q = c + i + k + 1; *q >= '0' && *q <= '9' && n < 9; q++, n++)
-			v = v * 10 + (*q - '0');
-		return n ? v : -1;
-	}
-	return -1;
-}
-
 void test_main(void)
 {
 	struct evtchn_alloc_unbound au = {DOMID_SELF, DOMID_SELF, 0};
 	struct evtchn_close cl;
-	long limit = lim_arg("limit"), r = 0;
+	long limit = rt_cmdline_num("limit"), r = 0;
 	uint32_t last = 0;
 	int n = 0;
 

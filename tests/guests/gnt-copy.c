@@ -24,29 +24,6 @@ static char bulk[GNT_PAGES][4096] __attribute__((aligned(4096)));
 static char bulk2[GNT_PAGES][4096] __attribute__((aligned(4096)));
 static struct gnttab_copy ops[GNT_PAGES];
 
-static long gnt_arg(const char *key)
-{
-	const char *c = (const char *)rt_start_info->cmd_line;
-
-	for (int i = 0; c[i] && i < 1000; i++) {
-		int k = 0;
-
-		if (i > 0 && c[i - 1] != ' ')
-			continue;
-		while (key[k] && c[i + k] == key[k])
-			k++;
-		if (key[k] || c[i + k] != '=')
-			continue;
-		long v = 0;
-		int n = 0;
-
-		for (const char *q = c + i + k + 1; *q >= '0' && *q <= '9' && n < 9; q++, n++)
-			v = v * 10 + (*q - '0');
-		return n ? v : -1;
-	}
-	return -1;
-}
-
 static uint64_t gnt_gmfn(const void *p)
 {
 	return ((uint64_t)p - VIRT_BASE) >> 12;
@@ -231,13 +208,13 @@ static void gnt_copier(uint16_t peer)
 
 void test_main(void)
 {
-	long peer = gnt_arg("peer");
+	long peer = rt_cmdline_num("peer");
 
 	rt_check(rt_events_init() == 0, "events", 0);
 	rt_check(peer > 0 && peer < 0x7ff0, "peer domain on the command line", peer);
 	if (peer <= 0)
 		return;
-	if (gnt_arg("rw") < 0)
+	if (rt_cmdline_num("rw") < 0)
 		gnt_granter((uint16_t)peer);
 	else
 		gnt_copier((uint16_t)peer);

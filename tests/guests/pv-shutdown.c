@@ -8,15 +8,10 @@
 
 void test_main(void)
 {
-	const char *c = rt_start_info->cmd_line;
-	struct sched_shutdown s = {0};
+	long reason = rt_cmdline_num("reason");
+	struct sched_shutdown s = {reason < 0 ? 0 : (unsigned)reason};
 	long r;
 
-	while (*c && (c[0] != 'r' || c[1] != 'e' || c[6] != '='))
-		c++;
-	if (*c)
-		for (c += 7; *c >= '0' && *c <= '9'; c++)
-			s.reason = s.reason * 10 + (*c - '0');
 	rt_printf("shutting down with reason %u\n", s.reason);
 	r = HYPERCALL(__HYPERVISOR_sched_op, SCHEDOP_shutdown, &s, 0);
 	rt_check(s.reason > SHUTDOWN_soft_reset && r == -XEN_EINVAL,

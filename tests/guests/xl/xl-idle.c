@@ -23,25 +23,6 @@ static uint64_t xl_idle_rdtsc(void)
 	return ((uint64_t)hi << 32) | lo;
 }
 
-/* The value after "key=" in the command line, or NULL. */
-static const char *xl_idle_arg(const char *key)
-{
-	const char *c = rt_start_info->cmd_line;
-
-	while (*c) {
-		const char *k = key, *p = c;
-
-		while (*k && *p == *k) {
-			k++;
-			p++;
-		}
-		if (!*k && *p == '=' && (c == rt_start_info->cmd_line || c[-1] == ' '))
-			return p + 1;
-		c++;
-	}
-	return NULL;
-}
-
 static int xl_idle_is(const char *v, const char *word)
 {
 	while (*word && *v == *word) {
@@ -53,7 +34,7 @@ static int xl_idle_is(const char *v, const char *word)
 
 void test_main(void)
 {
-	const char *t = xl_idle_arg("ticks"), *then = xl_idle_arg("then");
+	const char *t = rt_cmdline_arg("ticks"), *then = rt_cmdline_arg("then");
 	struct evtchn_bind_virq timer = {VIRQ_TIMER, 0, 0};
 	unsigned long ticks = 0, n = 0;
 	unsigned reason = SHUTDOWN_poweroff;
