@@ -362,8 +362,8 @@ static int daemon_op_subscribe(struct daemon_req *rq)
 /* xl's operations live in ctl_xl.c. */
 static int daemon_op_xl(struct daemon_req *rq)
 {
-	return ctl_xl_op(rq->hdr->op, daemon_find(rq->hdr->domid), rq->data, rq->out,
-			 &rq->out_len, rq->fds, rq->nfds);
+	return ctl_xl_op(rq->hdr->op, daemon_find(rq->hdr->domid), rq->data, rq->out, &rq->out_len,
+			 rq->fds, rq->nfds);
 }
 
 static int daemon_op_unbind_evtchn(struct daemon_req *rq)

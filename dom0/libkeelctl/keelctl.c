@@ -61,9 +61,8 @@ void keelctl_close(struct keelctl *h)
 
 /* Send a request (with up to two fds) and wait for the answer; returns the
  * status, and the payload through *payload / *len (keelctl_int.h). */
-int keelctl_call(struct keelctl *h, uint32_t op, uint32_t domid, const void *data,
-			uint32_t len, const int *fds, int nfds, const void **payload,
-			uint32_t *plen)
+int keelctl_call(struct keelctl *h, uint32_t op, uint32_t domid, const void *data, uint32_t len,
+		 const int *fds, int nfds, const void **payload, uint32_t *plen)
 {
 	uint8_t buf[sizeof(struct keelctl_req) + KEELCTL_REQ_MAX];
 	struct keelctl_req *req = (struct keelctl_req *)buf;

@@ -45,10 +45,10 @@ int keelctl_unbind_evtchn(struct keelctl *h, uint32_t domid, uint32_t port);
  * a console backend): maps frame mfn of domain domid and binds dom0's end
  * of port; keelctl_ring_unmap undoes both (the port can be bound again).
  * rundir as for keelctl_open. */
-int keelctl_ring_map(const char *rundir, uint32_t domid, uint64_t mfn, uint32_t port,
-		     void **page, int *kick_fd, int *notify_fd);
-int keelctl_ring_unmap(const char *rundir, uint32_t domid, uint32_t port, void *page,
-		       int kick_fd, int notify_fd);
+int keelctl_ring_map(const char *rundir, uint32_t domid, uint64_t mfn, uint32_t port, void **page,
+		     int *kick_fd, int *notify_fd);
+int keelctl_ring_unmap(const char *rundir, uint32_t domid, uint32_t port, void *page, int kick_fd,
+		       int notify_fd);
 /* Map the frame a guest granted to dom0 (grant reference gref) into this
  * process; keelctl_unmap_grant releases it (and munmaps page). */
 int keelctl_map_grant(struct keelctl *h, uint32_t domid, uint32_t gref, int writable, void **page);

@@ -31,14 +31,14 @@ enum keelctl_op {
 	KEELCTL_OP_UNMAP_GRANT,
 	KEELCTL_OP_SUBSCRIBE, /* the connection then carries keelctl_event messages */
 	/* xl's operations (hypervisor/ctl_xl*.c, dom0/libkeelctl/keelctl_xl.c) */
-	KEELCTL_OP_RENAME,	/* keelctl_name_req */
-	KEELCTL_OP_SET_HANDLE,	/* uint8_t[16]: the domain's UUID */
-	KEELCTL_OP_SET_MAXMEM,	/* uint64_t: max_pages in KiB */
-	KEELCTL_OP_VCPU_INFO,	/* answer: keelctl_vcpuinfo[nr_vcpus] */
-	KEELCTL_OP_SCHED_GET,	/* answer: keelctl_sched */
-	KEELCTL_OP_SCHED_SET,	/* keelctl_sched */
-	KEELCTL_OP_VERSION,	/* answer: keelctl_version */
-	KEELCTL_OP_DMESG_CLEAR, /* empty the hypervisor log */
+	KEELCTL_OP_RENAME,	  /* keelctl_name_req */
+	KEELCTL_OP_SET_HANDLE,	  /* uint8_t[16]: the domain's UUID */
+	KEELCTL_OP_SET_MAXMEM,	  /* uint64_t: max_pages in KiB */
+	KEELCTL_OP_VCPU_INFO,	  /* answer: keelctl_vcpuinfo[nr_vcpus] */
+	KEELCTL_OP_SCHED_GET,	  /* answer: keelctl_sched */
+	KEELCTL_OP_SCHED_SET,	  /* keelctl_sched */
+	KEELCTL_OP_VERSION,	  /* answer: keelctl_version */
+	KEELCTL_OP_DMESG_CLEAR,	  /* empty the hypervisor log */
 	KEELCTL_OP_SAVE_STATE,	  /* fd: keeld writes a paused domain's state to it */
 	KEELCTL_OP_RESTORE_STATE, /* fd: state for a domain just created for it */
 	KEELCTL_OP_UNBIND_EVTCHN, /* keelctl_bind_req: dom0 lets go of a port */
