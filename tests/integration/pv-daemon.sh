@@ -7,12 +7,7 @@
 . "$(dirname "$0")/../lib/common.sh"
 need_root
 need_kvm
-run=$KEEL_TMP/run
-"$KEEL_BIN/keeld" daemon --rundir "$run" 2>"$KEEL_TMP/keeld.log" &
-kpid=$!
-trap 'kill $kpid 2>/dev/null; wait $kpid 2>/dev/null' EXIT
-wait_for "[ -S $run/keeld.sock ]" 10 || fail "keeld did not create its socket"
-ctl() { "$KEEL_BIN/keelctl" --rundir "$run" "$@"; }
+start_keeld
 
 good=$(ctl create good 64) || fail "create good"
 bad=$(ctl create bad 64) || fail "create bad"

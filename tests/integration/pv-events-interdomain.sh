@@ -9,12 +9,7 @@
 . "$(dirname "$0")/../lib/common.sh"
 need_root
 need_kvm
-run=$KEEL_TMP/run
-"$KEEL_BIN/keeld" daemon --rundir "$run" 2>"$KEEL_TMP/keeld.log" &
-kpid=$!
-trap 'kill -9 $kpid 2>/dev/null; wait $kpid 2>/dev/null' EXIT
-wait_for "[ -S $run/keeld.sock ]" 10 || fail "keeld did not create its socket"
-ctl() { "$KEEL_BIN/keelctl" --rundir "$run" "$@"; }
+start_keeld
 
 srv=$(ctl create evtsrv 64) || fail "create server"
 cli=$(ctl create evtcli 64) || fail "create client"

@@ -47,12 +47,7 @@ poweroff -f
 INIT
 chmod +x "$root/init"
 (cd "$root" && find . | cpio -o -H newc 2>/dev/null | gzip -1) >"$KEEL_TMP/initrd.gz"
-run=$KEEL_TMP/run
-"$KEEL_BIN/keeld" daemon --rundir "$run" 2>"$KEEL_TMP/keeld.log" &
-kpid=$!
-trap 'kill $kpid 2>/dev/null; wait $kpid 2>/dev/null' EXIT
-wait_for "[ -S $run/keeld.sock ]" 10 || fail "keeld daemon did not start"
-ctl() { "$KEEL_BIN/keelctl" --rundir "$run" "$@"; }
+start_keeld
 d=$(ctl create linux 256 2) || fail "create"
 ctl load "$d" "$vmlinuz" "earlyprintk=xen console=hvc0 rdinit=/init" "$KEEL_TMP/initrd.gz" ||
 	fail "load with initramfs"

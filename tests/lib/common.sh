@@ -40,3 +40,16 @@ wait_for() {
 		sleep 0.05
 	done
 }
+
+# start_keeld: run a private `keeld daemon` under $KEEL_TMP/run for this test
+# (stopped at exit), wait for its socket, export KEEL_RUNDIR and define
+# `ctl` (keelctl on that rundir).  Sets $run and $kpid.
+start_keeld() {
+	run=$KEEL_TMP/run
+	"$KEEL_BIN/keeld" daemon --rundir "$run" 2>"$KEEL_TMP/keeld.log" &
+	kpid=$!
+	trap 'kill -9 $kpid 2>/dev/null; wait $kpid 2>/dev/null' EXIT
+	wait_for "[ -S $run/keeld.sock ]" 10 || fail "keeld did not create its socket"
+	export KEEL_RUNDIR=$run
+}
+ctl() { "$KEEL_BIN/keelctl" --rundir "$KEEL_RUNDIR" "$@"; }
