@@ -59,6 +59,15 @@ xl vcpu-list spin | grep -qE "^spin +$id +0 +[0-9]+ +r-- +[0-9]+\.[0-9] " || fai
 sleep 1
 t=$(xl list spin | awk 'NR == 2 { print $6 }')
 awk -v t="$t" 'BEGIN { exit !(t >= 0.5) }' || fail "list Time(s) of a spinning guest: $t"
+# xl top (xentop's batch flags): two frames a second apart; the spinning
+# guest's CPU(%) over that second is well above zero, Domain-0 is listed.
+top=$(xl top -b -i 2 -d 1) || fail "xl top"
+echo "$top"
+[ "$(echo "$top" | grep -c '^ *NAME ')" = 2 ] || fail "xl top -i 2: not two frames"
+pct=$(echo "$top" | awk '$1 == "spin" { p = $5 } END { print p + 0 }')
+awk -v p="$pct" 'BEGIN { exit !(p >= 20) }' || fail "xl top: spinning guest at $pct% CPU"
+echo "$top" | grep -q '^ *Domain-0 ' || fail "xl top: no Domain-0"
+xl top -i 0 2>/dev/null && fail "xl top -i 0 accepted"
 
 # --- sched-credit: defaults, cap enforced, weights share a CPU ---------------------------
 # Run on the dom0 in $KEEL_RUNDIR, whose domain "spin" spins; keeld uses a

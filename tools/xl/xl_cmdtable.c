@@ -95,7 +95,11 @@ const struct xl_cmd xl_cmd_table[] = {
 	 "<Domain> <NewDomainName>", NULL},
 	{"dmesg", main_dmesg, 0, "Print (and optionally clear) the hypervisor's log", "[-c]",
 	 "  -c                        Clear the log after printing it"},
-	{"top", main_top, 0, "Watch the host's domains live (like xentop)", "", NULL},
+	{"top", main_top, 0, "Watch the host's domains live (like xentop)",
+	 "[-b] [-i ITERATIONS] [-d DELAY]",
+	 "  -b, --batch               Plain frames one after another (no screen control)\n"
+	 "  -i, --iterations=N        Stop after N frames\n"
+	 "  -d, --delay=SECONDS       Seconds between frames (default 3)"},
 	{"uptime", main_uptime, 0, "Print how long domains have been running", "[-s] [Domain]",
 	 NULL},
 	{"domxml-from-native", main_domxml_from_native, 0,
