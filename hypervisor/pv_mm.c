@@ -249,6 +249,21 @@ static int pv_mm_normal_update(struct pv_vcpu *v, uint64_t ptr, uint64_t val, in
 	return 0;
 }
 
+/*
+ * The argument rules mmu_update and mmuext_op share: a PV guest may only
+ * name itself (DOMID_SELF or its own id; foreign updates are dom0's, which
+ * keeld never runs as a PV guest), and a batch is bounded so one hypercall
+ * cannot hold a vCPU indefinitely.
+ */
+static int pv_mm_batch_check(const struct domain *d, uint64_t domid, uint64_t count)
+{
+	if ((domid & 0xffff) != DOMID_SELF && (domid & 0xffff) != (uint64_t)d->domid)
+		return -XEN_EPERM;
+	if (count > (1 << 20))
+		return -XEN_EINVAL;
+	return 0;
+}
+
 int pv_mmu_update(struct pv_vcpu *v, uint64_t reqs, uint64_t count, uint64_t done_ptr,
 		  uint64_t domid)
 {
@@ -256,10 +271,9 @@ int pv_mmu_update(struct pv_vcpu *v, uint64_t reqs, uint64_t count, uint64_t don
 	uint64_t i;
 	int r = 0;
 
-	if ((domid & 0xffff) != DOMID_SELF && (domid & 0xffff) != (uint64_t)d->domid)
-		return -XEN_EPERM;
-	if (count > (1 << 20))
-		return -XEN_EINVAL;
+	r = pv_mm_batch_check(d, domid, count);
+	if (r < 0)
+		return r;
 	for (i = 0; i < count; i++) {
 		struct mmu_update req;
 
@@ -436,10 +450,9 @@ int pv_mmuext_op(struct pv_vcpu *v, uint64_t ops, uint64_t count, uint64_t done_
 	uint64_t i;
 	int r = 0;
 
-	if ((domid & 0xffff) != DOMID_SELF && (domid & 0xffff) != (uint64_t)d->domid)
-		return -XEN_EPERM;
-	if (count > (1 << 20))
-		return -XEN_EINVAL;
+	r = pv_mm_batch_check(d, domid, count);
+	if (r < 0)
+		return r;
 	for (i = 0; i < count; i++) {
 		struct mmuext_op op;
 
