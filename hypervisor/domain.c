@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "evtchn.h"
+#include "gnttab.h"
 #include "pv_vcpu.h"
 
 #include "abi/console.h"
@@ -206,9 +207,12 @@ int domain_create(struct domain *d, int domid, uint64_t mem_mb, int nr_vcpus)
 	uint64_t ram, m2p;
 	int r, i;
 
+	static uint64_t domain_next_uid = 1;
+
 	memset(d, 0, sizeof(*d));
 	d->memfd = -1;
 	d->domid = domid;
+	d->uid = __atomic_fetch_add(&domain_next_uid, 1, __ATOMIC_RELAXED);
 	pthread_mutex_init(&d->lock, NULL);
 	pthread_mutex_init(&d->mm_lock, NULL);
 	{
@@ -278,6 +282,8 @@ void domain_destroy(struct domain *d)
 	/* First: other domains' channels to this one are torn down before
 	 * its memory and vCPUs go (they may be sending right now). */
 	evtchn_free_all(d);
+	/* Then what it maps of others (their pins; its foreign window). */
+	gnttab_domain_release(d);
 	for (int i = 0; i < d->nr_vcpus; i++)
 		if (d->vcpus[i].kvm.run || d->vcpus[i].kvm.fd > 0)
 			kvm_vcpu_destroy(&d->vcpus[i].kvm);

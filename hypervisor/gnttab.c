@@ -32,7 +32,7 @@ int gnttab_is_frame(struct domain *d, uint64_t mfn)
 	return mfn >= gnttab_first_mfn() && mfn < gnttab_first_mfn() + d->gnttab_frames;
 }
 
-static struct grant_entry_v1 *gnttab_entry(struct domain *d, uint32_t gref)
+struct grant_entry_v1 *gnttab_entry(struct domain *d, uint32_t gref)
 {
 	if (gref >= d->gnttab_frames * (4096 / sizeof(struct grant_entry_v1)))
 		return NULL;
@@ -176,6 +176,9 @@ long gnttab_do_op(struct pv_vcpu *v, uint64_t cmd, uint64_t uop, uint64_t count)
 	if (count > 512)
 		return -XEN_EINVAL;
 	switch (cmd) {
+	case GNTTABOP_map_grant_ref:
+	case GNTTABOP_unmap_grant_ref:
+		return gnttab_map_batch(v, cmd, uop, count);
 	case GNTTABOP_copy:
 		return gnttab_copy_batch(v, uop, count);
 	case GNTTABOP_setup_table:

@@ -11,6 +11,10 @@
 #include "domain.h"
 
 #define GNTTAB_MAX_FRAMES 32
+/* Maps of other domains' grants a domain may hold at once (maptrack
+ * handles); each has a page of the foreign window at GNTTAB_WINDOW_GPA. */
+#define GNTTAB_MAPTRACK_MAX 4096
+#define GNTTAB_WINDOW_GPA   0x1800000000ULL /* 96 GiB: above RAM and the shim */
 
 long gnttab_do_op(struct pv_vcpu *v, uint64_t cmd, uint64_t uop, uint64_t count);
 /* Is mfn one of the domain's grant-table frames (mappable by the guest)? */
@@ -19,5 +23,22 @@ int gnttab_is_frame(struct domain *d, uint64_t mfn);
  * or GTF_writing set in the entry while mapped; negative errno. */
 int gnttab_dom0_map(struct domain *d, uint32_t gref, int writable, uint64_t *frame);
 int gnttab_dom0_unmap(struct domain *d, uint32_t gref);
+
+/* Entry gref of d's (version 1) table, or NULL past its frames. */
+struct grant_entry_v1 *gnttab_entry(struct domain *d, uint32_t gref);
+
+/* gnttab_map.c: map/unmap_grant_ref between guests through the foreign
+ * window; may a PTE of d name window frame mfn (a live map, writable only
+ * if the map is)?  0 or -XEN_EPERM.  Release what a dying domain maps. */
+long gnttab_map_batch(struct pv_vcpu *v, uint64_t cmd, uint64_t uop, uint64_t count);
+int gnttab_window_frame_ok(struct domain *d, uint64_t mfn, int writable);
+void gnttab_domain_release(struct domain *d);
+
+/* pv_mm.c: write the L1 entry for a grant mapping.  addr is a virtual
+ * address in the current page tables, or with contains_pte the machine
+ * address of an entry in one of the domain's L1 tables; with expect_mfn
+ * other than ~0, the entry must map that frame (unmap).  0 or -XEN_*. */
+int pv_mm_grant_pte(struct pv_vcpu *v, uint64_t addr, int contains_pte, uint64_t expect_mfn,
+		    uint64_t val);
 
 #endif

@@ -181,6 +181,10 @@ static int pv_mm_entry_get(struct pv_vcpu *v, int level, uint64_t e)
 	if (level == PGT_l1) {
 		if (pv_mm_is_shared_info(d, mfn))
 			return 0;
+		/* A granted frame: only through a live map of the foreign window
+		 * (no type reference; the window page is keeld's). */
+		if (mfn >= (GNTTAB_WINDOW_GPA >> PV_PAGE_SHIFT))
+			return gnttab_window_frame_ok(d, mfn, !!(e & PTE_RW));
 		if (!pv_mm_owns(d, mfn))
 			return -XEN_EPERM;
 		if (e & PTE_RW)
@@ -228,6 +232,37 @@ int pv_mm_update_entry(struct pv_vcpu *v, int level, uint64_t gpa, uint64_t val,
 		return r;
 	pv_mm_entry_put(v, level, old);
 	return pv_mm_write_entry(v, gpa, nv);
+}
+
+static int64_t pv_mm_l1e_of(struct pv_vcpu *v, uint64_t cr3, uint64_t va);
+
+int pv_mm_grant_pte(struct pv_vcpu *v, uint64_t addr, int contains_pte, uint64_t expect_mfn,
+		    uint64_t val)
+{
+	struct domain *d = v->dom;
+	int64_t l1e;
+	uint64_t old;
+
+	if (contains_pte) {
+		l1e = (int64_t)(addr & ~7ULL);
+		if (!pv_mm_owns(d, (uint64_t)l1e >> PV_PAGE_SHIFT))
+			return -XEN_EINVAL;
+	} else {
+		if (addr >= HYPERVISOR_VIRT_START && addr < HYPERVISOR_VIRT_END)
+			return -XEN_EINVAL;
+		l1e = pv_mm_l1e_of(v, v->kernel_mode ? v->kernel_cr3 : v->user_cr3, addr);
+		if (l1e < 0)
+			return (int)l1e;
+	}
+	if (d->pages[l1e >> PV_PAGE_SHIFT].type != PGT_l1 ||
+	    !d->pages[l1e >> PV_PAGE_SHIFT].type_count)
+		return -XEN_EINVAL;
+	old = pv_mm_read_entry(v, (uint64_t)l1e);
+	if (expect_mfn != ~0ULL &&
+	    (!(old & PTE_P) || ((old & PTE_ADDR) >> PV_PAGE_SHIFT) != expect_mfn))
+		return -XEN_EINVAL;
+	v->flush_pending = 1;
+	return pv_mm_update_entry(v, PGT_l1, (uint64_t)l1e, val, 0);
 }
 
 static int pv_mm_normal_update(struct pv_vcpu *v, uint64_t ptr, uint64_t val, int preserve_ad)
