@@ -161,8 +161,12 @@ void evtchn_set_pending(struct domain *d, uint32_t port)
 		return; /* FIFO ABI in force */
 	if (evtchn_test_and_set(&sh->evtchn_pending[port / 64], port % 64))
 		return;
-	if ((__atomic_load_n(&sh->evtchn_mask[port / 64], __ATOMIC_SEQ_CST) >> (port % 64)) & 1)
+	if ((__atomic_load_n(&sh->evtchn_mask[port / 64], __ATOMIC_SEQ_CST) >> (port % 64)) & 1) {
+		/* Masked: no upcall, but a vCPU in SCHEDOP_poll on this port
+		 * must wake (Xen checks its pollers whatever the mask). */
+		pthread_cond_broadcast(&d->cond);
 		return;
+	}
 	v = &d->vcpus[t[port].vcpu < (uint32_t)d->nr_vcpus ? t[port].vcpu : 0];
 	vi = pv_vcpu_info(v);
 	if (!evtchn_test_and_set(&vi->evtchn_pending_sel, port / 64)) {
