@@ -14,8 +14,10 @@
  * Errors are negative Xen errnos; a request the backend answered with
  * BLKIF_RSP_ERROR is -XEN_EIO, BLKIF_RSP_EOPNOTSUPP -XEN_EOPNOTSUPP; no
  * answer in time is -XEN_ETIME.  A device whose backend went away
- * (Closing/Closed, or restarted) is reconnected by blkfront_reconnect,
- * which re-issues the requests that had no response.
+ * (Closing/Closed) is reconnected by blkfront_reconnect, which re-issues
+ * the requests that had no response.  A backend process that restarts and
+ * re-attaches to the same ring (keel-blkback does) needs nothing from the
+ * frontend: requests wait for it within their timeout.
  */
 #ifndef KEEL_BLKFRONT_H
 #define KEEL_BLKFRONT_H
@@ -41,6 +43,8 @@ struct blkfront_opts {
 	int no_persistent;   /* do not ask for persistent grants */
 	int no_indirect;     /* never use indirect descriptors */
 	unsigned ring_order; /* wanted ring-page-order (capped by the backend's max) */
+	unsigned pool_pages; /* data pages (bounce buffers) to keep; 0: 128 */
+	unsigned max_segs;   /* largest request in pages; 0: what the backend allows */
 };
 
 /* Connect device/vbd/<devid>; opts may be NULL.  0 and *out, or an error. */
@@ -61,6 +65,8 @@ int blkfront_discard(struct blkfront *bf, uint64_t sector, uint64_t nsect);
  */
 int blkfront_submit(struct blkfront *bf, int write, uint64_t sector, void *buf, unsigned nsect);
 int blkfront_complete(struct blkfront *bf, int *status, uint64_t timeout_ns);
+/* Pages one request may carry (11, or the indirect limit in use). */
+unsigned blkfront_max_segs(const struct blkfront *bf);
 unsigned blkfront_in_flight(const struct blkfront *bf);
 
 /* Backend state changed (restart, Closing): tear the ring down and redo the handshake. */

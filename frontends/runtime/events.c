@@ -70,7 +70,11 @@ void rt_event_handler(void)
 long rt_events_init(void)
 {
 	struct callback_register cb = {CALLBACKTYPE_event, 0, 0, (uint64_t)rt_event_entry};
+	static int done;
 	long r;
+
+	if (done)
+		return 0;
 
 	r = HYPERCALL(__HYPERVISOR_update_va_mapping, rt_shared_page,
 		      rt_start_info->shared_info | 0x67, UVMF_INVLPG);
@@ -80,6 +84,7 @@ long rt_events_init(void)
 	if (r)
 		return r;
 	rt_shared_info->vcpu_info[0].evtchn_upcall_mask = 0;
+	done = 1;
 	return 0;
 }
 

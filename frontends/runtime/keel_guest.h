@@ -53,6 +53,13 @@ void rt_vprintf(const char *fmt, va_list ap);
 void rt_shutdown(unsigned reason) __attribute__((noreturn));
 void *rt_memset(void *d, int c, size_t n);
 void *rt_memcpy(void *d, const void *s, size_t n);
+int rt_memcmp(const void *a, const void *b, size_t n);
+int rt_vsnprintf(char *buf, unsigned size, const char *fmt, va_list ap);
+int rt_snprintf(char *buf, unsigned size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+unsigned rt_strlen(const char *s);
+int rt_streq(const char *a, const char *b);
+void rt_strlcpy(char *d, const char *s, unsigned size);
 
 /* Test bookkeeping: each check prints, the end prints the verdict. */
 void rt_check(int ok, const char *what, long got);
@@ -65,7 +72,7 @@ void rt_test_done(void) __attribute__((noreturn));
 #define RT_MAX_PORTS 256
 extern struct shared_info *rt_shared_info;
 extern volatile uint64_t rt_event_counts[RT_MAX_PORTS];
-long rt_events_init(void);
+long rt_events_init(void); /* idempotent */
 long rt_evtchn_op(unsigned cmd, void *arg);
 uint64_t rt_now_ns(void);
 long rt_set_timer(uint64_t deadline, unsigned flags);

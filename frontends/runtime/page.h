@@ -12,9 +12,9 @@
 
 #include <stdint.h>
 
-#define RT_VIRT_BASE   0xffffffff80000000UL
-#define RT_PAGE_SIZE   4096UL
-#define RT_PAGE_SHIFT  12
+#define RT_VIRT_BASE  0xffffffff80000000UL
+#define RT_PAGE_SIZE  4096UL
+#define RT_PAGE_SHIFT 12
 
 /* A zeroed page, or NULL when the domain has none left. */
 void *rt_page_alloc(void);

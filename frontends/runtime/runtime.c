@@ -27,6 +27,16 @@ void *rt_memcpy(void *d, const void *s, size_t n)
 	return d;
 }
 
+int rt_memcmp(const void *a, const void *b, size_t n)
+{
+	const unsigned char *p = a, *q = b;
+
+	for (; n; n--, p++, q++)
+		if (*p != *q)
+			return *p < *q ? -1 : 1;
+	return 0;
+}
+
 void *memset(void *d, int c, size_t n)
 {
 	return rt_memset(d, c, n);
@@ -56,30 +66,48 @@ static void rt_putc(char c)
 		rt_flush();
 }
 
-static void rt_putnum(uint64_t v, unsigned base, int neg, int width)
+/* Where formatted output goes: the console buffer, or a caller's string. */
+struct rt_sink {
+	char *buf; /* NULL: the console */
+	unsigned size, len;
+};
+
+static void rt_sink_put(struct rt_sink *s, char c)
+{
+	if (!s->buf) {
+		rt_putc(c);
+		return;
+	}
+	if (s->len + 1 < s->size)
+		s->buf[s->len] = c;
+	s->len++;
+}
+
+static void rt_putnum(struct rt_sink *s, uint64_t v, unsigned base, int neg, int width)
 {
 	char tmp[24];
 	int n = 0;
 
 	if (neg)
-		rt_putc('-');
+		rt_sink_put(s, '-');
 	do {
 		tmp[n++] = "0123456789abcdef"[v % base];
 		v /= base;
 	} while (v);
 	while (width-- > n)
-		rt_putc('0');
+		rt_sink_put(s, '0');
 	while (n)
-		rt_putc(tmp[--n]);
+		rt_sink_put(s, tmp[--n]);
 }
 
-void rt_vprintf(const char *fmt, va_list ap)
+/* The formats the runtime needs: %d %u %x (with l/ll), %p, %s, %c, %%. */
+static void rt_format(struct rt_sink *o, const char *fmt, va_list ap)
 {
 	for (; *fmt; fmt++) {
 		int lng = 0;
 
 		if (*fmt != '%') {
-			rt_putc(*fmt);
+			rt_sink_put(o, *fmt);
 			continue;
 		}
 		fmt++;
@@ -91,34 +119,94 @@ void rt_vprintf(const char *fmt, va_list ap)
 		case 'd': {
 			int64_t x = lng ? va_arg(ap, int64_t) : va_arg(ap, int);
 
-			rt_putnum(x < 0 ? -(uint64_t)x : (uint64_t)x, 10, x < 0, 0);
+			rt_putnum(o, x < 0 ? -(uint64_t)x : (uint64_t)x, 10, x < 0, 0);
 			break;
 		}
 		case 'u':
-			rt_putnum(lng ? va_arg(ap, uint64_t) : va_arg(ap, unsigned), 10, 0, 0);
+			rt_putnum(o, lng ? va_arg(ap, uint64_t) : va_arg(ap, unsigned), 10, 0, 0);
 			break;
 		case 'x':
-			rt_putnum(lng ? va_arg(ap, uint64_t) : va_arg(ap, unsigned), 16, 0, 0);
+			rt_putnum(o, lng ? va_arg(ap, uint64_t) : va_arg(ap, unsigned), 16, 0, 0);
 			break;
 		case 'p':
-			rt_putc('0');
-			rt_putc('x');
-			rt_putnum((uint64_t)va_arg(ap, void *), 16, 0, 16);
+			rt_sink_put(o, '0');
+			rt_sink_put(o, 'x');
+			rt_putnum(o, (uint64_t)va_arg(ap, void *), 16, 0, 16);
+			break;
+		case 'c':
+			rt_sink_put(o, (char)va_arg(ap, int));
 			break;
 		case 's': {
-			const char *s = va_arg(ap, const char *);
+			const char *str = va_arg(ap, const char *);
 
-			while (s && *s)
-				rt_putc(*s++);
+			while (str && *str)
+				rt_sink_put(o, *str++);
 			break;
 		}
 		case '%':
-			rt_putc('%');
+			rt_sink_put(o, '%');
 			break;
+		case 0:
+			return;
 		default:
-			rt_putc('?');
+			rt_sink_put(o, '?');
 		}
 	}
+}
+
+void rt_vprintf(const char *fmt, va_list ap)
+{
+	struct rt_sink con = {0};
+
+	rt_format(&con, fmt, ap);
+}
+
+int rt_vsnprintf(char *buf, unsigned size, const char *fmt, va_list ap)
+{
+	struct rt_sink o = {buf, size, 0};
+
+	rt_format(&o, fmt, ap);
+	if (size)
+		buf[o.len < size ? o.len : size - 1] = 0;
+	return (int)o.len;
+}
+
+int rt_snprintf(char *buf, unsigned size, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = rt_vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+unsigned rt_strlen(const char *s)
+{
+	unsigned n = 0;
+
+	while (s[n])
+		n++;
+	return n;
+}
+
+int rt_streq(const char *a, const char *b)
+{
+	while (*a && *a == *b)
+		a++, b++;
+	return *a == *b;
+}
+
+void rt_strlcpy(char *d, const char *s, unsigned size)
+{
+	unsigned i;
+
+	if (!size)
+		return;
+	for (i = 0; i + 1 < size && s[i]; i++)
+		d[i] = s[i];
+	d[i] = 0;
 }
 
 void rt_printf(const char *fmt, ...)

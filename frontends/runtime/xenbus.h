@@ -70,12 +70,4 @@ int xb_wait_state(const char *dir, unsigned mask, uint64_t timeout_ns);
 /* A device's backend path and id: <dev>/backend and <dev>/backend-id. */
 int xb_read_backend(const char *dev, char *be, unsigned size, unsigned *be_id);
 
-/* Tiny string helpers the runtime shares (freestanding). */
-unsigned rt_strlen(const char *s);
-int rt_streq(const char *a, const char *b);
-void rt_strlcpy(char *d, const char *s, unsigned size);
-/* snprintf with the rt_printf formats (%d %u %x %s %lu ...); the length written. */
-int rt_snprintf(char *buf, unsigned size, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
 #endif
