@@ -1,7 +1,8 @@
 # xl: Keel's Xen-compatible command line (build/bin/xl).
 XL_SRCS := tools/xl/xl.c tools/xl/xl_cmdtable.c tools/xl/xl_backend.c tools/xl/xl_config.c \
 	tools/xl/xl_vmcontrol.c tools/xl/xl_list.c tools/xl/xl_host.c tools/xl/xl_tune.c \
-	tools/xl/xl_console.c tools/xl/xl_domxml.c tools/xl/xl_monitor.c tools/xl/xl_top.c
+	tools/xl/xl_console.c tools/xl/xl_domxml.c tools/xl/xl_monitor.c tools/xl/xl_top.c \
+	tools/xl/xl_block.c tools/xl/xl_vif.c tools/xl/xl_device_nodes.c
 XL_OBJS := $(call objs,$(XL_SRCS))
 $(XL_OBJS): CPPFLAGS += -Itools/xl -Itools/xlcfg
 
@@ -9,7 +10,8 @@ $(XL_OBJS): CPPFLAGS += -Itools/xl -Itools/xlcfg
 # consoles through keel-consoled's client side when it serves them.
 XL_KEEL_SRCS := tools/xl/xl_backend_keel.c tools/xl/xl_backend_keel_store.c \
 	tools/xl/xl_backend_keel_create.c tools/xl/xl_backend_keel_console.c tools/xl/xl_constream.c \
-	tools/xl/xl_backend_keel_tune.c tools/xl/xl_backend_keel_save.c tools/xl/xl_saveimg.c
+	tools/xl/xl_backend_keel_tune.c tools/xl/xl_backend_keel_save.c tools/xl/xl_saveimg.c \
+	tools/xl/xl_backend_keel_device.c
 XL_KEEL_OBJS := $(call objs,$(XL_KEEL_SRCS))
 $(XL_KEEL_OBJS): CPPFLAGS += -Itools/xl -Itools/xlcfg -Idom0/libkeelctl -Idom0/libkeelstore
 # (tools/ is read before tools/xlcfg, dom0/ and backends/ are included: libraries by path)
@@ -19,7 +21,7 @@ $(eval $(call keel_program,xl,$(XL_OBJS) $(XL_KEEL_OBJS) $(LIB)/libkeelxlcfg.a \
 
 # xl-fixture: the same xl with a test-double backend serving domains from a
 # text file ($XL_FIXTURE), for tests of the backend seam and output formats.
-XL_FIXTURE_OBJS := $(call objs,tools/xl/xl_backend_fixture.c)
+XL_FIXTURE_OBJS := $(call objs,tools/xl/xl_backend_fixture.c tools/xl/xl_backend_fixture_device.c)
 $(XL_FIXTURE_OBJS): CPPFLAGS += -Itools/xl -Itools/xlcfg
 $(eval $(call keel_program,xl-fixture,$(XL_OBJS) $(XL_FIXTURE_OBJS) $(LIB)/libkeelxlcfg.a,$(shell pkg-config --libs libxml-2.0) -luuid))
 

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "xl_device.h"
 #include "xlcfg.h"
 
 /* One domain, as `xl list` shows it. */
@@ -91,6 +92,21 @@ struct xl_backend_ops {
 	int (*preserve)(void *h, uint32_t domid, const char *suffix, const uint8_t uuid[16]);
 	/* The directory for the monitor's log (log/xl-NAME.log) and pid files (xl/). */
 	const char *(*state_dir)(void *h);
+
+	/*
+	 * PV devices of a running domain (xl_device.h), as libxl_device_*_add,
+	 * _remove and _list.  device_add writes the nodes (filling in a vif's
+	 * devid), -EEXIST when the device is there already; device_remove runs
+	 * the Closing/Closed handshake with the backend (bounded wait; @force
+	 * removes without waiting for the frontend), -ENOENT for no such device.
+	 * Both keep the domain's saved configuration in step, so `xl list -l`
+	 * shows the devices the domain has now.
+	 */
+	int (*device_add)(void *h, uint32_t domid, struct xl_dev_spec *dev);
+	int (*device_remove)(void *h, uint32_t domid, enum xl_dev_kind kind, uint32_t devid,
+			     bool force);
+	int (*device_list)(void *h, uint32_t domid, enum xl_dev_kind kind, struct xl_dev_info **out,
+			   int *n);
 };
 
 void xl_backend_register(const struct xl_backend_ops *ops);

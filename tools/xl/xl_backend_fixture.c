@@ -12,6 +12,8 @@
  * lines answer `xl info`; "log <text>" lines answer `xl dmesg`.  A
  * domain's console is a child process on a socketpair that answers each
  * chunk it reads with "<name> got: <chunk>" and exits after "poweroff".
+ * PV devices (block-/network-attach) live in $XL_FIXTURE.store
+ * (xl_backend_fixture_device.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -21,7 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "xl_backend.h"
+#include "xl_backend_fixture.h"
 
 struct fixture {
 	char *path;
@@ -134,6 +136,32 @@ static int fixture_find(struct fixture *fx, uint32_t domid)
 		if (fx->dom[i].domid == domid)
 			return i;
 	return -1;
+}
+
+const char *fixture_path(void *h)
+{
+	return ((struct fixture *)h)->path;
+}
+
+bool fixture_domain_exists(void *h, uint32_t domid)
+{
+	return fixture_find(h, domid) >= 0;
+}
+
+int fixture_find_name(void *h, const char *name, uint32_t *domid)
+{
+	struct fixture *fx = h;
+
+	for (int i = 0; i < fx->n; i++)
+		if (!strcmp(fx->dom[i].name, name)) {
+			*domid = fx->dom[i].domid;
+			return 0;
+		}
+	if (!strcmp(name, "Domain-0")) {
+		*domid = 0;
+		return 0;
+	}
+	return -ENOENT;
 }
 
 static int fx_open(void **handle, const char **why)
@@ -266,6 +294,7 @@ static int fx_destroy(void *h, uint32_t domid)
 	memmove(&fx->weight[i], &fx->weight[i + 1], sizeof(int) * (size_t)(fx->n - i - 1));
 	memmove(&fx->cap[i], &fx->cap[i + 1], sizeof(int) * (size_t)(fx->n - i - 1));
 	fx->n--;
+	fxd_forget_domain(fx, domid);
 	return fixture_save(fx);
 }
 
@@ -426,6 +455,9 @@ static const struct xl_backend_ops xl_backend_fixture = {
 	.host_info = fx_host_info,
 	.dmesg = fx_dmesg,
 	.console_open = fx_console_open,
+	.device_add = fxd_device_add,
+	.device_remove = fxd_device_remove,
+	.device_list = fxd_device_list,
 };
 
 __attribute__((constructor)) static void xl_backend_fixture_register(void)

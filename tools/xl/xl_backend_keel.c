@@ -186,6 +186,12 @@ static int xlk_destroy(void *h, uint32_t domid)
 
 	if (domid == 0)
 		return -EPERM;
+	/*
+	 * libxl__destroy_domid: the devices go first (paused, so the guest does
+	 * not fight the backends' closing), then the domain.
+	 */
+	keelctl_domain_pause(k->ctl, domid);
+	xlk_devices_remove_all(k, domid);
 	r = keelctl_domain_destroy(k->ctl, domid);
 	/* libxl__destroy_domid: the domain's nodes go with it (also after a lost race) */
 	xlk_config_forget(k, domid);
@@ -672,6 +678,9 @@ static const struct xl_backend_ops xlk_ops = {
 	.wait_shutdown = xlk_wait_shutdown,
 	.preserve = xlk_preserve,
 	.state_dir = xlk_state_dir,
+	.device_add = xlk_device_add,
+	.device_remove = xlk_device_remove,
+	.device_list = xlk_device_list,
 };
 
 static void __attribute__((constructor)) xlk_register(void)

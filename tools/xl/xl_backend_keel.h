@@ -63,6 +63,16 @@ int xlk_vcpu_list_keeld(struct xlk *k, uint32_t domid, struct xl_vcpu_info **out
 int xlk_version_facts(struct xlk *k, char *major, char *minor, char *extra, char *caps,
 		      unsigned long long *total_mb, unsigned long long *free_mb, size_t size);
 
+/* PV devices (xl_backend_keel_device.c). */
+int xlk_devices_check(struct xlk *k, const struct xlcfg_domain *dom);
+int xlk_devices_write(struct xlk *k, uint32_t domid, const struct xlcfg_domain *dom);
+/* Close (bounded wait) and remove every vbd and vif of a domain. */
+void xlk_devices_remove_all(struct xlk *k, uint32_t domid);
+int xlk_device_add(void *h, uint32_t domid, struct xl_dev_spec *dev);
+int xlk_device_remove(void *h, uint32_t domid, enum xl_dev_kind kind, uint32_t devid, bool force);
+int xlk_device_list(void *h, uint32_t domid, enum xl_dev_kind kind, struct xl_dev_info **out,
+		    int *n);
+
 /* Save and restore (xl_backend_keel_save.c). */
 int xlk_save(void *h, uint32_t domid, const char *file, bool leave_running, bool leave_paused);
 int xlk_restore(void *h, const char *file, const struct xlcfg_domain *override, bool paused,

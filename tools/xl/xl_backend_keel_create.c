@@ -120,7 +120,8 @@ static int xlk_check_buildable(struct xlk *k, const struct xlcfg_domain *dom)
 		fprintf(stderr, "xl: Domain with name \"%s\" already exists.\n", dom->name);
 		return -EEXIST;
 	}
-	return 0;
+	/* disks and vifs Keel's backends cannot serve are refused before anything is built */
+	return xlk_devices_check(k, dom);
 }
 
 int xlk_create(void *h, const struct xlcfg_domain *dom, bool paused, uint32_t *domid)

@@ -318,6 +318,9 @@ int xlk_store_make_domain(struct xlk *k, uint32_t domid, const struct xlcfg_doma
 		r = xlk_store_tx(k, xlk_post_step, &m);
 	if (r == 0)
 		r = xlk_store_tx(k, xlk_console_step, &m);
+	/* the vbds and vifs, before the guest first runs (libxl__add_disks/nics) */
+	if (r == 0)
+		r = xlk_devices_write(k, domid, dom);
 	/* xs_introduce_domain: the store serves the guest's ring from now on */
 	if (r == 0 && m.info)
 		r = ks_introduce(k->xs, domid, info.store_mfn, info.store_port);
@@ -337,6 +340,8 @@ void xlk_store_forget_domain(struct xlk *k, uint32_t domid)
 	 */
 	if (ks_is_introduced(k->xs, domid, &introduced) == 0 && introduced)
 		ks_release(k->xs, domid);
+	/* devices first, so their backends close before their directories go */
+	xlk_devices_remove_all(k, domid);
 
 	if (xlk_store_vm_path(k, domid, &vm, uuid) == 0)
 		ks_rm(k->xs, KS_TX_NONE, vm);
@@ -346,6 +351,10 @@ void xlk_store_forget_domain(struct xlk *k, uint32_t domid)
 	snprintf(path, sizeof(path), "/libxl/%u", domid);
 	ks_rm(k->xs, KS_TX_NONE, path);
 	snprintf(path, sizeof(path), "/local/domain/0/backend/console/%u", domid);
+	ks_rm(k->xs, KS_TX_NONE, path);
+	snprintf(path, sizeof(path), "/local/domain/0/backend/vbd/%u", domid);
+	ks_rm(k->xs, KS_TX_NONE, path);
+	snprintf(path, sizeof(path), "/local/domain/0/backend/vif/%u", domid);
 	ks_rm(k->xs, KS_TX_NONE, path);
 }
 

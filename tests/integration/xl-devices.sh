@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# xl-devices: PV devices through the real toolstack under KVM.  dom0 comes up
+# with keel-dom0-up inside a private network namespace (so the bridge and the
+# vif<domid>.<n> TAP devices cannot clash with other tests or the host) with
+# a private bridge name; the block and network backends run.  `xl create` of
+# xl-idle with a raw image disk and a vif writes libxl's vbd/vif nodes
+# (backend, frontend, libxl's copy, owners) before the guest runs;
+# keel-blkback moves the vbd to InitWait and publishes the image's size,
+# keel-netback creates TAP vif<domid>.0 on the bridge.  Then block-attach /
+# -list / -detach and network-attach / -list / -detach on the running
+# domain, a second attach of the same disk refused, `xl list -l` following
+# the devices, and `xl destroy` removing every device directory and the
+# TAP; keel-dom0-down deletes the bridge it created.  xl-idle has no
+# frontends: the handshake with a live frontend is exercised by the
+# frontend tests that use this same toolstack.
+. "$(dirname "$0")/../lib/common.sh"
+need_root
+need_kvm
+[ -c /dev/net/tun ] || skip "no /dev/net/tun"
+command -v ip >/dev/null || skip "needs ip (iproute2)"
+for f in xl keel-dom0-up keel-dom0-down keelstore keel-blkback keel-netback; do
+	[ -x "$KEEL_BIN/$f" ] || fail "missing $KEEL_BIN/$f (run make)"
+done
+[ -f "$KEEL_GUESTS/xl-idle" ] || fail "missing $KEEL_GUESTS/xl-idle"
+
+run=$KEEL_TMP/run
+NS=keeldev$$
+BR=kdbr$$
+BR=${BR:0:15}
+cleanup() {
+	local rc=$?
+	[ $rc = 0 ] || tail -n 15 "$run"/log/*.log 2>/dev/null
+	ip netns exec "$NS" "$KEEL_BIN/keel-dom0-down" --rundir "$run" >/dev/null 2>&1
+	ip netns del "$NS" 2>/dev/null
+	return 0
+}
+trap cleanup EXIT
+ip netns add "$NS" || skip "cannot create a network namespace"
+ip -n "$NS" link set lo up
+export KEEL_RUNDIR=$run
+xl() { "$KEEL_BIN/xl" "$@"; }
+st() { "$KEEL_BIN/keelstore" -s "$run/xenstored/socket" "$@"; }
+nsip() { ip -n "$NS" "$@"; }
+# have PATH VALUE: the store node holds exactly VALUE
+have() { [ "$(st read "$1" 2>/dev/null)" = "$2" ] || fail "$1 is '$(st read "$1" 2>&1)', not '$2'"; }
+gone() { ! st read "$1" >/dev/null 2>&1 || fail "$1 still exists: $(st ls "$1" 2>&1 | head -5)"; }
+
+ip netns exec "$NS" "$KEEL_BIN/keel-dom0-up" --rundir "$run" --bridge "$BR" >"$KEEL_TMP/up.out" 2>&1 ||
+	fail "keel-dom0-up: $(cat "$KEEL_TMP/up.out")"
+grep -q "keel-blkback running" "$KEEL_TMP/up.out" || fail "no blkback: $(cat "$KEEL_TMP/up.out")"
+grep -q "keel-netback running" "$KEEL_TMP/up.out" || fail "no netback: $(cat "$KEEL_TMP/up.out")"
+grep -q "bridge $BR created" "$KEEL_TMP/up.out" || fail "no bridge: $(cat "$KEEL_TMP/up.out")"
+[ -d "/sys/class/net/$BR" ] && fail "the bridge was created outside the namespace"
+nsip link show dev "$BR" | grep -q "state UP\|UP" || fail "bridge $BR not up"
+ip netns exec "$NS" "$KEEL_BIN/keel-dom0-up" --rundir "$run" --bridge "$BR" >"$KEEL_TMP/up2.out" 2>&1 ||
+	fail "second keel-dom0-up: $(cat "$KEEL_TMP/up2.out")"
+grep -q "keel-blkback already running" "$KEEL_TMP/up2.out" || fail "dom0-up not idempotent for blkback"
+grep -q "bridge $BR already exists" "$KEEL_TMP/up2.out" || fail "dom0-up not idempotent for the bridge"
+
+img=$KEEL_TMP/disk0.img
+img2=$KEEL_TMP/disk1.img
+truncate -s 8M "$img"
+truncate -s 4M "$img2"
+cat >"$KEEL_TMP/dev.cfg" <<EOF
+name = "devs"
+kernel = "$KEEL_GUESTS/xl-idle"
+memory = 16
+extra = "ticks=0"
+disk = [ '$img,raw,xvda,rw' ]
+vif = [ 'mac=00:16:3e:4b:0a:01,bridge=$BR' ]
+EOF
+
+# a disk the backend could not serve is refused before anything is built
+xl create -e "$KEEL_TMP/dev.cfg" "disk=['$KEEL_TMP/nonexistent.img,raw,xvda,rw']" 2>"$KEEL_TMP/bad.err" &&
+	fail "create with a missing image succeeded"
+grep -q "nonexistent.img" "$KEEL_TMP/bad.err" || fail "no message naming the image: $(cat "$KEEL_TMP/bad.err")"
+xl list | grep -q "^devs " && fail "a half-built domain was left behind"
+
+xl create -e "$KEEL_TMP/dev.cfg" 2>"$KEEL_TMP/create.err" || fail "create: $(cat "$KEEL_TMP/create.err")"
+id=$(xl domid devs) || fail "domid"
+
+# --- vbd 51712 (xvda): libxl's layout, then blkback's InitWait and size ----------------
+be=/local/domain/0/backend/vbd/$id/51712
+fe=/local/domain/$id/device/vbd/51712
+have $be/frontend "$fe"
+have $be/frontend-id "$id"
+have $be/params "$img"
+have $be/type phy
+have $be/mode w
+have $be/online 1
+have $be/dev xvda
+have $be/device-type disk
+have $be/discard-enable 1
+have $fe/backend "$be"
+have $fe/backend-id 0
+have $fe/virtual-device 51712
+have $fe/device-type disk
+have /libxl/$id/device/vbd/51712/backend "$be"
+st perms "$be" | tr -s ' \n' ' ' | grep -q "n0 r$id" || fail "backend perms: $(st perms "$be")"
+st perms "$fe" | tr -s ' \n' ' ' | grep -q "n$id r0" || fail "frontend perms: $(st perms "$fe")"
+wait_for "[ \"\$(st read $be/state 2>/dev/null)\" = 2 ]" 10 || fail "blkback did not reach InitWait: state $(st read $be/state)"
+have $be/sectors 16384
+have $be/sector-size 512
+
+# --- vif 0: layout, then netback's TAP on the bridge ------------------------------------
+vbe=/local/domain/0/backend/vif/$id/0
+vfe=/local/domain/$id/device/vif/0
+have $vbe/mac 00:16:3e:4b:0a:01
+have $vbe/bridge "$BR"
+have $vbe/handle 0
+have $vbe/type vif
+have $vfe/mac 00:16:3e:4b:0a:01
+have $vfe/handle 0
+have $vfe/backend "$vbe"
+wait_for "[ \"\$(st read $vbe/state 2>/dev/null)\" = 2 ]" 10 || fail "netback did not reach InitWait: state $(st read $vbe/state)"
+have $vbe/hotplug-status connected
+nsip link show dev "vif$id.0" | grep -q "master $BR" || fail "vif$id.0 not on $BR: $(nsip link show 2>&1)"
+
+# --- block-attach / -list / -detach ---------------------------------------------------
+xl block-attach devs "$img2,raw,xvdb,r" || fail "block-attach"
+xl block-attach devs "$img2,raw,xvdb,r" 2>"$KEEL_TMP/dup.err" && fail "second block-attach of xvdb succeeded"
+grep -q "already exists" "$KEEL_TMP/dup.err" || fail "duplicate message: $(cat "$KEEL_TMP/dup.err")"
+be2=/local/domain/0/backend/vbd/$id/51728
+have $be2/mode r
+wait_for "[ \"\$(st read $be2/sectors 2>/dev/null)\" = 8192 ]" 10 || fail "blkback did not serve xvdb"
+xl block-list devs >"$KEEL_TMP/bl" || fail "block-list"
+head -1 "$KEEL_TMP/bl" | grep -qE '^Vdev +BE +handle +state +evt-ch +ring-ref +BE-path' || fail "block-list header: $(head -1 "$KEEL_TMP/bl")"
+grep -qE "^51712 +0 +$id +1 +-1 +-1 +$be *\$" "$KEEL_TMP/bl" || fail "block-list xvda: $(cat "$KEEL_TMP/bl")"
+grep -qE "^51728 +0 +$id +1 +-1 +-1 +$be2 *\$" "$KEEL_TMP/bl" || fail "block-list xvdb: $(cat "$KEEL_TMP/bl")"
+xl list -l devs | grep -q "xvdb" || fail "xl list -l does not show the attached disk"
+t0=$(date +%s%N)
+xl block-detach devs xvdb || fail "block-detach"
+t1=$(date +%s%N)
+gone $be2
+gone /local/domain/$id/device/vbd/51728
+gone /libxl/$id/device/vbd/51728
+xl block-list devs | grep -q "^51728" && fail "block-list still shows xvdb"
+xl list -l devs | grep -q "xvdb" && fail "xl list -l still shows the detached disk"
+xl block-detach devs xvdb 2>"$KEEL_TMP/nodev.err" && fail "detaching a detached disk succeeded"
+grep -q "Error: Device xvdb not connected." "$KEEL_TMP/nodev.err" || fail "detach message: $(cat "$KEEL_TMP/nodev.err")"
+echo "block-detach without a frontend took $(((t1 - t0) / 1000000)) ms"
+
+# --- network-attach / -list / -detach --------------------------------------------------
+xl network-attach devs "bridge=$BR" mac=00:16:3e:4b:0a:02 rate=10Mb/s || fail "network-attach"
+vbe1=/local/domain/0/backend/vif/$id/1
+have $vbe1/mac 00:16:3e:4b:0a:02
+have $vbe1/rate 62500,50000
+wait_for "ip -n $NS link show dev vif$id.1 2>/dev/null | grep -q 'master $BR'" 10 || fail "no TAP vif$id.1 on $BR"
+xl network-list devs >"$KEEL_TMP/nl" || fail "network-list"
+head -1 "$KEEL_TMP/nl" | grep -qE '^Idx +BE +Mac Addr\. +handle +state +evt-ch +tx-/rx-ring-ref +BE-path' || fail "network-list header: $(head -1 "$KEEL_TMP/nl")"
+grep -qE "^0 +0 +00:16:3e:4b:0a:01 +0 +1 +-1 +-1/-1 +$vbe *\$" "$KEEL_TMP/nl" || fail "network-list vif 0: $(cat "$KEEL_TMP/nl")"
+grep -qE "^1 +0 +00:16:3e:4b:0a:02 +1 +1 +-1 +-1/-1 +$vbe1 *\$" "$KEEL_TMP/nl" || fail "network-list vif 1: $(cat "$KEEL_TMP/nl")"
+xl network-detach devs 00:16:3E:4B:0A:02 || fail "network-detach by MAC"
+gone $vbe1
+gone /local/domain/$id/device/vif/1
+wait_for "! ip -n $NS link show dev vif$id.1 >/dev/null 2>&1" 5 || fail "TAP vif$id.1 outlived its vif"
+xl network-detach devs 7 2>"$KEEL_TMP/novif.err" && fail "detaching vif 7 succeeded"
+grep -q "Unknown device 7." "$KEEL_TMP/novif.err" || fail "network-detach message: $(cat "$KEEL_TMP/novif.err")"
+xl block-attach nosuch "$img2,raw,xvdc" 2>"$KEEL_TMP/nodom.err" && fail "block-attach to an unknown domain succeeded"
+grep -q "nosuch is an invalid domain identifier" "$KEEL_TMP/nodom.err" || fail "unknown domain: $(cat "$KEEL_TMP/nodom.err")"
+
+# --- destroy: every device directory and the TAP go ---------------------------------------
+t0=$(date +%s%N)
+xl destroy devs || fail "destroy"
+t1=$(date +%s%N)
+echo "destroy with 2 devices took $(((t1 - t0) / 1000000)) ms"
+gone /local/domain/0/backend/vbd/$id
+gone /local/domain/0/backend/vif/$id
+gone /local/domain/$id
+gone /libxl/$id
+wait_for "! ip -n $NS link show dev vif$id.0 >/dev/null 2>&1" 5 || fail "TAP vif$id.0 outlived the domain"
+pgrep -F "$run/blkback.pid" >/dev/null || fail "keel-blkback died"
+pgrep -F "$run/netback.pid" >/dev/null || fail "keel-netback died"
+
+ip netns exec "$NS" "$KEEL_BIN/keel-dom0-down" --rundir "$run" >"$KEEL_TMP/down.out" 2>&1
+grep -q "bridge $BR deleted" "$KEEL_TMP/down.out" || fail "bridge not deleted: $(cat "$KEEL_TMP/down.out")"
+grep -q "keel-netback stopped" "$KEEL_TMP/down.out" || fail "netback not stopped: $(cat "$KEEL_TMP/down.out")"
+[ -e "$run/blkback.pid" ] && fail "blkback pid file left behind"
+echo "xl-devices: ok"
