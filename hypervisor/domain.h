@@ -58,8 +58,10 @@ struct pv_vcpu {
 	uint64_t ldt_base, ldt_ents;
 	uint64_t vcpu_info_gpa; /* 0: the legacy slot in shared_info */
 	uint64_t runstate_va;
-	uint64_t timer_deadline; /* guest system time, ns; 0 = none */
-	timer_t timer;		 /* fires SIGUSR1 at this thread at the deadline */
+	uint64_t timer_deadline;      /* guest system time, ns; 0 = none: the nearer of */
+	uint64_t singleshot_deadline; /* the one-shot timer and */
+	uint64_t periodic_period, periodic_next; /* the periodic one (pv_time.c) */
+	timer_t timer;				 /* fires SIGUSR1 at this thread at the deadline */
 	int timer_ok;
 	int blocked;		/* in SCHEDOP_block/poll, waiting on dom->cond */
 	uint32_t virq_port[24]; /* NR_VIRQS */
@@ -145,6 +147,7 @@ struct vcpu_info *pv_vcpu_info(struct pv_vcpu *v);
 void pv_time_update(struct pv_vcpu *v);
 uint64_t pv_time_now(struct domain *d);
 int pv_timer_set(struct pv_vcpu *v, uint64_t deadline);
+long pv_timer_periodic_op(struct pv_vcpu *caller, struct pv_vcpu *t, int stop, uint64_t arg);
 void pv_timer_check(struct pv_vcpu *v);
 void pv_vcpu_kick(struct pv_vcpu *v);
 void domain_console_drain(struct domain *d, uint32_t port);

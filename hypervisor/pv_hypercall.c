@@ -576,8 +576,9 @@ HC(vcpu_op)
 			return -XEN_ETIME;
 		return pv_timer_set(t, st[0] ? st[0] : 1) < 0 ? -XEN_EIO : 0;
 	}
+	case VCPUOP_set_periodic_timer:
 	case VCPUOP_stop_periodic_timer:
-		return 0;
+		return pv_timer_periodic_op(c->v, t, a1 == VCPUOP_stop_periodic_timer, a3);
 	case VCPUOP_stop_singleshot_timer:
 		if (t != c->v)
 			return -XEN_EINVAL;

@@ -1,0 +1,105 @@
+/*
+ * evt-periodic: VCPUOP_set_periodic_timer / stop_periodic_timer.  Xen's
+ * refusals (a period under 1 ms or past 2^62 ns, a vCPU that does not
+ * exist); a 10 ms periodic timer counted over 500 ms of guest system time
+ * (keeld's CLOCK_MONOTONIC: the host clock) while blocked in
+ * SCHEDOP_block: never more ticks than periods, at least half of them (a
+ * loaded host delays, it must not lose the timer); the intervals printed;
+ * no tick after stop_periodic_timer; a one-shot timer still fires while a
+ * slow periodic one runs.  Run by tests/integration/pv-events-periodic.sh.
+ */
+#include "../../frontends/runtime/keel_guest.h"
+#include "abi/event_channel.h"
+
+#define EVT_PERIOD_NS	10000000ULL
+#define EVT_INTERVAL_NS 500000000ULL
+
+static long evt_periodic(unsigned vcpu, uint64_t period)
+{
+	return HYPERCALL(__HYPERVISOR_vcpu_op, VCPUOP_set_periodic_timer, vcpu, &period);
+}
+
+/* Sleep to guest system time `end` without waiting for the timer (a poll
+ * on a port nothing signals, with a timeout). */
+static void evt_sleep_until(uint64_t end)
+{
+	uint32_t port = rt_start_info->store_evtchn;
+	struct sched_poll sp = {(uint64_t)&port, 1, 0, end};
+
+	while (rt_now_ns() < end)
+		HYPERCALL(__HYPERVISOR_sched_op, SCHEDOP_poll, &sp, 0);
+}
+
+void test_main(void)
+{
+	struct evtchn_bind_virq bv = {VIRQ_TIMER, 0, 0};
+	uint64_t start, end, last, now, min = ~0ULL, max = 0, c0, c, seen;
+	long r, ticks;
+
+	rt_check(rt_events_init() == 0, "events", 0);
+	r = rt_evtchn_op(EVTCHNOP_bind_virq, &bv);
+	rt_check(r == 0, "bind VIRQ_TIMER", bv.port);
+
+	rt_check(evt_periodic(0, 999999) == -XEN_EINVAL, "REFUSED: period under 1 ms", 0);
+	rt_check(evt_periodic(0, (1ULL << 62) + 1) == -XEN_EINVAL, "REFUSED: period past 2^62 ns",
+		 0);
+	rt_check(evt_periodic(99, EVT_PERIOD_NS) == -XEN_ENOENT, "REFUSED: no such vCPU", 0);
+	rt_check(HYPERCALL(__HYPERVISOR_vcpu_op, VCPUOP_set_periodic_timer, 0, 0xdead0000UL) ==
+			 -XEN_EFAULT,
+		 "REFUSED: unreadable argument", 0);
+
+	c0 = rt_event_counts[bv.port];
+	r = evt_periodic(0, EVT_PERIOD_NS);
+	rt_check(r == 0, "periodic timer, 10 ms", r);
+	start = last = rt_now_ns();
+	end = start + EVT_INTERVAL_NS;
+	seen = c0;
+	while ((now = rt_now_ns()) < end) {
+		HYPERCALL(__HYPERVISOR_sched_op, SCHEDOP_block, 0, 0);
+		c = rt_event_counts[bv.port];
+		if (c != seen) {
+			now = rt_now_ns();
+			if (seen != c0) {
+				min = now - last < min ? now - last : min;
+				max = now - last > max ? now - last : max;
+			}
+			last = now;
+			seen = c;
+		}
+	}
+	ticks = (long)(rt_event_counts[bv.port] - c0);
+	r = HYPERCALL(__HYPERVISOR_vcpu_op, VCPUOP_stop_periodic_timer, 0, 0);
+	rt_check(r == 0, "stop_periodic_timer", r);
+	rt_printf("evt-periodic period_ns=%lu interval_ns=%lu ticks=%ld expected=%lu "
+		  "min_gap_ns=%lu max_gap_ns=%lu\n",
+		  (unsigned long)EVT_PERIOD_NS, (unsigned long)(rt_now_ns() - start), ticks,
+		  (unsigned long)(EVT_INTERVAL_NS / EVT_PERIOD_NS), (unsigned long)min,
+		  (unsigned long)max);
+	rt_check(ticks <= (long)(EVT_INTERVAL_NS / EVT_PERIOD_NS) + 1, "no more ticks than periods",
+		 ticks);
+	rt_check(ticks >= (long)(EVT_INTERVAL_NS / EVT_PERIOD_NS) / 2,
+		 "at least half the periods ticked", ticks);
+
+	c = rt_event_counts[bv.port];
+	now = rt_now_ns();
+	evt_sleep_until(now + 100000000ULL);
+	rt_check(rt_event_counts[bv.port] == c, "no tick after stop_periodic_timer",
+		 (long)(rt_event_counts[bv.port] - c));
+
+	/* A one-shot deadline well before the next periodic tick. */
+	r = evt_periodic(0, 400000000ULL);
+	rt_check(r == 0, "periodic timer, 400 ms", r);
+	c = rt_event_counts[bv.port];
+	now = rt_now_ns();
+	rt_set_timer(now + 5000000ULL, 0);
+	for (int i = 0; i < 1000 && rt_event_counts[bv.port] == c; i++)
+		HYPERCALL(__HYPERVISOR_sched_op, SCHEDOP_block, 0, 0);
+	rt_check(rt_event_counts[bv.port] == c + 1 && rt_now_ns() - now < 300000000ULL,
+		 "one-shot fires before the slow periodic tick", (long)(rt_now_ns() - now));
+	c = rt_event_counts[bv.port];
+	evt_sleep_until(now + 450000000ULL);
+	rt_check(rt_event_counts[bv.port] >= c + 1, "then the periodic tick",
+		 (long)(rt_event_counts[bv.port] - c));
+	rt_check(HYPERCALL(__HYPERVISOR_vcpu_op, VCPUOP_stop_periodic_timer, 0, 0) == 0, "stopped",
+		 0);
+}
