@@ -128,9 +128,7 @@ head -1 "$KEEL_TMP/bl" | grep -qE '^Vdev +BE +handle +state +evt-ch +ring-ref +B
 grep -qE "^51712 +0 +$id +1 +-1 +-1 +$be *\$" "$KEEL_TMP/bl" || fail "block-list xvda: $(cat "$KEEL_TMP/bl")"
 grep -qE "^51728 +0 +$id +1 +-1 +-1 +$be2 *\$" "$KEEL_TMP/bl" || fail "block-list xvdb: $(cat "$KEEL_TMP/bl")"
 xl list -l devs | grep -q "xvdb" || fail "xl list -l does not show the attached disk"
-t0=$(date +%s%N)
 xl block-detach devs xvdb || fail "block-detach"
-t1=$(date +%s%N)
 gone $be2
 gone /local/domain/$id/device/vbd/51728
 gone /libxl/$id/device/vbd/51728
@@ -138,7 +136,37 @@ xl block-list devs | grep -q "^51728" && fail "block-list still shows xvdb"
 xl list -l devs | grep -q "xvdb" && fail "xl list -l still shows the detached disk"
 xl block-detach devs xvdb 2>"$KEEL_TMP/nodev.err" && fail "detaching a detached disk succeeded"
 grep -q "Error: Device xvdb not connected." "$KEEL_TMP/nodev.err" || fail "detach message: $(cat "$KEEL_TMP/nodev.err")"
-echo "block-detach without a frontend took $(((t1 - t0) / 1000000)) ms"
+
+# A frontend that takes part in the handshake, played by the test through the store:
+# detach must tell the backend to close (online=0, Closing) and wait while the frontend
+# is live; the stand-in frontend then closes (6) and keel-blkback follows to Closed.
+xl block-attach devs "$img2,raw,xvdb,r" || fail "block-attach xvdb again"
+fe2=/local/domain/$id/device/vbd/51728
+wait_for "[ \"\$(st read $be2/state 2>/dev/null)\" = 2 ]" 10 || fail "xvdb not in InitWait"
+st write $fe2/state 2 >/dev/null
+(
+	for _ in $(seq 200); do
+		if [ "$(st read $be2/state 2>/dev/null)" = 5 ]; then
+			echo "online=$(st read $be2/online)" >"$KEEL_TMP/frontend-saw"
+			st write $fe2/state 6 >/dev/null
+			exit 0
+		fi
+		sleep 0.05
+	done
+) &
+resp=$!
+xl block-detach devs xvdb || fail "block-detach with a live frontend"
+wait $resp || fail "the stand-in frontend never saw the backend Closing"
+[ "$(cat "$KEEL_TMP/frontend-saw")" = online=0 ] || fail "backend Closing without online=0"
+gone $be2
+gone $fe2
+# --force: the live frontend is not waited for
+xl block-attach devs "$img2,raw,xvdb,r" || fail "block-attach xvdb a third time"
+wait_for "[ \"\$(st read $be2/state 2>/dev/null)\" = 2 ]" 10 || fail "xvdb not in InitWait"
+st write $fe2/state 4 >/dev/null
+xl block-detach --force devs 51728 || fail "block-detach --force"
+gone $be2
+gone $fe2
 
 # --- network-attach / -list / -detach --------------------------------------------------
 xl network-attach devs "bridge=$BR" mac=00:16:3e:4b:0a:02 rate=10Mb/s || fail "network-attach"
@@ -160,10 +188,7 @@ xl block-attach nosuch "$img2,raw,xvdc" 2>"$KEEL_TMP/nodom.err" && fail "block-a
 grep -q "nosuch is an invalid domain identifier" "$KEEL_TMP/nodom.err" || fail "unknown domain: $(cat "$KEEL_TMP/nodom.err")"
 
 # --- destroy: every device directory and the TAP go ---------------------------------------
-t0=$(date +%s%N)
 xl destroy devs || fail "destroy"
-t1=$(date +%s%N)
-echo "destroy with 2 devices took $(((t1 - t0) / 1000000)) ms"
 gone /local/domain/0/backend/vbd/$id
 gone /local/domain/0/backend/vif/$id
 gone /local/domain/$id
