@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# net-hostile: a misbehaving netfront (the net-hostile guest, see its header)
+# against keel-netback over a real bridge.  Requests with bad or foreign
+# grants, too many slots, short or inconsistent frames and bogus rx grants
+# get error statuses with the vif still Connected; runaway tx/rx producers,
+# packets over 20 slots, fragments crossing a page, unknown extra-info and a
+# 64 KiB claim in one page make the backend disconnect that vif (Closing),
+# after which the guest reconnects.  keel-netback must stay alive, say why
+# it disconnected, and then serve another guest (net-ping) normally.
+. "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/net-lib.sh"
+for g in net-hostile net-ping; do
+	[ -f "$KEEL_GUESTS/$g" ] || fail "missing $KEEL_GUESTS/$g"
+done
+net_up keelbr0 10.99.72.1/24
+nb=$NB_PID
+
+h=$(net_guest hostile "$KEEL_GUESTS/net-hostile" 00:16:3e:63:48:02 ip=10.99.72.2 host=10.99.72.1)
+net_result hostile 60
+kill -0 "$nb" 2>/dev/null || fail "keel-netback died"
+log=$NB_LOG
+for why in "runaway tx producer" "runaway rx producer" "malformed tx packet" "tx fragment crosses a page"; do
+	grep -q "vif $h: $why; disconnecting" "$log" || fail "netback did not report '$why'"
+done
+echo "netback: $(grep -c "vif $h: .*disconnecting" "$log") disconnects of the hostile vif"
+
+# The backend still serves a well-behaved guest.
+p=$(net_guest ping "$KEEL_GUESTS/net-ping" 00:16:3e:63:48:03 ip=10.99.72.3 host=10.99.72.1 count=3)
+net_result ping
+kill -0 "$nb" 2>/dev/null || fail "keel-netback died after serving the second guest"
+echo "ok: keel-netback (pid $nb) survived the hostile vif of domain $h and served domain $p"
+exit 0
