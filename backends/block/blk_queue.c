@@ -249,6 +249,13 @@ static void blk_queue_fatal(struct blk_queue *q, const char *why, ring_idx_t pro
 		q->on_fatal(q->fatal_arg);
 }
 
+static uint8_t blk_response_op(const struct blkif_request *req)
+{
+	if (req->operation == BLKIF_OP_INDIRECT)
+		return ((const struct blkif_request_indirect *)req)->indirect_op;
+	return req->operation;
+}
+
 /* Serve what is on the ring; returns whether the frontend must be notified. */
 static bool blk_queue_process(struct blk_queue *q)
 {
@@ -275,7 +282,9 @@ static bool blk_queue_process(struct blk_queue *q)
 			q->stats.eopnotsupp++;
 		rsp = blkif_back_response(&q->ring, q->ring.rsp_prod_pvt++);
 		ring_store(&rsp->id, req.id);
-		ring_store(&rsp->operation, req.operation);
+		/* An indirect request is answered with its data operation (Linux's
+		 * blkfront disables the disk on "wrong operation" otherwise). */
+		ring_store(&rsp->operation, blk_response_op(&req));
 		ring_store(&rsp->status, st);
 		notify |= blkif_back_push_check_notify(&q->ring);
 	}

@@ -117,13 +117,18 @@ int blkfront_loop_response(struct blkfront_loop *bf, unsigned qi, struct blkif_r
 int blkfront_loop_do(struct blkfront_loop *bf, unsigned qi, const struct blkif_request *req)
 {
 	struct blkif_response rsp;
+	uint8_t op;
 	int err = blkfront_loop_submit(bf, qi, req);
 
 	if (!err)
 		err = blkfront_loop_response(bf, qi, &rsp, 5000);
 	if (err)
 		return err;
-	if (rsp.id != req->id || rsp.operation != req->operation)
+	/* Xen answers an indirect request with its data operation */
+	op = req->operation == BLKIF_OP_INDIRECT
+		     ? ((const struct blkif_request_indirect *)req)->indirect_op
+		     : req->operation;
+	if (rsp.id != req->id || rsp.operation != op)
 		return -EPROTO;
 	return rsp.status;
 }
