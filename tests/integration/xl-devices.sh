@@ -75,6 +75,13 @@ xl create -e "$KEEL_TMP/dev.cfg" "disk=['$KEEL_TMP/nonexistent.img,raw,xvda,rw']
 	fail "create with a missing image succeeded"
 grep -q "nonexistent.img" "$KEEL_TMP/bad.err" || fail "no message naming the image: $(cat "$KEEL_TMP/bad.err")"
 xl list | grep -q "^devs " && fail "a half-built domain was left behind"
+# ... and a vif its backend refuses fails the create, which leaves nothing behind
+xl create -e "$KEEL_TMP/dev.cfg" "vif=['bridge=nobr$$']" 2>"$KEEL_TMP/bad2.err" &&
+	fail "create with a vif on a missing bridge succeeded"
+grep -q "the backend refused it" "$KEEL_TMP/bad2.err" || fail "no refusal: $(cat "$KEEL_TMP/bad2.err")"
+xl list | grep -q "^devs " && fail "the refused domain was left behind"
+[ -z "$(st ls /local/domain/0/backend/vif 2>/dev/null)" ] || fail "vif backend nodes left: $(st ls /local/domain/0/backend/vif)"
+[ -z "$(st ls /local/domain/0/backend/vbd 2>/dev/null)" ] || fail "vbd backend nodes left: $(st ls /local/domain/0/backend/vbd)"
 
 xl create -e "$KEEL_TMP/dev.cfg" 2>"$KEEL_TMP/create.err" || fail "create: $(cat "$KEEL_TMP/create.err")"
 id=$(xl domid devs) || fail "domid"
@@ -163,7 +170,7 @@ gone $fe2
 # --force: the live frontend is not waited for
 xl block-attach devs "$img2,raw,xvdb,r" || fail "block-attach xvdb a third time"
 wait_for "[ \"\$(st read $be2/state 2>/dev/null)\" = 2 ]" 10 || fail "xvdb not in InitWait"
-st write $fe2/state 4 >/dev/null
+st write $fe2/state 2 >/dev/null
 xl block-detach --force devs 51728 || fail "block-detach --force"
 gone $be2
 gone $fe2
@@ -182,6 +189,12 @@ xl network-detach devs 00:16:3E:4B:0A:02 || fail "network-detach by MAC"
 gone $vbe1
 gone /local/domain/$id/device/vif/1
 wait_for "! ip -n $NS link show dev vif$id.1 >/dev/null 2>&1" 5 || fail "TAP vif$id.1 outlived its vif"
+# a vif its backend cannot serve (no such bridge) is refused with netback's reason and taken away
+xl network-attach devs bridge=nobr$$ mac=00:16:3e:4b:0a:03 2>"$KEEL_TMP/nobr.err" &&
+	fail "network-attach to a missing bridge succeeded"
+grep -q "the backend refused it: 19 " "$KEEL_TMP/nobr.err" || fail "refusal message: $(cat "$KEEL_TMP/nobr.err")"
+gone /local/domain/0/backend/vif/$id/1
+gone /local/domain/0/error/local/domain/0/backend/vif/$id/1
 xl network-detach devs 7 2>"$KEEL_TMP/novif.err" && fail "detaching vif 7 succeeded"
 grep -q "Unknown device 7." "$KEEL_TMP/novif.err" || fail "network-detach message: $(cat "$KEEL_TMP/novif.err")"
 xl block-attach nosuch "$img2,raw,xvdc" 2>"$KEEL_TMP/nodom.err" && fail "block-attach to an unknown domain succeeded"

@@ -17,6 +17,7 @@
  * removal with force.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,7 @@
 #define XLK_DEV_TIMEOUT_MS	 10000 /* LIBXL_DESTROY_TIMEOUT */
 #define XLK_DEV_FORCE_TIMEOUT_MS 2000  /* after the frontend is gone */
 #define XLK_DEV_POLL_MS		 20
+#define XLK_DEV_INIT_TIMEOUT_MS	 10000 /* LIBXL_INIT_TIMEOUT */
 
 static int xlk_dev_read(void *ctx, const char *path, char **value)
 {
@@ -173,8 +175,72 @@ int xlk_devices_check(struct xlk *k, const struct xlcfg_domain *dom)
 	return r;
 }
 
+static long long xlk_now_ms(void);
+
+/* The dom0 daemon serving a kind runs under our run directory (its pid file names it). */
+static bool xlk_dev_daemon_alive(struct xlk *k, enum xl_dev_kind kind)
+{
+	char path[PATH_MAX + 32];
+	long pid = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s.pid", k->rundir,
+		 kind == XL_DEV_VBD ? "blkback" : "netback");
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	if (fscanf(f, "%ld", &pid) != 1)
+		pid = 0;
+	fclose(f);
+	return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+}
+
+/*
+ * libxl__wait_device_connection: the backend has probed the device
+ * (InitWait or later) before the guest may run, so a frontend finds it
+ * ready; a backend that failed (Closing/Closed, with its error node) fails
+ * the caller.  Devices of a dom0 daemon that is not running are reported
+ * and not waited for; backends in other domains are not waited for.
+ */
+static int xlk_dev_wait_ready(struct xlk *k, const struct xl_dev_layout *l, long long deadline)
+{
+	const char *kn = xl_dev_kind_name(l->kind);
+
+	if (l->be_domid != 0)
+		return 0;
+	if (!xlk_dev_daemon_alive(k, l->kind)) {
+		fprintf(stderr, "xl: note: no %s running under %s: %s %u waits for one\n",
+			l->kind == XL_DEV_VBD ? "keel-blkback" : "keel-netback", k->rundir, kn,
+			l->devid);
+		return 0;
+	}
+	for (;;) {
+		char *st = xlk_store_read(k, "%s/state", l->be_path);
+		int s = st ? atoi(st) : 0;
+
+		free(st);
+		if (s >= 2 && s <= XL_XENBUS_CONNECTED)
+			return 0;
+		if (s >= XL_XENBUS_CLOSING) {
+			char *why = xlk_store_read(k, "/local/domain/0/error%s/error", l->be_path);
+
+			fprintf(stderr, "xl: %s %u: the backend refused it: %s\n", kn, l->devid,
+				why ? why : "(no reason given)");
+			free(why);
+			return -EIO;
+		}
+		if (xlk_now_ms() >= deadline) {
+			fprintf(stderr, "xl: %s %u: the backend did not take it up (state %d)\n",
+				kn, l->devid, s);
+			return -ETIMEDOUT;
+		}
+		usleep(XLK_DEV_POLL_MS * 1000);
+	}
+}
+
 int xlk_devices_write(struct xlk *k, uint32_t domid, const struct xlcfg_domain *dom)
 {
+	long long deadline = xlk_now_ms() + XLK_DEV_INIT_TIMEOUT_MS;
 	int r = 0;
 
 	for (int i = 0; i < dom->n_disks + dom->n_vifs && !r; i++) {
@@ -189,6 +255,8 @@ int xlk_devices_write(struct xlk *k, uint32_t domid, const struct xlcfg_domain *
 		r = xlk_dev_layout(k, domid, &s, &l);
 		if (r == 0) {
 			r = xlk_store_tx(k, xlk_dev_add_step, &a);
+			if (r == 0)
+				r = xlk_dev_wait_ready(k, &l, deadline);
 			xl_dev_layout_clear(&l);
 		}
 	}
@@ -296,9 +364,17 @@ static void xlk_dev_forget(struct xlk *k, struct xlk_dev_ref *d)
 	char parent[128], **names = NULL;
 	unsigned n = 1;
 
+	char err[200];
+	unsigned be_domid;
+
 	ks_rm(k->xs, KS_TX_NONE, d->fe);
 	ks_rm(k->xs, KS_TX_NONE, d->be);
 	ks_rm(k->xs, KS_TX_NONE, d->lx);
+	/* the backend's error report (xenbus_dev_fatal's error/<backend path>) */
+	if (sscanf(d->be, "/local/domain/%u/", &be_domid) == 1) {
+		snprintf(err, sizeof(err), "/local/domain/%u/error%s", be_domid, d->be);
+		ks_rm(k->xs, KS_TX_NONE, err);
+	}
 	snprintf(parent, sizeof(parent), "%s", d->be);
 	*strrchr(parent, '/') = 0;
 	if (ks_directory(k->xs, KS_TX_NONE, parent, &names, &n) == 0 && n == 0)
@@ -494,6 +570,16 @@ int xlk_device_add(void *h, uint32_t domid, struct xl_dev_spec *s)
 	if (r == -EEXIST)
 		fprintf(stderr, "xl: %s %u of domain %u already exists (%s)\n",
 			xl_dev_kind_name(s->kind), l.devid, domid, l.be_path);
+	if (r == 0) {
+		r = xlk_dev_wait_ready(k, &l, xlk_now_ms() + XLK_DEV_INIT_TIMEOUT_MS);
+		/* a device its backend refused is taken away again, as libxl does */
+		if (r < 0) {
+			struct xlk_dev_ref d;
+
+			if (xlk_dev_locate(k, domid, s->kind, l.devid, &d) == 0)
+				xlk_dev_remove_many(k, &d, 1, true);
+		}
+	}
 	xl_dev_layout_clear(&l);
 	if (r == 0)
 		xlk_dev_config_update(k, domid, s, s->kind, 0);
