@@ -75,6 +75,9 @@ xl create -e "$KEEL_TMP/dev.cfg" "disk=['$KEEL_TMP/nonexistent.img,raw,xvda,rw']
 	fail "create with a missing image succeeded"
 grep -q "nonexistent.img" "$KEEL_TMP/bad.err" || fail "no message naming the image: $(cat "$KEEL_TMP/bad.err")"
 xl list | grep -q "^devs " && fail "a half-built domain was left behind"
+xl create -e "$KEEL_TMP/dev.cfg" "vif=['devid=0,bridge=$BR','devid=0,bridge=$BR']" 2>"$KEEL_TMP/dup.err" &&
+	fail "create with two vifs of devid 0 succeeded"
+grep -q "devid given twice" "$KEEL_TMP/dup.err" || fail "no duplicate devid message: $(cat "$KEEL_TMP/dup.err")"
 # ... and a vif its backend refuses fails the create, which leaves nothing behind
 xl create -e "$KEEL_TMP/dev.cfg" "vif=['bridge=nobr$$']" 2>"$KEEL_TMP/bad2.err" &&
 	fail "create with a vif on a missing bridge succeeded"

@@ -171,6 +171,12 @@ int xlk_devices_check(struct xlk *k, const struct xlcfg_domain *dom)
 		r = xlk_dev_layout(k, 0, &s, &l);
 		if (!r)
 			xl_dev_layout_clear(&l);
+		for (int j = 0; j < i && !r; j++)
+			if (dom->vifs[j].devid == dom->vifs[i].devid) {
+				fprintf(stderr, "xl: vif %d: devid given twice\n",
+					dom->vifs[i].devid);
+				r = -EEXIST;
+			}
 	}
 	return r;
 }
