@@ -26,7 +26,8 @@ run 0 help
 has out "xl full list of subcommands:"
 for c in create list destroy shutdown reboot pause unpause console save restore mem-max mem-set \
 	vcpu-list vcpu-set info sched-credit domid domname rename dmesg top uptime \
-	domxml-from-native domxml-to-native; do
+	domxml-from-native domxml-to-native block-attach block-list block-detach network-attach \
+	network-list network-detach; do
 	grep -qE "^ $c +[A-Z]" out || fail "xl help does not list $c"
 	"$XL" help "$c" > h 2>&1 || fail "xl help $c failed"
 	grep -q "^Usage: xl \[-vtT[fN]*\] $c " h || fail "xl help $c: bad usage line: $(head -1 h)"
@@ -66,6 +67,24 @@ run 2 console -t tty vm
 has err "console type supported are"
 run 2 domxml-from-native xen-xm x.cfg
 has err "unsupported format"
+run 2 block-attach vm
+has err "'xl block-attach' requires at least 2 arguments."
+run 2 block-detach vm
+has err "'xl block-detach' requires at least 2 arguments."
+run 2 network-detach vm
+has err "'xl network-detach' requires at least 2 arguments."
+run 2 block-list
+has err "'xl block-list' requires at least 1 argument."
+run 2 network-list -x vm
+has err "option \`x' not supported."
+# device specs are parsed before the hypervisor is asked
+run 1 block-attach vm x.img,raw
+has err "no vdev specified"
+run 1 block-attach vm x.img,raw,xvda,rw,extra
+has err "disk specification"
+run 1 network-attach vm mac=zz:00:00:00:00:00
+has err "mac"
+grep -q keeld err && fail "a bad vif spec must fail before contacting keeld"
 
 # configuration handling without a hypervisor
 cat > vm.cfg <<'CFG'
@@ -98,7 +117,9 @@ has err "xl: cannot reach keeld:"
 for cmd in "list" "list -v" "destroy vm" "shutdown -a" "reboot vm" "pause vm" "unpause vm" \
 	"console vm" "save vm /tmp/x" "restore /tmp/x" "mem-max vm 1g" "mem-set vm 512" \
 	"vcpu-list" "vcpu-set vm 2" "info" "info xen_version" "sched-credit" "domid vm" \
-	"domname 0" "rename vm new" "dmesg" "top" "uptime"; do
+	"domname 0" "rename vm new" "dmesg" "top" "uptime" "block-list vm" "network-list vm" \
+	"block-attach vm x.img,raw,xvda" "block-detach vm xvda" "network-attach vm" \
+	"network-detach vm 0"; do
 	# shellcheck disable=SC2086
 	run 1 $cmd
 	has err "xl: cannot reach keeld:"
