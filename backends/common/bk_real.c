@@ -221,6 +221,18 @@ static int bk_real_bind(void *ctx, uint16_t domid, uint32_t remote_port, uint32_
 		if (p->used)
 			continue;
 		err = keelctl_bind_evtchn(r->h, domid, remote_port, &p->kick_fd, &p->notify_fd);
+		/*
+		 * Still bound to dom0: a backend killed (-9) before it could
+		 * unbind.  The frontend published this port for this device
+		 * alone, so let go of the stale binding and bind again.
+		 */
+		if (err == -EINVAL && keelctl_unbind_evtchn(r->h, domid, remote_port) == 0) {
+			bk_log("domain %u: port %u was still bound to dom0 (a previous backend?), "
+			       "rebinding",
+			       domid, remote_port);
+			err = keelctl_bind_evtchn(r->h, domid, remote_port, &p->kick_fd,
+						  &p->notify_fd);
+		}
 		if (!err) {
 			p->used = true;
 			p->domid = domid;

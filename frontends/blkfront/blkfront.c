@@ -14,10 +14,8 @@
 /* Take n pool pages (growing the pool up to its limit); 0 or -XEN_EAGAIN. */
 static int bf_pool_get(struct blkfront *bf, unsigned n, uint16_t *idx)
 {
-	unsigned limit = bf->opts.pool_pages ? bf->opts.pool_pages : BF_DEFAULT_POOL;
+	unsigned limit = bf_pool_limit(bf);
 
-	if (limit > BF_MAX_POOL)
-		limit = BF_MAX_POOL;
 	while (bf->nfree < n && bf->npool < limit) {
 		void *p = rt_page_alloc();
 		int ref = 0;
@@ -322,6 +320,8 @@ static int bf_rw(struct blkfront *bf, int write, uint64_t sector, char *buf, uns
 			     write ? NULL : buf, n);
 		if (r == -XEN_EAGAIN) {
 			r = blkfront_complete(bf, &st, BF_TIMEOUT_NS);
+			if (r == -XEN_ENOENT)
+				return -XEN_ENOMEM; /* nothing to wait for: the pool is too small */
 			if (r < 0)
 				return r;
 			if (st && !first)

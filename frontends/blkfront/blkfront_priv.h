@@ -16,7 +16,7 @@
 #define BF_MAX_INFLIGHT	    32	/* shadows: requests on the ring at once */
 #define BF_MAX_SEGS	    256 /* pages per request with indirect descriptors */
 #define BF_MAX_RING_ORDER   2
-#define BF_DEFAULT_POOL	    128
+#define BF_DEFAULT_POOL	    256
 #define BF_MAX_POOL	    1024
 #define BF_TIMEOUT_NS	    20000000000ULL /* one handshake step, one request */
 #define BF_SECTORS_PER_PAGE (RT_PAGE_SIZE / BLKIF_SECTOR_SIZE)
@@ -61,6 +61,14 @@ struct blkfront {
 	unsigned nfree;
 	uint64_t bogus_responses; /* ids the backend made up */
 };
+
+/* Pool pages this device may hold (opts.pool_pages, default, cap). */
+static inline unsigned bf_pool_limit(const struct blkfront *bf)
+{
+	unsigned n = bf->opts.pool_pages ? bf->opts.pool_pages : BF_DEFAULT_POOL;
+
+	return n > BF_MAX_POOL ? BF_MAX_POOL : n;
+}
 
 /* blkfront_xenbus.c */
 int bf_connect(struct blkfront *bf);

@@ -74,6 +74,8 @@ static int bf_read_features(struct blkfront *bf)
 			       : BLKIF_MAX_SEGMENTS_PER_REQUEST;
 	if (bf->opts.max_segs && bf->opts.max_segs < bf->max_segs)
 		bf->max_segs = bf->opts.max_segs;
+	if (bf->max_segs > bf_pool_limit(bf))
+		bf->max_segs = bf_pool_limit(bf); /* one request must fit the pool */
 	return 0;
 }
 

@@ -155,9 +155,18 @@ void *rt_pages_alloc(unsigned n)
 		page_init();
 	if (!n || n > page_nfree)
 		return NULL;
-	while (page_next_pfn + n > page_end_pfn)
-		if (page_end_pfn >= rt_start_info->nr_pages || page_map_region() < 0)
-			return NULL;
+	/* Keep one mapped page in hand: the next region's L1 is built in it. */
+	while (page_next_pfn + n + 1 > page_end_pfn && page_end_pfn < rt_start_info->nr_pages) {
+		int r = page_map_region();
+
+		if (r < 0) {
+			rt_printf("rt_pages_alloc: cannot map pfn %lu on (%d)\n",
+				  (unsigned long)page_end_pfn, r);
+			break;
+		}
+	}
+	if (page_next_pfn + n > page_end_pfn)
+		return NULL;
 	if (n > page_nfree)
 		return NULL;
 	p = rt_pfn_to_virt(page_next_pfn);

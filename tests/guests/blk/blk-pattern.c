@@ -145,7 +145,7 @@ static void kill_run(struct blkfront *bf, unsigned count)
 	if (count * 16 > blkfront_info(bf)->sectors)
 		count = (unsigned)(blkfront_info(bf)->sectors / 16);
 	while (acked < count) {
-		while (next < count && blkfront_in_flight(bf) < 4) {
+		while (next < count && next - acked < 4) { /* submitted, not yet collected */
 			struct bp_extent e;
 			char *b = bufs[next % 4];
 
@@ -153,6 +153,7 @@ static void kill_run(struct blkfront *bf, unsigned count)
 			bp_fill(seed, 0, e.sector, e.nsect, b);
 			tag = blkfront_submit(bf, 1, e.sector, b, e.nsect);
 			if (tag < 0) {
+				rt_printf("blk-pattern: submit of write %u: %d\n", next, tag);
 				errors++;
 				break;
 			}
