@@ -45,14 +45,17 @@ nsip() { ip -n "$NS" "$@"; }
 have() { [ "$(st read "$1" 2>/dev/null)" = "$2" ] || fail "$1 is '$(st read "$1" 2>&1)', not '$2'"; }
 gone() { ! st read "$1" >/dev/null 2>&1 || fail "$1 still exists: $(st ls "$1" 2>&1 | head -5)"; }
 
-ip netns exec "$NS" "$KEEL_BIN/keel-dom0-up" --rundir "$run" --bridge "$BR" >"$KEEL_TMP/up.out" 2>&1 ||
+ip netns exec "$NS" "$KEEL_BIN/keel-dom0-up" --rundir "$run" --bridge "$BR" --bridge-addr 10.99.0.1/24 \
+	>"$KEEL_TMP/up.out" 2>&1 ||
 	fail "keel-dom0-up: $(cat "$KEEL_TMP/up.out")"
 grep -q "keel-blkback running" "$KEEL_TMP/up.out" || fail "no blkback: $(cat "$KEEL_TMP/up.out")"
 grep -q "keel-netback running" "$KEEL_TMP/up.out" || fail "no netback: $(cat "$KEEL_TMP/up.out")"
 grep -q "bridge $BR created" "$KEEL_TMP/up.out" || fail "no bridge: $(cat "$KEEL_TMP/up.out")"
 [ -d "/sys/class/net/$BR" ] && fail "the bridge was created outside the namespace"
-nsip link show dev "$BR" | grep -q "state UP\|UP" || fail "bridge $BR not up"
-ip netns exec "$NS" "$KEEL_BIN/keel-dom0-up" --rundir "$run" --bridge "$BR" >"$KEEL_TMP/up2.out" 2>&1 ||
+nsip link show dev "$BR" | grep -q "UP" || fail "bridge $BR not up"
+nsip -o addr show dev "$BR" | grep -q "10.99.0.1/24" || fail "bridge $BR has no address: $(nsip -o addr show dev "$BR")"
+ip netns exec "$NS" "$KEEL_BIN/keel-dom0-up" --rundir "$run" --bridge "$BR" --bridge-addr 10.99.0.1/24 \
+	>"$KEEL_TMP/up2.out" 2>&1 ||
 	fail "second keel-dom0-up: $(cat "$KEEL_TMP/up2.out")"
 grep -q "keel-blkback already running" "$KEEL_TMP/up2.out" || fail "dom0-up not idempotent for blkback"
 grep -q "bridge $BR already exists" "$KEEL_TMP/up2.out" || fail "dom0-up not idempotent for the bridge"
@@ -88,6 +91,9 @@ xl list | grep -q "^devs " && fail "the refused domain was left behind"
 
 xl create -e "$KEEL_TMP/dev.cfg" 2>"$KEEL_TMP/create.err" || fail "create: $(cat "$KEEL_TMP/create.err")"
 id=$(xl domid devs) || fail "domid"
+xl list -l devs >"$KEEL_TMP/long" || fail "list -l"
+grep -q "00:16:3e:4b:0a:01" "$KEEL_TMP/long" || fail "xl list -l lost the vif: $(cat "$KEEL_TMP/long")"
+grep -q "$img" "$KEEL_TMP/long" || fail "xl list -l lost the disk: $(cat "$KEEL_TMP/long")"
 
 # --- vbd 51712 (xvda): libxl's layout, then blkback's InitWait and size ----------------
 be=/local/domain/0/backend/vbd/$id/51712
