@@ -62,7 +62,7 @@ compare network-list "$KEEL_TMP/network-list"
 
 # errors, as xl words them
 refused "already exists" xl block-attach guest1 "$img,raw,xvdb,rw"
-refused "libxl_device_disk_add failed." xl block-attach guest1 "$img,raw,xvdb,rw"
+refused "libxl_device_disk_add failed: File exists" xl block-attach guest1 "$img,raw,xvdb,rw"
 refused "Keel's blkback serves raw images only" xl block-attach guest1 "$img,qcow2,xvdd,rw"
 refused "not a virtual device name" xl block-attach guest1 "$img,raw,floppy0,rw"
 refused "no vdev specified" xl block-attach guest1 "target=$img"

@@ -50,7 +50,7 @@ int main_blockattach(int argc, char **argv)
 	if (r == -ENOSYS)
 		xl_backend_fail("attaching a disk", r);
 	if (r < 0)
-		fprintf(stderr, "libxl_device_disk_add failed.\n");
+		fprintf(stderr, "libxl_device_disk_add failed: %s\n", strerror(-r));
 	xlcfg_disk_clear(&disk);
 	xl_backend_disconnect(be);
 	return r < 0 ? 1 : 0;

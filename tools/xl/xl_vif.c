@@ -58,7 +58,7 @@ int main_networkattach(int argc, char **argv)
 	if (r == -ENOSYS)
 		xl_backend_fail("attaching a network interface", r);
 	if (r < 0)
-		fprintf(stderr, "libxl_device_nic_add failed.\n");
+		fprintf(stderr, "libxl_device_nic_add failed: %s\n", strerror(-r));
 	xlcfg_vif_clear(&vif);
 	xl_backend_disconnect(be);
 	return r < 0 ? 1 : 0;
