@@ -4,7 +4,8 @@
 # tmpfs: two read-write images the guest writes a seeded plan onto (single
 # sectors to 1 MiB indirect requests, discards, flushes, each extent read
 # back), one read-only image the host filled with the pattern (the guest
-# reads it and must have its write refused).  The host replays the same
+# reads it and must have its write refused), all given to `xl create` as
+# disk= specs (libxl's vbd nodes).  The host replays the same
 # plan with keel-blk-plan and `cmp`s the images.  Then a second guest
 # writes while keel-blkback is killed with -9 and restarted: the device
 # reconnects, every write is acknowledged, and the image holds them all.
@@ -35,13 +36,12 @@ memory = 32
 vcpus = 1
 on_poweroff = "preserve"
 extra = "seed=$seed count=$count discard=1 rw0=51712 rw0s=16384 rw1=51728 rw1s=16384 ro=51744 ros=8192"
+disk = [ '$img.a,raw,xvda,rw', 'format=raw, vdev=xvdb, access=w, target=$img.b',
+         'file:$img.ro,xvdc,r' ]
 CFG
-xl create -p "$KEEL_TMP/pat.cfg" >"$KEEL_TMP/create.out" 2>&1 || fail "create: $(cat "$KEEL_TMP/create.out")"
+# xl writes libxl's vbd nodes from disk= before it unpauses the guest
+xl create "$KEEL_TMP/pat.cfg" >"$KEEL_TMP/create.out" 2>&1 || fail "create: $(cat "$KEEL_TMP/create.out")"
 id=$(xl domid blkpat) || fail "domid"
-blk_vbd "$id" 51712 "$img.a" w
-blk_vbd "$id" 51728 "$img.b" w
-blk_vbd "$id" 51744 "$img.ro" r
-xl unpause blkpat || fail "unpause"
 blk_verdict blkpat 60
 for d in a b ro; do
 	cmp "$img.$d" "$img.$d.want" || fail "image $d differs from keel-blk-plan's replay (seed $seed)"
@@ -63,11 +63,10 @@ memory = 32
 vcpus = 1
 on_poweroff = "preserve"
 extra = "seed=$seed count=$kcount kill=1 rw0=51712 rw0s=16384"
+disk = [ '$img.a,raw,xvda,rw' ]
 CFG
-xl create -p "$KEEL_TMP/kill.cfg" >"$KEEL_TMP/create.out" 2>&1 || fail "create: $(cat "$KEEL_TMP/create.out")"
+xl create "$KEEL_TMP/kill.cfg" >"$KEEL_TMP/create.out" 2>&1 || fail "create: $(cat "$KEEL_TMP/create.out")"
 id=$(xl domid blkkill) || fail "domid"
-blk_vbd "$id" 51712 "$img.a" w
-xl unpause blkkill || fail "unpause"
 wait_for "[ \"\$(st read /local/domain/$id/data/blk-phase 2>/dev/null)\" = kill ]" 30 ||
 	fail "the guest never reached the kill phase: $(tail -n 3 "$(blk_console blkkill)")"
 old=$BLK_BE_PID

@@ -9,6 +9,9 @@
  * say VDISK_READONLY, read back the pattern the host filled it with and
  * refuse a write.  The host then compares the images with keel-blk-plan's.
  *
+ * The second disk runs without persistent grants (each request's pages
+ * granted and revoked) on a 4-page ring (ring-page-order 2).
+ *
  * kill=1 is the backend-restart run: on rw0 only, 16-sector writes at
  * 16 * i, four in flight, paced; after a third of them the guest writes
  * data/blk-phase=kill so the test kill -9s keel-blkback and starts it
@@ -31,7 +34,8 @@ static int same(const void *a, const void *b, uint64_t n)
 	return rt_memcmp(a, b, n) == 0;
 }
 
-static struct blkfront *open_disk(const char *key, const char *skey, int ro)
+static struct blkfront *open_disk(const char *key, const char *skey, int ro,
+				  const struct blkfront_opts *opts)
 {
 	struct blkfront *bf = NULL;
 	long devid = rt_cmdline_num(key), sectors = rt_cmdline_num(skey);
@@ -40,7 +44,7 @@ static struct blkfront *open_disk(const char *key, const char *skey, int ro)
 
 	if (devid < 0)
 		return NULL;
-	r = blkfront_open((unsigned)devid, NULL, &bf);
+	r = blkfront_open((unsigned)devid, opts, &bf);
 	rt_check(r == 0, "blkfront connected", r);
 	if (r)
 		return NULL;
@@ -208,7 +212,10 @@ void test_main(void)
 	rt_check(wbuf && rbuf, "1 MiB buffers", 0);
 	if (!wbuf || !rbuf)
 		return;
-	rw0 = open_disk("rw0", "rw0s", 0);
+	/* rw1 without persistent grants (grant per request) and a 4-page ring */
+	struct blkfront_opts o1 = {.no_persistent = 1, .ring_order = 2};
+
+	rw0 = open_disk("rw0", "rw0s", 0, NULL);
 	if (rt_cmdline_num("kill") == 1) {
 		if (rw0)
 			kill_run(rw0, (unsigned)count);
@@ -216,8 +223,12 @@ void test_main(void)
 			rt_check(blkfront_close(rw0) == 0, "clean close", 0);
 		return;
 	}
-	rw1 = open_disk("rw1", "rw1s", 0);
-	ro = open_disk("ro", "ros", 1);
+	rw1 = open_disk("rw1", "rw1s", 0, &o1);
+	if (rw1)
+		rt_check(blkfront_info(rw1)->ring_pages == 4 && !blkfront_info(rw1)->persistent,
+			 "second disk: ring-page-order 2, no persistent grants",
+			 blkfront_info(rw1)->ring_pages);
+	ro = open_disk("ro", "ros", 1, NULL);
 	if (rw0)
 		rw_disk(rw0, 0, (unsigned)count, discard);
 	if (rw1)
