@@ -208,6 +208,26 @@ static int16_t blk_op_indirect(struct blk_queue *q, const struct blkif_request *
 			    BLKIF_SEGS_PER_INDIRECT_FRAME);
 	left = nseg * (unsigned)sizeof(struct blkif_request_segment);
 	for (unsigned i = 0; i < npages; i++) {
+		uint16_t len = (uint16_t)(left > BK_PAGE_SIZE ? BK_PAGE_SIZE : left);
+		void *page = NULL;
+		int err;
+
+		/*
+		 * With persistent grants Linux takes indirect pages from the same
+		 * pool as data pages, so this gref may be one the cache holds
+		 * mapped: read it there.  A second map and unmap of it would clear
+		 * the entry's busy bits under the cache's map, and Linux would then
+		 * revoke and reuse the gref for another page (stale reads).
+		 * Linux's blkback keeps indirect pages persistent too.
+		 */
+		if (q->pgrants) /* else (full, or granted read-only): copied below */
+			page = blk_pgrant_get(q->pgrants, ind->indirect_grefs[i], &err);
+		if (page) {
+			memcpy((uint8_t *)q->segs + (size_t)i * BK_PAGE_SIZE, page, len);
+			left -= len;
+			cp[i].len = 0;
+			continue;
+		}
 		cp[i] = (struct bk_gnt_copy){
 			.domid = q->domid,
 			.gref = ind->indirect_grefs[i],
@@ -216,8 +236,12 @@ static int16_t blk_op_indirect(struct blk_queue *q, const struct blkif_request *
 		};
 		left -= cp[i].len;
 	}
-	if (bk_gnt_copy(q->tp, cp, npages))
-		return BLKIF_RSP_ERROR;
+	for (unsigned i = 0; i < npages; i++) {
+		if (!cp[i].len)
+			continue;
+		if (bk_gnt_copy(q->tp, &cp[i], 1))
+			return BLKIF_RSP_ERROR;
+	}
 	return blk_do_rw(q, ind->indirect_op == BLKIF_OP_WRITE, ind->sector_number, nseg);
 }
 
