@@ -233,16 +233,16 @@ const struct blkfront_info *blkfront_info(const struct blkfront *bf)
 
 int blkfront_reconnect(struct blkfront *bf, uint64_t timeout_ns)
 {
-	int st, r;
+	int r;
 
-	st = xb_read_state(bf->be);
-	if (st == XenbusStateClosing) {
-		xb_switch_state(bf->dev, XenbusStateClosing);
-		xb_wait_state(bf->be, 1u << XenbusStateClosed, timeout_ns);
-	}
+	/* Closing, the backend lets go of the ring, Closed, then the handshake again. */
+	xb_switch_state(bf->dev, XenbusStateClosing);
+	xb_wait_state(bf->be, 1u << XenbusStateClosing | 1u << XenbusStateClosed, timeout_ns);
 	bf_disconnect(bf);
 	xb_switch_state(bf->dev, XenbusStateClosed);
-	xb_wait_state(bf->be, 1u << XenbusStateClosed | 1u << XenbusStateInitWait, timeout_ns);
+	r = xb_wait_state(bf->be, 1u << XenbusStateClosed | 1u << XenbusStateInitWait, timeout_ns);
+	if (r < 0)
+		return r;
 	r = bf_connect(bf);
 	if (r)
 		return r;

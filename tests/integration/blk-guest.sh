@@ -16,8 +16,9 @@ need_kvm
 [ -f "$KEEL_GUESTS/blk-pattern" ] || fail "missing $KEEL_GUESTS/blk-pattern"
 
 img=/dev/shm/keel-blk-$$
-trap 'rm -f "$img".*' RETURN
 mkdir -p /dev/shm
+BLK_FILES="$img.*"
+trap blk_cleanup EXIT
 seed=$((RANDOM * 32768 + RANDOM + 1))
 count=40
 for d in a b; do truncate -s 8M "$img.$d"; cp "$img.$d" "$img.$d.want"; done

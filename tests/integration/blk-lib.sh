@@ -5,6 +5,7 @@
 run=$KEEL_TMP/run
 export KEEL_RUNDIR=$run
 BLK_PIDS=
+BLK_FILES= # glob of scratch files (images on /dev/shm) removed at exit
 xl() { "$KEEL_BIN/xl" "$@"; }
 st() { "$KEEL_BIN/keelstore" -s "$run/xenstored/socket" "$@"; }
 
@@ -18,6 +19,7 @@ blk_cleanup() {
 	for p in $BLK_PIDS; do kill "$p" 2>/dev/null; done
 	for p in $BLK_PIDS; do wait "$p" 2>/dev/null; done
 	"$KEEL_BIN/keel-dom0-down" --rundir "$run" >/dev/null 2>&1
+	[ -z "$BLK_FILES" ] || rm -f $BLK_FILES
 	return $rc
 }
 
@@ -25,10 +27,10 @@ blk_cleanup() {
 # keel-dom0-up already runs one for this rundir.
 blk_up() {
 	local f
+	trap blk_cleanup EXIT
 	for f in xl keel-dom0-up keel-dom0-down keelstore keelctl keel-blkback keel-blk-plan; do
 		[ -x "$KEEL_BIN/$f" ] || fail "missing $KEEL_BIN/$f (run make)"
 	done
-	trap blk_cleanup EXIT
 	"$KEEL_BIN/keel-dom0-up" --rundir "$run" >"$KEEL_TMP/up.out" 2>&1 ||
 		fail "keel-dom0-up: $(cat "$KEEL_TMP/up.out")"
 	BLK_BE_PID=$(blk_backend_pid)

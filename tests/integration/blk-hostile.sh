@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# blk-hostile: a hostile blkfront (blk-hostile guest) against the real
+# keel-blkback.  Bad, foreign and read-only grant references, too many
+# segments, bad indirect pages, out-of-range sectors, unknown operations
+# must each get an error response with the device still connected; a
+# runaway req_prod must get the device disconnected (Closing); a ring-ref
+# never granted must be refused at connect with an error node.  Meanwhile
+# the guest's second, well-behaved disk on the same backend keeps working
+# (the host checks its image against keel-blk-plan's replay), and
+# keel-blkback is still alive at the end.
+. "$(dirname "$0")/../lib/common.sh"
+need_root
+need_kvm
+. "$(dirname "$0")/blk-lib.sh"
+[ -f "$KEEL_GUESTS/blk-hostile" ] || fail "missing $KEEL_GUESTS/blk-hostile"
+
+img=/dev/shm/keel-blkh-$$
+mkdir -p /dev/shm
+BLK_FILES="$img.*"
+trap blk_cleanup EXIT
+for d in h g c; do truncate -s 8M "$img.$d"; done
+seed=$((RANDOM * 32768 + RANDOM + 1))
+blk_up
+cat >"$KEEL_TMP/h.cfg" <<CFG
+name = "blkhostile"
+kernel = "$KEEL_GUESTS/blk-hostile"
+memory = 32
+vcpus = 1
+on_poweroff = "preserve"
+extra = "seed=$seed hostile=51712 good=51728 badring=51744"
+disk = [ '$img.h,raw,xvda,rw', '$img.g,raw,xvdb,rw', '$img.c,raw,xvdc,rw' ]
+CFG
+xl create "$KEEL_TMP/h.cfg" >"$KEEL_TMP/create.out" 2>&1 || fail "create: $(cat "$KEEL_TMP/create.out")"
+id=$(xl domid blkhostile) || fail "domid"
+blk_verdict blkhostile 60
+kill -0 "$BLK_BE_PID" 2>/dev/null || fail "keel-blkback died"
+grep -q "runaway request producer" "$run/log/blkback.log" ||
+	fail "keel-blkback did not log the runaway producer: $(tail -n 5 "$run/log/blkback.log")"
+# xenbus_dev_fatal's place: error/<backend path>/error under dom0's home
+enode=/local/domain/0/error/local/domain/0/backend/vbd/$id/51744/error
+err=$(st read "$enode" 2>/dev/null) || fail "no error node $enode for the ungranted ring-ref"
+echo "blk-hostile: error node for the bad ring: $err"
+# the good disk: exactly the plan's extents the guest reports it wrote
+n=$(grep -a 'good disk extents' "$(blk_console blkhostile)" | tr -dc '0-9')
+[ -n "$n" ] || fail "the guest did not report its good-disk extents"
+truncate -s 8M "$img.g.want"
+"$KEEL_BIN/keel-blk-plan" apply "$img.g.want" $seed 1 "$n" || fail "keel-blk-plan"
+cmp "$img.g" "$img.g.want" || fail "the good disk's image differs from the plan ($n extents)"
+echo "blk-hostile: keel-blkback alive; good disk holds its $n extents; backend log:"
+grep -E "runaway|refused|failed|error" "$run/log/blkback.log" | sort | uniq -c | sort -rn | head -n 8
+exit 0
