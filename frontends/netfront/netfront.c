@@ -224,7 +224,22 @@ unsigned netfront_tx_reap(struct netfront *nf)
 	return done;
 }
 
+void netfront_push(struct netfront *nf)
+{
+	if (netif_tx_front_push_check_notify(&nf->tx))
+		rt_evtchn_notify(nf->evtchn);
+}
+
 int netfront_send(struct netfront *nf, const void *frame, unsigned len)
+{
+	int err = netfront_queue(nf, frame, len);
+
+	if (!err)
+		netfront_push(nf);
+	return err;
+}
+
+int netfront_queue(struct netfront *nf, const void *frame, unsigned len)
 {
 	const uint8_t *src = frame;
 	unsigned slots = (len + NF_PAGE_SIZE - 1) / NF_PAGE_SIZE, off = 0;
@@ -239,6 +254,7 @@ int netfront_send(struct netfront *nf, const void *frame, unsigned len)
 			break;
 		if (rt_now_ns() > end)
 			return -XEN_ETIME;
+		netfront_push(nf); /* what is queued must go before we wait for room */
 		if (!netif_tx_front_final_check(&nf->tx))
 			netfront_wait(nf, 10);
 	}
@@ -257,8 +273,6 @@ int netfront_send(struct netfront *nf, const void *frame, unsigned len)
 	}
 	nf->stats.tx_packets++;
 	nf->stats.tx_bytes += len;
-	if (netif_tx_front_push_check_notify(&nf->tx))
-		rt_evtchn_notify(nf->evtchn);
 	return 0;
 }
 

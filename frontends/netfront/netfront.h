@@ -70,6 +70,13 @@ int netfront_init(struct netfront *nf, unsigned devid, unsigned timeout_ms);
  */
 int netfront_send(struct netfront *nf, const void *frame, unsigned len);
 /*
+ * The same without publishing it: frames queued this way go to the backend
+ * (one notification for all) at the next netfront_push or netfront_send, or
+ * when netfront_queue itself must wait for tx slots.
+ */
+int netfront_queue(struct netfront *nf, const void *frame, unsigned len);
+void netfront_push(struct netfront *nf);
+/*
  * Receive one frame into @buf (at most @max bytes), waiting at most
  * @timeout_ms.  Returns its length, -XEN_ETIME, or -XEN_EIO for a response
  * that makes no sense (bad id, status, offset or a frame longer than @max).

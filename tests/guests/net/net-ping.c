@@ -139,9 +139,11 @@ void test_main(void)
 	}
 	rt_check(good == count && !bad, "echo replies from the host's IP stack, payload intact",
 		 good);
-	if (good)
+	if (good) {
 		rt_printf("net-ping: %d replies, rtt min %lu avg %lu max %lu us\n", good,
 			  min / 1000, sum / good / 1000, max / 1000);
+		rt_printf("net-ping: replies=%d min_ns=%lu avg_ns=%lu\n", good, min, sum / good);
+	}
 	rt_check(np_echo(c, 0x7fff, (unsigned)size, &bad) != 0 && !bad,
 		 "a large echo (size= bytes of payload) intact", size);
 	rt_printf("net-ping: tx %lu frames, rx %lu frames, tx errors %lu, arp answered %u\n",
