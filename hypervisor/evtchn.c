@@ -157,8 +157,13 @@ void evtchn_set_pending(struct domain *d, uint32_t port)
 
 	if (!t || port == 0 || port >= EVTCHN_MAX)
 		return;
-	if (evtchn_fifo_set_pending(d, port, t[port].vcpu))
-		return; /* FIFO ABI in force */
+	if (evtchn_fifo_set_pending(d, port, t[port].vcpu)) {
+		/* FIFO ABI in force.  A masked port is not linked and raises no
+		 * upcall, but a vCPU polling it must wake (Linux's PV spinlocks
+		 * poll their masked kick port), as in 2-level below. */
+		pthread_cond_broadcast(&d->cond);
+		return;
+	}
 	if (evtchn_test_and_set(&sh->evtchn_pending[port / 64], port % 64))
 		return;
 	if ((__atomic_load_n(&sh->evtchn_mask[port / 64], __ATOMIC_SEQ_CST) >> (port % 64)) & 1) {

@@ -38,6 +38,8 @@ struct fifo_dom {
 	event_word_t *page[FIFO_MAX_PAGES];
 	unsigned npages;
 	uint8_t prio[FIFO_PORTS];
+	/* The queue each port was last linked on (vCPU, priority). */
+	uint8_t last_vcpu[FIFO_PORTS], last_prio[FIFO_PORTS];
 };
 
 static pthread_mutex_t fifo_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -114,6 +116,23 @@ static void fifo_link(struct fifo_dom *f, uint32_t port, uint32_t vcpu)
 	old = __atomic_fetch_or(w, 1u << EVTCHN_FIFO_LINKED, __ATOMIC_ACQ_REL);
 	if (old & (1u << EVTCHN_FIFO_LINKED))
 		return;
+	/*
+	 * If the port is still the tail of the queue it was last linked on,
+	 * the guest has consumed it and that queue is empty: forget the tail.
+	 * Otherwise linking "after the tail" would link the port to itself
+	 * (we just set its LINKED bit), the head and ready bit would never be
+	 * set, and the port would stay LINKED and silent for good -- which is
+	 * what a re-raised VIRQ_TIMER did to Linux (its clock stopped ticking
+	 * and secondary-vCPU bring-up stalled).  Xen does the same reset.
+	 */
+	if (port < FIFO_PORTS) {
+		struct fifo_vcpu *lv = &f->vcpu[f->last_vcpu[port]];
+
+		if (lv->tail[f->last_prio[port]] == port)
+			lv->tail[f->last_prio[port]] = 0;
+		f->last_vcpu[port] = (uint8_t)vcpu;
+		f->last_prio[port] = (uint8_t)prio;
+	}
 	if (fv->tail[prio]) {
 		event_word_t *tw = fifo_word(f, fv->tail[prio]);
 
@@ -285,11 +304,11 @@ static long fifo_set_priority(struct domain *d, struct evtchn_set_priority *sp)
 }
 
 /*
- * Offered only with KEEL_EVTCHN_FIFO=1 in keeld's environment: the ABI
- * passes the in-guest test (evt-fifo), but Debian's 6.1 kernel on FIFO
- * stalls bringing up its second vCPU (not yet understood), while on
- * 2-level it boots on; so by default init_control answers -ENOSYS, as a
- * Xen without FIFO does, and Linux falls back to 2-level.
+ * Offered by default, as Xen does (Linux then prefers FIFO); keeld run
+ * with KEEL_EVTCHN_FIFO=0 answers init_control with -ENOSYS, as a Xen
+ * without FIFO does, and Linux falls back to 2-level.  (Debian 6.1 used to
+ * stall at secondary-vCPU bring-up on FIFO: a re-raised port that was
+ * still its queue's tail got linked to itself -- see fifo_link.)
  */
 static int fifo_enabled(void)
 {
@@ -298,7 +317,7 @@ static int fifo_enabled(void)
 	if (enabled < 0) {
 		const char *e = getenv("KEEL_EVTCHN_FIFO");
 
-		enabled = e && e[0] == '1';
+		enabled = !(e && e[0] == '0');
 	}
 	return enabled;
 }
@@ -313,7 +332,7 @@ long evtchn_fifo_op(struct pv_vcpu *v, uint64_t cmd, void *arg)
 	 * writable type reference on their frames (as Xen does) so the guest
 	 * can never turn them into page tables.  Taken before fifo_lock. */
 	if (cmd == EVTCHNOP_init_control && !fifo_enabled())
-		return -XEN_ENOSYS; /* the guest stays on 2-level (Linux falls back) */
+		return -XEN_ENOSYS; /* KEEL_EVTCHN_FIFO=0: the guest stays on 2-level */
 	if (cmd == EVTCHNOP_init_control)
 		gfn = ((struct evtchn_init_control *)arg)->control_gfn;
 	else if (cmd == EVTCHNOP_expand_array)

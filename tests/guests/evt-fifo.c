@@ -4,7 +4,8 @@
  * keeld writes: PENDING and LINKED bits, queue heads, links from the old
  * tail, ready bits per priority, the upcall flag, set_priority moving a
  * port to another queue, unmask relinking a pending port, a consumed
- * queue restarting at its head, SCHEDOP_poll and VIRQ_TIMER in FIFO mode,
+ * queue restarting at its head, SCHEDOP_poll and VIRQ_TIMER in FIFO mode
+ * (re-raised after it was consumed: never linked to itself),
  * and the refusals (expand/set_priority before init, bad vCPU, bad
  * offset, foreign frame, control block twice, bad priority, a page-table
  * frame as event array, too many pages).  Upcalls stay masked: this test
@@ -190,6 +191,18 @@ void test_main(void)
 	rt_check((*fifo_w(t) & (P | L)) == (P | L) && cb->head[7] == t, "VIRQ_TIMER queued",
 		 *fifo_w(t));
 	fifo_pop(cb, 7);
+	/* Raised again while still its queue's (stale) tail: it must be
+	 * queued at the head again, not linked to itself. */
+	for (i = 0; i < 3; i++) {
+		rt_set_timer(rt_now_ns() + 2000000, 0);
+		pl.timeout = rt_now_ns() + 2000000000ULL;
+		HYPERCALL(__HYPERVISOR_sched_op, SCHEDOP_poll, &pl, 0);
+		if ((*fifo_w(t) & (P | L)) != (P | L) || cb->head[7] != t ||
+		    (*fifo_w(t) & EVTCHN_FIFO_LINK_MASK) || !(cb->ready & (1u << 7)))
+			break;
+		fifo_pop(cb, 7);
+	}
+	rt_check(i == 3, "VIRQ_TIMER re-raised 3 times: queued at the head each time", i);
 
 	/* Refusals. */
 	sp.priority = 16;
