@@ -75,8 +75,25 @@ struct gnttab_side {
 	uint16_t set; /* busy bits this copy set (and must clear) */
 };
 
+/* The peer a batch names, looked up once per batch rather than per op
+ * (the lookup scans keeld's domain table; a batch of 256 page copies
+ * spent more time there than copying).  Valid under evtchn_peers_lock. */
+struct gnttab_peer_cache {
+	int domid; /* -1: nothing cached */
+	struct domain *d;
+};
+
+static struct domain *gnttab_peer(struct gnttab_peer_cache *pc, uint16_t domid)
+{
+	if (pc->domid != domid) {
+		pc->d = evtchn_peer(domid);
+		pc->domid = domid;
+	}
+	return pc->d;
+}
+
 static int16_t gnttab_copy_side(struct pv_vcpu *v, const struct gnttab_copy_ptr *p, int gref,
-				int write, struct gnttab_side *s)
+				int write, struct gnttab_side *s, struct gnttab_peer_cache *pc)
 {
 	struct domain *d = v->dom, *rd;
 	uint16_t dom = p->domid == DOMID_SELF ? (uint16_t)d->domid : p->domid;
@@ -92,7 +109,7 @@ static int16_t gnttab_copy_side(struct pv_vcpu *v, const struct gnttab_copy_ptr 
 	} else {
 		uint16_t want = write ? (GTF_reading | GTF_writing) : GTF_reading, f;
 
-		rd = dom == d->domid ? d : evtchn_peer(dom);
+		rd = dom == d->domid ? d : gnttab_peer(pc, dom);
 		if (!rd)
 			return GNTST_bad_domain;
 		s->e = gnttab_entry(rd, p->u.ref);
@@ -123,19 +140,20 @@ static void gnttab_side_release(struct gnttab_side *s)
 	s->e = NULL;
 }
 
-static int16_t gnttab_copy_one(struct pv_vcpu *v, const struct gnttab_copy *c)
+static int16_t gnttab_copy_one(struct pv_vcpu *v, const struct gnttab_copy *c,
+			       struct gnttab_peer_cache *pc)
 {
 	struct gnttab_side src, dst;
 	int16_t st;
 
 	if (c->len > 4096 || c->source.offset + c->len > 4096 || c->dest.offset + c->len > 4096)
 		return GNTST_bad_copy_arg;
-	st = gnttab_copy_side(v, &c->source, c->flags & GNTCOPY_source_gref, 0, &src);
+	st = gnttab_copy_side(v, &c->source, c->flags & GNTCOPY_source_gref, 0, &src, pc);
 	if (st != GNTST_okay) {
 		gnttab_side_release(&src);
 		return st;
 	}
-	st = gnttab_copy_side(v, &c->dest, c->flags & GNTCOPY_dest_gref, 1, &dst);
+	st = gnttab_copy_side(v, &c->dest, c->flags & GNTCOPY_dest_gref, 1, &dst, pc);
 	if (st == GNTST_okay)
 		memmove(dst.buf, src.buf, c->len);
 	gnttab_side_release(&dst);
@@ -154,9 +172,11 @@ static long gnttab_copy_batch(struct pv_vcpu *v, uint64_t uop, uint64_t count)
 
 		if (pv_copy_from_guest(v, ops, uop, n * sizeof(ops[0])) < 0)
 			return -XEN_EFAULT;
+		struct gnttab_peer_cache pc = {-1, NULL};
+
 		evtchn_peers_lock();
 		for (uint64_t i = 0; i < n; i++)
-			ops[i].status = gnttab_copy_one(v, &ops[i]);
+			ops[i].status = gnttab_copy_one(v, &ops[i], &pc);
 		evtchn_peers_unlock();
 		if (pv_copy_to_guest(v, uop, ops, n * sizeof(ops[0])) < 0)
 			return -XEN_EFAULT;

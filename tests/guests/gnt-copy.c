@@ -99,9 +99,9 @@ static void gnt_copier(uint16_t peer)
 {
 	static char own[4096] __attribute__((aligned(4096)));
 	struct gnttab_copy c[8];
-	uint64_t t0, t1, t2;
+	uint64_t t0, t1, t2, cold, mcold, warm = ~0ULL, mwarm = ~0ULL;
 	long r;
-	int i, ok;
+	int i, k, ok;
 
 	/* gref -> own, own -> gref, read-only gref -> own: one batch. */
 	rt_memcpy(own + 1024, "from the copier", 16);
@@ -165,7 +165,10 @@ static void gnt_copier(uint16_t peer)
 	r = HYPERCALL(__HYPERVISOR_grant_table_op, GNTTABOP_copy, 0xdead0000UL, 1);
 	rt_check(r == -XEN_EFAULT, "REFUSED: bad batch pointer", r);
 
-	/* A batch of whole pages, and the same bytes by memcpy here. */
+	/* A batch of whole pages, and the same bytes by memcpy here.  The
+	 * first batch is cold (keeld's first touches of these pages), the
+	 * best of the next ones warm, as a backend copying into the same
+	 * buffers again and again sees it. */
 	for (i = 0; i < GNT_PAGES; i++)
 		ops[i] = (struct gnttab_copy){{{16 + i}, peer, 0},
 					      {{.gmfn = gnt_gmfn(bulk2[i])}, DOMID_SELF, 0},
@@ -181,8 +184,27 @@ static void gnt_copier(uint16_t peer)
 	for (i = 0; i < GNT_PAGES; i++)
 		rt_memcpy(bulk[i], bulk2[i], 4096);
 	t2 = rt_now_ns();
-	rt_printf("gnt-copy pages=%d bytes=%d copy_ns=%lu memcpy_ns=%lu\n", GNT_PAGES,
-		  GNT_PAGES * 4096, (unsigned long)(t1 - t0), (unsigned long)(t2 - t1));
+	cold = t1 - t0;
+	mcold = t2 - t1;
+	for (k = 0; k < 8; k++) {
+		for (i = 0; i < GNT_PAGES; i++)
+			ops[i].status = 1;
+		t0 = rt_now_ns();
+		r = gnt_copy(ops, GNT_PAGES);
+		t1 = rt_now_ns();
+		for (i = 0, ok = r == 0; i < GNT_PAGES; i++)
+			ok &= ops[i].status == 0;
+		rt_check(ok, "256 pages copied again", r);
+		for (i = 0; i < GNT_PAGES; i++)
+			rt_memcpy(bulk[i], bulk2[i], 4096);
+		t2 = rt_now_ns();
+		warm = t1 - t0 < warm ? t1 - t0 : warm;
+		mwarm = t2 - t1 < mwarm ? t2 - t1 : mwarm;
+	}
+	rt_printf("gnt-copy pages=%d bytes=%d copy_ns=%lu memcpy_ns=%lu copy_warm_ns=%lu "
+		  "memcpy_warm_ns=%lu\n",
+		  GNT_PAGES, GNT_PAGES * 4096, (unsigned long)cold, (unsigned long)mcold,
+		  (unsigned long)warm, (unsigned long)mwarm);
 
 	/* Wait for the granter to revoke gref 8 (it says so in gref 11). */
 	for (i = 0; i < 3000; i++) {
