@@ -328,6 +328,16 @@ int netfront_backend_state(struct netfront *nf)
 
 void netfront_close(struct netfront *nf, unsigned timeout_ms)
 {
+	uint64_t end = rt_now_ns() + (uint64_t)timeout_ms * NF_MS;
+
+	/* Frames already queued go out first: wait (bounded) for their responses. */
+	while (nf->connected && nf->tx_nfree < NF_TX_BUFS && rt_now_ns() < end &&
+	       netfront_backend_state(nf) == XenbusStateConnected) {
+		netfront_push(nf);
+		netfront_tx_reap(nf);
+		if (nf->tx_nfree < NF_TX_BUFS && !netif_tx_front_final_check(&nf->tx))
+			netfront_wait(nf, 10);
+	}
 	xb_switch_state(nf->fe_path, XenbusStateClosing);
 	xb_wait_state(nf->be_path, 1u << XenbusStateClosing | 1u << XenbusStateClosed,
 		      timeout_ms * NF_MS);

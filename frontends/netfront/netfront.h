@@ -91,7 +91,8 @@ void netfront_wait(struct netfront *nf, unsigned timeout_ms);
 /* The backend's XenbusState (negative errno if it cannot be read). */
 int netfront_backend_state(struct netfront *nf);
 /*
- * Closing, wait for the backend to close (bounded), Closed; the rings, the
+ * Wait (bounded) for the responses to frames already sent, Closing, wait
+ * for the backend to close (bounded), Closed; the rings, the
  * buffers' grants and the event channel are released.
  */
 void netfront_close(struct netfront *nf, unsigned timeout_ms);

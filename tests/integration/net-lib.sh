@@ -7,7 +7,7 @@
 # `xl create` writes each vif's nodes (libxl's layout).
 #
 #   net_up BRIDGE CIDR      namespace, then keel-dom0-up --bridge BRIDGE --bridge-addr CIDR
-#   net_guest NAME KERNEL MAC ARGS...   xl create with vif=[mac=,bridge=]; prints domid
+#   net_guest NAME KERNEL MAC ARGS...   xl create with vif=[mac=,bridge=(,$VIF_EXTRA)]; prints domid
 #   net_result NAME         wait for the guest's verdict; its console in $KEEL_TMP/NAME.con
 # Sets NS, run, NB_PID, NB_LOG; defines xl, st, nsx.
 
@@ -74,7 +74,7 @@ vcpus = 1
 on_poweroff = "preserve"
 on_crash = "preserve"
 extra = "$*"
-vif = [ "mac=$mac,bridge=$BRIDGE" ]
+vif = [ "mac=$mac,bridge=$BRIDGE${VIF_EXTRA:+,$VIF_EXTRA}" ]
 CFG
 	xl create "$KEEL_TMP/$name.cfg" >"$KEEL_TMP/$name.create" 2>&1 ||
 		fail "create $name: $(cat "$KEEL_TMP/$name.create")"

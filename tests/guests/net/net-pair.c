@@ -1,7 +1,9 @@
 /*
  * net-pair: two domains exchange raw Ethernet frames over the bridge.
- * role=send: frames numbered 1..count= (sizes from 60 to 1514 bytes, the
- * payload derived from the number) to peer=<MAC>, each resent until its
+ * role=send: frames numbered 1..count= (sizes from 60 to max= bytes,
+ * default 1514, up to 9014 for a 9000-byte MTU: frames over a page take
+ * several slots both ways, netif's scatter-gather; the payload derived
+ * from the number) to peer=<MAC>, each resent until its
  * echo comes back (the peer may still be connecting), and every echo is
  * checked: from the peer, to us, same number, same bytes.  Then a "done"
  * frame.  role=echo: every test frame from the peer to our MAC goes back
@@ -14,13 +16,18 @@
 
 #define PAIR_MAGIC 0x4b45454cu /* "KEEL" */
 #define PAIR_DONE  0xffffffffu
+#define PAIR_MAX   9014 /* a 9000-byte MTU's frame: three pages, three slots */
 
 static struct netfront nf;
-static uint8_t peer[6], txf[NP_MAX_FRAME], rxf[NF_MAX_FRAME];
+static uint8_t peer[6], txf[PAIR_MAX], rxf[NF_MAX_FRAME];
+static unsigned pair_max = NP_MAX_FRAME;
 
 static unsigned pair_size(uint32_t seq)
 {
-	return 60 + (seq * 97) % (NP_MAX_FRAME - 60 + 1);
+	/* the largest and a page-crossing size come early, then a spread */
+	if (seq == 1 || seq == 2)
+		return seq == 1 ? pair_max : 4097 < pair_max ? 4097 : 60;
+	return 60 + (seq * 97) % (pair_max - 60 + 1);
 }
 
 static unsigned pair_build(uint8_t *f, uint32_t seq)
@@ -111,11 +118,13 @@ static void pair_echo(long count)
 void test_main(void)
 {
 	const char *role = rt_cmdline_arg("role");
-	long count = rt_cmdline_num("count");
+	long count = rt_cmdline_num("count"), max = rt_cmdline_num("max");
 	int err;
 
 	if (count < 1)
 		count = 100;
+	if (max >= 60 && max <= PAIR_MAX)
+		pair_max = (unsigned)max;
 	rt_check(role && np_parse_mac(rt_cmdline_arg("peer"), peer) == 0,
 		 "role= and peer= on the command line", 0);
 	if (!role || np_parse_mac(rt_cmdline_arg("peer"), peer))
@@ -129,7 +138,8 @@ void test_main(void)
 		pair_send(count);
 	else
 		pair_echo(count);
-	rt_printf("net-pair: tx %lu rx %lu tx errors %lu rx errors %lu\n", nf.stats.tx_packets,
-		  nf.stats.rx_packets, nf.stats.tx_errors, nf.stats.rx_errors);
+	rt_printf("net-pair: tx %lu rx %lu tx errors %lu rx errors %lu (largest frame %u)\n",
+		  nf.stats.tx_packets, nf.stats.rx_packets, nf.stats.tx_errors, nf.stats.rx_errors,
+		  pair_max);
 	netfront_close(&nf, 5000);
 }
