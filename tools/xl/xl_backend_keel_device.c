@@ -31,6 +31,7 @@
 #define XLK_DEV_FORCE_TIMEOUT_MS 2000  /* after the frontend is gone */
 #define XLK_DEV_POLL_MS		 20
 #define XLK_DEV_INIT_TIMEOUT_MS	 10000 /* LIBXL_INIT_TIMEOUT */
+#define XLK_DEV_SETTLE_MS	 100
 
 static int xlk_dev_read(void *ctx, const char *path, char **value)
 {
@@ -423,6 +424,16 @@ static int xlk_dev_remove_many(struct xlk *k, struct xlk_dev_ref *d, int n, bool
 	xlk_dev_wait_closed(k, d, n, XLK_DEV_FORCE_TIMEOUT_MS);
 	for (int i = 0; i < n; i++)
 		xlk_dev_forget(k, &d[i]);
+	/*
+	 * A backend still rescanning its directory when the node went (its
+	 * reads are not one transaction) can take the half-read node for a new
+	 * device and write into it, bringing the path back; look once more
+	 * after it has settled and remove what came back.
+	 */
+	usleep(XLK_DEV_SETTLE_MS * 1000);
+	for (int i = 0; i < n; i++)
+		if (xlk_dev_exists(k, KS_TX_NONE, d[i].be))
+			xlk_dev_forget(k, &d[i]);
 	return r;
 }
 
