@@ -12,12 +12,12 @@
 #                        .modinfo "depends=" names into DIR/lib/modules,
 #                        decompressing .ko.xz on the host
 #   lg_pack DIR OUT      newc cpio, gzip
-#   lg_dom0_up           keel-dom0-up in a private rundir ($run), defines
+#   lg_dom0_up [ARGS]    keel-dom0-up ARGS in a private rundir ($run), defines
 #                        xl/st, cleans up at exit (with lg_diag on failure)
 #   lg_backend NAME      start keel-blkback/keel-netback on that rundir
 #                        (unless keel-dom0-up already did); log in
 #                        $run/log/NAME.log
-#   lg_vbd DOMID DEVID VDEV PARAMS MODE, lg_vif DOMID DEVID MAC BRIDGE:
+#   lg_vbd DOMID DEVID VDEV PARAMS MODE, lg_vif DOMID DEVID MAC BRIDGE [VIFNAME]:
 #                        the device nodes as libxl writes them
 #   lg_console NAME      the guest's console log path (keel-consoled's)
 #   lg_wait_console NAME REGEX SECONDS   wait for a console line
@@ -103,7 +103,7 @@ lg_dom0_up() {
 	run=$KEEL_TMP/run
 	export KEEL_RUNDIR=$run
 	trap lg_cleanup EXIT
-	"$KEEL_BIN/keel-dom0-up" --rundir "$run" >"$KEEL_TMP/up.out" 2>&1 ||
+	"$KEEL_BIN/keel-dom0-up" --rundir "$run" "$@" >"$KEEL_TMP/up.out" 2>&1 ||
 		fail "keel-dom0-up: $(cat "$KEEL_TMP/up.out")"
 }
 
@@ -151,14 +151,15 @@ lg_vdev() {
 	printf '%d' $(((202 << 8) | (($(printf '%d' "'$l") - 97) << 4)))
 }
 
-# lg_vif DOMID DEVID MAC BRIDGE
+# lg_vif DOMID DEVID MAC BRIDGE [VIFNAME]
 lg_vif() {
-	local d=$1 id=$2 mac=$3 br=$4
+	local d=$1 id=$2 mac=$3 br=$4 name=${5:-}
 	local be=/local/domain/0/backend/vif/$d/$id fe=/local/domain/$d/device/vif/$id
 	lg_mkdirs "$be" "$fe" "$d"
 	st txwrite "$be/frontend" "$fe" "$be/frontend-id" "$d" "$be/online" 1 "$be/state" 1 \
 		"$be/script" /etc/xen/scripts/vif-bridge "$be/mac" "$mac" "$be/bridge" "$br" \
-		"$be/handle" "$id" "$be/type" vif >/dev/null || fail "cannot write $be"
+		"$be/handle" "$id" "$be/type" vif ${name:+"$be/vifname" "$name"} >/dev/null ||
+		fail "cannot write $be"
 	st txwrite "$fe/backend" "$be" "$fe/backend-id" 0 "$fe/state" 1 "$fe/handle" "$id" \
 		"$fe/mac" "$mac" >/dev/null || fail "cannot write $fe"
 	LG_DIAG_DOMS="$LG_DIAG_DOMS $d"

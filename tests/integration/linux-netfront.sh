@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# linux-netfront: Debian's own xen-netfront.ko against keel-netback.
+# keel-dom0-up brings dom0 up with a private bridge that has an address;
+# Debian's 6.1 kernel boots (created paused, the vif nodes written as libxl
+# writes them, with a private TAP name); /init insmods xen-netfront, brings
+# eth0 up with an address on the bridge's subnet and pings the host
+# (busybox ping, -c 3); the host pings the guest back, and the guest sees
+# those echo requests in /proc/net/snmp.  Frames cross netback's TAP and the
+# host's bridge both ways; the host's own IP stack answers.
+# Skipped only when the kernel or busybox-static cannot be fetched, or
+# /dev/kvm or /dev/net/tun is missing.
+. "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/linux-guest.sh"
+need_root
+need_kvm
+[ -c /dev/net/tun ] || skip "needs /dev/net/tun"
+lg_fetch_kernel
+
+net=10.$((200 + RANDOM % 50)).$((RANDOM % 250)).
+hostip=${net}1
+guestip=${net}2
+br=klnf$$
+vif=vlnf$$
+mac=00:16:3e:4b:$(printf '%02x:%02x' $((RANDOM % 256)) $((RANDOM % 256)))
+
+root=$KEEL_TMP/initramfs
+lg_initramfs "$root"
+lg_add_module "$root" drivers/net/xen-netfront.ko
+cat >"$root/init" <<INIT
+#!/bin/sh
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+say() { echo "KEEL-NET: \$*"; }
+for m in \$(cat /lib/modules/ORDER); do
+	insmod /lib/modules/\$m || say "insmod \$m failed"
+done
+i=0
+while [ ! -e /sys/class/net/eth0 ]; do
+	i=\$((i + 1)); [ \$i -gt 300 ] && break
+	sleep 0.1
+done
+[ -e /sys/class/net/eth0 ] || { say "FAIL no eth0"; dmesg | tail -n 20; poweroff -f; }
+say "eth0 mac \$(cat /sys/class/net/eth0/address)"
+ip link set lo up
+ip addr add $guestip/24 dev eth0
+ip link set eth0 up
+if ping -c 3 -W 3 $hostip >/tmp/ping.out 2>&1; then
+	say "ping host ok: \$(grep -E 'packets|round-trip' /tmp/ping.out | tr '\n' ' ')"
+else
+	say "FAIL ping host: \$(tail -n 2 /tmp/ping.out | tr '\n' ' ')"
+fi
+say "ready for the host's pings"
+# wait (at most 40 s) for the host's echo requests, counted by our IP stack
+i=0
+while [ \$i -lt 80 ]; do
+	n=\$(awk '/^Icmp:/ { if (!c) { for (k = 1; k <= NF; k++) if (\$k == "InEchos") c = k; next } print \$c; exit }' /proc/net/snmp)
+	[ "\${n:-0}" -ge 3 ] && break
+	i=\$((i + 1)); sleep 0.5
+done
+say "echo requests received: \$n"
+ip -s link show eth0 | tr -s ' ' | tr '\n' ' ' | sed 's/^/KEEL-NET: stats: /'; echo
+say "done"
+poweroff -f
+INIT
+chmod +x "$root/init"
+lg_pack "$root" "$KEEL_TMP/initrd.gz"
+
+lg_dom0_up --bridge "$br" --bridge-addr "$hostip/24"
+ip link show dev "$br" >/dev/null 2>&1 || fail "keel-dom0-up did not create $br: $(cat "$KEEL_TMP/up.out")"
+lg_backend keel-netback
+cat >"$KEEL_TMP/linux.cfg" <<CFG
+name = "linux-net"
+kernel = "$LG_VMLINUZ"
+ramdisk = "$KEEL_TMP/initrd.gz"
+extra = "console=hvc0 rdinit=/init"
+memory = 256
+vcpus = 2
+on_poweroff = "preserve"
+CFG
+t0=$SECONDS
+xl create -p "$KEEL_TMP/linux.cfg" >"$KEEL_TMP/create.out" 2>&1 ||
+	fail "create: $(cat "$KEEL_TMP/create.out")"
+id=$(xl domid linux-net) || fail "domid"
+# the vif nodes as libxl writes them (the config has no vif=), a private TAP name
+lg_vif "$id" 0 "$mac" "$br" "$vif"
+xl unpause linux-net || fail "unpause"
+con=$(lg_console linux-net)
+lg_wait_console linux-net '^KEEL-NET: (ready|FAIL no)' 90 ||
+	fail "the guest did not get to its ping (last: $(tail -n 1 "$con" 2>/dev/null))"
+echo "linux-netfront: guest pinged after $((SECONDS - t0)) s"
+ip link show dev "$vif" | head -n 1 | sed 's/^/linux-netfront: host TAP: /'
+[ "$(cat "/sys/class/net/$vif/master/ifindex" 2>/dev/null)" = "$(cat "/sys/class/net/$br/ifindex")" ] ||
+	fail "$vif is not on $br"
+# the host side pings with the fetched busybox (iputils-ping is not in Debian base)
+"$LG_BB/bin/busybox" ping -c 3 -W 3 "$guestip" >"$KEEL_TMP/ping.out" 2>&1
+prc=$?
+sed 's/^/linux-netfront: host: /' "$KEEL_TMP/ping.out" | tail -n 3
+lg_wait_console linux-net '^KEEL-NET: done' 60 || fail "the guest did not finish"
+grep -a 'KEEL-NET' "$con" | tr -d '\r' | sed 's/^/linux-netfront: guest: /'
+be=/local/domain/0/backend/vif/$id/0
+fe=/local/domain/$id/device/vif/0
+echo "linux-netfront: backend state $(st read "$be/state" 2>/dev/null), frontend state $(st read "$fe/state" 2>/dev/null)"
+echo "linux-netfront: Linux wrote: $(for k in tx-ring-ref rx-ring-ref event-channel event-channel-tx request-rx-copy feature-sg feature-rx-notify multi-queue-num-queues; do v=$(st read "$fe/$k" 2>/dev/null) && printf '%s=%s ' "$k" "$v"; done)"
+grep -qa "^KEEL-NET: eth0 mac $mac" "$con" || fail "eth0 does not have the configured MAC $mac"
+grep -qa '^KEEL-NET: ping host ok' "$con" || fail "the guest's ping of the host failed"
+[ $prc = 0 ] || fail "the host's ping of the guest failed"
+grep -qaE '^KEEL-NET: echo requests received: ([3-9]|[1-9][0-9])' "$con" ||
+	fail "the guest did not count the host's echo requests"
+echo "linux-netfront: ICMP echo both ways between Debian's netfront and the host over $vif on $br"
+exit 0
