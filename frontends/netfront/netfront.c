@@ -128,8 +128,8 @@ static int nf_publish(struct netfront *nf)
 		const char *key;
 		unsigned value;
 	} flags[] = {
-		{"request-rx-copy", 1},		{"feature-rx-notify", 1}, {"feature-sg", 1},
-		{"feature-no-csum-offload", 1}, {"feature-gso-tcpv4", 0}, {"feature-gso-tcpv6", 0},
+		{"request-rx-copy", 1},	  {"feature-rx-notify", 1}, {"feature-sg", 1},
+		{"feature-gso-tcpv4", 0}, {"feature-gso-tcpv6", 0},
 	};
 	int err;
 
@@ -140,10 +140,15 @@ static int nf_publish(struct netfront *nf)
 	for (unsigned i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
 		if ((err = nf_key(nf, flags[i].key, "%u", flags[i].value)))
 			return err;
-	return 0;
+	return nf_key(nf, "feature-no-csum-offload", "%u", nf->csum_offload ? 0 : 1);
 }
 
 int netfront_init(struct netfront *nf, unsigned devid, unsigned timeout_ms)
+{
+	return netfront_init_opts(nf, devid, timeout_ms, 0);
+}
+
+int netfront_init_opts(struct netfront *nf, unsigned devid, unsigned timeout_ms, unsigned opts)
 {
 	char mac[32];
 	unsigned be_id;
@@ -151,6 +156,7 @@ int netfront_init(struct netfront *nf, unsigned devid, unsigned timeout_ms)
 
 	rt_memset(nf, 0, sizeof(*nf));
 	nf->devid = devid;
+	nf->csum_offload = !!(opts & NF_OPT_CSUM_OFFLOAD);
 	if ((err = xb_init()) < 0 || (err = gnt_init()) < 0)
 		return err;
 	rt_snprintf(nf->fe_path, sizeof(nf->fe_path), "device/vif/%u", devid);
@@ -241,6 +247,11 @@ int netfront_send(struct netfront *nf, const void *frame, unsigned len)
 
 int netfront_queue(struct netfront *nf, const void *frame, unsigned len)
 {
+	return netfront_queue_flags(nf, frame, len, 0);
+}
+
+int netfront_queue_flags(struct netfront *nf, const void *frame, unsigned len, uint16_t txflags)
+{
 	const uint8_t *src = frame;
 	unsigned slots = (len + NF_PAGE_SIZE - 1) / NF_PAGE_SIZE, off = 0;
 	uint64_t end = rt_now_ns() + 1000 * NF_MS;
@@ -248,6 +259,8 @@ int netfront_queue(struct netfront *nf, const void *frame, unsigned len)
 	if (len < 14 || len > NF_MAX_FRAME || (slots > 1 && !nf->backend_sg) ||
 	    slots > XEN_NETIF_NR_SLOTS_MIN)
 		return -XEN_E2BIG;
+	if (txflags & ~(NETTXF_csum_blank | NETTXF_data_validated))
+		return -XEN_EINVAL;
 	for (;;) {
 		netfront_tx_reap(nf);
 		if (nf->tx_nfree >= slots && netif_tx_front_free_requests(&nf->tx) >= slots)
@@ -268,7 +281,7 @@ int netfront_queue(struct netfront *nf, const void *frame, unsigned len)
 		r->offset = 0;
 		r->id = id;
 		r->size = (uint16_t)(i ? chunk : len);
-		r->flags = i + 1 < slots ? NETTXF_more_data : 0;
+		r->flags = (i + 1 < slots ? NETTXF_more_data : 0) | (i ? 0 : txflags);
 		off += chunk;
 	}
 	nf->stats.tx_packets++;
@@ -306,6 +319,8 @@ int netfront_recv(struct netfront *nf, void *buf, unsigned max, unsigned timeout
 				  (unsigned)r.status);
 			len += (unsigned)r.status;
 		}
+		if (first)
+			nf->rx_flags = r.flags;
 		first = 0;
 		nf_post_rx(nf, r.id);
 		nf_push_rx(nf);

@@ -2,8 +2,9 @@
  * netfront: Xen's netif frontend for Keel's guest runtime.  One queue, a tx
  * ring and an rx ring of one page each, one event channel shared by both
  * (the backend's feature-split-event-channels is not needed), rx by copy
- * (request-rx-copy=1), no checksum offload (feature-no-csum-offload=1: every
- * frame carries a full checksum both ways), feature-sg for frames larger
+ * (request-rx-copy=1), no checksum offload unless asked for
+ * (feature-no-csum-offload=1: every frame carries a full checksum both
+ * ways; see netfront_init_opts), feature-sg for frames larger
  * than a page.  Frames are copied into tx pages granted read-only to the
  * backend once, at connect; rx pages are granted writable and re-posted as
  * soon as their data is copied out.  The XenbusState handshake follows
@@ -51,6 +52,8 @@ struct netfront {
 	uint16_t tx_free[NF_TX_BUFS]; /* stack of free tx buffer ids */
 	unsigned tx_nfree;
 	int connected;
+	int csum_offload;  /* NF_OPT_CSUM_OFFLOAD: partial checksums both ways */
+	uint16_t rx_flags; /* NETRXF_* of the last frame received */
 	struct netfront_stats stats;
 };
 
@@ -61,6 +64,14 @@ struct netfront {
  * errno.
  */
 int netfront_init(struct netfront *nf, unsigned devid, unsigned timeout_ms);
+/*
+ * The same with options: NF_OPT_CSUM_OFFLOAD leaves out
+ * feature-no-csum-offload, so frames may be sent with NETTXF_csum_blank (the
+ * L4 checksum field holding only the pseudo-header sum, the backend's side
+ * completes it) and may arrive with NETRXF_csum_blank (rx_flags says so).
+ */
+#define NF_OPT_CSUM_OFFLOAD 1u
+int netfront_init_opts(struct netfront *nf, unsigned devid, unsigned timeout_ms, unsigned opts);
 /*
  * Send one Ethernet frame (14..65535 bytes): copied into tx pages, one slot
  * per page (several only if the backend offers feature-sg).  Waits for tx
@@ -75,6 +86,8 @@ int netfront_send(struct netfront *nf, const void *frame, unsigned len);
  * when netfront_queue itself must wait for tx slots.
  */
 int netfront_queue(struct netfront *nf, const void *frame, unsigned len);
+/* With NETTXF_csum_blank / NETTXF_data_validated on the packet. */
+int netfront_queue_flags(struct netfront *nf, const void *frame, unsigned len, uint16_t txflags);
 void netfront_push(struct netfront *nf);
 /*
  * Receive one frame into @buf (at most @max bytes), waiting at most

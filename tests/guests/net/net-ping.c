@@ -6,6 +6,10 @@
  * (and one frame of size= bytes, default 1400) and checks every reply the
  * host's Linux IP stack sends back: addresses, checksums, id, sequence and
  * payload.  With rtt=1 it also prints round-trip times for the benchmark.
+ * With csum=1 the vif runs with checksum offload and UDP probes to a closed
+ * port of the host show NETTXF_csum_blank at work: a datagram carrying only
+ * its pseudo-header sum is answered (ICMP port unreachable) when flagged,
+ * and dropped by the host's UDP checksum check when not.
  */
 #include "../../../frontends/netfront/netfront.h"
 #include "../../../frontends/runtime/keel_guest.h"
@@ -101,11 +105,48 @@ static uint64_t np_echo(struct np_ctx *c, uint16_t seq, unsigned plen, int *bad)
 	return 0;
 }
 
+/*
+ * A UDP datagram to a closed port of the host: its kernel answers with ICMP
+ * port unreachable only if the UDP checksum verifies.  1 if it answered.
+ */
+static int np_udp_probe(struct np_ctx *c, uint16_t dport, int csum, uint16_t txflags)
+{
+	static const uint8_t msg[] = "keel netfront checksum offload probe";
+	uint64_t end;
+
+	netfront_queue_flags(&c->nf, frame,
+			     np_udp(frame, c->host_mac, c->nf.mac, c->ip, c->host_ip, 40000, dport,
+				    msg, sizeof(msg), csum),
+			     txflags);
+	netfront_push(&c->nf);
+	end = rt_now_ns() + 700000000ull;
+	while (rt_now_ns() < end) {
+		int n = netfront_recv(&c->nf, rxf, sizeof(rxf), 50);
+
+		if (n <= 0 || np_handle_arp(c, rxf, (unsigned)n, NULL))
+			continue;
+		if (np_icmp_unreach_parse(rxf, (unsigned)n, c->host_ip, c->ip) == dport)
+			return 1;
+	}
+	return 0;
+}
+
+static void np_csum_checks(struct np_ctx *c)
+{
+	rt_check(np_udp_probe(c, 33434, NP_CSUM_FULL, 0),
+		 "UDP with a full checksum: the host answers (port unreachable)", 0);
+	rt_check(!np_udp_probe(c, 33435, NP_CSUM_PARTIAL, 0),
+		 "UDP with only the pseudo-header sum, no flag: the host drops it", 0);
+	rt_check(np_udp_probe(c, 33436, NP_CSUM_PARTIAL, NETTXF_csum_blank),
+		 "UDP with NETTXF_csum_blank: completed on the way, the host answers", 0);
+}
+
 void test_main(void)
 {
 	struct np_ctx *c = &ctx;
 	long count = rt_cmdline_num("count"), size = rt_cmdline_num("size");
-	int rtt = rt_cmdline_num("rtt") == 1, err, bad = 0, good = 0;
+	int rtt = rt_cmdline_num("rtt") == 1, csum = rt_cmdline_num("csum") == 1;
+	int err, bad = 0, good = 0;
 	uint64_t sum = 0, min = ~0ull, max = 0;
 
 	if (count < 1)
@@ -118,7 +159,7 @@ void test_main(void)
 	if (!c->ip || !c->host_ip)
 		return;
 	rt_check(rt_events_init() == 0, "events", 0);
-	err = netfront_init(&c->nf, 0, 10000);
+	err = netfront_init_opts(&c->nf, 0, 10000, csum ? NF_OPT_CSUM_OFFLOAD : 0);
 	rt_check(err == 0, "netfront connected", err);
 	if (err)
 		return;
@@ -146,6 +187,8 @@ void test_main(void)
 	}
 	rt_check(np_echo(c, 0x7fff, (unsigned)size, &bad) != 0 && !bad,
 		 "a large echo (size= bytes of payload) intact", size);
+	if (csum)
+		np_csum_checks(c);
 	rt_printf("net-ping: tx %lu frames, rx %lu frames, tx errors %lu, arp answered %u\n",
 		  c->nf.stats.tx_packets, c->nf.stats.rx_packets, c->nf.stats.tx_errors,
 		  c->arp_answered);

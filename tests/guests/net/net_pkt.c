@@ -168,3 +168,79 @@ int np_icmp_reply_parse(const uint8_t *f, unsigned len, uint32_t src_ip, uint32_
 	*plen = tot - ihl - NP_ICMP_HLEN;
 	return 0;
 }
+
+/* The IPv4 header of an ICMP or UDP frame (checksummed); returns where L4 starts. */
+static uint8_t *np_ip(uint8_t *f, const uint8_t *dst_mac, const uint8_t *src_mac, uint32_t src_ip,
+		      uint32_t dst_ip, uint8_t proto, unsigned l4len, uint16_t ident)
+{
+	uint8_t *ip = f + np_eth(f, dst_mac, src_mac, NP_ETH_IP);
+
+	ip[0] = 0x45;
+	ip[1] = 0;
+	np_put16(ip + 2, (uint16_t)(NP_IP_HLEN + l4len));
+	np_put16(ip + 4, ident);
+	np_put16(ip + 6, 0x4000); /* don't fragment */
+	ip[8] = 64;
+	ip[9] = proto;
+	np_put16(ip + 10, 0);
+	np_put32(ip + 12, src_ip);
+	np_put32(ip + 16, dst_ip);
+	np_put16(ip + 10, np_csum(ip, NP_IP_HLEN));
+	return ip + NP_IP_HLEN;
+}
+
+unsigned np_udp(uint8_t *f, const uint8_t *dst_mac, const uint8_t *src_mac, uint32_t src_ip,
+		uint32_t dst_ip, uint16_t sport, uint16_t dport, const uint8_t *payload,
+		unsigned plen, int csum)
+{
+	unsigned ulen = 8 + plen;
+	uint8_t *u = np_ip(f, dst_mac, src_mac, src_ip, dst_ip, 17, ulen, dport);
+	uint32_t sum;
+	uint16_t c;
+
+	np_put16(u, sport);
+	np_put16(u + 2, dport);
+	np_put16(u + 4, (uint16_t)ulen);
+	np_put16(u + 6, 0);
+	for (unsigned i = 0; i < plen; i++)
+		u[8 + i] = payload[i];
+	/* the pseudo header: addresses, protocol, UDP length */
+	sum = (src_ip >> 16) + (src_ip & 0xffff) + (dst_ip >> 16) + (dst_ip & 0xffff) + 17 + ulen;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	if (csum == NP_CSUM_PARTIAL) {
+		np_put16(u + 6, (uint16_t)sum);
+	} else {
+		/* ones' complement over pseudo header + datagram: seed the field, sum, invert */
+		np_put16(u + 6, (uint16_t)sum);
+		c = np_csum(u, ulen);
+		if (c == 0)
+			c = 0xffff;
+		np_put16(u + 6, csum == NP_CSUM_BAD ? (uint16_t)(c ^ 0x5a5a) : c);
+	}
+	return NP_ETH_HLEN + NP_IP_HLEN + ulen;
+}
+
+int np_icmp_unreach_parse(const uint8_t *f, unsigned len, uint32_t src_ip, uint32_t dst_ip)
+{
+	const uint8_t *ip = f + NP_ETH_HLEN, *icmp, *in;
+	unsigned ihl, tot, iihl;
+
+	if (len < NP_ETH_HLEN + NP_IP_HLEN || np_get16(f + 12) != NP_ETH_IP || (ip[0] >> 4) != 4)
+		return -1;
+	ihl = (ip[0] & 0xfu) * 4;
+	tot = np_get16(ip + 2);
+	if (ihl < NP_IP_HLEN || NP_ETH_HLEN + tot > len || tot < ihl + 8 + NP_IP_HLEN + 8 ||
+	    ip[9] != 1 || np_get32(ip + 12) != src_ip || np_get32(ip + 16) != dst_ip ||
+	    np_csum(ip, ihl) != 0)
+		return -1;
+	icmp = ip + ihl;
+	if (icmp[0] != 3 || icmp[1] != 3 || np_csum(icmp, tot - ihl) != 0)
+		return -1;
+	in = icmp + 8;
+	iihl = (in[0] & 0xfu) * 4;
+	if ((in[0] >> 4) != 4 || iihl < NP_IP_HLEN || tot < ihl + 8 + iihl + 8 || in[9] != 17 ||
+	    np_get32(in + 12) != dst_ip || np_get32(in + 16) != src_ip)
+		return -1;
+	return np_get16(in + iihl + 2);
+}

@@ -57,6 +57,22 @@ unsigned np_arp(uint8_t *f, unsigned op, const uint8_t *src_mac, uint32_t src_ip
 unsigned np_icmp_echo(uint8_t *f, const uint8_t *dst_mac, const uint8_t *src_mac, uint32_t src_ip,
 		      uint32_t dst_ip, uint16_t id, uint16_t seq, const uint8_t *payload,
 		      unsigned plen);
+/*
+ * UDP datagram in IPv4; its checksum per @csum: NP_CSUM_FULL, NP_CSUM_PARTIAL
+ * (only the pseudo-header sum, for NETTXF_csum_blank: whoever sends it on
+ * completes it) or NP_CSUM_BAD (a wrong one).  Returns the frame's length.
+ */
+#define NP_CSUM_FULL	0
+#define NP_CSUM_PARTIAL 1
+#define NP_CSUM_BAD	2
+unsigned np_udp(uint8_t *f, const uint8_t *dst_mac, const uint8_t *src_mac, uint32_t src_ip,
+		uint32_t dst_ip, uint16_t sport, uint16_t dport, const uint8_t *payload,
+		unsigned plen, int csum);
+/*
+ * An ICMP port-unreachable from @src_ip to @dst_ip (checksums verified)
+ * quoting a UDP datagram: the quoted datagram's destination port, else -1.
+ */
+int np_icmp_unreach_parse(const uint8_t *f, unsigned len, uint32_t src_ip, uint32_t dst_ip);
 /* An ARP frame: its op, sender MAC (into @mac) and IPs; 0 if not ARP/IPv4. */
 unsigned np_arp_parse(const uint8_t *f, unsigned len, uint8_t *mac, uint32_t *sip, uint32_t *tip);
 /*
