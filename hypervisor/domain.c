@@ -207,12 +207,9 @@ int domain_create(struct domain *d, int domid, uint64_t mem_mb, int nr_vcpus)
 	uint64_t ram, m2p;
 	int r, i;
 
-	static uint64_t domain_next_uid = 1;
-
 	memset(d, 0, sizeof(*d));
 	d->memfd = -1;
 	d->domid = domid;
-	d->uid = __atomic_fetch_add(&domain_next_uid, 1, __ATOMIC_RELAXED);
 	pthread_mutex_init(&d->lock, NULL);
 	pthread_mutex_init(&d->mm_lock, NULL);
 	{

@@ -71,11 +71,8 @@ struct pv_vcpu {
 	int flush_pending;
 };
 
-struct gnttab_maps;
-
 struct domain {
 	int domid;
-	uint64_t uid; /* unique for keeld's lifetime (a domid can be reused) */
 	char name[64];
 	enum domain_state state;
 	int shutdown_reason;
@@ -121,7 +118,6 @@ struct domain {
 	int n_dom0_binds;
 	uint64_t enosys_logged;
 	uint32_t gnttab_frames;
-	struct gnttab_maps *gnttab_maps; /* maptrack, foreign window, pins (gnttab_map.c) */
 	/* grant-table frames set up (gnttab.c) */ /* hypercall numbers already reported */
 	uint64_t console_mfn, store_mfn;
 	struct timespec mono_base; /* guest system time 0 */

@@ -26,8 +26,10 @@
  * A granter that dies with its pages mapped: its memfd stays referenced by
  * the mapper's window mapping, so the mapper keeps a valid page that is
  * never freed or reused; the unmap then just restores the window page.
- * Every domain carries a unique id (domain.uid) so a new domain reusing
- * the domid is never mistaken for the old granter.
+ * Each domain's map state carries a unique id so a new domain reusing the
+ * domid is never mistaken for the old granter.  That state lives in a
+ * table beside struct domain, not in it: save/restore copies struct domain
+ * wholesale, and a pointer restored from an image must never be followed.
  *
  * Locking: evtchn_peers_lock (peer lookups, pin counts, busy bits; copies
  * hold it too), then the mapper's mm_lock, then the granter's mm_lock.
@@ -58,6 +60,7 @@ struct gnttab_pin {
 };
 
 struct gnttab_maps {
+	uint64_t uid; /* unique for keeld's lifetime */
 	struct gnttab_maptrack mt[GNTTAB_MAPTRACK_MAX];
 	uint32_t used;
 	uint8_t *window; /* GNTTAB_MAPTRACK_MAX pages of keeld's address space */
@@ -67,17 +70,44 @@ struct gnttab_maps {
 
 #define GNTTAB_NR_ENTRIES (GNTTAB_MAX_FRAMES * 4096 / sizeof(struct grant_entry_v1))
 
+/* Domains with map state.  Written under evtchn_peers_lock; a domain's
+ * own entry is also read without it (PTE checks in pv_mm.c), which is safe
+ * because only that domain's destruction removes it. */
+#define GNTTAB_MAX_DOMS 256
+static struct {
+	struct domain *d;
+	struct gnttab_maps *m;
+} gnttab_regs[GNTTAB_MAX_DOMS];
+static uint64_t gnttab_next_uid = 1;
+
+static struct gnttab_maps *gnttab_maps_find(struct domain *d)
+{
+	for (int i = 0; i < GNTTAB_MAX_DOMS; i++)
+		if (__atomic_load_n(&gnttab_regs[i].d, __ATOMIC_ACQUIRE) == d)
+			return gnttab_regs[i].m;
+	return NULL;
+}
+
+/* Under evtchn_peers_lock: d's map state, made on first use. */
 static struct gnttab_maps *gnttab_maps_get(struct domain *d)
 {
-	struct gnttab_maps *m = d->gnttab_maps;
+	struct gnttab_maps *m = gnttab_maps_find(d);
+	int slot = -1;
 
 	if (m)
 		return m;
+	for (int i = 0; i < GNTTAB_MAX_DOMS && slot < 0; i++)
+		if (!gnttab_regs[i].d)
+			slot = i;
+	if (slot < 0)
+		return NULL;
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return NULL;
 	m->window = MAP_FAILED;
-	d->gnttab_maps = m;
+	m->uid = gnttab_next_uid++;
+	gnttab_regs[slot].m = m;
+	__atomic_store_n(&gnttab_regs[slot].d, d, __ATOMIC_RELEASE);
 	return m;
 }
 
@@ -122,7 +152,7 @@ static int gnttab_window_restore(struct gnttab_maps *m, uint32_t h)
 
 int gnttab_window_frame_ok(struct domain *d, uint64_t mfn, int writable)
 {
-	struct gnttab_maps *m = d->gnttab_maps;
+	struct gnttab_maps *m = gnttab_maps_find(d);
 	uint64_t h = mfn - (GNTTAB_WINDOW_GPA >> PV_PAGE_SHIFT);
 
 	if (mfn < (GNTTAB_WINDOW_GPA >> PV_PAGE_SHIFT) || h >= GNTTAB_MAPTRACK_MAX)
@@ -144,8 +174,9 @@ static uint64_t gnttab_window_gpa(uint32_t h)
 static struct domain *gnttab_granter(struct domain *d, const struct gnttab_maptrack *t)
 {
 	struct domain *rd = t->domid == d->domid ? d : evtchn_peer(t->domid);
+	struct gnttab_maps *rm = rd ? gnttab_maps_find(rd) : NULL;
 
-	return rd && rd->uid == t->uid ? rd : NULL;
+	return rm && rm->uid == t->uid ? rd : NULL;
 }
 
 /* Pin entry ref of rd for d (compare-exchange on the busy bits). */
@@ -248,7 +279,7 @@ static void gnttab_release_granter(struct domain *d, struct domain *held, struct
 static int16_t gnttab_map_one(struct pv_vcpu *v, struct gnttab_map_grant_ref *op)
 {
 	struct domain *d = v->dom, *rd;
-	struct gnttab_maps *m = gnttab_maps_get(d);
+	struct gnttab_maps *m = gnttab_maps_get(d), *rm;
 	int writable = !(op->flags & GNTMAP_readonly), typed = 0;
 	uint64_t frame = 0;
 	uint32_t h;
@@ -266,6 +297,9 @@ static int16_t gnttab_map_one(struct pv_vcpu *v, struct gnttab_map_grant_ref *op
 		;
 	if (h == GNTTAB_MAPTRACK_MAX)
 		return GNTST_no_space;
+	rm = gnttab_maps_get(rd); /* its uid and pin counts */
+	if (!rm)
+		return GNTST_general_error;
 	st = gnttab_pin_get(d, rd, op->ref, writable, &frame);
 	if (st != GNTST_okay)
 		return st;
@@ -287,7 +321,7 @@ static int16_t gnttab_map_one(struct pv_vcpu *v, struct gnttab_map_grant_ref *op
 	m->mt[h] = (struct gnttab_maptrack){
 		.ref = op->ref,
 		.domid = (uint16_t)rd->domid,
-		.uid = rd->uid,
+		.uid = rm->uid,
 		.frame = frame,
 		.host_addr = op->host_addr,
 	};
@@ -320,7 +354,7 @@ unpin:
 static int16_t gnttab_unmap_one(struct pv_vcpu *v, const struct gnttab_unmap_grant_ref *op)
 {
 	struct domain *d = v->dom;
-	struct gnttab_maps *m = d->gnttab_maps;
+	struct gnttab_maps *m = gnttab_maps_find(d);
 	struct gnttab_maptrack *t;
 	uint32_t h = op->handle;
 
@@ -398,16 +432,21 @@ long gnttab_map_batch(struct pv_vcpu *v, uint64_t cmd, uint64_t uop, uint64_t co
  * windows (the memfd pages outlive the domain). */
 void gnttab_domain_release(struct domain *d)
 {
-	struct gnttab_maps *m = d->gnttab_maps;
+	struct gnttab_maps *m = NULL;
 
-	if (!m)
-		return;
 	evtchn_peers_lock();
-	for (uint32_t h = 0; h < GNTTAB_MAPTRACK_MAX; h++)
+	for (int i = 0; i < GNTTAB_MAX_DOMS; i++)
+		if (gnttab_regs[i].d == d) {
+			m = gnttab_regs[i].m;
+			__atomic_store_n(&gnttab_regs[i].d, NULL, __ATOMIC_RELEASE);
+			gnttab_regs[i].m = NULL;
+		}
+	for (uint32_t h = 0; m && h < GNTTAB_MAPTRACK_MAX; h++)
 		if (m->mt[h].flags && m->mt[h].domid != d->domid)
 			gnttab_release_granter(d, NULL, &m->mt[h]);
-	d->gnttab_maps = NULL;
 	evtchn_peers_unlock();
+	if (!m)
+		return;
 	if (m->window != MAP_FAILED)
 		munmap(m->window, (size_t)GNTTAB_MAPTRACK_MAX << PV_PAGE_SHIFT);
 	free(m->pins);
