@@ -26,7 +26,7 @@ trap cleanup EXIT
 export KEEL_RUNDIR=$run
 xl() { "$KEEL_BIN/xl" "$@"; }
 
-"$KEEL_BIN/keel-dom0-up" --rundir "$run" >"$KEEL_TMP/up.out" || fail "keel-dom0-up: $(cat "$KEEL_TMP/up.out")"
+"$KEEL_BIN/keel-dom0-up" --rundir "$run" --no-bridge >"$KEEL_TMP/up.out" || fail "keel-dom0-up: $(cat "$KEEL_TMP/up.out")"
 grep -q "keel-consoled running" "$KEEL_TMP/up.out" || fail "keel-consoled did not start: $(cat "$KEEL_TMP/up.out")"
 cat >"$KEEL_TMP/cons.cfg" <<CFG
 name = "cons"

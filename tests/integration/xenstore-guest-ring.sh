@@ -29,7 +29,7 @@ export KEEL_RUNDIR=$run
 xl() { "$KEEL_BIN/xl" "$@"; }
 st() { "$KEEL_BIN/keelstore" -s "$run/xenstored/socket" "$@"; }
 
-"$KEEL_BIN/keel-dom0-up" --rundir "$run" >"$KEEL_TMP/up.out" || fail "keel-dom0-up: $(cat "$KEEL_TMP/up.out")"
+"$KEEL_BIN/keel-dom0-up" --rundir "$run" --no-bridge >"$KEEL_TMP/up.out" || fail "keel-dom0-up: $(cat "$KEEL_TMP/up.out")"
 
 cat >"$KEEL_TMP/xs.cfg" <<CFG
 name = "xsring"
@@ -82,7 +82,7 @@ xl create -p "$KEEL_TMP/xs.cfg" 2>"$KEEL_TMP/create2.err" || fail "create -p: $(
 id2=$(xl domid xsring) || fail "domid 2"
 kill -9 "$(cat "$run/xenstored.pid")"
 wait_for "! kill -0 $(cat "$run/xenstored.pid") 2>/dev/null" 5 || fail "store did not die"
-"$KEEL_BIN/keel-dom0-up" --rundir "$run" >"$KEEL_TMP/up2.out" || fail "restart: $(cat "$KEEL_TMP/up2.out")"
+"$KEEL_BIN/keel-dom0-up" --rundir "$run" --no-bridge >"$KEEL_TMP/up2.out" || fail "restart: $(cat "$KEEL_TMP/up2.out")"
 grep -q "keeld already running" "$KEEL_TMP/up2.out" || fail "keeld was restarted"
 wait_for "grep -q 'domid $id2: store ring mapped' '$run/log/xenstored.log'" 5 || fail "ring not re-mapped after restart"
 xl unpause "$id2" || fail "unpause"

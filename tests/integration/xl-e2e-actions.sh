@@ -26,7 +26,7 @@ trap cleanup EXIT
 export KEEL_RUNDIR=$run
 xl() { "$KEEL_BIN/xl" "$@"; }
 st() { "$KEEL_BIN/keelstore" -s "$run/xenstored/socket" "$@"; }
-"$KEEL_BIN/keel-dom0-up" --rundir "$run" >/dev/null || fail "keel-dom0-up"
+"$KEEL_BIN/keel-dom0-up" --rundir "$run" --no-bridge >/dev/null || fail "keel-dom0-up"
 
 cfg=$KEEL_TMP/g.cfg
 cat >"$cfg" <<EOF
@@ -93,7 +93,7 @@ wait_for "$KEEL_BIN/xl domid moth >/dev/null 2>&1" 10 || fail "no new moth"
 wait_for "$KEEL_BIN/xl list -v moth 2>/dev/null | grep -q 66666666-7777-4888-9999-aaaaaaaaaaaa" 5 ||
 	fail "new moth lost the UUID"
 "$KEEL_BIN/keel-dom0-down" --rundir "$run" >/dev/null # moth reboots forever: stop it all
-"$KEEL_BIN/keel-dom0-up" --rundir "$run" >/dev/null || fail "keel-dom0-up again"
+"$KEEL_BIN/keel-dom0-up" --rundir "$run" --no-bridge >/dev/null || fail "keel-dom0-up again"
 xl list | grep -q moth && fail "stale domains after a fresh keeld: $(xl list)"
 
 # --- graceful shutdown without a PV control interface ----------------------------------------

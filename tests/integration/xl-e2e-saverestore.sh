@@ -29,7 +29,7 @@ con() { timeout 2 "$KEEL_BIN/xl" console "$1" 2>/dev/null; }
 lasttick() { con "$1" | sed -n 's/^tick \([0-9]*\)$/\1/p' | tail -1; }
 ndoms() { xl list | wc -l; }
 
-"$KEEL_BIN/keel-dom0-up" --rundir "$run" >"$KEEL_TMP/up.out" || fail "keel-dom0-up: $(cat "$KEEL_TMP/up.out")"
+"$KEEL_BIN/keel-dom0-up" --rundir "$run" --no-bridge >"$KEEL_TMP/up.out" || fail "keel-dom0-up: $(cat "$KEEL_TMP/up.out")"
 cat >"$KEEL_TMP/idle.cfg" <<EOF
 name = "counter"
 kernel = "$KEEL_GUESTS/xl-idle"

@@ -41,7 +41,7 @@ share() {
 	awk -v a="$a" -v b="$b" -v t="$2" 'BEGIN { printf "%d\n", (b - a) * 100 / t }'
 }
 
-"$KEEL_BIN/keel-dom0-up" --rundir "$run" >"$KEEL_TMP/up.out" || fail "keel-dom0-up: $(cat "$KEEL_TMP/up.out")"
+"$KEEL_BIN/keel-dom0-up" --rundir "$run" --no-bridge >"$KEEL_TMP/up.out" || fail "keel-dom0-up: $(cat "$KEEL_TMP/up.out")"
 
 cat >"$KEEL_TMP/spin.cfg" <<EOF
 name = "spin"
@@ -125,7 +125,7 @@ id=$(xl domid spin)
 # the same with keeld's own throttling, on a second dom0
 run2=$KEEL_TMP/run2
 xl pause spin || fail "pause spin while the second dom0 measures"
-KEEL_SCHED_NO_CGROUP=1 "$KEEL_BIN/keel-dom0-up" --rundir "$run2" >/dev/null || fail "second keel-dom0-up"
+KEEL_SCHED_NO_CGROUP=1 "$KEEL_BIN/keel-dom0-up" --rundir "$run2" --no-bridge >/dev/null || fail "second keel-dom0-up"
 KEEL_RUNDIR=$run2
 xl create -q "$KEEL_TMP/spin.cfg" || fail "create in run2"
 wait_for "timeout 2 $KEEL_BIN/xl console spin 2>/dev/null | grep -q '^spin 1'" 20 || fail "run2: xl-spin did not spin"
