@@ -89,6 +89,38 @@ int xb_read_be_uint(struct xb_device *dev, const char *key, unsigned long max, u
 	return xb_read_uint(dev->bus, dev->be_path, key, max, out);
 }
 
+/*
+ * Write @path only while directory @dir still exists, in one transaction:
+ * the store creates missing parents on a write, so a plain write racing
+ * with the toolstack's removal of a device would bring the removed
+ * directory back (as Linux's xenbus_switch_state, which checks first).
+ * -ENOENT when the directory is gone; a conflicting commit is retried.
+ */
+static int xb_write_if_present(struct ks_handle *ks, const char *dir, const char *path,
+			       const char *value)
+{
+	for (int tries = 0; tries < 8; tries++) {
+		char *v = NULL;
+		ks_tx_t tx;
+		int err = ks_tx_start(ks, &tx);
+
+		if (err)
+			return err;
+		err = ks_read(ks, tx, dir, &v, NULL);
+		free(v);
+		if (!err)
+			err = ks_write_str(ks, tx, path, value);
+		if (err) {
+			ks_tx_end(ks, tx, false);
+			return err;
+		}
+		err = ks_tx_end(ks, tx, true);
+		if (err != -EAGAIN)
+			return err;
+	}
+	return -EAGAIN;
+}
+
 int xb_write_be(struct xb_device *dev, const char *key, const char *fmt, ...)
 {
 	char path[320], value[1024];
@@ -102,7 +134,7 @@ int xb_write_be(struct xb_device *dev, const char *key, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0 || n >= (int)sizeof(value))
 		return -EINVAL;
-	return ks_write_str(dev->bus->ks, KS_TX_NONE, path, value);
+	return xb_write_if_present(dev->bus->ks, dev->be_path, path, value);
 }
 
 int xb_switch_state(struct xb_device *dev, int state)
@@ -302,7 +334,9 @@ static void xb_add_device(struct xb_bus *bus, unsigned long domid, unsigned long
 	}
 	err = bus->drv->probe(dev);
 	if (err) {
-		xb_device_fatal(dev, err, "probe failed");
+		/* a probe that reported its own reason already closed the device */
+		if (dev->state != XenbusStateClosing)
+			xb_device_fatal(dev, err, "probe failed");
 		return;
 	}
 	xb_switch_state(dev, XenbusStateInitWait);
