@@ -191,12 +191,17 @@ static int16_t blk_op_discard(struct blk_queue *q, const struct blkif_request *r
 	return err ? BLKIF_RSP_ERROR : BLKIF_RSP_OKAY;
 }
 
-/* Segments in granted indirect pages: copied out (never mapped) before use. */
+/*
+ * Segments in granted indirect pages, copied out before use (the frontend
+ * may change its pages at any time).  With persistent grants the indirect
+ * pages are persistent too, as in Linux's blkback: mapped once, then a
+ * memcpy per request instead of a map and an unmap through keeld.
+ */
 static int16_t blk_op_indirect(struct blk_queue *q, const struct blkif_request *req)
 {
 	const struct blkif_request_indirect *ind = (const struct blkif_request_indirect *)req;
 	struct bk_gnt_copy cp[BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST];
-	unsigned nseg = ind->nr_segments, npages, left;
+	unsigned nseg = ind->nr_segments, npages, left, ncp = 0;
 
 	if (!q->max_indirect)
 		return BLKIF_RSP_EOPNOTSUPP;
@@ -209,39 +214,27 @@ static int16_t blk_op_indirect(struct blk_queue *q, const struct blkif_request *
 	left = nseg * (unsigned)sizeof(struct blkif_request_segment);
 	for (unsigned i = 0; i < npages; i++) {
 		uint16_t len = (uint16_t)(left > BK_PAGE_SIZE ? BK_PAGE_SIZE : left);
+		uint8_t *local = (uint8_t *)q->segs + (size_t)i * BK_PAGE_SIZE;
 		void *page = NULL;
-		int err;
+		int err = -ENOSPC;
 
-		/*
-		 * With persistent grants Linux takes indirect pages from the same
-		 * pool as data pages, so this gref may be one the cache holds
-		 * mapped: read it there.  A second map and unmap of it would clear
-		 * the entry's busy bits under the cache's map, and Linux would then
-		 * revoke and reuse the gref for another page (stale reads).
-		 * Linux's blkback keeps indirect pages persistent too.
-		 */
-		if (q->pgrants) /* else (full, or granted read-only): copied below */
+		left -= len;
+		if (q->pgrants)
 			page = blk_pgrant_get(q->pgrants, ind->indirect_grefs[i], &err);
 		if (page) {
-			memcpy((uint8_t *)q->segs + (size_t)i * BK_PAGE_SIZE, page, len);
-			left -= len;
-			cp[i].len = 0;
+			memcpy(local, page, len);
 			continue;
 		}
-		cp[i] = (struct bk_gnt_copy){
+		/* not cacheable (cache full, or a read-only grant): copy through keeld */
+		cp[ncp++] = (struct bk_gnt_copy){
 			.domid = q->domid,
 			.gref = ind->indirect_grefs[i],
-			.len = (uint16_t)(left > BK_PAGE_SIZE ? BK_PAGE_SIZE : left),
-			.local = (uint8_t *)q->segs + (size_t)i * BK_PAGE_SIZE,
+			.len = len,
+			.local = local,
 		};
-		left -= cp[i].len;
 	}
-	for (unsigned i = 0; i < npages; i++) {
-		if (!cp[i].len)
-			continue;
-		if (bk_gnt_copy(q->tp, &cp[i], 1))
-			return BLKIF_RSP_ERROR;
-	}
+	if (ncp && bk_gnt_copy(q->tp, cp, ncp))
+		return BLKIF_RSP_ERROR;
 	return blk_do_rw(q, ind->indirect_op == BLKIF_OP_WRITE, ind->sector_number, nseg);
 }
 
@@ -325,8 +318,13 @@ static void *blk_queue_thread(void *arg)
 
 		while (!__atomic_load_n(&q->broken, __ATOMIC_ACQUIRE)) {
 			notify |= blk_queue_process(q);
-			if (__atomic_load_n(&q->broken, __ATOMIC_ACQUIRE) ||
-			    !blkif_back_final_check(&q->ring))
+			if (__atomic_load_n(&q->broken, __ATOMIC_ACQUIRE))
+				break;
+			if (notify) { /* answer first, then look for more */
+				bk_evtchn_notify(q->tp, q->lport);
+				notify = false;
+			}
+			if (!blkif_back_final_check(&q->ring))
 				break;
 		}
 		if (notify)

@@ -5,7 +5,7 @@
  * (Linux's blkfront does the same); without, the pages of a request are
  * granted when it is queued and revoked when its answer comes.  Requests
  * of up to 11 pages fit in the ring slot; bigger ones put their segments
- * in an indirect page (one per shadow, granted read-only).  Every response
+ * in an indirect page (one per shadow; read-only unless persistent).  Every response
  * is checked: an id that is not a request in flight is counted and
  * ignored, never trusted.
  */
@@ -98,7 +98,10 @@ static int bf_fill_slot(struct blkfront *bf, unsigned id)
 			s->ind = rt_page_alloc();
 			if (!s->ind)
 				return -XEN_ENOMEM;
-			r = gnt_grant((uint16_t)bf->info.backend_id, rt_virt_to_mfn(s->ind), 1);
+			/* writable when persistent: the backend keeps it mapped as a
+			 * persistent grant (its cache maps read-write), as Linux's does */
+			r = gnt_grant((uint16_t)bf->info.backend_id, rt_virt_to_mfn(s->ind),
+				      !bf->info.persistent);
 			if (r < 0)
 				return r;
 			s->ind_ref = (grant_ref_t)r;
@@ -219,8 +222,17 @@ static void bf_finish(struct blkfront *bf, unsigned id, int16_t status)
 	bf->in_flight--;
 }
 
-/* Consume the responses on the ring; the number that matched a request. */
-static unsigned bf_poll_ring(struct blkfront *bf)
+static int bf_status_errno(int16_t st)
+{
+	return st == BLKIF_RSP_OKAY ? 0 : st == BLKIF_RSP_EOPNOTSUPP ? -XEN_EOPNOTSUPP : -XEN_EIO;
+}
+
+/*
+ * Consume the responses on the ring; the number that matched a request.
+ * With arm, leave rsp_event set for the next one (the caller will sleep);
+ * without, the backend is not asked to notify (the caller polls).
+ */
+static unsigned bf_poll_ring(struct blkfront *bf, int arm)
 {
 	unsigned got = 0;
 
@@ -243,14 +255,34 @@ static unsigned bf_poll_ring(struct blkfront *bf)
 			bf_finish(bf, (unsigned)rsp.id, rsp.status);
 			got++;
 		}
-		if (!blkif_front_final_check(&bf->ring))
+		if (!arm || !blkif_front_final_check(&bf->ring))
 			return got;
 	}
 }
 
-static int bf_status_errno(int16_t st)
+/* Spin up to BF_SPIN_NS for a response before paying for a sleep and a wake-up. */
+static int bf_spin(struct blkfront *bf)
 {
-	return st == BLKIF_RSP_OKAY ? 0 : st == BLKIF_RSP_EOPNOTSUPP ? -XEN_EOPNOTSUPP : -XEN_EIO;
+	uint64_t end = rt_now_ns() + BF_SPIN_NS;
+
+	do {
+		if (ring_load(&bf->ring.sring->rsp_prod) != bf->ring.rsp_cons)
+			return 1;
+		__asm__ volatile("pause");
+	} while (rt_now_ns() < end);
+	return 0;
+}
+
+/* A completion not yet handed out: its tag, or -1. */
+static int bf_take_done(struct blkfront *bf, int *status)
+{
+	for (unsigned i = 0; i < BF_MAX_INFLIGHT; i++)
+		if (bf->shadow[i].done) {
+			bf->shadow[i].done = 0;
+			*status = bf_status_errno(bf->shadow[i].status);
+			return (int)i;
+		}
+	return -1;
 }
 
 int blkfront_complete(struct blkfront *bf, int *status, uint64_t timeout_ns)
@@ -259,16 +291,20 @@ int blkfront_complete(struct blkfront *bf, int *status, uint64_t timeout_ns)
 
 	for (;;) {
 		uint64_t now;
+		int tag;
 
-		bf_poll_ring(bf);
-		for (unsigned i = 0; i < BF_MAX_INFLIGHT; i++)
-			if (bf->shadow[i].done) {
-				bf->shadow[i].done = 0;
-				*status = bf_status_errno(bf->shadow[i].status);
-				return (int)i;
-			}
+		bf_poll_ring(bf, 0);
+		tag = bf_take_done(bf, status);
+		if (tag >= 0)
+			return tag;
 		if (!bf->in_flight)
 			return -XEN_ENOENT;
+		if (timeout_ns && bf_spin(bf))
+			continue;
+		bf_poll_ring(bf, 1);
+		tag = bf_take_done(bf, status);
+		if (tag >= 0)
+			return tag;
 		now = rt_now_ns();
 		if (now >= deadline)
 			return -XEN_ETIME;

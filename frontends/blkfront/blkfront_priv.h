@@ -19,6 +19,7 @@
 #define BF_DEFAULT_POOL	    256
 #define BF_MAX_POOL	    1024
 #define BF_TIMEOUT_NS	    20000000000ULL /* one handshake step, one request */
+#define BF_SPIN_NS	    30000	   /* poll the ring this long before sleeping */
 #define BF_SECTORS_PER_PAGE (RT_PAGE_SIZE / BLKIF_SECTOR_SIZE)
 
 /* One request in flight: what it carries and where the answer goes. */

@@ -19,7 +19,7 @@ img=/dev/shm/keel-blk-$$
 mkdir -p /dev/shm
 BLK_FILES="$img.*"
 trap blk_cleanup EXIT
-seed=$((RANDOM * 32768 + RANDOM + 1))
+seed=$((RANDOM * 30000 + RANDOM + 1)) # < 10^9: the guest reads 9 digits
 count=40
 for d in a b; do truncate -s 8M "$img.$d"; cp "$img.$d" "$img.$d.want"; done
 truncate -s 4M "$img.ro"
@@ -44,6 +44,7 @@ CFG
 xl create "$KEEL_TMP/pat.cfg" >"$KEEL_TMP/create.out" 2>&1 || fail "create: $(cat "$KEEL_TMP/create.out")"
 id=$(xl domid blkpat) || fail "domid"
 blk_verdict blkpat 60
+grep -qa "^blk-pattern: seed $seed\b" "$(blk_console blkpat)" || fail "the guest did not use seed $seed"
 for d in a b ro; do
 	cmp "$img.$d" "$img.$d.want" || fail "image $d differs from keel-blk-plan's replay (seed $seed)"
 done

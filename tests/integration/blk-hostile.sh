@@ -19,7 +19,7 @@ mkdir -p /dev/shm
 BLK_FILES="$img.*"
 trap blk_cleanup EXIT
 for d in h g c; do truncate -s 8M "$img.$d"; done
-seed=$((RANDOM * 32768 + RANDOM + 1))
+seed=$((RANDOM * 30000 + RANDOM + 1)) # < 10^9: the guest reads 9 digits
 blk_up
 cat >"$KEEL_TMP/h.cfg" <<CFG
 name = "blkhostile"
@@ -33,6 +33,7 @@ CFG
 xl create "$KEEL_TMP/h.cfg" >"$KEEL_TMP/create.out" 2>&1 || fail "create: $(cat "$KEEL_TMP/create.out")"
 id=$(xl domid blkhostile) || fail "domid"
 blk_verdict blkhostile 60
+grep -qa "^blk-hostile: seed $seed\b" "$(blk_console blkhostile)" || fail "the guest did not use seed $seed"
 kill -0 "$BLK_BE_PID" 2>/dev/null || fail "keel-blkback died"
 grep -q "runaway request producer" "$run/log/blkback.log" ||
 	fail "keel-blkback did not log the runaway producer: $(tail -n 5 "$run/log/blkback.log")"
@@ -41,7 +42,7 @@ enode=/local/domain/0/error/local/domain/0/backend/vbd/$id/51744/error
 err=$(st read "$enode" 2>/dev/null) || fail "no error node $enode for the ungranted ring-ref"
 echo "blk-hostile: error node for the bad ring: $err"
 # the good disk: exactly the plan's extents the guest reports it wrote
-n=$(grep -a 'good disk extents' "$(blk_console blkhostile)" | tr -dc '0-9')
+n=$(grep -a -m1 'good disk extents' "$(blk_console blkhostile)" | tr -dc '0-9')
 [ -n "$n" ] || fail "the guest did not report its good-disk extents"
 truncate -s 8M "$img.g.want"
 "$KEEL_BIN/keel-blk-plan" apply "$img.g.want" $seed 1 "$n" || fail "keel-blk-plan"

@@ -249,6 +249,7 @@ void test_main(void)
 	int r;
 
 	seed = s > 0 ? (uint64_t)s : 1;
+	rt_printf("blk-hostile: seed %lu\n", (unsigned long)seed);
 	page = rt_page_alloc();
 	ind = rt_page_alloc();
 	rt_check(hostile > 0 && good > 0, "hostile= and good= on the command line", hostile);

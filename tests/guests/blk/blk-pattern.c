@@ -207,6 +207,7 @@ void test_main(void)
 	seed = s > 0 ? (uint64_t)s : 1;
 	if (count < 0)
 		count = 40;
+	rt_printf("blk-pattern: seed %lu\n", (unsigned long)seed);
 	wbuf = rt_pages_alloc(BUF_SECTORS / 8);
 	rbuf = rt_pages_alloc(BUF_SECTORS / 8);
 	rt_check(wbuf && rbuf, "1 MiB buffers", 0);
