@@ -81,4 +81,5 @@ blk_verdict blkkill 60
 cmp "$img.a" "$img.a.want" || fail "after the restart the image lacks acknowledged writes"
 grep -a 'longest wait' "$(blk_console blkkill)" | tr -d '\r'
 echo "blk-guest: every acknowledged write is in the image after kill -9 and restart"
+blk_stop_backend
 exit 0

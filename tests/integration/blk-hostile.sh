@@ -49,4 +49,5 @@ truncate -s 8M "$img.g.want"
 cmp "$img.g" "$img.g.want" || fail "the good disk's image differs from the plan ($n extents)"
 echo "blk-hostile: keel-blkback alive; good disk holds its $n extents; backend log:"
 grep -E "runaway|refused|failed|error" "$run/log/blkback.log" | sort | uniq -c | sort -rn | head -n 8
+blk_stop_backend
 exit 0

@@ -88,3 +88,14 @@ blk_verdict() {
 	grep -a -E '^(ok  |FAIL|blk-)' "$log" | tr -d '\r' | sed "s/^/$1: /"
 	grep -qa '^Test result: SUCCESS' "$log" || fail "$1: $(grep -a -E '^FAIL' "$log" | head -5)"
 }
+
+# blk_stop_backend: SIGTERM keel-blkback, wait for it to exit, and fail if it
+# reported a sanitizer error or a leak (SAN=1 builds) in its log.
+blk_stop_backend() {
+	kill -TERM "$BLK_BE_PID" 2>/dev/null || fail "keel-blkback is not running"
+	wait_for "! kill -0 $BLK_BE_PID 2>/dev/null" 10 || fail "keel-blkback did not exit on SIGTERM"
+	if grep -qE "Sanitizer|runtime error" "$run/log/blkback.log"; then
+		grep -E -A12 "Sanitizer|runtime error" "$run/log/blkback.log" | head -n 40
+		fail "keel-blkback reported a sanitizer error"
+	fi
+}
