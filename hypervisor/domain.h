@@ -118,6 +118,7 @@ struct domain {
 	int n_dom0_binds;
 	uint64_t enosys_logged;
 	uint32_t gnttab_frames;
+	uint8_t gnttab_version;			   /* 2: version 2 (set_version); else 1 */
 	/* grant-table frames set up (gnttab.c) */ /* hypercall numbers already reported */
 	uint64_t console_mfn, store_mfn;
 	struct timespec mono_base; /* guest system time 0 */

@@ -1,8 +1,9 @@
 /*
- * Grant tables, version 1.  GNTTABOP_setup_table hands the guest the
- * machine frames of its table (in the shim region, which the PV MMU lets
- * the guest map read-write like shared_info); query_size, get_version and
- * set_version (1 only) answer as Xen does.  dom0 processes map a granted
+ * Grant tables.  GNTTABOP_setup_table hands the guest the machine frames
+ * of its table (in the shim region, which the PV MMU lets the guest map
+ * read-write like shared_info); query_size, get_version, set_version and
+ * get_status_frames answer as Xen does (versions 1 and 2: the entries
+ * themselves are gnttab_entry.c's); GNTTABOP_copy between guests.  dom0 processes map a granted
  * frame through keeld's control socket: the entry must permit access to
  * dom0 (and writing, for a writable map); GTF_reading/GTF_writing are set
  * while it is mapped, so the guest's end_foreign_access sees it busy.
@@ -16,28 +17,6 @@
 #include "gnttab.h"
 #include "pv_layout.h"
 #include "pv_mm.h"
-
-#define SHIM_OFF_GNTTAB 0xC0000 /* after the per-vCPU areas; 32 frames */
-
-_Static_assert(SHIM_OFF_GNTTAB >= SHIM_OFF_VCPU + DOMAIN_MAX_VCPUS * SHIM_VCPU_SIZE, "gnttab");
-_Static_assert(SHIM_OFF_GNTTAB + GNTTAB_MAX_FRAMES * 4096 <= SHIM_OFF_M2P, "gnttab size");
-
-static uint64_t gnttab_first_mfn(void)
-{
-	return (SHIM_GPA + SHIM_OFF_GNTTAB) >> PV_PAGE_SHIFT;
-}
-
-int gnttab_is_frame(struct domain *d, uint64_t mfn)
-{
-	return mfn >= gnttab_first_mfn() && mfn < gnttab_first_mfn() + d->gnttab_frames;
-}
-
-struct grant_entry_v1 *gnttab_entry(struct domain *d, uint32_t gref)
-{
-	if (gref >= d->gnttab_frames * (4096 / sizeof(struct grant_entry_v1)))
-		return NULL;
-	return (struct grant_entry_v1 *)(d->shim + SHIM_OFF_GNTTAB) + gref;
-}
 
 static int16_t gnttab_setup(struct pv_vcpu *v, struct gnttab_setup_table *s)
 {
@@ -71,7 +50,8 @@ static int16_t gnttab_setup(struct pv_vcpu *v, struct gnttab_setup_table *s)
  */
 struct gnttab_side {
 	uint8_t *buf;
-	struct grant_entry_v1 *e;
+	struct domain *rd; /* the granter, while busy bits are held */
+	uint32_t ref;
 	uint16_t set; /* busy bits this copy set (and must clear) */
 };
 
@@ -93,13 +73,14 @@ static struct domain *gnttab_peer(struct gnttab_peer_cache *pc, uint16_t domid)
 }
 
 static int16_t gnttab_copy_side(struct pv_vcpu *v, const struct gnttab_copy_ptr *p, int gref,
-				int write, struct gnttab_side *s, struct gnttab_peer_cache *pc)
+				int write, uint16_t len, struct gnttab_side *s,
+				struct gnttab_peer_cache *pc)
 {
 	struct domain *d = v->dom, *rd;
 	uint16_t dom = p->domid == DOMID_SELF ? (uint16_t)d->domid : p->domid;
 	uint64_t frame;
 
-	s->e = NULL;
+	s->rd = NULL;
 	s->set = 0;
 	if (!gref) {
 		if (dom != d->domid)
@@ -107,23 +88,23 @@ static int16_t gnttab_copy_side(struct pv_vcpu *v, const struct gnttab_copy_ptr 
 		rd = d;
 		frame = p->u.gmfn;
 	} else {
-		uint16_t want = write ? (GTF_reading | GTF_writing) : GTF_reading, f;
+		struct gnttab_grant g;
+		int16_t st;
 
 		rd = dom == d->domid ? d : gnttab_peer(pc, dom);
 		if (!rd)
 			return GNTST_bad_domain;
-		s->e = gnttab_entry(rd, p->u.ref);
-		if (!s->e)
-			return GNTST_bad_gntref;
-		f = __atomic_load_n(&s->e->flags, __ATOMIC_ACQUIRE);
-		do {
-			if ((f & GTF_type_mask) != GTF_permit_access || s->e->domid != d->domid ||
-			    (write && (f & GTF_readonly)))
-				return GNTST_permission_denied;
-		} while (!__atomic_compare_exchange_n(&s->e->flags, &f, f | want, 0,
-						      __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE));
-		s->set = want & ~f;
-		frame = s->e->frame;
+		st = gnttab_acquire(rd, p->u.ref, (uint16_t)d->domid, write, 0,
+				    GNTST_permission_denied, &g);
+		if (st != GNTST_okay)
+			return st;
+		s->rd = rd;
+		s->ref = p->u.ref;
+		s->set = g.set;
+		frame = g.frame;
+		/* A version-2 sub-page grant: only the bytes granted. */
+		if (p->offset < g.off || len > g.len - (p->offset - g.off))
+			return GNTST_general_error;
 	}
 	if (!pv_mm_owns(rd, frame))
 		return GNTST_bad_page;
@@ -135,9 +116,9 @@ static int16_t gnttab_copy_side(struct pv_vcpu *v, const struct gnttab_copy_ptr 
 
 static void gnttab_side_release(struct gnttab_side *s)
 {
-	if (s->e && s->set)
-		__atomic_fetch_and(&s->e->flags, (uint16_t)~s->set, __ATOMIC_ACQ_REL);
-	s->e = NULL;
+	if (s->rd && s->set)
+		gnttab_release(s->rd, s->ref, s->set);
+	s->rd = NULL;
 }
 
 static int16_t gnttab_copy_one(struct pv_vcpu *v, const struct gnttab_copy *c,
@@ -148,12 +129,12 @@ static int16_t gnttab_copy_one(struct pv_vcpu *v, const struct gnttab_copy *c,
 
 	if (c->len > 4096 || c->source.offset + c->len > 4096 || c->dest.offset + c->len > 4096)
 		return GNTST_bad_copy_arg;
-	st = gnttab_copy_side(v, &c->source, c->flags & GNTCOPY_source_gref, 0, &src, pc);
+	st = gnttab_copy_side(v, &c->source, c->flags & GNTCOPY_source_gref, 0, c->len, &src, pc);
 	if (st != GNTST_okay) {
 		gnttab_side_release(&src);
 		return st;
 	}
-	st = gnttab_copy_side(v, &c->dest, c->flags & GNTCOPY_dest_gref, 1, &dst, pc);
+	st = gnttab_copy_side(v, &c->dest, c->flags & GNTCOPY_dest_gref, 1, c->len, &dst, pc);
 	if (st == GNTST_okay)
 		memmove(dst.buf, src.buf, c->len);
 	gnttab_side_release(&dst);
@@ -233,13 +214,17 @@ long gnttab_do_op(struct pv_vcpu *v, uint64_t cmd, uint64_t uop, uint64_t count)
 		return 0;
 	case GNTTABOP_set_version: {
 		struct gnttab_set_version sv;
+		long r;
 
 		if (pv_copy_from_guest(v, &sv, uop, sizeof(sv)) < 0)
 			return -XEN_EFAULT;
-		if (sv.version != 1)
-			return -XEN_EOPNOTSUPP; /* version 1 only */
-		return 0;
+		r = gnttab_set_version(d, &sv.version);
+		if (pv_copy_to_guest(v, uop, &sv, sizeof(sv)) < 0)
+			return -XEN_EFAULT;
+		return r;
 	}
+	case GNTTABOP_get_status_frames:
+		return gnttab_get_status_frames(v, uop, count);
 	case GNTTABOP_get_version: {
 		struct gnttab_get_version gv;
 
@@ -247,7 +232,7 @@ long gnttab_do_op(struct pv_vcpu *v, uint64_t cmd, uint64_t uop, uint64_t count)
 			return -XEN_EFAULT;
 		if (gv.dom != DOMID_SELF && gv.dom != d->domid)
 			return -XEN_ESRCH;
-		gv.version = 1;
+		gv.version = gnttab_v2(d) ? 2 : 1;
 		return pv_copy_to_guest(v, uop, &gv, sizeof(gv)) < 0 ? -XEN_EFAULT : 0;
 	}
 	default:
@@ -255,44 +240,38 @@ long gnttab_do_op(struct pv_vcpu *v, uint64_t cmd, uint64_t uop, uint64_t count)
 	}
 }
 
+/* dom0 processes: the entry must grant dom0 access (and writing, for a
+ * writable map); the busy bit stays set while mapped. */
 int gnttab_dom0_map(struct domain *d, uint32_t gref, int writable, uint64_t *frame)
 {
-	struct grant_entry_v1 *e;
-	uint16_t flags, busy = writable ? GTF_writing : GTF_reading;
+	struct gnttab_grant g;
+	int16_t st;
 	int r = 0;
 
-	pthread_mutex_lock(&d->lock);
-	e = gnttab_entry(d, gref);
-	if (!e) {
+	evtchn_peers_lock();
+	st = gnttab_acquire(d, gref, 0, writable, 1, GNTST_permission_denied, &g);
+	if (st == GNTST_bad_gntref) {
 		r = -EINVAL;
-		goto out;
-	}
-	flags = __atomic_load_n(&e->flags, __ATOMIC_ACQUIRE);
-	if ((flags & GTF_type_mask) != GTF_permit_access || e->domid != 0 ||
-	    (writable && (flags & GTF_readonly))) {
+	} else if (st != GNTST_okay) {
 		r = -EPERM;
-		goto out;
-	}
-	if (!pv_mm_owns(d, e->frame)) {
+	} else if (!pv_mm_owns(d, g.frame)) {
+		gnttab_release(d, gref, g.set);
 		r = -EINVAL;
-		goto out;
+	} else {
+		*frame = g.frame;
 	}
-	__atomic_fetch_or(&e->flags, busy, __ATOMIC_ACQ_REL);
-	*frame = e->frame;
-out:
-	pthread_mutex_unlock(&d->lock);
+	evtchn_peers_unlock();
 	return r;
 }
 
 int gnttab_dom0_unmap(struct domain *d, uint32_t gref)
 {
-	struct grant_entry_v1 *e;
+	uint16_t *b;
 
-	pthread_mutex_lock(&d->lock);
-	e = gnttab_entry(d, gref);
-	if (e)
-		__atomic_fetch_and(&e->flags, (uint16_t) ~(GTF_reading | GTF_writing),
-				   __ATOMIC_ACQ_REL);
-	pthread_mutex_unlock(&d->lock);
-	return e ? 0 : -EINVAL;
+	evtchn_peers_lock();
+	b = gnttab_busy(d, gref);
+	if (b)
+		__atomic_fetch_and(b, (uint16_t) ~(GTF_reading | GTF_writing), __ATOMIC_ACQ_REL);
+	evtchn_peers_unlock();
+	return b ? 0 : -EINVAL;
 }

@@ -1,7 +1,8 @@
 /*
- * Grant tables (version 1): the frames a guest fills with grant entries
- * live in keeld's shim region and are mappable by the guest; dom0
- * processes map what a guest granted them through keeld (MAP_GRANT).
+ * Grant tables (versions 1 and 2): the frames a guest fills with grant
+ * entries (and version 2's status frames) live in keeld's shim region and
+ * are mappable by the guest; other guests copy and map what it granted
+ * them; dom0 processes map it through keeld (MAP_GRANT).
  */
 #ifndef KEEL_HV_GNTTAB_H
 #define KEEL_HV_GNTTAB_H
@@ -24,8 +25,26 @@ int gnttab_is_frame(struct domain *d, uint64_t mfn);
 int gnttab_dom0_map(struct domain *d, uint32_t gref, int writable, uint64_t *frame);
 int gnttab_dom0_unmap(struct domain *d, uint32_t gref);
 
-/* Entry gref of d's (version 1) table, or NULL past its frames. */
-struct grant_entry_v1 *gnttab_entry(struct domain *d, uint32_t gref);
+/* gnttab_entry.c: entries of either version.  gnttab_acquire checks
+ * entry ref of rd grants ldomid access (writing if write; a whole page if
+ * map) and sets its busy bits (GTF_reading, and GTF_writing if write):
+ * GNTST_okay, GNTST_bad_gntref, or `deny` (the caller's status for a
+ * refused entry).  g->set says which bits this call set: give them back
+ * with gnttab_release.  Callers hold evtchn_peers_lock. */
+struct gnttab_grant {
+	uint64_t frame;
+	uint16_t off, len; /* the bytes granted (a version-2 sub-page grant) */
+	uint16_t set;
+};
+int16_t gnttab_acquire(struct domain *rd, uint32_t ref, uint16_t ldomid, int write, int map,
+		       int16_t deny, struct gnttab_grant *g);
+void gnttab_release(struct domain *rd, uint32_t ref, uint16_t bits);
+uint16_t *gnttab_busy(struct domain *d, uint32_t ref); /* NULL past the table */
+uint32_t gnttab_nr_entries(const struct domain *d);
+int gnttab_v2(const struct domain *d);
+uint64_t gnttab_first_mfn(void);
+long gnttab_set_version(struct domain *d, uint32_t *version);
+long gnttab_get_status_frames(struct pv_vcpu *v, uint64_t uop, uint64_t count);
 
 /* gnttab_map.c: map/unmap_grant_ref between guests through the foreign
  * window; may a PTE of d name window frame mfn (a live map, writable only

@@ -179,40 +179,34 @@ static struct domain *gnttab_granter(struct domain *d, const struct gnttab_maptr
 	return rm && rm->uid == t->uid ? rd : NULL;
 }
 
-/* Pin entry ref of rd for d (compare-exchange on the busy bits). */
+/* Pin entry ref of rd for d: its busy bits stay set while any map holds
+ * it (gnttab_acquire sets them as Xen does, for either table version). */
 static int16_t gnttab_pin_get(struct domain *d, struct domain *rd, uint32_t ref, int writable,
 			      uint64_t *frame)
 {
-	struct grant_entry_v1 *e = gnttab_entry(rd, ref);
 	struct gnttab_pin *pins = gnttab_pins(rd);
-	uint16_t want = writable ? GTF_reading | GTF_writing : GTF_reading, f;
+	struct gnttab_grant g;
+	int16_t st;
 
-	if (!e)
-		return GNTST_bad_gntref;
 	if (!pins)
 		return GNTST_general_error;
-	f = __atomic_load_n(&e->flags, __ATOMIC_ACQUIRE);
-	do {
-		if ((f & GTF_type_mask) != GTF_permit_access || e->domid != d->domid ||
-		    (writable && (f & GTF_readonly)))
-			return GNTST_general_error;
-	} while (!__atomic_compare_exchange_n(&e->flags, &f, f | want, 0, __ATOMIC_ACQ_REL,
-					      __ATOMIC_ACQUIRE));
+	st = gnttab_acquire(rd, ref, (uint16_t)d->domid, writable, 1, GNTST_general_error, &g);
+	if (st != GNTST_okay)
+		return st;
 	if (writable)
 		pins[ref].wr++;
 	else
 		pins[ref].rd++;
-	*frame = e->frame;
+	*frame = g.frame;
 	return GNTST_okay;
 }
 
 static void gnttab_pin_put(struct domain *rd, uint32_t ref, int writable)
 {
-	struct grant_entry_v1 *e = gnttab_entry(rd, ref);
 	struct gnttab_pin *pins = gnttab_pins(rd);
 	uint16_t clear = 0;
 
-	if (!e || !pins)
+	if (!pins || ref >= GNTTAB_NR_ENTRIES)
 		return;
 	if (writable && pins[ref].wr)
 		pins[ref].wr--;
@@ -222,8 +216,7 @@ static void gnttab_pin_put(struct domain *rd, uint32_t ref, int writable)
 		clear |= GTF_writing;
 	if (!pins[ref].wr && !pins[ref].rd)
 		clear |= GTF_reading;
-	if (clear)
-		__atomic_fetch_and(&e->flags, (uint16_t)~clear, __ATOMIC_ACQ_REL);
+	gnttab_release(rd, ref, clear);
 }
 
 /* A writable map holds a writable type reference on the granter's frame.

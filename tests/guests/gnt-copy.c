@@ -12,11 +12,11 @@
 #include "../../frontends/runtime/keel_guest.h"
 #include "abi/event_channel.h"
 #include "abi/grant_table.h"
+#include "gnt-table.h"
 
 #define VIRT_BASE 0xffffffff80000000UL
 #define GNT_PAGES 256
 
-static char table_va[4096] __attribute__((aligned(4096)));
 static char rw_page[4096] __attribute__((aligned(4096)));
 static char ro_page[4096] __attribute__((aligned(4096)));
 static char state_page[4096] __attribute__((aligned(4096)));
@@ -52,50 +52,65 @@ static int gnt_streq(const char *a, const char *b)
 	return 1;
 }
 
-static void gnt_granter(uint16_t peer)
+static void gnt_granter(uint16_t peer, int version)
 {
-	struct grant_entry_v1 *gt = (struct grant_entry_v1 *)table_va;
-	uint64_t frames[1] = {0};
-	struct gnttab_setup_table st = {DOMID_SELF, 1, 0, (uint64_t)frames};
-	uint16_t f;
-	long r;
 	int i;
 
-	r = HYPERCALL(__HYPERVISOR_grant_table_op, GNTTABOP_setup_table, &st, 1);
-	rt_check(r == 0 && st.status == 0, "setup_table", st.status);
-	r = HYPERCALL(__HYPERVISOR_update_va_mapping, table_va, (frames[0] << 12) | 0x67, 2);
-	rt_check(r == 0, "grant table mapped", r);
+	gnt_table_init(version);
 	rt_memcpy(rw_page, "from the granter", 17);
 	rt_memcpy(ro_page, "read only page", 15);
 	for (i = 0; i < GNT_PAGES; i++)
 		rt_memset(bulk[i], 'a' + i % 26, 4096);
-	gt[8] = (struct grant_entry_v1){0, peer, (uint32_t)gnt_gmfn(rw_page)};
-	gt[9] = (struct grant_entry_v1){0, peer, (uint32_t)gnt_gmfn(ro_page)};
-	gt[10] = (struct grant_entry_v1){0, (uint16_t)(peer + 100), (uint32_t)gnt_gmfn(ro_page)};
-	gt[11] = (struct grant_entry_v1){0, peer, (uint32_t)gnt_gmfn(state_page)};
+	gnt_grant(9, peer, gnt_gmfn(ro_page), GTF_permit_access | GTF_readonly);
+	gnt_grant(10, (uint16_t)(peer + 100), gnt_gmfn(ro_page), GTF_permit_access);
+	gnt_grant(11, peer, gnt_gmfn(state_page), GTF_permit_access | GTF_readonly);
+	if (version == 2) /* "read only page"[5..9): "only" */
+		gnt_grant_sub_page(12, peer, gnt_gmfn(ro_page), 5, 4,
+				   GTF_permit_access | GTF_readonly);
 	for (i = 0; i < GNT_PAGES; i++)
-		gt[16 + i] = (struct grant_entry_v1){0, peer, (uint32_t)gnt_gmfn(bulk[i])};
-	__atomic_store_n(&gt[9].flags, GTF_permit_access | GTF_readonly, __ATOMIC_RELEASE);
-	__atomic_store_n(&gt[10].flags, GTF_permit_access, __ATOMIC_RELEASE);
-	__atomic_store_n(&gt[11].flags, GTF_permit_access | GTF_readonly, __ATOMIC_RELEASE);
-	for (i = 0; i < GNT_PAGES; i++)
-		__atomic_store_n(&gt[16 + i].flags, GTF_permit_access | GTF_readonly,
-				 __ATOMIC_RELEASE);
-	__atomic_store_n(&gt[8].flags, GTF_permit_access, __ATOMIC_RELEASE);
-	rt_printf("gnt-refs rw=8 ro=9 other=10 state=11 bulk=16\n");
+		gnt_grant(16 + i, peer, gnt_gmfn(bulk[i]), GTF_permit_access | GTF_readonly);
+	gnt_grant(8, peer, gnt_gmfn(rw_page), GTF_permit_access);
+	rt_printf("gnt-refs rw=8 ro=9 other=10 state=11 bulk=16 v=%d\n", version);
 
 	for (i = 0; i < 6000 && !gnt_streq(rw_page + 2048, "from the copier"); i++)
 		gnt_sleep(10000000);
 	rt_check(gnt_streq(rw_page + 2048, "from the copier"), "the peer wrote into our page", i);
 	/* Revoke as a guest does: only if no copy or map holds it. */
-	f = GTF_permit_access;
-	rt_check(__atomic_compare_exchange_n(&gt[8].flags, &f, 0, 0, __ATOMIC_ACQ_REL,
-					     __ATOMIC_ACQUIRE),
-		 "revoked: no GTF_reading/writing left behind", f);
+	rt_check(gnt_revoke(8), "revoked: no GTF_reading/writing left behind", gnt_busy(8));
 	rt_memcpy(state_page, "revoked", 8);
 }
 
-static void gnt_copier(uint16_t peer)
+static void gnt_subpage(uint16_t peer)
+{
+	static char own[4096] __attribute__((aligned(4096)));
+	struct gnttab_copy c[3];
+	long r;
+
+	c[0] = (struct gnttab_copy){{{12}, peer, 5},
+				    {{.gmfn = gnt_gmfn(own)}, DOMID_SELF, 0},
+				    4,
+				    GNTCOPY_source_gref,
+				    1};
+	c[1] = (struct gnttab_copy){{{12}, peer, 4},
+				    {{.gmfn = gnt_gmfn(own)}, DOMID_SELF, 0},
+				    4,
+				    GNTCOPY_source_gref,
+				    1};
+	c[2] = (struct gnttab_copy){{{12}, peer, 6},
+				    {{.gmfn = gnt_gmfn(own)}, DOMID_SELF, 0},
+				    4,
+				    GNTCOPY_source_gref,
+				    1};
+	r = gnt_copy(c, 3);
+	rt_check(r == 0 && c[0].status == 0 && gnt_streq(own, "only"),
+		 "copy of the bytes a sub-page grant gives (version 2)", c[0].status);
+	rt_check(c[1].status == GNTST_general_error, "REFUSED: copy starting before a sub-page",
+		 c[1].status);
+	rt_check(c[2].status == GNTST_general_error, "REFUSED: copy running past a sub-page",
+		 c[2].status);
+}
+
+static void gnt_copier(uint16_t peer, int v2)
 {
 	static char own[4096] __attribute__((aligned(4096)));
 	struct gnttab_copy c[8];
@@ -125,6 +140,8 @@ static void gnt_copier(uint16_t peer)
 		 "batch: gref->frame, frame->gref, read-only gref->frame", c[1].status);
 	rt_check(gnt_streq(own, "from the granter") && gnt_streq(own + 512, "read only page"),
 		 "copied contents", own[0]);
+	if (v2)
+		gnt_subpage(peer);
 
 	/* Refusals, one batch. */
 	c[0] = (struct gnttab_copy){
@@ -245,7 +262,7 @@ void test_main(void)
 	if (peer <= 0)
 		return;
 	if (rt_cmdline_num("rw") < 0)
-		gnt_granter((uint16_t)peer);
+		gnt_granter((uint16_t)peer, rt_cmdline_num("v2") == 1 ? 2 : 1);
 	else
-		gnt_copier((uint16_t)peer);
+		gnt_copier((uint16_t)peer, rt_cmdline_num("v") == 2);
 }

@@ -14,12 +14,12 @@
  */
 #include "../../frontends/runtime/keel_guest.h"
 #include "abi/grant_table.h"
+#include "gnt-table.h"
 
 #define VIRT_BASE   0xffffffff80000000UL
 #define MAPTRACK    4096 /* keeld's GNTTAB_MAPTRACK_MAX */
 #define GNTMAP_BULK 512
 
-static char table_va[4096] __attribute__((aligned(4096)));
 static char rw_page[4096] __attribute__((aligned(4096)));
 static char ro_page[4096] __attribute__((aligned(4096)));
 static char state_page[4096] __attribute__((aligned(4096)));
@@ -116,58 +116,48 @@ static uint64_t gnt_l1e_maddr(const void *va)
 	return (e & 0x000ffffffffff000ULL) + ((a >> 12) & 511) * 8;
 }
 
-static void gnt_granter(uint16_t peer)
+static void gnt_granter(uint16_t peer, int version)
 {
-	struct grant_entry_v1 *gt = (struct grant_entry_v1 *)table_va;
-	uint64_t frames[1] = {0};
-	struct gnttab_setup_table st = {DOMID_SELF, 1, 0, (uint64_t)frames};
 	uint16_t f;
-	long r;
 	int i;
 
-	r = HYPERCALL(__HYPERVISOR_grant_table_op, GNTTABOP_setup_table, &st, 1);
-	rt_check(r == 0 && st.status == 0, "setup_table", st.status);
-	r = HYPERCALL(__HYPERVISOR_update_va_mapping, table_va, (frames[0] << 12) | 0x67, 2);
-	rt_check(r == 0, "grant table mapped", r);
+	gnt_table_init(version);
 	gnt_put(rw_page, "from the granter");
 	gnt_put(ro_page, "read only page");
 	gnt_put(death_page, "death page");
-	gt[8] = (struct grant_entry_v1){0, peer, (uint32_t)gnt_gmfn(rw_page)};
-	gt[9] = (struct grant_entry_v1){0, peer, (uint32_t)gnt_gmfn(ro_page)};
-	gt[10] = (struct grant_entry_v1){0, (uint16_t)(peer + 100), (uint32_t)gnt_gmfn(ro_page)};
-	gt[11] = (struct grant_entry_v1){0, peer, (uint32_t)gnt_gmfn(state_page)};
-	gt[12] = (struct grant_entry_v1){0, peer, (uint32_t)gnt_gmfn(death_page)};
-	__atomic_store_n(&gt[9].flags, GTF_permit_access | GTF_readonly, __ATOMIC_RELEASE);
-	__atomic_store_n(&gt[10].flags, GTF_permit_access, __ATOMIC_RELEASE);
-	__atomic_store_n(&gt[11].flags, GTF_permit_access | GTF_readonly, __ATOMIC_RELEASE);
-	__atomic_store_n(&gt[12].flags, GTF_permit_access, __ATOMIC_RELEASE);
-	__atomic_store_n(&gt[8].flags, GTF_permit_access, __ATOMIC_RELEASE);
-	rt_printf("gnt-refs rw=8 ro=9 other=10 state=11 death=12\n");
+	gnt_grant(9, peer, gnt_gmfn(ro_page), GTF_permit_access | GTF_readonly);
+	gnt_grant(10, (uint16_t)(peer + 100), gnt_gmfn(ro_page), GTF_permit_access);
+	gnt_grant(11, peer, gnt_gmfn(state_page), GTF_permit_access | GTF_readonly);
+	gnt_grant(12, peer, gnt_gmfn(death_page), GTF_permit_access);
+	if (version == 2)
+		gnt_grant_sub_page(13, peer, gnt_gmfn(ro_page), 0, 16,
+				   GTF_permit_access | GTF_readonly);
+	gnt_grant(8, peer, gnt_gmfn(rw_page), GTF_permit_access);
+	rt_printf("gnt-refs rw=8 ro=9 other=10 state=11 death=12 v=%d\n", version);
 
 	rt_check(gnt_wait(rw_page + 2048, "from the mapper", 60),
 		 "the mapper wrote into our page through its map", 0);
-	f = __atomic_load_n(&gt[8].flags, __ATOMIC_ACQUIRE);
-	rt_check((f & (GTF_reading | GTF_writing)) == (GTF_reading | GTF_writing),
+	f = gnt_busy(8);
+	rt_check(f == (GTF_reading | GTF_writing),
 		 "GTF_reading|GTF_writing set while mapped writable", f);
-	f = GTF_permit_access;
-	rt_check(!__atomic_compare_exchange_n(&gt[8].flags, &f, 0, 0, __ATOMIC_ACQ_REL,
-					      __ATOMIC_ACQUIRE),
-		 "REFUSED: end_foreign_access while mapped", f);
+	if (version == 2) {
+		struct gnttab_set_version sv = {1};
+		long r = HYPERCALL(__HYPERVISOR_grant_table_op, GNTTABOP_set_version, &sv, 1);
+
+		rt_check(r == -XEN_EBUSY && sv.version == 2,
+			 "REFUSED: set_version(1) while a grant is mapped", r);
+	}
+	rt_check(!gnt_revoke(8), "REFUSED: end_foreign_access while mapped", gnt_busy(8));
 	gnt_put(rw_page + 1024, "revoke refused");
 
 	/* The mapper unmaps; the busy bits go, the revoke succeeds. */
-	for (i = 0; i < 6000; i++) {
-		f = GTF_permit_access;
-		if (__atomic_compare_exchange_n(&gt[8].flags, &f, 0, 0, __ATOMIC_ACQ_REL,
-						__ATOMIC_ACQUIRE))
-			break;
+	for (i = 0; i < 6000 && !gnt_revoke(8); i++)
 		gnt_sleep(10000000);
-	}
-	rt_check(i < 6000, "end_foreign_access succeeds after the unmap", f);
+	rt_check(i < 6000, "end_foreign_access succeeds after the unmap", gnt_busy(8));
 	gnt_put(state_page, "revoked");
 
 	rt_check(gnt_wait(death_page, "exit now", 60), "the mapper holds the death page", 0);
-	f = __atomic_load_n(&gt[12].flags, __ATOMIC_ACQUIRE);
+	f = gnt_busy(12);
 	rt_check((f & GTF_writing) != 0, "death page mapped writable as we go", f);
 }
 
@@ -244,7 +234,7 @@ static void gnt_maptrack(uint16_t peer, uint32_t in_use)
 	}
 }
 
-static void gnt_mapper(uint16_t peer)
+static void gnt_mapper(uint16_t peer, int v2)
 {
 	volatile char *m0 = slot[0], *m2 = slot[2], *m3 = slot[3];
 	uint32_t h0 = 0, h1 = 0, h2 = 0, h3 = 0, hx = 0;
@@ -265,6 +255,11 @@ static void gnt_mapper(uint16_t peer)
 	gnt_slot_restore(1);
 
 	gnt_refusals(peer);
+	if (v2) {
+		st = gnt_map(peer, 13, GNTMAP_host_map | GNTMAP_readonly, (uint64_t)slot[1], 0, 0);
+		rt_check(st == GNTST_general_error, "REFUSED: map of a sub-page grant (version 2)",
+			 st);
+	}
 
 	/* The state page, mapped through the machine address of the PTE. */
 	st = gnt_map(peer, 11, GNTMAP_host_map | GNTMAP_readonly | GNTMAP_contains_pte,
@@ -329,7 +324,7 @@ void test_main(void)
 	if (peer <= 0)
 		return;
 	if (rt_cmdline_num("rw") < 0)
-		gnt_granter((uint16_t)peer);
+		gnt_granter((uint16_t)peer, rt_cmdline_num("v2") == 1 ? 2 : 1);
 	else
-		gnt_mapper((uint16_t)peer);
+		gnt_mapper((uint16_t)peer, rt_cmdline_num("v") == 2);
 }

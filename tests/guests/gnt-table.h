@@ -1,0 +1,124 @@
+/*
+ * The granter's side of the grant table for the gnt-* test guests, in
+ * either version: version 1 (8-byte entries, busy bits in the flags) or
+ * version 2 (GNTTABOP_set_version(2): 16-byte entries, busy bits in the
+ * status frames found with GNTTABOP_get_status_frames).  gnt_table_init
+ * also checks the version ops and their refusals.  Revoking is done as
+ * Linux does it: version 1 compare-exchanges the flags to 0 only while no
+ * busy bit is set; version 2 clears the flags, then reads the status.
+ */
+#ifndef KEEL_TESTS_GNT_TABLE_H
+#define KEEL_TESTS_GNT_TABLE_H
+
+#include "../../frontends/runtime/keel_guest.h"
+#include "abi/grant_table.h"
+
+#define GNT_TABLE_FRAMES 2 /* 1024 version-1 or 512 version-2 entries */
+
+static char gnt_table_va[GNT_TABLE_FRAMES * 4096] __attribute__((aligned(4096)));
+static char gnt_status_va[4096] __attribute__((aligned(4096)));
+static int gnt_version = 1;
+
+static void gnt_table_init(int version)
+{
+	uint64_t frames[GNT_TABLE_FRAMES] = {0};
+	struct gnttab_setup_table st = {DOMID_SELF, GNT_TABLE_FRAMES, 0, (uint64_t)frames};
+	struct gnttab_get_version gv = {DOMID_SELF, 0, 0};
+	long r;
+
+	if (version == 2) {
+		struct gnttab_set_version sv = {3};
+		struct gnttab_get_status_frames gs = {2, DOMID_SELF, 1, (uint64_t)frames};
+
+		/* 512 version-2 entries need one status frame (2 bytes each). */
+
+		r = HYPERCALL(__HYPERVISOR_grant_table_op, GNTTABOP_set_version, &sv, 1);
+		rt_check(r == -XEN_EINVAL && sv.version == 1, "REFUSED: set_version(3)", r);
+		sv.version = 2;
+		r = HYPERCALL(__HYPERVISOR_grant_table_op, GNTTABOP_set_version, &sv, 1);
+		rt_check(r == 0 && sv.version == 2, "set_version(2)", r);
+		r = HYPERCALL(__HYPERVISOR_grant_table_op, GNTTABOP_setup_table, &st, 1);
+		rt_check(r == 0 && st.status == 0, "setup_table (version 2)", st.status);
+		r = HYPERCALL(__HYPERVISOR_grant_table_op, GNTTABOP_get_status_frames, &gs, 1);
+		rt_check(r == 0 && gs.status == GNTST_general_error,
+			 "REFUSED: more status frames than the table has", gs.status);
+		r = HYPERCALL(__HYPERVISOR_grant_table_op, GNTTABOP_get_status_frames, &gs, 2);
+		rt_check(r == -XEN_EINVAL, "REFUSED: get_status_frames with count 2", r);
+		gs.nr_frames = 1;
+		r = HYPERCALL(__HYPERVISOR_grant_table_op, GNTTABOP_get_status_frames, &gs, 1);
+		rt_check(r == 0 && gs.status == 0 && frames[0], "get_status_frames", gs.status);
+		r = HYPERCALL(__HYPERVISOR_update_va_mapping, gnt_status_va,
+			      (frames[0] << 12) | 0x25 | (1ULL << 63), 2);
+		rt_check(r == 0, "status frame mapped", r);
+		gnt_version = 2;
+	}
+	r = HYPERCALL(__HYPERVISOR_grant_table_op, GNTTABOP_setup_table, &st, 1);
+	rt_check(r == 0 && st.status == 0, "setup_table", st.status);
+	for (int i = 0; i < GNT_TABLE_FRAMES; i++) {
+		r = HYPERCALL(__HYPERVISOR_update_va_mapping, gnt_table_va + i * 4096,
+			      (frames[i] << 12) | 0x67, 2);
+		rt_check(r == 0, "grant table frame mapped", r);
+	}
+	r = HYPERCALL(__HYPERVISOR_grant_table_op, GNTTABOP_get_version, &gv, 1);
+	rt_check(r == 0 && gv.version == (uint32_t)version, "get_version", gv.version);
+}
+
+static volatile uint16_t *gnt_flags(uint32_t ref)
+{
+	if (gnt_version == 2)
+		return &((union grant_entry_v2 *)gnt_table_va)[ref].hdr.flags;
+	return &((struct grant_entry_v1 *)gnt_table_va)[ref].flags;
+}
+
+/* Grant frame to dom (flags: GTF_permit_access | GTF_readonly ...). */
+static void gnt_grant(uint32_t ref, uint16_t dom, uint64_t frame, uint16_t flags)
+{
+	if (gnt_version == 2) {
+		union grant_entry_v2 *e = &((union grant_entry_v2 *)gnt_table_va)[ref];
+
+		e->hdr.domid = dom;
+		e->full_page.frame = frame;
+	} else {
+		struct grant_entry_v1 *e = &((struct grant_entry_v1 *)gnt_table_va)[ref];
+
+		e->domid = dom;
+		e->frame = (uint32_t)frame;
+	}
+	__atomic_store_n(gnt_flags(ref), flags, __ATOMIC_RELEASE);
+}
+
+/* Version 2 only: bytes [off, off + len) of frame. */
+static void gnt_grant_sub_page(uint32_t ref, uint16_t dom, uint64_t frame, uint16_t off,
+			       uint16_t len, uint16_t flags)
+{
+	union grant_entry_v2 *e = &((union grant_entry_v2 *)gnt_table_va)[ref];
+
+	e->hdr.domid = dom;
+	e->sub_page.page_off = off;
+	e->sub_page.length = len;
+	e->sub_page.frame = frame;
+	__atomic_store_n(&e->hdr.flags, flags | GTF_sub_page, __ATOMIC_RELEASE);
+}
+
+/* GTF_reading / GTF_writing of ref. */
+static uint16_t gnt_busy(uint32_t ref)
+{
+	if (gnt_version == 2)
+		return __atomic_load_n(&((uint16_t *)gnt_status_va)[ref], __ATOMIC_ACQUIRE) &
+		       (GTF_reading | GTF_writing);
+	return *gnt_flags(ref) & (GTF_reading | GTF_writing);
+}
+
+/* End foreign access to ref; 1 if nobody holds it any more. */
+static int gnt_revoke(uint32_t ref)
+{
+	uint16_t f = GTF_permit_access;
+
+	if (gnt_version == 1)
+		return __atomic_compare_exchange_n(gnt_flags(ref), &f, 0, 0, __ATOMIC_ACQ_REL,
+						   __ATOMIC_ACQUIRE);
+	__atomic_store_n(gnt_flags(ref), 0, __ATOMIC_SEQ_CST);
+	return !gnt_busy(ref);
+}
+
+#endif
