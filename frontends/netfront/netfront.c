@@ -353,11 +353,14 @@ void netfront_close(struct netfront *nf, unsigned timeout_ms)
 		if (nf->tx_nfree < NF_TX_BUFS && !netif_tx_front_final_check(&nf->tx))
 			netfront_wait(nf, 10);
 	}
+	/* A backend directory the toolstack already removed reads as Unknown: gone = closed. */
 	xb_switch_state(nf->fe_path, XenbusStateClosing);
-	xb_wait_state(nf->be_path, 1u << XenbusStateClosing | 1u << XenbusStateClosed,
+	xb_wait_state(nf->be_path,
+		      1u << XenbusStateClosing | 1u << XenbusStateClosed | 1u << XenbusStateUnknown,
 		      timeout_ms * NF_MS);
 	xb_switch_state(nf->fe_path, XenbusStateClosed);
-	xb_wait_state(nf->be_path, 1u << XenbusStateClosed, timeout_ms * NF_MS);
+	xb_wait_state(nf->be_path, 1u << XenbusStateClosed | 1u << XenbusStateUnknown,
+		      timeout_ms * NF_MS);
 	nf->connected = 0;
 	if (nf->evtchn)
 		rt_evtchn_close(nf->evtchn);

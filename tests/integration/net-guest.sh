@@ -11,6 +11,10 @@
 #    frames (A sends to B's MAC, B echoes to A's, A checks every one).
 # 3. net-pair again on vifs with mtu=9000: frames up to 9014 bytes, three
 #    slots each way (netif scatter-gather in tx and rx).
+# 4. a guest booted without a vif: `xl network-attach` gives it one, it
+#    connects and pings, `xl network-list` shows it Connected with its
+#    channel and rings, `xl network-detach` closes it with the frontend's
+#    cooperation and removes the nodes and the TAP.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/net-lib.sh"
 for g in net-ping net-pair; do
@@ -48,4 +52,23 @@ net_result jumboa 60
 net_result jumbob 30
 grep -q 'net-pair: 100 frames echoed in order' "$KEEL_TMP/jumboa.con" || fail "jumbo pair: not all frames"
 echo "ok: net-pair with 9014-byte frames (scatter-gather both ways)"
+
+# --- 4. xl network-attach / -list / -detach with a live netfront -----------------------
+NO_VIF=1
+h=$(net_guest hot "$KEEL_GUESTS/net-ping" - ip=10.99.71.30 host=10.99.71.1 count=3 attach=1 detach=1)
+NO_VIF=
+con() { "$KEEL_BIN/keelctl" console "$h"; }
+wait_for "con | grep -q 'waiting for a vif'" 20 || fail "hot: $(con | tail -3)"
+xl network-attach hot bridge=keelbr0 mac=00:16:3e:63:47:30 >"$KEEL_TMP/attach.out" 2>&1 ||
+	fail "network-attach: $(cat "$KEEL_TMP/attach.out")"
+wait_for "con | grep -q 'waiting for detach'" 30 || fail "hot did not get to ping: $(con | tail -5)"
+xl network-list hot >"$KEEL_TMP/nl" || fail "network-list"
+cat "$KEEL_TMP/nl"
+grep -qE "^0 +0 +00:16:3e:63:47:30 +0 +4 +[0-9]+ +[0-9]+/[0-9]+ " "$KEEL_TMP/nl" ||
+	fail "network-list does not show the connected vif (state 4, channel, ring refs)"
+xl network-detach hot 0 >"$KEEL_TMP/detach.out" 2>&1 || fail "network-detach: $(cat "$KEEL_TMP/detach.out")"
+net_result hot
+st read /local/domain/0/backend/vif/$h/0/state >/dev/null 2>&1 && fail "backend node left after detach"
+wait_for "! nsx ip link show vif$h.0 >/dev/null 2>&1" 5 || fail "vif$h.0 left after detach"
+echo "ok: network-attach to a running guest, ping, network-detach with the frontend closing"
 exit 0

@@ -7,7 +7,8 @@
 # `xl create` writes each vif's nodes (libxl's layout).
 #
 #   net_up BRIDGE CIDR      namespace, then keel-dom0-up --bridge BRIDGE --bridge-addr CIDR
-#   net_guest NAME KERNEL MAC ARGS...   xl create with vif=[mac=,bridge=(,$VIF_EXTRA)]; prints domid
+#   net_guest NAME KERNEL MAC ARGS...   xl create with vif=[mac=,bridge=(,$VIF_EXTRA)]
+#                           (none if $NO_VIF is set); prints the domid
 #   net_result NAME         wait for the guest's verdict; its console in $KEEL_TMP/NAME.con
 # Sets NS, run, NB_PID, NB_LOG; defines xl, st, nsx.
 
@@ -74,8 +75,9 @@ vcpus = 1
 on_poweroff = "preserve"
 on_crash = "preserve"
 extra = "$*"
-vif = [ "mac=$mac,bridge=$BRIDGE${VIF_EXTRA:+,$VIF_EXTRA}" ]
 CFG
+	[ -n "${NO_VIF:-}" ] ||
+		echo "vif = [ \"mac=$mac,bridge=$BRIDGE${VIF_EXTRA:+,$VIF_EXTRA}\" ]" >>"$KEEL_TMP/$name.cfg"
 	xl create "$KEEL_TMP/$name.cfg" >"$KEEL_TMP/$name.create" 2>&1 ||
 		fail "create $name: $(cat "$KEEL_TMP/$name.create")"
 	d=$(xl domid "$name") || fail "domid $name"

@@ -9,10 +9,13 @@
  * With csum=1 the vif runs with checksum offload and UDP probes to a closed
  * port of the host show NETTXF_csum_blank at work: a datagram carrying only
  * its pseudo-header sum is answered (ICMP port unreachable) when flagged,
- * and dropped by the host's UDP checksum check when not.
+ * and dropped by the host's UDP checksum check when not.  With attach=1 it
+ * boots without a vif and waits for `xl network-attach`; with detach=1 it
+ * ends by waiting for `xl network-detach` (the backend closing first).
  */
 #include "../../../frontends/netfront/netfront.h"
 #include "../../../frontends/runtime/keel_guest.h"
+#include "../../../frontends/runtime/xenbus.h"
 #include "net_pkt.h"
 
 static uint8_t frame[NP_MAX_FRAME + 64], rxf[NF_MAX_FRAME];
@@ -141,11 +144,30 @@ static void np_csum_checks(struct np_ctx *c)
 		 "UDP with NETTXF_csum_blank: completed on the way, the host answers", 0);
 }
 
+/* attach=1: no vif at boot; wait for the toolstack's network-attach. */
+static int np_wait_attach(void)
+{
+	uint64_t end = rt_now_ns() + 30000000000ull;
+	char buf[64];
+	int r = xb_watch("device", "np-attach");
+
+	rt_printf("net-ping: waiting for a vif\n");
+	while (r >= 0 && rt_now_ns() < end) {
+		if (xb_read("device/vif/0/backend", buf, sizeof(buf)) >= 0 &&
+		    xb_read("device/vif/0/mac", buf, sizeof(buf)) >= 0)
+			break;
+		xb_wait_watch("np-attach", 0, 0, end - rt_now_ns());
+	}
+	xb_unwatch("device", "np-attach");
+	return r < 0 ? r : rt_now_ns() < end ? 0 : -XEN_ETIME;
+}
+
 void test_main(void)
 {
 	struct np_ctx *c = &ctx;
 	long count = rt_cmdline_num("count"), size = rt_cmdline_num("size");
 	int rtt = rt_cmdline_num("rtt") == 1, csum = rt_cmdline_num("csum") == 1;
+	int attach = rt_cmdline_num("attach") == 1, detach = rt_cmdline_num("detach") == 1;
 	int err, bad = 0, good = 0;
 	uint64_t sum = 0, min = ~0ull, max = 0;
 
@@ -159,6 +181,12 @@ void test_main(void)
 	if (!c->ip || !c->host_ip)
 		return;
 	rt_check(rt_events_init() == 0, "events", 0);
+	if (attach) {
+		err = np_wait_attach();
+		rt_check(err == 0, "a vif was attached while we ran", err);
+		if (err)
+			return;
+	}
 	err = netfront_init_opts(&c->nf, 0, 10000, csum ? NF_OPT_CSUM_OFFLOAD : 0);
 	rt_check(err == 0, "netfront connected", err);
 	if (err)
@@ -192,6 +220,18 @@ void test_main(void)
 	rt_printf("net-ping: tx %lu frames, rx %lu frames, tx errors %lu, arp answered %u\n",
 		  c->nf.stats.tx_packets, c->nf.stats.rx_packets, c->nf.stats.tx_errors,
 		  c->arp_answered);
+	if (detach) {
+		/* the toolstack's network-detach: the backend closes first */
+		rt_printf("net-ping: waiting for detach\n");
+		err = xb_wait_state(c->nf.be_path,
+				    1u << XenbusStateClosing | 1u << XenbusStateClosed |
+					    1u << XenbusStateUnknown,
+				    30000000000ull);
+		rt_check(err == XenbusStateClosing || err == XenbusStateClosed,
+			 "network-detach: the backend is closing", err);
+		netfront_close(&c->nf, 5000);
+		return;
+	}
 	netfront_close(&c->nf, 5000);
 	rt_check(netfront_backend_state(&c->nf) == 6, "backend Closed after our close",
 		 netfront_backend_state(&c->nf));
