@@ -6,7 +6,8 @@
 # packets over 20 slots, fragments crossing a page, unknown extra-info and a
 # 64 KiB claim in one page make the backend disconnect that vif (Closing),
 # after which the guest reconnects.  keel-netback must stay alive, say why
-# it disconnected, and then serve another guest (net-ping) normally.
+# it disconnected, let the vif of a guest destroyed mid-stream go, and then
+# serve another guest (net-ping) normally.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/net-lib.sh"
 for g in net-hostile net-ping; do
@@ -23,6 +24,16 @@ for why in "runaway tx producer" "runaway rx producer" "malformed tx packet" "tx
 	grep -q "vif $h: $why; disconnecting" "$log" || fail "netback did not report '$why'"
 done
 echo "netback: $(grep -c "vif $h: .*disconnecting" "$log") disconnects of the hostile vif"
+
+# A guest destroyed in the middle of a stream: the backend lets its vif go.
+[ -f "$KEEL_GUESTS/net-blast" ] || fail "missing $KEEL_GUESTS/net-blast"
+k=$(net_guest killed "$KEEL_GUESTS/net-blast" 00:16:3e:63:48:04 count=1000000 size=1514)
+wait_for "nsx ip link show vif$k.0 >/dev/null 2>&1" 10 || fail "no vif$k.0"
+sleep 1
+xl destroy killed >/dev/null 2>&1 || fail "destroy mid-stream"
+wait_for "! nsx ip link show vif$k.0 >/dev/null 2>&1" 10 || fail "vif$k.0 outlived its domain"
+kill -0 "$nb" 2>/dev/null || fail "keel-netback died with a guest destroyed mid-stream"
+echo "ok: domain $k destroyed mid-stream, its vif removed"
 
 # The backend still serves a well-behaved guest.
 p=$(net_guest ping "$KEEL_GUESTS/net-ping" 00:16:3e:63:48:03 ip=10.99.72.3 host=10.99.72.1 count=3)
