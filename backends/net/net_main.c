@@ -1,8 +1,9 @@
 /*
  * keel-netback: the network backend daemon.  Serves every "vif" under
- * /local/domain/<self>/backend/vif through the real transport; until keeld
- * offers grant mapping and event channels to dom0 processes it refuses to
- * start and says why.
+ * /local/domain/<self>/backend/vif through the real transport (keeld's
+ * grant maps and dom0-bound event channels); without keeld or the store it
+ * refuses to start and says why.  keel-dom0-up starts it; real guests'
+ * netfronts are served in tests/integration/net-*.sh.
  */
 #include "../common/xenbus_back.h"
 #include "netback.h"
