@@ -3,10 +3,8 @@
  * of its table (in the shim region, which the PV MMU lets the guest map
  * read-write like shared_info); query_size, get_version, set_version and
  * get_status_frames answer as Xen does (versions 1 and 2: the entries
- * themselves are gnttab_entry.c's); GNTTABOP_copy between guests.  dom0 processes map a granted
- * frame through keeld's control socket: the entry must permit access to
- * dom0 (and writing, for a writable map); GTF_reading/GTF_writing are set
- * while it is mapped, so the guest's end_foreign_access sees it busy.
+ * themselves are gnttab_entry.c's); GNTTABOP_copy between guests, batched.
+ * Maps (between guests, and into dom0 processes) are gnttab_map.c's.
  */
 #include <errno.h>
 #include <string.h>
@@ -238,40 +236,4 @@ long gnttab_do_op(struct pv_vcpu *v, uint64_t cmd, uint64_t uop, uint64_t count)
 	default:
 		return -XEN_ENOSYS;
 	}
-}
-
-/* dom0 processes: the entry must grant dom0 access (and writing, for a
- * writable map); the busy bit stays set while mapped. */
-int gnttab_dom0_map(struct domain *d, uint32_t gref, int writable, uint64_t *frame)
-{
-	struct gnttab_grant g;
-	int16_t st;
-	int r = 0;
-
-	evtchn_peers_lock();
-	st = gnttab_acquire(d, gref, 0, writable, 1, GNTST_permission_denied, &g);
-	if (st == GNTST_bad_gntref) {
-		r = -EINVAL;
-	} else if (st != GNTST_okay) {
-		r = -EPERM;
-	} else if (!pv_mm_owns(d, g.frame)) {
-		gnttab_release(d, gref, g.set);
-		r = -EINVAL;
-	} else {
-		*frame = g.frame;
-	}
-	evtchn_peers_unlock();
-	return r;
-}
-
-int gnttab_dom0_unmap(struct domain *d, uint32_t gref)
-{
-	uint16_t *b;
-
-	evtchn_peers_lock();
-	b = gnttab_busy(d, gref);
-	if (b)
-		__atomic_fetch_and(b, (uint16_t) ~(GTF_reading | GTF_writing), __ATOMIC_ACQ_REL);
-	evtchn_peers_unlock();
-	return b ? 0 : -EINVAL;
 }

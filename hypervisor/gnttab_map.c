@@ -1,5 +1,6 @@
 /*
- * GNTTABOP_map_grant_ref / unmap_grant_ref between guest domains.
+ * GNTTABOP_map_grant_ref / unmap_grant_ref between guest domains, and the
+ * pin counts they share with dom0 processes' maps (MAP_GRANT).
  *
  * A guest's physical address space is its own memfd, so a frame another
  * domain granted cannot simply be named by its MFN.  Each mapping domain
@@ -56,7 +57,8 @@ struct gnttab_maptrack {
 
 /* Pin counts of one of our grant entries, across every mapper. */
 struct gnttab_pin {
-	uint16_t rd, wr;
+	uint32_t rd, wr;     /* guest maps */
+	uint32_t d0rd, d0wr; /* dom0-process maps (MAP_GRANT) */
 };
 
 struct gnttab_maps {
@@ -201,10 +203,21 @@ static int16_t gnttab_pin_get(struct domain *d, struct domain *rd, uint32_t ref,
 	return GNTST_okay;
 }
 
+/* After a pin count dropped: clear the busy bits no map needs any more. */
+static void gnttab_pin_settle(struct domain *rd, struct gnttab_pin *p, uint32_t ref)
+{
+	uint16_t clear = 0;
+
+	if (!p->wr && !p->d0wr)
+		clear |= GTF_writing;
+	if (!p->wr && !p->d0wr && !p->rd && !p->d0rd)
+		clear |= GTF_reading;
+	gnttab_release(rd, ref, clear);
+}
+
 static void gnttab_pin_put(struct domain *rd, uint32_t ref, int writable)
 {
 	struct gnttab_pin *pins = gnttab_pins(rd);
-	uint16_t clear = 0;
 
 	if (!pins || ref >= GNTTAB_NR_ENTRIES)
 		return;
@@ -212,11 +225,63 @@ static void gnttab_pin_put(struct domain *rd, uint32_t ref, int writable)
 		pins[ref].wr--;
 	else if (!writable && pins[ref].rd)
 		pins[ref].rd--;
-	if (!pins[ref].wr)
-		clear |= GTF_writing;
-	if (!pins[ref].wr && !pins[ref].rd)
-		clear |= GTF_reading;
-	gnttab_release(rd, ref, clear);
+	gnttab_pin_settle(rd, &pins[ref], ref);
+}
+
+/*
+ * dom0 processes (MAP_GRANT / UNMAP_GRANT through the control socket): the
+ * entry must grant dom0 access (and writing, for a writable map); its busy
+ * bits stay set while any dom0 or guest map holds it.  An unmap names only
+ * the reference, so it drops a writable pin if there is one, else a
+ * read-only one; with no dom0 pin it changes nothing (a guest's map keeps
+ * its bits).
+ */
+int gnttab_dom0_map(struct domain *d, uint32_t gref, int writable, uint64_t *frame)
+{
+	struct gnttab_pin *pins;
+	struct gnttab_grant g;
+	int16_t st;
+	int r = 0;
+
+	evtchn_peers_lock();
+	pins = gnttab_pins(d);
+	st = pins ? gnttab_acquire(d, gref, 0, writable, 1, GNTST_permission_denied, &g)
+		  : GNTST_general_error;
+	if (st == GNTST_bad_gntref || (st == GNTST_okay && !pv_mm_owns(d, g.frame))) {
+		if (st == GNTST_okay)
+			gnttab_pin_settle(d, &pins[gref], gref);
+		r = -EINVAL;
+	} else if (st != GNTST_okay) {
+		r = -EPERM;
+	} else {
+		if (writable)
+			pins[gref].d0wr++;
+		else
+			pins[gref].d0rd++;
+		*frame = g.frame;
+	}
+	evtchn_peers_unlock();
+	return r;
+}
+
+int gnttab_dom0_unmap(struct domain *d, uint32_t gref)
+{
+	struct gnttab_pin *pins;
+	int r = 0;
+
+	evtchn_peers_lock();
+	pins = gnttab_pins(d);
+	if (!gnttab_busy(d, gref) || !pins || gref >= GNTTAB_NR_ENTRIES) {
+		r = -EINVAL;
+	} else if (pins[gref].d0wr || pins[gref].d0rd) {
+		if (pins[gref].d0wr)
+			pins[gref].d0wr--;
+		else
+			pins[gref].d0rd--;
+		gnttab_pin_settle(d, &pins[gref], gref);
+	}
+	evtchn_peers_unlock();
+	return r;
 }
 
 /* A writable map holds a writable type reference on the granter's frame.
