@@ -188,12 +188,18 @@ int cons_server_add(struct cons_server *srv, const struct cons_dom_params *p)
 	d->listen_fd = d->ev_fd = -1;
 	for (unsigned i = 0; i < CONS_MAX_CLIENTS; i++)
 		d->clients[i] = -1;
-	err = bk_gnt_map(srv->cfg.tp, p->domid, &p->gref, 1, 0, (void **)&d->intf, NULL);
-	if (err && p->mfn && srv->cfg.tp->gnt->map_frame) {
-		/* No console grant (nobody seeded it): the frame the store names. */
+	/*
+	 * The frame the store names first: keeld seeds no console grant, so
+	 * whatever grant GNTTAB_RESERVED_CONSOLE holds was put there by the guest,
+	 * and PV-GRUB puts its blkif ring there (read as a console, its output
+	 * was lost).  The grant is the way when the store names no frame.
+	 */
+	err = -ENOENT;
+	if (p->mfn && srv->cfg.tp->gnt->map_frame)
 		err = srv->cfg.tp->gnt->map_frame(srv->cfg.tp->gnt_ctx, p->domid, p->mfn,
 						  (void **)&d->intf);
-	}
+	if (err)
+		err = bk_gnt_map(srv->cfg.tp, p->domid, &p->gref, 1, 0, (void **)&d->intf, NULL);
 	if (err) {
 		d->intf = NULL;
 		goto fail;
