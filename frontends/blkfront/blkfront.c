@@ -137,10 +137,33 @@ static int bf_fill_slot(struct blkfront *bf, unsigned id)
 	return 0;
 }
 
+/*
+ * Make queued requests visible without a kick: a backend that is awake (or
+ * about to look) takes them anyway.  bf_kick, before the frontend waits,
+ * sends the one notification the backend asked for (req_event) for
+ * everything published since the last kick -- one hypercall per batch.
+ */
+void bf_ring_publish(struct blkfront *bf)
+{
+	blkif_front_push(&bf->ring);
+}
+
+void bf_kick(struct blkfront *bf)
+{
+	ring_idx_t now = bf->ring.req_prod_pvt;
+
+	if (now == bf->kicked)
+		return;
+	ring_mb(); /* req_prod visible before req_event is read */
+	if (ring_need_notify(bf->kicked, now, ring_load(&bf->ring.sring->req_event)))
+		rt_evtchn_notify(bf->port);
+	bf->kicked = now;
+}
+
 void bf_push(struct blkfront *bf)
 {
-	if (blkif_front_push_check_notify(&bf->ring))
-		rt_evtchn_notify(bf->port);
+	bf_ring_publish(bf);
+	bf_kick(bf);
 }
 
 /* Queue a request with data (op READ/WRITE/FLUSH with nsect > 0) or without. */
@@ -185,7 +208,7 @@ static int bf_queue(struct blkfront *bf, uint8_t op, uint64_t sector, const void
 	}
 	s->busy = 1;
 	bf->in_flight++;
-	bf_push(bf);
+	bf_ring_publish(bf);
 	return id;
 }
 
@@ -299,6 +322,7 @@ int blkfront_complete(struct blkfront *bf, int *status, uint64_t timeout_ns)
 			return tag;
 		if (!bf->in_flight)
 			return -XEN_ENOENT;
+		bf_kick(bf);
 		if (timeout_ns && bf_spin(bf))
 			continue;
 		bf_poll_ring(bf, 1);

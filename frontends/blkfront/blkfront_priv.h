@@ -48,6 +48,7 @@ struct blkfront {
 	unsigned ring_order;
 	grant_ref_t ring_refs[1u << BF_MAX_RING_ORDER];
 	struct blkif_front_ring ring;
+	ring_idx_t kicked; /* req_prod at the last kick */
 	uint32_t port;
 
 	unsigned max_segs; /* per request, as negotiated */
@@ -76,7 +77,9 @@ int bf_connect(struct blkfront *bf);
 void bf_disconnect(struct blkfront *bf);
 /* blkfront.c: re-issue what had no answer after a reconnect */
 int bf_requeue(struct blkfront *bf);
-/* Kick the backend if the ring says it wants to hear. */
-void bf_push(struct blkfront *bf);
+/* Publish queued requests; kick the backend if the ring says it wants to hear. */
+void bf_ring_publish(struct blkfront *bf);
+void bf_kick(struct blkfront *bf);
+void bf_push(struct blkfront *bf); /* both */
 
 #endif

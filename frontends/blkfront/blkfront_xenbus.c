@@ -93,6 +93,7 @@ static int bf_publish(struct blkfront *bf)
 	}
 	blkif_sring_init(bf->ring_mem);
 	blkif_front_init(&bf->ring, bf->ring_mem, n * RT_PAGE_SIZE);
+	bf->kicked = 0;
 	for (unsigned i = 0; i < n; i++) {
 		r = gnt_grant((uint16_t)bf->info.backend_id,
 			      rt_virt_to_mfn((char *)bf->ring_mem + i * RT_PAGE_SIZE), 0);
