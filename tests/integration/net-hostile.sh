@@ -5,7 +5,9 @@
 # get error statuses with the vif still Connected; runaway tx/rx producers,
 # packets over 20 slots, fragments crossing a page, unknown extra-info and a
 # 64 KiB claim in one page make the backend disconnect that vif (Closing),
-# after which the guest reconnects.  keel-netback must stay alive, say why
+# after which the guest reconnects; a ring reference never granted and an
+# event channel offered to another domain are refused at the handshake.
+# keel-netback must stay alive, say why
 # it disconnected, let the vif of a guest destroyed mid-stream go, and then
 # serve another guest (net-ping) normally.
 . "$(dirname "$0")/../lib/common.sh"
@@ -23,7 +25,9 @@ log=$NB_LOG
 for why in "runaway tx producer" "runaway rx producer" "malformed tx packet" "tx fragment crosses a page"; do
 	grep -q "vif $h: $why; disconnecting" "$log" || fail "netback did not report '$why'"
 done
-echo "netback: $(grep -c "vif $h: .*disconnecting" "$log") disconnects of the hostile vif"
+[ "$(grep -c "backend/vif/$h/0: connecting to the frontend failed" "$log")" = 2 ] ||
+	fail "netback did not refuse the two bad handshakes"
+echo "netback: $(grep -c "vif $h: .*disconnecting" "$log") disconnects of the hostile vif, 2 handshakes refused"
 
 # A guest destroyed in the middle of a stream: the backend lets its vif go.
 [ -f "$KEEL_GUESTS/net-blast" ] || fail "missing $KEEL_GUESTS/net-blast"

@@ -12,11 +12,14 @@
  * fragment crossing its page, an unknown extra-info type, a first slot
  * claiming a 64 KiB frame.  After each disconnect the guest closes and
  * connects again; at the end the vif still carries an ARP round trip.
+ * Refused at the handshake: a tx-ring-ref never granted, an event channel
+ * offered to another domain; a good handshake works after them.
  */
 #include "../../../frontends/netfront/netfront.h"
 #include "../../../frontends/runtime/evtchn.h"
 #include "../../../frontends/runtime/gnttab.h"
 #include "../../../frontends/runtime/keel_guest.h"
+#include "../../../frontends/runtime/page.h"
 #include "../../../frontends/runtime/xenbus.h"
 #include "net_pkt.h"
 
@@ -247,6 +250,56 @@ static void hx_fatal_attacks(void)
 	hx_expect_disconnect("runaway rx req_prod: backend disconnects");
 }
 
+/*
+ * A handshake with a bad ring reference (which 0) or an event channel
+ * offered to another domain (which 1): the backend must refuse to connect
+ * (Closing), never serve it.  We then close and the device is reusable.
+ */
+static int hx_bad_handshake(int which)
+{
+	char key[160];
+	uint8_t *tx = rt_page_alloc(), *rx = rt_page_alloc();
+	int txref, rxref, st;
+	uint32_t port = 0;
+
+	if (!tx || !rx)
+		return 0;
+	txref = gnt_grant(nf.be_domid, rt_virt_to_mfn(tx), 0);
+	rxref = gnt_grant(nf.be_domid, rt_virt_to_mfn(rx), 0);
+	netif_tx_sring_init((struct netif_tx_sring *)tx);
+	netif_rx_sring_init((struct netif_rx_sring *)rx);
+	rt_evtchn_alloc_unbound(which == 1 ? HX_OTHER_DOM : nf.be_domid, &port);
+	xb_switch_state(nf.fe_path, XenbusStateInitialising);
+	st = xb_wait_state(nf.be_path, 1u << XenbusStateInitWait, 5000000000ull);
+	if (st != XenbusStateInitWait)
+		return 0;
+	rt_snprintf(key, sizeof(key), "%s/tx-ring-ref", nf.fe_path);
+	xb_printf(key, "%u", which == 0 ? HX_BAD_GREF : (unsigned)txref);
+	rt_snprintf(key, sizeof(key), "%s/rx-ring-ref", nf.fe_path);
+	xb_printf(key, "%u", (unsigned)rxref);
+	rt_snprintf(key, sizeof(key), "%s/event-channel", nf.fe_path);
+	xb_printf(key, "%u", port);
+	rt_snprintf(key, sizeof(key), "%s/request-rx-copy", nf.fe_path);
+	xb_write(key, "1");
+	xb_switch_state(nf.fe_path, XenbusStateConnected);
+	st = xb_wait_state(nf.be_path,
+			   1u << XenbusStateConnected | 1u << XenbusStateClosing |
+				   1u << XenbusStateClosed,
+			   5000000000ull);
+	/* close our side either way, then give the pages back */
+	xb_switch_state(nf.fe_path, XenbusStateClosing);
+	xb_wait_state(nf.be_path, 1u << XenbusStateClosing | 1u << XenbusStateClosed,
+		      3000000000ull);
+	xb_switch_state(nf.fe_path, XenbusStateClosed);
+	xb_wait_state(nf.be_path, 1u << XenbusStateClosed, 3000000000ull);
+	rt_evtchn_close(port);
+	if (gnt_end((grant_ref_t)txref) == 0)
+		rt_page_free(tx);
+	if (gnt_end((grant_ref_t)rxref) == 0)
+		rt_page_free(rx);
+	return st == XenbusStateClosing || st == XenbusStateClosed;
+}
+
 void test_main(void)
 {
 	int foreign;
@@ -266,6 +319,13 @@ void test_main(void)
 	gnt_end((grant_ref_t)foreign);
 	hx_fatal_attacks();
 	rt_check(hx_arp_round_trip(), "after every attack the vif carries an ARP round trip", 0);
+	netfront_close(&nf, 3000);
+	rt_check(netfront_backend_state(&nf) == XenbusStateClosed, "closed cleanly", 0);
+	rt_check(hx_bad_handshake(0), "handshake with a tx-ring-ref never granted: refused", 0);
+	rt_check(hx_bad_handshake(1), "handshake with a channel offered to another domain: refused",
+		 0);
+	xb_switch_state(nf.fe_path, XenbusStateInitialising);
+	rt_check(hx_connect() == 0 && hx_arp_round_trip(), "then a good handshake works again", 0);
 	netfront_close(&nf, 3000);
 	rt_check(netfront_backend_state(&nf) == XenbusStateClosed, "closed cleanly at the end",
 		 netfront_backend_state(&nf));
