@@ -64,7 +64,13 @@ static int pv_ptwr_decode(const uint8_t *insn, int avail, struct pv_ptwr_insn *d
 	int i = 0, n, immlen = 0;
 
 	memset(d, 0, sizeof(*d));
-	if (insn[i] == 0xf0)
+	/*
+	 * lock, and the segment overrides that change nothing here (the address
+	 * is cr2): on one vCPU Linux's alternatives turn each lock prefix into a
+	 * ds prefix (3e), e.g. in ptep_set_wrprotect's clear_bit at the first fork.
+	 */
+	while (i < 4 && (insn[i] == 0xf0 || insn[i] == 0x2e || insn[i] == 0x36 || insn[i] == 0x3e ||
+			 insn[i] == 0x26 || insn[i] == 0x64 || insn[i] == 0x65))
 		i++;
 	if ((insn[i] & 0xf0) == 0x40)
 		d->rex = insn[i++];

@@ -111,6 +111,17 @@ static void test_pv_ptwr_forms(void)
 	CU_ASSERT_EQUAL(g.rip, CODE_VA + sizeof(andb));
 	CU_ASSERT_EQUAL(d->pages[23].type_count, 0); /* no longer mapped writable */
 
+	/* the same on one vCPU: Linux's alternatives made the lock a ds prefix */
+	const uint8_t dsandb[] = {0x3e, 0x41, 0x80, 0x24, 0x24, 0xfd};
+
+	g.rdx = (23ULL << 12) | RW;
+	CU_ASSERT_EQUAL(run(mov, sizeof(mov), &g, 30), 0);
+	CU_ASSERT_EQUAL(d->pages[23].type_count, 1);
+	CU_ASSERT_EQUAL(run(dsandb, sizeof(dsandb), &g, 30), 0);
+	CU_ASSERT_FALSE(tab(4)[30] & PTE_RW);
+	CU_ASSERT_EQUAL(g.rip, CODE_VA + sizeof(dsandb));
+	CU_ASSERT_EQUAL(d->pages[23].type_count, 0);
+
 	tab(4)[31] = 0;
 	CU_ASSERT_EQUAL(run(movimm, sizeof(movimm), &g, 31), 0);
 	CU_ASSERT_EQUAL(run(btr, sizeof(btr), &g, 30), 0); /* RW already clear: CF 0 */
