@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# pvgrub-linux: PV-GRUB boots Debian's kernel from a disk, as a Xen user's
+# domU boots with kernel="/usr/lib/grub-xen/grub-x86_64-xen.bin".
+# The disk (ext2, mke2fs -d) holds /boot/vmlinuz (Debian's 6.1), an
+# initramfs and /boot/grub/grub.cfg with `linux` and `initrd` lines; GRUB
+# reads them through its own blkfront from keel-blkback, builds the new PV
+# kernel's layout in its own domain (GRUB's Xen loader: page tables,
+# start_info, p2m, all through hypercalls) and jumps to it.  Linux then
+# loads xen-blkfront.ko, finds the same disk as xvda and reads the ext2
+# superblock's magic from it, and powers off.  One vCPU: Linux runs its
+# uniprocessor code (lock prefixes patched away).
+# Skipped only when grub-xen-host, the kernel or busybox-static cannot be
+# fetched, or /dev/kvm is missing.
+. "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/linux-guest.sh"
+need_root
+need_kvm
+command -v mke2fs >/dev/null || fail "mke2fs missing (e2fsprogs is in Debian base)"
+gx=$(fetch_deb grub-xen-host) || skip "could not download grub-xen-host"
+grub=$gx/usr/lib/grub-xen/grub-x86_64-xen.bin
+[ -f "$grub" ] || fail "grub-xen-host has no $grub"
+lg_fetch_kernel
+
+root=$KEEL_TMP/initramfs
+lg_initramfs "$root"
+lg_add_module "$root" drivers/block/xen-blkfront.ko
+cat >"$root/init" <<'INIT'
+#!/bin/sh
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+echo "KEEL-PVL: /init of $(uname -r) booted by PV-GRUB, cmdline: $(cat /proc/cmdline)"
+for m in $(cat /lib/modules/ORDER); do insmod /lib/modules/$m; done
+i=0
+while [ ! -b /dev/xvda ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+echo "KEEL-PVL: xvda ext2 magic $(dd if=/dev/xvda bs=1 skip=1080 count=2 2>/dev/null | od -An -tx1 | tr -d ' ')"
+echo "KEEL-PVL: done"
+poweroff -f
+INIT
+chmod +x "$root/init"
+tree=$KEEL_TMP/tree
+mkdir -p "$tree/boot/grub"
+lg_pack "$root" "$tree/boot/initrd.gz"
+cp "$LG_VMLINUZ" "$tree/boot/vmlinuz"
+cat >"$tree/boot/grub/grub.cfg" <<'CFG'
+echo "KEEL-GRUB: loading Linux from ${root}"
+linux /boot/vmlinuz console=hvc0 rdinit=/init keel_pvgrub=1
+initrd /boot/initrd.gz
+echo "KEEL-GRUB: booting"
+boot
+CFG
+img=$KEEL_TMP/boot.img
+mke2fs -q -F -t ext2 -d "$tree" "$img" 32M >"$KEEL_TMP/mke2fs.out" 2>&1 ||
+	fail "mke2fs: $(cat "$KEEL_TMP/mke2fs.out")"
+
+lg_dom0_up --no-bridge
+lg_backend keel-blkback
+cat >"$KEEL_TMP/domu.cfg" <<CFG
+name = "pvgrub-linux"
+kernel = "$grub"
+memory = 256
+vcpus = 1
+on_poweroff = "preserve"
+on_crash = "preserve"
+CFG
+t0=$SECONDS
+xl create -p "$KEEL_TMP/domu.cfg" >"$KEEL_TMP/create.out" 2>&1 ||
+	fail "create: $(cat "$KEEL_TMP/create.out")"
+id=$(xl domid pvgrub-linux) || fail "domid"
+lg_vbd "$id" 51712 xvda "$img" r
+xl unpause pvgrub-linux || fail "unpause"
+con=$(lg_console pvgrub-linux)
+lg_wait_console pvgrub-linux 'KEEL-GRUB: booting' 60 ||
+	fail "GRUB did not load the kernel and initrd (last: $(tail -n 2 "$con" 2>/dev/null | tr -d '\r'))"
+echo "pvgrub-linux: GRUB loaded Linux after $((SECONDS - t0)) s"
+lg_wait_console pvgrub-linux '^KEEL-PVL: done' 120 ||
+	fail "Linux booted by GRUB did not finish (last: $(tail -n 2 "$con" 2>/dev/null | tr -d '\r'))"
+echo "pvgrub-linux: Linux's /init finished after $((SECONDS - t0)) s"
+tr -d '\r' <"$con" | grep -aE 'KEEL-|Linux version|blkfront' | sed 's/^/pvgrub-linux: | /'
+grep -qa '^KEEL-PVL: .*cmdline: .*keel_pvgrub=1' "$con" || fail "not the command line GRUB was given"
+grep -qa '^KEEL-PVL: xvda ext2 magic 53ef' "$con" || fail "Linux did not read the ext2 magic from xvda"
+wait_for "\"$KEEL_BIN/keelctl\" info $id | grep -q ' shutdown .*reason=0'" 20 ||
+	fail "the domain did not power off: $("$KEEL_BIN/keelctl" info "$id")"
+echo "pvgrub-linux: PV-GRUB booted Debian's kernel from a keel-blkback disk; Linux read the same disk"
+exit 0
