@@ -92,6 +92,7 @@ static void nf_post_rx(struct netfront *nf, uint16_t id)
 
 	r->id = id;
 	r->gref = nf->rxb[id].gref;
+	nf->rx_busy[id] = 1;
 }
 
 static void nf_push_rx(struct netfront *nf)
@@ -221,8 +222,12 @@ unsigned netfront_tx_reap(struct netfront *nf)
 		netif_tx_front_copy_response(&nf->tx, nf->tx.rsp_cons++, &r);
 		if (r.status == NETIF_RSP_NULL)
 			continue;
-		if (r.id < NF_TX_BUFS && nf->tx_nfree < NF_TX_BUFS)
-			nf->tx_free[nf->tx_nfree++] = r.id;
+		if (r.id >= NF_TX_BUFS || !nf->tx_busy[r.id]) {
+			nf->stats.tx_errors++; /* not a slot we gave: never free a page twice */
+			continue;
+		}
+		nf->tx_busy[r.id] = 0;
+		nf->tx_free[nf->tx_nfree++] = r.id;
 		if (r.status != NETIF_RSP_OKAY)
 			nf->stats.tx_errors++;
 		done++;
@@ -273,6 +278,8 @@ int netfront_queue_flags(struct netfront *nf, const void *frame, unsigned len, u
 	}
 	for (unsigned i = 0; i < slots; i++) {
 		uint16_t id = nf->tx_free[--nf->tx_nfree];
+
+		nf->tx_busy[id] = 1;
 		struct netif_tx_request *r = netif_tx_front_request(&nf->tx, nf->tx.req_prod_pvt++);
 		unsigned chunk = len - off > NF_PAGE_SIZE ? NF_PAGE_SIZE : len - off;
 
@@ -309,8 +316,11 @@ int netfront_recv(struct netfront *nf, void *buf, unsigned max, unsigned timeout
 		if (netif_rx_front_prod_overflow(&nf->rx, prod))
 			return -XEN_EIO;
 		netif_rx_front_copy_response(&nf->rx, nf->rx.rsp_cons++, &r);
-		if (r.id >= NF_RX_BUFS)
-			return -XEN_EIO; /* not ours: its buffer cannot be re-posted either */
+		if (r.id >= NF_RX_BUFS || !nf->rx_busy[r.id]) {
+			nf->stats.rx_errors++;
+			return -XEN_EIO; /* not a page we posted: nothing to re-post */
+		}
+		nf->rx_busy[r.id] = 0;
 		if (r.status < 0 || r.offset + (unsigned)r.status > NF_PAGE_SIZE ||
 		    (r.flags & NETRXF_extra_info) || len + (unsigned)r.status > max) {
 			err = -XEN_EIO;

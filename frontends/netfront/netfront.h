@@ -51,6 +51,8 @@ struct netfront {
 	struct nf_buf txb[NF_TX_BUFS], rxb[NF_RX_BUFS];
 	uint16_t tx_free[NF_TX_BUFS]; /* stack of free tx buffer ids */
 	unsigned tx_nfree;
+	/* ids the backend holds: a response for any other id is ignored */
+	uint8_t tx_busy[NF_TX_BUFS], rx_busy[NF_RX_BUFS];
 	int connected;
 	int csum_offload;  /* NF_OPT_CSUM_OFFLOAD: partial checksums both ways */
 	uint16_t rx_flags; /* NETRXF_* of the last frame received */

@@ -47,6 +47,7 @@ static void hx_tx(uint32_t gref, uint16_t offset, uint16_t size, uint16_t flags)
 
 	netfront_tx_reap(&nf); /* earlier frames' responses must not be counted as ours */
 	id = nf.tx_nfree ? nf.tx_free[--nf.tx_nfree] : 0;
+	nf.tx_busy[id] = 1;
 	r = netif_tx_front_request(&nf.tx, nf.tx.req_prod_pvt++);
 
 	rt_memcpy(nf.txb[id].va, fr, 60);
@@ -80,8 +81,10 @@ static int hx_tx_statuses(unsigned n)
 			netif_tx_front_copy_response(&nf.tx, nf.tx.rsp_cons++, &r);
 			if (r.status == NETIF_RSP_NULL)
 				continue;
-			if (r.id < NF_TX_BUFS && nf.tx_nfree < NF_TX_BUFS)
+			if (r.id < NF_TX_BUFS && nf.tx_busy[r.id]) {
+				nf.tx_busy[r.id] = 0;
 				nf.tx_free[nf.tx_nfree++] = r.id;
+			}
 			errors += r.status == NETIF_RSP_ERROR;
 			got++;
 		}
