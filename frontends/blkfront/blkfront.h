@@ -73,5 +73,11 @@ unsigned blkfront_in_flight(const struct blkfront *bf);
 int blkfront_reconnect(struct blkfront *bf, uint64_t timeout_ns);
 /* Clean close: Closing, wait for the backend's Closed, revoke grants, Closed. */
 int blkfront_close(struct blkfront *bf);
+/*
+ * Wait up to timeout_ns for the backend to leave Connected (the toolstack
+ * detaching the disk: xl block-detach, or the backend giving up), then
+ * close cleanly as above.  0, or -XEN_ETIME if the backend stayed.
+ */
+int blkfront_wait_detach(struct blkfront *bf, uint64_t timeout_ns);
 
 #endif

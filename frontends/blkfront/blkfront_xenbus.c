@@ -257,8 +257,11 @@ int blkfront_close(struct blkfront *bf)
 	if (bf->in_flight)
 		rt_printf("blkfront %u: closing with %u requests in flight\n", bf->devid,
 			  bf->in_flight);
+	/* (a backend directory already removed reads as Unknown: gone is closed) */
 	xb_switch_state(bf->dev, XenbusStateClosing);
-	st = xb_wait_state(bf->be, 1u << XenbusStateClosing | 1u << XenbusStateClosed,
+	st = xb_wait_state(bf->be,
+			   1u << XenbusStateClosing | 1u << XenbusStateClosed |
+				   1u << XenbusStateUnknown,
 			   BF_TIMEOUT_NS);
 	if (st < 0)
 		r = st;
@@ -271,8 +274,21 @@ int blkfront_close(struct blkfront *bf)
 		if (bf->shadow[i].ind_ref && gnt_end(bf->shadow[i].ind_ref) == 0)
 			bf->shadow[i].ind_ref = 0;
 	xb_switch_state(bf->dev, XenbusStateClosed);
-	st = xb_wait_state(bf->be, 1u << XenbusStateClosed, BF_TIMEOUT_NS);
+	st = xb_wait_state(bf->be, 1u << XenbusStateClosed | 1u << XenbusStateUnknown,
+			   BF_TIMEOUT_NS);
 	if (st < 0 && !r)
 		r = st;
 	return r;
+}
+
+int blkfront_wait_detach(struct blkfront *bf, uint64_t timeout_ns)
+{
+	int st = xb_wait_state(bf->be,
+			       1u << XenbusStateClosing | 1u << XenbusStateClosed |
+				       1u << XenbusStateUnknown,
+			       timeout_ns);
+
+	if (st < 0)
+		return st;
+	return blkfront_close(bf);
 }

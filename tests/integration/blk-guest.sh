@@ -5,7 +5,8 @@
 # sectors to 1 MiB indirect requests, discards, flushes, each extent read
 # back), one read-only image the host filled with the pattern (the guest
 # reads it and must have its write refused), all given to `xl create` as
-# disk= specs (libxl's vbd nodes).  The host replays the same
+# disk= specs (libxl's vbd nodes); the read-only disk is then taken away
+# with `xl block-detach` and the guest must close it cleanly.  The host replays the same
 # plan with keel-blk-plan and `cmp`s the images.  Then a second guest
 # writes while keel-blkback is killed with -9 and restarted: the device
 # reconnects, every write is acknowledged, and the image holds them all.
@@ -36,13 +37,16 @@ kernel = "$KEEL_GUESTS/blk-pattern"
 memory = 32
 vcpus = 1
 on_poweroff = "preserve"
-extra = "seed=$seed count=$count discard=1 rw0=51712 rw0s=16384 rw1=51728 rw1s=16384 ro=51744 ros=8192"
+extra = "seed=$seed count=$count discard=1 detach=1 rw0=51712 rw0s=16384 rw1=51728 rw1s=16384 ro=51744 ros=8192"
 disk = [ '$img.a,raw,xvda,rw', 'format=raw, vdev=xvdb, access=w, target=$img.b',
          'file:$img.ro,xvdc,r' ]
 CFG
 # xl writes libxl's vbd nodes from disk= before it unpauses the guest
 xl create "$KEEL_TMP/pat.cfg" >"$KEEL_TMP/create.out" 2>&1 || fail "create: $(cat "$KEEL_TMP/create.out")"
 id=$(xl domid blkpat) || fail "domid"
+wait_for "[ \"\$(st read /local/domain/$id/data/blk-phase 2>/dev/null)\" = detach ]" 60 ||
+	fail "the guest never asked for the detach: $(tail -n 3 "$(blk_console blkpat)" | tr -d '\r')"
+xl block-detach blkpat xvdc >"$KEEL_TMP/detach.out" 2>&1 || fail "xl block-detach: $(cat "$KEEL_TMP/detach.out")"
 blk_verdict blkpat 60
 grep -qa "^blk-pattern: seed $seed\b" "$(blk_console blkpat)" || fail "the guest did not use seed $seed"
 for d in a b ro; do

@@ -12,6 +12,9 @@
  * The second disk runs without persistent grants (each request's pages
  * granted and revoked) on a 4-page ring (ring-page-order 2).
  *
+ * With detach=1 the read-only disk is left open until the host detaches it
+ * (xl block-detach): the guest must see the backend leave and close.
+ *
  * kill=1 is the backend-restart run: on rw0 only, 16-sector writes at
  * 16 * i, four in flight, paced; after a third of them the guest writes
  * data/blk-phase=kill so the test kill -9s keel-blkback and starts it
@@ -243,6 +246,12 @@ void test_main(void)
 	}
 	if (rw1)
 		rt_check(blkfront_close(rw1) == 0, "clean close of the second disk", 0);
-	if (ro)
+	if (ro && rt_cmdline_num("detach") == 1) {
+		/* the host runs xl block-detach on this disk when it sees the phase */
+		xb_write("data/blk-phase", "detach");
+		r = blkfront_wait_detach(ro, 20000000000ULL);
+		rt_check(r == 0, "xl block-detach: backend Closing seen, closed cleanly", r);
+	} else if (ro) {
 		rt_check(blkfront_close(ro) == 0, "clean close of the read-only disk", 0);
+	}
 }
