@@ -315,6 +315,55 @@ static void gnt_mapper(uint16_t peer, int v2)
 	gnt_slot_restore(3);
 }
 
+/*
+ * The mapper dies holding maps ("leak=1"): the granter grants two pages,
+ * sees them busy once mapped, and after the toolstack destroyed the mapper
+ * sees the busy bits gone and revokes both; the mapper maps them (one
+ * writable by VA, one read-only device map) and ends without unmapping.
+ */
+static void gnt_leak_granter(uint16_t peer, int version)
+{
+	int i;
+
+	gnt_table_init(version);
+	gnt_grant(9, peer, gnt_gmfn(ro_page), GTF_permit_access | GTF_readonly);
+	gnt_grant(8, peer, gnt_gmfn(rw_page), GTF_permit_access);
+	rt_printf("gnt-refs rw=8 ro=9 leak=1\n");
+	for (i = 0; i < 6000 && !(gnt_busy(8) & GTF_writing && gnt_busy(9)); i++)
+		gnt_sleep(10000000);
+	rt_check(i < 6000, "both grants mapped by the peer", gnt_busy(8));
+	for (i = 0; i < 6000 && (gnt_busy(8) || gnt_busy(9)); i++)
+		gnt_sleep(10000000);
+	rt_check(i < 6000, "busy bits gone once the mapper was destroyed", gnt_busy(8));
+	rt_check(gnt_revoke(8) && gnt_revoke(9), "both grants revoked", 0);
+	/* The writable map's type reference went too: the page can be a page
+	 * table again (pinned as an L1 after zeroing it). */
+	rt_memset(rw_page, 0, 4096);
+	{
+		long r = HYPERCALL(__HYPERVISOR_update_va_mapping, rw_page,
+				   (gnt_gmfn(rw_page) << 12) | 0x25 | (1ULL << 63), 2);
+		struct mmuext_op op = {.cmd = MMUEXT_PIN_L1_TABLE, .arg1.mfn = gnt_gmfn(rw_page)};
+
+		rt_check(r == 0, "page mapped read-only", r);
+		r = hypercall5(__HYPERVISOR_mmuext_op, (uint64_t)&op, 1, 0, DOMID_SELF, 0);
+		rt_check(r == 0, "and pinned as an L1 table (no type reference left)", r);
+		op.cmd = MMUEXT_UNPIN_TABLE;
+		r = hypercall5(__HYPERVISOR_mmuext_op, (uint64_t)&op, 1, 0, DOMID_SELF, 0);
+		rt_check(r == 0, "unpinned", r);
+	}
+}
+
+static void gnt_leak_mapper(uint16_t peer)
+{
+	uint32_t h;
+	int16_t st;
+
+	st = gnt_map(peer, 8, GNTMAP_host_map, (uint64_t)slot[0], &h, 0);
+	rt_check(st == GNTST_okay, "writable map, left mapped", st);
+	st = gnt_map(peer, 9, GNTMAP_device_map | GNTMAP_readonly, 0, &h, 0);
+	rt_check(st == GNTST_okay, "read-only device map, left mapped", st);
+}
+
 void test_main(void)
 {
 	long peer = rt_cmdline_num("peer");
@@ -323,8 +372,12 @@ void test_main(void)
 	rt_check(peer > 0 && peer < 0x7ff0, "peer domain on the command line", peer);
 	if (peer <= 0)
 		return;
-	if (rt_cmdline_num("rw") < 0)
+	if (rt_cmdline_num("rw") < 0 && rt_cmdline_num("leak") == 1)
+		gnt_leak_granter((uint16_t)peer, rt_cmdline_num("v2") == 1 ? 2 : 1);
+	else if (rt_cmdline_num("rw") < 0)
 		gnt_granter((uint16_t)peer, rt_cmdline_num("v2") == 1 ? 2 : 1);
+	else if (rt_cmdline_num("leak") == 1)
+		gnt_leak_mapper((uint16_t)peer);
 	else
 		gnt_mapper((uint16_t)peer, rt_cmdline_num("v") == 2);
 }

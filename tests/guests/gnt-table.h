@@ -112,7 +112,7 @@ static uint16_t gnt_busy(uint32_t ref)
 /* End foreign access to ref; 1 if nobody holds it any more. */
 static int gnt_revoke(uint32_t ref)
 {
-	uint16_t f = GTF_permit_access;
+	uint16_t f = *gnt_flags(ref) & ~(GTF_reading | GTF_writing);
 
 	if (gnt_version == 1)
 		return __atomic_compare_exchange_n(gnt_flags(ref), &f, 0, 0, __ATOMIC_ACQ_REL,

@@ -11,7 +11,8 @@
 # revoke refused while mapped.  When the granter has finished, the script
 # destroys it while the mapper still maps one of its pages: the mapper
 # must still read and write that page and unmap it cleanly.  Both print
-# SUCCESS.
+# SUCCESS.  Last, a mapper destroyed while it holds maps: the granter must
+# see its busy bits and the writable type reference released.
 . "$(dirname "$0")/../lib/common.sh"
 need_root
 need_kvm
@@ -41,6 +42,30 @@ run_pair() { # VERSION
 	ctl console "$m" | grep -q '^Test result: SUCCESS' || fail "mapper failed (v$1)"
 	ctl destroy "$m"
 }
+# The mapper dies holding a writable and a read-only map: destroying it
+# must release the granter's busy bits and the writable type reference.
+run_leak() {
+	local g m refs
+	g=$(ctl create leakgranter 64) || fail "create granter"
+	m=$(ctl create leakmapper 64) || fail "create mapper"
+	ctl load "$g" "$KEEL_GUESTS/gnt-map" "peer=$m leak=1" || fail "load granter"
+	ctl unpause "$g" || fail "unpause granter"
+	wait_for "ctl console $g | grep -q '^gnt-refs'" 30 || { ctl console "$g"; fail "no refs"; }
+	refs=$(ctl console "$g" | sed -n 's/^gnt-refs //p')
+	ctl load "$m" "$KEEL_GUESTS/gnt-map" "peer=$g $refs" || fail "load mapper"
+	ctl unpause "$m" || fail "unpause mapper"
+	wait_for "ctl info $m | grep -Eq ' (shutdown|crashed) '" 60 ||
+		{ ctl console "$m"; fail "leaking mapper did not finish"; }
+	echo "== mapper that leaves its maps"; ctl console "$m"
+	ctl console "$m" | grep -q '^Test result: SUCCESS' || fail "leaking mapper failed"
+	ctl destroy "$m" || fail "destroy mapper"
+	wait_for "ctl info $g | grep -Eq ' (shutdown|crashed) '" 60 ||
+		{ ctl console "$g"; fail "granter did not see its grants released"; }
+	echo "== granter of a destroyed mapper"; ctl console "$g"
+	ctl console "$g" | grep -q '^Test result: SUCCESS' || fail "granter (leak) failed"
+	ctl destroy "$g"
+}
 run_pair 1
 run_pair 2
+run_leak
 exit 0
