@@ -58,6 +58,8 @@ run_leak() {
 		{ ctl console "$m"; fail "leaking mapper did not finish"; }
 	echo "== mapper that leaves its maps"; ctl console "$m"
 	ctl console "$m" | grep -q '^Test result: SUCCESS' || fail "leaking mapper failed"
+	wait_for "ctl console $g | grep -q '^gnt-leak-seen'" 60 ||
+		{ ctl console "$g"; fail "granter did not see its grants mapped"; }
 	ctl destroy "$m" || fail "destroy mapper"
 	wait_for "ctl info $g | grep -Eq ' (shutdown|crashed) '" 60 ||
 		{ ctl console "$g"; fail "granter did not see its grants released"; }
