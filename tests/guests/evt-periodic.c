@@ -3,8 +3,9 @@
  * refusals (a period under 1 ms or past 2^62 ns, a vCPU that does not
  * exist); a 10 ms periodic timer counted over 500 ms of guest system time
  * (keeld's CLOCK_MONOTONIC: the host clock) while blocked in
- * SCHEDOP_block: never more ticks than periods, at least half of them (a
- * loaded host delays, it must not lose the timer); the intervals printed;
+ * SCHEDOP_block: never more ticks than periods, at least a fifth of them (a
+ * loaded host delays each tick, and the next is due a period after the
+ * delivery; a one-shot timer would give one); the intervals printed;
  * no tick after stop_periodic_timer; a one-shot timer still fires while a
  * slow periodic one runs.  Run by tests/integration/pv-events-periodic.sh.
  */
@@ -77,8 +78,8 @@ void test_main(void)
 		  (unsigned long)max);
 	rt_check(ticks <= (long)(EVT_INTERVAL_NS / EVT_PERIOD_NS) + 1, "no more ticks than periods",
 		 ticks);
-	rt_check(ticks >= (long)(EVT_INTERVAL_NS / EVT_PERIOD_NS) / 2,
-		 "at least half the periods ticked", ticks);
+	rt_check(ticks >= (long)(EVT_INTERVAL_NS / EVT_PERIOD_NS) / 5,
+		 "at least a fifth of the periods ticked", ticks);
 
 	c = rt_event_counts[bv.port];
 	now = rt_now_ns();
