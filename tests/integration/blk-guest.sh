@@ -81,6 +81,12 @@ wait "$old" 2>/dev/null
 echo "blk-guest: keel-blkback ($old) killed with -9 mid-run"
 sleep 0.5
 blk_start_backend
+be=/local/domain/0/backend/vbd/$id/51712
+wait_for "[ \"\$(st read $be/state 2>/dev/null)\" = 4 ]" 20 ||
+	fail "the restarted keel-blkback did not reconnect the device (state $(st read "$be/state"))"
+grep -q "was still bound to dom0.*rebinding" "$run/log/blkback.log" ||
+	fail "the restarted keel-blkback did not take over the event channel"
+echo "blk-guest: restarted keel-blkback ($BLK_BE_PID) reconnected the device"
 blk_verdict blkkill 60
 cmp "$img.a" "$img.a.want" || fail "after the restart the image lacks acknowledged writes"
 grep -a 'longest wait' "$(blk_console blkkill)" | tr -d '\r'
