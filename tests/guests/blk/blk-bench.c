@@ -15,6 +15,8 @@
 
 #define BENCH_MAX_QD 32
 
+static int nocopy; /* nocopy=1: leave the data in blkfront's pages (no bounce copy out) */
+
 struct bench_phase {
 	uint64_t ios, bytes, ns;
 	int errors;
@@ -49,7 +51,8 @@ static void bench_run(struct blkfront *bf, int seq, unsigned qd, uint64_t secs,
 				rnd = bp_mix(rnd);
 				sector = (rnd % pages) * 8;
 			}
-			tag = blkfront_submit(bf, 0, sector, bufs[submitted % qd], nsect);
+			tag = blkfront_submit(bf, 0, sector, nocopy ? NULL : bufs[submitted % qd],
+					      nsect);
 			if (tag < 0) {
 				ph->errors++;
 				break;
@@ -78,6 +81,7 @@ void test_main(void)
 	long dev = rt_cmdline_num("dev"), qd = rt_cmdline_num("qd"), secs = rt_cmdline_num("secs");
 	int r;
 
+	nocopy = rt_cmdline_num("nocopy") == 1;
 	if (qd <= 0 || qd > BENCH_MAX_QD)
 		qd = 16;
 	if (secs <= 0)
