@@ -30,8 +30,10 @@
 #define SHIM_OFF_GNTTAB	       0xC0000 /* after the per-vCPU areas; 32 frames */
 #define SHIM_OFF_GNTTAB_STATUS (SHIM_OFF_GNTTAB + GNTTAB_MAX_FRAMES * 4096)
 #define GNTTAB_V2_PER_FRAME    (4096 / sizeof(union grant_entry_v2))
-#define GNTTAB_STATUS_MAX      (GNTTAB_MAX_FRAMES * GNTTAB_V2_PER_FRAME * 2 / 4096)
+#define GNTTAB_STATUS_MAX      4 /* frames: 32 table frames of 256 v2 entries, 2 bytes each */
 
+_Static_assert(GNTTAB_STATUS_MAX * 4096 == GNTTAB_MAX_FRAMES * GNTTAB_V2_PER_FRAME * 2,
+	       "status frames");
 _Static_assert(SHIM_OFF_GNTTAB >= SHIM_OFF_VCPU + DOMAIN_MAX_VCPUS * SHIM_VCPU_SIZE, "gnttab");
 _Static_assert(SHIM_OFF_GNTTAB_STATUS + GNTTAB_STATUS_MAX * 4096 <= SHIM_OFF_M2P, "gnttab size");
 
