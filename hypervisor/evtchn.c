@@ -329,7 +329,7 @@ void evtchn_free_all(struct domain *d)
 int evtchn_bind_dom0(struct domain *d, uint32_t port, int *g2d_fd, int *d2g_fd)
 {
 	struct domain_dom0_bind *b;
-	int r = 0;
+	int r = 0, slot, g2d, d2g;
 
 	if (!evtchn_table(d))
 		return -ENOMEM;
@@ -339,25 +339,38 @@ int evtchn_bind_dom0(struct domain *d, uint32_t port, int *g2d_fd, int *d2g_fd)
 		r = -EINVAL;
 		goto out;
 	}
-	if (d->n_dom0_binds == (int)(sizeof(d->dom0_binds) / sizeof(d->dom0_binds[0]))) {
+	/* A slot whose port went away (unbound, or closed by the guest) is
+	 * reused, so rebinding (a restarted backend, a reconnecting frontend)
+	 * does not run out of the 64 slots over a domain's life. */
+	for (slot = 0; slot < d->n_dom0_binds && d->dom0_binds[slot].port; slot++)
+		;
+	if (slot == (int)(sizeof(d->dom0_binds) / sizeof(d->dom0_binds[0]))) {
 		r = -ENOSPC;
 		goto out;
 	}
-	b = &d->dom0_binds[d->n_dom0_binds];
-	b->g2d_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	b->d2g_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (b->g2d_fd < 0 || b->d2g_fd < 0) {
+	g2d = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	d2g = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (g2d < 0 || d2g < 0) {
 		r = -errno;
-		if (b->g2d_fd >= 0)
-			close(b->g2d_fd);
-		if (b->d2g_fd >= 0)
-			close(b->d2g_fd);
+		if (g2d >= 0)
+			close(g2d);
+		if (d2g >= 0)
+			close(d2g);
 		goto out;
 	}
+	b = &d->dom0_binds[slot];
+	if (slot < d->n_dom0_binds) { /* keeld's copies of the old ends */
+		close(b->g2d_fd);
+		close(b->d2g_fd);
+	} else {
+		d->n_dom0_binds++;
+	}
+	b->g2d_fd = g2d;
+	b->d2g_fd = d2g;
 	b->port = port;
 	d->evtchns[port].state = ECS_INTERDOMAIN;
 	d->evtchns[port].remote_port = 0;
-	d->evtchns[port].dom0_slot = ++d->n_dom0_binds;
+	d->evtchns[port].dom0_slot = slot + 1;
 	*g2d_fd = b->g2d_fd;
 	*d2g_fd = b->d2g_fd;
 out:
