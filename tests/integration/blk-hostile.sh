@@ -27,7 +27,7 @@ kernel = "$KEEL_GUESTS/blk-hostile"
 memory = 32
 vcpus = 1
 on_poweroff = "preserve"
-extra = "seed=$seed hostile=51712 good=51728 badring=51744"
+extra = "seed=$seed hostile=51712 good=51728 badring=51744 reconnects=70"
 disk = [ '$img.h,raw,xvda,rw', '$img.g,raw,xvdb,rw', '$img.c,raw,xvdc,rw' ]
 CFG
 xl create "$KEEL_TMP/h.cfg" >"$KEEL_TMP/create.out" 2>&1 || fail "create: $(cat "$KEEL_TMP/create.out")"

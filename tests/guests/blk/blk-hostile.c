@@ -12,7 +12,7 @@
  * take the device to Closing.  Between the steps the well-behaved disk of
  * the same backend (good= devid) writes and reads its plan (blk_plan.h,
  * disk 1, seed=) and must keep working; at the end the hostile disk
- * reconnects and works again.  A third disk (badring= devid) publishes a
+ * reconnects and works again, then reconnects= more times.  A third disk (badring= devid) publishes a
  * ring-ref it never granted: the backend must refuse to connect it.
  */
 #include "../../../frontends/blkfront/blkfront_priv.h"
@@ -20,7 +20,7 @@
 
 static char *page, *ind;
 static uint64_t seed;
-static unsigned good_done;
+static unsigned good_done, reconnects;
 
 /* One hand-made request straight on the ring; the response's status, or -100 on timeout. */
 static int raw(struct blkfront *bf, const struct blkif_request *rq, const char *what)
@@ -208,6 +208,15 @@ static void runaway(struct blkfront *bf, struct blkfront *g)
 			st = blkfront_read(bf, 64, ind, 8);
 		rt_check(!st && !rt_memcmp(page, ind, 4096), "and works again", st);
 	}
+	/* many reconnects: each binds the device's port to dom0 again */
+	for (unsigned i = 0; i < reconnects && !st; i++) {
+		st = blkfront_reconnect(bf, 10000000000ULL);
+		if (!st)
+			st = blkfront_read(bf, 64, ind, 8);
+		if (st)
+			rt_printf("blk-hostile: reconnect %u: %d\n", i + 1, st);
+	}
+	rt_check(!st, "the device survives repeated reconnects", (long)reconnects);
 }
 
 /* A device whose ring-ref was never granted: the backend must not connect it. */
@@ -249,6 +258,7 @@ void test_main(void)
 	int r;
 
 	seed = s > 0 ? (uint64_t)s : 1;
+	reconnects = rt_cmdline_num("reconnects") > 0 ? (unsigned)rt_cmdline_num("reconnects") : 0;
 	rt_printf("blk-hostile: seed %lu\n", (unsigned long)seed);
 	page = rt_page_alloc();
 	ind = rt_page_alloc();
