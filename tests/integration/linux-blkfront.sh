@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # linux-blkfront: Debian's own xen-blkfront.ko against keel-blkback.
 # Debian's 6.1 kernel boots as a PV guest (2 vCPUs) with a busybox
-# initramfs carrying xen-blkfront.ko; the domain is created paused, the vbd
-# nodes are written as libxl writes them (xvda read-write on a raw image,
-# xvdb with mode=r), keel-blkback serves them through keeld's grant maps and
-# event channels.  /init insmods the module and on xvda: writes a 1 MiB seed
+# initramfs carrying xen-blkfront.ko and two disks from the config's disk=
+# (xvda read-write on a raw image, xvdb access=ro; xl writes libxl's vbd
+# nodes), served by keel-blkback through keeld's grant maps and event
+# channels.  /init insmods the module and on xvda: writes a 1 MiB seed
 # with O_DIRECT (large requests: indirect segments), reads it back from the
 # disk (O_DIRECT) and compares, reads a region the host pre-filled; on xvdb:
 # reads the host's bytes and checks that a write fails.  The host then
@@ -20,6 +20,9 @@ lg_fetch_kernel
 root=$KEEL_TMP/initramfs
 lg_initramfs "$root"
 lg_add_module "$root" drivers/block/xen-blkfront.ko
+# ext2 through Debian's ext4 driver (and what it needs)
+lg_add_module "$root" crypto/crc32c_generic.ko
+lg_add_module "$root" fs/ext4/ext4.ko
 head -c 1048576 /dev/urandom >"$root/seed"
 # the disks: 16 MiB rw with 64 KiB of host data at 8 MiB; 4 MiB ro, all host data
 img=$KEEL_TMP/disk.img
@@ -30,6 +33,13 @@ dd if="$KEEL_TMP/host.bin" of="$img" bs=4096 seek=2048 conv=notrunc status=none
 head -c 4194304 /dev/urandom >"$roimg"
 md5sum <"$KEEL_TMP/host.bin" | cut -d' ' -f1 >"$root/host.md5"
 md5sum <"$roimg" | cut -d' ' -f1 >"$root/ro.md5"
+# a third disk with an ext2 file system made on the host
+fsimg=$KEEL_TMP/fs.img
+mkdir -p "$KEEL_TMP/fstree/keel"
+head -c 300000 /dev/urandom >"$KEEL_TMP/fstree/keel/host-file"
+md5sum <"$KEEL_TMP/fstree/keel/host-file" | cut -d' ' -f1 >"$root/fs.md5"
+mke2fs -q -F -t ext2 -d "$KEEL_TMP/fstree" "$fsimg" 16M >"$KEEL_TMP/mke2fs.out" 2>&1 ||
+	fail "mke2fs: $(cat "$KEEL_TMP/mke2fs.out")"
 cat >"$root/init" <<'INIT'
 #!/bin/sh
 export PATH=/bin
@@ -75,6 +85,29 @@ if dd if=/seed of=/dev/xvdb bs=4096 count=1 oflag=direct 2>/tmp/ro.err; then
 else
 	say "ro-write refused: $(tail -n 1 /tmp/ro.err)"
 fi
+# a file system: read the host's file, write one of ours, unmount
+i=0
+while [ ! -b /dev/xvdc ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+mkdir -p /mnt
+if mount -t ext4 /dev/xvdc /mnt 2>/tmp/mount.err; then
+	f=$(md5sum </mnt/keel/host-file | cut -d' ' -f1)
+	[ "$f" = "$(cat /fs.md5)" ] && say "fs-read ok" || say "FAIL fs-read $f"
+	cp /seed /mnt/keel/guest-file && mkdir /mnt/keel/guest-dir && sync && umount /mnt &&
+		say "fs-write done"
+else
+	say "FAIL mount: $(cat /tmp/mount.err)"
+fi
+# throughput (shown, not judged): 16 MiB O_DIRECT reads in 1 MiB requests
+rate() { # MiB COMMAND...: MiB/s from /proc/uptime (10 ms ticks)
+	local mib=$1 a b
+	shift
+	a=$(cut -d' ' -f1 /proc/uptime)
+	"$@" 2>/dev/null
+	b=$(cut -d' ' -f1 /proc/uptime)
+	awk -v m="$mib" -v a="$a" -v b="$b" 'BEGIN { t = b - a; if (t < 0.01) t = 0.01; printf "%.1f MiB/s (%d MiB in %.2f s)", m / t, m, t }'
+}
+say "seq-read $(rate 16 dd if=/dev/xvda of=/dev/null bs=1M count=16 iflag=direct)"
+say "seq-write $(rate 4 dd if=/dev/zero of=/dev/xvda bs=1M count=4 seek=10 oflag=direct)"
 say "done"
 dmesg | grep -iE 'blkfront|xvd|blkif' | tail -n 8
 poweroff -f
@@ -92,15 +125,14 @@ extra = "console=hvc0 rdinit=/init"
 memory = 256
 vcpus = 2
 on_poweroff = "preserve"
+disk = [ 'format=raw, vdev=xvda, access=rw, target=$img',
+         '$roimg,raw,xvdb,ro', '$fsimg,raw,xvdc,rw' ]
 CFG
 t0=$SECONDS
-xl create -p "$KEEL_TMP/linux.cfg" >"$KEEL_TMP/create.out" 2>&1 ||
+xl create "$KEEL_TMP/linux.cfg" >"$KEEL_TMP/create.out" 2>&1 ||
 	fail "create: $(cat "$KEEL_TMP/create.out")"
 id=$(xl domid linux-blk) || fail "domid"
-# the vbd nodes as libxl writes them (the config has no disk=)
-lg_vbd "$id" 51712 xvda "$img" w
-lg_vbd "$id" 51728 xvdb "$roimg" r
-xl unpause linux-blk || fail "unpause"
+LG_DIAG_DOMS=$id
 con=$(lg_console linux-blk)
 lg_wait_console linux-blk '^KEEL-BLK: (done|FAIL no)' 120 ||
 	fail "the guest did not finish its disk checks (last: $(tail -n 1 "$con" 2>/dev/null))"
@@ -112,7 +144,8 @@ echo "linux-blkfront: backend state $(st read "$be/state" 2>/dev/null), frontend
 echo "linux-blkfront: Linux wrote: $(for k in protocol feature-persistent multi-queue-num-queues ring-page-order ring-ref event-channel; do v=$(st read "$fe/$k" 2>/dev/null) && printf '%s=%s ' "$k" "$v"; done)"
 grep -qa '^KEEL-BLK: FAIL ro-read' "$con" &&
 	echo "linux-blkfront: host's ro image: MiB 0-3 $(for k in 0 1 2 3; do dd if="$roimg" bs=1M skip=$k count=1 status=none | md5sum | cut -c1-8; done | tr '\n' ' ')first 64k $(head -c 65536 "$roimg" | md5sum | cut -c1-8), first bytes $(head -c 16 "$roimg" | od -An -tx1)"
-for m in 'write-readback ok' 'host-region ok' 'ro-read ok' 'ro-write refused' 'buffered write done'; do
+for m in 'write-readback ok' 'host-region ok' 'ro-read ok' 'ro-write refused' 'buffered write done' \
+	'fs-read ok' 'fs-write done'; do
 	grep -qa "^KEEL-BLK: $m" "$con" || fail "guest did not report '$m'"
 done
 # the host's view of the image: the seed at 1 MiB and 8 x 4 KiB at 4 MiB
@@ -123,5 +156,13 @@ cmp -s <(dd if="$img" bs=4096 skip=1024 count=8 status=none) <(head -c 32768 "$r
 cmp -s <(dd if="$img" bs=4096 skip=2048 count=16 status=none) "$KEEL_TMP/host.bin" ||
 	fail "the host region changed"
 [ "$(md5sum <"$roimg" | cut -d' ' -f1)" = "$(cat "$root/ro.md5")" ] || fail "the ro image changed"
-echo "linux-blkfront: the image holds what Linux wrote; the ro disk is unchanged"
+# the file system Linux wrote: clean, and our file in it
+e2fsck -fn "$fsimg" >"$KEEL_TMP/fsck.out" 2>&1 || fail "e2fsck after the guest's writes: $(tail -n 5 "$KEEL_TMP/fsck.out")"
+debugfs -R "cat /keel/guest-file" "$fsimg" 2>/dev/null | cmp -s - "$root/seed" ||
+	fail "the guest's file is not in the ext2 image"
+debugfs -R "ls -l /keel" "$fsimg" 2>/dev/null | grep -q guest-dir || fail "the guest's directory is not in the image"
+echo "linux-blkfront: the image holds what Linux wrote; the ro disk is unchanged; the ext2 disk is clean (e2fsck) with the guest's file and directory"
+# the host reading the same image file, for scale (page cache: an upper bound)
+host=$(dd if="$img" of=/dev/null bs=1M count=16 2>&1 | tail -n 1)
+echo "linux-blkfront: 16 MiB sequential read, guest O_DIRECT 1 MiB requests: $(grep -a 'KEEL-BLK: seq-read' "$con" | tr -d '\r' | sed 's/.*seq-read //'); host dd of the image (page cache): $host"
 exit 0
