@@ -15,6 +15,9 @@
 
 #define PV_PTE_FLAGS_CHECKED (PTE_P | PTE_RW | PTE_PS | PTE_ADDR)
 
+/* Set while pv_mm_grant_pte writes a grant mapping's entry (this thread). */
+static __thread int pv_mm_installing_grant;
+
 int pv_mm_owns(struct domain *d, uint64_t mfn)
 {
 	return mfn < d->nr_pages && !(d->released && (d->released[mfn / 8] >> (mfn % 8)) & 1);
@@ -181,10 +184,17 @@ static int pv_mm_entry_get(struct pv_vcpu *v, int level, uint64_t e)
 	if (level == PGT_l1) {
 		if (pv_mm_is_shared_info(d, mfn))
 			return 0;
-		/* A granted frame: only through a live map of the foreign window
-		 * (no type reference; the window page is keeld's). */
+		/* A granted frame (the foreign window): only the grant op itself
+		 * writes such an entry, for a live map, writable only for a
+		 * writable map; no type reference (the page is not the guest's).
+		 * Anything else naming one -- an alias by mmu_update or a
+		 * writable page-table write, a table validated with one in it --
+		 * is refused, as Xen refuses foreign frames: an alias could
+		 * outlive the map and reach whatever the handle maps next. */
 		if (mfn >= (GNTTAB_WINDOW_GPA >> PV_PAGE_SHIFT))
-			return gnttab_window_frame_ok(d, mfn, !!(e & PTE_RW));
+			return pv_mm_installing_grant
+				       ? gnttab_window_frame_ok(d, mfn, !!(e & PTE_RW))
+				       : -XEN_EPERM;
 		if (!pv_mm_owns(d, mfn))
 			return -XEN_EPERM;
 		if (e & PTE_RW)
@@ -242,6 +252,7 @@ int pv_mm_grant_pte(struct pv_vcpu *v, uint64_t addr, int contains_pte, uint64_t
 	struct domain *d = v->dom;
 	int64_t l1e;
 	uint64_t old;
+	int r;
 
 	if (contains_pte) {
 		l1e = (int64_t)(addr & ~7ULL);
@@ -262,7 +273,10 @@ int pv_mm_grant_pte(struct pv_vcpu *v, uint64_t addr, int contains_pte, uint64_t
 	    (!(old & PTE_P) || ((old & PTE_ADDR) >> PV_PAGE_SHIFT) != expect_mfn))
 		return -XEN_EINVAL;
 	v->flush_pending = 1;
-	return pv_mm_update_entry(v, PGT_l1, (uint64_t)l1e, val, 0);
+	pv_mm_installing_grant = 1;
+	r = pv_mm_update_entry(v, PGT_l1, (uint64_t)l1e, val, 0);
+	pv_mm_installing_grant = 0;
+	return r;
 }
 
 static int pv_mm_normal_update(struct pv_vcpu *v, uint64_t ptr, uint64_t val, int preserve_ad)

@@ -238,7 +238,7 @@ static void gnt_mapper(uint16_t peer, int v2)
 {
 	volatile char *m0 = slot[0], *m2 = slot[2], *m3 = slot[3];
 	uint32_t h0 = 0, h1 = 0, h2 = 0, h3 = 0, hx = 0;
-	uint64_t bus0 = 0, bus2 = 0;
+	uint64_t bus0 = 0, bus1 = 0, bus2 = 0;
 	int16_t st;
 	long r;
 
@@ -247,11 +247,19 @@ static void gnt_mapper(uint16_t peer, int v2)
 	rt_check(gnt_has(m0, "from the granter"), "read the granter's data", m0[0]);
 	gnt_put(m0 + 2048, "from the mapper");
 
-	st = gnt_map(peer, 9, GNTMAP_host_map | GNTMAP_readonly, (uint64_t)slot[1], &h1, 0);
+	st = gnt_map(peer, 9, GNTMAP_host_map | GNTMAP_readonly, (uint64_t)slot[1], &h1, &bus1);
 	rt_check(st == GNTST_okay, "read-only map of a read-only grant", st);
 	rt_check(gnt_has(slot[1], "read only page"), "read the read-only page", slot[1][0]);
+	/* A PTE of our own naming the mapped frame (an alias) is refused: it
+	 * could outlive the map and reach what the handle maps next. */
+	r = HYPERCALL(__HYPERVISOR_update_va_mapping, slot[3], bus1 | 0x67 | (1ULL << 63), 2);
+	rt_check(r == -XEN_EPERM, "REFUSED: writable alias of a read-only map", r);
+	r = HYPERCALL(__HYPERVISOR_update_va_mapping, slot[3], bus1 | 0x65 | (1ULL << 63), 2);
+	rt_check(r == -XEN_EPERM, "REFUSED: read-only alias of a live map", r);
 	st = gnt_unmap((uint64_t)slot[1], 0, h1);
 	rt_check(st == GNTST_okay, "read-only map unmapped", st);
+	r = HYPERCALL(__HYPERVISOR_update_va_mapping, slot[1], bus1 | 0x65 | (1ULL << 63), 2);
+	rt_check(r == -XEN_EPERM, "REFUSED: PTE to a window frame no map holds", r);
 	gnt_slot_restore(1);
 
 	gnt_refusals(peer);
