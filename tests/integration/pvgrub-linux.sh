@@ -63,13 +63,13 @@ memory = 256
 vcpus = 1
 on_poweroff = "preserve"
 on_crash = "preserve"
+disk = [ '$img,raw,xvda,ro' ]
 CFG
 t0=$SECONDS
-xl create -p "$KEEL_TMP/domu.cfg" >"$KEEL_TMP/create.out" 2>&1 ||
+xl create "$KEEL_TMP/domu.cfg" >"$KEEL_TMP/create.out" 2>&1 ||
 	fail "create: $(cat "$KEEL_TMP/create.out")"
 id=$(xl domid pvgrub-linux) || fail "domid"
-lg_vbd "$id" 51712 xvda "$img" r
-xl unpause pvgrub-linux || fail "unpause"
+LG_DIAG_DOMS=$id
 con=$(lg_console pvgrub-linux)
 lg_wait_console pvgrub-linux 'KEEL-GRUB: booting' 60 ||
 	fail "GRUB did not load the kernel and initrd (last: $(tail -n 2 "$con" 2>/dev/null | tr -d '\r'))"

@@ -47,14 +47,13 @@ memory = 64
 vcpus = 1
 on_poweroff = "preserve"
 on_crash = "preserve"
+disk = [ '$img,raw,xvda,ro' ]
 CFG
 t0=$SECONDS
-xl create -p "$KEEL_TMP/grub.cfg" >"$KEEL_TMP/create.out" 2>&1 ||
+xl create "$KEEL_TMP/grub.cfg" >"$KEEL_TMP/create.out" 2>&1 ||
 	fail "create: $(cat "$KEEL_TMP/create.out")"
 id=$(xl domid pvgrub) || fail "domid"
-# the vbd nodes as libxl writes them (the config has no disk=)
-lg_vbd "$id" 51712 xvda "$img" r
-xl unpause pvgrub || fail "unpause"
+LG_DIAG_DOMS=$id
 con=$(lg_console pvgrub)
 lg_wait_console pvgrub 'KEEL-GRUB: done' 60 ||
 	fail "GRUB did not get through our grub.cfg (last: $(tail -n 2 "$con" 2>/dev/null | tr -d '\r'))"
