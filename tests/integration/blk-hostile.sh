@@ -49,5 +49,30 @@ truncate -s 8M "$img.g.want"
 cmp "$img.g" "$img.g.want" || fail "the good disk's image differs from the plan ($n extents)"
 echo "blk-hostile: keel-blkback alive; good disk holds its $n extents; backend log:"
 grep -E "runaway|refused|failed|error" "$run/log/blkback.log" | sort | uniq -c | sort -rn | head -n 8
+
+# --- a guest destroyed in the middle of its I/O -------------------------------------
+# keel-blkback must let go of the domain's rings and grants and stay up for the next.
+truncate -s 64M "$img.d"
+cat >"$KEEL_TMP/d.cfg" <<CFG
+name = "blkdoomed"
+kernel = "$KEEL_GUESTS/blk-bench"
+memory = 64
+vcpus = 1
+on_poweroff = "preserve"
+extra = "dev=51712 qd=16 secs=30"
+disk = [ '$img.d,raw,xvda,rw' ]
+CFG
+xl create "$KEEL_TMP/d.cfg" >"$KEEL_TMP/create.out" 2>&1 || fail "create: $(cat "$KEEL_TMP/create.out")"
+did=$(xl domid blkdoomed) || fail "domid"
+wait_for "[ \"\$(st read /local/domain/$did/data/bench 2>/dev/null)\" = seq ]" 30 ||
+	fail "the doomed guest did not start its I/O"
+xl destroy blkdoomed || fail "xl destroy"
+sleep 0.5
+kill -0 "$BLK_BE_PID" 2>/dev/null || fail "keel-blkback died when a guest was destroyed mid-I/O"
+# and it still serves a new guest
+sed -i 's/^name = .*/name = "blkafter"/; s/secs=30/secs=1/' "$KEEL_TMP/d.cfg"
+xl create "$KEEL_TMP/d.cfg" >"$KEEL_TMP/create.out" 2>&1 || fail "create: $(cat "$KEEL_TMP/create.out")"
+blk_verdict blkafter 30
+echo "blk-hostile: a guest destroyed mid-I/O left keel-blkback serving the next one"
 blk_stop_backend
 exit 0
