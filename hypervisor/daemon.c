@@ -26,6 +26,7 @@
 #include "evtchn.h"
 #include "ctl_xl.h"
 #include "gnttab.h"
+#include "gnttab_dom0.h"
 #include "keeld.h"
 #include "pv_build.h"
 
@@ -44,6 +45,7 @@ struct daemon_req {
 	int out_fds[2]; /* fds sent with the answer (not closed: keeld keeps them) */
 	int n_out_fds;
 	int subscribe; /* SUBSCRIBE: this connection now carries events */
+	int conn;      /* the client's socket (grant-copy buffers are per connection) */
 };
 
 static struct domain *daemon_domains[DAEMON_MAX_DOMAINS];
@@ -351,6 +353,44 @@ static int daemon_op_unmap_grant(struct daemon_req *rq)
 	return d ? gnttab_dom0_unmap(d, g->gref) : -ESRCH;
 }
 
+/* Grant copy for dom0 processes: hypervisor/gnttab_dom0.c. */
+static int daemon_op_gcopy_register(struct daemon_req *rq)
+{
+	const struct keelctl_gcopy_reg *g = (const void *)rq->data;
+	uint32_t id;
+	int r;
+
+	if (rq->nfds != 1)
+		return -EBADF;
+	r = gnttab_dom0_buf_register(rq->conn, rq->fds[0], g->size, &id);
+	if (r < 0)
+		return r;
+	memcpy(rq->out, &id, sizeof(id));
+	rq->out_len = sizeof(id);
+	return 0;
+}
+
+static int daemon_op_gcopy_unregister(struct daemon_req *rq)
+{
+	const struct keelctl_gcopy_reg *g = (const void *)rq->data;
+
+	return gnttab_dom0_buf_unregister(rq->conn, g->id);
+}
+
+static int daemon_op_grant_copy(struct daemon_req *rq)
+{
+	const struct keelctl_gcopy_req *g = (const void *)rq->data;
+	int16_t status[KEELCTL_GCOPY_MAX];
+	int r;
+
+	r = gnttab_dom0_copy(rq->conn, daemon_find, g->ops, g->count, status);
+	if (r < 0)
+		return r;
+	memcpy(rq->out, status, g->count * sizeof(status[0]));
+	rq->out_len = g->count * sizeof(status[0]);
+	return 0;
+}
+
 static int daemon_op_subscribe(struct daemon_req *rq)
 {
 	if (daemon_nsubscribers == DAEMON_MAX_CLIENTS)
@@ -419,6 +459,12 @@ static const struct daemon_op daemon_ops[KEELCTL_OP_MAX] = {
 				      sizeof(struct keelctl_bind_req)},
 	[KEELCTL_OP_EVTCHN_MAX] = {"evtchn-max", daemon_op_evtchn_max,
 				   sizeof(struct keelctl_bind_req)},
+	[KEELCTL_OP_GCOPY_REGISTER] = {"gcopy-register", daemon_op_gcopy_register,
+				       sizeof(struct keelctl_gcopy_reg)},
+	[KEELCTL_OP_GCOPY_UNREGISTER] = {"gcopy-unregister", daemon_op_gcopy_unregister,
+					 sizeof(struct keelctl_gcopy_reg)},
+	[KEELCTL_OP_GRANT_COPY] = {"grant-copy", daemon_op_grant_copy,
+				   sizeof(struct keelctl_gcopy_req)},
 };
 
 /* Root, or a member (primary or supplementary) of group keel. */
@@ -459,7 +505,7 @@ static void daemon_handle(int fd)
 			     .msg_control = cbuf,
 			     .msg_controllen = sizeof(cbuf)};
 	struct keelctl_rsp *rsp = (struct keelctl_rsp *)out;
-	struct daemon_req rq = {.fds = {-1, -1}, .out = out + sizeof(*rsp)};
+	struct daemon_req rq = {.fds = {-1, -1}, .out = out + sizeof(*rsp), .conn = fd};
 	const struct keelctl_req *req = (const struct keelctl_req *)in;
 	ssize_t n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
 	int status;
@@ -660,6 +706,7 @@ int keeld_cmd_daemon(int argc, char **argv)
 					if (daemon_subscribers[k] == pfd[i].fd)
 						daemon_subscribers[k] =
 							daemon_subscribers[--daemon_nsubscribers];
+				gnttab_dom0_conn_closed(pfd[i].fd);
 				close(pfd[i].fd);
 				pfd[i] = pfd[nclients--];
 				i--;

@@ -4,7 +4,7 @@ KEELD_LIB_SRCS := hypervisor/kvm.c hypervisor/elf.c hypervisor/domain.c hypervis
 	hypervisor/pv_hypercall.c hypervisor/pv_emulate.c \
 	hypervisor/pv_time.c hypervisor/evtchn.c hypervisor/pv_smp.c \
 	hypervisor/gnttab.c hypervisor/pv_ptwr.c hypervisor/evtchn_fifo.c \
-	hypervisor/gnttab_map.c hypervisor/gnttab_entry.c
+	hypervisor/gnttab_map.c hypervisor/gnttab_entry.c hypervisor/gnttab_dom0.c
 # xl's control operations and save/restore (ctl_xl*.c)
 KEELD_XL_SRCS := $(wildcard hypervisor/ctl_xl*.c)
 KEELD_SRCS := hypervisor/keeld.c hypervisor/probe.c hypervisor/run.c hypervisor/daemon.c \

@@ -4,8 +4,12 @@
  * (keelctl_map_grant, which marks the entry in use) and move the pages into
  * one reserved, contiguous area (mremap), so a batch looks like Xen's
  * GNTTABOP_map_grant_ref result; unmapping releases every reference.
- * Copies map, copy and release (keeld has no grant-copy for dom0 processes
- * yet).  Frames can also be mapped by number for consoles whose page is not
+ * Copies are keeld's grant copy for dom0 processes (keelctl_grant_copy):
+ * each transport registers one bounce buffer with keeld on its first copy
+ * and a batch of up to BK_REAL_COPY_BATCH pieces moves between the granted
+ * pages and that buffer in one round trip; the backend's memory is copied
+ * to or from the buffer here.  (A keeld without grant copy gets the old
+ * way: map, memcpy and release each page.)  Frames can also be mapped by number for consoles whose page is not
  * granted (map_frame, the privileged foreign mapping xenconsoled falls back
  * to).  An event channel is dom0's end of a guest port left unbound for
  * dom0 (keelctl_bind_evtchn): its kick fd polls readable when the guest
@@ -22,9 +26,10 @@
 #include "bk_transport.h"
 #include "keelctl.h"
 
-#define BK_REAL_MAX_MAPS  4096
-#define BK_REAL_MAX_PORTS 1024
-#define BK_REAL_MAX_BATCH 1024
+#define BK_REAL_MAX_MAPS   4096
+#define BK_REAL_MAX_PORTS  1024
+#define BK_REAL_MAX_BATCH  1024
+#define BK_REAL_COPY_BATCH KEELCTL_GCOPY_MAX /* one bounce page per op */
 
 struct bk_real_map {
 	void *addr;
@@ -47,6 +52,11 @@ struct bk_real {
 	struct bk_real_map maps[BK_REAL_MAX_MAPS];
 	unsigned nmaps;
 	struct bk_real_port ports[BK_REAL_MAX_PORTS]; /* local port = index + 1 */
+	uint8_t *bounce; /* BK_REAL_COPY_BATCH pages registered with keeld for copies */
+	uint32_t bounce_id;
+	bool no_gcopy; /* keeld refused to register it: copy by map */
+	struct keelctl_gcopy gops[BK_REAL_COPY_BATCH];
+	int16_t gstatus[BK_REAL_COPY_BATCH];
 };
 
 static int bk_real_track(struct bk_real *r, void *addr, unsigned count, uint16_t domid, bool frame,
@@ -170,12 +180,103 @@ static int bk_real_unmap(void *ctx, void *addr, unsigned count)
 	return err;
 }
 
+/* What a GNTST_* of a grant copy means in bk_gnt_ops' errno terms (the
+ * same ones the map path gives). */
+static int bk_real_gntst_errno(int16_t st)
+{
+	switch (st) {
+	case GNTST_okay:
+		return 0;
+	case GNTST_bad_gntref:
+		return -ENOENT;
+	case GNTST_permission_denied:
+		return -EPERM;
+	case GNTST_bad_domain:
+		return -ESRCH;
+	case GNTST_bad_page:
+		return -EFAULT;
+	default:
+		return -EINVAL;
+	}
+}
+
+/* One batch of at most BK_REAL_COPY_BATCH ops through the bounce buffer (locked). */
+static void bk_real_copy_batch(struct bk_real *r, struct bk_gnt_copy *ops, unsigned count)
+{
+	unsigned n = 0, idx[BK_REAL_COPY_BATCH];
+	int err;
+
+	for (unsigned i = 0; i < count; i++) {
+		struct bk_gnt_copy *op = &ops[i];
+		struct keelctl_gcopy *g = &r->gops[n];
+		struct keelctl_gcopy_ptr grant = {op->gref, op->offset};
+		struct keelctl_gcopy_ptr buf = {r->bounce_id, n * BK_PAGE_SIZE};
+
+		if ((unsigned)op->offset + op->len > BK_PAGE_SIZE) {
+			op->status = -EINVAL;
+			continue;
+		}
+		*g = (struct keelctl_gcopy){.domid = op->domid, .len = op->len};
+		if (op->to_grant) {
+			memcpy(r->bounce + (size_t)n * BK_PAGE_SIZE, op->local, op->len);
+			g->source = buf;
+			g->dest = grant;
+			g->flags = KEELCTL_GCOPY_DEST_GREF;
+		} else {
+			g->source = grant;
+			g->dest = buf;
+			g->flags = KEELCTL_GCOPY_SOURCE_GREF;
+		}
+		idx[n++] = i;
+	}
+	if (!n)
+		return;
+	err = keelctl_grant_copy(r->h, r->gops, n, r->gstatus);
+	for (unsigned k = 0; k < n; k++) {
+		struct bk_gnt_copy *op = &ops[idx[k]];
+
+		op->status = err ? err : bk_real_gntst_errno(r->gstatus[k]);
+		if (!op->status && !op->to_grant)
+			memcpy(op->local, r->bounce + (size_t)k * BK_PAGE_SIZE, op->len);
+	}
+}
+
+/* The bounce buffer, registered on the first copy (locked); false: none. */
+static bool bk_real_bounce(struct bk_real *r)
+{
+	void *p;
+	int err;
+
+	if (r->bounce || r->no_gcopy)
+		return r->bounce != NULL;
+	err = keelctl_grant_copy_buffer(r->h, (size_t)BK_REAL_COPY_BATCH * BK_PAGE_SIZE,
+					&r->bounce_id, &p);
+	if (err) {
+		bk_log("keeld has no grant copy for dom0 (%s): copying through grant maps",
+		       strerror(-err));
+		r->no_gcopy = true;
+		return false;
+	}
+	r->bounce = p;
+	return true;
+}
+
 static int bk_real_copy(void *ctx, struct bk_gnt_copy *ops, unsigned count)
 {
 	struct bk_real *r = ctx;
 	int first = 0;
 
 	pthread_mutex_lock(&r->lock);
+	if (bk_real_bounce(r)) {
+		for (unsigned i = 0; i < count; i += BK_REAL_COPY_BATCH)
+			bk_real_copy_batch(r, ops + i,
+					   count - i < BK_REAL_COPY_BATCH ? count - i
+									  : BK_REAL_COPY_BATCH);
+		for (unsigned i = 0; i < count && !first; i++)
+			first = ops[i].status;
+		pthread_mutex_unlock(&r->lock);
+		return first;
+	}
 	for (unsigned i = 0; i < count; i++) {
 		struct bk_gnt_copy *op = &ops[i];
 		void *page;
@@ -372,6 +473,9 @@ void bk_transport_close_real(struct bk_transport *t)
 			bk_real_unbind(r, i + 1);
 	while (r->nmaps)
 		bk_real_unmap(r, r->maps[0].addr, r->maps[0].count);
+	/* keeld drops the registration with the connection. */
+	if (r->bounce)
+		munmap(r->bounce, (size_t)BK_REAL_COPY_BATCH * BK_PAGE_SIZE);
 	keelctl_close(r->h);
 	pthread_mutex_destroy(&r->lock);
 	free(r);

@@ -8,7 +8,8 @@ BK_REAL_OBJS := $(call objs,backends/common/bk_real.c)
 $(BK_REAL_OBJS): CPPFLAGS += -Idom0/libkeelctl
 # The archive carries the libkeelctl objects the real transport calls, so the
 # daemons linking libkeelbackend.a need nothing more.
-BK_KEELCTL_OBJS := $(call objs,dom0/libkeelctl/keelctl.c dom0/libkeelctl/keelctl_ring.c)
+BK_KEELCTL_OBJS := $(call objs,dom0/libkeelctl/keelctl.c dom0/libkeelctl/keelctl_ring.c \
+	dom0/libkeelctl/keelctl_gcopy.c)
 $(eval $(call keel_library,libkeelbackend,$(BK_COMMON_OBJS) $(BK_REAL_OBJS) $(BK_KEELCTL_OBJS)))
 
 UNIT_SRCS += $(wildcard tests/unit/test_xenbus_backend*.c)

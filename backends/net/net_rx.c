@@ -36,11 +36,14 @@ static unsigned net_rx_slots_needed(size_t len)
 	return (unsigned)((len + BK_PAGE_SIZE - 1) / BK_PAGE_SIZE);
 }
 
-/* Copy the pending frame into posted pages. */
+/* Copy the pending frame into posted pages: one grant-copy batch for the
+ * whole frame (one keeld round trip), then one response per page. */
 static void net_rx_deliver(struct net_queue *q, unsigned need)
 {
 	const struct virtio_net_hdr *h = (const struct virtio_net_hdr *)q->rx_buf;
 	const uint8_t *frame = q->rx_buf + NET_RX_HDR;
+	struct bk_gnt_copy cp[NET_SLOTS_MAX];
+	struct netif_rx_request req[NET_SLOTS_MAX];
 	size_t len = q->rx_len, off = 0;
 	bool failed = false;
 	uint16_t first_flags = 0;
@@ -50,29 +53,30 @@ static void net_rx_deliver(struct net_queue *q, unsigned need)
 	else if (h->flags & VIRTIO_NET_HDR_F_DATA_VALID)
 		first_flags = NETRXF_data_validated;
 	for (unsigned i = 0; i < need; i++) {
-		struct netif_rx_request req;
-		struct netif_rx_response *r;
 		size_t chunk = len - off > BK_PAGE_SIZE ? BK_PAGE_SIZE : len - off;
-		struct bk_gnt_copy cp;
+
+		netif_rx_back_copy_request(&q->rx, q->rx.req_cons++, &req[i]);
+		cp[i] = (struct bk_gnt_copy){.domid = q->domid,
+					     .gref = req[i].gref,
+					     .offset = 0,
+					     .len = (uint16_t)chunk,
+					     .local = (void *)(frame + off),
+					     .to_grant = true};
+		off += chunk;
+	}
+	if (bk_gnt_copy(q->tp, cp, need))
+		failed = true;
+	for (unsigned i = 0; i < need; i++) {
+		struct netif_rx_response *r = netif_rx_back_response(&q->rx, q->rx.rsp_prod_pvt++);
 		uint16_t flags = i ? 0 : first_flags;
 
-		netif_rx_back_copy_request(&q->rx, q->rx.req_cons++, &req);
-		cp = (struct bk_gnt_copy){.domid = q->domid,
-					  .gref = req.gref,
-					  .offset = 0,
-					  .len = (uint16_t)chunk,
-					  .local = (void *)(frame + off),
-					  .to_grant = true};
-		if (bk_gnt_copy(q->tp, &cp, 1))
-			failed = true;
 		if (i + 1 < need)
 			flags |= NETRXF_more_data;
-		r = netif_rx_back_response(&q->rx, q->rx.rsp_prod_pvt++);
-		ring_store(&r->id, req.id);
+		ring_store(&r->id, req[i].id);
 		ring_store(&r->offset, 0);
 		ring_store(&r->flags, flags);
-		ring_store(&r->status, cp.status ? (int16_t)NETIF_RSP_ERROR : (int16_t)chunk);
-		off += chunk;
+		ring_store(&r->status,
+			   cp[i].status ? (int16_t)NETIF_RSP_ERROR : (int16_t)cp[i].len);
 	}
 	if (failed)
 		q->stats.rx_dropped++;

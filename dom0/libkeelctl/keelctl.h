@@ -53,6 +53,18 @@ int keelctl_ring_unmap(const char *rundir, uint32_t domid, uint32_t port, void *
  * process; keelctl_unmap_grant releases it (and munmaps page). */
 int keelctl_map_grant(struct keelctl *h, uint32_t domid, uint32_t gref, int writable, void **page);
 int keelctl_unmap_grant(struct keelctl *h, uint32_t domid, uint32_t gref, void *page);
+/* Grant copy (keelctl_gcopy.c): register a memfd sealed with F_SEAL_SHRINK
+ * (at least size bytes) as a buffer copies may name by *id; the buffer
+ * lives until unregistered or until this handle is closed.
+ * keelctl_grant_copy_buffer creates, seals, maps (*addr, size bytes) and
+ * registers one.  keelctl_grant_copy runs count ops (in batches of
+ * KEELCTL_GCOPY_MAX, one round trip each) and fills status[] with one
+ * GNTST_* per op; it returns 0 when every batch was answered. */
+int keelctl_grant_copy_register(struct keelctl *h, int memfd, uint64_t size, uint32_t *id);
+int keelctl_grant_copy_unregister(struct keelctl *h, uint32_t id);
+int keelctl_grant_copy_buffer(struct keelctl *h, size_t size, uint32_t *id, void **addr);
+int keelctl_grant_copy(struct keelctl *h, const struct keelctl_gcopy *ops, unsigned count,
+		       int16_t *status);
 /* Turn this handle into an event stream (use a handle of its own for it):
  * afterwards keelctl_event_fd() becomes readable on each domain state
  * change and keelctl_read_event() returns it. */

@@ -43,6 +43,10 @@ enum keelctl_op {
 	KEELCTL_OP_RESTORE_STATE, /* fd: state for a domain just created for it */
 	KEELCTL_OP_UNBIND_EVTCHN, /* keelctl_bind_req: dom0 lets go of a port */
 	KEELCTL_OP_EVTCHN_MAX,	  /* keelctl_bind_req: port = max_evtchn_port */
+	/* grant copy for dom0 processes (hypervisor/gnttab_dom0.c) */
+	KEELCTL_OP_GCOPY_REGISTER,   /* keelctl_gcopy_reg + a sealed memfd; answer: uint32_t id */
+	KEELCTL_OP_GCOPY_UNREGISTER, /* keelctl_gcopy_reg (id) */
+	KEELCTL_OP_GRANT_COPY,	     /* keelctl_gcopy_req; answer: int16_t status[count] */
 	KEELCTL_OP_MAX,
 };
 
@@ -102,6 +106,47 @@ struct keelctl_bind_req {
 struct keelctl_grant_req {
 	uint32_t gref;
 	uint32_t flags;
+};
+
+/*
+ * Grant copy for dom0 processes (Xen's GNTTABOP_copy, batched): the data
+ * never crosses the socket.  A process first registers a buffer: a memfd
+ * (sealed with F_SEAL_SHRINK, so keeld's mapping of it can never lose its
+ * pages) of at least `size` bytes; keeld maps it and answers its id.  Each
+ * copy op then names, for its source and its destination, either a grant
+ * reference of domain `domid` and an offset in the granted page (flag
+ * KEELCTL_GCOPY_*_GREF) or a registered buffer id and an offset in it.
+ * keeld checks each op as Xen does and answers one GNTST_* per op.
+ * Buffers belong to the connection that registered them and go with it.
+ */
+#define KEELCTL_GCOPY_MAX	  128		/* ops per GRANT_COPY request */
+#define KEELCTL_GCOPY_BUFS	  4		/* registered buffers per connection */
+#define KEELCTL_GCOPY_BUF_MAX	  (64ULL << 20) /* bytes per buffer */
+#define KEELCTL_GCOPY_SOURCE_GREF 1
+#define KEELCTL_GCOPY_DEST_GREF	  2
+struct keelctl_gcopy_reg {
+	uint64_t size; /* REGISTER: bytes of the memfd to use */
+	uint32_t id;   /* UNREGISTER: the id REGISTER answered */
+	uint32_t pad;
+};
+
+struct keelctl_gcopy_ptr {
+	uint32_t ref;	 /* grant reference, or registered buffer id */
+	uint32_t offset; /* in the granted page (< 4096), or in the buffer */
+};
+
+struct keelctl_gcopy {
+	struct keelctl_gcopy_ptr source, dest;
+	uint16_t domid; /* the granting domain of the grant side(s) */
+	uint16_t len;	/* at most 4096; the grant side(s) stay inside the page */
+	uint16_t flags; /* KEELCTL_GCOPY_* */
+	uint16_t pad;
+};
+
+struct keelctl_gcopy_req {
+	uint32_t count; /* 1..KEELCTL_GCOPY_MAX */
+	uint32_t pad;
+	struct keelctl_gcopy ops[KEELCTL_GCOPY_MAX];
 };
 
 /* After SUBSCRIBE: one message per domain state change (shutdown, crash,
@@ -187,6 +232,9 @@ _Static_assert(sizeof(struct keelctl_map_req) == 16, "keelctl_map_req");
 _Static_assert(sizeof(struct keelctl_bind_req) == 8, "keelctl_bind_req");
 _Static_assert(sizeof(struct keelctl_grant_req) == 8, "keelctl_grant_req");
 _Static_assert(sizeof(struct keelctl_event) == 24, "keelctl_event");
+_Static_assert(sizeof(struct keelctl_gcopy_reg) == 16, "keelctl_gcopy_reg");
+_Static_assert(sizeof(struct keelctl_gcopy) == 24, "keelctl_gcopy");
+_Static_assert(sizeof(struct keelctl_gcopy_req) <= KEELCTL_REQ_MAX, "keelctl_gcopy_req");
 _Static_assert(sizeof(struct keelctl_vcpuinfo) == 24, "keelctl_vcpuinfo");
 _Static_assert(sizeof(struct keelctl_sched) == 8, "keelctl_sched");
 _Static_assert(sizeof(struct keelctl_version) == 144, "keelctl_version");

@@ -1,0 +1,239 @@
+/*
+ * Grant copy for dom0 processes: Xen's GNTTABOP_copy as a dom0 backend
+ * sees it (Linux's gntdev IOCTL_GNTDEV_GRANT_COPY), over keeld's control
+ * socket.  Backends used to map each granted page (a round trip that
+ * passes the guest's memfd), memcpy and unmap it (a second round trip);
+ * a batch here moves up to KEELCTL_GCOPY_MAX pieces in one.
+ *
+ * The dom0 side of a copy is a buffer the process registered once: a
+ * memfd keeld maps MAP_SHARED.  The memfd must be sealed against
+ * shrinking (F_SEAL_SHRINK), or the process could truncate it and make
+ * keeld's next access fault.  Buffers belong to the control connection
+ * that registered them (at most KEELCTL_GCOPY_BUFS each) and are unmapped
+ * when it closes.
+ *
+ * Each op is checked as Xen checks a copy: the grant side must be an entry
+ * of the named domain permitting access to dom0 (GNTST_permission_denied
+ * otherwise, also for a write into a read-only grant), the reference
+ * inside its table (GNTST_bad_gntref), the frame the domain's own
+ * (GNTST_bad_page), a written frame not a page table or descriptor page,
+ * offset + len inside the page -- and inside a version-2 sub-page grant --
+ * and inside the buffer (GNTST_bad_copy_arg).  The entry's busy bits
+ * (GTF_reading, GTF_writing) are set by gnttab_acquire for the duration of
+ * the copy, under evtchn_peers_lock, so a concurrent revoke either comes
+ * first or fails; the copy gives back only the bits it set.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "abi/grant_table.h"
+#include "evtchn.h"
+#include "gnttab.h"
+#include "gnttab_dom0.h"
+#include "pv_layout.h"
+#include "pv_mm.h"
+
+#define GNTTAB_DOM0_MAX_BUFS 128 /* over all connections */
+
+struct gnttab_dom0_buf {
+	int conn; /* -1: free */
+	uint32_t id;
+	uint8_t *base;
+	uint64_t size;
+	size_t maplen;
+};
+
+/* Only keeld's control thread registers, unregisters and copies. */
+static struct gnttab_dom0_buf gnttab_dom0_bufs[GNTTAB_DOM0_MAX_BUFS];
+static uint32_t gnttab_dom0_next_id = 1;
+static int gnttab_dom0_ready;
+
+static void gnttab_dom0_init(void)
+{
+	if (gnttab_dom0_ready)
+		return;
+	for (int i = 0; i < GNTTAB_DOM0_MAX_BUFS; i++)
+		gnttab_dom0_bufs[i].conn = -1;
+	gnttab_dom0_ready = 1;
+}
+
+static struct gnttab_dom0_buf *gnttab_dom0_buf(int conn, uint32_t id)
+{
+	gnttab_dom0_init();
+	for (int i = 0; i < GNTTAB_DOM0_MAX_BUFS; i++)
+		if (gnttab_dom0_bufs[i].conn == conn && gnttab_dom0_bufs[i].id == id)
+			return &gnttab_dom0_bufs[i];
+	return NULL;
+}
+
+int gnttab_dom0_buf_register(int conn, int fd, uint64_t size, uint32_t *id)
+{
+	struct gnttab_dom0_buf *b = NULL;
+	struct stat st;
+	int seals, held = 0;
+	void *p;
+
+	gnttab_dom0_init();
+	if (conn < 0 || fd < 0 || size == 0 || size > KEELCTL_GCOPY_BUF_MAX)
+		return -EINVAL;
+	for (int i = 0; i < GNTTAB_DOM0_MAX_BUFS; i++) {
+		if (gnttab_dom0_bufs[i].conn == conn)
+			held++;
+		else if (gnttab_dom0_bufs[i].conn < 0 && !b)
+			b = &gnttab_dom0_bufs[i];
+	}
+	if (held >= KEELCTL_GCOPY_BUFS || !b)
+		return -ENOSPC;
+	/* Not a sealed memfd (or not sealed against shrinking): refused. */
+	seals = fcntl(fd, F_GET_SEALS);
+	if (seals < 0 || !(seals & F_SEAL_SHRINK))
+		return -EPERM;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if ((uint64_t)st.st_size < size)
+		return -EINVAL;
+	b->maplen = (size + 4095) & ~(size_t)4095;
+	p = mmap(NULL, b->maplen, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	b->conn = conn;
+	b->base = p;
+	b->size = size;
+	b->id = gnttab_dom0_next_id++;
+	if (!gnttab_dom0_next_id)
+		gnttab_dom0_next_id = 1;
+	*id = b->id;
+	return 0;
+}
+
+static void gnttab_dom0_buf_free(struct gnttab_dom0_buf *b)
+{
+	munmap(b->base, b->maplen);
+	memset(b, 0, sizeof(*b));
+	b->conn = -1;
+}
+
+int gnttab_dom0_buf_unregister(int conn, uint32_t id)
+{
+	struct gnttab_dom0_buf *b = gnttab_dom0_buf(conn, id);
+
+	if (!b)
+		return -ENOENT;
+	gnttab_dom0_buf_free(b);
+	return 0;
+}
+
+void gnttab_dom0_conn_closed(int conn)
+{
+	gnttab_dom0_init();
+	for (int i = 0; i < GNTTAB_DOM0_MAX_BUFS; i++)
+		if (gnttab_dom0_bufs[i].conn == conn)
+			gnttab_dom0_buf_free(&gnttab_dom0_bufs[i]);
+}
+
+/* One side of an op: where its bytes are, and the busy bits it holds. */
+struct gnttab_dom0_side {
+	uint8_t *p;
+	struct domain *rd; /* the granter, while busy bits are held */
+	uint32_t ref;
+	uint16_t set;
+};
+
+/* The domain of the batch's grant sides, looked up once per domid. */
+struct gnttab_dom0_peer {
+	gnttab_dom0_find_fn find;
+	int domid; /* -1: nothing cached */
+	struct domain *d;
+};
+
+static int16_t gnttab_dom0_side(int conn, struct gnttab_dom0_peer *pc, uint16_t domid,
+				const struct keelctl_gcopy_ptr *ptr, int gref, int write,
+				uint16_t len, struct gnttab_dom0_side *s)
+{
+	struct gnttab_grant g;
+	struct domain *rd;
+	int16_t st;
+
+	s->rd = NULL;
+	s->set = 0;
+	if (!gref) {
+		struct gnttab_dom0_buf *b = gnttab_dom0_buf(conn, ptr->ref);
+
+		if (!b || ptr->offset > b->size || len > b->size - ptr->offset)
+			return GNTST_bad_copy_arg;
+		s->p = b->base + ptr->offset;
+		return GNTST_okay;
+	}
+	if (ptr->offset >= 4096 || len > 4096 - ptr->offset)
+		return GNTST_bad_copy_arg;
+	if (pc->domid != domid) {
+		pc->d = domid ? pc->find(domid) : NULL; /* dom0 has no grant table here */
+		pc->domid = domid;
+	}
+	rd = pc->d;
+	if (!rd)
+		return GNTST_bad_domain;
+	st = gnttab_acquire(rd, ptr->ref, 0, write, 0, GNTST_permission_denied, &g);
+	if (st != GNTST_okay)
+		return st;
+	s->rd = rd;
+	s->ref = ptr->ref;
+	s->set = g.set;
+	/* A version-2 sub-page grant: only the bytes granted. */
+	if (ptr->offset < g.off || len > g.len - (ptr->offset - g.off))
+		return GNTST_general_error;
+	if (!pv_mm_owns(rd, g.frame))
+		return GNTST_bad_page;
+	if (write && rd->pages[g.frame].type_count && rd->pages[g.frame].type != PGT_writable)
+		return GNTST_general_error;
+	s->p = rd->ram + (g.frame << PV_PAGE_SHIFT) + ptr->offset;
+	return GNTST_okay;
+}
+
+static void gnttab_dom0_side_release(struct gnttab_dom0_side *s)
+{
+	if (s->rd && s->set)
+		gnttab_release(s->rd, s->ref, s->set);
+	s->rd = NULL;
+}
+
+static int16_t gnttab_dom0_copy_one(int conn, struct gnttab_dom0_peer *pc,
+				    const struct keelctl_gcopy *op)
+{
+	struct gnttab_dom0_side src, dst;
+	int16_t st;
+
+	if (op->len > 4096 || op->flags & ~(KEELCTL_GCOPY_SOURCE_GREF | KEELCTL_GCOPY_DEST_GREF))
+		return GNTST_bad_copy_arg;
+	st = gnttab_dom0_side(conn, pc, op->domid, &op->source,
+			      op->flags & KEELCTL_GCOPY_SOURCE_GREF, 0, op->len, &src);
+	if (st != GNTST_okay) {
+		gnttab_dom0_side_release(&src);
+		return st;
+	}
+	st = gnttab_dom0_side(conn, pc, op->domid, &op->dest, op->flags & KEELCTL_GCOPY_DEST_GREF,
+			      1, op->len, &dst);
+	if (st == GNTST_okay)
+		memmove(dst.p, src.p, op->len);
+	gnttab_dom0_side_release(&dst);
+	gnttab_dom0_side_release(&src);
+	return st;
+}
+
+int gnttab_dom0_copy(int conn, gnttab_dom0_find_fn find, const struct keelctl_gcopy *ops,
+		     uint32_t n, int16_t *status)
+{
+	struct gnttab_dom0_peer pc = {find, -1, NULL};
+
+	if (n == 0 || n > KEELCTL_GCOPY_MAX)
+		return -EINVAL;
+	evtchn_peers_lock();
+	for (uint32_t i = 0; i < n; i++)
+		status[i] = gnttab_dom0_copy_one(conn, &pc, &ops[i]);
+	evtchn_peers_unlock();
+	return 0;
+}
