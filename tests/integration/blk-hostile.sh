@@ -64,9 +64,12 @@ disk = [ '$img.d,raw,xvda,rw' ]
 CFG
 xl create "$KEEL_TMP/d.cfg" >"$KEEL_TMP/create.out" 2>&1 || fail "create: $(cat "$KEEL_TMP/create.out")"
 did=$(xl domid blkdoomed) || fail "domid"
-wait_for "[ \"\$(st read /local/domain/$did/data/bench 2>/dev/null)\" = seq ]" 30 ||
+wait_for "[ \"\$(st read /local/domain/$did/data/bench 2>/dev/null)\" = rand ]" 30 ||
 	fail "the doomed guest did not start its I/O"
+sleep 1 # in the middle of the random reads
+t0=$SECONDS
 xl destroy blkdoomed || fail "xl destroy"
+echo "blk-hostile: xl destroy took $((SECONDS - t0)) s"
 sleep 0.5
 kill -0 "$BLK_BE_PID" 2>/dev/null || fail "keel-blkback died when a guest was destroyed mid-I/O"
 # and it still serves a new guest
