@@ -9,11 +9,13 @@
  * treated as hostile (queue stopped, device disconnected) when a fragment
  * crosses its page, a packet claims more than NET_SLOTS_FATAL slots, an
  * extra-info type is unknown, or its producer index overruns the ring.
- * Data is copied with grant copies (never mapped).  Checksum offload
+ * Data is copied with grant copies (never mapped), a batch of packets at a
+ * time.  Checksum offload
  * (NETTXF_csum_blank) and GSO become a virtio_net_hdr for the kernel.
  * Credit scheduling: at most credit_bytes per credit_usec, as `rate=`.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
 
@@ -140,13 +142,41 @@ static int net_tx_gather(struct net_queue *q, ring_idx_t rp, struct net_tx_pkt *
 	return (int)(idx - q->tx.req_cons);
 }
 
-/* Validate, copy and send one gathered packet; the status for its responses. */
-static int16_t net_tx_send(struct net_queue *q, struct net_tx_pkt *p)
+/*
+ * Packets are copied in batches: up to NET_TX_BATCH packets (at most
+ * NET_TX_BATCH_OPS grant copies, NET_TX_BUF bytes) are gathered and
+ * checked, their pieces copied with one bk_gnt_copy (one keeld round trip
+ * for the lot), then each is handed to the port and answered in ring
+ * order.
+ */
+struct net_tx_batch {
+	struct net_tx_pkt pkt[NET_TX_BATCH];
+	int16_t st[NET_TX_BATCH]; /* NETIF_RSP_OKAY: copy and send; else answer so */
+	size_t off[NET_TX_BATCH]; /* where the packet's bytes go in tx_buf */
+	unsigned first_cp[NET_TX_BATCH];
+	struct bk_gnt_copy cp[NET_TX_BATCH_OPS];
+	unsigned n, ncp;
+	size_t used;
+};
+
+struct net_tx_batch *net_tx_batch_alloc(void)
 {
-	struct bk_gnt_copy cp[NET_SLOTS_FATAL + 1];
-	struct virtio_net_hdr h = {0};
-	size_t total = p->slot[0].size, rest = 0, off = 0;
-	struct iovec iov[2];
+	return calloc(1, sizeof(struct net_tx_batch));
+}
+
+/* Does a packet of nslots slots and total bytes still fit in the batch? */
+static bool net_tx_batch_fits(const struct net_tx_batch *b, unsigned nslots, size_t total)
+{
+	return b->n < NET_TX_BATCH && b->ncp + nslots <= NET_TX_BATCH_OPS &&
+	       b->used + total <= NET_TX_BUF;
+}
+
+/* Check one gathered packet and queue its copies; the status it will get
+ * unless a copy fails (NETIF_RSP_OKAY: copies queued). */
+static int16_t net_tx_prepare(struct net_queue *q, struct net_tx_batch *b,
+			      const struct net_tx_pkt *p)
+{
+	size_t total = p->slot[0].size, rest = 0, off = b->used;
 
 	for (unsigned i = 1; i < p->nslots; i++)
 		rest += p->slot[i].size;
@@ -163,21 +193,36 @@ static int16_t net_tx_send(struct net_queue *q, struct net_tx_pkt *p)
 	}
 	if (p->nslots > NET_SLOTS_MAX || total < NET_ETH_HLEN)
 		return NETIF_RSP_ERROR;
+	b->off[b->n] = off;
+	b->first_cp[b->n] = b->ncp;
 	for (unsigned i = 0; i < p->nslots; i++) {
-		/* The first slot holds what the others do not. */
 		uint16_t len = i ? p->slot[i].size : (uint16_t)(total - rest);
 
-		cp[i] = (struct bk_gnt_copy){.domid = q->domid,
-					     .gref = p->slot[i].gref,
-					     .offset = p->slot[i].offset,
-					     .len = len,
-					     .local = q->tx_buf + off};
+		b->cp[b->ncp++] = (struct bk_gnt_copy){.domid = q->domid,
+						       .gref = p->slot[i].gref,
+						       .offset = p->slot[i].offset,
+						       .len = len,
+						       .local = q->tx_buf + off};
 		off += len;
 	}
-	if (bk_gnt_copy(q->tp, cp, p->nslots))
-		return NETIF_RSP_ERROR;
+	b->used = off;
+	return NETIF_RSP_OKAY;
+}
+
+/* Send one copied packet to the port; the status for its responses. */
+static int16_t net_tx_send(struct net_queue *q, struct net_tx_batch *b, unsigned k)
+{
+	const struct net_tx_pkt *p = &b->pkt[k];
+	uint8_t *frame = q->tx_buf + b->off[k];
+	struct virtio_net_hdr h = {0};
+	size_t total = p->slot[0].size;
+	struct iovec iov[2];
+
+	for (unsigned i = 0; i < p->nslots; i++)
+		if (b->cp[b->first_cp[k] + i].status)
+			return NETIF_RSP_ERROR;
 	if (p->slot[0].flags & NETTXF_csum_blank) {
-		if (net_csum_setup(q->tx_buf, total, &h))
+		if (net_csum_setup(frame, total, &h))
 			return NETIF_RSP_ERROR;
 	} else if (p->slot[0].flags & NETTXF_data_validated) {
 		h.flags = VIRTIO_NET_HDR_F_DATA_VALID;
@@ -194,13 +239,36 @@ static int16_t net_tx_send(struct net_queue *q, struct net_tx_pkt *p)
 		h.gso_size = p->gso.u.gso.size;
 	}
 	iov[0] = (struct iovec){&h, sizeof(h)};
-	iov[1] = (struct iovec){q->tx_buf, total};
+	iov[1] = (struct iovec){frame, total};
 	/* A full port queue drops the frame, as a full qdisc would. */
 	if (writev(q->port_fd, iov, 2) < 0)
 		return errno == EAGAIN || errno == ENOBUFS ? NETIF_RSP_DROPPED : NETIF_RSP_ERROR;
 	q->stats.tx_packets++;
 	q->stats.tx_bytes += total;
 	return NETIF_RSP_OKAY;
+}
+
+/* Copy the batch's pieces in one go, send and answer its packets in order;
+ * returns whether the frontend must be notified. */
+static bool net_tx_flush(struct net_queue *q, struct net_tx_batch *b)
+{
+	bool notify = false;
+
+	if (b->ncp)
+		bk_gnt_copy(q->tp, b->cp, b->ncp); /* statuses per piece */
+	for (unsigned k = 0; k < b->n; k++) {
+		int16_t st = b->st[k];
+
+		if (st == NETIF_RSP_OKAY)
+			st = net_tx_send(q, b, k);
+		if (st != NETIF_RSP_OKAY)
+			q->stats.tx_errors++;
+		net_tx_respond_pkt(q, &b->pkt[k], st);
+		notify |= netif_tx_back_push_check_notify(&q->tx);
+	}
+	b->n = b->ncp = 0;
+	b->used = 0;
+	return notify;
 }
 
 /* Linux netback's tx_add_credit: one more window's worth, bounded by a burst. */
@@ -242,8 +310,11 @@ uint64_t net_tx_credit_wait_us(const struct net_queue *q, uint64_t now_us)
 
 bool net_tx_process(struct net_queue *q, uint64_t now_us)
 {
+	struct net_tx_batch *b = q->tx_batch;
 	bool notify = false;
 
+	b->n = b->ncp = 0;
+	b->used = 0;
 	q->credit_wait = false;
 	for (;;) {
 		ring_idx_t rp = ring_load(&q->tx.sring->req_prod);
@@ -257,7 +328,6 @@ bool net_tx_process(struct net_queue *q, uint64_t now_us)
 		while (q->tx.req_cons != rp) {
 			struct net_tx_pkt p;
 			int n = net_tx_gather(q, rp, &p);
-			int16_t st;
 
 			if (n < 0) {
 				net_queue_fatal(q, "malformed tx packet");
@@ -268,16 +338,17 @@ bool net_tx_process(struct net_queue *q, uint64_t now_us)
 				break;
 			}
 			if (!net_tx_credit_ok(q, p.slot[0].size, now_us))
-				return notify;
+				return notify | net_tx_flush(q, b);
+			if (!net_tx_batch_fits(b, p.nslots, p.slot[0].size))
+				notify |= net_tx_flush(q, b);
 			q->tx.req_cons += (ring_idx_t)n;
-			st = net_tx_send(q, &p);
+			b->pkt[b->n] = p;
+			b->st[b->n] = net_tx_prepare(q, b, &b->pkt[b->n]);
 			if (__atomic_load_n(&q->broken, __ATOMIC_ACQUIRE))
 				return notify;
-			if (st != NETIF_RSP_OKAY)
-				q->stats.tx_errors++;
-			net_tx_respond_pkt(q, &p, st);
-			notify |= netif_tx_back_push_check_notify(&q->tx);
+			b->n++;
 		}
+		notify |= net_tx_flush(q, b);
 		if (incomplete) {
 			/* Wake us when the rest of the packet is published. */
 			ring_store(&q->tx.sring->req_event, rp + 1);

@@ -119,9 +119,10 @@ int net_vif_connect(const struct net_vif_params *p, struct net_vif **out)
 	q->on_fatal = p->on_fatal;
 	q->fatal_arg = p->fatal_arg;
 	q->rx_buf = malloc(sizeof(struct virtio_net_hdr) + NET_MAX_FRAME);
-	q->tx_buf = malloc(NET_MAX_FRAME);
+	q->tx_buf = malloc(NET_TX_BUF);
+	q->tx_batch = net_tx_batch_alloc();
 	err = -ENOMEM;
-	if (!q->rx_buf || !q->tx_buf)
+	if (!q->rx_buf || !q->tx_buf || !q->tx_batch)
 		goto fail;
 	if ((err = net_vif_map(vif, p->tx_ring_ref, &q->tx_ring))) {
 		q->tx_ring = NULL;
@@ -191,6 +192,7 @@ void net_vif_disconnect(struct net_vif *vif)
 		bk_gnt_unmap(vif->q.tp, vif->q.rx_ring, 1);
 	free(vif->q.rx_buf);
 	free(vif->q.tx_buf);
+	free(vif->q.tx_batch);
 	free(vif);
 }
 

@@ -25,7 +25,11 @@
 #define NET_ETH_HLEN	14
 #define NET_SLOTS_MAX	XEN_NETIF_NR_SLOTS_MIN /* slots per packet we accept */
 #define NET_SLOTS_FATAL 20		       /* more than this: hostile, disconnect */
-#define NET_MAX_BURST	131072ul	       /* credit may accumulate up to this */
+/* tx packets copied per grant-copy batch (net_tx.c): packets, pieces, bytes */
+#define NET_TX_BATCH	 32
+#define NET_TX_BATCH_OPS 128
+#define NET_TX_BUF	 (4 * NET_MAX_FRAME)
+#define NET_MAX_BURST	 131072ul /* credit may accumulate up to this */
 
 /* ---- ports: TAP devices and bridges (net_port.c) ---- */
 
@@ -60,6 +64,9 @@ struct net_stats {
 };
 
 struct net_vif;
+struct net_tx_batch;
+/* The tx batch state (net_tx.c), allocated with the queue. */
+struct net_tx_batch *net_tx_batch_alloc(void);
 
 int net_vif_connect(const struct net_vif_params *p, struct net_vif **out);
 void net_vif_disconnect(struct net_vif *vif);
@@ -80,8 +87,9 @@ struct net_queue {
 	bool credit_wait;
 	/* one frame read from the port waiting for rx slots */
 	uint8_t *rx_buf;
-	size_t rx_len; /* 0: none pending */
-	uint8_t *tx_buf;
+	size_t rx_len;		       /* 0: none pending */
+	uint8_t *tx_buf;	       /* NET_TX_BUF bytes: a batch of tx packets */
+	struct net_tx_batch *tx_batch; /* net_tx.c's */
 	int broken;
 	struct net_stats stats;
 	void (*on_fatal)(void *arg);
