@@ -3,8 +3,12 @@
  * (address, domain, reference) in a bounded table, so munmap can tell
  * keeld which grants to release and close can release the rest.  A batch
  * is made contiguous by reserving the region first and moving each page
- * keelctl mapped into its slot (mremap).  Grant copy maps the foreign
- * side for the duration of the segment.  A granted page stays mapped
+ * keelctl mapped into its slot (mremap).  Grant copy is keeld's
+ * (keelctl_grant_copy): the handle registers a bounce buffer of
+ * KEELCTL_GCOPY_MAX pages on its first copy, and a batch of segments
+ * costs one round trip; the process's own side is copied to or from the
+ * bounce buffer here.  (Against a keeld without grant copy, each segment
+ * maps the foreign side for its duration instead.)  A granted page stays mapped
  * (the guest's memfd pages stay referenced) until it is unmapped here,
  * even if the guest dies: it never becomes another domain's memory.
  */
@@ -26,7 +30,14 @@ struct keelgnttab {
 	struct keelctl *ctl;
 	struct keelgnttab_map maps[KEELGNTTAB_MAX_MAPS];
 	unsigned nmaps;
+	uint8_t *bounce; /* KEELCTL_GCOPY_MAX pages registered with keeld */
+	uint32_t bounce_id;
+	int no_gcopy; /* keeld has no grant copy: copy through maps */
+	struct keelctl_gcopy gops[KEELCTL_GCOPY_MAX];
+	int16_t gstatus[KEELCTL_GCOPY_MAX];
 };
+
+#define KEELGNTTAB_BOUNCE ((size_t)KEELCTL_GCOPY_MAX * 4096)
 
 int keelgnttab_open(const char *rundir, struct keelgnttab **out)
 {
@@ -69,6 +80,8 @@ void keelgnttab_close(struct keelgnttab *h)
 	for (unsigned i = 0; i < KEELGNTTAB_MAX_MAPS; i++)
 		if (h->maps[i].addr)
 			keelgnttab_release(h, &h->maps[i]);
+	if (h->bounce)
+		munmap(h->bounce, KEELGNTTAB_BOUNCE); /* keeld drops it with the connection */
 	keelctl_close(h->ctl);
 	free(h);
 }
@@ -213,9 +226,96 @@ static int16_t keelgnttab_copy_one(struct keelgnttab *h, struct keelgnttab_copy_
 	return keelgnttab_status(r);
 }
 
+/* One segment as a keeld copy op; the process's side goes through bounce
+ * page `slot`.  GNTST_okay when queued, else the segment's status. */
+static int16_t keelgnttab_copy_op(struct keelgnttab *h, const struct keelgnttab_copy_seg *s,
+				  unsigned slot, struct keelctl_gcopy *g)
+{
+	struct keelctl_gcopy_ptr bounce = {h->bounce_id, slot * 4096};
+
+	if ((s->flags & ~(KEELGNTTAB_COPY_SOURCE_GREF | KEELGNTTAB_COPY_DEST_GREF)) ||
+	    s->len > 4096)
+		return GNTST_bad_copy_arg;
+	*g = (struct keelctl_gcopy){.len = s->len};
+	if (s->flags & KEELGNTTAB_COPY_SOURCE_GREF) {
+		g->source =
+			(struct keelctl_gcopy_ptr){s->source.foreign.ref, s->source.foreign.offset};
+		g->domid = s->source.foreign.domid;
+		g->flags |= KEELCTL_GCOPY_SOURCE_GREF;
+	} else {
+		memcpy(h->bounce + (size_t)slot * 4096, s->source.virt, s->len);
+		g->source = bounce;
+	}
+	if (s->flags & KEELGNTTAB_COPY_DEST_GREF) {
+		/* keeld's ops name one domain: both grant sides must agree. */
+		if ((s->flags & KEELGNTTAB_COPY_SOURCE_GREF) &&
+		    s->dest.foreign.domid != s->source.foreign.domid)
+			return GNTST_bad_copy_arg;
+		g->dest = (struct keelctl_gcopy_ptr){s->dest.foreign.ref, s->dest.foreign.offset};
+		g->domid = s->dest.foreign.domid;
+		g->flags |= KEELCTL_GCOPY_DEST_GREF;
+	} else {
+		g->dest = bounce;
+	}
+	return GNTST_okay;
+}
+
+/* Up to KEELCTL_GCOPY_MAX segments in one keeld round trip. */
+static int keelgnttab_copy_batch(struct keelgnttab *h, uint32_t count,
+				 struct keelgnttab_copy_seg *segs)
+{
+	unsigned n = 0, idx[KEELCTL_GCOPY_MAX];
+	int r;
+
+	for (uint32_t i = 0; i < count; i++) {
+		struct keelgnttab_copy_seg *s = &segs[i];
+
+		if (!(s->flags & (KEELGNTTAB_COPY_SOURCE_GREF | KEELGNTTAB_COPY_DEST_GREF)) &&
+		    s->len <= 4096 && !s->flags) {
+			memmove(s->dest.virt, s->source.virt, s->len); /* nothing foreign */
+			s->status = GNTST_okay;
+			continue;
+		}
+		s->status = keelgnttab_copy_op(h, s, n, &h->gops[n]);
+		if (s->status == GNTST_okay)
+			idx[n++] = i;
+	}
+	if (!n)
+		return 0;
+	r = keelctl_grant_copy(h->ctl, h->gops, n, h->gstatus);
+	if (r < 0)
+		return r;
+	for (unsigned k = 0; k < n; k++) {
+		struct keelgnttab_copy_seg *s = &segs[idx[k]];
+
+		s->status = h->gstatus[k];
+		if (s->status == GNTST_okay && !(s->flags & KEELGNTTAB_COPY_DEST_GREF))
+			memcpy(s->dest.virt, h->bounce + (size_t)k * 4096, s->len);
+	}
+	return 0;
+}
+
 int keelgnttab_copy(struct keelgnttab *h, uint32_t count, struct keelgnttab_copy_seg *segs)
 {
-	for (uint32_t i = 0; i < count; i++)
-		segs[i].status = keelgnttab_copy_one(h, &segs[i]);
+	if (!h->bounce && !h->no_gcopy) {
+		void *p;
+
+		if (keelctl_grant_copy_buffer(h->ctl, KEELGNTTAB_BOUNCE, &h->bounce_id, &p) == 0)
+			h->bounce = p;
+		else
+			h->no_gcopy = 1;
+	}
+	if (!h->bounce) {
+		for (uint32_t i = 0; i < count; i++)
+			segs[i].status = keelgnttab_copy_one(h, &segs[i]);
+		return 0;
+	}
+	for (uint32_t i = 0; i < count; i += KEELCTL_GCOPY_MAX) {
+		uint32_t n = count - i < KEELCTL_GCOPY_MAX ? count - i : KEELCTL_GCOPY_MAX;
+		int r = keelgnttab_copy_batch(h, n, segs + i);
+
+		if (r < 0)
+			return r;
+	}
 	return 0;
 }

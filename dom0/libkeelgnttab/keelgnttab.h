@@ -4,7 +4,9 @@
  * munmap, grant copy).  A thin layer over libkeelctl's keelctl_map_grant:
  * keeld checks each grant (permit access to dom0, read-only, the frame the
  * guest owns) and keeps GTF_reading/GTF_writing set while it is mapped.
- * Functions return >= 0 or a negative errno.
+ * Grant copy is keeld's batched copy (keelctl_grant_copy): one round trip
+ * per KEELCTL_GCOPY_MAX segments.  Functions return >= 0 or a negative
+ * errno.
  */
 #ifndef KEEL_KEELGNTTAB_H
 #define KEEL_KEELGNTTAB_H

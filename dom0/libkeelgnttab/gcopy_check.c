@@ -1,0 +1,174 @@
+/*
+ * keel-gcopy-check DOMID [2]: the dom0 half of
+ * tests/integration/pv-grant-dom0copy.sh, against the gnt-dom0copy guest's
+ * grants (8 writable, 9 read-only, 10 to another domain, 11 never granted,
+ * 13 a version-2 sub-page, 16.. 64 read-only pages).  Through
+ * libkeelgnttab's grant copy (keeld's batched copy): the 64 pages in one
+ * call, the read-only page, the sub-page grant (table version 2); keeld's
+ * refusals op by op (write into a read-only grant, another domain's grant,
+ * an entry never granted, a reference past the table, no such domain,
+ * offset + length past the page, a sub-page overrun); through libkeelctl
+ * directly: a buffer that is not a sealed memfd, an unknown buffer id.
+ * Last it writes "from dom0 by copy" at offset 2048 of grant 8, which the
+ * guest waits for.  Prints each check; exit status 0 when all held.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "../libkeelctl/keelctl.h"
+#include "abi/grant_table.h"
+#include "keelgnttab.h"
+
+#define CHECK_PAGES 64
+
+static int check_failed;
+
+static void check(int ok, const char *what, long got)
+{
+	printf("%s: %s (%ld)\n", ok ? "ok" : "FAILED", what, got);
+	if (!ok)
+		check_failed = 1;
+}
+
+static struct keelgnttab_copy_seg from_grant(uint32_t domid, uint32_t ref, uint16_t off, void *to,
+					     uint16_t len)
+{
+	struct keelgnttab_copy_seg s = {.len = len, .flags = KEELGNTTAB_COPY_SOURCE_GREF};
+
+	s.source.foreign.domid = (uint16_t)domid;
+	s.source.foreign.ref = ref;
+	s.source.foreign.offset = off;
+	s.dest.virt = to;
+	return s;
+}
+
+static struct keelgnttab_copy_seg to_grant(uint32_t domid, uint32_t ref, uint16_t off,
+					   const void *from, uint16_t len)
+{
+	struct keelgnttab_copy_seg s = {.len = len, .flags = KEELGNTTAB_COPY_DEST_GREF};
+
+	s.dest.foreign.domid = (uint16_t)domid;
+	s.dest.foreign.ref = ref;
+	s.dest.foreign.offset = off;
+	s.source.virt = (void *)from;
+	return s;
+}
+
+/* libkeelctl directly: registration and buffer-id refusals. */
+static void check_raw(uint32_t domid)
+{
+	struct keelctl *h;
+	struct keelctl_gcopy op = {.source = {9, 0},
+				   .dest = {0xdead, 0},
+				   .domid = (uint16_t)domid,
+				   .len = 8,
+				   .flags = KEELCTL_GCOPY_SOURCE_GREF};
+	uint32_t id;
+	int16_t st = 0;
+	int fd, r;
+
+	r = keelctl_open(NULL, &h);
+	check(r == 0, "second control connection", r);
+	if (r)
+		return;
+	fd = memfd_create("not-sealed", MFD_CLOEXEC);
+	r = fd >= 0 && ftruncate(fd, 4096) == 0 ? keelctl_grant_copy_register(h, fd, 4096, &id)
+						: -errno;
+	check(r == -EPERM, "REFUSED: a buffer not sealed against shrinking", r);
+	if (fd >= 0)
+		close(fd);
+	r = keelctl_grant_copy(h, &op, 1, &st);
+	check(r == 0 && st == GNTST_bad_copy_arg, "REFUSED: unknown buffer id", st);
+	keelctl_close(h);
+}
+
+int main(int argc, char **argv)
+{
+	static uint8_t pages[CHECK_PAGES][4096];
+	struct keelgnttab_copy_seg s[CHECK_PAGES];
+	struct keelgnttab *h;
+	uint32_t domid;
+	char small[64];
+	int version, r, ok;
+
+	if (argc < 2 || argc > 3) {
+		fprintf(stderr, "usage: keel-gcopy-check DOMID [VERSION]\n");
+		return 2;
+	}
+	domid = (uint32_t)strtoul(argv[1], NULL, 0);
+	version = argc == 3 ? atoi(argv[2]) : 1;
+	r = keelgnttab_open(NULL, &h);
+	if (r) {
+		fprintf(stderr, "keel-gcopy-check: keelgnttab_open: %s\n", strerror(-r));
+		return 1;
+	}
+
+	for (int i = 0; i < CHECK_PAGES; i++)
+		s[i] = from_grant(domid, 16 + i, 0, pages[i], 4096);
+	r = keelgnttab_copy(h, CHECK_PAGES, s);
+	ok = r == 0;
+	for (int i = 0; i < CHECK_PAGES; i++) {
+		ok &= s[i].status == GNTST_okay;
+		for (int k = 0; k < 4096; k++)
+			ok &= pages[i][k] == 'a' + i % 26;
+	}
+	check(ok, "64 granted pages copied in one call, contents as granted", r);
+
+	memset(small, 0, sizeof(small));
+	s[0] = from_grant(domid, 9, 0, small, 14);
+	s[1] = from_grant(domid, 9, 4090, small + 20, 6);
+	r = keelgnttab_copy(h, 2, s);
+	check(r == 0 && s[0].status == 0 && s[1].status == 0 &&
+		      !memcmp(small, "read only page", 14) && !memcmp(small + 20, "rrrrrr", 6),
+	      "read-only grant read (start and end of the page)", s[0].status);
+
+	s[0] = to_grant(domid, 9, 0, "overwritten", 11);
+	s[1] = from_grant(domid, 10, 0, small, 8);
+	s[2] = from_grant(domid, 11, 0, small, 8);
+	s[3] = from_grant(domid, 1u << 20, 0, small, 8);
+	s[4] = from_grant(32000, 9, 0, small, 8);
+	s[5] = from_grant(domid, 9, 4000, small, 200);
+	s[6] = to_grant(domid, 8, 4095, "xy", 2);
+	r = keelgnttab_copy(h, 7, s);
+	check(r == 0, "refusal batch answered (status per op)", r);
+	check(s[0].status == GNTST_permission_denied, "REFUSED: write into a read-only grant",
+	      s[0].status);
+	check(s[1].status == GNTST_permission_denied, "REFUSED: a grant to another domain",
+	      s[1].status);
+	check(s[2].status == GNTST_permission_denied, "REFUSED: an entry never granted",
+	      s[2].status);
+	check(s[3].status == GNTST_bad_gntref, "REFUSED: a reference past the table", s[3].status);
+	check(s[4].status == GNTST_bad_domain, "REFUSED: no such domain", s[4].status);
+	check(s[5].status == GNTST_bad_copy_arg, "REFUSED: offset + length past the page",
+	      s[5].status);
+	check(s[6].status == GNTST_bad_copy_arg, "REFUSED: a write past the writable page",
+	      s[6].status);
+
+	if (version == 2) {
+		memset(small, 0, sizeof(small));
+		s[0] = from_grant(domid, 13, 5, small, 4);
+		s[1] = from_grant(domid, 13, 4, small + 8, 4);
+		s[2] = from_grant(domid, 13, 6, small + 8, 4);
+		r = keelgnttab_copy(h, 3, s);
+		check(r == 0 && s[0].status == 0 && !memcmp(small, "only", 4),
+		      "sub-page grant: its 4 bytes", s[0].status);
+		check(s[1].status == GNTST_general_error, "REFUSED: starting before the sub-page",
+		      s[1].status);
+		check(s[2].status == GNTST_general_error, "REFUSED: running past the sub-page",
+		      s[2].status);
+	}
+
+	check_raw(domid);
+
+	/* Last: what the guest waits for. */
+	s[0] = to_grant(domid, 8, 2048, "from dom0 by copy", 17);
+	r = keelgnttab_copy(h, 1, s);
+	check(r == 0 && s[0].status == GNTST_okay, "wrote into the writable grant", s[0].status);
+	keelgnttab_close(h);
+	printf("keel-gcopy-check: %s\n", check_failed ? "FAILED" : "SUCCESS");
+	return check_failed;
+}
