@@ -13,8 +13,8 @@
  * host_addr (a virtual address in the current page tables, or with
  * GNTMAP_contains_pte the machine address of an L1 entry).  An unmap
  * clears the PTE and puts a private anonymous page back under the window
- * page, so a stale TLB entry or a PTE the guest kept can only reach that
- * scratch page, never the granter's memory.
+ * page, so a stale TLB entry can only reach that scratch page, never the
+ * granter's memory; no other PTE may name a window frame (pv_mm.c).
  *
  * Xen's checks: the entry must permit access to the mapper (else
  * GNTST_general_error), a writable map needs a writable grant, the busy
@@ -50,7 +50,7 @@ struct gnttab_maptrack {
 	uint32_t flags; /* GNTMAP_* still held; 0: free */
 	uint32_t ref;
 	uint16_t domid;
-	uint64_t uid; /* the granter's domain.uid */
+	uint64_t uid; /* the granter's map-state uid (not its domid) */
 	uint64_t frame;
 	uint64_t host_addr;
 };
