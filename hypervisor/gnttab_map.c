@@ -445,42 +445,40 @@ long gnttab_map_batch(struct pv_vcpu *v, uint64_t cmd, uint64_t uop, uint64_t co
 {
 	struct domain *d = v->dom;
 	long r = 0;
+	int logged = 0;
 
 	for (uint64_t i = 0; i < count && r == 0; i++) {
-		if (cmd == GNTTABOP_map_grant_ref) {
-			struct gnttab_map_grant_ref op;
-			uint64_t va = uop + i * sizeof(op);
+		union {
+			struct gnttab_map_grant_ref map;
+			struct gnttab_unmap_grant_ref unmap;
+		} op;
+		size_t size = cmd == GNTTABOP_map_grant_ref ? sizeof(op.map) : sizeof(op.unmap);
+		uint64_t va = uop + i * size;
+		int16_t st;
 
-			if (pv_copy_from_guest(v, &op, va, sizeof(op)) < 0)
-				return -XEN_EFAULT;
-			evtchn_peers_lock();
-			pthread_mutex_lock(&d->mm_lock);
-			op.status = gnttab_map_one(v, &op);
-			if (pv_mm_commit(v) < 0)
-				r = -XEN_EIO;
-			pthread_mutex_unlock(&d->mm_lock);
-			evtchn_peers_unlock();
-			if (op.status != GNTST_okay)
-				domain_log(d, "gnttab: map d%u ref %u flags %#x: %s", op.dom,
-					   op.ref, op.flags, gnttab_status_name(op.status));
-			if (pv_copy_to_guest(v, va, &op, sizeof(op)) < 0)
-				return -XEN_EFAULT;
-		} else {
-			struct gnttab_unmap_grant_ref op;
-			uint64_t va = uop + i * sizeof(op);
-
-			if (pv_copy_from_guest(v, &op, va, sizeof(op)) < 0)
-				return -XEN_EFAULT;
-			evtchn_peers_lock();
-			pthread_mutex_lock(&d->mm_lock);
-			op.status = gnttab_unmap_one(v, &op);
-			if (pv_mm_commit(v) < 0)
-				r = -XEN_EIO;
-			pthread_mutex_unlock(&d->mm_lock);
-			evtchn_peers_unlock();
-			if (pv_copy_to_guest(v, va, &op, sizeof(op)) < 0)
-				return -XEN_EFAULT;
-		}
+		if (pv_copy_from_guest(v, &op, va, size) < 0)
+			return -XEN_EFAULT;
+		evtchn_peers_lock();
+		pthread_mutex_lock(&d->mm_lock);
+		if (cmd == GNTTABOP_map_grant_ref)
+			st = op.map.status = gnttab_map_one(v, &op.map);
+		else
+			st = op.unmap.status = gnttab_unmap_one(v, &op.unmap);
+		/* The page-table writes land before the MMU lock goes (with
+		 * more than one vCPU online the shim runs them now); other
+		 * domains' grant ops need not wait for that. */
+		evtchn_peers_unlock();
+		if (pv_mm_commit(v) < 0)
+			r = -XEN_EIO;
+		pthread_mutex_unlock(&d->mm_lock);
+		if (st != GNTST_okay && !logged++)
+			domain_log(d,
+				   "gnttab: %s of ref/handle %u: %s (first refusal of the batch)",
+				   cmd == GNTTABOP_map_grant_ref ? "map" : "unmap",
+				   cmd == GNTTABOP_map_grant_ref ? op.map.ref : op.unmap.handle,
+				   gnttab_status_name(st));
+		if (pv_copy_to_guest(v, va, &op, size) < 0)
+			return -XEN_EFAULT;
 	}
 	return r;
 }
