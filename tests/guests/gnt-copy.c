@@ -226,8 +226,10 @@ static void gnt_copier(uint16_t peer, int v2)
 				    200,
 				    GNTCOPY_source_gref,
 				    1};
+	/* (Source: the read-only grant, which the granter never revokes; it
+	 * may revoke gref 8 as soon as it saw our write above.) */
 	c[5] = (struct gnttab_copy){
-		{{8}, peer, 0}, {{.gmfn = 1ULL << 30}, DOMID_SELF, 0}, 8, GNTCOPY_source_gref, 1};
+		{{9}, peer, 0}, {{.gmfn = 1ULL << 30}, DOMID_SELF, 0}, 8, GNTCOPY_source_gref, 1};
 	c[6] = (struct gnttab_copy){
 		{{.gmfn = 16}, peer, 0}, {{.gmfn = gnt_gmfn(own)}, DOMID_SELF, 0}, 8, 0, 1};
 	r = gnt_copy(c, 7);
