@@ -83,7 +83,8 @@ static int bf_seg_ref(struct blkfront *bf, struct bf_shadow *s, unsigned i, int 
 static int bf_fill_slot(struct blkfront *bf, unsigned id)
 {
 	struct bf_shadow *s = &bf->shadow[id];
-	struct blkif_request *req = blkif_front_request(&bf->ring, bf->ring.req_prod_pvt);
+	struct blkif_front_ring *ring = &bf->q[s->queue].ring;
+	struct blkif_request *req = blkif_front_request(ring, ring->req_prod_pvt);
 	struct blkif_request_segment seg;
 	unsigned left = s->nsect;
 	int indirect = s->npages > BLKIF_MAX_SEGMENTS_PER_REQUEST;
@@ -133,36 +134,35 @@ static int bf_fill_slot(struct blkfront *bf, unsigned id)
 		segs[i] = seg;
 		left -= n;
 	}
-	bf->ring.req_prod_pvt++;
+	ring->req_prod_pvt++;
 	return 0;
 }
 
 /*
- * Make queued requests visible without a kick: a backend that is awake (or
- * about to look) takes them anyway.  bf_kick, before the frontend waits,
- * sends the one notification the backend asked for (req_event) for
- * everything published since the last kick -- one hypercall per batch.
+ * Queued requests are made visible at once (blkif_front_push): a backend
+ * thread that is awake, or about to look, takes them anyway.  bf_kick,
+ * just before the frontend waits, sends each queue the one notification
+ * its backend asked for (req_event) about everything published since the
+ * last kick -- one hypercall per batch, not per request.
  */
-void bf_ring_publish(struct blkfront *bf)
-{
-	blkif_front_push(&bf->ring);
-}
-
 void bf_kick(struct blkfront *bf)
 {
-	ring_idx_t now = bf->ring.req_prod_pvt;
+	for (unsigned i = 0; i < bf->nq; i++) {
+		struct bf_queue *q = &bf->q[i];
+		ring_idx_t now = q->ring.req_prod_pvt;
 
-	if (now == bf->kicked)
-		return;
-	ring_mb(); /* req_prod visible before req_event is read */
-	if (ring_need_notify(bf->kicked, now, ring_load(&bf->ring.sring->req_event)))
-		rt_evtchn_notify(bf->port);
-	bf->kicked = now;
+		if (now == q->kicked)
+			continue;
+		ring_mb(); /* req_prod visible before req_event is read */
+		if (ring_need_notify(q->kicked, now, ring_load(&q->ring.sring->req_event)))
+			rt_evtchn_notify(q->port);
+		q->kicked = now;
+	}
 }
 
-void bf_push(struct blkfront *bf)
+void bf_push(struct blkfront *bf, unsigned q)
 {
-	bf_ring_publish(bf);
+	blkif_front_push(&bf->q[q].ring);
 	bf_kick(bf);
 }
 
@@ -178,12 +178,13 @@ static int bf_queue(struct blkfront *bf, uint8_t op, uint64_t sector, const void
 		return -XEN_ENODEV;
 	if (npages > bf->max_segs)
 		return -XEN_E2BIG;
-	if (blkif_front_full(&bf->ring))
-		return -XEN_EAGAIN;
 	id = bf_shadow_get(bf);
 	if (id < 0)
 		return id;
 	s = &bf->shadow[id];
+	s->queue = bf->next_queue++ % bf->nq; /* round robin over the rings */
+	if (blkif_front_full(&bf->q[s->queue].ring))
+		return -XEN_EAGAIN;
 	r = bf_pool_get(bf, npages, s->pages);
 	if (r)
 		return r;
@@ -208,7 +209,7 @@ static int bf_queue(struct blkfront *bf, uint8_t op, uint64_t sector, const void
 	}
 	s->busy = 1;
 	bf->in_flight++;
-	bf_ring_publish(bf);
+	blkif_front_push(&bf->q[s->queue].ring);
 	return id;
 }
 
@@ -255,32 +256,43 @@ static int bf_status_errno(int16_t st)
  * With arm, leave rsp_event set for the next one (the caller will sleep);
  * without, the backend is not asked to notify (the caller polls).
  */
-static unsigned bf_poll_ring(struct blkfront *bf, int arm)
+static unsigned bf_poll_one(struct blkfront *bf, unsigned qi, int arm)
 {
+	struct blkif_front_ring *ring = &bf->q[qi].ring;
 	unsigned got = 0;
 
 	for (;;) {
-		ring_idx_t prod = ring_load(&bf->ring.sring->rsp_prod);
+		ring_idx_t prod = ring_load(&ring->sring->rsp_prod);
 
 		ring_rmb();
-		if (blkif_front_prod_overflow(&bf->ring, prod)) {
+		if (blkif_front_prod_overflow(ring, prod)) {
 			bf->bogus_responses++;
 			return got; /* a backend gone mad: ignore the ring */
 		}
-		while (bf->ring.rsp_cons != prod) {
+		while (ring->rsp_cons != prod) {
 			struct blkif_response rsp;
 
-			blkif_front_copy_response(&bf->ring, bf->ring.rsp_cons++, &rsp);
-			if (rsp.id >= BF_MAX_INFLIGHT || !bf->shadow[rsp.id].busy) {
+			blkif_front_copy_response(ring, ring->rsp_cons++, &rsp);
+			if (rsp.id >= BF_MAX_INFLIGHT || !bf->shadow[rsp.id].busy ||
+			    bf->shadow[rsp.id].queue != qi) {
 				bf->bogus_responses++;
 				continue;
 			}
 			bf_finish(bf, (unsigned)rsp.id, rsp.status);
 			got++;
 		}
-		if (!arm || !blkif_front_final_check(&bf->ring))
+		if (!arm || !blkif_front_final_check(ring))
 			return got;
 	}
+}
+
+static unsigned bf_poll_ring(struct blkfront *bf, int arm)
+{
+	unsigned got = 0;
+
+	for (unsigned i = 0; i < bf->nq; i++)
+		got += bf_poll_one(bf, i, arm);
+	return got;
 }
 
 /* Spin up to BF_SPIN_NS for a response before paying for a sleep and a wake-up. */
@@ -289,8 +301,9 @@ static int bf_spin(struct blkfront *bf)
 	uint64_t end = rt_now_ns() + BF_SPIN_NS;
 
 	do {
-		if (ring_load(&bf->ring.sring->rsp_prod) != bf->ring.rsp_cons)
-			return 1;
+		for (unsigned i = 0; i < bf->nq; i++)
+			if (ring_load(&bf->q[i].ring.sring->rsp_prod) != bf->q[i].ring.rsp_cons)
+				return 1;
 		__asm__ volatile("pause");
 	} while (rt_now_ns() < end);
 	return 0;
@@ -332,7 +345,7 @@ int blkfront_complete(struct blkfront *bf, int *status, uint64_t timeout_ns)
 		now = rt_now_ns();
 		if (now >= deadline)
 			return -XEN_ETIME;
-		rt_evtchn_wait(&bf->port, 1, deadline - now);
+		rt_evtchn_wait(bf->ports, bf->nq, deadline - now);
 	}
 }
 
@@ -436,7 +449,8 @@ int blkfront_discard(struct blkfront *bf, uint64_t sector, uint64_t nsect)
 	id = bf_shadow_get(bf);
 	if (id < 0)
 		return id;
-	d = (struct blkif_request_discard *)blkif_front_request(&bf->ring, bf->ring.req_prod_pvt++);
+	d = (struct blkif_request_discard *)blkif_front_request(&bf->q[0].ring,
+								bf->q[0].ring.req_prod_pvt++);
 	d->operation = BLKIF_OP_DISCARD;
 	d->flag = 0;
 	d->handle = (blkif_vdev_t)bf->devid;
@@ -450,7 +464,7 @@ int blkfront_discard(struct blkfront *bf, uint64_t sector, uint64_t nsect)
 					    .ind = bf->shadow[id].ind,
 					    .ind_ref = bf->shadow[id].ind_ref};
 	bf->in_flight++;
-	bf_push(bf);
+	bf_push(bf, 0);
 	return bf_drain(bf);
 }
 
@@ -467,13 +481,15 @@ int bf_requeue(struct blkfront *bf)
 			bf_finish(bf, i, BLKIF_RSP_ERROR); /* not re-issued */
 			continue;
 		}
+		s->queue = i % bf->nq; /* the number of rings may have changed */
 		/* old per-request grants were for the old connection: drop them */
 		for (unsigned j = 0; !bf->info.persistent && j < s->npages; j++)
 			gnt_end(s->grefs[j]);
 		r = bf_fill_slot(bf, i);
 		if (r)
 			return r;
+		blkif_front_push(&bf->q[s->queue].ring);
 	}
-	bf_push(bf);
+	bf_kick(bf);
 	return 0;
 }

@@ -3,7 +3,8 @@
  * blkfront_open runs the XenbusState handshake for device/vbd/<devid>:
  * reads the backend's features and geometry, grants a ring (ring-page-order
  * when offered), allocates an event channel for the backend's domain,
- * writes ring-ref(s), event-channel, protocol=x86_64-abi, and goes
+ * writes ring-ref(s), event-channel (per queue-N/ when several rings are
+ * asked for and offered), protocol=x86_64-abi, and goes
  * Initialised, then Connected once the backend is.  Requests are
  * synchronous from the caller's view but several may be in flight
  * (blkfront_submit / blkfront_complete); each data page is granted per
@@ -33,6 +34,7 @@ struct blkfront_info {
 	unsigned sector_size;  /* "sector-size" */
 	unsigned info;	       /* VDISK_* ("info"): VDISK_READONLY for mode r */
 	unsigned ring_pages;   /* 1 << ring-page-order in use */
+	unsigned queues;       /* rings in use (multi-queue-num-queues, or 1) */
 	unsigned max_indirect; /* feature-max-indirect-segments (0: none) */
 	int persistent;	       /* both ends agreed feature-persistent */
 	int flush, discard;    /* feature-flush-cache, feature-discard */
@@ -43,6 +45,7 @@ struct blkfront_opts {
 	int no_persistent;   /* do not ask for persistent grants */
 	int no_indirect;     /* never use indirect descriptors */
 	unsigned ring_order; /* wanted ring-page-order (capped by the backend's max) */
+	unsigned queues;     /* wanted rings (multi-queue; capped by the backend's max, 4) */
 	unsigned pool_pages; /* data pages (bounce buffers) to keep; 0: 128 */
 	unsigned max_segs;   /* largest request in pages; 0: what the backend allows */
 };

@@ -16,6 +16,7 @@
 #define BF_MAX_INFLIGHT	    32	/* shadows: requests on the ring at once */
 #define BF_MAX_SEGS	    256 /* pages per request with indirect descriptors */
 #define BF_MAX_RING_ORDER   2
+#define BF_MAX_QUEUES	    4
 #define BF_DEFAULT_POOL	    256
 #define BF_MAX_POOL	    1024
 #define BF_TIMEOUT_NS	    20000000000ULL /* one handshake step, one request */
@@ -35,6 +36,16 @@ struct bf_shadow {
 	void *ind;	 /* this shadow's indirect segment page */
 	grant_ref_t ind_ref;
 	grant_ref_t *grefs; /* per-request grants when not persistent */
+	unsigned queue;	    /* the ring it went on */
+};
+
+/* One ring (Xen's multi-queue blkif: one per queue, each with its channel). */
+struct bf_queue {
+	void *ring_mem;
+	grant_ref_t ring_refs[1u << BF_MAX_RING_ORDER];
+	struct blkif_front_ring ring;
+	ring_idx_t kicked; /* req_prod at the last kick */
+	uint32_t port;
 };
 
 struct blkfront {
@@ -44,12 +55,9 @@ struct blkfront {
 	struct blkfront_opts opts;
 	int connected;
 
-	void *ring_mem;
-	unsigned ring_order;
-	grant_ref_t ring_refs[1u << BF_MAX_RING_ORDER];
-	struct blkif_front_ring ring;
-	ring_idx_t kicked; /* req_prod at the last kick */
-	uint32_t port;
+	unsigned ring_order, nq, next_queue;
+	struct bf_queue q[BF_MAX_QUEUES];
+	uint32_t ports[BF_MAX_QUEUES]; /* q[i].port, for waiting on all */
 
 	unsigned max_segs; /* per request, as negotiated */
 	struct bf_shadow shadow[BF_MAX_INFLIGHT];
@@ -77,9 +85,9 @@ int bf_connect(struct blkfront *bf);
 void bf_disconnect(struct blkfront *bf);
 /* blkfront.c: re-issue what had no answer after a reconnect */
 int bf_requeue(struct blkfront *bf);
-/* Publish queued requests; kick the backend if the ring says it wants to hear. */
-void bf_ring_publish(struct blkfront *bf);
+/* Kick each queue's backend thread that asked to hear (req_event) about
+ * requests published since the last kick; bf_push: publish queue q, kick all. */
 void bf_kick(struct blkfront *bf);
-void bf_push(struct blkfront *bf); /* both */
+void bf_push(struct blkfront *bf, unsigned q);
 
 #endif

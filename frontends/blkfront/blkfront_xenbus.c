@@ -26,7 +26,7 @@ static int bf_read_uint(const struct blkfront *bf, const char *key, uint64_t dfl
 
 static int bf_write(const struct blkfront *bf, const char *key, const char *fmt, unsigned v)
 {
-	char path[96];
+	char path[112];
 
 	rt_snprintf(path, sizeof(path), "%s/%s", bf->dev, key);
 	return xb_printf(path, fmt, v);
@@ -45,10 +45,12 @@ static void bf_log_backend_error(const struct blkfront *bf)
 /* Read the backend's offers (published before its InitWait). */
 static int bf_read_features(struct blkfront *bf)
 {
-	uint64_t order, pers, ind, flush, disc;
+	uint64_t order, pers, ind, flush, disc, maxq;
 	int r;
 
 	r = bf_read_uint(bf, "max-ring-page-order", 0, &order);
+	if (!r)
+		r = bf_read_uint(bf, "multi-queue-max-queues", 1, &maxq);
 	if (!r)
 		r = bf_read_uint(bf, "feature-persistent", 0, &pers);
 	if (!r)
@@ -64,6 +66,14 @@ static int bf_read_features(struct blkfront *bf)
 		bf->ring_order = (unsigned)order;
 	if (bf->ring_order > BF_MAX_RING_ORDER)
 		bf->ring_order = BF_MAX_RING_ORDER;
+	/* the number of rings is fixed at the first connect (shadows map to them) */
+	if (!bf->nq) {
+		bf->nq = bf->opts.queues ? bf->opts.queues : 1;
+		if (bf->nq > maxq)
+			bf->nq = maxq ? (unsigned)maxq : 1;
+		if (bf->nq > BF_MAX_QUEUES)
+			bf->nq = BF_MAX_QUEUES;
+	}
 	bf->info.persistent = pers == 1 && !bf->opts.no_persistent;
 	bf->info.max_indirect =
 		bf->opts.no_indirect ? 0 : (unsigned)(ind > BF_MAX_SEGS ? BF_MAX_SEGS : ind);
@@ -79,42 +89,63 @@ static int bf_read_features(struct blkfront *bf)
 	return 0;
 }
 
-/* Ring pages granted, channel allocated, keys written. */
-static int bf_publish(struct blkfront *bf)
+/*
+ * One ring's pages granted, its channel allocated, its keys written under
+ * dir ("" for a single queue, "queue-N/" for several).
+ */
+static int bf_publish_queue(struct blkfront *bf, unsigned qi, const char *dir)
 {
+	struct bf_queue *q = &bf->q[qi];
 	unsigned n = 1u << bf->ring_order;
-	char key[24];
+	char key[40];
 	int r;
 
-	if (!bf->ring_mem) {
-		bf->ring_mem = rt_pages_alloc(n);
-		if (!bf->ring_mem)
+	if (!q->ring_mem) {
+		q->ring_mem = rt_pages_alloc(n);
+		if (!q->ring_mem)
 			return -XEN_ENOMEM;
 	}
-	blkif_sring_init(bf->ring_mem);
-	blkif_front_init(&bf->ring, bf->ring_mem, n * RT_PAGE_SIZE);
-	bf->kicked = 0;
+	blkif_sring_init(q->ring_mem);
+	blkif_front_init(&q->ring, q->ring_mem, n * RT_PAGE_SIZE);
+	q->kicked = 0;
 	for (unsigned i = 0; i < n; i++) {
 		r = gnt_grant((uint16_t)bf->info.backend_id,
-			      rt_virt_to_mfn((char *)bf->ring_mem + i * RT_PAGE_SIZE), 0);
+			      rt_virt_to_mfn((char *)q->ring_mem + i * RT_PAGE_SIZE), 0);
 		if (r < 0)
 			return r;
-		bf->ring_refs[i] = (grant_ref_t)r;
+		q->ring_refs[i] = (grant_ref_t)r;
 	}
-	r = rt_evtchn_alloc_unbound((uint16_t)bf->info.backend_id, &bf->port);
+	r = rt_evtchn_alloc_unbound((uint16_t)bf->info.backend_id, &q->port);
 	if (r)
 		return r;
-	if (bf->ring_order == 0) {
-		r = bf_write(bf, "ring-ref", "%u", bf->ring_refs[0]);
-	} else {
-		r = bf_write(bf, "ring-page-order", "%u", bf->ring_order);
-		for (unsigned i = 0; !r && i < n; i++) {
-			rt_snprintf(key, sizeof(key), "ring-ref%u", i);
-			r = bf_write(bf, key, "%u", bf->ring_refs[i]);
-		}
+	bf->ports[qi] = q->port;
+	for (unsigned i = 0; !r && i < n; i++) {
+		if (bf->ring_order == 0)
+			rt_snprintf(key, sizeof(key), "%sring-ref", dir);
+		else
+			rt_snprintf(key, sizeof(key), "%sring-ref%u", dir, i);
+		r = bf_write(bf, key, "%u", q->ring_refs[i]);
 	}
-	if (!r)
-		r = bf_write(bf, "event-channel", "%u", bf->port);
+	rt_snprintf(key, sizeof(key), "%sevent-channel", dir);
+	return r ? r : bf_write(bf, key, "%u", q->port);
+}
+
+/* Rings granted, channels allocated, keys written. */
+static int bf_publish(struct blkfront *bf)
+{
+	int r = 0;
+
+	if (bf->nq > 1)
+		r = bf_write(bf, "multi-queue-num-queues", "%u", bf->nq);
+	if (!r && bf->ring_order)
+		r = bf_write(bf, "ring-page-order", "%u", bf->ring_order);
+	for (unsigned i = 0; !r && i < bf->nq; i++) {
+		char dir[16] = "";
+
+		if (bf->nq > 1)
+			rt_snprintf(dir, sizeof(dir), "queue-%u/", i);
+		r = bf_publish_queue(bf, i, dir);
+	}
 	if (!r) {
 		char path[96];
 
@@ -170,6 +201,7 @@ int bf_connect(struct blkfront *bf)
 	bf->info.sector_size = (unsigned)ssize;
 	bf->info.info = (unsigned)info;
 	bf->info.ring_pages = 1u << bf->ring_order;
+	bf->info.queues = bf->nq;
 	r = xb_switch_state(bf->dev, XenbusStateConnected);
 	if (r)
 		return r;
@@ -186,15 +218,19 @@ void bf_disconnect(struct blkfront *bf)
 {
 	unsigned n = 1u << bf->ring_order;
 
-	if (bf->port) {
-		rt_evtchn_close(bf->port);
-		bf->port = 0;
-	}
-	for (unsigned i = 0; i < n; i++) {
-		if (bf->ring_refs[i] && gnt_end(bf->ring_refs[i]) < 0)
-			rt_printf("blkfront %u: ring grant %u still in use\n", bf->devid,
-				  bf->ring_refs[i]);
-		bf->ring_refs[i] = 0;
+	for (unsigned qi = 0; qi < bf->nq; qi++) {
+		struct bf_queue *q = &bf->q[qi];
+
+		if (q->port) {
+			rt_evtchn_close(q->port);
+			q->port = bf->ports[qi] = 0;
+		}
+		for (unsigned i = 0; i < n; i++) {
+			if (q->ring_refs[i] && gnt_end(q->ring_refs[i]) < 0)
+				rt_printf("blkfront %u: ring grant %u still in use\n", bf->devid,
+					  q->ring_refs[i]);
+			q->ring_refs[i] = 0;
+		}
 	}
 	bf->connected = 0;
 }

@@ -82,6 +82,8 @@ void test_main(void)
 	int r;
 
 	nocopy = rt_cmdline_num("nocopy") == 1;
+	if (rt_cmdline_num("queues") > 0)
+		o.queues = (unsigned)rt_cmdline_num("queues");
 	if (qd <= 0 || qd > BENCH_MAX_QD)
 		qd = 16;
 	if (secs <= 0)
@@ -95,9 +97,10 @@ void test_main(void)
 	xb_write("data/bench", "seq");
 	bench_run(bf, 1, 4, (uint64_t)secs, &seq);
 	xb_write("data/bench", "done");
-	rt_printf("blk-bench: rand4k_ios=%lu rand4k_ns=%lu seq1m_ios=%lu seq1m_ns=%lu qd=%ld\n",
+	rt_printf("blk-bench: rand4k_ios=%lu rand4k_ns=%lu seq1m_ios=%lu seq1m_ns=%lu qd=%ld "
+		  "queues=%u\n",
 		  (unsigned long)rnd.ios, (unsigned long)rnd.ns, (unsigned long)seq.ios,
-		  (unsigned long)seq.ns, qd);
+		  (unsigned long)seq.ns, qd, blkfront_info(bf)->queues);
 	rt_check(!rnd.errors && !seq.errors, "no I/O errors", rnd.errors + seq.errors);
 	rt_check(rnd.ios > 0 && seq.ios > 0, "both phases did I/O", (long)seq.ios);
 	blkfront_close(bf);

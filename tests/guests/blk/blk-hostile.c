@@ -28,17 +28,17 @@ static int raw(struct blkfront *bf, const struct blkif_request *rq, const char *
 	struct blkif_response rsp;
 	uint64_t end = rt_now_ns() + 5000000000ULL;
 
-	*blkif_front_request(&bf->ring, bf->ring.req_prod_pvt++) = *rq;
-	bf_push(bf);
-	while (ring_load(&bf->ring.sring->rsp_prod) == bf->ring.rsp_cons) {
+	*blkif_front_request(&bf->q[0].ring, bf->q[0].ring.req_prod_pvt++) = *rq;
+	bf_push(bf, 0);
+	while (ring_load(&bf->q[0].ring.sring->rsp_prod) == bf->q[0].ring.rsp_cons) {
 		if (rt_now_ns() > end) {
 			rt_printf("blk-hostile: %s: no response\n", what);
 			return -100;
 		}
-		rt_evtchn_wait(&bf->port, 1, 100000000ULL);
+		rt_evtchn_wait(&bf->q[0].port, 1, 100000000ULL);
 	}
 	ring_rmb();
-	blkif_front_copy_response(&bf->ring, bf->ring.rsp_cons++, &rsp);
+	blkif_front_copy_response(&bf->q[0].ring, bf->q[0].ring.rsp_cons++, &rsp);
 	rt_printf("blk-hostile: %s: status %d (id %lu)\n", what, rsp.status, (unsigned long)rsp.id);
 	return rsp.status;
 }
@@ -169,11 +169,11 @@ static void hostile_requests(struct blkfront *bf, struct blkfront *g)
 	rt_check(raw(bf, &r, "indirect flush") == BLKIF_RSP_ERROR,
 		 "REFUSED: indirect with an operation other than read/write", 0);
 	/* the frontend scribbling the backend's indices changes nothing */
-	ring_store(&bf->ring.sring->rsp_prod, bf->ring.rsp_cons + 7);
-	ring_store(&bf->ring.sring->rsp_prod, bf->ring.rsp_cons);
-	ring_store(&bf->ring.sring->rsp_event, 12345);
+	ring_store(&bf->q[0].ring.sring->rsp_prod, bf->q[0].ring.rsp_cons + 7);
+	ring_store(&bf->q[0].ring.sring->rsp_prod, bf->q[0].ring.rsp_cons);
+	ring_store(&bf->q[0].ring.sring->rsp_event, 12345);
 	r = rq_rw(BLKIF_OP_READ, 8, 1, (grant_ref_t)ok_ref);
-	ring_store(&bf->ring.sring->rsp_event, bf->ring.rsp_cons + 1);
+	ring_store(&bf->q[0].ring.sring->rsp_event, bf->q[0].ring.rsp_cons + 1);
 	rt_check(raw(bf, &r, "read after index scribbling") == BLKIF_RSP_OKAY,
 		 "still served after the frontend scribbled rsp_prod/rsp_event", 0);
 	good_disk(g, "the good disk works between the hostile requests");
@@ -189,8 +189,8 @@ static void runaway(struct blkfront *bf, struct blkfront *g)
 {
 	int st;
 
-	ring_store(&bf->ring.sring->req_prod, bf->ring.req_prod_pvt + 100000);
-	rt_evtchn_notify(bf->port);
+	ring_store(&bf->q[0].ring.sring->req_prod, bf->q[0].ring.req_prod_pvt + 100000);
+	rt_evtchn_notify(bf->q[0].port);
 	st = xb_wait_state(bf->be, 1u << XenbusStateClosing | 1u << XenbusStateClosed,
 			   10000000000ULL);
 	rt_printf("blk-hostile: runaway req_prod: backend state %d\n", st);
@@ -198,7 +198,7 @@ static void runaway(struct blkfront *bf, struct blkfront *g)
 		 "runaway req_prod: the backend disconnects the device (Closing)", st);
 	good_disk(g, "the good disk works after the hostile one was disconnected");
 	/* the hostile device can start over cleanly */
-	bf->ring.req_prod_pvt = bf->ring.rsp_cons;
+	bf->q[0].ring.req_prod_pvt = bf->q[0].ring.rsp_cons;
 	st = blkfront_reconnect(bf, 10000000000ULL);
 	rt_check(st == 0, "the hostile device reconnects", st);
 	if (!st) {

@@ -10,7 +10,8 @@
  * refuse a write.  The host then compares the images with keel-blk-plan's.
  *
  * The second disk runs without persistent grants (each request's pages
- * granted and revoked) on a 4-page ring (ring-page-order 2).
+ * granted and revoked) on two rings (multi-queue) of 4 pages
+ * (ring-page-order 2).
  *
  * With detach=1 the read-only disk is left open until the host detaches it
  * (xl block-detach): the guest must see the backend leave and close.
@@ -52,10 +53,10 @@ static struct blkfront *open_disk(const char *key, const char *skey, int ro,
 	if (r)
 		return NULL;
 	in = blkfront_info(bf);
-	rt_printf("blk-pattern: vbd %ld: %lu sectors of %u, info %u, ring pages %u, indirect %u, "
-		  "persistent %d, flush %d, discard %d\n",
-		  devid, (unsigned long)in->sectors, in->sector_size, in->info, in->ring_pages,
-		  in->max_indirect, in->persistent, in->flush, in->discard);
+	rt_printf("blk-pattern: vbd %ld: %lu sectors of %u, info %u, queues %u, ring pages %u, "
+		  "indirect %u, persistent %d, flush %d, discard %d\n",
+		  devid, (unsigned long)in->sectors, in->sector_size, in->info, in->queues,
+		  in->ring_pages, in->max_indirect, in->persistent, in->flush, in->discard);
 	rt_check(in->sectors == (uint64_t)sectors, "sectors as the image's size",
 		 (long)in->sectors);
 	rt_check(in->sector_size == 512, "sector-size 512", in->sector_size);
@@ -216,8 +217,8 @@ void test_main(void)
 	rt_check(wbuf && rbuf, "1 MiB buffers", 0);
 	if (!wbuf || !rbuf)
 		return;
-	/* rw1 without persistent grants (grant per request) and a 4-page ring */
-	struct blkfront_opts o1 = {.no_persistent = 1, .ring_order = 2};
+	/* rw1 without persistent grants (grant per request), two 4-page rings */
+	struct blkfront_opts o1 = {.no_persistent = 1, .ring_order = 2, .queues = 2};
 
 	rw0 = open_disk("rw0", "rw0s", 0, NULL);
 	if (rt_cmdline_num("kill") == 1) {
@@ -229,8 +230,9 @@ void test_main(void)
 	}
 	rw1 = open_disk("rw1", "rw1s", 0, &o1);
 	if (rw1)
-		rt_check(blkfront_info(rw1)->ring_pages == 4 && !blkfront_info(rw1)->persistent,
-			 "second disk: ring-page-order 2, no persistent grants",
+		rt_check(blkfront_info(rw1)->ring_pages == 4 && !blkfront_info(rw1)->persistent &&
+				 blkfront_info(rw1)->queues == 2,
+			 "second disk: 2 queues, ring-page-order 2, no persistent grants",
 			 blkfront_info(rw1)->ring_pages);
 	ro = open_disk("ro", "ros", 1, NULL);
 	if (rw0)
