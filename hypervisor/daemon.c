@@ -391,6 +391,35 @@ static int daemon_op_grant_copy(struct daemon_req *rq)
 	return 0;
 }
 
+static int daemon_op_map_grants(struct daemon_req *rq)
+{
+	const struct keelctl_gmap_req *g = (const void *)rq->data;
+	struct keelctl_gmap_rsp *mr = (void *)rq->out;
+	struct domain *d = daemon_find(rq->hdr->domid);
+
+	if (!d)
+		return -ESRCH;
+	if (g->count == 0 || g->count > KEELCTL_GMAP_MAX)
+		return -EINVAL;
+	mr->bad_index = 0;
+	mr->status = gnttab_dom0_map_batch(d, g->refs, g->count, g->flags & KEELCTL_GRANT_WRITABLE,
+					   mr->frame, &mr->bad_index);
+	rq->out_len = sizeof(*mr);
+	if (mr->status == 0) {
+		rq->out_len += g->count * sizeof(mr->frame[0]);
+		rq->out_fds[rq->n_out_fds++] = d->memfd;
+	}
+	return 0;
+}
+
+static int daemon_op_unmap_grants(struct daemon_req *rq)
+{
+	const struct keelctl_gmap_req *g = (const void *)rq->data;
+	struct domain *d = daemon_find(rq->hdr->domid);
+
+	return d ? gnttab_dom0_unmap_batch(d, g->refs, g->count) : -ESRCH;
+}
+
 static int daemon_op_subscribe(struct daemon_req *rq)
 {
 	if (daemon_nsubscribers == DAEMON_MAX_CLIENTS)
@@ -465,6 +494,10 @@ static const struct daemon_op daemon_ops[KEELCTL_OP_MAX] = {
 					 sizeof(struct keelctl_gcopy_reg)},
 	[KEELCTL_OP_GRANT_COPY] = {"grant-copy", daemon_op_grant_copy,
 				   sizeof(struct keelctl_gcopy_req)},
+	[KEELCTL_OP_MAP_GRANTS] = {"map-grants", daemon_op_map_grants,
+				   sizeof(struct keelctl_gmap_req)},
+	[KEELCTL_OP_UNMAP_GRANTS] = {"unmap-grants", daemon_op_unmap_grants,
+				     sizeof(struct keelctl_gmap_req)},
 };
 
 /* Root, or a member (primary or supplementary) of group keel. */

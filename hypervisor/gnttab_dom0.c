@@ -237,3 +237,38 @@ int gnttab_dom0_copy(int conn, gnttab_dom0_find_fn find, const struct keelctl_gc
 	evtchn_peers_unlock();
 	return 0;
 }
+
+int gnttab_dom0_map_batch(struct domain *d, const uint32_t *refs, uint32_t n, int writable,
+			  uint64_t *frames, uint32_t *bad)
+{
+	int r;
+
+	if (n == 0 || n > KEELCTL_GMAP_MAX)
+		return -EINVAL;
+	for (uint32_t i = 0; i < n; i++) {
+		r = gnttab_dom0_map(d, refs[i], writable, &frames[i]);
+		if (r < 0) {
+			*bad = i;
+			/* All or nothing: give back what this batch took. */
+			while (i--)
+				gnttab_dom0_unmap(d, refs[i]);
+			return r;
+		}
+	}
+	return 0;
+}
+
+int gnttab_dom0_unmap_batch(struct domain *d, const uint32_t *refs, uint32_t n)
+{
+	int first = 0;
+
+	if (n == 0 || n > KEELCTL_GMAP_MAX)
+		return -EINVAL;
+	for (uint32_t i = 0; i < n; i++) {
+		int r = gnttab_dom0_unmap(d, refs[i]);
+
+		if (r < 0 && !first)
+			first = r;
+	}
+	return first;
+}

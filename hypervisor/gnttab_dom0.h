@@ -29,4 +29,11 @@ void gnttab_dom0_conn_closed(int conn);
 int gnttab_dom0_copy(int conn, gnttab_dom0_find_fn find, const struct keelctl_gcopy *ops,
 		     uint32_t n, int16_t *status);
 
+/* MAP_GRANTS: gnttab_dom0_map for refs[0..n) of d, all or none; on
+ * failure *bad is the index that failed.  UNMAP_GRANTS: gnttab_dom0_unmap
+ * for each, the first error. */
+int gnttab_dom0_map_batch(struct domain *d, const uint32_t *refs, uint32_t n, int writable,
+			  uint64_t *frames, uint32_t *bad);
+int gnttab_dom0_unmap_batch(struct domain *d, const uint32_t *refs, uint32_t n);
+
 #endif

@@ -55,6 +55,7 @@ struct bk_real {
 	uint8_t *bounce; /* BK_REAL_COPY_BATCH pages registered with keeld for copies */
 	uint32_t bounce_id;
 	bool no_gcopy; /* keeld refused to register it: copy by map */
+	bool no_gmap;  /* keeld has no MAP_GRANTS: map one reference at a time */
 	struct keelctl_gcopy gops[BK_REAL_COPY_BATCH];
 	int16_t gstatus[BK_REAL_COPY_BATCH];
 };
@@ -68,11 +69,14 @@ static int bk_real_track(struct bk_real *r, void *addr, unsigned count, uint16_t
 	return 0;
 }
 
-/* Release the first n references of a batch and its area (locked). */
+/* Release the first n references of a batch and its area (locked): one
+ * UNMAP_GRANTS round trip (per reference against an older keeld). */
 static void bk_real_release(struct bk_real *r, uint16_t domid, const grant_ref_t *refs, unsigned n,
 			    void *area, unsigned count)
 {
 	munmap(area, (size_t)count * BK_PAGE_SIZE);
+	if (n && !r->no_gmap && keelctl_unmap_grants(r->h, domid, refs, n) != -EOPNOTSUPP)
+		return;
 	for (unsigned i = 0; i < n; i++)
 		keelctl_unmap_grant(r->h, domid, refs[i], NULL);
 }
@@ -106,6 +110,27 @@ static int bk_real_map(void *ctx, uint16_t domid, const grant_ref_t *refs, unsig
 		return -ENOMEM;
 	}
 	pthread_mutex_lock(&r->lock);
+	/* The whole batch in one round trip, straight into the area. */
+	if (!r->no_gmap) {
+		err = keelctl_map_grants(r->h, domid, refs, count, writable, area, &i);
+		if (err == -EOPNOTSUPP) {
+			r->no_gmap = true;
+		} else {
+			if (!err)
+				err = bk_real_track(r, area, count, domid, false, copy);
+			if (err) {
+				if (bad_index)
+					*bad_index = i < count ? i : 0;
+				munmap(area, (size_t)count * BK_PAGE_SIZE);
+				free(copy);
+				err = bk_real_errno(err);
+			} else {
+				*addr = area;
+			}
+			pthread_mutex_unlock(&r->lock);
+			return err;
+		}
+	}
 	for (i = 0; i < count; i++) {
 		void *page, *to = area + (size_t)i * BK_PAGE_SIZE;
 

@@ -330,6 +330,98 @@ int keelctl_unmap_grant(struct keelctl *h, uint32_t domid, uint32_t gref, void *
 	return keelctl_call(h, KEELCTL_OP_UNMAP_GRANT, domid, &g, sizeof(g), NULL, 0, NULL, NULL);
 }
 
+/* One MAP_GRANTS round trip for n <= KEELCTL_GMAP_MAX references. */
+static int keelctl_map_grants_one(struct keelctl *h, uint32_t domid, const uint32_t *refs,
+				  unsigned n, int writable, uint8_t *at, unsigned *bad)
+{
+	struct keelctl_gmap_req g = {n, writable ? KEELCTL_GRANT_WRITABLE : 0, {0}};
+	struct keelctl_gmap_rsp mr;
+	const uint8_t *p;
+	uint32_t len;
+	int r;
+
+	memcpy(g.refs, refs, n * sizeof(refs[0]));
+	*bad = 0;
+	r = keelctl_call(h, KEELCTL_OP_MAP_GRANTS, domid, &g, sizeof(g), NULL, 0, (const void **)&p,
+			 &len);
+	if (r == 0 && len >= sizeof(mr)) {
+		memcpy(&mr, p, sizeof(mr));
+		if (mr.status < 0) {
+			*bad = mr.bad_index < n ? mr.bad_index : 0;
+			keelctl_drop_fds(h);
+			return mr.status;
+		}
+	}
+	if (r < 0 || len != sizeof(mr) + n * sizeof(uint64_t) || h->nrfds != 1) {
+		keelctl_drop_fds(h);
+		return r < 0 ? r : -EPROTO;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t frame;
+
+		memcpy(&frame, p + sizeof(mr) + i * sizeof(frame), sizeof(frame));
+		if (mmap(at + (size_t)i * 4096, 4096, PROT_READ | (writable ? PROT_WRITE : 0),
+			 MAP_SHARED | MAP_FIXED, h->rfds[0], (off_t)(frame << 12)) == MAP_FAILED) {
+			r = -errno;
+			*bad = i;
+			break;
+		}
+	}
+	keelctl_drop_fds(h);
+	if (r)
+		keelctl_unmap_grants(h, domid, refs, n);
+	return r;
+}
+
+int keelctl_map_grants(struct keelctl *h, uint32_t domid, const uint32_t *refs, unsigned count,
+		       int writable, void *at, unsigned *bad_index)
+{
+	unsigned done = 0, bad = 0;
+	int r = 0;
+
+	if (count == 0 || !at)
+		return -EINVAL;
+	while (done < count) {
+		unsigned n = count - done < KEELCTL_GMAP_MAX ? count - done : KEELCTL_GMAP_MAX;
+
+		r = keelctl_map_grants_one(h, domid, refs + done, n, writable,
+					   (uint8_t *)at + (size_t)done * 4096, &bad);
+		if (r) {
+			bad += done;
+			break;
+		}
+		done += n;
+	}
+	if (r) {
+		if (done)
+			keelctl_unmap_grants(h, domid, refs, done);
+		if (bad_index)
+			*bad_index = bad;
+	}
+	return r;
+}
+
+int keelctl_unmap_grants(struct keelctl *h, uint32_t domid, const uint32_t *refs, unsigned count)
+{
+	struct keelctl_gmap_req g;
+	int first = 0;
+
+	for (unsigned done = 0; done < count;) {
+		unsigned n = count - done < KEELCTL_GMAP_MAX ? count - done : KEELCTL_GMAP_MAX;
+		int r;
+
+		g.count = n;
+		g.flags = 0;
+		memcpy(g.refs, refs + done, n * sizeof(refs[0]));
+		r = keelctl_call(h, KEELCTL_OP_UNMAP_GRANTS, domid, &g, sizeof(g), NULL, 0, NULL,
+				 NULL);
+		if (r < 0 && !first)
+			first = r;
+		done += n;
+	}
+	return first;
+}
+
 int keelctl_subscribe(struct keelctl *h)
 {
 	return keelctl_call(h, KEELCTL_OP_SUBSCRIBE, 0, NULL, 0, NULL, 0, NULL, NULL);

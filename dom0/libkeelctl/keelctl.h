@@ -53,6 +53,14 @@ int keelctl_ring_unmap(const char *rundir, uint32_t domid, uint32_t port, void *
  * process; keelctl_unmap_grant releases it (and munmaps page). */
 int keelctl_map_grant(struct keelctl *h, uint32_t domid, uint32_t gref, int writable, void **page);
 int keelctl_unmap_grant(struct keelctl *h, uint32_t domid, uint32_t gref, void *page);
+/* Map grants refs[0..count) of domid at consecutive pages from `at` (a
+ * region of count pages the caller reserved: MAP_FIXED replaces it), in
+ * one round trip per KEELCTL_GMAP_MAX references; all or nothing (on
+ * failure *bad_index names the reference that failed).
+ * keelctl_unmap_grants releases them in keeld (the caller munmaps). */
+int keelctl_map_grants(struct keelctl *h, uint32_t domid, const uint32_t *refs, unsigned count,
+		       int writable, void *at, unsigned *bad_index);
+int keelctl_unmap_grants(struct keelctl *h, uint32_t domid, const uint32_t *refs, unsigned count);
 /* Grant copy (keelctl_gcopy.c): register a memfd sealed with F_SEAL_SHRINK
  * (at least size bytes) as a buffer copies may name by *id; the buffer
  * lives until unregistered or until this handle is closed.

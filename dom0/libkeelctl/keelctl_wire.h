@@ -47,6 +47,8 @@ enum keelctl_op {
 	KEELCTL_OP_GCOPY_REGISTER,   /* keelctl_gcopy_reg + a sealed memfd; answer: uint32_t id */
 	KEELCTL_OP_GCOPY_UNREGISTER, /* keelctl_gcopy_reg (id) */
 	KEELCTL_OP_GRANT_COPY,	     /* keelctl_gcopy_req; answer: int16_t status[count] */
+	KEELCTL_OP_MAP_GRANTS,	     /* keelctl_gmap_req; answer: keelctl_gmap_rsp (+ memory fd) */
+	KEELCTL_OP_UNMAP_GRANTS,     /* keelctl_gmap_req */
 	KEELCTL_OP_MAX,
 };
 
@@ -149,6 +151,28 @@ struct keelctl_gcopy_req {
 	struct keelctl_gcopy ops[KEELCTL_GCOPY_MAX];
 };
 
+/*
+ * MAP_GRANTS / UNMAP_GRANTS: MAP_GRANT and UNMAP_GRANT for a batch of
+ * references of one domain, in one round trip (a block request's
+ * segments).  A map is all or nothing: when reference bad_index fails,
+ * keeld releases those it had taken and answers the error in status (the
+ * message itself succeeds, without an fd); otherwise frame[i] is the frame
+ * of refs[i] and the domain's memory fd comes with the answer.  An unmap
+ * releases every reference it can and answers the first error.
+ */
+#define KEELCTL_GMAP_MAX 512
+struct keelctl_gmap_req {
+	uint32_t count; /* 1..KEELCTL_GMAP_MAX */
+	uint32_t flags; /* KEELCTL_GRANT_WRITABLE */
+	uint32_t refs[KEELCTL_GMAP_MAX];
+};
+
+struct keelctl_gmap_rsp {
+	int32_t status; /* 0 or -errno of refs[bad_index] */
+	uint32_t bad_index;
+	uint64_t frame[]; /* count entries when status is 0 */
+};
+
 /* After SUBSCRIBE: one message per domain state change (shutdown, crash,
  * pause, unpause, destroy) -- what xl needs for on_poweroff/on_crash and
  * xenstored for @releaseDomain. */
@@ -235,6 +259,9 @@ _Static_assert(sizeof(struct keelctl_event) == 24, "keelctl_event");
 _Static_assert(sizeof(struct keelctl_gcopy_reg) == 16, "keelctl_gcopy_reg");
 _Static_assert(sizeof(struct keelctl_gcopy) == 24, "keelctl_gcopy");
 _Static_assert(sizeof(struct keelctl_gcopy_req) <= KEELCTL_REQ_MAX, "keelctl_gcopy_req");
+_Static_assert(sizeof(struct keelctl_gmap_req) <= KEELCTL_REQ_MAX, "keelctl_gmap_req");
+_Static_assert(sizeof(struct keelctl_gmap_rsp) + KEELCTL_GMAP_MAX * 8 <= KEELCTL_RSP_MAX,
+	       "keelctl_gmap_rsp");
 _Static_assert(sizeof(struct keelctl_vcpuinfo) == 24, "keelctl_vcpuinfo");
 _Static_assert(sizeof(struct keelctl_sched) == 8, "keelctl_sched");
 _Static_assert(sizeof(struct keelctl_version) == 144, "keelctl_version");

@@ -7,6 +7,8 @@
  * another domain, write into a read-only grant, entry not granted, offset
  * and length past the page or the buffer, unknown domain, frame outside
  * the domain, write into a page table, unknown buffer, batch bounds.
+ * And batched dom0 maps (MAP_GRANTS): all or nothing, busy bits held
+ * until the batched unmap.
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -86,6 +88,7 @@ static int test_gnt_dom0_init(void)
 static int test_gnt_dom0_cleanup(void)
 {
 	gnttab_dom0_conn_closed(CONN);
+	gnttab_domain_release(d);
 	munmap(buf, BUF_BYTES);
 	free(d->ram);
 	free(d->shim);
@@ -243,6 +246,32 @@ static void test_gnt_dom0_batch_bounds(void)
 	CU_ASSERT_EQUAL(st[0], GNTST_bad_copy_arg);
 }
 
+static void test_gnt_dom0_map_batch(void)
+{
+	uint32_t good[3] = {40, 41, 42}, mixed[3] = {40, 41, 43}, bad = 99;
+	uint64_t frames[3] = {0};
+
+	grant(40, 0, 8, GTF_permit_access);
+	grant(41, 0, 9, GTF_permit_access);
+	grant(42, 0, 10, GTF_permit_access);
+	grant(43, 0, 11, GTF_permit_access | GTF_readonly);
+	/* A writable batch with a read-only grant in third place: none mapped. */
+	CU_ASSERT_EQUAL(gnttab_dom0_map_batch(d, mixed, 3, 1, frames, &bad), -EPERM);
+	CU_ASSERT_EQUAL(bad, 2);
+	CU_ASSERT_EQUAL(entry(40)->flags, GTF_permit_access);
+	CU_ASSERT_EQUAL(entry(41)->flags, GTF_permit_access);
+	CU_ASSERT_EQUAL(gnttab_dom0_map_batch(d, good, 3, 1, frames, &bad), 0);
+	CU_ASSERT(frames[0] == 8 && frames[1] == 9 && frames[2] == 10);
+	CU_ASSERT_EQUAL(entry(42)->flags, GTF_permit_access | GTF_reading | GTF_writing);
+	CU_ASSERT_EQUAL(gnttab_dom0_unmap_batch(d, good, 3), 0);
+	CU_ASSERT_EQUAL(entry(40)->flags, GTF_permit_access);
+	CU_ASSERT_EQUAL(entry(42)->flags, GTF_permit_access);
+	CU_ASSERT_EQUAL(gnttab_dom0_map_batch(d, good, 0, 1, frames, &bad), -EINVAL);
+	CU_ASSERT_EQUAL(gnttab_dom0_map_batch(d, good, KEELCTL_GMAP_MAX + 1, 1, frames, &bad),
+			-EINVAL);
+}
+
 UNIT_SUITE(gnt_dom0_copy, test_gnt_dom0_init, test_gnt_dom0_cleanup,
 	   UNIT_TEST(test_gnt_dom0_register), UNIT_TEST(test_gnt_dom0_copy_both_ways),
-	   UNIT_TEST(test_gnt_dom0_refusals), UNIT_TEST(test_gnt_dom0_batch_bounds))
+	   UNIT_TEST(test_gnt_dom0_refusals), UNIT_TEST(test_gnt_dom0_batch_bounds),
+	   UNIT_TEST(test_gnt_dom0_map_batch))
