@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # linux-netfront: Debian's own xen-netfront.ko against keel-netback.
 # keel-dom0-up brings dom0 up with a private bridge that has an address;
-# Debian's 6.1 kernel boots (created paused, the vif nodes written as libxl
-# writes them, with a private TAP name); /init insmods xen-netfront, brings
-# eth0 up with an address on the bridge's subnet and pings the host
-# (busybox ping, -c 3); the host pings the guest back, and the guest sees
-# those echo requests in /proc/net/snmp.  Frames cross netback's TAP and the
-# host's bridge both ways; the host's own IP stack answers.
+# Debian's 6.1 kernel boots with a vif= (a private TAP name; xl writes the
+# vif nodes); /init insmods xen-netfront, brings eth0 up with an address on
+# the bridge's subnet and pings the host (busybox ping, -c 3); the host
+# pings the guest back, and the guest sees those echo requests in
+# /proc/net/snmp.  Frames cross netback's TAP and the host's bridge both
+# ways; the host's own IP stack answers.  Then 4 MiB over TCP each way
+# (busybox nc; GSO and scatter-gather frames), checked byte for byte.
 # Skipped only when the kernel or busybox-static cannot be fetched, or
 # /dev/kvm or /dev/net/tun is missing.
 . "$(dirname "$0")/../lib/common.sh"
@@ -26,6 +27,9 @@ mac=00:16:3e:4b:$(printf '%02x:%02x' $((RANDOM % 256)) $((RANDOM % 256)))
 root=$KEEL_TMP/initramfs
 lg_initramfs "$root"
 lg_add_module "$root" drivers/net/xen-netfront.ko
+head -c 524288 /dev/urandom >"$root/seed"
+for k in 1 2 3 4 5 6 7 8; do cat "$root/seed"; done >"$KEEL_TMP/bulk.bin"
+bulk_md5=$(md5sum <"$KEEL_TMP/bulk.bin" | cut -d' ' -f1)
 cat >"$root/init" <<INIT
 #!/bin/sh
 export PATH=/bin
@@ -60,6 +64,21 @@ while [ \$i -lt 80 ]; do
 	i=\$((i + 1)); sleep 0.5
 done
 say "echo requests received: \$n"
+# bulk TCP (GSO/scatter-gather frames through netback): 4 MiB host -> guest,
+# then 4 MiB guest -> host, each the seed file 8 times
+# (nc ends its side when its stdin ends: give it one that stays open)
+sleep 100 | nc -l -p 5002 >/tmp/rx.bin &
+sleep 0.5
+say "listening"
+i=0
+while [ \$i -lt 60 ] && [ "\$(stat -c %s /tmp/rx.bin)" -lt 4194304 ]; do i=\$((i + 1)); sleep 0.5; done
+sleep 0.5
+say "rx \$(stat -c %s /tmp/rx.bin) bytes md5 \$(md5sum </tmp/rx.bin | cut -d' ' -f1)"
+rm -f /tmp/rx.bin
+a=\$(cut -d' ' -f1 /proc/uptime)
+for k in 1 2 3 4 5 6 7 8; do cat /seed; done | nc -w 5 $hostip 5001
+b=\$(cut -d' ' -f1 /proc/uptime)
+say "tx done in \$(awk -v a=\$a -v b=\$b 'BEGIN { printf "%.2f", b - a }') s"
 ip -s link show eth0 | tr -s ' ' | tr '\n' ' ' | sed 's/^/KEEL-NET: stats: /'; echo
 say "done"
 poweroff -f
@@ -78,14 +97,13 @@ extra = "console=hvc0 rdinit=/init"
 memory = 256
 vcpus = 2
 on_poweroff = "preserve"
+vif = [ 'mac=$mac,bridge=$br,vifname=$vif' ]
 CFG
 t0=$SECONDS
-xl create -p "$KEEL_TMP/linux.cfg" >"$KEEL_TMP/create.out" 2>&1 ||
+xl create "$KEEL_TMP/linux.cfg" >"$KEEL_TMP/create.out" 2>&1 ||
 	fail "create: $(cat "$KEEL_TMP/create.out")"
 id=$(xl domid linux-net) || fail "domid"
-# the vif nodes as libxl writes them (the config has no vif=), a private TAP name
-lg_vif "$id" 0 "$mac" "$br" "$vif"
-xl unpause linux-net || fail "unpause"
+LG_DIAG_DOMS=$id
 con=$(lg_console linux-net)
 lg_wait_console linux-net '^KEEL-NET: (ready|FAIL no)' 90 ||
 	fail "the guest did not get to its ping (last: $(tail -n 1 "$con" 2>/dev/null))"
@@ -97,6 +115,21 @@ ip link show dev "$vif" | head -n 1 | sed 's/^/linux-netfront: host TAP: /'
 "$LG_BB/bin/busybox" ping -c 3 -W 3 "$guestip" >"$KEEL_TMP/ping.out" 2>&1
 prc=$?
 sed 's/^/linux-netfront: host: /' "$KEEL_TMP/ping.out" | tail -n 3
+# bulk TCP: host -> guest (guest's rx), then guest -> host (guest's tx)
+lg_wait_console linux-net '^KEEL-NET: listening' 60 || fail "the guest did not get to its TCP part"
+# nc ends its side of the connection when its stdin ends: a fifo kept open
+mkfifo "$KEEL_TMP/hold"
+"$LG_BB/bin/busybox" nc -l -p 5001 <"$KEEL_TMP/hold" >"$KEEL_TMP/tx.bin" 2>"$KEEL_TMP/nc-l.err" &
+ncpid=$!
+LG_PIDS="$LG_PIDS $ncpid"
+exec 8>"$KEEL_TMP/hold"
+sleep 0.3
+a=$(date +%s.%N)
+"$LG_BB/bin/busybox" nc -w 5 "$guestip" 5002 <"$KEEL_TMP/bulk.bin" 2>"$KEEL_TMP/nc.err" ||
+	echo "linux-netfront: host nc to the guest: $(cat "$KEEL_TMP/nc.err")"
+b=$(date +%s.%N)
+lg_wait_console linux-net '^KEEL-NET: tx done' 60 || fail "the guest did not finish sending"
+wait_for "! kill -0 $ncpid 2>/dev/null" 10 || fail "the host's nc -l did not see the guest close"
 lg_wait_console linux-net '^KEEL-NET: done' 60 || fail "the guest did not finish"
 grep -a 'KEEL-NET' "$con" | tr -d '\r' | sed 's/^/linux-netfront: guest: /'
 be=/local/domain/0/backend/vif/$id/0
@@ -108,5 +141,11 @@ grep -qa '^KEEL-NET: ping host ok' "$con" || fail "the guest's ping of the host 
 [ $prc = 0 ] || fail "the host's ping of the guest failed"
 grep -qaE '^KEEL-NET: echo requests received: ([3-9]|[1-9][0-9])' "$con" ||
 	fail "the guest did not count the host's echo requests"
+grep -qa "^KEEL-NET: rx 4194304 bytes md5 $bulk_md5" "$con" ||
+	fail "the guest did not receive the host's 4 MiB intact: $(grep -a 'KEEL-NET: rx' "$con")"
+cmp -s "$KEEL_TMP/tx.bin" "$KEEL_TMP/bulk.bin" ||
+	fail "the host did not receive the guest's 4 MiB intact ($(stat -c %s "$KEEL_TMP/tx.bin") bytes)"
+txs=$(grep -a '^KEEL-NET: tx done in' "$con" | tr -d '\r' | awk '{print $5}')
+echo "linux-netfront: 4 MiB TCP host -> guest in $(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f s (%.1f MiB/s)", b - a, 4 / (b - a) }'), guest -> host in $txs s ($(awk -v t="$txs" 'BEGIN { if (t < 0.01) t = 0.01; printf "%.1f", 4 / t }') MiB/s), both intact"
 echo "linux-netfront: ICMP echo both ways between Debian's netfront and the host over $vif on $br"
 exit 0
