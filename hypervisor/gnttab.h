@@ -51,6 +51,8 @@ long gnttab_get_status_frames(struct pv_vcpu *v, uint64_t uop, uint64_t count);
  * if the map is)?  0 or -XEN_EPERM.  Release what a dying domain maps. */
 long gnttab_map_batch(struct pv_vcpu *v, uint64_t cmd, uint64_t uop, uint64_t count);
 int gnttab_window_frame_ok(struct domain *d, uint64_t mfn, int writable);
+/* Under evtchn_peers_lock: a live guest or dom0 map holds frame @mfn of @d. */
+int gnttab_frame_pinned(struct domain *d, uint64_t mfn);
 void gnttab_domain_release(struct domain *d);
 
 /* pv_mm.c: write the L1 entry for a grant mapping.  addr is a virtual

@@ -59,6 +59,8 @@ struct gnttab_maptrack {
 struct gnttab_pin {
 	uint32_t rd, wr;     /* guest maps */
 	uint32_t d0rd, d0wr; /* dom0-process maps (MAP_GRANT) */
+	uint64_t frame;	     /* the frame the pins hold (recorded at the first pin) */
+	uint8_t counted;     /* in gnttab_maps.nr_pinned */
 };
 
 struct gnttab_maps {
@@ -68,6 +70,7 @@ struct gnttab_maps {
 	uint8_t *window; /* GNTTAB_MAPTRACK_MAX pages of keeld's address space */
 	int slot_added;
 	struct gnttab_pin *pins; /* GNTTAB_MAX_FRAMES * 512, for our own grants */
+	uint32_t nr_pinned;	 /* entries with any pin: 0 lets frame checks skip the scan */
 };
 
 #define GNTTAB_NR_ENTRIES (GNTTAB_MAX_FRAMES * 4096 / sizeof(struct grant_entry_v1))
@@ -181,6 +184,43 @@ static struct domain *gnttab_granter(struct domain *d, const struct gnttab_maptr
 	return rm && rm->uid == t->uid ? rd : NULL;
 }
 
+static int gnttab_pin_any(const struct gnttab_pin *p)
+{
+	return p->rd || p->wr || p->d0rd || p->d0wr;
+}
+
+/* Count one more pin of an entry that maps @frame (counter @c in @p). */
+static void gnttab_pin_count(struct domain *rd, struct gnttab_pin *p, uint64_t frame, uint32_t *c)
+{
+	struct gnttab_maps *m = gnttab_maps_find(rd);
+
+	if (m && !p->counted) {
+		p->counted = 1;
+		p->frame = frame;
+		m->nr_pinned++;
+	}
+	(*c)++;
+}
+
+/*
+ * Is @mfn of @d held by a live map (a guest's or a dom0 process's)?  Such a
+ * frame must not be handed back by decrease_reservation: keeld would give it
+ * out again, zeroed, while the mapper still sees it (Xen keeps the page
+ * alive through the mapper's reference instead).  The frame was recorded
+ * when the entry was first pinned, so rewriting a busy entry changes nothing.
+ * Under evtchn_peers_lock (which comes before the domain's mm_lock).
+ */
+int gnttab_frame_pinned(struct domain *d, uint64_t mfn)
+{
+	struct gnttab_maps *m = gnttab_maps_find(d);
+	int r = 0;
+
+	if (m && m->pins && m->nr_pinned)
+		for (uint32_t i = 0; i < GNTTAB_NR_ENTRIES && !r; i++)
+			r = m->pins[i].counted && m->pins[i].frame == mfn;
+	return r;
+}
+
 /* Pin entry ref of rd for d: its busy bits stay set while any map holds
  * it (gnttab_acquire sets them as Xen does, for either table version). */
 static int16_t gnttab_pin_get(struct domain *d, struct domain *rd, uint32_t ref, int writable,
@@ -195,10 +235,7 @@ static int16_t gnttab_pin_get(struct domain *d, struct domain *rd, uint32_t ref,
 	st = gnttab_acquire(rd, ref, (uint16_t)d->domid, writable, 1, GNTST_general_error, &g);
 	if (st != GNTST_okay)
 		return st;
-	if (writable)
-		pins[ref].wr++;
-	else
-		pins[ref].rd++;
+	gnttab_pin_count(rd, &pins[ref], g.frame, writable ? &pins[ref].wr : &pins[ref].rd);
 	*frame = g.frame;
 	return GNTST_okay;
 }
@@ -206,7 +243,13 @@ static int16_t gnttab_pin_get(struct domain *d, struct domain *rd, uint32_t ref,
 /* After a pin count dropped: clear the busy bits no map needs any more. */
 static void gnttab_pin_settle(struct domain *rd, struct gnttab_pin *p, uint32_t ref)
 {
+	struct gnttab_maps *m = gnttab_maps_find(rd);
 	uint16_t clear = 0;
+
+	if (m && p->counted && !gnttab_pin_any(p)) {
+		p->counted = 0;
+		m->nr_pinned--;
+	}
 
 	if (!p->wr && !p->d0wr)
 		clear |= GTF_writing;
@@ -254,10 +297,8 @@ int gnttab_dom0_map(struct domain *d, uint32_t gref, int writable, uint64_t *fra
 	} else if (st != GNTST_okay) {
 		r = -EPERM;
 	} else {
-		if (writable)
-			pins[gref].d0wr++;
-		else
-			pins[gref].d0rd++;
+		gnttab_pin_count(d, &pins[gref], g.frame,
+				 writable ? &pins[gref].d0wr : &pins[gref].d0rd);
 		*frame = g.frame;
 	}
 	evtchn_peers_unlock();

@@ -237,13 +237,17 @@ static long pv_memory_reservation(struct pv_vcpu *v, uint64_t op, uint64_t arg)
 		return -XEN_EINVAL;
 	if (res.nr_extents > (1 << 20))
 		return -XEN_EINVAL;
+	/* grant pins are looked at under the peers lock, taken before mm_lock */
+	evtchn_peers_lock();
 	pthread_mutex_lock(&d->mm_lock);
 	for (done = 0; done < res.nr_extents; done++) {
 		uint64_t mfn, va = res.extent_start + done * 8;
 
 		if (op == XENMEM_decrease_reservation) {
+			/* a frame another guest or dom0 still maps is not given back */
 			if (pv_copy_from_guest(v, &mfn, va, 8) < 0 || !pv_mm_owns(d, mfn) ||
-			    d->pages[mfn].type_count || d->pages[mfn].pinned)
+			    d->pages[mfn].type_count || d->pages[mfn].pinned ||
+			    gnttab_frame_pinned(d, mfn))
 				break;
 			d->released[mfn / 8] |= 1 << (mfn % 8);
 			d->cur_pages--;
@@ -263,6 +267,7 @@ static long pv_memory_reservation(struct pv_vcpu *v, uint64_t op, uint64_t arg)
 		d->cur_pages++;
 	}
 	pthread_mutex_unlock(&d->mm_lock);
+	evtchn_peers_unlock();
 	return done;
 }
 

@@ -159,6 +159,19 @@ static void gnt_granter(uint16_t peer, int version)
 	rt_check(gnt_wait(death_page, "exit now", 60), "the mapper holds the death page", 0);
 	f = gnt_busy(12);
 	rt_check((f & GTF_writing) != 0, "death page mapped writable as we go", f);
+
+	/* The peer still maps the state page read-only: with our own mapping of
+	 * it dropped (as a balloon driver does), the frame is still not given
+	 * back, or keeld would hand it out again under the peer's map. */
+	{
+		uint64_t ext[1] = {gnt_gmfn(state_page)};
+		struct xen_memory_reservation res = {(uint64_t)ext, 1, 0, 0, DOMID_SELF, {0}};
+		long r = HYPERCALL(__HYPERVISOR_update_va_mapping, state_page, 0, UVMF_INVLPG);
+
+		rt_check(r == 0, "our own mapping of the state page dropped", r);
+		r = HYPERCALL(__HYPERVISOR_memory_op, XENMEM_decrease_reservation, &res, 0);
+		rt_check(r == 0, "REFUSED: giving back a frame the peer maps read-only", r);
+	}
 }
 
 static void gnt_refusals(uint16_t peer)
