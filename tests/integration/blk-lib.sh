@@ -31,7 +31,7 @@ blk_up() {
 	for f in xl keel-dom0-up keel-dom0-down keelstore keelctl keel-blkback keel-blk-plan; do
 		[ -x "$KEEL_BIN/$f" ] || fail "missing $KEEL_BIN/$f (run make)"
 	done
-	"$KEEL_BIN/keel-dom0-up" --rundir "$run" >"$KEEL_TMP/up.out" 2>&1 ||
+	"$KEEL_BIN/keel-dom0-up" --rundir "$run" --no-bridge >"$KEEL_TMP/up.out" 2>&1 ||
 		fail "keel-dom0-up: $(cat "$KEEL_TMP/up.out")"
 	BLK_BE_PID=$(blk_backend_pid)
 	[ -n "$BLK_BE_PID" ] || blk_start_backend
