@@ -1,6 +1,6 @@
 # Shared helpers for the tests that boot Debian's own kernel (or another
 # real PV kernel) on Keel and drive its Xen frontends against Keel's
-# backends: linux-blkfront, linux-netfront, pvgrub.  Source after
+# backends: linux-blkfront, linux-netfront, pvgrub, pvgrub-linux.  Source after
 # tests/lib/common.sh.
 #
 #   lg_fetch_kernel      fetch linux-image-6.1.0-*-amd64 and busybox-static
@@ -17,11 +17,10 @@
 #   lg_backend NAME      start keel-blkback/keel-netback on that rundir
 #                        (unless keel-dom0-up already did); log in
 #                        $run/log/NAME.log
-#   lg_vbd DOMID DEVID VDEV PARAMS MODE, lg_vif DOMID DEVID MAC BRIDGE [VIFNAME]:
-#                        the device nodes as libxl writes them
 #   lg_console NAME      the guest's console log path (keel-consoled's)
 #   lg_wait_console NAME REGEX SECONDS   wait for a console line
-#   lg_diag              console tail, backend logs, keelstore ls of devices
+#   lg_diag              console tail, daemon logs, the vbd/vif nodes of the
+#                        domains in $LG_DIAG_DOMS (tests set it to their domid)
 
 LG_DIAG_DOMS=""
 LG_PIDS=""
@@ -91,7 +90,6 @@ lg_cleanup() {
 	for p in $LG_PIDS; do kill "$p" 2>/dev/null; done
 	for p in $LG_PIDS; do wait "$p" 2>/dev/null; done
 	"$KEEL_BIN/keel-dom0-down" --rundir "$run" >/dev/null 2>&1
-	[ -z "${LG_EXTRA_CLEANUP:-}" ] || eval "$LG_EXTRA_CLEANUP"
 	return $rc
 }
 
@@ -119,50 +117,6 @@ lg_backend() {
 	LG_PIDS="$LG_PIDS $pid"
 	sleep 0.3
 	kill -0 "$pid" 2>/dev/null || fail "$name did not start: $(tail -n 3 "$run/log/$name.log")"
-}
-
-# lg_mkdirs BE FE DOMID: the two device directories with libxl's permissions
-# (backend: dom0's, readable by the guest; frontend: the guest's, readable by
-# dom0) BEFORE their children: xenstore copies a parent's permissions into a
-# node when it is created; a later chmod of the parent does not reach them.
-lg_mkdirs() {
-	st mkdir "$1" >/dev/null && st chmod "$1" n0 "r$3" >/dev/null || fail "cannot create $1"
-	st mkdir "$2" >/dev/null && st chmod "$2" "n$3" r0 >/dev/null || fail "cannot create $2"
-}
-
-# lg_vbd DOMID DEVID VDEV PARAMS MODE (libxl's nodes; MODE w or r)
-lg_vbd() {
-	local d=$1 id=$2 vdev=$3 params=$4 mode=$5
-	local be=/local/domain/0/backend/vbd/$d/$id fe=/local/domain/$d/device/vbd/$id
-	lg_mkdirs "$be" "$fe" "$d"
-	st txwrite "$be/frontend" "$fe" "$be/frontend-id" "$d" "$be/params" "$params" \
-		"$be/mode" "$mode" "$be/online" 1 "$be/state" 1 "$be/type" phy \
-		"$be/dev" "$vdev" "$be/device-type" disk "$be/removable" 0 "$be/bootable" 1 \
-		>/dev/null || fail "cannot write $be"
-	st txwrite "$fe/backend" "$be" "$fe/backend-id" 0 "$fe/state" 1 \
-		"$fe/virtual-device" "$(lg_vdev "$vdev")" "$fe/device-type" disk >/dev/null ||
-		fail "cannot write $fe"
-	LG_DIAG_DOMS="$LG_DIAG_DOMS $d"
-}
-
-# xvdX -> Xen's vbd number (202<<8 | disk<<4)
-lg_vdev() {
-	local l=${1#xvd}
-	printf '%d' $(((202 << 8) | (($(printf '%d' "'$l") - 97) << 4)))
-}
-
-# lg_vif DOMID DEVID MAC BRIDGE [VIFNAME]
-lg_vif() {
-	local d=$1 id=$2 mac=$3 br=$4 name=${5:-}
-	local be=/local/domain/0/backend/vif/$d/$id fe=/local/domain/$d/device/vif/$id
-	lg_mkdirs "$be" "$fe" "$d"
-	st txwrite "$be/frontend" "$fe" "$be/frontend-id" "$d" "$be/online" 1 "$be/state" 1 \
-		"$be/script" /etc/xen/scripts/vif-bridge "$be/mac" "$mac" "$be/bridge" "$br" \
-		"$be/handle" "$id" "$be/type" vif ${name:+"$be/vifname" "$name"} >/dev/null ||
-		fail "cannot write $be"
-	st txwrite "$fe/backend" "$be" "$fe/backend-id" 0 "$fe/state" 1 "$fe/handle" "$id" \
-		"$fe/mac" "$mac" >/dev/null || fail "cannot write $fe"
-	LG_DIAG_DOMS="$LG_DIAG_DOMS $d"
 }
 
 lg_console() { echo "$run/console/guest-$1.log"; }
