@@ -195,7 +195,12 @@ static int16_t blk_op_discard(struct blk_queue *q, const struct blkif_request *r
  * Segments in granted indirect pages, copied out before use (the frontend
  * may change its pages at any time).  With persistent grants the indirect
  * pages are persistent too, as in Linux's blkback: mapped once, then a
- * memcpy per request instead of a map and an unmap through keeld.
+ * memcpy per request instead of a map and an unmap through keeld.  It is
+ * also needed for correctness: Linux's blkfront takes indirect pages from
+ * the same pool as data pages, so the gref may be one the cache holds
+ * mapped, and a second map and unmap of it would clear the entry's busy
+ * bits in keeld (no per-gref count) under the cache's map; Linux would then
+ * revoke and reuse the gref for another page (stale reads).
  */
 static int16_t blk_op_indirect(struct blk_queue *q, const struct blkif_request *req)
 {
