@@ -7,8 +7,12 @@
 # channels.  /init insmods the module and on xvda: writes a 1 MiB seed
 # with O_DIRECT (large requests: indirect segments), reads it back from the
 # disk (O_DIRECT) and compares, reads a region the host pre-filled; on xvdb:
-# reads the host's bytes and checks that a write fails.  The host then
-# checks the image file holds the seed at the offset the guest wrote.
+# reads the host's bytes and checks that a write fails; on an ext2 disk
+# (xvdc): mounts it, reads and writes files; discards 1 MiB of xvda; then
+# the host hot-plugs xvdd (xl block-attach), the guest reads it, the host
+# unplugs it (xl block-detach) and the guest sees it go.  The host checks
+# the images: the seed where the guest wrote it, zeros where it discarded,
+# e2fsck clean with the guest's file.
 # Skipped only when the kernel or busybox-static cannot be fetched or
 # /dev/kvm is missing.
 . "$(dirname "$0")/../lib/common.sh"
@@ -108,6 +112,25 @@ rate() { # MiB COMMAND...: MiB/s from /proc/uptime (10 ms ticks)
 }
 say "seq-read $(rate 16 dd if=/dev/xvda of=/dev/null bs=1M count=16 iflag=direct)"
 say "seq-write $(rate 4 dd if=/dev/zero of=/dev/xvda bs=1M count=4 seek=10 oflag=direct)"
+# discard (blkdiscard -> BLKIF_OP_DISCARD): 1 MiB at 12 MiB, which we fill first
+dd if=/seed of=/dev/xvda bs=1M seek=12 count=1 oflag=direct 2>/dev/null
+if blkdiscard -o 12582912 -l 1048576 /dev/xvda 2>/tmp/discard.err; then
+	say "discard done (granularity $(cat /sys/block/xvda/queue/discard_granularity))"
+else
+	say "FAIL discard: $(cat /tmp/discard.err)"
+fi
+# hotplug: the host runs xl block-attach, then block-detach
+say "waiting for xvdd"
+i=0
+while [ ! -b /dev/xvdd ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+if [ -b /dev/xvdd ]; then
+	say "xvdd arrived: $(cat /sys/block/xvdd/size) sectors, md5 $(dd if=/dev/xvdd bs=64k iflag=direct 2>/dev/null | md5sum | cut -d' ' -f1)"
+	i=0
+	while [ -b /dev/xvdd ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+	[ -b /dev/xvdd ] && say "FAIL xvdd still there" || say "xvdd removed"
+else
+	say "FAIL no xvdd after block-attach"
+fi
 say "done"
 dmesg | grep -iE 'blkfront|xvd|blkif' | tail -n 8
 poweroff -f
@@ -134,6 +157,17 @@ xl create "$KEEL_TMP/linux.cfg" >"$KEEL_TMP/create.out" 2>&1 ||
 id=$(xl domid linux-blk) || fail "domid"
 LG_DIAG_DOMS=$id
 con=$(lg_console linux-blk)
+hotimg=$KEEL_TMP/hot.img
+head -c 2097152 /dev/urandom >"$hotimg"
+hot_md5=$(md5sum <"$hotimg" | cut -d' ' -f1)
+lg_wait_console linux-blk '^KEEL-BLK: (waiting for xvdd|FAIL no)' 120 ||
+	fail "the guest did not finish its disk checks (last: $(tail -n 1 "$con" 2>/dev/null))"
+xl block-attach linux-blk "$hotimg,raw,xvdd,r" >"$KEEL_TMP/attach.out" 2>&1 ||
+	fail "xl block-attach: $(cat "$KEEL_TMP/attach.out")"
+lg_wait_console linux-blk '^KEEL-BLK: (xvdd arrived|FAIL no xvdd)' 40 || fail "no word on xvdd from the guest"
+xl block-list linux-blk | sed 's/^/linux-blkfront: block-list: /'
+xl block-detach linux-blk xvdd >"$KEEL_TMP/detach.out" 2>&1 ||
+	fail "xl block-detach: $(cat "$KEEL_TMP/detach.out")"
 lg_wait_console linux-blk '^KEEL-BLK: (done|FAIL no)' 120 ||
 	fail "the guest did not finish its disk checks (last: $(tail -n 1 "$con" 2>/dev/null))"
 echo "linux-blkfront: guest finished after $((SECONDS - t0)) s"
@@ -145,7 +179,7 @@ echo "linux-blkfront: Linux wrote: $(for k in protocol feature-persistent multi-
 grep -qa '^KEEL-BLK: FAIL ro-read' "$con" &&
 	echo "linux-blkfront: host's ro image: MiB 0-3 $(for k in 0 1 2 3; do dd if="$roimg" bs=1M skip=$k count=1 status=none | md5sum | cut -c1-8; done | tr '\n' ' ')first 64k $(head -c 65536 "$roimg" | md5sum | cut -c1-8), first bytes $(head -c 16 "$roimg" | od -An -tx1)"
 for m in 'write-readback ok' 'host-region ok' 'ro-read ok' 'ro-write refused' 'buffered write done' \
-	'fs-read ok' 'fs-write done'; do
+	'fs-read ok' 'fs-write done' 'discard done' "xvdd arrived: 4096 sectors, md5 $hot_md5" 'xvdd removed'; do
 	grep -qa "^KEEL-BLK: $m" "$con" || fail "guest did not report '$m'"
 done
 # the host's view of the image: the seed at 1 MiB and 8 x 4 KiB at 4 MiB
@@ -156,6 +190,9 @@ cmp -s <(dd if="$img" bs=4096 skip=1024 count=8 status=none) <(head -c 32768 "$r
 cmp -s <(dd if="$img" bs=4096 skip=2048 count=16 status=none) "$KEEL_TMP/host.bin" ||
 	fail "the host region changed"
 [ "$(md5sum <"$roimg" | cut -d' ' -f1)" = "$(cat "$root/ro.md5")" ] || fail "the ro image changed"
+# the discarded MiB reads back as zeros on the host
+cmp -s <(dd if="$img" bs=1M skip=12 count=1 status=none) <(head -c 1048576 /dev/zero) ||
+	fail "the discarded MiB at 12 MiB is not zeros in the image"
 # the file system Linux wrote: clean, and our file in it
 e2fsck -fn "$fsimg" >"$KEEL_TMP/fsck.out" 2>&1 || fail "e2fsck after the guest's writes: $(tail -n 5 "$KEEL_TMP/fsck.out")"
 debugfs -R "cat /keel/guest-file" "$fsimg" 2>/dev/null | cmp -s - "$root/seed" ||
