@@ -7,7 +7,9 @@
 # pings the guest back, and the guest sees those echo requests in
 # /proc/net/snmp.  Frames cross netback's TAP and the host's bridge both
 # ways; the host's own IP stack answers.  Then 4 MiB over TCP each way
-# (busybox nc; GSO and scatter-gather frames), checked byte for byte.
+# (busybox nc; GSO and scatter-gather frames), checked byte for byte; then
+# a second vif hot-plugged with xl network-attach becomes eth1 in the
+# guest and answers, and goes away on xl network-detach.
 # Skipped only when the kernel or busybox-static cannot be fetched, or
 # /dev/kvm or /dev/net/tun is missing.
 . "$(dirname "$0")/../lib/common.sh"
@@ -80,6 +82,22 @@ for k in 1 2 3 4 5 6 7 8; do cat /seed; done | nc -w 5 $hostip 5001
 b=\$(cut -d' ' -f1 /proc/uptime)
 say "tx done in \$(awk -v a=\$a -v b=\$b 'BEGIN { printf "%.2f", b - a }') s"
 ip -s link show eth0 | tr -s ' ' | tr '\n' ' ' | sed 's/^/KEEL-NET: stats: /'; echo
+# hotplug: the host runs xl network-attach, then network-detach
+say "waiting for eth1"
+i=0
+while [ ! -e /sys/class/net/eth1 ] && [ \$i -lt 300 ]; do sleep 0.1; i=\$((i + 1)); done
+if [ -e /sys/class/net/eth1 ]; then
+	ip addr add ${net}3/24 dev eth1
+	ip link set eth1 up
+	# the reply must come back through eth1: ping from its address, not eth0's
+	ping -c 2 -W 3 -I ${net}3 $hostip >/tmp/ping1.out 2>&1 && r=ok || r=FAIL
+	say "eth1 \$(cat /sys/class/net/eth1/address) ping \$r"
+	i=0
+	while [ -e /sys/class/net/eth1 ] && [ \$i -lt 300 ]; do sleep 0.1; i=\$((i + 1)); done
+	[ -e /sys/class/net/eth1 ] && say "FAIL eth1 still there" || say "eth1 removed"
+else
+	say "FAIL no eth1 after network-attach"
+fi
 say "done"
 poweroff -f
 INIT
@@ -130,6 +148,14 @@ a=$(date +%s.%N)
 b=$(date +%s.%N)
 lg_wait_console linux-net '^KEEL-NET: tx done' 60 || fail "the guest did not finish sending"
 wait_for "! kill -0 $ncpid 2>/dev/null" 10 || fail "the host's nc -l did not see the guest close"
+lg_wait_console linux-net '^KEEL-NET: waiting for eth1' 60 || fail "the guest did not get to hotplug"
+mac1=00:16:3e:4b:$(printf '%02x:%02x' $((RANDOM % 256)) $((RANDOM % 256)))
+xl network-attach linux-net "mac=$mac1" "bridge=$br" "vifname=${vif}b" >"$KEEL_TMP/attach.out" 2>&1 ||
+	fail "xl network-attach: $(cat "$KEEL_TMP/attach.out")"
+lg_wait_console linux-net '^KEEL-NET: (eth1 |FAIL no eth1)' 40 || fail "no word on eth1 from the guest"
+xl network-list linux-net | sed 's/^/linux-netfront: network-list: /'
+xl network-detach linux-net 1 >"$KEEL_TMP/detach.out" 2>&1 ||
+	fail "xl network-detach: $(cat "$KEEL_TMP/detach.out")"
 lg_wait_console linux-net '^KEEL-NET: done' 60 || fail "the guest did not finish"
 grep -a 'KEEL-NET' "$con" | tr -d '\r' | sed 's/^/linux-netfront: guest: /'
 be=/local/domain/0/backend/vif/$id/0
@@ -147,5 +173,9 @@ cmp -s "$KEEL_TMP/tx.bin" "$KEEL_TMP/bulk.bin" ||
 	fail "the host did not receive the guest's 4 MiB intact ($(stat -c %s "$KEEL_TMP/tx.bin") bytes)"
 txs=$(grep -a '^KEEL-NET: tx done in' "$con" | tr -d '\r' | awk '{print $5}')
 echo "linux-netfront: 4 MiB TCP host -> guest in $(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f s (%.1f MiB/s)", b - a, 4 / (b - a) }'), guest -> host in $txs s ($(awk -v t="$txs" 'BEGIN { if (t < 0.01) t = 0.01; printf "%.1f", 4 / t }') MiB/s), both intact"
+grep -qa "^KEEL-NET: eth1 $mac1 ping ok" "$con" || fail "the hot-plugged eth1 did not work: $(grep -a 'KEEL-NET: eth1' "$con")"
+grep -qa '^KEEL-NET: eth1 removed' "$con" || fail "eth1 did not go away after network-detach"
+ip link show dev "${vif}b" >/dev/null 2>&1 && fail "${vif}b still exists after network-detach"
+echo "linux-netfront: eth1 hot-plugged (xl network-attach) answered pings, went away on network-detach"
 echo "linux-netfront: ICMP echo both ways between Debian's netfront and the host over $vif on $br"
 exit 0
