@@ -118,11 +118,12 @@ int net_vif_connect(const struct net_vif_params *p, struct net_vif **out)
 	q->credit_window_start = net_now_us();
 	q->on_fatal = p->on_fatal;
 	q->fatal_arg = p->fatal_arg;
-	q->rx_buf = malloc(sizeof(struct virtio_net_hdr) + NET_MAX_FRAME);
+	q->rx_buf = malloc(NET_RX_BUF);
+	q->rx_batch = net_rx_batch_alloc();
 	q->tx_buf = malloc(NET_TX_BUF);
 	q->tx_batch = net_tx_batch_alloc();
 	err = -ENOMEM;
-	if (!q->rx_buf || !q->tx_buf || !q->tx_batch)
+	if (!q->rx_buf || !q->rx_batch || !q->tx_buf || !q->tx_batch)
 		goto fail;
 	if ((err = net_vif_map(vif, p->tx_ring_ref, &q->tx_ring))) {
 		q->tx_ring = NULL;
@@ -191,6 +192,7 @@ void net_vif_disconnect(struct net_vif *vif)
 	if (vif->q.rx_ring)
 		bk_gnt_unmap(vif->q.tp, vif->q.rx_ring, 1);
 	free(vif->q.rx_buf);
+	free(vif->q.rx_batch);
 	free(vif->q.tx_buf);
 	free(vif->q.tx_batch);
 	free(vif);

@@ -29,7 +29,9 @@
 #define NET_TX_BATCH	 32
 #define NET_TX_BATCH_OPS 128
 #define NET_TX_BUF	 (4 * NET_MAX_FRAME)
-#define NET_MAX_BURST	 131072ul /* credit may accumulate up to this */
+/* rx: frames read from the port for one grant-copy batch (net_rx.c) */
+#define NET_RX_BUF    (4 * (sizeof(struct virtio_net_hdr) + NET_MAX_FRAME))
+#define NET_MAX_BURST 131072ul /* credit may accumulate up to this */
 
 /* ---- ports: TAP devices and bridges (net_port.c) ---- */
 
@@ -67,6 +69,8 @@ struct net_vif;
 struct net_tx_batch;
 /* The tx batch state (net_tx.c), allocated with the queue. */
 struct net_tx_batch *net_tx_batch_alloc(void);
+struct net_rx_batch;
+struct net_rx_batch *net_rx_batch_alloc(void);
 
 int net_vif_connect(const struct net_vif_params *p, struct net_vif **out);
 void net_vif_disconnect(struct net_vif *vif);
@@ -86,8 +90,10 @@ struct net_queue {
 	uint64_t credit_bytes, credit_usec, remaining_credit, credit_window_start;
 	bool credit_wait;
 	/* one frame read from the port waiting for rx slots */
-	uint8_t *rx_buf;
+	uint8_t *rx_buf;	       /* NET_RX_BUF bytes: a batch of frames */
 	size_t rx_len;		       /* 0: none pending */
+	size_t rx_off;		       /* where the pending frame is in rx_buf */
+	struct net_rx_batch *rx_batch; /* net_rx.c's */
 	uint8_t *tx_buf;	       /* NET_TX_BUF bytes: a batch of tx packets */
 	struct net_tx_batch *tx_batch; /* net_tx.c's */
 	int broken;
