@@ -46,6 +46,9 @@ static int pv_rdmsr_value(struct pv_vcpu *v, uint32_t msr, uint64_t *val)
 	case 0x1a0: /* IA32_MISC_ENABLE: fast strings */
 		*val = 1;
 		return 0;
+	case 0x8b: /* IA32_UCODE_REV (AMD: PATCHLEVEL): no microcode to report */
+		*val = 0;
+		return 0;
 	default:
 		return -1;
 	}
@@ -66,6 +69,10 @@ static int pv_op_wrmsr(struct pv_vcpu *v, struct kvm_regs *r, struct pv_insn *in
 {
 	uint64_t val = (r->rdx << 32) | (uint32_t)r->rax;
 
+	/* Intel's "write 0, CPUID 1, read" for the microcode revision, as Xen
+	 * allows it; Linux's early_init_intel does it unguarded at boot. */
+	if ((uint32_t)r->rcx == 0x8b && val == 0)
+		return 2;
 	switch ((uint32_t)r->rcx) {
 	case 0xc0000100:
 		v->fs_base = val;
