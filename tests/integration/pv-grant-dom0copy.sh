@@ -8,7 +8,9 @@
 # grant), checks keeld's refusals (write into a read-only grant, another
 # domain's grant, an entry never granted, a reference past the table, no
 # such domain, offset + length past the page or the sub-page, an unsealed
-# buffer, an unknown buffer id) and last writes into the writable page.
+# buffer, an unknown buffer id), maps three grants in one MAP_GRANTS
+# batch (contents checked; a writable batch holding a read-only grant is
+# refused whole) and last writes into the writable page.
 # The guest checks the write, that the read-only page is unchanged and
 # that every grant can be revoked (no busy bit left by a copy).
 . "$(dirname "$0")/../lib/common.sh"
