@@ -2,15 +2,17 @@
  * libkeelgnttab (see keelgnttab.h).  Every mapped page is remembered
  * (address, domain, reference) in a bounded table, so munmap can tell
  * keeld which grants to release and close can release the rest.  A batch
- * is made contiguous by reserving the region first and moving each page
- * keelctl mapped into its slot (mremap).  Grant copy is keeld's
- * (keelctl_grant_copy): the handle registers a bounce buffer of
- * KEELCTL_GCOPY_MAX pages on its first copy, and a batch of segments
- * costs one round trip; the process's own side is copied to or from the
- * bounce buffer here.  (Against a keeld without grant copy, each segment
- * maps the foreign side for its duration instead.)  A granted page stays mapped
- * (the guest's memfd pages stay referenced) until it is unmapped here,
- * even if the guest dies: it never becomes another domain's memory.
+ * is made contiguous by reserving the region first; a batch of one
+ * domain's grants is mapped into it in one MAP_GRANTS round trip
+ * (keelctl_map_grants), a mixed one page by page (mremap into its slot).
+ * Grant copy is keeld's (keelctl_grant_copy): the handle registers a
+ * bounce buffer of KEELCTL_GCOPY_MAX pages on its first copy, and a batch
+ * of segments costs one round trip; the process's own side is copied to
+ * or from the bounce buffer here.  (Against a keeld without grant copy,
+ * each segment maps the foreign side for its duration instead.)  A
+ * granted page stays mapped (the guest's memfd pages stay referenced)
+ * until it is unmapped here, even if the guest dies: it never becomes
+ * another domain's memory.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -33,6 +35,7 @@ struct keelgnttab {
 	uint8_t *bounce; /* KEELCTL_GCOPY_MAX pages registered with keeld */
 	uint32_t bounce_id;
 	int no_gcopy; /* keeld has no grant copy: copy through maps */
+	int no_gmap;  /* keeld has no MAP_GRANTS: map a batch page by page */
 	struct keelctl_gcopy gops[KEELCTL_GCOPY_MAX];
 	int16_t gstatus[KEELCTL_GCOPY_MAX];
 };
@@ -135,9 +138,36 @@ int keelgnttab_map_grant_refs(struct keelgnttab *h, uint32_t count, const uint32
 
 	if (count == 0 || count > KEELGNTTAB_MAX_MAPS - h->nmaps)
 		return count ? -ENOSPC : -EINVAL;
+	if ((prot & ~(PROT_READ | PROT_WRITE)) || !(prot & PROT_READ))
+		return -EINVAL;
 	region = mmap(NULL, (size_t)count * 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (region == MAP_FAILED)
 		return -errno;
+	/* One domain: one MAP_GRANTS round trip, then remember each page. */
+	for (i = 1; i < count && domids[i] == domids[0]; i++)
+		;
+	if (i == count && !h->no_gmap) {
+		r = keelctl_map_grants(h->ctl, domids[0], refs, count, !!(prot & PROT_WRITE),
+				       region, NULL);
+		if (r == 0) {
+			unsigned k = 0;
+
+			for (i = 0; i < count; i++) {
+				while (h->maps[k].addr)
+					k++; /* count <= free slots (checked above) */
+				h->maps[k] = (struct keelgnttab_map){region + (size_t)i * 4096,
+								     domids[0], refs[i]};
+				h->nmaps++;
+			}
+			*addr = region;
+			return 0;
+		}
+		if (r != -EOPNOTSUPP) {
+			munmap(region, (size_t)count * 4096);
+			return r;
+		}
+		h->no_gmap = 1;
+	}
 	for (i = 0; i < count; i++) {
 		void *p;
 
