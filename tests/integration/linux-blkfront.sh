@@ -87,7 +87,7 @@ ro=$(dd if=/dev/xvdb bs=64k iflag=direct 2>/dev/null | md5sum | cut -d' ' -f1)
 if dd if=/seed of=/dev/xvdb bs=4096 count=1 oflag=direct 2>/tmp/ro.err; then
 	say "FAIL ro-write accepted"
 else
-	say "ro-write refused: $(tail -n 1 /tmp/ro.err)"
+	say "ro-write refused: $(grep -v records /tmp/ro.err | head -n 1)"
 fi
 # a file system: read the host's file, write one of ours, unmount
 i=0
