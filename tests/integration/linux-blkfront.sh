@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # linux-blkfront: Debian's own xen-blkfront.ko against keel-blkback.
 # Debian's 6.1 kernel boots as a PV guest (2 vCPUs) with a busybox
-# initramfs carrying xen-blkfront.ko and two disks from the config's disk=
+# initramfs carrying xen-blkfront.ko (2-page rings, 2 queues, persistent
+# grants, indirect segments) and three disks from the config's disk=
 # (xvda read-write on a raw image, xvdb access=ro; xl writes libxl's vbd
 # nodes), served by keel-blkback through keeld's grant maps and event
 # channels.  /init insmods the module and on xvda: writes a 1 MiB seed
@@ -52,7 +53,11 @@ mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 say() { echo "KEEL-BLK: $*"; }
 for m in $(cat /lib/modules/ORDER); do
-	insmod /lib/modules/$m || say "insmod $m failed"
+	# multi-page rings (2 pages a queue; with persistent grants Linux
+	# preallocates (segments + 1) pages per ring slot: keep it modest)
+	args=
+	[ $m = xen-blkfront.ko ] && args="max_ring_page_order=1"
+	insmod /lib/modules/$m $args || say "insmod $m failed"
 done
 i=0
 while [ ! -b /dev/xvda ] || [ ! -b /dev/xvdb ]; do
@@ -60,7 +65,7 @@ while [ ! -b /dev/xvda ] || [ ! -b /dev/xvdb ]; do
 	sleep 0.1
 done
 [ -b /dev/xvda ] || { say "FAIL no /dev/xvda"; dmesg | tail -n 20; poweroff -f; }
-say "xvda $(cat /sys/block/xvda/size) sectors, xvdb $(cat /sys/block/xvdb/size 2>/dev/null) sectors ro=$(cat /sys/block/xvdb/ro 2>/dev/null) queues=$(ls /sys/block/xvda/mq 2>/dev/null | wc -l)"
+say "xvda $(cat /sys/block/xvda/size) sectors, xvdb $(cat /sys/block/xvdb/size 2>/dev/null) sectors ro=$(cat /sys/block/xvdb/ro 2>/dev/null) queues=$(ls /sys/block/xvda/mq 2>/dev/null | wc -l) max_sectors_kb=$(cat /sys/block/xvda/queue/max_sectors_kb)"
 seed=$(md5sum </seed | cut -d' ' -f1)
 # 1 MiB at 1 MiB, O_DIRECT so it reaches the backend as large requests
 if dd if=/seed of=/dev/xvda bs=1M seek=1 count=1 oflag=direct conv=fsync 2>/tmp/dd.err; then
@@ -175,7 +180,8 @@ grep -a 'KEEL-BLK' "$con" | tr -d '\r' | sed 's/^/linux-blkfront: guest: /'
 be=/local/domain/0/backend/vbd/$id/51712
 fe=/local/domain/$id/device/vbd/51712
 echo "linux-blkfront: backend state $(st read "$be/state" 2>/dev/null), frontend state $(st read "$fe/state" 2>/dev/null)"
-echo "linux-blkfront: Linux wrote: $(for k in protocol feature-persistent multi-queue-num-queues ring-page-order ring-ref event-channel; do v=$(st read "$fe/$k" 2>/dev/null) && printf '%s=%s ' "$k" "$v"; done)"
+echo "linux-blkfront: Linux wrote: $(for k in protocol feature-persistent multi-queue-num-queues ring-page-order queue-0/ring-ref0 queue-0/ring-ref1 queue-1/ring-ref1 queue-0/event-channel; do v=$(st read "$fe/$k" 2>/dev/null) && printf '%s=%s ' "$k" "$v"; done)"
+[ "$(st read "$fe/ring-page-order" 2>/dev/null)" = 1 ] || fail "Linux did not use 2-page rings (ring-page-order $(st read "$fe/ring-page-order" 2>&1))"
 grep -qa '^KEEL-BLK: FAIL ro-read' "$con" &&
 	echo "linux-blkfront: host's ro image: MiB 0-3 $(for k in 0 1 2 3; do dd if="$roimg" bs=1M skip=$k count=1 status=none | md5sum | cut -c1-8; done | tr '\n' ' ')first 64k $(head -c 65536 "$roimg" | md5sum | cut -c1-8), first bytes $(head -c 16 "$roimg" | od -An -tx1)"
 for m in 'write-readback ok' 'host-region ok' 'ro-read ok' 'ro-write refused' 'buffered write done' \
