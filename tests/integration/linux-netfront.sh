@@ -19,9 +19,14 @@ need_kvm
 [ -c /dev/net/tun ] || skip "needs /dev/net/tun"
 lg_fetch_kernel
 
-net=10.$((200 + RANDOM % 50)).$((RANDOM % 250)).
-hostip=${net}1
-guestip=${net}2
+sub=$((RANDOM % 250))
+net=10.$((200 + RANDOM % 50)).
+hostip=${net}$sub.1
+guestip=${net}$sub.2
+# the hot-plugged eth1 gets a subnet of its own (the bridge has an address
+# there too), so its frames cannot take eth0's route
+host1=${net}$((sub + 1)).1
+guest1=${net}$((sub + 1)).2
 br=klnf$$
 vif=vlnf$$
 mac=00:16:3e:4b:$(printf '%02x:%02x' $((RANDOM % 256)) $((RANDOM % 256)))
@@ -87,11 +92,11 @@ say "waiting for eth1"
 i=0
 while [ ! -e /sys/class/net/eth1 ] && [ \$i -lt 300 ]; do sleep 0.1; i=\$((i + 1)); done
 if [ -e /sys/class/net/eth1 ]; then
-	ip addr add ${net}3/24 dev eth1
+	ip addr add $guest1/24 dev eth1
 	ip link set eth1 up
-	# the reply must come back through eth1: ping from its address, not eth0's
-	ping -c 2 -W 3 -I ${net}3 $hostip >/tmp/ping1.out 2>&1 && r=ok || r=FAIL
-	say "eth1 \$(cat /sys/class/net/eth1/address) ping \$r"
+	ping -c 2 -W 3 $host1 >/tmp/ping1.out 2>&1 && r=ok || r=FAIL
+	s=/sys/class/net/eth1/statistics
+	say "eth1 \$(cat /sys/class/net/eth1/address) ping \$r (rx \$(cat \$s/rx_packets) tx \$(cat \$s/tx_packets) packets)"
 	i=0
 	while [ -e /sys/class/net/eth1 ] && [ \$i -lt 300 ]; do sleep 0.1; i=\$((i + 1)); done
 	[ -e /sys/class/net/eth1 ] && say "FAIL eth1 still there" || say "eth1 removed"
@@ -105,6 +110,7 @@ chmod +x "$root/init"
 lg_pack "$root" "$KEEL_TMP/initrd.gz"
 
 lg_dom0_up --bridge "$br" --bridge-addr "$hostip/24"
+ip addr add "$host1/24" dev "$br" || fail "cannot give $br a second address"
 ip link show dev "$br" >/dev/null 2>&1 || fail "keel-dom0-up did not create $br: $(cat "$KEEL_TMP/up.out")"
 lg_backend keel-netback
 cat >"$KEEL_TMP/linux.cfg" <<CFG
@@ -173,7 +179,7 @@ cmp -s "$KEEL_TMP/tx.bin" "$KEEL_TMP/bulk.bin" ||
 	fail "the host did not receive the guest's 4 MiB intact ($(stat -c %s "$KEEL_TMP/tx.bin") bytes)"
 txs=$(grep -a '^KEEL-NET: tx done in' "$con" | tr -d '\r' | awk '{print $5}')
 echo "linux-netfront: 4 MiB TCP host -> guest in $(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f s (%.1f MiB/s)", b - a, 4 / (b - a) }'), guest -> host in $txs s ($(awk -v t="$txs" 'BEGIN { if (t < 0.01) t = 0.01; printf "%.1f", 4 / t }') MiB/s), both intact"
-grep -qa "^KEEL-NET: eth1 $mac1 ping ok" "$con" || fail "the hot-plugged eth1 did not work: $(grep -a 'KEEL-NET: eth1' "$con")"
+grep -qaE "^KEEL-NET: eth1 $mac1 ping ok \(rx [1-9][0-9]* tx [1-9][0-9]* packets\)" "$con" || fail "the hot-plugged eth1 did not work: $(grep -a 'KEEL-NET: eth1' "$con")"
 grep -qa '^KEEL-NET: eth1 removed' "$con" || fail "eth1 did not go away after network-detach"
 ip link show dev "${vif}b" >/dev/null 2>&1 && fail "${vif}b still exists after network-detach"
 echo "linux-netfront: eth1 hot-plugged (xl network-attach) answered pings, went away on network-detach"
