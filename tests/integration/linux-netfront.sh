@@ -6,7 +6,7 @@
 # the bridge's subnet and pings the host (busybox ping, -c 3); the host
 # pings the guest back, and the guest sees those echo requests in
 # /proc/net/snmp.  Frames cross netback's TAP and the host's bridge both
-# ways; the host's own IP stack answers.  Then 4 MiB over TCP each way
+# ways; the host's own IP stack answers.  Then 2 MiB over TCP each way
 # (busybox nc; GSO and scatter-gather frames), checked byte for byte; then
 # a second vif hot-plugged with xl network-attach becomes eth1 in the
 # guest and answers, and goes away on xl network-detach.
@@ -34,7 +34,7 @@ mac=00:16:3e:4b:$(printf '%02x:%02x' $((RANDOM % 256)) $((RANDOM % 256)))
 root=$KEEL_TMP/initramfs
 lg_initramfs "$root"
 lg_add_module "$root" drivers/net/xen-netfront.ko
-head -c 524288 /dev/urandom >"$root/seed"
+head -c 262144 /dev/urandom >"$root/seed"
 for k in 1 2 3 4 5 6 7 8; do cat "$root/seed"; done >"$KEEL_TMP/bulk.bin"
 bulk_md5=$(md5sum <"$KEEL_TMP/bulk.bin" | cut -d' ' -f1)
 cat >"$root/init" <<INIT
@@ -71,14 +71,14 @@ while [ \$i -lt 80 ]; do
 	i=\$((i + 1)); sleep 0.5
 done
 say "echo requests received: \$n"
-# bulk TCP (GSO/scatter-gather frames through netback): 4 MiB host -> guest,
-# then 4 MiB guest -> host, each the seed file 8 times
+# bulk TCP (GSO/scatter-gather frames through netback): 2 MiB host -> guest,
+# then 2 MiB guest -> host, each the seed file 8 times
 # (nc ends its side when its stdin ends: give it one that stays open)
 sleep 100 | nc -l -p 5002 >/tmp/rx.bin &
 sleep 0.5
 say "listening"
 i=0
-while [ \$i -lt 60 ] && [ "\$(stat -c %s /tmp/rx.bin)" -lt 4194304 ]; do i=\$((i + 1)); sleep 0.5; done
+while [ \$i -lt 60 ] && [ "\$(stat -c %s /tmp/rx.bin)" -lt 2097152 ]; do i=\$((i + 1)); sleep 0.5; done
 sleep 0.5
 say "rx \$(stat -c %s /tmp/rx.bin) bytes md5 \$(md5sum </tmp/rx.bin | cut -d' ' -f1)"
 rm -f /tmp/rx.bin
@@ -173,12 +173,12 @@ grep -qa '^KEEL-NET: ping host ok' "$con" || fail "the guest's ping of the host 
 [ $prc = 0 ] || fail "the host's ping of the guest failed"
 grep -qaE '^KEEL-NET: echo requests received: ([3-9]|[1-9][0-9])' "$con" ||
 	fail "the guest did not count the host's echo requests"
-grep -qa "^KEEL-NET: rx 4194304 bytes md5 $bulk_md5" "$con" ||
-	fail "the guest did not receive the host's 4 MiB intact: $(grep -a 'KEEL-NET: rx' "$con")"
+grep -qa "^KEEL-NET: rx 2097152 bytes md5 $bulk_md5" "$con" ||
+	fail "the guest did not receive the host's 2 MiB intact: $(grep -a 'KEEL-NET: rx' "$con")"
 cmp -s "$KEEL_TMP/tx.bin" "$KEEL_TMP/bulk.bin" ||
-	fail "the host did not receive the guest's 4 MiB intact ($(stat -c %s "$KEEL_TMP/tx.bin") bytes)"
+	fail "the host did not receive the guest's 2 MiB intact ($(stat -c %s "$KEEL_TMP/tx.bin") bytes)"
 txs=$(grep -a '^KEEL-NET: tx done in' "$con" | tr -d '\r' | awk '{print $5}')
-echo "linux-netfront: 4 MiB TCP host -> guest in $(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f s (%.1f MiB/s)", b - a, 4 / (b - a) }'), guest -> host in $txs s ($(awk -v t="$txs" 'BEGIN { if (t < 0.01) t = 0.01; printf "%.1f", 4 / t }') MiB/s), both intact"
+echo "linux-netfront: 2 MiB TCP host -> guest in $(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f s (%.1f MiB/s)", b - a, 2 / (b - a) }'), guest -> host in $txs s ($(awk -v t="$txs" 'BEGIN { if (t < 0.01) t = 0.01; printf "%.1f", 2 / t }') MiB/s), both intact"
 grep -qaE "^KEEL-NET: eth1 $mac1 ping ok \(rx [1-9][0-9]* tx [1-9][0-9]* packets\)" "$con" || fail "the hot-plugged eth1 did not work: $(grep -a 'KEEL-NET: eth1' "$con")"
 grep -qa '^KEEL-NET: eth1 removed' "$con" || fail "eth1 did not go away after network-detach"
 ip link show dev "${vif}b" >/dev/null 2>&1 && fail "${vif}b still exists after network-detach"
