@@ -135,4 +135,11 @@ int xl_console_relay(int console_fd, int escape_char);
 /* A domain name or id to a domid, through the backend's list; prints xl's error. */
 int xl_find_domain(struct xl_backend *be, const char *qualifier, uint32_t *domid);
 
+/* xl_devcmd.c: what the block-* and network-* commands share */
+struct xl_backend *xl_devcmd_open(const char *qualifier, uint32_t *domid);
+int xl_devcmd_add(const char *qualifier, struct xl_dev_spec *spec, const char *what,
+		  const char *libxl_fn);
+int xl_devcmd_list(char **domains, int count, enum xl_dev_kind kind, const char *what,
+		   void (*header)(void), void (*row)(const struct xl_dev_info *d));
+
 #endif

@@ -15,24 +15,10 @@
 #include "xl.h"
 #include "xl_backend.h"
 
-/* Connect and resolve the domain; NULL (after xl's message) when either fails. */
-static struct xl_backend *xl_dev_open(const char *qualifier, uint32_t *domid)
-{
-	struct xl_backend *be = xl_backend_connect();
-
-	if (be && xl_find_domain(be, qualifier, domid) < 0) {
-		xl_backend_disconnect(be);
-		return NULL;
-	}
-	return be;
-}
-
 int main_blockattach(int argc, char **argv)
 {
 	struct xlcfg_disk disk;
 	struct xl_dev_spec spec = {.kind = XL_DEV_VBD, .disk = &disk};
-	struct xl_backend *be;
-	uint32_t domid;
 	int opt, r;
 
 	XL_FOREACH_OPT(opt, "", NULL, "block-attach", 2)
@@ -41,55 +27,32 @@ int main_blockattach(int argc, char **argv)
 	if (xlcfg_disk_parse(&disk, argc - optind - 1, (const char *const *)argv + optind + 1,
 			     "command line", stderr) < 0)
 		return 1;
-	be = xl_dev_open(argv[optind], &domid);
-	if (!be) {
-		xlcfg_disk_clear(&disk);
-		return 1;
-	}
-	r = be->ops->device_add ? be->ops->device_add(be->handle, domid, &spec) : -ENOSYS;
-	if (r == -ENOSYS)
-		xl_backend_fail("attaching a disk", r);
-	if (r < 0)
-		fprintf(stderr, "libxl_device_disk_add failed: %s\n", strerror(-r));
+	r = xl_devcmd_add(argv[optind], &spec, "attaching a disk", "libxl_device_disk_add");
 	xlcfg_disk_clear(&disk);
-	xl_backend_disconnect(be);
-	return r < 0 ? 1 : 0;
+	return r;
+}
+
+static void xl_block_header(void)
+{
+	printf("%-5s %-3s %-6s %-5s %-6s %-8s %-30s\n", "Vdev", "BE", "handle", "state", "evt-ch",
+	       "ring-ref", "BE-path");
+}
+
+static void xl_block_row(const struct xl_dev_info *d)
+{
+	printf("%-5u %-3u %-6u %-5d %-6d %-8d %-30s\n", d->devid, d->be_domid, d->domid, d->state,
+	       d->evtch, d->ring_ref, d->be_path);
 }
 
 int main_blocklist(int argc, char **argv)
 {
-	struct xl_backend *be;
 	int opt;
 
 	XL_FOREACH_OPT(opt, "", NULL, "block-list", 1)
 	{
 	}
-	be = xl_backend_connect();
-	if (!be)
-		return 1;
-	if (!be->ops->device_list) {
-		xl_backend_disconnect(be);
-		return xl_backend_fail("listing disks", -ENOSYS);
-	}
-	printf("%-5s %-3s %-6s %-5s %-6s %-8s %-30s\n", "Vdev", "BE", "handle", "state", "evt-ch",
-	       "ring-ref", "BE-path");
-	for (int a = optind; a < argc; a++) {
-		struct xl_dev_info *d = NULL;
-		uint32_t domid;
-		int n = 0;
-
-		/* an unknown domain is reported and skipped, as xl does */
-		if (xl_find_domain(be, argv[a], &domid) < 0)
-			continue;
-		if (be->ops->device_list(be->handle, domid, XL_DEV_VBD, &d, &n) < 0)
-			continue;
-		for (int i = 0; i < n; i++)
-			printf("%-5u %-3u %-6u %-5d %-6d %-8d %-30s\n", d[i].devid, d[i].be_domid,
-			       d[i].domid, d[i].state, d[i].evtch, d[i].ring_ref, d[i].be_path);
-		free(d);
-	}
-	xl_backend_disconnect(be);
-	return 0;
+	return xl_devcmd_list(argv + optind, argc - optind, XL_DEV_VBD, "listing disks",
+			      xl_block_header, xl_block_row);
 }
 
 int main_blockdetach(int argc, char **argv)
@@ -106,7 +69,7 @@ int main_blockdetach(int argc, char **argv)
 		force = true;
 		break;
 	}
-	be = xl_dev_open(argv[optind], &domid);
+	be = xl_devcmd_open(argv[optind], &domid);
 	if (!be)
 		return 1;
 	devid = xlcfg_vdev_number(argv[optind + 1], NULL, NULL);

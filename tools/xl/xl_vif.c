@@ -47,57 +47,33 @@ int main_networkattach(int argc, char **argv)
 	free(joined);
 	if (r < 0)
 		return 1;
-	be = xl_backend_connect();
-	if (!be || xl_find_domain(be, argv[optind], &domid) < 0) {
-		if (be)
-			xl_backend_disconnect(be);
-		xlcfg_vif_clear(&vif);
-		return 1;
-	}
-	r = be->ops->device_add ? be->ops->device_add(be->handle, domid, &spec) : -ENOSYS;
-	if (r == -ENOSYS)
-		xl_backend_fail("attaching a network interface", r);
-	if (r < 0)
-		fprintf(stderr, "libxl_device_nic_add failed: %s\n", strerror(-r));
+	r = xl_devcmd_add(argv[optind], &spec, "attaching a network interface",
+			  "libxl_device_nic_add");
 	xlcfg_vif_clear(&vif);
-	xl_backend_disconnect(be);
-	return r < 0 ? 1 : 0;
+	return r;
+}
+
+static void xl_vif_header(void)
+{
+	printf("%-3s %-2s %-17s %-6s %-5s %-6s %5s/%-5s %-30s\n", "Idx", "BE", "Mac Addr.",
+	       "handle", "state", "evt-ch", "tx-", "rx-ring-ref", "BE-path");
+}
+
+static void xl_vif_row(const struct xl_dev_info *d)
+{
+	printf("%-3u %-2u %-17s%6u %5d %6d %5d/%-11d %-30s\n", d->devid, d->be_domid, d->mac,
+	       d->devid, d->state, d->evtch, d->tx_ring_ref, d->rx_ring_ref, d->be_path);
 }
 
 int main_networklist(int argc, char **argv)
 {
-	struct xl_backend *be;
 	int opt;
 
 	XL_FOREACH_OPT(opt, "", NULL, "network-list", 1)
 	{
 	}
-	be = xl_backend_connect();
-	if (!be)
-		return 1;
-	if (!be->ops->device_list) {
-		xl_backend_disconnect(be);
-		return xl_backend_fail("listing network interfaces", -ENOSYS);
-	}
-	printf("%-3s %-2s %-17s %-6s %-5s %-6s %5s/%-5s %-30s\n", "Idx", "BE", "Mac Addr.",
-	       "handle", "state", "evt-ch", "tx-", "rx-ring-ref", "BE-path");
-	for (int a = optind; a < argc; a++) {
-		struct xl_dev_info *d = NULL;
-		uint32_t domid;
-		int n = 0;
-
-		if (xl_find_domain(be, argv[a], &domid) < 0)
-			continue;
-		if (be->ops->device_list(be->handle, domid, XL_DEV_VIF, &d, &n) < 0)
-			continue;
-		for (int i = 0; i < n; i++)
-			printf("%-3u %-2u %-17s%6u %5d %6d %5d/%-11d %-30s\n", d[i].devid,
-			       d[i].be_domid, d[i].mac, d[i].devid, d[i].state, d[i].evtch,
-			       d[i].tx_ring_ref, d[i].rx_ring_ref, d[i].be_path);
-		free(d);
-	}
-	xl_backend_disconnect(be);
-	return 0;
+	return xl_devcmd_list(argv + optind, argc - optind, XL_DEV_VIF,
+			      "listing network interfaces", xl_vif_header, xl_vif_row);
 }
 
 /* A device index, or the vif whose MAC (any case) is @mac; -ENOENT. */
@@ -139,13 +115,9 @@ int main_networkdetach(int argc, char **argv)
 		force = true;
 		break;
 	}
-	be = xl_backend_connect();
+	be = xl_devcmd_open(argv[optind], &domid);
 	if (!be)
 		return 1;
-	if (xl_find_domain(be, argv[optind], &domid) < 0) {
-		xl_backend_disconnect(be);
-		return 1;
-	}
 	if (xl_vif_find(be, domid, argv[optind + 1], &devid) < 0) {
 		fprintf(stderr, "Unknown device %s.\n", argv[optind + 1]);
 		xl_backend_disconnect(be);
