@@ -588,6 +588,8 @@ HC(vcpu_op)
 		if (t != c->v)
 			return -XEN_EINVAL;
 		return pv_timer_set(t, 0) < 0 ? -XEN_EIO : 0;
+	case VCPUOP_register_vcpu_time_memory_area:
+		return pv_time_area_register(c->v, t, a3);
 	default:
 		return -XEN_ENOSYS;
 	}

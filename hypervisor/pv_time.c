@@ -4,8 +4,14 @@
  * own TSC reads the way Linux's xen clocksource does.  Also where each
  * vCPU's vcpu_info lives (shared_info's legacy slot, or where the guest
  * registered it with VCPUOP_register_vcpu_info), and the vCPU timers
- * (one-shot and periodic) that raise VIRQ_TIMER.
+ * (one-shot and periodic) that raise VIRQ_TIMER.  A vCPU may also have a
+ * second copy of its time info at a guest-virtual address of its choosing
+ * (VCPUOP_register_vcpu_time_memory_area): Linux maps that page into its
+ * vDSO, so user space reads the clock without a system call.
  */
+#include <cpuid.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
@@ -13,6 +19,7 @@
 #include "domain.h"
 #include "evtchn.h"
 #include "pv_mm.h"
+#include "pv_vcpu.h"
 
 struct vcpu_info *pv_vcpu_info(struct pv_vcpu *v)
 {
@@ -159,6 +166,117 @@ void pv_timer_check(struct pv_vcpu *v)
 		evtchn_send_virq(v, VIRQ_TIMER);
 }
 
+static int pv_time_stable;
+static pthread_once_t pv_time_stable_once = PTHREAD_ONCE_INIT;
+
+/*
+ * Whether the time info may carry XEN_PVCLOCK_TSC_STABLE_BIT (Xen sets it
+ * when its own clocksource is the TSC).  A guest extrapolates keeld's
+ * system time (the host's CLOCK_MONOTONIC) with its TSC, on any vCPU, from
+ * a record keeld rarely rewrites.  That holds only if (1) the TSC is
+ * invariant (CPUID 0x80000007 EDX bit 8: constant rate, runs in every
+ * C/P-state) and KVM gives every vCPU of the VM the same offset (it syncs
+ * the TSCs it creates), and (2) the host's CLOCK_MONOTONIC is itself kept
+ * by the TSC (current clocksource "tsc"), so the two clocks advance
+ * together rather than drift apart.
+ */
+static void pv_time_stable_probe(void)
+{
+	unsigned a, b, c, dx = 0;
+	char cs[32] = "";
+	FILE *f;
+
+	if (!__get_cpuid(0x80000007, &a, &b, &c, &dx) || !(dx & (1u << 8)))
+		return;
+	f = fopen("/sys/devices/system/clocksource/clocksource0/current_clocksource", "r");
+	if (!f)
+		return;
+	if (!fgets(cs, sizeof(cs), f))
+		cs[0] = 0;
+	fclose(f);
+	pv_time_stable = !strcmp(cs, "tsc\n") || !strcmp(cs, "tsc");
+}
+
+/*
+ * Guest-physical address of the vcpu_time_info at va in v's kernel page
+ * tables (the area is a kernel address; the user tables of a 64-bit PV
+ * guest do not map it, and v may be running user code or not at all).
+ * Xen's rules for a guest write: present, user-accessible (PV kernels run
+ * in ring 3), writable, in the domain's RAM.  The record must not cross a
+ * page (Linux's is at the start of a page of its own).
+ */
+static int pv_time_area_gpa(struct pv_vcpu *v, uint64_t va, uint64_t *gpa)
+{
+	uint64_t table = v->kernel_cr3 & PTE_ADDR, e;
+	uint64_t limit = v->dom->nr_pages << PV_PAGE_SHIFT;
+
+	if (!table || (va & 0xfff) > PV_PAGE_SIZE - sizeof(struct vcpu_time_info))
+		return -XEN_EFAULT;
+	for (int level = 4; level >= 1; level--) {
+		if (table >= limit)
+			return -XEN_EFAULT;
+		e = pv_mm_read_entry(v, table + ((va >> (12 + 9 * (level - 1))) & 511) * 8);
+		if ((e & (PTE_P | PTE_US | PTE_RW)) != (PTE_P | PTE_US | PTE_RW))
+			return -XEN_EFAULT;
+		table = e & PTE_ADDR;
+	}
+	if (table >= limit)
+		return -XEN_EFAULT;
+	*gpa = table + (va & 0xfff);
+	return 0;
+}
+
+/*
+ * Copy v's time info to its registered area, as Xen does each time it
+ * rewrites vcpu_info's: the version first (odd: an update is under way),
+ * then the record, then the final (even) version, equal to vcpu_info's.
+ * An area that no longer translates is skipped, as Xen ignores a failed
+ * copy.
+ */
+static void pv_time_area_write(struct pv_vcpu *v, const struct vcpu_time_info *t)
+{
+	struct vcpu_time_info *a;
+	uint64_t gpa;
+
+	if (!v->time_area_va || pv_time_area_gpa(v, v->time_area_va, &gpa) < 0)
+		return;
+	a = (struct vcpu_time_info *)(v->dom->ram + gpa);
+	__atomic_store_n(&a->version, t->version - 1, __ATOMIC_SEQ_CST);
+	a->tsc_timestamp = t->tsc_timestamp;
+	a->system_time = t->system_time;
+	a->tsc_to_system_mul = t->tsc_to_system_mul;
+	a->tsc_shift = t->tsc_shift;
+	a->flags = t->flags;
+	__atomic_store_n(&a->version, t->version, __ATOMIC_SEQ_CST);
+}
+
+/*
+ * VCPUOP_register_vcpu_time_memory_area for vCPU t of the caller's domain
+ * (vcpu_op looked the id up there).  As Xen: -EFAULT for an unreadable
+ * argument or an address no guest access could use (non-canonical, or in
+ * the hypervisor's hole); 0 unregisters; the area is written at once.
+ * Like Xen, an address that is canonical but not mapped yet is accepted;
+ * keeld writes it whenever it translates.
+ */
+long pv_time_area_register(struct pv_vcpu *caller, struct pv_vcpu *t, uint64_t arg)
+{
+	struct vcpu_register_time_memory_area r;
+
+	if (pv_copy_from_guest(caller, &r, arg, sizeof(r)) < 0)
+		return -XEN_EFAULT;
+	if (((int64_t)r.addr >> 47 != 0 && (int64_t)r.addr >> 47 != -1) ||
+	    (r.addr >= HYPERVISOR_VIRT_START && r.addr < HYPERVISOR_VIRT_END) ||
+	    (r.addr && r.addr + sizeof(struct vcpu_time_info) - 1 < r.addr))
+		return -XEN_EFAULT;
+	t->time_area_va = r.addr;
+	if (r.addr) {
+		domain_log(t->dom, "vcpu %d: time info area registered at %#llx", t->id,
+			   (unsigned long long)r.addr);
+		pv_time_area_write(t, &pv_vcpu_info(t)->time);
+	}
+	return 0;
+}
+
 void pv_time_update(struct pv_vcpu *v)
 {
 	struct domain *d = v->dom;
@@ -169,6 +287,7 @@ void pv_time_update(struct pv_vcpu *v)
 
 	if (!d->tsc_khz)
 		d->tsc_khz = kvm_tsc_khz(&v->kvm);
+	pthread_once(&pv_time_stable_once, pv_time_stable_probe);
 	clock_gettime(CLOCK_REALTIME, &now);
 	if (!d->start_wall.tv_sec)
 		d->start_wall = now;
@@ -178,9 +297,12 @@ void pv_time_update(struct pv_vcpu *v)
 	t->tsc_timestamp = pv_guest_tsc(v);
 	t->system_time = ns;
 	pv_time_scale(d->tsc_khz, &t->tsc_to_system_mul, &t->tsc_shift);
-	t->flags = 1; /* TSC stable across vCPUs */
+	/* Both copies carry the same flags, as in Xen (Linux looks for the
+	 * bit in vcpu_info's before it registers an area at all). */
+	t->flags = pv_time_stable ? XEN_PVCLOCK_TSC_STABLE_BIT : 0;
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	t->version++;
+	pv_time_area_write(v, t);
 	sh->wc_version++;
 	sh->wc_sec = d->start_wall.tv_sec;
 	sh->wc_sec_hi = (uint64_t)d->start_wall.tv_sec >> 32;

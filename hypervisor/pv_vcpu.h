@@ -41,5 +41,6 @@ int pv_inject_trap(struct pv_vcpu *v, struct kvm_regs *regs, int vec, uint64_t e
 void pv_vcpu_wait(struct pv_vcpu *v, const uint32_t *ports, unsigned nports, uint64_t timeout);
 int pv_ptwr_emulate(struct pv_vcpu *v, struct kvm_regs *g, uint64_t cr2);
 void pv_vcpu_dump(struct pv_vcpu *v, const char *why);
+long pv_time_area_register(struct pv_vcpu *caller, struct pv_vcpu *t, uint64_t arg);
 
 #endif

@@ -49,6 +49,11 @@ struct start_info {
 	uint64_t nr_p2m_frames;
 };
 
+/* vcpu_time_info.flags: the TSC runs at one rate on every vCPU and never
+ * stops, so a reader needs no cross-vCPU monotonicity fix-up (Linux's vDSO
+ * reads the clock only while this is set). */
+#define XEN_PVCLOCK_TSC_STABLE_BIT (1 << 0)
+
 struct vcpu_time_info {
 	uint32_t version;
 	uint32_t pad0;

@@ -341,6 +341,13 @@ struct vcpu_register_vcpu_info {
 	uint32_t rsvd;
 };
 
+/* VCPUOP_register_vcpu_time_memory_area's argument: the guest-virtual
+ * address of a struct vcpu_time_info the hypervisor keeps a copy of the
+ * vCPU's time info in (0 unregisters). */
+struct vcpu_register_time_memory_area {
+	uint64_t addr;
+};
+
 _Static_assert(sizeof(struct mmu_update) == 16, "mmu_update");
 _Static_assert(sizeof(struct mmuext_op) == 24, "mmuext_op");
 _Static_assert(sizeof(struct multicall_entry) == 64, "multicall_entry");
@@ -350,6 +357,7 @@ _Static_assert(sizeof(struct xen_memory_map) == 16, "memory_map");
 _Static_assert(sizeof(struct xen_e820_entry) == 20, "e820");
 _Static_assert(sizeof(struct callback_register) == 16, "callback_register");
 _Static_assert(sizeof(struct vcpu_register_vcpu_info) == 16, "register_vcpu_info");
+_Static_assert(sizeof(struct vcpu_register_time_memory_area) == 8, "register_time_area");
 
 #endif /* __ASSEMBLY__ */
 #endif
