@@ -87,21 +87,6 @@ static void gnt_map_copy(uint16_t peer)
 		  (unsigned long)map_ns, (unsigned long)best, (unsigned long)unmap_ns);
 }
 
-static uint64_t gnt_gmfn(const void *p)
-{
-	return ((uint64_t)p - VIRT_BASE) >> 12;
-}
-
-static void gnt_sleep(uint64_t ns)
-{
-	uint32_t port = rt_start_info->store_evtchn;
-	uint64_t end = rt_now_ns() + ns;
-	struct sched_poll sp = {(uint64_t)&port, 1, 0, end};
-
-	while (rt_now_ns() < end)
-		HYPERCALL(__HYPERVISOR_sched_op, SCHEDOP_poll, &sp, 0);
-}
-
 static long gnt_copy(struct gnttab_copy *c, unsigned n)
 {
 	return HYPERCALL(__HYPERVISOR_grant_table_op, GNTTABOP_copy, c, n);

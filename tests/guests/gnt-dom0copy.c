@@ -22,19 +22,6 @@ static char rw_page[4096] __attribute__((aligned(4096)));
 static char ro_page[4096] __attribute__((aligned(4096)));
 static char bulk[GNT_PAGES][4096] __attribute__((aligned(4096)));
 
-static uint64_t gnt_gmfn(void *p)
-{
-	return ((uint64_t)p - VIRT_BASE) >> 12;
-}
-
-static void gnt_sleep(uint64_t ns)
-{
-	uint32_t port = rt_start_info->store_evtchn;
-	struct sched_poll sp = {(uint64_t)&port, 1, 0, rt_now_ns() + ns};
-
-	HYPERCALL(__HYPERVISOR_sched_op, SCHEDOP_poll, &sp, 0);
-}
-
 static int gnt_streq(const char *a, const char *b)
 {
 	while (*b)

@@ -30,21 +30,6 @@ static struct gnttab_map_grant_ref bulk[GNTMAP_BULK];
 static struct gnttab_unmap_grant_ref ubulk[GNTMAP_BULK];
 static uint32_t handles[MAPTRACK];
 
-static uint64_t gnt_gmfn(const void *p)
-{
-	return ((uint64_t)p - VIRT_BASE) >> 12;
-}
-
-static void gnt_sleep(uint64_t ns)
-{
-	uint32_t port = rt_start_info->store_evtchn;
-	uint64_t end = rt_now_ns() + ns;
-	struct sched_poll sp = {(uint64_t)&port, 1, 0, end};
-
-	while (rt_now_ns() < end)
-		HYPERCALL(__HYPERVISOR_sched_op, SCHEDOP_poll, &sp, 0);
-}
-
 /* Does the (possibly foreign, changing) page at p start with s? */
 static int gnt_has(const volatile char *p, const char *s)
 {

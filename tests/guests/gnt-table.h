@@ -13,6 +13,25 @@
 #include "../../frontends/runtime/keel_guest.h"
 #include "abi/grant_table.h"
 
+#define GNT_VIRT_BASE 0xffffffff80000000UL /* the image is mapped here from frame 0 */
+
+/* The frame of a page of the image (the builder maps frame f at GNT_VIRT_BASE + f pages). */
+static inline uint64_t gnt_gmfn(const void *p)
+{
+	return ((uint64_t)p - GNT_VIRT_BASE) >> 12;
+}
+
+/* Sleep @ns, polling the store port (nothing else wakes us early for long). */
+static inline void gnt_sleep(uint64_t ns)
+{
+	uint32_t port = rt_start_info->store_evtchn;
+	uint64_t end = rt_now_ns() + ns;
+	struct sched_poll sp = {(uint64_t)&port, 1, 0, end};
+
+	while (rt_now_ns() < end)
+		HYPERCALL(__HYPERVISOR_sched_op, SCHEDOP_poll, &sp, 0);
+}
+
 #define GNT_TABLE_FRAMES 2 /* 1024 version-1 or 512 version-2 entries */
 
 static char gnt_table_va[GNT_TABLE_FRAMES * 4096] __attribute__((aligned(4096)));

@@ -18,10 +18,8 @@ int main_networkattach(int argc, char **argv)
 {
 	struct xlcfg_vif vif;
 	struct xl_dev_spec spec = {.kind = XL_DEV_VIF, .vif = &vif};
-	struct xl_backend *be;
 	size_t len = 1;
 	char *joined;
-	uint32_t domid;
 	int opt, r;
 
 	XL_FOREACH_OPT(opt, "", NULL, "network-attach", 1)
