@@ -56,6 +56,37 @@ static int daemon_event_efd = -1; /* written by any thread on a state change */
 static int daemon_subscribers[DAEMON_MAX_CLIENTS];
 static int daemon_nsubscribers;
 
+/*
+ * Which connection made each dom0 event-channel binding, so a process that
+ * dies (kill -9, a crash) lets go of its ports when its socket closes, as
+ * closing Linux's /dev/xen/evtchn closes its ports: the guest's end is
+ * unbound for dom0 again and a new backend can bind it.  One record per
+ * (domain, bind slot): a rebind of the slot replaces it, so the table
+ * cannot outgrow the domains' slots.  (Grant maps: gnttab_dom0.c.)
+ */
+#define DAEMON_MAX_BIND_RECS (DAEMON_MAX_DOMAINS * 64)
+struct daemon_bind_rec {
+	int conn;
+	uint32_t domid, port;
+	int slot;
+};
+static struct daemon_bind_rec daemon_bind_recs[DAEMON_MAX_BIND_RECS];
+static int daemon_nbind_recs;
+
+/* Forget the records matching domid and (when >= 0) slot or port. */
+static void daemon_bind_forget(uint32_t domid, int slot, int64_t port)
+{
+	for (int i = 0; i < daemon_nbind_recs;) {
+		struct daemon_bind_rec *b = &daemon_bind_recs[i];
+
+		if (b->domid == domid && (slot < 0 || b->slot == slot) &&
+		    (port < 0 || b->port == port))
+			*b = daemon_bind_recs[--daemon_nbind_recs];
+		else
+			i++;
+	}
+}
+
 static void daemon_state_hook(struct domain *d)
 {
 	uint64_t one = 1;
@@ -236,6 +267,8 @@ static int daemon_op_destroy(struct daemon_req *rq)
 			continue;
 		domain_stop_threads(d);
 		ctl_xl_forget(d);
+		gnttab_dom0_domain_gone(d->domid);
+		daemon_bind_forget(d->domid, -1, -1);
 		hvlog("d%d: destroyed (was %s)", d->domid, domain_state_name(d->state));
 		daemon_send_event(d, KEELCTL_EVENT_DESTROYED);
 		domain_destroy(d);
@@ -316,9 +349,17 @@ static int daemon_op_bind_evtchn(struct daemon_req *rq)
 
 	if (!d)
 		return -ESRCH;
+	if (daemon_nbind_recs == DAEMON_MAX_BIND_RECS)
+		return -ENOSPC;
 	r = evtchn_bind_dom0(d, b->port, &g2d, &d2g);
 	if (r < 0)
 		return r;
+	r = evtchn_dom0_slot(d, b->port);
+	if (r >= 0) { /* the slot's earlier binding (if any) is gone */
+		daemon_bind_forget(d->domid, r, -1);
+		daemon_bind_recs[daemon_nbind_recs++] =
+			(struct daemon_bind_rec){rq->conn, d->domid, b->port, r};
+	}
 	rq->out_fds[rq->n_out_fds++] = g2d;
 	rq->out_fds[rq->n_out_fds++] = d2g;
 	hvlog("d%d: port %u bound to a dom0 process", d->domid, b->port);
@@ -335,7 +376,7 @@ static int daemon_op_map_grant(struct daemon_req *rq)
 
 	if (!d)
 		return -ESRCH;
-	r = gnttab_dom0_map(d, g->gref, g->flags & KEELCTL_GRANT_WRITABLE, &frame);
+	r = gnttab_dom0_conn_map(rq->conn, d, g->gref, g->flags & KEELCTL_GRANT_WRITABLE, &frame);
 	if (r < 0)
 		return r;
 	mr.offset = frame << 12;
@@ -350,7 +391,7 @@ static int daemon_op_unmap_grant(struct daemon_req *rq)
 	const struct keelctl_grant_req *g = (const void *)rq->data;
 	struct domain *d = daemon_find(rq->hdr->domid);
 
-	return d ? gnttab_dom0_unmap(d, g->gref) : -ESRCH;
+	return d ? gnttab_dom0_conn_unmap(rq->conn, d, g->gref) : -ESRCH;
 }
 
 /* Grant copy for dom0 processes: hypervisor/gnttab_dom0.c. */
@@ -402,8 +443,9 @@ static int daemon_op_map_grants(struct daemon_req *rq)
 	if (g->count == 0 || g->count > KEELCTL_GMAP_MAX)
 		return -EINVAL;
 	mr->bad_index = 0;
-	mr->status = gnttab_dom0_map_batch(d, g->refs, g->count, g->flags & KEELCTL_GRANT_WRITABLE,
-					   mr->frame, &mr->bad_index);
+	mr->status = gnttab_dom0_conn_map_batch(rq->conn, d, g->refs, g->count,
+						g->flags & KEELCTL_GRANT_WRITABLE, mr->frame,
+						&mr->bad_index);
 	rq->out_len = sizeof(*mr);
 	if (mr->status == 0) {
 		rq->out_len += g->count * sizeof(mr->frame[0]);
@@ -417,7 +459,7 @@ static int daemon_op_unmap_grants(struct daemon_req *rq)
 	const struct keelctl_gmap_req *g = (const void *)rq->data;
 	struct domain *d = daemon_find(rq->hdr->domid);
 
-	return d ? gnttab_dom0_unmap_batch(d, g->refs, g->count) : -ESRCH;
+	return d ? gnttab_dom0_conn_unmap_batch(rq->conn, d, g->refs, g->count) : -ESRCH;
 }
 
 static int daemon_op_subscribe(struct daemon_req *rq)
@@ -440,7 +482,14 @@ static int daemon_op_unbind_evtchn(struct daemon_req *rq)
 	const struct keelctl_bind_req *b = (const void *)rq->data;
 	struct domain *d = daemon_find(rq->hdr->domid);
 
-	return d ? evtchn_unbind_dom0(d, b->port) : -ESRCH;
+	int r;
+
+	if (!d)
+		return -ESRCH;
+	r = evtchn_unbind_dom0(d, b->port);
+	if (r == 0)
+		daemon_bind_forget(d->domid, -1, b->port);
+	return r;
 }
 
 static int daemon_op_evtchn_max(struct daemon_req *rq)
@@ -601,6 +650,33 @@ static void daemon_handle(int fd)
 		daemon_subscribers[daemon_nsubscribers++] = fd;
 }
 
+/* A client went away: drop the grant maps and event-channel bindings it
+ * still held (domains destroyed since were forgotten then). */
+static void daemon_conn_release(int conn)
+{
+	unsigned maps = gnttab_dom0_conn_release(conn, daemon_find), ports = 0;
+
+	for (int i = 0; i < daemon_nbind_recs;) {
+		struct daemon_bind_rec *b = &daemon_bind_recs[i];
+		struct domain *d;
+
+		if (b->conn != conn) {
+			i++;
+			continue;
+		}
+		d = daemon_find(b->domid);
+		if (d && evtchn_release_dom0(d, b->port, b->slot) == 0) {
+			hvlog("d%u: port %u unbound (its dom0 process went away)", b->domid,
+			      b->port);
+			ports++;
+		}
+		*b = daemon_bind_recs[--daemon_nbind_recs];
+	}
+	if (maps || ports)
+		hvlog("control: a closed connection released %u grant maps, %u event channels",
+		      maps, ports);
+}
+
 static void daemon_on_signal(int sig)
 {
 	daemon_quit = 1;
@@ -740,6 +816,7 @@ int keeld_cmd_daemon(int argc, char **argv)
 						daemon_subscribers[k] =
 							daemon_subscribers[--daemon_nsubscribers];
 				gnttab_dom0_conn_closed(pfd[i].fd);
+				daemon_conn_release(pfd[i].fd);
 				close(pfd[i].fd);
 				pfd[i] = pfd[nclients--];
 				i--;

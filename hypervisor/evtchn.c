@@ -395,6 +395,34 @@ int evtchn_unbind_dom0(struct domain *d, uint32_t port)
 	return r;
 }
 
+int evtchn_dom0_slot(struct domain *d, uint32_t port)
+{
+	int slot = -EINVAL;
+
+	pthread_mutex_lock(&d->lock);
+	if (evtchn_valid(d, port) && d->evtchns[port].dom0_slot)
+		slot = d->evtchns[port].dom0_slot - 1;
+	pthread_mutex_unlock(&d->lock);
+	return slot;
+}
+
+int evtchn_release_dom0(struct domain *d, uint32_t port, int slot)
+{
+	int r = -ESRCH;
+
+	pthread_mutex_lock(&d->lock);
+	if (slot >= 0 && slot < d->n_dom0_binds && evtchn_valid(d, port) &&
+	    d->evtchns[port].dom0_slot == (uint32_t)slot + 1 && d->dom0_binds[slot].port == port) {
+		d->dom0_binds[slot].port = 0;
+		d->evtchns[port].state = ECS_UNBOUND;
+		d->evtchns[port].remote_dom = 0;
+		d->evtchns[port].dom0_slot = 0;
+		r = 0;
+	}
+	pthread_mutex_unlock(&d->lock);
+	return r;
+}
+
 void evtchn_dom0_notify(struct domain *d, int slot)
 {
 	uint64_t n;

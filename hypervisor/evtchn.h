@@ -38,6 +38,14 @@ int evtchn_bind_dom0(struct domain *d, uint32_t port, int *g2d_fd, int *d2g_fd);
 /* dom0 lets go of a port it bound: it is unbound (for dom0) again, so a
  * restarted server can bind it anew.  dom0's fds then reach nothing. */
 int evtchn_unbind_dom0(struct domain *d, uint32_t port);
+/* The dom0 slot port is bound through (-EINVAL: not bound for dom0). */
+int evtchn_dom0_slot(struct domain *d, uint32_t port);
+/* A dead dom0 process's binding (keeld's control connection closed, as
+ * closing Linux's /dev/xen/evtchn closes its ports): unbind port only if
+ * it is still the binding of that slot (not since closed by the guest and
+ * rebound by another process); the guest's end is unbound for dom0
+ * again.  0, or -ESRCH when the binding is gone already. */
+int evtchn_release_dom0(struct domain *d, uint32_t port, int slot);
 /* The dom0-to-guest eventfd of bind slot `slot` became readable. */
 void evtchn_dom0_notify(struct domain *d, int slot);
 

@@ -25,6 +25,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -271,4 +272,210 @@ int gnttab_dom0_unmap_batch(struct domain *d, const uint32_t *refs, uint32_t n)
 			first = r;
 	}
 	return first;
+}
+
+/*
+ * Maps held per control connection.  keeld's pin counts (d0rd / d0wr in
+ * gnttab_map.c) say how many dom0 maps hold a reference, not whose; these
+ * records say whose, so the maps of a process that dies without unmapping
+ * (kill -9, a crash) are dropped when its connection closes, as Linux
+ * unmaps a gntdev file's grants when it is closed.  Without that the
+ * guest could never end foreign access to those grants.  The sum of the
+ * records of a reference is its dom0 pin count.  Only keeld's control
+ * thread uses them.
+ */
+#define GNTTAB_DOM0_MAX_CONNS 64
+
+struct gnttab_dom0_hold {
+	uint32_t domid, gref;
+	uint32_t nrd, nwr;
+};
+
+struct gnttab_dom0_conn {
+	int conn; /* -1: free */
+	uint32_t n, cap;
+	struct gnttab_dom0_hold *h;
+};
+
+static struct gnttab_dom0_conn gnttab_dom0_conns[GNTTAB_DOM0_MAX_CONNS] = {
+	[0 ... GNTTAB_DOM0_MAX_CONNS - 1] = {.conn = -1},
+};
+
+static struct gnttab_dom0_conn *gnttab_dom0_conn_get(int conn, int create)
+{
+	struct gnttab_dom0_conn *free_c = NULL;
+
+	for (int i = 0; i < GNTTAB_DOM0_MAX_CONNS; i++) {
+		if (gnttab_dom0_conns[i].conn == conn)
+			return &gnttab_dom0_conns[i];
+		if (gnttab_dom0_conns[i].conn < 0 && !free_c)
+			free_c = &gnttab_dom0_conns[i];
+	}
+	if (!create || !free_c || conn < 0)
+		return NULL;
+	free_c->conn = conn;
+	return free_c;
+}
+
+static struct gnttab_dom0_hold *gnttab_dom0_hold_find(struct gnttab_dom0_conn *c, uint32_t domid,
+						      uint32_t gref)
+{
+	for (uint32_t i = 0; c && i < c->n; i++)
+		if (c->h[i].gref == gref && c->h[i].domid == domid)
+			return &c->h[i];
+	return NULL;
+}
+
+/* conn's record of (domid, gref), made if needed; NULL when full. */
+static struct gnttab_dom0_hold *gnttab_dom0_hold_get(struct gnttab_dom0_conn *c, uint32_t domid,
+						     uint32_t gref)
+{
+	struct gnttab_dom0_hold *h = gnttab_dom0_hold_find(c, domid, gref);
+
+	if (h)
+		return h;
+	if (c->n == GNTTAB_DOM0_CONN_MAPS)
+		return NULL;
+	if (c->n == c->cap) {
+		uint32_t cap = c->cap ? c->cap * 2 : 64;
+		void *p = realloc(c->h, cap * sizeof(*c->h));
+
+		if (!p)
+			return NULL;
+		c->h = p;
+		c->cap = cap;
+	}
+	h = &c->h[c->n++];
+	*h = (struct gnttab_dom0_hold){.domid = domid, .gref = gref};
+	return h;
+}
+
+/* Forget an empty record (order does not matter). */
+static void gnttab_dom0_hold_trim(struct gnttab_dom0_conn *c, struct gnttab_dom0_hold *h)
+{
+	if (h && !h->nrd && !h->nwr)
+		*h = c->h[--c->n];
+}
+
+/* A pin of `kind` of (domid, gref) went: take it off conn's record if it
+ * has one of that kind, else off another connection's. */
+static void gnttab_dom0_hold_drop(struct gnttab_dom0_conn *c, uint32_t domid, uint32_t gref,
+				  int kind)
+{
+	for (int i = -1; i < GNTTAB_DOM0_MAX_CONNS; i++) {
+		struct gnttab_dom0_conn *o = i < 0 ? c : &gnttab_dom0_conns[i];
+		struct gnttab_dom0_hold *h;
+		uint32_t *cnt;
+
+		if (!o || o->conn < 0 || (i >= 0 && o == c))
+			continue;
+		h = gnttab_dom0_hold_find(o, domid, gref);
+		cnt = !h ? NULL : kind == GNTTAB_D0_WR ? &h->nwr : &h->nrd;
+		if (cnt && *cnt) {
+			(*cnt)--;
+			gnttab_dom0_hold_trim(o, h);
+			return;
+		}
+	}
+}
+
+int gnttab_dom0_conn_map(int conn, struct domain *d, uint32_t gref, int writable, uint64_t *frame)
+{
+	struct gnttab_dom0_conn *c = gnttab_dom0_conn_get(conn, 1);
+	struct gnttab_dom0_hold *h = c ? gnttab_dom0_hold_get(c, d->domid, gref) : NULL;
+	int r;
+
+	if (!h)
+		return -ENOSPC;
+	r = gnttab_dom0_map(d, gref, writable, frame);
+	if (r == 0)
+		(*(writable ? &h->nwr : &h->nrd))++;
+	else
+		gnttab_dom0_hold_trim(c, h);
+	return r;
+}
+
+int gnttab_dom0_conn_unmap(int conn, struct domain *d, uint32_t gref)
+{
+	struct gnttab_dom0_conn *c = gnttab_dom0_conn_get(conn, 0);
+	struct gnttab_dom0_hold *h = gnttab_dom0_hold_find(c, d->domid, gref);
+	int kind = !h ? GNTTAB_D0_ANY : h->nwr ? GNTTAB_D0_WR : GNTTAB_D0_RD;
+	int r = gnttab_dom0_unmap_kind(d, gref, kind);
+
+	if (r == GNTTAB_D0_RD || r == GNTTAB_D0_WR)
+		gnttab_dom0_hold_drop(c, d->domid, gref, r);
+	return r < 0 ? r : 0;
+}
+
+int gnttab_dom0_conn_map_batch(int conn, struct domain *d, const uint32_t *refs, uint32_t n,
+			       int writable, uint64_t *frames, uint32_t *bad)
+{
+	int kind = writable ? GNTTAB_D0_WR : GNTTAB_D0_RD;
+	int r;
+
+	if (n == 0 || n > KEELCTL_GMAP_MAX)
+		return -EINVAL;
+	for (uint32_t i = 0; i < n; i++) {
+		r = gnttab_dom0_conn_map(conn, d, refs[i], writable, &frames[i]);
+		if (r < 0) {
+			struct gnttab_dom0_conn *c = gnttab_dom0_conn_get(conn, 0);
+
+			*bad = i;
+			/* All or nothing: give back exactly what this batch took. */
+			while (i--)
+				if (gnttab_dom0_unmap_kind(d, refs[i], kind) == kind)
+					gnttab_dom0_hold_drop(c, d->domid, refs[i], kind);
+			return r;
+		}
+	}
+	return 0;
+}
+
+int gnttab_dom0_conn_unmap_batch(int conn, struct domain *d, const uint32_t *refs, uint32_t n)
+{
+	int first = 0;
+
+	if (n == 0 || n > KEELCTL_GMAP_MAX)
+		return -EINVAL;
+	for (uint32_t i = 0; i < n; i++) {
+		int r = gnttab_dom0_conn_unmap(conn, d, refs[i]);
+
+		if (r < 0 && !first)
+			first = r;
+	}
+	return first;
+}
+
+unsigned gnttab_dom0_conn_release(int conn, gnttab_dom0_find_fn find)
+{
+	struct gnttab_dom0_conn *c = gnttab_dom0_conn_get(conn, 0);
+	unsigned dropped = 0;
+
+	if (!c)
+		return 0;
+	for (uint32_t i = 0; i < c->n; i++) {
+		struct gnttab_dom0_hold *h = &c->h[i];
+		struct domain *d = find(h->domid);
+
+		for (uint32_t k = 0; d && k < h->nwr; k++)
+			dropped += gnttab_dom0_unmap_kind(d, h->gref, GNTTAB_D0_WR) == GNTTAB_D0_WR;
+		for (uint32_t k = 0; d && k < h->nrd; k++)
+			dropped += gnttab_dom0_unmap_kind(d, h->gref, GNTTAB_D0_RD) == GNTTAB_D0_RD;
+	}
+	free(c->h);
+	*c = (struct gnttab_dom0_conn){.conn = -1};
+	return dropped;
+}
+
+void gnttab_dom0_domain_gone(uint32_t domid)
+{
+	for (int i = 0; i < GNTTAB_DOM0_MAX_CONNS; i++) {
+		struct gnttab_dom0_conn *c = &gnttab_dom0_conns[i];
+
+		for (uint32_t k = 0; c->conn >= 0 && k < c->n;)
+			if (c->h[k].domid == domid)
+				c->h[k] = c->h[--c->n];
+			else
+				k++;
+	}
 }

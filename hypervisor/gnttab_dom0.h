@@ -36,4 +36,34 @@ int gnttab_dom0_map_batch(struct domain *d, const uint32_t *refs, uint32_t n, in
 			  uint64_t *frames, uint32_t *bad);
 int gnttab_dom0_unmap_batch(struct domain *d, const uint32_t *refs, uint32_t n);
 
+/*
+ * dom0 maps held per control connection, released when it closes (as
+ * closing Linux's gntdev unmaps every grant of that file): the
+ * gnttab_dom0_conn_* forms of map / unmap / batches record what connection
+ * conn holds, at most GNTTAB_DOM0_CONN_MAPS distinct (domain, reference)
+ * pairs (-ENOSPC beyond, nothing mapped).  An unmap drops conn's own pin
+ * (its writable one first); a reference conn never mapped (another
+ * process's) drops one as gnttab_dom0_unmap does and that pin's record.
+ */
+#define GNTTAB_DOM0_CONN_MAPS 8192
+int gnttab_dom0_conn_map(int conn, struct domain *d, uint32_t gref, int writable, uint64_t *frame);
+int gnttab_dom0_conn_unmap(int conn, struct domain *d, uint32_t gref);
+int gnttab_dom0_conn_map_batch(int conn, struct domain *d, const uint32_t *refs, uint32_t n,
+			       int writable, uint64_t *frames, uint32_t *bad);
+int gnttab_dom0_conn_unmap_batch(int conn, struct domain *d, const uint32_t *refs, uint32_t n);
+/* conn went away: drop every pin it still holds; domains find no longer
+ * knows are skipped.  Returns how many pins were dropped. */
+unsigned gnttab_dom0_conn_release(int conn, gnttab_dom0_find_fn find);
+/* Domain domid was destroyed (its table with it): forget its records. */
+void gnttab_dom0_domain_gone(uint32_t domid);
+
+/* gnttab_map.c: drop one dom0 pin of gref, of the kind asked (ANY: a
+ * writable one if held, as gnttab_dom0_unmap).  -EINVAL for a reference
+ * not in use, else the kind dropped (NONE: none of that kind held). */
+#define GNTTAB_D0_ANY  (-1)
+#define GNTTAB_D0_NONE 0
+#define GNTTAB_D0_RD   1
+#define GNTTAB_D0_WR   2
+int gnttab_dom0_unmap_kind(struct domain *d, uint32_t gref, int kind);
+
 #endif

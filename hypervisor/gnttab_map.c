@@ -44,6 +44,7 @@
 #include "abi/xen.h"
 #include "evtchn.h"
 #include "gnttab.h"
+#include "gnttab_dom0.h"
 #include "pv_mm.h"
 
 struct gnttab_maptrack {
@@ -307,19 +308,36 @@ int gnttab_dom0_map(struct domain *d, uint32_t gref, int writable, uint64_t *fra
 
 int gnttab_dom0_unmap(struct domain *d, uint32_t gref)
 {
+	int r = gnttab_dom0_unmap_kind(d, gref, GNTTAB_D0_ANY);
+
+	return r < 0 ? r : 0;
+}
+
+/* The unmap a process's tracked map needs (gnttab_dom0.c): the kind it
+ * took, so releasing a dead process's read-only map never drops a live
+ * one's writable pin. */
+int gnttab_dom0_unmap_kind(struct domain *d, uint32_t gref, int kind)
+{
 	struct gnttab_pin *pins;
-	int r = 0;
+	uint32_t *cnt = NULL;
+	int r = GNTTAB_D0_NONE;
 
 	evtchn_peers_lock();
 	pins = gnttab_pins(d);
 	if (!gnttab_busy(d, gref) || !pins || gref >= GNTTAB_NR_ENTRIES) {
 		r = -EINVAL;
-	} else if (pins[gref].d0wr || pins[gref].d0rd) {
-		if (pins[gref].d0wr)
-			pins[gref].d0wr--;
-		else
-			pins[gref].d0rd--;
+	} else if (kind == GNTTAB_D0_WR || (kind == GNTTAB_D0_ANY && pins[gref].d0wr)) {
+		cnt = &pins[gref].d0wr;
+		r = GNTTAB_D0_WR;
+	} else {
+		cnt = &pins[gref].d0rd;
+		r = GNTTAB_D0_RD;
+	}
+	if (cnt && *cnt) {
+		(*cnt)--;
 		gnttab_pin_settle(d, &pins[gref], gref);
+	} else if (cnt) {
+		r = GNTTAB_D0_NONE;
 	}
 	evtchn_peers_unlock();
 	return r;
