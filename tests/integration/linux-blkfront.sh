@@ -156,12 +156,7 @@ on_poweroff = "preserve"
 disk = [ 'format=raw, vdev=xvda, access=rw, target=$img',
          '$roimg,raw,xvdb,ro', '$fsimg,raw,xvdc,rw' ]
 CFG
-t0=$SECONDS
-xl create "$KEEL_TMP/linux.cfg" >"$KEEL_TMP/create.out" 2>&1 ||
-	fail "create: $(cat "$KEEL_TMP/create.out")"
-id=$(xl domid linux-blk) || fail "domid"
-LG_DIAG_DOMS=$id
-con=$(lg_console linux-blk)
+lg_create linux-blk "$KEEL_TMP/linux.cfg"
 hotimg=$KEEL_TMP/hot.img
 head -c 2097152 /dev/urandom >"$hotimg"
 hot_md5=$(md5sum <"$hotimg" | cut -d' ' -f1)

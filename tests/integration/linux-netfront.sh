@@ -123,12 +123,7 @@ vcpus = 2
 on_poweroff = "preserve"
 vif = [ 'mac=$mac,bridge=$br,vifname=$vif' ]
 CFG
-t0=$SECONDS
-xl create "$KEEL_TMP/linux.cfg" >"$KEEL_TMP/create.out" 2>&1 ||
-	fail "create: $(cat "$KEEL_TMP/create.out")"
-id=$(xl domid linux-net) || fail "domid"
-LG_DIAG_DOMS=$id
-con=$(lg_console linux-net)
+lg_create linux-net "$KEEL_TMP/linux.cfg"
 lg_wait_console linux-net '^KEEL-NET: (ready|FAIL no)' 90 ||
 	fail "the guest did not get to its ping (last: $(tail -n 1 "$con" 2>/dev/null))"
 echo "linux-netfront: guest pinged after $((SECONDS - t0)) s"

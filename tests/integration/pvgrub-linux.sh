@@ -88,12 +88,7 @@ on_poweroff = "preserve"
 on_crash = "preserve"
 disk = [ '$img,raw,xvda,ro' ]
 CFG
-t0=$SECONDS
-xl create "$KEEL_TMP/domu.cfg" >"$KEEL_TMP/create.out" 2>&1 ||
-	fail "create: $(cat "$KEEL_TMP/create.out")"
-id=$(xl domid pvgrub-linux) || fail "domid"
-LG_DIAG_DOMS=$id
-con=$(lg_console pvgrub-linux)
+lg_create pvgrub-linux "$KEEL_TMP/domu.cfg"
 lg_wait_console pvgrub-linux 'KEEL-GRUB: booting' 60 ||
 	fail "GRUB did not load the kernel and initrd (last: $(tail -n 2 "$con" 2>/dev/null | tr -d '\r'))"
 echo "pvgrub-linux: GRUB loaded Linux after $((SECONDS - t0)) s"

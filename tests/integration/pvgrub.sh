@@ -49,12 +49,7 @@ on_poweroff = "preserve"
 on_crash = "preserve"
 disk = [ '$img,raw,xvda,ro' ]
 CFG
-t0=$SECONDS
-xl create "$KEEL_TMP/grub.cfg" >"$KEEL_TMP/create.out" 2>&1 ||
-	fail "create: $(cat "$KEEL_TMP/create.out")"
-id=$(xl domid pvgrub) || fail "domid"
-LG_DIAG_DOMS=$id
-con=$(lg_console pvgrub)
+lg_create pvgrub "$KEEL_TMP/grub.cfg"
 lg_wait_console pvgrub 'KEEL-GRUB: done' 60 ||
 	fail "GRUB did not get through our grub.cfg (last: $(tail -n 2 "$con" 2>/dev/null | tr -d '\r'))"
 echo "pvgrub: GRUB ran our grub.cfg after $((SECONDS - t0)) s; console:"

@@ -20,7 +20,7 @@
 #   lg_console NAME      the guest's console log path (keel-consoled's)
 #   lg_wait_console NAME REGEX SECONDS   wait for a console line
 #   lg_diag              console tail, daemon logs, the vbd/vif nodes of the
-#                        domains in $LG_DIAG_DOMS (tests set it to their domid)
+#                        domains in $LG_DIAG_DOMS (lg_create adds each domid)
 
 LG_DIAG_DOMS=""
 LG_PIDS=""
@@ -120,6 +120,17 @@ lg_backend() {
 }
 
 lg_console() { echo "$run/console/guest-$1.log"; }
+
+# lg_create NAME CFG: xl create the domain CFG describes (named NAME); sets id
+# (its domid), con (its console log), t0 (when it was created) and makes it
+# part of the diagnostics on failure
+lg_create() {
+	t0=$SECONDS
+	xl create "$2" >"$KEEL_TMP/create.out" 2>&1 || fail "create: $(cat "$KEEL_TMP/create.out")"
+	id=$(xl domid "$1") || fail "domid $1"
+	LG_DIAG_DOMS="$LG_DIAG_DOMS $id"
+	con=$(lg_console "$1")
+}
 
 # lg_wait_console NAME REGEX SECONDS: 0 when a console line matches; 1 on
 # timeout or when the domain has shut down or crashed first
