@@ -84,7 +84,8 @@ blk_start_backend
 be=/local/domain/0/backend/vbd/$id/51712
 wait_for "[ \"\$(st read $be/state 2>/dev/null)\" = 4 ]" 20 ||
 	fail "the restarted keel-blkback did not reconnect the device (state $(st read "$be/state"))"
-grep -q "was still bound to dom0.*rebinding" "$run/log/blkback.log" ||
+grep -q "unbound (its dom0 process went away)" "$run/log/keeld.log" ||
+	grep -q "was still bound to dom0.*rebinding" "$run/log/blkback.log" ||
 	fail "the restarted keel-blkback did not take over the event channel"
 echo "blk-guest: restarted keel-blkback ($BLK_BE_PID) reconnected the device"
 blk_verdict blkkill 60
