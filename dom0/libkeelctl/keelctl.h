@@ -37,20 +37,25 @@ int keelctl_map_frames(struct keelctl *h, uint32_t domid, uint64_t mfn, uint64_t
 		       void **page);
 /* Bind dom0's end of a guest port left unbound for dom0: *kick_fd becomes
  * readable (read 8 bytes) when the guest sends; write 8 bytes to
- * *notify_fd to send to the guest.  The caller closes both. */
+ * *notify_fd to send to the guest.  The caller closes both.  The binding
+ * belongs to handle h: keeld unbinds it when h's connection closes
+ * (keelctl_close, or the process died), as closing /dev/xen/evtchn does. */
 int keelctl_bind_evtchn(struct keelctl *h, uint32_t domid, uint32_t port, int *kick_fd,
 			int *notify_fd);
 int keelctl_unbind_evtchn(struct keelctl *h, uint32_t domid, uint32_t port);
 /* A dom0 server's connection to one guest ring (xenstored's ring mapper,
  * a console backend): maps frame mfn of domain domid and binds dom0's end
  * of port; keelctl_ring_unmap undoes both (the port can be bound again).
- * rundir as for keelctl_open. */
+ * rundir as for keelctl_open; the binding is made on a connection the
+ * library keeps open (one per rundir) until the last ring is unmapped. */
 int keelctl_ring_map(const char *rundir, uint32_t domid, uint64_t mfn, uint32_t port, void **page,
 		     int *kick_fd, int *notify_fd);
 int keelctl_ring_unmap(const char *rundir, uint32_t domid, uint32_t port, void *page, int kick_fd,
 		       int notify_fd);
 /* Map the frame a guest granted to dom0 (grant reference gref) into this
- * process; keelctl_unmap_grant releases it (and munmaps page). */
+ * process; keelctl_unmap_grant releases it (and munmaps page).  Grant
+ * maps (also keelctl_map_grants') belong to handle h: keeld drops those
+ * still held when h's connection closes, as closing gntdev does. */
 int keelctl_map_grant(struct keelctl *h, uint32_t domid, uint32_t gref, int writable, void **page);
 int keelctl_unmap_grant(struct keelctl *h, uint32_t domid, uint32_t gref, void *page);
 /* Map grants refs[0..count) of domid at consecutive pages from `at` (a
