@@ -235,12 +235,22 @@ static int pv_time_area_gpa(struct pv_vcpu *v, uint64_t va, uint64_t *gpa)
  */
 static void pv_time_area_write(struct pv_vcpu *v, const struct vcpu_time_info *t)
 {
+	struct domain *d = v->dom;
 	struct vcpu_time_info *a;
+	struct page_info *pg;
 	uint64_t gpa;
 
-	if (!v->time_area_va || pv_time_area_gpa(v, v->time_area_va, &gpa) < 0)
+	if (!v->time_area_va)
 		return;
-	a = (struct vcpu_time_info *)(v->dom->ram + gpa);
+	/* Page types change under mm_lock: the frame cannot become a page
+	 * table between the walk and the write. */
+	pthread_mutex_lock(&d->mm_lock);
+	if (pv_time_area_gpa(v, v->time_area_va, &gpa) < 0)
+		goto out;
+	pg = &d->pages[gpa >> PV_PAGE_SHIFT];
+	if (pg->type_count && pg->type != PGT_writable)
+		goto out;
+	a = (struct vcpu_time_info *)(d->ram + gpa);
 	__atomic_store_n(&a->version, t->version - 1, __ATOMIC_SEQ_CST);
 	a->tsc_timestamp = t->tsc_timestamp;
 	a->system_time = t->system_time;
@@ -248,6 +258,8 @@ static void pv_time_area_write(struct pv_vcpu *v, const struct vcpu_time_info *t
 	a->tsc_shift = t->tsc_shift;
 	a->flags = t->flags;
 	__atomic_store_n(&a->version, t->version, __ATOMIC_SEQ_CST);
+out:
+	pthread_mutex_unlock(&d->mm_lock);
 }
 
 /*
