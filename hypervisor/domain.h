@@ -58,7 +58,7 @@ struct pv_vcpu {
 	uint64_t ldt_base, ldt_ents;
 	uint64_t vcpu_info_gpa; /* 0: the legacy slot in shared_info */
 	uint64_t runstate_va;
-	uint64_t time_area_va; /* VCPUOP_register_vcpu_time_memory_area; 0 = none */
+	uint64_t time_area_va;	      /* VCPUOP_register_vcpu_time_memory_area; 0 = none */
 	uint64_t timer_deadline;      /* guest system time, ns; 0 = none: the nearer of */
 	uint64_t singleshot_deadline; /* the one-shot timer and */
 	uint64_t periodic_period, periodic_next; /* the periodic one (pv_time.c) */
