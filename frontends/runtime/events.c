@@ -120,3 +120,21 @@ long rt_set_timer(uint64_t deadline, unsigned flags)
 
 	return HYPERCALL(__HYPERVISOR_vcpu_op, VCPUOP_set_singleshot_timer, 0, st);
 }
+
+int rt_wait_event_count(uint32_t port, uint64_t want, uint64_t timeout_ns)
+{
+	uint64_t end = rt_now_ns() + timeout_ns;
+	struct sched_poll sp;
+
+	while (port < RT_MAX_PORTS && rt_event_counts[port] < want) {
+		uint64_t now = rt_now_ns();
+
+		if (now > end)
+			return 0;
+		sp.ports = (uint64_t)&port;
+		sp.nr_ports = 1;
+		sp.timeout = now + 5000000;
+		HYPERCALL(__HYPERVISOR_sched_op, SCHEDOP_poll, &sp, 0);
+	}
+	return port < RT_MAX_PORTS;
+}

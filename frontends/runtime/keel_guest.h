@@ -76,6 +76,9 @@ long rt_events_init(void); /* idempotent */
 long rt_evtchn_op(unsigned cmd, void *arg);
 uint64_t rt_now_ns(void);
 long rt_set_timer(uint64_t deadline, unsigned flags);
+/* Wait (SCHEDOP_poll, 5 ms at a time) until port's upcall count reaches
+ * want; 0 if timeout_ns passes first. */
+int rt_wait_event_count(uint32_t port, uint64_t want, uint64_t timeout_ns);
 
 /* The test program's entry. */
 void test_main(void);

@@ -10,24 +10,6 @@
 
 #define PP_ROUNDS 200
 
-static int pp_wait(uint32_t port, uint64_t want, uint64_t timeout_ns)
-{
-	uint64_t end = rt_now_ns() + timeout_ns;
-	struct sched_poll sp;
-
-	while (rt_event_counts[port] < want) {
-		uint64_t now = rt_now_ns();
-
-		if (now > end)
-			return 0;
-		sp.ports = (uint64_t)&port;
-		sp.nr_ports = 1;
-		sp.timeout = now + 5000000;
-		HYPERCALL(__HYPERVISOR_sched_op, SCHEDOP_poll, &sp, 0);
-	}
-	return 1;
-}
-
 void test_main(void)
 {
 	uint32_t port = rt_start_info->store_evtchn;
@@ -39,14 +21,14 @@ void test_main(void)
 	/* The first send may precede dom0's bind: retry until answered. */
 	for (i = 0, ok = 0; i < 300 && !ok; i++) {
 		rt_evtchn_op(EVTCHNOP_send, &sd);
-		ok = pp_wait(port, 1, 100000000ULL);
+		ok = rt_wait_event_count(port, 1, 100000000ULL);
 	}
 	rt_check(ok, "dom0 process answered", i);
 	c0 = rt_event_counts[port];
 	t0 = rt_now_ns();
 	for (i = 0, ok = 1; i < PP_ROUNDS && ok; i++) {
 		rt_evtchn_op(EVTCHNOP_send, &sd);
-		ok = pp_wait(port, c0 + i + 1, 5000000000ULL);
+		ok = rt_wait_event_count(port, c0 + i + 1, 5000000000ULL);
 	}
 	t1 = rt_now_ns();
 	rt_check(ok && i == PP_ROUNDS, "ping-pong with a dom0 process", i);

@@ -16,24 +16,6 @@
 
 /* Wait (polling the port with short timeouts) until its count passes
  * `want` or timeout_ns passes; returns 1 if it did. */
-static int evt_wait(uint32_t port, uint64_t want, uint64_t timeout_ns)
-{
-	uint64_t end = rt_now_ns() + timeout_ns;
-	struct sched_poll sp;
-
-	while (rt_event_counts[port] < want) {
-		uint64_t now = rt_now_ns();
-
-		if (now > end)
-			return 0;
-		sp.ports = (uint64_t)&port;
-		sp.nr_ports = 1;
-		sp.timeout = now + 5000000;
-		HYPERCALL(__HYPERVISOR_sched_op, SCHEDOP_poll, &sp, 0);
-	}
-	return 1;
-}
-
 static uint32_t evt_status(uint32_t port, struct evtchn_status *st)
 {
 	st->dom = DOMID_SELF;
@@ -99,7 +81,7 @@ static void evt_server(uint16_t peer)
 	rt_printf("evt-ports port=%u death=%u other=%u\n", n, p, m);
 
 	/* The client's pings; each answered at once. */
-	rt_check(evt_wait(n, 1, 60000000000ULL), "first ping from the other domain",
+	rt_check(rt_wait_event_count(n, 1, 60000000000ULL), "first ping from the other domain",
 		 rt_event_counts[n]);
 	rt_check(evt_status(n, &st) == EVTCHNSTAT_interdomain && st.u.interdomain.dom == peer,
 		 "status: interdomain to the peer", st.u.interdomain.port);
@@ -110,7 +92,7 @@ static void evt_server(uint16_t peer)
 	t0 = rt_now_ns();
 	sd.port = n;
 	for (i = 0; i < EVT_ROUNDS && ok; i++) {
-		ok = evt_wait(n, (uint64_t)i + 1, 5000000000ULL);
+		ok = rt_wait_event_count(n, (uint64_t)i + 1, 5000000000ULL);
 		if (ok)
 			ok = rt_evtchn_op(EVTCHNOP_send, &sd) == 0;
 	}
@@ -133,12 +115,12 @@ static void evt_server(uint16_t peer)
 
 	/* The client closes its end: ours becomes unbound for it again. */
 	for (i = 0; i < 3000 && evt_status(n, &st) != EVTCHNSTAT_unbound; i++)
-		evt_wait(m, ~0ULL, 10000000);
+		rt_wait_event_count(m, ~0ULL, 10000000);
 	rt_check(st.status == EVTCHNSTAT_unbound && st.u.unbound.dom == peer,
 		 "peer closed: our end unbound for it again", st.status);
 	/* The client is destroyed holding port p: it must not dangle. */
 	for (i = 0; i < 6000 && evt_status(p, &st) != EVTCHNSTAT_unbound; i++)
-		evt_wait(m, ~0ULL, 10000000);
+		rt_wait_event_count(m, ~0ULL, 10000000);
 	rt_check(st.status == EVTCHNSTAT_unbound && st.u.unbound.dom == peer,
 		 "peer destroyed: its channel's end unbound again", st.status);
 	sd.port = p;
@@ -188,7 +170,8 @@ static void evt_client(uint16_t peer, uint32_t n, uint32_t p, uint32_t m)
 	q = bd.local_port;
 	rt_check(r == 0 && q > 0, "bind the second port (kept until we die)", q);
 	/* Xen leaves a freshly bound port pending (lost notifications). */
-	rt_check(evt_wait(l, 1, 1000000000ULL), "new port starts pending", rt_event_counts[l]);
+	rt_check(rt_wait_event_count(l, 1, 1000000000ULL), "new port starts pending",
+		 rt_event_counts[l]);
 
 	c0 = rt_event_counts[l];
 	sd.port = l;
@@ -196,7 +179,7 @@ static void evt_client(uint16_t peer, uint32_t n, uint32_t p, uint32_t m)
 	for (i = 0; i < EVT_ROUNDS && ok; i++) {
 		ok = rt_evtchn_op(EVTCHNOP_send, &sd) == 0;
 		if (ok)
-			ok = evt_wait(l, c0 + i + 1, 5000000000ULL);
+			ok = rt_wait_event_count(l, c0 + i + 1, 5000000000ULL);
 	}
 	t1 = rt_now_ns();
 	rt_check(ok && i == EVT_ROUNDS, "ping-pong with the other domain", i);

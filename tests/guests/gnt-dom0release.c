@@ -28,24 +28,6 @@ static uint64_t rel_gmfn(void *p)
 }
 
 /* Block on port until its count reaches want or timeout_ns passes. */
-static int rel_wait(uint32_t port, uint64_t want, uint64_t timeout_ns)
-{
-	uint64_t end = rt_now_ns() + timeout_ns;
-	struct sched_poll sp;
-
-	while (rt_event_counts[port] < want) {
-		uint64_t now = rt_now_ns();
-
-		if (now > end)
-			return 0;
-		sp.ports = (uint64_t)&port;
-		sp.nr_ports = 1;
-		sp.timeout = now + 5000000;
-		HYPERCALL(__HYPERVISOR_sched_op, SCHEDOP_poll, &sp, 0);
-	}
-	return 1;
-}
-
 static int rel_streq(const char *a, const char *b)
 {
 	while (*b)
@@ -84,14 +66,14 @@ void test_main(void)
 
 	/* The holder writes once it has mapped everything and bound. */
 	for (i = 0; i < 3000 && !rel_streq(rw_page + 2048, "held by dom0"); i++)
-		rel_wait(port, ~0ULL, 10000000);
+		rt_wait_event_count(port, ~0ULL, 10000000);
 	rt_check(rel_streq(rw_page + 2048, "held by dom0"), "dom0 process mapped our grants", i);
 	rt_check(rel_all_busy(), "grants busy while the dom0 process lives", gnt_busy(8));
 	rt_printf("rel-held\n");
 
 	/* It is killed now; its maps must go without it unmapping. */
 	for (i = 0; i < 3000 && rel_all_busy(); i++)
-		rel_wait(port, ~0ULL, 10000000);
+		rt_wait_event_count(port, ~0ULL, 10000000);
 	for (ok = 1, i = 0; i < GNT_PAGES; i++)
 		ok &= gnt_revoke(16 + i);
 	rt_check(ok, "batch-mapped grants revoked after the process died", i);
@@ -103,13 +85,13 @@ void test_main(void)
 	for (i = 0, ok = 0; i < 300 && !ok; i++) {
 		c0 = rt_event_counts[port];
 		rt_evtchn_op(EVTCHNOP_send, &sd);
-		ok = rel_wait(port, c0 + 1, 100000000ULL);
+		ok = rt_wait_event_count(port, c0 + 1, 100000000ULL);
 	}
 	rt_check(ok, "a second dom0 process answered on the same port", i);
 	c0 = rt_event_counts[port];
 	for (i = 0, ok = 1; i < REL_ROUNDS && ok; i++) {
 		rt_evtchn_op(EVTCHNOP_send, &sd);
-		ok = rel_wait(port, c0 + i + 1, 5000000000ULL);
+		ok = rt_wait_event_count(port, c0 + i + 1, 5000000000ULL);
 	}
 	rt_check(ok && i == REL_ROUNDS, "events exchanged with the second process", i);
 }
