@@ -402,6 +402,9 @@ int ctl_xl_restore_state(struct domain *d, int fd)
 	}
 	ctl_save_apply_domain(d, s);
 	memcpy(d->pages, pages, d->nr_pages * sizeof(*pages));
+	/* grant maps are not carried across save/restore: no frame is held */
+	for (uint64_t i = 0; i < d->nr_pages; i++)
+		d->pages[i].grant_pins = 0;
 	memcpy(d->released, released, (d->nr_pages + 7) / 8);
 	memcpy(d->shim, shim, d->shim_size);
 	for (int p = 0; p < CTL_SAVE_EVTCHNS; p++) {

@@ -25,6 +25,7 @@ enum pv_page_type { PGT_none = 0, PGT_l1, PGT_l2, PGT_l3, PGT_l4, PGT_writable, 
 struct page_info {
 	uint8_t type;
 	uint8_t pinned;
+	uint16_t grant_pins; /* grant entries a live guest or dom0 map holds on this frame */
 	uint32_t type_count;
 };
 

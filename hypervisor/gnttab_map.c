@@ -61,7 +61,7 @@ struct gnttab_pin {
 	uint32_t rd, wr;     /* guest maps */
 	uint32_t d0rd, d0wr; /* dom0-process maps (MAP_GRANT) */
 	uint64_t frame;	     /* the frame the pins hold (recorded at the first pin) */
-	uint8_t counted;     /* in gnttab_maps.nr_pinned */
+	uint8_t counted;     /* 1: counted; 2: also in the frame's page_info.grant_pins */
 };
 
 struct gnttab_maps {
@@ -71,7 +71,6 @@ struct gnttab_maps {
 	uint8_t *window; /* GNTTAB_MAPTRACK_MAX pages of keeld's address space */
 	int slot_added;
 	struct gnttab_pin *pins; /* GNTTAB_MAX_FRAMES * 512, for our own grants */
-	uint32_t nr_pinned;	 /* entries with any pin: 0 lets frame checks skip the scan */
 };
 
 #define GNTTAB_NR_ENTRIES (GNTTAB_MAX_FRAMES * 4096 / sizeof(struct grant_entry_v1))
@@ -196,9 +195,12 @@ static void gnttab_pin_count(struct domain *rd, struct gnttab_pin *p, uint64_t f
 	struct gnttab_maps *m = gnttab_maps_find(rd);
 
 	if (m && !p->counted) {
-		p->counted = 1;
+		/* pins happen under evtchn_peers_lock, as do changes of ownership
+		 * (memory_op), so the frame stays ours until the last pin goes */
+		p->counted = pv_mm_owns(rd, frame) ? 2 : 1;
 		p->frame = frame;
-		m->nr_pinned++;
+		if (p->counted == 2)
+			rd->pages[frame].grant_pins++;
 	}
 	(*c)++;
 }
@@ -207,19 +209,14 @@ static void gnttab_pin_count(struct domain *rd, struct gnttab_pin *p, uint64_t f
  * Is @mfn of @d held by a live map (a guest's or a dom0 process's)?  Such a
  * frame must not be handed back by decrease_reservation: keeld would give it
  * out again, zeroed, while the mapper still sees it (Xen keeps the page
- * alive through the mapper's reference instead).  The frame was recorded
- * when the entry was first pinned, so rewriting a busy entry changes nothing.
- * Under evtchn_peers_lock (which comes before the domain's mm_lock).
+ * alive through the mapper's reference instead).  Each frame counts the
+ * entries pinned on it (the frame recorded when the entry was first
+ * pinned, so rewriting a busy entry changes nothing).  Under
+ * evtchn_peers_lock (which comes before the domain's mm_lock).
  */
 int gnttab_frame_pinned(struct domain *d, uint64_t mfn)
 {
-	struct gnttab_maps *m = gnttab_maps_find(d);
-	int r = 0;
-
-	if (m && m->pins && m->nr_pinned)
-		for (uint32_t i = 0; i < GNTTAB_NR_ENTRIES && !r; i++)
-			r = m->pins[i].counted && m->pins[i].frame == mfn;
-	return r;
+	return pv_mm_owns(d, mfn) && d->pages[mfn].grant_pins;
 }
 
 /* Pin entry ref of rd for d: its busy bits stay set while any map holds
@@ -248,8 +245,9 @@ static void gnttab_pin_settle(struct domain *rd, struct gnttab_pin *p, uint32_t 
 	uint16_t clear = 0;
 
 	if (m && p->counted && !gnttab_pin_any(p)) {
+		if (p->counted == 2 && rd->pages[p->frame].grant_pins)
+			rd->pages[p->frame].grant_pins--;
 		p->counted = 0;
-		m->nr_pinned--;
 	}
 
 	if (!p->wr && !p->d0wr)
