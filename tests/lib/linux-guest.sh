@@ -19,8 +19,9 @@
 #                        $run/log/NAME.log
 #   lg_console NAME      the guest's console log path (keel-consoled's)
 #   lg_wait_console NAME REGEX SECONDS   wait for a console line
-#   lg_diag              console tail, daemon logs, the vbd/vif nodes of the
-#                        domains in $LG_DIAG_DOMS (lg_create adds each domid)
+#   lg_diag              console tail, daemon logs, keeld's record, the
+#                        control/ and vbd/vif nodes of the domains in
+#                        $LG_DIAG_DOMS (lg_create adds each domid)
 
 LG_DIAG_DOMS=""
 LG_PIDS=""
@@ -165,6 +166,8 @@ lg_diag() {
 		tail -n 15 "$f"
 	done
 	for d in $LG_DIAG_DOMS; do
+		echo "--- domain $d: $("$KEEL_BIN/keelctl" info "$d" 2>&1 | tail -n 1)"
+		st ls "/local/domain/$d/control" >/dev/null 2>&1 && lg_store_dump "/local/domain/$d/control"
 		for t in vbd vif; do
 			for f in /local/domain/0/backend/$t/$d /local/domain/$d/device/$t; do
 				st ls "$f" >/dev/null 2>&1 || continue
