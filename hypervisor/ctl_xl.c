@@ -311,6 +311,15 @@ int ctl_xl_op(uint32_t op, struct domain *d, const void *in, void *out, uint32_t
 		return op == KEELCTL_OP_SAVE_STATE ? ctl_xl_save_state(d, fds[0])
 						   : ctl_xl_restore_state(d, fds[0]);
 	}
+	if (op == KEELCTL_OP_RESUME) {
+		uint32_t cancel;
+
+		if (!d)
+			return -ESRCH;
+		memcpy(&cancel, in, sizeof(cancel));
+		*out_len = 0;
+		return ctl_xl_resume(d, cancel != 0);
+	}
 	for (size_t i = 0; i < sizeof(ctl_xl_handlers) / sizeof(ctl_xl_handlers[0]); i++) {
 		const struct ctl_xl_handler *h = &ctl_xl_handlers[i];
 		struct ctl_xl_dom *x = NULL;

@@ -23,9 +23,17 @@ void ctl_xl_forget(struct domain *d);
 /* Write keeld's pid to path (keeld --pidfile); removed again at exit. */
 int ctl_xl_pidfile(const char *path);
 
-/* Save / restore the state outside a domain's RAM through fd (ctl_xl_save.c). */
+/* Save / restore the state outside a suspended domain's RAM as save
+ * records through fd; resume a suspended domain in place (ctl_save.c). */
 int ctl_xl_save_state(struct domain *d, int fd);
 int ctl_xl_restore_state(struct domain *d, int fd);
+int ctl_xl_resume(struct domain *d, int cancel);
+/* The shim restore builds into a restored domain (keeld daemon --shim). */
+void ctl_save_shim_path(const char *path);
+/* Parse and check a state without touching anything (tests, fuzzing):
+ * 0, or negative errno with the reason in err. */
+int ctl_restore_check(const uint8_t *img, size_t len, uint64_t nr_pages, int nr_vcpus, char *err,
+		      size_t errlen);
 
 /* The hypervisor log (domain.c): empty it, as xl dmesg -c does. */
 void hvlog_clear(void);

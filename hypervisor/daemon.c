@@ -533,6 +533,7 @@ static const struct daemon_op daemon_ops[KEELCTL_OP_MAX] = {
 	[KEELCTL_OP_DMESG_CLEAR] = {"dmesg-clear", daemon_op_xl, 0},
 	[KEELCTL_OP_SAVE_STATE] = {"save-state", daemon_op_xl, 0},
 	[KEELCTL_OP_RESTORE_STATE] = {"restore-state", daemon_op_xl, 0},
+	[KEELCTL_OP_RESUME] = {"resume", daemon_op_xl, sizeof(uint32_t)},
 	[KEELCTL_OP_UNBIND_EVTCHN] = {"unbind", daemon_op_unbind_evtchn,
 				      sizeof(struct keelctl_bind_req)},
 	[KEELCTL_OP_EVTCHN_MAX] = {"evtchn-max", daemon_op_evtchn_max,
@@ -750,6 +751,7 @@ int keeld_cmd_daemon(int argc, char **argv)
 	if (!daemon_shim_path[0] &&
 	    keeld_default_shim(daemon_shim_path, sizeof(daemon_shim_path)) < 0)
 		return keeld_fail("shim path", -ENOENT);
+	ctl_save_shim_path(daemon_shim_path);
 	r = kvm_global_init();
 	if (r < 0)
 		return keeld_fail("/dev/kvm", r);

@@ -27,6 +27,8 @@ static pthread_mutex_t hvlog_lock = PTHREAD_MUTEX_INITIALIZER;
 int hvlog_to_stderr = 1;
 void (*domain_state_hook)(struct domain *d);
 
+static void domain_kick(struct domain *d);
+
 static void domain_state_changed(struct domain *d)
 {
 	if (domain_state_hook)
@@ -187,6 +189,8 @@ void domain_shutdown(struct domain *d, int reason)
 	}
 	pthread_mutex_unlock(&d->lock);
 	hvlog("d%d: shutdown, reason %d", d->domid, reason);
+	/* every vCPU leaves the guest (a suspend is saved once all have) */
+	domain_kick(d);
 	domain_state_changed(d);
 }
 
@@ -347,6 +351,38 @@ void domain_unpause(struct domain *d)
 	pthread_cond_broadcast(&d->cond);
 	pthread_mutex_unlock(&d->lock);
 	domain_state_changed(d);
+}
+
+/* Start the threads of a domain whose vCPUs hold their state already
+ * (restored, or resumed after a suspend): vCPU 0's, and the others' the
+ * guest had brought up.  The threads of an earlier run ended when the
+ * domain suspended: they are joined first. */
+int domain_restart_threads(struct domain *d)
+{
+	int r;
+
+	if (d->threads_started)
+		pthread_join(d->vcpus[0].thread, NULL);
+	d->threads_started = 0;
+	for (int i = 1; i < d->nr_vcpus; i++)
+		if (d->vcpus[i].thread_created) {
+			pthread_join(d->vcpus[i].thread, NULL);
+			d->vcpus[i].thread_created = 0;
+		}
+	d->started = 1;
+	r = -pthread_create(&d->vcpus[0].thread, NULL, pv_vcpu_thread, &d->vcpus[0]);
+	if (r == 0)
+		d->threads_started = 1;
+	for (int k = 1; k < d->nr_vcpus && r == 0; k++) {
+		struct pv_vcpu *v = &d->vcpus[k];
+
+		if (!v->initialised)
+			continue;
+		r = -pthread_create(&v->thread, NULL, pv_vcpu_thread, v);
+		if (r == 0)
+			v->thread_created = 1;
+	}
+	return r;
 }
 
 void domain_stop_threads(struct domain *d)

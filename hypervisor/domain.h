@@ -45,6 +45,9 @@ struct pv_vcpu {
 	int online;
 	int initialised;    /* has a context (boot, or VCPUOP_initialise) */
 	int thread_created; /* a pthread of its own (not keeld run's main thread) */
+#ifdef KEEL_TEST_LAYOUT
+	uint8_t test_layout_pad[KEEL_TEST_LAYOUT];
+#endif
 	int kernel_mode;
 	uint64_t kernel_cr3, user_cr3; /* machine addresses of the L4s */
 	uint64_t kernel_ss, kernel_sp;
@@ -75,6 +78,10 @@ struct pv_vcpu {
 
 struct domain {
 	int domid;
+#ifdef KEEL_TEST_LAYOUT
+	/* a build whose struct layout differs (tests/integration/save-crossbuild) */
+	uint8_t test_layout_pad[KEEL_TEST_LAYOUT];
+#endif
 	char name[64];
 	enum domain_state state;
 	int shutdown_reason;
@@ -128,6 +135,13 @@ struct domain {
 	char *conbuf;
 	size_t conbuf_size, conbuf_len;
 	void (*on_stop)(struct domain *d);
+	/* Xen's suspend protocol (SCHEDOP_shutdown(SHUTDOWN_suspend)): the vCPU
+	 * that asked and the start_info frame it named (rdx); whether the
+	 * kernel's ELF notes allow a cancelled suspend to return 1. */
+	int suspend_vcpu;
+	uint64_t start_info_mfn;
+	int suspend_cancel;
+	int threads_running; /* vCPU threads inside their loop (under lock) */
 };
 
 int domain_create(struct domain *d, int domid, uint64_t mem_mb, int nr_vcpus);
@@ -140,6 +154,7 @@ int domain_start(struct domain *d);
 void domain_pause(struct domain *d);
 void domain_unpause(struct domain *d);
 void domain_stop_threads(struct domain *d);
+int domain_restart_threads(struct domain *d);
 const char *domain_state_name(enum domain_state s);
 struct shared_info *domain_shared_info(struct domain *d);
 struct vcpu_info *pv_vcpu_info(struct pv_vcpu *v);

@@ -75,6 +75,9 @@ static void elf_xen_note(struct elf_xen_notes *x, uint32_t type, const uint8_t *
 	case XEN_ELFNOTE_LOADER:
 		elf_note_string(x->loader, sizeof(x->loader), desc, len);
 		break;
+	case XEN_ELFNOTE_SUSPEND_CANCEL:
+		x->suspend_cancel = v != 0;
+		break;
 	default:
 		break;
 	}

@@ -27,6 +27,7 @@ struct elf_xen_notes {
 	uint64_t init_p2m;
 	int has_init_p2m;
 	int mod_start_pfn;
+	int suspend_cancel; /* SCHEDOP_shutdown(suspend) may return 1 (resumed in place) */
 	char features[256];
 	char guest_os[32];
 	char loader[32];

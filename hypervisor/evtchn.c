@@ -749,3 +749,41 @@ long evtchn_do_op(struct pv_vcpu *v, uint64_t cmd, uint64_t arg)
 		r = -XEN_EFAULT;
 	return r;
 }
+
+/*
+ * A domain that resumes from Xen's suspend in a new life (restored, or
+ * resumed without cancel) starts as a new Xen domain does: every port
+ * closed (other guests' ends become unbound for it, dom0's bindings let
+ * go), the 2-level ABI, nothing pending or masked.  Then the store and
+ * console ports at the numbers the guest had (Linux rebinds the console's
+ * irq to its old port number; xl's restore writes both into start_info
+ * too), unbound for dom0 so the store and console daemons bind them anew.
+ */
+int evtchn_reset_for_resume(struct domain *d, uint32_t store_port, uint32_t console_port)
+{
+	struct shared_info *sh = domain_shared_info(d);
+	struct evtchn *t = evtchn_table(d);
+
+	if (!t)
+		return -ENOMEM;
+	if (store_port == 0 || store_port >= EVTCHN_MAX || console_port == 0 ||
+	    console_port >= EVTCHN_MAX || store_port == console_port)
+		return -EINVAL;
+	pthread_mutex_lock(&evtchn_glock);
+	pthread_mutex_lock(&d->lock);
+	for (uint32_t port = 1; port < EVTCHN_MAX; port++)
+		if (t[port].state != ECS_FREE)
+			evtchn_close_port(d, port);
+	pthread_mutex_unlock(&d->lock);
+	pthread_mutex_unlock(&evtchn_glock);
+	evtchn_fifo_free(d);
+	memset(sh->evtchn_pending, 0, sizeof(sh->evtchn_pending));
+	memset(sh->evtchn_mask, 0, sizeof(sh->evtchn_mask));
+	for (int k = 0; k < d->nr_vcpus; k++)
+		memset(d->vcpus[k].virq_port, 0, sizeof(d->vcpus[k].virq_port));
+	t[store_port] = (struct evtchn){.state = ECS_UNBOUND, .remote_dom = 0};
+	t[console_port] = (struct evtchn){.state = ECS_UNBOUND, .remote_dom = 0};
+	d->store_port = store_port;
+	d->console_port = console_port;
+	return 0;
+}

@@ -53,6 +53,10 @@ void evtchn_dom0_notify(struct domain *d, int slot);
  * libxl's); negative errno. */
 int evtchn_set_max_port(struct domain *d, uint32_t max_port);
 
+/* Every port closed, 2-level ABI, then store_port and console_port
+ * unbound for dom0 (a domain resuming from a suspend in a new life). */
+int evtchn_reset_for_resume(struct domain *d, uint32_t store_port, uint32_t console_port);
+
 /* Is port pending (either ABI)?  For SCHEDOP_poll. */
 int evtchn_port_pending(struct domain *d, uint32_t port);
 

@@ -7,6 +7,7 @@
 #ifndef KEEL_HV_GNTTAB_H
 #define KEEL_HV_GNTTAB_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "domain.h"
@@ -61,5 +62,13 @@ void gnttab_domain_release(struct domain *d);
  * other than ~0, the entry must map that frame (unmap).  0 or -XEN_*. */
 int pv_mm_grant_pte(struct pv_vcpu *v, uint64_t addr, int contains_pte, uint64_t expect_mfn,
 		    uint64_t val);
+
+/* Save record SAVEREC_GNTTAB (gnttab_entry.c): write; check (nothing
+ * touched; 0 or negative errno with the reason in err); apply. */
+struct srb;
+struct saverec;
+int gnttab_save(struct domain *d, struct srb *out);
+int gnttab_restore_check(const struct saverec *r, char *err, size_t errlen);
+void gnttab_restore(struct domain *d, const struct saverec *r);
 
 #endif

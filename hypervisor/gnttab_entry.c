@@ -18,6 +18,8 @@
  * Both tables share the frames at SHIM_OFF_GNTTAB (32 frames: 16384 v1 or
  * 8192 v2 entries); the status frames follow (4 frames).
  */
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "abi/grant_table.h"
@@ -26,6 +28,7 @@
 #include "gnttab.h"
 #include "pv_layout.h"
 #include "pv_mm.h"
+#include "saverec.h"
 
 #define SHIM_OFF_GNTTAB	       0xC0000 /* after the per-vCPU areas; 32 frames */
 #define SHIM_OFF_GNTTAB_STATUS (SHIM_OFF_GNTTAB + GNTTAB_MAX_FRAMES * 4096)
@@ -283,4 +286,66 @@ long gnttab_get_status_frames(struct pv_vcpu *v, uint64_t uop, uint64_t count)
 			op.status = GNTST_bad_virt_addr;
 	}
 	return pv_copy_to_guest(v, uop, &op, sizeof(op)) < 0 ? -XEN_EFAULT : 0;
+}
+
+/*
+ * Save record SAVEREC_GNTTAB v1: u32 version, u32 table frames, then the
+ * table frames and (version 2) the status frames, as the guest wrote them.
+ * A restored domain holds no grant maps (no other domain or dom0 process
+ * maps into it), so the busy bits are cleared: the guest can end access
+ * to every entry, as after Xen's restore.
+ */
+int gnttab_save(struct domain *d, struct srb *out)
+{
+	struct srb p = {0};
+
+	srb_u32(&p, gnttab_v2(d) ? 2 : 1);
+	srb_u32(&p, d->gnttab_frames);
+	srb_bytes(&p, d->shim + SHIM_OFF_GNTTAB, (size_t)d->gnttab_frames * 4096);
+	srb_bytes(&p, d->shim + SHIM_OFF_GNTTAB_STATUS, (size_t)gnttab_nr_status_frames(d) * 4096);
+	saverec_put(out, SAVEREC_GNTTAB, 1, &p);
+	srb_free(&p);
+	return out->err;
+}
+
+int gnttab_restore_check(const struct saverec *r, char *err, size_t errlen)
+{
+	struct src c = {r->data, r->len, 0};
+	uint32_t version = src_u32(&c), frames = src_u32(&c), status;
+
+	if (r->version != 1) {
+		snprintf(err, errlen, "gnttab record version %u not supported", r->version);
+		return -EPROTO;
+	}
+	if ((version != 1 && version != 2) || frames > GNTTAB_MAX_FRAMES) {
+		snprintf(err, errlen, "gnttab record: version %u, %u frames", version, frames);
+		return -EINVAL;
+	}
+	status = version == 2 ? (frames * GNTTAB_V2_PER_FRAME * 2 + 4095) / 4096 : 0;
+	if (c.bad || c.left != ((size_t)frames + status) * 4096) {
+		snprintf(err, errlen, "gnttab record: %u bytes for %u frames", r->len, frames);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+void gnttab_restore(struct domain *d, const struct saverec *r)
+{
+	struct src c = {r->data, r->len, 0};
+	uint32_t version = src_u32(&c), frames = src_u32(&c), status;
+
+	d->gnttab_version = (uint8_t)version;
+	d->gnttab_frames = frames;
+	memcpy(d->shim + SHIM_OFF_GNTTAB, src_bytes(&c, (size_t)frames * 4096),
+	       (size_t)frames * 4096);
+	status = gnttab_nr_status_frames(d);
+	if (status)
+		memset(d->shim + SHIM_OFF_GNTTAB_STATUS, 0, (size_t)status * 4096);
+	else
+		for (uint32_t i = 0; i < frames * 4096 / sizeof(struct grant_entry_v1); i++) {
+			struct grant_entry_v1 *e =
+				(struct grant_entry_v1 *)(d->shim + SHIM_OFF_GNTTAB) + i;
+
+			e->flags &= (uint16_t) ~(GTF_reading | GTF_writing);
+		}
 }

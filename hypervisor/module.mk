@@ -4,9 +4,10 @@ KEELD_LIB_SRCS := hypervisor/kvm.c hypervisor/elf.c hypervisor/domain.c hypervis
 	hypervisor/pv_hypercall.c hypervisor/pv_emulate.c \
 	hypervisor/pv_time.c hypervisor/evtchn.c hypervisor/pv_smp.c \
 	hypervisor/gnttab.c hypervisor/pv_ptwr.c hypervisor/evtchn_fifo.c \
-	hypervisor/gnttab_map.c hypervisor/gnttab_entry.c hypervisor/gnttab_dom0.c
+	hypervisor/gnttab_map.c hypervisor/gnttab_entry.c hypervisor/gnttab_dom0.c \
+	hypervisor/saverec.c
 # xl's control operations and save/restore (ctl_xl*.c)
-KEELD_XL_SRCS := $(wildcard hypervisor/ctl_xl*.c)
+KEELD_XL_SRCS := $(wildcard hypervisor/ctl_*.c)
 KEELD_SRCS := hypervisor/keeld.c hypervisor/probe.c hypervisor/run.c hypervisor/daemon.c \
 	$(KEELD_LIB_SRCS) $(KEELD_XL_SRCS)
 $(eval $(call keel_program,keeld,$(call objs,$(KEELD_SRCS)),-lpthread -llzma -lz))

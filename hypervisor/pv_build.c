@@ -179,6 +179,20 @@ static int pv_build_shim(struct domain *d, const void *shim, size_t shim_size)
 	return 0;
 }
 
+/* A restored domain's shim region, built by this keeld: code, GDT's
+ * reserved page, TSSs, IDT, the hole's page tables and the M2P. */
+int pv_build_shim_region(struct domain *d, const void *shim, size_t shim_size)
+{
+	int r = pv_build_shim(d, shim, shim_size);
+
+	if (r < 0)
+		return r;
+	for (uint64_t pfn = 0; pfn < d->nr_pages; pfn++)
+		memcpy(d->shim + SHIM_OFF_M2P + pfn * 8, &pfn, 8);
+	domain_shared_info(d)->arch.max_pfn = d->nr_pages;
+	return 0;
+}
+
 /* Page tables needed to map [va, va + pages*4K) given what already maps. */
 static unsigned pv_count_tables(uint64_t va, uint64_t pages)
 {
@@ -329,6 +343,7 @@ int pv_build_domain(struct domain *d, const struct pv_build_args *a)
 		memcpy(d->ram + (p2m_pfn << PV_PAGE_SHIFT) + pfn * 8, &pfn, 8);
 		memcpy(d->shim + SHIM_OFF_M2P + pfn * 8, &pfn, 8);
 	}
+	d->suspend_cancel = img.xen.suspend_cancel;
 	if (img.xen.has_hypercall_page) {
 		uint64_t hp = img.xen.hypercall_page;
 

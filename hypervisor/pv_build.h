@@ -21,6 +21,7 @@ struct pv_build_args {
 };
 
 int pv_build_domain(struct domain *d, const struct pv_build_args *a);
+int pv_build_shim_region(struct domain *d, const void *shim, size_t shim_size);
 /* A Linux bzImage's payload, decompressed (malloc'ed); -ENOEXEC if not one. */
 int pv_bzimage_extract(const void *img, size_t size, void **elf, size_t *elf_size);
 

@@ -498,6 +498,14 @@ HC(sched_op)
 			return -XEN_EINVAL;
 		if (s.reason == SHUTDOWN_crash)
 			pv_vcpu_dump(v, "guest requested crash");
+		if (s.reason == SHUTDOWN_suspend) {
+			/* Xen's PV suspend: rdx names the start_info frame the
+			 * toolstack rewrites on restore (Linux's HYPERVISOR_suspend). */
+			if (a3 >= v->dom->nr_pages)
+				return -XEN_EINVAL;
+			v->dom->suspend_vcpu = v->id;
+			v->dom->start_info_mfn = a3;
+		}
 		domain_shutdown(v->dom, s.reason);
 		return 0;
 	}

@@ -564,7 +564,11 @@ static int pv_exit_hypercall(struct pv_vcpu *v)
 	 * the ring-0 loop: every apply ends with a full TLB flush (CR3
 	 * reload), so a flush request with nothing written since has nothing
 	 * left to flush. */
-	if (v->dom->state == DOM_CRASHED || v->dom->state == DOM_SHUTDOWN)
+	/* A suspended domain's vCPUs finish the hypercall they are in (the
+	 * suspend itself returns 0, as in a restored domain) so their saved
+	 * state is the guest's own; the loop then stops them. */
+	if (v->dom->state == DOM_CRASHED ||
+	    (v->dom->state == DOM_SHUTDOWN && v->dom->shutdown_reason != SHUTDOWN_suspend))
 		return -1;
 	if (!c.no_return) {
 		regs.rax = ret;
@@ -637,6 +641,9 @@ void *pv_vcpu_thread(void *arg)
 	v->thread = pthread_self();
 	v->thread_valid = 1;
 	sev._sigev_un._tid = gettid(); /* glibc 2.36 lacks sigev_notify_thread_id */
+	pthread_mutex_lock(&d->lock);
+	d->threads_running++;
+	pthread_mutex_unlock(&d->lock);
 	if (timer_create(CLOCK_MONOTONIC, &sev, &v->timer) == 0) {
 		v->timer_ok = 1;
 		if (v->timer_deadline)
@@ -682,6 +689,10 @@ void *pv_vcpu_thread(void *arg)
 	v->timer_ok = 0;
 	v->thread_valid = 0;
 	pv_self = NULL;
+	pthread_mutex_lock(&d->lock);
+	d->threads_running--;
+	pthread_cond_broadcast(&d->cond);
+	pthread_mutex_unlock(&d->lock);
 	if (d->on_stop)
 		d->on_stop(d);
 	return NULL;

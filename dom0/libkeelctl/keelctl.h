@@ -100,5 +100,9 @@ int keelctl_dmesg_clear(struct keelctl *h);
  * read back from fd into a domain just created with the same size. */
 int keelctl_save_state(struct keelctl *h, uint32_t domid, int fd);
 int keelctl_restore_state(struct keelctl *h, uint32_t domid, int fd);
+/* A domain suspended (SCHEDOP_shutdown(suspend)) back to work, paused:
+ * cancel = the suspend returns 1 (xl save -c); else it resumes as a
+ * restored domain does. */
+int keelctl_domain_resume(struct keelctl *h, uint32_t domid, int cancel);
 
 #endif

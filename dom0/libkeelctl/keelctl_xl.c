@@ -91,6 +91,13 @@ int keelctl_save_state(struct keelctl *h, uint32_t domid, int fd)
 	return keelctl_call(h, KEELCTL_OP_SAVE_STATE, domid, NULL, 0, &fd, 1, NULL, NULL);
 }
 
+int keelctl_domain_resume(struct keelctl *h, uint32_t domid, int cancel)
+{
+	uint32_t c = cancel != 0;
+
+	return keelctl_call(h, KEELCTL_OP_RESUME, domid, &c, sizeof(c), NULL, 0, NULL, NULL);
+}
+
 int keelctl_restore_state(struct keelctl *h, uint32_t domid, int fd)
 {
 	return keelctl_call(h, KEELCTL_OP_RESTORE_STATE, domid, NULL, 0, &fd, 1, NULL, NULL);

@@ -373,9 +373,8 @@ static int xlk_shutdown(void *h, uint32_t domid, enum xl_shutdown_kind kind)
 {
 	struct xlk *k = h;
 	const char *cmd = kind == XL_SHUTDOWN_REBOOT ? "reboot" : "poweroff";
-	char path[64], *p = NULL, *t = NULL;
+	char *p;
 	bool introduced = false;
-	struct timespec t0, now;
 	int r;
 
 	if (domid == 0)
@@ -385,9 +384,20 @@ static int xlk_shutdown(void *h, uint32_t domid, enum xl_shutdown_kind kind)
 	p = xlk_store_read(k, "/local/domain/%u/control/feature-%s", domid, cmd);
 	introduced = p && !strcmp(p, "1");
 	free(p);
-	p = NULL;
 	if (!introduced)
 		return -EOPNOTSUPP;
+	r = xlk_pvcontrol(k, domid, cmd, XLK_PVCONTROL_TIMEOUT_MS);
+	if (r == -ETIMEDOUT)
+		fprintf(stderr, "xl: guest didn't acknowledge control request\n");
+	return r;
+}
+
+int xlk_pvcontrol(struct xlk *k, uint32_t domid, const char *cmd, long timeout_ms)
+{
+	char path[64], *p = NULL, *t = NULL;
+	struct timespec t0, now;
+	int r;
+
 	snprintf(path, sizeof(path), "/local/domain/%u/control/shutdown", domid);
 	r = ks_watch(k->xs, path, "xl-pvcontrol");
 	if (r < 0)
@@ -405,12 +415,11 @@ static int xlk_shutdown(void *h, uint32_t domid, enum xl_shutdown_kind kind)
 		free(v);
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		ms = (now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000;
-		if (ms >= XLK_PVCONTROL_TIMEOUT_MS) {
-			fprintf(stderr, "xl: guest didn't acknowledge control request\n");
+		if (ms >= timeout_ms) {
 			r = -ETIMEDOUT;
 			break;
 		}
-		r = ks_read_watch(k->xs, (int)(XLK_PVCONTROL_TIMEOUT_MS - ms), &p, &t);
+		r = ks_read_watch(k->xs, (int)(timeout_ms - ms), &p, &t);
 		free(p);
 		free(t);
 		p = t = NULL;

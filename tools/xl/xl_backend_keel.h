@@ -73,6 +73,10 @@ int xlk_device_remove(void *h, uint32_t domid, enum xl_dev_kind kind, uint32_t d
 int xlk_device_list(void *h, uint32_t domid, enum xl_dev_kind kind, struct xl_dev_info **out,
 		    int *n);
 
+/* libxl__domain_pvcontrol: write cmd to control/shutdown and wait until
+ * the guest clears it (0), or -ETIMEDOUT (xl_backend_keel.c). */
+int xlk_pvcontrol(struct xlk *k, uint32_t domid, const char *cmd, long timeout_ms);
+
 /* Save and restore (xl_backend_keel_save.c). */
 int xlk_save(void *h, uint32_t domid, const char *file, bool leave_running, bool leave_paused);
 int xlk_restore(void *h, const char *file, const struct xlcfg_domain *override, bool paused,

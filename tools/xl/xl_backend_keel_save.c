@@ -1,10 +1,14 @@
 /*
- * xl save and xl restore for keeld's domains.  Save: pause the domain,
- * have keeld write its state outside RAM to a memory file (SAVE_STATE),
- * then stream the configuration, the RAM (mapped through MAP_FRAMES, zero
- * pages skipped) and that state into a zlib-compressed, checksummed image
- * (xl_saveimg.c) with a progress bar; then destroy the domain, or leave it
- * running (-c) or paused (-p), as xl does.  Restore: verify the whole
+ * xl save and xl restore for keeld's domains.  Save: ask the guest to
+ * suspend as libxl does for a PV guest (control/shutdown = suspend; the
+ * guest acknowledges by clearing it, then calls SCHEDOP_shutdown(suspend)),
+ * have keeld write its state outside RAM as save records to a memory file
+ * (SAVE_STATE), then stream the configuration, the RAM (mapped through
+ * MAP_FRAMES, zero pages skipped) and that state into a zlib-compressed,
+ * checksummed image (xl_saveimg.c) with a progress bar; then destroy the
+ * domain, or resume it in place (the suspend is cancelled: it returns 1)
+ * running (-c) or paused (-p), as xl does.  A guest that does not answer
+ * times out with libxl's messages and keeps running.  Restore: verify the whole
  * image first, create a domain of the saved size, fill its RAM, hand the
  * state back to keeld (RESTORE_STATE), rebuild the store nodes and
  * unpause it unless asked not to.  Whatever fails after the new domain
@@ -84,6 +88,60 @@ static int xlk_copy_fd(struct xl_saveimg_w *w, int fd, uint64_t len)
 	return 0;
 }
 
+/* libxl waits 60 s for each step; KEEL_XL_SUSPEND_TIMEOUT_MS shortens it (tests). */
+static long xlk_suspend_timeout_ms(void)
+{
+	const char *e = getenv("KEEL_XL_SUSPEND_TIMEOUT_MS");
+	long ms = e ? strtol(e, NULL, 10) : 0;
+
+	return ms > 0 ? ms : 60000;
+}
+
+/*
+ * libxl's domain_suspend_common for a PV guest: the request through the
+ * store, then the wait for the domain to shut down with reason suspend.
+ */
+static int xlk_suspend(struct xlk *k, uint32_t domid)
+{
+	long timeout = xlk_suspend_timeout_ms(), ms;
+	struct timespec t0, now;
+	struct keelctl_dominfo info;
+	int r;
+
+	r = xlk_pvcontrol(k, domid, "suspend", timeout);
+	if (r == -ETIMEDOUT) {
+		fprintf(stderr, "xl: guest didn't acknowledge suspend, cancelling request\n");
+		char path[64];
+
+		snprintf(path, sizeof(path), "/local/domain/%u/control/shutdown", domid);
+		ks_write_str(k->xs, KS_TX_NONE, path, "");
+		return r;
+	}
+	if (r < 0)
+		return r;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		r = keelctl_domain_getinfo(k->ctl, domid, &info);
+		if (r < 0)
+			return r;
+		if (info.state == KEELCTL_STATE_SHUTDOWN && info.shutdown_reason == 2)
+			return 0;
+		if (info.state == KEELCTL_STATE_SHUTDOWN || info.state == KEELCTL_STATE_CRASHED) {
+			fprintf(stderr, "xl: guest %u we were suspending has shut down with "
+					"unexpected reason code %d\n",
+				domid, info.shutdown_reason);
+			return -EIO;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		ms = (now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000;
+		if (ms >= timeout) {
+			fprintf(stderr, "xl: guest did not suspend, timed out\n");
+			return -ETIMEDOUT;
+		}
+		usleep(5000);
+	}
+}
+
 int xlk_save(void *h, uint32_t domid, const char *file, bool leave_running, bool leave_paused)
 {
 	struct xlk *k = h;
@@ -96,15 +154,21 @@ int xlk_save(void *h, uint32_t domid, const char *file, bool leave_running, bool
 	FILE *mem;
 	void *ram = NULL;
 	uint64_t state_len = 0, pages;
-	int state_fd = -1, was_running, r, have_cfg;
+	int state_fd = -1, r, have_cfg, suspended = 0;
 
 	if (domid == 0)
 		return -EPERM;
 	r = keelctl_domain_getinfo(k->ctl, domid, &info);
 	if (r < 0)
 		return r;
-	if (info.state != KEELCTL_STATE_RUNNING && info.state != KEELCTL_STATE_PAUSED) {
-		fprintf(stderr, "xl: domain %u is not running or paused: nothing to save\n", domid);
+	if (info.state == KEELCTL_STATE_PAUSED) {
+		fprintf(stderr, "xl: domain %u is paused: it cannot answer the suspend request "
+				"(unpause it first)\n",
+			domid);
+		return -EINVAL;
+	}
+	if (info.state != KEELCTL_STATE_RUNNING) {
+		fprintf(stderr, "xl: domain %u is not running: nothing to save\n", domid);
 		return -EINVAL;
 	}
 	have_cfg = xlk_get_config(h, domid, &cfg) == 0;
@@ -119,13 +183,13 @@ int xlk_save(void *h, uint32_t domid, const char *file, bool leave_running, bool
 	xlcfg_domain_clear(&cfg);
 	if (r < 0)
 		goto out_text;
-	was_running = info.state == KEELCTL_STATE_RUNNING;
-	if (was_running && (r = keelctl_domain_pause(k->ctl, domid)) < 0)
-		goto out_text;
 	pages = info.mem_mb << 8;
 	fprintf(stderr, "Saving to %s new xl format (info 0x%x/0x0/%zu)\n", file,
 		XL_SAVEIMG_VERSION, text_len);
-	r = xlk_fetch_state(k, domid, &state_fd, &state_len);
+	r = xlk_suspend(k, domid);
+	suspended = r == 0;
+	if (r == 0)
+		r = xlk_fetch_state(k, domid, &state_fd, &state_len);
 	if (r == 0)
 		r = keelctl_map_frames(k->ctl, domid, 0, pages, &ram);
 	if (r == 0)
@@ -152,14 +216,19 @@ int xlk_save(void *h, uint32_t domid, const char *file, bool leave_running, bool
 		munmap(ram, pages * 4096);
 	if (state_fd >= 0)
 		close(state_fd);
-	/* As xl: after a good save the domain goes, unless -c or -p keep it */
+	/* As xl: after a good save the domain goes, unless -c or -p keep it;
+	 * after a failed one the guest carries on (the suspend is cancelled). */
 	if (r == 0 && !leave_running && !leave_paused) {
 		r = keelctl_domain_destroy(k->ctl, domid);
 		xlk_config_forget(k, domid);
 		xlk_store_forget_domain(k, domid);
-	} else if (was_running && !(r == 0 && leave_paused)) {
-		int u = keelctl_domain_unpause(k->ctl, domid);
+	} else if (suspended) {
+		int u = keelctl_domain_resume(k->ctl, domid, 1);
 
+		if (u == 0 && !(r == 0 && leave_paused))
+			u = keelctl_domain_unpause(k->ctl, domid);
+		if (u < 0)
+			fprintf(stderr, "xl: resuming domain %u: %s\n", domid, strerror(-u));
 		if (r == 0)
 			r = u;
 	}
@@ -255,8 +324,10 @@ static int xlk_restore_body(struct xlk *k, struct xl_saveimg_r *img, uint32_t do
 	if (r == 0) {
 		r = keelctl_restore_state(k->ctl, domid, fd);
 		if (r == -EPROTO)
-			fprintf(stderr, "xl: the image was saved by a keeld with a different state "
-					"layout\n");
+			fprintf(stderr, "xl: the image holds keeld state this keeld cannot read "
+					"(see xl dmesg)\n");
+		else if (r == -EINVAL)
+			fprintf(stderr, "xl: keeld refused the image's state (see xl dmesg)\n");
 	}
 	free(state);
 	if (fd >= 0)

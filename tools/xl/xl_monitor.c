@@ -139,7 +139,7 @@ static int xl_monitor_loop(struct xl_backend *be, struct xlcfg_domain *dom, uint
 		xl_monitor_log("Domain %u has shut down, reason code %d 0x%x", domid,
 			       info.shutdown_reason, info.shutdown_reason);
 		if (xl_monitor_action(dom, info.shutdown_reason, &action) == -EAGAIN) {
-			/* nothing can resume a suspended Keel domain yet (no save/restore) */
+			/* as Xen's xl: a suspended domain is xl save's (or restore's) now */
 			xl_monitor_log("Domain has suspended.");
 			xl_monitor_log("Done. Exiting now");
 			return 0;
