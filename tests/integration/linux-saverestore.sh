@@ -18,7 +18,8 @@
 # which the original domain must carry on the same way.  Everything waits
 # on console lines, store nodes or states, never on fixed sleeps.
 # Skipped only when the kernel or busybox-static cannot be fetched, or
-# /dev/kvm or /dev/net/tun is missing.
+# /dev/kvm or /dev/net/tun is missing.  KEEL_SR_VCPUS="2" runs only the
+# 2-vCPU guest (default "1 2").
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/linux-guest.sh"
 need_root
@@ -183,7 +184,7 @@ timed() {
 	secs=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", b - a }')
 }
 
-for vcpus in 1 2; do
+for vcpus in ${KEEL_SR_VCPUS:-1 2}; do
 	name=linux-sr$vcpus
 	gip=$net.$((1 + vcpus))
 	vifn=vlsr$vcpus$$

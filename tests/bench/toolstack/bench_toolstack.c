@@ -9,7 +9,8 @@
  *                               keeld's console record until the first byte
  *                               (the domain is destroyed after each run)
  *   run N CMD...                run CMD to its exit (stdout discarded)
- *   fill / ramdump / zlib1      save/restore baselines (bench_saverestore.c)
+ *   fill / ramdump / zlib1 / zlib1-write / zlib1-read
+ *                               save/restore baselines (bench_saverestore.c)
  * In CMD, "@N@" inside an argument becomes the run's number (unique names).
  */
 #include <errno.h>
@@ -27,6 +28,8 @@ double bench_sr_now_us(void);
 int bench_sr_fill(const char *rundir, uint32_t domid, uint64_t from_mib);
 int bench_sr_ramdump(int n, const char *rundir, uint32_t domid, const char *file, double *samples);
 int bench_sr_zlib1(int n, const char *file, double *samples);
+int bench_sr_zlib1_write(int n, const char *img, const char *file, double *samples);
+int bench_sr_zlib1_read(int n, const char *file, double *samples);
 
 double bench_sr_now_us(void)
 {
@@ -211,6 +214,10 @@ int main(int argc, char **argv)
 		r = bench_sr_ramdump(n, argv[3], (uint32_t)atoi(argv[4]), argv[5], samples);
 	else if (!strcmp(argv[1], "zlib1") && argc == 4)
 		r = bench_sr_zlib1(n, argv[3], samples);
+	else if (!strcmp(argv[1], "zlib1-write") && argc == 5)
+		r = bench_sr_zlib1_write(n, argv[3], argv[4], samples);
+	else if (!strcmp(argv[1], "zlib1-read") && argc == 4)
+		r = bench_sr_zlib1_read(n, argv[3], samples);
 	else if (!strcmp(argv[1], "keelctl-first-byte") && argc == 6)
 		r = bench_keelctl_first_byte(n, argv[3], argv[4], atoi(argv[5]), samples);
 	else
