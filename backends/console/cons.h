@@ -22,6 +22,13 @@
 #define CONS_INPUT_BUFFER 4096
 #define CONS_LOG_MAX	  (1u << 20) /* bytes per log file before rotation */
 #define CONS_LOG_KEEP	  3	     /* rotated files kept: name.log.1 .. .3 */
+/*
+ * What a client that attaches after the guest started is shown first: the
+ * last CONS_REPLAY bytes of output, from the first whole line in them (as a
+ * new xenconsole client sees xenconsoled's buffered recent output), then
+ * live.  The whole history is in the log.
+ */
+#define CONS_REPLAY (16u * 1024)
 
 struct cons_dom_params {
 	uint16_t domid;
@@ -36,7 +43,7 @@ struct cons_server_cfg {
 	const char *rundir; /* logs in rundir/console/, sockets too */
 	size_t log_max;	    /* 0: CONS_LOG_MAX */
 	unsigned log_keep;  /* 0: CONS_LOG_KEEP */
-	size_t replay; /* bytes of recent output a newly attached client gets first (0: none) */
+	size_t replay; /* recent output a newly attached client gets first (0: none; see CONS_REPLAY) */
 	const struct bk_transport *tp;
 	/*
 	 * Optional second source of a domain's console output, merged into its
@@ -53,6 +60,8 @@ int cons_server_create(const struct cons_server_cfg *cfg, struct cons_server **o
 void cons_server_destroy(struct cons_server *srv);
 /* Connect to a domain's console; -EEXIST if already served. */
 int cons_server_add(struct cons_server *srv, const struct cons_dom_params *p);
+/* The socket clients of domain @domid attach to (cons_socket_path under the run directory). */
+int cons_server_socket_path(struct cons_server *srv, uint16_t domid, char *buf, size_t len);
 int cons_server_remove(struct cons_server *srv, uint16_t domid);
 bool cons_server_has(struct cons_server *srv, uint16_t domid);
 /* The domains served (up to @max ids); returns how many. */

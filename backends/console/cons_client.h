@@ -7,6 +7,7 @@
 #ifndef KEEL_CONS_CLIENT_H
 #define KEEL_CONS_CLIENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -14,5 +15,16 @@
 int cons_socket_path(const char *rundir, uint32_t domid, char *buf, size_t len);
 /* Connect to domain @domid's console; *fd is a stream socket (close it to detach). */
 int cons_client_open(const char *rundir, uint32_t domid, int *fd);
+
+/*
+ * Whether a keel-consoled serves @rundir: it holds an exclusive lock on
+ * rundir/console/consoled.lock for as long as it runs (released by the
+ * kernel however it ends), so a client can tell "not served yet" (wait for
+ * the domain's socket, as xenconsole waits for console/tty) from "nobody
+ * will serve it" without a pid file.
+ */
+bool cons_daemon_alive(const char *rundir);
+/* The daemon's side: take that lock (kept open in *fd); -EBUSY if another holds it. */
+int cons_daemon_lock(const char *rundir, int *fd);
 
 #endif

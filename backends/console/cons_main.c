@@ -9,9 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../../dom0/libkeelstore/keelstore.h"
 #include "cons.h"
+#include "cons_client.h"
 #include "cons_xs.h"
 
 static volatile int cons_main_stop;
@@ -35,7 +37,7 @@ int main(int argc, char **argv)
 	struct bk_transport tp;
 	struct ks_handle *ks;
 	struct cons_keeld *keeld = NULL;
-	int c, err;
+	int c, err, lock_fd = -1;
 
 	while ((c = getopt_long(argc, argv, "s:r:h", opts, NULL)) != -1) {
 		switch (c) {
@@ -67,10 +69,17 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	cfg.extra_out = cons_keeld_read;
-	cfg.replay = 64 * 1024; /* xl console shows what the guest printed before it attached */
+	cfg.replay = CONS_REPLAY; /* a late xl console shows the recent output, then live */
 	cfg.extra_opaque = keeld;
 	if ((err = cons_server_create(&cfg, &srv))) {
 		fprintf(stderr, "keel-consoled: %s/console: %s\n", rundir, strerror(-err));
+		return 1;
+	}
+	/* clients wait for a live daemon to serve a new domain (cons_client.h) */
+	if ((err = cons_daemon_lock(rundir, &lock_fd))) {
+		fprintf(stderr, "keel-consoled: %s/console/consoled.lock: %s\n", rundir,
+			err == -EBUSY ? "another keel-consoled serves this run directory"
+				      : strerror(-err));
 		return 1;
 	}
 	if ((err = ks_open(store, &ks)) || (err = cons_xs_watch(ks))) {
@@ -84,6 +93,7 @@ int main(int argc, char **argv)
 	cons_keeld_close(keeld);
 	bk_transport_close_real(&tp);
 	ks_close(ks);
+	close(lock_fd);
 	if (err) {
 		fprintf(stderr, "keel-consoled: %s\n", strerror(-err));
 		return 1;

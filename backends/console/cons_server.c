@@ -7,6 +7,10 @@
  * never stalls the guest or the daemon); client input is buffered up to
  * CONS_INPUT_BUFFER bytes and fed to the guest as its ring drains, with
  * clients' sockets unread meanwhile (back-pressure, no unbounded growth).
+ * A client that attaches first gets the domain's recent output (the last
+ * cfg.replay bytes from a line start) and then the live stream; both happen
+ * under the server's lock in the one thread that also drains the ring, so
+ * nothing falls between the replay and the live bytes and nothing repeats.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -247,6 +251,11 @@ int cons_server_remove(struct cons_server *srv, uint16_t domid)
 	return err;
 }
 
+int cons_server_socket_path(struct cons_server *srv, uint16_t domid, char *buf, size_t len)
+{
+	return cons_socket_path(srv->rundir, domid, buf, len);
+}
+
 bool cons_server_has(struct cons_server *srv, uint16_t domid)
 {
 	bool has;
@@ -378,7 +387,22 @@ static void cons_dom_pump(struct cons_server *srv, struct cons_dom *d)
 		bk_evtchn_notify(srv->cfg.tp, d->lport);
 }
 
-static void cons_dom_accept(struct cons_dom *d)
+/*
+ * Where the replay starts: at the first whole line once the window is full
+ * (a line cut at its front would show as garbage), else at the start.  A
+ * window with no line end in it at all is sent as it is.
+ */
+static size_t cons_dom_replay_from(const struct cons_dom *d, size_t max)
+{
+	const char *nl;
+
+	if (d->hist_len < max)
+		return 0;
+	nl = memchr(d->hist, '\n', d->hist_len);
+	return nl && nl + 1 < d->hist + d->hist_len ? (size_t)(nl + 1 - d->hist) : 0;
+}
+
+static void cons_dom_accept(struct cons_server *srv, struct cons_dom *d)
 {
 	int fd = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
@@ -386,9 +410,12 @@ static void cons_dom_accept(struct cons_dom *d)
 		return;
 	for (unsigned i = 0; i < CONS_MAX_CLIENTS; i++) {
 		if (d->clients[i] < 0) {
-			/* recent output first (best effort: a full socket takes less) */
-			if (d->hist_len &&
-			    send(fd, d->hist, d->hist_len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 &&
+			size_t from = cons_dom_replay_from(d, srv->cfg.replay);
+
+			/* recent output first: a new socket's buffer holds far more than the window */
+			if (d->hist_len > from &&
+			    send(fd, d->hist + from, d->hist_len - from,
+				 MSG_DONTWAIT | MSG_NOSIGNAL) < 0 &&
 			    errno != EAGAIN) {
 				close(fd);
 				return;
@@ -472,7 +499,7 @@ int cons_server_poll(struct cons_server *srv, int timeout_ms)
 			bk_evtchn_consume(srv->cfg.tp, d->lport);
 			break;
 		case CONS_FD_LISTEN:
-			cons_dom_accept(d);
+			cons_dom_accept(srv, d);
 			break;
 		case CONS_FD_CLIENT:
 			if (d->clients[ref[i].client] == pfd[i].fd)

@@ -4,7 +4,9 @@
  * exists (the toolstack writes it with ring-ref when it builds the domain);
  * its page is reached through grant GNTTAB_RESERVED_CONSOLE, or failing that
  * by the frame number console/ring-ref gives (xenconsoled's fallback), its log is
- * named after /local/domain/<id>/name.  A domain whose directory is gone
+ * named after /local/domain/<id>/name; once its socket listens, its path
+ * goes in console/tty (where xenconsoled puts the pty's), which clients
+ * wait for.  A domain whose directory is gone
  * (destroyed) stops being served.  Rescans on @introduceDomain,
  * @releaseDomain and any change under /local/domain.
  */
@@ -34,10 +36,42 @@ static int cons_xs_read_uint(struct ks_handle *ks, const char *path, unsigned lo
 	return err;
 }
 
+/*
+ * console/tty = @sock, in a transaction that first sees console/port: a
+ * write alone would create the directory again of a domain destroyed
+ * meanwhile.  0 when the domain is gone.
+ */
+static int cons_xs_write_tty(struct ks_handle *ks, unsigned long domid, const char *sock)
+{
+	char port[128], tty[128], *v = NULL;
+	unsigned len;
+	int err = -EAGAIN;
+
+	snprintf(port, sizeof(port), "/local/domain/%lu/console/port", domid);
+	snprintf(tty, sizeof(tty), "/local/domain/%lu/console/tty", domid);
+	for (int tries = 0; err == -EAGAIN && tries < 5; tries++) {
+		ks_tx_t tx;
+
+		if ((err = ks_tx_start(ks, &tx)))
+			return err;
+		err = ks_read(ks, tx, port, &v, &len);
+		free(v);
+		v = NULL;
+		if (!err)
+			err = ks_write_str(ks, tx, tty, sock);
+		if (err) {
+			ks_tx_end(ks, tx, false);
+			return err == -ENOENT ? 0 : err;
+		}
+		err = ks_tx_end(ks, tx, true);
+	}
+	return err;
+}
+
 static void cons_xs_try_add(struct cons_server *srv, struct ks_handle *ks, unsigned long domid)
 {
 	struct cons_dom_params p = {.domid = (uint16_t)domid, .gref = GNTTAB_RESERVED_CONSOLE};
-	char path[128], *name = NULL;
+	char path[128], sock[108], *name = NULL;
 	unsigned long port, mfn;
 	unsigned len;
 	int err;
@@ -56,6 +90,18 @@ static void cons_xs_try_add(struct cons_server *srv, struct ks_handle *ks, unsig
 	err = cons_server_add(srv, &p);
 	if (err && err != -EEXIST)
 		bk_log("console of domain %lu: cannot connect: %s", domid, strerror(-err));
+	if (err)
+		return;
+	/*
+	 * As xenconsoled fills in console/tty once the pty is there: the socket
+	 * now listens, and a client that found no socket (xl create -c, racing
+	 * this daemon's watch) waits for this node rather than fall back to a
+	 * stream that stops when the ring is bound here.
+	 */
+	if (cons_server_socket_path(srv, p.domid, sock, sizeof(sock)) == 0 &&
+	    (err = cons_xs_write_tty(ks, domid, sock)))
+		bk_log("console of domain %lu: cannot write console/tty: %s", domid,
+		       strerror(-err));
 }
 
 int cons_xs_rescan(struct cons_server *srv, struct ks_handle *ks, uint16_t self)

@@ -2,13 +2,18 @@
  * `xl console` for keeld domains.  The console backend (keel-consoled)
  * serves each domain's xencons ring on RUNDIR/console/<domid>.sock; when
  * that socket answers, xl is handed a connection to it (input and output).
- * Until keeld exposes the console ring and its event channel nothing can
- * serve that socket, so the fallback is a stream of the guest's real
- * console_io output as keeld records it (keelctl_console_read): a small
- * child process polls keeld, writes the bytes that are new since the last
- * look, and ends the stream when the domain shuts down or disappears.
- * Input cannot reach such a guest; it is read and dropped so the terminal
- * relay never blocks.
+ * keel-consoled learns of a new domain through a store watch, so right
+ * after `xl create` (always, with `xl create -c`) the socket may not be
+ * there yet: then, if the daemon runs, xl waits for it to fill in the
+ * domain's console/tty, as xenconsole waits for xenconsoled's pty.  Only
+ * when no keel-consoled runs (or it does not take the domain in time) is
+ * the fallback used: a stream of the guest's output as keeld records it
+ * (keelctl_console_read: its console_io output, and its ring output only
+ * while no backend has bound the ring, which is why this must not be used
+ * while keel-consoled is about to bind it).  A small child process polls
+ * keeld, writes the bytes that are new since the last look, and ends the
+ * stream when the domain shuts down or disappears.  Input cannot reach
+ * such a guest; it is read and dropped so the terminal relay never blocks.
  */
 #include <errno.h>
 #include <poll.h>
@@ -18,6 +23,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../../backends/console/cons_client.h"
@@ -27,6 +33,62 @@
 /* keeld cannot notify: poll, briskly after output, backing off when quiet */
 #define XLK_CONSOLE_POLL_MIN_MS 1
 #define XLK_CONSOLE_POLL_MAX_MS 20
+/* how long a running keel-consoled gets to take a new domain (xenconsole waits too) */
+#define XLK_CONSOLE_SERVE_WAIT_MS 10000
+
+static int64_t xlk_now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/*
+ * keel-consoled runs but has not served @domid yet: wait (watching the
+ * domain's console/tty) until its socket answers.  -ENOENT at once when
+ * no daemon runs or the domain has no console ring for it to serve;
+ * -ETIMEDOUT when it did not take the domain in time.
+ */
+static int xlk_console_wait_served(struct xlk *k, uint32_t domid, int *fd)
+{
+	char tty[64], *port;
+	int64_t end = xlk_now_ms() + XLK_CONSOLE_SERVE_WAIT_MS;
+	int r = -ETIMEDOUT;
+	bool has_port;
+
+	if (!cons_daemon_alive(k->rundir))
+		return -ENOENT;
+	snprintf(tty, sizeof(tty), "/local/domain/%u/console/tty", domid);
+	if (ks_watch(k->xs, tty, "xl-console") < 0)
+		return -ENOENT;
+	for (;;) {
+		char *path = NULL, *token = NULL;
+		int64_t left = end - xlk_now_ms();
+
+		/* the socket first: the node may have been filled in before the watch */
+		if (cons_client_open(k->rundir, domid, fd) == 0) {
+			r = 0;
+			break;
+		}
+		port = xlk_store_read(k, "/local/domain/%u/console/port", domid);
+		has_port = port != NULL;
+		free(port);
+		if (!has_port || !cons_daemon_alive(k->rundir)) {
+			r = -ENOENT; /* the domain went, or the daemon did */
+			break;
+		}
+		if (left <= 0)
+			break;
+		/* a short slice: the daemon's death fires no watch */
+		if (ks_read_watch(k->xs, left < 500 ? (int)left : 500, &path, &token) == 0) {
+			free(path);
+			free(token);
+		}
+	}
+	ks_unwatch(k->xs, tty, "xl-console");
+	return r;
+}
 static int xlk_write_all(int fd, const char *b, size_t n)
 {
 	while (n) {
@@ -106,6 +168,12 @@ int xlk_console_open(void *h, uint32_t domid, const char *type, int num, int *fd
 		return r;
 	if (cons_client_open(k->rundir, domid, fd) == 0)
 		return 0;
+	r = xlk_console_wait_served(k, domid, fd);
+	if (r == 0)
+		return 0;
+	if (r == -ETIMEDOUT)
+		fprintf(stderr, "xl: keel-consoled did not serve domain %u's console within %d s\n",
+			domid, XLK_CONSOLE_SERVE_WAIT_MS / 1000);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		return -errno;
 	fflush(NULL);
