@@ -571,6 +571,8 @@ HC(vcpu_op)
 			return -XEN_EINVAL;
 		if (t->dom->pages[r.mfn].type_count && t->dom->pages[r.mfn].type != PGT_writable)
 			return -XEN_EINVAL;
+		if (t != c->v)
+			pv_vcpu_kick(t); /* out of KVM_RUN for pv_time_update's TSC read */
 		old = *pv_vcpu_info(t);
 		t->vcpu_info_gpa = (r.mfn << 12) + r.offset;
 		*pv_vcpu_info(t) = old;

@@ -320,7 +320,12 @@ void pv_vcpu_kick(struct pv_vcpu *v)
 		pthread_cond_broadcast(&v->dom->cond);
 		return;
 	}
-	if (v->online && v->thread_valid) {
+	/* Also a vCPU just taken down (VCPUOP_down from another vCPU): it must
+	 * leave KVM_RUN now, or another vCPU's ioctl on it (its TSC, for a
+	 * vcpu_info registered for it) waits for its next exit -- forever
+	 * when it spins waiting for the caller (Linux's resume from suspend
+	 * does that from stop_machine). */
+	if (v->thread_valid) {
 		v->kvm.run->immediate_exit = 1;
 		pthread_kill(v->thread, SIGUSR1);
 	}
