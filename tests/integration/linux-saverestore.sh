@@ -161,9 +161,10 @@ check() {
 	# the vif: the host's pings answered (the first may wait for the reconnection)
 	wait_for "'$bb' ping -c 1 -W 1 $gip >/dev/null 2>&1" 30 ||
 		fail "$when: the guest does not answer ping ($(fe_states); $(ip -o link show dev "$vifn" 2>&1 | cut -c1-100))"
-	"$bb" ping -c 3 -W 2 "$gip" >"$KEEL_TMP/ping.out" 2>&1 ||
+	"$bb" ping -c 3 -i 0.2 -W 2 "$gip" >"$KEEL_TMP/ping.out" 2>&1 ||
 		fail "$when: pings lost: $(tail -n 2 "$KEEL_TMP/ping.out" | tr '\n' ' ')"
 	p0=$(grep -a 'round-trip' "$KEEL_TMP/ping.out" | sed 's/.*= //')
+	since | grep -aiE 'freez|suspend|resum|restor' | grep -av '^KEEL-SR' | head -n 6 | sed "s/^/$T: $when: guest kernel: /"
 	echo "$T: $when ($name): ticks $tick -> $t, disk MiB $cmdn written and in the image (prev $prev), ping ok ($p0), same boot; checked in $((SECONDS - t0c)) s"
 	tick=$(last_tick)
 }
@@ -236,5 +237,5 @@ CFG
 	xl destroy "$name" || fail "destroy $name"
 	rm -f "$KEEL_TMP/$name.img" "$KEEL_TMP/$name-c.img"
 done
-echo "$T: Debian's kernel with blkfront and netfront survived 3 x save/restore and a save -c, with 1 and 2 vCPUs"
+echo "$T: Debian's kernel with blkfront and netfront survived 3 x save/restore and a save -c, with ${KEEL_SR_VCPUS:-1 2} vCPUs"
 exit 0

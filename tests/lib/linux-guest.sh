@@ -19,7 +19,8 @@
 #                        $run/log/NAME.log
 #   lg_console NAME      the guest's console log path (keel-consoled's)
 #   lg_wait_console NAME REGEX SECONDS   wait for a console line
-#   lg_diag              console tail, daemon logs, keeld's record, the
+#   lg_diag              console tail, daemon logs, keeld's record and
+#                        vCPUs (xl vcpu-list), the
 #                        control/ and vbd/vif nodes of the domains in
 #                        $LG_DIAG_DOMS (lg_create adds each domid)
 
@@ -167,6 +168,7 @@ lg_diag() {
 	done
 	for d in $LG_DIAG_DOMS; do
 		echo "--- domain $d: $("$KEEL_BIN/keelctl" info "$d" 2>&1 | tail -n 1)"
+		"$KEEL_BIN/xl" vcpu-list "$d" 2>/dev/null | sed 's/^/    /'
 		st ls "/local/domain/$d/control" >/dev/null 2>&1 && lg_store_dump "/local/domain/$d/control"
 		for t in vbd vif; do
 			for f in /local/domain/0/backend/$t/$d /local/domain/$d/device/$t; do
