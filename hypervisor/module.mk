@@ -1,21 +1,25 @@
-# keeld, the hypervisor daemon, and the code it loads into guests (pv/).
-KEELD_LIB_SRCS := hypervisor/kvm.c hypervisor/elf.c hypervisor/domain.c hypervisor/pv_mm.c \
-	hypervisor/pv_build.c hypervisor/pv_bzimage.c hypervisor/pv_vcpu.c \
-	hypervisor/pv_hypercall.c hypervisor/pv_emulate.c \
-	hypervisor/pv_time.c hypervisor/evtchn.c hypervisor/pv_smp.c \
-	hypervisor/gnttab.c hypervisor/pv_ptwr.c hypervisor/evtchn_fifo.c \
-	hypervisor/gnttab_map.c hypervisor/gnttab_entry.c hypervisor/gnttab_dom0.c \
-	hypervisor/saverec.c
-# xl's control operations and save/restore (ctl_xl*.c)
-KEELD_XL_SRCS := $(wildcard hypervisor/ctl_*.c)
-KEELD_SRCS := hypervisor/keeld.c hypervisor/probe.c hypervisor/run.c hypervisor/daemon.c \
-	$(KEELD_LIB_SRCS) $(KEELD_XL_SRCS)
+# keeld, the hypervisor daemon, by subsystem (hypervisor/README.md has the map):
+#   core/    the domain registry and lifetime, KVM, the daemon loop, save records
+#   pv/      keeld's PV code (builder, MMU, vCPU loop, hypercalls, time) and the shim
+#   evtchn/  event channels (2-level and FIFO)
+#   gnttab/  grant tables (entries, guest maps, dom0 maps and copies)
+#   ctl/     control operations for dom0's toolstack (rename, tuning, save/restore)
+KEELD_LIB_SRCS := $(wildcard hypervisor/core/kvm.c hypervisor/core/domain.c \
+	hypervisor/core/saverec.c hypervisor/core/util.c) \
+	$(wildcard hypervisor/pv/*.c) $(wildcard hypervisor/evtchn/*.c) \
+	$(wildcard hypervisor/gnttab/*.c)
+KEELD_CTL_SRCS := $(wildcard hypervisor/ctl/*.c)
+KEELD_SRCS := hypervisor/core/keeld.c hypervisor/core/probe.c hypervisor/core/run.c \
+	hypervisor/core/daemon.c $(KEELD_LIB_SRCS) $(KEELD_CTL_SRCS)
 $(eval $(call keel_program,keeld,$(call objs,$(KEELD_SRCS)),-lpthread -llzma -lz))
 
 # Unit tests: the MMU rules, ELF/bzImage parsing (no VM needed).
-UNIT_SRCS += $(wildcard tests/unit/test_pv_*.c) $(wildcard tests/unit/test_keeld_*.c)
-UNIT_OBJS += $(call objs,$(KEELD_LIB_SRCS))
+UNIT_SRCS += $(wildcard tests/unit/test_pv_*.c) $(wildcard tests/unit/test_keeld_*.c) \
+	tests/unit/saverec_sample.c
+UNIT_OBJS += $(call objs,$(KEELD_LIB_SRCS) $(KEELD_CTL_SRCS))
 UNIT_LDLIBS += -llzma -lz -lpthread
 
-# libFuzzer target: kernel images (bzImage payloads, ELF headers and notes).
-$(eval $(call keel_fuzz,keeld_image_fuzz,hypervisor/fuzz_image.c hypervisor/elf.c hypervisor/pv_bzimage.c,-llzma -lz))
+# libFuzzer targets: kernel images (bzImage payloads, ELF headers and notes),
+# and save records as keeld's restore reads them.
+$(eval $(call keel_fuzz,keeld_image_fuzz,tests/fuzz/keeld_image_fuzz.c hypervisor/pv/elf.c hypervisor/pv/pv_bzimage.c,-llzma -lz))
+$(eval $(call keel_fuzz,keeld_saverec_fuzz,tests/fuzz/keeld_saverec_fuzz.c tests/unit/saverec_sample.c $(KEELD_LIB_SRCS) $(KEELD_CTL_SRCS),-lpthread -llzma -lz))

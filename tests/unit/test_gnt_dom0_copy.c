@@ -16,9 +16,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "../../hypervisor/gnttab.h"
-#include "../../hypervisor/gnttab_dom0.h"
-#include "../../hypervisor/pv_mm.h"
+#include "../../hypervisor/gnttab/gnttab.h"
+#include "../../hypervisor/gnttab/gnttab_dom0.h"
+#include "../../hypervisor/pv/pv_mm.h"
 #include "abi/grant_table.h"
 #include "unit.h"
 

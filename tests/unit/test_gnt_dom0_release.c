@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../hypervisor/gnttab.h"
-#include "../../hypervisor/gnttab_dom0.h"
-#include "../../hypervisor/pv_mm.h"
+#include "../../hypervisor/gnttab/gnttab.h"
+#include "../../hypervisor/gnttab/gnttab_dom0.h"
+#include "../../hypervisor/pv/pv_mm.h"
 #include "abi/grant_table.h"
 #include "unit.h"
 

@@ -8,7 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "../../hypervisor/ctl_xl.h"
+#include "../../hypervisor/ctl/ctl.h"
 #include "unit.h"
 
 static struct domain tcx_dom;
@@ -26,7 +26,7 @@ static int tcx_init(void)
 
 static int tcx_cleanup(void)
 {
-	ctl_xl_forget(&tcx_dom);
+	ctl_forget(&tcx_dom);
 	return 0;
 }
 
@@ -35,7 +35,7 @@ static int tcx_op(uint32_t op, const void *in, void *out, uint32_t *len)
 	static uint8_t scratch[KEELCTL_RSP_MAX];
 	uint32_t l = 0;
 
-	return ctl_xl_op(op, &tcx_dom, in, out ? out : scratch, len ? len : &l, NULL, 0);
+	return ctl_op(op, &tcx_dom, in, out ? out : scratch, len ? len : &l, NULL, 0);
 }
 
 static void tcx_rename(void)
@@ -68,7 +68,7 @@ static void tcx_handle_and_maxmem(void)
 	CU_ASSERT_EQUAL(tcx_op(KEELCTL_OP_SET_MAXMEM, &kb, NULL, NULL), 0);
 	CU_ASSERT_EQUAL(tcx_dom.max_pages, 2048);
 	memset(&info, 0, sizeof(info));
-	ctl_xl_fill_info(&tcx_dom, &info);
+	ctl_fill_info(&tcx_dom, &info);
 	CU_ASSERT_EQUAL(memcmp(info.handle, uuid, 16), 0);
 	CU_ASSERT_EQUAL(info.max_kb, 8192);
 	CU_ASSERT_EQUAL(info.cur_kb, 16384);
@@ -105,16 +105,16 @@ static void tcx_vcpus_and_version(void)
 	CU_ASSERT_EQUAL(vi[1].vcpu, 1);
 	CU_ASSERT_EQUAL(vi[0].flags, 0);
 	CU_ASSERT_EQUAL(vi[0].cpu, -1);
-	CU_ASSERT_EQUAL(ctl_xl_op(KEELCTL_OP_VERSION, NULL, NULL, &v, &len, NULL, 0), 0);
+	CU_ASSERT_EQUAL(ctl_op(KEELCTL_OP_VERSION, NULL, NULL, &v, &len, NULL, 0), 0);
 	CU_ASSERT_EQUAL(len, sizeof(v));
 	CU_ASSERT_EQUAL(v.major, 4);
 	CU_ASSERT_STRING_EQUAL(v.caps, "xen-3.0-x86_64");
 	CU_ASSERT(v.total_kb > 0);
 	/* ops that need a domain, without one; ops that are not ours */
-	CU_ASSERT_EQUAL(ctl_xl_op(KEELCTL_OP_VCPU_INFO, NULL, NULL, vi, &len, NULL, 0), -ESRCH);
-	CU_ASSERT_EQUAL(ctl_xl_op(KEELCTL_OP_CREATE, &tcx_dom, NULL, vi, &len, NULL, 0),
+	CU_ASSERT_EQUAL(ctl_op(KEELCTL_OP_VCPU_INFO, NULL, NULL, vi, &len, NULL, 0), -ESRCH);
+	CU_ASSERT_EQUAL(ctl_op(KEELCTL_OP_CREATE, &tcx_dom, NULL, vi, &len, NULL, 0),
 			-EOPNOTSUPP);
-	CU_ASSERT_EQUAL(ctl_xl_op(KEELCTL_OP_SAVE_STATE, &tcx_dom, NULL, vi, &len, NULL, 0),
+	CU_ASSERT_EQUAL(ctl_op(KEELCTL_OP_SAVE_STATE, &tcx_dom, NULL, vi, &len, NULL, 0),
 			-EBADF);
 }
 

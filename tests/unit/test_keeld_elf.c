@@ -8,8 +8,8 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "../../hypervisor/elf.h"
-#include "../../hypervisor/pv_build.h"
+#include "../../hypervisor/pv/elf.h"
+#include "../../hypervisor/pv/pv_build.h"
 #include "abi/elfnote.h"
 #include "unit.h"
 

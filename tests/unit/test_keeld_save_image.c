@@ -2,9 +2,7 @@
  * Unit tests of save images: xl's image format (tools/xl/xl_saveimg.c) --
  * a round trip with zero pages skipped, and every single-byte corruption
  * and every truncation of a small image refused before or while reading,
- * never crashing -- and keeld's state reader (hypervisor/ctl_xl_save.c)
- * refusing garbage, a foreign layout and a truncated state before it
- * touches the domain.
+ * never crashing.  keeld's save records: test_keeld_save_records.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,7 +11,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../hypervisor/ctl_xl.h"
 #include "../../tools/xl/xl_saveimg.h"
 #include "unit.h"
 
@@ -154,43 +151,5 @@ static void tsi_every_truncation(void)
 	}
 }
 
-/* keeld's reader stops at the header, before the domain is touched. */
-static void tsi_keeld_state_refused(void)
-{
-	static struct domain d; /* never a VM: the header is refused first */
-	uint8_t junk[4096];
-	int fds[2];
-
-	memset(&d, 0, sizeof(d));
-	d.state = DOM_CREATED;
-	d.nr_vcpus = 1;
-	d.nr_pages = 256;
-	for (size_t i = 0; i < sizeof(junk); i++)
-		junk[i] = (uint8_t)(i * 31 + 7);
-	CU_ASSERT_EQUAL_FATAL(pipe(fds), 0);
-	CU_ASSERT_EQUAL(write(fds[1], junk, sizeof(junk)), (ssize_t)sizeof(junk));
-	close(fds[1]);
-	CU_ASSERT_EQUAL(ctl_xl_restore_state(&d, fds[0]), -EBADMSG);
-	close(fds[0]);
-	/* the right magic and version, another keeld's struct sizes */
-	memcpy(junk, "KEELDST1", 8);
-	junk[8] = 1, junk[9] = junk[10] = junk[11] = 0;
-	CU_ASSERT_EQUAL_FATAL(pipe(fds), 0);
-	CU_ASSERT_EQUAL(write(fds[1], junk, sizeof(junk)), (ssize_t)sizeof(junk));
-	close(fds[1]);
-	CU_ASSERT_EQUAL(ctl_xl_restore_state(&d, fds[0]), -EPROTO);
-	close(fds[0]);
-	/* nothing at all */
-	CU_ASSERT_EQUAL_FATAL(pipe(fds), 0);
-	close(fds[1]);
-	CU_ASSERT_EQUAL(ctl_xl_restore_state(&d, fds[0]), -EBADMSG);
-	close(fds[0]);
-	/* a domain that already runs is never overwritten */
-	d.state = DOM_RUNNING;
-	d.started = 1;
-	CU_ASSERT_EQUAL(ctl_xl_restore_state(&d, -1), -EBUSY);
-}
-
 UNIT_SUITE(keeld_save_image, tsi_init, tsi_cleanup, UNIT_TEST(tsi_roundtrip),
-	   UNIT_TEST(tsi_every_byte_flipped), UNIT_TEST(tsi_every_truncation),
-	   UNIT_TEST(tsi_keeld_state_refused));
+	   UNIT_TEST(tsi_every_byte_flipped), UNIT_TEST(tsi_every_truncation));

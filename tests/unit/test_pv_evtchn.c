@@ -8,8 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../hypervisor/evtchn.h"
-#include "../../hypervisor/pv_mm.h"
+#include "../../hypervisor/evtchn/evtchn.h"
+#include "../../hypervisor/pv/pv_mm.h"
 #include "abi/xen.h"
 #include "unit.h"
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../hypervisor/pv_mm.h"
+#include "../../hypervisor/pv/pv_mm.h"
 #include "abi/xen.h"
 #include "unit.h"
 

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../hypervisor/pv_mm.h"
-#include "../../hypervisor/pv_vcpu.h"
+#include "../../hypervisor/pv/pv_mm.h"
+#include "../../hypervisor/pv/pv_vcpu.h"
 #include "abi/xen.h"
 #include "unit.h"
 

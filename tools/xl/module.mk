@@ -29,10 +29,9 @@ $(eval $(call keel_program,xl-fixture,$(XL_OBJS) $(XL_FIXTURE_OBJS) $(LIB)/libke
 UNIT_SRCS += tools/xl/test_xl_constream.c
 UNIT_OBJS += $(call objs,tools/xl/xl_constream.c)
 
-# The save-image format and keeld's state reader, tested by
-# tests/unit/test_keeld_save_image.c (listed by hypervisor/module.mk).
-UNIT_OBJS += $(call objs,tools/xl/xl_saveimg.c hypervisor/ctl_xl.c hypervisor/ctl_xl_save.c \
-	hypervisor/ctl_xl_sched.c hypervisor/ctl_xl_throttle.c)
+# The save-image format, tested by tests/unit/test_keeld_save_image.c
+# (listed by hypervisor/module.mk, which adds keeld's state reader).
+UNIT_OBJS += $(call objs,tools/xl/xl_saveimg.c)
 
 # libFuzzer target: the save-image reader.
 $(eval $(call keel_fuzz,xl_saveimg_fuzz,tests/fuzz/xl_saveimg_fuzz.c tools/xl/xl_saveimg.c,-Itools/xl -lz))

@@ -1,0 +1,403 @@
+/*
+ * Domain lifetime: memory (one memfd: guest RAM, then the shim region),
+ * the KVM VM with both regions as memory slots, and the vCPUs; crash and
+ * shutdown bookkeeping; and keeld's own log, which `keeld daemon` serves as
+ * the hypervisor's dmesg.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include "../evtchn/evtchn.h"
+#include "../gnttab/gnttab.h"
+#include "../pv/pv_vcpu.h"
+
+#include "abi/console.h"
+#include "domain.h"
+
+#define HVLOG_SIZE (64 * 1024)
+static char hvlog_buf[HVLOG_SIZE];
+static size_t hvlog_head; /* total bytes ever written */
+static pthread_mutex_t hvlog_lock = PTHREAD_MUTEX_INITIALIZER;
+int hvlog_to_stderr = 1;
+void (*domain_state_hook)(struct domain *d);
+
+static void domain_kick(struct domain *d);
+
+static void domain_state_changed(struct domain *d)
+{
+	if (domain_state_hook)
+		domain_state_hook(d);
+}
+struct timespec keeld_run_start;
+
+void hvlog(const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if (n > (int)sizeof(line) - 2)
+		n = sizeof(line) - 2;
+	if (n == 0 || line[n - 1] != '\n')
+		line[n++] = '\n';
+	pthread_mutex_lock(&hvlog_lock);
+	for (int i = 0; i < n; i++)
+		hvlog_buf[(hvlog_head + i) % HVLOG_SIZE] = line[i];
+	hvlog_head += n;
+	pthread_mutex_unlock(&hvlog_lock);
+	if (hvlog_to_stderr)
+		fprintf(stderr, "(keeld) %.*s", n, line);
+}
+
+/* xl dmesg -c: what was logged so far is not read again. */
+void hvlog_clear(void)
+{
+	pthread_mutex_lock(&hvlog_lock);
+	hvlog_head = 0;
+	pthread_mutex_unlock(&hvlog_lock);
+}
+
+size_t hvlog_read(char *buf, size_t size)
+{
+	size_t n, start;
+
+	pthread_mutex_lock(&hvlog_lock);
+	n = hvlog_head < HVLOG_SIZE ? hvlog_head : HVLOG_SIZE;
+	if (n > size)
+		n = size;
+	start = hvlog_head - n;
+	for (size_t i = 0; i < n; i++)
+		buf[i] = hvlog_buf[(start + i) % HVLOG_SIZE];
+	pthread_mutex_unlock(&hvlog_lock);
+	return n;
+}
+
+void domain_log(struct domain *d, const char *fmt, ...)
+{
+	char msg[800];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	hvlog("d%d: %s", d->domid, msg);
+}
+
+void domain_crash(struct domain *d, const char *fmt, ...)
+{
+	va_list ap;
+
+	pthread_mutex_lock(&d->lock);
+	if (d->state == DOM_CRASHED || d->state == DOM_SHUTDOWN) {
+		pthread_mutex_unlock(&d->lock);
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(d->crash_reason, sizeof(d->crash_reason), fmt, ap);
+	va_end(ap);
+	d->state = DOM_CRASHED;
+	d->shutdown_reason = 3; /* SHUTDOWN_crash */
+	pthread_mutex_unlock(&d->lock);
+	hvlog("d%d: crashed: %s", d->domid, d->crash_reason);
+	domain_state_changed(d);
+}
+
+/* Keep the tail of a domain's console output (bounded: the oldest half is
+ * dropped when full) for CONSOLE_READ; also copy it to d->console. */
+void domain_console_write(struct domain *d, const char *buf, size_t n)
+{
+	if (d->timing && n) {
+		struct timespec now;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		hvlog("timing: first console byte %.1f us after keeld run started",
+		      (now.tv_sec - keeld_run_start.tv_sec) * 1e6 +
+			      (now.tv_nsec - keeld_run_start.tv_nsec) / 1e3);
+		d->timing = 0;
+	}
+	if (d->console) {
+		fwrite(buf, 1, n, d->console);
+		fflush(d->console);
+	}
+	if (!d->conbuf_size)
+		return;
+	pthread_mutex_lock(&d->lock);
+	if (!d->conbuf)
+		d->conbuf = malloc(d->conbuf_size);
+	if (d->conbuf) {
+		if (n > d->conbuf_size / 2) {
+			buf += n - d->conbuf_size / 2;
+			n = d->conbuf_size / 2;
+		}
+		if (d->conbuf_len + n > d->conbuf_size) {
+			size_t drop = d->conbuf_len - d->conbuf_size / 2;
+
+			memmove(d->conbuf, d->conbuf + drop, d->conbuf_len - drop);
+			d->conbuf_len -= drop;
+		}
+		memcpy(d->conbuf + d->conbuf_len, buf, n);
+		d->conbuf_len += n;
+	}
+	pthread_mutex_unlock(&d->lock);
+}
+
+/* Stand-in console backend (no backend bound to the console port): move
+ * the guest's console ring output to the console, then tell the guest
+ * there is room again. */
+void domain_console_drain(struct domain *d, uint32_t port)
+{
+	struct xencons_interface *c;
+	uint32_t cons, prod;
+	char buf[sizeof(c->out)];
+	size_t n = 0;
+
+	if (port != d->console_port || d->console_mfn >= d->nr_pages)
+		return;
+	c = (struct xencons_interface *)(d->ram + (d->console_mfn << 12));
+	cons = __atomic_load_n(&c->out_cons, __ATOMIC_ACQUIRE);
+	prod = __atomic_load_n(&c->out_prod, __ATOMIC_ACQUIRE);
+	if (prod - cons > sizeof(c->out))
+		cons = prod - sizeof(c->out); /* a guest that overran its ring */
+	while (cons != prod)
+		buf[n++] = c->out[MASK_XENCONS_IDX(cons++, c->out)];
+	__atomic_store_n(&c->out_cons, cons, __ATOMIC_RELEASE);
+	if (n)
+		domain_console_write(d, buf, n);
+	evtchn_set_pending(d, port);
+}
+
+void domain_shutdown(struct domain *d, int reason)
+{
+	pthread_mutex_lock(&d->lock);
+	if (d->state != DOM_CRASHED && d->state != DOM_SHUTDOWN) {
+		d->state = reason == 3 ? DOM_CRASHED : DOM_SHUTDOWN;
+		d->shutdown_reason = reason;
+		if (reason == 3)
+			snprintf(d->crash_reason, sizeof(d->crash_reason),
+				 "guest requested SHUTDOWN_crash");
+	}
+	pthread_mutex_unlock(&d->lock);
+	hvlog("d%d: shutdown, reason %d", d->domid, reason);
+	/* every vCPU leaves the guest (a suspend is saved once all have) */
+	domain_kick(d);
+	domain_state_changed(d);
+}
+
+const char *domain_state_name(enum domain_state s)
+{
+	static const char *const names[] = {"created", "running", "paused", "shutdown", "crashed"};
+
+	return s <= DOM_CRASHED ? names[s] : "?";
+}
+
+struct shared_info *domain_shared_info(struct domain *d)
+{
+	return (struct shared_info *)(d->shim + SHIM_OFF_SHARED_INFO);
+}
+
+int domain_create(struct domain *d, int domid, uint64_t mem_mb, int nr_vcpus)
+{
+	uint64_t ram, m2p;
+	int r, i;
+
+	memset(d, 0, sizeof(*d));
+	d->memfd = -1;
+	d->domid = domid;
+	pthread_mutex_init(&d->lock, NULL);
+	pthread_mutex_init(&d->mm_lock, NULL);
+	{
+		/* pv_vcpu_wait's deadlines are CLOCK_MONOTONIC (guest system
+		 * time); with the default (realtime) clock they were long past
+		 * and a blocked vCPU spun instead of sleeping. */
+		pthread_condattr_t ca;
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&d->cond, &ca);
+		pthread_condattr_destroy(&ca);
+	}
+	if (mem_mb < 4 || mem_mb > DOMAIN_MAX_MEM_MB || nr_vcpus < 1 || nr_vcpus > DOMAIN_MAX_VCPUS)
+		return -EINVAL;
+	ram = mem_mb << 20;
+	d->nr_pages = ram >> PV_PAGE_SHIFT;
+	d->max_pages = d->nr_pages;
+	m2p = (d->nr_pages * 8 + 0x1fffff) & ~0x1fffffULL;
+	d->shim_size = SHIM_OFF_M2P + m2p;
+	d->memfd = memfd_create("keel-domain", MFD_CLOEXEC);
+	if (d->memfd < 0)
+		return -errno;
+	if (ftruncate(d->memfd, ram + d->shim_size) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	d->ram = mmap(NULL, ram + d->shim_size, PROT_READ | PROT_WRITE, MAP_SHARED, d->memfd, 0);
+	if (d->ram == MAP_FAILED) {
+		d->ram = NULL;
+		r = -errno;
+		goto fail;
+	}
+	d->shim = d->ram + ram;
+	d->pages = calloc(d->nr_pages, sizeof(*d->pages));
+	d->released = calloc((d->nr_pages + 7) / 8, 1);
+	d->cur_pages = d->nr_pages;
+	if (!d->pages || !d->released) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	r = kvm_vm_create(&d->vm);
+	if (r < 0)
+		goto fail;
+	r = kvm_vm_add_memory(&d->vm, 0, ram, d->ram);
+	if (r == 0)
+		r = kvm_vm_add_memory(&d->vm, SHIM_GPA, d->shim_size, d->shim);
+	if (r < 0)
+		goto fail;
+	d->nr_vcpus = nr_vcpus;
+	for (i = 0; i < nr_vcpus; i++) {
+		d->vcpus[i].dom = d;
+		d->vcpus[i].id = i;
+		r = kvm_vcpu_create(&d->vm, i, &d->vcpus[i].kvm);
+		if (r < 0)
+			goto fail;
+	}
+	snprintf(d->name, sizeof(d->name), "domain-%d", domid);
+	return 0;
+fail:
+	domain_destroy(d);
+	return r;
+}
+
+void domain_destroy(struct domain *d)
+{
+	/* First: other domains' channels to this one are torn down before
+	 * its memory and vCPUs go (they may be sending right now). */
+	evtchn_free_all(d);
+	/* Then what it maps of others (their pins; its foreign window). */
+	gnttab_domain_release(d);
+	for (int i = 0; i < d->nr_vcpus; i++)
+		if (d->vcpus[i].kvm.run || d->vcpus[i].kvm.fd > 0)
+			kvm_vcpu_destroy(&d->vcpus[i].kvm);
+	if (d->vm.vm_fd > 0)
+		kvm_vm_destroy(&d->vm);
+	if (d->ram)
+		munmap(d->ram, (d->nr_pages << PV_PAGE_SHIFT) + d->shim_size);
+	if (d->memfd >= 0)
+		close(d->memfd);
+	free(d->pages);
+	free(d->released);
+	d->released = NULL;
+	free(d->conbuf);
+	d->conbuf = NULL;
+	d->pages = NULL;
+	d->ram = NULL;
+	d->memfd = -1;
+	d->nr_vcpus = 0;
+}
+
+/* Make every vCPU leave KVM_RUN (or its wait) so it sees a state change. */
+static void domain_kick(struct domain *d)
+{
+	pthread_cond_broadcast(&d->cond);
+	for (int i = 0; i < d->nr_vcpus; i++)
+		if (d->vcpus[i].online && d->vcpus[i].kvm.run)
+			pv_vcpu_kick(&d->vcpus[i]);
+}
+
+/* Start the vCPU threads (vCPU 0 online, as Xen boots a PV guest). */
+int domain_start(struct domain *d)
+{
+	int r;
+
+	r = pv_vcpu_start(&d->vcpus[0]);
+	if (r < 0)
+		return r;
+	d->started = 1;
+	pthread_mutex_lock(&d->lock);
+	if (d->state == DOM_CREATED)
+		d->state = DOM_PAUSED;
+	pthread_mutex_unlock(&d->lock);
+	r = -pthread_create(&d->vcpus[0].thread, NULL, pv_vcpu_thread, &d->vcpus[0]);
+	if (r == 0)
+		d->threads_started = 1;
+	return r;
+}
+
+void domain_pause(struct domain *d)
+{
+	pthread_mutex_lock(&d->lock);
+	if (d->state == DOM_RUNNING)
+		d->state = DOM_PAUSED;
+	pthread_mutex_unlock(&d->lock);
+	domain_kick(d);
+	domain_state_changed(d);
+}
+
+void domain_unpause(struct domain *d)
+{
+	pthread_mutex_lock(&d->lock);
+	if (d->state == DOM_PAUSED)
+		d->state = DOM_RUNNING;
+	pthread_cond_broadcast(&d->cond);
+	pthread_mutex_unlock(&d->lock);
+	domain_state_changed(d);
+}
+
+/* Start the threads of a domain whose vCPUs hold their state already
+ * (restored, or resumed after a suspend): vCPU 0's, and the others' the
+ * guest had brought up.  The threads of an earlier run ended when the
+ * domain suspended: they are joined first. */
+int domain_restart_threads(struct domain *d)
+{
+	int r;
+
+	if (d->threads_started)
+		pthread_join(d->vcpus[0].thread, NULL);
+	d->threads_started = 0;
+	for (int i = 1; i < d->nr_vcpus; i++)
+		if (d->vcpus[i].thread_created) {
+			pthread_join(d->vcpus[i].thread, NULL);
+			d->vcpus[i].thread_created = 0;
+		}
+	d->started = 1;
+	r = -pthread_create(&d->vcpus[0].thread, NULL, pv_vcpu_thread, &d->vcpus[0]);
+	if (r == 0)
+		d->threads_started = 1;
+	for (int k = 1; k < d->nr_vcpus && r == 0; k++) {
+		struct pv_vcpu *v = &d->vcpus[k];
+
+		if (!v->initialised)
+			continue;
+		r = -pthread_create(&v->thread, NULL, pv_vcpu_thread, v);
+		if (r == 0)
+			v->thread_created = 1;
+	}
+	return r;
+}
+
+void domain_stop_threads(struct domain *d)
+{
+	pthread_mutex_lock(&d->lock);
+	d->dying = 1;
+	pthread_cond_broadcast(&d->cond);
+	pthread_mutex_unlock(&d->lock);
+	domain_kick(d);
+	if (d->threads_started)
+		pthread_join(d->vcpus[0].thread, NULL);
+	d->threads_started = 0;
+	for (int i = 1; i < d->nr_vcpus; i++)
+		if (d->vcpus[i].thread_created) {
+			pthread_join(d->vcpus[i].thread, NULL);
+			d->vcpus[i].thread_created = 0;
+		}
+}

@@ -1,0 +1,368 @@
+/*
+ * The control operations xl needs beyond creating and running domains:
+ * rename, the domain handle (UUID), the memory ceiling, per-vCPU facts
+ * (online, running or blocked, CPU time, host CPU), the credit
+ * scheduler's weight and cap, the version keeld reports as Xen's, and
+ * clearing the log.  Facts struct domain has no field for live here, in a
+ * table indexed by domain id; an entry is dropped when its domain is
+ * destroyed, so the table never holds more than keeld's domains.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctl.h"
+
+/* What guests see through XENVER_version/extraversion/capabilities. */
+#define CTL_XL_XEN_MAJOR 4
+#define CTL_XL_XEN_MINOR 17
+#define CTL_XL_XEN_EXTRA ".0-keel"
+#define CTL_XL_XEN_CAPS	 "xen-3.0-x86_64"
+
+#define CTL_XL_MAX_DOMAINS    64
+#define CTL_XL_DEFAULT_WEIGHT 256
+
+struct ctl_dom {
+	int domid; /* 0: free slot */
+	uint8_t handle[16];
+	struct ctl_sched sched;
+	uint64_t last_ns[DOMAIN_MAX_VCPUS]; /* CPU time kept after a vCPU thread ends */
+};
+
+static struct ctl_dom ctl_doms[CTL_XL_MAX_DOMAINS];
+static char ctl_pidfile_path[4096];
+
+static struct ctl_dom *ctl_lookup(const struct domain *d, int create)
+{
+	struct ctl_dom *free_slot = NULL;
+
+	for (int i = 0; i < CTL_XL_MAX_DOMAINS; i++) {
+		if (ctl_doms[i].domid == d->domid)
+			return &ctl_doms[i];
+		if (!ctl_doms[i].domid && !free_slot)
+			free_slot = &ctl_doms[i];
+	}
+	if (!create || !free_slot)
+		return NULL;
+	memset(free_slot, 0, sizeof(*free_slot));
+	free_slot->domid = d->domid;
+	free_slot->sched.weight = CTL_XL_DEFAULT_WEIGHT;
+	return free_slot;
+}
+
+/*
+ * A vCPU thread's CPU time.  vCPU 0's thread exists once the domain has
+ * started, the others once the guest brought them up (VCPUOP_up); a
+ * thread that has ended keeps the last figure seen.
+ */
+static uint64_t ctl_vcpu_ns(struct domain *d, struct ctl_dom *x, int vcpu)
+{
+	int tid = ctl_vcpu_tid(d, vcpu);
+	clockid_t clk;
+	struct timespec ts;
+	uint64_t ns;
+
+	if (tid && pthread_getcpuclockid(d->vcpus[vcpu].thread, &clk) == 0 &&
+	    clock_gettime(clk, &ts) == 0) {
+		ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+		if (x && ns > x->last_ns[vcpu])
+			x->last_ns[vcpu] = ns;
+	}
+	return x ? x->last_ns[vcpu] : 0;
+}
+
+/* The host CPU a thread last ran on: field 39 of /proc/self/task/TID/stat. */
+static int ctl_thread_cpu(int tid)
+{
+	char path[64], buf[1024], *p;
+	int field = 2, cpu = -1;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	p = strrchr(buf, ')'); /* the command name may hold spaces */
+	if (!p)
+		return -1;
+	for (p++; *p && field < 39; p++)
+		if (*p == ' ')
+			field++;
+	if (field == 39 && sscanf(p, "%d", &cpu) != 1)
+		cpu = -1;
+	return cpu;
+}
+
+void ctl_fill_info(struct domain *d, struct keelctl_dominfo *i)
+{
+	struct ctl_dom *x = ctl_lookup(d, 1);
+
+	i->max_kb = d->max_pages * 4;
+	i->cur_kb = d->cur_pages * 4;
+	if (!x)
+		return;
+	memcpy(i->handle, x->handle, sizeof(i->handle));
+	for (int k = 0; k < d->nr_vcpus && k < DOMAIN_MAX_VCPUS; k++)
+		i->cpu_time_ns += ctl_vcpu_ns(d, x, k);
+	/* vCPUs the guest brought up since: into the domain's group */
+	if (x->sched.have_group)
+		ctl_sched_apply(d, &x->sched);
+}
+
+void ctl_forget(struct domain *d)
+{
+	struct ctl_dom *x = ctl_lookup(d, 0);
+
+	if (!x)
+		return;
+	ctl_throttle_forget(d);
+	ctl_sched_remove(d->domid, &x->sched);
+	memset(x, 0, sizeof(*x));
+}
+
+static int ctl_rename(struct domain *d, struct ctl_dom *x, const void *in, void *out,
+			 uint32_t *out_len)
+{
+	const struct keelctl_name_req *n = in;
+	char old[64];
+
+	if (!memchr(n->name, 0, sizeof(n->name)) || !n->name[0])
+		return -EINVAL;
+	pthread_mutex_lock(&d->lock);
+	memcpy(old, d->name, sizeof(old));
+	snprintf(d->name, sizeof(d->name), "%s", n->name);
+	pthread_mutex_unlock(&d->lock);
+	old[sizeof(old) - 1] = 0;
+	hvlog("d%d: renamed '%s' -> '%s'", d->domid, old, n->name);
+	return 0;
+}
+
+static int ctl_set_handle(struct domain *d, struct ctl_dom *x, const void *in, void *out,
+			     uint32_t *out_len)
+{
+	memcpy(x->handle, in, sizeof(x->handle));
+	return 0;
+}
+
+/*
+ * The ceiling XENMEM_maximum_reservation reports (Xen's max_pages).  As
+ * in Xen it may be set below what the domain holds: that only stops it
+ * from growing.  keeld gives a PV guest all its RAM at creation and has
+ * no increase_reservation yet, so today no guest can pass its ceiling.
+ */
+static int ctl_set_maxmem(struct domain *d, struct ctl_dom *x, const void *in, void *out,
+			     uint32_t *out_len)
+{
+	uint64_t kb;
+
+	memcpy(&kb, in, sizeof(kb));
+	if (kb < 4 || kb > (uint64_t)DOMAIN_MAX_MEM_MB * 1024)
+		return -EINVAL;
+	d->max_pages = kb / 4;
+	hvlog("d%d: max memory %llu KiB", d->domid, (unsigned long long)kb);
+	return 0;
+}
+
+static int ctl_vcpu_info(struct domain *d, struct ctl_dom *x, const void *in, void *out,
+			    uint32_t *out_len)
+{
+	struct keelctl_vcpuinfo *vi = out;
+	int n = d->nr_vcpus < DOMAIN_MAX_VCPUS ? d->nr_vcpus : DOMAIN_MAX_VCPUS;
+
+	for (int k = 0; k < n; k++) {
+		struct pv_vcpu *v = &d->vcpus[k];
+		int tid = ctl_vcpu_tid(d, k);
+
+		memset(&vi[k], 0, sizeof(vi[k]));
+		vi[k].vcpu = (uint32_t)k;
+		vi[k].cpu = -1;
+		vi[k].cpu_time_ns = ctl_vcpu_ns(d, x, k);
+		if (!v->online || !tid)
+			continue;
+		vi[k].flags = KEELCTL_VCPU_ONLINE;
+		if (v->blocked)
+			vi[k].flags |= KEELCTL_VCPU_BLOCKED;
+		else if (d->state == DOM_RUNNING)
+			vi[k].flags |= KEELCTL_VCPU_RUNNING;
+		if (d->state == DOM_RUNNING || d->state == DOM_PAUSED)
+			vi[k].cpu = ctl_thread_cpu(tid);
+	}
+	*out_len = (uint32_t)(n * sizeof(*vi));
+	return 0;
+}
+
+static int ctl_sched_get(struct domain *d, struct ctl_dom *x, const void *in, void *out,
+			    uint32_t *out_len)
+{
+	struct keelctl_sched s = {x->sched.weight, x->sched.cap};
+
+	memcpy(out, &s, sizeof(s));
+	*out_len = sizeof(s);
+	return 0;
+}
+
+/* Xen's credit scheduler: weight 1..65535, cap 0 (none) or a percentage. */
+static int ctl_sched_set(struct domain *d, struct ctl_dom *x, const void *in, void *out,
+			    uint32_t *out_len)
+{
+	struct keelctl_sched s;
+	uint32_t old_w = x->sched.weight, old_c = x->sched.cap;
+	int r;
+
+	memcpy(&s, in, sizeof(s));
+	if (s.weight != KEELCTL_SCHED_KEEP && (s.weight < 1 || s.weight > 65535))
+		return -EINVAL;
+	if (s.cap != KEELCTL_SCHED_KEEP && s.cap > 100u * DOMAIN_MAX_VCPUS)
+		return -EINVAL;
+	if (s.weight != KEELCTL_SCHED_KEEP)
+		x->sched.weight = s.weight;
+	if (s.cap != KEELCTL_SCHED_KEEP)
+		x->sched.cap = s.cap;
+	r = ctl_sched_apply(d, &x->sched);
+	if (r < 0) {
+		x->sched.weight = old_w;
+		x->sched.cap = old_c;
+		return r;
+	}
+	hvlog("d%d: credit weight %u cap %u", d->domid, x->sched.weight, x->sched.cap);
+	return 0;
+}
+
+/* Host memory from /proc/meminfo, in KiB (0 when unreadable). */
+static uint64_t ctl_meminfo_kb(const char *key)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[128];
+	size_t kl = strlen(key);
+	unsigned long long v = 0;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, kl) && line[kl] == ':') {
+			sscanf(line + kl + 1, "%llu", &v);
+			break;
+		}
+	if (f)
+		fclose(f);
+	return v;
+}
+
+static int ctl_version(struct domain *d, struct ctl_dom *x, const void *in, void *out,
+			  uint32_t *out_len)
+{
+	struct keelctl_version v = {.major = CTL_XL_XEN_MAJOR, .minor = CTL_XL_XEN_MINOR};
+
+	snprintf(v.extra, sizeof(v.extra), "%s", CTL_XL_XEN_EXTRA);
+	snprintf(v.caps, sizeof(v.caps), "%s", CTL_XL_XEN_CAPS);
+	v.total_kb = ctl_meminfo_kb("MemTotal");
+	v.free_kb = ctl_meminfo_kb("MemAvailable");
+	v.nr_cpus = (uint32_t)sysconf(_SC_NPROCESSORS_ONLN);
+	v.sched_enforced = (uint32_t)ctl_sched_available();
+	memcpy(out, &v, sizeof(v));
+	*out_len = sizeof(v);
+	return 0;
+}
+
+static int ctl_dmesg_clear(struct domain *d, struct ctl_dom *x, const void *in, void *out,
+			      uint32_t *out_len)
+{
+	hvlog_clear();
+	return 0;
+}
+
+struct ctl_handler {
+	uint32_t op;
+	int (*fn)(struct domain *d, struct ctl_dom *x, const void *in, void *out,
+		  uint32_t *out_len);
+	int needs_domain;
+};
+
+static const struct ctl_handler ctl_handlers[] = {
+	{KEELCTL_OP_RENAME, ctl_rename, 1},
+	{KEELCTL_OP_SET_HANDLE, ctl_set_handle, 1},
+	{KEELCTL_OP_SET_MAXMEM, ctl_set_maxmem, 1},
+	{KEELCTL_OP_VCPU_INFO, ctl_vcpu_info, 1},
+	{KEELCTL_OP_SCHED_GET, ctl_sched_get, 1},
+	{KEELCTL_OP_SCHED_SET, ctl_sched_set, 1},
+	{KEELCTL_OP_VERSION, ctl_version, 0},
+	{KEELCTL_OP_DMESG_CLEAR, ctl_dmesg_clear, 0},
+};
+
+int ctl_op(uint32_t op, struct domain *d, const void *in, void *out, uint32_t *out_len,
+	      const int *fds, int nfds)
+{
+	if (op == KEELCTL_OP_SAVE_STATE || op == KEELCTL_OP_RESTORE_STATE) {
+		struct stat st;
+
+		if (!d)
+			return -ESRCH;
+		/* a file (xl passes a memfd): a pipe could stall the daemon's loop */
+		if (nfds != 1 || fstat(fds[0], &st) < 0 || !S_ISREG(st.st_mode))
+			return -EBADF;
+		*out_len = 0;
+		return op == KEELCTL_OP_SAVE_STATE ? ctl_save_state(d, fds[0])
+						   : ctl_restore_state(d, fds[0]);
+	}
+	if (op == KEELCTL_OP_RESUME) {
+		uint32_t cancel;
+
+		if (!d)
+			return -ESRCH;
+		memcpy(&cancel, in, sizeof(cancel));
+		*out_len = 0;
+		return ctl_resume(d, cancel != 0);
+	}
+	for (size_t i = 0; i < sizeof(ctl_handlers) / sizeof(ctl_handlers[0]); i++) {
+		const struct ctl_handler *h = &ctl_handlers[i];
+		struct ctl_dom *x = NULL;
+
+		if (h->op != op)
+			continue;
+		if (h->needs_domain) {
+			if (!d)
+				return -ESRCH;
+			x = ctl_lookup(d, 1);
+			if (!x)
+				return -ENOSPC;
+		}
+		*out_len = 0;
+		return h->fn(d, x, in, out, out_len);
+	}
+	return -EOPNOTSUPP;
+}
+
+static void ctl_pidfile_remove(void)
+{
+	if (ctl_pidfile_path[0])
+		unlink(ctl_pidfile_path);
+}
+
+int ctl_pidfile(const char *path)
+{
+	FILE *f;
+	int n = snprintf(ctl_pidfile_path, sizeof(ctl_pidfile_path), "%s", path);
+
+	if (n < 0 || n >= (int)sizeof(ctl_pidfile_path)) {
+		ctl_pidfile_path[0] = 0;
+		return -ENAMETOOLONG;
+	}
+	f = fopen(path, "w");
+	if (!f) {
+		n = -errno;
+		ctl_pidfile_path[0] = 0;
+		return n;
+	}
+	fprintf(f, "%d\n", (int)getpid());
+	if (fclose(f) != 0)
+		return -EIO;
+	atexit(ctl_pidfile_remove);
+	return 0;
+}

@@ -1,0 +1,368 @@
+/*
+ * FIFO event channels (Xen's FIFO ABI, which Linux prefers): once a guest
+ * calls EVTCHNOP_init_control, each port has a 32-bit event word (PENDING,
+ * MASKED, LINKED, BUSY over a 17-bit link) in pages the guest gives with
+ * EVTCHNOP_expand_array, and each vCPU a control block (a ready bit per
+ * priority queue, a head per queue).  Raising a port sets PENDING; an
+ * unmasked, unlinked port is appended to its vCPU's queue of its priority
+ * (the old tail's link, or the head when the guest has emptied the queue),
+ * and an empty queue's ready bit raises the upcall.  The port table and
+ * tails live here; the words and control blocks in guest memory, changed
+ * with atomics because the guest consumes them concurrently.
+ *
+ * State is kept per domain beside struct domain (so its layout, which
+ * save/restore records, is unchanged); one mutex serialises the queues.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "abi/event_channel.h"
+#include "abi/xen.h"
+#include "evtchn.h"
+#include "../pv/pv_mm.h"
+#include "../pv/pv_vcpu.h"
+
+#define FIFO_PORTS	    EVTCHN_2L_NR_CHANNELS /* keeld's port table size */
+#define FIFO_WORDS_PER_PAGE (4096 / sizeof(event_word_t))
+#define FIFO_MAX_PAGES	    (FIFO_PORTS / FIFO_WORDS_PER_PAGE)
+#define FIFO_MAX_DOMS	    256
+
+struct fifo_vcpu {
+	struct evtchn_fifo_control_block *cb; /* NULL: no init_control yet */
+	uint32_t tail[EVTCHN_FIFO_MAX_QUEUES];
+};
+
+struct fifo_dom {
+	struct domain *d;
+	struct fifo_vcpu vcpu[DOMAIN_MAX_VCPUS];
+	event_word_t *page[FIFO_MAX_PAGES];
+	unsigned npages;
+	uint8_t prio[FIFO_PORTS];
+	/* The queue each port was last linked on (vCPU, priority). */
+	uint8_t last_vcpu[FIFO_PORTS], last_prio[FIFO_PORTS];
+};
+
+static pthread_mutex_t fifo_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct fifo_dom *fifo_doms[FIFO_MAX_DOMS];
+
+/* Under fifo_lock. */
+static struct fifo_dom *fifo_of(struct domain *d)
+{
+	for (int i = 0; i < FIFO_MAX_DOMS; i++)
+		if (fifo_doms[i] && fifo_doms[i]->d == d)
+			return fifo_doms[i];
+	return NULL;
+}
+
+int evtchn_fifo_active(struct domain *d)
+{
+	int r;
+
+	pthread_mutex_lock(&fifo_lock);
+	r = fifo_of(d) != NULL;
+	pthread_mutex_unlock(&fifo_lock);
+	return r;
+}
+
+static event_word_t *fifo_word(struct fifo_dom *f, uint32_t port)
+{
+	if (port >= f->npages * FIFO_WORDS_PER_PAGE)
+		return NULL;
+	return &f->page[port / FIFO_WORDS_PER_PAGE][port % FIFO_WORDS_PER_PAGE];
+}
+
+/* A guest frame keeld may write as event words or a control block: the
+ * domain's own, and not a page table or descriptor page. */
+static void *fifo_guest_page(struct domain *d, uint64_t gfn)
+{
+	if (!pv_mm_owns(d, gfn))
+		return NULL;
+	if (d->pages[gfn].type_count && d->pages[gfn].type != PGT_writable)
+		return NULL;
+	return d->ram + (gfn << PV_PAGE_SHIFT);
+}
+
+/* Append the old tail's link to port (only if the guest has not consumed
+ * the tail yet: it is still LINKED); returns 1 if linked. */
+static int fifo_set_link(event_word_t *tail, uint32_t port)
+{
+	event_word_t w = __atomic_load_n(tail, __ATOMIC_ACQUIRE);
+
+	do {
+		if (!(w & (1u << EVTCHN_FIFO_LINKED)))
+			return 0;
+	} while (!__atomic_compare_exchange_n(tail, &w, (w & ~EVTCHN_FIFO_LINK_MASK) | port, 0,
+					      __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE));
+	return 1;
+}
+
+/* Under fifo_lock: link port into its vCPU's queue if it is pending,
+ * unmasked and not yet linked; raise the upcall for a newly ready queue. */
+static void fifo_link(struct fifo_dom *f, uint32_t port, uint32_t vcpu)
+{
+	struct domain *d = f->d;
+	event_word_t *w = fifo_word(f, port);
+	struct fifo_vcpu *fv;
+	uint32_t prio = f->prio[port], old;
+	int linked = 0;
+
+	if (!w || vcpu >= (uint32_t)d->nr_vcpus)
+		return;
+	fv = &f->vcpu[vcpu];
+	old = __atomic_load_n(w, __ATOMIC_ACQUIRE);
+	if (!fv->cb || !(old & (1u << EVTCHN_FIFO_PENDING)) ||
+	    (old & ((1u << EVTCHN_FIFO_MASKED) | (1u << EVTCHN_FIFO_LINKED))))
+		return;
+	old = __atomic_fetch_or(w, 1u << EVTCHN_FIFO_LINKED, __ATOMIC_ACQ_REL);
+	if (old & (1u << EVTCHN_FIFO_LINKED))
+		return;
+	/*
+	 * If the port is still the tail of the queue it was last linked on,
+	 * the guest has consumed it and that queue is empty: forget the tail.
+	 * Otherwise linking "after the tail" would link the port to itself
+	 * (we just set its LINKED bit), the head and ready bit would never be
+	 * set, and the port would stay LINKED and silent for good -- which is
+	 * what a re-raised VIRQ_TIMER did to Linux (its clock stopped ticking
+	 * and secondary-vCPU bring-up stalled).  Xen does the same reset.
+	 */
+	if (port < FIFO_PORTS) {
+		struct fifo_vcpu *lv = &f->vcpu[f->last_vcpu[port]];
+
+		if (lv->tail[f->last_prio[port]] == port)
+			lv->tail[f->last_prio[port]] = 0;
+		f->last_vcpu[port] = (uint8_t)vcpu;
+		f->last_prio[port] = (uint8_t)prio;
+	}
+	if (fv->tail[prio]) {
+		event_word_t *tw = fifo_word(f, fv->tail[prio]);
+
+		linked = tw && fifo_set_link(tw, port);
+	}
+	if (!linked)
+		__atomic_store_n(&fv->cb->head[prio], port, __ATOMIC_RELEASE);
+	fv->tail[prio] = port;
+	if (!linked &&
+	    !((__atomic_fetch_or(&fv->cb->ready, 1u << prio, __ATOMIC_ACQ_REL) >> prio) & 1)) {
+		struct pv_vcpu *v = &d->vcpus[vcpu];
+
+		__atomic_store_n(&pv_vcpu_info(v)->evtchn_upcall_pending, 1, __ATOMIC_SEQ_CST);
+		pv_vcpu_kick(v);
+	}
+}
+
+int evtchn_fifo_set_pending(struct domain *d, uint32_t port, uint32_t vcpu)
+{
+	struct fifo_dom *f;
+	event_word_t *w;
+
+	pthread_mutex_lock(&fifo_lock);
+	f = fifo_of(d);
+	if (f && (w = fifo_word(f, port)) != NULL) {
+		__atomic_fetch_or(w, 1u << EVTCHN_FIFO_PENDING, __ATOMIC_ACQ_REL);
+		fifo_link(f, port, vcpu);
+	}
+	pthread_mutex_unlock(&fifo_lock);
+	return f != NULL;
+}
+
+int evtchn_fifo_is_pending(struct domain *d, uint32_t port, int *pending)
+{
+	struct fifo_dom *f;
+	event_word_t *w;
+
+	pthread_mutex_lock(&fifo_lock);
+	f = fifo_of(d);
+	if (f) {
+		w = fifo_word(f, port);
+		*pending = w && (__atomic_load_n(w, __ATOMIC_ACQUIRE) >> EVTCHN_FIFO_PENDING) & 1;
+	}
+	pthread_mutex_unlock(&fifo_lock);
+	return f != NULL;
+}
+
+int evtchn_fifo_clear_pending(struct domain *d, uint32_t port)
+{
+	struct fifo_dom *f;
+	event_word_t *w;
+
+	pthread_mutex_lock(&fifo_lock);
+	f = fifo_of(d);
+	if (f) {
+		w = fifo_word(f, port);
+		if (w)
+			__atomic_fetch_and(w, ~(1u << EVTCHN_FIFO_PENDING), __ATOMIC_ACQ_REL);
+		f->prio[port < FIFO_PORTS ? port : 0] = EVTCHN_FIFO_PRIORITY_DEFAULT;
+	}
+	pthread_mutex_unlock(&fifo_lock);
+	return f != NULL;
+}
+
+int evtchn_fifo_unmask(struct domain *d, uint32_t port, uint32_t vcpu)
+{
+	struct fifo_dom *f;
+
+	pthread_mutex_lock(&fifo_lock);
+	f = fifo_of(d);
+	if (f) {
+		/* A guest leaves MASKED set on a pending port and asks us
+		 * (Linux's clear_masked_cond): clear it, then link. */
+		event_word_t *w = fifo_word(f, port);
+
+		if (w)
+			__atomic_fetch_and(w, ~(1u << EVTCHN_FIFO_MASKED), __ATOMIC_ACQ_REL);
+		fifo_link(f, port, vcpu);
+	}
+	pthread_mutex_unlock(&fifo_lock);
+	return f != NULL;
+}
+
+void evtchn_fifo_free(struct domain *d)
+{
+	pthread_mutex_lock(&fifo_lock);
+	for (int i = 0; i < FIFO_MAX_DOMS; i++)
+		if (fifo_doms[i] && fifo_doms[i]->d == d) {
+			free(fifo_doms[i]);
+			fifo_doms[i] = NULL;
+		}
+	pthread_mutex_unlock(&fifo_lock);
+}
+
+/* After a control block or array page appears: link what became
+ * deliverable (ports raised while it was missing stay PENDING). */
+static void fifo_relink(struct fifo_dom *f)
+{
+	for (uint32_t p = 1; p < f->npages * FIFO_WORDS_PER_PAGE && p < FIFO_PORTS; p++)
+		if (f->d->evtchns && f->d->evtchns[p].state != 0)
+			fifo_link(f, p, f->d->evtchns[p].vcpu);
+}
+
+static long fifo_init_control(struct domain *d, struct evtchn_init_control *ic)
+{
+	struct fifo_dom *f;
+	uint8_t *page;
+	int slot = -1;
+
+	if (ic->vcpu >= (uint32_t)d->nr_vcpus)
+		return -XEN_ENOENT;
+	if ((ic->offset & 7) || ic->offset > 4096 - sizeof(struct evtchn_fifo_control_block))
+		return -XEN_EINVAL;
+	page = fifo_guest_page(d, ic->control_gfn);
+	if (!page)
+		return -XEN_EINVAL;
+	f = fifo_of(d);
+	if (!f) {
+		for (int i = 0; i < FIFO_MAX_DOMS && slot < 0; i++)
+			if (!fifo_doms[i])
+				slot = i;
+		if (slot < 0)
+			return -XEN_ENOMEM;
+		f = calloc(1, sizeof(*f));
+		if (!f)
+			return -XEN_ENOMEM;
+		f->d = d;
+		memset(f->prio, EVTCHN_FIFO_PRIORITY_DEFAULT, sizeof(f->prio));
+		fifo_doms[slot] = f;
+	}
+	if (f->vcpu[ic->vcpu].cb)
+		return -XEN_EINVAL;
+	f->vcpu[ic->vcpu].cb = (struct evtchn_fifo_control_block *)(page + ic->offset);
+	memset(f->vcpu[ic->vcpu].tail, 0, sizeof(f->vcpu[ic->vcpu].tail));
+	ic->link_bits = EVTCHN_FIFO_LINK_BITS;
+	fifo_relink(f);
+	return 0;
+}
+
+static long fifo_expand_array(struct domain *d, struct evtchn_expand_array *ea)
+{
+	struct fifo_dom *f = fifo_of(d);
+	void *page;
+
+	if (!f)
+		return -XEN_EOPNOTSUPP;
+	if (f->npages >= FIFO_MAX_PAGES)
+		return -XEN_ENOSPC;
+	page = fifo_guest_page(d, ea->array_gfn);
+	if (!page)
+		return -XEN_EINVAL;
+	f->page[f->npages++] = page;
+	fifo_relink(f);
+	return 0;
+}
+
+static long fifo_set_priority(struct domain *d, struct evtchn_set_priority *sp)
+{
+	struct fifo_dom *f = fifo_of(d);
+
+	if (!f)
+		return -XEN_ENOSYS; /* the 2-level ABI has no priorities */
+	if (sp->priority > EVTCHN_FIFO_PRIORITY_MIN || sp->port == 0 || sp->port >= FIFO_PORTS ||
+	    !d->evtchns || d->evtchns[sp->port].state == 0)
+		return -XEN_EINVAL;
+	/* Takes effect the next time the port is linked, as in Xen. */
+	f->prio[sp->port] = (uint8_t)sp->priority;
+	return 0;
+}
+
+/*
+ * Offered by default, as Xen does (Linux then prefers FIFO); keeld run
+ * with KEEL_EVTCHN_FIFO=0 answers init_control with -ENOSYS, as a Xen
+ * without FIFO does, and Linux falls back to 2-level.  (Debian 6.1 used to
+ * stall at secondary-vCPU bring-up on FIFO: a re-raised port that was
+ * still its queue's tail got linked to itself -- see fifo_link.)
+ */
+static int fifo_enabled(void)
+{
+	static int enabled = -1;
+
+	if (enabled < 0) {
+		const char *e = getenv("KEEL_EVTCHN_FIFO");
+
+		enabled = !(e && e[0] == '0');
+	}
+	return enabled;
+}
+
+long evtchn_fifo_op(struct pv_vcpu *v, uint64_t cmd, void *arg)
+{
+	struct domain *d = v->dom;
+	uint64_t gfn = ~0ULL;
+	long r;
+
+	/* Event words and control blocks are written by keeld: hold a
+	 * writable type reference on their frames (as Xen does) so the guest
+	 * can never turn them into page tables.  Taken before fifo_lock. */
+	if (cmd == EVTCHNOP_init_control && !fifo_enabled())
+		return -XEN_ENOSYS; /* KEEL_EVTCHN_FIFO=0: the guest stays on 2-level */
+	if (cmd == EVTCHNOP_init_control)
+		gfn = ((struct evtchn_init_control *)arg)->control_gfn;
+	else if (cmd == EVTCHNOP_expand_array)
+		gfn = ((struct evtchn_expand_array *)arg)->array_gfn;
+	if (gfn != ~0ULL) {
+		pthread_mutex_lock(&d->mm_lock);
+		r = pv_mm_owns(d, gfn) ? pv_mm_get_type(v, gfn, PGT_writable) : -XEN_EINVAL;
+		pthread_mutex_unlock(&d->mm_lock);
+		if (r < 0)
+			return -XEN_EINVAL;
+	}
+	pthread_mutex_lock(&fifo_lock);
+	switch (cmd) {
+	case EVTCHNOP_init_control:
+		r = fifo_init_control(d, arg);
+		break;
+	case EVTCHNOP_expand_array:
+		r = fifo_expand_array(d, arg);
+		break;
+	case EVTCHNOP_set_priority:
+		r = fifo_set_priority(d, arg);
+		break;
+	default:
+		r = -XEN_ENOSYS;
+	}
+	pthread_mutex_unlock(&fifo_lock);
+	if (r < 0 && gfn != ~0ULL) {
+		pthread_mutex_lock(&d->mm_lock);
+		pv_mm_put_type(v, gfn);
+		pthread_mutex_unlock(&d->mm_lock);
+	}
+	return r;
+}

@@ -1,0 +1,28 @@
+/*
+ * The PV domain builder: puts the shim into the hole and lays out a kernel
+ * the way Xen's builder does for an x86_64 PV guest.
+ */
+#ifndef KEEL_HV_PV_BUILD_H
+#define KEEL_HV_PV_BUILD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../core/domain.h"
+
+struct pv_build_args {
+	const void *kernel;
+	size_t kernel_size;
+	const void *ramdisk;
+	size_t ramdisk_size;
+	const char *cmdline;
+	const void *shim;
+	size_t shim_size;
+};
+
+int pv_build_domain(struct domain *d, const struct pv_build_args *a);
+int pv_build_shim_region(struct domain *d, const void *shim, size_t shim_size);
+/* A Linux bzImage's payload, decompressed (malloc'ed); -ENOEXEC if not one. */
+int pv_bzimage_extract(const void *img, size_t size, void **elf, size_t *elf_size);
+
+#endif

@@ -1,0 +1,323 @@
+/*
+ * Time for PV guests: the vcpu_time_info (pvclock) in each vcpu_info and
+ * the wallclock in shared_info, so a guest computes system time from its
+ * own TSC reads the way Linux's xen clocksource does.  Also where each
+ * vCPU's vcpu_info lives (shared_info's legacy slot, or where the guest
+ * registered it with VCPUOP_register_vcpu_info), and the vCPU timers
+ * (one-shot and periodic) that raise VIRQ_TIMER.  A vCPU may also have a
+ * second copy of its time info at a guest-virtual address of its choosing
+ * (VCPUOP_register_vcpu_time_memory_area): Linux maps that page into its
+ * vDSO, so user space reads the clock without a system call.
+ */
+#include <cpuid.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "abi/xen.h"
+#include "../core/domain.h"
+#include "../evtchn/evtchn.h"
+#include "pv_mm.h"
+#include "pv_vcpu.h"
+
+struct vcpu_info *pv_vcpu_info(struct pv_vcpu *v)
+{
+	if (v->vcpu_info_gpa)
+		return (struct vcpu_info *)(v->dom->ram + v->vcpu_info_gpa);
+	return &domain_shared_info(v->dom)->vcpu_info[v->id];
+}
+
+static uint64_t pv_guest_tsc(struct pv_vcpu *v)
+{
+	struct {
+		struct kvm_msrs h;
+		struct kvm_msr_entry e;
+	} m = {.h.nmsrs = 1, .e.index = 0x10};
+
+	if (ioctl(v->kvm.fd, KVM_GET_MSRS, &m) != 1)
+		return 0;
+	return m.e.data;
+}
+
+/* ns = ((tsc << shift) * mul) >> 32, with mul < 2^32. */
+static void pv_time_scale(uint64_t khz, uint32_t *mul, int8_t *shift)
+{
+	uint64_t m;
+	int s = 0;
+
+	if (!khz)
+		khz = 1000000;
+	m = (1000000ULL << 32) / khz;
+	while (m >= (1ULL << 32)) {
+		m >>= 1;
+		s++;
+	}
+	while (m < (1ULL << 31) && s > -31) {
+		m <<= 1;
+		s--;
+	}
+	*mul = m;
+	*shift = s;
+}
+
+/* Guest system time: nanoseconds since the domain's time base. */
+uint64_t pv_time_now(struct domain *d)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (!d->mono_base.tv_sec && !d->mono_base.tv_nsec)
+		d->mono_base = now;
+	return (now.tv_sec - d->mono_base.tv_sec) * 1000000000ULL + now.tv_nsec -
+	       d->mono_base.tv_nsec;
+}
+
+/*
+ * Each vCPU has one POSIX timer (SIGUSR1 at its thread) armed for the
+ * nearer of its two Xen timers: the one-shot (set_timer_op,
+ * VCPUOP_set_singleshot_timer) and the periodic one
+ * (VCPUOP_set_periodic_timer).  v->timer_deadline is that nearer deadline
+ * (guest system time, 0 = none): the vCPU loop sleeps no further.
+ */
+static int pv_timer_arm(struct pv_vcpu *v)
+{
+	struct itimerspec its = {0};
+	uint64_t deadline = v->singleshot_deadline;
+
+	if (v->periodic_next && (!deadline || v->periodic_next < deadline))
+		deadline = v->periodic_next;
+	v->timer_deadline = deadline;
+	if (!v->timer_ok)
+		return 0;
+	if (deadline) {
+		uint64_t abs_ns, base_ns;
+
+		pv_time_now(v->dom);
+		base_ns = v->dom->mono_base.tv_sec * 1000000000ULL + v->dom->mono_base.tv_nsec;
+		abs_ns = base_ns + deadline;
+		its.it_value.tv_sec = abs_ns / 1000000000ULL;
+		its.it_value.tv_nsec = abs_ns % 1000000000ULL;
+		if (!its.it_value.tv_sec && !its.it_value.tv_nsec)
+			its.it_value.tv_nsec = 1;
+	}
+	return timer_settime(v->timer, TIMER_ABSTIME, &its, NULL) < 0 ? -1 : 0;
+}
+
+/* Arm the vCPU's one-shot timer for guest system time `deadline` (0 stops
+ * it); on expiry the vCPU leaves KVM_RUN and sends VIRQ_TIMER.  The vCPU
+ * thread's start calls this with the deadline recorded so far: that only
+ * arms the POSIX timer. */
+int pv_timer_set(struct pv_vcpu *v, uint64_t deadline)
+{
+	if (!deadline || deadline != v->timer_deadline || deadline == v->singleshot_deadline ||
+	    !v->periodic_next)
+		v->singleshot_deadline = deadline;
+	return pv_timer_arm(v);
+}
+
+/*
+ * VCPUOP_set_periodic_timer / stop_periodic_timer on vCPU t (any vCPU of
+ * the caller's domain, as in Xen): VIRQ_TIMER every period_ns, the next
+ * one a period after the last delivery (Xen's vcpu_periodic_timer_work).
+ * Xen refuses periods under 1 ms or past STIME_DELTA_MAX (2^62 ns).
+ */
+long pv_timer_periodic_op(struct pv_vcpu *caller, struct pv_vcpu *t, int stop, uint64_t arg)
+{
+	uint64_t period = 0;
+
+	if (!stop) {
+		if (pv_copy_from_guest(caller, &period, arg, sizeof(period)) < 0)
+			return -XEN_EFAULT;
+		if (period < 1000000ULL || period > (1ULL << 62))
+			return -XEN_EINVAL;
+	}
+	t->periodic_period = period;
+	t->periodic_next = period ? pv_time_now(t->dom) + period : 0;
+	if (pv_timer_arm(t) < 0)
+		return -XEN_EIO;
+	if (t != caller)
+		pv_vcpu_kick(t); /* a blocked vCPU recomputes how long it sleeps */
+	return 0;
+}
+
+/* Passed deadlines become VIRQ_TIMER (Xen's vcpu_singleshot_timer_fn and
+ * vcpu_periodic_timer_work): one event even if both timers passed. */
+void pv_timer_check(struct pv_vcpu *v)
+{
+	uint64_t now;
+	int fire = 0;
+
+	if (!v->timer_deadline)
+		return;
+	now = pv_time_now(v->dom);
+	if (now < v->timer_deadline)
+		return;
+	if (v->singleshot_deadline && now >= v->singleshot_deadline) {
+		v->singleshot_deadline = 0;
+		fire = 1;
+	}
+	if (v->periodic_next && now >= v->periodic_next) {
+		v->periodic_next = now + v->periodic_period;
+		fire = 1;
+	}
+	pv_timer_arm(v);
+	if (fire)
+		evtchn_send_virq(v, VIRQ_TIMER);
+}
+
+static int pv_time_stable;
+static pthread_once_t pv_time_stable_once = PTHREAD_ONCE_INIT;
+
+/*
+ * Whether the time info may carry XEN_PVCLOCK_TSC_STABLE_BIT (Xen sets it
+ * when its own clocksource is the TSC).  A guest extrapolates keeld's
+ * system time (the host's CLOCK_MONOTONIC) with its TSC, on any vCPU, from
+ * a record keeld rarely rewrites.  That holds only if (1) the TSC is
+ * invariant (CPUID 0x80000007 EDX bit 8: constant rate, runs in every
+ * C/P-state) and KVM gives every vCPU of the VM the same offset (it syncs
+ * the TSCs it creates), and (2) the host's CLOCK_MONOTONIC is itself kept
+ * by the TSC (current clocksource "tsc"), so the two clocks advance
+ * together rather than drift apart.
+ */
+static void pv_time_stable_probe(void)
+{
+	unsigned a, b, c, dx = 0;
+	char cs[32] = "";
+	FILE *f;
+
+	if (!__get_cpuid(0x80000007, &a, &b, &c, &dx) || !(dx & (1u << 8)))
+		return;
+	f = fopen("/sys/devices/system/clocksource/clocksource0/current_clocksource", "r");
+	if (!f)
+		return;
+	if (!fgets(cs, sizeof(cs), f))
+		cs[0] = 0;
+	fclose(f);
+	pv_time_stable = !strcmp(cs, "tsc\n") || !strcmp(cs, "tsc");
+}
+
+/*
+ * Guest-physical address of the vcpu_time_info at va in v's kernel page
+ * tables (the area is a kernel address; the user tables of a 64-bit PV
+ * guest do not map it, and v may be running user code or not at all).
+ * Xen's rules for a guest write: present, user-accessible (PV kernels run
+ * in ring 3), writable, in the domain's RAM.  The record must not cross a
+ * page (Linux's is at the start of a page of its own).
+ */
+static int pv_time_area_gpa(struct pv_vcpu *v, uint64_t va, uint64_t *gpa)
+{
+	uint64_t table = v->kernel_cr3 & PTE_ADDR, e;
+	uint64_t limit = v->dom->nr_pages << PV_PAGE_SHIFT;
+
+	if (!table || (va & 0xfff) > PV_PAGE_SIZE - sizeof(struct vcpu_time_info))
+		return -XEN_EFAULT;
+	for (int level = 4; level >= 1; level--) {
+		if (table >= limit)
+			return -XEN_EFAULT;
+		e = pv_mm_read_entry(v, table + ((va >> (12 + 9 * (level - 1))) & 511) * 8);
+		if ((e & (PTE_P | PTE_US | PTE_RW)) != (PTE_P | PTE_US | PTE_RW))
+			return -XEN_EFAULT;
+		table = e & PTE_ADDR;
+	}
+	if (table >= limit)
+		return -XEN_EFAULT;
+	*gpa = table + (va & 0xfff);
+	return 0;
+}
+
+/*
+ * Copy v's time info to its registered area, as Xen does each time it
+ * rewrites vcpu_info's: the version first (odd: an update is under way),
+ * then the record, then the final (even) version, equal to vcpu_info's.
+ * An area that no longer translates is skipped, as Xen ignores a failed
+ * copy.
+ */
+static void pv_time_area_write(struct pv_vcpu *v, const struct vcpu_time_info *t)
+{
+	struct domain *d = v->dom;
+	struct vcpu_time_info *a;
+	struct page_info *pg;
+	uint64_t gpa;
+
+	if (!v->time_area_va)
+		return;
+	/* Page types change under mm_lock: the frame cannot become a page
+	 * table between the walk and the write. */
+	pthread_mutex_lock(&d->mm_lock);
+	if (pv_time_area_gpa(v, v->time_area_va, &gpa) < 0)
+		goto out;
+	pg = &d->pages[gpa >> PV_PAGE_SHIFT];
+	if (pg->type_count && pg->type != PGT_writable)
+		goto out;
+	a = (struct vcpu_time_info *)(d->ram + gpa);
+	__atomic_store_n(&a->version, t->version - 1, __ATOMIC_SEQ_CST);
+	a->tsc_timestamp = t->tsc_timestamp;
+	a->system_time = t->system_time;
+	a->tsc_to_system_mul = t->tsc_to_system_mul;
+	a->tsc_shift = t->tsc_shift;
+	a->flags = t->flags;
+	__atomic_store_n(&a->version, t->version, __ATOMIC_SEQ_CST);
+out:
+	pthread_mutex_unlock(&d->mm_lock);
+}
+
+/*
+ * VCPUOP_register_vcpu_time_memory_area for vCPU t of the caller's domain
+ * (vcpu_op looked the id up there).  As Xen: -EFAULT for an unreadable
+ * argument or an address no guest access could use (non-canonical, or in
+ * the hypervisor's hole); 0 unregisters; the area is written at once.
+ * Like Xen, an address that is canonical but not mapped yet is accepted;
+ * keeld writes it whenever it translates.
+ */
+long pv_time_area_register(struct pv_vcpu *caller, struct pv_vcpu *t, uint64_t arg)
+{
+	struct vcpu_register_time_memory_area r;
+
+	if (pv_copy_from_guest(caller, &r, arg, sizeof(r)) < 0)
+		return -XEN_EFAULT;
+	if (((int64_t)r.addr >> 47 != 0 && (int64_t)r.addr >> 47 != -1) ||
+	    (r.addr >= HYPERVISOR_VIRT_START && r.addr < HYPERVISOR_VIRT_END) ||
+	    (r.addr && r.addr + sizeof(struct vcpu_time_info) - 1 < r.addr))
+		return -XEN_EFAULT;
+	t->time_area_va = r.addr;
+	if (r.addr) {
+		domain_log(t->dom, "vcpu %d: time info area registered at %#llx", t->id,
+			   (unsigned long long)r.addr);
+		pv_time_area_write(t, &pv_vcpu_info(t)->time);
+	}
+	return 0;
+}
+
+void pv_time_update(struct pv_vcpu *v)
+{
+	struct domain *d = v->dom;
+	struct vcpu_time_info *t = &pv_vcpu_info(v)->time;
+	struct shared_info *sh = domain_shared_info(d);
+	struct timespec now;
+	uint64_t ns;
+
+	if (!d->tsc_khz)
+		d->tsc_khz = kvm_tsc_khz(&v->kvm);
+	pthread_once(&pv_time_stable_once, pv_time_stable_probe);
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (!d->start_wall.tv_sec)
+		d->start_wall = now;
+	ns = pv_time_now(d);
+	t->version++;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	t->tsc_timestamp = pv_guest_tsc(v);
+	t->system_time = ns;
+	pv_time_scale(d->tsc_khz, &t->tsc_to_system_mul, &t->tsc_shift);
+	/* Both copies carry the same flags, as in Xen (Linux looks for the
+	 * bit in vcpu_info's before it registers an area at all). */
+	t->flags = pv_time_stable ? XEN_PVCLOCK_TSC_STABLE_BIT : 0;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	t->version++;
+	pv_time_area_write(v, t);
+	sh->wc_version++;
+	sh->wc_sec = d->start_wall.tv_sec;
+	sh->wc_sec_hi = (uint64_t)d->start_wall.tv_sec >> 32;
+	sh->wc_nsec = d->start_wall.tv_nsec;
+	sh->wc_version++;
+}

@@ -1,0 +1,704 @@
+/*
+ * The vCPU loop.  Exits are dispatched through a table by KVM exit reason;
+ * port exits through a table by port: a hypercall (from the LSTAR stub, in
+ * ring 3), an exception (from an IDT stub, in ring 0), or the end of a
+ * page-table apply run.  Guest state is changed through KVM's sync regs
+ * (no ioctl: each costs ~7 us here) and KVM_SET_SREGS:
+ * keeld bounces exceptions and switches guest kernel/user mode itself, so
+ * no emulated ring-0 code runs on those paths.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "abi/xen.h"
+#include "../evtchn/evtchn.h"
+#include "pv_mm.h"
+#include "pv_vcpu.h"
+
+#define RFLAGS_IF   0x200ULL
+#define RFLAGS_TF   0x100ULL
+#define RFLAGS_NT   0x4000ULL
+#define RFLAGS_IOPL 0x3000ULL
+
+int pv_domain_started(struct domain *d)
+{
+	return d->started;
+}
+
+static void pv_set_seg(struct kvm_segment *s, uint16_t sel, int code, int dpl)
+{
+	memset(s, 0, sizeof(*s));
+	s->selector = sel;
+	s->limit = 0xffffffff;
+	s->present = 1;
+	s->s = 1;
+	s->g = 1;
+	s->dpl = dpl;
+	s->type = code ? 0xb : 0x3;
+	s->l = code;
+	s->db = !code;
+}
+
+static int pv_vcpu_ring3(struct pv_vcpu *v, uint64_t cr3)
+{
+	struct kvm_sregs s;
+
+	if (kvm_sregs_get(&v->kvm, &s) < 0)
+		return -errno;
+	pv_set_seg(&s.cs, FLAT_RING3_CS64, 1, 3);
+	pv_set_seg(&s.ss, FLAT_RING3_SS64, 0, 3);
+	s.cr3 = cr3;
+	s.fs.base = v->fs_base;
+	s.gs.base = v->kernel_mode ? v->gs_base_kernel : v->gs_base_user;
+	if (kvm_sregs_set(&v->kvm, &s) < 0)
+		return -errno;
+	return 0;
+}
+
+int pv_vcpu_load_cr3(struct pv_vcpu *v)
+{
+	return pv_vcpu_ring3(v, v->kernel_mode ? v->kernel_cr3 : v->user_cr3);
+}
+
+/* Put a vCPU in long mode with the shim's tables, then in the guest's ring
+ * 3 with the given registers and the current mode's page table. */
+int pv_vcpu_setup(struct pv_vcpu *v, const struct kvm_regs *regs)
+{
+	struct kvm_long_mode lm = {
+		.cr3 = v->kernel_mode ? v->kernel_cr3 : v->user_cr3,
+		.rip = regs->rip,
+		.rsp = regs->rsp,
+		.rflags = 0x202,
+		.gdt_base = SHIM_VIRT + SHIM_OFF_GDT,
+		.gdt_limit = SHIM_GDT_ENTRIES * 8 - 1,
+		.idt_base = SHIM_VIRT + SHIM_OFF_IDT,
+		.idt_limit = 32 * 16 - 1,
+		.tss_base = SHIM_VIRT + SHIM_VCPU_OFF(v->id, SHIM_VCPU_TSS),
+		.tss_limit = 104 + 8192,
+		.cs = SHIM_CS0,
+		.ss = SHIM_DS0,
+		.tr = SHIM_TSS_SEL + 16 * v->id,
+	};
+	struct kvm_msrs *m;
+	char buf[sizeof(struct kvm_msrs) + 3 * sizeof(struct kvm_msr_entry)];
+	int r;
+
+	r = kvm_vcpu_set_long_mode(&v->kvm, &lm);
+	if (r < 0)
+		return r;
+	/* LSTAR -> the stub; STAR as Xen's flat selectors would have it. */
+	m = (struct kvm_msrs *)buf;
+	memset(buf, 0, sizeof(buf));
+	m->nmsrs = 3;
+	m->entries[0] = (struct kvm_msr_entry){.index = 0xc0000082, .data = SHIM_VIRT};
+	m->entries[1] = (struct kvm_msr_entry){
+		.index = 0xc0000081, .data = ((uint64_t)0xe023 << 48) | ((uint64_t)SHIM_CS0 << 32)};
+	m->entries[2] = (struct kvm_msr_entry){.index = 0xc0000084, .data = 0};
+	if (ioctl(v->kvm.fd, KVM_SET_MSRS, m) != 3)
+		return -EIO;
+	r = pv_vcpu_ring3(v, lm.cr3);
+	if (r < 0)
+		return r;
+	if (kvm_regs_set(&v->kvm, regs) < 0)
+		return -errno;
+	return 0;
+}
+
+/* vCPU 0 at boot: Xen's start-of-day registers. */
+int pv_vcpu_start(struct pv_vcpu *v)
+{
+	struct domain *d = v->dom;
+	struct kvm_regs regs;
+	int r;
+
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = d->boot_rip;
+	regs.rsp = d->boot_rsp;
+	regs.rsi = d->boot_rsi;
+	regs.rflags = 0x202;
+	r = pv_vcpu_setup(v, &regs);
+	if (r < 0)
+		return r;
+	v->initialised = 1;
+	v->online = 1;
+	pv_time_update(v);
+	return 0;
+}
+
+void pv_vcpu_dump(struct pv_vcpu *v, const char *why)
+{
+	struct kvm_regs r;
+	struct kvm_sregs s;
+	struct domain *d = v->dom;
+
+	memset(&r, 0, sizeof(r));
+	memset(&s, 0, sizeof(s));
+	kvm_regs_get(&v->kvm, &r);
+	kvm_sregs_get(&v->kvm, &s);
+	domain_log(d, "vcpu%d %s; %s mode", v->id, why, v->kernel_mode ? "kernel" : "user");
+	domain_log(d, " rip %016llx rsp %016llx rflags %08llx cs %04x ss %04x", r.rip, r.rsp,
+		   r.rflags, s.cs.selector, s.ss.selector);
+	domain_log(d, " rax %016llx rbx %016llx rcx %016llx rdx %016llx", r.rax, r.rbx, r.rcx,
+		   r.rdx);
+	domain_log(d, " rsi %016llx rdi %016llx rbp %016llx r8  %016llx", r.rsi, r.rdi, r.rbp,
+		   r.r8);
+	domain_log(d, " r9  %016llx r10 %016llx r11 %016llx r12 %016llx", r.r9, r.r10, r.r11,
+		   r.r12);
+	domain_log(d, " r13 %016llx r14 %016llx r15 %016llx", r.r13, r.r14, r.r15);
+	domain_log(d, " cr0 %llx cr2 %llx cr3 %llx cr4 %llx", s.cr0, s.cr2, s.cr3, s.cr4);
+}
+
+/* Run the shim's ring-0 loop over the queued page-table writes (and a TLB
+ * flush), then put the guest back exactly as it was. */
+int pv_vcpu_apply(struct pv_vcpu *v)
+{
+	struct kvm_regs saved, regs;
+	struct kvm_sregs ss, s;
+	int r;
+
+	if (kvm_regs_get(&v->kvm, &saved) < 0 || kvm_sregs_get(&v->kvm, &ss) < 0)
+		return -XEN_EIO;
+	s = ss;
+	pv_set_seg(&s.cs, SHIM_CS0, 1, 0);
+	pv_set_seg(&s.ss, SHIM_DS0, 0, 0);
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = v->dom->shim_apply_va;
+	regs.rsp = SHIM_VIRT + SHIM_VCPU_OFF(v->id, SHIM_VCPU_STACK_TOP);
+	regs.rdi = SHIM_VIRT + SHIM_VCPU_OFF(v->id, SHIM_VCPU_APPLY);
+	regs.rsi = v->napply;
+	regs.rflags = 2;
+	if (kvm_sregs_set(&v->kvm, &s) < 0 || kvm_regs_set(&v->kvm, &regs) < 0)
+		return -XEN_EIO;
+	do {
+		v->kvm.run->immediate_exit = 0;
+		r = kvm_vcpu_run(&v->kvm);
+	} while (r == -EINTR); /* a timer kick; the apply must finish */
+	if (r < 0 || v->kvm.run->exit_reason != KVM_EXIT_IO ||
+	    v->kvm.run->io.port != PV_PORT_APPLIED) {
+		pv_vcpu_dump(v, "apply run failed");
+		domain_crash(v->dom, "shim apply loop failed (exit %u)", v->kvm.run->exit_reason);
+		return -XEN_EIO;
+	}
+	v->napply = 0;
+	v->flush_pending = 0;
+	if (kvm_sregs_set(&v->kvm, &ss) < 0 || kvm_regs_set(&v->kvm, &saved) < 0)
+		return -XEN_EIO;
+	return 0;
+}
+
+/* Leave the queued page-table writes to the shim on the way back: the
+ * vCPU resumes in ring 0 at shim_apply_iret, which writes, flushes, and
+ * irets to the guest state in regs.  Only with one vCPU online (with more,
+ * the writes must land before the MMU lock is dropped: pv_mm_commit). */
+static int pv_vcpu_apply_on_return(struct pv_vcpu *v, struct kvm_regs *regs)
+{
+	uint64_t top = SHIM_VCPU_OFF(v->id, SHIM_VCPU_STACK_TOP) - 512;
+	uint64_t frame[9] = {regs->rdi,	      regs->rsi,    regs->rax, regs->rcx,      regs->rip,
+			     FLAT_RING3_CS64, regs->rflags, regs->rsp, FLAT_RING3_SS64};
+	struct kvm_sregs s;
+
+	memcpy(v->dom->shim + top - sizeof(frame), frame, sizeof(frame));
+	if (kvm_sregs_get(&v->kvm, &s) < 0)
+		return -1;
+	pv_set_seg(&s.cs, SHIM_CS0, 1, 0);
+	pv_set_seg(&s.ss, SHIM_DS0, 0, 0);
+	if (kvm_sregs_set(&v->kvm, &s) < 0)
+		return -1;
+	regs->rip = v->dom->shim_apply_iret_va;
+	regs->rsp = SHIM_VIRT + top - sizeof(frame);
+	regs->rdi = SHIM_VIRT + SHIM_VCPU_OFF(v->id, SHIM_VCPU_APPLY);
+	regs->rsi = v->napply;
+	regs->rflags = 2;
+	v->napply = 0;
+	return 0;
+}
+
+int pv_mm_commit(struct pv_vcpu *v)
+{
+	int online = 0;
+
+	if (!v->napply)
+		return 0;
+	for (int i = 0; i < v->dom->nr_vcpus; i++)
+		online += v->dom->vcpus[i].online;
+	if (online == 1)
+		return 0; /* written on the way back to the guest */
+	return pv_vcpu_apply(v) < 0 ? -XEN_EIO : 0;
+}
+
+/* Switch between guest kernel and user mode (Xen's toggle_guest_mode). */
+int pv_vcpu_set_mode(struct pv_vcpu *v, struct kvm_regs *regs, int kernel)
+{
+	if (v->kernel_mode == kernel)
+		return 0;
+	v->kernel_mode = kernel;
+	return pv_vcpu_ring3(v, kernel ? v->kernel_cr3 : v->user_cr3);
+}
+
+/* Deliver a trap or callback to the guest kernel: Xen's bounce frame
+ * (rcx, r11, [error code], rip, cs, rflags, rsp, ss) on the kernel stack. */
+static int pv_bounce(struct pv_vcpu *v, struct kvm_regs *regs, uint64_t handler, int mask_events,
+		     int has_err, uint64_t err, uint64_t rip, uint64_t rflags, uint64_t rsp)
+{
+	struct vcpu_info *vi = pv_vcpu_info(v);
+	int from_user = !v->kernel_mode;
+	uint64_t frame[8], sp, cs;
+	int n = 0, r;
+
+	if (from_user) {
+		r = pv_vcpu_set_mode(v, regs, 1);
+		if (r < 0)
+			return r;
+		sp = v->kernel_sp;
+		cs = FLAT_USER_CS64;
+	} else {
+		sp = rsp;
+		cs = FLAT_KERNEL_CS64 & ~3;
+	}
+	cs |= (uint64_t)vi->evtchn_upcall_mask << 32;
+	rflags = (rflags & ~RFLAGS_IF) | (vi->evtchn_upcall_mask ? 0 : RFLAGS_IF);
+	sp &= ~15ULL;
+	frame[n++] = regs->rcx;
+	frame[n++] = regs->r11;
+	if (has_err)
+		frame[n++] = err;
+	frame[n++] = rip;
+	frame[n++] = cs;
+	frame[n++] = rflags;
+	frame[n++] = rsp;
+	frame[n++] = FLAT_KERNEL_SS64;
+	sp -= n * 8;
+	r = pv_copy_to_guest(v, sp, frame, n * 8);
+	if (r < 0)
+		return r;
+	if (mask_events)
+		vi->evtchn_upcall_mask = 1;
+	regs->rsp = sp;
+	regs->rip = handler;
+	regs->rflags = (regs->rflags & ~(RFLAGS_TF | RFLAGS_NT)) | RFLAGS_IF | 2;
+	return 0;
+}
+
+/* Xen delivers a pending event upcall on the way back to the guest: bounce
+ * to the event callback with events masked. */
+static int pv_deliver_events(struct pv_vcpu *v, struct kvm_regs *regs)
+{
+	struct vcpu_info *vi = pv_vcpu_info(v);
+
+	if (!v->cb_event.address ||
+	    !__atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST) ||
+	    vi->evtchn_upcall_mask)
+		return 0;
+	if (pv_bounce(v, regs, v->cb_event.address, 1, 0, 0, regs->rip, regs->rflags, regs->rsp) <
+	    0) {
+		pv_vcpu_dump(v, "event upcall frame unwritable");
+		domain_crash(v->dom, "event upcall: guest kernel stack unwritable");
+		return -1;
+	}
+	return 0;
+}
+
+static __thread struct pv_vcpu *pv_self;
+
+/* SIGUSR1 (a kick or the vCPU's timer): leave KVM_RUN at once, even if the
+ * signal lands just before it is entered. */
+static void pv_vcpu_signal(int sig)
+{
+	if (pv_self && pv_self->kvm.run)
+		pv_self->kvm.run->immediate_exit = 1;
+}
+
+void pv_vcpu_kick(struct pv_vcpu *v)
+{
+	if (v == pv_self)
+		return; /* it delivers on its own way back to the guest */
+	if (v->blocked) {
+		pthread_cond_broadcast(&v->dom->cond);
+		return;
+	}
+	/* Also a vCPU just taken down (VCPUOP_down from another vCPU): it must
+	 * leave KVM_RUN now, or another vCPU's ioctl on it (its TSC, for a
+	 * vcpu_info registered for it) waits for its next exit -- forever
+	 * when it spins waiting for the caller (Linux's resume from suspend
+	 * does that from stop_machine). */
+	if (v->thread_valid) {
+		v->kvm.run->immediate_exit = 1;
+		pthread_kill(v->thread, SIGUSR1);
+	}
+}
+
+/* After a kick: deliver a pending upcall if the guest is in ring 3. */
+static int pv_vcpu_async_events(struct pv_vcpu *v)
+{
+	struct vcpu_info *vi = pv_vcpu_info(v);
+	struct kvm_vcpu_events ev;
+	struct kvm_regs regs;
+	struct kvm_sregs s;
+
+	pv_timer_check(v);
+	if (!v->cb_event.address ||
+	    !__atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST) ||
+	    vi->evtchn_upcall_mask)
+		return 0;
+	if (kvm_sregs_get(&v->kvm, &s) < 0 || s.cs.dpl != 3)
+		return 0; /* inside a shim stub: its exit delivers */
+	/* An exception KVM has yet to inject (e.g. the #UD of a forced-
+	 * emulation CPUID) would be delivered on top of a frame built here,
+	 * with the callback's address as its rip: leave it to its exit. */
+	if (ioctl(v->kvm.fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
+		return -1;
+	if (ev.exception.injected || ev.exception.pending || ev.interrupt.injected ||
+	    ev.nmi.injected)
+		return 0;
+	if (kvm_regs_get(&v->kvm, &regs) < 0)
+		return -1;
+	/* At the LSTAR stub, between `syscall` and its `out`: the
+	 * hypercall's own return delivers. */
+	if (regs.rip >= HYPERVISOR_VIRT_START && regs.rip < HYPERVISOR_VIRT_END)
+		return 0;
+	if (pv_deliver_events(v, &regs) < 0)
+		return -1;
+	if (v->napply && pv_vcpu_apply_on_return(v, &regs) < 0)
+		return -1;
+	return kvm_regs_set(&v->kvm, &regs) < 0 ? -1 : 0;
+}
+
+/* SCHEDOP_block (ports == NULL: any event) and SCHEDOP_poll: wait for an
+ * event, the vCPU's timer, or the end of the domain.  timeout: guest
+ * system time, 0 = none. */
+void pv_vcpu_wait(struct pv_vcpu *v, const uint32_t *ports, unsigned nports, uint64_t timeout)
+{
+	struct domain *d = v->dom;
+	struct vcpu_info *vi = pv_vcpu_info(v);
+
+	pthread_mutex_lock(&d->lock);
+	v->blocked = 1;
+	for (;;) {
+		uint64_t now, until;
+		struct timespec ts;
+		int hit = 0;
+
+		pthread_mutex_unlock(&d->lock);
+		pv_timer_check(v);
+		pthread_mutex_lock(&d->lock);
+		if (d->state != DOM_RUNNING || d->dying)
+			break;
+		if (!ports)
+			hit = __atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST);
+		for (unsigned i = 0; ports && i < nports && !hit; i++)
+			hit = evtchn_port_pending(d, ports[i]); /* 2-level or FIFO */
+		now = pv_time_now(d);
+		if (hit || (timeout && now >= timeout))
+			break;
+		/* Sleep to the nearest deadline, at most 50 ms (a missed
+		 * broadcast then costs little). */
+		until = now + 50000000ULL;
+		if (v->timer_deadline && v->timer_deadline < until)
+			until = v->timer_deadline;
+		if (timeout && timeout < until)
+			until = timeout;
+		until += d->mono_base.tv_sec * 1000000000ULL + d->mono_base.tv_nsec;
+		ts.tv_sec = until / 1000000000ULL;
+		ts.tv_nsec = until % 1000000000ULL;
+		pthread_cond_timedwait(&d->cond, &d->lock, &ts);
+	}
+	v->blocked = 0;
+	pthread_mutex_unlock(&d->lock);
+}
+
+static const char *const pv_vector_names[32] = {
+	"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "?9",  "#TS",
+	"#NP", "#SS", "#GP", "#PF", "?15", "#MF", "#AC", "#MC", "#XM", "#VE",
+};
+
+static int pv_exit_exception(struct pv_vcpu *v)
+{
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	struct domain *d = v->dom;
+	uint64_t f[7], vec, err, rip, cs, rflags, rsp;
+	const struct trap_info *ti;
+
+	if (kvm_regs_get(&v->kvm, &regs) < 0 || kvm_sregs_get(&v->kvm, &sregs) < 0)
+		return -1;
+	if (regs.rsp < SHIM_VIRT + SHIM_VCPU_OFF(v->id, SHIM_VCPU_STACK) ||
+	    regs.rsp > SHIM_VIRT + SHIM_VCPU_OFF(v->id, SHIM_VCPU_STACK_TOP) - 56) {
+		pv_vcpu_dump(v, "exception stub with a bad stack");
+		domain_crash(d, "shim stack corrupt");
+		return -1;
+	}
+	memcpy(f, d->shim + (regs.rsp - SHIM_VIRT), sizeof(f));
+	vec = f[0];
+	err = f[1];
+	rip = f[2];
+	cs = f[3];
+	rflags = f[4];
+	rsp = f[5];
+	/* Restore the interrupted guest's ring-3 view before deciding. */
+	regs.rip = rip;
+	regs.rsp = rsp;
+	regs.rflags = rflags;
+	if ((cs & 3) != 3 || vec >= 32) {
+		kvm_regs_set(&v->kvm, &regs);
+		pv_vcpu_dump(v, "fault inside the shim");
+		domain_crash(d, "%s in the shim at %#llx", vec < 32 ? pv_vector_names[vec] : "?",
+			     (unsigned long long)rip);
+		return -1;
+	}
+	if (pv_vcpu_ring3(v, sregs.cr3) < 0)
+		return -1;
+	if (vec == 6 && pv_emulate_cpuid(v, &regs, rip) == 0)
+		goto resume;
+	if (vec == 13 && v->kernel_mode && pv_emulate_privileged(v, &regs, rip) == 0)
+		goto resume;
+	/* A write to one of its own page tables (present, write, user): Xen's
+	 * writable page tables. */
+	if (vec == 14 && (err & 7) == 7 && pv_ptwr_emulate(v, &regs, sregs.cr2) == 0)
+		goto resume;
+	if (vec == 14)
+		pv_vcpu_info(v)->arch.cr2 = sregs.cr2;
+	if (d->trace)
+		domain_log(d, "exception %llu err %#llx at %#llx cr2 %#llx",
+			   (unsigned long long)vec, (unsigned long long)err,
+			   (unsigned long long)rip, (unsigned long long)sregs.cr2);
+	ti = &v->traps[vec];
+	if (!ti->address) {
+		kvm_regs_set(&v->kvm, &regs);
+		pv_vcpu_dump(v, "unhandled exception");
+		domain_crash(d, "%s (error %#llx, cr2 %#llx) at %#llx with no guest handler",
+			     pv_vector_names[vec] ? pv_vector_names[vec] : "?",
+			     (unsigned long long)err, (unsigned long long)sregs.cr2,
+			     (unsigned long long)rip);
+		return -1;
+	}
+	{
+		int has_err = vec == 8 || (vec >= 10 && vec <= 14) || vec == 17;
+
+		if (pv_bounce(v, &regs, ti->address, TI_GET_IF(ti->flags) != 0, has_err, err, rip,
+			      rflags, rsp) < 0) {
+			kvm_regs_set(&v->kvm, &regs);
+			pv_vcpu_dump(v, "exception frame unwritable");
+			domain_crash(d, "%s at %#llx: guest kernel stack %#llx unwritable",
+				     pv_vector_names[vec] ? pv_vector_names[vec] : "?",
+				     (unsigned long long)rip, (unsigned long long)v->kernel_sp);
+			return -1;
+		}
+	}
+resume:
+	if (pv_deliver_events(v, &regs) < 0)
+		return -1;
+	if (v->napply && pv_vcpu_apply_on_return(v, &regs) < 0)
+		return -1;
+	if (kvm_regs_set(&v->kvm, &regs) < 0)
+		return -1;
+	return 0;
+}
+
+/* Deliver exception `vec` raised at rip to the guest's handler (or crash
+ * the domain if it has none). */
+int pv_inject_trap(struct pv_vcpu *v, struct kvm_regs *regs, int vec, uint64_t err, uint64_t rip)
+{
+	const struct trap_info *ti = &v->traps[vec];
+	int has_err = vec == 8 || (vec >= 10 && vec <= 14) || vec == 17;
+
+	if (!ti->address) {
+		regs->rip = rip;
+		kvm_regs_set(&v->kvm, regs);
+		pv_vcpu_dump(v, "unhandled exception");
+		domain_crash(v->dom, "%s (error %#llx) at %#llx with no guest handler",
+			     pv_vector_names[vec] ? pv_vector_names[vec] : "?",
+			     (unsigned long long)err, (unsigned long long)rip);
+		return -1;
+	}
+	if (pv_bounce(v, regs, ti->address, TI_GET_IF(ti->flags) != 0, has_err, err, rip,
+		      regs->rflags, regs->rsp) < 0) {
+		domain_crash(v->dom, "%s at %#llx: guest kernel stack unwritable",
+			     pv_vector_names[vec] ? pv_vector_names[vec] : "?",
+			     (unsigned long long)rip);
+		return -1;
+	}
+	return kvm_regs_set(&v->kvm, regs) < 0 ? -1 : 0;
+}
+
+static int pv_exit_hypercall(struct pv_vcpu *v)
+{
+	struct kvm_regs regs;
+	struct pv_hcall_ctx c = {v, &regs, 0};
+	uint64_t args[5];
+	long ret;
+
+	uint64_t hp = v->dom->hypercall_page_va;
+	int from_page;
+
+	if (kvm_regs_get(&v->kvm, &regs) < 0)
+		return -1;
+	/* Hypercalls come from the LSTAR stub (a `syscall`) or, in kernel
+	 * mode, from the hypercall page; the port is the guest's nowhere
+	 * else, and using it elsewhere is the #GP it would be on Xen. */
+	from_page = v->kernel_mode && hp && regs.rip > hp && regs.rip <= hp + PV_PAGE_SIZE;
+	if (regs.rip != SHIM_VIRT + 2 && !from_page)
+		return pv_inject_trap(v, &regs, 13, 0, regs.rip - 2);
+	v->hypercalls++;
+	if (!v->kernel_mode) {
+		/* A guest user's syscall goes to its kernel's callback. */
+		uint64_t rip = regs.rcx, rflags = regs.r11, rsp = regs.rsp;
+
+		if (!v->cb_syscall.address) {
+			pv_vcpu_dump(v, "user syscall with no callback");
+			domain_crash(v->dom, "user syscall with no syscall callback");
+			return -1;
+		}
+		if (pv_bounce(v, &regs, v->cb_syscall.address, v->cb_syscall.mask_events, 0, 0, rip,
+			      rflags, rsp) < 0) {
+			domain_crash(v->dom, "syscall: kernel stack unwritable");
+			return -1;
+		}
+		return kvm_regs_set(&v->kvm, &regs) < 0 ? -1 : 0;
+	}
+	args[0] = regs.rdi;
+	args[1] = regs.rsi;
+	args[2] = regs.rdx;
+	args[3] = regs.r10;
+	args[4] = regs.r8;
+	ret = pv_do_hypercall(&c, regs.rax, args);
+	/* Queued writes (if any) land on the way back (below).  Only they need
+	 * the ring-0 loop: every apply ends with a full TLB flush (CR3
+	 * reload), so a flush request with nothing written since has nothing
+	 * left to flush. */
+	/* A suspended domain's vCPUs finish the hypercall they are in (the
+	 * suspend itself returns 0, as in a restored domain) so their saved
+	 * state is the guest's own; the loop then stops them. */
+	if (v->dom->state == DOM_CRASHED ||
+	    (v->dom->state == DOM_SHUTDOWN && v->dom->shutdown_reason != SHUTDOWN_suspend))
+		return -1;
+	if (!c.no_return) {
+		regs.rax = ret;
+		if (!from_page) {
+			regs.rip = regs.rcx;
+			regs.rflags =
+				(regs.r11 & ~(RFLAGS_IOPL | RFLAGS_NT | RFLAGS_TF)) | RFLAGS_IF | 2;
+		}
+	}
+	if (pv_deliver_events(v, &regs) < 0)
+		return -1;
+	if (v->napply && pv_vcpu_apply_on_return(v, &regs) < 0)
+		return -1;
+	return kvm_regs_set(&v->kvm, &regs) < 0 ? -1 : 0;
+}
+
+struct pv_port_handler {
+	uint16_t port;
+	int (*fn)(struct pv_vcpu *v);
+};
+
+static const struct pv_port_handler pv_port_table[] = {
+	{PV_PORT_HYPERCALL, pv_exit_hypercall},
+	{PV_PORT_EXCEPTION, pv_exit_exception},
+};
+
+static int pv_exit_io(struct pv_vcpu *v)
+{
+	for (size_t i = 0; i < sizeof(pv_port_table) / sizeof(pv_port_table[0]); i++)
+		if (pv_port_table[i].port == v->kvm.run->io.port)
+			return pv_port_table[i].fn(v);
+	pv_vcpu_dump(v, "unexpected port I/O");
+	domain_crash(v->dom, "I/O to port %#x", v->kvm.run->io.port);
+	return -1;
+}
+
+static int pv_exit_shutdown(struct pv_vcpu *v)
+{
+	pv_vcpu_dump(v, "triple fault");
+	domain_crash(v->dom, "triple fault");
+	return -1;
+}
+
+static int pv_exit_other(struct pv_vcpu *v)
+{
+	char why[64];
+
+	snprintf(why, sizeof(why), "exit %s (%u)", kvm_exit_name(v->kvm.run->exit_reason),
+		 v->kvm.run->exit_reason);
+	pv_vcpu_dump(v, why);
+	domain_crash(v->dom, "unexpected VM %s", why);
+	return -1;
+}
+
+static int (*const pv_exit_table[])(struct pv_vcpu *v) = {
+	[KVM_EXIT_IO] = pv_exit_io,
+	[KVM_EXIT_SHUTDOWN] = pv_exit_shutdown,
+};
+
+void *pv_vcpu_thread(void *arg)
+{
+	struct pv_vcpu *v = arg;
+	struct domain *d = v->dom;
+	struct sigaction sa = {.sa_handler = pv_vcpu_signal};
+	struct sigevent sev = {.sigev_notify = SIGEV_THREAD_ID, .sigev_signo = SIGUSR1};
+
+	/* No SA_RESTART: a kick must interrupt what this thread waits in. */
+	sigaction(SIGUSR1, &sa, NULL);
+	pv_self = v;
+	v->thread = pthread_self();
+	v->thread_valid = 1;
+	sev._sigev_un._tid = gettid(); /* glibc 2.36 lacks sigev_notify_thread_id */
+	pthread_mutex_lock(&d->lock);
+	d->threads_running++;
+	pthread_mutex_unlock(&d->lock);
+	if (timer_create(CLOCK_MONOTONIC, &sev, &v->timer) == 0) {
+		v->timer_ok = 1;
+		if (v->timer_deadline)
+			pv_timer_set(v, v->timer_deadline);
+	}
+
+	for (;;) {
+		uint32_t reason;
+		int r;
+
+		/* Wait while paused; leave when the domain is over. */
+		pthread_mutex_lock(&d->lock);
+		while ((d->state == DOM_PAUSED || (d->state == DOM_RUNNING && !v->online)) &&
+		       !d->dying)
+			pthread_cond_wait(&d->cond, &d->lock);
+		r = d->state == DOM_RUNNING && !d->dying;
+		pthread_mutex_unlock(&d->lock);
+		if (!r)
+			break;
+		r = kvm_vcpu_run(&v->kvm);
+		if (r == -EINTR) {
+			v->kvm.run->immediate_exit = 0;
+			if (pv_vcpu_async_events(v) < 0)
+				break;
+			continue;
+		}
+		if (r < 0) {
+			domain_crash(d, "KVM_RUN failed: %s", strerror(-r));
+			break;
+		}
+		v->exits++;
+		reason = v->kvm.run->exit_reason;
+		if (reason < sizeof(pv_exit_table) / sizeof(pv_exit_table[0]) &&
+		    pv_exit_table[reason]) {
+			if (pv_exit_table[reason](v) < 0)
+				break;
+		} else if (pv_exit_other(v) < 0) {
+			break;
+		}
+	}
+	if (v->timer_ok)
+		timer_delete(v->timer);
+	v->timer_ok = 0;
+	v->thread_valid = 0;
+	pv_self = NULL;
+	pthread_mutex_lock(&d->lock);
+	d->threads_running--;
+	pthread_cond_broadcast(&d->cond);
+	pthread_mutex_unlock(&d->lock);
+	if (d->on_stop)
+		d->on_stop(d);
+	return NULL;
+}
