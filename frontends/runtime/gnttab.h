@@ -35,4 +35,12 @@ uint16_t gnt_flags(grant_ref_t ref);
 unsigned gnt_nr_entries(void);
 unsigned gnt_nr_free(void);
 
+/*
+ * Xen's suspend protocol (suspend.c calls these): unmap the table's frames
+ * before the suspend; after it map them again (cancelled: fresh == 0) or
+ * set the table up again and republish what was granted (a new life).
+ */
+void gnt_suspend(void);
+int gnt_resume(int fresh);
+
 #endif

@@ -23,6 +23,7 @@
 	ELFNOTE(2, .quad, hypercall_page)		/* HYPERCALL_PAGE */
 	ELFNOTE(10, .asciz, "!writable_page_tables")	/* FEATURES */
 	ELFNOTE(8, .asciz, "generic")			/* LOADER */
+	ELFNOTE(14, .long, 1)				/* SUSPEND_CANCEL (suspend.c) */
 
 	.section .text.head, "ax"
 	.globl _start

@@ -70,12 +70,24 @@ void rt_test_done(void) __attribute__((noreturn));
 
 /* Event channels (events.c). */
 #define RT_MAX_PORTS 256
+#define RT_MAX_VCPUS XEN_LEGACY_MAX_VCPUS /* vcpu_info in shared_info */
 extern struct shared_info *rt_shared_info;
 extern volatile uint64_t rt_event_counts[RT_MAX_PORTS];
 long rt_events_init(void); /* idempotent */
 long rt_evtchn_op(unsigned cmd, void *arg);
 uint64_t rt_now_ns(void);
-long rt_set_timer(uint64_t deadline, unsigned flags);
+long rt_set_timer(uint64_t deadline, unsigned flags); /* vCPU 0's one-shot timer */
+/* vcpu's one-shot timer: Xen lets only the vCPU itself set it. */
+long rt_set_timer_on(unsigned vcpu, uint64_t deadline, unsigned flags);
+/*
+ * vcpu's VIRQ_TIMER port, bound (from any vCPU) on first use and kept
+ * MASKED for polling (rt_evtchn_wait); bound again, maybe at another
+ * number, after a resume in a new life, so read it again after one.
+ */
+long rt_timer_port(unsigned vcpu);
+/* Xen's suspend protocol, the event layer's part (suspend.c calls these). */
+void rt_events_suspend(void);
+long rt_events_resume(int fresh);
 /* Wait (SCHEDOP_poll, 5 ms at a time) until port's upcall count reaches
  * want; 0 if timeout_ns passes first. */
 int rt_wait_event_count(uint32_t port, uint64_t want, uint64_t timeout_ns);

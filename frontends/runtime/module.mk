@@ -3,7 +3,8 @@
 # page allocator, event-channel helpers).
 FRONTENDS_RT_SRCS := frontends/runtime/head.S frontends/runtime/runtime.c \
 	frontends/runtime/events.c frontends/runtime/rt_evtchn.c frontends/runtime/page.c \
-	frontends/runtime/gnttab.c frontends/runtime/xenbus.c
+	frontends/runtime/gnttab.c frontends/runtime/xenbus.c \
+	frontends/runtime/suspend.c
 FRONTENDS_RT_OBJS := $(call guest_objs,$(FRONTENDS_RT_SRCS))
 FRONTENDS_RT_LDS := frontends/runtime/guest.lds
 # Linked at 0xffffffff80000000 (the top 2 GiB): the kernel code model.

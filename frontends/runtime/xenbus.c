@@ -7,6 +7,11 @@
  * also between a request and its reply; they go to a small queue that
  * xb_wait_watch drains.  Every wait has a deadline, so a dead store gives
  * -XEN_ETIME, never a hang.
+ *
+ * The watches in force are remembered, so that after a resume in a new
+ * life (the store re-introduces the domain, maybe under another domid,
+ * and knows none of its watches) xb_resume sets them again, on the store
+ * port start_info names now.
  */
 #include "abi/event_channel.h"
 #include "evtchn.h"
@@ -18,6 +23,8 @@
 #define XB_QUEUE      16
 #define XB_PATH_MAX   192
 #define XB_TOKEN_MAX  40
+#define XB_WATCHES    16	   /* watches remembered for a resume */
+#define XB_KICK_NS    100000000ULL /* look at the ring at least this often */
 
 struct xb_event {
 	char path[XB_PATH_MAX], token[XB_TOKEN_MAX];
@@ -28,6 +35,8 @@ static uint32_t xb_port, xb_req_id;
 static struct xb_event xb_queue[XB_QUEUE];
 static unsigned xb_qhead, xb_qlen, xb_nevents, xb_ndropped;
 static int xb_self = -1;
+static struct xb_event xb_watches[XB_WATCHES];
+static unsigned xb_nwatches;
 static char xb_body[XENSTORE_PAYLOAD_MAX + 1];
 
 static const struct {
@@ -56,14 +65,23 @@ int xb_init(void)
 	return 0;
 }
 
-/* Wait for the store's kick until deadline; -XEN_ETIME once it has passed. */
+uint32_t xb_evtchn(void)
+{
+	return xb_init() ? 0 : xb_port;
+}
+
+/*
+ * Wait for the store's kick until deadline; -XEN_ETIME once it has passed.
+ * At most XB_KICK_NS at a time: a kick lost (a port renumbered under a
+ * resume) costs a moment, not the whole deadline.
+ */
 static int xb_wait(uint64_t deadline)
 {
 	uint64_t now = rt_now_ns();
 
 	if (now >= deadline)
 		return -XEN_ETIME;
-	rt_evtchn_wait(&xb_port, 1, deadline - now);
+	rt_evtchn_wait(&xb_port, 1, deadline - now < XB_KICK_NS ? deadline - now : XB_KICK_NS);
 	return 0;
 }
 
@@ -279,15 +297,37 @@ int xb_directory(const char *path, char *buf, unsigned size)
 	return n;
 }
 
+/* The remembered watch (path, token), or NULL. */
+static struct xb_event *xb_watch_find(const char *path, const char *token)
+{
+	for (unsigned i = 0; i < xb_nwatches; i++)
+		if (rt_streq(xb_watches[i].path, path) && rt_streq(xb_watches[i].token, token))
+			return &xb_watches[i];
+	return NULL;
+}
+
 int xb_watch(const char *path, const char *token)
 {
-	return xb_simple(XS_WATCH, path, token, 1, NULL, 0);
+	int r = xb_simple(XS_WATCH, path, token, 1, NULL, 0);
+
+	/* remembered when it fits (a longer one is not set again on resume) */
+	if (r == 0 && !xb_watch_find(path, token) && xb_nwatches < XB_WATCHES &&
+	    rt_strlen(path) < XB_PATH_MAX && rt_strlen(token) < XB_TOKEN_MAX) {
+		rt_strlcpy(xb_watches[xb_nwatches].path, path, XB_PATH_MAX);
+		rt_strlcpy(xb_watches[xb_nwatches].token, token, XB_TOKEN_MAX);
+		xb_nwatches++;
+	}
+	return r;
 }
 
 int xb_unwatch(const char *path, const char *token)
 {
 	int r = xb_simple(XS_UNWATCH, path, token, 1, NULL, 0);
+	struct xb_event *w = xb_watch_find(path, token);
 	unsigned kept = 0;
+
+	if (w)
+		*w = xb_watches[--xb_nwatches];
 
 	/* events already queued for this token are dropped with it */
 	for (unsigned i = 0; i < xb_qlen; i++) {
@@ -343,6 +383,77 @@ int xb_wait_watch(const char *token, char *path, unsigned size, uint64_t timeout
 			return -XEN_EIO;
 	}
 	return 0;
+}
+
+/* Copy n bytes of the response ring from index cons on, without consuming them. */
+static void xb_peek(void *p, uint32_t cons, uint32_t n)
+{
+	char *c = p;
+
+	for (uint32_t i = 0; i < n; i++)
+		c[i] = xb_intf->rsp[MASK_XENSTORE_IDX(cons + i)];
+}
+
+int xb_poll_watch(const char *token, char *path, unsigned size)
+{
+	if (xb_init())
+		return -XEN_ENOSYS;
+	/* whole messages only: a half-written one waits for the next call */
+	for (;;) {
+		uint32_t prod = __atomic_load_n(&xb_intf->rsp_prod, __ATOMIC_ACQUIRE);
+		uint32_t cons = xb_intf->rsp_cons;
+		struct xsd_sockmsg m;
+		int r;
+
+		if (prod - cons > XENSTORE_RING_SIZE)
+			return -XEN_EIO;
+		if (prod - cons < sizeof(m))
+			break;
+		xb_peek(&m, cons, sizeof(m));
+		if (m.len > XENSTORE_PAYLOAD_MAX)
+			return -XEN_EIO;
+		if (prod - cons < sizeof(m) + m.len)
+			break;
+		r = xb_read_msg(&m, rt_now_ns() + XB_TIMEOUT_NS);
+		if (r)
+			return r;
+		if (m.type != XS_WATCH_EVENT)
+			return -XEN_EIO; /* no request is outstanding */
+	}
+	return xb_take_event(token, path, size);
+}
+
+int xb_suspend(void)
+{
+	if (!xb_intf)
+		return 0;
+	/* no request is outstanding (one at a time, and not from here) */
+	return xb_intf->req_prod == xb_intf->req_cons ? 0 : -XEN_EBUSY;
+}
+
+int xb_resume(int fresh)
+{
+	int err = 0;
+
+	if (!xb_intf || !fresh)
+		return 0;
+	xb_port = rt_start_info->store_evtchn;
+	rt_evtchn_mask(xb_port);
+	rt_evtchn_test_clear(xb_port);
+	xb_intf = (volatile struct xenstore_domain_interface *)rt_pfn_to_virt(
+		rt_mfn_to_pfn(rt_start_info->store_mfn));
+	/* what the old connection left unread is of no use to the new one
+	 * (Linux's xb_init_comms fixes the response ring up the same way) */
+	xb_intf->rsp_cons = xb_intf->rsp_prod;
+	xb_self = -1; /* a restored domain has a domid of its own */
+	for (unsigned i = 0; i < xb_nwatches; i++) {
+		int r = xb_simple(XS_WATCH, xb_watches[i].path, xb_watches[i].token, 1, NULL, 0);
+
+		/* the store may still know it (a resume that kept the connection) */
+		if (r < 0 && r != -XEN_EEXIST && !err)
+			err = r;
+	}
+	return err;
 }
 
 unsigned xb_watch_events(void)

@@ -24,6 +24,9 @@
 /* Map the store ring, mask and poll its port.  Idempotent. */
 int xb_init(void);
 
+/* The store's event channel (masked; the client polls it), or 0. */
+uint32_t xb_evtchn(void);
+
 /* This domain's id (read once from the store's "domid" node). */
 int xb_domid(void);
 
@@ -54,9 +57,25 @@ int xb_unwatch(const char *path, const char *token);
  * NULL); its path into path (may be NULL).  0, or -XEN_ETIME.
  */
 int xb_wait_watch(const char *token, char *path, unsigned size, uint64_t timeout_ns);
+/*
+ * Without waiting: read the whole watch events the ring holds, then take
+ * the first queued one for token (any when NULL).  1 if one was taken,
+ * 0 if none, or a negative errno.
+ */
+int xb_poll_watch(const char *token, char *path, unsigned size);
 /* Events received so far (for tests) and events lost to overflow. */
 unsigned xb_watch_events(void);
 unsigned xb_watch_dropped(void);
+
+/*
+ * Xen's suspend protocol (suspend.c calls these).  xb_suspend: -XEN_EBUSY
+ * if a request is outstanding.  xb_resume(fresh): in a new life, the
+ * store port from start_info (masked, polled), the response ring's
+ * leftovers dropped, the domid read again when next asked, and every
+ * watch set again (each fires once, as a new watch does).
+ */
+int xb_suspend(void);
+int xb_resume(int fresh);
 
 /* Write <dir>/state. */
 int xb_switch_state(const char *dir, enum xenbus_state state);

@@ -6,11 +6,15 @@
  *   ticks=N   stop after N ticks (default 0: never)
  *   then=poweroff|reboot|crash|watchdog   how to stop (default poweroff)
  * Between ticks it sleeps: a one-shot timer (pvclock time) and
- * SCHEDOP_block until VIRQ_TIMER, so an idle domain costs no CPU.  Where
- * event channels are not available it falls back to a TSC-paced busy wait.
+ * SCHEDOP_poll on its VIRQ_TIMER port and the store's, so an idle domain
+ * costs no CPU.  It answers Xen's suspend protocol (control/shutdown =
+ * "suspend", the runtime's suspend.c), so `xl save` / `xl restore` find it
+ * carrying on, counting from where it was ("xl-idle: resumed ..." says
+ * which way it came back).  Where event channels are not available it
+ * falls back to a TSC-paced busy wait.
  */
 #include "../../../frontends/runtime/keel_guest.h"
-#include "abi/event_channel.h"
+#include "../../../frontends/runtime/suspend.h"
 
 #define XL_IDLE_TICK_CYCLES 2000000000ULL /* ~1 s at 2 GHz (busy-wait fallback) */
 #define XL_IDLE_TICK_NS	    1000000000ULL
@@ -35,7 +39,6 @@ static int xl_idle_is(const char *v, const char *word)
 void test_main(void)
 {
 	const char *t = rt_cmdline_arg("ticks"), *then = rt_cmdline_arg("then");
-	struct evtchn_bind_virq timer = {VIRQ_TIMER, 0, 0};
 	unsigned long ticks = 0, n = 0;
 	unsigned reason = SHUTDOWN_poweroff;
 	uint64_t next;
@@ -51,18 +54,25 @@ void test_main(void)
 	rt_printf("Hello from xl-idle, a Keel PV guest with %lu MiB of memory\n",
 		  (unsigned long)(rt_start_info->nr_pages >> 8));
 	rt_printf("command line: \"%s\"\n", rt_start_info->cmd_line);
-	if (rt_events_init() == 0 && rt_evtchn_op(EVTCHNOP_bind_virq, &timer) == 0 &&
-	    timer.port < RT_MAX_PORTS) {
+	if (rt_timer_port(0) >= 0) {
+		int s = rt_suspend_enable();
+
+		if (s < 0)
+			rt_printf("xl-idle: no suspend support (%d)\n", s);
 		rt_printf("ticking once a second, asleep in between\n");
 		next = rt_now_ns() + XL_IDLE_TICK_NS;
 		while (!ticks || n < ticks) {
-			uint64_t seen = rt_event_counts[timer.port];
-
 			if (rt_now_ns() < next) {
-				if (rt_set_timer(next, 0) == 0)
-					while (rt_event_counts[timer.port] == seen)
-						HYPERCALL(__HYPERVISOR_sched_op, SCHEDOP_block, 0,
-							  0);
+				s = rt_suspend_sleep_until(next);
+				if (s == RT_SUSPEND_RESUMED) {
+					rt_printf("xl-idle: resumed after tick %lu (suspend %u)\n",
+						  n, rt_suspend_count());
+					next = rt_now_ns() + XL_IDLE_TICK_NS;
+				} else if (s == RT_SUSPEND_CANCELLED) {
+					rt_printf("xl-idle: suspend cancelled after tick %lu\n", n);
+				} else if (s < 0) {
+					rt_printf("xl-idle: suspend request failed (%d)\n", s);
+				}
 				continue;
 			}
 			rt_printf("tick %lu\n", ++n);
