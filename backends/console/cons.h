@@ -51,7 +51,16 @@ struct cons_server_cfg {
 	 * output, cons_keeld.c): bytes put in buf, 0 for none.
 	 */
 	int (*extra_out)(void *opaque, uint16_t domid, char *buf, size_t len);
-	void *extra_opaque;
+	/*
+	 * Optional: has the domain stopped (shut down, crashed, gone)?  Asked
+	 * once a round per domain (the answer may be cached briefly); a stopped
+	 * domain's clients get its last output and then end of stream, as xl's
+	 * console ends when the guest stops (xl create -c then carries on with
+	 * the domain's on_poweroff action).  A domain that runs again (xl save
+	 * -c resumes it) is served as before.
+	 */
+	bool (*stopped)(void *opaque, uint16_t domid);
+	void *extra_opaque; /* for extra_out and stopped */
 };
 
 struct cons_server;
@@ -86,6 +95,8 @@ int cons_ring_write_in(struct xencons_interface *intf, const char *buf, size_t l
 struct cons_keeld;
 int cons_keeld_open(const char *rundir, struct cons_keeld **out);
 int cons_keeld_read(void *opaque, uint16_t domid, char *buf, size_t len);
+/* keeld's view: shut down, crashed or gone (a true answer makes the next read immediate). */
+bool cons_keeld_stopped(void *opaque, uint16_t domid);
 void cons_keeld_close(struct cons_keeld *k);
 
 /* ---- logs (cons_log.c) ---- */

@@ -24,7 +24,8 @@
 struct cons_keeld_dom {
 	uint16_t domid;
 	bool used;
-	int64_t next_ns;
+	int64_t next_ns, next_state_ns;
+	bool stopped;
 	char *seen;
 	size_t seen_len;
 };
@@ -118,6 +119,27 @@ int cons_keeld_read(void *opaque, uint16_t domid, char *buf, size_t len)
 	s->seen = keep;
 	s->seen_len = (size_t)n;
 	return (int)out;
+}
+
+bool cons_keeld_stopped(void *opaque, uint16_t domid)
+{
+	struct cons_keeld *k = opaque;
+	struct cons_keeld_dom *s = cons_keeld_slot(k, domid);
+	struct keelctl_dominfo info;
+	int64_t now = cons_keeld_now();
+	bool was;
+	int r;
+
+	if (!s || now < s->next_state_ns)
+		return s && s->stopped;
+	s->next_state_ns = now + CONS_KEELD_PERIOD_NS;
+	was = s->stopped;
+	r = keelctl_domain_getinfo(k->h, domid, &info);
+	s->stopped = r == -ESRCH || (r == 0 && (info.state == KEELCTL_STATE_SHUTDOWN ||
+						info.state == KEELCTL_STATE_CRASHED));
+	if (s->stopped && !was)
+		s->next_ns = 0; /* what it printed last is in the record now: take it at once */
+	return s->stopped;
 }
 
 int cons_keeld_open(const char *rundir, struct cons_keeld **out)

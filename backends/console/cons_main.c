@@ -69,6 +69,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	cfg.extra_out = cons_keeld_read;
+	cfg.stopped = cons_keeld_stopped;
 	cfg.replay = CONS_REPLAY; /* a late xl console shows the recent output, then live */
 	cfg.extra_opaque = keeld;
 	if ((err = cons_server_create(&cfg, &srv))) {

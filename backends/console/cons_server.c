@@ -35,6 +35,7 @@ struct cons_dom {
 	struct xencons_interface *intf;
 	uint32_t lport;
 	bool bound, broken;
+	bool stopped; /* cfg.stopped said so: clients get the replay, then end of stream */
 	int ev_fd, listen_fd;
 	int clients[CONS_MAX_CLIENTS];
 	struct cons_log *log;
@@ -352,6 +353,15 @@ static void cons_dom_emit(struct cons_server *srv, struct cons_dom *d, const cha
 		}
 }
 
+static void cons_dom_drop_clients(struct cons_dom *d)
+{
+	for (unsigned i = 0; i < CONS_MAX_CLIENTS; i++)
+		if (d->clients[i] >= 0) {
+			close(d->clients[i]);
+			d->clients[i] = -1;
+		}
+}
+
 /* Guest output to the log and the clients; buffered input to the guest. */
 static void cons_dom_pump(struct cons_server *srv, struct cons_dom *d)
 {
@@ -420,11 +430,30 @@ static void cons_dom_accept(struct cons_server *srv, struct cons_dom *d)
 				close(fd);
 				return;
 			}
+			if (d->stopped)
+				break; /* the replay is all there is */
 			d->clients[i] = fd;
 			return;
 		}
 	}
-	close(fd); /* full: refuse rather than grow */
+	close(fd); /* stopped, or full: refuse rather than grow */
+}
+
+/*
+ * A domain that stopped: its last output (the ring, and keeld's record,
+ * which the stop makes readable at once) to the clients, then end of stream.
+ */
+static void cons_dom_check_stopped(struct cons_server *srv, struct cons_dom *d)
+{
+	bool was = d->stopped;
+
+	if (!srv->cfg.stopped)
+		return;
+	d->stopped = srv->cfg.stopped(srv->cfg.extra_opaque, d->p.domid);
+	if (d->stopped && !was) {
+		cons_dom_pump(srv, d);
+		cons_dom_drop_clients(d);
+	}
 }
 
 static void cons_dom_client_input(struct cons_dom *d, unsigned i)
@@ -466,6 +495,7 @@ int cons_server_poll(struct cons_server *srv, int timeout_ms)
 			continue;
 		/* Catch output written before we were told (e.g. before we started). */
 		cons_dom_pump(srv, d);
+		cons_dom_check_stopped(srv, d);
 		pfd[n] = (struct pollfd){d->ev_fd, POLLIN, 0};
 		ref[n++] = (struct cons_fd_ref){CONS_FD_EVTCHN, d, 0};
 		pfd[n] = (struct pollfd){d->listen_fd, POLLIN, 0};
