@@ -3,7 +3,7 @@
  * RUNDIR/keeld.sock (SOCK_SEQPACKET); only root or members of group `keel`
  * may connect (SO_PEERCRED, checked at accept).  Requests are dispatched
  * through a table by op; each handler validates its payload and answers
- * 0 or -errno.  Domains live in a table of at most DAEMON_MAX_DOMAINS.
+ * 0 or -errno.  Domains live in the domain table (registry.c).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -28,9 +28,8 @@
 #include "../gnttab/gnttab.h"
 #include "../gnttab/gnttab_dom0.h"
 #include "keeld.h"
-#include "../pv/pv_build.h"
+#include "kind.h"
 
-#define DAEMON_MAX_DOMAINS    64
 #define DAEMON_MAX_CLIENTS    32
 #define DAEMON_CONSOLE_BUF    (64 * 1024)
 #define DAEMON_MAX_POLL_BINDS 256
@@ -48,44 +47,11 @@ struct daemon_req {
 	int conn;      /* the client's socket (grant-copy buffers are per connection) */
 };
 
-static struct domain *daemon_domains[DAEMON_MAX_DOMAINS];
-static int daemon_next_domid = 1;
 static char daemon_shim_path[PATH_MAX];
 static volatile sig_atomic_t daemon_quit;
 static int daemon_event_efd = -1; /* written by any thread on a state change */
 static int daemon_subscribers[DAEMON_MAX_CLIENTS];
 static int daemon_nsubscribers;
-
-/*
- * Which connection made each dom0 event-channel binding, so a process that
- * dies (kill -9, a crash) lets go of its ports when its socket closes, as
- * closing Linux's /dev/xen/evtchn closes its ports: the guest's end is
- * unbound for dom0 again and a new backend can bind it.  One record per
- * (domain, bind slot): a rebind of the slot replaces it, so the table
- * cannot outgrow the domains' slots.  (Grant maps: gnttab_dom0.c.)
- */
-#define DAEMON_MAX_BIND_RECS (DAEMON_MAX_DOMAINS * 64)
-struct daemon_bind_rec {
-	int conn;
-	uint32_t domid, port;
-	int slot;
-};
-static struct daemon_bind_rec daemon_bind_recs[DAEMON_MAX_BIND_RECS];
-static int daemon_nbind_recs;
-
-/* Forget the records matching domid and (when >= 0) slot or port. */
-static void daemon_bind_forget(uint32_t domid, int slot, int64_t port)
-{
-	for (int i = 0; i < daemon_nbind_recs;) {
-		struct daemon_bind_rec *b = &daemon_bind_recs[i];
-
-		if (b->domid == domid && (slot < 0 || b->slot == slot) &&
-		    (port < 0 || b->port == port))
-			*b = daemon_bind_recs[--daemon_nbind_recs];
-		else
-			i++;
-	}
-}
 
 static void daemon_state_hook(struct domain *d)
 {
@@ -117,8 +83,8 @@ static void daemon_publish_changes(void)
 
 	if (read(daemon_event_efd, &n, sizeof(n)) < 0)
 		return;
-	for (int i = 0; i < DAEMON_MAX_DOMAINS; i++) {
-		struct domain *d = daemon_domains[i];
+	for (int i = 0; i < DOMAIN_TABLE_SIZE; i++) {
+		struct domain *d = domain_table_at(i);
 
 		if (d && (int)d->state != d->notified_state) {
 			d->notified_state = d->state;
@@ -127,12 +93,11 @@ static void daemon_publish_changes(void)
 	}
 }
 
+/* The daemon's thread is the only one that adds or removes domains, so
+ * it looks them up without the table's lock. */
 static struct domain *daemon_find(uint32_t domid)
 {
-	for (int i = 0; i < DAEMON_MAX_DOMAINS; i++)
-		if (daemon_domains[i] && daemon_domains[i]->domid == (int)domid)
-			return daemon_domains[i];
-	return NULL;
+	return domid <= 0x7fff ? domain_lookup((int)domid) : NULL;
 }
 
 static void daemon_info(struct domain *d, struct keelctl_dominfo *i)
@@ -161,30 +126,16 @@ static int daemon_op_create(struct daemon_req *rq)
 {
 	const struct keelctl_create_req *c = (const void *)rq->data;
 	struct domain *d;
-	int slot = -1, r;
+	int r;
 
-	for (int i = 0; i < DAEMON_MAX_DOMAINS; i++)
-		if (!daemon_domains[i]) {
-			slot = i;
-			break;
-		}
-	if (slot < 0)
-		return -ENOSPC;
 	if (memchr(c->name, 0, sizeof(c->name)) == NULL)
 		return -EINVAL;
-	d = calloc(1, sizeof(*d));
+	if (c->mem_mb > DOMAIN_MAX_MEM_MB)
+		return -EINVAL;
+	d = domain_new(&pv_kind, c->name, c->mem_mb << 8, (int)c->vcpus, 0, &r);
 	if (!d)
-		return -ENOMEM;
-	r = domain_create(d, daemon_next_domid, c->mem_mb, c->vcpus);
-	if (r < 0) {
-		free(d);
 		return r;
-	}
-	daemon_next_domid++;
-	if (c->name[0])
-		snprintf(d->name, sizeof(d->name), "%s", c->name);
 	d->conbuf_size = DAEMON_CONSOLE_BUF;
-	daemon_domains[slot] = d;
 	hvlog("d%d: created '%s', %llu MiB, %u vCPUs", d->domid, d->name,
 	      (unsigned long long)c->mem_mb, c->vcpus);
 	memcpy(rq->out, &d->domid, sizeof(uint32_t));
@@ -204,7 +155,7 @@ static int daemon_op_load(struct daemon_req *rq)
 {
 	const struct keelctl_load_req *l = (const void *)rq->data;
 	struct domain *d = daemon_find(rq->hdr->domid);
-	struct pv_build_args a = {0};
+	struct domain_image img;
 	void *k = NULL, *rd = NULL, *shim = NULL;
 	size_t ks = 0, rs = 0, ss = 0;
 	int r;
@@ -223,8 +174,8 @@ static int daemon_op_load(struct daemon_req *rq)
 	if (r == 0)
 		r = keeld_read_file(daemon_shim_path, 1 << 20, &shim, &ss);
 	if (r == 0) {
-		a = (struct pv_build_args){k, ks, rd, rs, l->cmdline, shim, ss};
-		r = pv_build_domain(d, &a);
+		img = (struct domain_image){k, ks, rd, rs, l->cmdline, shim, ss};
+		r = d->kind->build(d, &img);
 	}
 	if (r == 0)
 		r = domain_start(d);
@@ -260,23 +211,15 @@ static int daemon_op_pause(struct daemon_req *rq)
 
 static int daemon_op_destroy(struct daemon_req *rq)
 {
-	for (int i = 0; i < DAEMON_MAX_DOMAINS; i++) {
-		struct domain *d = daemon_domains[i];
+	struct domain *d = daemon_find(rq->hdr->domid);
 
-		if (!d || d->domid != (int)rq->hdr->domid)
-			continue;
-		domain_stop_threads(d);
-		ctl_forget(d);
-		gnttab_dom0_domain_gone(d->domid);
-		daemon_bind_forget(d->domid, -1, -1);
-		hvlog("d%d: destroyed (was %s)", d->domid, domain_state_name(d->state));
-		daemon_send_event(d, KEELCTL_EVENT_DESTROYED);
-		domain_destroy(d);
-		free(d);
-		daemon_domains[i] = NULL;
-		return 0;
-	}
-	return -ESRCH;
+	if (!d)
+		return -ESRCH;
+	domain_stop_threads(d);
+	hvlog("d%d: destroyed (was %s)", d->domid, domain_state_name(d->state));
+	daemon_send_event(d, KEELCTL_EVENT_DESTROYED);
+	domain_free(d);
+	return 0;
 }
 
 static int daemon_op_getinfo(struct daemon_req *rq)
@@ -295,9 +238,9 @@ static int daemon_op_list(struct daemon_req *rq)
 	struct keelctl_dominfo *out = (struct keelctl_dominfo *)rq->out;
 	int n = 0;
 
-	for (int i = 0; i < DAEMON_MAX_DOMAINS; i++)
-		if (daemon_domains[i])
-			daemon_info(daemon_domains[i], &out[n++]);
+	for (int i = 0; i < DOMAIN_TABLE_SIZE; i++)
+		if (domain_table_at(i))
+			daemon_info(domain_table_at(i), &out[n++]);
 	rq->out_len = n * sizeof(*out);
 	return 0;
 }
@@ -349,17 +292,10 @@ static int daemon_op_bind_evtchn(struct daemon_req *rq)
 
 	if (!d)
 		return -ESRCH;
-	if (daemon_nbind_recs == DAEMON_MAX_BIND_RECS)
-		return -ENOSPC;
-	r = evtchn_bind_dom0(d, b->port, &g2d, &d2g);
+	/* the binding belongs to this connection: released when it closes */
+	r = evtchn_bind_dom0(d, b->port, rq->conn, &g2d, &d2g);
 	if (r < 0)
 		return r;
-	r = evtchn_dom0_slot(d, b->port);
-	if (r >= 0) { /* the slot's earlier binding (if any) is gone */
-		daemon_bind_forget(d->domid, r, -1);
-		daemon_bind_recs[daemon_nbind_recs++] =
-			(struct daemon_bind_rec){rq->conn, d->domid, b->port, r};
-	}
 	rq->out_fds[rq->n_out_fds++] = g2d;
 	rq->out_fds[rq->n_out_fds++] = d2g;
 	hvlog("d%d: port %u bound to a dom0 process", d->domid, b->port);
@@ -482,14 +418,9 @@ static int daemon_op_unbind_evtchn(struct daemon_req *rq)
 	const struct keelctl_bind_req *b = (const void *)rq->data;
 	struct domain *d = daemon_find(rq->hdr->domid);
 
-	int r;
-
 	if (!d)
 		return -ESRCH;
-	r = evtchn_unbind_dom0(d, b->port);
-	if (r == 0)
-		daemon_bind_forget(d->domid, -1, b->port);
-	return r;
+	return evtchn_unbind_dom0(d, b->port);
 }
 
 static int daemon_op_evtchn_max(struct daemon_req *rq)
@@ -657,22 +588,9 @@ static void daemon_conn_release(int conn)
 {
 	unsigned maps = gnttab_dom0_conn_release(conn, daemon_find), ports = 0;
 
-	for (int i = 0; i < daemon_nbind_recs;) {
-		struct daemon_bind_rec *b = &daemon_bind_recs[i];
-		struct domain *d;
-
-		if (b->conn != conn) {
-			i++;
-			continue;
-		}
-		d = daemon_find(b->domid);
-		if (d && evtchn_release_dom0(d, b->port, b->slot) == 0) {
-			hvlog("d%u: port %u unbound (its dom0 process went away)", b->domid,
-			      b->port);
-			ports++;
-		}
-		*b = daemon_bind_recs[--daemon_nbind_recs];
-	}
+	for (int i = 0; i < DOMAIN_TABLE_SIZE; i++)
+		if (domain_table_at(i))
+			ports += evtchn_release_owner(domain_table_at(i), conn);
 	if (maps || ports)
 		hvlog("control: a closed connection released %u grant maps, %u event channels",
 		      maps, ports);
@@ -775,8 +693,8 @@ int keeld_cmd_daemon(int argc, char **argv)
 
 		/* dom0-to-guest eventfds of every bound port come after the
 		 * clients; the list is rebuilt each time round. */
-		for (int i = 0; i < DAEMON_MAX_DOMAINS; i++) {
-			struct domain *dd = daemon_domains[i];
+		for (int i = 0; i < DOMAIN_TABLE_SIZE; i++) {
+			struct domain *dd = domain_table_at(i);
 
 			for (int k = 0; dd && k < dd->n_dom0_binds; k++) {
 				if (nbinds == DAEMON_MAX_POLL_BINDS)
@@ -826,12 +744,9 @@ int keeld_cmd_daemon(int argc, char **argv)
 		}
 	}
 	hvlog("keeld: shutting down");
-	for (int i = 0; i < DAEMON_MAX_DOMAINS; i++)
-		if (daemon_domains[i]) {
-			domain_stop_threads(daemon_domains[i]);
-			domain_destroy(daemon_domains[i]);
-			free(daemon_domains[i]);
-		}
+	for (int i = 0; i < DOMAIN_TABLE_SIZE; i++)
+		if (domain_table_at(i))
+			domain_free(domain_table_at(i));
 	for (int i = 1; i <= nclients; i++)
 		close(pfd[i].fd);
 	close(lfd);

@@ -1,8 +1,9 @@
 /*
- * Domain lifetime: memory (one memfd: guest RAM, then the shim region),
- * the KVM VM with both regions as memory slots, and the vCPUs; crash and
- * shutdown bookkeeping; and keeld's own log, which `keeld daemon` serves as
- * the hypervisor's dmesg.
+ * Domain lifetime, for every kind: memory (one memfd: guest RAM, then
+ * keeld's region), the KVM VM with both as memory slots, and the vCPUs; the
+ * kind's part and each subsystem's state (domain_new / domain_free); pause,
+ * crash and shutdown bookkeeping; and keeld's own log, which `keeld
+ * daemon` serves as the hypervisor's dmesg.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -13,12 +14,9 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include "../evtchn/evtchn.h"
-#include "../gnttab/gnttab.h"
-#include "../pv/pv_vcpu.h"
-
 #include "abi/console.h"
 #include "domain.h"
+#include "kind.h"
 
 #define HVLOG_SIZE (64 * 1024)
 static char hvlog_buf[HVLOG_SIZE];
@@ -110,6 +108,7 @@ void domain_crash(struct domain *d, const char *fmt, ...)
 	d->shutdown_reason = 3; /* SHUTDOWN_crash */
 	pthread_mutex_unlock(&d->lock);
 	hvlog("d%d: crashed: %s", d->domid, d->crash_reason);
+	domain_kick(d);
 	domain_state_changed(d);
 }
 
@@ -152,30 +151,6 @@ void domain_console_write(struct domain *d, const char *buf, size_t n)
 	pthread_mutex_unlock(&d->lock);
 }
 
-/* Stand-in console backend (no backend bound to the console port): move
- * the guest's console ring output to the console, then tell the guest
- * there is room again. */
-void domain_console_drain(struct domain *d, uint32_t port)
-{
-	struct xencons_interface *c;
-	uint32_t cons, prod;
-	char buf[sizeof(c->out)];
-	size_t n = 0;
-
-	if (port != d->console_port || d->console_mfn >= d->nr_pages)
-		return;
-	c = (struct xencons_interface *)(d->ram + (d->console_mfn << 12));
-	cons = __atomic_load_n(&c->out_cons, __ATOMIC_ACQUIRE);
-	prod = __atomic_load_n(&c->out_prod, __ATOMIC_ACQUIRE);
-	if (prod - cons > sizeof(c->out))
-		cons = prod - sizeof(c->out); /* a guest that overran its ring */
-	while (cons != prod)
-		buf[n++] = c->out[MASK_XENCONS_IDX(cons++, c->out)];
-	__atomic_store_n(&c->out_cons, cons, __ATOMIC_RELEASE);
-	if (n)
-		domain_console_write(d, buf, n);
-	evtchn_set_pending(d, port);
-}
 
 void domain_shutdown(struct domain *d, int reason)
 {
@@ -203,17 +178,28 @@ const char *domain_state_name(enum domain_state s)
 
 struct shared_info *domain_shared_info(struct domain *d)
 {
-	return (struct shared_info *)(d->shim + SHIM_OFF_SHARED_INFO);
+	return (struct shared_info *)(d->shim + d->kind->shared_info_off);
 }
 
-int domain_create(struct domain *d, int domid, uint64_t mem_mb, int nr_vcpus)
+int domain_owns_frame(struct domain *d, uint64_t gfn)
 {
-	uint64_t ram, m2p;
+	return gfn < d->nr_pages && !(d->released && (d->released[gfn / 8] >> (gfn % 8)) & 1);
+}
+
+struct vcpu_info *vcpu_info(struct vcpu *v)
+{
+	if (v->vcpu_info_gpa)
+		return (struct vcpu_info *)(v->dom->ram + v->vcpu_info_gpa);
+	return &domain_shared_info(v->dom)->vcpu_info[v->id];
+}
+
+/* Memory, the VM and its vCPUs. */
+static int domain_make(struct domain *d, uint64_t nr_pages, int nr_vcpus, unsigned flags)
+{
+	uint64_t ram;
 	int r, i;
 
-	memset(d, 0, sizeof(*d));
 	d->memfd = -1;
-	d->domid = domid;
 	pthread_mutex_init(&d->lock, NULL);
 	pthread_mutex_init(&d->mm_lock, NULL);
 	{
@@ -227,82 +213,107 @@ int domain_create(struct domain *d, int domid, uint64_t mem_mb, int nr_vcpus)
 		pthread_cond_init(&d->cond, &ca);
 		pthread_condattr_destroy(&ca);
 	}
-	if (mem_mb < 4 || mem_mb > DOMAIN_MAX_MEM_MB || nr_vcpus < 1 || nr_vcpus > DOMAIN_MAX_VCPUS)
+	/* 4 MiB at least; RAM-only test domains may be as small as 16 frames */
+	if (nr_pages < ((flags & DOMAIN_NO_KVM) ? 16 : 1024) ||
+	    nr_pages > ((uint64_t)DOMAIN_MAX_MEM_MB << 8) || nr_vcpus < 1 ||
+	    nr_vcpus > DOMAIN_MAX_VCPUS)
 		return -EINVAL;
-	ram = mem_mb << 20;
-	d->nr_pages = ram >> PV_PAGE_SHIFT;
+	ram = nr_pages << DOMAIN_PAGE_SHIFT;
+	d->nr_pages = nr_pages;
 	d->max_pages = d->nr_pages;
-	m2p = (d->nr_pages * 8 + 0x1fffff) & ~0x1fffffULL;
-	d->shim_size = SHIM_OFF_M2P + m2p;
+	d->cur_pages = d->nr_pages;
+	d->shim_size = d->kind->region_size(d->nr_pages);
 	d->memfd = memfd_create("keel-domain", MFD_CLOEXEC);
 	if (d->memfd < 0)
 		return -errno;
-	if (ftruncate(d->memfd, ram + d->shim_size) < 0) {
-		r = -errno;
-		goto fail;
-	}
+	if (ftruncate(d->memfd, ram + d->shim_size) < 0)
+		return -errno;
 	d->ram = mmap(NULL, ram + d->shim_size, PROT_READ | PROT_WRITE, MAP_SHARED, d->memfd, 0);
 	if (d->ram == MAP_FAILED) {
 		d->ram = NULL;
-		r = -errno;
-		goto fail;
+		return -errno;
 	}
 	d->shim = d->ram + ram;
-	d->pages = calloc(d->nr_pages, sizeof(*d->pages));
 	d->released = calloc((d->nr_pages + 7) / 8, 1);
-	d->cur_pages = d->nr_pages;
-	if (!d->pages || !d->released) {
-		r = -ENOMEM;
-		goto fail;
-	}
-	r = kvm_vm_create(&d->vm);
-	if (r < 0)
-		goto fail;
-	r = kvm_vm_add_memory(&d->vm, 0, ram, d->ram);
-	if (r == 0)
-		r = kvm_vm_add_memory(&d->vm, SHIM_GPA, d->shim_size, d->shim);
-	if (r < 0)
-		goto fail;
+	if (!d->released)
+		return -ENOMEM;
 	d->nr_vcpus = nr_vcpus;
 	for (i = 0; i < nr_vcpus; i++) {
 		d->vcpus[i].dom = d;
 		d->vcpus[i].id = i;
-		r = kvm_vcpu_create(&d->vm, i, &d->vcpus[i].kvm);
-		if (r < 0)
-			goto fail;
+		d->vcpus[i].kvm.fd = -1;
 	}
-	snprintf(d->name, sizeof(d->name), "domain-%d", domid);
-	return 0;
-fail:
-	domain_destroy(d);
+	if (flags & DOMAIN_NO_KVM)
+		return 0;
+	r = kvm_vm_create(&d->vm);
+	if (r == 0)
+		r = kvm_vm_add_memory(&d->vm, 0, ram, d->ram);
+	if (r == 0)
+		r = kvm_vm_add_memory(&d->vm, d->kind->region_gpa, d->shim_size, d->shim);
+	for (i = 0; i < nr_vcpus && r == 0; i++)
+		r = kvm_vcpu_create(&d->vm, i, &d->vcpus[i].kvm);
 	return r;
 }
 
-void domain_destroy(struct domain *d)
+struct domain *domain_new(const struct domain_kind *kind, const char *name, uint64_t nr_pages,
+			  int nr_vcpus, unsigned flags, int *err)
 {
-	/* First: other domains' channels to this one are torn down before
-	 * its memory and vCPUs go (they may be sending right now). */
-	evtchn_free_all(d);
-	/* Then what it maps of others (their pins; its foreign window). */
-	gnttab_domain_release(d);
+	struct domain *d = calloc(1, sizeof(*d));
+	int r, kind_done = 0;
+
+	if (!d) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	d->kind = kind;
+	d->slot = -1;
+	r = domain_make(d, nr_pages, nr_vcpus, flags);
+	if (r == 0) {
+		r = kind->init(d);
+		kind_done = r == 0;
+	}
+	if (r == 0)
+		r = domain_table_add(d);
+	if (r == 0) {
+		if (name && name[0])
+			snprintf(d->name, sizeof(d->name), "%s", name);
+		else
+			snprintf(d->name, sizeof(d->name), "domain-%d", d->domid);
+		r = domain_subsys_init(d, &d->subsys_done);
+	}
+	if (r < 0) {
+		if (!kind_done)
+			d->kind = NULL; /* nothing of the kind's to drop */
+		domain_free(d);
+		*err = r;
+		return NULL;
+	}
+	return d;
+}
+
+void domain_free(struct domain *d)
+{
+	domain_stop_threads(d);
+	/* Out of the table first: no other domain finds it from now on. */
+	domain_table_remove(d);
+	/* Then each subsystem's state, last registered first (event channels
+	 * before grant maps: other domains' channels to this one are torn
+	 * down before anything else goes). */
+	domain_subsys_destroy(d, d->subsys_done);
+	if (d->kind)
+		d->kind->destroy(d);
 	for (int i = 0; i < d->nr_vcpus; i++)
 		if (d->vcpus[i].kvm.run || d->vcpus[i].kvm.fd > 0)
 			kvm_vcpu_destroy(&d->vcpus[i].kvm);
 	if (d->vm.vm_fd > 0)
 		kvm_vm_destroy(&d->vm);
 	if (d->ram)
-		munmap(d->ram, (d->nr_pages << PV_PAGE_SHIFT) + d->shim_size);
+		munmap(d->ram, (d->nr_pages << DOMAIN_PAGE_SHIFT) + d->shim_size);
 	if (d->memfd >= 0)
 		close(d->memfd);
-	free(d->pages);
 	free(d->released);
-	d->released = NULL;
 	free(d->conbuf);
-	d->conbuf = NULL;
-	d->pages = NULL;
-	d->ram = NULL;
-	d->memfd = -1;
-	d->nr_vcpus = 0;
+	free(d);
 }
 
 /* Make every vCPU leave KVM_RUN (or its wait) so it sees a state change. */
@@ -311,15 +322,15 @@ static void domain_kick(struct domain *d)
 	pthread_cond_broadcast(&d->cond);
 	for (int i = 0; i < d->nr_vcpus; i++)
 		if (d->vcpus[i].online && d->vcpus[i].kvm.run)
-			pv_vcpu_kick(&d->vcpus[i]);
+			vcpu_kick(&d->vcpus[i]);
 }
 
-/* Start the vCPU threads (vCPU 0 online, as Xen boots a PV guest). */
+/* Start the vCPU threads (vCPU 0 online, at the entry its kind set). */
 int domain_start(struct domain *d)
 {
 	int r;
 
-	r = pv_vcpu_start(&d->vcpus[0]);
+	r = d->kind->start(d);
 	if (r < 0)
 		return r;
 	d->started = 1;
@@ -327,7 +338,7 @@ int domain_start(struct domain *d)
 	if (d->state == DOM_CREATED)
 		d->state = DOM_PAUSED;
 	pthread_mutex_unlock(&d->lock);
-	r = -pthread_create(&d->vcpus[0].thread, NULL, pv_vcpu_thread, &d->vcpus[0]);
+	r = -pthread_create(&d->vcpus[0].thread, NULL, d->kind->vcpu_main, &d->vcpus[0]);
 	if (r == 0)
 		d->threads_started = 1;
 	return r;
@@ -370,15 +381,15 @@ int domain_restart_threads(struct domain *d)
 			d->vcpus[i].thread_created = 0;
 		}
 	d->started = 1;
-	r = -pthread_create(&d->vcpus[0].thread, NULL, pv_vcpu_thread, &d->vcpus[0]);
+	r = -pthread_create(&d->vcpus[0].thread, NULL, d->kind->vcpu_main, &d->vcpus[0]);
 	if (r == 0)
 		d->threads_started = 1;
 	for (int k = 1; k < d->nr_vcpus && r == 0; k++) {
-		struct pv_vcpu *v = &d->vcpus[k];
+		struct vcpu *v = &d->vcpus[k];
 
 		if (!v->initialised)
 			continue;
-		r = -pthread_create(&v->thread, NULL, pv_vcpu_thread, v);
+		r = -pthread_create(&v->thread, NULL, d->kind->vcpu_main, v);
 		if (r == 0)
 			v->thread_created = 1;
 	}

@@ -1,13 +1,18 @@
 /*
- * A Keel domain as keeld holds it: the KVM VM, the memfd with guest RAM and
- * the shim region, the per-frame page-type table of Xen's PV MMU rules, and
- * one pv_vcpu per virtual CPU with the PV state Xen keeps per vCPU (mode,
- * page-table bases, trap table, callbacks, segment bases).
+ * A Keel domain as keeld holds it, whatever its kind: guest RAM (one memfd,
+ * then keeld's own region of the domain: shared_info, grant frames and
+ * whatever the kind keeps there), the KVM VM, the vCPUs, the state every
+ * Xen domain has (event channels, grant tables, time, the console), and a
+ * pointer to the kind's own part (pv/pv_domain.h for PV).  Domains are made
+ * and unmade in one place (domain_new / domain_free); each subsystem that
+ * keeps state per domain registers {init, destroy} (and save records) with
+ * DOMAIN_SUBSYS, and finds its state in the domain, never in a side table.
  */
 #ifndef KEEL_HV_DOMAIN_H
 #define KEEL_HV_DOMAIN_H
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <time.h>
@@ -15,28 +20,27 @@
 #include "abi/arch-x86_64.h"
 #include "abi/shared_info.h"
 #include "kvm.h"
-#include "../pv/pv_layout.h"
 
-#define DOMAIN_MAX_VCPUS  8
-#define DOMAIN_MAX_MEM_MB 4096
-
-enum pv_page_type { PGT_none = 0, PGT_l1, PGT_l2, PGT_l3, PGT_l4, PGT_writable, PGT_seg_desc };
-
-struct page_info {
-	uint8_t type;
-	uint8_t pinned;
-	uint16_t grant_pins; /* grant entries a live guest or dom0 map holds on this frame */
-	uint32_t type_count;
-};
+#define DOMAIN_MAX_VCPUS   8
+#define DOMAIN_MAX_MEM_MB  4096
+#define DOMAIN_TABLE_SIZE  64 /* live domains at once */
+#define DOMAIN_MAX_DOM0_BINDS 64
+#define DOMAIN_PAGE_SHIFT  12
+#define DOMAIN_PAGE_SIZE   4096ULL
 
 enum domain_state { DOM_CREATED, DOM_RUNNING, DOM_PAUSED, DOM_SHUTDOWN, DOM_CRASHED };
 
-struct callback_info {
-	uint64_t address;
-	int mask_events;
-};
+struct domain_kind; /* kind.h */
+struct pv_domain;   /* ../pv/pv_domain.h: the PV kind's part */
+struct pv_vcpu;
+struct evtchn;
+struct evtchn_fifo;
+struct gnttab_maps;
+struct ctl_dom;
 
-struct pv_vcpu {
+/* A vCPU of any kind: its thread and KVM state, and what Xen keeps for
+ * every vCPU (vcpu_info placement, timers, runstate, VIRQ bindings). */
+struct vcpu {
 	struct domain *dom;
 	struct kvm_vcpu_ctx kvm;
 	pthread_t thread;
@@ -44,22 +48,10 @@ struct pv_vcpu {
 	int id;
 	int online;
 	int initialised;    /* has a context (boot, or VCPUOP_initialise) */
-	int thread_created; /* a pthread of its own (not keeld run's main thread) */
+	int thread_created; /* a pthread of its own (vCPU 0's is threads_started) */
 #ifdef KEEL_TEST_LAYOUT
 	uint8_t test_layout_pad[KEEL_TEST_LAYOUT];
 #endif
-	int kernel_mode;
-	uint64_t kernel_cr3, user_cr3; /* machine addresses of the L4s */
-	uint64_t kernel_ss, kernel_sp;
-	uint64_t fs_base, gs_base_kernel, gs_base_user;
-	uint64_t debugreg[8];
-	uint32_t iopl;
-	int fpu_ts;
-	struct trap_info traps[256];
-	struct callback_info cb_event, cb_failsafe, cb_syscall;
-	uint64_t gdt_frames[16];
-	unsigned gdt_ents;
-	uint64_t ldt_base, ldt_ents;
 	uint64_t vcpu_info_gpa; /* 0: the legacy slot in shared_info */
 	uint64_t runstate_va;
 	uint64_t time_area_va;	      /* VCPUOP_register_vcpu_time_memory_area; 0 = none */
@@ -71,13 +63,14 @@ struct pv_vcpu {
 	int blocked;		/* in SCHEDOP_block/poll, waiting on dom->cond */
 	uint32_t virq_port[24]; /* NR_VIRQS */
 	uint64_t hypercalls, exits;
-	/* The page-table writes queued by the current hypercall. */
-	unsigned napply;
-	int flush_pending;
+	struct pv_vcpu *pv; /* the PV kind's part */
 };
 
 struct domain {
 	int domid;
+	int slot; /* in the domain table */
+	const struct domain_kind *kind;
+	struct pv_domain *pv; /* the PV kind's part */
 #ifdef KEEL_TEST_LAYOUT
 	/* a build whose struct layout differs (tests/integration/save-crossbuild) */
 	uint8_t test_layout_pad[KEEL_TEST_LAYOUT];
@@ -89,25 +82,19 @@ struct domain {
 	int memfd;
 	uint8_t *ram; /* guest RAM, nr_pages frames */
 	uint64_t nr_pages;
-	uint8_t *shim; /* shim region */
+	uint8_t *shim; /* keeld's region of the domain, after RAM (kind.h: region_gpa) */
 	uint64_t shim_size;
 	struct kvm_vm vm;
 	int nr_vcpus;
-	struct pv_vcpu vcpus[DOMAIN_MAX_VCPUS];
-	struct page_info *pages;
-	uint64_t vm_assist;
+	struct vcpu vcpus[DOMAIN_MAX_VCPUS];
 	uint64_t cur_pages; /* nr_pages less what the guest gave back */
 	uint8_t *released;  /* bitmap: frames given back (decrease_reservation) */
-	uint64_t boot_rip, boot_rsp, boot_rsi;
-	uint64_t hypercall_page_va;		    /* 0: the kernel asked for none */
-	uint64_t shim_apply_va, shim_apply_iret_va; /* from the shim's symbols */
 	int started;
 	int trace;
 	int timing; /* log the time to the first console byte (KEEL_TIMING=1) */
 	uint64_t tsc_khz;
 	struct timespec start_wall; /* log every hypercall and bounce (KEEL_TRACE=1) */
 	uint64_t max_pages;
-	uint64_t hole_l4e[PV_HOLE_NSLOTS];
 	FILE *console; /* where console_io writes go (NULL: discard) */
 	char console_line[256];
 	unsigned console_len;
@@ -118,12 +105,18 @@ struct domain {
 	int notified_state; /* last state sent to subscribers (daemon) */
 	int threads_started;
 	struct evtchn *evtchns; /* port table (evtchn.c), allocated on first use */
+	struct evtchn_fifo *fifo; /* FIFO ABI state (evtchn_fifo.c); NULL: 2-level */
+	uint32_t evtchn_max_port; /* max_event_channels; 0: libxl's default */
+	struct gnttab_maps *gmaps; /* what it maps of other domains' grants (gnttab_map.c) */
+	uint16_t *grant_pins;	   /* per frame: grant entries a live map holds on it */
+	struct ctl_dom *ctl;	   /* the toolstack's facts (ctl/) */
 	void (*on_send)(struct domain *d, uint32_t port); /* send on an unbound port */
 	uint32_t console_port, store_port;
 	struct domain_dom0_bind {
 		uint32_t port; /* 0: the guest closed it */
 		int g2d_fd, d2g_fd;
-	} dom0_binds[64];
+		int owner; /* the control connection that bound it (daemon) */
+	} dom0_binds[DOMAIN_MAX_DOM0_BINDS];
 	int n_dom0_binds;
 	uint64_t enosys_logged;
 	uint32_t gnttab_frames;
@@ -136,16 +129,68 @@ struct domain {
 	size_t conbuf_size, conbuf_len;
 	void (*on_stop)(struct domain *d);
 	/* Xen's suspend protocol (SCHEDOP_shutdown(SHUTDOWN_suspend)): the vCPU
-	 * that asked and the start_info frame it named (rdx); whether the
-	 * kernel's ELF notes allow a cancelled suspend to return 1. */
+	 * that asked (the kind keeps what else it named). */
 	int suspend_vcpu;
-	uint64_t start_info_mfn;
-	int suspend_cancel;
 	int threads_running; /* vCPU threads inside their loop (under lock) */
+	int subsys_done;     /* subsystems set up (domain_new) */
 };
 
-int domain_create(struct domain *d, int domid, uint64_t mem_mb, int nr_vcpus);
-void domain_destroy(struct domain *d);
+/* A new domain of a kind: nr_pages of RAM, keeld's region, the KVM VM and
+ * vCPUs (not with DOMAIN_NO_KVM: RAM-only domains for unit tests and
+ * fuzzing), the
+ * kind's part and every subsystem's state; entered in the domain table
+ * under the next domid.  NULL with *err set. */
+#define DOMAIN_NO_KVM 1u
+struct domain *domain_new(const struct domain_kind *kind, const char *name, uint64_t nr_pages,
+			  int nr_vcpus, unsigned flags, int *err);
+/* Stop its threads, leave the table, each subsystem's destroy (last
+ * registered first), the kind's, then memory and KVM. */
+void domain_free(struct domain *d);
+
+/* Per-domain state of a subsystem (event channels, grant tables, the
+ * toolstack's facts): made with the domain, dropped with it, in order
+ * (destroy runs from the highest order down).  Registered at start-up. */
+struct srb;
+struct saverec;
+struct domain_subsys {
+	const char *name;
+	int order;
+	int (*init)(struct domain *d);
+	void (*destroy)(struct domain *d);
+	/* Its save records (core/saverec.h), if it has state to carry: write;
+	 * check its records among recs (nothing touched; 0 or -errno with the
+	 * reason in err); apply them to a domain being restored. */
+	int (*save)(struct domain *d, struct srb *out);
+	int (*check)(const struct saverec *recs, unsigned n, char *err, size_t errlen);
+	void (*restore)(struct domain *d, const struct saverec *recs, unsigned n);
+};
+void domain_subsys_register(const struct domain_subsys *s);
+/* domain_new / domain_free: each init in order (done: how many ran); the
+ * destroys of those that ran, last first. */
+int domain_subsys_init(struct domain *d, int *done);
+void domain_subsys_destroy(struct domain *d, int done);
+int domain_subsys_save(struct domain *d, struct srb *out);
+int domain_subsys_check(const struct saverec *recs, unsigned n, char *err, size_t errlen);
+void domain_subsys_restore(struct domain *d, const struct saverec *recs, unsigned n);
+#define DOMAIN_SUBSYS(sym)                                              \
+	static void __attribute__((constructor)) sym##_register(void) \
+	{                                                               \
+		domain_subsys_register(&sym);                           \
+	}
+
+/* The domain table (registry.c).  Its lock comes before any domain's
+ * lock and serialises what touches two domains (channels between guests,
+ * grant copies and maps); while it is held a domain found in the table
+ * stays valid: a domain leaves the table, under the lock, before any of
+ * its state goes.  The daemon's thread, the only one that adds or
+ * removes, may look up without it. */
+void domain_table_lock(void);
+void domain_table_unlock(void);
+struct domain *domain_lookup(int domid); /* live (not dying) */
+struct domain *domain_table_at(int slot);
+int domain_table_add(struct domain *d);
+void domain_table_remove(struct domain *d);
+
 void domain_log(struct domain *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void domain_crash(struct domain *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void domain_shutdown(struct domain *d, int reason);
@@ -157,14 +202,14 @@ void domain_stop_threads(struct domain *d);
 int domain_restart_threads(struct domain *d);
 const char *domain_state_name(enum domain_state s);
 struct shared_info *domain_shared_info(struct domain *d);
-struct vcpu_info *pv_vcpu_info(struct pv_vcpu *v);
-void pv_time_update(struct pv_vcpu *v);
+/* Is gfn a frame of the domain's RAM it has not given back? */
+int domain_owns_frame(struct domain *d, uint64_t gfn);
+struct vcpu_info *vcpu_info(struct vcpu *v);
+void pv_time_update(struct vcpu *v);
 uint64_t pv_time_now(struct domain *d);
-int pv_timer_set(struct pv_vcpu *v, uint64_t deadline);
-long pv_timer_periodic_op(struct pv_vcpu *caller, struct pv_vcpu *t, int stop, uint64_t arg);
-void pv_timer_check(struct pv_vcpu *v);
-void pv_vcpu_kick(struct pv_vcpu *v);
-void domain_console_drain(struct domain *d, uint32_t port);
+int pv_timer_set(struct vcpu *v, uint64_t deadline);
+long pv_timer_periodic_op(struct vcpu *caller, struct vcpu *t, int stop, uint64_t arg);
+void pv_timer_check(struct vcpu *v);
 
 /* The hypervisor log (keeld's dmesg), a bounded ring. */
 void hvlog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -1,7 +1,8 @@
 /*
- * `keeld run`: build one PV domain from a kernel (and ramdisk), run it with
- * its console on stdout, and exit 0 when it powers off, 1 when it crashes
- * (the reason and a register dump are in keeld's log on stderr).
+ * `keeld run`: build one PV domain from a kernel (and ramdisk) the way the
+ * daemon builds one (domain_new, the kind's build, domain_start), run it
+ * with its console on stdout, and exit 0 when it powers off, 1 when it
+ * crashes (the reason and a register dump are in keeld's log on stderr).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -14,8 +15,7 @@
 
 #include "domain.h"
 #include "keeld.h"
-#include "../pv/pv_build.h"
-#include "../pv/pv_vcpu.h"
+#include "kind.h"
 
 int keeld_default_shim(char *buf, size_t size)
 {
@@ -50,15 +50,14 @@ int keeld_cmd_run(int argc, char **argv)
 	};
 	const char *kernel = NULL, *ramdisk = NULL, *cmdline = "", *what = NULL;
 	char shim_path[PATH_MAX] = "";
-	struct pv_build_args a = {0};
+	struct domain_image img;
+	struct domain *d = NULL;
 	void *kbuf = NULL, *rbuf = NULL, *sbuf = NULL;
 	size_t ksz = 0, rsz = 0, ssz = 0;
 	long mem = 64, vcpus = 1;
-	static struct domain d;
 	int o, r;
 
 	clock_gettime(CLOCK_MONOTONIC, &keeld_run_start);
-	d.memfd = -1; /* nothing to release until domain_create */
 
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (o) {
@@ -102,43 +101,49 @@ int keeld_cmd_run(int argc, char **argv)
 		what = shim_path;
 		goto out;
 	}
-	r = domain_create(&d, 1, mem, vcpus);
-	if (r < 0) {
+	r = -EINVAL;
+	if (mem > 0 && mem <= DOMAIN_MAX_MEM_MB)
+		d = domain_new(&pv_kind, "run", (uint64_t)mem << 8, (int)vcpus, 0, &r);
+	if (!d) {
 		what = "create domain";
 		goto out;
 	}
-	d.console = stdout;
-	d.trace = getenv("KEEL_TRACE") != NULL;
-	d.timing = getenv("KEEL_TIMING") != NULL;
-	a = (struct pv_build_args){kbuf, ksz, rbuf, rsz, cmdline, sbuf, ssz};
-	r = pv_build_domain(&d, &a);
+	d->console = stdout;
+	d->trace = getenv("KEEL_TRACE") != NULL;
+	d->timing = getenv("KEEL_TIMING") != NULL;
+	img = (struct domain_image){kbuf, ksz, rbuf, rsz, cmdline, sbuf, ssz};
+	r = d->kind->build(d, &img);
 	if (r < 0) {
 		what = "build domain";
 		goto out;
 	}
-	r = pv_vcpu_start(&d.vcpus[0]);
+	r = domain_start(d);
 	if (r < 0) {
 		what = "start vcpu";
 		goto out;
 	}
-	d.started = 1;
-	d.state = DOM_RUNNING;
-	pv_vcpu_thread(&d.vcpus[0]); /* vCPU 0 runs on this thread */
-	domain_stop_threads(&d);     /* and the others, if it brought any up */
+	domain_unpause(d);
+	/* until it powers off, reboots or crashes */
+	pthread_mutex_lock(&d->lock);
+	while (d->state == DOM_RUNNING || d->state == DOM_PAUSED)
+		pthread_cond_wait(&d->cond, &d->lock);
+	pthread_mutex_unlock(&d->lock);
+	domain_stop_threads(d);
 	fflush(stdout);
-	if (d.state == DOM_SHUTDOWN && d.shutdown_reason == 0) {
-		hvlog("d%d: powered off", d.domid);
+	if (d->state == DOM_SHUTDOWN && d->shutdown_reason == 0) {
+		hvlog("d%d: powered off", d->domid);
 		r = 0;
 	} else {
 		fprintf(stderr, "keeld: domain %s: %s\n",
-			d.state == DOM_CRASHED ? "crashed" : "stopped",
-			d.crash_reason[0] ? d.crash_reason : "shutdown");
-		r = d.shutdown_reason == 1 ? 3 : 1; /* reboot: 3, anything else: 1 */
+			d->state == DOM_CRASHED ? "crashed" : "stopped",
+			d->crash_reason[0] ? d->crash_reason : "shutdown");
+		r = d->shutdown_reason == 1 ? 3 : 1; /* reboot: 3, anything else: 1 */
 	}
 out:
 	if (what)
 		r = keeld_fail(what, r);
-	domain_destroy(&d);
+	if (d)
+		domain_free(d);
 	free(kbuf);
 	free(rbuf);
 	free(sbuf);

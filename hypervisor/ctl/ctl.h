@@ -45,6 +45,21 @@ struct ctl_sched {
 	uint32_t group_weight, group_cap;  /* what the group's files hold now */
 	int have_group; /* 1: a cpu cgroup; 2: keeld's throttling (ctl_throttle.c) */
 };
+/* keeld's own throttling (ctl_throttle.c): this period's budget. */
+struct ctl_thr {
+	uint32_t cap;
+	uint64_t period_start_ns, used_at_start;
+	int parked;
+};
+
+/* What the toolstack set for a domain (d->ctl, ctl_ops.c). */
+struct ctl_dom {
+	uint8_t handle[16];
+	struct ctl_sched sched;
+	struct ctl_thr thr;
+	uint64_t last_ns[DOMAIN_MAX_VCPUS]; /* CPU time kept after a vCPU thread ends */
+};
+
 /* 1: a cpu cgroup enforces weight and cap; 2: keeld's own throttling. */
 int ctl_sched_available(void);
 /* Bring the domain's group in line with s and move its vCPU threads into it. */

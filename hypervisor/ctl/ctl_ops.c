@@ -24,36 +24,39 @@
 #define CTL_XL_XEN_EXTRA ".0-keel"
 #define CTL_XL_XEN_CAPS	 "xen-3.0-x86_64"
 
-#define CTL_XL_MAX_DOMAINS    64
 #define CTL_XL_DEFAULT_WEIGHT 256
 
-struct ctl_dom {
-	int domid; /* 0: free slot */
-	uint8_t handle[16];
-	struct ctl_sched sched;
-	uint64_t last_ns[DOMAIN_MAX_VCPUS]; /* CPU time kept after a vCPU thread ends */
-};
-
-static struct ctl_dom ctl_doms[CTL_XL_MAX_DOMAINS];
 static char ctl_pidfile_path[4096];
 
+/* The toolstack's facts live in the domain (d->ctl), made with it. */
 static struct ctl_dom *ctl_lookup(const struct domain *d, int create)
 {
-	struct ctl_dom *free_slot = NULL;
-
-	for (int i = 0; i < CTL_XL_MAX_DOMAINS; i++) {
-		if (ctl_doms[i].domid == d->domid)
-			return &ctl_doms[i];
-		if (!ctl_doms[i].domid && !free_slot)
-			free_slot = &ctl_doms[i];
-	}
-	if (!create || !free_slot)
-		return NULL;
-	memset(free_slot, 0, sizeof(*free_slot));
-	free_slot->domid = d->domid;
-	free_slot->sched.weight = CTL_XL_DEFAULT_WEIGHT;
-	return free_slot;
+	return d->ctl;
 }
+
+static int ctl_domain_init(struct domain *d)
+{
+	d->ctl = calloc(1, sizeof(*d->ctl));
+	if (!d->ctl)
+		return -ENOMEM;
+	d->ctl->sched.weight = CTL_XL_DEFAULT_WEIGHT;
+	return 0;
+}
+
+static void ctl_domain_destroy(struct domain *d)
+{
+	ctl_forget(d);
+	free(d->ctl);
+	d->ctl = NULL;
+}
+
+static const struct domain_subsys ctl_subsys = {
+	.name = "ctl",
+	.order = 10,
+	.init = ctl_domain_init,
+	.destroy = ctl_domain_destroy,
+};
+DOMAIN_SUBSYS(ctl_subsys)
 
 /*
  * A vCPU thread's CPU time.  vCPU 0's thread exists once the domain has
@@ -126,7 +129,6 @@ void ctl_forget(struct domain *d)
 		return;
 	ctl_throttle_forget(d);
 	ctl_sched_remove(d->domid, &x->sched);
-	memset(x, 0, sizeof(*x));
 }
 
 static int ctl_rename(struct domain *d, struct ctl_dom *x, const void *in, void *out,
@@ -179,7 +181,7 @@ static int ctl_vcpu_info(struct domain *d, struct ctl_dom *x, const void *in, vo
 	int n = d->nr_vcpus < DOMAIN_MAX_VCPUS ? d->nr_vcpus : DOMAIN_MAX_VCPUS;
 
 	for (int k = 0; k < n; k++) {
-		struct pv_vcpu *v = &d->vcpus[k];
+		struct vcpu *v = &d->vcpus[k];
 		int tid = ctl_vcpu_tid(d, k);
 
 		memset(&vi[k], 0, sizeof(vi[k]));

@@ -1,25 +1,21 @@
 /*
  * keeld's half of xl save / xl restore / xl save -c, after Xen's PV suspend
  * protocol: the guest was asked (control/shutdown = suspend), froze its
- * devices and called SCHEDOP_shutdown(SHUTDOWN_suspend) naming its
- * start_info frame; every vCPU finished the hypercall it was in and
- * stopped.  Only then is there anything to save.
+ * devices and called SCHEDOP_shutdown(SHUTDOWN_suspend); every vCPU
+ * finished the hypercall it was in and stopped.  Only then is there
+ * anything to save.
  *
  * SAVE_STATE writes the state outside guest RAM as save records
- * (saverec.h): the domain's sizes and frames, the PV MMU's page types, the
- * frames given back, per vCPU Xen's PV context, KVM's registers and the
- * shim's ring-0 area, the shared_info page, the guest's GDT and the grant
- * table.  xl wraps them with the configuration and RAM in its compressed,
- * checksummed image (tools/xl/xl_backend_keel_save.c).
+ * (core/saverec.h): the domain's kind writes its own (pv/pv_save.c), then
+ * each subsystem its (the grant table).  xl wraps them with the
+ * configuration and RAM in its compressed, checksummed image
+ * (tools/xl/xl_backend_keel_save.c).
  *
  * RESTORE_STATE takes such records for a domain just created with the same
- * memory and vCPU count: every record is parsed and checked first (nothing
- * is touched until all are good), then the shim region is built by this
- * keeld, the records are applied, and the domain gets what a new Xen domain
- * has: no event channels but its store and console ports (at the numbers
- * the guest knew, written into its start_info), no timers, no vcpu_info,
- * runstate or time-area registrations, no grant maps.  The suspend
- * hypercall returns 0 and the guest re-does its own setup, as on Xen.
+ * memory and vCPU count: the records are split and every one is checked by
+ * its owner first (nothing is touched until all are good); then the kind
+ * applies its records, the subsystems theirs, and the domain resumes as a
+ * new Xen domain would (the suspend returns 0), paused for xl to unpause.
  *
  * RESUME puts a suspended domain back to work in place (xl save -c / -p):
  * with cancel, the hypercall returns 1 and nothing was lost (Xen's
@@ -29,30 +25,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "abi/xen.h"
-#include "ctl.h"
-#include "../evtchn/evtchn.h"
-#include "../gnttab/gnttab.h"
 #include "../core/keeld.h"
-#include "../pv/pv_build.h"
-#include "../pv/pv_vcpu.h"
+#include "../core/kind.h"
 #include "../core/saverec.h"
-
-#define CTL_SAVE_NMSRS	   8
-#define CTL_SAVE_GDT_BYTES (14 * 4096) /* the guest's part; Xen reserves the rest */
-#define CTL_SAVE_SHIM_VCPU (SHIM_VCPU_STACK_TOP - SHIM_VCPU_APPLY)
-#define CTL_SAVE_DOM_CANCEL 1u /* DOMAIN flags: the kernel has XEN_ELFNOTE_SUSPEND_CANCEL */
-
-/* STAR, LSTAR, CSTAR, SFMASK, KERNEL_GS_BASE, TSC_AUX, PAT, SYSENTER_EIP */
-static const uint32_t ctl_save_msr_index[CTL_SAVE_NMSRS] = {
-	0xc0000081, 0xc0000082, 0xc0000083, 0xc0000084,
-	0xc0000102, 0xc0000103, 0x00000277, 0x00000176,
-};
+#include "ctl.h"
 
 static char ctl_save_shim[4096];
 
@@ -60,8 +41,6 @@ void ctl_save_shim_path(const char *path)
 {
 	snprintf(ctl_save_shim, sizeof(ctl_save_shim), "%s", path);
 }
-
-/* ---- saving --------------------------------------------------------------------- */
 
 static int ctl_save_stopped(struct domain *d)
 {
@@ -81,159 +60,6 @@ static int ctl_save_stopped(struct domain *d)
 static int ctl_save_suspended(const struct domain *d)
 {
 	return d->state == DOM_SHUTDOWN && d->shutdown_reason == SHUTDOWN_suspend && d->started;
-}
-
-static void ctl_save_domain(struct domain *d, struct srb *out)
-{
-	struct srb p = {0};
-
-	srb_u32(&p, (uint32_t)d->nr_vcpus);
-	srb_u32(&p, d->suspend_cancel ? CTL_SAVE_DOM_CANCEL : 0);
-	srb_u64(&p, d->nr_pages);
-	srb_u64(&p, d->cur_pages);
-	srb_u64(&p, d->max_pages);
-	srb_u64(&p, d->vm_assist);
-	srb_u64(&p, d->hypercall_page_va);
-	srb_u64(&p, d->console_mfn);
-	srb_u64(&p, d->store_mfn);
-	srb_u64(&p, d->start_info_mfn);
-	srb_u64(&p, pv_time_now(d));
-	srb_u32(&p, d->console_port);
-	srb_u32(&p, d->store_port);
-	srb_u32(&p, (uint32_t)d->suspend_vcpu);
-	srb_u32(&p, (uint32_t)d->domid);
-	saverec_put(out, SAVEREC_DOMAIN, 1, &p);
-	srb_free(&p);
-}
-
-static void ctl_save_page_types(struct domain *d, struct srb *out)
-{
-	struct srb p = {0};
-
-	srb_u64(&p, d->nr_pages);
-	for (uint64_t i = 0; i < d->nr_pages && !p.err; i++) {
-		srb_u8(&p, d->pages[i].type);
-		srb_u8(&p, d->pages[i].pinned);
-		srb_u32(&p, d->pages[i].type_count);
-	}
-	saverec_put(out, SAVEREC_PAGE_TYPES, 1, &p);
-	srb_free(&p);
-	p = (struct srb){0};
-	srb_u64(&p, d->nr_pages);
-	srb_bytes(&p, d->released, (d->nr_pages + 7) / 8);
-	saverec_put(out, SAVEREC_RELEASED, 1, &p);
-	srb_free(&p);
-}
-
-static void ctl_save_vcpu_pv(struct pv_vcpu *v, struct srb *out)
-{
-	const struct callback_info *cbs[3] = {&v->cb_event, &v->cb_failsafe, &v->cb_syscall};
-	struct srb p = {0};
-
-	srb_u32(&p, (uint32_t)v->id);
-	srb_u32(&p, (uint32_t)v->online);
-	srb_u32(&p, (uint32_t)v->initialised);
-	srb_u32(&p, (uint32_t)v->kernel_mode);
-	srb_u32(&p, v->iopl);
-	srb_u32(&p, (uint32_t)v->fpu_ts);
-	srb_u32(&p, v->gdt_ents);
-	srb_u32(&p, 0);
-	srb_u64(&p, v->kernel_cr3);
-	srb_u64(&p, v->user_cr3);
-	srb_u64(&p, v->kernel_ss);
-	srb_u64(&p, v->kernel_sp);
-	srb_u64(&p, v->fs_base);
-	srb_u64(&p, v->gs_base_kernel);
-	srb_u64(&p, v->gs_base_user);
-	srb_u64(&p, v->ldt_base);
-	srb_u64(&p, v->ldt_ents);
-	for (int i = 0; i < 8; i++)
-		srb_u64(&p, v->debugreg[i]);
-	for (int i = 0; i < 16; i++)
-		srb_u64(&p, v->gdt_frames[i]);
-	for (int i = 0; i < 3; i++) {
-		srb_u64(&p, cbs[i]->address);
-		srb_u32(&p, (uint32_t)cbs[i]->mask_events);
-	}
-	for (int i = 0; i < 256; i++) {
-		srb_u8(&p, v->traps[i].vector);
-		srb_u8(&p, v->traps[i].flags);
-		srb_u16(&p, v->traps[i].cs);
-		srb_u64(&p, v->traps[i].address);
-	}
-	saverec_put(out, SAVEREC_VCPU_PV, 1, &p);
-	srb_free(&p);
-}
-
-/* KVM's registers: the kernel's own ABI structs, sizes recorded. */
-static int ctl_save_vcpu_kvm(struct pv_vcpu *v, struct srb *out)
-{
-	struct kvm_regs regs;
-	struct kvm_sregs sregs;
-	struct kvm_xsave *xsave = calloc(1, sizeof(*xsave));
-	struct kvm_xcrs xcrs;
-	struct kvm_vcpu_events events;
-	struct {
-		struct kvm_msrs h;
-		struct kvm_msr_entry e[CTL_SAVE_NMSRS];
-	} m;
-	struct srb p = {0};
-	int r = 0;
-
-	memset(&m, 0, sizeof(m));
-	m.h.nmsrs = CTL_SAVE_NMSRS;
-	for (int i = 0; i < CTL_SAVE_NMSRS; i++)
-		m.e[i].index = ctl_save_msr_index[i];
-	if (!xsave)
-		return -ENOMEM;
-	if (kvm_regs_get(&v->kvm, &regs) < 0 || kvm_sregs_get(&v->kvm, &sregs) < 0 ||
-	    ioctl(v->kvm.fd, KVM_GET_XSAVE, xsave) < 0 || ioctl(v->kvm.fd, KVM_GET_XCRS, &xcrs) < 0 ||
-	    ioctl(v->kvm.fd, KVM_GET_VCPU_EVENTS, &events) < 0 ||
-	    ioctl(v->kvm.fd, KVM_GET_MSRS, &m) != CTL_SAVE_NMSRS)
-		r = -EIO;
-	srb_u32(&p, (uint32_t)v->id);
-	srb_u32(&p, sizeof(regs));
-	srb_u32(&p, sizeof(sregs));
-	srb_u32(&p, sizeof(*xsave));
-	srb_u32(&p, sizeof(xcrs));
-	srb_u32(&p, sizeof(events));
-	srb_u32(&p, CTL_SAVE_NMSRS);
-	srb_u32(&p, 0);
-	srb_bytes(&p, &regs, sizeof(regs));
-	srb_bytes(&p, &sregs, sizeof(sregs));
-	srb_bytes(&p, xsave, sizeof(*xsave));
-	srb_bytes(&p, &xcrs, sizeof(xcrs));
-	srb_bytes(&p, &events, sizeof(events));
-	for (int i = 0; i < CTL_SAVE_NMSRS; i++) {
-		srb_u32(&p, m.e[i].index);
-		srb_u64(&p, m.e[i].data);
-	}
-	if (r == 0)
-		saverec_put(out, SAVEREC_VCPU_KVM, 1, &p);
-	srb_free(&p);
-	free(xsave);
-	return r;
-}
-
-static void ctl_save_shim_parts(struct domain *d, struct srb *out)
-{
-	struct srb p = {0};
-
-	srb_bytes(&p, domain_shared_info(d), 4096);
-	saverec_put(out, SAVEREC_SHARED_INFO, 1, &p);
-	srb_free(&p);
-	p = (struct srb){0};
-	srb_bytes(&p, d->shim + SHIM_OFF_GDT, CTL_SAVE_GDT_BYTES);
-	saverec_put(out, SAVEREC_GDT, 1, &p);
-	srb_free(&p);
-	for (int k = 0; k < d->nr_vcpus; k++) {
-		p = (struct srb){0};
-		srb_u32(&p, (uint32_t)k);
-		srb_u32(&p, 0);
-		srb_bytes(&p, d->shim + SHIM_VCPU_OFF(k, SHIM_VCPU_APPLY), CTL_SAVE_SHIM_VCPU);
-		saverec_put(out, SAVEREC_SHIM_VCPU, 1, &p);
-		srb_free(&p);
-	}
 }
 
 static int ctl_save_write(int fd, const uint8_t *p, size_t n)
@@ -267,15 +93,9 @@ int ctl_save_state(struct domain *d, int fd)
 		return r;
 	}
 	saverec_begin(&out);
-	ctl_save_domain(d, &out);
-	ctl_save_page_types(d, &out);
-	for (int k = 0; k < d->nr_vcpus && r == 0; k++) {
-		ctl_save_vcpu_pv(&d->vcpus[k], &out);
-		r = ctl_save_vcpu_kvm(&d->vcpus[k], &out);
-	}
-	ctl_save_shim_parts(d, &out);
+	r = d->kind->save(d, &out);
 	if (r == 0)
-		r = gnttab_save(d, &out);
+		r = domain_subsys_save(d, &out);
 	saverec_end(&out);
 	if (r == 0)
 		r = out.err;
@@ -288,482 +108,36 @@ int ctl_save_state(struct domain *d, int fd)
 	return r;
 }
 
-/* ---- parsing and checking (nothing touched) -------------------------------------- */
-
-struct ctl_rst_vcpu {
-	const struct saverec *pv, *kvm, *shim;
-};
-
-struct ctl_rst {
-	struct saverec recs[SAVEREC_MAX];
-	unsigned n;
-	const struct saverec *types, *released, *shinfo, *gdt, *gnttab;
-	struct ctl_rst_vcpu v[DOMAIN_MAX_VCPUS];
-	uint32_t nr_vcpus, flags, console_port, store_port, suspend_vcpu, old_domid;
-	uint64_t nr_pages, cur_pages, max_pages, vm_assist, hypercall_page_va;
-	uint64_t console_mfn, store_mfn, start_info_mfn, guest_time_ns;
-};
-
-#define CTL_BAD(...)                                     \
-	do {                                             \
-		snprintf(err, errlen, __VA_ARGS__);      \
-		return -EINVAL;                          \
-	} while (0)
-
-static int ctl_rst_domain(struct ctl_rst *s, const struct saverec *r, uint64_t nr_pages,
-			  int nr_vcpus, char *err, size_t errlen)
+/* Split, then every record checked by its owner: nothing is touched. */
+static int ctl_restore_split_check(const struct domain_kind *kind, const uint8_t *img, size_t len,
+				   uint64_t nr_pages, int nr_vcpus, struct saverec *recs,
+				   unsigned *n, char *err, size_t errlen)
 {
-	struct src c = {r->data, r->len, 0};
+	int r = saverec_split(img, len, recs, SAVEREC_MAX, n, err, errlen);
 
-	s->nr_vcpus = src_u32(&c);
-	s->flags = src_u32(&c);
-	s->nr_pages = src_u64(&c);
-	s->cur_pages = src_u64(&c);
-	s->max_pages = src_u64(&c);
-	s->vm_assist = src_u64(&c);
-	s->hypercall_page_va = src_u64(&c);
-	s->console_mfn = src_u64(&c);
-	s->store_mfn = src_u64(&c);
-	s->start_info_mfn = src_u64(&c);
-	s->guest_time_ns = src_u64(&c);
-	s->console_port = src_u32(&c);
-	s->store_port = src_u32(&c);
-	s->suspend_vcpu = src_u32(&c);
-	s->old_domid = src_u32(&c);
-	if (c.bad || c.left)
-		CTL_BAD("domain record: %u bytes", r->len);
-	if (s->nr_pages != nr_pages || s->nr_vcpus != (uint32_t)nr_vcpus)
-		CTL_BAD("image of %llu frames and %u vCPUs, domain of %llu and %d",
-			(unsigned long long)s->nr_pages, s->nr_vcpus, (unsigned long long)nr_pages,
-			nr_vcpus);
-	if (s->flags & ~CTL_SAVE_DOM_CANCEL)
-		CTL_BAD("domain record: unknown flags %#x", s->flags);
-	if (s->cur_pages > nr_pages || s->max_pages < s->cur_pages || s->max_pages > (1ull << 32))
-		CTL_BAD("domain record: %llu pages of %llu (max %llu)",
-			(unsigned long long)s->cur_pages, (unsigned long long)nr_pages,
-			(unsigned long long)s->max_pages);
-	if (s->console_mfn >= nr_pages || s->store_mfn >= nr_pages ||
-	    s->start_info_mfn >= nr_pages)
-		CTL_BAD("domain record: frame out of range (console %llu, store %llu, start_info "
-			"%llu of %llu)",
-			(unsigned long long)s->console_mfn, (unsigned long long)s->store_mfn,
-			(unsigned long long)s->start_info_mfn, (unsigned long long)nr_pages);
-	if (s->console_port == 0 || s->console_port >= EVTCHN_2L_NR_CHANNELS ||
-	    s->store_port == 0 || s->store_port >= EVTCHN_2L_NR_CHANNELS ||
-	    s->console_port == s->store_port)
-		CTL_BAD("domain record: ports %u (console) and %u (store)", s->console_port,
-			s->store_port);
-	if (s->suspend_vcpu >= s->nr_vcpus)
-		CTL_BAD("domain record: vCPU %u suspended", s->suspend_vcpu);
-	if (s->hypercall_page_va &&
-	    (s->hypercall_page_va & 0xfff ||
-	     (s->hypercall_page_va >= HYPERVISOR_VIRT_START &&
-	      s->hypercall_page_va < HYPERVISOR_VIRT_END)))
-		CTL_BAD("domain record: hypercall page at %#llx",
-			(unsigned long long)s->hypercall_page_va);
-	return 0;
-}
-
-static int ctl_rst_types(const struct saverec *types, const struct saverec *rel, uint64_t nr,
-			 char *err, size_t errlen)
-{
-	struct src c = {types->data, types->len, 0};
-
-	if (src_u64(&c) != nr || c.left != nr * 6)
-		CTL_BAD("page-types record: %u bytes for %llu frames", types->len,
-			(unsigned long long)nr);
-	for (uint64_t i = 0; i < nr; i++) {
-		uint8_t type = src_u8(&c), pinned = src_u8(&c);
-		uint32_t count = src_u32(&c);
-
-		if (type > PGT_seg_desc || pinned > 1 ||
-		    (pinned && (type < PGT_l1 || type > PGT_l4)) || count > (1u << 28) ||
-		    (type == PGT_none && count))
-			CTL_BAD("page-types record: frame %llu has type %u, pinned %u, count %u",
-				(unsigned long long)i, type, pinned, count);
-	}
-	c = (struct src){rel->data, rel->len, 0};
-	if (src_u64(&c) != nr || c.left != (nr + 7) / 8)
-		CTL_BAD("released record: %u bytes for %llu frames", rel->len,
-			(unsigned long long)nr);
-	return 0;
-}
-
-/* A frame named by a vCPU (an L4 base): in RAM and typed L4 by the image. */
-static int ctl_rst_l4(const struct saverec *types, uint64_t nr, uint64_t addr)
-{
-	uint64_t f = addr >> PV_PAGE_SHIFT;
-
-	return !(addr & 0xfff) && f < nr && types->data[8 + f * 6] == PGT_l4;
-}
-
-static int ctl_rst_vcpu_pv(const struct ctl_rst *s, const struct saverec *r, uint32_t *id,
-			   char *err, size_t errlen)
-{
-	struct src c = {r->data, r->len, 0};
-	uint32_t online, init, kmode, iopl, fpu_ts, gdt_ents;
-	uint64_t kcr3, ucr3, ldt_ents;
-
-	*id = src_u32(&c);
-	online = src_u32(&c);
-	init = src_u32(&c);
-	kmode = src_u32(&c);
-	iopl = src_u32(&c);
-	fpu_ts = src_u32(&c);
-	gdt_ents = src_u32(&c);
-	src_u32(&c);
-	kcr3 = src_u64(&c);
-	ucr3 = src_u64(&c);
-	src_bytes(&c, 5 * 8); /* kernel ss/sp, fs/gs bases: any value */
-	src_u64(&c);	      /* ldt_base */
-	ldt_ents = src_u64(&c);
-	src_bytes(&c, 8 * 8); /* debug registers */
-	for (int i = 0; i < 16; i++) {
-		uint64_t f = src_u64(&c);
-
-		if ((unsigned)i < (gdt_ents + 511) / 512 && f >= s->nr_pages)
-			CTL_BAD("vcpu-pv record: GDT frame %llu out of range",
-				(unsigned long long)f);
-	}
-	src_bytes(&c, 3 * 12 + 256 * 12);
-	if (c.bad || c.left)
-		CTL_BAD("vcpu-pv record: %u bytes", r->len);
-	if (*id >= s->nr_vcpus || online > 1 || init > 1 || kmode > 1 || iopl > 3 || fpu_ts > 1 ||
-	    gdt_ents > CTL_SAVE_GDT_BYTES / 8 || ldt_ents > 8192)
-		CTL_BAD("vcpu-pv record: vCPU %u: online %u, initialised %u, mode %u, iopl %u, "
-			"%u GDT and %llu LDT entries",
-			*id, online, init, kmode, iopl, gdt_ents, (unsigned long long)ldt_ents);
-	if (init && (!ctl_rst_l4(s->types, s->nr_pages, kcr3) ||
-		     (ucr3 && !ctl_rst_l4(s->types, s->nr_pages, ucr3))))
-		CTL_BAD("vcpu-pv record: vCPU %u: page-table base %#llx/%#llx is not an L4", *id,
-			(unsigned long long)kcr3, (unsigned long long)ucr3);
-	return 0;
-}
-
-static int ctl_rst_vcpu_kvm(const struct saverec *r, uint32_t *id, char *err, size_t errlen)
-{
-	struct src c = {r->data, r->len, 0};
-	uint32_t sz[5], nmsrs;
-	const size_t want[5] = {sizeof(struct kvm_regs), sizeof(struct kvm_sregs),
-				sizeof(struct kvm_xsave), sizeof(struct kvm_xcrs),
-				sizeof(struct kvm_vcpu_events)};
-
-	*id = src_u32(&c);
-	for (int i = 0; i < 5; i++)
-		sz[i] = src_u32(&c);
-	nmsrs = src_u32(&c);
-	src_u32(&c);
-	for (int i = 0; i < 5; i++)
-		if (sz[i] != want[i])
-			CTL_BAD("vcpu-kvm record: register block %d is %u bytes, KVM's is %zu", i,
-				sz[i], want[i]);
-	if (nmsrs != CTL_SAVE_NMSRS)
-		CTL_BAD("vcpu-kvm record: %u MSRs", nmsrs);
-	for (int i = 0; i < 5; i++)
-		src_bytes(&c, sz[i]);
-	for (uint32_t i = 0; i < nmsrs; i++) {
-		if (src_u32(&c) != ctl_save_msr_index[i] && !c.bad)
-			CTL_BAD("vcpu-kvm record: unexpected MSR in slot %u", i);
-		src_u64(&c);
-	}
-	if (c.bad || c.left)
-		CTL_BAD("vcpu-kvm record: %u bytes", r->len);
-	return 0;
-}
-
-/* Split, find each record, check every value against the domain's size. */
-static int ctl_restore_parse(const uint8_t *img, size_t len, uint64_t nr_pages, int nr_vcpus,
-		      struct ctl_rst *s, char *err, size_t errlen)
-{
-	const struct saverec *dom = NULL;
-	uint32_t id;
-	int r;
-
-	memset(s, 0, sizeof(*s));
-	if (nr_vcpus < 1 || nr_vcpus > DOMAIN_MAX_VCPUS)
-		CTL_BAD("%d vCPUs", nr_vcpus);
-	r = saverec_split(img, len, s->recs, SAVEREC_MAX, &s->n, err, errlen);
-	if (r < 0)
-		return r;
-	for (unsigned i = 0; i < s->n; i++) {
-		const struct saverec *rec = &s->recs[i];
-		const struct saverec **slot = NULL;
-
-		if (rec->version != 1) {
-			snprintf(err, errlen, "%s record version %u not supported",
-				 saverec_name(rec->type), rec->version);
-			return -EPROTO;
+	for (unsigned i = 0; r == 0 && i < *n; i++)
+		if (recs[i].type == SAVEREC_END || recs[i].type >= SAVEREC_NTYPES) {
+			snprintf(err, errlen, "record %u: unknown type %u", i, recs[i].type);
+			r = -EPROTO;
 		}
-		switch (rec->type) {
-		case SAVEREC_DOMAIN:
-			slot = &dom;
-			break;
-		case SAVEREC_PAGE_TYPES:
-			slot = &s->types;
-			break;
-		case SAVEREC_RELEASED:
-			slot = &s->released;
-			break;
-		case SAVEREC_SHARED_INFO:
-			slot = &s->shinfo;
-			break;
-		case SAVEREC_GDT:
-			slot = &s->gdt;
-			break;
-		case SAVEREC_GNTTAB:
-			slot = &s->gnttab;
-			break;
-		case SAVEREC_VCPU_PV:
-		case SAVEREC_VCPU_KVM:
-		case SAVEREC_SHIM_VCPU:
-			continue; /* after the domain record (below) */
-		default:
-			snprintf(err, errlen, "record %u: unknown type %u", i, rec->type);
-			return -EPROTO;
-		}
-		if (*slot)
-			CTL_BAD("two %s records", saverec_name(rec->type));
-		*slot = rec;
-	}
-	if (!dom || !s->types || !s->released || !s->shinfo || !s->gdt || !s->gnttab)
-		CTL_BAD("a record is missing (domain %d, page types %d, released %d, shared info "
-			"%d, GDT %d, grant table %d)",
-			!!dom, !!s->types, !!s->released, !!s->shinfo, !!s->gdt, !!s->gnttab);
-	r = ctl_rst_domain(s, dom, nr_pages, nr_vcpus, err, errlen);
 	if (r == 0)
-		r = ctl_rst_types(s->types, s->released, s->nr_pages, err, errlen);
+		r = kind->restore_check(recs, *n, nr_pages, nr_vcpus, err, errlen);
 	if (r == 0)
-		r = gnttab_restore_check(s->gnttab, err, errlen);
-	if (r < 0)
-		return r;
-	if (s->shinfo->len != 4096 || s->gdt->len != CTL_SAVE_GDT_BYTES)
-		CTL_BAD("shared-info or GDT record of the wrong size (%u, %u)", s->shinfo->len,
-			s->gdt->len);
-	for (unsigned i = 0; i < s->n; i++) {
-		const struct saverec *rec = &s->recs[i];
-		const struct saverec **slot;
-
-		if (rec->type == SAVEREC_VCPU_PV) {
-			r = ctl_rst_vcpu_pv(s, rec, &id, err, errlen);
-			slot = r == 0 ? &s->v[id].pv : NULL;
-		} else if (rec->type == SAVEREC_VCPU_KVM) {
-			r = ctl_rst_vcpu_kvm(rec, &id, err, errlen);
-			slot = r == 0 ? &s->v[id < s->nr_vcpus ? id : 0].kvm : NULL;
-			if (r == 0 && id >= s->nr_vcpus)
-				CTL_BAD("vcpu-kvm record for vCPU %u", id);
-		} else if (rec->type == SAVEREC_SHIM_VCPU) {
-			struct src c = {rec->data, rec->len, 0};
-
-			id = src_u32(&c);
-			if (rec->len != 8 + CTL_SAVE_SHIM_VCPU || id >= s->nr_vcpus)
-				CTL_BAD("shim-vcpu record: vCPU %u, %u bytes", id, rec->len);
-			slot = &s->v[id].shim;
-		} else {
-			continue;
-		}
-		if (r < 0)
-			return r;
-		if (*slot)
-			CTL_BAD("two %s records for vCPU %u", saverec_name(rec->type), id);
-		*slot = rec;
-	}
-	for (uint32_t k = 0; k < s->nr_vcpus; k++)
-		if (!s->v[k].pv || !s->v[k].kvm || !s->v[k].shim)
-			CTL_BAD("vCPU %u's records are missing", k);
-	return 0;
+		r = domain_subsys_check(recs, *n, err, errlen);
+	return r;
 }
 
 int ctl_restore_check(const uint8_t *img, size_t len, uint64_t nr_pages, int nr_vcpus, char *err,
 		      size_t errlen)
 {
-	struct ctl_rst *s = malloc(sizeof(*s));
-	int r = s ? ctl_restore_parse(img, len, nr_pages, nr_vcpus, s, err, errlen) : -ENOMEM;
+	struct saverec *recs = malloc(SAVEREC_MAX * sizeof(*recs));
+	unsigned n;
+	int r = recs ? ctl_restore_split_check(&pv_kind, img, len, nr_pages, nr_vcpus, recs, &n,
+					       err, errlen)
+		     : -ENOMEM;
 
-	free(s);
+	free(recs);
 	return r;
-}
-
-/* ---- applying --------------------------------------------------------------------- */
-
-static void ctl_rst_apply_vcpu_pv(struct pv_vcpu *v, const struct saverec *r)
-{
-	struct callback_info *cbs[3] = {&v->cb_event, &v->cb_failsafe, &v->cb_syscall};
-	struct src c = {r->data, r->len, 0};
-
-	src_u32(&c); /* id */
-	v->online = (int)src_u32(&c);
-	v->initialised = (int)src_u32(&c);
-	v->kernel_mode = (int)src_u32(&c);
-	v->iopl = src_u32(&c);
-	v->fpu_ts = (int)src_u32(&c);
-	v->gdt_ents = src_u32(&c);
-	src_u32(&c);
-	v->kernel_cr3 = src_u64(&c);
-	v->user_cr3 = src_u64(&c);
-	v->kernel_ss = src_u64(&c);
-	v->kernel_sp = src_u64(&c);
-	v->fs_base = src_u64(&c);
-	v->gs_base_kernel = src_u64(&c);
-	v->gs_base_user = src_u64(&c);
-	v->ldt_base = src_u64(&c);
-	v->ldt_ents = src_u64(&c);
-	for (int i = 0; i < 8; i++)
-		v->debugreg[i] = src_u64(&c);
-	for (int i = 0; i < 16; i++)
-		v->gdt_frames[i] = src_u64(&c);
-	for (int i = 0; i < 3; i++) {
-		cbs[i]->address = src_u64(&c);
-		cbs[i]->mask_events = (int)src_u32(&c);
-	}
-	for (int i = 0; i < 256; i++) {
-		v->traps[i].vector = src_u8(&c);
-		v->traps[i].flags = src_u8(&c);
-		v->traps[i].cs = src_u16(&c);
-		v->traps[i].address = src_u64(&c);
-	}
-	/* A new life: no registrations, timers or counters of the old one. */
-	v->vcpu_info_gpa = 0;
-	v->runstate_va = 0;
-	v->time_area_va = 0;
-	v->timer_deadline = v->singleshot_deadline = 0;
-	v->periodic_period = v->periodic_next = 0;
-	v->blocked = 0;
-	v->napply = 0;
-	v->hypercalls = v->exits = 0;
-}
-
-static int ctl_rst_apply_vcpu_kvm(struct pv_vcpu *v, const struct saverec *rec, int rax_one)
-{
-	struct src c = {rec->data, rec->len, 0};
-	struct kvm_regs regs;
-	struct kvm_sregs sregs;
-	struct kvm_xsave *xsave = malloc(sizeof(*xsave));
-	struct kvm_xcrs xcrs;
-	struct kvm_vcpu_events events;
-	struct {
-		struct kvm_msrs h;
-		struct kvm_msr_entry e[CTL_SAVE_NMSRS];
-	} m;
-	int r = 0;
-
-	if (!xsave)
-		return -ENOMEM;
-	src_bytes(&c, 32);
-	memcpy(&regs, src_bytes(&c, sizeof(regs)), sizeof(regs));
-	memcpy(&sregs, src_bytes(&c, sizeof(sregs)), sizeof(sregs));
-	memcpy(xsave, src_bytes(&c, sizeof(*xsave)), sizeof(*xsave));
-	memcpy(&xcrs, src_bytes(&c, sizeof(xcrs)), sizeof(xcrs));
-	memcpy(&events, src_bytes(&c, sizeof(events)), sizeof(events));
-	memset(&m, 0, sizeof(m));
-	m.h.nmsrs = CTL_SAVE_NMSRS;
-	for (int i = 0; i < CTL_SAVE_NMSRS; i++) {
-		m.e[i].index = src_u32(&c);
-		m.e[i].data = src_u64(&c);
-	}
-	if (rax_one)
-		regs.rax = 1;
-	/* sregs first: EFER and CR0/CR4 decide what the rest may hold */
-	if (kvm_sregs_set(&v->kvm, &sregs) < 0 || kvm_regs_set(&v->kvm, &regs) < 0 ||
-	    ioctl(v->kvm.fd, KVM_SET_XSAVE, xsave) < 0 || ioctl(v->kvm.fd, KVM_SET_XCRS, &xcrs) < 0 ||
-	    ioctl(v->kvm.fd, KVM_SET_VCPU_EVENTS, &events) < 0 ||
-	    ioctl(v->kvm.fd, KVM_SET_MSRS, &m) != CTL_SAVE_NMSRS)
-		r = -EINVAL;
-	free(xsave);
-	return r;
-}
-
-/* Every L4 the guest has gets this keeld's hypervisor-hole slots. */
-static void ctl_rst_hole_slots(struct domain *d)
-{
-	for (uint64_t f = 0; f < d->nr_pages; f++)
-		if (d->pages[f].type == PGT_l4)
-			memcpy(d->ram + (f << PV_PAGE_SHIFT) + PV_HOLE_FIRST_SLOT * 8, d->hole_l4e,
-			       sizeof(d->hole_l4e));
-}
-
-/* What a new Xen domain has: no ports but store and console, no
- * registrations; start_info tells the guest its frames and ports. */
-static int ctl_resume_fresh(struct domain *d)
-{
-	struct shared_info *sh = domain_shared_info(d);
-	struct start_info *si = (struct start_info *)(d->ram + (d->start_info_mfn << PV_PAGE_SHIFT));
-	int r = evtchn_reset_for_resume(d, d->store_port, d->console_port);
-
-	if (r < 0)
-		return r;
-	for (int k = 0; k < d->nr_vcpus; k++) {
-		d->vcpus[k].vcpu_info_gpa = 0;
-		d->vcpus[k].runstate_va = 0;
-		d->vcpus[k].time_area_va = 0;
-		d->vcpus[k].timer_deadline = d->vcpus[k].singleshot_deadline = 0;
-		d->vcpus[k].periodic_period = d->vcpus[k].periodic_next = 0;
-	}
-	for (int k = 0; k < XEN_LEGACY_MAX_VCPUS; k++) {
-		sh->vcpu_info[k].evtchn_upcall_pending = 0;
-		sh->vcpu_info[k].evtchn_pending_sel = 0;
-	}
-	si->store_mfn = d->store_mfn;
-	si->store_evtchn = d->store_port;
-	si->console.domU.mfn = d->console_mfn;
-	si->console.domU.evtchn = d->console_port;
-	d->on_send = domain_console_drain;
-	return 0;
-}
-
-static int ctl_restore_apply(struct domain *d, const struct ctl_rst *s, const void *shim,
-			     size_t shim_size)
-{
-	struct src c;
-	struct timespec now;
-	uint64_t t;
-	int r;
-
-	r = pv_build_shim_region(d, shim, shim_size);
-	if (r < 0)
-		return r;
-	d->cur_pages = s->cur_pages;
-	d->max_pages = s->max_pages;
-	d->vm_assist = s->vm_assist;
-	d->hypercall_page_va = s->hypercall_page_va;
-	d->console_mfn = s->console_mfn;
-	d->store_mfn = s->store_mfn;
-	d->start_info_mfn = s->start_info_mfn;
-	d->console_port = s->console_port;
-	d->store_port = s->store_port;
-	d->suspend_vcpu = (int)s->suspend_vcpu;
-	d->suspend_cancel = !!(s->flags & CTL_SAVE_DOM_CANCEL);
-	c = (struct src){s->types->data + 8, s->types->len - 8, 0};
-	for (uint64_t i = 0; i < d->nr_pages; i++) {
-		d->pages[i].type = src_u8(&c);
-		d->pages[i].pinned = src_u8(&c);
-		d->pages[i].type_count = src_u32(&c);
-		d->pages[i].grant_pins = 0; /* nobody maps a restored domain's grants */
-	}
-	memcpy(d->released, s->released->data + 8, (d->nr_pages + 7) / 8);
-	ctl_rst_hole_slots(d);
-	memcpy(domain_shared_info(d), s->shinfo->data, 4096);
-	memcpy(d->shim + SHIM_OFF_GDT, s->gdt->data, CTL_SAVE_GDT_BYTES);
-	gnttab_restore(d, s->gnttab);
-	for (int k = 0; k < d->nr_vcpus && r == 0; k++) {
-		memcpy(d->shim + SHIM_VCPU_OFF(k, SHIM_VCPU_APPLY), s->v[k].shim->data + 8,
-		       CTL_SAVE_SHIM_VCPU);
-		ctl_rst_apply_vcpu_pv(&d->vcpus[k], s->v[k].pv);
-		r = ctl_rst_apply_vcpu_kvm(&d->vcpus[k], s->v[k].kvm, 0);
-	}
-	if (r == 0)
-		r = ctl_resume_fresh(d);
-	if (r < 0)
-		return r;
-	/* the guest's system time carries on from the moment it was saved */
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	t = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec - s->guest_time_ns;
-	d->mono_base.tv_sec = (time_t)(t / 1000000000ull);
-	d->mono_base.tv_nsec = (long)(t % 1000000000ull);
-	for (int k = 0; k < d->nr_vcpus; k++)
-		if (d->vcpus[k].initialised)
-			pv_time_update(&d->vcpus[k]);
-	d->state = DOM_PAUSED;
-	return domain_restart_threads(d);
 }
 
 static int ctl_read_all(int fd, uint8_t **buf, size_t *len)
@@ -795,10 +169,11 @@ static int ctl_read_all(int fd, uint8_t **buf, size_t *len)
 
 int ctl_restore_state(struct domain *d, int fd)
 {
-	struct ctl_rst *s = NULL;
+	struct saverec *recs = NULL;
 	uint8_t *img = NULL;
 	void *shim = NULL;
 	size_t len = 0, shim_size = 0;
+	unsigned n = 0;
 	char err[256] = "";
 	int r;
 
@@ -807,9 +182,10 @@ int ctl_restore_state(struct domain *d, int fd)
 	r = ctl_read_all(fd, &img, &len);
 	if (r < 0)
 		return r;
-	s = malloc(sizeof(*s));
-	r = s ? ctl_restore_parse(img, len, d->nr_pages, d->nr_vcpus, s, err, sizeof(err))
-	      : -ENOMEM;
+	recs = malloc(SAVEREC_MAX * sizeof(*recs));
+	r = recs ? ctl_restore_split_check(d->kind, img, len, d->nr_pages, d->nr_vcpus, recs, &n,
+					   err, sizeof(err))
+		 : -ENOMEM;
 	if (r < 0) {
 		domain_log(d, "restore refused: %s", err[0] ? err : strerror(-r));
 		goto out;
@@ -819,46 +195,33 @@ int ctl_restore_state(struct domain *d, int fd)
 		domain_log(d, "restore: cannot read the shim %s", ctl_save_shim);
 		goto out;
 	}
-	r = ctl_restore_apply(d, s, shim, shim_size);
+	r = d->kind->restore(d, recs, n, shim, shim_size);
 	if (r == 0)
-		hvlog("d%d: restored from d%u's suspended state (guest time %llu ms)", d->domid,
-		      s->old_domid, (unsigned long long)(s->guest_time_ns / 1000000));
-	else
+		domain_subsys_restore(d, recs, n);
+	if (r == 0)
+		r = d->kind->resume(d, 0);
+	if (r == 0)
+		r = domain_restart_threads(d);
+	if (r < 0)
 		domain_log(d, "restore failed applying the state (%d)", r);
 out:
 	free(shim);
-	free(s);
+	free(recs);
 	free(img);
 	return r;
 }
 
-/* xl save -c / -p: back to work in place.  cancel: the suspend returns 1
- * (the guest knows nothing was lost); else a new life as after restore. */
 int ctl_resume(struct domain *d, int cancel)
 {
-	struct pv_vcpu *v;
-	struct kvm_regs regs;
 	int r;
 
 	if (!ctl_save_suspended(d))
 		return -EINVAL;
 	r = ctl_save_stopped(d);
+	if (r == 0)
+		r = d->kind->resume(d, cancel);
 	if (r < 0)
 		return r;
-	v = &d->vcpus[d->suspend_vcpu];
-	if (cancel) {
-		if (kvm_regs_get(&v->kvm, &regs) < 0)
-			return -EIO;
-		regs.rax = 1;
-		if (kvm_regs_set(&v->kvm, &regs) < 0)
-			return -EIO;
-	} else if ((r = ctl_resume_fresh(d)) < 0) {
-		return r;
-	}
-	pthread_mutex_lock(&d->lock);
-	d->state = DOM_PAUSED;
-	d->shutdown_reason = 0;
-	pthread_mutex_unlock(&d->lock);
 	if (domain_state_hook)
 		domain_state_hook(d);
 	hvlog("d%d: resumed after suspend (%s)", d->domid, cancel ? "cancelled" : "new life");

@@ -73,7 +73,7 @@ int ctl_sched_available(void)
  */
 int ctl_vcpu_tid(struct domain *d, int vcpu)
 {
-	struct pv_vcpu *v = &d->vcpus[vcpu];
+	struct vcpu *v = &d->vcpus[vcpu];
 	int has = vcpu == 0 ? d->threads_started : v->thread_created;
 	clockid_t clk;
 

@@ -23,18 +23,13 @@
 
 #define CTL_THR_PERIOD_NS 100000000ULL
 #define CTL_THR_TICK_NS	  5000000L
-#define CTL_THR_MAX_DOMS  64
-#define CTL_THR_MAX_TIDS  (CTL_THR_MAX_DOMS * DOMAIN_MAX_VCPUS)
+#define CTL_THR_MAX_TIDS  (DOMAIN_TABLE_SIZE * DOMAIN_MAX_VCPUS)
 
-struct ctl_thr_dom {
-	struct domain *d;
-	uint32_t cap;
-	uint64_t period_start_ns, used_at_start;
-	int parked;
-};
-
+/* The throttle thread's work: the domains with a cap, by their slot in the
+ * domain table (their budget lives in d->ctl->thr).  Under ctl_thr_lock,
+ * never the domain table's lock: a parked vCPU thread may hold that one. */
 static pthread_mutex_t ctl_thr_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct ctl_thr_dom ctl_thr_doms[CTL_THR_MAX_DOMS];
+static struct domain *ctl_thr_capped[DOMAIN_TABLE_SIZE];
 static int ctl_thr_parked_tids[CTL_THR_MAX_TIDS]; /* read by the signal handler */
 static int ctl_thr_started;
 
@@ -81,13 +76,12 @@ static uint64_t ctl_thr_used(struct domain *d)
 	return ns;
 }
 
-static void ctl_thr_park(struct ctl_thr_dom *t, int park)
+static void ctl_thr_park(struct domain *d, int park)
 {
-	struct domain *d = t->d;
+	struct ctl_thr *t = &d->ctl->thr;
 
 	for (int k = 0; k < d->nr_vcpus && k < DOMAIN_MAX_VCPUS; k++) {
-		int tid = ctl_vcpu_tid(d, k),
-		    slot = (int)(t - ctl_thr_doms) * DOMAIN_MAX_VCPUS + k;
+		int tid = ctl_vcpu_tid(d, k), slot = d->slot * DOMAIN_MAX_VCPUS + k;
 
 		__atomic_store_n(&ctl_thr_parked_tids[slot], park && tid ? tid : 0,
 				 __ATOMIC_SEQ_CST);
@@ -109,22 +103,24 @@ static void *ctl_thr_main(void *arg)
 	for (;;) {
 		nanosleep(&tick, NULL);
 		pthread_mutex_lock(&ctl_thr_lock);
-		for (int i = 0; i < CTL_THR_MAX_DOMS; i++) {
-			struct ctl_thr_dom *t = &ctl_thr_doms[i];
+		for (int i = 0; i < DOMAIN_TABLE_SIZE; i++) {
+			struct domain *d = ctl_thr_capped[i];
+			struct ctl_thr *t;
 			uint64_t now, used;
 
-			if (!t->d)
+			if (!d)
 				continue;
+			t = &d->ctl->thr;
 			now = ctl_thr_now();
-			used = ctl_thr_used(t->d);
+			used = ctl_thr_used(d);
 			if (now - t->period_start_ns >= CTL_THR_PERIOD_NS) {
 				if (t->parked)
-					ctl_thr_park(t, 0);
+					ctl_thr_park(d, 0);
 				t->period_start_ns = now;
 				t->used_at_start = used;
 			} else if (!t->parked &&
 				   used - t->used_at_start >= CTL_THR_PERIOD_NS * t->cap / 100) {
-				ctl_thr_park(t, 1);
+				ctl_thr_park(d, 1);
 			}
 		}
 		pthread_mutex_unlock(&ctl_thr_lock);
@@ -176,37 +172,28 @@ static int ctl_thr_weight(struct domain *d, uint32_t weight)
 
 int ctl_throttle_apply(struct domain *d, uint32_t weight, uint32_t cap)
 {
-	struct ctl_thr_dom *t = NULL, *free_slot = NULL;
+	struct ctl_thr *t = &d->ctl->thr;
 	int r = ctl_thr_weight(d, weight);
 
 	if (r < 0)
 		return r;
 	if (cap && (r = ctl_thr_start()) < 0)
 		return r;
+	if (d->slot < 0 || d->slot >= DOMAIN_TABLE_SIZE)
+		return -EINVAL;
 	pthread_mutex_lock(&ctl_thr_lock);
-	for (int i = 0; i < CTL_THR_MAX_DOMS; i++) {
-		if (ctl_thr_doms[i].d == d)
-			t = &ctl_thr_doms[i];
-		else if (!ctl_thr_doms[i].d && !free_slot)
-			free_slot = &ctl_thr_doms[i];
+	if (cap && !ctl_thr_capped[d->slot]) {
+		t->period_start_ns = ctl_thr_now();
+		t->used_at_start = ctl_thr_used(d);
+		t->parked = 0;
+		ctl_thr_capped[d->slot] = d;
 	}
-	if (!t && cap) {
-		t = free_slot;
-		if (t) {
-			memset(t, 0, sizeof(*t));
-			t->d = d;
-			t->period_start_ns = ctl_thr_now();
-			t->used_at_start = ctl_thr_used(d);
-		} else {
-			r = -ENOSPC;
-		}
-	}
-	if (t && cap) {
+	if (cap) {
 		t->cap = cap;
-	} else if (t) { /* cap lifted */
+	} else if (ctl_thr_capped[d->slot]) { /* cap lifted */
 		if (t->parked)
-			ctl_thr_park(t, 0);
-		t->d = NULL;
+			ctl_thr_park(d, 0);
+		ctl_thr_capped[d->slot] = NULL;
 	}
 	pthread_mutex_unlock(&ctl_thr_lock);
 	return r;
@@ -214,12 +201,13 @@ int ctl_throttle_apply(struct domain *d, uint32_t weight, uint32_t cap)
 
 void ctl_throttle_forget(struct domain *d)
 {
+	if (!d->ctl || d->slot < 0 || d->slot >= DOMAIN_TABLE_SIZE)
+		return;
 	pthread_mutex_lock(&ctl_thr_lock);
-	for (int i = 0; i < CTL_THR_MAX_DOMS; i++)
-		if (ctl_thr_doms[i].d == d) {
-			if (ctl_thr_doms[i].parked)
-				ctl_thr_park(&ctl_thr_doms[i], 0);
-			ctl_thr_doms[i].d = NULL;
-		}
+	if (ctl_thr_capped[d->slot] == d) {
+		if (d->ctl->thr.parked)
+			ctl_thr_park(d, 0);
+		ctl_thr_capped[d->slot] = NULL;
+	}
 	pthread_mutex_unlock(&ctl_thr_lock);
 }

@@ -13,70 +13,36 @@
 
 #include "abi/xen.h"
 #include "evtchn.h"
-#include "../pv/pv_mm.h"
-#include "../pv/pv_vcpu.h"
+#include "../core/kind.h"
 
 #define EVTCHN_MAX	EVTCHN_2L_NR_CHANNELS
-#define EVTCHN_MAX_DOMS 256
 
 /*
- * Channels between two guest domains.  keeld's domain table is the
- * daemon's, so evtchn.c keeps its own registry of the domains that made an
- * event-channel op (only those can have allocated a port for a peer).  evtchn_glock serialises everything that touches two
- * domains' port tables: it is taken before any domain's lock, and a
- * domain leaves the registry (its remote ends turned back to unbound) in
- * evtchn_free_all, before its memory goes away.
+ * Channels between two guest domains go through the domain table: its
+ * lock (domain_table_lock) serialises everything that touches two
+ * domains' port tables and is taken before any domain's lock; a domain
+ * leaves the table before its channels are torn down (evtchn_free_all).
  */
-static pthread_mutex_t evtchn_glock = PTHREAD_MUTEX_INITIALIZER;
-static struct domain *evtchn_doms[EVTCHN_MAX_DOMS];
-
-static void evtchn_register(struct domain *d)
-{
-	int free_slot = -1;
-
-	pthread_mutex_lock(&evtchn_glock);
-	for (int i = 0; i < EVTCHN_MAX_DOMS; i++) {
-		if (evtchn_doms[i] == d)
-			goto out;
-		if (!evtchn_doms[i] && free_slot < 0)
-			free_slot = i;
-	}
-	if (free_slot >= 0)
-		evtchn_doms[free_slot] = d;
-out:
-	pthread_mutex_unlock(&evtchn_glock);
-}
-
-/* Under evtchn_glock: the live domain with this id, or NULL. */
 static struct domain *evtchn_find_domain(uint16_t domid)
 {
-	for (int i = 0; i < EVTCHN_MAX_DOMS; i++)
-		if (evtchn_doms[i] && evtchn_doms[i]->domid == domid && evtchn_doms[i]->evtchns)
-			return evtchn_doms[i];
-	return NULL;
-}
+	struct domain *d = domain_lookup(domid);
 
-void evtchn_domain_register(struct domain *d)
-{
-	evtchn_register(d);
+	return d && d->evtchns ? d : NULL;
 }
 
 void evtchn_peers_lock(void)
 {
-	pthread_mutex_lock(&evtchn_glock);
+	domain_table_lock();
 }
 
 void evtchn_peers_unlock(void)
 {
-	pthread_mutex_unlock(&evtchn_glock);
+	domain_table_unlock();
 }
 
 struct domain *evtchn_peer(uint16_t domid)
 {
-	for (int i = 0; i < EVTCHN_MAX_DOMS; i++)
-		if (evtchn_doms[i] && evtchn_doms[i]->domid == domid && !evtchn_doms[i]->dying)
-			return evtchn_doms[i];
-	return NULL;
+	return domain_lookup(domid);
 }
 
 static struct evtchn *evtchn_table(struct domain *d)
@@ -86,61 +52,24 @@ static struct evtchn *evtchn_table(struct domain *d)
 	return d->evtchns;
 }
 
-/*
- * Per-domain max_event_channels (Xen's max_evtchn_port: ports 1..max may
- * be allocated).  The default is libxl's 1023; a dom0 tool changes it
- * through the control socket.  Kept beside struct domain under a leaf
- * mutex (evtchn_alloc runs under other locks).
- */
+/* Per-domain max_event_channels (Xen's max_evtchn_port: ports 1..max may
+ * be allocated), d->evtchn_max_port; 0 means libxl's default, 1023.  A
+ * dom0 tool changes it through the control socket. */
 #define EVTCHN_DEFAULT_MAX_PORT 1023
-static pthread_mutex_t evtchn_limit_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct {
-	struct domain *d;
-	uint32_t max_port;
-} evtchn_limits[EVTCHN_MAX_DOMS];
 
 static uint32_t evtchn_max_port(struct domain *d)
 {
-	uint32_t m = EVTCHN_DEFAULT_MAX_PORT;
+	uint32_t m = __atomic_load_n(&d->evtchn_max_port, __ATOMIC_ACQUIRE);
 
-	pthread_mutex_lock(&evtchn_limit_lock);
-	for (int i = 0; i < EVTCHN_MAX_DOMS; i++)
-		if (evtchn_limits[i].d == d)
-			m = evtchn_limits[i].max_port;
-	pthread_mutex_unlock(&evtchn_limit_lock);
-	return m;
+	return m ? m : EVTCHN_DEFAULT_MAX_PORT;
 }
 
 int evtchn_set_max_port(struct domain *d, uint32_t max_port)
 {
-	int slot = -1;
-
 	if (max_port == 0 || max_port >= EVTCHN_MAX)
 		return -EINVAL;
-	pthread_mutex_lock(&evtchn_limit_lock);
-	for (int i = 0; i < EVTCHN_MAX_DOMS; i++) {
-		if (evtchn_limits[i].d == d) {
-			slot = i;
-			break;
-		}
-		if (!evtchn_limits[i].d && slot < 0)
-			slot = i;
-	}
-	if (slot >= 0) {
-		evtchn_limits[slot].d = d;
-		evtchn_limits[slot].max_port = max_port;
-	}
-	pthread_mutex_unlock(&evtchn_limit_lock);
-	return slot >= 0 ? 0 : -ENOSPC;
-}
-
-static void evtchn_forget_limit(struct domain *d)
-{
-	pthread_mutex_lock(&evtchn_limit_lock);
-	for (int i = 0; i < EVTCHN_MAX_DOMS; i++)
-		if (evtchn_limits[i].d == d)
-			evtchn_limits[i].d = NULL;
-	pthread_mutex_unlock(&evtchn_limit_lock);
+	__atomic_store_n(&d->evtchn_max_port, max_port, __ATOMIC_RELEASE);
+	return 0;
 }
 
 static int evtchn_test_and_set(uint64_t *word, int bit)
@@ -152,7 +81,7 @@ void evtchn_set_pending(struct domain *d, uint32_t port)
 {
 	struct shared_info *sh = domain_shared_info(d);
 	struct evtchn *t = evtchn_table(d);
-	struct pv_vcpu *v;
+	struct vcpu *v;
 	struct vcpu_info *vi;
 
 	if (!t || port == 0 || port >= EVTCHN_MAX)
@@ -173,10 +102,10 @@ void evtchn_set_pending(struct domain *d, uint32_t port)
 		return;
 	}
 	v = &d->vcpus[t[port].vcpu < (uint32_t)d->nr_vcpus ? t[port].vcpu : 0];
-	vi = pv_vcpu_info(v);
+	vi = vcpu_info(v);
 	if (!evtchn_test_and_set(&vi->evtchn_pending_sel, port / 64)) {
 		__atomic_store_n(&vi->evtchn_upcall_pending, 1, __ATOMIC_SEQ_CST);
-		pv_vcpu_kick(v);
+		vcpu_kick(v);
 	}
 }
 
@@ -214,7 +143,7 @@ int evtchn_alloc_unbound_port(struct domain *d, uint16_t remote_dom)
 	return p;
 }
 
-int evtchn_send_virq(struct pv_vcpu *v, int virq)
+int evtchn_send_virq(struct vcpu *v, int virq)
 {
 	uint32_t port = v->virq_port[virq];
 
@@ -243,7 +172,7 @@ static void evtchn_close_port(struct domain *d, uint32_t port)
 		d->evtchns[e->remote_port].state = ECS_UNBOUND;
 		d->evtchns[e->remote_port].remote_dom = d->domid;
 	} else if (e->state == ECS_INTERDOMAIN && !e->dom0_slot && e->remote_dom != d->domid) {
-		/* Another guest's end (caller holds evtchn_glock): as in
+		/* Another guest's end (caller holds the domain table's lock): as in
 		 * Xen, it becomes unbound for us again. */
 		struct domain *rd = evtchn_find_domain(e->remote_dom);
 		uint32_t rp = e->remote_port;
@@ -262,7 +191,7 @@ static void evtchn_close_port(struct domain *d, uint32_t port)
 	memset(e, 0, sizeof(*e));
 }
 
-/* Does this op touch another domain's ports (so needs evtchn_glock)? */
+/* Does this op touch another domain's ports (so needs the domain table's lock)? */
 static int evtchn_op_crosses(uint64_t cmd)
 {
 	return cmd == EVTCHNOP_bind_interdomain || cmd == EVTCHNOP_close || cmd == EVTCHNOP_reset;
@@ -275,7 +204,7 @@ static long evtchn_send_remote(struct domain *d, uint32_t port, uint16_t rdom, u
 {
 	struct domain *rd;
 
-	pthread_mutex_lock(&evtchn_glock);
+	domain_table_lock();
 	rd = evtchn_find_domain(rdom);
 	if (rd && rp > 0 && rp < EVTCHN_MAX) {
 		pthread_mutex_lock(&rd->lock);
@@ -284,7 +213,7 @@ static long evtchn_send_remote(struct domain *d, uint32_t port, uint16_t rdom, u
 			evtchn_set_pending(rd, rp);
 		pthread_mutex_unlock(&rd->lock);
 	}
-	pthread_mutex_unlock(&evtchn_glock);
+	domain_table_unlock();
 	return 0;
 }
 
@@ -301,12 +230,29 @@ int evtchn_port_pending(struct domain *d, uint32_t port)
 	       1;
 }
 
+/* A dom0 process's control connection closed: unbind the ports it
+ * bound (still bound through the slot it bound them with), as closing
+ * Linux's /dev/xen/evtchn does; the guest's ends are unbound for dom0
+ * again.  How many. */
+unsigned evtchn_release_owner(struct domain *d, int owner)
+{
+	unsigned n = 0;
+
+	for (int slot = 0; slot < d->n_dom0_binds; slot++) {
+		uint32_t port = d->dom0_binds[slot].port;
+
+		if (port && d->dom0_binds[slot].owner == owner &&
+		    evtchn_release_dom0(d, port, slot) == 0) {
+			hvlog("d%d: port %u unbound (its dom0 process went away)", d->domid, port);
+			n++;
+		}
+	}
+	return n;
+}
+
 void evtchn_free_all(struct domain *d)
 {
-	pthread_mutex_lock(&evtchn_glock);
-	for (int i = 0; i < EVTCHN_MAX_DOMS; i++)
-		if (evtchn_doms[i] == d)
-			evtchn_doms[i] = NULL;
+	domain_table_lock();
 	/* A dying domain's channels to other guests: their ends become
 	 * unbound for it, as Xen's evtchn_destroy leaves them. */
 	if (d->evtchns)
@@ -314,9 +260,8 @@ void evtchn_free_all(struct domain *d)
 			if (d->evtchns[p].state == ECS_INTERDOMAIN && !d->evtchns[p].dom0_slot &&
 			    d->evtchns[p].remote_dom != d->domid)
 				evtchn_close_port(d, p);
-	pthread_mutex_unlock(&evtchn_glock);
+	domain_table_unlock();
 	evtchn_fifo_free(d);
-	evtchn_forget_limit(d);
 	for (int i = 0; i < d->n_dom0_binds; i++) {
 		close(d->dom0_binds[i].g2d_fd);
 		close(d->dom0_binds[i].d2g_fd);
@@ -326,7 +271,7 @@ void evtchn_free_all(struct domain *d)
 	d->evtchns = NULL;
 }
 
-int evtchn_bind_dom0(struct domain *d, uint32_t port, int *g2d_fd, int *d2g_fd)
+int evtchn_bind_dom0(struct domain *d, uint32_t port, int owner, int *g2d_fd, int *d2g_fd)
 {
 	struct domain_dom0_bind *b;
 	int r = 0, slot, g2d, d2g;
@@ -368,6 +313,7 @@ int evtchn_bind_dom0(struct domain *d, uint32_t port, int *g2d_fd, int *d2g_fd)
 	b->g2d_fd = g2d;
 	b->d2g_fd = d2g;
 	b->port = port;
+	b->owner = owner;
 	d->evtchns[port].state = ECS_INTERDOMAIN;
 	d->evtchns[port].remote_port = 0;
 	d->evtchns[port].dom0_slot = slot + 1;
@@ -443,11 +389,11 @@ static uint16_t evtchn_dom(struct domain *d, uint16_t dom)
 }
 
 /*
- * Xen's bind_interdomain to another guest (caller holds evtchn_glock and
+ * Xen's bind_interdomain to another guest (caller holds the domain table's lock and
  * d->lock): the remote port must exist, be unbound and have been
  * allocated for us; the new local port is bound to the caller's vCPU.
  */
-static long evtchn_bind_remote(struct pv_vcpu *v, uint16_t rdom, uint32_t rp, uint32_t *local)
+static long evtchn_bind_remote(struct vcpu *v, uint16_t rdom, uint32_t rp, uint32_t *local)
 {
 	struct domain *d = v->dom, *rd = evtchn_find_domain(rdom);
 	long r = 0;
@@ -479,7 +425,7 @@ out:
 }
 
 /* One op per case; each reads its argument block, acts, writes it back. */
-long evtchn_do_op(struct pv_vcpu *v, uint64_t cmd, uint64_t arg)
+long evtchn_do_op(struct vcpu *v, uint64_t cmd, uint64_t arg)
 {
 	struct domain *d = v->dom;
 	union {
@@ -517,22 +463,21 @@ long evtchn_do_op(struct pv_vcpu *v, uint64_t cmd, uint64_t arg)
 
 	if (cmd >= sizeof(sizes) || !sizes[cmd])
 		return -XEN_ENOSYS;
-	if (pv_copy_from_guest(v, &u, arg, sizes[cmd]) < 0)
+	if (guest_copy_from(v, &u, arg, sizes[cmd]) < 0)
 		return -XEN_EFAULT;
 	if (!evtchn_table(d))
 		return -XEN_ENOMEM;
 	if (cmd == EVTCHNOP_init_control || cmd == EVTCHNOP_expand_array ||
 	    cmd == EVTCHNOP_set_priority) {
 		r = evtchn_fifo_op(v, cmd, &u);
-		if (r == 0 && pv_copy_to_guest(v, arg, &u, sizes[cmd]) < 0)
+		if (r == 0 && guest_copy_to(v, arg, &u, sizes[cmd]) < 0)
 			r = -XEN_EFAULT;
 		return r;
 	}
 	/* A domain that made an event-channel op can be another's peer
 	 * (registered here, before any lock: glock comes first). */
-	evtchn_register(d);
 	if (evtchn_op_crosses(cmd))
-		pthread_mutex_lock(&evtchn_glock);
+		domain_table_lock();
 	pthread_mutex_lock(&d->lock);
 	switch (cmd) {
 	case EVTCHNOP_alloc_unbound:
@@ -571,7 +516,7 @@ long evtchn_do_op(struct pv_vcpu *v, uint64_t cmd, uint64_t arg)
 		break;
 	}
 	case EVTCHNOP_bind_virq: {
-		struct pv_vcpu *t;
+		struct vcpu *t;
 
 		if (u.bind_virq.virq >= NR_VIRQS || u.bind_virq.vcpu >= (uint32_t)d->nr_vcpus) {
 			r = -XEN_EINVAL;
@@ -717,14 +662,14 @@ long evtchn_do_op(struct pv_vcpu *v, uint64_t cmd, uint64_t arg)
 		if ((__atomic_load_n(&sh->evtchn_pending[port / 64], __ATOMIC_SEQ_CST) >>
 		     (port % 64)) &
 		    1) {
-			struct pv_vcpu *t = &d->vcpus[d->evtchns[port].vcpu < (uint32_t)d->nr_vcpus
+			struct vcpu *t = &d->vcpus[d->evtchns[port].vcpu < (uint32_t)d->nr_vcpus
 							      ? d->evtchns[port].vcpu
 							      : 0];
-			struct vcpu_info *vi = pv_vcpu_info(t);
+			struct vcpu_info *vi = vcpu_info(t);
 
 			if (!evtchn_test_and_set(&vi->evtchn_pending_sel, port / 64)) {
 				__atomic_store_n(&vi->evtchn_upcall_pending, 1, __ATOMIC_SEQ_CST);
-				pv_vcpu_kick(t);
+				vcpu_kick(t);
 			}
 		}
 		break;
@@ -744,8 +689,8 @@ long evtchn_do_op(struct pv_vcpu *v, uint64_t cmd, uint64_t arg)
 	}
 	pthread_mutex_unlock(&d->lock);
 	if (evtchn_op_crosses(cmd))
-		pthread_mutex_unlock(&evtchn_glock);
-	if (r == 0 && pv_copy_to_guest(v, arg, &u, sizes[cmd]) < 0)
+		domain_table_unlock();
+	if (r == 0 && guest_copy_to(v, arg, &u, sizes[cmd]) < 0)
 		r = -XEN_EFAULT;
 	return r;
 }
@@ -769,13 +714,13 @@ int evtchn_reset_for_resume(struct domain *d, uint32_t store_port, uint32_t cons
 	if (store_port == 0 || store_port >= EVTCHN_MAX || console_port == 0 ||
 	    console_port >= EVTCHN_MAX || store_port == console_port)
 		return -EINVAL;
-	pthread_mutex_lock(&evtchn_glock);
+	domain_table_lock();
 	pthread_mutex_lock(&d->lock);
 	for (uint32_t port = 1; port < EVTCHN_MAX; port++)
 		if (t[port].state != ECS_FREE)
 			evtchn_close_port(d, port);
 	pthread_mutex_unlock(&d->lock);
-	pthread_mutex_unlock(&evtchn_glock);
+	domain_table_unlock();
 	evtchn_fifo_free(d);
 	memset(sh->evtchn_pending, 0, sizeof(sh->evtchn_pending));
 	memset(sh->evtchn_mask, 0, sizeof(sh->evtchn_mask));
@@ -787,3 +732,12 @@ int evtchn_reset_for_resume(struct domain *d, uint32_t store_port, uint32_t cons
 	d->console_port = console_port;
 	return 0;
 }
+
+/* The port table is made on first use; a dying domain's channels are torn
+ * down before anything else of it goes (the highest order). */
+static const struct domain_subsys evtchn_subsys = {
+	.name = "evtchn",
+	.order = 30,
+	.destroy = evtchn_free_all,
+};
+DOMAIN_SUBSYS(evtchn_subsys)

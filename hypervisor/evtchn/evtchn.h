@@ -28,13 +28,15 @@ struct evtchn {
 void evtchn_set_pending(struct domain *d, uint32_t port);
 /* Allocate an unbound port for remote_dom (builder: console, store). */
 int evtchn_alloc_unbound_port(struct domain *d, uint16_t remote_dom);
-int evtchn_send_virq(struct pv_vcpu *v, int virq);
-long evtchn_do_op(struct pv_vcpu *v, uint64_t cmd, uint64_t arg);
+int evtchn_send_virq(struct vcpu *v, int virq);
+long evtchn_do_op(struct vcpu *v, uint64_t cmd, uint64_t arg);
 void evtchn_free_all(struct domain *d);
 /* dom0's end of a port left unbound for dom0 (BIND_EVTCHN): two eventfds,
  * guest-to-dom0 (keeld writes it when the guest sends) and dom0-to-guest
  * (keeld polls it and raises the port). */
-int evtchn_bind_dom0(struct domain *d, uint32_t port, int *g2d_fd, int *d2g_fd);
+int evtchn_bind_dom0(struct domain *d, uint32_t port, int owner, int *g2d_fd, int *d2g_fd);
+/* Unbind the ports the dom0 connection `owner` bound (it closed). */
+unsigned evtchn_release_owner(struct domain *d, int owner);
 /* dom0 lets go of a port it bound: it is unbound (for dom0) again, so a
  * restarted server can bind it anew.  dom0's fds then reach nothing. */
 int evtchn_unbind_dom0(struct domain *d, uint32_t port);
@@ -68,14 +70,12 @@ int evtchn_fifo_is_pending(struct domain *d, uint32_t port, int *pending);
 int evtchn_fifo_clear_pending(struct domain *d, uint32_t port);
 int evtchn_fifo_unmask(struct domain *d, uint32_t port, uint32_t vcpu);
 /* init_control, expand_array, set_priority (arg: the op's block). */
-long evtchn_fifo_op(struct pv_vcpu *v, uint64_t cmd, void *arg);
+long evtchn_fifo_op(struct vcpu *v, uint64_t cmd, void *arg);
 void evtchn_fifo_free(struct domain *d);
 
-/* Other domains, for grant copies: the registry of domains that used
- * event-channel or grant-table ops.  evtchn_peers_lock() is taken before
- * any domain's lock; while held, evtchn_peer() results stay valid (a
- * domain leaves the registry in evtchn_free_all, before its memory goes). */
-void evtchn_domain_register(struct domain *d);
+/* Other domains, for channels and grant copies: the domain table, under
+ * its lock (core/domain.h), taken before any domain's lock; while held,
+ * evtchn_peer() results stay valid. */
 void evtchn_peers_lock(void);
 void evtchn_peers_unlock(void);
 struct domain *evtchn_peer(uint16_t domid);

@@ -19,20 +19,18 @@
 #include "abi/event_channel.h"
 #include "abi/xen.h"
 #include "evtchn.h"
-#include "../pv/pv_mm.h"
-#include "../pv/pv_vcpu.h"
+#include "../core/kind.h"
 
 #define FIFO_PORTS	    EVTCHN_2L_NR_CHANNELS /* keeld's port table size */
 #define FIFO_WORDS_PER_PAGE (4096 / sizeof(event_word_t))
 #define FIFO_MAX_PAGES	    (FIFO_PORTS / FIFO_WORDS_PER_PAGE)
-#define FIFO_MAX_DOMS	    256
 
 struct fifo_vcpu {
 	struct evtchn_fifo_control_block *cb; /* NULL: no init_control yet */
 	uint32_t tail[EVTCHN_FIFO_MAX_QUEUES];
 };
 
-struct fifo_dom {
+struct evtchn_fifo {
 	struct domain *d;
 	struct fifo_vcpu vcpu[DOMAIN_MAX_VCPUS];
 	event_word_t *page[FIFO_MAX_PAGES];
@@ -42,16 +40,14 @@ struct fifo_dom {
 	uint8_t last_vcpu[FIFO_PORTS], last_prio[FIFO_PORTS];
 };
 
+/* The domain's FIFO state (d->fifo, NULL while on 2-level) is made by
+ * init_control and dropped by a reset or the domain's end, under
+ * fifo_lock. */
 static pthread_mutex_t fifo_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct fifo_dom *fifo_doms[FIFO_MAX_DOMS];
 
-/* Under fifo_lock. */
-static struct fifo_dom *fifo_of(struct domain *d)
+static struct evtchn_fifo *fifo_of(struct domain *d)
 {
-	for (int i = 0; i < FIFO_MAX_DOMS; i++)
-		if (fifo_doms[i] && fifo_doms[i]->d == d)
-			return fifo_doms[i];
-	return NULL;
+	return d->fifo;
 }
 
 int evtchn_fifo_active(struct domain *d)
@@ -64,7 +60,7 @@ int evtchn_fifo_active(struct domain *d)
 	return r;
 }
 
-static event_word_t *fifo_word(struct fifo_dom *f, uint32_t port)
+static event_word_t *fifo_word(struct evtchn_fifo *f, uint32_t port)
 {
 	if (port >= f->npages * FIFO_WORDS_PER_PAGE)
 		return NULL;
@@ -75,11 +71,11 @@ static event_word_t *fifo_word(struct fifo_dom *f, uint32_t port)
  * domain's own, and not a page table or descriptor page. */
 static void *fifo_guest_page(struct domain *d, uint64_t gfn)
 {
-	if (!pv_mm_owns(d, gfn))
+	if (!domain_owns_frame(d, gfn))
 		return NULL;
-	if (d->pages[gfn].type_count && d->pages[gfn].type != PGT_writable)
+	if (!d->kind->frame_writable(d, gfn))
 		return NULL;
-	return d->ram + (gfn << PV_PAGE_SHIFT);
+	return d->ram + (gfn << DOMAIN_PAGE_SHIFT);
 }
 
 /* Append the old tail's link to port (only if the guest has not consumed
@@ -98,7 +94,7 @@ static int fifo_set_link(event_word_t *tail, uint32_t port)
 
 /* Under fifo_lock: link port into its vCPU's queue if it is pending,
  * unmasked and not yet linked; raise the upcall for a newly ready queue. */
-static void fifo_link(struct fifo_dom *f, uint32_t port, uint32_t vcpu)
+static void fifo_link(struct evtchn_fifo *f, uint32_t port, uint32_t vcpu)
 {
 	struct domain *d = f->d;
 	event_word_t *w = fifo_word(f, port);
@@ -143,16 +139,16 @@ static void fifo_link(struct fifo_dom *f, uint32_t port, uint32_t vcpu)
 	fv->tail[prio] = port;
 	if (!linked &&
 	    !((__atomic_fetch_or(&fv->cb->ready, 1u << prio, __ATOMIC_ACQ_REL) >> prio) & 1)) {
-		struct pv_vcpu *v = &d->vcpus[vcpu];
+		struct vcpu *v = &d->vcpus[vcpu];
 
-		__atomic_store_n(&pv_vcpu_info(v)->evtchn_upcall_pending, 1, __ATOMIC_SEQ_CST);
-		pv_vcpu_kick(v);
+		__atomic_store_n(&vcpu_info(v)->evtchn_upcall_pending, 1, __ATOMIC_SEQ_CST);
+		vcpu_kick(v);
 	}
 }
 
 int evtchn_fifo_set_pending(struct domain *d, uint32_t port, uint32_t vcpu)
 {
-	struct fifo_dom *f;
+	struct evtchn_fifo *f;
 	event_word_t *w;
 
 	pthread_mutex_lock(&fifo_lock);
@@ -167,7 +163,7 @@ int evtchn_fifo_set_pending(struct domain *d, uint32_t port, uint32_t vcpu)
 
 int evtchn_fifo_is_pending(struct domain *d, uint32_t port, int *pending)
 {
-	struct fifo_dom *f;
+	struct evtchn_fifo *f;
 	event_word_t *w;
 
 	pthread_mutex_lock(&fifo_lock);
@@ -182,7 +178,7 @@ int evtchn_fifo_is_pending(struct domain *d, uint32_t port, int *pending)
 
 int evtchn_fifo_clear_pending(struct domain *d, uint32_t port)
 {
-	struct fifo_dom *f;
+	struct evtchn_fifo *f;
 	event_word_t *w;
 
 	pthread_mutex_lock(&fifo_lock);
@@ -199,7 +195,7 @@ int evtchn_fifo_clear_pending(struct domain *d, uint32_t port)
 
 int evtchn_fifo_unmask(struct domain *d, uint32_t port, uint32_t vcpu)
 {
-	struct fifo_dom *f;
+	struct evtchn_fifo *f;
 
 	pthread_mutex_lock(&fifo_lock);
 	f = fifo_of(d);
@@ -219,17 +215,14 @@ int evtchn_fifo_unmask(struct domain *d, uint32_t port, uint32_t vcpu)
 void evtchn_fifo_free(struct domain *d)
 {
 	pthread_mutex_lock(&fifo_lock);
-	for (int i = 0; i < FIFO_MAX_DOMS; i++)
-		if (fifo_doms[i] && fifo_doms[i]->d == d) {
-			free(fifo_doms[i]);
-			fifo_doms[i] = NULL;
-		}
+	free(d->fifo);
+	d->fifo = NULL;
 	pthread_mutex_unlock(&fifo_lock);
 }
 
 /* After a control block or array page appears: link what became
  * deliverable (ports raised while it was missing stay PENDING). */
-static void fifo_relink(struct fifo_dom *f)
+static void fifo_relink(struct evtchn_fifo *f)
 {
 	for (uint32_t p = 1; p < f->npages * FIFO_WORDS_PER_PAGE && p < FIFO_PORTS; p++)
 		if (f->d->evtchns && f->d->evtchns[p].state != 0)
@@ -238,9 +231,8 @@ static void fifo_relink(struct fifo_dom *f)
 
 static long fifo_init_control(struct domain *d, struct evtchn_init_control *ic)
 {
-	struct fifo_dom *f;
+	struct evtchn_fifo *f;
 	uint8_t *page;
-	int slot = -1;
 
 	if (ic->vcpu >= (uint32_t)d->nr_vcpus)
 		return -XEN_ENOENT;
@@ -251,17 +243,12 @@ static long fifo_init_control(struct domain *d, struct evtchn_init_control *ic)
 		return -XEN_EINVAL;
 	f = fifo_of(d);
 	if (!f) {
-		for (int i = 0; i < FIFO_MAX_DOMS && slot < 0; i++)
-			if (!fifo_doms[i])
-				slot = i;
-		if (slot < 0)
-			return -XEN_ENOMEM;
 		f = calloc(1, sizeof(*f));
 		if (!f)
 			return -XEN_ENOMEM;
 		f->d = d;
 		memset(f->prio, EVTCHN_FIFO_PRIORITY_DEFAULT, sizeof(f->prio));
-		fifo_doms[slot] = f;
+		d->fifo = f;
 	}
 	if (f->vcpu[ic->vcpu].cb)
 		return -XEN_EINVAL;
@@ -274,7 +261,7 @@ static long fifo_init_control(struct domain *d, struct evtchn_init_control *ic)
 
 static long fifo_expand_array(struct domain *d, struct evtchn_expand_array *ea)
 {
-	struct fifo_dom *f = fifo_of(d);
+	struct evtchn_fifo *f = fifo_of(d);
 	void *page;
 
 	if (!f)
@@ -291,7 +278,7 @@ static long fifo_expand_array(struct domain *d, struct evtchn_expand_array *ea)
 
 static long fifo_set_priority(struct domain *d, struct evtchn_set_priority *sp)
 {
-	struct fifo_dom *f = fifo_of(d);
+	struct evtchn_fifo *f = fifo_of(d);
 
 	if (!f)
 		return -XEN_ENOSYS; /* the 2-level ABI has no priorities */
@@ -322,7 +309,7 @@ static int fifo_enabled(void)
 	return enabled;
 }
 
-long evtchn_fifo_op(struct pv_vcpu *v, uint64_t cmd, void *arg)
+long evtchn_fifo_op(struct vcpu *v, uint64_t cmd, void *arg)
 {
 	struct domain *d = v->dom;
 	uint64_t gfn = ~0ULL;
@@ -339,7 +326,7 @@ long evtchn_fifo_op(struct pv_vcpu *v, uint64_t cmd, void *arg)
 		gfn = ((struct evtchn_expand_array *)arg)->array_gfn;
 	if (gfn != ~0ULL) {
 		pthread_mutex_lock(&d->mm_lock);
-		r = pv_mm_owns(d, gfn) ? pv_mm_get_type(v, gfn, PGT_writable) : -XEN_EINVAL;
+		r = domain_owns_frame(d, gfn) ? d->kind->frame_get_writable(d, gfn) : -XEN_EINVAL;
 		pthread_mutex_unlock(&d->mm_lock);
 		if (r < 0)
 			return -XEN_EINVAL;
@@ -361,7 +348,7 @@ long evtchn_fifo_op(struct pv_vcpu *v, uint64_t cmd, void *arg)
 	pthread_mutex_unlock(&fifo_lock);
 	if (r < 0 && gfn != ~0ULL) {
 		pthread_mutex_lock(&d->mm_lock);
-		pv_mm_put_type(v, gfn);
+		d->kind->frame_put_writable(d, gfn);
 		pthread_mutex_unlock(&d->mm_lock);
 	}
 	return r;

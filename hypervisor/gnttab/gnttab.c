@@ -13,10 +13,9 @@
 #include "abi/xen.h"
 #include "../evtchn/evtchn.h"
 #include "gnttab.h"
-#include "../pv/pv_layout.h"
-#include "../pv/pv_mm.h"
+#include "../core/kind.h"
 
-static int16_t gnttab_setup(struct pv_vcpu *v, struct gnttab_setup_table *s)
+static int16_t gnttab_setup(struct vcpu *v, struct gnttab_setup_table *s)
 {
 	struct domain *d = v->dom;
 
@@ -29,9 +28,9 @@ static int16_t gnttab_setup(struct pv_vcpu *v, struct gnttab_setup_table *s)
 		d->gnttab_frames = s->nr_frames;
 	pthread_mutex_unlock(&d->lock);
 	for (uint32_t i = 0; i < s->nr_frames; i++) {
-		uint64_t mfn = gnttab_first_mfn() + i;
+		uint64_t mfn = gnttab_first_mfn(d) + i;
 
-		if (pv_copy_to_guest(v, s->frame_list + i * 8, &mfn, 8) < 0)
+		if (guest_copy_to(v, s->frame_list + i * 8, &mfn, 8) < 0)
 			return GNTST_bad_virt_addr;
 	}
 	return GNTST_okay;
@@ -70,7 +69,7 @@ static struct domain *gnttab_peer(struct gnttab_peer_cache *pc, uint16_t domid)
 	return pc->d;
 }
 
-static int16_t gnttab_copy_side(struct pv_vcpu *v, const struct gnttab_copy_ptr *p, int gref,
+static int16_t gnttab_copy_side(struct vcpu *v, const struct gnttab_copy_ptr *p, int gref,
 				int write, uint16_t len, struct gnttab_side *s,
 				struct gnttab_peer_cache *pc)
 {
@@ -104,11 +103,11 @@ static int16_t gnttab_copy_side(struct pv_vcpu *v, const struct gnttab_copy_ptr 
 		if (p->offset < g.off || len > g.len - (p->offset - g.off))
 			return GNTST_general_error;
 	}
-	if (!pv_mm_owns(rd, frame))
+	if (!domain_owns_frame(rd, frame))
 		return GNTST_bad_page;
-	if (write && rd->pages[frame].type_count && rd->pages[frame].type != PGT_writable)
+	if (write && !rd->kind->frame_writable(rd, frame))
 		return GNTST_general_error;
-	s->buf = rd->ram + (frame << PV_PAGE_SHIFT) + p->offset;
+	s->buf = rd->ram + (frame << DOMAIN_PAGE_SHIFT) + p->offset;
 	return GNTST_okay;
 }
 
@@ -119,7 +118,7 @@ static void gnttab_side_release(struct gnttab_side *s)
 	s->rd = NULL;
 }
 
-static int16_t gnttab_copy_one(struct pv_vcpu *v, const struct gnttab_copy *c,
+static int16_t gnttab_copy_one(struct vcpu *v, const struct gnttab_copy *c,
 			       struct gnttab_peer_cache *pc)
 {
 	struct gnttab_side src, dst;
@@ -142,14 +141,14 @@ static int16_t gnttab_copy_one(struct pv_vcpu *v, const struct gnttab_copy *c,
 
 /* GNTTABOP_copy, batched: one status per op, the batch read and written
  * back in chunks. */
-static long gnttab_copy_batch(struct pv_vcpu *v, uint64_t uop, uint64_t count)
+static long gnttab_copy_batch(struct vcpu *v, uint64_t uop, uint64_t count)
 {
 	struct gnttab_copy ops[32];
 
 	while (count) {
 		uint64_t n = count < 32 ? count : 32;
 
-		if (pv_copy_from_guest(v, ops, uop, n * sizeof(ops[0])) < 0)
+		if (guest_copy_from(v, ops, uop, n * sizeof(ops[0])) < 0)
 			return -XEN_EFAULT;
 		struct gnttab_peer_cache pc = {-1, NULL};
 
@@ -157,7 +156,7 @@ static long gnttab_copy_batch(struct pv_vcpu *v, uint64_t uop, uint64_t count)
 		for (uint64_t i = 0; i < n; i++)
 			ops[i].status = gnttab_copy_one(v, &ops[i], &pc);
 		evtchn_peers_unlock();
-		if (pv_copy_to_guest(v, uop, ops, n * sizeof(ops[0])) < 0)
+		if (guest_copy_to(v, uop, ops, n * sizeof(ops[0])) < 0)
 			return -XEN_EFAULT;
 		uop += n * sizeof(ops[0]);
 		count -= n;
@@ -165,12 +164,11 @@ static long gnttab_copy_batch(struct pv_vcpu *v, uint64_t uop, uint64_t count)
 	return 0;
 }
 
-long gnttab_do_op(struct pv_vcpu *v, uint64_t cmd, uint64_t uop, uint64_t count)
+long gnttab_do_op(struct vcpu *v, uint64_t cmd, uint64_t uop, uint64_t count)
 {
 	struct domain *d = v->dom;
 
 	/* A domain with a grant table can be named by others' copies. */
-	evtchn_domain_register(d);
 
 	if (count > 512)
 		return -XEN_EINVAL;
@@ -185,10 +183,10 @@ long gnttab_do_op(struct pv_vcpu *v, uint64_t cmd, uint64_t uop, uint64_t count)
 			struct gnttab_setup_table s;
 			uint64_t va = uop + i * sizeof(s);
 
-			if (pv_copy_from_guest(v, &s, va, sizeof(s)) < 0)
+			if (guest_copy_from(v, &s, va, sizeof(s)) < 0)
 				return -XEN_EFAULT;
 			s.status = gnttab_setup(v, &s);
-			if (pv_copy_to_guest(v, va, &s, sizeof(s)) < 0)
+			if (guest_copy_to(v, va, &s, sizeof(s)) < 0)
 				return -XEN_EFAULT;
 		}
 		return 0;
@@ -197,7 +195,7 @@ long gnttab_do_op(struct pv_vcpu *v, uint64_t cmd, uint64_t uop, uint64_t count)
 			struct gnttab_query_size q;
 			uint64_t va = uop + i * sizeof(q);
 
-			if (pv_copy_from_guest(v, &q, va, sizeof(q)) < 0)
+			if (guest_copy_from(v, &q, va, sizeof(q)) < 0)
 				return -XEN_EFAULT;
 			if (q.dom != DOMID_SELF && q.dom != d->domid) {
 				q.status = GNTST_bad_domain;
@@ -206,7 +204,7 @@ long gnttab_do_op(struct pv_vcpu *v, uint64_t cmd, uint64_t uop, uint64_t count)
 				q.max_nr_frames = GNTTAB_MAX_FRAMES;
 				q.status = GNTST_okay;
 			}
-			if (pv_copy_to_guest(v, va, &q, sizeof(q)) < 0)
+			if (guest_copy_to(v, va, &q, sizeof(q)) < 0)
 				return -XEN_EFAULT;
 		}
 		return 0;
@@ -214,10 +212,10 @@ long gnttab_do_op(struct pv_vcpu *v, uint64_t cmd, uint64_t uop, uint64_t count)
 		struct gnttab_set_version sv;
 		long r;
 
-		if (pv_copy_from_guest(v, &sv, uop, sizeof(sv)) < 0)
+		if (guest_copy_from(v, &sv, uop, sizeof(sv)) < 0)
 			return -XEN_EFAULT;
 		r = gnttab_set_version(d, &sv.version);
-		if (pv_copy_to_guest(v, uop, &sv, sizeof(sv)) < 0)
+		if (guest_copy_to(v, uop, &sv, sizeof(sv)) < 0)
 			return -XEN_EFAULT;
 		return r;
 	}
@@ -226,12 +224,12 @@ long gnttab_do_op(struct pv_vcpu *v, uint64_t cmd, uint64_t uop, uint64_t count)
 	case GNTTABOP_get_version: {
 		struct gnttab_get_version gv;
 
-		if (pv_copy_from_guest(v, &gv, uop, sizeof(gv)) < 0)
+		if (guest_copy_from(v, &gv, uop, sizeof(gv)) < 0)
 			return -XEN_EFAULT;
 		if (gv.dom != DOMID_SELF && gv.dom != d->domid)
 			return -XEN_ESRCH;
 		gv.version = gnttab_v2(d) ? 2 : 1;
-		return pv_copy_to_guest(v, uop, &gv, sizeof(gv)) < 0 ? -XEN_EFAULT : 0;
+		return guest_copy_to(v, uop, &gv, sizeof(gv)) < 0 ? -XEN_EFAULT : 0;
 	}
 	default:
 		return -XEN_ENOSYS;

@@ -18,7 +18,7 @@
 #define GNTTAB_MAPTRACK_MAX 4096
 #define GNTTAB_WINDOW_GPA   0x1800000000ULL /* 96 GiB: above RAM and the shim */
 
-long gnttab_do_op(struct pv_vcpu *v, uint64_t cmd, uint64_t uop, uint64_t count);
+long gnttab_do_op(struct vcpu *v, uint64_t cmd, uint64_t uop, uint64_t count);
 /* Is mfn one of the domain's grant-table frames (mappable by the guest)? */
 int gnttab_is_frame(struct domain *d, uint64_t mfn);
 /* dom0 maps / unmaps grant gref of domain d: the frame, with GTF_reading
@@ -43,32 +43,26 @@ void gnttab_release(struct domain *rd, uint32_t ref, uint16_t bits);
 uint16_t *gnttab_busy(struct domain *d, uint32_t ref); /* NULL past the table */
 uint32_t gnttab_nr_entries(const struct domain *d);
 int gnttab_v2(const struct domain *d);
-uint64_t gnttab_first_mfn(void);
+uint64_t gnttab_first_mfn(const struct domain *d);
 long gnttab_set_version(struct domain *d, uint32_t *version);
-long gnttab_get_status_frames(struct pv_vcpu *v, uint64_t uop, uint64_t count);
+long gnttab_get_status_frames(struct vcpu *v, uint64_t uop, uint64_t count);
 
 /* gnttab_map.c: map/unmap_grant_ref between guests through the foreign
  * window; may a PTE of d name window frame mfn (a live map, writable only
  * if the map is)?  0 or -XEN_EPERM.  Release what a dying domain maps. */
-long gnttab_map_batch(struct pv_vcpu *v, uint64_t cmd, uint64_t uop, uint64_t count);
+long gnttab_map_batch(struct vcpu *v, uint64_t cmd, uint64_t uop, uint64_t count);
 int gnttab_window_frame_ok(struct domain *d, uint64_t mfn, int writable);
 /* Under evtchn_peers_lock: a live guest or dom0 map holds frame @mfn of @d. */
 int gnttab_frame_pinned(struct domain *d, uint64_t mfn);
 void gnttab_domain_release(struct domain *d);
 
-/* pv_mm.c: write the L1 entry for a grant mapping.  addr is a virtual
- * address in the current page tables, or with contains_pte the machine
- * address of an entry in one of the domain's L1 tables; with expect_mfn
- * other than ~0, the entry must map that frame (unmap).  0 or -XEN_*. */
-int pv_mm_grant_pte(struct pv_vcpu *v, uint64_t addr, int contains_pte, uint64_t expect_mfn,
-		    uint64_t val);
 
 /* Save record SAVEREC_GNTTAB (gnttab_entry.c): write; check (nothing
  * touched; 0 or negative errno with the reason in err); apply. */
 struct srb;
 struct saverec;
 int gnttab_save(struct domain *d, struct srb *out);
-int gnttab_restore_check(const struct saverec *r, char *err, size_t errlen);
-void gnttab_restore(struct domain *d, const struct saverec *r);
+int gnttab_restore_check(const struct saverec *recs, unsigned n, char *err, size_t errlen);
+void gnttab_restore(struct domain *d, const struct saverec *recs, unsigned n);
 
 #endif

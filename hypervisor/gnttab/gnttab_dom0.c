@@ -35,8 +35,7 @@
 #include "../evtchn/evtchn.h"
 #include "gnttab.h"
 #include "gnttab_dom0.h"
-#include "../pv/pv_layout.h"
-#include "../pv/pv_mm.h"
+#include "../core/kind.h"
 
 #define GNTTAB_DOM0_MAX_BUFS 128 /* over all connections */
 
@@ -187,11 +186,11 @@ static int16_t gnttab_dom0_side(int conn, struct gnttab_dom0_peer *pc, uint16_t 
 	/* A version-2 sub-page grant: only the bytes granted. */
 	if (ptr->offset < g.off || len > g.len - (ptr->offset - g.off))
 		return GNTST_general_error;
-	if (!pv_mm_owns(rd, g.frame))
+	if (!domain_owns_frame(rd, g.frame))
 		return GNTST_bad_page;
-	if (write && rd->pages[g.frame].type_count && rd->pages[g.frame].type != PGT_writable)
+	if (write && !rd->kind->frame_writable(rd, g.frame))
 		return GNTST_general_error;
-	s->p = rd->ram + (g.frame << PV_PAGE_SHIFT) + ptr->offset;
+	s->p = rd->ram + (g.frame << DOMAIN_PAGE_SHIFT) + ptr->offset;
 	return GNTST_okay;
 }
 

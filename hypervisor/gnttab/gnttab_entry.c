@@ -26,28 +26,25 @@
 #include "abi/xen.h"
 #include "../evtchn/evtchn.h"
 #include "gnttab.h"
-#include "../pv/pv_layout.h"
-#include "../pv/pv_mm.h"
+#include "../core/kind.h"
 #include "../core/saverec.h"
 
-#define SHIM_OFF_GNTTAB	       0xC0000 /* after the per-vCPU areas; 32 frames */
+/* In keeld's region of the domain, where its kind puts them. */
+#define SHIM_OFF_GNTTAB	       (d->kind->gnttab_off)
 #define SHIM_OFF_GNTTAB_STATUS (SHIM_OFF_GNTTAB + GNTTAB_MAX_FRAMES * 4096)
 #define GNTTAB_V2_PER_FRAME    (4096 / sizeof(union grant_entry_v2))
 #define GNTTAB_STATUS_MAX      4 /* frames: 32 table frames of 256 v2 entries, 2 bytes each */
 
 _Static_assert(GNTTAB_STATUS_MAX * 4096 == GNTTAB_MAX_FRAMES * GNTTAB_V2_PER_FRAME * 2,
 	       "status frames");
-_Static_assert(SHIM_OFF_GNTTAB >= SHIM_OFF_VCPU + DOMAIN_MAX_VCPUS * SHIM_VCPU_SIZE, "gnttab");
-_Static_assert(SHIM_OFF_GNTTAB_STATUS + GNTTAB_STATUS_MAX * 4096 <= SHIM_OFF_M2P, "gnttab size");
-
-uint64_t gnttab_first_mfn(void)
+uint64_t gnttab_first_mfn(const struct domain *d)
 {
-	return (SHIM_GPA + SHIM_OFF_GNTTAB) >> PV_PAGE_SHIFT;
+	return (d->kind->region_gpa + SHIM_OFF_GNTTAB) >> DOMAIN_PAGE_SHIFT;
 }
 
-static uint64_t gnttab_first_status_mfn(void)
+static uint64_t gnttab_first_status_mfn(const struct domain *d)
 {
-	return (SHIM_GPA + SHIM_OFF_GNTTAB_STATUS) >> PV_PAGE_SHIFT;
+	return (d->kind->region_gpa + SHIM_OFF_GNTTAB_STATUS) >> DOMAIN_PAGE_SHIFT;
 }
 
 int gnttab_v2(const struct domain *d)
@@ -64,17 +61,17 @@ uint32_t gnttab_nr_status_frames(const struct domain *d)
 	return (d->gnttab_frames * GNTTAB_V2_PER_FRAME * 2 + 4095) / 4096;
 }
 
-uint64_t gnttab_status_mfn(uint32_t i)
+uint64_t gnttab_status_mfn(const struct domain *d, uint32_t i)
 {
-	return gnttab_first_status_mfn() + i;
+	return gnttab_first_status_mfn(d) + i;
 }
 
 int gnttab_is_frame(struct domain *d, uint64_t mfn)
 {
-	if (mfn >= gnttab_first_mfn() && mfn < gnttab_first_mfn() + d->gnttab_frames)
+	if (mfn >= gnttab_first_mfn(d) && mfn < gnttab_first_mfn(d) + d->gnttab_frames)
 		return 1;
-	return mfn >= gnttab_first_status_mfn() &&
-	       mfn < gnttab_first_status_mfn() + gnttab_nr_status_frames(d);
+	return mfn >= gnttab_first_status_mfn(d) &&
+	       mfn < gnttab_first_status_mfn(d) + gnttab_nr_status_frames(d);
 }
 
 uint32_t gnttab_nr_entries(const struct domain *d)
@@ -265,14 +262,14 @@ out:
 }
 
 /* GNTTABOP_get_status_frames (count must be 1, as in Xen). */
-long gnttab_get_status_frames(struct pv_vcpu *v, uint64_t uop, uint64_t count)
+long gnttab_get_status_frames(struct vcpu *v, uint64_t uop, uint64_t count)
 {
 	struct domain *d = v->dom;
 	struct gnttab_get_status_frames op;
 
 	if (count != 1)
 		return -XEN_EINVAL;
-	if (pv_copy_from_guest(v, &op, uop, sizeof(op)) < 0)
+	if (guest_copy_from(v, &op, uop, sizeof(op)) < 0)
 		return -XEN_EFAULT;
 	op.status = GNTST_okay;
 	if (op.dom != DOMID_SELF && op.dom != d->domid)
@@ -280,12 +277,12 @@ long gnttab_get_status_frames(struct pv_vcpu *v, uint64_t uop, uint64_t count)
 	else if (op.nr_frames > gnttab_nr_status_frames(d))
 		op.status = GNTST_general_error;
 	for (uint32_t i = 0; op.status == GNTST_okay && i < op.nr_frames; i++) {
-		uint64_t mfn = gnttab_status_mfn(i);
+		uint64_t mfn = gnttab_status_mfn(v->dom, i);
 
-		if (pv_copy_to_guest(v, op.frame_list + i * 8, &mfn, 8) < 0)
+		if (guest_copy_to(v, op.frame_list + i * 8, &mfn, 8) < 0)
 			op.status = GNTST_bad_virt_addr;
 	}
-	return pv_copy_to_guest(v, uop, &op, sizeof(op)) < 0 ? -XEN_EFAULT : 0;
+	return guest_copy_to(v, uop, &op, sizeof(op)) < 0 ? -XEN_EFAULT : 0;
 }
 
 /*
@@ -308,7 +305,7 @@ int gnttab_save(struct domain *d, struct srb *out)
 	return out->err;
 }
 
-int gnttab_restore_check(const struct saverec *r, char *err, size_t errlen)
+static int gnttab_record_check(const struct saverec *r, char *err, size_t errlen)
 {
 	struct src c = {r->data, r->len, 0};
 	uint32_t version = src_u32(&c), frames = src_u32(&c), status;
@@ -329,7 +326,7 @@ int gnttab_restore_check(const struct saverec *r, char *err, size_t errlen)
 	return 0;
 }
 
-void gnttab_restore(struct domain *d, const struct saverec *r)
+static void gnttab_record_apply(struct domain *d, const struct saverec *r)
 {
 	struct src c = {r->data, r->len, 0};
 	uint32_t version = src_u32(&c), frames = src_u32(&c), status;
@@ -348,4 +345,31 @@ void gnttab_restore(struct domain *d, const struct saverec *r)
 
 			e->flags &= (uint16_t) ~(GTF_reading | GTF_writing);
 		}
+}
+
+/* Exactly one grant-table record, checked. */
+int gnttab_restore_check(const struct saverec *recs, unsigned n, char *err, size_t errlen)
+{
+	const struct saverec *g = NULL;
+
+	for (unsigned i = 0; i < n; i++)
+		if (recs[i].type == SAVEREC_GNTTAB) {
+			if (g) {
+				snprintf(err, errlen, "two gnttab records");
+				return -EINVAL;
+			}
+			g = &recs[i];
+		}
+	if (!g) {
+		snprintf(err, errlen, "the gnttab record is missing");
+		return -EINVAL;
+	}
+	return gnttab_record_check(g, err, errlen);
+}
+
+void gnttab_restore(struct domain *d, const struct saverec *recs, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (recs[i].type == SAVEREC_GNTTAB)
+			gnttab_record_apply(d, &recs[i]);
 }

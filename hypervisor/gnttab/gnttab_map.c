@@ -45,7 +45,7 @@
 #include "../evtchn/evtchn.h"
 #include "gnttab.h"
 #include "gnttab_dom0.h"
-#include "../pv/pv_mm.h"
+#include "../core/kind.h"
 
 struct gnttab_maptrack {
 	uint32_t flags; /* GNTMAP_* still held; 0: free */
@@ -75,44 +75,30 @@ struct gnttab_maps {
 
 #define GNTTAB_NR_ENTRIES (GNTTAB_MAX_FRAMES * 4096 / sizeof(struct grant_entry_v1))
 
-/* Domains with map state.  Written under evtchn_peers_lock; a domain's
- * own entry is also read without it (PTE checks in pv_mm.c), which is safe
- * because only that domain's destruction removes it. */
-#define GNTTAB_MAX_DOMS 256
-static struct {
-	struct domain *d;
-	struct gnttab_maps *m;
-} gnttab_regs[GNTTAB_MAX_DOMS];
+/* A domain's map state (d->gmaps) is made on first use under the domain
+ * table's lock and dropped with the domain; the domain's own state is
+ * also read without it (PTE checks in pv_mm.c), which is safe because only
+ * that domain's destruction drops it. */
 static uint64_t gnttab_next_uid = 1;
 
 static struct gnttab_maps *gnttab_maps_find(struct domain *d)
 {
-	for (int i = 0; i < GNTTAB_MAX_DOMS; i++)
-		if (__atomic_load_n(&gnttab_regs[i].d, __ATOMIC_ACQUIRE) == d)
-			return gnttab_regs[i].m;
-	return NULL;
+	return __atomic_load_n(&d->gmaps, __ATOMIC_ACQUIRE);
 }
 
 /* Under evtchn_peers_lock: d's map state, made on first use. */
 static struct gnttab_maps *gnttab_maps_get(struct domain *d)
 {
 	struct gnttab_maps *m = gnttab_maps_find(d);
-	int slot = -1;
 
 	if (m)
 		return m;
-	for (int i = 0; i < GNTTAB_MAX_DOMS && slot < 0; i++)
-		if (!gnttab_regs[i].d)
-			slot = i;
-	if (slot < 0)
-		return NULL;
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return NULL;
 	m->window = MAP_FAILED;
 	m->uid = gnttab_next_uid++;
-	gnttab_regs[slot].m = m;
-	__atomic_store_n(&gnttab_regs[slot].d, d, __ATOMIC_RELEASE);
+	__atomic_store_n(&d->gmaps, m, __ATOMIC_RELEASE);
 	return m;
 }
 
@@ -129,7 +115,7 @@ static struct gnttab_pin *gnttab_pins(struct domain *d)
  * memory slot of the mapper's VM on its first map. */
 static int gnttab_window_get(struct domain *d, struct gnttab_maps *m)
 {
-	size_t size = (size_t)GNTTAB_MAPTRACK_MAX << PV_PAGE_SHIFT;
+	size_t size = (size_t)GNTTAB_MAPTRACK_MAX << DOMAIN_PAGE_SHIFT;
 
 	if (m->window == MAP_FAILED) {
 		m->window = mmap(NULL, size, PROT_READ | PROT_WRITE,
@@ -149,7 +135,7 @@ static int gnttab_window_get(struct domain *d, struct gnttab_maps *m)
 
 static int gnttab_window_restore(struct gnttab_maps *m, uint32_t h)
 {
-	void *p = mmap(m->window + ((size_t)h << PV_PAGE_SHIFT), PV_PAGE_SIZE,
+	void *p = mmap(m->window + ((size_t)h << DOMAIN_PAGE_SHIFT), DOMAIN_PAGE_SIZE,
 		       PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 
 	return p == MAP_FAILED ? -errno : 0;
@@ -158,9 +144,9 @@ static int gnttab_window_restore(struct gnttab_maps *m, uint32_t h)
 int gnttab_window_frame_ok(struct domain *d, uint64_t mfn, int writable)
 {
 	struct gnttab_maps *m = gnttab_maps_find(d);
-	uint64_t h = mfn - (GNTTAB_WINDOW_GPA >> PV_PAGE_SHIFT);
+	uint64_t h = mfn - (GNTTAB_WINDOW_GPA >> DOMAIN_PAGE_SHIFT);
 
-	if (mfn < (GNTTAB_WINDOW_GPA >> PV_PAGE_SHIFT) || h >= GNTTAB_MAPTRACK_MAX)
+	if (mfn < (GNTTAB_WINDOW_GPA >> DOMAIN_PAGE_SHIFT) || h >= GNTTAB_MAPTRACK_MAX)
 		return -XEN_EPERM;
 	if (!m || !__atomic_load_n(&m->mt[h].flags, __ATOMIC_ACQUIRE))
 		return -XEN_EPERM;
@@ -171,7 +157,7 @@ int gnttab_window_frame_ok(struct domain *d, uint64_t mfn, int writable)
 
 static uint64_t gnttab_window_gpa(uint32_t h)
 {
-	return GNTTAB_WINDOW_GPA + ((uint64_t)h << PV_PAGE_SHIFT);
+	return GNTTAB_WINDOW_GPA + ((uint64_t)h << DOMAIN_PAGE_SHIFT);
 }
 
 /* Under evtchn_peers_lock: the granter a maptrack entry names, if it is
@@ -197,10 +183,10 @@ static void gnttab_pin_count(struct domain *rd, struct gnttab_pin *p, uint64_t f
 	if (m && !p->counted) {
 		/* pins happen under evtchn_peers_lock, as do changes of ownership
 		 * (memory_op), so the frame stays ours until the last pin goes */
-		p->counted = pv_mm_owns(rd, frame) ? 2 : 1;
+		p->counted = domain_owns_frame(rd, frame) ? 2 : 1;
 		p->frame = frame;
 		if (p->counted == 2)
-			rd->pages[frame].grant_pins++;
+			rd->grant_pins[frame]++;
 	}
 	(*c)++;
 }
@@ -216,7 +202,7 @@ static void gnttab_pin_count(struct domain *rd, struct gnttab_pin *p, uint64_t f
  */
 int gnttab_frame_pinned(struct domain *d, uint64_t mfn)
 {
-	return pv_mm_owns(d, mfn) && d->pages[mfn].grant_pins;
+	return domain_owns_frame(d, mfn) && d->grant_pins[mfn];
 }
 
 /* Pin entry ref of rd for d: its busy bits stay set while any map holds
@@ -245,8 +231,8 @@ static void gnttab_pin_settle(struct domain *rd, struct gnttab_pin *p, uint32_t 
 	uint16_t clear = 0;
 
 	if (m && p->counted && !gnttab_pin_any(p)) {
-		if (p->counted == 2 && rd->pages[p->frame].grant_pins)
-			rd->pages[p->frame].grant_pins--;
+		if (p->counted == 2 && rd->grant_pins[p->frame])
+			rd->grant_pins[p->frame]--;
 		p->counted = 0;
 	}
 
@@ -289,7 +275,7 @@ int gnttab_dom0_map(struct domain *d, uint32_t gref, int writable, uint64_t *fra
 	pins = gnttab_pins(d);
 	st = pins ? gnttab_acquire(d, gref, 0, writable, 1, GNTST_permission_denied, &g)
 		  : GNTST_general_error;
-	if (st == GNTST_bad_gntref || (st == GNTST_okay && !pv_mm_owns(d, g.frame))) {
+	if (st == GNTST_bad_gntref || (st == GNTST_okay && !domain_owns_frame(d, g.frame))) {
 		if (st == GNTST_okay)
 			gnttab_pin_settle(d, &pins[gref], gref);
 		r = -EINVAL;
@@ -346,18 +332,11 @@ int gnttab_dom0_unmap_kind(struct domain *d, uint32_t gref, int kind)
  * its own grants). */
 static int gnttab_frame_type_get(struct domain *rd, struct domain *held, uint64_t frame)
 {
-	struct page_info *pi;
-	int r = 0;
+	int r;
 
 	if (rd != held)
 		pthread_mutex_lock(&rd->mm_lock);
-	pi = &rd->pages[frame];
-	if (pi->type_count && pi->type != PGT_writable) {
-		r = -1;
-	} else {
-		pi->type = PGT_writable;
-		pi->type_count++;
-	}
+	r = rd->kind->frame_get_writable(rd, frame) < 0 ? -1 : 0;
 	if (rd != held)
 		pthread_mutex_unlock(&rd->mm_lock);
 	return r;
@@ -365,15 +344,11 @@ static int gnttab_frame_type_get(struct domain *rd, struct domain *held, uint64_
 
 static void gnttab_frame_type_put(struct domain *rd, struct domain *held, uint64_t frame)
 {
-	struct page_info *pi;
-
-	if (!pv_mm_owns(rd, frame))
+	if (!domain_owns_frame(rd, frame))
 		return;
 	if (rd != held)
 		pthread_mutex_lock(&rd->mm_lock);
-	pi = &rd->pages[frame];
-	if (pi->type_count && --pi->type_count == 0)
-		pi->type = PGT_none;
+	rd->kind->frame_put_writable(rd, frame);
 	if (rd != held)
 		pthread_mutex_unlock(&rd->mm_lock);
 }
@@ -391,7 +366,7 @@ static void gnttab_release_granter(struct domain *d, struct domain *held, struct
 	gnttab_pin_put(rd, t->ref, writable);
 }
 
-static int16_t gnttab_map_one(struct pv_vcpu *v, struct gnttab_map_grant_ref *op)
+static int16_t gnttab_map_one(struct vcpu *v, struct gnttab_map_grant_ref *op)
 {
 	struct domain *d = v->dom, *rd;
 	struct gnttab_maps *m = gnttab_maps_get(d), *rm;
@@ -419,7 +394,7 @@ static int16_t gnttab_map_one(struct pv_vcpu *v, struct gnttab_map_grant_ref *op
 	if (st != GNTST_okay)
 		return st;
 	st = GNTST_general_error;
-	if (!pv_mm_owns(rd, frame))
+	if (!domain_owns_frame(rd, frame))
 		goto unpin;
 	if (writable) {
 		if (gnttab_frame_type_get(rd, d, frame) < 0)
@@ -428,9 +403,9 @@ static int16_t gnttab_map_one(struct pv_vcpu *v, struct gnttab_map_grant_ref *op
 	}
 	if (gnttab_window_get(d, m) < 0)
 		goto unpin;
-	p = mmap(m->window + ((size_t)h << PV_PAGE_SHIFT), PV_PAGE_SIZE,
+	p = mmap(m->window + ((size_t)h << DOMAIN_PAGE_SHIFT), DOMAIN_PAGE_SIZE,
 		 PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED | MAP_FIXED, rd->memfd,
-		 (off_t)(frame << PV_PAGE_SHIFT));
+		 (off_t)(frame << DOMAIN_PAGE_SHIFT));
 	if (p == MAP_FAILED)
 		goto unpin;
 	m->mt[h] = (struct gnttab_maptrack){
@@ -445,11 +420,8 @@ static int16_t gnttab_map_one(struct pv_vcpu *v, struct gnttab_map_grant_ref *op
 				      GNTMAP_contains_pte),
 			 __ATOMIC_RELEASE);
 	if (op->flags & GNTMAP_host_map) {
-		uint64_t pte = gnttab_window_gpa(h) | PTE_P | PTE_US | PTE_A | PTE_D | PTE_NX |
-			       (writable ? PTE_RW | PTE_D : 0);
-
-		if (pv_mm_grant_pte(v, op->host_addr, op->flags & GNTMAP_contains_pte, ~0ULL, pte) <
-		    0) {
+		if (d->kind->grant_map(v, op->host_addr, op->flags & GNTMAP_contains_pte,
+				       gnttab_window_gpa(h), writable) < 0) {
 			__atomic_store_n(&m->mt[h].flags, 0, __ATOMIC_RELEASE);
 			gnttab_window_restore(m, h);
 			goto unpin;
@@ -466,7 +438,7 @@ unpin:
 	return st;
 }
 
-static int16_t gnttab_unmap_one(struct pv_vcpu *v, const struct gnttab_unmap_grant_ref *op)
+static int16_t gnttab_unmap_one(struct vcpu *v, const struct gnttab_unmap_grant_ref *op)
 {
 	struct domain *d = v->dom;
 	struct gnttab_maps *m = gnttab_maps_find(d);
@@ -479,11 +451,10 @@ static int16_t gnttab_unmap_one(struct pv_vcpu *v, const struct gnttab_unmap_gra
 	if (op->dev_bus_addr && op->dev_bus_addr != gnttab_window_gpa(h))
 		return GNTST_general_error;
 	if (op->host_addr && (t->flags & GNTMAP_host_map)) {
-		if (pv_mm_grant_pte(v, op->host_addr, t->flags & GNTMAP_contains_pte,
-				    gnttab_window_gpa(h) >> PV_PAGE_SHIFT, 0) < 0)
+		if (d->kind->grant_unmap(v, op->host_addr, t->flags & GNTMAP_contains_pte,
+					 gnttab_window_gpa(h)) < 0)
 			return GNTST_general_error;
 		t->flags &= ~GNTMAP_host_map;
-		v->flush_pending = 1;
 	}
 	if (op->dev_bus_addr)
 		t->flags &= ~GNTMAP_device_map;
@@ -498,7 +469,7 @@ static int16_t gnttab_unmap_one(struct pv_vcpu *v, const struct gnttab_unmap_gra
 }
 
 /* GNTTABOP_map_grant_ref and unmap_grant_ref, batched. */
-long gnttab_map_batch(struct pv_vcpu *v, uint64_t cmd, uint64_t uop, uint64_t count)
+long gnttab_map_batch(struct vcpu *v, uint64_t cmd, uint64_t uop, uint64_t count)
 {
 	struct domain *d = v->dom;
 	long r = 0;
@@ -513,7 +484,7 @@ long gnttab_map_batch(struct pv_vcpu *v, uint64_t cmd, uint64_t uop, uint64_t co
 		uint64_t va = uop + i * size;
 		int16_t st;
 
-		if (pv_copy_from_guest(v, &op, va, size) < 0)
+		if (guest_copy_from(v, &op, va, size) < 0)
 			return -XEN_EFAULT;
 		evtchn_peers_lock();
 		pthread_mutex_lock(&d->mm_lock);
@@ -525,7 +496,7 @@ long gnttab_map_batch(struct pv_vcpu *v, uint64_t cmd, uint64_t uop, uint64_t co
 		 * more than one vCPU online the shim runs them now); other
 		 * domains' grant ops need not wait for that. */
 		evtchn_peers_unlock();
-		if (pv_mm_commit(v) < 0)
+		if (d->kind->grant_commit(v) < 0)
 			r = -XEN_EIO;
 		pthread_mutex_unlock(&d->mm_lock);
 		if (st != GNTST_okay && !logged++)
@@ -534,7 +505,7 @@ long gnttab_map_batch(struct pv_vcpu *v, uint64_t cmd, uint64_t uop, uint64_t co
 				   cmd == GNTTABOP_map_grant_ref ? "map" : "unmap",
 				   cmd == GNTTABOP_map_grant_ref ? op.map.ref : op.unmap.handle,
 				   gnttab_status_name(st));
-		if (pv_copy_to_guest(v, va, &op, size) < 0)
+		if (guest_copy_to(v, va, &op, size) < 0)
 			return -XEN_EFAULT;
 	}
 	return r;
@@ -548,12 +519,8 @@ void gnttab_domain_release(struct domain *d)
 	struct gnttab_maps *m = NULL;
 
 	evtchn_peers_lock();
-	for (int i = 0; i < GNTTAB_MAX_DOMS; i++)
-		if (gnttab_regs[i].d == d) {
-			m = gnttab_regs[i].m;
-			__atomic_store_n(&gnttab_regs[i].d, NULL, __ATOMIC_RELEASE);
-			gnttab_regs[i].m = NULL;
-		}
+	m = d->gmaps;
+	__atomic_store_n(&d->gmaps, NULL, __ATOMIC_RELEASE);
 	for (uint32_t h = 0; m && h < GNTTAB_MAPTRACK_MAX; h++)
 		if (m->mt[h].flags && m->mt[h].domid != d->domid)
 			gnttab_release_granter(d, NULL, &m->mt[h]);
@@ -561,7 +528,34 @@ void gnttab_domain_release(struct domain *d)
 	if (!m)
 		return;
 	if (m->window != MAP_FAILED)
-		munmap(m->window, (size_t)GNTTAB_MAPTRACK_MAX << PV_PAGE_SHIFT);
+		munmap(m->window, (size_t)GNTTAB_MAPTRACK_MAX << DOMAIN_PAGE_SHIFT);
 	free(m->pins);
 	free(m);
 }
+
+/* Per frame of RAM: grant entries a live map holds on it (for
+ * decrease_reservation's check), made with the domain. */
+static int gnttab_domain_init(struct domain *d)
+{
+	d->grant_pins = calloc(d->nr_pages, sizeof(*d->grant_pins));
+	return d->grant_pins ? 0 : -ENOMEM;
+}
+
+static void gnttab_domain_destroy(struct domain *d)
+{
+	gnttab_domain_release(d);
+	gnttab_dom0_domain_gone(d->domid);
+	free(d->grant_pins);
+	d->grant_pins = NULL;
+}
+
+static const struct domain_subsys gnttab_subsys = {
+	.name = "gnttab",
+	.order = 20,
+	.init = gnttab_domain_init,
+	.destroy = gnttab_domain_destroy,
+	.save = gnttab_save,
+	.check = gnttab_restore_check,
+	.restore = gnttab_restore,
+};
+DOMAIN_SUBSYS(gnttab_subsys)

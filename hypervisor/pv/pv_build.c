@@ -17,6 +17,7 @@
 #include "../evtchn/evtchn.h"
 #include "pv_build.h"
 #include "pv_mm.h"
+#include "abi/console.h"
 
 #define PTE_LEAF  (PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D)
 #define PTE_TABLE (PTE_P | PTE_RW | PTE_US | PTE_A)
@@ -92,10 +93,10 @@ static int pv_build_shim(struct domain *d, const void *shim, size_t shim_size)
 			return -ENOEXEC;
 		elf_copy_segment(&img, i, d->shim + (img.segs[i].vaddr - SHIM_VIRT));
 	}
-	d->shim_apply_va = elf_find_symbol(&img, "shim_apply");
-	d->shim_apply_iret_va = elf_find_symbol(&img, "shim_apply_iret");
-	if (d->shim_apply_va < SHIM_VIRT || d->shim_apply_va >= SHIM_VIRT + SHIM_CODE_MAX ||
-	    d->shim_apply_iret_va < SHIM_VIRT || d->shim_apply_iret_va >= SHIM_VIRT + SHIM_CODE_MAX)
+	d->pv->shim_apply_va = elf_find_symbol(&img, "shim_apply");
+	d->pv->shim_apply_iret_va = elf_find_symbol(&img, "shim_apply_iret");
+	if (d->pv->shim_apply_va < SHIM_VIRT || d->pv->shim_apply_va >= SHIM_VIRT + SHIM_CODE_MAX ||
+	    d->pv->shim_apply_iret_va < SHIM_VIRT || d->pv->shim_apply_iret_va >= SHIM_VIRT + SHIM_CODE_MAX)
 		return -ENOEXEC; /* not our shim */
 	/* The shim's first MiB at SHIM_VIRT: page 0 (the LSTAR stub) is the
 	 * one a ring-3 guest may execute; the rest is ring-0 only. */
@@ -134,7 +135,7 @@ static int pv_build_shim(struct domain *d, const void *shim, size_t shim_size)
 		t[(va >> 21) & 511] = off | PTE_P | PTE_RW | PTE_PS | PTE_A | PTE_D | PTE_NX;
 	}
 	for (i = 0; i < PV_HOLE_NSLOTS; i++)
-		d->hole_l4e[i] = l4[PV_HOLE_FIRST_SLOT + i];
+		d->pv->hole_l4e[i] = l4[PV_HOLE_FIRST_SLOT + i];
 	/* GDT: Xen's reserved page holds the shim's and the flat selectors. */
 	pv_gdt_set(gdt, SHIM_CS0, 0x00af9a000000ffffULL);
 	pv_gdt_set(gdt, SHIM_DS0, 0x00cf92000000ffffULL);
@@ -227,10 +228,10 @@ static void pv_write_hypercall_page(uint8_t *page)
 	}
 }
 
-int pv_build_domain(struct domain *d, const struct pv_build_args *a)
+int pv_build_domain(struct domain *d, const struct domain_image *a)
 {
 	struct pv_pt_pool pool;
-	struct pv_vcpu *v = &d->vcpus[0];
+	struct vcpu *v = &d->vcpus[0];
 	struct start_info *si;
 	struct elf_image img;
 	void *unpacked = NULL;
@@ -343,7 +344,7 @@ int pv_build_domain(struct domain *d, const struct pv_build_args *a)
 		memcpy(d->ram + (p2m_pfn << PV_PAGE_SHIFT) + pfn * 8, &pfn, 8);
 		memcpy(d->shim + SHIM_OFF_M2P + pfn * 8, &pfn, 8);
 	}
-	d->suspend_cancel = img.xen.suspend_cancel;
+	d->pv->suspend_cancel = img.xen.suspend_cancel;
 	if (img.xen.has_hypercall_page) {
 		uint64_t hp = img.xen.hypercall_page;
 
@@ -352,7 +353,7 @@ int pv_build_domain(struct domain *d, const struct pv_build_args *a)
 			goto out;
 		}
 		pv_write_hypercall_page(d->ram + (hp - virt_base));
-		d->hypercall_page_va = hp;
+		d->pv->hypercall_page_va = hp;
 	}
 	/* start_info. */
 	si = (struct start_info *)(d->ram + (si_pfn << PV_PAGE_SHIFT));
@@ -374,7 +375,7 @@ int pv_build_domain(struct domain *d, const struct pv_build_args *a)
 	si->console.domU.evtchn = d->console_port;
 	d->console_mfn = cons_pfn;
 	d->store_mfn = store_pfn;
-	d->on_send = domain_console_drain;
+	d->on_send = pv_console_drain;
 	pv_time_now(d); /* guest system time starts at build */
 	si->pt_base = virt_base + (pt_pfn << PV_PAGE_SHIFT);
 	si->nr_pt_frames = nr_pt;
@@ -398,8 +399,8 @@ int pv_build_domain(struct domain *d, const struct pv_build_args *a)
 	for (i = 0; i < XEN_LEGACY_MAX_VCPUS; i++)
 		domain_shared_info(d)->vcpu_info[i].evtchn_upcall_mask = 1;
 	/* Pin the L4 (validating everything under it) and load it. */
-	v->kernel_mode = 1;
-	v->kernel_cr3 = l4_gpa;
+	v->pv->kernel_mode = 1;
+	v->pv->kernel_cr3 = l4_gpa;
 	r = pv_mm_get_type(v, l4_gpa >> PV_PAGE_SHIFT, PGT_l4);
 	if (r == 0)
 		r = pv_mm_get_type(v, l4_gpa >> PV_PAGE_SHIFT, PGT_l4);
@@ -407,20 +408,45 @@ int pv_build_domain(struct domain *d, const struct pv_build_args *a)
 		domain_log(d, "builder: initial page tables refused (%d)", r);
 		goto out;
 	}
-	d->pages[l4_gpa >> PV_PAGE_SHIFT].pinned = 1;
-	d->boot_rip = img.xen.entry ? img.xen.entry : img.entry;
-	d->boot_rsp = virt_base + ((stack_pfn + 1) << PV_PAGE_SHIFT);
-	d->boot_rsi = virt_base + (si_pfn << PV_PAGE_SHIFT);
+	d->pv->pages[l4_gpa >> PV_PAGE_SHIFT].pinned = 1;
+	d->pv->boot_rip = img.xen.entry ? img.xen.entry : img.entry;
+	d->pv->boot_rsp = virt_base + ((stack_pfn + 1) << PV_PAGE_SHIFT);
+	d->pv->boot_rsi = virt_base + (si_pfn << PV_PAGE_SHIFT);
 	domain_log(d,
 		   "built: %llu MiB, kernel %#llx-%#llx entry %#llx, start_info %#llx, "
 		   "%llu pt frames, mapped to %#llx%s",
 		   (unsigned long long)(d->nr_pages >> 8), (unsigned long long)img.vstart,
-		   (unsigned long long)img.vend, (unsigned long long)d->boot_rip,
-		   (unsigned long long)d->boot_rsi, (unsigned long long)nr_pt,
+		   (unsigned long long)img.vend, (unsigned long long)d->pv->boot_rip,
+		   (unsigned long long)d->pv->boot_rsi, (unsigned long long)nr_pt,
 		   (unsigned long long)(virt_base + (v_end_pfn << PV_PAGE_SHIFT)),
 		   init_p2m ? ", INIT_P2M" : "");
 	r = 0;
 out:
 	free(unpacked);
 	return r;
+}
+
+/* Stand-in console backend (no backend bound to the console port): move
+ * the guest's console ring output to the console, then tell the guest
+ * there is room again. */
+void pv_console_drain(struct domain *d, uint32_t port)
+{
+	struct xencons_interface *c;
+	uint32_t cons, prod;
+	char buf[sizeof(c->out)];
+	size_t n = 0;
+
+	if (port != d->console_port || d->console_mfn >= d->nr_pages)
+		return;
+	c = (struct xencons_interface *)(d->ram + (d->console_mfn << 12));
+	cons = __atomic_load_n(&c->out_cons, __ATOMIC_ACQUIRE);
+	prod = __atomic_load_n(&c->out_prod, __ATOMIC_ACQUIRE);
+	if (prod - cons > sizeof(c->out))
+		cons = prod - sizeof(c->out); /* a guest that overran its ring */
+	while (cons != prod)
+		buf[n++] = c->out[MASK_XENCONS_IDX(cons++, c->out)];
+	__atomic_store_n(&c->out_cons, cons, __ATOMIC_RELEASE);
+	if (n)
+		domain_console_write(d, buf, n);
+	evtchn_set_pending(d, port);
 }

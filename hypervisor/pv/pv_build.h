@@ -8,19 +8,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../core/domain.h"
+#include "pv_domain.h"
 
-struct pv_build_args {
-	const void *kernel;
-	size_t kernel_size;
-	const void *ramdisk;
-	size_t ramdisk_size;
-	const char *cmdline;
-	const void *shim;
-	size_t shim_size;
-};
+#include "../core/kind.h"
 
-int pv_build_domain(struct domain *d, const struct pv_build_args *a);
+int pv_build_domain(struct domain *d, const struct domain_image *a);
 int pv_build_shim_region(struct domain *d, const void *shim, size_t shim_size);
 /* A Linux bzImage's payload, decompressed (malloc'ed); -ENOEXEC if not one. */
 int pv_bzimage_extract(const void *img, size_t size, void **elf, size_t *elf_size);

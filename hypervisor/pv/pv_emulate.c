@@ -28,20 +28,20 @@ static __u64 *pv_reg(struct kvm_regs *r, int n)
 	return map[n & 15];
 }
 
-static int pv_rdmsr_value(struct pv_vcpu *v, uint32_t msr, uint64_t *val)
+static int pv_rdmsr_value(struct vcpu *v, uint32_t msr, uint64_t *val)
 {
 	switch (msr) {
 	case 0xc0000080: /* EFER: what a 64-bit kernel expects */
 		*val = (1 << 0) | (1 << 8) | (1 << 10) | (1 << 11);
 		return 0;
 	case 0xc0000100:
-		*val = v->fs_base;
+		*val = v->pv->fs_base;
 		return 0;
 	case 0xc0000101:
-		*val = v->kernel_mode ? v->gs_base_kernel : v->gs_base_user;
+		*val = v->pv->kernel_mode ? v->pv->gs_base_kernel : v->pv->gs_base_user;
 		return 0;
 	case 0xc0000102:
-		*val = v->kernel_mode ? v->gs_base_user : v->gs_base_kernel;
+		*val = v->pv->kernel_mode ? v->pv->gs_base_user : v->pv->gs_base_kernel;
 		return 0;
 	case 0x1a0: /* IA32_MISC_ENABLE: fast strings */
 		*val = 1;
@@ -54,7 +54,7 @@ static int pv_rdmsr_value(struct pv_vcpu *v, uint32_t msr, uint64_t *val)
 	}
 }
 
-static int pv_op_rdmsr(struct pv_vcpu *v, struct kvm_regs *r, struct pv_insn *in)
+static int pv_op_rdmsr(struct vcpu *v, struct kvm_regs *r, struct pv_insn *in)
 {
 	uint64_t val;
 
@@ -65,7 +65,7 @@ static int pv_op_rdmsr(struct pv_vcpu *v, struct kvm_regs *r, struct pv_insn *in
 	return 2;
 }
 
-static int pv_op_wrmsr(struct pv_vcpu *v, struct kvm_regs *r, struct pv_insn *in)
+static int pv_op_wrmsr(struct vcpu *v, struct kvm_regs *r, struct pv_insn *in)
 {
 	uint64_t val = (r->rdx << 32) | (uint32_t)r->rax;
 
@@ -75,19 +75,19 @@ static int pv_op_wrmsr(struct pv_vcpu *v, struct kvm_regs *r, struct pv_insn *in
 		return 2;
 	switch ((uint32_t)r->rcx) {
 	case 0xc0000100:
-		v->fs_base = val;
+		v->pv->fs_base = val;
 		break;
 	case 0xc0000101:
-		if (v->kernel_mode)
-			v->gs_base_kernel = val;
+		if (v->pv->kernel_mode)
+			v->pv->gs_base_kernel = val;
 		else
-			v->gs_base_user = val;
+			v->pv->gs_base_user = val;
 		break;
 	case 0xc0000102:
-		if (v->kernel_mode)
-			v->gs_base_user = val;
+		if (v->pv->kernel_mode)
+			v->pv->gs_base_user = val;
 		else
-			v->gs_base_kernel = val;
+			v->pv->gs_base_kernel = val;
 		break;
 	default:
 		return -1;
@@ -97,7 +97,7 @@ static int pv_op_wrmsr(struct pv_vcpu *v, struct kvm_regs *r, struct pv_insn *in
 	return 2;
 }
 
-static int pv_op_mov_from_cr(struct pv_vcpu *v, struct kvm_regs *r, struct pv_insn *in)
+static int pv_op_mov_from_cr(struct vcpu *v, struct kvm_regs *r, struct pv_insn *in)
 {
 	uint8_t modrm = in->bytes[in->op + 2];
 	int cr = ((modrm >> 3) & 7) | ((in->rex & 4) ? 8 : 0);
@@ -108,13 +108,13 @@ static int pv_op_mov_from_cr(struct pv_vcpu *v, struct kvm_regs *r, struct pv_in
 		return -1;
 	switch (cr) {
 	case 0:
-		val = 0x80050033ULL | (v->fpu_ts ? 8 : 0);
+		val = 0x80050033ULL | (v->pv->fpu_ts ? 8 : 0);
 		break;
 	case 2:
-		val = pv_vcpu_info(v)->arch.cr2;
+		val = vcpu_info(v)->arch.cr2;
 		break;
 	case 3:
-		val = v->kernel_mode ? v->kernel_cr3 : v->user_cr3;
+		val = v->pv->kernel_mode ? v->pv->kernel_cr3 : v->pv->user_cr3;
 		break;
 	case 4:
 		val = (1 << 5) | (1 << 7) | (1 << 9) | (1 << 10);
@@ -126,7 +126,7 @@ static int pv_op_mov_from_cr(struct pv_vcpu *v, struct kvm_regs *r, struct pv_in
 	return 3;
 }
 
-static int pv_op_mov_to_cr(struct pv_vcpu *v, struct kvm_regs *r, struct pv_insn *in)
+static int pv_op_mov_to_cr(struct vcpu *v, struct kvm_regs *r, struct pv_insn *in)
 {
 	uint8_t modrm = in->bytes[in->op + 2];
 	int cr = ((modrm >> 3) & 7) | ((in->rex & 4) ? 8 : 0);
@@ -136,7 +136,7 @@ static int pv_op_mov_to_cr(struct pv_vcpu *v, struct kvm_regs *r, struct pv_insn
 		return -1;
 	switch (cr) {
 	case 0:
-		v->fpu_ts = (val & 8) != 0;
+		v->pv->fpu_ts = (val & 8) != 0;
 		return 3;
 	case 4:
 		return 3; /* the shim owns CR4; a guest write changes nothing */
@@ -145,25 +145,25 @@ static int pv_op_mov_to_cr(struct pv_vcpu *v, struct kvm_regs *r, struct pv_insn
 	}
 }
 
-static int pv_op_wbinvd(struct pv_vcpu *v, struct kvm_regs *r, struct pv_insn *in)
+static int pv_op_wbinvd(struct vcpu *v, struct kvm_regs *r, struct pv_insn *in)
 {
 	return 2;
 }
 
-static int pv_op_hlt(struct pv_vcpu *v, struct kvm_regs *r, struct pv_insn *in)
+static int pv_op_hlt(struct vcpu *v, struct kvm_regs *r, struct pv_insn *in)
 {
 	return 1; /* no event sources yet: like SCHEDOP_block, it returns */
 }
 
 /* Port I/O is the guest's only after PHYSDEVOP_set_iopl; there are no
  * devices behind ports in a PV domain, so reads float high. */
-static int pv_op_io(struct pv_vcpu *v, struct kvm_regs *r, struct pv_insn *in)
+static int pv_op_io(struct vcpu *v, struct kvm_regs *r, struct pv_insn *in)
 {
 	uint8_t op = in->bytes[in->op];
 	int size = (op & 1) ? 4 : 1,
 	    len = (op == 0xe4 || op == 0xe5 || op == 0xe6 || op == 0xe7) ? 2 : 1;
 
-	if (v->iopl < 1)
+	if (v->pv->iopl < 1)
 		return -1;
 	if (in->op && in->bytes[0] == 0x66)
 		size = 2;
@@ -221,7 +221,7 @@ static void pv_cpuid_policy(uint32_t leaf, uint32_t sub, uint32_t *a, uint32_t *
 
 /* CPUID behind Xen's forced-emulation prefix (ud2; .ascii "xen"; cpuid),
  * which reaches keeld as a #UD. */
-int pv_emulate_cpuid(struct pv_vcpu *v, struct kvm_regs *regs, uint64_t rip)
+int pv_emulate_cpuid(struct vcpu *v, struct kvm_regs *regs, uint64_t rip)
 {
 	static const uint8_t sig[] = {0x0f, 0x0b, 0x78, 0x65, 0x6e, 0x0f, 0xa2};
 	uint8_t insn[7];
@@ -254,17 +254,17 @@ int pv_emulate_cpuid(struct pv_vcpu *v, struct kvm_regs *regs, uint64_t rip)
 
 /* cli/sti with set_iopl's permission (Xen's iopl_ok): the virtual
  * interrupt flag is the event upcall mask. */
-static int pv_op_cli_sti(struct pv_vcpu *v, struct kvm_regs *r, struct pv_insn *in)
+static int pv_op_cli_sti(struct vcpu *v, struct kvm_regs *r, struct pv_insn *in)
 {
-	if (v->iopl < 1)
+	if (v->pv->iopl < 1)
 		return -1;
-	pv_vcpu_info(v)->evtchn_upcall_mask = in->bytes[in->op] == 0xfa;
+	vcpu_info(v)->evtchn_upcall_mask = in->bytes[in->op] == 0xfa;
 	return 1;
 }
 
 struct pv_emul_op {
 	uint8_t op0, op1; /* op1 only when op0 == 0x0f */
-	int (*fn)(struct pv_vcpu *v, struct kvm_regs *r, struct pv_insn *in);
+	int (*fn)(struct vcpu *v, struct kvm_regs *r, struct pv_insn *in);
 };
 
 static const struct pv_emul_op pv_emul_table[] = {
@@ -278,7 +278,7 @@ static const struct pv_emul_op pv_emul_table[] = {
 
 /* Emulate the instruction at rip if it is one Xen emulates; 0 if done
  * (registers updated, rip advanced), -1 to bounce the #GP to the guest. */
-int pv_emulate_privileged(struct pv_vcpu *v, struct kvm_regs *r, uint64_t rip)
+int pv_emulate_privileged(struct vcpu *v, struct kvm_regs *r, uint64_t rip)
 {
 	struct pv_insn in = {.len = 16};
 	int n;

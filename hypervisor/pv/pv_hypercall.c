@@ -23,11 +23,11 @@
 
 HC(set_trap_table)
 {
-	struct pv_vcpu *v = c->v;
+	struct vcpu *v = c->v;
 	struct trap_info ti;
 
 	if (!a1) {
-		memset(v->traps, 0, sizeof(v->traps));
+		memset(v->pv->traps, 0, sizeof(v->pv->traps));
 		return 0;
 	}
 	for (int i = 0; i < 256; i++) {
@@ -35,7 +35,7 @@ HC(set_trap_table)
 			return -XEN_EFAULT;
 		if (ti.address == 0)
 			break;
-		v->traps[ti.vector] = ti;
+		v->pv->traps[ti.vector] = ti;
 	}
 	return 0;
 }
@@ -79,7 +79,7 @@ HC(update_va_mapping)
 
 HC(set_gdt)
 {
-	struct pv_vcpu *v = c->v;
+	struct vcpu *v = c->v;
 	uint64_t frames[16];
 	unsigned nframes = (a2 * 8 + 4095) / 4096;
 	uint64_t *gdt = (uint64_t *)(v->dom->shim + SHIM_OFF_GDT);
@@ -90,8 +90,8 @@ HC(set_gdt)
 		return -XEN_EFAULT;
 	for (unsigned i = 0; i < nframes; i++)
 		if (!pv_mm_owns(v->dom, frames[i]) ||
-		    (v->dom->pages[frames[i]].type_count &&
-		     v->dom->pages[frames[i]].type != PGT_seg_desc))
+		    (v->dom->pv->pages[frames[i]].type_count &&
+		     v->dom->pv->pages[frames[i]].type != PGT_seg_desc))
 			return -XEN_EINVAL;
 	/* The guest's descriptors are copied into the live GDT; ring-0 and
 	 * system descriptors are not allowed in. */
@@ -103,28 +103,28 @@ HC(set_gdt)
 			desc = 0;
 		gdt[i] = desc;
 	}
-	memcpy(v->gdt_frames, frames, nframes * 8);
-	v->gdt_ents = a2;
+	memcpy(v->pv->gdt_frames, frames, nframes * 8);
+	v->pv->gdt_ents = a2;
 	return 0;
 }
 
 HC(update_descriptor)
 {
-	struct pv_vcpu *v = c->v;
+	struct vcpu *v = c->v;
 	uint64_t gpa = a1, mfn = gpa >> 12;
 
 	if ((gpa & 7) || !pv_mm_owns(v->dom, mfn))
 		return -XEN_EINVAL;
-	if (v->dom->pages[mfn].type_count && v->dom->pages[mfn].type != PGT_seg_desc &&
-	    v->dom->pages[mfn].type != PGT_writable)
+	if (v->dom->pv->pages[mfn].type_count && v->dom->pv->pages[mfn].type != PGT_seg_desc &&
+	    v->dom->pv->pages[mfn].type != PGT_writable)
 		return -XEN_EINVAL;
 	/* Present descriptors must be user (DPL 3) code/data. */
 	if ((a2 & (1ULL << 47)) && (((a2 >> 45) & 3) != 3 || !(a2 & (1ULL << 44))))
 		return -XEN_EINVAL;
 	memcpy(v->dom->ram + gpa, &a2, 8);
 	for (unsigned i = 0; i < 16; i++)
-		if (v->gdt_ents && v->gdt_frames[i] == mfn &&
-		    i * 512 + (gpa & 0xfff) / 8 < v->gdt_ents)
+		if (v->pv->gdt_ents && v->pv->gdt_frames[i] == mfn &&
+		    i * 512 + (gpa & 0xfff) / 8 < v->pv->gdt_ents)
 			((uint64_t *)(v->dom->shim + SHIM_OFF_GDT))[i * 512 + (gpa & 0xfff) / 8] =
 				a2;
 	return 0;
@@ -132,24 +132,24 @@ HC(update_descriptor)
 
 HC(stack_switch)
 {
-	c->v->kernel_ss = a1;
-	c->v->kernel_sp = a2;
+	c->v->pv->kernel_ss = a1;
+	c->v->pv->kernel_sp = a2;
 	return 0;
 }
 
-static long pv_register_callback(struct pv_vcpu *v, unsigned type, uint64_t addr, int mask)
+static long pv_register_callback(struct vcpu *v, unsigned type, uint64_t addr, int mask)
 {
 	struct callback_info *cb;
 
 	switch (type) {
 	case CALLBACKTYPE_event:
-		cb = &v->cb_event;
+		cb = &v->pv->cb_event;
 		break;
 	case CALLBACKTYPE_failsafe:
-		cb = &v->cb_failsafe;
+		cb = &v->pv->cb_failsafe;
 		break;
 	case CALLBACKTYPE_syscall:
-		cb = &v->cb_syscall;
+		cb = &v->pv->cb_syscall;
 		break;
 	case CALLBACKTYPE_syscall32:
 	case CALLBACKTYPE_sysenter:
@@ -198,7 +198,7 @@ HC(callback_op)
 
 HC(fpu_taskswitch)
 {
-	c->v->fpu_ts = a1 != 0;
+	c->v->pv->fpu_ts = a1 != 0;
 	return 0;
 }
 
@@ -208,7 +208,7 @@ HC(set_debugreg)
 		return -XEN_EINVAL;
 	if (a1 < 4 && a2 >= HYPERVISOR_VIRT_START && a2 < HYPERVISOR_VIRT_END)
 		return -XEN_EPERM;
-	c->v->debugreg[a1] = a2;
+	c->v->pv->debugreg[a1] = a2;
 	return 0;
 }
 
@@ -216,14 +216,14 @@ HC(get_debugreg)
 {
 	if (a1 > 7 || a1 == 4 || a1 == 5)
 		return -XEN_EINVAL;
-	return c->v->debugreg[a1];
+	return c->v->pv->debugreg[a1];
 }
 
 /* Give frames back (decrease_reservation: a frame no page table or GDT
  * holds) or take them again (increase_reservation / populate_physmap: any
  * given-back frame, its MFN written to the extent list).  Order-0 extents;
  * returns the number of extents done, as Xen does. */
-static long pv_memory_reservation(struct pv_vcpu *v, uint64_t op, uint64_t arg)
+static long pv_memory_reservation(struct vcpu *v, uint64_t op, uint64_t arg)
 {
 	struct domain *d = v->dom;
 	struct xen_memory_reservation res;
@@ -246,7 +246,7 @@ static long pv_memory_reservation(struct pv_vcpu *v, uint64_t op, uint64_t arg)
 		if (op == XENMEM_decrease_reservation) {
 			/* a frame another guest or dom0 still maps is not given back */
 			if (pv_copy_from_guest(v, &mfn, va, 8) < 0 || !pv_mm_owns(d, mfn) ||
-			    d->pages[mfn].type_count || d->pages[mfn].pinned ||
+			    d->pv->pages[mfn].type_count || d->pv->pages[mfn].pinned ||
 			    gnttab_frame_pinned(d, mfn))
 				break;
 			d->released[mfn / 8] |= 1 << (mfn % 8);
@@ -273,7 +273,7 @@ static long pv_memory_reservation(struct pv_vcpu *v, uint64_t op, uint64_t arg)
 
 HC(memory_op)
 {
-	struct pv_vcpu *v = c->v;
+	struct vcpu *v = c->v;
 	struct domain *d = v->dom;
 
 	switch (a1) {
@@ -319,7 +319,7 @@ HC(memory_op)
 
 HC(multicall)
 {
-	struct pv_vcpu *v = c->v;
+	struct vcpu *v = c->v;
 
 	if (a2 > 4096)
 		return -XEN_EINVAL;
@@ -341,7 +341,7 @@ HC(multicall)
 	return 0;
 }
 
-static long pv_copy_string(struct pv_vcpu *v, uint64_t va, const char *s, size_t size)
+static long pv_copy_string(struct vcpu *v, uint64_t va, const char *s, size_t size)
 {
 	char buf[1024] = {0};
 
@@ -351,7 +351,7 @@ static long pv_copy_string(struct pv_vcpu *v, uint64_t va, const char *s, size_t
 
 HC(xen_version)
 {
-	struct pv_vcpu *v = c->v;
+	struct vcpu *v = c->v;
 
 	switch (a1) {
 	case XENVER_version:
@@ -397,7 +397,7 @@ HC(xen_version)
 
 HC(console_io)
 {
-	struct pv_vcpu *v = c->v;
+	struct vcpu *v = c->v;
 	struct domain *d = v->dom;
 	char buf[256];
 
@@ -425,9 +425,9 @@ HC(vm_assist)
 			 a2 != VMASST_TYPE_runstate_update_flag && a2 != VMASST_TYPE_m2p_strict))
 		return -XEN_EINVAL;
 	if (a1 == VMASST_CMD_enable)
-		c->v->dom->vm_assist |= 1ULL << a2;
+		c->v->dom->pv->vm_assist |= 1ULL << a2;
 	else if (a1 == VMASST_CMD_disable)
-		c->v->dom->vm_assist &= ~(1ULL << a2);
+		c->v->dom->pv->vm_assist &= ~(1ULL << a2);
 	else
 		return -XEN_ENOSYS;
 	return 0;
@@ -435,37 +435,37 @@ HC(vm_assist)
 
 HC(set_segment_base)
 {
-	struct pv_vcpu *v = c->v;
+	struct vcpu *v = c->v;
 	struct kvm_sregs s;
 
 	if ((int64_t)a2 >> 47 != 0 && (int64_t)a2 >> 47 != -1)
 		return -XEN_EINVAL;
 	switch (a1) {
 	case SEGBASE_FS:
-		v->fs_base = a2;
+		v->pv->fs_base = a2;
 		break;
 	case SEGBASE_GS_USER:
-		v->gs_base_user = a2;
+		v->pv->gs_base_user = a2;
 		return 0;
 	case SEGBASE_GS_KERNEL:
-		v->gs_base_kernel = a2;
+		v->pv->gs_base_kernel = a2;
 		break;
 	case SEGBASE_GS_USER_SEL:
-		v->gs_base_user = 0;
+		v->pv->gs_base_user = 0;
 		return 0;
 	default:
 		return -XEN_EINVAL;
 	}
 	if (kvm_sregs_get(&v->kvm, &s) < 0)
 		return -XEN_EIO;
-	s.fs.base = v->fs_base;
-	s.gs.base = v->kernel_mode ? v->gs_base_kernel : v->gs_base_user;
+	s.fs.base = v->pv->fs_base;
+	s.gs.base = v->pv->kernel_mode ? v->pv->gs_base_kernel : v->pv->gs_base_user;
 	return kvm_sregs_set(&v->kvm, &s) < 0 ? -XEN_EIO : 0;
 }
 
 HC(sched_op)
 {
-	struct pv_vcpu *v = c->v;
+	struct vcpu *v = c->v;
 
 	switch (a1) {
 	case SCHEDOP_yield:
@@ -473,7 +473,7 @@ HC(sched_op)
 		return 0;
 	case SCHEDOP_block:
 		/* Blocking enables event delivery (Xen's do_block). */
-		pv_vcpu_info(v)->evtchn_upcall_mask = 0;
+		vcpu_info(v)->evtchn_upcall_mask = 0;
 		pv_vcpu_wait(v, NULL, 0, 0);
 		return 0;
 	case SCHEDOP_poll: {
@@ -504,7 +504,7 @@ HC(sched_op)
 			if (a3 >= v->dom->nr_pages)
 				return -XEN_EINVAL;
 			v->dom->suspend_vcpu = v->id;
-			v->dom->start_info_mfn = a3;
+			v->dom->pv->start_info_mfn = a3;
 		}
 		domain_shutdown(v->dom, s.reason);
 		return 0;
@@ -523,7 +523,7 @@ HC(physdev_op)
 			return -XEN_EFAULT;
 		if (io.iopl > 3)
 			return -XEN_EINVAL;
-		c->v->iopl = io.iopl;
+		c->v->pv->iopl = io.iopl;
 		return 0;
 	}
 	return -XEN_ENOSYS;
@@ -531,7 +531,7 @@ HC(physdev_op)
 
 HC(vcpu_op)
 {
-	struct pv_vcpu *t;
+	struct vcpu *t;
 
 	if (a2 >= (uint64_t)c->v->dom->nr_vcpus)
 		return -XEN_ENOENT;
@@ -569,13 +569,13 @@ HC(vcpu_op)
 		if (!pv_mm_owns(t->dom, r.mfn) || r.offset > 4096 - sizeof(struct vcpu_info) ||
 		    t->vcpu_info_gpa)
 			return -XEN_EINVAL;
-		if (t->dom->pages[r.mfn].type_count && t->dom->pages[r.mfn].type != PGT_writable)
+		if (t->dom->pv->pages[r.mfn].type_count && t->dom->pv->pages[r.mfn].type != PGT_writable)
 			return -XEN_EINVAL;
 		if (t != c->v)
 			pv_vcpu_kick(t); /* out of KVM_RUN for pv_time_update's TSC read */
-		old = *pv_vcpu_info(t);
+		old = *vcpu_info(t);
 		t->vcpu_info_gpa = (r.mfn << 12) + r.offset;
-		*pv_vcpu_info(t) = old;
+		*vcpu_info(t) = old;
 		pv_time_update(t);
 		return 0;
 	}
@@ -609,9 +609,9 @@ HC(vcpu_op)
 long pv_hcall_iret(struct pv_hcall_ctx *c, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
 		   uint64_t a5)
 {
-	struct pv_vcpu *v = c->v;
+	struct vcpu *v = c->v;
 	struct kvm_regs *regs = c->regs;
-	struct vcpu_info *vi = pv_vcpu_info(v);
+	struct vcpu_info *vi = vcpu_info(v);
 	struct iret_context f;
 
 	if (pv_copy_from_guest(v, &f, regs->rsp, sizeof(f)) < 0) {

@@ -58,6 +58,12 @@
 #define SHIM_VCPU_STACK_TOP    0xc000
 #define SHIM_VCPU_OFF(i, what) (SHIM_OFF_VCPU + (uint64_t)(i)*SHIM_VCPU_SIZE + (what))
 
+/* Grant-table frames (32) and version-2 status frames (4), after the
+ * per-vCPU areas (gnttab/ finds them through the kind's gnttab_off). */
+#define SHIM_OFF_GNTTAB 0xC0000
+_Static_assert(SHIM_OFF_GNTTAB >= SHIM_OFF_VCPU + 8 * SHIM_VCPU_SIZE, "gnttab after the vCPUs");
+_Static_assert(SHIM_OFF_GNTTAB + 36 * 4096 <= SHIM_OFF_M2P, "gnttab before the M2P");
+
 /* I/O ports the shim uses to exit to keeld. */
 #define PV_PORT_HYPERCALL 0xe1 /* from the LSTAR stub (ring 3) */
 #define PV_PORT_EXCEPTION 0xe3 /* from an IDT stub (ring 0) */

@@ -34,26 +34,26 @@ struct pv_apply_entry {
 	uint64_t va, val;
 };
 
-static struct pv_apply_entry *pv_apply_list(struct pv_vcpu *v)
+static struct pv_apply_entry *pv_apply_list(struct vcpu *v)
 {
 	return (struct pv_apply_entry *)(v->dom->shim + SHIM_VCPU_OFF(v->id, SHIM_VCPU_APPLY));
 }
 
-uint64_t pv_mm_read_entry(struct pv_vcpu *v, uint64_t gpa)
+uint64_t pv_mm_read_entry(struct vcpu *v, uint64_t gpa)
 {
 	struct domain *d = v->dom;
 	struct pv_apply_entry *list = pv_apply_list(v);
 	uint64_t val;
 
 	/* A write queued earlier in this hypercall wins over memory. */
-	for (int i = (int)v->napply - 1; i >= 0; i--)
+	for (int i = (int)v->pv->napply - 1; i >= 0; i--)
 		if (list[i].va == DIRECTMAP_VIRT + gpa)
 			return list[i].val;
 	memcpy(&val, d->ram + gpa, 8);
 	return val;
 }
 
-int pv_mm_write_entry(struct pv_vcpu *v, uint64_t gpa, uint64_t val)
+int pv_mm_write_entry(struct vcpu *v, uint64_t gpa, uint64_t val)
 {
 	struct domain *d = v->dom;
 	int r;
@@ -62,17 +62,17 @@ int pv_mm_write_entry(struct pv_vcpu *v, uint64_t gpa, uint64_t val)
 		memcpy(d->ram + gpa, &val, 8);
 		return 0;
 	}
-	if (v->napply == SHIM_APPLY_MAX) {
+	if (v->pv->napply == SHIM_APPLY_MAX) {
 		r = pv_vcpu_apply(v);
 		if (r < 0)
 			return r;
 	}
-	pv_apply_list(v)[v->napply++] = (struct pv_apply_entry){DIRECTMAP_VIRT + gpa, val};
+	pv_apply_list(v)[v->pv->napply++] = (struct pv_apply_entry){DIRECTMAP_VIRT + gpa, val};
 	return 0;
 }
 
-static int pv_mm_entry_get(struct pv_vcpu *v, int level, uint64_t e);
-static void pv_mm_entry_put(struct pv_vcpu *v, int level, uint64_t e);
+static int pv_mm_entry_get(struct vcpu *v, int level, uint64_t e);
+static void pv_mm_entry_put(struct vcpu *v, int level, uint64_t e);
 
 /* A 64-bit PV kernel runs in ring 3, so every guest entry is made user
  * accessible (as Xen does); what the guest kernel alone may reach it keeps
@@ -82,7 +82,7 @@ static uint64_t pv_mm_adjust(uint64_t e)
 	return (e & PTE_P) ? (e | PTE_US) : e;
 }
 
-static int pv_mm_validate(struct pv_vcpu *v, uint64_t mfn, int level)
+static int pv_mm_validate(struct vcpu *v, uint64_t mfn, int level)
 {
 	uint64_t base = mfn << PV_PAGE_SHIFT, e;
 	struct domain *d = v->dom;
@@ -100,7 +100,7 @@ static int pv_mm_validate(struct pv_vcpu *v, uint64_t mfn, int level)
 	}
 	if (level == PGT_l4)
 		for (i = 0; i < PV_HOLE_NSLOTS; i++)
-			pv_mm_write_entry(v, base + (PV_HOLE_FIRST_SLOT + i) * 8, d->hole_l4e[i]);
+			pv_mm_write_entry(v, base + (PV_HOLE_FIRST_SLOT + i) * 8, d->pv->hole_l4e[i]);
 	return 0;
 undo:
 	domain_log(d, "mm: frame %#llx as L%d: entry %d (%#llx) refused (%d)",
@@ -113,7 +113,7 @@ undo:
 	return r;
 }
 
-static void pv_mm_devalidate(struct pv_vcpu *v, uint64_t mfn, int level)
+static void pv_mm_devalidate(struct vcpu *v, uint64_t mfn, int level)
 {
 	uint64_t base = mfn << PV_PAGE_SHIFT;
 
@@ -124,7 +124,7 @@ static void pv_mm_devalidate(struct pv_vcpu *v, uint64_t mfn, int level)
 	}
 }
 
-int pv_mm_get_type(struct pv_vcpu *v, uint64_t mfn, int type)
+int pv_mm_get_type(struct vcpu *v, uint64_t mfn, int type)
 {
 	struct domain *d = v->dom;
 	struct page_info *pi;
@@ -132,7 +132,7 @@ int pv_mm_get_type(struct pv_vcpu *v, uint64_t mfn, int type)
 
 	if (!pv_mm_owns(d, mfn))
 		return -XEN_EPERM;
-	pi = &d->pages[mfn];
+	pi = &d->pv->pages[mfn];
 	if (pi->type_count == 0) {
 		if (type >= PGT_l1 && type <= PGT_l4) {
 			/* Mark first: a table referring to itself must fail. */
@@ -152,14 +152,14 @@ int pv_mm_get_type(struct pv_vcpu *v, uint64_t mfn, int type)
 	return 0;
 }
 
-void pv_mm_put_type(struct pv_vcpu *v, uint64_t mfn)
+void pv_mm_put_type(struct vcpu *v, uint64_t mfn)
 {
 	struct domain *d = v->dom;
 	struct page_info *pi;
 
 	if (!pv_mm_owns(d, mfn))
 		return;
-	pi = &d->pages[mfn];
+	pi = &d->pv->pages[mfn];
 	if (pi->type_count == 0)
 		return;
 	if (--pi->type_count == 0) {
@@ -174,7 +174,7 @@ void pv_mm_put_type(struct pv_vcpu *v, uint64_t mfn)
 	}
 }
 
-static int pv_mm_entry_get(struct pv_vcpu *v, int level, uint64_t e)
+static int pv_mm_entry_get(struct vcpu *v, int level, uint64_t e)
 {
 	struct domain *d = v->dom;
 	uint64_t mfn = (e & PTE_ADDR) >> PV_PAGE_SHIFT;
@@ -208,7 +208,7 @@ static int pv_mm_entry_get(struct pv_vcpu *v, int level, uint64_t e)
 	return pv_mm_get_type(v, mfn, level - 1);
 }
 
-static void pv_mm_entry_put(struct pv_vcpu *v, int level, uint64_t e)
+static void pv_mm_entry_put(struct vcpu *v, int level, uint64_t e)
 {
 	uint64_t mfn = (e & PTE_ADDR) >> PV_PAGE_SHIFT;
 
@@ -223,7 +223,7 @@ static void pv_mm_entry_put(struct pv_vcpu *v, int level, uint64_t e)
 }
 
 /* Update entry `gpa` of a validated table of type `level`. */
-int pv_mm_update_entry(struct pv_vcpu *v, int level, uint64_t gpa, uint64_t val, int preserve_ad)
+int pv_mm_update_entry(struct vcpu *v, int level, uint64_t gpa, uint64_t val, int preserve_ad)
 {
 	uint64_t old = pv_mm_read_entry(v, gpa), nv = pv_mm_adjust(val);
 	unsigned idx = (gpa & 0xfff) / 8;
@@ -244,9 +244,9 @@ int pv_mm_update_entry(struct pv_vcpu *v, int level, uint64_t gpa, uint64_t val,
 	return pv_mm_write_entry(v, gpa, nv);
 }
 
-static int64_t pv_mm_l1e_of(struct pv_vcpu *v, uint64_t cr3, uint64_t va);
+static int64_t pv_mm_l1e_of(struct vcpu *v, uint64_t cr3, uint64_t va);
 
-int pv_mm_grant_pte(struct pv_vcpu *v, uint64_t addr, int contains_pte, uint64_t expect_mfn,
+int pv_mm_grant_pte(struct vcpu *v, uint64_t addr, int contains_pte, uint64_t expect_mfn,
 		    uint64_t val)
 {
 	struct domain *d = v->dom;
@@ -261,25 +261,25 @@ int pv_mm_grant_pte(struct pv_vcpu *v, uint64_t addr, int contains_pte, uint64_t
 	} else {
 		if (addr >= HYPERVISOR_VIRT_START && addr < HYPERVISOR_VIRT_END)
 			return -XEN_EINVAL;
-		l1e = pv_mm_l1e_of(v, v->kernel_mode ? v->kernel_cr3 : v->user_cr3, addr);
+		l1e = pv_mm_l1e_of(v, v->pv->kernel_mode ? v->pv->kernel_cr3 : v->pv->user_cr3, addr);
 		if (l1e < 0)
 			return (int)l1e;
 	}
-	if (d->pages[l1e >> PV_PAGE_SHIFT].type != PGT_l1 ||
-	    !d->pages[l1e >> PV_PAGE_SHIFT].type_count)
+	if (d->pv->pages[l1e >> PV_PAGE_SHIFT].type != PGT_l1 ||
+	    !d->pv->pages[l1e >> PV_PAGE_SHIFT].type_count)
 		return -XEN_EINVAL;
 	old = pv_mm_read_entry(v, (uint64_t)l1e);
 	if (expect_mfn != ~0ULL &&
 	    (!(old & PTE_P) || ((old & PTE_ADDR) >> PV_PAGE_SHIFT) != expect_mfn))
 		return -XEN_EINVAL;
-	v->flush_pending = 1;
+	v->pv->flush_pending = 1;
 	pv_mm_installing_grant = 1;
 	r = pv_mm_update_entry(v, PGT_l1, (uint64_t)l1e, val, 0);
 	pv_mm_installing_grant = 0;
 	return r;
 }
 
-static int pv_mm_normal_update(struct pv_vcpu *v, uint64_t ptr, uint64_t val, int preserve_ad)
+static int pv_mm_normal_update(struct vcpu *v, uint64_t ptr, uint64_t val, int preserve_ad)
 {
 	struct domain *d = v->dom;
 	uint64_t mfn = ptr >> PV_PAGE_SHIFT;
@@ -288,7 +288,7 @@ static int pv_mm_normal_update(struct pv_vcpu *v, uint64_t ptr, uint64_t val, in
 	ptr &= ~7ULL;
 	if (!pv_mm_owns(d, mfn))
 		return -XEN_EPERM;
-	pi = &d->pages[mfn];
+	pi = &d->pv->pages[mfn];
 	if (pi->type_count && pi->type >= PGT_l1 && pi->type <= PGT_l4)
 		return pv_mm_update_entry(v, pi->type, ptr, val, preserve_ad);
 	if (pi->type_count && pi->type != PGT_writable)
@@ -313,7 +313,7 @@ static int pv_mm_batch_check(const struct domain *d, uint64_t domid, uint64_t co
 	return 0;
 }
 
-int pv_mmu_update(struct pv_vcpu *v, uint64_t reqs, uint64_t count, uint64_t done_ptr,
+int pv_mmu_update(struct vcpu *v, uint64_t reqs, uint64_t count, uint64_t done_ptr,
 		  uint64_t domid)
 {
 	struct domain *d = v->dom;
@@ -365,7 +365,7 @@ int pv_mmu_update(struct pv_vcpu *v, uint64_t reqs, uint64_t count, uint64_t don
 }
 
 /* The L1 entry (guest-physical address) mapping va, or a negative errno. */
-static int64_t pv_mm_l1e_of(struct pv_vcpu *v, uint64_t cr3, uint64_t va)
+static int64_t pv_mm_l1e_of(struct vcpu *v, uint64_t cr3, uint64_t va)
 {
 	uint64_t table = cr3 & PTE_ADDR, e;
 
@@ -382,12 +382,12 @@ static int64_t pv_mm_l1e_of(struct pv_vcpu *v, uint64_t cr3, uint64_t va)
 	return table + ((va >> 12) & 511) * 8;
 }
 
-static uint64_t pv_current_cr3(struct pv_vcpu *v)
+static uint64_t pv_current_cr3(struct vcpu *v)
 {
-	return v->kernel_mode ? v->kernel_cr3 : v->user_cr3;
+	return v->pv->kernel_mode ? v->pv->kernel_cr3 : v->pv->user_cr3;
 }
 
-int pv_update_va_mapping(struct pv_vcpu *v, uint64_t va, uint64_t val, uint64_t flags)
+int pv_update_va_mapping(struct vcpu *v, uint64_t va, uint64_t val, uint64_t flags)
 {
 	int64_t l1e;
 	int r;
@@ -397,18 +397,18 @@ int pv_update_va_mapping(struct pv_vcpu *v, uint64_t va, uint64_t val, uint64_t 
 	l1e = pv_mm_l1e_of(v, pv_current_cr3(v), va);
 	if (l1e < 0)
 		return (int)l1e;
-	if (v->dom->pages[l1e >> PV_PAGE_SHIFT].type != PGT_l1)
+	if (v->dom->pv->pages[l1e >> PV_PAGE_SHIFT].type != PGT_l1)
 		return -XEN_EINVAL;
 	r = pv_mm_update_entry(v, PGT_l1, l1e, val, 0);
 	if (r < 0)
 		domain_log(v->dom, "update_va_mapping: va %#llx val %#llx refused (%d)",
 			   (unsigned long long)va, (unsigned long long)val, r);
 	if (flags & UVMF_FLUSHTYPE_MASK)
-		v->flush_pending = 1;
+		v->pv->flush_pending = 1;
 	return r;
 }
 
-static int pv_mmuext_one(struct pv_vcpu *v, const struct mmuext_op *op)
+static int pv_mmuext_one(struct vcpu *v, const struct mmuext_op *op)
 {
 	struct domain *d = v->dom;
 	uint64_t mfn = op->arg1.mfn;
@@ -421,40 +421,40 @@ static int pv_mmuext_one(struct pv_vcpu *v, const struct mmuext_op *op)
 	case MMUEXT_PIN_L4_TABLE:
 		if (!pv_mm_owns(d, mfn))
 			return -XEN_EPERM;
-		if (d->pages[mfn].pinned)
+		if (d->pv->pages[mfn].pinned)
 			return -XEN_EINVAL;
 		r = pv_mm_get_type(v, mfn, PGT_l1 + (op->cmd - MMUEXT_PIN_L1_TABLE));
 		if (r == 0)
-			d->pages[mfn].pinned = 1;
+			d->pv->pages[mfn].pinned = 1;
 		return r;
 	case MMUEXT_UNPIN_TABLE:
 		if (!pv_mm_owns(d, mfn))
 			return -XEN_EPERM;
-		if (!d->pages[mfn].pinned)
+		if (!d->pv->pages[mfn].pinned)
 			return -XEN_EINVAL;
-		d->pages[mfn].pinned = 0;
+		d->pv->pages[mfn].pinned = 0;
 		pv_mm_put_type(v, mfn);
 		return 0;
 	case MMUEXT_NEW_BASEPTR:
 		r = pv_mm_get_type(v, mfn, PGT_l4);
 		if (r < 0)
 			return r;
-		if (v->kernel_cr3)
-			pv_mm_put_type(v, v->kernel_cr3 >> PV_PAGE_SHIFT);
-		v->kernel_cr3 = mfn << PV_PAGE_SHIFT;
+		if (v->pv->kernel_cr3)
+			pv_mm_put_type(v, v->pv->kernel_cr3 >> PV_PAGE_SHIFT);
+		v->pv->kernel_cr3 = mfn << PV_PAGE_SHIFT;
 		/* The new L4's hole slots must be in place before it is loaded. */
-		if (v->napply && pv_vcpu_apply(v) < 0)
+		if (v->pv->napply && pv_vcpu_apply(v) < 0)
 			return -XEN_EIO;
-		return v->kernel_mode ? pv_vcpu_load_cr3(v) : 0;
+		return v->pv->kernel_mode ? pv_vcpu_load_cr3(v) : 0;
 	case MMUEXT_NEW_USER_BASEPTR:
 		if (mfn) {
 			r = pv_mm_get_type(v, mfn, PGT_l4);
 			if (r < 0)
 				return r;
 		}
-		if (v->user_cr3)
-			pv_mm_put_type(v, v->user_cr3 >> PV_PAGE_SHIFT);
-		v->user_cr3 = mfn << PV_PAGE_SHIFT;
+		if (v->pv->user_cr3)
+			pv_mm_put_type(v, v->pv->user_cr3 >> PV_PAGE_SHIFT);
+		v->pv->user_cr3 = mfn << PV_PAGE_SHIFT;
 		return 0;
 	case MMUEXT_TLB_FLUSH_LOCAL:
 	case MMUEXT_INVLPG_LOCAL:
@@ -464,20 +464,20 @@ static int pv_mmuext_one(struct pv_vcpu *v, const struct mmuext_op *op)
 	case MMUEXT_INVLPG_ALL:
 	case MMUEXT_FLUSH_CACHE:
 	case MMUEXT_FLUSH_CACHE_GLOBAL:
-		v->flush_pending = 1;
+		v->pv->flush_pending = 1;
 		return 0;
 	case MMUEXT_SET_LDT:
 		if (op->arg2.nr_ents > 8192 || (op->arg1.linear_addr & 0xfff) ||
 		    (op->arg1.linear_addr >= HYPERVISOR_VIRT_START &&
 		     op->arg1.linear_addr < HYPERVISOR_VIRT_END))
 			return -XEN_EINVAL;
-		v->ldt_base = op->arg1.linear_addr;
-		v->ldt_ents = op->arg2.nr_ents;
+		v->pv->ldt_base = op->arg1.linear_addr;
+		v->pv->ldt_ents = op->arg2.nr_ents;
 		return 0;
 	case MMUEXT_CLEAR_PAGE:
 	case MMUEXT_COPY_PAGE:
 		if (!pv_mm_owns(d, mfn) ||
-		    (d->pages[mfn].type_count && d->pages[mfn].type != PGT_writable))
+		    (d->pv->pages[mfn].type_count && d->pv->pages[mfn].type != PGT_writable))
 			return -XEN_EINVAL;
 		if (op->cmd == MMUEXT_CLEAR_PAGE) {
 			memset(d->ram + (mfn << PV_PAGE_SHIFT), 0, PV_PAGE_SIZE);
@@ -493,7 +493,7 @@ static int pv_mmuext_one(struct pv_vcpu *v, const struct mmuext_op *op)
 	}
 }
 
-int pv_mmuext_op(struct pv_vcpu *v, uint64_t ops, uint64_t count, uint64_t done_ptr, uint64_t domid)
+int pv_mmuext_op(struct vcpu *v, uint64_t ops, uint64_t count, uint64_t done_ptr, uint64_t domid)
 {
 	struct domain *d = v->dom;
 	uint64_t i;
@@ -526,7 +526,7 @@ int pv_mmuext_op(struct pv_vcpu *v, uint64_t ops, uint64_t count, uint64_t done_
 
 /* Translate a guest virtual address with the guest's current page tables;
  * the guest must itself be allowed the access. */
-int pv_guest_translate(struct pv_vcpu *v, uint64_t va, int write, uint64_t *gpa)
+int pv_guest_translate(struct vcpu *v, uint64_t va, int write, uint64_t *gpa)
 {
 	uint64_t table = pv_current_cr3(v) & PTE_ADDR, e = 0;
 	uint64_t limit = v->dom->nr_pages << PV_PAGE_SHIFT;
@@ -560,7 +560,7 @@ static uint8_t *pv_gpa_ptr(struct domain *d, uint64_t gpa)
 	return d->shim + (gpa - SHIM_GPA);
 }
 
-int pv_copy_from_guest(struct pv_vcpu *v, void *dst, uint64_t va, size_t len)
+int pv_copy_from_guest(struct vcpu *v, void *dst, uint64_t va, size_t len)
 {
 	while (len) {
 		size_t chunk = PV_PAGE_SIZE - (va & 0xfff);
@@ -580,7 +580,7 @@ int pv_copy_from_guest(struct pv_vcpu *v, void *dst, uint64_t va, size_t len)
 	return 0;
 }
 
-int pv_copy_to_guest(struct pv_vcpu *v, uint64_t va, const void *src, size_t len)
+int pv_copy_to_guest(struct vcpu *v, uint64_t va, const void *src, size_t len)
 {
 	while (len) {
 		size_t chunk = PV_PAGE_SIZE - (va & 0xfff);

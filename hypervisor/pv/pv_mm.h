@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../core/domain.h"
+#include "pv_domain.h"
 
 #define PTE_P	 0x1ULL
 #define PTE_RW	 0x2ULL
@@ -24,35 +24,42 @@
 
 /* Page-table writes go through here: directly before the domain runs,
  * queued for the shim's ring-0 apply loop afterwards. */
-int pv_mm_write_entry(struct pv_vcpu *v, uint64_t gpa, uint64_t val);
-uint64_t pv_mm_read_entry(struct pv_vcpu *v, uint64_t gpa);
+int pv_mm_write_entry(struct vcpu *v, uint64_t gpa, uint64_t val);
+uint64_t pv_mm_read_entry(struct vcpu *v, uint64_t gpa);
 
-int pv_mm_get_type(struct pv_vcpu *v, uint64_t mfn, int type);
-void pv_mm_put_type(struct pv_vcpu *v, uint64_t mfn);
+int pv_mm_get_type(struct vcpu *v, uint64_t mfn, int type);
+void pv_mm_put_type(struct vcpu *v, uint64_t mfn);
 int pv_mm_owns(struct domain *d, uint64_t mfn);
 
-int pv_mmu_update(struct pv_vcpu *v, uint64_t reqs, uint64_t count, uint64_t done_ptr,
+int pv_mmu_update(struct vcpu *v, uint64_t reqs, uint64_t count, uint64_t done_ptr,
 		  uint64_t domid);
-int pv_update_va_mapping(struct pv_vcpu *v, uint64_t va, uint64_t val, uint64_t flags);
-int pv_mmuext_op(struct pv_vcpu *v, uint64_t ops, uint64_t count, uint64_t done_ptr,
+int pv_update_va_mapping(struct vcpu *v, uint64_t va, uint64_t val, uint64_t flags);
+int pv_mmuext_op(struct vcpu *v, uint64_t ops, uint64_t count, uint64_t done_ptr,
 		 uint64_t domid);
 
 /* Update entry gpa of a validated table of type level (Xen's rules). */
-int pv_mm_update_entry(struct pv_vcpu *v, int level, uint64_t gpa, uint64_t val, int preserve_ad);
+int pv_mm_update_entry(struct vcpu *v, int level, uint64_t gpa, uint64_t val, int preserve_ad);
 /* Guest virtual to guest-physical through the guest's own tables. */
-int pv_guest_translate(struct pv_vcpu *v, uint64_t va, int write, uint64_t *gpa);
+int pv_guest_translate(struct vcpu *v, uint64_t va, int write, uint64_t *gpa);
 
-int pv_copy_from_guest(struct pv_vcpu *v, void *dst, uint64_t va, size_t len);
-int pv_copy_to_guest(struct pv_vcpu *v, uint64_t va, const void *src, size_t len);
+int pv_copy_from_guest(struct vcpu *v, void *dst, uint64_t va, size_t len);
+int pv_copy_to_guest(struct vcpu *v, uint64_t va, const void *src, size_t len);
 
 /* Provided by the vCPU loop: run the shim's apply routine now. */
-int pv_vcpu_apply(struct pv_vcpu *v);
+int pv_vcpu_apply(struct vcpu *v);
 /* After an MMU hypercall, under the MMU lock: make the queued writes land
  * now, or (one vCPU online) on the vCPU's way back to the guest. */
-int pv_mm_commit(struct pv_vcpu *v);
+int pv_mm_commit(struct vcpu *v);
 /* Load a new cr3 into the running vCPU (after a base pointer switch). */
-int pv_vcpu_load_cr3(struct pv_vcpu *v);
+int pv_vcpu_load_cr3(struct vcpu *v);
 
 extern int pv_domain_started(struct domain *d);
+
+/* Write the L1 entry for a grant mapping.  addr is a virtual address in
+ * the current page tables, or with contains_pte the machine address of an
+ * entry in one of the domain's L1 tables; with expect_mfn other than ~0,
+ * the entry must map that frame (unmap).  0 or -XEN_*. */
+int pv_mm_grant_pte(struct vcpu *v, uint64_t addr, int contains_pte, uint64_t expect_mfn,
+		    uint64_t val);
 
 #endif

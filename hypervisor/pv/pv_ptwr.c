@@ -122,7 +122,7 @@ static int pv_ptwr_decode(const uint8_t *insn, int avail, struct pv_ptwr_insn *d
 }
 
 /* 0: emulated; -1: not ours (the guest gets its #PF). */
-int pv_ptwr_emulate(struct pv_vcpu *v, struct kvm_regs *g, uint64_t cr2)
+int pv_ptwr_emulate(struct vcpu *v, struct kvm_regs *g, uint64_t cr2)
 {
 	struct domain *d = v->dom;
 	struct pv_ptwr_insn in;
@@ -130,7 +130,7 @@ int pv_ptwr_emulate(struct pv_vcpu *v, struct kvm_regs *g, uint64_t cr2)
 	uint64_t gpa, old, nv = 0, mfn, regval, cf = 0;
 	int level, r, shift;
 
-	if (!v->kernel_mode)
+	if (!v->pv->kernel_mode)
 		return -1;
 	if (pv_copy_from_guest(v, insn, g->rip, sizeof(insn)) < 0 &&
 	    pv_copy_from_guest(v, insn, g->rip, 8) < 0)
@@ -145,10 +145,10 @@ int pv_ptwr_emulate(struct pv_vcpu *v, struct kvm_regs *g, uint64_t cr2)
 	if (pv_guest_translate(v, cr2 & ~7ULL, 0, &gpa) < 0)
 		goto out;
 	mfn = gpa >> PV_PAGE_SHIFT;
-	if (!pv_mm_owns(d, mfn) || !d->pages[mfn].type_count || d->pages[mfn].type < PGT_l1 ||
-	    d->pages[mfn].type > PGT_l4)
+	if (!pv_mm_owns(d, mfn) || !d->pv->pages[mfn].type_count || d->pv->pages[mfn].type < PGT_l1 ||
+	    d->pv->pages[mfn].type > PGT_l4)
 		goto out;
-	level = d->pages[mfn].type;
+	level = d->pv->pages[mfn].type;
 	old = pv_mm_read_entry(v, gpa);
 	switch (in.op) {
 	case 0x87:

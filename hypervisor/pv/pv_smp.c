@@ -11,7 +11,7 @@
 #include "pv_mm.h"
 #include "pv_vcpu.h"
 
-int pv_vcpu_initialise(struct pv_vcpu *t, struct pv_vcpu *caller, uint64_t ctx_va)
+int pv_vcpu_initialise(struct vcpu *t, struct vcpu *caller, uint64_t ctx_va)
 {
 	struct domain *d = t->dom;
 	struct vcpu_guest_context *c;
@@ -38,30 +38,30 @@ int pv_vcpu_initialise(struct pv_vcpu *t, struct pv_vcpu *caller, uint64_t ctx_v
 		if (r < 0)
 			pv_mm_put_type(caller, kl4);
 	}
-	if (r == 0 && caller->napply)
+	if (r == 0 && caller->pv->napply)
 		r = pv_vcpu_apply(caller) < 0 ? -XEN_EIO : 0;
 	pthread_mutex_unlock(&d->mm_lock);
 	if (r < 0)
 		goto out;
 	for (int i = 0; i < 256; i++)
 		if (c->trap_ctxt[i].address)
-			t->traps[c->trap_ctxt[i].vector] = c->trap_ctxt[i];
-	t->kernel_cr3 = kl4 << PV_PAGE_SHIFT;
-	t->user_cr3 = ul4 << PV_PAGE_SHIFT;
-	t->kernel_ss = c->kernel_ss;
-	t->kernel_sp = c->kernel_sp;
-	t->cb_event.address = c->event_callback_eip;
-	t->cb_failsafe.address = c->failsafe_callback_eip;
-	t->cb_syscall.address = c->syscall_callback_eip;
-	t->cb_syscall.mask_events = !!(c->flags & VGCF_syscall_disables_events);
-	t->fs_base = c->fs_base;
-	t->gs_base_kernel = c->gs_base_kernel;
-	t->gs_base_user = c->gs_base_user;
-	memcpy(t->debugreg, c->debugreg, sizeof(t->debugreg));
-	t->kernel_mode = !!(c->flags & VGCF_in_kernel);
+			t->pv->traps[c->trap_ctxt[i].vector] = c->trap_ctxt[i];
+	t->pv->kernel_cr3 = kl4 << PV_PAGE_SHIFT;
+	t->pv->user_cr3 = ul4 << PV_PAGE_SHIFT;
+	t->pv->kernel_ss = c->kernel_ss;
+	t->pv->kernel_sp = c->kernel_sp;
+	t->pv->cb_event.address = c->event_callback_eip;
+	t->pv->cb_failsafe.address = c->failsafe_callback_eip;
+	t->pv->cb_syscall.address = c->syscall_callback_eip;
+	t->pv->cb_syscall.mask_events = !!(c->flags & VGCF_syscall_disables_events);
+	t->pv->fs_base = c->fs_base;
+	t->pv->gs_base_kernel = c->gs_base_kernel;
+	t->pv->gs_base_user = c->gs_base_user;
+	memcpy(t->pv->debugreg, c->debugreg, sizeof(t->pv->debugreg));
+	t->pv->kernel_mode = !!(c->flags & VGCF_in_kernel);
 	/* Xen takes the virtual IOPL from the context's flags (Linux starts
 	 * its secondary CPUs with IOPL 1). */
-	t->iopl = (c->user_regs.rflags >> 12) & 3;
+	t->pv->iopl = (c->user_regs.rflags >> 12) & 3;
 	u = &c->user_regs;
 	memset(&regs, 0, sizeof(regs));
 	regs.rax = u->rax;
@@ -90,13 +90,13 @@ int pv_vcpu_initialise(struct pv_vcpu *t, struct pv_vcpu *caller, uint64_t ctx_v
 	t->initialised = 1;
 	pv_time_update(t);
 	domain_log(d, "vcpu%d initialised: rip %#llx, L4 %#llx", t->id,
-		   (unsigned long long)regs.rip, (unsigned long long)t->kernel_cr3);
+		   (unsigned long long)regs.rip, (unsigned long long)t->pv->kernel_cr3);
 out:
 	free(c);
 	return r;
 }
 
-int pv_vcpu_up(struct pv_vcpu *t)
+int pv_vcpu_up(struct vcpu *t)
 {
 	struct domain *d = t->dom;
 	int r = 0;

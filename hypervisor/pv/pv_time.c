@@ -21,14 +21,7 @@
 #include "pv_mm.h"
 #include "pv_vcpu.h"
 
-struct vcpu_info *pv_vcpu_info(struct pv_vcpu *v)
-{
-	if (v->vcpu_info_gpa)
-		return (struct vcpu_info *)(v->dom->ram + v->vcpu_info_gpa);
-	return &domain_shared_info(v->dom)->vcpu_info[v->id];
-}
-
-static uint64_t pv_guest_tsc(struct pv_vcpu *v)
+static uint64_t pv_guest_tsc(struct vcpu *v)
 {
 	struct {
 		struct kvm_msrs h;
@@ -80,7 +73,7 @@ uint64_t pv_time_now(struct domain *d)
  * (VCPUOP_set_periodic_timer).  v->timer_deadline is that nearer deadline
  * (guest system time, 0 = none): the vCPU loop sleeps no further.
  */
-static int pv_timer_arm(struct pv_vcpu *v)
+static int pv_timer_arm(struct vcpu *v)
 {
 	struct itimerspec its = {0};
 	uint64_t deadline = v->singleshot_deadline;
@@ -108,7 +101,7 @@ static int pv_timer_arm(struct pv_vcpu *v)
  * it); on expiry the vCPU leaves KVM_RUN and sends VIRQ_TIMER.  The vCPU
  * thread's start calls this with the deadline recorded so far: that only
  * arms the POSIX timer. */
-int pv_timer_set(struct pv_vcpu *v, uint64_t deadline)
+int pv_timer_set(struct vcpu *v, uint64_t deadline)
 {
 	if (!deadline || deadline != v->timer_deadline || deadline == v->singleshot_deadline ||
 	    !v->periodic_next)
@@ -122,7 +115,7 @@ int pv_timer_set(struct pv_vcpu *v, uint64_t deadline)
  * one a period after the last delivery (Xen's vcpu_periodic_timer_work).
  * Xen refuses periods under 1 ms or past STIME_DELTA_MAX (2^62 ns).
  */
-long pv_timer_periodic_op(struct pv_vcpu *caller, struct pv_vcpu *t, int stop, uint64_t arg)
+long pv_timer_periodic_op(struct vcpu *caller, struct vcpu *t, int stop, uint64_t arg)
 {
 	uint64_t period = 0;
 
@@ -143,7 +136,7 @@ long pv_timer_periodic_op(struct pv_vcpu *caller, struct pv_vcpu *t, int stop, u
 
 /* Passed deadlines become VIRQ_TIMER (Xen's vcpu_singleshot_timer_fn and
  * vcpu_periodic_timer_work): one event even if both timers passed. */
-void pv_timer_check(struct pv_vcpu *v)
+void pv_timer_check(struct vcpu *v)
 {
 	uint64_t now;
 	int fire = 0;
@@ -205,9 +198,9 @@ static void pv_time_stable_probe(void)
  * in ring 3), writable, in the domain's RAM.  The record must not cross a
  * page (Linux's is at the start of a page of its own).
  */
-static int pv_time_area_gpa(struct pv_vcpu *v, uint64_t va, uint64_t *gpa)
+static int pv_time_area_gpa(struct vcpu *v, uint64_t va, uint64_t *gpa)
 {
-	uint64_t table = v->kernel_cr3 & PTE_ADDR, e;
+	uint64_t table = v->pv->kernel_cr3 & PTE_ADDR, e;
 	uint64_t limit = v->dom->nr_pages << PV_PAGE_SHIFT;
 
 	if (!table || (va & 0xfff) > PV_PAGE_SIZE - sizeof(struct vcpu_time_info))
@@ -233,7 +226,7 @@ static int pv_time_area_gpa(struct pv_vcpu *v, uint64_t va, uint64_t *gpa)
  * An area that no longer translates is skipped, as Xen ignores a failed
  * copy.
  */
-static void pv_time_area_write(struct pv_vcpu *v, const struct vcpu_time_info *t)
+static void pv_time_area_write(struct vcpu *v, const struct vcpu_time_info *t)
 {
 	struct domain *d = v->dom;
 	struct vcpu_time_info *a;
@@ -247,7 +240,7 @@ static void pv_time_area_write(struct pv_vcpu *v, const struct vcpu_time_info *t
 	pthread_mutex_lock(&d->mm_lock);
 	if (pv_time_area_gpa(v, v->time_area_va, &gpa) < 0)
 		goto out;
-	pg = &d->pages[gpa >> PV_PAGE_SHIFT];
+	pg = &d->pv->pages[gpa >> PV_PAGE_SHIFT];
 	if (pg->type_count && pg->type != PGT_writable)
 		goto out;
 	a = (struct vcpu_time_info *)(d->ram + gpa);
@@ -270,7 +263,7 @@ out:
  * Like Xen, an address that is canonical but not mapped yet is accepted;
  * keeld writes it whenever it translates.
  */
-long pv_time_area_register(struct pv_vcpu *caller, struct pv_vcpu *t, uint64_t arg)
+long pv_time_area_register(struct vcpu *caller, struct vcpu *t, uint64_t arg)
 {
 	struct vcpu_register_time_memory_area r;
 
@@ -284,15 +277,15 @@ long pv_time_area_register(struct pv_vcpu *caller, struct pv_vcpu *t, uint64_t a
 	if (r.addr) {
 		domain_log(t->dom, "vcpu %d: time info area registered at %#llx", t->id,
 			   (unsigned long long)r.addr);
-		pv_time_area_write(t, &pv_vcpu_info(t)->time);
+		pv_time_area_write(t, &vcpu_info(t)->time);
 	}
 	return 0;
 }
 
-void pv_time_update(struct pv_vcpu *v)
+void pv_time_update(struct vcpu *v)
 {
 	struct domain *d = v->dom;
-	struct vcpu_time_info *t = &pv_vcpu_info(v)->time;
+	struct vcpu_time_info *t = &vcpu_info(v)->time;
 	struct shared_info *sh = domain_shared_info(d);
 	struct timespec now;
 	uint64_t ns;

@@ -43,7 +43,7 @@ static void pv_set_seg(struct kvm_segment *s, uint16_t sel, int code, int dpl)
 	s->db = !code;
 }
 
-static int pv_vcpu_ring3(struct pv_vcpu *v, uint64_t cr3)
+static int pv_vcpu_ring3(struct vcpu *v, uint64_t cr3)
 {
 	struct kvm_sregs s;
 
@@ -52,24 +52,24 @@ static int pv_vcpu_ring3(struct pv_vcpu *v, uint64_t cr3)
 	pv_set_seg(&s.cs, FLAT_RING3_CS64, 1, 3);
 	pv_set_seg(&s.ss, FLAT_RING3_SS64, 0, 3);
 	s.cr3 = cr3;
-	s.fs.base = v->fs_base;
-	s.gs.base = v->kernel_mode ? v->gs_base_kernel : v->gs_base_user;
+	s.fs.base = v->pv->fs_base;
+	s.gs.base = v->pv->kernel_mode ? v->pv->gs_base_kernel : v->pv->gs_base_user;
 	if (kvm_sregs_set(&v->kvm, &s) < 0)
 		return -errno;
 	return 0;
 }
 
-int pv_vcpu_load_cr3(struct pv_vcpu *v)
+int pv_vcpu_load_cr3(struct vcpu *v)
 {
-	return pv_vcpu_ring3(v, v->kernel_mode ? v->kernel_cr3 : v->user_cr3);
+	return pv_vcpu_ring3(v, v->pv->kernel_mode ? v->pv->kernel_cr3 : v->pv->user_cr3);
 }
 
 /* Put a vCPU in long mode with the shim's tables, then in the guest's ring
  * 3 with the given registers and the current mode's page table. */
-int pv_vcpu_setup(struct pv_vcpu *v, const struct kvm_regs *regs)
+int pv_vcpu_setup(struct vcpu *v, const struct kvm_regs *regs)
 {
 	struct kvm_long_mode lm = {
-		.cr3 = v->kernel_mode ? v->kernel_cr3 : v->user_cr3,
+		.cr3 = v->pv->kernel_mode ? v->pv->kernel_cr3 : v->pv->user_cr3,
 		.rip = regs->rip,
 		.rsp = regs->rsp,
 		.rflags = 0x202,
@@ -109,16 +109,16 @@ int pv_vcpu_setup(struct pv_vcpu *v, const struct kvm_regs *regs)
 }
 
 /* vCPU 0 at boot: Xen's start-of-day registers. */
-int pv_vcpu_start(struct pv_vcpu *v)
+int pv_vcpu_start(struct vcpu *v)
 {
 	struct domain *d = v->dom;
 	struct kvm_regs regs;
 	int r;
 
 	memset(&regs, 0, sizeof(regs));
-	regs.rip = d->boot_rip;
-	regs.rsp = d->boot_rsp;
-	regs.rsi = d->boot_rsi;
+	regs.rip = d->pv->boot_rip;
+	regs.rsp = d->pv->boot_rsp;
+	regs.rsi = d->pv->boot_rsi;
 	regs.rflags = 0x202;
 	r = pv_vcpu_setup(v, &regs);
 	if (r < 0)
@@ -129,7 +129,7 @@ int pv_vcpu_start(struct pv_vcpu *v)
 	return 0;
 }
 
-void pv_vcpu_dump(struct pv_vcpu *v, const char *why)
+void pv_vcpu_dump(struct vcpu *v, const char *why)
 {
 	struct kvm_regs r;
 	struct kvm_sregs s;
@@ -139,7 +139,7 @@ void pv_vcpu_dump(struct pv_vcpu *v, const char *why)
 	memset(&s, 0, sizeof(s));
 	kvm_regs_get(&v->kvm, &r);
 	kvm_sregs_get(&v->kvm, &s);
-	domain_log(d, "vcpu%d %s; %s mode", v->id, why, v->kernel_mode ? "kernel" : "user");
+	domain_log(d, "vcpu%d %s; %s mode", v->id, why, v->pv->kernel_mode ? "kernel" : "user");
 	domain_log(d, " rip %016llx rsp %016llx rflags %08llx cs %04x ss %04x", r.rip, r.rsp,
 		   r.rflags, s.cs.selector, s.ss.selector);
 	domain_log(d, " rax %016llx rbx %016llx rcx %016llx rdx %016llx", r.rax, r.rbx, r.rcx,
@@ -154,7 +154,7 @@ void pv_vcpu_dump(struct pv_vcpu *v, const char *why)
 
 /* Run the shim's ring-0 loop over the queued page-table writes (and a TLB
  * flush), then put the guest back exactly as it was. */
-int pv_vcpu_apply(struct pv_vcpu *v)
+int pv_vcpu_apply(struct vcpu *v)
 {
 	struct kvm_regs saved, regs;
 	struct kvm_sregs ss, s;
@@ -166,10 +166,10 @@ int pv_vcpu_apply(struct pv_vcpu *v)
 	pv_set_seg(&s.cs, SHIM_CS0, 1, 0);
 	pv_set_seg(&s.ss, SHIM_DS0, 0, 0);
 	memset(&regs, 0, sizeof(regs));
-	regs.rip = v->dom->shim_apply_va;
+	regs.rip = v->dom->pv->shim_apply_va;
 	regs.rsp = SHIM_VIRT + SHIM_VCPU_OFF(v->id, SHIM_VCPU_STACK_TOP);
 	regs.rdi = SHIM_VIRT + SHIM_VCPU_OFF(v->id, SHIM_VCPU_APPLY);
-	regs.rsi = v->napply;
+	regs.rsi = v->pv->napply;
 	regs.rflags = 2;
 	if (kvm_sregs_set(&v->kvm, &s) < 0 || kvm_regs_set(&v->kvm, &regs) < 0)
 		return -XEN_EIO;
@@ -183,8 +183,8 @@ int pv_vcpu_apply(struct pv_vcpu *v)
 		domain_crash(v->dom, "shim apply loop failed (exit %u)", v->kvm.run->exit_reason);
 		return -XEN_EIO;
 	}
-	v->napply = 0;
-	v->flush_pending = 0;
+	v->pv->napply = 0;
+	v->pv->flush_pending = 0;
 	if (kvm_sregs_set(&v->kvm, &ss) < 0 || kvm_regs_set(&v->kvm, &saved) < 0)
 		return -XEN_EIO;
 	return 0;
@@ -194,7 +194,7 @@ int pv_vcpu_apply(struct pv_vcpu *v)
  * vCPU resumes in ring 0 at shim_apply_iret, which writes, flushes, and
  * irets to the guest state in regs.  Only with one vCPU online (with more,
  * the writes must land before the MMU lock is dropped: pv_mm_commit). */
-static int pv_vcpu_apply_on_return(struct pv_vcpu *v, struct kvm_regs *regs)
+static int pv_vcpu_apply_on_return(struct vcpu *v, struct kvm_regs *regs)
 {
 	uint64_t top = SHIM_VCPU_OFF(v->id, SHIM_VCPU_STACK_TOP) - 512;
 	uint64_t frame[9] = {regs->rdi,	      regs->rsi,    regs->rax, regs->rcx,      regs->rip,
@@ -208,20 +208,20 @@ static int pv_vcpu_apply_on_return(struct pv_vcpu *v, struct kvm_regs *regs)
 	pv_set_seg(&s.ss, SHIM_DS0, 0, 0);
 	if (kvm_sregs_set(&v->kvm, &s) < 0)
 		return -1;
-	regs->rip = v->dom->shim_apply_iret_va;
+	regs->rip = v->dom->pv->shim_apply_iret_va;
 	regs->rsp = SHIM_VIRT + top - sizeof(frame);
 	regs->rdi = SHIM_VIRT + SHIM_VCPU_OFF(v->id, SHIM_VCPU_APPLY);
-	regs->rsi = v->napply;
+	regs->rsi = v->pv->napply;
 	regs->rflags = 2;
-	v->napply = 0;
+	v->pv->napply = 0;
 	return 0;
 }
 
-int pv_mm_commit(struct pv_vcpu *v)
+int pv_mm_commit(struct vcpu *v)
 {
 	int online = 0;
 
-	if (!v->napply)
+	if (!v->pv->napply)
 		return 0;
 	for (int i = 0; i < v->dom->nr_vcpus; i++)
 		online += v->dom->vcpus[i].online;
@@ -231,21 +231,21 @@ int pv_mm_commit(struct pv_vcpu *v)
 }
 
 /* Switch between guest kernel and user mode (Xen's toggle_guest_mode). */
-int pv_vcpu_set_mode(struct pv_vcpu *v, struct kvm_regs *regs, int kernel)
+int pv_vcpu_set_mode(struct vcpu *v, struct kvm_regs *regs, int kernel)
 {
-	if (v->kernel_mode == kernel)
+	if (v->pv->kernel_mode == kernel)
 		return 0;
-	v->kernel_mode = kernel;
-	return pv_vcpu_ring3(v, kernel ? v->kernel_cr3 : v->user_cr3);
+	v->pv->kernel_mode = kernel;
+	return pv_vcpu_ring3(v, kernel ? v->pv->kernel_cr3 : v->pv->user_cr3);
 }
 
 /* Deliver a trap or callback to the guest kernel: Xen's bounce frame
  * (rcx, r11, [error code], rip, cs, rflags, rsp, ss) on the kernel stack. */
-static int pv_bounce(struct pv_vcpu *v, struct kvm_regs *regs, uint64_t handler, int mask_events,
+static int pv_bounce(struct vcpu *v, struct kvm_regs *regs, uint64_t handler, int mask_events,
 		     int has_err, uint64_t err, uint64_t rip, uint64_t rflags, uint64_t rsp)
 {
-	struct vcpu_info *vi = pv_vcpu_info(v);
-	int from_user = !v->kernel_mode;
+	struct vcpu_info *vi = vcpu_info(v);
+	int from_user = !v->pv->kernel_mode;
 	uint64_t frame[8], sp, cs;
 	int n = 0, r;
 
@@ -253,7 +253,7 @@ static int pv_bounce(struct pv_vcpu *v, struct kvm_regs *regs, uint64_t handler,
 		r = pv_vcpu_set_mode(v, regs, 1);
 		if (r < 0)
 			return r;
-		sp = v->kernel_sp;
+		sp = v->pv->kernel_sp;
 		cs = FLAT_USER_CS64;
 	} else {
 		sp = rsp;
@@ -285,15 +285,15 @@ static int pv_bounce(struct pv_vcpu *v, struct kvm_regs *regs, uint64_t handler,
 
 /* Xen delivers a pending event upcall on the way back to the guest: bounce
  * to the event callback with events masked. */
-static int pv_deliver_events(struct pv_vcpu *v, struct kvm_regs *regs)
+static int pv_deliver_events(struct vcpu *v, struct kvm_regs *regs)
 {
-	struct vcpu_info *vi = pv_vcpu_info(v);
+	struct vcpu_info *vi = vcpu_info(v);
 
-	if (!v->cb_event.address ||
+	if (!v->pv->cb_event.address ||
 	    !__atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST) ||
 	    vi->evtchn_upcall_mask)
 		return 0;
-	if (pv_bounce(v, regs, v->cb_event.address, 1, 0, 0, regs->rip, regs->rflags, regs->rsp) <
+	if (pv_bounce(v, regs, v->pv->cb_event.address, 1, 0, 0, regs->rip, regs->rflags, regs->rsp) <
 	    0) {
 		pv_vcpu_dump(v, "event upcall frame unwritable");
 		domain_crash(v->dom, "event upcall: guest kernel stack unwritable");
@@ -302,7 +302,7 @@ static int pv_deliver_events(struct pv_vcpu *v, struct kvm_regs *regs)
 	return 0;
 }
 
-static __thread struct pv_vcpu *pv_self;
+static __thread struct vcpu *pv_self;
 
 /* SIGUSR1 (a kick or the vCPU's timer): leave KVM_RUN at once, even if the
  * signal lands just before it is entered. */
@@ -312,7 +312,7 @@ static void pv_vcpu_signal(int sig)
 		pv_self->kvm.run->immediate_exit = 1;
 }
 
-void pv_vcpu_kick(struct pv_vcpu *v)
+void pv_vcpu_kick(struct vcpu *v)
 {
 	if (v == pv_self)
 		return; /* it delivers on its own way back to the guest */
@@ -332,15 +332,15 @@ void pv_vcpu_kick(struct pv_vcpu *v)
 }
 
 /* After a kick: deliver a pending upcall if the guest is in ring 3. */
-static int pv_vcpu_async_events(struct pv_vcpu *v)
+static int pv_vcpu_async_events(struct vcpu *v)
 {
-	struct vcpu_info *vi = pv_vcpu_info(v);
+	struct vcpu_info *vi = vcpu_info(v);
 	struct kvm_vcpu_events ev;
 	struct kvm_regs regs;
 	struct kvm_sregs s;
 
 	pv_timer_check(v);
-	if (!v->cb_event.address ||
+	if (!v->pv->cb_event.address ||
 	    !__atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST) ||
 	    vi->evtchn_upcall_mask)
 		return 0;
@@ -362,7 +362,7 @@ static int pv_vcpu_async_events(struct pv_vcpu *v)
 		return 0;
 	if (pv_deliver_events(v, &regs) < 0)
 		return -1;
-	if (v->napply && pv_vcpu_apply_on_return(v, &regs) < 0)
+	if (v->pv->napply && pv_vcpu_apply_on_return(v, &regs) < 0)
 		return -1;
 	return kvm_regs_set(&v->kvm, &regs) < 0 ? -1 : 0;
 }
@@ -370,10 +370,10 @@ static int pv_vcpu_async_events(struct pv_vcpu *v)
 /* SCHEDOP_block (ports == NULL: any event) and SCHEDOP_poll: wait for an
  * event, the vCPU's timer, or the end of the domain.  timeout: guest
  * system time, 0 = none. */
-void pv_vcpu_wait(struct pv_vcpu *v, const uint32_t *ports, unsigned nports, uint64_t timeout)
+void pv_vcpu_wait(struct vcpu *v, const uint32_t *ports, unsigned nports, uint64_t timeout)
 {
 	struct domain *d = v->dom;
-	struct vcpu_info *vi = pv_vcpu_info(v);
+	struct vcpu_info *vi = vcpu_info(v);
 
 	pthread_mutex_lock(&d->lock);
 	v->blocked = 1;
@@ -415,7 +415,7 @@ static const char *const pv_vector_names[32] = {
 	"#NP", "#SS", "#GP", "#PF", "?15", "#MF", "#AC", "#MC", "#XM", "#VE",
 };
 
-static int pv_exit_exception(struct pv_vcpu *v)
+static int pv_exit_exception(struct vcpu *v)
 {
 	struct kvm_regs regs;
 	struct kvm_sregs sregs;
@@ -453,19 +453,19 @@ static int pv_exit_exception(struct pv_vcpu *v)
 		return -1;
 	if (vec == 6 && pv_emulate_cpuid(v, &regs, rip) == 0)
 		goto resume;
-	if (vec == 13 && v->kernel_mode && pv_emulate_privileged(v, &regs, rip) == 0)
+	if (vec == 13 && v->pv->kernel_mode && pv_emulate_privileged(v, &regs, rip) == 0)
 		goto resume;
 	/* A write to one of its own page tables (present, write, user): Xen's
 	 * writable page tables. */
 	if (vec == 14 && (err & 7) == 7 && pv_ptwr_emulate(v, &regs, sregs.cr2) == 0)
 		goto resume;
 	if (vec == 14)
-		pv_vcpu_info(v)->arch.cr2 = sregs.cr2;
+		vcpu_info(v)->arch.cr2 = sregs.cr2;
 	if (d->trace)
 		domain_log(d, "exception %llu err %#llx at %#llx cr2 %#llx",
 			   (unsigned long long)vec, (unsigned long long)err,
 			   (unsigned long long)rip, (unsigned long long)sregs.cr2);
-	ti = &v->traps[vec];
+	ti = &v->pv->traps[vec];
 	if (!ti->address) {
 		kvm_regs_set(&v->kvm, &regs);
 		pv_vcpu_dump(v, "unhandled exception");
@@ -484,14 +484,14 @@ static int pv_exit_exception(struct pv_vcpu *v)
 			pv_vcpu_dump(v, "exception frame unwritable");
 			domain_crash(d, "%s at %#llx: guest kernel stack %#llx unwritable",
 				     pv_vector_names[vec] ? pv_vector_names[vec] : "?",
-				     (unsigned long long)rip, (unsigned long long)v->kernel_sp);
+				     (unsigned long long)rip, (unsigned long long)v->pv->kernel_sp);
 			return -1;
 		}
 	}
 resume:
 	if (pv_deliver_events(v, &regs) < 0)
 		return -1;
-	if (v->napply && pv_vcpu_apply_on_return(v, &regs) < 0)
+	if (v->pv->napply && pv_vcpu_apply_on_return(v, &regs) < 0)
 		return -1;
 	if (kvm_regs_set(&v->kvm, &regs) < 0)
 		return -1;
@@ -500,9 +500,9 @@ resume:
 
 /* Deliver exception `vec` raised at rip to the guest's handler (or crash
  * the domain if it has none). */
-int pv_inject_trap(struct pv_vcpu *v, struct kvm_regs *regs, int vec, uint64_t err, uint64_t rip)
+int pv_inject_trap(struct vcpu *v, struct kvm_regs *regs, int vec, uint64_t err, uint64_t rip)
 {
-	const struct trap_info *ti = &v->traps[vec];
+	const struct trap_info *ti = &v->pv->traps[vec];
 	int has_err = vec == 8 || (vec >= 10 && vec <= 14) || vec == 17;
 
 	if (!ti->address) {
@@ -524,14 +524,14 @@ int pv_inject_trap(struct pv_vcpu *v, struct kvm_regs *regs, int vec, uint64_t e
 	return kvm_regs_set(&v->kvm, regs) < 0 ? -1 : 0;
 }
 
-static int pv_exit_hypercall(struct pv_vcpu *v)
+static int pv_exit_hypercall(struct vcpu *v)
 {
 	struct kvm_regs regs;
 	struct pv_hcall_ctx c = {v, &regs, 0};
 	uint64_t args[5];
 	long ret;
 
-	uint64_t hp = v->dom->hypercall_page_va;
+	uint64_t hp = v->dom->pv->hypercall_page_va;
 	int from_page;
 
 	if (kvm_regs_get(&v->kvm, &regs) < 0)
@@ -539,20 +539,20 @@ static int pv_exit_hypercall(struct pv_vcpu *v)
 	/* Hypercalls come from the LSTAR stub (a `syscall`) or, in kernel
 	 * mode, from the hypercall page; the port is the guest's nowhere
 	 * else, and using it elsewhere is the #GP it would be on Xen. */
-	from_page = v->kernel_mode && hp && regs.rip > hp && regs.rip <= hp + PV_PAGE_SIZE;
+	from_page = v->pv->kernel_mode && hp && regs.rip > hp && regs.rip <= hp + PV_PAGE_SIZE;
 	if (regs.rip != SHIM_VIRT + 2 && !from_page)
 		return pv_inject_trap(v, &regs, 13, 0, regs.rip - 2);
 	v->hypercalls++;
-	if (!v->kernel_mode) {
+	if (!v->pv->kernel_mode) {
 		/* A guest user's syscall goes to its kernel's callback. */
 		uint64_t rip = regs.rcx, rflags = regs.r11, rsp = regs.rsp;
 
-		if (!v->cb_syscall.address) {
+		if (!v->pv->cb_syscall.address) {
 			pv_vcpu_dump(v, "user syscall with no callback");
 			domain_crash(v->dom, "user syscall with no syscall callback");
 			return -1;
 		}
-		if (pv_bounce(v, &regs, v->cb_syscall.address, v->cb_syscall.mask_events, 0, 0, rip,
+		if (pv_bounce(v, &regs, v->pv->cb_syscall.address, v->pv->cb_syscall.mask_events, 0, 0, rip,
 			      rflags, rsp) < 0) {
 			domain_crash(v->dom, "syscall: kernel stack unwritable");
 			return -1;
@@ -585,14 +585,14 @@ static int pv_exit_hypercall(struct pv_vcpu *v)
 	}
 	if (pv_deliver_events(v, &regs) < 0)
 		return -1;
-	if (v->napply && pv_vcpu_apply_on_return(v, &regs) < 0)
+	if (v->pv->napply && pv_vcpu_apply_on_return(v, &regs) < 0)
 		return -1;
 	return kvm_regs_set(&v->kvm, &regs) < 0 ? -1 : 0;
 }
 
 struct pv_port_handler {
 	uint16_t port;
-	int (*fn)(struct pv_vcpu *v);
+	int (*fn)(struct vcpu *v);
 };
 
 static const struct pv_port_handler pv_port_table[] = {
@@ -600,7 +600,7 @@ static const struct pv_port_handler pv_port_table[] = {
 	{PV_PORT_EXCEPTION, pv_exit_exception},
 };
 
-static int pv_exit_io(struct pv_vcpu *v)
+static int pv_exit_io(struct vcpu *v)
 {
 	for (size_t i = 0; i < sizeof(pv_port_table) / sizeof(pv_port_table[0]); i++)
 		if (pv_port_table[i].port == v->kvm.run->io.port)
@@ -610,14 +610,14 @@ static int pv_exit_io(struct pv_vcpu *v)
 	return -1;
 }
 
-static int pv_exit_shutdown(struct pv_vcpu *v)
+static int pv_exit_shutdown(struct vcpu *v)
 {
 	pv_vcpu_dump(v, "triple fault");
 	domain_crash(v->dom, "triple fault");
 	return -1;
 }
 
-static int pv_exit_other(struct pv_vcpu *v)
+static int pv_exit_other(struct vcpu *v)
 {
 	char why[64];
 
@@ -628,14 +628,14 @@ static int pv_exit_other(struct pv_vcpu *v)
 	return -1;
 }
 
-static int (*const pv_exit_table[])(struct pv_vcpu *v) = {
+static int (*const pv_exit_table[])(struct vcpu *v) = {
 	[KVM_EXIT_IO] = pv_exit_io,
 	[KVM_EXIT_SHUTDOWN] = pv_exit_shutdown,
 };
 
 void *pv_vcpu_thread(void *arg)
 {
-	struct pv_vcpu *v = arg;
+	struct vcpu *v = arg;
 	struct domain *d = v->dom;
 	struct sigaction sa = {.sa_handler = pv_vcpu_signal};
 	struct sigevent sev = {.sigev_notify = SIGEV_THREAD_ID, .sigev_signo = SIGUSR1};

@@ -8,10 +8,10 @@
 
 #include <linux/kvm.h>
 
-#include "../core/domain.h"
+#include "pv_domain.h"
 
 struct pv_hcall_ctx {
-	struct pv_vcpu *v;
+	struct vcpu *v;
 	struct kvm_regs *regs;
 	int no_return; /* the handler set the registers itself (iret) */
 };
@@ -26,21 +26,21 @@ struct pv_hcall {
 
 extern const struct pv_hcall pv_hcall_table[64];
 
-int pv_vcpu_start(struct pv_vcpu *v);
-int pv_vcpu_setup(struct pv_vcpu *v, const struct kvm_regs *regs);
-int pv_vcpu_initialise(struct pv_vcpu *t, struct pv_vcpu *caller, uint64_t ctx_va);
-int pv_vcpu_up(struct pv_vcpu *t);
+int pv_vcpu_start(struct vcpu *v);
+int pv_vcpu_setup(struct vcpu *v, const struct kvm_regs *regs);
+int pv_vcpu_initialise(struct vcpu *t, struct vcpu *caller, uint64_t ctx_va);
+int pv_vcpu_up(struct vcpu *t);
 void *pv_vcpu_thread(void *arg);
-int pv_vcpu_set_mode(struct pv_vcpu *v, struct kvm_regs *regs, int kernel);
+int pv_vcpu_set_mode(struct vcpu *v, struct kvm_regs *regs, int kernel);
 long pv_hcall_iret(struct pv_hcall_ctx *c, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
 		   uint64_t a5);
 long pv_do_hypercall(struct pv_hcall_ctx *c, uint64_t nr, const uint64_t *args);
-int pv_emulate_privileged(struct pv_vcpu *v, struct kvm_regs *r, uint64_t rip);
-int pv_emulate_cpuid(struct pv_vcpu *v, struct kvm_regs *regs, uint64_t rip);
-int pv_inject_trap(struct pv_vcpu *v, struct kvm_regs *regs, int vec, uint64_t err, uint64_t rip);
-void pv_vcpu_wait(struct pv_vcpu *v, const uint32_t *ports, unsigned nports, uint64_t timeout);
-int pv_ptwr_emulate(struct pv_vcpu *v, struct kvm_regs *g, uint64_t cr2);
-void pv_vcpu_dump(struct pv_vcpu *v, const char *why);
-long pv_time_area_register(struct pv_vcpu *caller, struct pv_vcpu *t, uint64_t arg);
+int pv_emulate_privileged(struct vcpu *v, struct kvm_regs *r, uint64_t rip);
+int pv_emulate_cpuid(struct vcpu *v, struct kvm_regs *regs, uint64_t rip);
+int pv_inject_trap(struct vcpu *v, struct kvm_regs *regs, int vec, uint64_t err, uint64_t rip);
+void pv_vcpu_wait(struct vcpu *v, const uint32_t *ports, unsigned nports, uint64_t timeout);
+int pv_ptwr_emulate(struct vcpu *v, struct kvm_regs *g, uint64_t cr2);
+void pv_vcpu_dump(struct vcpu *v, const char *why);
+long pv_time_area_register(struct vcpu *caller, struct vcpu *t, uint64_t arg);
 
 #endif

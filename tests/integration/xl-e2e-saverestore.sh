@@ -135,7 +135,7 @@ a=$(aptick)
 sleep 2
 b=$(aptick)
 [ "$b" -gt "$a" ] || fail "vCPU 1 stopped counting after restore ($a -> $b)"
-xl vcpu-list smp | grep -qE "^smp +[0-9]+ +1 +[0-9]+ +r-- " || fail "vCPU 1 not running: $(xl vcpu-list smp)"
+xl vcpu-list smp | grep -qE "^smp +[0-9]+ +1 +[0-9]+ +(r--|-b-) " || fail "vCPU 1 not up (running or blocked on its timer): $(xl vcpu-list smp)"
 xl sched-credit -d smp | grep -qE " 256 +50$" || fail "cap not restored: $(xl sched-credit -d smp)"
 xl destroy smp || fail "destroy smp"
 echo "xl-e2e-saverestore: ok"

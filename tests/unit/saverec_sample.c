@@ -4,7 +4,7 @@
 #include <linux/kvm.h>
 #include <string.h>
 
-#include "../../hypervisor/core/domain.h"
+#include "../../hypervisor/pv/pv_domain.h"
 #include "saverec_sample.h"
 
 static const uint32_t tsr_msrs[8] = {0xc0000081, 0xc0000082, 0xc0000083, 0xc0000084,

@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "../../hypervisor/core/kind.h"
 #include "../../hypervisor/gnttab/gnttab.h"
 #include "../../hypervisor/gnttab/gnttab_dom0.h"
 #include "../../hypervisor/pv/pv_mm.h"
@@ -23,7 +24,6 @@
 #include "unit.h"
 
 #define NPAGES	  16
-#define DOMID	  9
 #define CONN	  1000 /* a connection number no real socket has here */
 #define BUF_BYTES (4 * 4096)
 
@@ -33,7 +33,7 @@ static uint32_t buf_id;
 
 static struct domain *test_gnt_dom0_find(uint32_t domid)
 {
-	return domid == DOMID ? d : NULL;
+	return d && domid == (uint32_t)d->domid ? d : NULL;
 }
 
 /* Version-1 entries: the busy word is the entry's first field. */
@@ -62,21 +62,15 @@ static int sealed_memfd(size_t size, int seal)
 
 static int test_gnt_dom0_init(void)
 {
-	int fd;
+	int fd, err;
 
-	d = calloc(1, sizeof(*d));
-	d->nr_pages = NPAGES;
-	d->ram = calloc(NPAGES, 4096);
-	d->shim_size = SHIM_OFF_M2P + NPAGES * 8;
-	d->shim = calloc(1, d->shim_size);
-	d->pages = calloc(NPAGES, sizeof(*d->pages));
-	d->domid = DOMID;
+	d = domain_new(&pv_kind, "unit", NPAGES, 1, DOMAIN_NO_KVM, &err);
+	if (!d)
+		return -1;
 	d->gnttab_frames = 1;
-	pthread_mutex_init(&d->lock, NULL);
-	pthread_mutex_init(&d->mm_lock, NULL);
 	hvlog_to_stderr = 0;
 	fd = sealed_memfd(BUF_BYTES, 1);
-	if (!d->ram || !d->shim || !d->pages || fd < 0)
+	if (fd < 0)
 		return -1;
 	buf = mmap(NULL, BUF_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (buf == MAP_FAILED || gnttab_dom0_buf_register(CONN, fd, BUF_BYTES, &buf_id) < 0)
@@ -88,12 +82,8 @@ static int test_gnt_dom0_init(void)
 static int test_gnt_dom0_cleanup(void)
 {
 	gnttab_dom0_conn_closed(CONN);
-	gnttab_domain_release(d);
 	munmap(buf, BUF_BYTES);
-	free(d->ram);
-	free(d->shim);
-	free(d->pages);
-	free(d);
+	domain_free(d);
 	return 0;
 }
 
@@ -101,7 +91,7 @@ static struct keelctl_gcopy from_grant(uint32_t ref, uint32_t off, uint32_t boff
 {
 	return (struct keelctl_gcopy){.source = {ref, off},
 				      .dest = {buf_id, boff},
-				      .domid = DOMID,
+				      .domid = (uint16_t)d->domid,
 				      .len = len,
 				      .flags = KEELCTL_GCOPY_SOURCE_GREF};
 }
@@ -110,7 +100,7 @@ static struct keelctl_gcopy to_grant(uint32_t ref, uint32_t off, uint32_t boff, 
 {
 	return (struct keelctl_gcopy){.source = {buf_id, boff},
 				      .dest = {ref, off},
-				      .domid = DOMID,
+				      .domid = (uint16_t)d->domid,
 				      .len = len,
 				      .flags = KEELCTL_GCOPY_DEST_GREF};
 }
@@ -181,8 +171,8 @@ static void test_gnt_dom0_refusals(void)
 	grant(22, 0, 5, 0);		    /* not granted */
 	grant(23, 0, NPAGES + 3, GTF_permit_access);
 	grant(24, 0, 6, GTF_permit_access);
-	d->pages[6].type = PGT_l1; /* a page table: never written by a copy */
-	d->pages[6].type_count = 1;
+	d->pv->pages[6].type = PGT_l1; /* a page table: never written by a copy */
+	d->pv->pages[6].type_count = 1;
 	memset(d->ram + 5 * 4096, 0x11, 4096);
 	ops[n++] = from_grant(past, 0, 0, 8);		/* 0 bad reference */
 	ops[n++] = from_grant(21, 0, 0, 8);		/* 1 another domain's grant */
@@ -223,7 +213,7 @@ static void test_gnt_dom0_refusals(void)
 	CU_ASSERT_EQUAL(entry(23)->flags, GTF_permit_access);
 	CU_ASSERT_EQUAL(entry(24)->flags, GTF_permit_access);
 	CU_ASSERT_EQUAL(d->ram[6 * 4096], 0);
-	d->pages[6].type_count = 0;
+	d->pv->pages[6].type_count = 0;
 }
 
 static void test_gnt_dom0_batch_bounds(void)

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../hypervisor/core/kind.h"
 #include "../../hypervisor/gnttab/gnttab.h"
 #include "../../hypervisor/gnttab/gnttab_dom0.h"
 #include "../../hypervisor/pv/pv_mm.h"
@@ -16,7 +17,6 @@
 #include "unit.h"
 
 #define REL_NPAGES 16
-#define REL_DOMID  11
 #define REL_A	   2000 /* connection numbers no real socket has here */
 #define REL_B	   2001
 
@@ -24,7 +24,7 @@ static struct domain *rel_d;
 
 static struct domain *test_gnt_rel_find(uint32_t domid)
 {
-	return domid == REL_DOMID ? rel_d : NULL;
+	return rel_d && domid == (uint32_t)rel_d->domid ? rel_d : NULL;
 }
 
 static struct domain *test_gnt_rel_none(uint32_t domid)
@@ -48,31 +48,21 @@ static void test_gnt_rel_grant(uint32_t ref, uint32_t frame, uint16_t flags)
 
 static int test_gnt_rel_init(void)
 {
-	rel_d = calloc(1, sizeof(*rel_d));
+	int err;
+
+	rel_d = domain_new(&pv_kind, "unit", REL_NPAGES, 1, DOMAIN_NO_KVM, &err);
 	if (!rel_d)
 		return -1;
-	rel_d->nr_pages = REL_NPAGES;
-	rel_d->ram = calloc(REL_NPAGES, 4096);
-	rel_d->shim_size = SHIM_OFF_M2P + REL_NPAGES * 8;
-	rel_d->shim = calloc(1, rel_d->shim_size);
-	rel_d->pages = calloc(REL_NPAGES, sizeof(*rel_d->pages));
-	rel_d->domid = REL_DOMID;
 	rel_d->gnttab_frames = 1;
-	pthread_mutex_init(&rel_d->lock, NULL);
-	pthread_mutex_init(&rel_d->mm_lock, NULL);
 	hvlog_to_stderr = 0;
-	return rel_d->ram && rel_d->shim && rel_d->pages ? 0 : -1;
+	return 0;
 }
 
 static int test_gnt_rel_cleanup(void)
 {
 	gnttab_dom0_conn_release(REL_A, test_gnt_rel_find);
 	gnttab_dom0_conn_release(REL_B, test_gnt_rel_find);
-	gnttab_domain_release(rel_d);
-	free(rel_d->ram);
-	free(rel_d->shim);
-	free(rel_d->pages);
-	free(rel_d);
+	domain_free(rel_d);
 	return 0;
 }
 
@@ -146,7 +136,7 @@ static void test_gnt_rel_domain_gone(void)
 
 	test_gnt_rel_grant(70, 9, GTF_permit_access);
 	CU_ASSERT_EQUAL(gnttab_dom0_conn_map(REL_A, rel_d, 70, 0, &f), 0);
-	gnttab_dom0_domain_gone(REL_DOMID);
+	gnttab_dom0_domain_gone((uint32_t)rel_d->domid);
 	/* Records of a destroyed domain are not applied to anything later. */
 	CU_ASSERT_EQUAL(gnttab_dom0_conn_release(REL_A, test_gnt_rel_find), 0);
 	CU_ASSERT_EQUAL(test_gnt_rel_flags(70), GTF_permit_access | GTF_reading);

@@ -8,25 +8,24 @@
 #include <errno.h>
 #include <string.h>
 
+#include "../../hypervisor/core/kind.h"
 #include "../../hypervisor/ctl/ctl.h"
 #include "unit.h"
 
-static struct domain tcx_dom;
+static struct domain *tcx_d;
+#define tcx_dom (*tcx_d)
 
 static int tcx_init(void)
 {
-	memset(&tcx_dom, 0, sizeof(tcx_dom));
-	pthread_mutex_init(&tcx_dom.lock, NULL);
-	tcx_dom.domid = 4242;
-	tcx_dom.nr_vcpus = 2;
-	tcx_dom.nr_pages = tcx_dom.max_pages = tcx_dom.cur_pages = 4096;
-	strcpy(tcx_dom.name, "unit");
-	return 0;
+	int err;
+
+	tcx_d = domain_new(&pv_kind, "unit", 4096, 2, DOMAIN_NO_KVM, &err);
+	return tcx_d ? 0 : -1;
 }
 
 static int tcx_cleanup(void)
 {
-	ctl_forget(&tcx_dom);
+	domain_free(tcx_d);
 	return 0;
 }
 

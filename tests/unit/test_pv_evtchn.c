@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../../hypervisor/core/kind.h"
 #include "../../hypervisor/evtchn/evtchn.h"
 #include "../../hypervisor/pv/pv_mm.h"
 #include "abi/xen.h"
@@ -18,26 +19,16 @@
 #define ARG_VA 0x5000 /* frame 5, mapped read-write */
 
 static struct domain *d;
-static struct pv_vcpu *v;
+static struct vcpu *v;
 
 static int test_pv_evtchn_init(void)
 {
 	uint64_t *l4, *l3, *l2, *l1;
+	int err;
 
-	d = calloc(1, sizeof(*d));
-	d->nr_pages = NPAGES;
-	d->ram = calloc(NPAGES, 4096);
-	d->shim_size = SHIM_OFF_M2P + NPAGES * 8;
-	d->shim = calloc(1, d->shim_size);
-	d->pages = calloc(NPAGES, sizeof(*d->pages));
-	d->nr_vcpus = 2;
-	d->domid = 3;
-	pthread_mutex_init(&d->lock, NULL);
-	pthread_cond_init(&d->cond, NULL);
-	for (int i = 0; i < 2; i++) {
-		d->vcpus[i].dom = d;
-		d->vcpus[i].id = i;
-	}
+	d = domain_new(&pv_kind, "unit", NPAGES, 2, DOMAIN_NO_KVM, &err);
+	if (!d)
+		return -1;
 	v = &d->vcpus[0];
 	/* Page tables for the argument page: L4 1, L3 2, L2 3, L1 4. */
 	l4 = (uint64_t *)(d->ram + 4096);
@@ -48,19 +39,15 @@ static int test_pv_evtchn_init(void)
 	l3[0] = (3 << 12) | PT;
 	l2[0] = (4 << 12) | PT;
 	l1[5] = (5 << 12) | PT | PTE_D;
-	v->kernel_mode = 1;
-	v->kernel_cr3 = 1 << 12;
+	v->pv->kernel_mode = 1;
+	v->pv->kernel_cr3 = 1 << 12;
 	hvlog_to_stderr = 0;
 	return 0;
 }
 
 static int test_pv_evtchn_cleanup(void)
 {
-	evtchn_free_all(d);
-	free(d->ram);
-	free(d->shim);
-	free(d->pages);
-	free(d);
+	domain_free(d);
 	return 0;
 }
 
@@ -156,8 +143,8 @@ static void test_pv_evtchn_dom0_bind(void)
 	struct shared_info *sh = domain_shared_info(d);
 
 	CU_ASSERT_FATAL(p > 0);
-	CU_ASSERT_EQUAL(evtchn_bind_dom0(d, p, &g2d, &d2g), 0);
-	CU_ASSERT_EQUAL(evtchn_bind_dom0(d, p, &g2d, &d2g), -EINVAL); /* bound already */
+	CU_ASSERT_EQUAL(evtchn_bind_dom0(d, p, 1, &g2d, &d2g), 0);
+	CU_ASSERT_EQUAL(evtchn_bind_dom0(d, p, 1, &g2d, &d2g), -EINVAL); /* bound already */
 	sd.port = p;
 	CU_ASSERT_EQUAL(op(EVTCHNOP_send, &sd, sizeof(sd), NULL), 0);
 	CU_ASSERT_EQUAL(read(g2d, &one, sizeof(one)), (ssize_t)sizeof(one)); /* dom0 kicked */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../hypervisor/core/kind.h"
 #include "../../hypervisor/pv/pv_mm.h"
 #include "abi/xen.h"
 #include "unit.h"
@@ -17,7 +18,7 @@
 #define L1RO   (PTE_P | PTE_US | PTE_A)
 
 static struct domain *d;
-static struct pv_vcpu *v;
+static struct vcpu *v;
 
 static uint64_t *tab(uint64_t pfn)
 {
@@ -29,7 +30,7 @@ static uint64_t *tab(uint64_t pfn)
 static void test_pv_mm_build(void)
 {
 	memset(d->ram, 0, NPAGES * 4096);
-	memset(d->pages, 0, NPAGES * sizeof(*d->pages));
+	memset(d->pv->pages, 0, NPAGES * sizeof(*d->pv->pages));
 	tab(1)[0] = (2 << 12) | PT;
 	tab(2)[0] = (3 << 12) | PT;
 	tab(3)[0] = (4 << 12) | PT;
@@ -37,33 +38,28 @@ static void test_pv_mm_build(void)
 		tab(4)[p] = ((uint64_t)p << 12) | L1RO;
 	for (int p = 10; p <= 20; p++)
 		tab(4)[p] = ((uint64_t)p << 12) | L1RW;
-	v->kernel_mode = 1;
-	v->kernel_cr3 = 1 << 12;
+	v->pv->kernel_mode = 1;
+	v->pv->kernel_cr3 = 1 << 12;
 }
 
 static int test_pv_mm_init(void)
 {
-	d = calloc(1, sizeof(*d));
-	d->nr_pages = NPAGES;
-	d->ram = calloc(NPAGES, 4096);
-	d->shim_size = SHIM_OFF_M2P + NPAGES * 8;
-	d->shim = calloc(1, d->shim_size);
-	d->pages = calloc(NPAGES, sizeof(*d->pages));
-	d->domid = 7;
+	int err;
+
+	d = domain_new(&pv_kind, "unit", NPAGES, 1, DOMAIN_NO_KVM, &err);
+	if (!d)
+		return -1;
 	for (int i = 0; i < PV_HOLE_NSLOTS; i++)
-		d->hole_l4e[i] = 0xabc000 | i;
+		d->pv->hole_l4e[i] = 0xabc000 | i;
 	v = &d->vcpus[0];
 	v->dom = d;
 	hvlog_to_stderr = 0;
-	return d && d->ram && d->shim && d->pages ? 0 : -1;
+	return 0;
 }
 
 static int test_pv_mm_cleanup(void)
 {
-	free(d->ram);
-	free(d->shim);
-	free(d->pages);
-	free(d);
+	domain_free(d);
 	return 0;
 }
 
@@ -71,17 +67,17 @@ static void test_pv_mm_validates_tree(void)
 {
 	test_pv_mm_build();
 	CU_ASSERT_EQUAL(pv_mm_get_type(v, 1, PGT_l4), 0);
-	CU_ASSERT_EQUAL(d->pages[1].type, PGT_l4);
-	CU_ASSERT_EQUAL(d->pages[2].type, PGT_l3);
-	CU_ASSERT_EQUAL(d->pages[3].type, PGT_l2);
-	CU_ASSERT_EQUAL(d->pages[4].type, PGT_l1);
-	CU_ASSERT_EQUAL(d->pages[10].type, PGT_writable);
-	CU_ASSERT_EQUAL(d->pages[10].type_count, 1);
-	CU_ASSERT_EQUAL(tab(1)[256], d->hole_l4e[0]);
-	CU_ASSERT_EQUAL(tab(1)[271], d->hole_l4e[15]);
+	CU_ASSERT_EQUAL(d->pv->pages[1].type, PGT_l4);
+	CU_ASSERT_EQUAL(d->pv->pages[2].type, PGT_l3);
+	CU_ASSERT_EQUAL(d->pv->pages[3].type, PGT_l2);
+	CU_ASSERT_EQUAL(d->pv->pages[4].type, PGT_l1);
+	CU_ASSERT_EQUAL(d->pv->pages[10].type, PGT_writable);
+	CU_ASSERT_EQUAL(d->pv->pages[10].type_count, 1);
+	CU_ASSERT_EQUAL(tab(1)[256], d->pv->hole_l4e[0]);
+	CU_ASSERT_EQUAL(tab(1)[271], d->pv->hole_l4e[15]);
 	pv_mm_put_type(v, 1);
 	for (int p = 0; p < NPAGES; p++)
-		CU_ASSERT_EQUAL(d->pages[p].type_count, 0);
+		CU_ASSERT_EQUAL(d->pv->pages[p].type_count, 0);
 }
 
 static void test_pv_mm_refuses_writable_table(void)
@@ -90,7 +86,7 @@ static void test_pv_mm_refuses_writable_table(void)
 	tab(4)[3] = (3 << 12) | L1RW; /* the L2 mapped writable */
 	CU_ASSERT_EQUAL(pv_mm_get_type(v, 1, PGT_l4), -XEN_EINVAL);
 	for (int p = 0; p < NPAGES; p++)
-		CU_ASSERT_EQUAL(d->pages[p].type_count, 0); /* all rolled back */
+		CU_ASSERT_EQUAL(d->pv->pages[p].type_count, 0); /* all rolled back */
 }
 
 static void test_pv_mm_refuses_foreign_and_superpage(void)
@@ -115,7 +111,7 @@ static void test_pv_mm_refuses_self_reference(void)
 	test_pv_mm_build();
 	tab(1)[1] = (1 << 12) | PT; /* the L4 as its own L3 */
 	CU_ASSERT_EQUAL(pv_mm_get_type(v, 1, PGT_l4), -XEN_EINVAL);
-	CU_ASSERT_EQUAL(d->pages[1].type_count, 0);
+	CU_ASSERT_EQUAL(d->pv->pages[1].type_count, 0);
 }
 
 /* One mmu_update request placed in frame 10 (va 0xa000). */
@@ -132,11 +128,11 @@ static void test_pv_mm_mmu_update(void)
 	test_pv_mm_build();
 	CU_ASSERT_EQUAL_FATAL(pv_mm_get_type(v, 1, PGT_l4), 0);
 	CU_ASSERT_EQUAL(test_pv_mm_update((4 << 12) + 40 * 8, (21 << 12) | L1RW, DOMID_SELF), 0);
-	CU_ASSERT_EQUAL(d->pages[21].type, PGT_writable);
+	CU_ASSERT_EQUAL(d->pv->pages[21].type, PGT_writable);
 	CU_ASSERT_EQUAL(tab(4)[40], (21 << 12) | L1RW);
 	/* replacing the entry drops the old reference */
 	CU_ASSERT_EQUAL(test_pv_mm_update((4 << 12) + 40 * 8, (22 << 12) | L1RO, DOMID_SELF), 0);
-	CU_ASSERT_EQUAL(d->pages[21].type_count, 0);
+	CU_ASSERT_EQUAL(d->pv->pages[21].type_count, 0);
 	CU_ASSERT_EQUAL(test_pv_mm_update((4 << 12) + 40 * 8, (2 << 12) | L1RW, DOMID_SELF),
 			-XEN_EINVAL);
 	CU_ASSERT_EQUAL(test_pv_mm_update((1 << 12) + 256 * 8, 0, DOMID_SELF), -XEN_EPERM);
@@ -157,7 +153,7 @@ static void test_pv_mm_update_va_mapping(void)
 	test_pv_mm_build();
 	CU_ASSERT_EQUAL_FATAL(pv_mm_get_type(v, 1, PGT_l4), 0);
 	CU_ASSERT_EQUAL(pv_update_va_mapping(v, 0x30000, (23 << 12) | L1RW, 0), 0);
-	CU_ASSERT_EQUAL(d->pages[23].type, PGT_writable);
+	CU_ASSERT_EQUAL(d->pv->pages[23].type, PGT_writable);
 	CU_ASSERT_EQUAL(pv_update_va_mapping(v, 0x30000, (4 << 12) | L1RW, 0), -XEN_EINVAL);
 	CU_ASSERT_EQUAL(pv_update_va_mapping(v, 0xffff830000000000ULL, 0, 0), -XEN_EINVAL);
 	CU_ASSERT_EQUAL(pv_update_va_mapping(v, 0x40000000, (23 << 12) | L1RW, 0), -XEN_EINVAL);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../hypervisor/core/kind.h"
 #include "../../hypervisor/pv/pv_mm.h"
 #include "../../hypervisor/pv/pv_vcpu.h"
 #include "abi/xen.h"
@@ -21,7 +22,7 @@
 #define L1_VA	0x4000 /* frame 4, the L1, mapped read-only */
 
 static struct domain *d;
-static struct pv_vcpu *v;
+static struct vcpu *v;
 
 static uint64_t *tab(uint64_t pfn)
 {
@@ -30,15 +31,11 @@ static uint64_t *tab(uint64_t pfn)
 
 static int test_pv_ptwr_init(void)
 {
-	d = calloc(1, sizeof(*d));
-	d->nr_pages = NPAGES;
-	d->ram = calloc(NPAGES, 4096);
-	d->shim_size = SHIM_OFF_M2P + NPAGES * 8;
-	d->shim = calloc(1, d->shim_size);
-	d->pages = calloc(NPAGES, sizeof(*d->pages));
-	pthread_mutex_init(&d->mm_lock, NULL);
-	pthread_mutex_init(&d->lock, NULL);
-	d->nr_vcpus = 1;
+	int err;
+
+	d = domain_new(&pv_kind, "unit", NPAGES, 1, DOMAIN_NO_KVM, &err);
+	if (!d)
+		return -1;
 	v = &d->vcpus[0];
 	v->dom = d;
 	hvlog_to_stderr = 0;
@@ -50,17 +47,14 @@ static int test_pv_ptwr_init(void)
 		tab(4)[p] = ((uint64_t)p << 12) | RO;
 	for (int p = 10; p <= 20; p++)
 		tab(4)[p] = ((uint64_t)p << 12) | RW;
-	v->kernel_mode = 1;
-	v->kernel_cr3 = 1 << 12;
+	v->pv->kernel_mode = 1;
+	v->pv->kernel_cr3 = 1 << 12;
 	return pv_mm_get_type(v, 1, PGT_l4) == 0 ? 0 : -1;
 }
 
 static int test_pv_ptwr_cleanup(void)
 {
-	free(d->ram);
-	free(d->shim);
-	free(d->pages);
-	free(d);
+	domain_free(d);
 	return 0;
 }
 
@@ -89,12 +83,12 @@ static void test_pv_ptwr_forms(void)
 	CU_ASSERT_EQUAL(run(mov, sizeof(mov), &g, 30), 0);
 	CU_ASSERT_EQUAL(tab(4)[30], (21ULL << 12) | RW);
 	CU_ASSERT_EQUAL(g.rip, CODE_VA + 3);
-	CU_ASSERT_EQUAL(d->pages[21].type, PGT_writable);
+	CU_ASSERT_EQUAL(d->pv->pages[21].type, PGT_writable);
 
 	g.rdx = (22ULL << 12) | RW;
 	CU_ASSERT_EQUAL(run(xchg, sizeof(xchg), &g, 30), 0);
 	CU_ASSERT_EQUAL(g.rdx, (21ULL << 12) | RW); /* the old entry */
-	CU_ASSERT_EQUAL(d->pages[21].type_count, 0);
+	CU_ASSERT_EQUAL(d->pv->pages[21].type_count, 0);
 
 	g.rax = 0; /* stale */
 	g.rdx = (23ULL << 12) | RW;
@@ -109,18 +103,18 @@ static void test_pv_ptwr_forms(void)
 	CU_ASSERT_EQUAL(run(andb, sizeof(andb), &g, 30), 0);
 	CU_ASSERT_FALSE(tab(4)[30] & PTE_RW);
 	CU_ASSERT_EQUAL(g.rip, CODE_VA + sizeof(andb));
-	CU_ASSERT_EQUAL(d->pages[23].type_count, 0); /* no longer mapped writable */
+	CU_ASSERT_EQUAL(d->pv->pages[23].type_count, 0); /* no longer mapped writable */
 
 	/* the same on one vCPU: Linux's alternatives made the lock a ds prefix */
 	const uint8_t dsandb[] = {0x3e, 0x41, 0x80, 0x24, 0x24, 0xfd};
 
 	g.rdx = (23ULL << 12) | RW;
 	CU_ASSERT_EQUAL(run(mov, sizeof(mov), &g, 30), 0);
-	CU_ASSERT_EQUAL(d->pages[23].type_count, 1);
+	CU_ASSERT_EQUAL(d->pv->pages[23].type_count, 1);
 	CU_ASSERT_EQUAL(run(dsandb, sizeof(dsandb), &g, 30), 0);
 	CU_ASSERT_FALSE(tab(4)[30] & PTE_RW);
 	CU_ASSERT_EQUAL(g.rip, CODE_VA + sizeof(dsandb));
-	CU_ASSERT_EQUAL(d->pages[23].type_count, 0);
+	CU_ASSERT_EQUAL(d->pv->pages[23].type_count, 0);
 
 	tab(4)[31] = 0;
 	CU_ASSERT_EQUAL(run(movimm, sizeof(movimm), &g, 31), 0);
@@ -151,9 +145,9 @@ static void test_pv_ptwr_refusals(void)
 	memcpy(d->ram + 10 * 4096, mov, sizeof(mov));
 	g.rip = CODE_VA;
 	CU_ASSERT_EQUAL(pv_ptwr_emulate(v, &g, L1_VA + 32 * 8 + 4), -1);
-	v->kernel_mode = 0; /* user mode never writes page tables */
+	v->pv->kernel_mode = 0; /* user mode never writes page tables */
 	CU_ASSERT_EQUAL(run(mov, sizeof(mov), &g, 33), -1);
-	v->kernel_mode = 1;
+	v->pv->kernel_mode = 1;
 }
 
 UNIT_SUITE(pv_ptwr, test_pv_ptwr_init, test_pv_ptwr_cleanup, UNIT_TEST(test_pv_ptwr_forms),

@@ -1,0 +1,78 @@
+/*
+ * The PV kind's part of a domain and of each vCPU: Xen's PV MMU state (the
+ * type and count of every frame), the shim's place in the hypervisor hole,
+ * the boot entry, and per vCPU what Xen keeps for a PV vCPU (guest kernel
+ * or user mode, page-table bases, trap table, callbacks, segment bases,
+ * GDT/LDT, the page-table writes queued for the shim).
+ */
+#ifndef KEEL_HV_PV_DOMAIN_H
+#define KEEL_HV_PV_DOMAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../core/domain.h"
+#include "pv_layout.h"
+
+enum pv_page_type { PGT_none = 0, PGT_l1, PGT_l2, PGT_l3, PGT_l4, PGT_writable, PGT_seg_desc };
+
+struct page_info {
+	uint8_t type;
+	uint8_t pinned;
+	uint32_t type_count;
+};
+
+struct callback_info {
+	uint64_t address;
+	int mask_events;
+};
+
+struct pv_domain {
+	struct page_info *pages; /* one per frame of RAM */
+	uint64_t vm_assist;
+	uint64_t boot_rip, boot_rsp, boot_rsi;
+	uint64_t hypercall_page_va;		    /* 0: the kernel asked for none */
+	uint64_t shim_apply_va, shim_apply_iret_va; /* from the shim's symbols */
+	uint64_t hole_l4e[PV_HOLE_NSLOTS];
+	/* Xen's suspend protocol: the start_info frame the suspending vCPU
+	 * named (rdx), and whether the kernel's ELF notes let a cancelled
+	 * suspend return 1. */
+	uint64_t start_info_mfn;
+	int suspend_cancel;
+};
+
+struct pv_vcpu {
+	int kernel_mode;
+	uint64_t kernel_cr3, user_cr3; /* machine addresses of the L4s */
+	uint64_t kernel_ss, kernel_sp;
+	uint64_t fs_base, gs_base_kernel, gs_base_user;
+	uint64_t debugreg[8];
+	uint32_t iopl;
+	int fpu_ts;
+	struct trap_info traps[256];
+	struct callback_info cb_event, cb_failsafe, cb_syscall;
+	uint64_t gdt_frames[16];
+	unsigned gdt_ents;
+	uint64_t ldt_base, ldt_ents;
+	/* The page-table writes queued by the current hypercall. */
+	unsigned napply;
+	int flush_pending;
+};
+
+struct srb;
+struct saverec;
+struct domain_image;
+
+/* The kind's save records and resume (pv_save.c): see core/kind.h. */
+int pv_save(struct domain *d, struct srb *out);
+int pv_restore_check(const struct saverec *recs, unsigned n, uint64_t nr_pages, int nr_vcpus,
+		     char *err, size_t errlen);
+int pv_restore(struct domain *d, const struct saverec *recs, unsigned n, const void *shim,
+	       size_t shim_size);
+int pv_resume(struct domain *d, int cancel);
+/* Stand-in console backend (pv_build.c): until a console daemon binds the
+ * console port, keeld drains the ring to the domain's console buffer. */
+void pv_console_drain(struct domain *d, uint32_t port);
+void pv_vcpu_kick(struct vcpu *v);
+
+#endif
