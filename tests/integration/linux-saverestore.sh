@@ -7,15 +7,16 @@
 # image's first 4 KiB (O_DIRECT) every 0.3 s and, when the host has written
 # "cmd N" there, writes 1 MiB of fresh random bytes at N MiB (O_DIRECT,
 # fsync), reads them back from the disk, re-reads the previous command's
-# MiB, and answers "disk N md5 ... readback ... prev ... boot BOOT_ID".  The
-# host then checks the guest (ticks counting, its disk answered with the
-# MiB the host finds in the image, ping over the bridge), and does
-# xl save DOM IMG / xl restore IMG three times, checking after each restore
-# that it is the same boot (no boot banner, no second /init, the ticks go on
-# from where they were, the same /proc boot_id), that the disk still writes
-# and reads (the fresh MiB is in the image, the MiB written before the save
-# still reads back) and that the vif answers ping; then xl save -c, after
-# which the original domain must carry on the same way.  Everything waits
+# MiB, and answers "disk N md5 ... readback ... prev ... boot BOOT_ID ...
+# cpus ONLINE".  The host then checks the guest (ticks counting, its disk
+# answered with the MiB the host finds in the image, ping over the bridge),
+# and does xl save DOM IMG / xl restore IMG three times, checking after
+# each restore that it is the same boot (no boot banner, no second /init,
+# the ticks go on from where they were, the same /proc boot_id, all vCPUs
+# online), that the disk still writes and reads (the fresh MiB is in the
+# image, the MiB written before the save still reads back) and that the vif
+# answers ping; then xl save -c, after which the original domain must carry
+# on the same way.  Everything waits
 # on console lines, store nodes or states, never on fixed sleeps.
 # Skipped only when the kernel or busybox-static cannot be fetched, or
 # /dev/kvm or /dev/net/tun is missing.  KEEL_SR_VCPUS="2" runs only the
@@ -87,7 +88,7 @@ while :; do
 				p=$(dd if=/dev/xvda bs=65536 skip=$((16 * prev)) count=16 iflag=direct 2>/dev/null | md5sum | cut -d' ' -f1)
 				[ "$p" = "$prevmd5" ] && p=ok || p="FAIL $p != $prevmd5"
 			fi
-			say "disk $n md5 $m readback $b prev $p boot $boot up $(cut -d' ' -f1 /proc/uptime)"
+			say "disk $n md5 $m readback $b prev $p boot $boot up $(cut -d' ' -f1 /proc/uptime) cpus $(cat /sys/devices/system/cpu/online)"
 			prev=$n prevmd5=$m
 		else
 			say "disk $n FAIL write: $(tr '\n' ' ' </tmp/err)"
@@ -155,6 +156,7 @@ check() {
 	[ "$rb" = "$md5" ] || fail "$when: the guest read back $rb, not the $md5 it wrote: $line"
 	case $prev in ok | none) ;; *) fail "$when: the MiB written before no longer reads back: $line" ;; esac
 	[ "$boot" = "$boot_id" ] || fail "$when: a different boot ($boot, was $boot_id): $line"
+	[ "${15}" = "$cpus" ] || fail "$when: the guest's online CPUs are ${15}, not $cpus: $line"
 	img_md5=$(dd if="$img" bs=65536 skip=$((16 * cmdn)) count=16 status=none | md5sum | cut -d' ' -f1)
 	[ "$img_md5" = "$md5" ] ||
 		fail "$when: the image holds $img_md5 at $cmdn MiB, the guest wrote $md5"
@@ -211,7 +213,8 @@ CFG
 		fail "the guest does not see $vcpus vCPUs: $(grep -a '^KEEL-SR: ready' "$con")"
 	boot_id=$(grep -a '^KEEL-SR: boot ' "$con" | tr -d '\r' | awk '{print $3}')
 	echo "$T: $name ($vcpus vCPU) ready after $((SECONDS - t0)) s, boot $boot_id"
-	mark=0 tick=-1 cmdn=0
+	mark=0 tick=-1 cmdn=0 cpus=0
+	[ "$vcpus" = 1 ] || cpus=0-$((vcpus - 1))
 	check "after boot"
 	echo "$T: $name: control/feature-suspend = $(st read "/local/domain/$id/control/feature-suspend" 2>&1)"
 	for round in 1 2 3; do
