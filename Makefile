@@ -30,7 +30,7 @@ FUZZCC  ?= clang
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
 CSTD    := -std=gnu11
 OPT     ?= -O2 -g
-CPPFLAGS := -Iinclude -D_GNU_SOURCE -MMD -MP
+CPPFLAGS := -Iinclude -D_GNU_SOURCE -MMD -MP $(KEEL_EXTRA_CPPFLAGS)
 CFLAGS   := $(CSTD) $(OPT) $(WARN) -fno-strict-aliasing
 LDFLAGS  :=
 ifeq ($(SAN),1)

@@ -686,7 +686,8 @@ int keeld_cmd_daemon(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	hvlog("keeld: listening on %s", sock_path);
+	hvlog("keeld: listening on %s (struct domain %zu bytes, struct vcpu %zu)", sock_path,
+	      sizeof(struct domain), sizeof(struct vcpu));
 	pfd[0] = (struct pollfd){lfd, POLLIN, 0};
 	while (!daemon_quit) {
 		int nbinds = 0;
