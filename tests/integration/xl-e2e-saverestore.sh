@@ -138,4 +138,18 @@ b=$(aptick)
 xl vcpu-list smp | grep -qE "^smp +[0-9]+ +1 +[0-9]+ +(r--|-b-) " || fail "vCPU 1 not up (running or blocked on its timer): $(xl vcpu-list smp)"
 xl sched-credit -d smp | grep -qE " 256 +50$" || fail "cap not restored: $(xl sched-credit -d smp)"
 xl destroy smp || fail "destroy smp"
+# --- a guest that never answers the suspend request: Xen's messages, it keeps running ----
+cat >"$KEEL_TMP/spin.cfg" <<EOF
+name = "deaf"
+kernel = "$KEEL_GUESTS/xl-spin"
+memory = 16
+EOF
+xl create -q "$KEEL_TMP/spin.cfg" || fail "create deaf"
+wait_for "con deaf | grep -q '^spin 1'" 20 || fail "xl-spin did not spin"
+KEEL_XL_SUSPEND_TIMEOUT_MS=1500 xl save deaf "$KEEL_TMP/deaf.img" 2>"$KEEL_TMP/deaf.err" &&
+	fail "a guest that never suspended was saved"
+grep -q "guest didn't acknowledge suspend, cancelling request" "$KEEL_TMP/deaf.err" ||
+	fail "no suspend timeout message: $(cat "$KEEL_TMP/deaf.err")"
+xl list deaf | grep -q " r----- " || fail "the deaf guest stopped: $(xl list deaf)"
+xl destroy deaf || fail "destroy deaf"
 echo "xl-e2e-saverestore: ok"
