@@ -410,7 +410,7 @@ static int daemon_op_subscribe(struct daemon_req *rq)
 static int daemon_op_xl(struct daemon_req *rq)
 {
 	return ctl_op(rq->hdr->op, daemon_find(rq->hdr->domid), rq->data, rq->out, &rq->out_len,
-			 rq->fds, rq->nfds);
+		      rq->fds, rq->nfds);
 }
 
 static int daemon_op_unbind_evtchn(struct daemon_req *rq)

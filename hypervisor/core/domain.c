@@ -151,7 +151,6 @@ void domain_console_write(struct domain *d, const char *buf, size_t n)
 	pthread_mutex_unlock(&d->lock);
 }
 
-
 void domain_shutdown(struct domain *d, int reason)
 {
 	pthread_mutex_lock(&d->lock);

@@ -21,12 +21,12 @@
 #include "abi/shared_info.h"
 #include "kvm.h"
 
-#define DOMAIN_MAX_VCPUS   8
-#define DOMAIN_MAX_MEM_MB  4096
-#define DOMAIN_TABLE_SIZE  64 /* live domains at once */
+#define DOMAIN_MAX_VCPUS      8
+#define DOMAIN_MAX_MEM_MB     4096
+#define DOMAIN_TABLE_SIZE     64 /* live domains at once */
 #define DOMAIN_MAX_DOM0_BINDS 64
-#define DOMAIN_PAGE_SHIFT  12
-#define DOMAIN_PAGE_SIZE   4096ULL
+#define DOMAIN_PAGE_SHIFT     12
+#define DOMAIN_PAGE_SIZE      4096ULL
 
 enum domain_state { DOM_CREATED, DOM_RUNNING, DOM_PAUSED, DOM_SHUTDOWN, DOM_CRASHED };
 
@@ -104,9 +104,9 @@ struct domain {
 	int dying;
 	int notified_state; /* last state sent to subscribers (daemon) */
 	int threads_started;
-	struct evtchn *evtchns; /* port table (evtchn.c), allocated on first use */
-	struct evtchn_fifo *fifo; /* FIFO ABI state (evtchn_fifo.c); NULL: 2-level */
-	uint32_t evtchn_max_port; /* max_event_channels; 0: libxl's default */
+	struct evtchn *evtchns;	   /* port table (evtchn.c), allocated on first use */
+	struct evtchn_fifo *fifo;  /* FIFO ABI state (evtchn_fifo.c); NULL: 2-level */
+	uint32_t evtchn_max_port;  /* max_event_channels; 0: libxl's default */
 	struct gnttab_maps *gmaps; /* what it maps of other domains' grants (gnttab_map.c) */
 	uint16_t *grant_pins;	   /* per frame: grant entries a live map holds on it */
 	struct ctl_dom *ctl;	   /* the toolstack's facts (ctl/) */
@@ -172,10 +172,10 @@ void domain_subsys_destroy(struct domain *d, int done);
 int domain_subsys_save(struct domain *d, struct srb *out);
 int domain_subsys_check(const struct saverec *recs, unsigned n, char *err, size_t errlen);
 void domain_subsys_restore(struct domain *d, const struct saverec *recs, unsigned n);
-#define DOMAIN_SUBSYS(sym)                                              \
+#define DOMAIN_SUBSYS(sym)                                            \
 	static void __attribute__((constructor)) sym##_register(void) \
-	{                                                               \
-		domain_subsys_register(&sym);                           \
+	{                                                             \
+		domain_subsys_register(&sym);                         \
 	}
 
 /* The domain table (registry.c).  Its lock comes before any domain's

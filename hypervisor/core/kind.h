@@ -74,8 +74,8 @@ struct domain_kind {
 	int (*save)(struct domain *d, struct srb *out);
 	int (*restore_check)(const struct saverec *recs, unsigned n, uint64_t nr_pages,
 			     int nr_vcpus, char *err, size_t errlen);
-	int (*restore)(struct domain *d, const struct saverec *recs, unsigned n,
-		       const void *shim, size_t shim_size);
+	int (*restore)(struct domain *d, const struct saverec *recs, unsigned n, const void *shim,
+		       size_t shim_size);
 	int (*resume)(struct domain *d, int cancel);
 };
 

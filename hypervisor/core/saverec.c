@@ -29,8 +29,8 @@ _Static_assert(sizeof(struct saverec_rec_wire) == 16, "saverec record header");
 const char *saverec_name(uint32_t type)
 {
 	static const char *const names[SAVEREC_NTYPES] = {
-		"end",	      "domain", "page-types", "released", "vcpu-pv",
-		"vcpu-kvm",   "shared-info", "gdt",   "shim-vcpu", "gnttab",
+		"end",	    "domain",	   "page-types", "released",  "vcpu-pv",
+		"vcpu-kvm", "shared-info", "gdt",	 "shim-vcpu", "gnttab",
 	};
 
 	return type < SAVEREC_NTYPES ? names[type] : "unknown";
@@ -147,8 +147,8 @@ SRC_GET(src_u16, uint16_t)
 SRC_GET(src_u32, uint32_t)
 SRC_GET(src_u64, uint64_t)
 
-int saverec_split(const uint8_t *img, size_t len, struct saverec *recs, unsigned max,
-		  unsigned *n, char *err, size_t errlen)
+int saverec_split(const uint8_t *img, size_t len, struct saverec *recs, unsigned max, unsigned *n,
+		  char *err, size_t errlen)
 {
 	struct saverec_hdr_wire h;
 	size_t off = sizeof(h);
@@ -164,9 +164,10 @@ int saverec_split(const uint8_t *img, size_t len, struct saverec *recs, unsigned
 		return -EPROTO;
 	}
 	if (h.format != SAVEREC_FORMAT || h.flags != 0) {
-		snprintf(err, errlen, "keeld state format %u (flags %#x) not supported (this keeld "
-				      "reads format %u)",
-			 h.format, h.flags, SAVEREC_FORMAT);
+		snprintf(err, errlen,
+			 "keeld state format %u (flags %#x) not supported (this keeld "
+			 "reads format %u)",
+			 h.format, h.flags, (unsigned)SAVEREC_FORMAT);
 		return -EPROTO;
 	}
 	for (;;) {

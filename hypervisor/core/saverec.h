@@ -78,7 +78,7 @@ struct saverec {
  * length and CRC, and the END record with nothing after it.  0, or
  * -EBADMSG (damaged or truncated) / -EPROTO (not this format) with the
  * reason in err. */
-int saverec_split(const uint8_t *img, size_t len, struct saverec *recs, unsigned max,
-		  unsigned *n, char *err, size_t errlen);
+int saverec_split(const uint8_t *img, size_t len, struct saverec *recs, unsigned max, unsigned *n,
+		  char *err, size_t errlen);
 
 #endif

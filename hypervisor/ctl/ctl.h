@@ -15,7 +15,7 @@
 
 /* One xl operation on domain d (NULL: none with that id). */
 int ctl_op(uint32_t op, struct domain *d, const void *in, void *out, uint32_t *out_len,
-	      const int *fds, int nfds);
+	   const int *fds, int nfds);
 /* Add UUID, CPU time and max memory to a getinfo/list answer. */
 void ctl_fill_info(struct domain *d, struct keelctl_dominfo *i);
 /* The domain is being destroyed (its threads are stopped): drop its facts. */

@@ -132,7 +132,7 @@ void ctl_forget(struct domain *d)
 }
 
 static int ctl_rename(struct domain *d, struct ctl_dom *x, const void *in, void *out,
-			 uint32_t *out_len)
+		      uint32_t *out_len)
 {
 	const struct keelctl_name_req *n = in;
 	char old[64];
@@ -149,7 +149,7 @@ static int ctl_rename(struct domain *d, struct ctl_dom *x, const void *in, void 
 }
 
 static int ctl_set_handle(struct domain *d, struct ctl_dom *x, const void *in, void *out,
-			     uint32_t *out_len)
+			  uint32_t *out_len)
 {
 	memcpy(x->handle, in, sizeof(x->handle));
 	return 0;
@@ -162,7 +162,7 @@ static int ctl_set_handle(struct domain *d, struct ctl_dom *x, const void *in, v
  * no increase_reservation yet, so today no guest can pass its ceiling.
  */
 static int ctl_set_maxmem(struct domain *d, struct ctl_dom *x, const void *in, void *out,
-			     uint32_t *out_len)
+			  uint32_t *out_len)
 {
 	uint64_t kb;
 
@@ -175,7 +175,7 @@ static int ctl_set_maxmem(struct domain *d, struct ctl_dom *x, const void *in, v
 }
 
 static int ctl_vcpu_info(struct domain *d, struct ctl_dom *x, const void *in, void *out,
-			    uint32_t *out_len)
+			 uint32_t *out_len)
 {
 	struct keelctl_vcpuinfo *vi = out;
 	int n = d->nr_vcpus < DOMAIN_MAX_VCPUS ? d->nr_vcpus : DOMAIN_MAX_VCPUS;
@@ -203,7 +203,7 @@ static int ctl_vcpu_info(struct domain *d, struct ctl_dom *x, const void *in, vo
 }
 
 static int ctl_sched_get(struct domain *d, struct ctl_dom *x, const void *in, void *out,
-			    uint32_t *out_len)
+			 uint32_t *out_len)
 {
 	struct keelctl_sched s = {x->sched.weight, x->sched.cap};
 
@@ -214,7 +214,7 @@ static int ctl_sched_get(struct domain *d, struct ctl_dom *x, const void *in, vo
 
 /* Xen's credit scheduler: weight 1..65535, cap 0 (none) or a percentage. */
 static int ctl_sched_set(struct domain *d, struct ctl_dom *x, const void *in, void *out,
-			    uint32_t *out_len)
+			 uint32_t *out_len)
 {
 	struct keelctl_sched s;
 	uint32_t old_w = x->sched.weight, old_c = x->sched.cap;
@@ -258,7 +258,7 @@ static uint64_t ctl_meminfo_kb(const char *key)
 }
 
 static int ctl_version(struct domain *d, struct ctl_dom *x, const void *in, void *out,
-			  uint32_t *out_len)
+		       uint32_t *out_len)
 {
 	struct keelctl_version v = {.major = CTL_XL_XEN_MAJOR, .minor = CTL_XL_XEN_MINOR};
 
@@ -274,7 +274,7 @@ static int ctl_version(struct domain *d, struct ctl_dom *x, const void *in, void
 }
 
 static int ctl_dmesg_clear(struct domain *d, struct ctl_dom *x, const void *in, void *out,
-			      uint32_t *out_len)
+			   uint32_t *out_len)
 {
 	hvlog_clear();
 	return 0;
@@ -288,18 +288,14 @@ struct ctl_handler {
 };
 
 static const struct ctl_handler ctl_handlers[] = {
-	{KEELCTL_OP_RENAME, ctl_rename, 1},
-	{KEELCTL_OP_SET_HANDLE, ctl_set_handle, 1},
-	{KEELCTL_OP_SET_MAXMEM, ctl_set_maxmem, 1},
-	{KEELCTL_OP_VCPU_INFO, ctl_vcpu_info, 1},
-	{KEELCTL_OP_SCHED_GET, ctl_sched_get, 1},
-	{KEELCTL_OP_SCHED_SET, ctl_sched_set, 1},
-	{KEELCTL_OP_VERSION, ctl_version, 0},
-	{KEELCTL_OP_DMESG_CLEAR, ctl_dmesg_clear, 0},
+	{KEELCTL_OP_RENAME, ctl_rename, 1},	    {KEELCTL_OP_SET_HANDLE, ctl_set_handle, 1},
+	{KEELCTL_OP_SET_MAXMEM, ctl_set_maxmem, 1}, {KEELCTL_OP_VCPU_INFO, ctl_vcpu_info, 1},
+	{KEELCTL_OP_SCHED_GET, ctl_sched_get, 1},   {KEELCTL_OP_SCHED_SET, ctl_sched_set, 1},
+	{KEELCTL_OP_VERSION, ctl_version, 0},	    {KEELCTL_OP_DMESG_CLEAR, ctl_dmesg_clear, 0},
 };
 
 int ctl_op(uint32_t op, struct domain *d, const void *in, void *out, uint32_t *out_len,
-	      const int *fds, int nfds)
+	   const int *fds, int nfds)
 {
 	if (op == KEELCTL_OP_SAVE_STATE || op == KEELCTL_OP_RESTORE_STATE) {
 		struct stat st;

@@ -103,7 +103,8 @@ int ctl_save_state(struct domain *d, int fd)
 		r = ctl_save_write(fd, out.p, out.len);
 	if (r == 0)
 		hvlog("d%d: state saved: %zu bytes of records (%d vCPUs, guest time %llu ms)",
-		      d->domid, out.len, d->nr_vcpus, (unsigned long long)(pv_time_now(d) / 1000000));
+		      d->domid, out.len, d->nr_vcpus,
+		      (unsigned long long)(pv_time_now(d) / 1000000));
 	srb_free(&out);
 	return r;
 }

@@ -144,8 +144,7 @@ int ctl_sched_apply(struct domain *d, struct ctl_sched *s)
 			r = ctl_write(dir, "cpu.cfs_period_us", "%lld", CTL_XL_PERIOD_US);
 		if (r == 0)
 			r = ctl_write(dir, "cpu.cfs_quota_us", "%lld",
-					 s->cap ? (long long)s->cap * CTL_XL_PERIOD_US / 100
-						: -1LL);
+				      s->cap ? (long long)s->cap * CTL_XL_PERIOD_US / 100 : -1LL);
 		if (r == 0) {
 			s->group_weight = s->weight;
 			s->group_cap = s->cap;

@@ -15,7 +15,7 @@
 #include "evtchn.h"
 #include "../core/kind.h"
 
-#define EVTCHN_MAX	EVTCHN_2L_NR_CHANNELS
+#define EVTCHN_MAX EVTCHN_2L_NR_CHANNELS
 
 /*
  * Channels between two guest domains go through the domain table: its
@@ -663,8 +663,8 @@ long evtchn_do_op(struct vcpu *v, uint64_t cmd, uint64_t arg)
 		     (port % 64)) &
 		    1) {
 			struct vcpu *t = &d->vcpus[d->evtchns[port].vcpu < (uint32_t)d->nr_vcpus
-							      ? d->evtchns[port].vcpu
-							      : 0];
+							   ? d->evtchns[port].vcpu
+							   : 0];
 			struct vcpu_info *vi = vcpu_info(t);
 
 			if (!evtchn_test_and_set(&vi->evtchn_pending_sel, port / 64)) {

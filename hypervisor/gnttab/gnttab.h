@@ -56,7 +56,6 @@ int gnttab_window_frame_ok(struct domain *d, uint64_t mfn, int writable);
 int gnttab_frame_pinned(struct domain *d, uint64_t mfn);
 void gnttab_domain_release(struct domain *d);
 
-
 /* Save record SAVEREC_GNTTAB (gnttab_entry.c): write; check (nothing
  * touched; 0 or negative errno with the reason in err); apply. */
 struct srb;

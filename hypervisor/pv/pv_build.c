@@ -96,7 +96,8 @@ static int pv_build_shim(struct domain *d, const void *shim, size_t shim_size)
 	d->pv->shim_apply_va = elf_find_symbol(&img, "shim_apply");
 	d->pv->shim_apply_iret_va = elf_find_symbol(&img, "shim_apply_iret");
 	if (d->pv->shim_apply_va < SHIM_VIRT || d->pv->shim_apply_va >= SHIM_VIRT + SHIM_CODE_MAX ||
-	    d->pv->shim_apply_iret_va < SHIM_VIRT || d->pv->shim_apply_iret_va >= SHIM_VIRT + SHIM_CODE_MAX)
+	    d->pv->shim_apply_iret_va < SHIM_VIRT ||
+	    d->pv->shim_apply_iret_va >= SHIM_VIRT + SHIM_CODE_MAX)
 		return -ENOEXEC; /* not our shim */
 	/* The shim's first MiB at SHIM_VIRT: page 0 (the LSTAR stub) is the
 	 * one a ring-3 guest may execute; the rest is ring-0 only. */

@@ -569,7 +569,8 @@ HC(vcpu_op)
 		if (!pv_mm_owns(t->dom, r.mfn) || r.offset > 4096 - sizeof(struct vcpu_info) ||
 		    t->vcpu_info_gpa)
 			return -XEN_EINVAL;
-		if (t->dom->pv->pages[r.mfn].type_count && t->dom->pv->pages[r.mfn].type != PGT_writable)
+		if (t->dom->pv->pages[r.mfn].type_count &&
+		    t->dom->pv->pages[r.mfn].type != PGT_writable)
 			return -XEN_EINVAL;
 		if (t != c->v)
 			pv_vcpu_kick(t); /* out of KVM_RUN for pv_time_update's TSC read */

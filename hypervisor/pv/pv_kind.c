@@ -73,8 +73,7 @@ static void pv_frame_put_writable(struct domain *d, uint64_t gfn)
 	pv_mm_put_type(&d->vcpus[0], gfn);
 }
 
-static int pv_grant_map(struct vcpu *v, uint64_t addr, int contains_pte, uint64_t gpa,
-			int writable)
+static int pv_grant_map(struct vcpu *v, uint64_t addr, int contains_pte, uint64_t gpa, int writable)
 {
 	uint64_t pte = gpa | PTE_P | PTE_US | PTE_A | PTE_D | PTE_NX | (writable ? PTE_RW : 0);
 

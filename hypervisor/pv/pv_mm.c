@@ -100,7 +100,8 @@ static int pv_mm_validate(struct vcpu *v, uint64_t mfn, int level)
 	}
 	if (level == PGT_l4)
 		for (i = 0; i < PV_HOLE_NSLOTS; i++)
-			pv_mm_write_entry(v, base + (PV_HOLE_FIRST_SLOT + i) * 8, d->pv->hole_l4e[i]);
+			pv_mm_write_entry(v, base + (PV_HOLE_FIRST_SLOT + i) * 8,
+					  d->pv->hole_l4e[i]);
 	return 0;
 undo:
 	domain_log(d, "mm: frame %#llx as L%d: entry %d (%#llx) refused (%d)",
@@ -261,7 +262,8 @@ int pv_mm_grant_pte(struct vcpu *v, uint64_t addr, int contains_pte, uint64_t ex
 	} else {
 		if (addr >= HYPERVISOR_VIRT_START && addr < HYPERVISOR_VIRT_END)
 			return -XEN_EINVAL;
-		l1e = pv_mm_l1e_of(v, v->pv->kernel_mode ? v->pv->kernel_cr3 : v->pv->user_cr3, addr);
+		l1e = pv_mm_l1e_of(v, v->pv->kernel_mode ? v->pv->kernel_cr3 : v->pv->user_cr3,
+				   addr);
 		if (l1e < 0)
 			return (int)l1e;
 	}
@@ -313,8 +315,7 @@ static int pv_mm_batch_check(const struct domain *d, uint64_t domid, uint64_t co
 	return 0;
 }
 
-int pv_mmu_update(struct vcpu *v, uint64_t reqs, uint64_t count, uint64_t done_ptr,
-		  uint64_t domid)
+int pv_mmu_update(struct vcpu *v, uint64_t reqs, uint64_t count, uint64_t done_ptr, uint64_t domid)
 {
 	struct domain *d = v->dom;
 	uint64_t i;

@@ -31,11 +31,9 @@ int pv_mm_get_type(struct vcpu *v, uint64_t mfn, int type);
 void pv_mm_put_type(struct vcpu *v, uint64_t mfn);
 int pv_mm_owns(struct domain *d, uint64_t mfn);
 
-int pv_mmu_update(struct vcpu *v, uint64_t reqs, uint64_t count, uint64_t done_ptr,
-		  uint64_t domid);
+int pv_mmu_update(struct vcpu *v, uint64_t reqs, uint64_t count, uint64_t done_ptr, uint64_t domid);
 int pv_update_va_mapping(struct vcpu *v, uint64_t va, uint64_t val, uint64_t flags);
-int pv_mmuext_op(struct vcpu *v, uint64_t ops, uint64_t count, uint64_t done_ptr,
-		 uint64_t domid);
+int pv_mmuext_op(struct vcpu *v, uint64_t ops, uint64_t count, uint64_t done_ptr, uint64_t domid);
 
 /* Update entry gpa of a validated table of type level (Xen's rules). */
 int pv_mm_update_entry(struct vcpu *v, int level, uint64_t gpa, uint64_t val, int preserve_ad);

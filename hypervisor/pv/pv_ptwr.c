@@ -145,8 +145,8 @@ int pv_ptwr_emulate(struct vcpu *v, struct kvm_regs *g, uint64_t cr2)
 	if (pv_guest_translate(v, cr2 & ~7ULL, 0, &gpa) < 0)
 		goto out;
 	mfn = gpa >> PV_PAGE_SHIFT;
-	if (!pv_mm_owns(d, mfn) || !d->pv->pages[mfn].type_count || d->pv->pages[mfn].type < PGT_l1 ||
-	    d->pv->pages[mfn].type > PGT_l4)
+	if (!pv_mm_owns(d, mfn) || !d->pv->pages[mfn].type_count ||
+	    d->pv->pages[mfn].type < PGT_l1 || d->pv->pages[mfn].type > PGT_l4)
 		goto out;
 	level = d->pv->pages[mfn].type;
 	old = pv_mm_read_entry(v, gpa);

@@ -33,8 +33,8 @@
 #include "pv_vcpu.h"
 
 #define PV_SAVE_NMSRS	   8
-#define PV_SAVE_GDT_BYTES (14 * 4096) /* the guest's part; Xen reserves the rest */
-#define PV_SAVE_SHIM_VCPU (SHIM_VCPU_STACK_TOP - SHIM_VCPU_APPLY)
+#define PV_SAVE_GDT_BYTES  (14 * 4096) /* the guest's part; Xen reserves the rest */
+#define PV_SAVE_SHIM_VCPU  (SHIM_VCPU_STACK_TOP - SHIM_VCPU_APPLY)
 #define PV_SAVE_DOM_CANCEL 1u /* DOMAIN flags: the kernel has XEN_ELFNOTE_SUSPEND_CANCEL */
 
 /* STAR, LSTAR, CSTAR, SFMASK, KERNEL_GS_BASE, TSC_AUX, PAT, SYSENTER_EIP */
@@ -87,7 +87,8 @@ static void pv_save_page_types(struct domain *d, struct srb *out)
 
 static void pv_save_vcpu_pv(struct vcpu *v, struct srb *out)
 {
-	const struct callback_info *cbs[3] = {&v->pv->cb_event, &v->pv->cb_failsafe, &v->pv->cb_syscall};
+	const struct callback_info *cbs[3] = {&v->pv->cb_event, &v->pv->cb_failsafe,
+					      &v->pv->cb_syscall};
 	struct srb p = {0};
 
 	srb_u32(&p, (uint32_t)v->id);
@@ -147,7 +148,8 @@ static int pv_save_vcpu_kvm(struct vcpu *v, struct srb *out)
 	if (!xsave)
 		return -ENOMEM;
 	if (kvm_regs_get(&v->kvm, &regs) < 0 || kvm_sregs_get(&v->kvm, &sregs) < 0 ||
-	    ioctl(v->kvm.fd, KVM_GET_XSAVE, xsave) < 0 || ioctl(v->kvm.fd, KVM_GET_XCRS, &xcrs) < 0 ||
+	    ioctl(v->kvm.fd, KVM_GET_XSAVE, xsave) < 0 ||
+	    ioctl(v->kvm.fd, KVM_GET_XCRS, &xcrs) < 0 ||
 	    ioctl(v->kvm.fd, KVM_GET_VCPU_EVENTS, &events) < 0 ||
 	    ioctl(v->kvm.fd, KVM_GET_MSRS, &m) != PV_SAVE_NMSRS)
 		r = -EIO;
@@ -210,14 +212,14 @@ struct pv_rst {
 	uint64_t console_mfn, store_mfn, start_info_mfn, guest_time_ns;
 };
 
-#define PV_BAD(...)                                     \
-	do {                                             \
-		snprintf(err, errlen, __VA_ARGS__);      \
-		return -EINVAL;                          \
+#define PV_BAD(...)                                 \
+	do {                                        \
+		snprintf(err, errlen, __VA_ARGS__); \
+		return -EINVAL;                     \
 	} while (0)
 
-static int pv_rst_domain(struct pv_rst *s, const struct saverec *r, uint64_t nr_pages,
-			  int nr_vcpus, char *err, size_t errlen)
+static int pv_rst_domain(struct pv_rst *s, const struct saverec *r, uint64_t nr_pages, int nr_vcpus,
+			 char *err, size_t errlen)
 {
 	struct src c = {r->data, r->len, 0};
 
@@ -240,44 +242,42 @@ static int pv_rst_domain(struct pv_rst *s, const struct saverec *r, uint64_t nr_
 		PV_BAD("domain record: %u bytes", r->len);
 	if (s->nr_pages != nr_pages || s->nr_vcpus != (uint32_t)nr_vcpus)
 		PV_BAD("image of %llu frames and %u vCPUs, domain of %llu and %d",
-			(unsigned long long)s->nr_pages, s->nr_vcpus, (unsigned long long)nr_pages,
-			nr_vcpus);
+		       (unsigned long long)s->nr_pages, s->nr_vcpus, (unsigned long long)nr_pages,
+		       nr_vcpus);
 	if (s->flags & ~PV_SAVE_DOM_CANCEL)
 		PV_BAD("domain record: unknown flags %#x", s->flags);
 	if (s->cur_pages > nr_pages || s->max_pages < s->cur_pages || s->max_pages > (1ull << 32))
 		PV_BAD("domain record: %llu pages of %llu (max %llu)",
-			(unsigned long long)s->cur_pages, (unsigned long long)nr_pages,
-			(unsigned long long)s->max_pages);
-	if (s->console_mfn >= nr_pages || s->store_mfn >= nr_pages ||
-	    s->start_info_mfn >= nr_pages)
+		       (unsigned long long)s->cur_pages, (unsigned long long)nr_pages,
+		       (unsigned long long)s->max_pages);
+	if (s->console_mfn >= nr_pages || s->store_mfn >= nr_pages || s->start_info_mfn >= nr_pages)
 		PV_BAD("domain record: frame out of range (console %llu, store %llu, start_info "
-			"%llu of %llu)",
-			(unsigned long long)s->console_mfn, (unsigned long long)s->store_mfn,
-			(unsigned long long)s->start_info_mfn, (unsigned long long)nr_pages);
+		       "%llu of %llu)",
+		       (unsigned long long)s->console_mfn, (unsigned long long)s->store_mfn,
+		       (unsigned long long)s->start_info_mfn, (unsigned long long)nr_pages);
 	if (s->console_port == 0 || s->console_port >= EVTCHN_2L_NR_CHANNELS ||
 	    s->store_port == 0 || s->store_port >= EVTCHN_2L_NR_CHANNELS ||
 	    s->console_port == s->store_port)
 		PV_BAD("domain record: ports %u (console) and %u (store)", s->console_port,
-			s->store_port);
+		       s->store_port);
 	if (s->suspend_vcpu >= s->nr_vcpus)
 		PV_BAD("domain record: vCPU %u suspended", s->suspend_vcpu);
 	if (s->hypercall_page_va &&
-	    (s->hypercall_page_va & 0xfff ||
-	     (s->hypercall_page_va >= HYPERVISOR_VIRT_START &&
-	      s->hypercall_page_va < HYPERVISOR_VIRT_END)))
+	    (s->hypercall_page_va & 0xfff || (s->hypercall_page_va >= HYPERVISOR_VIRT_START &&
+					      s->hypercall_page_va < HYPERVISOR_VIRT_END)))
 		PV_BAD("domain record: hypercall page at %#llx",
-			(unsigned long long)s->hypercall_page_va);
+		       (unsigned long long)s->hypercall_page_va);
 	return 0;
 }
 
 static int pv_rst_types(const struct saverec *types, const struct saverec *rel, uint64_t nr,
-			 char *err, size_t errlen)
+			char *err, size_t errlen)
 {
 	struct src c = {types->data, types->len, 0};
 
 	if (src_u64(&c) != nr || c.left != nr * 6)
 		PV_BAD("page-types record: %u bytes for %llu frames", types->len,
-			(unsigned long long)nr);
+		       (unsigned long long)nr);
 	for (uint64_t i = 0; i < nr; i++) {
 		uint8_t type = src_u8(&c), pinned = src_u8(&c);
 		uint32_t count = src_u32(&c);
@@ -286,12 +286,12 @@ static int pv_rst_types(const struct saverec *types, const struct saverec *rel, 
 		    (pinned && (type < PGT_l1 || type > PGT_l4)) || count > (1u << 28) ||
 		    (type == PGT_none && count))
 			PV_BAD("page-types record: frame %llu has type %u, pinned %u, count %u",
-				(unsigned long long)i, type, pinned, count);
+			       (unsigned long long)i, type, pinned, count);
 	}
 	c = (struct src){rel->data, rel->len, 0};
 	if (src_u64(&c) != nr || c.left != (nr + 7) / 8)
 		PV_BAD("released record: %u bytes for %llu frames", rel->len,
-			(unsigned long long)nr);
+		       (unsigned long long)nr);
 	return 0;
 }
 
@@ -303,8 +303,8 @@ static int pv_rst_l4(const struct saverec *types, uint64_t nr, uint64_t addr)
 	return !(addr & 0xfff) && f < nr && types->data[8 + f * 6] == PGT_l4;
 }
 
-static int pv_rst_vcpu_pv(const struct pv_rst *s, const struct saverec *r, uint32_t *id,
-			   char *err, size_t errlen)
+static int pv_rst_vcpu_pv(const struct pv_rst *s, const struct saverec *r, uint32_t *id, char *err,
+			  size_t errlen)
 {
 	struct src c = {r->data, r->len, 0};
 	uint32_t online, init, kmode, iopl, fpu_ts, gdt_ents;
@@ -329,7 +329,7 @@ static int pv_rst_vcpu_pv(const struct pv_rst *s, const struct saverec *r, uint3
 
 		if ((unsigned)i < (gdt_ents + 511) / 512 && f >= s->nr_pages)
 			PV_BAD("vcpu-pv record: GDT frame %llu out of range",
-				(unsigned long long)f);
+			       (unsigned long long)f);
 	}
 	src_bytes(&c, 3 * 12 + 256 * 12);
 	if (c.bad || c.left)
@@ -337,12 +337,12 @@ static int pv_rst_vcpu_pv(const struct pv_rst *s, const struct saverec *r, uint3
 	if (*id >= s->nr_vcpus || online > 1 || init > 1 || kmode > 1 || iopl > 3 || fpu_ts > 1 ||
 	    gdt_ents > PV_SAVE_GDT_BYTES / 8 || ldt_ents > 8192)
 		PV_BAD("vcpu-pv record: vCPU %u: online %u, initialised %u, mode %u, iopl %u, "
-			"%u GDT and %llu LDT entries",
-			*id, online, init, kmode, iopl, gdt_ents, (unsigned long long)ldt_ents);
+		       "%u GDT and %llu LDT entries",
+		       *id, online, init, kmode, iopl, gdt_ents, (unsigned long long)ldt_ents);
 	if (init && (!pv_rst_l4(s->types, s->nr_pages, kcr3) ||
 		     (ucr3 && !pv_rst_l4(s->types, s->nr_pages, ucr3))))
 		PV_BAD("vcpu-pv record: vCPU %u: page-table base %#llx/%#llx is not an L4", *id,
-			(unsigned long long)kcr3, (unsigned long long)ucr3);
+		       (unsigned long long)kcr3, (unsigned long long)ucr3);
 	return 0;
 }
 
@@ -362,7 +362,7 @@ static int pv_rst_vcpu_kvm(const struct saverec *r, uint32_t *id, char *err, siz
 	for (int i = 0; i < 5; i++)
 		if (sz[i] != want[i])
 			PV_BAD("vcpu-kvm record: register block %d is %u bytes, KVM's is %zu", i,
-				sz[i], want[i]);
+			       sz[i], want[i]);
 	if (nmsrs != PV_SAVE_NMSRS)
 		PV_BAD("vcpu-kvm record: %u MSRs", nmsrs);
 	for (int i = 0; i < 5; i++)
@@ -378,8 +378,8 @@ static int pv_rst_vcpu_kvm(const struct saverec *r, uint32_t *id, char *err, siz
 }
 
 /* Find the kind's records, check every value against the domain's size. */
-static int pv_restore_parse(const struct saverec *recs, unsigned n, uint64_t nr_pages,
-			    int nr_vcpus, struct pv_rst *s, char *err, size_t errlen)
+static int pv_restore_parse(const struct saverec *recs, unsigned n, uint64_t nr_pages, int nr_vcpus,
+			    struct pv_rst *s, char *err, size_t errlen)
 {
 	const struct saverec *dom = NULL;
 	uint32_t id;
@@ -424,8 +424,8 @@ static int pv_restore_parse(const struct saverec *recs, unsigned n, uint64_t nr_
 	}
 	if (!dom || !s->types || !s->released || !s->shinfo || !s->gdt)
 		PV_BAD("a record is missing (domain %d, page types %d, released %d, shared info "
-			"%d, GDT %d)",
-			!!dom, !!s->types, !!s->released, !!s->shinfo, !!s->gdt);
+		       "%d, GDT %d)",
+		       !!dom, !!s->types, !!s->released, !!s->shinfo, !!s->gdt);
 	r = pv_rst_domain(s, dom, nr_pages, nr_vcpus, err, errlen);
 	if (r == 0)
 		r = pv_rst_types(s->types, s->released, s->nr_pages, err, errlen);
@@ -433,7 +433,7 @@ static int pv_restore_parse(const struct saverec *recs, unsigned n, uint64_t nr_
 		return r;
 	if (s->shinfo->len != 4096 || s->gdt->len != PV_SAVE_GDT_BYTES)
 		PV_BAD("shared-info or GDT record of the wrong size (%u, %u)", s->shinfo->len,
-			s->gdt->len);
+		       s->gdt->len);
 	for (unsigned i = 0; i < s->n; i++) {
 		const struct saverec *rec = &s->recs[i];
 		const struct saverec **slot;
@@ -554,7 +554,8 @@ static int pv_rst_apply_vcpu_kvm(struct vcpu *v, const struct saverec *rec, int 
 		regs.rax = 1;
 	/* sregs first: EFER and CR0/CR4 decide what the rest may hold */
 	if (kvm_sregs_set(&v->kvm, &sregs) < 0 || kvm_regs_set(&v->kvm, &regs) < 0 ||
-	    ioctl(v->kvm.fd, KVM_SET_XSAVE, xsave) < 0 || ioctl(v->kvm.fd, KVM_SET_XCRS, &xcrs) < 0 ||
+	    ioctl(v->kvm.fd, KVM_SET_XSAVE, xsave) < 0 ||
+	    ioctl(v->kvm.fd, KVM_SET_XCRS, &xcrs) < 0 ||
 	    ioctl(v->kvm.fd, KVM_SET_VCPU_EVENTS, &events) < 0 ||
 	    ioctl(v->kvm.fd, KVM_SET_MSRS, &m) != PV_SAVE_NMSRS)
 		r = -EINVAL;
@@ -567,8 +568,8 @@ static void pv_rst_hole_slots(struct domain *d)
 {
 	for (uint64_t f = 0; f < d->nr_pages; f++)
 		if (d->pv->pages[f].type == PGT_l4)
-			memcpy(d->ram + (f << PV_PAGE_SHIFT) + PV_HOLE_FIRST_SLOT * 8, d->pv->hole_l4e,
-			       sizeof(d->pv->hole_l4e));
+			memcpy(d->ram + (f << PV_PAGE_SHIFT) + PV_HOLE_FIRST_SLOT * 8,
+			       d->pv->hole_l4e, sizeof(d->pv->hole_l4e));
 }
 
 /* What a new Xen domain has: no ports but store and console, no
@@ -576,7 +577,8 @@ static void pv_rst_hole_slots(struct domain *d)
 static int pv_resume_fresh(struct domain *d)
 {
 	struct shared_info *sh = domain_shared_info(d);
-	struct start_info *si = (struct start_info *)(d->ram + (d->pv->start_info_mfn << PV_PAGE_SHIFT));
+	struct start_info *si =
+		(struct start_info *)(d->ram + (d->pv->start_info_mfn << PV_PAGE_SHIFT));
 	int r = evtchn_reset_for_resume(d, d->store_port, d->console_port);
 
 	if (r < 0)
@@ -601,7 +603,7 @@ static int pv_resume_fresh(struct domain *d)
 }
 
 static int pv_restore_apply(struct domain *d, const struct pv_rst *s, const void *shim,
-			     size_t shim_size)
+			    size_t shim_size)
 {
 	struct src c;
 	struct timespec now;
@@ -650,7 +652,6 @@ static int pv_restore_apply(struct domain *d, const struct pv_rst *s, const void
 			pv_time_update(&d->vcpus[k]);
 	return 0;
 }
-
 
 /* ---- the kind's ops ------------------------------------------------------------- */
 

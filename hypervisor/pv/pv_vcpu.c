@@ -293,8 +293,8 @@ static int pv_deliver_events(struct vcpu *v, struct kvm_regs *regs)
 	    !__atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST) ||
 	    vi->evtchn_upcall_mask)
 		return 0;
-	if (pv_bounce(v, regs, v->pv->cb_event.address, 1, 0, 0, regs->rip, regs->rflags, regs->rsp) <
-	    0) {
+	if (pv_bounce(v, regs, v->pv->cb_event.address, 1, 0, 0, regs->rip, regs->rflags,
+		      regs->rsp) < 0) {
 		pv_vcpu_dump(v, "event upcall frame unwritable");
 		domain_crash(v->dom, "event upcall: guest kernel stack unwritable");
 		return -1;
@@ -552,8 +552,8 @@ static int pv_exit_hypercall(struct vcpu *v)
 			domain_crash(v->dom, "user syscall with no syscall callback");
 			return -1;
 		}
-		if (pv_bounce(v, &regs, v->pv->cb_syscall.address, v->pv->cb_syscall.mask_events, 0, 0, rip,
-			      rflags, rsp) < 0) {
+		if (pv_bounce(v, &regs, v->pv->cb_syscall.address, v->pv->cb_syscall.mask_events, 0,
+			      0, rip, rflags, rsp) < 0) {
 			domain_crash(v->dom, "syscall: kernel stack unwritable");
 			return -1;
 		}

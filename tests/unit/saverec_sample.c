@@ -10,26 +10,25 @@
 static const uint32_t tsr_msrs[8] = {0xc0000081, 0xc0000082, 0xc0000083, 0xc0000084,
 				     0xc0000102, 0xc0000103, 0x00000277, 0x00000176};
 
-
 static void tsr_domain(struct srb *o, const struct tsr_opts *t)
 {
 	struct srb p = {0};
 
-	srb_u32(&p, 1);	 /* vCPUs */
-	srb_u32(&p, 1);	 /* flags: suspend_cancel */
+	srb_u32(&p, 1); /* vCPUs */
+	srb_u32(&p, 1); /* flags: suspend_cancel */
 	srb_u64(&p, TSR_PAGES);
 	srb_u64(&p, TSR_PAGES);
 	srb_u64(&p, TSR_PAGES);
-	srb_u64(&p, 0);	 /* vm_assist */
-	srb_u64(&p, 0);	 /* hypercall page */
+	srb_u64(&p, 0); /* vm_assist */
+	srb_u64(&p, 0); /* hypercall page */
 	srb_u64(&p, t->console_mfn);
-	srb_u64(&p, 2);	 /* store */
-	srb_u64(&p, 3);	 /* start_info */
+	srb_u64(&p, 2); /* store */
+	srb_u64(&p, 3); /* start_info */
 	srb_u64(&p, 5000000000ull);
-	srb_u32(&p, 2);	 /* console port */
-	srb_u32(&p, 1);	 /* store port */
-	srb_u32(&p, 0);	 /* the vCPU that suspended */
-	srb_u32(&p, 7);	 /* old domid */
+	srb_u32(&p, 2); /* console port */
+	srb_u32(&p, 1); /* store port */
+	srb_u32(&p, 0); /* the vCPU that suspended */
+	srb_u32(&p, 7); /* old domid */
 	saverec_put(o, SAVEREC_DOMAIN, t->dom_version, &p);
 	srb_free(&p);
 }
@@ -123,6 +122,5 @@ void tsr_image(struct srb *o, const struct tsr_opts *t)
 	saverec_end(o);
 }
 
-
-const struct tsr_opts tsr_good = {.console_mfn = 4, .dom_version = 1,
-				  .page_type_at5 = PGT_writable};
+const struct tsr_opts tsr_good = {
+	.console_mfn = 4, .dom_version = 1, .page_type_at5 = PGT_writable};

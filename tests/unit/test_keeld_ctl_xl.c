@@ -111,10 +111,8 @@ static void tcx_vcpus_and_version(void)
 	CU_ASSERT(v.total_kb > 0);
 	/* ops that need a domain, without one; ops that are not ours */
 	CU_ASSERT_EQUAL(ctl_op(KEELCTL_OP_VCPU_INFO, NULL, NULL, vi, &len, NULL, 0), -ESRCH);
-	CU_ASSERT_EQUAL(ctl_op(KEELCTL_OP_CREATE, &tcx_dom, NULL, vi, &len, NULL, 0),
-			-EOPNOTSUPP);
-	CU_ASSERT_EQUAL(ctl_op(KEELCTL_OP_SAVE_STATE, &tcx_dom, NULL, vi, &len, NULL, 0),
-			-EBADF);
+	CU_ASSERT_EQUAL(ctl_op(KEELCTL_OP_CREATE, &tcx_dom, NULL, vi, &len, NULL, 0), -EOPNOTSUPP);
+	CU_ASSERT_EQUAL(ctl_op(KEELCTL_OP_SAVE_STATE, &tcx_dom, NULL, vi, &len, NULL, 0), -EBADF);
 }
 
 UNIT_SUITE(keeld_ctl_xl, tcx_init, tcx_cleanup, UNIT_TEST(tcx_rename),

@@ -20,7 +20,6 @@
 #include "saverec_sample.h"
 #include "unit.h"
 
-
 static int tsr_check(const struct srb *img, char *err, size_t n)
 {
 	err[0] = 0;
@@ -93,25 +92,21 @@ static void tsr_refuses_damage(void)
 	memcpy(copy, img.p, img.len);
 	len = 0x7fffff;
 	memcpy(copy + 16 + 8, &len, 4);
-	CU_ASSERT_EQUAL(ctl_restore_check(copy, img.len, TSR_PAGES, 1, err, sizeof(err)),
-			-EBADMSG);
+	CU_ASSERT_EQUAL(ctl_restore_check(copy, img.len, TSR_PAGES, 1, err, sizeof(err)), -EBADMSG);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "past the end"));
 	/* a shorter length: the checksum no longer matches */
 	memcpy(copy, img.p, img.len);
 	len = 8;
 	memcpy(copy + 16 + 8, &len, 4);
-	CU_ASSERT_EQUAL(ctl_restore_check(copy, img.len, TSR_PAGES, 1, err, sizeof(err)),
-			-EBADMSG);
+	CU_ASSERT_EQUAL(ctl_restore_check(copy, img.len, TSR_PAGES, 1, err, sizeof(err)), -EBADMSG);
 	/* another format version */
 	memcpy(copy, img.p, img.len);
 	copy[8] = 1;
-	CU_ASSERT_EQUAL(ctl_restore_check(copy, img.len, TSR_PAGES, 1, err, sizeof(err)),
-			-EPROTO);
+	CU_ASSERT_EQUAL(ctl_restore_check(copy, img.len, TSR_PAGES, 1, err, sizeof(err)), -EPROTO);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "format 1"));
 	/* every truncation, every flipped byte: refused, never a crash */
 	for (size_t n = 0; n < img.len; n++)
-		CU_ASSERT_NOT_EQUAL(ctl_restore_check(img.p, n, TSR_PAGES, 1, err, sizeof(err)),
-				    0);
+		CU_ASSERT_NOT_EQUAL(ctl_restore_check(img.p, n, TSR_PAGES, 1, err, sizeof(err)), 0);
 	for (size_t i = 0; i < img.len; i++) {
 		memcpy(copy, img.p, img.len);
 		copy[i] ^= 0x5a;

@@ -127,8 +127,9 @@ static int xlk_suspend(struct xlk *k, uint32_t domid)
 		if (info.state == KEELCTL_STATE_SHUTDOWN && info.shutdown_reason == 2)
 			return 0;
 		if (info.state == KEELCTL_STATE_SHUTDOWN || info.state == KEELCTL_STATE_CRASHED) {
-			fprintf(stderr, "xl: guest %u we were suspending has shut down with "
-					"unexpected reason code %d\n",
+			fprintf(stderr,
+				"xl: guest %u we were suspending has shut down with "
+				"unexpected reason code %d\n",
 				domid, info.shutdown_reason);
 			return -EIO;
 		}
@@ -162,8 +163,9 @@ int xlk_save(void *h, uint32_t domid, const char *file, bool leave_running, bool
 	if (r < 0)
 		return r;
 	if (info.state == KEELCTL_STATE_PAUSED) {
-		fprintf(stderr, "xl: domain %u is paused: it cannot answer the suspend request "
-				"(unpause it first)\n",
+		fprintf(stderr,
+			"xl: domain %u is paused: it cannot answer the suspend request "
+			"(unpause it first)\n",
 			domid);
 		return -EINVAL;
 	}
