@@ -1,5 +1,6 @@
 # keeld, the hypervisor daemon, by subsystem (hypervisor/README.md has the map):
-#   core/    the domain registry and lifetime, KVM, the daemon loop, save records
+#   keeld/   the program: its commands (run, daemon, probe) and the control socket
+#   core/    the domain table and lifetime, domain kinds, KVM, save records
 #   pv/      keeld's PV code (builder, MMU, vCPU loop, hypercalls, time) and the shim
 #   evtchn/  event channels (2-level and FIFO)
 #   gnttab/  grant tables (entries, guest maps, dom0 maps and copies)
@@ -9,8 +10,7 @@ KEELD_LIB_SRCS := $(wildcard hypervisor/core/kvm.c hypervisor/core/domain.c \
 	$(wildcard hypervisor/pv/*.c) $(wildcard hypervisor/evtchn/*.c) \
 	$(wildcard hypervisor/gnttab/*.c)
 KEELD_CTL_SRCS := $(wildcard hypervisor/ctl/*.c)
-KEELD_SRCS := hypervisor/core/keeld.c hypervisor/core/probe.c hypervisor/core/run.c \
-	hypervisor/core/daemon.c $(KEELD_LIB_SRCS) $(KEELD_CTL_SRCS)
+KEELD_SRCS := $(wildcard hypervisor/keeld/*.c) $(KEELD_LIB_SRCS) $(KEELD_CTL_SRCS)
 $(eval $(call keel_program,keeld,$(call objs,$(KEELD_SRCS)),-lpthread -llzma -lz))
 
 # Unit tests: the MMU rules, ELF/bzImage parsing (no VM needed).

@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "keeld.h"
+#include "util.h"
 
 int keeld_read_file(const char *path, size_t max, void **data, size_t *size)
 {

@@ -30,7 +30,7 @@
 #include <unistd.h>
 
 #include "abi/xen.h"
-#include "../core/keeld.h"
+#include "../core/util.h"
 #include "../core/kind.h"
 #include "../core/saverec.h"
 #include "ctl.h"

@@ -6,7 +6,8 @@
 
 #include <stddef.h>
 
-int keeld_read_file(const char *path, size_t max, void **data, size_t *size);
+#include "../core/util.h"
+
 int keeld_fail(const char *what, int err);
 /* build/bin/keeld -> build/guests/pv-shim */
 int keeld_default_shim(char *buf, size_t size);

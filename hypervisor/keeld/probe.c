@@ -18,7 +18,7 @@
 
 #include "../pv/elf.h"
 #include "keeld.h"
-#include "kvm.h"
+#include "../core/kvm.h"
 
 #define PROBE_MEM  (8ULL << 20)
 #define PROBE_PORT 0xe0

@@ -13,9 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "domain.h"
+#include "../core/domain.h"
 #include "keeld.h"
-#include "kind.h"
+#include "../core/kind.h"
 
 int keeld_default_shim(char *buf, size_t size)
 {

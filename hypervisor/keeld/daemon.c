@@ -22,13 +22,13 @@
 #include <unistd.h>
 
 #include "../../dom0/libkeelctl/keelctl_wire.h"
-#include "domain.h"
+#include "../core/domain.h"
 #include "../evtchn/evtchn.h"
 #include "../ctl/ctl.h"
 #include "../gnttab/gnttab.h"
 #include "../gnttab/gnttab_dom0.h"
 #include "keeld.h"
-#include "kind.h"
+#include "../core/kind.h"
 
 #define DAEMON_MAX_CLIENTS    32
 #define DAEMON_CONSOLE_BUF    (64 * 1024)

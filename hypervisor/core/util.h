@@ -1,0 +1,12 @@
+/*
+ * Small helpers keeld's parts share (util.c).
+ */
+#ifndef KEEL_HV_UTIL_H
+#define KEEL_HV_UTIL_H
+
+#include <stddef.h>
+
+/* A whole regular file of at most max bytes, malloc'ed: 0 or -errno. */
+int keeld_read_file(const char *path, size_t max, void **data, size_t *size);
+
+#endif
