@@ -30,7 +30,7 @@ enum keelctl_op {
 	KEELCTL_OP_MAP_GRANT,	/* answer carries the domain's memory fd */
 	KEELCTL_OP_UNMAP_GRANT,
 	KEELCTL_OP_SUBSCRIBE, /* the connection then carries keelctl_event messages */
-	/* xl's operations (hypervisor/ctl_xl*.c, dom0/libkeelctl/keelctl_xl.c) */
+	/* xl's operations (hypervisor/ctl/, dom0/libkeelctl/keelctl_xl.c) */
 	KEELCTL_OP_RENAME,	  /* keelctl_name_req */
 	KEELCTL_OP_SET_HANDLE,	  /* uint8_t[16]: the domain's UUID */
 	KEELCTL_OP_SET_MAXMEM,	  /* uint64_t: max_pages in KiB */
@@ -43,7 +43,7 @@ enum keelctl_op {
 	KEELCTL_OP_RESTORE_STATE, /* fd: state for a domain just created for it */
 	KEELCTL_OP_UNBIND_EVTCHN, /* keelctl_bind_req: dom0 lets go of a port */
 	KEELCTL_OP_EVTCHN_MAX,	  /* keelctl_bind_req: port = max_evtchn_port */
-	/* grant copy for dom0 processes (hypervisor/gnttab_dom0.c) */
+	/* grant copy for dom0 processes (hypervisor/gnttab/gnttab_dom0.c) */
 	KEELCTL_OP_GCOPY_REGISTER,   /* keelctl_gcopy_reg + a sealed memfd; answer: uint32_t id */
 	KEELCTL_OP_GCOPY_UNREGISTER, /* keelctl_gcopy_reg (id) */
 	KEELCTL_OP_GRANT_COPY,	     /* keelctl_gcopy_req; answer: int16_t status[count] */

@@ -1,7 +1,7 @@
 /*
  * libkeelctl: the operations xl needs beyond building and running a
  * domain -- rename, UUID, memory ceiling, per-vCPU facts, credit
- * scheduler parameters, version, log clearing (keeld: ctl_xl.c).
+ * scheduler parameters, version, log clearing (keeld: hypervisor/ctl/).
  */
 #include <errno.h>
 #include <stdio.h>

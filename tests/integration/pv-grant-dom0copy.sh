@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # pv-grant-dom0copy: keeld's batched grant copy for dom0 processes
-# (hypervisor/gnttab_dom0.c, keelctl_grant_copy, libkeelgnttab's copy),
+# (hypervisor/gnttab/gnttab_dom0.c, keelctl_grant_copy, libkeelgnttab's copy),
 # with a real guest, on grant tables version 1 and then version 2.  The
 # gnt-dom0copy guest grants dom0 pages with known contents and prints
 # their references; keel-gcopy-check copies 64 pages in one call and

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # pv-grant-map: GNTTABOP_map_grant_ref / unmap_grant_ref between two guest
-# domains under keeld daemon (the foreign window, hypervisor/gnttab_map.c),
+# domains under keeld daemon (the foreign window, hypervisor/gnttab/gnttab_map.c),
 # run twice: the granter on grant tables version 1, then version 2
 # (set_version, get_status_frames, busy bits in the status frame, a
 # sub-page grant the mapper may not map, set_version refused while a

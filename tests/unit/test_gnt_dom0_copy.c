@@ -1,6 +1,6 @@
 /*
  * Unit tests of keeld's grant copy for dom0 processes
- * (hypervisor/gnttab_dom0.c) on domains with plain memory and no VM:
+ * (hypervisor/gnttab/gnttab_dom0.c) on domains with plain memory and no VM:
  * buffer registration (sealed memfd only, size, per-connection limit,
  * released with the connection), copies both ways with the entry's busy
  * bits given back, and Xen's refusals op by op: bad reference, grant to

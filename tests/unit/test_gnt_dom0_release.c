@@ -1,6 +1,6 @@
 /*
  * Unit tests of the dom0 grant maps keeld keeps per control connection
- * (hypervisor/gnttab_dom0.c gnttab_dom0_conn_*): a closed connection's
+ * (hypervisor/gnttab/gnttab_dom0.c gnttab_dom0_conn_*): a closed connection's
  * pins are dropped, of the kind it took (another process's writable map
  * of the same reference stays), an unmap through another connection moves
  * the record with the pin, batches are all or nothing, and a destroyed

@@ -1,5 +1,5 @@
 /*
- * Unit tests of keeld's xl operations (hypervisor/ctl_xl.c) on a domain
+ * Unit tests of keeld's xl operations (hypervisor/ctl/ctl_ops.c) on a domain
  * that is only a struct (no VM, no threads): argument checks of rename,
  * max memory and the credit parameters, the UUID and ceiling in getinfo,
  * per-vCPU facts of vCPUs with no thread, the version answer, and the

@@ -1,7 +1,7 @@
 /*
  * Unit tests of the domain builder's image parsing: ELF64 program headers
- * and Xen ELF notes (hypervisor/elf.c) and bzImage payload extraction
- * (hypervisor/pv_bzimage.c), including malformed and truncated input.
+ * and Xen ELF notes (hypervisor/pv/elf.c) and bzImage payload extraction
+ * (hypervisor/pv/pv_bzimage.c), including malformed and truncated input.
  */
 #include <elf.h>
 #include <stdlib.h>

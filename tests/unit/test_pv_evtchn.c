@@ -1,5 +1,5 @@
 /*
- * Unit tests of keeld's 2-level event channels (hypervisor/evtchn.c) on a
+ * Unit tests of keeld's 2-level event channels (hypervisor/evtchn/evtchn.c) on a
  * domain with plain memory and no VM: pending/mask/selector/upcall bits,
  * unmask re-raising a pending port, VIRQ binding, loopback interdomain,
  * close, and the argument checks of EVTCHNOP_* through guest memory.

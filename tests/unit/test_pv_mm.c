@@ -1,5 +1,5 @@
 /*
- * Unit tests of keeld's PV MMU rules (hypervisor/pv_mm.c) on a domain with
+ * Unit tests of keeld's PV MMU rules (hypervisor/pv/pv_mm.c) on a domain with
  * plain memory and no VM: page types and counts, refusals (page table
  * mapped writable, frame not owned, superpage, self-reference, hole slot),
  * and the hypercall paths through the guest's own page tables.

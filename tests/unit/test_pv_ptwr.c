@@ -1,5 +1,5 @@
 /*
- * Unit tests of writable page-table emulation (hypervisor/pv_ptwr.c) on a
+ * Unit tests of writable page-table emulation (hypervisor/pv/pv_ptwr.c) on a
  * domain with plain memory and no VM: each instruction form Linux uses on
  * its page tables, the new entry validated as mmu_update would, the
  * instruction skipped, and the refusals (a page table mapped writable, a

@@ -20,7 +20,7 @@
 enum xl_saveimg_section {
 	XL_SAVEIMG_CONFIG = 1, /* xl.cfg text */
 	XL_SAVEIMG_MEMORY, /* u64 nr_pages, then runs {u64 pfn, u64 count, pages}, pfn ~0 ends */
-	XL_SAVEIMG_STATE,  /* keeld's state blob (hypervisor/ctl_xl_save.c) */
+	XL_SAVEIMG_STATE,  /* keeld's state blob (hypervisor/ctl/ctl_save.c) */
 	XL_SAVEIMG_END,
 };
 
