@@ -363,14 +363,9 @@ void domain_unpause(struct domain *d)
 	domain_state_changed(d);
 }
 
-/* Start the threads of a domain whose vCPUs hold their state already
- * (restored, or resumed after a suspend): vCPU 0's, and the others' the
- * guest had brought up.  The threads of an earlier run ended when the
- * domain suspended: they are joined first. */
-int domain_restart_threads(struct domain *d)
+/* Wait for every vCPU thread of the domain to end. */
+static void domain_join_threads(struct domain *d)
 {
-	int r;
-
 	if (d->threads_started)
 		pthread_join(d->vcpus[0].thread, NULL);
 	d->threads_started = 0;
@@ -379,6 +374,17 @@ int domain_restart_threads(struct domain *d)
 			pthread_join(d->vcpus[i].thread, NULL);
 			d->vcpus[i].thread_created = 0;
 		}
+}
+
+/* Start the threads of a domain whose vCPUs hold their state already
+ * (restored, or resumed after a suspend): vCPU 0's, and the others' the
+ * guest had brought up.  The threads of an earlier run ended when the
+ * domain suspended: they are joined first. */
+int domain_restart_threads(struct domain *d)
+{
+	int r;
+
+	domain_join_threads(d);
 	d->started = 1;
 	r = -pthread_create(&d->vcpus[0].thread, NULL, d->kind->vcpu_main, &d->vcpus[0]);
 	if (r == 0)
@@ -402,12 +408,5 @@ void domain_stop_threads(struct domain *d)
 	pthread_cond_broadcast(&d->cond);
 	pthread_mutex_unlock(&d->lock);
 	domain_kick(d);
-	if (d->threads_started)
-		pthread_join(d->vcpus[0].thread, NULL);
-	d->threads_started = 0;
-	for (int i = 1; i < d->nr_vcpus; i++)
-		if (d->vcpus[i].thread_created) {
-			pthread_join(d->vcpus[i].thread, NULL);
-			d->vcpus[i].thread_created = 0;
-		}
+	domain_join_threads(d);
 }
