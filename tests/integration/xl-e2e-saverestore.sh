@@ -82,6 +82,15 @@ before=$(ndoms)
 xl restore "$KEEL_TMP/small.cfg" "$KEEL_TMP/c.img" >"$KEEL_TMP/mm.out" 2>&1 && fail "mismatched memory restored"
 grep -qiE "corrupt|not for this" "$KEEL_TMP/mm.out" || fail "mismatch error: $(cat "$KEEL_TMP/mm.out")"
 [ "$(ndoms)" = "$before" ] || fail "mismatch left a domain: $(xl list)"
+# a configuration keeld's records refuse (2 vCPUs for a 1-vCPU image): keeld checks the
+# records before it touches the new domain, says why, and xl destroys that domain again
+sed 's/^memory = 32/memory = 32\nvcpus = 2/' "$KEEL_TMP/idle.cfg" >"$KEEL_TMP/two.cfg"
+before=$(ndoms)
+xl restore "$KEEL_TMP/two.cfg" "$KEEL_TMP/c.img" >"$KEEL_TMP/vc.out" 2>&1 && fail "mismatched vCPUs restored"
+grep -q "keeld refused the image's state" "$KEEL_TMP/vc.out" || fail "vCPU mismatch error: $(cat "$KEEL_TMP/vc.out")"
+xl dmesg | grep -q "restore refused: image of 8192 frames and 1 vCPUs, domain of 8192 and 2" ||
+	fail "keeld's reason: $(xl dmesg | tail -3)"
+[ "$(ndoms)" = "$before" ] || fail "vCPU mismatch left a domain: $(xl list)"
 xl list >/dev/null || fail "keeld unwell after bad images"
 
 # --- restore: the guest carries on counting, same UUID --------------------------------------

@@ -1,6 +1,6 @@
 # Shared helpers for integration tests (source this file).
-# Conventions: exit 0 = pass, 77 = skip (after printing "SKIP: reason"),
-# anything else = fail.  The driver sets KEEL_TOP, KEEL_BIN, KEEL_GUESTS,
+# Conventions: exit 0 = pass, 77 = skip (after printing "SKIP: reason"; under
+# CI=true a skip fails instead), anything else = fail.  The driver sets KEEL_TOP, KEEL_BIN, KEEL_GUESTS,
 # KEEL_CACHE and a private KEEL_TMP.
 set -u
 : "${KEEL_TOP:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
@@ -10,7 +10,16 @@ set -u
 : "${KEEL_CACHE:=$KEEL_TOP/.cache}"
 : "${KEEL_TMP:=$(mktemp -d /tmp/keel-test.XXXXXX)}"
 
-skip() { echo "SKIP: $*"; exit 77; }
+# Under CI (CI=true, as .ci/run sets it) a test that cannot run is a failure:
+# a download or a tool that is missing there must not pass as a skip.
+skip() {
+	if [ "${CI:-}" = true ]; then
+		echo "FAIL: cannot run under CI: $*" >&2
+		exit 1
+	fi
+	echo "SKIP: $*"
+	exit 77
+}
 fail() { echo "FAIL: $*" >&2; exit 1; }
 need_root() { [ "$(id -u)" = 0 ] || skip "needs root"; }
 need_kvm() { [ -r /dev/kvm ] && [ -w /dev/kvm ] || skip "needs /dev/kvm (read-write)"; }
