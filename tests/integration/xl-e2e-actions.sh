@@ -44,7 +44,9 @@ did=$(xl domid drop)
 wait_for '[ "$(state keep)" = ---s-- ]' 20 || fail "preserve: state $(state keep)"
 wait_for "! $KEEL_BIN/xl list drop >/dev/null 2>&1" 20 || fail "on_poweroff=destroy left: $(xl list)"
 st read /local/domain/$did/name 2>/dev/null && fail "destroyed domain's store nodes remain"
-grep -q "Action for shutdown reason code 0 is preserve" "$run/log/xl-keep.log" || fail "keep log: $(cat "$run/log/xl-keep.log")"
+# keep's monitor polls keeld (every 200 ms): wait for its verdict, as for drop's above
+wait_for "grep -q 'Action for shutdown reason code 0 is preserve' $run/log/xl-keep.log" 10 ||
+	fail "keep log: $(cat "$run/log/xl-keep.log")"
 grep -q "Domain $did needs to be cleaned up: destroying the domain" "$run/log/xl-drop.log" || fail "drop log"
 xl list -v keep | grep -qE ' 0 +- *$' || fail "list -v reason code: $(xl list -v keep)"
 wait_for monitor_gone 5 || fail "monitors still running: $(ls "$run"/xl)"
