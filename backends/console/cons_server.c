@@ -406,8 +406,8 @@ static size_t cons_dom_replay_from(const struct cons_dom *d, size_t max)
 {
 	const char *nl;
 
-	if (d->hist_len < max)
-		return 0;
+	if (d->hist_len < max || !d->hist_len)
+		return 0; /* (an empty history may have no buffer at all) */
 	nl = memchr(d->hist, '\n', d->hist_len);
 	return nl && nl + 1 < d->hist + d->hist_len ? (size_t)(nl + 1 - d->hist) : 0;
 }
