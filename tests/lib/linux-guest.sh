@@ -160,6 +160,9 @@ lg_diag() {
 		[ -f "$f" ] || continue
 		echo "--- $f (last 40 lines)"
 		tail -n 40 "$f" | tr -d '\r'
+		# a guest printing a counter hides its kernel's messages: those too
+		echo "--- $f (last 40 lines that are not 'tick N')"
+		grep -av '^tick [0-9]*.$\|^tick [0-9]*$' "$f" | tail -n 40 | tr -d '\r'
 	done
 	for f in "$run"/log/*.log; do
 		[ -f "$f" ] || continue
