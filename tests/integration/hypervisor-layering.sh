@@ -11,6 +11,8 @@ command -v nm >/dev/null || fail "nm (binutils) is missing"
 order="core evtchn gnttab pv ctl keeld"
 for dir in $order; do
 	for o in "$obj/$dir"/*.o; do
+		# objects of today's sources only (a build dir may keep stale ones)
+		[ -f "$KEEL_TOP/hypervisor/$dir/$(basename "$o" .o).c" ] || continue
 		nm "$o" | awk -v f="$dir" '$2 ~ /^[TDBR]$/ {print "def", f, $3} $1 == "U" {print "use", f, $2}'
 	done
 done >"$KEEL_TMP/syms"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# keel-test: plain-only a known intermittent stall after a restore under ASan timing (a xenstore response lost: the guest's xenwatch waits in xs_talkv), open in issue 11
 # linux-saverestore: Debian's own kernel survives xl save / xl restore.
 # Debian's 6.1 kernel boots (once with 1 vCPU, once with 2) with a busybox
 # initramfs, Debian's xen-blkfront.ko on a raw image (xvda) and
