@@ -362,6 +362,48 @@ static int xs_ctl_compact(struct xs_req *r)
 	return rc ? rc : xs_reply_ok(r);
 }
 
+/*
+ * conns [DOMID]: one line per connection (of that domain): its transport,
+ * queued input and output, whether reading is held back, and the ring's
+ * indices for a guest ring -- what to look at when a client waits.
+ */
+static int xs_ctl_conns(struct xs_req *r)
+{
+	char out[XENSTORE_PAYLOAD_MAX], line[512];
+	size_t len = 0;
+	long only = -1;
+
+	if (r->argc > 2)
+		return -EINVAL;
+	if (r->argc == 2) {
+		char *end;
+
+		only = strtol(r->argv[1], &end, 10);
+		if (*end || only < 0)
+			return -EINVAL;
+	}
+	out[0] = 0;
+	for (struct xs_conn *c = r->s->conns; c; c = c->next) {
+		int n;
+
+		if (only >= 0 && c->domid != (unsigned long)only)
+			continue;
+		n = snprintf(line, sizeof(line),
+			     "domid %u %s%s: in %u out %zu (%u msgs) watches %u tx %u%s%s",
+			     c->domid, c->ops->kind, c->privileged ? " privileged" : "", c->in_have,
+			     c->out.len, c->out_msgs, c->nwatches, c->ntx,
+			     c->blocked ? " blocked" : "", c->dead ? " dead" : "");
+		if (c->ops->describe && n > 0 && (size_t)n < sizeof(line) - 1) {
+			line[n++] = ' ';
+			c->ops->describe(c, line + n, sizeof(line) - (size_t)n);
+		}
+		if (len + strlen(line) + 2 > sizeof(out))
+			break; /* the reply's limit: the first ones only */
+		len += (size_t)snprintf(out + len, sizeof(out) - len, "%s\n", line);
+	}
+	return xs_reply_str(r, out);
+}
+
 static const struct xs_control_cmd xs_control_cmds[] = {
 	{"help", xs_ctl_help, "list the commands"},
 	{"print", xs_ctl_print, "print <string>: write it to the daemon's log"},
@@ -371,6 +413,7 @@ static const struct xs_control_cmd xs_control_cmds[] = {
 	 "memreport [<absolute path>]: node, connection, journal counts"},
 	{"compact", xs_ctl_compact, "rewrite the journal as a snapshot now"},
 	{"log", xs_ctl_log, "log on|off: switch informational logging"},
+	{"conns", xs_ctl_conns, "conns [<domid>]: each connection's queues (and ring indices)"},
 	{"logfile", xs_ctl_logfile, "logfile <absolute path>: log there instead of stderr"},
 };
 

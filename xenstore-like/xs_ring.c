@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -147,6 +148,17 @@ static void xs_ring_destroy(struct xs_conn *c)
 	c->fd = -1;
 }
 
+/* The ring's indices and flags as the guest left them (for diagnosis). */
+static int xs_ring_describe(struct xs_conn *c, char *buf, size_t len)
+{
+	struct xs_ring *r = c->priv;
+
+	return snprintf(buf, len, "req %u/%u rsp %u/%u error %u connection %u",
+			xs_ring_load(&r->intf->req_cons), xs_ring_load(&r->intf->req_prod),
+			xs_ring_load(&r->intf->rsp_cons), xs_ring_load(&r->intf->rsp_prod),
+			xs_ring_load(&r->intf->error), xs_ring_load(&r->intf->connection));
+}
+
 static const struct xs_conn_ops xs_ring_ops = {
 	.kind = "ring",
 	.read = xs_ring_read,
@@ -154,6 +166,7 @@ static const struct xs_conn_ops xs_ring_ops = {
 	.notify = xs_ring_notify,
 	.ack = xs_ring_ack,
 	.destroy = xs_ring_destroy,
+	.describe = xs_ring_describe,
 };
 
 /*

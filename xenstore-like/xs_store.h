@@ -207,6 +207,8 @@ struct xs_conn_ops {
 	/* Called on every wake-up of fd before reading (ring: clear the kick). */
 	void (*ack)(struct xs_conn *c);
 	void (*destroy)(struct xs_conn *c);
+	/* Optional: the transport's own state, for `control conns`. */
+	int (*describe)(struct xs_conn *c, char *buf, size_t len);
 };
 
 struct xs_conn {

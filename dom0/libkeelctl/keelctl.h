@@ -96,6 +96,9 @@ int keelctl_sched_get(struct keelctl *h, uint32_t domid, struct keelctl_sched *s
 int keelctl_sched_set(struct keelctl *h, uint32_t domid, const struct keelctl_sched *s);
 int keelctl_version(struct keelctl *h, struct keelctl_version *v);
 int keelctl_dmesg_clear(struct keelctl *h);
+/* Xen's debug keys ('e': event channels, 'h': the list): reports go to the
+ * hypervisor log (keelctl_dmesg). */
+int keelctl_debug_keys(struct keelctl *h, const char *keys);
 /* A paused domain's state outside its RAM, written to fd by keeld; and
  * read back from fd into a domain just created with the same size. */
 int keelctl_save_state(struct keelctl *h, uint32_t domid, int fd);

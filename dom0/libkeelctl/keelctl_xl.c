@@ -86,6 +86,16 @@ int keelctl_dmesg_clear(struct keelctl *h)
 	return keelctl_call(h, KEELCTL_OP_DMESG_CLEAR, 0, NULL, 0, NULL, 0, NULL, NULL);
 }
 
+int keelctl_debug_keys(struct keelctl *h, const char *keys)
+{
+	char k[KEELCTL_DEBUG_KEYS_MAX] = {0};
+
+	if (strlen(keys) >= sizeof(k))
+		return -E2BIG;
+	memcpy(k, keys, strlen(keys));
+	return keelctl_call(h, KEELCTL_OP_DEBUG_KEYS, 0, k, sizeof(k), NULL, 0, NULL, NULL);
+}
+
 int keelctl_save_state(struct keelctl *h, uint32_t domid, int fd)
 {
 	return keelctl_call(h, KEELCTL_OP_SAVE_STATE, domid, NULL, 0, &fd, 1, NULL, NULL);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "../evtchn/evtchn.h"
 
 /* What guests see through XENVER_version/extraversion/capabilities. */
 #define CTL_XL_XEN_MAJOR 4
@@ -280,6 +281,38 @@ static int ctl_dmesg_clear(struct domain *d, struct ctl_dom *x, const void *in, 
 	return 0;
 }
 
+/*
+ * Xen's debug keys (xl debug-keys): each key's report goes to the log
+ * (xl dmesg).  'h' lists the keys, 'e' dumps every domain's event
+ * channels; other keys are ignored, as Xen ignores keys with no handler.
+ */
+static int ctl_debug_keys(struct domain *d, struct ctl_dom *x, const void *in, void *out,
+			  uint32_t *out_len)
+{
+	const char *keys = in;
+
+	for (int i = 0; i < KEELCTL_DEBUG_KEYS_MAX && keys[i]; i++) {
+		switch (keys[i]) {
+		case 'h':
+			hvlog("'h' pressed -> showing installed handlers");
+			hvlog(" key 'e' (ascii '65') => dump evtchn info");
+			hvlog(" key 'h' (ascii '68') => show this message");
+			break;
+		case 'e':
+			hvlog("'e' pressed -> dumping event-channel info");
+			domain_table_lock();
+			for (int k = 0; k < DOMAIN_TABLE_SIZE; k++)
+				if (domain_table_at(k))
+					evtchn_dump(domain_table_at(k));
+			domain_table_unlock();
+			break;
+		default:
+			break;
+		}
+	}
+	return 0;
+}
+
 struct ctl_handler {
 	uint32_t op;
 	int (*fn)(struct domain *d, struct ctl_dom *x, const void *in, void *out,
@@ -292,6 +325,7 @@ static const struct ctl_handler ctl_handlers[] = {
 	{KEELCTL_OP_SET_MAXMEM, ctl_set_maxmem, 1}, {KEELCTL_OP_VCPU_INFO, ctl_vcpu_info, 1},
 	{KEELCTL_OP_SCHED_GET, ctl_sched_get, 1},   {KEELCTL_OP_SCHED_SET, ctl_sched_set, 1},
 	{KEELCTL_OP_VERSION, ctl_version, 0},	    {KEELCTL_OP_DMESG_CLEAR, ctl_dmesg_clear, 0},
+	{KEELCTL_OP_DEBUG_KEYS, ctl_debug_keys, 0},
 };
 
 int ctl_op(uint32_t op, struct domain *d, const void *in, void *out, uint32_t *out_len,

@@ -741,3 +741,53 @@ static const struct domain_subsys evtchn_subsys = {
 	.destroy = evtchn_free_all,
 };
 DOMAIN_SUBSYS(evtchn_subsys)
+
+static const char *const evtchn_state_names[] = {"free", "unbound", "interdomain", "virq", "ipi"};
+
+/* Xen's 'e' debug key: every open port of d and where its event stands
+ * (the 2-level bits, or the FIFO word), and each vCPU's upcall flags. */
+void evtchn_dump(struct domain *d)
+{
+	struct shared_info *sh = domain_shared_info(d);
+	struct evtchn *t = d->evtchns;
+
+	hvlog("d%u event channels (%s):", d->domid,
+	      evtchn_fifo_active(d) ? "FIFO" : "2-level");
+	for (int i = 0; i < d->nr_vcpus; i++) {
+		struct vcpu_info *vi = vcpu_info(&d->vcpus[i]);
+
+		hvlog("  vcpu %d: upcall pending %u mask %u sel %#llx", i,
+		      __atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_ACQUIRE),
+		      __atomic_load_n(&vi->evtchn_upcall_mask, __ATOMIC_ACQUIRE),
+		      (unsigned long long)__atomic_load_n(&vi->evtchn_pending_sel,
+							  __ATOMIC_ACQUIRE));
+	}
+	evtchn_fifo_dump(d);
+	for (uint32_t p = 1; t && p < EVTCHN_MAX; p++) {
+		struct evtchn *e = &t[p];
+		uint32_t word;
+		int early, pend, mask;
+		char how[96];
+
+		if (e->state == ECS_FREE || e->state >= sizeof(evtchn_state_names) / sizeof(char *))
+			continue;
+		pend = (int)((__atomic_load_n(&sh->evtchn_pending[p / 64], __ATOMIC_ACQUIRE) >>
+			      (p % 64)) &
+			     1);
+		mask = (int)((__atomic_load_n(&sh->evtchn_mask[p / 64], __ATOMIC_ACQUIRE) >>
+			      (p % 64)) &
+			     1);
+		if (evtchn_fifo_peek(d, p, &word, &early))
+			snprintf(how, sizeof(how), "word %#x%s%s%s%s link %u%s", word,
+				 word & (1u << EVTCHN_FIFO_PENDING) ? " P" : "",
+				 word & (1u << EVTCHN_FIFO_MASKED) ? " M" : "",
+				 word & (1u << EVTCHN_FIFO_LINKED) ? " L" : "",
+				 word & (1u << EVTCHN_FIFO_BUSY) ? " B" : "",
+				 word & EVTCHN_FIFO_LINK_MASK, early ? " early" : "");
+		else
+			snprintf(how, sizeof(how), "pending %d mask %d", pend, mask);
+		hvlog("  port %u: %s vcpu %u remote d%u:%u virq %u dom0 slot %u; %s", p,
+		      evtchn_state_names[e->state], e->vcpu, e->remote_dom, e->remote_port, e->virq,
+		      e->dom0_slot, how);
+	}
+}

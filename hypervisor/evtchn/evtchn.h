@@ -72,6 +72,13 @@ int evtchn_fifo_unmask(struct domain *d, uint32_t port, uint32_t vcpu);
 /* init_control, expand_array, set_priority (arg: the op's block). */
 long evtchn_fifo_op(struct vcpu *v, uint64_t cmd, void *arg);
 void evtchn_fifo_free(struct domain *d);
+/* For evtchn_dump: a port's FIFO word (and whether it was raised before
+ * its page came); 0 on 2-level.  And the control blocks, to the log. */
+int evtchn_fifo_peek(struct domain *d, uint32_t port, uint32_t *word, int *early);
+void evtchn_fifo_dump(struct domain *d);
+/* Every open port of d and each vCPU's upcall flags, to keeld's log
+ * (Xen's 'e' debug key). */
+void evtchn_dump(struct domain *d);
 
 /* Other domains, for channels and grant copies: the domain table, under
  * its lock (core/domain.h), taken before any domain's lock; while held,

@@ -38,6 +38,10 @@ struct evtchn_fifo {
 	uint8_t prio[FIFO_PORTS];
 	/* The queue each port was last linked on (vCPU, priority). */
 	uint8_t last_vcpu[FIFO_PORTS], last_prio[FIFO_PORTS];
+	/* Raised while its event word did not exist yet (no array page, or
+	 * still on 2-level at init_control): made PENDING when its page comes,
+	 * as Xen keeps evtchn->pending. */
+	uint8_t early[FIFO_PORTS];
 };
 
 /* The domain's FIFO state (d->fifo, NULL while on 2-level) is made by
@@ -156,6 +160,8 @@ int evtchn_fifo_set_pending(struct domain *d, uint32_t port, uint32_t vcpu)
 	if (f && (w = fifo_word(f, port)) != NULL) {
 		__atomic_fetch_or(w, 1u << EVTCHN_FIFO_PENDING, __ATOMIC_ACQ_REL);
 		fifo_link(f, port, vcpu);
+	} else if (f && port < FIFO_PORTS) {
+		f->early[port] = 1;
 	}
 	pthread_mutex_unlock(&fifo_lock);
 	return f != NULL;
@@ -170,7 +176,8 @@ int evtchn_fifo_is_pending(struct domain *d, uint32_t port, int *pending)
 	f = fifo_of(d);
 	if (f) {
 		w = fifo_word(f, port);
-		*pending = w && (__atomic_load_n(w, __ATOMIC_ACQUIRE) >> EVTCHN_FIFO_PENDING) & 1;
+		*pending = w ? (__atomic_load_n(w, __ATOMIC_ACQUIRE) >> EVTCHN_FIFO_PENDING) & 1
+			     : port < FIFO_PORTS && f->early[port];
 	}
 	pthread_mutex_unlock(&fifo_lock);
 	return f != NULL;
@@ -187,7 +194,10 @@ int evtchn_fifo_clear_pending(struct domain *d, uint32_t port)
 		w = fifo_word(f, port);
 		if (w)
 			__atomic_fetch_and(w, ~(1u << EVTCHN_FIFO_PENDING), __ATOMIC_ACQ_REL);
-		f->prio[port < FIFO_PORTS ? port : 0] = EVTCHN_FIFO_PRIORITY_DEFAULT;
+		if (port < FIFO_PORTS) {
+			f->prio[port] = EVTCHN_FIFO_PRIORITY_DEFAULT;
+			f->early[port] = 0;
+		}
 	}
 	pthread_mutex_unlock(&fifo_lock);
 	return f != NULL;
@@ -224,9 +234,15 @@ void evtchn_fifo_free(struct domain *d)
  * deliverable (ports raised while it was missing stay PENDING). */
 static void fifo_relink(struct evtchn_fifo *f)
 {
-	for (uint32_t p = 1; p < f->npages * FIFO_WORDS_PER_PAGE && p < FIFO_PORTS; p++)
+	for (uint32_t p = 1; p < f->npages * FIFO_WORDS_PER_PAGE && p < FIFO_PORTS; p++) {
+		if (f->early[p]) {
+			__atomic_fetch_or(fifo_word(f, p), 1u << EVTCHN_FIFO_PENDING,
+					  __ATOMIC_ACQ_REL);
+			f->early[p] = 0;
+		}
 		if (f->d->evtchns && f->d->evtchns[p].state != 0)
 			fifo_link(f, p, f->d->evtchns[p].vcpu);
+	}
 }
 
 static long fifo_init_control(struct domain *d, struct evtchn_init_control *ic)
@@ -248,6 +264,16 @@ static long fifo_init_control(struct domain *d, struct evtchn_init_control *ic)
 			return -XEN_ENOMEM;
 		f->d = d;
 		memset(f->prio, EVTCHN_FIFO_PRIORITY_DEFAULT, sizeof(f->prio));
+		/* Events the 2-level bitmap holds still count (Xen's setup_ports). */
+		for (uint32_t p = 1; d->evtchns && p < FIFO_PORTS; p++) {
+			struct shared_info *sh = domain_shared_info(d);
+
+			if (d->evtchns[p].state != 0 &&
+			    ((__atomic_load_n(&sh->evtchn_pending[p / 64], __ATOMIC_ACQUIRE) >>
+			      (p % 64)) &
+			     1))
+				f->early[p] = 1;
+		}
 		d->fifo = f;
 	}
 	if (f->vcpu[ic->vcpu].cb)
@@ -352,4 +378,49 @@ long evtchn_fifo_op(struct vcpu *v, uint64_t cmd, void *arg)
 		pthread_mutex_unlock(&d->mm_lock);
 	}
 	return r;
+}
+
+/* For a dump: port's event word (0 when missing, *early if raised before
+ * its page came); 0 when the domain is on 2-level. */
+int evtchn_fifo_peek(struct domain *d, uint32_t port, uint32_t *word, int *early)
+{
+	struct evtchn_fifo *f;
+	event_word_t *w;
+
+	pthread_mutex_lock(&fifo_lock);
+	f = fifo_of(d);
+	if (f) {
+		w = fifo_word(f, port);
+		*word = w ? __atomic_load_n(w, __ATOMIC_ACQUIRE) : 0;
+		*early = port < FIFO_PORTS && f->early[port];
+	}
+	pthread_mutex_unlock(&fifo_lock);
+	return f != NULL;
+}
+
+/* Each vCPU's control block (ready bits, heads) and keeld's tails. */
+void evtchn_fifo_dump(struct domain *d)
+{
+	struct evtchn_fifo *f;
+
+	pthread_mutex_lock(&fifo_lock);
+	f = fifo_of(d);
+	for (int i = 0; f && i < d->nr_vcpus; i++) {
+		struct fifo_vcpu *fv = &f->vcpu[i];
+		char heads[400] = "";
+		size_t len = 0;
+
+		if (!fv->cb) {
+			hvlog("  fifo vcpu %d: no control block", i);
+			continue;
+		}
+		for (int q = 0; q < EVTCHN_FIFO_MAX_QUEUES; q++)
+			if ((fv->cb->head[q] || fv->tail[q]) && len < sizeof(heads))
+				len += (size_t)snprintf(heads + len, sizeof(heads) - len,
+							" q%d head %u tail %u", q, fv->cb->head[q],
+							fv->tail[q]);
+		hvlog("  fifo vcpu %d: ready %#x%s (%u array pages)", i,
+		      __atomic_load_n(&fv->cb->ready, __ATOMIC_ACQUIRE), heads, f->npages);
+	}
+	pthread_mutex_unlock(&fifo_lock);
 }

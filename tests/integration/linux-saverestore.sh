@@ -21,7 +21,7 @@
 # on console lines, store nodes or states, never on fixed sleeps.
 # Skipped only when the kernel or busybox-static cannot be fetched, or
 # /dev/kvm or /dev/net/tun is missing.  KEEL_SR_VCPUS="2" runs only the
-# 2-vCPU guest (default "1 2").
+# 2-vCPU guest (default "1 2"); KEEL_SR_ROUNDS=N does N rounds (default 3).
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/linux-guest.sh"
 need_root
@@ -218,7 +218,7 @@ CFG
 	[ "$vcpus" = 1 ] || cpus=0-$((vcpus - 1))
 	check "after boot"
 	echo "$T: $name: control/feature-suspend = $(st read "/local/domain/$id/control/feature-suspend" 2>&1)"
-	for round in 1 2 3; do
+	for round in $(seq 1 "${KEEL_SR_ROUNDS:-3}"); do
 		mark=$(stat -c %s "$con")
 		timed save xl save "$name" "$KEEL_TMP/$name.img"
 		save_s=$secs

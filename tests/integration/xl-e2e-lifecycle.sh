@@ -3,7 +3,8 @@
 # directory, then everything through the real `xl` against keeld and
 # keel-xenstored: create (with key=value overrides, -p, -c), list (xl's
 # header, state letters r / p, -v UUIDs), console output, pause/unpause,
-# rename, domid/domname/uptime/vcpu-list/info/dmesg, destroy, the store
+# rename, domid/domname/uptime/vcpu-list/info/dmesg/debug-keys (and the
+# store's connection report), destroy, the store
 # layout libxl writes (checked with the store client), a duplicate name
 # refused, a second dom0 side by side, and keel-dom0-down leaving nothing
 # running.
@@ -108,6 +109,17 @@ xl vcpu-list idle | grep -qE "^idle +$id +0 +[0-9]+ +(r-|-b)- " || fail "vcpu-li
 xl uptime | grep -qE "^idle +$id +0:00:[0-9]{2}$" || fail "uptime: $(xl uptime)"
 [ "$(xl info nr_cpus)" = "$(getconf _NPROCESSORS_ONLN)" ] || fail "info nr_cpus"
 xl dmesg | grep -q "d$id: created 'idle'" || fail "dmesg"
+# debug keys, as Xen's: 'e' reports each domain's event channels in the log
+# (the store port: bound to dom0's xenstored), 'h' the keys; the store
+# daemon's `control conns` shows the guest's ring and its indices
+xl debug-keys eh || fail "debug-keys"
+xl dmesg | grep -q "^d$id event channels (2-level):" || fail "debug-keys e: $(xl dmesg | tail -n 5)"
+xl dmesg | grep -A8 "^d$id event channels" | grep -qE "^  port $(st read $dp/store/port): interdomain vcpu 0 remote d0" ||
+	fail "debug-keys e: no store port: $(xl dmesg | grep -A8 "^d$id event channels")"
+xl dmesg | grep -q "key 'e' .* dump evtchn info" || fail "debug-keys h: $(xl dmesg | tail -n 3)"
+xl debug-keys 2>/dev/null && fail "debug-keys without keys accepted"
+st control conns "$id" | grep -qE "^domid $id ring: .* req [0-9]+/[0-9]+ rsp [0-9]+/[0-9]+ error 0 " ||
+	fail "control conns: $(st control conns "$id" 2>&1)"
 
 # --- rename (the store, where libxl keeps names) --------------------------------------
 xl rename idle calm || fail "rename"

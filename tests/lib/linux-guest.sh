@@ -19,7 +19,8 @@
 #                        $run/log/NAME.log
 #   lg_console NAME      the guest's console log path (keel-consoled's)
 #   lg_wait_console NAME REGEX SECONDS   wait for a console line
-#   lg_diag              console tail, daemon logs, keeld's record and
+#   lg_diag              console tail, daemon logs, the store's
+#                        connections, keeld's event channels, record and
 #                        vCPUs (xl vcpu-list), the
 #                        control/ and vbd/vif nodes of the domains in
 #                        $LG_DIAG_DOMS (lg_create adds each domid)
@@ -169,6 +170,12 @@ lg_diag() {
 		echo "--- $f (last 15 lines)"
 		tail -n 15 "$f"
 	done
+	# where each store connection stands (a guest's ring indices), and
+	# keeld's event channels (Xen's 'e' debug key)
+	echo "--- keel-xenstored connections"
+	st control conns 2>&1
+	echo "--- event channels (xl debug-keys e)"
+	"$KEEL_BIN/xl" debug-keys e 2>&1 && "$KEEL_BIN/xl" dmesg 2>&1 | tail -n 150
 	for d in $LG_DIAG_DOMS; do
 		echo "--- domain $d: $("$KEEL_BIN/keelctl" info "$d" 2>&1 | tail -n 1)"
 		"$KEEL_BIN/xl" vcpu-list "$d" 2>/dev/null | sed 's/^/    /'

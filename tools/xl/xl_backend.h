@@ -70,6 +70,8 @@ struct xl_backend_ops {
 	/* Host facts as "field : value" pairs, in xl info's order. */
 	int (*host_info)(void *h, char ***keys, char ***values, int *n);
 	int (*dmesg)(void *h, bool clear, char **text);
+	/* Xen's debug keys: the hypervisor reports to its log. */
+	int (*debug_keys)(void *h, const char *keys);
 	/*
 	 * Open a stream to a domain's console (type "pv", "serial" or "vuart",
 	 * number @num): *fd carries the guest's output to xl and xl's input to

@@ -597,6 +597,11 @@ static int xlk_dmesg(void *h, bool clear, char **text)
 	return 0;
 }
 
+static int xlk_debug_keys(void *h, const char *keys)
+{
+	return keelctl_debug_keys(((struct xlk *)h)->ctl, keys);
+}
+
 /* The host facts xl info can report truthfully today. */
 static int xlk_host_info(void *h, char ***keys, char ***values, int *n)
 {
@@ -683,6 +688,7 @@ static const struct xl_backend_ops xlk_ops = {
 	.restore = xlk_restore,
 	.host_info = xlk_host_info,
 	.dmesg = xlk_dmesg,
+	.debug_keys = xlk_debug_keys,
 	.console_open = xlk_console_open,
 	.wait_shutdown = xlk_wait_shutdown,
 	.preserve = xlk_preserve,

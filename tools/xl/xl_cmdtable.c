@@ -93,6 +93,10 @@ const struct xl_cmd xl_cmd_table[] = {
 	 NULL},
 	{"rename", main_rename, XL_CMD_MODIFIES, "Give a domain a new name",
 	 "<Domain> <NewDomainName>", NULL},
+	{"debug-keys", main_debug_keys, 0, "Send debug keys to the hypervisor (reports: xl dmesg)",
+	 "<Keys>",
+	 "  e                         event channels of every domain\n"
+	 "  h                         the keys there are"},
 	{"dmesg", main_dmesg, 0, "Print (and optionally clear) the hypervisor's log", "[-c]",
 	 "  -c                        Clear the log after printing it"},
 	{"top", main_top, 0, "Watch the host's domains live (like xentop)",

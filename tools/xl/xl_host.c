@@ -63,6 +63,25 @@ out:
 	return rc;
 }
 
+/* xl debug-keys KEYS: as Xen, the reports land in the hypervisor's log. */
+int main_debug_keys(int argc, char **argv)
+{
+	struct xl_backend *be;
+	int opt, r, rc = 0;
+
+	XL_FOREACH_OPT(opt, "", NULL, "debug-keys", 1)
+	{
+	}
+	be = xl_backend_connect();
+	if (!be)
+		return 1;
+	r = be->ops->debug_keys ? be->ops->debug_keys(be->handle, argv[optind]) : -ENOSYS;
+	if (r < 0)
+		rc = xl_backend_fail("sending debug keys", r);
+	xl_backend_disconnect(be);
+	return rc;
+}
+
 int main_dmesg(int argc, char **argv)
 {
 	struct xl_backend *be;
