@@ -50,7 +50,7 @@ enum keelctl_op {
 	KEELCTL_OP_MAP_GRANTS,	     /* keelctl_gmap_req; answer: keelctl_gmap_rsp (+ memory fd) */
 	KEELCTL_OP_UNMAP_GRANTS,     /* keelctl_gmap_req */
 	KEELCTL_OP_RESUME,	     /* uint32_t cancel: a suspended domain back to work */
-	KEELCTL_OP_DEBUG_KEYS,	     /* char[KEELCTL_DEBUG_KEYS_MAX]: Xen's debug keys, to the log */
+	KEELCTL_OP_DEBUG_KEYS, /* char[KEELCTL_DEBUG_KEYS_MAX]: Xen's debug keys, to the log */
 	KEELCTL_OP_MAX,
 };
 

@@ -751,8 +751,7 @@ void evtchn_dump(struct domain *d)
 	struct shared_info *sh = domain_shared_info(d);
 	struct evtchn *t = d->evtchns;
 
-	hvlog("d%u event channels (%s):", d->domid,
-	      evtchn_fifo_active(d) ? "FIFO" : "2-level");
+	hvlog("d%u event channels (%s):", d->domid, evtchn_fifo_active(d) ? "FIFO" : "2-level");
 	for (int i = 0; i < d->nr_vcpus; i++) {
 		struct vcpu_info *vi = vcpu_info(&d->vcpus[i]);
 
