@@ -272,8 +272,15 @@ static void xs_server_accept(struct xs_server *s)
 		int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct xs_conn *c;
 
-		if (fd < 0)
+		if (fd < 0) {
+			/* EMFILE and the like: say so (once per kind), the client waits */
+			if (errno != EAGAIN && errno != EINTR && errno != s->accept_errno)
+				xs_log("accept: %s", strerror(errno));
+			s->accept_errno =
+				errno == EAGAIN || errno == EINTR ? s->accept_errno : errno;
 			return;
+		}
+		s->accept_errno = 0;
 		if (s->nconns >= s->max_conns) {
 			if (!(s->refused++ % 1000))
 				xs_log("too many connections (%u): refused %lu", s->nconns,

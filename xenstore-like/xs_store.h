@@ -321,6 +321,7 @@ struct xs_server {
 	unsigned max_conns;
 	unsigned long msgs;
 	unsigned long refused; /* connections refused at max_conns */
+	int accept_errno;      /* the last accept() failure logged (0: none since) */
 	bool quit;
 	bool quiet;
 };

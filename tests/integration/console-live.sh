@@ -25,6 +25,15 @@ run=$KEEL_TMP/run
 cleanup() {
 	local rc=$?
 	[ $rc = 0 ] || tail -n 15 "$run"/log/*.log 2>/dev/null
+	if [ $rc != 0 ]; then
+		# is the store daemon alive, and still listening on its socket?
+		local xp
+		xp=$(cat "$run/xenstored.pid" 2>/dev/null)
+		echo "keel-xenstored pid ${xp:-?}: $(kill -0 "$xp" 2>/dev/null && echo alive || echo gone)"
+		ls -l "/proc/$xp/fd" 2>/dev/null | sed 's/^/    /'
+		command -v ss >/dev/null && ss -xlp 2>/dev/null | grep -F "$run" | sed 's/^/    /'
+		"$KEEL_BIN/keelstore" -s "$run/xenstored/socket" control conns 2>&1 | sed 's/^/    /'
+	fi
 	"$KEEL_BIN/keel-dom0-down" --rundir "$run" >/dev/null 2>&1
 	return $rc
 }

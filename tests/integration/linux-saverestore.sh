@@ -241,5 +241,5 @@ CFG
 	xl destroy "$name" || fail "destroy $name"
 	rm -f "$KEEL_TMP/$name.img" "$KEEL_TMP/$name-c.img"
 done
-echo "$T: Debian's kernel with blkfront and netfront survived 3 x save/restore and a save -c, with ${KEEL_SR_VCPUS:-1 2} vCPUs"
+echo "$T: Debian's kernel with blkfront and netfront survived ${KEEL_SR_ROUNDS:-3} x save/restore and a save -c, with ${KEEL_SR_VCPUS:-1 2} vCPUs"
 exit 0
