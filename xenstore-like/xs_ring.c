@@ -77,8 +77,28 @@ static ssize_t xs_ring_read(struct xs_conn *c, void *buf, size_t len)
 	if (avail) {
 		xs_ring_store(&r->intf->req_cons, cons + avail);
 		r->notify_needed = true;
+		/*
+		 * Our next look at req_prod must not pass this store.  Linux
+		 * kicks only when it finds everything before its new bytes
+		 * consumed (xb_write: prod <= req_cons); if our load of
+		 * req_prod overtook our store of req_cons (a store-buffer
+		 * reordering x86 allows), each side could see the other's old
+		 * index: we stop reading, it does not kick, and its request
+		 * waits for ever.  See also xs_ring_has_input.
+		 */
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	}
 	return avail;
+}
+
+/* Unread requests on the ring (the server's last look before it sleeps). */
+static bool xs_ring_has_input(struct xs_conn *c)
+{
+	struct xs_ring *r = c->priv;
+
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return !r->intf->error && (xs_ring_load(&r->intf->req_prod) != r->intf->req_cons ||
+				   xs_ring_load(&r->intf->connection) == XENSTORE_RECONNECT);
 }
 
 static ssize_t xs_ring_write(struct xs_conn *c, const void *buf, size_t len)
@@ -167,6 +187,7 @@ static const struct xs_conn_ops xs_ring_ops = {
 	.ack = xs_ring_ack,
 	.destroy = xs_ring_destroy,
 	.describe = xs_ring_describe,
+	.has_input = xs_ring_has_input,
 };
 
 /*

@@ -298,6 +298,31 @@ static void xs_server_accept(struct xs_server *s)
 	}
 }
 
+/*
+ * Before sleeping, look at every ring once more, as xenstored does each
+ * time round its loop: a guest that wrote while we were reading may have
+ * seen our consumer index too old to kick us (see xs_ring_read).  Bounded:
+ * a guest that keeps writing is served again on its next kick.
+ */
+static void xs_server_recheck(struct xs_server *s)
+{
+	for (int round = 0; round < 4; round++) {
+		bool any = false;
+
+		for (struct xs_conn *c = s->conns; c; c = c->next) {
+			if (c->dead || c->blocked || !c->ops->has_input || !c->ops->has_input(c))
+				continue;
+			any = true;
+			if (xs_conn_input(c) < 0)
+				c->dead = true;
+			xs_server_want_flush(s, c);
+		}
+		if (!any)
+			break;
+		xs_server_commit(s);
+	}
+}
+
 int xs_server_run_once(struct xs_server *s, int timeout_ms)
 {
 	struct epoll_event evs[64];
@@ -336,6 +361,7 @@ int xs_server_run_once(struct xs_server *s, int timeout_ms)
 		}
 	}
 	xs_server_commit(s);
+	xs_server_recheck(s);
 	return n;
 }
 

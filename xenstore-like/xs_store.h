@@ -209,6 +209,9 @@ struct xs_conn_ops {
 	void (*destroy)(struct xs_conn *c);
 	/* Optional: the transport's own state, for `control conns`. */
 	int (*describe)(struct xs_conn *c, char *buf, size_t len);
+	/* Optional: input waits that came without a wake-up (a shared ring
+	 * whose peer kicks only when it thinks we are idle). */
+	bool (*has_input)(struct xs_conn *c);
 };
 
 struct xs_conn {

@@ -447,7 +447,11 @@ void pv_console_drain(struct domain *d, uint32_t port)
 	while (cons != prod)
 		buf[n++] = c->out[MASK_XENCONS_IDX(cons++, c->out)];
 	__atomic_store_n(&c->out_cons, cons, __ATOMIC_RELEASE);
-	if (n)
+	/* Notify only when something was consumed, as xenconsoled does: a
+	 * guest that kicks its port on every console event would otherwise
+	 * livelock against us. */
+	if (n) {
 		domain_console_write(d, buf, n);
-	evtchn_set_pending(d, port);
+		evtchn_set_pending(d, port);
+	}
 }

@@ -359,36 +359,37 @@ static int xlk_rename(void *h, uint32_t domid, const char *name)
 	return r;
 }
 
+long xlk_timeout_ms(const char *env)
+{
+	const char *e = getenv(env);
+	long ms = e ? strtol(e, NULL, 10) : 0;
+
+	return ms > 0 ? ms : XLK_PVCONTROL_TIMEOUT_MS;
+}
+
 /*
- * libxl__domain_pvcontrol: write control/shutdown and wait (60 s) until
- * the guest clears it.  libxl takes every PV guest to have the interface;
- * Keel asks for evidence first, so a guest that cannot answer is told so
- * at once (libxl's ERROR_NOPARAVIRT) instead of after a minute: the
- * domain must be introduced to the store and the guest must have
- * advertised the command (Linux's xen/manage.c writes
- * control/feature-poweroff, -reboot, ... = 1 once it watches
- * control/shutdown).
+ * libxl__domain_pvcontrol: every PV guest is taken to have the PV control
+ * interface (libxl__domain_pvcontrol_available answers 1 for any non-HVM
+ * domain, whatever control/feature-* says): write control/shutdown and
+ * wait, 60 s, until the guest clears it.  A guest that never does gets
+ * libxl's message and ERROR_TIMEDOUT; the request stays in the store, as
+ * libxl leaves it.
  */
 static int xlk_shutdown(void *h, uint32_t domid, enum xl_shutdown_kind kind)
 {
 	struct xlk *k = h;
 	const char *cmd = kind == XL_SHUTDOWN_REBOOT ? "reboot" : "poweroff";
-	char *p;
-	bool introduced = false;
+	struct keelctl_dominfo in;
 	int r;
 
 	if (domid == 0)
 		return -EPERM;
-	if (ks_is_introduced(k->xs, domid, &introduced) < 0 || !introduced)
-		return -EOPNOTSUPP;
-	p = xlk_store_read(k, "/local/domain/%u/control/feature-%s", domid, cmd);
-	introduced = p && !strcmp(p, "1");
-	free(p);
-	if (!introduced)
-		return -EOPNOTSUPP;
-	r = xlk_pvcontrol(k, domid, cmd, XLK_PVCONTROL_TIMEOUT_MS);
+	r = keelctl_domain_getinfo(k->ctl, domid, &in);
+	if (r < 0)
+		return r;
+	r = xlk_pvcontrol(k, domid, cmd, xlk_timeout_ms("KEEL_XL_PVCONTROL_TIMEOUT_MS"));
 	if (r == -ETIMEDOUT)
-		fprintf(stderr, "xl: guest didn't acknowledge control request\n");
+		fprintf(stderr, "xl: guest didn't acknowledge control request: -9\n");
 	return r;
 }
 

@@ -76,6 +76,9 @@ int xlk_device_list(void *h, uint32_t domid, enum xl_dev_kind kind, struct xl_de
 /* libxl__domain_pvcontrol: write cmd to control/shutdown and wait until
  * the guest clears it (0), or -ETIMEDOUT (xl_backend_keel.c). */
 int xlk_pvcontrol(struct xlk *k, uint32_t domid, const char *cmd, long timeout_ms);
+/* libxl's 60 s for a guest to answer; the environment variable env (a
+ * number of ms) shortens it, for tests. */
+long xlk_timeout_ms(const char *env);
 
 /* Save and restore (xl_backend_keel_save.c). */
 int xlk_save(void *h, uint32_t domid, const char *file, bool leave_running, bool leave_paused);

@@ -88,22 +88,13 @@ static int xlk_copy_fd(struct xl_saveimg_w *w, int fd, uint64_t len)
 	return 0;
 }
 
-/* libxl waits 60 s for each step; KEEL_XL_SUSPEND_TIMEOUT_MS shortens it (tests). */
-static long xlk_suspend_timeout_ms(void)
-{
-	const char *e = getenv("KEEL_XL_SUSPEND_TIMEOUT_MS");
-	long ms = e ? strtol(e, NULL, 10) : 0;
-
-	return ms > 0 ? ms : 60000;
-}
-
 /*
  * libxl's domain_suspend_common for a PV guest: the request through the
  * store, then the wait for the domain to shut down with reason suspend.
  */
 static int xlk_suspend(struct xlk *k, uint32_t domid)
 {
-	long timeout = xlk_suspend_timeout_ms(), ms;
+	long timeout = xlk_timeout_ms("KEEL_XL_SUSPEND_TIMEOUT_MS"), ms;
 	struct timespec t0, now;
 	struct keelctl_dominfo info;
 	int r;
