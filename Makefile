@@ -8,6 +8,7 @@
 #   make check      install what tests need, build, run every test
 #   make check SAN=1  the same with AddressSanitizer + UBSan (in build-san/)
 #   make demo       install, build, and run the demo
+#   make stress     the race-hunting tests, long (30 boots, 20 save/restore rounds)
 #   make bench      run the benchmarks under tests/bench/
 #   make lint       cppcheck and clang-format over the tree
 #   make fuzz       build the libFuzzer targets (clang)
@@ -56,7 +57,7 @@ UNIT_SRCS  :=
 UNIT_OBJS  :=
 UNIT_LDLIBS :=
 
-.PHONY: all check demo bench lint format fuzz deps clean unit
+.PHONY: all check stress demo bench lint format fuzz deps clean unit
 all:
 
 include mk/rules.mk
@@ -75,6 +76,13 @@ check: deps
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@KEEL_BUILD=$(BUILD) scripts/demo
+
+# Long runs of the tests that look for races: 30 Debian boots with every
+# device, 20 save/restore rounds a vCPU count (each runs shorter in check).
+stress: deps
+	@$(MAKE) --no-print-directory all
+	@KEEL_BUILD=$(BUILD) SAN=$(SAN) KEEL_BOOTS=$${KEEL_BOOTS:-30} \
+		KEEL_SR_ROUNDS=$${KEEL_SR_ROUNDS:-20} tests/run-tests linux-devices-boot linux-saverestore
 
 bench: deps
 	@$(MAKE) --no-print-directory all
