@@ -59,13 +59,22 @@ struct domain_kind {
 	void (*frame_put_writable)(struct domain *d, uint64_t gfn);
 	/* GNTMAP_host_map: map the guest-physical page gpa (a grant's page in
 	 * the foreign window) at addr, a virtual address or with contains_pte
-	 * the machine address of the entry to write; unmap it again (the entry
-	 * must map gpa now); commit makes queued writes land before the
-	 * hypercall returns.  0 or a negative Xen errno. */
+	 * the machine address of the entry to write (8-byte aligned); unmap it
+	 * again (the entry must map gpa now), leaving the entry empty or, with
+	 * new_addr (a virtual address; not with contains_pte), moving the entry
+	 * that maps new_addr there and clearing it at new_addr
+	 * (GNTTABOP_unmap_and_replace); commit makes queued writes land before
+	 * the hypercall returns.  0 or a negative Xen errno. */
 	int (*grant_map)(struct vcpu *v, uint64_t addr, int contains_pte, uint64_t gpa,
 			 int writable);
-	int (*grant_unmap)(struct vcpu *v, uint64_t addr, int contains_pte, uint64_t gpa);
+	int (*grant_unmap)(struct vcpu *v, uint64_t addr, int contains_pte, uint64_t gpa,
+			   uint64_t new_addr);
 	int (*grant_commit)(struct vcpu *v);
+	/* Does a page-table entry of v's guest map any of the n frames from
+	 * mfn (keeld's frames in its region: version-2 status frames)?  With
+	 * the writes v's current hypercall queued; the caller holds the
+	 * domain's mm_lock. */
+	int (*frames_mapped)(struct vcpu *v, uint64_t mfn, uint64_t n);
 
 	/* save records of a suspended domain; check them all (nothing
 	 * touched, 0 or -errno with the reason in err), then apply them to a

@@ -175,6 +175,7 @@ long gnttab_do_op(struct vcpu *v, uint64_t cmd, uint64_t uop, uint64_t count)
 	switch (cmd) {
 	case GNTTABOP_map_grant_ref:
 	case GNTTABOP_unmap_grant_ref:
+	case GNTTABOP_unmap_and_replace:
 		return gnttab_map_batch(v, cmd, uop, count);
 	case GNTTABOP_copy:
 		return gnttab_copy_batch(v, uop, count);
@@ -214,7 +215,7 @@ long gnttab_do_op(struct vcpu *v, uint64_t cmd, uint64_t uop, uint64_t count)
 
 		if (guest_copy_from(v, &sv, uop, sizeof(sv)) < 0)
 			return -XEN_EFAULT;
-		r = gnttab_set_version(d, &sv.version);
+		r = gnttab_set_version(v, &sv.version);
 		if (guest_copy_to(v, uop, &sv, sizeof(sv)) < 0)
 			return -XEN_EFAULT;
 		return r;

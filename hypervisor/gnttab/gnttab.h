@@ -44,7 +44,7 @@ uint16_t *gnttab_busy(struct domain *d, uint32_t ref); /* NULL past the table */
 uint32_t gnttab_nr_entries(const struct domain *d);
 int gnttab_v2(const struct domain *d);
 uint64_t gnttab_first_mfn(const struct domain *d);
-long gnttab_set_version(struct domain *d, uint32_t *version);
+long gnttab_set_version(struct vcpu *v, uint32_t *version);
 long gnttab_get_status_frames(struct vcpu *v, uint64_t uop, uint64_t count);
 
 /* gnttab_map.c: map/unmap_grant_ref between guests through the foreign

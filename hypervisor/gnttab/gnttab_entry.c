@@ -13,7 +13,8 @@
  * again and backs out if it changed (Xen's _set_status_v2).
  *
  * GNTTABOP_set_version switches between them when no entry past the 8
- * reserved ones is in use (-EBUSY otherwise), keeps the reserved entries
+ * reserved ones is in use and, leaving version 2, no status frame is
+ * mapped (-EBUSY otherwise), keeps the reserved entries
  * (console, store) in the new layout and clears the rest, as Xen does.
  * Both tables share the frames at SHIM_OFF_GNTTAB (32 frames: 16384 v1 or
  * 8192 v2 entries); the status frames follow (4 frames).
@@ -228,11 +229,21 @@ static void gnttab_reserved_restore(struct domain *d, int version,
 	}
 }
 
-/* GNTTABOP_set_version: 0 or -XEN_EINVAL / -XEN_EBUSY; *version gets the
- * version in force either way. */
-long gnttab_set_version(struct domain *d, uint32_t *version)
+/*
+ * GNTTABOP_set_version: 0 or -XEN_EINVAL / -XEN_EBUSY; *version gets the
+ * version in force either way.  Leaving version 2 gives the status frames
+ * up, which Xen refuses (-EBUSY) while anything but the table holds a
+ * reference to one: for a PV guest, a page-table entry mapping it.  Keel
+ * keeps no reference counts on its region's frames, so it looks for such
+ * an entry in the guest's L1 tables (including writes this hypercall
+ * queued), under mm_lock so that none appears before the version changes
+ * (a status frame is mappable only while the table is version 2).  A
+ * translated guest's physmap would count too; Keel has none.
+ */
+long gnttab_set_version(struct vcpu *v, uint32_t *version)
 {
 	struct grant_entry_v1 keep[GNTTAB_NR_RESERVED_ENTRIES];
+	struct domain *d = v->dom;
 	long r = 0;
 
 	if (*version != 1 && *version != 2) {
@@ -240,6 +251,7 @@ long gnttab_set_version(struct domain *d, uint32_t *version)
 		return -XEN_EINVAL;
 	}
 	evtchn_peers_lock(); /* no copy or map of ours in flight */
+	pthread_mutex_lock(&d->mm_lock);
 	pthread_mutex_lock(&d->lock);
 	if ((gnttab_v2(d) ? 2u : 1u) == *version)
 		goto out;
@@ -249,6 +261,12 @@ long gnttab_set_version(struct domain *d, uint32_t *version)
 			r = -XEN_EBUSY;
 			goto out;
 		}
+	if (gnttab_v2(d) &&
+	    d->kind->frames_mapped(v, gnttab_first_status_mfn(d), gnttab_nr_status_frames(d))) {
+		domain_log(d, "gnttab: set_version(1) refused: a status frame is still mapped");
+		r = -XEN_EBUSY;
+		goto out;
+	}
 	gnttab_reserved_save(d, keep);
 	memset(d->shim + SHIM_OFF_GNTTAB, 0, GNTTAB_MAX_FRAMES * 4096);
 	memset(d->shim + SHIM_OFF_GNTTAB_STATUS, 0, GNTTAB_STATUS_MAX * 4096);
@@ -257,6 +275,7 @@ long gnttab_set_version(struct domain *d, uint32_t *version)
 out:
 	*version = gnttab_v2(d) ? 2 : 1;
 	pthread_mutex_unlock(&d->lock);
+	pthread_mutex_unlock(&d->mm_lock);
 	evtchn_peers_unlock();
 	return r;
 }

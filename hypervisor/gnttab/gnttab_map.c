@@ -1,6 +1,7 @@
 /*
- * GNTTABOP_map_grant_ref / unmap_grant_ref between guest domains, and the
- * pin counts they share with dom0 processes' maps (MAP_GRANT).
+ * GNTTABOP_map_grant_ref / unmap_grant_ref / unmap_and_replace between
+ * guest domains, and the pin counts they share with dom0 processes' maps
+ * (MAP_GRANT).
  *
  * A guest's physical address space is its own memfd, so a frame another
  * domain granted cannot simply be named by its MFN.  Each mapping domain
@@ -420,6 +421,14 @@ static int16_t gnttab_map_one(struct vcpu *v, struct gnttab_map_grant_ref *op)
 				      GNTMAP_contains_pte),
 			 __ATOMIC_RELEASE);
 	if (op->flags & GNTMAP_host_map) {
+		/* An entry's machine address must be aligned: rounded down it
+		 * would name the entry before, which the guest never offered
+		 * (Xen refuses it before touching anything). */
+		if ((op->flags & GNTMAP_contains_pte) && (op->host_addr & 7)) {
+			__atomic_store_n(&m->mt[h].flags, 0, __ATOMIC_RELEASE);
+			gnttab_window_restore(m, h);
+			goto unpin;
+		}
 		if (d->kind->grant_map(v, op->host_addr, op->flags & GNTMAP_contains_pte,
 				       gnttab_window_gpa(h), writable) < 0) {
 			__atomic_store_n(&m->mt[h].flags, 0, __ATOMIC_RELEASE);
@@ -438,25 +447,35 @@ unpin:
 	return st;
 }
 
-static int16_t gnttab_unmap_one(struct vcpu *v, const struct gnttab_unmap_grant_ref *op)
+/*
+ * Unmap what handle h holds, as Xen's unmap_common: with host_addr the host
+ * mapping (its entry must map the handle's window frame now), with
+ * dev_bus_addr the device mapping (the address the map returned; checked
+ * only when the handle holds a device mapping, GNTST_bad_dev_addr if it is
+ * not that one); what the handle does not hold, or no address names, is
+ * left alone and is no error.  new_addr (GNTTABOP_unmap_and_replace): the
+ * host mapping's entry takes over the entry that maps new_addr.  The
+ * handle goes when neither mapping is left.
+ */
+static int16_t gnttab_unmap_common(struct vcpu *v, uint64_t host_addr, uint64_t dev_bus_addr,
+				   uint64_t new_addr, uint32_t h)
 {
 	struct domain *d = v->dom;
 	struct gnttab_maps *m = gnttab_maps_find(d);
 	struct gnttab_maptrack *t;
-	uint32_t h = op->handle;
 
 	if (!m || h >= GNTTAB_MAPTRACK_MAX || !m->mt[h].flags)
 		return GNTST_bad_handle;
 	t = &m->mt[h];
-	if (op->dev_bus_addr && op->dev_bus_addr != gnttab_window_gpa(h))
-		return GNTST_general_error;
-	if (op->host_addr && (t->flags & GNTMAP_host_map)) {
-		if (d->kind->grant_unmap(v, op->host_addr, t->flags & GNTMAP_contains_pte,
-					 gnttab_window_gpa(h)) < 0)
+	if (dev_bus_addr && (t->flags & GNTMAP_device_map) && dev_bus_addr != gnttab_window_gpa(h))
+		return GNTST_bad_dev_addr;
+	if (host_addr && (t->flags & GNTMAP_host_map)) {
+		if (d->kind->grant_unmap(v, host_addr, t->flags & GNTMAP_contains_pte,
+					 gnttab_window_gpa(h), new_addr) < 0)
 			return GNTST_general_error;
 		t->flags &= ~GNTMAP_host_map;
 	}
-	if (op->dev_bus_addr)
+	if (dev_bus_addr)
 		t->flags &= ~GNTMAP_device_map;
 	if (t->flags & (GNTMAP_host_map | GNTMAP_device_map))
 		return GNTST_okay; /* part of it still held, as in Xen */
@@ -468,7 +487,7 @@ static int16_t gnttab_unmap_one(struct vcpu *v, const struct gnttab_unmap_grant_
 	return GNTST_okay;
 }
 
-/* GNTTABOP_map_grant_ref and unmap_grant_ref, batched. */
+/* GNTTABOP_map_grant_ref, unmap_grant_ref and unmap_and_replace, batched. */
 long gnttab_map_batch(struct vcpu *v, uint64_t cmd, uint64_t uop, uint64_t count)
 {
 	struct domain *d = v->dom;
@@ -479,19 +498,31 @@ long gnttab_map_batch(struct vcpu *v, uint64_t cmd, uint64_t uop, uint64_t count
 		union {
 			struct gnttab_map_grant_ref map;
 			struct gnttab_unmap_grant_ref unmap;
+			struct gnttab_unmap_and_replace replace;
 		} op;
-		size_t size = cmd == GNTTABOP_map_grant_ref ? sizeof(op.map) : sizeof(op.unmap);
+		size_t size = cmd == GNTTABOP_map_grant_ref	? sizeof(op.map)
+			      : cmd == GNTTABOP_unmap_grant_ref ? sizeof(op.unmap)
+								: sizeof(op.replace);
 		uint64_t va = uop + i * size;
+		uint32_t h;
 		int16_t st;
 
 		if (guest_copy_from(v, &op, va, size) < 0)
 			return -XEN_EFAULT;
 		evtchn_peers_lock();
 		pthread_mutex_lock(&d->mm_lock);
-		if (cmd == GNTTABOP_map_grant_ref)
+		if (cmd == GNTTABOP_map_grant_ref) {
 			st = op.map.status = gnttab_map_one(v, &op.map);
-		else
-			st = op.unmap.status = gnttab_unmap_one(v, &op.unmap);
+			h = op.map.ref;
+		} else if (cmd == GNTTABOP_unmap_grant_ref) {
+			st = op.unmap.status = gnttab_unmap_common(
+				v, op.unmap.host_addr, op.unmap.dev_bus_addr, 0, op.unmap.handle);
+			h = op.unmap.handle;
+		} else {
+			st = op.replace.status = gnttab_unmap_common(
+				v, op.replace.host_addr, 0, op.replace.new_addr, op.replace.handle);
+			h = op.replace.handle;
+		}
 		/* The page-table writes land before the MMU lock goes (with
 		 * more than one vCPU online the shim runs them now); other
 		 * domains' grant ops need not wait for that. */
@@ -502,9 +533,10 @@ long gnttab_map_batch(struct vcpu *v, uint64_t cmd, uint64_t uop, uint64_t count
 		if (st != GNTST_okay && !logged++)
 			domain_log(d,
 				   "gnttab: %s of ref/handle %u: %s (first refusal of the batch)",
-				   cmd == GNTTABOP_map_grant_ref ? "map" : "unmap",
-				   cmd == GNTTABOP_map_grant_ref ? op.map.ref : op.unmap.handle,
-				   gnttab_status_name(st));
+				   cmd == GNTTABOP_map_grant_ref     ? "map"
+				   : cmd == GNTTABOP_unmap_grant_ref ? "unmap"
+								     : "unmap_and_replace",
+				   h, gnttab_status_name(st));
 		if (guest_copy_to(v, va, &op, size) < 0)
 			return -XEN_EFAULT;
 	}

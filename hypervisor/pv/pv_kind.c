@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "abi/xen.h"
 #include "../core/kind.h"
 #include "pv_build.h"
 #include "pv_mm.h"
@@ -80,9 +81,17 @@ static int pv_grant_map(struct vcpu *v, uint64_t addr, int contains_pte, uint64_
 	return pv_mm_grant_pte(v, addr, contains_pte, ~0ULL, pte);
 }
 
-static int pv_grant_unmap(struct vcpu *v, uint64_t addr, int contains_pte, uint64_t gpa)
+static int pv_grant_unmap(struct vcpu *v, uint64_t addr, int contains_pte, uint64_t gpa,
+			  uint64_t new_addr)
 {
-	int r = pv_mm_grant_pte(v, addr, contains_pte, gpa >> PV_PAGE_SHIFT, 0);
+	int r;
+
+	if (new_addr && contains_pte)
+		return -XEN_EINVAL; /* Xen: no replace by an entry's machine address */
+	if (new_addr)
+		r = pv_mm_grant_replace(v, addr, gpa >> PV_PAGE_SHIFT, new_addr);
+	else
+		r = pv_mm_grant_pte(v, addr, contains_pte, gpa >> PV_PAGE_SHIFT, 0);
 
 	if (r == 0)
 		v->pv->flush_pending = 1;
@@ -109,6 +118,7 @@ const struct domain_kind pv_kind = {
 	.grant_map = pv_grant_map,
 	.grant_unmap = pv_grant_unmap,
 	.grant_commit = pv_mm_commit,
+	.frames_mapped = pv_mm_frames_mapped,
 	.save = pv_save,
 	.restore_check = pv_restore_check,
 	.restore = pv_restore,

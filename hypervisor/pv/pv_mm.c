@@ -247,16 +247,19 @@ int pv_mm_update_entry(struct vcpu *v, int level, uint64_t gpa, uint64_t val, in
 
 static int64_t pv_mm_l1e_of(struct vcpu *v, uint64_t cr3, uint64_t va);
 
-int pv_mm_grant_pte(struct vcpu *v, uint64_t addr, int contains_pte, uint64_t expect_mfn,
-		    uint64_t val)
+/* The L1 entry a grant op names: a virtual address in the current tables,
+ * or with contains_pte an entry's machine address, which must be 8-byte
+ * aligned (Xen refuses a misaligned one rather than write over part of
+ * two entries); either way in a validated L1 table. */
+static int64_t pv_mm_grant_l1e(struct vcpu *v, uint64_t addr, int contains_pte)
 {
 	struct domain *d = v->dom;
 	int64_t l1e;
-	uint64_t old;
-	int r;
 
 	if (contains_pte) {
-		l1e = (int64_t)(addr & ~7ULL);
+		if (addr & 7)
+			return -XEN_EINVAL;
+		l1e = (int64_t)addr;
 		if (!pv_mm_owns(d, (uint64_t)l1e >> PV_PAGE_SHIFT))
 			return -XEN_EINVAL;
 	} else {
@@ -265,11 +268,24 @@ int pv_mm_grant_pte(struct vcpu *v, uint64_t addr, int contains_pte, uint64_t ex
 		l1e = pv_mm_l1e_of(v, v->pv->kernel_mode ? v->pv->kernel_cr3 : v->pv->user_cr3,
 				   addr);
 		if (l1e < 0)
-			return (int)l1e;
+			return l1e;
 	}
 	if (d->pv->pages[l1e >> PV_PAGE_SHIFT].type != PGT_l1 ||
 	    !d->pv->pages[l1e >> PV_PAGE_SHIFT].type_count)
 		return -XEN_EINVAL;
+	return l1e;
+}
+
+int pv_mm_grant_pte(struct vcpu *v, uint64_t addr, int contains_pte, uint64_t expect_mfn,
+		    uint64_t val)
+{
+	int64_t l1e;
+	uint64_t old;
+	int r;
+
+	l1e = pv_mm_grant_l1e(v, addr, contains_pte);
+	if (l1e < 0)
+		return (int)l1e;
 	old = pv_mm_read_entry(v, (uint64_t)l1e);
 	if (expect_mfn != ~0ULL &&
 	    (!(old & PTE_P) || ((old & PTE_ADDR) >> PV_PAGE_SHIFT) != expect_mfn))
@@ -279,6 +295,86 @@ int pv_mm_grant_pte(struct vcpu *v, uint64_t addr, int contains_pte, uint64_t ex
 	r = pv_mm_update_entry(v, PGT_l1, (uint64_t)l1e, val, 0);
 	pv_mm_installing_grant = 0;
 	return r;
+}
+
+/*
+ * GNTTABOP_unmap_and_replace: the grant's entry at addr (which must map
+ * expect_mfn) takes the entry that maps new_addr, and new_addr's entry is
+ * cleared, as Xen's steal_linear_address does.  Everything is checked
+ * before anything is written, so a refusal changes nothing (Xen has
+ * already cleared new_addr's entry when it finds addr's entry wrong).  An
+ * entry naming a granted frame is not moved: keeld tracks each grant
+ * mapping by its address.
+ */
+int pv_mm_grant_replace(struct vcpu *v, uint64_t addr, uint64_t expect_mfn, uint64_t new_addr)
+{
+	int64_t l1e = pv_mm_grant_l1e(v, addr, 0), nl1e;
+	uint64_t old, moved;
+	int r;
+
+	if (l1e < 0)
+		return (int)l1e;
+	nl1e = pv_mm_grant_l1e(v, new_addr, 0);
+	if (nl1e < 0)
+		return (int)nl1e;
+	if (nl1e == l1e)
+		return -XEN_EINVAL;
+	old = pv_mm_read_entry(v, (uint64_t)l1e);
+	if (!(old & PTE_P) || ((old & PTE_ADDR) >> PV_PAGE_SHIFT) != expect_mfn)
+		return -XEN_EINVAL;
+	moved = pv_mm_read_entry(v, (uint64_t)nl1e);
+	if ((moved & PTE_P) &&
+	    ((moved & PTE_ADDR) >> PV_PAGE_SHIFT) >= (GNTTAB_WINDOW_GPA >> PV_PAGE_SHIFT))
+		return -XEN_EINVAL;
+	v->pv->flush_pending = 1;
+	/* The moved entry is taken at addr first (its references counted
+	 * twice for a moment), then dropped at new_addr. */
+	r = pv_mm_update_entry(v, PGT_l1, (uint64_t)l1e, moved, 0);
+	if (r < 0)
+		return r;
+	return pv_mm_update_entry(v, PGT_l1, (uint64_t)nl1e, 0, 0);
+}
+
+/*
+ * Does a validated L1 table of the domain hold a present entry naming one
+ * of the n frames from mfn?  Memory holds the tables, except for writes
+ * v's current hypercall queued: those win (pv_mm_read_entry), and a
+ * queued write can also be the only place such an entry is.  Caller holds
+ * mm_lock, so no other vCPU changes a table meanwhile.
+ */
+int pv_mm_frames_mapped(struct vcpu *v, uint64_t mfn, uint64_t n)
+{
+	struct domain *d = v->dom;
+	struct pv_apply_entry *list = pv_apply_list(v);
+
+	for (uint64_t f = 0; f < d->nr_pages; f++) {
+		const uint64_t *t = (const uint64_t *)(d->ram + (f << PV_PAGE_SHIFT));
+
+		if (d->pv->pages[f].type != PGT_l1 || !d->pv->pages[f].type_count ||
+		    !pv_mm_owns(d, f))
+			continue;
+		for (int i = 0; i < 512; i++) {
+			uint64_t e = __atomic_load_n(&t[i], __ATOMIC_RELAXED);
+
+			if (!(e & PTE_P) || ((e & PTE_ADDR) >> PV_PAGE_SHIFT) - mfn >= n)
+				continue;
+			e = pv_mm_read_entry(v, (f << PV_PAGE_SHIFT) + i * 8);
+			if ((e & PTE_P) && ((e & PTE_ADDR) >> PV_PAGE_SHIFT) - mfn < n)
+				return 1;
+		}
+	}
+	for (unsigned i = 0; i < v->pv->napply; i++) {
+		uint64_t gpa = list[i].va - DIRECTMAP_VIRT, e = list[i].val,
+			 f = gpa >> PV_PAGE_SHIFT;
+
+		if (!(e & PTE_P) || ((e & PTE_ADDR) >> PV_PAGE_SHIFT) - mfn >= n ||
+		    !pv_mm_owns(d, f) || d->pv->pages[f].type != PGT_l1 ||
+		    !d->pv->pages[f].type_count)
+			continue;
+		if (pv_mm_read_entry(v, gpa) == e)
+			return 1; /* the last write queued for that entry */
+	}
+	return 0;
 }
 
 static int pv_mm_normal_update(struct vcpu *v, uint64_t ptr, uint64_t val, int preserve_ad)

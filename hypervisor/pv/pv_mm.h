@@ -59,5 +59,12 @@ extern int pv_domain_started(struct domain *d);
  * the entry must map that frame (unmap).  0 or -XEN_*. */
 int pv_mm_grant_pte(struct vcpu *v, uint64_t addr, int contains_pte, uint64_t expect_mfn,
 		    uint64_t val);
+/* GNTTABOP_unmap_and_replace: the entry for virtual address addr (which
+ * must map expect_mfn) takes over the entry mapping new_addr, which is
+ * cleared.  0 or -XEN_*, nothing changed on a refusal. */
+int pv_mm_grant_replace(struct vcpu *v, uint64_t addr, uint64_t expect_mfn, uint64_t new_addr);
+/* Does a validated L1 table of v's domain map any of the n frames from
+ * mfn?  Under mm_lock. */
+int pv_mm_frames_mapped(struct vcpu *v, uint64_t mfn, uint64_t n);
 
 #endif

@@ -6,6 +6,8 @@
  * also checks the version ops and their refusals.  Revoking is done as
  * Linux does it: version 1 compare-exchanges the flags to 0 only while no
  * busy bit is set; version 2 clears the flags, then reads the status.
+ * The mapper's side: gnt_map, gnt_unmap, and the machine address of the
+ * L1 entry that maps a virtual address (for GNTMAP_contains_pte).
  */
 #ifndef KEEL_TESTS_GNT_TABLE_H
 #define KEEL_TESTS_GNT_TABLE_H
@@ -107,8 +109,8 @@ static void gnt_grant(uint32_t ref, uint16_t dom, uint64_t frame, uint16_t flags
 }
 
 /* Version 2 only: bytes [off, off + len) of frame. */
-static void gnt_grant_sub_page(uint32_t ref, uint16_t dom, uint64_t frame, uint16_t off,
-			       uint16_t len, uint16_t flags)
+static inline void gnt_grant_sub_page(uint32_t ref, uint16_t dom, uint64_t frame, uint16_t off,
+				      uint16_t len, uint16_t flags)
 {
 	union grant_entry_v2 *e = &((union grant_entry_v2 *)gnt_table_va)[ref];
 
@@ -138,6 +140,43 @@ static int gnt_revoke(uint32_t ref)
 						   __ATOMIC_ACQUIRE);
 	__atomic_store_n(gnt_flags(ref), 0, __ATOMIC_SEQ_CST);
 	return !gnt_busy(ref);
+}
+
+/* The mapper's side: one map or unmap; its status (-100: the hypercall failed). */
+static inline int16_t gnt_map(uint16_t dom, uint32_t ref, uint32_t flags, uint64_t addr,
+			      uint32_t *h, uint64_t *bus)
+{
+	struct gnttab_map_grant_ref op = {addr, flags, ref, dom, 1, 0, 0};
+	long r = HYPERCALL(__HYPERVISOR_grant_table_op, GNTTABOP_map_grant_ref, &op, 1);
+
+	if (r)
+		return (int16_t)-100;
+	if (h)
+		*h = op.handle;
+	if (bus)
+		*bus = op.dev_bus_addr;
+	return op.status;
+}
+
+static inline int16_t gnt_unmap(uint64_t addr, uint64_t bus, uint32_t h)
+{
+	struct gnttab_unmap_grant_ref op = {addr, bus, h, 1};
+	long r = HYPERCALL(__HYPERVISOR_grant_table_op, GNTTABOP_unmap_grant_ref, &op, 1);
+
+	return r ? (int16_t)-100 : op.status;
+}
+
+/* The machine address of the L1 entry mapping va (walk from pt_base; the
+ * builder's tables lie in the boot region, mapped at VIRT_BASE + frame). */
+static inline uint64_t gnt_l1e_maddr(const void *va)
+{
+	uint64_t *t = (uint64_t *)rt_start_info->pt_base, e = 0, a = (uint64_t)va;
+
+	for (int level = 4; level > 1; level--) {
+		e = t[(a >> (12 + 9 * (level - 1))) & 511];
+		t = (uint64_t *)(GNT_VIRT_BASE + (e & 0x000ffffffffff000ULL));
+	}
+	return (e & 0x000ffffffffff000ULL) + ((a >> 12) & 511) * 8;
 }
 
 #endif

@@ -2,7 +2,8 @@
  * Unit tests of keeld's PV MMU rules (hypervisor/pv/pv_mm.c) on a domain with
  * plain memory and no VM: page types and counts, refusals (page table
  * mapped writable, frame not owned, superpage, self-reference, hole slot),
- * and the hypercall paths through the guest's own page tables.
+ * the hypercall paths through the guest's own page tables, and the entry
+ * work of the grant ops.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -178,8 +179,43 @@ static void test_pv_mm_pin_rules(void)
 	CU_ASSERT_EQUAL(pv_mm_get_type(v, NPAGES + 1, PGT_l1), -XEN_EPERM);
 }
 
+/* The grant ops' entry work: a misaligned entry address is refused with
+ * both entries it overlaps untouched; unmap_and_replace moves new_addr's
+ * entry into the grant's place (its reference moves with it) and refuses
+ * what it cannot do without writing; and the scan set_version uses. */
+static void test_pv_mm_grant_entries(void)
+{
+	uint64_t e10, e11, e12;
+
+	test_pv_mm_build();
+	CU_ASSERT_EQUAL_FATAL(pv_mm_get_type(v, 1, PGT_l4), 0);
+	e10 = tab(4)[10], e11 = tab(4)[11], e12 = tab(4)[12];
+	CU_ASSERT_EQUAL(pv_mm_grant_pte(v, (4 << 12) + 10 * 8 + 4, 1, ~0ULL, 0), -XEN_EINVAL);
+	CU_ASSERT_EQUAL(pv_mm_grant_pte(v, (4 << 12) + 11 * 8 + 4, 1, 11, 0), -XEN_EINVAL);
+	CU_ASSERT(tab(4)[10] == e10 && tab(4)[11] == e11 && tab(4)[12] == e12);
+
+	CU_ASSERT_EQUAL(pv_mm_grant_replace(v, 0xa000, 99, 0xb000), -XEN_EINVAL);     /* not 99 */
+	CU_ASSERT_EQUAL(pv_mm_grant_replace(v, 0xa000, 10, 0xa000), -XEN_EINVAL);     /* itself */
+	CU_ASSERT_EQUAL(pv_mm_grant_replace(v, 0xa000, 10, 0x40000000), -XEN_EINVAL); /* no L1 */
+	CU_ASSERT_EQUAL(pv_mm_grant_replace(v, 0xa000, 10, 0xffff830000000000ULL), -XEN_EINVAL);
+	CU_ASSERT(tab(4)[10] == e10 && tab(4)[11] == e11);
+	CU_ASSERT_EQUAL(pv_mm_grant_replace(v, 0xa000, 10, 0xb000), 0);
+	CU_ASSERT_EQUAL(tab(4)[10], e11);
+	CU_ASSERT_EQUAL(tab(4)[11], 0);
+	CU_ASSERT_EQUAL(d->pv->pages[10].type_count, 0);
+	CU_ASSERT_EQUAL(d->pv->pages[11].type_count, 1); /* moved, not doubled */
+
+	CU_ASSERT_EQUAL(pv_mm_frames_mapped(v, 11, 1), 1);
+	CU_ASSERT_EQUAL(pv_mm_frames_mapped(v, 9, 2), 0); /* 9 and 10: no entry left */
+	CU_ASSERT_EQUAL(pv_mm_frames_mapped(v, 20, 5), 1);
+	CU_ASSERT_EQUAL(pv_mm_frames_mapped(v, 21, 40), 0);
+	pv_mm_put_type(v, 1);
+	CU_ASSERT_EQUAL(pv_mm_frames_mapped(v, 11, 1), 0); /* no validated L1 any more */
+}
+
 UNIT_SUITE(pv_mm, test_pv_mm_init, test_pv_mm_cleanup, UNIT_TEST(test_pv_mm_validates_tree),
 	   UNIT_TEST(test_pv_mm_refuses_writable_table),
 	   UNIT_TEST(test_pv_mm_refuses_foreign_and_superpage),
 	   UNIT_TEST(test_pv_mm_refuses_self_reference), UNIT_TEST(test_pv_mm_mmu_update),
-	   UNIT_TEST(test_pv_mm_update_va_mapping), UNIT_TEST(test_pv_mm_pin_rules))
+	   UNIT_TEST(test_pv_mm_update_va_mapping), UNIT_TEST(test_pv_mm_pin_rules),
+	   UNIT_TEST(test_pv_mm_grant_entries))
