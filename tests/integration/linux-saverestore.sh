@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-# keel-test: plain-only a known intermittent stall after a restore under ASan timing (a xenstore response lost: the guest's xenwatch waits in xs_talkv), open in issue 11
 # linux-saverestore: Debian's own kernel survives xl save / xl restore.
 # Debian's 6.1 kernel boots (once with 1 vCPU, once with 2) with a busybox
 # initramfs, Debian's xen-blkfront.ko on a raw image (xvda) and
@@ -188,7 +187,15 @@ timed() {
 	secs=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", b - a }')
 }
 
-for vcpus in ${KEEL_SR_VCPUS:-1 2}; do
+# Under the sanitizers the 2-vCPU guest is left out unless asked for: its
+# resume once stalled there (1 in 18 SAN restores): xenwatch on CPU 1 waits
+# in xen_arch_resume's on_each_cpu for CPU 0, which idles with no event
+# pending -- probably a cross-CPU call queued before the suspend whose
+# event went with the event channels at restore (Xen resets them too).
+# Open; see README.
+vcpu_list=${KEEL_SR_VCPUS:-1 2}
+[ "${SAN:-0}" = 1 ] && [ -z "${KEEL_SR_VCPUS:-}" ] && vcpu_list=1
+for vcpus in $vcpu_list; do
 	name=linux-sr$vcpus
 	gip=$net.$((1 + vcpus))
 	vifn=vlsr$vcpus$$
@@ -241,5 +248,5 @@ CFG
 	xl destroy "$name" || fail "destroy $name"
 	rm -f "$KEEL_TMP/$name.img" "$KEEL_TMP/$name-c.img"
 done
-echo "$T: Debian's kernel with blkfront and netfront survived ${KEEL_SR_ROUNDS:-3} x save/restore and a save -c, with ${KEEL_SR_VCPUS:-1 2} vCPUs"
+echo "$T: Debian's kernel with blkfront and netfront survived ${KEEL_SR_ROUNDS:-3} x save/restore and a save -c, with $vcpu_list vCPUs"
 exit 0
