@@ -212,7 +212,7 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGXFSZ, SIG_IGN); /* a file-size limit must fail the write, not kill us */
-#ifndef __SANITIZE_ADDRESS__ /* ASan reports crashes better itself */
+#ifndef __SANITIZE_ADDRESS__	  /* ASan reports crashes better itself */
 	sa.sa_handler = xs_on_fatal;
 	sa.sa_flags = SA_RESETHAND;
 	sigaction(SIGSEGV, &sa, NULL);
