@@ -102,9 +102,10 @@ static int pv_op_wrmsr(struct vcpu *v, struct kvm_regs *r, struct pv_insn *in)
 	 * allows it; Linux's early_init_intel does it unguarded at boot. */
 	if ((uint32_t)r->rcx == 0x8b && val == 0)
 		return 2;
-	/* A non-canonical segment base is the #GP the real wrmsr raises
-	 * (and would fault in the shim's swapgs/iretq if it got in), as
-	 * set_segment_base refuses it. */
+	/* A non-canonical segment base is the #GP the real wrmsr raises, and
+	 * Xen's; set_segment_base refuses it too.  It must never reach the
+	 * vCPU's FS/GS state: loaded there it breaks the VM itself (seen in a
+	 * test run: afterwards ring-3 mov to %dr7 no longer trapped to keeld). */
 	if ((uint32_t)r->rcx >= 0xc0000100 && (uint32_t)r->rcx <= 0xc0000102 &&
 	    !pv_is_canonical(val))
 		return -1;
