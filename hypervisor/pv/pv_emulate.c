@@ -2,9 +2,10 @@
  * The privileged instructions a PV kernel still executes and Xen emulates
  * for it (they #GP in ring 3 and reach keeld as an exception): MSR reads
  * and writes of the segment bases and a few harmless MSRs, CR reads and the
- * CR0.TS / CR3 / CR4 writes, port I/O once set_iopl allows it, hlt, wbinvd.
- * Anything else is bounced to the guest as the #GP it is.  Dispatched
- * through a table keyed by opcode.
+ * CR0.TS / CR3 / CR4 writes, debug-register moves, port I/O once set_iopl
+ * allows it, hlt, wbinvd.  Anything else is bounced to the guest as the #GP
+ * it is (or the #UD Xen raises for a debug register that does not exist).
+ * Dispatched through a table keyed by opcode.
  */
 #include <string.h>
 #include <sys/ioctl.h>
@@ -19,6 +20,9 @@ struct pv_insn {
 	int rex; /* REX prefix or 0 */
 	int op;	 /* index of the opcode byte after prefixes */
 };
+
+/* A handler's answer besides "done, n bytes" and -1 (#GP): raise #UD. */
+#define PV_EMUL_UD (-2)
 
 static __u64 *pv_reg(struct kvm_regs *r, int n)
 {
@@ -54,12 +58,37 @@ static int pv_rdmsr_value(struct vcpu *v, uint32_t msr, uint64_t *val)
 	}
 }
 
+/*
+ * MSRs every x86-64 host has, for Xen's "faking RDMSR": a read of an MSR
+ * Xen does not emulate is a #GP, unless the guest has no #GP handler yet,
+ * the MSR is not in the hypervisor range (0x4000xxxx) and the host's own
+ * rdmsr of it succeeds; then it reads 0, so that an early, unguarded read
+ * does not kill the domain.  keeld cannot try the host's rdmsr, so the
+ * "host has it" part is this list.
+ */
+static const uint32_t pv_host_msrs[] = {
+	0x1d9, /* IA32_DEBUGCTL */
+};
+
+static int pv_rdmsr_fake_zero(struct vcpu *v, uint32_t msr)
+{
+	if (v->pv->traps[13].address || (msr >> 16) == 0x4000)
+		return 0;
+	for (size_t i = 0; i < sizeof(pv_host_msrs) / sizeof(pv_host_msrs[0]); i++)
+		if (pv_host_msrs[i] == msr)
+			return 1;
+	return 0;
+}
+
 static int pv_op_rdmsr(struct vcpu *v, struct kvm_regs *r, struct pv_insn *in)
 {
 	uint64_t val;
 
-	if (pv_rdmsr_value(v, (uint32_t)r->rcx, &val) < 0)
-		return -1;
+	if (pv_rdmsr_value(v, (uint32_t)r->rcx, &val) < 0) {
+		if (!pv_rdmsr_fake_zero(v, (uint32_t)r->rcx))
+			return -1;
+		val = 0;
+	}
 	r->rax = (uint32_t)val;
 	r->rdx = val >> 32;
 	return 2;
@@ -73,6 +102,13 @@ static int pv_op_wrmsr(struct vcpu *v, struct kvm_regs *r, struct pv_insn *in)
 	 * allows it; Linux's early_init_intel does it unguarded at boot. */
 	if ((uint32_t)r->rcx == 0x8b && val == 0)
 		return 2;
+	/* A non-canonical segment base is the #GP the real wrmsr raises, and
+	 * Xen's; set_segment_base refuses it too.  It must never reach the
+	 * vCPU's FS/GS state: loaded there it breaks the VM itself (seen in a
+	 * test run: afterwards ring-3 mov to %dr7 no longer trapped to keeld). */
+	if ((uint32_t)r->rcx >= 0xc0000100 && (uint32_t)r->rcx <= 0xc0000102 &&
+	    !pv_is_canonical(val))
+		return -1;
 	switch ((uint32_t)r->rcx) {
 	case 0xc0000100:
 		v->pv->fs_base = val;
@@ -143,6 +179,28 @@ static int pv_op_mov_to_cr(struct vcpu *v, struct kvm_regs *r, struct pv_insn *i
 	default:
 		return -1;
 	}
+}
+
+/* mov %drN, reg (0f 21) and mov reg, %drN (0f 23): the mod field is ignored,
+ * as the CPU does; REX.R names DR8-DR15, which do not exist (#UD). */
+static int pv_op_mov_dr(struct vcpu *v, struct kvm_regs *r, struct pv_insn *in)
+{
+	uint8_t modrm = in->bytes[in->op + 2];
+	unsigned dr = ((modrm >> 3) & 7) | ((in->rex & 4) ? 8 : 0);
+	__u64 *reg = pv_reg(r, (modrm & 7) | ((in->rex & 1) ? 8 : 0));
+	uint64_t val;
+	long rc;
+
+	if (in->bytes[in->op + 1] == 0x21) {
+		rc = pv_get_debugreg(v, dr, &val);
+		if (rc == 0)
+			*reg = val;
+	} else {
+		rc = pv_set_debugreg(v, dr, *reg);
+	}
+	if (rc == -XEN_ENODEV)
+		return PV_EMUL_UD;
+	return rc < 0 ? -1 : 3;
 }
 
 static int pv_op_wbinvd(struct vcpu *v, struct kvm_regs *r, struct pv_insn *in)
@@ -269,15 +327,16 @@ struct pv_emul_op {
 
 static const struct pv_emul_op pv_emul_table[] = {
 	{0x0f, 0x32, pv_op_rdmsr},     {0x0f, 0x30, pv_op_wrmsr},  {0x0f, 0x20, pv_op_mov_from_cr},
-	{0x0f, 0x22, pv_op_mov_to_cr}, {0x0f, 0x09, pv_op_wbinvd}, {0xf4, 0, pv_op_hlt},
-	{0xfa, 0, pv_op_cli_sti},      {0xfb, 0, pv_op_cli_sti},   {0xe4, 0, pv_op_io},
-	{0xe5, 0, pv_op_io},	       {0xe6, 0, pv_op_io},	   {0xe7, 0, pv_op_io},
-	{0xec, 0, pv_op_io},	       {0xed, 0, pv_op_io},	   {0xee, 0, pv_op_io},
-	{0xef, 0, pv_op_io},
+	{0x0f, 0x22, pv_op_mov_to_cr}, {0x0f, 0x21, pv_op_mov_dr}, {0x0f, 0x23, pv_op_mov_dr},
+	{0x0f, 0x09, pv_op_wbinvd},    {0xf4, 0, pv_op_hlt},	   {0xfa, 0, pv_op_cli_sti},
+	{0xfb, 0, pv_op_cli_sti},      {0xe4, 0, pv_op_io},	   {0xe5, 0, pv_op_io},
+	{0xe6, 0, pv_op_io},	       {0xe7, 0, pv_op_io},	   {0xec, 0, pv_op_io},
+	{0xed, 0, pv_op_io},	       {0xee, 0, pv_op_io},	   {0xef, 0, pv_op_io},
 };
 
 /* Emulate the instruction at rip if it is one Xen emulates; 0 if done
- * (registers updated, rip advanced), -1 to bounce the #GP to the guest. */
+ * (registers updated, rip advanced), -1 to bounce the #GP to the guest, or
+ * 6 to raise #UD instead (rip left at the instruction). */
 int pv_emulate_privileged(struct vcpu *v, struct kvm_regs *r, uint64_t rip)
 {
 	struct pv_insn in = {.len = 16};
@@ -297,13 +356,14 @@ int pv_emulate_privileged(struct vcpu *v, struct kvm_regs *r, uint64_t rip)
 	}
 	if (in.op + 3 > in.len)
 		return -1;
-	(void)0;
 	for (size_t i = 0; i < sizeof(pv_emul_table) / sizeof(pv_emul_table[0]); i++) {
 		const struct pv_emul_op *e = &pv_emul_table[i];
 
 		if (in.bytes[in.op] != e->op0 || (e->op0 == 0x0f && in.bytes[in.op + 1] != e->op1))
 			continue;
 		n = e->fn(v, r, &in);
+		if (n == PV_EMUL_UD)
+			return 6;
 		if (n < 0)
 			return -1;
 		r->rip = rip + in.op + n;

@@ -5,6 +5,7 @@
  * -EFAULT, never a keeld fault.  The MMU ones live in pv_mm.c.
  */
 #include <sched.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
@@ -202,21 +203,18 @@ HC(fpu_taskswitch)
 	return 0;
 }
 
+/* Xen's prototypes take the register number as an int. */
 HC(set_debugreg)
 {
-	if (a1 > 7 || a1 == 4 || a1 == 5)
-		return -XEN_EINVAL;
-	if (a1 < 4 && a2 >= HYPERVISOR_VIRT_START && a2 < HYPERVISOR_VIRT_END)
-		return -XEN_EPERM;
-	c->v->pv->debugreg[a1] = a2;
-	return 0;
+	return pv_set_debugreg(c->v, (unsigned)a1, a2);
 }
 
 HC(get_debugreg)
 {
-	if (a1 > 7 || a1 == 4 || a1 == 5)
-		return -XEN_EINVAL;
-	return c->v->pv->debugreg[a1];
+	uint64_t val;
+	long r = pv_get_debugreg(c->v, (unsigned)a1, &val);
+
+	return r < 0 ? r : (long)val;
 }
 
 /* Give frames back (decrease_reservation: a frame no page table or GDT
@@ -317,6 +315,13 @@ HC(memory_op)
 	}
 }
 
+/*
+ * As Xen's do_multicall for a 64-bit PV guest: a nested multicall is
+ * -EINVAL in its entry; an iret entry runs (its frame on the guest stack
+ * at the multicall, as for the iret stub) and ends the batch there, the
+ * vCPU going on where the iret frame says, with the frame's rax as the
+ * multicall's answer.  Its result slot is written as best effort only.
+ */
 HC(multicall)
 {
 	struct vcpu *v = c->v;
@@ -326,14 +331,20 @@ HC(multicall)
 	for (uint64_t i = 0; i < a2; i++) {
 		struct multicall_entry e;
 		struct pv_hcall_ctx sub = {v, c->regs, 0};
+		uint64_t slot = a1 + i * sizeof(e) + offsetof(struct multicall_entry, result);
 
 		if (pv_copy_from_guest(v, &e, a1 + i * sizeof(e), sizeof(e)) < 0)
 			return -XEN_EFAULT;
-		if (e.op == __HYPERVISOR_multicall || e.op == __HYPERVISOR_iret)
+		if (e.op == __HYPERVISOR_multicall)
 			e.result = -XEN_EINVAL;
 		else
 			e.result = pv_do_hypercall(&sub, e.op, e.args);
-		if (pv_copy_to_guest(v, a1 + i * sizeof(e) + 8, &e.result, 8) < 0)
+		if (sub.no_return) {
+			(void)pv_copy_to_guest(v, slot, &e.result, 8);
+			c->no_return = 1;
+			return e.result;
+		}
+		if (pv_copy_to_guest(v, slot, &e.result, 8) < 0)
 			return -XEN_EFAULT;
 		if (v->dom->state != DOM_RUNNING)
 			break;
@@ -438,7 +449,7 @@ HC(set_segment_base)
 	struct vcpu *v = c->v;
 	struct kvm_sregs s;
 
-	if ((int64_t)a2 >> 47 != 0 && (int64_t)a2 >> 47 != -1)
+	if (!pv_is_canonical(a2))
 		return -XEN_EINVAL;
 	switch (a1) {
 	case SEGBASE_FS:
@@ -638,7 +649,9 @@ long pv_hcall_iret(struct pv_hcall_ctx *c, uint64_t a1, uint64_t a2, uint64_t a3
 	vi->evtchn_upcall_mask = !(f.rflags & 0x200);
 	regs->rflags = (f.rflags & ~(0x3000ULL | 0x4000ULL | 0x20000ULL)) | 0x202;
 	c->no_return = 1;
-	return 0;
+	/* As Xen's do_iret: the frame's rax is the answer, which a multicall
+	 * ending in iret stores in the entry and returns. */
+	return (long)f.rax;
 }
 
 HC(set_timer_op)
@@ -682,6 +695,17 @@ const struct pv_hcall pv_hcall_table[64] = {
 	[__HYPERVISOR_set_timer_op] = {"set_timer_op", hc_set_timer_op},
 	[__HYPERVISOR_event_channel_op] = {"event_channel_op", hc_event_channel_op},
 	[__HYPERVISOR_grant_table_op] = {"grant_table_op", hc_grant_table_op},
+	/* Refused to a domU as Xen refuses them (pv_priv.c says which answer). */
+	[__HYPERVISOR_platform_op] = {"platform_op", pv_hcall_platform_op},
+	[__HYPERVISOR_xenoprof_op] = {"xenoprof_op", pv_hcall_xenoprof_op},
+	[__HYPERVISOR_sysctl] = {"sysctl", pv_hcall_sysctl},
+	[__HYPERVISOR_domctl] = {"domctl", pv_hcall_domctl},
+	[__HYPERVISOR_kexec_op] = {"kexec_op", pv_hcall_eperm},
+	[__HYPERVISOR_xenpmu_op] = {"xenpmu_op", pv_hcall_xenpmu_op},
+	[__HYPERVISOR_dm_op] = {"dm_op", pv_hcall_dm_op},
+	[__HYPERVISOR_hypfs_op] = {"hypfs_op", pv_hcall_eperm},
+	[__HYPERVISOR_mca] = {"mca", pv_hcall_eperm},
+	[__HYPERVISOR_paging_domctl_cont] = {"paging_domctl_cont", pv_hcall_paging_domctl_cont},
 };
 
 long pv_do_hypercall(struct pv_hcall_ctx *c, uint64_t nr, const uint64_t *a)

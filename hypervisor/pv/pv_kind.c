@@ -31,6 +31,7 @@ static int pv_init(struct domain *d)
 		d->vcpus[k].pv = calloc(1, sizeof(*d->vcpus[k].pv));
 		if (!d->vcpus[k].pv)
 			return -ENOMEM;
+		pv_debugreg_reset(&d->vcpus[k]);
 	}
 	return 0;
 }

@@ -57,7 +57,12 @@ int pv_vcpu_initialise(struct vcpu *t, struct vcpu *caller, uint64_t ctx_va)
 	t->pv->fs_base = c->fs_base;
 	t->pv->gs_base_kernel = c->gs_base_kernel;
 	t->pv->gs_base_user = c->gs_base_user;
-	memcpy(t->pv->debugreg, c->debugreg, sizeof(t->pv->debugreg));
+	/* As Xen's arch_set_info_guest: the defaults, then each register
+	 * through set_debugreg's checks (a value it refuses is dropped). */
+	pv_debugreg_reset(t);
+	for (unsigned i = 0; i < 8; i++)
+		if (i != 4 && i != 5)
+			(void)pv_set_debugreg(t, i, c->debugreg[i]);
 	t->pv->kernel_mode = !!(c->flags & VGCF_in_kernel);
 	/* Xen takes the virtual IOPL from the context's flags (Linux starts
 	 * its secondary CPUs with IOPL 1). */

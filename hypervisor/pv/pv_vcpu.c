@@ -453,8 +453,16 @@ static int pv_exit_exception(struct vcpu *v)
 		return -1;
 	if (vec == 6 && pv_emulate_cpuid(v, &regs, rip) == 0)
 		goto resume;
-	if (vec == 13 && v->pv->kernel_mode && pv_emulate_privileged(v, &regs, rip) == 0)
-		goto resume;
+	if (vec == 13 && v->pv->kernel_mode) {
+		int e = pv_emulate_privileged(v, &regs, rip);
+
+		if (e == 0)
+			goto resume;
+		if (e > 0) {
+			vec = e; /* Xen's answer is another exception */
+			err = 0;
+		}
+	}
 	/* A write to one of its own page tables (present, write, user): Xen's
 	 * writable page tables. */
 	if (vec == 14 && (err & 7) == 7 && pv_ptwr_emulate(v, &regs, sregs.cr2) == 0)

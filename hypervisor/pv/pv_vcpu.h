@@ -16,6 +16,12 @@ struct pv_hcall_ctx {
 	int no_return; /* the handler set the registers itself (iret) */
 };
 
+/* A 48-bit canonical address: bits 63..47 all equal. */
+static inline int pv_is_canonical(uint64_t va)
+{
+	return (int64_t)va >> 47 == 0 || (int64_t)va >> 47 == -1;
+}
+
 typedef long (*pv_hcall_fn)(struct pv_hcall_ctx *c, uint64_t a1, uint64_t a2, uint64_t a3,
 			    uint64_t a4, uint64_t a5);
 
@@ -34,8 +40,28 @@ void *pv_vcpu_thread(void *arg);
 int pv_vcpu_set_mode(struct vcpu *v, struct kvm_regs *regs, int kernel);
 long pv_hcall_iret(struct pv_hcall_ctx *c, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
 		   uint64_t a5);
+/* The hypercalls a domU may not use (pv_priv.c). */
+long pv_hcall_sysctl(struct pv_hcall_ctx *c, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
+		     uint64_t a5);
+long pv_hcall_platform_op(struct pv_hcall_ctx *c, uint64_t a1, uint64_t a2, uint64_t a3,
+			  uint64_t a4, uint64_t a5);
+long pv_hcall_domctl(struct pv_hcall_ctx *c, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
+		     uint64_t a5);
+long pv_hcall_paging_domctl_cont(struct pv_hcall_ctx *c, uint64_t a1, uint64_t a2, uint64_t a3,
+				 uint64_t a4, uint64_t a5);
+long pv_hcall_eperm(struct pv_hcall_ctx *c, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
+		    uint64_t a5);
+long pv_hcall_dm_op(struct pv_hcall_ctx *c, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
+		    uint64_t a5);
+long pv_hcall_xenoprof_op(struct pv_hcall_ctx *c, uint64_t a1, uint64_t a2, uint64_t a3,
+			  uint64_t a4, uint64_t a5);
+long pv_hcall_xenpmu_op(struct pv_hcall_ctx *c, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
+			uint64_t a5);
 long pv_do_hypercall(struct pv_hcall_ctx *c, uint64_t nr, const uint64_t *args);
 int pv_emulate_privileged(struct vcpu *v, struct kvm_regs *r, uint64_t rip);
+void pv_debugreg_reset(struct vcpu *v);
+long pv_set_debugreg(struct vcpu *v, unsigned reg, uint64_t val);
+long pv_get_debugreg(struct vcpu *v, unsigned reg, uint64_t *val);
 int pv_emulate_cpuid(struct vcpu *v, struct kvm_regs *regs, uint64_t rip);
 int pv_inject_trap(struct vcpu *v, struct kvm_regs *regs, int vec, uint64_t err, uint64_t rip);
 void pv_vcpu_wait(struct vcpu *v, const uint32_t *ports, unsigned nports, uint64_t timeout);

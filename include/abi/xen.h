@@ -56,6 +56,8 @@
 #define __HYPERVISOR_xenpmu_op			   40
 #define __HYPERVISOR_dm_op			   41
 #define __HYPERVISOR_hypfs_op			   42
+#define __HYPERVISOR_mca			   48 /* x86: __HYPERVISOR_arch_0 */
+#define __HYPERVISOR_paging_domctl_cont		   49 /* x86: __HYPERVISOR_arch_1 */
 #define XEN_NR_HYPERCALLS			   64
 
 /* Error values a hypercall returns (negated), Xen's public errno.h. */
