@@ -86,6 +86,7 @@ void evtchn_set_pending(struct domain *d, uint32_t port)
 
 	if (!t || port == 0 || port >= EVTCHN_MAX)
 		return;
+	__atomic_fetch_add(&t[port].raises, 1, __ATOMIC_RELAXED);
 	if (evtchn_fifo_set_pending(d, port, t[port].vcpu)) {
 		/* FIFO ABI in force.  A masked port is not linked and raises no
 		 * upcall, but a vCPU polling it must wake (Linux's PV spinlocks
@@ -412,7 +413,10 @@ static long evtchn_bind_remote(struct vcpu *v, uint16_t rdom, uint32_t rp, uint3
 		r = p;
 		goto out;
 	}
-	d->evtchns[p] = (struct evtchn){ECS_INTERDOMAIN, 0, rdom, (uint32_t)v->id, rp, 0};
+	d->evtchns[p] = (struct evtchn){.state = ECS_INTERDOMAIN,
+					.remote_dom = rdom,
+					.vcpu = (uint32_t)v->id,
+					.remote_port = rp};
 	rd->evtchns[rp].state = ECS_INTERDOMAIN;
 	rd->evtchns[rp].remote_port = (uint32_t)p;
 	*local = (uint32_t)p;
@@ -509,9 +513,14 @@ long evtchn_do_op(struct vcpu *v, uint64_t cmd, uint64_t arg)
 			r = p;
 			break;
 		}
-		d->evtchns[p] = (struct evtchn){ECS_INTERDOMAIN, 0, d->domid, v->id, rp, 0};
-		d->evtchns[rp] = (struct evtchn){ECS_INTERDOMAIN,     0,	   d->domid,
-						 d->evtchns[rp].vcpu, (uint32_t)p, 0};
+		d->evtchns[p] = (struct evtchn){.state = ECS_INTERDOMAIN,
+						.remote_dom = d->domid,
+						.vcpu = (uint32_t)v->id,
+						.remote_port = rp};
+		d->evtchns[rp] = (struct evtchn){.state = ECS_INTERDOMAIN,
+						 .remote_dom = d->domid,
+						 .vcpu = d->evtchns[rp].vcpu,
+						 .remote_port = (uint32_t)p};
 		u.bind_interdomain.local_port = p;
 		break;
 	}
@@ -532,8 +541,9 @@ long evtchn_do_op(struct vcpu *v, uint64_t cmd, uint64_t arg)
 			r = p;
 			break;
 		}
-		d->evtchns[p] = (struct evtchn){
-			ECS_VIRQ, (uint8_t)u.bind_virq.virq, 0, u.bind_virq.vcpu, 0, 0};
+		d->evtchns[p] = (struct evtchn){.state = ECS_VIRQ,
+						.virq = (uint8_t)u.bind_virq.virq,
+						.vcpu = u.bind_virq.vcpu};
 		t->virq_port[u.bind_virq.virq] = p;
 		u.bind_virq.port = p;
 		break;
@@ -548,7 +558,7 @@ long evtchn_do_op(struct vcpu *v, uint64_t cmd, uint64_t arg)
 			r = p;
 			break;
 		}
-		d->evtchns[p] = (struct evtchn){ECS_IPI, 0, 0, u.bind_ipi.vcpu, 0, 0};
+		d->evtchns[p] = (struct evtchn){.state = ECS_IPI, .vcpu = u.bind_ipi.vcpu};
 		u.bind_ipi.port = p;
 		break;
 	case EVTCHNOP_close:
@@ -564,6 +574,7 @@ long evtchn_do_op(struct vcpu *v, uint64_t cmd, uint64_t arg)
 			r = -XEN_EINVAL;
 			break;
 		}
+		__atomic_fetch_add(&d->evtchns[port].sends, 1, __ATOMIC_RELAXED);
 		if (d->evtchns[port].state == ECS_IPI) {
 			pthread_mutex_unlock(&d->lock);
 			evtchn_set_pending(d, port);
@@ -785,8 +796,9 @@ void evtchn_dump(struct domain *d)
 				 word & EVTCHN_FIFO_LINK_MASK, early ? " early" : "");
 		else
 			snprintf(how, sizeof(how), "pending %d mask %d", pend, mask);
-		hvlog("  port %u: %s vcpu %u remote d%u:%u virq %u dom0 slot %u; %s", p,
-		      evtchn_state_names[e->state], e->vcpu, e->remote_dom, e->remote_port, e->virq,
-		      e->dom0_slot, how);
+		hvlog("  port %u: %s vcpu %u remote d%u:%u virq %u dom0 slot %u; sent %u raised %u; %s",
+		      p, evtchn_state_names[e->state], e->vcpu, e->remote_dom, e->remote_port,
+		      e->virq, e->dom0_slot, __atomic_load_n(&e->sends, __ATOMIC_RELAXED),
+		      __atomic_load_n(&e->raises, __ATOMIC_RELAXED), how);
 	}
 }

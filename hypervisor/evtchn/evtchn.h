@@ -21,6 +21,9 @@ struct evtchn {
 	uint32_t vcpu;
 	uint32_t remote_port;
 	uint32_t dom0_slot; /* bound to a dom0 process: index + 1 in d->dom0_binds */
+	/* For the 'e' debug key: sends by the guest on this port, and times
+	 * it was raised (any source), since it was allocated. */
+	uint32_t sends, raises;
 };
 
 /* Mark port pending and raise the upcall on its vCPU (Xen's
