@@ -587,8 +587,14 @@ HC(vcpu_op)
 			pv_vcpu_kick(t); /* out of KVM_RUN for pv_time_update's TSC read */
 		old = *vcpu_info(t);
 		t->vcpu_info_gpa = (r.mfn << 12) + r.offset;
+		/* As Xen: every event marked pending in the new area (the guest
+		 * gets a spurious upcall, but nothing raised around the move is
+		 * lost). */
+		old.evtchn_pending_sel = ~0UL;
+		old.evtchn_upcall_pending = 1;
 		*vcpu_info(t) = old;
 		pv_time_update(t);
+		pv_vcpu_kick(t);
 		return 0;
 	}
 	case VCPUOP_set_singleshot_timer: {

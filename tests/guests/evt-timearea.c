@@ -150,8 +150,21 @@ void test_main(void)
 	rv.offset = 128;
 	rv.rsvd = 0;
 	vi = (struct vcpu_info *)((char *)vi + 128);
+	/* Upcalls held off, to see what the hypercall leaves in the new area. */
+	rt_shared_info->vcpu_info[0].evtchn_upcall_mask = 1;
 	r = HYPERCALL(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 0, &rv);
 	rt_check(r == 0, "register_vcpu_info", r);
+	/* Xen marks every event pending in the new area (a spurious upcall,
+	 * so nothing raised around the move is lost). */
+	rt_check(vi->evtchn_upcall_mask == 1 && vi->evtchn_upcall_pending == 1 &&
+			 vi->evtchn_pending_sel == ~0UL,
+		 "moved vcpu_info: mask kept, every event marked pending", vi->evtchn_upcall_pending);
+	/* The runtime's handler reads the shared_info slot, not this area:
+	 * consume the spurious event here, as a guest's handler would. */
+	vi->evtchn_pending_sel = 0;
+	vi->evtchn_upcall_pending = 0;
+	vi->evtchn_upcall_mask = 0;
+	rt_shared_info->vcpu_info[0].evtchn_upcall_mask = 0;
 	if (unreg) {
 		ta_read(&ta_area, &a);
 		rt_check(ta_same(&a, &before), "unregistered area left alone by the update",
