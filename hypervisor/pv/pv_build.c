@@ -119,6 +119,11 @@ static int pv_build_shim(struct domain *d, const void *shim, size_t shim_size)
 		if (r < 0)
 			return r;
 	}
+	/* The same tables at Xen's MACH2PHYS_VIRT_START (slot 256), for guests
+	 * that read the M2P there without asking: native where the host lets
+	 * ring 3 read that slot, emulated by keeld where it does not
+	 * (pv_m2p.c).  No page-table pages of its own. */
+	l4[MACH2PHYS_VIRT_START >> 39 & 511] = l4[KEEL_M2P_VIRT >> 39 & 511];
 	/* Direct map of guest RAM with 2 MiB pages, ring 0 only. */
 	for (uint64_t off = 0; off < (d->nr_pages << PV_PAGE_SHIFT); off += 1 << 21) {
 		uint64_t va = DIRECTMAP_VIRT + off, *t = l4;

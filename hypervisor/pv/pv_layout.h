@@ -27,9 +27,10 @@
 #define SHIM_GPA       0x1000000000ULL	     /* 64 GiB: above any guest RAM */
 #define SHIM_VIRT      0xFFFF82D080000000ULL /* L4 slot 261 */
 #define DIRECTMAP_VIRT 0xFFFF830000000000ULL /* L4 slot 262: guest RAM, ring 0 */
-/* The read-only M2P.  Xen's default is MACH2PHYS_VIRT_START (slot 256),
- * but ring-3 reads there fault on this host (see pv-mmu), so keeld reports
- * its own place through XENMEM_machphys_mapping, as guests must ask. */
+/* The read-only M2P, reported through XENMEM_machphys_mapping.  Xen's
+ * fixed MACH2PHYS_VIRT_START (slot 256) points at the same tables, but
+ * ring-3 reads there fault on this host, so keeld emulates them
+ * (pv_m2p.c). */
 #define KEEL_M2P_VIRT	   0xFFFF810000000000ULL /* L4 slot 258 */
 #define PV_HOLE_FIRST_SLOT 256
 #define PV_HOLE_LAST_SLOT  271

@@ -415,6 +415,52 @@ static const char *const pv_vector_names[32] = {
 	"#NP", "#SS", "#GP", "#PF", "?15", "#MF", "#AC", "#MC", "#XM", "#VE",
 };
 
+static const char *pv_vector_name(uint64_t vec)
+{
+	if (vec >= 32)
+		return "software interrupt";
+	return pv_vector_names[vec] ? pv_vector_names[vec] : "?";
+}
+
+static int pv_vector_has_err(uint64_t vec)
+{
+	return vec == 8 || (vec >= 10 && vec <= 14) || vec == 17;
+}
+
+#define PFEC_PRESENT 0x1ULL
+#define PFEC_USER    0x4ULL
+#define PFEC_RSVD    0x8ULL
+
+/*
+ * A page fault's error code as Xen gives it to a PV guest: the U bit says
+ * which guest mode took it (the guest kernel runs in ring 3, but is
+ * supervisor to itself).  The present bit is what the guest's view of the
+ * address says, where the host's code cannot be trusted: a reserved-bit
+ * fault, which no guest entry can cause (keeld refuses reserved bits) but
+ * this host raises for repeated faults at the start of slot 256, and the
+ * M2P at Xen's address, which the host does not walk for ring 3 here.
+ */
+static uint64_t pv_pf_error_code(struct vcpu *v, uint64_t err, uint64_t cr2)
+{
+	if ((err & PFEC_RSVD) || (cr2 >= MACH2PHYS_VIRT_START && cr2 < MACH2PHYS_VIRT_END)) {
+		uint64_t gpa;
+		int mapped = pv_m2p_present(v->dom, cr2);
+
+		if (!mapped) {
+			pthread_mutex_lock(&v->dom->mm_lock);
+			mapped = pv_guest_translate(v, cr2, 0, &gpa) == 0;
+			pthread_mutex_unlock(&v->dom->mm_lock);
+		}
+		err &= ~(PFEC_RSVD | PFEC_PRESENT);
+		if (mapped)
+			err |= PFEC_PRESENT;
+	}
+	err &= ~PFEC_USER;
+	if (!v->pv->kernel_mode)
+		err |= PFEC_USER;
+	return err;
+}
+
 static int pv_exit_exception(struct vcpu *v)
 {
 	struct kvm_regs regs;
@@ -422,6 +468,8 @@ static int pv_exit_exception(struct vcpu *v)
 	struct domain *d = v->dom;
 	uint64_t f[7], vec, err, rip, cs, rflags, rsp;
 	const struct trap_info *ti;
+	struct pv_event ev;
+	int has_err, soft = 0;
 
 	if (kvm_regs_get(&v->kvm, &regs) < 0 || kvm_sregs_get(&v->kvm, &sregs) < 0)
 		return -1;
@@ -451,9 +499,20 @@ static int pv_exit_exception(struct vcpu *v)
 	}
 	if (pv_vcpu_ring3(v, sregs.cr3) < 0)
 		return -1;
+	has_err = pv_vector_has_err(vec);
 	if (vec == 6 && pv_emulate_cpuid(v, &regs, rip) == 0)
 		goto resume;
-	if (vec == 13 && v->pv->kernel_mode) {
+	/* int $n: a #UD on this host, a #GP naming the vector where the IDT's
+	 * gates are checked; either way what Xen delivers for it. */
+	if ((vec == 6 || (vec == 13 && (err & 3) == 2)) &&
+	    pv_softint_decode(v, rip, vec == 13 ? (int)(err >> 3) : -1, &ev) == 0) {
+		soft = 1;
+		vec = ev.vec;
+		has_err = ev.has_err;
+		err = ev.err;
+		rip = ev.rip;
+	}
+	if (vec == 13 && !soft && !err && v->pv->kernel_mode) {
 		int e = pv_emulate_privileged(v, &regs, rip);
 
 		if (e == 0)
@@ -461,40 +520,42 @@ static int pv_exit_exception(struct vcpu *v)
 		if (e > 0) {
 			vec = e; /* Xen's answer is another exception */
 			err = 0;
+			has_err = pv_vector_has_err(vec);
 		}
 	}
 	/* A write to one of its own page tables (present, write, user): Xen's
 	 * writable page tables. */
-	if (vec == 14 && (err & 7) == 7 && pv_ptwr_emulate(v, &regs, sregs.cr2) == 0)
+	if (vec == 14 && !soft && (err & 7) == 7 && pv_ptwr_emulate(v, &regs, sregs.cr2) == 0)
 		goto resume;
-	if (vec == 14)
+	/* A read of the M2P at Xen's fixed address (a data read: no W, no I). */
+	if (vec == 14 && !soft && !(err & 0x12) && pv_m2p_emulate_read(v, &regs, sregs.cr2) == 0)
+		goto resume;
+	if (vec == 14 && !soft) {
+		err = pv_pf_error_code(v, err, sregs.cr2);
 		vcpu_info(v)->arch.cr2 = sregs.cr2;
+	}
 	if (d->trace)
-		domain_log(d, "exception %llu err %#llx at %#llx cr2 %#llx",
-			   (unsigned long long)vec, (unsigned long long)err,
-			   (unsigned long long)rip, (unsigned long long)sregs.cr2);
+		domain_log(d, "%s %llu err %#llx at %#llx cr2 %#llx",
+			   soft ? "software interrupt" : "exception", (unsigned long long)vec,
+			   (unsigned long long)err, (unsigned long long)rip,
+			   (unsigned long long)sregs.cr2);
 	ti = &v->pv->traps[vec];
 	if (!ti->address) {
 		kvm_regs_set(&v->kvm, &regs);
 		pv_vcpu_dump(v, "unhandled exception");
 		domain_crash(d, "%s (error %#llx, cr2 %#llx) at %#llx with no guest handler",
-			     pv_vector_names[vec] ? pv_vector_names[vec] : "?",
-			     (unsigned long long)err, (unsigned long long)sregs.cr2,
-			     (unsigned long long)rip);
+			     pv_vector_name(vec), (unsigned long long)err,
+			     (unsigned long long)sregs.cr2, (unsigned long long)rip);
 		return -1;
 	}
-	{
-		int has_err = vec == 8 || (vec >= 10 && vec <= 14) || vec == 17;
-
-		if (pv_bounce(v, &regs, ti->address, TI_GET_IF(ti->flags) != 0, has_err, err, rip,
-			      rflags, rsp) < 0) {
-			kvm_regs_set(&v->kvm, &regs);
-			pv_vcpu_dump(v, "exception frame unwritable");
-			domain_crash(d, "%s at %#llx: guest kernel stack %#llx unwritable",
-				     pv_vector_names[vec] ? pv_vector_names[vec] : "?",
-				     (unsigned long long)rip, (unsigned long long)v->pv->kernel_sp);
-			return -1;
-		}
+	if (pv_bounce(v, &regs, ti->address, TI_GET_IF(ti->flags) != 0, has_err, err, rip, rflags,
+		      rsp) < 0) {
+		kvm_regs_set(&v->kvm, &regs);
+		pv_vcpu_dump(v, "exception frame unwritable");
+		domain_crash(d, "%s at %#llx: guest kernel stack %#llx unwritable",
+			     pv_vector_name(vec), (unsigned long long)rip,
+			     (unsigned long long)v->pv->kernel_sp);
+		return -1;
 	}
 resume:
 	if (pv_deliver_events(v, &regs) < 0)

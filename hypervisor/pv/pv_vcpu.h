@@ -64,6 +64,20 @@ long pv_set_debugreg(struct vcpu *v, unsigned reg, uint64_t val);
 long pv_get_debugreg(struct vcpu *v, unsigned reg, uint64_t *val);
 int pv_emulate_cpuid(struct vcpu *v, struct kvm_regs *regs, uint64_t rip);
 int pv_inject_trap(struct vcpu *v, struct kvm_regs *regs, int vec, uint64_t err, uint64_t rip);
+
+/* An exception or software interrupt to deliver: its vector, error code
+ * (if it has one) and return address. */
+struct pv_event {
+	int vec;
+	int has_err;
+	uint64_t err;
+	uint64_t rip;
+};
+
+int pv_fetch_insn(struct vcpu *v, uint64_t rip, uint8_t *buf, int len);
+int pv_softint_decode(struct vcpu *v, uint64_t rip, int idt_vec, struct pv_event *ev);
+int pv_m2p_emulate_read(struct vcpu *v, struct kvm_regs *regs, uint64_t cr2);
+int pv_m2p_present(struct domain *d, uint64_t va);
 void pv_vcpu_wait(struct vcpu *v, const uint32_t *ports, unsigned nports, uint64_t timeout);
 int pv_ptwr_emulate(struct vcpu *v, struct kvm_regs *g, uint64_t cr2);
 void pv_vcpu_dump(struct vcpu *v, const char *why);

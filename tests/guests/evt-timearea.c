@@ -158,7 +158,8 @@ void test_main(void)
 	 * so nothing raised around the move is lost). */
 	rt_check(vi->evtchn_upcall_mask == 1 && vi->evtchn_upcall_pending == 1 &&
 			 vi->evtchn_pending_sel == ~0UL,
-		 "moved vcpu_info: mask kept, every event marked pending", vi->evtchn_upcall_pending);
+		 "moved vcpu_info: mask kept, every event marked pending",
+		 vi->evtchn_upcall_pending);
 	/* The runtime's handler reads the shared_info slot, not this area:
 	 * consume the spurious event here, as a guest's handler would. */
 	vi->evtchn_pending_sel = 0;
