@@ -47,6 +47,8 @@ struct domain_kind {
 
 	/* event delivery: an upcall became pending for v */
 	void (*kick)(struct vcpu *v);
+	/* optional, for the 'q' debug key: the kind's view of v, one line */
+	void (*describe_vcpu)(struct vcpu *v, char *buf, size_t len);
 	/* guest memory by the guest's own addresses (PV: virtual, through its
 	 * page tables; HVM: under its paging): 0 or -1 */
 	int (*copy_from_guest)(struct vcpu *v, void *dst, uint64_t src, size_t n);

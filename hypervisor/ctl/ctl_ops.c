@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "../core/kind.h"
 #include "../evtchn/evtchn.h"
 
 /* What guests see through XENVER_version/extraversion/capabilities. */
@@ -281,10 +282,34 @@ static int ctl_dmesg_clear(struct domain *d, struct ctl_dom *x, const void *in, 
 	return 0;
 }
 
+/* The 'q' key's report of d: its state and, per vCPU, where its events
+ * stand (the vcpu_info in use) and the kind's view. */
+static void ctl_dump_domain(struct domain *d)
+{
+	hvlog("d%u '%s': state %d, %d vCPUs, %llu pages", d->domid, d->name, (int)d->state,
+	      d->nr_vcpus, (unsigned long long)d->nr_pages);
+	for (int i = 0; i < d->nr_vcpus; i++) {
+		struct vcpu *v = &d->vcpus[i];
+		struct vcpu_info *vi = vcpu_info(v);
+		char kind[160] = "";
+
+		if (d->kind->describe_vcpu)
+			d->kind->describe_vcpu(v, kind, sizeof(kind));
+		hvlog("  vcpu %d: online %d initialised %d blocked %d; vcpu_info %s%#llx: pending %u "
+		      "mask %u; %llu hypercalls, %llu exits; %s",
+		      i, v->online, v->initialised, v->blocked,
+		      v->vcpu_info_gpa ? "" : "shared_info, ", (unsigned long long)v->vcpu_info_gpa,
+		      __atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_ACQUIRE),
+		      __atomic_load_n(&vi->evtchn_upcall_mask, __ATOMIC_ACQUIRE),
+		      (unsigned long long)v->hypercalls, (unsigned long long)v->exits, kind);
+	}
+}
+
 /*
  * Xen's debug keys (xl debug-keys): each key's report goes to the log
  * (xl dmesg).  'h' lists the keys, 'e' dumps every domain's event
- * channels; other keys are ignored, as Xen ignores keys with no handler.
+ * channels, 'q' every domain's vCPUs; other keys are ignored, as Xen
+ * ignores keys with no handler.
  */
 static int ctl_debug_keys(struct domain *d, struct ctl_dom *x, const void *in, void *out,
 			  uint32_t *out_len)
@@ -297,6 +322,15 @@ static int ctl_debug_keys(struct domain *d, struct ctl_dom *x, const void *in, v
 			hvlog("'h' pressed -> showing installed handlers");
 			hvlog(" key 'e' (ascii '65') => dump evtchn info");
 			hvlog(" key 'h' (ascii '68') => show this message");
+			hvlog(" key 'q' (ascii '71') => dump domain (and guest debug) info");
+			break;
+		case 'q':
+			hvlog("'q' pressed -> dumping domain info");
+			domain_table_lock();
+			for (int k = 0; k < DOMAIN_TABLE_SIZE; k++)
+				if (domain_table_at(k))
+					ctl_dump_domain(domain_table_at(k));
+			domain_table_unlock();
 			break;
 		case 'e':
 			hvlog("'e' pressed -> dumping event-channel info");

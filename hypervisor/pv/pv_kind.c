@@ -111,6 +111,7 @@ const struct domain_kind pv_kind = {
 	.start = pv_start,
 	.vcpu_main = pv_vcpu_thread,
 	.kick = pv_vcpu_kick,
+	.describe_vcpu = pv_vcpu_describe,
 	.copy_from_guest = pv_copy_from_guest,
 	.copy_to_guest = pv_copy_to_guest,
 	.frame_writable = pv_frame_writable,

@@ -331,6 +331,16 @@ void pv_vcpu_kick(struct vcpu *v)
 	}
 }
 
+/* The 'q' debug key's line for v: the mode and the callbacks events go to. */
+void pv_vcpu_describe(struct vcpu *v, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s mode, event callback %#llx, failsafe %#llx, syscall %#llx",
+		 v->pv->kernel_mode ? "kernel" : "user",
+		 (unsigned long long)v->pv->cb_event.address,
+		 (unsigned long long)v->pv->cb_failsafe.address,
+		 (unsigned long long)v->pv->cb_syscall.address);
+}
+
 /* After a kick: deliver a pending upcall if the guest is in ring 3. */
 static int pv_vcpu_async_events(struct vcpu *v)
 {

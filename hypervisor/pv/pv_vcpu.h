@@ -83,4 +83,6 @@ int pv_ptwr_emulate(struct vcpu *v, struct kvm_regs *g, uint64_t cr2);
 void pv_vcpu_dump(struct vcpu *v, const char *why);
 long pv_time_area_register(struct vcpu *caller, struct vcpu *t, uint64_t arg);
 
+void pv_vcpu_describe(struct vcpu *v, char *buf, size_t len);
+
 #endif

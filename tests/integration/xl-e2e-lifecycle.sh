@@ -117,6 +117,9 @@ xl dmesg | grep -q "^d$id event channels (2-level):" || fail "debug-keys e: $(xl
 xl dmesg | grep -A8 "^d$id event channels" | grep -qE "^  port $(st read $dp/store/port): interdomain vcpu 0 remote d0" ||
 	fail "debug-keys e: no store port: $(xl dmesg | grep -A8 "^d$id event channels")"
 xl dmesg | grep -q "key 'e' .* dump evtchn info" || fail "debug-keys h: $(xl dmesg | tail -n 3)"
+xl debug-keys q || fail "debug-keys q"
+xl dmesg | grep -A2 "^d$id 'idle': state" | grep -qE "^  vcpu 0: online 1 .* event callback 0x" ||
+	fail "debug-keys q: $(xl dmesg | tail -n 4)"
 xl debug-keys 2>/dev/null && fail "debug-keys without keys accepted"
 st control conns "$id" | grep -qE "^domid $id ring: .* req [0-9]+/[0-9]+ rsp [0-9]+/[0-9]+ error 0 " ||
 	fail "control conns: $(st control conns "$id" 2>&1)"

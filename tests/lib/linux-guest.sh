@@ -175,7 +175,7 @@ lg_diag() {
 	echo "--- keel-xenstored connections"
 	st control conns 2>&1
 	echo "--- event channels (xl debug-keys e)"
-	"$KEEL_BIN/xl" debug-keys e 2>&1 && "$KEEL_BIN/xl" dmesg 2>&1 | tail -n 150
+	"$KEEL_BIN/xl" debug-keys qe 2>&1 && "$KEEL_BIN/xl" dmesg 2>&1 | tail -n 150
 	for d in $LG_DIAG_DOMS; do
 		echo "--- domain $d: $("$KEEL_BIN/keelctl" info "$d" 2>&1 | tail -n 1)"
 		"$KEEL_BIN/xl" vcpu-list "$d" 2>/dev/null | sed 's/^/    /'

@@ -96,6 +96,7 @@ const struct xl_cmd xl_cmd_table[] = {
 	{"debug-keys", main_debug_keys, 0, "Send debug keys to the hypervisor (reports: xl dmesg)",
 	 "<Keys>",
 	 "  e                         event channels of every domain\n"
+	 "  q                         every domain's vCPUs\n"
 	 "  h                         the keys there are"},
 	{"dmesg", main_dmesg, 0, "Print (and optionally clear) the hypervisor's log", "[-c]",
 	 "  -c                        Clear the log after printing it"},
