@@ -19,6 +19,11 @@ enum pv_page_type { PGT_none = 0, PGT_l1, PGT_l2, PGT_l3, PGT_l4, PGT_writable, 
 struct page_info {
 	uint8_t type;
 	uint8_t pinned;
+	/* Linear page tables (as Xen's linear_pt_count): > 0, the number of
+	 * entries in this table naming another table of its own level; < 0,
+	 * the number of such entries elsewhere naming this one.  Never both,
+	 * so linear references cannot chain or form a loop. */
+	int16_t linear;
 	uint32_t type_count;
 };
 
