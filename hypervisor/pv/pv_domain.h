@@ -44,6 +44,10 @@ struct pv_domain {
 	 * suspend return 1. */
 	uint64_t start_info_mfn;
 	int suspend_cancel;
+	/* The two port latches Xen keeps for every PV domain without I/O
+	 * ports: the RTC index (port 0x70) and PCI CONFIG_ADDRESS (0xcf8). */
+	uint8_t cmos_idx;
+	uint32_t pci_cf8;
 };
 
 struct pv_vcpu {
@@ -52,7 +56,7 @@ struct pv_vcpu {
 	uint64_t kernel_ss, kernel_sp;
 	uint64_t fs_base, gs_base_kernel, gs_base_user;
 	uint64_t debugreg[8];
-	uint32_t iopl;
+	uint32_t iopl; /* virtual IOPL, 0..3 (set_iopl, or iret's flags) */
 	int fpu_ts;
 	struct trap_info traps[256];
 	struct callback_info cb_event, cb_failsafe, cb_syscall;
