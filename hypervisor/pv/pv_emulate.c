@@ -221,10 +221,12 @@ static int pv_op_hlt(struct vcpu *v, struct kvm_regs *r, struct pv_insn *in)
  */
 static int pv_iopl_ok(struct vcpu *v)
 {
-	unsigned cpl = !v->pv->kernel_mode						    ? 3
-		       : (v->dom->pv->vm_assist & (1ULL << VMASST_TYPE_architectural_iopl)) ? 0
-											    : 1;
+	unsigned cpl = 1;
 
+	if (!v->pv->kernel_mode)
+		cpl = 3;
+	else if (v->dom->pv->vm_assist & (1ULL << VMASST_TYPE_architectural_iopl))
+		cpl = 0;
 	return v->pv->iopl >= cpl;
 }
 
@@ -371,28 +373,15 @@ static int pv_op_cli_sti(struct vcpu *v, struct kvm_regs *r, struct pv_insn *in)
 struct pv_emul_op {
 	uint8_t op0, op1; /* op1 only when op0 == 0x0f */
 	int (*fn)(struct vcpu *v, struct kvm_regs *r, struct pv_insn *in);
-	int user; /* also from guest user mode (the handler checks the IOPL) */
 };
 
 static const struct pv_emul_op pv_emul_table[] = {
-	{0x0f, 0x32, pv_op_rdmsr, 0},
-	{0x0f, 0x30, pv_op_wrmsr, 0},
-	{0x0f, 0x20, pv_op_mov_from_cr, 0},
-	{0x0f, 0x22, pv_op_mov_to_cr, 0},
-	{0x0f, 0x21, pv_op_mov_dr, 0},
-	{0x0f, 0x23, pv_op_mov_dr, 0},
-	{0x0f, 0x09, pv_op_wbinvd, 0},
-	{0xf4, 0, pv_op_hlt, 0},
-	{0xfa, 0, pv_op_cli_sti, 1},
-	{0xfb, 0, pv_op_cli_sti, 1},
-	{0xe4, 0, pv_op_io, 1},
-	{0xe5, 0, pv_op_io, 1},
-	{0xe6, 0, pv_op_io, 1},
-	{0xe7, 0, pv_op_io, 1},
-	{0xec, 0, pv_op_io, 1},
-	{0xed, 0, pv_op_io, 1},
-	{0xee, 0, pv_op_io, 1},
-	{0xef, 0, pv_op_io, 1},
+	{0x0f, 0x32, pv_op_rdmsr},     {0x0f, 0x30, pv_op_wrmsr},  {0x0f, 0x20, pv_op_mov_from_cr},
+	{0x0f, 0x22, pv_op_mov_to_cr}, {0x0f, 0x21, pv_op_mov_dr}, {0x0f, 0x23, pv_op_mov_dr},
+	{0x0f, 0x09, pv_op_wbinvd},    {0xf4, 0, pv_op_hlt},	   {0xfa, 0, pv_op_cli_sti},
+	{0xfb, 0, pv_op_cli_sti},      {0xe4, 0, pv_op_io},	   {0xe5, 0, pv_op_io},
+	{0xe6, 0, pv_op_io},	       {0xe7, 0, pv_op_io},	   {0xec, 0, pv_op_io},
+	{0xed, 0, pv_op_io},	       {0xee, 0, pv_op_io},	   {0xef, 0, pv_op_io},
 };
 
 /* Emulate the instruction at rip if it is one Xen emulates; 0 if done
@@ -422,7 +411,9 @@ int pv_emulate_privileged(struct vcpu *v, struct kvm_regs *r, uint64_t rip)
 
 		if (in.bytes[in.op] != e->op0 || (e->op0 == 0x0f && in.bytes[in.op + 1] != e->op1))
 			continue;
-		if (!v->pv->kernel_mode && !e->user)
+		/* From user mode only what the virtual IOPL may admit (the
+		 * handler checks it); the rest stays the guest's #GP. */
+		if (!v->pv->kernel_mode && e->fn != pv_op_io && e->fn != pv_op_cli_sti)
 			return -1;
 		n = e->fn(v, r, &in);
 		if (n == PV_EMUL_UD)
