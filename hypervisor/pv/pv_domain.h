@@ -19,6 +19,11 @@ enum pv_page_type { PGT_none = 0, PGT_l1, PGT_l2, PGT_l3, PGT_l4, PGT_writable, 
 struct page_info {
 	uint8_t type;
 	uint8_t pinned;
+	/* Linear page tables (as Xen's linear_pt_count): > 0, the number of
+	 * entries in this table naming another table of its own level; < 0,
+	 * the number of such entries elsewhere naming this one.  Never both,
+	 * so linear references cannot chain or form a loop. */
+	int16_t linear;
 	uint32_t type_count;
 };
 
@@ -39,6 +44,10 @@ struct pv_domain {
 	 * suspend return 1. */
 	uint64_t start_info_mfn;
 	int suspend_cancel;
+	/* The two port latches Xen keeps for every PV domain without I/O
+	 * ports: the RTC index (port 0x70) and PCI CONFIG_ADDRESS (0xcf8). */
+	uint8_t cmos_idx;
+	uint32_t pci_cf8;
 };
 
 struct pv_vcpu {
@@ -47,7 +56,7 @@ struct pv_vcpu {
 	uint64_t kernel_ss, kernel_sp;
 	uint64_t fs_base, gs_base_kernel, gs_base_user;
 	uint64_t debugreg[8];
-	uint32_t iopl;
+	uint32_t iopl; /* virtual IOPL, 0..3 (set_iopl, or iret's flags) */
 	int fpu_ts;
 	struct trap_info traps[256];
 	struct callback_info cb_event, cb_failsafe, cb_syscall;

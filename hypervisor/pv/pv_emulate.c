@@ -2,10 +2,11 @@
  * The privileged instructions a PV kernel still executes and Xen emulates
  * for it (they #GP in ring 3 and reach keeld as an exception): MSR reads
  * and writes of the segment bases and a few harmless MSRs, CR reads and the
- * CR0.TS / CR3 / CR4 writes, debug-register moves, port I/O once set_iopl
- * allows it, hlt, wbinvd.  Anything else is bounced to the guest as the #GP
- * it is (or the #UD Xen raises for a debug register that does not exist).
- * Dispatched through a table keyed by opcode.
+ * CR0.TS / CR3 / CR4 writes, debug-register moves, port I/O and cli/sti
+ * when the virtual IOPL allows them (from guest user mode too), hlt,
+ * wbinvd.  Anything else is bounced to the guest as the #GP it is (or the
+ * #UD Xen raises for a debug register that does not exist).  Dispatched
+ * through a table keyed by opcode.
  */
 #include <string.h>
 #include <sys/ioctl.h>
@@ -213,24 +214,75 @@ static int pv_op_hlt(struct vcpu *v, struct kvm_regs *r, struct pv_insn *in)
 	return 1; /* no event sources yet: like SCHEDOP_block, it returns */
 }
 
-/* Port I/O is the guest's only after PHYSDEVOP_set_iopl; there are no
- * devices behind ports in a PV domain, so reads float high. */
+/*
+ * Xen's iopl_ok: does the virtual IOPL admit the guest's ring?  The guest
+ * kernel counts as ring 1 (ring 0 under VMASST_TYPE_architectural_iopl,
+ * where any IOPL admits it), guest user mode as ring 3.
+ */
+static int pv_iopl_ok(struct vcpu *v)
+{
+	unsigned cpl = 1;
+
+	if (!v->pv->kernel_mode)
+		cpl = 3;
+	else if (v->dom->pv->vm_assist & (1ULL << VMASST_TYPE_architectural_iopl))
+		cpl = 0;
+	return v->pv->iopl >= cpl;
+}
+
+/*
+ * One port access of a domain granted no I/O ports (every Keel domain),
+ * byte by byte as Xen's guest_io_read / guest_io_write: the RTC index
+ * (0x70) and a dword CONFIG_ADDRESS (0xcf8) are latched per domain and
+ * read back; anything else reads all ones and writes go nowhere (Xen
+ * would hand 0x42/0x43/0x61 to a PIT emulation, which keeld has none of).
+ */
+static uint32_t pv_io_access(struct domain *d, unsigned port, int size, int write, uint32_t val)
+{
+	uint32_t data = 0;
+	int shift = 0;
+
+	if (port == 0xcf8 && size == 4) {
+		if (write)
+			d->pv->pci_cf8 = val;
+		return d->pv->pci_cf8;
+	}
+	for (; size; size--, port = (port + 1) & 0xffff, shift += 8) {
+		uint32_t b = 0xff;
+
+		if (port == 0x70) {
+			if (write)
+				d->pv->cmos_idx = (uint8_t)(val >> shift);
+			b = d->pv->cmos_idx;
+		}
+		data |= b << shift;
+	}
+	return data;
+}
+
+/* in / out (imm8 or dx port; byte, word with 0x66, dword) when the
+ * virtual IOPL allows it; else the #GP the guest took stands. */
 static int pv_op_io(struct vcpu *v, struct kvm_regs *r, struct pv_insn *in)
 {
 	uint8_t op = in->bytes[in->op];
-	int size = (op & 1) ? 4 : 1,
-	    len = (op == 0xe4 || op == 0xe5 || op == 0xe6 || op == 0xe7) ? 2 : 1;
+	int imm = (op & 0xf8) == 0xe0, size = (op & 1) ? 4 : 1;
+	unsigned port = imm ? in->bytes[in->op + 1] : (unsigned)(r->rdx & 0xffff);
+	uint32_t val;
 
-	if (v->pv->iopl < 1)
+	if (!pv_iopl_ok(v))
 		return -1;
-	if (in->op && in->bytes[0] == 0x66)
+	if (in->op && in->bytes[0] == 0x66 && size == 4)
 		size = 2;
-	if (op == 0xe4 || op == 0xe5 || op == 0xec || op == 0xed) {
+	if (op & 2) {
+		pv_io_access(v->dom, port, size, 1, (uint32_t)r->rax);
+	} else {
 		uint64_t mask = size == 4 ? 0xffffffffULL : size == 2 ? 0xffff : 0xff;
 
-		r->rax = (r->rax & ~mask) | mask;
+		val = pv_io_access(v->dom, port, size, 0, 0);
+		/* A 32-bit in zero-extends into rax, as on hardware. */
+		r->rax = size == 4 ? val : (r->rax & ~mask) | (val & mask);
 	}
-	return len;
+	return imm ? 2 : 1;
 }
 
 /* What a PV guest may see of the CPU, as Xen's PV CPUID policy has it: no
@@ -310,14 +362,12 @@ int pv_emulate_cpuid(struct vcpu *v, struct kvm_regs *regs, uint64_t rip)
 	return 0;
 }
 
-/* cli/sti with set_iopl's permission (Xen's iopl_ok): the virtual
- * interrupt flag is the event upcall mask. */
+/* cli/sti when the virtual IOPL allows them: Xen lets them through and
+ * does nothing (it deliberately leaves the event mask alone: a later popf
+ * could not undo it); otherwise the #GP stands. */
 static int pv_op_cli_sti(struct vcpu *v, struct kvm_regs *r, struct pv_insn *in)
 {
-	if (v->pv->iopl < 1)
-		return -1;
-	vcpu_info(v)->evtchn_upcall_mask = in->bytes[in->op] == 0xfa;
-	return 1;
+	return pv_iopl_ok(v) ? 1 : -1;
 }
 
 struct pv_emul_op {
@@ -361,6 +411,10 @@ int pv_emulate_privileged(struct vcpu *v, struct kvm_regs *r, uint64_t rip)
 
 		if (in.bytes[in.op] != e->op0 || (e->op0 == 0x0f && in.bytes[in.op + 1] != e->op1))
 			continue;
+		/* From user mode only what the virtual IOPL may admit (the
+		 * handler checks it); the rest stays the guest's #GP. */
+		if (!v->pv->kernel_mode && e->fn != pv_op_io && e->fn != pv_op_cli_sti)
+			return -1;
 		n = e->fn(v, r, &in);
 		if (n == PV_EMUL_UD)
 			return 6;

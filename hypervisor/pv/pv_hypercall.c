@@ -429,11 +429,17 @@ HC(console_io)
 	return 0;
 }
 
+/* What Xen accepts from a 64-bit PV guest, including assists that mean
+ * nothing to it now (4gb_segments*, pae_extended_cr3) but never failed. */
+#define PV_VM_ASSIST_VALID                                                                       \
+	((1ULL << VMASST_TYPE_4gb_segments) | (1ULL << VMASST_TYPE_4gb_segments_notify) |        \
+	 (1ULL << VMASST_TYPE_writable_pagetables) | (1ULL << VMASST_TYPE_pae_extended_cr3) |    \
+	 (1ULL << VMASST_TYPE_architectural_iopl) | (1ULL << VMASST_TYPE_runstate_update_flag) | \
+	 (1ULL << VMASST_TYPE_m2p_strict))
+
 HC(vm_assist)
 {
-	if (a2 >= 64 || (a2 != VMASST_TYPE_writable_pagetables && a2 != VMASST_TYPE_4gb_segments &&
-			 a2 != VMASST_TYPE_pae_extended_cr3 &&
-			 a2 != VMASST_TYPE_runstate_update_flag && a2 != VMASST_TYPE_m2p_strict))
+	if (a2 >= 64 || !(PV_VM_ASSIST_VALID & (1ULL << a2)))
 		return -XEN_EINVAL;
 	if (a1 == VMASST_CMD_enable)
 		c->v->dom->pv->vm_assist |= 1ULL << a2;
@@ -653,6 +659,10 @@ long pv_hcall_iret(struct pv_hcall_ctx *c, uint64_t a1, uint64_t a2, uint64_t a3
 	regs->rip = f.rip;
 	regs->rsp = f.rsp;
 	vi->evtchn_upcall_mask = !(f.rflags & 0x200);
+	/* With architectural IOPL the frame's IOPL is the vCPU's virtual one,
+	 * as popf/iret would set it on hardware; the real IOPL stays 0. */
+	if (v->dom->pv->vm_assist & (1ULL << VMASST_TYPE_architectural_iopl))
+		v->pv->iopl = (f.rflags >> 12) & 3;
 	regs->rflags = (f.rflags & ~(0x3000ULL | 0x4000ULL | 0x20000ULL)) | 0x202;
 	c->no_return = 1;
 	/* As Xen's do_iret: the frame's rax is the answer, which a multicall

@@ -5,6 +5,9 @@
  * so a page-table page can never be mapped writable and a writable page can
  * never become a page table.  Only the domain's own frames (and its
  * shared_info) may be mapped; the hole slots of every L4 are keeld's.
+ * Linear (recursive) page tables are allowed by Xen's rules: a read-only
+ * entry of an L2..L4 may name its own table, or another validated table of
+ * the same level (which then holds one type reference for it).
  * Refusals return Xen's error and are logged.
  */
 #include <string.h>
@@ -71,8 +74,8 @@ int pv_mm_write_entry(struct vcpu *v, uint64_t gpa, uint64_t val)
 	return 0;
 }
 
-static int pv_mm_entry_get(struct vcpu *v, int level, uint64_t e);
-static void pv_mm_entry_put(struct vcpu *v, int level, uint64_t e);
+static int pv_mm_entry_get(struct vcpu *v, int level, uint64_t table, uint64_t e);
+static void pv_mm_entry_put(struct vcpu *v, int level, uint64_t table, uint64_t e);
 
 /* A 64-bit PV kernel runs in ring 3, so every guest entry is made user
  * accessible (as Xen does); what the guest kernel alone may reach it keeps
@@ -92,7 +95,7 @@ static int pv_mm_validate(struct vcpu *v, uint64_t mfn, int level)
 		if (level == PGT_l4 && i >= PV_HOLE_FIRST_SLOT && i <= PV_HOLE_LAST_SLOT)
 			continue;
 		e = pv_mm_read_entry(v, base + i * 8);
-		r = pv_mm_entry_get(v, level, e);
+		r = pv_mm_entry_get(v, level, mfn, e);
 		if (r < 0)
 			goto undo;
 		if (pv_mm_adjust(e) != e)
@@ -109,7 +112,7 @@ undo:
 	while (--i >= 0) {
 		if (level == PGT_l4 && i >= PV_HOLE_FIRST_SLOT && i <= PV_HOLE_LAST_SLOT)
 			continue;
-		pv_mm_entry_put(v, level, pv_mm_read_entry(v, base + i * 8));
+		pv_mm_entry_put(v, level, mfn, pv_mm_read_entry(v, base + i * 8));
 	}
 	return r;
 }
@@ -121,7 +124,7 @@ static void pv_mm_devalidate(struct vcpu *v, uint64_t mfn, int level)
 	for (int i = 0; i < 512; i++) {
 		if (level == PGT_l4 && i >= PV_HOLE_FIRST_SLOT && i <= PV_HOLE_LAST_SLOT)
 			continue;
-		pv_mm_entry_put(v, level, pv_mm_read_entry(v, base + i * 8));
+		pv_mm_entry_put(v, level, mfn, pv_mm_read_entry(v, base + i * 8));
 	}
 }
 
@@ -136,7 +139,8 @@ int pv_mm_get_type(struct vcpu *v, uint64_t mfn, int type)
 	pi = &d->pv->pages[mfn];
 	if (pi->type_count == 0) {
 		if (type >= PGT_l1 && type <= PGT_l4) {
-			/* Mark first: a table referring to itself must fail. */
+			/* Mark first: an entry naming the table itself is then a
+			 * type clash (refused, or a linear entry). */
 			pi->type = type;
 			pi->type_count = 1;
 			r = pv_mm_validate(v, mfn, type);
@@ -175,10 +179,42 @@ void pv_mm_put_type(struct vcpu *v, uint64_t mfn)
 	}
 }
 
-static int pv_mm_entry_get(struct vcpu *v, int level, uint64_t e)
+/*
+ * A linear page-table entry: entry e of `table` (an L2..L4 of type `level`)
+ * names a frame that is not a table of the level below.  Xen allows it
+ * (its "linear page table" rules, on by default for PV guests) when the
+ * entry is read-only and names either the table itself, which takes no
+ * reference (a table cannot hold a reference to itself and still be
+ * freed), or another table of the same level already in use, which takes
+ * a type reference.  A table that holds such entries may not be named by
+ * one, and one that is named may not hold any: references never chain, so
+ * a table's last reference can always go.  1 if allowed (counted), else 0.
+ */
+static int pv_mm_linear_get(struct vcpu *v, int level, uint64_t table, uint64_t e)
+{
+	struct page_info *pt = &v->dom->pv->pages[table], *pg;
+	uint64_t mfn = (e & PTE_ADDR) >> PV_PAGE_SHIFT;
+
+	if (e & PTE_RW)
+		return 0; /* the guest could write a table without validation */
+	if (mfn == table)
+		return 1;
+	pg = &v->dom->pv->pages[mfn];
+	if (pg->type != level || !pg->type_count || pg->type_count == UINT32_MAX)
+		return 0;
+	if (pt->linear < 0 || pt->linear == INT16_MAX || pg->linear > 0 || pg->linear == INT16_MIN)
+		return 0;
+	pt->linear++;
+	pg->linear--;
+	pg->type_count++;
+	return 1;
+}
+
+static int pv_mm_entry_get(struct vcpu *v, int level, uint64_t table, uint64_t e)
 {
 	struct domain *d = v->dom;
 	uint64_t mfn = (e & PTE_ADDR) >> PV_PAGE_SHIFT;
+	int r;
 
 	if (!(e & PTE_P))
 		return 0;
@@ -206,11 +242,17 @@ static int pv_mm_entry_get(struct vcpu *v, int level, uint64_t e)
 		return -XEN_EINVAL; /* no superpages for PV guests */
 	if (!pv_mm_owns(d, mfn))
 		return -XEN_EPERM;
-	return pv_mm_get_type(v, mfn, level - 1);
+	r = pv_mm_get_type(v, mfn, level - 1);
+	/* As Xen: only a type clash may be a linear entry; the refusal stays
+	 * the clash's -EINVAL. */
+	if (r == -XEN_EINVAL && pv_mm_linear_get(v, level, table, e))
+		r = 0;
+	return r;
 }
 
-static void pv_mm_entry_put(struct vcpu *v, int level, uint64_t e)
+static void pv_mm_entry_put(struct vcpu *v, int level, uint64_t table, uint64_t e)
 {
+	struct page_info *pages = v->dom->pv->pages;
 	uint64_t mfn = (e & PTE_ADDR) >> PV_PAGE_SHIFT;
 
 	if (!(e & PTE_P))
@@ -220,7 +262,45 @@ static void pv_mm_entry_put(struct vcpu *v, int level, uint64_t e)
 			pv_mm_put_type(v, mfn);
 		return;
 	}
+	if (mfn == table)
+		return; /* a linear entry naming its own table holds nothing */
+	/* The entry holds a type reference, so the frame's type is still the
+	 * one it was taken as: the table's own level means a linear entry. */
+	if (pv_mm_owns(v->dom, mfn) && pages[mfn].type_count && pages[mfn].type == level) {
+		pages[table].linear--;
+		pages[mfn].linear++;
+	}
 	pv_mm_put_type(v, mfn);
+}
+
+/* After a restore: the linear counts follow from the tables (the save
+ * records carry only types and counts). */
+void pv_mm_recount_linear(struct domain *d)
+{
+	struct page_info *pages = d->pv->pages;
+	uint64_t f;
+
+	for (f = 0; f < d->nr_pages; f++)
+		pages[f].linear = 0;
+	for (f = 0; f < d->nr_pages; f++) {
+		const uint64_t *t = (const uint64_t *)(d->ram + (f << PV_PAGE_SHIFT));
+
+		if (!pages[f].type_count || pages[f].type < PGT_l2 || pages[f].type > PGT_l4 ||
+		    !pv_mm_owns(d, f))
+			continue;
+		for (int i = 0; i < 512; i++) {
+			uint64_t mfn = (t[i] & PTE_ADDR) >> PV_PAGE_SHIFT;
+
+			if (pages[f].type == PGT_l4 && i >= PV_HOLE_FIRST_SLOT &&
+			    i <= PV_HOLE_LAST_SLOT)
+				continue;
+			if (!(t[i] & PTE_P) || mfn == f || !pv_mm_owns(d, mfn) ||
+			    pages[mfn].type != pages[f].type || !pages[mfn].type_count)
+				continue;
+			pages[f].linear++;
+			pages[mfn].linear--;
+		}
+	}
 }
 
 /* Update entry `gpa` of a validated table of type `level`. */
@@ -238,10 +318,10 @@ int pv_mm_update_entry(struct vcpu *v, int level, uint64_t gpa, uint64_t val, in
 		return 0; /* nothing to write (and so nothing to flush) */
 	if (((old ^ nv) & PV_PTE_FLAGS_CHECKED) == 0)
 		return pv_mm_write_entry(v, gpa, nv);
-	r = pv_mm_entry_get(v, level, nv);
+	r = pv_mm_entry_get(v, level, gpa >> PV_PAGE_SHIFT, nv);
 	if (r < 0)
 		return r;
-	pv_mm_entry_put(v, level, old);
+	pv_mm_entry_put(v, level, gpa >> PV_PAGE_SHIFT, old);
 	return pv_mm_write_entry(v, gpa, nv);
 }
 

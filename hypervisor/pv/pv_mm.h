@@ -30,6 +30,7 @@ uint64_t pv_mm_read_entry(struct vcpu *v, uint64_t gpa);
 int pv_mm_get_type(struct vcpu *v, uint64_t mfn, int type);
 void pv_mm_put_type(struct vcpu *v, uint64_t mfn);
 int pv_mm_owns(struct domain *d, uint64_t mfn);
+void pv_mm_recount_linear(struct domain *d);
 
 int pv_mmu_update(struct vcpu *v, uint64_t reqs, uint64_t count, uint64_t done_ptr, uint64_t domid);
 int pv_update_va_mapping(struct vcpu *v, uint64_t va, uint64_t val, uint64_t flags);

@@ -30,6 +30,7 @@
 #include "../core/saverec.h"
 #include "../evtchn/evtchn.h"
 #include "pv_build.h"
+#include "pv_mm.h"
 #include "pv_vcpu.h"
 
 #define PV_SAVE_NMSRS	   8
@@ -631,6 +632,7 @@ static int pv_restore_apply(struct domain *d, const struct pv_rst *s, const void
 		d->pv->pages[i].type_count = src_u32(&c);
 	}
 	memcpy(d->released, s->released->data + 8, (d->nr_pages + 7) / 8);
+	pv_mm_recount_linear(d);
 	pv_rst_hole_slots(d);
 	memcpy(domain_shared_info(d), s->shinfo->data, 4096);
 	memcpy(d->shim + SHIM_OFF_GDT, s->gdt->data, PV_SAVE_GDT_BYTES);

@@ -261,6 +261,8 @@ static int pv_bounce(struct vcpu *v, struct kvm_regs *regs, uint64_t handler, in
 	}
 	cs |= (uint64_t)vi->evtchn_upcall_mask << 32;
 	rflags = (rflags & ~RFLAGS_IF) | (vi->evtchn_upcall_mask ? 0 : RFLAGS_IF);
+	if (v->dom->pv->vm_assist & (1ULL << VMASST_TYPE_architectural_iopl))
+		rflags = (rflags & ~RFLAGS_IOPL) | ((uint64_t)v->pv->iopl << 12);
 	sp &= ~15ULL;
 	frame[n++] = regs->rcx;
 	frame[n++] = regs->r11;
@@ -522,7 +524,9 @@ static int pv_exit_exception(struct vcpu *v)
 		err = ev.err;
 		rip = ev.rip;
 	}
-	if (vec == 13 && !soft && !err && v->pv->kernel_mode) {
+	/* privileged instructions; in guest user mode only in/out/cli/sti
+	 * (the virtual IOPL) */
+	if (vec == 13 && !soft && !err) {
 		int e = pv_emulate_privileged(v, &regs, rip);
 
 		if (e == 0)

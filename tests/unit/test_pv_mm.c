@@ -1,7 +1,8 @@
 /*
  * Unit tests of keeld's PV MMU rules (hypervisor/pv/pv_mm.c) on a domain with
  * plain memory and no VM: page types and counts, refusals (page table
- * mapped writable, frame not owned, superpage, self-reference, hole slot),
+ * mapped writable, frame not owned, superpage, writable self-reference,
+ * hole slot), Xen's linear page tables and their refusals,
  * the hypercall paths through the guest's own page tables, and the entry
  * work of the grant ops.
  */
@@ -115,6 +116,32 @@ static void test_pv_mm_refuses_self_reference(void)
 	CU_ASSERT_EQUAL(d->pv->pages[1].type_count, 0);
 }
 
+#define LIN (PTE_P | PTE_US | PTE_A) /* a read-only table entry */
+
+static void test_pv_mm_no_counts_left(void)
+{
+	for (int p = 0; p < NPAGES; p++) {
+		CU_ASSERT_EQUAL(d->pv->pages[p].type_count, 0);
+		CU_ASSERT_EQUAL(d->pv->pages[p].linear, 0);
+	}
+}
+
+/* A read-only entry naming its own table (an L4 slot, an L3 slot) is a
+ * linear page table: allowed, no reference held, and the table still
+ * goes away cleanly. */
+static void test_pv_mm_linear_self(void)
+{
+	test_pv_mm_build();
+	tab(1)[5] = (1 << 12) | LIN;
+	tab(2)[3] = (2 << 12) | LIN;
+	CU_ASSERT_EQUAL_FATAL(pv_mm_get_type(v, 1, PGT_l4), 0);
+	CU_ASSERT_EQUAL(d->pv->pages[1].type_count, 1);
+	CU_ASSERT_EQUAL(d->pv->pages[2].type_count, 1);
+	CU_ASSERT_EQUAL(d->pv->pages[1].linear, 0);
+	pv_mm_put_type(v, 1);
+	test_pv_mm_no_counts_left();
+}
+
 /* One mmu_update request placed in frame 10 (va 0xa000). */
 static int test_pv_mm_update(uint64_t ptr, uint64_t val, uint64_t domid)
 {
@@ -145,6 +172,64 @@ static void test_pv_mm_mmu_update(void)
 	/* a request pointer that is not mapped */
 	CU_ASSERT_EQUAL(pv_mmu_update(v, 0x7000000, 1, 0, DOMID_SELF), -XEN_EFAULT);
 	pv_mm_put_type(v, 1);
+}
+
+/* Linear entries by mmu_update: to itself, to another in-use table of the
+ * same level (one type reference, counted both ends), and Xen's
+ * refusals: writable, another level, chains either way.  Dropping the
+ * last references leaves no count behind. */
+static void test_pv_mm_linear_update(void)
+{
+	uint64_t l4 = 1 << 12;
+
+	test_pv_mm_build();
+	CU_ASSERT_EQUAL_FATAL(pv_mm_get_type(v, 1, PGT_l4), 0);
+	CU_ASSERT_EQUAL(test_pv_mm_update(l4 + 5 * 8, l4 | LIN, DOMID_SELF), 0);
+	CU_ASSERT_EQUAL(d->pv->pages[1].type_count, 1);
+	CU_ASSERT_EQUAL(test_pv_mm_update(l4 + 5 * 8, l4 | LIN | PTE_RW, DOMID_SELF), -XEN_EINVAL);
+	CU_ASSERT_EQUAL(tab(1)[5], l4 | LIN);
+	/* two more (empty) L4s, in use as if pinned */
+	CU_ASSERT_EQUAL_FATAL(pv_mm_get_type(v, 30, PGT_l4), 0);
+	CU_ASSERT_EQUAL_FATAL(pv_mm_get_type(v, 31, PGT_l4), 0);
+	CU_ASSERT_EQUAL(test_pv_mm_update(l4 + 6 * 8, (30 << 12) | LIN | PTE_RW, DOMID_SELF),
+			-XEN_EINVAL);
+	CU_ASSERT_EQUAL(test_pv_mm_update(l4 + 6 * 8, (30 << 12) | LIN, DOMID_SELF), 0);
+	CU_ASSERT_EQUAL(d->pv->pages[30].type_count, 2);
+	CU_ASSERT_EQUAL(d->pv->pages[30].linear, -1);
+	CU_ASSERT_EQUAL(d->pv->pages[1].linear, 1);
+	/* 30 is named by a linear entry: it may not hold one */
+	CU_ASSERT_EQUAL(test_pv_mm_update((30 << 12) + 0 * 8, (31 << 12) | LIN, DOMID_SELF),
+			-XEN_EINVAL);
+	/* 1 holds one: it may not be named by one */
+	CU_ASSERT_EQUAL(test_pv_mm_update((31 << 12) + 0 * 8, l4 | LIN, DOMID_SELF), -XEN_EINVAL);
+	/* but 1 may hold another, and 30 be named twice */
+	CU_ASSERT_EQUAL(test_pv_mm_update(l4 + 7 * 8, (31 << 12) | LIN, DOMID_SELF), 0);
+	CU_ASSERT_EQUAL(test_pv_mm_update(l4 + 8 * 8, (30 << 12) | LIN, DOMID_SELF), 0);
+	CU_ASSERT_EQUAL(d->pv->pages[30].type_count, 3);
+	CU_ASSERT_EQUAL(d->pv->pages[1].linear, 3);
+	/* an L2 in an L4 slot is neither the level below nor the same level */
+	CU_ASSERT_EQUAL(test_pv_mm_update(l4 + 9 * 8, (3 << 12) | LIN, DOMID_SELF), -XEN_EINVAL);
+	/* same level below the top: the L3 naming itself */
+	CU_ASSERT_EQUAL(test_pv_mm_update((2 << 12) + 4 * 8, (2 << 12) | LIN, DOMID_SELF), 0);
+	/* the restore path recounts what the tables hold */
+	d->pv->pages[1].linear = d->pv->pages[30].linear = d->pv->pages[31].linear = 0;
+	pv_mm_recount_linear(d);
+	CU_ASSERT_EQUAL(d->pv->pages[1].linear, 3);
+	CU_ASSERT_EQUAL(d->pv->pages[30].linear, -2);
+	CU_ASSERT_EQUAL(d->pv->pages[31].linear, -1);
+	/* "unpin" 30: the linear entries keep it an L4 */
+	pv_mm_put_type(v, 30);
+	CU_ASSERT_EQUAL(d->pv->pages[30].type, PGT_l4);
+	CU_ASSERT_EQUAL(test_pv_mm_update(l4 + 6 * 8, 0, DOMID_SELF), 0);
+	CU_ASSERT_EQUAL(test_pv_mm_update(l4 + 8 * 8, 0, DOMID_SELF), 0);
+	CU_ASSERT_EQUAL(d->pv->pages[30].type_count, 0);
+	CU_ASSERT_EQUAL(d->pv->pages[30].type, PGT_none);
+	CU_ASSERT_EQUAL(d->pv->pages[30].linear, 0);
+	/* 31 goes with the L4 that names it */
+	pv_mm_put_type(v, 31);
+	CU_ASSERT_EQUAL(d->pv->pages[31].type_count, 1);
+	pv_mm_put_type(v, 1);
+	test_pv_mm_no_counts_left();
 }
 
 static void test_pv_mm_update_va_mapping(void)
@@ -218,4 +303,5 @@ UNIT_SUITE(pv_mm, test_pv_mm_init, test_pv_mm_cleanup, UNIT_TEST(test_pv_mm_vali
 	   UNIT_TEST(test_pv_mm_refuses_foreign_and_superpage),
 	   UNIT_TEST(test_pv_mm_refuses_self_reference), UNIT_TEST(test_pv_mm_mmu_update),
 	   UNIT_TEST(test_pv_mm_update_va_mapping), UNIT_TEST(test_pv_mm_pin_rules),
-	   UNIT_TEST(test_pv_mm_grant_entries))
+	   UNIT_TEST(test_pv_mm_grant_entries), UNIT_TEST(test_pv_mm_linear_self),
+	   UNIT_TEST(test_pv_mm_linear_update))
