@@ -9,7 +9,9 @@
  *	fires when it starts; the guest's store port (PORT) fires through
  *	the handle's fd; its string is read by grant copy, answered in the
  *	page mapped with map_domain_grant_refs; an unmap notify clears its
- *	byte; notify, unbind, close.
+ *	byte; the same frame is found among the guest's RAM mapped through
+ *	libxenforeignmemory (writes through one map show in the other);
+ *	notify, unbind, close.
  *   keel-xenlibs-peer pong DOMID PORT ROUNDS [SECONDS]
  *	with evt-dom0pp: answer every event until ROUNDS + 1 were answered
  *	and 2 s pass quietly.
@@ -25,6 +27,7 @@
 #include <sys/mman.h>
 
 #include "include/xenevtchn.h"
+#include "include/xenforeignmemory.h"
 #include "include/xengnttab.h"
 
 static int peer_failed;
@@ -92,6 +95,60 @@ static int peer_wait_port(xenevtchn_handle *xe, int want, int virq_port, int *se
 	}
 	errno = ETIMEDOUT;
 	return -1;
+}
+
+/* libxenforeignmemory: Xen's per-frame errors, and the granted frame `ro`
+ * found among the guest's RAM (GUEST_PAGES frames from 0), the same page. */
+#define GUEST_PAGES 16384 /* the test's 64 MiB guest */
+
+static void peer_foreign(uint32_t domid, volatile char *ro)
+{
+	xenforeignmemory_handle *fm = xenforeignmemory_open(NULL, 0);
+	xen_pfn_t two[2] = {0, 1ul << 40}, *all;
+	int err[2] = {1, 1}, *errs;
+	char *mem, *hit = NULL;
+	size_t found = 0;
+
+	peer_check(fm != NULL, "xenforeignmemory_open");
+	if (!fm)
+		return;
+	mem = xenforeignmemory_map(fm, domid, PROT_READ | PROT_WRITE, 2, two, err);
+	peer_check(mem && err[0] == 0 && err[1] == -EINVAL,
+		   "foreign map with an err array: frame 0 mapped, a frame past RAM -EINVAL");
+	if (mem)
+		xenforeignmemory_unmap(fm, mem, 2);
+	peer_refused_ptr(xenforeignmemory_map(fm, domid, PROT_READ, 2, two, NULL), EINVAL,
+			 "foreign map without an err array, one frame past RAM");
+	peer_refused_ptr(xenforeignmemory_map(fm, 31000, PROT_READ, 1, two, NULL), ESRCH,
+			 "foreign map of a domain that does not exist");
+	peer_refused_ptr(xenforeignmemory_map_resource(fm, domid, 0, 0, 0, 1, (void **)&mem,
+						       PROT_READ, 0),
+			 EOPNOTSUPP, "map_resource (not offered)");
+
+	all = malloc(GUEST_PAGES * sizeof(*all));
+	errs = malloc(GUEST_PAGES * sizeof(*errs));
+	if (!all || !errs)
+		return;
+	for (size_t i = 0; i < GUEST_PAGES; i++)
+		all[i] = i;
+	mem = xenforeignmemory_map(fm, domid, PROT_READ | PROT_WRITE, GUEST_PAGES, all, errs);
+	peer_check(mem != NULL, "foreign map of the guest's whole RAM");
+	for (size_t i = 0; mem && i < GUEST_PAGES; i++)
+		if (!errs[i] && !memcmp(mem + i * 4096, (const char *)ro, 4096)) {
+			hit = mem + i * 4096;
+			found++;
+		}
+	peer_check(found == 1, "the granted frame is found once among the guest's RAM");
+	if (hit) {
+		hit[3000] = 0x77;
+		peer_check(ro[3000] == 0x77, "a write through the foreign map shows in the grant map");
+		hit[3000] = 0;
+	}
+	if (mem)
+		peer_check(xenforeignmemory_unmap(fm, mem, GUEST_PAGES) == 0, "foreign unmap");
+	peer_check(xenforeignmemory_close(fm) == 0, "xenforeignmemory_close");
+	free(all);
+	free(errs);
 }
 
 static int peer_grant(uint32_t domid, evtchn_port_t store, uint32_t gref, int secs)
@@ -196,6 +253,7 @@ static int peer_grant(uint32_t domid, evtchn_port_t store, uint32_t gref, int se
 	peer_check(ro[4000] == 0x5a, "both maps show the same frame");
 	peer_check(xengnttab_unmap(xg, page, 1) == 0, "unmap the notify map");
 	peer_check(ro[4000] == 0, "the unmap cleared the notify byte");
+	peer_foreign(domid, ro);
 	peer_check(xengnttab_set_max_grants(xg, 64) == 0, "set_max_grants");
 	page = xengnttab_map_domain_grant_refs(xg, 1, domid, refs, PROT_READ | PROT_WRITE);
 	peer_check(page != NULL, "map_domain_grant_refs writable");

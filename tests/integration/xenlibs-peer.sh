@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# xenlibs-peer: Keel's libxenevtchn.so.1 and libxengnttab.so.1 against a
-# real keeld, through keel-xenlibs-peer (linked against those two shared
-# libraries only, written as a program built for Xen).  With the pv-grant
+# xenlibs-peer: Keel's libxenevtchn.so.1, libxengnttab.so.1 and
+# libxenforeignmemory.so.1 against a real keeld, through keel-xenlibs-peer
+# (linked against those shared libraries only, written as a program built
+# for Xen).  With the pv-grant
 # guest: Xen's errno for bad domains, ports, VIRQs and references;
 # VIRQ_DOM_EXC firing when the guest starts; the guest's store port firing
 # through the handle's fd; its string read by grant copy (a status per
 # segment), a notify byte cleared at unmap, the answer written in a page
-# mapped with map_domain_grant_refs; the guest checks the answer and that
+# mapped with map_domain_grant_refs; the granted frame found among the
+# guest's RAM mapped through libxenforeignmemory (per-frame errors, bad
+# domain, writes seen through both maps); the guest checks the answer and that
 # the grant is no longer in use.  Then a 200-round ping-pong with
 # evt-dom0pp through xenevtchn, and keeld still answers.
 . "$(dirname "$0")/../lib/common.sh"
