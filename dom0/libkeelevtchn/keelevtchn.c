@@ -157,8 +157,8 @@ int keelevtchn_bind_virq(struct keelevtchn *h, uint32_t virq)
 		return r;
 	}
 	e = &h->ports[p];
-	*e = (struct keelevtchn_port){.used = 1, .kick_fd = fd, .notify_fd = -1, .virq = virq,
-				      .virq_ctl = sub};
+	*e = (struct keelevtchn_port){
+		.used = 1, .kick_fd = fd, .notify_fd = -1, .virq = virq, .virq_ctl = sub};
 	return (int)p;
 }
 

@@ -145,8 +145,9 @@ int xenevtchn_restrict(xenevtchn_handle *xce, domid_t domid)
 	static int told;
 
 	if (!__atomic_exchange_n(&told, 1, __ATOMIC_RELAXED))
-		fprintf(stderr, "libxenevtchn (Keel): restrict to domain %u: not restricted on "
-				"Keel\n",
+		fprintf(stderr,
+			"libxenevtchn (Keel): restrict to domain %u: not restricted on "
+			"Keel\n",
 			domid);
 	return 0;
 }

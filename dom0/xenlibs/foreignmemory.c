@@ -81,7 +81,8 @@ void *xenforeignmemory_map2(xenforeignmemory_handle *fmem, uint32_t dom, void *a
 	}
 	if (!errs && !(errs = calloc(pages, sizeof(*errs))))
 		return NULL;
-	region = mmap(addr, pages * FMEM_PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | flags, -1, 0);
+	region = mmap(addr, pages * FMEM_PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | flags, -1,
+		      0);
 	if (region == MAP_FAILED) {
 		first_err = errno;
 		goto out;
@@ -96,10 +97,11 @@ void *xenforeignmemory_map2(xenforeignmemory_handle *fmem, uint32_t dom, void *a
 		 * but a missing domain): try them one by one so each gets
 		 * its own answer. */
 		for (size_t k = 0; k < n; k++)
-			errs[i + k] = r < 0 && r != -ESRCH && n > 1
-					      ? fmem_map_run(fmem, dom, prot,
-							     region + (i + k) * FMEM_PAGE, arr[i + k], 1)
-					      : r;
+			errs[i + k] =
+				r < 0 && r != -ESRCH && n > 1
+					? fmem_map_run(fmem, dom, prot,
+						       region + (i + k) * FMEM_PAGE, arr[i + k], 1)
+					: r;
 	}
 	for (i = 0; i < pages && !first_err; i++)
 		first_err = -errs[i];
@@ -134,8 +136,9 @@ int xenforeignmemory_restrict(xenforeignmemory_handle *fmem, domid_t domid)
 	static int told;
 
 	if (!__atomic_exchange_n(&told, 1, __ATOMIC_RELAXED))
-		fprintf(stderr, "libxenforeignmemory (Keel): restrict to domain %u: not "
-				"restricted on Keel\n",
+		fprintf(stderr,
+			"libxenforeignmemory (Keel): restrict to domain %u: not "
+			"restricted on Keel\n",
 			domid);
 	return 0;
 }
@@ -155,8 +158,8 @@ int xenforeignmemory_unmap_resource(xenforeignmemory_handle *fmem,
 	return 0; /* only NULL can reach here: map_resource never succeeds */
 }
 
-int xenforeignmemory_resource_size(xenforeignmemory_handle *fmem, domid_t domid,
-				   unsigned int type, unsigned int id, size_t *size)
+int xenforeignmemory_resource_size(xenforeignmemory_handle *fmem, domid_t domid, unsigned int type,
+				   unsigned int id, size_t *size)
 {
 	errno = EOPNOTSUPP;
 	return -1;

@@ -283,8 +283,8 @@ int xengnttab_dmabuf_exp_wait_released(xengnttab_handle *xgt, uint32_t fd, uint3
 	return -1;
 }
 
-int xengnttab_dmabuf_imp_to_refs(xengnttab_handle *xgt, uint32_t domid, uint32_t fd,
-				 uint32_t count, uint32_t *refs)
+int xengnttab_dmabuf_imp_to_refs(xengnttab_handle *xgt, uint32_t domid, uint32_t fd, uint32_t count,
+				 uint32_t *refs)
 {
 	errno = EOPNOTSUPP;
 	return -1;

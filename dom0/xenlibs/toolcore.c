@@ -47,8 +47,9 @@ int xentoolcore_restrict_all(domid_t domid)
 	static int told;
 
 	if (!__atomic_exchange_n(&told, 1, __ATOMIC_RELAXED))
-		fprintf(stderr, "libxentoolcore (Keel): restrict to domain %u: handles are not "
-				"restricted on Keel (keeld's socket is the privilege boundary)\n",
+		fprintf(stderr,
+			"libxentoolcore (Keel): restrict to domain %u: handles are not "
+			"restricted on Keel (keeld's socket is the privilege boundary)\n",
 			domid);
 	return 0;
 }

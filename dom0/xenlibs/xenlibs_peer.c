@@ -50,7 +50,8 @@ static void peer_refused(int rv, int want, const char *what)
 	int got = errno;
 
 	if (rv != -1 || got != want) {
-		fprintf(stderr, "keel-xenlibs-peer: FAILED: %s: returned %d errno %d (%s), want -1 %s\n",
+		fprintf(stderr,
+			"keel-xenlibs-peer: FAILED: %s: returned %d errno %d (%s), want -1 %s\n",
 			what, rv, got, strerror(got), strerror(want));
 		peer_failed = 1;
 	} else {
@@ -63,7 +64,8 @@ static void peer_refused_ptr(const void *p, int want, const char *what)
 	int got = errno;
 
 	if (p || got != want) {
-		fprintf(stderr, "keel-xenlibs-peer: FAILED: %s: returned %p errno %d (%s), want NULL %s\n",
+		fprintf(stderr,
+			"keel-xenlibs-peer: FAILED: %s: returned %p errno %d (%s), want NULL %s\n",
 			what, p, got, strerror(got), strerror(want));
 		peer_failed = 1;
 	} else {
@@ -121,9 +123,9 @@ static void peer_foreign(uint32_t domid, volatile char *ro)
 			 "foreign map without an err array, one frame past RAM");
 	peer_refused_ptr(xenforeignmemory_map(fm, 31000, PROT_READ, 1, two, NULL), ESRCH,
 			 "foreign map of a domain that does not exist");
-	peer_refused_ptr(xenforeignmemory_map_resource(fm, domid, 0, 0, 0, 1, (void **)&mem,
-						       PROT_READ, 0),
-			 EOPNOTSUPP, "map_resource (not offered)");
+	peer_refused_ptr(
+		xenforeignmemory_map_resource(fm, domid, 0, 0, 0, 1, (void **)&mem, PROT_READ, 0),
+		EOPNOTSUPP, "map_resource (not offered)");
 
 	all = malloc(GUEST_PAGES * sizeof(*all));
 	errs = malloc(GUEST_PAGES * sizeof(*errs));
@@ -141,7 +143,8 @@ static void peer_foreign(uint32_t domid, volatile char *ro)
 	peer_check(found == 1, "the granted frame is found once among the guest's RAM");
 	if (hit) {
 		hit[3000] = 0x77;
-		peer_check(ro[3000] == 0x77, "a write through the foreign map shows in the grant map");
+		peer_check(ro[3000] == 0x77,
+			   "a write through the foreign map shows in the grant map");
 		hit[3000] = 0;
 	}
 	if (mem)

@@ -45,7 +45,7 @@ xenforeignmemory_map_resource(xenforeignmemory_handle *fmem, domid_t domid, unsi
 			      void **paddr, int prot, int flags);
 int xenforeignmemory_unmap_resource(xenforeignmemory_handle *fmem,
 				    xenforeignmemory_resource_handle *fres);
-int xenforeignmemory_resource_size(xenforeignmemory_handle *fmem, domid_t domid,
-				   unsigned int type, unsigned int id, size_t *size);
+int xenforeignmemory_resource_size(xenforeignmemory_handle *fmem, domid_t domid, unsigned int type,
+				   unsigned int id, size_t *size);
 
 #endif

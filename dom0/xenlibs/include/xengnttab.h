@@ -69,8 +69,8 @@ int xengnttab_grant_copy(xengnttab_handle *xgt, uint32_t count,
 int xengnttab_dmabuf_exp_from_refs(xengnttab_handle *xgt, uint32_t domid, uint32_t flags,
 				   uint32_t count, const uint32_t *refs, uint32_t *fd);
 int xengnttab_dmabuf_exp_wait_released(xengnttab_handle *xgt, uint32_t fd, uint32_t wait_to_ms);
-int xengnttab_dmabuf_imp_to_refs(xengnttab_handle *xgt, uint32_t domid, uint32_t fd,
-				 uint32_t count, uint32_t *refs);
+int xengnttab_dmabuf_imp_to_refs(xengnttab_handle *xgt, uint32_t domid, uint32_t fd, uint32_t count,
+				 uint32_t *refs);
 int xengnttab_dmabuf_imp_release(xengnttab_handle *xgt, uint32_t fd);
 
 xengntshr_handle *xengntshr_open(struct xentoollog_logger *logger, unsigned int open_flags);
