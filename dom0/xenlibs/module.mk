@@ -14,6 +14,10 @@ $(eval $(call keel_shlib,libxenforeignmemory.so.1,$(call pic_objs,$(XENLIBS)/for
 $(eval $(call keel_program,keel-xenlibs-dlcheck,$(call objs,$(XENLIBS)/xenlibs_dlcheck.c),-ldl))
 PROGRAMS += $(BIN)/keel-xenlibs-peer
 $(BIN)/keel-xenlibs-peer: $(call objs,$(XENLIBS)/xenlibs_peer.c) $(XENLIBS_LIB)/libxenevtchn.so.1 $(XENLIBS_LIB)/libxengnttab.so.1 \
-		$(XENLIBS_LIB)/libxenforeignmemory.so.1
+		$(XENLIBS_LIB)/libxenforeignmemory.so.1 $(XENLIBS_LIB)/libxentoolcore.so.1
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ -Wl,-rpath,'$$ORIGIN/../lib/xen'
+
+# Unit tests of libxentoolcore's registry (the plain object, not the .so).
+UNIT_SRCS += $(wildcard tests/unit/test_xenlibs_*.c)
+UNIT_OBJS += $(call objs,$(XENLIBS)/toolcore.c)

@@ -28,6 +28,7 @@
 
 #include "include/xenevtchn.h"
 #include "include/xenforeignmemory.h"
+#include "include/xentoolcore.h"
 #include "include/xengnttab.h"
 
 static int peer_failed;
@@ -199,6 +200,16 @@ static int peer_grant(uint32_t domid, evtchn_port_t store, uint32_t gref, int se
 	peer_check(xengntshr_open(NULL, 0) == NULL && errno == EOPNOTSUPP,
 		   "xengntshr_open: not offered");
 	peer_check(xenevtchn_restrict(xe, domid) == 0, "xenevtchn_restrict succeeds");
+	peer_check(xentoolcore_restrict_all(domid) == 0 && xentoolcore_restrict_all(domid) == 0,
+		   "xentoolcore_restrict_all succeeds (twice, one notice)");
+	{
+		xenevtchn_handle *inh = xenevtchn_open(NULL, XENEVTCHN_NO_CLOEXEC);
+
+		peer_check(inh && !(fcntl(xenevtchn_fd(inh), F_GETFD) & FD_CLOEXEC) &&
+				   (fcntl(xenevtchn_fd(xe), F_GETFD) & FD_CLOEXEC),
+			   "XENEVTCHN_NO_CLOEXEC: only that handle's fd survives exec");
+		xenevtchn_close(inh);
+	}
 
 	/* VIRQ_DOM_EXC fires when the guest is unpaused. */
 	virq = xenevtchn_bind_virq(xe, VIRQ_DOM_EXC);

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # xenlibs-peer: Keel's libxenevtchn.so.1, libxengnttab.so.1 and
 # libxenforeignmemory.so.1 against a real keeld, through keel-xenlibs-peer
-# (linked against those shared libraries only, written as a program built
-# for Xen).  With the pv-grant
+# (linked against those shared libraries and libxentoolcore.so.1 only,
+# written as a program built for Xen).  With the pv-grant
 # guest: Xen's errno for bad domains, ports, VIRQs and references;
 # VIRQ_DOM_EXC firing when the guest starts; the guest's store port firing
 # through the handle's fd; its string read by grant copy (a status per
@@ -37,6 +37,8 @@ cat "$KEEL_TMP/peer.out"
 [ $rc = 0 ] || { ctl console "$d"; fail "keel-xenlibs-peer grant failed"; }
 grep -q 'answered through libxenevtchn/libxengnttab: granted hello' "$KEEL_TMP/peer.out" ||
 	fail "the peer did not read the guest's string"
+[ "$(grep -c '^libxentoolcore (Keel): restrict to domain' "$KEEL_TMP/peer.out")" = 1 ] ||
+	fail "xentoolcore_restrict_all did not say once that nothing was restricted"
 wait_for "ctl info $d | grep -Eq ' (shutdown|crashed) '" 30 || fail "guest did not finish"
 ctl console "$d"
 ctl console "$d" | grep -q '^Test result: SUCCESS' || fail "pv-grant guest failed"
