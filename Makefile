@@ -51,6 +51,7 @@ GUEST_LDFLAGS  := -nostdlib -static -no-pie -Wl,--build-id=none -z noexecstack -
 
 PROGRAMS   :=
 LIBRARIES  :=
+SHLIBS     :=
 GUEST_IMAGES :=
 FUZZ_TARGETS :=
 UNIT_SRCS  :=
@@ -64,7 +65,7 @@ include mk/rules.mk
 include $(sort $(wildcard */module.mk */*/module.mk */*/*/module.mk))
 include mk/tests.mk
 
-all: $(PROGRAMS) $(LIBRARIES) $(GUEST_IMAGES)
+all: $(PROGRAMS) $(LIBRARIES) $(SHLIBS) $(GUEST_IMAGES)
 
 deps:
 	@scripts/install-deps

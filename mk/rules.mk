@@ -3,6 +3,9 @@
 #   $(call objs,SRCS)                   object files for host C/asm sources
 #   $(eval $(call keel_program,NAME,OBJS,LDLIBS))   build/bin/NAME
 #   $(eval $(call keel_library,NAME,OBJS))          build/lib/NAME.a
+#   $(call pic_objs,SRCS)               position-independent objects (build/obj/pic/...)
+#   $(eval $(call keel_shlib,SONAME,OBJS,MAP,LDLIBS)) build/lib/xen/SONAME (shared,
+#                                       versioned by the linker script MAP)
 #   $(call guest_objs,SRCS)             freestanding objects (build/obj/guest/...)
 #   $(eval $(call keel_guest,NAME,OBJS,LDSCRIPT))   build/guests/NAME (ELF)
 #   $(eval $(call keel_fuzz,NAME,SRCS,LDLIBS))      build/fuzz/NAME (libFuzzer)
@@ -12,12 +15,17 @@
 
 objs = $(patsubst %.c,$(OBJ)/%.o,$(filter %.c,$(1))) \
        $(patsubst %.S,$(OBJ)/%.o,$(filter %.S,$(1)))
+pic_objs = $(patsubst %.c,$(OBJ)/pic/%.o,$(filter %.c,$(1)))
 guest_objs = $(patsubst %.c,$(OBJ)/guest/%.o,$(filter %.c,$(1))) \
              $(patsubst %.S,$(OBJ)/guest/%.o,$(filter %.S,$(1)))
 
 $(OBJ)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(OBJ)/pic/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -c $< -o $@
 
 $(OBJ)/%.o: %.S
 	@mkdir -p $(@D)
@@ -43,6 +51,17 @@ LIBRARIES += $(LIB)/$(1).a
 $(LIB)/$(1).a: $(2)
 	@mkdir -p $$(@D)
 	rm -f $$@ && $$(AR) rcs $$@ $(2)
+endef
+
+# Shared libraries live in build/lib/xen/ under their SONAME, never beside
+# (or installed over) a host's own libraries; -z defs: nothing left to
+# resolve at load time but what LDLIBS names.
+define keel_shlib
+SHLIBS += $(LIB)/xen/$(1)
+$(LIB)/xen/$(1): $(2) $(3)
+	@mkdir -p $$(@D)
+	$$(CC) $$(LDFLAGS) -shared -Wl,-soname,$(1) -Wl,--version-script=$(3) -Wl,-z,defs \
+		-o $$@ $(2) $(4)
 endef
 
 define keel_guest

@@ -5,9 +5,11 @@
  * port reported by keelevtchn_pending is taken out of the set (events 0)
  * until it is unmasked, so kicks arriving meanwhile are kept by the
  * eventfd's counter and reported once after unmask -- libxenevtchn's
- * semantics.
+ * semantics.  A VIRQ port has no eventfds: its "kick" fd is a keeld
+ * connection subscribed to domain events, drained when it is reported.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -15,6 +17,7 @@
 
 #include "../libkeelctl/keelctl.h"
 #include "../libkeelctl/keelctl_int.h"
+#include "abi/event_channel.h"
 #include "keelevtchn.h"
 
 struct keelevtchn_port {
@@ -22,10 +25,13 @@ struct keelevtchn_port {
 	int masked;
 	uint32_t domid, remote_port;
 	int kick_fd, notify_fd;
+	uint32_t virq;		  /* VIRQ ports only */
+	struct keelctl *virq_ctl; /* VIRQ ports: the subscribed connection */
 };
 
 struct keelevtchn {
 	struct keelctl *ctl;
+	char *rundir; /* for the connections VIRQ ports open */
 	int epfd;
 	struct keelevtchn_port ports[KEELEVTCHN_MAX_PORTS + 1]; /* [0] unused */
 };
@@ -44,6 +50,10 @@ int keelevtchn_open(const char *rundir, struct keelevtchn **out)
 		return r;
 	}
 	r = keelctl_open(rundir, &h->ctl);
+	if (r == 0 && rundir && !(h->rundir = strdup(rundir))) {
+		keelctl_close(h->ctl);
+		r = -ENOMEM;
+	}
 	if (r < 0) {
 		close(h->epfd);
 		free(h);
@@ -69,6 +79,7 @@ void keelevtchn_close(struct keelevtchn *h)
 			keelevtchn_unbind(h, p);
 	keelctl_close(h->ctl);
 	close(h->epfd);
+	free(h->rundir);
 	free(h);
 }
 
@@ -112,6 +123,45 @@ int keelevtchn_bind_unbound_port(struct keelevtchn *h, uint32_t domid)
 	return -EOPNOTSUPP;
 }
 
+int keelevtchn_bind_virq(struct keelevtchn *h, uint32_t virq)
+{
+	struct epoll_event ev = {EPOLLIN, {0}};
+	struct keelevtchn_port *e;
+	struct keelctl *sub;
+	uint32_t p;
+	int r, fd;
+
+	if (virq >= NR_VIRQS)
+		return -EINVAL;
+	if (virq != VIRQ_DOM_EXC)
+		return -EOPNOTSUPP;
+	for (p = 1; p <= KEELEVTCHN_MAX_PORTS; p++)
+		if (h->ports[p].used && h->ports[p].virq_ctl && h->ports[p].virq == virq)
+			return -EEXIST;
+	for (p = 1; p <= KEELEVTCHN_MAX_PORTS && h->ports[p].used; p++)
+		;
+	if (p > KEELEVTCHN_MAX_PORTS)
+		return -ENOSPC;
+	r = keelctl_open(h->rundir, &sub);
+	if (r < 0)
+		return r;
+	r = keelctl_subscribe(sub);
+	fd = keelctl_event_fd(sub);
+	if (r == 0 && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0)
+		r = -errno;
+	ev.data.u32 = p;
+	if (r == 0 && epoll_ctl(h->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		r = -errno;
+	if (r < 0) {
+		keelctl_close(sub);
+		return r;
+	}
+	e = &h->ports[p];
+	*e = (struct keelevtchn_port){
+		.used = 1, .kick_fd = fd, .notify_fd = -1, .virq = virq, .virq_ctl = sub};
+	return (int)p;
+}
+
 int keelevtchn_notify(struct keelevtchn *h, keelevtchn_port_t port)
 {
 	struct keelevtchn_port *e = keelevtchn_get(h, port);
@@ -119,6 +169,8 @@ int keelevtchn_notify(struct keelevtchn *h, keelevtchn_port_t port)
 
 	if (!e)
 		return -EINVAL;
+	if (e->virq_ctl)
+		return 0; /* nobody to send to; Linux ignores it too */
 	if (write(e->notify_fd, &one, sizeof(one)) != sizeof(one) && errno != EAGAIN)
 		return -errno;
 	return 0;
@@ -139,8 +191,16 @@ int keelevtchn_pending(struct keelevtchn *h)
 	e = keelevtchn_get(h, ev.data.u32);
 	if (!e)
 		return -EAGAIN;
-	if (read(e->kick_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+	if (e->virq_ctl) {
+		struct keelctl_event dev;
+
+		/* Every state change so far is one event, as Xen's VIRQ
+		 * coalesces while pending; the reader rescans the domains. */
+		while (keelctl_read_event(e->virq_ctl, &dev) == 0)
+			;
+	} else if (read(e->kick_fd, &n, sizeof(n)) < 0 && errno != EAGAIN) {
 		return -errno;
+	}
 	ev.events = 0;
 	epoll_ctl(h->epfd, EPOLL_CTL_MOD, e->kick_fd, &ev);
 	e->masked = 1;
@@ -168,6 +228,11 @@ int keelevtchn_unbind(struct keelevtchn *h, keelevtchn_port_t port)
 	if (!e)
 		return -EINVAL;
 	epoll_ctl(h->epfd, EPOLL_CTL_DEL, e->kick_fd, NULL);
+	if (e->virq_ctl) {
+		keelctl_close(e->virq_ctl); /* closes kick_fd */
+		memset(e, 0, sizeof(*e));
+		return 0;
+	}
 	r = keelctl_unbind_evtchn(h->ctl, e->domid, e->remote_port);
 	close(e->kick_fd);
 	close(e->notify_fd);

@@ -30,6 +30,11 @@ int keelevtchn_bind_interdomain(struct keelevtchn *h, uint32_t domid,
 /* dom0 allocating a port for a guest to bind: not offered by keeld
  * (guests allocate, dom0 binds); returns -EOPNOTSUPP. */
 int keelevtchn_bind_unbound_port(struct keelevtchn *h, uint32_t domid);
+/* A VIRQ for dom0: VIRQ_DOM_EXC fires on every domain state change
+ * (keeld's event stream); keeld has no source for the others
+ * (-EOPNOTSUPP), and a number past NR_VIRQS is -EINVAL, as in Xen.  A
+ * VIRQ bound twice on one handle is -EEXIST.  Returns the local port. */
+int keelevtchn_bind_virq(struct keelevtchn *h, uint32_t virq);
 int keelevtchn_notify(struct keelevtchn *h, keelevtchn_port_t port);
 /* The next port that fired (it is then masked until keelevtchn_unmask),
  * or -EAGAIN if none has. */
