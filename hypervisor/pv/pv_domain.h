@@ -47,6 +47,7 @@ struct pv_vcpu {
 	uint64_t kernel_ss, kernel_sp;
 	uint64_t fs_base, gs_base_kernel, gs_base_user;
 	uint64_t debugreg[8];
+	int debugreg_dirty; /* changed since last loaded into the KVM vCPU */
 	uint32_t iopl;
 	int fpu_ts;
 	struct trap_info traps[256];
