@@ -240,6 +240,19 @@ int kvm_sregs_set(struct kvm_vcpu_ctx *vcpu, const struct kvm_sregs *sregs)
 	return ioctl(vcpu->fd, KVM_SET_SREGS, sregs) < 0 ? -errno : 0;
 }
 
+/* The vCPU's DR0-DR3, DR6 and DR7 as the VM sees them: KVM loads them into
+ * the hardware whenever the vCPU runs.  By ioctl only (the sync area has no
+ * debug registers). */
+int kvm_debugregs_get(struct kvm_vcpu_ctx *vcpu, struct kvm_debugregs *dr)
+{
+	return ioctl(vcpu->fd, KVM_GET_DEBUGREGS, dr) < 0 ? -errno : 0;
+}
+
+int kvm_debugregs_set(struct kvm_vcpu_ctx *vcpu, const struct kvm_debugregs *dr)
+{
+	return ioctl(vcpu->fd, KVM_SET_DEBUGREGS, dr) < 0 ? -errno : 0;
+}
+
 uint64_t kvm_tsc_khz(struct kvm_vcpu_ctx *vcpu)
 {
 	int r = ioctl(vcpu->fd, KVM_GET_TSC_KHZ, 0);

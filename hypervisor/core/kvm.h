@@ -50,6 +50,8 @@ int kvm_regs_set(struct kvm_vcpu_ctx *vcpu, const struct kvm_regs *regs);
 int kvm_sregs_get(struct kvm_vcpu_ctx *vcpu, struct kvm_sregs *sregs);
 int kvm_sregs_set(struct kvm_vcpu_ctx *vcpu, const struct kvm_sregs *sregs);
 uint64_t kvm_tsc_khz(struct kvm_vcpu_ctx *vcpu);
+int kvm_debugregs_get(struct kvm_vcpu_ctx *vcpu, struct kvm_debugregs *dr);
+int kvm_debugregs_set(struct kvm_vcpu_ctx *vcpu, const struct kvm_debugregs *dr);
 const char *kvm_exit_name(uint32_t reason);
 
 #endif

@@ -56,7 +56,8 @@ struct pv_vcpu {
 	uint64_t kernel_ss, kernel_sp;
 	uint64_t fs_base, gs_base_kernel, gs_base_user;
 	uint64_t debugreg[8];
-	uint32_t iopl; /* virtual IOPL, 0..3 (set_iopl, or iret's flags) */
+	int debugreg_dirty; /* changed since last loaded into the KVM vCPU */
+	uint32_t iopl;	    /* virtual IOPL, 0..3 (set_iopl, or iret's flags) */
 	int fpu_ts;
 	struct trap_info traps[256];
 	struct callback_info cb_event, cb_failsafe, cb_syscall;

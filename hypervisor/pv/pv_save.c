@@ -500,6 +500,7 @@ static void pv_rst_apply_vcpu_pv(struct vcpu *v, const struct saverec *r)
 	v->pv->ldt_ents = src_u64(&c);
 	for (int i = 0; i < 8; i++)
 		v->pv->debugreg[i] = src_u64(&c);
+	v->pv->debugreg_dirty = 1; /* into the new vCPU before it runs */
 	for (int i = 0; i < 16; i++)
 		v->pv->gdt_frames[i] = src_u64(&c);
 	for (int i = 0; i < 3; i++) {

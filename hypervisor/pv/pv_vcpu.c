@@ -512,6 +512,10 @@ static int pv_exit_exception(struct vcpu *v)
 	if (pv_vcpu_ring3(v, sregs.cr3) < 0)
 		return -1;
 	has_err = pv_vector_has_err(vec);
+	/* A breakpoint, watchpoint or single step of the guest's: its DR6
+	 * first, as Xen's #DB handler does before the bounce. */
+	if (vec == 1 && pv_debugreg_trap(v) < 0)
+		return -1;
 	if (vec == 6 && pv_emulate_cpuid(v, &regs, rip) == 0)
 		goto resume;
 	/* int $n: a #UD on this host, a #GP naming the vector where the IDT's
@@ -660,10 +664,12 @@ static int pv_exit_hypercall(struct vcpu *v)
 		return -1;
 	if (!c.no_return) {
 		regs.rax = ret;
+		/* The guest's TF survives the hypercall, as Xen returns with
+		 * the flags it saved: a guest stepping over `syscall` gets its
+		 * #DB after the instruction that follows it. */
 		if (!from_page) {
 			regs.rip = regs.rcx;
-			regs.rflags =
-				(regs.r11 & ~(RFLAGS_IOPL | RFLAGS_NT | RFLAGS_TF)) | RFLAGS_IF | 2;
+			regs.rflags = (regs.r11 & ~(RFLAGS_IOPL | RFLAGS_NT)) | RFLAGS_IF | 2;
 		}
 	}
 	if (pv_deliver_events(v, &regs) < 0)
@@ -751,6 +757,10 @@ void *pv_vcpu_thread(void *arg)
 		pthread_mutex_unlock(&d->lock);
 		if (!r)
 			break;
+		if (v->pv->debugreg_dirty && pv_debugreg_load(v) < 0) {
+			domain_crash(d, "cannot load the debug registers");
+			break;
+		}
 		r = kvm_vcpu_run(&v->kvm);
 		if (r == -EINTR) {
 			v->kvm.run->immediate_exit = 0;

@@ -62,6 +62,8 @@ int pv_emulate_privileged(struct vcpu *v, struct kvm_regs *r, uint64_t rip);
 void pv_debugreg_reset(struct vcpu *v);
 long pv_set_debugreg(struct vcpu *v, unsigned reg, uint64_t val);
 long pv_get_debugreg(struct vcpu *v, unsigned reg, uint64_t *val);
+int pv_debugreg_load(struct vcpu *v);
+int pv_debugreg_trap(struct vcpu *v);
 int pv_emulate_cpuid(struct vcpu *v, struct kvm_regs *regs, uint64_t rip);
 int pv_inject_trap(struct vcpu *v, struct kvm_regs *regs, int vec, uint64_t err, uint64_t rip);
 
