@@ -187,14 +187,7 @@ timed() {
 	secs=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", b - a }')
 }
 
-# Under the sanitizers the 2-vCPU guest is left out unless asked for: its
-# resume once stalled there (1 in 18 SAN restores): xenwatch on CPU 1 waits
-# in xen_arch_resume's on_each_cpu for CPU 0, which idles with no event
-# pending -- probably a cross-CPU call queued before the suspend whose
-# event went with the event channels at restore (Xen resets them too).
-# Open; see README.
 vcpu_list=${KEEL_SR_VCPUS:-1 2}
-[ "${SAN:-0}" = 1 ] && [ -z "${KEEL_SR_VCPUS:-}" ] && vcpu_list=1
 for vcpus in $vcpu_list; do
 	name=linux-sr$vcpus
 	gip=$net.$((1 + vcpus))
