@@ -164,12 +164,17 @@ int xs_journal_flush(struct xs_journal *j)
 		return 0;
 	if (j->failed) {
 		xs_buf_consume(&j->pending, len);
+		if (j->batch_start != SIZE_MAX)
+			j->batch_start -= len;
 		return -EIO;
 	}
 	rc = xs_write_all(j->fd, j->pending.p, len);
 	if (!rc && j->fsync && fdatasync(j->fd))
 		rc = -errno;
 	xs_buf_consume(&j->pending, len);
+	/* An open batch moved to the front of the buffer with the rest. */
+	if (j->batch_start != SIZE_MAX)
+		j->batch_start -= len;
 	if (rc) {
 		xs_log("journal write failed: %s; refusing changes until the journal can be "
 		       "rewritten",

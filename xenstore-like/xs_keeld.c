@@ -107,8 +107,12 @@ static void xs_keeld_readable(struct xs_server *s, void *opaque)
 	struct keelctl_event ev;
 	int rc;
 
-	while (k->events && (rc = keelctl_read_event(k->events, &ev)) == 0)
+	while (k->events && (rc = keelctl_read_event(k->events, &ev)) == 0) {
 		xs_keeld_event(s, &ev);
+		/* One event's changes (a release) are one batch, as a request's are. */
+		if (s->journal_on)
+			xs_journal_end_batch(&s->journal);
+	}
 	if (k->events && rc != -EAGAIN && rc != -EWOULDBLOCK && rc != -EINTR) {
 		xs_log("keeld event stream: %s; domain deaths are no longer followed",
 		       strerror(-rc));
@@ -139,6 +143,8 @@ static void xs_keeld_remap(struct xs_server *s)
 		xs_log("domid %u: cannot map its ring again, releasing", i);
 		xs_domain_release(s, i);
 	}
+	if (s->journal_on)
+		xs_journal_end_batch(&s->journal);
 }
 
 int xs_keeld_attach(struct xs_server *s, const char *rundir)
