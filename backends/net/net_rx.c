@@ -103,13 +103,15 @@ static bool net_rx_flush(struct net_queue *q, struct net_rx_batch *b)
 	if (b->ncp)
 		bk_gnt_copy(q->tp, b->cp, b->ncp); /* statuses per page */
 	for (unsigned k = 0; k < b->n; k++) {
-		const struct virtio_net_hdr *h = (const void *)(q->rx_buf + b->f[k].off);
+		struct virtio_net_hdr h;
 		uint16_t first_flags = 0;
 		bool failed = false;
 
-		if (h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)
+		/* Frames are packed in rx_buf: a header may sit at any offset. */
+		memcpy(&h, q->rx_buf + b->f[k].off, sizeof(h));
+		if (h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)
 			first_flags = NETRXF_csum_blank | NETRXF_data_validated;
-		else if (h->flags & VIRTIO_NET_HDR_F_DATA_VALID)
+		else if (h.flags & VIRTIO_NET_HDR_F_DATA_VALID)
 			first_flags = NETRXF_data_validated;
 		for (unsigned i = 0; i < b->f[k].need; i++) {
 			unsigned c = b->f[k].first + i;
