@@ -180,7 +180,7 @@ lg_diag() {
 		echo "--- domain $d: $("$KEEL_BIN/keelctl" info "$d" 2>&1 | tail -n 1)"
 		"$KEEL_BIN/xl" vcpu-list "$d" 2>/dev/null | sed 's/^/    /'
 		st ls "/local/domain/$d/control" >/dev/null 2>&1 && lg_store_dump "/local/domain/$d/control"
-		for t in vbd vif; do
+		for t in vbd vif qdisk; do
 			for f in /local/domain/0/backend/$t/$d /local/domain/$d/device/$t; do
 				st ls "$f" >/dev/null 2>&1 || continue
 				echo "--- keelstore ls $f"

@@ -192,6 +192,8 @@ static int xlk_destroy(void *h, uint32_t domid)
 	 */
 	keelctl_domain_pause(k->ctl, domid);
 	xlk_devices_remove_all(k, domid);
+	/* libxl__destroy_device_model, once its devices are closed */
+	xlk_dm_stop(k, domid);
 	r = keelctl_domain_destroy(k->ctl, domid);
 	/* libxl__destroy_domid: the domain's nodes go with it (also after a lost race) */
 	xlk_config_forget(k, domid);
@@ -439,13 +441,25 @@ int xlk_pvcontrol(struct xlk *k, uint32_t domid, const char *cmd, long timeout_m
 static int xlk_wait_shutdown(void *h, uint32_t domid, struct xl_domain_info *info)
 {
 	struct xlk *k = h;
-	int failures = 0, r;
+	int failures = 0, r, dm_gone = 0;
 
 	keelctl_close(k->ctl);
 	k->ctl = NULL;
 	for (;;) {
 		struct keelctl_dominfo in;
 		struct keelctl *c;
+		int dm_pid;
+
+		/* QEMU serving the domain's qdisk disks died: say so, once (the
+		 * guest runs on; those disks stop answering, as on Xen) */
+		if (xlk_dm_check(k, domid, &dm_pid) < 0) {
+			if (dm_pid != dm_gone)
+				fprintf(stderr,
+					"xl: the device model of domain %u (pid %d) has exited; "
+					"its qdisk disks are no longer served\n",
+					domid, dm_pid);
+			dm_gone = dm_pid;
+		}
 
 		r = keelctl_open(k->rundir, &c);
 		if (r == 0) {

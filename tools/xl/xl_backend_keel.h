@@ -73,6 +73,14 @@ int xlk_device_remove(void *h, uint32_t domid, enum xl_dev_kind kind, uint32_t d
 int xlk_device_list(void *h, uint32_t domid, enum xl_dev_kind kind, struct xl_dev_info **out,
 		    int *n);
 
+/* QEMU as a PV domain's device model, for its qdisk disks (xl_backend_keel_dm.c):
+ * start it (no-op when it already serves the domain) and wait for "running";
+ * stop it; check it: 1 running, 0 none recorded, -1 recorded but gone
+ * (*pid: the recorded pid). */
+int xlk_dm_start(struct xlk *k, uint32_t domid, const char *name);
+void xlk_dm_stop(struct xlk *k, uint32_t domid);
+int xlk_dm_check(struct xlk *k, uint32_t domid, int *pid);
+
 /* libxl__domain_pvcontrol: write cmd to control/shutdown and wait until
  * the guest clears it (0), or -ETIMEDOUT (xl_backend_keel.c). */
 int xlk_pvcontrol(struct xlk *k, uint32_t domid, const char *cmd, long timeout_ms);

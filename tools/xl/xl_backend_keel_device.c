@@ -215,7 +215,7 @@ static int xlk_dev_wait_ready(struct xlk *k, const struct xl_dev_layout *l, long
 
 	if (l->be_domid != 0)
 		return 0;
-	if (!xlk_dev_daemon_alive(k, l->kind)) {
+	if (!l->qdisk && !xlk_dev_daemon_alive(k, l->kind)) {
 		fprintf(stderr, "xl: note: no %s running under %s: %s %u waits for one\n",
 			l->kind == XL_DEV_VBD ? "keel-blkback" : "keel-netback", k->rundir, kn,
 			l->devid);
@@ -245,9 +245,16 @@ static int xlk_dev_wait_ready(struct xlk *k, const struct xl_dev_layout *l, long
 	}
 }
 
+/*
+ * libxl__add_disks/nics, then the device model: every device's nodes
+ * first (keel-blkback/keel-netback take theirs up at once and are waited
+ * for), then, if any disk is QEMU's, QEMU is started and its disks waited
+ * for in turn.
+ */
 int xlk_devices_write(struct xlk *k, uint32_t domid, const struct xlcfg_domain *dom)
 {
 	long long deadline = xlk_now_ms() + XLK_DEV_INIT_TIMEOUT_MS;
+	bool qdisk = false;
 	int r = 0;
 
 	for (int i = 0; i < dom->n_disks + dom->n_vifs && !r; i++) {
@@ -262,8 +269,25 @@ int xlk_devices_write(struct xlk *k, uint32_t domid, const struct xlcfg_domain *
 		r = xlk_dev_layout(k, domid, &s, &l);
 		if (r == 0) {
 			r = xlk_store_tx(k, xlk_dev_add_step, &a);
-			if (r == 0)
+			if (r == 0 && !l.qdisk)
 				r = xlk_dev_wait_ready(k, &l, deadline);
+			qdisk |= l.qdisk;
+			xl_dev_layout_clear(&l);
+		}
+	}
+	if (r || !qdisk)
+		return r;
+	r = xlk_dm_start(k, domid, dom->name);
+	deadline = xlk_now_ms() + XLK_DEV_INIT_TIMEOUT_MS;
+	for (int i = 0; i < dom->n_disks && !r; i++) {
+		struct xl_dev_spec s = {.kind = XL_DEV_VBD, .disk = &dom->disks[i]};
+		struct xl_dev_layout l;
+
+		if (!xl_dev_vbd_is_qdisk(s.disk))
+			continue;
+		r = xlk_dev_layout(k, domid, &s, &l);
+		if (r == 0) {
+			r = xlk_dev_wait_ready(k, &l, deadline);
 			xl_dev_layout_clear(&l);
 		}
 	}
@@ -587,6 +611,15 @@ int xlk_device_add(void *h, uint32_t domid, struct xl_dev_spec *s)
 	if (r == -EEXIST)
 		fprintf(stderr, "xl: %s %u of domain %u already exists (%s)\n",
 			xl_dev_kind_name(s->kind), l.devid, domid, l.be_path);
+	/* a qdisk disk attached to a domain QEMU does not serve yet starts it */
+	if (r == 0 && l.qdisk) {
+		char *name = xlk_store_read(k, "/local/domain/%u/name", domid);
+		char fallback[24];
+
+		snprintf(fallback, sizeof(fallback), "domain-%u", domid);
+		r = xlk_dm_start(k, domid, name ? name : fallback);
+		free(name);
+	}
 	if (r == 0) {
 		r = xlk_dev_wait_ready(k, &l, xlk_now_ms() + XLK_DEV_INIT_TIMEOUT_MS);
 		/* a device its backend refused is taken away again, as libxl does */

@@ -342,6 +342,7 @@ void xlk_store_forget_domain(struct xlk *k, uint32_t domid)
 		ks_release(k->xs, domid);
 	/* devices first, so their backends close before their directories go */
 	xlk_devices_remove_all(k, domid);
+	xlk_dm_stop(k, domid);
 
 	if (xlk_store_vm_path(k, domid, &vm, uuid) == 0)
 		ks_rm(k->xs, KS_TX_NONE, vm);
@@ -355,6 +356,8 @@ void xlk_store_forget_domain(struct xlk *k, uint32_t domid)
 	snprintf(path, sizeof(path), "/local/domain/0/backend/vbd/%u", domid);
 	ks_rm(k->xs, KS_TX_NONE, path);
 	snprintf(path, sizeof(path), "/local/domain/0/backend/vif/%u", domid);
+	ks_rm(k->xs, KS_TX_NONE, path);
+	snprintf(path, sizeof(path), "/local/domain/0/backend/qdisk/%u", domid);
 	ks_rm(k->xs, KS_TX_NONE, path);
 }
 

@@ -41,6 +41,7 @@ struct xl_dev_kv {
 
 struct xl_dev_layout {
 	enum xl_dev_kind kind;
+	bool qdisk; /* a vbd served by QEMU (backend/qdisk/...), not keel-blkback */
 	uint32_t domid, be_domid, devid;
 	char fe_path[96], be_path[128], libxl_path[96];
 	struct xl_dev_kv fe[XL_DEV_MAX_KEYS], be[XL_DEV_MAX_KEYS];
@@ -51,10 +52,17 @@ struct xl_dev_layout {
 const char *xl_dev_kind_name(enum xl_dev_kind kind);
 
 /*
+ * Which backend serves a disk, as libxl picks it: QEMU's qdisk for
+ * backendtype=qdisk or an image format other than raw (qcow, qcow2, vhd,
+ * qed), keel-blkback (the phy backend) otherwise.
+ */
+bool xl_dev_vbd_is_qdisk(const struct xlcfg_disk *disk);
+/*
  * The nodes of a disk (libxl's device_disk_add) for domain @domid served by
- * @be_domid.  -EINVAL (with a message on stderr naming the disk) for a disk
- * Keel's blkback cannot serve: no vdev number, an image format other than
- * raw, an empty (cdrom) target, a qdisk/tap backend type.
+ * @be_domid: backend/vbd with the target in "params" for keel-blkback,
+ * backend/qdisk with "FORMAT:TARGET" for QEMU.  -EINVAL (with a message on
+ * stderr naming the disk) for a disk no backend of Keel's can serve: no
+ * vdev number, an empty (cdrom) target, backendtype tap or standalone.
  */
 int xl_dev_vbd_layout(uint32_t domid, uint32_t be_domid, const struct xlcfg_disk *disk,
 		      struct xl_dev_layout *out);

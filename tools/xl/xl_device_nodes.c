@@ -11,6 +11,9 @@
  * Keel's blkback opens raw images and block devices itself (no hotplug
  * script, no loop device), so a disk is written with type "phy" and its
  * target in "params", as libxl does for a raw disk on the phy backend.
+ * Image formats other than raw, and backendtype=qdisk, go to QEMU's qdisk
+ * as libxl writes them: backend/qdisk/..., type "qdisk", params
+ * "FORMAT:TARGET" (raw is "aio" there).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -48,23 +51,38 @@ static int xl_dev_add(struct xl_dev_kv *kv, int *n, const char *key, const char 
 #define FE(key, ...) (r = r ? r : xl_dev_add(l->fe, &l->n_fe, key, __VA_ARGS__))
 #define BE(key, ...) (r = r ? r : xl_dev_add(l->be, &l->n_be, key, __VA_ARGS__))
 
-static void xl_dev_paths(struct xl_dev_layout *l, enum xl_dev_kind kind, uint32_t domid,
-			 uint32_t be_domid, uint32_t devid)
+static void xl_dev_paths(struct xl_dev_layout *l, enum xl_dev_kind kind, bool qdisk,
+			 uint32_t domid, uint32_t be_domid, uint32_t devid)
 {
 	const char *k = xl_dev_kind_name(kind);
 
 	memset(l, 0, sizeof(*l));
 	l->kind = kind;
+	l->qdisk = qdisk;
 	l->domid = domid;
 	l->be_domid = be_domid;
 	l->devid = devid;
 	snprintf(l->fe_path, sizeof(l->fe_path), "/local/domain/%u/device/%s/%u", domid, k, devid);
-	snprintf(l->be_path, sizeof(l->be_path), "/local/domain/%u/backend/%s/%u/%u", be_domid, k,
-		 domid, devid);
+	snprintf(l->be_path, sizeof(l->be_path), "/local/domain/%u/backend/%s/%u/%u", be_domid,
+		 qdisk ? "qdisk" : k, domid, devid);
 	snprintf(l->libxl_path, sizeof(l->libxl_path), "/libxl/%u/device/%s/%u", domid, k, devid);
 }
 
-/* Refuse, with the disk named, what Keel's blkback cannot serve. */
+bool xl_dev_vbd_is_qdisk(const struct xlcfg_disk *disk)
+{
+	if (disk->backendtype == XLCFG_BACKEND_QDISK)
+		return true;
+	return disk->backendtype == XLCFG_BACKEND_UNKNOWN && disk->format != XLCFG_FORMAT_RAW &&
+	       disk->format != XLCFG_FORMAT_EMPTY && disk->format != XLCFG_FORMAT_UNKNOWN;
+}
+
+/* libxl__device_disk_string_of_format: the FORMAT of qdisk's "params" */
+static const char *xl_dev_qdisk_format(enum xlcfg_disk_format f)
+{
+	return f == XLCFG_FORMAT_RAW || f == XLCFG_FORMAT_UNKNOWN ? "aio" : xlcfg_disk_format_name(f);
+}
+
+/* Refuse, with the disk named, what no backend of Keel's can serve. */
 static int xl_dev_vbd_check(const struct xlcfg_disk *disk)
 {
 	const char *vdev = disk->vdev ? disk->vdev : "?";
@@ -80,13 +98,16 @@ static int xl_dev_vbd_check(const struct xlcfg_disk *disk)
 			vdev);
 		return -EINVAL;
 	}
-	if (disk->format != XLCFG_FORMAT_RAW) {
-		fprintf(stderr, "xl: disk %s: format %s: Keel's blkback serves raw images only\n",
-			vdev, xlcfg_disk_format_name(disk->format));
+	if (disk->backendtype == XLCFG_BACKEND_PHY && disk->format != XLCFG_FORMAT_RAW) {
+		fprintf(stderr,
+			"xl: disk %s: format %s: the phy backend serves raw images only "
+			"(backendtype=qdisk serves %s)\n",
+			vdev, xlcfg_disk_format_name(disk->format), xlcfg_disk_format_name(disk->format));
 		return -EINVAL;
 	}
-	if (disk->backendtype != XLCFG_BACKEND_UNKNOWN && disk->backendtype != XLCFG_BACKEND_PHY) {
-		fprintf(stderr, "xl: disk %s: backendtype=%s: Keel has the phy backend only\n",
+	if (disk->backendtype != XLCFG_BACKEND_UNKNOWN && disk->backendtype != XLCFG_BACKEND_PHY &&
+	    disk->backendtype != XLCFG_BACKEND_QDISK) {
+		fprintf(stderr, "xl: disk %s: backendtype=%s: Keel has the phy and qdisk backends\n",
 			vdev, xlcfg_disk_backend_name(disk->backendtype));
 		return -EINVAL;
 	}
@@ -100,19 +121,23 @@ int xl_dev_vbd_layout(uint32_t domid, uint32_t be_domid, const struct xlcfg_disk
 	bool discard =
 		disk->discard == XLCFG_DEFAULT ? disk->readwrite : disk->discard == XLCFG_TRUE;
 	const char *devtype = disk->is_cdrom ? "cdrom" : "disk";
+	bool qdisk = xl_dev_vbd_is_qdisk(disk);
 	int r = xl_dev_vbd_check(disk);
 
 	if (r)
 		return r;
-	xl_dev_paths(l, XL_DEV_VBD, domid, be_domid, (uint32_t)disk->vdev_number);
-	BE("params", "%s", disk->target);
+	xl_dev_paths(l, XL_DEV_VBD, qdisk, domid, be_domid, (uint32_t)disk->vdev_number);
+	if (qdisk)
+		BE("params", "%s:%s", xl_dev_qdisk_format(disk->format), disk->target);
+	else
+		BE("params", "%s", disk->target);
 	BE("frontend-id", "%u", domid);
 	BE("online", "1");
 	BE("removable", "%d", disk->removable ? 1 : 0);
 	BE("bootable", "1");
 	BE("state", "%d", XL_XENBUS_INITIALISING);
 	BE("dev", "%s", disk->vdev);
-	BE("type", "phy");
+	BE("type", "%s", qdisk ? "qdisk" : "phy");
 	BE("mode", "%s", disk->readwrite ? "w" : "r");
 	BE("device-type", "%s", devtype);
 	if (disk->direct_io_safe)
@@ -140,7 +165,7 @@ int xl_dev_vif_layout(uint32_t domid, uint32_t be_domid, const struct xlcfg_vif 
 		return -EINVAL;
 	}
 	xlcfg_mac_unparse(vif->mac, mac);
-	xl_dev_paths(l, XL_DEV_VIF, domid, be_domid, (uint32_t)vif->devid);
+	xl_dev_paths(l, XL_DEV_VIF, false, domid, be_domid, (uint32_t)vif->devid);
 	BE("frontend-id", "%u", domid);
 	BE("online", "1");
 	BE("state", "%d", XL_XENBUS_INITIALISING);

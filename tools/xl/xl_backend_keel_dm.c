@@ -1,0 +1,335 @@
+/*
+ * QEMU as the device model of a PV domain, for its qdisk disks: what
+ * libxl's libxl__spawn_local_dm does for a PV guest that needs QEMU.
+ * Debian's unmodified qemu-system-xen runs through keel-xen-run, which
+ * puts Keel's builds of Xen's dom0 libraries (build/lib/xen) first on its
+ * library path and points libxenstore at keel-xenstored; QEMU's xenpv
+ * machine then finds the backend/qdisk nodes xl wrote and serves them.
+ *
+ * Spawned detached (its own session, its parent gone), with libxl's
+ * arguments: -xen-domid, -xen-attach, the QMP socket libxl uses
+ * (RUNDIR/qmp/qmp-libxl-DOMID), no display, no default devices.  Its pid
+ * is kept where libxl keeps it (/local/domain/DOMID/image/device-model-pid)
+ * and xl waits for QEMU's own "running" in /local/domain/0/device-model/
+ * DOMID/state, as libxl does (60 s).  Its output goes to
+ * RUNDIR/log/qemu-dm-NAME.log.  Stopping sends SIGHUP as libxl's
+ * kill_device_model does, then SIGKILL if it lingers.  Before any signal
+ * the pid is checked to still be QEMU for that domain (its command line
+ * names -xen-domid DOMID), so a recycled pid is never hit.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "xl_backend_keel.h"
+
+#define XLK_DM_STOP_TIMEOUT_MS	5000
+#define XLK_DM_POLL_MS		20
+#define XLK_DM_DEFAULT		"/usr/libexec/xen-qemu-system-i386"
+
+/* QEMU for Xen: $KEEL_QEMU_XEN, else Debian's qemu-system-xen. */
+static const char *xlk_dm_path(void)
+{
+	const char *e = getenv("KEEL_QEMU_XEN");
+
+	return e && *e ? e : XLK_DM_DEFAULT;
+}
+
+/* keel-xen-run next to this xl (both in the build's bin/). */
+static int xlk_dm_launcher(char *buf, size_t size)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash;
+
+	if (n <= 0)
+		return -errno;
+	self[n] = 0;
+	slash = strrchr(self, '/');
+	if (!slash)
+		return -ENOENT;
+	*slash = 0;
+	if ((size_t)snprintf(buf, size, "%s/keel-xen-run", self) >= size)
+		return -ENAMETOOLONG;
+	return access(buf, X_OK) == 0 ? 0 : -errno;
+}
+
+/* The recorded pid of a domain's QEMU, if that process still is one for the domain. */
+static pid_t xlk_dm_pid(struct xlk *k, uint32_t domid)
+{
+	char *v = xlk_store_read(k, "/local/domain/%u/image/device-model-pid", domid);
+	long pid = v ? strtol(v, NULL, 10) : 0;
+	char path[64], cmd[4096], want[16];
+	ssize_t n;
+	int fd;
+
+	free(v);
+	if (pid <= 1)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, cmd, sizeof(cmd) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0; /* gone, or a zombie */
+	cmd[n] = 0;
+	snprintf(want, sizeof(want), "%u", domid);
+	/* argv, NUL-separated: "-xen-domid" followed by DOMID */
+	for (char *a = cmd, *next; a < cmd + n; a = next) {
+		next = a + strlen(a) + 1;
+		if (!strcmp(a, "-xen-domid") && next < cmd + n && !strcmp(next, want))
+			return (pid_t)pid;
+	}
+	return 0;
+}
+
+static long long xlk_dm_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Has the process behind @pidfd ended (or is it a zombie)? */
+static bool xlk_dm_exited(int pidfd)
+{
+	struct pollfd p = {pidfd, POLLIN, 0};
+
+	return poll(&p, 1, 0) == 1;
+}
+
+/* The last lines of QEMU's log, for a failure message. */
+static void xlk_dm_log_tail(const char *log)
+{
+	char buf[1024];
+	FILE *f = fopen(log, "r");
+	size_t n;
+
+	if (!f)
+		return;
+	fseek(f, 0, SEEK_END);
+	if (ftell(f) > (long)sizeof(buf) - 1)
+		fseek(f, -(long)(sizeof(buf) - 1), SEEK_END);
+	else
+		fseek(f, 0, SEEK_SET);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	fprintf(stderr, "xl: the end of %s:\n%s%s", log, buf, n && buf[n - 1] != '\n' ? "\n" : "");
+}
+
+/* Fork, detach (a grandchild in its own session), exec; the grandchild's pid. */
+static pid_t xlk_dm_spawn(char *const argv[], const char *log)
+{
+	int pfd[2];
+	pid_t child, pid = -1;
+
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return -errno;
+	child = fork();
+	if (child < 0) {
+		int e = errno;
+
+		close(pfd[0]);
+		close(pfd[1]);
+		return -e;
+	}
+	if (child == 0) {
+		pid_t gc;
+		int null, out;
+
+		close(pfd[0]);
+		setsid();
+		gc = fork();
+		if (gc != 0) {
+			/* the middle process reports the grandchild and goes */
+			(void)!write(pfd[1], &gc, sizeof(gc));
+			_exit(0);
+		}
+		null = open("/dev/null", O_RDONLY);
+		out = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		if (null < 0 || out < 0)
+			_exit(127);
+		dup2(null, 0);
+		dup2(out, 1);
+		dup2(out, 2);
+		signal(SIGHUP, SIG_DFL);
+		signal(SIGPIPE, SIG_DFL);
+		execv(argv[0], argv);
+		fprintf(stderr, "xl: cannot run %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(pfd[1]);
+	if (read(pfd[0], &pid, sizeof(pid)) != sizeof(pid))
+		pid = -EIO;
+	close(pfd[0]);
+	waitpid(child, NULL, 0);
+	return pid;
+}
+
+static int xlk_dm_record_step(struct xlk *k, ks_tx_t tx, void *arg)
+{
+	const char *const *kv = arg;
+
+	return ks_write(k->xs, tx, kv[0], kv[1], (unsigned)strlen(kv[1]));
+}
+
+int xlk_dm_start(struct xlk *k, uint32_t domid, const char *name)
+{
+	char launcher[PATH_MAX], qmp[PATH_MAX + 64], log[PATH_MAX + 64], chardev[PATH_MAX + 128];
+	char domid_s[16], pidpath[64], pid_s[16], statepath[64];
+	const char *dm = xlk_dm_path();
+	long long deadline;
+	pid_t pid;
+	int r, pidfd;
+
+	if (xlk_dm_pid(k, domid) > 0)
+		return 0; /* already serving this domain (block-attach) */
+	if (access(dm, X_OK) < 0) {
+		r = -errno;
+		fprintf(stderr,
+			"xl: the qdisk backend needs QEMU built for Xen (%s: %s); install "
+			"Debian's qemu-system-xen or set KEEL_QEMU_XEN\n",
+			dm, strerror(-r));
+		return r;
+	}
+	r = xlk_dm_launcher(launcher, sizeof(launcher));
+	if (r < 0) {
+		fprintf(stderr, "xl: no keel-xen-run next to xl: %s\n", strerror(-r));
+		return r;
+	}
+	snprintf(qmp, sizeof(qmp), "%s/qmp", k->rundir);
+	mkdir(qmp, 0700);
+	snprintf(qmp, sizeof(qmp), "%s/qmp/qmp-libxl-%u", k->rundir, domid);
+	unlink(qmp);
+	snprintf(chardev, sizeof(chardev), "socket,id=libxl-cmd,path=%s,server=on,wait=off", qmp);
+	snprintf(log, sizeof(log), "%s/log", k->rundir);
+	mkdir(log, 0755);
+	snprintf(log, sizeof(log), "%s/log/qemu-dm-%s.log", k->rundir, name);
+	snprintf(domid_s, sizeof(domid_s), "%u", domid);
+	snprintf(statepath, sizeof(statepath), "/local/domain/0/device-model/%u/state", domid);
+	ks_rm(k->xs, KS_TX_NONE, statepath);
+	/* keel-xen-run finds the store and keeld through these */
+	setenv("KEEL_RUNDIR", k->rundir, 1);
+	if (!getenv("XENSTORED_PATH")) {
+		char sock[PATH_MAX + 32];
+
+		snprintf(sock, sizeof(sock), "%s/xenstored/socket", k->rundir);
+		setenv("XENSTORED_PATH", sock, 1);
+	}
+	{
+		char *const argv[] = {launcher,
+				      (char *)dm,
+				      "-xen-domid",
+				      domid_s,
+				      "-chardev",
+				      chardev,
+				      "-mon",
+				      "chardev=libxl-cmd,mode=control",
+				      "-nodefaults",
+				      "-no-user-config",
+				      "-xen-attach",
+				      "-name",
+				      (char *)name,
+				      "-nographic",
+				      "-machine",
+				      "xenpv",
+				      NULL};
+
+		pid = xlk_dm_spawn(argv, log);
+	}
+	if (pid < 0) {
+		fprintf(stderr, "xl: starting %s: %s\n", dm, strerror((int)-pid));
+		return (int)pid;
+	}
+	snprintf(pidpath, sizeof(pidpath), "/local/domain/%u/image/device-model-pid", domid);
+	snprintf(pid_s, sizeof(pid_s), "%d", (int)pid);
+	{
+		const char *kv[] = {pidpath, pid_s};
+
+		r = xlk_store_tx(k, xlk_dm_record_step, kv);
+	}
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	/* libxl's device_model_confirm: QEMU writes "running" once it serves;
+	 * libxl gives it LIBXL_DEVICE_MODEL_START_TIMEOUT, 60 s, as for pvcontrol */
+	deadline = xlk_dm_now_ms() + xlk_timeout_ms("KEEL_XL_DM_TIMEOUT_MS");
+	for (;;) {
+		char *st = xlk_store_read(k, "%s", statepath);
+		bool running = st && !strcmp(st, "running");
+
+		free(st);
+		if (running)
+			break;
+		if (pidfd >= 0 && xlk_dm_exited(pidfd)) {
+			fprintf(stderr, "xl: the device model of domain %u (%s, pid %d) exited while starting\n",
+				domid, dm, (int)pid);
+			xlk_dm_log_tail(log);
+			r = -EIO;
+			break;
+		}
+		if (xlk_dm_now_ms() >= deadline) {
+			fprintf(stderr, "xl: domain %u device model: startup timed out\n", domid);
+			xlk_dm_log_tail(log);
+			r = -ETIMEDOUT;
+			break;
+		}
+		usleep(XLK_DM_POLL_MS * 1000);
+	}
+	if (pidfd >= 0)
+		close(pidfd);
+	if (r < 0)
+		xlk_dm_stop(k, domid);
+	return r;
+}
+
+void xlk_dm_stop(struct xlk *k, uint32_t domid)
+{
+	char path[PATH_MAX + 64];
+	pid_t pid = xlk_dm_pid(k, domid);
+
+	if (pid > 0) {
+		int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+		long long deadline = xlk_dm_now_ms() + XLK_DM_STOP_TIMEOUT_MS;
+
+		kill(pid, SIGHUP);
+		while (pidfd >= 0 && !xlk_dm_exited(pidfd) && xlk_dm_now_ms() < deadline)
+			usleep(XLK_DM_POLL_MS * 1000);
+		if (pidfd < 0 || !xlk_dm_exited(pidfd)) {
+			fprintf(stderr, "xl: the device model of domain %u (pid %d) lingers: killed\n",
+				domid, (int)pid);
+			kill(pid, SIGKILL);
+		}
+		if (pidfd >= 0)
+			close(pidfd);
+	}
+	snprintf(path, sizeof(path), "/local/domain/%u/image/device-model-pid", domid);
+	ks_rm(k->xs, KS_TX_NONE, path);
+	snprintf(path, sizeof(path), "/local/domain/0/device-model/%u", domid);
+	ks_rm(k->xs, KS_TX_NONE, path);
+	snprintf(path, sizeof(path), "%s/qmp/qmp-libxl-%u", k->rundir, domid);
+	unlink(path);
+}
+
+int xlk_dm_check(struct xlk *k, uint32_t domid, int *pid_out)
+{
+	char *v = xlk_store_read(k, "/local/domain/%u/image/device-model-pid", domid);
+	long pid = v ? strtol(v, NULL, 10) : 0;
+
+	free(v);
+	*pid_out = (int)pid;
+	if (pid <= 1)
+		return 0; /* none recorded */
+	return xlk_dm_pid(k, domid) > 0 ? 1 : -1;
+}
