@@ -32,9 +32,9 @@
 
 #include "xl_backend_keel.h"
 
-#define XLK_DM_STOP_TIMEOUT_MS	5000
-#define XLK_DM_POLL_MS		20
-#define XLK_DM_DEFAULT		"/usr/libexec/xen-qemu-system-i386"
+#define XLK_DM_STOP_TIMEOUT_MS 5000
+#define XLK_DM_POLL_MS	       20
+#define XLK_DM_DEFAULT	       "/usr/libexec/xen-qemu-system-i386"
 
 /* QEMU for Xen: $KEEL_QEMU_XEN, else Debian's qemu-system-xen. */
 static const char *xlk_dm_path(void)
@@ -230,22 +230,14 @@ int xlk_dm_start(struct xlk *k, uint32_t domid, const char *name)
 		setenv("XENSTORED_PATH", sock, 1);
 	}
 	{
-		char *const argv[] = {launcher,
-				      (char *)dm,
-				      "-xen-domid",
-				      domid_s,
-				      "-chardev",
-				      chardev,
-				      "-mon",
-				      "chardev=libxl-cmd,mode=control",
-				      "-nodefaults",
-				      "-no-user-config",
-				      "-xen-attach",
-				      "-name",
-				      (char *)name,
-				      "-nographic",
-				      "-machine",
-				      "xenpv",
+		char *const argv[] = {launcher,	     (char *)dm,
+				      "-xen-domid",  domid_s,
+				      "-chardev",    chardev,
+				      "-mon",	     "chardev=libxl-cmd,mode=control",
+				      "-nodefaults", "-no-user-config",
+				      "-xen-attach", "-name",
+				      (char *)name,  "-nographic",
+				      "-machine",    "xenpv",
 				      NULL};
 
 		pid = xlk_dm_spawn(argv, log);
@@ -273,7 +265,8 @@ int xlk_dm_start(struct xlk *k, uint32_t domid, const char *name)
 		if (running)
 			break;
 		if (pidfd >= 0 && xlk_dm_exited(pidfd)) {
-			fprintf(stderr, "xl: the device model of domain %u (%s, pid %d) exited while starting\n",
+			fprintf(stderr,
+				"xl: the device model of domain %u (%s, pid %d) exited while starting\n",
 				domid, dm, (int)pid);
 			xlk_dm_log_tail(log);
 			r = -EIO;
@@ -307,7 +300,8 @@ void xlk_dm_stop(struct xlk *k, uint32_t domid)
 		while (pidfd >= 0 && !xlk_dm_exited(pidfd) && xlk_dm_now_ms() < deadline)
 			usleep(XLK_DM_POLL_MS * 1000);
 		if (pidfd < 0 || !xlk_dm_exited(pidfd)) {
-			fprintf(stderr, "xl: the device model of domain %u (pid %d) lingers: killed\n",
+			fprintf(stderr,
+				"xl: the device model of domain %u (pid %d) lingers: killed\n",
 				domid, (int)pid);
 			kill(pid, SIGKILL);
 		}

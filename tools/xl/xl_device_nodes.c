@@ -51,8 +51,8 @@ static int xl_dev_add(struct xl_dev_kv *kv, int *n, const char *key, const char 
 #define FE(key, ...) (r = r ? r : xl_dev_add(l->fe, &l->n_fe, key, __VA_ARGS__))
 #define BE(key, ...) (r = r ? r : xl_dev_add(l->be, &l->n_be, key, __VA_ARGS__))
 
-static void xl_dev_paths(struct xl_dev_layout *l, enum xl_dev_kind kind, bool qdisk,
-			 uint32_t domid, uint32_t be_domid, uint32_t devid)
+static void xl_dev_paths(struct xl_dev_layout *l, enum xl_dev_kind kind, bool qdisk, uint32_t domid,
+			 uint32_t be_domid, uint32_t devid)
 {
 	const char *k = xl_dev_kind_name(kind);
 
@@ -79,7 +79,8 @@ bool xl_dev_vbd_is_qdisk(const struct xlcfg_disk *disk)
 /* libxl__device_disk_string_of_format: the FORMAT of qdisk's "params" */
 static const char *xl_dev_qdisk_format(enum xlcfg_disk_format f)
 {
-	return f == XLCFG_FORMAT_RAW || f == XLCFG_FORMAT_UNKNOWN ? "aio" : xlcfg_disk_format_name(f);
+	return f == XLCFG_FORMAT_RAW || f == XLCFG_FORMAT_UNKNOWN ? "aio"
+								  : xlcfg_disk_format_name(f);
 }
 
 /* Refuse, with the disk named, what no backend of Keel's can serve. */
@@ -102,13 +103,15 @@ static int xl_dev_vbd_check(const struct xlcfg_disk *disk)
 		fprintf(stderr,
 			"xl: disk %s: format %s: the phy backend serves raw images only "
 			"(backendtype=qdisk serves %s)\n",
-			vdev, xlcfg_disk_format_name(disk->format), xlcfg_disk_format_name(disk->format));
+			vdev, xlcfg_disk_format_name(disk->format),
+			xlcfg_disk_format_name(disk->format));
 		return -EINVAL;
 	}
 	if (disk->backendtype != XLCFG_BACKEND_UNKNOWN && disk->backendtype != XLCFG_BACKEND_PHY &&
 	    disk->backendtype != XLCFG_BACKEND_QDISK) {
-		fprintf(stderr, "xl: disk %s: backendtype=%s: Keel has the phy and qdisk backends\n",
-			vdev, xlcfg_disk_backend_name(disk->backendtype));
+		fprintf(stderr,
+			"xl: disk %s: backendtype=%s: Keel has the phy and qdisk backends\n", vdev,
+			xlcfg_disk_backend_name(disk->backendtype));
 		return -EINVAL;
 	}
 	return 0;
