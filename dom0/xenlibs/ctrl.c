@@ -16,7 +16,7 @@
 #include "include/xenlibs_domain.h"
 
 struct xc_interface_core {
-	struct keelctl *ctl; /* NULL for an XC_OPENFLAG_DUMMY handle */
+	struct keelctl *ctl;  /* NULL for an XC_OPENFLAG_DUMMY handle */
 	pthread_mutex_t lock; /* one keeld request at a time per connection */
 };
 
@@ -167,10 +167,10 @@ static int xc_no_passthrough(xc_interface *xch, const char *func, int *told)
 	return -1;
 }
 
-#define XC_NO_PASSTHROUGH(xch)                                                                     \
-	do {                                                                                       \
-		static int told;                                                                   \
-		return xc_no_passthrough(xch, __func__, &told);                                    \
+#define XC_NO_PASSTHROUGH(xch)                                  \
+	do {                                                    \
+		static int told;                                \
+		return xc_no_passthrough(xch, __func__, &told); \
 	} while (0)
 
 int xc_domain_bind_pt_pci_irq(xc_interface *xch, uint32_t domid, uint8_t machine_irq, uint8_t bus,

@@ -89,10 +89,10 @@ static int xendm_buf_bad(const void *buf, size_t size)
 	return 0;
 }
 
-#define XENDM_HANDLE(dmod)                                                                         \
-	do {                                                                                       \
-		if (!(dmod))                                                                       \
-			return xendm_fail(EINVAL);                                                 \
+#define XENDM_HANDLE(dmod)                         \
+	do {                                       \
+		if (!(dmod))                       \
+			return xendm_fail(EINVAL); \
 	} while (0)
 
 int xendevicemodel_create_ioreq_server(xendevicemodel_handle *dmod, domid_t domid,
@@ -102,9 +102,9 @@ int xendevicemodel_create_ioreq_server(xendevicemodel_handle *dmod, domid_t domi
 	return xendm_op(dmod, domid);
 }
 
-int xendevicemodel_get_ioreq_server_info(xendevicemodel_handle *dmod, domid_t domid,
-					 ioservid_t id, xen_pfn_t *ioreq_gfn,
-					 xen_pfn_t *bufioreq_gfn, evtchn_port_t *bufioreq_port)
+int xendevicemodel_get_ioreq_server_info(xendevicemodel_handle *dmod, domid_t domid, ioservid_t id,
+					 xen_pfn_t *ioreq_gfn, xen_pfn_t *bufioreq_gfn,
+					 evtchn_port_t *bufioreq_port)
 {
 	XENDM_HANDLE(dmod);
 	return xendm_op(dmod, domid);
@@ -163,16 +163,15 @@ int xendevicemodel_destroy_ioreq_server(xendevicemodel_handle *dmod, domid_t dom
 	return xendm_op(dmod, domid);
 }
 
-int xendevicemodel_set_ioreq_server_state(xendevicemodel_handle *dmod, domid_t domid,
-					  ioservid_t id, int enabled)
+int xendevicemodel_set_ioreq_server_state(xendevicemodel_handle *dmod, domid_t domid, ioservid_t id,
+					  int enabled)
 {
 	XENDM_HANDLE(dmod);
 	return xendm_op(dmod, domid);
 }
 
-int xendevicemodel_set_pci_intx_level(xendevicemodel_handle *dmod, domid_t domid,
-				      uint16_t segment, uint8_t bus, uint8_t device, uint8_t intx,
-				      unsigned int level)
+int xendevicemodel_set_pci_intx_level(xendevicemodel_handle *dmod, domid_t domid, uint16_t segment,
+				      uint8_t bus, uint8_t device, uint8_t intx, unsigned int level)
 {
 	XENDM_HANDLE(dmod);
 	return xendm_op(dmod, domid);
@@ -206,8 +205,8 @@ int xendevicemodel_inject_msi(xendevicemodel_handle *dmod, domid_t domid, uint64
 	return xendm_op(dmod, domid);
 }
 
-int xendevicemodel_track_dirty_vram(xendevicemodel_handle *dmod, domid_t domid,
-				    uint64_t first_pfn, uint32_t nr, unsigned long *dirty_bitmap)
+int xendevicemodel_track_dirty_vram(xendevicemodel_handle *dmod, domid_t domid, uint64_t first_pfn,
+				    uint32_t nr, unsigned long *dirty_bitmap)
 {
 	int bad;
 
@@ -235,8 +234,8 @@ int xendevicemodel_modified_memory(xendevicemodel_handle *dmod, domid_t domid, u
 	return xendevicemodel_modified_memory_bulk(dmod, domid, &one, 1);
 }
 
-int xendevicemodel_set_mem_type(xendevicemodel_handle *dmod, domid_t domid,
-				hvmmem_type_t mem_type, uint64_t first_pfn, uint32_t nr)
+int xendevicemodel_set_mem_type(xendevicemodel_handle *dmod, domid_t domid, hvmmem_type_t mem_type,
+				uint64_t first_pfn, uint32_t nr)
 {
 	XENDM_HANDLE(dmod);
 	return xendm_op(dmod, domid);
@@ -270,8 +269,8 @@ int xendevicemodel_relocate_memory(xendevicemodel_handle *dmod, domid_t domid, u
 	return xendm_op(dmod, domid);
 }
 
-int xendevicemodel_pin_memory_cacheattr(xendevicemodel_handle *dmod, domid_t domid,
-					uint64_t start, uint64_t end, uint32_t type)
+int xendevicemodel_pin_memory_cacheattr(xendevicemodel_handle *dmod, domid_t domid, uint64_t start,
+					uint64_t end, uint32_t type)
 {
 	XENDM_HANDLE(dmod);
 	return xendm_op(dmod, domid);

@@ -164,8 +164,8 @@ static void domain_shutdown_as(struct domain *d, int reason, int remote)
 		d->state = reason == SHUTDOWN_crash ? DOM_CRASHED : DOM_SHUTDOWN;
 		d->shutdown_reason = reason;
 		if (reason == SHUTDOWN_crash)
-			snprintf(d->crash_reason, sizeof(d->crash_reason), "%s requested SHUTDOWN_crash",
-				 remote ? "dom0" : "guest");
+			snprintf(d->crash_reason, sizeof(d->crash_reason),
+				 "%s requested SHUTDOWN_crash", remote ? "dom0" : "guest");
 		if (remote && reason == SHUTDOWN_suspend)
 			d->suspend_vcpu = -1;
 		changed = 1;

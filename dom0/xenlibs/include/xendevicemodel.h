@@ -99,9 +99,9 @@ int xendevicemodel_close(xendevicemodel_handle *dmod);
 
 int xendevicemodel_create_ioreq_server(xendevicemodel_handle *dmod, domid_t domid,
 				       int handle_bufioreq, ioservid_t *id);
-int xendevicemodel_get_ioreq_server_info(xendevicemodel_handle *dmod, domid_t domid,
-					 ioservid_t id, xen_pfn_t *ioreq_gfn,
-					 xen_pfn_t *bufioreq_gfn, evtchn_port_t *bufioreq_port);
+int xendevicemodel_get_ioreq_server_info(xendevicemodel_handle *dmod, domid_t domid, ioservid_t id,
+					 xen_pfn_t *ioreq_gfn, xen_pfn_t *bufioreq_gfn,
+					 evtchn_port_t *bufioreq_port);
 int xendevicemodel_map_io_range_to_ioreq_server(xendevicemodel_handle *dmod, domid_t domid,
 						ioservid_t id, int is_mmio, uint64_t start,
 						uint64_t end);
@@ -117,10 +117,10 @@ int xendevicemodel_unmap_pcidev_from_ioreq_server(xendevicemodel_handle *dmod, d
 						  ioservid_t id, uint16_t segment, uint8_t bus,
 						  uint8_t device, uint8_t function);
 int xendevicemodel_destroy_ioreq_server(xendevicemodel_handle *dmod, domid_t domid, ioservid_t id);
-int xendevicemodel_set_ioreq_server_state(xendevicemodel_handle *dmod, domid_t domid,
-					  ioservid_t id, int enabled);
-int xendevicemodel_set_pci_intx_level(xendevicemodel_handle *dmod, domid_t domid,
-				      uint16_t segment, uint8_t bus, uint8_t device, uint8_t intx,
+int xendevicemodel_set_ioreq_server_state(xendevicemodel_handle *dmod, domid_t domid, ioservid_t id,
+					  int enabled);
+int xendevicemodel_set_pci_intx_level(xendevicemodel_handle *dmod, domid_t domid, uint16_t segment,
+				      uint8_t bus, uint8_t device, uint8_t intx,
 				      unsigned int level);
 int xendevicemodel_set_isa_irq_level(xendevicemodel_handle *dmod, domid_t domid, uint8_t irq,
 				     unsigned int level);
@@ -131,15 +131,15 @@ int xendevicemodel_set_pci_link_route(xendevicemodel_handle *dmod, domid_t domid
 int xendevicemodel_inject_msi(xendevicemodel_handle *dmod, domid_t domid, uint64_t msi_addr,
 			      uint32_t msi_data);
 /* dirty_bitmap: (nr + 7) / 8 bytes, filled in. */
-int xendevicemodel_track_dirty_vram(xendevicemodel_handle *dmod, domid_t domid,
-				    uint64_t first_pfn, uint32_t nr, unsigned long *dirty_bitmap);
+int xendevicemodel_track_dirty_vram(xendevicemodel_handle *dmod, domid_t domid, uint64_t first_pfn,
+				    uint32_t nr, unsigned long *dirty_bitmap);
 int xendevicemodel_modified_memory(xendevicemodel_handle *dmod, domid_t domid, uint64_t first_pfn,
 				   uint32_t nr);
 int xendevicemodel_modified_memory_bulk(xendevicemodel_handle *dmod, domid_t domid,
 					struct xen_dm_op_modified_memory_extent extents[],
 					uint32_t nr);
-int xendevicemodel_set_mem_type(xendevicemodel_handle *dmod, domid_t domid,
-				hvmmem_type_t mem_type, uint64_t first_pfn, uint32_t nr);
+int xendevicemodel_set_mem_type(xendevicemodel_handle *dmod, domid_t domid, hvmmem_type_t mem_type,
+				uint64_t first_pfn, uint32_t nr);
 int xendevicemodel_inject_event(xendevicemodel_handle *dmod, domid_t domid, int vcpu,
 				uint8_t vector, uint8_t type, uint32_t error_code, uint8_t insn_len,
 				uint64_t extra);
@@ -147,8 +147,8 @@ int xendevicemodel_inject_event(xendevicemodel_handle *dmod, domid_t domid, int 
 int xendevicemodel_shutdown(xendevicemodel_handle *dmod, domid_t domid, unsigned int reason);
 int xendevicemodel_relocate_memory(xendevicemodel_handle *dmod, domid_t domid, uint32_t size,
 				   uint64_t src_gfn, uint64_t dst_gfn);
-int xendevicemodel_pin_memory_cacheattr(xendevicemodel_handle *dmod, domid_t domid,
-					uint64_t start, uint64_t end, uint32_t type);
+int xendevicemodel_pin_memory_cacheattr(xendevicemodel_handle *dmod, domid_t domid, uint64_t start,
+					uint64_t end, uint32_t type);
 int xendevicemodel_nr_vcpus(xendevicemodel_handle *dmod, domid_t domid, unsigned int *vcpus);
 int xendevicemodel_restrict(xendevicemodel_handle *dmod, domid_t domid);
 
