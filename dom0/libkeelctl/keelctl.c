@@ -191,6 +191,13 @@ int keelctl_domain_destroy(struct keelctl *h, uint32_t domid)
 	return keelctl_call(h, KEELCTL_OP_DESTROY, domid, NULL, 0, NULL, 0, NULL, NULL);
 }
 
+int keelctl_domain_shutdown(struct keelctl *h, uint32_t domid, uint32_t reason, uint32_t flags)
+{
+	struct keelctl_shutdown_req s = {reason, flags};
+
+	return keelctl_call(h, KEELCTL_OP_SHUTDOWN, domid, &s, sizeof(s), NULL, 0, NULL, NULL);
+}
+
 int keelctl_domain_getinfo(struct keelctl *h, uint32_t domid, struct keelctl_dominfo *info)
 {
 	const void *p;

@@ -24,6 +24,10 @@ int keelctl_domain_load(struct keelctl *h, uint32_t domid, const char *kernel, c
 int keelctl_domain_unpause(struct keelctl *h, uint32_t domid);
 int keelctl_domain_pause(struct keelctl *h, uint32_t domid);
 int keelctl_domain_destroy(struct keelctl *h, uint32_t domid);
+/* Shut a domain down from dom0 with a SHUTDOWN_* reason (Xen's
+ * SCHEDOP_remote_shutdown; flags KEELCTL_SHUTDOWN_DM: as a device model's
+ * dm_op).  See keelctl_wire.h for the errors. */
+int keelctl_domain_shutdown(struct keelctl *h, uint32_t domid, uint32_t reason, uint32_t flags);
 int keelctl_domain_getinfo(struct keelctl *h, uint32_t domid, struct keelctl_dominfo *info);
 /* Fills up to max entries; returns how many domains there are. */
 int keelctl_domain_list(struct keelctl *h, struct keelctl_dominfo *infos, int max);

@@ -51,6 +51,7 @@ enum keelctl_op {
 	KEELCTL_OP_UNMAP_GRANTS,     /* keelctl_gmap_req */
 	KEELCTL_OP_RESUME,	     /* uint32_t cancel: a suspended domain back to work */
 	KEELCTL_OP_DEBUG_KEYS, /* char[KEELCTL_DEBUG_KEYS_MAX]: Xen's debug keys, to the log */
+	KEELCTL_OP_SHUTDOWN,   /* keelctl_shutdown_req: dom0 shuts a domain down */
 	KEELCTL_OP_MAX,
 };
 
@@ -177,6 +178,21 @@ struct keelctl_gmap_rsp {
 	uint64_t frame[]; /* count entries when status is 0 */
 };
 
+/*
+ * SHUTDOWN: Xen's SCHEDOP_remote_shutdown -- the domain stops as if it had
+ * called SCHEDOP_shutdown with `reason` (SHUTDOWN_poweroff .. soft_reset;
+ * a larger one is EINVAL), and keeps the first reason it got.  Domain 0 is
+ * the host, which keeld does not shut down (EPERM); no such domain: ESRCH.
+ * With KEELCTL_SHUTDOWN_DM the request is a device model's
+ * (XEN_DMOP_remote_shutdown), which Xen's dm_op refuses with EINVAL for a
+ * domain that is not HVM.
+ */
+#define KEELCTL_SHUTDOWN_DM 1
+struct keelctl_shutdown_req {
+	uint32_t reason;
+	uint32_t flags; /* KEELCTL_SHUTDOWN_* */
+};
+
 /* After SUBSCRIBE: one message per domain state change (shutdown, crash,
  * pause, unpause, destroy) -- what xl needs for on_poweroff/on_crash and
  * xenstored for @releaseDomain. */
@@ -199,6 +215,7 @@ enum keelctl_state {
 	KEELCTL_STATE_CRASHED,
 };
 
+#define KEELCTL_DOMINFO_HVM 1 /* Xen's is_hvm_domain (the domain's kind) */
 struct keelctl_dominfo {
 	uint32_t domid;
 	uint32_t state;
@@ -208,7 +225,9 @@ struct keelctl_dominfo {
 	uint64_t hypercalls;
 	uint64_t exits;
 	char name[64];
-	char crash_reason[88];
+	char crash_reason[80];
+	uint32_t flags; /* KEELCTL_DOMINFO_* */
+	uint32_t pad;
 	/* What the builder gave the guest, for dom0's store and console. */
 	uint64_t store_mfn, console_mfn;
 	uint32_t store_port, console_port;
@@ -260,6 +279,7 @@ _Static_assert(sizeof(struct keelctl_map_req) == 16, "keelctl_map_req");
 _Static_assert(sizeof(struct keelctl_bind_req) == 8, "keelctl_bind_req");
 _Static_assert(sizeof(struct keelctl_grant_req) == 8, "keelctl_grant_req");
 _Static_assert(sizeof(struct keelctl_event) == 24, "keelctl_event");
+_Static_assert(sizeof(struct keelctl_shutdown_req) == 8, "keelctl_shutdown_req");
 _Static_assert(sizeof(struct keelctl_gcopy_reg) == 16, "keelctl_gcopy_reg");
 _Static_assert(sizeof(struct keelctl_gcopy) == 24, "keelctl_gcopy");
 _Static_assert(sizeof(struct keelctl_gcopy_req) <= KEELCTL_REQ_MAX, "keelctl_gcopy_req");

@@ -1,7 +1,7 @@
 /*
  * keel-xenlibs-peer: the dom0 half of tests/integration/xenlibs-peer.sh,
- * linked only against Keel's libxenevtchn.so.1 and libxengnttab.so.1 and
- * written as a program built for Xen would be (-1/NULL and errno).
+ * linked only against Keel's libxen* libraries and written as a program
+ * built for Xen would be (-1/NULL and errno).
  *
  *   keel-xenlibs-peer grant DOMID PORT GREF [SECONDS]
  *	with the pv-grant guest: Xen's errno for bad domains, ports and
@@ -15,6 +15,12 @@
  *   keel-xenlibs-peer pong DOMID PORT ROUNDS [SECONDS]
  *	with evt-dom0pp: answer every event until ROUNDS + 1 were answered
  *	and 2 s pass quietly.
+ *   keel-xenlibs-peer ctrl DOMID_A DOMID_B DOMID_C
+ *	with three running PV guests: libxenctrl and libxendevicemodel's
+ *	refusals (NULL handles, bad domains and reasons, HVM parameters and
+ *	device-model ops on PV domains, PCI passthrough, populate_physmap),
+ *	then xc_domain_shutdown of A (reboot, then poweroff: the first reason
+ *	stays), B (crash) and C (suspend); the script checks keeld's view.
  *
  * Exit status 0 on success; each failed check is printed.
  */
@@ -26,6 +32,9 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "abi/xen.h"
+#include "include/xenctrl.h"
+#include "include/xendevicemodel.h"
 #include "include/xenevtchn.h"
 #include "include/xenforeignmemory.h"
 #include "include/xentoolcore.h"
@@ -319,18 +328,189 @@ static int peer_pong(uint32_t domid, evtchn_port_t store, int rounds, int secs)
 	return 0;
 }
 
+#define NO_DOMAIN 31000 /* a domid keeld never gave out in this test */
+
+/* libxenctrl's refusals, with Xen's errno for each. */
+static void peer_ctrl_refusals(xc_interface *xch, uint32_t a)
+{
+	xen_pfn_t pfn = 0;
+	unsigned long v = 0x1234;
+	int pirq = -1;
+
+	peer_refused(xc_domain_shutdown(NULL, a, SHUTDOWN_poweroff), EINVAL,
+		     "xc_domain_shutdown on a NULL handle");
+	peer_refused(xc_domain_shutdown(xch, NO_DOMAIN, SHUTDOWN_poweroff), ESRCH,
+		     "xc_domain_shutdown of a domain that does not exist");
+	peer_refused(xc_domain_shutdown(xch, DOMID_SELF, SHUTDOWN_poweroff), ESRCH,
+		     "xc_domain_shutdown of DOMID_SELF (not a domain id)");
+	peer_refused(xc_domain_shutdown(xch, 0, SHUTDOWN_poweroff), EPERM,
+		     "xc_domain_shutdown of domain 0 (the host)");
+	peer_refused(xc_domain_shutdown(xch, a, SHUTDOWN_soft_reset + 1), EINVAL,
+		     "xc_domain_shutdown with a reason past SHUTDOWN_soft_reset");
+	peer_refused(xc_domain_shutdown(xch, a, -1), EINVAL, "xc_domain_shutdown with reason -1");
+
+	peer_refused(xc_get_hvm_param(xch, a, 1 /* HVM_PARAM_STORE_PFN */, &v), EINVAL,
+		     "xc_get_hvm_param on a PV domain");
+	peer_check(v == 0x1234, "xc_get_hvm_param leaves *value alone when it fails");
+	peer_refused(xc_get_hvm_param(xch, NO_DOMAIN, 1, &v), ESRCH,
+		     "xc_get_hvm_param on a domain that does not exist");
+	peer_refused(xc_get_hvm_param(xch, NO_DOMAIN, HVM_NR_PARAMS, &v), EINVAL,
+		     "xc_get_hvm_param: the index is checked before the domain, as in Xen");
+	peer_refused(xc_get_hvm_param(xch, a, -1, &v), EINVAL, "xc_get_hvm_param index -1");
+	peer_refused(xc_get_hvm_param(xch, 0, 1, &v), EINVAL,
+		     "xc_get_hvm_param on domain 0 (not HVM)");
+	peer_refused(xc_get_hvm_param(NULL, a, 1, &v), EINVAL, "xc_get_hvm_param on a NULL handle");
+	peer_refused(xc_set_hvm_param(xch, a, 1, 5), EINVAL, "xc_set_hvm_param on a PV domain");
+	peer_refused(xc_set_hvm_param(xch, NO_DOMAIN, 1, 5), ESRCH,
+		     "xc_set_hvm_param on a domain that does not exist");
+
+	peer_check(xc_domain_populate_physmap_exact(xch, a, 0, 0, 0, NULL) == 0,
+		   "populate_physmap_exact of no extents succeeds");
+	peer_refused(xc_domain_populate_physmap_exact(xch, a, 1, 0, 0, NULL), EFAULT,
+		     "populate_physmap_exact with no extent array");
+	peer_refused(xc_domain_populate_physmap_exact(xch, a, 1, 0, 0, &pfn), EBUSY,
+		     "populate_physmap_exact on a PV domain (its RAM is fixed)");
+	peer_refused(xc_domain_populate_physmap_exact(xch, NO_DOMAIN, 1, 0, 0, &pfn), EBUSY,
+		     "populate_physmap_exact on a domain that does not exist (Xen: EBUSY)");
+
+	peer_refused(xc_domain_bind_pt_pci_irq(xch, a, 5, 0, 3, 0), EOPNOTSUPP,
+		     "xc_domain_bind_pt_pci_irq");
+	peer_refused(xc_domain_bind_pt_pci_irq(xch, a, 5, 0, 3, 0), EOPNOTSUPP,
+		     "xc_domain_bind_pt_pci_irq again (said once)");
+	peer_refused(xc_domain_unbind_pt_irq(xch, a, 5, 0, 0, 3, 0, 0), EOPNOTSUPP,
+		     "xc_domain_unbind_pt_irq");
+	peer_refused(xc_domain_update_msi_irq(xch, a, 0x30, 1, 0, 0), EOPNOTSUPP,
+		     "xc_domain_update_msi_irq");
+	peer_refused(xc_domain_unbind_msi_irq(xch, a, 0x30, 1, 0), EOPNOTSUPP,
+		     "xc_domain_unbind_msi_irq");
+	peer_refused(xc_domain_iomem_permission(xch, a, 0xfe000, 1, 1), EOPNOTSUPP,
+		     "xc_domain_iomem_permission");
+	peer_refused(xc_domain_ioport_mapping(xch, a, 0xc000, 0xc000, 8, 1), EOPNOTSUPP,
+		     "xc_domain_ioport_mapping");
+	peer_refused(xc_domain_memory_mapping(xch, a, 0xf0000, 0xfe000, 1, 1), EOPNOTSUPP,
+		     "xc_domain_memory_mapping");
+	peer_refused(xc_physdev_map_pirq(xch, a, 5, &pirq), EOPNOTSUPP, "xc_physdev_map_pirq");
+	peer_refused(xc_physdev_map_pirq_msi(xch, a, -1, &pirq, 0x18, 0, 0, 0), EOPNOTSUPP,
+		     "xc_physdev_map_pirq_msi");
+	peer_refused(xc_physdev_unmap_pirq(xch, a, 5), EOPNOTSUPP, "xc_physdev_unmap_pirq");
+	peer_refused(xc_physdev_unmap_pirq(NULL, a, 5), EINVAL,
+		     "xc_physdev_unmap_pirq on a NULL handle");
+}
+
+/* libxendevicemodel on PV domain a: every op as Xen's dm_op answers. */
+static void peer_dm(uint32_t a)
+{
+	xendevicemodel_handle *dm = xendevicemodel_open(NULL, 0);
+	struct xen_dm_op_modified_memory_extent ext[300] = {{0}};
+	unsigned long bitmap[4];
+	unsigned int vcpus = 77;
+	ioservid_t id = 0;
+	domid_t d = (domid_t)a;
+
+	peer_check(dm != NULL, "xendevicemodel_open");
+	if (!dm)
+		return;
+	peer_check(xendevicemodel_close(NULL) == 0, "xendevicemodel_close(NULL)");
+	peer_refused(xendevicemodel_set_pci_intx_level(NULL, d, 0, 0, 3, 0, 1), EINVAL,
+		     "a device-model op on a NULL handle");
+	peer_refused(xendevicemodel_set_pci_intx_level(dm, d, 0, 0, 3, 0, 1), EINVAL,
+		     "set_pci_intx_level on a PV domain (dm_op: not HVM)");
+	peer_refused(xendevicemodel_set_pci_intx_level(dm, NO_DOMAIN, 0, 0, 3, 0, 1), ESRCH,
+		     "set_pci_intx_level on a domain that does not exist");
+	peer_refused(xendevicemodel_set_pci_intx_level(dm, DOMID_SELF, 0, 0, 3, 0, 1), ESRCH,
+		     "set_pci_intx_level on DOMID_SELF (not a remote domain id)");
+	peer_refused(xendevicemodel_set_pci_intx_level(dm, 0, 0, 0, 3, 0, 1), EPERM,
+		     "set_pci_intx_level on domain 0 (the caller's own)");
+	peer_refused(xendevicemodel_create_ioreq_server(dm, d, HVM_IOREQSRV_BUFIOREQ_ATOMIC, &id),
+		     EINVAL, "create_ioreq_server on a PV domain");
+	peer_refused(xendevicemodel_create_ioreq_server(dm, NO_DOMAIN, 0, &id), ESRCH,
+		     "create_ioreq_server on a domain that does not exist");
+	peer_refused(xendevicemodel_map_pcidev_to_ioreq_server(dm, d, 1, 0, 0, 0x20, 0), EINVAL,
+		     "map_pcidev_to_ioreq_server with device 0x20");
+	peer_refused(xendevicemodel_map_pcidev_to_ioreq_server(dm, NO_DOMAIN, 1, 0, 0, 3, 8),
+		     EINVAL, "map_pcidev_to_ioreq_server with function 8 (before the domain)");
+	peer_refused(xendevicemodel_map_mem_type_to_ioreq_server(dm, d, 1, HVMMEM_ram_rw, 0),
+		     EINVAL, "map_mem_type_to_ioreq_server of HVMMEM_ram_rw");
+	peer_refused(xendevicemodel_map_mem_type_to_ioreq_server(dm, d, 1, HVMMEM_ioreq_server,
+								 XEN_DMOP_IOREQ_MEM_ACCESS_READ),
+		     EINVAL, "map_mem_type_to_ioreq_server with the read flag");
+	peer_refused(xendevicemodel_track_dirty_vram(dm, d, 0, 1, NULL), EFAULT,
+		     "track_dirty_vram with no bitmap");
+	peer_refused(xendevicemodel_track_dirty_vram(dm, d, 0, 40000, bitmap), E2BIG,
+		     "track_dirty_vram with a bitmap over 4096 bytes");
+	peer_refused(xendevicemodel_track_dirty_vram(dm, d, 0, 256, bitmap), EINVAL,
+		     "track_dirty_vram on a PV domain");
+	peer_refused(xendevicemodel_modified_memory_bulk(dm, d, ext, 300), E2BIG,
+		     "modified_memory_bulk with 300 extents (over 4096 bytes)");
+	peer_refused(xendevicemodel_modified_memory_bulk(dm, d, NULL, 2), EFAULT,
+		     "modified_memory_bulk with no extents array");
+	peer_refused(xendevicemodel_modified_memory(dm, d, 0, 1), EINVAL,
+		     "modified_memory on a PV domain");
+	peer_refused(xendevicemodel_pin_memory_cacheattr(dm, d, 0, 0xf, XEN_DMOP_MEM_CACHEATTR_WB),
+		     EINVAL, "pin_memory_cacheattr on a PV domain");
+	peer_refused(xendevicemodel_relocate_memory(dm, NO_DOMAIN, 1, 0, 1), ESRCH,
+		     "relocate_memory on a domain that does not exist");
+	peer_refused(xendevicemodel_nr_vcpus(dm, d, &vcpus), EINVAL, "nr_vcpus on a PV domain");
+	peer_check(vcpus == 77, "nr_vcpus leaves *vcpus alone when it fails");
+	peer_refused(xendevicemodel_inject_msi(dm, d, 0xfee00000, 0x30), EINVAL,
+		     "inject_msi on a PV domain");
+	/* The device model's shutdown: Xen's dm_op refuses it for a PV
+	 * domain (the script checks the domain was not shut down). */
+	peer_refused(xendevicemodel_shutdown(dm, d, SHUTDOWN_poweroff), EINVAL,
+		     "xendevicemodel_shutdown of a PV domain (dm_op: not HVM)");
+	peer_refused(xendevicemodel_shutdown(dm, NO_DOMAIN, SHUTDOWN_poweroff), ESRCH,
+		     "xendevicemodel_shutdown of a domain that does not exist");
+	peer_refused(xendevicemodel_shutdown(dm, 0, SHUTDOWN_poweroff), EPERM,
+		     "xendevicemodel_shutdown of domain 0 (the caller's own)");
+	peer_check(xendevicemodel_restrict(dm, d) == 0 && xendevicemodel_restrict(dm, d) == 0,
+		   "xendevicemodel_restrict succeeds (twice, one notice)");
+	peer_check(xendevicemodel_close(dm) == 0, "xendevicemodel_close");
+}
+
+static int peer_ctrl(uint32_t a, uint32_t b, uint32_t c)
+{
+	xc_interface *xch = xc_interface_open(NULL, NULL, 0);
+	xc_interface *dummy = xc_interface_open(NULL, NULL, XC_OPENFLAG_DUMMY);
+
+	peer_check(xch != NULL, "xc_interface_open");
+	if (!xch)
+		return 1;
+	peer_check(xc_interface_close(NULL) == 0, "xc_interface_close(NULL)");
+	peer_refused(xc_domain_shutdown(dummy, a, SHUTDOWN_poweroff), EBADF,
+		     "xc_domain_shutdown on an XC_OPENFLAG_DUMMY handle");
+	peer_check(xc_interface_close(dummy) == 0, "close the dummy handle");
+	peer_ctrl_refusals(xch, a);
+	peer_dm(a);
+
+	peer_check(xc_domain_shutdown(xch, a, SHUTDOWN_reboot) == 0, "xc_domain_shutdown A reboot");
+	peer_check(xc_domain_shutdown(xch, a, SHUTDOWN_poweroff) == 0,
+		   "xc_domain_shutdown A again (poweroff: A keeps reboot, as in Xen)");
+	peer_check(xc_domain_shutdown(xch, b, SHUTDOWN_crash) == 0, "xc_domain_shutdown B crash");
+	peer_check(xc_domain_shutdown(xch, c, SHUTDOWN_suspend) == 0,
+		   "xc_domain_shutdown C suspend");
+	peer_refused(xc_get_hvm_param(xch, a, 1, &(unsigned long){0}), EINVAL,
+		     "xc_get_hvm_param on the shut-down PV domain");
+	peer_check(xc_interface_close(xch) == 0, "xc_interface_close");
+	return peer_failed;
+}
+
 int main(int argc, char **argv)
 {
 	uint32_t domid;
 	evtchn_port_t port;
 	int secs;
 
-	if (argc < 5 || (strcmp(argv[1], "grant") && strcmp(argv[1], "pong"))) {
+	if (argc < 5 ||
+	    (strcmp(argv[1], "grant") && strcmp(argv[1], "pong") && strcmp(argv[1], "ctrl"))) {
 		fprintf(stderr, "usage: keel-xenlibs-peer grant|pong DOMID PORT GREF|ROUNDS "
-				"[SECONDS]\n");
+				"[SECONDS]\n"
+				"       keel-xenlibs-peer ctrl DOMID_A DOMID_B DOMID_C\n");
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (!strcmp(argv[1], "ctrl"))
+		return peer_ctrl(strtoul(argv[2], NULL, 0), strtoul(argv[3], NULL, 0),
+				 strtoul(argv[4], NULL, 0));
 	domid = strtoul(argv[2], NULL, 0);
 	port = strtoul(argv[3], NULL, 0);
 	secs = argc > 5 ? atoi(argv[5]) : 30;

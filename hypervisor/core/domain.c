@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "abi/console.h"
+#include "abi/xen.h"
 #include "domain.h"
 #include "kind.h"
 
@@ -151,21 +152,40 @@ void domain_console_write(struct domain *d, const char *buf, size_t n)
 	pthread_mutex_unlock(&d->lock);
 }
 
-void domain_shutdown(struct domain *d, int reason)
+/* Shut d down with a SHUTDOWN_* reason, asked for by the guest itself or
+ * by dom0 (`remote`); a domain already shut down or crashed keeps its
+ * first reason, as Xen's domain_shutdown keeps its shutdown_code. */
+static void domain_shutdown_as(struct domain *d, int reason, int remote)
 {
+	int changed = 0;
+
 	pthread_mutex_lock(&d->lock);
 	if (d->state != DOM_CRASHED && d->state != DOM_SHUTDOWN) {
-		d->state = reason == 3 ? DOM_CRASHED : DOM_SHUTDOWN;
+		d->state = reason == SHUTDOWN_crash ? DOM_CRASHED : DOM_SHUTDOWN;
 		d->shutdown_reason = reason;
-		if (reason == 3)
+		if (reason == SHUTDOWN_crash)
 			snprintf(d->crash_reason, sizeof(d->crash_reason),
-				 "guest requested SHUTDOWN_crash");
+				 "%s requested SHUTDOWN_crash", remote ? "dom0" : "guest");
+		if (remote && reason == SHUTDOWN_suspend)
+			d->suspend_vcpu = -1;
+		changed = 1;
 	}
 	pthread_mutex_unlock(&d->lock);
-	hvlog("d%d: shutdown, reason %d", d->domid, reason);
+	hvlog("d%d: shutdown, reason %d%s%s", d->domid, reason, remote ? " (asked by dom0)" : "",
+	      changed ? "" : " (already down: unchanged)");
 	/* every vCPU leaves the guest (a suspend is saved once all have) */
 	domain_kick(d);
 	domain_state_changed(d);
+}
+
+void domain_shutdown(struct domain *d, int reason)
+{
+	domain_shutdown_as(d, reason, 0);
+}
+
+void domain_remote_shutdown(struct domain *d, int reason)
+{
+	domain_shutdown_as(d, reason, 1);
 }
 
 const char *domain_state_name(enum domain_state s)

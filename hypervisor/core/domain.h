@@ -129,7 +129,9 @@ struct domain {
 	size_t conbuf_size, conbuf_len;
 	void (*on_stop)(struct domain *d);
 	/* Xen's suspend protocol (SCHEDOP_shutdown(SHUTDOWN_suspend)): the vCPU
-	 * that asked (the kind keeps what else it named). */
+	 * that asked (the kind keeps what else it named); -1 when dom0 shut the
+	 * domain down with SHUTDOWN_suspend (domain_remote_shutdown): the guest
+	 * never suspended itself, so there is nothing to save or resume. */
 	int suspend_vcpu;
 	int threads_running; /* vCPU threads inside their loop (under lock) */
 	int subsys_done;     /* subsystems set up (domain_new) */
@@ -194,6 +196,9 @@ void domain_table_remove(struct domain *d);
 void domain_log(struct domain *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void domain_crash(struct domain *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void domain_shutdown(struct domain *d, int reason);
+/* Xen's SCHEDOP_remote_shutdown: dom0 (not the guest) shuts d down with a
+ * SHUTDOWN_* reason; the first reason a domain got stays, as in Xen. */
+void domain_remote_shutdown(struct domain *d, int reason);
 void domain_console_write(struct domain *d, const char *buf, size_t n);
 int domain_start(struct domain *d);
 void domain_pause(struct domain *d);

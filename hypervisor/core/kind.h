@@ -28,6 +28,9 @@ struct domain_image {
 
 struct domain_kind {
 	const char *name;
+	/* 1: Xen's is_hvm_domain() -- HVM parameters and device-model ops
+	 * (dm_op) apply to it; Xen refuses both for any other domain. */
+	int hvm;
 	/* keeld's region of the domain after RAM: where, how big, and where in
 	 * it the shared_info page lives. */
 	uint64_t region_gpa;

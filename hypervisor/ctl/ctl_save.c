@@ -57,9 +57,13 @@ static int ctl_save_stopped(struct domain *d)
 	return r;
 }
 
+/* Suspended by the guest itself: a domain dom0 shut down with
+ * SHUTDOWN_suspend (suspend_vcpu -1) stopped wherever its vCPUs were, with
+ * no suspend hypercall to return from, so it is neither saved nor resumed. */
 static int ctl_save_suspended(const struct domain *d)
 {
-	return d->state == DOM_SHUTDOWN && d->shutdown_reason == SHUTDOWN_suspend && d->started;
+	return d->state == DOM_SHUTDOWN && d->shutdown_reason == SHUTDOWN_suspend && d->started &&
+	       d->suspend_vcpu >= 0;
 }
 
 static int ctl_save_write(int fd, const uint8_t *p, size_t n)
@@ -83,8 +87,9 @@ int ctl_save_state(struct domain *d, int fd)
 	int r;
 
 	if (!ctl_save_suspended(d)) {
-		domain_log(d, "save refused: the guest has not suspended (state %s)",
-			   domain_state_name(d->state));
+		domain_log(d, "save refused: the guest has not suspended (state %s%s)",
+			   domain_state_name(d->state),
+			   d->suspend_vcpu < 0 ? ", suspended by dom0" : "");
 		return -EINVAL;
 	}
 	r = ctl_save_stopped(d);

@@ -21,6 +21,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "abi/xen.h"
 #include "../../dom0/libkeelctl/keelctl_wire.h"
 #include "../core/domain.h"
 #include "../evtchn/evtchn.h"
@@ -115,6 +116,7 @@ static void daemon_info(struct domain *d, struct keelctl_dominfo *i)
 	}
 	memcpy(i->name, d->name, sizeof(i->name) - 1);
 	memcpy(i->crash_reason, d->crash_reason, sizeof(i->crash_reason) - 1);
+	i->flags = d->kind->hvm ? KEELCTL_DOMINFO_HVM : 0;
 	i->store_mfn = d->store_mfn;
 	i->console_mfn = d->console_mfn;
 	i->store_port = d->store_port;
@@ -219,6 +221,33 @@ static int daemon_op_destroy(struct daemon_req *rq)
 	hvlog("d%d: destroyed (was %s)", d->domid, domain_state_name(d->state));
 	daemon_send_event(d, KEELCTL_EVENT_DESTROYED);
 	domain_free(d);
+	return 0;
+}
+
+/*
+ * Xen's SCHEDOP_remote_shutdown (and, with KEELCTL_SHUTDOWN_DM, the device
+ * model's XEN_DMOP_remote_shutdown, which dm_op refuses for a domain that
+ * is not HVM).  Xen takes any reason; keeld only those a guest may give
+ * itself.  Domain 0 is the host: Xen would shut the machine down, keeld
+ * does not.
+ */
+static int daemon_op_shutdown(struct daemon_req *rq)
+{
+	const struct keelctl_shutdown_req *s = (const void *)rq->data;
+	struct domain *d;
+
+	if (s->flags & ~KEELCTL_SHUTDOWN_DM)
+		return -EINVAL;
+	if (rq->hdr->domid == 0)
+		return -EPERM;
+	d = daemon_find(rq->hdr->domid);
+	if (!d)
+		return -ESRCH;
+	if ((s->flags & KEELCTL_SHUTDOWN_DM) && !d->kind->hvm)
+		return -EINVAL;
+	if (s->reason > SHUTDOWN_soft_reset)
+		return -EINVAL;
+	domain_remote_shutdown(d, (int)s->reason);
 	return 0;
 }
 
@@ -443,6 +472,8 @@ static const struct daemon_op daemon_ops[KEELCTL_OP_MAX] = {
 	[KEELCTL_OP_UNPAUSE] = {"unpause", daemon_op_unpause, 0},
 	[KEELCTL_OP_PAUSE] = {"pause", daemon_op_pause, 0},
 	[KEELCTL_OP_DESTROY] = {"destroy", daemon_op_destroy, 0},
+	[KEELCTL_OP_SHUTDOWN] = {"shutdown", daemon_op_shutdown,
+				 sizeof(struct keelctl_shutdown_req)},
 	[KEELCTL_OP_GETINFO] = {"getinfo", daemon_op_getinfo, 0},
 	[KEELCTL_OP_LIST] = {"list", daemon_op_list, 0},
 	[KEELCTL_OP_DMESG] = {"dmesg", daemon_op_dmesg, 0},

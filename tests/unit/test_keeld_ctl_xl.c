@@ -2,11 +2,17 @@
  * Unit tests of keeld's xl operations (hypervisor/ctl/ctl_ops.c) on a domain
  * that is only a struct (no VM, no threads): argument checks of rename,
  * max memory and the credit parameters, the UUID and ceiling in getinfo,
- * per-vCPU facts of vCPUs with no thread, the version answer, and the
- * table refusing ops it does not own.
+ * per-vCPU facts of vCPUs with no thread, the version answer, the
+ * table refusing ops it does not own; and a domain dom0 shut down
+ * (domain_remote_shutdown): its first reason stays, and one dom0
+ * suspended is neither saved nor resumed.
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "abi/xen.h"
 
 #include "../../hypervisor/core/kind.h"
 #include "../../hypervisor/ctl/ctl.h"
@@ -115,6 +121,42 @@ static void tcx_vcpus_and_version(void)
 	CU_ASSERT_EQUAL(ctl_op(KEELCTL_OP_SAVE_STATE, &tcx_dom, NULL, vi, &len, NULL, 0), -EBADF);
 }
 
+/* Xen's SCHEDOP_remote_shutdown as keeld does it, on domains of their own. */
+static void tcx_remote_shutdown(void)
+{
+	struct domain *d;
+	uint8_t out[64];
+	uint32_t len = 0, cancel = 1;
+	int err, fd = memfd_create("tcx-save", MFD_CLOEXEC);
+
+	CU_ASSERT_FATAL(fd >= 0);
+	d = domain_new(&pv_kind, "suspended-by-dom0", 4096, 1, DOMAIN_NO_KVM, &err);
+	CU_ASSERT_FATAL(d != NULL);
+	d->started = 1;
+	d->state = DOM_RUNNING;
+	domain_remote_shutdown(d, SHUTDOWN_suspend);
+	CU_ASSERT_EQUAL(d->state, DOM_SHUTDOWN);
+	CU_ASSERT_EQUAL(d->shutdown_reason, SHUTDOWN_suspend);
+	CU_ASSERT_EQUAL(d->suspend_vcpu, -1);
+	/* the guest never suspended itself: nothing to save or resume */
+	CU_ASSERT_EQUAL(ctl_op(KEELCTL_OP_SAVE_STATE, d, NULL, out, &len, &fd, 1), -EINVAL);
+	CU_ASSERT_EQUAL(ctl_op(KEELCTL_OP_RESUME, d, &cancel, out, &len, NULL, 0), -EINVAL);
+	CU_ASSERT_EQUAL(lseek(fd, 0, SEEK_END), 0);
+	/* a later reason does not replace the first */
+	domain_remote_shutdown(d, SHUTDOWN_poweroff);
+	CU_ASSERT_EQUAL(d->shutdown_reason, SHUTDOWN_suspend);
+	domain_free(d);
+
+	d = domain_new(&pv_kind, "crashed-by-dom0", 4096, 1, DOMAIN_NO_KVM, &err);
+	CU_ASSERT_FATAL(d != NULL);
+	d->state = DOM_RUNNING;
+	domain_remote_shutdown(d, SHUTDOWN_crash);
+	CU_ASSERT_EQUAL(d->state, DOM_CRASHED);
+	CU_ASSERT_STRING_EQUAL(d->crash_reason, "dom0 requested SHUTDOWN_crash");
+	domain_free(d);
+	close(fd);
+}
+
 UNIT_SUITE(keeld_ctl_xl, tcx_init, tcx_cleanup, UNIT_TEST(tcx_rename),
 	   UNIT_TEST(tcx_handle_and_maxmem), UNIT_TEST(tcx_sched_ranges),
-	   UNIT_TEST(tcx_vcpus_and_version));
+	   UNIT_TEST(tcx_vcpus_and_version), UNIT_TEST(tcx_remote_shutdown));

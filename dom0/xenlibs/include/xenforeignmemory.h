@@ -23,7 +23,10 @@
 
 #include "xentoolcore.h"
 
+#ifndef KEEL_XEN_PFN_T
+#define KEEL_XEN_PFN_T
 typedef unsigned long xen_pfn_t;
+#endif
 
 struct xentoollog_logger;
 typedef struct xenforeignmemory_handle xenforeignmemory_handle;
