@@ -160,11 +160,10 @@ for lib in $(awk '$1 ~ /^libxen/ { print $1 }' "$KEEL_TMP/ldd" | sort -u); do
 	grep -q "^[[:space:]]*$lib => $want " "$KEEL_TMP/ldd" ||
 		{ grep "$lib" "$KEEL_TMP/ldd"; fail "$lib is not loaded from $(dirname "$want")"; }
 done
-# A SAN build's libraries need the ASan runtime loaded first, which QEMU
-# (not built with it) does not do: preload it (QEMU's own leaks are not ours).
-preload=$(ldd "$xenlib/libxenctrl.so.4.17" | awk '$1 ~ /^libasan/ { print $3 }')
-LD_PRELOAD=$preload ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 LD_BIND_NOW=1 \
-	LD_LIBRARY_PATH=$libpath "$qemu" -version >"$KEEL_TMP/qemu.out" 2>&1 ||
+# Through keel-xen-run, as xl runs it (which also preloads the ASan runtime
+# for a SAN build's libraries: QEMU is not built with it).
+KEEL_XEN_LIBDIRS=${libpath#"$xenlib":} LD_BIND_NOW=1 "$KEEL_BIN/keel-xen-run" "$qemu" -version \
+	>"$KEEL_TMP/qemu.out" 2>&1 ||
 	{ cat "$KEEL_TMP/qemu.out"; fail "xen-qemu-system-i386 -version does not run on Keel's libraries"; }
 grep -q '^QEMU emulator version' "$KEEL_TMP/qemu.out" || { cat "$KEEL_TMP/qemu.out"; fail "qemu -version"; }
 echo "ok: $(grep -m1 "^QEMU emulator version" "$KEEL_TMP/qemu.out"), on $xenlib + Debian's libxenstore.so.4, every symbol bound"
