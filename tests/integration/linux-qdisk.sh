@@ -2,7 +2,8 @@
 # linux-qdisk: Debian's unmodified QEMU for Xen (qemu-system-xen) as the
 # qdisk backend of a Debian-kernel guest, running on Keel's builds of
 # Xen's dom0 libraries (build/lib/xen, through keel-xen-run).
-# xl create starts QEMU for the guest as libxl does (format=qcow2 and
+# xl create (of libvirt XML with <driver name='qemu' type='qcow2'/>)
+# starts QEMU for the guest as libxl does (format=qcow2 and
 # backendtype=qdisk disks), and waits for its "running".  In the guest
 # (xen-blkfront.ko): xvda is a qcow2 overlay on a qcow2 base (qemu-img
 # create -b): it reads the base's bytes through the overlay, writes a seed
@@ -111,7 +112,14 @@ on_poweroff = "preserve"
 disk = [ 'format=qcow2, vdev=xvda, access=rw, target=$KEEL_TMP/overlay.qcow2',
          'format=raw, vdev=xvdb, access=rw, target=$KEEL_TMP/raw.img' ]
 CFG
-lg_create linux-qdisk "$KEEL_TMP/linux.cfg"
+# created from libvirt XML: the qcow2 disk as libvirt's libxl driver writes a
+# qdisk disk, <driver name='qemu' type='qcow2'/>
+xl domxml-from-native xen-xl "$KEEL_TMP/linux.cfg" |
+	sed 's|<driver type="qcow2"/>|<driver name="qemu" type="qcow2"/>|' >"$KEEL_TMP/linux.xml" ||
+	fail "domxml-from-native"
+grep -q '<driver name="qemu" type="qcow2"/>' "$KEEL_TMP/linux.xml" ||
+	fail "no qcow2 disk in the XML: $(grep -A3 '<disk' "$KEEL_TMP/linux.xml")"
+lg_create linux-qdisk "$KEEL_TMP/linux.xml"
 qlog=$run/log/qemu-dm-linux-qdisk.log
 qpid=$(st read "/local/domain/$id/image/device-model-pid") || fail "no device-model-pid in the store"
 [ "$(st read "/local/domain/0/device-model/$id/state")" = running ] || fail "QEMU's state is not running"
