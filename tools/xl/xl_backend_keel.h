@@ -73,6 +73,15 @@ int xlk_device_remove(void *h, uint32_t domid, enum xl_dev_kind kind, uint32_t d
 int xlk_device_list(void *h, uint32_t domid, enum xl_dev_kind kind, struct xl_dev_info **out,
 		    int *n);
 
+/* bootloader= (xl_backend_keel_boot.c): run it on the first disk; the kernel
+ * and ramdisk copies it made (removed by cleanup) and its args. */
+struct xlk_boot {
+	char dir[PATH_MAX];
+	char *kernel, *ramdisk, *args;
+};
+int xlk_boot_run(struct xlk *k, const struct xlcfg_domain *dom, struct xlk_boot *b);
+void xlk_boot_cleanup(struct xlk_boot *b);
+
 /* QEMU as a PV domain's device model, for its qdisk disks (xl_backend_keel_dm.c):
  * start it (no-op when it already serves the domain) and wait for "running";
  * stop it; check it: 1 running, 0 none recorded, -1 recorded but gone

@@ -105,11 +105,13 @@ static int xlk_check_buildable(struct xlk *k, const struct xlcfg_domain *dom)
 			xlcfg_type_name(dom->type));
 		return -EOPNOTSUPP;
 	}
-	if (!dom->kernel) {
-		fprintf(stderr, "xl: no kernel= given (Keel has no bootloader support)\n");
+	if (!dom->kernel && !dom->bootloader) {
+		fprintf(stderr, "xl: neither kernel= nor bootloader= given\n");
 		return -EINVAL;
 	}
-	if (access(dom->kernel, R_OK) < 0 || (dom->ramdisk && access(dom->ramdisk, R_OK) < 0)) {
+	/* with a bootloader, kernel= and ramdisk= are paths inside the guest's disk */
+	if (!dom->bootloader &&
+	    (access(dom->kernel, R_OK) < 0 || (dom->ramdisk && access(dom->ramdisk, R_OK) < 0))) {
 		int e = errno;
 
 		fprintf(stderr, "xl: cannot read %s: %s\n",
@@ -128,11 +130,23 @@ int xlk_create(void *h, const struct xlcfg_domain *dom, bool paused, uint32_t *d
 {
 	struct xlk *k = h;
 	uint64_t mem_mb = (dom->target_memkb + 1023) / 1024;
+	struct xlk_boot boot = {0};
+	const char *kernel = dom->kernel, *ramdisk = dom->ramdisk, *cmdline = dom->cmdline;
 	int r;
 
 	r = xlk_check_buildable(k, dom);
 	if (r < 0)
 		return r;
+	/* libxl runs the bootloader before it builds the domain; its kernel,
+	 * ramdisk and args replace the configuration's */
+	if (dom->bootloader) {
+		r = xlk_boot_run(k, dom, &boot);
+		if (r < 0)
+			return r;
+		kernel = boot.kernel;
+		ramdisk = boot.ramdisk;
+		cmdline = boot.args;
+	}
 	/* keeld builds memory= of RAM; maxmem= is its ceiling (maximum_reservation) */
 	if (dom->max_memkb > dom->target_memkb)
 		fprintf(stderr,
@@ -142,8 +156,10 @@ int xlk_create(void *h, const struct xlcfg_domain *dom, bool paused, uint32_t *d
 	/* keeld makes maxvcpus vCPUs; the store's cpu/N/availability says which are online */
 	r = keelctl_domain_create(k->ctl, dom->name, mem_mb,
 				  dom->max_vcpus > dom->vcpus ? dom->max_vcpus : dom->vcpus, domid);
-	if (r < 0)
+	if (r < 0) {
+		xlk_boot_cleanup(&boot);
 		return r;
+	}
 	/* libxl__domain_make: the handle, then xc_domain_setmaxmem */
 	r = keelctl_domain_set_handle(k->ctl, *domid, dom->uuid);
 	if (r == 0)
@@ -151,11 +167,11 @@ int xlk_create(void *h, const struct xlcfg_domain *dom, bool paused, uint32_t *d
 					      dom->max_memkb > dom->target_memkb ? dom->max_memkb
 										 : mem_mb * 1024);
 	if (r == 0)
-		r = keelctl_domain_load(k->ctl, *domid, dom->kernel, dom->ramdisk,
-					dom->cmdline ? dom->cmdline : "");
+		r = keelctl_domain_load(k->ctl, *domid, kernel, ramdisk, cmdline ? cmdline : "");
 	if (r < 0)
-		fprintf(stderr, "xl: keeld could not build domain %u from %s: %s\n", *domid,
-			dom->kernel, strerror(-r));
+		fprintf(stderr, "xl: keeld could not build domain %u from %s: %s\n", *domid, kernel,
+			strerror(-r));
+	xlk_boot_cleanup(&boot); /* keeld has read the copies (or failed) */
 	if (r == 0)
 		r = xlk_sched_from_config(k, *domid, dom);
 	if (r == 0) {
