@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # pvgrub-linux: PV-GRUB boots Debian's kernel from a disk, and Linux runs
 # from that disk as its root file system, as a Xen user's domU does with
-# kernel="/usr/lib/grub-xen/grub-x86_64-xen.bin".
+# firmware="pvgrub64" (Debian's grub-x86_64-xen.bin, not named).
 # The disk (ext2, mke2fs -d, served read-only by keel-blkback) holds
 # /boot/vmlinuz (Debian's 6.1), an initramfs, /boot/grub/grub.cfg with
 # `linux` and `initrd` lines, and a busybox root with /sbin/init.  GRUB
@@ -79,15 +79,20 @@ mke2fs -q -F -t ext2 -d "$tree" "$img" 32M >"$KEEL_TMP/mke2fs.out" 2>&1 ||
 
 lg_dom0_up --no-bridge
 lg_backend keel-blkback
+# firmware="pvgrub64", as xl's shorthand: Debian's grub-x86_64-xen.bin
+# (the fetched copy, through KEEL_GRUB_XEN_DIR) without naming it
+export KEEL_GRUB_XEN_DIR=$gx/usr/lib/grub-xen
 cat >"$KEEL_TMP/domu.cfg" <<CFG
 name = "pvgrub-linux"
-kernel = "$grub"
+firmware = "pvgrub64"
 memory = 256
 vcpus = 1
 on_poweroff = "preserve"
 on_crash = "preserve"
 disk = [ '$img,raw,xvda,ro' ]
 CFG
+xl create -n "$KEEL_TMP/domu.cfg" 2>/dev/null | grep -qF "$grub" ||
+	fail "firmware=pvgrub64 does not name $grub: $(xl create -n "$KEEL_TMP/domu.cfg" 2>&1 | grep -i kernel)"
 lg_create pvgrub-linux "$KEEL_TMP/domu.cfg"
 lg_wait_console pvgrub-linux 'KEEL-GRUB: booting' 60 ||
 	fail "GRUB did not load the kernel and initrd (last: $(tail -n 2 "$con" 2>/dev/null | tr -d '\r'))"

@@ -278,6 +278,35 @@ static void dom_test_set_defaults(void)
 	xlcfg_domain_clear(&d);
 }
 
+/* firmware="pvgrub64": Xen's XENFIRMWAREDIR file, else Debian's grub-xen-host GRUB. */
+static void dom_test_pv_firmware(void)
+{
+	struct xlcfg_domain d;
+
+	setenv("KEEL_GRUB_XEN_DIR", "/keel-test-grub", 1);
+	CU_ASSERT_EQUAL_FATAL(dom_build(&d, "name='a'\nfirmware='pvgrub64'\n"), 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d.kernel);
+	CU_ASSERT(!strcmp(d.kernel, "/keel-test-grub/grub-x86_64-xen.bin") ||
+		  !strcmp(d.kernel, "/usr/lib/xen-4.17/boot/pvgrub64.bin"));
+	xlcfg_domain_clear(&d);
+	CU_ASSERT_EQUAL_FATAL(dom_build(&d, "name='a'\nfirmware='pvgrub32'\n"), 0);
+	CU_ASSERT(!strcmp(d.kernel, "/keel-test-grub/grub-i386-xen.bin") ||
+		  !strcmp(d.kernel, "/usr/lib/xen-4.17/boot/pvgrub32.bin"));
+	xlcfg_domain_clear(&d);
+	/* xl's errors: firmware with kernel, a firmware that is not PV-GRUB */
+	CU_ASSERT_EQUAL(dom_build(&d, "name='a'\nkernel='/k'\nfirmware='pvgrub64'\n"), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(dom_diag, "both kernel and firmware specified"));
+	xlcfg_domain_clear(&d);
+	CU_ASSERT_EQUAL(dom_build(&d, "name='a'\nfirmware='ovmf'\n"), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(dom_diag, "only pvgrub{32|64} supported"));
+	xlcfg_domain_clear(&d);
+	/* an HVM guest's firmware is not PV-GRUB: no kernel made up */
+	CU_ASSERT_EQUAL_FATAL(dom_build(&d, "name='a'\ntype='hvm'\nfirmware='seabios'\n"), 0);
+	CU_ASSERT_PTR_NULL(d.kernel);
+	xlcfg_domain_clear(&d);
+	unsetenv("KEEL_GRUB_XEN_DIR");
+}
+
 static int dom_cleanup(void)
 {
 	free(dom_diag);
@@ -288,4 +317,5 @@ static int dom_cleanup(void)
 UNIT_SUITE(xlcfg_domain, NULL, dom_cleanup, UNIT_TEST(dom_test_defaults),
 	   UNIT_TEST(dom_test_errors), UNIT_TEST(dom_test_cmdline_and_keys),
 	   UNIT_TEST(dom_test_libvirt_round_trip), UNIT_TEST(dom_test_cfg_round_trip),
-	   UNIT_TEST(dom_test_libvirt_errors), UNIT_TEST(dom_test_set_defaults))
+	   UNIT_TEST(dom_test_libvirt_errors), UNIT_TEST(dom_test_set_defaults),
+	   UNIT_TEST(dom_test_pv_firmware))

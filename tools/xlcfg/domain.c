@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <uuid/uuid.h>
 
 #include "xlcfg.h"
@@ -177,6 +178,54 @@ static int take_tristate(struct xlcfg *cfg, const char *key, enum xlcfg_tristate
 static bool prefix_of(const char *s, const char *word)
 {
 	return !strncmp(s, word, strlen(s));
+}
+
+/*
+ * firmware= of a PV domain, xl's shorthand for PV-GRUB: a prefix of
+ * "pvgrub32" or "pvgrub64" names XENFIRMWAREDIR/<name>.bin as the kernel,
+ * and with kernel= it is an error, as xl says.  Debian ships no
+ * pvgrub64.bin there but the same GRUB as grub-xen-host's
+ * grub-x86_64-xen.bin (grub-i386-xen.bin for pvgrub32), so when Xen's file
+ * is missing the full names fall back to Debian's ($KEEL_GRUB_XEN_DIR, else
+ * /usr/lib/grub-xen).  For HVM, firmware= is kept for the HVM builder.
+ */
+#define XLCFG_XENFIRMWAREDIR "/usr/lib/xen-4.17/boot"
+#define XLCFG_GRUB_XEN_DIR   "/usr/lib/grub-xen"
+
+static int parse_pv_firmware(struct xlcfg *cfg, struct xlcfg_domain *dom)
+{
+	const char *s, *grub_dir = getenv("KEEL_GRUB_XEN_DIR");
+	char *xen = NULL, *deb = NULL;
+	int r = xlcfg_get_string(cfg, "firmware", &s);
+
+	if (r == -ENOENT || dom->type == XLCFG_TYPE_HVM)
+		return 0;
+	if (r)
+		return r;
+	if (dom->kernel) {
+		xlcfg_error(cfg, KEY_POS(cfg, "firmware"),
+			    "ERROR: both kernel and firmware specified");
+		return -EINVAL;
+	}
+	if (!prefix_of(s, "pvgrub32") && !prefix_of(s, "pvgrub64")) {
+		xlcfg_error(cfg, KEY_POS(cfg, "firmware"),
+			    "ERROR: only pvgrub{32|64} supported as firmware options");
+		return -EINVAL;
+	}
+	if (asprintf(&xen, "%s/%s.bin", XLCFG_XENFIRMWAREDIR, s) < 0)
+		return -ENOMEM;
+	if (access(xen, R_OK) < 0 && (!strcmp(s, "pvgrub64") || !strcmp(s, "pvgrub32"))) {
+		if (asprintf(&deb, "%s/grub-%s-xen.bin",
+			     grub_dir && *grub_dir ? grub_dir : XLCFG_GRUB_XEN_DIR,
+			     strcmp(s, "pvgrub64") ? "i386" : "x86_64") < 0) {
+			free(xen);
+			return -ENOMEM;
+		}
+		free(xen);
+		xen = deb;
+	}
+	dom->kernel = xen;
+	return 0;
 }
 
 static int parse_type(struct xlcfg *cfg, struct xlcfg_domain *dom)
@@ -442,6 +491,8 @@ static int parse_misc(struct xlcfg *cfg, struct xlcfg_domain *dom)
 	    (r = take_string(cfg, "ramdisk", &dom->ramdisk)) ||
 	    (r = take_string(cfg, "device_tree", &dom->device_tree)) ||
 	    (r = take_string(cfg, "bootloader", &dom->bootloader)))
+		return r;
+	if ((r = parse_pv_firmware(cfg, dom)))
 		return r;
 	/* bootloader_args: a list, or (deprecated) a string split on blanks. */
 	r = xlcfg_get_string_list(cfg, "bootloader_args", &dom->bootloader_args,
