@@ -5,7 +5,7 @@
 # a /boot/grub/grub.cfg with two entries; bootloader_args picks the second
 # (--entry=1).  xl boots what pygrub returned: the guest's /proc/cmdline is
 # the entry's, its initramfs the one on the disk.  The kernel copies are
-# gone afterwards.  A disk without a grub.cfg fails the create with
+# gone afterwards.  `xl sysrq h` reaches the running kernel.  A disk without a grub.cfg fails the create with
 # pygrub's message and leaves no domain behind.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/linux-guest.sh"
@@ -29,6 +29,10 @@ cat >"$root/init" <<'INIT'
 export PATH=/bin
 mount -t proc proc /proc
 echo "KEEL-PG: booted from $(cat /from-disk) with: $(cat /proc/cmdline)"
+# the host sends `xl sysrq h`: Linux's xenbus control watch runs it
+i=0
+while ! dmesg | grep -q 'sysrq: HELP' && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+dmesg | grep -q 'sysrq: HELP' && echo "KEEL-PG: sysrq h seen" || echo "KEEL-PG: FAIL no sysrq"
 poweroff -f
 INIT
 chmod +x "$root/init"
@@ -88,6 +92,11 @@ case $line in
 esac
 left=$(find "$run/bootloader" -type f 2>/dev/null)
 [ -z "$left" ] || fail "bootloader copies left behind: $left"
+# xl sysrq (libxl's control/sysrq), answered by the running kernel
+xl sysrq linux-pygrub hh >/dev/null 2>&1 && fail "xl sysrq took two letters"
+xl sysrq linux-pygrub h || fail "xl sysrq"
+lg_wait_console linux-pygrub '^KEEL-PG: (sysrq h seen|FAIL)' 90 || fail "no word on the sysrq"
+grep -qa '^KEEL-PG: sysrq h seen' "$con" || fail "the guest did not run sysrq h"
 xl destroy linux-pygrub || fail "xl destroy"
 
 # no grub.cfg: pygrub fails, xl says so, no domain is left

@@ -100,6 +100,7 @@ int main_domname(int argc, char **argv);
 int main_rename(int argc, char **argv);
 int main_dmesg(int argc, char **argv);
 int main_debug_keys(int argc, char **argv);
+int main_sysrq(int argc, char **argv);
 int main_top(int argc, char **argv);
 int main_uptime(int argc, char **argv);
 int main_blockattach(int argc, char **argv);

@@ -72,6 +72,8 @@ struct xl_backend_ops {
 	int (*dmesg)(void *h, bool clear, char **text);
 	/* Xen's debug keys: the hypervisor reports to its log. */
 	int (*debug_keys)(void *h, const char *keys);
+	/* libxl_send_sysrq: the guest's control/sysrq = key */
+	int (*sysrq)(void *h, uint32_t domid, char key);
 	/*
 	 * Open a stream to a domain's console (type "pv", "serial" or "vuart",
 	 * number @num): *fd carries the guest's output to xl and xl's input to

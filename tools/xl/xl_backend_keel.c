@@ -612,6 +612,33 @@ static int xlk_dmesg(void *h, bool clear, char **text)
 	return 0;
 }
 
+struct xlk_sysrq {
+	uint32_t domid;
+	char key;
+};
+
+static int xlk_sysrq_step(struct xlk *k, ks_tx_t tx, void *arg)
+{
+	const struct xlk_sysrq *s = arg;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/local/domain/%u/control/sysrq", s->domid);
+	return ks_write(k->xs, tx, path, &s->key, 1);
+}
+
+static int xlk_sysrq(void *h, uint32_t domid, char key)
+{
+	struct xlk *k = h;
+	struct keelctl_dominfo in;
+	struct xlk_sysrq s = {domid, key};
+	int r;
+
+	if (domid == 0)
+		return -EPERM;
+	r = keelctl_domain_getinfo(k->ctl, domid, &in);
+	return r < 0 ? r : xlk_store_tx(k, xlk_sysrq_step, &s);
+}
+
 static int xlk_debug_keys(void *h, const char *keys)
 {
 	return keelctl_debug_keys(((struct xlk *)h)->ctl, keys);
@@ -704,6 +731,7 @@ static const struct xl_backend_ops xlk_ops = {
 	.host_info = xlk_host_info,
 	.dmesg = xlk_dmesg,
 	.debug_keys = xlk_debug_keys,
+	.sysrq = xlk_sysrq,
 	.console_open = xlk_console_open,
 	.wait_shutdown = xlk_wait_shutdown,
 	.preserve = xlk_preserve,

@@ -93,6 +93,8 @@ const struct xl_cmd xl_cmd_table[] = {
 	 NULL},
 	{"rename", main_rename, XL_CMD_MODIFIES, "Give a domain a new name",
 	 "<Domain> <NewDomainName>", NULL},
+	{"sysrq", main_sysrq, XL_CMD_MODIFIES, "Send a sysrq to a domain", "<Domain> <letter>",
+	 NULL},
 	{"debug-keys", main_debug_keys, 0, "Send debug keys to the hypervisor (reports: xl dmesg)",
 	 "<Keys>",
 	 "  e                         event channels of every domain\n"

@@ -228,6 +228,29 @@ int main_pause(int argc, char **argv)
 	return one_domain_op("pausing the domain", argv[optind], op_pause, NULL);
 }
 
+/* libxl_send_sysrq: the key goes to the guest's control/sysrq. */
+static int op_sysrq(struct xl_backend *be, uint32_t domid, void *arg)
+{
+	return be->ops->sysrq ? be->ops->sysrq(be->handle, domid, *(const char *)arg) : -ENOSYS;
+}
+
+int main_sysrq(int argc, char **argv)
+{
+	const char *key;
+	int opt;
+
+	XL_FOREACH_OPT(opt, "", NULL, "sysrq", 2)
+	{
+	}
+	key = argv[optind + 1];
+	if (!key[0] || key[1]) {
+		fprintf(stderr, "Invalid sysrq.\n\n");
+		xl_help("sysrq");
+		return 1;
+	}
+	return one_domain_op("sending a sysrq", argv[optind], op_sysrq, (void *)key);
+}
+
 int main_unpause(int argc, char **argv)
 {
 	int opt;
