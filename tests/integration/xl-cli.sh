@@ -125,4 +125,26 @@ for cmd in "list" "list -v" "destroy vm" "shutdown -a" "reboot vm" "pause vm" "u
 	has err "xl: cannot reach keeld:"
 	[ -s out ] && fail "xl $cmd printed results without a hypervisor: $(head -2 out)"
 done
+# xl.conf (KEEL_XL_CONF names it): vif defaults under each vif's own settings
+cat >xl.conf <<'EOF2'
+vif.default.bridge = "keelbr9"
+vif.default.script = "vif-route"
+autoballoon = "on"
+EOF2
+cat >vifs.cfg <<'EOF2'
+name = "vifs"
+kernel = "/boot/vmlinuz"
+vif = [ 'mac=00:16:3e:00:00:01', 'mac=00:16:3e:00:00:02, bridge=mine' ]
+EOF2
+KEEL_XL_CONF=xl.conf run 0 create -n vifs.cfg
+has out '"bridge": "keelbr9"'
+has out '"bridge": "mine"'
+has out '"script": "vif-route"'
+has err 'autoballoon="on" has no effect on Keel'
+run 0 create -n vifs.cfg
+grep -q keelbr9 out && fail "xl.conf's bridge used without xl.conf"
+echo 'vif.default.bridge = ' >bad.conf
+KEEL_XL_CONF=bad.conf run 1 create -n vifs.cfg
+has err "Failed to parse config file: bad.conf"
+KEEL_XL_CONF=/nonexistent/xl.conf run 0 create -n vifs.cfg
 echo "PASS: xl command line"

@@ -101,6 +101,13 @@ int main_rename(int argc, char **argv);
 int main_dmesg(int argc, char **argv);
 int main_debug_keys(int argc, char **argv);
 int main_sysrq(int argc, char **argv);
+
+/* A whole file (NUL-terminated, at most the parser's limit); NULL + errno. */
+char *xl_read_file(const char *path, size_t *len);
+/* xl.conf (xl_globalcfg.c): read once; 0, or -EINVAL for a file that does not parse. */
+int xl_global_config_load(void);
+/* xl.conf's vif.default.* into a vif's unset bridge/script/gatewaydev. */
+int xl_global_vif_defaults(struct xlcfg_vif *vif);
 int main_top(int argc, char **argv);
 int main_uptime(int argc, char **argv);
 int main_blockattach(int argc, char **argv);

@@ -60,7 +60,7 @@ int xl_parse_mem_kb(const char *s, uint64_t *kb)
 	return 0;
 }
 
-static char *read_all(const char *path, size_t *len)
+char *xl_read_file(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "r");
 	char *buf = NULL;
@@ -148,7 +148,7 @@ int xl_load_config(const char *path, const char *extra, struct xlcfg_domain *dom
 	if (!strcmp(path, "/dev/null")) {
 		data = calloc(1, 1);
 	} else {
-		data = read_all(path, &len);
+		data = xl_read_file(path, &len);
 		if (!data) {
 			fprintf(stderr, "Failed to read config file: %s: %s\n", path,
 				strerror(errno));
@@ -190,6 +190,12 @@ int xl_load_config(const char *path, const char *extra, struct xlcfg_domain *dom
 	}
 	if (xlcfg_domain_from_cfg(dom, cfg) < 0)
 		goto out;
+	/* xl.conf's vif defaults, under each vif's own settings */
+	if (xl_global_config_load() < 0)
+		goto out;
+	for (int i = 0; i < dom->n_vifs; i++)
+		if (xl_global_vif_defaults(&dom->vifs[i]) < 0)
+			goto out;
 	rc = 0;
 out:
 	xlcfg_free(cfg);

@@ -45,6 +45,11 @@ int main_networkattach(int argc, char **argv)
 	free(joined);
 	if (r < 0)
 		return 1;
+	/* xl's set_default_nic_values: xl.conf's bridge and script */
+	if (xl_global_config_load() < 0 || xl_global_vif_defaults(&vif) < 0) {
+		xlcfg_vif_clear(&vif);
+		return 1;
+	}
 	r = xl_devcmd_add(argv[optind], &spec, "attaching a network interface",
 			  "libxl_device_nic_add");
 	xlcfg_vif_clear(&vif);
