@@ -154,8 +154,8 @@ int keelctl_log_dirty_fetch_all(struct keelctl *h, uint32_t domid, uint64_t nr_p
 
 	/* from frame 0 first: that fetch harvests KVM's log for all of them */
 	for (uint64_t first = 0; first < total;) {
-		uint64_t n = total - first < KEELCTL_LOGDIRTY_MAX ? total - first
-								   : KEELCTL_LOGDIRTY_MAX;
+		uint64_t n =
+			total - first < KEELCTL_LOGDIRTY_MAX ? total - first : KEELCTL_LOGDIRTY_MAX;
 		int r = keelctl_log_dirty_fetch(h, domid, first, n, bitmap + first / 64);
 
 		if (r < 0)

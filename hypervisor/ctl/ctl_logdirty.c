@@ -118,8 +118,7 @@ static int ctl_logdirty_fetch(struct domain *d, uint64_t first, uint64_t count, 
 	return 0;
 }
 
-int ctl_logdirty(struct domain *d, struct ctl_dom *x, const void *in, void *out,
-		 uint32_t *out_len)
+int ctl_logdirty(struct domain *d, struct ctl_dom *x, const void *in, void *out, uint32_t *out_len)
 {
 	struct keelctl_logdirty_req rq;
 	int r;

@@ -220,7 +220,8 @@ static int16_t gnttab_dom0_copy_one(int conn, struct gnttab_dom0_peer *pc,
 	if (st == GNTST_okay) {
 		memmove(dst.p, src.p, op->len);
 		if (dst.rd) /* into a guest: KVM's dirty log never sees it */
-			domain_dirty_mark(dst.rd, (uint64_t)(dst.p - dst.rd->ram) >> DOMAIN_PAGE_SHIFT);
+			domain_dirty_mark(dst.rd,
+					  (uint64_t)(dst.p - dst.rd->ram) >> DOMAIN_PAGE_SHIFT);
 	}
 	gnttab_dom0_side_release(&dst);
 	gnttab_dom0_side_release(&src);

@@ -22,9 +22,9 @@
 #include "xl_backend_keel.h"
 #include "xl_saveimg.h"
 
-#define XLK_MIG_MAX_ROUNDS  8	/* live rounds, the first one included */
-#define XLK_MIG_DIRTY_FEW   50	/* dirty frames few enough to stop for */
-#define XLK_MIG_ZLIB_LEVEL  1
+#define XLK_MIG_MAX_ROUNDS 8  /* live rounds, the first one included */
+#define XLK_MIG_DIRTY_FEW  50 /* dirty frames few enough to stop for */
+#define XLK_MIG_ZLIB_LEVEL 1
 
 static double xlk_mig_now(void)
 {
@@ -108,8 +108,9 @@ int xlk_migrate_send(void *h, uint32_t domid, int fd, const struct xlcfg_domain 
 	if (r < 0)
 		return r;
 	if (info.state != KEELCTL_STATE_RUNNING) {
-		fprintf(stderr, "xl: domain %u is not running: it cannot answer the suspend "
-				"request\n",
+		fprintf(stderr,
+			"xl: domain %u is not running: it cannot answer the suspend "
+			"request\n",
 			domid);
 		return -EINVAL;
 	}
@@ -149,8 +150,9 @@ int xlk_migrate_send(void *h, uint32_t domid, int fd, const struct xlcfg_domain 
 	}
 	if (r == 0) {
 		if (debug)
-			fprintf(stderr, "migration sender: %llu dirty after %d live rounds: "
-					"suspending\n",
+			fprintf(stderr,
+				"migration sender: %llu dirty after %d live rounds: "
+				"suspending\n",
 				(unsigned long long)n, round - 1);
 		tdown = xlk_mig_now();
 		r = xlk_suspend(k, domid);
@@ -299,7 +301,8 @@ int xlk_migrate_receive(void *h, int fd, const char *suffix, uint32_t *domid, ch
 		created = r == 0;
 	}
 	if (r == 0)
-		r = xlk_migrate_receive_body(k, img, *domid, ((dom.target_memkb + 1023) / 1024) << 8);
+		r = xlk_migrate_receive_body(k, img, *domid,
+					     ((dom.target_memkb + 1023) / 1024) << 8);
 	if (r == 0)
 		r = xlk_restore_domain_finish(k, *domid, &dom);
 	if (r < 0) {

@@ -234,8 +234,8 @@ out_text:
  * The configuration section, parsed; a configuration given on the command
  * line (xl restore CONFIG FILE) replaces it, as in xl.
  */
-int xlk_restore_config(struct xl_saveimg_r *img, uint64_t len,
-			      const struct xlcfg_domain *override, struct xlcfg_domain *dom)
+int xlk_restore_config(struct xl_saveimg_r *img, uint64_t len, const struct xlcfg_domain *override,
+		       struct xlcfg_domain *dom)
 {
 	char *text, *otext = NULL;
 	size_t olen = 0;
@@ -357,7 +357,8 @@ int xlk_restore_domain_new(struct xlk *k, const struct xlcfg_domain *dom, uint32
 {
 	uint64_t mem_mb = (dom->target_memkb + 1023) / 1024;
 	int r = keelctl_domain_create(k->ctl, dom->name, mem_mb,
-				      dom->max_vcpus > dom->vcpus ? dom->max_vcpus : dom->vcpus, domid);
+				      dom->max_vcpus > dom->vcpus ? dom->max_vcpus : dom->vcpus,
+				      domid);
 
 	if (r < 0)
 		return r;

@@ -48,9 +48,11 @@ static int xl_mig_write(int fd, const void *buf, size_t n)
 /* Read exactly the message msg (n bytes) from fd; what names it in errors. */
 static int xl_mig_expect(int fd, const char *msg, size_t n, const char *who, const char *what)
 {
-	char buf[128];
+	char buf[128] = {0};
 	size_t got = 0;
 
+	if (n > sizeof(buf))
+		return -1;
 	while (got < n) {
 		ssize_t r = read(fd, buf + got, n - got);
 
@@ -64,8 +66,8 @@ static int xl_mig_expect(int fd, const char *msg, size_t n, const char *who, con
 		got += (size_t)r;
 	}
 	if (memcmp(buf, msg, n)) {
-		fprintf(stderr, "xl: %s: %s: message did not match, expected \"%.*s\"\n", who,
-			what, (int)strcspn(msg, "\n"), msg);
+		fprintf(stderr, "xl: %s: %s: message did not match, expected \"%.*s\"\n", who, what,
+			(int)strcspn(msg, "\n"), msg);
 		return -1;
 	}
 	return 0;
@@ -165,8 +167,9 @@ static int xl_mig_sender(struct xl_backend *be, uint32_t domid, const char *name
 				  "receiver ready message");
 	if (st != 0) {
 		if (st > 0)
-			fprintf(stderr, "migration sender: Target reported error %d receiving the "
-					"domain; resuming it here.\n",
+			fprintf(stderr,
+				"migration sender: Target reported error %d receiving the "
+				"domain; resuming it here.\n",
 				st);
 		else
 			fprintf(stderr, "migration sender: Target has gone away; resuming the "
@@ -277,8 +280,8 @@ int main_migrate(int argc, char **argv)
 		fprintf(stderr, "xl: cannot read domain %u\n", domid);
 		goto out_be;
 	}
-	if (asprintf(&rune, "exec %s %s xl migrate-receive%s%s", ssh, host,
-		     daemonize ? "" : " -e", debug ? " -d" : "") < 0)
+	if (asprintf(&rune, "exec %s %s xl migrate-receive%s%s", ssh, host, daemonize ? "" : " -e",
+		     debug ? " -d" : "") < 0)
 		goto out_be;
 	if (debug)
 		fprintf(stderr, "migration sender: running \"%s\"\n", rune);
@@ -354,8 +357,8 @@ int main_migrate_receive(int argc, char **argv)
 	}
 	fprintf(stderr, "migration target: Transfer complete, requesting permission to start "
 			"domain.\n");
-	if (xl_mig_expect(0, xl_mig_go, strlen(xl_mig_go) + 1, "migration target",
-			  "GO message") < 0) {
+	if (xl_mig_expect(0, xl_mig_go, strlen(xl_mig_go) + 1, "migration target", "GO message") <
+	    0) {
 		/* no go: the sender keeps the guest, so ours must go */
 		fprintf(stderr, "migration target: no permission to start: destroying the "
 				"incoming domain\n");

@@ -360,7 +360,8 @@ int xl_saveimg_read(struct xl_saveimg_r *r, void *buf, size_t n)
 			if (k < 0 && errno == EINTR)
 				continue;
 			if (k <= 0)
-				return k < 0 ? -errno : -EBADMSG; /* a stream: the sender went away */
+				return k < 0 ? -errno
+					     : -EBADMSG; /* a stream: the sender went away */
 			r->left -= (uint64_t)k;
 			r->z.next_in = r->in;
 			r->z.avail_in = (uInt)k;
@@ -596,8 +597,7 @@ fail:
 	return -EBADMSG;
 }
 
-int xl_saveimg_read_pages(struct xl_saveimg_r *r, uint8_t *base, uint64_t nr_pages,
-			  uint64_t *pages)
+int xl_saveimg_read_pages(struct xl_saveimg_r *r, uint8_t *base, uint64_t nr_pages, uint64_t *pages)
 {
 	uint64_t next = 0;
 
