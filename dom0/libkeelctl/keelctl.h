@@ -111,5 +111,16 @@ int keelctl_restore_state(struct keelctl *h, uint32_t domid, int fd);
  * cancel = the suspend returns 1 (xl save -c); else it resumes as a
  * restored domain does. */
 int keelctl_domain_resume(struct keelctl *h, uint32_t domid, int cancel);
+/* Live migration's dirty tracking (LOG_DIRTY in keelctl_wire.h): turn it
+ * on (every frame dirty) or off; fetch-and-clear frames [first, first +
+ * count) into bitmap (count / 8 bytes; both multiples of 64, count at most
+ * KEELCTL_LOGDIRTY_MAX).  keelctl_log_dirty_fetch_all walks the whole of
+ * nr_pages in chunks (bitmap of (nr_pages + 63) / 64 words). */
+int keelctl_log_dirty_enable(struct keelctl *h, uint32_t domid);
+int keelctl_log_dirty_disable(struct keelctl *h, uint32_t domid);
+int keelctl_log_dirty_fetch(struct keelctl *h, uint32_t domid, uint64_t first, uint64_t count,
+			    uint64_t *bitmap);
+int keelctl_log_dirty_fetch_all(struct keelctl *h, uint32_t domid, uint64_t nr_pages,
+				uint64_t *bitmap);
 
 #endif

@@ -52,6 +52,7 @@ enum keelctl_op {
 	KEELCTL_OP_RESUME,	     /* uint32_t cancel: a suspended domain back to work */
 	KEELCTL_OP_DEBUG_KEYS, /* char[KEELCTL_DEBUG_KEYS_MAX]: Xen's debug keys, to the log */
 	KEELCTL_OP_SHUTDOWN,   /* keelctl_shutdown_req: dom0 shuts a domain down */
+	KEELCTL_OP_LOG_DIRTY,  /* keelctl_logdirty_req; FETCH answers the bitmap */
 	KEELCTL_OP_MAX,
 };
 
@@ -193,6 +194,28 @@ struct keelctl_shutdown_req {
 	uint32_t flags; /* KEELCTL_SHUTDOWN_* */
 };
 
+/*
+ * LOG_DIRTY: Xen's XEN_DOMCTL_SHADOW_OP_{ENABLE_LOGDIRTY,CLEAN,OFF} for
+ * live migration.  ENABLE turns on KVM's dirty logging of the domain's RAM
+ * (and keeld's record of the frames it and dom0 write behind KVM's back)
+ * with every frame dirty; FETCH answers count bits (one per frame, from
+ * frame first, a multiple of 64; count a multiple of 64, at most
+ * KEELCTL_LOGDIRTY_MAX, not past the domain's RAM rounded up to 64) and
+ * clears them -- a FETCH from frame 0 first harvests KVM's log and marks
+ * every frame dom0 or a guest holds a writable grant map of, the store and
+ * console rings and the vcpu_info frames; DISABLE turns it off.  EINVAL for
+ * a bad command or range, ENODATA for FETCH while off.
+ */
+#define KEELCTL_LOGDIRTY_ENABLE	 1
+#define KEELCTL_LOGDIRTY_FETCH	 2
+#define KEELCTL_LOGDIRTY_DISABLE 3
+#define KEELCTL_LOGDIRTY_MAX	 ((uint64_t)KEELCTL_RSP_MAX * 8)
+struct keelctl_logdirty_req {
+	uint32_t cmd;
+	uint32_t pad;
+	uint64_t first, count;
+};
+
 /* After SUBSCRIBE: one message per domain state change (shutdown, crash,
  * pause, unpause, destroy) -- what xl needs for on_poweroff/on_crash and
  * xenstored for @releaseDomain. */
@@ -280,6 +303,7 @@ _Static_assert(sizeof(struct keelctl_bind_req) == 8, "keelctl_bind_req");
 _Static_assert(sizeof(struct keelctl_grant_req) == 8, "keelctl_grant_req");
 _Static_assert(sizeof(struct keelctl_event) == 24, "keelctl_event");
 _Static_assert(sizeof(struct keelctl_shutdown_req) == 8, "keelctl_shutdown_req");
+_Static_assert(sizeof(struct keelctl_logdirty_req) == 24, "keelctl_logdirty_req");
 _Static_assert(sizeof(struct keelctl_gcopy_reg) == 16, "keelctl_gcopy_reg");
 _Static_assert(sizeof(struct keelctl_gcopy) == 24, "keelctl_gcopy");
 _Static_assert(sizeof(struct keelctl_gcopy_req) <= KEELCTL_REQ_MAX, "keelctl_gcopy_req");

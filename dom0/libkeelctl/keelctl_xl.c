@@ -112,3 +112,55 @@ int keelctl_restore_state(struct keelctl *h, uint32_t domid, int fd)
 {
 	return keelctl_call(h, KEELCTL_OP_RESTORE_STATE, domid, NULL, 0, &fd, 1, NULL, NULL);
 }
+
+static int keelctl_log_dirty_op(struct keelctl *h, uint32_t domid, uint32_t cmd, uint64_t first,
+				uint64_t count, uint64_t *bitmap)
+{
+	struct keelctl_logdirty_req rq = {.cmd = cmd, .first = first, .count = count};
+	const void *p = NULL;
+	uint32_t len = 0;
+	int r = keelctl_call(h, KEELCTL_OP_LOG_DIRTY, domid, &rq, sizeof(rq), NULL, 0, &p, &len);
+
+	if (r < 0 || cmd != KEELCTL_LOGDIRTY_FETCH)
+		return r;
+	if (len != count / 8)
+		return -EPROTO;
+	memcpy(bitmap, p, len);
+	return 0;
+}
+
+int keelctl_log_dirty_enable(struct keelctl *h, uint32_t domid)
+{
+	return keelctl_log_dirty_op(h, domid, KEELCTL_LOGDIRTY_ENABLE, 0, 0, NULL);
+}
+
+int keelctl_log_dirty_disable(struct keelctl *h, uint32_t domid)
+{
+	return keelctl_log_dirty_op(h, domid, KEELCTL_LOGDIRTY_DISABLE, 0, 0, NULL);
+}
+
+int keelctl_log_dirty_fetch(struct keelctl *h, uint32_t domid, uint64_t first, uint64_t count,
+			    uint64_t *bitmap)
+{
+	if (first % 64 || count % 64 || count == 0 || count > KEELCTL_LOGDIRTY_MAX)
+		return -EINVAL;
+	return keelctl_log_dirty_op(h, domid, KEELCTL_LOGDIRTY_FETCH, first, count, bitmap);
+}
+
+int keelctl_log_dirty_fetch_all(struct keelctl *h, uint32_t domid, uint64_t nr_pages,
+				uint64_t *bitmap)
+{
+	uint64_t total = (nr_pages + 63) / 64 * 64;
+
+	/* from frame 0 first: that fetch harvests KVM's log for all of them */
+	for (uint64_t first = 0; first < total;) {
+		uint64_t n =
+			total - first < KEELCTL_LOGDIRTY_MAX ? total - first : KEELCTL_LOGDIRTY_MAX;
+		int r = keelctl_log_dirty_fetch(h, domid, first, n, bitmap + first / 64);
+
+		if (r < 0)
+			return r;
+		first += n;
+	}
+	return 0;
+}

@@ -331,6 +331,7 @@ void domain_free(struct domain *d)
 	if (d->memfd >= 0)
 		close(d->memfd);
 	free(d->released);
+	free(d->logdirty);
 	free(d->conbuf);
 	free(d);
 }

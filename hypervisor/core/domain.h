@@ -135,7 +135,21 @@ struct domain {
 	int suspend_vcpu;
 	int threads_running; /* vCPU threads inside their loop (under lock) */
 	int subsys_done;     /* subsystems set up (domain_new) */
+	/* Log-dirty for live migration (ctl/ctl_logdirty.c): frames written
+	 * behind KVM's back (keeld's own writes, grant copies) while on; the
+	 * bitmap is made on first use and kept until the domain goes, so a
+	 * vCPU thread marking a frame never races with its free. */
+	uint64_t *logdirty;
+	int logdirty_on;
 };
+
+/* Frame pfn of d was written by keeld or dom0, not by the guest's vCPU
+ * (KVM's log misses those): remember it while log-dirty is on. */
+static inline void domain_dirty_mark(struct domain *d, uint64_t pfn)
+{
+	if (__atomic_load_n(&d->logdirty_on, __ATOMIC_ACQUIRE) && pfn < d->nr_pages)
+		__atomic_fetch_or(&d->logdirty[pfn / 64], 1ULL << (pfn % 64), __ATOMIC_RELAXED);
+}
 
 /* A new domain of a kind: nr_pages of RAM, keeld's region, the KVM VM and
  * vCPUs (not with DOMAIN_NO_KVM: RAM-only domains for unit tests and

@@ -85,6 +85,31 @@ int kvm_vm_add_memory(struct kvm_vm *vm, uint64_t gpa, uint64_t size, void *hva)
 	return 0;
 }
 
+int kvm_vm_slot_flags(struct kvm_vm *vm, int slot, uint64_t gpa, uint64_t size, void *hva,
+		      uint32_t flags)
+{
+	struct kvm_userspace_memory_region mr = {
+		.slot = (uint32_t)slot,
+		.flags = flags,
+		.guest_phys_addr = gpa,
+		.memory_size = size,
+		.userspace_addr = (uint64_t)(uintptr_t)hva,
+	};
+
+	if (slot < 0 || slot >= vm->nslots)
+		return -EINVAL;
+	return ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &mr) < 0 ? -errno : 0;
+}
+
+int kvm_vm_dirty_log(struct kvm_vm *vm, int slot, uint64_t *bitmap)
+{
+	struct kvm_dirty_log log = {.slot = (uint32_t)slot, .dirty_bitmap = bitmap};
+
+	if (slot < 0 || slot >= vm->nslots)
+		return -EINVAL;
+	return ioctl(vm->vm_fd, KVM_GET_DIRTY_LOG, &log) < 0 ? -errno : 0;
+}
+
 int kvm_vcpu_create(struct kvm_vm *vm, int id, struct kvm_vcpu_ctx *vcpu)
 {
 	int r;

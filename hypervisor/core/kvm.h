@@ -39,6 +39,12 @@ int kvm_global_init(void);
 int kvm_vm_create(struct kvm_vm *vm);
 void kvm_vm_destroy(struct kvm_vm *vm);
 int kvm_vm_add_memory(struct kvm_vm *vm, uint64_t gpa, uint64_t size, void *hva);
+/* Change the flags of memory slot `slot` (as added: gpa, size, hva), e.g.
+ * KVM_MEM_LOG_DIRTY_PAGES; fetch and clear its dirty bitmap (one bit per
+ * page, in 64-bit words). */
+int kvm_vm_slot_flags(struct kvm_vm *vm, int slot, uint64_t gpa, uint64_t size, void *hva,
+		      uint32_t flags);
+int kvm_vm_dirty_log(struct kvm_vm *vm, int slot, uint64_t *bitmap);
 int kvm_vcpu_create(struct kvm_vm *vm, int id, struct kvm_vcpu_ctx *vcpu);
 void kvm_vcpu_destroy(struct kvm_vcpu_ctx *vcpu);
 int kvm_vcpu_set_long_mode(struct kvm_vcpu_ctx *vcpu, const struct kvm_long_mode *lm);

@@ -35,6 +35,9 @@ void ctl_save_shim_path(const char *path);
 int ctl_restore_check(const uint8_t *img, size_t len, uint64_t nr_pages, int nr_vcpus, char *err,
 		      size_t errlen);
 
+/* LOG_DIRTY for live migration (ctl_logdirty.c); d may be NULL (ESRCH). */
+int ctl_logdirty(struct domain *d, struct ctl_dom *x, const void *in, void *out, uint32_t *out_len);
+
 /* The hypervisor log (domain.c): empty it, as xl dmesg -c does. */
 void hvlog_clear(void);
 

@@ -359,7 +359,7 @@ static const struct ctl_handler ctl_handlers[] = {
 	{KEELCTL_OP_SET_MAXMEM, ctl_set_maxmem, 1}, {KEELCTL_OP_VCPU_INFO, ctl_vcpu_info, 1},
 	{KEELCTL_OP_SCHED_GET, ctl_sched_get, 1},   {KEELCTL_OP_SCHED_SET, ctl_sched_set, 1},
 	{KEELCTL_OP_VERSION, ctl_version, 0},	    {KEELCTL_OP_DMESG_CLEAR, ctl_dmesg_clear, 0},
-	{KEELCTL_OP_DEBUG_KEYS, ctl_debug_keys, 0},
+	{KEELCTL_OP_DEBUG_KEYS, ctl_debug_keys, 0}, {KEELCTL_OP_LOG_DIRTY, ctl_logdirty, 0},
 };
 
 int ctl_op(uint32_t op, struct domain *d, const void *in, void *out, uint32_t *out_len,

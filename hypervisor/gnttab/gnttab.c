@@ -47,6 +47,8 @@ static int16_t gnttab_setup(struct vcpu *v, struct gnttab_setup_table *s)
  */
 struct gnttab_side {
 	uint8_t *buf;
+	struct domain *owner; /* whose RAM buf is in */
+	uint64_t frame;
 	struct domain *rd; /* the granter, while busy bits are held */
 	uint32_t ref;
 	uint16_t set; /* busy bits this copy set (and must clear) */
@@ -108,6 +110,8 @@ static int16_t gnttab_copy_side(struct vcpu *v, const struct gnttab_copy_ptr *p,
 	if (write && !rd->kind->frame_writable(rd, frame))
 		return GNTST_general_error;
 	s->buf = rd->ram + (frame << DOMAIN_PAGE_SHIFT) + p->offset;
+	s->owner = rd;
+	s->frame = frame;
 	return GNTST_okay;
 }
 
@@ -132,8 +136,10 @@ static int16_t gnttab_copy_one(struct vcpu *v, const struct gnttab_copy *c,
 		return st;
 	}
 	st = gnttab_copy_side(v, &c->dest, c->flags & GNTCOPY_dest_gref, 1, c->len, &dst, pc);
-	if (st == GNTST_okay)
+	if (st == GNTST_okay) {
 		memmove(dst.buf, src.buf, c->len);
+		domain_dirty_mark(dst.owner, dst.frame); /* not through its vCPU */
+	}
 	gnttab_side_release(&dst);
 	gnttab_side_release(&src);
 	return st;

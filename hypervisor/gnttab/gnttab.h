@@ -55,6 +55,8 @@ int gnttab_window_frame_ok(struct domain *d, uint64_t mfn, int writable);
 /* Under evtchn_peers_lock: a live guest or dom0 map holds frame @mfn of @d. */
 int gnttab_frame_pinned(struct domain *d, uint64_t mfn);
 void gnttab_domain_release(struct domain *d);
+/* Log-dirty: mark every frame of d someone holds a writable grant map of. */
+void gnttab_mark_writable_maps(struct domain *d);
 
 /* Save record SAVEREC_GNTTAB (gnttab_entry.c): write; check (nothing
  * touched; 0 or negative errno with the reason in err); apply. */

@@ -217,8 +217,12 @@ static int16_t gnttab_dom0_copy_one(int conn, struct gnttab_dom0_peer *pc,
 	}
 	st = gnttab_dom0_side(conn, pc, op->domid, &op->dest, op->flags & KEELCTL_GCOPY_DEST_GREF,
 			      1, op->len, &dst);
-	if (st == GNTST_okay)
+	if (st == GNTST_okay) {
 		memmove(dst.p, src.p, op->len);
+		if (dst.rd) /* into a guest: KVM's dirty log never sees it */
+			domain_dirty_mark(dst.rd,
+					  (uint64_t)(dst.p - dst.rd->ram) >> DOMAIN_PAGE_SHIFT);
+	}
 	gnttab_dom0_side_release(&dst);
 	gnttab_dom0_side_release(&src);
 	return st;

@@ -206,6 +206,25 @@ int gnttab_frame_pinned(struct domain *d, uint64_t mfn)
 	return domain_owns_frame(d, mfn) && d->grant_pins[mfn];
 }
 
+/*
+ * Log-dirty: every frame of d another party holds a writable map of (a
+ * guest through its foreign window, a dom0 process through MAP_GRANT --
+ * persistent grants stay mapped for the device's life) may have been
+ * written since the last look, and no dirty log of d's VM saw it.
+ */
+void gnttab_mark_writable_maps(struct domain *d)
+{
+	struct gnttab_maps *m;
+
+	evtchn_peers_lock();
+	m = gnttab_maps_find(d);
+	if (m && m->pins)
+		for (size_t i = 0; i < GNTTAB_NR_ENTRIES; i++)
+			if (m->pins[i].wr || m->pins[i].d0wr)
+				domain_dirty_mark(d, m->pins[i].frame);
+	evtchn_peers_unlock();
+}
+
 /* Pin entry ref of rd for d: its busy bits stay set while any map holds
  * it (gnttab_acquire sets them as Xen does, for either table version). */
 static int16_t gnttab_pin_get(struct domain *d, struct domain *rd, uint32_t ref, int writable,

@@ -771,6 +771,7 @@ int pv_copy_to_guest(struct vcpu *v, uint64_t va, const void *src, size_t len)
 			return r;
 		/* Writable in the guest's tables means not a page table. */
 		memcpy(pv_gpa_ptr(v->dom, gpa), src, chunk);
+		domain_dirty_mark(v->dom, gpa >> 12);
 		src = (const uint8_t *)src + chunk;
 		va += chunk;
 		len -= chunk;

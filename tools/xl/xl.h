@@ -89,6 +89,8 @@ int main_unpause(int argc, char **argv);
 int main_console(int argc, char **argv);
 int main_save(int argc, char **argv);
 int main_restore(int argc, char **argv);
+int main_migrate(int argc, char **argv);
+int main_migrate_receive(int argc, char **argv);
 int main_memmax(int argc, char **argv);
 int main_memset(int argc, char **argv);
 int main_vcpulist(int argc, char **argv);

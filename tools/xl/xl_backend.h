@@ -84,6 +84,21 @@ struct xl_backend_ops {
 		    bool leave_paused);
 	int (*restore)(void *h, const char *file, const struct xlcfg_domain *override, bool paused,
 		       uint32_t *domid);
+	/*
+	 * Live migration; xl_migrate.c speaks xl's handshake around these.
+	 * migrate_send streams the domain's configuration (@override's if
+	 * given), a live pre-copy of its RAM and, once it is suspended, the
+	 * rest to @fd; on success the domain stays suspended until
+	 * migrate_finish destroys it (@destroy) or resumes it.  On failure it
+	 * has resumed the guest itself.  migrate_receive makes a paused domain
+	 * named NAME@suffix from a stream (*name gets NAME), destroyed again on
+	 * any error.
+	 */
+	int (*migrate_send)(void *h, uint32_t domid, int fd, const struct xlcfg_domain *override,
+			    bool debug);
+	int (*migrate_finish)(void *h, uint32_t domid, bool destroy);
+	int (*migrate_receive)(void *h, int fd, const char *suffix, uint32_t *domid, char *name,
+			       size_t namelen);
 
 	/*
 	 * For the domain monitor `xl create` leaves behind (xl_monitor.c); a

@@ -98,6 +98,24 @@ int xlk_pvcontrol(struct xlk *k, uint32_t domid, const char *cmd, long timeout_m
 long xlk_timeout_ms(const char *env);
 
 /* Save and restore (xl_backend_keel_save.c). */
+struct xl_saveimg_w;
+struct xl_saveimg_r;
+/* Save and restore pieces xl migrate shares (xl_backend_keel_save.c). */
+int xlk_suspend(struct xlk *k, uint32_t domid);
+int xlk_fetch_state(struct xlk *k, uint32_t domid, int *fd_out, uint64_t *len);
+int xlk_copy_fd(struct xl_saveimg_w *w, int fd, uint64_t len);
+int xlk_restore_config(struct xl_saveimg_r *img, uint64_t len, const struct xlcfg_domain *override,
+		       struct xlcfg_domain *dom);
+int xlk_read_state(struct xl_saveimg_r *img, uint64_t len, int *fd_out);
+int xlk_apply_state(struct xlk *k, struct xl_saveimg_r *img, uint32_t domid, int fd);
+int xlk_restore_domain_new(struct xlk *k, const struct xlcfg_domain *dom, uint32_t *domid);
+int xlk_restore_domain_finish(struct xlk *k, uint32_t domid, const struct xlcfg_domain *dom);
+/* xl migrate / migrate-receive (xl_backend_keel_migrate.c). */
+int xlk_migrate_send(void *h, uint32_t domid, int fd, const struct xlcfg_domain *override,
+		     bool debug);
+int xlk_migrate_finish(void *h, uint32_t domid, bool destroy);
+int xlk_migrate_receive(void *h, int fd, const char *suffix, uint32_t *domid, char *name,
+			size_t namelen);
 int xlk_save(void *h, uint32_t domid, const char *file, bool leave_running, bool leave_paused);
 int xlk_restore(void *h, const char *file, const struct xlcfg_domain *override, bool paused,
 		uint32_t *domid);

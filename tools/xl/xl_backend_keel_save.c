@@ -52,7 +52,7 @@ static void xlk_progress(void *arg, uint64_t done, uint64_t total)
 }
 
 /* keeld's state of a paused domain, in a memory file. */
-static int xlk_fetch_state(struct xlk *k, uint32_t domid, int *fd_out, uint64_t *len)
+int xlk_fetch_state(struct xlk *k, uint32_t domid, int *fd_out, uint64_t *len)
 {
 	int fd = memfd_create("keel-save-state", MFD_CLOEXEC), r;
 	off_t end;
@@ -72,7 +72,7 @@ static int xlk_fetch_state(struct xlk *k, uint32_t domid, int *fd_out, uint64_t 
 	return 0;
 }
 
-static int xlk_copy_fd(struct xl_saveimg_w *w, int fd, uint64_t len)
+int xlk_copy_fd(struct xl_saveimg_w *w, int fd, uint64_t len)
 {
 	char buf[65536];
 
@@ -92,7 +92,7 @@ static int xlk_copy_fd(struct xl_saveimg_w *w, int fd, uint64_t len)
  * libxl's domain_suspend_common for a PV guest: the request through the
  * store, then the wait for the domain to shut down with reason suspend.
  */
-static int xlk_suspend(struct xlk *k, uint32_t domid)
+int xlk_suspend(struct xlk *k, uint32_t domid)
 {
 	long timeout = xlk_timeout_ms("KEEL_XL_SUSPEND_TIMEOUT_MS"), ms;
 	struct timespec t0, now;
@@ -234,8 +234,8 @@ out_text:
  * The configuration section, parsed; a configuration given on the command
  * line (xl restore CONFIG FILE) replaces it, as in xl.
  */
-static int xlk_restore_config(struct xl_saveimg_r *img, uint64_t len,
-			      const struct xlcfg_domain *override, struct xlcfg_domain *dom)
+int xlk_restore_config(struct xl_saveimg_r *img, uint64_t len, const struct xlcfg_domain *override,
+		       struct xlcfg_domain *dom)
 {
 	char *text, *otext = NULL;
 	size_t olen = 0;
@@ -275,40 +275,36 @@ static int xlk_restore_config(struct xl_saveimg_r *img, uint64_t len,
 	return r < 0 ? r : 0;
 }
 
-/* The rest of the image into a domain just created for it. */
-static int xlk_restore_body(struct xlk *k, struct xl_saveimg_r *img, uint32_t domid, uint64_t pages)
+/* A STATE section of len bytes into a memory file (*fd, at offset 0). */
+int xlk_read_state(struct xl_saveimg_r *img, uint64_t len, int *fd_out)
 {
-	struct xlk_progress prog = {"Loading memory", -1, isatty(2)};
-	uint32_t type;
-	uint64_t len;
-	void *ram = NULL;
 	char *state = NULL;
 	int r, fd = -1;
 
-	r = xl_saveimg_next(img, &type, &len);
-	if (r == 0 && (type != XL_SAVEIMG_MEMORY || len != pages))
-		r = -EINVAL;
-	if (r == 0)
-		r = keelctl_map_frames(k->ctl, domid, 0, pages, &ram);
-	if (r == 0)
-		r = xl_saveimg_read_memory(img, ram, pages, xlk_progress, &prog);
-	if (ram)
-		munmap(ram, pages * 4096);
-	if (r == 0)
-		r = xl_saveimg_next(img, &type, &len);
-	if (r == 0 && (type != XL_SAVEIMG_STATE || len == 0 || len > XLK_SAVE_MAX_STATE))
-		r = -EBADMSG;
-	if (r == 0) {
-		state = malloc(len);
-		fd = memfd_create("keel-restore-state", MFD_CLOEXEC);
-		r = state && fd >= 0 ? xl_saveimg_read(img, state, len) : -ENOMEM;
-	}
+	if (len == 0 || len > XLK_SAVE_MAX_STATE)
+		return -EBADMSG;
+	state = malloc(len);
+	fd = memfd_create("keel-restore-state", MFD_CLOEXEC);
+	r = state && fd >= 0 ? xl_saveimg_read(img, state, len) : -ENOMEM;
 	if (r == 0 && write(fd, state, len) != (ssize_t)len)
 		r = -EIO;
 	if (r == 0 && lseek(fd, 0, SEEK_SET) < 0)
 		r = -errno;
+	free(state);
+	if (r < 0 && fd >= 0)
+		close(fd);
 	if (r == 0)
-		r = xl_saveimg_next(img, &type, &len);
+		*fd_out = fd;
+	return r;
+}
+
+/* END, and nothing after it: then the state may go to keeld. */
+int xlk_apply_state(struct xlk *k, struct xl_saveimg_r *img, uint32_t domid, int fd)
+{
+	uint32_t type;
+	uint64_t len;
+	int r = xl_saveimg_next(img, &type, &len);
+
 	if (r == 0 && (type != XL_SAVEIMG_END || len != 0))
 		r = -EBADMSG;
 	if (r == 0)
@@ -322,9 +318,69 @@ static int xlk_restore_body(struct xlk *k, struct xl_saveimg_r *img, uint32_t do
 		else if (r == -EINVAL)
 			fprintf(stderr, "xl: keeld refused the image's state (see xl dmesg)\n");
 	}
-	free(state);
+	return r;
+}
+
+/* The rest of the image into a domain just created for it. */
+static int xlk_restore_body(struct xlk *k, struct xl_saveimg_r *img, uint32_t domid, uint64_t pages)
+{
+	struct xlk_progress prog = {"Loading memory", -1, isatty(2)};
+	uint32_t type;
+	uint64_t len;
+	void *ram = NULL;
+	int r, fd = -1;
+
+	r = xl_saveimg_next(img, &type, &len);
+	if (r == 0 && (type != XL_SAVEIMG_MEMORY || len != pages))
+		r = -EINVAL;
+	if (r == 0)
+		r = keelctl_map_frames(k->ctl, domid, 0, pages, &ram);
+	if (r == 0)
+		r = xl_saveimg_read_memory(img, ram, pages, xlk_progress, &prog);
+	if (ram)
+		munmap(ram, pages * 4096);
+	if (r == 0)
+		r = xl_saveimg_next(img, &type, &len);
+	if (r == 0 && type != XL_SAVEIMG_STATE)
+		r = -EBADMSG;
+	if (r == 0)
+		r = xlk_read_state(img, len, &fd);
+	if (r == 0)
+		r = xlk_apply_state(k, img, domid, fd);
 	if (fd >= 0)
 		close(fd);
+	return r;
+}
+
+/* A domain for a saved or migrated configuration: keeld's part. */
+int xlk_restore_domain_new(struct xlk *k, const struct xlcfg_domain *dom, uint32_t *domid)
+{
+	uint64_t mem_mb = (dom->target_memkb + 1023) / 1024;
+	int r = keelctl_domain_create(k->ctl, dom->name, mem_mb,
+				      dom->max_vcpus > dom->vcpus ? dom->max_vcpus : dom->vcpus,
+				      domid);
+
+	if (r < 0)
+		return r;
+	r = keelctl_domain_set_handle(k->ctl, *domid, dom->uuid);
+	if (r == 0)
+		r = keelctl_domain_set_maxmem(k->ctl, *domid,
+					      dom->max_memkb > dom->target_memkb ? dom->max_memkb
+										 : mem_mb * 1024);
+	if (r < 0)
+		keelctl_domain_destroy(k->ctl, *domid);
+	return r;
+}
+
+/* ... and the toolstack's: scheduler, store nodes and devices, saved config. */
+int xlk_restore_domain_finish(struct xlk *k, uint32_t domid, const struct xlcfg_domain *dom)
+{
+	int r = xlk_sched_from_config(k, domid, dom);
+
+	if (r == 0)
+		r = xlk_store_make_domain(k, domid, dom);
+	if (r == 0)
+		r = xlk_config_save(k, domid, dom);
 	return r;
 }
 
@@ -362,25 +418,13 @@ int xlk_restore(void *h, const char *file, const struct xlcfg_domain *override, 
 	}
 	mem_mb = have_dom ? (dom.target_memkb + 1023) / 1024 : 0;
 	if (r == 0) {
-		r = keelctl_domain_create(k->ctl, dom.name, mem_mb,
-					  dom.max_vcpus > dom.vcpus ? dom.max_vcpus : dom.vcpus,
-					  domid);
+		r = xlk_restore_domain_new(k, &dom, domid);
 		created = r == 0;
 	}
 	if (r == 0)
-		r = keelctl_domain_set_handle(k->ctl, *domid, dom.uuid);
-	if (r == 0)
-		r = keelctl_domain_set_maxmem(k->ctl, *domid,
-					      dom.max_memkb > dom.target_memkb ? dom.max_memkb
-									       : mem_mb * 1024);
-	if (r == 0)
 		r = xlk_restore_body(k, img, *domid, mem_mb << 8);
 	if (r == 0)
-		r = xlk_sched_from_config(k, *domid, &dom);
-	if (r == 0)
-		r = xlk_store_make_domain(k, *domid, &dom);
-	if (r == 0)
-		r = xlk_config_save(k, *domid, &dom);
+		r = xlk_restore_domain_finish(k, *domid, &dom);
 	if (r == 0 && !paused)
 		r = keelctl_domain_unpause(k->ctl, *domid);
 	if (r < 0) {

@@ -327,6 +327,20 @@ int xlk_store_make_domain(struct xlk *k, uint32_t domid, const struct xlcfg_doma
 	return r;
 }
 
+/* Another domain has this UUID: the two ends of a migration to localhost. */
+static bool xlk_uuid_shared(struct xlk *k, uint32_t domid, const uint8_t uuid[16])
+{
+	struct keelctl_dominfo *all = calloc(XLK_MAX_DOMAINS, sizeof(*all));
+	int n = all ? keelctl_domain_list(k->ctl, all, XLK_MAX_DOMAINS) : -ENOMEM;
+	bool shared = false;
+
+	for (int i = 0; i < n; i++)
+		if (all[i].domid != domid && !memcmp(all[i].handle, uuid, 16))
+			shared = true;
+	free(all);
+	return shared;
+}
+
 void xlk_store_forget_domain(struct xlk *k, uint32_t domid)
 {
 	uint8_t uuid[16];
@@ -344,7 +358,7 @@ void xlk_store_forget_domain(struct xlk *k, uint32_t domid)
 	xlk_devices_remove_all(k, domid);
 	xlk_dm_stop(k, domid);
 
-	if (xlk_store_vm_path(k, domid, &vm, uuid) == 0)
+	if (xlk_store_vm_path(k, domid, &vm, uuid) == 0 && !xlk_uuid_shared(k, domid, uuid))
 		ks_rm(k->xs, KS_TX_NONE, vm);
 	free(vm);
 	snprintf(path, sizeof(path), "/local/domain/%u", domid);

@@ -67,6 +67,22 @@ const struct xl_cmd xl_cmd_table[] = {
 	 "-d                       Print debug messages.\n"
 	 "-V, --vncviewer          (accepted; Keel has no VNC display)\n"
 	 "-A, --vncviewer-autopass (accepted; Keel has no VNC display)"},
+	{"migrate", main_migrate, XL_CMD_MODIFIES, "Migrate a domain to another host",
+	 "[options] <Domain> <host>",
+	 "-h              Print this help.\n"
+	 "-C <config>     Send <config> instead of config file from creation.\n"
+	 "-s <sshcommand> Use <sshcommand> instead of ssh.  String will be passed\n"
+	 "                to sh. If empty, run <host> instead of ssh <host> xl\n"
+	 "                migrate-receive [-d -e]\n"
+	 "-e              Do not wait in the background (on <host>) for the death\n"
+	 "                of the domain.\n"
+	 "--debug         Print huge (!) amount of debug during the migration process."},
+	{"migrate-receive", main_migrate_receive, XL_CMD_MODIFIES,
+	 "Receive a domain being migrated (run by xl migrate on the target)", "[options]",
+	 "-h  Print this help.\n"
+	 "-F  Run the domain monitor in the foreground.\n"
+	 "-e  Do not wait in the background for the death of the domain.\n"
+	 "-d  Print debug messages."},
 	{"mem-max", main_memmax, XL_CMD_MODIFIES, "Set the most memory a domain may have",
 	 "<Domain> <MemMB['b'[bytes]|'k'[KB]|'m'[MB]|'g'[GB]|'t'[TB]]>", NULL},
 	{"mem-set", main_memset, XL_CMD_MODIFIES, "Set a domain's memory target (balloon)",

@@ -20,6 +20,7 @@
 
 struct xl_saveimg_w {
 	int fd;
+	int stream; /* xl migrate: the fd is a pipe, not ours */
 	char *path;
 	z_stream z;
 	uint8_t *out;
@@ -29,6 +30,7 @@ struct xl_saveimg_w {
 
 struct xl_saveimg_r {
 	int fd;
+	int stream; /* xl migrate: read until zlib's end; the fd is not ours */
 	z_stream z;
 	uint8_t *in;
 	uint64_t raw, left; /* inflated so far; compressed bytes not yet read */
@@ -188,10 +190,26 @@ int xl_saveimg_write_memory(struct xl_saveimg_w *w, const uint8_t *base, uint64_
 	return r;
 }
 
+static int xl_saveimg_stream_finish(struct xl_saveimg_w *w)
+{
+	int r = xl_saveimg_section(w, XL_SAVEIMG_END, 0);
+
+	if (r == 0)
+		r = xl_saveimg_deflate(w, NULL, 0, Z_FINISH);
+	deflateEnd(&w->z);
+	free(w->out);
+	free(w);
+	return r;
+}
+
 int xl_saveimg_finish(struct xl_saveimg_w *w)
 {
 	struct xl_saveimg_hdr h;
-	int r = xl_saveimg_section(w, XL_SAVEIMG_END, 0);
+	int r;
+
+	if (w->stream)
+		return xl_saveimg_stream_finish(w);
+	r = xl_saveimg_section(w, XL_SAVEIMG_END, 0);
 
 	memset(&h, 0, sizeof(h));
 	if (r == 0)
@@ -223,8 +241,10 @@ void xl_saveimg_abort(struct xl_saveimg_w *w)
 	if (!w)
 		return;
 	deflateEnd(&w->z);
-	close(w->fd);
-	unlink(w->path);
+	if (!w->stream) {
+		close(w->fd);
+		unlink(w->path);
+	}
 	free(w->out);
 	free(w->path);
 	free(w);
@@ -337,8 +357,11 @@ int xl_saveimg_read(struct xl_saveimg_r *r, void *buf, size_t n)
 			ssize_t k = read(r->fd, r->in,
 					 r->left < XL_SAVEIMG_BUF ? r->left : XL_SAVEIMG_BUF);
 
+			if (k < 0 && errno == EINTR)
+				continue;
 			if (k <= 0)
-				return k < 0 ? -errno : -EBADMSG;
+				return k < 0 ? -errno
+					     : -EBADMSG; /* a stream: the sender went away */
 			r->left -= (uint64_t)k;
 			r->z.next_in = r->in;
 			r->z.avail_in = (uInt)k;
@@ -364,7 +387,8 @@ int xl_saveimg_next(struct xl_saveimg_r *r, uint32_t *type, uint64_t *len)
 
 	if (rc < 0)
 		return rc;
-	if (rec[0] < XL_SAVEIMG_CONFIG || rec[0] > XL_SAVEIMG_END)
+	if (rec[0] < XL_SAVEIMG_CONFIG || rec[0] > XL_SAVEIMG_PAGES ||
+	    (rec[0] == XL_SAVEIMG_PAGES && !r->stream))
 		return -EBADMSG;
 	if (rec[1] > r->hdr.raw_size - r->raw)
 		return -EBADMSG; /* longer than what is left */
@@ -411,6 +435,12 @@ int xl_saveimg_check_end(struct xl_saveimg_r *r)
 {
 	uint8_t extra;
 
+	if (r->stream) {
+		/* zlib checks its Adler-32 at its end, which must come right after END */
+		if (!r->ended && xl_saveimg_read(r, &extra, 1) == 0)
+			return -EBADMSG;
+		return r->ended && !r->z.avail_in ? 0 : -EBADMSG;
+	}
 	if (r->raw != r->hdr.raw_size)
 		return -EBADMSG;
 	/* nothing may follow END in the stream */
@@ -429,7 +459,169 @@ void xl_saveimg_close(struct xl_saveimg_r *r)
 	if (!r)
 		return;
 	inflateEnd(&r->z);
-	close(r->fd);
+	if (!r->stream)
+		close(r->fd);
 	free(r->in);
 	free(r);
+}
+
+int xl_saveimg_stream_create(int fd, int level, struct xl_saveimg_w **out)
+{
+	struct xl_saveimg_w *w = calloc(1, sizeof(*w));
+	struct xl_saveimg_hdr h;
+	int r;
+
+	if (!w || !(w->out = malloc(XL_SAVEIMG_BUF)) || deflateInit(&w->z, level) != Z_OK) {
+		if (w)
+			free(w->out);
+		free(w);
+		return -ENOMEM;
+	}
+	w->fd = fd;
+	w->stream = 1;
+	w->crc = crc32(0, NULL, 0);
+	memset(&h, 0, sizeof(h));
+	memcpy(h.magic, XL_SAVEIMG_MAGIC, 8);
+	h.version = XL_SAVEIMG_VERSION;
+	h.hdr_size = sizeof(h);
+	h.flags = XL_SAVEIMG_F_STREAM;
+	h.hdr_crc = (uint32_t)crc32(0, (const Bytef *)&h, sizeof(h));
+	r = xl_saveimg_full_write(fd, &h, sizeof(h));
+	if (r < 0) {
+		deflateEnd(&w->z);
+		free(w->out);
+		free(w);
+		return r;
+	}
+	*out = w;
+	return 0;
+}
+
+int xl_saveimg_flush(struct xl_saveimg_w *w)
+{
+	return xl_saveimg_deflate(w, NULL, 0, Z_SYNC_FLUSH);
+}
+
+int xl_saveimg_write_pages(struct xl_saveimg_w *w, const uint8_t *base, uint64_t nr_pages,
+			   const uint64_t *dirty, int skip_zero, uint64_t *sent)
+{
+	uint64_t end[2] = {UINT64_MAX, 0}, pfn = 0;
+	int r = xl_saveimg_section(w, XL_SAVEIMG_PAGES, nr_pages);
+
+#define XL_DIRTY(p) (!dirty || (dirty[(p) / 64] >> ((p) % 64) & 1))
+	*sent = 0;
+	while (r == 0 && pfn < nr_pages) {
+		uint64_t run[2];
+		int zero;
+
+		if (dirty && !dirty[pfn / 64] && pfn % 64 == 0) {
+			pfn += 64;
+			continue;
+		}
+		if (!XL_DIRTY(pfn)) {
+			pfn++;
+			continue;
+		}
+		zero = xl_saveimg_zero_page(base + pfn * XL_SAVEIMG_PAGE);
+		run[0] = pfn++;
+		while (pfn < nr_pages && XL_DIRTY(pfn) && pfn - run[0] < 4096 &&
+		       xl_saveimg_zero_page(base + pfn * XL_SAVEIMG_PAGE) == zero)
+			pfn++;
+		run[1] = pfn - run[0];
+		if (zero && skip_zero)
+			continue;
+		if (zero)
+			run[1] |= XL_SAVEIMG_RUN_ZERO;
+		r = xl_saveimg_write(w, run, sizeof(run));
+		if (r == 0 && !zero) {
+			r = xl_saveimg_write(w, base + run[0] * XL_SAVEIMG_PAGE,
+					     run[1] * XL_SAVEIMG_PAGE);
+			*sent += run[1];
+		}
+	}
+#undef XL_DIRTY
+	if (r == 0)
+		r = xl_saveimg_write(w, end, sizeof(end));
+	return r;
+}
+
+int xl_saveimg_stream_open(int fd, struct xl_saveimg_r **out, char *err, size_t errlen)
+{
+	struct xl_saveimg_r *r = calloc(1, sizeof(*r));
+	struct xl_saveimg_hdr h;
+	uint32_t want;
+	size_t got = 0;
+
+	snprintf(err, errlen, "cannot read");
+	if (!r || !(r->in = malloc(XL_SAVEIMG_BUF))) {
+		free(r);
+		return -ENOMEM;
+	}
+	while (got < sizeof(h)) {
+		ssize_t n = read(fd, (uint8_t *)&h + got, sizeof(h) - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			snprintf(err, errlen, "truncated: no complete header");
+			goto fail;
+		}
+		got += (size_t)n;
+	}
+	want = h.hdr_crc;
+	h.hdr_crc = 0;
+	if (memcmp(h.magic, XL_SAVEIMG_MAGIC, 8) ||
+	    (uint32_t)crc32(0, (const Bytef *)&h, sizeof(h)) != want) {
+		snprintf(err, errlen, "not a Keel migration stream (bad magic or header checksum)");
+		goto fail;
+	}
+	if (h.version != XL_SAVEIMG_VERSION || h.hdr_size != sizeof(h) ||
+	    !(h.flags & XL_SAVEIMG_F_STREAM)) {
+		snprintf(err, errlen, "stream format version %u not supported (this xl reads %u)",
+			 h.version, (unsigned)XL_SAVEIMG_VERSION);
+		goto fail;
+	}
+	if (inflateInit(&r->z) != Z_OK)
+		goto fail;
+	h.hdr_crc = want;
+	h.raw_size = UINT64_MAX; /* bounded by END, not by a size up front */
+	r->hdr = h;
+	r->fd = fd;
+	r->stream = 1;
+	r->left = UINT64_MAX;
+	*out = r;
+	return 0;
+fail:
+	free(r->in);
+	free(r);
+	return -EBADMSG;
+}
+
+int xl_saveimg_read_pages(struct xl_saveimg_r *r, uint8_t *base, uint64_t nr_pages, uint64_t *pages)
+{
+	uint64_t next = 0;
+
+	*pages = 0;
+	for (;;) {
+		uint64_t run[2], n;
+		int zero, rc = xl_saveimg_read(r, run, sizeof(run));
+
+		if (rc < 0)
+			return rc;
+		if (run[0] == UINT64_MAX)
+			return 0;
+		zero = (run[1] & XL_SAVEIMG_RUN_ZERO) != 0;
+		n = run[1] & ~XL_SAVEIMG_RUN_ZERO;
+		/* runs ascend and stay inside the domain */
+		if (run[0] < next || run[0] >= nr_pages || n == 0 || n > nr_pages - run[0])
+			return -EBADMSG;
+		if (zero)
+			memset(base + run[0] * XL_SAVEIMG_PAGE, 0, n * XL_SAVEIMG_PAGE);
+		else if ((rc = xl_saveimg_read(r, base + run[0] * XL_SAVEIMG_PAGE,
+					       n * XL_SAVEIMG_PAGE)) < 0)
+			return rc;
+		else
+			*pages += n;
+		next = run[0] + n;
+	}
 }

@@ -22,7 +22,14 @@ enum xl_saveimg_section {
 	XL_SAVEIMG_MEMORY, /* u64 nr_pages, then runs {u64 pfn, u64 count, pages}, pfn ~0 ends */
 	XL_SAVEIMG_STATE,  /* keeld's state blob (hypervisor/ctl/ctl_save.c) */
 	XL_SAVEIMG_END,
+	XL_SAVEIMG_PAGES, /* a migration round: runs {u64 pfn, u64 count [| ZERO]}, pfn ~0 ends */
 };
+
+/* A PAGES run of zero pages: the receiver clears them, no data follows. */
+#define XL_SAVEIMG_RUN_ZERO (1ULL << 63)
+/* hdr.flags: a stream (xl migrate) -- sizes and payload CRC are not known
+ * up front; zlib's own Adler-32 and the END record close it. */
+#define XL_SAVEIMG_F_STREAM 1
 
 struct xl_saveimg_hdr {
 	char magic[8];
@@ -48,6 +55,21 @@ int xl_saveimg_write(struct xl_saveimg_w *w, const void *buf, size_t n);
 /* A MEMORY section from RAM mapped at base (nr_pages frames). */
 int xl_saveimg_write_memory(struct xl_saveimg_w *w, const uint8_t *base, uint64_t nr_pages,
 			    xl_saveimg_progress cb, void *arg);
+/*
+ * The same format over a pipe (xl migrate): the header is written first
+ * with XL_SAVEIMG_F_STREAM and no sizes; xl_saveimg_finish ends the zlib
+ * stream (and closes nothing: the fd is the caller's).
+ */
+int xl_saveimg_stream_create(int fd, int level, struct xl_saveimg_w **w);
+/* Push what is buffered to the fd (a round's end). */
+int xl_saveimg_flush(struct xl_saveimg_w *w);
+/*
+ * A PAGES section: the frames set in dirty (NULL: all) of RAM at base;
+ * zero pages are sent as zero runs, or skipped when skip_zero (the first
+ * round: the target's RAM starts zeroed).  *sent counts data pages.
+ */
+int xl_saveimg_write_pages(struct xl_saveimg_w *w, const uint8_t *base, uint64_t nr_pages,
+			   const uint64_t *dirty, int skip_zero, uint64_t *sent);
 /* End marker, flush, header; then the file is complete (and synced). */
 int xl_saveimg_finish(struct xl_saveimg_w *w);
 /* Give up: close and remove the file. */
@@ -60,6 +82,11 @@ struct xl_saveimg_r;
  * err ("truncated: ...", "checksum mismatch ...", ...).
  */
 int xl_saveimg_open(const char *path, struct xl_saveimg_r **r, char *err, size_t errlen);
+/* A stream from fd (xl migrate-receive): the header is checked at once. */
+int xl_saveimg_stream_open(int fd, struct xl_saveimg_r **r, char *err, size_t errlen);
+/* A PAGES section (its length was nr_pages) into RAM at base. */
+int xl_saveimg_read_pages(struct xl_saveimg_r *r, uint8_t *base, uint64_t nr_pages,
+			  uint64_t *pages);
 /* The next section's type and length; -EBADMSG when the stream is malformed. */
 int xl_saveimg_next(struct xl_saveimg_r *r, uint32_t *type, uint64_t *len);
 int xl_saveimg_read(struct xl_saveimg_r *r, void *buf, size_t n);
