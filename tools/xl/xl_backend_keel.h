@@ -106,6 +106,8 @@ int xlk_fetch_state(struct xlk *k, uint32_t domid, int *fd_out, uint64_t *len);
 int xlk_copy_fd(struct xl_saveimg_w *w, int fd, uint64_t len);
 int xlk_restore_config(struct xl_saveimg_r *img, uint64_t len, const struct xlcfg_domain *override,
 		       struct xlcfg_domain *dom);
+int xlk_restore_first_config(struct xl_saveimg_r *img, const struct xlcfg_domain *override,
+			     struct xlcfg_domain *dom, int *have_dom);
 int xlk_read_state(struct xl_saveimg_r *img, uint64_t len, int *fd_out);
 int xlk_apply_state(struct xlk *k, struct xl_saveimg_r *img, uint32_t domid, int fd);
 int xlk_restore_domain_new(struct xlk *k, const struct xlcfg_domain *dom, uint32_t *domid);

@@ -266,8 +266,7 @@ int xlk_migrate_receive(void *h, int fd, const char *suffix, uint32_t *domid, ch
 	struct xl_saveimg_r *img = NULL;
 	struct xlcfg_domain dom;
 	char err[160], *incoming = NULL;
-	uint32_t type, other;
-	uint64_t len;
+	uint32_t other;
 	int r, have_dom = 0, created = 0;
 
 	r = xl_saveimg_stream_open(fd, &img, err, sizeof(err));
@@ -275,15 +274,7 @@ int xlk_migrate_receive(void *h, int fd, const char *suffix, uint32_t *domid, ch
 		fprintf(stderr, "xl: migration stream: %s\n", err);
 		return r;
 	}
-	r = xl_saveimg_next(img, &type, &len);
-	if (r == 0 && type != XL_SAVEIMG_CONFIG)
-		r = -EBADMSG;
-	if (r == 0) {
-		r = xlk_restore_config(img, len, NULL, &dom);
-		have_dom = r == 0;
-	}
-	if (r == 0 && dom.type != XLCFG_TYPE_PV)
-		r = -EINVAL;
+	r = xlk_restore_first_config(img, NULL, &dom, &have_dom);
 	if (r == 0) {
 		snprintf(name, namelen, "%s", dom.name);
 		if (asprintf(&incoming, "%s%s", dom.name, suffix) < 0)

@@ -231,6 +231,30 @@ out_text:
 }
 
 /*
+ * An image's first section, which must be its configuration, parsed
+ * (below); a domain of a type keeld does not build is -EINVAL.  *have_dom
+ * says whether @dom was filled (and must be cleared).
+ */
+int xlk_restore_first_config(struct xl_saveimg_r *img, const struct xlcfg_domain *override,
+			     struct xlcfg_domain *dom, int *have_dom)
+{
+	uint32_t type;
+	uint64_t len;
+	int r = xl_saveimg_next(img, &type, &len);
+
+	*have_dom = 0;
+	if (r == 0 && type != XL_SAVEIMG_CONFIG)
+		r = -EBADMSG;
+	if (r == 0) {
+		r = xlk_restore_config(img, len, override, dom);
+		*have_dom = r == 0;
+	}
+	if (r == 0 && dom->type != XLCFG_TYPE_PV)
+		r = -EINVAL;
+	return r;
+}
+
+/*
  * The configuration section, parsed; a configuration given on the command
  * line (xl restore CONFIG FILE) replaces it, as in xl.
  */
@@ -391,8 +415,8 @@ int xlk_restore(void *h, const char *file, const struct xlcfg_domain *override, 
 	struct xl_saveimg_r *img = NULL;
 	struct xlcfg_domain dom;
 	char err[160];
-	uint32_t type, other;
-	uint64_t len, mem_mb;
+	uint32_t other;
+	uint64_t mem_mb;
 	int r, have_dom = 0, created = 0;
 
 	r = xl_saveimg_open(file, &img, err, sizeof(err));
@@ -403,15 +427,7 @@ int xlk_restore(void *h, const char *file, const struct xlcfg_domain *override, 
 	fprintf(stderr, "Loading new save file %s (new xl fmt info 0x%x/0x0/%llu)\n", file,
 		xl_saveimg_header(img)->version,
 		(unsigned long long)xl_saveimg_header(img)->raw_size);
-	r = xl_saveimg_next(img, &type, &len);
-	if (r == 0 && type != XL_SAVEIMG_CONFIG)
-		r = -EBADMSG;
-	if (r == 0) {
-		r = xlk_restore_config(img, len, override, &dom);
-		have_dom = r == 0;
-	}
-	if (r == 0 && dom.type != XLCFG_TYPE_PV)
-		r = -EINVAL;
+	r = xlk_restore_first_config(img, override, &dom, &have_dom);
 	if (r == 0 && xlk_find_name(k, dom.name, &other) == 0) {
 		fprintf(stderr, "xl: Domain with name \"%s\" already exists.\n", dom.name);
 		r = -EEXIST;
