@@ -261,6 +261,8 @@ static int domain_make(struct domain *d, uint64_t nr_pages, int nr_vcpus, unsign
 		d->vcpus[i].dom = d;
 		d->vcpus[i].id = i;
 		d->vcpus[i].kvm.fd = -1;
+		d->vcpus[i].rs.schedstat_fd = -1;
+		pthread_mutex_init(&d->vcpus[i].rs.lock, NULL);
 	}
 	if (flags & DOMAIN_NO_KVM)
 		return 0;

@@ -19,6 +19,7 @@
 
 #include "abi/arch-x86_64.h"
 #include "abi/shared_info.h"
+#include "abi/xen.h"
 #include "kvm.h"
 
 #define DOMAIN_MAX_VCPUS      8
@@ -63,6 +64,14 @@ struct vcpu {
 	int blocked;		/* in SCHEDOP_block/poll, waiting on dom->cond */
 	uint32_t virq_port[24]; /* NR_VIRQS */
 	uint64_t hypercalls, exits;
+	struct { /* runstate accounting (pv_runstate.c) */
+		pthread_mutex_t lock;
+		struct vcpu_runstate_info info; /* what the guest is shown */
+		uint64_t last_wait;		/* host run-queue wait seen so far, ns */
+		int schedstat_fd;
+		int started;
+		int publish; /* the area moved: write it at the next tick */
+	} rs;
 	struct pv_vcpu *pv; /* the PV kind's part */
 };
 

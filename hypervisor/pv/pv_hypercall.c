@@ -567,15 +567,27 @@ HC(vcpu_op)
 			pv_vcpu_kick(t);
 		return 0;
 	case VCPUOP_register_runstate_memory_area: {
-		/* { int state; u64 state_entry_time; u64 time[4]; }: running. */
-		uint64_t va, info[6] = {0};
+		/* The record now (Xen writes it at once); t's own thread keeps it
+		 * current from its next pass (pv_runstate.c). */
+		struct vcpu_runstate_info ri;
+		uint64_t va;
 
 		if (pv_copy_from_guest(c->v, &va, a3, 8) < 0)
 			return -XEN_EFAULT;
-		if (va && pv_copy_to_guest(c->v, va, info, sizeof(info)) < 0)
+		pv_runstate_snapshot(t, &ri);
+		if (va && pv_copy_to_guest(c->v, va, &ri, sizeof(ri)) < 0)
 			return -XEN_EFAULT;
 		t->runstate_va = va;
+		t->rs.publish = 1;
 		return 0;
+	}
+	case VCPUOP_get_runstate_info: {
+		struct vcpu_runstate_info ri;
+
+		if (t == c->v)
+			pv_runstate_tick(t);
+		pv_runstate_snapshot(t, &ri);
+		return pv_copy_to_guest(c->v, a3, &ri, sizeof(ri)) < 0 ? -XEN_EFAULT : 0;
 	}
 	case VCPUOP_register_vcpu_info: {
 		struct vcpu_register_vcpu_info r;

@@ -336,11 +336,22 @@ void pv_vcpu_kick(struct vcpu *v)
 /* The 'q' debug key's line for v: the mode and the callbacks events go to. */
 void pv_vcpu_describe(struct vcpu *v, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s mode, event callback %#llx, failsafe %#llx, syscall %#llx",
+	static const char *const states[] = {"running", "runnable", "blocked", "offline"};
+	struct vcpu_runstate_info ri;
+
+	pv_runstate_snapshot(v, &ri);
+	snprintf(buf, len,
+		 "%s mode, event callback %#llx, failsafe %#llx, syscall %#llx; runstate %s "
+		 "(ms: running %llu runnable %llu blocked %llu offline %llu)%s",
 		 v->pv->kernel_mode ? "kernel" : "user",
 		 (unsigned long long)v->pv->cb_event.address,
 		 (unsigned long long)v->pv->cb_failsafe.address,
-		 (unsigned long long)v->pv->cb_syscall.address);
+		 (unsigned long long)v->pv->cb_syscall.address, states[ri.state & 3],
+		 (unsigned long long)ri.time[RUNSTATE_running] / 1000000,
+		 (unsigned long long)ri.time[RUNSTATE_runnable] / 1000000,
+		 (unsigned long long)ri.time[RUNSTATE_blocked] / 1000000,
+		 (unsigned long long)ri.time[RUNSTATE_offline] / 1000000,
+		 v->runstate_va ? ", area registered" : "");
 }
 
 /* After a kick: deliver a pending upcall if the guest is in ring 3. */
@@ -387,6 +398,7 @@ void pv_vcpu_wait(struct vcpu *v, const uint32_t *ports, unsigned nports, uint64
 	struct domain *d = v->dom;
 	struct vcpu_info *vi = vcpu_info(v);
 
+	pv_runstate_set(v, RUNSTATE_blocked);
 	pthread_mutex_lock(&d->lock);
 	v->blocked = 1;
 	for (;;) {
@@ -420,6 +432,7 @@ void pv_vcpu_wait(struct vcpu *v, const uint32_t *ports, unsigned nports, uint64
 	}
 	v->blocked = 0;
 	pthread_mutex_unlock(&d->lock);
+	pv_runstate_set(v, RUNSTATE_running);
 }
 
 static const char *const pv_vector_names[32] = {
@@ -735,6 +748,13 @@ void *pv_vcpu_thread(void *arg)
 	v->thread = pthread_self();
 	v->thread_valid = 1;
 	sev._sigev_un._tid = gettid(); /* glibc 2.36 lacks sigev_notify_thread_id */
+	{
+		/* "d<domid>v<vcpu>" in top -H, ps -L and /proc/<keeld>/task/<tid>/comm */
+		char name[16];
+
+		snprintf(name, sizeof(name), "d%dv%d", d->domid, v->id);
+		pthread_setname_np(pthread_self(), name);
+	}
 	pthread_mutex_lock(&d->lock);
 	d->threads_running++;
 	pthread_mutex_unlock(&d->lock);
@@ -744,19 +764,31 @@ void *pv_vcpu_thread(void *arg)
 			pv_timer_set(v, v->timer_deadline);
 	}
 
+	pv_runstate_start(v);
 	for (;;) {
 		uint32_t reason;
-		int r;
+		int r, waits;
 
-		/* Wait while paused; leave when the domain is over. */
+		/* Wait while paused (or not up: runstate offline); leave when the
+		 * domain is over. */
+#define PV_VCPU_WAITS (d->state == DOM_PAUSED || (d->state == DOM_RUNNING && !v->online))
 		pthread_mutex_lock(&d->lock);
-		while ((d->state == DOM_PAUSED || (d->state == DOM_RUNNING && !v->online)) &&
-		       !d->dying)
+		waits = PV_VCPU_WAITS && !d->dying;
+		pthread_mutex_unlock(&d->lock);
+		if (waits)
+			pv_runstate_set(v, RUNSTATE_offline);
+		pthread_mutex_lock(&d->lock);
+		while (PV_VCPU_WAITS && !d->dying)
 			pthread_cond_wait(&d->cond, &d->lock);
+#undef PV_VCPU_WAITS
 		r = d->state == DOM_RUNNING && !d->dying;
 		pthread_mutex_unlock(&d->lock);
 		if (!r)
 			break;
+		if (waits || v->rs.info.state == RUNSTATE_offline)
+			pv_runstate_set(v, RUNSTATE_running);
+		else
+			pv_runstate_tick(v);
 		if (v->pv->debugreg_dirty && pv_debugreg_load(v) < 0) {
 			domain_crash(d, "cannot load the debug registers");
 			break;
@@ -785,6 +817,7 @@ void *pv_vcpu_thread(void *arg)
 	if (v->timer_ok)
 		timer_delete(v->timer);
 	v->timer_ok = 0;
+	pv_runstate_stop(v);
 	v->thread_valid = 0;
 	pv_self = NULL;
 	pthread_mutex_lock(&d->lock);

@@ -81,6 +81,16 @@ int pv_softint_decode(struct vcpu *v, uint64_t rip, int idt_vec, struct pv_event
 int pv_m2p_emulate_read(struct vcpu *v, struct kvm_regs *regs, uint64_t cr2);
 int pv_m2p_present(struct domain *d, uint64_t va);
 void pv_vcpu_wait(struct vcpu *v, const uint32_t *ports, unsigned nports, uint64_t timeout);
+
+/* Runstate accounting (pv_runstate.c), from the vCPU's own thread: start
+ * and stop with the thread, enter a RUNSTATE_* state, refresh a held state
+ * (at most once a millisecond, or when the area moved); a snapshot for
+ * VCPUOP_get_runstate_info and diagnostics from any thread. */
+void pv_runstate_start(struct vcpu *v);
+void pv_runstate_stop(struct vcpu *v);
+void pv_runstate_set(struct vcpu *v, int state);
+void pv_runstate_tick(struct vcpu *v);
+void pv_runstate_snapshot(struct vcpu *v, struct vcpu_runstate_info *out);
 int pv_ptwr_emulate(struct vcpu *v, struct kvm_regs *g, uint64_t cr2);
 void pv_vcpu_dump(struct vcpu *v, const char *why);
 long pv_time_area_register(struct vcpu *caller, struct vcpu *t, uint64_t arg);

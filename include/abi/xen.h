@@ -11,6 +11,7 @@
 
 #ifndef __ASSEMBLY__
 #include <stdint.h>
+#include <stddef.h>
 #endif
 
 /* Hypercall numbers (eax on `syscall`). */
@@ -165,19 +166,31 @@
 #define SHUTDOWN_soft_reset	5
 
 /* vcpu_op. */
-#define VCPUOP_initialise		      0
-#define VCPUOP_up			      1
-#define VCPUOP_down			      2
-#define VCPUOP_is_up			      3
-#define VCPUOP_get_runstate_info	      4
-#define VCPUOP_register_runstate_memory_area  5
-#define VCPUOP_set_periodic_timer	      6
-#define VCPUOP_stop_periodic_timer	      7
-#define VCPUOP_set_singleshot_timer	      8
-#define VCPUOP_stop_singleshot_timer	      9
-#define VCPUOP_register_vcpu_info	      10
-#define VCPUOP_send_nmi			      11
-#define VCPUOP_get_physid		      12
+#define VCPUOP_initialise		     0
+#define VCPUOP_up			     1
+#define VCPUOP_down			     2
+#define VCPUOP_is_up			     3
+#define VCPUOP_get_runstate_info	     4
+#define VCPUOP_register_runstate_memory_area 5
+#define VCPUOP_set_periodic_timer	     6
+#define VCPUOP_stop_periodic_timer	     7
+#define VCPUOP_set_singleshot_timer	     8
+#define VCPUOP_stop_singleshot_timer	     9
+#define VCPUOP_register_vcpu_info	     10
+#define VCPUOP_send_nmi			     11
+#define VCPUOP_get_physid		     12
+
+/* VCPUOP_get_runstate_info / register_runstate_memory_area: where a vCPU's
+ * time went, ns of guest system time in each state. */
+#define RUNSTATE_running  0
+#define RUNSTATE_runnable 1
+#define RUNSTATE_blocked  2
+#define RUNSTATE_offline  3
+struct vcpu_runstate_info {
+	int state;
+	uint64_t state_entry_time; /* bit 63: XEN_RUNSTATE_UPDATE while being written */
+	uint64_t time[4];
+};
 #define VCPUOP_register_vcpu_time_memory_area 13
 #define VCPU_SSHOTTMR_future		      1 /* set_singleshot_timer: -ETIME if already past */
 
@@ -351,6 +364,9 @@ struct vcpu_register_time_memory_area {
 };
 
 _Static_assert(sizeof(struct mmu_update) == 16, "mmu_update");
+_Static_assert(sizeof(struct vcpu_runstate_info) == 48 &&
+		       offsetof(struct vcpu_runstate_info, state_entry_time) == 8,
+	       "vcpu_runstate_info");
 _Static_assert(sizeof(struct mmuext_op) == 24, "mmuext_op");
 _Static_assert(sizeof(struct multicall_entry) == 64, "multicall_entry");
 _Static_assert(sizeof(struct sched_poll) == 24, "sched_poll");
