@@ -53,6 +53,7 @@ enum keelctl_op {
 	KEELCTL_OP_DEBUG_KEYS, /* char[KEELCTL_DEBUG_KEYS_MAX]: Xen's debug keys, to the log */
 	KEELCTL_OP_SHUTDOWN,   /* keelctl_shutdown_req: dom0 shuts a domain down */
 	KEELCTL_OP_LOG_DIRTY,  /* keelctl_logdirty_req; FETCH answers the bitmap */
+	KEELCTL_OP_VCPU_PIN,   /* keelctl_vcpu_pin: a vCPU's host-CPU affinity */
 	KEELCTL_OP_MAX,
 };
 
@@ -267,12 +268,27 @@ struct keelctl_name_req {
 #define KEELCTL_VCPU_ONLINE  1
 #define KEELCTL_VCPU_RUNNING 2 /* runnable: neither blocked nor paused */
 #define KEELCTL_VCPU_BLOCKED 4 /* in SCHEDOP_block/poll */
+/* Host CPU sets (Xen's cpumaps): bit n of word n / 64 = host CPU n. */
+#define KEELCTL_CPUMAP_WORDS 4
 struct keelctl_vcpuinfo {
 	uint32_t vcpu;
 	uint32_t flags; /* KEELCTL_VCPU_* */
 	int32_t cpu;	/* host CPU last run on; -1 none */
 	uint32_t pad;
 	uint64_t cpu_time_ns;
+	uint64_t hard[KEELCTL_CPUMAP_WORDS]; /* affinity: where it may run */
+	uint64_t soft[KEELCTL_CPUMAP_WORDS]; /* where it would rather (kept, shown) */
+};
+
+/* VCPU_PIN: vcpu (or KEELCTL_VCPU_ALL), which of hard/soft to set. */
+#define KEELCTL_VCPU_ALL 0xffffffffU
+#define KEELCTL_PIN_HARD 1u
+#define KEELCTL_PIN_SOFT 2u
+struct keelctl_vcpu_pin {
+	uint32_t vcpu;
+	uint32_t which;
+	uint64_t hard[KEELCTL_CPUMAP_WORDS];
+	uint64_t soft[KEELCTL_CPUMAP_WORDS];
 };
 
 /* Credit scheduler parameters (Xen's sched-credit): weight 1..65535
@@ -310,7 +326,8 @@ _Static_assert(sizeof(struct keelctl_gcopy_req) <= KEELCTL_REQ_MAX, "keelctl_gco
 _Static_assert(sizeof(struct keelctl_gmap_req) <= KEELCTL_REQ_MAX, "keelctl_gmap_req");
 _Static_assert(sizeof(struct keelctl_gmap_rsp) + KEELCTL_GMAP_MAX * 8 <= KEELCTL_RSP_MAX,
 	       "keelctl_gmap_rsp");
-_Static_assert(sizeof(struct keelctl_vcpuinfo) == 24, "keelctl_vcpuinfo");
+_Static_assert(sizeof(struct keelctl_vcpuinfo) == 88, "keelctl_vcpuinfo");
+_Static_assert(sizeof(struct keelctl_vcpu_pin) == 72, "keelctl_vcpu_pin");
 _Static_assert(sizeof(struct keelctl_sched) == 8, "keelctl_sched");
 _Static_assert(sizeof(struct keelctl_version) == 144, "keelctl_version");
 

@@ -164,3 +164,8 @@ int keelctl_log_dirty_fetch_all(struct keelctl *h, uint32_t domid, uint64_t nr_p
 	}
 	return 0;
 }
+
+int keelctl_vcpu_pin(struct keelctl *h, uint32_t domid, const struct keelctl_vcpu_pin *p)
+{
+	return keelctl_call(h, KEELCTL_OP_VCPU_PIN, domid, p, sizeof(*p), NULL, 0, NULL, NULL);
+}

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
@@ -262,6 +263,8 @@ static int domain_make(struct domain *d, uint64_t nr_pages, int nr_vcpus, unsign
 		d->vcpus[i].id = i;
 		d->vcpus[i].kvm.fd = -1;
 		d->vcpus[i].rs.schedstat_fd = -1;
+		memset(d->vcpus[i].aff_hard, 0xff, sizeof(d->vcpus[i].aff_hard));
+		memset(d->vcpus[i].aff_soft, 0xff, sizeof(d->vcpus[i].aff_soft));
 		pthread_mutex_init(&d->vcpus[i].rs.lock, NULL);
 	}
 	if (flags & DOMAIN_NO_KVM)
@@ -432,4 +435,20 @@ void domain_stop_threads(struct domain *d)
 	pthread_mutex_unlock(&d->lock);
 	domain_kick(d);
 	domain_join_threads(d);
+}
+
+int vcpu_apply_affinity(struct vcpu *v, int tid)
+{
+	cpu_set_t set;
+	int any = 0;
+
+	CPU_ZERO(&set);
+	for (int c = 0; c < 256 && c < CPU_SETSIZE; c++)
+		if (v->aff_hard[c / 64] >> (c % 64) & 1) {
+			CPU_SET(c, &set);
+			any = 1;
+		}
+	if (!any)
+		return -EINVAL;
+	return sched_setaffinity(tid, sizeof(set), &set) < 0 ? -errno : 0;
 }

@@ -64,6 +64,9 @@ struct vcpu {
 	int blocked;		/* in SCHEDOP_block/poll, waiting on dom->cond */
 	uint32_t virq_port[24]; /* NR_VIRQS */
 	uint64_t hypercalls, exits;
+	/* host-CPU affinity (xl vcpu-pin, cpus=): hard is applied to the
+	 * thread, soft only kept; all ones = every CPU */
+	uint64_t aff_hard[4], aff_soft[4];
 	struct { /* runstate accounting (pv_runstate.c) */
 		pthread_mutex_t lock;
 		struct vcpu_runstate_info info; /* what the guest is shown */
@@ -235,6 +238,8 @@ int domain_owns_frame(struct domain *d, uint64_t gfn);
 struct vcpu_info *vcpu_info(struct vcpu *v);
 void pv_time_update(struct vcpu *v);
 uint64_t pv_time_now(struct domain *d);
+/* The vCPU's hard affinity onto thread tid (0: the calling thread); -errno. */
+int vcpu_apply_affinity(struct vcpu *v, int tid);
 int pv_timer_set(struct vcpu *v, uint64_t deadline);
 long pv_timer_periodic_op(struct vcpu *caller, struct vcpu *t, int stop, uint64_t arg);
 void pv_timer_check(struct vcpu *v);

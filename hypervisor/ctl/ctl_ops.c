@@ -190,6 +190,8 @@ static int ctl_vcpu_info(struct domain *d, struct ctl_dom *x, const void *in, vo
 		vi[k].vcpu = (uint32_t)k;
 		vi[k].cpu = -1;
 		vi[k].cpu_time_ns = ctl_vcpu_ns(d, x, k);
+		memcpy(vi[k].hard, v->aff_hard, sizeof(vi[k].hard));
+		memcpy(vi[k].soft, v->aff_soft, sizeof(vi[k].soft));
 		if (!v->online || !tid)
 			continue;
 		vi[k].flags = KEELCTL_VCPU_ONLINE;
@@ -201,6 +203,49 @@ static int ctl_vcpu_info(struct domain *d, struct ctl_dom *x, const void *in, vo
 			vi[k].cpu = ctl_thread_cpu(tid);
 	}
 	*out_len = (uint32_t)(n * sizeof(*vi));
+	return 0;
+}
+
+/*
+ * xl vcpu-pin: a vCPU's (or every vCPU's) hard and/or soft affinity.  Hard
+ * affinity is applied to the vCPU thread at once (and when it starts);
+ * soft affinity is kept and shown -- Linux has no soft affinity, so it does
+ * not steer the thread.  A hard set with no host CPU this machine has is
+ * -EINVAL, as libxl refuses an empty effective affinity.
+ */
+static int ctl_vcpu_pin(struct domain *d, struct ctl_dom *x, const void *in, void *out,
+			uint32_t *out_len)
+{
+	const struct keelctl_vcpu_pin *p = in;
+	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
+	int first = 0, last = d->nr_vcpus - 1, usable = 0;
+
+	*out_len = 0;
+	if (!p->which || (p->which & ~(KEELCTL_PIN_HARD | KEELCTL_PIN_SOFT)))
+		return -EINVAL;
+	if (p->vcpu != KEELCTL_VCPU_ALL) {
+		if (p->vcpu >= (uint32_t)d->nr_vcpus)
+			return -EINVAL;
+		first = last = (int)p->vcpu;
+	}
+	for (long c = 0; c < ncpu && c < 64 * KEELCTL_CPUMAP_WORDS; c++)
+		usable |= (int)(p->hard[c / 64] >> (c % 64) & 1);
+	if ((p->which & KEELCTL_PIN_HARD) && !usable)
+		return -EINVAL;
+	for (int k = first; k <= last; k++) {
+		struct vcpu *v = &d->vcpus[k];
+
+		if (p->which & KEELCTL_PIN_SOFT)
+			memcpy(v->aff_soft, p->soft, sizeof(v->aff_soft));
+		if (p->which & KEELCTL_PIN_HARD) {
+			int tid = ctl_vcpu_tid(d, k), r;
+
+			memcpy(v->aff_hard, p->hard, sizeof(v->aff_hard));
+			r = tid ? vcpu_apply_affinity(v, tid) : 0;
+			if (r < 0)
+				return r;
+		}
+	}
 	return 0;
 }
 
@@ -360,6 +405,7 @@ static const struct ctl_handler ctl_handlers[] = {
 	{KEELCTL_OP_SCHED_GET, ctl_sched_get, 1},   {KEELCTL_OP_SCHED_SET, ctl_sched_set, 1},
 	{KEELCTL_OP_VERSION, ctl_version, 0},	    {KEELCTL_OP_DMESG_CLEAR, ctl_dmesg_clear, 0},
 	{KEELCTL_OP_DEBUG_KEYS, ctl_debug_keys, 0}, {KEELCTL_OP_LOG_DIRTY, ctl_logdirty, 0},
+	{KEELCTL_OP_VCPU_PIN, ctl_vcpu_pin, 1},
 };
 
 int ctl_op(uint32_t op, struct domain *d, const void *in, void *out, uint32_t *out_len,

@@ -765,6 +765,14 @@ void *pv_vcpu_thread(void *arg)
 	}
 
 	pv_runstate_start(v);
+	for (int w = 0; w < 4; w++)
+		if (~v->aff_hard[w]) {
+			if (vcpu_apply_affinity(v, 0) < 0)
+				fprintf(d->console ? d->console : stderr,
+					"(keeld) d%d: vcpu %d: its affinity has no usable CPU\n",
+					d->domid, v->id);
+			break;
+		}
 	for (;;) {
 		uint32_t reason;
 		int r, waits;

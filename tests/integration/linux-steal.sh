@@ -62,7 +62,13 @@ for t in /proc/$kpid/task/*; do
 done
 [ -n "$tid" ] || fail "no thread d${id}v0 in keeld"
 lg_wait_console linux-steal '^KEEL-ST: ready' 120 || fail "the guest did not start"
-taskset -pc 0 "$tid" >/dev/null || fail "taskset $tid"
+# xl vcpu-pin moves the vCPU thread: its affinity, and xl vcpu-list's column
+xl vcpu-pin linux-steal 0 0 1 || fail "xl vcpu-pin"
+grep -q '^Cpus_allowed_list:[[:space:]]*0$' "/proc/$kpid/task/$tid/status" ||
+	fail "vcpu-pin did not pin thread $tid: $(grep Cpus_allowed_list "/proc/$kpid/task/$tid/status")"
+xl vcpu-list linux-steal | tee "$KEEL_TMP/vcpus" | sed 's/^/linux-steal: /'
+grep -qE ' 0 / 1$' "$KEEL_TMP/vcpus" || fail "vcpu-list does not show hard 0 / soft 1"
+xl vcpu-pin linux-steal 1 0 >/dev/null 2>&1 && fail "vcpu-pin of a vCPU the guest does not have"
 taskset -c 0 sh -c 'while :; do :; done' &
 hog=$!
 LG_PIDS="$LG_PIDS $hog"

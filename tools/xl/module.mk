@@ -3,7 +3,7 @@ XL_SRCS := tools/xl/xl.c tools/xl/xl_cmdtable.c tools/xl/xl_backend.c tools/xl/x
 	tools/xl/xl_vmcontrol.c tools/xl/xl_list.c tools/xl/xl_host.c tools/xl/xl_tune.c \
 	tools/xl/xl_console.c tools/xl/xl_domxml.c tools/xl/xl_monitor.c tools/xl/xl_top.c \
 	tools/xl/xl_block.c tools/xl/xl_vif.c tools/xl/xl_devcmd.c tools/xl/xl_device_nodes.c \
-	tools/xl/xl_globalcfg.c tools/xl/xl_migrate.c
+	tools/xl/xl_globalcfg.c tools/xl/xl_migrate.c tools/xl/xl_cpumap.c
 XL_OBJS := $(call objs,$(XL_SRCS))
 $(XL_OBJS): CPPFLAGS += -Itools/xl -Itools/xlcfg
 

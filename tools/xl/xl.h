@@ -103,6 +103,16 @@ int main_rename(int argc, char **argv);
 int main_dmesg(int argc, char **argv);
 int main_debug_keys(int argc, char **argv);
 int main_sysrq(int argc, char **argv);
+int main_vcpupin(int argc, char **argv);
+
+/* Host CPU sets (xl_cpumap.c), XL_CPUMAP_MAX CPUs in XL_CPUMAP_WORDS words. */
+#define XL_CPUMAP_MAX	256
+#define XL_CPUMAP_WORDS (XL_CPUMAP_MAX / 64)
+int xl_host_cpus(void);
+/* "all", "N", "N-M", "^N"...: 0, -EINVAL, or -EOPNOTSUPP (node sets). */
+int xl_cpumap_parse(const char *s, uint64_t *map, int ncpus);
+/* Ranges, or "all" when every host CPU is in. */
+void xl_cpumap_format(const uint64_t *map, int ncpus, char *buf, size_t len);
 
 /* A whole file (NUL-terminated, at most the parser's limit); NULL + errno. */
 char *xl_read_file(const char *path, size_t *len);

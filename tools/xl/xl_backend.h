@@ -37,6 +37,8 @@ struct xl_vcpu_info {
 	int cpu; /* -1 when not running */
 	bool online, running, blocked;
 	uint64_t cpu_time_ns;
+	bool affinity; /* hard/soft known (else shown as all / all) */
+	uint64_t hard[4], soft[4];
 };
 
 enum xl_shutdown_kind { XL_SHUTDOWN_POWEROFF = 0, XL_SHUTDOWN_REBOOT = 1 };
@@ -65,6 +67,9 @@ struct xl_backend_ops {
 	int (*set_memory_max)(void *h, uint32_t domid, uint64_t kb);
 	int (*set_vcpus)(void *h, uint32_t domid, int online);
 	int (*vcpu_list)(void *h, uint32_t domid, struct xl_vcpu_info **out, int *n);
+	/* xl vcpu-pin: vcpu -1 = all; a NULL map is left as it is */
+	int (*vcpu_pin)(void *h, uint32_t domid, int vcpu, const uint64_t *hard,
+			const uint64_t *soft);
 	int (*sched_credit_get)(void *h, uint32_t domid, int *weight, int *cap);
 	int (*sched_credit_set)(void *h, uint32_t domid, int weight, int cap); /* -1: keep */
 	/* Host facts as "field : value" pairs, in xl info's order. */

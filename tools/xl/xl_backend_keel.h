@@ -60,6 +60,7 @@ int xlk_sched_credit_get(void *h, uint32_t domid, int *weight, int *cap);
 int xlk_sched_credit_set(void *h, uint32_t domid, int weight, int cap);
 int xlk_sched_from_config(struct xlk *k, uint32_t domid, const struct xlcfg_domain *dom);
 int xlk_vcpu_list_keeld(struct xlk *k, uint32_t domid, struct xl_vcpu_info **out, int *n);
+int xlk_vcpu_pin(void *h, uint32_t domid, int vcpu, const uint64_t *hard, const uint64_t *soft);
 int xlk_version_facts(struct xlk *k, char *major, char *minor, char *extra, char *caps,
 		      unsigned long long *total_mb, unsigned long long *free_mb, size_t size);
 

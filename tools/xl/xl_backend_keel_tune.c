@@ -107,6 +107,9 @@ int xlk_vcpu_list_keeld(struct xlk *k, uint32_t domid, struct xl_vcpu_info **out
 		v[i].running = vi[i].flags & KEELCTL_VCPU_RUNNING;
 		v[i].blocked = vi[i].flags & KEELCTL_VCPU_BLOCKED;
 		v[i].cpu_time_ns = vi[i].cpu_time_ns;
+		v[i].affinity = true;
+		memcpy(v[i].hard, vi[i].hard, sizeof(v[i].hard));
+		memcpy(v[i].soft, vi[i].soft, sizeof(v[i].soft));
 	}
 	*out = v;
 	*n = got;
@@ -129,4 +132,21 @@ int xlk_version_facts(struct xlk *k, char *major, char *minor, char *extra, char
 	*total_mb = v.total_kb / 1024;
 	*free_mb = v.free_kb / 1024;
 	return 0;
+}
+
+int xlk_vcpu_pin(void *h, uint32_t domid, int vcpu, const uint64_t *hard, const uint64_t *soft)
+{
+	struct keelctl_vcpu_pin p = {.vcpu = vcpu < 0 ? KEELCTL_VCPU_ALL : (uint32_t)vcpu};
+
+	if (domid == 0)
+		return -EOPNOTSUPP; /* dom0's CPUs are the host's own */
+	if (hard) {
+		p.which |= KEELCTL_PIN_HARD;
+		memcpy(p.hard, hard, sizeof(p.hard));
+	}
+	if (soft) {
+		p.which |= KEELCTL_PIN_SOFT;
+		memcpy(p.soft, soft, sizeof(p.soft));
+	}
+	return p.which ? keelctl_vcpu_pin(((struct xlk *)h)->ctl, domid, &p) : 0;
 }

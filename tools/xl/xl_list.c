@@ -180,7 +180,7 @@ int main_vcpulist(int argc, char **argv)
 			continue;
 		}
 		for (int j = 0; j < nv; j++) {
-			char cpu[16];
+			char cpu[16], hard[256] = "all", soft[256] = "all";
 
 			if (v[j].cpu >= 0)
 				snprintf(cpu, sizeof(cpu), "%d", v[j].cpu);
@@ -189,11 +189,15 @@ int main_vcpulist(int argc, char **argv)
 			/* xl's STA column: running, blocked, then p for an offline vCPU */
 			if (!v[j].online)
 				snprintf(cpu, sizeof(cpu), "-");
-			printf("%-32s %5u %5u %5s   %c%c%c  %9.1f  all / all\n", doms[i].name,
+			if (v[j].affinity) {
+				xl_cpumap_format(v[j].hard, xl_host_cpus(), hard, sizeof(hard));
+				xl_cpumap_format(v[j].soft, xl_host_cpus(), soft, sizeof(soft));
+			}
+			printf("%-32s %5u %5u %5s   %c%c%c  %9.1f  %s / %s\n", doms[i].name,
 			       doms[i].domid, v[j].vcpu, cpu,
 			       v[j].online && v[j].running ? 'r' : '-',
 			       v[j].online && v[j].blocked ? 'b' : '-', v[j].online ? '-' : 'p',
-			       (double)v[j].cpu_time_ns / 1e9);
+			       (double)v[j].cpu_time_ns / 1e9, hard, soft);
 		}
 		free(v);
 	}

@@ -199,3 +199,61 @@ out:
 	xl_backend_disconnect(be);
 	return rc;
 }
+
+/* xl vcpu-pin [-f] DOMAIN VCPU|all HARD|-|all [SOFT|-|all] */
+int main_vcpupin(int argc, char **argv)
+{
+	static const struct option opts[] = {{"force", 0, 0, 'f'}, XL_COMMON_LONG_OPTS};
+	uint64_t hard[XL_CPUMAP_WORDS], soft[XL_CPUMAP_WORDS];
+	const char *vcpu_s, *hard_s, *soft_s;
+	bool use_hard, use_soft;
+	struct xl_backend *be;
+	uint32_t domid;
+	int opt, vcpu = -1, r, rc = 0, ncpus = xl_host_cpus();
+	char *end;
+
+	XL_FOREACH_OPT(opt, "f", opts, "vcpu-pin", 3)
+	{
+	case 'f':
+		break; /* dom0's own vCPUs are the host's: nothing to force */
+	}
+	vcpu_s = argv[optind + 1];
+	hard_s = argv[optind + 2];
+	soft_s = optind + 3 < argc ? argv[optind + 3] : "-";
+	if (strcmp(vcpu_s, "all")) {
+		long l = strtol(vcpu_s, &end, 10);
+
+		if (end == vcpu_s || *end || l < 0 || l > 0x7fffffff) {
+			fprintf(stderr, "Error: Invalid argument %s as VCPU.\n", vcpu_s);
+			return 1;
+		}
+		vcpu = (int)l;
+	}
+	use_hard = strcmp(hard_s, "-") != 0;
+	use_soft = strcmp(soft_s, "-") != 0;
+	if ((use_hard && xl_cpumap_parse(hard_s, hard, ncpus) < 0) ||
+	    (use_soft && xl_cpumap_parse(soft_s, soft, ncpus) < 0)) {
+		fprintf(stderr, "Error: Invalid cpu set %s.\n", use_hard ? hard_s : soft_s);
+		return 1;
+	}
+	if (!use_hard && !use_soft)
+		return 0;
+	be = xl_backend_connect();
+	if (!be)
+		return 1;
+	r = xl_find_domain(be, argv[optind], &domid);
+	if (r == 0)
+		r = be->ops->vcpu_pin
+			    ? be->ops->vcpu_pin(be->handle, domid, vcpu, use_hard ? hard : NULL,
+						use_soft ? soft : NULL)
+			    : -ENOSYS;
+	if (r == -EINVAL)
+		fprintf(stderr,
+			"Setting vcpu affinity failed: vcpu %s of %s, or an empty "
+			"cpu set\n",
+			vcpu_s, argv[optind]);
+	if (r < 0)
+		rc = xl_backend_fail("setting vcpu affinity", r);
+	xl_backend_disconnect(be);
+	return rc;
+}
