@@ -95,9 +95,14 @@ struct domain {
 	uint64_t tsc_khz;
 	struct timespec start_wall; /* log every hypercall and bounce (KEEL_TRACE=1) */
 	uint64_t max_pages;
-	FILE *console; /* where console_io writes go (NULL: discard) */
-	char console_line[256];
-	unsigned console_len;
+	FILE *console; /* where the console ring's output goes (keeld run: stdout; NULL: none) */
+	/* console_io lines on their way to the hypervisor log (guest_log.c; under lock) */
+	struct domain_guest_log {
+		char line[200]; /* Xen's DOMAIN_PBUF_SIZE */
+		unsigned len;
+		int started;
+		uint64_t tokens, last_ms, suppressed;
+	} guest_log;
 	pthread_mutex_t lock;
 	pthread_mutex_t mm_lock; /* page types: one vCPU at a time */
 	pthread_cond_t cond;	 /* state changes (pause/unpause/destroy) */
@@ -124,7 +129,8 @@ struct domain {
 	/* grant-table frames set up (gnttab.c) */ /* hypercall numbers already reported */
 	uint64_t console_mfn, store_mfn;
 	struct timespec mono_base; /* guest system time 0 */
-	/* console_io output kept for the control socket (daemon mode) */
+	/* console ring output keeld drained itself while no backend had bound
+	 * the console port (pv_console_drain), kept for CONSOLE_READ (daemon mode) */
 	char *conbuf;
 	size_t conbuf_size, conbuf_len;
 	void (*on_stop)(struct domain *d);
@@ -195,6 +201,11 @@ void domain_log(struct domain *d, const char *fmt, ...) __attribute__((format(pr
 void domain_crash(struct domain *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void domain_shutdown(struct domain *d, int reason);
 void domain_console_write(struct domain *d, const char *buf, size_t n);
+/* A domU's console_io output: to the hypervisor log, "(dN) " lines (guest_log.c). */
+void domain_guest_log_write(struct domain *d, const char *buf, size_t n);
+/* Per domain: GUEST_LOG_BURST lines at once, then one every GUEST_LOG_INTERVAL_MS. */
+#define GUEST_LOG_BURST	      200
+#define GUEST_LOG_INTERVAL_MS 100
 int domain_start(struct domain *d);
 void domain_pause(struct domain *d);
 void domain_unpause(struct domain *d);
