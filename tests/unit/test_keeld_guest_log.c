@@ -111,5 +111,5 @@ static void tgl_rate_limit(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(log, want));
 }
 
-UNIT_SUITE(keeld_guest_log, tgl_init, tgl_cleanup, UNIT_TEST(tgl_lines),
-	   UNIT_TEST(tgl_long_line), UNIT_TEST(tgl_rate_limit));
+UNIT_SUITE(keeld_guest_log, tgl_init, tgl_cleanup, UNIT_TEST(tgl_lines), UNIT_TEST(tgl_long_line),
+	   UNIT_TEST(tgl_rate_limit));
