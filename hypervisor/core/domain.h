@@ -55,6 +55,7 @@ struct vcpu {
 	uint64_t vcpu_info_gpa; /* 0: the legacy slot in shared_info */
 	uint64_t runstate_va;
 	uint64_t time_area_va;	      /* VCPUOP_register_vcpu_time_memory_area; 0 = none */
+	int tsc_off_logged;	      /* its TSC was off the domain's time line (logged once) */
 	uint64_t timer_deadline;      /* guest system time, ns; 0 = none: the nearer of */
 	uint64_t singleshot_deadline; /* the one-shot timer and */
 	uint64_t periodic_period, periodic_next; /* the periodic one (pv_time.c) */
@@ -129,6 +130,14 @@ struct domain {
 	/* grant-table frames set up (gnttab.c) */ /* hypercall numbers already reported */
 	uint64_t console_mfn, store_mfn;
 	struct timespec mono_base; /* guest system time 0 */
+	/* With a stable TSC, guest system time is one line in the guest's TSC
+	 * (pv_time.c): ns = ns0 + scale(tsc - tsc0); host_off is the guest's
+	 * TSC less the host's.  set: the line is in use. */
+	struct domain_time_line {
+		int set;
+		uint64_t tsc0, ns0;
+		int64_t host_off;
+	} tline;
 	/* console ring output keeld drained itself while no backend had bound
 	 * the console port (pv_console_drain), kept for CONSOLE_READ (daemon mode) */
 	char *conbuf;
@@ -218,6 +227,7 @@ int domain_owns_frame(struct domain *d, uint64_t gfn);
 struct vcpu_info *vcpu_info(struct vcpu *v);
 void pv_time_update(struct vcpu *v);
 uint64_t pv_time_now(struct domain *d);
+void pv_time_to_mono(struct domain *d, uint64_t ns, struct timespec *ts);
 int pv_timer_set(struct vcpu *v, uint64_t deadline);
 long pv_timer_periodic_op(struct vcpu *caller, struct vcpu *t, int stop, uint64_t arg);
 void pv_timer_check(struct vcpu *v);

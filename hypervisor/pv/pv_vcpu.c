@@ -437,9 +437,7 @@ void pv_vcpu_wait(struct vcpu *v, const uint32_t *ports, unsigned nports, uint64
 			until = v->timer_deadline;
 		if (timeout && timeout < until)
 			until = timeout;
-		until += d->mono_base.tv_sec * 1000000000ULL + d->mono_base.tv_nsec;
-		ts.tv_sec = until / 1000000000ULL;
-		ts.tv_nsec = until % 1000000000ULL;
+		pv_time_to_mono(d, until, &ts);
 		pthread_cond_timedwait(&d->cond, &d->lock, &ts);
 	}
 	v->blocked = 0;
