@@ -142,6 +142,52 @@ long pvt_user_setup(uint64_t ul4, void *kstack_top, void *syscall_cb)
 	return r;
 }
 
+void pvt_vcpu_context(struct vcpu_guest_context *c, void (*entry)(void), void *stack_top)
+{
+	rt_memset(c, 0, sizeof(*c));
+	c->flags = VGCF_in_kernel;
+	c->user_regs.rip = (uint64_t)entry;
+	c->user_regs.rsp = (uint64_t)stack_top - 8;
+	c->user_regs.rflags = 0x202;
+	c->kernel_ss = FLAT_KERNEL_SS;
+	c->kernel_sp = c->user_regs.rsp;
+	c->ctrlreg[3] = rt_start_info->pt_base - RT_VIRT_BASE;
+}
+
+uint64_t pvt_rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("lfence; rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+void pvt_time_read(const volatile struct vcpu_time_info *src, struct vcpu_time_info *dst)
+{
+	uint32_t v;
+
+	do {
+		v = __atomic_load_n(&src->version, __ATOMIC_SEQ_CST);
+		dst->tsc_timestamp = src->tsc_timestamp;
+		dst->system_time = src->system_time;
+		dst->tsc_to_system_mul = src->tsc_to_system_mul;
+		dst->tsc_shift = src->tsc_shift;
+		dst->flags = src->flags;
+		dst->version = v;
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	} while ((v & 1) || v != __atomic_load_n(&src->version, __ATOMIC_SEQ_CST));
+}
+
+/* system_time + ((tsc - tsc_timestamp) << shift) * mul >> 32 */
+uint64_t pvt_time_ns(const struct vcpu_time_info *t, uint64_t tsc)
+{
+	uint64_t d = tsc - t->tsc_timestamp;
+	unsigned __int128 x =
+		t->tsc_shift >= 0 ? (unsigned __int128)d << t->tsc_shift : d >> -t->tsc_shift;
+
+	return t->system_time + (uint64_t)((x * t->tsc_to_system_mul) >> 32);
+}
+
 void pvt_enter_user(uint64_t rip, uint64_t rsp, uint64_t rflags)
 {
 	uint64_t *f = pvt_iret_frame;

@@ -55,4 +55,14 @@ long pvt_user_setup(uint64_t ul4, void *kstack_top, void *syscall_cb);
 /* Into user mode at rip, on stack rsp, with rflags (the iret hypercall). */
 void pvt_enter_user(uint64_t rip, uint64_t rsp, uint64_t rflags) __attribute__((noreturn));
 
+/* A kernel-mode context for VCPUOP_initialise: entry on stack_top, events
+ * enabled, the boot page tables. */
+void pvt_vcpu_context(struct vcpu_guest_context *c, void (*entry)(void), void *stack_top);
+
+/* pvclock as a guest reads it: the TSC, a record copied under its version
+ * protocol (version included), system time from a record at a TSC value. */
+uint64_t pvt_rdtsc(void);
+void pvt_time_read(const volatile struct vcpu_time_info *src, struct vcpu_time_info *dst);
+uint64_t pvt_time_ns(const struct vcpu_time_info *t, uint64_t tsc);
+
 #endif
