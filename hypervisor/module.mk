@@ -5,7 +5,7 @@
 #   evtchn/  event channels (2-level and FIFO)
 #   gnttab/  grant tables (entries, guest maps, dom0 maps and copies)
 #   ctl/     control operations for dom0's toolstack (rename, tuning, save/restore)
-KEELD_LIB_SRCS := $(wildcard hypervisor/core/kvm.c hypervisor/core/domain.c \
+KEELD_LIB_SRCS := $(wildcard hypervisor/core/kvm.c hypervisor/core/domain.c hypervisor/core/guest_log.c \
 	hypervisor/core/saverec.c hypervisor/core/util.c hypervisor/core/registry.c) \
 	$(wildcard hypervisor/pv/*.c) $(wildcard hypervisor/evtchn/*.c) \
 	$(wildcard hypervisor/gnttab/*.c)

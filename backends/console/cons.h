@@ -47,8 +47,9 @@ struct cons_server_cfg {
 	const struct bk_transport *tp;
 	/*
 	 * Optional second source of a domain's console output, merged into its
-	 * log and clients each round (keeld's record of the guest's console_io
-	 * output, cons_keeld.c): bytes put in buf, 0 for none.
+	 * log and clients each round (keeld's record of the ring output it
+	 * drained before the backend bound the port, cons_keeld.c): bytes put
+	 * in buf, 0 for none.
 	 */
 	int (*extra_out)(void *opaque, uint16_t domid, char *buf, size_t len);
 	/*
@@ -91,7 +92,7 @@ int cons_ring_read_out(struct xencons_interface *intf, char *buf, size_t len);
 /* Up to @len bytes of input into the guest's ring; bytes written or -EPROTO. */
 int cons_ring_write_in(struct xencons_interface *intf, const char *buf, size_t len);
 
-/* ---- keeld's console_io record as a second output source (cons_keeld.c) ---- */
+/* ---- keeld's console record as a second output source (cons_keeld.c) ---- */
 struct cons_keeld;
 int cons_keeld_open(const char *rundir, struct cons_keeld **out);
 int cons_keeld_read(void *opaque, uint16_t domid, char *buf, size_t len);

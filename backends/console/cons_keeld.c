@@ -1,11 +1,11 @@
 /*
- * keeld's record of a guest's console_io output as a second source for
- * keel-consoled.  On Keel a guest's console is both its xencons ring (Linux's
- * hvc0) and what it writes with HYPERVISOR_console_io (earlyprintk=xen, the
- * test runtime's printf); keeld keeps the latter, and its stand-in backend
- * keeps the ring output of the time before keel-consoled bound the port.
- * Merging the record into the log and the clients keeps `xl console` showing
- * everything the guest printed, as it did before a console backend ran.
+ * keeld's record of a guest's console output as a second source for
+ * keel-consoled.  A guest's console is its xencons ring (Linux's hvc0, the
+ * test runtime's printf); until keel-consoled binds the ring's port, keeld's
+ * stand-in backend drains it and keeps what it took.  (What a guest writes
+ * with HYPERVISOR_console_io is not its console: keeld logs it, as Xen
+ * does.)  Merging the record into the log and the clients keeps `xl
+ * console` showing everything the guest printed, from its first byte.
  * keeld's record is a sliding window (it drops its older half when full), so
  * each look finds where the new record overlaps what was already taken and
  * passes on only the rest.  Looks are at most one per domain per 50 ms.

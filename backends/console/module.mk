@@ -5,7 +5,7 @@ CONS_SRCS := $(addprefix backends/console/,cons_ring.c cons_log.c cons_server.c 
 CONS_OBJS := $(call objs,$(CONS_SRCS))
 $(eval $(call keel_library,libkeelconsole,$(CONS_OBJS)))
 # Libraries by path: backends/common and dom0 are included after this file.
-# cons_keeld.c (keeld's console_io record) is the daemon's alone: it needs libkeelctl,
+# cons_keeld.c (keeld's record of console output) is the daemon's alone: it needs libkeelctl,
 # whose objects libkeelbackend.a carries.
 $(eval $(call keel_program,keel-consoled,$(call objs,backends/console/cons_main.c backends/console/cons_keeld.c) $(CONS_OBJS) \
 	$(LIB)/libkeelbackend.a $(LIB)/libkeelstore.a,-lpthread))

@@ -33,7 +33,8 @@ int keelctl_domain_getinfo(struct keelctl *h, uint32_t domid, struct keelctl_dom
 int keelctl_domain_list(struct keelctl *h, struct keelctl_dominfo *infos, int max);
 /* keeld's log (the hypervisor dmesg); returns bytes copied (NUL-terminated). */
 int keelctl_dmesg(struct keelctl *h, char *buf, size_t size);
-/* A domain's console_io output so far; returns bytes copied. */
+/* A domain's console output keeld drained itself (its ring, while no backend
+ * had bound the console port), the newest part; returns bytes copied. */
 int keelctl_console_read(struct keelctl *h, uint32_t domid, char *buf, size_t size);
 /* Map frames [mfn, mfn + count) of a domain's RAM into this process
  * (munmap(*page, count * 4096) to undo). */

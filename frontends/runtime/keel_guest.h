@@ -1,7 +1,7 @@
 /*
  * Keel's freestanding PV guest runtime: hypercalls (issued with `syscall`,
- * as Linux does since it dropped the hypercall page), console output via
- * console_io, and the start_info of the running domain.
+ * as Linux does since it dropped the hypercall page), console output on the
+ * PV console ring, and the start_info of the running domain.
  */
 #ifndef KEEL_GUEST_H
 #define KEEL_GUEST_H
@@ -49,6 +49,8 @@ static inline long hypercall_page_call(unsigned nr, uint64_t a1, uint64_t a2, ui
 }
 
 void rt_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Bytes on the domain's console (its PV console ring; console.c). */
+void rt_console_write(const char *buf, unsigned n);
 void rt_vprintf(const char *fmt, va_list ap);
 void rt_shutdown(unsigned reason) __attribute__((noreturn));
 void *rt_memset(void *d, int c, size_t n);

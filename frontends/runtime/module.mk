@@ -1,7 +1,7 @@
 # Keel's freestanding PV guest runtime (linked into every in-guest test):
 # boot, console, events, and the frontend core (xenbus client, grant table,
 # page allocator, event-channel helpers).
-FRONTENDS_RT_SRCS := frontends/runtime/head.S frontends/runtime/runtime.c \
+FRONTENDS_RT_SRCS := frontends/runtime/head.S frontends/runtime/runtime.c frontends/runtime/console.c \
 	frontends/runtime/events.c frontends/runtime/rt_evtchn.c frontends/runtime/page.c \
 	frontends/runtime/gnttab.c frontends/runtime/xenbus.c \
 	frontends/runtime/suspend.c

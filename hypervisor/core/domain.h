@@ -56,6 +56,7 @@ struct vcpu {
 	uint64_t vcpu_info_gpa; /* 0: the legacy slot in shared_info */
 	uint64_t runstate_va;
 	uint64_t time_area_va;	      /* VCPUOP_register_vcpu_time_memory_area; 0 = none */
+	int tsc_off_logged;	      /* its TSC was off the domain's time line (logged once) */
 	uint64_t timer_deadline;      /* guest system time, ns; 0 = none: the nearer of */
 	uint64_t singleshot_deadline; /* the one-shot timer and */
 	uint64_t periodic_period, periodic_next; /* the periodic one (pv_time.c) */
@@ -107,9 +108,14 @@ struct domain {
 	uint64_t tsc_khz;
 	struct timespec start_wall; /* log every hypercall and bounce (KEEL_TRACE=1) */
 	uint64_t max_pages;
-	FILE *console; /* where console_io writes go (NULL: discard) */
-	char console_line[256];
-	unsigned console_len;
+	FILE *console; /* where the console ring's output goes (keeld run: stdout; NULL: none) */
+	/* console_io lines on their way to the hypervisor log (guest_log.c; under lock) */
+	struct domain_guest_log {
+		char line[200]; /* Xen's DOMAIN_PBUF_SIZE */
+		unsigned len;
+		int started;
+		uint64_t tokens, last_ms, suppressed;
+	} guest_log;
 	pthread_mutex_t lock;
 	pthread_mutex_t mm_lock; /* page types: one vCPU at a time */
 	pthread_cond_t cond;	 /* state changes (pause/unpause/destroy) */
@@ -136,7 +142,16 @@ struct domain {
 	/* grant-table frames set up (gnttab.c) */ /* hypercall numbers already reported */
 	uint64_t console_mfn, store_mfn;
 	struct timespec mono_base; /* guest system time 0 */
-	/* console_io output kept for the control socket (daemon mode) */
+	/* With a stable TSC, guest system time is one line in the guest's TSC
+	 * (pv_time.c): ns = ns0 + scale(tsc - tsc0); host_off is the guest's
+	 * TSC less the host's.  set: the line is in use. */
+	struct domain_time_line {
+		int set;
+		uint64_t tsc0, ns0;
+		int64_t host_off;
+	} tline;
+	/* console ring output keeld drained itself while no backend had bound
+	 * the console port (pv_console_drain), kept for CONSOLE_READ (daemon mode) */
 	char *conbuf;
 	size_t conbuf_size, conbuf_len;
 	void (*on_stop)(struct domain *d);
@@ -226,6 +241,11 @@ void domain_shutdown(struct domain *d, int reason);
  * SHUTDOWN_* reason; the first reason a domain got stays, as in Xen. */
 void domain_remote_shutdown(struct domain *d, int reason);
 void domain_console_write(struct domain *d, const char *buf, size_t n);
+/* A domU's console_io output: to the hypervisor log, "(dN) " lines (guest_log.c). */
+void domain_guest_log_write(struct domain *d, const char *buf, size_t n);
+/* Per domain: GUEST_LOG_BURST lines at once, then one every GUEST_LOG_INTERVAL_MS. */
+#define GUEST_LOG_BURST	      200
+#define GUEST_LOG_INTERVAL_MS 100
 int domain_start(struct domain *d);
 void domain_pause(struct domain *d);
 void domain_unpause(struct domain *d);
@@ -240,6 +260,7 @@ void pv_time_update(struct vcpu *v);
 uint64_t pv_time_now(struct domain *d);
 /* The vCPU's hard affinity onto thread tid (0: the calling thread); -errno. */
 int vcpu_apply_affinity(struct vcpu *v, int tid);
+void pv_time_to_mono(struct domain *d, uint64_t ns, struct timespec *ts);
 int pv_timer_set(struct vcpu *v, uint64_t deadline);
 long pv_timer_periodic_op(struct vcpu *caller, struct vcpu *t, int stop, uint64_t arg);
 void pv_timer_check(struct vcpu *v);

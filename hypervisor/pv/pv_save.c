@@ -650,6 +650,8 @@ static int pv_restore_apply(struct domain *d, const struct pv_rst *s, const void
 	t = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec - s->guest_time_ns;
 	d->mono_base.tv_sec = (time_t)(t / 1000000000ull);
 	d->mono_base.tv_nsec = (long)(t % 1000000000ull);
+	/* a new VM, new TSC offsets: the time line starts again from here */
+	__atomic_store_n(&d->tline.set, 0, __ATOMIC_RELEASE);
 	for (int k = 0; k < d->nr_vcpus; k++)
 		if (d->vcpus[k].initialised)
 			pv_time_update(&d->vcpus[k]);

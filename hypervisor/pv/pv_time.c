@@ -8,9 +8,21 @@
  * second copy of its time info at a guest-virtual address of its choosing
  * (VCPUOP_register_vcpu_time_memory_area): Linux maps that page into its
  * vDSO, so user space reads the clock without a system call.
+ *
+ * When keeld's time info carries XEN_PVCLOCK_TSC_STABLE_BIT, Linux trusts
+ * every vCPU's record to give the same time for the same TSC value and no
+ * longer keeps its clock monotonic itself.  So, as Xen's records do when
+ * its clocksource is the TSC, they all lie on one line: guest system time
+ * is ns0 + scale(guest TSC - tsc0), fixed at the domain's first record;
+ * a record is a point of that line at the vCPU's current TSC, and keeld's
+ * own clock (timers, blocking) reads the same line through the host's TSC.
+ * (Each record used to be its own sample of CLOCK_MONOTONIC and the TSC,
+ * read microseconds apart: vCPUs disagreed by as much, and a reading on
+ * one vCPU could be earlier than one made before it on another.)
  */
 #include <cpuid.h>
 #include <pthread.h>
+#include <x86intrin.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -54,10 +66,31 @@ static void pv_time_scale(uint64_t khz, uint32_t *mul, int8_t *shift)
 	*shift = s;
 }
 
+/* pvclock's scaling of a TSC delta, exactly as the guest computes it. */
+static uint64_t pv_time_scale_delta(uint64_t delta, uint32_t mul, int8_t shift)
+{
+	unsigned __int128 x = shift >= 0 ? (unsigned __int128)delta << shift : delta >> -shift;
+
+	return (uint64_t)((x * mul) >> 32);
+}
+
+/* The time line's nanoseconds at guest TSC value tsc (d->tline.set). */
+static uint64_t pv_time_line_ns(struct domain *d, uint64_t tsc)
+{
+	uint32_t mul;
+	int8_t shift;
+
+	pv_time_scale(d->tsc_khz, &mul, &shift);
+	return d->tline.ns0 + pv_time_scale_delta(tsc - d->tline.tsc0, mul, shift);
+}
+
 /* Guest system time: nanoseconds since the domain's time base. */
 uint64_t pv_time_now(struct domain *d)
 {
 	struct timespec now;
+
+	if (__atomic_load_n(&d->tline.set, __ATOMIC_ACQUIRE))
+		return pv_time_line_ns(d, __rdtsc() + (uint64_t)d->tline.host_off);
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	if (!d->mono_base.tv_sec && !d->mono_base.tv_nsec)
@@ -73,6 +106,22 @@ uint64_t pv_time_now(struct domain *d)
  * (VCPUOP_set_periodic_timer).  v->timer_deadline is that nearer deadline
  * (guest system time, 0 = none): the vCPU loop sleeps no further.
  */
+/* The CLOCK_MONOTONIC instant at which guest system time reaches ns (keeld's
+ * timers and waits run on CLOCK_MONOTONIC; the guest's time may follow the
+ * TSC line instead, so convert by the distance from now). */
+void pv_time_to_mono(struct domain *d, uint64_t ns, struct timespec *ts)
+{
+	uint64_t guest_now = pv_time_now(d), abs_ns;
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	abs_ns = (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
+	if (ns > guest_now)
+		abs_ns += ns - guest_now;
+	ts->tv_sec = (time_t)(abs_ns / 1000000000ULL);
+	ts->tv_nsec = (long)(abs_ns % 1000000000ULL);
+}
+
 static int pv_timer_arm(struct vcpu *v)
 {
 	struct itimerspec its = {0};
@@ -84,13 +133,7 @@ static int pv_timer_arm(struct vcpu *v)
 	if (!v->timer_ok)
 		return 0;
 	if (deadline) {
-		uint64_t abs_ns, base_ns;
-
-		pv_time_now(v->dom);
-		base_ns = v->dom->mono_base.tv_sec * 1000000000ULL + v->dom->mono_base.tv_nsec;
-		abs_ns = base_ns + deadline;
-		its.it_value.tv_sec = abs_ns / 1000000000ULL;
-		its.it_value.tv_nsec = abs_ns % 1000000000ULL;
+		pv_time_to_mono(v->dom, deadline, &its.it_value);
 		if (!its.it_value.tv_sec && !its.it_value.tv_nsec)
 			its.it_value.tv_nsec = 1;
 	}
@@ -282,13 +325,36 @@ long pv_time_area_register(struct vcpu *caller, struct vcpu *t, uint64_t arg)
 	return 0;
 }
 
+/*
+ * Fix the domain's time line at its first record (stable TSC only): the
+ * time so far (CLOCK_MONOTONIC's, from the build on) at the guest TSC read
+ * now.  The guest TSC was read before host TSC value h1; taking the
+ * offset at h1 puts keeld's clock behind the guest's by at most the
+ * read's length, always the same amount, never ahead: a guest timer may
+ * fire microseconds late, never early by the guest's clock.
+ */
+static void pv_time_line_start(struct vcpu *v, uint64_t ns, uint64_t tsc, uint64_t h1)
+{
+	static pthread_mutex_t line_lock = PTHREAD_MUTEX_INITIALIZER;
+	struct domain *d = v->dom;
+
+	pthread_mutex_lock(&line_lock);
+	if (!d->tline.set && tsc) {
+		d->tline.tsc0 = tsc;
+		d->tline.ns0 = ns;
+		d->tline.host_off = (int64_t)(tsc - h1);
+		__atomic_store_n(&d->tline.set, 1, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&line_lock);
+}
+
 void pv_time_update(struct vcpu *v)
 {
 	struct domain *d = v->dom;
 	struct vcpu_time_info *t = &vcpu_info(v)->time;
 	struct shared_info *sh = domain_shared_info(d);
 	struct timespec now;
-	uint64_t ns;
+	uint64_t ns, tsc, h1;
 
 	if (!d->tsc_khz)
 		d->tsc_khz = kvm_tsc_khz(&v->kvm);
@@ -297,9 +363,25 @@ void pv_time_update(struct vcpu *v)
 	if (!d->start_wall.tv_sec)
 		d->start_wall = now;
 	ns = pv_time_now(d);
+	tsc = pv_guest_tsc(v);
+	h1 = __rdtsc();
+	if (pv_time_stable && !__atomic_load_n(&d->tline.set, __ATOMIC_ACQUIRE))
+		pv_time_line_start(v, ns, tsc, h1);
+	if (__atomic_load_n(&d->tline.set, __ATOMIC_ACQUIRE)) {
+		int64_t off = (int64_t)(tsc - h1) - d->tline.host_off;
+
+		/* KVM gives a VM's vCPUs one TSC offset; say so if it did not
+		 * (over 100 us apart): that vCPU's clock is off by as much */
+		if ((off > 0 ? off : -off) > (int64_t)(d->tsc_khz / 10) && !v->tsc_off_logged) {
+			v->tsc_off_logged = 1;
+			domain_log(d, "vcpu %d: TSC %lld cycles off the time line's", v->id,
+				   (long long)off);
+		}
+		ns = pv_time_line_ns(d, tsc); /* a point of the line, at this TSC */
+	}
 	t->version++;
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	t->tsc_timestamp = pv_guest_tsc(v);
+	t->tsc_timestamp = tsc;
 	t->system_time = ns;
 	pv_time_scale(d->tsc_khz, &t->tsc_to_system_mul, &t->tsc_shift);
 	/* Both copies carry the same flags, as in Xen (Linux looks for the

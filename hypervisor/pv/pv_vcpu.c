@@ -129,6 +129,29 @@ int pv_vcpu_start(struct vcpu *v)
 	return 0;
 }
 
+/*
+ * The words at the top of the guest's stack, where they can be read: with
+ * the kernel's symbol map they name the callers (a guest that asks to be
+ * crashed, or faults where nothing catches it, leaves its call chain here).
+ */
+static void pv_vcpu_dump_stack(struct vcpu *v, uint64_t rsp)
+{
+	uint64_t w[16];
+	unsigned n = sizeof(w) / sizeof(w[0]);
+
+	/* as much as lies on rsp's page, at most 16 words */
+	if (rsp & 7)
+		return;
+	if ((4096 - (rsp & 4095)) / 8 < n)
+		n = (unsigned)((4096 - (rsp & 4095)) / 8);
+	if (pv_copy_from_guest(v, w, rsp, n * 8) < 0)
+		return;
+	for (unsigned i = 0; i + 4 <= n; i += 4)
+		domain_log(v->dom, " stack+%02x %016llx %016llx %016llx %016llx", i * 8,
+			   (unsigned long long)w[i], (unsigned long long)w[i + 1],
+			   (unsigned long long)w[i + 2], (unsigned long long)w[i + 3]);
+}
+
 void pv_vcpu_dump(struct vcpu *v, const char *why)
 {
 	struct kvm_regs r;
@@ -150,6 +173,7 @@ void pv_vcpu_dump(struct vcpu *v, const char *why)
 		   r.r12);
 	domain_log(d, " r13 %016llx r14 %016llx r15 %016llx", r.r13, r.r14, r.r15);
 	domain_log(d, " cr0 %llx cr2 %llx cr3 %llx cr4 %llx", s.cr0, s.cr2, s.cr3, s.cr4);
+	pv_vcpu_dump_stack(v, r.rsp);
 }
 
 /* Run the shim's ring-0 loop over the queued page-table writes (and a TLB
@@ -425,9 +449,7 @@ void pv_vcpu_wait(struct vcpu *v, const uint32_t *ports, unsigned nports, uint64
 			until = v->timer_deadline;
 		if (timeout && timeout < until)
 			until = timeout;
-		until += d->mono_base.tv_sec * 1000000000ULL + d->mono_base.tv_nsec;
-		ts.tv_sec = until / 1000000000ULL;
-		ts.tv_nsec = until % 1000000000ULL;
+		pv_time_to_mono(d, until, &ts);
 		pthread_cond_timedwait(&d->cond, &d->lock, &ts);
 	}
 	v->blocked = 0;

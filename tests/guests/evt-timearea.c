@@ -13,8 +13,7 @@
  * new timestamp, still equal) while an area replaced by a second one, or
  * (run with "unregister=1") unregistered with address 0, stays as it was.  Run by tests/integration/pv-events-timearea.sh.
  */
-#include "../../frontends/runtime/keel_guest.h"
-#include "../../frontends/runtime/page.h"
+#include "pv_test.h"
 #include "abi/event_channel.h"
 
 #define TA_READS 200000
@@ -27,39 +26,6 @@ static long ta_register(unsigned vcpu, uint64_t addr)
 	struct vcpu_register_time_memory_area r = {addr};
 
 	return HYPERCALL(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_time_memory_area, vcpu, &r);
-}
-
-static uint64_t ta_rdtsc(void)
-{
-	uint32_t lo, hi;
-
-	__asm__ volatile("lfence; rdtsc" : "=a"(lo), "=d"(hi));
-	return ((uint64_t)hi << 32) | lo;
-}
-
-/* pvclock: system_time + ((tsc - tsc_timestamp) << shift) * mul >> 32. */
-static uint64_t ta_ns(const struct vcpu_time_info *t, uint64_t tsc)
-{
-	uint64_t d = tsc - t->tsc_timestamp;
-	unsigned __int128 x = t->tsc_shift >= 0 ? d << t->tsc_shift : d >> -t->tsc_shift;
-
-	return t->system_time + (uint64_t)((x * t->tsc_to_system_mul) >> 32);
-}
-
-/* A consistent snapshot (the version protocol: even and unchanged). */
-static void ta_read(const volatile struct vcpu_time_info *src, struct vcpu_time_info *dst)
-{
-	uint32_t v;
-
-	do {
-		v = __atomic_load_n(&src->version, __ATOMIC_SEQ_CST);
-		dst->tsc_timestamp = src->tsc_timestamp;
-		dst->system_time = src->system_time;
-		dst->tsc_to_system_mul = src->tsc_to_system_mul;
-		dst->tsc_shift = src->tsc_shift;
-		dst->flags = src->flags;
-		dst->version = v;
-	} while ((v & 1) || v != __atomic_load_n(&src->version, __ATOMIC_SEQ_CST));
 }
 
 static int ta_same(const struct vcpu_time_info *a, const struct vcpu_time_info *b)
@@ -93,8 +59,8 @@ void test_main(void)
 
 	r = ta_register(0, (uint64_t)&ta_area);
 	rt_check(r == 0, "registered", r);
-	ta_read(&ta_area, &a);
-	ta_read(&rt_shared_info->vcpu_info[0].time, &p);
+	pvt_time_read(&ta_area, &a);
+	pvt_time_read(&rt_shared_info->vcpu_info[0].time, &p);
 	rt_printf("evt-timearea area: version=%u tsc_timestamp=%lu system_time=%lu mul=%u "
 		  "shift=%d flags=%u\n",
 		  a.version, (unsigned long)a.tsc_timestamp, (unsigned long)a.system_time,
@@ -105,15 +71,15 @@ void test_main(void)
 	rt_check(a.tsc_to_system_mul != 0, "scale set", a.tsc_to_system_mul);
 
 	/* The clock as the vDSO reads it, against vcpu_info's, for the same TSC. */
-	first = ta_ns(&a, ta_rdtsc());
+	first = pvt_time_ns(&a, pvt_rdtsc());
 	for (int i = 0; i < TA_READS; i++) {
-		ta_read(&ta_area, &a);
-		ta_read(&rt_shared_info->vcpu_info[0].time, &p);
-		tsc = ta_rdtsc();
-		now = ta_ns(&a, tsc);
+		pvt_time_read(&ta_area, &a);
+		pvt_time_read(&rt_shared_info->vcpu_info[0].time, &p);
+		tsc = pvt_rdtsc();
+		now = pvt_time_ns(&a, tsc);
 		if (now < last)
 			backwards++;
-		if (now != ta_ns(&p, tsc))
+		if (now != pvt_time_ns(&p, tsc))
 			differ++;
 		last = now;
 	}
@@ -134,12 +100,12 @@ void test_main(void)
 	unreg = rt_cmdline_num("unregister") == 1;
 	if (unreg) {
 		rt_check(ta_register(0, 0) == 0, "unregistered (address 0)", 0);
-		ta_read(&ta_area, &before);
+		pvt_time_read(&ta_area, &before);
 	} else {
-		ta_read(&ta_area, &ta_old);
+		pvt_time_read(&ta_area, &ta_old);
 		rt_check(ta_register(0, (uint64_t)&ta_new) == 0, "second area replaces the first",
 			 0);
-		ta_read(&ta_new, &before);
+		pvt_time_read(&ta_new, &before);
 		rt_check(ta_same(&before, &ta_old), "second area filled at once", before.version);
 	}
 
@@ -167,7 +133,7 @@ void test_main(void)
 	vi->evtchn_upcall_mask = 0;
 	rt_shared_info->vcpu_info[0].evtchn_upcall_mask = 0;
 	if (unreg) {
-		ta_read(&ta_area, &a);
+		pvt_time_read(&ta_area, &a);
 		rt_check(ta_same(&a, &before), "unregistered area left alone by the update",
 			 a.version);
 		rt_check(vi->time.version != before.version &&
@@ -175,10 +141,10 @@ void test_main(void)
 			 "while vcpu_info's time info moved on", vi->time.version);
 		return;
 	}
-	ta_read(&ta_area, &a);
+	pvt_time_read(&ta_area, &a);
 	rt_check(ta_same(&a, &ta_old), "replaced area left alone by the update", a.version);
-	ta_read(&ta_new, &a);
-	ta_read(&vi->time, &p);
+	pvt_time_read(&ta_new, &a);
+	pvt_time_read(&vi->time, &p);
 	rt_printf("evt-timearea after update: version=%u->%u tsc_timestamp=%lu->%lu\n",
 		  before.version, a.version, (unsigned long)before.tsc_timestamp,
 		  (unsigned long)a.tsc_timestamp);
@@ -187,6 +153,7 @@ void test_main(void)
 		 a.version);
 	rt_check(a.tsc_timestamp > before.tsc_timestamp, "area has the new timestamp",
 		 (long)(a.tsc_timestamp - before.tsc_timestamp));
-	tsc = ta_rdtsc();
-	rt_check(ta_ns(&a, tsc) == ta_ns(&p, tsc), "same time from both after the update", 0);
+	tsc = pvt_rdtsc();
+	rt_check(pvt_time_ns(&a, tsc) == pvt_time_ns(&p, tsc),
+		 "same time from both after the update", 0);
 }

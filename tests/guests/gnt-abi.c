@@ -21,26 +21,9 @@
 #include "abi/grant_table.h"
 #include "gnt-table.h"
 
-#define PTE_OWN 0x67ULL /* present, writable, user, accessed, dirty */
-
 static char data_page[4096] __attribute__((aligned(4096)));
 /* Places for mappings; each normally maps its own frame. */
 static char slot[4][4096] __attribute__((aligned(4096)));
-
-static int gnt_has(const volatile char *p, const char *s)
-{
-	while (*s)
-		if (*p++ != *s++)
-			return 0;
-	return 1;
-}
-
-static void gnt_put(volatile char *p, const char *s)
-{
-	do
-		*p++ = *s;
-	while (*s++);
-}
 
 /* The L1 entry that maps va now (page tables are readable at GNT_VIRT_BASE). */
 static uint64_t gnt_l1e(const void *va)
@@ -50,8 +33,7 @@ static uint64_t gnt_l1e(const void *va)
 
 static void gnt_slot_restore(int i)
 {
-	long r = HYPERCALL(__HYPERVISOR_update_va_mapping, slot[i],
-			   (gnt_gmfn(slot[i]) << 12) | PTE_OWN | (1ULL << 63), UVMF_INVLPG);
+	long r = gnt_map_own(slot[i]);
 
 	rt_check(r == 0, "slot remapped to our own frame", r);
 }

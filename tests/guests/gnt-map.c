@@ -30,22 +30,6 @@ static struct gnttab_map_grant_ref bulk[GNTMAP_BULK];
 static struct gnttab_unmap_grant_ref ubulk[GNTMAP_BULK];
 static uint32_t handles[MAPTRACK];
 
-/* Does the (possibly foreign, changing) page at p start with s? */
-static int gnt_has(const volatile char *p, const char *s)
-{
-	while (*s)
-		if (*p++ != *s++)
-			return 0;
-	return 1;
-}
-
-static void gnt_put(volatile char *p, const char *s)
-{
-	do
-		*p++ = *s;
-	while (*s++);
-}
-
 static int gnt_wait(const volatile char *p, const char *s, int seconds)
 {
 	for (int i = 0; i < seconds * 100; i++) {
@@ -59,8 +43,7 @@ static int gnt_wait(const volatile char *p, const char *s, int seconds)
 /* Put our own frame back under a slot after an unmap cleared its PTE. */
 static void gnt_slot_restore(int i)
 {
-	long r = HYPERCALL(__HYPERVISOR_update_va_mapping, slot[i],
-			   (gnt_gmfn(slot[i]) << 12) | 0x67 | (1ULL << 63), 2);
+	long r = gnt_map_own(slot[i]);
 
 	rt_check(r == 0, "slot remapped to our own frame", r);
 }

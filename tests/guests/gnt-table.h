@@ -34,6 +34,31 @@ static inline void gnt_sleep(uint64_t ns)
 		HYPERCALL(__HYPERVISOR_sched_op, SCHEDOP_poll, &sp, 0);
 }
 
+/* Does the (possibly foreign, changing) page at p start with s? */
+static inline int gnt_has(const volatile char *p, const char *s)
+{
+	while (*s)
+		if (*p++ != *s++)
+			return 0;
+	return 1;
+}
+
+/* s, with its NUL, at p. */
+static inline void gnt_put(volatile char *p, const char *s)
+{
+	do
+		*p++ = *s;
+	while (*s++);
+}
+
+/* Map the page at va to its own frame again (writable, no execute), as
+ * after an unmap cleared its PTE or a map replaced it. */
+static inline long gnt_map_own(void *va)
+{
+	return HYPERCALL(__HYPERVISOR_update_va_mapping, va,
+			 (gnt_gmfn(va) << 12) | 0x67 | (1ULL << 63), UVMF_INVLPG);
+}
+
 #define GNT_TABLE_FRAMES 2 /* 1024 version-1 or 512 version-2 entries */
 
 static char gnt_table_va[GNT_TABLE_FRAMES * 4096] __attribute__((aligned(4096)));

@@ -8,63 +8,21 @@
  * writes, except the RTC index and a dword CONFIG_ADDRESS, which read back.
  * What it does not admit stays a #GP.
  */
-#include "../../frontends/runtime/keel_guest.h"
+#include "pv_test.h"
 
-#define VIRT_BASE 0xffffffff80000000UL
-#define PTE	  0x67UL
-
-static char scratch[4096] __attribute__((aligned(4096)));
 static char kstack[8192] __attribute__((aligned(16)));
 static char ustack[8192] __attribute__((aligned(16)));
-static uint64_t iret_frame[9] __attribute__((aligned(16)));
 uint64_t gp_count, gp_cs, fault_rflags, sys_rflags, user_al, user_cmos;
 static int phase;
 
-void fault_c(uint64_t *f) __attribute__((used));
 void after_user(void) __attribute__((noreturn, used));
 
 /*
- * #GP (frame rcx, r11, err, rip, cs, rflags, rsp, ss) and #UD (no error
- * code: a 0 is put in its place) go to fault_c, which steps over the
- * instruction; back through the iret hypercall.  The user code tries a
- * port read, cli, a port write and read of the RTC index, then syscalls
- * to syscall_cb, which goes on in after_user.
+ * #GP and #UD step over the instruction.  The user code tries a port
+ * read, cli, a port write and read of the RTC index, then syscalls to
+ * syscall_cb, which goes on in after_user.
  */
 __asm__(".text\n"
-	"ud_handler:\n"
-	"	pop %rcx\n"
-	"	pop %r11\n"
-	"	pushq $0\n"
-	"	push %r11\n"
-	"	push %rcx\n"
-	"gp_handler:\n"
-	"	push %rax\n"
-	"	push %rdi\n"
-	"	push %rsi\n"
-	"	push %rdx\n"
-	"	push %r8\n"
-	"	push %r9\n"
-	"	push %r10\n"
-	"	sub $8, %rsp\n"
-	"	lea 64(%rsp), %rdi\n"
-	"	call fault_c\n"
-	"	add $8, %rsp\n"
-	"	pop %r10\n"
-	"	pop %r9\n"
-	"	pop %r8\n"
-	"	pop %rdx\n"
-	"	pop %rsi\n"
-	"	pop %rdi\n"
-	"	pop %rax\n"
-	"	pop %rcx\n"
-	"	pop %r11\n"
-	"	add $8, %rsp\n"
-	"	pushq $0\n"
-	"	push %rcx\n"
-	"	push %r11\n"
-	"	push %rax\n"
-	"	mov $23, %eax\n"
-	"	syscall\n"
 	"user_entry:\n"
 	"	mov $0x11, %eax\n"
 	"	in $0x80, %al\n"
@@ -82,18 +40,19 @@ __asm__(".text\n"
 	"	mov 32(%rsp), %rax\n"
 	"	mov %rax, sys_rflags(%rip)\n"
 	"	call after_user\n");
-extern char ud_handler[], gp_handler[], user_entry[], syscall_cb[];
+extern char user_entry[], syscall_cb[];
 
-void fault_c(uint64_t *f)
+static void fault_handler(struct pvt_frame *f)
 {
-	const uint8_t *ip = (const uint8_t *)f[3];
+	const uint8_t *ip = (const uint8_t *)f->rip;
 	int len = ip[0] == 0x0f ? 2 : (ip[0] & 0xfc) == 0xe4 ? 2 : 1;
 
-	if (f[2] == 0 && ip[0] != 0x0f)
+	/* a #GP with error code 0 that is not at a two-byte opcode */
+	if (f->vector == 13 && f->error == 0 && ip[0] != 0x0f)
 		gp_count++;
-	gp_cs = f[4];
-	fault_rflags = f[5];
-	f[3] += len;
+	gp_cs = f->cs;
+	fault_rflags = f->rflags;
+	f->rip += len;
 }
 
 static long set_iopl(uint32_t iopl)
@@ -140,17 +99,8 @@ static void outl(uint16_t port, uint32_t v)
 /* To user mode at user_entry with these flags, by the iret hypercall. */
 static void __attribute__((noreturn)) enter_user(uint64_t rflags)
 {
-	uint64_t *f = iret_frame;
-
 	user_al = user_cmos = 0;
-	f[0] = f[1] = f[2] = f[3] = 0;
-	f[4] = (uint64_t)user_entry;
-	f[5] = FLAT_USER_CS64;
-	f[6] = rflags;
-	f[7] = (uint64_t)ustack + sizeof(ustack) - 64;
-	f[8] = FLAT_USER_SS64;
-	__asm__ volatile("mov %0, %%rsp; mov $23, %%eax; syscall" ::"r"(f) : "memory");
-	__builtin_unreachable();
+	pvt_enter_user((uint64_t)user_entry, (uint64_t)ustack + sizeof(ustack) - 64, rflags);
 }
 
 void after_user(void)
@@ -220,20 +170,12 @@ void after_user(void)
 void test_main(void)
 {
 	struct start_info *si = rt_start_info;
-	struct trap_info traps[3] = {
-		{13, 0, FLAT_KERNEL_CS, 0, (uint64_t)gp_handler},
-		{6, 0, FLAT_KERNEL_CS, 0, (uint64_t)ud_handler},
-		{0, 0, 0, 0, 0},
-	};
-	struct callback_register cb = {CALLBACKTYPE_syscall, 0, 0, (uint64_t)syscall_cb};
+	static const struct pvt_trap traps[] = {{13, 0, fault_handler}, {6, 0, fault_handler}};
 	struct vcpu_info *vi = &rt_shared_info->vcpu_info[0];
-	uint64_t own = ((uint64_t)scratch - VIRT_BASE) >> 12, ul4 = si->nr_pages - 4;
-	const uint64_t *kl4 = (const uint64_t *)si->pt_base;
-	uint64_t *u = (uint64_t *)scratch;
 	uint8_t mask;
 	long r;
 
-	rt_check(HYPERCALL(__HYPERVISOR_set_trap_table, traps, 0, 0) == 0, "set_trap_table", 0);
+	rt_check(pvt_traps_install(traps, 2) == 0, "set_trap_table", 0);
 	rt_events_init(); /* maps shared_info */
 
 	/* Boot IOPL is 0: the kernel (ring 1) may not. */
@@ -271,19 +213,8 @@ void test_main(void)
 
 	/* User mode: the kernel's top slot in a user L4, a kernel stack, a
 	 * syscall callback. */
-	HYPERCALL(__HYPERVISOR_update_va_mapping, scratch, (ul4 << 12) | PTE, UVMF_INVLPG);
-	rt_memset(scratch, 0, 4096);
-	u[511] = kl4[511];
-	HYPERCALL(__HYPERVISOR_update_va_mapping, scratch, (own << 12) | PTE, UVMF_INVLPG);
-	{
-		struct mmuext_op op = {.cmd = MMUEXT_NEW_USER_BASEPTR, .arg1.mfn = ul4};
-
-		r = hypercall5(__HYPERVISOR_mmuext_op, (uint64_t)&op, 1, 0, DOMID_SELF, 0);
-		rt_check(r == 0, "new user baseptr", r);
-	}
-	HYPERCALL(__HYPERVISOR_stack_switch, FLAT_KERNEL_SS, kstack + sizeof(kstack), 0);
-	r = HYPERCALL(__HYPERVISOR_callback_op, CALLBACKOP_register, &cb, 0);
-	rt_check(r == 0, "syscall callback", r);
+	r = pvt_user_setup(si->nr_pages - 4, kstack + sizeof(kstack), syscall_cb);
+	rt_check(r == 0, "user mode set up (user L4, kernel stack, syscall callback)", r);
 	gp_count = 0;
 	enter_user(0x202); /* IOPL 1 still: the user (ring 3) may not */
 }

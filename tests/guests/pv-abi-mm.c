@@ -6,7 +6,7 @@
  * Xen's refusals: a writable linear entry, a table of another level, a
  * table named by a linear entry holding one itself.
  */
-#include "../../frontends/runtime/keel_guest.h"
+#include "pv_test.h"
 
 #define VIRT_BASE 0xffffffff80000000UL
 #define PTE	  0x67UL /* P RW US A D */
@@ -14,18 +14,6 @@
 #define SLOT	  300	 /* a free L4 slot above the hypervisor hole */
 
 static char scratch[4096] __attribute__((aligned(4096)));
-
-static long uvm(void *va, uint64_t val)
-{
-	return HYPERCALL(__HYPERVISOR_update_va_mapping, va, val, UVMF_INVLPG);
-}
-
-static long mmuext(unsigned cmd, uint64_t mfn)
-{
-	struct mmuext_op op = {.cmd = cmd, .arg1.mfn = mfn};
-
-	return hypercall5(__HYPERVISOR_mmuext_op, (uint64_t)&op, 1, 0, DOMID_SELF, 0);
-}
 
 /* Write entry `slot` of table `mfn` with mmu_update. */
 static long set_entry(uint64_t mfn, unsigned slot, uint64_t val)
@@ -79,10 +67,10 @@ void test_main(void)
 	}
 
 	/* A second L4, pinned: a linear entry names it and holds it. */
-	uvm(scratch, (z << 12) | PTE);
+	pvt_uvm(scratch, (z << 12) | PTE);
 	rt_memset(scratch, 0, 4096);
-	uvm(scratch, (own << 12) | PTE);
-	rt_check(mmuext(MMUEXT_PIN_L4_TABLE, z) == 0, "pin a second L4", 0);
+	pvt_uvm(scratch, (own << 12) | PTE);
+	rt_check(pvt_mmuext(MMUEXT_PIN_L4_TABLE, z) == 0, "pin a second L4", 0);
 	r = set_entry(l4mfn, SLOT + 1, (z << 12) | PTE);
 	rt_check(r == -XEN_EINVAL, "REFUSED: writable entry naming another L4", r);
 	r = set_entry(l4mfn, SLOT + 1, (z << 12) | PTE_RO);
@@ -98,29 +86,30 @@ void test_main(void)
 	r = set_entry(z, 0, (z << 12) | PTE_RO);
 	rt_check(r == 0, "but it may still name itself", r);
 	set_entry(z, 0, 0);
-	rt_check(mmuext(MMUEXT_UNPIN_TABLE, z) == 0, "unpin the second L4", 0);
-	r = uvm(scratch, (z << 12) | PTE);
+	rt_check(pvt_mmuext(MMUEXT_UNPIN_TABLE, z) == 0, "unpin the second L4", 0);
+	r = pvt_uvm(scratch, (z << 12) | PTE);
 	rt_check(r == -XEN_EINVAL, "REFUSED: still a page table while a linear entry names it", r);
-	uvm(scratch, (own << 12) | PTE);
+	pvt_uvm(scratch, (own << 12) | PTE);
 	rt_check(set_entry(l4mfn, SLOT + 1, 0) == 0, "drop the linear entry", 0);
-	r = uvm(scratch, (z << 12) | PTE);
+	r = pvt_uvm(scratch, (z << 12) | PTE);
 	rt_check(r == 0, "then an ordinary frame again", r);
-	uvm(scratch, (own << 12) | PTE);
+	pvt_uvm(scratch, (own << 12) | PTE);
 
 	/* The other way round: an L4 holding a linear entry may not be named. */
-	uvm(scratch, (z << 12) | PTE);
+	pvt_uvm(scratch, (z << 12) | PTE);
 	rt_memset(scratch, 0, 4096);
-	uvm(scratch, (own << 12) | PTE);
-	rt_check(mmuext(MMUEXT_PIN_L4_TABLE, z) == 0, "pin it again", 0);
+	pvt_uvm(scratch, (own << 12) | PTE);
+	rt_check(pvt_mmuext(MMUEXT_PIN_L4_TABLE, z) == 0, "pin it again", 0);
 	rt_check(set_entry(z, 0, (l4mfn << 12) | PTE_RO) == 0, "it names the running L4", 0);
 	r = set_entry(l4mfn, SLOT + 1, (z << 12) | PTE_RO);
 	rt_check(r == -XEN_EINVAL, "REFUSED: naming an L4 that holds a linear entry", r);
-	rt_check(mmuext(MMUEXT_UNPIN_TABLE, z) == 0, "unpin (its linear entry goes with it)", 0);
-	r = uvm(scratch, (z << 12) | PTE);
+	rt_check(pvt_mmuext(MMUEXT_UNPIN_TABLE, z) == 0, "unpin (its linear entry goes with it)",
+		 0);
+	r = pvt_uvm(scratch, (z << 12) | PTE);
 	rt_check(r == 0, "an ordinary frame again", r);
-	uvm(scratch, (own << 12) | PTE);
+	pvt_uvm(scratch, (own << 12) | PTE);
 
 	rt_check(set_entry(l4mfn, SLOT, 0) == 0, "drop the self-referencing entry", 0);
-	r = mmuext(MMUEXT_NEW_BASEPTR, l4mfn);
+	r = pvt_mmuext(MMUEXT_NEW_BASEPTR, l4mfn);
 	rt_check(r == 0, "the L4 is still a sound base pointer", r);
 }

@@ -11,70 +11,29 @@
  * M2P is readable at Xen's fixed MACH2PHYS_VIRT_START, with the load
  * forms a guest uses for a lookup, from kernel and user mode.
  */
-#include "../../frontends/runtime/keel_guest.h"
+#include "pv_test.h"
 
-#define VIRT_BASE 0xffffffff80000000UL
-#define PTE	  0x67UL
+#define VIRT_BASE RT_VIRT_BASE
 #define M2P_ABI	  0xffff800000000000UL /* MACH2PHYS_VIRT_START */
 
 /* The last traps taken: vector, error code (-1: none), frame rip. */
 uint64_t ntraps, skip_at, skip_to, tvec[16], terr[16], trip[16];
 
-/* Each handler logs the trap and returns with the iret hypercall (rax,
- * r11, rcx, flags, rip, cs, rflags, rsp, ss); a frame rip at skip_at (the
- * probe's instruction: it faulted) resumes at skip_to, so a probe that
- * faults where it should trap is reported and the test carries on. */
-__asm__(".text\n"
-	".macro TRAP vec, err\n"
-	"trap_\\vec:\n"
-	"	push %rax\n"
-	"	push %rbx\n"
-	"	push %rdx\n"
-	"	mov ntraps(%rip), %rbx\n"
-	"	and $15, %rbx\n"
-	"	lea tvec(%rip), %rax\n"
-	"	movq $\\vec, (%rax,%rbx,8)\n"
-	"	mov $-1, %rdx\n"
-	"	.if \\err\n"
-	"	mov 40(%rsp), %rdx\n"
-	"	.endif\n"
-	"	lea terr(%rip), %rax\n"
-	"	mov %rdx, (%rax,%rbx,8)\n"
-	"	mov 40+8*\\err(%rsp), %rdx\n"
-	"	lea trip(%rip), %rax\n"
-	"	mov %rdx, (%rax,%rbx,8)\n"
-	"	cmp skip_at(%rip), %rdx\n"
-	"	jne 3f\n"
-	"	mov skip_to(%rip), %rdx\n"
-	"	mov %rdx, 40+8*\\err(%rsp)\n"
-	"3:	movq $0, skip_at(%rip)\n"
-	"	incq ntraps(%rip)\n"
-	"	pop %rdx\n"
-	"	pop %rbx\n"
-	"	pop %rax\n"
-	"	pop %rcx\n"
-	"	pop %r11\n"
-	"	.if \\err\n"
-	"	add $8, %rsp\n"
-	"	.endif\n"
-	"	pushq $0\n"
-	"	push %rcx\n"
-	"	push %r11\n"
-	"	push %rax\n"
-	"	mov $23, %eax\n"
-	"	syscall\n"
-	".endm\n"
-	"TRAP 3, 0\n"
-	"TRAP 4, 0\n"
-	"TRAP 6, 0\n"
-	"TRAP 13, 1\n"
-	"TRAP 14, 1\n"
-	"TRAP 0x40, 0\n"
-	"TRAP 0x41, 0\n"
-	"TRAP 0x80, 0\n"
-	"TRAP 0x81, 0\n");
-extern char trap_3[], trap_4[], trap_6[], trap_13[], trap_14[], trap_0x40[], trap_0x41[],
-	trap_0x80[], trap_0x81[];
+/* Every handler logs the trap; a frame rip at skip_at (the probe's
+ * instruction: it faulted) resumes at skip_to, so a probe that faults where
+ * it should trap is reported and the test carries on. */
+static void trap_log(struct pvt_frame *f)
+{
+	uint64_t i = ntraps & 15;
+
+	tvec[i] = f->vector;
+	terr[i] = f->error;
+	trip[i] = f->rip;
+	if (f->rip == skip_at)
+		f->rip = skip_to;
+	skip_at = 0;
+	ntraps++;
+}
 
 /* Probes: each a function with labels at its instruction (…_at) and
  * after it (…_end); the M2P loads take the frame in rdi and return what
@@ -192,13 +151,6 @@ static int took(const char *what, uint64_t vec, uint64_t err, uint64_t rip)
 static void mark(void)
 {
 	traps_before = ntraps;
-}
-
-static long mmuext(unsigned cmd, uint64_t mfn)
-{
-	struct mmuext_op op = {.cmd = cmd, .arg1.mfn = mfn};
-
-	return hypercall5(__HYPERVISOR_mmuext_op, (uint64_t)&op, 1, 0, DOMID_SELF, 0);
 }
 
 static void kernel_checks(void)
@@ -346,59 +298,26 @@ void after_user(void)
 
 static void user_checks(void)
 {
-	struct start_info *si = rt_start_info;
-	uint64_t own = ((uint64_t)scratch - VIRT_BASE) >> 12;
-	uint64_t ul4 = si->nr_pages - 4;
-	const uint64_t *kl4 = (const uint64_t *)si->pt_base;
-	struct callback_register cb = {CALLBACKTYPE_syscall, 0, 0, (uint64_t)syscall_cb};
-	uint64_t *frame, *u = (uint64_t *)scratch;
+	uint64_t own = ((uint64_t)scratch - VIRT_BASE) >> 12, ul4 = rt_start_info->nr_pages - 4;
 	long r;
 
-	/* The user L4: the kernel's top slot (the test runs from there). */
-	HYPERCALL(__HYPERVISOR_update_va_mapping, scratch, (ul4 << 12) | PTE, UVMF_INVLPG);
-	rt_memset(scratch, 0, 4096);
-	u[511] = kl4[511];
-	HYPERCALL(__HYPERVISOR_update_va_mapping, scratch, (own << 12) | PTE, UVMF_INVLPG);
-	r = mmuext(MMUEXT_NEW_USER_BASEPTR, ul4);
-	rt_check(r == 0, "new user baseptr", r);
-	r = HYPERCALL(__HYPERVISOR_stack_switch, FLAT_KERNEL_SS, kstack + sizeof(kstack), 0);
-	rt_check(r == 0, "stack_switch", r);
-	r = HYPERCALL(__HYPERVISOR_callback_op, CALLBACKOP_register, &cb, 0);
-	rt_check(r == 0, "syscall callback", r);
+	r = pvt_user_setup(ul4, kstack + sizeof(kstack), syscall_cb);
+	rt_check(r == 0, "user mode set up (user L4, kernel stack, syscall callback)", r);
 	user_m2p = own;
 	traps_before = ntraps;
-
 	ustack_top = (uint64_t)ustack + sizeof(ustack) - 64;
-	frame = (uint64_t *)(kstack + sizeof(kstack) - 256);
-	frame[0] = 0;
-	frame[1] = 0;
-	frame[2] = 0;
-	frame[3] = 0;
-	frame[4] = (uint64_t)user_entry;
-	frame[5] = FLAT_USER_CS64;
-	frame[6] = 0x202;
-	frame[7] = ustack_top;
-	frame[8] = FLAT_USER_SS64;
-	__asm__ volatile("mov %0, %%rsp; mov $23, %%eax; syscall" ::"r"(frame) : "memory");
-	rt_check(0, "iret to user returned", 0);
+	pvt_enter_user((uint64_t)user_entry, ustack_top, 0x202);
 }
 
 void test_main(void)
 {
-	struct trap_info traps[] = {
-		{3, 0, FLAT_KERNEL_CS, 0, (uint64_t)trap_3},
-		{4, 0, FLAT_KERNEL_CS, 0, (uint64_t)trap_4},
-		{6, 0, FLAT_KERNEL_CS, 0, (uint64_t)trap_6},
-		{13, 0, FLAT_KERNEL_CS, 0, (uint64_t)trap_13},
-		{14, 0, FLAT_KERNEL_CS, 0, (uint64_t)trap_14},
-		{0x40, 1, FLAT_KERNEL_CS, 0, (uint64_t)trap_0x40},
-		{0x41, 0, FLAT_KERNEL_CS, 0, (uint64_t)trap_0x41},
-		{0x80, 3, FLAT_KERNEL_CS, 0, (uint64_t)trap_0x80},
-		{0, 0, 0, 0, 0},
+	static const struct pvt_trap traps[] = {
+		{3, 0, trap_log},  {4, 0, trap_log},	{6, 0, trap_log},    {13, 0, trap_log},
+		{14, 0, trap_log}, {0x40, 1, trap_log}, {0x41, 0, trap_log}, {0x80, 3, trap_log},
 	};
 	long r;
 
-	r = HYPERCALL(__HYPERVISOR_set_trap_table, traps, 0, 0);
+	r = pvt_traps_install(traps, sizeof(traps) / sizeof(traps[0]));
 	rt_check(r == 0, "set_trap_table", r);
 	kernel_checks();
 	user_checks();

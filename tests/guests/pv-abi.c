@@ -9,7 +9,7 @@
  * hypercalls only a privileged domain may use answer -EPERM after Xen's
  * earlier checks.
  */
-#include "../../frontends/runtime/keel_guest.h"
+#include "pv_test.h"
 
 #define MSR_FS_BASE	   0xc0000100U
 #define MSR_GS_BASE	   0xc0000101U
@@ -19,40 +19,20 @@
 
 uint64_t gp_count, ud_count, skip_len;
 
-/* Both handlers step over the faulting instruction (skip_len bytes) and
- * return through the iret hypercall.  Frame on entry: rcx, r11, [error
- * code], rip, cs, rflags, rsp, ss; iret wants rax, r11, rcx, flags, rip... */
-__asm__(".text\n"
-	"gp_handler:\n"
-	"	incq gp_count(%rip)\n"
-	"	push %rax\n"
-	"	mov skip_len(%rip), %rax\n"
-	"	add %rax, 32(%rsp)\n"
-	"	pop %rax\n"
-	"	pop %rcx\n"
-	"	pop %r11\n"
-	"	add $8, %rsp\n"
-	"	pushq $0\n"
-	"	push %rcx\n"
-	"	push %r11\n"
-	"	push %rax\n"
-	"	mov $23, %eax\n"
-	"	syscall\n"
-	"ud_handler:\n"
-	"	incq ud_count(%rip)\n"
-	"	push %rax\n"
-	"	mov skip_len(%rip), %rax\n"
-	"	add %rax, 24(%rsp)\n"
-	"	pop %rax\n"
-	"	pop %rcx\n"
-	"	pop %r11\n"
-	"	pushq $0\n"
-	"	push %rcx\n"
-	"	push %r11\n"
-	"	push %rax\n"
-	"	mov $23, %eax\n"
-	"	syscall\n");
-extern char gp_handler[], ud_handler[];
+/* Both handlers step over the faulting instruction (skip_len bytes). */
+static void gp_handler(struct pvt_frame *f)
+{
+	gp_count++;
+	f->rip += skip_len;
+}
+
+static void ud_handler(struct pvt_frame *f)
+{
+	ud_count++;
+	f->rip += skip_len;
+}
+
+static const struct pvt_trap traps[] = {{13, 0, gp_handler}, {6, 0, ud_handler}};
 
 /*
  * long mc_iret(struct multicall_entry *mc, unsigned long n): a multicall
@@ -201,7 +181,7 @@ static void check_mov_dr(void)
 
 /* Xen 4.17 does not emulate DEBUGCTL for a PV domU: #GP with a #GP handler
  * registered, 0 (its "faking RDMSR") while there is none. */
-static void check_debugctl(const struct trap_info *traps)
+static void check_debugctl(void)
 {
 	uint64_t gp = gp_count, v;
 	long r;
@@ -210,7 +190,7 @@ static void check_debugctl(const struct trap_info *traps)
 	rt_check(gp_count == gp + 1, "rdmsr DEBUGCTL with a #GP handler is #GP", gp_count - gp);
 	r = HYPERCALL(__HYPERVISOR_set_trap_table, 0, 0, 0);
 	v = rdmsr(MSR_DEBUGCTL); /* no handler: a #GP here would crash the domain */
-	r |= HYPERCALL(__HYPERVISOR_set_trap_table, traps, 0, 0);
+	r |= pvt_traps_install(traps, 2);
 	rt_check(r == 0 && v == 0 && gp_count == gp + 1,
 		 "rdmsr DEBUGCTL with no #GP handler reads 0", v);
 }
@@ -309,19 +289,14 @@ static void check_privileged_hypercalls(void)
 
 void test_main(void)
 {
-	struct trap_info traps[3] = {
-		{13, 0, FLAT_KERNEL_CS, 0, (uint64_t)gp_handler},
-		{6, 0, FLAT_KERNEL_CS, 0, (uint64_t)ud_handler},
-		{0, 0, 0, 0, 0},
-	};
 	long r;
 
 	check_debugreg_hypercalls(); /* first: the values a new vCPU has */
-	r = HYPERCALL(__HYPERVISOR_set_trap_table, traps, 0, 0);
+	r = pvt_traps_install(traps, 2);
 	rt_check(r == 0, "set_trap_table", r);
 	check_segment_base_msrs();
 	check_mov_dr();
-	check_debugctl(traps);
+	check_debugctl();
 	check_multicall_iret();
 	check_privileged_hypercalls();
 }

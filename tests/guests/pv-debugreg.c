@@ -12,8 +12,7 @@
  * (pv-guests.sh passes it unless the host is PVM); without it the
  * breakpoints are still armed, hit and cleared, and must do no harm.
  */
-#include "../../frontends/runtime/keel_guest.h"
-#include "../../frontends/runtime/page.h"
+#include "pv_test.h"
 
 #define DR6_DEFAULT 0xffff0ff0UL
 #define DR6_B0	    0x1UL
@@ -27,8 +26,8 @@
 #define DR7_LEN1_8  (2UL << 22) /* DR1: 8 bytes */
 #define RFLAGS_TF   0x100UL
 
-#define VIRT_BASE 0xffffffff80000000UL
-#define PTE_RW	  0x67UL /* P RW US A D */
+#define VIRT_BASE RT_VIRT_BASE
+#define PTE_RW	  PVT_PTE_RW
 #define PTE_RO	  0x25UL /* P US A */
 /* The lower-half alias the breakpoints are set on: L4, L3, L2 slot 0, L1
  * slots 16 (bp_target's page) and 17 (watched's page). */
@@ -45,34 +44,14 @@ uint64_t db_count, db_rip;
  * #DB: note the return address, then turn every breakpoint off (an
  * execute breakpoint is a fault: returning to it armed would hit it again)
  * and clear TF in the frame (a single step is over once it is seen).
- * Frame on entry: rcx, r11, rip, cs, rflags, rsp, ss; the iret hypercall
- * wants rax, r11, rcx, flags, rip, cs, rflags, rsp, ss.
  */
-__asm__(".text\n"
-	"db_handler:\n"
-	"	incq db_count(%rip)\n"
-	"	push %rax\n"
-	"	push %rdi\n"
-	"	push %rsi\n"
-	"	mov 40(%rsp), %rax\n"
-	"	mov %rax, db_rip(%rip)\n"
-	"	andq $~0x100, 56(%rsp)\n"
-	"	mov $8, %eax\n" /* set_debugreg(7, 0x400) */
-	"	mov $7, %edi\n"
-	"	mov $0x400, %esi\n"
-	"	syscall\n"
-	"	pop %rsi\n"
-	"	pop %rdi\n"
-	"	pop %rax\n"
-	"	pop %rcx\n"
-	"	pop %r11\n"
-	"	pushq $0\n"
-	"	push %rcx\n"
-	"	push %r11\n"
-	"	push %rax\n"
-	"	mov $23, %eax\n"
-	"	syscall\n");
-extern char db_handler[];
+static void db_handler(struct pvt_frame *f)
+{
+	db_count++;
+	db_rip = f->rip;
+	f->rflags &= ~RFLAGS_TF;
+	HYPERCALL(__HYPERVISOR_set_debugreg, 7, DR7_DEFAULT, 0);
+}
 
 /* The execute breakpoint's target: not inlined, so it has an address, and
  * alone at the start of its page, so the page's alias holds all of it. */
@@ -96,10 +75,10 @@ static long fill_frame(uint64_t mfn, unsigned slot, uint64_t val)
 	uint64_t own = rt_virt_to_mfn(scratch);
 	long r;
 
-	r = HYPERCALL(__HYPERVISOR_update_va_mapping, scratch, (mfn << 12) | PTE_RW, UVMF_INVLPG);
+	r = pvt_uvm(scratch, (mfn << 12) | PTE_RW);
 	rt_memset(scratch, 0, sizeof(scratch));
 	((uint64_t *)scratch)[slot] = val;
-	r |= HYPERCALL(__HYPERVISOR_update_va_mapping, scratch, (own << 12) | PTE_RW, UVMF_INVLPG);
+	r |= pvt_uvm(scratch, (own << 12) | PTE_RW);
 	return r;
 }
 
@@ -276,13 +255,10 @@ static void check_disarmed(void)
 
 void test_main(void)
 {
-	struct trap_info traps[2] = {
-		{1, 0, FLAT_KERNEL_CS, 0, (uint64_t)db_handler},
-		{0, 0, 0, 0, 0},
-	};
+	static const struct pvt_trap traps[] = {{1, 0, db_handler}};
 	long r;
 
-	r = HYPERCALL(__HYPERVISOR_set_trap_table, traps, 0, 0);
+	r = pvt_traps_install(traps, 1);
 	rt_check(r == 0, "set_trap_table", r);
 	r = map_low();
 	rt_check(r == 0, "map the lower-half aliases", r);

@@ -5,10 +5,10 @@
  * own GDT entries is not checked: on this host -- KVM on PVM -- ring-3
  * segment loads do not consult the VM's GDT; pv-probe's notes.)
  */
-#include "../../frontends/runtime/keel_guest.h"
+#include "pv_test.h"
 
-#define VIRT_BASE 0xffffffff80000000UL
-#define PTE_RW	  0x67UL
+#define VIRT_BASE RT_VIRT_BASE
+#define PTE_RW	  PVT_PTE_RW
 #define PTE_RO	  0x65UL
 #define DATA3	  0x00cff2000000ffffULL
 #define CODE0	  0x00af9a000000ffffULL
@@ -16,42 +16,28 @@
 uint64_t gp_count;
 static char scratch[4096] __attribute__((aligned(4096)));
 
-__asm__(".text\n"
-	"gp_handler:\n"
-	"	incq gp_count(%rip)\n"
-	"	addq $2, 24(%rsp)\n" /* skip the 2-byte segment load */
-	"	pop %rcx\n"
-	"	pop %r11\n"
-	"	add $8, %rsp\n"
-	"	pushq $0\n"
-	"	push %rcx\n"
-	"	push %r11\n"
-	"	push %rax\n"
-	"	mov $23, %eax\n"
-	"	syscall\n");
-extern char gp_handler[];
-
-static long uvm(void *va, uint64_t val)
+static void gp_handler(struct pvt_frame *f)
 {
-	return HYPERCALL(__HYPERVISOR_update_va_mapping, va, val, UVMF_INVLPG);
+	gp_count++;
+	f->rip += 2; /* skip the 2-byte segment load */
 }
 
 void test_main(void)
 {
 	struct start_info *si = rt_start_info;
-	struct trap_info traps[2] = {{13, 0, FLAT_KERNEL_CS, 0, (uint64_t)gp_handler}, {0}};
+	static const struct pvt_trap traps[] = {{13, 0, gp_handler}};
 	uint64_t f = si->nr_pages - 5, own = ((uint64_t)scratch - VIRT_BASE) >> 12;
 	uint64_t *g = (uint64_t *)scratch, frames[1] = {f};
 	long r;
 
-	HYPERCALL(__HYPERVISOR_set_trap_table, traps, 0, 0);
-	uvm(scratch, (f << 12) | PTE_RW);
+	pvt_traps_install(traps, 1);
+	pvt_uvm(scratch, (f << 12) | PTE_RW);
 	rt_memset(scratch, 0, 4096);
 	g[1] = DATA3;
 	g[2] = CODE0;
 	r = HYPERCALL(__HYPERVISOR_set_gdt, frames, 3, 0);
 	rt_check(r == -XEN_EINVAL, "REFUSED: set_gdt on a writable frame", r);
-	uvm(scratch, (f << 12) | PTE_RO);
+	pvt_uvm(scratch, (f << 12) | PTE_RO);
 	r = HYPERCALL(__HYPERVISOR_set_gdt, frames, 3, 0);
 	rt_check(r == 0, "set_gdt on a read-only frame", r);
 	r = HYPERCALL(__HYPERVISOR_set_gdt, frames, 14 * 512 + 1, 0);
@@ -67,5 +53,5 @@ void test_main(void)
 	rt_check(r == -XEN_EINVAL, "REFUSED: update_descriptor misaligned", r);
 	r = HYPERCALL(__HYPERVISOR_update_descriptor, (si->nr_pages + 3) << 12, DATA3, 0);
 	rt_check(r == -XEN_EINVAL, "REFUSED: update_descriptor frame not owned", r);
-	uvm(scratch, (own << 12) | PTE_RW);
+	pvt_uvm(scratch, (own << 12) | PTE_RW);
 }

@@ -3,24 +3,12 @@
  * and remaps, pinning, M2P updates, and the refusals (page-table page
  * writable, frame not owned, the shim, the hole, bad pointers).
  */
-#include "../../frontends/runtime/keel_guest.h"
+#include "pv_test.h"
 
 #define VIRT_BASE 0xffffffff80000000UL
 #define PTE	  0x67UL /* P RW US A D */
 
 static char scratch[4096] __attribute__((aligned(4096)));
-
-static long uvm(void *va, uint64_t val)
-{
-	return HYPERCALL(__HYPERVISOR_update_va_mapping, va, val, UVMF_INVLPG);
-}
-
-static long mmuext(unsigned cmd, uint64_t mfn)
-{
-	struct mmuext_op op = {.cmd = cmd, .arg1.mfn = mfn};
-
-	return hypercall5(__HYPERVISOR_mmuext_op, (uint64_t)&op, 1, 0, DOMID_SELF, 0);
-}
 
 void test_main(void)
 {
@@ -35,52 +23,52 @@ void test_main(void)
 	long r;
 
 	s[0] = 0x1111;
-	rt_check(uvm(scratch, (x << 12) | PTE) == 0, "map a free frame writable", 0);
+	rt_check(pvt_uvm(scratch, (x << 12) | PTE) == 0, "map a free frame writable", 0);
 	s[0] = 0x2222;
-	rt_check(uvm(scratch, (own << 12) | PTE) == 0, "map the original frame back", 0);
+	rt_check(pvt_uvm(scratch, (own << 12) | PTE) == 0, "map the original frame back", 0);
 	rt_check(s[0] == 0x1111, "original contents back", s[0]);
-	uvm(scratch, (x << 12) | PTE);
+	pvt_uvm(scratch, (x << 12) | PTE);
 	rt_check(s[0] == 0x2222, "remapped frame kept its contents", s[0]);
-	uvm(scratch, (own << 12) | PTE);
+	pvt_uvm(scratch, (own << 12) | PTE);
 
-	r = uvm(scratch, (pt << 12) | PTE);
+	r = pvt_uvm(scratch, (pt << 12) | PTE);
 	rt_check(r == -XEN_EINVAL, "REFUSED: page-table page mapped writable", r);
-	r = uvm(scratch, (pt << 12) | 0x25);
+	r = pvt_uvm(scratch, (pt << 12) | 0x25);
 	rt_check(r == 0, "page-table page mapped read-only", r);
-	uvm(scratch, (own << 12) | PTE);
-	r = uvm(scratch, ((si->nr_pages + 10) << 12) | PTE);
+	pvt_uvm(scratch, (own << 12) | PTE);
+	r = pvt_uvm(scratch, ((si->nr_pages + 10) << 12) | PTE);
 	rt_check(r == -XEN_EPERM, "REFUSED: frame not owned", r);
-	r = uvm(scratch, (0x1000000000UL) | PTE);
+	r = pvt_uvm(scratch, (0x1000000000UL) | PTE);
 	rt_check(r == -XEN_EPERM, "REFUSED: shim frame", r);
-	r = uvm((void *)0xffff82d080000000UL, (x << 12) | PTE);
+	r = pvt_uvm((void *)0xffff82d080000000UL, (x << 12) | PTE);
 	rt_check(r == -XEN_EINVAL, "REFUSED: va in the hypervisor hole", r);
 
 	/* Pinning: a zeroed frame becomes an L1; then it cannot be writable. */
-	uvm(scratch, (y << 12) | PTE);
+	pvt_uvm(scratch, (y << 12) | PTE);
 	rt_memset(scratch, 0, 4096);
-	uvm(scratch, (own << 12) | PTE);
-	rt_check(mmuext(MMUEXT_PIN_L1_TABLE, y) == 0, "pin L1", 0);
-	r = mmuext(MMUEXT_PIN_L1_TABLE, y);
+	pvt_uvm(scratch, (own << 12) | PTE);
+	rt_check(pvt_mmuext(MMUEXT_PIN_L1_TABLE, y) == 0, "pin L1", 0);
+	r = pvt_mmuext(MMUEXT_PIN_L1_TABLE, y);
 	rt_check(r == -XEN_EINVAL, "REFUSED: pin twice", r);
-	r = uvm(scratch, (y << 12) | PTE);
+	r = pvt_uvm(scratch, (y << 12) | PTE);
 	rt_check(r == -XEN_EINVAL, "REFUSED: pinned L1 mapped writable", r);
-	uvm(scratch, (own << 12) | PTE);
-	rt_check(mmuext(MMUEXT_UNPIN_TABLE, y) == 0, "unpin", 0);
-	r = uvm(scratch, (y << 12) | PTE);
+	pvt_uvm(scratch, (own << 12) | PTE);
+	rt_check(pvt_mmuext(MMUEXT_UNPIN_TABLE, y) == 0, "unpin", 0);
+	r = pvt_uvm(scratch, (y << 12) | PTE);
 	rt_check(r == 0, "unpinned frame writable again", r);
-	r = mmuext(MMUEXT_PIN_L2_TABLE, y);
+	r = pvt_mmuext(MMUEXT_PIN_L2_TABLE, y);
 	rt_check(r == -XEN_EINVAL, "REFUSED: pin a writable-mapped frame", r);
-	uvm(scratch, (own << 12) | PTE);
+	pvt_uvm(scratch, (own << 12) | PTE);
 	/* Empty frames are valid tables of any level. */
-	uvm(scratch, (y << 12) | PTE);
+	pvt_uvm(scratch, (y << 12) | PTE);
 	rt_memset(scratch, 0, 4096);
-	uvm(scratch, (own << 12) | PTE);
-	rt_check(mmuext(MMUEXT_PIN_L2_TABLE, y) == 0, "pin an empty L2", 0);
-	rt_check(mmuext(MMUEXT_UNPIN_TABLE, y) == 0, "unpin it", 0);
-	rt_check(mmuext(MMUEXT_PIN_L3_TABLE, y) == 0, "pin an empty L3", 0);
-	r = mmuext(MMUEXT_PIN_L2_TABLE, y);
+	pvt_uvm(scratch, (own << 12) | PTE);
+	rt_check(pvt_mmuext(MMUEXT_PIN_L2_TABLE, y) == 0, "pin an empty L2", 0);
+	rt_check(pvt_mmuext(MMUEXT_UNPIN_TABLE, y) == 0, "unpin it", 0);
+	rt_check(pvt_mmuext(MMUEXT_PIN_L3_TABLE, y) == 0, "pin an empty L3", 0);
+	r = pvt_mmuext(MMUEXT_PIN_L2_TABLE, y);
 	rt_check(r == -XEN_EINVAL, "REFUSED: a second type while pinned", r);
-	rt_check(mmuext(MMUEXT_UNPIN_TABLE, y) == 0, "unpin it", 0);
+	rt_check(pvt_mmuext(MMUEXT_UNPIN_TABLE, y) == 0, "unpin it", 0);
 	{
 		struct mmuext_op op = {.cmd = MMUEXT_SET_LDT,
 				       .arg1.linear_addr = (uint64_t)scratch,
@@ -95,14 +83,14 @@ void test_main(void)
 		op.arg2.nr_ents = 0;
 		hypercall5(__HYPERVISOR_mmuext_op, (uint64_t)&op, 1, 0, DOMID_SELF, 0);
 	}
-	r = mmuext(MMUEXT_PIN_L4_TABLE, si->nr_pages + 5);
+	r = pvt_mmuext(MMUEXT_PIN_L4_TABLE, si->nr_pages + 5);
 	rt_check(r == -XEN_EPERM, "REFUSED: pin a frame not owned", r);
-	r = mmuext(MMUEXT_NEW_BASEPTR, si->nr_pages + 1);
+	r = pvt_mmuext(MMUEXT_NEW_BASEPTR, si->nr_pages + 1);
 	rt_check(r == -XEN_EPERM, "REFUSED: new baseptr on a frame not owned", r);
-	r = mmuext(MMUEXT_NEW_BASEPTR, own);
+	r = pvt_mmuext(MMUEXT_NEW_BASEPTR, own);
 	rt_check(r == -XEN_EINVAL, "REFUSED: new baseptr on a writable data frame", r);
-	rt_check(mmuext(MMUEXT_TLB_FLUSH_LOCAL, 0) == 0, "TLB flush local", 0);
-	rt_check(mmuext(MMUEXT_TLB_FLUSH_ALL, 0) == 0, "TLB flush all", 0);
+	rt_check(pvt_mmuext(MMUEXT_TLB_FLUSH_LOCAL, 0) == 0, "TLB flush local", 0);
+	rt_check(pvt_mmuext(MMUEXT_TLB_FLUSH_ALL, 0) == 0, "TLB flush all", 0);
 	{
 		struct mmuext_op op = {.cmd = MMUEXT_INVLPG_LOCAL,
 				       .arg1.linear_addr = (uint64_t)scratch};
@@ -118,23 +106,23 @@ void test_main(void)
 		const uint64_t *cur = (const uint64_t *)si->pt_base;
 		uint64_t *w = (uint64_t *)scratch;
 
-		uvm(scratch, (z << 12) | PTE);
+		pvt_uvm(scratch, (z << 12) | PTE);
 		for (int i = 0; i < 512; i++)
 			w[i] = (i >= 256 && i < 272) ? 0 : cur[i];
-		uvm(scratch, (own << 12) | PTE);
-		rt_check(mmuext(MMUEXT_PIN_L4_TABLE, z) == 0, "pin a second L4", 0);
-		rt_check(mmuext(MMUEXT_NEW_BASEPTR, z) == 0, "switch to the second L4", 0);
+		pvt_uvm(scratch, (own << 12) | PTE);
+		rt_check(pvt_mmuext(MMUEXT_PIN_L4_TABLE, z) == 0, "pin a second L4", 0);
+		rt_check(pvt_mmuext(MMUEXT_NEW_BASEPTR, z) == 0, "switch to the second L4", 0);
 		s[1] = 0x4242; /* still running, still mapped */
-		rt_check(mmuext(MMUEXT_NEW_BASEPTR, l4) == 0, "switch back", 0);
+		rt_check(pvt_mmuext(MMUEXT_NEW_BASEPTR, l4) == 0, "switch back", 0);
 		rt_check(s[1] == 0x4242, "same memory under both L4s", s[1]);
-		uvm(scratch, (z << 12) | 0x25);
+		pvt_uvm(scratch, (z << 12) | 0x25);
 		rt_check(w[261] != 0 && w[262] != 0, "hypervisor slots present in the new L4",
 			 w[261]);
-		uvm(scratch, (own << 12) | PTE);
-		rt_check(mmuext(MMUEXT_UNPIN_TABLE, z) == 0, "unpin the second L4", 0);
-		r = uvm(scratch, (z << 12) | PTE);
+		pvt_uvm(scratch, (own << 12) | PTE);
+		rt_check(pvt_mmuext(MMUEXT_UNPIN_TABLE, z) == 0, "unpin the second L4", 0);
+		r = pvt_uvm(scratch, (z << 12) | PTE);
 		rt_check(r == 0, "an unpinned, unused L4 is an ordinary frame again", r);
-		uvm(scratch, (own << 12) | PTE);
+		pvt_uvm(scratch, (own << 12) | PTE);
 	}
 
 	/* multicall of MMU operations: each result lands in its entry. */
@@ -192,7 +180,7 @@ void test_main(void)
 		rt_check(HYPERCALL(__HYPERVISOR_memory_op, XENMEM_current_reservation, &self, 0) ==
 				 cur - 1,
 			 "current_reservation went down", cur);
-		r = uvm(scratch, (x << 12) | PTE);
+		r = pvt_uvm(scratch, (x << 12) | PTE);
 		rt_check(r == -XEN_EPERM, "REFUSED: mapping a frame given back", r);
 		ext[0] = own;
 		r = HYPERCALL(__HYPERVISOR_memory_op, XENMEM_decrease_reservation, &res, 0);
@@ -200,9 +188,9 @@ void test_main(void)
 		ext[0] = 0;
 		r = HYPERCALL(__HYPERVISOR_memory_op, XENMEM_populate_physmap, &res, 0);
 		rt_check(r == 1 && ext[0] == x, "populate_physmap: the frame comes back", ext[0]);
-		r = uvm(scratch, (x << 12) | PTE);
+		r = pvt_uvm(scratch, (x << 12) | PTE);
 		rt_check(r == 0 && s[0] == 0, "mappable again, and zeroed", r);
-		uvm(scratch, (own << 12) | PTE);
+		pvt_uvm(scratch, (own << 12) | PTE);
 		r = HYPERCALL(__HYPERVISOR_memory_op, XENMEM_increase_reservation, &res, 0);
 		rt_check(r == 0, "REFUSED: beyond the maximum reservation", r);
 	}

@@ -5,32 +5,20 @@
  * would map a page-table frame writable is refused: the guest gets the page
  * fault.
  */
-#include "../../frontends/runtime/keel_guest.h"
+#include "pv_test.h"
 
-#define VIRT_BASE 0xffffffff80000000UL
-#define PTE	  0x67UL
+#define VIRT_BASE RT_VIRT_BASE
+#define PTE	  PVT_PTE_RW
 
-uint64_t pf_count, pf_skip, pf_cr2;
+uint64_t pf_count, pf_skip;
 static char scratch[4096] __attribute__((aligned(4096)));
 static char si_page[4096] __attribute__((aligned(4096)));
 
-__asm__(".text\n"
-	"pf_handler:\n"
-	"	incq pf_count(%rip)\n"
-	"	push %rax\n"
-	"	mov pf_skip(%rip), %rax\n"
-	"	add %rax, 32(%rsp)\n" /* rip, past rax, rcx, r11, error code */
-	"	pop %rax\n"
-	"	pop %rcx\n"
-	"	pop %r11\n"
-	"	add $8, %rsp\n"
-	"	pushq $0\n"
-	"	push %rcx\n"
-	"	push %r11\n"
-	"	push %rax\n"
-	"	mov $23, %eax\n"
-	"	syscall\n");
-extern char pf_handler[];
+static void pf_handler(struct pvt_frame *f)
+{
+	pf_count++;
+	f->rip += pf_skip;
+}
 
 static uint64_t *table_va(uint64_t entry)
 {
@@ -39,15 +27,15 @@ static uint64_t *table_va(uint64_t entry)
 
 void test_main(void)
 {
-	struct trap_info traps[2] = {{14, 0, FLAT_KERNEL_CS, 0, (uint64_t)pf_handler}, {0}};
+	static const struct pvt_trap traps[] = {{14, 0, pf_handler}};
 	uint64_t va = (uint64_t)scratch, x = rt_start_info->nr_pages - 2;
 	uint64_t *l4 = (uint64_t *)rt_start_info->pt_base, *l3, *l2, *l1, *pte;
 	uint64_t own = (va - VIRT_BASE) >> 12, v, old;
 	volatile uint64_t *sp = (volatile uint64_t *)scratch;
 	uint8_t zf;
 
-	HYPERCALL(__HYPERVISOR_set_trap_table, traps, 0, 0);
-	HYPERCALL(__HYPERVISOR_update_va_mapping, si_page, rt_start_info->shared_info | 0x25, 2);
+	pvt_traps_install(traps, 1);
+	pvt_uvm(si_page, rt_start_info->shared_info | 0x25);
 	l3 = table_va(l4[(va >> 39) & 511]);
 	l2 = table_va(l3[(va >> 30) & 511]);
 	l1 = table_va(l2[(va >> 21) & 511]);

@@ -6,7 +6,7 @@
  * does not exist.  The context's debug registers go through set_debugreg's
  * checks, as in Xen's arch_set_info_guest: a value it refuses is dropped.
  */
-#include "../../frontends/runtime/keel_guest.h"
+#include "pv_test.h"
 #include "abi/event_channel.h"
 
 #define VIRT_BASE 0xffffffff80000000UL
@@ -49,12 +49,7 @@ void test_main(void)
 	r = HYPERCALL(__HYPERVISOR_vcpu_op, VCPUOP_up, 7, 0);
 	rt_check(r == -XEN_ENOENT, "REFUSED: a vCPU that does not exist", r);
 
-	ctx.flags = VGCF_in_kernel;
-	ctx.user_regs.rip = (uint64_t)ap_main;
-	ctx.user_regs.rsp = (uint64_t)ap_stack + sizeof(ap_stack) - 8;
-	ctx.user_regs.rflags = 0x202;
-	ctx.kernel_ss = FLAT_KERNEL_SS;
-	ctx.kernel_sp = ctx.user_regs.rsp;
+	pvt_vcpu_context(&ctx, ap_main, ap_stack + sizeof(ap_stack));
 	ctx.ctrlreg[3] = (uint64_t)data_page - VIRT_BASE; /* a writable frame */
 	ctx.debugreg[0] = 0x0000800000000000UL;		  /* non-canonical: dropped */
 	ctx.debugreg[1] = 0x1000;

@@ -3,60 +3,34 @@
  * CR2 of a page fault appears in vcpu_info, and handlers return through
  * the iret hypercall.
  */
-#include "../../frontends/runtime/keel_guest.h"
-
-#define PTE 0x67UL
+#include "pv_test.h"
 
 uint64_t pf_count, pf_err, ud_count;
 static char si_page[4096] __attribute__((aligned(4096)));
 
-/* Frame on entry: rcx, r11, [error code], rip, cs, rflags, rsp, ss.
- * The iret hypercall wants: rax, r11, rcx, flags, rip, cs, rflags, rsp, ss. */
-__asm__(".text\n"
-	"pf_handler:\n"
-	"	incq pf_count(%rip)\n"
-	"	push %rax\n"
-	"	mov 24(%rsp), %rax\n"
-	"	mov %rax, pf_err(%rip)\n"
-	"	pop %rax\n"
-	"	addq $3, 24(%rsp)\n" /* skip the 3-byte faulting load */
-	"	pop %rcx\n"
-	"	pop %r11\n"
-	"	add $8, %rsp\n"
-	"	pushq $0\n"
-	"	push %rcx\n"
-	"	push %r11\n"
-	"	push %rax\n"
-	"	mov $23, %eax\n"
-	"	syscall\n"
-	"ud_handler:\n"
-	"	incq ud_count(%rip)\n"
-	"	addq $2, 16(%rsp)\n"
-	"	pop %rcx\n"
-	"	pop %r11\n"
-	"	pushq $0\n"
-	"	push %rcx\n"
-	"	push %r11\n"
-	"	push %rax\n"
-	"	mov $23, %eax\n"
-	"	syscall\n");
-extern char pf_handler[], ud_handler[];
+static void pf_handler(struct pvt_frame *f)
+{
+	pf_count++;
+	pf_err = f->error;
+	f->rip += 3; /* skip the 3-byte faulting load */
+}
+
+static void ud_handler(struct pvt_frame *f)
+{
+	ud_count++;
+	f->rip += 2; /* ud2 */
+}
 
 void test_main(void)
 {
-	struct trap_info traps[3] = {
-		{14, 0, FLAT_KERNEL_CS, 0, (uint64_t)pf_handler},
-		{6, 0, FLAT_KERNEL_CS, 0, (uint64_t)ud_handler},
-		{0, 0, 0, 0, 0},
-	};
+	static const struct pvt_trap traps[] = {{14, 0, pf_handler}, {6, 0, ud_handler}};
 	uint64_t bad = 0xffffffff90000000UL, x = 0;
 	struct shared_info *sh = (struct shared_info *)si_page;
 	long r;
 
-	r = HYPERCALL(__HYPERVISOR_set_trap_table, traps, 0, 0);
+	r = pvt_traps_install(traps, 2);
 	rt_check(r == 0, "set_trap_table", r);
-	r = HYPERCALL(__HYPERVISOR_update_va_mapping, si_page, rt_start_info->shared_info | PTE,
-		      UVMF_INVLPG);
+	r = pvt_uvm(si_page, rt_start_info->shared_info | PVT_PTE_RW);
 	rt_check(r == 0, "map shared_info", r);
 	__asm__ volatile("movq (%%rbx), %%rax" : "=a"(x) : "b"(bad), "0"(0x77UL) : "memory");
 	rt_check(pf_count == 1, "page fault bounced to the guest handler", pf_count);

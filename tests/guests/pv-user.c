@@ -6,10 +6,7 @@
  * mode on the kernel stack, with Xen's frame and the kernel's GS base --
  * also after the user code moved GS with WRGSBASE, where the host lets it.
  */
-#include "../../frontends/runtime/keel_guest.h"
-
-#define VIRT_BASE 0xffffffff80000000UL
-#define PTE	  0x67UL
+#include "pv_test.h"
 
 static char scratch[4096] __attribute__((aligned(4096)));
 static char kstack[8192] __attribute__((aligned(16)));
@@ -56,13 +53,6 @@ __asm__(".text\n"
 	"	call after_user\n");
 extern char user_entry[], syscall_cb[];
 
-static long mmuext(unsigned cmd, uint64_t mfn)
-{
-	struct mmuext_op op = {.cmd = cmd, .arg1.mfn = mfn};
-
-	return hypercall5(__HYPERVISOR_mmuext_op, (uint64_t)&op, 1, 0, DOMID_SELF, 0);
-}
-
 void after_user(void)
 {
 	rt_check(user_ran == 1, "user mode ran", user_ran);
@@ -85,42 +75,15 @@ void after_user(void)
 
 void test_main(void)
 {
-	struct start_info *si = rt_start_info;
-	uint64_t own = ((uint64_t)scratch - VIRT_BASE) >> 12;
-	uint64_t ul4 = si->nr_pages - 4;
-	const uint64_t *kl4 = (const uint64_t *)si->pt_base;
-	struct callback_register cb = {CALLBACKTYPE_syscall, 0, 0, (uint64_t)syscall_cb};
-	uint64_t *frame, *u = (uint64_t *)scratch;
+	uint64_t own = rt_virt_to_pfn(scratch), ul4 = rt_start_info->nr_pages - 4;
 	long r;
 
-	/* The user L4: the kernel's top slot (the test runs from there). */
-	HYPERCALL(__HYPERVISOR_update_va_mapping, scratch, (ul4 << 12) | PTE, UVMF_INVLPG);
-	rt_memset(scratch, 0, 4096);
-	u[511] = kl4[511];
-	HYPERCALL(__HYPERVISOR_update_va_mapping, scratch, (own << 12) | PTE, UVMF_INVLPG);
-	r = mmuext(MMUEXT_NEW_USER_BASEPTR, ul4);
-	rt_check(r == 0, "new user baseptr", r);
-	r = mmuext(MMUEXT_NEW_USER_BASEPTR, own);
+	r = pvt_user_setup(ul4, kstack + sizeof(kstack), syscall_cb);
+	rt_check(r == 0, "user mode set up (user L4, kernel stack, syscall callback)", r);
+	r = pvt_mmuext(MMUEXT_NEW_USER_BASEPTR, own);
 	rt_check(r == -XEN_EINVAL, "REFUSED: user baseptr on a writable frame", r);
-	r = HYPERCALL(__HYPERVISOR_stack_switch, FLAT_KERNEL_SS, kstack + sizeof(kstack), 0);
-	rt_check(r == 0, "stack_switch", r);
-	r = HYPERCALL(__HYPERVISOR_callback_op, CALLBACKOP_register, &cb, 0);
-	rt_check(r == 0, "syscall callback", r);
 	HYPERCALL(__HYPERVISOR_set_segment_base, SEGBASE_GS_KERNEL, &kernel_val, 0);
 	HYPERCALL(__HYPERVISOR_set_segment_base, SEGBASE_GS_USER, &user_val, 0);
-
-	/* iret to user mode: rax, r11, rcx, flags, rip, cs, rflags, rsp, ss. */
 	ustack_top = (uint64_t)ustack + sizeof(ustack) - 64;
-	frame = (uint64_t *)(kstack + sizeof(kstack) - 256);
-	frame[0] = 0;
-	frame[1] = 0;
-	frame[2] = 0;
-	frame[3] = 0;
-	frame[4] = (uint64_t)user_entry;
-	frame[5] = FLAT_USER_CS64;
-	frame[6] = 0x202;
-	frame[7] = ustack_top;
-	frame[8] = FLAT_USER_SS64;
-	__asm__ volatile("mov %0, %%rsp; mov $23, %%eax; syscall" ::"r"(frame) : "memory");
-	rt_check(0, "iret to user returned", 0);
+	pvt_enter_user((uint64_t)user_entry, ustack_top, 0x202);
 }

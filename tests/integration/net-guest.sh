@@ -57,7 +57,7 @@ echo "ok: net-pair with 9014-byte frames (scatter-gather both ways)"
 NO_VIF=1
 h=$(net_guest hot "$KEEL_GUESTS/net-ping" - ip=10.99.71.30 host=10.99.71.1 count=3 attach=1 detach=1)
 NO_VIF=
-con() { "$KEEL_BIN/keelctl" console "$h"; }
+con() { net_con hot; }
 wait_for "con | grep -q 'waiting for a vif'" 20 || fail "hot: $(con | tail -3)"
 xl network-attach hot bridge=keelbr0 mac=00:16:3e:63:47:30 >"$KEEL_TMP/attach.out" 2>&1 ||
 	fail "network-attach: $(cat "$KEEL_TMP/attach.out")"

@@ -9,6 +9,7 @@
 #   net_up BRIDGE CIDR      namespace, then keel-dom0-up --bridge BRIDGE --bridge-addr CIDR
 #   net_guest NAME KERNEL MAC ARGS...   xl create with vif=[mac=,bridge=(,$VIF_EXTRA)]
 #                           (none if $NO_VIF is set); prints the domid
+#   net_con NAME            the guest's console so far (keel-consoled's log of its ring)
 #   net_result NAME         wait for the guest's verdict; its console in $KEEL_TMP/NAME.con
 # Sets NS, run, NB_PID, NB_LOG; defines xl, st, nsx.
 
@@ -84,6 +85,9 @@ CFG
 	echo "$d"
 }
 
+# net_con NAME: the guest's console so far, as keel-consoled logs it (its ring).
+net_con() { cat "$run/console/guest-$1.log" 2>/dev/null; }
+
 # net_result NAME [SECONDS]: the guest's verdict (console kept in $KEEL_TMP/NAME.con).
 net_result() {
 	local end=$((SECONDS + ${2:-40})) d
@@ -92,8 +96,9 @@ net_result() {
 		[ $SECONDS -lt $end ] || break
 		sleep 0.3
 	done
-	"$KEEL_BIN/keelctl" console "$d" >"$KEEL_TMP/$1.con" 2>/dev/null ||
-		timeout 2 "$KEEL_BIN/xl" console "$1" >"$KEEL_TMP/$1.con" 2>/dev/null
+	# the last lines reach the log once keel-consoled has drained the ring
+	wait_for "net_con $1 | grep -q '^Test result'" 5
+	net_con "$1" >"$KEEL_TMP/$1.con"
 	echo "== $1 (domain $d)"
 	cat "$KEEL_TMP/$1.con"
 	grep -q '^Test result: SUCCESS' "$KEEL_TMP/$1.con" ||

@@ -14,7 +14,7 @@ b=$(net_guest pairb "$KEEL_GUESTS/net-pair" 00:16:3e:63:4a:0b role=echo peer=00:
 a=$(net_guest paira "$KEEL_GUESTS/net-pair" 00:16:3e:63:4a:0a role=send peer=00:16:3e:63:4a:0b count=30000)
 wait_for "nsx ip link show vif$a.0 >/dev/null 2>&1" 10 || fail "no vif$a.0"
 sleep 1
-"$KEEL_BIN/keelctl" console "$a" | grep -q '^Test result' && fail "the exchange ended before the kill (count too small)"
+net_con paira | grep -q '^Test result' && fail "the exchange ended before the kill (count too small)"
 kill -9 "$NB_PID"
 echo "killed keel-netback $NB_PID mid-exchange"
 wait_for "! nsx ip link show vif$a.0 >/dev/null 2>&1" 5 || fail "vif$a.0 outlived its backend"

@@ -11,6 +11,7 @@
 # through the console ring and hvc0.
 # Skipped when the kernel or busybox-static cannot be fetched.
 . "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/linux-guest.sh"
 need_root
 need_kvm
 for f in xl keel-dom0-up keel-dom0-down keelstore keelctl; do
@@ -48,9 +49,20 @@ chmod +x "$root/init" "$root/sbin/poweroff"
 (cd "$root" && find . | cpio -o -H newc 2>/dev/null | gzip -1) >"$KEEL_TMP/initrd.gz"
 
 run=$KEEL_TMP/run
+id=
 cleanup() {
 	local rc=$?
-	[ $rc = 0 ] || tail -n 20 "$run"/log/*.log 2>/dev/null
+	if [ $rc != 0 ]; then
+		tail -n 20 "$run"/log/*.log 2>/dev/null
+		# an early crash explains itself here: the boot console's lines
+		# (console_io) and keeld's register and stack dump, then hvc0's
+		if [ -n "$id" ]; then
+			echo "--- keeld's log of domain $id (last 80 lines)"
+			lg_keeld_log "$id" | tail -n 80
+		fi
+		echo "--- console log (last 60 lines)"
+		tail -n 60 "$run/console/guest-linux.log" 2>/dev/null | tr -d '\r'
+	fi
 	"$KEEL_BIN/keel-dom0-down" --rundir "$run" >/dev/null 2>&1
 }
 trap cleanup EXIT
@@ -68,6 +80,7 @@ extra = "earlyprintk=xen console=hvc0 rdinit=/init"
 memory = 256
 vcpus = 2
 on_poweroff = "preserve"
+on_crash = "preserve"
 CFG
 t0=$(date +%s)
 xl create "$KEEL_TMP/linux.cfg" 2>"$KEEL_TMP/create.err" || fail "create: $(cat "$KEEL_TMP/create.err")"

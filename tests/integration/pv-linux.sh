@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # pv-linux: Debian's 6.1 kernel (bzImage, XZ payload, Xen ELF notes) on Keel.
 #  1. `keeld run` with 2 vCPUs and no store: record how many console lines it
-#     prints and where it stops (it waits for xenstore).  Passes when the
+#     prints (hvc0, its ring; what its boot console wrote with console_io is
+#     in keeld's log) and where it stops (it waits for xenstore).  Passes when the
 #     kernel was built into a domain, entered, and printed.
 #  2. Under `keeld daemon`, with `keelctl null-store` answering its store ring
 #     (an empty store: a fixture, see keelctl_nullstore.c) and a busybox
@@ -29,6 +30,8 @@ grep -q 'built:' "$err" || fail "the kernel was not built into a domain"
 grep -qE 'crashed:|powered off|shutdown' "$err" || [ $rc = 124 ] || fail "no verdict from keeld"
 [ "$lines" -gt 0 ] || fail "the kernel printed nothing"
 echo "pv-linux: $pkg printed $lines console lines"
+# its boot console (earlyprintk=xen) writes with console_io: keeld's log, as Xen's
+echo "pv-linux: boot console lines in keeld's log: $(grep -c '^(keeld) (d1) ' "$err")"
 grep -m1 'smp: Brought up' "$out" | sed 's/^/pv-linux: milestone: /'
 echo "pv-linux: last kernel message: $(grep -E '^\[ *[0-9.]+\] [A-Za-z]' "$out" | grep -vE '^\[ *[0-9.]+\] +(R[A-Z0-9]+|Code|FS|CS|CR2|DR[0-9])' | tail -n 1)"
 

@@ -87,7 +87,7 @@ st read $dp/store/ring-ref | grep -qE '^[1-9][0-9]*$' || fail "store/ring-ref"
 st read $dp/console/port | grep -qE '^[1-9][0-9]*$' || fail "console/port"
 st read $dp/console/ring-ref | grep -qE '^[1-9][0-9]*$' || fail "console/ring-ref"
 
-# --- console output (real console_io output of the guest) -----------------------------
+# --- console output (the guest's console ring, through keel-consoled) ------------------
 wait_for "timeout 2 $KEEL_BIN/xl console idle 2>/dev/null | grep -q '^tick 1'" 15 || fail "no ticks on the console"
 timeout 2 "$KEEL_BIN/xl" console idle >"$KEEL_TMP/con" 2>/dev/null
 grep -q '^Hello from xl-idle' "$KEEL_TMP/con" || fail "console: $(head -3 "$KEEL_TMP/con")"

@@ -19,6 +19,9 @@
 #                        $run/log/NAME.log
 #   lg_console NAME      the guest's console log path (keel-consoled's)
 #   lg_wait_console NAME REGEX SECONDS   wait for a console line
+#   lg_keeld_log ID      keeld's lines on domain ID: its console_io lines
+#                        ("(dID) ...": Linux's earlyprintk=xen boot console)
+#                        and keeld's own ("dID: ...", crash dumps)
 #   lg_diag              console tail, daemon logs, the store's
 #                        connections, keeld's event channels, record and
 #                        vCPUs (xl vcpu-list), the
@@ -154,9 +157,17 @@ lg_wait_console() {
 	return 1
 }
 
+lg_keeld_log() {
+	grep -aE "^\\(keeld\\) (\\(d$1\\) |d$1: )" "$run/log/keeld.log" 2>/dev/null
+}
+
 lg_diag() {
 	local f d t
 	echo "=== diagnostics"
+	for d in $LG_DIAG_DOMS; do
+		echo "--- keeld's log of domain $d (last 60 lines: console_io, and keeld's)"
+		lg_keeld_log "$d" | tail -n 60
+	done
 	for f in "$run"/console/guest-*.log; do
 		[ -f "$f" ] || continue
 		echo "--- $f (last 40 lines)"

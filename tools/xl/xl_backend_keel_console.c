@@ -8,9 +8,9 @@
  * domain's console/tty, as xenconsole waits for xenconsoled's pty.  Only
  * when no keel-consoled runs (or it does not take the domain in time) is
  * the fallback used: a stream of the guest's output as keeld records it
- * (keelctl_console_read: its console_io output, and its ring output only
- * while no backend has bound the ring, which is why this must not be used
- * while keel-consoled is about to bind it).  A small child process polls
+ * (keelctl_console_read: its ring output, which keeld drains only while
+ * no backend has bound the ring, which is why this must not be used while
+ * keel-consoled is about to bind it).  A small child process polls
  * keeld, writes the bytes that are new since the last look, and ends the
  * stream when the domain shuts down or disappears.  Input cannot reach
  * such a guest; it is read and dropped so the terminal relay never blocks.

@@ -1,6 +1,6 @@
 /*
  * Following a console record that keeps only its newest bytes (keeld keeps
- * the last 64 KiB of a guest's console_io output and, when full, drops the
+ * the last 64 KiB of the console output it drained for a guest and, when full, drops the
  * older half): given what was seen last time and what the record holds
  * now, where the new bytes start.
  */
