@@ -34,6 +34,8 @@ struct hvm_domain {
 	uint64_t hypercall_page; /* gpa; 0: none yet */
 	uint64_t start_info;	 /* gpa of the hvm_start_info handed over in %ebx */
 	uint32_t entry;
+	int shinfo_slot; /* KVM slot of the shared_info page; -1: not mapped */
+	uint64_t shinfo_gpa;
 	char dbg_line[256];
 	unsigned dbg_len;
 	uint64_t dbg_logged; /* bytes of 0xe9 text sent to keeld's log */
@@ -47,6 +49,8 @@ int hvm_copy_to_gpa(struct domain *d, uint64_t gpa, const void *src, size_t n);
 
 /* The E820 map the guest is given (start info, XENMEM_memory_map). */
 unsigned hvm_memory_map(struct domain *d, struct hvm_memmap_entry *e, unsigned max);
+/* Put keeld's shared_info page at gpa (a KVM slot of its own). */
+int hvm_map_shared_info(struct domain *d, uint64_t gpa);
 int hvm_build_domain(struct domain *d, const struct domain_image *img);
 int hvm_vcpu_start(struct vcpu *v);
 int hvm_vcpu_set_cpuid(struct vcpu *v);

@@ -134,11 +134,53 @@ static long hvm_memory_map_op(struct hvm_hcall_ctx *c, uint64_t arg)
 	return guest_copy_to(c->v, arg, &nr, sizeof(nr)) < 0 ? -XEN_EFAULT : 0;
 }
 
+/* XENMEM_add_to_physmap of the shared_info page (hvmloader puts it in
+ * the MMIO hole, Linux in its own RAM): keeld's page becomes a KVM memory
+ * slot of its own at the frame asked for, moved if asked again.  Only a
+ * frame in the hole (not RAM, not keeld's region) in this slice. */
+static long hvm_add_to_physmap(struct hvm_hcall_ctx *c, uint64_t arg)
+{
+	struct domain *d = c->v->dom;
+	uint16_t domid;
+	uint32_t space;
+	uint64_t idx, gpfn, gpa;
+	uint8_t raw[24];
+
+	if (guest_copy_from(c->v, raw, arg, c->mode64 ? 24 : 16) < 0)
+		return -XEN_EFAULT;
+	memcpy(&domid, raw, 2);
+	memcpy(&space, raw + 4, 4);
+	if (c->mode64) {
+		memcpy(&idx, raw + 8, 8);
+		memcpy(&gpfn, raw + 16, 8);
+	} else {
+		uint32_t i32, g32;
+
+		memcpy(&i32, raw + 8, 4);
+		memcpy(&g32, raw + 12, 4);
+		idx = i32;
+		gpfn = g32;
+	}
+	if (domid != DOMID_SELF && domid != d->domid)
+		return -XEN_EPERM;
+	if (space != XENMAPSPACE_shared_info)
+		return -XEN_ENOSYS; /* grant frames, gmfn: not in this slice */
+	if (idx != 0)
+		return -XEN_EINVAL;
+	gpa = gpfn << 12;
+	if (gpfn >= (1ULL << 20) || gpa < HVM_BELOW_4G_MMIO_START ||
+	    (gpa >= HVM_REGION_GPA && gpa < HVM_REGION_GPA + d->shim_size))
+		return -XEN_EINVAL;
+	return hvm_map_shared_info(d, gpa) < 0 ? -XEN_EINVAL : 0;
+}
+
 HVM_HC(memory_op)
 {
 	switch (a[0] & 0xf) { /* the rest of cmd: a continuation's start extent */
 	case XENMEM_memory_map:
 		return a[0] == XENMEM_memory_map ? hvm_memory_map_op(c, a[1]) : -XEN_EINVAL;
+	case XENMEM_add_to_physmap:
+		return a[0] == XENMEM_add_to_physmap ? hvm_add_to_physmap(c, a[1]) : -XEN_EINVAL;
 	case XENMEM_current_reservation:
 	case XENMEM_maximum_reservation: {
 		uint16_t domid;

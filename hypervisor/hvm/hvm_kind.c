@@ -43,6 +43,8 @@ void *hvm_gpa_ptr(struct domain *d, uint64_t gpa, uint64_t n)
 		return d->ram + low + (gpa - HVM_HIGH_MEM_START);
 	if (gpa >= HVM_REGION_GPA && gpa + n <= HVM_REGION_GPA + d->shim_size)
 		return d->shim + (gpa - HVM_REGION_GPA);
+	if (h->shinfo_slot >= 0 && gpa >= h->shinfo_gpa && gpa + n <= h->shinfo_gpa + 4096)
+		return d->shim + HVM_REGION_OFF_SHINFO + (gpa - h->shinfo_gpa);
 	return NULL;
 }
 
@@ -149,12 +151,39 @@ static int hvm_vm_setup(struct domain *d)
 	return 0;
 }
 
+int hvm_map_shared_info(struct domain *d, uint64_t gpa)
+{
+	struct hvm_domain *h = d->hvm;
+	void *page = d->shim + HVM_REGION_OFF_SHINFO;
+	int r;
+
+	pthread_mutex_lock(&d->mm_lock);
+	if (h->shinfo_slot < 0) {
+		r = kvm_vm_add_memory(&d->vm, gpa, 4096, page);
+		if (r == 0)
+			h->shinfo_slot = d->vm.nslots - 1;
+	} else {
+		/* KVM moves a slot by deleting it (size 0) and adding it anew */
+		r = kvm_vm_slot_flags(&d->vm, h->shinfo_slot, h->shinfo_gpa, 0, page, 0);
+		if (r == 0)
+			r = kvm_vm_slot_flags(&d->vm, h->shinfo_slot, gpa, 4096, page, 0);
+	}
+	if (r == 0)
+		h->shinfo_gpa = gpa;
+	pthread_mutex_unlock(&d->mm_lock);
+	if (r < 0)
+		hvlog("d%d: hvm: shared_info at %#llx: %s", d->domid, (unsigned long long)gpa,
+		      strerror(-r));
+	return r;
+}
+
 static int hvm_init(struct domain *d)
 {
 	d->hvm = calloc(1, sizeof(*d->hvm));
 	if (!d->hvm)
 		return -ENOMEM;
 	d->hvm->low_pages = hvm_low_pages(d);
+	d->hvm->shinfo_slot = -1;
 	d->hvm->high_pages = d->nr_pages - d->hvm->low_pages;
 	return 0;
 }

@@ -16,6 +16,10 @@
 #define HVMOP_set_param 0
 #define HVMOP_get_param 1
 
+/* XENMEM_add_to_physmap spaces */
+#define XENMAPSPACE_shared_info 0
+#define XENMAPSPACE_grant_table 1
+
 /* HVM parameters */
 #define HVM_PARAM_CALLBACK_IRQ		  0
 #define HVM_PARAM_STORE_PFN		  1
