@@ -42,6 +42,10 @@ struct domain_kind {
 	 * its vCPUs (HVM: RAM around the MMIO hole, irqchip, PIT); NULL: RAM
 	 * at 0 and the region at region_gpa */
 	int (*vm_setup)(struct domain *d);
+	/* optional: where count frames from gfn live in the domain's memfd,
+	 * for dom0's map (all in one piece of RAM or keeld's region): 0 or
+	 * -EINVAL; NULL: RAM frames from offset 0 (PV) */
+	int (*frame_offset)(struct domain *d, uint64_t gfn, uint64_t count, uint64_t *off);
 	/* the kind's part of a domain (d->pv / each v->pv), made and dropped */
 	int (*init)(struct domain *d);
 	void (*destroy)(struct domain *d);

@@ -177,6 +177,26 @@ int hvm_map_shared_info(struct domain *d, uint64_t gpa)
 	return r;
 }
 
+/* RAM below the hole, RAM above 4 GiB, or keeld's region (the special
+ * pages: a store or console backend maps them), never across two. */
+static int hvm_frame_offset(struct domain *d, uint64_t gfn, uint64_t count, uint64_t *off)
+{
+	const struct hvm_domain *h = d->hvm;
+	uint64_t hi = HVM_HIGH_MEM_START >> 12, rg = HVM_REGION_GPA >> 12;
+
+	if (count == 0 || count > (1ULL << 20) || gfn > (1ULL << 40))
+		return -EINVAL;
+	if (gfn + count <= h->low_pages)
+		*off = gfn << 12;
+	else if (gfn >= hi && gfn + count <= hi + h->high_pages)
+		*off = (h->low_pages + gfn - hi) << 12;
+	else if (gfn >= rg && gfn + count <= rg + HVM_REGION_PAGES)
+		*off = (d->nr_pages + gfn - rg) << 12;
+	else
+		return -EINVAL;
+	return 0;
+}
+
 static int hvm_init(struct domain *d)
 {
 	d->hvm = calloc(1, sizeof(*d->hvm));
@@ -284,6 +304,7 @@ const struct domain_kind hvm_kind = {
 	.shared_info_off = HVM_REGION_OFF_SHINFO,
 	.gnttab_off = HVM_REGION_OFF_GNTTAB,
 	.vm_setup = hvm_vm_setup,
+	.frame_offset = hvm_frame_offset,
 	.init = hvm_init,
 	.destroy = hvm_destroy,
 	.build = hvm_build_domain,

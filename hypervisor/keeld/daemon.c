@@ -305,9 +305,18 @@ static int daemon_op_map_frames(struct daemon_req *rq)
 
 	if (!d)
 		return -ESRCH;
-	if (m->count == 0 || m->mfn >= d->nr_pages || m->count > d->nr_pages - m->mfn)
-		return -EINVAL;
-	mr.offset = m->mfn << 12; /* guest RAM is the memfd's start */
+	if (d->kind->frame_offset) {
+		uint64_t off;
+		int r = m->count ? d->kind->frame_offset(d, m->mfn, m->count, &off) : -EINVAL;
+
+		if (r < 0)
+			return r;
+		mr.offset = off;
+	} else {
+		if (m->count == 0 || m->mfn >= d->nr_pages || m->count > d->nr_pages - m->mfn)
+			return -EINVAL;
+		mr.offset = m->mfn << 12; /* guest RAM is the memfd's start */
+	}
 	memcpy(rq->out, &mr, sizeof(mr));
 	rq->out_len = sizeof(mr);
 	rq->out_fds[rq->n_out_fds++] = d->memfd;
