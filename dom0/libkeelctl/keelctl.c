@@ -136,8 +136,8 @@ int keelctl_domain_create(struct keelctl *h, const char *name, uint64_t mem_mb, 
 int keelctl_domain_create_kind(struct keelctl *h, const char *name, uint64_t mem_mb, int vcpus,
 			       int hvm, uint32_t *domid)
 {
-	struct keelctl_create_req c = {.mem_mb = mem_mb, .vcpus = vcpus,
-				       .flags = hvm ? KEELCTL_CREATE_HVM : 0};
+	struct keelctl_create_req c = {
+		.mem_mb = mem_mb, .vcpus = vcpus, .flags = hvm ? KEELCTL_CREATE_HVM : 0};
 	const void *p;
 	uint32_t len;
 	int r;

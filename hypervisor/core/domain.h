@@ -71,7 +71,7 @@ struct domain {
 	int domid;
 	int slot; /* in the domain table */
 	const struct domain_kind *kind;
-	struct pv_domain *pv; /* the PV kind's part */
+	struct pv_domain *pv;	/* the PV kind's part */
 	struct hvm_domain *hvm; /* the HVM kind's part */
 #ifdef KEEL_TEST_LAYOUT
 	/* a build whose struct layout differs (tests/integration/save-crossbuild) */

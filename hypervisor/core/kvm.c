@@ -310,8 +310,8 @@ const char *kvm_exit_name(uint32_t reason)
 	return "other";
 }
 
-int kvm_vcpu_set_cpuid(struct kvm_vcpu_ctx *vcpu, const struct kvm_cpuid_entry2 *extra,
-		       int nextra, uint32_t drop_lo, uint32_t drop_hi)
+int kvm_vcpu_set_cpuid(struct kvm_vcpu_ctx *vcpu, const struct kvm_cpuid_entry2 *extra, int nextra,
+		       uint32_t drop_lo, uint32_t drop_hi)
 {
 	struct kvm_cpuid2 *c;
 	int n = 0, r = 0;

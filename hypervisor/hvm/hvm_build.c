@@ -186,8 +186,7 @@ int hvm_build_domain(struct domain *d, const struct domain_image *img)
 	d->hvm->entry = entry;
 	memset(d->shim, 0, d->shim_size); /* shared_info, grant, ioreq and special pages */
 	hvlog("d%d: hvm: firmware loaded up to %#llx, entry %#x, start info %#llx, %llu+%llu MiB",
-	      d->domid, (unsigned long long)end, entry,
-	      (unsigned long long)d->hvm->start_info,
+	      d->domid, (unsigned long long)end, entry, (unsigned long long)d->hvm->start_info,
 	      (unsigned long long)(d->hvm->low_pages >> 8),
 	      (unsigned long long)(d->hvm->high_pages >> 8));
 	return 0;

@@ -17,15 +17,15 @@
 
 /* The region: shared_info at page 0, grant frames from page 1 (36),
  * then the 8 ioreq-server pages and the 8 special pages last. */
-#define HVM_REGION_PAGES       64
-#define HVM_REGION_SIZE	       (HVM_REGION_PAGES * 4096ULL)
-#define HVM_REGION_GPA	       ((HVM_END_SPECIAL_REGION << 12) - HVM_REGION_SIZE)
-#define HVM_REGION_OFF_SHINFO  0
-#define HVM_REGION_OFF_GNTTAB  4096
+#define HVM_REGION_PAGES      64
+#define HVM_REGION_SIZE	      (HVM_REGION_PAGES * 4096ULL)
+#define HVM_REGION_GPA	      ((HVM_END_SPECIAL_REGION << 12) - HVM_REGION_SIZE)
+#define HVM_REGION_OFF_SHINFO 0
+#define HVM_REGION_OFF_GNTTAB 4096
 /* Port the hypercall page's stubs write to (`out %eax, $0xe1`) */
-#define HVM_PORT_HYPERCALL     0xe1
-#define HVM_PORT_DEBUG	       0xe9 /* Xen's debug console (hvmloader's printf) */
-#define HVM_CONSOLE_LOG_MAX    (64 * 1024) /* of one domain's 0xe9 text in keeld's log */
+#define HVM_PORT_HYPERCALL  0xe1
+#define HVM_PORT_DEBUG	    0xe9	/* Xen's debug console (hvmloader's printf) */
+#define HVM_CONSOLE_LOG_MAX (64 * 1024) /* of one domain's 0xe9 text in keeld's log */
 
 struct hvm_domain {
 	uint64_t low_pages;  /* RAM frames below the hole, from 0 */

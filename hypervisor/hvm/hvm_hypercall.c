@@ -21,8 +21,7 @@ struct hvm_hcall_ctx {
 	int mode64;
 };
 
-#define HVM_HC(name) \
-	static long hvm_hc_##name(struct hvm_hcall_ctx *c, const uint64_t *a)
+#define HVM_HC(name) static long hvm_hc_##name(struct hvm_hcall_ctx *c, const uint64_t *a)
 
 static int hvm_copy_string(struct vcpu *v, uint64_t dst, const char *s, size_t size)
 {
@@ -192,7 +191,7 @@ HVM_HC(memory_op)
 		if (domid != DOMID_SELF && domid != c->v->dom->domid)
 			return -XEN_EPERM;
 		return (long)(a[0] == XENMEM_current_reservation ? c->v->dom->cur_pages
-								  : c->v->dom->max_pages);
+								 : c->v->dom->max_pages);
 	}
 	default:
 		/* populate_physmap, add_to_physmap (shared_info, grant frames):

@@ -283,8 +283,8 @@ static int hvm_restore_check(const struct saverec *recs, unsigned n, uint64_t nr
 	return -EOPNOTSUPP;
 }
 
-static int hvm_restore(struct domain *d, const struct saverec *recs, unsigned n,
-		       const void *shim, size_t shim_size)
+static int hvm_restore(struct domain *d, const struct saverec *recs, unsigned n, const void *shim,
+		       size_t shim_size)
 {
 	(void)d, (void)recs, (void)n, (void)shim, (void)shim_size;
 	return -EOPNOTSUPP;

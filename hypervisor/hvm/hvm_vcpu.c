@@ -25,8 +25,15 @@ int hvm_vcpu_start(struct vcpu *v)
 	struct domain *d = v->dom;
 	struct kvm_sregs s;
 	struct kvm_regs regs;
-	struct kvm_segment code = {.base = 0, .limit = 0xffffffff, .selector = 0x08,
-				   .type = 0xb, .present = 1, .dpl = 0, .db = 1, .s = 1, .g = 1};
+	struct kvm_segment code = {.base = 0,
+				   .limit = 0xffffffff,
+				   .selector = 0x08,
+				   .type = 0xb,
+				   .present = 1,
+				   .dpl = 0,
+				   .db = 1,
+				   .s = 1,
+				   .g = 1};
 	struct kvm_segment data = code;
 
 	data.selector = 0x10;
@@ -66,8 +73,8 @@ static void hvm_vcpu_dump(struct vcpu *v, const char *why)
 	kvm_regs_get(&v->kvm, &r);
 	kvm_sregs_get(&v->kvm, &s);
 	domain_log(v->dom, "vcpu%d %s", v->id, why);
-	domain_log(v->dom, " eip %08llx esp %08llx eflags %08llx cs %04x cr0 %llx cr3 %llx",
-		   r.rip, r.rsp, r.rflags, s.cs.selector, s.cr0, s.cr3);
+	domain_log(v->dom, " eip %08llx esp %08llx eflags %08llx cs %04x cr0 %llx cr3 %llx", r.rip,
+		   r.rsp, r.rflags, s.cs.selector, s.cr0, s.cr3);
 	domain_log(v->dom, " eax %08llx ebx %08llx ecx %08llx edx %08llx esi %08llx edi %08llx",
 		   r.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi);
 }
