@@ -63,4 +63,27 @@ if grep -qE "Sanitizer|runtime error" "$KEEL_TMP/keeld.log"; then
 	grep -E -A12 "Sanitizer|runtime error" "$KEEL_TMP/keeld.log" | head -40
 	fail "keeld reported a sanitizer error"
 fi
+
+# --- through xl: type="hvm" with dom0 up (keel-xenstored answers the store) ---
+run=$KEEL_TMP/xlrun
+cleanup_xl() { "$KEEL_BIN/keel-dom0-down" --rundir "$run" >/dev/null 2>&1; }
+trap 'kill -9 $kpid 2>/dev/null; wait $kpid 2>/dev/null; cleanup_xl' EXIT
+export KEEL_HVMLOADER=$hvmloader
+"$KEEL_BIN/keel-dom0-up" --rundir "$run" --no-bridge >"$KEEL_TMP/up.out" ||
+	fail "keel-dom0-up: $(cat "$KEEL_TMP/up.out")"
+xl() { KEEL_RUNDIR=$run "$KEEL_BIN/xl" "$@"; }
+cat >"$KEEL_TMP/hvm.cfg" <<CFG
+name = "hvm1"
+type = "hvm"
+memory = 32
+vcpus = 1
+on_crash = "preserve"
+CFG
+xl create -q "$KEEL_TMP/hvm.cfg" || fail "xl create type=hvm"
+wait_for "xl dmesg | grep -q '(d[0-9]*) Xenbus rings'" 30 || { xl dmesg | tail; fail "xl: hvmloader did not reach xenbus"; }
+# hvmloader's first xenstore read (hvmloader/bios) is answered by the store
+wait_for "xl dmesg | grep -q '(d[0-9]*) .*BIOS'" 30 || { xl dmesg | tail; fail "xl: no xenstore answer reached hvmloader"; }
+xl dmesg | grep '(d[0-9]*) ' | sed 's/^/  xl dmesg: /'
+xl destroy hvm1 || fail "xl destroy hvm1"
+cleanup_xl
 echo "hvm-hvmloader: ok"
