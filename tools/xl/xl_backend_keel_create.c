@@ -140,7 +140,8 @@ static int xlk_check_buildable(struct xlk *k, const struct xlcfg_domain *dom)
 		return r;
 	}
 	if (dom->type != XLCFG_TYPE_PV) {
-		fprintf(stderr, "xl: keeld builds PV and HVM domains; type=\"%s\" is not available\n",
+		fprintf(stderr,
+			"xl: keeld builds PV and HVM domains; type=\"%s\" is not available\n",
 			xlcfg_type_name(dom->type));
 		return -EOPNOTSUPP;
 	}
