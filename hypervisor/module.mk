@@ -2,12 +2,13 @@
 #   keeld/   the program: its commands (run, daemon, probe) and the control socket
 #   core/    the domain table and lifetime, domain kinds, KVM, save records
 #   pv/      keeld's PV code (builder, MMU, vCPU loop, hypercalls, time) and the shim
+#   hvm/     keeld's HVM kind (builder for hvmloader, vCPU loop, hypercalls)
 #   evtchn/  event channels (2-level and FIFO)
 #   gnttab/  grant tables (entries, guest maps, dom0 maps and copies)
 #   ctl/     control operations for dom0's toolstack (rename, tuning, save/restore)
 KEELD_LIB_SRCS := $(wildcard hypervisor/core/kvm.c hypervisor/core/domain.c hypervisor/core/guest_log.c \
 	hypervisor/core/saverec.c hypervisor/core/util.c hypervisor/core/registry.c) \
-	$(wildcard hypervisor/pv/*.c) $(wildcard hypervisor/evtchn/*.c) \
+	$(wildcard hypervisor/pv/*.c) $(wildcard hypervisor/hvm/*.c) $(wildcard hypervisor/evtchn/*.c) \
 	$(wildcard hypervisor/gnttab/*.c)
 KEELD_CTL_SRCS := $(wildcard hypervisor/ctl/*.c)
 KEELD_SRCS := $(wildcard hypervisor/keeld/*.c) $(KEELD_LIB_SRCS) $(KEELD_CTL_SRCS)

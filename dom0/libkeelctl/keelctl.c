@@ -130,7 +130,14 @@ int keelctl_call(struct keelctl *h, uint32_t op, uint32_t domid, const void *dat
 int keelctl_domain_create(struct keelctl *h, const char *name, uint64_t mem_mb, int vcpus,
 			  uint32_t *domid)
 {
-	struct keelctl_create_req c = {.mem_mb = mem_mb, .vcpus = vcpus};
+	return keelctl_domain_create_kind(h, name, mem_mb, vcpus, 0, domid);
+}
+
+int keelctl_domain_create_kind(struct keelctl *h, const char *name, uint64_t mem_mb, int vcpus,
+			       int hvm, uint32_t *domid)
+{
+	struct keelctl_create_req c = {
+		.mem_mb = mem_mb, .vcpus = vcpus, .flags = hvm ? KEELCTL_CREATE_HVM : 0};
 	const void *p;
 	uint32_t len;
 	int r;

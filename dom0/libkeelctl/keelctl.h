@@ -19,6 +19,9 @@ void keelctl_close(struct keelctl *h);
 
 int keelctl_domain_create(struct keelctl *h, const char *name, uint64_t mem_mb, int vcpus,
 			  uint32_t *domid);
+/* hvm: an HVM domain (its LOAD image is the firmware, hvmloader) */
+int keelctl_domain_create_kind(struct keelctl *h, const char *name, uint64_t mem_mb, int vcpus,
+			       int hvm, uint32_t *domid);
 int keelctl_domain_load(struct keelctl *h, uint32_t domid, const char *kernel, const char *ramdisk,
 			const char *cmdline);
 int keelctl_domain_unpause(struct keelctl *h, uint32_t domid);

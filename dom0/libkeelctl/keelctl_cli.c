@@ -2,6 +2,7 @@
  * keelctl: a small client for keeld's control socket, built on libkeelctl
  * (for tests and for poking at a running keeld by hand).
  *   keelctl [--rundir DIR] create NAME MEM_MB [VCPUS]     prints the domid
+ *   keelctl create-hvm NAME MEM_MB [VCPUS]   an HVM domain; load its firmware
  *   keelctl load DOMID KERNEL [CMDLINE [RAMDISK]]
  *   keelctl unpause|pause|destroy|info|console DOMID
  *   keelctl list | dmesg
@@ -118,7 +119,7 @@ int keelctl_null_store(const char *rundir, struct keelctl *h, uint32_t domid, in
 static int keelctl_cli_usage(void)
 {
 	fprintf(stderr,
-		"usage: keelctl [--rundir DIR] create NAME MEM_MB [VCPUS] | "
+		"usage: keelctl [--rundir DIR] create[-hvm] NAME MEM_MB [VCPUS] | "
 		"load DOMID KERNEL [CMDLINE [RAMDISK]] | unpause|pause|destroy|info|console "
 		"DOMID | list | dmesg\n");
 	return 2;
@@ -171,16 +172,18 @@ int main(int argc, char **argv)
 		}
 		return 0;
 	}
-	if (strcmp(cmd, "list") && strcmp(cmd, "dmesg") && strcmp(cmd, "create")) {
+	if (strcmp(cmd, "list") && strcmp(cmd, "dmesg") && strcmp(cmd, "create") &&
+	    strcmp(cmd, "create-hvm")) {
 		if (i >= argc)
 			return keelctl_cli_usage();
 		domid = strtoul(argv[i++], NULL, 0);
 	}
-	if (!strcmp(cmd, "create")) {
+	if (!strcmp(cmd, "create") || !strcmp(cmd, "create-hvm")) {
 		if (i + 1 >= argc)
 			return keelctl_cli_usage();
-		r = keelctl_domain_create(h, argv[i], strtoull(argv[i + 1], NULL, 0),
-					  i + 2 < argc ? atoi(argv[i + 2]) : 1, &domid);
+		r = keelctl_domain_create_kind(h, argv[i], strtoull(argv[i + 1], NULL, 0),
+					       i + 2 < argc ? atoi(argv[i + 2]) : 1,
+					       !strcmp(cmd, "create-hvm"), &domid);
 		if (r == 0)
 			printf("%u\n", domid);
 	} else if (!strcmp(cmd, "load")) {

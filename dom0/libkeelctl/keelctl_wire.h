@@ -76,9 +76,10 @@ struct keelctl_rsp {
 struct keelctl_create_req {
 	uint64_t mem_mb;
 	uint32_t vcpus;
-	uint32_t pad;
+	uint32_t flags; /* KEELCTL_CREATE_*; 0 from older clients */
 	char name[64];
 };
+#define KEELCTL_CREATE_HVM 1u /* an HVM domain (hvmloader as its image) */
 
 #define KEELCTL_LOAD_RAMDISK 1
 struct keelctl_load_req {

@@ -270,9 +270,11 @@ static int domain_make(struct domain *d, uint64_t nr_pages, int nr_vcpus, unsign
 	if (flags & DOMAIN_NO_KVM)
 		return 0;
 	r = kvm_vm_create(&d->vm);
-	if (r == 0)
+	if (r == 0 && d->kind->vm_setup)
+		r = d->kind->vm_setup(d);
+	else if (r == 0)
 		r = kvm_vm_add_memory(&d->vm, 0, ram, d->ram);
-	if (r == 0)
+	if (r == 0 && !d->kind->vm_setup)
 		r = kvm_vm_add_memory(&d->vm, d->kind->region_gpa, d->shim_size, d->shim);
 	for (i = 0; i < nr_vcpus && r == 0; i++)
 		r = kvm_vcpu_create(&d->vm, i, &d->vcpus[i].kvm);

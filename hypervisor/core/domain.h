@@ -33,6 +33,7 @@ enum domain_state { DOM_CREATED, DOM_RUNNING, DOM_PAUSED, DOM_SHUTDOWN, DOM_CRAS
 
 struct domain_kind; /* kind.h */
 struct pv_domain;   /* ../pv/pv_domain.h: the PV kind's part */
+struct hvm_domain;  /* ../hvm/hvm_domain.h: the HVM kind's part */
 struct pv_vcpu;
 struct evtchn;
 struct evtchn_fifo;
@@ -83,7 +84,8 @@ struct domain {
 	int domid;
 	int slot; /* in the domain table */
 	const struct domain_kind *kind;
-	struct pv_domain *pv; /* the PV kind's part */
+	struct pv_domain *pv;	/* the PV kind's part */
+	struct hvm_domain *hvm; /* the HVM kind's part */
 #ifdef KEEL_TEST_LAYOUT
 	/* a build whose struct layout differs (tests/integration/save-crossbuild) */
 	uint8_t test_layout_pad[KEEL_TEST_LAYOUT];

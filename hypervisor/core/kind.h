@@ -38,6 +38,14 @@ struct domain_kind {
 	uint64_t shared_info_off;
 	uint64_t gnttab_off; /* grant frames (32), then status frames (4) */
 
+	/* optional: the VM's memory slots and in-kernel devices, made before
+	 * its vCPUs (HVM: RAM around the MMIO hole, irqchip, PIT); NULL: RAM
+	 * at 0 and the region at region_gpa */
+	int (*vm_setup)(struct domain *d);
+	/* optional: where count frames from gfn live in the domain's memfd,
+	 * for dom0's map (all in one piece of RAM or keeld's region): 0 or
+	 * -EINVAL; NULL: RAM frames from offset 0 (PV) */
+	int (*frame_offset)(struct domain *d, uint64_t gfn, uint64_t count, uint64_t *off);
 	/* the kind's part of a domain (d->pv / each v->pv), made and dropped */
 	int (*init)(struct domain *d);
 	void (*destroy)(struct domain *d);
@@ -94,6 +102,7 @@ struct domain_kind {
 };
 
 extern const struct domain_kind pv_kind;
+extern const struct domain_kind hvm_kind;
 
 /* What evtchn/, gnttab/ and ctl/ call: the domain's kind does it. */
 static inline void vcpu_kick(struct vcpu *v)

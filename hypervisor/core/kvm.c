@@ -309,3 +309,27 @@ const char *kvm_exit_name(uint32_t reason)
 		return kvm_exit_names[reason];
 	return "other";
 }
+
+int kvm_vcpu_set_cpuid(struct kvm_vcpu_ctx *vcpu, const struct kvm_cpuid_entry2 *extra, int nextra,
+		       uint32_t drop_lo, uint32_t drop_hi)
+{
+	struct kvm_cpuid2 *c;
+	int n = 0, r = 0;
+
+	if (!kvm_cpuid || nextra < 0 || nextra > 64)
+		return -EINVAL;
+	c = calloc(1, sizeof(*c) + (kvm_cpuid->nent + nextra) * sizeof(c->entries[0]));
+	if (!c)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < kvm_cpuid->nent; i++)
+		if (kvm_cpuid->entries[i].function < drop_lo ||
+		    kvm_cpuid->entries[i].function > drop_hi)
+			c->entries[n++] = kvm_cpuid->entries[i];
+	for (int i = 0; i < nextra; i++)
+		c->entries[n++] = extra[i];
+	c->nent = n;
+	if (ioctl(vcpu->fd, KVM_SET_CPUID2, c) < 0)
+		r = -errno;
+	free(c);
+	return r;
+}

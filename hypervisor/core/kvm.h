@@ -59,5 +59,10 @@ uint64_t kvm_tsc_khz(struct kvm_vcpu_ctx *vcpu);
 int kvm_debugregs_get(struct kvm_vcpu_ctx *vcpu, struct kvm_debugregs *dr);
 int kvm_debugregs_set(struct kvm_vcpu_ctx *vcpu, const struct kvm_debugregs *dr);
 const char *kvm_exit_name(uint32_t reason);
+/* The host's supported CPUID with the leaves in [drop_lo, drop_hi] taken
+ * out and `extra` added, for a vCPU before its first run (HVM: Xen's
+ * leaves where KVM's own would be). */
+int kvm_vcpu_set_cpuid(struct kvm_vcpu_ctx *vcpu, const struct kvm_cpuid_entry2 *extra, int nextra,
+		       uint32_t drop_lo, uint32_t drop_hi);
 
 #endif

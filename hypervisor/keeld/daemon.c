@@ -132,13 +132,14 @@ static int daemon_op_create(struct daemon_req *rq)
 
 	if (memchr(c->name, 0, sizeof(c->name)) == NULL)
 		return -EINVAL;
-	if (c->mem_mb > DOMAIN_MAX_MEM_MB)
+	if (c->mem_mb > DOMAIN_MAX_MEM_MB || (c->flags & ~KEELCTL_CREATE_HVM))
 		return -EINVAL;
-	d = domain_new(&pv_kind, c->name, c->mem_mb << 8, (int)c->vcpus, 0, &r);
+	d = domain_new((c->flags & KEELCTL_CREATE_HVM) ? &hvm_kind : &pv_kind, c->name,
+		       c->mem_mb << 8, (int)c->vcpus, 0, &r);
 	if (!d)
 		return r;
 	d->conbuf_size = DAEMON_CONSOLE_BUF;
-	hvlog("d%d: created '%s', %llu MiB, %u vCPUs", d->domid, d->name,
+	hvlog("d%d: created '%s' (%s), %llu MiB, %u vCPUs", d->domid, d->name, d->kind->name,
 	      (unsigned long long)c->mem_mb, c->vcpus);
 	memcpy(rq->out, &d->domid, sizeof(uint32_t));
 	rq->out_len = sizeof(uint32_t);
@@ -304,9 +305,18 @@ static int daemon_op_map_frames(struct daemon_req *rq)
 
 	if (!d)
 		return -ESRCH;
-	if (m->count == 0 || m->mfn >= d->nr_pages || m->count > d->nr_pages - m->mfn)
-		return -EINVAL;
-	mr.offset = m->mfn << 12; /* guest RAM is the memfd's start */
+	if (d->kind->frame_offset) {
+		uint64_t off;
+		int r = m->count ? d->kind->frame_offset(d, m->mfn, m->count, &off) : -EINVAL;
+
+		if (r < 0)
+			return r;
+		mr.offset = off;
+	} else {
+		if (m->count == 0 || m->mfn >= d->nr_pages || m->count > d->nr_pages - m->mfn)
+			return -EINVAL;
+		mr.offset = m->mfn << 12; /* guest RAM is the memfd's start */
+	}
 	memcpy(rq->out, &mr, sizeof(mr));
 	rq->out_len = sizeof(mr);
 	rq->out_fds[rq->n_out_fds++] = d->memfd;

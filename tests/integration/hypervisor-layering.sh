@@ -8,7 +8,7 @@
 obj=$KEEL_BUILD/obj/hypervisor
 [ -d "$obj/core" ] || fail "no objects under $obj (run make)"
 command -v nm >/dev/null || fail "nm (binutils) is missing"
-order="core evtchn gnttab pv ctl keeld"
+order="core evtchn gnttab pv hvm ctl keeld"
 for dir in $order; do
 	for o in "$obj/$dir"/*.o; do
 		# objects of today's sources only (a build dir may keep stale ones)

@@ -95,13 +95,53 @@ int xlk_get_config(void *h, uint32_t domid, struct xlcfg_domain *out)
 	return 0;
 }
 
+/* The firmware an HVM domain starts: Debian's hvmloader, or the one
+ * $KEEL_HVMLOADER names (tests).  firmware= / firmware_override= are not
+ * read yet. */
+#define XLK_HVMLOADER "/usr/lib/xen-4.17/boot/hvmloader"
+static const char *xlk_hvmloader(void)
+{
+	const char *s = getenv("KEEL_HVMLOADER");
+
+	return s && *s ? s : XLK_HVMLOADER;
+}
+
+/* An HVM domain, first slice: hvmloader with no device model, so no
+ * emulated or PV devices yet. */
+static int xlk_check_hvm(const struct xlcfg_domain *dom)
+{
+	if (dom->n_disks || dom->n_vifs) {
+		fprintf(stderr, "xl: HVM domains run without a device model yet: "
+				"disk= and vif= are not available for type=\"hvm\"\n");
+		return -EOPNOTSUPP;
+	}
+	if (access(xlk_hvmloader(), R_OK) < 0) {
+		int e = errno;
+
+		fprintf(stderr, "xl: cannot read the HVM firmware %s: %s\n", xlk_hvmloader(),
+			strerror(e));
+		return -e;
+	}
+	return 0;
+}
+
 /* What keeld can build today; anything else is refused with a reason. */
 static int xlk_check_buildable(struct xlk *k, const struct xlcfg_domain *dom)
 {
 	uint32_t other;
 
+	if (dom->type == XLCFG_TYPE_HVM) {
+		int r = xlk_check_hvm(dom);
+
+		if (r == 0 && xlk_find_name(k, dom->name, &other) == 0) {
+			fprintf(stderr, "xl: Domain with name \"%s\" already exists.\n", dom->name);
+			return -EEXIST;
+		}
+		return r;
+	}
 	if (dom->type != XLCFG_TYPE_PV) {
-		fprintf(stderr, "xl: keeld builds PV domains only; type=\"%s\" is not available\n",
+		fprintf(stderr,
+			"xl: keeld builds PV and HVM domains; type=\"%s\" is not available\n",
 			xlcfg_type_name(dom->type));
 		return -EOPNOTSUPP;
 	}
@@ -139,7 +179,11 @@ int xlk_create(void *h, const struct xlcfg_domain *dom, bool paused, uint32_t *d
 		return r;
 	/* libxl runs the bootloader before it builds the domain; its kernel,
 	 * ramdisk and args replace the configuration's */
-	if (dom->bootloader) {
+	if (dom->type == XLCFG_TYPE_HVM) {
+		kernel = xlk_hvmloader(); /* hvmloader, as libxl's HVM builder loads */
+		ramdisk = NULL;
+		cmdline = NULL;
+	} else if (dom->bootloader) {
 		r = xlk_boot_run(k, dom, &boot);
 		if (r < 0)
 			return r;
@@ -154,8 +198,9 @@ int xlk_create(void *h, const struct xlcfg_domain *dom, bool paused, uint32_t *d
 			"yet grow a guest above memory=\n",
 			(unsigned long long)dom->max_memkb / 1024);
 	/* keeld makes maxvcpus vCPUs; the store's cpu/N/availability says which are online */
-	r = keelctl_domain_create(k->ctl, dom->name, mem_mb,
-				  dom->max_vcpus > dom->vcpus ? dom->max_vcpus : dom->vcpus, domid);
+	r = keelctl_domain_create_kind(k->ctl, dom->name, mem_mb,
+				       dom->max_vcpus > dom->vcpus ? dom->max_vcpus : dom->vcpus,
+				       dom->type == XLCFG_TYPE_HVM, domid);
 	if (r < 0) {
 		xlk_boot_cleanup(&boot);
 		return r;

@@ -1,0 +1,65 @@
+/*
+ * The HVM kind's part of a domain (d->hvm): how its RAM sits around the
+ * MMIO hole, its HVM parameters, the hypercall page it asked for, and the
+ * line it is writing to Xen's debug port 0xe9.  keeld's region of an HVM
+ * domain (shared_info, grant frames, the ioreq-server and special pages)
+ * ends at Xen's special region end, 0xff000000, so the special pages are
+ * at Xen's frame numbers.
+ */
+#ifndef KEEL_HV_HVM_DOMAIN_H
+#define KEEL_HV_HVM_DOMAIN_H
+
+#include <stdint.h>
+
+#include "abi/hvm.h"
+#include "../core/domain.h"
+#include "../core/kind.h"
+
+/* The region: shared_info at page 0, grant frames from page 1 (36),
+ * then the 8 ioreq-server pages and the 8 special pages last. */
+#define HVM_REGION_PAGES      64
+#define HVM_REGION_SIZE	      (HVM_REGION_PAGES * 4096ULL)
+#define HVM_REGION_GPA	      ((HVM_END_SPECIAL_REGION << 12) - HVM_REGION_SIZE)
+#define HVM_REGION_OFF_SHINFO 0
+#define HVM_REGION_OFF_GNTTAB 4096
+/* Port the hypercall page's stubs write to (`out %eax, $0xe1`) */
+#define HVM_PORT_HYPERCALL  0xe1
+#define HVM_PORT_DEBUG	    0xe9	/* Xen's debug console (hvmloader's printf) */
+#define HVM_CONSOLE_LOG_MAX (64 * 1024) /* of one domain's 0xe9 text in keeld's log */
+
+struct hvm_domain {
+	uint64_t low_pages;  /* RAM frames below the hole, from 0 */
+	uint64_t high_pages; /* the rest, from 4 GiB */
+	uint64_t params[HVM_NR_PARAMS];
+	uint64_t hypercall_page; /* gpa; 0: none yet */
+	uint64_t start_info;	 /* gpa of the hvm_start_info handed over in %ebx */
+	uint32_t entry;
+	int shinfo_slot; /* KVM slot of the shared_info page; -1: not mapped */
+	uint64_t shinfo_gpa;
+	char dbg_line[256];
+	unsigned dbg_len;
+	uint64_t dbg_logged; /* bytes of 0xe9 text sent to keeld's log */
+};
+
+/* Guest-physical [gpa, gpa+n) as keeld's pointer: RAM or keeld's region;
+ * NULL if any of it is neither. */
+void *hvm_gpa_ptr(struct domain *d, uint64_t gpa, uint64_t n);
+int hvm_copy_from_gpa(struct domain *d, void *dst, uint64_t gpa, size_t n);
+int hvm_copy_to_gpa(struct domain *d, uint64_t gpa, const void *src, size_t n);
+
+/* The E820 map the guest is given (start info, XENMEM_memory_map). */
+unsigned hvm_memory_map(struct domain *d, struct hvm_memmap_entry *e, unsigned max);
+/* Put keeld's shared_info page at gpa (a KVM slot of its own). */
+int hvm_map_shared_info(struct domain *d, uint64_t gpa);
+int hvm_build_domain(struct domain *d, const struct domain_image *img);
+int hvm_vcpu_start(struct vcpu *v);
+int hvm_vcpu_set_cpuid(struct vcpu *v);
+void *hvm_vcpu_thread(void *vcpu);
+void hvm_vcpu_kick(struct vcpu *v);
+/* The guest wrote Xen's hypercall MSR: fill the page it named. */
+int hvm_hypercall_page_write(struct vcpu *v, uint64_t val);
+/* One hypercall: the registers as the stub left them; the result in rax. */
+int hvm_hypercall(struct vcpu *v, struct kvm_regs *regs);
+void hvm_debug_port_write(struct domain *d, const uint8_t *buf, size_t n);
+
+#endif

@@ -1,0 +1,328 @@
+/*
+ * The HVM kind: a domain that runs unmodified firmware (Debian's
+ * hvmloader) and OSes in a KVM VM with KVM's in-kernel LAPIC/IOAPIC/PIC
+ * and PIT, its RAM laid out as Xen lays out HVM RAM (below the MMIO hole
+ * at 0xF0000000, the rest from 4 GiB), Xen's special pages at Xen's frame
+ * numbers.  This is the ops table the rest of keeld sees it through
+ * (core/kind.h); the builder, vCPU loop and hypercalls are beside it.
+ * First slice: no device model, no save/restore, no grant maps.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "abi/xen.h"
+#include "hvm_domain.h"
+
+/* RAM frames below the MMIO hole; the rest goes above 4 GiB. */
+static uint64_t hvm_low_pages(const struct domain *d)
+{
+	uint64_t hole = HVM_BELOW_4G_MMIO_START >> 12;
+
+	return d->nr_pages < hole ? d->nr_pages : hole;
+}
+
+static uint64_t hvm_region_size(uint64_t nr_pages)
+{
+	(void)nr_pages;
+	return HVM_REGION_SIZE;
+}
+
+void *hvm_gpa_ptr(struct domain *d, uint64_t gpa, uint64_t n)
+{
+	const struct hvm_domain *h = d->hvm;
+	uint64_t low = h->low_pages << 12, high = h->high_pages << 12;
+
+	if (n > (1ULL << 32) || gpa + n < gpa)
+		return NULL;
+	if (gpa + n <= low)
+		return d->ram + gpa;
+	if (gpa >= HVM_HIGH_MEM_START && gpa + n <= HVM_HIGH_MEM_START + high)
+		return d->ram + low + (gpa - HVM_HIGH_MEM_START);
+	if (gpa >= HVM_REGION_GPA && gpa + n <= HVM_REGION_GPA + d->shim_size)
+		return d->shim + (gpa - HVM_REGION_GPA);
+	if (h->shinfo_slot >= 0 && gpa >= h->shinfo_gpa && gpa + n <= h->shinfo_gpa + 4096)
+		return d->shim + HVM_REGION_OFF_SHINFO + (gpa - h->shinfo_gpa);
+	return NULL;
+}
+
+int hvm_copy_from_gpa(struct domain *d, void *dst, uint64_t gpa, size_t n)
+{
+	void *p = hvm_gpa_ptr(d, gpa, n);
+
+	if (!p)
+		return -1;
+	memcpy(dst, p, n);
+	return 0;
+}
+
+int hvm_copy_to_gpa(struct domain *d, uint64_t gpa, const void *src, size_t n)
+{
+	void *p = hvm_gpa_ptr(d, gpa, n);
+
+	if (!p)
+		return -1;
+	memcpy(p, src, n);
+	if (gpa < (d->hvm->low_pages << 12))
+		for (uint64_t f = gpa >> 12; f <= (gpa + n - 1) >> 12 && n; f++)
+			domain_dirty_mark(d, f);
+	return 0;
+}
+
+/* A guest address as the vCPU sees it: physical with paging off, else
+ * through its page tables (KVM_TRANSLATE); -1 if it maps nothing. */
+static int hvm_translate(struct vcpu *v, uint64_t addr, uint64_t *gpa)
+{
+	struct kvm_sregs s;
+	struct kvm_translation t = {.linear_address = addr};
+
+	if (kvm_sregs_get(&v->kvm, &s) < 0)
+		return -1;
+	if (!(s.cr0 & 0x80000000ULL)) {
+		*gpa = (s.efer & 0x400) ? addr : (addr & 0xffffffffULL);
+		return 0;
+	}
+	if (ioctl(v->kvm.fd, KVM_TRANSLATE, &t) < 0 || !t.valid)
+		return -1;
+	*gpa = t.physical_address;
+	return 0;
+}
+
+/* Guest copies page by page: each page translated and bounds-checked. */
+static int hvm_copy(struct vcpu *v, uint64_t addr, void *buf, size_t n, int to_guest)
+{
+	while (n) {
+		size_t chunk = 4096 - (addr & 4095);
+		uint64_t gpa;
+		int r;
+
+		if (chunk > n)
+			chunk = n;
+		if (hvm_translate(v, addr, &gpa) < 0)
+			return -1;
+		r = to_guest ? hvm_copy_to_gpa(v->dom, gpa, buf, chunk)
+			     : hvm_copy_from_gpa(v->dom, buf, gpa, chunk);
+		if (r < 0)
+			return -1;
+		addr += chunk;
+		buf = (uint8_t *)buf + chunk;
+		n -= chunk;
+	}
+	return 0;
+}
+
+static int hvm_copy_from_guest(struct vcpu *v, void *dst, uint64_t src, size_t n)
+{
+	return hvm_copy(v, src, dst, n, 0);
+}
+
+static int hvm_copy_to_guest(struct vcpu *v, uint64_t dst, const void *src, size_t n)
+{
+	return hvm_copy(v, dst, (void *)src, n, 1);
+}
+
+/* RAM around the hole, keeld's region ending at Xen's special region end,
+ * the in-kernel irqchip (LAPIC, IOAPIC, PIC) and PIT, and MSR exits to
+ * keeld for what KVM does not know (Xen's hypercall MSR). */
+static int hvm_vm_setup(struct domain *d)
+{
+	struct kvm_pit_config pit = {.flags = 0};
+	struct kvm_enable_cap cap = {.cap = KVM_CAP_X86_USER_SPACE_MSR};
+	uint64_t low = hvm_low_pages(d), high = d->nr_pages - low;
+	int r;
+
+	/* runs before the kind's init (the VM exists before the kind's part) */
+	r = kvm_vm_add_memory(&d->vm, 0, low << 12, d->ram);
+	if (r == 0 && high)
+		r = kvm_vm_add_memory(&d->vm, HVM_HIGH_MEM_START, high << 12, d->ram + (low << 12));
+	if (r == 0)
+		r = kvm_vm_add_memory(&d->vm, HVM_REGION_GPA, d->shim_size, d->shim);
+	if (r < 0)
+		return r;
+	if (ioctl(d->vm.vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
+		return -errno;
+	if (ioctl(d->vm.vm_fd, KVM_CREATE_PIT2, &pit) < 0)
+		return -errno;
+	cap.args[0] = KVM_MSR_EXIT_REASON_INVAL | KVM_MSR_EXIT_REASON_UNKNOWN;
+	if (ioctl(d->vm.vm_fd, KVM_ENABLE_CAP, &cap) < 0)
+		return -errno;
+	return 0;
+}
+
+int hvm_map_shared_info(struct domain *d, uint64_t gpa)
+{
+	struct hvm_domain *h = d->hvm;
+	void *page = d->shim + HVM_REGION_OFF_SHINFO;
+	int r;
+
+	pthread_mutex_lock(&d->mm_lock);
+	if (h->shinfo_slot < 0) {
+		r = kvm_vm_add_memory(&d->vm, gpa, 4096, page);
+		if (r == 0)
+			h->shinfo_slot = d->vm.nslots - 1;
+	} else {
+		/* KVM moves a slot by deleting it (size 0) and adding it anew */
+		r = kvm_vm_slot_flags(&d->vm, h->shinfo_slot, h->shinfo_gpa, 0, page, 0);
+		if (r == 0)
+			r = kvm_vm_slot_flags(&d->vm, h->shinfo_slot, gpa, 4096, page, 0);
+	}
+	if (r == 0)
+		h->shinfo_gpa = gpa;
+	pthread_mutex_unlock(&d->mm_lock);
+	if (r < 0)
+		hvlog("d%d: hvm: shared_info at %#llx: %s", d->domid, (unsigned long long)gpa,
+		      strerror(-r));
+	return r;
+}
+
+/* RAM below the hole, RAM above 4 GiB, or keeld's region (the special
+ * pages: a store or console backend maps them), never across two. */
+static int hvm_frame_offset(struct domain *d, uint64_t gfn, uint64_t count, uint64_t *off)
+{
+	const struct hvm_domain *h = d->hvm;
+	uint64_t hi = HVM_HIGH_MEM_START >> 12, rg = HVM_REGION_GPA >> 12;
+
+	if (count == 0 || count > (1ULL << 20) || gfn > (1ULL << 40))
+		return -EINVAL;
+	if (gfn + count <= h->low_pages)
+		*off = gfn << 12;
+	else if (gfn >= hi && gfn + count <= hi + h->high_pages)
+		*off = (h->low_pages + gfn - hi) << 12;
+	else if (gfn >= rg && gfn + count <= rg + HVM_REGION_PAGES)
+		*off = (d->nr_pages + gfn - rg) << 12;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int hvm_init(struct domain *d)
+{
+	d->hvm = calloc(1, sizeof(*d->hvm));
+	if (!d->hvm)
+		return -ENOMEM;
+	d->hvm->low_pages = hvm_low_pages(d);
+	d->hvm->shinfo_slot = -1;
+	d->hvm->high_pages = d->nr_pages - d->hvm->low_pages;
+	return 0;
+}
+
+static void hvm_destroy(struct domain *d)
+{
+	free(d->hvm);
+	d->hvm = NULL;
+}
+
+static int hvm_start(struct domain *d)
+{
+	return hvm_vcpu_start(&d->vcpus[0]);
+}
+
+static void hvm_describe_vcpu(struct vcpu *v, char *buf, size_t len)
+{
+	snprintf(buf, len, "hvm, hypercall page %#llx",
+		 (unsigned long long)v->dom->hvm->hypercall_page);
+}
+
+static int hvm_frame_writable(struct domain *d, uint64_t gfn)
+{
+	return gfn < d->hvm->low_pages; /* no page types in HVM: RAM is writable */
+}
+
+static int hvm_frame_get_writable(struct domain *d, uint64_t gfn)
+{
+	return hvm_frame_writable(d, gfn) ? 0 : -XEN_EINVAL;
+}
+
+static void hvm_frame_put_writable(struct domain *d, uint64_t gfn)
+{
+	(void)d;
+	(void)gfn;
+}
+
+/* Grant host maps into an HVM guest go through its physmap in Xen; not
+ * in this slice. */
+static int hvm_grant_map(struct vcpu *v, uint64_t addr, int contains_pte, uint64_t gpa,
+			 int writable)
+{
+	(void)v, (void)addr, (void)contains_pte, (void)gpa, (void)writable;
+	return -XEN_ENOSYS;
+}
+
+static int hvm_grant_unmap(struct vcpu *v, uint64_t addr, int contains_pte, uint64_t gpa,
+			   uint64_t new_addr)
+{
+	(void)v, (void)addr, (void)contains_pte, (void)gpa, (void)new_addr;
+	return -XEN_ENOSYS;
+}
+
+static int hvm_grant_commit(struct vcpu *v)
+{
+	(void)v;
+	return 0;
+}
+
+static int hvm_frames_mapped(struct vcpu *v, uint64_t mfn, uint64_t n)
+{
+	(void)v, (void)mfn, (void)n;
+	return 0;
+}
+
+static int hvm_save(struct domain *d, struct srb *out)
+{
+	(void)d, (void)out;
+	return -EOPNOTSUPP;
+}
+
+static int hvm_restore_check(const struct saverec *recs, unsigned n, uint64_t nr_pages,
+			     int nr_vcpus, char *err, size_t errlen)
+{
+	(void)recs, (void)n, (void)nr_pages, (void)nr_vcpus;
+	snprintf(err, errlen, "HVM domains cannot be restored yet");
+	return -EOPNOTSUPP;
+}
+
+static int hvm_restore(struct domain *d, const struct saverec *recs, unsigned n, const void *shim,
+		       size_t shim_size)
+{
+	(void)d, (void)recs, (void)n, (void)shim, (void)shim_size;
+	return -EOPNOTSUPP;
+}
+
+static int hvm_resume(struct domain *d, int cancel)
+{
+	(void)d, (void)cancel;
+	return -EOPNOTSUPP;
+}
+
+const struct domain_kind hvm_kind = {
+	.name = "hvm",
+	.hvm = 1,
+	.region_gpa = HVM_REGION_GPA,
+	.region_size = hvm_region_size,
+	.shared_info_off = HVM_REGION_OFF_SHINFO,
+	.gnttab_off = HVM_REGION_OFF_GNTTAB,
+	.vm_setup = hvm_vm_setup,
+	.frame_offset = hvm_frame_offset,
+	.init = hvm_init,
+	.destroy = hvm_destroy,
+	.build = hvm_build_domain,
+	.start = hvm_start,
+	.vcpu_main = hvm_vcpu_thread,
+	.kick = hvm_vcpu_kick,
+	.describe_vcpu = hvm_describe_vcpu,
+	.copy_from_guest = hvm_copy_from_guest,
+	.copy_to_guest = hvm_copy_to_guest,
+	.frame_writable = hvm_frame_writable,
+	.frame_get_writable = hvm_frame_get_writable,
+	.frame_put_writable = hvm_frame_put_writable,
+	.grant_map = hvm_grant_map,
+	.grant_unmap = hvm_grant_unmap,
+	.grant_commit = hvm_grant_commit,
+	.frames_mapped = hvm_frames_mapped,
+	.save = hvm_save,
+	.restore_check = hvm_restore_check,
+	.restore = hvm_restore,
+	.resume = hvm_resume,
+};
