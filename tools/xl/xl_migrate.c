@@ -150,7 +150,8 @@ static int xl_mig_reap(pid_t pid, int send_fd, int recv_fd)
 
 /* The sender's side once both ends run: see the file's comment. */
 static int xl_mig_sender(struct xl_backend *be, uint32_t domid, const char *name,
-			 const struct xlcfg_domain *override, bool debug, int *send_fdp, int recv_fd)
+			 const struct xlcfg_domain *override, bool debug, int *send_fdp,
+			 int recv_fd)
 {
 	int send_fd = *send_fdp;
 	char away[300];
