@@ -284,6 +284,15 @@ int xlk_migrate_receive(void *h, int fd, const char *suffix, uint32_t *domid, ch
 		fprintf(stderr, "xl: Domain with name \"%s\" already exists.\n", incoming);
 		r = -EEXIST;
 	}
+	/* a disk or bridge this host lacks: refuse before building anything */
+	if (r == 0) {
+		r = xlk_devices_check(k, &dom);
+		if (r < 0)
+			fprintf(stderr,
+				"migration target: this host cannot provide domain %s's devices: "
+				"refusing it\n",
+				dom.name);
+	}
 	if (r == 0) {
 		free(dom.name);
 		dom.name = incoming;
@@ -297,9 +306,18 @@ int xlk_migrate_receive(void *h, int fd, const char *suffix, uint32_t *domid, ch
 	if (r == 0)
 		r = xlk_restore_domain_finish(k, *domid, &dom);
 	if (r < 0) {
-		fprintf(stderr, "xl: migration stream: %s\n",
-			r == -EBADMSG ? "corrupt or truncated" : strerror(-r));
+		if (xl_saveimg_cut_short(img))
+			fprintf(stderr, "xl: migration stream: truncated: the sender went away "
+					"mid-stream\n");
+		else if (r == -EBADMSG)
+			fprintf(stderr, "xl: migration stream: corrupt\n");
+		else
+			fprintf(stderr, "xl: receiving the domain: %s\n", strerror(-r));
 		if (created) {
+			fprintf(stderr,
+				"migration target: destroying the incoming domain %s (domain "
+				"%u)\n",
+				dom.name, *domid);
 			xlk_config_forget(k, *domid);
 			xlk_store_forget_domain(k, *domid);
 			keelctl_domain_destroy(k->ctl, *domid);

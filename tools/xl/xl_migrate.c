@@ -150,8 +150,10 @@ static int xl_mig_reap(pid_t pid, int send_fd, int recv_fd)
 
 /* The sender's side once both ends run: see the file's comment. */
 static int xl_mig_sender(struct xl_backend *be, uint32_t domid, const char *name,
-			 const struct xlcfg_domain *override, bool debug, int send_fd, int recv_fd)
+			 const struct xlcfg_domain *override, bool debug, int *send_fdp,
+			 int recv_fd)
 {
+	int send_fd = *send_fdp;
 	char away[300];
 	int r, st;
 
@@ -161,8 +163,23 @@ static int xl_mig_sender(struct xl_backend *be, uint32_t domid, const char *name
 	fprintf(stderr, "migration target: Ready to receive domain.\n");
 	fprintf(stderr, "Saving to migration stream new xl format (info 0x3/0x0/0)\n");
 	r = be->ops->migrate_send(be->handle, domid, send_fd, override, debug);
-	if (r < 0)
-		return -1; /* the backend resumed the guest */
+	if (r < 0) {
+		/* the backend resumed the guest; what did the target say? (our
+		 * end closed first: a target still reading sees the stream end) */
+		close(send_fd);
+		*send_fdp = -1;
+		st = xl_mig_expect_status(recv_fd, xl_mig_ready, "migration sender",
+					  "receiver ready message");
+		if (st > 0)
+			fprintf(stderr,
+				"migration sender: Target reported error %d (%s) receiving the "
+				"domain; it keeps running here.\n",
+				st, strerror(st));
+		else
+			fprintf(stderr, "migration sender: Sending the domain failed; it keeps "
+					"running here.\n");
+		return -1;
+	}
 	st = xl_mig_expect_status(recv_fd, xl_mig_ready, "migration sender",
 				  "receiver ready message");
 	if (st != 0) {
@@ -292,7 +309,7 @@ int main_migrate(int argc, char **argv)
 		fprintf(stderr, "xl: cannot run \"%s\": %s\n", rune, strerror(errno));
 		goto out_be;
 	}
-	rc = xl_mig_sender(be, domid, name, override, debug, send_fd, recv_fd) < 0 ? 1 : 0;
+	rc = xl_mig_sender(be, domid, name, override, debug, &send_fd, recv_fd) < 0 ? 1 : 0;
 	if (xl_mig_reap(child, send_fd, recv_fd) < 0 && rc == 0)
 		rc = 0; /* the domain runs there; the target's exit status is its own */
 out_be:

@@ -35,6 +35,7 @@ struct xl_saveimg_r {
 	uint8_t *in;
 	uint64_t raw, left; /* inflated so far; compressed bytes not yet read */
 	int ended;
+	int eof; /* the fd ended before the payload did (a stream: the sender went away) */
 	struct xl_saveimg_hdr hdr;
 };
 
@@ -359,6 +360,8 @@ int xl_saveimg_read(struct xl_saveimg_r *r, void *buf, size_t n)
 
 			if (k < 0 && errno == EINTR)
 				continue;
+			if (k == 0)
+				r->eof = 1;
 			if (k <= 0)
 				return k < 0 ? -errno
 					     : -EBADMSG; /* a stream: the sender went away */
@@ -447,6 +450,11 @@ int xl_saveimg_check_end(struct xl_saveimg_r *r)
 	if (!r->ended && xl_saveimg_read(r, &extra, 1) == 0)
 		return -EBADMSG;
 	return 0;
+}
+
+bool xl_saveimg_cut_short(const struct xl_saveimg_r *r)
+{
+	return r && r->eof;
 }
 
 const struct xl_saveimg_hdr *xl_saveimg_header(const struct xl_saveimg_r *r)

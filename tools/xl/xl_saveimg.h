@@ -10,6 +10,7 @@
 #ifndef KEEL_XL_SAVEIMG_H
 #define KEEL_XL_SAVEIMG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -95,6 +96,8 @@ int xl_saveimg_read_memory(struct xl_saveimg_r *r, uint8_t *base, uint64_t nr_pa
 			   xl_saveimg_progress cb, void *arg);
 /* After END: the whole payload was consumed and its size matched. */
 int xl_saveimg_check_end(struct xl_saveimg_r *r);
+/* The input ended before the payload did (a migration: the sender went away). */
+bool xl_saveimg_cut_short(const struct xl_saveimg_r *r);
 const struct xl_saveimg_hdr *xl_saveimg_header(const struct xl_saveimg_r *r);
 void xl_saveimg_close(struct xl_saveimg_r *r);
 
