@@ -360,9 +360,17 @@ void pv_time_update(struct vcpu *v)
 		d->tsc_khz = kvm_tsc_khz(&v->kvm);
 	pthread_once(&pv_time_stable_once, pv_time_stable_probe);
 	clock_gettime(CLOCK_REALTIME, &now);
-	if (!d->start_wall.tv_sec)
-		d->start_wall = now;
 	ns = pv_time_now(d);
+	if (!d->start_wall.tv_sec) {
+		/* Xen's wallclock is the wall time at system time 0: now less the
+		 * guest's system time, which a restored guest carries on from
+		 * where it was saved (its date must not jump by its uptime) */
+		uint64_t wall = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+
+		wall = wall > ns ? wall - ns : 0;
+		d->start_wall.tv_sec = (time_t)(wall / 1000000000ull);
+		d->start_wall.tv_nsec = (long)(wall % 1000000000ull);
+	}
 	tsc = pv_guest_tsc(v);
 	h1 = __rdtsc();
 	if (pv_time_stable && !__atomic_load_n(&d->tline.set, __ATOMIC_ACQUIRE))

@@ -88,7 +88,7 @@ while :; do
 				p=$(dd if=/dev/xvda bs=65536 skip=$((16 * prev)) count=16 iflag=direct 2>/dev/null | md5sum | cut -d' ' -f1)
 				[ "$p" = "$prevmd5" ] && p=ok || p="FAIL $p != $prevmd5"
 			fi
-			say "disk $n md5 $m readback $b prev $p boot $boot up $(cut -d' ' -f1 /proc/uptime) cpus $(cat /sys/devices/system/cpu/online)"
+			say "disk $n md5 $m readback $b prev $p boot $boot up $(cut -d' ' -f1 /proc/uptime) cpus $(cat /sys/devices/system/cpu/online) date $(date +%s)"
 			prev=$n prevmd5=$m
 		else
 			say "disk $n FAIL write: $(tr '\n' ' ' </tmp/err)"
@@ -157,6 +157,10 @@ check() {
 	case $prev in ok | none) ;; *) fail "$when: the MiB written before no longer reads back: $line" ;; esac
 	[ "$boot" = "$boot_id" ] || fail "$when: a different boot ($boot, was $boot_id): $line"
 	[ "${15}" = "$cpus" ] || fail "$when: the guest's online CPUs are ${15}, not $cpus: $line"
+	# the guest's date is the host's (a restored guest's wall clock must not
+	# jump by its uptime)
+	skew=$(($(date +%s) - ${17}))
+	[ "${skew#-}" -le 5 ] || fail "$when: the guest's date is ${skew} s off the host's: $line"
 	img_md5=$(dd if="$img" bs=65536 skip=$((16 * cmdn)) count=16 status=none | md5sum | cut -d' ' -f1)
 	[ "$img_md5" = "$md5" ] ||
 		fail "$when: the image holds $img_md5 at $cmdn MiB, the guest wrote $md5"
