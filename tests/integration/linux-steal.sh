@@ -3,9 +3,10 @@
 # each vCPU's runstate area current (running, runnable = the vCPU thread's
 # wait for a host CPU, blocked, offline); Linux turns runnable + offline
 # into steal time.  A 1-vCPU Debian guest spins in user space while the
-# host pins its vCPU thread (named d<domid>v0) and a busy loop of its own
-# to one host CPU: the guest's /proc/stat shows steal, about half the
-# window; keeld's runnable time over the same window (xl debug-keys q)
+# host pins its vCPU with xl vcpu-pin (the thread d<domid>v0's affinity,
+# and xl vcpu-list's column) and a busy loop of its own to one host CPU:
+# the guest's /proc/stat shows steal (a third to a half of the window);
+# keeld's runnable time over the same window (xl debug-keys q)
 # agrees with it (within 2 % of the window).  Printed, not judged: how
 # much of the window user + system + steal + idle cover (the guest loses
 # ticks when its tick handler outlasts the tick period: 100 % in the plain
@@ -74,9 +75,13 @@ taskset -c 0 sh -c 'while :; do :; done' &
 hog=$!
 LG_PIDS="$LG_PIDS $hog"
 rq() { xl debug-keys q >/dev/null && xl dmesg | grep "vcpu 0:" | grep -o 'runnable [0-9]*' | tail -n 1 | cut -d' ' -f2; }
-lg_wait_console linux-steal '^KEEL-ST: window start' 30 || fail "no window"
+# keeld's figure is sampled as soon as each window line appears (20 ms
+# polls: lg_wait_console's 0.5 s would shift the two samples apart by up to
+# a few % of the window)
+wait_line() { wait_for "grep -qa '^KEEL-ST: $1' '$con'" "$2"; }
+wait_line 'window start' 30 || fail "no window"
 r0=$(rq)
-lg_wait_console linux-steal '^KEEL-ST: window end' 60 || fail "the window did not end"
+wait_line 'window end' 60 || fail "the window did not end"
 r1=$(rq)
 kill "$hog"
 lg_wait_console linux-steal '^KEEL-ST: uptime' 30 || fail "no figures"
@@ -91,7 +96,7 @@ awk -v u="$((u1 - u0 + n1 - n0))" -v s="$((s1 - s0 + q1 - q0 + sq1 - sq0))" -v i
 	printf "linux-steal: window %.0f ticks: user %d system %d idle %d steal %d (%.1f%%); keeld runnable %.1f%%\n",
 		el, u, s, i, st, 100 * st / el, rq / 10 / el * 100;
 	bad = 0;
-	if (st < 0.25 * el) { print "FAIL: steal is " st " ticks of " el; bad = 1 }
+	if (st < 0.15 * el) { print "FAIL: steal is " st " ticks of " el; bad = 1 }
 	d = st - rq / 10; if (d < 0) d = -d;
 	if (d > 0.02 * el) { print "FAIL: guest steal " st " ticks, keeld runnable " rq / 10 " ticks"; bad = 1 }
 	# (printed, not judged: the guest loses ticks when its tick handler
