@@ -189,8 +189,14 @@ void pv_timer_check(struct vcpu *v)
 	if (!v->timer_deadline)
 		return;
 	now = pv_time_now(v->dom);
-	if (now < v->timer_deadline)
+	if (now < v->timer_deadline) {
+		/* Early: the POSIX timer runs on CLOCK_MONOTONIC, the guest's
+		 * time may follow the TSC line, and the two drift apart by
+		 * microseconds.  Arm it again, or a vCPU spinning in user mode
+		 * (no exit to look at its timers) never gets this tick. */
+		pv_timer_arm(v);
 		return;
+	}
 	if (v->singleshot_deadline && now >= v->singleshot_deadline) {
 		v->singleshot_deadline = 0;
 		fire = 1;
