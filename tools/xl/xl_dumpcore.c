@@ -137,7 +137,7 @@ int xl_dumpcore_write(int fd, const struct xl_dumpcore_image *img)
 {
 	struct dc_head *head;
 	uint64_t prstatus_off, prstatus_len, pages_off, pages_len, p2m_off, p2m_len, kmap;
-	uint64_t (*p2m)[2] = NULL;
+	uint64_t(*p2m)[2] = NULL;
 	char pad[DC_PAGE] = {0};
 	int r;
 
@@ -179,8 +179,8 @@ int xl_dumpcore_write(int fd, const struct xl_dumpcore_image *img)
 		   sizeof(head->notes), 0, 0);
 	dc_section(&head->sh[DC_SH_PRSTATUS], DC_SH_PRSTATUS, SHT_PROGBITS, prstatus_off,
 		   prstatus_len, 8, DC_VGC_SIZE);
-	dc_section(&head->sh[DC_SH_PAGES], DC_SH_PAGES, SHT_PROGBITS, pages_off, pages_len,
-		   DC_PAGE, DC_PAGE);
+	dc_section(&head->sh[DC_SH_PAGES], DC_SH_PAGES, SHT_PROGBITS, pages_off, pages_len, DC_PAGE,
+		   DC_PAGE);
 	dc_section(&head->sh[DC_SH_P2M], DC_SH_P2M, SHT_PROGBITS, p2m_off, p2m_len, 8, 16);
 
 	dc_note_init(&head->notes.none, DC_NOTE_NONE, 0);

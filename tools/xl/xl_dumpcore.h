@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 struct xl_dumpcore_image {
-	const void *ram;  /* the guest's frames [0, nr_pages), identity P2M */
+	const void *ram; /* the guest's frames [0, nr_pages), identity P2M */
 	uint64_t nr_pages;
 	const void *vcpu_ctx; /* nr_vcpus struct vcpu_guest_context */
 	uint32_t nr_vcpus;

@@ -47,12 +47,12 @@ static void xlk_hotplug_exec(struct xlk *k, const char *script, const char *kind
 	snprintf(store, sizeof(store), "%s/xenstored/socket", k->rundir);
 	if (setenv("script", script, 1) || setenv("XENBUS_TYPE", kind, 1) ||
 	    setenv("XENBUS_PATH", path, 1) || setenv("XENBUS_BASE_PATH", "backend", 1) ||
-	    (is_vif && (setenv("netdev", gatewaydev ? gatewaydev : "", 1) ||
-			setenv("vif", vif, 1))) ||
+	    (is_vif &&
+	     (setenv("netdev", gatewaydev ? gatewaydev : "", 1) || setenv("vif", vif, 1))) ||
 	    setenv("XENSTORED_PATH", store, 0))
 		_exit(127);
-	execv(script, (char *const[]){(char *)script, (char *)action,
-				       is_vif ? "type_if=vif" : NULL, NULL});
+	execv(script,
+	      (char *const[]){(char *)script, (char *)action, is_vif ? "type_if=vif" : NULL, NULL});
 	fprintf(stderr, "xl: cannot run hotplug script %s: %s\n", script, strerror(errno));
 	_exit(127);
 }
@@ -79,8 +79,10 @@ static int xlk_hotplug_wait(pid_t pid, const char *what)
 		if (w < 0 && errno != EINTR)
 			return -1;
 		if (xlk_hotplug_now_ms() >= end) {
-			fprintf(stderr, "libxl: error: libxl_aoutils.c:async_exec_timeout: killing "
-					"execution of %s because of timeout\n", what);
+			fprintf(stderr,
+				"libxl: error: libxl_aoutils.c:async_exec_timeout: killing "
+				"execution of %s because of timeout\n",
+				what);
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
 			return -1;
@@ -133,11 +135,15 @@ int xlk_hotplug_run(struct xlk *k, const char *be_path, bool add)
 	/* device_hotplug_child_death_cb: the script's own word, else its status */
 	error = xlk_store_read(k, "%s/hotplug-error", be_path);
 	if (error)
-		fprintf(stderr, "libxl: error: libxl_device.c:device_hotplug_child_death_cb: "
-				"script: %s\n", error);
+		fprintf(stderr,
+			"libxl: error: libxl_device.c:device_hotplug_child_death_cb: "
+			"script: %s\n",
+			error);
 	else
-		fprintf(stderr, "libxl: error: libxl_exec.c:libxl_report_child_exitstatus: %s "
-				"[%ld] exited with error status %d\n", what, (long)pid, status);
+		fprintf(stderr,
+			"libxl: error: libxl_exec.c:libxl_report_child_exitstatus: %s "
+			"[%ld] exited with error status %d\n",
+			what, (long)pid, status);
 	free(error);
 	return -EIO;
 }
