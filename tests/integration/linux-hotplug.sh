@@ -82,16 +82,8 @@ root=$KEEL_TMP/initramfs
 lg_initramfs "$root"
 lg_add_module "$root" drivers/net/xen-netfront.ko
 lg_add_module "$root" drivers/block/xen-blkfront.ko
-cat >"$root/init" <<INIT
-#!/bin/sh
-export PATH=/bin
-mount -t proc proc /proc
-mount -t sysfs sys /sys
-mount -t devtmpfs dev /dev
-say() { echo "KEEL-HP: \$*"; }
-for m in \$(cat /lib/modules/ORDER); do
-	insmod /lib/modules/\$m || say "insmod \$m failed"
-done
+lg_init_head KEEL-HP >"$root/init"
+cat >>"$root/init" <<INIT
 i=0
 while { [ ! -e /sys/class/net/eth0 ] || [ ! -b /dev/xvda ]; } && [ \$i -lt 300 ]; do
 	i=\$((i + 1)); sleep 0.1
