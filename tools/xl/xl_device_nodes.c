@@ -23,6 +23,8 @@
 
 #include "xl_device.h"
 
+#define XL_DEV_BUILTIN_VIF_SCRIPT "vif-bridge"
+
 /* libxl makes a relative script name absolute under Xen's script directory */
 static const char *xl_dev_script_dir(const char *script)
 {
@@ -180,7 +182,12 @@ int xl_dev_vif_layout(uint32_t domid, uint32_t be_domid, const struct xlcfg_vif 
 	BE("frontend-id", "%u", domid);
 	BE("online", "1");
 	BE("state", "%d", XL_XENBUS_INITIALISING);
-	if (vif->script)
+	/*
+	 * libxl names its default "vif-bridge" for every vif that names none;
+	 * on Keel keel-netback does that job itself, so the bare default gets
+	 * no script node.  Any other script, or vif-bridge by path, is run.
+	 */
+	if (vif->script && strcmp(vif->script, XL_DEV_BUILTIN_VIF_SCRIPT))
 		BE("script", "%s%s", xl_dev_script_dir(vif->script), vif->script);
 	if (vif->vifname)
 		BE("vifname", "%s", vif->vifname);
