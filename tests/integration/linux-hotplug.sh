@@ -17,9 +17,11 @@
 #    but the core, prints the kernel's linux_banner (its address from the
 #    kernel package's System.map) as "Linux version ...".  A paused domain
 #    dumps too; a bad domain and an unwritable file fail as xl does.
+#  * vif-nat and vif-route through xl network-attach: the addresses and
+#    routes they make; the guest pings vif-nat's router address.
 #  * xl destroy: the remove/offline scripts run (the loop device is
 #    released; the vif is gone from the bridge).
-# Needs root, /dev/kvm, /dev/net/tun, gdb, and the Debian packages (fetched).
+# Needs root, /dev/kvm, /dev/net/tun, gdb, ifconfig, and the Debian packages (fetched).
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/linux-guest.sh"
 need_root
@@ -27,6 +29,7 @@ need_kvm
 [ -c /dev/net/tun ] || skip "needs /dev/net/tun"
 command -v gdb >/dev/null || skip "needs gdb (scripts/install-deps installs it)"
 command -v losetup >/dev/null || skip "needs losetup"
+command -v ifconfig >/dev/null || skip "needs ifconfig (net-tools), which vif-route and vif-nat call"
 lg_fetch_kernel
 XU=$(fetch_deb xen-utils-common) || skip "cannot download xen-utils-common"
 SCRIPTS=$XU/etc/xen/scripts
@@ -72,6 +75,10 @@ net=10.$((200 + RANDOM % 50)).
 hostip=${net}$sub.1
 guestip=${net}$sub.2
 br=klhp$$
+# vif-nat: the guest's address and the router address it gives the vif (+127)
+natip=${net}$(((sub + 1) % 256)).5
+natrouter=${net}$(((sub + 1) % 256)).132
+routeip=${net}$(((sub + 2) % 256)).9
 mac=00:16:3e:4c:$(printf '%02x:%02x' $((RANDOM % 256)) $((RANDOM % 256)))
 img=$KEEL_TMP/disk.img
 mark="KEEL-HOTPLUG-DISK-$$-$RANDOM"
@@ -99,6 +106,21 @@ else
 	say "FAIL ping host: \$(tail -n 2 /tmp/ping.out | tr '\n' ' ')"
 fi
 say "ready"
+# the host attaches a vif through vif-nat: eth1, with the guest address
+# vif-nat routes to it, pings the router address vif-nat gave the vif
+i=0
+while [ ! -e /sys/class/net/eth1 ] && [ \$i -lt 1200 ]; do sleep 0.1; i=\$((i + 1)); done
+if [ -e /sys/class/net/eth1 ]; then
+	ip addr add $natip/24 dev eth1
+	ip link set eth1 up
+	if ping -c 2 -W 3 $natrouter >/tmp/ping1.out 2>&1; then
+		say "nat ping ok"
+	else
+		say "FAIL nat ping: \$(tail -n 2 /tmp/ping1.out | tr '\n' ' ')"
+	fi
+else
+	say "FAIL no eth1"
+fi
 while :; do sleep 10; done
 INIT
 chmod +x "$root/init"
@@ -202,6 +224,25 @@ grep -q "^nosuch$$ is an invalid domain identifier (rc=-6)" "$KEEL_TMP/bad1.out"
 xl dump-core linux-hp /nonexistent$$/core >"$KEEL_TMP/bad2.out" 2>&1 && fail "dump-core to an unwritable file succeeded"
 grep -q "^core dump failed (rc=-3)" "$KEEL_TMP/bad2.out" || fail "unwritable file: $(cat "$KEEL_TMP/bad2.out")"
 sed 's/^/linux-hotplug: unwritable: /' "$KEEL_TMP/bad2.out"
+
+# --- vif-nat and vif-route, hot-plugged (xl network-attach runs them too)
+xl network-attach linux-hp "script=$SCRIPTS/vif-nat" "ip=$natip" >"$KEEL_TMP/nat.out" 2>&1 ||
+	fail "network-attach through vif-nat: $(cat "$KEEL_TMP/nat.out")"
+[ "$(st read "/local/domain/0/backend/vif/$id/1/hotplug-status")" = connected ] || fail "vif-nat: no hotplug-status"
+ip -4 -o addr show dev "vif$id.1" | grep -q " $natrouter/" || fail "vif-nat did not give vif$id.1 $natrouter"
+ip route show "$natip" | grep -q "dev vif$id.1" || fail "vif-nat did not route $natip to vif$id.1"
+lg_wait_console linux-hp '^KEEL-HP: (nat ping|FAIL no eth1)' 60 || fail "no word on eth1 from the guest"
+grep -qa '^KEEL-HP: nat ping ok' "$con" || fail "the guest's ping through vif-nat's vif failed: $(grep -a 'KEEL-HP: .*nat\|eth1' "$con")"
+echo "linux-hotplug: vif-nat: vif$id.1 is $natrouter, $natip routed to it, the guest's eth1 pinged it"
+xl network-attach linux-hp "script=$SCRIPTS/vif-route" "ip=$routeip" "gatewaydev=$br" >"$KEEL_TMP/route.out" 2>&1 ||
+	fail "network-attach through vif-route: $(cat "$KEEL_TMP/route.out")"
+[ "$(st read "/local/domain/0/backend/vif/$id/2/hotplug-status")" = connected ] || fail "vif-route: no hotplug-status"
+ip route show "$routeip" | grep -q "dev vif$id.2 .*src $hostip" || fail "vif-route did not route $routeip to vif$id.2: $(ip route show "$routeip")"
+[ "$(cat "/proc/sys/net/ipv4/conf/vif$id.2/proxy_arp")" = 1 ] || fail "vif-route did not turn proxy_arp on"
+echo "linux-hotplug: vif-route: $routeip routed to vif$id.2 from $hostip (gatewaydev $br), proxy ARP on"
+xl network-detach linux-hp 2 || fail "network-detach 2"
+ip route show "$routeip" | grep -q . && fail "vif-route's route outlived the vif"
+xl network-detach linux-hp 1 || fail "network-detach 1"
 
 # --- destroy: the remove/offline scripts
 xl destroy linux-hp || fail "destroy"
