@@ -97,27 +97,25 @@ while { [ ! -e /sys/class/net/eth0 ] || [ ! -b /dev/xvda ]; } && [ \$i -lt 300 ]
 done
 say "disk: \$(head -c ${#mark} /dev/xvda 2>&1)"
 say "kallsyms: \$(grep ' linux_banner\$' /proc/kallsyms)"
+# up_ping IFACE ADDR/LEN PEER WHAT: the interface up with ADDR, PEER pinged
+up_ping() {
+	ip addr add \$2 dev \$1
+	ip link set \$1 up
+	if ping -c 3 -W 3 \$3 >/tmp/ping.out 2>&1; then
+		say "\$4 ok"
+	else
+		say "FAIL \$4: \$(tail -n 2 /tmp/ping.out | tr '\n' ' ')"
+	fi
+}
 ip link set lo up
-ip addr add $guestip/24 dev eth0
-ip link set eth0 up
-if ping -c 3 -W 3 $hostip >/tmp/ping.out 2>&1; then
-	say "ping host ok"
-else
-	say "FAIL ping host: \$(tail -n 2 /tmp/ping.out | tr '\n' ' ')"
-fi
+up_ping eth0 $guestip/24 $hostip "ping host"
 say "ready"
 # the host attaches a vif through vif-nat: eth1, with the guest address
 # vif-nat routes to it, pings the router address vif-nat gave the vif
 i=0
 while [ ! -e /sys/class/net/eth1 ] && [ \$i -lt 1200 ]; do sleep 0.1; i=\$((i + 1)); done
 if [ -e /sys/class/net/eth1 ]; then
-	ip addr add $natip/24 dev eth1
-	ip link set eth1 up
-	if ping -c 2 -W 3 $natrouter >/tmp/ping1.out 2>&1; then
-		say "nat ping ok"
-	else
-		say "FAIL nat ping: \$(tail -n 2 /tmp/ping1.out | tr '\n' ' ')"
-	fi
+	up_ping eth1 $natip/24 $natrouter "nat ping"
 else
 	say "FAIL no eth1"
 fi
@@ -231,7 +229,7 @@ xl network-attach linux-hp "script=$SCRIPTS/vif-nat" "ip=$natip" >"$KEEL_TMP/nat
 [ "$(st read "/local/domain/0/backend/vif/$id/1/hotplug-status")" = connected ] || fail "vif-nat: no hotplug-status"
 ip -4 -o addr show dev "vif$id.1" | grep -q " $natrouter/" || fail "vif-nat did not give vif$id.1 $natrouter"
 ip route show "$natip" | grep -q "dev vif$id.1" || fail "vif-nat did not route $natip to vif$id.1"
-lg_wait_console linux-hp '^KEEL-HP: (nat ping|FAIL no eth1)' 60 || fail "no word on eth1 from the guest"
+lg_wait_console linux-hp '^KEEL-HP: (nat ping|FAIL (nat ping|no eth1))' 60 || fail "no word on eth1 from the guest"
 grep -qa '^KEEL-HP: nat ping ok' "$con" || fail "the guest's ping through vif-nat's vif failed: $(grep -a 'KEEL-HP: .*nat\|eth1' "$con")"
 echo "linux-hotplug: vif-nat: vif$id.1 is $natrouter, $natip routed to it, the guest's eth1 pinged it"
 xl network-attach linux-hp "script=$SCRIPTS/vif-route" "ip=$routeip" "gatewaydev=$br" >"$KEEL_TMP/route.out" 2>&1 ||
