@@ -103,6 +103,7 @@ int main_rename(int argc, char **argv);
 int main_dmesg(int argc, char **argv);
 int main_debug_keys(int argc, char **argv);
 int main_sysrq(int argc, char **argv);
+int main_dump_core(int argc, char **argv);
 int main_vcpupin(int argc, char **argv);
 
 /* Host CPU sets (xl_cpumap.c), XL_CPUMAP_MAX CPUs in XL_CPUMAP_WORDS words. */

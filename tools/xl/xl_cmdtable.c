@@ -114,6 +114,7 @@ const struct xl_cmd xl_cmd_table[] = {
 	 "-f, --force        (accepted; Keel does not pin dom0's vCPUs)"},
 	{"sysrq", main_sysrq, XL_CMD_MODIFIES, "Send a sysrq to a domain", "<Domain> <letter>",
 	 NULL},
+	{"dump-core", main_dump_core, 0, "Core dump a domain", "<Domain> <filename>", NULL},
 	{"debug-keys", main_debug_keys, 0, "Send debug keys to the hypervisor (reports: xl dmesg)",
 	 "<Keys>",
 	 "  e                         event channels of every domain\n"
