@@ -5,16 +5,17 @@
 # port 0xe9 in the domain's console and as "(dN)" lines in keeld's log;
 # it gets as far as its xenstore client (HVM params, special pages).  A
 # tiny 32-bit payload (tests/hvm/badcalls.S) makes hypercalls with wild
-# guest-physical pointers, an unknown number and a bad parameter: each is
-# refused and keeld serves on.  Both domains are destroyed; keeld's
+# guest-physical pointers, an unknown number, bad parameters and bad
+# populate_physmap arguments: each gets Xen's answer and keeld serves on.
+# Through xl, hvmloader reads the hvmloader/bios key xl wrote (SeaBIOS's
+# own run is hvm-seabios).  Both domains are destroyed; keeld's
 # threads and descriptors are back where they were.
 . "$(dirname "$0")/../lib/common.sh"
 need_root
 need_kvm
 command -v as >/dev/null && command -v ld >/dev/null || skip "binutils (as, ld) missing"
-debs=$(fetch_deb xen-utils-4.17) || skip "cannot fetch xen-utils-4.17"
-hvmloader=${KEEL_HVMLOADER:-$debs/usr/lib/xen-4.17/boot/hvmloader}
-[ -f "$hvmloader" ] || fail "no hvmloader in xen-utils-4.17 ($hvmloader)"
+. "$(dirname "$0")/hvm-lib.sh"
+hvm_firmware
 as --32 "$KEEL_TOP/tests/hvm/badcalls.S" -o "$KEEL_TMP/badcalls.o" &&
 	ld -m elf_i386 -Ttext 0x100000 -e _start "$KEEL_TMP/badcalls.o" -o "$KEEL_TMP/badcalls" ||
 	fail "cannot build the badcalls payload"
@@ -55,6 +56,18 @@ head -c 4096 /dev/urandom >"$KEEL_TMP/notelf"
 ctl load "$x" "$KEEL_TMP/notelf" 2>/dev/null && fail "a non-ELF firmware was accepted"
 ctl destroy "$x" || fail "destroy notelf"
 
+# A BIOS module that does not fit below the MMIO hole of a 16 MiB domain
+# is refused at load; the firmware with Debian's SeaBIOS loads.
+y=$(ctl create-hvm bigbios 16) || fail "create bigbios"
+head -c $((20 << 20)) /dev/zero >"$KEEL_TMP/bigbios"
+ctl load "$y" "$hvmloader" "" "$KEEL_TMP/bigbios" 2>/dev/null && fail "a 20 MiB BIOS was accepted"
+ctl destroy "$y" || fail "destroy bigbios"
+y=$(ctl create-hvm withbios 16) || fail "create withbios"
+ctl load "$y" "$hvmloader" "" "$KEEL_SEABIOS" || fail "load hvmloader with SeaBIOS as its module"
+ctl dmesg | grep -q "d$y: hvm: .*BIOS module $(stat -c %s "$KEEL_SEABIOS") bytes" ||
+	fail "keeld did not take SeaBIOS as the firmware module"
+ctl destroy "$y" || fail "destroy withbios"
+
 kill -0 "$kpid" 2>/dev/null || fail "keeld died"
 ctl list >/dev/null || fail "keeld stopped answering"
 wait_for "[ \$(nthreads) -le $threads0 ]" 10 || fail "keeld threads leaked: $threads0 -> $(nthreads)"
@@ -68,7 +81,6 @@ fi
 run=$KEEL_TMP/xlrun
 cleanup_xl() { "$KEEL_BIN/keel-dom0-down" --rundir "$run" >/dev/null 2>&1; }
 trap 'kill -9 $kpid 2>/dev/null; wait $kpid 2>/dev/null; cleanup_xl' EXIT
-export KEEL_HVMLOADER=$hvmloader
 "$KEEL_BIN/keel-dom0-up" --rundir "$run" --no-bridge >"$KEEL_TMP/up.out" ||
 	fail "keel-dom0-up: $(cat "$KEEL_TMP/up.out")"
 xl() { KEEL_RUNDIR=$run "$KEEL_BIN/xl" "$@"; }
@@ -81,8 +93,9 @@ on_crash = "preserve"
 CFG
 xl create -q "$KEEL_TMP/hvm.cfg" || fail "xl create type=hvm"
 wait_for "xl dmesg | grep -q '(d[0-9]*) Xenbus rings'" 30 || { xl dmesg | tail; fail "xl: hvmloader did not reach xenbus"; }
-# hvmloader's first xenstore read (hvmloader/bios) is answered by the store
-wait_for "xl dmesg | grep -q '(d[0-9]*) .*BIOS'" 30 || { xl dmesg | tail; fail "xl: no xenstore answer reached hvmloader"; }
+# hvmloader's first xenstore read (hvmloader/bios, written by xl) is answered
+wait_for "xl dmesg | grep -q '(d[0-9]*) System requested SeaBIOS'" 30 ||
+	{ xl dmesg | tail; fail "xl: hvmloader did not read hvmloader/bios = seabios"; }
 xl dmesg | grep '(d[0-9]*) ' | sed 's/^/  xl dmesg: /'
 xl destroy hvm1 || fail "xl destroy hvm1"
 cleanup_xl

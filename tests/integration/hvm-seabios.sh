@@ -12,20 +12,11 @@
 . "$(dirname "$0")/../lib/common.sh"
 need_root
 need_kvm
-debs=$(fetch_deb xen-utils-4.17) || skip "cannot fetch xen-utils-4.17"
-hvmloader=$debs/usr/lib/xen-4.17/boot/hvmloader
-[ -f "$hvmloader" ] || fail "no hvmloader in xen-utils-4.17 ($hvmloader)"
-seabios=/usr/share/seabios/bios-256k.bin
-if [ ! -f "$seabios" ]; then
-	sdebs=$(fetch_deb seabios) || skip "cannot fetch seabios"
-	seabios=$sdebs/usr/share/seabios/bios-256k.bin
-fi
-[ -f "$seabios" ] || fail "no bios-256k.bin in seabios ($seabios)"
-
+. "$(dirname "$0")/hvm-lib.sh"
+hvm_firmware
 run=$KEEL_TMP/xlrun
 cleanup_xl() { "$KEEL_BIN/keel-dom0-down" --rundir "$run" >/dev/null 2>&1; }
 trap cleanup_xl EXIT
-export KEEL_HVMLOADER=$hvmloader KEEL_SEABIOS=$seabios
 "$KEEL_BIN/keel-dom0-up" --rundir "$run" --no-bridge >"$KEEL_TMP/up.out" ||
 	fail "keel-dom0-up: $(cat "$KEEL_TMP/up.out")"
 xl() { KEEL_RUNDIR=$run "$KEEL_BIN/xl" "$@"; }
