@@ -84,15 +84,18 @@ static int hvm_load_elf32(struct domain *d, const uint8_t *img, size_t size, uin
 	return 0;
 }
 
-/* The E820 map the guest is given (start info and XENMEM_memory_map): RAM
- * below the hole and above 4 GiB. */
+/* The E820 map the guest is given (start info and XENMEM_memory_map), as
+ * libxl's domain_construct_memmap sets it for a domain with a device
+ * model: RAM from 1 MiB to the hole (hvmloader adds the first 640 KiB and
+ * the BIOS area itself), and above 4 GiB. */
 unsigned hvm_memory_map(struct domain *d, struct hvm_memmap_entry *e, unsigned max)
 {
 	unsigned n = 0;
 
-	if (max < 2)
+	if (max < 2 || d->hvm->low_pages << 12 <= HVM_LOW_MEM_START)
 		return 0;
-	e[n++] = (struct hvm_memmap_entry){0, d->hvm->low_pages << 12, XEN_E820_RAM, 0};
+	e[n++] = (struct hvm_memmap_entry){
+		HVM_LOW_MEM_START, (d->hvm->low_pages << 12) - HVM_LOW_MEM_START, XEN_E820_RAM, 0};
 	if (d->hvm->high_pages)
 		e[n++] = (struct hvm_memmap_entry){HVM_HIGH_MEM_START, d->hvm->high_pages << 12,
 						   XEN_E820_RAM, 0};

@@ -22,6 +22,7 @@
 #define HVM_REGION_GPA	      ((HVM_END_SPECIAL_REGION << 12) - HVM_REGION_SIZE)
 #define HVM_REGION_OFF_SHINFO 0
 #define HVM_REGION_OFF_GNTTAB 4096
+#define HVM_LOW_MEM_START     0x100000ULL /* libxl's low RAM entry starts at 1 MiB */
 /* Port the hypercall page's stubs write to (`out %eax, $0xe1`) */
 #define HVM_PORT_HYPERCALL  0xe1
 #define HVM_PORT_DEBUG	    0xe9	/* Xen's debug console (hvmloader's printf) */
