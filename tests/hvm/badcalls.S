@@ -5,7 +5,8 @@
  * refuse -- wild guest-physical pointers, an unknown number, a bad HVM
  * parameter, populate_physmap with wild, oversized or foreign arguments
  * or past max_pages (Xen's answers: 0 extents, or -EPERM), parameters a
- * guest may not set -- then prints its verdict on port 0xe9 and powers
+ * guest may not set, and with paging on an unmapped virtual address and
+ * one straddling into it (-EFAULT; a mapped one works) -- then prints its verdict on port 0xe9 and powers
  * off.
  */
 	.code32
@@ -92,6 +93,44 @@ _start:
 	call 0x80000 + 34 * 32
 	cmp $-22, %eax
 	jne fail
+	/* paging on: long mode's compatibility mode (this host's KVM takes
+	 * no paging outside long mode), 0-4 MiB identity in two 2 MiB pages;
+	 * pointers are now guest virtual addresses, translated under the
+	 * guest's own page tables, and the hypercall ABI stays 32-bit */
+	movl $pdpt + 3, pml4		/* PML4E 0 -> PDPT, present, writable */
+	movl $pgdir + 3, pdpt		/* PDPTE 0 -> directory */
+	movl $0x83, pgdir		/* PDE 0: 0-2 MiB, present, writable, 2M */
+	movl $0x200083, pgdir + 8	/* PDE 1: 2-4 MiB */
+	mov %cr4, %eax
+	or $0x20, %eax			/* CR4.PAE */
+	mov %eax, %cr4
+	mov $pml4, %eax
+	mov %eax, %cr3
+	mov $0xc0000080, %ecx		/* EFER.LME */
+	rdmsr
+	or $0x100, %eax
+	wrmsr
+	mov %cr0, %eax
+	or $0x80000000, %eax		/* CR0.PG: long mode, still 32-bit code */
+	mov %eax, %cr0
+	jmp 2f
+2:	mov $1, %ebx			/* xen_version(extraversion, unmapped VA) */
+	mov $0x00800000, %ecx
+	call 0x80000 + 17 * 32
+	cmp $-14, %eax			/* -EFAULT */
+	jne fail
+	mov $1, %ebx			/* a buffer straddling into unmapped VA */
+	mov $0x003ffff8, %ecx
+	call 0x80000 + 17 * 32
+	cmp $-14, %eax
+	jne fail
+	mov $1, %ebx			/* mapped: works */
+	mov $extra, %ecx
+	call 0x80000 + 17 * 32
+	test %eax, %eax
+	jne fail
+	cmpb $'.', extra		/* ".0-keel" */
+	jne fail
 	mov $ok, %esi
 	call print
 	mov $2, %ebx			/* sched_op(shutdown, poweroff) */
@@ -151,5 +190,14 @@ gfn_hole:
 	.long 0xfc000
 reason:
 	.long 0
+extra:
+	.skip 16
+	.align 4096
+pgdir:
+	.skip 4096
+pdpt:
+	.skip 4096
+pml4:
+	.skip 4096
 ok:	.asciz "hvm-badcalls: all refused\n"
 bad:	.asciz "hvm-badcalls: FAIL\n"

@@ -47,6 +47,8 @@ step 'CPU speed is [1-9]' 120 "hvmloader read the TSC scale from shared_info"
 step 'Loading SeaBIOS' 600 "hvmloader loads SeaBIOS from the firmware module"
 step 'Invoking SeaBIOS' 600 "hvmloader built its tables and hands over"
 step 'SeaBIOS (version' 600 "SeaBIOS printed its banner on port 0xe9"
+step 'Found 0 PCI devices' 600 "SeaBIOS probed PCI: the CF8 latch reads back, no device answers"
+step 'Using pmtimer, ioport 0xb008' 600 "SeaBIOS times itself with keeld's PM timer at hvmloader's 0xb000 block"
 step 'No bootable device' 900 "SeaBIOS reached its boot stage (no disk: no bootable device)"
 xl dmesg | grep "(d$d)" | grep -E 'Loading ACPI|Relocating|pci dev|SeaBIOS|xen: |Booting|bootable|Passed|Failed|Skip|PM|CPU speed|PCI devices|wire' |
 	sed 's/^/  xl dmesg: /'
