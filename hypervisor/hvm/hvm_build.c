@@ -207,6 +207,7 @@ static int hvm_set_params(struct domain *d)
 	p[HVM_PARAM_HPET_ENABLED] = 1;
 	p[HVM_PARAM_TIMER_MODE] = 1; /* libxl's default: no_delay_for_missed_ticks */
 	p[HVM_PARAM_VPT_ALIGN] = 1;
+	p[HVM_PARAM_TRIPLE_FAULT_REASON] = SHUTDOWN_reboot; /* Xen's default */
 	return 0;
 }
 

@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -185,10 +186,21 @@ static int hvm_exit_wrmsr(struct vcpu *v)
 	return 0;
 }
 
+/* A triple fault, as Xen's hvm_triple_fault: the domain shuts down with
+ * HVM_PARAM_TRIPLE_FAULT_REASON (reboot unless the toolstack set another;
+ * SeaBIOS resets the machine this way), the state dumped first. */
 static int hvm_exit_shutdown(struct vcpu *v)
 {
-	hvm_vcpu_dump(v, "triple fault");
-	domain_crash(v->dom, "triple fault");
+	uint64_t reason = v->dom->hvm->params[HVM_PARAM_TRIPLE_FAULT_REASON];
+	char why[80];
+
+	snprintf(why, sizeof(why), "triple fault - invoking HVM shutdown action %llu",
+		 (unsigned long long)reason);
+	hvm_vcpu_dump(v, why);
+	if (reason == SHUTDOWN_crash)
+		domain_crash(v->dom, "triple fault");
+	else
+		domain_shutdown(v->dom, (int)reason);
 	return -1;
 }
 

@@ -19,6 +19,9 @@ hvm_firmware
 as --32 "$KEEL_TOP/tests/hvm/badcalls.S" -o "$KEEL_TMP/badcalls.o" &&
 	ld -m elf_i386 -Ttext 0x100000 -e _start "$KEEL_TMP/badcalls.o" -o "$KEEL_TMP/badcalls" ||
 	fail "cannot build the badcalls payload"
+as --32 "$KEEL_TOP/tests/hvm/triplefault.S" -o "$KEEL_TMP/triplefault.o" &&
+	ld -m elf_i386 -Ttext 0x100000 -e _start "$KEEL_TMP/triplefault.o" -o "$KEEL_TMP/triplefault" ||
+	fail "cannot build the triplefault payload"
 start_keeld
 
 nthreads() { ls "/proc/$kpid/task" | wc -l; }
@@ -49,6 +52,17 @@ wait_for "ctl info $b | grep -q ' shutdown '" 30 ||
 ctl console "$b" | grep -q '^hvm-badcalls: all refused' ||
 	{ ctl console "$b"; fail "keeld accepted a bad hypercall"; }
 ctl destroy "$b" || fail "destroy badcalls"
+
+# A triple fault shuts the domain down as Xen does: reboot (reason 1), the
+# default HVM_PARAM_TRIPLE_FAULT_REASON -- how SeaBIOS resets the machine.
+t=$(ctl create-hvm triplefault 16) || fail "create triplefault"
+ctl load "$t" "$KEEL_TMP/triplefault" || fail "load the triplefault payload"
+ctl unpause "$t" || fail "unpause triplefault"
+wait_for "ctl info $t | grep -q ' shutdown .*reason=1'" 30 ||
+	{ ctl info "$t"; ctl dmesg | tail -5; fail "a triple fault did not reboot the domain"; }
+ctl dmesg | grep -q "d$t: vcpu0 triple fault - invoking HVM shutdown action 1" ||
+	fail "keeld did not log the triple fault"
+ctl destroy "$t" || fail "destroy triplefault"
 
 # A firmware that is no ELF is refused at load, and nothing is left.
 x=$(ctl create-hvm notelf 16) || fail "create notelf"
