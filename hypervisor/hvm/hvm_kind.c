@@ -168,7 +168,7 @@ static int hvm_hole_map(struct domain *d, uint64_t gfn)
 {
 	struct hvm_domain *h = d->hvm;
 	struct hvm_hole_run *run = NULL;
-	uint64_t base = HVM_HOLE_GPA >> 12;
+	uint64_t base = HVM_HOLE_GPA >> 12, start;
 	int r;
 
 	for (int i = 0; i < h->nr_runs && !run; i++)
@@ -183,15 +183,21 @@ static int hvm_hole_map(struct domain *d, uint64_t gfn)
 		h->runs[h->nr_runs++] = (struct hvm_hole_run){gfn, 1, d->vm.nslots - 1};
 		return 0;
 	}
+	start = run->gfn == gfn + 1 ? gfn : run->gfn;
 	r = kvm_vm_slot_flags(&d->vm, run->slot, run->gfn << 12, 0,
 			      h->hole + ((run->gfn - base) << 12), 0);
+	if (r == 0) {
+		r = kvm_vm_slot_flags(&d->vm, run->slot, start << 12, (run->pages + 1) << 12,
+				      h->hole + ((start - base) << 12), 0);
+		if (r < 0) /* put the run back as it was */
+			kvm_vm_slot_flags(&d->vm, run->slot, run->gfn << 12, run->pages << 12,
+					  h->hole + ((run->gfn - base) << 12), 0);
+	}
 	if (r < 0)
 		return r;
-	if (run->gfn == gfn + 1)
-		run->gfn = gfn;
+	run->gfn = start;
 	run->pages++;
-	return kvm_vm_slot_flags(&d->vm, run->slot, run->gfn << 12, run->pages << 12,
-				 h->hole + ((run->gfn - base) << 12), 0);
+	return 0;
 }
 
 int hvm_hole_populate(struct domain *d, uint64_t gfn)
