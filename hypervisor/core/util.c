@@ -45,3 +45,25 @@ int keeld_read_file(const char *path, size_t max, void **data, size_t *size)
 	*size = got;
 	return 0;
 }
+
+/* pvclock's scale for a TSC of khz: ns = ((tsc << shift) * mul) >> 32,
+ * with mul < 2^32 (Xen's vcpu_time_info); khz 0 is taken as 1 GHz. */
+void time_tsc_scale(uint64_t khz, uint32_t *mul, int8_t *shift)
+{
+	uint64_t m;
+	int s = 0;
+
+	if (!khz)
+		khz = 1000000;
+	m = (1000000ULL << 32) / khz;
+	while (m >= (1ULL << 32)) {
+		m >>= 1;
+		s++;
+	}
+	while (m < (1ULL << 31) && s > -31) {
+		m <<= 1;
+		s--;
+	}
+	*mul = m;
+	*shift = s;
+}

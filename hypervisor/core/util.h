@@ -5,8 +5,12 @@
 #define KEEL_HV_UTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* A whole regular file of at most max bytes, malloc'ed: 0 or -errno. */
 int keeld_read_file(const char *path, size_t max, void **data, size_t *size);
+
+/* pvclock's tsc_to_system_mul and tsc_shift for a TSC of khz kHz. */
+void time_tsc_scale(uint64_t khz, uint32_t *mul, int8_t *shift);
 
 #endif

@@ -22,10 +22,25 @@
 #define HVM_REGION_GPA	      ((HVM_END_SPECIAL_REGION << 12) - HVM_REGION_SIZE)
 #define HVM_REGION_OFF_SHINFO 0
 #define HVM_REGION_OFF_GNTTAB 4096
+#define HVM_LOW_MEM_START     0x100000ULL /* libxl's low RAM entry starts at 1 MiB */
 /* Port the hypercall page's stubs write to (`out %eax, $0xe1`) */
 #define HVM_PORT_HYPERCALL  0xe1
 #define HVM_PORT_DEBUG	    0xe9	/* Xen's debug console (hvmloader's printf) */
 #define HVM_CONSOLE_LOG_MAX (64 * 1024) /* of one domain's 0xe9 text in keeld's log */
+
+/* RAM the guest may populate in the MMIO hole (XENMEM_populate_physmap:
+ * hvmloader's ACPI tables and allocations at 0xFC000000..): frames from
+ * the hole's start up to keeld's region, backed by one reserved mapping,
+ * each contiguous run of populated frames one KVM slot. */
+#define HVM_HOLE_GPA   HVM_BELOW_4G_MMIO_START
+#define HVM_HOLE_PAGES ((HVM_REGION_GPA - HVM_HOLE_GPA) >> 12)
+#define HVM_HOLE_RUNS  32 /* KVM slots for them */
+#define HVM_MAX_ORDER  9  /* Xen's largest extent for a domU (2 MiB) */
+
+struct hvm_hole_run {
+	uint64_t gfn, pages;
+	int slot;
+};
 
 struct hvm_domain {
 	uint64_t low_pages;  /* RAM frames below the hole, from 0 */
@@ -36,6 +51,16 @@ struct hvm_domain {
 	uint32_t entry;
 	int shinfo_slot; /* KVM slot of the shared_info page; -1: not mapped */
 	uint64_t shinfo_gpa;
+	uint8_t *hole;		 /* HVM_HOLE_PAGES frames, reserved; populated ones in use */
+	uint8_t *hole_populated; /* bitmap of them */
+	struct hvm_hole_run runs[HVM_HOLE_RUNS];
+	int nr_runs;
+	uint32_t pci_cf8;    /* the PCI configuration address, latched as Xen does */
+	uint64_t pm_base_ns; /* CLOCK_MONOTONIC at the PM timer's zero */
+	uint16_t pm1a_sts, pm1a_en;
+	uint64_t wire_checked; /* hvm_irq.c: when the PIC's wire was last looked at */
+	uint32_t wire_lvt0;    /* the LVT0 keeld set for it */
+	int wire_forced;
 	char dbg_line[256];
 	unsigned dbg_len;
 	uint64_t dbg_logged; /* bytes of 0xe9 text sent to keeld's log */
@@ -49,6 +74,9 @@ int hvm_copy_to_gpa(struct domain *d, uint64_t gpa, const void *src, size_t n);
 
 /* The E820 map the guest is given (start info, XENMEM_memory_map). */
 unsigned hvm_memory_map(struct domain *d, struct hvm_memmap_entry *e, unsigned max);
+/* Make guest frame gfn RAM in the MMIO hole (populate_physmap): 0, or
+ * -EINVAL (not a hole frame) / -ENOSPC (out of KVM slots). */
+int hvm_hole_populate(struct domain *d, uint64_t gfn);
 /* Put keeld's shared_info page at gpa (a KVM slot of its own). */
 int hvm_map_shared_info(struct domain *d, uint64_t gpa);
 int hvm_build_domain(struct domain *d, const struct domain_image *img);
@@ -61,5 +89,15 @@ int hvm_hypercall_page_write(struct vcpu *v, uint64_t val);
 /* One hypercall: the registers as the stub left them; the result in rax. */
 int hvm_hypercall(struct vcpu *v, struct kvm_regs *regs);
 void hvm_debug_port_write(struct domain *d, const uint8_t *buf, size_t n);
+/* Ports keeld itself answers for an HVM domain, as Xen does in the
+ * hypervisor (hvm_platform.c): 0 if port is one of them (*data filled for
+ * a read), -1 if not. */
+void hvm_platform_init(struct domain *d);
+int hvm_platform_io(struct domain *d, uint16_t port, int is_write, uint8_t *data, unsigned size);
+/* Xen's IOAPIC virtual wire for the PIC, applied to KVM's LAPIC
+ * (hvm_irq.c); called at vCPU exits, rate-limited. */
+void hvm_irq_wire_check(struct vcpu *v);
+/* HVM_PARAM_ACPI_IOPORTS_LOCATION: where the PM1a block and timer sit. */
+int hvm_pm_set_location(struct domain *d, uint64_t v);
 
 #endif

@@ -16,6 +16,10 @@
 #include "../evtchn/evtchn.h"
 #include "hvm_domain.h"
 
+#define MEMOP_EXTENT_SHIFT 6 /* memory_op's cmd: sub-op in the low 6 bits */
+#define MEMOP_CMD_MASK	   ((1u << MEMOP_EXTENT_SHIFT) - 1)
+#define HVM_TSS32_SIZE	   104 /* a 32-bit TSS: the least VM86_TSS_SIZED takes */
+
 struct hvm_hcall_ctx {
 	struct vcpu *v;
 	int mode64;
@@ -56,31 +60,96 @@ HVM_HC(xen_version)
 	}
 	case XENVER_pagesize:
 		return 4096;
+	case XENVER_guest_handle: {
+		/* zeros, as the PV kind answers: the handle is the toolstack's
+		 * (ctl/), outside the HVM kind's reach */
+		uint8_t h[16] = {0};
+
+		return guest_copy_to(c->v, a[1], h, sizeof(h)) < 0 ? -XEN_EFAULT : 0;
+	}
 	default:
 		return -XEN_ENOSYS;
 	}
 }
 
-/* Which parameters a guest may read and set about itself (Xen leaves the
- * rest to the toolstack and device model). */
+/* Which parameters a guest may read and set about itself, as Xen 4.17's
+ * hvm_allow_get_param / hvm_allow_set_param: 0, -EPERM (the toolstack's
+ * and device model's) or -EINVAL (deprecated). */
 static int hvm_param_guest_may(uint32_t index, int set)
 {
 	switch (index) {
 	case HVM_PARAM_CALLBACK_IRQ:
-		return 1;
-	case HVM_PARAM_PAGING_RING_PFN:
-	case HVM_PARAM_MONITOR_RING_PFN:
-	case HVM_PARAM_SHARING_RING_PFN:
+	case HVM_PARAM_VM86_TSS:
+	case HVM_PARAM_VM86_TSS_SIZED:
+	case HVM_PARAM_ACPI_IOPORTS_LOCATION:
+	case HVM_PARAM_VM_GENERATION_ID_ADDR:
+	case HVM_PARAM_STORE_EVTCHN:
+	case HVM_PARAM_CONSOLE_EVTCHN:
+	case HVM_PARAM_X87_FIP_WIDTH:
 		return 0;
+	case HVM_PARAM_STORE_PFN:
+	case HVM_PARAM_CONSOLE_PFN:
+	case HVM_PARAM_ALTP2M:
+		return set ? -XEN_EPERM : 0;
+	case HVM_PARAM_PAE_ENABLED:
+	case HVM_PARAM_DM_DOMAIN:
+	case HVM_PARAM_MEMORY_EVENT_CR0:
+	case HVM_PARAM_MEMORY_EVENT_CR3:
+	case HVM_PARAM_MEMORY_EVENT_CR4:
+	case HVM_PARAM_MEMORY_EVENT_INT3:
+	case HVM_PARAM_NESTEDHVM:
+	case HVM_PARAM_MEMORY_EVENT_SINGLE_STEP:
+	case HVM_PARAM_BUFIOREQ_EVTCHN:
+	case HVM_PARAM_MEMORY_EVENT_MSR:
+		return -XEN_EINVAL;
 	default:
-		return !set;
+		return -XEN_EPERM;
 	}
+}
+
+/* Xen's hvm_set_param checks for what a guest may set; the value is kept
+ * (CALLBACK_IRQ has no upcall behind it yet). */
+static long hvm_param_set(struct vcpu *v, uint32_t index, uint64_t value)
+{
+	struct domain *d = v->dom;
+
+	switch (index) {
+	case HVM_PARAM_ACPI_IOPORTS_LOCATION:
+		return hvm_pm_set_location(d, value);
+	case HVM_PARAM_X87_FIP_WIDTH:
+		if (value != 0 && value != 4 && value != 8)
+			return -XEN_EINVAL;
+		break;
+	case HVM_PARAM_VM86_TSS:
+		if (value != (uint32_t)value) {
+			domain_crash(d, "HVM_PARAM_VM86_TSS %#llx past 4 GiB",
+				     (unsigned long long)value);
+			return -XEN_EINVAL;
+		}
+		/* old hvmloaders: 128 bytes (Xen's VM86_TSS_UPDATED flag aside) */
+		if (value)
+			value |= 128ULL << 32;
+		index = HVM_PARAM_VM86_TSS_SIZED;
+		break;
+	case HVM_PARAM_VM86_TSS_SIZED:
+		if ((value >> 32) < HVM_TSS32_SIZE) {
+			domain_crash(d, "HVM_PARAM_VM86_TSS_SIZED %#llx: smaller than a TSS",
+				     (unsigned long long)value);
+			return -XEN_EINVAL;
+		}
+		break;
+	default:
+		break;
+	}
+	d->hvm->params[index] = value;
+	return 0;
 }
 
 HVM_HC(hvm_op)
 {
 	struct xen_hvm_param p;
 	struct domain *d = c->v->dom;
+	int r;
 
 	if (a[0] != HVMOP_set_param && a[0] != HVMOP_get_param)
 		return -XEN_ENOSYS;
@@ -90,12 +159,11 @@ HVM_HC(hvm_op)
 		return -XEN_EPERM; /* only the toolstack reaches other domains */
 	if (p.index >= HVM_NR_PARAMS)
 		return -XEN_EINVAL;
-	if (!hvm_param_guest_may(p.index, a[0] == HVMOP_set_param))
-		return -XEN_EPERM;
-	if (a[0] == HVMOP_set_param) {
-		d->hvm->params[p.index] = p.value;
-		return 0;
-	}
+	r = hvm_param_guest_may(p.index, a[0] == HVMOP_set_param);
+	if (r < 0)
+		return r;
+	if (a[0] == HVMOP_set_param)
+		return hvm_param_set(c->v, p.index, p.value);
 	p.value = d->hvm->params[p.index];
 	return guest_copy_to(c->v, a[1], &p, sizeof(p)) < 0 ? -XEN_EFAULT : 0;
 }
@@ -173,9 +241,63 @@ static long hvm_add_to_physmap(struct hvm_hcall_ctx *c, uint64_t arg)
 	return hvm_map_shared_info(d, gpa) < 0 ? -XEN_EINVAL : 0;
 }
 
+/* XENMEM_populate_physmap for a translated guest, as Xen's: the list
+ * holds the frames to populate; returns how many extents were done, and
+ * stops at the first that cannot be (an unreadable list entry, memory
+ * past max_pages, a frame that is not in the MMIO hole: keeld cannot
+ * replace RAM already there, where Xen would).  Any domain but the
+ * caller's is -EPERM; an unreadable argument, a bad extent order or a
+ * continuation past the list is 0 extents, as Xen answers. */
+static long hvm_populate_physmap(struct hvm_hcall_ctx *c, uint64_t cmd, uint64_t arg)
+{
+	struct domain *d = c->v->dom;
+	uint64_t list, nr, start = cmd >> MEMOP_EXTENT_SHIFT, done;
+	uint32_t order;
+	uint16_t domid;
+
+	if (c->mode64) {
+		struct xen_memory_reservation r;
+
+		if (guest_copy_from(c->v, &r, arg, sizeof(r)) < 0)
+			return (long)start;
+		list = r.extent_start, nr = r.nr_extents, order = r.extent_order, domid = r.domid;
+	} else {
+		struct xen_memory_reservation32 r;
+
+		if (guest_copy_from(c->v, &r, arg, sizeof(r)) < 0)
+			return (long)start;
+		list = r.extent_start, nr = r.nr_extents, order = r.extent_order, domid = r.domid;
+	}
+	if (nr > (UINT32_MAX >> MEMOP_EXTENT_SHIFT) || start >= nr)
+		return (long)start;
+	if (domid != DOMID_SELF && domid != d->domid)
+		return -XEN_EPERM;
+	if (order > HVM_MAX_ORDER)
+		return (long)start;
+	for (done = start; done < nr; done++) {
+		uint64_t gfn = 0, n = 1ULL << order;
+
+		if (guest_copy_from(c->v, &gfn, list + done * (c->mode64 ? 8 : 4),
+				    c->mode64 ? 8 : 4) < 0)
+			break;
+		if ((gfn & (n - 1)) ||
+		    __atomic_load_n(&d->cur_pages, __ATOMIC_RELAXED) + n > d->max_pages)
+			break;
+		for (uint64_t i = 0; i < n; i++) {
+			if (hvm_hole_populate(d, gfn + i) < 0) {
+				/* the extent's pages before i stay populated */
+				__atomic_add_fetch(&d->cur_pages, i, __ATOMIC_RELAXED);
+				return (long)done;
+			}
+		}
+		__atomic_add_fetch(&d->cur_pages, n, __ATOMIC_RELAXED);
+	}
+	return (long)done;
+}
+
 HVM_HC(memory_op)
 {
-	switch (a[0] & 0xf) { /* the rest of cmd: a continuation's start extent */
+	switch (a[0] & MEMOP_CMD_MASK) { /* the rest: a continuation's start extent */
 	case XENMEM_memory_map:
 		return a[0] == XENMEM_memory_map ? hvm_memory_map_op(c, a[1]) : -XEN_EINVAL;
 	case XENMEM_add_to_physmap:
@@ -184,7 +306,7 @@ HVM_HC(memory_op)
 	case XENMEM_maximum_reservation: {
 		uint16_t domid;
 
-		if (a[0] & ~0xfULL)
+		if (a[0] & ~(uint64_t)MEMOP_CMD_MASK)
 			return -XEN_EINVAL;
 		if (guest_copy_from(c->v, &domid, a[1], sizeof(domid)) < 0)
 			return -XEN_EFAULT;
@@ -193,9 +315,9 @@ HVM_HC(memory_op)
 		return (long)(a[0] == XENMEM_current_reservation ? c->v->dom->cur_pages
 								 : c->v->dom->max_pages);
 	}
+	case XENMEM_populate_physmap:
+		return hvm_populate_physmap(c, a[0], a[1]);
 	default:
-		/* populate_physmap, add_to_physmap (shared_info, grant frames):
-		 * need KVM memory slots of their own; not in this slice */
 		return -XEN_ENOSYS;
 	}
 }

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 
 #include "abi/xen.h"
 #include "hvm_domain.h"
@@ -45,6 +46,14 @@ void *hvm_gpa_ptr(struct domain *d, uint64_t gpa, uint64_t n)
 		return d->shim + (gpa - HVM_REGION_GPA);
 	if (h->shinfo_slot >= 0 && gpa >= h->shinfo_gpa && gpa + n <= h->shinfo_gpa + 4096)
 		return d->shim + HVM_REGION_OFF_SHINFO + (gpa - h->shinfo_gpa);
+	if (n && h->hole && gpa >= HVM_HOLE_GPA &&
+	    gpa + n <= HVM_HOLE_GPA + (HVM_HOLE_PAGES << 12)) {
+		for (uint64_t f = (gpa - HVM_HOLE_GPA) >> 12;
+		     f <= (gpa + n - 1 - HVM_HOLE_GPA) >> 12; f++)
+			if (!(h->hole_populated[f / 8] & (1 << (f % 8))))
+				return NULL;
+		return h->hole + (gpa - HVM_HOLE_GPA);
+	}
 	return NULL;
 }
 
@@ -151,6 +160,67 @@ static int hvm_vm_setup(struct domain *d)
 	return 0;
 }
 
+/* Grow the run that ends just below gfn or starts just above it (KVM
+ * moves a slot by deleting it and adding it anew), else start a run in a
+ * slot of its own.  Runs are never merged: hvmloader populates upwards
+ * from a few starting points, so a handful of slots serve it. */
+static int hvm_hole_map(struct domain *d, uint64_t gfn)
+{
+	struct hvm_domain *h = d->hvm;
+	struct hvm_hole_run *run = NULL;
+	uint64_t base = HVM_HOLE_GPA >> 12, start;
+	int r;
+
+	for (int i = 0; i < h->nr_runs && !run; i++)
+		if (h->runs[i].gfn + h->runs[i].pages == gfn || h->runs[i].gfn == gfn + 1)
+			run = &h->runs[i];
+	if (!run) {
+		if (h->nr_runs == HVM_HOLE_RUNS)
+			return -ENOSPC;
+		r = kvm_vm_add_memory(&d->vm, gfn << 12, 4096, h->hole + ((gfn - base) << 12));
+		if (r < 0)
+			return r;
+		h->runs[h->nr_runs++] = (struct hvm_hole_run){gfn, 1, d->vm.nslots - 1};
+		return 0;
+	}
+	start = run->gfn == gfn + 1 ? gfn : run->gfn;
+	r = kvm_vm_slot_flags(&d->vm, run->slot, run->gfn << 12, 0,
+			      h->hole + ((run->gfn - base) << 12), 0);
+	if (r == 0) {
+		r = kvm_vm_slot_flags(&d->vm, run->slot, start << 12, (run->pages + 1) << 12,
+				      h->hole + ((start - base) << 12), 0);
+		if (r < 0) /* put the run back as it was */
+			kvm_vm_slot_flags(&d->vm, run->slot, run->gfn << 12, run->pages << 12,
+					  h->hole + ((run->gfn - base) << 12), 0);
+	}
+	if (r < 0)
+		return r;
+	run->gfn = start;
+	run->pages++;
+	return 0;
+}
+
+int hvm_hole_populate(struct domain *d, uint64_t gfn)
+{
+	struct hvm_domain *h = d->hvm;
+	uint64_t f = gfn - (HVM_HOLE_GPA >> 12);
+	int r = 0;
+
+	if (gfn < (HVM_HOLE_GPA >> 12) || f >= HVM_HOLE_PAGES || !h->hole ||
+	    (h->shinfo_slot >= 0 && gfn == h->shinfo_gpa >> 12))
+		return -EINVAL;
+	pthread_mutex_lock(&d->mm_lock);
+	/* a frame populated again is a fresh one, as Xen's would be */
+	memset(h->hole + (f << 12), 0, 4096);
+	if (!(h->hole_populated[f / 8] & (1 << (f % 8)))) {
+		r = hvm_hole_map(d, gfn);
+		if (r == 0)
+			h->hole_populated[f / 8] |= 1 << (f % 8);
+	}
+	pthread_mutex_unlock(&d->mm_lock);
+	return r;
+}
+
 int hvm_map_shared_info(struct domain *d, uint64_t gpa)
 {
 	struct hvm_domain *h = d->hvm;
@@ -205,11 +275,28 @@ static int hvm_init(struct domain *d)
 	d->hvm->low_pages = hvm_low_pages(d);
 	d->hvm->shinfo_slot = -1;
 	d->hvm->high_pages = d->nr_pages - d->hvm->low_pages;
+	/* address space only: frames are backed when first populated */
+	d->hvm->hole = mmap(NULL, HVM_HOLE_PAGES << 12, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	d->hvm->hole_populated = calloc((HVM_HOLE_PAGES + 7) / 8, 1);
+	if (d->hvm->hole == MAP_FAILED || !d->hvm->hole_populated) {
+		if (d->hvm->hole != MAP_FAILED)
+			munmap(d->hvm->hole, HVM_HOLE_PAGES << 12);
+		free(d->hvm->hole_populated);
+		free(d->hvm);
+		d->hvm = NULL;
+		return -ENOMEM;
+	}
+	hvm_platform_init(d);
 	return 0;
 }
 
 static void hvm_destroy(struct domain *d)
 {
+	if (!d->hvm)
+		return;
+	munmap(d->hvm->hole, HVM_HOLE_PAGES << 12);
+	free(d->hvm->hole_populated);
 	free(d->hvm);
 	d->hvm = NULL;
 }

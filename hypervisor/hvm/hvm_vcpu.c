@@ -2,13 +2,16 @@
  * The HVM vCPU loop.  KVM's in-kernel LAPIC/IOAPIC/PIC and PIT answer the
  * platform's own chips without an exit; what reaches keeld is dispatched
  * by exit reason, and port I/O by port: the hypercall page's `out` (a
- * hypercall), Xen's debug port 0xe9 (hvmloader's console), and every
- * other port and MMIO access, which without a device model gets what Xen
- * gives an unclaimed range: reads of all ones, writes dropped.  MSRs KVM
+ * hypercall), Xen's debug port 0xe9 (hvmloader's console), the platform
+ * ports keeld answers as Xen does (hvm_platform.c: PCI configuration
+ * address, ACPI PM timer), and every other port and MMIO access, which
+ * without a device model gets what Xen gives an unclaimed range: reads of
+ * all ones, writes dropped.  MSRs KVM
  * does not know come here: Xen's hypercall-page MSR, else a #GP.
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -130,6 +133,7 @@ static int hvm_exit_io(struct vcpu *v)
 		domain_crash(v->dom, "KVM gave a port exit past kvm_run");
 		return -1;
 	}
+	hvm_irq_wire_check(v);
 	if (run->io.port == HVM_PORT_HYPERCALL && run->io.direction == KVM_EXIT_IO_OUT &&
 	    run->io.size == 4 && run->io.count == 1)
 		return hvm_exit_hypercall(v);
@@ -142,9 +146,15 @@ static int hvm_exit_io(struct vcpu *v)
 		}
 		return 0;
 	}
-	/* an unclaimed port (no device model yet) */
-	if (run->io.direction == KVM_EXIT_IO_IN)
-		memset(data, 0xff, len);
+	for (size_t i = 0; i < len; i += run->io.size) {
+		int is_write = run->io.direction == KVM_EXIT_IO_OUT;
+
+		/* keeld's own platform ports, else an unclaimed port (no device
+		 * model yet): reads all ones, writes dropped */
+		if (hvm_platform_io(v->dom, run->io.port, is_write, data + i, run->io.size) < 0 &&
+		    !is_write)
+			memset(data + i, 0xff, run->io.size);
+	}
 	return 0;
 }
 
@@ -176,10 +186,21 @@ static int hvm_exit_wrmsr(struct vcpu *v)
 	return 0;
 }
 
+/* A triple fault, as Xen's hvm_triple_fault: the domain shuts down with
+ * HVM_PARAM_TRIPLE_FAULT_REASON (reboot unless the toolstack set another;
+ * SeaBIOS resets the machine this way), the state dumped first. */
 static int hvm_exit_shutdown(struct vcpu *v)
 {
-	hvm_vcpu_dump(v, "triple fault");
-	domain_crash(v->dom, "triple fault");
+	uint64_t reason = v->dom->hvm->params[HVM_PARAM_TRIPLE_FAULT_REASON];
+	char why[80];
+
+	snprintf(why, sizeof(why), "triple fault - invoking HVM shutdown action %llu",
+		 (unsigned long long)reason);
+	hvm_vcpu_dump(v, why);
+	if (reason == SHUTDOWN_crash)
+		domain_crash(v->dom, "triple fault");
+	else
+		domain_shutdown(v->dom, (int)reason);
 	return -1;
 }
 

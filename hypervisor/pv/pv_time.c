@@ -29,6 +29,7 @@
 
 #include "abi/xen.h"
 #include "../core/domain.h"
+#include "../core/util.h"
 #include "../evtchn/evtchn.h"
 #include "pv_mm.h"
 #include "pv_vcpu.h"
@@ -45,27 +46,6 @@ static uint64_t pv_guest_tsc(struct vcpu *v)
 	return m.e.data;
 }
 
-/* ns = ((tsc << shift) * mul) >> 32, with mul < 2^32. */
-static void pv_time_scale(uint64_t khz, uint32_t *mul, int8_t *shift)
-{
-	uint64_t m;
-	int s = 0;
-
-	if (!khz)
-		khz = 1000000;
-	m = (1000000ULL << 32) / khz;
-	while (m >= (1ULL << 32)) {
-		m >>= 1;
-		s++;
-	}
-	while (m < (1ULL << 31) && s > -31) {
-		m <<= 1;
-		s--;
-	}
-	*mul = m;
-	*shift = s;
-}
-
 /* pvclock's scaling of a TSC delta, exactly as the guest computes it. */
 static uint64_t pv_time_scale_delta(uint64_t delta, uint32_t mul, int8_t shift)
 {
@@ -80,7 +60,7 @@ static uint64_t pv_time_line_ns(struct domain *d, uint64_t tsc)
 	uint32_t mul;
 	int8_t shift;
 
-	pv_time_scale(d->tsc_khz, &mul, &shift);
+	time_tsc_scale(d->tsc_khz, &mul, &shift);
 	return d->tline.ns0 + pv_time_scale_delta(tsc - d->tline.tsc0, mul, shift);
 }
 
@@ -405,7 +385,7 @@ void pv_time_update(struct vcpu *v)
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	t->tsc_timestamp = tsc;
 	t->system_time = ns;
-	pv_time_scale(d->tsc_khz, &t->tsc_to_system_mul, &t->tsc_shift);
+	time_tsc_scale(d->tsc_khz, &t->tsc_to_system_mul, &t->tsc_shift);
 	/* Both copies carry the same flags, as in Xen (Linux looks for the
 	 * bit in vcpu_info's before it registers an area at all). */
 	t->flags = pv_time_stable ? XEN_PVCLOCK_TSC_STABLE_BIT : 0;

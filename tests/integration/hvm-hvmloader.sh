@@ -5,19 +5,23 @@
 # port 0xe9 in the domain's console and as "(dN)" lines in keeld's log;
 # it gets as far as its xenstore client (HVM params, special pages).  A
 # tiny 32-bit payload (tests/hvm/badcalls.S) makes hypercalls with wild
-# guest-physical pointers, an unknown number and a bad parameter: each is
-# refused and keeld serves on.  Both domains are destroyed; keeld's
+# guest-physical pointers, an unknown number, bad parameters and bad
+# populate_physmap arguments: each gets Xen's answer and keeld serves on.
+# Through xl, hvmloader reads the hvmloader/bios key xl wrote (SeaBIOS's
+# own run is hvm-seabios).  Both domains are destroyed; keeld's
 # threads and descriptors are back where they were.
 . "$(dirname "$0")/../lib/common.sh"
 need_root
 need_kvm
 command -v as >/dev/null && command -v ld >/dev/null || skip "binutils (as, ld) missing"
-debs=$(fetch_deb xen-utils-4.17) || skip "cannot fetch xen-utils-4.17"
-hvmloader=${KEEL_HVMLOADER:-$debs/usr/lib/xen-4.17/boot/hvmloader}
-[ -f "$hvmloader" ] || fail "no hvmloader in xen-utils-4.17 ($hvmloader)"
+. "$(dirname "$0")/hvm-lib.sh"
+hvm_firmware
 as --32 "$KEEL_TOP/tests/hvm/badcalls.S" -o "$KEEL_TMP/badcalls.o" &&
 	ld -m elf_i386 -Ttext 0x100000 -e _start "$KEEL_TMP/badcalls.o" -o "$KEEL_TMP/badcalls" ||
 	fail "cannot build the badcalls payload"
+as --32 "$KEEL_TOP/tests/hvm/triplefault.S" -o "$KEEL_TMP/triplefault.o" &&
+	ld -m elf_i386 -Ttext 0x100000 -e _start "$KEEL_TMP/triplefault.o" -o "$KEEL_TMP/triplefault" ||
+	fail "cannot build the triplefault payload"
 start_keeld
 
 nthreads() { ls "/proc/$kpid/task" | wc -l; }
@@ -49,11 +53,34 @@ ctl console "$b" | grep -q '^hvm-badcalls: all refused' ||
 	{ ctl console "$b"; fail "keeld accepted a bad hypercall"; }
 ctl destroy "$b" || fail "destroy badcalls"
 
+# A triple fault shuts the domain down as Xen does: reboot (reason 1), the
+# default HVM_PARAM_TRIPLE_FAULT_REASON -- how SeaBIOS resets the machine.
+t=$(ctl create-hvm triplefault 16) || fail "create triplefault"
+ctl load "$t" "$KEEL_TMP/triplefault" || fail "load the triplefault payload"
+ctl unpause "$t" || fail "unpause triplefault"
+wait_for "ctl info $t | grep -q ' shutdown .*reason=1'" 30 ||
+	{ ctl info "$t"; ctl dmesg | tail -5; fail "a triple fault did not reboot the domain"; }
+ctl dmesg | grep -q "d$t: vcpu0 triple fault - invoking HVM shutdown action 1" ||
+	fail "keeld did not log the triple fault"
+ctl destroy "$t" || fail "destroy triplefault"
+
 # A firmware that is no ELF is refused at load, and nothing is left.
 x=$(ctl create-hvm notelf 16) || fail "create notelf"
 head -c 4096 /dev/urandom >"$KEEL_TMP/notelf"
 ctl load "$x" "$KEEL_TMP/notelf" 2>/dev/null && fail "a non-ELF firmware was accepted"
 ctl destroy "$x" || fail "destroy notelf"
+
+# A BIOS module that does not fit below the MMIO hole of a 16 MiB domain
+# is refused at load; the firmware with Debian's SeaBIOS loads.
+y=$(ctl create-hvm bigbios 16) || fail "create bigbios"
+head -c $((20 << 20)) /dev/zero >"$KEEL_TMP/bigbios"
+ctl load "$y" "$hvmloader" "" "$KEEL_TMP/bigbios" 2>/dev/null && fail "a 20 MiB BIOS was accepted"
+ctl destroy "$y" || fail "destroy bigbios"
+y=$(ctl create-hvm withbios 16) || fail "create withbios"
+ctl load "$y" "$hvmloader" "" "$KEEL_SEABIOS" || fail "load hvmloader with SeaBIOS as its module"
+ctl dmesg | grep -q "d$y: hvm: .*BIOS module $(stat -c %s "$KEEL_SEABIOS") bytes" ||
+	fail "keeld did not take SeaBIOS as the firmware module"
+ctl destroy "$y" || fail "destroy withbios"
 
 kill -0 "$kpid" 2>/dev/null || fail "keeld died"
 ctl list >/dev/null || fail "keeld stopped answering"
@@ -68,7 +95,6 @@ fi
 run=$KEEL_TMP/xlrun
 cleanup_xl() { "$KEEL_BIN/keel-dom0-down" --rundir "$run" >/dev/null 2>&1; }
 trap 'kill -9 $kpid 2>/dev/null; wait $kpid 2>/dev/null; cleanup_xl' EXIT
-export KEEL_HVMLOADER=$hvmloader
 "$KEEL_BIN/keel-dom0-up" --rundir "$run" --no-bridge >"$KEEL_TMP/up.out" ||
 	fail "keel-dom0-up: $(cat "$KEEL_TMP/up.out")"
 xl() { KEEL_RUNDIR=$run "$KEEL_BIN/xl" "$@"; }
@@ -81,8 +107,9 @@ on_crash = "preserve"
 CFG
 xl create -q "$KEEL_TMP/hvm.cfg" || fail "xl create type=hvm"
 wait_for "xl dmesg | grep -q '(d[0-9]*) Xenbus rings'" 30 || { xl dmesg | tail; fail "xl: hvmloader did not reach xenbus"; }
-# hvmloader's first xenstore read (hvmloader/bios) is answered by the store
-wait_for "xl dmesg | grep -q '(d[0-9]*) .*BIOS'" 30 || { xl dmesg | tail; fail "xl: no xenstore answer reached hvmloader"; }
+# hvmloader's first xenstore read (hvmloader/bios, written by xl) is answered
+wait_for "xl dmesg | grep -q '(d[0-9]*) System requested SeaBIOS'" 30 ||
+	{ xl dmesg | tail; fail "xl: hvmloader did not read hvmloader/bios = seabios"; }
 xl dmesg | grep '(d[0-9]*) ' | sed 's/^/  xl dmesg: /'
 xl destroy hvm1 || fail "xl destroy hvm1"
 cleanup_xl

@@ -12,7 +12,13 @@
 #    appear) agree within 1 % of the window's vCPU time;
 #  * each loop is charged >= 95 % user by the guest itself (the process's
 #    utime and stime): the guest's tick reaches it in user mode;
-#  * user + system + idle + steal cover the window's vCPU time, within 5 %.
+#  * user + system + idle + steal cover the window's vCPU time, within 10 %
+#    (100.6-102 % measured on a quiet host; Linux charges at most a tick of
+#    running time per tick after the steal, so when the host runs the vCPUs
+#    in slices shorter than its 4 ms tick -- a host busy with other work --
+#    the sum falls short: 91 % seen with five other jobs on the machine);
+#  * the guest's clocksource watchdog never reports a long readout
+#    interval (timer gaps of seconds: a lost timer signal made them).
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/linux-guest.sh"
 need_root
@@ -52,6 +58,7 @@ for p in $s0 $s1; do set -- $(cat /proc/$p/stat); say "spin $p utime ${14} stime
 kill $s0 $s1
 sleep 1
 sample "quiet end"
+say "long readouts $(dmesg | grep -c 'Long readout interval')"
 sleep 1
 # keep the host CPU as busy for the other guest's window
 spin & spin & sleep 14
@@ -129,6 +136,9 @@ for g in st-a st-b; do
 	grep -a '^KEEL-ST:' "$c" | tr -d '\r' | sed "s/^/$g: guest: /"
 	read -r u0 n0 s0 i0 w0 q0 sq0 st0 t0 < <(grep -a '^KEEL-ST: quiet start' "$c" | tr -d '\r' | cut -d' ' -f4-)
 	read -r u1 n1 s1 i1 w1 q1 sq1 st1 t1 < <(grep -a '^KEEL-ST: quiet end' "$c" | tr -d '\r' | cut -d' ' -f4-)
+	lg_wait_console "$g" '^KEEL-ST: long readouts' 60 || fail "$g: no dmesg figure"
+	lr=$(grep -a '^KEEL-ST: long readouts' "$c" | tr -d '\r' | cut -d' ' -f4)
+	[ "$lr" = 0 ] || { echo "FAIL: $g: the guest's clocksource watchdog saw ${lr:-?} long timer gaps"; bad=1; }
 	spins=$(grep -a '^KEEL-ST: spin' "$c" | tr -d '\r' | awk '{ printf "%s %s ", $5, $7 }')
 	echo "$g: keeld runnable over the window: $((r1 - r0)) ms (2 vCPUs)"
 	awk -v g="$g" -v u="$((u1 - u0 + n1 - n0))" -v s="$((s1 - s0 + q1 - q0 + sq1 - sq0))" \
@@ -151,7 +161,7 @@ for g in st-a st-b; do
 		printf "%s: user+system+idle+steal %d of %d ticks (%.1f%%)\n", g, u + s + i + st, el,
 			100 * (u + s + i + st) / el;
 		d = u + s + i + st - el; if (d < 0) d = -d;
-		if (d > 0.05 * el) { print "FAIL: " g ": the guest accounts for " u + s + i + st " of " el " ticks"; bad = 1 }
+		if (d > 0.10 * el) { print "FAIL: " g ": the guest accounts for " u + s + i + st " of " el " ticks"; bad = 1 }
 		exit bad }' || bad=1
 done
 [ $bad = 0 ] || fail "accounting does not add up"

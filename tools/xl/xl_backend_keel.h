@@ -48,6 +48,14 @@ int xlk_find_name(struct xlk *k, const char *name, uint32_t *domid);
 
 /* Domain creation: keeld create + load, store layout, saved configuration. */
 int xlk_create(void *h, const struct xlcfg_domain *dom, bool paused, uint32_t *domid);
+/* HVM (xl_backend_keel_hvm.c): hvmloader and the BIOS it is handed, the
+ * check before building, the store keys libxl writes for one. */
+const char *xlk_hvmloader(void);
+const char *xlk_hvm_bios(void);
+int xlk_check_hvm(const struct xlcfg_domain *dom);
+uint64_t xlk_hvm_extra_memkb(const struct xlcfg_domain *dom);
+int xlk_hvm_store_keys(struct xlk *k, ks_tx_t tx, const char *dom_path, const char *vm_path,
+		       const struct xlcfg_domain *dom);
 int xlk_get_config(void *h, uint32_t domid, struct xlcfg_domain *out);
 int xlk_config_save(struct xlk *k, uint32_t domid, const struct xlcfg_domain *dom);
 void xlk_config_forget(struct xlk *k, uint32_t domid);

@@ -95,36 +95,6 @@ int xlk_get_config(void *h, uint32_t domid, struct xlcfg_domain *out)
 	return 0;
 }
 
-/* The firmware an HVM domain starts: Debian's hvmloader, or the one
- * $KEEL_HVMLOADER names (tests).  firmware= / firmware_override= are not
- * read yet. */
-#define XLK_HVMLOADER "/usr/lib/xen-4.17/boot/hvmloader"
-static const char *xlk_hvmloader(void)
-{
-	const char *s = getenv("KEEL_HVMLOADER");
-
-	return s && *s ? s : XLK_HVMLOADER;
-}
-
-/* An HVM domain, first slice: hvmloader with no device model, so no
- * emulated or PV devices yet. */
-static int xlk_check_hvm(const struct xlcfg_domain *dom)
-{
-	if (dom->n_disks || dom->n_vifs) {
-		fprintf(stderr, "xl: HVM domains run without a device model yet: "
-				"disk= and vif= are not available for type=\"hvm\"\n");
-		return -EOPNOTSUPP;
-	}
-	if (access(xlk_hvmloader(), R_OK) < 0) {
-		int e = errno;
-
-		fprintf(stderr, "xl: cannot read the HVM firmware %s: %s\n", xlk_hvmloader(),
-			strerror(e));
-		return -e;
-	}
-	return 0;
-}
-
 /* What keeld can build today; anything else is refused with a reason. */
 static int xlk_check_buildable(struct xlk *k, const struct xlcfg_domain *dom)
 {
@@ -181,7 +151,7 @@ int xlk_create(void *h, const struct xlcfg_domain *dom, bool paused, uint32_t *d
 	 * ramdisk and args replace the configuration's */
 	if (dom->type == XLCFG_TYPE_HVM) {
 		kernel = xlk_hvmloader(); /* hvmloader, as libxl's HVM builder loads */
-		ramdisk = NULL;
+		ramdisk = xlk_hvm_bios(); /* its "firmware" module */
 		cmdline = NULL;
 	} else if (dom->bootloader) {
 		r = xlk_boot_run(k, dom, &boot);
@@ -208,9 +178,10 @@ int xlk_create(void *h, const struct xlcfg_domain *dom, bool paused, uint32_t *d
 	/* libxl__domain_make: the handle, then xc_domain_setmaxmem */
 	r = keelctl_domain_set_handle(k->ctl, *domid, dom->uuid);
 	if (r == 0)
-		r = keelctl_domain_set_maxmem(k->ctl, *domid,
-					      dom->max_memkb > dom->target_memkb ? dom->max_memkb
-										 : mem_mb * 1024);
+		r = keelctl_domain_set_maxmem(
+			k->ctl, *domid,
+			(dom->max_memkb > dom->target_memkb ? dom->max_memkb : mem_mb * 1024) +
+				xlk_hvm_extra_memkb(dom));
 	if (r == 0)
 		r = keelctl_domain_load(k->ctl, *domid, kernel, ramdisk, cmdline ? cmdline : "");
 	if (r < 0)

@@ -225,9 +225,11 @@ static int xlk_post_step(struct xlk *k, ks_tx_t tx, void *arg)
 		if ((r = ks_write_str(k->xs, tx, path, i < d->vcpus ? "online" : "offline")) < 0)
 			return r;
 	}
+	XLK_PUT(m->vm_path, "start_time", "%s", m->start_time);
+	if (d->type == XLCFG_TYPE_HVM)
+		return xlk_hvm_store_keys(k, tx, m->dom_path, m->vm_path, d);
 	XLK_PUT(m->vm_path, "image/ostype", "%s", "linux");
 	XLK_PUT(m->vm_path, "image/kernel", "%s", d->kernel);
-	XLK_PUT(m->vm_path, "start_time", "%s", m->start_time);
 	if (d->ramdisk)
 		XLK_PUT(m->vm_path, "image/ramdisk", "%s", d->ramdisk);
 	if (d->cmdline)

@@ -1,0 +1,107 @@
+/*
+ * The HVM parts of creating a domain through keeld, as libxl does them for
+ * type="hvm": the firmware (Debian's hvmloader, the image keeld loads) and
+ * the BIOS it hands over (libxl__domain_firmware: SeaBIOS from the path
+ * Debian's libxl uses, passed as the start info's "firmware" module --
+ * here the second file of keeld's LOAD), and the store keys hvmloader
+ * reads: the platform keys (libxl__domain_build), hvmloader/bios and
+ * hvmloader/allow-memory-relocate (written by libxl where it starts the
+ * device model), and the /vm image keys of an HVM guest.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "xl_backend_keel.h"
+
+#define XLK_HVMLOADER "/usr/lib/xen-4.17/boot/hvmloader"
+#define XLK_SEABIOS   "/usr/share/seabios/bios-256k.bin" /* Debian's libxl */
+
+/* $KEEL_HVMLOADER / $KEEL_SEABIOS name other copies (tests); firmware=,
+ * bios= and bios_path_override= are not read yet: SeaBIOS, libxl's
+ * default for qemu-xen, is the only BIOS. */
+static const char *xlk_env_or(const char *var, const char *dflt)
+{
+	const char *s = getenv(var);
+
+	return s && *s ? s : dflt;
+}
+
+const char *xlk_hvmloader(void)
+{
+	return xlk_env_or("KEEL_HVMLOADER", XLK_HVMLOADER);
+}
+
+const char *xlk_hvm_bios(void)
+{
+	return xlk_env_or("KEEL_SEABIOS", XLK_SEABIOS);
+}
+
+/* An HVM domain without a device model yet: no emulated or PV devices;
+ * both firmware files must be readable. */
+int xlk_check_hvm(const struct xlcfg_domain *dom)
+{
+	const char *files[] = {xlk_hvmloader(), xlk_hvm_bios()};
+
+	if (dom->n_disks || dom->n_vifs) {
+		fprintf(stderr, "xl: HVM domains run without a device model yet: "
+				"disk= and vif= are not available for type=\"hvm\"\n");
+		return -EOPNOTSUPP;
+	}
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		if (access(files[i], R_OK) < 0) {
+			int e = errno;
+
+			fprintf(stderr, "xl: cannot read the HVM %s %s: %s\n",
+				i ? "BIOS" : "firmware", files[i], strerror(e));
+			return -e;
+		}
+	}
+	return 0;
+}
+
+static int xlk_hvm_put(struct xlk *k, ks_tx_t tx, const char *dir, const char *key, const char *val)
+{
+	char path[320];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, key);
+	return ks_write_str(k->xs, tx, path, val);
+}
+
+/* The keys libxl writes for an HVM domain, in the creation transaction. */
+int xlk_hvm_store_keys(struct xlk *k, ks_tx_t tx, const char *dom_path, const char *vm_path,
+		       const struct xlcfg_domain *dom)
+{
+	const char *acpi = dom->acpi == XLCFG_FALSE ? "0" : "1";
+	const struct {
+		const char *dir, *key, *val;
+	} keys[] = {
+		{vm_path, "image/ostype", "hvm"},
+		{vm_path, "rtc/timeoffset", ""},
+		{dom_path, "platform/acpi", acpi},
+		{dom_path, "platform/acpi_s3", "1"},
+		{dom_path, "platform/acpi_s4", "1"},
+		{dom_path, "platform/acpi_laptop_slate", "0"},
+		{dom_path, "platform/device-model", "qemu_xen"},
+		{dom_path, "hvmloader/bios", "seabios"},
+		/* libxl: relocation only for qemu-traditional without vNUMA */
+		{dom_path, "hvmloader/allow-memory-relocate", "0"},
+	};
+	int r;
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if ((r = xlk_hvm_put(k, tx, keys[i].dir, keys[i].key, keys[i].val)) < 0)
+			return r;
+	return 0;
+}
+
+/* libxl's maxmem is memory + LIBXL_MAXMEM_CONSTANT (1 MiB on x86,
+ * libxl__arch_extra_memory): the room hvmloader populates its ACPI tables
+ * and allocations in, in the MMIO hole.  Given to HVM domains here; PV
+ * domains keep maxmem = memory, as Keel's PV guests always had. */
+uint64_t xlk_hvm_extra_memkb(const struct xlcfg_domain *dom)
+{
+	return dom->type == XLCFG_TYPE_HVM ? 1024 : 0;
+}
