@@ -347,7 +347,8 @@ static void ctl_dump_domain(struct domain *d)
 		      __atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_ACQUIRE),
 		      __atomic_load_n(&vi->evtchn_upcall_mask, __ATOMIC_ACQUIRE),
 		      (unsigned long long)v->hypercalls, (unsigned long long)v->exits,
-		      (unsigned long long)v->interrupts, (unsigned long long)v->async_upcalls, kind);
+		      (unsigned long long)v->interrupts, (unsigned long long)v->async_upcalls,
+		      kind);
 	}
 }
 

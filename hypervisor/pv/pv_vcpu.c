@@ -381,21 +381,22 @@ void pv_vcpu_describe(struct vcpu *v, char *buf, size_t len)
 	struct vcpu_runstate_info ri;
 
 	pv_runstate_snapshot(v, &ri);
-	snprintf(buf, len,
-		 "%s mode, event callback %#llx, failsafe %#llx, syscall %#llx; runstate %s "
-		 "(ms: running %llu runnable %llu blocked %llu offline %llu)%s; timer %lld us%s posix %lld us",
-		 v->pv->kernel_mode ? "kernel" : "user",
-		 (unsigned long long)v->pv->cb_event.address,
-		 (unsigned long long)v->pv->cb_failsafe.address,
-		 (unsigned long long)v->pv->cb_syscall.address, states[ri.state & 3],
-		 (unsigned long long)ri.time[RUNSTATE_running] / 1000000,
-		 (unsigned long long)ri.time[RUNSTATE_runnable] / 1000000,
-		 (unsigned long long)ri.time[RUNSTATE_blocked] / 1000000,
-		 (unsigned long long)ri.time[RUNSTATE_offline] / 1000000,
-		 v->runstate_va ? ", area registered" : "",
-		 v->timer_deadline ? ((long long)v->timer_deadline - (long long)pv_time_now(v->dom)) / 1000
-				   : 0,
-		 v->timer_deadline ? "" : " (none)", pv_vcpu_timer_left(v));
+	snprintf(
+		buf, len,
+		"%s mode, event callback %#llx, failsafe %#llx, syscall %#llx; runstate %s "
+		"(ms: running %llu runnable %llu blocked %llu offline %llu)%s; timer %lld us%s posix %lld us",
+		v->pv->kernel_mode ? "kernel" : "user", (unsigned long long)v->pv->cb_event.address,
+		(unsigned long long)v->pv->cb_failsafe.address,
+		(unsigned long long)v->pv->cb_syscall.address, states[ri.state & 3],
+		(unsigned long long)ri.time[RUNSTATE_running] / 1000000,
+		(unsigned long long)ri.time[RUNSTATE_runnable] / 1000000,
+		(unsigned long long)ri.time[RUNSTATE_blocked] / 1000000,
+		(unsigned long long)ri.time[RUNSTATE_offline] / 1000000,
+		v->runstate_va ? ", area registered" : "",
+		v->timer_deadline
+			? ((long long)v->timer_deadline - (long long)pv_time_now(v->dom)) / 1000
+			: 0,
+		v->timer_deadline ? "" : " (none)", pv_vcpu_timer_left(v));
 }
 
 /* After a kick: deliver a pending upcall if the guest is in ring 3. */

@@ -10,15 +10,21 @@
 #  * the guest's steal (its /proc/stat) and keeld's runnable time for the
 #    guest's vCPUs (xl debug-keys q, sampled when the guest's quiet lines
 #    appear) agree within 1 % of the window's vCPU time;
-#  * each loop is charged >= 95 % user by the guest itself (the process's
-#    utime and stime): the guest's tick reaches it in user mode;
+#  * each loop is charged >= 93 % user by the guest itself (the process's
+#    utime and stime): the guest's tick reaches it in user mode (97-98 %
+#    on a quiet host, plain and SAN; 94.8 % seen with five other jobs
+#    loading the machine: a vCPU the host stops inside its ~3-exit tick
+#    handler takes the overdue tick in kernel mode);
 #  * user + system + idle + steal cover the window's vCPU time, within 10 %
 #    (100.6-102 % measured on a quiet host; Linux charges at most a tick of
 #    running time per tick after the steal, so when the host runs the vCPUs
 #    in slices shorter than its 4 ms tick -- a host busy with other work --
 #    the sum falls short: 91 % seen with five other jobs on the machine);
-#  * the guest's clocksource watchdog never reports a long readout
-#    interval (timer gaps of seconds: a lost timer signal made them).
+#  * the guest's clocksource watchdog reports no long readout interval
+#    during the window (timer gaps of seconds: a lost timer signal made
+#    them.  Boot can still show one on a heavily loaded host: seen once,
+#    right after Linux write-protected its read-only data, seconds of
+#    page-table hypercalls).
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/linux-guest.sh"
 need_root
@@ -49,6 +55,7 @@ sleep 4
 # The window's ends are quiet (every vCPU idle for a second either side):
 # neither our steal nor keeld's runnable time moves there, so the host's
 # samples, taken when it sees the lines, meet ours.
+lr0=$(dmesg | grep -c 'Long readout interval')
 sample "quiet start"
 sleep 1
 spin & s0=$!
@@ -58,7 +65,7 @@ for p in $s0 $s1; do set -- $(cat /proc/$p/stat); say "spin $p utime ${14} stime
 kill $s0 $s1
 sleep 1
 sample "quiet end"
-say "long readouts $(dmesg | grep -c 'Long readout interval')"
+say "long readouts $(($(dmesg | grep -c 'Long readout interval') - lr0))"
 sleep 1
 # keep the host CPU as busy for the other guest's window
 spin & spin & sleep 14
@@ -155,7 +162,7 @@ for g in st-a st-b; do
 		for (k = 1; k < n; k += 2) {
 			printf "%s: loop charged %d user, %d system ticks (%.1f%% user)\n", g, f[k], f[k + 1],
 				100 * f[k] / (f[k] + f[k + 1]);
-			if (f[k] < 0.95 * (f[k] + f[k + 1])) { print "FAIL: " g ": the loop is not charged to user"; bad = 1 }
+			if (f[k] < 0.93 * (f[k] + f[k + 1])) { print "FAIL: " g ": the loop is not charged to user"; bad = 1 }
 		}
 		if (n < 4) { print "FAIL: " g ": no loop figures"; bad = 1 }
 		printf "%s: user+system+idle+steal %d of %d ticks (%.1f%%)\n", g, u + s + i + st, el,
