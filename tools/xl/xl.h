@@ -104,6 +104,11 @@ int main_dmesg(int argc, char **argv);
 int main_debug_keys(int argc, char **argv);
 int main_sysrq(int argc, char **argv);
 int main_vcpupin(int argc, char **argv);
+int main_trigger(int argc, char **argv);
+int main_button_press(int argc, char **argv);
+int main_vm_list(int argc, char **argv);
+int main_config_update(int argc, char **argv);
+int main_sched_credit2(int argc, char **argv);
 
 /* Host CPU sets (xl_cpumap.c), XL_CPUMAP_MAX CPUs in XL_CPUMAP_WORDS words. */
 #define XL_CPUMAP_MAX	256

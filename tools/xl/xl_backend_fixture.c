@@ -214,9 +214,29 @@ static int fx_list(void *h, struct xl_domain_info **out, int *n)
 	return 0;
 }
 
+/* The configuration beside the file, for get_config. */
+static int fx_set_config(void *h, uint32_t domid, const struct xlcfg_domain *dom)
+{
+	struct fixture *fx = h;
+	char *path;
+	FILE *f;
+
+	if (fixture_find(fx, domid) < 0)
+		return -ENOENT;
+	if (asprintf(&path, "%s.%u.cfg", fx->path, domid) < 0)
+		return -ENOMEM;
+	f = fopen(path, "w");
+	free(path);
+	if (!f)
+		return -errno;
+	xlcfg_domain_to_cfg(dom, f);
+	return fclose(f) ? -errno : 0;
+}
+
 static int fx_create(void *h, const struct xlcfg_domain *dom, bool paused, uint32_t *domid)
 {
 	struct fixture *fx = h;
+	int r;
 	struct xl_domain_info *d;
 	uint32_t next = 1;
 
@@ -243,21 +263,9 @@ static int fx_create(void *h, const struct xlcfg_domain *dom, bool paused, uint3
 	fx->cap[fx->n] = dom->cap >= 0 ? dom->cap : 0;
 	fx->n++;
 	*domid = next;
-	/* keep the configuration beside the file, for get_config */
-	{
-		char *path;
-		FILE *f;
-
-		if (asprintf(&path, "%s.%u.cfg", fx->path, next) < 0)
-			return -ENOMEM;
-		f = fopen(path, "w");
-		free(path);
-		if (!f)
-			return -errno;
-		xlcfg_domain_to_cfg(dom, f);
-		if (fclose(f))
-			return -errno;
-	}
+	r = fx_set_config(fx, next, dom);
+	if (r < 0)
+		return r;
 	return fixture_save(fx);
 }
 
@@ -445,6 +453,7 @@ static const struct xl_backend_ops xl_backend_fixture = {
 	.create = fx_create,
 	.list = fx_list,
 	.get_config = fx_get_config,
+	.set_config = fx_set_config,
 	.destroy = fx_destroy,
 	.shutdown = fx_shutdown,
 	.pause = fx_pause,

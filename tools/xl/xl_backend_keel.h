@@ -50,6 +50,7 @@ int xlk_find_name(struct xlk *k, const char *name, uint32_t *domid);
 int xlk_create(void *h, const struct xlcfg_domain *dom, bool paused, uint32_t *domid);
 int xlk_get_config(void *h, uint32_t domid, struct xlcfg_domain *out);
 int xlk_config_save(struct xlk *k, uint32_t domid, const struct xlcfg_domain *dom);
+int xlk_set_config(void *h, uint32_t domid, const struct xlcfg_domain *dom);
 void xlk_config_forget(struct xlk *k, uint32_t domid);
 
 int xlk_console_open(void *h, uint32_t domid, const char *type, int num, int *fd);

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "keelevtchn.h"
 #include "xl_backend_keel.h"
 
 static int xlk_userdata_path(struct xlk *k, uint32_t domid, char *buf, size_t len)
@@ -55,6 +56,23 @@ int xlk_config_save(struct xlk *k, uint32_t domid, const struct xlcfg_domain *do
 	if (r < 0)
 		unlink(tmp);
 	return r;
+}
+
+/* xl config-update: the domain keeps its UUID unless the new configuration names one. */
+int xlk_set_config(void *h, uint32_t domid, const struct xlcfg_domain *dom)
+{
+	struct xlk *k = h;
+	struct xlcfg_domain copy = *dom;
+	char *vm = NULL;
+	int r;
+
+	if (!dom->uuid_given) {
+		r = xlk_store_vm_path(k, domid, &vm, copy.uuid);
+		free(vm);
+		if (r < 0)
+			return r;
+	}
+	return xlk_config_save(k, domid, &copy);
 }
 
 void xlk_config_forget(struct xlk *k, uint32_t domid)
@@ -211,6 +229,15 @@ int xlk_create(void *h, const struct xlcfg_domain *dom, bool paused, uint32_t *d
 		r = keelctl_domain_set_maxmem(k->ctl, *domid,
 					      dom->max_memkb > dom->target_memkb ? dom->max_memkb
 										 : mem_mb * 1024);
+	/* libxl__build_pre: xc_domain_set_max_evtchn(max_event_channels) */
+	if (r == 0 && dom->max_event_channels >= 0) {
+		r = keelevtchn_set_max_port(k->rundir, *domid, (uint32_t)dom->max_event_channels);
+		if (r < 0)
+			fprintf(stderr,
+				"xl: keeld refused max_event_channels=%d (Keel's ports are "
+				"1..4095): %s\n",
+				dom->max_event_channels, strerror(-r));
+	}
 	if (r == 0)
 		r = keelctl_domain_load(k->ctl, *domid, kernel, ramdisk, cmdline ? cmdline : "");
 	if (r < 0)

@@ -1,6 +1,6 @@
 /*
- * Host-level commands: info (all "field : value" lines, or `xl info FIELD`
- * for one value), dmesg (keeld's log, -c clears it) and top (a live view of
+ * Host-level commands: info (Xen 4.17's "field : value" lines in its order,
+ * or `xl info PREFIX` for the values of the fields it starts), dmesg (keeld's log, -c clears it) and top (a live view of
  * the domains, refreshed every second, like xentop).  Data comes from the
  * toolstack backend.
  */
@@ -13,22 +13,49 @@
 #include "xl.h"
 #include "xl_backend.h"
 
+/*
+ * One `xl info` line, "field                  : value" (virt_caps is
+ * xl's "field              : cap cap..." with nothing after the colon when
+ * empty).  With @only, xl's filter: every line whose text starts with
+ * @only and has ": " after its field prints just its value -- so a
+ * prefix ("xen_v") matches, several lines may, and an unknown field
+ * prints nothing and still exits 0, as in xl.
+ */
+static void info_line(const char *key, const char *value, const char *only)
+{
+	char line[1024];
+	const char *colon;
+
+	if (!strcmp(key, "virt_caps"))
+		snprintf(line, sizeof(line), "%-23s:%s%s\n", key, *value ? " " : "", value);
+	else
+		snprintf(line, sizeof(line), "%-23s: %s\n", key, value);
+	if (!only) {
+		fputs(line, stdout);
+		return;
+	}
+	colon = strchr(line, ':');
+	if (!strncmp(line, only, strlen(only)) && colon && colon[1] == ' ')
+		fputs(colon + 2, stdout);
+}
+
 int main_info(int argc, char **argv)
 {
 	static const struct option opts[] = {{"numa", 0, 0, 'n'}, XL_COMMON_LONG_OPTS};
 	char **keys = NULL, **values = NULL;
 	struct xl_backend *be;
+	const char *only = NULL;
+	bool numa = false;
 	int opt, n = 0, rc = 0, r;
 
 	XL_FOREACH_OPT(opt, "n", opts, "info", 0)
 	{
-	default: /* -n: no NUMA topology in Keel */
+	case 'n':
+		numa = true;
 		break;
 	}
-	if (argc - optind > 1) {
-		xl_help("info");
-		return 2;
-	}
+	if (!numa && optind < argc) /* as xl: -n turns the filter off */
+		only = argv[optind];
 	be = xl_backend_connect();
 	if (!be)
 		return 1;
@@ -37,21 +64,9 @@ int main_info(int argc, char **argv)
 		rc = xl_backend_fail("reading host information", r);
 		goto out;
 	}
-	if (optind < argc) {
-		int i;
-
-		for (i = 0; i < n && strcmp(keys[i], argv[optind]); i++)
-			;
-		if (i == n) {
-			fprintf(stderr, "xl: info: unknown field `%s'\n", argv[optind]);
-			rc = 1;
-		} else {
-			printf("%s\n", values[i]);
-		}
-	} else {
-		for (int i = 0; i < n; i++)
-			printf("%-23s: %s\n", keys[i], values[i]);
-	}
+	/* -n: xl adds cpu_topology and numa_info sections; Keel prints none (README) */
+	for (int i = 0; i < n; i++)
+		info_line(keys[i], values[i], only);
 out:
 	for (int i = 0; i < n; i++) {
 		free(keys[i]);

@@ -24,13 +24,24 @@ static int fetch_domains(struct xl_backend *be, struct xl_domain_info **doms, in
 	return r < 0 ? xl_backend_fail("listing domains", r) : 0;
 }
 
-static void print_list(const struct xl_domain_info *d, int n, bool verbose)
+/*
+ * xl's columns; -Z adds the security label ("-": no XSM), -c the CPU pool
+ * (Keel's one pool, Pool-0), -n the NUMA node affinity (one node, "all").
+ */
+static void print_list(const struct xl_domain_info *d, int n, bool verbose, bool context,
+		       bool cpupool, bool numa)
 {
 	static const char reason_letters[] = "-rscwS";
 
 	printf("Name                                        ID   Mem VCPUs\tState\tTime(s)");
 	if (verbose)
 		printf("   UUID                            Reason-Code\tSecurity Label");
+	if (context && !verbose)
+		printf("   Security Label");
+	if (cpupool)
+		printf("         Cpupool");
+	if (numa)
+		printf(" NODE Affinity");
 	printf("\n");
 	for (int i = 0; i < n; i++) {
 		int reason = d[i].shutdown ? d[i].shutdown_reason : 0;
@@ -51,8 +62,13 @@ static void print_list(const struct xl_domain_info *d, int n, bool verbose)
 				printf(" %8x", reason);
 			else
 				printf(" %8s", "-");
-			printf(" %16s", "-");
 		}
+		if (verbose || context)
+			printf(" %16s", "-");
+		if (cpupool)
+			printf("%16s", "Pool-0");
+		if (numa)
+			printf(" all");
 		putchar('\n');
 	}
 }
@@ -92,7 +108,7 @@ int main_list(int argc, char **argv)
 		{"long", 0, 0, 'l'},	{"verbose", 0, 0, 'v'}, {"context", 0, 0, 'Z'},
 		{"cpupool", 0, 0, 'c'}, {"numa", 0, 0, 'n'},	XL_COMMON_LONG_OPTS,
 	};
-	bool verbose = false, details = false;
+	bool verbose = false, details = false, context = false, cpupool = false, numa = false;
 	struct xl_domain_info *doms = NULL, *shown;
 	struct xl_backend *be;
 	int opt, n = 0, rc;
@@ -105,7 +121,14 @@ int main_list(int argc, char **argv)
 	case 'v':
 		verbose = true;
 		break;
-	default: /* -Z, -c, -n: no security labels, pools or NUMA in Keel */
+	case 'Z':
+		context = true;
+		break;
+	case 'c':
+		cpupool = true;
+		break;
+	case 'n':
+		numa = true;
 		break;
 	}
 	if (argc - optind > 1) {
@@ -135,7 +158,7 @@ int main_list(int argc, char **argv)
 	if (details)
 		rc = print_details(be, shown, n);
 	else
-		print_list(shown, n, verbose);
+		print_list(shown, n, verbose, context, cpupool, numa);
 out:
 	free(doms);
 	xl_backend_disconnect(be);
@@ -193,11 +216,13 @@ int main_vcpulist(int argc, char **argv)
 				xl_cpumap_format(v[j].hard, xl_host_cpus(), hard, sizeof(hard));
 				xl_cpumap_format(v[j].soft, xl_host_cpus(), soft, sizeof(soft));
 			}
-			printf("%-32s %5u %5u %5s   %c%c%c  %9.1f  %s / %s\n", doms[i].name,
-			       doms[i].domid, v[j].vcpu, cpu,
-			       v[j].online && v[j].running ? 'r' : '-',
-			       v[j].online && v[j].blocked ? 'b' : '-', v[j].online ? '-' : 'p',
-			       (double)v[j].cpu_time_ns / 1e9, hard, soft);
+			printf("%-32s %5u %5u", doms[i].name, doms[i].domid, v[j].vcpu);
+			if (!v[j].online)
+				printf("%5c %3c%cp ", '-', '-', '-');
+			else
+				printf("%5s %3c%c- ", cpu, v[j].running ? 'r' : '-',
+				       v[j].blocked ? 'b' : '-');
+			printf("%9.1f  %s / %s\n", (double)v[j].cpu_time_ns / 1e9, hard, soft);
 		}
 		free(v);
 	}
@@ -212,14 +237,22 @@ static void print_uptime(bool short_mode, const struct xl_domain_info *d, uint64
 	uint64_t up = now > d->start_time_s ? now - d->start_time_s : 0;
 	unsigned long days = up / 86400, h = up / 3600 % 24, m = up / 60 % 60, s = up % 60;
 
+	char up_s[64] = "";
+
+	if (days)
+		snprintf(up_s, sizeof(up_s), "%lu day%s, ", days, days == 1 ? "" : "s");
 	if (short_mode) {
-		printf("%lu days, %2lu:%02lu, %s (%u)\n", days, h, m, d->name, d->domid);
+		/* xl: " HH:MM:SS up [N day(s), ]HH:MM, NAME (ID)" with the local time */
+		time_t t = (time_t)now;
+		struct tm tm;
+		char clock[16] = "";
+
+		if (localtime_r(&t, &tm))
+			strftime(clock, sizeof(clock), "%H:%M:%S", &tm);
+		printf(" %s up %s%2lu:%02lu, %s (%u)\n", clock, up_s, h, m, d->name, d->domid);
 		return;
 	}
-	printf("%-33s %4u ", d->name, d->domid);
-	if (days)
-		printf("%lu day%s, ", days, days == 1 ? "" : "s");
-	printf("%2lu:%02lu:%02lu\n", h, m, s);
+	printf("%-33s %4u %s%2lu:%02lu:%02lu\n", d->name, d->domid, up_s, h, m, s);
 }
 
 int main_uptime(int argc, char **argv)
