@@ -393,6 +393,37 @@ static int fx_host_info(void *h, char ***keys, char ***values, int *n)
 	return 0;
 }
 
+/*
+ * vCPUs from the domain's line: max_vcpus of them, the first vcpus online,
+ * vCPU i on host CPU i, vCPU 0 running when the domain is, the CPU time
+ * shared out evenly.
+ */
+static int fx_vcpu_list(void *h, uint32_t domid, struct xl_vcpu_info **out, int *n)
+{
+	struct fixture *fx = h;
+	const struct xl_domain_info *d;
+	int i = fixture_find(fx, domid);
+
+	if (i < 0)
+		return -ENOENT;
+	d = &fx->dom[i];
+	*out = calloc((size_t)d->max_vcpus + 1, sizeof(**out));
+	if (!*out)
+		return -ENOMEM;
+	for (int v = 0; v < d->max_vcpus; v++) {
+		struct xl_vcpu_info *x = &(*out)[v];
+
+		x->vcpu = (uint32_t)v;
+		x->online = v < d->vcpus_online;
+		x->cpu = x->online ? v : -1;
+		x->running = x->online && v == 0 && d->running;
+		x->blocked = x->online && !x->running;
+		x->cpu_time_ns = d->cpu_time_ns / (uint64_t)d->max_vcpus;
+	}
+	*n = d->max_vcpus;
+	return 0;
+}
+
 static int fx_dmesg(void *h, bool clear, char **text)
 {
 	struct fixture *fx = h;
@@ -463,6 +494,7 @@ static const struct xl_backend_ops xl_backend_fixture = {
 	.sched_credit_set = fx_sched_set,
 	.host_info = fx_host_info,
 	.dmesg = fx_dmesg,
+	.vcpu_list = fx_vcpu_list,
 	.console_open = fx_console_open,
 	.device_add = fxd_device_add,
 	.device_remove = fxd_device_remove,

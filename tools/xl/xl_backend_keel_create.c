@@ -58,21 +58,10 @@ int xlk_config_save(struct xlk *k, uint32_t domid, const struct xlcfg_domain *do
 	return r;
 }
 
-/* xl config-update: the domain keeps its UUID unless the new configuration names one. */
+/* xl config-update */
 int xlk_set_config(void *h, uint32_t domid, const struct xlcfg_domain *dom)
 {
-	struct xlk *k = h;
-	struct xlcfg_domain copy = *dom;
-	char *vm = NULL;
-	int r;
-
-	if (!dom->uuid_given) {
-		r = xlk_store_vm_path(k, domid, &vm, copy.uuid);
-		free(vm);
-		if (r < 0)
-			return r;
-	}
-	return xlk_config_save(k, domid, &copy);
+	return xlk_config_save(h, domid, dom);
 }
 
 void xlk_config_forget(struct xlk *k, uint32_t domid)

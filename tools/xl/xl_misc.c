@@ -209,6 +209,16 @@ int main_config_update(int argc, char **argv)
 
 		xlcfg_domains_to_json(1, &none, &cfg, stdout);
 	}
+	if (!cfg.uuid_given) { /* the domain keeps its UUID */
+		struct xl_domain_info *doms = NULL;
+		int n = 0;
+
+		if (be->ops->list && be->ops->list(be->handle, &doms, &n) == 0)
+			for (int i = 0; i < n; i++)
+				if (doms[i].domid == domid)
+					memcpy(cfg.uuid, doms[i].uuid, sizeof(cfg.uuid));
+		free(doms);
+	}
 	if (!xl_dryrun_only) {
 		fprintf(stderr, "setting dom%u configuration\n", domid);
 		r = be->ops->set_config ? be->ops->set_config(be->handle, domid, &cfg) : -ENOSYS;
