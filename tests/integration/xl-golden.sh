@@ -70,9 +70,12 @@ case_ list-missing list nosuch
 case_ vm-list vm-list
 case_ vcpu-list vcpu-list
 case_ vcpu-list-one vcpu-list web
+case_ vcpu-list-two vcpu-list db web
+case_ vcpu-list-missing vcpu-list web nosuch
 case_ uptime uptime
 case_ uptime-s uptime -s
 case_ uptime-one uptime web
+case_ uptime-missing uptime nosuch
 case_ sched-credit sched-credit
 case_ sched-credit-d sched-credit -d web
 case_ sched-credit-s sched-credit -s

@@ -146,6 +146,17 @@ static void xlk_fill_info(struct xlk *k, const struct keelctl_dominfo *in, struc
 		d->shutdown_reason = in->shutdown_reason >= 0 ? in->shutdown_reason : 0;
 		break;
 	}
+	/* xl list's VCPUs is the online count (Xen's vcpu_online), not maxvcpus */
+	{
+		struct keelctl_vcpuinfo vi[64];
+		int nv = keelctl_vcpu_info(k->ctl, in->domid, vi, 64);
+
+		if (nv > 0) {
+			d->vcpus_online = 0;
+			for (int i = 0; i < nv && i < 64; i++)
+				d->vcpus_online += !!(vi[i].flags & KEELCTL_VCPU_ONLINE);
+		}
+	}
 	xlk_store_domain_facts(k, d, in->name);
 	/* keeld's handle is the domain's UUID; the store's /vm path follows it */
 	if (memcmp(in->handle, none, 16))

@@ -165,11 +165,73 @@ out:
 	return rc;
 }
 
+/* One domain's rows, as xl's print_domain_vcpuinfo. */
+static int print_domain_vcpus(struct xl_backend *be, const struct xl_domain_info *d)
+{
+	struct xl_vcpu_info *v = NULL;
+	int nv = 0, r = be->ops->vcpu_list(be->handle, d->domid, &v, &nv);
+
+	if (r < 0)
+		return xl_backend_fail("listing vCPUs", r);
+	for (int j = 0; j < nv; j++) {
+		char cpu[16], hard[256] = "all", soft[256] = "all";
+
+		if (v[j].cpu >= 0)
+			snprintf(cpu, sizeof(cpu), "%d", v[j].cpu);
+		else
+			snprintf(cpu, sizeof(cpu), "-");
+		/* xl's STA column: running, blocked, then p for an offline vCPU */
+		if (!v[j].online)
+			snprintf(cpu, sizeof(cpu), "-");
+		if (v[j].affinity) {
+			xl_cpumap_format(v[j].hard, xl_host_cpus(), hard, sizeof(hard));
+			xl_cpumap_format(v[j].soft, xl_host_cpus(), soft, sizeof(soft));
+		}
+		printf("%-32s %5u %5u", d->name, d->domid, v[j].vcpu);
+		if (!v[j].online)
+			printf("%5c %3c%cp ", '-', '-', '-');
+		else
+			printf("%5s %3c%c- ", cpu, v[j].running ? 'r' : '-',
+			       v[j].blocked ? 'b' : '-');
+		printf("%9.1f  %s / %s\n", (double)v[j].cpu_time_ns / 1e9, hard, soft);
+	}
+	free(v);
+	return 0;
+}
+
+/*
+ * A domain qualifier per argument to indexes into @doms, as xl's
+ * find_domain (an unknown one: its message, and the caller exits 1); no
+ * arguments: every domain.  Returns the count, or -1.
+ */
+static int wanted_domains(struct xl_backend *be, const struct xl_domain_info *doms, int n,
+			  char **args, int nargs, int *idx)
+{
+	if (!nargs) {
+		for (int i = 0; i < n; i++)
+			idx[i] = i;
+		return n;
+	}
+	for (int a = 0; a < nargs; a++) {
+		uint32_t domid;
+		int i;
+
+		if (xl_find_domain(be, args[a], &domid) < 0)
+			return -1;
+		for (i = 0; i < n && doms[i].domid != domid; i++)
+			;
+		if (i == n)
+			return -1;
+		idx[a] = i;
+	}
+	return nargs;
+}
+
 int main_vcpulist(int argc, char **argv)
 {
 	struct xl_domain_info *doms = NULL;
 	struct xl_backend *be;
-	int opt, n = 0, rc;
+	int opt, n = 0, rc, *idx = NULL, count;
 
 	XL_FOREACH_OPT(opt, "", NULL, "vcpu-list", 0)
 	{
@@ -184,49 +246,26 @@ int main_vcpulist(int argc, char **argv)
 		rc = xl_backend_fail("listing vCPUs", -ENOSYS);
 		goto out;
 	}
+	idx = calloc((size_t)(n + argc) + 1, sizeof(*idx));
+	if (!idx) {
+		rc = xl_backend_fail("listing vCPUs", -ENOMEM);
+		goto out;
+	}
 	printf("%-32s %5s %5s %5s %5s %9s %s\n", "Name", "ID", "VCPU", "CPU", "State", "Time(s)",
 	       "Affinity (Hard / Soft)");
-	for (int i = 0; i < n; i++) {
-		struct xl_vcpu_info *v = NULL;
-		int nv = 0, r;
-		bool wanted = optind >= argc;
-
-		for (int a = optind; a < argc && !wanted; a++)
-			wanted = !strcmp(argv[a], doms[i].name) ||
-				 (strtoul(argv[a], NULL, 10) == doms[i].domid && *argv[a] >= '0' &&
-				  *argv[a] <= '9');
-		if (!wanted)
-			continue;
-		r = be->ops->vcpu_list(be->handle, doms[i].domid, &v, &nv);
-		if (r < 0) {
-			rc = xl_backend_fail("listing vCPUs", r);
-			continue;
+	fflush(stdout);
+	/* as xl: each named domain is looked up when its turn comes */
+	for (int a = optind; a == optind || a < argc; a++) {
+		count = wanted_domains(be, doms, n, argv + a, a < argc ? 1 : 0, idx);
+		if (count < 0) {
+			rc = 1;
+			break;
 		}
-		for (int j = 0; j < nv; j++) {
-			char cpu[16], hard[256] = "all", soft[256] = "all";
-
-			if (v[j].cpu >= 0)
-				snprintf(cpu, sizeof(cpu), "%d", v[j].cpu);
-			else
-				snprintf(cpu, sizeof(cpu), "-");
-			/* xl's STA column: running, blocked, then p for an offline vCPU */
-			if (!v[j].online)
-				snprintf(cpu, sizeof(cpu), "-");
-			if (v[j].affinity) {
-				xl_cpumap_format(v[j].hard, xl_host_cpus(), hard, sizeof(hard));
-				xl_cpumap_format(v[j].soft, xl_host_cpus(), soft, sizeof(soft));
-			}
-			printf("%-32s %5u %5u", doms[i].name, doms[i].domid, v[j].vcpu);
-			if (!v[j].online)
-				printf("%5c %3c%cp ", '-', '-', '-');
-			else
-				printf("%5s %3c%c- ", cpu, v[j].running ? 'r' : '-',
-				       v[j].blocked ? 'b' : '-');
-			printf("%9.1f  %s / %s\n", (double)v[j].cpu_time_ns / 1e9, hard, soft);
-		}
-		free(v);
+		for (int k = 0; k < count; k++)
+			rc |= print_domain_vcpus(be, &doms[idx[k]]);
 	}
 out:
+	free(idx);
 	free(doms);
 	xl_backend_disconnect(be);
 	return rc;
@@ -274,17 +313,17 @@ int main_uptime(int argc, char **argv)
 	rc = fetch_domains(be, &doms, &n);
 	if (!rc) {
 		uint64_t now = (uint64_t)time(NULL);
+		int *idx = calloc((size_t)(n + argc) + 1, sizeof(*idx)), count;
 
-		if (!short_mode)
+		/* as xl: every named domain is looked up before the header */
+		count = idx ? wanted_domains(be, doms, n, argv + optind, argc - optind, idx) : -1;
+		if (count < 0)
+			rc = 1;
+		else if (!short_mode)
 			printf("%-33s %4s %s\n", "Name", "ID", "Uptime");
-		for (int i = 0; i < n; i++) {
-			bool wanted = optind >= argc;
-
-			for (int a = optind; a < argc && !wanted; a++)
-				wanted = !strcmp(argv[a], doms[i].name);
-			if (wanted)
-				print_uptime(short_mode, &doms[i], now);
-		}
+		for (int k = 0; k < count; k++)
+			print_uptime(short_mode, &doms[idx[k]], now);
+		free(idx);
 	}
 	free(doms);
 	xl_backend_disconnect(be);
