@@ -149,7 +149,8 @@ static void xlk_fill_info(struct xlk *k, const struct keelctl_dominfo *in, struc
 	/* xl list's VCPUs is the online count (Xen's vcpu_online), not maxvcpus */
 	{
 		struct keelctl_vcpuinfo vi[64];
-		int nv = keelctl_vcpu_info(k->ctl, in->domid, vi, 64);
+		/* (the monitor's wait_shutdown asks without a connection of its own) */
+		int nv = k->ctl ? keelctl_vcpu_info(k->ctl, in->domid, vi, 64) : 0;
 
 		if (nv > 0) {
 			d->vcpus_online = 0;
