@@ -103,6 +103,11 @@ case_ config-update-nofile config-update web
 case_ help-trigger help trigger
 case_ help-sched-credit2 help sched-credit2
 case_ help-config-update help config-update
+case_ domid-missing domid nosuch
+case_ domname-bad domname x
+case_ domname-missing domname 42
+case_ destroy-dom0 destroy 0
+case_ sysrq-bad sysrq web ab
 case_ unknown frobnicate
 case_ refused pci-attach web 0000:00:01.0
 echo "PASS: $n xl outputs match tests/golden/xl-cmds/"

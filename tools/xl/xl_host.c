@@ -91,8 +91,10 @@ int main_debug_keys(int argc, char **argv)
 	if (!be)
 		return 1;
 	r = be->ops->debug_keys ? be->ops->debug_keys(be->handle, argv[optind]) : -ENOSYS;
-	if (r < 0)
-		rc = xl_backend_fail("sending debug keys", r);
+	if (r < 0) {
+		fprintf(stderr, "cannot send debug keys: %s\n", argv[optind]);
+		rc = 1;
+	}
 	xl_backend_disconnect(be);
 	return rc;
 }

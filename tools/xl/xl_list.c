@@ -330,6 +330,23 @@ int main_uptime(int argc, char **argv)
 	return rc;
 }
 
+/* libxl_name_to_domid: by name only (xl domid 3 looks for a domain named "3"). */
+static int xl_domid_of_name(struct xl_backend *be, const char *name, uint32_t *domid)
+{
+	struct xl_domain_info *doms = NULL;
+	int n = 0, r = -ENOENT;
+
+	if (!be->ops->list || be->ops->list(be->handle, &doms, &n) < 0)
+		return -EIO;
+	for (int i = 0; i < n && r; i++)
+		if (!strcmp(doms[i].name, name)) {
+			*domid = doms[i].domid;
+			r = 0;
+		}
+	free(doms);
+	return r;
+}
+
 int main_domid(int argc, char **argv)
 {
 	struct xl_backend *be;
@@ -342,10 +359,14 @@ int main_domid(int argc, char **argv)
 	be = xl_backend_connect();
 	if (!be)
 		return 1;
-	if (xl_find_domain(be, argv[optind], &domid) < 0)
+	if (xl_domid_of_name(be, argv[optind], &domid) < 0) {
+		fprintf(stderr,
+			"Can't get domid of domain name '%s', maybe this domain does not exist.\n",
+			argv[optind]);
 		rc = 1;
-	else
+	} else {
 		printf("%u\n", domid);
+	}
 	xl_backend_disconnect(be);
 	return rc;
 }
@@ -362,7 +383,7 @@ int main_domname(int argc, char **argv)
 	{
 	}
 	id = strtoul(argv[optind], &end, 10);
-	if (*end || !*argv[optind]) {
+	if (id == 0 && end == argv[optind]) { /* as xl: no digits at all */
 		fprintf(stderr, "Invalid domain id.\n\n");
 		return 1;
 	}
@@ -377,9 +398,9 @@ int main_domname(int argc, char **argv)
 			;
 		if (i == n) {
 			fprintf(stderr,
-				"Can't get domain name of domain id '%lu', maybe this "
+				"Can't get domain name of domain id '%u', maybe this "
 				"domain does not exist.\n",
-				id);
+				(unsigned)id);
 			rc = 1;
 		} else {
 			printf("%s\n", doms[i].name);

@@ -188,7 +188,9 @@ static int one_domain_op(const char *what, const char *qualifier,
 static int op_destroy(struct xl_backend *be, uint32_t domid, void *arg)
 {
 	if (domid == 0 && !*(bool *)arg) {
-		fprintf(stderr, "Cannot destroy privileged domain 0.\n\n");
+		fprintf(stderr, "Not destroying domain 0; use -f to force.\n"
+				"This can only be done when using a disaggregated "
+				"hardware domain and toolstack.\n\n");
 		return -ECANCELED; /* reported already */
 	}
 	return be->ops->destroy ? be->ops->destroy(be->handle, domid) : -ENOSYS;
