@@ -68,6 +68,13 @@ int xl_parse_mem_kb(const char *s, uint64_t *kb);
  * Returns 0, or xl's exit code for the failure (1 parse error, 3 read error).
  */
 int xl_load_config(const char *path, const char *extra, struct xlcfg_domain *dom, bool quiet);
+/*
+ * The arguments after create's and config-update's options: `key=value'
+ * lines appended to *@extra, the first bare word as *@file (unless set).
+ * 0; 1 out of memory; 2 a second file (@help's usage printed).  On failure
+ * *@extra is freed.
+ */
+int xl_config_args(int argc, char **argv, const char **file, char **extra, const char *help);
 
 struct xl_backend;
 /*

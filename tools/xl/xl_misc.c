@@ -136,7 +136,6 @@ int main_config_update(int argc, char **argv)
 	struct xlcfg_domain cfg;
 	struct xl_backend *be;
 	char *extra = NULL;
-	size_t extra_len = 0;
 	bool debug = false;
 	uint32_t domid;
 	int opt, rc = 0, r;
@@ -165,28 +164,9 @@ int main_config_update(int argc, char **argv)
 		filename = optarg;
 		break;
 	}
-	for (; optind < argc; optind++) {
-		if (strchr(argv[optind], '=')) {
-			size_t l = strlen(argv[optind]);
-			char *n = realloc(extra, extra_len + l + 2);
-
-			if (!n) {
-				free(extra);
-				return 1;
-			}
-			extra = n;
-			memcpy(extra + extra_len, argv[optind], l);
-			extra_len += l;
-			extra[extra_len++] = '\n';
-			extra[extra_len] = 0;
-		} else if (!filename) {
-			filename = argv[optind];
-		} else {
-			xl_help("create");
-			free(extra);
-			return 2;
-		}
-	}
+	rc = xl_config_args(argc, argv, &filename, &extra, "create");
+	if (rc)
+		return rc;
 	if (!filename) {
 		fprintf(stderr, "Config file not specified\n");
 		free(extra);

@@ -14,19 +14,6 @@
 #include "xl_backend.h"
 
 /* Append s and a newline to a growing buffer (xl's string_realloc_append). */
-static int append_line(char **buf, const char *s)
-{
-	size_t old = *buf ? strlen(*buf) : 0;
-	char *n = realloc(*buf, old + strlen(s) + 2);
-
-	if (!n)
-		return -ENOMEM;
-	strcpy(n + old, s);
-	strcat(n + old, "\n");
-	*buf = n;
-	return 0;
-}
-
 int main_create(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -82,20 +69,9 @@ int main_create(int argc, char **argv)
 	default: /* A, V, i: accepted, nothing to do in Keel */
 		break;
 	}
-	for (; optind < argc; optind++) {
-		if (strchr(argv[optind], '=')) {
-			if (append_line(&extra, argv[optind]) < 0) {
-				free(extra);
-				return 1;
-			}
-		} else if (!config_file) {
-			config_file = argv[optind];
-		} else {
-			xl_help("create");
-			free(extra);
-			return 2;
-		}
-	}
+	rc = xl_config_args(argc, argv, &config_file, &extra, "create");
+	if (rc)
+		return rc;
 	if (!config_file) {
 		fprintf(stderr, "Config file not specified\n");
 		free(extra);
