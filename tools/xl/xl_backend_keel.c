@@ -674,6 +674,22 @@ static long xlk_read_long(const char *path, long dflt)
 	return v;
 }
 
+/* NUMA nodes online ("0", "0-1", "0,2"...), 1 without the sysfs file. */
+static int xlk_nr_nodes(void)
+{
+	FILE *f = fopen("/sys/devices/system/node/online", "r");
+	char buf[256];
+	int n = 0, a, b;
+
+	if (!f)
+		return 1;
+	if (fgets(buf, sizeof(buf), f))
+		for (char *p = strtok(buf, ",\n"); p; p = strtok(NULL, ",\n"))
+			n += sscanf(p, "%d-%d", &a, &b) == 2 ? b - a + 1 : 1;
+	fclose(f);
+	return n ? n : 1;
+}
+
 /* The host's CPU clock in kHz, from /proc/cpuinfo's first "cpu MHz". */
 static long xlk_cpu_khz(void)
 {
@@ -832,7 +848,7 @@ static int xlk_host_info(void *h, char ***keys, char ***values, int *n)
 	XLK_KV("machine", "%s", u.machine);
 	XLK_KV("nr_cpus", "%ld", cpus);
 	XLK_KV("max_cpu_id", "%ld", sysconf(_SC_NPROCESSORS_CONF) - 1);
-	XLK_KV("nr_nodes", "%d", 1);
+	XLK_KV("nr_nodes", "%d", xlk_nr_nodes());
 	XLK_KV("cores_per_socket", "%ld", cores_per_pkg / threads);
 	XLK_KV("threads_per_core", "%ld", threads);
 	XLK_KV("cpu_mhz", "%ld.%03ld", khz / 1000, khz % 1000);
