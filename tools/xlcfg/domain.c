@@ -527,7 +527,7 @@ static int parse_misc(struct xlcfg *cfg, struct xlcfg_domain *dom)
 	return r == -ENOENT ? 0 : r;
 }
 
-/* Is a refused key's value asking for something (pci=[] or nestedhvm=0 do not)? */
+/* Does a key's value ask for something (pci=[], nestedhvm=0, vnc=0 do not)? */
 static bool value_asks(const struct xlcfg_value *v)
 {
 	char *end;
@@ -545,8 +545,9 @@ static bool value_asks(const struct xlcfg_value *v)
 
 /*
  * Report what the key table (keys.c) says about the keys the builder does
- * not honour, once each: ignored keys warn, refused keys that ask for
- * something fail the configuration, keys nobody knows warn.
+ * not honour, once each, when their (last) value asks for something:
+ * ignored keys warn, refused keys fail the configuration; keys nobody
+ * knows warn.
  */
 static int report_keys(struct xlcfg *cfg, struct xlcfg_domain *dom)
 {
@@ -565,15 +566,16 @@ static int report_keys(struct xlcfg *cfg, struct xlcfg_domain *dom)
 			xlcfg_warn(cfg, s->line, "unknown key `%s' ignored", s->name);
 			continue;
 		}
+		/* a key set to nothing (0, "", []) asks for nothing: no word about it */
+		last = xlcfg_find(cfg, s->name);
+		if (!value_asks(last->value))
+			continue;
 		if (k->status == XLCFG_KEY_REFUSED) {
-			last = xlcfg_find(cfg, s->name);
-			if (value_asks(last->value)) {
-				xlcfg_error(cfg, last->line, last->col,
-					    "`%s' cannot be honoured by Keel (%s); "
-					    "not creating the domain without it",
-					    s->name, k->why);
-				refused++;
-			}
+			xlcfg_error(cfg, last->line, last->col,
+				    "`%s' cannot be honoured by Keel (%s); "
+				    "not creating the domain without it",
+				    s->name, k->why);
+			refused++;
 			continue;
 		}
 		xlcfg_warn(cfg, s->line, "`%s' is not supported by Keel (%s); ignored", s->name,
