@@ -3,7 +3,7 @@
 # with a small running guest (xl-idle): xl info with every Xen 4.17 field in
 # xl's order and real host values (virt_caps, cpu_mhz, hw_caps), the prefix
 # filter; list -Z/-c/-n; vm-list; vcpu-list's online and offline rows;
-# uptime -s; sched-credit2 reading and setting the weight sched-credit
+# uptime -s; cpupool-list and claims; sched-credit2 reading and setting the weight sched-credit
 # shows; trigger and button-press refused as Xen refuses them for a PV
 # guest; config-update replacing what list -l shows; max_event_channels
 # reaching keeld (the evt-limit guest is refused exactly past it); a
@@ -27,6 +27,7 @@ cleanup() {
 }
 trap cleanup EXIT
 export KEEL_RUNDIR=$run
+cd "$KEEL_TMP" || fail "no temp dir"
 xl() { "$KEEL_BIN/xl" "$@"; }
 "$KEEL_BIN/keel-dom0-up" --rundir "$run" --no-bridge > "$KEEL_TMP/up.out" ||
 	fail "keel-dom0-up: $(cat "$KEEL_TMP/up.out")"
@@ -83,6 +84,9 @@ xl sched-credit2 -d idle -w 512 -c 30 || fail "sched-credit2 set"
 xl sched-credit -d idle | grep -qE "^idle +$id +512 +30$" || fail "credit after credit2: $(xl sched-credit -d idle)"
 xl sched-credit2 -d idle | grep -qE "^idle +$id +512 +30$" || fail "credit2: $(xl sched-credit2 -d idle)"
 xl sched-credit2 > sc.out 2> /dev/null || fail "sched-credit2 list"
+xl cpupool-list > pool.out || fail "cpupool-list"
+grep -qE "^Pool-0 +$(getconf _NPROCESSORS_ONLN) +credit +y +2$" pool.out || fail "cpupool-list: $(cat pool.out)"
+xl claims 2> /dev/null | grep -qE "^idle +$id .* +0$" || fail "claims: $(xl claims 2>&1)"
 head -1 sc.out | grep -qx 'Cpupool Pool-0: \[sched params unavailable\]' || fail "pool line: $(head -1 sc.out)"
 
 # --- trigger / button-press: what Xen answers for a PV guest, exit 0 ---------------

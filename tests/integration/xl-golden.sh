@@ -5,11 +5,12 @@
 # checked everywhere: info (every field in xl's order, virt_caps' own
 # layout, the prefix filter), list -v/-Z/-c/-n, vm-list, vcpu-list's rows
 # (online, offline), uptime and uptime -s, sched-credit / sched-credit2 with
-# the pool line, trigger and button-press (refused as Xen refuses them for a
+# the pool line, claims, cpupool-list, the FLASK commands (XSM disabled),
+# trigger and button-press (refused as Xen refuses them for a
 # PV guest: libxl's message, exit 0), config-update, help for the new
 # commands, and an unknown command.  Each golden file holds the command,
-# its stdout, its stderr and its exit status; the wall clock and uptime
-# seconds are masked.
+# its stdout, its stderr and its exit status; the wall clock, uptime
+# seconds and the host's CPUs are masked.
 #   tests/integration/xl-golden.sh --regen   rewrites the golden files
 . "$(dirname "$0")/../lib/common.sh"
 
@@ -49,6 +50,7 @@ case_() {
 		-e 's/^(Domain-0 +0 ) ?[0-9 ][0-9]:[0-9]{2}:[0-9]{2}$/\1@UP@/' \
 		-e 's/^( @CLOCK@ up ).*(, Domain-0 \(0\))$/\1@UP@\2/' \
 		-e 's/(1 day,  1:01:)[0-9]{2}$/\1@S@/' -e 's/(3 days,  2:03:)[0-9]{2}$/\1@S@/' \
+		-e 's/^(Pool-0 {13}) *[0-9]+( +credit )/\1@NCPUS@\2/' -e 's/^(Pool-0 {13})0(,[0-9]+)*$/\1@CPUS@/' \
 		> "$name.got"
 	if [ $regen = 1 ]; then
 		mkdir -p "$gold" && cp "$name.got" "$gold/$name"
@@ -108,6 +110,14 @@ case_ domname-bad domname x
 case_ domname-missing domname 42
 case_ destroy-dom0 destroy 0
 case_ sysrq-bad sysrq web ab
+case_ claims claims
+case_ cpupool-list cpupool-list
+case_ cpupool-list-c cpupool-list -c Pool-0
+case_ cpupool-list-other cpupool-list other
+case_ getenforce getenforce
+case_ setenforce setenforce 1
+case_ setenforce-bad setenforce maybe
+case_ loadpolicy-missing loadpolicy /nonexistent/policy
 case_ unknown frobnicate
 case_ refused pci-attach web 0000:00:01.0
 echo "PASS: $n xl outputs match tests/golden/xl-cmds/"

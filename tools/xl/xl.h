@@ -116,6 +116,11 @@ int main_button_press(int argc, char **argv);
 int main_vm_list(int argc, char **argv);
 int main_config_update(int argc, char **argv);
 int main_sched_credit2(int argc, char **argv);
+int main_claims(int argc, char **argv);
+int main_cpupoollist(int argc, char **argv);
+int main_getenforce(int argc, char **argv);
+int main_setenforce(int argc, char **argv);
+int main_loadpolicy(int argc, char **argv);
 
 /* Host CPU sets (xl_cpumap.c), XL_CPUMAP_MAX CPUs in XL_CPUMAP_WORDS words. */
 #define XL_CPUMAP_MAX	256

@@ -29,7 +29,7 @@ static int fetch_domains(struct xl_backend *be, struct xl_domain_info **doms, in
  * (Keel's one pool, Pool-0), -n the NUMA node affinity (one node, "all").
  */
 static void print_list(const struct xl_domain_info *d, int n, bool verbose, bool context,
-		       bool cpupool, bool numa)
+		       bool claim, bool cpupool, bool numa)
 {
 	static const char reason_letters[] = "-rscwS";
 
@@ -38,6 +38,8 @@ static void print_list(const struct xl_domain_info *d, int n, bool verbose, bool
 		printf("   UUID                            Reason-Code\tSecurity Label");
 	if (context && !verbose)
 		printf("   Security Label");
+	if (claim)
+		printf("  Claimed");
 	if (cpupool)
 		printf("         Cpupool");
 	if (numa)
@@ -63,6 +65,8 @@ static void print_list(const struct xl_domain_info *d, int n, bool verbose, bool
 			else
 				printf(" %8s", "-");
 		}
+		if (claim) /* no memory claims in Keel */
+			printf(" %5lu", 0UL);
 		if (verbose || context)
 			printf(" %16s", "-");
 		if (cpupool)
@@ -158,7 +162,7 @@ int main_list(int argc, char **argv)
 	if (details)
 		rc = print_details(be, shown, n);
 	else
-		print_list(shown, n, verbose, context, cpupool, numa);
+		print_list(shown, n, verbose, context, false, cpupool, numa);
 out:
 	free(doms);
 	xl_backend_disconnect(be);
@@ -225,6 +229,67 @@ static int wanted_domains(struct xl_backend *be, const struct xl_domain_info *do
 		idx[a] = i;
 	}
 	return nargs;
+}
+
+/* xl claims: Keel makes no memory claims (no claim_mode), so every domain's is 0. */
+int main_claims(int argc, char **argv)
+{
+	struct xl_domain_info *doms = NULL;
+	struct xl_backend *be;
+	int opt, n = 0, rc;
+
+	XL_FOREACH_OPT(opt, "", NULL, "claims", 0)
+	{
+	}
+	fprintf(stderr, "claim_mode not enabled (see man xl.conf).\n");
+	be = xl_backend_connect();
+	if (!be)
+		return 1;
+	rc = fetch_domains(be, &doms, &n);
+	if (!rc)
+		print_list(doms, n, false, false, true, false, false);
+	free(doms);
+	xl_backend_disconnect(be);
+	return rc;
+}
+
+/* xl cpupool-list [-c] [POOL]: Keel's one pool, Pool-0, every host CPU, credit. */
+int main_cpupoollist(int argc, char **argv)
+{
+	static const struct option opts[] = {{"cpus", 0, 0, 'c'}, XL_COMMON_LONG_OPTS};
+	struct xl_domain_info *doms = NULL;
+	struct xl_backend *be;
+	bool cpus = false;
+	int opt, n = 0, rc, ncpus = xl_host_cpus();
+
+	XL_FOREACH_OPT(opt, "c", opts, "cpupool-list", 0)
+	{
+	case 'c':
+		cpus = true;
+		break;
+	}
+	if (optind < argc && strcmp(argv[optind], "Pool-0")) {
+		fprintf(stderr, "Pool '%s' does not exist\n", argv[optind]);
+		return 1;
+	}
+	be = xl_backend_connect();
+	if (!be)
+		return 1;
+	rc = fetch_domains(be, &doms, &n);
+	if (!rc) {
+		printf("%-19s", "Name");
+		printf(cpus ? "CPU list\n" : "CPUs   Sched     Active   Domain count\n");
+		printf("%-19s", "Pool-0");
+		if (cpus)
+			for (int c = 0; c < ncpus; c++)
+				printf(c ? ",%d" : "%d", c);
+		else
+			printf("%3d %9s       y       %4d", ncpus, "credit", n);
+		printf("\n");
+	}
+	free(doms);
+	xl_backend_disconnect(be);
+	return rc;
 }
 
 int main_vcpulist(int argc, char **argv)

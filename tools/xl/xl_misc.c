@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "xl.h"
 #include "xl_backend.h"
@@ -212,4 +213,61 @@ out:
 	free(extra);
 	xl_backend_disconnect(be);
 	return rc;
+}
+
+/*
+ * The FLASK commands, as xl on a Xen built without XSM: libxl's calls fail
+ * with ENOSYS, xl says so and exits with their -1 (255).
+ */
+int main_getenforce(int argc, char **argv)
+{
+	int opt;
+
+	XL_FOREACH_OPT(opt, "", NULL, "getenforce", 0)
+	{
+	}
+	printf("Flask XSM Disabled\n");
+	return 255;
+}
+
+int main_setenforce(int argc, char **argv)
+{
+	const char *p;
+	int opt;
+
+	XL_FOREACH_OPT(opt, "", NULL, "setenforce", 0)
+	{
+	}
+	p = argv[optind];
+	if (!p || (strcmp(p, "0") && strcmp(p, "1") && strcasecmp(p, "permissive") &&
+		   strcasecmp(p, "enforcing"))) {
+		xl_help("setenforce");
+		return 2;
+	}
+	fprintf(stderr, "Flask XSM disabled\n");
+	return 255;
+}
+
+int main_loadpolicy(int argc, char **argv)
+{
+	char *policy;
+	size_t len;
+	int opt;
+
+	XL_FOREACH_OPT(opt, "", NULL, "loadpolicy", 0)
+	{
+	}
+	if (optind >= argc) {
+		xl_help("loadpolicy");
+		return 2;
+	}
+	policy = xl_read_file(argv[optind], &len);
+	if (!policy) {
+		fprintf(stderr, "Error occurred opening policy file '%s': %s\n", argv[optind],
+			strerror(errno));
+		return 255;
+	}
+	free(policy);
+	fprintf(stderr, "Flask XSM disabled\n");
+	return 255;
 }
