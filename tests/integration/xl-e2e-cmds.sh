@@ -61,6 +61,12 @@ xl info hw_caps | grep -qE '^([0-9a-f]{8}:){7}[0-9a-f]{8}$' || fail "hw_caps: $(
 [ "$(xl info xen_v)" = "$(xl info xen_version)" ] || fail "prefix filter"
 xl info xen_commandline | grep -q 'keeld' || fail "xen_commandline: $(xl info xen_commandline)"
 [ -z "$(xl info nosuch)" ] || fail "an unknown field printed something"
+xl info -n > infon.out || fail "xl info -n"
+[ "$(sed -n '/^cpu:    core/,/^device topology/p' infon.out | grep -cE '^ *[0-9]+: +[0-9]+ +[0-9]+ +[0-9]+$')" = \
+	"$(getconf _NPROCESSORS_CONF)" ] ||
+	fail "info -n cpu_topology: $(cat infon.out)"
+grep -qE '^   0: +[0-9]+ +[0-9]+ +[0-9,]+$' infon.out || fail "info -n numa_info: $(cat infon.out)"
+grep -A1 '^free_cpus' infon.out | grep -q '^cpu_topology           :$' || fail "info -n: sections not after free_cpus"
 
 # --- list columns, vm-list, vcpu-list, uptime -s ------------------------------------
 xl list -c idle | grep -qE "^idle +$id +16 +1 .* +Pool-0$" || fail "list -c: $(xl list -c idle)"

@@ -39,6 +39,91 @@ static void info_line(const char *key, const char *value, const char *only)
 		fputs(colon + 2, stdout);
 }
 
+/* A number from a sysfs file, or -1. */
+static long sysfs_long(const char *fmt, int a)
+{
+	char path[128];
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), fmt, a);
+	f = fopen(path, "r");
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+/* The NUMA node a host CPU belongs to (its nodeN link), 0 without one. */
+static int cpu_node(int cpu)
+{
+	char path[128];
+
+	for (int node = 0; node < 64; node++) {
+		snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%d/node%d", cpu, node);
+		if (access(path, F_OK) == 0)
+			return node;
+	}
+	return 0;
+}
+
+/*
+ * xl info -n: the host's CPU topology and NUMA nodes (the dom0 Keel runs in
+ * is the host: sysfs has them), in xl's layout.  No device topology: Keel
+ * passes no PCI devices through.
+ */
+static void print_topology(void)
+{
+	int ncpus = (int)sysconf(_SC_NPROCESSORS_CONF);
+
+	printf("cpu_topology           :\n");
+	printf("cpu:    core    socket     node\n");
+	for (int c = 0; c < ncpus; c++) {
+		long core = sysfs_long("/sys/devices/system/cpu/cpu%d/topology/core_id", c);
+		long sock =
+			sysfs_long("/sys/devices/system/cpu/cpu%d/topology/physical_package_id", c);
+
+		if (core >= 0 && sock >= 0)
+			printf("%3d:    %4ld     %4ld     %4d\n", c, core, sock, cpu_node(c));
+	}
+	printf("device topology        :\n");
+	printf("device           node\n");
+	printf("No device topology data available\n");
+	printf("numa_info              :\n");
+	printf("node:    memsize    memfree    distances\n");
+	for (int node = 0; node < 64; node++) {
+		char path[128], line[256], dist[256] = "";
+		unsigned long long total = 0, mfree = 0, v;
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/meminfo", node);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f)) {
+			if (sscanf(line, "Node %*d MemTotal: %llu", &v) == 1)
+				total = v;
+			if (sscanf(line, "Node %*d MemFree: %llu", &v) == 1)
+				mfree = v;
+		}
+		fclose(f);
+		snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/distance", node);
+		f = fopen(path, "r");
+		if (f) {
+			if (fgets(dist, sizeof(dist), f)) {
+				dist[strcspn(dist, "\n")] = 0;
+				for (char *p = dist; *p; p++)
+					if (*p == ' ')
+						*p = ',';
+			}
+			fclose(f);
+		}
+		printf("%4d:    %6llu     %6llu      %s\n", node, total >> 10, mfree >> 10, dist);
+	}
+}
+
 int main_info(int argc, char **argv)
 {
 	static const struct option opts[] = {{"numa", 0, 0, 'n'}, XL_COMMON_LONG_OPTS};
@@ -64,9 +149,12 @@ int main_info(int argc, char **argv)
 		rc = xl_backend_fail("reading host information", r);
 		goto out;
 	}
-	/* -n: xl adds cpu_topology and numa_info sections; Keel prints none (README) */
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
 		info_line(keys[i], values[i], only);
+		/* -n: xl's topology sections come after the physical facts */
+		if (numa && !strcmp(keys[i], "free_cpus"))
+			print_topology();
+	}
 out:
 	for (int i = 0; i < n; i++) {
 		free(keys[i]);

@@ -41,7 +41,7 @@ const struct xl_xen_cmd xl_xen417_cmds[] = {
 	{"vcpu-pin", XL_XEN_PARTLY, "not dom0's vCPUs"},
 	{"vcpu-set", XL_XEN_WORKS, ""},
 	{"vm-list", XL_XEN_WORKS, ""},
-	{"info", XL_XEN_PARTLY, "-n: no NUMA topology"},
+	{"info", XL_XEN_WORKS, ""},
 	{"sharing", XL_XEN_REFUSED, "no memory sharing"},
 	{"sched-credit", XL_XEN_PARTLY, "weight and cap; pool parameters are not Keel's to set"},
 	{"sched-credit2", XL_XEN_PARTLY,
