@@ -102,6 +102,7 @@ case_ config-update-noargs config-update
 case_ config-update config-update web new.cfg 'vcpus=1'
 case_ config-update-list list -l web
 case_ config-update-nofile config-update web
+case_ config-update-dryrun -N config-update web new.cfg
 case_ help-trigger help trigger
 case_ help-sched-credit2 help sched-credit2
 case_ help-config-update help config-update

@@ -185,11 +185,6 @@ int main_config_update(int argc, char **argv)
 	rc = xl_load_config(filename, extra, &cfg, true);
 	if (rc)
 		goto out;
-	if (debug || xl_dryrun_only) {
-		uint32_t none = (uint32_t)-1;
-
-		xlcfg_domains_to_json(1, &none, &cfg, stdout);
-	}
 	if (!cfg.uuid_given) { /* the domain keeps its UUID */
 		struct xl_domain_info *doms = NULL;
 		int n = 0;
@@ -200,6 +195,8 @@ int main_config_update(int argc, char **argv)
 					memcpy(cfg.uuid, doms[i].uuid, sizeof(cfg.uuid));
 		free(doms);
 	}
+	if (debug || xl_dryrun_only) /* as create -n prints it */
+		xlcfg_domain_to_json(&cfg, stdout);
 	if (!xl_dryrun_only) {
 		fprintf(stderr, "setting dom%u configuration\n", domid);
 		r = be->ops->set_config ? be->ops->set_config(be->handle, domid, &cfg) : -ENOSYS;
