@@ -54,7 +54,7 @@ static int net_if_up(const char *name)
 	return net_ioctl(SIOCSIFFLAGS, &ifr);
 }
 
-int net_tap_open(const char *name, unsigned mtu, int *out)
+int net_tap_open(const char *name, unsigned mtu, bool up, int *out)
 {
 	static const uint8_t host_mac[6] = {0xfe, 0xff, 0xff, 0xff, 0xff, 0xff};
 	int hdr = sizeof(struct virtio_net_hdr), fd, err;
@@ -80,7 +80,7 @@ int net_tap_open(const char *name, unsigned mtu, int *out)
 		goto fail;
 	net_ifname(&ifr, name);
 	ifr.ifr_mtu = (int)mtu;
-	if ((err = net_ioctl(SIOCSIFMTU, &ifr)) || (err = net_if_up(name)))
+	if ((err = net_ioctl(SIOCSIFMTU, &ifr)) || (up && (err = net_if_up(name))))
 		goto fail;
 	*out = fd;
 	return 0;

@@ -4,7 +4,12 @@
  * (mtu, default 1500) and enslaved to the bridge (bridge, default xenbr0);
  * `rate` ("bytes,usec" as libxl writes it) sets the credit; the frontend's
  * MAC (mac) is checked for form.  hotplug-status=connected is written, as
- * the vif-bridge script would, since we did its job ourselves; then the
+ * the vif-bridge script would, since we did its job ourselves.  When the
+ * toolstack named a hotplug script (the backend's `script` node) that job
+ * is the script's, as with Linux's netback: the TAP is vif<domid>.<devid>,
+ * left down and on no bridge, and the script (run by xl once we reach
+ * InitWait) renames it to vifname, brings it up, puts it on the bridge and
+ * writes hotplug-status.  Then the
  * features: feature-sg, feature-gso-tcpv4/-tcpv6, feature-ipv6-csum-offload,
  * feature-rx-copy, feature-rx-flip=0, feature-split-event-channels,
  * multi-queue-max-queues=1.  At connect, from the frontend: tx-ring-ref,
@@ -60,8 +65,9 @@ static int net_parse_rate(const char *s, uint64_t *bytes, uint64_t *usec)
 static int net_xenbus_probe(struct xb_device *xd)
 {
 	struct net_vbif *v = calloc(1, sizeof(*v));
-	char *mac = NULL, *bridge = NULL, *rate = NULL, *name = NULL;
+	char *mac = NULL, *bridge = NULL, *rate = NULL, *name = NULL, *script = NULL;
 	unsigned long mtu = 1500;
+	bool scripted;
 	int err = -ENOMEM;
 
 	if (!v)
@@ -83,7 +89,8 @@ static int net_xenbus_probe(struct xb_device *xd)
 		err = -EINVAL;
 		goto out;
 	}
-	if (xb_read_be(xd, "vifname", &name) == 0)
+	scripted = xb_read_be(xd, "script", &script) == 0 && script[0];
+	if (!scripted && xb_read_be(xd, "vifname", &name) == 0)
 		err = snprintf(v->ifname, sizeof(v->ifname), "%s", name);
 	else
 		err = snprintf(v->ifname, sizeof(v->ifname), "vif%u.%u", xd->domid, xd->devid);
@@ -92,20 +99,20 @@ static int net_xenbus_probe(struct xb_device *xd)
 		err = -ENAMETOOLONG;
 		goto out;
 	}
-	if ((err = net_tap_open(v->ifname, (unsigned)mtu, &v->tap_fd))) {
+	if ((err = net_tap_open(v->ifname, (unsigned)mtu, !scripted, &v->tap_fd))) {
 		v->tap_fd = -1;
 		xb_device_fatal(xd, err, "creating TAP device %s", v->ifname);
 		goto out;
 	}
-	if (xb_read_be(xd, "bridge", &bridge))
+	if (!scripted && xb_read_be(xd, "bridge", &bridge))
 		bridge = strdup(NET_DEFAULT_BRIDGE);
-	if (!bridge || (err = net_bridge_add(bridge, v->ifname))) {
+	if (!scripted && (!bridge || (err = net_bridge_add(bridge, v->ifname)))) {
 		err = bridge ? err : -ENOMEM;
 		xb_device_fatal(xd, err, "adding %s to bridge %s", v->ifname,
 				bridge ? bridge : "?");
 		goto out;
 	}
-	err = xb_write_be(xd, "hotplug-status", "connected");
+	err = scripted ? 0 : xb_write_be(xd, "hotplug-status", "connected");
 	for (const char *const *k =
 		     (const char *const[]){"feature-sg", "feature-gso-tcpv4", "feature-gso-tcpv6",
 					   "feature-ipv6-csum-offload", "feature-rx-copy",
@@ -121,6 +128,7 @@ out:
 	free(bridge);
 	free(rate);
 	free(name);
+	free(script);
 	return err;
 }
 

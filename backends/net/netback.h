@@ -36,7 +36,7 @@
 /* ---- ports: TAP devices and bridges (net_port.c) ---- */
 
 /* Open TAP @name (IFF_VNET_HDR), host-side MAC fe:ff:ff:ff:ff:ff, @mtu, up. */
-int net_tap_open(const char *name, unsigned mtu, int *fd);
+int net_tap_open(const char *name, unsigned mtu, bool up, int *fd);
 /* Enable checksum offload from the kernel (only if the frontend accepts csum_blank). */
 int net_tap_set_offload(int fd, bool csum);
 /* Create bridge @br if missing and bring it up (what keel-dom0-up does). */

@@ -205,8 +205,8 @@ int lb_cmd_net_ping(int argc, char **argv)
 	}
 	printf("net-ping: LOOPBACK TEST TRANSPORT frontend (not a guest), real TAP + bridge\n");
 	snprintf(ifname, sizeof(ifname), "vif%u.0", LB_GUEST_DOM);
-	if ((err = net_tap_open(ifname, 1500, &tap)) || (err = net_tap_set_offload(tap, true)) ||
-	    (err = net_bridge_add(bridge, ifname))) {
+	if ((err = net_tap_open(ifname, 1500, true, &tap)) ||
+	    (err = net_tap_set_offload(tap, true)) || (err = net_bridge_add(bridge, ifname))) {
 		fprintf(stderr, "net-ping: %s on %s: %s\n", ifname, bridge, strerror(-err));
 		return 1;
 	}

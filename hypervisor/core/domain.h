@@ -66,6 +66,7 @@ struct vcpu {
 	int blocked;		/* in SCHEDOP_block/poll, waiting on dom->cond */
 	uint32_t virq_port[24]; /* NR_VIRQS */
 	uint64_t hypercalls, exits;
+	uint64_t interrupts, async_upcalls; /* KVM_RUN left for a signal; upcalls delivered then */
 	/* host-CPU affinity (xl vcpu-pin, cpus=): hard is applied to the
 	 * thread, soft only kept; all ones = every CPU */
 	uint64_t aff_hard[4], aff_soft[4];

@@ -336,17 +336,18 @@ static void ctl_dump_domain(struct domain *d)
 	for (int i = 0; i < d->nr_vcpus; i++) {
 		struct vcpu *v = &d->vcpus[i];
 		struct vcpu_info *vi = vcpu_info(v);
-		char kind[160] = "";
+		char kind[256] = "";
 
 		if (d->kind->describe_vcpu)
 			d->kind->describe_vcpu(v, kind, sizeof(kind));
 		hvlog("  vcpu %d: online %d initialised %d blocked %d; vcpu_info %s%#llx: pending %u "
-		      "mask %u; %llu hypercalls, %llu exits; %s",
+		      "mask %u; %llu hypercalls, %llu exits, %llu interrupts (%llu upcalls); %s",
 		      i, v->online, v->initialised, v->blocked,
 		      v->vcpu_info_gpa ? "" : "shared_info, ", (unsigned long long)v->vcpu_info_gpa,
 		      __atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_ACQUIRE),
 		      __atomic_load_n(&vi->evtchn_upcall_mask, __ATOMIC_ACQUIRE),
-		      (unsigned long long)v->hypercalls, (unsigned long long)v->exits, kind);
+		      (unsigned long long)v->hypercalls, (unsigned long long)v->exits,
+		      (unsigned long long)v->interrupts, (unsigned long long)v->async_upcalls, kind);
 	}
 }
 

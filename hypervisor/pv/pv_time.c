@@ -154,8 +154,10 @@ int pv_timer_set(struct vcpu *v, uint64_t deadline)
 
 /*
  * VCPUOP_set_periodic_timer / stop_periodic_timer on vCPU t (any vCPU of
- * the caller's domain, as in Xen): VIRQ_TIMER every period_ns, the next
- * one a period after the last delivery (Xen's vcpu_periodic_timer_work).
+ * the caller's domain, as in Xen): VIRQ_TIMER every period_ns from the
+ * call, on that grid whatever each delivery's delay (Xen's
+ * vcpu_periodic_timer_work starts the next period at the delivery, so a
+ * loaded host loses ticks there).
  * Xen refuses periods under 1 ms or past STIME_DELTA_MAX (2^62 ns).
  */
 long pv_timer_periodic_op(struct vcpu *caller, struct vcpu *t, int stop, uint64_t arg)
@@ -187,14 +189,26 @@ void pv_timer_check(struct vcpu *v)
 	if (!v->timer_deadline)
 		return;
 	now = pv_time_now(v->dom);
-	if (now < v->timer_deadline)
+	if (now < v->timer_deadline) {
+		/* Early: the POSIX timer runs on CLOCK_MONOTONIC, the guest's
+		 * time may follow the TSC line, and the two drift apart by
+		 * microseconds.  Arm it again, or a vCPU spinning in user mode
+		 * (no exit to look at its timers) never gets this tick. */
+		pv_timer_arm(v);
 		return;
+	}
 	if (v->singleshot_deadline && now >= v->singleshot_deadline) {
 		v->singleshot_deadline = 0;
 		fire = 1;
 	}
 	if (v->periodic_next && now >= v->periodic_next) {
-		v->periodic_next = now + v->periodic_period;
+		/* the next tick stays on the period's grid: a late delivery
+		 * does not push every later tick back (Xen's restart a period
+		 * after the delivery loses a tick for every late one); grid
+		 * points missed whole are one event */
+		uint64_t late = (now - v->periodic_next) / v->periodic_period;
+
+		v->periodic_next += (late + 1) * v->periodic_period;
 		fire = 1;
 	}
 	pv_timer_arm(v);

@@ -182,7 +182,7 @@ int pv_vcpu_apply(struct vcpu *v)
 {
 	struct kvm_regs saved, regs;
 	struct kvm_sregs ss, s;
-	int r;
+	int r, kicked = 0;
 
 	if (kvm_regs_get(&v->kvm, &saved) < 0 || kvm_sregs_get(&v->kvm, &ss) < 0)
 		return -XEN_EIO;
@@ -197,10 +197,15 @@ int pv_vcpu_apply(struct vcpu *v)
 	regs.rflags = 2;
 	if (kvm_sregs_set(&v->kvm, &s) < 0 || kvm_regs_set(&v->kvm, &regs) < 0)
 		return -XEN_EIO;
+	/* A signal for the vCPU loop (a timer that expired, an event to
+	 * deliver) that lands here, before or during this run, is kept for
+	 * the loop: its next KVM_RUN returns at once and looks.  Dropped, a
+	 * vCPU that then spins in user mode would never see that tick. */
 	do {
-		v->kvm.run->immediate_exit = 0;
+		kicked |= __atomic_exchange_n(&v->kvm.run->immediate_exit, 0, __ATOMIC_SEQ_CST);
 		r = kvm_vcpu_run(&v->kvm);
-	} while (r == -EINTR); /* a timer kick; the apply must finish */
+		kicked |= r == -EINTR;
+	} while (r == -EINTR); /* the apply must finish */
 	if (r < 0 || v->kvm.run->exit_reason != KVM_EXIT_IO ||
 	    v->kvm.run->io.port != PV_PORT_APPLIED) {
 		pv_vcpu_dump(v, "apply run failed");
@@ -211,6 +216,8 @@ int pv_vcpu_apply(struct vcpu *v)
 	v->pv->flush_pending = 0;
 	if (kvm_sregs_set(&v->kvm, &ss) < 0 || kvm_regs_set(&v->kvm, &saved) < 0)
 		return -XEN_EIO;
+	if (kicked)
+		v->kvm.run->immediate_exit = 1;
 	return 0;
 }
 
@@ -357,6 +364,16 @@ void pv_vcpu_kick(struct vcpu *v)
 	}
 }
 
+/* Microseconds until the vCPU's POSIX timer fires (0: not armed). */
+static long long pv_vcpu_timer_left(struct vcpu *v)
+{
+	struct itimerspec cur;
+
+	if (!v->timer_ok || timer_gettime(v->timer, &cur) < 0)
+		return -1;
+	return cur.it_value.tv_sec * 1000000LL + cur.it_value.tv_nsec / 1000;
+}
+
 /* The 'q' debug key's line for v: the mode and the callbacks events go to. */
 void pv_vcpu_describe(struct vcpu *v, char *buf, size_t len)
 {
@@ -366,7 +383,7 @@ void pv_vcpu_describe(struct vcpu *v, char *buf, size_t len)
 	pv_runstate_snapshot(v, &ri);
 	snprintf(buf, len,
 		 "%s mode, event callback %#llx, failsafe %#llx, syscall %#llx; runstate %s "
-		 "(ms: running %llu runnable %llu blocked %llu offline %llu)%s",
+		 "(ms: running %llu runnable %llu blocked %llu offline %llu)%s; timer %lld us%s posix %lld us",
 		 v->pv->kernel_mode ? "kernel" : "user",
 		 (unsigned long long)v->pv->cb_event.address,
 		 (unsigned long long)v->pv->cb_failsafe.address,
@@ -375,7 +392,10 @@ void pv_vcpu_describe(struct vcpu *v, char *buf, size_t len)
 		 (unsigned long long)ri.time[RUNSTATE_runnable] / 1000000,
 		 (unsigned long long)ri.time[RUNSTATE_blocked] / 1000000,
 		 (unsigned long long)ri.time[RUNSTATE_offline] / 1000000,
-		 v->runstate_va ? ", area registered" : "");
+		 v->runstate_va ? ", area registered" : "",
+		 v->timer_deadline ? ((long long)v->timer_deadline - (long long)pv_time_now(v->dom)) / 1000
+				   : 0,
+		 v->timer_deadline ? "" : " (none)", pv_vcpu_timer_left(v));
 }
 
 /* After a kick: deliver a pending upcall if the guest is in ring 3. */
@@ -409,6 +429,7 @@ static int pv_vcpu_async_events(struct vcpu *v)
 		return 0;
 	if (pv_deliver_events(v, &regs) < 0)
 		return -1;
+	v->async_upcalls++;
 	if (v->pv->napply && pv_vcpu_apply_on_return(v, &regs) < 0)
 		return -1;
 	return kvm_regs_set(&v->kvm, &regs) < 0 ? -1 : 0;
@@ -709,6 +730,7 @@ static int pv_exit_hypercall(struct vcpu *v)
 	}
 	if (pv_deliver_events(v, &regs) < 0)
 		return -1;
+	v->async_upcalls++;
 	if (v->pv->napply && pv_vcpu_apply_on_return(v, &regs) < 0)
 		return -1;
 	return kvm_regs_set(&v->kvm, &regs) < 0 ? -1 : 0;
@@ -825,6 +847,7 @@ void *pv_vcpu_thread(void *arg)
 		}
 		r = kvm_vcpu_run(&v->kvm);
 		if (r == -EINTR) {
+			v->interrupts++;
 			v->kvm.run->immediate_exit = 0;
 			if (pv_vcpu_async_events(v) < 0)
 				break;

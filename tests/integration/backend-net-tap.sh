@@ -54,7 +54,7 @@ FE=/local/domain/11/device/vif/0
 "$KS" -s "$SOCK" txwrite $FE/state 1 $FE/backend $BE $FE/backend-id 0 \
 	$FE/mac 00:16:3e:4b:00:0b $BE/frontend $FE $BE/frontend-id 11 $BE/online 1 \
 	$BE/state 1 $BE/mac 00:16:3e:4b:00:0b $BE/bridge keelbr0 $BE/handle 0 \
-	$BE/rate 12500000,50000 $BE/script vif-bridge || fail "cannot write the vif"
+	$BE/rate 12500000,50000 || fail "cannot write the vif"
 out=$(timeout 60 ip netns exec "$NS" "$KEEL_BIN/keel-backend-loopback" xenbus-vif \
 	--store "$SOCK" --domid 11 --devid 0 --host-ip 10.77.0.1 --guest-ip 10.77.0.11 \
 	--mac 00:16:3e:4b:00:0b 2>&1)

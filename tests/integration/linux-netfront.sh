@@ -37,16 +37,8 @@ lg_add_module "$root" drivers/net/xen-netfront.ko
 head -c 262144 /dev/urandom >"$root/seed"
 for k in 1 2 3 4 5 6 7 8; do cat "$root/seed"; done >"$KEEL_TMP/bulk.bin"
 bulk_md5=$(md5sum <"$KEEL_TMP/bulk.bin" | cut -d' ' -f1)
-cat >"$root/init" <<INIT
-#!/bin/sh
-export PATH=/bin
-mount -t proc proc /proc
-mount -t sysfs sys /sys
-mount -t devtmpfs dev /dev
-say() { echo "KEEL-NET: \$*"; }
-for m in \$(cat /lib/modules/ORDER); do
-	insmod /lib/modules/\$m || say "insmod \$m failed"
-done
+lg_init_head KEEL-NET >"$root/init"
+cat >>"$root/init" <<INIT
 i=0
 while [ ! -e /sys/class/net/eth0 ]; do
 	i=\$((i + 1)); [ \$i -gt 300 ] && break

@@ -11,6 +11,7 @@
 #                        drivers/block/xen-blkfront.ko) and what its
 #                        .modinfo "depends=" names into DIR/lib/modules,
 #                        decompressing .ko.xz on the host
+#   lg_init_head TAG     the start of a busybox /init: mounts, say(), insmods
 #   lg_pack DIR OUT      newc cpio, gzip
 #   lg_dom0_up [ARGS]    keel-dom0-up ARGS in a private rundir ($run), defines
 #                        xl/st, cleans up at exit (with lg_diag on failure)
@@ -81,6 +82,23 @@ lg_add_module() {
 		lg_add_module "$root" "${rel#./}"
 	done
 	echo "$name" >>"$root/lib/modules/ORDER"
+}
+
+# lg_init_head TAG: the start of a busybox /init (on stdout): PATH, /proc,
+# /sys and /dev mounted, say() printing "TAG: ...", the modules of
+# lib/modules/ORDER loaded
+lg_init_head() {
+	cat <<HEAD
+#!/bin/sh
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+say() { echo "$1: \$*"; }
+for m in \$(cat /lib/modules/ORDER); do
+	insmod /lib/modules/\$m || say "insmod \$m failed"
+done
+HEAD
 }
 
 lg_pack() {

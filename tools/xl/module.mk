@@ -4,7 +4,7 @@ XL_SRCS := tools/xl/xl.c tools/xl/xl_cmdtable.c tools/xl/xl_backend.c tools/xl/x
 	tools/xl/xl_console.c tools/xl/xl_domxml.c tools/xl/xl_monitor.c tools/xl/xl_top.c \
 	tools/xl/xl_block.c tools/xl/xl_vif.c tools/xl/xl_devcmd.c tools/xl/xl_device_nodes.c \
 	tools/xl/xl_globalcfg.c tools/xl/xl_migrate.c tools/xl/xl_cpumap.c \
-	tools/xl/xl_xencmds.c tools/xl/xl_misc.c
+	tools/xl/xl_xencmds.c tools/xl/xl_misc.c tools/xl/xl_dumpcore.c
 XL_OBJS := $(call objs,$(XL_SRCS))
 $(XL_OBJS): CPPFLAGS += -Itools/xl -Itools/xlcfg
 
@@ -14,7 +14,8 @@ XL_KEEL_SRCS := tools/xl/xl_backend_keel.c tools/xl/xl_backend_keel_store.c \
 	tools/xl/xl_backend_keel_create.c tools/xl/xl_backend_keel_console.c tools/xl/xl_constream.c \
 	tools/xl/xl_backend_keel_tune.c tools/xl/xl_backend_keel_save.c tools/xl/xl_saveimg.c \
 	tools/xl/xl_backend_keel_device.c tools/xl/xl_backend_keel_dm.c \
-	tools/xl/xl_backend_keel_boot.c tools/xl/xl_backend_keel_migrate.c
+	tools/xl/xl_backend_keel_boot.c tools/xl/xl_backend_keel_migrate.c \
+	tools/xl/xl_backend_keel_dumpcore.c tools/xl/xl_hotplug.c
 XL_KEEL_OBJS := $(call objs,$(XL_KEEL_SRCS))
 $(XL_KEEL_OBJS): CPPFLAGS += -Itools/xl -Itools/xlcfg -Idom0/libkeelctl -Idom0/libkeelstore \
 	-Idom0/libkeelevtchn

@@ -110,6 +110,7 @@ int main_rename(int argc, char **argv);
 int main_dmesg(int argc, char **argv);
 int main_debug_keys(int argc, char **argv);
 int main_sysrq(int argc, char **argv);
+int main_dump_core(int argc, char **argv);
 int main_vcpupin(int argc, char **argv);
 int main_trigger(int argc, char **argv);
 int main_button_press(int argc, char **argv);

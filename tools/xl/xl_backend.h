@@ -89,6 +89,8 @@ struct xl_backend_ops {
 	int (*console_open)(void *h, uint32_t domid, const char *type, int num, int *fd);
 	int (*save)(void *h, uint32_t domid, const char *file, bool leave_running,
 		    bool leave_paused);
+	/* xl dump-core: an ELF core file of the domain's memory (Xen's layout) */
+	int (*dump_core)(void *h, uint32_t domid, const char *file);
 	int (*restore)(void *h, const char *file, const struct xlcfg_domain *override, bool paused,
 		       uint32_t *domid);
 	/*

@@ -922,6 +922,7 @@ static const struct xl_backend_ops xlk_ops = {
 	.sched_credit_get = xlk_sched_credit_get,
 	.sched_credit_set = xlk_sched_credit_set,
 	.save = xlk_save,
+	.dump_core = xlk_dump_core,
 	.restore = xlk_restore,
 	.migrate_send = xlk_migrate_send,
 	.migrate_finish = xlk_migrate_finish,

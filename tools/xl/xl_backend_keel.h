@@ -121,6 +121,14 @@ int xlk_migrate_finish(void *h, uint32_t domid, bool destroy);
 int xlk_migrate_receive(void *h, int fd, const char *suffix, uint32_t *domid, char *name,
 			size_t namelen);
 int xlk_save(void *h, uint32_t domid, const char *file, bool leave_running, bool leave_paused);
+/*
+ * Run the hotplug script the backend directory @be_path names, as libxl
+ * does (online/add when @add, else offline/remove); 0 when it names none
+ * (xl_hotplug.c).  -EIO when the script failed (its error printed).
+ */
+int xlk_hotplug_run(struct xlk *k, const char *be_path, bool add);
+/* xl dump-core: the domain's RAM as a Xen-format ELF core (xl_backend_keel_dumpcore.c). */
+int xlk_dump_core(void *h, uint32_t domid, const char *file);
 int xlk_restore(void *h, const char *file, const struct xlcfg_domain *override, bool paused,
 		uint32_t *domid);
 

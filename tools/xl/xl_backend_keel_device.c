@@ -246,6 +246,19 @@ static int xlk_dev_wait_ready(struct xlk *k, const struct xl_dev_layout *l, long
 }
 
 /*
+ * A device taken up by its backend gets its hotplug script run (when it
+ * names one), as libxl runs it once the backend is in InitWait.
+ */
+static int xlk_dev_bring_up(struct xlk *k, const struct xl_dev_layout *l, long long deadline)
+{
+	int r = xlk_dev_wait_ready(k, l, deadline);
+
+	if (r == 0 && !l->qdisk && l->be_domid == 0 && xlk_dev_daemon_alive(k, l->kind))
+		r = xlk_hotplug_run(k, l->be_path, true);
+	return r;
+}
+
+/*
  * libxl__add_disks/nics, then the device model: every device's nodes
  * first (keel-blkback/keel-netback take theirs up at once and are waited
  * for), then, if any disk is QEMU's, QEMU is started and its disks waited
@@ -270,7 +283,7 @@ int xlk_devices_write(struct xlk *k, uint32_t domid, const struct xlcfg_domain *
 		if (r == 0) {
 			r = xlk_store_tx(k, xlk_dev_add_step, &a);
 			if (r == 0 && !l.qdisk)
-				r = xlk_dev_wait_ready(k, &l, deadline);
+				r = xlk_dev_bring_up(k, &l, deadline);
 			qdisk |= l.qdisk;
 			xl_dev_layout_clear(&l);
 		}
@@ -446,6 +459,9 @@ static int xlk_dev_remove_many(struct xlk *k, struct xlk_dev_ref *d, int n, bool
 		}
 	}
 	xlk_dev_wait_closed(k, d, n, XLK_DEV_FORCE_TIMEOUT_MS);
+	/* libxl: the remove/offline script once the backend closed, before its nodes go */
+	for (int i = 0; i < n; i++)
+		xlk_hotplug_run(k, d[i].be, false);
 	for (int i = 0; i < n; i++)
 		xlk_dev_forget(k, &d[i]);
 	/*
@@ -621,8 +637,8 @@ int xlk_device_add(void *h, uint32_t domid, struct xl_dev_spec *s)
 		free(name);
 	}
 	if (r == 0) {
-		r = xlk_dev_wait_ready(k, &l, xlk_now_ms() + XLK_DEV_INIT_TIMEOUT_MS);
-		/* a device its backend refused is taken away again, as libxl does */
+		r = xlk_dev_bring_up(k, &l, xlk_now_ms() + XLK_DEV_INIT_TIMEOUT_MS);
+		/* a device its backend (or its script) refused is taken away again, as libxl does */
 		if (r < 0) {
 			struct xlk_dev_ref d;
 

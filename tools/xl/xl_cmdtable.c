@@ -139,6 +139,7 @@ const struct xl_cmd xl_cmd_table[] = {
 	 "<Domain> <nmi|reset|init|power|sleep|s3resume> [<VCPU>]", NULL},
 	{"sysrq", main_sysrq, XL_CMD_MODIFIES, "Send a sysrq to a domain", "<Domain> <letter>",
 	 NULL},
+	{"dump-core", main_dump_core, 0, "Core dump a domain", "<Domain> <filename>", NULL},
 	{"debug-keys", main_debug_keys, 0, "Send debug keys to the hypervisor (reports: xl dmesg)",
 	 "<Keys>",
 	 "  e                         event channels of every domain\n"

@@ -23,6 +23,14 @@
 
 #include "xl_device.h"
 
+#define XL_DEV_BUILTIN_VIF_SCRIPT "vif-bridge"
+
+/* libxl makes a relative script name absolute under Xen's script directory */
+static const char *xl_dev_script_dir(const char *script)
+{
+	return script[0] == '/' ? "" : "/etc/xen/scripts/";
+}
+
 const char *xl_dev_kind_name(enum xl_dev_kind kind)
 {
 	return kind == XL_DEV_VBD ? "vbd" : "vif";
@@ -134,6 +142,8 @@ int xl_dev_vbd_layout(uint32_t domid, uint32_t be_domid, const struct xlcfg_disk
 		BE("params", "%s:%s", xl_dev_qdisk_format(disk->format), disk->target);
 	else
 		BE("params", "%s", disk->target);
+	if (disk->script && !qdisk)
+		BE("script", "%s%s", xl_dev_script_dir(disk->script), disk->script);
 	BE("frontend-id", "%u", domid);
 	BE("online", "1");
 	BE("removable", "%d", disk->removable ? 1 : 0);
@@ -172,9 +182,13 @@ int xl_dev_vif_layout(uint32_t domid, uint32_t be_domid, const struct xlcfg_vif 
 	BE("frontend-id", "%u", domid);
 	BE("online", "1");
 	BE("state", "%d", XL_XENBUS_INITIALISING);
-	/* libxl makes a relative script name absolute under Xen's script directory */
-	if (vif->script)
-		BE("script", "%s%s", vif->script[0] == '/' ? "" : "/etc/xen/scripts/", vif->script);
+	/*
+	 * libxl names its default "vif-bridge" for every vif that names none;
+	 * on Keel keel-netback does that job itself, so the bare default gets
+	 * no script node.  Any other script, or vif-bridge by path, is run.
+	 */
+	if (vif->script && strcmp(vif->script, XL_DEV_BUILTIN_VIF_SCRIPT))
+		BE("script", "%s%s", xl_dev_script_dir(vif->script), vif->script);
 	if (vif->vifname)
 		BE("vifname", "%s", vif->vifname);
 	BE("mac", "%s", mac);

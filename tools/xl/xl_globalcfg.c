@@ -13,7 +13,7 @@
  * balloons dom0, whose memory is the host's), lockfile (Keel's toolstack
  * takes no global lock), output_format ("sxp" is reported: xl list -l prints
  * JSON only), blkdev_start (Keel attaches no disk in dom0), run_hotplug_scripts
- * (0 is reported: scripts are recorded, not run).  A missing file is no error;
+ * (0 is reported: xl runs named scripts itself, xl_hotplug.c).  A missing file is no error;
  * a file that does not parse is, as in xl.
  */
 #include <errno.h>
@@ -77,8 +77,8 @@ int xl_global_config_load(void)
 
 		if (xlcfg_get_long(cfg, "run_hotplug_scripts", 0, 1, &v) == 0 && v == 0)
 			fprintf(stderr,
-				"%s: run_hotplug_scripts=0: Keel's backends set devices up "
-				"themselves in any case\n",
+				"%s: run_hotplug_scripts=0: Keel's xl runs the hotplug "
+				"scripts itself in any case\n",
 				path);
 	}
 out:
