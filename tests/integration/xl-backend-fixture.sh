@@ -41,10 +41,12 @@ EOF2
 [ "$("$XL" domid web)" = 3 ] || fail "domid web"
 [ "$("$XL" domname 5)" = gone ] || fail "domname 5"
 "$XL" domid nosuch 2> err && fail "domid of a missing domain succeeded"
-grep -q "nosuch is an invalid domain identifier" err || fail "missing-domain message: $(cat err)"
+grep -q "Can't get domid of domain name 'nosuch', maybe this domain does not exist." err || fail "missing-domain message: $(cat err)"
 [ "$("$XL" info xen_version)" = 4.17-keel ] || fail "info FIELD"
 "$XL" info | grep -q '^host                   : keel-test$' || fail "info layout"
-"$XL" info nosuch 2> err && fail "info of an unknown field succeeded"
+# as xl: a field that matches nothing prints nothing and exits 0; a prefix prints each match
+[ -z "$("$XL" info nosuch)" ] || fail "info of an unknown field printed something"
+[ "$("$XL" info xen_v)" = 4.17-keel ] || fail "info by prefix"
 [ "$("$XL" dmesg | wc -l)" = 2 ] || fail "dmesg"
 
 "$XL" sched-credit -d web -w 1000 -c 20 || fail "sched-credit set"
@@ -96,7 +98,7 @@ grep -q 'console-vm got: hi' con3.out || fail "create -c did not attach: $(cat c
 grep -q "xl: attaching the console: No such device" err || fail "serial console message: $(cat err)"
 
 "$XL" destroy 0 2> err && fail "destroying dom0 without -f succeeded"
-grep -q "Cannot destroy privileged domain 0." err || fail "dom0 destroy message"
+grep -q "Not destroying domain 0; use -f to force." err || fail "dom0 destroy message"
 "$XL" destroy newvm || fail "destroy"
 "$XL" list newvm 2> /dev/null && fail "destroyed domain still listed"
 "$XL" save www /tmp/never 2> err && fail "save without backend support succeeded"

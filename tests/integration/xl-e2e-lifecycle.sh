@@ -154,7 +154,7 @@ xl destroy smp || fail "destroy smp"
 xl list held 2>/dev/null && fail "destroyed domain still listed"
 st read /local/domain/$hid/name 2>/dev/null && fail "destroyed domain's store nodes remain"
 st read /vm/0f0e0d0c-0b0a-4908-8706-050403020100/uuid 2>/dev/null && fail "destroyed domain's /vm remains"
-xl destroy 0 2>&1 | grep -q "Cannot destroy privileged domain 0" || fail "destroy 0"
+xl destroy 0 2>&1 | grep -q "Not destroying domain 0; use -f to force." || fail "destroy 0"
 xl destroy calm || fail "destroy"
 [ "$(xl list | wc -l)" = 2 ] || fail "list after destroy: $(xl list)"
 

@@ -4,7 +4,7 @@ XL_SRCS := tools/xl/xl.c tools/xl/xl_cmdtable.c tools/xl/xl_backend.c tools/xl/x
 	tools/xl/xl_console.c tools/xl/xl_domxml.c tools/xl/xl_monitor.c tools/xl/xl_top.c \
 	tools/xl/xl_block.c tools/xl/xl_vif.c tools/xl/xl_devcmd.c tools/xl/xl_device_nodes.c \
 	tools/xl/xl_globalcfg.c tools/xl/xl_migrate.c tools/xl/xl_cpumap.c \
-	tools/xl/xl_dumpcore.c
+	tools/xl/xl_xencmds.c tools/xl/xl_misc.c tools/xl/xl_dumpcore.c
 XL_OBJS := $(call objs,$(XL_SRCS))
 $(XL_OBJS): CPPFLAGS += -Itools/xl -Itools/xlcfg
 
@@ -18,10 +18,11 @@ XL_KEEL_SRCS := tools/xl/xl_backend_keel.c tools/xl/xl_backend_keel_store.c \
 	tools/xl/xl_backend_keel_dumpcore.c tools/xl/xl_hotplug.c \
 	tools/xl/xl_backend_keel_hvm.c
 XL_KEEL_OBJS := $(call objs,$(XL_KEEL_SRCS))
-$(XL_KEEL_OBJS): CPPFLAGS += -Itools/xl -Itools/xlcfg -Idom0/libkeelctl -Idom0/libkeelstore
+$(XL_KEEL_OBJS): CPPFLAGS += -Itools/xl -Itools/xlcfg -Idom0/libkeelctl -Idom0/libkeelstore \
+	-Idom0/libkeelevtchn
 # (tools/ is read before tools/xlcfg, dom0/ and backends/ are included: libraries by path)
 $(eval $(call keel_program,xl,$(XL_OBJS) $(XL_KEEL_OBJS) $(LIB)/libkeelxlcfg.a \
-	$(LIB)/libkeelctl.a $(LIB)/libkeelstore.a $(LIB)/libkeelconsole.a,\
+	$(LIB)/libkeelevtchn.a $(LIB)/libkeelctl.a $(LIB)/libkeelstore.a $(LIB)/libkeelconsole.a,\
 	$(shell pkg-config --libs libxml-2.0) -luuid -lz))
 
 # xl-fixture: the same xl with a test-double backend serving domains from a

@@ -2,7 +2,8 @@
  * xl's entry point: the global options (-v, -f, -N, -t, -T), command lookup
  * (an exact name or an unambiguous prefix), `xl help [CMD]`, and xl's exit
  * statuses: no command prints the full help and exits 1, an unknown command
- * prints "command not implemented" and exits 1, an unknown global option
+ * prints `command "NAME" not implemented' (with Keel's reason for one of
+ * Xen's commands it does not have) and exits 1, an unknown global option
  * (including -h, which xl does not treat as help) exits 1.
  */
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "xl.h"
+#include "xl_xencmds.h"
 
 int xl_verbose;
 bool xl_dryrun_only, xl_force, xl_progress_use_cr, xl_timestamps;
@@ -35,8 +37,19 @@ const struct xl_cmd *xl_cmd_lookup(const char *s)
 	return count == 1 ? found : NULL;
 }
 
+/* xl's "command not implemented", naming the command, and why for one of Xen's. */
+static void xl_not_implemented(const char *name)
+{
+	const struct xl_xen_cmd *xen = xl_xen417_cmd(name);
+
+	fprintf(stderr, "command \"%s\" not implemented\n", name);
+	if (xen && xen->status == XL_XEN_REFUSED)
+		fprintf(stderr, "(Xen's xl has it; Keel does not: %s)\n", xen->why);
+}
+
 void xl_help(const char *command)
 {
+	const struct xl_xen_cmd *xen;
 	const struct xl_cmd *cmd;
 
 	if (!command || !strcmp(command, "help")) {
@@ -53,6 +66,9 @@ void xl_help(const char *command)
 	cmd = xl_cmd_lookup(command);
 	if (!cmd) {
 		printf("command \"%s\" not implemented\n", command);
+		xen = xl_xen417_cmd(command);
+		if (xen && xen->status == XL_XEN_REFUSED)
+			printf("(Xen's xl has it; Keel does not: %s)\n", xen->why);
 		return;
 	}
 	printf("Usage: xl [-vtT%s%s] %s %s\n\n%s.\n\n", cmd->flags & XL_CMD_MODIFIES ? "f" : "",
@@ -141,6 +157,6 @@ int main(int argc, char **argv)
 		xl_help(argv[1]);
 		return EXIT_SUCCESS;
 	}
-	fprintf(stderr, "command not implemented\n");
+	xl_not_implemented(argv[0]);
 	return EXIT_FAILURE;
 }

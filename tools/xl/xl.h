@@ -68,6 +68,13 @@ int xl_parse_mem_kb(const char *s, uint64_t *kb);
  * Returns 0, or xl's exit code for the failure (1 parse error, 3 read error).
  */
 int xl_load_config(const char *path, const char *extra, struct xlcfg_domain *dom, bool quiet);
+/*
+ * The arguments after create's and config-update's options: `key=value'
+ * lines appended to *@extra, the first bare word as *@file (unless set).
+ * 0; 1 out of memory; 2 a second file (@help's usage printed).  On failure
+ * *@extra is freed.
+ */
+int xl_config_args(int argc, char **argv, const char **file, char **extra, const char *help);
 
 struct xl_backend;
 /*
@@ -105,6 +112,16 @@ int main_debug_keys(int argc, char **argv);
 int main_sysrq(int argc, char **argv);
 int main_dump_core(int argc, char **argv);
 int main_vcpupin(int argc, char **argv);
+int main_trigger(int argc, char **argv);
+int main_button_press(int argc, char **argv);
+int main_vm_list(int argc, char **argv);
+int main_config_update(int argc, char **argv);
+int main_sched_credit2(int argc, char **argv);
+int main_claims(int argc, char **argv);
+int main_cpupoollist(int argc, char **argv);
+int main_getenforce(int argc, char **argv);
+int main_setenforce(int argc, char **argv);
+int main_loadpolicy(int argc, char **argv);
 
 /* Host CPU sets (xl_cpumap.c), XL_CPUMAP_MAX CPUs in XL_CPUMAP_WORDS words. */
 #define XL_CPUMAP_MAX	256

@@ -53,6 +53,8 @@ struct xl_backend_ops {
 	int (*list)(void *h, struct xl_domain_info **out, int *n);
 	/* The configuration a running domain was built from (for `xl list -l`). */
 	int (*get_config)(void *h, uint32_t domid, struct xlcfg_domain *out);
+	/* Replace it (xl config-update): what the domain is rebuilt from on reboot. */
+	int (*set_config)(void *h, uint32_t domid, const struct xlcfg_domain *dom);
 	int (*destroy)(void *h, uint32_t domid);
 	/*
 	 * Ask the guest through its PV control interface (control/shutdown) and

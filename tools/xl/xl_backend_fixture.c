@@ -214,9 +214,29 @@ static int fx_list(void *h, struct xl_domain_info **out, int *n)
 	return 0;
 }
 
+/* The configuration beside the file, for get_config. */
+static int fx_set_config(void *h, uint32_t domid, const struct xlcfg_domain *dom)
+{
+	struct fixture *fx = h;
+	char *path;
+	FILE *f;
+
+	if (fixture_find(fx, domid) < 0)
+		return -ENOENT;
+	if (asprintf(&path, "%s.%u.cfg", fx->path, domid) < 0)
+		return -ENOMEM;
+	f = fopen(path, "w");
+	free(path);
+	if (!f)
+		return -errno;
+	xlcfg_domain_to_cfg(dom, f);
+	return fclose(f) ? -errno : 0;
+}
+
 static int fx_create(void *h, const struct xlcfg_domain *dom, bool paused, uint32_t *domid)
 {
 	struct fixture *fx = h;
+	int r;
 	struct xl_domain_info *d;
 	uint32_t next = 1;
 
@@ -243,21 +263,9 @@ static int fx_create(void *h, const struct xlcfg_domain *dom, bool paused, uint3
 	fx->cap[fx->n] = dom->cap >= 0 ? dom->cap : 0;
 	fx->n++;
 	*domid = next;
-	/* keep the configuration beside the file, for get_config */
-	{
-		char *path;
-		FILE *f;
-
-		if (asprintf(&path, "%s.%u.cfg", fx->path, next) < 0)
-			return -ENOMEM;
-		f = fopen(path, "w");
-		free(path);
-		if (!f)
-			return -errno;
-		xlcfg_domain_to_cfg(dom, f);
-		if (fclose(f))
-			return -errno;
-	}
+	r = fx_set_config(fx, next, dom);
+	if (r < 0)
+		return r;
 	return fixture_save(fx);
 }
 
@@ -385,6 +393,37 @@ static int fx_host_info(void *h, char ***keys, char ***values, int *n)
 	return 0;
 }
 
+/*
+ * vCPUs from the domain's line: max_vcpus of them, the first vcpus online,
+ * vCPU i on host CPU i, vCPU 0 running when the domain is, the CPU time
+ * shared out evenly.
+ */
+static int fx_vcpu_list(void *h, uint32_t domid, struct xl_vcpu_info **out, int *n)
+{
+	struct fixture *fx = h;
+	const struct xl_domain_info *d;
+	int i = fixture_find(fx, domid);
+
+	if (i < 0)
+		return -ENOENT;
+	d = &fx->dom[i];
+	*out = calloc((size_t)d->max_vcpus + 1, sizeof(**out));
+	if (!*out)
+		return -ENOMEM;
+	for (int v = 0; v < d->max_vcpus; v++) {
+		struct xl_vcpu_info *x = &(*out)[v];
+
+		x->vcpu = (uint32_t)v;
+		x->online = v < d->vcpus_online;
+		x->cpu = x->online ? v : -1;
+		x->running = x->online && v == 0 && d->running;
+		x->blocked = x->online && !x->running;
+		x->cpu_time_ns = d->cpu_time_ns / (uint64_t)d->max_vcpus;
+	}
+	*n = d->max_vcpus;
+	return 0;
+}
+
 static int fx_dmesg(void *h, bool clear, char **text)
 {
 	struct fixture *fx = h;
@@ -445,6 +484,7 @@ static const struct xl_backend_ops xl_backend_fixture = {
 	.create = fx_create,
 	.list = fx_list,
 	.get_config = fx_get_config,
+	.set_config = fx_set_config,
 	.destroy = fx_destroy,
 	.shutdown = fx_shutdown,
 	.pause = fx_pause,
@@ -454,6 +494,7 @@ static const struct xl_backend_ops xl_backend_fixture = {
 	.sched_credit_set = fx_sched_set,
 	.host_info = fx_host_info,
 	.dmesg = fx_dmesg,
+	.vcpu_list = fx_vcpu_list,
 	.console_open = fx_console_open,
 	.device_add = fxd_device_add,
 	.device_remove = fxd_device_remove,

@@ -12,6 +12,9 @@
  * parameters, save/restore) are left out of the table, so xl says "not
  * supported by the toolstack backend" instead of pretending.
  */
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,6 +145,18 @@ static void xlk_fill_info(struct xlk *k, const struct keelctl_dominfo *in, struc
 		d->shutdown = true;
 		d->shutdown_reason = in->shutdown_reason >= 0 ? in->shutdown_reason : 0;
 		break;
+	}
+	/* xl list's VCPUs is the online count (Xen's vcpu_online), not maxvcpus */
+	{
+		struct keelctl_vcpuinfo vi[64];
+		/* (the monitor's wait_shutdown asks without a connection of its own) */
+		int nv = k->ctl ? keelctl_vcpu_info(k->ctl, in->domid, vi, 64) : 0;
+
+		if (nv > 0) {
+			d->vcpus_online = 0;
+			for (int i = 0; i < nv && i < 64; i++)
+				d->vcpus_online += !!(vi[i].flags & KEELCTL_VCPU_ONLINE);
+		}
 	}
 	xlk_store_domain_facts(k, d, in->name);
 	/* keeld's handle is the domain's UUID; the store's /vm path follows it */
@@ -645,13 +660,141 @@ static int xlk_debug_keys(void *h, const char *keys)
 }
 
 /* The host facts xl info can report truthfully today. */
+/* A sysfs/procfs number, or @dflt. */
+static long xlk_read_long(const char *path, long dflt)
+{
+	FILE *f = fopen(path, "r");
+	long v;
+
+	if (!f)
+		return dflt;
+	if (fscanf(f, "%ld", &v) != 1)
+		v = dflt;
+	fclose(f);
+	return v;
+}
+
+/* NUMA nodes online ("0", "0-1", "0,2"...), 1 without the sysfs file. */
+static int xlk_nr_nodes(void)
+{
+	FILE *f = fopen("/sys/devices/system/node/online", "r");
+	char buf[256];
+	int n = 0, a, b;
+
+	if (!f)
+		return 1;
+	if (fgets(buf, sizeof(buf), f))
+		for (char *p = strtok(buf, ",\n"); p; p = strtok(NULL, ",\n"))
+			n += sscanf(p, "%d-%d", &a, &b) == 2 ? b - a + 1 : 1;
+	fclose(f);
+	return n ? n : 1;
+}
+
+/* The host's CPU clock in kHz, from /proc/cpuinfo's first "cpu MHz". */
+static long xlk_cpu_khz(void)
+{
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	char line[256];
+	double mhz = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "cpu MHz", 7) && sscanf(strchr(line, ':') + 1, "%lf", &mhz) == 1)
+			break;
+	fclose(f);
+	return (long)(mhz * 1000 + 0.5);
+}
+
+/* Xen's hw_caps: featureset words 1d, 1c, e1d, e1c, Da1, 7b0, 7c0, e7d. */
+static void xlk_hw_caps(char *buf, size_t len)
+{
+	unsigned int w[8] = {0}, a, b, c, d;
+
+#if defined(__x86_64__) || defined(__i386__)
+	if (__get_cpuid(1, &a, &b, &c, &d)) {
+		w[0] = d;
+		w[1] = c;
+	}
+	if (__get_cpuid(0x80000001, &a, &b, &c, &d)) {
+		w[2] = d;
+		w[3] = c;
+	}
+	if (__get_cpuid_count(0xd, 1, &a, &b, &c, &d))
+		w[4] = a;
+	if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
+		w[5] = b;
+		w[6] = c;
+	}
+	if (__get_cpuid(0x80000007, &a, &b, &c, &d))
+		w[7] = d;
+#else
+	(void)a, (void)b, (void)c, (void)d;
+#endif
+	snprintf(buf, len, "%08x:%08x:%08x:%08x:%08x:%08x:%08x:%08x", w[0], w[1], w[2], w[3], w[4],
+		 w[5], w[6], w[7]);
+}
+
+/*
+ * virt_caps: what this host offers.  keeld's PV kind (pv) and HVM kind
+ * (hvm, on KVM); KVM's two-dimensional paging makes that hap, else KVM
+ * shadows the guest's page tables (shadow); grant tables v1 and v2.  No
+ * device passthrough (directio), IOMMU, processor trace or vPMU.
+ */
+static void xlk_virt_caps(const char *xen_caps, char *buf, size_t len)
+{
+	char s[8] = "";
+	bool hap = false;
+	FILE *f;
+
+	for (int i = 0; i < 2 && !hap; i++) {
+		f = fopen(i ? "/sys/module/kvm_amd/parameters/npt"
+			    : "/sys/module/kvm_intel/parameters/ept",
+			  "r");
+		if (f) {
+			hap = fgets(s, sizeof(s), f) && (s[0] == 'Y' || s[0] == '1');
+			fclose(f);
+		}
+	}
+	snprintf(buf, len, "%s%shvm %s gnttab-v1 gnttab-v2",
+		 strstr(xen_caps, "xen-3.0") ? "pv" : "", strstr(xen_caps, "xen-3.0") ? " " : "",
+		 hap ? "hap" : "shadow");
+}
+
+/* keeld's command line, from its pid file's process (xl info's xen_commandline). */
+static void xlk_keeld_cmdline(const struct xlk *k, char *buf, size_t len)
+{
+	char path[PATH_MAX + 32];
+	long pid;
+	size_t got = 0;
+	FILE *f;
+
+	buf[0] = 0;
+	snprintf(path, sizeof(path), "%s/keeld.pid", k->rundir);
+	pid = xlk_read_long(path, -1);
+	if (pid <= 0)
+		return;
+	snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	got = fread(buf, 1, len - 1, f);
+	fclose(f);
+	for (size_t i = 0; i + 1 < got; i++)
+		if (!buf[i])
+			buf[i] = ' ';
+	buf[got] = 0;
+}
+
 static int xlk_host_info(void *h, char ***keys, char ***values, int *n)
 {
 	struct xlk *k = h;
 	struct keelctl_dominfo *infos = calloc(XLK_MAX_DOMAINS, sizeof(*infos));
 	struct utsname u;
-	char *kv[2][24], major[128], minor[128], extra[128], caps[128];
+	char *kv[2][48], major[128], minor[128], extra[128], caps[128], hw[128], virt[128];
+	char cmdline[512];
 	unsigned long long total_mb, free_mb;
+	long khz = xlk_cpu_khz(), threads, cores_per_pkg, cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	int c = 0, doms, r;
 
 	if (!infos)
@@ -664,6 +807,33 @@ static int xlk_host_info(void *h, char ***keys, char ***values, int *n)
 	if (r < 0)
 		return r;
 	uname(&u);
+	xlk_hw_caps(hw, sizeof(hw));
+	xlk_virt_caps(caps, virt, sizeof(virt));
+	xlk_keeld_cmdline(k, cmdline, sizeof(cmdline));
+	threads = 1;
+	{
+		/* threads per core: CPUs sharing cpu0's core; cores: per package */
+		char list[64] = "";
+		FILE *f = fopen("/sys/devices/system/cpu/cpu0/topology/thread_siblings_list", "r");
+		int a = 0, b = 0;
+
+		if (f && fgets(list, sizeof(list), f)) {
+			if (sscanf(list, "%d-%d", &a, &b) == 2)
+				threads = b - a + 1;
+			else
+				threads = (long)(1 + (strchr(list, ',') != NULL));
+		}
+		if (f)
+			fclose(f);
+		if (threads < 1)
+			threads = 1;
+		f = fopen("/sys/devices/system/cpu/cpu0/topology/core_siblings_list", "r");
+		cores_per_pkg = cpus;
+		if (f && fgets(list, sizeof(list), f) && sscanf(list, "%d-%d", &a, &b) == 2)
+			cores_per_pkg = b - a + 1;
+		if (f)
+			fclose(f);
+	}
 #define XLK_KV(key, ...)                                  \
 	do {                                              \
 		kv[0][c] = strdup(key);                   \
@@ -671,15 +841,25 @@ static int xlk_host_info(void *h, char ***keys, char ***values, int *n)
 			kv[1][c] = NULL;                  \
 		c++;                                      \
 	} while (0)
+	/* xl 4.17's output_nodeinfo, output_physinfo, output_xeninfo, in order */
 	XLK_KV("host", "%s", u.nodename);
 	XLK_KV("release", "%s", u.release);
 	XLK_KV("version", "%s", u.version);
 	XLK_KV("machine", "%s", u.machine);
-	XLK_KV("nr_cpus", "%ld", sysconf(_SC_NPROCESSORS_ONLN));
+	XLK_KV("nr_cpus", "%ld", cpus);
 	XLK_KV("max_cpu_id", "%ld", sysconf(_SC_NPROCESSORS_CONF) - 1);
+	XLK_KV("nr_nodes", "%d", xlk_nr_nodes());
+	XLK_KV("cores_per_socket", "%ld", cores_per_pkg / threads);
+	XLK_KV("threads_per_core", "%ld", threads);
+	XLK_KV("cpu_mhz", "%ld.%03ld", khz / 1000, khz % 1000);
+	XLK_KV("hw_caps", "%s", hw);
+	XLK_KV("virt_caps", "%s", virt);
 	XLK_KV("total_memory", "%llu", total_mb);
 	XLK_KV("free_memory", "%llu", free_mb);
-	XLK_KV("nr_domains", "%d", doms + 1);
+	XLK_KV("sharing_freed_memory", "%d", 0);
+	XLK_KV("sharing_used_memory", "%d", 0);
+	XLK_KV("outstanding_claims", "%d", 0);
+	XLK_KV("free_cpus", "%d", 0); /* every CPU is in Pool-0 */
 	XLK_KV("xen_major", "%s", major);
 	XLK_KV("xen_minor", "%s", minor);
 	XLK_KV("xen_extra", "%s", extra);
@@ -687,7 +867,21 @@ static int xlk_host_info(void *h, char ***keys, char ***values, int *n)
 	XLK_KV("xen_caps", "%s", caps);
 	XLK_KV("xen_scheduler", "%s", "credit");
 	XLK_KV("xen_pagesize", "%d", 4096);
+	XLK_KV("platform_params", "virt_start=0x%llx", 0xffff800000000000ULL);
+	XLK_KV("xen_changeset", "%s", "unavailable");
+	XLK_KV("xen_commandline", "%s", cmdline);
+#ifdef __clang__
+	XLK_KV("cc_compiler", "clang %s", __clang_version__);
+#else
+	XLK_KV("cc_compiler", "gcc (%s)", __VERSION__);
+#endif
+	XLK_KV("cc_compile_by", "%s", "keel");
+	XLK_KV("cc_compile_domain", "%s", "");
+	XLK_KV("cc_compile_date", "%s %s", __DATE__, __TIME__);
+	XLK_KV("build_id", "%s", "");
+	XLK_KV("xend_config_format", "%d", 4);
 	XLK_KV("keel_rundir", "%s", k->rundir);
+	(void)doms;
 #undef XLK_KV
 	*keys = calloc((size_t)c, sizeof(char *));
 	*values = calloc((size_t)c, sizeof(char *));
@@ -715,6 +909,7 @@ static const struct xl_backend_ops xlk_ops = {
 	.create = xlk_create,
 	.list = xlk_list,
 	.get_config = xlk_get_config,
+	.set_config = xlk_set_config,
 	.destroy = xlk_destroy,
 	.shutdown = xlk_shutdown,
 	.pause = xlk_pause,

@@ -58,6 +58,7 @@ int xlk_hvm_store_keys(struct xlk *k, ks_tx_t tx, const char *dom_path, const ch
 		       const struct xlcfg_domain *dom);
 int xlk_get_config(void *h, uint32_t domid, struct xlcfg_domain *out);
 int xlk_config_save(struct xlk *k, uint32_t domid, const struct xlcfg_domain *dom);
+int xlk_set_config(void *h, uint32_t domid, const struct xlcfg_domain *dom);
 void xlk_config_forget(struct xlk *k, uint32_t domid);
 
 int xlk_console_open(void *h, uint32_t domid, const char *type, int num, int *fd);

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "keelevtchn.h"
 #include "xl_backend_keel.h"
 
 static int xlk_userdata_path(struct xlk *k, uint32_t domid, char *buf, size_t len)
@@ -55,6 +56,12 @@ int xlk_config_save(struct xlk *k, uint32_t domid, const struct xlcfg_domain *do
 	if (r < 0)
 		unlink(tmp);
 	return r;
+}
+
+/* xl config-update */
+int xlk_set_config(void *h, uint32_t domid, const struct xlcfg_domain *dom)
+{
+	return xlk_config_save(h, domid, dom);
 }
 
 void xlk_config_forget(struct xlk *k, uint32_t domid)
@@ -182,6 +189,15 @@ int xlk_create(void *h, const struct xlcfg_domain *dom, bool paused, uint32_t *d
 			k->ctl, *domid,
 			(dom->max_memkb > dom->target_memkb ? dom->max_memkb : mem_mb * 1024) +
 				xlk_hvm_extra_memkb(dom));
+	/* libxl__build_pre: xc_domain_set_max_evtchn(max_event_channels) */
+	if (r == 0 && dom->max_event_channels >= 0) {
+		r = keelevtchn_set_max_port(k->rundir, *domid, (uint32_t)dom->max_event_channels);
+		if (r < 0)
+			fprintf(stderr,
+				"xl: keeld refused max_event_channels=%d (Keel's ports are "
+				"1..4095): %s\n",
+				dom->max_event_channels, strerror(-r));
+	}
 	if (r == 0)
 		r = keelctl_domain_load(k->ctl, *domid, kernel, ramdisk, cmdline ? cmdline : "");
 	if (r < 0)

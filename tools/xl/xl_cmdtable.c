@@ -23,6 +23,15 @@ const struct xl_cmd xl_cmd_table[] = {
 	 "-A, --vncviewer-autopass\n"
 	 "                        (accepted; Keel has no VNC display)\n"
 	 "--ignore-global-affinity-masks  (accepted; no effect)"},
+	{"config-update", main_config_update, XL_CMD_DRYRUN | XL_CMD_MODIFIES,
+	 "Replace the configuration a running domain is rebuilt from (on reboot).\n"
+	 "WARNING: xl now has better capability to manage domain configuration, "
+	 "avoid using this command when possible",
+	 "<Domain> <ConfigFile> [options] [vars]",
+	 "-h                      Print this help.\n"
+	 "-f FILE, --defconfig=FILE\n"
+	 "                        Use the given configuration file.\n"
+	 "-d                      Print the new configuration as JSON."},
 	{"list", main_list, 0, "List all domains, or the ones named", "[options] [Domain]\n",
 	 "-l, --long              Print each domain's full configuration as JSON\n"
 	 "-v, --verbose           Add UUIDs, reasons and security labels\n"
@@ -87,10 +96,15 @@ const struct xl_cmd xl_cmd_table[] = {
 	 "<Domain> <MemMB['b'[bytes]|'k'[KB]|'m'[MB]|'g'[GB]|'t'[TB]]>", NULL},
 	{"mem-set", main_memset, XL_CMD_MODIFIES, "Set a domain's memory target (balloon)",
 	 "<Domain> <MemMB['b'[bytes]|'k'[KB]|'m'[MB]|'g'[GB]|'t'[TB]]>", NULL},
+	{"button-press", main_button_press, XL_CMD_MODIFIES,
+	 "Indicate an ACPI button press to the domain (deprecated: use trigger)",
+	 "<Domain> <Button>", "<Button> may be 'power' or 'sleep'."},
 	{"vcpu-list", main_vcpulist, 0, "List the vCPUs of all domains, or the ones named",
 	 "[Domain, ...]", NULL},
 	{"vcpu-set", main_vcpuset, XL_CMD_MODIFIES, "Set how many of a domain's vCPUs are online",
 	 "[option] <Domain> <vCPUs>", "-i, --ignore-host  Do not cap the count at the host's CPUs"},
+	{"vm-list", main_vm_list, 0, "List the guest domains (not dom0) with their UUIDs", "",
+	 NULL},
 	{"info", main_info, 0, "Print facts about the host and the hypervisor", "[-n] [FIELD]",
 	 "-n, --numa         List host NUMA topology information"},
 	{"sched-credit", main_sched_credit, XL_CMD_MODIFIES,
@@ -104,6 +118,15 @@ const struct xl_cmd xl_cmd_table[] = {
 	 "-r RLIMIT, --ratelimit_us=RLIMIT  Set the scheduling rate limit, in microseconds\n"
 	 "-m DLY, --migration_delay_us=DLY  Set the migration delay, in microseconds\n"
 	 "-p CPUPOOL, --cpupool=CPUPOOL     Restrict output to CPUPOOL"},
+	{"sched-credit2", main_sched_credit2, XL_CMD_MODIFIES,
+	 "Get or set credit2 scheduler parameters (the same weight and cap)",
+	 "[-d <Domain> [-w[=WEIGHT]]] [-p CPUPOOL]",
+	 "-d DOMAIN, --domain=DOMAIN     Domain to modify\n"
+	 "-w WEIGHT, --weight=WEIGHT     Weight (1-65535)\n"
+	 "-c CAP,    --cap=CAP           Cap (% of one CPU, 0 = none)\n"
+	 "-s         --schedparam        Query / modify scheduler parameters\n"
+	 "-r RLIMIT, --ratelimit_us=RLIMIT Set the scheduling rate limit, in microseconds\n"
+	 "-p CPUPOOL, --cpupool=CPUPOOL  Restrict output to CPUPOOL"},
 	{"domid", main_domid, 0, "Print the id of the domain with this name", "<DomainName>", NULL},
 	{"domname", main_domname, 0, "Print the name of the domain with this id", "<DomainId>",
 	 NULL},
@@ -112,6 +135,8 @@ const struct xl_cmd xl_cmd_table[] = {
 	{"vcpu-pin", main_vcpupin, XL_CMD_MODIFIES, "Set which host CPUs a vCPU may run on",
 	 "[option] <Domain> <VCPU|all> <Hard affinity|-|all> <Soft affinity|-|all>",
 	 "-f, --force        (accepted; Keel does not pin dom0's vCPUs)"},
+	{"trigger", main_trigger, XL_CMD_MODIFIES, "Send a trigger to a domain",
+	 "<Domain> <nmi|reset|init|power|sleep|s3resume> [<VCPU>]", NULL},
 	{"sysrq", main_sysrq, XL_CMD_MODIFIES, "Send a sysrq to a domain", "<Domain> <letter>",
 	 NULL},
 	{"dump-core", main_dump_core, 0, "Core dump a domain", "<Domain> <filename>", NULL},
@@ -128,6 +153,20 @@ const struct xl_cmd xl_cmd_table[] = {
 	 "  -i, --iterations=N        Stop after N frames\n"
 	 "  -d, --delay=SECONDS       Seconds between frames (default 3)"},
 	{"uptime", main_uptime, 0, "Print how long domains have been running", "[-s] [Domain]",
+	 NULL},
+	{"claims", main_claims, 0,
+	 "List outstanding claim information about all domains (Keel makes none)", "", NULL},
+	{"cpupool-list", main_cpupoollist, 0, "List CPU pools on host (Keel has one, Pool-0)",
+	 "[-c|--cpus] [<CPU Pool>]",
+	 "-c, --cpus                     Output list of CPUs used by a pool"},
+	{"getenforce", main_getenforce, 0,
+	 "Returns the current enforcing mode of the Flask Xen security module (none on Keel)", "",
+	 NULL},
+	{"setenforce", main_setenforce, XL_CMD_MODIFIES,
+	 "Sets the current enforcing mode of the Flask Xen security module (none on Keel)",
+	 "<1|0|Enforcing|Permissive>", NULL},
+	{"loadpolicy", main_loadpolicy, XL_CMD_MODIFIES,
+	 "Loads a new policy into the Flask Xen security module (none on Keel)", "<policy file>",
 	 NULL},
 	{"block-attach", main_blockattach, XL_CMD_MODIFIES,
 	 "Give a running domain a new virtual disk", "<Domain> <disk-spec-component(s)>...", NULL},

@@ -202,3 +202,29 @@ out:
 	free(data);
 	return rc;
 }
+
+int xl_config_args(int argc, char **argv, const char **file, char **extra, const char *help)
+{
+	for (; optind < argc; optind++) {
+		if (strchr(argv[optind], '=')) {
+			size_t old = *extra ? strlen(*extra) : 0;
+			char *n = realloc(*extra, old + strlen(argv[optind]) + 2);
+
+			if (!n) {
+				free(*extra);
+				*extra = NULL;
+				return 1;
+			}
+			sprintf(n + old, "%s\n", argv[optind]);
+			*extra = n;
+		} else if (!*file) {
+			*file = argv[optind];
+		} else {
+			xl_help(help);
+			free(*extra);
+			*extra = NULL;
+			return 2;
+		}
+	}
+	return 0;
+}

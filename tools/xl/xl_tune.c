@@ -103,7 +103,35 @@ static int parse_int_arg(const char *s, long min, long max, int *out)
 	return 0;
 }
 
-int main_sched_credit(int argc, char **argv)
+/*
+ * The pool line: Keel has one pool, Pool-0, and no pool-wide credit
+ * parameters (tslice, ratelimit, migration delay), so it reads as xl's
+ * does when libxl cannot get them.
+ */
+static void sched_pool_output(bool credit2)
+{
+	fprintf(stderr, "libxl_sched_credit%s_params_get failed.\n", credit2 ? "2" : "");
+	printf("Cpupool Pool-0: [sched params unavailable]\n");
+}
+
+static int sched_domain_row(struct xl_backend *be, const struct xl_domain_info *d)
+{
+	int w, c, r = be->ops->sched_credit_get(be->handle, d->domid, &w, &c);
+
+	if (r < 0) {
+		fprintf(stderr, "libxl_domain_sched_params_get failed.\n");
+		return 1;
+	}
+	printf("%-33s %4d %6d %4d\n", d->name, (int)d->domid, w, c);
+	return 0;
+}
+
+/*
+ * sched-credit and sched-credit2: Keel's weight (1-65535, default 256)
+ * and cap (% of one CPU, 0 = none) are both schedulers' per-domain
+ * parameters, so both commands read and set the same two numbers.
+ */
+static int sched_credit_common(int argc, char **argv, bool credit2)
 {
 	static const struct option opts[] = {
 		{"domain", 1, 0, 'd'},
@@ -116,43 +144,69 @@ int main_sched_credit(int argc, char **argv)
 		{"cpupool", 1, 0, 'p'},
 		XL_COMMON_LONG_OPTS,
 	};
-	const char *dom = NULL;
+	const char *cmd = credit2 ? "sched-credit2" : "sched-credit";
+	const char *dom = NULL, *pool = NULL;
 	int weight = -1, cap = -1, opt, rc = 0, r;
-	bool opt_s = false;
+	bool opt_s = false, opt_param = false;
 	struct xl_backend *be;
 	struct xl_domain_info *doms = NULL;
 	int n = 0;
 
-	XL_FOREACH_OPT(opt, "d:w:c:p:t:r:m:s", opts, "sched-credit", 0)
-	{
-	case 'd':
-		dom = optarg;
-		break;
-	case 'w':
-		if (parse_int_arg(optarg, 1, 65535, &weight) < 0) {
-			fprintf(stderr, "Invalid weight: %s (1-65535)\n", optarg);
-			return 1;
+	while ((opt = xl_getopt(argc, argv, credit2 ? "hd:w:c:p:r:s" : "hd:w:c:p:t:r:m:s", opts,
+				cmd, 0)) != -1)
+		switch (opt) {
+		case 'd':
+			dom = optarg;
+			break;
+		case 'w':
+			if (parse_int_arg(optarg, 1, 65535, &weight) < 0) {
+				fprintf(stderr, "Invalid weight: %s (1-65535)\n", optarg);
+				return 1;
+			}
+			break;
+		case 'c':
+			if (parse_int_arg(optarg, 0, INT_MAX, &cap) < 0) {
+				fprintf(stderr, "Invalid cap: %s\n", optarg);
+				return 1;
+			}
+			break;
+		case 's':
+			opt_s = true;
+			break;
+		case 'p':
+			pool = optarg;
+			break;
+		default: /* -t, -r, -m: pool-wide parameters */
+			opt_param = true;
+			break;
 		}
-		break;
-	case 'c':
-		if (parse_int_arg(optarg, 0, INT_MAX, &cap) < 0) {
-			fprintf(stderr, "Invalid cap: %s\n", optarg);
-			return 1;
-		}
-		break;
-	case 's':
-		opt_s = true;
-		break;
-	default: /* -t, -r, -m, -p: pool-wide parameters, see below */
-		opt_s = opt_s || opt == 't' || opt == 'r' || opt == 'm';
-		break;
+	if ((pool || (opt_s && !credit2)) && (dom || weight >= 0 || cap >= 0)) {
+		fprintf(stderr,
+			credit2 ? "Specifying a cpupool is not allowed with other options.\n"
+				: "Specifying a cpupool or schedparam is not allowed with "
+				  "domain options.\n");
+		return 1;
 	}
 	if ((weight >= 0 || cap >= 0) && !dom) {
 		fprintf(stderr, "Must specify a domain.\n");
 		return 1;
 	}
+	if (!credit2 && !opt_s && opt_param) {
+		fprintf(stderr, "Must specify schedparam to set schedule parameter values.\n");
+		return 1;
+	}
+	if (pool && strcmp(pool, "Pool-0") && strcmp(pool, "0")) {
+		fprintf(stderr, "unknown cpupool '%s'\n", pool);
+		return 1;
+	}
 	if (opt_s) {
-		fprintf(stderr, "xl: sched-credit -s: Keel has no pool-wide credit parameters\n");
+		if (!opt_param) {
+			sched_pool_output(credit2);
+			return 0;
+		}
+		fprintf(stderr, "libxl_sched_credit%s_params_set failed.\n", credit2 ? "2" : "");
+		fprintf(stderr,
+			"(Keel schedules by weight and cap only: no pool-wide parameters)\n");
 		return 1;
 	}
 	be = xl_backend_connect();
@@ -162,42 +216,54 @@ int main_sched_credit(int argc, char **argv)
 		rc = xl_backend_fail("reading scheduler parameters", -ENOSYS);
 		goto out;
 	}
-	if (dom && (weight >= 0 || cap >= 0)) {
+	r = be->ops->list(be->handle, &doms, &n);
+	if (r < 0) {
+		fprintf(stderr, "libxl_list_domain failed.\n");
+		rc = 1;
+		goto out;
+	}
+	if (dom) {
 		uint32_t domid;
+		int i;
 
 		if (xl_find_domain(be, dom, &domid) < 0) {
 			rc = 1;
-		} else {
+			goto out;
+		}
+		for (i = 0; i < n && doms[i].domid != domid; i++)
+			;
+		if (weight >= 0 || cap >= 0) {
 			r = be->ops->sched_credit_set
 				    ? be->ops->sched_credit_set(be->handle, domid, weight, cap)
 				    : -ENOSYS;
-			if (r < 0)
-				rc = xl_backend_fail("setting scheduler parameters", r);
+			if (r < 0) {
+				fprintf(stderr, "libxl_domain_sched_params_set failed.\n");
+				rc = 1;
+			}
+		} else if (i < n) {
+			printf("%-33s %4s %6s %4s\n", "Name", "ID", "Weight", "Cap");
+			rc = sched_domain_row(be, &doms[i]);
 		}
 		goto out;
 	}
-	r = be->ops->list(be->handle, &doms, &n);
-	if (r < 0) {
-		rc = xl_backend_fail("listing domains", r);
-		goto out;
-	}
+	sched_pool_output(credit2);
 	printf("%-33s %4s %6s %4s\n", "Name", "ID", "Weight", "Cap");
-	for (int i = 0; i < n; i++) {
-		int w, c;
-
-		if (dom && strcmp(dom, doms[i].name))
-			continue;
-		r = be->ops->sched_credit_get(be->handle, doms[i].domid, &w, &c);
-		if (r < 0) {
-			rc = xl_backend_fail("reading scheduler parameters", r);
-			continue;
-		}
-		printf("%-33s %4u %6d %4d\n", doms[i].name, doms[i].domid, w, c);
-	}
+	for (int i = 0; i < n && !rc; i++)
+		rc = sched_domain_row(be, &doms[i]);
 out:
 	free(doms);
 	xl_backend_disconnect(be);
 	return rc;
+}
+
+int main_sched_credit(int argc, char **argv)
+{
+	return sched_credit_common(argc, argv, false);
+}
+
+int main_sched_credit2(int argc, char **argv)
+{
+	return sched_credit_common(argc, argv, true);
 }
 
 /* xl vcpu-pin [-f] DOMAIN VCPU|all HARD|-|all [SOFT|-|all] */

@@ -14,19 +14,6 @@
 #include "xl_backend.h"
 
 /* Append s and a newline to a growing buffer (xl's string_realloc_append). */
-static int append_line(char **buf, const char *s)
-{
-	size_t old = *buf ? strlen(*buf) : 0;
-	char *n = realloc(*buf, old + strlen(s) + 2);
-
-	if (!n)
-		return -ENOMEM;
-	strcpy(n + old, s);
-	strcat(n + old, "\n");
-	*buf = n;
-	return 0;
-}
-
 int main_create(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -82,20 +69,9 @@ int main_create(int argc, char **argv)
 	default: /* A, V, i: accepted, nothing to do in Keel */
 		break;
 	}
-	for (; optind < argc; optind++) {
-		if (strchr(argv[optind], '=')) {
-			if (append_line(&extra, argv[optind]) < 0) {
-				free(extra);
-				return 1;
-			}
-		} else if (!config_file) {
-			config_file = argv[optind];
-		} else {
-			xl_help("create");
-			free(extra);
-			return 2;
-		}
-	}
+	rc = xl_config_args(argc, argv, &config_file, &extra, "create");
+	if (rc)
+		return rc;
 	if (!config_file) {
 		fprintf(stderr, "Config file not specified\n");
 		free(extra);
@@ -188,7 +164,9 @@ static int one_domain_op(const char *what, const char *qualifier,
 static int op_destroy(struct xl_backend *be, uint32_t domid, void *arg)
 {
 	if (domid == 0 && !*(bool *)arg) {
-		fprintf(stderr, "Cannot destroy privileged domain 0.\n\n");
+		fprintf(stderr, "Not destroying domain 0; use -f to force.\n"
+				"This can only be done when using a disaggregated "
+				"hardware domain and toolstack.\n\n");
 		return -ECANCELED; /* reported already */
 	}
 	return be->ops->destroy ? be->ops->destroy(be->handle, domid) : -ENOSYS;

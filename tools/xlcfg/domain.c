@@ -527,23 +527,59 @@ static int parse_misc(struct xlcfg *cfg, struct xlcfg_domain *dom)
 	return r == -ENOENT ? 0 : r;
 }
 
-/* Report keys Keel does not implement (once each) and keys nobody knows. */
+/* Does a key's value ask for something (pci=[], nestedhvm=0, vnc=0 do not)? */
+static bool value_asks(const struct xlcfg_value *v)
+{
+	char *end;
+	long n;
+
+	if (!v)
+		return false;
+	if (v->type == XLCFG_LIST)
+		return v->n_items > 0;
+	if (!v->string || !*v->string)
+		return false;
+	n = strtol(v->string, &end, 0);
+	return *end || n != 0;
+}
+
+/*
+ * Report what the key table (keys.c) says about the keys the builder does
+ * not honour, once each, when their (last) value asks for something:
+ * ignored keys warn, refused keys fail the configuration; keys nobody
+ * knows warn.
+ */
 static int report_keys(struct xlcfg *cfg, struct xlcfg_domain *dom)
 {
+	int refused = 0;
+
 	for (int i = 0; i < cfg->n_settings; i++) {
-		struct xlcfg_setting *s = &cfg->settings[i];
-		enum xlcfg_key_support k = xlcfg_key_support(s->name);
+		struct xlcfg_setting *s = &cfg->settings[i], *last;
+		const struct xlcfg_key *k = xlcfg_key_lookup(s->name);
 		bool seen = false;
 
 		for (int j = 0; j < i; j++)
 			seen |= !strcmp(cfg->settings[j].name, s->name);
-		if (seen || k == XLCFG_KEY_SUPPORTED)
+		if (seen || (k && (k->status == XLCFG_KEY_WORKS || k->status == XLCFG_KEY_PARTLY)))
 			continue;
-		if (k == XLCFG_KEY_UNKNOWN) {
+		if (!k) {
 			xlcfg_warn(cfg, s->line, "unknown key `%s' ignored", s->name);
 			continue;
 		}
-		xlcfg_warn(cfg, s->line, "`%s' is not supported by Keel; ignored", s->name);
+		/* a key set to nothing (0, "", []) asks for nothing: no word about it */
+		last = xlcfg_find(cfg, s->name);
+		if (!value_asks(last->value))
+			continue;
+		if (k->status == XLCFG_KEY_REFUSED) {
+			xlcfg_error(cfg, last->line, last->col,
+				    "`%s' cannot be honoured by Keel (%s); "
+				    "not creating the domain without it",
+				    s->name, k->why);
+			refused++;
+			continue;
+		}
+		xlcfg_warn(cfg, s->line, "`%s' is not supported by Keel (%s); ignored", s->name,
+			   k->why);
 		char **n = realloc(dom->unsupported,
 				   sizeof(char *) * (size_t)(dom->n_unsupported + 1));
 		if (!n)
@@ -553,7 +589,7 @@ static int report_keys(struct xlcfg *cfg, struct xlcfg_domain *dom)
 			return -ENOMEM;
 		dom->n_unsupported++;
 	}
-	return 0;
+	return refused ? -EINVAL : 0;
 }
 
 int xlcfg_domain_from_cfg(struct xlcfg_domain *dom, struct xlcfg *cfg)
