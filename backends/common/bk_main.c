@@ -36,7 +36,16 @@ int bk_backend_main(int argc, char **argv, const char *prog, const struct xb_dri
 			store = optarg;
 			break;
 		case 'h':
-			printf("usage: %s [--store SOCKET]\n", prog);
+			printf("usage: %s [--store SOCKET]\n\n"
+			       "Keel's dom0 backend for Xen's \"%s\" devices: serves every frontend\n"
+			       "whose backend nodes sit under dom0's backend/%s/ in the store (Xen's\n"
+			       "split-driver protocol), through keeld under $KEEL_RUNDIR (default\n"
+			       "/run/keel), until SIGTERM.  keel-dom0-up starts it.\n\n"
+			       "Options:\n"
+			       "  --store SOCKET  the store's socket (default $XENSTORED_PATH, else\n"
+			       "                  /run/keel/xenstored/socket)\n"
+			       "  -h, --help      this help\n",
+			       prog, drv->type, drv->type);
 			return 0;
 		default:
 			return 2;

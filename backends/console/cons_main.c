@@ -48,7 +48,15 @@ int main(int argc, char **argv)
 			rundir = optarg;
 			break;
 		case 'h':
-			printf("usage: keel-consoled [--store SOCKET] [--rundir DIR]\n");
+			printf("usage: keel-consoled [--store SOCKET] [--rundir DIR]\n\n"
+			       "Keel's console backend (Xen's xenconsoled): serves every domain's PV\n"
+			       "console ring, keeps each guest's output in RUNDIR/console/\n"
+			       "guest-NAME.log, and lets xl console attach.  keel-dom0-up starts it.\n\n"
+			       "Options:\n"
+			       "  --store SOCKET  the store's socket (default $XENSTORED_PATH, else\n"
+			       "                  /run/keel/xenstored/socket)\n"
+			       "  --rundir DIR    keeld's run directory (default $KEEL_RUNDIR, else /run/keel)\n"
+			       "  -h, --help      this help\n");
 			return 0;
 		default:
 			return 2;

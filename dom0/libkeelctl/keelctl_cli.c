@@ -133,6 +133,21 @@ int main(int argc, char **argv)
 	uint32_t domid = 0;
 	int r, i = 1;
 
+	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		printf("usage: keelctl [--rundir DIR] COMMAND [ARGS]\n\n"
+		       "keeld's control socket by hand, below xl (for debugging and tests):\n"
+		       "  create NAME MEM_MB [VCPUS] | create-hvm NAME MEM_MB [VCPUS]\n"
+		       "  load DOMID KERNEL [CMDLINE [RAMDISK]]\n"
+		       "  unpause DOMID | pause DOMID | destroy DOMID | info DOMID\n"
+		       "  console DOMID      the stand-in console keeld keeps\n"
+		       "  list | dmesg       domains; keeld's log (xl dmesg)\n"
+		       "and test commands (watch, grant-echo, grant-map, null-store, ring-check,\n"
+		       "echo-store) described in dom0/libkeelctl/keelctl_cli.c.\n\n"
+		       "Options:\n"
+		       "  --rundir DIR  keeld's run directory (default $KEEL_RUNDIR, else /run/keel)\n"
+		       "  -h, --help    this help\n");
+		return 0;
+	}
 	if (argc > 2 && !strcmp(argv[1], "--rundir")) {
 		rundir = argv[2];
 		i = 3;

@@ -202,9 +202,26 @@ int main(int argc, char **argv)
 		argv += 2;
 		argc -= 2;
 	}
+	if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		printf("usage: keelstore [-s SOCKET] COMMAND ARGS\n\n"
+		       "A small client of the store (keel-xenstored, or any xenstored speaking\n"
+		       "Xen's wire protocol on a socket), for scripts and tests:\n"
+		       "  read PATH | write PATH VALUE | rm PATH | mkdir PATH | ls PATH\n"
+		       "  perms PATH | chmod PATH PERM...   (Xen's permission strings: n0 r1 ...)\n"
+		       "  watch PATH COUNT                  print COUNT watch events\n"
+		       "  control CMD [ARG...]              the store's control commands\n"
+		       "  introduce DOMID MFN EVTCHN | release DOMID\n"
+		       "  txwrite PATH VALUE [PATH VALUE...]  one transaction, retried on EAGAIN\n"
+		       "  fill PREFIX COUNT SIZE [TAG] | verify PREFIX COUNT SIZE [TAG]\n\n"
+		       "Options:\n"
+		       "  -s SOCKET   the store's socket (default $XENSTORED_PATH, else\n"
+		       "              /run/keel/xenstored/socket)\n"
+		       "  -h, --help  this help\n");
+		return 0;
+	}
 	if (argc < 2) {
 		fprintf(stderr,
-			"usage: keelstore [-s SOCKET] COMMAND ARGS (see the source header)\n");
+			"usage: keelstore [-s SOCKET] COMMAND ARGS (keelstore --help lists them)\n");
 		return 2;
 	}
 	rc = ks_open(sock, &h);

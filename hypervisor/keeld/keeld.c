@@ -34,24 +34,48 @@ int keeld_fail(const char *what, int err)
 	return 1;
 }
 
-/* Read a whole file (at most max bytes) into a malloc'ed buffer. */
-static void keeld_usage(void)
+static void keeld_usage(FILE *f)
 {
-	fprintf(stderr, "usage:\n");
+	fprintf(f, "usage:\n");
 	for (size_t i = 0; i < sizeof(keeld_commands) / sizeof(keeld_commands[0]); i++)
-		fprintf(stderr, "  keeld %s %s\n", keeld_commands[i].name, keeld_commands[i].help);
+		fprintf(f, "  keeld %s %s\n", keeld_commands[i].name, keeld_commands[i].help);
+}
+
+static int keeld_help(void)
+{
+	keeld_usage(stdout);
+	printf("\nKeel's hypervisor: the only program that opens /dev/kvm.  It builds and runs\n"
+	       "the domains (Xen's PV ABI, and HVM under hvmloader), their event channels,\n"
+	       "grant tables and timers.  keel-dom0-up starts `keeld daemon`, which serves\n"
+	       "xl and the backends on DIR/keeld.sock (DIR: --rundir, else /run/keel;\n"
+	       "keel-dom0-up passes $KEEL_RUNDIR), its output in DIR/log/keeld.log.\n"
+	       "`keeld run` boots one PV kernel with its console on stdout, no daemon.\n"
+	       "`keeld probe` reports what this host's KVM can execute.\n\n"
+	       "Options of keeld run:\n"
+	       "  --kernel K      the guest kernel (ELF with Xen notes, or a bzImage)\n"
+	       "  --ramdisk R     its initial ramdisk\n"
+	       "  --cmdline S     its command line\n"
+	       "  --memory MiB    its memory (default 64)\n"
+	       "  --vcpus N       its vCPUs (default 1)\n"
+	       "Options of keeld daemon:\n"
+	       "  --rundir DIR    the run directory\n"
+	       "  --foreground    stay attached to the terminal\n"
+	       "  -h, --help      this help\n");
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 2) {
-		keeld_usage();
+		keeld_usage(stderr);
 		return 2;
 	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+		return keeld_help();
 	for (size_t i = 0; i < sizeof(keeld_commands) / sizeof(keeld_commands[0]); i++)
 		if (!strcmp(argv[1], keeld_commands[i].name))
 			return keeld_commands[i].fn(argc - 1, argv + 1);
-	keeld_usage();
+	keeld_usage(stderr);
 	return 2;
 }

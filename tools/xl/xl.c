@@ -115,6 +115,12 @@ int main(int argc, char **argv)
 	const struct xl_cmd *cmd;
 	int opt;
 
+	/* Xen's xl calls --help an unknown global option; Keel's, like its
+	 * other programs, prints the command list (xl help) */
+	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		xl_help(NULL);
+		return EXIT_SUCCESS;
+	}
 	while ((opt = getopt(argc, argv, "+vftTN")) >= 0) {
 		switch (opt) {
 		case 'v':
