@@ -116,8 +116,9 @@ int main(int argc, char **argv)
 	int opt;
 
 	/* Xen's xl calls --help an unknown global option; Keel's, like its
-	 * other programs, prints the command list (xl help) */
-	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+	 * other programs, prints the command list (xl help).  -h stays Xen's
+	 * unknown option. */
+	if (argc > 1 && !strcmp(argv[1], "--help")) {
 		xl_help(NULL);
 		return EXIT_SUCCESS;
 	}
