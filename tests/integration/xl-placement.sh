@@ -5,7 +5,10 @@
 # the host lacks are refused with a clear error and leave no domain.
 # xl list's r/b letters come from the vCPUs as Xen derives them (an idle
 # guest is "-b----", a spinning one "r-----"); Domain-0 has one vCPU per
-# host CPU and its Time(s) is the sum of theirs.
+# host CPU and its Time(s) is the sum of theirs.  xl top -b prints xentop's
+# columns, then READY(%) (keeld's runnable time: two spinners sharing one
+# host CPU each wait about half the time), GUEST(%) from a guest agent's
+# data/cpustat node, and CORR = CPU(%) / GUEST(%).
 . "$(dirname "$0")/../lib/common.sh"
 need_root
 need_kvm
@@ -92,15 +95,53 @@ refuse "1,,2" "invalid CPU set"
 refuse "$((ncpu + 3))" "illegal"
 refuse "^0-$last" "affinity"
 
-# --- a spinning guest is running ------------------------------------------------------------
+# --- two spinning guests on one host CPU: running, and xl top's figures ------------------------
 cat >"$KEEL_TMP/spin.cfg" <<EOF
 name = "spin"
 kernel = "$KEEL_GUESTS/xl-spin"
 memory = 16
+cpus = "$last"
 EOF
 xl create -q "$KEEL_TMP/spin.cfg" || fail "create spin"
+xl create -q "$KEEL_TMP/spin.cfg" 'name="spin2"' || fail "create spin2"
 wait_for "con spin | grep -q '^spin 1'" 20 || fail "xl-spin did not spin"
+wait_for "con spin2 | grep -q '^spin 1'" 20 || fail "spin2 did not spin"
 wait_for "[ \"\$(flags spin)\" = r----- ]" 20 || fail "spinning guest listed as $(flags spin)"
+# xl top -b: xentop's header and columns, then READY(%) GUEST(%) CORR.
+# spin's "agent" (written here as a guest agent writes its own
+# data/cpustat) reports 25 ticks (of USER_HZ 100) busy per second of wall time.
+id=$(xl domid spin)
+st() { "$KEEL_BIN/keelstore" -s "$run/xenstored/socket" "$@"; }
+agent() {
+	local t0 now busy
+	t0=$(date +%s%N)
+	while :; do
+		now=$(date +%s%N)
+		busy=$(((now - t0) / 40000000))
+		st write "/local/domain/$id/data/cpustat" "cpu  $busy 0 0 $((busy * 3)) 0 0 0 0 0 0" || return
+		sleep 0.1
+	done
+}
+agent &
+apid=$!
+top=$(xl top -b -i 3 -d 2) || fail "xl top"
+kill "$apid"
+wait "$apid" 2>/dev/null
+echo "$top"
+hdr="      NAME  STATE   CPU(sec) CPU(%)     MEM(k) MEM(%)  MAXMEM(k) MAXMEM(%) VCPUS NETS NETTX(k) NETRX(k) VBDS   VBD_OO   VBD_RD   VBD_WR  VBD_RSECT  VBD_WSECT SSID READY(%) GUEST(%)   CORR"
+[ "$(echo "$top" | grep -cxF "$hdr")" = 3 ] || fail "xl top: not three frames with xentop's header: $(echo "$top" | head -1)"
+row=$(echo "$top" | awk '$1 == "spin"' | tail -1)
+echo "$row" | awk '{ exit !(NF == 22 && $2 == "-----r" && $10 == 0 && $13 == 0 && $14 == "-" && $19 == 0) }' ||
+	fail "xl top row: $row"
+# last frame: each spinner gets about half the CPU and waits for it about half the time
+echo "$row" | awk '{ exit !($4 >= 20 && $4 <= 80 && $20 >= 20 && $20 <= 80) }' ||
+	fail "spin on a shared CPU: CPU(%) and READY(%) in: $row"
+# the guest's own 25 %, and CORR = CPU(%) / GUEST(%)
+echo "$row" | awk '{ exit !($21 >= 15 && $21 <= 35 && ($22 - $4 / $21) ^ 2 < 0.01) }' ||
+	fail "xl top GUEST(%)/CORR: $row"
+echo "$top" | awk '$1 == "spin2" { print $21, $22 }' | tail -1 | grep -qx -- "- -" || fail "spin2 has no agent: $(echo "$top" | grep spin2)"
+xl top -b -i 1 | awk '$1 == "Domain-0" { exit !($2 == "-----r") }' || fail "xl top: Domain-0"
+xl destroy spin2 || fail "destroy spin2"
 xl pause spin || fail "pause"
 [ "$(flags spin)" = --p--- ] || fail "paused guest listed as $(flags spin)"
 xl destroy spin || fail "destroy spin"

@@ -965,6 +965,7 @@ static const struct xl_backend_ops xlk_ops = {
 	.debug_keys = xlk_debug_keys,
 	.sysrq = xlk_sysrq,
 	.vcpu_pin = xlk_vcpu_pin,
+	.dom_stats = xlk_dom_stats,
 	.console_open = xlk_console_open,
 	.wait_shutdown = xlk_wait_shutdown,
 	.preserve = xlk_preserve,
