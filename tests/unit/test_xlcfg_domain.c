@@ -147,8 +147,7 @@ static void dom_test_cpus(void)
 	size_t len = 0;
 	FILE *f;
 
-	CU_ASSERT_EQUAL_FATAL(dom_build(&d, "name='a'\ncpus='all,^1'\ncpus_soft=['0-2', 3]\n"),
-			      0);
+	CU_ASSERT_EQUAL_FATAL(dom_build(&d, "name='a'\ncpus='all,^1'\ncpus_soft=['0-2', 3]\n"), 0);
 	CU_ASSERT_PTR_NULL(strstr(dom_diag, "not supported"));
 	CU_ASSERT_EQUAL(d.n_cpus, 1);
 	CU_ASSERT_FALSE(d.cpus_per_vcpu);
@@ -408,7 +407,8 @@ static int dom_cleanup(void)
 }
 
 UNIT_SUITE(xlcfg_domain, NULL, dom_cleanup, UNIT_TEST(dom_test_defaults),
-	   UNIT_TEST(dom_test_errors), UNIT_TEST(dom_test_cmdline_and_keys), UNIT_TEST(dom_test_cpus),
-	   UNIT_TEST(dom_test_libvirt_round_trip), UNIT_TEST(dom_test_cfg_round_trip),
-	   UNIT_TEST(dom_test_libvirt_errors), UNIT_TEST(dom_test_set_defaults),
-	   UNIT_TEST(dom_test_pv_firmware), UNIT_TEST(dom_test_key_status))
+	   UNIT_TEST(dom_test_errors), UNIT_TEST(dom_test_cmdline_and_keys),
+	   UNIT_TEST(dom_test_cpus), UNIT_TEST(dom_test_libvirt_round_trip),
+	   UNIT_TEST(dom_test_cfg_round_trip), UNIT_TEST(dom_test_libvirt_errors),
+	   UNIT_TEST(dom_test_set_defaults), UNIT_TEST(dom_test_pv_firmware),
+	   UNIT_TEST(dom_test_key_status))

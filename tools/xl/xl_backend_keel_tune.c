@@ -99,8 +99,7 @@ static int affinity_set(char *const *sets, int n, bool per_vcpu, int vcpu, const
  * 0, 1, ... (those past its end keep every CPU; entries past the last vCPU
  * are ignored).
  */
-static int xlk_affinity_from_config(struct xlk *k, uint32_t domid,
-				    const struct xlcfg_domain *dom)
+static int xlk_affinity_from_config(struct xlk *k, uint32_t domid, const struct xlcfg_domain *dom)
 {
 	for (int v = 0; v < dom->max_vcpus; v++) {
 		uint64_t hard[XL_CPUMAP_WORDS], soft[XL_CPUMAP_WORDS];

@@ -160,10 +160,10 @@ static void xl_top_frame(struct xl_top_row *rows, int n, const struct xl_top_sam
 			guest = (double)(now->guest_busy - was->guest_busy) / 100 / interval * 100;
 		printf("%10.10s %c%c%c%c%c%c %10llu %6.1f %10llu %6.1f %10llu %9.1f %5d %4d %*llu "
 		       "%*llu %4d",
-		       d->name, d->dying ? 'd' : '-', d->shutdown ? 's' : '-', d->blocked ? 'b' : '-',
-		       d->crashed ? 'c' : '-', d->paused ? 'p' : '-', d->running ? 'r' : '-',
-		       (unsigned long long)(d->cpu_time_ns / 1000000000ull), pct,
-		       (unsigned long long)d->current_memkb,
+		       d->name, d->dying ? 'd' : '-', d->shutdown ? 's' : '-',
+		       d->blocked ? 'b' : '-', d->crashed ? 'c' : '-', d->paused ? 'p' : '-',
+		       d->running ? 'r' : '-', (unsigned long long)(d->cpu_time_ns / 1000000000ull),
+		       pct, (unsigned long long)d->current_memkb,
 		       host_kb ? (double)d->current_memkb / (double)host_kb * 100 : 0,
 		       (unsigned long long)d->max_memkb,
 		       host_kb ? (double)d->max_memkb / (double)host_kb * 100 : 0, d->vcpus_online,
@@ -172,7 +172,8 @@ static void xl_top_frame(struct xl_top_row *rows, int n, const struct xl_top_sam
 		if (st->vbd_stats)
 			printf(" %8llu %8llu %8llu %10llu %10llu", (unsigned long long)st->vbd_oo,
 			       (unsigned long long)st->vbd_rd, (unsigned long long)st->vbd_wr,
-			       (unsigned long long)st->vbd_rsect, (unsigned long long)st->vbd_wsect);
+			       (unsigned long long)st->vbd_rsect,
+			       (unsigned long long)st->vbd_wsect);
 		else
 			printf(" %8c %8c %8c %10c %10c", '-', '-', '-', '-', '-');
 		printf(" %4u", 0u);

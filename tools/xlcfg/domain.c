@@ -380,8 +380,7 @@ static int parse_cmdline(struct xlcfg *cfg, struct xlcfg_domain *dom)
  * A key xl takes as a list of strings or as one string (serial, cpus):
  * the strings in *v; *is_list says which form (NULL: not wanted).
  */
-static int take_string_or_list(struct xlcfg *cfg, const char *key, char ***v, int *n,
-			       bool *is_list)
+static int take_string_or_list(struct xlcfg *cfg, const char *key, char ***v, int *n, bool *is_list)
 {
 	const struct xlcfg_setting *set = xlcfg_find(cfg, key);
 	const char *s;
@@ -596,8 +595,7 @@ bad:
 }
 
 /* cpus= and cpus_soft=: one set for all vCPUs, or a list of one per vCPU. */
-static int parse_affinity(struct xlcfg *cfg, const char *key, char ***sets, int *n,
-			  bool *per_vcpu)
+static int parse_affinity(struct xlcfg *cfg, const char *key, char ***sets, int *n, bool *per_vcpu)
 {
 	int r = take_string_or_list(cfg, key, sets, n, per_vcpu);
 

@@ -191,8 +191,8 @@ struct xlcfg_domain {
 	char **cpus, **cpus_soft;
 	int n_cpus, n_cpus_soft;
 	bool cpus_per_vcpu, cpus_soft_per_vcpu;
-	int cap;	/* -1 unset */
-	char **serial;	/* HVM serial list (or the single string) */
+	int cap;       /* -1 unset */
+	char **serial; /* HVM serial list (or the single string) */
 	int n_serial;
 	enum xlcfg_action on_poweroff, on_reboot, on_watchdog, on_crash, on_soft_reset;
 	struct xlcfg_disk *disks;
