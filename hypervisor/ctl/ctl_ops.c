@@ -177,25 +177,14 @@ static int ctl_set_maxmem(struct domain *d, struct ctl_dom *x, const void *in, v
 	return 0;
 }
 
-/*
- * A vCPU's runstate times: the accounting's totals, plus the time since
- * the last update when it is blocked or offline (a vCPU that wants to run
- * updates them at least once a millisecond of its running, and how its
- * time since then splits into running and waiting for a host CPU is only
- * known to its own thread).
- */
-static void ctl_vcpu_runstate(struct vcpu *v, uint64_t out[4])
+/* A vCPU's runstate times as of now (keeld's accounting, read from here). */
+static void ctl_vcpu_runstate(struct vcpu *v, int tid, uint64_t out[4])
 {
 	struct vcpu_runstate_info ri;
-	uint64_t now;
 
 	if (!v->rs.started)
 		return;
-	pv_runstate_snapshot(v, &ri);
-	now = pv_time_now(v->dom);
-	if ((ri.state == RUNSTATE_blocked || ri.state == RUNSTATE_offline) &&
-	    now > ri.state_entry_time)
-		ri.time[ri.state] += now - ri.state_entry_time;
+	pv_runstate_read(v, tid, &ri);
 	for (int i = 0; i < 4; i++)
 		out[i] = ri.time[i];
 }
@@ -216,7 +205,7 @@ static int ctl_vcpu_info(struct domain *d, struct ctl_dom *x, const void *in, vo
 		vi[k].cpu_time_ns = ctl_vcpu_ns(d, x, k);
 		memcpy(vi[k].hard, v->aff_hard, sizeof(vi[k].hard));
 		memcpy(vi[k].soft, v->aff_soft, sizeof(vi[k].soft));
-		ctl_vcpu_runstate(v, vi[k].runstate_ns);
+		ctl_vcpu_runstate(v, tid, vi[k].runstate_ns);
 		if (!v->online || !tid)
 			continue;
 		vi[k].flags = KEELCTL_VCPU_ONLINE;

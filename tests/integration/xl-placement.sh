@@ -6,8 +6,8 @@
 # xl list's r/b letters come from the vCPUs as Xen derives them (an idle
 # guest is "-b----", a spinning one "r-----"); Domain-0 has one vCPU per
 # host CPU and its Time(s) is the sum of theirs.  xl top -b prints xentop's
-# columns, then READY(%) (keeld's runnable time: two spinners sharing one
-# host CPU each wait about half the time), GUEST(%) from a guest agent's
+# columns, then READY(%) (keeld's runnable time: a spinner sharing its host
+# CPU runs or waits, CPU(%) + READY(%) = 100 within 10), GUEST(%) from a guest agent's
 # data/cpustat node, and CORR = CPU(%) / GUEST(%).
 . "$(dirname "$0")/../lib/common.sh"
 need_root
@@ -133,14 +133,16 @@ hdr="      NAME  STATE   CPU(sec) CPU(%)     MEM(k) MEM(%)  MAXMEM(k) MAXMEM(%) 
 row=$(echo "$top" | awk '$1 == "spin"' | tail -1)
 echo "$row" | awk '{ exit !(NF == 22 && $2 == "-----r" && $10 == 0 && $13 == 0 && $14 == "-" && $19 == 0) }' ||
 	fail "xl top row: $row"
-# last frame: each spinner gets about half the CPU and waits for it about half the time
-echo "$row" | awk '{ exit !($4 >= 20 && $4 <= 80 && $20 >= 20 && $20 <= 80) }' ||
+# last frame: a spinner always wants to run, so its running and waiting
+# time fill the interval; sharing its CPU, it waits at least a third of it
+# (about half on an idle host, more when host work shares the CPU too)
+echo "$row" | awk '{ exit !($4 + $20 >= 90 && $4 + $20 <= 110 && $20 >= 33) }' ||
 	fail "spin on a shared CPU: CPU(%) and READY(%) in: $row"
 # the guest's own 25 %, and CORR = CPU(%) / GUEST(%)
 echo "$row" | awk '{ exit !($21 >= 15 && $21 <= 35 && ($22 - $4 / $21) ^ 2 < 0.01) }' ||
 	fail "xl top GUEST(%)/CORR: $row"
 echo "$top" | awk '$1 == "spin2" { print $21, $22 }' | tail -1 | grep -qx -- "- -" || fail "spin2 has no agent: $(echo "$top" | grep spin2)"
-xl top -b -i 1 | awk '$1 == "Domain-0" { exit !($2 == "-----r") }' || fail "xl top: Domain-0"
+xl top -b -i 2 -d 1 | awk '$1 == "Domain-0" { s = $2; r = $20 } END { exit !(s == "-----r" && r == "-") }' || fail "xl top: Domain-0"
 xl destroy spin2 || fail "destroy spin2"
 xl pause spin || fail "pause"
 [ "$(flags spin)" = --p--- ] || fail "paused guest listed as $(flags spin)"

@@ -39,7 +39,8 @@ struct xl_vcpu_info {
 	uint64_t cpu_time_ns;
 	bool affinity; /* hard/soft known (else shown as all / all) */
 	uint64_t hard[4], soft[4];
-	uint64_t runnable_ns; /* waiting for a host CPU (keeld's runstate; 0 unknown) */
+	bool runnable_known;  /* runnable_ns is keeld's runstate figure */
+	uint64_t runnable_ns; /* time spent waiting for a host CPU */
 };
 
 /* xl top's per-domain device and guest figures (xentop's NETS..VBD_WSECT). */

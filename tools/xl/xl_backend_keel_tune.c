@@ -158,6 +158,7 @@ int xlk_vcpu_list_keeld(struct xlk *k, uint32_t domid, struct xl_vcpu_info **out
 		v[i].running = vi[i].flags & KEELCTL_VCPU_RUNNING;
 		v[i].blocked = vi[i].flags & KEELCTL_VCPU_BLOCKED;
 		v[i].cpu_time_ns = vi[i].cpu_time_ns;
+		v[i].runnable_known = true;
 		v[i].runnable_ns = vi[i].runstate_ns[1]; /* RUNSTATE_runnable */
 		v[i].affinity = true;
 		memcpy(v[i].hard, vi[i].hard, sizeof(v[i].hard));

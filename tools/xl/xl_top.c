@@ -22,7 +22,7 @@
 struct xl_top_sample {
 	uint32_t domid;
 	uint64_t cpu_time_ns, ready_ns;
-	bool guest_known;
+	bool ready_known, guest_known;
 	uint64_t guest_busy, guest_all; /* the agent's line, in the guest's USER_HZ ticks */
 };
 
@@ -81,8 +81,10 @@ static void xl_top_sample_of(struct xl_backend *be, const struct xl_domain_info 
 	row->now.domid = d->domid;
 	row->now.cpu_time_ns = d->cpu_time_ns;
 	if (be->ops->vcpu_list && be->ops->vcpu_list(be->handle, d->domid, &v, &nv) == 0)
-		for (int i = 0; i < nv; i++)
+		for (int i = 0; i < nv; i++) {
+			row->now.ready_known |= v[i].runnable_known;
 			row->now.ready_ns += v[i].runnable_ns;
+		}
 	free(v);
 	if (be->ops->dom_stats)
 		be->ops->dom_stats(be->handle, d->domid, &row->st);
@@ -121,8 +123,8 @@ static void xl_top_pct(int width, bool known, double v)
  * A frame: xentop's columns and formats (so `xentop -b` parsers read it),
  * rows sorted by name as xentop sorts them, then Keel's own columns:
  * READY(%), the share of the interval the domain's vCPUs waited for a host
- * CPU (keeld's runnable time: VMware's CPU Ready, the guests' steal);
- * GUEST(%), the CPU the guest itself reports busy over the interval (its
+ * CPU (keeld's runnable time: VMware's CPU Ready, the guests' steal; "-"
+ * for Domain-0, whose waiting keeld does not account); GUEST(%), the CPU the guest itself reports busy over the interval (its
  * agent's data/cpustat); CORR, keeld's measured CPU(%) over GUEST(%).
  */
 static void xl_top_frame(struct xl_top_row *rows, int n, const struct xl_top_sample *prev,
@@ -177,7 +179,7 @@ static void xl_top_frame(struct xl_top_row *rows, int n, const struct xl_top_sam
 		else
 			printf(" %8c %8c %8c %10c %10c", '-', '-', '-', '-', '-');
 		printf(" %4u", 0u);
-		xl_top_pct(8, have, ready);
+		xl_top_pct(8, have && now->ready_known && was->ready_known, ready);
 		xl_top_pct(8, guest_known, guest);
 		xl_top_pct(6, guest_known && guest > 0, guest > 0 ? pct / guest : 0);
 		putchar('\n');
