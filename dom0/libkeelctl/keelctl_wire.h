@@ -279,6 +279,9 @@ struct keelctl_vcpuinfo {
 	uint64_t cpu_time_ns;
 	uint64_t hard[KEELCTL_CPUMAP_WORDS]; /* affinity: where it may run */
 	uint64_t soft[KEELCTL_CPUMAP_WORDS]; /* where it would rather (kept, shown) */
+	/* keeld's runstate accounting (Xen's RUNSTATE_*): ns running,
+	 * runnable (waiting for a host CPU), blocked and offline */
+	uint64_t runstate_ns[4];
 };
 
 /* VCPU_PIN: vcpu (or KEELCTL_VCPU_ALL), which of hard/soft to set. */
@@ -327,7 +330,7 @@ _Static_assert(sizeof(struct keelctl_gcopy_req) <= KEELCTL_REQ_MAX, "keelctl_gco
 _Static_assert(sizeof(struct keelctl_gmap_req) <= KEELCTL_REQ_MAX, "keelctl_gmap_req");
 _Static_assert(sizeof(struct keelctl_gmap_rsp) + KEELCTL_GMAP_MAX * 8 <= KEELCTL_RSP_MAX,
 	       "keelctl_gmap_rsp");
-_Static_assert(sizeof(struct keelctl_vcpuinfo) == 88, "keelctl_vcpuinfo");
+_Static_assert(sizeof(struct keelctl_vcpuinfo) == 120, "keelctl_vcpuinfo");
 _Static_assert(sizeof(struct keelctl_vcpu_pin) == 72, "keelctl_vcpu_pin");
 _Static_assert(sizeof(struct keelctl_sched) == 8, "keelctl_sched");
 _Static_assert(sizeof(struct keelctl_version) == 144, "keelctl_version");

@@ -18,6 +18,7 @@
 
 #include "ctl.h"
 #include "../core/kind.h"
+#include "../pv/pv_vcpu.h"
 #include "../evtchn/evtchn.h"
 
 /* What guests see through XENVER_version/extraversion/capabilities. */
@@ -176,6 +177,18 @@ static int ctl_set_maxmem(struct domain *d, struct ctl_dom *x, const void *in, v
 	return 0;
 }
 
+/* A vCPU's runstate times as of now (keeld's accounting, read from here). */
+static void ctl_vcpu_runstate(struct vcpu *v, int tid, uint64_t out[4])
+{
+	struct vcpu_runstate_info ri;
+
+	if (!v->rs.started)
+		return;
+	pv_runstate_read(v, tid, &ri);
+	for (int i = 0; i < 4; i++)
+		out[i] = ri.time[i];
+}
+
 static int ctl_vcpu_info(struct domain *d, struct ctl_dom *x, const void *in, void *out,
 			 uint32_t *out_len)
 {
@@ -192,6 +205,7 @@ static int ctl_vcpu_info(struct domain *d, struct ctl_dom *x, const void *in, vo
 		vi[k].cpu_time_ns = ctl_vcpu_ns(d, x, k);
 		memcpy(vi[k].hard, v->aff_hard, sizeof(vi[k].hard));
 		memcpy(vi[k].soft, v->aff_soft, sizeof(vi[k].soft));
+		ctl_vcpu_runstate(v, tid, vi[k].runstate_ns);
 		if (!v->online || !tid)
 			continue;
 		vi[k].flags = KEELCTL_VCPU_ONLINE;

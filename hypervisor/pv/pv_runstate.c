@@ -30,22 +30,48 @@
 #define RUNSTATE_REFRESH_NS 1000000ULL /* refresh a held state once a millisecond */
 #define XEN_RUNSTATE_UPDATE (1ULL << 63)
 
-/* The host's run-queue wait of this thread so far, ns (0 without schedstat). */
-static uint64_t runstate_wait_ns(struct vcpu *v)
+/* A schedstat file's run-queue wait, ns; @fallback when it cannot be read. */
+static uint64_t runstate_read_wait(int fd, uint64_t fallback)
 {
 	char buf[96];
 	unsigned long long run = 0, wait = 0;
 	ssize_t n;
 
-	if (v->rs.schedstat_fd < 0)
-		return 0;
-	n = pread(v->rs.schedstat_fd, buf, sizeof(buf) - 1, 0);
+	if (fd < 0)
+		return fallback;
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
 	if (n <= 0)
-		return v->rs.last_wait;
+		return fallback;
 	buf[n] = 0;
 	if (sscanf(buf, "%llu %llu", &run, &wait) != 2)
-		return v->rs.last_wait;
+		return fallback;
 	return wait;
+}
+
+/* The host's run-queue wait of this thread so far, ns (0 without schedstat). */
+static uint64_t runstate_wait_ns(struct vcpu *v)
+{
+	return v->rs.schedstat_fd < 0 ? 0 : runstate_read_wait(v->rs.schedstat_fd, v->rs.last_wait);
+}
+
+/*
+ * Add dt ns spent in ri's state, of which the thread waited dw for a host
+ * CPU: a running or blocked (then woken) vCPU that waited was runnable.
+ */
+static void runstate_add(struct vcpu_runstate_info *ri, uint64_t dt, uint64_t dw)
+{
+	if (dw > dt)
+		dw = dt;
+	switch (ri->state) {
+	case RUNSTATE_running:
+	case RUNSTATE_blocked:
+		ri->time[RUNSTATE_runnable] += dw;
+		ri->time[ri->state] += dt - dw;
+		break;
+	default:
+		ri->time[ri->state & 3] += dt;
+		break;
+	}
 }
 
 /* Account the time since the last update to the state held (under rs_lock). */
@@ -56,23 +82,7 @@ static void runstate_account(struct vcpu *v, uint64_t now)
 		 dw = wait > v->rs.last_wait ? wait - v->rs.last_wait : 0;
 
 	v->rs.last_wait = wait;
-	if (dw > dt)
-		dw = dt;
-	switch (v->rs.info.state) {
-	case RUNSTATE_running:
-		/* waiting for a host CPU while it wanted to run */
-		v->rs.info.time[RUNSTATE_runnable] += dw;
-		v->rs.info.time[RUNSTATE_running] += dt - dw;
-		break;
-	case RUNSTATE_blocked:
-		/* woken, then waiting for a host CPU */
-		v->rs.info.time[RUNSTATE_runnable] += dw;
-		v->rs.info.time[RUNSTATE_blocked] += dt - dw;
-		break;
-	default:
-		v->rs.info.time[v->rs.info.state & 3] += dt;
-		break;
-	}
+	runstate_add(&v->rs.info, dt, dw);
 	v->rs.info.state_entry_time = now;
 }
 
@@ -148,6 +158,31 @@ void pv_runstate_tick(struct vcpu *v)
 	ri = v->rs.info;
 	pthread_mutex_unlock(&v->rs.lock);
 	runstate_publish(v, &ri);
+}
+
+/*
+ * The runstate as of now, read from another thread (keeld's control side):
+ * the totals plus the time since the vCPU's last update, split as its own
+ * update would split it, from thread @tid's schedstat.  Nothing is changed.
+ */
+void pv_runstate_read(struct vcpu *v, int tid, struct vcpu_runstate_info *out)
+{
+	char path[64];
+	int fd;
+	uint64_t now, wait;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/schedstat", tid);
+	fd = tid ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+	pthread_mutex_lock(&v->rs.lock);
+	now = pv_time_now(v->dom);
+	wait = runstate_read_wait(fd, v->rs.last_wait);
+	*out = v->rs.info;
+	if (v->rs.started && now > out->state_entry_time)
+		runstate_add(out, now - out->state_entry_time,
+			     wait > v->rs.last_wait ? wait - v->rs.last_wait : 0);
+	pthread_mutex_unlock(&v->rs.lock);
+	if (fd >= 0)
+		close(fd);
 }
 
 void pv_runstate_snapshot(struct vcpu *v, struct vcpu_runstate_info *out)

@@ -91,6 +91,8 @@ void pv_runstate_stop(struct vcpu *v);
 void pv_runstate_set(struct vcpu *v, int state);
 void pv_runstate_tick(struct vcpu *v);
 void pv_runstate_snapshot(struct vcpu *v, struct vcpu_runstate_info *out);
+/* The runstate as of now, from another thread (tid: the vCPU's thread). */
+void pv_runstate_read(struct vcpu *v, int tid, struct vcpu_runstate_info *out);
 int pv_ptwr_emulate(struct vcpu *v, struct kvm_regs *g, uint64_t cr2);
 void pv_vcpu_dump(struct vcpu *v, const char *why);
 long pv_time_area_register(struct vcpu *caller, struct vcpu *t, uint64_t arg);

@@ -131,6 +131,15 @@ have $vfe/backend "$vbe"
 wait_for "[ \"\$(st read $vbe/state 2>/dev/null)\" = 2 ]" 10 || fail "netback did not reach InitWait: state $(st read $vbe/state)"
 have $vbe/hotplug-status connected
 nsip link show dev "vif$id.0" | grep -q "master $BR" || fail "vif$id.0 not on $BR: $(nsip link show 2>&1)"
+# xl top (where the TAPs are): one vif, one vbd; the vif's traffic is its
+# TAP's, seen from the domain (the domain receives what the TAP sends)
+ip netns exec "$NS" ping -b -c 20 -i 0.01 -s 1400 -W 1 10.99.0.255 >/dev/null 2>&1
+top=$(ip netns exec "$NS" "$KEEL_BIN/xl" top -b -i 1 | awk '$1 == "devs"')
+tx=$(ip netns exec "$NS" cat "/sys/class/net/vif$id.0/statistics/tx_bytes")
+rx=$(ip netns exec "$NS" cat "/sys/class/net/vif$id.0/statistics/rx_bytes")
+echo "xl top: $top (TAP tx $tx rx $rx bytes)"
+echo "$top" | awk -v t="$tx" -v r="$rx" '{ exit !($10 == 1 && $11 == int(r / 1024) && $12 == int(t / 1024) && $13 == 1) }' ||
+	fail "xl top NETS/NETTX/NETRX/VBDS: $top (TAP tx $tx rx $rx)"
 
 # --- block-attach / -list / -detach ---------------------------------------------------
 xl block-attach devs "$img2,raw,xvdb,r" || fail "block-attach"

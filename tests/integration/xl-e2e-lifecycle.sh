@@ -53,7 +53,7 @@ id=$(xl domid idle) || fail "domid"
 xl list >"$KEEL_TMP/list"
 head -1 "$KEEL_TMP/list" | grep -qE '^Name +ID +Mem VCPUs	State	Time\(s\)$' || fail "list header: $(head -1 "$KEEL_TMP/list")"
 sed -n 2p "$KEEL_TMP/list" | grep -qE '^Domain-0 +0 +[0-9]+ +[0-9]+ +r----- ' || fail "dom0 line: $(cat "$KEEL_TMP/list")"
-grep -qE "^idle +$id +12 +1 +r----- +[0-9.]+$" "$KEEL_TMP/list" || fail "memory= override or running state: $(cat "$KEEL_TMP/list")"
+grep -qE "^idle +$id +12 +1 +(r-----|-b----) +[0-9.]+$" "$KEEL_TMP/list" || fail "memory= override or running state: $(cat "$KEEL_TMP/list")"
 xl list -v idle | grep -q "5a2f7e9c-1b3d-4c8e-9f60-7a1b2c3d4e5f" || fail "list -v UUID: $(xl list -v idle)"
 
 # --- the store layout (libxl__domain_make / build_post / console_add) --------------
@@ -101,7 +101,7 @@ sleep 1.5
 b=$(timeout 2 "$KEEL_BIN/xl" console idle 2>/dev/null | grep -c '^tick')
 [ "$a" = "$b" ] || fail "paused domain kept ticking ($a -> $b)"
 xl unpause idle || fail "unpause"
-xl list idle | grep -qE " r----- " || fail "unpaused state: $(xl list idle)"
+xl list idle | grep -qE " (r-----|-b----) " || fail "unpaused state: $(xl list idle)"
 wait_for "[ \$(timeout 2 $KEEL_BIN/xl console idle 2>/dev/null | grep -c '^tick') -gt $b ]" 10 || fail "did not resume"
 
 # --- the other read-only commands ---------------------------------------------------

@@ -96,7 +96,7 @@ xl list >/dev/null || fail "keeld unwell after bad images"
 # --- restore: the guest carries on counting, same UUID --------------------------------------
 xl restore "$KEEL_TMP/c.img" 2>"$KEEL_TMP/restore.err" || fail "restore: $(cat "$KEEL_TMP/restore.err")"
 grep -q "^Loading new save file $KEEL_TMP/c.img" "$KEEL_TMP/restore.err" || fail "restore message"
-xl list counter | grep -qE "^counter +[0-9]+ +32 +1 +r----- " || fail "restored state: $(xl list counter)"
+xl list counter | grep -qE "^counter +[0-9]+ +32 +1 +(r-----|-b----) " || fail "restored state: $(xl list counter)"
 xl list -v counter | grep -q c0ffee00-1234-4abc-8def-0123456789ab || fail "UUID: $(xl list -v counter)"
 wait_for "con counter | grep -q '^tick'" 10 || fail "restored guest does not tick"
 first=$(con counter | sed -n 's/^tick \([0-9]*\)$/\1/p' | head -1)
@@ -110,7 +110,7 @@ echo "counter resumed at tick $first"
 
 # --- save -c (keep running), save -p (keep paused), restore -p ----------------------------
 xl save -c counter "$KEEL_TMP/c2.img" 2>/dev/null || fail "save -c"
-xl list counter | grep -q " r----- " || fail "save -c did not leave it running: $(xl list counter)"
+xl list counter | grep -qE " (r-----|-b----) " || fail "save -c did not leave it running: $(xl list counter)"
 xl save -p counter "$KEEL_TMP/c3.img" 2>/dev/null || fail "save -p"
 xl list counter | grep -q " --p--- " || fail "save -p did not leave it paused: $(xl list counter)"
 xl restore "$KEEL_TMP/c2.img" 2>"$KEEL_TMP/dup.err" && fail "restored over a live domain's name"
@@ -159,6 +159,6 @@ KEEL_XL_SUSPEND_TIMEOUT_MS=1500 xl save deaf "$KEEL_TMP/deaf.img" 2>"$KEEL_TMP/d
 	fail "a guest that never suspended was saved"
 grep -q "guest didn't acknowledge suspend, cancelling request" "$KEEL_TMP/deaf.err" ||
 	fail "no suspend timeout message: $(cat "$KEEL_TMP/deaf.err")"
-xl list deaf | grep -q " r----- " || fail "the deaf guest stopped: $(xl list deaf)"
+xl list deaf | grep -qE " (r-----|-b----) " || fail "the deaf guest stopped: $(xl list deaf)"
 xl destroy deaf || fail "destroy deaf"
 echo "xl-e2e-saverestore: ok"

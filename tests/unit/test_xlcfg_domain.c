@@ -95,6 +95,15 @@ static void dom_test_errors(void)
 		{"name='a'\ndisk=[['/x']]\n", "must be a string"},
 		{"name='a'\nvif=['mac=1']\n", "invalid mac"},
 		{"name=['a']\n", "is a list but should be a single value"},
+		{"name='a'\ncpus='nodes:0'\n", "cpus: `nodes:0': Keel has no NUMA node placement"},
+		{"name='a'\ncpus_soft=['0', '^node:1']\n", "no NUMA node placement"},
+		{"name='a'\ncpus='0-'\n", "cpus: invalid CPU set `0-'"},
+		{"name='a'\ncpus='3-1'\n", "invalid CPU set"},
+		{"name='a'\ncpus='1,,2'\n", "invalid CPU set"},
+		{"name='a'\ncpus='1,'\n", "invalid CPU set"},
+		{"name='a'\ncpus=''\n", "invalid CPU set"},
+		{"name='a'\ncpus='x'\n", "invalid CPU set"},
+		{"name='a'\ncpus=[['0']]\n", "should be a string"},
 	};
 	struct xlcfg_domain d;
 
@@ -127,6 +136,31 @@ static void dom_test_cmdline_and_keys(void)
 	CU_ASSERT_EQUAL_FATAL(dom_build(&d, "name='a'\nbootloader_args='-q  --x'\n"), 0);
 	CU_ASSERT_EQUAL(d.n_bootloader_args, 2);
 	CU_ASSERT_STRING_EQUAL(d.bootloader_args[1], "--x");
+	xlcfg_domain_clear(&d);
+}
+
+/* cpus= / cpus_soft=: one set for all vCPUs or a list, kept in the written config. */
+static void dom_test_cpus(void)
+{
+	struct xlcfg_domain d;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	CU_ASSERT_EQUAL_FATAL(dom_build(&d, "name='a'\ncpus='all,^1'\ncpus_soft=['0-2', 3]\n"), 0);
+	CU_ASSERT_PTR_NULL(strstr(dom_diag, "not supported"));
+	CU_ASSERT_EQUAL(d.n_cpus, 1);
+	CU_ASSERT_FALSE(d.cpus_per_vcpu);
+	CU_ASSERT_STRING_EQUAL(d.cpus[0], "all,^1");
+	CU_ASSERT_EQUAL_FATAL(d.n_cpus_soft, 2);
+	CU_ASSERT_TRUE(d.cpus_soft_per_vcpu);
+	CU_ASSERT_STRING_EQUAL(d.cpus_soft[1], "3");
+	f = open_memstream(&text, &len);
+	CU_ASSERT_EQUAL(xlcfg_domain_to_cfg(&d, f), 0);
+	fclose(f);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "cpus = \"all,^1\"\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "cpus_soft = [ \"0-2\", \"3\" ]\n"));
+	free(text);
 	xlcfg_domain_clear(&d);
 }
 
@@ -374,6 +408,7 @@ static int dom_cleanup(void)
 
 UNIT_SUITE(xlcfg_domain, NULL, dom_cleanup, UNIT_TEST(dom_test_defaults),
 	   UNIT_TEST(dom_test_errors), UNIT_TEST(dom_test_cmdline_and_keys),
-	   UNIT_TEST(dom_test_libvirt_round_trip), UNIT_TEST(dom_test_cfg_round_trip),
-	   UNIT_TEST(dom_test_libvirt_errors), UNIT_TEST(dom_test_set_defaults),
-	   UNIT_TEST(dom_test_pv_firmware), UNIT_TEST(dom_test_key_status))
+	   UNIT_TEST(dom_test_cpus), UNIT_TEST(dom_test_libvirt_round_trip),
+	   UNIT_TEST(dom_test_cfg_round_trip), UNIT_TEST(dom_test_libvirt_errors),
+	   UNIT_TEST(dom_test_set_defaults), UNIT_TEST(dom_test_pv_firmware),
+	   UNIT_TEST(dom_test_key_status))

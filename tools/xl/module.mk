@@ -12,7 +12,7 @@ $(XL_OBJS): CPPFLAGS += -Itools/xl -Itools/xlcfg
 # consoles through keel-consoled's client side when it serves them.
 XL_KEEL_SRCS := tools/xl/xl_backend_keel.c tools/xl/xl_backend_keel_store.c \
 	tools/xl/xl_backend_keel_create.c tools/xl/xl_backend_keel_console.c tools/xl/xl_constream.c \
-	tools/xl/xl_backend_keel_tune.c tools/xl/xl_backend_keel_save.c tools/xl/xl_saveimg.c \
+	tools/xl/xl_backend_keel_tune.c tools/xl/xl_backend_keel_stats.c tools/xl/xl_backend_keel_save.c tools/xl/xl_saveimg.c \
 	tools/xl/xl_backend_keel_device.c tools/xl/xl_backend_keel_dm.c \
 	tools/xl/xl_backend_keel_boot.c tools/xl/xl_backend_keel_migrate.c \
 	tools/xl/xl_backend_keel_dumpcore.c tools/xl/xl_hotplug.c \

@@ -39,6 +39,19 @@ struct xl_vcpu_info {
 	uint64_t cpu_time_ns;
 	bool affinity; /* hard/soft known (else shown as all / all) */
 	uint64_t hard[4], soft[4];
+	bool runnable_known;  /* runnable_ns is keeld's runstate figure */
+	uint64_t runnable_ns; /* time spent waiting for a host CPU */
+};
+
+/* xl top's per-domain device and guest figures (xentop's NETS..VBD_WSECT). */
+struct xl_dom_stats {
+	int nets;			     /* vifs */
+	uint64_t net_tx_bytes, net_rx_bytes; /* as the domain sees them */
+	int vbds;
+	bool vbd_stats; /* the VBD_* counters below are known */
+	uint64_t vbd_oo, vbd_rd, vbd_wr, vbd_rsect, vbd_wsect;
+	/* the guest's own /proc/stat "cpu" line, from its agent (see xl_top.c); "" none */
+	char guest_cpu[256];
 };
 
 enum xl_shutdown_kind { XL_SHUTDOWN_POWEROFF = 0, XL_SHUTDOWN_REBOOT = 1 };
@@ -69,6 +82,8 @@ struct xl_backend_ops {
 	int (*set_memory_max)(void *h, uint32_t domid, uint64_t kb);
 	int (*set_vcpus)(void *h, uint32_t domid, int online);
 	int (*vcpu_list)(void *h, uint32_t domid, struct xl_vcpu_info **out, int *n);
+	/* xl top's device counters and the guest agent's report */
+	int (*dom_stats)(void *h, uint32_t domid, struct xl_dom_stats *out);
 	/* xl vcpu-pin: vcpu -1 = all; a NULL map is left as it is */
 	int (*vcpu_pin)(void *h, uint32_t domid, int vcpu, const uint64_t *hard,
 			const uint64_t *soft);

@@ -90,13 +90,18 @@ static unsigned long long xlk_meminfo_kb(const char *key)
 	return v;
 }
 
-/* Domain 0 is the host Linux: its memory, CPUs, busy time and boot time. */
+static int xlk_dom0_vcpus(struct xl_vcpu_info **out, int *n);
+
+/*
+ * Domain 0 is the host Linux: its memory, CPUs, boot time, and as its CPU
+ * time the sum of its vCPUs' (so xl list's Time(s) agrees with vcpu-list).
+ */
 static void xlk_dom0_info(struct xlk *k, struct xl_domain_info *d)
 {
-	unsigned long long user = 0, nice = 0, sys = 0, idle, iowait, irq = 0, softirq = 0;
 	char line[256], *name = xlk_store_read(k, "/local/domain/0/name");
-	long hz = sysconf(_SC_CLK_TCK);
+	struct xl_vcpu_info *v = NULL;
 	FILE *f = fopen("/proc/stat", "r");
+	int nv = 0;
 
 	memset(d, 0, sizeof(*d));
 	snprintf(d->name, sizeof(d->name), "%s", name ? name : "Domain-0");
@@ -105,16 +110,47 @@ static void xlk_dom0_info(struct xlk *k, struct xl_domain_info *d)
 	d->vcpus_online = d->max_vcpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	d->running = true;
 	d->shutdown_reason = -1;
-	while (f && fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "cpu %llu %llu %llu %llu %llu %llu %llu", &user, &nice, &sys,
-			   &idle, &iowait, &irq, &softirq) == 7 &&
-		    hz > 0)
-			d->cpu_time_ns = (user + nice + sys + irq + softirq) * (1000000000ull / hz);
+	if (xlk_dom0_vcpus(&v, &nv) == 0)
+		for (int i = 0; i < nv; i++)
+			d->cpu_time_ns += v[i].cpu_time_ns;
+	free(v);
+	while (f && fgets(line, sizeof(line), f))
 		if (!strncmp(line, "btime ", 6))
 			d->start_time_s = strtoull(line + 6, NULL, 10);
-	}
 	if (f)
 		fclose(f);
+}
+
+/*
+ * From the vCPUs, as Xen's getdomaininfo derives them: xl list's VCPUs is
+ * the online count (Xen's vcpu_online), not maxvcpus; r when any online
+ * vCPU runs, b when every online one is blocked (an idle guest is
+ * "-b----", not "r-----").
+ */
+static void xlk_state_from_vcpus(struct xlk *k, const struct keelctl_dominfo *in,
+				 struct xl_domain_info *d)
+{
+	struct keelctl_vcpuinfo vi[64];
+	/* (the monitor's wait_shutdown asks without a connection of its own) */
+	int got = k->ctl ? keelctl_vcpu_info(k->ctl, in->domid, vi, 64) : 0;
+	bool running = false, blocked = true;
+
+	if (got <= 0)
+		return; /* keep what the domain state says */
+	d->vcpus_online = 0;
+	for (int i = 0; i < got && i < 64; i++) {
+		if (!(vi[i].flags & KEELCTL_VCPU_ONLINE))
+			continue;
+		d->vcpus_online++;
+		if (!(vi[i].flags & KEELCTL_VCPU_BLOCKED))
+			blocked = false;
+		if (vi[i].flags & KEELCTL_VCPU_RUNNING)
+			running = true;
+	}
+	if (in->state == KEELCTL_STATE_RUNNING || in->state == KEELCTL_STATE_PAUSED) {
+		d->running = running;
+		d->blocked = blocked;
+	}
 }
 
 static void xlk_fill_info(struct xlk *k, const struct keelctl_dominfo *in, struct xl_domain_info *d)
@@ -146,18 +182,7 @@ static void xlk_fill_info(struct xlk *k, const struct keelctl_dominfo *in, struc
 		d->shutdown_reason = in->shutdown_reason >= 0 ? in->shutdown_reason : 0;
 		break;
 	}
-	/* xl list's VCPUs is the online count (Xen's vcpu_online), not maxvcpus */
-	{
-		struct keelctl_vcpuinfo vi[64];
-		/* (the monitor's wait_shutdown asks without a connection of its own) */
-		int nv = k->ctl ? keelctl_vcpu_info(k->ctl, in->domid, vi, 64) : 0;
-
-		if (nv > 0) {
-			d->vcpus_online = 0;
-			for (int i = 0; i < nv && i < 64; i++)
-				d->vcpus_online += !!(vi[i].flags & KEELCTL_VCPU_ONLINE);
-		}
-	}
+	xlk_state_from_vcpus(k, in, d);
 	xlk_store_domain_facts(k, d, in->name);
 	/* keeld's handle is the domain's UUID; the store's /vm path follows it */
 	if (memcmp(in->handle, none, 16))
@@ -226,7 +251,13 @@ static int xlk_unpause(void *h, uint32_t domid)
 	return domid ? keelctl_domain_unpause(((struct xlk *)h)->ctl, domid) : -EPERM;
 }
 
-/* Domain 0's vCPUs are the host's CPUs: cpuN's busy time from /proc/stat. */
+/*
+ * Domain 0's vCPUs are the host's CPUs: cpuN's busy time from /proc/stat,
+ * less the time that CPU spent in guest mode (its guest and guest_nice
+ * columns, which Linux also counts in user and nice): that time is the
+ * guests', charged to them through keeld's accounting, as Xen never
+ * charges a domU's time to dom0.
+ */
 static int xlk_dom0_vcpus(struct xl_vcpu_info **out, int *n)
 {
 	int ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN), got = 0;
@@ -242,17 +273,19 @@ static int xlk_dom0_vcpus(struct xl_vcpu_info **out, int *n)
 		return -ENOMEM;
 	}
 	while (got < ncpu && fgets(line, sizeof(line), f)) {
-		unsigned long long us, ni, sy, id, io, irq, sirq;
+		unsigned long long us, ni, sy, id, io, irq, sirq, st = 0, gu = 0, gn = 0, busy;
 		unsigned cpu;
 
 		if (line[3] < '0' || line[3] > '9' || /* not the "cpu" total line */
-		    sscanf(line, "cpu%u %llu %llu %llu %llu %llu %llu %llu", &cpu, &us, &ni, &sy,
-			   &id, &io, &irq, &sirq) != 8)
+		    sscanf(line, "cpu%u %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu", &cpu,
+			   &us, &ni, &sy, &id, &io, &irq, &sirq, &st, &gu, &gn) < 8)
 			continue;
+		busy = us + ni + sy + irq + sirq;
+		busy = busy > gu + gn ? busy - gu - gn : 0;
 		v[got] = (struct xl_vcpu_info){
 			.vcpu = (uint32_t)got, .cpu = (int)cpu, .online = true, .running = true};
 		if (hz > 0)
-			v[got].cpu_time_ns = (us + ni + sy + irq + sirq) * (1000000000ull / hz);
+			v[got].cpu_time_ns = busy * (1000000000ull / hz);
 		got++;
 	}
 	fclose(f);
@@ -932,6 +965,7 @@ static const struct xl_backend_ops xlk_ops = {
 	.debug_keys = xlk_debug_keys,
 	.sysrq = xlk_sysrq,
 	.vcpu_pin = xlk_vcpu_pin,
+	.dom_stats = xlk_dom_stats,
 	.console_open = xlk_console_open,
 	.wait_shutdown = xlk_wait_shutdown,
 	.preserve = xlk_preserve,

@@ -73,6 +73,9 @@ int xlk_vcpu_pin(void *h, uint32_t domid, int vcpu, const uint64_t *hard, const 
 int xlk_version_facts(struct xlk *k, char *major, char *minor, char *extra, char *caps,
 		      unsigned long long *total_mb, unsigned long long *free_mb, size_t size);
 
+/* xl top's figures: vif traffic, vbds, the guest agent's node (xl_backend_keel_stats.c). */
+int xlk_dom_stats(void *h, uint32_t domid, struct xl_dom_stats *out);
+
 /* PV devices (xl_backend_keel_device.c). */
 int xlk_devices_check(struct xlk *k, const struct xlcfg_domain *dom);
 int xlk_devices_write(struct xlk *k, uint32_t domid, const struct xlcfg_domain *dom);

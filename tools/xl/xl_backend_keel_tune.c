@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "xl.h"
 #include "xl_backend_keel.h"
 
 /* libxl_domain_setmaxmem: not below the target; keeld's ceiling, then the store. */
@@ -77,9 +78,59 @@ int xlk_sched_credit_set(void *h, uint32_t domid, int weight, int cap)
 	return r;
 }
 
-/* The configuration's cpu_weight and cap, applied after keeld built the domain. */
+/* vCPU @vcpu's set from cpus= or cpus_soft= into map; 1 when the key names none. */
+static int affinity_set(char *const *sets, int n, bool per_vcpu, int vcpu, const char *key,
+			uint64_t *map)
+{
+	const char *s = per_vcpu ? (vcpu < n ? sets[vcpu] : NULL) : n ? sets[0] : NULL;
+	int r;
+
+	if (!s)
+		return 1;
+	r = xl_cpumap_parse(s, map, xl_host_cpus());
+	if (r < 0)
+		fprintf(stderr, "xl: %s: invalid CPU set `%s' for vcpu %d\n", key, s, vcpu);
+	return r;
+}
+
+/*
+ * cpus= and cpus_soft= onto the vCPU threads, as libxl sets each vCPU's
+ * hard and soft affinity at build: one set for all, or a list naming vCPU
+ * 0, 1, ... (those past its end keep every CPU; entries past the last vCPU
+ * are ignored).
+ */
+static int xlk_affinity_from_config(struct xlk *k, uint32_t domid, const struct xlcfg_domain *dom)
+{
+	for (int v = 0; v < dom->max_vcpus; v++) {
+		uint64_t hard[XL_CPUMAP_WORDS], soft[XL_CPUMAP_WORDS];
+		int h = affinity_set(dom->cpus, dom->n_cpus, dom->cpus_per_vcpu, v, "cpus", hard);
+		int s = affinity_set(dom->cpus_soft, dom->n_cpus_soft, dom->cpus_soft_per_vcpu, v,
+				     "cpus_soft", soft);
+		int r;
+
+		if (h < 0 || s < 0)
+			return -EINVAL;
+		r = xlk_vcpu_pin(k, domid, v, h ? NULL : hard, s ? NULL : soft);
+		if (r < 0) {
+			fprintf(stderr,
+				"xl: setting the affinity of vcpu %d from cpus=/cpus_soft=: %s\n",
+				v, strerror(-r));
+			return r;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The configuration's placement and scheduler parameters (cpus=,
+ * cpus_soft=, cpu_weight, cap), applied after keeld built the domain.
+ */
 int xlk_sched_from_config(struct xlk *k, uint32_t domid, const struct xlcfg_domain *dom)
 {
+	int r = xlk_affinity_from_config(k, domid, dom);
+
+	if (r < 0)
+		return r;
 	if (dom->cpu_weight < 0 && dom->cap < 0)
 		return 0;
 	if ((dom->cpu_weight < 0 || dom->cpu_weight == 256) && dom->cap <= 0)
@@ -107,6 +158,8 @@ int xlk_vcpu_list_keeld(struct xlk *k, uint32_t domid, struct xl_vcpu_info **out
 		v[i].running = vi[i].flags & KEELCTL_VCPU_RUNNING;
 		v[i].blocked = vi[i].flags & KEELCTL_VCPU_BLOCKED;
 		v[i].cpu_time_ns = vi[i].cpu_time_ns;
+		v[i].runnable_known = true;
+		v[i].runnable_ns = vi[i].runstate_ns[1]; /* RUNSTATE_runnable */
 		v[i].affinity = true;
 		memcpy(v[i].hard, vi[i].hard, sizeof(v[i].hard));
 		memcpy(v[i].soft, vi[i].soft, sizeof(v[i].soft));

@@ -52,6 +52,15 @@ static void cfg_strv(FILE *out, const char *key, char *const *v, int n)
 	fputs(" ]\n", out);
 }
 
+/* A key xl takes as one string or a list of them, written back in its form. */
+static void cfg_sets(FILE *out, const char *key, char *const *v, int n, bool list)
+{
+	if (list)
+		cfg_strv(out, key, v, n);
+	else if (n)
+		cfg_str(out, key, v[0]);
+}
+
 static void cfg_tristate(FILE *out, const char *key, enum xlcfg_tristate v)
 {
 	if (v != XLCFG_DEFAULT)
@@ -208,6 +217,8 @@ int xlcfg_domain_to_cfg(const struct xlcfg_domain *d, FILE *out)
 	cfg_tristate(out, "driver_domain", d->driver_domain);
 	cfg_tristate(out, "acpi", d->acpi);
 	cfg_strv(out, "serial", d->serial, d->n_serial);
+	cfg_sets(out, "cpus", d->cpus, d->n_cpus, d->cpus_per_vcpu);
+	cfg_sets(out, "cpus_soft", d->cpus_soft, d->n_cpus_soft, d->cpus_soft_per_vcpu);
 	cfg_str(out, "on_poweroff", xlcfg_action_cfg_name(d->on_poweroff));
 	cfg_str(out, "on_reboot", xlcfg_action_cfg_name(d->on_reboot));
 	cfg_str(out, "on_watchdog", xlcfg_action_cfg_name(d->on_watchdog));

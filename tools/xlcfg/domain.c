@@ -87,6 +87,8 @@ void xlcfg_domain_clear(struct xlcfg_domain *dom)
 	free(dom->bootloader);
 	free_strv(dom->bootloader_args, dom->n_bootloader_args);
 	free_strv(dom->serial, dom->n_serial);
+	free_strv(dom->cpus, dom->n_cpus);
+	free_strv(dom->cpus_soft, dom->n_cpus_soft);
 	for (int i = 0; i < dom->n_disks; i++)
 		xlcfg_disk_clear(&dom->disks[i]);
 	free(dom->disks);
@@ -374,6 +376,31 @@ static int parse_cmdline(struct xlcfg *cfg, struct xlcfg_domain *dom)
 	return dom->cmdline ? 0 : -ENOMEM;
 }
 
+/*
+ * A key xl takes as a list of strings or as one string (serial, cpus):
+ * the strings in *v; *is_list says which form (NULL: not wanted).
+ */
+static int take_string_or_list(struct xlcfg *cfg, const char *key, char ***v, int *n, bool *is_list)
+{
+	const struct xlcfg_setting *set = xlcfg_find(cfg, key);
+	const char *s;
+	int r;
+
+	if (!set)
+		return -ENOENT;
+	if (is_list)
+		*is_list = set->value->type == XLCFG_LIST;
+	if (set->value->type == XLCFG_LIST)
+		return xlcfg_get_string_list(cfg, key, v, n);
+	if ((r = xlcfg_get_string(cfg, key, &s)))
+		return r;
+	*v = calloc(2, sizeof(char *));
+	if (!*v || !((*v)[0] = strdup(s)))
+		return -ENOMEM;
+	*n = 1;
+	return 0;
+}
+
 /* A list item must be a string; its position names it in messages. */
 static const char *item_string(struct xlcfg *cfg, const char *key, const struct xlcfg_value *v,
 			       int i)
@@ -516,15 +543,70 @@ static int parse_misc(struct xlcfg *cfg, struct xlcfg_domain *dom)
 	if (r && r != -ENOENT)
 		return r;
 	/* serial: HVM's emulated UARTs, a list or one string. */
-	r = xlcfg_get_string_list(cfg, "serial", &dom->serial, &dom->n_serial);
-	if (r == -EINVAL && xlcfg_get_string(cfg, "serial", &s) == 0) {
-		dom->serial = calloc(2, sizeof(char *));
-		if (!dom->serial || !(dom->serial[0] = strdup(s)))
-			return -ENOMEM;
-		dom->n_serial = 1;
-		r = 0;
-	}
+	r = take_string_or_list(cfg, "serial", &dom->serial, &dom->n_serial, NULL);
 	return r == -ENOENT ? 0 : r;
+}
+
+/*
+ * One xl CPU set: comma-separated "all", "N" or "N-M", each optionally
+ * "^"-negated.  Whether the CPUs exist is xl's check at create (it knows the
+ * host); node sets are refused as xl vcpu-pin refuses them.
+ */
+static int check_cpu_set(struct xlcfg *cfg, const char *key, const char *set)
+{
+	const char *p = set;
+
+	if (!*p)
+		goto bad;
+	while (*p) {
+		char *end;
+		long first, last;
+
+		p += *p == '^';
+		if (!strncmp(p, "node", 4)) {
+			xlcfg_error(cfg, KEY_POS(cfg, key),
+				    "%s: `%s': Keel has no NUMA node placement", key, set);
+			return -EINVAL;
+		}
+		if (!strncmp(p, "all", 3)) {
+			end = (char *)p + 3;
+		} else {
+			if (*p < '0' || *p > '9')
+				goto bad;
+			first = last = strtol(p, &end, 10);
+			if (*end == '-') {
+				if (end[1] < '0' || end[1] > '9')
+					goto bad;
+				last = strtol(end + 1, &end, 10);
+			}
+			if (last < first || last >= 4096)
+				goto bad;
+		}
+		if (*end != ',' && *end)
+			goto bad;
+		p = end + (*end == ',');
+		if (*end == ',' && !*p)
+			goto bad;
+	}
+	return 0;
+bad:
+	xlcfg_error(cfg, KEY_POS(cfg, key), "%s: invalid CPU set `%s'", key, set);
+	return -EINVAL;
+}
+
+/* cpus= and cpus_soft=: one set for all vCPUs, or a list of one per vCPU. */
+static int parse_affinity(struct xlcfg *cfg, const char *key, char ***sets, int *n, bool *per_vcpu)
+{
+	int r = take_string_or_list(cfg, key, sets, n, per_vcpu);
+
+	if (r == -ENOENT)
+		return 0;
+	if (r)
+		return bad_key(cfg, key, r);
+	for (int i = 0; i < *n; i++)
+		if ((r = check_cpu_set(cfg, key, (*sets)[i])))
+			return r;
+	return 0;
 }
 
 /* Does a key's value ask for something (pci=[], nestedhvm=0, vnc=0 do not)? */
@@ -632,6 +714,9 @@ int xlcfg_domain_from_cfg(struct xlcfg_domain *dom, struct xlcfg *cfg)
 	if ((r = parse_memory_vcpus(cfg, dom)) || (r = parse_actions(cfg, dom)) ||
 	    (r = parse_cmdline(cfg, dom)) || (r = parse_misc(cfg, dom)) ||
 	    (r = parse_disks(cfg, dom)) || (r = parse_vifs(cfg, dom)) ||
+	    (r = parse_affinity(cfg, "cpus", &dom->cpus, &dom->n_cpus, &dom->cpus_per_vcpu)) ||
+	    (r = parse_affinity(cfg, "cpus_soft", &dom->cpus_soft, &dom->n_cpus_soft,
+				&dom->cpus_soft_per_vcpu)) ||
 	    (r = report_keys(cfg, dom)))
 		goto fail;
 	return 0;

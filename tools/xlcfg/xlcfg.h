@@ -185,8 +185,14 @@ struct xlcfg_domain {
 	char **bootloader_args;
 	int n_bootloader_args;
 	int cpu_weight; /* -1 unset */
-	int cap;	/* -1 unset */
-	char **serial;	/* HVM serial list (or the single string) */
+	/* cpus= / cpus_soft=: xl CPU sets as written ("0-3", "all", "^1", ...);
+	 * one string for every vCPU, or (a list) one per vCPU in order, vCPUs
+	 * past the list's end keeping every CPU, as xl reads them. */
+	char **cpus, **cpus_soft;
+	int n_cpus, n_cpus_soft;
+	bool cpus_per_vcpu, cpus_soft_per_vcpu;
+	int cap;       /* -1 unset */
+	char **serial; /* HVM serial list (or the single string) */
 	int n_serial;
 	enum xlcfg_action on_poweroff, on_reboot, on_watchdog, on_crash, on_soft_reset;
 	struct xlcfg_disk *disks;
