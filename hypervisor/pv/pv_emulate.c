@@ -287,25 +287,32 @@ static int pv_op_io(struct vcpu *v, struct kvm_regs *r, struct pv_insn *in)
 
 /* What a PV guest may see of the CPU, as Xen's PV CPUID policy has it: no
  * superpages (PSE, 1 GiB pages), no machine checks, no features the guest cannot use from
- * ring 3 or that need state the shim does not manage (VMX, XSAVE and what
- * rests on it, PCID, SMEP/SMAP, FSGSBASE, x2APIC, MTRR, monitor), and the
- * hypervisor bit set. */
-static void pv_cpuid_policy(uint32_t leaf, uint32_t sub, uint32_t *a, uint32_t *b, uint32_t *c,
-			    uint32_t *d)
+ * ring 3 or that need state the shim does not manage (VMX, PCID, SMEP/SMAP, FSGSBASE,
+ * x2APIC, MTRR, monitor, XSAVE and what rests on it), and the
+ * hypervisor bit set.  The on-chip APIC bit stays, as Xen leaves it to PV guests: Linux
+ * keeps its "Xen PV" APIC driver only while it sees one (without it, it falls back to the
+ * no-op driver, and every secondary vCPU reports "[Firmware Bug]: APIC id mismatch").
+ * The initial APIC ID is 0 on every vCPU and the topology leaf is empty, as Xen's PV
+ * policy has them (not the APIC ID of whichever host CPU the vCPU's thread is on). */
+static void pv_cpuid_policy(struct vcpu *v, uint32_t leaf, uint32_t sub, uint32_t *a,
+			    uint32_t *b, uint32_t *c, uint32_t *d)
 {
 	__asm__ volatile("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d) : "a"(leaf), "c"(sub));
 	switch (leaf) {
 	case 1:
+		*b &= 0x00ffffffu;
 		*c &= ~((1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 7) | (1u << 8) |
 			(1u << 12) | (1u << 15) | (1u << 17) | (1u << 21) | (1u << 24) |
 			(1u << 26) | (1u << 27) | (1u << 28) | (1u << 29));
 		*c |= 1u << 31;
-		*d &= ~((1u << 1) | (1u << 2) | (1u << 3) | (1u << 7) | (1u << 9) | (1u << 12) |
-			(1u << 14) | (1u << 17) | (1u << 21) | (1u << 22) | (1u << 29) |
-			(1u << 31));
+		*d &= ~((1u << 1) | (1u << 2) | (1u << 3) | (1u << 7) | (1u << 12) | (1u << 14) |
+			(1u << 17) | (1u << 21) | (1u << 22) | (1u << 29) | (1u << 31));
 		break;
 	case 5:
 	case 6:
+	case 0xb:
+		*a = *b = *c = *d = 0;
+		break;
 	case 0xd:
 		*a = *b = *c = *d = 0;
 		break;
@@ -319,10 +326,49 @@ static void pv_cpuid_policy(uint32_t leaf, uint32_t sub, uint32_t *a, uint32_t *
 			*a = *b = *c = *d = 0;
 		}
 		break;
+	case 0x16:
+		/* Processor base frequency: the TSC's, when the host leaves the leaf
+		 * empty.  Linux's early cpu_khz comes from here (Intel), else from a
+		 * PIT calibration whose 100,000 port reads are an exit each here:
+		 * ~5 s and "tsc: Fast TSC calibration failed" before the first
+		 * timestamp.  Xen passes the host's leaf; its port reads cost ~1 us. */
+		if (*a == 0)
+			*a = (uint32_t)(pv_time_tsc_khz(v) / 1000);
+		break;
 	case 0x80000001:
 		*c &= ~(1u << 2);
 		*d &= ~((1u << 26) |
 			(1u << 27)); /* no 1 GiB pages; no rdtscp (see pv_cpuid_policy) */
+		break;
+	default:
+		break;
+	}
+}
+
+/* Xen's own leaves at 0x40000000 (cpuid_hypervisor_leaves): the signature,
+ * the version, the hypercall page, and the time leaf (+3): subleaf 0 the
+ * TSC mode (0: native) and the TSC frequency in kHz, subleaf 1 the
+ * vcpu_time_info scale (offset, mul, shift), subleaf 2 the host TSC kHz. */
+static void pv_cpuid_xen_leaves(struct vcpu *v, uint32_t leaf, uint32_t sub, uint32_t *a,
+				uint32_t *b, uint32_t *c, uint32_t *d)
+{
+	*a = *b = *c = *d = 0;
+	switch (leaf - 0x40000000) {
+	case 0:
+		*a = 0x40000003;
+		memcpy(b, "XenV", 4);
+		memcpy(c, "MMXe", 4);
+		memcpy(d, "nVMM", 4);
+		break;
+	case 1:
+		*a = (4 << 16) | 17; /* the Xen version keeld reports */
+		break;
+	case 2:
+		*a = 1;		 /* one hypercall page */
+		*b = 0x40000000; /* its MSR */
+		break;
+	case 3:
+		pv_time_cpuid_leaf(v, sub, a, b, c, d);
 		break;
 	default:
 		break;
@@ -339,21 +385,10 @@ int pv_emulate_cpuid(struct vcpu *v, struct kvm_regs *regs, uint64_t rip)
 
 	if (pv_copy_from_guest(v, insn, rip, sizeof(insn)) < 0 || memcmp(insn, sig, 7))
 		return -1;
-	if (leaf == 0x40000000) {
-		a = 0x40000002;
-		memcpy(&b, "XenV", 4);
-		memcpy(&c, "MMXe", 4);
-		memcpy(&d, "nVMM", 4);
-	} else if (leaf == 0x40000001) {
-		a = (4 << 16) | 17; /* the Xen version keeld reports */
-	} else if (leaf == 0x40000002) {
-		a = 1;		/* one hypercall page */
-		b = 0x40000000; /* its MSR */
-	} else if (leaf >= 0x40000000 && leaf < 0x40010000) {
-		a = b = c = d = 0;
-	} else {
-		pv_cpuid_policy(leaf, (uint32_t)regs->rcx, &a, &b, &c, &d);
-	}
+	if (leaf >= 0x40000000 && leaf < 0x40010000)
+		pv_cpuid_xen_leaves(v, leaf, (uint32_t)regs->rcx, &a, &b, &c, &d);
+	else
+		pv_cpuid_policy(v, leaf, (uint32_t)regs->rcx, &a, &b, &c, &d);
 	regs->rax = a;
 	regs->rbx = b;
 	regs->rcx = c;
