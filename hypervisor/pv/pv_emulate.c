@@ -294,8 +294,8 @@ static int pv_op_io(struct vcpu *v, struct kvm_regs *r, struct pv_insn *in)
  * no-op driver, and every secondary vCPU reports "[Firmware Bug]: APIC id mismatch").
  * The initial APIC ID is 0 on every vCPU and the topology leaf is empty, as Xen's PV
  * policy has them (not the APIC ID of whichever host CPU the vCPU's thread is on). */
-static void pv_cpuid_policy(struct vcpu *v, uint32_t leaf, uint32_t sub, uint32_t *a,
-			    uint32_t *b, uint32_t *c, uint32_t *d)
+static void pv_cpuid_policy(struct vcpu *v, uint32_t leaf, uint32_t sub, uint32_t *a, uint32_t *b,
+			    uint32_t *c, uint32_t *d)
 {
 	__asm__ volatile("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d) : "a"(leaf), "c"(sub));
 	switch (leaf) {

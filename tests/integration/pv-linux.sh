@@ -8,7 +8,11 @@
 #     (an empty store: a fixture, see keelctl_nullstore.c) and a busybox
 #     initramfs whose /init prints and powers off: the kernel must reach user
 #     space and power the domain off.  Skipped if busybox-static cannot be
-#     fetched.
+#     fetched.  Its boot log (keeld's "(d1)" lines from earlyprintk=xen and
+#     the console) must show Keel's share of the boot gone: the CPU frequency
+#     from CPUID ("tsc: Detected ... MHz processor", no "Fast TSC calibration
+#     failed": a PIT calibration is 100,000 exits here), and CPU1 brought up
+#     without "APIC id mismatch" (Linux keeps its Xen PV APIC driver).
 . "$(dirname "$0")/../lib/common.sh"
 need_kvm
 pkg=$(apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-amd64$' 2>/dev/null |
@@ -50,7 +54,8 @@ poweroff -f
 INIT
 chmod +x "$root/init"
 (cd "$root" && find . | cpio -o -H newc 2>/dev/null | gzip -1) >"$KEEL_TMP/initrd.gz"
-start_keeld
+# KEEL_PROFILE: the domain's exit profile goes to the log when it is destroyed
+KEEL_PROFILE=1 start_keeld
 d=$(ctl create linux 256 2) || fail "create"
 ctl load "$d" "$vmlinuz" "earlyprintk=xen console=hvc0 rdinit=/init" "$KEEL_TMP/initrd.gz" ||
 	fail "load with initramfs"
@@ -67,4 +72,20 @@ echo "--- console with a store and an initramfs (last 8 lines)"; tail -n 8 "$KEE
 grep -q '^Keel init test: SUCCESS' "$KEEL_TMP/linux2.out" || fail "the kernel did not reach /init"
 ctl info "$d" | grep -q ' shutdown .*reason=0' || fail "init's poweroff did not power the domain off"
 echo "pv-linux: milestone: $(grep -m1 '^Hello from init' "$KEEL_TMP/linux2.out")"
+bootlog=$KEEL_TMP/bootlog
+cat "$KEEL_TMP/keeld.log" "$KEEL_TMP/linux2.out" | tr -d '\r' >"$bootlog"
+grep -a 'smp: Brought up 1 node, 2 CPUs' "$bootlog" || fail "CPU1 did not come up"
+grep -a 'tsc: Detected [0-9.]* MHz processor' "$bootlog" || fail "no CPU frequency in the boot log"
+grep -a 'Fast TSC calibration' "$bootlog" && fail "Linux calibrated its TSC against the PIT"
+grep -a 'APIC id mismatch' "$bootlog" && fail "Linux reported an APIC-ID mismatch"
+echo "pv-linux: no PIT calibration, no APIC-ID mismatch; first vCPU1 line: $(grep -a -m1 'Bringing up secondary' "$bootlog")"
+# Where the boot went: the exit profile (pv_prof.c), dumped at destroy.
+ctl destroy "$d" || fail "destroy"
+wait_for "grep -q 'guest RIPs with the most exits' '$KEEL_TMP/keeld.log'" 30 ||
+	fail "no exit profile in keeld's log"
+sed -n "/d$d profile/,/guest RIPs/p" "$KEEL_TMP/keeld.log"
+for k in 'hypercall mmu_update' 'hypercall iret' 'page-table write' 'cpuid'; do
+	grep -qE "^(\(keeld\) )? *$k +[1-9][0-9]* " "$KEEL_TMP/keeld.log" ||
+		fail "the profile has no '$k' exits"
+done
 exit 0
