@@ -61,6 +61,8 @@ struct pv_vcpu {
 	int debugreg_dirty; /* changed since last loaded into the KVM vCPU */
 	uint32_t iopl;	    /* virtual IOPL, 0..3 (set_iopl, or iret's flags) */
 	int fpu_ts;
+	int cr4_osxsave; /* the guest set CR4.OSXSAVE (pv_xstate.c) */
+	uint64_t xcr0;	 /* its XCR0, as loaded into the KVM vCPU */
 	struct trap_info traps[256];
 	struct callback_info cb_event, cb_failsafe, cb_syscall;
 	uint64_t gdt_frames[16];

@@ -14,6 +14,7 @@
 #include "abi/xen.h"
 #include "pv_mm.h"
 #include "pv_vcpu.h"
+#include "pv_xstate.h"
 
 struct pv_insn {
 	uint8_t bytes[16];
@@ -154,7 +155,8 @@ static int pv_op_mov_from_cr(struct vcpu *v, struct kvm_regs *r, struct pv_insn 
 		val = v->pv->kernel_mode ? v->pv->kernel_cr3 : v->pv->user_cr3;
 		break;
 	case 4:
-		val = (1 << 5) | (1 << 7) | (1 << 9) | (1 << 10);
+		val = (1 << 5) | (1 << 7) | (1 << 9) | (1 << 10) |
+		      (v->pv->cr4_osxsave ? PV_CR4_OSXSAVE : 0);
 		break;
 	default:
 		return -1;
@@ -176,7 +178,9 @@ static int pv_op_mov_to_cr(struct vcpu *v, struct kvm_regs *r, struct pv_insn *i
 		v->pv->fpu_ts = (val & 8) != 0;
 		return 3;
 	case 4:
-		return 3; /* the shim owns CR4; a guest write changes nothing */
+		/* the shim owns CR4; of a guest's write only OSXSAVE is kept */
+		pv_xstate_cr4_write(v, val);
+		return 3;
 	default:
 		return -1;
 	}
@@ -288,7 +292,7 @@ static int pv_op_io(struct vcpu *v, struct kvm_regs *r, struct pv_insn *in)
 /* What a PV guest may see of the CPU, as Xen's PV CPUID policy has it: no
  * superpages (PSE, 1 GiB pages), no machine checks, no features the guest cannot use from
  * ring 3 or that need state the shim does not manage (VMX, PCID, SMEP/SMAP, FSGSBASE,
- * x2APIC, MTRR, monitor, XSAVE and what rests on it), and the
+ * x2APIC, MTRR, monitor; the vector units as pv_xstate.c offers them), and the
  * hypervisor bit set.  The on-chip APIC bit stays, as Xen leaves it to PV guests: Linux
  * keeps its "Xen PV" APIC driver only while it sees one (without it, it falls back to the
  * no-op driver, and every secondary vCPU reports "[Firmware Bug]: APIC id mismatch").
@@ -302,11 +306,11 @@ static void pv_cpuid_policy(struct vcpu *v, uint32_t leaf, uint32_t sub, uint32_
 	case 1:
 		*b &= 0x00ffffffu;
 		*c &= ~((1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 7) | (1u << 8) |
-			(1u << 12) | (1u << 15) | (1u << 17) | (1u << 21) | (1u << 24) |
-			(1u << 26) | (1u << 27) | (1u << 28) | (1u << 29));
+			(1u << 15) | (1u << 17) | (1u << 21) | (1u << 24));
 		*c |= 1u << 31;
 		*d &= ~((1u << 1) | (1u << 2) | (1u << 3) | (1u << 7) | (1u << 12) | (1u << 14) |
 			(1u << 17) | (1u << 21) | (1u << 22) | (1u << 29) | (1u << 31));
+		pv_xstate_cpuid_leaf1(v, v->pv->kernel_mode, c);
 		break;
 	case 5:
 	case 6:
@@ -314,7 +318,7 @@ static void pv_cpuid_policy(struct vcpu *v, uint32_t leaf, uint32_t sub, uint32_
 		*a = *b = *c = *d = 0;
 		break;
 	case 0xd:
-		*a = *b = *c = *d = 0;
+		pv_xstate_cpuid_leafd(v, sub, a, b, c, d);
 		break;
 	case 7:
 		if (sub == 0) {
@@ -325,6 +329,8 @@ static void pv_cpuid_policy(struct vcpu *v, uint32_t leaf, uint32_t sub, uint32_
 		} else {
 			*a = *b = *c = *d = 0;
 		}
+		if (sub <= 1)
+			pv_xstate_cpuid_leaf7(sub, a, b, c, d);
 		break;
 	case 0x16:
 		/* Processor base frequency: the TSC's, when the host leaves the leaf
@@ -397,6 +403,18 @@ int pv_emulate_cpuid(struct vcpu *v, struct kvm_regs *regs, uint64_t rip)
 	return 0;
 }
 
+/* xsetbv (0f 01 d1): the guest kernel's XCR0 (pv_xstate.c); the rest of
+ * group 7 stays the #GP it is. */
+static int pv_op_xsetbv(struct vcpu *v, struct kvm_regs *r, struct pv_insn *in)
+{
+	int e;
+
+	if (in->bytes[in->op + 2] != 0xd1)
+		return -1;
+	e = pv_xstate_xsetbv(v, (uint32_t)r->rcx, (r->rdx << 32) | (uint32_t)r->rax);
+	return e == PV_XSETBV_UD ? PV_EMUL_UD : e < 0 ? -1 : 3;
+}
+
 /* cli/sti when the virtual IOPL allows them: Xen lets them through and
  * does nothing (it deliberately leaves the event mask alone: a later popf
  * could not undo it); otherwise the #GP stands. */
@@ -417,6 +435,7 @@ static const struct pv_emul_op pv_emul_table[] = {
 	{0xfb, 0, pv_op_cli_sti},      {0xe4, 0, pv_op_io},	   {0xe5, 0, pv_op_io},
 	{0xe6, 0, pv_op_io},	       {0xe7, 0, pv_op_io},	   {0xec, 0, pv_op_io},
 	{0xed, 0, pv_op_io},	       {0xee, 0, pv_op_io},	   {0xef, 0, pv_op_io},
+	{0x0f, 0x01, pv_op_xsetbv},
 };
 
 /* Emulate the instruction at rip if it is one Xen emulates; 0 if done
