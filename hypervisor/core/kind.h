@@ -60,6 +60,10 @@ struct domain_kind {
 	void (*kick)(struct vcpu *v);
 	/* optional, for the 'q' debug key: the kind's view of v, one line */
 	void (*describe_vcpu)(struct vcpu *v, char *buf, size_t len);
+	/* optional, for the 'p' / 'P' debug keys: dump the domain's exit
+	 * profile into the log / start a new phase of it */
+	void (*profile_dump)(struct domain *d);
+	void (*profile_reset)(struct domain *d);
 	/* guest memory by the guest's own addresses (PV: virtual, through its
 	 * page tables; HVM: under its paging): 0 or -1 */
 	int (*copy_from_guest)(struct vcpu *v, void *dst, uint64_t src, size_t n);

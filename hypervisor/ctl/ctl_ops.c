@@ -366,11 +366,27 @@ static void ctl_dump_domain(struct domain *d)
 	}
 }
 
+/* 'p' / 'P' on every domain whose kind keeps an exit profile. */
+static void ctl_profile_key(int reset)
+{
+	domain_table_lock();
+	for (int k = 0; k < DOMAIN_TABLE_SIZE; k++) {
+		struct domain *d = domain_table_at(k);
+
+		if (d && reset && d->kind->profile_reset)
+			d->kind->profile_reset(d);
+		else if (d && !reset && d->kind->profile_dump)
+			d->kind->profile_dump(d);
+	}
+	domain_table_unlock();
+}
+
 /*
  * Xen's debug keys (xl debug-keys): each key's report goes to the log
  * (xl dmesg).  'h' lists the keys, 'e' dumps every domain's event
- * channels, 'q' every domain's vCPUs; other keys are ignored, as Xen
- * ignores keys with no handler.
+ * channels, 'q' every domain's vCPUs, 'p' every domain's exit profile
+ * (Xen: its performance counters), 'P' starts a new profile phase;
+ * other keys are ignored, as Xen ignores keys with no handler.
  */
 static int ctl_debug_keys(struct domain *d, struct ctl_dom *x, const void *in, void *out,
 			  uint32_t *out_len)
@@ -383,6 +399,8 @@ static int ctl_debug_keys(struct domain *d, struct ctl_dom *x, const void *in, v
 			hvlog("'h' pressed -> showing installed handlers");
 			hvlog(" key 'e' (ascii '65') => dump evtchn info");
 			hvlog(" key 'h' (ascii '68') => show this message");
+			hvlog(" key 'p' (ascii '70') => dump exit profile (performance counters)");
+			hvlog(" key 'P' (ascii '50') => reset exit profile (a new phase)");
 			hvlog(" key 'q' (ascii '71') => dump domain (and guest debug) info");
 			break;
 		case 'q':
@@ -392,6 +410,12 @@ static int ctl_debug_keys(struct domain *d, struct ctl_dom *x, const void *in, v
 				if (domain_table_at(k))
 					ctl_dump_domain(domain_table_at(k));
 			domain_table_unlock();
+			break;
+		case 'p':
+		case 'P':
+			hvlog("'%c' pressed -> %s", keys[i],
+			      keys[i] == 'p' ? "dumping exit profile" : "resetting exit profile");
+			ctl_profile_key(keys[i] == 'P');
 			break;
 		case 'e':
 			hvlog("'e' pressed -> dumping event-channel info");

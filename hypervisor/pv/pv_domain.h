@@ -13,6 +13,7 @@
 
 #include "../core/domain.h"
 #include "pv_layout.h"
+#include "pv_prof.h"
 
 enum pv_page_type { PGT_none = 0, PGT_l1, PGT_l2, PGT_l3, PGT_l4, PGT_writable, PGT_seg_desc };
 
@@ -33,6 +34,7 @@ struct callback_info {
 };
 
 struct pv_domain {
+	unsigned prof_gen;	 /* the exit profile's phase (pv_prof.c) */
 	struct page_info *pages; /* one per frame of RAM */
 	uint64_t vm_assist;
 	uint64_t boot_rip, boot_rsp, boot_rsi;
@@ -59,6 +61,8 @@ struct pv_vcpu {
 	int debugreg_dirty; /* changed since last loaded into the KVM vCPU */
 	uint32_t iopl;	    /* virtual IOPL, 0..3 (set_iopl, or iret's flags) */
 	int fpu_ts;
+	int cr4_osxsave; /* the guest set CR4.OSXSAVE (pv_xstate.c) */
+	uint64_t xcr0;	 /* its XCR0, as loaded into the KVM vCPU */
 	struct trap_info traps[256];
 	struct callback_info cb_event, cb_failsafe, cb_syscall;
 	uint64_t gdt_frames[16];
@@ -67,6 +71,11 @@ struct pv_vcpu {
 	/* The page-table writes queued by the current hypercall. */
 	unsigned napply;
 	int flush_pending;
+	/* The exit profile (pv_prof.c): the kind and guest RIP of the exit
+	 * being handled, and the counts of the current phase. */
+	int prof_kind;
+	uint64_t prof_rip;
+	struct pv_prof prof;
 };
 
 struct srb;

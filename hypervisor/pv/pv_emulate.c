@@ -14,6 +14,7 @@
 #include "abi/xen.h"
 #include "pv_mm.h"
 #include "pv_vcpu.h"
+#include "pv_xstate.h"
 
 struct pv_insn {
 	uint8_t bytes[16];
@@ -154,7 +155,8 @@ static int pv_op_mov_from_cr(struct vcpu *v, struct kvm_regs *r, struct pv_insn 
 		val = v->pv->kernel_mode ? v->pv->kernel_cr3 : v->pv->user_cr3;
 		break;
 	case 4:
-		val = (1 << 5) | (1 << 7) | (1 << 9) | (1 << 10);
+		val = (1 << 5) | (1 << 7) | (1 << 9) | (1 << 10) |
+		      (v->pv->cr4_osxsave ? PV_CR4_OSXSAVE : 0);
 		break;
 	default:
 		return -1;
@@ -176,7 +178,9 @@ static int pv_op_mov_to_cr(struct vcpu *v, struct kvm_regs *r, struct pv_insn *i
 		v->pv->fpu_ts = (val & 8) != 0;
 		return 3;
 	case 4:
-		return 3; /* the shim owns CR4; a guest write changes nothing */
+		/* the shim owns CR4; of a guest's write only OSXSAVE is kept */
+		pv_xstate_cr4_write(v, val);
+		return 3;
 	default:
 		return -1;
 	}
@@ -287,27 +291,34 @@ static int pv_op_io(struct vcpu *v, struct kvm_regs *r, struct pv_insn *in)
 
 /* What a PV guest may see of the CPU, as Xen's PV CPUID policy has it: no
  * superpages (PSE, 1 GiB pages), no machine checks, no features the guest cannot use from
- * ring 3 or that need state the shim does not manage (VMX, XSAVE and what
- * rests on it, PCID, SMEP/SMAP, FSGSBASE, x2APIC, MTRR, monitor), and the
- * hypervisor bit set. */
-static void pv_cpuid_policy(uint32_t leaf, uint32_t sub, uint32_t *a, uint32_t *b, uint32_t *c,
-			    uint32_t *d)
+ * ring 3 or that need state the shim does not manage (VMX, PCID, SMEP/SMAP, FSGSBASE,
+ * x2APIC, MTRR, monitor; the vector units as pv_xstate.c offers them), and the
+ * hypervisor bit set.  The on-chip APIC bit stays, as Xen leaves it to PV guests: Linux
+ * keeps its "Xen PV" APIC driver only while it sees one (without it, it falls back to the
+ * no-op driver, and every secondary vCPU reports "[Firmware Bug]: APIC id mismatch").
+ * The initial APIC ID is 0 on every vCPU and the topology leaf is empty, as Xen's PV
+ * policy has them (not the APIC ID of whichever host CPU the vCPU's thread is on). */
+static void pv_cpuid_policy(struct vcpu *v, uint32_t leaf, uint32_t sub, uint32_t *a, uint32_t *b,
+			    uint32_t *c, uint32_t *d)
 {
 	__asm__ volatile("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d) : "a"(leaf), "c"(sub));
 	switch (leaf) {
 	case 1:
+		*b &= 0x00ffffffu;
 		*c &= ~((1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 7) | (1u << 8) |
-			(1u << 12) | (1u << 15) | (1u << 17) | (1u << 21) | (1u << 24) |
-			(1u << 26) | (1u << 27) | (1u << 28) | (1u << 29));
+			(1u << 15) | (1u << 17) | (1u << 21) | (1u << 24));
 		*c |= 1u << 31;
-		*d &= ~((1u << 1) | (1u << 2) | (1u << 3) | (1u << 7) | (1u << 9) | (1u << 12) |
-			(1u << 14) | (1u << 17) | (1u << 21) | (1u << 22) | (1u << 29) |
-			(1u << 31));
+		*d &= ~((1u << 1) | (1u << 2) | (1u << 3) | (1u << 7) | (1u << 12) | (1u << 14) |
+			(1u << 17) | (1u << 21) | (1u << 22) | (1u << 29) | (1u << 31));
+		pv_xstate_cpuid_leaf1(v, v->pv->kernel_mode, c);
 		break;
 	case 5:
 	case 6:
-	case 0xd:
+	case 0xb:
 		*a = *b = *c = *d = 0;
+		break;
+	case 0xd:
+		pv_xstate_cpuid_leafd(v, sub, a, b, c, d);
 		break;
 	case 7:
 		if (sub == 0) {
@@ -318,11 +329,52 @@ static void pv_cpuid_policy(uint32_t leaf, uint32_t sub, uint32_t *a, uint32_t *
 		} else {
 			*a = *b = *c = *d = 0;
 		}
+		if (sub <= 1)
+			pv_xstate_cpuid_leaf7(sub, a, b, c, d);
+		break;
+	case 0x16:
+		/* Processor base frequency: the TSC's, when the host leaves the leaf
+		 * empty.  Linux's early cpu_khz comes from here (Intel), else from a
+		 * PIT calibration whose 100,000 port reads are an exit each here:
+		 * ~5 s and "tsc: Fast TSC calibration failed" before the first
+		 * timestamp.  Xen passes the host's leaf; its port reads cost ~1 us. */
+		if (*a == 0)
+			*a = (uint32_t)(pv_time_tsc_khz(v) / 1000);
 		break;
 	case 0x80000001:
 		*c &= ~(1u << 2);
 		*d &= ~((1u << 26) |
 			(1u << 27)); /* no 1 GiB pages; no rdtscp (see pv_cpuid_policy) */
+		break;
+	default:
+		break;
+	}
+}
+
+/* Xen's own leaves at 0x40000000 (cpuid_hypervisor_leaves): the signature,
+ * the version, the hypercall page, and the time leaf (+3): subleaf 0 the
+ * TSC mode (0: native) and the TSC frequency in kHz, subleaf 1 the
+ * vcpu_time_info scale (offset, mul, shift), subleaf 2 the host TSC kHz. */
+static void pv_cpuid_xen_leaves(struct vcpu *v, uint32_t leaf, uint32_t sub, uint32_t *a,
+				uint32_t *b, uint32_t *c, uint32_t *d)
+{
+	*a = *b = *c = *d = 0;
+	switch (leaf - 0x40000000) {
+	case 0:
+		*a = 0x40000003;
+		memcpy(b, "XenV", 4);
+		memcpy(c, "MMXe", 4);
+		memcpy(d, "nVMM", 4);
+		break;
+	case 1:
+		*a = (4 << 16) | 17; /* the Xen version keeld reports */
+		break;
+	case 2:
+		*a = 1;		 /* one hypercall page */
+		*b = 0x40000000; /* its MSR */
+		break;
+	case 3:
+		pv_time_cpuid_leaf(v, sub, a, b, c, d);
 		break;
 	default:
 		break;
@@ -339,27 +391,28 @@ int pv_emulate_cpuid(struct vcpu *v, struct kvm_regs *regs, uint64_t rip)
 
 	if (pv_copy_from_guest(v, insn, rip, sizeof(insn)) < 0 || memcmp(insn, sig, 7))
 		return -1;
-	if (leaf == 0x40000000) {
-		a = 0x40000002;
-		memcpy(&b, "XenV", 4);
-		memcpy(&c, "MMXe", 4);
-		memcpy(&d, "nVMM", 4);
-	} else if (leaf == 0x40000001) {
-		a = (4 << 16) | 17; /* the Xen version keeld reports */
-	} else if (leaf == 0x40000002) {
-		a = 1;		/* one hypercall page */
-		b = 0x40000000; /* its MSR */
-	} else if (leaf >= 0x40000000 && leaf < 0x40010000) {
-		a = b = c = d = 0;
-	} else {
-		pv_cpuid_policy(leaf, (uint32_t)regs->rcx, &a, &b, &c, &d);
-	}
+	if (leaf >= 0x40000000 && leaf < 0x40010000)
+		pv_cpuid_xen_leaves(v, leaf, (uint32_t)regs->rcx, &a, &b, &c, &d);
+	else
+		pv_cpuid_policy(v, leaf, (uint32_t)regs->rcx, &a, &b, &c, &d);
 	regs->rax = a;
 	regs->rbx = b;
 	regs->rcx = c;
 	regs->rdx = d;
 	regs->rip = rip + 7;
 	return 0;
+}
+
+/* xsetbv (0f 01 d1): the guest kernel's XCR0 (pv_xstate.c); the rest of
+ * group 7 stays the #GP it is. */
+static int pv_op_xsetbv(struct vcpu *v, struct kvm_regs *r, struct pv_insn *in)
+{
+	int e;
+
+	if (in->bytes[in->op + 2] != 0xd1)
+		return -1;
+	e = pv_xstate_xsetbv(v, (uint32_t)r->rcx, (r->rdx << 32) | (uint32_t)r->rax);
+	return e == PV_XSETBV_UD ? PV_EMUL_UD : e < 0 ? -1 : 3;
 }
 
 /* cli/sti when the virtual IOPL allows them: Xen lets them through and
@@ -382,6 +435,7 @@ static const struct pv_emul_op pv_emul_table[] = {
 	{0xfb, 0, pv_op_cli_sti},      {0xe4, 0, pv_op_io},	   {0xe5, 0, pv_op_io},
 	{0xe6, 0, pv_op_io},	       {0xe7, 0, pv_op_io},	   {0xec, 0, pv_op_io},
 	{0xed, 0, pv_op_io},	       {0xee, 0, pv_op_io},	   {0xef, 0, pv_op_io},
+	{0x0f, 0x01, pv_op_xsetbv},
 };
 
 /* Emulate the instruction at rip if it is one Xen emulates; 0 if done

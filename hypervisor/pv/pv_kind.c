@@ -38,6 +38,10 @@ static int pv_init(struct domain *d)
 
 static void pv_destroy(struct domain *d)
 {
+	/* KEEL_PROFILE: where the domain's whole life went, into the log
+	 * (`xl debug-keys pP` dumps it phase by phase while it runs) */
+	if (getenv("KEEL_PROFILE") && d->pv)
+		pv_prof_dump(d);
 	for (int k = 0; k < d->nr_vcpus; k++) {
 		free(d->vcpus[k].pv);
 		d->vcpus[k].pv = NULL;
@@ -112,6 +116,8 @@ const struct domain_kind pv_kind = {
 	.vcpu_main = pv_vcpu_thread,
 	.kick = pv_vcpu_kick,
 	.describe_vcpu = pv_vcpu_describe,
+	.profile_dump = pv_prof_dump,
+	.profile_reset = pv_prof_reset,
 	.copy_from_guest = pv_copy_from_guest,
 	.copy_to_guest = pv_copy_to_guest,
 	.frame_writable = pv_frame_writable,

@@ -32,6 +32,7 @@
 #include "pv_build.h"
 #include "pv_mm.h"
 #include "pv_vcpu.h"
+#include "pv_xstate.h"
 
 #define PV_SAVE_NMSRS	   8
 #define PV_SAVE_GDT_BYTES  (14 * 4096) /* the guest's part; Xen reserves the rest */
@@ -642,6 +643,8 @@ static int pv_restore_apply(struct domain *d, const struct pv_rst *s, const void
 		       PV_SAVE_SHIM_VCPU);
 		pv_rst_apply_vcpu_pv(&d->vcpus[k], s->v[k].pv);
 		r = pv_rst_apply_vcpu_kvm(&d->vcpus[k], s->v[k].kvm, 0);
+		if (r == 0)
+			pv_xstate_restored(&d->vcpus[k]);
 	}
 	if (r < 0)
 		return r;

@@ -342,6 +342,48 @@ static void pv_time_line_start(struct vcpu *v, uint64_t ns, uint64_t tsc, uint64
 	pthread_mutex_unlock(&line_lock);
 }
 
+/* The guest's TSC frequency (KVM's for the vCPU, fixed for the domain at
+ * its first use). */
+uint64_t pv_time_tsc_khz(struct vcpu *v)
+{
+	struct domain *d = v->dom;
+
+	if (!d->tsc_khz)
+		d->tsc_khz = kvm_tsc_khz(&v->kvm);
+	return d->tsc_khz;
+}
+
+/* Xen's CPUID time leaf (0x40000003) for a domain in TSC mode "native"
+ * (no TSC emulation): subleaf 0 the features (bit 1: the TSC is safe to
+ * use, as pvclock's stable bit says), the mode and the TSC kHz; 1 the
+ * scale from TSC to system time (offset 0); 2 the host's TSC kHz. */
+void pv_time_cpuid_leaf(struct vcpu *v, uint32_t sub, uint32_t *a, uint32_t *b, uint32_t *c,
+			uint32_t *d)
+{
+	uint64_t khz = pv_time_tsc_khz(v);
+	uint32_t mul;
+	int8_t shift;
+
+	pthread_once(&pv_time_stable_once, pv_time_stable_probe);
+	*a = *b = *c = *d = 0;
+	switch (sub) {
+	case 0:
+		*a = pv_time_stable ? 1u << 1 : 0;
+		*c = (uint32_t)khz;
+		break;
+	case 1:
+		pv_time_scale(khz, &mul, &shift);
+		*c = mul;
+		*d = (uint32_t)(int32_t)shift;
+		break;
+	case 2:
+		*a = (uint32_t)khz;
+		break;
+	default:
+		break;
+	}
+}
+
 void pv_time_update(struct vcpu *v)
 {
 	struct domain *d = v->dom;
@@ -350,8 +392,7 @@ void pv_time_update(struct vcpu *v)
 	struct timespec now;
 	uint64_t ns, tsc, h1;
 
-	if (!d->tsc_khz)
-		d->tsc_khz = kvm_tsc_khz(&v->kvm);
+	pv_time_tsc_khz(v);
 	pthread_once(&pv_time_stable_once, pv_time_stable_probe);
 	clock_gettime(CLOCK_REALTIME, &now);
 	ns = pv_time_now(d);

@@ -573,13 +573,17 @@ static int pv_exit_exception(struct vcpu *v)
 	 * first, as Xen's #DB handler does before the bounce. */
 	if (vec == 1 && pv_debugreg_trap(v) < 0)
 		return -1;
-	if (vec == 6 && pv_emulate_cpuid(v, &regs, rip) == 0)
+	pv_prof_kind(v, PV_PROF_BOUNCE + (int)vec, rip);
+	if (vec == 6 && pv_emulate_cpuid(v, &regs, rip) == 0) {
+		pv_prof_kind(v, PV_PROF_CPUID, rip);
 		goto resume;
+	}
 	/* int $n: a #UD on this host, a #GP naming the vector where the IDT's
 	 * gates are checked; either way what Xen delivers for it. */
 	if ((vec == 6 || (vec == 13 && (err & 3) == 2)) &&
 	    pv_softint_decode(v, rip, vec == 13 ? (int)(err >> 3) : -1, &ev) == 0) {
 		soft = 1;
+		pv_prof_kind(v, PV_PROF_SOFTINT, rip);
 		vec = ev.vec;
 		has_err = ev.has_err;
 		err = ev.err;
@@ -590,8 +594,10 @@ static int pv_exit_exception(struct vcpu *v)
 	if (vec == 13 && !soft && !err) {
 		int e = pv_emulate_privileged(v, &regs, rip);
 
-		if (e == 0)
+		if (e == 0) {
+			pv_prof_kind(v, PV_PROF_PRIVOP, rip);
 			goto resume;
+		}
 		if (e > 0) {
 			vec = e; /* Xen's answer is another exception */
 			err = 0;
@@ -600,11 +606,17 @@ static int pv_exit_exception(struct vcpu *v)
 	}
 	/* A write to one of its own page tables (present, write, user): Xen's
 	 * writable page tables. */
-	if (vec == 14 && !soft && (err & 7) == 7 && pv_ptwr_emulate(v, &regs, sregs.cr2) == 0)
+	if (vec == 14 && !soft && (err & 7) == 7 && pv_ptwr_emulate(v, &regs, sregs.cr2) == 0) {
+		pv_prof_kind(v, PV_PROF_PTWR, rip);
 		goto resume;
+	}
 	/* A read of the M2P at Xen's fixed address (a data read: no W, no I). */
-	if (vec == 14 && !soft && !(err & 0x12) && pv_m2p_emulate_read(v, &regs, sregs.cr2) == 0)
+	if (vec == 14 && !soft && !(err & 0x12) && pv_m2p_emulate_read(v, &regs, sregs.cr2) == 0) {
+		pv_prof_kind(v, PV_PROF_M2P, rip);
 		goto resume;
+	}
+	if (!soft)
+		pv_prof_kind(v, PV_PROF_BOUNCE + (int)vec, rip);
 	if (vec == 14 && !soft) {
 		err = pv_pf_error_code(v, err, sregs.cr2);
 		vcpu_info(v)->arch.cr2 = sregs.cr2;
@@ -687,6 +699,11 @@ static int pv_exit_hypercall(struct vcpu *v)
 	if (regs.rip != SHIM_VIRT + 2 && !from_page)
 		return pv_inject_trap(v, &regs, 13, 0, regs.rip - 2);
 	v->hypercalls++;
+	pv_prof_kind(v,
+		     !v->pv->kernel_mode ? PV_PROF_USER_SYSCALL
+		     : regs.rax < 64	 ? PV_PROF_HCALL + (int)regs.rax
+					 : PV_PROF_OTHER,
+		     from_page ? regs.rip : regs.rcx);
 	if (!v->pv->kernel_mode) {
 		/* A guest user's syscall goes to its kernel's callback. */
 		uint64_t rip = regs.rcx, rflags = regs.r11, rsp = regs.rsp;
@@ -780,6 +797,14 @@ static int (*const pv_exit_table[])(struct vcpu *v) = {
 	[KVM_EXIT_SHUTDOWN] = pv_exit_shutdown,
 };
 
+static uint64_t pv_prof_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 void *pv_vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
@@ -820,6 +845,7 @@ void *pv_vcpu_thread(void *arg)
 		}
 	for (;;) {
 		uint32_t reason;
+		uint64_t t0;
 		int r, waits;
 
 		/* Wait while paused (or not up: runstate offline); leave when the
@@ -847,11 +873,14 @@ void *pv_vcpu_thread(void *arg)
 			break;
 		}
 		r = kvm_vcpu_run(&v->kvm);
+		t0 = pv_prof_now();
 		if (r == -EINTR) {
 			v->interrupts++;
 			v->kvm.run->immediate_exit = 0;
+			pv_prof_kind(v, PV_PROF_INTERRUPT, 0);
 			if (pv_vcpu_async_events(v) < 0)
 				break;
+			pv_prof_note(v, pv_prof_now() - t0);
 			continue;
 		}
 		if (r < 0) {
@@ -867,6 +896,7 @@ void *pv_vcpu_thread(void *arg)
 		} else if (pv_exit_other(v) < 0) {
 			break;
 		}
+		pv_prof_note(v, pv_prof_now() - t0);
 	}
 	if (v->timer_ok)
 		timer_delete(v->timer);

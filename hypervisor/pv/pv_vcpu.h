@@ -65,6 +65,9 @@ long pv_get_debugreg(struct vcpu *v, unsigned reg, uint64_t *val);
 int pv_debugreg_load(struct vcpu *v);
 int pv_debugreg_trap(struct vcpu *v);
 int pv_emulate_cpuid(struct vcpu *v, struct kvm_regs *regs, uint64_t rip);
+uint64_t pv_time_tsc_khz(struct vcpu *v);
+void pv_time_cpuid_leaf(struct vcpu *v, uint32_t sub, uint32_t *a, uint32_t *b, uint32_t *c,
+			uint32_t *d);
 int pv_inject_trap(struct vcpu *v, struct kvm_regs *regs, int vec, uint64_t err, uint64_t rip);
 
 /* An exception or software interrupt to deliver: its vector, error code

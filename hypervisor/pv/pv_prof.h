@@ -1,0 +1,49 @@
+/*
+ * Where a PV domain's time goes (pv_prof.c): each exit of each vCPU
+ * counted by kind (hypercall by number, a guest user's system call, each
+ * emulation, each bounced exception by vector, signal interrupts) with the
+ * time keeld spent on it, and the guest RIPs that cause the most exits.
+ */
+#ifndef KEEL_PV_PROF_H
+#define KEEL_PV_PROF_H
+
+#include <stdint.h>
+
+enum {
+	PV_PROF_HCALL = 0, /* + hypercall number (0..63) */
+	PV_PROF_USER_SYSCALL = 64,
+	PV_PROF_CPUID,
+	PV_PROF_PRIVOP,
+	PV_PROF_PTWR,
+	PV_PROF_M2P,
+	PV_PROF_SOFTINT,
+	PV_PROF_INTERRUPT,
+	PV_PROF_OTHER,
+	PV_PROF_BOUNCE, /* + vector (0..31) */
+	PV_PROF_KINDS = PV_PROF_BOUNCE + 32
+};
+
+#define PV_PROF_RIPS 256
+
+struct pv_prof {
+	unsigned gen; /* the domain's reset generation these counts belong to */
+	uint64_t count[PV_PROF_KINDS], ns[PV_PROF_KINDS];
+	struct {
+		uint64_t rip, count;
+		uint32_t kind;
+	} rips[PV_PROF_RIPS];
+};
+
+struct vcpu;
+struct domain;
+
+/* The exit being handled is of this kind, caused at rip. */
+void pv_prof_kind(struct vcpu *v, int kind, uint64_t rip);
+/* The exit is over: it took ns of keeld's time. */
+void pv_prof_note(struct vcpu *v, uint64_t ns);
+/* 'p': the domain's profile since its start or the last reset into the log. */
+void pv_prof_dump(struct domain *d);
+/* 'P': start a new phase (each vCPU clears its counts at its next exit). */
+void pv_prof_reset(struct domain *d);
+
+#endif
