@@ -226,8 +226,8 @@ enum {
 	KEELCTL_DM_UNMAP_RANGE,	      /* the same */
 	KEELCTL_DM_SET_STATE,	      /* arg0 enabled */
 	KEELCTL_DM_DESTROY_SERVER,
-	KEELCTL_DM_ISA_IRQ,   /* arg0 irq 0..15, arg1 level */
-	KEELCTL_DM_PCI_INTX,  /* arg0 device, arg1 intx, arg2 level */
+	KEELCTL_DM_ISA_IRQ,    /* arg0 irq 0..15, arg1 level */
+	KEELCTL_DM_PCI_INTX,   /* arg0 device, arg1 intx, arg2 level */
 	KEELCTL_DM_LINK_ROUTE, /* arg0 link 0..3, arg1 irq (0: none) */
 	KEELCTL_DM_GET_PARAM,  /* arg0 index; answer arg0 value */
 	KEELCTL_DM_SET_PARAM,  /* arg0 index, arg1 value */

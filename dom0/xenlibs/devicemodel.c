@@ -181,7 +181,8 @@ int xendevicemodel_map_pcidev_to_ioreq_server(xendevicemodel_handle *dmod, domid
 					      ioservid_t id, uint16_t segment, uint8_t bus,
 					      uint8_t device, uint8_t function)
 {
-	uint64_t sbdf = ((uint64_t)segment << 16) | ((uint64_t)bus << 8) | ((uint64_t)device << 3) | function;
+	uint64_t sbdf = ((uint64_t)segment << 16) | ((uint64_t)bus << 8) | ((uint64_t)device << 3) |
+			function;
 
 	XENDM_HANDLE(dmod);
 	if (device > 0x1f || function > 0x7)
@@ -193,7 +194,8 @@ int xendevicemodel_unmap_pcidev_from_ioreq_server(xendevicemodel_handle *dmod, d
 						  ioservid_t id, uint16_t segment, uint8_t bus,
 						  uint8_t device, uint8_t function)
 {
-	uint64_t sbdf = ((uint64_t)segment << 16) | ((uint64_t)bus << 8) | ((uint64_t)device << 3) | function;
+	uint64_t sbdf = ((uint64_t)segment << 16) | ((uint64_t)bus << 8) | ((uint64_t)device << 3) |
+			function;
 
 	XENDM_HANDLE(dmod);
 	if (device > 0x1f || function > 0x7)

@@ -396,8 +396,7 @@ static int ctl_debug_keys(struct domain *d, struct ctl_dom *x, const void *in, v
 }
 
 /* A device model's dm_op on an HVM domain (hypervisor/hvm/hvm_ioreq.c). */
-static int ctl_dm(struct domain *d, struct ctl_dom *x, const void *in, void *out,
-		  uint32_t *out_len)
+static int ctl_dm(struct domain *d, struct ctl_dom *x, const void *in, void *out, uint32_t *out_len)
 {
 	struct keelctl_dm_req q;
 	int r;

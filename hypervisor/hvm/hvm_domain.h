@@ -51,12 +51,12 @@ struct hvm_ioreq {
 	uint16_t pad;
 	uint8_t flags, type;
 };
-#define HVM_IOREQ_NONE		   0
-#define HVM_IOREQ_READY		   1
-#define HVM_IORESP_READY	   3
-#define HVM_IOREQ_DIR_READ	   0x20
-#define HVM_IOREQ_TYPE_PIO	   0
-#define HVM_IOREQ_TYPE_COPY	   1
+#define HVM_IOREQ_NONE		  0
+#define HVM_IOREQ_READY		  1
+#define HVM_IORESP_READY	  3
+#define HVM_IOREQ_DIR_READ	  0x20
+#define HVM_IOREQ_TYPE_PIO	  0
+#define HVM_IOREQ_TYPE_COPY	  1
 #define HVM_IOREQ_TYPE_PCI_CONFIG 2
 /* XEN_DMOP_IO_RANGE_*: what a server's range covers */
 #define HVM_IO_RANGE_PORT   0

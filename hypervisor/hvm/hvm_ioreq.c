@@ -239,9 +239,9 @@ int hvm_dm_op(struct domain *d, struct keelctl_dm_req *q)
 		r = hvm_dm_server_op(d, q);
 		break;
 	case KEELCTL_DM_ISA_IRQ:
-		r = q->arg[0] > 15 || q->arg[1] > 1 ? -EINVAL
-						     : hvm_irq_line(d, (uint32_t)q->arg[0],
-								    (int)q->arg[1]);
+		r = q->arg[0] > 15 || q->arg[1] > 1
+			    ? -EINVAL
+			    : hvm_irq_line(d, (uint32_t)q->arg[0], (int)q->arg[1]);
 		break;
 	case KEELCTL_DM_PCI_INTX:
 		r = hvm_pci_intx(d, q->arg[0], q->arg[1], q->arg[2]);
@@ -337,8 +337,9 @@ static int hvm_ioreq_send(struct vcpu *v, int sid, struct hvm_ioreq *rq)
 		if (d->dying || d->state != DOM_RUNNING || !bound) {
 			pthread_mutex_unlock(&d->lock);
 			if (!bound)
-				domain_crash(d, "ioreq to server %d: its device model has not "
-						"bound vCPU %d's port %u",
+				domain_crash(d,
+					     "ioreq to server %d: its device model has not "
+					     "bound vCPU %d's port %u",
 					     sid, v->id, port);
 			return -1;
 		}
