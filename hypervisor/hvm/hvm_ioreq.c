@@ -334,7 +334,8 @@ static int hvm_ioreq_send(struct vcpu *v, int sid, struct hvm_ioreq *rq)
 
 		if (st == HVM_IORESP_READY)
 			break;
-		if (d->dying || d->state != DOM_RUNNING || !bound) {
+		/* a paused domain's vCPU keeps waiting: the answer may come */
+		if (d->dying || (d->state != DOM_RUNNING && d->state != DOM_PAUSED) || !bound) {
 			pthread_mutex_unlock(&d->lock);
 			if (!bound)
 				domain_crash(d,
