@@ -53,6 +53,7 @@ int xlk_create(void *h, const struct xlcfg_domain *dom, bool paused, uint32_t *d
 const char *xlk_hvmloader(void);
 const char *xlk_hvm_bios(void);
 int xlk_check_hvm(const struct xlcfg_domain *dom);
+int xlk_hvm_ide_index(const struct xlcfg_disk *disk);
 uint64_t xlk_hvm_extra_memkb(const struct xlcfg_domain *dom);
 int xlk_hvm_store_keys(struct xlk *k, ks_tx_t tx, const char *dom_path, const char *vm_path,
 		       const struct xlcfg_domain *dom);

@@ -37,6 +37,7 @@
 #define XLK_DM_STOP_TIMEOUT_MS 5000
 #define XLK_DM_POLL_MS	       20
 #define XLK_DM_DEFAULT	       "/usr/libexec/xen-qemu-system-i386"
+#define XLK_DM_HVM_EXTRA       8 /* disks, and serial ports, passed to QEMU */
 
 /* QEMU for Xen: $KEEL_QEMU_XEN, else Debian's qemu-system-xen. */
 static const char *xlk_dm_path(void)
@@ -250,19 +251,43 @@ static int xlk_dm_launch(struct xlk *k, uint32_t domid, const char *name,
 		char *const fv[] = {"-machine", "xenfv", "-m",	 mem_s,	  "-smp",     smp_s, "-vga",
 				    "none",	"-net",	 "none", "-boot", "order=cd", NULL};
 		char *const *tail = hvm ? fv : pv;
-		char *argv[32] = {launcher,	 (char *)dm,
-				  "-xen-domid",	 domid_s,
-				  "-chardev",	 chardev,
-				  "-mon",	 "chardev=libxl-cmd,mode=control",
-				  "-nodefaults", "-no-user-config",
-				  "-xen-attach", "-name",
-				  (char *)name,	 "-nographic"};
+		char *argv[48 + 2 * XLK_DM_HVM_EXTRA] = {
+			launcher,      (char *)dm,
+			"-xen-domid",  domid_s,
+			"-chardev",    chardev,
+			"-mon",	       "chardev=libxl-cmd,mode=control",
+			"-nodefaults", "-no-user-config",
+			"-xen-attach", "-name",
+			(char *)name,  "-nographic"};
 		size_t n = 14;
+
+		char *extra[XLK_DM_HVM_EXTRA] = {0};
+		size_t ne = 0;
 
 		for (; *tail; tail++)
 			argv[n++] = *tail;
-		argv[n] = NULL;
+		/* libxl's emulated disks and serial ports of an HVM domain */
+		for (int i = 0; hvm && i < hvm->n_disks && ne < XLK_DM_HVM_EXTRA; i++) {
+			const struct xlcfg_disk *dk = &hvm->disks[i];
+
+			argv[n++] = "-drive";
+			if (asprintf(
+				    &extra[ne],
+				    "file=%s,if=ide,index=%d,media=disk,format=%s,cache=writeback%s",
+				    dk->target, xlk_hvm_ide_index(dk),
+				    dk->format == XLCFG_FORMAT_QCOW2 ? "qcow2" : "raw",
+				    dk->readwrite ? "" : ",readonly=on") < 0)
+				extra[ne] = NULL;
+			argv[n++] = extra[ne++];
+		}
+		for (int i = 0; hvm && i < hvm->n_serial && i < XLK_DM_HVM_EXTRA; i++) {
+			argv[n++] = "-serial";
+			argv[n++] = hvm->serial[i];
+		}
+		argv[n] = NULL; /* (a -drive asprintf could not make ends the list early) */
 		pid = xlk_dm_spawn(argv, log);
+		for (size_t i = 0; i < ne; i++)
+			free(extra[i]);
 	}
 	if (pid < 0) {
 		fprintf(stderr, "xl: starting %s: %s\n", dm, strerror((int)-pid));
