@@ -68,8 +68,11 @@ wait_for "grep -q KEEL-HVM-BOOTSECTOR '$serial'" 300 ||
 echo "  $(since): the boot sector wrote to COM1: $(tr -d '\r' <"$serial")"
 xl dmesg | grep "(d$d)" | grep -E 'ata|Booting|PCI devices|drive' | sed 's/^/  xl dmesg: /'
 kill -0 "$kpid" 2>/dev/null || fail "keeld died"
+st() { "$KEEL_BIN/keelstore" -s "$run/xenstored/socket" "$@"; }
+qpid=$(st read /local/domain/$d/image/device-model-pid) || fail "no device-model-pid"
+grep -q -- "-xen-domid" "/proc/$qpid/cmdline" || fail "device-model-pid $qpid is not QEMU"
 xl destroy hvmdisk || fail "xl destroy hvmdisk"
-wait_for "! pgrep -f -- '-xen-domid $d ' >/dev/null" 30 || fail "QEMU outlived its domain"
+wait_for "! kill -0 $qpid 2>/dev/null" 30 || fail "QEMU (pid $qpid) outlived its domain"
 if grep -qE "Sanitizer|runtime error" "$run/log/keeld.log"; then
 	grep -E -A12 "Sanitizer|runtime error" "$run/log/keeld.log" | head -40
 	fail "keeld reported a sanitizer error"
