@@ -361,6 +361,21 @@ static int hvm_ioreq_send(struct vcpu *v, int sid, struct hvm_ioreq *rq)
 	return 0;
 }
 
+/* An access of size bytes (data: what is written, or where a read's
+ * value goes) as ioreq rq to server sid: 1 done, -1 the vCPU must stop. */
+static int hvm_ioreq_rw(struct vcpu *v, int sid, struct hvm_ioreq *rq, int is_write, uint8_t *data,
+			unsigned size)
+{
+	rq->flags = is_write ? 0 : HVM_IOREQ_DIR_READ;
+	if (is_write)
+		memcpy(&rq->data, data, size);
+	if (hvm_ioreq_send(v, sid, rq) < 0)
+		return -1;
+	if (!is_write)
+		memcpy(data, &rq->data, size);
+	return 1;
+}
+
 /* Port I/O: 1 handled (data filled for a read), 0 not claimed, -1 the
  * vCPU must stop. */
 int hvm_ioreq_pio(struct vcpu *v, uint16_t port, int is_write, uint8_t *data, unsigned size)
@@ -389,14 +404,7 @@ int hvm_ioreq_pio(struct vcpu *v, uint16_t port, int is_write, uint8_t *data, un
 		rq.type = HVM_IOREQ_TYPE_PIO;
 		rq.addr = port;
 	}
-	rq.flags = is_write ? 0 : HVM_IOREQ_DIR_READ;
-	if (is_write)
-		memcpy(&rq.data, data, size);
-	if (hvm_ioreq_send(v, sid, &rq) < 0)
-		return -1;
-	if (!is_write)
-		memcpy(data, &rq.data, size);
-	return 1;
+	return hvm_ioreq_rw(v, sid, &rq, is_write, data, size);
 }
 
 int hvm_ioreq_mmio(struct vcpu *v, uint64_t gpa, int is_write, uint8_t *data, unsigned size)
@@ -412,12 +420,5 @@ int hvm_ioreq_mmio(struct vcpu *v, uint64_t gpa, int is_write, uint8_t *data, un
 	pthread_mutex_unlock(&d->hvm->ioreq_lock);
 	if (sid < 0)
 		return 0;
-	rq.flags = is_write ? 0 : HVM_IOREQ_DIR_READ;
-	if (is_write)
-		memcpy(&rq.data, data, size);
-	if (hvm_ioreq_send(v, sid, &rq) < 0)
-		return -1;
-	if (!is_write)
-		memcpy(data, &rq.data, size);
-	return 1;
+	return hvm_ioreq_rw(v, sid, &rq, is_write, data, size);
 }

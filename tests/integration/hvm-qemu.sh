@@ -12,15 +12,7 @@ need_root
 need_kvm
 . "$(dirname "$0")/hvm-lib.sh"
 hvm_firmware
-qemu_xen=${KEEL_QEMU_XEN:-/usr/libexec/xen-qemu-system-i386}
-[ -x "$qemu_xen" ] || skip "no $qemu_xen (Debian's qemu-system-xen; make deps installs it)"
-run=$KEEL_TMP/xlrun
-cleanup_xl() { "$KEEL_BIN/keel-dom0-down" --rundir "$run" >/dev/null 2>&1; }
-trap cleanup_xl EXIT
-"$KEEL_BIN/keel-dom0-up" --rundir "$run" --no-bridge >"$KEEL_TMP/up.out" ||
-	fail "keel-dom0-up: $(cat "$KEEL_TMP/up.out")"
-xl() { KEEL_RUNDIR=$run "$KEEL_BIN/xl" "$@"; }
-kpid=$(cat "$run/keeld.pid") || fail "keel-dom0-up left no keeld.pid"
+hvm_qemu_dom0
 # A boot sector: ds = 0, then each byte of its message out to port 0x3f8,
 # then hlt forever.  1 MiB image, the sector first, 0x55 0xaa at 510.
 python3 - "$KEEL_TMP/disk.img" <<'PY' || fail "making the boot sector"
@@ -68,7 +60,6 @@ wait_for "grep -q KEEL-HVM-BOOTSECTOR '$serial'" 300 ||
 echo "  $(since): the boot sector wrote to COM1: $(tr -d '\r' <"$serial")"
 xl dmesg | grep "(d$d)" | grep -E 'ata|Booting|PCI devices|drive' | sed 's/^/  xl dmesg: /'
 kill -0 "$kpid" 2>/dev/null || fail "keeld died"
-st() { "$KEEL_BIN/keelstore" -s "$run/xenstored/socket" "$@"; }
 qpid=$(st read /local/domain/$d/image/device-model-pid) || fail "no device-model-pid"
 grep -q -- "-xen-domid" "/proc/$qpid/cmdline" || fail "device-model-pid $qpid is not QEMU"
 xl destroy hvmdisk || fail "xl destroy hvmdisk"

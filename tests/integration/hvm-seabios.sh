@@ -21,15 +21,7 @@ need_root
 need_kvm
 . "$(dirname "$0")/hvm-lib.sh"
 hvm_firmware
-qemu_xen=${KEEL_QEMU_XEN:-/usr/libexec/xen-qemu-system-i386}
-[ -x "$qemu_xen" ] || skip "no $qemu_xen (Debian's qemu-system-xen; make deps installs it)"
-run=$KEEL_TMP/xlrun
-cleanup_xl() { "$KEEL_BIN/keel-dom0-down" --rundir "$run" >/dev/null 2>&1; }
-trap cleanup_xl EXIT
-"$KEEL_BIN/keel-dom0-up" --rundir "$run" --no-bridge >"$KEEL_TMP/up.out" ||
-	fail "keel-dom0-up: $(cat "$KEEL_TMP/up.out")"
-xl() { KEEL_RUNDIR=$run "$KEEL_BIN/xl" "$@"; }
-kpid=$(cat "$run/keeld.pid") || fail "keel-dom0-up left no keeld.pid"
+hvm_qemu_dom0
 cat >"$KEEL_TMP/hvm.cfg" <<CFG
 name = "seabios1"
 type = "hvm"
@@ -41,7 +33,6 @@ t0=$(date +%s.%N)
 since() { printf '%.1f s' "$(echo "$(date +%s.%N) - $t0" | bc)"; }
 xl create -q "$KEEL_TMP/hvm.cfg" || fail "xl create type=hvm"
 d=$(xl domid seabios1) || fail "no domid for seabios1"
-st() { "$KEEL_BIN/keelstore" -s "$run/xenstored/socket" "$@"; }
 [ "$(st read /local/domain/$d/hvmloader/bios)" = seabios ] || fail "hvmloader/bios is not seabios"
 [ "$(st read /local/domain/$d/platform/device-model)" = qemu_xen ] ||
 	fail "platform/device-model is not libxl's qemu_xen"
