@@ -259,10 +259,9 @@ static int xlk_dm_launch(struct xlk *k, uint32_t domid, const char *name,
 			"-nodefaults", "-no-user-config",
 			"-xen-attach", "-name",
 			(char *)name,  "-nographic"};
-		size_t n = 14;
-
+		size_t n = 14, ne = 0;
 		char *extra[XLK_DM_HVM_EXTRA] = {0};
-		size_t ne = 0;
+		bool oom = false;
 
 		for (; *tail; tail++)
 			argv[n++] = *tail;
@@ -277,15 +276,15 @@ static int xlk_dm_launch(struct xlk *k, uint32_t domid, const char *name,
 				    dk->target, xlk_hvm_ide_index(dk),
 				    dk->format == XLCFG_FORMAT_QCOW2 ? "qcow2" : "raw",
 				    dk->readwrite ? "" : ",readonly=on") < 0)
-				extra[ne] = NULL;
+				extra[ne] = NULL, oom = true;
 			argv[n++] = extra[ne++];
 		}
 		for (int i = 0; hvm && i < hvm->n_serial && i < XLK_DM_HVM_EXTRA; i++) {
 			argv[n++] = "-serial";
 			argv[n++] = hvm->serial[i];
 		}
-		argv[n] = NULL; /* (a -drive asprintf could not make ends the list early) */
-		pid = xlk_dm_spawn(argv, log);
+		argv[n] = NULL;
+		pid = oom ? -ENOMEM : xlk_dm_spawn(argv, log);
 		for (size_t i = 0; i < ne; i++)
 			free(extra[i]);
 	}
