@@ -101,6 +101,9 @@ int keelctl_domain_set_maxmem(struct keelctl *h, uint32_t domid, uint64_t max_kb
 /* Fills up to max entries; returns the domain's number of vCPUs. */
 int keelctl_vcpu_info(struct keelctl *h, uint32_t domid, struct keelctl_vcpuinfo *out, int max);
 int keelctl_vcpu_pin(struct keelctl *h, uint32_t domid, const struct keelctl_vcpu_pin *p);
+/* A device model's dm_op on an HVM domain (KEELCTL_DM_*): q in, results
+ * in q; negative errno. */
+int keelctl_dm(struct keelctl *h, uint32_t domid, struct keelctl_dm_req *q);
 int keelctl_sched_get(struct keelctl *h, uint32_t domid, struct keelctl_sched *s);
 int keelctl_sched_set(struct keelctl *h, uint32_t domid, const struct keelctl_sched *s);
 int keelctl_version(struct keelctl *h, struct keelctl_version *v);

@@ -54,6 +54,7 @@ enum keelctl_op {
 	KEELCTL_OP_SHUTDOWN,   /* keelctl_shutdown_req: dom0 shuts a domain down */
 	KEELCTL_OP_LOG_DIRTY,  /* keelctl_logdirty_req; FETCH answers the bitmap */
 	KEELCTL_OP_VCPU_PIN,   /* keelctl_vcpu_pin: a vCPU's host-CPU affinity */
+	KEELCTL_OP_DM,	       /* keelctl_dm_req: a device model's dm_op; answer keelctl_dm_req */
 	KEELCTL_OP_MAX,
 };
 
@@ -212,6 +213,32 @@ struct keelctl_shutdown_req {
 #define KEELCTL_LOGDIRTY_FETCH	 2
 #define KEELCTL_LOGDIRTY_DISABLE 3
 #define KEELCTL_LOGDIRTY_MAX	 ((uint64_t)KEELCTL_RSP_MAX * 8)
+/*
+ * DM: what Xen's dm_op and HVMOP_get/set_param give a device model of an
+ * HVM domain (hypervisor/hvm/hvm_ioreq.c): `op` one of KEELCTL_DM_*, `id`
+ * the ioreq server, arg[] the operation's arguments; the answer is the
+ * same struct with the results in arg[].  A domain that is not HVM EINVAL.
+ */
+enum {
+	KEELCTL_DM_CREATE_SERVER = 1, /* arg0 handle_bufioreq; answer id */
+	KEELCTL_DM_GET_INFO,	      /* answer arg0 ioreq gfn, arg1 bufioreq gfn, arg2 port */
+	KEELCTL_DM_MAP_RANGE,	      /* arg0 XEN_DMOP_IO_RANGE_*, arg1 start, arg2 end */
+	KEELCTL_DM_UNMAP_RANGE,	      /* the same */
+	KEELCTL_DM_SET_STATE,	      /* arg0 enabled */
+	KEELCTL_DM_DESTROY_SERVER,
+	KEELCTL_DM_ISA_IRQ,    /* arg0 irq 0..15, arg1 level */
+	KEELCTL_DM_PCI_INTX,   /* arg0 device, arg1 intx, arg2 level */
+	KEELCTL_DM_LINK_ROUTE, /* arg0 link 0..3, arg1 irq (0: none) */
+	KEELCTL_DM_GET_PARAM,  /* arg0 index; answer arg0 value */
+	KEELCTL_DM_SET_PARAM,  /* arg0 index, arg1 value */
+	KEELCTL_DM_NR_VCPUS,   /* answer arg0 */
+};
+
+struct keelctl_dm_req {
+	uint32_t op, id;
+	uint64_t arg[4];
+};
+
 struct keelctl_logdirty_req {
 	uint32_t cmd;
 	uint32_t pad;

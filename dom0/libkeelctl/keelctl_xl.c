@@ -169,3 +169,17 @@ int keelctl_vcpu_pin(struct keelctl *h, uint32_t domid, const struct keelctl_vcp
 {
 	return keelctl_call(h, KEELCTL_OP_VCPU_PIN, domid, p, sizeof(*p), NULL, 0, NULL, NULL);
 }
+
+int keelctl_dm(struct keelctl *h, uint32_t domid, struct keelctl_dm_req *q)
+{
+	const void *p;
+	uint32_t len;
+	int r = keelctl_call(h, KEELCTL_OP_DM, domid, q, sizeof(*q), NULL, 0, &p, &len);
+
+	if (r < 0)
+		return r;
+	if (len != sizeof(*q))
+		return -EPROTO;
+	memcpy(q, p, sizeof(*q));
+	return 0;
+}

@@ -90,11 +90,13 @@ int xc_domain_shutdown(xc_interface *xch, uint32_t domid, int reason)
 /*
  * HVMOP_get_param / set_param as Xen's hvm.c answers them: the index
  * first, then the domain (any id, DOMID_SELF included: dom0 is not HVM),
- * then its kind.  keeld keeps no HVM parameters yet, so an HVM domain's
- * would be EOPNOTSUPP; no such domain exists today.
+ * then its kind (keeld: ESRCH, or EINVAL for a domain that is not HVM),
+ * then keeld's parameter (hypervisor/hvm/hvm_ioreq.c).
  */
-static int xc_hvm_param_check(xc_interface *xch, uint32_t dom, int param)
+static int xc_hvm_param(xc_interface *xch, uint32_t dom, int param, int set, uint64_t *value)
 {
+	struct keelctl_dm_req q = {.op = set ? KEELCTL_DM_SET_PARAM : KEELCTL_DM_GET_PARAM,
+				   .arg = {(uint64_t)(uint32_t)param, *value}};
 	int r;
 
 	if (xc_usable(xch) < 0)
@@ -104,23 +106,30 @@ static int xc_hvm_param_check(xc_interface *xch, uint32_t dom, int param)
 		return -1;
 	}
 	pthread_mutex_lock(&xch->lock);
-	r = xenlibs_domain_is_hvm(xch->ctl, dom);
+	r = keelctl_dm(xch->ctl, dom, &q);
 	pthread_mutex_unlock(&xch->lock);
 	if (r < 0)
 		return xc_ret(r);
-	errno = r ? EOPNOTSUPP : EINVAL;
-	return -1;
+	*value = q.arg[0];
+	return 0;
 }
 
 int xc_get_hvm_param(xc_interface *handle, uint32_t dom, int param, unsigned long *value)
 {
-	/* Xen writes *value only on success, which never comes here. */
-	return xc_hvm_param_check(handle, dom, param);
+	uint64_t v = 0;
+
+	/* Xen writes *value only on success */
+	if (xc_hvm_param(handle, dom, param, 0, &v) < 0)
+		return -1;
+	*value = (unsigned long)v;
+	return 0;
 }
 
 int xc_set_hvm_param(xc_interface *handle, uint32_t dom, int param, unsigned long value)
 {
-	return xc_hvm_param_check(handle, dom, param);
+	uint64_t v = value;
+
+	return xc_hvm_param(handle, dom, param, 1, &v);
 }
 
 /*

@@ -1,11 +1,13 @@
 /*
  * libxendevicemodel.so.1 for Keel: Xen's device-model library (one dm_op
- * per call) over a libkeelctl connection per handle.  Keel has no HVM
- * domain yet, so no ioreq server, emulated interrupt or memory type has a
- * keeld counterpart; what this file gives is Xen's answer for each call
- * on the domains Keel does have, checked in the order Xen's library,
- * Linux's privcmd and Xen's dm_op check (see the header), and a real
- * shutdown through keeld for the domains dm_op accepts it for.
+ * per call) over a libkeelctl connection per handle.  The ioreq-server
+ * calls, the ISA and PCI interrupt lines, the PCI link routes and the
+ * vCPU count are keeld's DM control op on an HVM domain
+ * (hypervisor/hvm/hvm_ioreq.c); the rest (memory types, MSIs, dirty VRAM,
+ * event injection, relocation) have no keeld counterpart and are
+ * EOPNOTSUPP on an HVM domain.  Every call checks in the order Xen's
+ * library, Linux's privcmd and Xen's dm_op check (see the header); the
+ * shutdown is keeld's remote shutdown.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -79,6 +81,27 @@ static int xendm_op(xendevicemodel_handle *dmod, domid_t domid)
 	return xendm_fail(r ? EOPNOTSUPP : EINVAL);
 }
 
+/* One dm_op keeld serves: dm_op's domain checks (EPERM for domain 0;
+ * keeld's ESRCH, and EINVAL for a domain that is not HVM), then keeld's
+ * answer; the results in q. */
+static int xendm_call(xendevicemodel_handle *dmod, domid_t domid, uint32_t op, uint32_t id,
+		      uint64_t a0, uint64_t a1, uint64_t a2, struct keelctl_dm_req *q)
+{
+	struct keelctl_dm_req one = {.op = op, .id = id, .arg = {a0, a1, a2}};
+	int r;
+
+	if (!q)
+		q = &one;
+	else
+		*q = one;
+	if (domid == 0)
+		return xendm_fail(EPERM);
+	pthread_mutex_lock(&dmod->lock);
+	r = keelctl_dm(dmod->ctl, domid, q);
+	pthread_mutex_unlock(&dmod->lock);
+	return r < 0 ? xendm_fail(-r) : 0;
+}
+
 /* The buffer a dm_op passes besides its header, as privcmd checks it. */
 static int xendm_buf_bad(const void *buf, size_t size)
 {
@@ -98,16 +121,32 @@ static int xendm_buf_bad(const void *buf, size_t size)
 int xendevicemodel_create_ioreq_server(xendevicemodel_handle *dmod, domid_t domid,
 				       int handle_bufioreq, ioservid_t *id)
 {
+	struct keelctl_dm_req q;
+
 	XENDM_HANDLE(dmod);
-	return xendm_op(dmod, domid);
+	if (xendm_call(dmod, domid, KEELCTL_DM_CREATE_SERVER, 0, (uint64_t)handle_bufioreq, 0, 0,
+		       &q) < 0)
+		return -1;
+	*id = (ioservid_t)q.id;
+	return 0;
 }
 
 int xendevicemodel_get_ioreq_server_info(xendevicemodel_handle *dmod, domid_t domid, ioservid_t id,
 					 xen_pfn_t *ioreq_gfn, xen_pfn_t *bufioreq_gfn,
 					 evtchn_port_t *bufioreq_port)
 {
+	struct keelctl_dm_req q;
+
 	XENDM_HANDLE(dmod);
-	return xendm_op(dmod, domid);
+	if (xendm_call(dmod, domid, KEELCTL_DM_GET_INFO, id, 0, 0, 0, &q) < 0)
+		return -1;
+	if (ioreq_gfn)
+		*ioreq_gfn = q.arg[0];
+	if (bufioreq_gfn)
+		*bufioreq_gfn = q.arg[1];
+	if (bufioreq_port)
+		*bufioreq_port = (evtchn_port_t)q.arg[2];
+	return 0;
 }
 
 int xendevicemodel_map_io_range_to_ioreq_server(xendevicemodel_handle *dmod, domid_t domid,
@@ -115,7 +154,7 @@ int xendevicemodel_map_io_range_to_ioreq_server(xendevicemodel_handle *dmod, dom
 						uint64_t end)
 {
 	XENDM_HANDLE(dmod);
-	return xendm_op(dmod, domid);
+	return xendm_call(dmod, domid, KEELCTL_DM_MAP_RANGE, id, is_mmio ? 1 : 0, start, end, NULL);
 }
 
 int xendevicemodel_unmap_io_range_from_ioreq_server(xendevicemodel_handle *dmod, domid_t domid,
@@ -123,7 +162,8 @@ int xendevicemodel_unmap_io_range_from_ioreq_server(xendevicemodel_handle *dmod,
 						    uint64_t end)
 {
 	XENDM_HANDLE(dmod);
-	return xendm_op(dmod, domid);
+	return xendm_call(dmod, domid, KEELCTL_DM_UNMAP_RANGE, id, is_mmio ? 1 : 0, start, end,
+			  NULL);
 }
 
 /* Xen's library accepts only HVMMEM_ioreq_server and the write flag. */
@@ -141,47 +181,56 @@ int xendevicemodel_map_pcidev_to_ioreq_server(xendevicemodel_handle *dmod, domid
 					      ioservid_t id, uint16_t segment, uint8_t bus,
 					      uint8_t device, uint8_t function)
 {
+	uint64_t sbdf = ((uint64_t)segment << 16) | ((uint64_t)bus << 8) | ((uint64_t)device << 3) |
+			function;
+
 	XENDM_HANDLE(dmod);
 	if (device > 0x1f || function > 0x7)
 		return xendm_fail(EINVAL);
-	return xendm_op(dmod, domid);
+	return xendm_call(dmod, domid, KEELCTL_DM_MAP_RANGE, id, 2, sbdf, sbdf, NULL);
 }
 
 int xendevicemodel_unmap_pcidev_from_ioreq_server(xendevicemodel_handle *dmod, domid_t domid,
 						  ioservid_t id, uint16_t segment, uint8_t bus,
 						  uint8_t device, uint8_t function)
 {
+	uint64_t sbdf = ((uint64_t)segment << 16) | ((uint64_t)bus << 8) | ((uint64_t)device << 3) |
+			function;
+
 	XENDM_HANDLE(dmod);
 	if (device > 0x1f || function > 0x7)
 		return xendm_fail(EINVAL);
-	return xendm_op(dmod, domid);
+	return xendm_call(dmod, domid, KEELCTL_DM_UNMAP_RANGE, id, 2, sbdf, sbdf, NULL);
 }
 
 int xendevicemodel_destroy_ioreq_server(xendevicemodel_handle *dmod, domid_t domid, ioservid_t id)
 {
 	XENDM_HANDLE(dmod);
-	return xendm_op(dmod, domid);
+	return xendm_call(dmod, domid, KEELCTL_DM_DESTROY_SERVER, id, 0, 0, 0, NULL);
 }
 
 int xendevicemodel_set_ioreq_server_state(xendevicemodel_handle *dmod, domid_t domid, ioservid_t id,
 					  int enabled)
 {
 	XENDM_HANDLE(dmod);
-	return xendm_op(dmod, domid);
+	return xendm_call(dmod, domid, KEELCTL_DM_SET_STATE, id, enabled != 0, 0, 0, NULL);
 }
 
 int xendevicemodel_set_pci_intx_level(xendevicemodel_handle *dmod, domid_t domid, uint16_t segment,
 				      uint8_t bus, uint8_t device, uint8_t intx, unsigned int level)
 {
 	XENDM_HANDLE(dmod);
-	return xendm_op(dmod, domid);
+	/* Xen's dm_op: segment 0 and bus 0 only */
+	if (segment || bus)
+		return xendm_fail(EINVAL);
+	return xendm_call(dmod, domid, KEELCTL_DM_PCI_INTX, 0, device, intx, level, NULL);
 }
 
 int xendevicemodel_set_isa_irq_level(xendevicemodel_handle *dmod, domid_t domid, uint8_t irq,
 				     unsigned int level)
 {
 	XENDM_HANDLE(dmod);
-	return xendm_op(dmod, domid);
+	return xendm_call(dmod, domid, KEELCTL_DM_ISA_IRQ, 0, irq, level, 0, NULL);
 }
 
 int xendevicemodel_set_irq_level(xendevicemodel_handle *dmod, domid_t domid, unsigned int irq,
@@ -195,7 +244,7 @@ int xendevicemodel_set_pci_link_route(xendevicemodel_handle *dmod, domid_t domid
 				      uint8_t irq)
 {
 	XENDM_HANDLE(dmod);
-	return xendm_op(dmod, domid);
+	return xendm_call(dmod, domid, KEELCTL_DM_LINK_ROUTE, 0, link, irq, 0, NULL);
 }
 
 int xendevicemodel_inject_msi(xendevicemodel_handle *dmod, domid_t domid, uint64_t msi_addr,
@@ -276,11 +325,15 @@ int xendevicemodel_pin_memory_cacheattr(xendevicemodel_handle *dmod, domid_t dom
 	return xendm_op(dmod, domid);
 }
 
-/* Xen writes *vcpus only on success, which never comes here. */
 int xendevicemodel_nr_vcpus(xendevicemodel_handle *dmod, domid_t domid, unsigned int *vcpus)
 {
+	struct keelctl_dm_req q;
+
 	XENDM_HANDLE(dmod);
-	return xendm_op(dmod, domid);
+	if (xendm_call(dmod, domid, KEELCTL_DM_NR_VCPUS, 0, 0, 0, 0, &q) < 0)
+		return -1;
+	*vcpus = (unsigned int)q.arg[0];
+	return 0;
 }
 
 /* Nothing to confine a handle to on Keel (see toolcore.c); say so once. */

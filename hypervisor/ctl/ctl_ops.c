@@ -20,6 +20,7 @@
 #include "../core/kind.h"
 #include "../pv/pv_vcpu.h"
 #include "../evtchn/evtchn.h"
+#include "../hvm/hvm_domain.h"
 
 /* What guests see through XENVER_version/extraversion/capabilities. */
 #define CTL_XL_XEN_MAJOR 4
@@ -432,6 +433,21 @@ static int ctl_debug_keys(struct domain *d, struct ctl_dom *x, const void *in, v
 	return 0;
 }
 
+/* A device model's dm_op on an HVM domain (hypervisor/hvm/hvm_ioreq.c). */
+static int ctl_dm(struct domain *d, struct ctl_dom *x, const void *in, void *out, uint32_t *out_len)
+{
+	struct keelctl_dm_req q;
+	int r;
+
+	memcpy(&q, in, sizeof(q));
+	r = hvm_dm_op(d, &q);
+	if (r < 0)
+		return r;
+	memcpy(out, &q, sizeof(q));
+	*out_len = sizeof(q);
+	return 0;
+}
+
 struct ctl_handler {
 	uint32_t op;
 	int (*fn)(struct domain *d, struct ctl_dom *x, const void *in, void *out,
@@ -445,7 +461,7 @@ static const struct ctl_handler ctl_handlers[] = {
 	{KEELCTL_OP_SCHED_GET, ctl_sched_get, 1},   {KEELCTL_OP_SCHED_SET, ctl_sched_set, 1},
 	{KEELCTL_OP_VERSION, ctl_version, 0},	    {KEELCTL_OP_DMESG_CLEAR, ctl_dmesg_clear, 0},
 	{KEELCTL_OP_DEBUG_KEYS, ctl_debug_keys, 0}, {KEELCTL_OP_LOG_DIRTY, ctl_logdirty, 0},
-	{KEELCTL_OP_VCPU_PIN, ctl_vcpu_pin, 1},
+	{KEELCTL_OP_VCPU_PIN, ctl_vcpu_pin, 1},	    {KEELCTL_OP_DM, ctl_dm, 1},
 };
 
 int ctl_op(uint32_t op, struct domain *d, const void *in, void *out, uint32_t *out_len,

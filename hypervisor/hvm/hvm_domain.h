@@ -9,6 +9,7 @@
 #ifndef KEEL_HV_HVM_DOMAIN_H
 #define KEEL_HV_HVM_DOMAIN_H
 
+#include <pthread.h>
 #include <stdint.h>
 
 #include "abi/hvm.h"
@@ -42,6 +43,42 @@ struct hvm_hole_run {
 	int slot;
 };
 
+/* Xen's struct ioreq (public/hvm/ioreq.h): flags holds state (bits 0-3),
+ * data_is_ptr (4), dir (5: 1 read) and df (6). */
+struct hvm_ioreq {
+	uint64_t addr, data;
+	uint32_t count, size, vp_eport;
+	uint16_t pad;
+	uint8_t flags, type;
+};
+#define HVM_IOREQ_NONE		  0
+#define HVM_IOREQ_READY		  1
+#define HVM_IORESP_READY	  3
+#define HVM_IOREQ_DIR_READ	  0x20
+#define HVM_IOREQ_TYPE_PIO	  0
+#define HVM_IOREQ_TYPE_COPY	  1
+#define HVM_IOREQ_TYPE_PCI_CONFIG 2
+/* XEN_DMOP_IO_RANGE_*: what a server's range covers */
+#define HVM_IO_RANGE_PORT   0
+#define HVM_IO_RANGE_MEMORY 1
+#define HVM_IO_RANGE_PCI    2
+/* Two ioreq-server pages each (ioreq, bufioreq): Xen's 8 pages, 4 servers */
+#define HVM_IOREQ_SERVERS (HVM_NR_IOREQ_SERVER_PAGES / 2)
+#define HVM_IOREQ_RANGES  256
+
+struct hvm_io_range {
+	uint8_t type;
+	uint64_t start, end; /* inclusive; a PCI range: sbdf */
+};
+
+struct hvm_ioreq_server {
+	int used, enabled, bufioreq;
+	uint32_t vcpu_port[DOMAIN_MAX_VCPUS]; /* unbound for dom0: the device model binds */
+	uint32_t buf_port;
+	unsigned nr_ranges;
+	struct hvm_io_range ranges[HVM_IOREQ_RANGES];
+};
+
 struct hvm_domain {
 	uint64_t low_pages;  /* RAM frames below the hole, from 0 */
 	uint64_t high_pages; /* the rest, from 4 GiB */
@@ -61,6 +98,11 @@ struct hvm_domain {
 	uint64_t wire_checked; /* hvm_irq.c: when the PIC's wire was last looked at */
 	uint32_t wire_lvt0;    /* the LVT0 keeld set for it */
 	int wire_forced;
+	pthread_mutex_t ioreq_lock; /* the servers and interrupt links (hvm_ioreq.c) */
+	struct hvm_ioreq_server servers[HVM_IOREQ_SERVERS];
+	uint8_t link_route[4];	   /* PCI link -> ISA IRQ (0: none) */
+	unsigned link_asserted[4]; /* INTx pins asserted on each link */
+	uint64_t intx_level[2];	   /* device * 4 + pin */
 	char dbg_line[256];
 	unsigned dbg_len;
 	uint64_t dbg_logged; /* bytes of 0xe9 text sent to keeld's log */
@@ -99,5 +141,15 @@ int hvm_platform_io(struct domain *d, uint16_t port, int is_write, uint8_t *data
 void hvm_irq_wire_check(struct vcpu *v);
 /* HVM_PARAM_ACPI_IOPORTS_LOCATION: where the PM1a block and timer sit. */
 int hvm_pm_set_location(struct domain *d, uint64_t v);
+
+/* Ioreq servers (hvm_ioreq.c): the DM control op (negative errno); an
+ * access handed to a device model: 1 handled, 0 not claimed, -1 the vCPU
+ * must stop. */
+struct keelctl_dm_req;
+int hvm_ioreq_init(struct domain *d);
+void hvm_ioreq_destroy(struct domain *d);
+int hvm_dm_op(struct domain *d, struct keelctl_dm_req *q);
+int hvm_ioreq_pio(struct vcpu *v, uint16_t port, int is_write, uint8_t *data, unsigned size);
+int hvm_ioreq_mmio(struct vcpu *v, uint64_t gpa, int is_write, uint8_t *data, unsigned size);
 
 #endif

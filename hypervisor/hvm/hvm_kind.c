@@ -288,13 +288,14 @@ static int hvm_init(struct domain *d)
 		return -ENOMEM;
 	}
 	hvm_platform_init(d);
-	return 0;
+	return hvm_ioreq_init(d);
 }
 
 static void hvm_destroy(struct domain *d)
 {
 	if (!d->hvm)
 		return;
+	hvm_ioreq_destroy(d);
 	munmap(d->hvm->hole, HVM_HOLE_PAGES << 12);
 	free(d->hvm->hole_populated);
 	free(d->hvm);

@@ -4,9 +4,10 @@
  * by exit reason, and port I/O by port: the hypercall page's `out` (a
  * hypercall), Xen's debug port 0xe9 (hvmloader's console), the platform
  * ports keeld answers as Xen does (hvm_platform.c: PCI configuration
- * address, ACPI PM timer), and every other port and MMIO access, which
- * without a device model gets what Xen gives an unclaimed range: reads of
- * all ones, writes dropped.  MSRs KVM
+ * address, ACPI PM timer), the ranges and PCI devices a device model
+ * claimed (hvm_ioreq.c: an ioreq to QEMU), and every other port and MMIO
+ * access, which gets what Xen gives an unclaimed range: reads of all
+ * ones, writes dropped.  MSRs KVM
  * does not know come here: Xen's hypercall-page MSR, else a #GP.
  */
 #include <errno.h>
@@ -148,10 +149,15 @@ static int hvm_exit_io(struct vcpu *v)
 	}
 	for (size_t i = 0; i < len; i += run->io.size) {
 		int is_write = run->io.direction == KVM_EXIT_IO_OUT;
+		/* a device model's port or PCI device, else keeld's own
+		 * platform ports, else an unclaimed port: reads all ones,
+		 * writes dropped */
+		int r = hvm_ioreq_pio(v, run->io.port, is_write, data + i, run->io.size);
 
-		/* keeld's own platform ports, else an unclaimed port (no device
-		 * model yet): reads all ones, writes dropped */
-		if (hvm_platform_io(v->dom, run->io.port, is_write, data + i, run->io.size) < 0 &&
+		if (r < 0)
+			return -1;
+		if (r == 0 &&
+		    hvm_platform_io(v->dom, run->io.port, is_write, data + i, run->io.size) < 0 &&
 		    !is_write)
 			memset(data + i, 0xff, run->io.size);
 	}
@@ -161,8 +167,12 @@ static int hvm_exit_io(struct vcpu *v)
 static int hvm_exit_mmio(struct vcpu *v)
 {
 	struct kvm_run *run = v->kvm.run;
+	int r = hvm_ioreq_mmio(v, run->mmio.phys_addr, run->mmio.is_write, run->mmio.data,
+			       run->mmio.len);
 
-	if (!run->mmio.is_write)
+	if (r < 0)
+		return -1;
+	if (r == 0 && !run->mmio.is_write)
 		memset(run->mmio.data, 0xff, sizeof(run->mmio.data));
 	return 0;
 }

@@ -508,6 +508,7 @@ static const struct daemon_op daemon_ops[KEELCTL_OP_MAX] = {
 	[KEELCTL_OP_RESUME] = {"resume", daemon_op_xl, sizeof(uint32_t)},
 	[KEELCTL_OP_DEBUG_KEYS] = {"debug-keys", daemon_op_xl, KEELCTL_DEBUG_KEYS_MAX},
 	[KEELCTL_OP_LOG_DIRTY] = {"log-dirty", daemon_op_xl, sizeof(struct keelctl_logdirty_req)},
+	[KEELCTL_OP_DM] = {"dm", daemon_op_xl, sizeof(struct keelctl_dm_req)},
 	[KEELCTL_OP_VCPU_PIN] = {"vcpu-pin", daemon_op_xl, sizeof(struct keelctl_vcpu_pin)},
 	[KEELCTL_OP_UNBIND_EVTCHN] = {"unbind", daemon_op_unbind_evtchn,
 				      sizeof(struct keelctl_bind_req)},

@@ -17,3 +17,20 @@ hvm_firmware() {
 	[ -f "$seabios" ] || fail "no bios-256k.bin in seabios ($seabios)"
 	export KEEL_HVMLOADER=$hvmloader KEEL_SEABIOS=$seabios
 }
+
+# Debian's qemu-system-xen (xl's HVM device model; $KEEL_QEMU_XEN names
+# another) and a dom0 (keel-dom0-up) in $KEEL_TMP/xlrun: sets run and
+# kpid (keeld's pid), defines xl and st (keelstore) for it and takes the
+# dom0 down at exit.
+cleanup_xl() { "$KEEL_BIN/keel-dom0-down" --rundir "$run" >/dev/null 2>&1; }
+xl() { KEEL_RUNDIR=$run "$KEEL_BIN/xl" "$@"; }
+st() { "$KEEL_BIN/keelstore" -s "$run/xenstored/socket" "$@"; }
+hvm_qemu_dom0() {
+	local qemu_xen=${KEEL_QEMU_XEN:-/usr/libexec/xen-qemu-system-i386}
+	[ -x "$qemu_xen" ] || skip "no $qemu_xen (Debian's qemu-system-xen; make deps installs it)"
+	run=$KEEL_TMP/xlrun
+	trap cleanup_xl EXIT
+	"$KEEL_BIN/keel-dom0-up" --rundir "$run" --no-bridge >"$KEEL_TMP/up.out" ||
+		fail "keel-dom0-up: $(cat "$KEEL_TMP/up.out")"
+	kpid=$(cat "$run/keeld.pid") || fail "keel-dom0-up left no keeld.pid"
+}

@@ -1,26 +1,27 @@
 #!/usr/bin/env bash
-# hvm-seabios: xl create type="hvm" runs Debian's unmodified hvmloader,
-# which is given what libxl gives it (hvmloader/bios = "seabios" and the
-# platform/* keys in the store, Debian's bios-256k.bin as the start info's
-# "firmware" module, the hvm_info table) and hands over to Debian's
+# hvm-seabios: xl create type="hvm" starts Debian's unmodified QEMU for
+# Xen (qemu-system-xen, machine xenfv) as the device model, as libxl does:
+# it makes an ioreq server in keeld, claims its ports, MMIO and PCI
+# devices, and says "running".  Then Debian's unmodified hvmloader,
+# given what libxl gives it (hvmloader/bios = "seabios" and the platform/*
+# keys in the store, Debian's bios-256k.bin as the start info's
+# "firmware" module, the hvm_info table), hands over to Debian's
 # unmodified SeaBIOS: hvmloader populates its ACPI tables in the MMIO hole
-# (XENMEM_populate_physmap), probes PCI (no device model: no devices),
-# reads the CPU speed from shared_info; SeaBIOS prints its banner on Xen's
-# debug port 0xe9 and reaches its boot stage, where with no disk it finds
-# no bootable device.  Each step is waited for as a line in keeld's log
-# (xl dmesg), with timeouts for this slow host; the times are printed.
+# (XENMEM_populate_physmap), probes PCI -- QEMU's devices, through
+# ioreqs -- and reads the CPU speed from shared_info; SeaBIOS prints its
+# banner on Xen's debug port 0xe9, finds QEMU's PCI devices (i440FX,
+# PIIX3 and its IDE/ACPI functions, Xen's platform device) and reaches its
+# boot stage, where with no disk it finds no bootable device.  Bad ioreq
+# server arguments (libxendevicemodel through ctypes) are refused with
+# Xen's errno, and a killed QEMU leaves keeld up.  Each step is waited
+# for as a line in keeld's log (xl dmesg), with timeouts for this slow
+# host; the times are printed.
 . "$(dirname "$0")/../lib/common.sh"
 need_root
 need_kvm
 . "$(dirname "$0")/hvm-lib.sh"
 hvm_firmware
-run=$KEEL_TMP/xlrun
-cleanup_xl() { "$KEEL_BIN/keel-dom0-down" --rundir "$run" >/dev/null 2>&1; }
-trap cleanup_xl EXIT
-"$KEEL_BIN/keel-dom0-up" --rundir "$run" --no-bridge >"$KEEL_TMP/up.out" ||
-	fail "keel-dom0-up: $(cat "$KEEL_TMP/up.out")"
-xl() { KEEL_RUNDIR=$run "$KEEL_BIN/xl" "$@"; }
-kpid=$(cat "$run/keeld.pid") || fail "keel-dom0-up left no keeld.pid"
+hvm_qemu_dom0
 cat >"$KEEL_TMP/hvm.cfg" <<CFG
 name = "seabios1"
 type = "hvm"
@@ -32,7 +33,6 @@ t0=$(date +%s.%N)
 since() { printf '%.1f s' "$(echo "$(date +%s.%N) - $t0" | bc)"; }
 xl create -q "$KEEL_TMP/hvm.cfg" || fail "xl create type=hvm"
 d=$(xl domid seabios1) || fail "no domid for seabios1"
-st() { "$KEEL_BIN/keelstore" -s "$run/xenstored/socket" "$@"; }
 [ "$(st read /local/domain/$d/hvmloader/bios)" = seabios ] || fail "hvmloader/bios is not seabios"
 [ "$(st read /local/domain/$d/platform/device-model)" = qemu_xen ] ||
 	fail "platform/device-model is not libxl's qemu_xen"
@@ -47,7 +47,7 @@ step 'CPU speed is [1-9]' 120 "hvmloader read the TSC scale from shared_info"
 step 'Loading SeaBIOS' 600 "hvmloader loads SeaBIOS from the firmware module"
 step 'Invoking SeaBIOS' 600 "hvmloader built its tables and hands over"
 step 'SeaBIOS (version' 600 "SeaBIOS printed its banner on port 0xe9"
-step 'Found 0 PCI devices' 600 "SeaBIOS probed PCI: the CF8 latch reads back, no device answers"
+step 'Found [1-9][0-9]* PCI devices' 600 "SeaBIOS found QEMU's PCI devices through ioreqs"
 step 'Using pmtimer, ioport 0xb008' 600 "SeaBIOS times itself with keeld's PM timer at hvmloader's 0xb000 block"
 step 'No bootable device' 900 "SeaBIOS reached its boot stage (no disk: no bootable device)"
 xl dmesg | grep "(d$d)" | grep -E 'Loading ACPI|Relocating|pci dev|SeaBIOS|xen: |Booting|bootable|Passed|Failed|Skip|PM|CPU speed|PCI devices|wire' |
@@ -56,8 +56,49 @@ xl dmesg | grep "(d$d)" | grep -E 'Loading ACPI|Relocating|pci dev|SeaBIOS|xen: 
 # the toolstack's map (RAM from 1 MiB, as libxl's), nothing overlapping
 xl dmesg | grep "(d$d) " | sed -n '/E820 table:/,/Invoking SeaBIOS/p' | sed 's/^/  /'
 xl dmesg | grep -q "(d$d)  OVERLAP" && fail "hvmloader's E820 table has overlapping entries"
+xl dmesg | grep "(d$d) Found .* PCI devices" | sed 's/^/  /'
+grep -q "d$d: ioreq server 0 created" "$run/log/keeld.log" || fail "QEMU made no ioreq server"
+grep -q "d$d: ioreq server 0 enabled" "$run/log/keeld.log" || fail "QEMU did not enable its ioreq server"
+xl dmesg | grep -q "(d$d) pci dev 01:1 bar 20" || fail "hvmloader did not size PIIX3's IDE BAR (QEMU's device)"
 xl list seabios1 | grep -q seabios1 || fail "the domain is gone"
 kill -0 "$kpid" 2>/dev/null || fail "keeld died"
+# Bad ioreq-server arguments to a live HVM domain: Xen's errno, keeld stays
+# (keel-xen-run: Keel's libraries first, the ASan runtime of a SAN build)
+KEEL_RUNDIR=$run "$KEEL_BIN/keel-xen-run" python3 - libxendevicemodel.so.1 "$d" <<'PY' ||
+	fail "bad dm_op arguments"
+import ctypes, errno, sys
+dm = ctypes.CDLL(sys.argv[1], use_errno=True)
+dm.xendevicemodel_open.restype = ctypes.c_void_p
+h = ctypes.c_void_p(dm.xendevicemodel_open(None, 0))
+d = int(sys.argv[2])
+sid = ctypes.c_uint16()
+def refused(what, rc, want):
+    got = ctypes.get_errno()
+    if rc != -1 or got != want:
+        sys.exit(f"{what}: rc {rc} errno {errno.errorcode.get(got, got)}, want {errno.errorcode[want]}")
+    print(f"  refused ({errno.errorcode[want]}): {what}")
+refused("create_ioreq_server with bufioreq 7", dm.xendevicemodel_create_ioreq_server(h, d, 7, ctypes.byref(sid)), errno.EINVAL)
+refused("map_io_range to server 3 (none)", dm.xendevicemodel_map_io_range_to_ioreq_server(h, d, 3, 0, ctypes.c_uint64(0x100), ctypes.c_uint64(0x101)), errno.ENOENT)
+refused("map_io_range start > end", dm.xendevicemodel_map_io_range_to_ioreq_server(h, d, 0, 1, ctypes.c_uint64(0x2000), ctypes.c_uint64(0x1000)), errno.EINVAL)
+refused("map_io_range over QEMU's ports (0x1f0)", dm.xendevicemodel_map_io_range_to_ioreq_server(h, d, 0, 0, ctypes.c_uint64(0x1f0), ctypes.c_uint64(0x1f0)), errno.EEXIST)
+refused("unmap_io_range never mapped", dm.xendevicemodel_unmap_io_range_from_ioreq_server(h, d, 0, 1, ctypes.c_uint64(0x5000), ctypes.c_uint64(0x5fff)), errno.ENOENT)
+refused("set_isa_irq_level irq 16", dm.xendevicemodel_set_isa_irq_level(h, d, 16, 1), errno.EINVAL)
+refused("set_pci_link_route link 4", dm.xendevicemodel_set_pci_link_route(h, d, 4, 5), errno.EINVAL)
+refused("set_pci_intx_level bus 1", dm.xendevicemodel_set_pci_intx_level(h, d, 0, 1, 3, 0, 1), errno.EINVAL)
+refused("destroy_ioreq_server 9", dm.xendevicemodel_destroy_ioreq_server(h, d, 9), errno.ENOENT)
+refused("create_ioreq_server on domain 0", dm.xendevicemodel_create_ioreq_server(h, 0, 0, ctypes.byref(sid)), errno.EPERM)
+n = ctypes.c_uint()
+if dm.xendevicemodel_nr_vcpus(h, d, ctypes.byref(n)) != 0 or n.value != 1:
+    sys.exit(f"nr_vcpus: {n.value}")
+dm.xendevicemodel_close(h)
+PY
+kill -0 "$kpid" 2>/dev/null || fail "keeld died after bad dm_op arguments"
+# QEMU killed: keeld stays up; the domain can still be destroyed
+qpid=$(st read /local/domain/$d/image/device-model-pid) || fail "no device-model-pid"
+grep -q -- "-xen-domid" "/proc/$qpid/cmdline" || fail "device-model-pid $qpid is not QEMU"
+kill -9 "$qpid"
+wait_for "! kill -0 $qpid 2>/dev/null" 30 || fail "QEMU did not die"
+kill -0 "$kpid" 2>/dev/null || fail "keeld died with QEMU"
 xl destroy seabios1 || fail "xl destroy seabios1"
 if grep -qE "Sanitizer|runtime error" "$run/log/keeld.log"; then
 	grep -E -A12 "Sanitizer|runtime error" "$run/log/keeld.log" | head -40

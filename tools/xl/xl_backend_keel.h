@@ -53,6 +53,7 @@ int xlk_create(void *h, const struct xlcfg_domain *dom, bool paused, uint32_t *d
 const char *xlk_hvmloader(void);
 const char *xlk_hvm_bios(void);
 int xlk_check_hvm(const struct xlcfg_domain *dom);
+int xlk_hvm_ide_index(const struct xlcfg_disk *disk);
 uint64_t xlk_hvm_extra_memkb(const struct xlcfg_domain *dom);
 int xlk_hvm_store_keys(struct xlk *k, ks_tx_t tx, const char *dom_path, const char *vm_path,
 		       const struct xlcfg_domain *dom);
@@ -95,11 +96,13 @@ struct xlk_boot {
 int xlk_boot_run(struct xlk *k, const struct xlcfg_domain *dom, struct xlk_boot *b);
 void xlk_boot_cleanup(struct xlk_boot *b);
 
-/* QEMU as a PV domain's device model, for its qdisk disks (xl_backend_keel_dm.c):
- * start it (no-op when it already serves the domain) and wait for "running";
+/* QEMU as a PV domain's device model, for its qdisk disks, or an HVM
+ * domain's (xl_backend_keel_dm.c): start it (no-op when it already serves
+ * the domain) and wait for "running";
  * stop it; check it: 1 running, 0 none recorded, -1 recorded but gone
  * (*pid: the recorded pid). */
 int xlk_dm_start(struct xlk *k, uint32_t domid, const char *name);
+int xlk_dm_start_hvm(struct xlk *k, uint32_t domid, const struct xlcfg_domain *dom);
 void xlk_dm_stop(struct xlk *k, uint32_t domid);
 int xlk_dm_check(struct xlk *k, uint32_t domid, int *pid);
 

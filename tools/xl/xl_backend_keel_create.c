@@ -212,6 +212,9 @@ int xlk_create(void *h, const struct xlcfg_domain *dom, bool paused, uint32_t *d
 			fprintf(stderr, "xl: writing the store nodes of domain %u: %s\n", *domid,
 				strerror(-r));
 	}
+	/* libxl__spawn_local_dm: an HVM domain's QEMU, before it first runs */
+	if (r == 0 && dom->type == XLCFG_TYPE_HVM)
+		r = xlk_dm_start_hvm(k, *domid, dom);
 	if (r == 0) {
 		r = xlk_config_save(k, *domid, dom);
 		if (r < 0)

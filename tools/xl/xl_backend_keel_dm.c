@@ -1,10 +1,12 @@
 /*
- * QEMU as the device model of a PV domain, for its qdisk disks: what
- * libxl's libxl__spawn_local_dm does for a PV guest that needs QEMU.
+ * QEMU as the device model of a PV domain, for its qdisk disks, and of an
+ * HVM domain: what libxl's libxl__spawn_local_dm does.
  * Debian's unmodified qemu-system-xen runs through keel-xen-run, which
  * puts Keel's builds of Xen's dom0 libraries (build/lib/xen) first on its
  * library path and points libxenstore at keel-xenstored; QEMU's xenpv
- * machine then finds the backend/qdisk nodes xl wrote and serves them.
+ * machine then finds the backend/qdisk nodes xl wrote and serves them;
+ * its xenfv machine (an HVM domain's) makes an ioreq server in keeld and
+ * serves the PC's emulated devices (hypervisor/hvm/hvm_ioreq.c).
  *
  * Spawned detached (its own session, its parent gone), with libxl's
  * arguments: -xen-domid, -xen-attach, the QMP socket libxl uses
@@ -35,6 +37,7 @@
 #define XLK_DM_STOP_TIMEOUT_MS 5000
 #define XLK_DM_POLL_MS	       20
 #define XLK_DM_DEFAULT	       "/usr/libexec/xen-qemu-system-i386"
+#define XLK_DM_HVM_EXTRA       8 /* disks, and serial ports, passed to QEMU */
 
 /* QEMU for Xen: $KEEL_QEMU_XEN, else Debian's qemu-system-xen. */
 static const char *xlk_dm_path(void)
@@ -186,10 +189,15 @@ static int xlk_dm_record_step(struct xlk *k, ks_tx_t tx, void *arg)
 	return ks_write(k->xs, tx, kv[0], kv[1], (unsigned)strlen(kv[1]));
 }
 
-int xlk_dm_start(struct xlk *k, uint32_t domid, const char *name)
+/* Start QEMU for domain domid: the xenpv machine for a PV domain's
+ * qdisk disks, or (hvm given) the xenfv machine as the HVM domain's
+ * device model, with libxl's memory, vCPU and boot arguments and no
+ * display, VGA or NIC. */
+static int xlk_dm_launch(struct xlk *k, uint32_t domid, const char *name,
+			 const struct xlcfg_domain *hvm)
 {
 	char launcher[PATH_MAX], qmp[PATH_MAX + 64], log[PATH_MAX + 64], chardev[PATH_MAX + 128];
-	char domid_s[16], pidpath[64], pid_s[16], statepath[64];
+	char domid_s[16], pidpath[64], pid_s[16], statepath[64], mem_s[24], smp_s[48];
 	const char *dm = xlk_dm_path();
 	long long deadline;
 	pid_t pid;
@@ -200,9 +208,10 @@ int xlk_dm_start(struct xlk *k, uint32_t domid, const char *name)
 	if (access(dm, X_OK) < 0) {
 		r = -errno;
 		fprintf(stderr,
-			"xl: the qdisk backend needs QEMU built for Xen (%s: %s); install "
+			"xl: %s needs QEMU built for Xen (%s: %s); install "
 			"Debian's qemu-system-xen or set KEEL_QEMU_XEN\n",
-			dm, strerror(-r));
+			hvm ? "an HVM domain's device model" : "the qdisk backend", dm,
+			strerror(-r));
 		return r;
 	}
 	r = xlk_dm_launcher(launcher, sizeof(launcher));
@@ -229,18 +238,55 @@ int xlk_dm_start(struct xlk *k, uint32_t domid, const char *name)
 		snprintf(sock, sizeof(sock), "%s/xenstored/socket", k->rundir);
 		setenv("XENSTORED_PATH", sock, 1);
 	}
-	{
-		char *const argv[] = {launcher,	     (char *)dm,
-				      "-xen-domid",  domid_s,
-				      "-chardev",    chardev,
-				      "-mon",	     "chardev=libxl-cmd,mode=control",
-				      "-nodefaults", "-no-user-config",
-				      "-xen-attach", "-name",
-				      (char *)name,  "-nographic",
-				      "-machine",    "xenpv",
-				      NULL};
+	if (hvm) {
+		uint64_t kb =
+			hvm->max_memkb > hvm->target_memkb ? hvm->max_memkb : hvm->target_memkb;
+		int vcpus = hvm->max_vcpus > hvm->vcpus ? hvm->max_vcpus : hvm->vcpus;
 
-		pid = xlk_dm_spawn(argv, log);
+		snprintf(mem_s, sizeof(mem_s), "%llu", (unsigned long long)(kb / 1024));
+		snprintf(smp_s, sizeof(smp_s), "%d,maxcpus=%d", hvm->vcpus, vcpus);
+	}
+	{
+		char *const pv[] = {"-machine", "xenpv", NULL};
+		char *const fv[] = {"-machine", "xenfv", "-m",	 mem_s,	  "-smp",     smp_s, "-vga",
+				    "none",	"-net",	 "none", "-boot", "order=cd", NULL};
+		char *const *tail = hvm ? fv : pv;
+		char *argv[48 + 2 * XLK_DM_HVM_EXTRA] = {
+			launcher,      (char *)dm,
+			"-xen-domid",  domid_s,
+			"-chardev",    chardev,
+			"-mon",	       "chardev=libxl-cmd,mode=control",
+			"-nodefaults", "-no-user-config",
+			"-xen-attach", "-name",
+			(char *)name,  "-nographic"};
+		size_t n = 14, ne = 0;
+		char *extra[XLK_DM_HVM_EXTRA] = {0};
+		bool oom = false;
+
+		for (; *tail; tail++)
+			argv[n++] = *tail;
+		/* libxl's emulated disks and serial ports of an HVM domain */
+		for (int i = 0; hvm && i < hvm->n_disks && ne < XLK_DM_HVM_EXTRA; i++) {
+			const struct xlcfg_disk *dk = &hvm->disks[i];
+
+			argv[n++] = "-drive";
+			if (asprintf(
+				    &extra[ne],
+				    "file=%s,if=ide,index=%d,media=disk,format=%s,cache=writeback%s",
+				    dk->target, xlk_hvm_ide_index(dk),
+				    dk->format == XLCFG_FORMAT_QCOW2 ? "qcow2" : "raw",
+				    dk->readwrite ? "" : ",readonly=on") < 0)
+				extra[ne] = NULL, oom = true;
+			argv[n++] = extra[ne++];
+		}
+		for (int i = 0; hvm && i < hvm->n_serial && i < XLK_DM_HVM_EXTRA; i++) {
+			argv[n++] = "-serial";
+			argv[n++] = hvm->serial[i];
+		}
+		argv[n] = NULL;
+		pid = oom ? -ENOMEM : xlk_dm_spawn(argv, log);
+		for (size_t i = 0; i < ne; i++)
+			free(extra[i]);
 	}
 	if (pid < 0) {
 		fprintf(stderr, "xl: starting %s: %s\n", dm, strerror((int)-pid));
@@ -285,6 +331,16 @@ int xlk_dm_start(struct xlk *k, uint32_t domid, const char *name)
 	if (r < 0)
 		xlk_dm_stop(k, domid);
 	return r;
+}
+
+int xlk_dm_start(struct xlk *k, uint32_t domid, const char *name)
+{
+	return xlk_dm_launch(k, domid, name, NULL);
+}
+
+int xlk_dm_start_hvm(struct xlk *k, uint32_t domid, const struct xlcfg_domain *dom)
+{
+	return xlk_dm_launch(k, domid, dom->name, dom);
 }
 
 void xlk_dm_stop(struct xlk *k, uint32_t domid)

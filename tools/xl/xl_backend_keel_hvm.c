@@ -39,16 +39,43 @@ const char *xlk_hvm_bios(void)
 	return xlk_env_or("KEEL_SEABIOS", XLK_SEABIOS);
 }
 
-/* An HVM domain without a device model yet: no emulated or PV devices;
- * both firmware files must be readable. */
+/* The IDE index QEMU gives an HVM disk (libxl: hdX, sdX and xvdX by
+ * their letter; Keel emulates the four IDE places only), or -1. */
+int xlk_hvm_ide_index(const struct xlcfg_disk *disk)
+{
+	const char *v = disk->vdev;
+	size_t n = v ? strlen(v) : 0;
+
+	if (n < 3 || n > 4 || (strncmp(v, "hd", 2) && strncmp(v, "sd", 2) && strncmp(v, "xvd", 3)))
+		return -1;
+	if (v[n - 1] < 'a' || v[n - 1] > 'd' || (v[0] == 'x' && n != 4) || (v[0] != 'x' && n != 3))
+		return -1;
+	return v[n - 1] - 'a';
+}
+
+/* An HVM domain: its disks are QEMU's emulated IDE disks (a raw or qcow2
+ * file or device at hda..hdd), no NIC yet; both firmware files must be
+ * readable. */
 int xlk_check_hvm(const struct xlcfg_domain *dom)
 {
 	const char *files[] = {xlk_hvmloader(), xlk_hvm_bios()};
 
-	if (dom->n_disks || dom->n_vifs) {
-		fprintf(stderr, "xl: HVM domains run without a device model yet: "
-				"disk= and vif= are not available for type=\"hvm\"\n");
+	if (dom->n_vifs) {
+		fprintf(stderr, "xl: vif= is not available for type=\"hvm\" yet (QEMU runs with "
+				"-net none)\n");
 		return -EOPNOTSUPP;
+	}
+	for (int i = 0; i < dom->n_disks; i++) {
+		const struct xlcfg_disk *dk = &dom->disks[i];
+
+		if (xlk_hvm_ide_index(dk) < 0 || dk->is_cdrom || !dk->target || !*dk->target ||
+		    (dk->format != XLCFG_FORMAT_RAW && dk->format != XLCFG_FORMAT_QCOW2)) {
+			fprintf(stderr,
+				"xl: HVM disk %s: Keel's device model emulates raw or qcow2 "
+				"IDE disks at hda..hdd (xvda..xvdd, sda..sdd) only\n",
+				dk->vdev ? dk->vdev : "?");
+			return -EOPNOTSUPP;
+		}
 	}
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		if (access(files[i], R_OK) < 0) {

@@ -12,12 +12,13 @@
  *  - the checks Linux's privcmd makes on the buffers it pins (a dirty-VRAM
  *    bitmap or extent array over 4096 bytes: E2BIG; none given: EFAULT);
  *  - then Xen's dm_op: domain 0, the caller's own domain, EPERM; no such
- *    domain ESRCH; a domain that is not HVM EINVAL.  Keel has only PV
- *    domains today, so every operation on an existing domain ends there,
- *    shutdown included (Xen's dm_op refuses XEN_DMOP_remote_shutdown for
- *    a PV domain too; xc_domain_shutdown is the call for those).  An HVM
- *    domain's ioreq servers, interrupts and memory types have no keeld
- *    counterpart yet: EOPNOTSUPP, except shutdown, which keeld does.
+ *    domain ESRCH; a domain that is not HVM EINVAL (shutdown included:
+ *    Xen's dm_op refuses XEN_DMOP_remote_shutdown for a PV domain too;
+ *    xc_domain_shutdown is the call for those).  On an HVM domain keeld
+ *    serves the ioreq servers, the ISA/PCI interrupt lines, PCI link
+ *    routes, nr_vcpus and shutdown; memory types, MSIs, dirty VRAM,
+ *    modified memory, event injection, relocation, cache attributes and
+ *    set_irq_level are EOPNOTSUPP.
  * restrict succeeds without restricting (see xentoolcore.h).
  */
 #ifndef KEEL_XENDEVICEMODEL_H

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# hvm-qemu: an HVM domain boots from a disk QEMU emulates.  xl create
+# type="hvm" with disk = [ raw image at hda ] and serial = "file:..."
+# hands both to Debian's unmodified qemu-system-xen (the device model, as
+# libxl does: -drive if=ide, -serial); SeaBIOS, after the floppy, finds
+# QEMU's IDE disk (ATA through ioreqs: port I/O, PCI configuration),
+# reads its boot sector and runs it, and the boot sector's text, written
+# to COM1 (port 0x3f8, QEMU's 16550), lands in the serial file.  A disk
+# Keel's device model cannot place (a vdev past hdd) is refused by xl.
+. "$(dirname "$0")/../lib/common.sh"
+need_root
+need_kvm
+. "$(dirname "$0")/hvm-lib.sh"
+hvm_firmware
+hvm_qemu_dom0
+# A boot sector: ds = 0, then each byte of its message out to port 0x3f8,
+# then hlt forever.  1 MiB image, the sector first, 0x55 0xaa at 510.
+python3 - "$KEEL_TMP/disk.img" <<'PY' || fail "making the boot sector"
+import sys
+msg = b"KEEL-HVM-BOOTSECTOR via QEMU IDE\r\n\0"
+code = bytes([0xfc, 0x31, 0xc0, 0x8e, 0xd8, 0xbe, 0x16, 0x7c, 0xba, 0xf8, 0x03,
+              0xac, 0x84, 0xc0, 0x74, 0x03, 0xee, 0xeb, 0xf8, 0xf4, 0xeb, 0xfd])
+assert len(code) == 0x16
+sector = (code + msg).ljust(510, b"\0") + b"\x55\xaa"
+with open(sys.argv[1], "wb") as f:
+    f.write(sector.ljust(1 << 20, b"\0"))
+PY
+serial=$KEEL_TMP/serial.txt
+cat >"$KEEL_TMP/bad.cfg" <<CFG
+name = "hvmbad"
+type = "hvm"
+memory = 32
+disk = [ 'format=raw,vdev=hde,access=rw,target=$KEEL_TMP/disk.img' ]
+CFG
+xl create -q "$KEEL_TMP/bad.cfg" 2>"$KEEL_TMP/bad.err" && fail "xl accepted an HVM disk at hde"
+grep -q "hda..hdd" "$KEEL_TMP/bad.err" || fail "no clear error for hde: $(cat "$KEEL_TMP/bad.err")"
+cat >"$KEEL_TMP/hvm.cfg" <<CFG
+name = "hvmdisk"
+type = "hvm"
+memory = 32
+vcpus = 1
+on_crash = "preserve"
+disk = [ 'format=raw,vdev=hda,access=rw,target=$KEEL_TMP/disk.img' ]
+serial = [ "file:$serial" ]
+CFG
+t0=$(date +%s.%N)
+since() { printf '%.1f s' "$(echo "$(date +%s.%N) - $t0" | bc)"; }
+xl create -q "$KEEL_TMP/hvm.cfg" || fail "xl create type=hvm with a disk"
+d=$(xl domid hvmdisk) || fail "no domid for hvmdisk"
+step() { # PATTERN TIMEOUT WHAT
+	wait_for "xl dmesg | grep -q '(d$d) $1'" "$2" ||
+		{ xl dmesg | grep "(d$d)" | tail -25; tail -20 "$run/log/qemu-dm-hvmdisk.log"; fail "$3"; }
+	echo "  $(since): $3"
+}
+step 'Found [1-9][0-9]* PCI devices' 600 "SeaBIOS found QEMU's PCI devices"
+step 'ata0-0: QEMU HARDDISK' 600 "SeaBIOS found QEMU's IDE disk"
+step 'Booting from Hard Disk' 900 "SeaBIOS boots from the disk"
+wait_for "grep -q KEEL-HVM-BOOTSECTOR '$serial'" 300 ||
+	{ xl dmesg | grep "(d$d)" | tail -20; fail "the boot sector's text is not on the serial port"; }
+echo "  $(since): the boot sector wrote to COM1: $(tr -d '\r' <"$serial")"
+xl dmesg | grep "(d$d)" | grep -E 'ata|Booting|PCI devices|drive' | sed 's/^/  xl dmesg: /'
+kill -0 "$kpid" 2>/dev/null || fail "keeld died"
+qpid=$(st read /local/domain/$d/image/device-model-pid) || fail "no device-model-pid"
+grep -q -- "-xen-domid" "/proc/$qpid/cmdline" || fail "device-model-pid $qpid is not QEMU"
+xl destroy hvmdisk || fail "xl destroy hvmdisk"
+wait_for "! kill -0 $qpid 2>/dev/null" 30 || fail "QEMU (pid $qpid) outlived its domain"
+if grep -qE "Sanitizer|runtime error" "$run/log/keeld.log"; then
+	grep -E -A12 "Sanitizer|runtime error" "$run/log/keeld.log" | head -40
+	fail "keeld reported a sanitizer error"
+fi
+cleanup_xl
+echo "hvm-qemu: ok"
