@@ -372,7 +372,7 @@ void pv_time_cpuid_leaf(struct vcpu *v, uint32_t sub, uint32_t *a, uint32_t *b, 
 		*c = (uint32_t)khz;
 		break;
 	case 1:
-		pv_time_scale(khz, &mul, &shift);
+		time_tsc_scale(khz, &mul, &shift);
 		*c = mul;
 		*d = (uint32_t)(int32_t)shift;
 		break;
