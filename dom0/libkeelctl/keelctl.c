@@ -161,8 +161,8 @@ int keelctl_domain_create_kind(struct keelctl *h, const char *name, uint64_t mem
 	return keelctl_create(h, name, mem_mb, 0, vcpus, hvm, domid);
 }
 
-int keelctl_domain_create_max(struct keelctl *h, const char *name, uint64_t mem_mb,
-			      uint64_t max_mb, int vcpus, uint32_t *domid)
+int keelctl_domain_create_max(struct keelctl *h, const char *name, uint64_t mem_mb, uint64_t max_mb,
+			      int vcpus, uint32_t *domid)
 {
 	return keelctl_create(h, name, mem_mb, max_mb, vcpus, 0, domid);
 }

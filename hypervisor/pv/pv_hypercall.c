@@ -225,7 +225,7 @@ HC(get_debugreg)
  * and takes that very frame when it is free).  Never past max_pages: Xen
  * refuses the over-allocation and reports what it did.  Order-0 extents;
  * returns the number of extents done, as Xen does. */
-static long pv_memory_reservation(struct vcpu *v, uint64_t op, uint64_t arg)
+long pv_memory_reservation(struct vcpu *v, uint64_t op, uint64_t arg)
 {
 	struct domain *d = v->dom;
 	struct xen_memory_reservation res;

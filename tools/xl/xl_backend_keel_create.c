@@ -179,15 +179,13 @@ int xlk_create(void *h, const struct xlcfg_domain *dom, bool paused, uint32_t *d
 	 * are online.  A PV guest gets maxmem= of space with memory= populated
 	 * (its E820 and maximum_reservation say maxmem=; the balloon fills it). */
 	if (dom->type == XLCFG_TYPE_HVM)
-		r = keelctl_domain_create_kind(k->ctl, dom->name, mem_mb,
-					       dom->max_vcpus > dom->vcpus ? dom->max_vcpus
-									   : dom->vcpus,
-					       1, domid);
+		r = keelctl_domain_create_kind(
+			k->ctl, dom->name, mem_mb,
+			dom->max_vcpus > dom->vcpus ? dom->max_vcpus : dom->vcpus, 1, domid);
 	else
-		r = keelctl_domain_create_max(k->ctl, dom->name, mem_mb, xlk_space_mb(dom),
-					      dom->max_vcpus > dom->vcpus ? dom->max_vcpus
-									  : dom->vcpus,
-					      domid);
+		r = keelctl_domain_create_max(
+			k->ctl, dom->name, mem_mb, xlk_space_mb(dom),
+			dom->max_vcpus > dom->vcpus ? dom->max_vcpus : dom->vcpus, domid);
 	if (r < 0) {
 		xlk_boot_cleanup(&boot);
 		return r;
