@@ -42,15 +42,10 @@ chmod +x "$root/init"
 lg_pack "$root" "$KEEL_TMP/initrd.gz"
 
 lg_dom0_up
-cat >"$KEEL_TMP/$name.cfg" <<CFG
-name = "$name"
-kernel = "$LG_VMLINUZ"
-ramdisk = "$KEEL_TMP/initrd.gz"
-extra = "console=hvc0 rdinit=/init"
-memory = 256
-maxmem = 512
-vcpus = 1
-CFG
+{
+	lg_cfg_head "$name"
+	printf 'memory = 256\nmaxmem = 512\nvcpus = 1\n'
+} >"$KEEL_TMP/$name.cfg"
 lg_create "$name" "$KEEL_TMP/$name.cfg"
 lg_wait_console "$name" '^KEEL-MEM: memtotal [0-9]+' 120 ||
 	fail "the guest did not report its memory (last: $(tail -n 1 "$con" 2>/dev/null))"
