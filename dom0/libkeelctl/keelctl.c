@@ -133,11 +133,13 @@ int keelctl_domain_create(struct keelctl *h, const char *name, uint64_t mem_mb, 
 	return keelctl_domain_create_kind(h, name, mem_mb, vcpus, 0, domid);
 }
 
-int keelctl_domain_create_kind(struct keelctl *h, const char *name, uint64_t mem_mb, int vcpus,
-			       int hvm, uint32_t *domid)
+static int keelctl_create(struct keelctl *h, const char *name, uint64_t mem_mb, uint64_t max_mb,
+			  int vcpus, int hvm, uint32_t *domid)
 {
-	struct keelctl_create_req c = {
-		.mem_mb = mem_mb, .vcpus = vcpus, .flags = hvm ? KEELCTL_CREATE_HVM : 0};
+	struct keelctl_create_req c = {.mem_mb = mem_mb,
+				       .vcpus = vcpus,
+				       .flags = hvm ? KEELCTL_CREATE_HVM : 0,
+				       .max_mb = max_mb};
 	const void *p;
 	uint32_t len;
 	int r;
@@ -151,6 +153,18 @@ int keelctl_domain_create_kind(struct keelctl *h, const char *name, uint64_t mem
 		return -EPROTO;
 	memcpy(domid, p, sizeof(*domid));
 	return 0;
+}
+
+int keelctl_domain_create_kind(struct keelctl *h, const char *name, uint64_t mem_mb, int vcpus,
+			       int hvm, uint32_t *domid)
+{
+	return keelctl_create(h, name, mem_mb, 0, vcpus, hvm, domid);
+}
+
+int keelctl_domain_create_max(struct keelctl *h, const char *name, uint64_t mem_mb, uint64_t max_mb,
+			      int vcpus, uint32_t *domid)
+{
+	return keelctl_create(h, name, mem_mb, max_mb, vcpus, 0, domid);
 }
 
 int keelctl_domain_load(struct keelctl *h, uint32_t domid, const char *kernel, const char *ramdisk,

@@ -22,6 +22,10 @@ int keelctl_domain_create(struct keelctl *h, const char *name, uint64_t mem_mb, 
 /* hvm: an HVM domain (its LOAD image is the firmware, hvmloader) */
 int keelctl_domain_create_kind(struct keelctl *h, const char *name, uint64_t mem_mb, int vcpus,
 			       int hvm, uint32_t *domid);
+/* A PV domain of mem_mb populated in max_mb of guest-physical space
+ * (Xen's memory= and maxmem=: the balloon may grow it up to max_mb). */
+int keelctl_domain_create_max(struct keelctl *h, const char *name, uint64_t mem_mb, uint64_t max_mb,
+			      int vcpus, uint32_t *domid);
 int keelctl_domain_load(struct keelctl *h, uint32_t domid, const char *kernel, const char *ramdisk,
 			const char *cmdline);
 int keelctl_domain_unpause(struct keelctl *h, uint32_t domid);

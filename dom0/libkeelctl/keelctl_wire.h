@@ -79,6 +79,9 @@ struct keelctl_create_req {
 	uint32_t vcpus;
 	uint32_t flags; /* KEELCTL_CREATE_*; 0 from older clients */
 	char name[64];
+	/* PV: guest-physical space reserved for maxmem= (MiB; 0 or mem_mb:
+	 * none beyond mem_mb), unpopulated until the balloon asks for it */
+	uint64_t max_mb;
 };
 #define KEELCTL_CREATE_HVM 1u /* an HVM domain (hvmloader as its image) */
 
@@ -343,7 +346,7 @@ struct keelctl_version {
 
 _Static_assert(sizeof(struct keelctl_req) == 16, "keelctl_req");
 _Static_assert(sizeof(struct keelctl_rsp) == 16, "keelctl_rsp");
-_Static_assert(sizeof(struct keelctl_create_req) == 80, "keelctl_create_req");
+_Static_assert(sizeof(struct keelctl_create_req) == 88, "keelctl_create_req");
 _Static_assert(sizeof(struct keelctl_dominfo) == 256, "keelctl_dominfo");
 _Static_assert(sizeof(struct keelctl_map_req) == 16, "keelctl_map_req");
 _Static_assert(sizeof(struct keelctl_bind_req) == 8, "keelctl_bind_req");

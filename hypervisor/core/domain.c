@@ -201,6 +201,14 @@ struct shared_info *domain_shared_info(struct domain *d)
 	return (struct shared_info *)(d->shim + d->kind->shared_info_off);
 }
 
+void domain_populate_below(struct domain *d, uint64_t pages)
+{
+	for (uint64_t f = pages; f < d->nr_pages; f++)
+		d->released[f / 8] |= 1 << (f % 8);
+	if (pages < d->nr_pages)
+		d->cur_pages = pages;
+}
+
 int domain_owns_frame(struct domain *d, uint64_t gfn)
 {
 	return gfn < d->nr_pages && !(d->released && (d->released[gfn / 8] >> (gfn % 8)) & 1);

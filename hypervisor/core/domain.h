@@ -192,6 +192,10 @@ struct domain *domain_new(const struct domain_kind *kind, const char *name, uint
 /* Stop its threads, leave the table, each subsystem's destroy (last
  * registered first), the kind's, then memory and KVM. */
 void domain_free(struct domain *d);
+/* Before it is built: only frames [0, pages) populated, the rest of its
+ * space given back (Xen's memory= below maxmem=; populate_physmap takes
+ * them again, up to max_pages). */
+void domain_populate_below(struct domain *d, uint64_t pages);
 
 /* Per-domain state of a subsystem (event channels, grant tables, the
  * toolstack's facts): made with the domain, dropped with it, in order

@@ -162,8 +162,9 @@ static int ctl_set_handle(struct domain *d, struct ctl_dom *x, const void *in, v
 /*
  * The ceiling XENMEM_maximum_reservation reports (Xen's max_pages).  As
  * in Xen it may be set below what the domain holds: that only stops it
- * from growing.  keeld gives a PV guest all its RAM at creation and has
- * no increase_reservation yet, so today no guest can pass its ceiling.
+ * from growing.  A PV guest grows through populate_physmap into the space
+ * it was created with (maxmem=), never past this ceiling; a ceiling above
+ * that space is accepted as Xen does, the space bounding it.
  */
 static int ctl_set_maxmem(struct domain *d, struct ctl_dom *x, const void *in, void *out,
 			  uint32_t *out_len)

@@ -127,20 +127,29 @@ static void daemon_info(struct domain *d, struct keelctl_dominfo *i)
 static int daemon_op_create(struct daemon_req *rq)
 {
 	const struct keelctl_create_req *c = (const void *)rq->data;
+	uint64_t space_mb = c->max_mb > c->mem_mb ? c->max_mb : c->mem_mb;
 	struct domain *d;
 	int r;
 
 	if (memchr(c->name, 0, sizeof(c->name)) == NULL)
 		return -EINVAL;
-	if (c->mem_mb > DOMAIN_MAX_MEM_MB || (c->flags & ~KEELCTL_CREATE_HVM))
+	if (space_mb > DOMAIN_MAX_MEM_MB || (c->flags & ~KEELCTL_CREATE_HVM))
+		return -EINVAL;
+	/* an HVM domain's RAM is its whole space (no balloon-grown room) */
+	if (space_mb != c->mem_mb && ((c->flags & KEELCTL_CREATE_HVM) || c->mem_mb < 4))
 		return -EINVAL;
 	d = domain_new((c->flags & KEELCTL_CREATE_HVM) ? &hvm_kind : &pv_kind, c->name,
-		       c->mem_mb << 8, (int)c->vcpus, 0, &r);
+		       space_mb << 8, (int)c->vcpus, 0, &r);
 	if (!d)
 		return r;
 	d->conbuf_size = DAEMON_CONSOLE_BUF;
 	hvlog("d%d: created '%s' (%s), %llu MiB, %u vCPUs", d->domid, d->name, d->kind->name,
 	      (unsigned long long)c->mem_mb, c->vcpus);
+	if (c->mem_mb < space_mb) {
+		domain_populate_below(d, c->mem_mb << 8);
+		hvlog("d%d: %llu MiB of guest-physical space, the rest unpopulated", d->domid,
+		      (unsigned long long)space_mb);
+	}
 	memcpy(rq->out, &d->domid, sizeof(uint32_t));
 	rq->out_len = sizeof(uint32_t);
 	return 0;

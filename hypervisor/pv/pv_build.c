@@ -279,7 +279,9 @@ int pv_build_domain(struct domain *d, const struct domain_image *a)
 		pfn += mod_pages;
 	}
 	init_p2m = img.xen.has_init_p2m && img.xen.init_p2m;
-	p2m_pages = (d->nr_pages * 8 + PV_PAGE_SIZE - 1) >> PV_PAGE_SHIFT;
+	/* the guest starts with frames [0, cur_pages); the rest of its space
+	 * (up to maxmem=) is the balloon's, populated later */
+	p2m_pages = (d->cur_pages * 8 + PV_PAGE_SIZE - 1) >> PV_PAGE_SHIFT;
 	p2m_pfn = pfn;
 	if (!init_p2m)
 		pfn += p2m_pages;
@@ -310,10 +312,10 @@ int pv_build_domain(struct domain *d, const struct domain_image *a)
 	} else {
 		hv_pfn = v_end_pfn;
 	}
-	if (hv_pfn > d->nr_pages) {
+	if (hv_pfn > d->cur_pages) {
 		r = -ENOMEM;
 		domain_log(d, "builder: %llu pages needed, %llu available",
-			   (unsigned long long)hv_pfn, (unsigned long long)d->nr_pages);
+			   (unsigned long long)hv_pfn, (unsigned long long)d->cur_pages);
 		goto out;
 	}
 	/* Load the image. */
@@ -345,9 +347,10 @@ int pv_build_domain(struct domain *d, const struct domain_image *a)
 				goto out;
 		}
 	}
-	/* P2M and M2P: identity (pfn == mfn). */
+	/* P2M and M2P: identity (pfn == mfn); the P2M lists what is populated */
 	for (pfn = 0; pfn < d->nr_pages; pfn++) {
-		memcpy(d->ram + (p2m_pfn << PV_PAGE_SHIFT) + pfn * 8, &pfn, 8);
+		if (pfn < d->cur_pages)
+			memcpy(d->ram + (p2m_pfn << PV_PAGE_SHIFT) + pfn * 8, &pfn, 8);
 		memcpy(d->shim + SHIM_OFF_M2P + pfn * 8, &pfn, 8);
 	}
 	d->pv->suspend_cancel = img.xen.suspend_cancel;
@@ -365,7 +368,7 @@ int pv_build_domain(struct domain *d, const struct domain_image *a)
 	si = (struct start_info *)(d->ram + (si_pfn << PV_PAGE_SHIFT));
 	memset(si, 0, PV_PAGE_SIZE);
 	memcpy(si->magic, XEN_START_INFO_MAGIC, sizeof(XEN_START_INFO_MAGIC));
-	si->nr_pages = d->nr_pages;
+	si->nr_pages = d->cur_pages;
 	si->shared_info = SHIM_GPA + SHIM_OFF_SHARED_INFO;
 	si->store_mfn = store_pfn;
 	si->console.domU.mfn = cons_pfn;

@@ -218,14 +218,18 @@ HC(get_debugreg)
 }
 
 /* Give frames back (decrease_reservation: a frame no page table or GDT
- * holds) or take them again (increase_reservation / populate_physmap: any
- * given-back frame, its MFN written to the extent list).  Order-0 extents;
+ * holds) or take them (increase_reservation / populate_physmap: a frame
+ * given back or never populated -- the domain's space reaches maxmem=
+ * while it starts with memory= -- its MFN written to the extent list;
+ * populate_physmap also points the M2P entry at the GPFN the list held,
+ * and takes that very frame when it is free).  Never past max_pages: Xen
+ * refuses the over-allocation and reports what it did.  Order-0 extents;
  * returns the number of extents done, as Xen does. */
-static long pv_memory_reservation(struct vcpu *v, uint64_t op, uint64_t arg)
+long pv_memory_reservation(struct vcpu *v, uint64_t op, uint64_t arg)
 {
 	struct domain *d = v->dom;
 	struct xen_memory_reservation res;
-	uint64_t done, scan = 0;
+	uint64_t done, gpfn = 0, scan = 0;
 
 	if (pv_copy_from_guest(v, &res, arg, sizeof(res)) < 0)
 		return -XEN_EFAULT;
@@ -253,14 +257,23 @@ static long pv_memory_reservation(struct vcpu *v, uint64_t op, uint64_t arg)
 		}
 		if (d->cur_pages >= d->max_pages)
 			break;
-		while (scan < d->nr_pages && !((d->released[scan / 8] >> (scan % 8)) & 1))
-			scan++;
-		if (scan == d->nr_pages)
+		if (op == XENMEM_populate_physmap && pv_copy_from_guest(v, &gpfn, va, 8) < 0)
 			break;
-		mfn = scan;
+		if (op == XENMEM_populate_physmap && gpfn < d->nr_pages &&
+		    ((d->released[gpfn / 8] >> (gpfn % 8)) & 1)) {
+			mfn = gpfn;
+		} else {
+			while (scan < d->nr_pages && !((d->released[scan / 8] >> (scan % 8)) & 1))
+				scan++;
+			if (scan == d->nr_pages)
+				break;
+			mfn = scan;
+		}
 		memset(d->ram + (mfn << PV_PAGE_SHIFT), 0, PV_PAGE_SIZE);
 		if (pv_copy_to_guest(v, va, &mfn, 8) < 0)
 			break;
+		if (op == XENMEM_populate_physmap)
+			memcpy(d->shim + SHIM_OFF_M2P + mfn * 8, &gpfn, 8);
 		d->released[mfn / 8] &= ~(1 << (mfn % 8));
 		d->cur_pages++;
 	}

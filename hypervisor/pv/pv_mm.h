@@ -68,4 +68,8 @@ int pv_mm_grant_replace(struct vcpu *v, uint64_t addr, uint64_t expect_mfn, uint
  * mfn?  Under mm_lock. */
 int pv_mm_frames_mapped(struct vcpu *v, uint64_t mfn, uint64_t n);
 
+/* XENMEM_decrease_reservation / increase_reservation / populate_physmap
+ * (pv_hypercall.c): the number of extents done, or -XEN_E*. */
+long pv_memory_reservation(struct vcpu *v, uint64_t op, uint64_t arg);
+
 #endif

@@ -76,11 +76,8 @@ states() {
 
 for i in $(seq 1 "$boots"); do
 	name=devboot$i
-	cat >"$KEEL_TMP/$name.cfg" <<CFG
-name = "$name"
-kernel = "$LG_VMLINUZ"
-ramdisk = "$KEEL_TMP/initrd.gz"
-extra = "console=hvc0 rdinit=/init"
+	lg_cfg_head "$name" >"$KEEL_TMP/$name.cfg"
+	cat >>"$KEEL_TMP/$name.cfg" <<CFG
 memory = 256
 vcpus = 2
 on_poweroff = "destroy"

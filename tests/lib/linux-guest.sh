@@ -12,6 +12,7 @@
 #                        .modinfo "depends=" names into DIR/lib/modules,
 #                        decompressing .ko.xz on the host
 #   lg_init_head TAG     the start of a busybox /init: mounts, say(), insmods
+#   lg_cfg_head NAME     an xl.cfg's name/kernel/ramdisk/extra lines
 #   lg_pack DIR OUT      newc cpio, gzip
 #   lg_dom0_up [ARGS]    keel-dom0-up ARGS in a private rundir ($run), defines
 #                        xl/st, cleans up at exit (with lg_diag on failure)
@@ -99,6 +100,17 @@ for m in \$(cat /lib/modules/ORDER); do
 	insmod /lib/modules/\$m || say "insmod \$m failed"
 done
 HEAD
+}
+
+# lg_cfg_head NAME: the first lines of an xl.cfg booting the fetched kernel
+# with $KEEL_TMP/initrd.gz and its /init on the console
+lg_cfg_head() {
+	cat <<CFG
+name = "$1"
+kernel = "$LG_VMLINUZ"
+ramdisk = "$KEEL_TMP/initrd.gz"
+extra = "console=hvc0 rdinit=/init"
+CFG
 }
 
 lg_pack() {

@@ -298,10 +298,64 @@ static void test_pv_mm_grant_entries(void)
 	CU_ASSERT_EQUAL(pv_mm_frames_mapped(v, 11, 1), 0); /* no validated L1 any more */
 }
 
+/* populate_physmap in a domain whose space (64 frames) is larger than what
+ * it started with (48): the GPFN's own frame when it is free, else the
+ * first free one, the M2P pointed at the GPFN; never past max_pages
+ * (Xen's over-allocation refusal: the extents done so far). */
+static long test_pv_mm_reserve(uint64_t op, const uint64_t *gpfns, unsigned n)
+{
+	struct xen_memory_reservation res = {
+		.extent_start = 0xb000, .nr_extents = n, .extent_order = 0, .domid = DOMID_SELF};
+
+	memcpy(d->ram + 10 * 4096, &res, sizeof(res));
+	memcpy(d->ram + 11 * 4096, gpfns, n * 8);
+	return pv_memory_reservation(v, op, 0xa000);
+}
+
+static void test_pv_mm_populate_to_max(void)
+{
+	uint64_t *ext = (uint64_t *)(d->ram + 11 * 4096),
+		 *m2p = (uint64_t *)(d->shim + SHIM_OFF_M2P);
+	uint64_t cur = d->cur_pages, max = d->max_pages;
+
+	test_pv_mm_build();
+	CU_ASSERT_EQUAL_FATAL(pv_mm_get_type(v, 1, PGT_l4), 0);
+	domain_populate_below(d, 48);
+	CU_ASSERT_EQUAL(d->cur_pages, 48);
+	CU_ASSERT_FALSE(domain_owns_frame(d, 48));
+	d->max_pages = 50;
+	CU_ASSERT_EQUAL(test_pv_mm_reserve(XENMEM_populate_physmap, (uint64_t[]){60, 61, 62}, 3),
+			2);
+	CU_ASSERT(ext[0] == 60 && ext[1] == 61 && ext[2] == 62);
+	CU_ASSERT(m2p[60] == 60 && m2p[61] == 61);
+	CU_ASSERT(domain_owns_frame(d, 60) && !domain_owns_frame(d, 62));
+	CU_ASSERT_EQUAL(d->cur_pages, 50);
+	/* at the ceiling: nothing */
+	CU_ASSERT_EQUAL(test_pv_mm_reserve(XENMEM_populate_physmap, (uint64_t[]){62}, 1), 0);
+	/* a GPFN whose frame is in use gets the first free frame */
+	d->max_pages = 64;
+	CU_ASSERT_EQUAL(test_pv_mm_reserve(XENMEM_populate_physmap, (uint64_t[]){5}, 1), 1);
+	CU_ASSERT_EQUAL(ext[0], 48);
+	CU_ASSERT_EQUAL(m2p[48], 5);
+	/* given back, then taken again; the whole space and no more */
+	CU_ASSERT_EQUAL(test_pv_mm_reserve(XENMEM_decrease_reservation, (uint64_t[]){48, 60}, 2),
+			2);
+	CU_ASSERT_EQUAL(d->cur_pages, 49);
+	CU_ASSERT_EQUAL(test_pv_mm_reserve(
+				XENMEM_increase_reservation,
+				(uint64_t[]){0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 16),
+			15);
+	CU_ASSERT_EQUAL(d->cur_pages, 64);
+	m2p[48] = 48;
+	d->cur_pages = cur;
+	d->max_pages = max;
+	pv_mm_put_type(v, 1);
+}
+
 UNIT_SUITE(pv_mm, test_pv_mm_init, test_pv_mm_cleanup, UNIT_TEST(test_pv_mm_validates_tree),
 	   UNIT_TEST(test_pv_mm_refuses_writable_table),
 	   UNIT_TEST(test_pv_mm_refuses_foreign_and_superpage),
 	   UNIT_TEST(test_pv_mm_refuses_self_reference), UNIT_TEST(test_pv_mm_mmu_update),
 	   UNIT_TEST(test_pv_mm_update_va_mapping), UNIT_TEST(test_pv_mm_pin_rules),
 	   UNIT_TEST(test_pv_mm_grant_entries), UNIT_TEST(test_pv_mm_linear_self),
-	   UNIT_TEST(test_pv_mm_linear_update))
+	   UNIT_TEST(test_pv_mm_linear_update), UNIT_TEST(test_pv_mm_populate_to_max))

@@ -55,6 +55,9 @@ const char *xlk_hvm_bios(void);
 int xlk_check_hvm(const struct xlcfg_domain *dom);
 int xlk_hvm_ide_index(const struct xlcfg_disk *disk);
 uint64_t xlk_hvm_extra_memkb(const struct xlcfg_domain *dom);
+/* A PV domain's guest-physical space in MiB: maxmem= when above memory=
+ * (the balloon grows the guest into it), else memory=. */
+uint64_t xlk_space_mb(const struct xlcfg_domain *dom);
 int xlk_hvm_store_keys(struct xlk *k, ks_tx_t tx, const char *dom_path, const char *vm_path,
 		       const struct xlcfg_domain *dom);
 int xlk_get_config(void *h, uint32_t domid, struct xlcfg_domain *out);

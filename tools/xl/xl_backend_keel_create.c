@@ -143,6 +143,13 @@ static int xlk_check_buildable(struct xlk *k, const struct xlcfg_domain *dom)
 	return xlk_devices_check(k, dom);
 }
 
+uint64_t xlk_space_mb(const struct xlcfg_domain *dom)
+{
+	uint64_t mem_kb = dom->max_memkb > dom->target_memkb ? dom->max_memkb : dom->target_memkb;
+
+	return (mem_kb + 1023) / 1024;
+}
+
 int xlk_create(void *h, const struct xlcfg_domain *dom, bool paused, uint32_t *domid)
 {
 	struct xlk *k = h;
@@ -168,16 +175,17 @@ int xlk_create(void *h, const struct xlcfg_domain *dom, bool paused, uint32_t *d
 		ramdisk = boot.ramdisk;
 		cmdline = boot.args;
 	}
-	/* keeld builds memory= of RAM; maxmem= is its ceiling (maximum_reservation) */
-	if (dom->max_memkb > dom->target_memkb)
-		fprintf(stderr,
-			"xl: note: maxmem=%llu MiB is the domain's ceiling; keeld cannot "
-			"yet grow a guest above memory=\n",
-			(unsigned long long)dom->max_memkb / 1024);
-	/* keeld makes maxvcpus vCPUs; the store's cpu/N/availability says which are online */
-	r = keelctl_domain_create_kind(k->ctl, dom->name, mem_mb,
-				       dom->max_vcpus > dom->vcpus ? dom->max_vcpus : dom->vcpus,
-				       dom->type == XLCFG_TYPE_HVM, domid);
+	/* keeld makes maxvcpus vCPUs; the store's cpu/N/availability says which
+	 * are online.  A PV guest gets maxmem= of space with memory= populated
+	 * (its E820 and maximum_reservation say maxmem=; the balloon fills it). */
+	if (dom->type == XLCFG_TYPE_HVM)
+		r = keelctl_domain_create_kind(
+			k->ctl, dom->name, mem_mb,
+			dom->max_vcpus > dom->vcpus ? dom->max_vcpus : dom->vcpus, 1, domid);
+	else
+		r = keelctl_domain_create_max(
+			k->ctl, dom->name, mem_mb, xlk_space_mb(dom),
+			dom->max_vcpus > dom->vcpus ? dom->max_vcpus : dom->vcpus, domid);
 	if (r < 0) {
 		xlk_boot_cleanup(&boot);
 		return r;

@@ -301,8 +301,7 @@ int xlk_migrate_receive(void *h, int fd, const char *suffix, uint32_t *domid, ch
 		created = r == 0;
 	}
 	if (r == 0)
-		r = xlk_migrate_receive_body(k, img, *domid,
-					     ((dom.target_memkb + 1023) / 1024) << 8);
+		r = xlk_migrate_receive_body(k, img, *domid, xlk_space_mb(&dom) << 8);
 	if (r == 0)
 		r = xlk_restore_domain_finish(k, *domid, &dom);
 	if (r < 0) {

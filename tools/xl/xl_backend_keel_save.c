@@ -380,9 +380,9 @@ static int xlk_restore_body(struct xlk *k, struct xl_saveimg_r *img, uint32_t do
 int xlk_restore_domain_new(struct xlk *k, const struct xlcfg_domain *dom, uint32_t *domid)
 {
 	uint64_t mem_mb = (dom->target_memkb + 1023) / 1024;
-	int r = keelctl_domain_create(k->ctl, dom->name, mem_mb,
-				      dom->max_vcpus > dom->vcpus ? dom->max_vcpus : dom->vcpus,
-				      domid);
+	int r = keelctl_domain_create_max(k->ctl, dom->name, mem_mb, xlk_space_mb(dom),
+					  dom->max_vcpus > dom->vcpus ? dom->max_vcpus : dom->vcpus,
+					  domid);
 
 	if (r < 0)
 		return r;
@@ -432,7 +432,7 @@ int xlk_restore(void *h, const char *file, const struct xlcfg_domain *override, 
 		fprintf(stderr, "xl: Domain with name \"%s\" already exists.\n", dom.name);
 		r = -EEXIST;
 	}
-	mem_mb = have_dom ? (dom.target_memkb + 1023) / 1024 : 0;
+	mem_mb = have_dom ? xlk_space_mb(&dom) : 0; /* the frames the image holds */
 	if (r == 0) {
 		r = xlk_restore_domain_new(k, &dom, domid);
 		created = r == 0;

@@ -116,7 +116,7 @@ static const struct xlcfg_key xlcfg_keys[] = {
 	{"max_maptrack_frames", XLCFG_KEY_IGNORED, true,
 	 "checked; Keel's grant table size is fixed"},
 	{"maxmem", XLCFG_KEY_PARTLY, true,
-	 "a ceiling only: keeld builds the guest with memory= of RAM"},
+	 "PV: the guest's space, memory= of it populated, the balloon grows it; HVM: a ceiling only"},
 	{"maxvcpus", XLCFG_KEY_WORKS, true, ""},
 	{"mca_caps", XLCFG_KEY_IGNORED, true,
 	 "an HVM platform option Keel's HVM slice does not model"},
