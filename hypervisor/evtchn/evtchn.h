@@ -75,6 +75,9 @@ int evtchn_fifo_unmask(struct domain *d, uint32_t port, uint32_t vcpu);
 /* init_control, expand_array, set_priority (arg: the op's block). */
 long evtchn_fifo_op(struct vcpu *v, uint64_t cmd, void *arg);
 void evtchn_fifo_free(struct domain *d);
+/* Each frame the FIFO state holds a writable type reference on, once per
+ * reference (invariant checks in tests/fuzz). */
+void evtchn_fifo_visit_frames(struct domain *d, void (*fn)(void *arg, uint64_t gfn), void *arg);
 /* For evtchn_dump: a port's FIFO word (and whether it was raised before
  * its page came); 0 on 2-level.  And the control blocks, to the log. */
 int evtchn_fifo_peek(struct domain *d, uint32_t port, uint32_t *word, int *early);

@@ -230,6 +230,23 @@ void evtchn_fifo_free(struct domain *d)
 	pthread_mutex_unlock(&fifo_lock);
 }
 
+/* For invariant checkers (tests/fuzz/pv_invariants.c): each frame the
+ * FIFO state holds a writable type reference on (control blocks, array
+ * pages), once per reference. */
+void evtchn_fifo_visit_frames(struct domain *d, void (*fn)(void *arg, uint64_t gfn), void *arg)
+{
+	struct evtchn_fifo *f;
+
+	pthread_mutex_lock(&fifo_lock);
+	f = fifo_of(d);
+	for (int i = 0; f && i < DOMAIN_MAX_VCPUS; i++)
+		if (f->vcpu[i].cb)
+			fn(arg, (uint64_t)((uint8_t *)f->vcpu[i].cb - d->ram) >> DOMAIN_PAGE_SHIFT);
+	for (unsigned i = 0; f && i < f->npages; i++)
+		fn(arg, (uint64_t)((uint8_t *)f->page[i] - d->ram) >> DOMAIN_PAGE_SHIFT);
+	pthread_mutex_unlock(&fifo_lock);
+}
+
 /* After a control block or array page appears: link what became
  * deliverable (ports raised while it was missing stay PENDING). */
 static void fifo_relink(struct evtchn_fifo *f)
