@@ -463,7 +463,7 @@ long evtchn_do_op(struct vcpu *v, uint64_t cmd, uint64_t arg)
 		[EVTCHNOP_set_priority] = sizeof(struct evtchn_set_priority),
 	};
 	long r = 0;
-	int p;
+	int p, fifo_reset = 0;
 
 	if (cmd >= sizeof(sizes) || !sizes[cmd])
 		return -XEN_ENOSYS;
@@ -693,7 +693,7 @@ long evtchn_do_op(struct vcpu *v, uint64_t cmd, uint64_t arg)
 		for (uint32_t port = 1; port < EVTCHN_MAX; port++)
 			if (d->evtchns[port].state != ECS_FREE)
 				evtchn_close_port(d, port);
-		evtchn_fifo_free(d); /* back to 2-level, as after Xen's reset */
+		fifo_reset = 1; /* back to 2-level, as after Xen's reset */
 		break;
 	default:
 		r = -XEN_ENOSYS;
@@ -701,6 +701,8 @@ long evtchn_do_op(struct vcpu *v, uint64_t cmd, uint64_t arg)
 	pthread_mutex_unlock(&d->lock);
 	if (evtchn_op_crosses(cmd))
 		domain_table_unlock();
+	if (fifo_reset)
+		evtchn_fifo_free(d);
 	if (r == 0 && guest_copy_to(v, arg, &u, sizes[cmd]) < 0)
 		r = -XEN_EFAULT;
 	return r;
