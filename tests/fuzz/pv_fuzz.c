@@ -76,6 +76,10 @@ PVF_NOCOV void pvf_setup(struct pvf *f, int ndoms, const uint8_t *data, size_t s
 			fprintf(stderr, "pv_fuzz: domain_new: %d\n", err);
 			abort();
 		}
+		if (f->d[i]->domid <= 0 || f->d[i]->domid >= DOMID_FIRST_RESERVED) {
+			fprintf(stderr, "pv_fuzz: domid %d is not an ordinary one\n", f->d[i]->domid);
+			abort();
+		}
 		pvf_build(f->d[i]);
 	}
 	pvi_snapshot(f);
@@ -245,6 +249,24 @@ long pvf_hypercall(struct pvf *f, int i, uint64_t nr, uint64_t a1, uint64_t a2, 
 	struct pv_hcall_ctx c = {&f->d[i]->vcpus[0], &regs, 0};
 	uint64_t a[6] = {a1, a2, a3, a4, 0, 0};
 
+	static int trace = -1;
+	long r;
+
+	if (trace < 0)
+		trace = getenv("PVF_TRACE") != NULL;
 	memset(&regs, 0, sizeof(regs));
-	return pv_do_hypercall(&c, nr, a);
+	r = pv_do_hypercall(&c, nr, a);
+	if (trace) /* PVF_TRACE=1 build/fuzz/TARGET INPUT: what an input does */
+		fprintf(stderr, "d%d hypercall %llu(%#llx, %#llx, %#llx, %#llx) = %ld\n",
+			f->d[i]->domid, (unsigned long long)nr, (unsigned long long)a1,
+			(unsigned long long)a2, (unsigned long long)a3, (unsigned long long)a4, r);
+	if (trace && nr == __HYPERVISOR_grant_table_op && a2 >= PVF_ARG_VA &&
+	    a2 < PVF_ARG_VA + 0x1f00) { /* the op's block, its status in it */
+		const uint8_t *b = pvf_arg(f, i, a2 - PVF_ARG_VA);
+
+		for (int k = 0; k < 32; k++)
+			fprintf(stderr, "%02x%s", b[k], k % 8 == 7 ? " " : "");
+		fputc('\n', stderr);
+	}
+	return r;
 }
