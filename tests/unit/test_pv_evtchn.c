@@ -154,6 +154,30 @@ static void test_pv_evtchn_dom0_bind(void)
 	CU_ASSERT(sh->evtchn_pending[p / 64] & (1ULL << (p % 64))); /* guest raised */
 }
 
+/* EVTCHNOP_reset takes a FIFO domain back to 2-level and lets go of the
+ * writable references on its control block and array pages, as Xen's
+ * evtchn_fifo_destroy does (they leaked: pv_evtchn_fuzz).  Last: the
+ * reset closes every port. */
+static void test_pv_evtchn_fifo_reset_refs(void)
+{
+	struct evtchn_init_control ic = {.control_gfn = 8, .offset = 0, .vcpu = 0};
+	struct evtchn_expand_array ea = {.array_gfn = 9};
+	struct evtchn_reset rs = {DOMID_SELF};
+
+	if (getenv("KEEL_EVTCHN_FIFO") && getenv("KEEL_EVTCHN_FIFO")[0] == '0')
+		return;
+	CU_ASSERT_EQUAL_FATAL(op(EVTCHNOP_init_control, &ic, sizeof(ic), NULL), 0);
+	CU_ASSERT_EQUAL_FATAL(op(EVTCHNOP_expand_array, &ea, sizeof(ea), NULL), 0);
+	CU_ASSERT_EQUAL(d->pv->pages[8].type_count, 1);
+	CU_ASSERT_EQUAL(d->pv->pages[9].type_count, 1);
+	CU_ASSERT_EQUAL(op(EVTCHNOP_reset, &rs, sizeof(rs), NULL), 0);
+	CU_ASSERT_PTR_NULL(d->fifo);
+	CU_ASSERT_EQUAL(d->pv->pages[8].type_count, 0);
+	CU_ASSERT_EQUAL(d->pv->pages[9].type_count, 0);
+	CU_ASSERT_EQUAL(pv_mm_get_type(v, 9, PGT_l1), 0); /* may be a table again */
+	pv_mm_put_type(v, 9);
+}
+
 UNIT_SUITE(pv_evtchn, test_pv_evtchn_init, test_pv_evtchn_cleanup,
 	   UNIT_TEST(test_pv_evtchn_pending_and_mask), UNIT_TEST(test_pv_evtchn_virq_and_loopback),
-	   UNIT_TEST(test_pv_evtchn_dom0_bind))
+	   UNIT_TEST(test_pv_evtchn_dom0_bind), UNIT_TEST(test_pv_evtchn_fifo_reset_refs))
