@@ -45,7 +45,7 @@ PVF_NOCOV static void pvf_build(struct domain *d)
 	l3[0] = (3 << 12) | PT;
 	l2[0] = (4 << 12) | PT;
 	for (uint64_t p = 0; p < PVF_CANARY_FIRST; p++)
-		l1[p] = (p << 12) | (p >= 1 && p <= 4 ? L1RO : L1RW);
+		l1[p] = (p << 12) | (p >= 1 && p <= 15 && p != 5 && p != 6 ? L1RO : L1RW);
 	for (uint64_t p = PVF_CANARY_FIRST; p < PVF_PAGES; p++)
 		memset(d->ram + p * 4096, (int)(0xc0 + p), 4096);
 	for (int k = 0; k < d->nr_vcpus; k++)
@@ -68,6 +68,7 @@ PVF_NOCOV void pvf_setup(struct pvf *f, int ndoms, const uint8_t *data, size_t s
 	f->ndoms = ndoms;
 	f->p = data;
 	f->n = size;
+	f->reverse = size & 1;
 	for (int i = 0; i < ndoms; i++) {
 		int err = 0;
 
@@ -92,8 +93,15 @@ void pvf_teardown(struct pvf *f)
 
 	for (int i = 0; i < f->ndoms; i++)
 		domids[i] = f->d[i]->domid;
-	for (int i = 0; i < f->ndoms; i++)
+	/* Either may die first (a granter with its frames still mapped, a
+	 * peer with channels bound); the survivor's invariants still hold. */
+	for (int k = 0; k < f->ndoms; k++) {
+		int i = f->reverse ? f->ndoms - 1 - k : k;
+
 		domain_free(f->d[i]);
+		f->d[i] = NULL;
+		pvi_check(f);
+	}
 	for (int i = 0; i < f->ndoms; i++)
 		if (domain_lookup(domids[i])) {
 			fprintf(stderr, "pv_fuzz: domain %d still in the table\n", domids[i]);

@@ -10,7 +10,8 @@
  * Each domain's layout (PVF_PAGES frames, va = frame * 4 KiB for the
  * first 2 MiB):
  *   1 L4, 2 L3, 3 L2, 4 L1 (mapped read-only), the L4 pinned and loaded;
- *   5, 6 hypercall argument frames; 7..15 spare (zeroed, for new tables);
+ *   5, 6 hypercall argument frames; 7..15 spare (zeroed and mapped
+ *   read-only: ready to be new tables);
  *   16..55 data; 56..63 canaries no operation ever names, which the other
  *   domain must never be able to change.
  */
@@ -38,6 +39,7 @@
 struct pvf {
 	struct domain *d[PVF_MAX_DOMS];
 	int ndoms;
+	int reverse; /* destroy the last domain first */
 	const uint8_t *p; /* the input still to decode */
 	size_t n;
 };
@@ -45,7 +47,8 @@ struct pvf {
 /* Make ndoms fresh domains with the layout above (aborts on failure:
  * the harness, not the input, is broken then). */
 void pvf_setup(struct pvf *f, int ndoms, const uint8_t *data, size_t size);
-/* Free them; abort if anything is left (table entries, descriptors). */
+/* Free them, the invariants checked after each; abort if anything is
+ * left (table entries, descriptors; leaks are LeakSanitizer's). */
 void pvf_teardown(struct pvf *f);
 
 /* Input decoding: 0 once the input is used up. */

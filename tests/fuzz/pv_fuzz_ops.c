@@ -16,21 +16,25 @@
 
 #define ARG(f, i, off, T) ((T *)pvf_arg(f, i, off))
 #define VA(off)		  (PVF_ARG_VA + (off))
+#define PVO_REFS	  12 /* refs the granter writes (8 of them reserved); maps try 2 more */
 
-/* The other domain's id (or the actor's own, or a bad one). */
+/* The other domain's id (half the time), DOMID_SELF, the actor's own id,
+ * or one that names nobody (a free id, a reserved one). */
 static uint16_t pvo_domid(struct pvf *f, int i)
 {
 	uint8_t b = pvf_u8(f);
 
-	switch (b & 3) {
-	case 0:
-		return (uint16_t)f->d[(i + 1) % f->ndoms]->domid;
-	case 1:
+	switch (b % 8) {
+	case 4:
 		return DOMID_SELF;
-	case 2:
+	case 5:
 		return (uint16_t)f->d[i]->domid;
+	case 6:
+		return (uint16_t)(b >> 3) + 0x100;
+	case 7:
+		return (uint16_t)(0x7ff0 + (b >> 3) % 16);
 	default:
-		return (uint16_t)(b >> 2) | (b & 0x80 ? 0x7ff0 : 0);
+		return (uint16_t)f->d[(i + 1) % f->ndoms]->domid;
 	}
 }
 
@@ -45,8 +49,11 @@ static void pvo_mmu_update(struct pvf *f, int i, size_t off, struct pvo_call *c)
 		u[k].ptr = (pvf_entry_addr(f, i) & ~3ULL) | (mode & 3);
 		u[k].val = (mode & 3) == MMU_MACHPHYS_UPDATE ? pvf_frame(f, i) : pvf_pte(f, i);
 	}
-	*c = (struct pvo_call){__HYPERVISOR_mmu_update, {VA(off), n, pvf_u8(f) & 1 ? VA(0x1ff0) : 0,
-							pvf_u8(f) & 7 ? DOMID_SELF : pvo_domid(f, i)}};
+	/* (each value decoded in its own statement: the input's order) */
+	uint64_t done = pvf_u8(f) & 1 ? VA(0x1ff0) : 0;
+	uint64_t domid = pvf_u8(f) & 7 ? DOMID_SELF : pvo_domid(f, i);
+
+	*c = (struct pvo_call){__HYPERVISOR_mmu_update, {VA(off), n, done, domid}};
 }
 
 static void pvo_mmuext_op(struct pvf *f, int i, size_t off, struct pvo_call *c)
@@ -77,9 +84,10 @@ static void pvo_mmuext_op(struct pvf *f, int i, size_t off, struct pvo_call *c)
 
 static void pvo_update_va_mapping(struct pvf *f, int i, size_t off, struct pvo_call *c)
 {
+	uint64_t va = pvf_va(f, i), pte = pvf_pte(f, i), flags = pvf_u8(f) & 3;
+
 	(void)off;
-	*c = (struct pvo_call){__HYPERVISOR_update_va_mapping,
-			       {pvf_va(f, i), pvf_pte(f, i), pvf_u8(f) & 3, 0}};
+	*c = (struct pvo_call){__HYPERVISOR_update_va_mapping, {va, pte, flags, 0}};
 }
 
 static void pvo_update_descriptor(struct pvf *f, int i, size_t off, struct pvo_call *c)
@@ -88,11 +96,13 @@ static void pvo_update_descriptor(struct pvf *f, int i, size_t off, struct pvo_c
 					 0x00cf9a000000ffffULL, 0x0000890000000067ULL,
 					 0x00cff2000000ffffULL};
 	uint8_t b = pvf_u8(f);
+	uint64_t gpa = pvf_frame(f, i) << 12;
+	uint64_t desc;
 
+	gpa += pvf_u16(f) & 0xfff;
+	desc = b < 200 ? descs[b % 6] : pvf_u64(f);
 	(void)off;
-	*c = (struct pvo_call){__HYPERVISOR_update_descriptor,
-			       {(pvf_frame(f, i) << 12) + (pvf_u16(f) & 0xfff),
-				b < 200 ? descs[b % 6] : pvf_u64(f), 0, 0}};
+	*c = (struct pvo_call){__HYPERVISOR_update_descriptor, {gpa, desc, 0, 0}};
 }
 
 static void pvo_set_gdt(struct pvf *f, int i, size_t off, struct pvo_call *c)
@@ -182,7 +192,7 @@ static void pvo_grant_write(struct pvf *f, int i, size_t off, struct pvo_call *c
 		GTF_permit_access | GTF_sub_page, GTF_transitive, GTF_accept_transfer, 0,
 		GTF_permit_access | GTF_reading | GTF_writing};
 	struct domain *d = f->d[i];
-	uint32_t ref = pvf_u8(f) % 24;
+	uint32_t ref = pvf_u8(f) % PVO_REFS;
 	uint8_t b = pvf_u8(f);
 	uint16_t domid = pvo_domid(f, i);
 	uint64_t frame = pvf_frame(f, i);
@@ -219,7 +229,7 @@ static void pvo_grant_map(struct pvf *f, int i, size_t off, struct pvo_call *c)
 			     (b & 8 ? GNTMAP_device_map : 0) | (b & 0x70 ? 0 : GNTMAP_contains_pte);
 		m[k].host_addr = m[k].flags & GNTMAP_contains_pte ? pvf_entry_addr(f, i)
 								  : pvf_va(f, i);
-		m[k].ref = pvf_u8(f) % 26;
+		m[k].ref = pvf_u8(f) % (PVO_REFS + 2);
 		m[k].dom = pvo_domid(f, i);
 	}
 	*c = (struct pvo_call){__HYPERVISOR_grant_table_op,
@@ -229,7 +239,7 @@ static void pvo_grant_map(struct pvf *f, int i, size_t off, struct pvo_call *c)
 static void pvo_grant_unmap(struct pvf *f, int i, size_t off, struct pvo_call *c)
 {
 	uint8_t b = pvf_u8(f);
-	uint32_t h = pvf_u8(f) % 10;
+	uint32_t h = pvf_u8(f) % 6;
 
 	if (b & 1) {
 		struct gnttab_unmap_and_replace *u = ARG(f, i, off, struct gnttab_unmap_and_replace);
@@ -256,7 +266,7 @@ static void pvo_grant_copy_ptr(struct pvf *f, int i, struct gnttab_copy_ptr *p, 
 	uint8_t b = pvf_u8(f);
 
 	if (gref)
-		p->u.ref = pvf_u8(f) % 26;
+		p->u.ref = pvf_u8(f) % (PVO_REFS + 2);
 	else
 		p->u.gmfn = pvf_frame(f, i);
 	p->domid = pvo_domid(f, i);
@@ -320,7 +330,7 @@ static void pvo_grant_table(struct pvf *f, int i, size_t off, struct pvo_call *c
 		cmd = GNTTABOP_transfer;
 		t->mfn = pvf_frame(f, i);
 		t->domid = pvo_domid(f, i);
-		t->ref = pvf_u8(f) % 26;
+		t->ref = pvf_u8(f) % (PVO_REFS + 2);
 		break;
 	}
 	default:

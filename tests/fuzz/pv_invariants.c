@@ -244,7 +244,8 @@ PVF_NOCOV static void pvi_check_mm(struct pvf *f, int di, struct pvi_ref *r, int
 		evtchn_fifo_visit_frames(d, pvi_fifo_frame, &w);
 		for (int m = 0; m < f->ndoms; m++) {
 			w.mapper = f->d[m];
-			gnttab_maps_visit(f->d[m], pvi_map_ref, &w);
+			if (w.mapper)
+				gnttab_maps_visit(f->d[m], pvi_map_ref, &w);
 		}
 	}
 	for (uint64_t t = 0; t < d->nr_pages; t++) {
@@ -319,6 +320,8 @@ PVF_NOCOV void pvi_check(struct pvf *f)
 	for (int i = 0; i < f->ndoms; i++) {
 		struct domain *d = f->d[i];
 
+		if (!d)
+			continue; /* destroyed already (pvf_teardown) */
 		if (d->nr_pages != PVF_PAGES)
 			pvi_fail(d, "nr_pages changed");
 		if (memcmp(d->pv->hole_l4e, pvi_shadow.hole[i], sizeof(pvi_shadow.hole[i])))
