@@ -274,9 +274,11 @@ PVF_NOCOV static void pvi_check_evtchn(struct pvf *f, int di)
 		for (int virq = 0; virq < 24; virq++) {
 			uint32_t p = d->vcpus[k].virq_port[virq];
 
+			/* a global VIRQ is bound on vCPU 0, wherever it notifies */
 			if (p && (!d->evtchns || p >= EVTCHN_2L_NR_CHANNELS ||
 				  d->evtchns[p].state != ECS_VIRQ || d->evtchns[p].virq != virq ||
-				  d->evtchns[p].vcpu != (uint32_t)k))
+				  (evtchn_virq_global(virq) ? k != 0
+							    : d->evtchns[p].vcpu != (uint32_t)k)))
 				pvi_fail(d, "vcpu %d VIRQ %d names port %u, not bound to it", k,
 					 virq, p);
 		}
@@ -292,7 +294,8 @@ PVF_NOCOV static void pvi_check_evtchn(struct pvf *f, int di)
 		if (c->vcpu >= (uint32_t)d->nr_vcpus)
 			pvi_fail(d, "port %u on vcpu %u", p, c->vcpu);
 		if (c->state == ECS_VIRQ &&
-		    (c->virq >= 24 || d->vcpus[c->vcpu].virq_port[c->virq] != p))
+		    (c->virq >= 24 ||
+		     d->vcpus[evtchn_virq_global(c->virq) ? 0 : c->vcpu].virq_port[c->virq] != p))
 			pvi_fail(d, "VIRQ port %u (virq %u) not in its vCPU's table", p, c->virq);
 		if (c->state == ECS_INTERDOMAIN && !c->dom0_slot) {
 			struct domain *rd = domain_lookup(c->remote_dom);
