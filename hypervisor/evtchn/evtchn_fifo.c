@@ -240,11 +240,12 @@ void evtchn_fifo_free(struct domain *d)
 	pthread_mutex_lock(&d->mm_lock);
 	for (int i = 0; i < DOMAIN_MAX_VCPUS; i++)
 		if (f->vcpu[i].cb)
-			d->kind->frame_put_writable(
-				d, (uint64_t)((uint8_t *)f->vcpu[i].cb - d->ram) >> DOMAIN_PAGE_SHIFT);
+			d->kind->frame_put_writable(d,
+						    (uint64_t)((uint8_t *)f->vcpu[i].cb - d->ram) >>
+							    DOMAIN_PAGE_SHIFT);
 	for (unsigned i = 0; i < f->npages; i++)
-		d->kind->frame_put_writable(
-			d, (uint64_t)((uint8_t *)f->page[i] - d->ram) >> DOMAIN_PAGE_SHIFT);
+		d->kind->frame_put_writable(d, (uint64_t)((uint8_t *)f->page[i] - d->ram) >>
+						       DOMAIN_PAGE_SHIFT);
 	pthread_mutex_unlock(&d->mm_lock);
 	free(f);
 }

@@ -78,7 +78,8 @@ PVF_NOCOV void pvf_setup(struct pvf *f, int ndoms, const uint8_t *data, size_t s
 			abort();
 		}
 		if (f->d[i]->domid <= 0 || f->d[i]->domid >= DOMID_FIRST_RESERVED) {
-			fprintf(stderr, "pv_fuzz: domid %d is not an ordinary one\n", f->d[i]->domid);
+			fprintf(stderr, "pv_fuzz: domid %d is not an ordinary one\n",
+				f->d[i]->domid);
 			abort();
 		}
 		pvf_build(f->d[i]);
@@ -178,10 +179,10 @@ uint64_t pvf_frame(struct pvf *f, int i)
 	case 14:
 		return PVF_PAGES + k; /* just past RAM */
 	default: {
-		static const uint64_t far[16] = {
-			~0ULL,	     ~0ULL >> 12, 1ULL << 40, 1ULL << 36,  PV_PAGE_SIZE, 0xfffff,
-			0x100000,    0x7fffffff,  1ULL << 52, 0x80000000, 1ULL << 20,	 1ULL << 28,
-			0xFFFFFULL, 1ULL << 39,	  0x12345,    0x1800001};
+		static const uint64_t far[16] = {~0ULL,	       ~0ULL >> 12, 1ULL << 40, 1ULL << 36,
+						 PV_PAGE_SIZE, 0xfffff,	    0x100000,	0x7fffffff,
+						 1ULL << 52,   0x80000000,  1ULL << 20, 1ULL << 28,
+						 0xFFFFFULL,   1ULL << 39,  0x12345,	0x1800001};
 		return far[k];
 	}
 	}
@@ -190,10 +191,14 @@ uint64_t pvf_frame(struct pvf *f, int i)
 uint64_t pvf_pte(struct pvf *f, int i)
 {
 	static const uint64_t flags[8] = {
-		PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D, PTE_P | PTE_US | PTE_A,
-		PTE_P | PTE_RW,				 PTE_P,
-		PTE_P | PTE_RW | PTE_PS,		 PTE_P | PTE_NX | PTE_A,
-		0,					 PTE_RW | PTE_US,
+		PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D,
+		PTE_P | PTE_US | PTE_A,
+		PTE_P | PTE_RW,
+		PTE_P,
+		PTE_P | PTE_RW | PTE_PS,
+		PTE_P | PTE_NX | PTE_A,
+		0,
+		PTE_RW | PTE_US,
 	};
 	uint8_t b = pvf_u8(f);
 	uint64_t mfn = pvf_frame(f, i);

@@ -39,7 +39,7 @@
 struct pvf {
 	struct domain *d[PVF_MAX_DOMS];
 	int ndoms;
-	int reverse; /* destroy the last domain first */
+	int reverse;	  /* destroy the last domain first */
 	const uint8_t *p; /* the input still to decode */
 	size_t n;
 };

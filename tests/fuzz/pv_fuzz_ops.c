@@ -92,8 +92,11 @@ static void pvo_update_va_mapping(struct pvf *f, int i, size_t off, struct pvo_c
 
 static void pvo_update_descriptor(struct pvf *f, int i, size_t off, struct pvo_call *c)
 {
-	static const uint64_t descs[] = {0, 0x00cffa000000ffffULL, 0x00affb000000ffffULL,
-					 0x00cf9a000000ffffULL, 0x0000890000000067ULL,
+	static const uint64_t descs[] = {0,
+					 0x00cffa000000ffffULL,
+					 0x00affb000000ffffULL,
+					 0x00cf9a000000ffffULL,
+					 0x0000890000000067ULL,
 					 0x00cff2000000ffffULL};
 	uint8_t b = pvf_u8(f);
 	uint64_t gpa = pvf_frame(f, i) << 12;
@@ -138,13 +141,13 @@ static void pvo_memory_op(struct pvf *f, int i, size_t off, struct pvo_call *c)
 static void pvo_ptwr(struct pvf *f, int i, size_t off, struct pvo_call *c)
 {
 	static const uint8_t forms[][8] = {
-		{3, 0x48, 0x89, 0x10},		     /* mov %rdx,(%rax) */
-		{3, 0x48, 0x87, 0x10},		     /* xchg %rdx,(%rax) */
-		{5, 0xf0, 0x48, 0x0f, 0xb1, 0x10},   /* lock cmpxchg %rdx,(%rax) */
-		{3, 0x48, 0x09, 0x10},		     /* or %rdx,(%rax) */
-		{3, 0x48, 0x21, 0x10},		     /* and %rdx,(%rax) */
-		{5, 0x48, 0x0f, 0xba, 0x28, 0x01},   /* bts $1,(%rax) */
-		{5, 0x48, 0x0f, 0xba, 0x30, 0x01},   /* btr $1,(%rax) */
+		{3, 0x48, 0x89, 0x10},			       /* mov %rdx,(%rax) */
+		{3, 0x48, 0x87, 0x10},			       /* xchg %rdx,(%rax) */
+		{5, 0xf0, 0x48, 0x0f, 0xb1, 0x10},	       /* lock cmpxchg %rdx,(%rax) */
+		{3, 0x48, 0x09, 0x10},			       /* or %rdx,(%rax) */
+		{3, 0x48, 0x21, 0x10},			       /* and %rdx,(%rax) */
+		{5, 0x48, 0x0f, 0xba, 0x28, 0x01},	       /* bts $1,(%rax) */
+		{5, 0x48, 0x0f, 0xba, 0x30, 0x01},	       /* btr $1,(%rax) */
 		{7, 0x48, 0xc7, 0x00, 0x67, 0x10, 0x00, 0x00}, /* movq $0x1067,(%rax) */
 	};
 	struct domain *d = f->d[i];
@@ -187,10 +190,14 @@ static void pvo_guest_store(struct pvf *f, int i, size_t off, struct pvo_call *c
  * its own, for the other domain, with flags worth trying. */
 static void pvo_grant_write(struct pvf *f, int i, size_t off, struct pvo_call *c)
 {
-	static const uint16_t flags[] = {
-		GTF_permit_access, GTF_permit_access | GTF_readonly, GTF_invalid,
-		GTF_permit_access | GTF_sub_page, GTF_transitive, GTF_accept_transfer, 0,
-		GTF_permit_access | GTF_reading | GTF_writing};
+	static const uint16_t flags[] = {GTF_permit_access,
+					 GTF_permit_access | GTF_readonly,
+					 GTF_invalid,
+					 GTF_permit_access | GTF_sub_page,
+					 GTF_transitive,
+					 GTF_accept_transfer,
+					 0,
+					 GTF_permit_access | GTF_reading | GTF_writing};
 	struct domain *d = f->d[i];
 	uint32_t ref = pvf_u8(f) % PVO_REFS;
 	uint8_t b = pvf_u8(f);
@@ -208,7 +215,8 @@ static void pvo_grant_write(struct pvf *f, int i, size_t off, struct pvo_call *c
 		e->hdr.domid = domid;
 		__atomic_store_n(&e->hdr.flags, flags[b % 8], __ATOMIC_RELEASE);
 	} else {
-		struct grant_entry_v1 *e = (struct grant_entry_v1 *)(d->shim + SHIM_OFF_GNTTAB) + ref;
+		struct grant_entry_v1 *e =
+			(struct grant_entry_v1 *)(d->shim + SHIM_OFF_GNTTAB) + ref;
 
 		e->frame = (uint32_t)frame;
 		e->domid = domid;
@@ -227,8 +235,8 @@ static void pvo_grant_map(struct pvf *f, int i, size_t off, struct pvo_call *c)
 		memset(&m[k], 0, sizeof(m[k]));
 		m[k].flags = (b & 3 ? GNTMAP_host_map : 0) | (b & 4 ? GNTMAP_readonly : 0) |
 			     (b & 8 ? GNTMAP_device_map : 0) | (b & 0x70 ? 0 : GNTMAP_contains_pte);
-		m[k].host_addr = m[k].flags & GNTMAP_contains_pte ? pvf_entry_addr(f, i)
-								  : pvf_va(f, i);
+		m[k].host_addr =
+			m[k].flags & GNTMAP_contains_pte ? pvf_entry_addr(f, i) : pvf_va(f, i);
 		m[k].ref = pvf_u8(f) % (PVO_REFS + 2);
 		m[k].dom = pvo_domid(f, i);
 	}
@@ -242,7 +250,8 @@ static void pvo_grant_unmap(struct pvf *f, int i, size_t off, struct pvo_call *c
 	uint32_t h = pvf_u8(f) % 6;
 
 	if (b & 1) {
-		struct gnttab_unmap_and_replace *u = ARG(f, i, off, struct gnttab_unmap_and_replace);
+		struct gnttab_unmap_and_replace *u =
+			ARG(f, i, off, struct gnttab_unmap_and_replace);
 
 		memset(u, 0, sizeof(*u));
 		u->host_addr = pvf_va(f, i);
@@ -258,7 +267,8 @@ static void pvo_grant_unmap(struct pvf *f, int i, size_t off, struct pvo_call *c
 	u->host_addr = b & 2 ? 0 : b & 4 ? pvf_entry_addr(f, i) : pvf_va(f, i);
 	u->dev_bus_addr = b & 8 ? GNTTAB_WINDOW_GPA + ((uint64_t)h << 12) : b & 16 ? pvf_u64(f) : 0;
 	u->handle = h;
-	*c = (struct pvo_call){__HYPERVISOR_grant_table_op, {GNTTABOP_unmap_grant_ref, VA(off), 1, 0}};
+	*c = (struct pvo_call){__HYPERVISOR_grant_table_op,
+			       {GNTTABOP_unmap_grant_ref, VA(off), 1, 0}};
 }
 
 static void pvo_grant_copy_ptr(struct pvf *f, int i, struct gnttab_copy_ptr *p, int gref)
@@ -308,7 +318,8 @@ static void pvo_grant_table(struct pvf *f, int i, size_t off, struct pvo_call *c
 		*ARG(f, i, off, uint32_t) = (b >> 3) % 4;
 		break;
 	case 2: {
-		struct gnttab_get_status_frames *s = ARG(f, i, off, struct gnttab_get_status_frames);
+		struct gnttab_get_status_frames *s =
+			ARG(f, i, off, struct gnttab_get_status_frames);
 
 		cmd = GNTTABOP_get_status_frames;
 		s->nr_frames = (b >> 3) % 3;

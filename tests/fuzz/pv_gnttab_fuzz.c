@@ -9,9 +9,9 @@
 #include "pv_fuzz_ops.h"
 
 static const uint8_t pv_gnttab_fuzz_ops[] = {
-	PVO_GNT_WRITE, PVO_GNT_MAP,   PVO_GNT_UNMAP, PVO_GNT_COPY, PVO_GNT_TABLE,
-	PVO_GNT_WRITE, PVO_GNT_MAP,   PVO_MMUEXT,    PVO_UPDATE_VA, PVO_MMU_UPDATE,
-	PVO_MEMORY,    PVO_PTWR,      PVO_STORE};
+	PVO_GNT_WRITE, PVO_GNT_MAP, PVO_GNT_UNMAP, PVO_GNT_COPY,  PVO_GNT_TABLE,
+	PVO_GNT_WRITE, PVO_GNT_MAP, PVO_MMUEXT,	   PVO_UPDATE_VA, PVO_MMU_UPDATE,
+	PVO_MEMORY,    PVO_PTWR,    PVO_STORE};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -88,7 +88,7 @@ PVF_NOCOV static void pvi_hold(struct pvi_ref *r, uint64_t mfn, int type)
 
 /* What the holders outside the page tables add (callbacks). */
 struct pvi_walk {
-	struct domain *d;   /* the domain whose frames are counted */
+	struct domain *d; /* the domain whose frames are counted */
 	struct pvi_ref *r;
 	struct domain *mapper;
 };
@@ -105,7 +105,7 @@ PVF_NOCOV static void pvi_fifo_frame(void *arg, uint64_t gfn)
 /* Each live map of the mapper: a writable one holds its granter's frame
  * typed writable. */
 PVF_NOCOV static void pvi_map_ref(void *arg, struct domain *rd, uint64_t frame, uint64_t window_mfn,
-			uint32_t flags)
+				  uint32_t flags)
 {
 	struct pvi_walk *w = arg;
 
@@ -129,8 +129,8 @@ struct pvi_window_q {
 	int found, writable;
 };
 
-PVF_NOCOV static void pvi_window_find(void *arg, struct domain *rd, uint64_t frame, uint64_t window_mfn,
-			    uint32_t flags)
+PVF_NOCOV static void pvi_window_find(void *arg, struct domain *rd, uint64_t frame,
+				      uint64_t window_mfn, uint32_t flags)
 {
 	struct pvi_window_q *q = arg;
 
@@ -217,7 +217,7 @@ PVF_NOCOV static void pvi_check_mm(struct pvf *f, int di, struct pvi_ref *r, int
 				pvi_fail(d, "L%d %#llx[%d] = %#llx names no frame of the domain",
 					 level, (unsigned long long)t, i, (unsigned long long)e);
 			if (mfn == t)
-				continue; /* linear entry to itself: holds nothing */
+				continue;	     /* linear entry to itself: holds nothing */
 			if (pg[mfn].type == level) { /* linear: to another table of its level */
 				if (e & PTE_RW)
 					pvi_fail(d, "writable linear entry %#llx[%d]",

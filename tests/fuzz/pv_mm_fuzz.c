@@ -7,10 +7,9 @@
  */
 #include "pv_fuzz_ops.h"
 
-static const uint8_t pv_mm_fuzz_ops[] = {PVO_MMU_UPDATE,  PVO_MMUEXT,  PVO_UPDATE_VA,
-					 PVO_UPDATE_DESC, PVO_SET_GDT, PVO_MEMORY,
-					 PVO_PTWR,	  PVO_STORE,   PVO_MMU_UPDATE,
-					 PVO_MMUEXT};
+static const uint8_t pv_mm_fuzz_ops[] = {PVO_MMU_UPDATE, PVO_MMUEXT, PVO_UPDATE_VA, PVO_UPDATE_DESC,
+					 PVO_SET_GDT,	 PVO_MEMORY, PVO_PTWR,	    PVO_STORE,
+					 PVO_MMU_UPDATE, PVO_MMUEXT};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
