@@ -86,11 +86,10 @@ PVF_NOCOV static void pvi_hold(struct pvi_ref *r, uint64_t mfn, int type)
 	x->count++;
 }
 
-/* What the holders outside the page tables add (callbacks). */
+/* A FIFO page holds a writable reference (callback: the frames' owner). */
 struct pvi_walk {
-	struct domain *d; /* the domain whose frames are counted */
+	struct domain *d;
 	struct pvi_ref *r;
-	struct domain *mapper;
 };
 
 PVF_NOCOV static void pvi_fifo_frame(void *arg, uint64_t gfn)
@@ -102,44 +101,26 @@ PVF_NOCOV static void pvi_fifo_frame(void *arg, uint64_t gfn)
 	pvi_hold(w->r, gfn, PGT_writable);
 }
 
-/* Each live map of the mapper: a writable one holds its granter's frame
- * typed writable. */
-PVF_NOCOV static void pvi_map_ref(void *arg, struct domain *rd, uint64_t frame, uint64_t window_mfn,
-				  uint32_t flags)
-{
-	struct pvi_walk *w = arg;
-
-	(void)window_mfn;
-	if (rd != w->d || (flags & GNTMAP_readonly))
-		return;
-	if (frame >= w->d->nr_pages)
-		pvi_fail(w->d, "domain %d maps frame %#llx writable: outside the granter's RAM",
-			 w->mapper->domid, (unsigned long long)frame);
-	pvi_hold(w->r, frame, PGT_writable);
-}
-
 static int pvi_hole_slot(int level, int i)
 {
 	return level == PGT_l4 && i >= PV_HOLE_FIRST_SLOT && i <= PV_HOLE_LAST_SLOT;
 }
 
-/* Is the window frame mfn a live host map of d's (writable if asked)? */
-struct pvi_window_q {
-	uint64_t mfn;
-	int found, writable;
-};
+/* Every live map of every domain, collected once per check. */
+#define PVI_MAX_MAPS 256
+static struct pvi_map {
+	struct domain *mapper, *granter;
+	uint64_t frame, window_mfn;
+	uint32_t flags;
+} pvi_maps[PVI_MAX_MAPS];
+static unsigned pvi_nmaps;
 
-PVF_NOCOV static void pvi_window_find(void *arg, struct domain *rd, uint64_t frame,
+PVF_NOCOV static void pvi_map_collect(void *arg, struct domain *rd, uint64_t frame,
 				      uint64_t window_mfn, uint32_t flags)
 {
-	struct pvi_window_q *q = arg;
-
-	(void)rd;
-	(void)frame;
-	if (window_mfn == q->mfn && (flags & GNTMAP_host_map)) {
-		q->found = 1;
-		q->writable = !(flags & GNTMAP_readonly);
-	}
+	if (pvi_nmaps == PVI_MAX_MAPS)
+		pvi_fail(arg, "more than %d live grant maps", PVI_MAX_MAPS);
+	pvi_maps[pvi_nmaps++] = (struct pvi_map){arg, rd, frame, window_mfn, flags};
 }
 
 PVF_NOCOV static void pvi_check_l1_entry(struct domain *d, uint64_t t, int i, uint64_t e)
@@ -156,13 +137,16 @@ PVF_NOCOV static void pvi_check_l1_entry(struct domain *d, uint64_t t, int i, ui
 	if (mfn == ((SHIM_GPA + SHIM_OFF_SHARED_INFO) >> 12) || gnttab_is_frame(d, mfn))
 		return;
 	if (mfn >= (GNTTAB_WINDOW_GPA >> 12)) {
-		struct pvi_window_q q = {mfn, 0, 0};
+		const struct pvi_map *m = NULL;
 
-		gnttab_maps_visit(d, pvi_window_find, &q);
-		if (!q.found)
+		for (unsigned k = 0; k < pvi_nmaps && !m; k++)
+			if (pvi_maps[k].mapper == d && pvi_maps[k].window_mfn == mfn &&
+			    (pvi_maps[k].flags & GNTMAP_host_map))
+				m = &pvi_maps[k];
+		if (!m)
 			pvi_fail(d, "L1 %#llx[%d] names window frame %#llx of no live host map",
 				 (unsigned long long)t, i, (unsigned long long)mfn);
-		if ((e & PTE_RW) && !q.writable)
+		if ((e & PTE_RW) && (m->flags & GNTMAP_readonly))
 			pvi_fail(d, "L1 %#llx[%d] maps read-only window frame %#llx writable",
 				 (unsigned long long)t, i, (unsigned long long)mfn);
 		return;
@@ -239,14 +223,21 @@ PVF_NOCOV static void pvi_check_mm(struct pvf *f, int di, struct pvi_ref *r, int
 			pvi_hold(r, pv->user_cr3 >> 12, PGT_l4);
 	}
 	{
-		struct pvi_walk w = {d, r, NULL};
+		struct pvi_walk w = {d, r};
 
 		evtchn_fifo_visit_frames(d, pvi_fifo_frame, &w);
-		for (int m = 0; m < f->ndoms; m++) {
-			w.mapper = f->d[m];
-			if (w.mapper)
-				gnttab_maps_visit(f->d[m], pvi_map_ref, &w);
-		}
+	}
+	/* A writable map holds its granter's frame typed writable. */
+	for (unsigned k = 0; k < pvi_nmaps; k++) {
+		const struct pvi_map *m = &pvi_maps[k];
+
+		if (m->granter != d || (m->flags & GNTMAP_readonly))
+			continue;
+		if (m->frame >= d->nr_pages)
+			pvi_fail(d,
+				 "domain %d maps frame %#llx writable: outside the granter's RAM",
+				 m->mapper->domid, (unsigned long long)m->frame);
+		pvi_hold(r, m->frame, PGT_writable);
 	}
 	for (uint64_t t = 0; t < d->nr_pages; t++) {
 		if (r[t].clash)
@@ -320,6 +311,10 @@ PVF_NOCOV void pvi_check(struct pvf *f)
 	static struct pvi_ref r[PVF_PAGES];
 	static int16_t lin[PVF_PAGES];
 
+	pvi_nmaps = 0;
+	for (int i = 0; i < f->ndoms; i++)
+		if (f->d[i])
+			gnttab_maps_visit(f->d[i], pvi_map_collect, f->d[i]);
 	for (int i = 0; i < f->ndoms; i++) {
 		struct domain *d = f->d[i];
 
