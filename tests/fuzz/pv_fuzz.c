@@ -270,7 +270,7 @@ uint64_t pvf_va(struct pvf *f, int i)
 
 void *pvf_arg(struct pvf *f, int i, size_t off)
 {
-	return f->d[i]->ram + PVF_ARG_VA + off;
+	return f->stage[i] + off;
 }
 
 long pvf_hypercall(struct pvf *f, int i, uint64_t nr, uint64_t a1, uint64_t a2, uint64_t a3,
@@ -286,6 +286,8 @@ long pvf_hypercall(struct pvf *f, int i, uint64_t nr, uint64_t a1, uint64_t a2, 
 	if (trace < 0)
 		trace = getenv("PVF_TRACE") != NULL;
 	memset(&regs, 0, sizeof(regs));
+	for (int pg = 0; pg < 2; pg++) /* a page the guest cannot write keeps what it had */
+		(void)pv_copy_to_guest(c.v, PVF_ARG_VA + pg * 4096, f->stage[i] + pg * 4096, 4096);
 	r = pv_do_hypercall(&c, nr, a);
 	if (trace) /* PVF_TRACE=1 build/fuzz/TARGET INPUT: what an input does */
 		fprintf(stderr, "d%d hypercall %llu(%#llx, %#llx, %#llx, %#llx) = %ld\n",
@@ -293,8 +295,9 @@ long pvf_hypercall(struct pvf *f, int i, uint64_t nr, uint64_t a1, uint64_t a2, 
 			(unsigned long long)a2, (unsigned long long)a3, (unsigned long long)a4, r);
 	if (trace && nr == __HYPERVISOR_grant_table_op && a2 >= PVF_ARG_VA &&
 	    a2 < PVF_ARG_VA + 0x1f00) { /* the op's block, its status in it */
-		const uint8_t *b = pvf_arg(f, i, a2 - PVF_ARG_VA);
+		uint8_t b[32] = {0};
 
+		(void)pv_copy_from_guest(c.v, b, a2, sizeof(b));
 		for (int k = 0; k < 32; k++)
 			fprintf(stderr, "%02x%s", b[k], k % 8 == 7 ? " " : "");
 		fputc('\n', stderr);

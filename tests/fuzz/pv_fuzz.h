@@ -39,7 +39,10 @@
 struct pvf {
 	struct domain *d[PVF_MAX_DOMS];
 	int ndoms;
-	int reverse;	  /* destroy the last domain first */
+	int reverse; /* destroy the last domain first */
+	/* What each domain's kernel writes to its argument area before a
+	 * hypercall (stored through its own page tables: pvf_hypercall). */
+	uint8_t stage[PVF_MAX_DOMS][2 * 4096];
 	const uint8_t *p; /* the input still to decode */
 	size_t n;
 };
@@ -70,8 +73,10 @@ uint64_t pvf_entry_addr(struct pvf *f, int i);
 /* A guest virtual address: a mapped frame's, the hole, non-canonical, ... */
 uint64_t pvf_va(struct pvf *f, int i);
 
-/* Domain i's argument area (frames 5..6 as keeld's RAM; the guest reaches
- * it at PVF_ARG_VA + off while its tables still map it there). */
+/* Domain i's argument area at PVF_ARG_VA + off, as its kernel fills it:
+ * stored into guest memory before each hypercall only where the guest's
+ * own tables map it writable (frames 5 and 6 until the input remaps or
+ * retypes them), as a real kernel's stores would land. */
 void *pvf_arg(struct pvf *f, int i, size_t off);
 /* Hypercall nr by domain i's vCPU 0, in kernel mode, through keeld's table. */
 long pvf_hypercall(struct pvf *f, int i, uint64_t nr, uint64_t a1, uint64_t a2, uint64_t a3,

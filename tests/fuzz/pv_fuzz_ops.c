@@ -157,8 +157,10 @@ static void pvo_ptwr(struct pvf *f, int i, size_t off, struct pvo_call *c)
 
 	(void)off;
 	memset(&g, 0, sizeof(g));
-	/* The instruction sits in data frame 16 (va 0x10000 while mapped). */
-	memcpy(d->ram + 16 * 4096 + 0xf00, &forms[b % 8][1], forms[b % 8][0]);
+	/* The instruction sits in data frame 16 (va 0x10000 while mapped),
+	 * stored by the guest while the frame is no table. */
+	if (!d->pv->pages[16].type_count || d->pv->pages[16].type == PGT_writable)
+		memcpy(d->ram + 16 * 4096 + 0xf00, &forms[b % 8][1], forms[b % 8][0]);
 	g.rip = 0x10f00;
 	g.rdx = pvf_pte(f, i);
 	g.rax = b & 0x80 ? cr2 : pvf_pte(f, i);
