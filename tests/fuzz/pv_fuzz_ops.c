@@ -495,3 +495,13 @@ void pvo_run(struct pvf *f, const uint8_t *list, unsigned n)
 		pvi_check(f);
 	}
 }
+
+int pvo_fuzz_one(const uint8_t *data, size_t size, int ndoms, const uint8_t *list, unsigned n)
+{
+	static struct pvf f; /* large (the argument stages): not on the stack */
+
+	pvf_setup(&f, ndoms, data, size);
+	pvo_run(&f, list, n);
+	pvf_teardown(&f);
+	return 0;
+}

@@ -45,5 +45,8 @@ extern const struct pvo_op pvo_ops[PVO_NR];
 
 /* Decode and run the whole input with the target's ops (list of n). */
 void pvo_run(struct pvf *f, const uint8_t *list, unsigned n);
+/* A target's whole LLVMFuzzerTestOneInput: fresh domains, the input, the
+ * domains' destruction. */
+int pvo_fuzz_one(const uint8_t *data, size_t size, int ndoms, const uint8_t *list, unsigned n);
 
 #endif

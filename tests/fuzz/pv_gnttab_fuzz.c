@@ -15,10 +15,5 @@ static const uint8_t pv_gnttab_fuzz_ops[] = {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct pvf f;
-
-	pvf_setup(&f, 2, data, size);
-	pvo_run(&f, pv_gnttab_fuzz_ops, sizeof(pv_gnttab_fuzz_ops));
-	pvf_teardown(&f);
-	return 0;
+	return pvo_fuzz_one(data, size, 2, pv_gnttab_fuzz_ops, sizeof(pv_gnttab_fuzz_ops));
 }

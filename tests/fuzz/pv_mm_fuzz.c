@@ -13,10 +13,5 @@ static const uint8_t pv_mm_fuzz_ops[] = {PVO_MMU_UPDATE, PVO_MMUEXT, PVO_UPDATE_
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct pvf f;
-
-	pvf_setup(&f, 1, data, size);
-	pvo_run(&f, pv_mm_fuzz_ops, sizeof(pv_mm_fuzz_ops));
-	pvf_teardown(&f);
-	return 0;
+	return pvo_fuzz_one(data, size, 1, pv_mm_fuzz_ops, sizeof(pv_mm_fuzz_ops));
 }

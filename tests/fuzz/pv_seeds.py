@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/ usr / bin / env python3
 """Write the hand-made seeds of the PV handler fuzz targets.
 
 Each seed is a short, meaningful sequence of operations in the input
