@@ -220,6 +220,7 @@ static void test_keeld_unpack_malformed(void)
 	memcpy(&plen, bz + 0x24c, 4);
 	plen /= 2; /* the XZ stream cut in half */
 	memcpy(bz + 0x24c, &plen, 4);
+	CU_ASSERT_EQUAL(pv_bzimage_extract(bz, bsz, &out, &osz), -ENOEXEC);
 	CU_ASSERT_EQUAL(pv_unpack_kernel(bz, bsz, &out, &osz, &e, err, sizeof(err)), -ENOEXEC);
 	CU_ASSERT_PTR_NULL(out);
 	plen = 0xfffffff0; /* a payload far past the image */
