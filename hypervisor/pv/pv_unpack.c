@@ -47,8 +47,9 @@ struct pv_unpack_msg {
 static int pv_unpack_seccomp(void)
 {
 	static const int allowed[] = {
-		SYS_write,   SYS_writev, SYS_mmap,	 SYS_munmap,	   SYS_mremap, SYS_brk,
-		SYS_madvise, SYS_exit,	 SYS_exit_group, SYS_rt_sigreturn, SYS_futex,
+		SYS_write, SYS_writev,	    SYS_mmap, SYS_munmap,     SYS_mremap,
+		SYS_brk,   SYS_madvise,	    SYS_exit, SYS_exit_group, SYS_rt_sigreturn,
+		SYS_futex, SYS_sigaltstack, /* a sanitizer build's _exit */
 	};
 	struct sock_filter f[4 + 2 * sizeof(allowed) / sizeof(allowed[0]) + 1];
 	struct sock_fprog prog;
