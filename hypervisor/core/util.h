@@ -8,5 +8,9 @@
 
 /* A whole regular file of at most max bytes, malloc'ed: 0 or -errno. */
 int keeld_read_file(const char *path, size_t max, void **data, size_t *size);
+/* All n bytes to / from fd (a pipe, a socket), retrying short transfers
+ * and EINTR: 0, -errno, or -EIO at end of file. */
+int keeld_write_all(int fd, const void *p, size_t n);
+int keeld_read_all(int fd, void *p, size_t n);
 
 #endif

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "../core/domain.h"
+#include "../core/util.h"
 #include "elf.h"
 #include "pv_build.h"
 
@@ -73,36 +74,6 @@ static int pv_unpack_seccomp(void)
 	return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0 ? -errno : 0;
 }
 
-static int pv_unpack_write(int fd, const void *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p = (const uint8_t *)p + w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static int pv_unpack_read(int fd, void *p, size_t n)
-{
-	while (n) {
-		ssize_t r = read(fd, p, n);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		p = (uint8_t *)p + r;
-		n -= (size_t)r;
-	}
-	return 0;
-}
-
 int pv_unpack_sandbox(int fd)
 {
 	/* Only the pipe (as fd 3) and stderr stay open. */
@@ -131,8 +102,8 @@ static void __attribute__((noreturn)) pv_unpack_child(int fd, const void *kern, 
 		elf_size = size;
 	m.elf_size = elf_size;
 	m.status = elf_parse(m.unpacked ? elf : kern, elf_size, &m.img);
-	if (pv_unpack_write(3, &m, sizeof(m)) < 0 ||
-	    (m.status == 0 && m.unpacked && pv_unpack_write(3, elf, elf_size) < 0))
+	if (keeld_write_all(3, &m, sizeof(m)) < 0 ||
+	    (m.status == 0 && m.unpacked && keeld_write_all(3, elf, elf_size) < 0))
 		_exit(123);
 	_exit(0); /* not exit(): no atexit work (a sanitizer's) under the filter */
 }
@@ -187,7 +158,7 @@ int pv_unpack_kernel(const void *kern, size_t size, void **elf, size_t *elf_size
 	if (pid == 0)
 		pv_unpack_child(fds[1], kern, size);
 	close(fds[1]);
-	if (pv_unpack_read(fds[0], &m, sizeof(m)) < 0) {
+	if (keeld_read_all(fds[0], &m, sizeof(m)) < 0) {
 		snprintf(err, errlen, "the kernel helper sent no answer");
 		goto out;
 	}
@@ -206,7 +177,7 @@ int pv_unpack_kernel(const void *kern, size_t size, void **elf, size_t *elf_size
 			r = -ENOMEM;
 			goto out;
 		}
-		if (pv_unpack_read(fds[0], buf, m.elf_size) < 0) {
+		if (keeld_read_all(fds[0], buf, m.elf_size) < 0) {
 			snprintf(err, errlen, "the kernel helper's image is truncated");
 			goto out;
 		}
