@@ -12,6 +12,7 @@
 #   make bench      run the benchmarks under tests/bench/
 #   make lint       cppcheck and clang-format over the tree
 #   make fuzz       build the libFuzzer targets (clang)
+#   make fuzz-long  the PV handler fuzz targets, 10^6 inputs each (not in check)
 
 TOP   := $(CURDIR)
 SAN   ?= 0
@@ -58,7 +59,7 @@ UNIT_SRCS  :=
 UNIT_OBJS  :=
 UNIT_LDLIBS :=
 
-.PHONY: all check stress demo bench lint format fuzz deps clean unit
+.PHONY: all check stress demo bench lint format fuzz fuzz-long deps clean unit
 all:
 
 include mk/rules.mk
@@ -90,6 +91,13 @@ bench: deps
 	@KEEL_BUILD=$(BUILD) tests/bench/run $(BENCHES)
 
 fuzz: $(FUZZ_TARGETS)
+
+# The PV handler fuzz targets for 10^6 inputs each (KEEL_FUZZ_RUNS), one
+# after the other: tens of minutes here, so not part of check (which runs
+# each for 15 s: pv-handlers-fuzz).
+fuzz-long: deps
+	@$(MAKE) --no-print-directory $(FUZZ)/pv_mm_fuzz $(FUZZ)/pv_gnttab_fuzz $(FUZZ)/pv_evtchn_fuzz
+	@KEEL_BUILD=$(BUILD) tests/fuzz/run-long
 
 lint:
 	@scripts/lint

@@ -24,3 +24,8 @@ UNIT_LDLIBS += -llzma -lz -lpthread
 # and save records as keeld's restore reads them.
 $(eval $(call keel_fuzz,keeld_image_fuzz,tests/fuzz/keeld_image_fuzz.c hypervisor/pv/elf.c hypervisor/pv/pv_bzimage.c,-llzma -lz))
 $(eval $(call keel_fuzz,keeld_saverec_fuzz,tests/fuzz/keeld_saverec_fuzz.c tests/unit/saverec_sample.c $(KEELD_LIB_SRCS) $(KEELD_CTL_SRCS),-lpthread -llzma -lz))
+# The guest-facing handlers driven in-process on RAM-only domains, every
+# invariant checked after each operation (tests/fuzz/README.md).
+PV_FUZZ_SRCS := tests/fuzz/pv_fuzz.c tests/fuzz/pv_fuzz_ops.c tests/fuzz/pv_invariants.c \
+	$(KEELD_LIB_SRCS) $(KEELD_CTL_SRCS)
+$(foreach t,pv_mm_fuzz pv_gnttab_fuzz pv_evtchn_fuzz,$(eval $(call keel_fuzz,$(t),tests/fuzz/$(t).c $(PV_FUZZ_SRCS),-lpthread -llzma -lz)))

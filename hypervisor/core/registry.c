@@ -39,8 +39,22 @@ struct domain *domain_table_at(int slot)
 		       : NULL;
 }
 
-/* Enter d under the next domid (domids are not reused while keeld runs,
- * as Xen's are not until they wrap). */
+/* Xen's DOMID_FIRST_RESERVED: ids from here on are DOMID_SELF & co. */
+#define DOMAIN_DOMID_END 0x7FF0
+
+static int domain_domid_used(int domid)
+{
+	for (int i = 0; i < DOMAIN_TABLE_SIZE; i++)
+		if (domain_table[i] && domain_table[i]->domid == domid)
+			return 1;
+	return 0;
+}
+
+/* Enter d under the next domid.  Domids are not reused until they wrap,
+ * as Xen's: past the last ordinary id (0x7FEF) the count starts again at
+ * 1, skipping ids still in use.  They used to grow without end, into
+ * DOMID_SELF and past 16 bits (found by the fuzz targets, which make a
+ * domain or two per input). */
 int domain_table_add(struct domain *d)
 {
 	int r = -ENOSPC;
@@ -48,8 +62,11 @@ int domain_table_add(struct domain *d)
 	domain_table_lock();
 	for (int i = 0; i < DOMAIN_TABLE_SIZE; i++)
 		if (!domain_table[i]) {
+			while (domain_domid_used(domain_next_domid))
+				domain_next_domid = domain_next_domid % (DOMAIN_DOMID_END - 1) + 1;
 			d->slot = i;
-			d->domid = domain_next_domid++;
+			d->domid = domain_next_domid;
+			domain_next_domid = domain_next_domid % (DOMAIN_DOMID_END - 1) + 1;
 			__atomic_store_n(&domain_table[i], d, __ATOMIC_RELEASE);
 			r = 0;
 			break;

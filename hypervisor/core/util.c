@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -66,4 +67,34 @@ void time_tsc_scale(uint64_t khz, uint32_t *mul, int8_t *shift)
 	}
 	*mul = m;
 	*shift = s;
+}
+
+int keeld_write_all(int fd, const void *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return w < 0 ? -errno : -EIO;
+		p = (const uint8_t *)p + w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int keeld_read_all(int fd, void *p, size_t n)
+{
+	while (n) {
+		ssize_t r = read(fd, p, n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return r < 0 ? -errno : -EIO;
+		p = (uint8_t *)p + r;
+		n -= (size_t)r;
+	}
+	return 0;
 }

@@ -66,21 +66,6 @@ static int ctl_save_suspended(const struct domain *d)
 	       d->suspend_vcpu >= 0;
 }
 
-static int ctl_save_write(int fd, const uint8_t *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return w < 0 ? -errno : -EIO;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int ctl_save_state(struct domain *d, int fd)
 {
 	struct srb out = {0};
@@ -105,7 +90,7 @@ int ctl_save_state(struct domain *d, int fd)
 	if (r == 0)
 		r = out.err;
 	if (r == 0)
-		r = ctl_save_write(fd, out.p, out.len);
+		r = keeld_write_all(fd, out.p, out.len);
 	if (r == 0)
 		hvlog("d%d: state saved: %zu bytes of records (%d vCPUs, guest time %llu ms)",
 		      d->domid, out.len, d->nr_vcpus,

@@ -154,6 +154,12 @@ int evtchn_send_virq(struct vcpu *v, int virq)
 	return 0;
 }
 
+int evtchn_virq_global(uint32_t virq)
+{
+	return virq != VIRQ_TIMER && virq != VIRQ_DEBUG && virq != VIRQ_XENOPROF &&
+	       virq != VIRQ_XENPMU;
+}
+
 static int evtchn_valid(struct domain *d, uint32_t port)
 {
 	return d->evtchns && port > 0 && port < EVTCHN_MAX && d->evtchns[port].state != ECS_FREE;
@@ -163,7 +169,10 @@ static void evtchn_close_port(struct domain *d, uint32_t port)
 {
 	struct evtchn *e = &d->evtchns[port];
 
-	if (e->state == ECS_VIRQ && e->vcpu < (uint32_t)d->nr_vcpus)
+	/* A global VIRQ's binding lives on vCPU 0 wherever it notifies. */
+	if (e->state == ECS_VIRQ && evtchn_virq_global(e->virq))
+		d->vcpus[0].virq_port[e->virq] = 0;
+	else if (e->state == ECS_VIRQ && e->vcpu < (uint32_t)d->nr_vcpus)
 		d->vcpus[e->vcpu].virq_port[e->virq] = 0;
 	if (e->dom0_slot)
 		d->dom0_binds[e->dom0_slot - 1].port = 0; /* dom0's fds stay until destroy */
@@ -463,7 +472,7 @@ long evtchn_do_op(struct vcpu *v, uint64_t cmd, uint64_t arg)
 		[EVTCHNOP_set_priority] = sizeof(struct evtchn_set_priority),
 	};
 	long r = 0;
-	int p;
+	int p, fifo_reset = 0;
 
 	if (cmd >= sizeof(sizes) || !sizes[cmd])
 		return -XEN_ENOSYS;
@@ -527,7 +536,10 @@ long evtchn_do_op(struct vcpu *v, uint64_t cmd, uint64_t arg)
 	case EVTCHNOP_bind_virq: {
 		struct vcpu *t;
 
-		if (u.bind_virq.virq >= NR_VIRQS || u.bind_virq.vcpu >= (uint32_t)d->nr_vcpus) {
+		/* As Xen: a global VIRQ is bound on vCPU 0 (bind_vcpu may move
+		 * where it notifies). */
+		if (u.bind_virq.virq >= NR_VIRQS || u.bind_virq.vcpu >= (uint32_t)d->nr_vcpus ||
+		    (evtchn_virq_global(u.bind_virq.virq) && u.bind_virq.vcpu != 0)) {
 			r = -XEN_EINVAL;
 			break;
 		}
@@ -650,12 +662,22 @@ long evtchn_do_op(struct vcpu *v, uint64_t cmd, uint64_t arg)
 		}
 		break;
 	}
-	case EVTCHNOP_bind_vcpu:
-		if (!evtchn_valid(d, u.bind_vcpu.port) || u.bind_vcpu.vcpu >= (uint32_t)d->nr_vcpus)
+	case EVTCHNOP_bind_vcpu: {
+		/* As Xen's evtchn_bind_vcpu: unbound, interdomain and global VIRQ
+		 * ports move; a per-vCPU VIRQ or an IPI stays where it was
+		 * bound (moving one left the vCPU's VIRQ table naming a port
+		 * bound elsewhere, and stale once closed: pv_evtchn_fuzz). */
+		struct evtchn *e = &d->evtchns[u.bind_vcpu.port];
+
+		if (u.bind_vcpu.vcpu >= (uint32_t)d->nr_vcpus)
+			r = -XEN_ENOENT;
+		else if (!evtchn_valid(d, u.bind_vcpu.port) || e->state == ECS_IPI ||
+			 (e->state == ECS_VIRQ && !evtchn_virq_global(e->virq)))
 			r = -XEN_EINVAL;
 		else
-			d->evtchns[u.bind_vcpu.port].vcpu = u.bind_vcpu.vcpu;
+			e->vcpu = u.bind_vcpu.vcpu;
 		break;
+	}
 	case EVTCHNOP_unmask: {
 		struct shared_info *sh = domain_shared_info(d);
 		uint32_t port = u.unmask.port;
@@ -693,7 +715,7 @@ long evtchn_do_op(struct vcpu *v, uint64_t cmd, uint64_t arg)
 		for (uint32_t port = 1; port < EVTCHN_MAX; port++)
 			if (d->evtchns[port].state != ECS_FREE)
 				evtchn_close_port(d, port);
-		evtchn_fifo_free(d); /* back to 2-level, as after Xen's reset */
+		fifo_reset = 1; /* back to 2-level, as after Xen's reset */
 		break;
 	default:
 		r = -XEN_ENOSYS;
@@ -701,6 +723,8 @@ long evtchn_do_op(struct vcpu *v, uint64_t cmd, uint64_t arg)
 	pthread_mutex_unlock(&d->lock);
 	if (evtchn_op_crosses(cmd))
 		domain_table_unlock();
+	if (fifo_reset)
+		evtchn_fifo_free(d);
 	if (r == 0 && guest_copy_to(v, arg, &u, sizes[cmd]) < 0)
 		r = -XEN_EFAULT;
 	return r;

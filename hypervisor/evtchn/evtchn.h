@@ -32,6 +32,9 @@ void evtchn_set_pending(struct domain *d, uint32_t port);
 /* Allocate an unbound port for remote_dom (builder: console, store). */
 int evtchn_alloc_unbound_port(struct domain *d, uint16_t remote_dom);
 int evtchn_send_virq(struct vcpu *v, int virq);
+/* Is virq global (Xen's virq_is_global), not per vCPU?  A global one is
+ * bound on vCPU 0 and may notify another. */
+int evtchn_virq_global(uint32_t virq);
 long evtchn_do_op(struct vcpu *v, uint64_t cmd, uint64_t arg);
 void evtchn_free_all(struct domain *d);
 /* dom0's end of a port left unbound for dom0 (BIND_EVTCHN): two eventfds,
@@ -75,6 +78,9 @@ int evtchn_fifo_unmask(struct domain *d, uint32_t port, uint32_t vcpu);
 /* init_control, expand_array, set_priority (arg: the op's block). */
 long evtchn_fifo_op(struct vcpu *v, uint64_t cmd, void *arg);
 void evtchn_fifo_free(struct domain *d);
+/* Each frame the FIFO state holds a writable type reference on, once per
+ * reference (invariant checks in tests/fuzz). */
+void evtchn_fifo_visit_frames(struct domain *d, void (*fn)(void *arg, uint64_t gfn), void *arg);
 /* For evtchn_dump: a port's FIFO word (and whether it was raised before
  * its page came); 0 on 2-level.  And the control blocks, to the log. */
 int evtchn_fifo_peek(struct domain *d, uint32_t port, uint32_t *word, int *early);

@@ -222,11 +222,48 @@ int evtchn_fifo_unmask(struct domain *d, uint32_t port, uint32_t vcpu)
 	return f != NULL;
 }
 
+/* Back to 2-level (EVTCHNOP_reset, a resume, the domain's end): the
+ * writable references on the control blocks and array pages go too, as
+ * Xen's evtchn_fifo_destroy puts them; a reset used to leave them held, so
+ * those frames could never become page tables again (found by
+ * pv_evtchn_fuzz).  Not under d->lock: mm_lock comes first. */
 void evtchn_fifo_free(struct domain *d)
 {
+	struct evtchn_fifo *f;
+
 	pthread_mutex_lock(&fifo_lock);
-	free(d->fifo);
+	f = d->fifo;
 	d->fifo = NULL;
+	pthread_mutex_unlock(&fifo_lock);
+	if (!f)
+		return;
+	pthread_mutex_lock(&d->mm_lock);
+	for (int i = 0; i < DOMAIN_MAX_VCPUS; i++)
+		if (f->vcpu[i].cb)
+			d->kind->frame_put_writable(d,
+						    (uint64_t)((uint8_t *)f->vcpu[i].cb - d->ram) >>
+							    DOMAIN_PAGE_SHIFT);
+	for (unsigned i = 0; i < f->npages; i++)
+		d->kind->frame_put_writable(d, (uint64_t)((uint8_t *)f->page[i] - d->ram) >>
+						       DOMAIN_PAGE_SHIFT);
+	pthread_mutex_unlock(&d->mm_lock);
+	free(f);
+}
+
+/* For invariant checkers (tests/fuzz/pv_invariants.c): each frame the
+ * FIFO state holds a writable type reference on (control blocks, array
+ * pages), once per reference. */
+void evtchn_fifo_visit_frames(struct domain *d, void (*fn)(void *arg, uint64_t gfn), void *arg)
+{
+	struct evtchn_fifo *f;
+
+	pthread_mutex_lock(&fifo_lock);
+	f = fifo_of(d);
+	for (int i = 0; f && i < DOMAIN_MAX_VCPUS; i++)
+		if (f->vcpu[i].cb)
+			fn(arg, (uint64_t)((uint8_t *)f->vcpu[i].cb - d->ram) >> DOMAIN_PAGE_SHIFT);
+	for (unsigned i = 0; f && i < f->npages; i++)
+		fn(arg, (uint64_t)((uint8_t *)f->page[i] - d->ram) >> DOMAIN_PAGE_SHIFT);
 	pthread_mutex_unlock(&fifo_lock);
 }
 

@@ -58,6 +58,12 @@ void gnttab_domain_release(struct domain *d);
 /* Log-dirty: mark every frame of d someone holds a writable grant map of. */
 void gnttab_mark_writable_maps(struct domain *d);
 
+/* Each live map of d's (invariant checks in tests/fuzz): granter (NULL:
+ * gone), its frame, d's window frame, GNTMAP_* flags. */
+typedef void (*gnttab_map_visit_fn)(void *arg, struct domain *rd, uint64_t frame,
+				    uint64_t window_mfn, uint32_t flags);
+void gnttab_maps_visit(struct domain *d, gnttab_map_visit_fn fn, void *arg);
+
 /* Save record SAVEREC_GNTTAB (gnttab_entry.c): write; check (nothing
  * touched; 0 or negative errno with the reason in err); apply. */
 struct srb;

@@ -124,7 +124,8 @@ static int gnttab_window_get(struct domain *d, struct gnttab_maps *m)
 		if (m->window == MAP_FAILED)
 			return -errno;
 	}
-	if (!m->slot_added) {
+	/* A RAM-only domain (DOMAIN_NO_KVM: unit tests, fuzzing) has no VM. */
+	if (!m->slot_added && d->vm.vm_fd > 0) {
 		int r = kvm_vm_add_memory(&d->vm, GNTTAB_WINDOW_GPA, size, m->window);
 
 		if (r < 0)
@@ -560,6 +561,22 @@ long gnttab_map_batch(struct vcpu *v, uint64_t cmd, uint64_t uop, uint64_t count
 			return -XEN_EFAULT;
 	}
 	return r;
+}
+
+/* For invariant checkers (tests/fuzz/pv_invariants.c): each live map d
+ * holds, with its granter (NULL once gone), the granter's frame, d's
+ * window frame and the GNTMAP_* flags still held. */
+void gnttab_maps_visit(struct domain *d, gnttab_map_visit_fn fn, void *arg)
+{
+	struct gnttab_maps *m;
+
+	evtchn_peers_lock();
+	m = gnttab_maps_find(d);
+	for (uint32_t h = 0; m && h < GNTTAB_MAPTRACK_MAX; h++)
+		if (m->mt[h].flags)
+			fn(arg, gnttab_granter(d, &m->mt[h]), m->mt[h].frame,
+			   gnttab_window_gpa(h) >> DOMAIN_PAGE_SHIFT, m->mt[h].flags);
+	evtchn_peers_unlock();
 }
 
 /* A dying domain: what it maps of others is released (their pins and type

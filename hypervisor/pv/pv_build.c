@@ -246,6 +246,7 @@ int pv_build_domain(struct domain *d, const struct domain_image *a)
 	uint64_t virt_base, kend_pfn, pfn, mod_pfn = 0, mod_pages = 0, p2m_pfn, p2m_pages;
 	uint64_t si_pfn, store_pfn, cons_pfn, pt_pfn, stack_pfn, v_end_pfn, nr_pt;
 	uint64_t *l4, l4_gpa = 0, p2m_va, hv_pfn = 0;
+	char err[160];
 	int r, i, init_p2m;
 
 	r = pv_build_shim(d, a->shim, a->shim_size);
@@ -253,13 +254,10 @@ int pv_build_domain(struct domain *d, const struct domain_image *a)
 		domain_log(d, "builder: shim image unusable (%d)", r);
 		return r;
 	}
-	if (pv_bzimage_extract(kern, kern_size, &unpacked, &kern_size) == 0)
-		kern = unpacked;
-	else
-		kern_size = a->kernel_size;
-	r = elf_parse(kern, kern_size, &img);
+	/* Decompressed and parsed in a sandboxed helper (pv_unpack.c). */
+	r = pv_unpack_kernel(kern, kern_size, &unpacked, &kern_size, &img, err, sizeof(err));
 	if (r < 0) {
-		domain_log(d, "builder: kernel is neither ELF64 nor a bzImage");
+		domain_log(d, "builder: %s", err);
 		goto out;
 	}
 	if (!img.xen.present)

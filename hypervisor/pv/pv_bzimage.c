@@ -50,8 +50,11 @@ static int bz_xz(const uint8_t *in, size_t len, void **out, size_t *out_len)
 			s.next_out = buf + used;
 			s.avail_out = cap - used;
 		} else if (ret == LZMA_BUF_ERROR || s.avail_in == 0) {
-			/* Linux appends the size after the stream; stop at the end. */
-			break;
+			/* The input ended before the stream did: truncated (the
+			 * size Linux appends comes after the stream's end, which
+			 * stops the decoder first).  What came out so far used to
+			 * be taken as the kernel (keeld-malformed-kernel). */
+			goto bad;
 		}
 	}
 	*out_len = cap - s.avail_out;

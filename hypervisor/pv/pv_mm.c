@@ -613,6 +613,11 @@ static int pv_mmuext_one(struct vcpu *v, const struct mmuext_op *op)
 		pv_mm_put_type(v, mfn);
 		return 0;
 	case MMUEXT_NEW_BASEPTR:
+		/* Frame 0 is "no table" in keeld's books (as MFN 0 is null in
+		 * Xen's, never a guest's frame): loaded, its reference would
+		 * never be dropped (found by pv_mm_fuzz). */
+		if (!mfn)
+			return -XEN_EINVAL;
 		r = pv_mm_get_type(v, mfn, PGT_l4);
 		if (r < 0)
 			return r;

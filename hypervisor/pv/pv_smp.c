@@ -32,7 +32,8 @@ int pv_vcpu_initialise(struct vcpu *t, struct vcpu *caller, uint64_t ctx_va)
 	kl4 = c->ctrlreg[3] >> PV_PAGE_SHIFT;
 	ul4 = c->ctrlreg[1] >> PV_PAGE_SHIFT;
 	pthread_mutex_lock(&d->mm_lock);
-	r = pv_mm_get_type(caller, kl4, PGT_l4);
+	/* frame 0 means "no table" (as MFN 0 in Xen): see MMUEXT_NEW_BASEPTR */
+	r = kl4 ? pv_mm_get_type(caller, kl4, PGT_l4) : -XEN_EINVAL;
 	if (r == 0 && ul4) {
 		r = pv_mm_get_type(caller, ul4, PGT_l4);
 		if (r < 0)

@@ -154,6 +154,70 @@ static void test_pv_evtchn_dom0_bind(void)
 	CU_ASSERT(sh->evtchn_pending[p / 64] & (1ULL << (p % 64))); /* guest raised */
 }
 
+/* EVTCHNOP_bind_vcpu as Xen's: a per-vCPU VIRQ and an IPI stay on their
+ * vCPU (-EINVAL), a global VIRQ (bound on vCPU 0 only) moves and its
+ * binding stays on vCPU 0, so closing it clears it there; no such vCPU:
+ * -ENOENT.  keeld used to move them all, leaving the VIRQ table naming a
+ * port bound elsewhere (pv_evtchn_fuzz). */
+static void test_pv_evtchn_bind_vcpu_rules(void)
+{
+	struct evtchn_bind_virq pv = {VIRQ_XENOPROF, 1, 0}, gv = {VIRQ_CON_RING, 1, 0};
+	struct evtchn_bind_ipi bi = {1, 0};
+	struct evtchn_bind_vcpu bv;
+	struct evtchn_close cl;
+
+	CU_ASSERT_EQUAL_FATAL(op(EVTCHNOP_bind_virq, &pv, sizeof(pv), &pv), 0);
+	bv = (struct evtchn_bind_vcpu){pv.port, 0};
+	CU_ASSERT_EQUAL(op(EVTCHNOP_bind_vcpu, &bv, sizeof(bv), NULL), -XEN_EINVAL);
+	CU_ASSERT_EQUAL(d->evtchns[pv.port].vcpu, 1);
+	CU_ASSERT_EQUAL_FATAL(op(EVTCHNOP_bind_ipi, &bi, sizeof(bi), &bi), 0);
+	bv = (struct evtchn_bind_vcpu){bi.port, 0};
+	CU_ASSERT_EQUAL(op(EVTCHNOP_bind_vcpu, &bv, sizeof(bv), NULL), -XEN_EINVAL);
+	bv = (struct evtchn_bind_vcpu){bi.port, 5};
+	CU_ASSERT_EQUAL(op(EVTCHNOP_bind_vcpu, &bv, sizeof(bv), NULL), -XEN_ENOENT);
+	CU_ASSERT_EQUAL(op(EVTCHNOP_bind_virq, &gv, sizeof(gv), NULL), -XEN_EINVAL);
+	gv.vcpu = 0;
+	CU_ASSERT_EQUAL_FATAL(op(EVTCHNOP_bind_virq, &gv, sizeof(gv), &gv), 0);
+	bv = (struct evtchn_bind_vcpu){gv.port, 1};
+	CU_ASSERT_EQUAL(op(EVTCHNOP_bind_vcpu, &bv, sizeof(bv), NULL), 0);
+	CU_ASSERT_EQUAL(d->evtchns[gv.port].vcpu, 1);
+	CU_ASSERT_EQUAL(d->vcpus[0].virq_port[VIRQ_CON_RING], gv.port);
+	cl.port = gv.port;
+	CU_ASSERT_EQUAL(op(EVTCHNOP_close, &cl, sizeof(cl), NULL), 0);
+	CU_ASSERT_EQUAL(d->vcpus[0].virq_port[VIRQ_CON_RING], 0);
+	CU_ASSERT_EQUAL(d->vcpus[1].virq_port[VIRQ_CON_RING], 0);
+	cl.port = pv.port;
+	CU_ASSERT_EQUAL(op(EVTCHNOP_close, &cl, sizeof(cl), NULL), 0);
+	CU_ASSERT_EQUAL(d->vcpus[1].virq_port[VIRQ_XENOPROF], 0);
+	cl.port = bi.port;
+	CU_ASSERT_EQUAL(op(EVTCHNOP_close, &cl, sizeof(cl), NULL), 0);
+}
+
+/* EVTCHNOP_reset takes a FIFO domain back to 2-level and lets go of the
+ * writable references on its control block and array pages, as Xen's
+ * evtchn_fifo_destroy does (they leaked: pv_evtchn_fuzz).  Last: the
+ * reset closes every port. */
+static void test_pv_evtchn_fifo_reset_refs(void)
+{
+	struct evtchn_init_control ic = {.control_gfn = 8, .offset = 0, .vcpu = 0};
+	struct evtchn_expand_array ea = {.array_gfn = 9};
+	struct evtchn_reset rs = {DOMID_SELF};
+
+	if (getenv("KEEL_EVTCHN_FIFO") && getenv("KEEL_EVTCHN_FIFO")[0] == '0')
+		return;
+	CU_ASSERT_EQUAL_FATAL(op(EVTCHNOP_init_control, &ic, sizeof(ic), NULL), 0);
+	CU_ASSERT_EQUAL_FATAL(op(EVTCHNOP_expand_array, &ea, sizeof(ea), NULL), 0);
+	CU_ASSERT_EQUAL(d->pv->pages[8].type_count, 1);
+	CU_ASSERT_EQUAL(d->pv->pages[9].type_count, 1);
+	CU_ASSERT_EQUAL(op(EVTCHNOP_reset, &rs, sizeof(rs), NULL), 0);
+	CU_ASSERT_PTR_NULL(d->fifo);
+	CU_ASSERT_EQUAL(d->pv->pages[8].type_count, 0);
+	CU_ASSERT_EQUAL(d->pv->pages[9].type_count, 0);
+	CU_ASSERT_EQUAL(pv_mm_get_type(v, 9, PGT_l1), 0); /* may be a table again */
+	pv_mm_put_type(v, 9);
+}
+
 UNIT_SUITE(pv_evtchn, test_pv_evtchn_init, test_pv_evtchn_cleanup,
 	   UNIT_TEST(test_pv_evtchn_pending_and_mask), UNIT_TEST(test_pv_evtchn_virq_and_loopback),
-	   UNIT_TEST(test_pv_evtchn_dom0_bind))
+	   UNIT_TEST(test_pv_evtchn_dom0_bind), UNIT_TEST(test_pv_evtchn_bind_vcpu_rules),
+	   UNIT_TEST(test_pv_evtchn_fifo_reset_refs))

@@ -352,10 +352,41 @@ static void test_pv_mm_populate_to_max(void)
 	pv_mm_put_type(v, 1);
 }
 
+/* Frame 0 is keeld's "no table" (as MFN 0 is Xen's null): NEW_BASEPTR
+ * refuses it, since a loaded frame 0 would keep its reference for ever
+ * (pv_mm_fuzz found the leak); another L4 loads and the old one's
+ * reference goes. */
+static void test_pv_mm_new_baseptr_frame0(void)
+{
+	struct mmuext_op op = {.cmd = MMUEXT_NEW_BASEPTR};
+
+	test_pv_mm_build();
+	CU_ASSERT_EQUAL_FATAL(pv_mm_get_type(v, 1, PGT_l4), 0);
+	tab(0)[0] = 0; /* an empty frame 0, valid as an L4 but for its number */
+	op.arg1.mfn = 0;
+	memcpy(d->ram + 10 * 4096, &op, sizeof(op));
+	CU_ASSERT_EQUAL(pv_mmuext_op(v, 0xa000, 1, 0, DOMID_SELF), -XEN_EINVAL);
+	CU_ASSERT_EQUAL(d->pv->pages[0].type_count, 0);
+	CU_ASSERT_EQUAL(v->pv->kernel_cr3, 1 << 12);
+	CU_ASSERT_EQUAL_FATAL(pv_mm_get_type(v, 1, PGT_l4), 0); /* the load's own reference */
+	op.arg1.mfn = 30;
+	memcpy(d->ram + 10 * 4096, &op, sizeof(op));
+	/* switched (loading it into the KVM vCPU fails: there is none) */
+	(void)pv_mmuext_op(v, 0xa000, 1, 0, DOMID_SELF);
+	CU_ASSERT_EQUAL(v->pv->kernel_cr3, 30 << 12);
+	CU_ASSERT_EQUAL(d->pv->pages[30].type_count, 1);
+	CU_ASSERT_EQUAL(d->pv->pages[1].type_count, 1);
+	v->pv->kernel_cr3 = 1 << 12;
+	pv_mm_put_type(v, 30);
+	pv_mm_put_type(v, 1);
+	test_pv_mm_no_counts_left();
+}
+
 UNIT_SUITE(pv_mm, test_pv_mm_init, test_pv_mm_cleanup, UNIT_TEST(test_pv_mm_validates_tree),
 	   UNIT_TEST(test_pv_mm_refuses_writable_table),
 	   UNIT_TEST(test_pv_mm_refuses_foreign_and_superpage),
 	   UNIT_TEST(test_pv_mm_refuses_self_reference), UNIT_TEST(test_pv_mm_mmu_update),
 	   UNIT_TEST(test_pv_mm_update_va_mapping), UNIT_TEST(test_pv_mm_pin_rules),
 	   UNIT_TEST(test_pv_mm_grant_entries), UNIT_TEST(test_pv_mm_linear_self),
-	   UNIT_TEST(test_pv_mm_linear_update), UNIT_TEST(test_pv_mm_populate_to_max))
+	   UNIT_TEST(test_pv_mm_linear_update), UNIT_TEST(test_pv_mm_populate_to_max),
+	   UNIT_TEST(test_pv_mm_new_baseptr_frame0))
