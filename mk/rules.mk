@@ -12,9 +12,17 @@
 #
 # A unit-test module adds its test files to UNIT_SRCS and the objects under
 # test (never a file holding main) to UNIT_OBJS; all go into one CUnit runner.
+#
+# A program on Xen's library API (the backend daemons) lists $(XEN_DROPIN) with
+# its objects and $(XEN_DROPIN_RPATH) in its LDLIBS: it links Keel's drop-in
+# libxen*.so (dom0/xenlibs) and finds them through its RUNPATH, which
+# LD_LIBRARY_PATH overrides (Xen's own libraries, same SONAMEs).
 
 objs = $(patsubst %.c,$(OBJ)/%.o,$(filter %.c,$(1))) \
        $(patsubst %.S,$(OBJ)/%.o,$(filter %.S,$(1)))
+XEN_DROPIN = $(addprefix $(LIB)/xen/,libxenevtchn.so.1 libxengnttab.so.1 \
+	libxenforeignmemory.so.1)
+XEN_DROPIN_RPATH = -Wl,-rpath,'$$$$ORIGIN/../lib/xen'
 pic_objs = $(patsubst %.c,$(OBJ)/pic/%.o,$(filter %.c,$(1)))
 guest_objs = $(patsubst %.c,$(OBJ)/guest/%.o,$(filter %.c,$(1))) \
              $(patsubst %.S,$(OBJ)/guest/%.o,$(filter %.S,$(1)))

@@ -44,6 +44,8 @@ struct blk_queue {
 	int broken;
 	struct blk_pgrant_cache *pgrants;
 	struct blk_stats stats;
+	struct keel_vbd_stats_queue *counters; /* xentop's, published (or own_counters) */
+	struct keel_vbd_stats_queue own_counters;
 
 	/* Scratch for one request (one thread per queue). */
 	struct blkif_request_segment segs[BLK_MAX_INDIRECT_SEGMENTS];
@@ -52,6 +54,12 @@ struct blk_queue {
 	unsigned map_seg[BLK_MAX_INDIRECT_SEGMENTS];
 	uint8_t *seg_page[BLK_MAX_INDIRECT_SEGMENTS];
 };
+
+/* xentop's counters: one writer (this queue's thread), readers in other processes. */
+static void blk_count(uint64_t *counter, uint64_t n)
+{
+	__atomic_store_n(counter, __atomic_load_n(counter, __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
+}
 
 typedef int16_t (*blk_op_fn)(struct blk_queue *q, const struct blkif_request *req);
 
@@ -117,6 +125,7 @@ static int16_t blk_do_rw(struct blk_queue *q, bool write, uint64_t sector, unsig
 	}
 	if (sector > nsect || total > nsect - sector)
 		return BLKIF_RSP_ERROR;
+	blk_count(write ? &q->counters->wr_sect : &q->counters->rd_sect, total);
 	err = blk_map_segments(q, write, nseg, &batch, &nbatch);
 	if (err) {
 		bk_log("vbd %u queue %u: grant map: %s", q->domid, q->index, strerror(-err));
@@ -154,12 +163,15 @@ static int16_t blk_op_rw(struct blk_queue *q, const struct blkif_request *req)
 	if (req->nr_segments == 0 || req->nr_segments > BLKIF_MAX_SEGMENTS_PER_REQUEST)
 		return BLKIF_RSP_ERROR;
 	memcpy(q->segs, req->seg, req->nr_segments * sizeof(req->seg[0]));
+	blk_count(req->operation == BLKIF_OP_WRITE ? &q->counters->wr_req : &q->counters->rd_req,
+		  1);
 	return blk_do_rw(q, req->operation == BLKIF_OP_WRITE, req->sector_number, req->nr_segments);
 }
 
 /* A flush may carry data: write it, then make everything acknowledged durable. */
 static int16_t blk_op_flush(struct blk_queue *q, const struct blkif_request *req)
 {
+	blk_count(&q->counters->f_req, 1);
 	if (req->nr_segments > BLKIF_MAX_SEGMENTS_PER_REQUEST)
 		return BLKIF_RSP_ERROR;
 	if (req->nr_segments) {
@@ -179,6 +191,7 @@ static int16_t blk_op_discard(struct blk_queue *q, const struct blkif_request *r
 	uint64_t nsect = blk_nr_sectors(q);
 	int err;
 
+	blk_count(&q->counters->ds_req, 1);
 	if (!q->discard || (d->flag & BLKIF_DISCARD_SECURE))
 		return BLKIF_RSP_EOPNOTSUPP;
 	if (q->img->readonly || d->sector_number > nsect ||
@@ -240,6 +253,8 @@ static int16_t blk_op_indirect(struct blk_queue *q, const struct blkif_request *
 	}
 	if (ncp && bk_gnt_copy(q->tp, cp, ncp))
 		return BLKIF_RSP_ERROR;
+	blk_count(ind->indirect_op == BLKIF_OP_WRITE ? &q->counters->wr_req : &q->counters->rd_req,
+		  1);
 	return blk_do_rw(q, ind->indirect_op == BLKIF_OP_WRITE, ind->sector_number, nseg);
 }
 
@@ -366,6 +381,7 @@ int blk_queue_start(struct blk_dev *dev, const struct blk_dev_params *p, unsigne
 								      : p->max_indirect;
 	q->on_fatal = p->on_fatal;
 	q->fatal_arg = p->fatal_arg;
+	q->counters = p->counters ? &p->counters->queue[index] : &q->own_counters;
 	q->ev_fd = q->stop_fd = -1;
 	q->ring_pages = 1u << qp->ring_order;
 	err = bk_gnt_map(q->tp, q->domid, qp->ring_refs, q->ring_pages, 0, &q->ring_addr, NULL);

@@ -10,7 +10,9 @@
  * protocol, feature-persistent, multi-queue-num-queues, ring-page-order,
  * ring-ref or ring-refN (per queue under queue-N/ when several), and
  * event-channel.  Values out of range make the connect fail (the device
- * goes to Closing with an error node), never reach the queues.
+ * goes to Closing with an error node), never reach the queues.  Each
+ * device's request counters are published for xentop from probe to remove
+ * (blk_stats.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -24,7 +26,10 @@ struct blk_vbd {
 	struct blk_image *img;
 	bool discard;
 	struct blk_dev *dev;
+	struct blk_stats_pub *counters;
 };
+
+_Static_assert(BLK_MAX_QUEUES <= KEEL_VBD_STATS_QUEUES, "a counter slot for every queue");
 
 static void blk_xenbus_fatal(void *arg)
 {
@@ -68,6 +73,9 @@ static int blk_xenbus_probe(struct xb_device *xd)
 	free(params);
 	v->discard = discard && v->img->can_discard && !ro;
 	xd->priv = v;
+	err = blk_stats_publish(xd->domid, xd->devid, &v->counters);
+	if (err)
+		return err;
 	err = xb_write_be(xd, "feature-flush-cache", "1");
 	if (!err)
 		err = xb_write_be(xd, "feature-discard", "%d", v->discard);
@@ -170,6 +178,8 @@ static int blk_xenbus_connect(struct xb_device *xd)
 	p.max_indirect = BLK_MAX_INDIRECT_SEGMENTS;
 	p.discard = v->discard;
 	p.nr_queues = (unsigned)nq;
+	p.counters = blk_stats_file(v->counters);
+	__atomic_store_n(&p.counters->nr_queues, (uint32_t)nq, __ATOMIC_RELAXED);
 	p.on_fatal = blk_xenbus_fatal;
 	p.fatal_arg = xd;
 	for (unsigned i = 0; i < nq; i++) {
@@ -206,6 +216,7 @@ static void blk_xenbus_remove(struct xb_device *xd)
 	if (!v)
 		return;
 	blk_xenbus_disconnect(xd);
+	blk_stats_withdraw(v->counters);
 	blk_image_close(v->img);
 	free(v);
 	xd->priv = NULL;

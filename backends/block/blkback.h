@@ -17,6 +17,7 @@
 #include <sys/uio.h>
 
 #include "abi/blkif.h"
+#include "keel/vbd_stats.h"
 #include "../common/bk_transport.h"
 
 /* What we offer frontends (Linux blkback's defaults). */
@@ -62,6 +63,8 @@ struct blk_dev_params {
 	bool discard;	       /* feature-discard published */
 	unsigned nr_queues;
 	struct blk_queue_params queue[BLK_MAX_QUEUES];
+	/* Where queue i counts its requests (queue[i]; NULL: not counted). */
+	struct keel_vbd_stats_file *counters;
 	/* Called from a queue thread when the frontend broke the protocol. */
 	void (*on_fatal)(void *arg);
 	void *fatal_arg;
@@ -90,6 +93,12 @@ int blk_queue_start(struct blk_dev *dev, const struct blk_dev_params *p, unsigne
 void blk_queue_stop(struct blk_queue *q);
 bool blk_queue_broken(struct blk_queue *q);
 void blk_queue_stats_add(struct blk_queue *q, struct blk_stats *acc);
+
+/* xentop's request counters, published in RUNDIR/stats/vbd-D-N (blk_stats.c). */
+struct blk_stats_pub;
+int blk_stats_publish(uint16_t domid, uint32_t devid, struct blk_stats_pub **out);
+struct keel_vbd_stats_file *blk_stats_file(struct blk_stats_pub *s);
+void blk_stats_withdraw(struct blk_stats_pub *s); /* unmaps and removes the file */
 
 /* Persistent grants: gref -> mapped page, per queue. */
 struct blk_pgrant_cache;

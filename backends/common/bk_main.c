@@ -7,8 +7,10 @@
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "../../dom0/libkeelstore/keelstore.h"
 #include "xenbus_back.h"
 
 static volatile int bk_main_stop;
@@ -16,6 +18,31 @@ static volatile int bk_main_stop;
 static void bk_main_signal(int sig)
 {
 	bk_main_stop = 1;
+}
+
+/*
+ * The domain this backend runs in, as Xen's backends learn it: the store's
+ * relative path "domid" (the toolstack writes /local/domain/<id>/domid; a
+ * connection from a guest reads its own).  dom0's socket connection has no
+ * such node: 0.
+ */
+static uint16_t bk_main_self_domid(const char *store)
+{
+	struct ks_handle *ks;
+	char *v = NULL, *end;
+	unsigned len;
+	unsigned long id = 0;
+
+	if (ks_open(store, &ks))
+		return 0;
+	if (ks_read(ks, 0, "domid", &v, &len) == 0) {
+		id = strtoul(v, &end, 10);
+		if (end == v || *end || id >= 0x7ff0) /* DOMID_FIRST_RESERVED */
+			id = 0;
+	}
+	free(v);
+	ks_close(ks);
+	return (uint16_t)id;
 }
 
 int bk_backend_main(int argc, char **argv, const char *prog, const struct xb_driver *drv)
@@ -56,6 +83,7 @@ int bk_backend_main(int argc, char **argv, const char *prog, const struct xb_dri
 		fprintf(stderr, "%s: cannot start: %s\n", prog, why);
 		return 1;
 	}
+	tp.self_domid = bk_main_self_domid(store);
 	err = xb_bus_open(store, drv, &tp, &bus);
 	if (err) {
 		fprintf(stderr, "%s: cannot reach the store: %s\n", prog, strerror(-err));

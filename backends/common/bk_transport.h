@@ -4,10 +4,11 @@
  * function pointers, one for grant access (map a batch of grant references
  * of domain D into one contiguous area, unmap it, copy to or from granted
  * pages) and one for event channels (bind to a remote port, get an fd to
- * poll, notify, consume).  Two implementations: keeld's (bk_real.c, over
- * libkeelctl: grant maps, frame maps and dom0-bound event channels) and the
- * in-process loopback test transport (bk_loop.h).  Every op returns 0 or a
- * negative errno; a map either maps every reference or none.
+ * poll, notify, consume).  Two implementations: the daemons' (bk_xen.c, over
+ * Xen's library API: libxengnttab, libxenevtchn, libxenforeignmemory, which
+ * in dom0 are Keel's builds over keeld) and the in-process loopback test
+ * transport (bk_loop.h).  Every op returns 0 or a negative errno; a map
+ * either maps every reference or none.
  */
 #ifndef KEEL_BK_TRANSPORT_H
 #define KEEL_BK_TRANSPORT_H
@@ -39,10 +40,13 @@ struct bk_gnt_ops {
 	const char *name;
 	/*
 	 * Map @count references of @domid at one contiguous address (*addr,
-	 * BK_PAGE_SIZE per reference, in order).  Errors: -ENOENT bad reference,
-	 * -EACCES granted to another domain, -EPERM writable map of a read-only
-	 * grant, -ESRCH no such domain, -EFAULT bad frame; *bad_index names the
-	 * reference that failed (if bad_index is not NULL).
+	 * BK_PAGE_SIZE per reference, in order).  The loopback transport tells
+	 * refusals apart (-ENOENT bad reference, -EACCES granted to another
+	 * domain, -EPERM writable map of a read-only grant, -ESRCH no such
+	 * domain, -EFAULT bad frame) and *bad_index names the reference that
+	 * failed (if bad_index is not NULL); Xen's libraries, and so the
+	 * daemons' transport, say -EINVAL for any refused grant and set
+	 * *bad_index to 0.
 	 */
 	int (*map)(void *ctx, uint16_t domid, const grant_ref_t *refs, unsigned count,
 		   unsigned flags, void **addr, unsigned *bad_index);
@@ -122,17 +126,25 @@ static inline int bk_evtchn_consume(const struct bk_transport *t, uint32_t lport
 }
 
 /*
- * The transport the daemons use: keeld's (bk_real.c), reached under
- * @rundir (NULL: $KEEL_RUNDIR or /run/keel).  On failure a message is put in
+ * The transport the daemons use: Xen's libraries (bk_xen.c).  Keel's builds
+ * of them reach keeld under $KEEL_RUNDIR (default /run/keel); a non-NULL
+ * @rundir is put in $KEEL_RUNDIR first.  On failure a message is put in
  * *why.
  */
 int bk_transport_open_real_at(struct bk_transport *t, const char *rundir, const char **why);
 int bk_transport_open_real(struct bk_transport *t, const char **why);
-/* Release what the real transport still holds (bindings, maps) and its connection. */
+/* Release what the transport still holds (bindings, maps) and its handles. */
 void bk_transport_close_real(struct bk_transport *t);
 
 /* Logging shared by the backends: "<prog>: <message>" on stderr. */
 void bk_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The GNTST_* a failed copy's -errno stands for (the seam's mapping, inverted;
+ * the loopback transport's -EACCES, granted to another domain, is
+ * GNTST_permission_denied), for messages that speak Xen's terms. */
+int16_t bk_gnt_copy_gntst(int status);
+/* The -errno the seam gives for a copy's GNTST_* status (the real transport's
+ * side of the same table; -EINVAL for a status it does not name). */
+int bk_gnt_copy_errno(int16_t gntst);
 /* Silence bk_log (hostile-frontend tests provoke thousands of messages). */
 void bk_log_quiet(bool quiet);
 

@@ -2,6 +2,7 @@
  * What every backend process shares besides the seam itself: a rate-limited
  * log, so a hostile frontend cannot flood dom0's logs.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <time.h>
@@ -42,4 +43,34 @@ void bk_log(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+/* A copy's GNTST_* and the -errno the seam gives for it, both ways (the
+ * first row of a status is the errno it becomes). */
+static const struct {
+	int16_t gntst;
+	int err;
+} bk_gnt_status_errno[] = {
+	{GNTST_okay, 0},
+	{GNTST_bad_gntref, -ENOENT},
+	{GNTST_permission_denied, -EPERM},
+	{GNTST_permission_denied, -EACCES},
+	{GNTST_bad_domain, -ESRCH},
+	{GNTST_bad_page, -EFAULT},
+};
+
+int bk_gnt_copy_errno(int16_t gntst)
+{
+	for (size_t i = 0; i < sizeof(bk_gnt_status_errno) / sizeof(bk_gnt_status_errno[0]); i++)
+		if (bk_gnt_status_errno[i].gntst == gntst)
+			return bk_gnt_status_errno[i].err;
+	return -EINVAL;
+}
+
+int16_t bk_gnt_copy_gntst(int status)
+{
+	for (size_t i = 0; i < sizeof(bk_gnt_status_errno) / sizeof(bk_gnt_status_errno[0]); i++)
+		if (bk_gnt_status_errno[i].err == status)
+			return bk_gnt_status_errno[i].gntst;
+	return GNTST_general_error;
 }

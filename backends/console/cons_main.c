@@ -1,6 +1,6 @@
 /*
  * keel-consoled: the console backend daemon (the xenconsoled role).
- * Serves every domain's PV console through keeld's transport (bk_real.c);
+ * Serves every domain's PV console through Xen's library API (bk_xen.c, Keel's libxen* over keeld);
  * without keeld it refuses to start and says why.  Logs and per-domain sockets live under --rundir.
  */
 #include <errno.h>

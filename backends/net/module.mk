@@ -7,7 +7,7 @@ NET_OBJS := $(call objs,$(NET_SRCS))
 $(eval $(call keel_library,libkeelnetback,$(NET_OBJS)))
 # Libraries by path: backends/common and dom0 are included after this file.
 $(eval $(call keel_program,keel-netback,$(call objs,backends/net/net_main.c) $(NET_OBJS) \
-	$(LIB)/libkeelbackend.a $(LIB)/libkeelstore.a,-lpthread))
+	$(LIB)/libkeelbackend.a $(LIB)/libkeelstore.a $(XEN_DROPIN),-lpthread $(XEN_DROPIN_RPATH)))
 
 UNIT_SRCS += $(wildcard tests/unit/test_netback_*.c)
 UNIT_OBJS += $(NET_OBJS)

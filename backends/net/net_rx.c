@@ -105,7 +105,7 @@ static bool net_rx_flush(struct net_queue *q, struct net_rx_batch *b)
 	for (unsigned k = 0; k < b->n; k++) {
 		struct virtio_net_hdr h;
 		uint16_t first_flags = 0;
-		bool failed = false;
+		const struct bk_gnt_copy *failed = NULL;
 
 		/* Frames are packed in rx_buf: a header may sit at any offset. */
 		memcpy(&h, q->rx_buf + b->f[k].off, sizeof(h));
@@ -121,7 +121,8 @@ static bool net_rx_flush(struct net_queue *q, struct net_rx_batch *b)
 
 			if (i + 1 < b->f[k].need)
 				flags |= NETRXF_more_data;
-			failed |= b->cp[c].status != 0;
+			if (b->cp[c].status && !failed)
+				failed = &b->cp[c];
 			ring_store(&r->id, b->req[c].id);
 			ring_store(&r->offset, 0);
 			ring_store(&r->flags, flags);
@@ -130,6 +131,7 @@ static bool net_rx_flush(struct net_queue *q, struct net_rx_batch *b)
 		}
 		if (failed) {
 			q->stats.rx_dropped++;
+			net_queue_grant_error(q, false, failed);
 		} else {
 			q->stats.rx_packets++;
 			q->stats.rx_bytes += b->f[k].len;

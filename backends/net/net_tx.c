@@ -15,6 +15,7 @@
  * Credit scheduling: at most credit_bytes per credit_usec, as `rate=`.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -34,6 +35,40 @@ void net_queue_fatal(struct net_queue *q, const char *why)
 	__atomic_store_n(&q->broken, 1, __ATOMIC_RELEASE);
 	if (q->on_fatal)
 		q->on_fatal(q->fatal_arg);
+}
+
+void net_queue_grant_error(struct net_queue *q, bool tx, const struct bk_gnt_copy *cp)
+{
+	uint64_t now = net_now_us();
+	int16_t st = bk_gnt_copy_gntst(cp->status);
+	char counts[160];
+
+	if (tx)
+		q->stats.tx_grant_errors++;
+	else
+		q->stats.rx_grant_errors++;
+	/* One line per vif and direction per window: a hostile frontend may fail
+	 * every copy. */
+	if (q->grant_log_us[tx] && now - q->grant_log_us[tx] < NET_GRANT_LOG_US)
+		return;
+	q->grant_log_us[tx] = now;
+	net_stats_format(q, counts, sizeof(counts));
+	bk_log("vif%u.%u: %s frame dropped: grant copy %s gref %u of domain %u failed: "
+	       "GNTST %d (%s); %s",
+	       q->domid, q->devid, tx ? "tx" : "rx", cp->to_grant ? "to" : "from", cp->gref,
+	       cp->domid, st, gnttab_status_name(st), counts);
+}
+
+void net_stats_format(const struct net_queue *q, char *buf, size_t len)
+{
+	const struct net_stats *s = &q->stats;
+
+	snprintf(buf, len,
+		 "tx %llu packets, %llu errors (%llu bad grants); "
+		 "rx %llu packets, %llu dropped (%llu bad grants)",
+		 (unsigned long long)s->tx_packets, (unsigned long long)s->tx_errors,
+		 (unsigned long long)s->tx_grant_errors, (unsigned long long)s->rx_packets,
+		 (unsigned long long)s->rx_dropped, (unsigned long long)s->rx_grant_errors);
 }
 
 /* Where the L4 header starts and where its checksum lives (csum_blank packets). */
@@ -209,7 +244,17 @@ static int16_t net_tx_prepare(struct net_queue *q, struct net_tx_batch *b,
 	return NETIF_RSP_OKAY;
 }
 
-/* Send one copied packet to the port; the status for its responses. */
+/* The first of packet @k's copies that failed, or NULL. */
+static const struct bk_gnt_copy *net_tx_failed_copy(const struct net_tx_batch *b, unsigned k)
+{
+	for (unsigned i = 0; i < b->pkt[k].nslots; i++)
+		if (b->cp[b->first_cp[k] + i].status)
+			return &b->cp[b->first_cp[k] + i];
+	return NULL;
+}
+
+/* Send one packet whose copies all succeeded to the port; the status for
+ * its responses. */
 static int16_t net_tx_send(struct net_queue *q, struct net_tx_batch *b, unsigned k)
 {
 	const struct net_tx_pkt *p = &b->pkt[k];
@@ -218,9 +263,6 @@ static int16_t net_tx_send(struct net_queue *q, struct net_tx_batch *b, unsigned
 	size_t total = p->slot[0].size;
 	struct iovec iov[2];
 
-	for (unsigned i = 0; i < p->nslots; i++)
-		if (b->cp[b->first_cp[k] + i].status)
-			return NETIF_RSP_ERROR;
 	if (p->slot[0].flags & NETTXF_csum_blank) {
 		if (net_csum_setup(frame, total, &h))
 			return NETIF_RSP_ERROR;
@@ -258,11 +300,16 @@ static bool net_tx_flush(struct net_queue *q, struct net_tx_batch *b)
 		bk_gnt_copy(q->tp, b->cp, b->ncp); /* statuses per piece */
 	for (unsigned k = 0; k < b->n; k++) {
 		int16_t st = b->st[k];
+		const struct bk_gnt_copy *bad = NULL;
 
-		if (st == NETIF_RSP_OKAY)
-			st = net_tx_send(q, b, k);
+		if (st == NETIF_RSP_OKAY) {
+			bad = net_tx_failed_copy(b, k);
+			st = bad ? NETIF_RSP_ERROR : net_tx_send(q, b, k);
+		}
 		if (st != NETIF_RSP_OKAY)
 			q->stats.tx_errors++;
+		if (bad)
+			net_queue_grant_error(q, true, bad);
 		net_tx_respond_pkt(q, &b->pkt[k], st);
 		notify |= netif_tx_back_push_check_notify(&q->tx);
 	}

@@ -26,7 +26,7 @@ struct net_vif {
 	bool running;
 };
 
-static uint64_t net_now_us(void)
+uint64_t net_now_us(void)
 {
 	struct timespec ts;
 
@@ -109,6 +109,7 @@ int net_vif_connect(const struct net_vif_params *p, struct net_vif **out)
 	vif->ev_tx = vif->ev_rx = vif->stop_fd = vif->timer_fd = -1;
 	q->tp = p->tp;
 	q->domid = p->domid;
+	q->devid = p->devid;
 	q->port_fd = p->port_fd;
 	q->frontend_sg = p->frontend_sg;
 	q->frontend_csum = p->frontend_csum;
@@ -175,9 +176,17 @@ void net_vif_disconnect(struct net_vif *vif)
 	if (!vif)
 		return;
 	if (vif->running) {
+		const struct net_stats *s = &vif->q.stats;
+		char counts[160];
+
 		if (write(vif->stop_fd, &one, sizeof(one)) != sizeof(one))
 			bk_log("vif %u: cannot stop its thread", vif->q.domid);
 		pthread_join(vif->thread, NULL);
+		/* What was lost over the connection, said once as it ends. */
+		if (s->tx_errors || s->rx_dropped) {
+			net_stats_format(&vif->q, counts, sizeof(counts));
+			bk_log("vif%u.%u: disconnected; %s", vif->q.domid, vif->q.devid, counts);
+		}
 	}
 	if (vif->stop_fd >= 0)
 		close(vif->stop_fd);

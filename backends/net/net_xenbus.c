@@ -163,6 +163,7 @@ static int net_xenbus_connect(struct xb_device *xd)
 	}
 	p.tp = xb_bus_transport(xd->bus);
 	p.domid = xd->domid;
+	p.devid = xd->devid;
 	p.tx_ring_ref = (grant_ref_t)tx;
 	p.rx_ring_ref = (grant_ref_t)rx;
 	p.evtchn_tx = (uint32_t)ev;

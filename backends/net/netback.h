@@ -16,6 +16,7 @@
 
 #include <linux/virtio_net.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "abi/netif.h"
@@ -49,6 +50,7 @@ int net_bridge_del_if(const char *br, const char *ifname);
 struct net_vif_params {
 	const struct bk_transport *tp;
 	uint16_t domid;
+	uint32_t devid; /* the vif's number, for messages (vif<domid>.<devid>) */
 	grant_ref_t tx_ring_ref, rx_ring_ref;
 	uint32_t evtchn_tx, evtchn_rx; /* equal unless split event channels */
 	int port_fd;		       /* borrowed; frames with a virtio_net_hdr */
@@ -60,9 +62,16 @@ struct net_vif_params {
 	void *fatal_arg;
 };
 
+/*
+ * A vif's counters, named from the frontend's side as netif's rings are (tx:
+ * guest -> port).  tx_errors counts every tx packet answered with an error,
+ * rx_dropped every frame the frontend did not get; *_grant_errors the part
+ * of those a failed grant copy caused (a bad, revoked or foreign grant), the
+ * drops Linux's netback reports as "Bad grant reference" / rx errors.
+ */
 struct net_stats {
-	uint64_t tx_packets, tx_bytes, tx_errors, tx_credit_waits;
-	uint64_t rx_packets, rx_bytes, rx_dropped;
+	uint64_t tx_packets, tx_bytes, tx_errors, tx_credit_waits, tx_grant_errors;
+	uint64_t rx_packets, rx_bytes, rx_dropped, rx_grant_errors;
 };
 
 struct net_vif;
@@ -81,6 +90,7 @@ void net_vif_stats(struct net_vif *vif, struct net_stats *out);
 struct net_queue {
 	const struct bk_transport *tp;
 	uint16_t domid;
+	uint32_t devid;
 	int port_fd;
 	bool frontend_sg, frontend_csum;
 	struct netif_tx_back_ring tx;
@@ -98,6 +108,7 @@ struct net_queue {
 	struct net_tx_batch *tx_batch; /* net_tx.c's */
 	int broken;
 	struct net_stats stats;
+	uint64_t grant_log_us[2]; /* when a tx [1] / rx [0] grant failure was last logged */
 	void (*on_fatal)(void *arg);
 	void *fatal_arg;
 };
@@ -109,6 +120,13 @@ uint64_t net_tx_credit_wait_us(const struct net_queue *q, uint64_t now_us);
 /* Move frames from the port to posted rx pages; returns whether to notify. */
 bool net_rx_process(struct net_queue *q);
 void net_queue_fatal(struct net_queue *q, const char *why);
+/* Count a frame lost to a failed grant copy (@tx: guest -> port) and log it,
+ * at most once per NET_GRANT_LOG_US per vif, with Xen's GNTST_* name. */
+void net_queue_grant_error(struct net_queue *q, bool tx, const struct bk_gnt_copy *cp);
+#define NET_GRANT_LOG_US 10000000u
+/* "vif<domid>.<devid>: tx N packets, E errors (G bad grants); rx ..." */
+void net_stats_format(const struct net_queue *q, char *buf, size_t len);
+uint64_t net_now_us(void);
 
 /* ---- the xenbus "vif" driver (net_xenbus.c) ---- */
 struct xb_driver;

@@ -219,6 +219,19 @@ int keelctl_domain_shutdown(struct keelctl *h, uint32_t domid, uint32_t reason, 
 	return keelctl_call(h, KEELCTL_OP_SHUTDOWN, domid, &s, sizeof(s), NULL, 0, NULL, NULL);
 }
 
+int keelctl_send_nmi(struct keelctl *h, uint32_t domid, uint32_t vcpu)
+{
+	return keelctl_call(h, KEELCTL_OP_SEND_NMI, domid, &vcpu, sizeof(vcpu), NULL, 0, NULL,
+			    NULL);
+}
+
+int keelctl_send_trigger(struct keelctl *h, uint32_t domid, uint32_t trigger, uint32_t vcpu)
+{
+	struct keelctl_trigger_req q = {trigger, vcpu};
+
+	return keelctl_call(h, KEELCTL_OP_SEND_TRIGGER, domid, &q, sizeof(q), NULL, 0, NULL, NULL);
+}
+
 int keelctl_domain_getinfo(struct keelctl *h, uint32_t domid, struct keelctl_dominfo *info)
 {
 	const void *p;

@@ -36,6 +36,14 @@ int keelctl_domain_destroy(struct keelctl *h, uint32_t domid);
  * dm_op).  See keelctl_wire.h for the errors. */
 int keelctl_domain_shutdown(struct keelctl *h, uint32_t domid, uint32_t reason, uint32_t flags);
 int keelctl_domain_getinfo(struct keelctl *h, uint32_t domid, struct keelctl_dominfo *info);
+/* An NMI for one vCPU (xl trigger DOM nmi; Xen's XEN_DOMCTL_SENDTRIGGER_NMI):
+ * -ESRCH for a vCPU the domain lacks, -EOPNOTSUPP for a kind without PV
+ * NMIs. */
+int keelctl_send_nmi(struct keelctl *h, uint32_t domid, uint32_t vcpu);
+/* Xen's XEN_DOMCTL_sendtrigger (KEELCTL_TRIGGER_*): -ESRCH for a vCPU the
+ * domain lacks, -EINVAL for power/sleep to a domain without ACPI (PV),
+ * -ENOSYS for reset, init and unknown triggers, as Xen's x86 answers. */
+int keelctl_send_trigger(struct keelctl *h, uint32_t domid, uint32_t trigger, uint32_t vcpu);
 /* Fills up to max entries; returns how many domains there are. */
 int keelctl_domain_list(struct keelctl *h, struct keelctl_dominfo *infos, int max);
 /* keeld's log (the hypervisor dmesg); returns bytes copied (NUL-terminated). */

@@ -5,6 +5,8 @@
  *   keelctl create-hvm NAME MEM_MB [VCPUS]   an HVM domain; load its firmware
  *   keelctl load DOMID KERNEL [CMDLINE [RAMDISK]]
  *   keelctl unpause|pause|destroy|info|console DOMID
+ *   keelctl restore-state DOMID FILE  hand keeld a save-record state (what
+ *       xl restore sends) for a just-created domain (tests of the reader)
  *   keelctl list | dmesg
  *   keelctl echo-store DOMID [SECONDS]  map the guest's store page and bind
  *       its store port; answer the first string the guest puts at offset 0
@@ -12,12 +14,16 @@
  *   keelctl grant-echo DOMID GREF [SECONDS]  the same through a granted page:
  *       wait for the guest's store-port kick, map grant GREF writable, answer
  *   keelctl grant-map DOMID GREF  map grant GREF read-only, print its start
- *   keelctl watch N [SECONDS]  print the next N domain state changes
+ *   keelctl watch N [SECONDS] [DOMID]  print the next N domain state changes
+ *       (or fewer: up to DOMID's destruction).  Events carry a domain's state
+ *       when keeld's loop looks, so a state left at once (running, for a
+ *       guest that shuts down at once) may never be seen, as on Xen.
  *   keelctl ring-check DOMID  map and bind the store ring, let go, do it again
  *   keelctl null-store DOMID [SECONDS]  answer the domain's store ring as an
  *       empty store (a test fixture, keelctl_nullstore.c)
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <sys/mman.h>
@@ -54,6 +60,8 @@ static int keelctl_echo_store(struct keelctl *h, uint32_t domid, int seconds)
 		munmap(page, 4096);
 		return r;
 	}
+	printf("bound\n"); /* callers unpause the guest on this line */
+	fflush(stdout);
 	p = (struct pollfd){kick, POLLIN, 0};
 	r = poll(&p, 1, seconds * 1000);
 	if (r == 1 && read(kick, &n, sizeof(n)) == sizeof(n)) {
@@ -88,6 +96,8 @@ static int keelctl_grant_echo(struct keelctl *h, uint32_t domid, uint32_t gref, 
 	r = keelctl_bind_evtchn(h, domid, info.store_port, &kick, &notify);
 	if (r < 0)
 		return r;
+	printf("bound\n");
+	fflush(stdout);
 	p = (struct pollfd){kick, POLLIN, 0};
 	if (poll(&p, 1, seconds * 1000) != 1 || read(kick, &n, sizeof(n)) != sizeof(n)) {
 		r = -ETIMEDOUT;
@@ -121,7 +131,7 @@ static int keelctl_cli_usage(void)
 	fprintf(stderr,
 		"usage: keelctl [--rundir DIR] create[-hvm] NAME MEM_MB [VCPUS] | "
 		"load DOMID KERNEL [CMDLINE [RAMDISK]] | unpause|pause|destroy|info|console "
-		"DOMID | list | dmesg\n");
+		"DOMID | restore-state DOMID FILE | list | dmesg\n");
 	return 2;
 }
 
@@ -163,10 +173,16 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "watch")) {
 		int want = i < argc ? atoi(argv[i]) : 1,
 		    secs = i + 1 < argc ? atoi(argv[i + 1]) : 30;
+		long until = i + 2 < argc ? strtol(argv[i + 2], NULL, 0) : -1;
 		struct keelctl_event ev;
 		struct pollfd p;
 
 		r = keelctl_subscribe(h);
+		if (r == 0) {
+			/* Watchers synchronize on this line, not on a delay. */
+			printf("subscribed\n");
+			fflush(stdout);
+		}
 		for (int k = 0; r == 0 && k < want; k++) {
 			p = (struct pollfd){keelctl_event_fd(h), POLLIN, 0};
 			if (poll(&p, 1, secs * 1000) != 1) {
@@ -179,6 +195,8 @@ int main(int argc, char **argv)
 				       keelctl_state_name(ev.state), ev.shutdown_reason,
 				       ev.flags & KEELCTL_EVENT_DESTROYED ? " destroyed" : "");
 			fflush(stdout);
+			if (r == 0 && (long)ev.domid == until && ev.flags & KEELCTL_EVENT_DESTROYED)
+				break;
 		}
 		keelctl_close(h);
 		if (r < 0) {
@@ -206,6 +224,14 @@ int main(int argc, char **argv)
 			return keelctl_cli_usage();
 		r = keelctl_domain_load(h, domid, argv[i], i + 2 < argc ? argv[i + 2] : NULL,
 					i + 1 < argc ? argv[i + 1] : "");
+	} else if (!strcmp(cmd, "restore-state")) {
+		int fd = i < argc ? open(argv[i], O_RDONLY | O_CLOEXEC) : -1;
+
+		if (i >= argc)
+			return keelctl_cli_usage();
+		r = fd < 0 ? -errno : keelctl_restore_state(h, domid, fd);
+		if (fd >= 0)
+			close(fd);
 	} else if (!strcmp(cmd, "unpause")) {
 		r = keelctl_domain_unpause(h, domid);
 	} else if (!strcmp(cmd, "pause")) {

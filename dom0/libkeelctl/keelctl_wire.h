@@ -50,15 +50,29 @@ enum keelctl_op {
 	KEELCTL_OP_MAP_GRANTS,	     /* keelctl_gmap_req; answer: keelctl_gmap_rsp (+ memory fd) */
 	KEELCTL_OP_UNMAP_GRANTS,     /* keelctl_gmap_req */
 	KEELCTL_OP_RESUME,	     /* uint32_t cancel: a suspended domain back to work */
-	KEELCTL_OP_DEBUG_KEYS, /* char[KEELCTL_DEBUG_KEYS_MAX]: Xen's debug keys, to the log */
-	KEELCTL_OP_SHUTDOWN,   /* keelctl_shutdown_req: dom0 shuts a domain down */
-	KEELCTL_OP_LOG_DIRTY,  /* keelctl_logdirty_req; FETCH answers the bitmap */
-	KEELCTL_OP_VCPU_PIN,   /* keelctl_vcpu_pin: a vCPU's host-CPU affinity */
-	KEELCTL_OP_DM,	       /* keelctl_dm_req: a device model's dm_op; answer keelctl_dm_req */
+	KEELCTL_OP_DEBUG_KEYS,	 /* char[KEELCTL_DEBUG_KEYS_MAX]: Xen's debug keys, to the log */
+	KEELCTL_OP_SHUTDOWN,	 /* keelctl_shutdown_req: dom0 shuts a domain down */
+	KEELCTL_OP_LOG_DIRTY,	 /* keelctl_logdirty_req; FETCH answers the bitmap */
+	KEELCTL_OP_VCPU_PIN,	 /* keelctl_vcpu_pin: a vCPU's host-CPU affinity */
+	KEELCTL_OP_DM,		 /* keelctl_dm_req: a device model's dm_op; answer keelctl_dm_req */
+	KEELCTL_OP_SEND_NMI,	 /* uint32_t vcpu: Xen's XEN_DOMCTL_SENDTRIGGER_NMI */
+	KEELCTL_OP_SEND_TRIGGER, /* keelctl_trigger_req: Xen's XEN_DOMCTL_sendtrigger */
 	KEELCTL_OP_MAX,
 };
 
 #define KEELCTL_DEBUG_KEYS_MAX 32
+
+/* Xen's XEN_DOMCTL_SENDTRIGGER_* numbers */
+enum {
+	KEELCTL_TRIGGER_NMI = 0,
+	KEELCTL_TRIGGER_RESET = 1,
+	KEELCTL_TRIGGER_INIT = 2,
+	KEELCTL_TRIGGER_POWER = 3,
+	KEELCTL_TRIGGER_SLEEP = 4,
+};
+struct keelctl_trigger_req {
+	uint32_t trigger, vcpu;
+};
 
 struct keelctl_req {
 	uint32_t magic;

@@ -7,9 +7,17 @@
  * eventfd's counter and reported once after unmask -- libxenevtchn's
  * semantics.  A VIRQ port has no eventfds: its "kick" fd is a keeld
  * connection subscribed to domain events, drained when it is reported.
+ *
+ * The handles of one process share one control connection to keeld per
+ * run directory (reference-counted): a handle costs keeld no client slot
+ * of its own, so a backend can hold one handle per port, as Linux's
+ * /dev/xen/evtchn lets it.  Bindings belong to that connection, and keeld
+ * releases them when it closes (the process died); a handle that is closed
+ * unbinds its own ports first.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -29,12 +37,89 @@ struct keelevtchn_port {
 	struct keelctl *virq_ctl; /* VIRQ ports: the subscribed connection */
 };
 
-struct keelevtchn {
+/* A control connection shared by the handles of one run directory. */
+struct keelevtchn_conn {
+	struct keelevtchn_conn *next;
+	char *rundir; /* NULL: the default */
 	struct keelctl *ctl;
+	unsigned refs;
+};
+
+static pthread_mutex_t keelevtchn_conn_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct keelevtchn_conn *keelevtchn_conns;
+
+struct keelevtchn {
+	struct keelevtchn_conn *conn;
 	char *rundir; /* for the connections VIRQ ports open */
 	int epfd;
 	struct keelevtchn_port ports[KEELEVTCHN_MAX_PORTS + 1]; /* [0] unused */
 };
+
+static int keelevtchn_same_dir(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* The process's connection for rundir, opened on first use. */
+static int keelevtchn_conn_get(const char *rundir, struct keelevtchn_conn **out)
+{
+	struct keelevtchn_conn *c;
+	int r = 0;
+
+	pthread_mutex_lock(&keelevtchn_conn_lock);
+	for (c = keelevtchn_conns; c && !keelevtchn_same_dir(c->rundir, rundir); c = c->next)
+		;
+	if (!c) {
+		c = calloc(1, sizeof(*c));
+		if (!c || (rundir && !(c->rundir = strdup(rundir))))
+			r = -ENOMEM;
+		else
+			r = keelctl_open(rundir, &c->ctl);
+		if (r < 0) {
+			if (c)
+				free(c->rundir);
+			free(c);
+		} else {
+			c->next = keelevtchn_conns;
+			keelevtchn_conns = c;
+		}
+	}
+	if (r == 0) {
+		c->refs++;
+		*out = c;
+	}
+	pthread_mutex_unlock(&keelevtchn_conn_lock);
+	return r;
+}
+
+static void keelevtchn_conn_put(struct keelevtchn_conn *c)
+{
+	pthread_mutex_lock(&keelevtchn_conn_lock);
+	if (--c->refs == 0) {
+		struct keelevtchn_conn **pp = &keelevtchn_conns;
+
+		while (*pp != c)
+			pp = &(*pp)->next;
+		*pp = c->next;
+		keelctl_close(c->ctl);
+		free(c->rundir);
+		free(c);
+	}
+	pthread_mutex_unlock(&keelevtchn_conn_lock);
+}
+
+/* A bind or unbind on the shared connection (one call at a time on it). */
+static int keelevtchn_call(struct keelevtchn *h, int bind, uint32_t domid, uint32_t port, int *kick,
+			   int *notify)
+{
+	int r;
+
+	pthread_mutex_lock(&keelevtchn_conn_lock);
+	r = bind ? keelctl_bind_evtchn(h->conn->ctl, domid, port, kick, notify)
+		 : keelctl_unbind_evtchn(h->conn->ctl, domid, port);
+	pthread_mutex_unlock(&keelevtchn_conn_lock);
+	return r;
+}
 
 int keelevtchn_open(const char *rundir, struct keelevtchn **out)
 {
@@ -49,9 +134,9 @@ int keelevtchn_open(const char *rundir, struct keelevtchn **out)
 		free(h);
 		return r;
 	}
-	r = keelctl_open(rundir, &h->ctl);
+	r = keelevtchn_conn_get(rundir, &h->conn);
 	if (r == 0 && rundir && !(h->rundir = strdup(rundir))) {
-		keelctl_close(h->ctl);
+		keelevtchn_conn_put(h->conn);
 		r = -ENOMEM;
 	}
 	if (r < 0) {
@@ -77,7 +162,7 @@ void keelevtchn_close(struct keelevtchn *h)
 	for (uint32_t p = 1; p <= KEELEVTCHN_MAX_PORTS; p++)
 		if (h->ports[p].used)
 			keelevtchn_unbind(h, p);
-	keelctl_close(h->ctl);
+	keelevtchn_conn_put(h->conn);
 	close(h->epfd);
 	free(h->rundir);
 	free(h);
@@ -100,13 +185,13 @@ int keelevtchn_bind_interdomain(struct keelevtchn *h, uint32_t domid, keelevtchn
 	if (p > KEELEVTCHN_MAX_PORTS)
 		return -ENOSPC;
 	e = &h->ports[p];
-	r = keelctl_bind_evtchn(h->ctl, domid, remote_port, &e->kick_fd, &e->notify_fd);
+	r = keelevtchn_call(h, 1, domid, remote_port, &e->kick_fd, &e->notify_fd);
 	if (r < 0)
 		return r;
 	ev.data.u32 = p;
 	if (epoll_ctl(h->epfd, EPOLL_CTL_ADD, e->kick_fd, &ev) < 0) {
 		r = -errno;
-		keelctl_unbind_evtchn(h->ctl, domid, remote_port);
+		keelevtchn_call(h, 0, domid, remote_port, NULL, NULL);
 		close(e->kick_fd);
 		close(e->notify_fd);
 		return r;
@@ -233,7 +318,7 @@ int keelevtchn_unbind(struct keelevtchn *h, keelevtchn_port_t port)
 		memset(e, 0, sizeof(*e));
 		return 0;
 	}
-	r = keelctl_unbind_evtchn(h->ctl, e->domid, e->remote_port);
+	r = keelevtchn_call(h, 0, e->domid, e->remote_port, NULL, NULL);
 	close(e->kick_fd);
 	close(e->notify_fd);
 	memset(e, 0, sizeof(*e));

@@ -6,14 +6,15 @@
  * guest owns) and keeps GTF_reading/GTF_writing set while it is mapped.
  * Grant copy is keeld's batched copy (keelctl_grant_copy): one round trip
  * per KEELCTL_GCOPY_MAX segments.  Functions return >= 0 or a negative
- * errno.
+ * errno.  A handle may be used from several threads at once.
  */
 #ifndef KEEL_KEELGNTTAB_H
 #define KEEL_KEELGNTTAB_H
 
 #include <stdint.h>
 
-#define KEELGNTTAB_MAX_MAPS 1024 /* pages mapped at once per handle */
+/* Pages mapped at once per handle. */
+#define KEELGNTTAB_MAX_MAPS 65536
 
 struct keelgnttab;
 
@@ -26,7 +27,8 @@ int keelgnttab_map_grant_ref(struct keelgnttab *h, uint32_t domid, uint32_t ref,
 /* count grants (domids[i], refs[i]) at consecutive pages of one region. */
 int keelgnttab_map_grant_refs(struct keelgnttab *h, uint32_t count, const uint32_t *domids,
 			      const uint32_t *refs, int prot, void **addr);
-/* Undo a map: start and count as mapped. */
+/* Undo a map: start and count as one map call returned them (gntdev's rule:
+ * part of a region, or an address that is not a region's start, is -EINVAL). */
 int keelgnttab_munmap(struct keelgnttab *h, void *start, uint32_t count);
 
 #define KEELGNTTAB_COPY_SOURCE_GREF 1

@@ -4,11 +4,13 @@
  * type, watch events read in between are queued in arrival order.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,6 +25,7 @@ struct ks_event {
 
 struct ks_handle {
 	int fd;
+	bool device; /* /dev/xen/xenbus: write(), whole messages */
 	uint32_t req_id;
 	struct ks_event *events, *events_tail;
 };
@@ -43,29 +46,67 @@ static int ks_errno(const char *name)
 	return EINVAL;
 }
 
-int ks_open(const char *path, struct ks_handle **out)
+/*
+ * Inside a guest there is no socket: Linux's xenbus driver offers the
+ * guest's own store connection as the character device /dev/xen/xenbus,
+ * which takes and gives the same xs_wire messages (libxenstore's
+ * "domain" transport).
+ */
+static int ks_open_device(const char *path, struct ks_handle *h)
+{
+	h->fd = open(path, O_RDWR | O_CLOEXEC);
+	if (h->fd < 0)
+		return -errno;
+	h->device = true;
+	return 0;
+}
+
+static int ks_open_socket(const char *path, struct ks_handle *h)
 {
 	struct sockaddr_un a = {.sun_family = AF_UNIX};
-	struct ks_handle *h;
 
-	if (!path)
-		path = getenv("XENSTORED_PATH");
-	if (!path)
-		path = KS_DEFAULT_SOCKET;
 	if (strlen(path) >= sizeof(a.sun_path))
 		return -ENAMETOOLONG;
 	strcpy(a.sun_path, path);
-	h = calloc(1, sizeof(*h));
-	if (!h)
-		return -ENOMEM;
 	h->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (h->fd < 0 || connect(h->fd, (struct sockaddr *)&a, sizeof(a))) {
 		int e = errno;
 
 		if (h->fd >= 0)
 			close(h->fd);
-		free(h);
 		return -e;
+	}
+	return 0;
+}
+
+/*
+ * As libxenstore chooses: a path naming a character device is the xenbus
+ * device; with no path given and no socket at the default place, the
+ * guest's /dev/xen/xenbus when it has one.
+ */
+int ks_open(const char *path, struct ks_handle **out)
+{
+	bool given = path || getenv("XENSTORED_PATH");
+	struct ks_handle *h;
+	struct stat st;
+	int rc;
+
+	if (!path)
+		path = getenv("XENSTORED_PATH");
+	if (!path)
+		path = KS_DEFAULT_SOCKET;
+	if (!given && stat(path, &st) < 0 && stat(KS_XENBUS_DEVICE, &st) == 0)
+		path = KS_XENBUS_DEVICE;
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	if (stat(path, &st) == 0 && S_ISCHR(st.st_mode))
+		rc = ks_open_device(path, h);
+	else
+		rc = ks_open_socket(path, h);
+	if (rc < 0) {
+		free(h);
+		return rc;
 	}
 	*out = h;
 	return 0;
@@ -91,12 +132,14 @@ int ks_fd(const struct ks_handle *h)
 	return h->fd;
 }
 
-static int ks_io(int fd, void *buf, size_t len, bool wr)
+static int ks_io(const struct ks_handle *h, void *buf, size_t len, bool wr)
 {
 	char *p = buf;
 
 	while (len) {
-		ssize_t n = wr ? send(fd, p, len, MSG_NOSIGNAL) : read(fd, p, len);
+		ssize_t n = !wr		? read(h->fd, p, len)
+			    : h->device ? write(h->fd, p, len)
+					: send(h->fd, p, len, MSG_NOSIGNAL);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -111,7 +154,7 @@ static int ks_io(int fd, void *buf, size_t len, bool wr)
 /* Read one message; the body is NUL-terminated past its length. */
 static int ks_recv(struct ks_handle *h, struct xsd_sockmsg *hdr, char **body)
 {
-	int rc = ks_io(h->fd, hdr, sizeof(*hdr), false);
+	int rc = ks_io(h, hdr, sizeof(*hdr), false);
 
 	if (rc)
 		return rc;
@@ -120,7 +163,7 @@ static int ks_recv(struct ks_handle *h, struct xsd_sockmsg *hdr, char **body)
 	*body = malloc(hdr->len + 1);
 	if (!*body)
 		return -ENOMEM;
-	rc = ks_io(h->fd, *body, hdr->len, false);
+	rc = ks_io(h, *body, hdr->len, false);
 	if (rc) {
 		free(*body);
 		return rc;
@@ -153,14 +196,16 @@ int ks_request(struct ks_handle *h, uint32_t type, ks_tx_t tx, const void *paylo
 	       char **reply, unsigned *reply_len)
 {
 	struct xsd_sockmsg hdr = {type, ++h->req_id, tx, len};
-	char *body;
+	char msg[sizeof(hdr) + XENSTORE_PAYLOAD_MAX], *body;
 	int rc;
 
 	if (len > XENSTORE_PAYLOAD_MAX)
 		return -E2BIG;
-	rc = ks_io(h->fd, &hdr, sizeof(hdr), true);
-	if (!rc)
-		rc = ks_io(h->fd, (void *)payload, len, true);
+	/* one write: the xenbus device takes a message per write */
+	memcpy(msg, &hdr, sizeof(hdr));
+	if (len)
+		memcpy(msg + sizeof(hdr), payload, len);
+	rc = ks_io(h, msg, sizeof(hdr) + len, true);
 	while (!rc) {
 		struct xsd_sockmsg r;
 

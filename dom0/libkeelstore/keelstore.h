@@ -1,7 +1,7 @@
 /*
  * libkeelstore: the xenstore client library for dom0 programs (toolstack,
  * backends, tests).  It speaks xs_wire to keel-xenstored (or any xenstored)
- * over its Unix socket.  One request at a time per handle; watch events
+ * over its Unix socket, or from inside a guest over Linux's xenbus device.  One request at a time per handle; watch events
  * that arrive while a reply is awaited are queued for ks_read_watch().
  * Every function returns 0 or a negative errno (the daemon's error names
  * mapped back to errno values); returned strings are malloc'd.
@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #define KS_DEFAULT_SOCKET "/run/keel/xenstored/socket"
+#define KS_XENBUS_DEVICE  "/dev/xen/xenbus" /* a guest's own store connection */
 
 typedef uint32_t ks_tx_t;
 #define KS_TX_NONE 0u
@@ -24,7 +25,12 @@ struct ks_perm {
 	char perm; /* 'r', 'w', 'b' or 'n'; the first entry is the owner */
 };
 
-/* Connect to path, or $XENSTORED_PATH, or KS_DEFAULT_SOCKET (path == NULL). */
+/*
+ * Connect to path, or $XENSTORED_PATH, or KS_DEFAULT_SOCKET (path == NULL);
+ * a path naming a character device (KS_XENBUS_DEVICE) is a guest's xenbus
+ * device, and with nothing named and no default socket, KS_XENBUS_DEVICE
+ * when it exists.
+ */
 int ks_open(const char *path, struct ks_handle **out);
 void ks_close(struct ks_handle *h);
 int ks_fd(const struct ks_handle *h);

@@ -2,12 +2,14 @@
  * libxengnttab.so.1 for Keel: Xen's grant-table library ABI on
  * libkeelgnttab (batched grant maps and keeld's batched grant copy).  It
  * adds Xen's calling convention and Linux gntdev's errno: a grant keeld
- * refuses to map is EINVAL (gntdev fails the mmap so), an address that is
- * not a mapping of this handle is EINVAL on unmap, and a grant copy with a
- * malformed segment fails whole with EINVAL before anything is copied,
- * while a segment keeld refuses only gets its GNTST_* status.
+ * refuses to map is EINVAL (gntdev fails the mmap so), an address and
+ * count that are not one whole mapping of this handle are EINVAL on unmap,
+ * and a grant copy with a malformed segment fails whole with EINVAL before
+ * anything is copied, while a segment keeld refuses only gets its GNTST_*
+ * status.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,7 +50,8 @@ struct xengnttab_notify {
 
 struct xengntdev_handle {
 	struct keelgnttab *kg;
-	int fd; /* what xengnttab_fd hands out; see there */
+	int fd;		      /* what xengnttab_fd hands out; see there */
+	pthread_mutex_t lock; /* the notify list: a handle is used from several threads */
 	struct xengnttab_notify *notifies;
 };
 
@@ -101,11 +104,13 @@ xengnttab_handle *xengnttab_open(struct xentoollog_logger *logger, unsigned int 
 		free(xgt);
 		return xengnttab_fail(-r);
 	}
+	pthread_mutex_init(&xgt->lock, NULL);
 	return xgt;
 }
 
 static void xengnttab_notify_fire(xengnttab_handle *xgt, const void *page)
 {
+	pthread_mutex_lock(&xgt->lock);
 	for (struct xengnttab_notify **pp = &xgt->notifies; *pp; pp = &(*pp)->next) {
 		struct xengnttab_notify *n = *pp;
 
@@ -114,8 +119,9 @@ static void xengnttab_notify_fire(xengnttab_handle *xgt, const void *page)
 		__atomic_store_n(n->page + n->offset, 0, __ATOMIC_RELEASE);
 		*pp = n->next;
 		free(n);
-		return;
+		break;
 	}
+	pthread_mutex_unlock(&xgt->lock);
 }
 
 int xengnttab_close(xengnttab_handle *xgt)
@@ -126,6 +132,7 @@ int xengnttab_close(xengnttab_handle *xgt)
 		xengnttab_notify_fire(xgt, xgt->notifies->page);
 	keelgnttab_close(xgt->kg);
 	close(xgt->fd);
+	pthread_mutex_destroy(&xgt->lock);
 	free(xgt);
 	return 0;
 }
@@ -206,8 +213,10 @@ void *xengnttab_map_grant_ref_notify(xengnttab_handle *xgt, uint32_t domid, uint
 		free(n);
 		return page;
 	}
+	pthread_mutex_lock(&xgt->lock);
 	*n = (struct xengnttab_notify){xgt->notifies, page, notify_offset};
 	xgt->notifies = n;
+	pthread_mutex_unlock(&xgt->lock);
 	return page;
 }
 

@@ -277,6 +277,20 @@ static int peer_grant(uint32_t domid, evtchn_port_t store, uint32_t gref, int se
 	peer_check(xengnttab_unmap(xg, page, 1) == 0, "unmap the notify map");
 	peer_check(ro[4000] == 0, "the unmap cleared the notify byte");
 	peer_foreign(domid, ro);
+	{
+		/* gntdev unmaps what one map call mapped, whole. */
+		uint32_t twice[2] = {gref, gref};
+		char *two = xengnttab_map_domain_grant_refs(xg, 2, domid, twice, PROT_READ);
+
+		peer_check(two && !strcmp(two + 4096, "granted hello"),
+			   "map_domain_grant_refs of two pages");
+		if (!two)
+			return 1;
+		peer_refused(xengnttab_unmap(xg, two + 4096, 1), EINVAL,
+			     "unmap from a region's second page");
+		peer_refused(xengnttab_unmap(xg, two, 1), EINVAL, "unmap of part of a region");
+		peer_check(xengnttab_unmap(xg, two, 2) == 0, "unmap of the whole region");
+	}
 	peer_check(xengnttab_set_max_grants(xg, 64) == 0, "set_max_grants");
 	page = xengnttab_map_domain_grant_refs(xg, 1, domid, refs, PROT_READ | PROT_WRITE);
 	peer_check(page != NULL, "map_domain_grant_refs writable");

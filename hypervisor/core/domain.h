@@ -76,7 +76,8 @@ struct vcpu {
 		uint64_t last_wait;		/* host run-queue wait seen so far, ns */
 		int schedstat_fd;
 		int started;
-		int publish; /* the area moved: write it at the next tick */
+		int publish;		  /* the area moved: write it at the next tick */
+		uint64_t updates, cycles; /* full updates so far, host TSC cycles in them */
 	} rs;
 	struct pv_vcpu *pv; /* the PV kind's part */
 };
@@ -265,6 +266,7 @@ int domain_owns_frame(struct domain *d, uint64_t gfn);
 struct vcpu_info *vcpu_info(struct vcpu *v);
 void pv_time_update(struct vcpu *v);
 uint64_t pv_time_now(struct domain *d);
+void pv_time_describe(struct domain *d, char *buf, size_t len);
 /* The vCPU's hard affinity onto thread tid (0: the calling thread); -errno. */
 int vcpu_apply_affinity(struct vcpu *v, int tid);
 void pv_time_to_mono(struct domain *d, uint64_t ns, struct timespec *ts);

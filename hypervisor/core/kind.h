@@ -58,8 +58,16 @@ struct domain_kind {
 
 	/* event delivery: an upcall became pending for v */
 	void (*kick)(struct vcpu *v);
+	/* optional: dom0's NMI trigger (xl trigger DOM nmi) for v; NULL: the
+	 * kind cannot take one (-EOPNOTSUPP) */
+	int (*send_nmi)(struct vcpu *v);
+	/* optional: dom0's ACPI power (sleep 0) or sleep (1) button; NULL: the
+	 * kind has no ACPI (-EINVAL, as Xen for a PV domain) */
+	int (*acpi_button)(struct domain *d, int sleep);
 	/* optional, for the 'q' debug key: the kind's view of v, one line */
 	void (*describe_vcpu)(struct vcpu *v, char *buf, size_t len);
+	/* optional, for the 'q' debug key: the kind's view of d, one line */
+	void (*describe_domain)(struct domain *d, char *buf, size_t len);
 	/* optional, for the 'p' / 'P' debug keys: dump the domain's exit
 	 * profile into the log / start a new phase of it */
 	void (*profile_dump)(struct domain *d);

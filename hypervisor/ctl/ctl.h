@@ -34,6 +34,16 @@ void ctl_save_shim_path(const char *path);
  * 0, or negative errno with the reason in err. */
 int ctl_restore_check(const uint8_t *img, size_t len, uint64_t nr_pages, int nr_vcpus, char *err,
 		      size_t errlen);
+/* What restore does with an image: split and check it in a sandboxed
+ * helper (core/sandbox.h), which hands back an index of the records; the
+ * index is checked against the image and recs[] (SAVEREC_MAX of them)
+ * point into img.  0, or negative errno with the reason in err (the
+ * helper's, or how it died). */
+struct domain_kind;
+struct saverec;
+int ctl_restore_sandboxed(const struct domain_kind *kind, const uint8_t *img, size_t len,
+			  uint64_t nr_pages, int nr_vcpus, struct saverec *recs, unsigned *n,
+			  char *err, size_t errlen);
 
 /* LOG_DIRTY for live migration (ctl_logdirty.c); d may be NULL (ESRCH). */
 int ctl_logdirty(struct domain *d, struct ctl_dom *x, const void *in, void *out, uint32_t *out_len);

@@ -20,6 +20,7 @@
 #include "../core/kind.h"
 #include "../pv/pv_vcpu.h"
 #include "../evtchn/evtchn.h"
+#include "../gnttab/gnttab.h"
 #include "../hvm/hvm_domain.h"
 
 /* What guests see through XENVER_version/extraversion/capabilities. */
@@ -347,12 +348,16 @@ static int ctl_dmesg_clear(struct domain *d, struct ctl_dom *x, const void *in, 
  * stand (the vcpu_info in use) and the kind's view. */
 static void ctl_dump_domain(struct domain *d)
 {
-	hvlog("d%u '%s': state %d, %d vCPUs, %llu pages", d->domid, d->name, (int)d->state,
-	      d->nr_vcpus, (unsigned long long)d->nr_pages);
+	char dom[256] = "";
+
+	if (d->kind->describe_domain)
+		d->kind->describe_domain(d, dom, sizeof(dom));
+	hvlog("d%u '%s': state %d, %d vCPUs, %llu pages%s%s", d->domid, d->name, (int)d->state,
+	      d->nr_vcpus, (unsigned long long)d->nr_pages, dom[0] ? "; " : "", dom);
 	for (int i = 0; i < d->nr_vcpus; i++) {
 		struct vcpu *v = &d->vcpus[i];
 		struct vcpu_info *vi = vcpu_info(v);
-		char kind[256] = "";
+		char kind[384] = "";
 
 		if (d->kind->describe_vcpu)
 			d->kind->describe_vcpu(v, kind, sizeof(kind));
@@ -386,7 +391,7 @@ static void ctl_profile_key(int reset)
 /*
  * Xen's debug keys (xl debug-keys): each key's report goes to the log
  * (xl dmesg).  'h' lists the keys, 'e' dumps every domain's event
- * channels, 'q' every domain's vCPUs, 'p' every domain's exit profile
+ * channels, 'g' every domain's grant-table use, 'q' every domain's vCPUs, 'p' every domain's exit profile
  * (Xen: its performance counters), 'P' starts a new profile phase;
  * other keys are ignored, as Xen ignores keys with no handler.
  */
@@ -400,6 +405,7 @@ static int ctl_debug_keys(struct domain *d, struct ctl_dom *x, const void *in, v
 		case 'h':
 			hvlog("'h' pressed -> showing installed handlers");
 			hvlog(" key 'e' (ascii '65') => dump evtchn info");
+			hvlog(" key 'g' (ascii '67') => print grant table usage");
 			hvlog(" key 'h' (ascii '68') => show this message");
 			hvlog(" key 'p' (ascii '70') => dump exit profile (performance counters)");
 			hvlog(" key 'P' (ascii '50') => reset exit profile (a new phase)");
@@ -420,11 +426,14 @@ static int ctl_debug_keys(struct domain *d, struct ctl_dom *x, const void *in, v
 			ctl_profile_key(keys[i] == 'P');
 			break;
 		case 'e':
-			hvlog("'e' pressed -> dumping event-channel info");
+		case 'g':
+			hvlog(keys[i] == 'e' ? "'e' pressed -> dumping event-channel info"
+					     : "'g' pressed -> Grant table usage");
 			domain_table_lock();
 			for (int k = 0; k < DOMAIN_TABLE_SIZE; k++)
 				if (domain_table_at(k))
-					evtchn_dump(domain_table_at(k));
+					(keys[i] == 'e' ? evtchn_dump
+							: gnttab_dump)(domain_table_at(k));
 			domain_table_unlock();
 			break;
 		default:
@@ -449,6 +458,53 @@ static int ctl_dm(struct domain *d, struct ctl_dom *x, const void *in, void *out
 	return 0;
 }
 
+/*
+ * Xen's XEN_DOMCTL_SENDTRIGGER_NMI: the vCPU gets an NMI, delivered by its
+ * kind on the way back to the guest (a PV guest: through its NMI callback,
+ * trap-table vector 2); one pending at a time, as Xen's nmi_pending.
+ */
+static int ctl_send_nmi(struct domain *d, struct ctl_dom *x, const void *in, void *out,
+			uint32_t *out_len)
+{
+	uint32_t vcpu;
+
+	memcpy(&vcpu, in, sizeof(vcpu));
+	*out_len = 0;
+	if (vcpu >= (uint32_t)d->nr_vcpus)
+		return -ESRCH;
+	if (!d->kind->send_nmi)
+		return -EOPNOTSUPP;
+	return d->kind->send_nmi(&d->vcpus[vcpu]);
+}
+
+/*
+ * Xen's XEN_DOMCTL_sendtrigger as its x86 domctl answers it: a vCPU the
+ * domain lacks -ESRCH; NMI as above; the ACPI power and sleep buttons
+ * for a kind with ACPI (HVM: its PM1a status and the SCI), -EINVAL for
+ * one without; reset, init and anything else -ENOSYS.
+ */
+static int ctl_send_trigger(struct domain *d, struct ctl_dom *x, const void *in, void *out,
+			    uint32_t *out_len)
+{
+	struct keelctl_trigger_req q;
+
+	memcpy(&q, in, sizeof(q));
+	*out_len = 0;
+	if (q.vcpu >= (uint32_t)d->nr_vcpus)
+		return -ESRCH;
+	switch (q.trigger) {
+	case KEELCTL_TRIGGER_NMI:
+		return ctl_send_nmi(d, x, &q.vcpu, out, out_len);
+	case KEELCTL_TRIGGER_POWER:
+	case KEELCTL_TRIGGER_SLEEP:
+		if (!d->kind->acpi_button)
+			return -EINVAL;
+		return d->kind->acpi_button(d, q.trigger == KEELCTL_TRIGGER_SLEEP);
+	default:
+		return -ENOSYS;
+	}
+}
+
 struct ctl_handler {
 	uint32_t op;
 	int (*fn)(struct domain *d, struct ctl_dom *x, const void *in, void *out,
@@ -463,6 +519,7 @@ static const struct ctl_handler ctl_handlers[] = {
 	{KEELCTL_OP_VERSION, ctl_version, 0},	    {KEELCTL_OP_DMESG_CLEAR, ctl_dmesg_clear, 0},
 	{KEELCTL_OP_DEBUG_KEYS, ctl_debug_keys, 0}, {KEELCTL_OP_LOG_DIRTY, ctl_logdirty, 0},
 	{KEELCTL_OP_VCPU_PIN, ctl_vcpu_pin, 1},	    {KEELCTL_OP_DM, ctl_dm, 1},
+	{KEELCTL_OP_SEND_NMI, ctl_send_nmi, 1},	    {KEELCTL_OP_SEND_TRIGGER, ctl_send_trigger, 1},
 };
 
 int ctl_op(uint32_t op, struct domain *d, const void *in, void *out, uint32_t *out_len,

@@ -32,6 +32,7 @@
 #include "abi/xen.h"
 #include "../core/util.h"
 #include "../core/kind.h"
+#include "../core/sandbox.h"
 #include "../core/saverec.h"
 #include "ctl.h"
 
@@ -158,6 +159,110 @@ static int ctl_read_all(int fd, uint8_t **buf, size_t *len)
 	return 0;
 }
 
+/* The helper's answer: the verdict, and where each record's payload lies
+ * in the image (never a pointer: keeld rebuilds those itself). */
+struct ctl_restore_msg {
+	int32_t status; /* 0, or -errno with err */
+	uint32_t n;
+	char err[256];
+	struct ctl_restore_entry {
+		uint32_t type;
+		uint16_t version;
+		uint16_t pad;
+		uint32_t len;
+		uint32_t pad2;
+		uint64_t off;
+	} recs[SAVEREC_MAX];
+};
+
+/* The helper, forked for one image: split and check it under the
+ * sandbox, send the verdict and the record index.  Never returns. */
+static void __attribute__((noreturn))
+ctl_restore_child(int fd, const struct domain_kind *kind, const uint8_t *img, size_t len,
+		  uint64_t nr_pages, int nr_vcpus)
+{
+	struct ctl_restore_msg *m = calloc(1, sizeof(*m));
+	struct saverec *recs = malloc(SAVEREC_MAX * sizeof(*recs));
+	unsigned n = 0;
+
+	if (sandbox_enter(fd) < 0 || !m || !recs)
+		_exit(122);
+	m->status = ctl_restore_split_check(kind, img, len, nr_pages, nr_vcpus, recs, &n, m->err,
+					    sizeof(m->err));
+	if (m->status == 0) {
+		m->n = n;
+		for (unsigned i = 0; i < n; i++)
+			m->recs[i] = (struct ctl_restore_entry){recs[i].type,
+								recs[i].version,
+								0,
+								recs[i].len,
+								0,
+								(uint64_t)(recs[i].data - img)};
+	}
+	if (keeld_write_all(3, m, sizeof(*m)) < 0)
+		_exit(123);
+	_exit(0); /* not exit(): no atexit work (a sanitizer's) under the filter */
+}
+
+/* keeld's checks on the helper's index: each record's payload inside the
+ * image, after the header and its own record header, in order and not
+ * overlapping, of a known type. */
+static int ctl_restore_index_check(const struct ctl_restore_msg *m, const uint8_t *img, size_t len,
+				   struct saverec *recs)
+{
+	uint64_t next = 16; /* past the image header */
+
+	if (m->n > SAVEREC_MAX)
+		return -EBADMSG;
+	for (unsigned i = 0; i < m->n; i++) {
+		const struct ctl_restore_entry *e = &m->recs[i];
+
+		if (e->type == SAVEREC_END || e->type >= SAVEREC_NTYPES ||
+		    e->len > SAVEREC_MAX_LEN || e->off < next + 16 || e->off > len ||
+		    e->len > len - e->off)
+			return -EBADMSG;
+		recs[i] = (struct saverec){e->type, e->version, e->len, img + e->off};
+		next = e->off + e->len;
+	}
+	return 0;
+}
+
+int ctl_restore_sandboxed(const struct domain_kind *kind, const uint8_t *img, size_t len,
+			  uint64_t nr_pages, int nr_vcpus, struct saverec *recs, unsigned *n,
+			  char *err, size_t errlen)
+{
+	struct ctl_restore_msg *m = malloc(sizeof(*m));
+	int fd, r = -EBADMSG;
+	pid_t pid;
+
+	if (!m)
+		return -ENOMEM;
+	pid = sandbox_fork(&fd);
+	if (pid < 0) {
+		free(m);
+		return pid;
+	}
+	if (pid == 0)
+		ctl_restore_child(fd, kind, img, len, nr_pages, nr_vcpus);
+	if (keeld_read_all(fd, m, sizeof(*m)) < 0) {
+		snprintf(err, errlen, "the save-image helper sent no answer");
+	} else if (m->status < 0) {
+		m->err[sizeof(m->err) - 1] = 0;
+		snprintf(err, errlen, "%s", m->err);
+		/* only the errors the checks give, whatever the helper says */
+		r = m->status == -EPROTO || m->status == -EINVAL || m->status == -ENOMEM ? m->status
+											 : -EBADMSG;
+	} else if (ctl_restore_index_check(m, img, len, recs) < 0) {
+		snprintf(err, errlen, "the save-image helper's record index is inconsistent");
+	} else {
+		*n = m->n;
+		r = 0;
+	}
+	close(fd);
+	free(m);
+	return sandbox_reap(pid, r, "save-image", err, errlen);
+}
+
 int ctl_restore_state(struct domain *d, int fd)
 {
 	struct saverec *recs = NULL;
@@ -174,9 +279,16 @@ int ctl_restore_state(struct domain *d, int fd)
 	if (r < 0)
 		return r;
 	recs = malloc(SAVEREC_MAX * sizeof(*recs));
-	r = recs ? ctl_restore_split_check(d->kind, img, len, d->nr_pages, d->nr_vcpus, recs, &n,
-					   err, sizeof(err))
+	r = recs ? ctl_restore_sandboxed(d->kind, img, len, d->nr_pages, d->nr_vcpus, recs, &n, err,
+					 sizeof(err))
 		 : -ENOMEM;
+	/* The owners' value checks once more in keeld, on the records the
+	 * helper indexed (fixed layouts, bounded cursors): a helper that
+	 * lied cannot get an unchecked value applied. */
+	if (r == 0)
+		r = d->kind->restore_check(recs, n, d->nr_pages, d->nr_vcpus, err, sizeof(err));
+	if (r == 0)
+		r = domain_subsys_check(recs, n, err, sizeof(err));
 	if (r < 0) {
 		domain_log(d, "restore refused: %s", err[0] ? err : strerror(-r));
 		goto out;

@@ -409,8 +409,10 @@ static long evtchn_bind_remote(struct vcpu *v, uint16_t rdom, uint32_t rp, uint3
 	long r = 0;
 	int p;
 
-	if (!rd || rdom >= DOMID_FIRST_RESERVED)
+	if (!rd || rdom >= DOMID_FIRST_RESERVED) {
+		domain_log(d, "evtchn: bind_interdomain to d%u refused: no such domain", rdom);
 		return -XEN_ESRCH;
+	}
 	pthread_mutex_lock(&rd->lock);
 	if (rd->dying || rp == 0 || rp >= EVTCHN_MAX || rd->evtchns[rp].state != ECS_UNBOUND ||
 	    rd->evtchns[rp].remote_dom != d->domid || rd->evtchns[rp].dom0_slot) {
@@ -434,6 +436,9 @@ static long evtchn_bind_remote(struct vcpu *v, uint16_t rdom, uint32_t rp, uint3
 	evtchn_set_pending(d, (uint32_t)p);
 out:
 	pthread_mutex_unlock(&rd->lock);
+	if (r == -XEN_EINVAL)
+		domain_log(d, "evtchn: bind_interdomain to d%u port %u refused: not offered to it",
+			   rdom, rp);
 	return r;
 }
 

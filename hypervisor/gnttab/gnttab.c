@@ -43,7 +43,8 @@ static int16_t gnttab_setup(struct vcpu *v, struct gnttab_setup_table *s)
  * with a compare-exchange as Xen does, so a concurrent revoke either
  * happens first (we see no permission) or fails (it sees the bits).  A
  * frame side must be one of our own, and a destination frame must not
- * be a page table or descriptor page.
+ * be a page table or descriptor page.  A granted frame may be a page the
+ * granter maps from a third domain (gnttab_frame_owner).
  */
 struct gnttab_side {
 	uint8_t *buf;
@@ -75,7 +76,7 @@ static int16_t gnttab_copy_side(struct vcpu *v, const struct gnttab_copy_ptr *p,
 				int write, uint16_t len, struct gnttab_side *s,
 				struct gnttab_peer_cache *pc)
 {
-	struct domain *d = v->dom, *rd;
+	struct domain *d = v->dom, *rd, *owner;
 	uint16_t dom = p->domid == DOMID_SELF ? (uint16_t)d->domid : p->domid;
 	uint64_t frame;
 
@@ -84,8 +85,8 @@ static int16_t gnttab_copy_side(struct vcpu *v, const struct gnttab_copy_ptr *p,
 	if (!gref) {
 		if (dom != d->domid)
 			return GNTST_permission_denied;
-		rd = d;
 		frame = p->u.gmfn;
+		owner = domain_owns_frame(d, frame) ? d : NULL;
 	} else {
 		struct gnttab_grant g;
 		int16_t st;
@@ -100,17 +101,17 @@ static int16_t gnttab_copy_side(struct vcpu *v, const struct gnttab_copy_ptr *p,
 		s->rd = rd;
 		s->ref = p->u.ref;
 		s->set = g.set;
-		frame = g.frame;
 		/* A version-2 sub-page grant: only the bytes granted. */
 		if (p->offset < g.off || len > g.len - (p->offset - g.off))
 			return GNTST_general_error;
+		owner = gnttab_frame_owner(rd, g.frame, write, &frame);
 	}
-	if (!domain_owns_frame(rd, frame))
+	if (!owner)
 		return GNTST_bad_page;
-	if (write && !rd->kind->frame_writable(rd, frame))
+	if (write && !owner->kind->frame_writable(owner, frame))
 		return GNTST_general_error;
-	s->buf = rd->ram + (frame << DOMAIN_PAGE_SHIFT) + p->offset;
-	s->owner = rd;
+	s->buf = owner->ram + (frame << DOMAIN_PAGE_SHIFT) + p->offset;
+	s->owner = owner;
 	s->frame = frame;
 	return GNTST_okay;
 }
@@ -162,6 +163,23 @@ static long gnttab_copy_batch(struct vcpu *v, uint64_t uop, uint64_t count)
 		for (uint64_t i = 0; i < n; i++)
 			ops[i].status = gnttab_copy_one(v, &ops[i], &pc);
 		evtchn_peers_unlock();
+		for (uint64_t i = 0; i < n; i++) {
+			const struct gnttab_copy *c = &ops[i];
+
+			if (c->status == GNTST_okay)
+				continue;
+			domain_log(v->dom,
+				   "gnttab: copy from %s %u of d%u to %s %u of d%u: %s "
+				   "(first refusal of the batch)",
+				   c->flags & GNTCOPY_source_gref ? "ref" : "frame",
+				   (unsigned)(c->flags & GNTCOPY_source_gref ? c->source.u.ref
+									     : c->source.u.gmfn),
+				   c->source.domid, c->flags & GNTCOPY_dest_gref ? "ref" : "frame",
+				   (unsigned)(c->flags & GNTCOPY_dest_gref ? c->dest.u.ref
+									   : c->dest.u.gmfn),
+				   c->dest.domid, gnttab_status_name(c->status));
+			break;
+		}
 		if (guest_copy_to(v, uop, ops, n * sizeof(ops[0])) < 0)
 			return -XEN_EFAULT;
 		uop += n * sizeof(ops[0]);

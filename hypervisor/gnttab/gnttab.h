@@ -52,9 +52,15 @@ long gnttab_get_status_frames(struct vcpu *v, uint64_t uop, uint64_t count);
  * if the map is)?  0 or -XEN_EPERM.  Release what a dying domain maps. */
 long gnttab_map_batch(struct vcpu *v, uint64_t cmd, uint64_t uop, uint64_t count);
 int gnttab_window_frame_ok(struct domain *d, uint64_t mfn, int writable);
+/* Under evtchn_peers_lock: whose RAM frame @frame of d names for a grant
+ * copy (d itself, or the granter of a map in d's foreign window, writable
+ * only if the map is) and that owner's frame; NULL if none. */
+struct domain *gnttab_frame_owner(struct domain *d, uint64_t frame, int write, uint64_t *oframe);
 /* Under evtchn_peers_lock: a live guest or dom0 map holds frame @mfn of @d. */
 int gnttab_frame_pinned(struct domain *d, uint64_t mfn);
 void gnttab_domain_release(struct domain *d);
+/* Xen's 'g' debug key for d (in use entries, maps held); under evtchn_peers_lock. */
+void gnttab_dump(struct domain *d);
 /* Log-dirty: mark every frame of d someone holds a writable grant map of. */
 void gnttab_mark_writable_maps(struct domain *d);
 

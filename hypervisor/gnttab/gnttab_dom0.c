@@ -138,7 +138,9 @@ void gnttab_dom0_conn_closed(int conn)
 /* One side of an op: where its bytes are, and the busy bits it holds. */
 struct gnttab_dom0_side {
 	uint8_t *p;
-	struct domain *rd; /* the granter, while busy bits are held */
+	struct domain *rd;    /* the granter, while busy bits are held */
+	struct domain *owner; /* whose RAM p is in (gnttab_frame_owner) */
+	uint64_t frame;
 	uint32_t ref;
 	uint16_t set;
 };
@@ -186,11 +188,12 @@ static int16_t gnttab_dom0_side(int conn, struct gnttab_dom0_peer *pc, uint16_t 
 	/* A version-2 sub-page grant: only the bytes granted. */
 	if (ptr->offset < g.off || len > g.len - (ptr->offset - g.off))
 		return GNTST_general_error;
-	if (!domain_owns_frame(rd, g.frame))
+	s->owner = gnttab_frame_owner(rd, g.frame, write, &s->frame);
+	if (!s->owner)
 		return GNTST_bad_page;
-	if (write && !rd->kind->frame_writable(rd, g.frame))
+	if (write && !s->owner->kind->frame_writable(s->owner, s->frame))
 		return GNTST_general_error;
-	s->p = rd->ram + (g.frame << DOMAIN_PAGE_SHIFT) + ptr->offset;
+	s->p = s->owner->ram + (s->frame << DOMAIN_PAGE_SHIFT) + ptr->offset;
 	return GNTST_okay;
 }
 
@@ -220,8 +223,7 @@ static int16_t gnttab_dom0_copy_one(int conn, struct gnttab_dom0_peer *pc,
 	if (st == GNTST_okay) {
 		memmove(dst.p, src.p, op->len);
 		if (dst.rd) /* into a guest: KVM's dirty log never sees it */
-			domain_dirty_mark(dst.rd,
-					  (uint64_t)(dst.p - dst.rd->ram) >> DOMAIN_PAGE_SHIFT);
+			domain_dirty_mark(dst.owner, dst.frame);
 	}
 	gnttab_dom0_side_release(&dst);
 	gnttab_dom0_side_release(&src);

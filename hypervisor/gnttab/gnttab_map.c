@@ -69,6 +69,7 @@ struct gnttab_maps {
 	uint64_t uid; /* unique for keeld's lifetime */
 	struct gnttab_maptrack mt[GNTTAB_MAPTRACK_MAX];
 	uint32_t used;
+	uint32_t top;	 /* one past the highest handle ever given: none live above */
 	uint8_t *window; /* GNTTAB_MAPTRACK_MAX pages of keeld's address space */
 	int slot_added;
 	struct gnttab_pin *pins; /* GNTTAB_MAX_FRAMES * 512, for our own grants */
@@ -170,6 +171,37 @@ static struct domain *gnttab_granter(struct domain *d, const struct gnttab_maptr
 	struct gnttab_maps *rm = rd ? gnttab_maps_find(rd) : NULL;
 
 	return rm && rm->uid == t->uid ? rd : NULL;
+}
+
+/*
+ * Under evtchn_peers_lock: the RAM a grant of d's naming @frame stands for,
+ * for a grant copy: one of d's own frames, or a page of d's foreign window,
+ * i.e. a live map d holds of a third domain's grant.  Linux's netback hands
+ * the pages it mapped from a frontend to other devices of its domain, and a
+ * driver domain's netfront (its uplink) grants them on to its own backend
+ * by the frame they have in its address space: the window frame.  Such a
+ * grant passes on no more than d holds (writing only through a writable
+ * map, and only while the map lives), as a transitive grant would.  The
+ * owner and its frame, or NULL (the caller's GNTST_bad_page).
+ */
+struct domain *gnttab_frame_owner(struct domain *d, uint64_t frame, int write, uint64_t *oframe)
+{
+	uint64_t h = frame - (GNTTAB_WINDOW_GPA >> DOMAIN_PAGE_SHIFT);
+	struct gnttab_maps *m;
+	struct domain *rd;
+
+	if (domain_owns_frame(d, frame)) {
+		*oframe = frame;
+		return d;
+	}
+	if (gnttab_window_frame_ok(d, frame, write) < 0)
+		return NULL;
+	m = gnttab_maps_find(d);
+	rd = gnttab_granter(d, &m->mt[h]);
+	if (!rd || !domain_owns_frame(rd, m->mt[h].frame))
+		return NULL; /* its granter is gone */
+	*oframe = m->mt[h].frame;
+	return rd;
 }
 
 static int gnttab_pin_any(const struct gnttab_pin *p)
@@ -408,6 +440,8 @@ static int16_t gnttab_map_one(struct vcpu *v, struct gnttab_map_grant_ref *op)
 		;
 	if (h == GNTTAB_MAPTRACK_MAX)
 		return GNTST_no_space;
+	if (h >= m->top)
+		m->top = h + 1;
 	rm = gnttab_maps_get(rd); /* its uid and pin counts */
 	if (!rm)
 		return GNTST_general_error;
@@ -572,11 +606,35 @@ void gnttab_maps_visit(struct domain *d, gnttab_map_visit_fn fn, void *arg)
 
 	evtchn_peers_lock();
 	m = gnttab_maps_find(d);
-	for (uint32_t h = 0; m && h < GNTTAB_MAPTRACK_MAX; h++)
+	for (uint32_t h = 0; m && h < m->top; h++)
 		if (m->mt[h].flags)
 			fn(arg, gnttab_granter(d, &m->mt[h]), m->mt[h].frame,
 			   gnttab_window_gpa(h) >> DOMAIN_PAGE_SHIFT, m->mt[h].flags);
 	evtchn_peers_unlock();
+}
+
+/*
+ * Xen's 'g' debug key, per domain, under evtchn_peers_lock (the domain
+ * table's, which the key's loop holds): how many of d's grant entries are
+ * in use by someone's map (guests' or dom0 processes'), and how many
+ * maptrack entries d holds on other domains' grants.  An entry stays in
+ * use while any map holds it, so a mapper that died without its maps
+ * being released would show here as entries that never go back to 0.
+ */
+void gnttab_dump(struct domain *d)
+{
+	struct gnttab_maps *m = gnttab_maps_find(d);
+	unsigned active = 0, by_dom0 = 0, maps = 0;
+
+	for (uint32_t i = 0; m && m->pins && i < GNTTAB_NR_ENTRIES; i++) {
+		active += gnttab_pin_any(&m->pins[i]) != 0;
+		by_dom0 += m->pins[i].d0rd || m->pins[i].d0wr;
+	}
+	for (uint32_t h = 0; m && h < m->top; h++)
+		maps += m->mt[h].flags != 0;
+	hvlog("grant-table for remote d%u (v%d): %u active entries (%u held by dom0 "
+	      "processes), %u maptrack entries in use",
+	      d->domid, gnttab_v2(d) ? 2 : 1, active, by_dom0, maps);
 }
 
 /* A dying domain: what it maps of others is released (their pins and type
@@ -589,7 +647,7 @@ void gnttab_domain_release(struct domain *d)
 	evtchn_peers_lock();
 	m = d->gmaps;
 	__atomic_store_n(&d->gmaps, NULL, __ATOMIC_RELEASE);
-	for (uint32_t h = 0; m && h < GNTTAB_MAPTRACK_MAX; h++)
+	for (uint32_t h = 0; m && h < m->top; h++)
 		if (m->mt[h].flags && m->mt[h].domid != d->domid)
 			gnttab_release_granter(d, NULL, &m->mt[h]);
 	evtchn_peers_unlock();

@@ -71,6 +71,22 @@ struct hvm_io_range {
 	uint64_t start, end; /* inclusive; a PCI range: sbdf */
 };
 
+/* Xen's RTC registers 0x00-0x0d (hvm_rtc.c); the CMOS past them is the
+ * device model's. */
+#define HVM_RTC_REGS 14
+struct hvm_rtc {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;	    /* the IRQ8 thread's: B or A changed, or stop */
+	uint8_t regs[HVM_RTC_REGS]; /* A, B and the alarms (the time is computed) */
+	uint8_t index;		    /* the last index written to 0x70 */
+	uint8_t c_raised;	    /* register C flags the IRQ8 thread raised */
+	int64_t offset_s;	    /* guest time - host time, seconds */
+	int64_t frozen_s;	    /* the guest time while SET is on */
+	int64_t last_c_ns;	    /* when register C was last read */
+	pthread_t thread;
+	int thread_ok, stop;
+};
+
 struct hvm_ioreq_server {
 	int used, enabled, bufioreq;
 	uint32_t vcpu_port[DOMAIN_MAX_VCPUS]; /* unbound for dom0: the device model binds */
@@ -92,11 +108,13 @@ struct hvm_domain {
 	uint8_t *hole_populated; /* bitmap of them */
 	struct hvm_hole_run runs[HVM_HOLE_RUNS];
 	int nr_runs;
-	uint32_t pci_cf8;    /* the PCI configuration address, latched as Xen does */
-	uint64_t pm_base_ns; /* CLOCK_MONOTONIC at the PM timer's zero */
-	uint16_t pm1a_sts, pm1a_en;
-	uint64_t wire_checked; /* hvm_irq.c: when the PIC's wire was last looked at */
-	uint32_t wire_lvt0;    /* the LVT0 keeld set for it */
+	uint32_t pci_cf8;	    /* the PCI configuration address, latched as Xen does */
+	uint64_t pm_base_ns;	    /* CLOCK_MONOTONIC at the PM timer's zero */
+	uint16_t pm1a_sts, pm1a_en; /* atomics: dom0's buttons set status bits */
+	int sci_level;		    /* the SCI as last set (under ioreq_lock) */
+	uint32_t nmi_pending;	    /* bit per vCPU: dom0's NMI trigger, for KVM_NMI */
+	uint64_t wire_checked;	    /* hvm_irq.c: when the PIC's wire was last looked at */
+	uint32_t wire_lvt0;	    /* the LVT0 keeld set for it */
 	int wire_forced;
 	pthread_mutex_t ioreq_lock; /* the servers and interrupt links (hvm_ioreq.c) */
 	struct hvm_ioreq_server servers[HVM_IOREQ_SERVERS];
@@ -106,6 +124,7 @@ struct hvm_domain {
 	char dbg_line[256];
 	unsigned dbg_len;
 	uint64_t dbg_logged; /* bytes of 0xe9 text sent to keeld's log */
+	struct hvm_rtc rtc;
 };
 
 /* Guest-physical [gpa, gpa+n) as keeld's pointer: RAM or keeld's region;
@@ -134,11 +153,30 @@ void hvm_debug_port_write(struct domain *d, const uint8_t *buf, size_t n);
 /* Ports keeld itself answers for an HVM domain, as Xen does in the
  * hypervisor (hvm_platform.c): 0 if port is one of them (*data filled for
  * a read), -1 if not. */
+/* CLOCK_MONOTONIC in ns (hvm_platform.c) */
+uint64_t hvm_now_ns(void);
 void hvm_platform_init(struct domain *d);
+/* The RTC at 0x70/0x71 as Xen's (hvm_rtc.c): 1 if keeld answered the
+ * access, 0 if it is the device model's (a CMOS byte past 0x0d). */
+void hvm_rtc_init(struct domain *d);
+void hvm_rtc_destroy(struct domain *d);
+/* KVM_IRQ_LINE on the in-kernel PIC/IOAPIC: 0 or -errno. */
+int hvm_irq_line(struct domain *d, uint32_t irq, int level);
+int hvm_rtc_io(struct domain *d, uint16_t port, int is_write, uint8_t *data, unsigned size);
 int hvm_platform_io(struct domain *d, uint16_t port, int is_write, uint8_t *data, unsigned size);
+/* The PM1a status/enable and PM timer ports alone (0 answered, -1 not):
+ * Xen's pmtimer.c handlers, which answer before any ioreq server (QEMU's
+ * PIIX4 claims the same block, as under Xen, where it never sees them). */
+int hvm_pm_io(struct domain *d, uint16_t port, int is_write, uint8_t *data, unsigned size);
 /* Xen's IOAPIC virtual wire for the PIC, applied to KVM's LAPIC
  * (hvm_irq.c); called at vCPU exits, rate-limited. */
 void hvm_irq_wire_check(struct vcpu *v);
+/* Xen's hvm_acpi_power_button / _sleep_button (dom0's trigger): the
+ * button's PM1a status bit, and the SCI if the guest enabled it. */
+int hvm_acpi_button(struct domain *d, int sleep);
+/* Xen's XEN_DOMCTL_SENDTRIGGER_NMI: an NMI for v, injected (KVM_NMI) by
+ * its own thread before it next enters the guest. */
+int hvm_vcpu_send_nmi(struct vcpu *v);
 /* HVM_PARAM_ACPI_IOPORTS_LOCATION: where the PM1a block and timer sit. */
 int hvm_pm_set_location(struct domain *d, uint64_t v);
 

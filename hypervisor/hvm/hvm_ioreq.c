@@ -143,7 +143,7 @@ static int hvm_range_map(struct hvm_ioreq_server *s, const uint64_t *a, int map)
 	return 0;
 }
 
-static int hvm_irq_line(struct domain *d, uint32_t irq, int level)
+int hvm_irq_line(struct domain *d, uint32_t irq, int level)
 {
 	struct kvm_irq_level l = {.irq = irq, .level = level};
 
@@ -328,12 +328,23 @@ static int hvm_ioreq_send(struct vcpu *v, int sid, struct hvm_ioreq *rq)
 	if (hvm_ioreq_notify(d, port) < 0)
 		bound = 0;
 	pthread_mutex_lock(&d->lock);
-	for (;;) {
+	for (uint64_t t0 = hvm_now_ns(), next = t0 + 1000000000ull;;) {
 		uint8_t st = __atomic_load_n(&slot->flags, __ATOMIC_ACQUIRE) & 0xf;
 		struct timespec ts;
+		uint64_t t;
 
 		if (st == HVM_IORESP_READY)
 			break;
+		/* Not answered after a second: say so, once a second (the
+		 * request's state tells whether the server took it up). */
+		t = hvm_now_ns();
+		if (t >= next) {
+			hvlog("d%d: vCPU %d: ioreq (type %u addr %#llx) to server %d in state %u "
+			      "after %llu ms",
+			      d->domid, v->id, rq->type, (unsigned long long)rq->addr, sid, st,
+			      (unsigned long long)((t - t0) / 1000000));
+			next = t + 1000000000ull;
+		}
 		/* a paused domain's vCPU keeps waiting: the answer may come */
 		if (d->dying || (d->state != DOM_RUNNING && d->state != DOM_PAUSED) || !bound) {
 			pthread_mutex_unlock(&d->lock);
@@ -345,12 +356,12 @@ static int hvm_ioreq_send(struct vcpu *v, int sid, struct hvm_ioreq *rq)
 			return -1;
 		}
 		hvm_port_clear(d, port);
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 20 * 1000 * 1000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
+		/* d->cond waits on CLOCK_MONOTONIC (domain.c); a deadline on
+		 * another clock never comes, and the answer's wake-up, if it
+		 * came between the look above and the wait, was lost with it */
+		t += 20 * 1000 * 1000;
+		ts.tv_sec = (time_t)(t / 1000000000ull);
+		ts.tv_nsec = (long)(t % 1000000000ull);
 		pthread_cond_timedwait(&d->cond, &d->lock, &ts);
 		if (d->evtchns && !d->evtchns[port].dom0_slot)
 			bound = 0; /* the device model let go of the port */

@@ -295,6 +295,7 @@ static void hvm_destroy(struct domain *d)
 {
 	if (!d->hvm)
 		return;
+	hvm_rtc_destroy(d);
 	hvm_ioreq_destroy(d);
 	munmap(d->hvm->hole, HVM_HOLE_PAGES << 12);
 	free(d->hvm->hole_populated);
@@ -399,6 +400,8 @@ const struct domain_kind hvm_kind = {
 	.start = hvm_start,
 	.vcpu_main = hvm_vcpu_thread,
 	.kick = hvm_vcpu_kick,
+	.send_nmi = hvm_vcpu_send_nmi,
+	.acpi_button = hvm_acpi_button,
 	.describe_vcpu = hvm_describe_vcpu,
 	.copy_from_guest = hvm_copy_from_guest,
 	.copy_to_guest = hvm_copy_to_guest,

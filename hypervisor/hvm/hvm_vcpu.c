@@ -149,10 +149,16 @@ static int hvm_exit_io(struct vcpu *v)
 	}
 	for (size_t i = 0; i < len; i += run->io.size) {
 		int is_write = run->io.direction == KVM_EXIT_IO_OUT;
-		/* a device model's port or PCI device, else keeld's own
-		 * platform ports, else an unclaimed port: reads all ones,
-		 * writes dropped */
-		int r = hvm_ioreq_pio(v, run->io.port, is_write, data + i, run->io.size);
+		/* keeld's RTC, PM1a event block and PM timer first (as Xen's
+		 * internal handlers), then a device model's port or PCI
+		 * device, else keeld's own platform ports, else an unclaimed
+		 * port: reads all ones, writes dropped */
+		int r;
+
+		if (hvm_rtc_io(v->dom, run->io.port, is_write, data + i, run->io.size) ||
+		    hvm_pm_io(v->dom, run->io.port, is_write, data + i, run->io.size) == 0)
+			continue;
+		r = hvm_ioreq_pio(v, run->io.port, is_write, data + i, run->io.size);
 
 		if (r < 0)
 			return -1;
@@ -254,6 +260,27 @@ void hvm_vcpu_kick(struct vcpu *v)
 	}
 }
 
+int hvm_vcpu_send_nmi(struct vcpu *v)
+{
+	__atomic_fetch_or(&v->dom->hvm->nmi_pending, 1u << v->id, __ATOMIC_ACQ_REL);
+	hvm_vcpu_kick(v);
+	return 0;
+}
+
+/* A pending NMI from dom0 into KVM's vCPU (which holds it until the guest
+ * can take it, as Xen's nmi_pending): only this thread may, since KVM_RUN
+ * holds the vCPU. */
+static void hvm_vcpu_inject_nmi(struct vcpu *v)
+{
+	uint32_t bit = 1u << v->id;
+
+	if (!(__atomic_load_n(&v->dom->hvm->nmi_pending, __ATOMIC_ACQUIRE) & bit))
+		return;
+	__atomic_fetch_and(&v->dom->hvm->nmi_pending, ~bit, __ATOMIC_ACQ_REL);
+	if (ioctl(v->kvm.fd, KVM_NMI) < 0)
+		domain_log(v->dom, "vCPU %d: KVM_NMI failed: %s", v->id, strerror(errno));
+}
+
 void *hvm_vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
@@ -286,6 +313,7 @@ void *hvm_vcpu_thread(void *arg)
 		pthread_mutex_unlock(&d->lock);
 		if (!r)
 			break;
+		hvm_vcpu_inject_nmi(v);
 		r = kvm_vcpu_run(&v->kvm);
 		if (r == -EINTR) {
 			v->kvm.run->immediate_exit = 0;

@@ -519,6 +519,9 @@ static const struct daemon_op daemon_ops[KEELCTL_OP_MAX] = {
 	[KEELCTL_OP_LOG_DIRTY] = {"log-dirty", daemon_op_xl, sizeof(struct keelctl_logdirty_req)},
 	[KEELCTL_OP_DM] = {"dm", daemon_op_xl, sizeof(struct keelctl_dm_req)},
 	[KEELCTL_OP_VCPU_PIN] = {"vcpu-pin", daemon_op_xl, sizeof(struct keelctl_vcpu_pin)},
+	[KEELCTL_OP_SEND_NMI] = {"send-nmi", daemon_op_xl, sizeof(uint32_t)},
+	[KEELCTL_OP_SEND_TRIGGER] = {"send-trigger", daemon_op_xl,
+				     sizeof(struct keelctl_trigger_req)},
 	[KEELCTL_OP_UNBIND_EVTCHN] = {"unbind", daemon_op_unbind_evtchn,
 				      sizeof(struct keelctl_bind_req)},
 	[KEELCTL_OP_EVTCHN_MAX] = {"evtchn-max", daemon_op_evtchn_max,
@@ -740,6 +743,9 @@ int keeld_cmd_daemon(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	r = keeld_seccomp_install();
+	if (r < 0)
+		return keeld_fail("seccomp", r);
 	hvlog("keeld: listening on %s (struct domain %zu bytes, struct vcpu %zu)", sock_path,
 	      sizeof(struct domain), sizeof(struct vcpu));
 	pfd[0] = (struct pollfd){lfd, POLLIN, 0};

@@ -12,6 +12,10 @@ int keeld_fail(const char *what, int err);
 /* build/bin/keeld -> build/guests/pv-shim */
 int keeld_default_shim(char *buf, size_t size);
 
+/* keeld's seccomp allowlist on every thread (keeld_seccomp.c), after
+ * start-up; KEEL_SECCOMP=log only logs.  0 or -errno. */
+int keeld_seccomp_install(void);
+
 int keeld_cmd_probe(int argc, char **argv);
 int keeld_cmd_bare(int argc, char **argv);
 int keeld_cmd_run(int argc, char **argv);

@@ -117,6 +117,11 @@ int keeld_cmd_run(int argc, char **argv)
 		what = "build domain";
 		goto out;
 	}
+	r = keeld_seccomp_install();
+	if (r < 0) {
+		what = "seccomp";
+		goto out;
+	}
 	r = domain_start(d);
 	if (r < 0) {
 		what = "start vcpu";

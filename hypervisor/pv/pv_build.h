@@ -21,10 +21,6 @@ int pv_bzimage_extract(const void *img, size_t size, void **elf, size_t *elf_siz
  * (in *elf, malloc'ed, or in kern itself when *elf is NULL).  0, or
  * -ENOEXEC / -ENOMEM with the reason in err. */
 struct elf_image;
-/* The helper's sandbox, entered by a child: fd becomes 3, every other
- * descriptor but stderr is closed, and a seccomp filter allows only
- * write, memory management and exit (anything else kills the process). */
-int pv_unpack_sandbox(int fd);
 int pv_unpack_kernel(const void *kern, size_t size, void **elf, size_t *elf_size,
 		     struct elf_image *img, char *err, size_t errlen);
 

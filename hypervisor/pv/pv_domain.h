@@ -65,6 +65,10 @@ struct pv_vcpu {
 	uint64_t xcr0;	 /* its XCR0, as loaded into the KVM vCPU */
 	struct trap_info traps[256];
 	struct callback_info cb_event, cb_failsafe, cb_syscall;
+	/* Xen's PV NMI: one pending (set by dom0's trigger, from another
+	 * thread), and masked from its delivery until the guest's iret. */
+	int nmi_pending;
+	int nmi_masked;
 	uint64_t gdt_frames[16];
 	unsigned gdt_ents;
 	uint64_t ldt_base, ldt_ents;
@@ -75,6 +79,7 @@ struct pv_vcpu {
 	 * being handled, and the counts of the current phase. */
 	int prof_kind;
 	uint64_t prof_rip;
+	uint32_t prof_nr;
 	struct pv_prof prof;
 };
 
@@ -93,5 +98,7 @@ int pv_resume(struct domain *d, int cancel);
  * console port, keeld drains the ring to the domain's console buffer. */
 void pv_console_drain(struct domain *d, uint32_t port);
 void pv_vcpu_kick(struct vcpu *v);
+/* XEN_DOMCTL_SENDTRIGGER_NMI: an NMI for v, through its trap table's vector 2. */
+int pv_vcpu_send_nmi(struct vcpu *v);
 
 #endif

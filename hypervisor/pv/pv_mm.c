@@ -498,8 +498,11 @@ int pv_mmu_update(struct vcpu *v, uint64_t reqs, uint64_t count, uint64_t done_p
 	int r = 0;
 
 	r = pv_mm_batch_check(d, domid, count);
-	if (r < 0)
+	if (r < 0) {
+		domain_log(d, "mmu_update: foreigndom %#llx, count %llu refused (%d)",
+			   (unsigned long long)domid, (unsigned long long)count, r);
 		return r;
+	}
 	for (i = 0; i < count; i++) {
 		struct mmu_update req;
 

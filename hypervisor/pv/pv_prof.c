@@ -48,6 +48,12 @@ void pv_prof_kind(struct vcpu *v, int kind, uint64_t rip)
 	v->pv->prof_rip = rip;
 }
 
+void pv_prof_syscall(struct vcpu *v, uint64_t rip, uint64_t nr)
+{
+	pv_prof_kind(v, PV_PROF_USER_SYSCALL, rip);
+	v->pv->prof_nr = nr > UINT32_MAX ? UINT32_MAX : (uint32_t)nr;
+}
+
 void pv_prof_note(struct vcpu *v, uint64_t ns)
 {
 	struct pv_prof *p = &v->pv->prof;
@@ -79,11 +85,14 @@ void pv_prof_note(struct vcpu *v, uint64_t ns)
 		p->rips[slot].kind = (uint32_t)k;
 	}
 	p->rips[slot].count++;
+	if (k == PV_PROF_USER_SYSCALL)
+		p->rips[slot].nr = v->pv->prof_nr;
 }
 
 struct pv_prof_row {
 	uint64_t a, b; /* count and ns, or count and rip */
 	int kind;
+	uint32_t nr;
 };
 
 static int pv_prof_by_b(const void *x, const void *y)
@@ -124,8 +133,9 @@ void pv_prof_dump(struct domain *d)
 		}
 		for (int s = 0; s < PV_PROF_RIPS && nrips < PV_PROF_RIPS * 4; s++)
 			if (p->rips[s].count)
-				rips[nrips++] = (struct pv_prof_row){
-					p->rips[s].count, p->rips[s].rip, (int)p->rips[s].kind};
+				rips[nrips++] =
+					(struct pv_prof_row){p->rips[s].count, p->rips[s].rip,
+							     (int)p->rips[s].kind, p->rips[s].nr};
 	}
 	qsort(rows, PV_PROF_KINDS, sizeof(rows[0]), pv_prof_by_b);
 	qsort(rips, (size_t)nrips, sizeof(rips[0]), pv_prof_by_a);
@@ -143,6 +153,8 @@ void pv_prof_dump(struct domain *d)
 	hvlog("  guest RIPs with the most exits:");
 	for (int i = 0; i < nrips && i < 12; i++) {
 		pv_prof_name(rips[i].kind, name, sizeof(name));
+		if (rips[i].kind == PV_PROF_USER_SYSCALL)
+			snprintf(name, sizeof(name), "user syscall %u", rips[i].nr);
 		hvlog("  %#18llx %-28s %10llu", (unsigned long long)rips[i].b, name,
 		      (unsigned long long)rips[i].a);
 	}

@@ -31,6 +31,7 @@ struct pv_prof {
 	struct {
 		uint64_t rip, count;
 		uint32_t kind;
+		uint32_t nr; /* a user syscall's number (the last seen at rip) */
 	} rips[PV_PROF_RIPS];
 };
 
@@ -39,6 +40,8 @@ struct domain;
 
 /* The exit being handled is of this kind, caused at rip. */
 void pv_prof_kind(struct vcpu *v, int kind, uint64_t rip);
+/* ... a guest user's system call number nr (which one, not only where). */
+void pv_prof_syscall(struct vcpu *v, uint64_t rip, uint64_t nr);
 /* The exit is over: it took ns of keeld's time. */
 void pv_prof_note(struct vcpu *v, uint64_t ns);
 /* 'p': the domain's profile since its start or the last reset into the log. */

@@ -80,6 +80,32 @@ uint64_t pv_time_now(struct domain *d)
 }
 
 /*
+ * For the 'q' debug key: the guest's clock against the host's.  Guest
+ * system time 0 is the host CLOCK_MONOTONIC instant mono_base; on the TSC
+ * line the guest's time is extrapolated from its TSC, so the two drift
+ * apart by the error of the TSC frequency keeld gave the guest (and by
+ * any NTP slewing of the host's clock).  Printed in nanoseconds, guest
+ * minus host.
+ */
+void pv_time_describe(struct domain *d, char *buf, size_t len)
+{
+	struct timespec now;
+	uint64_t guest, host;
+
+	if (!d->mono_base.tv_sec && !d->mono_base.tv_nsec) {
+		snprintf(buf, len, "clock not started");
+		return;
+	}
+	guest = pv_time_now(d);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	host = (uint64_t)(now.tv_sec - d->mono_base.tv_sec) * 1000000000ULL +
+	       (uint64_t)now.tv_nsec - (uint64_t)d->mono_base.tv_nsec;
+	snprintf(buf, len, "clock %s: guest %llu ns, host %llu ns, guest - host %lld ns",
+		 __atomic_load_n(&d->tline.set, __ATOMIC_ACQUIRE) ? "on the TSC line" : "monotonic",
+		 (unsigned long long)guest, (unsigned long long)host, (long long)(guest - host));
+}
+
+/*
  * Each vCPU has one POSIX timer (SIGUSR1 at its thread) armed for the
  * nearer of its two Xen timers: the one-shot (set_timer_op,
  * VCPUOP_set_singleshot_timer) and the periodic one
@@ -89,6 +115,8 @@ uint64_t pv_time_now(struct domain *d)
 /* The CLOCK_MONOTONIC instant at which guest system time reaches ns (keeld's
  * timers and waits run on CLOCK_MONOTONIC; the guest's time may follow the
  * TSC line instead, so convert by the distance from now). */
+#define PV_TIME_FAR_NS (1ULL << 62) /* ~146 years: no later instant is armed */
+
 void pv_time_to_mono(struct domain *d, uint64_t ns, struct timespec *ts)
 {
 	uint64_t guest_now = pv_time_now(d), abs_ns;
@@ -96,8 +124,12 @@ void pv_time_to_mono(struct domain *d, uint64_t ns, struct timespec *ts)
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	abs_ns = (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
+	/* A deadline centuries away stays centuries away: added whole, one
+	 * near 2^64 (any guest may ask for it) wrapped to a moment already
+	 * past, and the vCPU spun forever re-arming a timer that fired early
+	 * (found by pv-fuzz; pv-hostile-regress checks it). */
 	if (ns > guest_now)
-		abs_ns += ns - guest_now;
+		abs_ns += ns - guest_now < PV_TIME_FAR_NS ? ns - guest_now : PV_TIME_FAR_NS;
 	ts->tv_sec = (time_t)(abs_ns / 1000000000ULL);
 	ts->tv_nsec = (long)(abs_ns % 1000000000ULL);
 }
@@ -266,8 +298,9 @@ static int pv_time_area_gpa(struct vcpu *v, uint64_t va, uint64_t *gpa)
 static void pv_time_area_write(struct vcpu *v, const struct vcpu_time_info *t)
 {
 	struct domain *d = v->dom;
-	struct vcpu_time_info *a;
+	struct vcpu_time_info rec;
 	struct page_info *pg;
+	uint8_t *a;
 	uint64_t gpa;
 
 	if (!v->time_area_va)
@@ -280,14 +313,20 @@ static void pv_time_area_write(struct vcpu *v, const struct vcpu_time_info *t)
 	pg = &d->pv->pages[gpa >> PV_PAGE_SHIFT];
 	if (pg->type_count && pg->type != PGT_writable)
 		goto out;
-	a = (struct vcpu_time_info *)(d->ram + gpa);
-	__atomic_store_n(&a->version, t->version - 1, __ATOMIC_SEQ_CST);
-	a->tsc_timestamp = t->tsc_timestamp;
-	a->system_time = t->system_time;
-	a->tsc_to_system_mul = t->tsc_to_system_mul;
-	a->tsc_shift = t->tsc_shift;
-	a->flags = t->flags;
-	__atomic_store_n(&a->version, t->version, __ATOMIC_SEQ_CST);
+	/* The guest picks the address, aligned or not (Xen takes either):
+	 * bytes copied, fenced in order -- a single store for an aligned
+	 * version, as a reader needs.  (Typed stores to a misaligned area
+	 * were undefined; the sanitizer build died on one, found by
+	 * pv-fuzz; pv-hostile-regress replays it.) */
+	a = (uint8_t *)(d->ram + gpa);
+	rec = *t;
+	rec.version = t->version - 1;
+	memcpy(a, &rec.version, sizeof(rec.version));
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	memcpy(a + sizeof(rec.version), (const uint8_t *)&rec + sizeof(rec.version),
+	       sizeof(rec) - sizeof(rec.version));
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	memcpy(a, &t->version, sizeof(t->version));
 out:
 	pthread_mutex_unlock(&d->mm_lock);
 }

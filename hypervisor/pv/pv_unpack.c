@@ -14,21 +14,14 @@
  * never a keeld fault.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <linux/audit.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
-#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../core/domain.h"
+#include "../core/sandbox.h"
 #include "../core/util.h"
 #include "elf.h"
 #include "pv_build.h"
@@ -44,48 +37,6 @@ struct pv_unpack_msg {
 	struct elf_image img; /* its pointers mean nothing here */
 };
 
-/* The helper's whole syscall list. */
-static int pv_unpack_seccomp(void)
-{
-	static const int allowed[] = {
-		SYS_write, SYS_writev,	    SYS_mmap, SYS_munmap,     SYS_mremap,
-		SYS_brk,   SYS_madvise,	    SYS_exit, SYS_exit_group, SYS_rt_sigreturn,
-		SYS_futex, SYS_sigaltstack, /* a sanitizer build's _exit */
-	};
-	struct sock_filter f[4 + 2 * sizeof(allowed) / sizeof(allowed[0]) + 1];
-	struct sock_fprog prog;
-	unsigned n = 0;
-
-	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-					      offsetof(struct seccomp_data, arch));
-	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0);
-	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
-	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-					      offsetof(struct seccomp_data, nr));
-	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++) {
-		f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
-						      (unsigned)allowed[i], 0, 1);
-		f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
-	}
-	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
-	prog = (struct sock_fprog){(unsigned short)n, f};
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		return -errno;
-	return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0 ? -errno : 0;
-}
-
-int pv_unpack_sandbox(int fd)
-{
-	/* Only the pipe (as fd 3) and stderr stay open. */
-	if (fd != 3 && (dup2(fd, 3) < 0 || close(fd) < 0))
-		return -errno;
-	if (syscall(SYS_close_range, 4, ~0U, 0) < 0)
-		return -errno;
-	close(0);
-	close(1);
-	return pv_unpack_seccomp();
-}
-
 /* The helper: never returns. */
 static void __attribute__((noreturn)) pv_unpack_child(int fd, const void *kern, size_t size)
 {
@@ -93,7 +44,7 @@ static void __attribute__((noreturn)) pv_unpack_child(int fd, const void *kern, 
 	void *elf = NULL;
 	size_t elf_size = size;
 
-	if (pv_unpack_sandbox(fd) < 0)
+	if (sandbox_enter(fd) < 0)
 		_exit(122);
 	memset(&m, 0, sizeof(m));
 	if (pv_bzimage_extract(kern, size, &elf, &elf_size) == 0)
@@ -142,23 +93,16 @@ int pv_unpack_kernel(const void *kern, size_t size, void **elf, size_t *elf_size
 {
 	struct pv_unpack_msg m;
 	uint8_t *buf = NULL;
-	int fds[2], status = 0, r = -ENOEXEC;
+	int fd, r = -ENOEXEC;
 	pid_t pid;
 
 	*elf = NULL;
-	if (pipe2(fds, O_CLOEXEC) < 0)
-		return -errno;
-	pid = fork();
-	if (pid < 0) {
-		r = -errno;
-		close(fds[0]);
-		close(fds[1]);
-		return r;
-	}
+	pid = sandbox_fork(&fd);
+	if (pid < 0)
+		return pid;
 	if (pid == 0)
-		pv_unpack_child(fds[1], kern, size);
-	close(fds[1]);
-	if (keeld_read_all(fds[0], &m, sizeof(m)) < 0) {
+		pv_unpack_child(fd, kern, size);
+	if (keeld_read_all(fd, &m, sizeof(m)) < 0) {
 		snprintf(err, errlen, "the kernel helper sent no answer");
 		goto out;
 	}
@@ -177,7 +121,7 @@ int pv_unpack_kernel(const void *kern, size_t size, void **elf, size_t *elf_size
 			r = -ENOMEM;
 			goto out;
 		}
-		if (keeld_read_all(fds[0], buf, m.elf_size) < 0) {
+		if (keeld_read_all(fd, buf, m.elf_size) < 0) {
 			snprintf(err, errlen, "the kernel helper's image is truncated");
 			goto out;
 		}
@@ -191,16 +135,8 @@ int pv_unpack_kernel(const void *kern, size_t size, void **elf, size_t *elf_size
 	}
 	r = 0;
 out:
-	close(fds[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (r == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
-		snprintf(err, errlen, "the kernel helper failed (status %#x)", status);
-		r = -ENOEXEC;
-	} else if (r < 0 && WIFSIGNALED(status)) {
-		snprintf(err, errlen, "the kernel helper was killed by signal %d%s",
-			 WTERMSIG(status), WTERMSIG(status) == SIGSYS ? " (seccomp)" : "");
-	}
+	close(fd);
+	r = sandbox_reap(pid, r, "kernel", err, errlen);
 	if (r < 0) {
 		free(buf);
 		return r;

@@ -316,12 +316,49 @@ static int pv_bounce(struct vcpu *v, struct kvm_regs *regs, uint64_t handler, in
 	return 0;
 }
 
+/* An NMI is pending, not masked, and the guest has a handler for it. */
+static int pv_nmi_deliverable(struct vcpu *v)
+{
+	return __atomic_load_n(&v->pv->nmi_pending, __ATOMIC_ACQUIRE) && !v->pv->nmi_masked &&
+	       v->pv->traps[2].address;
+}
+
+/*
+ * Xen's process_nmi: on the way back to the guest a pending NMI goes first,
+ * bounced through the trap table's vector 2 (the CALLBACKTYPE_nmi entry) as
+ * an exception without error code, and masked until the guest's iret; the
+ * events wait for the next way back.
+ */
+static int pv_deliver_nmi(struct vcpu *v, struct kvm_regs *regs)
+{
+	const struct trap_info *ti = &v->pv->traps[2];
+
+	__atomic_store_n(&v->pv->nmi_pending, 0, __ATOMIC_RELEASE);
+	v->pv->nmi_masked = 1;
+	if (pv_bounce(v, regs, ti->address, TI_GET_IF(ti->flags) != 0, 0, 0, regs->rip,
+		      regs->rflags, regs->rsp) < 0) {
+		pv_vcpu_dump(v, "NMI frame unwritable");
+		domain_crash(v->dom, "NMI: guest kernel stack unwritable");
+		return -1;
+	}
+	return 0;
+}
+
+int pv_vcpu_send_nmi(struct vcpu *v)
+{
+	__atomic_store_n(&v->pv->nmi_pending, 1, __ATOMIC_RELEASE);
+	pv_vcpu_kick(v);
+	return 0;
+}
+
 /* Xen delivers a pending event upcall on the way back to the guest: bounce
- * to the event callback with events masked. */
+ * to the event callback with events masked (a pending NMI goes first). */
 static int pv_deliver_events(struct vcpu *v, struct kvm_regs *regs)
 {
 	struct vcpu_info *vi = vcpu_info(v);
 
+	if (pv_nmi_deliverable(v))
+		return pv_deliver_nmi(v, regs);
 	if (!v->pv->cb_event.address ||
 	    !__atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST) ||
 	    vi->evtchn_upcall_mask)
@@ -384,7 +421,8 @@ void pv_vcpu_describe(struct vcpu *v, char *buf, size_t len)
 	snprintf(
 		buf, len,
 		"%s mode, event callback %#llx, failsafe %#llx, syscall %#llx; runstate %s "
-		"(ms: running %llu runnable %llu blocked %llu offline %llu)%s; timer %lld us%s posix %lld us",
+		"(ms: running %llu runnable %llu blocked %llu offline %llu)%s, %llu updates in %llu us; "
+		"timer %lld us%s posix %lld us",
 		v->pv->kernel_mode ? "kernel" : "user", (unsigned long long)v->pv->cb_event.address,
 		(unsigned long long)v->pv->cb_failsafe.address,
 		(unsigned long long)v->pv->cb_syscall.address, states[ri.state & 3],
@@ -392,7 +430,8 @@ void pv_vcpu_describe(struct vcpu *v, char *buf, size_t len)
 		(unsigned long long)ri.time[RUNSTATE_runnable] / 1000000,
 		(unsigned long long)ri.time[RUNSTATE_blocked] / 1000000,
 		(unsigned long long)ri.time[RUNSTATE_offline] / 1000000,
-		v->runstate_va ? ", area registered" : "",
+		v->runstate_va ? ", area registered" : "", (unsigned long long)v->rs.updates,
+		(unsigned long long)(v->dom->tsc_khz ? v->rs.cycles * 1000 / v->dom->tsc_khz : 0),
 		v->timer_deadline
 			? ((long long)v->timer_deadline - (long long)pv_time_now(v->dom)) / 1000
 			: 0,
@@ -408,9 +447,10 @@ static int pv_vcpu_async_events(struct vcpu *v)
 	struct kvm_sregs s;
 
 	pv_timer_check(v);
-	if (!v->pv->cb_event.address ||
-	    !__atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST) ||
-	    vi->evtchn_upcall_mask)
+	if ((!v->pv->cb_event.address ||
+	     !__atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST) ||
+	     vi->evtchn_upcall_mask) &&
+	    !pv_nmi_deliverable(v))
 		return 0;
 	if (kvm_sregs_get(&v->kvm, &s) < 0 || s.cs.dpl != 3)
 		return 0; /* inside a shim stub: its exit delivers */
@@ -458,7 +498,8 @@ void pv_vcpu_wait(struct vcpu *v, const uint32_t *ports, unsigned nports, uint64
 		if (d->state != DOM_RUNNING || d->dying)
 			break;
 		if (!ports)
-			hit = __atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST);
+			hit = __atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST) ||
+			      pv_nmi_deliverable(v);
 		for (unsigned i = 0; ports && i < nports && !hit; i++)
 			hit = evtchn_port_pending(d, ports[i]); /* 2-level or FIFO */
 		now = pv_time_now(d);
@@ -699,11 +740,11 @@ static int pv_exit_hypercall(struct vcpu *v)
 	if (regs.rip != SHIM_VIRT + 2 && !from_page)
 		return pv_inject_trap(v, &regs, 13, 0, regs.rip - 2);
 	v->hypercalls++;
-	pv_prof_kind(v,
-		     !v->pv->kernel_mode ? PV_PROF_USER_SYSCALL
-		     : regs.rax < 64	 ? PV_PROF_HCALL + (int)regs.rax
-					 : PV_PROF_OTHER,
-		     from_page ? regs.rip : regs.rcx);
+	if (!v->pv->kernel_mode)
+		pv_prof_syscall(v, regs.rcx, regs.rax);
+	else
+		pv_prof_kind(v, regs.rax < 64 ? PV_PROF_HCALL + (int)regs.rax : PV_PROF_OTHER,
+			     from_page ? regs.rip : regs.rcx);
 	if (!v->pv->kernel_mode) {
 		/* A guest user's syscall goes to its kernel's callback. */
 		uint64_t rip = regs.rcx, rflags = regs.r11, rsp = regs.rsp;

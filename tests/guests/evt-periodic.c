@@ -6,7 +6,9 @@
  * SCHEDOP_block: never more ticks than periods, at least a fifth of them
  * (a one-shot timer would give one); the count and the gaps between ticks
  * printed for the script, which wants every period counted (keeld keeps
- * the ticks on the period's grid however late each delivery is);
+ * the ticks on the period's grid however late each delivery is) but for
+ * those inside a gap of two periods or more, when the vCPU did not run
+ * and the ticks due were one pending event ("coalesced");
  * no tick after stop_periodic_timer; a one-shot timer still fires while a
  * slow periodic one runs.  Run by tests/integration/pv-events-periodic.sh.
  */
@@ -35,7 +37,7 @@ static void evt_sleep_until(uint64_t end)
 void test_main(void)
 {
 	struct evtchn_bind_virq bv = {VIRQ_TIMER, 0, 0};
-	uint64_t start, end, last, now, min = ~0ULL, max = 0, c0, c, seen;
+	uint64_t armed, start, end, last, now, min = ~0ULL, max = 0, c0, c, seen, spanned = 0;
 	long r, ticks;
 
 	rt_check(rt_events_init() == 0, "events", 0);
@@ -51,6 +53,9 @@ void test_main(void)
 		 "REFUSED: unreadable argument", 0);
 
 	c0 = rt_event_counts[bv.port];
+	/* keeld's period grid starts inside the call: before it bounds the
+	 * ticks from above, after it (start) from below */
+	armed = rt_now_ns();
 	r = evt_periodic(0, EVT_PERIOD_NS);
 	rt_check(r == 0, "periodic timer, 10 ms", r);
 	start = last = rt_now_ns();
@@ -64,20 +69,29 @@ void test_main(void)
 			if (seen != c0) {
 				min = now - last < min ? now - last : min;
 				max = now - last > max ? now - last : max;
+				/* a gap of k whole periods with one upcall: the
+				 * vCPU did not run, and the ticks due meanwhile
+				 * were one pending VIRQ (as on Xen) */
+				if (now - last >= 2 * EVT_PERIOD_NS)
+					spanned += (now - last) / EVT_PERIOD_NS - 1;
 			}
 			last = now;
 			seen = c;
 		}
 	}
 	ticks = (long)(rt_event_counts[bv.port] - c0);
+	/* the window the count covers ends here, not at `end`: the last
+	 * block may return late, with later periods' ticks counted */
+	now = rt_now_ns();
 	r = HYPERCALL(__HYPERVISOR_vcpu_op, VCPUOP_stop_periodic_timer, 0, 0);
 	rt_check(r == 0, "stop_periodic_timer", r);
 	rt_printf("evt-periodic period_ns=%lu interval_ns=%lu ticks=%ld expected=%lu "
-		  "min_gap_ns=%lu max_gap_ns=%lu\n",
-		  (unsigned long)EVT_PERIOD_NS, (unsigned long)(rt_now_ns() - start), ticks,
-		  (unsigned long)(EVT_INTERVAL_NS / EVT_PERIOD_NS), (unsigned long)min,
-		  (unsigned long)max);
-	rt_check(ticks <= (long)(EVT_INTERVAL_NS / EVT_PERIOD_NS) + 1, "no more ticks than periods",
+		  "min_gap_ns=%lu max_gap_ns=%lu coalesced=%lu most=%lu\n",
+		  (unsigned long)EVT_PERIOD_NS, (unsigned long)(now - start), ticks,
+		  (unsigned long)((now - start) / EVT_PERIOD_NS), (unsigned long)min,
+		  (unsigned long)max, (unsigned long)spanned,
+		  (unsigned long)((now - armed) / EVT_PERIOD_NS + 1));
+	rt_check(ticks <= (long)((now - armed) / EVT_PERIOD_NS) + 1, "no more ticks than periods",
 		 ticks);
 	rt_check(ticks >= (long)(EVT_INTERVAL_NS / EVT_PERIOD_NS) / 5,
 		 "at least a fifth of the periods ticked", ticks);

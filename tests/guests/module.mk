@@ -6,5 +6,5 @@ $(foreach t,$(PV_GUEST_TESTS),$(eval $(call keel_guest,$(t),$(FRONTENDS_RT_OBJS)
 # Event-channel and grant-table guests run by tests/integration/pv-events*.sh, pv-grant*.sh.
 EVT_GUEST_TESTS := evt-pingpong gnt-copy evt-fifo evt-timer evt-limit evt-dom0pp gnt-map evt-periodic \
 	gnt-dom0copy evt-timearea
-EVT_GUEST_TESTS += gnt-dom0release gnt-abi evt-timeline
+EVT_GUEST_TESTS += gnt-dom0release gnt-abi evt-timeline pv-victim pv-hostile-regress drv-hostile
 $(foreach t,$(EVT_GUEST_TESTS),$(eval $(call keel_guest,$(t),$(FRONTENDS_RT_OBJS) $(PV_TEST_OBJS) $(call guest_objs,tests/guests/$(t).c),$(FRONTENDS_RT_LDS))))

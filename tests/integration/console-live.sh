@@ -14,34 +14,21 @@
 . "$(dirname "$0")/../lib/common.sh"
 need_root
 need_kvm
-for f in xl keel-dom0-up keel-dom0-down keel-consoled; do
-	[ -x "$KEEL_BIN/$f" ] || fail "missing $KEEL_BIN/$f (run make)"
-done
-[ -f "$KEEL_GUESTS/cons-live" ] || fail "missing $KEEL_GUESTS/cons-live"
+need_bin keel-consoled
+need_guest cons-live
 have_script=no
 command -v script >/dev/null && have_script=yes
 
-run=$KEEL_TMP/run
-cleanup() {
-	local rc=$?
-	[ $rc = 0 ] || tail -n 15 "$run"/log/*.log 2>/dev/null
-	if [ $rc != 0 ]; then
-		# is the store daemon alive, and still listening on its socket?
-		local xp
-		xp=$(cat "$run/xenstored.pid" 2>/dev/null)
-		echo "keel-xenstored pid ${xp:-?}: $(kill -0 "$xp" 2>/dev/null && echo alive || echo gone)"
-		ls -l "/proc/$xp/fd" 2>/dev/null | sed 's/^/    /'
-		command -v ss >/dev/null && ss -xlp 2>/dev/null | grep -F "$run" | sed 's/^/    /'
-		"$KEEL_BIN/keelstore" -s "$run/xenstored/socket" control conns 2>&1 | sed 's/^/    /'
-	fi
-	"$KEEL_BIN/keel-dom0-down" --rundir "$run" >/dev/null 2>&1
-	return $rc
+# on failure: is the store daemon alive, and still listening on its socket?
+xl_host_diag() {
+	local xp
+	xp=$(cat "$run/xenstored.pid" 2>/dev/null)
+	echo "keel-xenstored pid ${xp:-?}: $(kill -0 "$xp" 2>/dev/null && echo alive || echo gone)"
+	ls -l "/proc/$xp/fd" 2>/dev/null | sed 's/^/    /'
+	command -v ss >/dev/null && ss -xlp 2>/dev/null | grep -F "$run" | sed 's/^/    /'
+	st control conns 2>&1 | sed 's/^/    /'
 }
-trap cleanup EXIT
-export KEEL_RUNDIR=$run
-xl() { "$KEEL_BIN/xl" "$@"; }
-
-"$KEEL_BIN/keel-dom0-up" --rundir "$run" --no-bridge >"$KEEL_TMP/up.out" || fail "keel-dom0-up: $(cat "$KEEL_TMP/up.out")"
+xl_host_up --no-bridge
 grep -q "keel-consoled running" "$KEEL_TMP/up.out" || fail "keel-consoled did not start: $(cat "$KEEL_TMP/up.out")"
 cat >"$KEEL_TMP/live.cfg" <<CFG
 kernel = "$KEEL_GUESTS/cons-live"

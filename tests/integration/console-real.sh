@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # console-real: keel-consoled serving a real guest's console ring through
-# keeld's transport (backends/common/bk_real.c).  keel-dom0-up starts keeld,
+# Xen's library API (backends/common/bk_xen.c, on Keel's libxen*).  keel-dom0-up starts keeld,
 # keel-xenstored and keel-consoled; `xl create` of cons-echo, a guest that
 # answers each line typed on its PV console ring with "echo: <line>".  Two
 # `xl console` round trips: one fed by a pipe, one on a pseudo-terminal

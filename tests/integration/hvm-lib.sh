@@ -34,3 +34,7 @@ hvm_qemu_dom0() {
 		fail "keel-dom0-up: $(cat "$KEEL_TMP/up.out")"
 	kpid=$(cat "$run/keeld.pid") || fail "keel-dom0-up left no keeld.pid"
 }
+
+# hvm_clock: start the clock since() reads ("12.3 s" since then).
+hvm_clock() { t0=$(date +%s.%N); }
+since() { printf '%.1f s' "$(echo "$(date +%s.%N) - $t0" | bc)"; }

@@ -43,8 +43,7 @@ on_crash = "preserve"
 disk = [ 'format=raw,vdev=hda,access=rw,target=$KEEL_TMP/disk.img' ]
 serial = [ "file:$serial" ]
 CFG
-t0=$(date +%s.%N)
-since() { printf '%.1f s' "$(echo "$(date +%s.%N) - $t0" | bc)"; }
+hvm_clock
 xl create -q "$KEEL_TMP/hvm.cfg" || fail "xl create type=hvm with a disk"
 d=$(xl domid hvmdisk) || fail "no domid for hvmdisk"
 step() { # PATTERN TIMEOUT WHAT

@@ -124,6 +124,9 @@ if blkdiscard -o 12582912 -l 1048576 /dev/xvda 2>/tmp/discard.err; then
 else
 	say "FAIL discard: $(cat /tmp/discard.err)"
 fi
+# the disks' own counters (/sys/block/X/stat), for the host's xl top
+sync
+for d in xvda xvdb xvdc; do say "stat $d $(cat /sys/block/$d/stat)"; done
 # hotplug: the host runs xl block-attach, then block-detach
 say "waiting for xvdd"
 i=0
@@ -162,6 +165,17 @@ head -c 2097152 /dev/urandom >"$hotimg"
 hot_md5=$(md5sum <"$hotimg" | cut -d' ' -f1)
 lg_wait_console linux-blk '^KEEL-BLK: (waiting for xvdd|FAIL no)' 120 ||
 	fail "the guest did not finish its disk checks (last: $(tail -n 1 "$con" 2>/dev/null))"
+# xentop's VBD counters (keel-blkback's RUNDIR/stats/vbd-D-N, summed over
+# the three disks) against the guest's: the same sectors read and written
+# (/sys/block/X/stat fields 3 and 7), and at least one request each way
+read -r g_rsect g_wsect < <(tr -d '\r' <"$con" |
+	awk '/^KEEL-BLK: stat xvd/ { r += $6; w += $10 } END { print r + 0, w + 0 }')
+top=$(xl top -b -i 1 | awk '$1 == "linux-blk"')
+echo "linux-blkfront: xl top: $top"
+echo "linux-blkfront: guest's /sys/block stat: $g_rsect sectors read, $g_wsect written"
+echo "$top" | awk -v r="$g_rsect" -v w="$g_wsect" \
+	'{ exit !($13 == 3 && $14 == 0 && $15 > 0 && $16 > 0 && $17 == r && $18 == w && r > 0 && w > 0) }' ||
+	fail "xl top's VBDS/VBD_* ($top) do not match the guest's $g_rsect sectors read, $g_wsect written"
 xl block-attach linux-blk "$hotimg,raw,xvdd,r" >"$KEEL_TMP/attach.out" 2>&1 ||
 	fail "xl block-attach: $(cat "$KEEL_TMP/attach.out")"
 lg_wait_console linux-blk '^KEEL-BLK: (xvdd arrived|FAIL no xvdd)' 40 || fail "no word on xvdd from the guest"

@@ -157,10 +157,21 @@ check() {
 	case $prev in ok | none) ;; *) fail "$when: the MiB written before no longer reads back: $line" ;; esac
 	[ "$boot" = "$boot_id" ] || fail "$when: a different boot ($boot, was $boot_id): $line"
 	[ "${15}" = "$cpus" ] || fail "$when: the guest's online CPUs are ${15}, not $cpus: $line"
-	# the guest's date is the host's (a restored guest's wall clock must not
-	# jump by its uptime)
+	# the guest's date keeps its distance to the host's (a restored guest's
+	# wall clock must not jump by its uptime).  After boot it may already
+	# lag: 6-9 s seen on a loaded host, under 5 s when the host is quiet.
+	# The likely cause: until Linux switches to the xen clocksource (an
+	# fs_initcall) it counts time in jiffies, and ticks that come late
+	# while the slow early boot runs are not caught up.
 	skew=$(($(date +%s) - ${17}))
-	[ "${skew#-}" -le 5 ] || fail "$when: the guest's date is ${skew} s off the host's: $line"
+	if [ "$when" = "after boot" ]; then
+		skew0=$skew
+		[ "${skew#-}" -le 30 ] || fail "$when: the guest's date is ${skew} s off the host's: $line"
+	else
+		d=$((skew - skew0))
+		[ "${d#-}" -le 5 ] ||
+			fail "$when: the guest's date moved ${d} s against the host's (${skew0} s after boot): $line"
+	fi
 	img_md5=$(dd if="$img" bs=65536 skip=$((16 * cmdn)) count=16 status=none | md5sum | cut -d' ' -f1)
 	[ "$img_md5" = "$md5" ] ||
 		fail "$when: the image holds $img_md5 at $cmdn MiB, the guest wrote $md5"

@@ -2,7 +2,8 @@
 # net-hostile: a misbehaving netfront (the net-hostile guest, see its header)
 # against keel-netback over a real bridge.  Requests with bad or foreign
 # grants, too many slots, short or inconsistent frames and bogus rx grants
-# get error statuses with the vif still Connected; runaway tx/rx producers,
+# get error statuses with the vif still Connected (each frame a bad grant
+# lost counted and said in keel-netback's log, with the grant's status); runaway tx/rx producers,
 # packets over 20 slots, fragments crossing a page, unknown extra-info and a
 # 64 KiB claim in one page make the backend disconnect that vif (Closing),
 # after which the guest reconnects; a ring reference never granted and an
@@ -28,6 +29,12 @@ done
 [ "$(grep -c "backend/vif/$h/0: connecting to the frontend failed" "$log")" = 2 ] ||
 	fail "netback did not refuse the two bad handshakes"
 echo "netback: $(grep -c "vif $h: .*disconnecting" "$log") disconnects of the hostile vif, 2 handshakes refused"
+# Frames lost to bad grants are counted per vif and said, with Xen's status
+for dir in "tx frame dropped: grant copy from" "rx frame dropped: grant copy to"; do
+	grep -E "vif$h\.0: $dir gref [0-9]+ of domain $h failed: GNTST -[0-9]+ \([a-z ]+\); .*\([1-9][0-9]* bad grants\)" "$log" >/dev/null ||
+		fail "netback did not count and report a '$dir' failure: $(grep "vif$h\.0" "$log" | tail -n 3)"
+done
+grep "vif$h\.0: .x frame dropped" "$log" | head -n 2 | sed 's/^/netback: /'
 
 # A guest destroyed in the middle of a stream: the backend lets its vif go.
 [ -f "$KEEL_GUESTS/net-blast" ] || fail "missing $KEEL_GUESTS/net-blast"

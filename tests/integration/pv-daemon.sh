@@ -48,7 +48,7 @@ ring=$(ctl create ring 64) || fail "create ring"
 ctl load "$ring" "$KEEL_GUESTS/pv-ring" || fail "load ring"
 ctl echo-store "$ring" 30 >"$KEEL_TMP/echo.out" 2>&1 &
 epid=$!
-sleep 0.3
+wait_for "grep -q '^bound' '$KEEL_TMP/echo.out'" 10 || fail "echo.out: not bound"
 ctl unpause "$ring" || fail "unpause ring"
 wait $epid || { cat "$KEEL_TMP/echo.out"; fail "echo-store failed"; }
 wait_for "ctl info $ring | grep -q ' shutdown '" 20 || fail "ring guest did not finish"
@@ -66,7 +66,7 @@ gnt=$(ctl create grant 64) || fail "create grant"
 ctl load "$gnt" "$KEEL_GUESTS/pv-grant" || fail "load grant"
 ctl grant-echo "$gnt" 8 30 >"$KEEL_TMP/gecho.out" 2>&1 &
 gpid=$!
-sleep 0.3
+wait_for "grep -q '^bound' '$KEEL_TMP/gecho.out'" 10 || fail "gecho.out: not bound"
 ctl unpause "$gnt" || fail "unpause grant"
 wait $gpid || { cat "$KEEL_TMP/gecho.out"; fail "grant-echo failed"; }
 wait_for "ctl info $gnt | grep -q ' shutdown '" 20 || fail "grant guest did not finish"
@@ -75,18 +75,18 @@ ctl grant-map "$gnt" 8 2>/dev/null && fail "a revoked grant was mapped"
 ctl grant-map "$gnt" 100000 2>/dev/null && fail "a grant ref past the table was mapped"
 
 # State-change events (what xl's on_poweroff and xenstored's @releaseDomain
-# need): running, shut down, destroyed.
-ctl watch 3 30 >"$KEEL_TMP/watch.out" 2>&1 &
-wpid=$!
-sleep 0.3
+# need): shut down, destroyed.  An event carries the state keeld's loop
+# finds, so this guest's brief "running" may be folded into its shutdown.
 ev=$(ctl create events 64) || fail "create events"
 ctl load "$ev" "$KEEL_GUESTS/pv-hello" || fail "load events"
+ctl watch 3 30 "$ev" >"$KEEL_TMP/watch.out" 2>&1 &
+wpid=$!
+wait_for "grep -q '^subscribed' '$KEEL_TMP/watch.out'" 10 || fail "watch did not subscribe"
 ctl unpause "$ev" || fail "unpause events"
 wait_for "ctl info $ev | grep -q ' shutdown '" 20 || fail "events guest did not finish"
 ctl destroy "$ev" || fail "destroy events"
 wait $wpid || { cat "$KEEL_TMP/watch.out"; fail "watch failed"; }
 cat "$KEEL_TMP/watch.out"
-grep -q "^event d$ev running" "$KEEL_TMP/watch.out" || fail "no running event"
 grep -q "^event d$ev shutdown reason=0\$" "$KEEL_TMP/watch.out" || fail "no shutdown event"
 grep -q "^event d$ev .* destroyed" "$KEEL_TMP/watch.out" || fail "no destroyed event"
 

@@ -15,19 +15,9 @@
 . "$(dirname "$0")/../lib/common.sh"
 need_root
 need_kvm
-[ -f "$KEEL_GUESTS/xl-idle" ] || fail "missing $KEEL_GUESTS/xl-idle"
-run=$KEEL_TMP/run
-cleanup() {
-	local rc=$?
-	# on failure, what the daemons and monitors said (the run directory goes with KEEL_TMP)
-	[ $rc = 0 ] || tail -n 15 "$run"/log/*.log 2>/dev/null
-	"$KEEL_BIN/keel-dom0-down" --rundir "$run" >/dev/null 2>&1
-}
-trap cleanup EXIT
-export KEEL_RUNDIR=$run
-xl() { "$KEEL_BIN/xl" "$@"; }
-st() { "$KEEL_BIN/keelstore" -s "$run/xenstored/socket" "$@"; }
-"$KEEL_BIN/keel-dom0-up" --rundir "$run" --no-bridge >/dev/null || fail "keel-dom0-up"
+need_bin keelstore
+need_guest xl-idle
+xl_host_up --no-bridge
 
 cfg=$KEEL_TMP/g.cfg
 cat >"$cfg" <<EOF

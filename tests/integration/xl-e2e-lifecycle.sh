@@ -11,26 +11,12 @@
 . "$(dirname "$0")/../lib/common.sh"
 need_root
 need_kvm
-for f in xl keel-dom0-up keel-dom0-down keelstore; do
-	[ -x "$KEEL_BIN/$f" ] || fail "missing $KEEL_BIN/$f (run make)"
-done
-[ -f "$KEEL_GUESTS/xl-idle" ] || fail "missing $KEEL_GUESTS/xl-idle"
-
-run=$KEEL_TMP/run
+need_bin keelstore
+need_guest xl-idle
 run2=$KEEL_TMP/run2
-cleanup() {
-	local rc=$?
-	# on failure, what the daemons and monitors said (the run directory goes with KEEL_TMP)
-	[ $rc = 0 ] || tail -n 15 "$run"/log/*.log "$run2"/log/*.log 2>/dev/null
-	"$KEEL_BIN/keel-dom0-down" --rundir "$run" >/dev/null 2>&1
-	"$KEEL_BIN/keel-dom0-down" --rundir "$run2" >/dev/null 2>&1
-}
-trap cleanup EXIT
-export KEEL_RUNDIR=$run
-xl() { "$KEEL_BIN/xl" "$@"; }
-st() { "$KEEL_BIN/keelstore" -s "$run/xenstored/socket" "$@"; }
-
-"$KEEL_BIN/keel-dom0-up" --rundir "$run" --no-bridge >"$KEEL_TMP/up.out" || fail "keel-dom0-up: $(cat "$KEEL_TMP/up.out")"
+xl_host_diag() { tail -n 15 "$run2"/log/*.log 2>/dev/null; }
+xl_host_also_down='"$KEEL_BIN/keel-dom0-down" --rundir "$run2" >/dev/null 2>&1'
+xl_host_up --no-bridge
 "$KEEL_BIN/keel-dom0-up" --rundir "$run" --no-bridge | grep -q "keeld already running" || fail "dom0-up not idempotent"
 [ "$(st read /local/domain/0/name)" = Domain-0 ] || fail "dom0 name not in the store"
 [ "$(st read /local/domain/0/domid)" = 0 ] || fail "dom0 domid not in the store"
@@ -118,8 +104,11 @@ xl dmesg | grep -A8 "^d$id event channels" | grep -qE "^  port $(st read $dp/sto
 	fail "debug-keys e: no store port: $(xl dmesg | grep -A8 "^d$id event channels")"
 xl dmesg | grep -q "key 'e' .* dump evtchn info" || fail "debug-keys h: $(xl dmesg | tail -n 3)"
 xl debug-keys q || fail "debug-keys q"
-xl dmesg | grep -A2 "^d$id 'idle': state" | grep -qE "^  vcpu 0: online 1 .* event callback 0x" ||
+xl dmesg | grep -A2 "^d$id 'idle': state" | grep -qE "^  vcpu 0: online 1 .* event callback 0x.* [1-9][0-9]* updates in [0-9]+ us" ||
 	fail "debug-keys q: $(xl dmesg | tail -n 4)"
+# the guest's clock against the host's: the same figures, apart by less than a millisecond
+xl dmesg | grep "^d$id 'idle': state" | grep -qE "clock (on the TSC line|monotonic): guest [0-9]+ ns, host [0-9]+ ns, guest - host -?[0-9]{1,6} ns" ||
+	fail "debug-keys q: no clock figures: $(xl dmesg | grep "^d$id 'idle'")"
 xl debug-keys 2>/dev/null && fail "debug-keys without keys accepted"
 st control conns "$id" | grep -qE "^domid $id ring: .* req [0-9]+/[0-9]+ rsp [0-9]+/[0-9]+ error 0 " ||
 	fail "control conns: $(st control conns "$id" 2>&1)"

@@ -10,26 +10,11 @@
 . "$(dirname "$0")/../lib/common.sh"
 need_root
 need_kvm
-for f in xl keel-dom0-up keel-dom0-down; do
-	[ -x "$KEEL_BIN/$f" ] || fail "missing $KEEL_BIN/$f (run make)"
-done
-[ -f "$KEEL_GUESTS/xl-idle" ] || fail "missing $KEEL_GUESTS/xl-idle"
-
-run=$KEEL_TMP/run
-cleanup() {
-	local rc=$?
-	[ $rc = 0 ] || tail -n 15 "$run"/log/*.log 2>/dev/null
-	"$KEEL_BIN/keel-dom0-down" --rundir "$run" >/dev/null 2>&1
-	return $rc
-}
-trap cleanup EXIT
-export KEEL_RUNDIR=$run
-xl() { "$KEEL_BIN/xl" "$@"; }
-con() { timeout 2 "$KEEL_BIN/xl" console "$1" 2>/dev/null; }
+need_guest xl-idle
 lasttick() { con "$1" | sed -n 's/^tick \([0-9]*\)$/\1/p' | tail -1; }
 ndoms() { xl list | wc -l; }
 
-"$KEEL_BIN/keel-dom0-up" --rundir "$run" --no-bridge >"$KEEL_TMP/up.out" || fail "keel-dom0-up: $(cat "$KEEL_TMP/up.out")"
+xl_host_up --no-bridge
 cat >"$KEEL_TMP/idle.cfg" <<EOF
 name = "counter"
 kernel = "$KEEL_GUESTS/xl-idle"

@@ -11,25 +11,11 @@
 . "$(dirname "$0")/../lib/common.sh"
 need_root
 need_kvm
-for f in xl keeld keel-dom0-up keel-dom0-down keelstore; do
-	[ -x "$KEEL_BIN/$f" ] || fail "missing $KEEL_BIN/$f (run make)"
-done
-[ -f "$KEEL_GUESTS/xl-spin" ] || fail "missing $KEEL_GUESTS/xl-spin"
-
-run=$KEEL_TMP/run
+need_bin keeld keelstore
+need_guest xl-spin
 kpid=
-cleanup() {
-	local rc=$?
-	[ $rc = 0 ] || tail -n 15 "$run"/log/*.log 2>/dev/null
-	"$KEEL_BIN/keel-dom0-down" --rundir "$run" >/dev/null 2>&1
-	"$KEEL_BIN/keel-dom0-down" --rundir "$KEEL_TMP/run2" >/dev/null 2>&1
-	[ -n "$kpid" ] && kill "$kpid" 2>/dev/null && wait "$kpid" 2>/dev/null
-	return $rc
-}
-trap cleanup EXIT
-export KEEL_RUNDIR=$run
-xl() { "$KEEL_BIN/xl" "$@"; }
-st() { "$KEEL_BIN/keelstore" -s "$run/xenstored/socket" "$@"; }
+xl_host_also_down='"$KEEL_BIN/keel-dom0-down" --rundir "$KEEL_TMP/run2" >/dev/null 2>&1
+[ -z "$kpid" ] || { kill "$kpid" 2>/dev/null && wait "$kpid" 2>/dev/null; }'
 # CPU seconds of vCPU 0 of a domain, from xl vcpu-list
 vtime() { xl vcpu-list "$1" | awk -v n="$1" '$1 == n && $3 == 0 { print $6 }'; }
 # CPU time used over $2 seconds of wall time, as a percentage
@@ -41,7 +27,7 @@ share() {
 	awk -v a="$a" -v b="$b" -v t="$2" 'BEGIN { printf "%d\n", (b - a) * 100 / t }'
 }
 
-"$KEEL_BIN/keel-dom0-up" --rundir "$run" --no-bridge >"$KEEL_TMP/up.out" || fail "keel-dom0-up: $(cat "$KEEL_TMP/up.out")"
+xl_host_up --no-bridge
 
 cat >"$KEEL_TMP/spin.cfg" <<EOF
 name = "spin"

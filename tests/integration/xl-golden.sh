@@ -92,6 +92,7 @@ case_ sched-credit2-s sched-credit2 -s
 case_ sched-credit2-nodom sched-credit2 -w 300
 case_ trigger-power trigger web power
 case_ trigger-nmi trigger web nmi 1
+case_ trigger-nmi-novcpu trigger web nmi 9
 case_ trigger-bad trigger web poke
 case_ trigger-badvcpu trigger web reset x
 case_ trigger-nodom trigger nosuch nmi

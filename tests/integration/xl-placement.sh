@@ -12,26 +12,10 @@
 . "$(dirname "$0")/../lib/common.sh"
 need_root
 need_kvm
-for f in xl keel-dom0-up keel-dom0-down; do
-	[ -x "$KEEL_BIN/$f" ] || fail "missing $KEEL_BIN/$f (run make)"
-done
-for g in xl-idle xl-smp xl-spin; do
-	[ -f "$KEEL_GUESTS/$g" ] || fail "missing $KEEL_GUESTS/$g"
-done
+need_guest xl-idle xl-smp xl-spin
 ncpu=$(getconf _NPROCESSORS_ONLN)
 [ "$ncpu" -ge 2 ] || skip "needs two host CPUs"
 
-run=$KEEL_TMP/run
-cleanup() {
-	local rc=$?
-	[ $rc = 0 ] || tail -n 15 "$run"/log/*.log 2>/dev/null
-	"$KEEL_BIN/keel-dom0-down" --rundir "$run" >/dev/null 2>&1
-	return $rc
-}
-trap cleanup EXIT
-export KEEL_RUNDIR=$run
-xl() { "$KEEL_BIN/xl" "$@"; }
-con() { timeout 2 "$KEEL_BIN/xl" console "$1" 2>/dev/null; }
 # vCPU $2 of domain $1 in vcpu-list: "CPU STATE HARD / SOFT"
 vrow() { xl vcpu-list "$1" | awk -v n="$1" -v v="$2" '$1 == n && $3 == v { print $4, $5, $7, $8, $9 }'; }
 # the state letters of a domain in xl list
@@ -39,7 +23,7 @@ flags() { xl list "$1" | awk 'NR == 2 { print $5 }'; }
 # how many of keeld's threads may run only on host CPU $1
 pinned_to() { grep -h '^Cpus_allowed_list:' /proc/"$(cat "$run/keeld.pid")"/task/*/status | awk -v c="$1" '$2 == c' | wc -l; }
 
-"$KEEL_BIN/keel-dom0-up" --rundir "$run" --no-bridge >"$KEEL_TMP/up.out" || fail "keel-dom0-up: $(cat "$KEEL_TMP/up.out")"
+xl_host_up --no-bridge
 last=$((ncpu - 1))
 
 # --- cpus= / cpus_soft= as one set: thread affinity, vcpu-list, save/restore ---------------

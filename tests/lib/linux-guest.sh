@@ -11,6 +11,19 @@
 #                        drivers/block/xen-blkfront.ko) and what its
 #                        .modinfo "depends=" names into DIR/lib/modules,
 #                        decompressing .ko.xz on the host
+#   lg_add_xl DIR        Keel's xl and the shared libraries ldd lists for it
+#                        (a driver domain's xl devd)
+#   lg_add_prog DIR PROG [LIBDIR]  any program so, LIBDIR searched too
+#   lg_drv_initramfs DIR MODULE...  busybox, those modules and xl (a driver domain)
+#   lg_drv_create DEV REGEX  create the driver domain "drv" ($KEEL_TMP/drv.gz,
+#                        driver_domain=1, the xl.cfg line DEV for its own
+#                        device); wait for a console line REGEX or FAIL;
+#                        sets drv (its domid) and drvcon (its console log)
+#   lg_fe_create DEV     create the guest "fe" ($KEEL_TMP/guest.gz, 192 MiB) with
+#                        the xl.cfg line DEV (its devices); sets fe, id, con
+#   lg_fe_wait REGEX SECONDS WHAT  its console line REGEX, or FAIL with WHAT
+#   lg_drv_attached BE FEDIR WHAT  a device attached through the driver
+#                        domain: BE's perms, FEDIR's backend-id
 #   lg_init_head TAG     the start of a busybox /init: mounts, say(), insmods
 #   lg_cfg_head NAME     an xl.cfg's name/kernel/ramdisk/extra lines
 #   lg_pack DIR OUT      newc cpio, gzip
@@ -85,8 +98,94 @@ lg_add_module() {
 	echo "$name" >>"$root/lib/modules/ORDER"
 }
 
+lg_add_xl() { lg_add_prog "$1" "$KEEL_BIN/xl"; }
+
+# lg_drv_initramfs DIR MODULE...: a driver domain's initramfs tree: busybox,
+# the modules (paths under the kernel's drivers tree) and xl for xl devd
+lg_drv_initramfs() {
+	local root=$1 m
+	shift
+	lg_initramfs "$root"
+	for m; do lg_add_module "$root" "$m"; done
+	lg_add_xl "$root"
+}
+
+# lg_add_prog DIR PROGRAM [LIBDIR]: PROGRAM as DIR/bin/NAME with the shared
+# libraries ldd lists for it (searching LIBDIR too, e.g. an unpacked Debian
+# package's; those go to the guest's /usr/lib/x86_64-linux-gnu)
+lg_add_prog() {
+	local root=$1 prog=$2 lib to
+	cp "$prog" "$root/bin/${prog##*/}" || fail "cannot copy $prog"
+	for lib in $(LD_LIBRARY_PATH=${3:-} ldd "$prog" | grep -o '/[^ ]*'); do
+		case $lib in
+		/lib/* | /lib64/* | /usr/lib/*) to=$lib ;;
+		*) to=/usr/lib/x86_64-linux-gnu/${lib##*/} ;;
+		esac
+		mkdir -p "$root${to%/*}"
+		cp -L "$lib" "$root$to" || fail "cannot copy $lib for ${prog##*/}"
+	done
+}
+
+# lg_drv_cfg NAME EXTRA-LINES: the xl.cfg of a driver domain NAME booting
+# $KEEL_TMP/drv.gz, in $KEEL_TMP/NAME.cfg
+lg_drv_cfg() {
+	cat >"$KEEL_TMP/$1.cfg" <<CFG
+name = "$1"
+kernel = "$LG_VMLINUZ"
+ramdisk = "$KEEL_TMP/drv.gz"
+extra = "console=hvc0 rdinit=/init"
+memory = 256
+vcpus = 1
+driver_domain = 1
+on_poweroff = "preserve"
+$2
+CFG
+}
+
+# lg_drv_create EXTRA-LINES REGEX: create the driver domain "drv" and wait
+# for its console line REGEX; sets drv (its domid) and drvcon
+lg_drv_create() {
+	lg_drv_cfg drv "$1"
+	lg_create drv "$KEEL_TMP/drv.cfg"
+	drv=$id
+	drvcon=$con
+	lg_wait_console drv "$2|^KEEL-DRV: FAIL" 120 ||
+		fail "the driver domain did not start xl devd (last: $(tail -n 1 "$drvcon" 2>/dev/null))"
+	grep -qa '^KEEL-DRV: FAIL' "$drvcon" && fail "driver domain: $(grep -a '^KEEL-DRV: FAIL' "$drvcon" | tr -d '\r')"
+	return 0
+}
+
+# lg_fe_wait REGEX SECONDS WHAT: wait for the guest's console line REGEX or
+# FAIL with WHAT and the guest's last line
+lg_fe_wait() {
+	lg_wait_console fe "$1" "$2" || fail "$3 (last: $(tail -n 1 "$con" 2>/dev/null | tr -d '\r'))"
+}
+
+# lg_drv_attached BE FEDIR WHAT: a device just attached to the guest through
+# the driver domain: its backend directory BE the driver domain's, readable by
+# the guest, and the guest's FEDIR naming the driver domain
+lg_drv_attached() {
+	[ "$(st perms "$1" 2>/dev/null)" = "n$drv r$fe" ] || fail "$3's backend dir: $(st perms "$1" 2>&1)"
+	[ "$(st read "$2/backend-id" 2>/dev/null)" = "$drv" ] || fail "$3 does not name the driver domain"
+}
+
+lg_fe_create() {
+	cat >"$KEEL_TMP/guest.cfg" <<CFG
+name = "fe"
+kernel = "$LG_VMLINUZ"
+ramdisk = "$KEEL_TMP/guest.gz"
+extra = "console=hvc0 rdinit=/init"
+memory = 192
+vcpus = 1
+on_poweroff = "preserve"
+$1
+CFG
+	lg_create fe "$KEEL_TMP/guest.cfg"
+	fe=$id
+}
+
 # lg_init_head TAG: the start of a busybox /init (on stdout): PATH, /proc,
-# /sys and /dev mounted, say() printing "TAG: ...", the modules of
+# /sys and /dev mounted, say() printing "TAG: ...", wait_until, the modules of
 # lib/modules/ORDER loaded
 lg_init_head() {
 	cat <<HEAD
@@ -96,6 +195,13 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 say() { echo "$1: \$*"; }
+# wait_until SECONDS TEST...: poll test(1) TEST every 0.1 s; its last verdict
+wait_until() {
+	local n=\$((\$1 * 10)) i=0
+	shift
+	until [ "\$@" ] || [ \$i -ge \$n ]; do sleep 0.1; i=\$((i + 1)); done
+	[ "\$@" ]
+}
 for m in \$(cat /lib/modules/ORDER); do
 	insmod /lib/modules/\$m || say "insmod \$m failed"
 done
@@ -117,8 +223,6 @@ lg_pack() {
 	(cd "$1" && find . | cpio -o -H newc 2>/dev/null | gzip -1) >"$2"
 }
 
-xl() { "$KEEL_BIN/xl" "$@"; }
-st() { "$KEEL_BIN/keelstore" -s "$run/xenstored/socket" "$@"; }
 
 lg_cleanup() {
 	local rc=$? p
@@ -130,15 +234,9 @@ lg_cleanup() {
 }
 
 lg_dom0_up() {
-	local f
-	for f in xl keel-dom0-up keel-dom0-down keelstore keelctl; do
-		[ -x "$KEEL_BIN/$f" ] || fail "missing $KEEL_BIN/$f (run make)"
-	done
-	run=$KEEL_TMP/run
-	export KEEL_RUNDIR=$run
+	need_bin keelstore keelctl
+	xl_host_up "$@"
 	trap lg_cleanup EXIT
-	"$KEEL_BIN/keel-dom0-up" --rundir "$run" "$@" >"$KEEL_TMP/up.out" 2>&1 ||
-		fail "keel-dom0-up: $(cat "$KEEL_TMP/up.out")"
 }
 
 lg_backend() {
@@ -229,7 +327,16 @@ lg_diag() {
 			done
 		done
 	done
-	echo "=== end of diagnostics"
+	# last, where a log's tail shows it: why the test failed and what a
+	# guest's kernel said when it died
+	for f in "$run"/console/guest-*.log; do
+		[ -f "$f" ] || continue
+		grep -aqE 'Kernel panic|BUG:|Oops|general protection|invalid opcode' "$f" || continue
+		echo "--- $f: the kernel's last words (first 25 lines from the first oops or panic)"
+		grep -anE 'Kernel panic|BUG:|Oops|general protection|invalid opcode' "$f" | head -n 1 | cut -d: -f1 |
+			{ read -r n; tail -n "+$n" "$f" | head -n 25 | tr -d '\r' | cut -c1-160; }
+	done
+	echo "=== end of diagnostics${KEEL_FAIL_REASON:+ (FAIL: $KEEL_FAIL_REASON)}"
 }
 
 # every node under PATH with its value

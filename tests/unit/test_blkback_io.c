@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,9 @@ struct bbio {
 	struct blkfront_loop bf;
 	struct blk_dev *dev;
 };
+
+/* Where the next bbio_setup's queues count requests (xentop's counters), or NULL. */
+static struct keel_vbd_stats_file *bbio_counters;
 
 static int bbio_setup(struct bbio *t, bool ro, bool persistent, unsigned nq, unsigned order)
 {
@@ -65,6 +69,7 @@ static int bbio_setup(struct bbio *t, bool ro, bool persistent, unsigned nq, uns
 	p.persistent = persistent;
 	p.max_indirect = BLK_MAX_INDIRECT_SEGMENTS;
 	p.discard = true;
+	p.counters = bbio_counters;
 	return blk_dev_connect(&p, &t->dev);
 }
 
@@ -347,7 +352,78 @@ static void test_blkback_readonly(void)
 	bbio_teardown(&t);
 }
 
+/*
+ * xentop's counters: each request counted once by kind, sectors as Linux's
+ * blkback counts them (a flush's data as written sectors), and the file
+ * blk_stats_publish makes under $KEEL_RUNDIR/stats is the one xl reads and
+ * goes with the device.
+ */
+static void test_blkback_counters(void)
+{
+	struct keel_vbd_stats_file f = {0}, *pub;
+	struct blkif_request flush = {.operation = BLKIF_OP_FLUSH_DISKCACHE, .id = 3};
+	struct blkif_request req = {0};
+	struct blkif_request_discard *dr = (struct blkif_request_discard *)&req;
+	struct blkfront_buf b[11];
+	struct blk_stats_pub *sp;
+	char dir[] = "/tmp/blkstats.XXXXXX", path[96];
+	const char *old = getenv("KEEL_RUNDIR");
+	char *saved = old ? strdup(old) : NULL;
+	struct bbio t;
+
+	bbio_counters = &f;
+	CU_ASSERT_FATAL(bbio_setup(&t, false, false, 1, 0) == 0);
+	bbio_counters = NULL;
+	for (unsigned i = 0; i < 11; i++)
+		CU_ASSERT_FATAL(blkfront_loop_buf(&t.bf, false, &b[i]) == 0);
+	CU_ASSERT_EQUAL(blkfront_loop_rw(&t.bf, 0, true, 64, b, 11), BLKIF_RSP_OKAY);
+	CU_ASSERT_EQUAL(blkfront_loop_rw(&t.bf, 0, false, 64, b, 11), BLKIF_RSP_OKAY);
+	CU_ASSERT_EQUAL(blkfront_loop_rw(&t.bf, 0, false, 0, b, 2), BLKIF_RSP_OKAY);
+	CU_ASSERT_EQUAL(blkfront_loop_do(&t.bf, 0, &flush), BLKIF_RSP_OKAY);
+	flush.nr_segments = 1;
+	flush.sector_number = 16;
+	flush.seg[0] = (struct blkif_request_segment){b[0].gref, 0, 3};
+	CU_ASSERT_EQUAL(blkfront_loop_do(&t.bf, 0, &flush), BLKIF_RSP_OKAY);
+	dr->operation = BLKIF_OP_DISCARD;
+	dr->sector_number = 4096;
+	dr->nr_sectors = 8;
+	CU_ASSERT_EQUAL(blkfront_loop_do(&t.bf, 0, &req), BLKIF_RSP_OKAY);
+	/* out of range: counted as a read, no sectors moved */
+	CU_ASSERT_EQUAL(blkfront_loop_rw(&t.bf, 0, false, BBIO_NSECT, b, 1), BLKIF_RSP_ERROR);
+	CU_ASSERT_EQUAL(f.queue[0].wr_req, 1u);
+	CU_ASSERT_EQUAL(f.queue[0].wr_sect, 88u + 4u);
+	CU_ASSERT_EQUAL(f.queue[0].rd_req, 3u);
+	CU_ASSERT_EQUAL(f.queue[0].rd_sect, 88u + 16u);
+	CU_ASSERT_EQUAL(f.queue[0].f_req, 2u);
+	CU_ASSERT_EQUAL(f.queue[0].ds_req, 1u);
+	CU_ASSERT_EQUAL(f.queue[0].oo_req, 0u);
+	CU_ASSERT_EQUAL(f.queue[1].rd_req, 0u);
+	bbio_teardown(&t);
+
+	CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+	setenv("KEEL_RUNDIR", dir, 1);
+	CU_ASSERT_FATAL(blk_stats_publish(7, 51712, &sp) == 0);
+	pub = blk_stats_file(sp);
+	snprintf(path, sizeof(path), "%s/stats/vbd-7-51712", dir);
+	CU_ASSERT(pub && memcmp(pub->magic, KEEL_VBD_STATS_MAGIC, 8) == 0);
+	if (pub)
+		pub->queue[0].rd_sect = 1234;
+	CU_ASSERT(bbio_file_equals(path, offsetof(struct keel_vbd_stats_file, queue[0].rd_sect),
+				   (const uint8_t *)&(uint64_t){1234}, 8));
+	blk_stats_withdraw(sp);
+	CU_ASSERT(access(path, F_OK) != 0);
+	snprintf(path, sizeof(path), "%s/stats", dir);
+	rmdir(path);
+	rmdir(dir);
+	if (saved)
+		setenv("KEEL_RUNDIR", saved, 1);
+	else
+		unsetenv("KEEL_RUNDIR");
+	free(saved);
+}
+
 UNIT_SUITE(blkback_io, NULL, NULL, UNIT_TEST(test_blkback_pattern_rw),
 	   UNIT_TEST(test_blkback_flush), UNIT_TEST(test_blkback_indirect_and_discard),
 	   UNIT_TEST(test_blkback_persistent), UNIT_TEST(test_blkback_multiqueue),
-	   UNIT_TEST(test_blkback_multipage_ring), UNIT_TEST(test_blkback_readonly))
+	   UNIT_TEST(test_blkback_multipage_ring), UNIT_TEST(test_blkback_readonly),
+	   UNIT_TEST(test_blkback_counters))

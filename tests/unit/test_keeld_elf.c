@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "../../hypervisor/core/sandbox.h"
 #include "../../hypervisor/pv/elf.h"
 #include "../../hypervisor/pv/pv_build.h"
 #include "abi/elfnote.h"
@@ -250,7 +251,7 @@ static void test_keeld_unpack_sandbox(void)
 	pid = fork();
 	CU_ASSERT_FATAL(pid >= 0);
 	if (pid == 0) {
-		if (pv_unpack_sandbox(fds[1]) < 0 || write(3, "k", 1) != 1)
+		if (sandbox_enter(fds[1]) < 0 || write(3, "k", 1) != 1)
 			_exit(1);
 		if (write(fds[0] > 3 ? fds[0] : 4, "x", 1) >= 0) /* closed: -EBADF */
 			_exit(2);

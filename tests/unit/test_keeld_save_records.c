@@ -7,7 +7,9 @@
  * out of range, wrong record or format version, bad checksum, duplicate,
  * missing or unknown record, a vCPU that does not exist) is refused with
  * its own reason before anything would be touched; every truncation and
- * every single flipped byte is refused.
+ * every single flipped byte is refused.  Restore itself runs those
+ * checks in a sandboxed helper (ctl_restore_sandboxed): its index and its
+ * refusals are checked too.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,6 +17,7 @@
 #include <string.h>
 
 #include "../../hypervisor/core/domain.h"
+#include "../../hypervisor/core/kind.h"
 #include "../../hypervisor/core/saverec.h"
 #include "../../hypervisor/ctl/ctl.h"
 #include "saverec_sample.h"
@@ -120,5 +123,48 @@ static void tsr_refuses_damage(void)
 	srb_free(&img);
 }
 
+/* Restore's own path: the image split and checked in the sandboxed
+ * helper, whose index points where the in-process split does; its
+ * refusals carry the helper's reason. */
+static void tsr_sandboxed(void)
+{
+	struct saverec *mine = calloc(SAVEREC_MAX, sizeof(*mine));
+	struct saverec *theirs = calloc(SAVEREC_MAX, sizeof(*theirs));
+	struct srb img = {0};
+	unsigned n = 0, m = 0;
+	char err[256] = "";
+	uint32_t len = 0x7fffff;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mine);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(theirs);
+	tsr_image(&img, &tsr_good);
+	CU_ASSERT_EQUAL_FATAL(img.err, 0);
+	CU_ASSERT_EQUAL(saverec_split(img.p, img.len, mine, SAVEREC_MAX, &n, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(ctl_restore_sandboxed(&pv_kind, img.p, img.len, TSR_PAGES, 1, theirs, &m,
+					      err, sizeof(err)),
+			0);
+	CU_ASSERT_EQUAL(m, n);
+	for (unsigned i = 0; i < n && i < m; i++) {
+		CU_ASSERT_EQUAL(theirs[i].type, mine[i].type);
+		CU_ASSERT_EQUAL(theirs[i].len, mine[i].len);
+		CU_ASSERT_PTR_EQUAL(theirs[i].data, mine[i].data);
+	}
+	/* a domain of another size: the helper's value checks refuse it */
+	CU_ASSERT_EQUAL(ctl_restore_sandboxed(&pv_kind, img.p, img.len, TSR_PAGES * 2, 1, theirs,
+					      &m, err, sizeof(err)),
+			-EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "frames"));
+	/* a length past the end: refused with the helper's reason */
+	memcpy(img.p + 16 + 8, &len, 4);
+	CU_ASSERT_EQUAL(ctl_restore_sandboxed(&pv_kind, img.p, img.len, TSR_PAGES, 1, theirs, &m,
+					      err, sizeof(err)),
+			-EBADMSG);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "past the end"));
+	free(mine);
+	free(theirs);
+	srb_free(&img);
+}
+
 UNIT_SUITE(keeld_save_records, NULL, NULL, UNIT_TEST(tsr_accepts_good),
-	   UNIT_TEST(tsr_refuses_bad_values), UNIT_TEST(tsr_refuses_damage));
+	   UNIT_TEST(tsr_refuses_bad_values), UNIT_TEST(tsr_refuses_damage),
+	   UNIT_TEST(tsr_sandboxed));

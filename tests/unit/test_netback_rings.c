@@ -309,6 +309,7 @@ static void test_netback_hostile_tx(void)
 {
 	static uint8_t frame[2000];
 	struct netif_tx_response rsp;
+	struct net_stats st;
 	struct tn t;
 	grant_ref_t g;
 
@@ -331,10 +332,18 @@ static void test_netback_hostile_tx(void)
 		CU_ASSERT_EQUAL(rsp.status, NETIF_RSP_ERROR);
 	}
 	CU_ASSERT(!net_vif_broken(t.vif));
+	/* Every error counted, the two bad grants among them. */
+	net_vif_stats(t.vif, &st);
+	CU_ASSERT_EQUAL(st.tx_errors, 5); /* packets, not slots */
+	CU_ASSERT_EQUAL(st.tx_grant_errors, 2);
+	CU_ASSERT_EQUAL(st.rx_grant_errors, 0);
 	tn_ipv4_frame(frame, 60, 17);
 	CU_ASSERT_FATAL(netfront_loop_send(&t.nf, frame, 60, 4096, 0, 0, NULL) == 0);
 	CU_ASSERT_EQUAL(netfront_loop_tx_response(&t.nf, &rsp, 2000), 0);
 	CU_ASSERT_EQUAL(rsp.status, NETIF_RSP_OKAY);
+	net_vif_stats(t.vif, &st);
+	CU_ASSERT_EQUAL(st.tx_grant_errors, 2);
+	CU_ASSERT_EQUAL(st.tx_packets, 1);
 	tn_teardown(&t);
 
 	/* A fragment that crosses its page: hostile. */
@@ -379,6 +388,7 @@ static void test_netback_hostile_tx(void)
 static void test_netback_hostile_rx(void)
 {
 	static uint8_t frame[200], got[300];
+	struct net_stats st;
 	uint16_t flags;
 	struct tn t;
 
@@ -396,6 +406,10 @@ static void test_netback_hostile_rx(void)
 	CU_ASSERT_FATAL(tn_host_write(&t, 0, frame, sizeof(frame)) == 0);
 	CU_ASSERT_EQUAL(netfront_loop_recv(&t.nf, got, sizeof(got), &flags, 2000), -EPROTO);
 	CU_ASSERT(!net_vif_broken(t.vif));
+	net_vif_stats(t.vif, &st);
+	CU_ASSERT_EQUAL(st.rx_dropped, 1);
+	CU_ASSERT_EQUAL(st.rx_grant_errors, 1);
+	CU_ASSERT_EQUAL(st.tx_grant_errors, 0);
 	tn_teardown(&t);
 
 	/* A runaway rx producer: hostile. */

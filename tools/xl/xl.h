@@ -87,6 +87,7 @@ int xl_monitor_start(struct xl_backend *be, struct xlcfg_domain *dom, uint32_t d
 
 /* Command handlers. */
 int main_create(int argc, char **argv);
+int main_devd(int argc, char **argv);
 int main_list(int argc, char **argv);
 int main_destroy(int argc, char **argv);
 int main_shutdown(int argc, char **argv);
@@ -113,6 +114,8 @@ int main_sysrq(int argc, char **argv);
 int main_dump_core(int argc, char **argv);
 int main_vcpupin(int argc, char **argv);
 int main_trigger(int argc, char **argv);
+int main_cd_insert(int argc, char **argv);
+int main_cd_eject(int argc, char **argv);
 int main_button_press(int argc, char **argv);
 int main_vm_list(int argc, char **argv);
 int main_config_update(int argc, char **argv);

@@ -96,6 +96,14 @@ struct xl_backend_ops {
 	int (*debug_keys)(void *h, const char *keys);
 	/* libxl_send_sysrq: the guest's control/sysrq = key */
 	int (*sysrq)(void *h, uint32_t domid, char key);
+	/* libxl_send_trigger(NMI): an NMI for one vCPU; NULL: none can be sent */
+	int (*send_nmi)(void *h, uint32_t domid, uint32_t vcpu);
+	/* libxl_send_trigger: nmi, reset, init, power, sleep, s3resume; -errno
+	 * as the hypervisor (or QEMU) answered; NULL: the table in xl_misc.c */
+	int (*send_trigger)(void *h, uint32_t domid, const char *trigger, uint32_t vcpu);
+	/* libxl_cdrom_insert: a medium into an HVM domain's CD-ROM drive
+	 * @vdev, or (@target NULL) eject it; prints libxl's errors itself */
+	int (*cdrom_insert)(void *h, uint32_t domid, const char *vdev, const char *target);
 	/*
 	 * Open a stream to a domain's console (type "pv", "serial" or "vuart",
 	 * number @num): *fd carries the guest's output to xl and xl's input to

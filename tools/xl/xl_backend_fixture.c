@@ -477,6 +477,17 @@ static int fx_console_open(void *h, uint32_t domid, const char *type, int num, i
 	return 0;
 }
 
+/* An NMI as keeld takes one: any vCPU the domain has (Xen's ESRCH otherwise). */
+static int fx_send_nmi(void *h, uint32_t domid, uint32_t vcpu)
+{
+	struct fixture *fx = h;
+	int i = fixture_find(fx, domid);
+
+	if (i < 0)
+		return -ENOENT;
+	return vcpu < (uint32_t)fx->dom[i].max_vcpus ? 0 : -ESRCH;
+}
+
 static const struct xl_backend_ops xl_backend_fixture = {
 	.name = "fixture",
 	.open = fx_open,
@@ -495,6 +506,7 @@ static const struct xl_backend_ops xl_backend_fixture = {
 	.host_info = fx_host_info,
 	.dmesg = fx_dmesg,
 	.vcpu_list = fx_vcpu_list,
+	.send_nmi = fx_send_nmi,
 	.console_open = fx_console_open,
 	.device_add = fxd_device_add,
 	.device_remove = fxd_device_remove,

@@ -674,6 +674,13 @@ static int xlk_sysrq_step(struct xlk *k, ks_tx_t tx, void *arg)
 	return ks_write(k->xs, tx, path, &s->key, 1);
 }
 
+static int xlk_send_nmi(void *h, uint32_t domid, uint32_t vcpu)
+{
+	struct xlk *k = h;
+
+	return domid == 0 ? -EPERM : keelctl_send_nmi(k->ctl, domid, vcpu);
+}
+
 static int xlk_sysrq(void *h, uint32_t domid, char key)
 {
 	struct xlk *k = h;
@@ -964,6 +971,9 @@ static const struct xl_backend_ops xlk_ops = {
 	.dmesg = xlk_dmesg,
 	.debug_keys = xlk_debug_keys,
 	.sysrq = xlk_sysrq,
+	.send_nmi = xlk_send_nmi,
+	.send_trigger = xlk_send_trigger,
+	.cdrom_insert = xlk_cdrom_insert,
 	.vcpu_pin = xlk_vcpu_pin,
 	.dom_stats = xlk_dom_stats,
 	.console_open = xlk_console_open,

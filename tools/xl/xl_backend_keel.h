@@ -77,6 +77,11 @@ int xlk_vcpu_pin(void *h, uint32_t domid, int vcpu, const uint64_t *hard, const 
 int xlk_version_facts(struct xlk *k, char *major, char *minor, char *extra, char *caps,
 		      unsigned long long *total_mb, unsigned long long *free_mb, size_t size);
 
+/* QMP to an HVM domain's QEMU (xl_backend_keel_qmp.c): xl cd-insert /
+ * cd-eject, and xl trigger (keeld's SEND_TRIGGER; s3resume by QMP). */
+int xlk_cdrom_insert(void *h, uint32_t domid, const char *vdev, const char *target);
+int xlk_send_trigger(void *h, uint32_t domid, const char *trigger, uint32_t vcpu);
+
 /* xl top's figures: vif traffic, vbds, the guest agent's node (xl_backend_keel_stats.c). */
 int xlk_dom_stats(void *h, uint32_t domid, struct xl_dom_stats *out);
 
@@ -85,6 +90,9 @@ int xlk_devices_check(struct xlk *k, const struct xlcfg_domain *dom);
 int xlk_devices_write(struct xlk *k, uint32_t domid, const struct xlcfg_domain *dom);
 /* Close (bounded wait) and remove every vbd and vif of a domain. */
 void xlk_devices_remove_all(struct xlk *k, uint32_t domid);
+/* @domid is dead: the backends it served for others are marked Closed and
+ * their frontends given a bounded wait to close (its nodes go after). */
+void xlk_devices_backend_gone(struct xlk *k, uint32_t domid);
 int xlk_device_add(void *h, uint32_t domid, struct xl_dev_spec *dev);
 int xlk_device_remove(void *h, uint32_t domid, enum xl_dev_kind kind, uint32_t devid, bool force);
 int xlk_device_list(void *h, uint32_t domid, enum xl_dev_kind kind, struct xl_dev_info **out,

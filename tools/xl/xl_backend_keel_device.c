@@ -109,15 +109,37 @@ static int xlk_dev_add_step(struct xlk *k, ks_tx_t tx, void *arg)
 #undef XLK_DEV_PUT
 }
 
-/* The backend domain of a disk or vif: dom0 unless backend= names another. */
+/*
+ * The backend domain of a disk or vif: dom0 unless backend= names another,
+ * by name or by number (libxl_domain_qualifier_to_domid).  It must exist
+ * and still run (not shut down or crashed): its backends are to serve the
+ * device.
+ */
 static int xlk_dev_backend_domid(struct xlk *k, const char *name, uint32_t *be)
 {
+	struct keelctl_dominfo info;
+	char *end;
+	unsigned long id;
+
 	*be = 0;
 	if (!name || !*name)
 		return 0;
-	if (xlk_find_name(k, name, be) < 0) {
+	id = strtoul(name, &end, 10);
+	if (*end ? xlk_find_name(k, name, be) < 0 : id >= 0x7ff0) {
 		fprintf(stderr, "xl: backend domain \"%s\" does not exist\n", name);
 		return -ENOENT;
+	}
+	if (!*end)
+		*be = (uint32_t)id;
+	if (*be == 0)
+		return 0;
+	if (keelctl_domain_getinfo(k->ctl, *be, &info) < 0) {
+		fprintf(stderr, "xl: backend domain \"%s\" does not exist\n", name);
+		return -ENOENT;
+	}
+	if (info.shutdown_reason >= 0 || info.crash_reason[0]) {
+		fprintf(stderr, "xl: backend domain \"%s\" (%u) is not running\n", name, *be);
+		return -ESRCH;
 	}
 	return 0;
 }
@@ -135,8 +157,13 @@ static int xlk_dev_layout(struct xlk *k, uint32_t domid, const struct xl_dev_spe
 		r = xlk_dev_backend_domid(k, s->disk->backend_domname, &be);
 		if (r < 0)
 			return r;
-		/* libxl stats a phy target before it writes anything */
-		if (s->disk->target && *s->disk->target && stat(s->disk->target, &st) < 0) {
+		/*
+		 * libxl stats a phy target before it writes anything; a target
+		 * in another backend domain is that domain's path ("Non-local
+		 * backend, assuming phy backend").
+		 */
+		if (be == 0 && s->disk->target && *s->disk->target &&
+		    stat(s->disk->target, &st) < 0) {
 			r = -errno;
 			fprintf(stderr, "xl: disk %s: cannot use %s: %s\n",
 				s->disk->vdev ? s->disk->vdev : "?", s->disk->target, strerror(-r));
@@ -159,6 +186,11 @@ int xlk_devices_check(struct xlk *k, const struct xlcfg_domain *dom)
 		r = xlk_dev_layout(k, 0, &s, &l);
 		if (!r)
 			xl_dev_layout_clear(&l);
+		else if (r == -ENOENT || r == -ESRCH)
+			fprintf(stderr,
+				"libxl: error: libxl_create.c:initiate_domain_create: "
+				"Unable to set disk defaults for disk %d\n",
+				i);
 		for (int j = 0; j < i && !r; j++)
 			if (dom->disks[j].vdev_number == dom->disks[i].vdev_number) {
 				fprintf(stderr, "xl: disk %s: the same device as %s\n",
@@ -172,6 +204,11 @@ int xlk_devices_check(struct xlk *k, const struct xlcfg_domain *dom)
 		r = xlk_dev_layout(k, 0, &s, &l);
 		if (!r)
 			xl_dev_layout_clear(&l);
+		else if (r == -ENOENT || r == -ESRCH)
+			fprintf(stderr,
+				"libxl: error: libxl_create.c:initiate_domain_create: "
+				"Unable to set nic defaults for nic %d\n",
+				i);
 		for (int j = 0; j < i && !r; j++)
 			if (dom->vifs[j].devid == dom->vifs[i].devid) {
 				fprintf(stderr, "xl: vif %d: devid given twice\n",
@@ -506,6 +543,95 @@ void xlk_devices_remove_all(struct xlk *k, uint32_t domid)
 	if (nrefs)
 		xlk_dev_remove_many(k, refs, nrefs, true);
 	free(refs);
+}
+
+/*
+ * A domain that served backends for others is gone (destroyed, or saved
+ * away): its backend directories go with its /local/domain tree, as libxl
+ * removes a dead domain's tree.  Before they go, each backend that had not
+ * closed is marked Closed (online=0, state=6), which the dead backend can
+ * no longer write itself, so its frontend sees its backend close and
+ * closes too (Linux's frontends answer a backend's Closed with Closed; a
+ * vanished state node reads as Unknown, which they ignore, and they would
+ * wait on a dead ring forever).  keeld has already released every grant
+ * map the dead domain held, so the frontend's end_foreign_access succeeds.
+ * The frontend's directory and libxl's copy are left as Xen's toolstack
+ * leaves them, Closed: `xl network-detach`/`block-detach` removes them, and
+ * an attach to a restarted driver domain takes the next free devid.
+ * Waits, shared and bounded, for the frontends that were connected.
+ */
+#define XLK_DEV_BACKEND_GONE_MAX 64
+
+static int xlk_dev_mark_closed(struct xlk *k, ks_tx_t tx, void *arg)
+{
+	const char *be = arg;
+	char path[200];
+	int r;
+
+	snprintf(path, sizeof(path), "%s/online", be);
+	r = ks_write_str(k->xs, tx, path, "0");
+	snprintf(path, sizeof(path), "%s/state", be);
+	return r ? r : ks_write_str(k->xs, tx, path, "6");
+}
+
+/* The backends of @kind that @domid served: their frontend paths in @fe. */
+static int xlk_dev_served(struct xlk *k, uint32_t domid, const char *kind, char (*fe)[128], int n)
+{
+	char dir[96], be[160], **doms = NULL, **ids = NULL;
+	unsigned nd = 0, ni = 0;
+
+	snprintf(dir, sizeof(dir), "/local/domain/%u/backend/%s", domid, kind);
+	if (ks_directory(k->xs, KS_TX_NONE, dir, &doms, &nd) < 0)
+		return n;
+	for (unsigned i = 0; i < nd; i++) {
+		snprintf(be, sizeof(be), "%s/%s", dir, doms[i]);
+		if (ks_directory(k->xs, KS_TX_NONE, be, &ids, &ni) < 0)
+			continue;
+		for (unsigned j = 0; j < ni && n < XLK_DEV_BACKEND_GONE_MAX; j++) {
+			char *st, *f;
+
+			snprintf(be, sizeof(be), "%s/%s/%s", dir, doms[i], ids[j]);
+			st = xlk_store_read(k, "%s/state", be);
+			f = xlk_store_read(k, "%s/frontend", be);
+			if (st && atoi(st) != XL_XENBUS_CLOSED && f && strlen(f) < sizeof(*fe) &&
+			    xlk_store_tx(k, xlk_dev_mark_closed, be) == 0) {
+				snprintf(fe[n++], sizeof(*fe), "%s", f);
+				fprintf(stderr, "xl: domain %u is gone: its backend %s closed\n",
+					domid, be);
+			}
+			free(st);
+			free(f);
+		}
+		free(ids);
+		ids = NULL;
+	}
+	free(doms);
+	return n;
+}
+
+void xlk_devices_backend_gone(struct xlk *k, uint32_t domid)
+{
+	static const char *const kinds[] = {"vbd", "vif", "qdisk"};
+	char fe[XLK_DEV_BACKEND_GONE_MAX][128];
+	long long end = xlk_now_ms() + XLK_DEV_FORCE_TIMEOUT_MS;
+	int n = 0, open;
+
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		n = xlk_dev_served(k, domid, kinds[i], fe, n);
+	do {
+		open = 0;
+		for (int i = 0; i < n; i++) {
+			char *st = xlk_store_read(k, "%s/state", fe[i]);
+
+			open += st && atoi(st) < XL_XENBUS_CLOSED;
+			free(st);
+		}
+		if (open)
+			usleep(XLK_DEV_POLL_MS * 1000);
+	} while (open && xlk_now_ms() < end);
+	if (open)
+		fprintf(stderr, "xl: %d frontend(s) of domain %u's backends did not close\n", open,
+			domid);
 }
 
 /* ---- the backend ops ---------------------------------------------------- */

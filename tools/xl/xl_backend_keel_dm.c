@@ -37,7 +37,7 @@
 #define XLK_DM_STOP_TIMEOUT_MS 5000
 #define XLK_DM_POLL_MS	       20
 #define XLK_DM_DEFAULT	       "/usr/libexec/xen-qemu-system-i386"
-#define XLK_DM_HVM_EXTRA       8 /* disks, and serial ports, passed to QEMU */
+#define XLK_DM_HVM_EXTRA       8 /* disk arguments (a CD-ROM takes two), and serial ports */
 
 /* QEMU for Xen: $KEEL_QEMU_XEN, else Debian's qemu-system-xen. */
 static const char *xlk_dm_path(void)
@@ -191,13 +191,13 @@ static int xlk_dm_record_step(struct xlk *k, ks_tx_t tx, void *arg)
 
 /* Start QEMU for domain domid: the xenpv machine for a PV domain's
  * qdisk disks, or (hvm given) the xenfv machine as the HVM domain's
- * device model, with libxl's memory, vCPU and boot arguments and no
- * display, VGA or NIC. */
+ * device model, with libxl's memory, vCPU and boot arguments (boot=),
+ * its IDE disks and CD-ROMs, and no display, VGA or NIC. */
 static int xlk_dm_launch(struct xlk *k, uint32_t domid, const char *name,
 			 const struct xlcfg_domain *hvm)
 {
 	char launcher[PATH_MAX], qmp[PATH_MAX + 64], log[PATH_MAX + 64], chardev[PATH_MAX + 128];
-	char domid_s[16], pidpath[64], pid_s[16], statepath[64], mem_s[24], smp_s[48];
+	char domid_s[16], pidpath[64], pid_s[16], statepath[64], mem_s[24], smp_s[48], boot_s[16];
 	const char *dm = xlk_dm_path();
 	long long deadline;
 	pid_t pid;
@@ -245,11 +245,14 @@ static int xlk_dm_launch(struct xlk *k, uint32_t domid, const char *name,
 
 		snprintf(mem_s, sizeof(mem_s), "%llu", (unsigned long long)(kb / 1024));
 		snprintf(smp_s, sizeof(smp_s), "%d,maxcpus=%d", hvm->vcpus, vcpus);
+		/* libxl: -boot order=BOOT, "cd" unless boot= says otherwise */
+		snprintf(boot_s, sizeof(boot_s), "order=%.8s",
+			 hvm->hvm_boot ? hvm->hvm_boot : "cd");
 	}
 	{
 		char *const pv[] = {"-machine", "xenpv", NULL};
-		char *const fv[] = {"-machine", "xenfv", "-m",	 mem_s,	  "-smp",     smp_s, "-vga",
-				    "none",	"-net",	 "none", "-boot", "order=cd", NULL};
+		char *const fv[] = {"-machine", "xenfv", "-m",	 mem_s,	  "-smp", smp_s, "-vga",
+				    "none",	"-net",	 "none", "-boot", boot_s, NULL};
 		char *const *tail = hvm ? fv : pv;
 		char *argv[48 + 2 * XLK_DM_HVM_EXTRA] = {
 			launcher,      (char *)dm,
@@ -265,17 +268,40 @@ static int xlk_dm_launch(struct xlk *k, uint32_t domid, const char *name,
 
 		for (; *tail; tail++)
 			argv[n++] = *tail;
-		/* libxl's emulated disks and serial ports of an HVM domain */
-		for (int i = 0; hvm && i < hvm->n_disks && ne < XLK_DM_HVM_EXTRA; i++) {
+		/* libxl's emulated disks and serial ports of an HVM domain; a
+		 * CD-ROM as libxl gives it (drive and ide-cd device both
+		 * ide-VBDNUM: the id QMP's eject and blockdev-change-medium
+		 * name, xl cd-insert) */
+		for (int i = 0; hvm && i < hvm->n_disks && ne + 1 < XLK_DM_HVM_EXTRA; i++) {
 			const struct xlcfg_disk *dk = &hvm->disks[i];
+			int idx = xlk_hvm_ide_index(dk),
+			    vbd = xlcfg_vdev_number(dk->vdev, NULL, NULL);
 
 			argv[n++] = "-drive";
-			if (asprintf(
-				    &extra[ne],
-				    "file=%s,if=ide,index=%d,media=disk,format=%s,cache=writeback%s",
-				    dk->target, xlk_hvm_ide_index(dk),
-				    dk->format == XLCFG_FORMAT_QCOW2 ? "qcow2" : "raw",
-				    dk->readwrite ? "" : ",readonly=on") < 0)
+			if (dk->is_cdrom) {
+				bool empty = !dk->target || !*dk->target;
+
+				r = asprintf(&extra[ne], "if=none,readonly=on,id=ide-%d%s%s%s", vbd,
+					     empty ? "" : ",file=", empty ? "" : dk->target,
+					     empty				? ""
+					     : dk->format == XLCFG_FORMAT_QCOW2 ? ",format=qcow2"
+										: ",format=raw");
+				if (r < 0)
+					extra[ne] = NULL, oom = true;
+				argv[n++] = extra[ne++];
+				argv[n++] = "-device";
+				r = asprintf(&extra[ne],
+					     "ide-cd,id=ide-%d,drive=ide-%d,bus=ide.%d,unit=%d",
+					     vbd, vbd, idx / 2, idx % 2);
+			} else {
+				r = asprintf(&extra[ne],
+					     "file=%s,if=ide,index=%d,media=disk,format=%s,"
+					     "cache=writeback%s",
+					     dk->target, idx,
+					     dk->format == XLCFG_FORMAT_QCOW2 ? "qcow2" : "raw",
+					     dk->readwrite ? "" : ",readonly=on");
+			}
+			if (r < 0)
 				extra[ne] = NULL, oom = true;
 			argv[n++] = extra[ne++];
 		}

@@ -53,8 +53,9 @@ int xlk_hvm_ide_index(const struct xlcfg_disk *disk)
 	return v[n - 1] - 'a';
 }
 
-/* An HVM domain: its disks are QEMU's emulated IDE disks (a raw or qcow2
- * file or device at hda..hdd), no NIC yet; both firmware files must be
+/* An HVM domain: its disks are QEMU's emulated IDE disks and CD-ROMs (a
+ * raw or qcow2 file or device at hda..hdd; a CD-ROM may be empty), no NIC
+ * yet; both firmware files must be
  * readable. */
 int xlk_check_hvm(const struct xlcfg_domain *dom)
 {
@@ -68,11 +69,15 @@ int xlk_check_hvm(const struct xlcfg_domain *dom)
 	for (int i = 0; i < dom->n_disks; i++) {
 		const struct xlcfg_disk *dk = &dom->disks[i];
 
-		if (xlk_hvm_ide_index(dk) < 0 || dk->is_cdrom || !dk->target || !*dk->target ||
-		    (dk->format != XLCFG_FORMAT_RAW && dk->format != XLCFG_FORMAT_QCOW2)) {
+		bool empty_cd = dk->is_cdrom && (!dk->target || !*dk->target);
+
+		if (xlk_hvm_ide_index(dk) < 0 || (!empty_cd && (!dk->target || !*dk->target)) ||
+		    (!empty_cd && dk->format != XLCFG_FORMAT_RAW &&
+		     dk->format != XLCFG_FORMAT_QCOW2)) {
 			fprintf(stderr,
 				"xl: HVM disk %s: Keel's device model emulates raw or qcow2 "
-				"IDE disks at hda..hdd (xvda..xvdd, sda..sdd) only\n",
+				"IDE disks and CD-ROMs (devtype=cdrom, empty allowed) at hda..hdd "
+				"(xvda..xvdd, sda..sdd) only\n",
 				dk->vdev ? dk->vdev : "?");
 			return -EOPNOTSUPP;
 		}

@@ -180,6 +180,16 @@ static int xlk_make_step(struct xlk *k, ks_tx_t tx, void *arg)
 		if ((r = xlk_mknod(k, tx, path, rwperm, 1)) < 0)
 			return r;
 	}
+	/*
+	 * A driver domain gets its own libxl/ and device-model/ directories,
+	 * as libxl__domain_make gives them, for a toolstack (xl devd) and a
+	 * device model running inside it.
+	 */
+	for (size_t i = 0; m->dom->driver_domain == XLCFG_TRUE && i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/%s", m->dom_path, i ? "device-model" : "libxl");
+		if ((r = xlk_mknod(k, tx, path, rwperm, 1)) < 0)
+			return r;
+	}
 	snprintf(path, sizeof(path), "%s/uuid", m->vm_path);
 	if ((r = ks_write_str(k->xs, tx, path, uuid)) < 0)
 		return r;
@@ -359,6 +369,8 @@ void xlk_store_forget_domain(struct xlk *k, uint32_t domid)
 		ks_release(k->xs, domid);
 	/* devices first, so their backends close before their directories go */
 	xlk_devices_remove_all(k, domid);
+	/* and the frontends it served see their backends close */
+	xlk_devices_backend_gone(k, domid);
 	xlk_dm_stop(k, domid);
 
 	if (xlk_store_vm_path(k, domid, &vm, uuid) == 0 && !xlk_uuid_shared(k, domid, uuid))

@@ -86,12 +86,19 @@ const struct xl_cmd xl_cmd_table[] = {
 	 "-e              Do not wait in the background (on <host>) for the death\n"
 	 "                of the domain.\n"
 	 "--debug         Print huge (!) amount of debug during the migration process."},
+	{"devd", main_devd, 0, "Daemon that listens for devices and launches backends", "[options]",
+	 "-F                      Run in the foreground.\n"
+	 "-p, --pidfile [FILE]    Write PID to pidfile when daemonizing."},
 	{"migrate-receive", main_migrate_receive, XL_CMD_MODIFIES,
 	 "Receive a domain being migrated (run by xl migrate on the target)", "[options]",
 	 "-h  Print this help.\n"
 	 "-F  Run the domain monitor in the foreground.\n"
 	 "-e  Do not wait in the background for the death of the domain.\n"
 	 "-d  Print debug messages."},
+	{"cd-insert", main_cd_insert, XL_CMD_MODIFIES, "Insert a cdrom into a guest's cd drive",
+	 "<Domain> <VirtualDevice> <path>", NULL},
+	{"cd-eject", main_cd_eject, XL_CMD_MODIFIES, "Eject a cdrom from a guest's cd drive",
+	 "<Domain> <VirtualDevice>", NULL},
 	{"mem-max", main_memmax, XL_CMD_MODIFIES, "Set the most memory a domain may have",
 	 "<Domain> <MemMB['b'[bytes]|'k'[KB]|'m'[MB]|'g'[GB]|'t'[TB]]>", NULL},
 	{"mem-set", main_memset, XL_CMD_MODIFIES, "Set a domain's memory target (balloon)",

@@ -186,9 +186,14 @@ int xl_dev_vif_layout(uint32_t domid, uint32_t be_domid, const struct xlcfg_vif 
 	 * libxl names its default "vif-bridge" for every vif that names none;
 	 * on Keel keel-netback does that job itself, so the bare default gets
 	 * no script node.  Any other script, or vif-bridge by path, is run.
+	 * A vif in a driver domain gets libxl's default node (xl devd there
+	 * does the bridge's work and runs no script).
 	 */
 	if (vif->script && strcmp(vif->script, XL_DEV_BUILTIN_VIF_SCRIPT))
 		BE("script", "%s%s", xl_dev_script_dir(vif->script), vif->script);
+	else if (be_domid != 0) /* Linux's xen-netback fails its probe without one */
+		BE("script", "%s%s", xl_dev_script_dir(XL_DEV_BUILTIN_VIF_SCRIPT),
+		   XL_DEV_BUILTIN_VIF_SCRIPT);
 	if (vif->vifname)
 		BE("vifname", "%s", vif->vifname);
 	BE("mac", "%s", mac);

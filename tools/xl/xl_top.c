@@ -158,8 +158,12 @@ static void xl_top_frame(struct xl_top_row *rows, int n, const struct xl_top_sam
 			pct = (double)(now->cpu_time_ns - was->cpu_time_ns) / 1e9 / interval * 100;
 		if (have && now->ready_ns >= was->ready_ns)
 			ready = (double)(now->ready_ns - was->ready_ns) / 1e9 / interval * 100;
-		if (guest_known) /* Linux's USER_HZ is 100 */
-			guest = (double)(now->guest_busy - was->guest_busy) / 100 / interval * 100;
+		/* The guest's busy share of its own elapsed vCPU time between its
+		 * agent's two reports (so an agent that writes late or seldom
+		 * does not skew it), as % of one CPU like CPU(%). */
+		if (guest_known)
+			guest = (double)(now->guest_busy - was->guest_busy) /
+				(double)(now->guest_all - was->guest_all) * d->vcpus_online * 100;
 		printf("%10.10s %c%c%c%c%c%c %10llu %6.1f %10llu %6.1f %10llu %9.1f %5d %4d %*llu "
 		       "%*llu %4d",
 		       d->name, d->dying ? 'd' : '-', d->shutdown ? 's' : '-',

@@ -217,6 +217,7 @@ int xlcfg_domain_to_cfg(const struct xlcfg_domain *d, FILE *out)
 	cfg_tristate(out, "driver_domain", d->driver_domain);
 	cfg_tristate(out, "acpi", d->acpi);
 	cfg_strv(out, "serial", d->serial, d->n_serial);
+	cfg_str(out, "boot", d->hvm_boot);
 	cfg_sets(out, "cpus", d->cpus, d->n_cpus, d->cpus_per_vcpu);
 	cfg_sets(out, "cpus_soft", d->cpus_soft, d->n_cpus_soft, d->cpus_soft_per_vcpu);
 	cfg_str(out, "on_poweroff", xlcfg_action_cfg_name(d->on_poweroff));

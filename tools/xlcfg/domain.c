@@ -87,6 +87,7 @@ void xlcfg_domain_clear(struct xlcfg_domain *dom)
 	free(dom->bootloader);
 	free_strv(dom->bootloader_args, dom->n_bootloader_args);
 	free_strv(dom->serial, dom->n_serial);
+	free(dom->hvm_boot);
 	free_strv(dom->cpus, dom->n_cpus);
 	free_strv(dom->cpus_soft, dom->n_cpus_soft);
 	for (int i = 0; i < dom->n_disks; i++)
@@ -542,6 +543,15 @@ static int parse_misc(struct xlcfg *cfg, struct xlcfg_domain *dom)
 	}
 	if (r && r != -ENOENT)
 		return r;
+	/* boot: an HVM domain's boot devices, xl's letters, handed to QEMU */
+	if ((r = take_string(cfg, "boot", &dom->hvm_boot)))
+		return r;
+	if (dom->hvm_boot &&
+	    (!*dom->hvm_boot || strspn(dom->hvm_boot, "acdn") != strlen(dom->hvm_boot))) {
+		xlcfg_error(cfg, KEY_POS(cfg, "boot"),
+			    "boot=\"%s\": a string of the letters a, c, d and n", dom->hvm_boot);
+		return -EINVAL;
+	}
 	/* serial: HVM's emulated UARTs, a list or one string. */
 	r = take_string_or_list(cfg, "serial", &dom->serial, &dom->n_serial, NULL);
 	return r == -ENOENT ? 0 : r;

@@ -204,6 +204,9 @@ struct xlcfg_domain {
 	/* Keys Keel parses but does not implement, as "key" strings for reports. */
 	char **unsupported;
 	int n_unsupported;
+	/* boot=: an HVM domain's boot order, xl's letters (c disk, d CD-ROM,
+	 * n network; a floppy); NULL unset ("cd", libxl's default). */
+	char *hvm_boot;
 };
 
 /*

@@ -1,0 +1,11 @@
+# hvmos: Keel's small HVM test OS (tests/hvm/hvmos.S), a flat image linked at
+# 0x7c00 that SeaBIOS boots from a disk or an El Torito CD (hvm-os.sh).
+HVMOS_OBJ := $(OBJ)/guest/tests/hvm/hvmos.o
+GUEST_IMAGES += $(GUESTS)/hvmos.img
+$(HVMOS_OBJ): tests/hvm/hvmos.S
+	@mkdir -p $(@D)
+	$(CC) -m32 -c -o $@ $<
+$(GUESTS)/hvmos.img: $(HVMOS_OBJ)
+	@mkdir -p $(@D)
+	$(LD) -m elf_i386 -Ttext=0x7c00 --oformat=binary -o $@ $<
+	@test $$(stat -c %s $@) -eq 8192 || { echo "$@: not 16 sectors" >&2; rm -f $@; exit 1; }

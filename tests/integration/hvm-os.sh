@@ -1,0 +1,204 @@
+#!/usr/bin/env bash
+# hvm-os: Keel's small HVM test OS (tests/hvm/hvmos.S, build/guests/
+# hvmos.img) on an El Torito ISO (made here with xorriso) in QEMU's IDE
+# CD-ROM: disk = [ hda scratch disk, 'os.iso,raw,hdc,cdrom', an empty
+# CD-ROM drive hdd ], boot="d".
+# hvmloader -> SeaBIOS boot it from the CD (boot drive 0xe0) and it
+# reports on COM1 (QEMU's 16550): port ioreqs (COM1's scratch register),
+# MMIO ioreqs (QEMU's HPET), a sector written and read back through int
+# 13h on the hard disk (checked here in the image after the domain is
+# gone), PIT IRQ0 and LAPIC-timer interrupts counted against the PM timer,
+# the RTC (keeld's, as Xen's: its time against the host's clock, registers
+# B and D, the seconds ticking, register C's update flag, periodic
+# interrupts on IRQ8) and CMOS byte 0x3d (QEMU's, the boot order
+# "d").  xl trigger nmi, power and sleep reach it (its NMI count, the PM1a
+# button bits with the SCI pending), reset/init fail as on Xen; xl
+# cd-eject and cd-insert change the CD's medium as hvmos sees it over
+# ATAPI (no medium; unit attention; the new medium's capacity) and QEMU's
+# query-block shows, and bad ones are refused with Xen's messages.  Then the lifecycle: xl pause stops its tick lines, xl unpause
+# resumes them; QEMU killed with -9 crashes that domain only (shown
+# ---sc- with on_crash="preserve"), keeld and a PV domain beside it run
+# on; xl destroy removes it.
+# keel-test: timeout 300
+. "$(dirname "$0")/../lib/common.sh"
+need_root
+need_kvm
+need_guest hvmos.img xl-idle
+command -v xorriso >/dev/null || skip "no xorriso (make deps installs it)"
+. "$(dirname "$0")/hvm-lib.sh"
+hvm_firmware
+hvm_qemu_dom0
+mkdir "$KEEL_TMP/iso" && cp "$KEEL_GUESTS/hvmos.img" "$KEEL_TMP/iso/" ||
+	fail "copying hvmos.img"
+xorriso -as mkisofs -quiet -o "$KEEL_TMP/os.iso" -b hvmos.img -no-emul-boot \
+	-boot-load-size 16 "$KEEL_TMP/iso" 2>"$KEEL_TMP/xorriso.err" ||
+	fail "xorriso: $(cat "$KEEL_TMP/xorriso.err")"
+truncate -s 1M "$KEEL_TMP/disk.img" || fail "making the scratch disk"
+serial=$KEEL_TMP/serial.txt
+cat >"$KEEL_TMP/bad.cfg" <<CFG
+name = "hvmbadboot"
+type = "hvm"
+memory = 32
+boot = "dx"
+CFG
+xl create -q "$KEEL_TMP/bad.cfg" 2>"$KEEL_TMP/bad.err" && fail "xl accepted boot=\"dx\""
+grep -q "letters a, c, d and n" "$KEEL_TMP/bad.err" ||
+	fail "no clear error for boot=\"dx\": $(cat "$KEEL_TMP/bad.err")"
+cat >"$KEEL_TMP/idle.cfg" <<CFG
+name = "bystander"
+kernel = "$KEEL_GUESTS/xl-idle"
+memory = 8
+CFG
+xl create -q "$KEEL_TMP/idle.cfg" || fail "xl create the PV bystander"
+cat >"$KEEL_TMP/hvm.cfg" <<CFG
+name = "hvmos"
+type = "hvm"
+memory = 32
+vcpus = 1
+on_crash = "preserve"
+on_reboot = "preserve"
+boot = "d"
+disk = [ 'format=raw,vdev=hda,access=rw,target=$KEEL_TMP/disk.img',
+         '$KEEL_TMP/os.iso,raw,hdc,cdrom', ',raw,hdd,cdrom' ]
+serial = [ "file:$serial" ]
+CFG
+hvm_clock
+xl create -q "$KEEL_TMP/hvm.cfg" || fail "xl create type=hvm boot=d"
+d=$(xl domid hvmos) || fail "no domid for hvmos"
+qpid=$(st read /local/domain/$d/image/device-model-pid) || fail "no device-model-pid"
+grep -q -- "ide-cd,id=ide-5632" "/proc/$qpid/cmdline" || fail "QEMU was given no CD-ROM as libxl gives it"
+show() { xl dmesg | grep "(d$d)" | tail -15; tail -5 "$run/log/qemu-dm-hvmos.log"; cat "$serial"; }
+wait_for "xl dmesg | grep -q '(d$d) Booting from DVD/CD'" 300 || { show; fail "SeaBIOS did not boot the CD"; }
+echo "  $(since): SeaBIOS boots from the CD-ROM"
+wait_for "grep -qs 'hvmos: checks done' '$serial'" 300 || { show; fail "hvmos did not finish its checks"; }
+echo "  $(since): hvmos ran its checks:"
+tr -d '\r' <"$serial" | grep -E '^(ok|FAIL|hvmos|rtc-time)' | sed 's/^/    /'
+grep -q 'boot drive 0xe0' "$serial" || fail "hvmos did not start from the CD-ROM (drive 0xe0)"
+grep -q '^FAIL' "$serial" && fail "hvmos reported failures"
+grep -q 'checks done, failed 0' "$serial" || fail "hvmos counted failures"
+for c in port-ioreq mmio-ioreq ide-int13 pit-irq0 rtc-regs rtc-seconds rtc-update-flag rtc-irq8 \
+	cmos-boot-order lapic-timer; do
+	grep -q "^ok $c" "$serial" || fail "no 'ok $c' from hvmos"
+done
+# The RTC's time against the host's (UTC; loosely: this host is loaded).
+rtc=$(tr -d '\r' <"$serial" | sed -n 's/^rtc-time //p')
+rtc_s=$(date -u -d "$rtc" +%s) || fail "hvmos's RTC time '$rtc' is not a date"
+host_s=$(date -u +%s)
+[ $((host_s - rtc_s)) -ge -2 ] && [ $((host_s - rtc_s)) -le 60 ] ||
+	fail "the RTC read $rtc, the host's clock $(date -u '+%F %T')"
+echo "  the RTC read $rtc UTC, $((host_s - rtc_s)) s before the host's clock now"
+
+# xl trigger: hvmos counts the NMI and sees the buttons' PM1a status bits
+# with the SCI (IRQ 9) pending in its masked PIC; reset and init fail as
+# on Xen (its x86 domctl: ENOSYS)
+t_cd=$(date +%s%N)
+xl trigger hvmos nmi || fail "xl trigger nmi"
+wait_for "grep -q '^nmi 1' '$serial'" 60 || { show; fail "hvmos saw no NMI"; }
+for b in power sleep; do
+	xl trigger hvmos $b || fail "xl trigger $b"
+	wait_for "grep -q '^$b-button sci-irr [01]' '$serial'" 60 || { show; fail "hvmos saw no $b button"; }
+	grep -q "^$b-button sci-irr 1" "$serial" || fail "no SCI with the $b button: $(grep "^$b-button" "$serial")"
+done
+for t in reset init; do
+	xl trigger hvmos $t 2>"$KEEL_TMP/trig.err" || fail "xl trigger $t exited non-zero (xl ignores libxl's answer)"
+	grep -q "Send trigger '$t' failed: Function not implemented" "$KEEL_TMP/trig.err" ||
+		fail "xl trigger $t: $(cat "$KEEL_TMP/trig.err")"
+done
+# s3resume is QMP system_wakeup, which QEMU refuses for a running guest
+xl trigger hvmos s3resume 2>"$KEEL_TMP/trig.err" || fail "xl trigger s3resume exited non-zero"
+grep -q "Domain $d:Unable to wake up: guest is not in suspended state" "$KEEL_TMP/trig.err" &&
+	grep -q "Send trigger 's3resume' failed, rc=-28" "$KEEL_TMP/trig.err" ||
+	fail "xl trigger s3resume: $(cat "$KEEL_TMP/trig.err")"
+echo "  $(since): xl trigger nmi/power/sleep seen by hvmos (SCI raised), reset/init refused as Xen, s3resume reached QEMU"
+
+# xl cd-eject / cd-insert: hvmos polls the drive with ATAPI TEST UNIT
+# READY (and READ CAPACITY once ready) every tick line; QEMU's own view
+# through QMP query-block
+qmp_medium() { # [DRIVE]: QEMU's id for it, ide-VBDNUM (hdc: 5632)
+	python3 - "$run/qmp/qmp-libxl-$d" "${1:-ide-5632}" <<'PY'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX); s.settimeout(60); s.connect(sys.argv[1])
+f = s.makefile("rw")
+f.readline()
+for cmd in ("qmp_capabilities", "query-block"):
+    f.write(json.dumps({"execute": cmd}) + "\n"); f.flush()
+    while True:
+        r = json.loads(f.readline())
+        if "return" in r or "error" in r:
+            break
+for b in r["return"]:
+    if b.get("qdev") == sys.argv[2] or b.get("device") == sys.argv[2]:
+        ins = b.get("inserted")
+        print(ins["image"]["virtual-size"] if ins else "empty")
+PY
+}
+cp "$KEEL_TMP/os.iso" "$KEEL_TMP/other.iso" && truncate -s 3M "$KEEL_TMP/other.iso" || fail "making other.iso"
+blocks=$(($(stat -c %s "$KEEL_TMP/os.iso") / 2048))
+wait_for "grep -q '^cd-ready blocks $blocks' '$serial'" 60 || { show; fail "hvmos did not see the CD ($blocks blocks)"; }
+[ "$(qmp_medium)" = "$(stat -c %s "$KEEL_TMP/os.iso")" ] || fail "query-block before: $(qmp_medium)"
+xl cd-eject hvmos hdc || fail "xl cd-eject"
+[ "$(qmp_medium)" = empty ] || fail "after xl cd-eject QEMU has $(qmp_medium)"
+wait_for "grep -q '^cd-sense 2' '$serial'" 60 || { show; fail "hvmos saw no medium go (sense 2)"; }
+xl cd-insert hvmos hdc "$KEEL_TMP/other.iso" || fail "xl cd-insert"
+[ "$(qmp_medium)" = 3145728 ] || fail "after xl cd-insert QEMU has $(qmp_medium)"
+wait_for "grep -q '^cd-ready blocks 1536' '$serial'" 60 || { show; fail "hvmos did not see the new 3 MiB medium"; }
+grep -q '^cd-sense 6' "$serial" || fail "hvmos got no unit attention (medium changed) before the new medium"
+xl list -l hvmos | grep -q "other.iso" || fail "xl list -l does not name the new medium"
+# the empty drive hdd (secondary slave, ide-5696) takes a medium and gives it back
+[ "$(qmp_medium ide-5696)" = empty ] || fail "hdd was created with $(qmp_medium ide-5696)"
+xl cd-insert hvmos hdd "$KEEL_TMP/os.iso" || fail "xl cd-insert into the empty hdd"
+[ "$(qmp_medium ide-5696)" = "$(stat -c %s "$KEEL_TMP/os.iso")" ] || fail "hdd after cd-insert: $(qmp_medium ide-5696)"
+xl cd-eject hvmos hdd || fail "xl cd-eject hdd"
+[ "$(qmp_medium ide-5696)" = empty ] || fail "hdd after cd-eject: $(qmp_medium ide-5696)"
+cd_err() { # the command's exit status and message
+	xl "$@" 2>"$KEEL_TMP/cd.err" && fail "xl $* succeeded"
+	grep -q "$CD_WANT" "$KEEL_TMP/cd.err" || fail "xl $*: $(cat "$KEEL_TMP/cd.err")"
+}
+CD_WANT="cdrom-insert requires an HVM domain" cd_err cd-insert bystander hdc "$KEEL_TMP/os.iso"
+CD_WANT="Virtual device not found" cd_err cd-insert hvmos hdb "$KEEL_TMP/os.iso"
+CD_WANT="Virtual device not found" cd_err cd-eject hvmos hda
+CD_WANT="Cannot stat file: $KEEL_TMP/nosuch.iso" cd_err cd-insert hvmos hdc "$KEEL_TMP/nosuch.iso"
+[ "$(qmp_medium)" = 3145728 ] || fail "a refused cd-insert changed the medium: $(qmp_medium)"
+echo "  $(since): hvmos saw xl cd-eject (no medium) and cd-insert (medium changed, then 1536 blocks); so did query-block; the empty hdd took a medium and gave it back; bad requests refused as Xen"
+echo "  triggers and CD took $(( ($(date +%s%N) - t_cd) / 1000000 )) ms"
+
+# pause / unpause: the tick lines (every 50 LAPIC ticks) stop and resume
+wait_for "grep -q '^tick 1' '$serial'" 60 || { show; fail "no tick line"; }
+xl pause hvmos || fail "xl pause"
+state() { xl list "$1" 2>/dev/null | awk 'NR == 2 { print $5 }'; }
+[ "$(state hvmos)" = "--p---" ] || fail "paused: state $(state hvmos)"
+n1=$(stat -c %s "$serial")
+sleep 2 # an interval with nothing printed: what pause means
+n2=$(stat -c %s "$serial")
+[ "$n1" = "$n2" ] || fail "a paused HVM domain printed $((n2 - n1)) bytes"
+ticks=$(grep -c '^tick' "$serial")
+xl unpause hvmos || fail "xl unpause"
+wait_for "[ \$(grep -c '^tick' '$serial') -gt $ticks ]" 60 || fail "no tick after unpause"
+echo "  $(since): xl pause stopped the ticks at $ticks lines for 2 s, xl unpause resumed them"
+
+# the device model killed mid-run: that domain crashes, nothing else
+kill -9 "$qpid" || fail "kill QEMU"
+wait_for '[ "$(state hvmos)" = ---sc- ]' 60 || fail "after QEMU was killed: state $(state hvmos)"
+echo "  $(since): QEMU killed with -9: hvmos is $(state hvmos) (crashed, preserved)"
+kill -0 "$kpid" 2>/dev/null || fail "keeld died with the device model"
+case $(state bystander) in r-----|-b----) ;; *) fail "bystander: state $(state bystander)" ;; esac
+xl dmesg | grep -q "d$d.*device model" && xl dmesg | grep "d$d.*device model" | tail -2 | sed 's/^/  keeld: /'
+xl destroy hvmos || fail "xl destroy hvmos"
+xl list hvmos >/dev/null 2>&1 && fail "hvmos is still listed after xl destroy"
+xl destroy bystander || fail "xl destroy bystander"
+# the sector hvmos wrote, in the image file now the domain is gone
+stamp=$(tr -d '\r' <"$serial" | sed -n 's/^ok ide-int13 .*stamp \([0-9]*\)$/\1/p')
+[ -n "$stamp" ] || fail "no stamp in the ide-int13 line"
+python3 - "$KEEL_TMP/disk.img" "$stamp" <<'PY' || fail "the disk image does not hold hvmos's sector"
+import struct, sys
+data = open(sys.argv[1], "rb").read()[40 * 512:41 * 512]
+assert data[:32] == b"KEEL-HVMOS-SECTOR written by int", data[:40]
+assert struct.unpack("<I", data[32:36])[0] == int(sys.argv[2]), data[32:36]
+PY
+echo "  the image holds LBA 40 as hvmos wrote it (stamp $stamp)"
+if grep -qE "Sanitizer|runtime error" "$run/log/keeld.log"; then
+	grep -E -A12 "Sanitizer|runtime error" "$run/log/keeld.log" | head -40
+	fail "keeld reported a sanitizer error"
+fi
+cleanup_xl
+echo "hvm-os: ok ($(since))"
