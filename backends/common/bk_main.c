@@ -17,7 +17,10 @@ static volatile int bk_main_stop;
 
 static void bk_main_signal(int sig)
 {
-	bk_main_stop = 1;
+	if (sig == SIGUSR1)
+		xb_bus_request_dump();
+	else
+		bk_main_stop = 1;
 }
 
 /*
@@ -67,7 +70,8 @@ int bk_backend_main(int argc, char **argv, const char *prog, const struct xb_dri
 			       "Keel's dom0 backend for Xen's \"%s\" devices: serves every frontend\n"
 			       "whose backend nodes sit under dom0's backend/%s/ in the store (Xen's\n"
 			       "split-driver protocol), through keeld under $KEEL_RUNDIR (default\n"
-			       "/run/keel), until SIGTERM.  keel-dom0-up starts it.\n\n"
+			       "/run/keel), until SIGTERM.  SIGUSR1 logs where each connected\n"
+			       "device stands (ring indices, counters).  keel-dom0-up starts it.\n\n"
 			       "Options:\n"
 			       "  --store SOCKET  the store's socket (default $XENSTORED_PATH, else\n"
 			       "                  /run/keel/xenstored/socket)\n"
@@ -91,6 +95,7 @@ int bk_backend_main(int argc, char **argv, const char *prog, const struct xb_dri
 	}
 	signal(SIGTERM, bk_main_signal);
 	signal(SIGINT, bk_main_signal);
+	signal(SIGUSR1, bk_main_signal); /* log where every device stands */
 	err = xb_bus_run(bus, &bk_main_stop, 500);
 	xb_bus_close(bus);
 	bk_transport_close_real(&tp);

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -459,6 +460,13 @@ int xb_bus_process(struct xb_bus *bus, int timeout_ms)
 	return xb_drain_events(bus);
 }
 
+static volatile sig_atomic_t xb_dump_requested;
+
+void xb_bus_request_dump(void)
+{
+	xb_dump_requested = 1;
+}
+
 int xb_bus_run(struct xb_bus *bus, volatile int *stop, int tick_ms)
 {
 	while (!*stop) {
@@ -466,6 +474,12 @@ int xb_bus_run(struct xb_bus *bus, volatile int *stop, int tick_ms)
 
 		if (err)
 			return err;
+		if (xb_dump_requested) {
+			xb_dump_requested = 0;
+			for (struct xb_device *d = bus->devs; d && bus->drv->dump; d = d->next)
+				if (d->connected)
+					bus->drv->dump(d);
+		}
 	}
 	return 0;
 }

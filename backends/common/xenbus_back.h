@@ -34,6 +34,8 @@ struct xb_driver {
 	void (*disconnect)(struct xb_device *dev);
 	/* The device goes away: free what probe allocated. */
 	void (*remove)(struct xb_device *dev);
+	/* Optional: log where a connected device stands (rings, counters). */
+	void (*dump)(struct xb_device *dev);
 };
 
 struct xb_device {
@@ -57,6 +59,9 @@ int xb_bus_open(const char *socket, const struct xb_driver *drv, const struct bk
 void xb_bus_close(struct xb_bus *bus);
 /* Serve until *stop becomes non-zero (checked at least every @tick_ms). */
 int xb_bus_run(struct xb_bus *bus, volatile int *stop, int tick_ms);
+/* Ask xb_bus_run to have the driver dump every connected device at its next
+ * tick (async-signal-safe: bk_backend_main calls it on SIGUSR1). */
+void xb_bus_request_dump(void);
 /*
  * A backend daemon's whole main(): --store, the real transport, serve @drv's
  * devices until SIGTERM/SIGINT (bk_main.c).  Returns the exit status.

@@ -207,6 +207,32 @@ void net_vif_disconnect(struct net_vif *vif)
 	free(vif);
 }
 
+/* One ring's shared indices and the backend's private ones. */
+#define NET_RING_FMT "req_prod %u req_cons %u req_event %u rsp_prod %u/%u rsp_event %u"
+#define NET_RING_ARGS(r)                                                                          \
+	ring_load(&(r).sring->req_prod), __atomic_load_n(&(r).req_cons, __ATOMIC_RELAXED),          \
+		ring_load(&(r).sring->req_event), ring_load(&(r).sring->rsp_prod),                  \
+		__atomic_load_n(&(r).rsp_prod_pvt, __ATOMIC_RELAXED), ring_load(&(r).sring->rsp_event)
+
+/*
+ * Where the vif stands, for SIGUSR1 (a stalled transfer: whose move is it?).
+ * Read from the bus thread while the vif's thread runs: each figure is a
+ * snapshot, not a consistent set.
+ */
+void net_vif_dump(struct net_vif *vif)
+{
+	struct net_queue *q = &vif->q;
+	char counts[160];
+
+	net_stats_format(q, counts, sizeof(counts));
+	bk_log("vif%u.%u: tx " NET_RING_FMT "; rx " NET_RING_FMT
+	       "; rx frame waiting %zu bytes; credit_wait %d; broken %d; %s",
+	       q->domid, q->devid, NET_RING_ARGS(q->tx), NET_RING_ARGS(q->rx),
+	       __atomic_load_n(&q->rx_len, __ATOMIC_RELAXED),
+	       (int)__atomic_load_n(&q->credit_wait, __ATOMIC_RELAXED),
+	       __atomic_load_n(&q->broken, __ATOMIC_RELAXED), counts);
+}
+
 bool net_vif_broken(struct net_vif *vif)
 {
 	return __atomic_load_n(&vif->q.broken, __ATOMIC_ACQUIRE);

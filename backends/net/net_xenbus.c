@@ -208,10 +208,19 @@ static void net_xenbus_remove(struct xb_device *xd)
 	xd->priv = NULL;
 }
 
+static void net_xenbus_dump(struct xb_device *xd)
+{
+	struct net_vbif *v = xd->priv;
+
+	if (v && v->vif)
+		net_vif_dump(v->vif);
+}
+
 const struct xb_driver net_xenbus_driver = {
 	.type = "vif",
 	.probe = net_xenbus_probe,
 	.connect = net_xenbus_connect,
 	.disconnect = net_xenbus_disconnect,
 	.remove = net_xenbus_remove,
+	.dump = net_xenbus_dump,
 };

@@ -84,6 +84,8 @@ struct net_rx_batch *net_rx_batch_alloc(void);
 int net_vif_connect(const struct net_vif_params *p, struct net_vif **out);
 void net_vif_disconnect(struct net_vif *vif);
 bool net_vif_broken(struct net_vif *vif);
+/* Log the vif's ring indices and counters (SIGUSR1). */
+void net_vif_dump(struct net_vif *vif);
 void net_vif_stats(struct net_vif *vif, struct net_stats *out);
 
 /* The state net_tx.c and net_rx.c share (one thread per vif: no locks). */

@@ -101,6 +101,21 @@ INIT
 chmod +x "$root/init"
 lg_pack "$root" "$KEEL_TMP/initrd.gz"
 
+# on failure, last in the diagnostics: where netback's rings, the host's TCP
+# sockets and the guest's script stand
+lg_diag_extra() {
+	local pid
+	pid=$(cat "$run/netback.pid" 2>/dev/null)
+	echo "--- linux-netfront: where it stands"
+	ip -s link show dev "$vif" 2>&1 | tr -s ' ' | tr '\n' ' ' | sed 's/^/host TAP: /'; echo
+	ss -tni 2>/dev/null | grep -A1 -E ':500[12] ' | tr -s ' ' | head -n 8
+	# (keel-dom0-up's netback logs to netback.log, lg_backend's to keel-netback.log)
+	if [ -n "$pid" ] && kill -USR1 "$pid" 2>/dev/null; then
+		wait_for "cat '$run'/log/*netback.log 2>/dev/null | grep -q req_prod" 3
+		cat "$run"/log/*netback.log 2>/dev/null | grep -a 'req_prod' | tail -n 3
+	fi
+	grep -a 'KEEL-NET' "$con" 2>/dev/null | tr -d '\r' | tail -n 8 | sed 's/^/guest: /'
+}
 lg_dom0_up --bridge "$br" --bridge-addr "$hostip/24"
 ip addr add "$host1/24" dev "$br" || fail "cannot give $br a second address"
 ip link show dev "$br" >/dev/null 2>&1 || fail "keel-dom0-up did not create $br: $(cat "$KEEL_TMP/up.out")"
@@ -136,8 +151,11 @@ LG_PIDS="$LG_PIDS $ncpid"
 exec 8>"$KEEL_TMP/hold"
 sleep 0.3
 a=$(date +%s.%N)
-"$LG_BB/bin/busybox" nc -w 5 "$guestip" 5002 <"$KEEL_TMP/bulk.bin" 2>"$KEEL_TMP/nc.err" ||
-	echo "linux-netfront: host nc to the guest: $(cat "$KEEL_TMP/nc.err")"
+# (bounded: a stalled stream would leave nc writing for TCP's 15 minutes)
+timeout 60 "$LG_BB/bin/busybox" nc -w 5 "$guestip" 5002 <"$KEEL_TMP/bulk.bin" 2>"$KEEL_TMP/nc.err"
+ncrc=$?
+[ $ncrc = 124 ] && fail "host -> guest TCP stalled: 2 MiB not sent in 60 s"
+[ $ncrc = 0 ] || echo "linux-netfront: host nc to the guest (exit $ncrc): $(cat "$KEEL_TMP/nc.err")"
 b=$(date +%s.%N)
 lg_wait_console linux-net '^KEEL-NET: tx done' 60 || fail "the guest did not finish sending"
 wait_for "! kill -0 $ncpid 2>/dev/null" 10 || fail "the host's nc -l did not see the guest close"

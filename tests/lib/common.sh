@@ -23,6 +23,9 @@ skip() {
 # (the reason is kept: diagnostics that run on exit repeat it last, where a
 # runner showing a log's tail sees it)
 fail() { KEEL_FAIL_REASON="$*"; echo "FAIL: $*" >&2; exit 1; }
+# The runner's timeout sends SIGTERM: bash would run the EXIT trap with
+# status 0 (and skip a test's diagnostics); make it a failure that says so.
+trap 'fail "killed by SIGTERM (the test runner'"'"'s timeout?)"' TERM
 need_root() { [ "$(id -u)" = 0 ] || skip "needs root"; }
 need_kvm() { [ -r /dev/kvm ] && [ -w /dev/kvm ] || skip "needs /dev/kvm (read-write)"; }
 

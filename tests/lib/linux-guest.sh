@@ -249,6 +249,7 @@ lg_backend() {
 	"$KEEL_BIN/$name" --store "$run/xenstored/socket" </dev/null >>"$run/log/$name.log" 2>&1 &
 	pid=$!
 	LG_PIDS="$LG_PIDS $pid"
+	echo "$pid" >"$run/${name#keel-}.pid"
 	sleep 0.3
 	kill -0 "$pid" 2>/dev/null || fail "$name did not start: $(tail -n 3 "$run/log/$name.log")"
 }
@@ -327,6 +328,8 @@ lg_diag() {
 			done
 		done
 	done
+	# a test's own last words (lg_diag_extra, when it defines one)
+	declare -F lg_diag_extra >/dev/null && lg_diag_extra
 	# last, where a log's tail shows it: why the test failed and what a
 	# guest's kernel said when it died
 	for f in "$run"/console/guest-*.log; do
