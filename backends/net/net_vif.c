@@ -209,10 +209,11 @@ void net_vif_disconnect(struct net_vif *vif)
 
 /* One ring's shared indices and the backend's private ones. */
 #define NET_RING_FMT "req_prod %u req_cons %u req_event %u rsp_prod %u/%u rsp_event %u"
-#define NET_RING_ARGS(r)                                                                          \
-	ring_load(&(r).sring->req_prod), __atomic_load_n(&(r).req_cons, __ATOMIC_RELAXED),          \
-		ring_load(&(r).sring->req_event), ring_load(&(r).sring->rsp_prod),                  \
-		__atomic_load_n(&(r).rsp_prod_pvt, __ATOMIC_RELAXED), ring_load(&(r).sring->rsp_event)
+#define NET_RING_ARGS(r)                                                                   \
+	ring_load(&(r).sring->req_prod), __atomic_load_n(&(r).req_cons, __ATOMIC_RELAXED), \
+		ring_load(&(r).sring->req_event), ring_load(&(r).sring->rsp_prod),         \
+		__atomic_load_n(&(r).rsp_prod_pvt, __ATOMIC_RELAXED),                      \
+		ring_load(&(r).sring->rsp_event)
 
 /*
  * Where the vif stands, for SIGUSR1 (a stalled transfer: whose move is it?).
