@@ -607,7 +607,10 @@ static void daemon_handle(int fd)
 		rq.hdr = req;
 		rq.data = in + sizeof(*req);
 		status = daemon_ops[req->op].fn(&rq);
-		if (status < 0 && req->op != KEELCTL_OP_GETINFO)
+		/* (an unbind after the domain died is routine: callers take
+		 * -ESRCH as done, and so does the log) */
+		if (status < 0 && req->op != KEELCTL_OP_GETINFO &&
+		    !(status == -ESRCH && req->op == KEELCTL_OP_UNBIND_EVTCHN))
 			hvlog("control: %s for d%u refused: %s", daemon_ops[req->op].name,
 			      req->domid, strerror(-status));
 	}
