@@ -7,6 +7,8 @@
  *  sys_ns    a guest user's `syscall` round trip: the bounce to the
  *            kernel's syscall callback, which returns at once with the
  *            iret hypercall (Linux's return path under Xen PV);
+ *  hsys_ns   the same null hypercall issued with `syscall`, as Linux and
+ *            the iret hypercall do (through the shim's LSTAR stub);
  *  ktrap_ns  a guest kernel's own exception round trip (ud2: the #UD
  *            bounce to its handler and the iret hypercall back), two exits
  *            with no kernel/user switch: what sys_ns costs without one;
@@ -140,6 +142,11 @@ static void report(void)
 		hypercall_page_call(__HYPERVISOR_xen_version, XENVER_version, 0, 0);
 	t1 = pvt_rdtsc();
 	rt_printf("floor_ns=%lu\n", cycles_to_ns((t1 - t0) / NFLOOR));
+	t0 = pvt_rdtsc();
+	for (int i = 0; i < NFLOOR; i++)
+		HYPERCALL(__HYPERVISOR_xen_version, XENVER_version, 0, 0);
+	t1 = pvt_rdtsc();
+	rt_printf("hsys_ns=%lu\n", cycles_to_ns((t1 - t0) / NFLOOR));
 	t0 = pvt_rdtsc();
 	for (int i = 0; i < NKTRAP; i++)
 		__asm__ volatile("ud2" ::: "memory");
