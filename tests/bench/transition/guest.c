@@ -21,11 +21,11 @@
  */
 #include "../../guests/pv_test.h"
 
-#define NSYS	  2000
-#define NPF	  256 /* pages faulted in per round */
-#define PF_ROUNDS 4
-#define NFLOOR	  2000
-#define NKTRAP	  1000
+#define NSYS   500
+#define NPF    256 /* pages faulted in per round */
+#define ROUNDS 5
+#define NFLOOR 500
+#define NKTRAP 250
 
 static char si_page[4096] __attribute__((aligned(4096)));
 static char kstack[16384] __attribute__((aligned(16)));
@@ -33,10 +33,12 @@ static char ustack[8192] __attribute__((aligned(16)));
 char pf_pages[NPF][4096] __attribute__((aligned(4096)));
 static struct multicall_entry unmap_calls[NPF];
 uint64_t t_begin, t_end, ustack_top;
+static uint64_t floor_best = ~0ULL, hsys_best = ~0ULL, ktrap_best = ~0ULL;
 static uint64_t sys_best = ~0ULL, pf_best = ~0ULL;
 static int phase, round;
 
 void phase_done(void) __attribute__((noreturn, used));
+static void next_round(void) __attribute__((noreturn));
 
 /* The user loops and the syscall callback.  The callback's frame is Xen's
  * (rcx, r11, rip, cs, rflags, rsp, ss); it becomes the iret hypercall's
@@ -52,7 +54,7 @@ __asm__(".text\n"
 	"user_sys:\n"
 	"	TSC_TO t_begin\n"
 	"	mov $"
-	"2000"
+	"500"
 	", %r12d\n"
 	"1:	xor %eax, %eax\n"
 	"	syscall\n"
@@ -89,7 +91,7 @@ __asm__(".text\n"
 	"	syscall\n"
 	"3:	call phase_done\n");
 extern char user_sys[], user_pf[], syscall_cb[];
-_Static_assert(NSYS == 2000 && NPF == 256, "the user loops' counts");
+_Static_assert(NSYS == 500 && NPF == 256, "the user loops' counts");
 
 /* TSC cycles to ns with the pvclock scale keeld publishes in vcpu_info. */
 static uint64_t cycles_to_ns(uint64_t c)
@@ -133,55 +135,83 @@ static void pf_unmap_all(void)
 	HYPERCALL(__HYPERVISOR_multicall, unmap_calls, NPF, 0);
 }
 
-static void report(void)
+/* The kernel-side loops: each operation's cycles per iteration. */
+static uint64_t time_floor(void)
 {
-	uint64_t t0, t1;
+	uint64_t t0 = pvt_rdtsc();
 
-	t0 = pvt_rdtsc();
 	for (int i = 0; i < NFLOOR; i++)
 		hypercall_page_call(__HYPERVISOR_xen_version, XENVER_version, 0, 0);
-	t1 = pvt_rdtsc();
-	rt_printf("floor_ns=%lu\n", cycles_to_ns((t1 - t0) / NFLOOR));
-	t0 = pvt_rdtsc();
-	for (int i = 0; i < NFLOOR; i++)
-		HYPERCALL(__HYPERVISOR_xen_version, XENVER_version, 0, 0);
-	t1 = pvt_rdtsc();
-	rt_printf("hsys_ns=%lu\n", cycles_to_ns((t1 - t0) / NFLOOR));
-	t0 = pvt_rdtsc();
-	for (int i = 0; i < NKTRAP; i++)
-		__asm__ volatile("ud2" ::: "memory");
-	t1 = pvt_rdtsc();
-	rt_printf("ktrap_ns=%lu\n", cycles_to_ns((t1 - t0) / NKTRAP));
-	rt_printf("sys_ns=%lu\n", cycles_to_ns(sys_best / NSYS));
-	rt_printf("pf_ns=%lu\n", cycles_to_ns(pf_best / NPF));
-	rt_printf("counts: floor %d ktrap %d sys %d pf %d\n", NFLOOR, NKTRAP, NSYS,
-		  NPF * PF_ROUNDS);
-	rt_test_done();
+	return (pvt_rdtsc() - t0) / NFLOOR;
 }
 
-/* On the kernel stack after a user loop: keep its time, start the next. */
+static uint64_t time_hsys(void)
+{
+	uint64_t t0 = pvt_rdtsc();
+
+	for (int i = 0; i < NFLOOR; i++)
+		HYPERCALL(__HYPERVISOR_xen_version, XENVER_version, 0, 0);
+	return (pvt_rdtsc() - t0) / NFLOOR;
+}
+
+static uint64_t time_ktrap(void)
+{
+	uint64_t t0 = pvt_rdtsc();
+
+	for (int i = 0; i < NKTRAP; i++)
+		__asm__ volatile("ud2" ::: "memory");
+	return (pvt_rdtsc() - t0) / NKTRAP;
+}
+
+static void keep_min(uint64_t *best, uint64_t v)
+{
+	if (v < *best)
+		*best = v;
+}
+
+/*
+ * On the kernel stack after a user loop: keep its time, go on.  Each of
+ * ROUNDS rounds times the floor, hsys and ktrap loops, then the user's
+ * syscall loop, then its fault loop, so that every figure samples the
+ * machine's load at the same moments; the best of each is reported.
+ */
 void phase_done(void)
 {
 	uint64_t t = t_end - t_begin;
 
-	if (phase == 0) {
-		sys_best = t;
-		phase = 1;
+	if (phase == 1) { /* the syscall loop ended */
+		keep_min(&sys_best, t / NSYS);
+		phase = 2;
 		pf_unmap_all();
 		pvt_enter_user((uint64_t)user_pf, ustack_top, 0x202);
 	}
-	if (t < pf_best)
-		pf_best = t;
+	/* the fault loop ended */
+	keep_min(&pf_best, t / NPF);
 	for (int i = 0; i < NPF; i++)
 		if (*(volatile uint64_t *)pf_pages[i] != 1) {
 			rt_printf("pv-transition: page %d not written\n", i);
 			rt_shutdown(SHUTDOWN_crash);
 		}
-	if (++round < PF_ROUNDS) {
-		pf_unmap_all();
-		pvt_enter_user((uint64_t)user_pf, ustack_top, 0x202);
+	next_round();
+}
+
+static void next_round(void)
+{
+	if (round++ < ROUNDS) {
+		keep_min(&floor_best, time_floor());
+		keep_min(&hsys_best, time_hsys());
+		keep_min(&ktrap_best, time_ktrap());
+		phase = 1;
+		pvt_enter_user((uint64_t)user_sys, ustack_top, 0x202);
 	}
-	report();
+	rt_printf("floor_ns=%lu\n", cycles_to_ns(floor_best));
+	rt_printf("hsys_ns=%lu\n", cycles_to_ns(hsys_best));
+	rt_printf("ktrap_ns=%lu\n", cycles_to_ns(ktrap_best));
+	rt_printf("sys_ns=%lu\n", cycles_to_ns(sys_best));
+	rt_printf("pf_ns=%lu\n", cycles_to_ns(pf_best));
+	rt_printf("per round: floor %d hsys %d ktrap %d sys %d pf %d; %d rounds\n", NFLOOR, NFLOOR,
+		  NKTRAP, NSYS, NPF, ROUNDS);
+	rt_test_done();
 	__builtin_unreachable();
 }
 
@@ -198,5 +228,5 @@ void test_main(void)
 	r = pvt_user_setup(ul4, kstack + sizeof(kstack), syscall_cb);
 	rt_check(r == 0, "user mode set up", r);
 	ustack_top = (uint64_t)ustack + sizeof(ustack) - 64;
-	pvt_enter_user((uint64_t)user_sys, ustack_top, 0x202);
+	next_round();
 }
