@@ -66,15 +66,17 @@ int bk_backend_main(int argc, char **argv, const char *prog, const struct xb_dri
 			store = optarg;
 			break;
 		case 'h':
-			printf("usage: %s [--store SOCKET]\n\n"
-			       "Keel's dom0 backend for Xen's \"%s\" devices: serves every frontend\n"
-			       "whose backend nodes sit under dom0's backend/%s/ in the store (Xen's\n"
-			       "split-driver protocol), through keeld under $KEEL_RUNDIR (default\n"
-			       "/run/keel), until SIGTERM.  SIGUSR1 logs where each connected\n"
+			printf("usage: %s [--store PATH]\n\n"
+			       "Keel's backend for Xen's \"%s\" devices: serves every frontend\n"
+			       "whose backend nodes sit under backend/%s/ of the domain it runs in\n"
+			       "(Xen's split-driver protocol), through keeld under $KEEL_RUNDIR\n"
+			       "(default /run/keel) in dom0, or in a driver domain through Xen's\n"
+			       "libraries, until SIGTERM.  SIGUSR1 logs where each connected\n"
 			       "device stands (ring indices, counters).  keel-dom0-up starts it.\n\n"
 			       "Options:\n"
-			       "  --store SOCKET  the store's socket (default $XENSTORED_PATH, else\n"
-			       "                  /run/keel/xenstored/socket)\n"
+			       "  --store PATH    the store's socket, or the xenbus device (default\n"
+			       "                  $XENSTORED_PATH, else /run/keel/xenstored/socket,\n"
+			       "                  else /dev/xen/xenbus when there is no socket)\n"
 			       "  -h, --help      this help\n",
 			       prog, drv->type, drv->type);
 			return 0;

@@ -14,17 +14,27 @@
 # files; the images, in the driver domain's RAM, must match the host's
 # replay of the write plan.
 #
-# Stand-ins, test only: the store is reached through keel-test-xsproxy, a
-# relay from a Unix socket to the guest's /dev/xen/xenbus (libkeelstore's
-# own transport for it is another branch's); the backend and frontend nodes
-# are written here with libxl's layout and permissions (xl's backend= is
-# another branch's).
+# Set up as a Xen user sets up a driver domain, with no stand-ins: the
+# driver domain (driver_domain = 1) runs keel-blkback instead of Linux's
+# xen-blkback (that module is not loaded), next to `xl devd -F`; both reach
+# the store through the guest's /dev/xen/xenbus (libkeelstore's default when
+# there is no socket) and learn their domid from the relative node "domid".
+# The frontend guest's xl.cfg names disk = ['backend=drv,vdev=xvda,
+# target=/tmp/disk0.img', ...]: xl writes libxl's layout under
+# /local/domain/<drv>/backend/vbd/<fe>/<devid> (type phy, params = the image
+# file's path inside the driver domain) with libxl's permissions, which the
+# test checks; keel-blkback opens params itself, as in dom0, and xl devd,
+# finding no kernel blkback (/sys/bus/xen-backend/drivers/vbd), attaches no
+# loop device and only removes the directory when the device goes (checked
+# after `xl destroy fe`, with keel-blkback still alive afterwards).  The ring
+# size and persistent grants are the frontend's choice (blk-pattern asks for
+# them), so nothing is written by hand.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/linux-guest.sh"
 . "$(dirname "$0")/blk-lib.sh"
 need_root
 need_kvm
-for f in keel-blkback keelstore keel-test-xsproxy keel-blk-plan; do
+for f in keel-blkback keelstore xl keel-blk-plan; do
 	[ -x "$KEEL_BIN/$f" ] || fail "missing $KEEL_BIN/$f (run make)"
 done
 [ -f "$KEEL_GUESTS/blk-pattern" ] || fail "missing $KEEL_GUESTS/blk-pattern"
@@ -41,11 +51,11 @@ for p in libxenevtchn1 libxengnttab1 libxenforeignmemory1 libxentoolcore1 libxen
 	d=$(fetch_deb "$p") || skip "could not download $p"
 	cp -a "$d"/usr/lib/x86_64-linux-gnu/lib*.so* "$xenlib/" || fail "$p has no libraries"
 done
-for f in keel-blkback keelstore keel-test-xsproxy; do cp "$KEEL_BIN/$f" "$root/bin/"; done
+for f in keel-blkback keelstore xl; do cp "$KEEL_BIN/$f" "$root/bin/"; done
 # What the binaries need besides: the host's C library (and, in a SAN build,
 # the sanitizer runtimes), at the same paths; libxen* must come from xenlib.
 deps=$(LD_LIBRARY_PATH=$xenlib ldd "$root/bin/keel-blkback" "$root/bin/keelstore" \
-	"$root/bin/keel-test-xsproxy" | awk '/=> \// { print $3 } /^\t\/.*ld-linux/ { print $1 }' | sort -u)
+	"$root/bin/xl" | awk '/=> \// { print $3 } /^\t\/.*ld-linux/ { print $1 }' | sort -u)
 for f in $deps; do
 	case $f in
 	"$xenlib"/*) ;;
@@ -61,27 +71,30 @@ LD_LIBRARY_PATH=$xenlib ldd "$root/bin/keel-blkback" | grep -q "libxengnttab.so.
 {
 	lg_init_head drv
 	cat <<'INIT'
-mkdir -p /run
 for d in evtchn gntdev xenbus; do [ -c /dev/xen/$d ] || say "no /dev/xen/$d"; done
 dd if=/dev/zero of=/tmp/disk0.img bs=1M count=8 2>/dev/null
 dd if=/dev/zero of=/tmp/disk1.img bs=1M count=8 2>/dev/null
-keel-test-xsproxy /run/xs.sock &
-while [ ! -S /run/xs.sock ]; do sleep 0.1; done
-st() { keelstore -s /run/xs.sock "$@"; }
-domid=$(st read domid)
+# no socket here: keelstore, xl devd and keel-blkback open /dev/xen/xenbus
+domid=$(keelstore read domid)
 say "domid $domid"
-LD_LIBRARY_PATH=/xenlib keel-blkback --store /run/xs.sock &
+export ASAN_OPTIONS=detect_leaks=0
+xl devd -F >/dev/console 2>&1 &
+LD_LIBRARY_PATH=/xenlib keel-blkback >/dev/console 2>&1 &
 bpid=$!
-sleep 1
+i=0
+until grep -q libxengnttab /proc/$bpid/maps 2>/dev/null || [ $i -ge 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
 for f in $(grep -o '/[^ ]*libxen[^ ]*' /proc/$bpid/maps | sort -u); do
 	say "maps $(md5sum $f)"
 done
 say ready
-# the host asks for the images' checksums once the frontend is done: a
+# the host asks for the images' checksums once the frontend is gone: a
 # watch (its first event comes at once, the next with the host's write), no
 # polling to take the vCPU from keel-blkback
-until [ "$(st read data/check 2>/dev/null)" = 1 ]; do
-	st watch /local/domain/$domid/data/check 2 >/dev/null
+until [ "$(keelstore read data/check 2>/dev/null)" = 1 ]; do
+	keelstore watch /local/domain/$domid/data/check 2 >/dev/null
 done
 say "img0 $(md5sum < /tmp/disk0.img | cut -d' ' -f1)"
 say "img1 $(md5sum < /tmp/disk1.img | cut -d' ' -f1)"
@@ -97,6 +110,7 @@ lg_dom0_up --no-bridge
 	lg_cfg_head drv
 	echo 'memory = 256'
 	echo 'vcpus = 2'
+	echo 'driver_domain = 1'
 } >"$KEEL_TMP/drv.cfg"
 lg_create drv "$KEEL_TMP/drv.cfg"
 drv=$id
@@ -114,8 +128,11 @@ done < <(grep -a '^drv: maps ' "$con" | tr -d '\r' | sed 's/^drv: maps //')
 [ $n -ge 3 ] || fail "keel-blkback maps $n Xen libraries (want libxenevtchn, libxengnttab, ...)"
 echo "linux-xenlibs-blkback: keel-blkback in domain $drv runs on Debian's libraries:" \
 	$(grep -a '^drv: maps ' "$con" | tr -d '\r' | sed 's|.*/||')
+drvcon=$con
 
 # --- the frontend guest, its two disks served by the driver domain ----------------
+# xl writes the device nodes (backend=drv); the targets are the driver
+# domain's files.
 seed=$((RANDOM * 30000 + RANDOM + 1))
 count=24
 cat >"$KEEL_TMP/fe.cfg" <<CFG
@@ -124,48 +141,55 @@ kernel = "$KEEL_GUESTS/blk-pattern"
 memory = 32
 on_poweroff = "preserve"
 extra = "seed=$seed count=$count rw0=51712 rw0s=16384 rw1=51728 rw1s=16384"
+disk = [ 'backend=drv,vdev=xvda,target=/tmp/disk0.img',
+         'backend=drv,vdev=xvdb,target=/tmp/disk1.img' ]
 CFG
 xl create -p "$KEEL_TMP/fe.cfg" >"$KEEL_TMP/create.out" 2>&1 || fail "create fe: $(cat "$KEEL_TMP/create.out")"
 fe=$(xl domid fe) || fail "domid fe"
 LG_DIAG_DOMS="$LG_DIAG_DOMS $fe"
-# libxl's layout: the backend's directory is the driver domain's (readable by
-# the frontend), the frontend's is the frontend's (readable by the backend).
-# node PATH VALUE PERMS...
-node() { st write "$1" "$2" && st chmod "$1" "${@:3}" || fail "cannot write $1"; }
-for p in /local/domain/$drv/backend /local/domain/$drv/backend/vbd /local/domain/$drv/backend/vbd/$fe; do
-	st mkdir "$p" && st chmod "$p" "n$drv" || fail "cannot make $p"
-done
-st mkdir "/local/domain/$fe/device/vbd" 2>/dev/null
-st chmod "/local/domain/$fe/device/vbd" "n$fe" "r$drv"
-i=0
-for dev in 51712 51728; do
-	be=/local/domain/$drv/backend/vbd/$fe/$dev
-	fr=/local/domain/$fe/device/vbd/$dev
-	st mkdir "$be" && st chmod "$be" "n$drv" "r$fe" || fail "cannot make $be"
-	st mkdir "$fr" && st chmod "$fr" "n$fe" "r$drv" || fail "cannot make $fr"
-	for kv in "frontend $fr" "frontend-id $fe" "params /tmp/disk$i.img" "mode w" "online 1" \
-		"removable 0" "type phy" "device-type disk" "dev xvd$i" "state 1"; do
-		node "$be/${kv%% *}" "${kv#* }" "n$drv" "r$fe"
-	done
-	for kv in "backend $be" "backend-id $drv" "virtual-device $dev" "device-type disk" "state 1"; do
-		node "$fr/${kv%% *}" "${kv#* }" "n$fe" "r$drv"
-	done
-	i=$((i + 1))
-done
 # On failure, besides lg_diag: the driver domain's own view (its console,
-# keel-blkback's messages there) and the backend tree it serves, with perms.
+# keel-blkback's and xl devd's messages there) and the backend tree it
+# serves, with perms.
 drv_diag() {
 	local p
 	echo "--- the driver domain's console (last 60 lines but ticks)"
-	grep -av '^tick' "$con" | tail -n 60 | tr -d '\r'
+	grep -av '^tick' "$drvcon" | tail -n 60 | tr -d '\r'
 	for p in $(st ls "/local/domain/$drv/backend/vbd/$fe" 2>/dev/null); do
 		p=/local/domain/$drv/backend/vbd/$fe/$p
 		echo "--- $p ($(st perms "$p" 2>&1 | tr '\n' ' '))"
 		lg_store_dump "$p"
 	done
 }
+# libxl's layout, as xl wrote it: the backend's directory is the driver
+# domain's (readable by the frontend), the frontend's is the frontend's
+# (readable by the backend), each naming the other.
+i=0
+for dev in 51712 51728; do
+	be=/local/domain/$drv/backend/vbd/$fe/$dev
+	fr=/local/domain/$fe/device/vbd/$dev
+	[ "$(st perms "$be" 2>/dev/null)" = "n$drv r$fe" ] || fail "backend dir $be perms: $(st perms "$be" 2>&1)"
+	[ "$(st perms "$fr" 2>/dev/null)" = "n$fe r$drv" ] || fail "frontend dir $fr perms: $(st perms "$fr" 2>&1)"
+	[ "$(st read "$fr/backend" 2>/dev/null)" = "$be" ] || fail "$fr/backend: $(st read "$fr/backend" 2>&1)"
+	[ "$(st read "$fr/backend-id" 2>/dev/null)" = "$drv" ] || fail "$fr/backend-id: $(st read "$fr/backend-id" 2>&1)"
+	[ "$(st read "$be/params" 2>/dev/null)" = "/tmp/disk$i.img" ] || fail "$be/params: $(st read "$be/params" 2>&1)"
+	[ "$(st read "$be/type" 2>/dev/null)" = phy ] || fail "$be/type: $(st read "$be/type" 2>&1)"
+	i=$((i + 1))
+done
+st ls "/local/domain/0/backend/vbd/$fe" >/dev/null 2>&1 && fail "dom0 got a backend directory for the guest's disks"
 xl unpause fe || fail "unpause fe"
 ( blk_verdict fe 120 ) || { drv_diag; exit 1; }
+# xl devd left both to keel-blkback: no loop device, no physical-device
+for dev in 51712 51728; do
+	be=/local/domain/$drv/backend/vbd/$fe/$dev
+	grep -qa "^xl devd: $be: /tmp/disk.\.img served by a user-space backend" "$drvcon" ||
+		{ drv_diag; fail "xl devd did not leave $be to keel-blkback"; }
+	st read "$be/physical-device" >/dev/null 2>&1 && fail "xl devd wrote $be/physical-device"
+done
+
+# --- the guest goes: xl devd removes its backend directories ----------------------
+xl destroy fe >"$KEEL_TMP/destroy.out" 2>&1 || fail "xl destroy fe: $(cat "$KEEL_TMP/destroy.out")"
+wait_for "! st ls /local/domain/$drv/backend/vbd/$fe >/dev/null 2>&1" 20 ||
+	{ drv_diag; fail "the driver domain's backend directories stayed after xl destroy fe"; }
 
 # --- the images in the driver domain against the host's replay ---------------------
 st write "/local/domain/$drv/data/check" 1 || fail "cannot ask the driver domain for its images"
@@ -174,14 +198,14 @@ for i in 0 1; do
 	truncate -s 8M "$KEEL_TMP/want$i"
 	"$KEEL_BIN/keel-blk-plan" apply "$KEEL_TMP/want$i" $seed $i $count || fail "keel-blk-plan $i"
 	want=$(md5sum <"$KEEL_TMP/want$i" | cut -d' ' -f1)
-	got=$(grep -a "^drv: img$i " "$con" | tr -d '\r' | awk '{ print $3 }')
+	got=$(grep -a "^drv: img$i " "$drvcon" | tr -d '\r' | awk '{ print $3 }')
 	[ "$got" = "$want" ] || fail "image $i in the driver domain ($got) differs from the replay ($want)"
 done
-grep -qa '^drv: keel-blkback alive' "$con" || fail "keel-blkback died in the driver domain"
-# a SAN build's keel-blkback reports on the driver domain's console
-grep -qaE 'AddressSanitizer|runtime error:|LeakSanitizer' "$con" &&
-	fail "keel-blkback in the driver domain: $(grep -aE 'Sanitizer|runtime error:' "$con" | head -3)"
+grep -qa '^drv: keel-blkback alive' "$drvcon" || fail "keel-blkback died in the driver domain"
+# a SAN build's keel-blkback and xl report on the driver domain's console
+grep -qaE 'AddressSanitizer|runtime error:|LeakSanitizer' "$drvcon" &&
+	fail "keel-blkback in the driver domain: $(grep -aE 'Sanitizer|runtime error:' "$drvcon" | head -3)"
 echo "linux-xenlibs-blkback: both images in domain $drv match the replay (seed $seed, $count extents each)"
-xl destroy fe >/dev/null 2>&1
+grep -a '^xl devd:' "$drvcon" | tr -d '\r' | sed 's/^/linux-xenlibs-blkback: drv: /'
 xl destroy drv >/dev/null 2>&1
 exit 0

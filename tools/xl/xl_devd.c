@@ -9,6 +9,8 @@
  *        a block device (physical-device = its major:minor in hex, which is
  *        what xen-blkback reads) or an image file (attached to a free loop
  *        device first, read-only for mode "r"); hotplug-status connected.
+ *        When this kernel has no xen-blkback, keel-blkback serves the vbd
+ *        from "params" directly (as in dom0) and nothing is set up.
  *   vif: once in InitWait, vif<dom>.<devid> is added to the bridge its
  *        "bridge" node names (inside this domain) and brought up;
  *        hotplug-status connected, which xen-netback waits for.
@@ -47,6 +49,7 @@
 #define DEVD_STATE_INITWAIT 2
 #define DEVD_STATE_CLOSED   6
 #define DEVD_LOG	    "/var/log/xen/xldevd.log"
+#define DEVD_KERNEL_VBD	    "/sys/bus/xen-backend/drivers/vbd"
 
 /* A device this devd has set up (and must take down). */
 struct devd_dev {
@@ -173,6 +176,19 @@ static void devd_loop_detach(const char *loop)
 		close(fd);
 }
 
+/*
+ * Whether this domain's kernel serves vbds: Linux's xen-blkback registers
+ * the xen-backend driver "vbd".  A vbd reaches InitWait only once a backend
+ * has probed it, so when that driver is absent then, a user-space backend
+ * (keel-blkback, as in dom0) serves the device and opens "params" itself.
+ */
+static bool devd_kernel_blkback(void)
+{
+	struct stat st;
+
+	return stat(DEVD_KERNEL_VBD, &st) == 0;
+}
+
 /* The block script's work: params -> physical-device (major:minor, hex). */
 static int devd_vbd_add(struct devd *d, struct devd_dev *dev)
 {
@@ -184,6 +200,12 @@ static int devd_vbd_add(struct devd *d, struct devd_dev *dev)
 
 	if (!params || !*params) {
 		r = devd_fail(d, dev->path, -EINVAL, "no params");
+		goto out;
+	}
+	if (!devd_kernel_blkback()) {
+		/* nothing to attach; the directory is still removed when it goes */
+		devd_log("%s: %s served by a user-space backend (no kernel blkback)", dev->path,
+			 params);
 		goto out;
 	}
 	if (stat(target, &st) < 0) {
