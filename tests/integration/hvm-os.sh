@@ -15,7 +15,10 @@
 # button bits with the SCI pending), reset/init fail as on Xen; xl
 # cd-eject and cd-insert change the CD's medium as hvmos sees it over
 # ATAPI (no medium; unit attention; the new medium's capacity) and QEMU's
-# query-block shows, and bad ones are refused with Xen's messages.  Then the lifecycle: xl pause stops its tick lines, xl unpause
+# query-block shows, and bad ones are refused with Xen's messages.  Every
+# disk has libxl's vbd nodes (hda on keel-blkback's vbd, the CD-ROMs on
+# QEMU's qdisk: keys, permissions, xl block-list), whose params follow
+# cd-eject/cd-insert, and which xl destroy removes.  Then the lifecycle: xl pause stops its tick lines, xl unpause
 # resumes them; QEMU killed with -9 crashes that domain only (shown
 # ---sc- with on_crash="preserve"), keeld and a PV domain beside it run
 # on; xl destroy removes it.
@@ -89,6 +92,9 @@ vbd_check qdisk 5632 hdc qdisk r cdrom 1 "aio:$KEEL_TMP/os.iso"
 vbd_check qdisk 5696 hdd qdisk r cdrom 1 "empty:"
 wait_for "[ \"\$(st read /local/domain/0/backend/vbd/$d/768/state)\" = 2 ]" 30 ||
 	fail "keel-blkback did not take hda up (state $(st read /local/domain/0/backend/vbd/$d/768/state))"
+# QEMU (the device model) serves the qdisk CD-ROM with a medium: a xen-cdrom in InitWait
+wait_for "[ \"\$(st read /local/domain/0/backend/qdisk/$d/5632/state)\" = 2 ]" 30 ||
+	fail "QEMU did not take hdc's qdisk up (state $(st read /local/domain/0/backend/qdisk/$d/5632/state))"
 xl block-list hvmos >"$KEEL_TMP/bl" || fail "xl block-list hvmos"
 head -1 "$KEEL_TMP/bl" | grep -qE '^Vdev +BE +handle +state +evt-ch +ring-ref +BE-path' || fail "block-list header: $(cat "$KEEL_TMP/bl")"
 for n in "768 vbd" "5632 qdisk" "5696 qdisk"; do
@@ -97,7 +103,7 @@ for n in "768 vbd" "5632 qdisk" "5696 qdisk"; do
 		fail "block-list $1: $(cat "$KEEL_TMP/bl")"
 done
 [ "$(wc -l <"$KEEL_TMP/bl")" = 4 ] || fail "block-list: $(cat "$KEEL_TMP/bl")"
-echo "  vbd nodes of hda (vbd, keel-blkback in InitWait), hdc and hdd (qdisk) as libxl writes them; xl block-list lists them"
+echo "  vbd nodes of hda (vbd, keel-blkback in InitWait), hdc (qdisk, QEMU in InitWait) and hdd (qdisk) as libxl writes them; xl block-list lists them"
 
 wait_for "xl dmesg | grep -q '(d$d) Booting from DVD/CD'" 300 || { show; fail "SeaBIOS did not boot the CD"; }
 echo "  $(since): SeaBIOS boots from the CD-ROM"

@@ -7,6 +7,8 @@
 # reads its boot sector and runs it, and the boot sector's text, written
 # to COM1 (port 0x3f8, QEMU's 16550), lands in the serial file.  A disk
 # Keel's device model cannot place (a vdev past hdd) is refused by xl.
+# The disk's vbd nodes are keel-blkback's, which holds the image only
+# read-only in InitWait, lets it go at xl destroy, and the nodes go too.
 . "$(dirname "$0")/../lib/common.sh"
 need_root
 need_kvm
