@@ -229,7 +229,9 @@ echo "  $(since): QEMU killed with -9: hvmos is $(state hvmos) (crashed, preserv
 kill -0 "$kpid" 2>/dev/null || fail "keeld died with the device model"
 case $(state bystander) in r-----|-b----) ;; *) fail "bystander: state $(state bystander)" ;; esac
 xl dmesg | grep -q "d$d.*device model" && xl dmesg | grep "d$d.*device model" | tail -2 | sed 's/^/  keeld: /'
+t_d=$(date +%s%N)
 xl destroy hvmos || fail "xl destroy hvmos"
+echo "  xl destroy hvmos took $(( ($(date +%s%N) - t_d) / 1000000 )) ms"
 xl list hvmos >/dev/null 2>&1 && fail "hvmos is still listed after xl destroy"
 for p in /local/domain/0/backend/vbd/$d /local/domain/0/backend/qdisk/$d /libxl/$d /local/domain/$d; do
 	! st read "$p" >/dev/null 2>&1 || fail "$p is left after xl destroy: $(st ls "$p" 2>&1 | head -5)"
