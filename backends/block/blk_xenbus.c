@@ -24,7 +24,8 @@
 
 struct blk_vbd {
 	struct blk_image *img;
-	bool discard;
+	char *params; /* the image, opened read-write only once a frontend connects */
+	bool ro, discard;
 	struct blk_dev *dev;
 	struct blk_stats_pub *counters;
 };
@@ -63,14 +64,21 @@ static int blk_xenbus_probe(struct xb_device *xd)
 		free(params);
 		return -ENOMEM;
 	}
-	err = blk_image_open(params, ro, &v->img);
+	/*
+	 * Read-only until a frontend connects: in InitWait the image is only
+	 * measured, so a device model that has it open for an HVM domain's
+	 * emulated disk (whose guest has no PV frontend) never shares it
+	 * with a writer here.
+	 */
+	err = blk_image_open(params, true, &v->img);
 	if (err) {
 		bk_log("%s: cannot open %s: %s", xd->be_path, params, strerror(-err));
 		free(params);
 		free(v);
 		return err;
 	}
-	free(params);
+	v->params = params;
+	v->ro = ro;
 	v->discard = discard && v->img->can_discard && !ro;
 	xd->priv = v;
 	err = blk_stats_publish(xd->domid, xd->devid, &v->counters);
@@ -149,6 +157,17 @@ static int blk_xenbus_connect(struct xb_device *xd)
 
 	if (!v)
 		return -ENODEV;
+	if (!v->ro && v->img->readonly) {
+		struct blk_image *rw;
+
+		err = blk_image_open(v->params, false, &rw);
+		if (err) {
+			xb_device_fatal(xd, -err, "opening %s read-write", v->params);
+			return err;
+		}
+		blk_image_close(v->img);
+		v->img = rw;
+	}
 	/* Only the 64-bit layout is served; a 32-bit guest's would be misread. */
 	if (xb_read_fe(xd, "protocol", &proto) == 0 && strcmp(proto, "x86_64-abi")) {
 		xb_device_fatal(xd, EPROTONOSUPPORT, "unsupported ring protocol %.32s", proto);
@@ -218,6 +237,7 @@ static void blk_xenbus_remove(struct xb_device *xd)
 	blk_xenbus_disconnect(xd);
 	blk_stats_withdraw(v->counters);
 	blk_image_close(v->img);
+	free(v->params);
 	free(v);
 	xd->priv = NULL;
 }

@@ -15,7 +15,10 @@
 # button bits with the SCI pending), reset/init fail as on Xen; xl
 # cd-eject and cd-insert change the CD's medium as hvmos sees it over
 # ATAPI (no medium; unit attention; the new medium's capacity) and QEMU's
-# query-block shows, and bad ones are refused with Xen's messages.  Then the lifecycle: xl pause stops its tick lines, xl unpause
+# query-block shows, and bad ones are refused with Xen's messages.  Every
+# disk has libxl's vbd nodes (hda on keel-blkback's vbd, the CD-ROMs on
+# QEMU's qdisk: keys, permissions, xl block-list), whose params follow
+# cd-eject/cd-insert, and which xl destroy removes.  Then the lifecycle: xl pause stops its tick lines, xl unpause
 # resumes them; QEMU killed with -9 crashes that domain only (shown
 # ---sc- with on_crash="preserve"), keeld and a PV domain beside it run
 # on; xl destroy removes it.
@@ -68,6 +71,40 @@ d=$(xl domid hvmos) || fail "no domid for hvmos"
 qpid=$(st read /local/domain/$d/image/device-model-pid) || fail "no device-model-pid"
 grep -q -- "ide-cd,id=ide-5632" "/proc/$qpid/cmdline" || fail "QEMU was given no CD-ROM as libxl gives it"
 show() { xl dmesg | grep "(d$d)" | tail -15; tail -5 "$run/log/qemu-dm-hvmos.log"; cat "$serial"; }
+# libxl's vbd nodes for every disk: the hard disk on keel-blkback (vbd,
+# type phy: it takes it up to InitWait, the image open read-only), the
+# CD-ROMs on QEMU's qdisk, as libxl forces them; block-list lists them
+node() { # PATH KEY WANT
+	[ "$(st read "$1/$2" 2>/dev/null)" = "$3" ] || fail "$1/$2 is '$(st read "$1/$2" 2>&1)', not '$3'"
+}
+vbd_check() { # KIND DEVID VDEV TYPE MODE DEVTYPE REMOVABLE PARAMS
+	local be=/local/domain/0/backend/$1/$d/$2 fe=/local/domain/$d/device/vbd/$2
+	node "$be" params "$8"; node "$be" type "$4"; node "$be" mode "$5"; node "$be" device-type "$6"
+	node "$be" removable "$7"; node "$be" dev "$3"; node "$be" online 1; node "$be" frontend "$fe"
+	node "$be" frontend-id "$d"; node "$fe" backend "$be"; node "$fe" backend-id 0
+	node "$fe" virtual-device "$2"; node "$fe" device-type "$6"; node "$fe" state 1
+	node "/libxl/$d/device/vbd/$2" backend "$be"; node "/libxl/$d/device/vbd/$2" params "$8"
+	st perms "$be" | tr -s ' \n' ' ' | grep -q "n0 r$d" || fail "$be perms: $(st perms "$be")"
+	st perms "$fe" | tr -s ' \n' ' ' | grep -q "n$d r0" || fail "$fe perms: $(st perms "$fe")"
+}
+vbd_check vbd 768 hda phy w disk 0 "$KEEL_TMP/disk.img"
+vbd_check qdisk 5632 hdc qdisk r cdrom 1 "aio:$KEEL_TMP/os.iso"
+vbd_check qdisk 5696 hdd qdisk r cdrom 1 "empty:"
+wait_for "[ \"\$(st read /local/domain/0/backend/vbd/$d/768/state)\" = 2 ]" 30 ||
+	fail "keel-blkback did not take hda up (state $(st read /local/domain/0/backend/vbd/$d/768/state))"
+# QEMU (the device model) serves the qdisk CD-ROM with a medium: a xen-cdrom in InitWait
+wait_for "[ \"\$(st read /local/domain/0/backend/qdisk/$d/5632/state)\" = 2 ]" 30 ||
+	fail "QEMU did not take hdc's qdisk up (state $(st read /local/domain/0/backend/qdisk/$d/5632/state))"
+xl block-list hvmos >"$KEEL_TMP/bl" || fail "xl block-list hvmos"
+head -1 "$KEEL_TMP/bl" | grep -qE '^Vdev +BE +handle +state +evt-ch +ring-ref +BE-path' || fail "block-list header: $(cat "$KEEL_TMP/bl")"
+for n in "768 vbd" "5632 qdisk" "5696 qdisk"; do
+	set -- $n
+	grep -qE "^$1 +0 +$d +1 +-1 +-1 +/local/domain/0/backend/$2/$d/$1 *\$" "$KEEL_TMP/bl" ||
+		fail "block-list $1: $(cat "$KEEL_TMP/bl")"
+done
+[ "$(wc -l <"$KEEL_TMP/bl")" = 4 ] || fail "block-list: $(cat "$KEEL_TMP/bl")"
+echo "  vbd nodes of hda (vbd, keel-blkback in InitWait), hdc (qdisk, QEMU in InitWait) and hdd (qdisk) as libxl writes them; xl block-list lists them"
+
 wait_for "xl dmesg | grep -q '(d$d) Booting from DVD/CD'" 300 || { show; fail "SeaBIOS did not boot the CD"; }
 echo "  $(since): SeaBIOS boots from the CD-ROM"
 wait_for "grep -qs 'hvmos: checks done' '$serial'" 300 || { show; fail "hvmos did not finish its checks"; }
@@ -138,18 +175,26 @@ wait_for "grep -q '^cd-ready blocks $blocks' '$serial'" 60 || { show; fail "hvmo
 [ "$(qmp_medium)" = "$(stat -c %s "$KEEL_TMP/os.iso")" ] || fail "query-block before: $(qmp_medium)"
 xl cd-eject hvmos hdc || fail "xl cd-eject"
 [ "$(qmp_medium)" = empty ] || fail "after xl cd-eject QEMU has $(qmp_medium)"
+node /local/domain/0/backend/qdisk/$d/5632 params "empty:"
+node /libxl/$d/device/vbd/5632 params "empty:"
 wait_for "grep -q '^cd-sense 2' '$serial'" 60 || { show; fail "hvmos saw no medium go (sense 2)"; }
 xl cd-insert hvmos hdc "$KEEL_TMP/other.iso" || fail "xl cd-insert"
 [ "$(qmp_medium)" = 3145728 ] || fail "after xl cd-insert QEMU has $(qmp_medium)"
+node /local/domain/0/backend/qdisk/$d/5632 params "aio:$KEEL_TMP/other.iso"
+node /libxl/$d/device/vbd/5632 params "aio:$KEEL_TMP/other.iso"
+node /local/domain/0/backend/qdisk/$d/5632 type qdisk
 wait_for "grep -q '^cd-ready blocks 1536' '$serial'" 60 || { show; fail "hvmos did not see the new 3 MiB medium"; }
 grep -q '^cd-sense 6' "$serial" || fail "hvmos got no unit attention (medium changed) before the new medium"
 xl list -l hvmos | grep -q "other.iso" || fail "xl list -l does not name the new medium"
 # the empty drive hdd (secondary slave, ide-5696) takes a medium and gives it back
 [ "$(qmp_medium ide-5696)" = empty ] || fail "hdd was created with $(qmp_medium ide-5696)"
-xl cd-insert hvmos hdd "$KEEL_TMP/os.iso" || fail "xl cd-insert into the empty hdd"
+xl cd-insert hvmos hdd "$KEEL_TMP/os.iso" 2>"$KEEL_TMP/cd.err" ||
+	fail "xl cd-insert into the empty hdd: $(cat "$KEEL_TMP/cd.err")"
 [ "$(qmp_medium ide-5696)" = "$(stat -c %s "$KEEL_TMP/os.iso")" ] || fail "hdd after cd-insert: $(qmp_medium ide-5696)"
+node /local/domain/0/backend/qdisk/$d/5696 params "aio:$KEEL_TMP/os.iso"
 xl cd-eject hvmos hdd || fail "xl cd-eject hdd"
 [ "$(qmp_medium ide-5696)" = empty ] || fail "hdd after cd-eject: $(qmp_medium ide-5696)"
+node /local/domain/0/backend/qdisk/$d/5696 params "empty:"
 cd_err() { # the command's exit status and message
 	xl "$@" 2>"$KEEL_TMP/cd.err" && fail "xl $* succeeded"
 	grep -q "$CD_WANT" "$KEEL_TMP/cd.err" || fail "xl $*: $(cat "$KEEL_TMP/cd.err")"
@@ -159,7 +204,8 @@ CD_WANT="Virtual device not found" cd_err cd-insert hvmos hdb "$KEEL_TMP/os.iso"
 CD_WANT="Virtual device not found" cd_err cd-eject hvmos hda
 CD_WANT="Cannot stat file: $KEEL_TMP/nosuch.iso" cd_err cd-insert hvmos hdc "$KEEL_TMP/nosuch.iso"
 [ "$(qmp_medium)" = 3145728 ] || fail "a refused cd-insert changed the medium: $(qmp_medium)"
-echo "  $(since): hvmos saw xl cd-eject (no medium) and cd-insert (medium changed, then 1536 blocks); so did query-block; the empty hdd took a medium and gave it back; bad requests refused as Xen"
+node /local/domain/0/backend/qdisk/$d/5632 params "aio:$KEEL_TMP/other.iso"
+echo "  $(since): hvmos saw xl cd-eject (no medium) and cd-insert (medium changed, then 1536 blocks); so did query-block and the vbds' params; the empty hdd took a medium and gave it back; bad requests refused as Xen"
 echo "  triggers and CD took $(( ($(date +%s%N) - t_cd) / 1000000 )) ms"
 
 # pause / unpause: the tick lines (every 50 LAPIC ticks) stop and resume
@@ -183,8 +229,13 @@ echo "  $(since): QEMU killed with -9: hvmos is $(state hvmos) (crashed, preserv
 kill -0 "$kpid" 2>/dev/null || fail "keeld died with the device model"
 case $(state bystander) in r-----|-b----) ;; *) fail "bystander: state $(state bystander)" ;; esac
 xl dmesg | grep -q "d$d.*device model" && xl dmesg | grep "d$d.*device model" | tail -2 | sed 's/^/  keeld: /'
+t_d=$(date +%s%N)
 xl destroy hvmos || fail "xl destroy hvmos"
+echo "  xl destroy hvmos took $(( ($(date +%s%N) - t_d) / 1000000 )) ms"
 xl list hvmos >/dev/null 2>&1 && fail "hvmos is still listed after xl destroy"
+for p in /local/domain/0/backend/vbd/$d /local/domain/0/backend/qdisk/$d /libxl/$d /local/domain/$d; do
+	! st read "$p" >/dev/null 2>&1 || fail "$p is left after xl destroy: $(st ls "$p" 2>&1 | head -5)"
+done
 xl destroy bystander || fail "xl destroy bystander"
 # the sector hvmos wrote, in the image file now the domain is gone
 stamp=$(tr -d '\r' <"$serial" | sed -n 's/^ok ide-int13 .*stamp \([0-9]*\)$/\1/p')

@@ -7,6 +7,8 @@
 # reads its boot sector and runs it, and the boot sector's text, written
 # to COM1 (port 0x3f8, QEMU's 16550), lands in the serial file.  A disk
 # Keel's device model cannot place (a vdev past hdd) is refused by xl.
+# The disk's vbd nodes are keel-blkback's, which holds the image only
+# read-only in InitWait, lets it go at xl destroy, and the nodes go too.
 . "$(dirname "$0")/../lib/common.sh"
 need_root
 need_kvm
@@ -61,8 +63,30 @@ xl dmesg | grep "(d$d)" | grep -E 'ata|Booting|PCI devices|drive' | sed 's/^/  x
 kill -0 "$kpid" 2>/dev/null || fail "keeld died"
 qpid=$(st read /local/domain/$d/image/device-model-pid) || fail "no device-model-pid"
 grep -q -- "-xen-domid" "/proc/$qpid/cmdline" || fail "device-model-pid $qpid is not QEMU"
+# the disk's vbd (libxl's nodes) is keel-blkback's, in InitWait with the
+# image open read-only: no PV frontend connects, QEMU alone writes it
+be=/local/domain/0/backend/vbd/$d/768
+[ "$(st read $be/params)" = "$KEEL_TMP/disk.img" ] && [ "$(st read $be/type)" = phy ] &&
+	[ "$(st read $be/mode)" = w ] || fail "hda's vbd: $(st ls $be 2>&1 | head -20)"
+wait_for "[ \"\$(st read $be/state)\" = 2 ]" 30 || fail "hda's vbd state $(st read $be/state), not InitWait"
+bpid=$(cat "$run/blkback.pid") || fail "no blkback.pid"
+nfd=0
+for f in /proc/$bpid/fd/*; do
+	[ "$(readlink "$f")" = "$KEEL_TMP/disk.img" ] || continue
+	nfd=$((nfd + 1))
+	flags=$(awk '/^flags:/ { print $2 }' "/proc/$bpid/fdinfo/${f##*/}")
+	[ $((0$flags & 3)) = 0 ] || fail "keel-blkback holds disk.img with flags $flags (not read-only)"
+done
+[ "$nfd" -gt 0 ] || fail "keel-blkback does not hold disk.img"
+xl block-list hvmdisk | grep -qE "^768 +0 +$d +1 +-1 +-1 +$be *\$" || fail "block-list: $(xl block-list hvmdisk)"
+echo "  hda's vbd: keel-blkback in InitWait with the image read-only ($nfd fds); xl block-list lists it"
 xl destroy hvmdisk || fail "xl destroy hvmdisk"
 wait_for "! kill -0 $qpid 2>/dev/null" 30 || fail "QEMU (pid $qpid) outlived its domain"
+! st read $be >/dev/null 2>&1 || fail "$be is left after xl destroy"
+! st read /libxl/$d >/dev/null 2>&1 || fail "/libxl/$d is left after xl destroy"
+for f in /proc/$bpid/fd/*; do
+	[ "$(readlink "$f")" = "$KEEL_TMP/disk.img" ] && fail "keel-blkback still holds disk.img after xl destroy"
+done
 if grep -qE "Sanitizer|runtime error" "$run/log/keeld.log"; then
 	grep -E -A12 "Sanitizer|runtime error" "$run/log/keeld.log" | head -40
 	fail "keeld reported a sanitizer error"

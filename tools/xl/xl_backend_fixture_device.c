@@ -243,7 +243,7 @@ int fxd_device_add(void *h, uint32_t domid, struct xl_dev_spec *dev)
 		r = -ENOENT;
 	}
 	if (r == 0)
-		r = dev->kind == XL_DEV_VBD ? xl_dev_vbd_layout(domid, be, dev->disk, &l)
+		r = dev->kind == XL_DEV_VBD ? xl_dev_vbd_layout(domid, be, dev->disk, false, &l)
 					    : xl_dev_vif_layout(domid, be, dev->vif, &l);
 	if (r == 0) {
 		r = fxd_write_layout(&s, &l);

@@ -93,6 +93,9 @@ void xlk_devices_remove_all(struct xlk *k, uint32_t domid);
 /* @domid is dead: the backends it served for others are marked Closed and
  * their frontends given a bounded wait to close (its nodes go after). */
 void xlk_devices_backend_gone(struct xlk *k, uint32_t domid);
+/* An HVM CD-ROM's new medium (or none) in its vbd's params, as libxl's cd-insert. */
+int xlk_device_cdrom_params(struct xlk *k, uint32_t domid, const struct xlcfg_disk *disk,
+			    bool ejected);
 int xlk_device_add(void *h, uint32_t domid, struct xl_dev_spec *dev);
 int xlk_device_remove(void *h, uint32_t domid, enum xl_dev_kind kind, uint32_t devid, bool force);
 int xlk_device_list(void *h, uint32_t domid, enum xl_dev_kind kind, struct xl_dev_info **out,

@@ -169,7 +169,7 @@ static int xlk_dev_layout(struct xlk *k, uint32_t domid, const struct xl_dev_spe
 				s->disk->vdev ? s->disk->vdev : "?", s->disk->target, strerror(-r));
 			return r;
 		}
-		return xl_dev_vbd_layout(domid, be, s->disk, l);
+		return xl_dev_vbd_layout(domid, be, s->disk, s->hvm, l);
 	}
 	r = xlk_dev_backend_domid(k, s->vif->backend_domname, &be);
 	return r < 0 ? r : xl_dev_vif_layout(domid, be, s->vif, l);
@@ -181,7 +181,9 @@ int xlk_devices_check(struct xlk *k, const struct xlcfg_domain *dom)
 	int r = 0;
 
 	for (int i = 0; i < dom->n_disks && !r; i++) {
-		struct xl_dev_spec s = {.kind = XL_DEV_VBD, .disk = &dom->disks[i]};
+		struct xl_dev_spec s = {.kind = XL_DEV_VBD,
+					.disk = &dom->disks[i],
+					.hvm = dom->type == XLCFG_TYPE_HVM};
 
 		r = xlk_dev_layout(k, 0, &s, &l);
 		if (!r)
@@ -299,16 +301,20 @@ static int xlk_dev_bring_up(struct xlk *k, const struct xl_dev_layout *l, long l
  * libxl__add_disks/nics, then the device model: every device's nodes
  * first (keel-blkback/keel-netback take theirs up at once and are waited
  * for), then, if any disk is QEMU's, QEMU is started and its disks waited
- * for in turn.
+ * for in turn.  An HVM domain's disks get the same nodes (libxl writes
+ * them for every disk; its CD-ROMs are qdisk), but its QEMU is the device
+ * model xl starts after the store (xlk_dm_start_hvm), which serves them
+ * as its emulated IDE drives: its qdisk nodes are not waited for here.
  */
 int xlk_devices_write(struct xlk *k, uint32_t domid, const struct xlcfg_domain *dom)
 {
 	long long deadline = xlk_now_ms() + XLK_DEV_INIT_TIMEOUT_MS;
-	bool qdisk = false;
+	bool qdisk = false, hvm = dom->type == XLCFG_TYPE_HVM;
 	int r = 0;
 
 	for (int i = 0; i < dom->n_disks + dom->n_vifs && !r; i++) {
-		struct xl_dev_spec s = {.kind = i < dom->n_disks ? XL_DEV_VBD : XL_DEV_VIF};
+		struct xl_dev_spec s = {.kind = i < dom->n_disks ? XL_DEV_VBD : XL_DEV_VIF,
+					.hvm = hvm};
 		struct xl_dev_layout l;
 		struct xlk_dev_add a = {.l = &l};
 
@@ -325,7 +331,7 @@ int xlk_devices_write(struct xlk *k, uint32_t domid, const struct xlcfg_domain *
 			xl_dev_layout_clear(&l);
 		}
 	}
-	if (r || !qdisk)
+	if (r || !qdisk || hvm)
 		return r;
 	r = xlk_dm_start(k, domid, dom->name);
 	deadline = xlk_now_ms() + XLK_DEV_INIT_TIMEOUT_MS;
@@ -790,5 +796,77 @@ int xlk_device_remove(void *h, uint32_t domid, enum xl_dev_kind kind, uint32_t d
 		r = xlk_dev_remove_many(k, &d, 1, force);
 	if (r == 0)
 		xlk_dev_config_update(k, domid, NULL, kind, devid);
+	return r;
+}
+
+struct xlk_dev_medium {
+	const struct xlk_dev_ref *d;
+	const char *type, *params;
+};
+
+/* cdrom_insert_ejected / _inserted: type and params, backend and libxl's copy. */
+static int xlk_dev_medium_step(struct xlk *k, ks_tx_t tx, void *arg)
+{
+	const struct xlk_dev_medium *m = arg;
+	const char *dirs[] = {m->d->be, m->d->lx};
+	char path[200];
+	int r;
+
+	snprintf(path, sizeof(path), "%s/frontend", m->d->lx);
+	if (!xlk_dev_exists(k, tx, path))
+		return -ENOENT;
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(path, sizeof(path), "%s/type", dirs[i]);
+		if ((r = ks_write_str(k->xs, tx, path, m->type)) < 0)
+			return r;
+		snprintf(path, sizeof(path), "%s/params", dirs[i]);
+		if ((r = ks_write_str(k->xs, tx, path, m->params)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+/*
+ * An HVM domain's CD-ROM changed its medium (xl cd-insert / cd-eject): its
+ * vbd's "type" and "params" follow in the backend and libxl's copy, as
+ * libxl writes them once QEMU has the new medium -- "FORMAT:TARGET" once
+ * @disk's medium is in.  Once ejected libxl writes "", but QEMU 7.2's
+ * xen-bus, which tries to serve a qdisk node still in Initialising at
+ * every change under its backend directory (an empty drive's, whose
+ * creation fails), exits when it finds an empty params there (hvm-os
+ * showed it); Keel writes "empty:", what create writes for an empty
+ * drive.  The device must have libxl's copy, as libxl checks.
+ */
+int xlk_device_cdrom_params(struct xlk *k, uint32_t domid, const struct xlcfg_disk *disk,
+			    bool ejected)
+{
+	struct xl_dev_layout l;
+	struct xlk_dev_ref d;
+	struct xlk_dev_medium m = {.d = &d};
+	struct xlcfg_disk medium = *disk;
+	int r;
+
+	if (ejected) {
+		medium.target = NULL;
+		medium.format = XLCFG_FORMAT_EMPTY;
+	}
+	r = xl_dev_vbd_layout(domid, 0, &medium, true, &l);
+	if (r < 0)
+		return r;
+	for (int i = 0; i < l.n_be; i++) {
+		if (!strcmp(l.be[i].key, "type"))
+			m.type = l.be[i].value;
+		else if (!strcmp(l.be[i].key, "params"))
+			m.params = l.be[i].value;
+	}
+	r = xlk_dev_locate(k, domid, XL_DEV_VBD, l.devid, &d);
+	if (r == 0 && m.type && m.params)
+		r = xlk_store_tx(k, xlk_dev_medium_step, &m);
+	if (r == -ENOENT)
+		fprintf(stderr,
+			"libxl: error: libxl_disk.c:cdrom_insert_ejected: Domain %u:Internal "
+			"error: %s/frontend does not exist\n",
+			domid, d.lx);
+	xl_dev_layout_clear(&l);
 	return r;
 }

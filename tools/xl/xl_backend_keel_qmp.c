@@ -223,12 +223,12 @@ static int xlk_qmp_is_hvm(struct xlk *k, uint32_t domid)
 /*
  * libxl_cdrom_insert (xl cd-insert, and cd-eject with @target NULL): the
  * domain must be HVM; the vdev one of its CD-ROM drives (its saved
- * configuration's disks: Keel keeps no vbd nodes for an HVM domain's
- * emulated disks); QMP "eject" of drive ide-VBDNUM (the id libxl gives
- * QEMU's ide-cd), then for a medium "add-fd" of the file opened
- * read-only and "blockdev-change-medium" on /dev/fdset/N; the saved
- * configuration then names the new medium (xl list -l), as libxl's
- * domain configuration does.
+ * configuration's disks); QMP "eject" of drive ide-VBDNUM (the id libxl
+ * gives QEMU's ide-cd), after which the drive's vbd gets params "empty:", then
+ * for a medium "add-fd" of the file opened read-only and
+ * "blockdev-change-medium" on /dev/fdset/N, after which params names it
+ * ("aio:FILE"); the saved configuration then names the new medium (xl
+ * list -l), as libxl's domain configuration does.
  */
 int xlk_cdrom_insert(void *h, uint32_t domid, const char *vdev, const char *target)
 {
@@ -283,6 +283,8 @@ int xlk_cdrom_insert(void *h, uint32_t domid, const char *vdev, const char *targ
 	}
 	snprintf(args, sizeof(args), "\"id\": \"ide-%d\"", vbd);
 	r = xlk_qmp_cmd(&q, "eject", args, -1, NULL, 0);
+	if (r == 0)
+		r = xlk_device_cdrom_params(k, domid, disk, true);
 	if (r == 0 && fd >= 0) {
 		const char *fdset;
 
@@ -314,7 +316,10 @@ int xlk_cdrom_insert(void *h, uint32_t domid, const char *vdev, const char *targ
 		free(disk->target);
 		disk->target = t;
 		disk->format = t ? XLCFG_FORMAT_RAW : XLCFG_FORMAT_EMPTY; /* as libxl's */
-		r = xlk_config_save(k, domid, &cfg);
+		if (t)
+			r = xlk_device_cdrom_params(k, domid, disk, false);
+		if (r == 0)
+			r = xlk_config_save(k, domid, &cfg);
 	}
 out:
 	xlk_qmp_close(&q);

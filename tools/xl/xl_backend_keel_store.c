@@ -331,8 +331,9 @@ int xlk_store_make_domain(struct xlk *k, uint32_t domid, const struct xlcfg_doma
 	if (r == 0)
 		r = xlk_store_tx(k, xlk_console_step, &m);
 	/* the vbds and vifs, before the guest first runs (libxl__add_disks/nics);
-	 * an HVM domain's disks are QEMU's emulated IDE (xl_backend_keel_dm.c) */
-	if (r == 0 && dom->type != XLCFG_TYPE_HVM)
+	 * an HVM domain's disks get theirs too, beside QEMU's emulated IDE
+	 * drives (xl_backend_keel_dm.c) */
+	if (r == 0)
 		r = xlk_devices_write(k, domid, dom);
 	/* xs_introduce_domain: the store serves the guest's ring from now on */
 	if (r == 0 && m.info)

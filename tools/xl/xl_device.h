@@ -60,11 +60,13 @@ bool xl_dev_vbd_is_qdisk(const struct xlcfg_disk *disk);
 /*
  * The nodes of a disk (libxl's device_disk_add) for domain @domid served by
  * @be_domid: backend/vbd with the target in "params" for keel-blkback,
- * backend/qdisk with "FORMAT:TARGET" for QEMU.  -EINVAL (with a message on
- * stderr naming the disk) for a disk no backend of Keel's can serve: no
- * vdev number, an empty (cdrom) target, backendtype tap or standalone.
+ * backend/qdisk with "FORMAT:TARGET" for QEMU.  For an HVM domain (@hvm)
+ * a CD-ROM is always qdisk, as libxl forces it, and may be empty
+ * ("empty:").  -EINVAL (with a message on stderr naming the disk) for a
+ * disk no backend of Keel's can serve: no vdev number, an empty target
+ * (but an HVM CD-ROM's), backendtype tap or standalone.
  */
-int xl_dev_vbd_layout(uint32_t domid, uint32_t be_domid, const struct xlcfg_disk *disk,
+int xl_dev_vbd_layout(uint32_t domid, uint32_t be_domid, const struct xlcfg_disk *disk, bool hvm,
 		      struct xl_dev_layout *out);
 /* The nodes of a vif (libxl__set_xenstore_nic); defaults must be applied and devid >= 0. */
 int xl_dev_vif_layout(uint32_t domid, uint32_t be_domid, const struct xlcfg_vif *vif,
@@ -100,6 +102,7 @@ int xl_dev_list(const struct xl_dev_reader *rd, uint32_t domid, enum xl_dev_kind
 struct xl_dev_spec {
 	enum xl_dev_kind kind;
 	struct xlcfg_disk *disk; /* XL_DEV_VBD */
+	bool hvm;		 /* XL_DEV_VBD: a disk of an HVM domain */
 	struct xlcfg_vif *vif;	 /* XL_DEV_VIF: devid -1 picks the next free one */
 };
 

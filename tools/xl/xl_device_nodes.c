@@ -92,7 +92,7 @@ static const char *xl_dev_qdisk_format(enum xlcfg_disk_format f)
 }
 
 /* Refuse, with the disk named, what no backend of Keel's can serve. */
-static int xl_dev_vbd_check(const struct xlcfg_disk *disk)
+static int xl_dev_vbd_check(const struct xlcfg_disk *disk, bool hvm)
 {
 	const char *vdev = disk->vdev ? disk->vdev : "?";
 
@@ -100,7 +100,8 @@ static int xl_dev_vbd_check(const struct xlcfg_disk *disk)
 		fprintf(stderr, "xl: disk %s: not a virtual device name Xen can number\n", vdev);
 		return -EINVAL;
 	}
-	if (!disk->target || !*disk->target) {
+	/* an HVM domain's empty CD-ROM drive is QEMU's (qdisk, params "empty:") */
+	if ((!disk->target || !*disk->target) && !(hvm && disk->is_cdrom)) {
 		fprintf(stderr,
 			"xl: disk %s: an empty (removable) drive is not supported by "
 			"Keel's blkback\n",
@@ -125,21 +126,23 @@ static int xl_dev_vbd_check(const struct xlcfg_disk *disk)
 	return 0;
 }
 
-int xl_dev_vbd_layout(uint32_t domid, uint32_t be_domid, const struct xlcfg_disk *disk,
+int xl_dev_vbd_layout(uint32_t domid, uint32_t be_domid, const struct xlcfg_disk *disk, bool hvm,
 		      struct xl_dev_layout *l)
 {
 	/* libxl enables discard by default on writable disks */
 	bool discard =
 		disk->discard == XLCFG_DEFAULT ? disk->readwrite : disk->discard == XLCFG_TRUE;
 	const char *devtype = disk->is_cdrom ? "cdrom" : "disk";
-	bool qdisk = xl_dev_vbd_is_qdisk(disk);
-	int r = xl_dev_vbd_check(disk);
+	/* libxl forces qdisk for the CD-ROMs of a domain with a device model */
+	bool qdisk = xl_dev_vbd_is_qdisk(disk) || (hvm && disk->is_cdrom);
+	int r = xl_dev_vbd_check(disk, hvm);
 
 	if (r)
 		return r;
 	xl_dev_paths(l, XL_DEV_VBD, qdisk, domid, be_domid, (uint32_t)disk->vdev_number);
 	if (qdisk)
-		BE("params", "%s:%s", xl_dev_qdisk_format(disk->format), disk->target);
+		BE("params", "%s:%s", xl_dev_qdisk_format(disk->format),
+		   disk->target ? disk->target : "");
 	else
 		BE("params", "%s", disk->target);
 	if (disk->script && !qdisk)
