@@ -81,6 +81,11 @@ struct pv_vcpu {
 	uint64_t prof_rip;
 	uint32_t prof_nr;
 	struct pv_prof prof;
+	/* The last exits, for a crash dump (pv_prof.c: pv_trace_dump). */
+	struct pv_trace trace[PV_TRACE_LEN];
+	unsigned trace_n;
+	uint32_t trace_flags; /* PV_TRACE_*, of the exit being handled */
+	uint64_t trace_at, trace_sp;
 };
 
 struct srb;

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "abi/xen.h"
 #include "pv_prof.h"
 #include "pv_vcpu.h"
 
@@ -40,6 +41,14 @@ static void pv_prof_name(int kind, char *buf, size_t len)
 			 pv_prof_vectors[kind - PV_PROF_BOUNCE]
 				 ? pv_prof_vectors[kind - PV_PROF_BOUNCE]
 				 : "vector");
+}
+
+uint64_t pv_prof_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 void pv_prof_kind(struct vcpu *v, int kind, uint64_t rip)
@@ -70,6 +79,13 @@ void pv_prof_note(struct vcpu *v, uint64_t ns)
 		k = PV_PROF_OTHER;
 	p->count[k]++;
 	p->ns[k] += ns;
+	{
+		struct pv_trace *t = &v->pv->trace[v->pv->trace_n++ % PV_TRACE_LEN];
+
+		*t = (struct pv_trace){pv_prof_now(),	rip,	     v->pv->trace_at,
+				       v->pv->trace_sp, (uint32_t)k, v->pv->trace_flags};
+		v->pv->trace_flags = 0;
+	}
 	v->pv->prof_kind = PV_PROF_OTHER;
 	v->pv->prof_rip = 0;
 	if (!rip)
@@ -157,6 +173,48 @@ void pv_prof_dump(struct domain *d)
 			snprintf(name, sizeof(name), "user syscall %u", rips[i].nr);
 		hvlog("  %#18llx %-28s %10llu", (unsigned long long)rips[i].b, name,
 		      (unsigned long long)rips[i].a);
+	}
+}
+
+/* Console output: what a dying kernel's messages cost, not why it died. */
+static int pv_trace_console(uint32_t kind)
+{
+	return kind == PV_PROF_HCALL + __HYPERVISOR_console_io ||
+	       kind == PV_PROF_HCALL + __HYPERVISOR_event_channel_op;
+}
+
+void pv_trace_dump(struct vcpu *v)
+{
+	unsigned n = v->pv->trace_n, first = n > PV_TRACE_LEN ? n - PV_TRACE_LEN : 0;
+	unsigned i = n, shown = 0, skipped = 0;
+	uint64_t now = pv_prof_now();
+	char name[48];
+
+	/* back from the newest to the oldest of the PV_TRACE_SHOW to show */
+	while (i > first && shown < PV_TRACE_SHOW) {
+		const struct pv_trace *t = &v->pv->trace[--i % PV_TRACE_LEN];
+
+		if (pv_trace_console(t->kind))
+			skipped++;
+		else
+			shown++;
+	}
+	domain_log(v->dom,
+		   "vcpu%d: its last %u exits but console output, oldest first (us before now;"
+		   " %u console_io/event_channel_op exits among them not shown):",
+		   v->id, shown, skipped);
+	for (; i < n; i++) {
+		const struct pv_trace *t = &v->pv->trace[i % PV_TRACE_LEN];
+
+		if (pv_trace_console(t->kind))
+			continue;
+		pv_prof_name((int)t->kind, name, sizeof(name));
+		domain_log(v->dom, " -%8llu %-20s rip %#llx at %#llx sp %#llx%s%s%s",
+			   (unsigned long long)((now - t->ns) / 1000), name,
+			   (unsigned long long)t->rip, (unsigned long long)t->at,
+			   (unsigned long long)t->sp, t->flags & PV_TRACE_EINTR ? " signal" : "",
+			   t->flags & PV_TRACE_UPCALL ? " +upcall" : "",
+			   t->flags & PV_TRACE_NMI ? " +nmi" : "");
 	}
 }
 

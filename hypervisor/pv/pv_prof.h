@@ -35,9 +35,33 @@ struct pv_prof {
 	} rips[PV_PROF_RIPS];
 };
 
+/*
+ * A flight recorder: each vCPU's last PV_TRACE_LEN exits (when, the kind
+ * and guest RIP the profile saw, where KVM left the vCPU, and whether an
+ * upcall or NMI was bounced on the way back), dumped when the guest
+ * crashes -- the sequence a rare early-boot failure needs.  The dump
+ * shows the last PV_TRACE_SHOW exits that are not console output (a
+ * dying kernel's messages are hundreds of console_io and event-channel
+ * exits), so the ring is long enough to reach back past them.
+ */
+#define PV_TRACE_LEN	1024
+#define PV_TRACE_SHOW	32
+#define PV_TRACE_UPCALL 1u /* an event upcall was bounced on the way back */
+#define PV_TRACE_NMI	2u /* an NMI was */
+#define PV_TRACE_EINTR	4u /* a signal ended KVM_RUN, no exit */
+
+struct pv_trace {
+	uint64_t ns;	 /* keeld's monotonic clock */
+	uint64_t rip;	 /* the profile's guest RIP */
+	uint64_t at, sp; /* the vCPU's RIP and RSP as KVM_RUN returned */
+	uint32_t kind, flags;
+};
+
 struct vcpu;
 struct domain;
 
+/* keeld's monotonic clock, ns (an exit's start and end). */
+uint64_t pv_prof_now(void);
 /* The exit being handled is of this kind, caused at rip. */
 void pv_prof_kind(struct vcpu *v, int kind, uint64_t rip);
 /* ... a guest user's system call number nr (which one, not only where). */
@@ -48,5 +72,7 @@ void pv_prof_note(struct vcpu *v, uint64_t ns);
 void pv_prof_dump(struct domain *d);
 /* 'P': start a new phase (each vCPU clears its counts at its next exit). */
 void pv_prof_reset(struct domain *d);
+/* The vCPU's flight recorder into the domain's log, oldest first. */
+void pv_trace_dump(struct vcpu *v);
 
 #endif

@@ -174,6 +174,7 @@ void pv_vcpu_dump(struct vcpu *v, const char *why)
 	domain_log(d, " r13 %016llx r14 %016llx r15 %016llx", r.r13, r.r14, r.r15);
 	domain_log(d, " cr0 %llx cr2 %llx cr3 %llx cr4 %llx", s.cr0, s.cr2, s.cr3, s.cr4);
 	pv_vcpu_dump_stack(v, r.rsp);
+	pv_trace_dump(v);
 }
 
 /* Run the shim's ring-0 loop over the queued page-table writes (and a TLB
@@ -335,6 +336,7 @@ static int pv_deliver_nmi(struct vcpu *v, struct kvm_regs *regs)
 
 	__atomic_store_n(&v->pv->nmi_pending, 0, __ATOMIC_RELEASE);
 	v->pv->nmi_masked = 1;
+	v->pv->trace_flags |= PV_TRACE_NMI;
 	if (pv_bounce(v, regs, ti->address, TI_GET_IF(ti->flags) != 0, 0, 0, regs->rip,
 		      regs->rflags, regs->rsp) < 0) {
 		pv_vcpu_dump(v, "NMI frame unwritable");
@@ -369,6 +371,7 @@ static int pv_deliver_events(struct vcpu *v, struct kvm_regs *regs)
 		domain_crash(v->dom, "event upcall: guest kernel stack unwritable");
 		return -1;
 	}
+	v->pv->trace_flags |= PV_TRACE_UPCALL;
 	return 0;
 }
 
@@ -838,14 +841,6 @@ static int (*const pv_exit_table[])(struct vcpu *v) = {
 	[KVM_EXIT_SHUTDOWN] = pv_exit_shutdown,
 };
 
-static uint64_t pv_prof_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 void *pv_vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
@@ -915,7 +910,11 @@ void *pv_vcpu_thread(void *arg)
 		}
 		r = kvm_vcpu_run(&v->kvm);
 		t0 = pv_prof_now();
+		/* (the sync area's copy: stale only under KEEL_NO_SYNC_REGS) */
+		v->pv->trace_at = v->kvm.run->s.regs.regs.rip;
+		v->pv->trace_sp = v->kvm.run->s.regs.regs.rsp;
 		if (r == -EINTR) {
+			v->pv->trace_flags |= PV_TRACE_EINTR;
 			v->interrupts++;
 			v->kvm.run->immediate_exit = 0;
 			pv_prof_kind(v, PV_PROF_INTERRUPT, 0);

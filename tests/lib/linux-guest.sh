@@ -335,9 +335,15 @@ lg_diag() {
 	for f in "$run"/console/guest-*.log; do
 		[ -f "$f" ] || continue
 		grep -aqE 'Kernel panic|BUG:|Oops|general protection|invalid opcode' "$f" || continue
-		echo "--- $f: the kernel's last words (first 25 lines from the first oops or panic)"
-		grep -anE 'Kernel panic|BUG:|Oops|general protection|invalid opcode' "$f" | head -n 1 | cut -d: -f1 |
-			{ read -r n; tail -n "+$n" "$f" | head -n 25 | tr -d '\r' | cut -c1-160; }
+		echo "--- $f: the kernel's last words (first 18 lines from the first oops or panic)"
+		grep -anE 'Kernel panic|BUG:|Oops|general protection|invalid opcode|kernel BUG' "$f" | head -n 1 | cut -d: -f1 |
+			{ read -r n; tail -n "+$n" "$f" | head -n 18 | tr -d '\r' | cut -c1-160; }
+	done
+	# and keeld's flight recorder of the vCPU that crashed: its last exits
+	for d in $LG_DIAG_DOMS; do
+		lg_keeld_log "$d" | grep -q 'oldest first' || continue
+		echo "--- d$d: keeld's last exits of the crashing vCPU (newest last; console output not shown)"
+		lg_keeld_log "$d" | grep -aA32 'oldest first' | tail -n 14 | cut -c1-150
 	done
 	echo "=== end of diagnostics${KEEL_FAIL_REASON:+ (FAIL: $KEEL_FAIL_REASON)}"
 }
