@@ -112,9 +112,14 @@ struct hvm_domain {
 	uint64_t pm_base_ns;	    /* CLOCK_MONOTONIC at the PM timer's zero */
 	uint16_t pm1a_sts, pm1a_en; /* atomics: dom0's buttons set status bits */
 	int sci_level;		    /* the SCI as last set (under ioreq_lock) */
-	uint32_t nmi_pending;	    /* bit per vCPU: dom0's NMI trigger, for KVM_NMI */
-	uint64_t wire_checked;	    /* hvm_irq.c: when the PIC's wire was last looked at */
-	uint32_t wire_lvt0;	    /* the LVT0 keeld set for it */
+	uint64_t pm_tmr_half;	    /* the timer's count >> 31 when last looked at (ioreq_lock) */
+	pthread_mutex_t pm_lock;    /* the TMR_STS thread's */
+	pthread_cond_t pm_cond;	    /* its wake-up: PM1a_EN written, or stop */
+	pthread_t pm_thread;
+	int pm_thread_ok, pm_stop;
+	uint32_t nmi_pending;  /* bit per vCPU: dom0's NMI trigger, for KVM_NMI */
+	uint64_t wire_checked; /* hvm_irq.c: when the PIC's wire was last looked at */
+	uint32_t wire_lvt0;    /* the LVT0 keeld set for it */
 	int wire_forced;
 	pthread_mutex_t ioreq_lock; /* the servers and interrupt links (hvm_ioreq.c) */
 	struct hvm_ioreq_server servers[HVM_IOREQ_SERVERS];
@@ -156,6 +161,10 @@ void hvm_debug_port_write(struct domain *d, const uint8_t *buf, size_t n);
 /* CLOCK_MONOTONIC in ns (hvm_platform.c) */
 uint64_t hvm_now_ns(void);
 void hvm_platform_init(struct domain *d);
+/* The PM timer's state (hvm_platform.c): zero now, no TMR_STS thread yet;
+ * hvm_pm_destroy ends the thread if TMR_EN ever started it. */
+void hvm_pm_init(struct domain *d);
+void hvm_pm_destroy(struct domain *d);
 /* The RTC at 0x70/0x71 as Xen's (hvm_rtc.c): 1 if keeld answered the
  * access, 0 if it is the device model's (a CMOS byte past 0x0d). */
 void hvm_rtc_init(struct domain *d);

@@ -296,6 +296,7 @@ static void hvm_destroy(struct domain *d)
 	if (!d->hvm)
 		return;
 	hvm_rtc_destroy(d);
+	hvm_pm_destroy(d);
 	hvm_ioreq_destroy(d);
 	munmap(d->hvm->hole, HVM_HOLE_PAGES << 12);
 	free(d->hvm->hole_populated);

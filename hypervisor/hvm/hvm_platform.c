@@ -11,15 +11,21 @@
  *   ones -- "no device" to any bus scan -- and writes are dropped.
  * - The ACPI PM timer and PM1a status/enable registers (Xen's pmtimer.c),
  *   at the block HVM_PARAM_ACPI_IOPORTS_LOCATION selects: the timer counts
- *   at 3.579545 MHz from the domain's creation in 24 bits.  The power and
- *   sleep buttons dom0 presses (Xen's XEN_DOMCTL_SENDTRIGGER_POWER/SLEEP,
- *   hvm_acpi_power_button) set PWRBTN_STS / SLPBTN_STS, and the SCI (ISA
- *   IRQ 9) is held asserted while a status bit and its enable bit are
- *   both set, as Xen's pmt_update_sci; TMR_STS is never set (the timer's
- *   overflow is not tracked), so the timer raises no SCI here.  PM1a
- *   control is the device model's.
+ *   at 3.579545 MHz from the domain's creation in 32 bits, as Xen's (the
+ *   FADT hvmloader writes sets TMR_VAL_EXT).  TMR_STS is set whenever the
+ *   counter's top bit has changed (every ~600 s), found from the elapsed
+ *   time at each access to the block and, while the guest has TMR_EN set,
+ *   by a thread of the domain's that wakes at the next change, so the SCI
+ *   comes on time with no access (Xen arms a timer the same way).  The
+ *   power and sleep buttons dom0 presses (Xen's
+ *   XEN_DOMCTL_SENDTRIGGER_POWER/SLEEP, hvm_acpi_power_button) set
+ *   PWRBTN_STS / SLPBTN_STS.  The SCI (ISA IRQ 9, level) is held asserted
+ *   while a status bit and its enable bit are both set, as Xen's
+ *   pmt_update_sci, and lowered when the guest's write-1-to-clear leaves
+ *   none.  PM1a control is the device model's.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 #include <time.h>
 
@@ -35,6 +41,10 @@
 /* the PM1a status bits that raise an SCI (Xen's SCI_MASK) */
 #define PM1_SCI_MASK (PM1_TMR_STS | PM1_GBL_STS | PM1_PWRBTN | PM1_SLPBTN)
 #define PM1_SCI_IRQ  9
+#define PM1_TMR_EN   0x0001
+/* the counter's top bit, as Xen's 32-bit one (TMR_VAL_EXT) */
+#define PM_TMR_MSB_SHIFT 31
+#define PM_NS		 1000000000ULL
 
 uint64_t hvm_now_ns(void)
 {
@@ -44,9 +54,23 @@ uint64_t hvm_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+void hvm_pm_init(struct domain *d)
+{
+	struct hvm_domain *h = d->hvm;
+	pthread_condattr_t ca;
+
+	h->pm_base_ns = hvm_now_ns();
+	h->pm_tmr_half = 0;
+	pthread_mutex_init(&h->pm_lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&h->pm_cond, &ca);
+	pthread_condattr_destroy(&ca);
+}
+
 void hvm_platform_init(struct domain *d)
 {
-	d->hvm->pm_base_ns = hvm_now_ns();
+	hvm_pm_init(d);
 	hvm_rtc_init(d);
 }
 
@@ -68,25 +92,33 @@ int hvm_pm_set_location(struct domain *d, uint64_t v)
 	return 0;
 }
 
-static uint32_t hvm_pm_timer(struct domain *d)
+/* Timer ticks since the domain's creation, unwrapped. */
+static uint64_t hvm_pm_ticks(const struct domain *d, uint64_t now)
 {
-	unsigned __int128 t =
-		(unsigned __int128)(hvm_now_ns() - d->hvm->pm_base_ns) * HVM_PM_TMR_HZ;
+	uint64_t base = __atomic_load_n(&d->hvm->pm_base_ns, __ATOMIC_ACQUIRE);
 
-	return (uint32_t)(t / 1000000000ULL) & 0xffffff;
+	return now > base ? (uint64_t)((unsigned __int128)(now - base) * HVM_PM_TMR_HZ / PM_NS) : 0;
 }
 
 /*
- * The SCI's level from PM1a status and enable (Xen's pmt_update_sci).
- * The vCPUs' writes and dom0's button presses race; the line is set under
- * the interrupt lines' lock from the registers as they are then.
+ * The SCI's level from PM1a status and enable (Xen's pmt_update_sci),
+ * TMR_STS first set if the counter's top bit changed since it was last
+ * looked at (Xen's pmt_update_time).  The vCPUs' accesses, dom0's button
+ * presses and the TMR_STS thread race; the line is set under the
+ * interrupt lines' lock from the registers as they are then.
  */
 static void hvm_pm1a_update_sci(struct domain *d)
 {
 	struct hvm_domain *h = d->hvm;
+	uint64_t half;
 	int level;
 
 	pthread_mutex_lock(&h->ioreq_lock);
+	half = hvm_pm_ticks(d, hvm_now_ns()) >> PM_TMR_MSB_SHIFT;
+	if (half != h->pm_tmr_half) {
+		__atomic_store_n(&h->pm_tmr_half, half, __ATOMIC_RELEASE);
+		__atomic_fetch_or(&h->pm1a_sts, PM1_TMR_STS, __ATOMIC_ACQ_REL);
+	}
 	level = !!(__atomic_load_n(&h->pm1a_sts, __ATOMIC_ACQUIRE) &
 		   __atomic_load_n(&h->pm1a_en, __ATOMIC_ACQUIRE) & PM1_SCI_MASK);
 	if (level != h->sci_level) {
@@ -96,16 +128,81 @@ static void hvm_pm1a_update_sci(struct domain *d)
 	pthread_mutex_unlock(&h->ioreq_lock);
 }
 
+/*
+ * While TMR_EN is set, wake at the counter's next top-bit change and
+ * raise TMR_STS (and so the SCI) then, as Xen's pmt_timer_callback; with
+ * TMR_EN clear, sleep until PM1a_EN is written again.  Started at the
+ * first write setting TMR_EN; ends with the domain.
+ */
+static void *hvm_pm_thread(void *arg)
+{
+	struct domain *d = arg;
+	struct hvm_domain *h = d->hvm;
+
+	pthread_mutex_lock(&h->pm_lock);
+	while (!h->pm_stop) {
+		uint64_t next, at;
+		struct timespec ts;
+
+		if (!(__atomic_load_n(&h->pm1a_en, __ATOMIC_ACQUIRE) & PM1_TMR_EN)) {
+			pthread_cond_wait(&h->pm_cond, &h->pm_lock);
+			continue;
+		}
+		/* the first ns at which the tick count reaches the next flip */
+		next = ((hvm_pm_ticks(d, hvm_now_ns()) >> PM_TMR_MSB_SHIFT) + 1)
+		       << PM_TMR_MSB_SHIFT;
+		at = __atomic_load_n(&h->pm_base_ns, __ATOMIC_ACQUIRE) +
+		     (uint64_t)(((unsigned __int128)next * PM_NS + HVM_PM_TMR_HZ - 1) /
+				HVM_PM_TMR_HZ);
+		ts.tv_sec = (time_t)(at / PM_NS);
+		ts.tv_nsec = (long)(at % PM_NS);
+		if (pthread_cond_timedwait(&h->pm_cond, &h->pm_lock, &ts) == ETIMEDOUT &&
+		    !h->pm_stop)
+			hvm_pm1a_update_sci(d);
+	}
+	pthread_mutex_unlock(&h->pm_lock);
+	return NULL;
+}
+
+/* PM1a_EN was written: start the TMR_STS thread the first time TMR_EN is
+ * set, and have it look at TMR_EN (and the time) again. */
+static void hvm_pm_en_written(struct domain *d, uint16_t en)
+{
+	struct hvm_domain *h = d->hvm;
+
+	pthread_mutex_lock(&h->pm_lock);
+	if (!h->pm_thread_ok && !h->pm_stop && (en & PM1_TMR_EN))
+		h->pm_thread_ok = pthread_create(&h->pm_thread, NULL, hvm_pm_thread, d) == 0;
+	pthread_cond_signal(&h->pm_cond);
+	pthread_mutex_unlock(&h->pm_lock);
+}
+
+void hvm_pm_destroy(struct domain *d)
+{
+	struct hvm_domain *h = d->hvm;
+
+	pthread_mutex_lock(&h->pm_lock);
+	h->pm_stop = 1;
+	pthread_cond_signal(&h->pm_cond);
+	pthread_mutex_unlock(&h->pm_lock);
+	if (h->pm_thread_ok)
+		pthread_join(h->pm_thread, NULL);
+	h->pm_thread_ok = 0;
+	pthread_cond_destroy(&h->pm_cond);
+	pthread_mutex_destroy(&h->pm_lock);
+}
+
 /* PM1a_STS (write 1 to clear) and PM1a_EN, 16 bits each, at the block's
  * first 4 bytes; byte accesses reach either half.  Status bits dom0 sets
  * meanwhile (a button) survive: the clear is an atomic and-not. */
 static void hvm_pm1a_evt(struct domain *d, unsigned off, int is_write, uint8_t *data, unsigned size)
 {
 	struct hvm_domain *h = d->hvm;
-	uint16_t sts = __atomic_load_n(&h->pm1a_sts, __ATOMIC_ACQUIRE);
-	uint16_t clear = 0, en = h->pm1a_en;
+	uint16_t sts, clear = 0, en = h->pm1a_en;
 	uint8_t regs[4];
 
+	hvm_pm1a_update_sci(d); /* TMR_STS as of now */
+	sts = __atomic_load_n(&h->pm1a_sts, __ATOMIC_ACQUIRE);
 	memcpy(regs, &sts, 2);
 	memcpy(regs + 2, &en, 2);
 	for (unsigned i = 0; i < size; i++) {
@@ -128,6 +225,7 @@ static void hvm_pm1a_evt(struct domain *d, unsigned off, int is_write, uint8_t *
 		__atomic_fetch_and(&h->pm1a_sts, (uint16_t)~clear, __ATOMIC_ACQ_REL);
 		__atomic_store_n(&h->pm1a_en, en, __ATOMIC_RELEASE);
 		hvm_pm1a_update_sci(d);
+		hvm_pm_en_written(d, en);
 	}
 }
 
@@ -147,8 +245,14 @@ int hvm_pm_io(struct domain *d, uint16_t port, int is_write, uint8_t *data, unsi
 		return 0;
 	}
 	if (port == pm + HVM_PM_TMR_OFF && size == 4) {
-		uint32_t v = hvm_pm_timer(d);
+		uint64_t ticks = hvm_pm_ticks(d, hvm_now_ns());
+		uint32_t v = (uint32_t)ticks;
 
+		/* a flip seen here sets TMR_STS too; firmware reads the timer
+		 * often, so the lock is taken only then */
+		if (ticks >> PM_TMR_MSB_SHIFT !=
+		    __atomic_load_n(&d->hvm->pm_tmr_half, __ATOMIC_ACQUIRE))
+			hvm_pm1a_update_sci(d);
 		if (!is_write)
 			memcpy(data, &v, 4);
 		return 0;

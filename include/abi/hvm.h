@@ -175,7 +175,8 @@ struct xen_memory_reservation32 {
 };
 _Static_assert(sizeof(struct xen_memory_reservation32) == 20, "reservation32");
 
-/* The ACPI PM timer Xen emulates: 24 bits at 3.579545 MHz, at offset 8 of
+/* The ACPI PM timer Xen emulates: 32 bits (hvmloader's FADT sets
+ * TMR_VAL_EXT) at 3.579545 MHz, at offset 8 of
  * the PM1a event block, whose port HVM_PARAM_ACPI_IOPORTS_LOCATION
  * chooses (0: 0x1f40, Xen's old; 1: 0xb000, what hvmloader selects). */
 #define HVM_PM1A_EVT_V0 0x1f40

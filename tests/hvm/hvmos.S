@@ -21,7 +21,9 @@
  *   as they come: "nmi N" (an NMI, xl trigger nmi), "power-button" /
  *   "sleep-button sci-irr B" (PM1a's PWRBTN/SLPBTN_STS, enabled here,
  *   with B the SCI, IRQ 9, pending in the masked PIC's IRR; the bit is
- *   then cleared), and at each tick line the CD-ROM's state by ATAPI
+ *   then cleared; TMR_EN is enabled too, and a "pm-timer-flip sci-irr B"
+ *   would be its TMR_STS -- the 32-bit timer's top bit first flips after
+ *   ~600 s, so hvm-os, far shorter, sees none), and at each tick line the CD-ROM's state by ATAPI
  *   (secondary master, PIO, no interrupt) when it changed: "cd-sense K"
  *   or "cd-ready blocks N" (xl cd-eject / cd-insert).
  *
@@ -44,6 +46,7 @@
 #define ATA2_CMD      0x177
 #define ATA2_CTL      0x376
 #define SLPBTN	      0x0200
+#define TMR_STS	      0x0001 /* PM1a_STS / PM1a_EN: the PM timer's top bit flipped */
 #define PM_HALF_S     1789772 /* 0.5 s at 3.579545 MHz */
 #define PM_1200MS     4295454
 #define PM_1MS	      3580
@@ -655,10 +658,11 @@ pm32:
 	mov $s_failed, %esi
 	call puts32
 
-	/* the ACPI buttons' status bits enabled (xl trigger power|sleep);
-	 * the PIC stays masked, so the SCI only shows in its IRR */
+	/* the ACPI buttons' status bits enabled (xl trigger power|sleep),
+	 * and the PM timer's (keeld then watches for its flip); the PIC
+	 * stays masked, so the SCI only shows in its IRR */
 	mov $PM1A_EN, %dx
-	mov $(PWRBTN | SLPBTN), %ax
+	mov $(PWRBTN | SLPBTN | TMR_STS), %ax
 	out %ax, %dx
 
 	/* tick N every 50 LAPIC ticks, for ever; events as they come */
@@ -763,7 +767,7 @@ wait32_poll:
 
 /* events32: "nmi N" when an NMI came since the last look; for a button
  * whose PM1a status bit is set, "power-button sci-irr B" or "sleep-button
- * sci-irr B" (B: IRQ 9, the SCI, in the slave PIC's IRR), then the bit
+ * sci-irr B" (and "pm-timer-flip sci-irr B" for TMR_STS) (B: IRQ 9, the SCI, in the slave PIC's IRR), then the bit
  * cleared (write 1), which lowers the SCI again. */
 events32:
 	pushal
@@ -784,6 +788,9 @@ events32:
 	call button32
 	mov $SLPBTN, %cx
 	mov $s_sleep, %esi
+	call button32
+	mov $TMR_STS, %cx
+	mov $s_tmr, %esi
 	call button32
 	popal
 	ret
@@ -939,6 +946,7 @@ s_cd_sense:	.asciz "cd-sense "
 s_cd_ready:	.asciz "cd-ready blocks "
 s_power:	.asciz "power-button sci-irr "
 s_sleep:	.asciz "sleep-button sci-irr "
+s_tmr:		.asciz "pm-timer-flip sci-irr "
 s_unexpected:	.asciz "FAIL hvmos an unexpected interrupt or exception in 32-bit mode\r\n"
 
 	.org HVMOS_SECTORS * 512 - 1
