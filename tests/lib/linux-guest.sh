@@ -15,6 +15,9 @@
 #                        (a driver domain's xl devd)
 #   lg_add_prog DIR PROG [LIBDIR]  any program so, LIBDIR searched too
 #   lg_drv_initramfs DIR MODULE...  busybox, those modules and xl (a driver domain)
+#   lg_drv_blkback_initramfs DIR  busybox, xen-evtchn/xen-gntdev, Debian's
+#                        libxen* (DIR/xenlib, sets xenlib), keel-blkback,
+#                        keelstore and xl (keel-blkback in a driver domain)
 #   lg_drv_create DEV REGEX  create the driver domain "drv" ($KEEL_TMP/drv.gz,
 #                        driver_domain=1, the xl.cfg line DEV for its own
 #                        device); wait for a console line REGEX or FAIL;
@@ -108,6 +111,41 @@ lg_drv_initramfs() {
 	lg_initramfs "$root"
 	for m; do lg_add_module "$root" "$m"; done
 	lg_add_xl "$root"
+}
+
+# lg_drv_blkback_initramfs DIR: a driver domain's tree for keel-blkback
+# (its /init is the caller's): busybox, the xen-evtchn and xen-gntdev
+# modules, Debian's real libxenevtchn/libxengnttab and what they need in
+# DIR/xenlib (sets xenlib; the guest loads them by LD_LIBRARY_PATH), and
+# keel-blkback, keelstore and xl with the host's C library (and, in a SAN
+# build, the sanitizer runtimes) at the same paths; any libxen* must come
+# from xenlib
+lg_drv_blkback_initramfs() {
+	local root=$1 p d f deps
+	lg_initramfs "$root"
+	lg_add_module "$root" drivers/xen/xen-evtchn.ko
+	lg_add_module "$root" drivers/xen/xen-gntdev.ko
+	xenlib=$root/xenlib
+	mkdir -p "$xenlib"
+	for p in libxenevtchn1 libxengnttab1 libxenforeignmemory1 libxentoolcore1 libxentoollog1; do
+		d=$(fetch_deb "$p") || skip "could not download $p"
+		cp -a "$d"/usr/lib/x86_64-linux-gnu/lib*.so* "$xenlib/" || fail "$p has no libraries"
+	done
+	for f in keel-blkback keelstore xl; do cp "$KEEL_BIN/$f" "$root/bin/"; done
+	deps=$(LD_LIBRARY_PATH=$xenlib ldd "$root/bin/keel-blkback" "$root/bin/keelstore" \
+		"$root/bin/xl" | awk '/=> \// { print $3 } /^\t\/.*ld-linux/ { print $1 }' | sort -u)
+	for f in $deps; do
+		case $f in
+		"$xenlib"/*) ;;
+		*/libxen*) fail "keel-blkback would load $f, not Debian's library" ;;
+		*)
+			mkdir -p "$root$(dirname "$f")"
+			cp -L "$f" "$root$f"
+			;;
+		esac
+	done
+	LD_LIBRARY_PATH=$xenlib ldd "$root/bin/keel-blkback" | grep -q "libxengnttab.so.1 => $xenlib/" ||
+		fail "keel-blkback does not resolve libxengnttab.so.1 to Debian's"
 }
 
 # lg_add_prog DIR PROGRAM [LIBDIR]: PROGRAM as DIR/bin/NAME with the shared
