@@ -45,22 +45,12 @@ root=$KEEL_TMP/root
 lg_drv_blkback_initramfs "$root"
 {
 	lg_init_head drv
+	lg_drv_blkback_init
 	cat <<'INIT'
-for d in evtchn gntdev xenbus; do [ -c /dev/xen/$d ] || say "no /dev/xen/$d"; done
 dd if=/dev/zero of=/tmp/disk0.img bs=1M count=8 2>/dev/null
 dd if=/dev/zero of=/tmp/disk1.img bs=1M count=8 2>/dev/null
-# no socket here: keelstore, xl devd and keel-blkback open /dev/xen/xenbus
 domid=$(keelstore read domid)
 say "domid $domid"
-export ASAN_OPTIONS=detect_leaks=0
-xl devd -F >/dev/console 2>&1 &
-LD_LIBRARY_PATH=/xenlib keel-blkback >/dev/console 2>&1 &
-bpid=$!
-i=0
-until grep -q libxengnttab /proc/$bpid/maps 2>/dev/null || [ $i -ge 100 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
 for f in $(grep -o '/[^ ]*libxen[^ ]*' /proc/$bpid/maps | sort -u); do
 	say "maps $(md5sum $f)"
 done

@@ -18,6 +18,7 @@
 #   lg_drv_blkback_initramfs DIR  busybox, xen-evtchn/xen-gntdev, Debian's
 #                        libxen* (DIR/xenlib, sets xenlib), keel-blkback,
 #                        keelstore and xl (keel-blkback in a driver domain)
+#   lg_drv_blkback_init  its /init lines starting xl devd and keel-blkback
 #   lg_drv_create DEV REGEX  create the driver domain "drv" ($KEEL_TMP/drv.gz,
 #                        driver_domain=1, the xl.cfg line DEV for its own
 #                        device); wait for a console line REGEX or FAIL;
@@ -146,6 +147,26 @@ lg_drv_blkback_initramfs() {
 	done
 	LD_LIBRARY_PATH=$xenlib ldd "$root/bin/keel-blkback" | grep -q "libxengnttab.so.1 => $xenlib/" ||
 		fail "keel-blkback does not resolve libxengnttab.so.1 to Debian's"
+}
+
+# lg_drv_blkback_init: the /init lines (after lg_init_head) of such a driver
+# domain: say which /dev/xen device is missing, start `xl devd -F` and
+# keel-blkback on /xenlib's libraries (its pid in bpid; both reach the store
+# through /dev/xen/xenbus, as there is no socket), and wait up to 10 s for it
+# to map libxengnttab
+lg_drv_blkback_init() {
+	cat <<'INIT'
+for d in evtchn gntdev xenbus; do [ -c /dev/xen/$d ] || say "no /dev/xen/$d"; done
+export ASAN_OPTIONS=detect_leaks=0
+xl devd -F >/dev/console 2>&1 &
+LD_LIBRARY_PATH=/xenlib keel-blkback >/dev/console 2>&1 &
+bpid=$!
+i=0
+until grep -q libxengnttab /proc/$bpid/maps 2>/dev/null || [ $i -ge 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+INIT
 }
 
 # lg_add_prog DIR PROGRAM [LIBDIR]: PROGRAM as DIR/bin/NAME with the shared

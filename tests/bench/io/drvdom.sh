@@ -25,18 +25,9 @@ lg_fetch_kernel
 lg_drv_blkback_initramfs "$gtmp/drvroot"
 {
 	lg_init_head drv
+	lg_drv_blkback_init
 	cat <<'INIT'
-for d in evtchn gntdev xenbus; do [ -c /dev/xen/$d ] || say "no /dev/xen/$d"; done
 dd if=/dev/urandom of=/tmp/bench.img bs=1M count=256 2>/dev/null
-export ASAN_OPTIONS=detect_leaks=0
-xl devd -F >/dev/console 2>&1 &
-LD_LIBRARY_PATH=/xenlib keel-blkback >/dev/console 2>&1 &
-bpid=$!
-i=0
-until grep -q libxengnttab /proc/$bpid/maps 2>/dev/null || [ $i -ge 100 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
 say ready
 while :; do sleep 60; done
 INIT
