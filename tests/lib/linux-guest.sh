@@ -15,6 +15,8 @@
 #                        (a driver domain's xl devd)
 #   lg_add_prog DIR PROG [LIBDIR]  any program so, LIBDIR searched too
 #   lg_drv_initramfs DIR MODULE...  busybox, those modules and xl (a driver domain)
+#   lg_drv_net_initramfs DIR  busybox, xl, netfront, netback, bridge and an
+#                        /init bridging eth0 in br0 and running xl devd
 #   lg_drv_blkback_initramfs DIR  busybox, xen-evtchn/xen-gntdev, Debian's
 #                        libxen* (DIR/xenlib, sets xenlib), keel-blkback,
 #                        keelstore and xl (keel-blkback in a driver domain)
@@ -112,6 +114,40 @@ lg_drv_initramfs() {
 	lg_initramfs "$root"
 	for m; do lg_add_module "$root" "$m"; done
 	lg_add_xl "$root"
+}
+
+# lg_drv_net_initramfs DIR: a network driver domain's tree, /init included:
+# busybox, xl, xen-netfront, xen-netback and bridge; its /init puts its eth0
+# (the uplink vif from dom0) in a bridge br0, runs `xl devd -F` (which adds
+# each guest's vif to the bridge its xl.cfg names) and says "KEEL-DRV: br0
+# up", then prints every interface's packet counters each 5 s
+lg_drv_net_initramfs() {
+	lg_drv_initramfs "$1" drivers/net/xen-netfront.ko drivers/net/xen-netback/xen-netback.ko \
+		net/bridge/bridge.ko
+	{
+		lg_init_head KEEL-DRV
+		cat <<'INIT'
+i=0
+while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+[ -e /sys/class/net/eth0 ] || { say "FAIL no eth0"; poweroff -f; }
+ip link set lo up
+brctl addbr br0 && brctl addif br0 eth0 && ip link set eth0 up && ip link set br0 up ||
+	say "FAIL bridge"
+export ASAN_OPTIONS=detect_leaks=0
+xl devd -F >/dev/console 2>&1 &
+say "br0 up with eth0; xl devd running"
+# packet counters of every interface, for the diagnostics
+while :; do
+	sleep 5
+	l=
+	for n in /sys/class/net/*; do
+		l="$l ${n##*/} rx $(cat $n/statistics/rx_packets) tx $(cat $n/statistics/tx_packets) drop $(cat $n/statistics/rx_dropped)/$(cat $n/statistics/tx_dropped);"
+	done
+	echo "KEEL-DRV: counters:$l"
+done
+INIT
+	} >"$1/init"
+	chmod +x "$1/init"
 }
 
 # lg_drv_blkback_initramfs DIR: a driver domain's tree for keel-blkback
