@@ -35,32 +35,7 @@ br=kddn$$
 mac() { echo "00:16:3e:5d:$(printf '%02x:%02x' $((RANDOM % 256)) $((RANDOM % 256)))"; }
 
 droot=$KEEL_TMP/drv-root
-lg_drv_initramfs "$droot" drivers/net/xen-netfront.ko drivers/net/xen-netback/xen-netback.ko \
-	net/bridge/bridge.ko
-{
-	lg_init_head KEEL-DRV
-	cat <<'INIT'
-i=0
-while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
-[ -e /sys/class/net/eth0 ] || { say "FAIL no eth0"; poweroff -f; }
-ip link set lo up
-brctl addbr br0 && brctl addif br0 eth0 && ip link set eth0 up && ip link set br0 up ||
-	say "FAIL bridge"
-export ASAN_OPTIONS=detect_leaks=0
-xl devd -F >/dev/console 2>&1 &
-say "br0 up with eth0; xl devd running"
-# packet counters of every interface, for the diagnostics
-while :; do
-	sleep 5
-	l=
-	for n in /sys/class/net/*; do
-		l="$l ${n##*/} rx $(cat $n/statistics/rx_packets) tx $(cat $n/statistics/tx_packets) drop $(cat $n/statistics/rx_dropped)/$(cat $n/statistics/tx_dropped);"
-	done
-	echo "KEEL-DRV: counters:$l"
-done
-INIT
-} >"$droot/init"
-chmod +x "$droot/init"
+lg_drv_net_initramfs "$droot"
 lg_pack "$droot" "$KEEL_TMP/drv.gz"
 
 # the TCP transfers: a file of $tcpn bytes each way

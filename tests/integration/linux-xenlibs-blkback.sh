@@ -42,50 +42,15 @@ lg_fetch_kernel
 
 # --- the driver domain's initramfs ------------------------------------------------
 root=$KEEL_TMP/root
-lg_initramfs "$root"
-lg_add_module "$root" drivers/xen/xen-evtchn.ko
-lg_add_module "$root" drivers/xen/xen-gntdev.ko
-xenlib=$root/xenlib
-mkdir -p "$xenlib"
-for p in libxenevtchn1 libxengnttab1 libxenforeignmemory1 libxentoolcore1 libxentoollog1; do
-	d=$(fetch_deb "$p") || skip "could not download $p"
-	cp -a "$d"/usr/lib/x86_64-linux-gnu/lib*.so* "$xenlib/" || fail "$p has no libraries"
-done
-for f in keel-blkback keelstore xl; do cp "$KEEL_BIN/$f" "$root/bin/"; done
-# What the binaries need besides: the host's C library (and, in a SAN build,
-# the sanitizer runtimes), at the same paths; libxen* must come from xenlib.
-deps=$(LD_LIBRARY_PATH=$xenlib ldd "$root/bin/keel-blkback" "$root/bin/keelstore" \
-	"$root/bin/xl" | awk '/=> \// { print $3 } /^\t\/.*ld-linux/ { print $1 }' | sort -u)
-for f in $deps; do
-	case $f in
-	"$xenlib"/*) ;;
-	*/libxen*) fail "keel-blkback would load $f, not Debian's library" ;;
-	*)
-		mkdir -p "$root$(dirname "$f")"
-		cp -L "$f" "$root$f"
-		;;
-	esac
-done
-LD_LIBRARY_PATH=$xenlib ldd "$root/bin/keel-blkback" | grep -q "libxengnttab.so.1 => $xenlib/" ||
-	fail "keel-blkback does not resolve libxengnttab.so.1 to Debian's"
+lg_drv_blkback_initramfs "$root"
 {
 	lg_init_head drv
+	lg_drv_blkback_init
 	cat <<'INIT'
-for d in evtchn gntdev xenbus; do [ -c /dev/xen/$d ] || say "no /dev/xen/$d"; done
 dd if=/dev/zero of=/tmp/disk0.img bs=1M count=8 2>/dev/null
 dd if=/dev/zero of=/tmp/disk1.img bs=1M count=8 2>/dev/null
-# no socket here: keelstore, xl devd and keel-blkback open /dev/xen/xenbus
 domid=$(keelstore read domid)
 say "domid $domid"
-export ASAN_OPTIONS=detect_leaks=0
-xl devd -F >/dev/console 2>&1 &
-LD_LIBRARY_PATH=/xenlib keel-blkback >/dev/console 2>&1 &
-bpid=$!
-i=0
-until grep -q libxengnttab /proc/$bpid/maps 2>/dev/null || [ $i -ge 100 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
 for f in $(grep -o '/[^ ]*libxen[^ ]*' /proc/$bpid/maps | sort -u); do
 	say "maps $(md5sum $f)"
 done

@@ -15,6 +15,12 @@
 #                        (a driver domain's xl devd)
 #   lg_add_prog DIR PROG [LIBDIR]  any program so, LIBDIR searched too
 #   lg_drv_initramfs DIR MODULE...  busybox, those modules and xl (a driver domain)
+#   lg_drv_net_initramfs DIR  busybox, xl, netfront, netback, bridge and an
+#                        /init bridging eth0 in br0 and running xl devd
+#   lg_drv_blkback_initramfs DIR  busybox, xen-evtchn/xen-gntdev, Debian's
+#                        libxen* (DIR/xenlib, sets xenlib), keel-blkback,
+#                        keelstore and xl (keel-blkback in a driver domain)
+#   lg_drv_blkback_init  its /init lines starting xl devd and keel-blkback
 #   lg_drv_create DEV REGEX  create the driver domain "drv" ($KEEL_TMP/drv.gz,
 #                        driver_domain=1, the xl.cfg line DEV for its own
 #                        device); wait for a console line REGEX or FAIL;
@@ -108,6 +114,95 @@ lg_drv_initramfs() {
 	lg_initramfs "$root"
 	for m; do lg_add_module "$root" "$m"; done
 	lg_add_xl "$root"
+}
+
+# lg_drv_net_initramfs DIR: a network driver domain's tree, /init included:
+# busybox, xl, xen-netfront, xen-netback and bridge; its /init puts its eth0
+# (the uplink vif from dom0) in a bridge br0, runs `xl devd -F` (which adds
+# each guest's vif to the bridge its xl.cfg names) and says "KEEL-DRV: br0
+# up", then prints every interface's packet counters each 5 s
+lg_drv_net_initramfs() {
+	lg_drv_initramfs "$1" drivers/net/xen-netfront.ko drivers/net/xen-netback/xen-netback.ko \
+		net/bridge/bridge.ko
+	{
+		lg_init_head KEEL-DRV
+		cat <<'INIT'
+i=0
+while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+[ -e /sys/class/net/eth0 ] || { say "FAIL no eth0"; poweroff -f; }
+ip link set lo up
+brctl addbr br0 && brctl addif br0 eth0 && ip link set eth0 up && ip link set br0 up ||
+	say "FAIL bridge"
+export ASAN_OPTIONS=detect_leaks=0
+xl devd -F >/dev/console 2>&1 &
+say "br0 up with eth0; xl devd running"
+# packet counters of every interface, for the diagnostics
+while :; do
+	sleep 5
+	l=
+	for n in /sys/class/net/*; do
+		l="$l ${n##*/} rx $(cat $n/statistics/rx_packets) tx $(cat $n/statistics/tx_packets) drop $(cat $n/statistics/rx_dropped)/$(cat $n/statistics/tx_dropped);"
+	done
+	echo "KEEL-DRV: counters:$l"
+done
+INIT
+	} >"$1/init"
+	chmod +x "$1/init"
+}
+
+# lg_drv_blkback_initramfs DIR: a driver domain's tree for keel-blkback
+# (its /init is the caller's): busybox, the xen-evtchn and xen-gntdev
+# modules, Debian's real libxenevtchn/libxengnttab and what they need in
+# DIR/xenlib (sets xenlib; the guest loads them by LD_LIBRARY_PATH), and
+# keel-blkback, keelstore and xl with the host's C library (and, in a SAN
+# build, the sanitizer runtimes) at the same paths; any libxen* must come
+# from xenlib
+lg_drv_blkback_initramfs() {
+	local root=$1 p d f deps
+	lg_initramfs "$root"
+	lg_add_module "$root" drivers/xen/xen-evtchn.ko
+	lg_add_module "$root" drivers/xen/xen-gntdev.ko
+	xenlib=$root/xenlib
+	mkdir -p "$xenlib"
+	for p in libxenevtchn1 libxengnttab1 libxenforeignmemory1 libxentoolcore1 libxentoollog1; do
+		d=$(fetch_deb "$p") || skip "could not download $p"
+		cp -a "$d"/usr/lib/x86_64-linux-gnu/lib*.so* "$xenlib/" || fail "$p has no libraries"
+	done
+	for f in keel-blkback keelstore xl; do cp "$KEEL_BIN/$f" "$root/bin/"; done
+	deps=$(LD_LIBRARY_PATH=$xenlib ldd "$root/bin/keel-blkback" "$root/bin/keelstore" \
+		"$root/bin/xl" | awk '/=> \// { print $3 } /^\t\/.*ld-linux/ { print $1 }' | sort -u)
+	for f in $deps; do
+		case $f in
+		"$xenlib"/*) ;;
+		*/libxen*) fail "keel-blkback would load $f, not Debian's library" ;;
+		*)
+			mkdir -p "$root$(dirname "$f")"
+			cp -L "$f" "$root$f"
+			;;
+		esac
+	done
+	LD_LIBRARY_PATH=$xenlib ldd "$root/bin/keel-blkback" | grep -q "libxengnttab.so.1 => $xenlib/" ||
+		fail "keel-blkback does not resolve libxengnttab.so.1 to Debian's"
+}
+
+# lg_drv_blkback_init: the /init lines (after lg_init_head) of such a driver
+# domain: say which /dev/xen device is missing, start `xl devd -F` and
+# keel-blkback on /xenlib's libraries (its pid in bpid; both reach the store
+# through /dev/xen/xenbus, as there is no socket), and wait up to 10 s for it
+# to map libxengnttab
+lg_drv_blkback_init() {
+	cat <<'INIT'
+for d in evtchn gntdev xenbus; do [ -c /dev/xen/$d ] || say "no /dev/xen/$d"; done
+export ASAN_OPTIONS=detect_leaks=0
+xl devd -F >/dev/console 2>&1 &
+LD_LIBRARY_PATH=/xenlib keel-blkback >/dev/console 2>&1 &
+bpid=$!
+i=0
+until grep -q libxengnttab /proc/$bpid/maps 2>/dev/null || [ $i -ge 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+INIT
 }
 
 # lg_add_prog DIR PROGRAM [LIBDIR]: PROGRAM as DIR/bin/NAME with the shared
