@@ -23,6 +23,7 @@ void bk_log_quiet(bool quiet)
 void bk_log(const char *fmt, ...)
 {
 	time_t now = time(NULL);
+	char msg[1024];
 	va_list ap;
 
 	if (bk_log_silent)
@@ -38,11 +39,12 @@ void bk_log(const char *fmt, ...)
 		bk_log_dropped++;
 		return;
 	}
-	fputs("keel-backend: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	/* one write per line (stderr is unbuffered): in a driver domain the
+	 * console is shared with the kernel and xl devd */
+	fprintf(stderr, "keel-backend: %s\n", msg);
 }
 
 /* A copy's GNTST_* and the -errno the seam gives for it, both ways (the

@@ -78,13 +78,15 @@ static void devd_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)))
 
 static void devd_log(const char *fmt, ...)
 {
+	char msg[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
-	fputs("xl devd: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* one write per line: the console is shared with the kernel and the
+	 * backends, and a line written in pieces gets theirs in between */
+	fprintf(stderr, "xl devd: %s\n", msg);
 	fflush(stderr);
 }
 
