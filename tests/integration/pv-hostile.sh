@@ -67,9 +67,10 @@ for s in $seeds; do
 	if echo "$st" | grep -q ' crashed '; then
 		grep -q "d$d: crashed:" "$KEEL_TMP/keeld.log" ||
 			fail "seed $s: crashed without a reason in the log"
-		# The dump comes just before the crash line.
-		grep -B10 "d$d: crashed:" "$KEEL_TMP/keeld.log" | grep -q "d$d:  rip " ||
-			{ grep -B10 "d$d: crashed:" "$KEEL_TMP/keeld.log"; fail "seed $s: no register dump"; }
+		# The dump comes just before the crash line (registers, stack,
+		# then the vCPU's last exits: at most 32 of them and a header).
+		grep -B60 "d$d: crashed:" "$KEEL_TMP/keeld.log" | grep -q "d$d:  rip " ||
+			{ grep -B60 "d$d: crashed:" "$KEEL_TMP/keeld.log" | tail -n 20; fail "seed $s: no register dump"; }
 		grep "d$d: crashed:" "$KEEL_TMP/keeld.log"
 	else
 		ctl console "$d" | grep -q '^Test result: SUCCESS' || fail "seed $s: attacker failed"
