@@ -271,6 +271,7 @@ void pv_time_describe(struct domain *d, char *buf, size_t len);
 int vcpu_apply_affinity(struct vcpu *v, int tid);
 void pv_time_to_mono(struct domain *d, uint64_t ns, struct timespec *ts);
 int pv_timer_set(struct vcpu *v, uint64_t deadline);
+int pv_timer_retry(struct vcpu *v, uint64_t ns);
 long pv_timer_periodic_op(struct vcpu *caller, struct vcpu *t, int stop, uint64_t arg);
 void pv_timer_check(struct vcpu *v);
 

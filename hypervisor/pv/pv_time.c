@@ -144,12 +144,23 @@ static int pv_timer_arm(struct vcpu *v)
 	v->timer_deadline = deadline;
 	if (!v->timer_ok)
 		return 0;
+	/* keeld's own look at a held-back upcall, not the guest's timer */
+	if (v->pv->held_retry && (!deadline || v->pv->held_retry < deadline))
+		deadline = v->pv->held_retry;
 	if (deadline) {
 		pv_time_to_mono(v->dom, deadline, &its.it_value);
 		if (!its.it_value.tv_sec && !its.it_value.tv_nsec)
 			its.it_value.tv_nsec = 1;
 	}
 	return timer_settime(v->timer, TIMER_ABSTIME, &its, NULL) < 0 ? -1 : 0;
+}
+
+/* Have the vCPU's timer kick it `ns` from now for keeld's own sake (a
+ * held-back upcall), whatever the guest's timers say. */
+int pv_timer_retry(struct vcpu *v, uint64_t ns)
+{
+	v->pv->held_retry = pv_time_now(v->dom) + ns;
+	return pv_timer_arm(v);
 }
 
 /* Arm the vCPU's one-shot timer for guest system time `deadline` (0 stops
@@ -198,6 +209,10 @@ void pv_timer_check(struct vcpu *v)
 	uint64_t now;
 	int fire = 0;
 
+	if (v->pv->held_retry && pv_time_now(v->dom) >= v->pv->held_retry) {
+		v->pv->held_retry = 0;
+		pv_timer_arm(v);
+	}
 	if (!v->timer_deadline)
 		return;
 	now = pv_time_now(v->dom);

@@ -441,6 +441,52 @@ void pv_vcpu_describe(struct vcpu *v, char *buf, size_t len)
 		v->timer_deadline ? "" : " (none)", pv_vcpu_timer_left(v));
 }
 
+static uint64_t pv_thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+#define PV_HELD_RETRY_NS 200000ULL /* the timer looks again after 200 us */
+#define PV_HELD_RAN_NS	 50000ULL  /* guest time that proves no int3 in flight */
+
+/*
+ * Whether an int3 may be on its way into the shim, its #BP not yet
+ * delivered: KVM_GET_VCPU_EVENTS never reports a software exception (it
+ * expects the instruction to be met again), and this host has already
+ * moved rip past the int3 by then.  Registers set now lose the #BP: the
+ * guest runs on as if its int3 were a nop (Linux's int3 self-test then
+ * BUG()s; pv-int3 counts them).  So while the last exception KVM took is
+ * a #BP and an int3 is at or just before rip, the upcall waits for the
+ * exit the delivery causes.  Should none come (that int3 was long done),
+ * the vCPU's timer looks again; once the thread has run guest code for
+ * PV_HELD_RAN_NS since, at the same rip and without an exit, nothing was
+ * in flight and the upcall goes.
+ */
+static int pv_async_int3(struct vcpu *v, const struct kvm_regs *regs,
+			 const struct kvm_vcpu_events *ev)
+{
+	struct pv_vcpu *p = v->pv;
+	uint8_t b[2];
+	uint64_t cpu;
+
+	if (ev->exception.nr != 3 || pv_fetch_insn(v, regs->rip - 1, b, 2) != 2 ||
+	    (b[0] != 0xcc && b[1] != 0xcc))
+		return 0;
+	cpu = pv_thread_cpu_ns();
+	if (p->held_rip != regs->rip || p->held_exits != v->exits) {
+		p->held_rip = regs->rip;
+		p->held_exits = v->exits;
+		p->held_cpu = cpu;
+	} else if (cpu - p->held_cpu >= PV_HELD_RAN_NS) {
+		return 0;
+	}
+	pv_timer_retry(v, PV_HELD_RETRY_NS);
+	return 1;
+}
+
 /* After a kick: deliver a pending upcall if the guest is in ring 3. */
 static int pv_vcpu_async_events(struct vcpu *v)
 {
@@ -470,6 +516,8 @@ static int pv_vcpu_async_events(struct vcpu *v)
 	/* At the LSTAR stub, between `syscall` and its `out`: the
 	 * hypercall's own return delivers. */
 	if (regs.rip >= HYPERVISOR_VIRT_START && regs.rip < HYPERVISOR_VIRT_END)
+		return 0;
+	if (pv_async_int3(v, &regs, &ev))
 		return 0;
 	if (pv_deliver_events(v, &regs) < 0)
 		return -1;

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/../lib/common.sh"
 need_kvm
 rc=0
-for t in pv-hello pv-hypercalls pv-mmu pv-traps pv-user pv-desc pv-events pv-smp pv-ptwr pv-conskick pv-abi pv-abi-traps pv-abi-mm pv-abi-iopl pv-debugreg; do
+for t in pv-hello pv-hypercalls pv-mmu pv-traps pv-user pv-desc pv-events pv-smp pv-ptwr pv-conskick pv-abi pv-abi-traps pv-abi-mm pv-abi-iopl pv-debugreg pv-int3; do
 	out=$KEEL_TMP/$t.out
 	vcpus=1 cmdline=
 	[ $t = pv-smp ] && vcpus=3
