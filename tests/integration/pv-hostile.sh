@@ -71,6 +71,9 @@ for s in $seeds; do
 		# then the vCPU's last exits: at most 32 of them and a header).
 		grep -B60 "d$d: crashed:" "$KEEL_TMP/keeld.log" | grep -q "d$d:  rip " ||
 			{ grep -B60 "d$d: crashed:" "$KEEL_TMP/keeld.log" | tail -n 20; fail "seed $s: no register dump"; }
+		grep -B60 "d$d: crashed:" "$KEEL_TMP/keeld.log" |
+			grep -Eq "d$d: vcpu[0-9]+: its last [0-9]+ exits but console output" ||
+			fail "seed $s: the register dump has no flight recorder"
 		grep "d$d: crashed:" "$KEEL_TMP/keeld.log"
 	else
 		ctl console "$d" | grep -q '^Test result: SUCCESS' || fail "seed $s: attacker failed"
