@@ -11,6 +11,7 @@
 
 #include <pthread.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "abi/hvm.h"
 #include "../core/domain.h"
@@ -74,17 +75,38 @@ struct hvm_io_range {
 /* Xen's RTC registers 0x00-0x0d (hvm_rtc.c); the CMOS past them is the
  * device model's. */
 #define HVM_RTC_REGS 14
+/*
+ * A platform device's timer thread (hvm_platform.c): started at the first
+ * kick, it sleeps until the moment next() names on its clock (0: until the
+ * next kick), then calls fire() with that moment; both run under *lock,
+ * the device's, which a kick's caller holds too.
+ */
+struct hvm_ticker {
+	struct domain *d;
+	pthread_mutex_t *lock;
+	pthread_cond_t cond;
+	clockid_t clock;
+	int64_t (*next)(struct domain *d);
+	void (*fire)(struct domain *d, int64_t at);
+	pthread_t thread;
+	int thread_ok, stop;
+};
+void hvm_ticker_init(struct hvm_ticker *t, struct domain *d, pthread_mutex_t *lock,
+		     clockid_t clock, int64_t (*next)(struct domain *), void (*fire)(struct domain *, int64_t));
+/* Have it look at next() again; start it first if `start`. */
+void hvm_ticker_kick(struct hvm_ticker *t, int start);
+/* End the thread (if it ever started); the device's lock is not held. */
+void hvm_ticker_destroy(struct hvm_ticker *t);
+
 struct hvm_rtc {
 	pthread_mutex_t lock;
-	pthread_cond_t cond;	    /* the IRQ8 thread's: B or A changed, or stop */
+	struct hvm_ticker irq8;	    /* B or A changed, or stop */
 	uint8_t regs[HVM_RTC_REGS]; /* A, B and the alarms (the time is computed) */
 	uint8_t index;		    /* the last index written to 0x70 */
 	uint8_t c_raised;	    /* register C flags the IRQ8 thread raised */
 	int64_t offset_s;	    /* guest time - host time, seconds */
 	int64_t frozen_s;	    /* the guest time while SET is on */
 	int64_t last_c_ns;	    /* when register C was last read */
-	pthread_t thread;
-	int thread_ok, stop;
 };
 
 struct hvm_ioreq_server {
@@ -114,9 +136,7 @@ struct hvm_domain {
 	int sci_level;		    /* the SCI as last set (under ioreq_lock) */
 	uint64_t pm_tmr_half;	    /* the timer's count >> 31 when last looked at (ioreq_lock) */
 	pthread_mutex_t pm_lock;    /* the TMR_STS thread's */
-	pthread_cond_t pm_cond;	    /* its wake-up: PM1a_EN written, or stop */
-	pthread_t pm_thread;
-	int pm_thread_ok, pm_stop;
+	struct hvm_ticker pm_tmr;   /* wakes at PM1a_EN written, or stop */
 	uint32_t nmi_pending;  /* bit per vCPU: dom0's NMI trigger, for KVM_NMI */
 	uint64_t wire_checked; /* hvm_irq.c: when the PIC's wire was last looked at */
 	uint32_t wire_lvt0;    /* the LVT0 keeld set for it */

@@ -54,18 +54,73 @@ uint64_t hvm_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+static void *hvm_ticker_thread(void *arg)
+{
+	struct hvm_ticker *t = arg;
+
+	pthread_mutex_lock(t->lock);
+	while (!t->stop) {
+		int64_t at = t->next(t->d);
+		struct timespec ts = {.tv_sec = (time_t)(at / 1000000000LL),
+				      .tv_nsec = (long)(at % 1000000000LL)};
+
+		if (!at)
+			pthread_cond_wait(&t->cond, t->lock);
+		else if (pthread_cond_timedwait(&t->cond, t->lock, &ts) == ETIMEDOUT && !t->stop)
+			t->fire(t->d, at);
+	}
+	pthread_mutex_unlock(t->lock);
+	return NULL;
+}
+
+void hvm_ticker_init(struct hvm_ticker *t, struct domain *d, pthread_mutex_t *lock,
+		     clockid_t clock, int64_t (*next)(struct domain *),
+		     void (*fire)(struct domain *, int64_t))
+{
+	pthread_condattr_t ca;
+
+	memset(t, 0, sizeof(*t));
+	t->d = d;
+	t->lock = lock;
+	t->clock = clock;
+	t->next = next;
+	t->fire = fire;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, clock);
+	pthread_cond_init(&t->cond, &ca);
+	pthread_condattr_destroy(&ca);
+}
+
+void hvm_ticker_kick(struct hvm_ticker *t, int start)
+{
+	if (!t->thread_ok && !t->stop && start)
+		t->thread_ok = pthread_create(&t->thread, NULL, hvm_ticker_thread, t) == 0;
+	pthread_cond_signal(&t->cond);
+}
+
+void hvm_ticker_destroy(struct hvm_ticker *t)
+{
+	pthread_mutex_lock(t->lock);
+	t->stop = 1;
+	pthread_cond_signal(&t->cond);
+	pthread_mutex_unlock(t->lock);
+	if (t->thread_ok)
+		pthread_join(t->thread, NULL);
+	t->thread_ok = 0;
+	pthread_cond_destroy(&t->cond);
+}
+
+static int64_t hvm_pm_next(struct domain *d);
+static void hvm_pm_fire(struct domain *d, int64_t at);
+
 void hvm_pm_init(struct domain *d)
 {
 	struct hvm_domain *h = d->hvm;
-	pthread_condattr_t ca;
 
 	h->pm_base_ns = hvm_now_ns();
 	h->pm_tmr_half = 0;
 	pthread_mutex_init(&h->pm_lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&h->pm_cond, &ca);
-	pthread_condattr_destroy(&ca);
+	hvm_ticker_init(&h->pm_tmr, d, &h->pm_lock, CLOCK_MONOTONIC, hvm_pm_next, hvm_pm_fire);
 }
 
 void hvm_platform_init(struct domain *d)
@@ -128,68 +183,43 @@ static void hvm_pm1a_update_sci(struct domain *d)
 	pthread_mutex_unlock(&h->ioreq_lock);
 }
 
-/*
- * While TMR_EN is set, wake at the counter's next top-bit change and
- * raise TMR_STS (and so the SCI) then, as Xen's pmt_timer_callback; with
- * TMR_EN clear, sleep until PM1a_EN is written again.  Started at the
- * first write setting TMR_EN; ends with the domain.
- */
-static void *hvm_pm_thread(void *arg)
+/* While TMR_EN is set, the counter's next top-bit change, where TMR_STS
+ * (and so the SCI) rises, as Xen's pmt_timer_callback; with TMR_EN clear,
+ * nothing until PM1a_EN is written again. */
+static int64_t hvm_pm_next(struct domain *d)
 {
-	struct domain *d = arg;
 	struct hvm_domain *h = d->hvm;
+	uint64_t next;
 
-	pthread_mutex_lock(&h->pm_lock);
-	while (!h->pm_stop) {
-		uint64_t next, at;
-		struct timespec ts;
-
-		if (!(__atomic_load_n(&h->pm1a_en, __ATOMIC_ACQUIRE) & PM1_TMR_EN)) {
-			pthread_cond_wait(&h->pm_cond, &h->pm_lock);
-			continue;
-		}
-		/* the first ns at which the tick count reaches the next flip */
-		next = ((hvm_pm_ticks(d, hvm_now_ns()) >> PM_TMR_MSB_SHIFT) + 1)
-		       << PM_TMR_MSB_SHIFT;
-		at = __atomic_load_n(&h->pm_base_ns, __ATOMIC_ACQUIRE) +
-		     (uint64_t)(((unsigned __int128)next * PM_NS + HVM_PM_TMR_HZ - 1) /
-				HVM_PM_TMR_HZ);
-		ts.tv_sec = (time_t)(at / PM_NS);
-		ts.tv_nsec = (long)(at % PM_NS);
-		if (pthread_cond_timedwait(&h->pm_cond, &h->pm_lock, &ts) == ETIMEDOUT &&
-		    !h->pm_stop)
-			hvm_pm1a_update_sci(d);
-	}
-	pthread_mutex_unlock(&h->pm_lock);
-	return NULL;
+	if (!(__atomic_load_n(&h->pm1a_en, __ATOMIC_ACQUIRE) & PM1_TMR_EN))
+		return 0;
+	/* the first ns at which the tick count reaches the next flip */
+	next = ((hvm_pm_ticks(d, hvm_now_ns()) >> PM_TMR_MSB_SHIFT) + 1) << PM_TMR_MSB_SHIFT;
+	return (int64_t)(__atomic_load_n(&h->pm_base_ns, __ATOMIC_ACQUIRE) +
+			 (uint64_t)(((unsigned __int128)next * PM_NS + HVM_PM_TMR_HZ - 1) /
+				    HVM_PM_TMR_HZ));
 }
 
-/* PM1a_EN was written: start the TMR_STS thread the first time TMR_EN is
- * set, and have it look at TMR_EN (and the time) again. */
+static void hvm_pm_fire(struct domain *d, int64_t at)
+{
+	hvm_pm1a_update_sci(d);
+}
+
+/* PM1a_EN was written: the TMR_STS thread starts the first time TMR_EN is
+ * set, and looks at TMR_EN (and the time) again. */
 static void hvm_pm_en_written(struct domain *d, uint16_t en)
 {
 	struct hvm_domain *h = d->hvm;
 
 	pthread_mutex_lock(&h->pm_lock);
-	if (!h->pm_thread_ok && !h->pm_stop && (en & PM1_TMR_EN))
-		h->pm_thread_ok = pthread_create(&h->pm_thread, NULL, hvm_pm_thread, d) == 0;
-	pthread_cond_signal(&h->pm_cond);
+	hvm_ticker_kick(&h->pm_tmr, en & PM1_TMR_EN);
 	pthread_mutex_unlock(&h->pm_lock);
 }
 
 void hvm_pm_destroy(struct domain *d)
 {
-	struct hvm_domain *h = d->hvm;
-
-	pthread_mutex_lock(&h->pm_lock);
-	h->pm_stop = 1;
-	pthread_cond_signal(&h->pm_cond);
-	pthread_mutex_unlock(&h->pm_lock);
-	if (h->pm_thread_ok)
-		pthread_join(h->pm_thread, NULL);
-	h->pm_thread_ok = 0;
-	pthread_cond_destroy(&h->pm_cond);
-	pthread_mutex_destroy(&h->pm_lock);
+	hvm_ticker_destroy(&d->hvm->pm_tmr);
+	pthread_mutex_destroy(&d->hvm->pm_lock);
 }
 
 /* PM1a_STS (write 1 to clear) and PM1a_EN, 16 bits each, at the block's

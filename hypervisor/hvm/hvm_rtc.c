@@ -59,13 +59,16 @@ static int64_t rtc_now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+static int64_t rtc_irq8_next(struct domain *d);
+static void rtc_irq8_fire(struct domain *d, int64_t at);
+
 void hvm_rtc_init(struct domain *d)
 {
 	struct hvm_rtc *r = &d->hvm->rtc;
 
 	memset(r, 0, sizeof(*r));
 	pthread_mutex_init(&r->lock, NULL);
-	pthread_cond_init(&r->cond, NULL);
+	hvm_ticker_init(&r->irq8, d, &r->lock, CLOCK_REALTIME, rtc_irq8_next, rtc_irq8_fire);
 	r->regs[RTC_REG_A] = 0x26; /* 32.768 kHz divider, 1024 Hz rate */
 	r->regs[RTC_REG_B] = RTC_B_24H;
 	r->last_c_ns = rtc_now_ns();
@@ -277,41 +280,20 @@ static void rtc_fire(struct domain *d, struct hvm_rtc *r, int64_t t)
 	}
 }
 
-static void *rtc_thread(void *arg)
+static int64_t rtc_irq8_next(struct domain *d)
 {
-	struct domain *d = arg;
-	struct hvm_rtc *r = &d->hvm->rtc;
+	return rtc_next_event(&d->hvm->rtc, rtc_now_ns());
+}
 
-	pthread_mutex_lock(&r->lock);
-	while (!r->stop) {
-		int64_t next = rtc_next_event(r, rtc_now_ns());
-		struct timespec ts = {.tv_sec = next / RTC_NS, .tv_nsec = next % RTC_NS};
-
-		if (!next) {
-			pthread_cond_wait(&r->cond, &r->lock);
-			continue;
-		}
-		if (pthread_cond_timedwait(&r->cond, &r->lock, &ts) == ETIMEDOUT && !r->stop)
-			rtc_fire(d, r, next);
-	}
-	pthread_mutex_unlock(&r->lock);
-	return NULL;
+static void rtc_irq8_fire(struct domain *d, int64_t at)
+{
+	rtc_fire(d, &d->hvm->rtc, at);
 }
 
 void hvm_rtc_destroy(struct domain *d)
 {
-	struct hvm_rtc *r = &d->hvm->rtc;
-
-	if (r->thread_ok) {
-		pthread_mutex_lock(&r->lock);
-		r->stop = 1;
-		pthread_cond_signal(&r->cond);
-		pthread_mutex_unlock(&r->lock);
-		pthread_join(r->thread, NULL);
-		r->thread_ok = 0;
-	}
-	pthread_cond_destroy(&r->cond);
-	pthread_mutex_destroy(&r->lock);
+	hvm_ticker_destroy(&d->hvm->rtc.irq8);
+	pthread_mutex_destroy(&d->hvm->rtc.lock);
 }
 
 static int rtc_io(struct domain *d, uint16_t port, int is_write, uint8_t *data, unsigned size)
@@ -384,9 +366,7 @@ static int rtc_io(struct domain *d, uint16_t port, int is_write, uint8_t *data, 
 	}
 	if (idx == RTC_REG_A || idx == RTC_REG_B) {
 		/* the IRQ8 thread, from the first interrupt enabled */
-		if (!r->thread_ok && (r->regs[RTC_REG_B] & (RTC_B_PIE | RTC_B_AIE | RTC_B_UIE)))
-			r->thread_ok = pthread_create(&r->thread, NULL, rtc_thread, d) == 0;
-		pthread_cond_signal(&r->cond);
+		hvm_ticker_kick(&r->irq8, r->regs[RTC_REG_B] & (RTC_B_PIE | RTC_B_AIE | RTC_B_UIE));
 	}
 	return 1;
 }

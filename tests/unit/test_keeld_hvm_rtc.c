@@ -127,7 +127,7 @@ static void trtc_periodic(void)
 		pthread_mutex_unlock(&trtc_d.hvm->rtc.lock);
 	}
 	CU_ASSERT_EQUAL(raised & 0xc0, 0xc0);
-	CU_ASSERT(trtc_d.hvm->rtc.thread_ok);
+	CU_ASSERT(trtc_d.hvm->rtc.irq8.thread_ok);
 	CU_ASSERT_EQUAL(trtc_read(0x0c) & 0xc0, 0xc0);
 	CU_ASSERT(trtc_write(0x0b, 0x02));
 }
