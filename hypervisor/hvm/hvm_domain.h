@@ -91,8 +91,8 @@ struct hvm_ticker {
 	pthread_t thread;
 	int thread_ok, stop;
 };
-void hvm_ticker_init(struct hvm_ticker *t, struct domain *d, pthread_mutex_t *lock,
-		     clockid_t clock, int64_t (*next)(struct domain *), void (*fire)(struct domain *, int64_t));
+void hvm_ticker_init(struct hvm_ticker *t, struct domain *d, pthread_mutex_t *lock, clockid_t clock,
+		     int64_t (*next)(struct domain *), void (*fire)(struct domain *, int64_t));
 /* Have it look at next() again; start it first if `start`. */
 void hvm_ticker_kick(struct hvm_ticker *t, int start);
 /* End the thread (if it ever started); the device's lock is not held. */
@@ -137,9 +137,9 @@ struct hvm_domain {
 	uint64_t pm_tmr_half;	    /* the timer's count >> 31 when last looked at (ioreq_lock) */
 	pthread_mutex_t pm_lock;    /* the TMR_STS thread's */
 	struct hvm_ticker pm_tmr;   /* wakes at PM1a_EN written, or stop */
-	uint32_t nmi_pending;  /* bit per vCPU: dom0's NMI trigger, for KVM_NMI */
-	uint64_t wire_checked; /* hvm_irq.c: when the PIC's wire was last looked at */
-	uint32_t wire_lvt0;    /* the LVT0 keeld set for it */
+	uint32_t nmi_pending;	    /* bit per vCPU: dom0's NMI trigger, for KVM_NMI */
+	uint64_t wire_checked;	    /* hvm_irq.c: when the PIC's wire was last looked at */
+	uint32_t wire_lvt0;	    /* the LVT0 keeld set for it */
 	int wire_forced;
 	pthread_mutex_t ioreq_lock; /* the servers and interrupt links (hvm_ioreq.c) */
 	struct hvm_ioreq_server servers[HVM_IOREQ_SERVERS];

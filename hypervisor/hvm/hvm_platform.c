@@ -73,9 +73,8 @@ static void *hvm_ticker_thread(void *arg)
 	return NULL;
 }
 
-void hvm_ticker_init(struct hvm_ticker *t, struct domain *d, pthread_mutex_t *lock,
-		     clockid_t clock, int64_t (*next)(struct domain *),
-		     void (*fire)(struct domain *, int64_t))
+void hvm_ticker_init(struct hvm_ticker *t, struct domain *d, pthread_mutex_t *lock, clockid_t clock,
+		     int64_t (*next)(struct domain *), void (*fire)(struct domain *, int64_t))
 {
 	pthread_condattr_t ca;
 
