@@ -66,13 +66,15 @@ domid=$(keelstore read domid)
 say "domid $domid"
 say ready
 # The host asks for a report by writing N to data/check: the TAPs, their
-# bridge and counters, br0's, whether keel-netback lives.  A watch (its
-# first event comes at once, the next with the host's write), no polling.
+# bridge and counters, br0's, whether keel-netback lives.  One watch for
+# the whole run, through a FIFO (its first event comes at once, then one per
+# write), so no write falls between a read and a new watch; no polling.
+mkfifo /tmp/check
+keelstore watch /local/domain/$domid/data/check 1000000 >/tmp/check &
+exec 3</tmp/check
 n=0
-while :; do
-	until [ "$(keelstore read data/check 2>/dev/null)" = $((n + 1)) ]; do
-		keelstore watch /local/domain/$domid/data/check 2 >/dev/null
-	done
+while read -r _ <&3; do
+	[ "$(keelstore read data/check 2>/dev/null)" = $((n + 1)) ] || continue
 	n=$((n + 1))
 	for i in /sys/class/net/vif*; do
 		[ -e $i ] || continue
@@ -200,7 +202,7 @@ grep -qa '^drv: report 3: keel-netback alive' "$drvcon" || fail "keel-netback di
 # a SAN build's keel-netback and xl report on the driver domain's console
 grep -qaE 'AddressSanitizer|runtime error:|LeakSanitizer' "$drvcon" &&
 	fail "keel-netback in the driver domain: $(grep -aE 'Sanitizer|runtime error:' "$drvcon" | head -3)"
-grep -a 'xl devd:' "$drvcon" | tr -d '\r' | sed 's/^/linux-xenlibs-netback: drv: /'
+grep -a 'xl devd:\|keel-backend:' "$drvcon" | tr -d '\r' | sed 's/^/linux-xenlibs-netback: drv: /'
 echo "linux-xenlibs-netback: three guests' vifs served by keel-netback in domain $drv; total $((SECONDS - start)) s"
 xl destroy drv >/dev/null 2>&1
 exit 0
