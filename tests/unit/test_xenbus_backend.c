@@ -419,4 +419,5 @@ static void test_xenbus_backend_vbd(void)
 }
 
 UNIT_SUITE(xenbus_backend, NULL, NULL, UNIT_TEST(test_xenbus_backend_handshake),
-	   UNIT_TEST(test_xenbus_backend_hotplug_wait), UNIT_TEST(test_xenbus_backend_many_and_bad), UNIT_TEST(test_xenbus_backend_vbd))
+	   UNIT_TEST(test_xenbus_backend_hotplug_wait), UNIT_TEST(test_xenbus_backend_many_and_bad),
+	   UNIT_TEST(test_xenbus_backend_vbd))
