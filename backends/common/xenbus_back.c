@@ -240,6 +240,36 @@ static struct xb_device *xb_find(struct xb_bus *bus, unsigned long domid, unsign
 	return NULL;
 }
 
+/*
+ * The frontend is ready (Initialised or Connected) and we are in InitWait:
+ * connect and go to Connected, once the driver says the toolstack's
+ * hotplug work is done (Linux's netback serves nothing before the hotplug
+ * script brought its interface up; ours: hotplug-status "connected", which
+ * the vif script or a driver domain's xl devd writes once the TAP is on its
+ * bridge).  Until then nothing is mapped; the bus tries again on each
+ * change under the backend directory.  @say: log the wait.
+ */
+static void xb_connect_when_hotplugged(struct xb_device *dev, bool say)
+{
+	const struct xb_driver *drv = dev->bus->drv;
+	int err;
+
+	if (drv->hotplug_done && !drv->hotplug_done(dev)) {
+		if (say)
+			bk_log("%s: the frontend is ready; waiting for hotplug-status",
+			       dev->be_path);
+		return;
+	}
+	err = drv->connect(dev);
+	if (err) {
+		drv->disconnect(dev);
+		xb_device_fatal(dev, err, "connecting to the frontend failed");
+		return;
+	}
+	dev->connected = true;
+	xb_switch_state(dev, XenbusStateConnected);
+}
+
 /* The frontend's state changed (or may have): make the matching backend move. */
 static void xb_frontend_changed(struct xb_device *dev)
 {
@@ -261,17 +291,7 @@ static void xb_frontend_changed(struct xb_device *dev)
 			break;
 		if (dev->connected)
 			xb_disconnect(dev);
-		{
-			int err = dev->bus->drv->connect(dev);
-
-			if (err) {
-				dev->bus->drv->disconnect(dev);
-				xb_device_fatal(dev, err, "connecting to the frontend failed");
-				break;
-			}
-		}
-		dev->connected = true;
-		xb_switch_state(dev, XenbusStateConnected);
+		xb_connect_when_hotplugged(dev, true);
 		break;
 	case XenbusStateClosing:
 		xb_disconnect(dev);
@@ -367,6 +387,10 @@ static void xb_rescan(struct xb_bus *bus)
 			continue;
 		}
 		free(v);
+		/* something changed under it: perhaps the hotplug-status it waits for */
+		if (d->state == XenbusStateInitWait && !d->connected &&
+		    (d->fe_state == XenbusStateInitialised || d->fe_state == XenbusStateConnected))
+			xb_connect_when_hotplugged(d, false);
 	}
 	for (unsigned i = 0; i < nd; i++) {
 		char dompath[192], **devs = NULL;

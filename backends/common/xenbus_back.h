@@ -7,7 +7,9 @@
  * -> connect -> Connected; frontend Closing -> disconnect, Closing;
  * frontend Closed -> Closed (and the device is dropped once the toolstack
  * set online=0 or removed its node); frontend back to Initialising after
- * Closed -> InitWait again.  A driver supplies the four callbacks; one bus
+ * Closed -> InitWait again; a driver that waits for its hotplug script
+ * connects only once the script is done.  A driver
+ * supplies the four callbacks; one bus
  * serves any number of devices and domains.  Only the bus thread talks to
  * the store; device threads ask for a disconnect with xb_device_request_close.
  */
@@ -36,6 +38,14 @@ struct xb_driver {
 	void (*remove)(struct xb_device *dev);
 	/* Optional: log where a connected device stands (rings, counters). */
 	void (*dump)(struct xb_device *dev);
+	/*
+	 * Optional: whether the toolstack's hotplug work for the device is done.
+	 * Until it is, a device whose frontend is ready stays in InitWait,
+	 * unconnected (Linux's netback serves nothing before its hotplug script
+	 * ran), and the bus asks again on each change under its backend
+	 * directory.  NULL: always done.
+	 */
+	bool (*hotplug_done)(struct xb_device *dev);
 };
 
 struct xb_device {

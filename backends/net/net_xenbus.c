@@ -9,7 +9,9 @@
  * is the script's, as with Linux's netback: the TAP is vif<domid>.<devid>,
  * left down and on no bridge, and the script (run by xl once we reach
  * InitWait) renames it to vifname, brings it up, puts it on the bridge and
- * writes hotplug-status.  Then the
+ * writes hotplug-status.  As with Linux's netback, the frontend is served
+ * (and the vif Connected) only once hotplug-status is "connected", so its
+ * first frames do not meet a TAP that is down or on no bridge.  Then the
  * features: feature-sg, feature-gso-tcpv4/-tcpv6, feature-ipv6-csum-offload,
  * feature-rx-copy, feature-rx-flip=0, feature-split-event-channels,
  * multi-queue-max-queues=1.  At connect, from the frontend: tx-ring-ref,
@@ -208,6 +210,18 @@ static void net_xenbus_remove(struct xb_device *xd)
 	xd->priv = NULL;
 }
 
+/* Linux's netback serves a vif only once hotplug-status is "connected":
+ * ours when we bridged the TAP ourselves, else the script's (xl devd's in a
+ * driver domain), written once the TAP is up on its bridge. */
+static bool net_xenbus_hotplug_done(struct xb_device *xd)
+{
+	char *st = NULL;
+	bool done = xb_read_be(xd, "hotplug-status", &st) == 0 && !strcmp(st, "connected");
+
+	free(st);
+	return done;
+}
+
 static void net_xenbus_dump(struct xb_device *xd)
 {
 	struct net_vbif *v = xd->priv;
@@ -223,4 +237,5 @@ const struct xb_driver net_xenbus_driver = {
 	.disconnect = net_xenbus_disconnect,
 	.remove = net_xenbus_remove,
 	.dump = net_xenbus_dump,
+	.hotplug_done = net_xenbus_hotplug_done,
 };

@@ -17,10 +17,14 @@
 #   lg_drv_initramfs DIR MODULE...  busybox, those modules and xl (a driver domain)
 #   lg_drv_net_initramfs DIR  busybox, xl, netfront, netback, bridge and an
 #                        /init bridging eth0 in br0 and running xl devd
-#   lg_drv_blkback_initramfs DIR  busybox, xen-evtchn/xen-gntdev, Debian's
-#                        libxen* (DIR/xenlib, sets xenlib), keel-blkback,
-#                        keelstore and xl (keel-blkback in a driver domain)
-#   lg_drv_blkback_init  its /init lines starting xl devd and keel-blkback
+#   lg_drv_xenlibs_initramfs DIR BACKEND [MODULE...]  busybox, xen-evtchn/
+#                        xen-gntdev and MODULEs, Debian's libxen* (DIR/xenlib,
+#                        sets xenlib), BACKEND, keelstore and xl (Keel's
+#                        backend daemon in a driver domain)
+#   lg_drv_xenlibs_init BACKEND  its /init lines starting xl devd and BACKEND
+#                        and saying the libxen* BACKEND mapped, with md5s
+#   lg_drv_xenlibs_check TAG BACKEND  those md5s are Debian's files'
+#   lg_drv_blkback_initramfs DIR, lg_drv_blkback_init  the same for keel-blkback
 #   lg_drv_create DEV REGEX  create the driver domain "drv" ($KEEL_TMP/drv.gz,
 #                        driver_domain=1, the xl.cfg line DEV for its own
 #                        device); wait for a console line REGEX or FAIL;
@@ -150,59 +154,85 @@ INIT
 	chmod +x "$1/init"
 }
 
-# lg_drv_blkback_initramfs DIR: a driver domain's tree for keel-blkback
-# (its /init is the caller's): busybox, the xen-evtchn and xen-gntdev
-# modules, Debian's real libxenevtchn/libxengnttab and what they need in
-# DIR/xenlib (sets xenlib; the guest loads them by LD_LIBRARY_PATH), and
-# keel-blkback, keelstore and xl with the host's C library (and, in a SAN
-# build, the sanitizer runtimes) at the same paths; any libxen* must come
-# from xenlib
-lg_drv_blkback_initramfs() {
-	local root=$1 p d f deps
+# lg_drv_xenlibs_initramfs DIR BACKEND [MODULE...]: a driver domain's tree
+# for Keel's backend daemon BACKEND (keel-blkback, keel-netback) on Xen's
+# library API (its /init is the caller's): busybox, the xen-evtchn and
+# xen-gntdev modules and MODULEs, Debian's real libxenevtchn/libxengnttab
+# and what they need in DIR/xenlib (sets xenlib; the guest loads them by
+# LD_LIBRARY_PATH), and BACKEND, keelstore and xl with the host's C library
+# (and, in a SAN build, the sanitizer runtimes) at the same paths; any
+# libxen* must come from xenlib
+lg_drv_xenlibs_initramfs() {
+	local root=$1 backend=$2 p d f m deps
+	shift 2
 	lg_initramfs "$root"
-	lg_add_module "$root" drivers/xen/xen-evtchn.ko
-	lg_add_module "$root" drivers/xen/xen-gntdev.ko
+	for m in drivers/xen/xen-evtchn.ko drivers/xen/xen-gntdev.ko "$@"; do
+		lg_add_module "$root" "$m"
+	done
 	xenlib=$root/xenlib
 	mkdir -p "$xenlib"
 	for p in libxenevtchn1 libxengnttab1 libxenforeignmemory1 libxentoolcore1 libxentoollog1; do
 		d=$(fetch_deb "$p") || skip "could not download $p"
 		cp -a "$d"/usr/lib/x86_64-linux-gnu/lib*.so* "$xenlib/" || fail "$p has no libraries"
 	done
-	for f in keel-blkback keelstore xl; do cp "$KEEL_BIN/$f" "$root/bin/"; done
-	deps=$(LD_LIBRARY_PATH=$xenlib ldd "$root/bin/keel-blkback" "$root/bin/keelstore" \
+	for f in "$backend" keelstore xl; do cp "$KEEL_BIN/$f" "$root/bin/"; done
+	deps=$(LD_LIBRARY_PATH=$xenlib ldd "$root/bin/$backend" "$root/bin/keelstore" \
 		"$root/bin/xl" | awk '/=> \// { print $3 } /^\t\/.*ld-linux/ { print $1 }' | sort -u)
 	for f in $deps; do
 		case $f in
 		"$xenlib"/*) ;;
-		*/libxen*) fail "keel-blkback would load $f, not Debian's library" ;;
+		*/libxen*) fail "$backend would load $f, not Debian's library" ;;
 		*)
 			mkdir -p "$root$(dirname "$f")"
 			cp -L "$f" "$root$f"
 			;;
 		esac
 	done
-	LD_LIBRARY_PATH=$xenlib ldd "$root/bin/keel-blkback" | grep -q "libxengnttab.so.1 => $xenlib/" ||
-		fail "keel-blkback does not resolve libxengnttab.so.1 to Debian's"
+	LD_LIBRARY_PATH=$xenlib ldd "$root/bin/$backend" | grep -q "libxengnttab.so.1 => $xenlib/" ||
+		fail "$backend does not resolve libxengnttab.so.1 to Debian's"
 }
 
-# lg_drv_blkback_init: the /init lines (after lg_init_head) of such a driver
-# domain: say which /dev/xen device is missing, start `xl devd -F` and
-# keel-blkback on /xenlib's libraries (its pid in bpid; both reach the store
-# through /dev/xen/xenbus, as there is no socket), and wait up to 10 s for it
-# to map libxengnttab
-lg_drv_blkback_init() {
-	cat <<'INIT'
-for d in evtchn gntdev xenbus; do [ -c /dev/xen/$d ] || say "no /dev/xen/$d"; done
+lg_drv_blkback_initramfs() { lg_drv_xenlibs_initramfs "$1" keel-blkback; }
+
+# lg_drv_xenlibs_init BACKEND: the /init lines (after lg_init_head) of such
+# a driver domain: say which /dev/xen device is missing, start `xl devd -F`
+# and BACKEND on /xenlib's libraries (its pid in bpid; both reach the store
+# through /dev/xen/xenbus, as there is no socket), wait up to 10 s for it to
+# map libxengnttab, and say "maps MD5 PATH" for each libxen* it has mapped
+lg_drv_xenlibs_init() {
+	cat <<INIT
+for d in evtchn gntdev xenbus; do [ -c /dev/xen/\$d ] || say "no /dev/xen/\$d"; done
 export ASAN_OPTIONS=detect_leaks=0
 xl devd -F >/dev/console 2>&1 &
-LD_LIBRARY_PATH=/xenlib keel-blkback >/dev/console 2>&1 &
-bpid=$!
+LD_LIBRARY_PATH=/xenlib $1 >/dev/console 2>&1 &
+bpid=\$!
+INIT
+	cat <<'INIT'
 i=0
 until grep -q libxengnttab /proc/$bpid/maps 2>/dev/null || [ $i -ge 100 ]; do
 	sleep 0.1
 	i=$((i + 1))
 done
+for f in $(grep -o '/[^ ]*libxen[^ ]*' /proc/$bpid/maps | sort -u); do
+	say "maps $(md5sum $f)"
+done
 INIT
+}
+
+lg_drv_blkback_init() { lg_drv_xenlibs_init keel-blkback; }
+
+# lg_drv_xenlibs_check TAG BACKEND: on the host, after the driver domain
+# said its "TAG: maps MD5 PATH" lines (console $drvcon): every libxen*
+# BACKEND mapped there is Debian's file in $xenlib, byte for byte, and there
+# are at least three (libxenevtchn, libxengnttab, what they need)
+lg_drv_xenlibs_check() {
+	local sum path n=0
+	while read -r sum path; do
+		[ "$(md5sum <"$xenlib/${path##*/}" | cut -d' ' -f1)" = "$sum" ] ||
+			fail "$2 in the driver domain mapped $path, not Debian's ${path##*/}"
+		n=$((n + 1))
+	done < <(grep -a "^$1: maps " "$drvcon" | tr -d '\r' | sed "s/^$1: maps //")
+	[ $n -ge 3 ] || fail "$2 maps $n Xen libraries (want libxenevtchn, libxengnttab, ...)"
 }
 
 # lg_add_prog DIR PROGRAM [LIBDIR]: PROGRAM as DIR/bin/NAME with the shared

@@ -6,7 +6,9 @@
  * XenbusState moves Linux backends make as the frontend's state changes
  * (InitWait, Connected, Closing, Closed, reconnect from Initialising,
  * removal once online=0 or the node is gone); bad toolstack input and a
- * failed connect end in Closing with an error node.  Then the real "vbd"
+ * failed connect end in Closing with an error node; a driver that waits
+ * for its hotplug script connects only once hotplug-status is "connected".
+ * Then the real "vbd"
  * driver over the LOOPBACK TEST TRANSPORT: the test blkfront publishes its
  * ring through the store and does I/O once the handshake reaches Connected;
  * a runaway producer then gets the device disconnected (Closing).
@@ -211,6 +213,64 @@ static void test_xenbus_backend_handshake(void)
 	bk_log_quiet(false);
 }
 
+/* A driver that waits for its hotplug script, as the "vif" driver does. */
+static bool txb_hotplug_done(struct xb_device *d)
+{
+	char *v = NULL;
+	bool done = xb_read_be(d, "hotplug-status", &v) == 0 && !strcmp(v, "connected");
+
+	free(v);
+	return done;
+}
+
+static const struct xb_driver txb_hotplug_driver = {
+	.type = "test",
+	.probe = txb_probe,
+	.connect = txb_connect,
+	.disconnect = txb_disconnect,
+	.remove = txb_remove,
+	.hotplug_done = txb_hotplug_done,
+};
+
+/*
+ * The frontend is ready before the hotplug script has run (a driver
+ * domain's xl devd bridges the TAP after InitWait): nothing is connected
+ * and the backend stays in InitWait until hotplug-status says
+ * "connected"; an "error" does not count.
+ */
+static void test_xenbus_backend_hotplug_wait(void)
+{
+	const char *be = "/local/domain/0/backend/test/6/0";
+	char state[96], hs[96];
+	struct bk_transport tp = {.self_domid = 0};
+	struct txb_store s;
+	struct xb_bus *bus;
+
+	snprintf(state, sizeof(state), "%s/state", be);
+	snprintf(hs, sizeof(hs), "%s/hotplug-status", be);
+	txb_probes = txb_connects = txb_disconnects = txb_removes = 0;
+	CU_ASSERT_FATAL(txb_start_store(&s) == 0);
+	bk_log_quiet(true);
+	CU_ASSERT_FATAL(xb_bus_open(s.st.sock, &txb_hotplug_driver, &tp, &bus) == 0);
+	txb_add_device(&s, "test", 6, 0);
+	CU_ASSERT_EQUAL(txb_wait_state(bus, &s, state, XenbusStateInitWait), XenbusStateInitWait);
+	txb_w(&s, "/local/domain/6/device/test/0/ring-ref", "8");
+	txb_w(&s, "/local/domain/6/device/test/0/state", "4");
+	txb_pump(bus, 10);
+	CU_ASSERT_EQUAL(txb_state(&s, state), XenbusStateInitWait);
+	CU_ASSERT_EQUAL(txb_connects, 0);
+	txb_w(&s, hs, "error");
+	txb_pump(bus, 10);
+	CU_ASSERT_EQUAL(txb_state(&s, state), XenbusStateInitWait);
+	CU_ASSERT_EQUAL(txb_connects, 0);
+	txb_w(&s, hs, "connected");
+	CU_ASSERT_EQUAL(txb_wait_state(bus, &s, state, XenbusStateConnected), XenbusStateConnected);
+	CU_ASSERT_EQUAL(txb_connects, 1);
+	xb_bus_close(bus);
+	txb_stop_store(&s);
+	bk_log_quiet(false);
+}
+
 static void test_xenbus_backend_many_and_bad(void)
 {
 	struct bk_transport tp = {.self_domid = 0};
@@ -359,4 +419,5 @@ static void test_xenbus_backend_vbd(void)
 }
 
 UNIT_SUITE(xenbus_backend, NULL, NULL, UNIT_TEST(test_xenbus_backend_handshake),
-	   UNIT_TEST(test_xenbus_backend_many_and_bad), UNIT_TEST(test_xenbus_backend_vbd))
+	   UNIT_TEST(test_xenbus_backend_hotplug_wait), UNIT_TEST(test_xenbus_backend_many_and_bad),
+	   UNIT_TEST(test_xenbus_backend_vbd))
