@@ -52,11 +52,15 @@ dd if=/dev/zero of=/tmp/disk1.img bs=1M count=8 2>/dev/null
 domid=$(keelstore read domid)
 say "domid $domid"
 say ready
-# the host asks for the images' checksums once the frontend is gone: a
-# watch (its first event comes at once, the next with the host's write), no
-# polling to take the vCPU from keel-blkback
+# the host asks for the images' checksums once the frontend is gone: one
+# watch held through a FIFO (its first event comes at once, then one per
+# write), so no write falls between a read and a new watch; no polling to
+# take the vCPU from keel-blkback
+mkfifo /tmp/check
+keelstore watch /local/domain/$domid/data/check 1000000 >/tmp/check &
+exec 3</tmp/check
 until [ "$(keelstore read data/check 2>/dev/null)" = 1 ]; do
-	keelstore watch /local/domain/$domid/data/check 2 >/dev/null
+	read -r _ <&3
 done
 say "img0 $(md5sum < /tmp/disk0.img | cut -d' ' -f1)"
 say "img1 $(md5sum < /tmp/disk1.img | cut -d' ' -f1)"
