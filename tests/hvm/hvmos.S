@@ -16,7 +16,8 @@
  *   32-bit protected mode (flat, no paging): QEMU's HPET at 0xfed00000
  *   (MMIO ioreqs: its ID, the enable bit written and read back, the
  *   counter running); the LAPIC timer, periodic at 100 Hz on vector 0x60,
- *   counted over 0.5 s.  Then "hvmos: checks done", and "tick N" every
+ *   counted over 0.5 s; QEMU's rtl8139 (an xl vif), if there is one,
+ *   sends one broadcast frame from its own MAC (nic32).  Then "hvmos: checks done", and "tick N" every
  *   50 LAPIC ticks for ever (hvm-os pauses and unpauses it), with events
  *   as they come: "nmi N" (an NMI, xl trigger nmi), "power-button" /
  *   "sleep-button sci-irr B" (PM1a's PWRBTN/SLPBTN_STS, enabled here,
@@ -56,6 +57,7 @@
 #define LAPIC	      0xfee00000
 #define HPET	      0xfed00000
 #define LAPIC_VEC     0x60
+#define NIC_FRAME_LEN 64 /* nic32's one frame */
 
 /* Routines both modes share, assembled once as .code16 and once as
  * .code32 (16-bit pushes and counters are right in either):
@@ -651,6 +653,8 @@ pm32:
 	mov $s_ticks, %esi
 	call puts32
 
+	call nic32
+
 	mov $s_done, %esi
 	call puts32
 	movzwl nfail, %eax
@@ -812,6 +816,135 @@ button32:
 	out %ax, %dx
 1:	ret
 
+/* pci32_cfg: the address of bus 0 device %ebx's configuration register
+ * %eax (function 0) to 0xcf8; %dx is left at 0xcfc for its data. */
+pci32_cfg:
+	push %ebx
+	shl $11, %ebx
+	or %ebx, %eax
+	or $0x80000000, %eax
+	mov $0xcf8, %dx
+	out %eax, %dx
+	mov $0xcfc, %dx
+	pop %ebx
+	ret
+
+/* hex8_32: %al as two hex digits on COM1. */
+hex8_32:
+	push %eax
+	push %edx
+	mov %al, %ah
+	shr $4, %al
+	call 1f
+	mov %ah, %al
+	call 1f
+	pop %edx
+	pop %eax
+	ret
+1:	and $0xf, %al
+	add $'0', %al
+	cmp $'9', %al
+	jbe 2f
+	add $('a' - '9' - 1), %al
+2:	mov $COM1, %dx
+	out %al, %dx
+	ret
+
+/* nic32: QEMU's emulated rtl8139 (xl's vif, model rtl8139) sends one
+ * broadcast frame: found on bus 0 by its PCI ID, I/O and bus mastering
+ * on, reset, the transmitter enabled; the frame (its source the MAC in
+ * IDR0-5, EtherType 0x88b5, a known payload) handed to transmit
+ * descriptor 0 by address (TSAD0) and length (TSD0, OWN clear), which
+ * QEMU reads from guest RAM and puts on its TAP; TSD0's TOK says it
+ * went.  "ok nic-tx ... mac M", or "nic-tx none" without an rtl8139. */
+nic32:
+	pushal
+	xor %ebx, %ebx
+1:	xor %eax, %eax
+	call pci32_cfg
+	in %dx, %eax
+	cmp $0x813910ec, %eax		/* Realtek 8139 */
+	je 2f
+	inc %ebx
+	cmp $32, %ebx
+	jb 1b
+	mov $s_nic_none, %esi
+	call puts32
+	popal
+	ret
+2:	mov $0x04, %eax			/* command: I/O space, bus master */
+	call pci32_cfg
+	in %dx, %ax
+	or $0x05, %ax
+	out %ax, %dx
+	mov $0x10, %eax			/* BAR0: the I/O base */
+	call pci32_cfg
+	in %dx, %eax
+	and $0xfffc, %eax
+	mov %eax, %ebp
+	mov $s_nic_reset, %edi
+	lea 0x37(%ebp), %edx		/* CR: reset, then transmitter on */
+	mov $0x10, %al
+	out %al, %dx
+	mov $100000, %ecx
+3:	in %dx, %al
+	test $0x10, %al
+	jz 4f
+	loop 3b
+	jmp 8f
+4:	mov $0x04, %al
+	out %al, %dx
+	mov $nic_frame + 6, %edi	/* the source address: IDR0-5 */
+	mov %ebp, %edx
+	mov $6, %ecx
+5:	in %dx, %al
+	stosb
+	inc %edx
+	loop 5b
+	lea 0x20(%ebp), %edx		/* TSAD0, then TSD0: go */
+	mov $nic_frame, %eax
+	out %eax, %dx
+	lea 0x10(%ebp), %edx
+	mov $NIC_FRAME_LEN, %eax
+	out %eax, %dx
+	mov $s_nic_tok, %edi
+	mov $100000, %ecx
+6:	in %dx, %eax
+	test $0x8000, %eax		/* TOK */
+	jnz 7f
+	loop 6b
+	jmp 8f
+7:	mov $s_nic, %esi
+	call ok32
+	mov $s_nic_io, %esi
+	call puts32
+	mov %ebp, %eax
+	xchg %al, %ah
+	call hex8_32
+	xchg %al, %ah
+	call hex8_32
+	mov $s_nic_mac, %esi
+	call puts32
+	mov $nic_frame + 6, %esi
+	mov $6, %ecx
+1:	lodsb
+	call hex8_32
+	cmp $1, %ecx
+	je 2f
+	mov $':', %al
+	mov $COM1, %dx
+	out %al, %dx
+2:	loop 1b
+	jmp 9f
+8:	mov $s_nic, %esi
+	call fail32
+	mov %edi, %esi
+	call puts32
+9:	mov $s_crlf, %esi
+	call puts32
+	popal
+	ret
+
 /* cd32: the CD-ROM's state by ATAPI TEST UNIT READY, printed when it
  * changes: "cd-sense K" (the sense key: 2 not ready -- no medium, or
  * QEMU's first answer after a change --, 6 unit attention: the medium
@@ -924,6 +1057,13 @@ atapi32:
 	pop %ecx
 	ret
 
+/* the frame nic32 sends: broadcast, its source filled in, EtherType
+ * 0x88b5 (local experimental), then the payload hvm-os looks for */
+	.p2align 2
+nic_frame:
+	.byte 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0x88, 0xb5
+	.ascii "KEEL-HVMOS-NIC one broadcast frame from rtl8139"
+	.fill 64 - (. - nic_frame), 1, 0
 atapi_tur:	.byte 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
 atapi_capacity:	.byte 0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
 atapi_sense:	.byte 0x03, 0, 0, 0, 18, 0, 0, 0, 0, 0, 0, 0
@@ -947,6 +1087,12 @@ s_cd_ready:	.asciz "cd-ready blocks "
 s_power:	.asciz "power-button sci-irr "
 s_sleep:	.asciz "sleep-button sci-irr "
 s_tmr:		.asciz "pm-timer-flip sci-irr "
+s_nic:		.asciz "nic-tx "
+s_nic_none:	.asciz "nic-tx none: no rtl8139 on PCI bus 0\r\n"
+s_nic_reset:	.asciz "the reset did not complete"
+s_nic_tok:	.asciz "TSD0 shows no TOK: the frame did not go"
+s_nic_io:	.asciz "rtl8139 at I/O port 0x"
+s_nic_mac:	.asciz ", one 64-byte broadcast frame sent, source mac "
 s_unexpected:	.asciz "FAIL hvmos an unexpected interrupt or exception in 32-bit mode\r\n"
 
 	.org HVMOS_SECTORS * 512 - 1

@@ -21,8 +21,12 @@ hvm_firmware() {
 # Debian's qemu-system-xen (xl's HVM device model; $KEEL_QEMU_XEN names
 # another) and a dom0 (keel-dom0-up) in $KEEL_TMP/xlrun: sets run and
 # kpid (keeld's pid), defines xl and st (keelstore) for it and takes the
-# dom0 down at exit.
-cleanup_xl() { "$KEEL_BIN/keel-dom0-down" --rundir "$run" >/dev/null 2>&1; }
+# dom0 down at exit.  Arguments go to keel-dom0-up (--bridge NAME for a
+# test with vifs; --no-bridge if none).
+cleanup_xl() {
+	[ -z "${cpid:-}" ] || kill "$cpid" 2>/dev/null
+	"$KEEL_BIN/keel-dom0-down" --rundir "$run" >/dev/null 2>&1
+}
 xl() { KEEL_RUNDIR=$run "$KEEL_BIN/xl" "$@"; }
 st() { "$KEEL_BIN/keelstore" -s "$run/xenstored/socket" "$@"; }
 hvm_qemu_dom0() {
@@ -30,7 +34,8 @@ hvm_qemu_dom0() {
 	[ -x "$qemu_xen" ] || skip "no $qemu_xen (Debian's qemu-system-xen; make deps installs it)"
 	run=$KEEL_TMP/xlrun
 	trap cleanup_xl EXIT
-	"$KEEL_BIN/keel-dom0-up" --rundir "$run" --no-bridge >"$KEEL_TMP/up.out" ||
+	[ $# -gt 0 ] || set -- --no-bridge
+	"$KEEL_BIN/keel-dom0-up" --rundir "$run" "$@" >"$KEEL_TMP/up.out" ||
 		fail "keel-dom0-up: $(cat "$KEEL_TMP/up.out")"
 	kpid=$(cat "$run/keeld.pid") || fail "keel-dom0-up left no keeld.pid"
 }
@@ -38,3 +43,29 @@ hvm_qemu_dom0() {
 # hvm_clock: start the clock since() reads ("12.3 s" since then).
 hvm_clock() { t0=$(date +%s.%N); }
 since() { printf '%.1f s' "$(echo "$(date +%s.%N) - $t0" | bc)"; }
+
+# hvm_bridge: a bridge name of this test's own (keel-dom0-up --bridge makes
+# it and keel-dom0-down removes it), in $br.
+hvm_bridge() { br=kh$(printf '%04x%04x' $$ $RANDOM | cut -c1-8); }
+
+# hvm_capture IFACE ETHERTYPE OUT: in the background, a raw packet socket
+# on IFACE keeps the first frame received with that EtherType (hex) and
+# writes it to OUT as hex; OUT.ready appears once it listens.  Sets cpid.
+hvm_capture() {
+	python3 - "$1" "$2" "$3" <<'PY' &
+import os, socket, sys
+iface, etype, out = sys.argv[1], int(sys.argv[2], 16), sys.argv[3]
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(etype))
+s.bind((iface, 0))
+open(out + ".ready", "w").close()
+while True:
+    frame, addr = s.recvfrom(65536)
+    if addr[2] != socket.PACKET_OUTGOING:
+        break
+with open(out + ".tmp", "w") as f:
+    f.write(frame.hex() + "\n")
+os.rename(out + ".tmp", out)
+PY
+	cpid=$!
+	wait_for "[ -e '$3.ready' ]" 10 || fail "the capture on $1 did not start"
+}

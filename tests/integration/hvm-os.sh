@@ -22,6 +22,13 @@
 # resumes them; QEMU killed with -9 crashes that domain only (shown
 # ---sc- with on_crash="preserve"), keeld and a PV domain beside it run
 # on; xl destroy removes it.
+# Its vif (type ioemu and model rtl8139 by default, as libxl) is QEMU's
+# emulated NIC on TAP vif<d>.0-emu, which xl puts on the test's bridge
+# and brings up; hvmos sends one broadcast frame through it, caught on
+# the bridge by a raw socket: the configured MAC as its source, hvmos's
+# payload.  The vif's PV nodes are written beside it (type vif_ioemu;
+# keel-netback takes them to InitWait with its own vif<d>.0 TAP); QEMU's
+# exit takes the -emu TAP away, xl destroy the nodes and vif<d>.0.
 # keel-test: timeout 300
 . "$(dirname "$0")/../lib/common.sh"
 need_root
@@ -30,7 +37,9 @@ need_guest hvmos.img xl-idle
 command -v xorriso >/dev/null || skip "no xorriso (make deps installs it)"
 . "$(dirname "$0")/hvm-lib.sh"
 hvm_firmware
-hvm_qemu_dom0
+hvm_bridge
+hvm_qemu_dom0 --bridge "$br"
+mac=00:16:3e:4b:45:01
 mkdir "$KEEL_TMP/iso" && cp "$KEEL_GUESTS/hvmos.img" "$KEEL_TMP/iso/" ||
 	fail "copying hvmos.img"
 xorriso -as mkisofs -quiet -o "$KEEL_TMP/os.iso" -b hvmos.img -no-emul-boot \
@@ -64,7 +73,9 @@ boot = "d"
 disk = [ 'format=raw,vdev=hda,access=rw,target=$KEEL_TMP/disk.img',
          '$KEEL_TMP/os.iso,raw,hdc,cdrom', ',raw,hdd,cdrom' ]
 serial = [ "file:$serial" ]
+vif = [ 'mac=$mac,bridge=$br' ]
 CFG
+hvm_capture "$br" 88b5 "$KEEL_TMP/frame"
 hvm_clock
 xl create -q "$KEEL_TMP/hvm.cfg" || fail "xl create type=hvm boot=d"
 d=$(xl domid hvmos) || fail "no domid for hvmos"
@@ -104,6 +115,21 @@ for n in "768 vbd" "5632 qdisk" "5696 qdisk"; do
 done
 [ "$(wc -l <"$KEEL_TMP/bl")" = 4 ] || fail "block-list: $(cat "$KEEL_TMP/bl")"
 echo "  vbd nodes of hda (vbd, keel-blkback in InitWait), hdc (qdisk, QEMU in InitWait) and hdd (qdisk) as libxl writes them; xl block-list lists them"
+# the vif: QEMU's rtl8139 on TAP vif<d>.0-emu (libxl's arguments), in the
+# bridge and up; its PV nodes beside it, which keel-netback takes up
+tap=vif$d.0-emu
+tr '\0' ' ' <"/proc/$qpid/cmdline" >"$KEEL_TMP/qemu.cmdline"
+grep -q -- "-device rtl8139,id=nic0,netdev=net0,mac=$mac,romfile= -netdev type=tap,id=net0,ifname=$tap,script=no,downscript=no" \
+	"$KEEL_TMP/qemu.cmdline" || fail "QEMU's NIC arguments are not libxl's: $(cat "$KEEL_TMP/qemu.cmdline")"
+grep -q -- "-net none" "$KEEL_TMP/qemu.cmdline" && fail "QEMU got -net none beside a NIC"
+[ "$(basename "$(readlink /sys/class/net/$tap/master)")" = "$br" ] || fail "$tap is not a port of $br"
+[ $(($(cat /sys/class/net/$tap/flags) & 1)) = 1 ] || fail "$tap is not up"
+vbe=/local/domain/0/backend/vif/$d/0 vfe=/local/domain/$d/device/vif/0
+node "$vbe" type vif_ioemu; node "$vbe" mac "$mac"; node "$vbe" bridge "$br"; node "$vfe" mac "$mac"
+node "$vfe" backend "$vbe"; node "/libxl/$d/device/vif/0" backend "$vbe"
+wait_for "[ \"\$(st read $vbe/state)\" = 2 ]" 30 || fail "keel-netback did not take vif 0 up (state $(st read $vbe/state))"
+[ "$(basename "$(readlink /sys/class/net/vif$d.0/master)")" = "$br" ] || fail "keel-netback's vif$d.0 is not a port of $br"
+echo "  vif 0: QEMU's rtl8139 on $tap (libxl's -device/-netdev), a port of $br and up; its PV nodes (vif_ioemu) in InitWait with keel-netback's vif$d.0"
 
 wait_for "xl dmesg | grep -q '(d$d) Booting from DVD/CD'" 300 || { show; fail "SeaBIOS did not boot the CD"; }
 echo "  $(since): SeaBIOS boots from the CD-ROM"
@@ -114,9 +140,21 @@ grep -q 'boot drive 0xe0' "$serial" || fail "hvmos did not start from the CD-ROM
 grep -q '^FAIL' "$serial" && fail "hvmos reported failures"
 grep -q 'checks done, failed 0' "$serial" || fail "hvmos counted failures"
 for c in port-ioreq mmio-ioreq ide-int13 pit-irq0 rtc-regs rtc-seconds rtc-update-flag rtc-irq8 \
-	cmos-boot-order lapic-timer; do
+	cmos-boot-order lapic-timer nic-tx; do
 	grep -q "^ok $c" "$serial" || fail "no 'ok $c' from hvmos"
 done
+# the frame hvmos sent, as the bridge received it from the TAP
+wait_for "[ -s '$KEEL_TMP/frame' ]" 30 || fail "no frame with EtherType 0x88b5 reached $br"
+python3 - "$KEEL_TMP/frame" "$mac" <<'PY' || fail "the frame on $br is not hvmos's"
+import sys
+f = bytes.fromhex(open(sys.argv[1]).read())
+mac = bytes.fromhex(sys.argv[2].replace(":", ""))
+assert f[0:6] == b"\xff" * 6, f[0:6].hex()
+assert f[6:12] == mac, "source %s, configured %s" % (f[6:12].hex(":"), sys.argv[2])
+assert f[12:14] == b"\x88\xb5", f[12:14].hex()
+assert f[14:].startswith(b"KEEL-HVMOS-NIC one broadcast frame from rtl8139"), f[14:62]
+PY
+echo "  $(since): hvmos's broadcast frame reached $br from $tap: source $mac (the vif's), its payload"
 # The RTC's time against the host's (UTC; loosely: this host is loaded).
 rtc=$(tr -d '\r' <"$serial" | sed -n 's/^rtc-time //p')
 rtc_s=$(date -u -d "$rtc" +%s) || fail "hvmos's RTC time '$rtc' is not a date"
@@ -231,6 +269,7 @@ echo "  $(since): xl pause stopped the ticks at $ticks lines for 2 s, xl unpause
 kill -9 "$qpid" || fail "kill QEMU"
 wait_for '[ "$(state hvmos)" = ---sc- ]' 60 || fail "after QEMU was killed: state $(state hvmos)"
 echo "  $(since): QEMU killed with -9: hvmos is $(state hvmos) (crashed, preserved)"
+wait_for "[ ! -e /sys/class/net/$tap ]" 10 || fail "$tap outlived QEMU"
 kill -0 "$kpid" 2>/dev/null || fail "keeld died with the device model"
 case $(state bystander) in r-----|-b----) ;; *) fail "bystander: state $(state bystander)" ;; esac
 xl dmesg | grep -q "d$d.*device model" && xl dmesg | grep "d$d.*device model" | tail -2 | sed 's/^/  keeld: /'
@@ -238,7 +277,9 @@ t_d=$(date +%s%N)
 xl destroy hvmos || fail "xl destroy hvmos"
 echo "  xl destroy hvmos took $(( ($(date +%s%N) - t_d) / 1000000 )) ms"
 xl list hvmos >/dev/null 2>&1 && fail "hvmos is still listed after xl destroy"
-for p in /local/domain/0/backend/vbd/$d /local/domain/0/backend/qdisk/$d /libxl/$d /local/domain/$d; do
+wait_for "[ ! -e /sys/class/net/vif$d.0 ]" 10 || fail "keel-netback's vif$d.0 is left after xl destroy"
+for p in /local/domain/0/backend/vbd/$d /local/domain/0/backend/qdisk/$d /local/domain/0/backend/vif/$d \
+	/libxl/$d /local/domain/$d; do
 	! st read "$p" >/dev/null 2>&1 || fail "$p is left after xl destroy: $(st ls "$p" 2>&1 | head -5)"
 done
 xl destroy bystander || fail "xl destroy bystander"

@@ -18,6 +18,16 @@
  * kill_device_model does, then SIGKILL if it lingers.  Before any signal
  * the pid is checked to still be QEMU for that domain (its command line
  * names -xen-domid DOMID), so a recycled pid is never hit.
+ *
+ * An HVM domain's emulated NICs (its vifs of type ioemu, the default for
+ * HVM) are QEMU's too, as libxl_dm.c gives them: a -device of the vif's
+ * model (rtl8139 unless model= says) with its MAC, on a -netdev tap that
+ * QEMU opens itself as vif<domid>.<devid>-emu (vifname=: NAME-emu) with
+ * no ifup/ifdown scripts; once QEMU runs, the TAP joins the vif's bridge
+ * and comes up, which libxl leaves to the vif hotplug script (type_if=tap).
+ * Unlike libxl's, the NIC has no option ROM (romfile=, below): no PXE boot.
+ * QEMU's exit takes the TAP away.  The vif's PV nodes are written beside
+ * it as for any vif (xlk_devices_write), with type vif_ioemu.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,11 +43,13 @@
 #include <unistd.h>
 
 #include "xl_backend_keel.h"
+#include "xl_device.h"
 
 #define XLK_DM_STOP_TIMEOUT_MS 5000
 #define XLK_DM_POLL_MS	       20
 #define XLK_DM_DEFAULT	       "/usr/libexec/xen-qemu-system-i386"
 #define XLK_DM_HVM_EXTRA       8 /* disk arguments (a CD-ROM takes two), and serial ports */
+#define XLK_DM_NICS	       8 /* emulated NICs (two arguments each) */
 
 /* QEMU for Xen: $KEEL_QEMU_XEN, else Debian's qemu-system-xen. */
 static const char *xlk_dm_path(void)
@@ -189,10 +201,49 @@ static int xlk_dm_record_step(struct xlk *k, ks_tx_t tx, void *arg)
 	return ks_write(k->xs, tx, kv[0], kv[1], (unsigned)strlen(kv[1]));
 }
 
+/* An emulated NIC: a vif of type ioemu (libxl gives QEMU only those). */
+static bool xlk_dm_is_nic(const struct xlcfg_vif *v)
+{
+	return v->nictype == 1;
+}
+
+/* The TAP QEMU opens for a domain's emulated NIC (libxl__device_nic_devname). */
+static int xlk_dm_nic_ifname(uint32_t domid, const struct xlcfg_vif *v, char *buf, size_t n)
+{
+	int r = v->vifname && *v->vifname ? snprintf(buf, n, "%s-emu", v->vifname)
+					  : snprintf(buf, n, "vif%u.%d-emu", domid, v->devid);
+
+	return r < 0 || (size_t)r >= n || r >= 16 /* IFNAMSIZ */ ? -ENAMETOOLONG : 0;
+}
+
+/* The hotplug work for each emulated NIC once QEMU runs: its TAP into its bridge, up. */
+static int xlk_dm_nics_up(uint32_t domid, const struct xlcfg_domain *hvm)
+{
+	for (int i = 0; i < hvm->n_vifs; i++) {
+		const struct xlcfg_vif *v = &hvm->vifs[i];
+		const char *what;
+		char ifname[32];
+		int r;
+
+		if (!xlk_dm_is_nic(v))
+			continue;
+		r = xlk_dm_nic_ifname(domid, v, ifname, sizeof(ifname));
+		if (r == 0)
+			r = xl_netif_bridge_up(ifname, v->bridge, &what);
+		if (r < 0) {
+			fprintf(stderr, "xl: domain %u's emulated NIC %d (%s) to bridge %s: %s: %s\n",
+				domid, v->devid, ifname, v->bridge ? v->bridge : "(none)",
+				r == -ENAMETOOLONG ? ifname : what, strerror(-r));
+			return r;
+		}
+	}
+	return 0;
+}
+
 /* Start QEMU for domain domid: the xenpv machine for a PV domain's
  * qdisk disks, or (hvm given) the xenfv machine as the HVM domain's
  * device model, with libxl's memory, vCPU and boot arguments (boot=),
- * its IDE disks and CD-ROMs, and no display, VGA or NIC. */
+ * its IDE disks and CD-ROMs, its emulated NICs, and no display or VGA. */
 static int xlk_dm_launch(struct xlk *k, uint32_t domid, const char *name,
 			 const struct xlcfg_domain *hvm)
 {
@@ -251,10 +302,10 @@ static int xlk_dm_launch(struct xlk *k, uint32_t domid, const char *name,
 	}
 	{
 		char *const pv[] = {"-machine", "xenpv", NULL};
-		char *const fv[] = {"-machine", "xenfv", "-m",	 mem_s,	  "-smp", smp_s, "-vga",
-				    "none",	"-net",	 "none", "-boot", boot_s, NULL};
+		char *const fv[] = {"-machine", "xenfv", "-m",	  mem_s,  "-smp",
+				    smp_s,	"-vga",	 "none", "-boot", boot_s, NULL};
 		char *const *tail = hvm ? fv : pv;
-		char *argv[48 + 2 * XLK_DM_HVM_EXTRA] = {
+		char *argv[48 + 2 * XLK_DM_HVM_EXTRA + 4 * XLK_DM_NICS] = {
 			launcher,      (char *)dm,
 			"-xen-domid",  domid_s,
 			"-chardev",    chardev,
@@ -263,7 +314,8 @@ static int xlk_dm_launch(struct xlk *k, uint32_t domid, const char *name,
 			"-xen-attach", "-name",
 			(char *)name,  "-nographic"};
 		size_t n = 14, ne = 0;
-		char *extra[XLK_DM_HVM_EXTRA] = {0};
+		char *extra[XLK_DM_HVM_EXTRA + 2 * XLK_DM_NICS] = {0};
+		int nics = 0;
 		bool oom = false;
 
 		for (; *tail; tail++)
@@ -304,6 +356,36 @@ static int xlk_dm_launch(struct xlk *k, uint32_t domid, const char *name,
 			if (r < 0)
 				extra[ne] = NULL, oom = true;
 			argv[n++] = extra[ne++];
+		}
+		/* libxl: each emulated NIC a -device of its model with its MAC
+		 * on a -netdev tap named for it, no scripts; "-net none" if none */
+		for (int i = 0; hvm && i < hvm->n_vifs && nics < XLK_DM_NICS; i++) {
+			const struct xlcfg_vif *v = &hvm->vifs[i];
+			char mac[18], ifname[32];
+
+			if (!xlk_dm_is_nic(v))
+				continue;
+			nics++;
+			xlcfg_mac_unparse(v->mac, mac);
+			if (xlk_dm_nic_ifname(domid, v, ifname, sizeof(ifname)) < 0)
+				ifname[0] = 0; /* refused by xlk_check_hvm */
+			argv[n++] = "-device";
+			/* romfile= (none) is Keel's, not libxl's: QEMU would
+			 * populate guest frames past RAM for the NIC's iPXE
+			 * ROM, and a Keel domain's RAM is fixed when built */
+			if (asprintf(&extra[ne], "%s,id=nic%d,netdev=net%d,mac=%s,romfile=",
+				     v->model ? v->model : "rtl8139", v->devid, v->devid, mac) < 0)
+				extra[ne] = NULL, oom = true;
+			argv[n++] = extra[ne++];
+			argv[n++] = "-netdev";
+			if (asprintf(&extra[ne], "type=tap,id=net%d,ifname=%s,script=no,downscript=no",
+				     v->devid, ifname) < 0)
+				extra[ne] = NULL, oom = true;
+			argv[n++] = extra[ne++];
+		}
+		if (hvm && !nics) {
+			argv[n++] = "-net";
+			argv[n++] = "none";
 		}
 		for (int i = 0; hvm && i < hvm->n_serial && i < XLK_DM_HVM_EXTRA; i++) {
 			argv[n++] = "-serial";
@@ -354,6 +436,8 @@ static int xlk_dm_launch(struct xlk *k, uint32_t domid, const char *name,
 	}
 	if (pidfd >= 0)
 		close(pidfd);
+	if (r == 0 && hvm)
+		r = xlk_dm_nics_up(domid, hvm);
 	if (r < 0)
 		xlk_dm_stop(k, domid);
 	return r;

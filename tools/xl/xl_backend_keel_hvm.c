@@ -54,17 +54,31 @@ int xlk_hvm_ide_index(const struct xlcfg_disk *disk)
 }
 
 /* An HVM domain: its disks are QEMU's emulated IDE disks and CD-ROMs (a
- * raw or qcow2 file or device at hda..hdd; a CD-ROM may be empty), no NIC
- * yet; both firmware files must be
- * readable. */
+ * raw or qcow2 file or device at hda..hdd; a CD-ROM may be empty), its
+ * vifs of type ioemu QEMU's emulated NICs (at most eight, each TAP's name
+ * within IFNAMSIZ); both firmware files must be readable. */
 int xlk_check_hvm(const struct xlcfg_domain *dom)
 {
 	const char *files[] = {xlk_hvmloader(), xlk_hvm_bios()};
+	int nics = 0;
 
-	if (dom->n_vifs) {
-		fprintf(stderr, "xl: vif= is not available for type=\"hvm\" yet (QEMU runs with "
-				"-net none)\n");
-		return -EOPNOTSUPP;
+	for (int i = 0; i < dom->n_vifs; i++) {
+		const struct xlcfg_vif *v = &dom->vifs[i];
+
+		if (v->nictype != 1)
+			continue; /* PV only (type=vif): its nodes, no emulated NIC */
+		if (++nics > 8) {
+			fprintf(stderr, "xl: Keel's device model takes at most 8 emulated NICs\n");
+			return -EOPNOTSUPP;
+		}
+		/* QEMU's TAP: vifname + "-emu", or vif<domid>.<devid>-emu */
+		if ((v->vifname && strlen(v->vifname) > 11) || v->devid > 99) {
+			fprintf(stderr,
+				"xl: vif %d: the emulated NIC's TAP name would be longer "
+				"than 15 characters\n",
+				v->devid);
+			return -ENAMETOOLONG;
+		}
 	}
 	for (int i = 0; i < dom->n_disks; i++) {
 		const struct xlcfg_disk *dk = &dom->disks[i];

@@ -44,6 +44,7 @@
 
 #include "keelstore.h"
 #include "xl.h"
+#include "xl_device.h"
 
 #define DEVD_TOKEN	    "xl-devd"
 #define DEVD_STATE_INITWAIT 2
@@ -251,43 +252,22 @@ static int devd_vif_add(struct devd *d, struct devd_dev *dev, unsigned fe, unsig
 	char *bridge = devd_read(d, dev->path, "bridge"),
 	     *name = devd_read(d, dev->path, "vifname");
 	char vif[IFNAMSIZ];
-	struct ifreq ifr = {0};
-	int s, r = 0;
+	const char *what;
+	int r;
 
 	if (name && *name)
 		snprintf(vif, sizeof(vif), "%s", name);
 	else
 		snprintf(vif, sizeof(vif), "vif%u.%u", fe, devid);
-	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (s < 0) {
-		r = devd_fail(d, dev->path, -errno, "socket");
-		goto out;
-	}
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", vif);
-	if (ioctl(s, SIOCGIFINDEX, &ifr) < 0) {
-		r = devd_fail(d, dev->path, -errno, vif);
-		goto out;
-	}
-	if (bridge && *bridge) {
-		struct ifreq br = {.ifr_ifindex = ifr.ifr_ifindex};
-
-		snprintf(br.ifr_name, sizeof(br.ifr_name), "%s", bridge);
-		if (ioctl(s, SIOCBRADDIF, &br) < 0) {
-			r = devd_fail(d, dev->path, -errno, bridge);
-			goto out;
-		}
-	}
-	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0 ||
-	    (ifr.ifr_flags |= IFF_UP, ioctl(s, SIOCSIFFLAGS, &ifr) < 0)) {
-		r = devd_fail(d, dev->path, -errno, vif);
+	r = xl_netif_bridge_up(vif, bridge, &what);
+	if (r < 0) {
+		r = devd_fail(d, dev->path, r, what);
 		goto out;
 	}
 	r = devd_write(d, dev->path, "hotplug-status", "connected");
 	devd_log("%s: %s up%s%s", dev->path, vif, bridge && *bridge ? " in bridge " : "",
 		 bridge ? bridge : "");
 out:
-	if (s >= 0)
-		close(s);
 	free(bridge);
 	free(name);
 	return r;

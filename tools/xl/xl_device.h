@@ -106,4 +106,7 @@ struct xl_dev_spec {
 	struct xlcfg_vif *vif;	 /* XL_DEV_VIF: devid -1 picks the next free one */
 };
 
+/* The vif-bridge script's work (xl_netif.c): @ifname into @bridge, up. */
+int xl_netif_bridge_up(const char *ifname, const char *bridge, const char **what);
+
 #endif
