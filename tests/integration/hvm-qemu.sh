@@ -9,12 +9,18 @@
 # Keel's device model cannot place (a vdev past hdd) is refused by xl.
 # The disk's vbd nodes are keel-blkback's, which holds the image only
 # read-only in InitWait, lets it go at xl destroy, and the nodes go too.
+# Its vif (model=e1000, vifname=) is QEMU's e1000 on a TAP that xl renames
+# NAME-emu (as vif-bridge does), puts on the bridge and brings up; xl
+# destroy takes the TAP away.  A vif on a bridge that does not exist fails
+# xl create and leaves no domain and no TAP.
 . "$(dirname "$0")/../lib/common.sh"
 need_root
 need_kvm
 . "$(dirname "$0")/hvm-lib.sh"
 hvm_firmware
-hvm_qemu_dom0
+hvm_bridge
+hvm_qemu_dom0 --bridge "$br"
+mac=00:16:3e:4b:45:02 vifname=khq$$
 # A boot sector: ds = 0, then each byte of its message out to port 0x3f8,
 # then hlt forever.  1 MiB image, the sector first, 0x55 0xaa at 510.
 python3 - "$KEEL_TMP/disk.img" <<'PY' || fail "making the boot sector"
@@ -36,6 +42,17 @@ disk = [ 'format=raw,vdev=hde,access=rw,target=$KEEL_TMP/disk.img' ]
 CFG
 xl create -q "$KEEL_TMP/bad.cfg" 2>"$KEEL_TMP/bad.err" && fail "xl accepted an HVM disk at hde"
 grep -q "hda..hdd" "$KEEL_TMP/bad.err" || fail "no clear error for hde: $(cat "$KEEL_TMP/bad.err")"
+cat >"$KEEL_TMP/badbr.cfg" <<CFG
+name = "hvmbadbr"
+type = "hvm"
+memory = 32
+vif = [ 'model=e1000,bridge=nosuch$$' ]
+CFG
+xl create -q "$KEEL_TMP/badbr.cfg" 2>"$KEEL_TMP/badbr.err" && fail "xl created an HVM domain with a vif on a missing bridge"
+grep -q "nosuch$$" "$KEEL_TMP/badbr.err" || fail "no error naming the missing bridge: $(cat "$KEEL_TMP/badbr.err")"
+xl list hvmbadbr >/dev/null 2>&1 && fail "a refused vif left domain hvmbadbr"
+ls /sys/class/net | grep -q -- '-emu$' && fail "a refused vif left a TAP: $(ls /sys/class/net | grep -- -emu)"
+echo "  a vif on a missing bridge: xl create fails ($(head -1 "$KEEL_TMP/badbr.err")), nothing left"
 cat >"$KEEL_TMP/hvm.cfg" <<CFG
 name = "hvmdisk"
 type = "hvm"
@@ -44,6 +61,7 @@ vcpus = 1
 on_crash = "preserve"
 disk = [ 'format=raw,vdev=hda,access=rw,target=$KEEL_TMP/disk.img' ]
 serial = [ "file:$serial" ]
+vif = [ 'mac=$mac,model=e1000,type=ioemu,bridge=$br,vifname=$vifname' ]
 CFG
 hvm_clock
 xl create -q "$KEEL_TMP/hvm.cfg" || fail "xl create type=hvm with a disk"
@@ -80,7 +98,15 @@ done
 [ "$nfd" -gt 0 ] || fail "keel-blkback does not hold disk.img"
 xl block-list hvmdisk | grep -qE "^768 +0 +$d +1 +-1 +-1 +$be *\$" || fail "block-list: $(xl block-list hvmdisk)"
 echo "  hda's vbd: keel-blkback in InitWait with the image read-only ($nfd fds); xl block-list lists it"
+# the vif: QEMU's e1000, its TAP renamed for vifname=, in the bridge, up
+tap=$vifname-emu
+tr '\0' ' ' <"/proc/$qpid/cmdline" | grep -q -- "-device e1000,id=nic0,netdev=net0,mac=$mac,romfile= -netdev type=tap,id=net0,ifname=vif$d.0-emu,script=no,downscript=no" ||
+	fail "QEMU's e1000 arguments: $(tr '\0' ' ' <"/proc/$qpid/cmdline")"
+[ "$(basename "$(readlink /sys/class/net/$tap/master)")" = "$br" ] || fail "$tap is not a port of $br"
+[ $(($(cat /sys/class/net/$tap/flags) & 1)) = 1 ] || fail "$tap is not up"
+echo "  vif 0: QEMU's e1000 on $tap (QEMU's vif$d.0-emu renamed for vifname=), a port of $br and up"
 xl destroy hvmdisk || fail "xl destroy hvmdisk"
+[ -e /sys/class/net/$tap ] && fail "$tap is left after xl destroy"
 wait_for "! kill -0 $qpid 2>/dev/null" 30 || fail "QEMU (pid $qpid) outlived its domain"
 ! st read $be >/dev/null 2>&1 || fail "$be is left after xl destroy"
 ! st read /libxl/$d >/dev/null 2>&1 || fail "/libxl/$d is left after xl destroy"

@@ -22,9 +22,10 @@
  * An HVM domain's emulated NICs (its vifs of type ioemu, the default for
  * HVM) are QEMU's too, as libxl_dm.c gives them: a -device of the vif's
  * model (rtl8139 unless model= says) with its MAC, on a -netdev tap that
- * QEMU opens itself as vif<domid>.<devid>-emu (vifname=: NAME-emu) with
- * no ifup/ifdown scripts; once QEMU runs, the TAP joins the vif's bridge
- * and comes up, which libxl leaves to the vif hotplug script (type_if=tap).
+ * QEMU opens itself as vif<domid>.<devid>-emu with no ifup/ifdown
+ * scripts; once QEMU runs, the TAP is renamed NAME-emu for a vifname=,
+ * joins the vif's bridge and comes up, which libxl leaves to the vif
+ * hotplug script (vif-bridge with type_if=tap).
  * Unlike libxl's, the NIC has no option ROM (romfile=, below): no PXE boot.
  * QEMU's exit takes the TAP away.  The vif's PV nodes are written beside
  * it as for any vif (xlk_devices_write), with type vif_ioemu.
@@ -207,11 +208,14 @@ static bool xlk_dm_is_nic(const struct xlcfg_vif *v)
 	return v->nictype == 1;
 }
 
-/* The TAP QEMU opens for a domain's emulated NIC (libxl__device_nic_devname). */
-static int xlk_dm_nic_ifname(uint32_t domid, const struct xlcfg_vif *v, char *buf, size_t n)
+/* The TAP QEMU opens for a domain's emulated NIC (libxl__device_nic_devname),
+ * or (@named) the name the hotplug script gives it for a vifname=. */
+static int xlk_dm_nic_ifname(uint32_t domid, const struct xlcfg_vif *v, bool named, char *buf,
+			     size_t n)
 {
-	int r = v->vifname && *v->vifname ? snprintf(buf, n, "%s-emu", v->vifname)
-					  : snprintf(buf, n, "vif%u.%d-emu", domid, v->devid);
+	int r = named && v->vifname && *v->vifname
+			? snprintf(buf, n, "%s-emu", v->vifname)
+			: snprintf(buf, n, "vif%u.%d-emu", domid, v->devid);
 
 	return r < 0 || (size_t)r >= n || r >= 16 /* IFNAMSIZ */ ? -ENAMETOOLONG : 0;
 }
@@ -222,12 +226,17 @@ static int xlk_dm_nics_up(uint32_t domid, const struct xlcfg_domain *hvm)
 	for (int i = 0; i < hvm->n_vifs; i++) {
 		const struct xlcfg_vif *v = &hvm->vifs[i];
 		const char *what;
-		char ifname[32];
+		char tap[32], ifname[32];
 		int r;
 
 		if (!xlk_dm_is_nic(v))
 			continue;
-		r = xlk_dm_nic_ifname(domid, v, ifname, sizeof(ifname));
+		r = xlk_dm_nic_ifname(domid, v, false, tap, sizeof(tap));
+		if (r == 0)
+			r = xlk_dm_nic_ifname(domid, v, true, ifname, sizeof(ifname));
+		what = tap;
+		if (r == 0 && strcmp(tap, ifname))
+			r = xl_netif_rename(tap, ifname);
 		if (r == 0)
 			r = xl_netif_bridge_up(ifname, v->bridge, &what);
 		if (r < 0) {
@@ -367,7 +376,7 @@ static int xlk_dm_launch(struct xlk *k, uint32_t domid, const char *name,
 				continue;
 			nics++;
 			xlcfg_mac_unparse(v->mac, mac);
-			if (xlk_dm_nic_ifname(domid, v, ifname, sizeof(ifname)) < 0)
+			if (xlk_dm_nic_ifname(domid, v, false, ifname, sizeof(ifname)) < 0)
 				ifname[0] = 0; /* refused by xlk_check_hvm */
 			argv[n++] = "-device";
 			/* romfile= (none) is Keel's, not libxl's: QEMU would

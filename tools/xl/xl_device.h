@@ -108,5 +108,6 @@ struct xl_dev_spec {
 
 /* The vif-bridge script's work (xl_netif.c): @ifname into @bridge, up. */
 int xl_netif_bridge_up(const char *ifname, const char *bridge, const char **what);
+int xl_netif_rename(const char *from, const char *to);
 
 #endif

@@ -3,7 +3,8 @@
  * network interface, shared by `xl devd` (a PV vif in a driver domain)
  * and the HVM device model's launch (QEMU's emulated NIC's TAP,
  * vif<dom>.<devid>-emu): the interface joins the named bridge and is
- * brought up, through the kernel's bridge ioctls.
+ * brought up, through the kernel's bridge ioctls; a TAP with a vifname=
+ * is renamed first, as vif-common.sh renames it.
  */
 #include <errno.h>
 #include <linux/if.h>
@@ -48,6 +49,25 @@ int xl_netif_bridge_up(const char *ifname, const char *bridge, const char **what
 	    (ifr.ifr_flags |= IFF_UP, ioctl(s, SIOCSIFFLAGS, &ifr) < 0))
 		r = -errno;
 out:
+	close(s);
+	return r;
+}
+
+/* @from renamed @to (it must be down, as a TAP QEMU just made is). */
+int xl_netif_rename(const char *from, const char *to)
+{
+	struct ifreq ifr = {0};
+	int s, r = 0;
+
+	if (strlen(from) >= IFNAMSIZ || strlen(to) >= IFNAMSIZ)
+		return -ENAMETOOLONG;
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return -errno;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", from);
+	snprintf(ifr.ifr_newname, sizeof(ifr.ifr_newname), "%s", to);
+	if (ioctl(s, SIOCSIFNAME, &ifr) < 0)
+		r = -errno;
 	close(s);
 	return r;
 }
