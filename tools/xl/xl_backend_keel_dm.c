@@ -240,7 +240,8 @@ static int xlk_dm_nics_up(uint32_t domid, const struct xlcfg_domain *hvm)
 		if (r == 0)
 			r = xl_netif_bridge_up(ifname, v->bridge, &what);
 		if (r < 0) {
-			fprintf(stderr, "xl: domain %u's emulated NIC %d (%s) to bridge %s: %s: %s\n",
+			fprintf(stderr,
+				"xl: domain %u's emulated NIC %d (%s) to bridge %s: %s: %s\n",
 				domid, v->devid, ifname, v->bridge ? v->bridge : "(none)",
 				r == -ENAMETOOLONG ? ifname : what, strerror(-r));
 			return r;
@@ -311,8 +312,8 @@ static int xlk_dm_launch(struct xlk *k, uint32_t domid, const char *name,
 	}
 	{
 		char *const pv[] = {"-machine", "xenpv", NULL};
-		char *const fv[] = {"-machine", "xenfv", "-m",	  mem_s,  "-smp",
-				    smp_s,	"-vga",	 "none", "-boot", boot_s, NULL};
+		char *const fv[] = {"-machine", "xenfv", "-m",	  mem_s,  "-smp", smp_s,
+				    "-vga",	"none",	 "-boot", boot_s, NULL};
 		char *const *tail = hvm ? fv : pv;
 		char *argv[48 + 2 * XLK_DM_HVM_EXTRA + 4 * XLK_DM_NICS] = {
 			launcher,      (char *)dm,
@@ -387,7 +388,8 @@ static int xlk_dm_launch(struct xlk *k, uint32_t domid, const char *name,
 				extra[ne] = NULL, oom = true;
 			argv[n++] = extra[ne++];
 			argv[n++] = "-netdev";
-			if (asprintf(&extra[ne], "type=tap,id=net%d,ifname=%s,script=no,downscript=no",
+			if (asprintf(&extra[ne],
+				     "type=tap,id=net%d,ifname=%s,script=no,downscript=no",
 				     v->devid, ifname) < 0)
 				extra[ne] = NULL, oom = true;
 			argv[n++] = extra[ne++];
