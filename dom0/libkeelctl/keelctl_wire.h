@@ -249,6 +249,9 @@ enum {
 	KEELCTL_DM_GET_PARAM,  /* arg0 index; answer arg0 value */
 	KEELCTL_DM_SET_PARAM,  /* arg0 index, arg1 value */
 	KEELCTL_DM_NR_VCPUS,   /* answer arg0 */
+	KEELCTL_DM_POPULATE,   /* arg0 gfn, arg1 order, arg2 extents (each 2^order frames
+				* on from the last); answer arg0 extents done, arg1 the
+				* negative errno that stopped the rest (0: none) */
 };
 
 struct keelctl_dm_req {

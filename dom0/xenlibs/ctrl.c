@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "abi/xen.h"
 #include "../libkeelctl/keelctl.h"
@@ -133,18 +134,23 @@ int xc_set_hvm_param(xc_interface *handle, uint32_t dom, int param, unsigned lon
 }
 
 /*
- * XENMEM_populate_physmap from dom0.  A Keel PV domain is given all its
- * RAM when it is built and keeld cannot add frames to it, so no extent is
- * ever populated: Xen's library reports fewer extents than asked as
- * EBUSY (as it does for a domain that does not exist: Xen populates
- * nothing then either).  Zero extents are done at once, as in Xen.
+ * XENMEM_populate_physmap from dom0 (QEMU's option ROMs and video RAM past
+ * the end of an HVM domain's RAM): keeld backs the frames as Xen's p2m
+ * would (hypervisor/hvm/hvm_ioreq.c), each run of extents that follow one
+ * another one request.  As Xen's library, fewer extents than asked is
+ * EBUSY: so is a domain that does not exist or is not HVM (Xen populates
+ * nothing then; a Keel PV domain's RAM is fixed when it is built), a bad
+ * extent order, a frame in the RAM the domain was built with, or memory
+ * past its maxmem.  Zero extents are done at once, as in Xen.
  */
 int xc_domain_populate_physmap_exact(xc_interface *xch, uint32_t domid, unsigned long nr_extents,
 				     unsigned int extent_order, unsigned int mem_flags,
 				     xen_pfn_t *extent_start)
 {
-	static int told;
+	unsigned long i = 0, n;
+	int r = 0;
 
+	(void)mem_flags;
 	if (xc_usable(xch) < 0)
 		return -1;
 	if (nr_extents == 0)
@@ -153,11 +159,33 @@ int xc_domain_populate_physmap_exact(xc_interface *xch, uint32_t domid, unsigned
 		errno = EFAULT;
 		return -1;
 	}
-	if (!__atomic_exchange_n(&told, 1, __ATOMIC_RELAXED))
-		fprintf(stderr,
-			"libxenctrl (Keel): populate_physmap for domain %u: a Keel domain's RAM "
-			"is fixed when it is built; nothing populated\n",
-			domid);
+	if (domid == DOMID_SELF || domid == 0) { /* dom0's own RAM: not Keel's to grow */
+		errno = EBUSY;
+		return -1;
+	}
+	while (i < nr_extents && r == 0) {
+		struct keelctl_dm_req q = {.op = KEELCTL_DM_POPULATE,
+					   .arg = {extent_start[i], extent_order}};
+
+		for (n = 1; i + n < nr_extents && n < (1UL << 16) &&
+			    extent_start[i + n] == extent_start[i] + (n << extent_order);
+		     n++)
+			;
+		q.arg[2] = n;
+		pthread_mutex_lock(&xch->lock);
+		r = keelctl_dm(xch->ctl, domid, &q);
+		pthread_mutex_unlock(&xch->lock);
+		if (r == 0 && q.arg[0] != n)
+			r = q.arg[1] ? (int)(int64_t)q.arg[1] : -EBUSY;
+		if (r == 0)
+			i += n;
+	}
+	if (r == 0)
+		return 0;
+	fprintf(stderr,
+		"libxenctrl (Keel): populate_physmap for domain %u: frame %#llx not populated "
+		"(%s)\n",
+		domid, (unsigned long long)extent_start[i], strerror(-r));
 	errno = EBUSY;
 	return -1;
 }

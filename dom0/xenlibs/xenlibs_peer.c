@@ -21,6 +21,12 @@
  *	device-model ops on PV domains, PCI passthrough, populate_physmap),
  *	then xc_domain_shutdown of A (reboot, then poweroff: the first reason
  *	stays), B (crash) and C (suspend); the script checks keeld's view.
+ *   keel-xenlibs-peer populate DOMID
+ *	with a running HVM domain of 32 MiB (maxmem 33 MiB): populate_physmap
+ *	as QEMU calls it refused with Xen's EBUSY for frames of its RAM, a
+ *	bad order, a misaligned extent, keeld's region and past 4 GiB; a frame
+ *	past its RAM populated, mapped through libxenforeignmemory and read
+ *	back through a second map; an extent past its maxmem refused.
  *
  * Exit status 0 on success; each failed check is printed.
  */
@@ -508,20 +514,77 @@ static int peer_ctrl(uint32_t a, uint32_t b, uint32_t c)
 	return peer_failed;
 }
 
+/* The frames QEMU populates for option ROMs and video RAM, on an HVM
+ * domain as keeld builds it (tests/integration/hvm-os.sh). */
+static int peer_populate(uint32_t d)
+{
+	xc_interface *xch = xc_interface_open(NULL, NULL, 0);
+	xenforeignmemory_handle *fm = xenforeignmemory_open(NULL, 0);
+	xen_pfn_t pfn, two[2];
+	volatile uint32_t *p, *q;
+
+	peer_check(xch && fm, "xc_interface_open, xenforeignmemory_open");
+	if (!xch || !fm)
+		return 1;
+	pfn = 0x100;
+	peer_refused(xc_domain_populate_physmap_exact(xch, d, 1, 0, 0, &pfn), EBUSY,
+		     "populate_physmap of a frame of the domain's RAM");
+	pfn = 0xe0000;
+	peer_refused(xc_domain_populate_physmap_exact(xch, d, 1, 10, 0, &pfn), EBUSY,
+		     "populate_physmap of order 10 (Xen's largest for a domU is 9)");
+	pfn = 0xe0001;
+	peer_refused(xc_domain_populate_physmap_exact(xch, d, 1, 1, 0, &pfn), EBUSY,
+		     "populate_physmap of a misaligned order-1 extent");
+	pfn = 0xfeffc;
+	peer_refused(xc_domain_populate_physmap_exact(xch, d, 1, 0, 0, &pfn), EBUSY,
+		     "populate_physmap of a frame of keeld's special pages");
+	pfn = 0x100000 + 0x10;
+	peer_refused(xc_domain_populate_physmap_exact(xch, d, 1, 0, 0, &pfn), EBUSY,
+		     "populate_physmap past 4 GiB (the domain has no RAM there)");
+	pfn = 0xe0000;
+	peer_refused_ptr(xenforeignmemory_map(fm, d, PROT_READ, 1, &pfn, NULL), EINVAL,
+			 "map a frame past RAM not yet populated");
+	two[0] = 0xe0000, two[1] = 0xe0001;
+	peer_check(xc_domain_populate_physmap_exact(xch, d, 2, 0, 0, two) == 0,
+		   "populate_physmap of two frames past the domain's RAM");
+	peer_check(xc_domain_populate_physmap_exact(xch, d, 1, 0, 0, &pfn) == 0,
+		   "populate_physmap of one of them again");
+	p = xenforeignmemory_map(fm, d, PROT_READ | PROT_WRITE, 2, two, NULL);
+	q = xenforeignmemory_map(fm, d, PROT_READ, 1, &two[1], NULL);
+	peer_check(p && q, "map them through libxenforeignmemory");
+	if (p && q) {
+		peer_check(p[0] == 0 && p[1024] == 0, "they are zeroed");
+		p[1024] = 0x4b45454c;
+		peer_check(q[0] == 0x4b45454c, "a write through one map shows in the other");
+		xenforeignmemory_unmap(fm, (void *)p, 2);
+		xenforeignmemory_unmap(fm, (void *)q, 1);
+	}
+	pfn = 0xe0200;
+	peer_refused(xc_domain_populate_physmap_exact(xch, d, 1, 9, 0, &pfn), EBUSY,
+		     "populate_physmap of 2 MiB past the domain's maxmem");
+	xenforeignmemory_close(fm);
+	xc_interface_close(xch);
+	return peer_failed;
+}
+
 int main(int argc, char **argv)
 {
 	uint32_t domid;
 	evtchn_port_t port;
 	int secs;
 
-	if (argc < 5 ||
-	    (strcmp(argv[1], "grant") && strcmp(argv[1], "pong") && strcmp(argv[1], "ctrl"))) {
+	if ((argc < 5 && !(argc == 3 && !strcmp(argv[1], "populate"))) ||
+	    (strcmp(argv[1], "populate") && strcmp(argv[1], "grant") && strcmp(argv[1], "pong") &&
+	     strcmp(argv[1], "ctrl"))) {
 		fprintf(stderr, "usage: keel-xenlibs-peer grant|pong DOMID PORT GREF|ROUNDS "
 				"[SECONDS]\n"
-				"       keel-xenlibs-peer ctrl DOMID_A DOMID_B DOMID_C\n");
+				"       keel-xenlibs-peer ctrl DOMID_A DOMID_B DOMID_C\n"
+				"       keel-xenlibs-peer populate DOMID\n");
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc == 3 && !strcmp(argv[1], "populate"))
+		return peer_populate(strtoul(argv[2], NULL, 0));
 	if (!strcmp(argv[1], "ctrl"))
 		return peer_ctrl(strtoul(argv[2], NULL, 0), strtoul(argv[3], NULL, 0),
 				 strtoul(argv[4], NULL, 0));

@@ -30,14 +30,15 @@
 #define HVM_PORT_DEBUG	    0xe9	/* Xen's debug console (hvmloader's printf) */
 #define HVM_CONSOLE_LOG_MAX (64 * 1024) /* of one domain's 0xe9 text in keeld's log */
 
-/* RAM the guest may populate in the MMIO hole (XENMEM_populate_physmap:
- * hvmloader's ACPI tables and allocations at 0xFC000000..): frames from
- * the hole's start up to keeld's region, backed by one reserved mapping,
- * each contiguous run of populated frames one KVM slot. */
-#define HVM_HOLE_GPA   HVM_BELOW_4G_MMIO_START
-#define HVM_HOLE_PAGES ((HVM_REGION_GPA - HVM_HOLE_GPA) >> 12)
-#define HVM_HOLE_RUNS  32 /* KVM slots for them */
-#define HVM_MAX_ORDER  9  /* Xen's largest extent for a domU (2 MiB) */
+/* RAM populated after the build (XENMEM_populate_physmap: hvmloader's
+ * ACPI tables and allocations at 0xFC000000.., a device model's option
+ * ROMs and video RAM past the end of RAM): frames from the end of the RAM
+ * below the MMIO hole (at most the hole's start) up to keeld's region,
+ * backed by the domain's memfd past keeld's region (so dom0 maps them as
+ * it maps RAM), each contiguous run of populated frames one KVM slot. */
+#define HVM_HOLE_GPA  HVM_BELOW_4G_MMIO_START
+#define HVM_HOLE_RUNS 32 /* KVM slots for them */
+#define HVM_MAX_ORDER 9	 /* Xen's largest extent for a domU (2 MiB) */
 
 struct hvm_hole_run {
 	uint64_t gfn, pages;
@@ -126,8 +127,9 @@ struct hvm_domain {
 	uint32_t entry;
 	int shinfo_slot; /* KVM slot of the shared_info page; -1: not mapped */
 	uint64_t shinfo_gpa;
-	uint8_t *hole;		 /* HVM_HOLE_PAGES frames, reserved; populated ones in use */
-	uint8_t *hole_populated; /* bitmap of them */
+	uint64_t hole_gfn, hole_pages; /* the frames populate_physmap may fill */
+	uint8_t *hole;		       /* hole_pages frames of the memfd; populated ones in use */
+	uint8_t *hole_populated;       /* bitmap of them */
 	struct hvm_hole_run runs[HVM_HOLE_RUNS];
 	int nr_runs;
 	uint32_t pci_cf8;	    /* the PCI configuration address, latched as Xen does */
@@ -160,9 +162,15 @@ int hvm_copy_to_gpa(struct domain *d, uint64_t gpa, const void *src, size_t n);
 
 /* The E820 map the guest is given (start info, XENMEM_memory_map). */
 unsigned hvm_memory_map(struct domain *d, struct hvm_memmap_entry *e, unsigned max);
-/* Make guest frame gfn RAM in the MMIO hole (populate_physmap): 0, or
- * -EINVAL (not a hole frame) / -ENOSPC (out of KVM slots). */
+/* Make guest frame gfn RAM past the end of RAM (populate_physmap): 1 (a
+ * new frame), 0 (one populated before, now a fresh one), or -EINVAL (not
+ * such a frame) / -ENOSPC (out of KVM slots). */
 int hvm_hole_populate(struct domain *d, uint64_t gfn);
+/* One extent of populate_physmap: 2^order frames from gfn (aligned),
+ * counted against max_pages as Xen counts them; 0, or -EINVAL (a bad
+ * frame or order), -ENOMEM (past max_pages), -ENOSPC (out of KVM slots).
+ * Frames before a failing one stay populated, as in Xen. */
+int hvm_populate_extent(struct domain *d, uint64_t gfn, unsigned order);
 /* Put keeld's shared_info page at gpa (a KVM slot of its own). */
 int hvm_map_shared_info(struct domain *d, uint64_t gpa);
 int hvm_build_domain(struct domain *d, const struct domain_image *img);

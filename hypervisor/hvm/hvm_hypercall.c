@@ -244,8 +244,8 @@ static long hvm_add_to_physmap(struct hvm_hcall_ctx *c, uint64_t arg)
 /* XENMEM_populate_physmap for a translated guest, as Xen's: the list
  * holds the frames to populate; returns how many extents were done, and
  * stops at the first that cannot be (an unreadable list entry, memory
- * past max_pages, a frame that is not in the MMIO hole: keeld cannot
- * replace RAM already there, where Xen would).  Any domain but the
+ * past max_pages, a frame in the RAM the domain was built with: keeld
+ * cannot replace it, where Xen would).  Any domain but the
  * caller's is -EPERM; an unreadable argument, a bad extent order or a
  * continuation past the list is 0 extents, as Xen answers. */
 static long hvm_populate_physmap(struct hvm_hcall_ctx *c, uint64_t cmd, uint64_t arg)
@@ -283,14 +283,8 @@ static long hvm_populate_physmap(struct hvm_hcall_ctx *c, uint64_t cmd, uint64_t
 		if ((gfn & (n - 1)) ||
 		    __atomic_load_n(&d->cur_pages, __ATOMIC_RELAXED) + n > d->max_pages)
 			break;
-		for (uint64_t i = 0; i < n; i++) {
-			if (hvm_hole_populate(d, gfn + i) < 0) {
-				/* the extent's pages before i stay populated */
-				__atomic_add_fetch(&d->cur_pages, i, __ATOMIC_RELAXED);
-				return (long)done;
-			}
-		}
-		__atomic_add_fetch(&d->cur_pages, n, __ATOMIC_RELAXED);
+		if (hvm_populate_extent(d, gfn, order) < 0)
+			break;
 	}
 	return (long)done;
 }

@@ -219,6 +219,35 @@ static int hvm_dm_server_op(struct domain *d, struct keelctl_dm_req *q)
 	return -EINVAL;
 }
 
+/* XENMEM_populate_physmap from dom0 (a device model's option ROMs and
+ * video RAM): extent by extent, stopping at the first that cannot be
+ * done, as Xen's memory_op does; the caller learns how many were. */
+static int hvm_dm_populate(struct domain *d, struct keelctl_dm_req *q)
+{
+	uint64_t gfn = q->arg[0], order = q->arg[1], nr = q->arg[2], done;
+	int r = 0;
+
+	if (order > HVM_MAX_ORDER || nr > (1ULL << 20) || gfn >= (1ULL << 40))
+		return -EINVAL;
+	for (done = 0; done < nr; done++) {
+		r = hvm_populate_extent(d, gfn + (done << order), (unsigned)order);
+		if (r < 0)
+			break;
+	}
+	if (r == -ENOMEM)
+		hvlog("d%d: populate_physmap at gfn %#llx: over-allocation (%llu of %llu "
+		      "frames held)",
+		      d->domid, (unsigned long long)(gfn + (done << order)),
+		      (unsigned long long)__atomic_load_n(&d->cur_pages, __ATOMIC_RELAXED),
+		      (unsigned long long)d->max_pages);
+	else if (r < 0)
+		hvlog("d%d: populate_physmap at gfn %#llx: %s", d->domid,
+		      (unsigned long long)(gfn + (done << order)), strerror(-r));
+	q->arg[0] = done;
+	q->arg[1] = (uint64_t)(int64_t)r;
+	return 0;
+}
+
 int hvm_dm_op(struct domain *d, struct keelctl_dm_req *q)
 {
 	struct hvm_domain *h = d->hvm;
@@ -226,6 +255,8 @@ int hvm_dm_op(struct domain *d, struct keelctl_dm_req *q)
 
 	if (!h)
 		return -EINVAL;
+	if (q->op == KEELCTL_DM_POPULATE)
+		return hvm_dm_populate(d, q);
 	pthread_mutex_lock(&h->ioreq_lock);
 	switch (q->op) {
 	case KEELCTL_DM_CREATE_SERVER:

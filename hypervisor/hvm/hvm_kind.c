@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "abi/xen.h"
 #include "hvm_domain.h"
@@ -46,13 +47,14 @@ void *hvm_gpa_ptr(struct domain *d, uint64_t gpa, uint64_t n)
 		return d->shim + (gpa - HVM_REGION_GPA);
 	if (h->shinfo_slot >= 0 && gpa >= h->shinfo_gpa && gpa + n <= h->shinfo_gpa + 4096)
 		return d->shim + HVM_REGION_OFF_SHINFO + (gpa - h->shinfo_gpa);
-	if (n && h->hole && gpa >= HVM_HOLE_GPA &&
-	    gpa + n <= HVM_HOLE_GPA + (HVM_HOLE_PAGES << 12)) {
-		for (uint64_t f = (gpa - HVM_HOLE_GPA) >> 12;
-		     f <= (gpa + n - 1 - HVM_HOLE_GPA) >> 12; f++)
+	if (n && h->hole && gpa >= (h->hole_gfn << 12) &&
+	    gpa + n <= ((h->hole_gfn + h->hole_pages) << 12)) {
+		uint64_t base = h->hole_gfn << 12;
+
+		for (uint64_t f = (gpa - base) >> 12; f <= (gpa + n - 1 - base) >> 12; f++)
 			if (!(h->hole_populated[f / 8] & (1 << (f % 8))))
 				return NULL;
-		return h->hole + (gpa - HVM_HOLE_GPA);
+		return h->hole + (gpa - base);
 	}
 	return NULL;
 }
@@ -168,7 +170,7 @@ static int hvm_hole_map(struct domain *d, uint64_t gfn)
 {
 	struct hvm_domain *h = d->hvm;
 	struct hvm_hole_run *run = NULL;
-	uint64_t base = HVM_HOLE_GPA >> 12, start;
+	uint64_t base = h->hole_gfn, start;
 	int r;
 
 	for (int i = 0; i < h->nr_runs && !run; i++)
@@ -203,10 +205,10 @@ static int hvm_hole_map(struct domain *d, uint64_t gfn)
 int hvm_hole_populate(struct domain *d, uint64_t gfn)
 {
 	struct hvm_domain *h = d->hvm;
-	uint64_t f = gfn - (HVM_HOLE_GPA >> 12);
+	uint64_t f = gfn - h->hole_gfn;
 	int r = 0;
 
-	if (gfn < (HVM_HOLE_GPA >> 12) || f >= HVM_HOLE_PAGES || !h->hole ||
+	if (gfn < h->hole_gfn || f >= h->hole_pages || !h->hole ||
 	    (h->shinfo_slot >= 0 && gfn == h->shinfo_gpa >> 12))
 		return -EINVAL;
 	pthread_mutex_lock(&d->mm_lock);
@@ -214,11 +216,35 @@ int hvm_hole_populate(struct domain *d, uint64_t gfn)
 	memset(h->hole + (f << 12), 0, 4096);
 	if (!(h->hole_populated[f / 8] & (1 << (f % 8)))) {
 		r = hvm_hole_map(d, gfn);
-		if (r == 0)
+		if (r == 0) {
 			h->hole_populated[f / 8] |= 1 << (f % 8);
+			r = 1;
+		}
 	}
 	pthread_mutex_unlock(&d->mm_lock);
 	return r;
+}
+
+int hvm_populate_extent(struct domain *d, uint64_t gfn, unsigned order)
+{
+	uint64_t n = 1ULL << order;
+
+	if (order > HVM_MAX_ORDER || (gfn & (n - 1)) || gfn >= (1ULL << 40))
+		return -EINVAL;
+	for (uint64_t i = 0; i < n; i++) {
+		int r;
+
+		/* a frame populated again replaces its old one: not counted twice */
+		if (__atomic_load_n(&d->cur_pages, __ATOMIC_RELAXED) + 1 > d->max_pages &&
+		    !hvm_gpa_ptr(d, (gfn + i) << 12, 4096))
+			return -ENOMEM;
+		r = hvm_hole_populate(d, gfn + i);
+		if (r < 0)
+			return r;
+		if (r == 1)
+			__atomic_add_fetch(&d->cur_pages, 1, __ATOMIC_RELAXED);
+	}
+	return 0;
 }
 
 int hvm_map_shared_info(struct domain *d, uint64_t gpa)
@@ -262,26 +288,39 @@ static int hvm_frame_offset(struct domain *d, uint64_t gfn, uint64_t count, uint
 		*off = (h->low_pages + gfn - hi) << 12;
 	else if (gfn >= rg && gfn + count <= rg + HVM_REGION_PAGES)
 		*off = (d->nr_pages + gfn - rg) << 12;
-	else
+	else if (h->hole && gfn >= h->hole_gfn && gfn + count <= h->hole_gfn + h->hole_pages) {
+		/* populated frames only, as in Xen's p2m */
+		if (!hvm_gpa_ptr(d, gfn << 12, count << 12))
+			return -EINVAL;
+		*off = (d->nr_pages << 12) + d->shim_size + ((gfn - h->hole_gfn) << 12);
+	} else
 		return -EINVAL;
 	return 0;
 }
 
 static int hvm_init(struct domain *d)
 {
+	uint64_t off;
+
 	d->hvm = calloc(1, sizeof(*d->hvm));
 	if (!d->hvm)
 		return -ENOMEM;
 	d->hvm->low_pages = hvm_low_pages(d);
 	d->hvm->shinfo_slot = -1;
 	d->hvm->high_pages = d->nr_pages - d->hvm->low_pages;
-	/* address space only: frames are backed when first populated */
-	d->hvm->hole = mmap(NULL, HVM_HOLE_PAGES << 12, PROT_READ | PROT_WRITE,
-			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	d->hvm->hole_populated = calloc((HVM_HOLE_PAGES + 7) / 8, 1);
+	d->hvm->hole_gfn = d->hvm->low_pages;
+	d->hvm->hole_pages = (HVM_REGION_GPA >> 12) - d->hvm->hole_gfn;
+	/* the memfd past keeld's region, sparse: frames are backed when
+	 * first populated, and dom0 maps them through the memfd as RAM */
+	off = (d->nr_pages << 12) + d->shim_size;
+	d->hvm->hole = ftruncate(d->memfd, (off_t)(off + (d->hvm->hole_pages << 12))) < 0
+			       ? MAP_FAILED
+			       : mmap(NULL, d->hvm->hole_pages << 12, PROT_READ | PROT_WRITE,
+				      MAP_SHARED, d->memfd, (off_t)off);
+	d->hvm->hole_populated = calloc((d->hvm->hole_pages + 7) / 8, 1);
 	if (d->hvm->hole == MAP_FAILED || !d->hvm->hole_populated) {
 		if (d->hvm->hole != MAP_FAILED)
-			munmap(d->hvm->hole, HVM_HOLE_PAGES << 12);
+			munmap(d->hvm->hole, d->hvm->hole_pages << 12);
 		free(d->hvm->hole_populated);
 		free(d->hvm);
 		d->hvm = NULL;
@@ -298,7 +337,7 @@ static void hvm_destroy(struct domain *d)
 	hvm_rtc_destroy(d);
 	hvm_pm_destroy(d);
 	hvm_ioreq_destroy(d);
-	munmap(d->hvm->hole, HVM_HOLE_PAGES << 12);
+	munmap(d->hvm->hole, d->hvm->hole_pages << 12);
 	free(d->hvm->hole_populated);
 	free(d->hvm);
 	d->hvm = NULL;

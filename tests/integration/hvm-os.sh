@@ -29,6 +29,8 @@
 # payload.  The vif's PV nodes are written beside it (type vif_ioemu;
 # keel-netback takes them to InitWait with its own vif<d>.0 TAP); QEMU's
 # exit takes the -emu TAP away, xl destroy the nodes and vif<d>.0.
+# keel-xenlibs-peer populate: populate_physmap from dom0 on it (Xen's
+# refusals, frames past RAM mapped, nothing past maxmem).
 # keel-test: timeout 300
 . "$(dirname "$0")/../lib/common.sh"
 need_root
@@ -133,6 +135,13 @@ echo "  vif 0: QEMU's rtl8139 on $tap (libxl's -device/-netdev), a port of $br a
 
 wait_for "xl dmesg | grep -q '(d$d) Booting from DVD/CD'" 300 || { show; fail "SeaBIOS did not boot the CD"; }
 echo "  $(since): SeaBIOS boots from the CD-ROM"
+# populate_physmap from dom0 as QEMU calls it: Xen's refusals, frames past
+# RAM mapped through libxenforeignmemory, nothing past maxmem
+KEEL_RUNDIR=$run "$KEEL_BIN/keel-xenlibs-peer" populate "$d" >"$KEEL_TMP/populate.out" 2>&1 ||
+	{ cat "$KEEL_TMP/populate.out"; fail "keel-xenlibs-peer populate failed"; }
+grep -q "d$d: populate_physmap at gfn 0xe0.*: over-allocation" "$run/log/keeld.log" ||
+	fail "keeld did not log the over-allocation"
+echo "  populate_physmap from dom0: $(grep -c '^ok' "$KEEL_TMP/populate.out") checks, $(grep -c '^refused' "$KEEL_TMP/populate.out") refusals with Xen's EBUSY"
 wait_for "grep -qs 'hvmos: checks done' '$serial'" 300 || { show; fail "hvmos did not finish its checks"; }
 echo "  $(since): hvmos ran its checks:"
 tr -d '\r' <"$serial" | grep -E '^(ok|FAIL|hvmos|rtc-time)' | sed 's/^/    /'

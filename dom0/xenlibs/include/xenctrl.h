@@ -13,10 +13,12 @@
  *  - xc_get/set_hvm_param answer as Xen's HVMOP_get/set_param: an index
  *    past HVM_NR_PARAMS EINVAL, no such domain ESRCH, a domain that is
  *    not HVM (every Keel domain today, and dom0) EINVAL;
- *  - xc_domain_populate_physmap_exact fails with EBUSY for any extent,
- *    Xen's "fewer extents populated than asked": a Keel PV domain's RAM
- *    is fixed when it is built, so nothing can be added from dom0 (Xen
- *    gives the same EBUSY for a domain that does not exist);
+ *  - xc_domain_populate_physmap_exact populates an HVM domain's frames
+ *    past its RAM (QEMU's option ROMs and video RAM; keeld's DM control
+ *    op), up to its maxmem; else EBUSY, Xen's "fewer extents populated
+ *    than asked": a frame of its RAM or keeld's region, a bad order or
+ *    alignment, past maxmem, a PV domain (its RAM is fixed when it is
+ *    built) or one that does not exist (Xen's EBUSY too);
  *  - PCI passthrough (IRQs, MSIs, pirqs, I/O ports and MMIO of a host
  *    device) is not offered: EOPNOTSUPP, with one line on stderr.
  */
