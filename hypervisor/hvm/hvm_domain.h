@@ -33,12 +33,15 @@
 /* RAM populated after the build (XENMEM_populate_physmap: hvmloader's
  * ACPI tables and allocations at 0xFC000000.., a device model's option
  * ROMs and video RAM past the end of RAM): frames from the end of the RAM
- * below the MMIO hole (at most the hole's start) up to keeld's region,
- * backed by the domain's memfd past keeld's region (so dom0 maps them as
- * it maps RAM), each contiguous run of populated frames one KVM slot. */
+ * below the MMIO hole (at most the hole's start) up to keeld's region
+ * and, for a domain with RAM above 4 GiB, HVM_TOP_PAGES frames past its
+ * end (where QEMU puts them then), backed by the domain's memfd past
+ * keeld's region (so dom0 maps them as it maps RAM), each contiguous run
+ * of populated frames one KVM slot. */
 #define HVM_HOLE_GPA  HVM_BELOW_4G_MMIO_START
-#define HVM_HOLE_RUNS 32 /* KVM slots for them */
-#define HVM_MAX_ORDER 9	 /* Xen's largest extent for a domU (2 MiB) */
+#define HVM_TOP_PAGES (1ULL << 18) /* 1 GiB */
+#define HVM_HOLE_RUNS 32	   /* KVM slots for them */
+#define HVM_MAX_ORDER 9		   /* Xen's largest extent for a domU (2 MiB) */
 
 struct hvm_hole_run {
 	uint64_t gfn, pages;
@@ -127,9 +130,10 @@ struct hvm_domain {
 	uint32_t entry;
 	int shinfo_slot; /* KVM slot of the shared_info page; -1: not mapped */
 	uint64_t shinfo_gpa;
-	uint64_t hole_gfn, hole_pages; /* the frames populate_physmap may fill */
-	uint8_t *hole;		       /* hole_pages frames of the memfd; populated ones in use */
-	uint8_t *hole_populated;       /* bitmap of them */
+	uint64_t hole_gfn, hole_pages; /* the frames populate_physmap may fill, */
+	uint64_t top_gfn, top_pages;   /* then these (past RAM above 4 GiB, if any) */
+	uint8_t *hole; /* hole_pages + top_pages frames of the memfd; populated ones in use */
+	uint8_t *hole_populated; /* bitmap of them */
 	struct hvm_hole_run runs[HVM_HOLE_RUNS];
 	int nr_runs;
 	uint32_t pci_cf8;	    /* the PCI configuration address, latched as Xen does */

@@ -32,6 +32,36 @@ static uint64_t hvm_region_size(uint64_t nr_pages)
 	return HVM_REGION_SIZE;
 }
 
+/* Where frame gfn is among those populate_physmap may fill (the index
+ * of its page in h->hole and its bit in h->hole_populated); -1: none. */
+static int64_t hvm_hole_index(const struct hvm_domain *h, uint64_t gfn)
+{
+	if (gfn >= h->hole_gfn && gfn - h->hole_gfn < h->hole_pages)
+		return (int64_t)(gfn - h->hole_gfn);
+	if (gfn >= h->top_gfn && gfn - h->top_gfn < h->top_pages)
+		return (int64_t)(h->hole_pages + gfn - h->top_gfn);
+	return -1;
+}
+
+/* keeld's pointer to frame gfn of them (one hvm_hole_index knows) */
+static uint8_t *hvm_hole_ptr(const struct hvm_domain *h, uint64_t gfn)
+{
+	return h->hole + ((uint64_t)hvm_hole_index(h, gfn) << 12);
+}
+
+/* The index of [gfn, gfn+count) if all of it is populated; -1 if not. */
+static int64_t hvm_hole_range(const struct hvm_domain *h, uint64_t gfn, uint64_t count)
+{
+	int64_t f = hvm_hole_index(h, gfn), l = hvm_hole_index(h, gfn + count - 1);
+
+	if (!h->hole || !count || f < 0 || l < 0 || (uint64_t)(l - f) != count - 1)
+		return -1;
+	for (int64_t i = f; i <= l; i++)
+		if (!(h->hole_populated[i / 8] & (1 << (i % 8))))
+			return -1;
+	return f;
+}
+
 void *hvm_gpa_ptr(struct domain *d, uint64_t gpa, uint64_t n)
 {
 	const struct hvm_domain *h = d->hvm;
@@ -47,14 +77,11 @@ void *hvm_gpa_ptr(struct domain *d, uint64_t gpa, uint64_t n)
 		return d->shim + (gpa - HVM_REGION_GPA);
 	if (h->shinfo_slot >= 0 && gpa >= h->shinfo_gpa && gpa + n <= h->shinfo_gpa + 4096)
 		return d->shim + HVM_REGION_OFF_SHINFO + (gpa - h->shinfo_gpa);
-	if (n && h->hole && gpa >= (h->hole_gfn << 12) &&
-	    gpa + n <= ((h->hole_gfn + h->hole_pages) << 12)) {
-		uint64_t base = h->hole_gfn << 12;
+	if (n) {
+		int64_t f = hvm_hole_range(h, gpa >> 12, ((gpa + n - 1) >> 12) - (gpa >> 12) + 1);
 
-		for (uint64_t f = (gpa - base) >> 12; f <= (gpa + n - 1 - base) >> 12; f++)
-			if (!(h->hole_populated[f / 8] & (1 << (f % 8))))
-				return NULL;
-		return h->hole + (gpa - base);
+		if (f >= 0)
+			return h->hole + ((uint64_t)f << 12) + (gpa & 4095);
 	}
 	return NULL;
 }
@@ -170,7 +197,7 @@ static int hvm_hole_map(struct domain *d, uint64_t gfn)
 {
 	struct hvm_domain *h = d->hvm;
 	struct hvm_hole_run *run = NULL;
-	uint64_t base = h->hole_gfn, start;
+	uint64_t start;
 	int r;
 
 	for (int i = 0; i < h->nr_runs && !run; i++)
@@ -179,21 +206,20 @@ static int hvm_hole_map(struct domain *d, uint64_t gfn)
 	if (!run) {
 		if (h->nr_runs == HVM_HOLE_RUNS)
 			return -ENOSPC;
-		r = kvm_vm_add_memory(&d->vm, gfn << 12, 4096, h->hole + ((gfn - base) << 12));
+		r = kvm_vm_add_memory(&d->vm, gfn << 12, 4096, hvm_hole_ptr(h, gfn));
 		if (r < 0)
 			return r;
 		h->runs[h->nr_runs++] = (struct hvm_hole_run){gfn, 1, d->vm.nslots - 1};
 		return 0;
 	}
 	start = run->gfn == gfn + 1 ? gfn : run->gfn;
-	r = kvm_vm_slot_flags(&d->vm, run->slot, run->gfn << 12, 0,
-			      h->hole + ((run->gfn - base) << 12), 0);
+	r = kvm_vm_slot_flags(&d->vm, run->slot, run->gfn << 12, 0, hvm_hole_ptr(h, run->gfn), 0);
 	if (r == 0) {
 		r = kvm_vm_slot_flags(&d->vm, run->slot, start << 12, (run->pages + 1) << 12,
-				      h->hole + ((start - base) << 12), 0);
+				      hvm_hole_ptr(h, start), 0);
 		if (r < 0) /* put the run back as it was */
 			kvm_vm_slot_flags(&d->vm, run->slot, run->gfn << 12, run->pages << 12,
-					  h->hole + ((run->gfn - base) << 12), 0);
+					  hvm_hole_ptr(h, run->gfn), 0);
 	}
 	if (r < 0)
 		return r;
@@ -205,11 +231,10 @@ static int hvm_hole_map(struct domain *d, uint64_t gfn)
 int hvm_hole_populate(struct domain *d, uint64_t gfn)
 {
 	struct hvm_domain *h = d->hvm;
-	uint64_t f = gfn - h->hole_gfn;
+	int64_t f = hvm_hole_index(h, gfn);
 	int r = 0;
 
-	if (gfn < h->hole_gfn || f >= h->hole_pages || !h->hole ||
-	    (h->shinfo_slot >= 0 && gfn == h->shinfo_gpa >> 12))
+	if (f < 0 || !h->hole || (h->shinfo_slot >= 0 && gfn == h->shinfo_gpa >> 12))
 		return -EINVAL;
 	pthread_mutex_lock(&d->mm_lock);
 	/* a frame populated again is a fresh one, as Xen's would be */
@@ -279,6 +304,7 @@ static int hvm_frame_offset(struct domain *d, uint64_t gfn, uint64_t count, uint
 {
 	const struct hvm_domain *h = d->hvm;
 	uint64_t hi = HVM_HIGH_MEM_START >> 12, rg = HVM_REGION_GPA >> 12;
+	int64_t f;
 
 	if (count == 0 || count > (1ULL << 20) || gfn > (1ULL << 40))
 		return -EINVAL;
@@ -288,19 +314,16 @@ static int hvm_frame_offset(struct domain *d, uint64_t gfn, uint64_t count, uint
 		*off = (h->low_pages + gfn - hi) << 12;
 	else if (gfn >= rg && gfn + count <= rg + HVM_REGION_PAGES)
 		*off = (d->nr_pages + gfn - rg) << 12;
-	else if (h->hole && gfn >= h->hole_gfn && gfn + count <= h->hole_gfn + h->hole_pages) {
-		/* populated frames only, as in Xen's p2m */
-		if (!hvm_gpa_ptr(d, gfn << 12, count << 12))
-			return -EINVAL;
-		*off = (d->nr_pages << 12) + d->shim_size + ((gfn - h->hole_gfn) << 12);
-	} else
+	else if ((f = hvm_hole_range(h, gfn, count)) >= 0) /* populated only, as Xen's p2m */
+		*off = (d->nr_pages << 12) + d->shim_size + ((uint64_t)f << 12);
+	else
 		return -EINVAL;
 	return 0;
 }
 
 static int hvm_init(struct domain *d)
 {
-	uint64_t off;
+	uint64_t off, hole;
 
 	d->hvm = calloc(1, sizeof(*d->hvm));
 	if (!d->hvm)
@@ -310,17 +333,20 @@ static int hvm_init(struct domain *d)
 	d->hvm->high_pages = d->nr_pages - d->hvm->low_pages;
 	d->hvm->hole_gfn = d->hvm->low_pages;
 	d->hvm->hole_pages = (HVM_REGION_GPA >> 12) - d->hvm->hole_gfn;
+	d->hvm->top_gfn = (HVM_HIGH_MEM_START >> 12) + d->hvm->high_pages;
+	d->hvm->top_pages = d->hvm->high_pages ? HVM_TOP_PAGES : 0;
+	hole = (d->hvm->hole_pages + d->hvm->top_pages) << 12;
 	/* the memfd past keeld's region, sparse: frames are backed when
 	 * first populated, and dom0 maps them through the memfd as RAM */
 	off = (d->nr_pages << 12) + d->shim_size;
-	d->hvm->hole = ftruncate(d->memfd, (off_t)(off + (d->hvm->hole_pages << 12))) < 0
+	d->hvm->hole = ftruncate(d->memfd, (off_t)(off + hole)) < 0
 			       ? MAP_FAILED
-			       : mmap(NULL, d->hvm->hole_pages << 12, PROT_READ | PROT_WRITE,
-				      MAP_SHARED, d->memfd, (off_t)off);
-	d->hvm->hole_populated = calloc((d->hvm->hole_pages + 7) / 8, 1);
+			       : mmap(NULL, hole, PROT_READ | PROT_WRITE, MAP_SHARED, d->memfd,
+				      (off_t)off);
+	d->hvm->hole_populated = calloc(((hole >> 12) + 7) / 8, 1);
 	if (d->hvm->hole == MAP_FAILED || !d->hvm->hole_populated) {
 		if (d->hvm->hole != MAP_FAILED)
-			munmap(d->hvm->hole, d->hvm->hole_pages << 12);
+			munmap(d->hvm->hole, hole);
 		free(d->hvm->hole_populated);
 		free(d->hvm);
 		d->hvm = NULL;
@@ -337,7 +363,7 @@ static void hvm_destroy(struct domain *d)
 	hvm_rtc_destroy(d);
 	hvm_pm_destroy(d);
 	hvm_ioreq_destroy(d);
-	munmap(d->hvm->hole, d->hvm->hole_pages << 12);
+	munmap(d->hvm->hole, (d->hvm->hole_pages + d->hvm->top_pages) << 12);
 	free(d->hvm->hole_populated);
 	free(d->hvm);
 	d->hvm = NULL;
