@@ -23,12 +23,13 @@
 # ---sc- with on_crash="preserve"), keeld and a PV domain beside it run
 # on; xl destroy removes it.
 # Its vif (type ioemu and model rtl8139 by default, as libxl) is QEMU's
-# emulated NIC on TAP vif<d>.0-emu, which xl puts on the test's bridge
-# and brings up; hvmos sends one broadcast frame through it, caught on
-# the bridge by a raw socket: the configured MAC as its source, hvmos's
-# payload.  The vif's PV nodes are written beside it (type vif_ioemu;
-# keel-netback takes them to InitWait with its own vif<d>.0 TAP); QEMU's
-# exit takes the -emu TAP away, xl destroy the nodes and vif<d>.0.
+# emulated NIC, with QEMU's default iPXE ROM (QEMU populates frames past
+# the domain's RAM for it; SeaBIOS runs it), on TAP vif<d>.0-emu, which xl
+# puts on the test's bridge and brings up; hvmos sends one broadcast
+# frame through it, caught on the bridge by a raw socket: the configured
+# MAC as its source, hvmos's payload.  The vif's PV nodes are written
+# beside it (type vif_ioemu; keel-netback takes them to InitWait with its
+# own vif<d>.0 TAP); QEMU's exit takes the -emu TAP away, xl destroy the nodes and vif<d>.0.
 # keel-xenlibs-peer populate: populate_physmap from dom0 on it (Xen's
 # refusals, frames past RAM mapped, nothing past maxmem).
 # keel-test: timeout 300
@@ -121,7 +122,7 @@ echo "  vbd nodes of hda (vbd, keel-blkback in InitWait), hdc (qdisk, QEMU in In
 # bridge and up; its PV nodes beside it, which keel-netback takes up
 tap=vif$d.0-emu
 tr '\0' ' ' <"/proc/$qpid/cmdline" >"$KEEL_TMP/qemu.cmdline"
-grep -q -- "-device rtl8139,id=nic0,netdev=net0,mac=$mac,romfile= -netdev type=tap,id=net0,ifname=$tap,script=no,downscript=no" \
+grep -q -- "-device rtl8139,id=nic0,netdev=net0,mac=$mac -netdev type=tap,id=net0,ifname=$tap,script=no,downscript=no" \
 	"$KEEL_TMP/qemu.cmdline" || fail "QEMU's NIC arguments are not libxl's: $(cat "$KEEL_TMP/qemu.cmdline")"
 grep -q -- "-net none" "$KEEL_TMP/qemu.cmdline" && fail "QEMU got -net none beside a NIC"
 [ "$(basename "$(readlink /sys/class/net/$tap/master)")" = "$br" ] || fail "$tap is not a port of $br"
@@ -135,6 +136,15 @@ echo "  vif 0: QEMU's rtl8139 on $tap (libxl's -device/-netdev), a port of $br a
 
 wait_for "xl dmesg | grep -q '(d$d) Booting from DVD/CD'" 300 || { show; fail "SeaBIOS did not boot the CD"; }
 echo "  $(since): SeaBIOS boots from the CD-ROM"
+# the NIC's iPXE ROM (QEMU's default, as libxl leaves it): QEMU populates
+# frames past the domain's 32 MiB for it, SeaBIOS runs it and it offers
+# SeaBIOS its boot entry (the NIC is PCI device 3)
+grep -q "failed to populate" "$run/log/qemu-dm-hvmos.log" &&
+	fail "QEMU could not populate its ROM: $(grep "failed to populate" "$run/log/qemu-dm-hvmos.log")"
+xl dmesg | grep -q "(d$d) Running option rom at c" || { show; fail "SeaBIOS ran no option ROM"; }
+xl dmesg | grep -q "(d$d) Searching bootorder for: /pci@i0cf8/\*@3\$" ||
+	{ show; fail "the NIC's iPXE ROM gave SeaBIOS no boot entry"; }
+echo "  the NIC's iPXE ROM: populated by QEMU past RAM, run by SeaBIOS, a boot entry for the NIC"
 # populate_physmap from dom0 as QEMU calls it: Xen's refusals, frames past
 # RAM mapped through libxenforeignmemory, nothing past maxmem
 KEEL_RUNDIR=$run "$KEEL_BIN/keel-xenlibs-peer" populate "$d" >"$KEEL_TMP/populate.out" 2>&1 ||

@@ -11,7 +11,9 @@
 # read-only in InitWait, lets it go at xl destroy, and the nodes go too.
 # Its vif (model=e1000, vifname=) is QEMU's e1000 on a TAP that xl renames
 # NAME-emu (as vif-bridge does), puts on the bridge and brings up; xl
-# destroy takes the TAP away.  A vif on a bridge that does not exist fails
+# destroy takes the TAP away.  The domain has 3968 MiB (RAM above 4 GiB):
+# QEMU populates the frames of the e1000's iPXE ROM past it, SeaBIOS runs
+# the ROM.  A vif on a bridge that does not exist fails
 # xl create and leaves no domain and no TAP.
 . "$(dirname "$0")/../lib/common.sh"
 need_root
@@ -56,7 +58,7 @@ echo "  a vif on a missing bridge: xl create fails ($(head -1 "$KEEL_TMP/badbr.e
 cat >"$KEEL_TMP/hvm.cfg" <<CFG
 name = "hvmdisk"
 type = "hvm"
-memory = 32
+memory = 3968
 vcpus = 1
 on_crash = "preserve"
 disk = [ 'format=raw,vdev=hda,access=rw,target=$KEEL_TMP/disk.img' ]
@@ -100,11 +102,17 @@ xl block-list hvmdisk | grep -qE "^768 +0 +$d +1 +-1 +-1 +$be *\$" || fail "bloc
 echo "  hda's vbd: keel-blkback in InitWait with the image read-only ($nfd fds); xl block-list lists it"
 # the vif: QEMU's e1000, its TAP renamed for vifname=, in the bridge, up
 tap=$vifname-emu
-tr '\0' ' ' <"/proc/$qpid/cmdline" | grep -q -- "-device e1000,id=nic0,netdev=net0,mac=$mac,romfile= -netdev type=tap,id=net0,ifname=vif$d.0-emu,script=no,downscript=no" ||
+tr '\0' ' ' <"/proc/$qpid/cmdline" | grep -q -- "-device e1000,id=nic0,netdev=net0,mac=$mac -netdev type=tap,id=net0,ifname=vif$d.0-emu,script=no,downscript=no" ||
 	fail "QEMU's e1000 arguments: $(tr '\0' ' ' <"/proc/$qpid/cmdline")"
 [ "$(basename "$(readlink /sys/class/net/$tap/master)")" = "$br" ] || fail "$tap is not a port of $br"
 [ $(($(cat /sys/class/net/$tap/flags) & 1)) = 1 ] || fail "$tap is not up"
 echo "  vif 0: QEMU's e1000 on $tap (QEMU's vif$d.0-emu renamed for vifname=), a port of $br and up"
+# its iPXE ROM: 3968 MiB puts 128 MiB of RAM above 4 GiB, so QEMU populates
+# the ROM's frames past that; SeaBIOS runs it
+grep -q "failed to populate" "$run/log/qemu-dm-hvmdisk.log" &&
+	fail "QEMU could not populate its ROM: $(grep "failed to populate" "$run/log/qemu-dm-hvmdisk.log")"
+xl dmesg | grep -q "(d$d) Running option rom at c" || fail "SeaBIOS ran no option ROM"
+echo "  the e1000's iPXE ROM, in frames QEMU populated past RAM above 4 GiB, run by SeaBIOS"
 xl destroy hvmdisk || fail "xl destroy hvmdisk"
 [ -e /sys/class/net/$tap ] && fail "$tap is left after xl destroy"
 wait_for "! kill -0 $qpid 2>/dev/null" 30 || fail "QEMU (pid $qpid) outlived its domain"

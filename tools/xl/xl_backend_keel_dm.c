@@ -26,7 +26,8 @@
  * scripts; once QEMU runs, the TAP is renamed NAME-emu for a vifname=,
  * joins the vif's bridge and comes up, which libxl leaves to the vif
  * hotplug script (vif-bridge with type_if=tap).
- * Unlike libxl's, the NIC has no option ROM (romfile=, below): no PXE boot.
+ * The NIC's option ROM (Debian's iPXE) is QEMU's default, as libxl leaves
+ * it: QEMU populates frames past the guest's RAM for it (keeld backs them).
  * QEMU's exit takes the TAP away.  The vif's PV nodes are written beside
  * it as for any vif (xlk_devices_write), with type vif_ioemu.
  */
@@ -380,10 +381,7 @@ static int xlk_dm_launch(struct xlk *k, uint32_t domid, const char *name,
 			if (xlk_dm_nic_ifname(domid, v, false, ifname, sizeof(ifname)) < 0)
 				ifname[0] = 0; /* refused by xlk_check_hvm */
 			argv[n++] = "-device";
-			/* romfile= (none) is Keel's, not libxl's: QEMU would
-			 * populate guest frames past RAM for the NIC's iPXE
-			 * ROM, and a Keel domain's RAM is fixed when built */
-			if (asprintf(&extra[ne], "%s,id=nic%d,netdev=net%d,mac=%s,romfile=",
+			if (asprintf(&extra[ne], "%s,id=nic%d,netdev=net%d,mac=%s",
 				     v->model ? v->model : "rtl8139", v->devid, v->devid, mac) < 0)
 				extra[ne] = NULL, oom = true;
 			argv[n++] = extra[ne++];
