@@ -14,7 +14,8 @@
 # destroy takes the TAP away.  The domain has 3968 MiB (RAM above 4 GiB):
 # QEMU populates the frames of the e1000's iPXE ROM past it, SeaBIOS runs
 # the ROM.  A vif on a bridge that does not exist fails
-# xl create and leaves no domain and no TAP.
+# xl create and leaves no domain and no TAP.  keel-dom0-down with the
+# domain running again stops its QEMU too.
 . "$(dirname "$0")/../lib/common.sh"
 need_root
 need_kvm
@@ -125,5 +126,17 @@ if grep -qE "Sanitizer|runtime error" "$run/log/keeld.log"; then
 	grep -E -A12 "Sanitizer|runtime error" "$run/log/keeld.log" | head -40
 	fail "keeld reported a sanitizer error"
 fi
+# a domain still running when the dom0 goes down: keel-dom0-down stops its
+# QEMU too (found by libxl's device-model-pid), and the TAP goes with it
+xl create -q "$KEEL_TMP/hvm.cfg" || fail "xl create hvmdisk again"
+d=$(xl domid hvmdisk) || fail "no domid for the second hvmdisk"
+qpid=$(st read /local/domain/$d/image/device-model-pid) || fail "no device-model-pid (second hvmdisk)"
+grep -q -- "-xen-domid" "/proc/$qpid/cmdline" || fail "device-model-pid $qpid is not QEMU"
+"$KEEL_BIN/keel-dom0-down" --rundir "$run" >"$KEEL_TMP/down.out" 2>&1 || fail "keel-dom0-down: $(cat "$KEEL_TMP/down.out")"
+grep -q "device model of domain $d stopped (pid $qpid)" "$KEEL_TMP/down.out" ||
+	fail "keel-dom0-down did not stop QEMU: $(cat "$KEEL_TMP/down.out")"
+! kill -0 "$qpid" 2>/dev/null || fail "QEMU (pid $qpid) outlived keel-dom0-down"
+[ -e /sys/class/net/$tap ] && fail "$tap is left after keel-dom0-down"
+echo "  keel-dom0-down with hvmdisk running: its QEMU stopped, $tap gone"
 cleanup_xl
 echo "hvm-qemu: ok"
