@@ -49,16 +49,11 @@ lg_drv_blkback_initramfs "$root"
 	cat <<'INIT'
 dd if=/dev/zero of=/tmp/disk0.img bs=1M count=8 2>/dev/null
 dd if=/dev/zero of=/tmp/disk1.img bs=1M count=8 2>/dev/null
-domid=$(keelstore read domid)
-say "domid $domid"
+INIT
+	lg_drv_check_watch
+	cat <<'INIT'
 say ready
-# the host asks for the images' checksums once the frontend is gone: one
-# watch held through a FIFO (its first event comes at once, then one per
-# write), so no write falls between a read and a new watch; no polling to
-# take the vCPU from keel-blkback
-mkfifo /tmp/check
-keelstore watch /local/domain/$domid/data/check 1000000 >/tmp/check &
-exec 3</tmp/check
+# the host asks for the images' checksums once the frontend is gone
 until [ "$(keelstore read data/check 2>/dev/null)" = 1 ]; do
 	read -r _ <&3
 done

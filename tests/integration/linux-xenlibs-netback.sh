@@ -62,16 +62,12 @@ INIT
 	cat <<'INIT'
 [ -c /dev/net/tun ] || say "no /dev/net/tun"
 [ -e /sys/bus/xen-backend/drivers/vif ] && say "FAIL Linux's xen-netback is loaded"
-domid=$(keelstore read domid)
-say "domid $domid"
+INIT
+	lg_drv_check_watch
+	cat <<'INIT'
 say ready
 # The host asks for a report by writing N to data/check: the TAPs, their
-# bridge and counters, br0's, whether keel-netback lives.  One watch for
-# the whole run, through a FIFO (its first event comes at once, then one per
-# write), so no write falls between a read and a new watch; no polling.
-mkfifo /tmp/check
-keelstore watch /local/domain/$domid/data/check 1000000 >/tmp/check &
-exec 3</tmp/check
+# bridge and counters, br0's, whether keel-netback lives.
 n=0
 while read -r _ <&3; do
 	[ "$(keelstore read data/check 2>/dev/null)" = $((n + 1)) ] || continue

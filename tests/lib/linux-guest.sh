@@ -221,6 +221,21 @@ INIT
 
 lg_drv_blkback_init() { lg_drv_xenlibs_init keel-blkback; }
 
+# lg_drv_check_watch: /init lines that read the domain's domid (said as
+# "domid N") and hold one watch on its data/check, the host's requests, for
+# the whole run on fd 3 through a FIFO: its first event comes at once, then
+# one per write, so no write falls between a read and a new watch, and
+# nothing polls (the vCPU stays the backend's)
+lg_drv_check_watch() {
+	cat <<'INIT'
+domid=$(keelstore read domid)
+say "domid $domid"
+mkfifo /tmp/check
+keelstore watch /local/domain/$domid/data/check 1000000 >/tmp/check &
+exec 3</tmp/check
+INIT
+}
+
 # lg_drv_xenlibs_check TAG BACKEND: on the host, after the driver domain
 # said its "TAG: maps MD5 PATH" lines (console $drvcon): every libxen*
 # BACKEND mapped there is Debian's file in $xenlib, byte for byte, and there
