@@ -449,8 +449,8 @@ static uint64_t pv_thread_cpu_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-#define PV_HELD_RETRY_NS 200000ULL /* the timer looks again after 200 us */
-#define PV_HELD_RAN_NS	 50000ULL  /* guest time that proves no int3 in flight */
+#define PV_HELD_RETRY_NS 200000ULL  /* the timer looks again after 200 us */
+#define PV_HELD_RAN_NS	 1000000ULL /* 1 ms in KVM_RUN: no int3 was in flight */
 
 /*
  * Whether an int3 may be on its way into the shim, its #BP not yet
@@ -461,26 +461,29 @@ static uint64_t pv_thread_cpu_ns(void)
  * BUG()s; pv-int3 counts them).  So while the last exception KVM took is
  * a #BP and an int3 is at or just before rip, the upcall waits for the
  * exit the delivery causes.  Should none come (that int3 was long done),
- * the vCPU's timer looks again; once the thread has run guest code for
- * PV_HELD_RAN_NS since, at the same rip and without an exit, nothing was
- * in flight and the upcall goes.
+ * the vCPU's timer looks again; once the thread has spent PV_HELD_RAN_NS
+ * in KVM_RUN since (the run loop counts it while an upcall is held), still
+ * at the same rip and without an exit, nothing was in flight and the
+ * upcall goes.  keeld's own time between runs does not count: under load
+ * or a sanitizer it could pass that bound before the guest ran at all.
  */
 static int pv_async_int3(struct vcpu *v, const struct kvm_regs *regs,
 			 const struct kvm_vcpu_events *ev)
 {
 	struct pv_vcpu *p = v->pv;
 	uint8_t b[2];
-	uint64_t cpu;
 
 	if (ev->exception.nr != 3 || pv_fetch_insn(v, regs->rip - 1, b, 2) != 2 ||
-	    (b[0] != 0xcc && b[1] != 0xcc))
+	    (b[0] != 0xcc && b[1] != 0xcc)) {
+		p->held_rip = 0;
 		return 0;
-	cpu = pv_thread_cpu_ns();
+	}
 	if (p->held_rip != regs->rip || p->held_exits != v->exits) {
 		p->held_rip = regs->rip;
 		p->held_exits = v->exits;
-		p->held_cpu = cpu;
-	} else if (cpu - p->held_cpu >= PV_HELD_RAN_NS) {
+		p->held_ran = 0;
+	} else if (p->held_ran >= PV_HELD_RAN_NS) {
+		p->held_rip = 0;
 		return 0;
 	}
 	pv_timer_retry(v, PV_HELD_RETRY_NS);
@@ -929,7 +932,7 @@ void *pv_vcpu_thread(void *arg)
 		}
 	for (;;) {
 		uint32_t reason;
-		uint64_t t0;
+		uint64_t t0, held_cpu;
 		int r, waits;
 
 		/* Wait while paused (or not up: runstate offline); leave when the
@@ -956,8 +959,11 @@ void *pv_vcpu_thread(void *arg)
 			domain_crash(d, "cannot load the debug registers");
 			break;
 		}
+		held_cpu = v->pv->held_rip ? pv_thread_cpu_ns() : 0;
 		r = kvm_vcpu_run(&v->kvm);
 		t0 = pv_prof_now();
+		if (held_cpu)
+			v->pv->held_ran += pv_thread_cpu_ns() - held_cpu;
 		/* (the sync area's copy: stale only under KEEL_NO_SYNC_REGS) */
 		v->pv->trace_at = v->kvm.run->s.regs.regs.rip;
 		v->pv->trace_sp = v->kvm.run->s.regs.regs.rsp;
@@ -976,6 +982,7 @@ void *pv_vcpu_thread(void *arg)
 			break;
 		}
 		v->exits++;
+		v->pv->held_rip = 0; /* this exit delivers what was held */
 		reason = v->kvm.run->exit_reason;
 		if (reason < sizeof(pv_exit_table) / sizeof(pv_exit_table[0]) &&
 		    pv_exit_table[reason]) {
