@@ -87,10 +87,10 @@ struct pv_vcpu {
 	uint32_t trace_flags; /* PV_TRACE_*, of the exit being handled */
 	uint64_t trace_at, trace_sp;
 	/* An upcall held back because an int3 may be on its way into the
-	 * shim (pv_vcpu.c: pv_async_int3): where the guest was (0: none held),
+	 * shim (pv_upcall.c: pv_async_int3): where the guest was (0: none held),
 	 * its exit count then, the thread's CPU time in KVM_RUN since, and
 	 * when the timer looks again (guest system time, 0 = not armed). */
-	uint64_t held_rip, held_exits, held_ran, held_retry;
+	uint64_t held_rip, held_ran, held_retry;
 };
 
 struct srb;

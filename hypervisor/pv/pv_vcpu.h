@@ -10,6 +10,11 @@
 
 #include "pv_domain.h"
 
+#define RFLAGS_IF   0x200ULL
+#define RFLAGS_TF   0x100ULL
+#define RFLAGS_NT   0x4000ULL
+#define RFLAGS_IOPL 0x3000ULL
+
 struct pv_hcall_ctx {
 	struct vcpu *v;
 	struct kvm_regs *regs;
@@ -101,5 +106,14 @@ void pv_vcpu_dump(struct vcpu *v, const char *why);
 long pv_time_area_register(struct vcpu *caller, struct vcpu *t, uint64_t arg);
 
 void pv_vcpu_describe(struct vcpu *v, char *buf, size_t len);
+int pv_vcpu_apply_on_return(struct vcpu *v, struct kvm_regs *regs);
+
+/* pv_upcall.c: on the way back to the guest. */
+int pv_bounce(struct vcpu *v, struct kvm_regs *regs, uint64_t handler, int mask_events, int has_err,
+	      uint64_t err, uint64_t rip, uint64_t rflags, uint64_t rsp);
+int pv_nmi_deliverable(struct vcpu *v);
+int pv_deliver_events(struct vcpu *v, struct kvm_regs *regs);
+int pv_vcpu_async_events(struct vcpu *v);
+uint64_t pv_thread_cpu_ns(void);
 
 #endif
