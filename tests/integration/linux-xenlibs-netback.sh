@@ -170,18 +170,21 @@ grep -qaE "^drv: report 1: vif$fe.0 in br0 rx [1-9][0-9]+ tx [1-9]" "$drvcon" ||
 	fail "the guest's frames did not cross vif$fe.0 on br0 in the driver domain"
 
 # --- 2. net-pair: two guests exchange frames through br0 -----------------------------
-VIF_EXTRA=mtu=9000
+# (pairb's TAP has a vifname=: xl devd renames vif<pairb>.0 as vif-bridge does)
+VIF_EXTRA=mtu=9000,vifname=vifpairb
 guest pairb "$KEEL_GUESTS/net-pair" 00:16:3e:63:48:0b role=echo peer=00:16:3e:63:48:0a count=200 max=9014
 b=$id
+VIF_EXTRA=mtu=9000
 guest paira "$KEEL_GUESTS/net-pair" 00:16:3e:63:48:0a role=send peer=00:16:3e:63:48:0b count=200 max=9014
 a=$id
 verdict paira
 verdict pairb
 grep -a '^net-pair' "$(lg_console paira)" | tr -d '\r' | tail -n 2 | sed 's/^/linux-xenlibs-netback: /'
 report 2
-for d in $a $b; do
-	grep -qaE "^drv: report 2: vif$d.0 in br0 rx [1-9][0-9][0-9]+ tx [1-9][0-9][0-9]+" "$drvcon" ||
-		fail "net-pair's 200 frames did not cross vif$d.0 on br0 in the driver domain"
+grep -qa "/backend/vif/$b/0: vifpairb up in bridge br0" "$drvcon" || { drv_diag; fail "xl devd did not rename vif$b.0 to its vifname vifpairb"; }
+for t in vif$a.0 vifpairb; do
+	grep -qaE "^drv: report 2: $t in br0 rx [1-9][0-9][0-9]+ tx [1-9][0-9][0-9]+" "$drvcon" ||
+		fail "net-pair's 200 frames did not cross $t on br0 in the driver domain"
 done
 
 # --- the guests go: xl devd removes the directories, the TAPs go -------------------

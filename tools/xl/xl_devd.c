@@ -246,7 +246,8 @@ out:
 	return r;
 }
 
-/* The vif-bridge script's work: vif<dom>.<devid> into the bridge, up. */
+/* The vif-bridge script's work: vif<dom>.<devid> (the backend's name for
+ * it) renamed to the vifname= if one was given, into the bridge, up. */
 static int devd_vif_add(struct devd *d, struct devd_dev *dev, unsigned fe, unsigned devid)
 {
 	char *bridge = devd_read(d, dev->path, "bridge"),
@@ -255,10 +256,16 @@ static int devd_vif_add(struct devd *d, struct devd_dev *dev, unsigned fe, unsig
 	const char *what;
 	int r;
 
-	if (name && *name)
+	snprintf(vif, sizeof(vif), "vif%u.%u", fe, devid);
+	if (name && *name && strcmp(name, vif)) {
+		/* ENODEV: renamed already (an earlier devd's work) */
+		r = xl_netif_rename(vif, name);
+		if (r < 0 && r != -ENODEV) {
+			r = devd_fail(d, dev->path, r, name);
+			goto out;
+		}
 		snprintf(vif, sizeof(vif), "%s", name);
-	else
-		snprintf(vif, sizeof(vif), "vif%u.%u", fe, devid);
+	}
 	r = xl_netif_bridge_up(vif, bridge, &what);
 	if (r < 0) {
 		r = devd_fail(d, dev->path, r, what);
