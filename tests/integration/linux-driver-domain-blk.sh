@@ -10,7 +10,7 @@
 # Debian guest gets disk=['backend=drv,vdev=xvda,target=/dev/xvda']: its
 # blkfront meets the driver domain's blkback (and a second disk, xvdb, is an
 # image file inside the driver domain, which xl devd attaches to a loop
-# device and detaches when the guest goes); it makes an ext2 file system
+# device); it makes an ext2 file system
 # (busybox mke2fs), mounts it, writes a file, reads it back, unmounts; then
 # the host attaches a third disk (xl block-attach with backend=drv, another
 # image file of the driver domain), the guest writes and reads it back, the
@@ -24,9 +24,10 @@
 # attaches with xl block-attach, which the guest writes and reads back and
 # the host finds in the successor's image; then the guest
 # powers off.  The host checks the store layout (backend directory owned by
-# the driver domain, readable by the guest), that the device went away with
-# the guest (xl devd's teardown), and after both domains are down the image:
-# e2fsck clean and the guest's file byte for byte (debugfs).
+# the driver domain, readable by the guest), that the successor's device went
+# away with the guest (xl devd's teardown), and after the domains are down
+# the first driver domain's image: e2fsck clean and the guest's file byte for
+# byte (debugfs; the guest unmounted it before that domain died).
 # Skipped (failed under CI) only when the kernel or busybox-static cannot be
 # fetched or /dev/kvm is missing.
 . "$(dirname "$0")/../lib/common.sh"
