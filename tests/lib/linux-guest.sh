@@ -34,6 +34,10 @@
 #   lg_fe_wait REGEX SECONDS WHAT  its console line REGEX, or FAIL with WHAT
 #   lg_drv_attached BE FEDIR WHAT  a device attached through the driver
 #                        domain: BE's perms, FEDIR's backend-id
+#   lg_drv_next DEV      boot drv's successor "drv-next" (the xl.cfg line DEV);
+#                        sets drv2 (its domid)
+#   lg_grants DOMID      the domain's grant entries in use ('g' debug key)
+#   lg_drv_destroy KIND DEVID TAG  xl destroy drv mid-I/O; only it goes
 #   lg_init_head TAG     the start of a busybox /init: mounts, say(), insmods
 #   lg_cfg_head NAME     an xl.cfg's name/kernel/ramdisk/extra lines
 #   lg_pack DIR OUT      newc cpio, gzip
@@ -307,6 +311,49 @@ lg_fe_wait() {
 lg_drv_attached() {
 	[ "$(st perms "$1" 2>/dev/null)" = "n$drv r$fe" ] || fail "$3's backend dir: $(st perms "$1" 2>&1)"
 	[ "$(st read "$2/backend-id" 2>/dev/null)" = "$drv" ] || fail "$3 does not name the driver domain"
+}
+
+# lg_drv_next EXTRA-LINES: boot the driver domain's successor "drv-next"
+# (while the guest works, for the test's time; renamed drv once drv is
+# gone); sets drv2 (its domid)
+lg_drv_next() {
+	lg_drv_cfg drv-next "$1"
+	xl create "$KEEL_TMP/drv-next.cfg" >"$KEEL_TMP/create-next.out" 2>&1 ||
+		fail "create drv-next: $(cat "$KEEL_TMP/create-next.out")"
+	drv2=$(xl domid drv-next) || fail "domid drv-next"
+	LG_DIAG_DOMS="$LG_DIAG_DOMS $drv2"
+}
+
+# lg_grants DOMID: the domain's grant entries in use, from Xen's 'g' debug key
+lg_grants() {
+	xl debug-keys g >/dev/null && xl dmesg | grep -a "grant-table for remote d$1 " | tail -n 1 |
+		sed -n 's/.*: \([0-9]*\) active entries.*/\1/p'
+}
+
+# lg_drv_destroy KIND DEVID TAG: destroy the driver domain drv while the
+# guest fe does I/O on its device KIND/DEVID through it, and check that only
+# drv went: xl destroy marks the backend it served Closed, the guest's
+# frontend goes Closed, drv's store tree is gone, keeld and the guest live
+# on, and the dead domain's maps of the guest's grants are released (the
+# guest's entries in use go to 0).  TAG prefixes the lines it prints.
+lg_drv_destroy() {
+	local be=/local/domain/$drv/backend/$1/$fe/$2 fst=/local/domain/$fe/device/$1/$2/state before after t1
+	before=$(lg_grants "$fe")
+	[ -n "$before" ] && [ "$before" -gt 0 ] || fail "the guest has no grant entries mapped by drv before the destroy ('$before')"
+	t1=$SECONDS
+	xl destroy drv >"$KEEL_TMP/destroy.out" 2>&1 || fail "xl destroy drv: $(cat "$KEEL_TMP/destroy.out")"
+	sed "s/^/$3: xl destroy: /" "$KEEL_TMP/destroy.out"
+	grep -q "its backend $be closed" "$KEEL_TMP/destroy.out" ||
+		fail "xl destroy did not close the dead driver domain's backend $be"
+	wait_for "[ \"\$(st read $fst 2>/dev/null)\" = 6 ]" 10 ||
+		fail "the guest's $1 $2 did not go to Closed: state $(st read "$fst" 2>&1)"
+	st ls "/local/domain/$drv" >/dev/null 2>&1 && fail "the dead driver domain's store nodes stayed"
+	"$KEEL_BIN/keelctl" info "$fe" 2>/dev/null | grep -qE ' (shutdown|crashed) ' && fail "the guest died with its driver domain"
+	xl list fe >/dev/null 2>&1 || fail "keeld or the guest is gone: $(xl list 2>&1 | tail -n 3)"
+	after=$(lg_grants "$fe")
+	[ "$after" = 0 ] || fail "$after of the guest's grant entries still in use after its driver domain died (were $before)"
+	echo "$3: drv destroyed mid-I/O in $((SECONDS - t1)) s: the guest's $1 $2 Closed, its grant entries in use $before -> $after"
+	lg_keeld_log "$drv" | tail -n 2 | sed "s/^/$3: keeld: /"
 }
 
 lg_fe_create() {
