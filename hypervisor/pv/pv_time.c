@@ -147,7 +147,12 @@ static int pv_timer_arm(struct vcpu *v)
 	/* keeld's own look at a held-back upcall, not the guest's timer */
 	if (v->pv->held_retry && (!deadline || v->pv->held_retry < deadline))
 		deadline = v->pv->held_retry;
-	if (deadline) {
+	/* A vCPU blocked in SCHEDOP_block/poll sleeps until its deadline on
+	 * the domain's condition variable: a signal at the same moment would
+	 * only kick the guest out of the upcall it is by then handling (an
+	 * exit each wakeup of an idle guest).  pv_vcpu_wait arms it again as
+	 * it leaves. */
+	if (deadline && !__atomic_load_n(&v->blocked, __ATOMIC_RELAXED)) {
 		pv_time_to_mono(v->dom, deadline, &its.it_value);
 		if (!its.it_value.tv_sec && !its.it_value.tv_nsec)
 			its.it_value.tv_nsec = 1;

@@ -246,5 +246,6 @@ void pv_vcpu_wait(struct vcpu *v, const uint32_t *ports, unsigned nports, uint64
 	}
 	v->blocked = 0;
 	pthread_mutex_unlock(&d->lock);
+	pv_timer_check(v); /* fires what passed, arms the POSIX timer for the rest */
 	pv_runstate_set(v, RUNSTATE_running);
 }
