@@ -69,6 +69,8 @@ void *hvm_gpa_ptr(struct domain *d, uint64_t gpa, uint64_t n)
 
 	if (n > (1ULL << 32) || gpa + n < gpa)
 		return NULL;
+	if (gpa < HVM_VGA_HOLE_END << 12 && gpa + n > HVM_VGA_HOLE_START << 12)
+		return NULL; /* the VGA hole: MMIO */
 	if (gpa + n <= low)
 		return d->ram + gpa;
 	if (gpa >= HVM_HIGH_MEM_START && gpa + n <= HVM_HIGH_MEM_START + high)
@@ -171,8 +173,15 @@ static int hvm_vm_setup(struct domain *d)
 	uint64_t low = hvm_low_pages(d), high = d->nr_pages - low;
 	int r;
 
-	/* runs before the kind's init (the VM exists before the kind's part) */
-	r = kvm_vm_add_memory(&d->vm, 0, low << 12, d->ram);
+	/* runs before the kind's init (the VM exists before the kind's part);
+	 * no RAM in the VGA hole (0xa0000-0xbffff), as Xen's HVM builder
+	 * leaves it: its accesses are MMIO, a VGA card's in the device model */
+	r = kvm_vm_add_memory(&d->vm, 0, (low < HVM_VGA_HOLE_START ? low : HVM_VGA_HOLE_START) << 12,
+			      d->ram);
+	if (r == 0 && low > HVM_VGA_HOLE_END)
+		r = kvm_vm_add_memory(&d->vm, HVM_VGA_HOLE_END << 12,
+				      (low - HVM_VGA_HOLE_END) << 12,
+				      d->ram + (HVM_VGA_HOLE_END << 12));
 	if (r == 0 && high)
 		r = kvm_vm_add_memory(&d->vm, HVM_HIGH_MEM_START, high << 12, d->ram + (low << 12));
 	if (r == 0)
@@ -308,6 +317,8 @@ static int hvm_frame_offset(struct domain *d, uint64_t gfn, uint64_t count, uint
 
 	if (count == 0 || count > (1ULL << 20) || gfn > (1ULL << 40))
 		return -EINVAL;
+	if (gfn < HVM_VGA_HOLE_END && gfn + count > HVM_VGA_HOLE_START)
+		return -EINVAL; /* the VGA hole: no RAM, as in Xen's p2m */
 	if (gfn + count <= h->low_pages)
 		*off = gfn << 12;
 	else if (gfn >= hi && gfn + count <= hi + h->high_pages)

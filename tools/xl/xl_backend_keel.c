@@ -974,6 +974,7 @@ static const struct xl_backend_ops xlk_ops = {
 	.send_nmi = xlk_send_nmi,
 	.send_trigger = xlk_send_trigger,
 	.cdrom_insert = xlk_cdrom_insert,
+	.vnc_info = xlk_vnc_info,
 	.vcpu_pin = xlk_vcpu_pin,
 	.dom_stats = xlk_dom_stats,
 	.console_open = xlk_console_open,
