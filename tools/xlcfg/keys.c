@@ -167,7 +167,7 @@ static const struct xlcfg_key xlcfg_keys[] = {
 	{"root", XLCFG_KEY_WORKS, true, ""},
 	{"rtc_timeoffset", XLCFG_KEY_IGNORED, true,
 	 "an HVM platform option Keel's HVM slice does not model"},
-	{"sdl", XLCFG_KEY_REFUSED, true, "no SDL window on a Keel host: use vnc= and xl vncviewer"},
+	{"sdl", XLCFG_KEY_IGNORED, true, "no graphical console; the text console works"},
 	{"seclabel", XLCFG_KEY_IGNORED, true, "no XSM/FLASK"},
 	{"serial", XLCFG_KEY_PARTLY, true,
 	 "HVM: each entry is a -serial of QEMU's (its COM ports)"},
