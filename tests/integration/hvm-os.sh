@@ -32,6 +32,12 @@
 # own vif<d>.0 TAP); QEMU's exit takes the -emu TAP away, xl destroy the nodes and vif<d>.0.
 # keel-xenlibs-peer populate: populate_physmap from dom0 on it (Xen's
 # refusals, frames past RAM mapped, nothing past maxmem).
+# The display with libxl's defaults (no vga=/vnc= keys): QEMU's cirrus card
+# with 8 MiB of video RAM out of memory=, VNC on 127.0.0.1 (QMP's query-vnc
+# in console/vnc-listen and vnc-port, the RFB banner read there); xl
+# vncviewer runs a fake viewer first on PATH with that address, and fails
+# as libxl's for a domain without VNC; hvmos's text at 0xb8000 (vga32.S:
+# a banner and 8 full blocks in 8 colours) is checked in QMP's screendump.
 # keel-test: timeout 300
 . "$(dirname "$0")/../lib/common.sh"
 need_root

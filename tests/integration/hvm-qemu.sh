@@ -15,7 +15,10 @@
 # QEMU populates the frames of the e1000's iPXE ROM past it, SeaBIOS runs
 # the ROM.  A vif on a bridge that does not exist fails
 # xl create and leaves no domain and no TAP.  keel-dom0-down with the
-# domain running again stops its QEMU too.
+# domain running again stops its QEMU too.  The display: vga="stdvga",
+# videoram=16, vnc=0 as libxl's arguments (no VNC: xl vncviewer refused);
+# bad display keys (too little videoram, vga="ega"/"qxl", sdl=1, a display
+# in vnclisten= and vncdisplay=) fail xl create with xl's/libxl's messages.
 . "$(dirname "$0")/../lib/common.sh"
 need_root
 need_kvm
