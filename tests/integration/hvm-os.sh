@@ -86,8 +86,13 @@ vif = [ 'mac=$mac,bridge=$br' ]
 CFG
 hvm_capture "$br" 88b5 "$KEEL_TMP/frame"
 hvm_clock
+c0=$(date +%s%N)
 xl create -q "$KEEL_TMP/hvm.cfg" || fail "xl create type=hvm boot=d"
+echo "  xl create took $((($(date +%s%N) - c0) / 1000000)) ms (QEMU populating its ROMs and 8 MiB of video RAM included)"
 d=$(xl domid hvmos) || fail "no domid for hvmos"
+grep "populate_physmap of" "$run/log/keeld.log" | sed 's/^(keeld) /  keeld: /'
+grep -q "d$d: populate_physmap of 2048 frames at gfn 0x1800: one range" "$run/log/keeld.log" ||
+	fail "keeld did not populate QEMU's 8 MiB of video RAM past the 24 MiB of RAM as one range"
 qpid=$(st read /local/domain/$d/image/device-model-pid) || fail "no device-model-pid"
 grep -q -- "ide-cd,id=ide-5632" "/proc/$qpid/cmdline" || fail "QEMU was given no CD-ROM as libxl gives it"
 show() { xl dmesg | grep "(d$d)" | tail -15; tail -5 "$run/log/qemu-dm-hvmos.log"; cat "$serial"; }

@@ -143,6 +143,7 @@ tr '\0' ' ' <"/proc/$qpid/cmdline" >"$KEEL_TMP/qemu.cmdline"
 for a in "-device VGA,vgamem_mb=16 " "-m 3952 " "-vnc none " "-nographic"; do
 	grep -q -- "$a" "$KEEL_TMP/qemu.cmdline" || fail "QEMU has no '$a': $(cat "$KEEL_TMP/qemu.cmdline")"
 done
+grep "populate_physmap of" "$run/log/keeld.log" | sed 's/^(keeld) /  keeld: /'
 [ "$(st read /local/domain/$d/memory/videoram)" = 16384 ] || fail "memory/videoram: $(st read /local/domain/$d/memory/videoram)"
 st read /local/domain/$d/console/vnc-port >/dev/null 2>&1 && fail "console/vnc-port with vnc=0"
 xl vncviewer hvmdisk 2>"$KEEL_TMP/vnc.err" && fail "xl vncviewer succeeded with vnc=0"
