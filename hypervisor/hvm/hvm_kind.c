@@ -176,8 +176,8 @@ static int hvm_vm_setup(struct domain *d)
 	/* runs before the kind's init (the VM exists before the kind's part);
 	 * no RAM in the VGA hole (0xa0000-0xbffff), as Xen's HVM builder
 	 * leaves it: its accesses are MMIO, a VGA card's in the device model */
-	r = kvm_vm_add_memory(&d->vm, 0, (low < HVM_VGA_HOLE_START ? low : HVM_VGA_HOLE_START) << 12,
-			      d->ram);
+	r = kvm_vm_add_memory(&d->vm, 0,
+			      (low < HVM_VGA_HOLE_START ? low : HVM_VGA_HOLE_START) << 12, d->ram);
 	if (r == 0 && low > HVM_VGA_HOLE_END)
 		r = kvm_vm_add_memory(&d->vm, HVM_VGA_HOLE_END << 12,
 				      (low - HVM_VGA_HOLE_END) << 12,

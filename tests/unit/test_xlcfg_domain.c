@@ -462,8 +462,10 @@ static void dom_test_display(void)
 	CU_ASSERT_EQUAL(xlcfg_domain_set_defaults(&d, rep), -EINVAL);
 	xlcfg_domain_clear(&d);
 	fclose(rep);
-	CU_ASSERT_PTR_NOT_NULL(strstr(out, "videoram must be at least 16 MB for STDVGA on QEMU_XEN"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(out, "videoram must be at least 8 MB for CIRRUS on QEMU_XEN"));
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(out, "videoram must be at least 16 MB for STDVGA on QEMU_XEN"));
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(out, "videoram must be at least 8 MB for CIRRUS on QEMU_XEN"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "leaves no RAM of memory=16 MB"));
 	free(out);
 	/* a PV domain does not read them (xl reads them for HVM only) */

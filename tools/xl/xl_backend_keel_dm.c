@@ -366,8 +366,8 @@ static int xlk_dm_launch(struct xlk *k, uint32_t domid, const char *name,
 	}
 	{
 		char *const pv[] = {"-machine", "xenpv", NULL};
-		char *const fv[] = {"-machine", "xenfv", "-m",	  mem_s,  "-smp", smp_s,
-				    "-boot",	boot_s,	 NULL};
+		char *const fv[] = {"-machine", "xenfv", "-m",	 mem_s, "-smp",
+				    smp_s,	"-boot", boot_s, NULL};
 		char *const *tail = hvm ? fv : pv;
 		char *argv[48 + 2 * XLK_DM_HVM_EXTRA + 4 * XLK_DM_NICS] = {
 			launcher,      (char *)dm,

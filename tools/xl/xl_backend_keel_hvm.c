@@ -155,6 +155,5 @@ uint64_t xlk_hvm_extra_memkb(const struct xlcfg_domain *dom)
 /* The video RAM counted in an HVM domain's memory= (libxl's video_memkb). */
 uint64_t xlk_video_memkb(const struct xlcfg_domain *dom)
 {
-	return dom->type == XLCFG_TYPE_HVM && dom->video_memkb > 0 ? (uint64_t)dom->video_memkb
-								     : 0;
+	return dom->type == XLCFG_TYPE_HVM && dom->video_memkb > 0 ? (uint64_t)dom->video_memkb : 0;
 }

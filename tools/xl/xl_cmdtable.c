@@ -62,8 +62,8 @@ const struct xl_cmd xl_cmd_table[] = {
 	 "-n <number>     console number\n"
 	 "-e <escape>     escape character",
 	 NULL},
-	{"vncviewer", main_vncviewer, 0, "Attach to a domain's VNC server (exec $VNCVIEWER or vncviewer)",
-	 "[options] <Domain>\n",
+	{"vncviewer", main_vncviewer, 0,
+	 "Attach to a domain's VNC server (exec $VNCVIEWER or vncviewer)", "[options] <Domain>\n",
 	 "--autopass               Pass the VNC password to the viewer via stdin and\n"
 	 "                         -autopass"},
 	{"save", main_save, XL_CMD_MODIFIES, "Save a domain's state to a file to restore later",

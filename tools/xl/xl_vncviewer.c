@@ -124,8 +124,9 @@ int main_vncviewer(int argc, char **argv)
 	be = xl_backend_connect();
 	if (!be)
 		return 1;
-	rc = xl_find_domain(be, argv[optind], &domid) ? 1
-		: xl_vnc_lookup(be, domid, addr, sizeof(addr), &pass);
+	rc = xl_find_domain(be, argv[optind], &domid)
+		     ? 1
+		     : xl_vnc_lookup(be, domid, addr, sizeof(addr), &pass);
 	xl_backend_disconnect(be);
 	if (rc)
 		return rc;

@@ -123,7 +123,8 @@ int xlcfg_parse_display(struct xlcfg *cfg, struct xlcfg_domain *dom)
 	if (r == 0)
 		dom->vncdisplay = (int)l;
 	else if (r != -ENOENT) {
-		xlcfg_error(cfg, AT("vncdisplay"), "invalid value for `vncdisplay' (0 to %d)", 65535 - 5900);
+		xlcfg_error(cfg, AT("vncdisplay"), "invalid value for `vncdisplay' (0 to %d)",
+			    65535 - 5900);
 		return r;
 	}
 	/* libxl__build_device_model_args: a display in vnclisten= and vncdisplay= both */
