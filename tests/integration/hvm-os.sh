@@ -86,8 +86,13 @@ vif = [ 'mac=$mac,bridge=$br' ]
 CFG
 hvm_capture "$br" 88b5 "$KEEL_TMP/frame"
 hvm_clock
+mkdir "$KEEL_TMP/viewer" && cat >"$KEEL_TMP/viewer/vncviewer" <<SH
+#!/bin/sh
+printf '%s\n' "\$*" >>"$KEEL_TMP/viewer/argv"
+SH
+chmod +x "$KEEL_TMP/viewer/vncviewer"
 c0=$(date +%s%N)
-xl create -q "$KEEL_TMP/hvm.cfg" || fail "xl create type=hvm boot=d"
+PATH=$KEEL_TMP/viewer:$PATH xl create -q -V "$KEEL_TMP/hvm.cfg" || fail "xl create -V type=hvm boot=d"
 echo "  xl create took $((($(date +%s%N) - c0) / 1000000)) ms (QEMU populating its ROMs and 8 MiB of video RAM included)"
 d=$(xl domid hvmos) || fail "no domid for hvmos"
 grep "populate_physmap of" "$run/log/keeld.log" | sed 's/^(keeld) /  keeld: /'
@@ -160,21 +165,20 @@ vnc_port=$(st read /local/domain/$d/console/vnc-port) || fail "no console/vnc-po
 [ "$vnc_port" -ge 5900 ] && [ "$vnc_port" -le 5999 ] || fail "console/vnc-port is $vnc_port"
 banner=$(hvm_rfb_banner "$vnc_host" "$vnc_port") || fail "no VNC server at $vnc_host:$vnc_port"
 case $banner in RFB\ 003.00[378]) ;; *) fail "$vnc_host:$vnc_port answered '$banner', not an RFB version" ;; esac
-# xl vncviewer hands the viewer HOST:DISPLAY (a fake viewer first on PATH records it)
-mkdir "$KEEL_TMP/viewer" && cat >"$KEEL_TMP/viewer/vncviewer" <<SH
-#!/bin/sh
-printf '%s\n' "\$@" >"$KEEL_TMP/viewer/argv"
-SH
-chmod +x "$KEEL_TMP/viewer/vncviewer"
-PATH=$KEEL_TMP/viewer:$PATH xl vncviewer hvmos || fail "xl vncviewer hvmos failed"
+# xl create -V and xl vncviewer hand the viewer HOST:DISPLAY (a fake
+# viewer first on PATH records its arguments, a line per run)
 want="$vnc_host:$((vnc_port - 5900))"
-[ "$(cat "$KEEL_TMP/viewer/argv")" = "$want" ] || fail "xl vncviewer ran the viewer with '$(cat "$KEEL_TMP/viewer/argv")', not '$want'"
-vaddr=$(cat "$KEEL_TMP/viewer/argv")
+wait_for "[ -s '$KEEL_TMP/viewer/argv' ]" 30 || fail "xl create -V ran no viewer"
+[ "$(cat "$KEEL_TMP/viewer/argv")" = "$want" ] || fail "xl create -V ran the viewer with '$(cat "$KEEL_TMP/viewer/argv")', not '$want'"
+PATH=$KEEL_TMP/viewer:$PATH xl vncviewer hvmos || fail "xl vncviewer hvmos failed"
+[ "$(tail -1 "$KEEL_TMP/viewer/argv")" = "$want" ] && [ "$(wc -l <"$KEEL_TMP/viewer/argv")" = 2 ] ||
+	fail "xl vncviewer ran the viewer with '$(tail -1 "$KEEL_TMP/viewer/argv")', not '$want'"
+vaddr=$(tail -1 "$KEEL_TMP/viewer/argv")
 [ "$(hvm_rfb_banner "${vaddr%:*}" $((5900 + ${vaddr##*:})))" = "$banner" ] ||
 	fail "the viewer's address $vaddr has no VNC server"
 xl vncviewer bystander 2>"$KEEL_TMP/vnc.err" && fail "xl vncviewer of a PV domain succeeded"
 grep -q "Cannot get vnc-port" "$KEEL_TMP/vnc.err" || fail "xl vncviewer of a domain without VNC: $(cat "$KEEL_TMP/vnc.err")"
-echo "  display: cirrus, 8 MiB video RAM of memory=32 (QEMU -m 24, memory/videoram 8192), VNC $vnc_host:$vnc_port ('$banner'); xl vncviewer runs the viewer for $want"
+echo "  display: cirrus, 8 MiB video RAM of memory=32 (QEMU -m 24, memory/videoram 8192), VNC $vnc_host:$vnc_port ('$banner'); xl create -V and xl vncviewer run the viewer for $want"
 
 wait_for "xl dmesg | grep -q '(d$d) Booting from DVD/CD'" 300 || { show; fail "SeaBIOS did not boot the CD"; }
 echo "  $(since): SeaBIOS boots from the CD-ROM"

@@ -54,6 +54,9 @@ static int xl_vncviewer_exec(uint32_t domid, char *addr, char *pass)
 	const char *bin = getenv("VNCVIEWER");
 	char *args[4] = {(char *)(bin && *bin ? bin : "vncviewer"), addr, NULL, NULL};
 
+	/* none of xl's connections (store, keeld) to the viewer, which outlives xl */
+	for (int fd = 3; fd < 1024; fd++)
+		close(fd);
 	if (pass) {
 		char tmpl[] = "/tmp/vncautopass.XXXXXX";
 		int fd = mkstemp(tmpl);
