@@ -118,16 +118,23 @@ if px(0, 0) != (0, 0, 168) or (255, 255, 255) not in cell0:
 PY
 }
 
-# hvm_rfb_banner HOST PORT: the RFB ProtocolVersion a VNC server sends first.
+# hvm_rfb_banner HOST PORT: the RFB ProtocolVersion a VNC server sends
+# first, and (answering 3.8) the security types it offers: "RFB 003.008
+# security 2" (2: VNC authentication, a password; 1: none).
 hvm_rfb_banner() {
 	python3 - "$1" "$2" <<'PY'
 import socket, sys
 c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
-b = b""
-while len(b) < 12:
-    d = c.recv(12 - len(b))
-    if not d: break
-    b += d
-print(b.decode("ascii", "replace").strip())
+def read(n):
+    b = b""
+    while len(b) < n:
+        d = c.recv(n - len(b))
+        if not d: sys.exit("the server closed after %r" % b)
+        b += d
+    return b
+banner = read(12)
+c.sendall(b"RFB 003.008\n")
+types = read(read(1)[0])
+print(banner.decode("ascii", "replace").strip(), "security", " ".join(str(t) for t in types))
 PY
 }

@@ -75,6 +75,23 @@ bad_display 'vga = "qxl"' "no SPICE"
 bad_display 'sdl = 1' "no SDL window"
 bad_display 'vnclisten = "127.0.0.1:3"
 vncdisplay = 2' "vncdisplay set, vnclisten contains display"
+# vncpasswd=: libxl's -vnc ...,password=on, which Debian's QEMU cannot
+# serve (no DES cipher for VNC authentication): QEMU exits, xl says so with
+# QEMU's words and leaves no domain
+printf 'name = "hvmvncpw"\ntype = "hvm"\nmemory = 32\nvncpasswd = "pw"\n' >"$KEEL_TMP/vncpw.cfg"
+if xl create -q "$KEEL_TMP/vncpw.cfg" 2>"$KEEL_TMP/vncpw.err"; then
+	d=$(xl domid hvmvncpw) || fail "no domid for hvmvncpw"
+	[ "$(hvm_rfb_banner "$(st read /local/domain/$d/console/vnc-listen)" \
+		"$(st read /local/domain/$d/console/vnc-port)")" = "RFB 003.008 security 2" ] ||
+		fail "vncpasswd=: the VNC server does not ask for a password"
+	xl destroy hvmvncpw || fail "xl destroy hvmvncpw"
+	echo "  vncpasswd=: QEMU's VNC server asks for VNC authentication"
+else
+	grep -q "exited" "$KEEL_TMP/vncpw.err" && grep -q "password=on" "$KEEL_TMP/vncpw.err" ||
+		fail "vncpasswd= failed without QEMU's reason: $(cat "$KEEL_TMP/vncpw.err")"
+	xl list hvmvncpw >/dev/null 2>&1 && fail "a failed vncpasswd= left domain hvmvncpw"
+	echo "  vncpasswd=: this QEMU cannot serve it: $(grep -m1 'password=on' "$KEEL_TMP/vncpw.err")"
+fi
 echo "  refused with xl's/libxl's errors: too little videoram for stdvga and cirrus, vga=\"ega\", qxl, sdl=1, a display in both vnclisten= and vncdisplay="
 cat >"$KEEL_TMP/hvm.cfg" <<CFG
 name = "hvmdisk"

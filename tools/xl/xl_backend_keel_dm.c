@@ -313,6 +313,7 @@ static int xlk_dm_launch(struct xlk *k, uint32_t domid, const char *name,
 	char domid_s[16], pidpath[64], pid_s[16], statepath[64], mem_s[24], smp_s[48], boot_s[16];
 	const char *dm = xlk_dm_path();
 	long long deadline;
+	bool running = false;
 	pid_t pid;
 	int r, pidfd;
 
@@ -485,8 +486,8 @@ static int xlk_dm_launch(struct xlk *k, uint32_t domid, const char *name,
 	deadline = xlk_dm_now_ms() + xlk_timeout_ms("KEEL_XL_DM_TIMEOUT_MS");
 	for (;;) {
 		char *st = xlk_store_read(k, "%s", statepath);
-		bool running = st && !strcmp(st, "running");
 
+		running = st && !strcmp(st, "running");
 		free(st);
 		if (running)
 			break;
@@ -506,12 +507,20 @@ static int xlk_dm_launch(struct xlk *k, uint32_t domid, const char *name,
 		}
 		usleep(XLK_DM_POLL_MS * 1000);
 	}
-	if (pidfd >= 0)
-		close(pidfd);
 	if (r == 0 && hvm)
 		r = xlk_dm_nics_up(domid, hvm);
 	if (r == 0 && hvm)
 		r = xlk_qmp_vnc_setup(k, domid, hvm);
+	/* QEMU can still give up just after "running" (a -vnc option its
+	 * build cannot serve, such as a password without a DES cipher): say
+	 * so with its own words rather than only what broke with it */
+	if (r < 0 && pidfd >= 0 && xlk_dm_exited(pidfd) && running) {
+		fprintf(stderr, "xl: the device model of domain %u (%s, pid %d) exited\n", domid,
+			dm, (int)pid);
+		xlk_dm_log_tail(log);
+	}
+	if (pidfd >= 0)
+		close(pidfd);
 	if (r < 0)
 		xlk_dm_stop(k, domid);
 	return r;
