@@ -17,7 +17,7 @@
 # xl create and leaves no domain and no TAP.  keel-dom0-down with the
 # domain running again stops its QEMU too.  The display: vga="stdvga",
 # videoram=16, vnc=0 as libxl's arguments (no VNC: xl vncviewer refused);
-# bad display keys (too little videoram, vga="ega"/"qxl", sdl=1, a display
+# bad display keys (too little videoram, vga="ega"/"qxl", a display
 # in vnclisten= and vncdisplay=) fail xl create with xl's/libxl's messages.
 . "$(dirname "$0")/../lib/common.sh"
 need_root
@@ -72,7 +72,6 @@ videoram = 8' "videoram must be at least 16 MB for STDVGA"
 bad_display 'videoram = 4' "videoram must be at least 8 MB for CIRRUS"
 bad_display 'vga = "ega"' 'Unknown vga "ega" specified'
 bad_display 'vga = "qxl"' "no SPICE"
-bad_display 'sdl = 1' "no SDL window"
 bad_display 'vnclisten = "127.0.0.1:3"
 vncdisplay = 2' "vncdisplay set, vnclisten contains display"
 # vncpasswd=: libxl's -vnc ...,password=on, which Debian's QEMU cannot
@@ -92,7 +91,7 @@ else
 	xl list hvmvncpw >/dev/null 2>&1 && fail "a failed vncpasswd= left domain hvmvncpw"
 	echo "  vncpasswd=: this QEMU cannot serve it: $(grep -m1 'password=on' "$KEEL_TMP/vncpw.err")"
 fi
-echo "  refused with xl's/libxl's errors: too little videoram for stdvga and cirrus, vga=\"ega\", qxl, sdl=1, a display in both vnclisten= and vncdisplay="
+echo "  refused with xl's/libxl's errors: too little videoram for stdvga and cirrus, vga=\"ega\", qxl, a display in both vnclisten= and vncdisplay="
 cat >"$KEEL_TMP/hvm.cfg" <<CFG
 name = "hvmdisk"
 type = "hvm"

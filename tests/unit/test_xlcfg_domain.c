@@ -362,7 +362,8 @@ static void dom_test_key_status(void)
 		 "fixed); ignored",
 		 0},
 		{"name='a'\nvnc=1\n", NULL, 0}, /* HVM's key: a PV domain does not read it, as xl */
-		{"name='a'\nsdl=1\n", "`sdl' is not supported by Keel (no graphical console; ", 0},
+		{"name='a'\ntype='hvm'\nsdl=1\n", "`sdl' is not supported by Keel (no SDL window",
+		 0},
 		{"name='a'\nmax_event_channels=8\n", NULL, 0},
 	};
 	struct xlcfg_domain d;
@@ -412,7 +413,6 @@ static void dom_test_display(void)
 		{"videoram='big'\n", "invalid value for `videoram'"},
 		{"vncdisplay=70000\n", "invalid value for `vncdisplay'"},
 		{"vnclisten='::1:2'\nvncdisplay=1\n", "vncdisplay set, vnclisten contains display"},
-		{"sdl=1\n", "sdl=1: Keel has no SDL window"},
 		{"vnc='maybe'\n", "invalid value for `vnc'"},
 	};
 	struct xlcfg_domain d;

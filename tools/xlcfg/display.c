@@ -65,7 +65,6 @@ static int display_bool(struct xlcfg *cfg, const char *key, enum xlcfg_tristate 
 int xlcfg_parse_display(struct xlcfg *cfg, struct xlcfg_domain *dom)
 {
 	const char *s;
-	bool b;
 	long l;
 	int r;
 
@@ -105,13 +104,6 @@ int xlcfg_parse_display(struct xlcfg *cfg, struct xlcfg_domain *dom)
 			xlcfg_error(cfg, AT("stdvga"), "invalid value for `stdvga'");
 			return r;
 		}
-	}
-	/* QEMU's SDL window would need a display on the host; refused, not
-	 * ignored: the guest's console would silently be missing */
-	if (xlcfg_get_bool(cfg, "sdl", &b) == 0 && b) {
-		xlcfg_error(cfg, AT("sdl"),
-			    "sdl=1: Keel has no SDL window for QEMU; use vnc= and xl vncviewer");
-		return -EINVAL;
 	}
 	if ((r = display_bool(cfg, "vnc", &dom->vnc)) ||
 	    (r = display_bool(cfg, "vncunused", &dom->vncunused)) ||
