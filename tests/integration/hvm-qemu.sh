@@ -164,6 +164,10 @@ grep "populate_physmap of" "$run/log/keeld.log" | sed 's/^(keeld) /  keeld: /'
 st read /local/domain/$d/console/vnc-port >/dev/null 2>&1 && fail "console/vnc-port with vnc=0"
 xl vncviewer hvmdisk 2>"$KEEL_TMP/vnc.err" && fail "xl vncviewer succeeded with vnc=0"
 grep -q "Cannot get vnc-port" "$KEEL_TMP/vnc.err" || fail "xl vncviewer with vnc=0: $(cat "$KEEL_TMP/vnc.err")"
+# xl mem-set as libxl's: the video RAM is in the figure, not in memory/target
+[ "$(st read /local/domain/$d/memory/target)" = $((3952 * 1024)) ] || fail "memory/target: $(st read /local/domain/$d/memory/target)"
+xl mem-set hvmdisk 3968m || fail "xl mem-set hvmdisk 3968m"
+[ "$(st read /local/domain/$d/memory/target)" = $((3952 * 1024)) ] || fail "memory/target after mem-set: $(st read /local/domain/$d/memory/target)"
 echo "  stdvga with 16 MiB out of memory=3968 (QEMU -m 3952, memory/videoram 16384), vnc=0: -vnc none, no vnc-port, xl vncviewer refused as libxl"
 xl destroy hvmdisk || fail "xl destroy hvmdisk"
 [ -e /sys/class/net/$tap ] && fail "$tap is left after xl destroy"
