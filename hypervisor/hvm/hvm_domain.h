@@ -175,6 +175,9 @@ int hvm_hole_populate(struct domain *d, uint64_t gfn);
  * frame or order), -ENOMEM (past max_pages), -ENOSPC (out of KVM slots).
  * Frames before a failing one stay populated, as in Xen. */
 int hvm_populate_extent(struct domain *d, uint64_t gfn, unsigned order);
+/* A contiguous range of the hole in one KVM slot operation, when it can be
+ * done whole (none of it populated, maxmem room); 1 done, 0 not. */
+int hvm_hole_populate_range(struct domain *d, uint64_t gfn, uint64_t count);
 /* Put keeld's shared_info page at gpa (a KVM slot of its own). */
 int hvm_map_shared_info(struct domain *d, uint64_t gpa);
 int hvm_build_domain(struct domain *d, const struct domain_image *img);

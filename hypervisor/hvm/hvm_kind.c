@@ -69,6 +69,8 @@ void *hvm_gpa_ptr(struct domain *d, uint64_t gpa, uint64_t n)
 
 	if (n > (1ULL << 32) || gpa + n < gpa)
 		return NULL;
+	if (gpa < HVM_VGA_HOLE_END << 12 && gpa + n > HVM_VGA_HOLE_START << 12)
+		return NULL; /* the VGA hole: MMIO */
 	if (gpa + n <= low)
 		return d->ram + gpa;
 	if (gpa >= HVM_HIGH_MEM_START && gpa + n <= HVM_HIGH_MEM_START + high)
@@ -171,8 +173,15 @@ static int hvm_vm_setup(struct domain *d)
 	uint64_t low = hvm_low_pages(d), high = d->nr_pages - low;
 	int r;
 
-	/* runs before the kind's init (the VM exists before the kind's part) */
-	r = kvm_vm_add_memory(&d->vm, 0, low << 12, d->ram);
+	/* runs before the kind's init (the VM exists before the kind's part);
+	 * no RAM in the VGA hole (0xa0000-0xbffff), as Xen's HVM builder
+	 * leaves it: its accesses are MMIO, a VGA card's in the device model */
+	r = kvm_vm_add_memory(&d->vm, 0,
+			      (low < HVM_VGA_HOLE_START ? low : HVM_VGA_HOLE_START) << 12, d->ram);
+	if (r == 0 && low > HVM_VGA_HOLE_END)
+		r = kvm_vm_add_memory(&d->vm, HVM_VGA_HOLE_END << 12,
+				      (low - HVM_VGA_HOLE_END) << 12,
+				      d->ram + (HVM_VGA_HOLE_END << 12));
 	if (r == 0 && high)
 		r = kvm_vm_add_memory(&d->vm, HVM_HIGH_MEM_START, high << 12, d->ram + (low << 12));
 	if (r == 0)
@@ -189,11 +198,12 @@ static int hvm_vm_setup(struct domain *d)
 	return 0;
 }
 
-/* Grow the run that ends just below gfn or starts just above it (KVM
- * moves a slot by deleting it and adding it anew), else start a run in a
- * slot of its own.  Runs are never merged: hvmloader populates upwards
- * from a few starting points, so a handful of slots serve it. */
-static int hvm_hole_map(struct domain *d, uint64_t gfn)
+/* Grow the run that ends just below [gfn, gfn+pages) or starts just above
+ * it (KVM moves a slot by deleting it and adding it anew), else start a
+ * run in a slot of its own.  Runs are never merged: hvmloader populates
+ * upwards from a few starting points, so a handful of slots serve it; a
+ * device model's contiguous range (its video RAM) is one operation. */
+static int hvm_hole_map(struct domain *d, uint64_t gfn, uint64_t pages)
 {
 	struct hvm_domain *h = d->hvm;
 	struct hvm_hole_run *run = NULL;
@@ -201,21 +211,21 @@ static int hvm_hole_map(struct domain *d, uint64_t gfn)
 	int r;
 
 	for (int i = 0; i < h->nr_runs && !run; i++)
-		if (h->runs[i].gfn + h->runs[i].pages == gfn || h->runs[i].gfn == gfn + 1)
+		if (h->runs[i].gfn + h->runs[i].pages == gfn || h->runs[i].gfn == gfn + pages)
 			run = &h->runs[i];
 	if (!run) {
 		if (h->nr_runs == HVM_HOLE_RUNS)
 			return -ENOSPC;
-		r = kvm_vm_add_memory(&d->vm, gfn << 12, 4096, hvm_hole_ptr(h, gfn));
+		r = kvm_vm_add_memory(&d->vm, gfn << 12, pages << 12, hvm_hole_ptr(h, gfn));
 		if (r < 0)
 			return r;
-		h->runs[h->nr_runs++] = (struct hvm_hole_run){gfn, 1, d->vm.nslots - 1};
+		h->runs[h->nr_runs++] = (struct hvm_hole_run){gfn, pages, d->vm.nslots - 1};
 		return 0;
 	}
-	start = run->gfn == gfn + 1 ? gfn : run->gfn;
+	start = run->gfn == gfn + pages ? gfn : run->gfn;
 	r = kvm_vm_slot_flags(&d->vm, run->slot, run->gfn << 12, 0, hvm_hole_ptr(h, run->gfn), 0);
 	if (r == 0) {
-		r = kvm_vm_slot_flags(&d->vm, run->slot, start << 12, (run->pages + 1) << 12,
+		r = kvm_vm_slot_flags(&d->vm, run->slot, start << 12, (run->pages + pages) << 12,
 				      hvm_hole_ptr(h, start), 0);
 		if (r < 0) /* put the run back as it was */
 			kvm_vm_slot_flags(&d->vm, run->slot, run->gfn << 12, run->pages << 12,
@@ -224,8 +234,41 @@ static int hvm_hole_map(struct domain *d, uint64_t gfn)
 	if (r < 0)
 		return r;
 	run->gfn = start;
-	run->pages++;
+	run->pages += pages;
 	return 0;
+}
+
+/* [gfn, gfn+count) at once, when all of it is in the hole, none of it
+ * populated yet (nor the shared_info frame) and maxmem has room for all
+ * of it: zeroed, mapped with one KVM slot operation, counted.  1 done;
+ * 0 not so (the caller goes frame by frame, for Xen's exact answer). */
+int hvm_hole_populate_range(struct domain *d, uint64_t gfn, uint64_t count)
+{
+	struct hvm_domain *h = d->hvm;
+	int64_t f = hvm_hole_index(h, gfn), l = hvm_hole_index(h, gfn + count - 1);
+	int r = 1;
+
+	if (!h->hole || count < 2 || count > (1ULL << 20) || f < 0 || l < 0 ||
+	    (uint64_t)(l - f) != count - 1)
+		return 0;
+	if (h->shinfo_slot >= 0 && h->shinfo_gpa >> 12 >= gfn && h->shinfo_gpa >> 12 < gfn + count)
+		return 0;
+	pthread_mutex_lock(&d->mm_lock);
+	for (int64_t i = f; i <= l && r; i++)
+		if (h->hole_populated[i / 8] & (1 << (i % 8)))
+			r = 0;
+	if (r && __atomic_load_n(&d->cur_pages, __ATOMIC_RELAXED) + count > d->max_pages)
+		r = 0;
+	if (r && hvm_hole_map(d, gfn, count) < 0)
+		r = 0;
+	if (r) {
+		memset(h->hole + (f << 12), 0, count << 12);
+		for (int64_t i = f; i <= l; i++)
+			h->hole_populated[i / 8] |= 1 << (i % 8);
+		__atomic_add_fetch(&d->cur_pages, count, __ATOMIC_RELAXED);
+	}
+	pthread_mutex_unlock(&d->mm_lock);
+	return r;
 }
 
 int hvm_hole_populate(struct domain *d, uint64_t gfn)
@@ -240,7 +283,7 @@ int hvm_hole_populate(struct domain *d, uint64_t gfn)
 	/* a frame populated again is a fresh one, as Xen's would be */
 	memset(h->hole + (f << 12), 0, 4096);
 	if (!(h->hole_populated[f / 8] & (1 << (f % 8)))) {
-		r = hvm_hole_map(d, gfn);
+		r = hvm_hole_map(d, gfn, 1);
 		if (r == 0) {
 			h->hole_populated[f / 8] |= 1 << (f % 8);
 			r = 1;
@@ -308,6 +351,8 @@ static int hvm_frame_offset(struct domain *d, uint64_t gfn, uint64_t count, uint
 
 	if (count == 0 || count > (1ULL << 20) || gfn > (1ULL << 40))
 		return -EINVAL;
+	if (gfn < HVM_VGA_HOLE_END && gfn + count > HVM_VGA_HOLE_START)
+		return -EINVAL; /* the VGA hole: no RAM, as in Xen's p2m */
 	if (gfn + count <= h->low_pages)
 		*off = gfn << 12;
 	else if (gfn >= hi && gfn + count <= hi + h->high_pages)

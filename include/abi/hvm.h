@@ -86,6 +86,9 @@ _Static_assert(sizeof(struct xen_hvm_param) == 16, "xen_hvm_param");
 /* RAM below the MMIO hole (libxl's default mmio_hole: 256 MiB). */
 #define HVM_BELOW_4G_MMIO_START 0xF0000000ULL
 #define HVM_HIGH_MEM_START	0x100000000ULL
+/* The legacy VGA window, which Xen's HVM builder leaves without RAM (frames). */
+#define HVM_VGA_HOLE_START 0xa0ULL
+#define HVM_VGA_HOLE_END   0xc0ULL
 
 /* The start info a PVH guest (and hvmloader) gets in %ebx. */
 #define HVM_START_MAGIC 0x336ec578U

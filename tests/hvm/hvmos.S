@@ -17,7 +17,8 @@
  *   (MMIO ioreqs: its ID, the enable bit written and read back, the
  *   counter running); the LAPIC timer, periodic at 100 Hz on vector 0x60,
  *   counted over 0.5 s; QEMU's rtl8139 (an xl vif), if there is one,
- *   sends one broadcast frame from its own MAC (nic32).  Then "hvmos: checks done", and "tick N" every
+ *   sends one broadcast frame from its own MAC (nic32); coloured text on
+ *   the VGA card's screen (vga32.S).  Then "hvmos: checks done", and "tick N" every
  *   50 LAPIC ticks for ever (hvm-os pauses and unpauses it), with events
  *   as they come: "nmi N" (an NMI, xl trigger nmi), "power-button" /
  *   "sleep-button sci-irr B" (PM1a's PWRBTN/SLPBTN_STS, enabled here,
@@ -654,6 +655,7 @@ pm32:
 	call puts32
 
 	call nic32
+	call vga32
 
 	mov $s_done, %esi
 	call puts32
@@ -1094,6 +1096,8 @@ s_nic_tok:	.asciz "TSD0 shows no TOK: the frame did not go"
 s_nic_io:	.asciz "rtl8139 at I/O port 0x"
 s_nic_mac:	.asciz ", one 64-byte broadcast frame sent, source mac "
 s_unexpected:	.asciz "FAIL hvmos an unexpected interrupt or exception in 32-bit mode\r\n"
+
+#include "vga32.S"
 
 	.org HVMOS_SECTORS * 512 - 1
 	.byte 0

@@ -69,3 +69,72 @@ PY
 	cpid=$!
 	wait_for "[ -e '$3.ready' ]" 10 || fail "the capture on $1 did not start"
 }
+
+# hvm_screendump QMP_SOCKET PPM: QMP's screendump of the domain's display
+# (QEMU's VGA card) into PPM, then its text cells checked against what
+# hvmos's vga32.S wrote: row 2, columns 0-7, a full block each in its
+# palette colour (QEMU's 6-bit DAC values widened to 8 bits, +-12), and
+# row 0's banner white on blue (its first cell's background blue, some
+# of its pixels white).  Prints the cell size and colours found; fails
+# with the first mismatch.
+hvm_screendump() {
+	python3 - "$1" "$2" <<'PY' || fail "screendump: the VGA text is not as hvmos wrote it"
+import json, socket, sys
+sock, ppm = sys.argv[1], sys.argv[2]
+s = socket.socket(socket.AF_UNIX)
+s.connect(sock)
+f = s.makefile("rw")
+f.readline()
+for cmd in ({"execute": "qmp_capabilities"},
+            {"execute": "screendump", "arguments": {"filename": ppm}}):
+    f.write(json.dumps(cmd) + "\n"); f.flush()
+    while True:
+        a = json.loads(f.readline())
+        if "return" in a: break
+        if "error" in a: sys.exit("QMP %s: %s" % (cmd["execute"], a["error"]))
+data = open(ppm, "rb").read()
+fields, pos = [], 0
+while len(fields) < 4:  # P6 W H MAX, then one whitespace byte
+    while data[pos:pos + 1].isspace(): pos += 1
+    end = pos
+    while not data[end:end + 1].isspace(): end += 1
+    fields.append(data[pos:end]); pos = end
+pos += 1
+assert fields[0] == b"P6", fields[0]
+w, h = int(fields[1]), int(fields[2])
+if w % 80 or h % 25: sys.exit("screen %dx%d is not an 80x25 text mode" % (w, h))
+cw, ch = w // 80, h // 25
+px = lambda x, y: tuple(data[pos + 3 * (y * w + x): pos + 3 * (y * w + x) + 3])
+want = [(255, 87, 87), (87, 255, 87), (87, 87, 255), (255, 255, 87), (255, 255, 255),
+        (0, 0, 168), (168, 0, 0), (168, 87, 0)]
+got = [px(c * cw + cw // 2, 2 * ch + ch // 2) for c in range(8)]
+print("    %dx%d text screen (%dx%d cells); row 2: %s" % (w, h, cw, ch, got))
+for c, (g, e) in enumerate(zip(got, want)):
+    if any(abs(a - b) > 12 for a, b in zip(g, e)):
+        sys.exit("row 2 column %d is %s, not %s" % (c, g, e))
+cell0 = [px(x, y) for y in range(ch) for x in range(cw)]
+if px(0, 0) != (0, 0, 168) or (255, 255, 255) not in cell0:
+    sys.exit("row 0 column 0 is not 'K' white on blue: %s" % sorted(set(cell0)))
+PY
+}
+
+# hvm_rfb_banner HOST PORT: the RFB ProtocolVersion a VNC server sends
+# first, and (answering 3.8) the security types it offers: "RFB 003.008
+# security 2" (2: VNC authentication, a password; 1: none).
+hvm_rfb_banner() {
+	python3 - "$1" "$2" <<'PY'
+import socket, sys
+c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
+def read(n):
+    b = b""
+    while len(b) < n:
+        d = c.recv(n - len(b))
+        if not d: sys.exit("the server closed after %r" % b)
+        b += d
+    return b
+banner = read(12)
+c.sendall(b"RFB 003.008\n")
+types = read(read(1)[0])
+print(banner.decode("ascii", "replace").strip(), "security", " ".join(str(t) for t in types))
+PY
+}

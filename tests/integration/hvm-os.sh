@@ -32,6 +32,12 @@
 # own vif<d>.0 TAP); QEMU's exit takes the -emu TAP away, xl destroy the nodes and vif<d>.0.
 # keel-xenlibs-peer populate: populate_physmap from dom0 on it (Xen's
 # refusals, frames past RAM mapped, nothing past maxmem).
+# The display with libxl's defaults (no vga=/vnc= keys): QEMU's cirrus card
+# with 8 MiB of video RAM out of memory=, VNC on 127.0.0.1 (QMP's query-vnc
+# in console/vnc-listen and vnc-port, the RFB banner read there); xl
+# vncviewer runs a fake viewer first on PATH with that address, and fails
+# as libxl's for a domain without VNC; hvmos's text at 0xb8000 (vga32.S:
+# a banner and 8 full blocks in 8 colours) is checked in QMP's screendump.
 # keel-test: timeout 300
 . "$(dirname "$0")/../lib/common.sh"
 need_root
@@ -80,8 +86,19 @@ vif = [ 'mac=$mac,bridge=$br' ]
 CFG
 hvm_capture "$br" 88b5 "$KEEL_TMP/frame"
 hvm_clock
-xl create -q "$KEEL_TMP/hvm.cfg" || fail "xl create type=hvm boot=d"
+mkdir "$KEEL_TMP/viewer" && cat >"$KEEL_TMP/viewer/vncviewer" <<SH
+#!/bin/sh
+printf '%s\n' "\$*" >>"$KEEL_TMP/viewer/argv"
+SH
+chmod +x "$KEEL_TMP/viewer/vncviewer"
+c0=$(date +%s%N)
+PATH=$KEEL_TMP/viewer:$PATH xl create -q -V "$KEEL_TMP/hvm.cfg" ||
+	{ tail -20 "$run/log/qemu-dm-hvmos.log"; fail "xl create -V type=hvm boot=d"; }
+echo "  xl create took $((($(date +%s%N) - c0) / 1000000)) ms (QEMU populating its ROMs and 8 MiB of video RAM included)"
 d=$(xl domid hvmos) || fail "no domid for hvmos"
+grep "populate_physmap of" "$run/log/keeld.log" | sed 's/^(keeld) /  keeld: /'
+grep -q "d$d: populate_physmap of 2048 frames at gfn 0x1800: one range" "$run/log/keeld.log" ||
+	fail "keeld did not populate QEMU's 8 MiB of video RAM past the 24 MiB of RAM as one range"
 qpid=$(st read /local/domain/$d/image/device-model-pid) || fail "no device-model-pid"
 grep -q -- "ide-cd,id=ide-5632" "/proc/$qpid/cmdline" || fail "QEMU was given no CD-ROM as libxl gives it"
 show() { xl dmesg | grep "(d$d)" | tail -15; tail -5 "$run/log/qemu-dm-hvmos.log"; cat "$serial"; }
@@ -133,17 +150,50 @@ node "$vfe" backend "$vbe"; node "/libxl/$d/device/vif/0" backend "$vbe"
 wait_for "[ \"\$(st read $vbe/state)\" = 2 ]" 30 || fail "keel-netback did not take vif 0 up (state $(st read $vbe/state))"
 [ "$(basename "$(readlink /sys/class/net/vif$d.0/master)")" = "$br" ] || fail "keel-netback's vif$d.0 is not a port of $br"
 echo "  vif 0: QEMU's rtl8139 on $tap (libxl's -device/-netdev), a port of $br and up; its PV nodes (vif_ioemu) in InitWait with keel-netback's vif$d.0"
+# the display, libxl's defaults (no vga=/vnc= keys): a cirrus card with
+# 8 MiB of video RAM out of memory=32, VNC on 127.0.0.1 trying 99 displays,
+# no password (the server offers security type 1, none); QMP's query-vnc
+# in the store as libxl puts it there
+grep -q -- "-device cirrus-vga,vgamem_mb=8 " "$KEEL_TMP/qemu.cmdline" ||
+	fail "no cirrus card as libxl gives it: $(cat "$KEEL_TMP/qemu.cmdline")"
+grep -q -- "-m 24 " "$KEEL_TMP/qemu.cmdline" || fail "QEMU's -m is not memory= less videoram="
+grep -qE -- "-vnc 127\.0\.0\.1:0,to=99( |\$)" "$KEEL_TMP/qemu.cmdline" || fail "no -vnc as libxl's: $(cat "$KEEL_TMP/qemu.cmdline")"
+grep -q -- "-nographic" "$KEEL_TMP/qemu.cmdline" && fail "-nographic beside VNC (libxl gives none)"
+node /local/domain/$d memory/videoram 8192; node /local/domain/$d memory/target 24576
+node /local/domain/$d memory/static-max 32768
+vnc_host=$(st read /local/domain/$d/console/vnc-listen) || fail "no console/vnc-listen"
+vnc_port=$(st read /local/domain/$d/console/vnc-port) || fail "no console/vnc-port"
+[ "$vnc_host" = 127.0.0.1 ] || fail "console/vnc-listen is $vnc_host"
+[ "$vnc_port" -ge 5900 ] && [ "$vnc_port" -le 5999 ] || fail "console/vnc-port is $vnc_port"
+banner=$(hvm_rfb_banner "$vnc_host" "$vnc_port") || fail "no VNC server at $vnc_host:$vnc_port"
+[ "$banner" = "RFB 003.008 security 1" ] ||
+	fail "$vnc_host:$vnc_port answered '$banner', not RFB 3.8 with no password"
+# xl create -V and xl vncviewer hand the viewer HOST:DISPLAY (a fake
+# viewer first on PATH records its arguments, a line per run)
+want="$vnc_host:$((vnc_port - 5900))"
+wait_for "[ -s '$KEEL_TMP/viewer/argv' ]" 30 || fail "xl create -V ran no viewer"
+[ "$(cat "$KEEL_TMP/viewer/argv")" = "$want" ] || fail "xl create -V ran the viewer with '$(cat "$KEEL_TMP/viewer/argv")', not '$want'"
+PATH=$KEEL_TMP/viewer:$PATH xl vncviewer hvmos || fail "xl vncviewer hvmos failed"
+[ "$(tail -1 "$KEEL_TMP/viewer/argv")" = "$want" ] && [ "$(wc -l <"$KEEL_TMP/viewer/argv")" = 2 ] ||
+	fail "xl vncviewer ran the viewer with '$(tail -1 "$KEEL_TMP/viewer/argv")', not '$want'"
+vaddr=$(tail -1 "$KEEL_TMP/viewer/argv")
+[ "$(hvm_rfb_banner "${vaddr%:*}" $((5900 + ${vaddr##*:})))" = "$banner" ] ||
+	fail "the viewer's address $vaddr has no VNC server"
+xl vncviewer bystander 2>"$KEEL_TMP/vnc.err" && fail "xl vncviewer of a PV domain succeeded"
+grep -q "Cannot get vnc-port" "$KEEL_TMP/vnc.err" || fail "xl vncviewer of a domain without VNC: $(cat "$KEEL_TMP/vnc.err")"
+echo "  display: cirrus, 8 MiB video RAM of memory=32 (QEMU -m 24, memory/videoram 8192), VNC $vnc_host:$vnc_port ($banner); xl create -V and xl vncviewer run the viewer for $want"
 
 wait_for "xl dmesg | grep -q '(d$d) Booting from DVD/CD'" 300 || { show; fail "SeaBIOS did not boot the CD"; }
 echo "  $(since): SeaBIOS boots from the CD-ROM"
 # the NIC's iPXE ROM (QEMU's default, as libxl leaves it): QEMU populates
 # frames past the domain's 32 MiB for it, SeaBIOS runs it and it offers
-# SeaBIOS its boot entry (the NIC is PCI device 3)
+# SeaBIOS its boot entry (the NIC is PCI device 4: the VGA card is 2, Xen's
+# platform device 3)
 grep -q "failed to populate" "$run/log/qemu-dm-hvmos.log" &&
 	fail "QEMU could not populate its ROM: $(grep "failed to populate" "$run/log/qemu-dm-hvmos.log")"
 xl dmesg | grep -q "(d$d) Running option rom at c" || { show; fail "SeaBIOS ran no option ROM"; }
-xl dmesg | grep -q "(d$d) Searching bootorder for: /pci@i0cf8/\*@3\$" ||
-	{ show; fail "the NIC's iPXE ROM gave SeaBIOS no boot entry"; }
+xl dmesg | grep -q "(d$d) Searching bootorder for: /pci@i0cf8/\*@4\$" ||
+	{ xl dmesg | grep "(d$d) Searching bootorder"; show; fail "the NIC's iPXE ROM gave SeaBIOS no boot entry"; }
 echo "  the NIC's iPXE ROM: populated by QEMU past RAM, run by SeaBIOS, a boot entry for the NIC"
 # populate_physmap from dom0 as QEMU calls it: Xen's refusals, frames past
 # RAM mapped through libxenforeignmemory, nothing past maxmem
@@ -162,6 +212,10 @@ for c in port-ioreq mmio-ioreq ide-int13 pit-irq0 rtc-regs rtc-seconds rtc-updat
 	cmos-boot-order lapic-timer nic-tx; do
 	grep -q "^ok $c" "$serial" || fail "no 'ok $c' from hvmos"
 done
+# the text hvmos wrote at 0xb8000, in QEMU's screendump of the cirrus card
+grep -q '^vga-text written' "$serial" || fail "hvmos did not say it wrote the screen"
+hvm_screendump "$run/qmp/qmp-libxl-$d" "$KEEL_TMP/screen.ppm"
+echo "  the VGA text hvmos wrote (a banner, 8 coloured blocks) in QMP's screendump, in the palette's colours"
 # the frame hvmos sent, as the bridge received it from the TAP
 wait_for "[ -s '$KEEL_TMP/frame' ]" 30 || fail "no frame with EtherType 0x88b5 reached $br"
 python3 - "$KEEL_TMP/frame" "$mac" <<'PY' || fail "the frame on $br is not hvmos's"

@@ -15,7 +15,10 @@
 # QEMU populates the frames of the e1000's iPXE ROM past it, SeaBIOS runs
 # the ROM.  A vif on a bridge that does not exist fails
 # xl create and leaves no domain and no TAP.  keel-dom0-down with the
-# domain running again stops its QEMU too.
+# domain running again stops its QEMU too.  The display: vga="stdvga",
+# videoram=16, vnc=0 as libxl's arguments (no VNC: xl vncviewer refused);
+# bad display keys (too little videoram, vga="ega"/"qxl", a display
+# in vnclisten= and vncdisplay=) fail xl create with xl's/libxl's messages.
 . "$(dirname "$0")/../lib/common.sh"
 need_root
 need_kvm
@@ -56,10 +59,46 @@ grep -q "nosuch$$" "$KEEL_TMP/badbr.err" || fail "no error naming the missing br
 xl list hvmbadbr >/dev/null 2>&1 && fail "a refused vif left domain hvmbadbr"
 ls /sys/class/net | grep -q -- '-emu$' && fail "a refused vif left a TAP: $(ls /sys/class/net | grep -- -emu)"
 echo "  a vif on a missing bridge: xl create fails ($(head -1 "$KEEL_TMP/badbr.err")), nothing left"
+# display keys Keel cannot honour, or too little video RAM: clear errors, no domain
+bad_display() { # KEYS EXPECTED-MESSAGE
+	printf 'name = "hvmbadvga"\ntype = "hvm"\nmemory = 32\n%s\n' "$1" >"$KEEL_TMP/badvga.cfg"
+	xl create -q "$KEEL_TMP/badvga.cfg" 2>"$KEEL_TMP/badvga.err" && fail "xl accepted $1"
+	grep -q "$2" "$KEEL_TMP/badvga.err" || fail "no clear error for $1: $(cat "$KEEL_TMP/badvga.err")"
+	xl list hvmbadvga >/dev/null 2>&1 && fail "$1 left domain hvmbadvga"
+	return 0
+}
+bad_display 'vga = "stdvga"
+videoram = 8' "videoram must be at least 16 MB for STDVGA"
+bad_display 'videoram = 4' "videoram must be at least 8 MB for CIRRUS"
+bad_display 'vga = "ega"' 'Unknown vga "ega" specified'
+bad_display 'vga = "qxl"' "no SPICE"
+bad_display 'vnclisten = "127.0.0.1:3"
+vncdisplay = 2' "vncdisplay set, vnclisten contains display"
+# vncpasswd=: libxl's -vnc ...,password=on, which Debian's QEMU cannot
+# serve (no DES cipher for VNC authentication): QEMU exits, xl says so with
+# QEMU's words and leaves no domain
+printf 'name = "hvmvncpw"\ntype = "hvm"\nmemory = 32\nvncpasswd = "pw"\n' >"$KEEL_TMP/vncpw.cfg"
+if xl create -q "$KEEL_TMP/vncpw.cfg" 2>"$KEEL_TMP/vncpw.err"; then
+	d=$(xl domid hvmvncpw) || fail "no domid for hvmvncpw"
+	[ "$(hvm_rfb_banner "$(st read /local/domain/$d/console/vnc-listen)" \
+		"$(st read /local/domain/$d/console/vnc-port)")" = "RFB 003.008 security 2" ] ||
+		fail "vncpasswd=: the VNC server does not ask for a password"
+	xl destroy hvmvncpw || fail "xl destroy hvmvncpw"
+	echo "  vncpasswd=: QEMU's VNC server asks for VNC authentication"
+else
+	grep -q "exited" "$KEEL_TMP/vncpw.err" && grep -q "password=on" "$KEEL_TMP/vncpw.err" ||
+		fail "vncpasswd= failed without QEMU's reason: $(cat "$KEEL_TMP/vncpw.err")"
+	xl list hvmvncpw >/dev/null 2>&1 && fail "a failed vncpasswd= left domain hvmvncpw"
+	echo "  vncpasswd=: this QEMU cannot serve it: $(grep -m1 'password=on' "$KEEL_TMP/vncpw.err")"
+fi
+echo "  refused with xl's/libxl's errors: too little videoram for stdvga and cirrus, vga=\"ega\", qxl, a display in both vnclisten= and vncdisplay="
 cat >"$KEEL_TMP/hvm.cfg" <<CFG
 name = "hvmdisk"
 type = "hvm"
 memory = 3968
+vga = "stdvga"
+videoram = 16
+vnc = 0
 vcpus = 1
 on_crash = "preserve"
 disk = [ 'format=raw,vdev=hda,access=rw,target=$KEEL_TMP/disk.img' ]
@@ -114,6 +153,22 @@ grep -q "failed to populate" "$run/log/qemu-dm-hvmdisk.log" &&
 	fail "QEMU could not populate its ROM: $(grep "failed to populate" "$run/log/qemu-dm-hvmdisk.log")"
 xl dmesg | grep -q "(d$d) Running option rom at c" || fail "SeaBIOS ran no option ROM"
 echo "  the e1000's iPXE ROM, in frames QEMU populated past RAM above 4 GiB, run by SeaBIOS"
+# vga="stdvga", videoram=16, vnc=0: libxl's -device VGA, its video RAM out
+# of memory= (populated by QEMU past RAM above 4 GiB), no VNC server
+tr '\0' ' ' <"/proc/$qpid/cmdline" >"$KEEL_TMP/qemu.cmdline"
+for a in "-device VGA,vgamem_mb=16 " "-m 3952 " "-vnc none " "-nographic"; do
+	grep -q -- "$a" "$KEEL_TMP/qemu.cmdline" || fail "QEMU has no '$a': $(cat "$KEEL_TMP/qemu.cmdline")"
+done
+grep "populate_physmap of" "$run/log/keeld.log" | sed 's/^(keeld) /  keeld: /'
+[ "$(st read /local/domain/$d/memory/videoram)" = 16384 ] || fail "memory/videoram: $(st read /local/domain/$d/memory/videoram)"
+st read /local/domain/$d/console/vnc-port >/dev/null 2>&1 && fail "console/vnc-port with vnc=0"
+xl vncviewer hvmdisk 2>"$KEEL_TMP/vnc.err" && fail "xl vncviewer succeeded with vnc=0"
+grep -q "Cannot get vnc-port" "$KEEL_TMP/vnc.err" || fail "xl vncviewer with vnc=0: $(cat "$KEEL_TMP/vnc.err")"
+# xl mem-set as libxl's: the video RAM is in the figure, not in memory/target
+[ "$(st read /local/domain/$d/memory/target)" = $((3952 * 1024)) ] || fail "memory/target: $(st read /local/domain/$d/memory/target)"
+xl mem-set hvmdisk 3968m || fail "xl mem-set hvmdisk 3968m"
+[ "$(st read /local/domain/$d/memory/target)" = $((3952 * 1024)) ] || fail "memory/target after mem-set: $(st read /local/domain/$d/memory/target)"
+echo "  stdvga with 16 MiB out of memory=3968 (QEMU -m 3952, memory/videoram 16384), vnc=0: -vnc none, no vnc-port, xl vncviewer refused as libxl"
 xl destroy hvmdisk || fail "xl destroy hvmdisk"
 [ -e /sys/class/net/$tap ] && fail "$tap is left after xl destroy"
 wait_for "! kill -0 $qpid 2>/dev/null" 30 || fail "QEMU (pid $qpid) outlived its domain"

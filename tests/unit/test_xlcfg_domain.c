@@ -130,7 +130,7 @@ static void dom_test_cmdline_and_keys(void)
 	CU_ASSERT_EQUAL_FATAL(dom_build(&d, "name='a'\nvfb=['vnc=1']\nfrob=1\nvnc=1\n"), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(dom_diag, "d.cfg:3: warning: unknown key `frob' ignored"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(dom_diag, "d.cfg:2: warning: `vfb' is not supported"));
-	CU_ASSERT_EQUAL(d.n_unsupported, 2);
+	CU_ASSERT_EQUAL(d.n_unsupported, 1); /* vfb; vnc= is HVM's, unread for PV as in xl */
 	xlcfg_domain_clear(&d);
 
 	CU_ASSERT_EQUAL_FATAL(dom_build(&d, "name='a'\nbootloader_args='-q  --x'\n"), 0);
@@ -361,7 +361,9 @@ static void dom_test_key_status(void)
 		 "`max_grant_frames' is not supported by Keel (checked; Keel's grant table size is "
 		 "fixed); ignored",
 		 0},
-		{"name='a'\nvnc=1\n", "`vnc' is not supported by Keel (no graphical console; ", 0},
+		{"name='a'\nvnc=1\n", NULL, 0}, /* HVM's key: a PV domain does not read it, as xl */
+		{"name='a'\ntype='hvm'\nsdl=1\n", "`sdl' is not supported by Keel (no SDL window",
+		 0},
 		{"name='a'\nmax_event_channels=8\n", NULL, 0},
 	};
 	struct xlcfg_domain d;
@@ -399,6 +401,87 @@ static void dom_test_key_status(void)
 	CU_ASSERT_PTR_NULL(xlcfg_key_lookup("colour"));
 }
 
+/* An HVM domain's display: xl's keys, libxl's qemu-xen defaults and minimums. */
+static void dom_test_display(void)
+{
+	static const struct {
+		const char *text, *msg; /* msg: the error from parsing */
+	} bad[] = {
+		{"vga='ega'\n", "d.cfg:4:5: Unknown vga \"ega\" specified"},
+		{"vga='qxl'\n", "no SPICE display"},
+		{"vga=1\n", "Unknown vga \"1\" specified"},
+		{"videoram='big'\n", "invalid value for `videoram'"},
+		{"vncdisplay=70000\n", "invalid value for `vncdisplay'"},
+		{"vnclisten='::1:2'\nvncdisplay=1\n", "vncdisplay set, vnclisten contains display"},
+		{"vnc='maybe'\n", "invalid value for `vnc'"},
+	};
+	struct xlcfg_domain d;
+	char text[256];
+	FILE *rep;
+	char *out = NULL;
+	size_t len = 0;
+
+	/* no keys: cirrus with 8 MiB, VNC on 127.0.0.1 trying the next displays */
+	CU_ASSERT_EQUAL_FATAL(dom_build(&d, "name='h'\ntype='hvm'\nmemory=64\n"), 0);
+	CU_ASSERT_EQUAL(d.vga, XLCFG_VGA_DEFAULT);
+	CU_ASSERT_EQUAL(d.video_memkb, -1);
+	CU_ASSERT_EQUAL(xlcfg_domain_set_defaults(&d, NULL), 0);
+	CU_ASSERT_EQUAL(d.vga, XLCFG_VGA_CIRRUS);
+	CU_ASSERT_EQUAL(d.video_memkb, 8192);
+	CU_ASSERT_EQUAL(d.vnc, XLCFG_TRUE);
+	CU_ASSERT_EQUAL(d.vncunused, XLCFG_TRUE);
+	CU_ASSERT_STRING_EQUAL(d.vnclisten, "127.0.0.1");
+	CU_ASSERT_EQUAL(d.vncdisplay, 0);
+	CU_ASSERT_EQUAL(d.nographic, XLCFG_FALSE);
+	xlcfg_domain_clear(&d);
+	/* stdvga=1: 16 MiB; vga= wins over stdvga= */
+	CU_ASSERT_EQUAL_FATAL(dom_build(&d, "name='h'\ntype='hvm'\nmemory=64\nstdvga=1\n"), 0);
+	CU_ASSERT_EQUAL(xlcfg_domain_set_defaults(&d, NULL), 0);
+	CU_ASSERT_EQUAL(d.vga, XLCFG_VGA_STD);
+	CU_ASSERT_EQUAL(d.video_memkb, 16384);
+	xlcfg_domain_clear(&d);
+	CU_ASSERT_EQUAL_FATAL(
+		dom_build(&d, "name='h'\ntype='hvm'\nvga='none'\nstdvga=1\nvnc=0\nvncdisplay=2\n"),
+		0);
+	CU_ASSERT_EQUAL(xlcfg_domain_set_defaults(&d, NULL), 0);
+	CU_ASSERT_EQUAL(d.vga, XLCFG_VGA_NONE);
+	CU_ASSERT_EQUAL(d.video_memkb, 0);
+	CU_ASSERT_EQUAL(d.vnc, XLCFG_FALSE);
+	CU_ASSERT_PTR_NULL(d.vnclisten);
+	CU_ASSERT_EQUAL(d.vncdisplay, 2);
+	xlcfg_domain_clear(&d);
+	/* too little video RAM for the card, or none left for RAM: libxl's refusals */
+	rep = open_memstream(&out, &len);
+	CU_ASSERT_EQUAL_FATAL(dom_build(&d, "name='h'\ntype='hvm'\nvga='stdvga'\nvideoram=8\n"), 0);
+	CU_ASSERT_EQUAL(xlcfg_domain_set_defaults(&d, rep), -EINVAL);
+	xlcfg_domain_clear(&d);
+	CU_ASSERT_EQUAL_FATAL(dom_build(&d, "name='h'\ntype='hvm'\nvideoram=4\n"), 0);
+	CU_ASSERT_EQUAL(xlcfg_domain_set_defaults(&d, rep), -EINVAL);
+	xlcfg_domain_clear(&d);
+	CU_ASSERT_EQUAL_FATAL(dom_build(&d, "name='h'\ntype='hvm'\nmemory=16\nvideoram=16\n"), 0);
+	CU_ASSERT_EQUAL(xlcfg_domain_set_defaults(&d, rep), -EINVAL);
+	xlcfg_domain_clear(&d);
+	fclose(rep);
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(out, "videoram must be at least 16 MB for STDVGA on QEMU_XEN"));
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(out, "videoram must be at least 8 MB for CIRRUS on QEMU_XEN"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "leaves no RAM of memory=16 MB"));
+	free(out);
+	/* a PV domain does not read them (xl reads them for HVM only) */
+	CU_ASSERT_EQUAL_FATAL(dom_build(&d, "name='p'\nvga='ega'\nvideoram=1\n"), 0);
+	CU_ASSERT_EQUAL(xlcfg_domain_set_defaults(&d, NULL), 0);
+	CU_ASSERT_EQUAL(d.video_memkb, 0);
+	xlcfg_domain_clear(&d);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "name='h'\ntype='hvm'\nmemory=64\n%s", bad[i].text);
+		CU_ASSERT_EQUAL(dom_build(&d, text), -EINVAL);
+		CU_ASSERT_PTR_NOT_NULL(strstr(dom_diag, bad[i].msg));
+		if (!strstr(dom_diag, bad[i].msg))
+			fprintf(stderr, "display case %zu: %s", i, dom_diag);
+	}
+}
+
 static int dom_cleanup(void)
 {
 	free(dom_diag);
@@ -411,4 +494,4 @@ UNIT_SUITE(xlcfg_domain, NULL, dom_cleanup, UNIT_TEST(dom_test_defaults),
 	   UNIT_TEST(dom_test_cpus), UNIT_TEST(dom_test_libvirt_round_trip),
 	   UNIT_TEST(dom_test_cfg_round_trip), UNIT_TEST(dom_test_libvirt_errors),
 	   UNIT_TEST(dom_test_set_defaults), UNIT_TEST(dom_test_pv_firmware),
-	   UNIT_TEST(dom_test_key_status))
+	   UNIT_TEST(dom_test_key_status), UNIT_TEST(dom_test_display))

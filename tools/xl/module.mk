@@ -5,7 +5,7 @@ XL_SRCS := tools/xl/xl.c tools/xl/xl_cmdtable.c tools/xl/xl_backend.c tools/xl/x
 	tools/xl/xl_block.c tools/xl/xl_vif.c tools/xl/xl_devcmd.c tools/xl/xl_device_nodes.c \
 	tools/xl/xl_globalcfg.c tools/xl/xl_migrate.c tools/xl/xl_cpumap.c \
 	tools/xl/xl_xencmds.c tools/xl/xl_misc.c tools/xl/xl_dumpcore.c tools/xl/xl_devd.c \
-	tools/xl/xl_cdrom.c tools/xl/xl_netif.c
+	tools/xl/xl_cdrom.c tools/xl/xl_netif.c tools/xl/xl_vncviewer.c
 XL_OBJS := $(call objs,$(XL_SRCS))
 $(XL_OBJS): CPPFLAGS += -Itools/xl -Itools/xlcfg
 # xl devd reaches the store itself (no backend seam: it runs in a driver domain)

@@ -115,6 +115,7 @@ int main_dump_core(int argc, char **argv);
 int main_vcpupin(int argc, char **argv);
 int main_trigger(int argc, char **argv);
 int main_cd_insert(int argc, char **argv);
+int main_vncviewer(int argc, char **argv);
 int main_cd_eject(int argc, char **argv);
 int main_button_press(int argc, char **argv);
 int main_vm_list(int argc, char **argv);

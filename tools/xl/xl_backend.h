@@ -104,6 +104,10 @@ struct xl_backend_ops {
 	/* libxl_cdrom_insert: a medium into an HVM domain's CD-ROM drive
 	 * @vdev, or (@target NULL) eject it; prints libxl's errors itself */
 	int (*cdrom_insert)(void *h, uint32_t domid, const char *vdev, const char *target);
+	/* What libxl_vncviewer_exec reads: the domain's console/vnc-port (then
+	 * -ENOENT if absent), vnc-listen and vnc-pass (NULL if absent); the
+	 * caller frees them */
+	int (*vnc_info)(void *h, uint32_t domid, char **port, char **listen, char **pass);
 	/*
 	 * Open a stream to a domain's console (type "pv", "serial" or "vuart",
 	 * number @num): *fd carries the guest's output to xl and xl's input to
@@ -182,6 +186,10 @@ int xl_backend_fail(const char *what, int err);
  * terminal on stdin into raw mode for the duration (xl_console.c).
  */
 int xl_console_relay(int console_fd, int escape_char);
+
+/* xl create -V / -A: the domain's VNC viewer, started in the background
+ * (xl_vncviewer.c); an error is printed and xl goes on. */
+void xl_vncviewer_autoconnect(struct xl_backend *be, uint32_t domid, bool autopass);
 
 /* A domain name or id to a domid, through the backend's list; prints xl's error. */
 int xl_find_domain(struct xl_backend *be, const char *qualifier, uint32_t *domid);

@@ -358,7 +358,7 @@ static int xlk_set_memory_target(void *h, uint32_t domid, uint64_t kb)
 {
 	struct xlk *k = h;
 	char *max, path[64], value[32];
-	unsigned long long static_max;
+	unsigned long long static_max, videoram;
 	int r;
 
 	if (domid == 0)
@@ -376,8 +376,14 @@ static int xlk_set_memory_target(void *h, uint32_t domid, uint64_t kb)
 	r = keelctl_domain_set_maxmem(k->ctl, domid, kb);
 	if (r < 0)
 		return r;
+	/* libxl: an HVM domain's video RAM is part of the figure asked for,
+	 * not of the target its balloon follows */
+	max = xlk_store_read(k, "/local/domain/%u/memory/videoram", domid);
+	videoram = max ? strtoull(max, NULL, 10) : 0;
+	free(max);
 	snprintf(path, sizeof(path), "/local/domain/%u/memory/target", domid);
-	snprintf(value, sizeof(value), "%llu", (unsigned long long)kb);
+	snprintf(value, sizeof(value), "%llu",
+		 (unsigned long long)(kb > videoram ? kb - videoram : 0));
 	return ks_write_str(k->xs, KS_TX_NONE, path, value);
 }
 
@@ -974,6 +980,7 @@ static const struct xl_backend_ops xlk_ops = {
 	.send_nmi = xlk_send_nmi,
 	.send_trigger = xlk_send_trigger,
 	.cdrom_insert = xlk_cdrom_insert,
+	.vnc_info = xlk_vnc_info,
 	.vcpu_pin = xlk_vcpu_pin,
 	.dom_stats = xlk_dom_stats,
 	.console_open = xlk_console_open,

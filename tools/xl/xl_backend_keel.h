@@ -55,6 +55,7 @@ const char *xlk_hvm_bios(void);
 int xlk_check_hvm(const struct xlcfg_domain *dom);
 int xlk_hvm_ide_index(const struct xlcfg_disk *disk);
 uint64_t xlk_hvm_extra_memkb(const struct xlcfg_domain *dom);
+uint64_t xlk_video_memkb(const struct xlcfg_domain *dom);
 /* A PV domain's guest-physical space in MiB: maxmem= when above memory=
  * (the balloon grows the guest into it), else memory=. */
 uint64_t xlk_space_mb(const struct xlcfg_domain *dom);
@@ -81,6 +82,10 @@ int xlk_version_facts(struct xlk *k, char *major, char *minor, char *extra, char
  * cd-eject, and xl trigger (keeld's SEND_TRIGGER; s3resume by QMP). */
 int xlk_cdrom_insert(void *h, uint32_t domid, const char *vdev, const char *target);
 int xlk_send_trigger(void *h, uint32_t domid, const char *trigger, uint32_t vcpu);
+/* Once an HVM domain's QEMU runs with VNC: its password, and console/vnc-listen
+ * and vnc-port in the store from QMP's query-vnc. */
+int xlk_qmp_vnc_setup(struct xlk *k, uint32_t domid, const struct xlcfg_domain *dom);
+int xlk_vnc_info(void *h, uint32_t domid, char **port, char **listen, char **pass);
 
 /* xl top's figures: vif traffic, vbds, the guest agent's node (xl_backend_keel_stats.c). */
 int xlk_dom_stats(void *h, uint32_t domid, struct xl_dom_stats *out);

@@ -154,6 +154,9 @@ int xlk_create(void *h, const struct xlcfg_domain *dom, bool paused, uint32_t *d
 {
 	struct xlk *k = h;
 	uint64_t mem_mb = (dom->target_memkb + 1023) / 1024;
+	/* libxl__build_hvm: an HVM domain's RAM is memory= less its video RAM,
+	 * which QEMU populates past the RAM, within the same maxmem */
+	uint64_t ram_mb = (dom->target_memkb - xlk_video_memkb(dom) + 1023) / 1024;
 	struct xlk_boot boot = {0};
 	const char *kernel = dom->kernel, *ramdisk = dom->ramdisk, *cmdline = dom->cmdline;
 	int r;
@@ -180,7 +183,7 @@ int xlk_create(void *h, const struct xlcfg_domain *dom, bool paused, uint32_t *d
 	 * (its E820 and maximum_reservation say maxmem=; the balloon fills it). */
 	if (dom->type == XLCFG_TYPE_HVM)
 		r = keelctl_domain_create_kind(
-			k->ctl, dom->name, mem_mb,
+			k->ctl, dom->name, ram_mb,
 			dom->max_vcpus > dom->vcpus ? dom->max_vcpus : dom->vcpus, 1, domid);
 	else
 		r = keelctl_domain_create_max(

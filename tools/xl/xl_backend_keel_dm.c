@@ -30,6 +30,13 @@
  * it: QEMU populates frames past the guest's RAM for it (keeld backs them).
  * QEMU's exit takes the TAP away.  The vif's PV nodes are written beside
  * it as for any vif (xlk_devices_write), with type vif_ioemu.
+ *
+ * The display, as libxl's qemu-xen arguments: the card as -device VGA or
+ * cirrus-vga with vgamem_mb= of the domain's video RAM (QEMU populates it
+ * past the guest's RAM; keeld backs it), or -vga none; VNC as -vnc
+ * ADDR:DISPLAY (",password=on" with vncpasswd=, ",to=99" with vncunused=),
+ * else -vnc none and -nographic.  Once QEMU runs, QMP sets the password
+ * and reports where the server listens (xlk_qmp_vnc_setup).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -251,10 +258,54 @@ static int xlk_dm_nics_up(uint32_t domid, const struct xlcfg_domain *hvm)
 	return 0;
 }
 
+/* libxl's display arguments for qemu-xen into @arg (NULL-terminated, at
+ * most 7), owning what it allocates in @owned[2]. */
+static int xlk_dm_display_args(const struct xlcfg_domain *hvm, char **arg, char **owned)
+{
+	int n = 0, vram_mb = (int)(xlk_video_memkb(hvm) / 1024);
+
+	owned[0] = owned[1] = NULL;
+	if (hvm->vga == XLCFG_VGA_STD || hvm->vga == XLCFG_VGA_CIRRUS) {
+		if (asprintf(&owned[0], "%s,vgamem_mb=%d",
+			     hvm->vga == XLCFG_VGA_STD ? "VGA" : "cirrus-vga", vram_mb) < 0)
+			return owned[0] = NULL, -ENOMEM;
+		arg[n++] = "-device";
+		arg[n++] = owned[0];
+	} else {
+		arg[n++] = "-vga";
+		arg[n++] = "none";
+	}
+	if (hvm->vnc == XLCFG_TRUE) {
+		const char *listen = hvm->vnclisten ? hvm->vnclisten : "127.0.0.1";
+		bool pass = hvm->vncpasswd && *hvm->vncpasswd;
+		int r = strchr(listen, ':')
+				? asprintf(&owned[1], "%s%s%s", listen, pass ? ",password=on" : "",
+					   hvm->vncunused == XLCFG_TRUE ? ",to=99" : "")
+				: asprintf(&owned[1], "%s:%d%s%s", listen, hvm->vncdisplay,
+					   pass ? ",password=on" : "",
+					   hvm->vncunused == XLCFG_TRUE ? ",to=99" : "");
+
+		if (r < 0) {
+			free(owned[0]);
+			owned[0] = owned[1] = NULL;
+			return -ENOMEM;
+		}
+		arg[n++] = "-vnc";
+		arg[n++] = owned[1];
+	} else {
+		/* no display: nothing for QEMU to open on a headless host */
+		arg[n++] = "-vnc";
+		arg[n++] = "none";
+		arg[n++] = "-nographic";
+	}
+	arg[n] = NULL;
+	return 0;
+}
+
 /* Start QEMU for domain domid: the xenpv machine for a PV domain's
  * qdisk disks, or (hvm given) the xenfv machine as the HVM domain's
  * device model, with libxl's memory, vCPU and boot arguments (boot=),
- * its IDE disks and CD-ROMs, its emulated NICs, and no display or VGA. */
+ * its IDE disks and CD-ROMs, its emulated NICs and its display. */
 static int xlk_dm_launch(struct xlk *k, uint32_t domid, const char *name,
 			 const struct xlcfg_domain *hvm)
 {
@@ -262,6 +313,7 @@ static int xlk_dm_launch(struct xlk *k, uint32_t domid, const char *name,
 	char domid_s[16], pidpath[64], pid_s[16], statepath[64], mem_s[24], smp_s[48], boot_s[16];
 	const char *dm = xlk_dm_path();
 	long long deadline;
+	bool running = false;
 	pid_t pid;
 	int r, pidfd;
 
@@ -305,7 +357,9 @@ static int xlk_dm_launch(struct xlk *k, uint32_t domid, const char *name,
 			hvm->max_memkb > hvm->target_memkb ? hvm->max_memkb : hvm->target_memkb;
 		int vcpus = hvm->max_vcpus > hvm->vcpus ? hvm->max_vcpus : hvm->vcpus;
 
-		snprintf(mem_s, sizeof(mem_s), "%llu", (unsigned long long)(kb / 1024));
+		/* libxl: -m of the RAM, the video RAM apart */
+		snprintf(mem_s, sizeof(mem_s), "%llu",
+			 (unsigned long long)((kb - xlk_video_memkb(hvm)) / 1024));
 		snprintf(smp_s, sizeof(smp_s), "%d,maxcpus=%d", hvm->vcpus, vcpus);
 		/* libxl: -boot order=BOOT, "cd" unless boot= says otherwise */
 		snprintf(boot_s, sizeof(boot_s), "order=%.8s",
@@ -313,8 +367,8 @@ static int xlk_dm_launch(struct xlk *k, uint32_t domid, const char *name,
 	}
 	{
 		char *const pv[] = {"-machine", "xenpv", NULL};
-		char *const fv[] = {"-machine", "xenfv", "-m",	  mem_s,  "-smp", smp_s,
-				    "-vga",	"none",	 "-boot", boot_s, NULL};
+		char *const fv[] = {"-machine", "xenfv", "-m",	 mem_s, "-smp",
+				    smp_s,	"-boot", boot_s, NULL};
 		char *const *tail = hvm ? fv : pv;
 		char *argv[48 + 2 * XLK_DM_HVM_EXTRA + 4 * XLK_DM_NICS] = {
 			launcher,      (char *)dm,
@@ -323,14 +377,22 @@ static int xlk_dm_launch(struct xlk *k, uint32_t domid, const char *name,
 			"-mon",	       "chardev=libxl-cmd,mode=control",
 			"-nodefaults", "-no-user-config",
 			"-xen-attach", "-name",
-			(char *)name,  "-nographic"};
-		size_t n = 14, ne = 0;
+			(char *)name};
+		size_t n = 13, ne = 0;
+		char *display[8], *display_owned[2] = {0};
 		char *extra[XLK_DM_HVM_EXTRA + 2 * XLK_DM_NICS] = {0};
 		int nics = 0;
 		bool oom = false;
 
 		for (; *tail; tail++)
 			argv[n++] = *tail;
+		if (!hvm)
+			argv[n++] = "-nographic";
+		else if (xlk_dm_display_args(hvm, display, display_owned) < 0)
+			oom = true;
+		else
+			for (char **a = display; *a; a++)
+				argv[n++] = *a;
 		/* libxl's emulated disks and serial ports of an HVM domain; a
 		 * CD-ROM as libxl gives it (drive and ide-cd device both
 		 * ide-VBDNUM: the id QMP's eject and blockdev-change-medium
@@ -404,6 +466,8 @@ static int xlk_dm_launch(struct xlk *k, uint32_t domid, const char *name,
 		pid = oom ? -ENOMEM : xlk_dm_spawn(argv, log);
 		for (size_t i = 0; i < ne; i++)
 			free(extra[i]);
+		free(display_owned[0]);
+		free(display_owned[1]);
 	}
 	if (pid < 0) {
 		fprintf(stderr, "xl: starting %s: %s\n", dm, strerror((int)-pid));
@@ -422,8 +486,8 @@ static int xlk_dm_launch(struct xlk *k, uint32_t domid, const char *name,
 	deadline = xlk_dm_now_ms() + xlk_timeout_ms("KEEL_XL_DM_TIMEOUT_MS");
 	for (;;) {
 		char *st = xlk_store_read(k, "%s", statepath);
-		bool running = st && !strcmp(st, "running");
 
+		running = st && !strcmp(st, "running");
 		free(st);
 		if (running)
 			break;
@@ -443,10 +507,20 @@ static int xlk_dm_launch(struct xlk *k, uint32_t domid, const char *name,
 		}
 		usleep(XLK_DM_POLL_MS * 1000);
 	}
-	if (pidfd >= 0)
-		close(pidfd);
 	if (r == 0 && hvm)
 		r = xlk_dm_nics_up(domid, hvm);
+	if (r == 0 && hvm)
+		r = xlk_qmp_vnc_setup(k, domid, hvm);
+	/* QEMU can still give up just after "running" (a -vnc option its
+	 * build cannot serve, such as a password without a DES cipher): say
+	 * so with its own words rather than only what broke with it */
+	if (r < 0 && pidfd >= 0 && xlk_dm_exited(pidfd) && running) {
+		fprintf(stderr, "xl: the device model of domain %u (%s, pid %d) exited\n", domid,
+			dm, (int)pid);
+		xlk_dm_log_tail(log);
+	}
+	if (pidfd >= 0)
+		close(pidfd);
 	if (r < 0)
 		xlk_dm_stop(k, domid);
 	return r;

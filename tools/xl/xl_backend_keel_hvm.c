@@ -151,3 +151,9 @@ uint64_t xlk_hvm_extra_memkb(const struct xlcfg_domain *dom)
 {
 	return dom->type == XLCFG_TYPE_HVM ? 1024 : 0;
 }
+
+/* The video RAM counted in an HVM domain's memory= (libxl's video_memkb). */
+uint64_t xlk_video_memkb(const struct xlcfg_domain *dom)
+{
+	return dom->type == XLCFG_TYPE_HVM && dom->video_memkb > 0 ? (uint64_t)dom->video_memkb : 0;
+}

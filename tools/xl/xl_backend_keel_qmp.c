@@ -364,3 +364,80 @@ int xlk_send_trigger(void *h, uint32_t domid, const char *trigger, uint32_t vcpu
 	xlk_qmp_close(&q);
 	return r;
 }
+
+/* Write /local/domain/DOMID/console/KEY (libxl's qmp_write_domain_console_item). */
+static int xlk_qmp_console_item(struct xlk *k, uint32_t domid, const char *key, const char *v)
+{
+	char path[96];
+
+	snprintf(path, sizeof(path), "/local/domain/%u/console/%s", domid, key);
+	return ks_write_str(k->xs, KS_TX_NONE, path, v);
+}
+
+/*
+ * libxl__qmp_initializations for a device model with VNC: the password
+ * (vncpasswd=) through "change-vnc-password", then "query-vnc", whose host
+ * and service (the port QEMU found, 5900 + display) go to the domain's
+ * console/vnc-listen and console/vnc-port, where xl vncviewer reads them.
+ */
+int xlk_qmp_vnc_setup(struct xlk *k, uint32_t domid, const struct xlcfg_domain *dom)
+{
+	struct xlk_qmp q = {.fd = -1};
+	char ret[1024], host[256], port[16], esc[512];
+	int r;
+
+	if (dom->vnc != XLCFG_TRUE)
+		return 0;
+	if (dom->vncpasswd) {
+		/* libxl 4.17 also keeps it at VM_PATH/vncpasswd (qemu-traditional's;
+		 * the VM path's permissions: dom0, and read for the domain) */
+		char *vm = xlk_store_read(k, "/local/domain/%u/vm", domid), path[128];
+
+		if (vm) {
+			snprintf(path, sizeof(path), "%s/vncpasswd", vm);
+			ks_write_str(k->xs, KS_TX_NONE, path, dom->vncpasswd);
+		}
+		free(vm);
+	}
+	r = xlk_qmp_open(k, domid, &q);
+	if (r == 0 && dom->vncpasswd && *dom->vncpasswd) {
+		char args[600];
+
+		r = xlk_qmp_escape(dom->vncpasswd, esc, sizeof(esc));
+		if (r == 0) {
+			snprintf(args, sizeof(args), "\"password\": \"%s\"", esc);
+			r = xlk_qmp_cmd(&q, "change-vnc-password", args, -1, NULL, 0);
+		}
+	}
+	if (r == 0)
+		r = xlk_qmp_cmd(&q, "query-vnc", NULL, -1, ret, sizeof(ret));
+	xlk_qmp_close(&q);
+	if (r < 0) {
+		fprintf(stderr, "xl: domain %u: QEMU's VNC server over QMP: %s\n", domid,
+			strerror(-r));
+		return r;
+	}
+	xlk_qmp_member(ret, "host", host, sizeof(host));
+	xlk_qmp_member(ret, "service", port, sizeof(port));
+	if (!host[0] || !port[0]) {
+		fprintf(stderr,
+			"libxl: error: libxl_qmp.c:qmp_register_vnc_callback: Domain %u:Failed to "
+			"retrieve VNC connect information.\n",
+			domid);
+		return -EPROTO;
+	}
+	r = xlk_qmp_console_item(k, domid, "vnc-listen", host);
+	if (r == 0)
+		r = xlk_qmp_console_item(k, domid, "vnc-port", port);
+	return r;
+}
+
+int xlk_vnc_info(void *h, uint32_t domid, char **port, char **listen, char **pass)
+{
+	struct xlk *k = h;
+
+	*port = xlk_store_read(k, "/local/domain/%u/console/vnc-port", domid);
+	*listen = xlk_store_read(k, "/local/domain/%u/console/vnc-listen", domid);
+	*pass = xlk_store_read(k, "/local/domain/%u/console/vnc-pass", domid);
+	return *port ? 0 : -ENOENT;
+}

@@ -222,8 +222,10 @@ static int xlk_post_step(struct xlk *k, ks_tx_t tx, void *arg)
 			return r;                                   \
 	} while (0)
 	XLK_PUT(m->dom_path, "memory/static-max", "%llu", (unsigned long long)d->max_memkb);
-	XLK_PUT(m->dom_path, "memory/target", "%llu", (unsigned long long)d->target_memkb);
-	XLK_PUT(m->dom_path, "memory/videoram", "%d", 0);
+	/* libxl__build_post: the target without the video RAM, and that apart */
+	XLK_PUT(m->dom_path, "memory/target", "%llu",
+		(unsigned long long)(d->target_memkb - xlk_video_memkb(d)));
+	XLK_PUT(m->dom_path, "memory/videoram", "%llu", (unsigned long long)xlk_video_memkb(d));
 	XLK_PUT(m->dom_path, "domid", "%u", m->domid);
 	if (m->info) {
 		XLK_PUT(m->dom_path, "store/port", "%u", m->info->store_port);

@@ -19,9 +19,9 @@ const struct xl_cmd xl_cmd_table[] = {
 	 "-n, --dryrun            Only parse: print the resulting configuration as JSON.\n"
 	 "-p                      Leave the new domain paused.\n"
 	 "-q, --quiet             Do not print \"Parsing config from ...\".\n"
-	 "-V, --vncviewer         (accepted; Keel has no VNC display)\n"
+	 "-V, --vncviewer         Connect to the VNC display after the domain is created.\n"
 	 "-A, --vncviewer-autopass\n"
-	 "                        (accepted; Keel has no VNC display)\n"
+	 "                        Pass VNC password to viewer via stdin.\n"
 	 "--ignore-global-affinity-masks  (accepted; no effect)"},
 	{"config-update", main_config_update, XL_CMD_DRYRUN | XL_CMD_MODIFIES,
 	 "Replace the configuration a running domain is rebuilt from (on reboot).\n"
@@ -62,6 +62,10 @@ const struct xl_cmd xl_cmd_table[] = {
 	 "-n <number>     console number\n"
 	 "-e <escape>     escape character",
 	 NULL},
+	{"vncviewer", main_vncviewer, 0,
+	 "Attach to a domain's VNC server (exec $VNCVIEWER or vncviewer)", "[options] <Domain>\n",
+	 "--autopass               Pass the VNC password to the viewer via stdin and\n"
+	 "                         -autopass"},
 	{"save", main_save, XL_CMD_MODIFIES, "Save a domain's state to a file to restore later",
 	 "[options] <Domain> <CheckpointFile> [<ConfigFile>]",
 	 "-h  Print this help.\n"
@@ -74,8 +78,8 @@ const struct xl_cmd xl_cmd_table[] = {
 	 "-p                       Leave the domain paused after restoring it.\n"
 	 "-e                       Do not stay in the background watching the domain.\n"
 	 "-d                       Print debug messages.\n"
-	 "-V, --vncviewer          (accepted; Keel has no VNC display)\n"
-	 "-A, --vncviewer-autopass (accepted; Keel has no VNC display)"},
+	 "-V, --vncviewer          (accepted; restored domains are PV: no VNC display)\n"
+	 "-A, --vncviewer-autopass (accepted; restored domains are PV: no VNC display)"},
 	{"migrate", main_migrate, XL_CMD_MODIFIES, "Migrate a domain to another host",
 	 "[options] <Domain> <host>",
 	 "-h              Print this help.\n"

@@ -28,7 +28,7 @@ int main_create(int argc, char **argv)
 	const char *config_file = NULL;
 	char *extra = NULL;
 	bool console = false, paused = false, quiet = false, debug = false, monitor = true,
-	     foreground = false;
+	     foreground = false, vncviewer = false, vncautopass = false;
 	struct xlcfg_domain dom;
 	struct xl_backend *be;
 	uint32_t domid;
@@ -66,7 +66,13 @@ int main_create(int argc, char **argv)
 	case 'F':
 		foreground = true;
 		break;
-	default: /* A, V, i: accepted, nothing to do in Keel */
+	case 'V':
+		vncviewer = true;
+		break;
+	case 'A':
+		vncviewer = vncautopass = true;
+		break;
+	default: /* i: accepted, nothing to do in Keel */
 		break;
 	}
 	rc = xl_config_args(argc, argv, &config_file, &extra, "create");
@@ -111,6 +117,10 @@ int main_create(int argc, char **argv)
 		rc = xl_backend_fail("creating the domain", rc);
 		goto out;
 	}
+	/* xl's autoconnect_vncviewer: the viewer in the background (the
+	 * domain's VNC address is in the store once create returns) */
+	if (vncviewer)
+		xl_vncviewer_autoconnect(be, domid, vncautopass);
 	if (console) {
 		int fd = -1;
 

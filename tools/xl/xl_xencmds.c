@@ -26,7 +26,7 @@ const struct xl_xen_cmd xl_xen417_cmds[] = {
 	{"pause", XL_XEN_WORKS, ""},
 	{"unpause", XL_XEN_WORKS, ""},
 	{"console", XL_XEN_PARTLY, "input needs keel-consoled"},
-	{"vncviewer", XL_XEN_REFUSED, "no graphical console"},
+	{"vncviewer", XL_XEN_WORKS, "HVM domains (QEMU's VNC server)"},
 	{"save", XL_XEN_PARTLY, "Keel's own image format"},
 	{"migrate", XL_XEN_PARTLY, "Keel's own stream; PV only"},
 	{"restore", XL_XEN_PARTLY, "Keel's own image format"},

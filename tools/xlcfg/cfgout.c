@@ -218,6 +218,17 @@ int xlcfg_domain_to_cfg(const struct xlcfg_domain *d, FILE *out)
 	cfg_tristate(out, "acpi", d->acpi);
 	cfg_strv(out, "serial", d->serial, d->n_serial);
 	cfg_str(out, "boot", d->hvm_boot);
+	if (d->vga != XLCFG_VGA_DEFAULT)
+		cfg_str(out, "vga", d->vga == XLCFG_VGA_STD ? "stdvga" : xlcfg_vga_name(d->vga));
+	if (d->video_memkb >= 0 && d->type == XLCFG_TYPE_HVM)
+		fprintf(out, "videoram = %lld\n", (long long)d->video_memkb / 1024);
+	cfg_tristate(out, "vnc", d->vnc);
+	cfg_str(out, "vnclisten", d->vnclisten);
+	if (d->vncdisplay)
+		fprintf(out, "vncdisplay = %d\n", d->vncdisplay);
+	cfg_tristate(out, "vncunused", d->vncunused);
+	cfg_str(out, "vncpasswd", d->vncpasswd);
+	cfg_tristate(out, "nographic", d->nographic);
 	cfg_sets(out, "cpus", d->cpus, d->n_cpus, d->cpus_per_vcpu);
 	cfg_sets(out, "cpus_soft", d->cpus_soft, d->n_cpus_soft, d->cpus_soft_per_vcpu);
 	cfg_str(out, "on_poweroff", xlcfg_action_cfg_name(d->on_poweroff));

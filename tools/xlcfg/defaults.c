@@ -69,6 +69,8 @@ int xlcfg_domain_set_defaults(struct xlcfg_domain *dom, FILE *report)
 		dom->cpu_weight = 256;
 	if (dom->cap < 0)
 		dom->cap = 0;
+	if (xlcfg_display_set_defaults(dom, report) < 0)
+		return -EINVAL;
 	for (int i = 0; i < dom->n_vifs; i++) {
 		int r = xlcfg_vif_set_defaults(&dom->vifs[i], dom->type);
 

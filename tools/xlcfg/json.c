@@ -200,6 +200,8 @@ static void json_b_info(struct json *j, const struct xlcfg_domain *d)
 		json_int(j, "max_memkb", (long long)d->max_memkb);
 	if (d->target_memkb)
 		json_int(j, "target_memkb", (long long)d->target_memkb);
+	if (d->video_memkb >= 0 && d->type == XLCFG_TYPE_HVM)
+		json_int(j, "video_memkb", (long long)d->video_memkb);
 	json_defbool(j, "localtime", d->localtime);
 	json_defbool(j, "disable_migrate", d->nomigrate);
 	if (d->max_grant_frames >= 0)
@@ -229,6 +231,23 @@ static void json_b_info(struct json *j, const struct xlcfg_domain *d)
 			json_str(j, "serial", d->serial[0]);
 		else
 			json_strv(j, "serial_list", d->serial, d->n_serial);
+		if (d->vga != XLCFG_VGA_DEFAULT) {
+			json_open(j, "vga", '{');
+			json_str(j, "kind", xlcfg_vga_name(d->vga));
+			json_close(j, '}');
+		}
+		if (d->vnc != XLCFG_DEFAULT || d->vnclisten || d->vncpasswd || d->vncdisplay ||
+		    d->vncunused != XLCFG_DEFAULT) {
+			json_open(j, "vnc", '{');
+			json_defbool(j, "enable", d->vnc);
+			json_str(j, "listen", d->vnclisten);
+			json_str(j, "passwd", d->vncpasswd);
+			if (d->vncdisplay)
+				json_int(j, "display", d->vncdisplay);
+			json_defbool(j, "findunused", d->vncunused);
+			json_close(j, '}');
+		}
+		json_defbool(j, "nographic", d->nographic);
 		json_close(j, '}');
 	} else {
 		json_open(j, d->type == XLCFG_TYPE_PVH ? "type.pvh" : "type.pv", '{');

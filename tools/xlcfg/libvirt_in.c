@@ -345,6 +345,8 @@ int xlcfg_domain_from_libvirt(struct xlcfg_domain *dom, const char *data, size_t
 	dom->cpu_weight = dom->cap = -1;
 	dom->max_grant_frames = dom->max_maptrack_frames = dom->max_event_channels = -1;
 	dom->localtime = dom->nomigrate = dom->driver_domain = dom->acpi = XLCFG_DEFAULT;
+	dom->video_memkb = -1;
+	dom->vnc = dom->vncunused = dom->nographic = XLCFG_DEFAULT;
 	dom->on_poweroff = XLCFG_ACTION_DESTROY;
 	dom->on_reboot = XLCFG_ACTION_RESTART;
 	dom->on_watchdog = XLCFG_ACTION_DESTROY;

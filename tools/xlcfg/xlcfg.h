@@ -162,6 +162,9 @@ void xlcfg_vif_clear(struct xlcfg_vif *vif);
 
 enum xlcfg_domain_type { XLCFG_TYPE_PV = 0, XLCFG_TYPE_PVH, XLCFG_TYPE_HVM };
 
+/* An HVM domain's emulated graphics card (vga=, stdvga=). */
+enum xlcfg_vga { XLCFG_VGA_DEFAULT = 0, XLCFG_VGA_NONE, XLCFG_VGA_STD, XLCFG_VGA_CIRRUS };
+
 /* libxl's action_on_shutdown values. */
 enum xlcfg_action {
 	XLCFG_ACTION_DESTROY = 1,
@@ -207,6 +210,14 @@ struct xlcfg_domain {
 	/* boot=: an HVM domain's boot order, xl's letters (c disk, d CD-ROM,
 	 * n network; a floppy); NULL unset ("cd", libxl's default). */
 	char *hvm_boot;
+	/* An HVM domain's display (display.c): the card and its video RAM
+	 * (-1 until defaults: the card's), QEMU's VNC server (vncdisplay 0
+	 * unless set), nographic=. */
+	enum xlcfg_vga vga;
+	int64_t video_memkb;
+	enum xlcfg_tristate vnc, vncunused, nographic;
+	char *vnclisten, *vncpasswd;
+	int vncdisplay;
 };
 
 /*
@@ -233,6 +244,15 @@ void xlcfg_mac_unparse(const uint8_t mac[6], char out[18]);
  */
 int xlcfg_domain_set_defaults(struct xlcfg_domain *dom, FILE *report);
 int xlcfg_vif_set_defaults(struct xlcfg_vif *vif, enum xlcfg_domain_type type);
+/* An HVM domain's display keys into @dom (display.c; part of
+ * xlcfg_domain_from_cfg); nothing for PV/PVH, which xl reads them not for. */
+int xlcfg_parse_display(struct xlcfg *cfg, struct xlcfg_domain *dom);
+/* libxl's display defaults for qemu-xen (part of xlcfg_domain_set_defaults):
+ * cirrus, its video RAM (and the minimum per card), VNC on 127.0.0.1 with
+ * vncunused; -EINVAL (reported) for too little video RAM. */
+int xlcfg_display_set_defaults(struct xlcfg_domain *dom, FILE *report);
+/* "std", "cirrus", "none" (libxl's vga kind names); NULL for the default. */
+const char *xlcfg_vga_name(enum xlcfg_vga v);
 
 /* libxl-shaped JSON of the domain configuration (what `xl create -n` prints). */
 int xlcfg_domain_to_json(const struct xlcfg_domain *dom, FILE *out);
