@@ -85,7 +85,7 @@ static int pv_deliver_nmi(struct vcpu *v, struct kvm_regs *regs)
 		domain_crash(v->dom, "NMI: guest kernel stack unwritable");
 		return -1;
 	}
-	return 0;
+	return 1;
 }
 
 int pv_vcpu_send_nmi(struct vcpu *v)
@@ -96,8 +96,9 @@ int pv_vcpu_send_nmi(struct vcpu *v)
 }
 
 /* Xen delivers a pending event upcall on the way back to the guest: bounce
- * to the event callback with events masked (a pending NMI goes first). */
-int pv_deliver_events(struct vcpu *v, struct kvm_regs *regs)
+ * to the event callback with events masked (a pending NMI goes first).
+ * 1 if something was delivered. */
+static int pv_deliver_events(struct vcpu *v, struct kvm_regs *regs)
 {
 	struct vcpu_info *vi = vcpu_info(v);
 
@@ -114,7 +115,23 @@ int pv_deliver_events(struct vcpu *v, struct kvm_regs *regs)
 		return -1;
 	}
 	v->pv->trace_flags |= PV_TRACE_UPCALL;
-	return 0;
+	return 1;
+}
+
+/* The way back to the guest from keeld, whatever brought the vCPU out: a
+ * pending NMI or event upcall (counted when @async: delivered at a kick),
+ * the page-table writes still queued, the registers. */
+int pv_vcpu_resume(struct vcpu *v, struct kvm_regs *regs, bool async)
+{
+	int r = pv_deliver_events(v, regs);
+
+	if (r < 0)
+		return -1;
+	if (r && async)
+		v->async_upcalls++;
+	if (v->pv->napply && pv_vcpu_apply_on_return(v, regs) < 0)
+		return -1;
+	return kvm_regs_set(&v->kvm, regs) < 0 ? -1 : 0;
 }
 
 uint64_t pv_thread_cpu_ns(void)
@@ -197,12 +214,7 @@ int pv_vcpu_async_events(struct vcpu *v)
 		return 0;
 	if (pv_async_int3(v, &regs, &ev))
 		return 0;
-	if (pv_deliver_events(v, &regs) < 0)
-		return -1;
-	v->async_upcalls++;
-	if (v->pv->napply && pv_vcpu_apply_on_return(v, &regs) < 0)
-		return -1;
-	return kvm_regs_set(&v->kvm, &regs) < 0 ? -1 : 0;
+	return pv_vcpu_resume(v, &regs, true);
 }
 
 /* SCHEDOP_block (ports == NULL: any event) and SCHEDOP_poll: wait for an

@@ -498,13 +498,7 @@ static int pv_exit_exception(struct vcpu *v)
 		return -1;
 	}
 resume:
-	if (pv_deliver_events(v, &regs) < 0)
-		return -1;
-	if (v->pv->napply && pv_vcpu_apply_on_return(v, &regs) < 0)
-		return -1;
-	if (kvm_regs_set(&v->kvm, &regs) < 0)
-		return -1;
-	return 0;
+	return pv_vcpu_resume(v, &regs, false);
 }
 
 /* Deliver exception `vec` raised at rip to the guest's handler (or crash
@@ -599,12 +593,7 @@ static int pv_exit_hypercall(struct vcpu *v)
 			regs.rflags = (regs.r11 & ~(RFLAGS_IOPL | RFLAGS_NT)) | RFLAGS_IF | 2;
 		}
 	}
-	if (pv_deliver_events(v, &regs) < 0)
-		return -1;
-	v->async_upcalls++;
-	if (v->pv->napply && pv_vcpu_apply_on_return(v, &regs) < 0)
-		return -1;
-	return kvm_regs_set(&v->kvm, &regs) < 0 ? -1 : 0;
+	return pv_vcpu_resume(v, &regs, false);
 }
 
 struct pv_port_handler {

@@ -7,6 +7,7 @@
 #define KEEL_HV_PV_VCPU_H
 
 #include <linux/kvm.h>
+#include <stdbool.h>
 
 #include "pv_domain.h"
 
@@ -112,7 +113,7 @@ int pv_vcpu_apply_on_return(struct vcpu *v, struct kvm_regs *regs);
 int pv_bounce(struct vcpu *v, struct kvm_regs *regs, uint64_t handler, int mask_events, int has_err,
 	      uint64_t err, uint64_t rip, uint64_t rflags, uint64_t rsp);
 int pv_nmi_deliverable(struct vcpu *v);
-int pv_deliver_events(struct vcpu *v, struct kvm_regs *regs);
+int pv_vcpu_resume(struct vcpu *v, struct kvm_regs *regs, bool async);
 int pv_vcpu_async_events(struct vcpu *v);
 uint64_t pv_thread_cpu_ns(void);
 
