@@ -32,6 +32,12 @@ enum saverec_type {
 	SAVEREC_GDT = 7,	 /* the guest's part of the GDT */
 	SAVEREC_SHIM_VCPU = 8,	 /* one per vCPU: the shim's ring-0 stack and apply list */
 	SAVEREC_GNTTAB = 9,	 /* grant-table version, frames and entries */
+	SAVEREC_HVM_DOMAIN = 10,    /* HVM: sizes, ports, parameters, keeld's platform */
+	SAVEREC_HVM_VCPU = 11,	    /* one per vCPU: LAPIC, debug registers, mp_state */
+	SAVEREC_HVM_IRQCHIP = 12,   /* KVM's PICs, IOAPIC and PIT */
+	SAVEREC_HVM_REGION = 13,    /* keeld's pages below the special region's end */
+	SAVEREC_HVM_POPULATED = 14, /* which frames past RAM are populated */
+	SAVEREC_HVM_FRAMES = 15,    /* up to 1024 of them: frame numbers, contents */
 	SAVEREC_NTYPES
 };
 

@@ -58,13 +58,15 @@ static int ctl_save_stopped(struct domain *d)
 	return r;
 }
 
-/* Suspended by the guest itself: a domain dom0 shut down with
+/* Suspended by the guest itself: a PV domain dom0 shut down with
  * SHUTDOWN_suspend (suspend_vcpu -1) stopped wherever its vCPUs were, with
- * no suspend hypercall to return from, so it is neither saved nor resumed. */
+ * no suspend hypercall to return from, so it is neither saved nor resumed.
+ * An HVM domain is suspended that way (libxl's xc_domain_shutdown for a
+ * guest without PV drivers): its state is all in KVM and keeld. */
 static int ctl_save_suspended(const struct domain *d)
 {
 	return d->state == DOM_SHUTDOWN && d->shutdown_reason == SHUTDOWN_suspend && d->started &&
-	       d->suspend_vcpu >= 0;
+	       (d->suspend_vcpu >= 0 || d->kind->hvm);
 }
 
 int ctl_save_state(struct domain *d, int fd)
@@ -75,7 +77,7 @@ int ctl_save_state(struct domain *d, int fd)
 	if (!ctl_save_suspended(d)) {
 		domain_log(d, "save refused: the guest has not suspended (state %s%s)",
 			   domain_state_name(d->state),
-			   d->suspend_vcpu < 0 ? ", suspended by dom0" : "");
+			   d->suspend_vcpu < 0 && !d->kind->hvm ? ", suspended by dom0" : "");
 		return -EINVAL;
 	}
 	r = ctl_save_stopped(d);
@@ -293,7 +295,8 @@ int ctl_restore_state(struct domain *d, int fd)
 		domain_log(d, "restore refused: %s", err[0] ? err : strerror(-r));
 		goto out;
 	}
-	r = keeld_read_file(ctl_save_shim, 1 << 20, &shim, &shim_size);
+	/* the kind's in-guest code, if it has any (PV: the shim) */
+	r = d->kind->hvm ? 0 : keeld_read_file(ctl_save_shim, 1 << 20, &shim, &shim_size);
 	if (r < 0) {
 		domain_log(d, "restore: cannot read the shim %s", ctl_save_shim);
 		goto out;

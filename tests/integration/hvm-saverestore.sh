@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# hvm-saverestore: xl save / xl restore of an HVM domain, as libxl does it
+# for a guest without PV drivers.  Keel's HVM test OS (build/guests/
+# hvmos.img on QEMU's IDE disk hda, COM1 to a file) runs its checks, then
+# prints "tick N" every 50 LAPIC-timer interrupts (0.5 s), with an ATAPI
+# look at the secondary IDE channel each time.  While it ticks, xl save:
+# dom0 suspends it, QEMU writes its device state through QMP
+# (xen-save-devices-state) and keeld its records; the domain and its
+# QEMU are gone.  A truncated and a damaged copy of the image are refused
+# with a clear message and leave no domain and no QEMU.  xl restore: a
+# new QEMU loads the device state (-incoming), the domain runs on where
+# it was: the first tick after the restore continues the count (the
+# counter lives in its RAM, the loop in its registers -- it did not boot
+# again), ticks keep coming (KVM's LAPIC timer), and they reach the file
+# through the new QEMU's 16550 (port ioreqs to QEMU).  xl save -c
+# (checkpoint) leaves it running.  Times of save and restore are printed.
+# keel-test: timeout 600
+. "$(dirname "$0")/../lib/common.sh"
+need_root
+need_kvm
+need_guest hvmos.img
+. "$(dirname "$0")/hvm-lib.sh"
+hvm_firmware
+hvm_qemu_dom0 --no-bridge
+truncate -s 1M "$KEEL_TMP/disk.img" &&
+	dd if="$KEEL_GUESTS/hvmos.img" of="$KEEL_TMP/disk.img" conv=notrunc status=none ||
+	fail "making the disk"
+serial=$KEEL_TMP/serial.txt
+cat >"$KEEL_TMP/hvm.cfg" <<CFG
+name = "hvmsr"
+type = "hvm"
+memory = 32
+vcpus = 1
+on_crash = "preserve"
+boot = "c"
+disk = [ 'format=raw,vdev=hda,access=rw,target=$KEEL_TMP/disk.img' ]
+serial = [ "file:$serial" ]
+CFG
+show() { xl dmesg | tail -25; tail -20 "$run/log/qemu-dm-hvmsr.log"; tail -5 "$serial"; }
+ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
+last_tick() { tr -d '\r' <"$1" | sed -n 's/^tick \([0-9]*\)$/\1/p' | tail -1; }
+no_domain() { # WHY: no hvmsr in xl list, keeld alive
+	! xl list | grep -q '^hvmsr ' || fail "$1: a domain hvmsr is left: $(xl list)"
+	kill -0 "$kpid" 2>/dev/null || fail "$1: keeld died"
+}
+hvm_clock
+xl create -q "$KEEL_TMP/hvm.cfg" || fail "xl create"
+d=$(xl domid hvmsr) || fail "no domid"
+wait_for "grep -qs 'hvmos: checks done' '$serial'" 300 || { show; fail "hvmos did not finish its checks"; }
+grep -q 'checks done, failed 0' "$serial" || { show; fail "hvmos counted failures"; }
+wait_for "grep -q '^tick 2' '$serial'" 60 || { show; fail "no tick lines"; }
+echo "  $(since): hvmos ticks"
+qpid=$(st read /local/domain/$d/image/device-model-pid) || fail "no device-model-pid"
+
+# xl save while it runs: the domain and its QEMU go
+img=$KEEL_TMP/hvmsr.save
+t=$(date +%s%N)
+xl save hvmsr "$img" >"$KEEL_TMP/save.out" 2>&1 || { show; fail "xl save: $(cat "$KEEL_TMP/save.out")"; }
+save_ms=$(ms "$t")
+no_domain "after xl save"
+wait_for "! kill -0 $qpid 2>/dev/null" 10 || fail "QEMU $qpid still runs after xl save"
+n=$(last_tick "$serial")
+[ -n "$n" ] || fail "no tick before the save"
+echo "  xl save: $save_ms ms, $(stat -c %s "$img") bytes (hvmos was at tick $n)"
+xl dmesg | grep -q "d$d: state saved" || fail "keeld logged no save of d$d"
+
+# damaged images are refused; nothing is left behind
+head -c $(( $(stat -c %s "$img") / 2 )) "$img" >"$KEEL_TMP/short.save"
+xl restore "$KEEL_TMP/short.save" >"$KEEL_TMP/short.out" 2>&1 && fail "xl restored a truncated image"
+grep -qi "truncated" "$KEEL_TMP/short.out" || fail "no clear error for a truncated image: $(cat "$KEEL_TMP/short.out")"
+no_domain "after a truncated image"
+cp "$img" "$KEEL_TMP/bad.save"
+printf '\x5a' | dd of="$KEEL_TMP/bad.save" bs=1 seek=$(( $(stat -c %s "$img") / 3 )) conv=notrunc status=none
+xl restore "$KEEL_TMP/bad.save" >"$KEEL_TMP/bad.out" 2>&1 && fail "xl restored a damaged image"
+grep -qi "checksum\|corrupt" "$KEEL_TMP/bad.out" || fail "no clear error for a damaged image: $(cat "$KEEL_TMP/bad.out")"
+no_domain "after a damaged image"
+[ -z "$(pgrep -f 'qemu-system-i386.*-name hvmsr')" ] || fail "a QEMU for hvmsr is left"
+echo "  a truncated and a damaged image: refused ($(head -1 "$KEEL_TMP/short.out" | cut -c1-70)...), nothing left"
+
+# xl restore: it goes on from tick n
+cp "$serial" "$KEEL_TMP/serial.before"
+t=$(date +%s%N)
+xl restore "$img" >"$KEEL_TMP/restore.out" 2>&1 || { show; fail "xl restore: $(cat "$KEEL_TMP/restore.out")"; }
+restore_ms=$(ms "$t")
+d2=$(xl domid hvmsr) || fail "no domain hvmsr after xl restore"
+[ "$d2" != "$d" ] || fail "restored under the old domid $d"
+grep -q -- "-incoming" "/proc/$(st read /local/domain/$d2/image/device-model-pid)/cmdline" ||
+	fail "QEMU was not started with -incoming"
+wait_for "[ \"\$(last_tick '$serial')\" -ge $((n + 3)) ] 2>/dev/null" 60 ||
+	{ show; fail "no ticks after the restore (before: tick $n)"; }
+first=$(tr -d '\r' <"$serial" | sed -n 's/^tick \([0-9]*\)$/\1/p' | head -1)
+[ "$first" -gt "$n" ] && [ "$first" -le $((n + 2)) ] ||
+	fail "the first tick after the restore is $first (tick $n before the save)"
+grep -aq 'hvmos: checks\|^FAIL' "$serial" && fail "hvmos started again or failed: $(head -5 "$serial")"
+echo "  xl restore: $restore_ms ms; ticks go on: $n before, $first first after, $(last_tick "$serial") now (as d$d2)"
+
+# xl save -c: a checkpoint, the domain runs on
+m=$(last_tick "$serial")
+xl save -c hvmsr "$KEEL_TMP/c.save" >"$KEEL_TMP/c.out" 2>&1 || { show; fail "xl save -c: $(cat "$KEEL_TMP/c.out")"; }
+[ "$(xl domid hvmsr)" = "$d2" ] || fail "xl save -c: the domain went"
+wait_for "[ \"\$(last_tick '$serial')\" -ge $((m + 3)) ] 2>/dev/null" 60 ||
+	{ show; fail "no ticks after xl save -c"; }
+echo "  xl save -c: hvmsr runs on (tick $m, then $(last_tick "$serial"))"
+xl destroy hvmsr || fail "xl destroy"
+no_domain "after xl destroy"
+echo "  $(since): done"
