@@ -16,8 +16,7 @@ struct kvm_save_msr_buf {
 	struct kvm_msr_entry e[KVM_SAVE_MAX_MSRS];
 };
 
-int kvm_save_vcpu(struct kvm_vcpu_ctx *k, int id, const struct kvm_save_msrs *m,
-		  struct srb *out)
+int kvm_save_vcpu(struct kvm_vcpu_ctx *k, int id, const struct kvm_save_msrs *m, struct srb *out)
 {
 	struct kvm_regs regs;
 	struct kvm_sregs sregs;

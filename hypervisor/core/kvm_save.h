@@ -27,8 +27,7 @@ struct kvm_save_msrs {
 };
 
 /* Write vCPU id's record; 0 or -EIO (KVM refused a read). */
-int kvm_save_vcpu(struct kvm_vcpu_ctx *k, int id, const struct kvm_save_msrs *m,
-		  struct srb *out);
+int kvm_save_vcpu(struct kvm_vcpu_ctx *k, int id, const struct kvm_save_msrs *m, struct srb *out);
 /* Check one record (sizes, the MSRs a prefix of the list, nothing more
  * or less): 0 with *id set, or -EINVAL with the reason in err. */
 int kvm_save_check_vcpu(const struct saverec *r, const struct kvm_save_msrs *m, uint32_t *id,

@@ -94,7 +94,10 @@ int ctl_save_state(struct domain *d, int fd)
 		r = out.err;
 	if (r == 0)
 		r = keeld_write_all(fd, out.p, out.len);
-	if (r == 0)
+	if (r == 0 && d->kind->hvm)
+		hvlog("d%d: state saved: %zu bytes of records (%d vCPUs, hvm)", d->domid, out.len,
+		      d->nr_vcpus);
+	else if (r == 0)
 		hvlog("d%d: state saved: %zu bytes of records (%d vCPUs, guest time %llu ms)",
 		      d->domid, out.len, d->nr_vcpus,
 		      (unsigned long long)(pv_time_now(d) / 1000000));
@@ -121,17 +124,23 @@ static int ctl_restore_split_check(const struct domain_kind *kind, const uint8_t
 	return r;
 }
 
-int ctl_restore_check(const uint8_t *img, size_t len, uint64_t nr_pages, int nr_vcpus, char *err,
-		      size_t errlen)
+int ctl_restore_check_kind(const struct domain_kind *kind, const uint8_t *img, size_t len,
+			   uint64_t nr_pages, int nr_vcpus, char *err, size_t errlen)
 {
 	struct saverec *recs = malloc(SAVEREC_MAX * sizeof(*recs));
 	unsigned n;
-	int r = recs ? ctl_restore_split_check(&pv_kind, img, len, nr_pages, nr_vcpus, recs, &n,
-					       err, errlen)
+	int r = recs ? ctl_restore_split_check(kind, img, len, nr_pages, nr_vcpus, recs, &n, err,
+					       errlen)
 		     : -ENOMEM;
 
 	free(recs);
 	return r;
+}
+
+int ctl_restore_check(const uint8_t *img, size_t len, uint64_t nr_pages, int nr_vcpus, char *err,
+		      size_t errlen)
+{
+	return ctl_restore_check_kind(&pv_kind, img, len, nr_pages, nr_vcpus, err, errlen);
 }
 
 static int ctl_read_all(int fd, uint8_t **buf, size_t *len)

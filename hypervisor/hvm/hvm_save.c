@@ -39,11 +39,11 @@
 #include "../evtchn/evtchn.h"
 #include "hvm_domain.h"
 
-#define HVM_RTC_REG_B  0x0b
-#define HVM_RTC_B_IRQS 0x70 /* PIE | AIE | UIE: the IRQ8 thread runs (hvm_rtc.c) */
-#define HVM_PM1_TMR_EN 0x0001 /* PM1a_EN's TMR_EN: the TMR_STS thread runs (hvm_platform.c) */
-#define HVM_SAVE_CHUNK 1024 /* frames of one HVM_FRAMES record (4 MiB) */
-#define HVM_SAVE_MAPPED 1u  /* HVM_DOMAIN flags: shared_info is mapped at shinfo_gpa */
+#define HVM_RTC_REG_B	0x0b
+#define HVM_RTC_B_IRQS	0x70   /* PIE | AIE | UIE: the IRQ8 thread runs (hvm_rtc.c) */
+#define HVM_PM1_TMR_EN	0x0001 /* PM1a_EN's TMR_EN: the TMR_STS thread runs (hvm_platform.c) */
+#define HVM_SAVE_CHUNK	1024   /* frames of one HVM_FRAMES record (4 MiB) */
+#define HVM_SAVE_MAPPED 1u     /* HVM_DOMAIN flags: shared_info is mapped at shinfo_gpa */
 /* the ioreq-server pages' offset in keeld's region */
 #define HVM_SAVE_IOREQ_OFF ((HVM_IOREQ_SERVER_PFN(0) - (HVM_REGION_GPA >> 12)) << 12)
 
@@ -51,12 +51,11 @@
  * hvmloader programs, MISC_ENABLE, TSC_AUX, TSC_DEADLINE: the first ten
  * are there on any host; KVM_GET_MSRS stops at the first it lacks. */
 static const uint32_t hvm_save_msr_index[] = {
-	0x174,	    0x175,	0x176,	    0x277,	0x10,	    0xc0000081, 0xc0000082,
-	0xc0000083, 0xc0000084, 0xc0000102, 0x2ff,	0x250,	    0x258,	0x259,
-	0x268,	    0x269,	0x26a,	    0x26b,	0x26c,	    0x26d,	0x26e,
-	0x26f,	    0x200,	0x201,	    0x202,	0x203,	    0x204,	0x205,
-	0x206,	    0x207,	0x208,	    0x209,	0x20a,	    0x20b,	0x20c,
-	0x20d,	    0x20e,	0x20f,	    0x1a0,	0xc0000103, 0x6e0,
+	0x174,	    0x175, 0x176, 0x277,      0x10,  0xc0000081, 0xc0000082, 0xc0000083, 0xc0000084,
+	0xc0000102, 0x2ff, 0x250, 0x258,      0x259, 0x268,	 0x269,	     0x26a,	 0x26b,
+	0x26c,	    0x26d, 0x26e, 0x26f,      0x200, 0x201,	 0x202,	     0x203,	 0x204,
+	0x205,	    0x206, 0x207, 0x208,      0x209, 0x20a,	 0x20b,	     0x20c,	 0x20d,
+	0x20e,	    0x20f, 0x1a0, 0xc0000103, 0x6e0,
 };
 static const struct kvm_save_msrs hvm_save_msrs = {
 	hvm_save_msr_index, sizeof(hvm_save_msr_index) / sizeof(hvm_save_msr_index[0]), 10};
@@ -78,14 +77,14 @@ struct hvm_save_dom {
 	int64_t rtc_offset_s, rtc_frozen_s, rtc_last_c_ns;
 };
 
-/* One field list for both directions: `w` writes d's values, else they
- * are read into s (bounded by the cursor). */
-static void hvm_save_dom_fields(struct hvm_save_dom *s, struct srb *w, struct src *c)
+/* One field list for both directions: with `write`, s's values go to
+ * w, else they are read from c into s (bounded by the cursor). */
+static void hvm_save_dom_fields(struct hvm_save_dom *s, int write, struct srb *w, struct src *c)
 {
-#define F32(x) (w ? srb_u32(w, (uint32_t)(x)) : (void)((x) = src_u32(c)))
-#define F64(x) (w ? srb_u64(w, (uint64_t)(x)) : (void)((x) = src_u64(c)))
-#define F16(x) (w ? srb_u16(w, (x)) : (void)((x) = src_u16(c)))
-#define F8(x)  (w ? srb_u8(w, (x)) : (void)((x) = src_u8(c)))
+#define F32(x) (write ? srb_u32(w, (uint32_t)(x)) : (void)((x) = src_u32(c)))
+#define F64(x) (write ? srb_u64(w, (uint64_t)(x)) : (void)((x) = src_u64(c)))
+#define F16(x) (write ? srb_u16(w, (x)) : (void)((x) = src_u16(c)))
+#define F8(x)  (write ? srb_u8(w, (x)) : (void)((x) = src_u8(c)))
 	F32(s->nr_vcpus);
 	F32(s->flags);
 	F64(s->nr_pages);
@@ -138,6 +137,7 @@ static void hvm_save_domain(struct domain *d, struct srb *out)
 	struct hvm_domain *h = d->hvm;
 	struct hvm_save_dom s = {0};
 	struct srb p = {0};
+	struct src none = {NULL, 0, 1}; /* not read: the fields go to p */
 
 	s.nparams = HVM_NR_PARAMS;
 	s.nr_vcpus = (uint32_t)d->nr_vcpus;
@@ -181,7 +181,7 @@ static void hvm_save_domain(struct domain *d, struct srb *out)
 	s.rtc_frozen_s = h->rtc.frozen_s;
 	s.rtc_last_c_ns = h->rtc.last_c_ns;
 	pthread_mutex_unlock(&h->rtc.lock);
-	hvm_save_dom_fields(&s, &p, NULL);
+	hvm_save_dom_fields(&s, 1, &p, &none);
 	saverec_put(out, SAVEREC_HVM_DOMAIN, 1, &p);
 	srb_free(&p);
 }
@@ -211,9 +211,9 @@ static int hvm_save_vcpu(struct vcpu *v, struct srb *out)
 		return -ENOMEM;
 	if (r == 0)
 		r = kvm_save_vcpu(&v->kvm, v->id, &hvm_save_msrs, out);
-	if (r == 0 && (ioctl(v->kvm.fd, KVM_GET_LAPIC, lapic) < 0 ||
-		       kvm_debugregs_get(&v->kvm, &dr) < 0 ||
-		       ioctl(v->kvm.fd, KVM_GET_MP_STATE, &mp) < 0))
+	if (r == 0 &&
+	    (ioctl(v->kvm.fd, KVM_GET_LAPIC, lapic) < 0 || kvm_debugregs_get(&v->kvm, &dr) < 0 ||
+	     ioctl(v->kvm.fd, KVM_GET_MP_STATE, &mp) < 0))
 		r = -EIO;
 	srb_u32(&p, (uint32_t)v->id);
 	srb_u32(&p, (uint32_t)v->online);
@@ -355,8 +355,9 @@ static int hvm_rst_domain(struct hvm_rst *st, const struct saverec *r, uint64_t 
 	struct hvm_save_dom *s = &st->dom;
 	struct src c = {r->data, r->len, 0};
 	uint64_t hole = HVM_HOLE_GPA >> 12, low = nr_pages < hole ? nr_pages : hole;
+	struct srb none = {0}; /* not written: the fields come from c */
 
-	hvm_save_dom_fields(s, NULL, &c);
+	hvm_save_dom_fields(s, 0, &none, &c);
 	if (c.bad || c.left || s->nparams != HVM_NR_PARAMS)
 		HVM_BAD("hvm-domain record: %u bytes", r->len);
 	if (s->nr_pages != nr_pages || s->nr_vcpus != (uint32_t)nr_vcpus)
@@ -379,16 +380,18 @@ static int hvm_rst_domain(struct hvm_rst *st, const struct saverec *r, uint64_t 
 			(unsigned long long)s->store_mfn, (unsigned long long)s->console_mfn);
 	if (s->console_port == 0 || s->console_port >= EVTCHN_2L_NR_CHANNELS ||
 	    s->store_port == 0 || s->store_port >= EVTCHN_2L_NR_CHANNELS ||
-	    s->console_port == s->store_port || s->params[HVM_PARAM_STORE_EVTCHN] != s->store_port ||
+	    s->console_port == s->store_port ||
+	    s->params[HVM_PARAM_STORE_EVTCHN] != s->store_port ||
 	    s->params[HVM_PARAM_CONSOLE_EVTCHN] != s->console_port)
 		HVM_BAD("hvm-domain record: ports %u (console) and %u (store)", s->console_port,
 			s->store_port);
-	if ((s->hypercall_page && (s->hypercall_page & 0xfff ||
-				   !hvm_rst_in_ram(s, s->hypercall_page, 4096))) ||
+	if ((s->hypercall_page &&
+	     (s->hypercall_page & 0xfff || !hvm_rst_in_ram(s, s->hypercall_page, 4096))) ||
 	    !hvm_rst_in_ram(s, s->start_info, 1))
 		HVM_BAD("hvm-domain record: hypercall page %#llx, start info %#llx",
 			(unsigned long long)s->hypercall_page, (unsigned long long)s->start_info);
-	if ((s->flags & HVM_SAVE_MAPPED) && (s->shinfo_gpa & 0xfff || s->shinfo_gpa >= (1ull << 40)))
+	if ((s->flags & HVM_SAVE_MAPPED) &&
+	    (s->shinfo_gpa & 0xfff || s->shinfo_gpa >= (1ull << 40)))
 		HVM_BAD("hvm-domain record: shared_info at %#llx",
 			(unsigned long long)s->shinfo_gpa);
 	if (s->params[HVM_PARAM_ACPI_IOPORTS_LOCATION] > 1 ||
@@ -722,9 +725,9 @@ static int hvm_rst_apply_vcpu(struct vcpu *v, const struct saverec *kvm, const s
 	r = hvm_vcpu_set_cpuid(v);
 	if (r == 0)
 		r = kvm_save_apply_vcpu(&v->kvm, kvm);
-	if (r == 0 && (ioctl(v->kvm.fd, KVM_SET_MP_STATE, &mp) < 0 ||
-		       ioctl(v->kvm.fd, KVM_SET_LAPIC, lapic) < 0 ||
-		       kvm_debugregs_set(&v->kvm, &dr) < 0))
+	if (r == 0 &&
+	    (ioctl(v->kvm.fd, KVM_SET_MP_STATE, &mp) < 0 ||
+	     ioctl(v->kvm.fd, KVM_SET_LAPIC, lapic) < 0 || kvm_debugregs_set(&v->kvm, &dr) < 0))
 		r = -EINVAL;
 	free(lapic);
 	return r;
@@ -781,8 +784,7 @@ int hvm_restore(struct domain *d, const struct saverec *recs, unsigned n, const 
 {
 	struct hvm_rst *s = malloc(sizeof(*s));
 	char err[256];
-	int r = s ? hvm_rst_parse(recs, n, d->nr_pages, d->nr_vcpus, s, err, sizeof(err))
-		  : -ENOMEM;
+	int r = s ? hvm_rst_parse(recs, n, d->nr_pages, d->nr_vcpus, s, err, sizeof(err)) : -ENOMEM;
 
 	(void)shim, (void)shim_size;
 	if (r < 0 && s)

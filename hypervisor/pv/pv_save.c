@@ -45,8 +45,7 @@ static const uint32_t pv_save_msr_index[PV_SAVE_NMSRS] = {
 	0xc0000081, 0xc0000082, 0xc0000083, 0xc0000084,
 	0xc0000102, 0xc0000103, 0x00000277, 0x00000176,
 };
-static const struct kvm_save_msrs pv_save_msrs = {pv_save_msr_index, PV_SAVE_NMSRS,
-						  PV_SAVE_NMSRS};
+static const struct kvm_save_msrs pv_save_msrs = {pv_save_msr_index, PV_SAVE_NMSRS, PV_SAVE_NMSRS};
 
 static void pv_save_domain(struct domain *d, struct srb *out)
 {

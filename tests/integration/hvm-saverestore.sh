@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # hvm-saverestore: xl save / xl restore of an HVM domain, as libxl does it
 # for a guest without PV drivers.  Keel's HVM test OS (build/guests/
-# hvmos.img on QEMU's IDE disk hda, COM1 to a file) runs its checks, then
+# hvmos.img on QEMU's IDE disk hda, COM1 to a file, an rtl8139 whose iPXE
+# ROM QEMU populates past the domain's RAM) runs its checks, then
 # prints "tick N" every 50 LAPIC-timer interrupts (0.5 s), with an ATAPI
 # look at the secondary IDE channel each time.  While it ticks, xl save:
 # dom0 suspends it, QEMU writes its device state through QMP
@@ -12,7 +13,9 @@
 # it was: the first tick after the restore continues the count (the
 # counter lives in its RAM, the loop in its registers -- it did not boot
 # again), ticks keep coming (KVM's LAPIC timer), and they reach the file
-# through the new QEMU's 16550 (port ioreqs to QEMU).  xl save -c
+# through the new QEMU's 16550 (port ioreqs to QEMU); the new QEMU found
+# its ROM's frames where keeld restored them (it does not populate them
+# again when restoring) and reports no error.  xl save -c
 # (checkpoint) leaves it running.  Times of save and restore are printed.
 # keel-test: timeout 600
 . "$(dirname "$0")/../lib/common.sh"
@@ -21,7 +24,8 @@ need_kvm
 need_guest hvmos.img
 . "$(dirname "$0")/hvm-lib.sh"
 hvm_firmware
-hvm_qemu_dom0 --no-bridge
+hvm_bridge
+hvm_qemu_dom0 --bridge "$br"
 truncate -s 1M "$KEEL_TMP/disk.img" &&
 	dd if="$KEEL_GUESTS/hvmos.img" of="$KEEL_TMP/disk.img" conv=notrunc status=none ||
 	fail "making the disk"
@@ -35,6 +39,7 @@ on_crash = "preserve"
 boot = "c"
 disk = [ 'format=raw,vdev=hda,access=rw,target=$KEEL_TMP/disk.img' ]
 serial = [ "file:$serial" ]
+vif = [ 'mac=00:16:3e:4b:45:03,bridge=$br' ]
 CFG
 show() { xl dmesg | tail -25; tail -20 "$run/log/qemu-dm-hvmsr.log"; tail -5 "$serial"; }
 ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
@@ -92,6 +97,11 @@ first=$(tr -d '\r' <"$serial" | sed -n 's/^tick \([0-9]*\)$/\1/p' | head -1)
 [ "$first" -gt "$n" ] && [ "$first" -le $((n + 2)) ] ||
 	fail "the first tick after the restore is $first (tick $n before the save)"
 grep -aq 'hvmos: checks\|^FAIL' "$serial" && fail "hvmos started again or failed: $(head -5 "$serial")"
+grep -q "when runstate is INMIGRATE" "$run/log/qemu-dm-hvmsr.log" ||
+	fail "QEMU did not restore (no INMIGRATE): $(tail -5 "$run/log/qemu-dm-hvmsr.log")"
+grep -qi "error\|fail" "$run/log/qemu-dm-hvmsr.log" &&
+	fail "QEMU's log after the restore: $(grep -i "error\|fail" "$run/log/qemu-dm-hvmsr.log")"
+xl dmesg | grep -q "d$d2: hvm: restored from d$d's saved state" || fail "keeld logged no restore of d$d2"
 echo "  xl restore: $restore_ms ms; ticks go on: $n before, $first first after, $(last_tick "$serial") now (as d$d2)"
 
 # xl save -c: a checkpoint, the domain runs on

@@ -59,9 +59,9 @@ int xlk_map_ram(struct xlk *k, uint32_t domid, uint64_t pages, bool hvm, void **
 	if (r == 0) {
 		void *all = mmap(NULL, pages * 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
-		moved = all == MAP_FAILED
-				? MAP_FAILED
-				: mremap(*ram, low * 4096, low * 4096, MREMAP_MAYMOVE | MREMAP_FIXED, all);
+		moved = all == MAP_FAILED ? MAP_FAILED
+					  : mremap(*ram, low * 4096, low * 4096,
+						   MREMAP_MAYMOVE | MREMAP_FIXED, all);
 		if (moved != MAP_FAILED)
 			*ram = moved;
 		if (moved != MAP_FAILED)
@@ -108,8 +108,9 @@ int xlk_hvm_dm_save(struct xlk *k, uint32_t domid, int *fd, uint64_t *len)
 	if (r == 0)
 		*len = (uint64_t)st.st_size;
 	if (r < 0) {
-		fprintf(stderr, "xl: saving domain %u's device model state (QMP "
-				"xen-save-devices-state): %s\n",
+		fprintf(stderr,
+			"xl: saving domain %u's device model state (QMP "
+			"xen-save-devices-state): %s\n",
 			domid, strerror(-r));
 		if (*fd >= 0)
 			close(*fd);
