@@ -15,8 +15,11 @@
 # again), ticks keep coming (KVM's LAPIC timer), and they reach the file
 # through the new QEMU's 16550 (port ioreqs to QEMU); the new QEMU found
 # its ROM's frames where keeld restored them (it does not populate them
-# again when restoring) and reports no error.  xl save -c
-# (checkpoint) leaves it running.  Times of save and restore are printed.
+# again when restoring) and reports no error.  A paused domain is saved
+# too (as on Xen: nothing is asked of the guest) and restored paused with
+# the same RAM, byte for byte (xl dump-core before and after), and ticks
+# on once unpaused.  xl save -c (checkpoint) leaves it running.  Times of
+# save and restore are printed.
 # keel-test: timeout 600
 . "$(dirname "$0")/../lib/common.sh"
 need_root
@@ -108,6 +111,38 @@ qemu_err() {
 [ -z "$(qemu_err)" ] || fail "QEMU's log after the restore: $(qemu_err)"
 xl dmesg | grep -q "d$d2: hvm: restored from d$d's saved state" || fail "keeld logged no restore of d$d2"
 echo "  xl restore: $restore_ms ms; ticks go on: $n before, $first first after, $(last_tick "$serial") now (as d$d2)"
+
+# a paused domain saved and restored paused: its RAM is the same, byte
+# for byte (xl dump-core's .xen_pages before the save and after the restore)
+pages() { # CORE: the .xen_pages section's SHA-256
+	python3 - "$1" <<'PY'
+import hashlib, struct, sys
+b = open(sys.argv[1], "rb").read()
+shoff, = struct.unpack_from("<Q", b, 0x28)
+shentsize, shnum, shstrndx = struct.unpack_from("<HHH", b, 0x3a)
+sec = [struct.unpack_from("<IIQQQQ", b, shoff + i * shentsize) for i in range(shnum)]
+strtab = sec[shstrndx]
+for name, _, _, _, off, size in sec:
+    n = b[strtab[4] + name:].split(b"\0", 1)[0]
+    if n == b".xen_pages":
+        print(size, hashlib.sha256(b[off:off + size]).hexdigest())
+PY
+}
+xl pause hvmsr || fail "xl pause"
+xl dump-core hvmsr "$KEEL_TMP/a.core" >/dev/null || fail "xl dump-core before the save"
+a=$(pages "$KEEL_TMP/a.core")
+[ -n "$a" ] || fail "no .xen_pages in the core"
+xl save hvmsr "$KEEL_TMP/p.save" >"$KEEL_TMP/p.out" 2>&1 || fail "xl save of a paused domain: $(cat "$KEEL_TMP/p.out")"
+no_domain "after saving the paused domain"
+xl restore -p "$KEEL_TMP/p.save" >"$KEEL_TMP/p.out" 2>&1 || fail "xl restore -p: $(cat "$KEEL_TMP/p.out")"
+d2=$(xl domid hvmsr) || fail "no domain hvmsr after xl restore -p"
+xl list | grep -E "^hvmsr +$d2 .* --p--- " >/dev/null || fail "restored -p: $(xl list)"
+xl dump-core hvmsr "$KEEL_TMP/b.core" >/dev/null || fail "xl dump-core after the restore"
+[ "$(pages "$KEEL_TMP/b.core")" = "$a" ] || fail "RAM differs after save and restore: $a / $(pages "$KEEL_TMP/b.core")"
+m=$(last_tick "$serial")
+xl unpause hvmsr || fail "xl unpause"
+wait_for "[ \"\$(last_tick '$serial')\" -gt ${m:-0} ] 2>/dev/null" 60 || { show; fail "no ticks after restore -p and unpause"; }
+echo "  paused: saved, restored -p, the same RAM (${a%% *} bytes, sha256 ${a#* }), ticks on after unpause"
 
 # xl save -c: a checkpoint, the domain runs on
 m=$(last_tick "$serial")

@@ -12,7 +12,9 @@
  * image first, create a domain of the saved size, fill its RAM, hand the
  * state back to keeld (RESTORE_STATE), rebuild the store nodes and
  * unpause it unless asked not to.  Whatever fails after the new domain
- * exists destroys it again: a bad image leaves nothing behind.
+ * exists destroys it again: a bad image leaves nothing behind.  An HVM
+ * domain (running or paused) is suspended by dom0 instead and its device
+ * model's state travels beside keeld's (xl_backend_keel_hvmsave.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -153,21 +155,24 @@ int xlk_save(void *h, uint32_t domid, const char *file, bool leave_running, bool
 	void *ram = NULL;
 	uint64_t state_len = 0, pages, dm_len = 0;
 	int state_fd = -1, dm_fd = -1, r, have_cfg, suspended = 0;
-	bool hvm;
+	bool hvm, was_paused;
 
 	if (domid == 0)
 		return -EPERM;
 	r = keelctl_domain_getinfo(k->ctl, domid, &info);
 	if (r < 0)
 		return r;
-	if (info.state == KEELCTL_STATE_PAUSED) {
+	/* an HVM domain is suspended by dom0, so a paused one can be saved
+	 * (and stays paused after -c), as on Xen */
+	was_paused = info.state == KEELCTL_STATE_PAUSED;
+	if (was_paused && !(info.flags & KEELCTL_DOMINFO_HVM)) {
 		fprintf(stderr,
 			"xl: domain %u is paused: it cannot answer the suspend request "
 			"(unpause it first)\n",
 			domid);
 		return -EINVAL;
 	}
-	if (info.state != KEELCTL_STATE_RUNNING) {
+	if (info.state != KEELCTL_STATE_RUNNING && !was_paused) {
 		fprintf(stderr, "xl: domain %u is not running: nothing to save\n", domid);
 		return -EINVAL;
 	}
@@ -242,7 +247,7 @@ int xlk_save(void *h, uint32_t domid, const char *file, bool leave_running, bool
 		/* QEMU was stopped for its save (if it got that far): it runs on */
 		if (u == 0 && hvm && xlk_qmp_cont(k, domid) < 0)
 			fprintf(stderr, "xl: domain %u's device model did not continue\n", domid);
-		if (u == 0 && !(r == 0 && leave_paused))
+		if (u == 0 && !(r == 0 && leave_paused) && !was_paused)
 			u = keelctl_domain_unpause(k->ctl, domid);
 		if (u < 0)
 			fprintf(stderr, "xl: resuming domain %u: %s\n", domid, strerror(-u));
