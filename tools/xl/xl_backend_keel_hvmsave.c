@@ -48,34 +48,35 @@ static uint64_t xlk_hvm_low_pages(uint64_t pages)
 
 int xlk_map_ram(struct xlk *k, uint32_t domid, uint64_t pages, bool hvm, void **ram)
 {
-	uint64_t low = hvm ? xlk_hvm_low_pages(pages) : pages;
-	void *high = NULL, *moved;
+	uint64_t low = hvm ? xlk_hvm_low_pages(pages) : pages, hsize = (pages - low) * 4096;
+	void *high = NULL, *all, *moved;
 	int r = keelctl_map_frames(k->ctl, domid, 0, low, ram);
 
 	if (r < 0 || low == pages)
 		return r;
 	/* the part above 4 GiB right after the low part: one piece, as in the memfd */
 	r = keelctl_map_frames(k->ctl, domid, HVM_HIGH_MEM_START >> 12, pages - low, &high);
-	if (r == 0) {
-		void *all = mmap(NULL, pages * 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-		moved = all == MAP_FAILED ? MAP_FAILED
-					  : mremap(*ram, low * 4096, low * 4096,
-						   MREMAP_MAYMOVE | MREMAP_FIXED, all);
-		if (moved != MAP_FAILED)
-			*ram = moved;
-		if (moved != MAP_FAILED)
-			moved = mremap(high, (pages - low) * 4096, (pages - low) * 4096,
-				       MREMAP_MAYMOVE | MREMAP_FIXED, (uint8_t *)all + low * 4096);
-		if (moved == MAP_FAILED) {
-			r = -errno;
-			munmap(high, (pages - low) * 4096);
-			if (all != MAP_FAILED && *ram != all)
-				munmap(all, pages * 4096);
-		}
-	}
-	if (r < 0)
+	if (r < 0) {
 		munmap(*ram, low * 4096);
+		return r;
+	}
+	all = mmap(NULL, pages * 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	moved = all == MAP_FAILED
+			? MAP_FAILED
+			: mremap(*ram, low * 4096, low * 4096, MREMAP_MAYMOVE | MREMAP_FIXED, all);
+	if (moved != MAP_FAILED) {
+		*ram = moved;
+		moved = mremap(high, hsize, hsize, MREMAP_MAYMOVE | MREMAP_FIXED,
+			       (uint8_t *)all + low * 4096);
+	}
+	if (moved == MAP_FAILED) {
+		r = -errno;
+		munmap(high, hsize);
+		if (*ram != all)
+			munmap(*ram, low * 4096);
+		if (all != MAP_FAILED)
+			munmap(all, pages * 4096); /* with the low part, if it moved */
+	}
 	return r;
 }
 
