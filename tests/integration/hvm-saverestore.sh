@@ -8,7 +8,8 @@
 # dom0 suspends it, QEMU writes its device state through QMP
 # (xen-save-devices-state) and keeld its records; the domain and its
 # QEMU are gone.  A truncated and a damaged copy of the image are refused
-# with a clear message and leave no domain and no QEMU.  xl restore: a
+# with a clear message and leave no domain and no QEMU; so is a good image
+# around damaged keeld records (keeld says which value it refused).  xl restore: a
 # new QEMU loads the device state (-incoming), the domain runs on where
 # it was: the first tick after the restore continues the count (the
 # counter lives in its RAM, the loop in its registers -- it did not boot
@@ -82,8 +83,52 @@ printf '\x5a' | dd of="$KEEL_TMP/bad.save" bs=1 seek=$(( $(stat -c %s "$img") / 
 xl restore "$KEEL_TMP/bad.save" >"$KEEL_TMP/bad.out" 2>&1 && fail "xl restored a damaged image"
 grep -qi "checksum\|corrupt" "$KEEL_TMP/bad.out" || fail "no clear error for a damaged image: $(cat "$KEEL_TMP/bad.out")"
 no_domain "after a damaged image"
+# a good container around damaged keeld records (the hvm-domain record's
+# console port made the store's, its CRC made good again): keeld refuses
+# the state before touching anything, xl removes the half-built domain
+python3 - "$img" "$KEEL_TMP/rec.save" <<'PY' || fail "rewriting the image"
+import struct, sys, zlib
+b = open(sys.argv[1], "rb").read()
+raw = bytearray(zlib.decompress(b[64:]))
+off = 0
+while True: # sections {u64 type, u64 len}; MEMORY's length counts pages
+    t, n = struct.unpack_from("<QQ", raw, off)
+    off += 16
+    if t == 3: # keeld's state: header, then {type, version, flags, len, crc}
+        r = off + 16
+        assert struct.unpack_from("<I", raw, r)[0] == 10 # hvm-domain
+        ln = struct.unpack_from("<I", raw, r + 8)[0]
+        pay = r + 16
+        sport = struct.unpack_from("<I", raw, pay + 52)[0]
+        struct.pack_into("<I", raw, pay + 56, sport) # console port = store port
+        struct.pack_into("<I", raw, r + 12, zlib.crc32(bytes(raw[pay:pay + ln])))
+        break
+    if t == 2:
+        off += 8
+        while True:
+            pfn, cnt = struct.unpack_from("<QQ", raw, off)
+            off += 16
+            if pfn == (1 << 64) - 1:
+                break
+            off += cnt * 4096
+        continue
+    off += n
+comp = zlib.compress(bytes(raw), 1)
+h = bytearray(b[:64])
+struct.pack_into("<QQI", h, 16, len(comp), len(raw), zlib.crc32(comp))
+struct.pack_into("<I", h, 40, 0)
+struct.pack_into("<I", h, 40, zlib.crc32(bytes(h)))
+open(sys.argv[2], "wb").write(bytes(h) + comp)
+PY
+xl restore "$KEEL_TMP/rec.save" >"$KEEL_TMP/rec.out" 2>&1 && fail "xl restored damaged keeld records"
+grep -q "keeld refused the image's state" "$KEEL_TMP/rec.out" || fail "no clear error for damaged records: $(cat "$KEEL_TMP/rec.out")"
+xl dmesg | grep -q "restore refused: hvm-domain record: ports" || fail "keeld did not say why: $(xl dmesg | tail -3)"
+no_domain "after damaged keeld records"
 [ -z "$(pgrep -f 'qemu-system-i386.*-name hvmsr')" ] || fail "a QEMU for hvmsr is left"
-echo "  a truncated and a damaged image: refused ($(head -1 "$KEEL_TMP/short.out" | cut -c1-70)...), nothing left"
+echo "  a truncated and a damaged image, damaged keeld records: refused, nothing left"
+echo "    $(head -1 "$KEEL_TMP/short.out" | sed "s|$KEEL_TMP/||")"
+echo "    $(head -1 "$KEEL_TMP/bad.out" | sed "s|$KEEL_TMP/||")"
+echo "    keeld: $(xl dmesg | grep -o 'restore refused: .*' | tail -1)"
 
 # xl restore: it goes on from tick n
 cp "$serial" "$KEEL_TMP/serial.before"
