@@ -48,8 +48,9 @@
 #define HVM_SAVE_IOREQ_OFF ((HVM_IOREQ_SERVER_PFN(0) - (HVM_REGION_GPA >> 12)) << 12)
 
 /* SYSENTER, PAT, TSC, the syscall MSRs, KERNEL_GS_BASE, the MTRRs
- * hvmloader programs, MISC_ENABLE, TSC_AUX, TSC_DEADLINE: the first ten
- * are there on any host; KVM_GET_MSRS stops at the first it lacks. */
+ * hvmloader programs, MISC_ENABLE, TSC_AUX, TSC_DEADLINE, the ones every
+ * x86-64 KVM has first: KVM_GET_MSRS stops at the first it lacks, and a
+ * save needs the first ten (this development host's KVM holds all 41). */
 static const uint32_t hvm_save_msr_index[] = {
 	0x174,	    0x175, 0x176, 0x277,      0x10,  0xc0000081, 0xc0000082, 0xc0000083, 0xc0000084,
 	0xc0000102, 0x2ff, 0x250, 0x258,      0x259, 0x268,	 0x269,	     0x26a,	 0x26b,
