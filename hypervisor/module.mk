@@ -7,7 +7,7 @@
 #   gnttab/  grant tables (entries, guest maps, dom0 maps and copies)
 #   ctl/     control operations for dom0's toolstack (rename, tuning, save/restore)
 KEELD_LIB_SRCS := $(wildcard hypervisor/core/kvm.c hypervisor/core/domain.c hypervisor/core/guest_log.c \
-	hypervisor/core/saverec.c hypervisor/core/sandbox.c hypervisor/core/util.c hypervisor/core/registry.c) \
+	hypervisor/core/saverec.c hypervisor/core/kvm_save.c hypervisor/core/sandbox.c hypervisor/core/util.c hypervisor/core/registry.c) \
 	$(wildcard hypervisor/pv/*.c) $(wildcard hypervisor/hvm/*.c) $(wildcard hypervisor/evtchn/*.c) \
 	$(wildcard hypervisor/gnttab/*.c)
 KEELD_CTL_SRCS := $(wildcard hypervisor/ctl/*.c)

@@ -170,6 +170,8 @@ static void domain_shutdown_as(struct domain *d, int reason, int remote)
 		if (remote && reason == SHUTDOWN_suspend)
 			d->suspend_vcpu = -1;
 		changed = 1;
+		/* a paused vCPU waiting for its unpause leaves now too */
+		pthread_cond_broadcast(&d->cond);
 	}
 	pthread_mutex_unlock(&d->lock);
 	hvlog("d%d: shutdown, reason %d%s%s", d->domid, reason, remote ? " (asked by dom0)" : "",

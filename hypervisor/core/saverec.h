@@ -23,15 +23,21 @@
 
 enum saverec_type {
 	SAVEREC_END = 0,
-	SAVEREC_DOMAIN = 1,	 /* sizes, frames and ports of the whole domain */
-	SAVEREC_PAGE_TYPES = 2,	 /* the PV MMU's type and count of every frame */
-	SAVEREC_RELEASED = 3,	 /* frames the guest gave back (ballooning) */
-	SAVEREC_VCPU_PV = 4,	 /* one per vCPU: Xen's PV vCPU context */
-	SAVEREC_VCPU_KVM = 5,	 /* one per vCPU: registers as KVM holds them */
-	SAVEREC_SHARED_INFO = 6, /* the shared_info page */
-	SAVEREC_GDT = 7,	 /* the guest's part of the GDT */
-	SAVEREC_SHIM_VCPU = 8,	 /* one per vCPU: the shim's ring-0 stack and apply list */
-	SAVEREC_GNTTAB = 9,	 /* grant-table version, frames and entries */
+	SAVEREC_DOMAIN = 1,	    /* sizes, frames and ports of the whole domain */
+	SAVEREC_PAGE_TYPES = 2,	    /* the PV MMU's type and count of every frame */
+	SAVEREC_RELEASED = 3,	    /* frames the guest gave back (ballooning) */
+	SAVEREC_VCPU_PV = 4,	    /* one per vCPU: Xen's PV vCPU context */
+	SAVEREC_VCPU_KVM = 5,	    /* one per vCPU: registers as KVM holds them */
+	SAVEREC_SHARED_INFO = 6,    /* the shared_info page */
+	SAVEREC_GDT = 7,	    /* the guest's part of the GDT */
+	SAVEREC_SHIM_VCPU = 8,	    /* one per vCPU: the shim's ring-0 stack and apply list */
+	SAVEREC_GNTTAB = 9,	    /* grant-table version, frames and entries */
+	SAVEREC_HVM_DOMAIN = 10,    /* HVM: sizes, ports, parameters, keeld's platform */
+	SAVEREC_HVM_VCPU = 11,	    /* one per vCPU: LAPIC, debug registers, mp_state */
+	SAVEREC_HVM_IRQCHIP = 12,   /* KVM's PICs, IOAPIC and PIT */
+	SAVEREC_HVM_REGION = 13,    /* keeld's pages below the special region's end */
+	SAVEREC_HVM_POPULATED = 14, /* which frames past RAM are populated */
+	SAVEREC_HVM_FRAMES = 15,    /* up to 1024 of them: frame numbers, contents */
 	SAVEREC_NTYPES
 };
 

@@ -34,6 +34,9 @@ void ctl_save_shim_path(const char *path);
  * 0, or negative errno with the reason in err. */
 int ctl_restore_check(const uint8_t *img, size_t len, uint64_t nr_pages, int nr_vcpus, char *err,
 		      size_t errlen);
+/* ... for a domain of that kind (ctl_restore_check: PV). */
+int ctl_restore_check_kind(const struct domain_kind *kind, const uint8_t *img, size_t len,
+			   uint64_t nr_pages, int nr_vcpus, char *err, size_t errlen);
 /* What restore does with an image: split and check it in a sandboxed
  * helper (core/sandbox.h), which hands back an index of the records; the
  * index is checked against the image and recs[] (SAVEREC_MAX of them)

@@ -58,13 +58,15 @@ static int ctl_save_stopped(struct domain *d)
 	return r;
 }
 
-/* Suspended by the guest itself: a domain dom0 shut down with
+/* Suspended by the guest itself: a PV domain dom0 shut down with
  * SHUTDOWN_suspend (suspend_vcpu -1) stopped wherever its vCPUs were, with
- * no suspend hypercall to return from, so it is neither saved nor resumed. */
+ * no suspend hypercall to return from, so it is neither saved nor resumed.
+ * An HVM domain is suspended that way (libxl's xc_domain_shutdown for a
+ * guest without PV drivers): its state is all in KVM and keeld. */
 static int ctl_save_suspended(const struct domain *d)
 {
 	return d->state == DOM_SHUTDOWN && d->shutdown_reason == SHUTDOWN_suspend && d->started &&
-	       d->suspend_vcpu >= 0;
+	       (d->suspend_vcpu >= 0 || d->kind->hvm);
 }
 
 int ctl_save_state(struct domain *d, int fd)
@@ -75,7 +77,7 @@ int ctl_save_state(struct domain *d, int fd)
 	if (!ctl_save_suspended(d)) {
 		domain_log(d, "save refused: the guest has not suspended (state %s%s)",
 			   domain_state_name(d->state),
-			   d->suspend_vcpu < 0 ? ", suspended by dom0" : "");
+			   d->suspend_vcpu < 0 && !d->kind->hvm ? ", suspended by dom0" : "");
 		return -EINVAL;
 	}
 	r = ctl_save_stopped(d);
@@ -92,7 +94,10 @@ int ctl_save_state(struct domain *d, int fd)
 		r = out.err;
 	if (r == 0)
 		r = keeld_write_all(fd, out.p, out.len);
-	if (r == 0)
+	if (r == 0 && d->kind->hvm)
+		hvlog("d%d: state saved: %zu bytes of records (%d vCPUs, hvm)", d->domid, out.len,
+		      d->nr_vcpus);
+	else if (r == 0)
 		hvlog("d%d: state saved: %zu bytes of records (%d vCPUs, guest time %llu ms)",
 		      d->domid, out.len, d->nr_vcpus,
 		      (unsigned long long)(pv_time_now(d) / 1000000));
@@ -119,17 +124,23 @@ static int ctl_restore_split_check(const struct domain_kind *kind, const uint8_t
 	return r;
 }
 
-int ctl_restore_check(const uint8_t *img, size_t len, uint64_t nr_pages, int nr_vcpus, char *err,
-		      size_t errlen)
+int ctl_restore_check_kind(const struct domain_kind *kind, const uint8_t *img, size_t len,
+			   uint64_t nr_pages, int nr_vcpus, char *err, size_t errlen)
 {
 	struct saverec *recs = malloc(SAVEREC_MAX * sizeof(*recs));
 	unsigned n;
-	int r = recs ? ctl_restore_split_check(&pv_kind, img, len, nr_pages, nr_vcpus, recs, &n,
-					       err, errlen)
+	int r = recs ? ctl_restore_split_check(kind, img, len, nr_pages, nr_vcpus, recs, &n, err,
+					       errlen)
 		     : -ENOMEM;
 
 	free(recs);
 	return r;
+}
+
+int ctl_restore_check(const uint8_t *img, size_t len, uint64_t nr_pages, int nr_vcpus, char *err,
+		      size_t errlen)
+{
+	return ctl_restore_check_kind(&pv_kind, img, len, nr_pages, nr_vcpus, err, errlen);
 }
 
 static int ctl_read_all(int fd, uint8_t **buf, size_t *len)
@@ -293,7 +304,8 @@ int ctl_restore_state(struct domain *d, int fd)
 		domain_log(d, "restore refused: %s", err[0] ? err : strerror(-r));
 		goto out;
 	}
-	r = keeld_read_file(ctl_save_shim, 1 << 20, &shim, &shim_size);
+	/* the kind's in-guest code, if it has any (PV: the shim) */
+	r = d->kind->hvm ? 0 : keeld_read_file(ctl_save_shim, 1 << 20, &shim, &shim_size);
 	if (r < 0) {
 		domain_log(d, "restore: cannot read the shim %s", ctl_save_shim);
 		goto out;

@@ -234,4 +234,14 @@ int hvm_dm_op(struct domain *d, struct keelctl_dm_req *q);
 int hvm_ioreq_pio(struct vcpu *v, uint16_t port, int is_write, uint8_t *data, unsigned size);
 int hvm_ioreq_mmio(struct vcpu *v, uint64_t gpa, int is_write, uint8_t *data, unsigned size);
 
+/* Save and restore (hvm_save.c): the kind's ops (core/kind.h). */
+struct srb;
+struct saverec;
+int hvm_save(struct domain *d, struct srb *out);
+int hvm_restore_check(const struct saverec *recs, unsigned n, uint64_t nr_pages, int nr_vcpus,
+		      char *err, size_t errlen);
+int hvm_restore(struct domain *d, const struct saverec *recs, unsigned n, const void *shim,
+		size_t shim_size);
+int hvm_resume(struct domain *d, int cancel);
+
 #endif

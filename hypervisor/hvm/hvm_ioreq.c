@@ -391,8 +391,13 @@ static int hvm_ioreq_send(struct vcpu *v, int sid, struct hvm_ioreq *rq)
 			      (unsigned long long)((t - t0) / 1000000));
 			next = t + 1000000000ull;
 		}
-		/* a paused domain's vCPU keeps waiting: the answer may come */
-		if (d->dying || (d->state != DOM_RUNNING && d->state != DOM_PAUSED) || !bound) {
+		/* a paused domain's vCPU keeps waiting: the answer may come;
+		 * so does a suspended one's (xl save): its access completes
+		 * before the state is saved, the device model still runs */
+		if (d->dying ||
+		    (d->state != DOM_RUNNING && d->state != DOM_PAUSED &&
+		     !(d->state == DOM_SHUTDOWN && d->shutdown_reason == SHUTDOWN_suspend)) ||
+		    !bound) {
 			pthread_mutex_unlock(&d->lock);
 			if (!bound)
 				domain_crash(d,

@@ -5,7 +5,7 @@
  * at 0xF0000000, the rest from 4 GiB), Xen's special pages at Xen's frame
  * numbers.  This is the ops table the rest of keeld sees it through
  * (core/kind.h); the builder, vCPU loop and hypercalls are beside it.
- * First slice: no device model, no save/restore, no grant maps.
+ * No grant maps yet; save and restore are hvm_save.c's.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -467,33 +467,6 @@ static int hvm_frames_mapped(struct vcpu *v, uint64_t mfn, uint64_t n)
 {
 	(void)v, (void)mfn, (void)n;
 	return 0;
-}
-
-static int hvm_save(struct domain *d, struct srb *out)
-{
-	(void)d, (void)out;
-	return -EOPNOTSUPP;
-}
-
-static int hvm_restore_check(const struct saverec *recs, unsigned n, uint64_t nr_pages,
-			     int nr_vcpus, char *err, size_t errlen)
-{
-	(void)recs, (void)n, (void)nr_pages, (void)nr_vcpus;
-	snprintf(err, errlen, "HVM domains cannot be restored yet");
-	return -EOPNOTSUPP;
-}
-
-static int hvm_restore(struct domain *d, const struct saverec *recs, unsigned n, const void *shim,
-		       size_t shim_size)
-{
-	(void)d, (void)recs, (void)n, (void)shim, (void)shim_size;
-	return -EOPNOTSUPP;
-}
-
-static int hvm_resume(struct domain *d, int cancel)
-{
-	(void)d, (void)cancel;
-	return -EOPNOTSUPP;
 }
 
 const struct domain_kind hvm_kind = {

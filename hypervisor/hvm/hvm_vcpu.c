@@ -119,9 +119,11 @@ static int hvm_exit_hypercall(struct vcpu *v)
 	v->hypercalls++;
 	if (hvm_hypercall(v, &regs) < 0)
 		return -1;
-	if (v->dom->state == DOM_CRASHED || v->dom->state == DOM_SHUTDOWN)
+	/* the result is set even when the domain went down meanwhile: a
+	 * domain suspended for xl save goes on from here when restored */
+	if (kvm_regs_set(&v->kvm, &regs) < 0)
 		return -1;
-	return kvm_regs_set(&v->kvm, &regs) < 0 ? -1 : 0;
+	return v->dom->state == DOM_CRASHED || v->dom->state == DOM_SHUTDOWN ? -1 : 0;
 }
 
 static int hvm_exit_io(struct vcpu *v)

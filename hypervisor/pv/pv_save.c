@@ -27,6 +27,7 @@
 
 #include "abi/xen.h"
 #include "../core/kind.h"
+#include "../core/kvm_save.h"
 #include "../core/saverec.h"
 #include "../evtchn/evtchn.h"
 #include "pv_build.h"
@@ -44,6 +45,7 @@ static const uint32_t pv_save_msr_index[PV_SAVE_NMSRS] = {
 	0xc0000081, 0xc0000082, 0xc0000083, 0xc0000084,
 	0xc0000102, 0xc0000103, 0x00000277, 0x00000176,
 };
+static const struct kvm_save_msrs pv_save_msrs = {pv_save_msr_index, PV_SAVE_NMSRS, PV_SAVE_NMSRS};
 
 static void pv_save_domain(struct domain *d, struct srb *out)
 {
@@ -126,57 +128,6 @@ static void pv_save_vcpu_pv(struct vcpu *v, struct srb *out)
 	}
 	saverec_put(out, SAVEREC_VCPU_PV, 1, &p);
 	srb_free(&p);
-}
-
-/* KVM's registers: the kernel's own ABI structs, sizes recorded. */
-static int pv_save_vcpu_kvm(struct vcpu *v, struct srb *out)
-{
-	struct kvm_regs regs;
-	struct kvm_sregs sregs;
-	struct kvm_xsave *xsave = calloc(1, sizeof(*xsave));
-	struct kvm_xcrs xcrs;
-	struct kvm_vcpu_events events;
-	struct {
-		struct kvm_msrs h;
-		struct kvm_msr_entry e[PV_SAVE_NMSRS];
-	} m;
-	struct srb p = {0};
-	int r = 0;
-
-	memset(&m, 0, sizeof(m));
-	m.h.nmsrs = PV_SAVE_NMSRS;
-	for (int i = 0; i < PV_SAVE_NMSRS; i++)
-		m.e[i].index = pv_save_msr_index[i];
-	if (!xsave)
-		return -ENOMEM;
-	if (kvm_regs_get(&v->kvm, &regs) < 0 || kvm_sregs_get(&v->kvm, &sregs) < 0 ||
-	    ioctl(v->kvm.fd, KVM_GET_XSAVE, xsave) < 0 ||
-	    ioctl(v->kvm.fd, KVM_GET_XCRS, &xcrs) < 0 ||
-	    ioctl(v->kvm.fd, KVM_GET_VCPU_EVENTS, &events) < 0 ||
-	    ioctl(v->kvm.fd, KVM_GET_MSRS, &m) != PV_SAVE_NMSRS)
-		r = -EIO;
-	srb_u32(&p, (uint32_t)v->id);
-	srb_u32(&p, sizeof(regs));
-	srb_u32(&p, sizeof(sregs));
-	srb_u32(&p, sizeof(*xsave));
-	srb_u32(&p, sizeof(xcrs));
-	srb_u32(&p, sizeof(events));
-	srb_u32(&p, PV_SAVE_NMSRS);
-	srb_u32(&p, 0);
-	srb_bytes(&p, &regs, sizeof(regs));
-	srb_bytes(&p, &sregs, sizeof(sregs));
-	srb_bytes(&p, xsave, sizeof(*xsave));
-	srb_bytes(&p, &xcrs, sizeof(xcrs));
-	srb_bytes(&p, &events, sizeof(events));
-	for (int i = 0; i < PV_SAVE_NMSRS; i++) {
-		srb_u32(&p, m.e[i].index);
-		srb_u64(&p, m.e[i].data);
-	}
-	if (r == 0)
-		saverec_put(out, SAVEREC_VCPU_KVM, 1, &p);
-	srb_free(&p);
-	free(xsave);
-	return r;
 }
 
 static void pv_save_shim_parts(struct domain *d, struct srb *out)
@@ -348,37 +299,6 @@ static int pv_rst_vcpu_pv(const struct pv_rst *s, const struct saverec *r, uint3
 	return 0;
 }
 
-static int pv_rst_vcpu_kvm(const struct saverec *r, uint32_t *id, char *err, size_t errlen)
-{
-	struct src c = {r->data, r->len, 0};
-	uint32_t sz[5], nmsrs;
-	const size_t want[5] = {sizeof(struct kvm_regs), sizeof(struct kvm_sregs),
-				sizeof(struct kvm_xsave), sizeof(struct kvm_xcrs),
-				sizeof(struct kvm_vcpu_events)};
-
-	*id = src_u32(&c);
-	for (int i = 0; i < 5; i++)
-		sz[i] = src_u32(&c);
-	nmsrs = src_u32(&c);
-	src_u32(&c);
-	for (int i = 0; i < 5; i++)
-		if (sz[i] != want[i])
-			PV_BAD("vcpu-kvm record: register block %d is %u bytes, KVM's is %zu", i,
-			       sz[i], want[i]);
-	if (nmsrs != PV_SAVE_NMSRS)
-		PV_BAD("vcpu-kvm record: %u MSRs", nmsrs);
-	for (int i = 0; i < 5; i++)
-		src_bytes(&c, sz[i]);
-	for (uint32_t i = 0; i < nmsrs; i++) {
-		if (src_u32(&c) != pv_save_msr_index[i] && !c.bad)
-			PV_BAD("vcpu-kvm record: unexpected MSR in slot %u", i);
-		src_u64(&c);
-	}
-	if (c.bad || c.left)
-		PV_BAD("vcpu-kvm record: %u bytes", r->len);
-	return 0;
-}
-
 /* Find the kind's records, check every value against the domain's size. */
 static int pv_restore_parse(const struct saverec *recs, unsigned n, uint64_t nr_pages, int nr_vcpus,
 			    struct pv_rst *s, char *err, size_t errlen)
@@ -451,7 +371,7 @@ static int pv_restore_parse(const struct saverec *recs, unsigned n, uint64_t nr_
 			r = pv_rst_vcpu_pv(s, rec, &id, err, errlen);
 			slot = r == 0 ? &s->v[id].pv : NULL;
 		} else if (rec->type == SAVEREC_VCPU_KVM) {
-			r = pv_rst_vcpu_kvm(rec, &id, err, errlen);
+			r = kvm_save_check_vcpu(rec, &pv_save_msrs, &id, err, errlen);
 			slot = r == 0 ? &s->v[id < s->nr_vcpus ? id : 0].kvm : NULL;
 			if (r == 0 && id >= s->nr_vcpus)
 				PV_BAD("vcpu-kvm record for vCPU %u", id);
@@ -523,47 +443,6 @@ static void pv_rst_apply_vcpu_pv(struct vcpu *v, const struct saverec *r)
 	v->blocked = 0;
 	v->pv->napply = 0;
 	v->hypercalls = v->exits = 0;
-}
-
-static int pv_rst_apply_vcpu_kvm(struct vcpu *v, const struct saverec *rec, int rax_one)
-{
-	struct src c = {rec->data, rec->len, 0};
-	struct kvm_regs regs;
-	struct kvm_sregs sregs;
-	struct kvm_xsave *xsave = malloc(sizeof(*xsave));
-	struct kvm_xcrs xcrs;
-	struct kvm_vcpu_events events;
-	struct {
-		struct kvm_msrs h;
-		struct kvm_msr_entry e[PV_SAVE_NMSRS];
-	} m;
-	int r = 0;
-
-	if (!xsave)
-		return -ENOMEM;
-	src_bytes(&c, 32);
-	memcpy(&regs, src_bytes(&c, sizeof(regs)), sizeof(regs));
-	memcpy(&sregs, src_bytes(&c, sizeof(sregs)), sizeof(sregs));
-	memcpy(xsave, src_bytes(&c, sizeof(*xsave)), sizeof(*xsave));
-	memcpy(&xcrs, src_bytes(&c, sizeof(xcrs)), sizeof(xcrs));
-	memcpy(&events, src_bytes(&c, sizeof(events)), sizeof(events));
-	memset(&m, 0, sizeof(m));
-	m.h.nmsrs = PV_SAVE_NMSRS;
-	for (int i = 0; i < PV_SAVE_NMSRS; i++) {
-		m.e[i].index = src_u32(&c);
-		m.e[i].data = src_u64(&c);
-	}
-	if (rax_one)
-		regs.rax = 1;
-	/* sregs first: EFER and CR0/CR4 decide what the rest may hold */
-	if (kvm_sregs_set(&v->kvm, &sregs) < 0 || kvm_regs_set(&v->kvm, &regs) < 0 ||
-	    ioctl(v->kvm.fd, KVM_SET_XSAVE, xsave) < 0 ||
-	    ioctl(v->kvm.fd, KVM_SET_XCRS, &xcrs) < 0 ||
-	    ioctl(v->kvm.fd, KVM_SET_VCPU_EVENTS, &events) < 0 ||
-	    ioctl(v->kvm.fd, KVM_SET_MSRS, &m) != PV_SAVE_NMSRS)
-		r = -EINVAL;
-	free(xsave);
-	return r;
 }
 
 /* Every L4 the guest has gets this keeld's hypervisor-hole slots. */
@@ -642,7 +521,7 @@ static int pv_restore_apply(struct domain *d, const struct pv_rst *s, const void
 		memcpy(d->shim + SHIM_VCPU_OFF(k, SHIM_VCPU_APPLY), s->v[k].shim->data + 8,
 		       PV_SAVE_SHIM_VCPU);
 		pv_rst_apply_vcpu_pv(&d->vcpus[k], s->v[k].pv);
-		r = pv_rst_apply_vcpu_kvm(&d->vcpus[k], s->v[k].kvm, 0);
+		r = kvm_save_apply_vcpu(&d->vcpus[k].kvm, s->v[k].kvm);
 		if (r == 0)
 			pv_xstate_restored(&d->vcpus[k]);
 	}
@@ -671,7 +550,7 @@ int pv_save(struct domain *d, struct srb *out)
 	pv_save_page_types(d, out);
 	for (int k = 0; k < d->nr_vcpus && r == 0; k++) {
 		pv_save_vcpu_pv(&d->vcpus[k], out);
-		r = pv_save_vcpu_kvm(&d->vcpus[k], out);
+		r = kvm_save_vcpu(&d->vcpus[k].kvm, k, &pv_save_msrs, out);
 	}
 	pv_save_shim_parts(d, out);
 	return r < 0 ? r : out->err;

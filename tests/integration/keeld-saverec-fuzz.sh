@@ -15,6 +15,7 @@ cd "$KEEL_TMP" || fail "no temp dir"
 mkdir -p corpus
 # seeds: an edit-list input (even first byte: edits to a valid state) and raw bytes
 printf '\000\020\000\000\001' > corpus/edit
+printf '\002\020\000\000\001' > corpus/edit-hvm
 printf '\001KEELDREC\002\000\000\000\000\000\000\000' > corpus/raw
 "$fuzzer" -max_total_time=20 -max_len=8192 -rss_limit_mb=1024 -print_final_stats=1 \
 	corpus > fuzz.log 2>&1

@@ -9,7 +9,9 @@
  * its own reason before anything would be touched; every truncation and
  * every single flipped byte is refused.  Restore itself runs those
  * checks in a sandboxed helper (ctl_restore_sandboxed): its index and its
- * refusals are checked too.
+ * refusals are checked too.  An HVM domain's records (hypervisor/hvm/
+ * hvm_save.c) the same way: a hand-written good state, each kind of
+ * damage refused with its reason, truncations and flipped bytes.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -165,6 +167,98 @@ static void tsr_sandboxed(void)
 	srb_free(&img);
 }
 
+/* ---- an HVM domain's records (hypervisor/hvm/hvm_save.c) ---- */
+
+static int tsr_hvm_check(const struct srb *img, char *err, size_t n)
+{
+	err[0] = 0;
+	return ctl_restore_check_kind(&hvm_kind, img->p, img->len, TSR_PAGES, 1, err, n);
+}
+
+static void tsr_hvm_accepts_good(void)
+{
+	struct srb img = {0}, pv = {0};
+	char err[256];
+
+	tsr_hvm_image(&img, TSR_HVM_GOOD);
+	CU_ASSERT_EQUAL_FATAL(img.err, 0);
+	CU_ASSERT_EQUAL(tsr_hvm_check(&img, err, sizeof(err)), 0);
+	if (err[0])
+		fprintf(stderr, "good HVM image refused: %s\n", err);
+	/* of the image's size only; not for a PV domain, nor a PV image for HVM */
+	CU_ASSERT_EQUAL(ctl_restore_check_kind(&hvm_kind, img.p, img.len, TSR_PAGES * 2, 1, err,
+					       sizeof(err)),
+			-EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "frames"));
+	CU_ASSERT_NOT_EQUAL(ctl_restore_check(img.p, img.len, TSR_PAGES, 1, err, sizeof(err)), 0);
+	tsr_image(&pv, &tsr_good);
+	CU_ASSERT_EQUAL(tsr_hvm_check(&pv, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "not an HVM domain's"));
+	srb_free(&pv);
+	srb_free(&img);
+}
+
+static void tsr_hvm_refuses_bad_values(void)
+{
+	static const struct {
+		enum tsr_hvm_damage dmg;
+		const char *why;
+	} cases[] = {
+		{TSR_HVM_PORTS, "ports"},
+		{TSR_HVM_LAPIC_SIZE, "LAPIC of"},
+		{TSR_HVM_MSR, "unexpected MSR"},
+		{TSR_HVM_CHIP_ID, "chip 1 is chip 2"},
+		{TSR_HVM_UNPOPULATED, "not populated"},
+		{TSR_HVM_NO_IRQCHIP, "missing"},
+		{TSR_HVM_PV_RECORD, "shared-info) is not an HVM domain's"},
+		{TSR_HVM_HOLE_RANGES, "not this domain's ranges"},
+		{TSR_HVM_RTC_INDEX, "RTC index"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct srb img = {0};
+		char err[256];
+
+		tsr_hvm_image(&img, cases[i].dmg);
+		CU_ASSERT_EQUAL(tsr_hvm_check(&img, err, sizeof(err)), -EINVAL);
+		if (!strstr(err, cases[i].why))
+			fprintf(stderr, "HVM damage %d: reason '%s' lacks '%s'\n", cases[i].dmg,
+				err, cases[i].why);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err, cases[i].why));
+		srb_free(&img);
+	}
+}
+
+/* Truncations and flipped bytes all through the image (every 61st: the
+ * image is 400 KiB, mostly the region and the populated bitmap). */
+static void tsr_hvm_refuses_damage(void)
+{
+	struct srb img = {0};
+	char err[256];
+	uint8_t *copy;
+
+	tsr_hvm_image(&img, TSR_HVM_GOOD);
+	copy = malloc(img.len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(copy);
+	for (size_t n = 0; n < img.len; n += 61)
+		CU_ASSERT_NOT_EQUAL(
+			ctl_restore_check_kind(&hvm_kind, img.p, n, TSR_PAGES, 1, err, sizeof(err)),
+			0);
+	for (size_t i = 0; i < img.len; i += 61) {
+		memcpy(copy, img.p, img.len);
+		copy[i] ^= 0x5a;
+		if (ctl_restore_check_kind(&hvm_kind, copy, img.len, TSR_PAGES, 1, err,
+					   sizeof(err)) == 0) {
+			fprintf(stderr, "HVM image byte %zu flipped: accepted\n", i);
+			CU_FAIL("a flipped byte was accepted");
+			break;
+		}
+	}
+	free(copy);
+	srb_free(&img);
+}
+
 UNIT_SUITE(keeld_save_records, NULL, NULL, UNIT_TEST(tsr_accepts_good),
 	   UNIT_TEST(tsr_refuses_bad_values), UNIT_TEST(tsr_refuses_damage),
-	   UNIT_TEST(tsr_sandboxed));
+	   UNIT_TEST(tsr_sandboxed), UNIT_TEST(tsr_hvm_accepts_good),
+	   UNIT_TEST(tsr_hvm_refuses_bad_values), UNIT_TEST(tsr_hvm_refuses_damage));

@@ -19,7 +19,8 @@ XL_KEEL_SRCS := tools/xl/xl_backend_keel.c tools/xl/xl_backend_keel_store.c \
 	tools/xl/xl_backend_keel_device.c tools/xl/xl_backend_keel_dm.c \
 	tools/xl/xl_backend_keel_boot.c tools/xl/xl_backend_keel_migrate.c \
 	tools/xl/xl_backend_keel_dumpcore.c tools/xl/xl_hotplug.c \
-	tools/xl/xl_backend_keel_hvm.c tools/xl/xl_backend_keel_qmp.c
+	tools/xl/xl_backend_keel_hvm.c tools/xl/xl_backend_keel_qmp.c \
+	tools/xl/xl_backend_keel_hvmsave.c
 XL_KEEL_OBJS := $(call objs,$(XL_KEEL_SRCS))
 $(XL_KEEL_OBJS): CPPFLAGS += -Itools/xl -Itools/xlcfg -Idom0/libkeelctl -Idom0/libkeelstore \
 	-Idom0/libkeelevtchn

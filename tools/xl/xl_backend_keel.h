@@ -122,6 +122,10 @@ void xlk_boot_cleanup(struct xlk_boot *b);
  * (*pid: the recorded pid). */
 int xlk_dm_start(struct xlk *k, uint32_t domid, const char *name);
 int xlk_dm_start_hvm(struct xlk *k, uint32_t domid, const struct xlcfg_domain *dom);
+/* ... for a restored HVM domain: QEMU loads the device state in @state
+ * (-incoming, as libxl_dm.c) before it says "running". */
+int xlk_dm_start_hvm_incoming(struct xlk *k, uint32_t domid, const struct xlcfg_domain *dom,
+			      const char *state);
 void xlk_dm_stop(struct xlk *k, uint32_t domid);
 int xlk_dm_check(struct xlk *k, uint32_t domid, int *pid);
 
@@ -137,12 +141,27 @@ struct xl_saveimg_w;
 struct xl_saveimg_r;
 /* Save and restore pieces xl migrate shares (xl_backend_keel_save.c). */
 int xlk_suspend(struct xlk *k, uint32_t domid);
+/* Wait for the domain to be shut down with reason suspend (0), or time out. */
+int xlk_suspend_wait(struct xlk *k, uint32_t domid);
+/* HVM save and restore (xl_backend_keel_hvmsave.c): RAM in one mapping
+ * (an HVM domain's around the MMIO hole), dom0's suspend, QEMU's device
+ * state saved to an open file, and the image's EMULATOR section into a
+ * file for QEMU's -incoming (path filled). */
+int xlk_map_ram(struct xlk *k, uint32_t domid, uint64_t pages, bool hvm, void **ram);
+int xlk_hvm_suspend(struct xlk *k, uint32_t domid);
+int xlk_hvm_dm_save(struct xlk *k, uint32_t domid, int *fd, uint64_t *len);
+int xlk_hvm_dm_read(struct xlk *k, struct xl_saveimg_r *img, uint32_t domid, char *path,
+		    size_t size);
+/* QMP (xl_backend_keel_qmp.c): QEMU stopped and its device state written
+ * to @path (libxl__qmp_suspend_save); QEMU running again ("cont"). */
+int xlk_qmp_save_devices(struct xlk *k, uint32_t domid, const char *path);
+int xlk_qmp_cont(struct xlk *k, uint32_t domid);
 int xlk_fetch_state(struct xlk *k, uint32_t domid, int *fd_out, uint64_t *len);
 int xlk_copy_fd(struct xl_saveimg_w *w, int fd, uint64_t len);
 int xlk_restore_config(struct xl_saveimg_r *img, uint64_t len, const struct xlcfg_domain *override,
 		       struct xlcfg_domain *dom);
 int xlk_restore_first_config(struct xl_saveimg_r *img, const struct xlcfg_domain *override,
-			     struct xlcfg_domain *dom, int *have_dom);
+			     struct xlcfg_domain *dom, int *have_dom, bool allow_hvm);
 int xlk_read_state(struct xl_saveimg_r *img, uint64_t len, int *fd_out);
 int xlk_apply_state(struct xlk *k, struct xl_saveimg_r *img, uint32_t domid, int fd);
 int xlk_restore_domain_new(struct xlk *k, const struct xlcfg_domain *dom, uint32_t *domid);

@@ -307,15 +307,16 @@ static int xlk_dm_display_args(const struct xlcfg_domain *hvm, char **arg, char 
  * device model, with libxl's memory, vCPU and boot arguments (boot=),
  * its IDE disks and CD-ROMs, its emulated NICs and its display. */
 static int xlk_dm_launch(struct xlk *k, uint32_t domid, const char *name,
-			 const struct xlcfg_domain *hvm)
+			 const struct xlcfg_domain *hvm, const char *incoming)
 {
 	char launcher[PATH_MAX], qmp[PATH_MAX + 64], log[PATH_MAX + 64], chardev[PATH_MAX + 128];
 	char domid_s[16], pidpath[64], pid_s[16], statepath[64], mem_s[24], smp_s[48], boot_s[16];
 	const char *dm = xlk_dm_path();
+	char incoming_s[24];
 	long long deadline;
 	bool running = false;
 	pid_t pid;
-	int r, pidfd;
+	int r, pidfd, in_fd = -1;
 
 	if (xlk_dm_pid(k, domid) > 0)
 		return 0; /* already serving this domain (block-attach) */
@@ -352,6 +353,12 @@ static int xlk_dm_launch(struct xlk *k, uint32_t domid, const char *name,
 		snprintf(sock, sizeof(sock), "%s/xenstored/socket", k->rundir);
 		setenv("XENSTORED_PATH", sock, 1);
 	}
+	if (incoming) { /* not close-on-exec: QEMU reads it */
+		in_fd = open(incoming, O_RDONLY);
+		if (in_fd < 0)
+			return -errno;
+		snprintf(incoming_s, sizeof(incoming_s), "fd:%d", in_fd);
+	}
 	if (hvm) {
 		uint64_t kb =
 			hvm->max_memkb > hvm->target_memkb ? hvm->max_memkb : hvm->target_memkb;
@@ -370,7 +377,7 @@ static int xlk_dm_launch(struct xlk *k, uint32_t domid, const char *name,
 		char *const fv[] = {"-machine", "xenfv", "-m",	 mem_s, "-smp",
 				    smp_s,	"-boot", boot_s, NULL};
 		char *const *tail = hvm ? fv : pv;
-		char *argv[48 + 2 * XLK_DM_HVM_EXTRA + 4 * XLK_DM_NICS] = {
+		char *argv[50 + 2 * XLK_DM_HVM_EXTRA + 4 * XLK_DM_NICS] = {
 			launcher,      (char *)dm,
 			"-xen-domid",  domid_s,
 			"-chardev",    chardev,
@@ -462,6 +469,10 @@ static int xlk_dm_launch(struct xlk *k, uint32_t domid, const char *name,
 			argv[n++] = "-serial";
 			argv[n++] = hvm->serial[i];
 		}
+		if (incoming) { /* libxl: a restore's state, on an fd QEMU inherits */
+			argv[n++] = "-incoming";
+			argv[n++] = incoming_s;
+		}
 		argv[n] = NULL;
 		pid = oom ? -ENOMEM : xlk_dm_spawn(argv, log);
 		for (size_t i = 0; i < ne; i++)
@@ -469,6 +480,8 @@ static int xlk_dm_launch(struct xlk *k, uint32_t domid, const char *name,
 		free(display_owned[0]);
 		free(display_owned[1]);
 	}
+	if (in_fd >= 0)
+		close(in_fd);
 	if (pid < 0) {
 		fprintf(stderr, "xl: starting %s: %s\n", dm, strerror((int)-pid));
 		return (int)pid;
@@ -528,12 +541,18 @@ static int xlk_dm_launch(struct xlk *k, uint32_t domid, const char *name,
 
 int xlk_dm_start(struct xlk *k, uint32_t domid, const char *name)
 {
-	return xlk_dm_launch(k, domid, name, NULL);
+	return xlk_dm_launch(k, domid, name, NULL, NULL);
 }
 
 int xlk_dm_start_hvm(struct xlk *k, uint32_t domid, const struct xlcfg_domain *dom)
 {
-	return xlk_dm_launch(k, domid, dom->name, dom);
+	return xlk_dm_launch(k, domid, dom->name, dom, NULL);
+}
+
+int xlk_dm_start_hvm_incoming(struct xlk *k, uint32_t domid, const struct xlcfg_domain *dom,
+			      const char *state)
+{
+	return xlk_dm_launch(k, domid, dom->name, dom, state);
 }
 
 void xlk_dm_stop(struct xlk *k, uint32_t domid)

@@ -274,7 +274,7 @@ int xlk_migrate_receive(void *h, int fd, const char *suffix, uint32_t *domid, ch
 		fprintf(stderr, "xl: migration stream: %s\n", err);
 		return r;
 	}
-	r = xlk_restore_first_config(img, NULL, &dom, &have_dom);
+	r = xlk_restore_first_config(img, NULL, &dom, &have_dom, false);
 	if (r == 0) {
 		snprintf(name, namelen, "%s", dom.name);
 		if (asprintf(&incoming, "%s%s", dom.name, suffix) < 0)

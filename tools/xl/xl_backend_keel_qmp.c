@@ -212,6 +212,35 @@ static int xlk_qmp_escape(const char *s, char *out, size_t size)
 	return 0;
 }
 
+int xlk_qmp_save_devices(struct xlk *k, uint32_t domid, const char *path)
+{
+	struct xlk_qmp q = {.fd = -1};
+	char file[PATH_MAX * 2], args[PATH_MAX * 2 + 64];
+	int r = xlk_qmp_escape(path, file, sizeof(file));
+
+	if (r == 0)
+		r = xlk_qmp_open(k, domid, &q);
+	if (r == 0)
+		r = xlk_qmp_cmd(&q, "stop", NULL, -1, NULL, 0);
+	if (r == 0) {
+		snprintf(args, sizeof(args), "\"filename\": \"%s\", \"live\": false", file);
+		r = xlk_qmp_cmd(&q, "xen-save-devices-state", args, -1, NULL, 0);
+	}
+	xlk_qmp_close(&q);
+	return r;
+}
+
+int xlk_qmp_cont(struct xlk *k, uint32_t domid)
+{
+	struct xlk_qmp q = {.fd = -1};
+	int r = xlk_qmp_open(k, domid, &q);
+
+	if (r == 0)
+		r = xlk_qmp_cmd(&q, "cont", NULL, -1, NULL, 0);
+	xlk_qmp_close(&q);
+	return r;
+}
+
 static int xlk_qmp_is_hvm(struct xlk *k, uint32_t domid)
 {
 	struct keelctl_dominfo in;

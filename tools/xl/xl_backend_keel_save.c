@@ -12,7 +12,9 @@
  * image first, create a domain of the saved size, fill its RAM, hand the
  * state back to keeld (RESTORE_STATE), rebuild the store nodes and
  * unpause it unless asked not to.  Whatever fails after the new domain
- * exists destroys it again: a bad image leaves nothing behind.
+ * exists destroys it again: a bad image leaves nothing behind.  An HVM
+ * domain (running or paused) is suspended by dom0 instead and its device
+ * model's state travels beside keeld's (xl_backend_keel_hvmsave.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -94,9 +96,7 @@ int xlk_copy_fd(struct xl_saveimg_w *w, int fd, uint64_t len)
  */
 int xlk_suspend(struct xlk *k, uint32_t domid)
 {
-	long timeout = xlk_timeout_ms("KEEL_XL_SUSPEND_TIMEOUT_MS"), ms;
-	struct timespec t0, now;
-	struct keelctl_dominfo info;
+	long timeout = xlk_timeout_ms("KEEL_XL_SUSPEND_TIMEOUT_MS");
 	int r;
 
 	r = xlk_pvcontrol(k, domid, "suspend", timeout);
@@ -108,8 +108,16 @@ int xlk_suspend(struct xlk *k, uint32_t domid)
 		ks_write_str(k->xs, KS_TX_NONE, path, "");
 		return r;
 	}
-	if (r < 0)
-		return r;
+	return r < 0 ? r : xlk_suspend_wait(k, domid);
+}
+
+int xlk_suspend_wait(struct xlk *k, uint32_t domid)
+{
+	long timeout = xlk_timeout_ms("KEEL_XL_SUSPEND_TIMEOUT_MS"), ms;
+	struct timespec t0, now;
+	struct keelctl_dominfo info;
+	int r;
+
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
 		r = keelctl_domain_getinfo(k->ctl, domid, &info);
@@ -145,22 +153,26 @@ int xlk_save(void *h, uint32_t domid, const char *file, bool leave_running, bool
 	size_t text_len = 0;
 	FILE *mem;
 	void *ram = NULL;
-	uint64_t state_len = 0, pages;
-	int state_fd = -1, r, have_cfg, suspended = 0;
+	uint64_t state_len = 0, pages, dm_len = 0;
+	int state_fd = -1, dm_fd = -1, r, have_cfg, suspended = 0;
+	bool hvm, was_paused;
 
 	if (domid == 0)
 		return -EPERM;
 	r = keelctl_domain_getinfo(k->ctl, domid, &info);
 	if (r < 0)
 		return r;
-	if (info.state == KEELCTL_STATE_PAUSED) {
+	/* an HVM domain is suspended by dom0, so a paused one can be saved
+	 * (and stays paused after -c), as on Xen */
+	was_paused = info.state == KEELCTL_STATE_PAUSED;
+	if (was_paused && !(info.flags & KEELCTL_DOMINFO_HVM)) {
 		fprintf(stderr,
 			"xl: domain %u is paused: it cannot answer the suspend request "
 			"(unpause it first)\n",
 			domid);
 		return -EINVAL;
 	}
-	if (info.state != KEELCTL_STATE_RUNNING) {
+	if (info.state != KEELCTL_STATE_RUNNING && !was_paused) {
 		fprintf(stderr, "xl: domain %u is not running: nothing to save\n", domid);
 		return -EINVAL;
 	}
@@ -173,18 +185,24 @@ int xlk_save(void *h, uint32_t domid, const char *file, bool leave_running, bool
 	r = mem ? xlcfg_domain_to_cfg(&cfg, mem) : -ENOMEM;
 	if (mem && fclose(mem) != 0 && r == 0)
 		r = -ENOMEM;
+	/* an HVM domain's RAM is memory= (maxmem= is room for what is
+	 * populated past it, which keeld's records carry) */
+	hvm = cfg.type == XLCFG_TYPE_HVM;
+	pages = hvm ? ((cfg.target_memkb + 1023) / 1024) << 8 : info.mem_mb << 8;
 	xlcfg_domain_clear(&cfg);
 	if (r < 0)
 		goto out_text;
-	pages = info.mem_mb << 8;
 	fprintf(stderr, "Saving to %s new xl format (info 0x%x/0x0/%zu)\n", file,
 		XL_SAVEIMG_VERSION, text_len);
-	r = xlk_suspend(k, domid);
+	r = hvm ? xlk_hvm_suspend(k, domid) : xlk_suspend(k, domid);
 	suspended = r == 0;
+	/* libxl: the device model's state after the domain's suspend */
+	if (r == 0 && hvm)
+		r = xlk_hvm_dm_save(k, domid, &dm_fd, &dm_len);
 	if (r == 0)
 		r = xlk_fetch_state(k, domid, &state_fd, &state_len);
 	if (r == 0)
-		r = keelctl_map_frames(k->ctl, domid, 0, pages, &ram);
+		r = xlk_map_ram(k, domid, pages, hvm, &ram);
 	if (r == 0)
 		r = xl_saveimg_create(file, XLK_SAVE_ZLIB_LEVEL, &w);
 	if (r == 0)
@@ -197,6 +215,10 @@ int xlk_save(void *h, uint32_t domid, const char *file, bool leave_running, bool
 		r = xl_saveimg_section(w, XL_SAVEIMG_STATE, state_len);
 	if (r == 0)
 		r = xlk_copy_fd(w, state_fd, state_len);
+	if (r == 0 && hvm)
+		r = xl_saveimg_section(w, XL_SAVEIMG_EMULATOR, dm_len);
+	if (r == 0 && hvm)
+		r = xlk_copy_fd(w, dm_fd, dm_len);
 	if (r == 0) {
 		r = xl_saveimg_finish(w);
 		w = NULL;
@@ -209,16 +231,23 @@ int xlk_save(void *h, uint32_t domid, const char *file, bool leave_running, bool
 		munmap(ram, pages * 4096);
 	if (state_fd >= 0)
 		close(state_fd);
+	if (dm_fd >= 0)
+		close(dm_fd);
 	/* As xl: after a good save the domain goes, unless -c or -p keep it;
 	 * after a failed one the guest carries on (the suspend is cancelled). */
 	if (r == 0 && !leave_running && !leave_paused) {
+		if (hvm)
+			xlk_dm_stop(k, domid);
 		r = keelctl_domain_destroy(k->ctl, domid);
 		xlk_config_forget(k, domid);
 		xlk_store_forget_domain(k, domid);
 	} else if (suspended) {
 		int u = keelctl_domain_resume(k->ctl, domid, 1);
 
-		if (u == 0 && !(r == 0 && leave_paused))
+		/* QEMU was stopped for its save (if it got that far): it runs on */
+		if (u == 0 && hvm && xlk_qmp_cont(k, domid) < 0)
+			fprintf(stderr, "xl: domain %u's device model did not continue\n", domid);
+		if (u == 0 && !(r == 0 && leave_paused) && !was_paused)
 			u = keelctl_domain_unpause(k->ctl, domid);
 		if (u < 0)
 			fprintf(stderr, "xl: resuming domain %u: %s\n", domid, strerror(-u));
@@ -236,7 +265,7 @@ out_text:
  * says whether @dom was filled (and must be cleared).
  */
 int xlk_restore_first_config(struct xl_saveimg_r *img, const struct xlcfg_domain *override,
-			     struct xlcfg_domain *dom, int *have_dom)
+			     struct xlcfg_domain *dom, int *have_dom, bool allow_hvm)
 {
 	uint32_t type;
 	uint64_t len;
@@ -249,7 +278,7 @@ int xlk_restore_first_config(struct xl_saveimg_r *img, const struct xlcfg_domain
 		r = xlk_restore_config(img, len, override, dom);
 		*have_dom = r == 0;
 	}
-	if (r == 0 && dom->type != XLCFG_TYPE_PV)
+	if (r == 0 && dom->type != XLCFG_TYPE_PV && !(allow_hvm && dom->type == XLCFG_TYPE_HVM))
 		r = -EINVAL;
 	return r;
 }
@@ -345,8 +374,10 @@ int xlk_apply_state(struct xlk *k, struct xl_saveimg_r *img, uint32_t domid, int
 	return r;
 }
 
-/* The rest of the image into a domain just created for it. */
-static int xlk_restore_body(struct xlk *k, struct xl_saveimg_r *img, uint32_t domid, uint64_t pages)
+/* The rest of the image into a domain just created for it; an HVM
+ * domain's device model state into dm_path for QEMU. */
+static int xlk_restore_body(struct xlk *k, struct xl_saveimg_r *img, uint32_t domid, uint64_t pages,
+			    bool hvm, char *dm_path, size_t dm_size)
 {
 	struct xlk_progress prog = {"Loading memory", -1, isatty(2)};
 	uint32_t type;
@@ -358,7 +389,7 @@ static int xlk_restore_body(struct xlk *k, struct xl_saveimg_r *img, uint32_t do
 	if (r == 0 && (type != XL_SAVEIMG_MEMORY || len != pages))
 		r = -EINVAL;
 	if (r == 0)
-		r = keelctl_map_frames(k->ctl, domid, 0, pages, &ram);
+		r = xlk_map_ram(k, domid, pages, hvm, &ram);
 	if (r == 0)
 		r = xl_saveimg_read_memory(img, ram, pages, xlk_progress, &prog);
 	if (ram)
@@ -369,6 +400,8 @@ static int xlk_restore_body(struct xlk *k, struct xl_saveimg_r *img, uint32_t do
 		r = -EBADMSG;
 	if (r == 0)
 		r = xlk_read_state(img, len, &fd);
+	if (r == 0 && hvm)
+		r = xlk_hvm_dm_read(k, img, domid, dm_path, dm_size);
 	if (r == 0)
 		r = xlk_apply_state(k, img, domid, fd);
 	if (fd >= 0)
@@ -380,17 +413,20 @@ static int xlk_restore_body(struct xlk *k, struct xl_saveimg_r *img, uint32_t do
 int xlk_restore_domain_new(struct xlk *k, const struct xlcfg_domain *dom, uint32_t *domid)
 {
 	uint64_t mem_mb = (dom->target_memkb + 1023) / 1024;
-	int r = keelctl_domain_create_max(k->ctl, dom->name, mem_mb, xlk_space_mb(dom),
-					  dom->max_vcpus > dom->vcpus ? dom->max_vcpus : dom->vcpus,
-					  domid);
+	int vcpus = dom->max_vcpus > dom->vcpus ? dom->max_vcpus : dom->vcpus;
+	int r = dom->type == XLCFG_TYPE_HVM
+			? keelctl_domain_create_kind(k->ctl, dom->name, mem_mb, vcpus, 1, domid)
+			: keelctl_domain_create_max(k->ctl, dom->name, mem_mb, xlk_space_mb(dom),
+						    vcpus, domid);
 
 	if (r < 0)
 		return r;
 	r = keelctl_domain_set_handle(k->ctl, *domid, dom->uuid);
 	if (r == 0)
-		r = keelctl_domain_set_maxmem(k->ctl, *domid,
-					      dom->max_memkb > dom->target_memkb ? dom->max_memkb
-										 : mem_mb * 1024);
+		r = keelctl_domain_set_maxmem(
+			k->ctl, *domid,
+			(dom->max_memkb > dom->target_memkb ? dom->max_memkb : mem_mb * 1024) +
+				xlk_hvm_extra_memkb(dom));
 	if (r < 0)
 		keelctl_domain_destroy(k->ctl, *domid);
 	return r;
@@ -414,10 +450,11 @@ int xlk_restore(void *h, const char *file, const struct xlcfg_domain *override, 
 	struct xlk *k = h;
 	struct xl_saveimg_r *img = NULL;
 	struct xlcfg_domain dom;
-	char err[160];
+	char err[160], dm_path[PATH_MAX + 32] = "";
 	uint32_t other;
 	uint64_t mem_mb;
 	int r, have_dom = 0, created = 0;
+	bool hvm;
 
 	r = xl_saveimg_open(file, &img, err, sizeof(err));
 	if (r < 0) {
@@ -427,20 +464,29 @@ int xlk_restore(void *h, const char *file, const struct xlcfg_domain *override, 
 	fprintf(stderr, "Loading new save file %s (new xl fmt info 0x%x/0x0/%llu)\n", file,
 		xl_saveimg_header(img)->version,
 		(unsigned long long)xl_saveimg_header(img)->raw_size);
-	r = xlk_restore_first_config(img, override, &dom, &have_dom);
+	r = xlk_restore_first_config(img, override, &dom, &have_dom, true);
 	if (r == 0 && xlk_find_name(k, dom.name, &other) == 0) {
 		fprintf(stderr, "xl: Domain with name \"%s\" already exists.\n", dom.name);
 		r = -EEXIST;
 	}
-	mem_mb = have_dom ? xlk_space_mb(&dom) : 0; /* the frames the image holds */
+	hvm = have_dom && dom.type == XLCFG_TYPE_HVM;
+	if (r == 0 && hvm)
+		r = xlk_check_hvm(&dom);
+	/* the frames the image holds: an HVM domain's RAM is memory= */
+	mem_mb = !have_dom ? 0 : hvm ? (dom.target_memkb + 1023) / 1024 : xlk_space_mb(&dom);
 	if (r == 0) {
 		r = xlk_restore_domain_new(k, &dom, domid);
 		created = r == 0;
 	}
 	if (r == 0)
-		r = xlk_restore_body(k, img, *domid, mem_mb << 8);
+		r = xlk_restore_body(k, img, *domid, mem_mb << 8, hvm, dm_path, sizeof(dm_path));
 	if (r == 0)
 		r = xlk_restore_domain_finish(k, *domid, &dom);
+	/* libxl: QEMU for the restored domain loads its state, then the domain runs */
+	if (r == 0 && hvm)
+		r = xlk_dm_start_hvm_incoming(k, *domid, &dom, dm_path);
+	if (dm_path[0])
+		unlink(dm_path);
 	if (r == 0 && !paused)
 		r = keelctl_domain_unpause(k->ctl, *domid);
 	if (r < 0) {
@@ -448,6 +494,8 @@ int xlk_restore(void *h, const char *file, const struct xlcfg_domain *override, 
 			fprintf(stderr, "xl: %s: image corrupt or not for this toolstack (%s)\n",
 				file, strerror(-r));
 		if (created) {
+			if (hvm)
+				xlk_dm_stop(k, *domid);
 			xlk_config_forget(k, *domid);
 			xlk_store_forget_domain(k, *domid);
 			keelctl_domain_destroy(k->ctl, *domid);

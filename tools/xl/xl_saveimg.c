@@ -390,7 +390,7 @@ int xl_saveimg_next(struct xl_saveimg_r *r, uint32_t *type, uint64_t *len)
 
 	if (rc < 0)
 		return rc;
-	if (rec[0] < XL_SAVEIMG_CONFIG || rec[0] > XL_SAVEIMG_PAGES ||
+	if (rec[0] < XL_SAVEIMG_CONFIG || rec[0] > XL_SAVEIMG_EMULATOR ||
 	    (rec[0] == XL_SAVEIMG_PAGES && !r->stream))
 		return -EBADMSG;
 	if (rec[1] > r->hdr.raw_size - r->raw)

@@ -24,6 +24,7 @@ enum xl_saveimg_section {
 	XL_SAVEIMG_STATE,  /* keeld's state blob (hypervisor/ctl/ctl_save.c) */
 	XL_SAVEIMG_END,
 	XL_SAVEIMG_PAGES, /* a migration round: runs {u64 pfn, u64 count [| ZERO]}, pfn ~0 ends */
+	XL_SAVEIMG_EMULATOR, /* an HVM domain's device model state (QEMU's, as it wrote it) */
 };
 
 /* A PAGES run of zero pages: the receiver clears them, no data follows. */
