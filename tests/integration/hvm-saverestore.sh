@@ -39,6 +39,9 @@ name = "hvmsr"
 type = "hvm"
 memory = 32
 vcpus = 1
+# no VGA card: QEMU's video RAM moved to the card's framebuffer (its
+# relocate_memory and libxl's physmap keys) is not carried by a save yet
+vga = "none"
 on_crash = "preserve"
 boot = "c"
 disk = [ 'format=raw,vdev=hda,access=rw,target=$KEEL_TMP/disk.img' ]

@@ -56,6 +56,7 @@ int xlk_check_hvm(const struct xlcfg_domain *dom);
 int xlk_hvm_ide_index(const struct xlcfg_disk *disk);
 uint64_t xlk_hvm_extra_memkb(const struct xlcfg_domain *dom);
 uint64_t xlk_video_memkb(const struct xlcfg_domain *dom);
+uint64_t xlk_hvm_ram_mb(const struct xlcfg_domain *dom);
 /* A PV domain's guest-physical space in MiB: maxmem= when above memory=
  * (the balloon grows the guest into it), else memory=. */
 uint64_t xlk_space_mb(const struct xlcfg_domain *dom);

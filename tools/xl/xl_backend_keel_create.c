@@ -154,9 +154,7 @@ int xlk_create(void *h, const struct xlcfg_domain *dom, bool paused, uint32_t *d
 {
 	struct xlk *k = h;
 	uint64_t mem_mb = (dom->target_memkb + 1023) / 1024;
-	/* libxl__build_hvm: an HVM domain's RAM is memory= less its video RAM,
-	 * which QEMU populates past the RAM, within the same maxmem */
-	uint64_t ram_mb = (dom->target_memkb - xlk_video_memkb(dom) + 1023) / 1024;
+	uint64_t ram_mb = xlk_hvm_ram_mb(dom);
 	struct xlk_boot boot = {0};
 	const char *kernel = dom->kernel, *ramdisk = dom->ramdisk, *cmdline = dom->cmdline;
 	int r;

@@ -54,7 +54,7 @@ int xlk_dump_core(void *h, uint32_t domid, const char *file)
 		r = ctx ? 0 : -ENOMEM;
 	}
 	if (r == 0)
-		r = keelctl_map_frames(k->ctl, domid, 0, img.nr_pages, &ram);
+		r = xlk_map_ram(k, domid, img.nr_pages, info.flags & KEELCTL_DOMINFO_HVM, &ram);
 	if (r == 0) {
 		img.ram = ram;
 		img.vcpu_ctx = ctx;

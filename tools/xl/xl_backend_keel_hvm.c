@@ -157,3 +157,11 @@ uint64_t xlk_video_memkb(const struct xlcfg_domain *dom)
 {
 	return dom->type == XLCFG_TYPE_HVM && dom->video_memkb > 0 ? (uint64_t)dom->video_memkb : 0;
 }
+
+/* libxl__build_hvm: an HVM domain's RAM is memory= less its video RAM, which
+ * QEMU populates past the RAM, within the same maxmem.  What create builds,
+ * save writes and restore reads. */
+uint64_t xlk_hvm_ram_mb(const struct xlcfg_domain *dom)
+{
+	return (dom->target_memkb - xlk_video_memkb(dom) + 1023) / 1024;
+}

@@ -46,37 +46,55 @@ static uint64_t xlk_hvm_low_pages(uint64_t pages)
 	return pages < hole ? pages : hole;
 }
 
+/*
+ * The domain's RAM in one piece of this process, in memfd order: a PV
+ * domain's frames 0..pages; an HVM domain's frames below the MMIO hole,
+ * then those from 4 GiB.  The legacy VGA window (no RAM: Xen's HVM builder
+ * leaves it out, and keeld will not map it) reads as zeros here and takes
+ * no writes that reach the domain.
+ */
 int xlk_map_ram(struct xlk *k, uint32_t domid, uint64_t pages, bool hvm, void **ram)
 {
-	uint64_t low = hvm ? xlk_hvm_low_pages(pages) : pages, hsize = (pages - low) * 4096;
-	void *high = NULL, *all, *moved;
-	int r = keelctl_map_frames(k->ctl, domid, 0, low, ram);
+	uint64_t low = hvm ? xlk_hvm_low_pages(pages) : pages;
+	struct {
+		uint64_t gfn, count, at; /* at: the piece's first page in *ram */
+	} piece[3];
+	unsigned n = 0;
+	uint8_t *all;
+	int r = 0;
 
-	if (r < 0 || low == pages)
-		return r;
-	/* the part above 4 GiB right after the low part: one piece, as in the memfd */
-	r = keelctl_map_frames(k->ctl, domid, HVM_HIGH_MEM_START >> 12, pages - low, &high);
-	if (r < 0) {
-		munmap(*ram, low * 4096);
-		return r;
+	if (!hvm)
+		return keelctl_map_frames(k->ctl, domid, 0, pages, ram);
+	if (low <= HVM_VGA_HOLE_START) {
+		piece[n++] = (typeof(piece[0])){0, low, 0};
+	} else {
+		piece[n++] = (typeof(piece[0])){0, HVM_VGA_HOLE_START, 0};
+		if (low > HVM_VGA_HOLE_END)
+			piece[n++] = (typeof(piece[0])){HVM_VGA_HOLE_END, low - HVM_VGA_HOLE_END,
+							HVM_VGA_HOLE_END};
 	}
-	all = mmap(NULL, pages * 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	moved = all == MAP_FAILED
-			? MAP_FAILED
-			: mremap(*ram, low * 4096, low * 4096, MREMAP_MAYMOVE | MREMAP_FIXED, all);
-	if (moved != MAP_FAILED) {
-		*ram = moved;
-		moved = mremap(high, hsize, hsize, MREMAP_MAYMOVE | MREMAP_FIXED,
-			       (uint8_t *)all + low * 4096);
+	if (pages > low)
+		piece[n++] = (typeof(piece[0])){HVM_HIGH_MEM_START >> 12, pages - low, low};
+	all = mmap(NULL, pages * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (all == MAP_FAILED)
+		return -errno;
+	for (unsigned i = 0; i < n && r == 0; i++) {
+		void *p, *moved;
+
+		r = keelctl_map_frames(k->ctl, domid, piece[i].gfn, piece[i].count, &p);
+		if (r < 0)
+			break;
+		moved = mremap(p, piece[i].count * 4096, piece[i].count * 4096,
+			       MREMAP_MAYMOVE | MREMAP_FIXED, all + piece[i].at * 4096);
+		if (moved == MAP_FAILED) {
+			r = -errno;
+			munmap(p, piece[i].count * 4096);
+		}
 	}
-	if (moved == MAP_FAILED) {
-		r = -errno;
-		munmap(high, hsize);
-		if (*ram != all)
-			munmap(*ram, low * 4096);
-		if (all != MAP_FAILED)
-			munmap(all, pages * 4096); /* with the low part, if it moved */
-	}
+	if (r < 0)
+		munmap(all, pages * 4096); /* with the pieces moved there */
+	else
+		*ram = all;
 	return r;
 }
 

@@ -188,7 +188,7 @@ int xlk_save(void *h, uint32_t domid, const char *file, bool leave_running, bool
 	/* an HVM domain's RAM is memory= (maxmem= is room for what is
 	 * populated past it, which keeld's records carry) */
 	hvm = cfg.type == XLCFG_TYPE_HVM;
-	pages = hvm ? ((cfg.target_memkb + 1023) / 1024) << 8 : info.mem_mb << 8;
+	pages = (hvm ? xlk_hvm_ram_mb(&cfg) : info.mem_mb) << 8;
 	xlcfg_domain_clear(&cfg);
 	if (r < 0)
 		goto out_text;
@@ -415,7 +415,8 @@ int xlk_restore_domain_new(struct xlk *k, const struct xlcfg_domain *dom, uint32
 	uint64_t mem_mb = (dom->target_memkb + 1023) / 1024;
 	int vcpus = dom->max_vcpus > dom->vcpus ? dom->max_vcpus : dom->vcpus;
 	int r = dom->type == XLCFG_TYPE_HVM
-			? keelctl_domain_create_kind(k->ctl, dom->name, mem_mb, vcpus, 1, domid)
+			? keelctl_domain_create_kind(k->ctl, dom->name, xlk_hvm_ram_mb(dom), vcpus,
+						     1, domid)
 			: keelctl_domain_create_max(k->ctl, dom->name, mem_mb, xlk_space_mb(dom),
 						    vcpus, domid);
 
@@ -472,8 +473,8 @@ int xlk_restore(void *h, const char *file, const struct xlcfg_domain *override, 
 	hvm = have_dom && dom.type == XLCFG_TYPE_HVM;
 	if (r == 0 && hvm)
 		r = xlk_check_hvm(&dom);
-	/* the frames the image holds: an HVM domain's RAM is memory= */
-	mem_mb = !have_dom ? 0 : hvm ? (dom.target_memkb + 1023) / 1024 : xlk_space_mb(&dom);
+	/* the frames the image holds: an HVM domain's RAM (memory= less video RAM) */
+	mem_mb = !have_dom ? 0 : hvm ? xlk_hvm_ram_mb(&dom) : xlk_space_mb(&dom);
 	if (r == 0) {
 		r = xlk_restore_domain_new(k, &dom, domid);
 		created = r == 0;
