@@ -141,8 +141,8 @@ static int hvm_reloc_out(struct domain *d, struct hvm_hole_run *run, uint64_t n,
 		h->free_slots[h->nr_free_slots++] = run->slot;
 		*run = h->runs[--h->nr_runs];
 	}
-	h->relocs[h->nr_relocs] = (struct hvm_reloc){.gfn = to, .from = from, .pages = n,
-						     .slot = moved};
+	h->relocs[h->nr_relocs] =
+		(struct hvm_reloc){.gfn = to, .from = from, .pages = n, .slot = moved};
 	__atomic_store_n(&h->nr_relocs, h->nr_relocs + 1, __ATOMIC_RELEASE);
 	return 0;
 }
@@ -199,8 +199,9 @@ int hvm_relocate_memory(struct domain *d, uint64_t pages, uint64_t from, uint64_
 		r = hvm_reloc_move(d, self, to);
 	} else {
 		int64_t at;
-		struct hvm_hole_run *run =
-			hvm_reloc_lookup(h, from, pages, &at) ? NULL : hvm_reloc_source(h, from, pages);
+		struct hvm_hole_run *run = hvm_reloc_lookup(h, from, pages, &at)
+						   ? NULL
+						   : hvm_reloc_source(h, from, pages);
 
 		if (run)
 			r = hvm_reloc_out(d, run, pages, from, to);
@@ -212,8 +213,7 @@ int hvm_relocate_memory(struct domain *d, uint64_t pages, uint64_t from, uint64_
 	pthread_mutex_unlock(&d->mm_lock);
 	if (r == 0)
 		hvlog("d%d: relocate_memory: %llu frames from gfn %#llx to gfn %#llx", d->domid,
-		      (unsigned long long)pages, (unsigned long long)from,
-		      (unsigned long long)to);
+		      (unsigned long long)pages, (unsigned long long)from, (unsigned long long)to);
 	else if (r != -EINVAL)
 		hvlog("d%d: relocate_memory of %llu frames from gfn %#llx to %#llx: %s", d->domid,
 		      (unsigned long long)pages, (unsigned long long)from, (unsigned long long)to,
