@@ -32,6 +32,11 @@
  *	RAM, keeld's region or past the address space; moved, their content
  *	is at the new frames (and nothing at the old), track_dirty_vram
  *	there says all dirty at first, then clean, then stops; moved back.
+ *   keel-xenlibs-peer vram DOMID GFN [FIRST LAST]
+ *	the device model's dirty-VRAM log of the 4096 frames at GFN (QEMU's
+ *	LFB): without FIRST..LAST one call (the log from then on); with
+ *	them, frames FIRST..LAST dirty since (what hvmos wrote there), no
+ *	others, then a second call finds none.
  *
  * Exit status 0 on success; each failed check is printed.
  */
@@ -635,24 +640,70 @@ static int peer_populate(uint32_t d)
 	return peer_failed;
 }
 
+/* What hvm-os's guest wrote through the LFB, in the dirty-VRAM log QEMU
+ * started (the same range, so the log since then, not a fresh start). */
+static int peer_vram(uint32_t d, uint64_t gfn, unsigned first, unsigned last)
+{
+	xendevicemodel_handle *dm = xendevicemodel_open(NULL, 0);
+	unsigned long bits[4096 / (8 * sizeof(unsigned long))];
+	unsigned n = 0, other = 0;
+
+	peer_check(dm != NULL, "xendevicemodel_open");
+	if (!dm)
+		return 1;
+	memset(bits, 0, sizeof(bits));
+	peer_check(xendevicemodel_track_dirty_vram(dm, d, gfn, 4096, bits) == 0,
+		   "track_dirty_vram of the LFB");
+	if (first > last) {
+		xendevicemodel_close(dm);
+		return peer_failed;
+	}
+	for (unsigned i = 0; i < 4096; i++) {
+		int dirty = (bits[i / (8 * sizeof(long))] >> (i % (8 * sizeof(long)))) & 1;
+
+		if (i >= first && i <= last)
+			n += dirty;
+		else
+			other += dirty;
+	}
+	printf("vram: %u of frames %u-%u dirty, %u others\n", n, first, last, other);
+	peer_check(n == last - first + 1 && other == 0,
+		   "the frames the guest wrote dirty, no others");
+	peer_check(xendevicemodel_track_dirty_vram(dm, d, gfn, 4096, bits) == 0,
+		   "track_dirty_vram again");
+	n = 0;
+	for (unsigned i = 0; i < 4096 / (8 * sizeof(long)); i++)
+		n += bits[i] != 0;
+	peer_check(n == 0, "nothing written since");
+	xendevicemodel_close(dm);
+	return peer_failed;
+}
+
 int main(int argc, char **argv)
 {
 	uint32_t domid;
 	evtchn_port_t port;
 	int secs;
 
-	if ((argc < 5 && !(argc == 3 && !strcmp(argv[1], "populate"))) ||
+	if ((argc < 5 && !(argc == 3 && !strcmp(argv[1], "populate")) &&
+	     !(argc == 4 && !strcmp(argv[1], "vram"))) ||
 	    (strcmp(argv[1], "populate") && strcmp(argv[1], "grant") && strcmp(argv[1], "pong") &&
-	     strcmp(argv[1], "ctrl"))) {
+	     strcmp(argv[1], "ctrl") && strcmp(argv[1], "vram")) ||
+	    (!strcmp(argv[1], "vram") && argc != 4 && argc != 6)) {
 		fprintf(stderr, "usage: keel-xenlibs-peer grant|pong DOMID PORT GREF|ROUNDS "
 				"[SECONDS]\n"
 				"       keel-xenlibs-peer ctrl DOMID_A DOMID_B DOMID_C\n"
-				"       keel-xenlibs-peer populate DOMID\n");
+				"       keel-xenlibs-peer populate DOMID\n"
+				"       keel-xenlibs-peer vram DOMID GFN [FIRST LAST]\n");
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc == 3 && !strcmp(argv[1], "populate"))
 		return peer_populate(strtoul(argv[2], NULL, 0));
+	if (!strcmp(argv[1], "vram"))
+		return peer_vram(strtoul(argv[2], NULL, 0), strtoull(argv[3], NULL, 0),
+				 argc == 6 ? strtoul(argv[4], NULL, 0) : 1,
+				 argc == 6 ? strtoul(argv[5], NULL, 0) : 0);
 	if (!strcmp(argv[1], "ctrl"))
 		return peer_ctrl(strtoul(argv[2], NULL, 0), strtoul(argv[3], NULL, 0),
 				 strtoul(argv[4], NULL, 0));

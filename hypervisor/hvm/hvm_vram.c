@@ -265,6 +265,8 @@ int hvm_track_dirty_vram(struct domain *d, uint64_t first, uint64_t nr, void *ou
 	if (!e->dirty || e->dirty_first != first || e->dirty_nr != nr) {
 		/* a new range: nothing logged yet, all of it dirty (Xen's HAP) */
 		r = hvm_vram_log(d, e, 1);
+		hvlog("d%d: track_dirty_vram: gfn %#llx+%llu logged (KVM's dirty log on its slot)",
+		      d->domid, (unsigned long long)first, (unsigned long long)nr);
 		e->dirty_first = first;
 		e->dirty_nr = nr;
 		for (uint64_t i = 0; i < nr; i++)

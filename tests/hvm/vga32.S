@@ -11,12 +11,14 @@
  * vgakey32 (at each tick line): graphics through the linear framebuffer
  * of QEMU's std VGA (PCI 1234:1111; Bochs VBE at ports 0x1ce/0x1cf),
  * driven by keys hvm-os sends over QMP (PS/2, polled at 0x64/0x60: the
- * PIC is masked).  'a' (scancode 0x1e, or set 2's 0x1c): 640x480x32 with
+ * PIC is masked).  'a' (scancode 0x1e, or set 2's 0x1c): 640x480x8 with
  * the LFB on, VGA_RECTS rectangles in vga_set1's colours written at BAR 0
  * (as hvmloader programmed it), "vga-lfb drawn at 0xADDR" on COM1; 'b'
  * (0x30 / 0x32): the same rectangles in vga_set2's, "vga-lfb redrawn".
  * The LFB is QEMU's video RAM that keeld relocated to the BAR; plain RAM
- * writes, which QEMU only redraws when keeld's dirty log names them.
+ * writes, which QEMU only redraws when keeld's dirty log names them: at
+ * 8 bits per pixel (a palette) QEMU draws the screen from the video RAM
+ * page by page (at 32 it would show the video RAM itself).
  */
 #define VGA_TEXT 0xb8000
 #define VGA_ROW	 160 /* bytes per text row */
@@ -91,30 +93,46 @@ vgakey32:
 	in %dx, %eax
 	and $0xfffffff0, %eax
 	mov %eax, %ebp
-	/* VBE: disabled, 640x480x32, enabled with the LFB (0x41) */
+	/* 'b': the mode as 'a' left it (setting it again would clear and
+	 * redraw all of the screen), only the rectangles written */
+	cmp $vga_set1, %esi
+	jne 4f
+	/* VBE: disabled, 640x480x8, enabled with the LFB (0x41) */
 	mov $vga_vbe, %edi
 	mov $5, %ecx
-4:	mov (%edi), %ax
+2:	mov (%edi), %ax
 	mov $VBE_INDEX, %dx
 	out %ax, %dx
 	mov 2(%edi), %ax
 	mov $VBE_DATA, %dx
 	out %ax, %dx
 	add $4, %edi
-	loop 4b
+	loop 2b
+	/* the palette: DAC entries 1-7 (6-bit red, green, blue) */
+	mov $0x3c8, %dx
+	mov $1, %al
+	out %al, %dx
+	inc %dx
+	mov $vga_dac, %edi
+	mov $21, %ecx
+3:	mov (%edi), %al
+	out %al, %dx
+	inc %edi
+	loop 3b
+4:
 	/* the rectangles: 80 rows of 120 pixels each, colour from (%esi) */
 	xor %ecx, %ecx
-5:	mov (%esi,%ecx,4), %eax
-	imul $150 * 4, %ecx, %edi
-	lea (200 * VGA_W + 40) * 4(%ebp,%edi), %edi
+5:	movzbl (%esi,%ecx), %eax
+	imul $150, %ecx, %edi
+	lea 200 * VGA_W + 40(%ebp,%edi), %edi
 	mov $80, %edx
 6:	push %ecx
 	push %edi
 	mov $120, %ecx
-	rep stosl
+	rep stosb
 	pop %edi
 	pop %ecx
-	add $VGA_W * 4, %edi
+	add $VGA_W, %edi
 	dec %edx
 	jnz 6b
 	inc %ecx
@@ -147,10 +165,13 @@ vga_attrs:	.byte 0x0c, 0x0a, 0x09, 0x0e, 0x0f, 0x01, 0x04, 0x06
 vga_banner:	.asciz "KEEL HVMOS VGA TEXT"
 s_vga:		.asciz "vga-text written\r\n"
 /* VBE index, value: ENABLE 0, XRES, YRES, BPP, ENABLE (on, LFB) */
-vga_vbe:	.short 4, 0, 1, VGA_W, 2, VGA_H, 3, 32, 4, 0x41
-/* 0x00RRGGBB: red, green, blue, white; then yellow, magenta, cyan, grey */
-vga_set1:	.long 0x00ff0000, 0x0000ff00, 0x000000ff, 0x00ffffff
-vga_set2:	.long 0x00ffff00, 0x00ff00ff, 0x0000ffff, 0x00808080
+vga_vbe:	.short 4, 0, 1, VGA_W, 2, VGA_H, 3, 8, 4, 0x41
+/* DAC entries 1-7: red, green, blue, white, yellow, magenta, cyan */
+vga_dac:	.byte 63, 0, 0, 0, 63, 0, 0, 0, 63, 63, 63, 63, 63, 63, 0, 63, 0, 63, 0, 63, 63
+/* the rectangles' palette entries: red, green, blue, white; then
+ * yellow, magenta, cyan, red */
+vga_set1:	.byte 1, 2, 3, 4
+vga_set2:	.byte 5, 6, 7, 1
 s_vga_none:	.asciz "FAIL vga-lfb no std VGA (1234:1111) on bus 0\r\n"
 s_vga_drawn:	.asciz "vga-lfb drawn at 0x"
 s_vga_redrawn:	.asciz "vga-lfb redrawn at 0x"

@@ -70,12 +70,12 @@ PY
 	wait_for "[ -e '$3.ready' ]" 10 || fail "the capture on $1 did not start"
 }
 
-# hvm_lfb KEY LINE "RRGGBB x4": send KEY to the domain over QMP ($run/qmp/
+# hvm_lfb_key KEY LINE: send KEY to the domain over QMP ($run/qmp/
 # qmp-libxl-$d), wait for LINE on $serial (hvmos's vgakey32 drew its
-# rectangles), then a screendump: 640x480, the centre pixel of each of
-# the 4 rectangles (120x80 at x = 40 + 150 i, y = 200) exactly the colour
-# given, the background around them black.
-hvm_lfb() {
+# rectangles).  hvm_lfb_check NAME "RRGGBB x4": a screendump: 640x480, the
+# centre pixel of each of the 4 rectangles (120x80 at x = 40 + 150 i,
+# y = 200) exactly the colour given, the background around them black.
+hvm_lfb_key() {
 	python3 - "$run/qmp/qmp-libxl-$d" "$1" >/dev/null <<'PY' || fail "QMP send-key $1"
 import json, socket, sys
 s = socket.socket(socket.AF_UNIX)
@@ -92,7 +92,9 @@ for cmd in ({"execute": "qmp_capabilities"},
 PY
 	wait_for "tr -d '\r' <'$serial' | grep -qx '$2'" 60 ||
 		fail "hvmos did not say '$2' after key $1: $(tr -d '\r' <"$serial" | grep vga-lfb)"
-	python3 - "$run/qmp/qmp-libxl-$d" "$KEEL_TMP/lfb-$1.ppm" "$3" <<'PY' || fail "screendump after key $1: not what hvmos drew"
+}
+hvm_lfb_check() {
+	python3 - "$run/qmp/qmp-libxl-$d" "$KEEL_TMP/lfb-$1.ppm" "$2" <<'PY' || fail "screendump after key $1: not what hvmos drew"
 import json, socket, sys
 sock, ppm, want = sys.argv[1], sys.argv[2], sys.argv[3].split()
 s = socket.socket(socket.AF_UNIX)
