@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "hvm_domain.h"
 
@@ -180,10 +181,12 @@ int hvm_relocate_memory(struct domain *d, uint64_t pages, uint64_t from, uint64_
 {
 	struct hvm_domain *h = d->hvm;
 	struct hvm_reloc *self = NULL;
+	struct timespec t0, t1;
 	int r = -EINVAL;
 
 	if (!pages)
 		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (from >= HVM_GFN_LIMIT || pages > HVM_GFN_LIMIT - from || to >= HVM_GFN_LIMIT ||
 	    pages > HVM_GFN_LIMIT - to || !h->hole)
 		return -EINVAL;

@@ -229,10 +229,10 @@ echo "  the VGA text hvmos wrote (a banner, 8 coloured blocks) in QMP's screendu
 # frames) to the BAR hvmloader gave the card, keeld's relocate_memory
 grep -q "relocate_memory.*failed" "$run/log/qemu-dm-hvmos.log" &&
 	fail "QEMU: $(grep "relocate_memory.*failed" "$run/log/qemu-dm-hvmos.log")"
-lfb=$(sed -n "s/.*d$d: relocate_memory: 4096 frames from gfn 0x1000 to gfn 0x\([0-9a-f]*\)\$/\1/p" \
+lfb=$(sed -n "s/.*d$d: relocate_memory: 4096 frames from gfn 0x1000 to gfn 0x\([0-9a-f]*\) in .*/\1/p" \
 	"$run/log/keeld.log" | tail -1)
 [ -n "$lfb" ] || fail "keeld did not relocate QEMU's video RAM: $(grep relocate_memory "$run/log/keeld.log")"
-echo "  keeld relocated QEMU's 16 MiB of video RAM from gfn 0x1000 to the BAR at 0x${lfb}000"
+echo "  keeld relocated QEMU's 16 MiB of video RAM from gfn 0x1000 to the BAR at 0x${lfb}000 ($(grep -o "d$d: relocate_memory: 4096 frames from gfn 0x1000 .* in [0-9]* us" "$run/log/keeld.log" | tail -1 | grep -o "[0-9]* us\$"))"
 t_lfb=$(date +%s%N)
 hvm_lfb_key a "vga-lfb drawn at 0x${lfb}000"
 hvm_lfb_check a "ff0000 00ff00 0000ff ffffff"
