@@ -214,9 +214,13 @@ int hvm_relocate_memory(struct domain *d, uint64_t pages, uint64_t from, uint64_
 			      d->domid, (unsigned long long)pages, (unsigned long long)from);
 	}
 	pthread_mutex_unlock(&d->mm_lock);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (r == 0)
-		hvlog("d%d: relocate_memory: %llu frames from gfn %#llx to gfn %#llx", d->domid,
-		      (unsigned long long)pages, (unsigned long long)from, (unsigned long long)to);
+		hvlog("d%d: relocate_memory: %llu frames from gfn %#llx to gfn %#llx in %lld us",
+		      d->domid, (unsigned long long)pages, (unsigned long long)from,
+		      (unsigned long long)to,
+		      (long long)((t1.tv_sec - t0.tv_sec) * 1000000 +
+				  (t1.tv_nsec - t0.tv_nsec) / 1000));
 	else if (r != -EINVAL)
 		hvlog("d%d: relocate_memory of %llu frames from gfn %#llx to %#llx: %s", d->domid,
 		      (unsigned long long)pages, (unsigned long long)from, (unsigned long long)to,
