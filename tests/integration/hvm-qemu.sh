@@ -161,6 +161,12 @@ for a in "-device VGA,vgamem_mb=16 " "-m 3952 " "-vnc none " "-nographic"; do
 	grep -q -- "$a" "$KEEL_TMP/qemu.cmdline" || fail "QEMU has no '$a': $(cat "$KEEL_TMP/qemu.cmdline")"
 done
 grep "populate_physmap of" "$run/log/keeld.log" | sed 's/^(keeld) /  keeld: /'
+# the video RAM, populated past RAM above 4 GiB, relocated by keeld to the
+# card's BAR below 4 GiB when SeaBIOS/hvmloader mapped it (QEMU logs a failure)
+grep -q "relocate_memory.*failed" "$run/log/qemu-dm-hvmdisk.log" &&
+	fail "QEMU: $(grep "relocate_memory.*failed" "$run/log/qemu-dm-hvmdisk.log")"
+grep "d$d: relocate_memory: 4096 frames from gfn 0x1" "$run/log/keeld.log" | sed 's/^(keeld) /  keeld: /' | grep . ||
+	fail "keeld did not relocate stdvga's video RAM: $(grep relocate_memory "$run/log/keeld.log")"
 [ "$(st read /local/domain/$d/memory/videoram)" = 16384 ] || fail "memory/videoram: $(st read /local/domain/$d/memory/videoram)"
 st read /local/domain/$d/console/vnc-port >/dev/null 2>&1 && fail "console/vnc-port with vnc=0"
 xl vncviewer hvmdisk 2>"$KEEL_TMP/vnc.err" && fail "xl vncviewer succeeded with vnc=0"
