@@ -116,6 +116,10 @@ int keelctl_vcpu_pin(struct keelctl *h, uint32_t domid, const struct keelctl_vcp
 /* A device model's dm_op on an HVM domain (KEELCTL_DM_*): q in, results
  * in q; negative errno. */
 int keelctl_dm(struct keelctl *h, uint32_t domid, struct keelctl_dm_req *q);
+/* The same, for an op whose answer has data after q (KEELCTL_DM_TRACK_VRAM):
+ * exactly len bytes of it into buf. */
+int keelctl_dm_data(struct keelctl *h, uint32_t domid, struct keelctl_dm_req *q, void *buf,
+		    uint32_t len);
 int keelctl_sched_get(struct keelctl *h, uint32_t domid, struct keelctl_sched *s);
 int keelctl_sched_set(struct keelctl *h, uint32_t domid, const struct keelctl_sched *s);
 int keelctl_version(struct keelctl *h, struct keelctl_version *v);

@@ -252,6 +252,9 @@ enum {
 	KEELCTL_DM_POPULATE,   /* arg0 gfn, arg1 order, arg2 extents (each 2^order frames
 				* on from the last); answer arg0 extents done, arg1 the
 				* negative errno that stopped the rest (0: none) */
+	KEELCTL_DM_RELOCATE, /* arg0 frames, arg1 from gfn, arg2 to gfn (XEN_DMOP_relocate_memory) */
+	KEELCTL_DM_TRACK_VRAM, /* arg0 first gfn, arg1 frames (0: stop); the answer is followed
+				* by Xen's bitmap, (frames + 7) / 8 bytes (XEN_DMOP_track_dirty_vram) */
 };
 
 struct keelctl_dm_req {

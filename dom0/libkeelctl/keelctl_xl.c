@@ -170,6 +170,24 @@ int keelctl_vcpu_pin(struct keelctl *h, uint32_t domid, const struct keelctl_vcp
 	return keelctl_call(h, KEELCTL_OP_VCPU_PIN, domid, p, sizeof(*p), NULL, 0, NULL, NULL);
 }
 
+int keelctl_dm_data(struct keelctl *h, uint32_t domid, struct keelctl_dm_req *q, void *buf,
+		    uint32_t len)
+{
+	const uint8_t *p;
+	uint32_t got;
+	int r = keelctl_call(h, KEELCTL_OP_DM, domid, q, sizeof(*q), NULL, 0, (const void **)&p,
+			     &got);
+
+	if (r < 0)
+		return r;
+	if (got != sizeof(*q) + len)
+		return -EPROTO;
+	memcpy(q, p, sizeof(*q));
+	if (len)
+		memcpy(buf, p + sizeof(*q), len);
+	return 0;
+}
+
 int keelctl_dm(struct keelctl *h, uint32_t domid, struct keelctl_dm_req *q)
 {
 	const void *p;

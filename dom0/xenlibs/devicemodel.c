@@ -2,10 +2,10 @@
  * libxendevicemodel.so.1 for Keel: Xen's device-model library (one dm_op
  * per call) over a libkeelctl connection per handle.  The ioreq-server
  * calls, the ISA and PCI interrupt lines, the PCI link routes and the
- * vCPU count are keeld's DM control op on an HVM domain
- * (hypervisor/hvm/hvm_ioreq.c); the rest (memory types, MSIs, dirty VRAM,
- * event injection, relocation) have no keeld counterpart and are
- * EOPNOTSUPP on an HVM domain.  Every call checks in the order Xen's
+ * vCPU count, the relocation of populated frames and the dirty-VRAM log
+ * are keeld's DM control op on an HVM domain (hypervisor/hvm/hvm_ioreq.c,
+ * hvm_vram.c); the rest (memory types, MSIs, event injection) have no
+ * keeld counterpart and are EOPNOTSUPP on an HVM domain.  Every call checks in the order Xen's
  * library, Linux's privcmd and Xen's dm_op check (see the header); the
  * shutdown is keeld's remote shutdown.
  */
@@ -254,14 +254,24 @@ int xendevicemodel_inject_msi(xendevicemodel_handle *dmod, domid_t domid, uint64
 	return xendm_op(dmod, domid);
 }
 
+/* XEN_DMOP_track_dirty_vram: keeld's KVM dirty log of relocated video
+ * RAM (hypervisor/hvm/hvm_vram.c), Xen's bitmap; nr 0 stops it. */
 int xendevicemodel_track_dirty_vram(xendevicemodel_handle *dmod, domid_t domid, uint64_t first_pfn,
 				    uint32_t nr, unsigned long *dirty_bitmap)
 {
-	int bad;
+	struct keelctl_dm_req q = {.op = KEELCTL_DM_TRACK_VRAM, .arg = {first_pfn, nr}};
+	int bad, r;
 
 	XENDM_HANDLE(dmod);
 	bad = xendm_buf_bad(dirty_bitmap, ((size_t)nr + 7) / 8);
-	return bad ? xendm_fail(bad) : xendm_op(dmod, domid);
+	if (bad)
+		return xendm_fail(bad);
+	if (domid == 0)
+		return xendm_fail(EPERM);
+	pthread_mutex_lock(&dmod->lock);
+	r = keelctl_dm_data(dmod->ctl, domid, &q, dirty_bitmap, (nr + 7) / 8);
+	pthread_mutex_unlock(&dmod->lock);
+	return r < 0 ? xendm_fail(-r) : 0;
 }
 
 int xendevicemodel_modified_memory_bulk(xendevicemodel_handle *dmod, domid_t domid,
@@ -311,11 +321,13 @@ int xendevicemodel_shutdown(xendevicemodel_handle *dmod, domid_t domid, unsigned
 	return r < 0 ? xendm_fail(-r) : 0;
 }
 
+/* XEN_DMOP_relocate_memory: keeld moves the frames' KVM slot, their
+ * memory stays (hypervisor/hvm/hvm_vram.c). */
 int xendevicemodel_relocate_memory(xendevicemodel_handle *dmod, domid_t domid, uint32_t size,
 				   uint64_t src_gfn, uint64_t dst_gfn)
 {
 	XENDM_HANDLE(dmod);
-	return xendm_op(dmod, domid);
+	return xendm_call(dmod, domid, KEELCTL_DM_RELOCATE, 0, size, src_gfn, dst_gfn, NULL);
 }
 
 int xendevicemodel_pin_memory_cacheattr(xendevicemodel_handle *dmod, domid_t domid, uint64_t start,

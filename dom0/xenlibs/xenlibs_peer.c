@@ -26,7 +26,17 @@
  *	as QEMU calls it refused with Xen's EBUSY for frames of its RAM, a
  *	bad order, a misaligned extent, keeld's region and past 4 GiB; a frame
  *	past its RAM populated, mapped through libxenforeignmemory and read
- *	back through a second map; an extent past its maxmem refused.
+ *	back through a second map; an extent past its maxmem refused.  Then
+ *	relocate_memory (QEMU's video RAM to the VGA BAR) of those two
+ *	frames: Xen's EINVAL for frames not populated, a destination over
+ *	RAM, keeld's region or past the address space; moved, their content
+ *	is at the new frames (and nothing at the old), track_dirty_vram
+ *	there says all dirty at first, then clean, then stops; moved back.
+ *   keel-xenlibs-peer vram DOMID GFN [FIRST LAST]
+ *	the device model's dirty-VRAM log of the 4096 frames at GFN (QEMU's
+ *	LFB): without FIRST..LAST one call (the log from then on); with
+ *	them, frames FIRST..LAST dirty since (what hvmos wrote there), no
+ *	others, then a second call finds none.
  *
  * Exit status 0 on success; each failed check is printed.
  */
@@ -470,6 +480,12 @@ static void peer_dm(uint32_t a)
 		     EINVAL, "pin_memory_cacheattr on a PV domain");
 	peer_refused(xendevicemodel_relocate_memory(dm, NO_DOMAIN, 1, 0, 1), ESRCH,
 		     "relocate_memory on a domain that does not exist");
+	peer_refused(xendevicemodel_relocate_memory(dm, d, 1, 0, 1), EINVAL,
+		     "relocate_memory on a PV domain");
+	peer_refused(xendevicemodel_relocate_memory(dm, 0, 1, 0, 1), EPERM,
+		     "relocate_memory on domain 0");
+	peer_refused(xendevicemodel_track_dirty_vram(dm, d, 0, 0, NULL), EINVAL,
+		     "track_dirty_vram's stop on a PV domain");
 	peer_refused(xendevicemodel_nr_vcpus(dm, d, &vcpus), EINVAL, "nr_vcpus on a PV domain");
 	peer_check(vcpus == 77, "nr_vcpus leaves *vcpus alone when it fails");
 	peer_refused(xendevicemodel_inject_msi(dm, d, 0xfee00000, 0x30), EINVAL,
@@ -512,6 +528,62 @@ static int peer_ctrl(uint32_t a, uint32_t b, uint32_t c)
 		     "xc_get_hvm_param on the shut-down PV domain");
 	peer_check(xc_interface_close(xch) == 0, "xc_interface_close");
 	return peer_failed;
+}
+
+/* relocate_memory and track_dirty_vram on frames 0xe0000-0xe0001 (just
+ * populated, the second holding 0x4b45454c), as QEMU uses them for the
+ * VGA's linear framebuffer. */
+static void peer_relocate(uint32_t d, xenforeignmemory_handle *fm)
+{
+	xendevicemodel_handle *dm = xendevicemodel_open(NULL, 0);
+	unsigned long bits[1] = {0};
+	xen_pfn_t to[2] = {0xe0400, 0xe0401}, from = 0xe0000;
+	volatile uint32_t *p;
+
+	peer_check(dm != NULL, "xendevicemodel_open");
+	if (!dm)
+		return;
+	peer_refused(xendevicemodel_relocate_memory(dm, d, 1, 0xe0100, 0xe0400), EINVAL,
+		     "relocate_memory of a frame not populated");
+	peer_refused(xendevicemodel_relocate_memory(dm, d, 3, 0xe0000, 0xe0400), EINVAL,
+		     "relocate_memory of three frames, two populated");
+	peer_refused(xendevicemodel_relocate_memory(dm, d, 2, 0xe0000, 0x100), EINVAL,
+		     "relocate_memory onto the domain's RAM");
+	peer_refused(xendevicemodel_relocate_memory(dm, d, 2, 0xe0000, 0xfeffc), EINVAL,
+		     "relocate_memory onto keeld's special pages");
+	peer_refused(xendevicemodel_relocate_memory(dm, d, 2, 0xe0000, (1ULL << 40) - 1), EINVAL,
+		     "relocate_memory past the guest's address space");
+	peer_refused(xendevicemodel_track_dirty_vram(dm, d, 0xe0000, 2, bits), EOPNOTSUPP,
+		     "track_dirty_vram of frames not relocated");
+	peer_check(xendevicemodel_relocate_memory(dm, d, 2, 0xe0000, 0xe0400) == 0,
+		   "relocate_memory of the two frames to 0xe0400");
+	p = xenforeignmemory_map(fm, d, PROT_READ, 2, to, NULL);
+	peer_check(p && p[1024] == 0x4b45454c, "their content at the new frames");
+	if (p)
+		xenforeignmemory_unmap(fm, (void *)p, 2);
+	peer_refused_ptr(xenforeignmemory_map(fm, d, PROT_READ, 1, &from, NULL), EINVAL,
+			 "nothing mapped at their old frames");
+	peer_refused(xendevicemodel_relocate_memory(dm, d, 1, 0xe0400, 0xe0000), EINVAL,
+		     "relocate_memory of half the moved range");
+	peer_check(xendevicemodel_track_dirty_vram(dm, d, 0xe0400, 2, bits) == 0 && bits[0] == 3,
+		   "track_dirty_vram's first call: all dirty");
+	bits[0] = 0xf0;
+	peer_check(xendevicemodel_track_dirty_vram(dm, d, 0xe0400, 2, bits) == 0 && bits[0] == 0,
+		   "track_dirty_vram's next: none written by the guest");
+	peer_check(xendevicemodel_track_dirty_vram(dm, d, 0, 0, NULL) == 0,
+		   "track_dirty_vram stopped");
+	peer_check(xendevicemodel_relocate_memory(dm, d, 2, 0xe0400, 0xe0000) == 0,
+		   "relocate_memory back to 0xe0000");
+	p = xenforeignmemory_map(fm, d, PROT_READ, 1, &to[1], NULL);
+	peer_check(p == NULL, "nothing mapped at 0xe0401 any more");
+	if (p)
+		xenforeignmemory_unmap(fm, (void *)p, 1);
+	from = 0xe0001;
+	p = xenforeignmemory_map(fm, d, PROT_READ, 1, &from, NULL);
+	peer_check(p && p[0] == 0x4b45454c, "the content back at 0xe0001");
+	if (p)
+		xenforeignmemory_unmap(fm, (void *)p, 1);
+	xendevicemodel_close(dm);
 }
 
 /* The frames QEMU populates for option ROMs and video RAM, on an HVM
@@ -562,8 +634,48 @@ static int peer_populate(uint32_t d)
 	pfn = 0xe0200;
 	peer_refused(xc_domain_populate_physmap_exact(xch, d, 1, 9, 0, &pfn), EBUSY,
 		     "populate_physmap of 2 MiB past the domain's maxmem");
+	peer_relocate(d, fm);
 	xenforeignmemory_close(fm);
 	xc_interface_close(xch);
+	return peer_failed;
+}
+
+/* What hvm-os's guest wrote through the LFB, in the dirty-VRAM log QEMU
+ * started (the same range, so the log since then, not a fresh start). */
+static int peer_vram(uint32_t d, uint64_t gfn, unsigned first, unsigned last)
+{
+	xendevicemodel_handle *dm = xendevicemodel_open(NULL, 0);
+	unsigned long bits[4096 / (8 * sizeof(unsigned long))];
+	unsigned n = 0, other = 0;
+
+	peer_check(dm != NULL, "xendevicemodel_open");
+	if (!dm)
+		return 1;
+	memset(bits, 0, sizeof(bits));
+	peer_check(xendevicemodel_track_dirty_vram(dm, d, gfn, 4096, bits) == 0,
+		   "track_dirty_vram of the LFB");
+	if (first > last) {
+		xendevicemodel_close(dm);
+		return peer_failed;
+	}
+	for (unsigned i = 0; i < 4096; i++) {
+		int dirty = (bits[i / (8 * sizeof(long))] >> (i % (8 * sizeof(long)))) & 1;
+
+		if (i >= first && i <= last)
+			n += dirty;
+		else
+			other += dirty;
+	}
+	printf("vram: %u of frames %u-%u dirty, %u others\n", n, first, last, other);
+	peer_check(n == last - first + 1 && other == 0,
+		   "the frames the guest wrote dirty, no others");
+	peer_check(xendevicemodel_track_dirty_vram(dm, d, gfn, 4096, bits) == 0,
+		   "track_dirty_vram again");
+	n = 0;
+	for (unsigned i = 0; i < 4096 / (8 * sizeof(long)); i++)
+		n += bits[i] != 0;
+	peer_check(n == 0, "nothing written since");
+	xendevicemodel_close(dm);
 	return peer_failed;
 }
 
@@ -573,18 +685,25 @@ int main(int argc, char **argv)
 	evtchn_port_t port;
 	int secs;
 
-	if ((argc < 5 && !(argc == 3 && !strcmp(argv[1], "populate"))) ||
+	if ((argc < 5 && !(argc == 3 && !strcmp(argv[1], "populate")) &&
+	     !(argc == 4 && !strcmp(argv[1], "vram"))) ||
 	    (strcmp(argv[1], "populate") && strcmp(argv[1], "grant") && strcmp(argv[1], "pong") &&
-	     strcmp(argv[1], "ctrl"))) {
+	     strcmp(argv[1], "ctrl") && strcmp(argv[1], "vram")) ||
+	    (!strcmp(argv[1], "vram") && argc != 4 && argc != 6)) {
 		fprintf(stderr, "usage: keel-xenlibs-peer grant|pong DOMID PORT GREF|ROUNDS "
 				"[SECONDS]\n"
 				"       keel-xenlibs-peer ctrl DOMID_A DOMID_B DOMID_C\n"
-				"       keel-xenlibs-peer populate DOMID\n");
+				"       keel-xenlibs-peer populate DOMID\n"
+				"       keel-xenlibs-peer vram DOMID GFN [FIRST LAST]\n");
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc == 3 && !strcmp(argv[1], "populate"))
 		return peer_populate(strtoul(argv[2], NULL, 0));
+	if (!strcmp(argv[1], "vram"))
+		return peer_vram(strtoul(argv[2], NULL, 0), strtoull(argv[3], NULL, 0),
+				 argc == 6 ? strtoul(argv[4], NULL, 0) : 1,
+				 argc == 6 ? strtoul(argv[5], NULL, 0) : 0);
 	if (!strcmp(argv[1], "ctrl"))
 		return peer_ctrl(strtoul(argv[2], NULL, 0), strtoul(argv[3], NULL, 0),
 				 strtoul(argv[4], NULL, 0));

@@ -447,14 +447,16 @@ static int ctl_debug_keys(struct domain *d, struct ctl_dom *x, const void *in, v
 static int ctl_dm(struct domain *d, struct ctl_dom *x, const void *in, void *out, uint32_t *out_len)
 {
 	struct keelctl_dm_req q;
+	uint32_t data_len = 0;
 	int r;
 
 	memcpy(&q, in, sizeof(q));
-	r = hvm_dm_op(d, &q);
+	/* what follows the answer: track_dirty_vram's bitmap (32 KiB at most) */
+	r = hvm_dm_op(d, &q, (uint8_t *)out + sizeof(q), &data_len);
 	if (r < 0)
 		return r;
 	memcpy(out, &q, sizeof(q));
-	*out_len = sizeof(q);
+	*out_len = sizeof(q) + data_len;
 	return 0;
 }
 

@@ -48,6 +48,20 @@ struct hvm_hole_run {
 	int slot;
 };
 
+/* Populated frames a device model moved elsewhere (XEN_DMOP_relocate_memory:
+ * QEMU's video RAM to the VGA BAR, hvm_vram.c): the guest sees them at gfn,
+ * their memfd pages are still those of `from` (dom0's mappings of them stay
+ * right), where nothing is mapped meanwhile; in KVM slot `slot`, its writes
+ * logged while `dirty` (track_dirty_vram of [dirty_first, +dirty_nr)).
+ * They stay populated and counted against maxmem as before the move; a
+ * save would record them at gfn. */
+struct hvm_reloc {
+	uint64_t gfn, from, pages;
+	int slot, dirty;
+	uint64_t dirty_first, dirty_nr;
+};
+#define HVM_RELOCS 4
+
 /* Xen's struct ioreq (public/hvm/ioreq.h): flags holds state (bits 0-3),
  * data_is_ptr (4), dir (5: 1 read) and df (6). */
 struct hvm_ioreq {
@@ -136,6 +150,10 @@ struct hvm_domain {
 	uint8_t *hole_populated; /* bitmap of them */
 	struct hvm_hole_run runs[HVM_HOLE_RUNS];
 	int nr_runs;
+	struct hvm_reloc relocs[HVM_RELOCS]; /* under d->mm_lock */
+	int nr_relocs;
+	int free_slots[HVM_HOLE_RUNS + HVM_RELOCS]; /* KVM slot ids deleted, for reuse */
+	int nr_free_slots;
 	uint32_t pci_cf8;	    /* the PCI configuration address, latched as Xen does */
 	uint64_t pm_base_ns;	    /* CLOCK_MONOTONIC at the PM timer's zero */
 	uint16_t pm1a_sts, pm1a_en; /* atomics: dom0's buttons set status bits */
@@ -178,6 +196,28 @@ int hvm_populate_extent(struct domain *d, uint64_t gfn, unsigned order);
 /* A contiguous range of the hole in one KVM slot operation, when it can be
  * done whole (none of it populated, maxmem room); 1 done, 0 not. */
 int hvm_hole_populate_range(struct domain *d, uint64_t gfn, uint64_t count);
+/* Frame gfn's index among the hole's frames (-1: not one of them), and
+ * keeld's pointer to it (hvm_kind.c). */
+int64_t hvm_hole_index(const struct hvm_domain *h, uint64_t gfn);
+uint8_t *hvm_hole_ptr(const struct hvm_domain *h, uint64_t gfn);
+/* A KVM slot for [gpa, gpa+size) at hva: a deleted one's id reused, else a
+ * new one; its id in *slot.  Deleting one keeps its id for reuse. */
+int hvm_slot_add(struct domain *d, uint64_t gpa, uint64_t size, void *hva, int *slot);
+int hvm_slot_delete(struct domain *d, int slot, uint64_t gpa, void *hva);
+/* Map populated frames [gfn, gfn+pages) for the guest: the run below or
+ * above grown, else a slot of their own (d->mm_lock held). */
+int hvm_hole_map(struct domain *d, uint64_t gfn, uint64_t pages);
+/* hvm_vram.c: [gfn, gfn+count) against the relocated ranges: 1 if all of
+ * it is in one range's new place (*index: the hole index of its memfd
+ * page), -1 if it touches one otherwise (or a range's old place, where
+ * nothing is mapped now), 0 if none. */
+int hvm_reloc_lookup(const struct hvm_domain *h, uint64_t gfn, uint64_t count, int64_t *index);
+/* XEN_DMOP_relocate_memory: pages frames from gfn `from` to gfn `to`. */
+int hvm_relocate_memory(struct domain *d, uint64_t pages, uint64_t from, uint64_t to);
+/* XEN_DMOP_track_dirty_vram: Xen's bitmap of [first, first+nr) into out
+ * ((nr + 7) / 8 bytes, *out_len); nr 0 stops tracking. */
+int hvm_track_dirty_vram(struct domain *d, uint64_t first, uint64_t nr, void *out,
+			 uint32_t *out_len);
 /* Put keeld's shared_info page at gpa (a KVM slot of its own). */
 int hvm_map_shared_info(struct domain *d, uint64_t gpa);
 int hvm_build_domain(struct domain *d, const struct domain_image *img);
@@ -230,7 +270,7 @@ int hvm_pm_set_location(struct domain *d, uint64_t v);
 struct keelctl_dm_req;
 int hvm_ioreq_init(struct domain *d);
 void hvm_ioreq_destroy(struct domain *d);
-int hvm_dm_op(struct domain *d, struct keelctl_dm_req *q);
+int hvm_dm_op(struct domain *d, struct keelctl_dm_req *q, void *data, uint32_t *data_len);
 int hvm_ioreq_pio(struct vcpu *v, uint16_t port, int is_write, uint8_t *data, unsigned size);
 int hvm_ioreq_mmio(struct vcpu *v, uint64_t gpa, int is_write, uint8_t *data, unsigned size);
 

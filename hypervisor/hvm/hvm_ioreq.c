@@ -263,15 +263,20 @@ static int hvm_dm_populate(struct domain *d, struct keelctl_dm_req *q)
 	return 0;
 }
 
-int hvm_dm_op(struct domain *d, struct keelctl_dm_req *q)
+int hvm_dm_op(struct domain *d, struct keelctl_dm_req *q, void *data, uint32_t *data_len)
 {
 	struct hvm_domain *h = d->hvm;
 	int r = -EINVAL;
 
+	*data_len = 0;
 	if (!h)
 		return -EINVAL;
 	if (q->op == KEELCTL_DM_POPULATE)
 		return hvm_dm_populate(d, q);
+	if (q->op == KEELCTL_DM_RELOCATE)
+		return hvm_relocate_memory(d, q->arg[0], q->arg[1], q->arg[2]);
+	if (q->op == KEELCTL_DM_TRACK_VRAM)
+		return hvm_track_dirty_vram(d, q->arg[0], q->arg[1], data, data_len);
 	pthread_mutex_lock(&h->ioreq_lock);
 	switch (q->op) {
 	case KEELCTL_DM_CREATE_SERVER:

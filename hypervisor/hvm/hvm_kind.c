@@ -34,7 +34,7 @@ static uint64_t hvm_region_size(uint64_t nr_pages)
 
 /* Where frame gfn is among those populate_physmap may fill (the index
  * of its page in h->hole and its bit in h->hole_populated); -1: none. */
-static int64_t hvm_hole_index(const struct hvm_domain *h, uint64_t gfn)
+int64_t hvm_hole_index(const struct hvm_domain *h, uint64_t gfn)
 {
 	if (gfn >= h->hole_gfn && gfn - h->hole_gfn < h->hole_pages)
 		return (int64_t)(gfn - h->hole_gfn);
@@ -44,15 +44,20 @@ static int64_t hvm_hole_index(const struct hvm_domain *h, uint64_t gfn)
 }
 
 /* keeld's pointer to frame gfn of them (one hvm_hole_index knows) */
-static uint8_t *hvm_hole_ptr(const struct hvm_domain *h, uint64_t gfn)
+uint8_t *hvm_hole_ptr(const struct hvm_domain *h, uint64_t gfn)
 {
 	return h->hole + ((uint64_t)hvm_hole_index(h, gfn) << 12);
 }
 
-/* The index of [gfn, gfn+count) if all of it is populated; -1 if not. */
+/* The index of [gfn, gfn+count) if all of it is populated (where it is
+ * now, for frames a device model relocated); -1 if not. */
 static int64_t hvm_hole_range(const struct hvm_domain *h, uint64_t gfn, uint64_t count)
 {
-	int64_t f = hvm_hole_index(h, gfn), l = hvm_hole_index(h, gfn + count - 1);
+	int64_t f = hvm_hole_index(h, gfn), l = hvm_hole_index(h, gfn + count - 1), at;
+	int moved = count ? hvm_reloc_lookup(h, gfn, count, &at) : 0;
+
+	if (moved)
+		return moved > 0 ? at : -1;
 
 	if (!h->hole || !count || f < 0 || l < 0 || (uint64_t)(l - f) != count - 1)
 		return -1;
@@ -198,12 +203,43 @@ static int hvm_vm_setup(struct domain *d)
 	return 0;
 }
 
+int hvm_slot_add(struct domain *d, uint64_t gpa, uint64_t size, void *hva, int *slot)
+{
+	struct hvm_domain *h = d->hvm;
+	int r;
+
+	if (h->nr_free_slots) {
+		r = kvm_vm_slot_flags(&d->vm, h->free_slots[h->nr_free_slots - 1], gpa, size, hva,
+				      0);
+		if (r == 0)
+			*slot = h->free_slots[--h->nr_free_slots];
+		return r;
+	}
+	r = kvm_vm_add_memory(&d->vm, gpa, size, hva);
+	if (r == 0)
+		*slot = d->vm.nslots - 1;
+	return r;
+}
+
+int hvm_slot_delete(struct domain *d, int slot, uint64_t gpa, void *hva)
+{
+	struct hvm_domain *h = d->hvm;
+	int r;
+
+	if (h->nr_free_slots == HVM_HOLE_RUNS + HVM_RELOCS)
+		return -ENOSPC;
+	r = kvm_vm_slot_flags(&d->vm, slot, gpa, 0, hva, 0);
+	if (r == 0)
+		h->free_slots[h->nr_free_slots++] = slot;
+	return r;
+}
+
 /* Grow the run that ends just below [gfn, gfn+pages) or starts just above
  * it (KVM moves a slot by deleting it and adding it anew), else start a
  * run in a slot of its own.  Runs are never merged: hvmloader populates
  * upwards from a few starting points, so a handful of slots serve it; a
  * device model's contiguous range (its video RAM) is one operation. */
-static int hvm_hole_map(struct domain *d, uint64_t gfn, uint64_t pages)
+int hvm_hole_map(struct domain *d, uint64_t gfn, uint64_t pages)
 {
 	struct hvm_domain *h = d->hvm;
 	struct hvm_hole_run *run = NULL;
@@ -214,12 +250,14 @@ static int hvm_hole_map(struct domain *d, uint64_t gfn, uint64_t pages)
 		if (h->runs[i].gfn + h->runs[i].pages == gfn || h->runs[i].gfn == gfn + pages)
 			run = &h->runs[i];
 	if (!run) {
+		int slot;
+
 		if (h->nr_runs == HVM_HOLE_RUNS)
 			return -ENOSPC;
-		r = kvm_vm_add_memory(&d->vm, gfn << 12, pages << 12, hvm_hole_ptr(h, gfn));
+		r = hvm_slot_add(d, gfn << 12, pages << 12, hvm_hole_ptr(h, gfn), &slot);
 		if (r < 0)
 			return r;
-		h->runs[h->nr_runs++] = (struct hvm_hole_run){gfn, pages, d->vm.nslots - 1};
+		h->runs[h->nr_runs++] = (struct hvm_hole_run){gfn, pages, slot};
 		return 0;
 	}
 	start = run->gfn == gfn + pages ? gfn : run->gfn;
@@ -254,6 +292,9 @@ int hvm_hole_populate_range(struct domain *d, uint64_t gfn, uint64_t count)
 	if (h->shinfo_slot >= 0 && h->shinfo_gpa >> 12 >= gfn && h->shinfo_gpa >> 12 < gfn + count)
 		return 0;
 	pthread_mutex_lock(&d->mm_lock);
+	if (hvm_reloc_lookup(h, gfn, count, &f) != 0) /* frame by frame: -EBUSY */
+		r = 0;
+	f = hvm_hole_index(h, gfn);
 	for (int64_t i = f; i <= l && r; i++)
 		if (h->hole_populated[i / 8] & (1 << (i % 8)))
 			r = 0;
@@ -274,12 +315,20 @@ int hvm_hole_populate_range(struct domain *d, uint64_t gfn, uint64_t count)
 int hvm_hole_populate(struct domain *d, uint64_t gfn)
 {
 	struct hvm_domain *h = d->hvm;
-	int64_t f = hvm_hole_index(h, gfn);
+	int64_t f = hvm_hole_index(h, gfn), at;
 	int r = 0;
 
 	if (f < 0 || !h->hole || (h->shinfo_slot >= 0 && gfn == h->shinfo_gpa >> 12))
 		return -EINVAL;
 	pthread_mutex_lock(&d->mm_lock);
+	/* a relocated frame's new or old place: its memfd page is in use
+	 * elsewhere (Xen would give a fresh page; keeld does not) */
+	if (hvm_reloc_lookup(h, gfn, 1, &at) != 0) {
+		pthread_mutex_unlock(&d->mm_lock);
+		hvlog("d%d: populate_physmap at gfn %#llx: relocated video RAM's place, refused",
+		      d->domid, (unsigned long long)gfn);
+		return -EBUSY;
+	}
 	/* a frame populated again is a fresh one, as Xen's would be */
 	memset(h->hole + (f << 12), 0, 4096);
 	if (!(h->hole_populated[f / 8] & (1 << (f % 8)))) {

@@ -683,6 +683,7 @@ pm32:
 	add $50, %edi
 	inc %ebx
 	call cd32
+	call vgakey32
 	mov $s_tick, %esi
 	call puts32
 	mov %ebx, %eax

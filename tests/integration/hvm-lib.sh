@@ -70,6 +70,63 @@ PY
 	wait_for "[ -e '$3.ready' ]" 10 || fail "the capture on $1 did not start"
 }
 
+# hvm_lfb_key KEY LINE: send KEY to the domain over QMP ($run/qmp/
+# qmp-libxl-$d), wait for LINE on $serial (hvmos's vgakey32 drew its
+# rectangles).  hvm_lfb_check NAME "RRGGBB x4": a screendump: 640x480, the
+# centre pixel of each of the 4 rectangles (120x80 at x = 40 + 150 i,
+# y = 200) exactly the colour given, the background around them black.
+hvm_lfb_key() {
+	python3 - "$run/qmp/qmp-libxl-$d" "$1" >/dev/null <<'PY' || fail "QMP send-key $1"
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+f = s.makefile("rw")
+f.readline()
+for cmd in ({"execute": "qmp_capabilities"},
+            {"execute": "send-key", "arguments": {"keys": [{"type": "qcode", "data": sys.argv[2]}]}}):
+    f.write(json.dumps(cmd) + "\n"); f.flush()
+    while True:
+        a = json.loads(f.readline())
+        if "return" in a: break
+        if "error" in a: sys.exit("QMP %s: %s" % (cmd["execute"], a["error"]))
+PY
+	wait_for "tr -d '\r' <'$serial' | grep -qx '$2'" 60 ||
+		fail "hvmos did not say '$2' after key $1: $(tr -d '\r' <"$serial" | grep vga-lfb)"
+}
+hvm_lfb_check() {
+	python3 - "$run/qmp/qmp-libxl-$d" "$KEEL_TMP/lfb-$1.ppm" "$2" <<'PY' || fail "screendump after key $1: not what hvmos drew"
+import json, socket, sys
+sock, ppm, want = sys.argv[1], sys.argv[2], sys.argv[3].split()
+s = socket.socket(socket.AF_UNIX)
+s.connect(sock)
+f = s.makefile("rw")
+f.readline()
+for cmd in ({"execute": "qmp_capabilities"},
+            {"execute": "screendump", "arguments": {"filename": ppm}}):
+    f.write(json.dumps(cmd) + "\n"); f.flush()
+    while True:
+        a = json.loads(f.readline())
+        if "return" in a: break
+        if "error" in a: sys.exit("QMP %s: %s" % (cmd["execute"], a["error"]))
+data = open(ppm, "rb").read()
+fields, pos = [], 0
+while len(fields) < 4:
+    while data[pos:pos + 1].isspace(): pos += 1
+    end = pos
+    while not data[end:end + 1].isspace(): end += 1
+    fields.append(data[pos:end]); pos = end
+pos += 1
+w, h = int(fields[1]), int(fields[2])
+if (w, h) != (640, 480): sys.exit("screen %dx%d, not hvmos's 640x480" % (w, h))
+px = lambda x, y: data[pos + 3 * (y * w + x):pos + 3 * (y * w + x) + 3].hex()
+got = [px(40 + 150 * i + 60, 240) for i in range(4)]
+bg = [px(20, 240), px(320, 100), px(600, 400)]
+print("  screendump %dx%d: rectangles %s, background %s" % (w, h, " ".join(got), " ".join(bg)))
+if got != want: sys.exit("rectangles %s, hvmos drew %s" % (got, want))
+if bg != ["000000"] * 3: sys.exit("background %s, not black" % bg)
+PY
+}
+
 # hvm_screendump QMP_SOCKET PPM: QMP's screendump of the domain's display
 # (QEMU's VGA card) into PPM, then its text cells checked against what
 # hvmos's vga32.S wrote: row 2, columns 0-7, a full block each in its

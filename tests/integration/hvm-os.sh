@@ -32,12 +32,20 @@
 # own vif<d>.0 TAP); QEMU's exit takes the -emu TAP away, xl destroy the nodes and vif<d>.0.
 # keel-xenlibs-peer populate: populate_physmap from dom0 on it (Xen's
 # refusals, frames past RAM mapped, nothing past maxmem).
-# The display with libxl's defaults (no vga=/vnc= keys): QEMU's cirrus card
-# with 8 MiB of video RAM out of memory=, VNC on 127.0.0.1 (QMP's query-vnc
-# in console/vnc-listen and vnc-port, the RFB banner read there); xl
-# vncviewer runs a fake viewer first on PATH with that address, and fails
-# as libxl's for a domain without VNC; hvmos's text at 0xb8000 (vga32.S:
-# a banner and 8 full blocks in 8 colours) is checked in QMP's screendump.
+# The display: vga="stdvga" (libxl's default 16 MiB of video RAM out of
+# memory=; hvm-qemu checks the default cirrus card), VNC by libxl's
+# defaults on 127.0.0.1 (QMP's query-vnc in console/vnc-listen and
+# vnc-port, the RFB banner read there); xl vncviewer runs a fake viewer
+# first on PATH with that address, and fails as libxl's for a domain
+# without VNC; hvmos's text at 0xb8000 (vga32.S: a banner and 8 full
+# blocks in 8 colours) is checked in QMP's screendump.  Then graphics
+# through the linear framebuffer: QEMU's video RAM relocated by keeld to
+# the card's BAR (relocate_memory), a key sent over QMP has hvmos switch
+# the card to 640x480x8 (Bochs VBE) and draw 4 coloured rectangles there,
+# checked pixel by pixel in a screendump; a second key redraws them in
+# other colours (a second screendump); keeld's dirty-VRAM log (KVM's, on
+# the relocated slot, as QEMU asked for it) names exactly the pages
+# hvmos wrote (keel-xenlibs-peer vram).
 # keel-test: timeout 300
 . "$(dirname "$0")/../lib/common.sh"
 need_root
@@ -79,6 +87,7 @@ vcpus = 1
 on_crash = "preserve"
 on_reboot = "preserve"
 boot = "d"
+vga = "stdvga"
 disk = [ 'format=raw,vdev=hda,access=rw,target=$KEEL_TMP/disk.img',
          '$KEEL_TMP/os.iso,raw,hdc,cdrom', ',raw,hdd,cdrom' ]
 serial = [ "file:$serial" ]
@@ -94,11 +103,11 @@ chmod +x "$KEEL_TMP/viewer/vncviewer"
 c0=$(date +%s%N)
 PATH=$KEEL_TMP/viewer:$PATH xl create -q -V "$KEEL_TMP/hvm.cfg" ||
 	{ tail -20 "$run/log/qemu-dm-hvmos.log"; fail "xl create -V type=hvm boot=d"; }
-echo "  xl create took $((($(date +%s%N) - c0) / 1000000)) ms (QEMU populating its ROMs and 8 MiB of video RAM included)"
+echo "  xl create took $((($(date +%s%N) - c0) / 1000000)) ms (QEMU populating its ROMs and 16 MiB of video RAM included)"
 d=$(xl domid hvmos) || fail "no domid for hvmos"
 grep "populate_physmap of" "$run/log/keeld.log" | sed 's/^(keeld) /  keeld: /'
-grep -q "d$d: populate_physmap of 2048 frames at gfn 0x1800: one range" "$run/log/keeld.log" ||
-	fail "keeld did not populate QEMU's 8 MiB of video RAM past the 24 MiB of RAM as one range"
+grep -q "d$d: populate_physmap of 4096 frames at gfn 0x1000: one range" "$run/log/keeld.log" ||
+	fail "keeld did not populate QEMU's 16 MiB of video RAM past the 16 MiB of RAM as one range"
 qpid=$(st read /local/domain/$d/image/device-model-pid) || fail "no device-model-pid"
 grep -q -- "ide-cd,id=ide-5632" "/proc/$qpid/cmdline" || fail "QEMU was given no CD-ROM as libxl gives it"
 show() { xl dmesg | grep "(d$d)" | tail -15; tail -5 "$run/log/qemu-dm-hvmos.log"; cat "$serial"; }
@@ -150,16 +159,16 @@ node "$vfe" backend "$vbe"; node "/libxl/$d/device/vif/0" backend "$vbe"
 wait_for "[ \"\$(st read $vbe/state)\" = 2 ]" 30 || fail "keel-netback did not take vif 0 up (state $(st read $vbe/state))"
 [ "$(basename "$(readlink /sys/class/net/vif$d.0/master)")" = "$br" ] || fail "keel-netback's vif$d.0 is not a port of $br"
 echo "  vif 0: QEMU's rtl8139 on $tap (libxl's -device/-netdev), a port of $br and up; its PV nodes (vif_ioemu) in InitWait with keel-netback's vif$d.0"
-# the display, libxl's defaults (no vga=/vnc= keys): a cirrus card with
-# 8 MiB of video RAM out of memory=32, VNC on 127.0.0.1 trying 99 displays,
-# no password (the server offers security type 1, none); QMP's query-vnc
-# in the store as libxl puts it there
-grep -q -- "-device cirrus-vga,vgamem_mb=8 " "$KEEL_TMP/qemu.cmdline" ||
-	fail "no cirrus card as libxl gives it: $(cat "$KEEL_TMP/qemu.cmdline")"
-grep -q -- "-m 24 " "$KEEL_TMP/qemu.cmdline" || fail "QEMU's -m is not memory= less videoram="
+# the display: stdvga with libxl's 16 MiB of video RAM out of memory=32,
+# VNC (libxl's defaults) on 127.0.0.1 trying 99 displays, no password
+# (the server offers security type 1, none); QMP's query-vnc in the store
+# as libxl puts it there
+grep -q -- "-device VGA,vgamem_mb=16 " "$KEEL_TMP/qemu.cmdline" ||
+	fail "no std VGA as libxl gives it: $(cat "$KEEL_TMP/qemu.cmdline")"
+grep -q -- "-m 16 " "$KEEL_TMP/qemu.cmdline" || fail "QEMU's -m is not memory= less videoram="
 grep -qE -- "-vnc 127\.0\.0\.1:0,to=99( |\$)" "$KEEL_TMP/qemu.cmdline" || fail "no -vnc as libxl's: $(cat "$KEEL_TMP/qemu.cmdline")"
 grep -q -- "-nographic" "$KEEL_TMP/qemu.cmdline" && fail "-nographic beside VNC (libxl gives none)"
-node /local/domain/$d memory/videoram 8192; node /local/domain/$d memory/target 24576
+node /local/domain/$d memory/videoram 16384; node /local/domain/$d memory/target 16384
 node /local/domain/$d memory/static-max 32768
 vnc_host=$(st read /local/domain/$d/console/vnc-listen) || fail "no console/vnc-listen"
 vnc_port=$(st read /local/domain/$d/console/vnc-port) || fail "no console/vnc-port"
@@ -181,7 +190,7 @@ vaddr=$(tail -1 "$KEEL_TMP/viewer/argv")
 	fail "the viewer's address $vaddr has no VNC server"
 xl vncviewer bystander 2>"$KEEL_TMP/vnc.err" && fail "xl vncviewer of a PV domain succeeded"
 grep -q "Cannot get vnc-port" "$KEEL_TMP/vnc.err" || fail "xl vncviewer of a domain without VNC: $(cat "$KEEL_TMP/vnc.err")"
-echo "  display: cirrus, 8 MiB video RAM of memory=32 (QEMU -m 24, memory/videoram 8192), VNC $vnc_host:$vnc_port ($banner); xl create -V and xl vncviewer run the viewer for $want"
+echo "  display: stdvga, 16 MiB video RAM of memory=32 (QEMU -m 16, memory/videoram 16384), VNC $vnc_host:$vnc_port ($banner); xl create -V and xl vncviewer run the viewer for $want"
 
 wait_for "xl dmesg | grep -q '(d$d) Booting from DVD/CD'" 300 || { show; fail "SeaBIOS did not boot the CD"; }
 echo "  $(since): SeaBIOS boots from the CD-ROM"
@@ -201,7 +210,7 @@ KEEL_RUNDIR=$run "$KEEL_BIN/keel-xenlibs-peer" populate "$d" >"$KEEL_TMP/populat
 	{ cat "$KEEL_TMP/populate.out"; fail "keel-xenlibs-peer populate failed"; }
 grep -q "d$d: populate_physmap at gfn 0xe0.*: over-allocation" "$run/log/keeld.log" ||
 	fail "keeld did not log the over-allocation"
-echo "  populate_physmap from dom0: $(grep -c '^ok' "$KEEL_TMP/populate.out") checks, $(grep -c '^refused' "$KEEL_TMP/populate.out") refusals with Xen's EBUSY"
+echo "  populate_physmap, relocate_memory, track_dirty_vram from dom0: $(grep -c '^ok' "$KEEL_TMP/populate.out") checks, $(grep -c '^refused' "$KEEL_TMP/populate.out") refusals with Xen's errnos"
 wait_for "grep -qs 'hvmos: checks done' '$serial'" 300 || { show; fail "hvmos did not finish its checks"; }
 echo "  $(since): hvmos ran its checks:"
 tr -d '\r' <"$serial" | grep -E '^(ok|FAIL|hvmos|rtc-time)' | sed 's/^/    /'
@@ -212,10 +221,36 @@ for c in port-ioreq mmio-ioreq ide-int13 pit-irq0 rtc-regs rtc-seconds rtc-updat
 	cmos-boot-order lapic-timer nic-tx; do
 	grep -q "^ok $c" "$serial" || fail "no 'ok $c' from hvmos"
 done
-# the text hvmos wrote at 0xb8000, in QEMU's screendump of the cirrus card
+# the text hvmos wrote at 0xb8000, in QEMU's screendump of the std VGA
 grep -q '^vga-text written' "$serial" || fail "hvmos did not say it wrote the screen"
 hvm_screendump "$run/qmp/qmp-libxl-$d" "$KEEL_TMP/screen.ppm"
 echo "  the VGA text hvmos wrote (a banner, 8 coloured blocks) in QMP's screendump, in the palette's colours"
+# graphics through the LFB: QEMU moved its video RAM (gfn 0x1000, 4096
+# frames) to the BAR hvmloader gave the card, keeld's relocate_memory
+grep -q "relocate_memory.*failed" "$run/log/qemu-dm-hvmos.log" &&
+	fail "QEMU: $(grep "relocate_memory.*failed" "$run/log/qemu-dm-hvmos.log")"
+lfb=$(sed -n "s/.*d$d: relocate_memory: 4096 frames from gfn 0x1000 to gfn 0x\([0-9a-f]*\) in .*/\1/p" \
+	"$run/log/keeld.log" | tail -1)
+[ -n "$lfb" ] || fail "keeld did not relocate QEMU's video RAM: $(grep relocate_memory "$run/log/keeld.log")"
+echo "  keeld relocated QEMU's 16 MiB of video RAM from gfn 0x1000 to the BAR at 0x${lfb}000 ($(grep -o "d$d: relocate_memory: 4096 frames from gfn 0x1000 .* in [0-9]* us" "$run/log/keeld.log" | tail -1 | grep -o "[0-9]* us\$"))"
+t_lfb=$(date +%s%N)
+hvm_lfb_key a "vga-lfb drawn at 0x${lfb}000"
+hvm_lfb_check a "ff0000 00ff00 0000ff ffffff"
+echo "  $((($(date +%s%N) - t_lfb) / 1000000)) ms: hvmos drew 4 rectangles (red, green, blue, white) at 640x480x8 through the LFB at 0x${lfb}000; the screendump shows them"
+# keeld's dirty-VRAM log (KVM's, on the relocated slot, the range QEMU
+# asked for): read once, then hvmos redraws; the LFB pages it wrote
+# (rows 200-279 of 640 bytes: pages 31-43) are dirty, no others, then none
+KEEL_RUNDIR=$run "$KEEL_BIN/keel-xenlibs-peer" vram "$d" "0x$lfb" >"$KEEL_TMP/vram.out" 2>&1 ||
+	{ cat "$KEEL_TMP/vram.out"; fail "keel-xenlibs-peer vram: no dirty-VRAM log of the LFB"; }
+t_lfb=$(date +%s%N)
+hvm_lfb_key b "vga-lfb redrawn at 0x${lfb}000"
+KEEL_RUNDIR=$run "$KEEL_BIN/keel-xenlibs-peer" vram "$d" "0x$lfb" 31 43 >"$KEEL_TMP/vram.out" 2>&1 ||
+	{ cat "$KEEL_TMP/vram.out"; fail "keel-xenlibs-peer vram: the dirty-VRAM log is not what hvmos wrote"; }
+hvm_lfb_check b "ffff00 ff00ff 00ffff ff0000"
+echo "  $((($(date +%s%N) - t_lfb) / 1000000)) ms: redrawn in yellow, magenta, cyan, red: the screendump shows the new colours"
+echo "  track_dirty_vram of the LFB: $(grep '^vram:' "$KEEL_TMP/vram.out" | sed 's/^vram: //'), then none"
+grep -q "d$d: track_dirty_vram: gfn 0x$lfb+4096 logged" "$run/log/keeld.log" ||
+	fail "QEMU did not have keeld log the LFB's writes: $(grep track_dirty_vram "$run/log/keeld.log")"
 # the frame hvmos sent, as the bridge received it from the TAP
 wait_for "[ -s '$KEEL_TMP/frame' ]" 30 || fail "no frame with EtherType 0x88b5 reached $br"
 python3 - "$KEEL_TMP/frame" "$mac" <<'PY' || fail "the frame on $br is not hvmos's"

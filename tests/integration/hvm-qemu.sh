@@ -18,7 +18,8 @@
 # domain running again stops its QEMU too.  The display: vga="stdvga",
 # videoram=16, vnc=0 as libxl's arguments (no VNC: xl vncviewer refused);
 # bad display keys (too little videoram, vga="ega"/"qxl", a display
-# in vnclisten= and vncdisplay=) fail xl create with xl's/libxl's messages.
+# in vnclisten= and vncdisplay=) fail xl create with xl's/libxl's messages;
+# without vga=/videoram= (the second domain) libxl's cirrus with 8 MiB.
 . "$(dirname "$0")/../lib/common.sh"
 need_root
 need_kvm
@@ -160,6 +161,12 @@ for a in "-device VGA,vgamem_mb=16 " "-m 3952 " "-vnc none " "-nographic"; do
 	grep -q -- "$a" "$KEEL_TMP/qemu.cmdline" || fail "QEMU has no '$a': $(cat "$KEEL_TMP/qemu.cmdline")"
 done
 grep "populate_physmap of" "$run/log/keeld.log" | sed 's/^(keeld) /  keeld: /'
+# the video RAM, populated past RAM above 4 GiB, relocated by keeld to the
+# card's BAR below 4 GiB when SeaBIOS/hvmloader mapped it (QEMU logs a failure)
+grep -q "relocate_memory.*failed" "$run/log/qemu-dm-hvmdisk.log" &&
+	fail "QEMU: $(grep "relocate_memory.*failed" "$run/log/qemu-dm-hvmdisk.log")"
+grep "d$d: relocate_memory: 4096 frames from gfn 0x1" "$run/log/keeld.log" | sed 's/^(keeld) /  keeld: /' | grep . ||
+	fail "keeld did not relocate stdvga's video RAM: $(grep relocate_memory "$run/log/keeld.log")"
 [ "$(st read /local/domain/$d/memory/videoram)" = 16384 ] || fail "memory/videoram: $(st read /local/domain/$d/memory/videoram)"
 st read /local/domain/$d/console/vnc-port >/dev/null 2>&1 && fail "console/vnc-port with vnc=0"
 xl vncviewer hvmdisk 2>"$KEEL_TMP/vnc.err" && fail "xl vncviewer succeeded with vnc=0"
@@ -183,10 +190,19 @@ if grep -qE "Sanitizer|runtime error" "$run/log/keeld.log"; then
 fi
 # a domain still running when the dom0 goes down: keel-dom0-down stops its
 # QEMU too (found by libxl's device-model-pid), and the TAP goes with it
-xl create -q "$KEEL_TMP/hvm.cfg" || fail "xl create hvmdisk again"
+# (this one with libxl's default display: no vga=/videoram= keys, a
+# cirrus card with 8 MiB of video RAM out of memory=)
+grep -v '^vga\|^videoram' "$KEEL_TMP/hvm.cfg" >"$KEEL_TMP/cirrus.cfg"
+xl create -q "$KEEL_TMP/cirrus.cfg" || fail "xl create hvmdisk again"
 d=$(xl domid hvmdisk) || fail "no domid for the second hvmdisk"
 qpid=$(st read /local/domain/$d/image/device-model-pid) || fail "no device-model-pid (second hvmdisk)"
 grep -q -- "-xen-domid" "/proc/$qpid/cmdline" || fail "device-model-pid $qpid is not QEMU"
+tr '\0' ' ' <"/proc/$qpid/cmdline" >"$KEEL_TMP/qemu2.cmdline"
+for a in "-device cirrus-vga,vgamem_mb=8 " "-m 3960 "; do
+	grep -q -- "$a" "$KEEL_TMP/qemu2.cmdline" || fail "QEMU has no '$a' (libxl's default display): $(cat "$KEEL_TMP/qemu2.cmdline")"
+done
+[ "$(st read /local/domain/$d/memory/videoram)" = 8192 ] || fail "memory/videoram (cirrus): $(st read /local/domain/$d/memory/videoram)"
+echo "  libxl's default display: cirrus with 8 MiB of video RAM (QEMU -m 3960, memory/videoram 8192)"
 "$KEEL_BIN/keel-dom0-down" --rundir "$run" >"$KEEL_TMP/down.out" 2>&1 || fail "keel-dom0-down: $(cat "$KEEL_TMP/down.out")"
 grep -q "device model of domain $d stopped (pid $qpid)" "$KEEL_TMP/down.out" ||
 	fail "keel-dom0-down did not stop QEMU: $(cat "$KEEL_TMP/down.out")"
