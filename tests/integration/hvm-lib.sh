@@ -4,6 +4,7 @@
 # fetched into the test cache) -- exported as $KEEL_HVMLOADER and
 # $KEEL_SEABIOS for xl (either set beforehand names another copy).
 
+HVM_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 hvm_firmware() {
 	local debs sdebs
 	debs=$(fetch_deb xen-utils-4.17) || skip "cannot fetch xen-utils-4.17"
@@ -94,31 +95,14 @@ PY
 		fail "hvmos did not say '$2' after key $1: $(tr -d '\r' <"$serial" | grep vga-lfb)"
 }
 hvm_lfb_check() {
-	python3 - "$run/qmp/qmp-libxl-$d" "$KEEL_TMP/lfb-$1.ppm" "$2" <<'PY' || fail "screendump after key $1: not what hvmos drew"
-import json, socket, sys
-sock, ppm, want = sys.argv[1], sys.argv[2], sys.argv[3].split()
-s = socket.socket(socket.AF_UNIX)
-s.connect(sock)
-f = s.makefile("rw")
-f.readline()
-for cmd in ({"execute": "qmp_capabilities"},
-            {"execute": "screendump", "arguments": {"filename": ppm}}):
-    f.write(json.dumps(cmd) + "\n"); f.flush()
-    while True:
-        a = json.loads(f.readline())
-        if "return" in a: break
-        if "error" in a: sys.exit("QMP %s: %s" % (cmd["execute"], a["error"]))
-data = open(ppm, "rb").read()
-fields, pos = [], 0
-while len(fields) < 4:
-    while data[pos:pos + 1].isspace(): pos += 1
-    end = pos
-    while not data[end:end + 1].isspace(): end += 1
-    fields.append(data[pos:end]); pos = end
-pos += 1
-w, h = int(fields[1]), int(fields[2])
+	python3 -B - "$run/qmp/qmp-libxl-$d" "$KEEL_TMP/lfb-$1.ppm" "$2" "$HVM_LIB_DIR" <<'PY' || fail "screendump after key $1: not what hvmos drew"
+import sys
+sys.path.insert(0, sys.argv[4])
+from hvm_screen import screendump
+want = sys.argv[3].split()
+w, h, pxt = screendump(sys.argv[1], sys.argv[2])
 if (w, h) != (640, 480): sys.exit("screen %dx%d, not hvmos's 640x480" % (w, h))
-px = lambda x, y: data[pos + 3 * (y * w + x):pos + 3 * (y * w + x) + 3].hex()
+px = lambda x, y: bytes(pxt(x, y)).hex()
 got = [px(40 + 150 * i + 60, 240) for i in range(4)]
 bg = [px(20, 240), px(320, 100), px(600, 400)]
 print("  screendump %dx%d: rectangles %s, background %s" % (w, h, " ".join(got), " ".join(bg)))
@@ -135,33 +119,13 @@ PY
 # of its pixels white).  Prints the cell size and colours found; fails
 # with the first mismatch.
 hvm_screendump() {
-	python3 - "$1" "$2" <<'PY' || fail "screendump: the VGA text is not as hvmos wrote it"
-import json, socket, sys
-sock, ppm = sys.argv[1], sys.argv[2]
-s = socket.socket(socket.AF_UNIX)
-s.connect(sock)
-f = s.makefile("rw")
-f.readline()
-for cmd in ({"execute": "qmp_capabilities"},
-            {"execute": "screendump", "arguments": {"filename": ppm}}):
-    f.write(json.dumps(cmd) + "\n"); f.flush()
-    while True:
-        a = json.loads(f.readline())
-        if "return" in a: break
-        if "error" in a: sys.exit("QMP %s: %s" % (cmd["execute"], a["error"]))
-data = open(ppm, "rb").read()
-fields, pos = [], 0
-while len(fields) < 4:  # P6 W H MAX, then one whitespace byte
-    while data[pos:pos + 1].isspace(): pos += 1
-    end = pos
-    while not data[end:end + 1].isspace(): end += 1
-    fields.append(data[pos:end]); pos = end
-pos += 1
-assert fields[0] == b"P6", fields[0]
-w, h = int(fields[1]), int(fields[2])
+	python3 -B - "$1" "$2" "$HVM_LIB_DIR" <<'PY' || fail "screendump: the VGA text is not as hvmos wrote it"
+import sys
+sys.path.insert(0, sys.argv[3])
+from hvm_screen import screendump
+w, h, px = screendump(sys.argv[1], sys.argv[2])
 if w % 80 or h % 25: sys.exit("screen %dx%d is not an 80x25 text mode" % (w, h))
 cw, ch = w // 80, h // 25
-px = lambda x, y: tuple(data[pos + 3 * (y * w + x): pos + 3 * (y * w + x) + 3])
 want = [(255, 87, 87), (87, 255, 87), (87, 87, 255), (255, 255, 87), (255, 255, 255),
         (0, 0, 168), (168, 0, 0), (168, 87, 0)]
 got = [px(c * cw + cw // 2, 2 * ch + ch // 2) for c in range(8)]
