@@ -557,6 +557,18 @@ static void peer_relocate(uint32_t d, xenforeignmemory_handle *fm)
 		     "track_dirty_vram of frames not relocated");
 	peer_check(xendevicemodel_relocate_memory(dm, d, 2, 0xe0000, 0xe0400) == 0,
 		   "relocate_memory of the two frames to 0xe0400");
+	/* QEMU's pin after the move: write-back is what KVM maps anyway */
+	peer_check(xendevicemodel_pin_memory_cacheattr(dm, d, 0xe0400, 0xe0401,
+						       XEN_DMOP_MEM_CACHEATTR_WB) == 0,
+		   "pin_memory_cacheattr WB of the moved frames");
+	peer_refused(xendevicemodel_pin_memory_cacheattr(dm, d, 0xe0400, 0xe0401,
+							 XEN_DMOP_MEM_CACHEATTR_UC),
+		     EOPNOTSUPP, "pin_memory_cacheattr UC (KVM decides other memory types)");
+	peer_refused(xendevicemodel_pin_memory_cacheattr(dm, d, 0xe0401, 0xe0400,
+							 XEN_DMOP_MEM_CACHEATTR_WB),
+		     EINVAL, "pin_memory_cacheattr of a range that ends before it starts");
+	peer_refused(xendevicemodel_pin_memory_cacheattr(dm, d, 0xe0400, 0xe0401, 2), EINVAL,
+		     "pin_memory_cacheattr of memory type 2 (none)");
 	p = xenforeignmemory_map(fm, d, PROT_READ, 2, to, NULL);
 	peer_check(p && p[1024] == 0x4b45454c, "their content at the new frames");
 	if (p)

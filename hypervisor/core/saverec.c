@@ -29,10 +29,10 @@ _Static_assert(sizeof(struct saverec_rec_wire) == 16, "saverec record header");
 const char *saverec_name(uint32_t type)
 {
 	static const char *const names[SAVEREC_NTYPES] = {
-		"end",	       "domain",     "page-types",    "released",
-		"vcpu-pv",     "vcpu-kvm",   "shared-info",   "gdt",
-		"shim-vcpu",   "gnttab",     "hvm-domain",    "hvm-vcpu",
-		"hvm-irqchip", "hvm-region", "hvm-populated", "hvm-frames",
+		"end",	      "domain",	     "page-types",  "released",	  "vcpu-pv",
+		"vcpu-kvm",   "shared-info", "gdt",	    "shim-vcpu",  "gnttab",
+		"hvm-domain", "hvm-vcpu",    "hvm-irqchip", "hvm-region", "hvm-populated",
+		"hvm-frames", "hvm-relocs",
 	};
 
 	return type < SAVEREC_NTYPES ? names[type] : "unknown";

@@ -38,6 +38,7 @@ enum saverec_type {
 	SAVEREC_HVM_REGION = 13,    /* keeld's pages below the special region's end */
 	SAVEREC_HVM_POPULATED = 14, /* which frames past RAM are populated */
 	SAVEREC_HVM_FRAMES = 15,    /* up to 1024 of them: frame numbers, contents */
+	SAVEREC_HVM_RELOCS = 16,    /* populated frames the device model moved elsewhere */
 	SAVEREC_NTYPES
 };
 

@@ -60,7 +60,9 @@ struct hvm_reloc {
 	int slot, dirty;
 	uint64_t dirty_first, dirty_nr;
 };
-#define HVM_RELOCS 4
+#define HVM_RELOCS    4
+#define HVM_GFN_LIMIT (1ULL << 40)	   /* frame numbers a device model may name */
+#define HVM_VRAM_MAX  ((1ULL << 30) >> 12) /* Xen's limit: 1 GiB of frames */
 
 /* Xen's struct ioreq (public/hvm/ioreq.h): flags holds state (bits 0-3),
  * data_is_ptr (4), dir (5: 1 read) and df (6). */

@@ -303,6 +303,28 @@ static void hvm_save_hole(struct domain *d, struct srb *out)
 	free(idx);
 }
 
+/* Populated frames the device model moved (its video RAM at the VGA card's
+ * framebuffer, relocate_memory): where each range is, where it was
+ * populated, its size.  Restore moves them there again; the dirty log is
+ * the device model's to ask for anew. */
+static void hvm_save_relocs(struct domain *d, struct srb *out)
+{
+	const struct hvm_domain *h = d->hvm;
+	struct srb p = {0};
+
+	pthread_mutex_lock(&d->mm_lock);
+	srb_u32(&p, (uint32_t)h->nr_relocs);
+	srb_u32(&p, 0);
+	for (int i = 0; i < h->nr_relocs; i++) {
+		srb_u64(&p, h->relocs[i].gfn);
+		srb_u64(&p, h->relocs[i].from);
+		srb_u64(&p, h->relocs[i].pages);
+	}
+	pthread_mutex_unlock(&d->mm_lock);
+	saverec_put(out, SAVEREC_HVM_RELOCS, 1, &p);
+	srb_free(&p);
+}
+
 int hvm_save(struct domain *d, struct srb *out)
 {
 	struct srb p = {0};
@@ -321,6 +343,7 @@ int hvm_save(struct domain *d, struct srb *out)
 	saverec_put(out, SAVEREC_HVM_REGION, 1, &p);
 	srb_free(&p);
 	hvm_save_hole(d, out);
+	hvm_save_relocs(d, out);
 	return out->err;
 }
 
@@ -328,7 +351,7 @@ int hvm_save(struct domain *d, struct srb *out)
 
 struct hvm_rst {
 	struct hvm_save_dom dom;
-	const struct saverec *irqchip, *region, *populated;
+	const struct saverec *irqchip, *region, *populated, *relocs;
 	const struct saverec *kvm[DOMAIN_MAX_VCPUS], *vcpu[DOMAIN_MAX_VCPUS];
 	const struct saverec *frames[SAVEREC_MAX];
 	unsigned nframes;
@@ -531,6 +554,62 @@ static int hvm_rst_hole(struct hvm_rst *s, char *err, size_t errlen)
 	return 0;
 }
 
+static int hvm_rst_overlap(uint64_t a, uint64_t an, uint64_t b, uint64_t bn)
+{
+	return a < b + bn && b < a + an;
+}
+
+/* The moved ranges (an old image has none): each from frames populated
+ * in one piece, to a place with nothing there (no RAM, keeld's region or
+ * populated frame) below 2^40 frames, no two overlapping anywhere. */
+static int hvm_rst_relocs(struct hvm_rst *s, char *err, size_t errlen)
+{
+	const struct saverec *r = s->relocs;
+	uint64_t e[HVM_RELOCS][3]; /* gfn, from, pages */
+	uint32_t n;
+
+	if (r->len < 8)
+		HVM_BAD("hvm-relocs record: %u bytes", r->len);
+	memcpy(&n, r->data, 4);
+	if (n > HVM_RELOCS || r->len != 8 + n * 24)
+		HVM_BAD("hvm-relocs record: %u ranges in %u bytes (at most %d)", n, r->len,
+			HVM_RELOCS);
+	memcpy(e, r->data + 8, n * 24);
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t to = e[i][0], from = e[i][1], pages = e[i][2];
+		int64_t f0 = hvm_rst_index(s, from);
+
+		if (!pages || pages > HVM_VRAM_MAX || to >= HVM_GFN_LIMIT ||
+		    pages > HVM_GFN_LIMIT - to || f0 < 0)
+			HVM_BAD("hvm-relocs record: range %u (%llu frames from %#llx to %#llx) out "
+				"of bounds",
+				i, (unsigned long long)pages, (unsigned long long)from,
+				(unsigned long long)to);
+		for (uint64_t k = 0; k < pages; k++)
+			if (hvm_rst_index(s, from + k) != f0 + (int64_t)k ||
+			    !hvm_rst_bit(s, f0 + (int64_t)k))
+				HVM_BAD("hvm-relocs record: range %u's frame %#llx is not populated",
+					i, (unsigned long long)(from + k));
+		if (hvm_rst_overlap(to, pages, 0, s->dom.low_pages) ||
+		    hvm_rst_overlap(to, pages, HVM_HIGH_MEM_START >> 12, s->dom.high_pages) ||
+		    hvm_rst_overlap(to, pages, HVM_REGION_GPA >> 12, HVM_REGION_PAGES))
+			HVM_BAD("hvm-relocs record: range %u moved over RAM or keeld's region (gfn "
+				"%#llx)",
+				i, (unsigned long long)to);
+		for (uint64_t k = 0; k < pages; k++) {
+			int64_t f = hvm_rst_index(s, to + k);
+
+			if (f >= 0 && hvm_rst_bit(s, f))
+				HVM_BAD("hvm-relocs record: range %u moved over populated frame %#llx",
+					i, (unsigned long long)(to + k));
+		}
+		for (uint32_t j = 0; j < i; j++)
+			if (hvm_rst_overlap(to, pages, e[j][0], e[j][2]) ||
+			    hvm_rst_overlap(from, pages, e[j][1], e[j][2]))
+				HVM_BAD("hvm-relocs record: ranges %u and %u overlap", j, i);
+	}
+	return 0;
+}
 static int hvm_rst_parse(const struct saverec *recs, unsigned n, uint64_t nr_pages, int nr_vcpus,
 			 struct hvm_rst *s, char *err, size_t errlen)
 {
@@ -557,6 +636,9 @@ static int hvm_rst_parse(const struct saverec *recs, unsigned n, uint64_t nr_pag
 			break;
 		case SAVEREC_HVM_POPULATED:
 			slot = &s->populated;
+			break;
+		case SAVEREC_HVM_RELOCS:
+			slot = &s->relocs;
 			break;
 		case SAVEREC_HVM_FRAMES:
 		case SAVEREC_HVM_VCPU:
@@ -592,6 +674,8 @@ static int hvm_rst_parse(const struct saverec *recs, unsigned n, uint64_t nr_pag
 		r = hvm_rst_irqchip(s->irqchip, err, errlen);
 	if (r == 0)
 		r = hvm_rst_hole(s, err, errlen);
+	if (r == 0 && s->relocs)
+		r = hvm_rst_relocs(s, err, errlen);
 	if (r < 0)
 		return r;
 	if (s->region->len != 8 + HVM_REGION_SIZE ||
@@ -675,6 +759,22 @@ static int hvm_rst_apply_hole(struct domain *d, const struct hvm_rst *s)
 	return 0;
 }
 
+/* The device model's moves again, from the frames just populated. */
+static int hvm_rst_apply_relocs(struct domain *d, const struct saverec *rec)
+{
+	uint32_t n;
+	int r = 0;
+
+	memcpy(&n, rec->data, 4);
+	for (uint32_t i = 0; i < n && r == 0; i++) {
+		uint64_t e[3]; /* gfn, from, pages */
+
+		memcpy(e, rec->data + 8 + i * 24, sizeof(e));
+		r = hvm_relocate_memory(d, e[2], e[1], e[0]);
+	}
+	return r;
+}
+
 static void hvm_rst_apply_platform(struct domain *d, const struct hvm_save_dom *s)
 {
 	struct hvm_domain *h = d->hvm;
@@ -752,6 +852,8 @@ static int hvm_rst_apply(struct domain *d, const struct hvm_rst *s)
 		r = hvm_map_shared_info(d, dm->shinfo_gpa);
 	if (r == 0)
 		r = hvm_rst_apply_hole(d, s);
+	if (r == 0 && s->relocs)
+		r = hvm_rst_apply_relocs(d, s->relocs);
 	if (r < 0)
 		return r;
 	hvm_rst_apply_platform(d, dm);

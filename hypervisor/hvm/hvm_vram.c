@@ -28,9 +28,6 @@
 
 #include "hvm_domain.h"
 
-#define HVM_GFN_LIMIT (1ULL << 40)
-#define HVM_VRAM_MAX  ((1ULL << 30) >> 12) /* Xen's limit: 1 GiB of frames */
-
 static int hvm_overlap(uint64_t a, uint64_t an, uint64_t b, uint64_t bn)
 {
 	return a < b + bn && b < a + an;

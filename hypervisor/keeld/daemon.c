@@ -608,9 +608,14 @@ static void daemon_handle(int fd)
 		rq.data = in + sizeof(*req);
 		status = daemon_ops[req->op].fn(&rq);
 		/* (an unbind after the domain died is routine: callers take
-		 * -ESRCH as done, and so does the log) */
+		 * -ESRCH as done, and so does the log; so is a refused map of
+		 * frames that are not there -- QEMU's map cache asks for whole
+		 * 1 MiB buckets, the VGA window and unpopulated frames among
+		 * them, and gets per-frame errors, as from Xen, which does not
+		 * log them either: logged, they flooded the log) */
 		if (status < 0 && req->op != KEELCTL_OP_GETINFO &&
-		    !(status == -ESRCH && req->op == KEELCTL_OP_UNBIND_EVTCHN))
+		    !(status == -ESRCH && req->op == KEELCTL_OP_UNBIND_EVTCHN) &&
+		    !(status == -EINVAL && req->op == KEELCTL_OP_MAP_FRAMES))
 			hvlog("control: %s for d%u refused: %s", daemon_ops[req->op].name,
 			      req->domid, strerror(-status));
 	}

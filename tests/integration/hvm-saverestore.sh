@@ -39,9 +39,6 @@ name = "hvmsr"
 type = "hvm"
 memory = 32
 vcpus = 1
-# no VGA card: QEMU's video RAM moved to the card's framebuffer (its
-# relocate_memory and libxl's physmap keys) is not carried by a save yet
-vga = "none"
 on_crash = "preserve"
 boot = "c"
 disk = [ 'format=raw,vdev=hda,access=rw,target=$KEEL_TMP/disk.img' ]
@@ -158,6 +155,14 @@ qemu_err() {
 }
 [ -z "$(qemu_err)" ] || fail "QEMU's log after the restore: $(qemu_err)"
 xl dmesg | grep -q "d$d2: hvm: restored from d$d's saved state" || fail "keeld logged no restore of d$d2"
+# libxl's default cirrus card: QEMU moved its video RAM to the card's
+# framebuffer BAR (relocate_memory); keeld's records move it there again,
+# where the loading QEMU maps it (its INMIGRATE path asserts it can)
+reloc=$(xl dmesg | grep -o "d$d: relocate_memory: [0-9]* frames from gfn 0x[0-9a-f]* to gfn 0x[0-9a-f]*" | tail -1)
+[ -n "$reloc" ] || fail "QEMU did not move its video RAM to the framebuffer (no relocate_memory for d$d)"
+xl dmesg | grep -q "d$d2: relocate_memory: ${reloc#*: relocate_memory: }" ||
+	fail "the restored d$d2's video RAM is not where d$d's was ($reloc)"
+echo "  video RAM at the framebuffer again: ${reloc#*: relocate_memory: }"
 echo "  xl restore: $restore_ms ms; ticks go on: $n before, $first first after, $(last_tick "$serial") now (as d$d2)"
 
 # a paused domain saved and restored paused: its RAM is the same, byte

@@ -275,6 +275,24 @@ static void tsr_hvm_hole(struct srb *o, enum tsr_hvm_damage dmg)
 	srb_free(&p);
 }
 
+/* The device model moved two of the populated frames (its video RAM to
+ * the framebuffer, as QEMU does) to 0xf1000: nothing there. */
+static void tsr_hvm_relocs(struct srb *o, enum tsr_hvm_damage dmg)
+{
+	uint32_t n = dmg == TSR_HVM_RELOC_OVERLAP ? 2 : dmg == TSR_HVM_RELOC_COUNT ? 5 : 1;
+	struct srb p = {0};
+
+	srb_u32(&p, n);
+	srb_u32(&p, 0);
+	for (uint32_t i = 0; i < n; i++) {
+		srb_u64(&p, dmg == TSR_HVM_RELOC_RAM ? 0x10 : 0xf1000 + i);
+		srb_u64(&p, TSR_HVM_POP + (dmg == TSR_HVM_RELOC_UNPOP ? 2 : 0));
+		srb_u64(&p, 2);
+	}
+	saverec_put(o, SAVEREC_HVM_RELOCS, 1, &p);
+	srb_free(&p);
+}
+
 void tsr_hvm_image(struct srb *o, enum tsr_hvm_damage dmg)
 {
 	struct srb p = {0};
@@ -290,6 +308,7 @@ void tsr_hvm_image(struct srb *o, enum tsr_hvm_damage dmg)
 	saverec_put(o, SAVEREC_HVM_REGION, 1, &p);
 	srb_free(&p);
 	tsr_hvm_hole(o, dmg);
+	tsr_hvm_relocs(o, dmg);
 	p = (struct srb){0};
 	srb_u32(&p, 1);
 	srb_u32(&p, 1);

@@ -32,15 +32,19 @@ void tsr_image(struct srb *o, const struct tsr_opts *t);
  * saved), with one damage each. */
 enum tsr_hvm_damage {
 	TSR_HVM_GOOD,
-	TSR_HVM_PORTS,	     /* store and console on one port */
-	TSR_HVM_LAPIC_SIZE,  /* a LAPIC of another size than KVM's */
-	TSR_HVM_MSR,	     /* an MSR not on the list */
-	TSR_HVM_CHIP_ID,     /* the IOAPIC where the slave PIC should be */
-	TSR_HVM_UNPOPULATED, /* a saved frame that is not populated */
-	TSR_HVM_NO_IRQCHIP,  /* no hvm-irqchip record */
-	TSR_HVM_PV_RECORD,   /* a PV kind's record among them */
-	TSR_HVM_HOLE_RANGES, /* populated ranges of another domain */
-	TSR_HVM_RTC_INDEX,   /* an RTC index past 0x7f */
+	TSR_HVM_PORTS,	       /* store and console on one port */
+	TSR_HVM_LAPIC_SIZE,    /* a LAPIC of another size than KVM's */
+	TSR_HVM_MSR,	       /* an MSR not on the list */
+	TSR_HVM_CHIP_ID,       /* the IOAPIC where the slave PIC should be */
+	TSR_HVM_UNPOPULATED,   /* a saved frame that is not populated */
+	TSR_HVM_NO_IRQCHIP,    /* no hvm-irqchip record */
+	TSR_HVM_PV_RECORD,     /* a PV kind's record among them */
+	TSR_HVM_HOLE_RANGES,   /* populated ranges of another domain */
+	TSR_HVM_RTC_INDEX,     /* an RTC index past 0x7f */
+	TSR_HVM_RELOC_RAM,     /* a moved range over RAM */
+	TSR_HVM_RELOC_UNPOP,   /* a moved range from frames not populated */
+	TSR_HVM_RELOC_OVERLAP, /* two moved ranges over each other */
+	TSR_HVM_RELOC_COUNT,   /* more moved ranges than a domain has */
 };
 void tsr_hvm_image(struct srb *o, enum tsr_hvm_damage damage);
 

@@ -213,6 +213,10 @@ static void tsr_hvm_refuses_bad_values(void)
 		{TSR_HVM_PV_RECORD, "shared-info) is not an HVM domain's"},
 		{TSR_HVM_HOLE_RANGES, "not this domain's ranges"},
 		{TSR_HVM_RTC_INDEX, "RTC index"},
+		{TSR_HVM_RELOC_RAM, "moved over RAM"},
+		{TSR_HVM_RELOC_UNPOP, "is not populated"},
+		{TSR_HVM_RELOC_OVERLAP, "overlap"},
+		{TSR_HVM_RELOC_COUNT, "ranges in"},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
