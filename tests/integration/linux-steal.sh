@@ -9,8 +9,8 @@
 # Over a window of each guest (10 s of spinning between two quiet seconds):
 #  * the guest's steal (its /proc/stat) and keeld's runnable time for the
 #    guest's vCPUs (xl debug-keys q, sampled when the guest's quiet lines
-#    appear) agree within 1 % of the window's vCPU time;
-#  * each loop is charged >= 70 % user by the guest itself (the process's
+#    appear) agree within 1 % of the window's vCPU time (2 % under SAN);
+#  * each loop is charged >= 70 % user (60 % under SAN) by the guest itself (the process's
 #    utime and stime): the guest's tick reaches it in user mode (79.3-98.6 %
 #    measured, plain and SAN -- the lowest in a SAN CI run, where each of
 #    keeld's exits is slower; a vCPU the host stops inside its ~3-exit tick
@@ -167,7 +167,13 @@ for g in st-a st-b; do
 		{ echo "FAIL: $g: xl top's GUEST(%) and CORR do not show the agent's figures beside keeld's"; bad=1; }
 	spins=$(grep -a '^KEEL-ST: spin ' "$c" | tr -d '\r' | awk '{ printf "%s %s ", $5, $7 }')
 	echo "$g: keeld runnable over the window: $((r1 - r0)) ms (2 vCPUs)"
-	awk -v g="$g" -v u="$((u1 - u0 + n1 - n0))" -v s="$((s1 - s0 + q1 - q0 + sq1 - sq0))" \
+	# Under a sanitizer keeld's exits cost two to three times as much, and
+	# a tick's kernel work with them: there a loop's user share measured
+	# 64.7-97.3 % and steal came within 1.1 % of keeld's runnable time
+	# (plain: 79.3-98.6 %, within 1 %), so SAN is judged at 60 % and 2 %.
+	if [ "${SAN:-0}" = 1 ]; then umin=0.60 stol=0.02; else umin=0.70 stol=0.01; fi
+	awk -v umin="$umin" -v stol="$stol" \
+		-v g="$g" -v u="$((u1 - u0 + n1 - n0))" -v s="$((s1 - s0 + q1 - q0 + sq1 - sq0))" \
 		-v i="$((i1 - i0 + w1 - w0))" -v st="$((st1 - st0))" -v t0="$t0" -v t1="$t1" \
 		-v rq="$((r1 - r0))" -v spins="$spins" 'BEGIN {
 		el = (t1 - t0) * 100 * 2;                  # ticks of USER_HZ 100, 2 vCPUs
@@ -176,12 +182,12 @@ for g in st-a st-b; do
 		bad = 0;
 		if (st < 0.15 * el) { print "FAIL: " g ": steal is " st " ticks of " el; bad = 1 }
 		d = st - rq / 10; if (d < 0) d = -d;
-		if (d > 0.01 * el) { print "FAIL: " g ": guest steal " st " ticks, keeld runnable " rq / 10 " ticks"; bad = 1 }
+		if (d > stol * el) { print "FAIL: " g ": guest steal " st " ticks, keeld runnable " rq / 10 " ticks"; bad = 1 }
 		n = split(spins, f, " ");
 		for (k = 1; k < n; k += 2) {
 			printf "%s: loop charged %d user, %d system ticks (%.1f%% user)\n", g, f[k], f[k + 1],
 				100 * f[k] / (f[k] + f[k + 1]);
-			if (f[k] < 0.70 * (f[k] + f[k + 1])) { print "FAIL: " g ": the loop is not charged to user"; bad = 1 }
+			if (f[k] < umin * (f[k] + f[k + 1])) { print "FAIL: " g ": the loop is not charged to user"; bad = 1 }
 		}
 		if (n < 4) { print "FAIL: " g ": no loop figures"; bad = 1 }
 		printf "%s: user+system+idle+steal %d of %d ticks (%.1f%%)\n", g, u + s + i + st, el,
