@@ -67,7 +67,9 @@ static int xendm_fail(int err)
  * EPERM; none ESRCH) and refuses any that is not HVM with EINVAL.  An HVM
  * domain would reach the operation itself, which keeld does not offer.
  */
-static int xendm_op(xendevicemodel_handle *dmod, domid_t domid)
+/* dm_op's domain checks: EPERM for domain 0, keeld's ESRCH (-1, errno
+ * set); else whether the domain is HVM. */
+static int xendm_is_hvm(xendevicemodel_handle *dmod, domid_t domid)
 {
 	int r;
 
@@ -76,9 +78,14 @@ static int xendm_op(xendevicemodel_handle *dmod, domid_t domid)
 	pthread_mutex_lock(&dmod->lock);
 	r = xenlibs_domain_is_hvm(dmod->ctl, domid);
 	pthread_mutex_unlock(&dmod->lock);
-	if (r < 0)
-		return xendm_fail(-r);
-	return xendm_fail(r ? EOPNOTSUPP : EINVAL);
+	return r < 0 ? xendm_fail(-r) : r;
+}
+
+static int xendm_op(xendevicemodel_handle *dmod, domid_t domid)
+{
+	int r = xendm_is_hvm(dmod, domid);
+
+	return r < 0 ? r : xendm_fail(r ? EOPNOTSUPP : EINVAL);
 }
 
 /* One dm_op keeld serves: dm_op's domain checks (EPERM for domain 0;
@@ -342,13 +349,9 @@ int xendevicemodel_pin_memory_cacheattr(xendevicemodel_handle *dmod, domid_t dom
 	int r;
 
 	XENDM_HANDLE(dmod);
-	if (domid == 0)
-		return xendm_fail(EPERM);
-	pthread_mutex_lock(&dmod->lock);
-	r = xenlibs_domain_is_hvm(dmod->ctl, domid);
-	pthread_mutex_unlock(&dmod->lock);
+	r = xendm_is_hvm(dmod, domid);
 	if (r < 0)
-		return xendm_fail(-r);
+		return r;
 	if (!r || end < start || end >> 40)
 		return xendm_fail(EINVAL);
 	switch (type) {
