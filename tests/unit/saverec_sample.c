@@ -35,6 +35,31 @@ static void tsr_domain(struct srb *o, const struct tsr_opts *t)
 	srb_free(&p);
 }
 
+/* A vcpu-kvm record (core/kvm_save.c): vCPU id, KVM's struct sizes, zeroed
+ * state, then the n MSRs given, each with value 0. */
+static void tsr_vcpu_kvm(struct srb *o, uint32_t id, const uint32_t *msrs, int n)
+{
+	struct srb p = {0};
+
+	srb_u32(&p, id);
+	srb_u32(&p, sizeof(struct kvm_regs));
+	srb_u32(&p, sizeof(struct kvm_sregs));
+	srb_u32(&p, sizeof(struct kvm_xsave));
+	srb_u32(&p, sizeof(struct kvm_xcrs));
+	srb_u32(&p, sizeof(struct kvm_vcpu_events));
+	srb_u32(&p, (uint32_t)n);
+	srb_u32(&p, 0);
+	srb_bytes(&p, NULL,
+		  sizeof(struct kvm_regs) + sizeof(struct kvm_sregs) + sizeof(struct kvm_xsave) +
+			  sizeof(struct kvm_xcrs) + sizeof(struct kvm_vcpu_events));
+	for (int i = 0; i < n; i++) {
+		srb_u32(&p, msrs[i]);
+		srb_u64(&p, 0);
+	}
+	saverec_put(o, SAVEREC_VCPU_KVM, 1, &p);
+	srb_free(&p);
+}
+
 static void tsr_vcpu(struct srb *o, const struct tsr_opts *t)
 {
 	struct srb p = {0};
@@ -51,24 +76,7 @@ static void tsr_vcpu(struct srb *o, const struct tsr_opts *t)
 	srb_bytes(&p, NULL, 7 * 8 + 8 * 8 + 16 * 8 + 3 * 12 + 256 * 12);
 	saverec_put(o, SAVEREC_VCPU_PV, 1, &p);
 	srb_free(&p);
-	p = (struct srb){0};
-	srb_u32(&p, t->vcpu_id);
-	srb_u32(&p, sizeof(struct kvm_regs));
-	srb_u32(&p, sizeof(struct kvm_sregs));
-	srb_u32(&p, sizeof(struct kvm_xsave));
-	srb_u32(&p, sizeof(struct kvm_xcrs));
-	srb_u32(&p, sizeof(struct kvm_vcpu_events));
-	srb_u32(&p, 8);
-	srb_u32(&p, 0);
-	srb_bytes(&p, NULL,
-		  sizeof(struct kvm_regs) + sizeof(struct kvm_sregs) + sizeof(struct kvm_xsave) +
-			  sizeof(struct kvm_xcrs) + sizeof(struct kvm_vcpu_events));
-	for (int i = 0; i < 8; i++) {
-		srb_u32(&p, tsr_msrs[i]);
-		srb_u64(&p, 0);
-	}
-	saverec_put(o, SAVEREC_VCPU_KVM, 1, &p);
-	srb_free(&p);
+	tsr_vcpu_kvm(o, t->vcpu_id, tsr_msrs, 8);
 	p = (struct srb){0};
 	srb_u32(&p, t->vcpu_id);
 	srb_u32(&p, 0);
@@ -197,26 +205,13 @@ static void tsr_hvm_domain(struct srb *o, enum tsr_hvm_damage dmg)
 
 static void tsr_hvm_vcpu(struct srb *o, enum tsr_hvm_damage dmg)
 {
+	uint32_t msrs[10];
 	struct srb p = {0};
 
-	srb_u32(&p, 0);
-	srb_u32(&p, sizeof(struct kvm_regs));
-	srb_u32(&p, sizeof(struct kvm_sregs));
-	srb_u32(&p, sizeof(struct kvm_xsave));
-	srb_u32(&p, sizeof(struct kvm_xcrs));
-	srb_u32(&p, sizeof(struct kvm_vcpu_events));
-	srb_u32(&p, 10);
-	srb_u32(&p, 0);
-	srb_bytes(&p, NULL,
-		  sizeof(struct kvm_regs) + sizeof(struct kvm_sregs) + sizeof(struct kvm_xsave) +
-			  sizeof(struct kvm_xcrs) + sizeof(struct kvm_vcpu_events));
-	for (int i = 0; i < 10; i++) {
-		srb_u32(&p, dmg == TSR_HVM_MSR && i == 4 ? 0x3a : tsr_hvm_msrs[i]);
-		srb_u64(&p, 0);
-	}
-	saverec_put(o, SAVEREC_VCPU_KVM, 1, &p);
-	srb_free(&p);
-	p = (struct srb){0};
+	memcpy(msrs, tsr_hvm_msrs, sizeof(msrs));
+	if (dmg == TSR_HVM_MSR)
+		msrs[4] = 0x3a; /* not on the HVM kind's list */
+	tsr_vcpu_kvm(o, 0, msrs, 10);
 	srb_u32(&p, 0); /* id */
 	srb_u32(&p, 1); /* online */
 	srb_u32(&p, 1); /* initialised */
