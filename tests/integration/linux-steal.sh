@@ -13,10 +13,10 @@
 #    measured, plain and SAN);
 #  * each loop is charged mostly (> 50 %) to user by the guest itself (the
 #    process's utime and stime): the guest's tick reaches it in user mode.
-#    64.7-98.6 % measured, plain and SAN (70.1 % once plain; a CI run failed
-#    the earlier 70 % user / 1 % steal judgement plain): a vCPU the host stops inside its ~3-exit tick handler takes the
-#    overdue tick in kernel mode, so the share drops as exits get slower or
-#    the host busier.  Before keeld delivered ticks to user mode a spin was
+#    64.7-98.6 % measured, plain and SAN (70.1 % once plain; a CI run
+#    failed the earlier 70 % user / 1 % steal judgement plain): a vCPU the
+#    host stops inside its ~3-exit tick handler takes the overdue tick in
+#    kernel mode, so the share drops as exits get slower or the host busier.  Before keeld delivered ticks to user mode a spin was
 #    charged mostly to the system, which this still catches;
 #  * the guest's clocksource watchdog reports no long readout interval
 #    during the window (timer gaps of seconds: a lost timer signal made
