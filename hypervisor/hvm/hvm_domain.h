@@ -212,7 +212,7 @@ int hvm_hole_map(struct domain *d, uint64_t gfn, uint64_t pages);
 /* hvm_vram.c: [gfn, gfn+count) against the relocated ranges: 1 if all of
  * it is in one range's new place (*index: the hole index of its memfd
  * page), -1 if it touches one otherwise (or a range's old place, where
- * nothing is mapped now), 0 if none. */
+ * nothing is mapped now), 0 if none.  Under d->mm_lock. */
 int hvm_reloc_lookup(const struct hvm_domain *h, uint64_t gfn, uint64_t count, int64_t *index);
 /* XEN_DMOP_relocate_memory: pages frames from gfn `from` to gfn `to`. */
 int hvm_relocate_memory(struct domain *d, uint64_t pages, uint64_t from, uint64_t to);

@@ -50,12 +50,20 @@ uint8_t *hvm_hole_ptr(const struct hvm_domain *h, uint64_t gfn)
 }
 
 /* The index of [gfn, gfn+count) if all of it is populated (where it is
- * now, for frames a device model relocated); -1 if not. */
-static int64_t hvm_hole_range(const struct hvm_domain *h, uint64_t gfn, uint64_t count)
+ * now, for frames a device model relocated); -1 if not.  A vCPU thread
+ * asks while the device model's thread may move a range: the relocation
+ * table is read under mm_lock (the memfd page found stays valid after). */
+static int64_t hvm_hole_range(struct domain *d, uint64_t gfn, uint64_t count)
 {
-	int64_t f = hvm_hole_index(h, gfn), l = hvm_hole_index(h, gfn + count - 1), at;
-	int moved = count ? hvm_reloc_lookup(h, gfn, count, &at) : 0;
+	const struct hvm_domain *h = d->hvm;
+	int64_t f = hvm_hole_index(h, gfn), l = hvm_hole_index(h, gfn + count - 1), at = -1;
+	int moved = 0;
 
+	if (count) {
+		pthread_mutex_lock(&d->mm_lock);
+		moved = hvm_reloc_lookup(h, gfn, count, &at);
+		pthread_mutex_unlock(&d->mm_lock);
+	}
 	if (moved)
 		return moved > 0 ? at : -1;
 
@@ -85,7 +93,7 @@ void *hvm_gpa_ptr(struct domain *d, uint64_t gpa, uint64_t n)
 	if (h->shinfo_slot >= 0 && gpa >= h->shinfo_gpa && gpa + n <= h->shinfo_gpa + 4096)
 		return d->shim + HVM_REGION_OFF_SHINFO + (gpa - h->shinfo_gpa);
 	if (n) {
-		int64_t f = hvm_hole_range(h, gpa >> 12, ((gpa + n - 1) >> 12) - (gpa >> 12) + 1);
+		int64_t f = hvm_hole_range(d, gpa >> 12, ((gpa + n - 1) >> 12) - (gpa >> 12) + 1);
 
 		if (f >= 0)
 			return h->hole + ((uint64_t)f << 12) + (gpa & 4095);
@@ -408,7 +416,7 @@ static int hvm_frame_offset(struct domain *d, uint64_t gfn, uint64_t count, uint
 		*off = (h->low_pages + gfn - hi) << 12;
 	else if (gfn >= rg && gfn + count <= rg + HVM_REGION_PAGES)
 		*off = (d->nr_pages + gfn - rg) << 12;
-	else if ((f = hvm_hole_range(h, gfn, count)) >= 0) /* populated only, as Xen's p2m */
+	else if ((f = hvm_hole_range(d, gfn, count)) >= 0) /* populated only, as Xen's p2m */
 		*off = (d->nr_pages << 12) + d->shim_size + ((uint64_t)f << 12);
 	else
 		return -EINVAL;

@@ -35,9 +35,7 @@ static int hvm_overlap(uint64_t a, uint64_t an, uint64_t b, uint64_t bn)
 
 int hvm_reloc_lookup(const struct hvm_domain *h, uint64_t gfn, uint64_t count, int64_t *index)
 {
-	int n = __atomic_load_n(&h->nr_relocs, __ATOMIC_ACQUIRE);
-
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; i < h->nr_relocs; i++) {
 		const struct hvm_reloc *e = &h->relocs[i];
 
 		if (gfn >= e->gfn && gfn + count <= e->gfn + e->pages) {
@@ -141,7 +139,7 @@ static int hvm_reloc_out(struct domain *d, struct hvm_hole_run *run, uint64_t n,
 	}
 	h->relocs[h->nr_relocs] =
 		(struct hvm_reloc){.gfn = to, .from = from, .pages = n, .slot = moved};
-	__atomic_store_n(&h->nr_relocs, h->nr_relocs + 1, __ATOMIC_RELEASE);
+	h->nr_relocs++;
 	return 0;
 }
 
@@ -170,7 +168,7 @@ static int hvm_reloc_move(struct domain *d, struct hvm_reloc *e, uint64_t to)
 	}
 	h->free_slots[h->nr_free_slots++] = e->slot;
 	*e = h->relocs[h->nr_relocs - 1];
-	__atomic_store_n(&h->nr_relocs, h->nr_relocs - 1, __ATOMIC_RELEASE);
+	h->nr_relocs--;
 	return 0;
 }
 
