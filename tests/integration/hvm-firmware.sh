@@ -10,7 +10,7 @@
 # hvmloader -> SeaBIOS boot the disk from QEMU's IDE (boot="c"); GRUB
 # draws its menu on QEMU's 16550 (the entry titles, found in the serial
 # file), runs the default entry when its timeout ends: the entry echoes
-# a marker and halts, an ACPI poweroff (S5 through QEMU's PM1a control)
+# a marker and halts: a poweroff through QEMU's ACPI PM1a control,
 # that QEMU turns into the device model's remote shutdown (poweroff); xl's
 # monitor destroys the domain (on_poweroff's default).
 # Not here: PXE.  QEMU's e1000 iPXE ROM triple-faults on this development
