@@ -71,6 +71,28 @@ PY
 	wait_for "[ -e '$3.ready' ]" 10 || fail "the capture on $1 did not start"
 }
 
+# hvm_qmp SOCKET COMMAND [ARGUMENTS-JSON]: one QMP command on the domain's
+# socket ($run/qmp/qmp-libxl-$d); prints its "return" as JSON, fails on an error.
+hvm_qmp() {
+	python3 - "$@" <<'PY' || fail "QMP $2"
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+f = s.makefile("rw")
+f.readline()
+cmds = [{"execute": "qmp_capabilities"}, {"execute": sys.argv[2]}]
+if len(sys.argv) > 3:
+    cmds[1]["arguments"] = json.loads(sys.argv[3])
+for cmd in cmds:
+    f.write(json.dumps(cmd) + "\n"); f.flush()
+    while True:
+        a = json.loads(f.readline())
+        if "return" in a: break
+        if "error" in a: sys.exit("QMP %s: %s" % (cmd["execute"], a["error"]))
+print(json.dumps(a["return"]))
+PY
+}
+
 # hvm_lfb_key KEY LINE: send KEY to the domain over QMP ($run/qmp/
 # qmp-libxl-$d), wait for LINE on $serial (hvmos's vgakey32 drew its
 # rectangles).  hvm_lfb_check NAME "RRGGBB x4": a screendump: 640x480, the

@@ -20,6 +20,15 @@
 # bad display keys (too little videoram, vga="ega"/"qxl", a display
 # in vnclisten= and vncdisplay=) fail xl create with xl's/libxl's messages;
 # without vga=/videoram= (the second domain) libxl's cirrus with 8 MiB.
+# The device model and platform keys, as libxl's: device_model_override=
+# names a wrapper that records its arguments and runs the real QEMU;
+# usb=1 and usbdevice="tablet" are -usb -usbdevice tablet (QMP shows the
+# PIIX3 UHCI controller in query-pci and the tablet in query-mice);
+# device_model_args= (a usb-kbd) comes before -machine xenfv and
+# device_model_args_hvm= (-uuid, which query-uuid returns) right after it;
+# hpet=0 is -no-hpet (QEMU is the HPET here: the machine's hpet is off).
+# An unknown usbdevice= is QEMU's to refuse, as with libxl: xl create
+# fails with QEMU's words and leaves no domain.
 . "$(dirname "$0")/../lib/common.sh"
 need_root
 need_kvm
@@ -73,6 +82,8 @@ videoram = 8' "videoram must be at least 16 MB for STDVGA"
 bad_display 'videoram = 4' "videoram must be at least 8 MB for CIRRUS"
 bad_display 'vga = "ega"' 'Unknown vga "ega" specified'
 bad_display 'vga = "qxl"' "no SPICE"
+bad_display 'bios = "rombios"' "qemu-xen does not support bios=rombios."
+bad_display 'device_model_override = "/nonexistent/qemu"' "device model /nonexistent/qemu is not executable"
 bad_display 'vnclisten = "127.0.0.1:3"
 vncdisplay = 2' "vncdisplay set, vnclisten contains display"
 # vncpasswd=: libxl's -vnc ...,password=on, which Debian's QEMU cannot
@@ -92,7 +103,18 @@ else
 	xl list hvmvncpw >/dev/null 2>&1 && fail "a failed vncpasswd= left domain hvmvncpw"
 	echo "  vncpasswd=: this QEMU cannot serve it: $(grep -m1 'password=on' "$KEEL_TMP/vncpw.err")"
 fi
-echo "  refused with xl's/libxl's errors: too little videoram for stdvga and cirrus, vga=\"ega\", qxl, a display in both vnclisten= and vncdisplay="
+printf 'name = "hvmbadusb"\ntype = "hvm"\nmemory = 32\nvnc = 0\nusbdevice = "nosuchdev"\n' >"$KEEL_TMP/badusb.cfg"
+xl create -q "$KEEL_TMP/badusb.cfg" 2>"$KEEL_TMP/badusb.err" && fail "xl created a domain with usbdevice=nosuchdev"
+grep -q "exited" "$KEEL_TMP/badusb.err" && grep -q "nosuchdev" "$KEEL_TMP/badusb.err" ||
+	fail "usbdevice=nosuchdev failed without QEMU's reason: $(cat "$KEEL_TMP/badusb.err")"
+xl list hvmbadusb >/dev/null 2>&1 && fail "a refused usbdevice= left domain hvmbadusb"
+echo "  usbdevice=\"nosuchdev\": QEMU refuses it: $(grep -m1 nosuchdev "$KEEL_TMP/badusb.err")"
+echo "  refused with xl's/libxl's errors: too little videoram for stdvga and cirrus, vga=\"ega\", qxl, a display in both vnclisten= and vncdisplay=, bios=\"rombios\", a device_model_override= that is not executable"
+# device_model_override=: a wrapper that says it ran, then execs the real QEMU
+qemu_real=${KEEL_QEMU_XEN:-/usr/libexec/xen-qemu-system-i386}
+printf '#!/bin/sh\necho "$$ $*" >%s\nexec %s "$@"\n' "$KEEL_TMP/qemu-wrap.ran" "$qemu_real" >"$KEEL_TMP/qemu-wrap"
+chmod +x "$KEEL_TMP/qemu-wrap"
+uuid=6b65656c-0000-4000-8000-000000000014
 cat >"$KEEL_TMP/hvm.cfg" <<CFG
 name = "hvmdisk"
 type = "hvm"
@@ -105,6 +127,13 @@ on_crash = "preserve"
 disk = [ 'format=raw,vdev=hda,access=rw,target=$KEEL_TMP/disk.img' ]
 serial = [ "file:$serial" ]
 vif = [ 'mac=$mac,model=e1000,type=ioemu,bridge=$br,vifname=$vifname' ]
+usb = 1
+usbdevice = "tablet"
+hpet = 0
+device_model_override = "$KEEL_TMP/qemu-wrap"
+device_model_version = "qemu-xen"
+device_model_args = [ "-device", "usb-kbd,id=keelkbd" ]
+device_model_args_hvm = [ "-uuid", "$uuid" ]
 CFG
 hvm_clock
 xl create -q "$KEEL_TMP/hvm.cfg" || fail "xl create type=hvm with a disk"
@@ -147,6 +176,30 @@ tr '\0' ' ' <"/proc/$qpid/cmdline" | grep -q -- "-device e1000,id=nic0,netdev=ne
 	fail "QEMU's e1000 arguments: $(tr '\0' ' ' <"/proc/$qpid/cmdline")"
 [ "$(basename "$(readlink /sys/class/net/$tap/master)")" = "$br" ] || fail "$tap is not a port of $br"
 [ $(($(cat /sys/class/net/$tap/flags) & 1)) = 1 ] || fail "$tap is not up"
+# the device model and platform keys: the wrapper ran QEMU with libxl's arguments
+[ -s "$KEEL_TMP/qemu-wrap.ran" ] || fail "device_model_override=: the wrapper did not run"
+tr '\0' ' ' <"/proc/$qpid/cmdline" >"$KEEL_TMP/qemu-keys.cmdline"
+for a in "-usb -usbdevice tablet -" "-no-hpet" "-device usb-kbd,id=keelkbd -machine xenfv -uuid $uuid"; do
+	grep -q -- "$a" "$KEEL_TMP/qemu-keys.cmdline" || fail "QEMU has no '$a': $(cat "$KEEL_TMP/qemu-keys.cmdline")"
+	grep -q -- "$a" "$KEEL_TMP/qemu-wrap.ran" || fail "the wrapper was not given '$a': $(cat "$KEEL_TMP/qemu-wrap.ran")"
+done
+qmp=$run/qmp/qmp-libxl-$d
+hvm_qmp "$qmp" query-pci | python3 -c '
+import json, sys
+devs = [x for b in json.load(sys.stdin) for x in b["devices"]]
+usb = [x for x in devs if x["class_info"]["class"] == 0x0c03]
+if not usb: sys.exit("query-pci: no USB controller: %s" % [x["qdev_id"] or x["class_info"] for x in devs])
+print("  QMP query-pci: USB controller %04x:%04x at 00:%02x.%d" % (usb[0]["id"]["vendor"], usb[0]["id"]["device"], usb[0]["slot"], usb[0]["function"]))' ||
+	fail "usb=1: no USB controller"
+hvm_qmp "$qmp" query-mice | grep -q '"name": "QEMU HID Tablet"[^}]*"absolute": true' ||
+	fail "usbdevice=tablet: query-mice: $(hvm_qmp "$qmp" query-mice)"
+hvm_qmp "$qmp" qom-list '{"path": "/machine/peripheral"}' | grep -q '"name": "keelkbd"' ||
+	fail "device_model_args=: no keelkbd: $(hvm_qmp "$qmp" qom-list '{"path": "/machine/peripheral"}')"
+[ "$(hvm_qmp "$qmp" query-uuid)" = "{\"UUID\": \"$uuid\"}" ] ||
+	fail "device_model_args_hvm=: query-uuid: $(hvm_qmp "$qmp" query-uuid)"
+[ "$(hvm_qmp "$qmp" qom-get '{"path": "/machine", "property": "hpet"}')" = false ] ||
+	fail "hpet=0: the machine's hpet: $(hvm_qmp "$qmp" qom-get '{"path": "/machine", "property": "hpet"}')"
+echo "  device_model_override= ran (the wrapper, then QEMU); usb=1, usbdevice=\"tablet\": -usb -usbdevice tablet, query-mice has QEMU HID Tablet (absolute); device_model_args= usb-kbd before -machine xenfv, device_model_args_hvm= -uuid after it (query-uuid); hpet=0: -no-hpet, the machine's hpet off"
 echo "  vif 0: QEMU's e1000 on $tap (QEMU's vif$d.0-emu renamed for vifname=), a port of $br and up"
 # its iPXE ROM: 3968 MiB puts 128 MiB of RAM above 4 GiB, so QEMU populates
 # the ROM's frames past that; SeaBIOS runs it

@@ -482,6 +482,152 @@ static void dom_test_display(void)
 	}
 }
 
+/* The device model's and the HVM platform's keys (dm.c): xl's forms, libxl's checks. */
+static void dom_test_dm(void)
+{
+	static const struct {
+		const char *text, *msg; /* msg: the error from parsing */
+	} bad[] = {
+		{"usbversion=4\n", "usbversion parameter is invalid, must be between 1 and 3"},
+		{"usbdevice=['tablet', ['x']]\n", "xl: Unable to parse usbdevice."},
+		{"usbdevice=''\n", "usbdevice: an empty device name"},
+		{"usb='maybe'\n", "invalid value for `usb'"},
+		{"bios='rombios'\n", "qemu-xen does not support bios=rombios."},
+		{"bios='ovmf'\n", "Keel runs SeaBIOS only"},
+		{"bios='coreboot'\n", "ERROR: invalid value \"coreboot\" for \"bios\""},
+		{"firmware='uefi'\n", "Keel runs SeaBIOS only"},
+		{"firmware='rombios'\n", "qemu-xen does not support bios=rombios."},
+		{"device_model_version='qemu-xen-traditional'\n",
+		 "upstream QEMU (\"qemu-xen\") only"},
+		{"device_model_version='qemu-dm'\n",
+		 "Unknown device_model_version \"qemu-dm\" specified"},
+		{"device_model_args='-usb'\n", "xl: Unable to parse device_model_args."},
+		{"device_model_args_hvm=[['-usb']]\n",
+		 "xl: Unable to parse device_model_args_hvm."},
+		{"viridian=['base', 'warp_drive']\n",
+		 "unknown viridian enlightenment 'warp_drive'"},
+		{"hpet='no'\n", "invalid value for `hpet'"},
+	};
+	struct xlcfg_domain d;
+	char text[256];
+
+	/* nothing set: libxl's defaults (Keel's own QEMU and firmware, no USB) */
+	CU_ASSERT_EQUAL_FATAL(dom_build(&d, "name='h'\ntype='hvm'\n"), 0);
+	CU_ASSERT_PTR_NULL(d.dm_override);
+	CU_ASSERT_EQUAL(d.n_dm_args + d.n_dm_args_hvm + d.n_usbdevice + d.usbversion, 0);
+	CU_ASSERT_EQUAL(d.usb, XLCFG_DEFAULT);
+	CU_ASSERT_PTR_NULL(d.hvm_firmware);
+	CU_ASSERT_PTR_NULL(d.bios_path);
+	CU_ASSERT_EQUAL(d.hpet, XLCFG_DEFAULT);
+	xlcfg_domain_clear(&d);
+	CU_ASSERT_EQUAL_FATAL(
+		dom_build(&d, "name='h'\ntype='hvm'\nusb=1\nusbdevice='tablet'\nusbversion=9\n"
+			      "device_model_override='/opt/qemu'\ndevice_model_version='qemu-xen'\n"
+			      "device_model_args=['-a', 'b']\ndevice_model_args_hvm=['-c']\n"
+			      "bios='seabios'\nbios_path_override='/x/bios.bin'\n"
+			      "firmware_override='hvmloader2'\nhpet=0\napic=1\npae=1\nnx=1\n"),
+		0);
+	CU_ASSERT_PTR_NULL(strstr(dom_diag, "Keel")); /* usbversion= unused with usb=1 */
+	CU_ASSERT_STRING_EQUAL(d.dm_override, "/opt/qemu");
+	CU_ASSERT_EQUAL_FATAL(d.n_dm_args, 2);
+	CU_ASSERT_STRING_EQUAL(d.dm_args[1], "b");
+	CU_ASSERT_EQUAL_FATAL(d.n_dm_args_hvm, 1);
+	CU_ASSERT_EQUAL(d.usb, XLCFG_TRUE);
+	CU_ASSERT_EQUAL_FATAL(d.n_usbdevice, 1);
+	CU_ASSERT_STRING_EQUAL(d.usbdevice[0], "tablet");
+	/* libxl__abs_path: a relative firmware is Xen's firmware directory's */
+	CU_ASSERT_STRING_EQUAL(d.hvm_firmware, "/usr/lib/xen-4.17/boot/hvmloader2");
+	CU_ASSERT_STRING_EQUAL(d.bios_path, "/x/bios.bin");
+	CU_ASSERT_EQUAL(d.hpet, XLCFG_FALSE);
+	CU_ASSERT_EQUAL(d.pae, XLCFG_TRUE);
+	xlcfg_domain_clear(&d);
+	/* usbdevice= as a list; firmware="PATH" replaces hvmloader; firmware="bios" is the default */
+	CU_ASSERT_EQUAL_FATAL(dom_build(&d, "name='h'\ntype='hvm'\nusbdevice=['tablet','mouse']\n"
+					    "firmware='/fw/hvmloader'\n"),
+			      0);
+	CU_ASSERT_EQUAL_FATAL(d.n_usbdevice, 2);
+	CU_ASSERT_STRING_EQUAL(d.usbdevice[1], "mouse");
+	CU_ASSERT_STRING_EQUAL(d.hvm_firmware, "/fw/hvmloader");
+	xlcfg_domain_clear(&d);
+	CU_ASSERT_EQUAL_FATAL(dom_build(&d, "name='h'\ntype='hvm'\nfirmware='bios'\n"), 0);
+	CU_ASSERT_PTR_NULL(d.hvm_firmware);
+	xlcfg_domain_clear(&d);
+	/* what Keel cannot apply warns, as a Windows config's viridian=1 must still start */
+	CU_ASSERT_EQUAL_FATAL(dom_build(&d, "name='h'\ntype='hvm'\nviridian=1\napic=0\npae=0\n"
+					    "nx=0\n"),
+			      0);
+	CU_ASSERT_EQUAL(d.viridian, XLCFG_TRUE);
+	CU_ASSERT_PTR_NOT_NULL(strstr(dom_diag, "d.cfg:3: warning: viridian: Keel has no Hyper-V"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(dom_diag, "apic=0 is not applied"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(dom_diag, "pae=0 is not applied"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(dom_diag, "nx=0 is not applied"));
+	xlcfg_domain_clear(&d);
+	CU_ASSERT_EQUAL_FATAL(
+		dom_build(&d, "name='h'\ntype='hvm'\nviridian=['defaults','!hcall_ipi','all']\n"),
+		0);
+	CU_ASSERT_EQUAL(d.viridian, XLCFG_TRUE);
+	xlcfg_domain_clear(&d);
+	CU_ASSERT_EQUAL_FATAL(dom_build(&d, "name='h'\ntype='hvm'\nviridian=0\n"), 0);
+	CU_ASSERT_PTR_NULL(strstr(dom_diag, "viridian"));
+	xlcfg_domain_clear(&d);
+	/* xl's warnings for an override without its version */
+	CU_ASSERT_EQUAL_FATAL(dom_build(&d, "name='h'\ntype='hvm'\ndevice_model_override='/q'\n"
+					    "bios_path_override='/b'\n"),
+			      0);
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(dom_diag, "device model override given without specific DM version"));
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(dom_diag, "bios_path_override given without specific bios name"));
+	xlcfg_domain_clear(&d);
+	/* a PV domain: the HVM keys are not read (as xl), the device model's warn */
+	CU_ASSERT_EQUAL_FATAL(
+		dom_build(&d, "name='p'\nusb=1\nbios='ovmf'\ndevice_model_args=['-x']\n"), 0);
+	CU_ASSERT_EQUAL(d.usb, XLCFG_DEFAULT);
+	CU_ASSERT_PTR_NOT_NULL(strstr(dom_diag, "read for HVM domains only"));
+	xlcfg_domain_clear(&d);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "name='h'\ntype='hvm'\nmemory=64\n%s", bad[i].text);
+		CU_ASSERT_EQUAL(dom_build(&d, text), -EINVAL);
+		CU_ASSERT_PTR_NOT_NULL(strstr(dom_diag, bad[i].msg));
+		if (!strstr(dom_diag, bad[i].msg))
+			fprintf(stderr, "dm case %zu: %s", i, dom_diag);
+	}
+}
+
+/* The new keys survive config -> xl.cfg text -> config (save images carry that text). */
+static void dom_test_dm_round_trip(void)
+{
+	struct xlcfg_domain a, b;
+	char *text = NULL, *ja, *jb;
+	size_t len = 0;
+	FILE *f;
+
+	CU_ASSERT_EQUAL_FATAL(
+		dom_build(&a, "name='h'\ntype='hvm'\nusb=1\nusbdevice=['tablet']\nhpet=0\n"
+			      "device_model_override='/q'\ndevice_model_version='qemu-xen'\n"
+			      "device_model_args_hvm=['-uuid','x']\nfirmware_override='/f'\n"),
+		0);
+	f = open_memstream(&text, &len);
+	CU_ASSERT_EQUAL(xlcfg_domain_to_cfg(&a, f), 0);
+	fclose(f);
+	CU_ASSERT_EQUAL_FATAL(dom_build(&b, text), 0);
+	CU_ASSERT_STRING_EQUAL(b.dm_override, "/q");
+	CU_ASSERT_EQUAL_FATAL(b.n_dm_args_hvm, 2);
+	CU_ASSERT_STRING_EQUAL(b.dm_args_hvm[1], "x");
+	CU_ASSERT_EQUAL(b.usb, XLCFG_TRUE);
+	CU_ASSERT_EQUAL_FATAL(b.n_usbdevice, 1);
+	CU_ASSERT_EQUAL(b.hpet, XLCFG_FALSE);
+	CU_ASSERT_STRING_EQUAL(b.hvm_firmware, "/f");
+	ja = dom_json(&a);
+	jb = dom_json(&b);
+	CU_ASSERT_STRING_EQUAL(ja, jb);
+	free(ja);
+	free(jb);
+	free(text);
+	xlcfg_domain_clear(&a);
+	xlcfg_domain_clear(&b);
+}
+
 static int dom_cleanup(void)
 {
 	free(dom_diag);
@@ -494,4 +640,5 @@ UNIT_SUITE(xlcfg_domain, NULL, dom_cleanup, UNIT_TEST(dom_test_defaults),
 	   UNIT_TEST(dom_test_cpus), UNIT_TEST(dom_test_libvirt_round_trip),
 	   UNIT_TEST(dom_test_cfg_round_trip), UNIT_TEST(dom_test_libvirt_errors),
 	   UNIT_TEST(dom_test_set_defaults), UNIT_TEST(dom_test_pv_firmware),
-	   UNIT_TEST(dom_test_key_status), UNIT_TEST(dom_test_display))
+	   UNIT_TEST(dom_test_key_status), UNIT_TEST(dom_test_display), UNIT_TEST(dom_test_dm),
+	   UNIT_TEST(dom_test_dm_round_trip))

@@ -20,7 +20,7 @@ XL_KEEL_SRCS := tools/xl/xl_backend_keel.c tools/xl/xl_backend_keel_store.c \
 	tools/xl/xl_backend_keel_boot.c tools/xl/xl_backend_keel_migrate.c \
 	tools/xl/xl_backend_keel_dumpcore.c tools/xl/xl_hotplug.c \
 	tools/xl/xl_backend_keel_hvm.c tools/xl/xl_backend_keel_qmp.c \
-	tools/xl/xl_backend_keel_hvmsave.c
+	tools/xl/xl_backend_keel_hvmsave.c tools/xl/xl_dm_args.c
 XL_KEEL_OBJS := $(call objs,$(XL_KEEL_SRCS))
 $(XL_KEEL_OBJS): CPPFLAGS += -Itools/xl -Itools/xlcfg -Idom0/libkeelctl -Idom0/libkeelstore \
 	-Idom0/libkeelevtchn
@@ -38,6 +38,11 @@ $(eval $(call keel_program,xl-fixture,$(XL_OBJS) $(XL_FIXTURE_OBJS) $(LIB)/libke
 # Unit tests of the console record arithmetic (the CUnit runner, build/bin/keel-unit).
 UNIT_SRCS += tools/xl/test_xl_constream.c
 UNIT_OBJS += $(call objs,tools/xl/xl_constream.c)
+
+# ... and of an HVM device model's arguments from the config's keys.
+UNIT_SRCS += tests/unit/test_xl_dm_args.c
+UNIT_OBJS += $(call objs,tools/xl/xl_dm_args.c)
+$(call objs,tests/unit/test_xl_dm_args.c): CPPFLAGS += -Itools/xl -Itools/xlcfg
 
 # The save-image format, tested by tests/unit/test_keeld_save_image.c
 # (listed by hypervisor/module.mk, which adds keeld's state reader).

@@ -50,8 +50,8 @@ int xlk_find_name(struct xlk *k, const char *name, uint32_t *domid);
 int xlk_create(void *h, const struct xlcfg_domain *dom, bool paused, uint32_t *domid);
 /* HVM (xl_backend_keel_hvm.c): hvmloader and the BIOS it is handed, the
  * check before building, the store keys libxl writes for one. */
-const char *xlk_hvmloader(void);
-const char *xlk_hvm_bios(void);
+const char *xlk_hvmloader(const struct xlcfg_domain *dom);
+const char *xlk_hvm_bios(const struct xlcfg_domain *dom);
 int xlk_check_hvm(const struct xlcfg_domain *dom);
 int xlk_hvm_ide_index(const struct xlcfg_disk *disk);
 uint64_t xlk_hvm_extra_memkb(const struct xlcfg_domain *dom);

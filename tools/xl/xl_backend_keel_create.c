@@ -165,8 +165,8 @@ int xlk_create(void *h, const struct xlcfg_domain *dom, bool paused, uint32_t *d
 	/* libxl runs the bootloader before it builds the domain; its kernel,
 	 * ramdisk and args replace the configuration's */
 	if (dom->type == XLCFG_TYPE_HVM) {
-		kernel = xlk_hvmloader(); /* hvmloader, as libxl's HVM builder loads */
-		ramdisk = xlk_hvm_bios(); /* its "firmware" module */
+		kernel = xlk_hvmloader(dom); /* hvmloader, as libxl's HVM builder loads */
+		ramdisk = xlk_hvm_bios(dom); /* its "firmware" module */
 		cmdline = NULL;
 	} else if (dom->bootloader) {
 		r = xlk_boot_run(k, dom, &boot);

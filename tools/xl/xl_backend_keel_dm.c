@@ -53,18 +53,23 @@
 
 #include "xl_backend_keel.h"
 #include "xl_device.h"
+#include "xl_dm_args.h"
 
 #define XLK_DM_STOP_TIMEOUT_MS 5000
 #define XLK_DM_POLL_MS	       20
 #define XLK_DM_DEFAULT	       "/usr/libexec/xen-qemu-system-i386"
 #define XLK_DM_HVM_EXTRA       8 /* disk arguments (a CD-ROM takes two), and serial ports */
 #define XLK_DM_NICS	       8 /* emulated NICs (two arguments each) */
+#define XLK_DM_ARGS	       (50 + 2 * XLK_DM_HVM_EXTRA + 4 * XLK_DM_NICS)
 
-/* QEMU for Xen: $KEEL_QEMU_XEN, else Debian's qemu-system-xen. */
-static const char *xlk_dm_path(void)
+/* QEMU for Xen: an HVM domain's device_model_override=, else
+ * $KEEL_QEMU_XEN, else Debian's qemu-system-xen. */
+static const char *xlk_dm_path(const struct xlcfg_domain *hvm)
 {
 	const char *e = getenv("KEEL_QEMU_XEN");
 
+	if (hvm && hvm->dm_override)
+		return hvm->dm_override;
 	return e && *e ? e : XLK_DM_DEFAULT;
 }
 
@@ -311,15 +316,23 @@ static int xlk_dm_launch(struct xlk *k, uint32_t domid, const char *name,
 {
 	char launcher[PATH_MAX], qmp[PATH_MAX + 64], log[PATH_MAX + 64], chardev[PATH_MAX + 128];
 	char domid_s[16], pidpath[64], pid_s[16], statepath[64], mem_s[24], smp_s[48], boot_s[16];
-	const char *dm = xlk_dm_path();
+	const char *dm = xlk_dm_path(hvm);
 	char incoming_s[24];
 	long long deadline;
 	bool running = false;
+	/* Keel's own arguments, then the config's (xl_dm_hvm_args) */
+	size_t argv_max = XLK_DM_ARGS + (hvm ? xl_dm_hvm_args_max(hvm) + 1 : 0);
+	char **argv;
 	pid_t pid;
 	int r, pidfd, in_fd = -1;
 
 	if (xlk_dm_pid(k, domid) > 0)
 		return 0; /* already serving this domain (block-attach) */
+	if (access(dm, X_OK) < 0 && hvm && hvm->dm_override) {
+		r = -errno;
+		fprintf(stderr, "xl: device model %s is not executable: %s\n", dm, strerror(-r));
+		return r;
+	}
 	if (access(dm, X_OK) < 0) {
 		r = -errno;
 		fprintf(stderr,
@@ -353,10 +366,16 @@ static int xlk_dm_launch(struct xlk *k, uint32_t domid, const char *name,
 		snprintf(sock, sizeof(sock), "%s/xenstored/socket", k->rundir);
 		setenv("XENSTORED_PATH", sock, 1);
 	}
+	argv = calloc(argv_max, sizeof(char *));
+	if (!argv)
+		return -ENOMEM;
 	if (incoming) { /* not close-on-exec: QEMU reads it */
 		in_fd = open(incoming, O_RDONLY);
-		if (in_fd < 0)
-			return -errno;
+		if (in_fd < 0) {
+			r = -errno;
+			free(argv);
+			return r;
+		}
 		snprintf(incoming_s, sizeof(incoming_s), "fd:%d", in_fd);
 	}
 	if (hvm) {
@@ -374,23 +393,22 @@ static int xlk_dm_launch(struct xlk *k, uint32_t domid, const char *name,
 	}
 	{
 		char *const pv[] = {"-machine", "xenpv", NULL};
-		char *const fv[] = {"-machine", "xenfv", "-m",	 mem_s, "-smp",
-				    smp_s,	"-boot", boot_s, NULL};
+		char *const fv[] = {"-m", mem_s, "-smp", smp_s, "-boot", boot_s, NULL};
 		char *const *tail = hvm ? fv : pv;
-		char *argv[50 + 2 * XLK_DM_HVM_EXTRA + 4 * XLK_DM_NICS] = {
-			launcher,      (char *)dm,
-			"-xen-domid",  domid_s,
-			"-chardev",    chardev,
-			"-mon",	       "chardev=libxl-cmd,mode=control",
-			"-nodefaults", "-no-user-config",
-			"-xen-attach", "-name",
-			(char *)name};
-		size_t n = 13, ne = 0;
+		char *const head[] = {launcher,	     (char *)dm,
+				      "-xen-domid",  domid_s,
+				      "-chardev",    chardev,
+				      "-mon",	     "chardev=libxl-cmd,mode=control",
+				      "-nodefaults", "-no-user-config",
+				      "-xen-attach", "-name",
+				      (char *)name};
+		size_t n = sizeof(head) / sizeof(head[0]), ne = 0;
 		char *display[8], *display_owned[2] = {0};
 		char *extra[XLK_DM_HVM_EXTRA + 2 * XLK_DM_NICS] = {0};
 		int nics = 0;
 		bool oom = false;
 
+		memcpy(argv, head, sizeof(head));
 		for (; *tail; tail++)
 			argv[n++] = *tail;
 		if (!hvm)
@@ -474,11 +492,19 @@ static int xlk_dm_launch(struct xlk *k, uint32_t domid, const char *name,
 			argv[n++] = incoming_s;
 		}
 		argv[n] = NULL;
+		if (hvm) {
+			r = xl_dm_hvm_args(hvm, argv + n, argv_max - n);
+			if (r < 0)
+				oom = true; /* neither happens: sized above, usbversion checked */
+			else
+				n += (size_t)r;
+		}
 		pid = oom ? -ENOMEM : xlk_dm_spawn(argv, log);
 		for (size_t i = 0; i < ne; i++)
 			free(extra[i]);
 		free(display_owned[0]);
 		free(display_owned[1]);
+		free(argv);
 	}
 	if (in_fd >= 0)
 		close(in_fd);

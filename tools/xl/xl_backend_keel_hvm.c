@@ -19,9 +19,10 @@
 #define XLK_HVMLOADER "/usr/lib/xen-4.17/boot/hvmloader"
 #define XLK_SEABIOS   "/usr/share/seabios/bios-256k.bin" /* Debian's libxl */
 
-/* $KEEL_HVMLOADER / $KEEL_SEABIOS name other copies (tests); firmware=,
- * bios= and bios_path_override= are not read yet: SeaBIOS, libxl's
- * default for qemu-xen, is the only BIOS. */
+/* The config's firmware_override= (or firmware="PATH") and
+ * bios_path_override= win; else $KEEL_HVMLOADER / $KEEL_SEABIOS (tests),
+ * else Debian's.  SeaBIOS, libxl's default for qemu-xen, is the only BIOS
+ * kind (xlcfg's dm.c refuses the others). */
 static const char *xlk_env_or(const char *var, const char *dflt)
 {
 	const char *s = getenv(var);
@@ -29,14 +30,14 @@ static const char *xlk_env_or(const char *var, const char *dflt)
 	return s && *s ? s : dflt;
 }
 
-const char *xlk_hvmloader(void)
+const char *xlk_hvmloader(const struct xlcfg_domain *dom)
 {
-	return xlk_env_or("KEEL_HVMLOADER", XLK_HVMLOADER);
+	return dom->hvm_firmware ? dom->hvm_firmware : xlk_env_or("KEEL_HVMLOADER", XLK_HVMLOADER);
 }
 
-const char *xlk_hvm_bios(void)
+const char *xlk_hvm_bios(const struct xlcfg_domain *dom)
 {
-	return xlk_env_or("KEEL_SEABIOS", XLK_SEABIOS);
+	return dom->bios_path ? dom->bios_path : xlk_env_or("KEEL_SEABIOS", XLK_SEABIOS);
 }
 
 /* The IDE index QEMU gives an HVM disk (libxl: hdX, sdX and xvdX by
@@ -59,7 +60,7 @@ int xlk_hvm_ide_index(const struct xlcfg_disk *disk)
  * within IFNAMSIZ); both firmware files must be readable. */
 int xlk_check_hvm(const struct xlcfg_domain *dom)
 {
-	const char *files[] = {xlk_hvmloader(), xlk_hvm_bios()};
+	const char *files[] = {xlk_hvmloader(dom), xlk_hvm_bios(dom)};
 	int nics = 0;
 
 	for (int i = 0; i < dom->n_vifs; i++) {

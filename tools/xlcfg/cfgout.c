@@ -229,6 +229,22 @@ int xlcfg_domain_to_cfg(const struct xlcfg_domain *d, FILE *out)
 	cfg_tristate(out, "vncunused", d->vncunused);
 	cfg_str(out, "vncpasswd", d->vncpasswd);
 	cfg_tristate(out, "nographic", d->nographic);
+	cfg_str(out, "device_model_override", d->dm_override);
+	cfg_strv(out, "device_model_args", d->dm_args, d->n_dm_args);
+	cfg_strv(out, "device_model_args_hvm", d->dm_args_hvm, d->n_dm_args_hvm);
+	cfg_tristate(out, "usb", d->usb);
+	cfg_strv(out, "usbdevice", d->usbdevice, d->n_usbdevice);
+	if (d->usbversion)
+		fprintf(out, "usbversion = %d\n", d->usbversion);
+	cfg_str(out, "firmware_override", d->hvm_firmware);
+	cfg_str(out, "bios_path_override", d->bios_path);
+	if (d->bios_path)
+		cfg_str(out, "bios", "seabios");
+	cfg_tristate(out, "hpet", d->hpet);
+	cfg_tristate(out, "apic", d->apic);
+	cfg_tristate(out, "pae", d->pae);
+	cfg_tristate(out, "nx", d->nx);
+	cfg_tristate(out, "viridian", d->viridian);
 	cfg_sets(out, "cpus", d->cpus, d->n_cpus, d->cpus_per_vcpu);
 	cfg_sets(out, "cpus_soft", d->cpus_soft, d->n_cpus_soft, d->cpus_soft_per_vcpu);
 	cfg_str(out, "on_poweroff", xlcfg_action_cfg_name(d->on_poweroff));

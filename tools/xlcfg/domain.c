@@ -90,6 +90,12 @@ void xlcfg_domain_clear(struct xlcfg_domain *dom)
 	free(dom->hvm_boot);
 	free(dom->vnclisten);
 	free(dom->vncpasswd);
+	free(dom->dm_override);
+	free_strv(dom->dm_args, dom->n_dm_args);
+	free_strv(dom->dm_args_hvm, dom->n_dm_args_hvm);
+	free_strv(dom->usbdevice, dom->n_usbdevice);
+	free(dom->hvm_firmware);
+	free(dom->bios_path);
 	free_strv(dom->cpus, dom->n_cpus);
 	free_strv(dom->cpus_soft, dom->n_cpus_soft);
 	for (int i = 0; i < dom->n_disks; i++)
@@ -117,6 +123,7 @@ static void domain_init(struct xlcfg_domain *dom)
 	dom->on_soft_reset = XLCFG_ACTION_SOFT_RESET;
 	dom->video_memkb = -1;
 	dom->vnc = dom->vncunused = dom->nographic = XLCFG_DEFAULT;
+	dom->usb = dom->hpet = dom->apic = dom->pae = dom->nx = dom->viridian = XLCFG_DEFAULT;
 }
 
 /* Where a key's (last) value starts, for messages: line and column. */
@@ -728,7 +735,7 @@ int xlcfg_domain_from_cfg(struct xlcfg_domain *dom, struct xlcfg *cfg)
 	if ((r = parse_memory_vcpus(cfg, dom)) || (r = parse_actions(cfg, dom)) ||
 	    (r = parse_cmdline(cfg, dom)) || (r = parse_misc(cfg, dom)) ||
 	    (r = parse_disks(cfg, dom)) || (r = parse_vifs(cfg, dom)) ||
-	    (r = xlcfg_parse_display(cfg, dom)) ||
+	    (r = xlcfg_parse_display(cfg, dom)) || (r = xlcfg_parse_dm(cfg, dom)) ||
 	    (r = parse_affinity(cfg, "cpus", &dom->cpus, &dom->n_cpus, &dom->cpus_per_vcpu)) ||
 	    (r = parse_affinity(cfg, "cpus_soft", &dom->cpus_soft, &dom->n_cpus_soft,
 				&dom->cpus_soft_per_vcpu)) ||

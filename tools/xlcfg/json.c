@@ -225,8 +225,23 @@ static void json_b_info(struct json *j, const struct xlcfg_domain *d)
 	json_defbool(j, "acpi", d->acpi);
 	json_str(j, "bootloader", d->bootloader);
 	json_strv(j, "bootloader_args", d->bootloader_args, d->n_bootloader_args);
+	/* the device model's keys (libxl's device_model, extra, extra_hvm) */
+	json_str(j, "device_model", d->dm_override);
+	json_strv(j, "extra", d->dm_args, d->n_dm_args);
+	json_strv(j, "extra_hvm", d->dm_args_hvm, d->n_dm_args_hvm);
+	json_defbool(j, "apic", d->apic);
 	if (d->type == XLCFG_TYPE_HVM) {
 		json_open(j, "type.hvm", '{');
+		json_str(j, "firmware", d->hvm_firmware);
+		json_str(j, "system_firmware", d->bios_path);
+		json_defbool(j, "pae", d->pae);
+		json_defbool(j, "nx", d->nx);
+		json_defbool(j, "viridian", d->viridian);
+		json_defbool(j, "hpet", d->hpet);
+		json_defbool(j, "usb", d->usb);
+		if (d->usbversion)
+			json_int(j, "usbversion", d->usbversion);
+		json_strv(j, "usbdevice_list", d->usbdevice, d->n_usbdevice);
 		if (d->n_serial == 1)
 			json_str(j, "serial", d->serial[0]);
 		else

@@ -347,6 +347,7 @@ int xlcfg_domain_from_libvirt(struct xlcfg_domain *dom, const char *data, size_t
 	dom->localtime = dom->nomigrate = dom->driver_domain = dom->acpi = XLCFG_DEFAULT;
 	dom->video_memkb = -1;
 	dom->vnc = dom->vncunused = dom->nographic = XLCFG_DEFAULT;
+	dom->usb = dom->hpet = dom->apic = dom->pae = dom->nx = dom->viridian = XLCFG_DEFAULT;
 	dom->on_poweroff = XLCFG_ACTION_DESTROY;
 	dom->on_reboot = XLCFG_ACTION_RESTART;
 	dom->on_watchdog = XLCFG_ACTION_DESTROY;

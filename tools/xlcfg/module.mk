@@ -2,7 +2,7 @@
 # JSON and libvirt XML forms.  Used by xl, its unit tests and a fuzz target.
 XLCFG_SRCS := tools/xlcfg/cfg_lex.c tools/xlcfg/cfg_parse.c tools/xlcfg/cfg_get.c \
 	tools/xlcfg/disk.c tools/xlcfg/vdev.c tools/xlcfg/vif.c tools/xlcfg/keys.c \
-	tools/xlcfg/domain.c tools/xlcfg/defaults.c tools/xlcfg/display.c tools/xlcfg/json.c tools/xlcfg/cfgout.c \
+	tools/xlcfg/domain.c tools/xlcfg/defaults.c tools/xlcfg/display.c tools/xlcfg/dm.c tools/xlcfg/json.c tools/xlcfg/cfgout.c \
 	tools/xlcfg/libvirt_out.c tools/xlcfg/libvirt_in.c \
 	tools/xlcfg/libvirt_util.c tools/xlcfg/libvirt_meta.c
 XLCFG_OBJS := $(call objs,$(XLCFG_SRCS))

@@ -218,6 +218,22 @@ struct xlcfg_domain {
 	enum xlcfg_tristate vnc, vncunused, nographic;
 	char *vnclisten, *vncpasswd;
 	int vncdisplay;
+	/* The device model and the HVM platform (dm.c): device_model_override=
+	 * (NULL: $KEEL_QEMU_XEN or Debian's), device_model_args= and
+	 * device_model_args_hvm= (appended as libxl appends them), QEMU's USB
+	 * (usb=, usbdevice= as a list, usbversion= 0..3), the firmware
+	 * (firmware_override= or firmware="PATH": hvmloader's replacement;
+	 * bios_path_override=: SeaBIOS's; NULL: the defaults), and the
+	 * platform booleans (default until set). */
+	char *dm_override;
+	char **dm_args, **dm_args_hvm;
+	int n_dm_args, n_dm_args_hvm;
+	enum xlcfg_tristate usb;
+	char **usbdevice;
+	int n_usbdevice;
+	int usbversion;
+	char *hvm_firmware, *bios_path;
+	enum xlcfg_tristate hpet, apic, pae, nx, viridian;
 };
 
 /*
@@ -251,6 +267,10 @@ int xlcfg_parse_display(struct xlcfg *cfg, struct xlcfg_domain *dom);
  * cirrus, its video RAM (and the minimum per card), VNC on 127.0.0.1 with
  * vncunused; -EINVAL (reported) for too little video RAM. */
 int xlcfg_display_set_defaults(struct xlcfg_domain *dom, FILE *report);
+/* The device model's and the HVM platform's keys into @dom (dm.c; part of
+ * xlcfg_domain_from_cfg): what xl reads and libxl checks, with their
+ * messages; the device model keys for every type, the rest for HVM. */
+int xlcfg_parse_dm(struct xlcfg *cfg, struct xlcfg_domain *dom);
 /* "std", "cirrus", "none" (libxl's vga kind names); NULL for the default. */
 const char *xlcfg_vga_name(enum xlcfg_vga v);
 
