@@ -37,6 +37,11 @@
  * ADDR:DISPLAY (",password=on" with vncpasswd=, ",to=99" with vncunused=),
  * else -vnc none and -nographic.  Once QEMU runs, QMP sets the password
  * and reports where the server listens (xlk_qmp_vnc_setup).
+ *
+ * The config's own device model keys come last, as libxl appends them
+ * (xl_dm_args.c): USB, -no-acpi/-no-hpet, device_model_args=, the machine,
+ * device_model_args_hvm=.  device_model_override= names the binary for an
+ * HVM domain; a PV domain's qdisk QEMU stays $KEEL_QEMU_XEN's or Debian's.
  */
 #include <errno.h>
 #include <fcntl.h>
