@@ -594,7 +594,8 @@ static void dom_test_dm(void)
 	}
 }
 
-/* The new keys survive config -> xl.cfg text -> config (save images carry that text). */
+/* The new keys survive config -> xl.cfg text -> config (save images carry that text)
+ * and config -> libvirt XML -> config. */
 static void dom_test_dm_round_trip(void)
 {
 	struct xlcfg_domain a, b;
@@ -621,6 +622,20 @@ static void dom_test_dm_round_trip(void)
 	ja = dom_json(&a);
 	jb = dom_json(&b);
 	CU_ASSERT_STRING_EQUAL(ja, jb);
+	CU_ASSERT_PTR_NOT_NULL(strstr(ja, "\"usbdevice_list\""));
+	free(jb);
+	xlcfg_domain_clear(&b);
+	/* ... and through libvirt XML, in Keel's metadata */
+	free(text);
+	text = NULL;
+	f = open_memstream(&text, &len);
+	CU_ASSERT_EQUAL(xlcfg_domain_to_libvirt(&a, f), 0);
+	fclose(f);
+	CU_ASSERT_EQUAL_FATAL(xlcfg_domain_from_libvirt(&b, text, len, "x.xml", stderr), 0);
+	jb = dom_json(&b);
+	CU_ASSERT_STRING_EQUAL(ja, jb);
+	if (strcmp(ja, jb))
+		fprintf(stderr, "--- cfg\n%s--- xml\n%s", ja, jb);
 	free(ja);
 	free(jb);
 	free(text);

@@ -1,7 +1,8 @@
 /*
  * Keel's extras in a libvirt document's <metadata>: the exact values libvirt
  * has no element for (cap, on_watchdog, on_soft_reset, grant limits, vif
- * rates and devids, disk scripts and flags, argument lists).  They are
+ * rates and devids, disk scripts and flags, argument lists, the device
+ * model's and HVM platform's keys).  They are
  * written by libvirt_out.c and make config -> XML -> config lossless; a
  * document without them (from virsh) simply keeps the defaults.
  */
@@ -146,19 +147,38 @@ void lv_read_metadata(struct lv_ctx *lc, xmlNodePtr md)
 				meta_list(c, &d->bootloader_args, &d->n_bootloader_args);
 			else if (lv_is(c, "serial"))
 				meta_list(c, &d->serial, &d->n_serial);
+			else if (lv_is(c, "device_model_args"))
+				meta_list(c, &d->dm_args, &d->n_dm_args);
+			else if (lv_is(c, "device_model_args_hvm"))
+				meta_list(c, &d->dm_args_hvm, &d->n_dm_args_hvm);
+			else if (lv_is(c, "usbdevice"))
+				meta_list(c, &d->usbdevice, &d->n_usbdevice);
+			else if (lv_is(c, "device_model_override"))
+				lv_replace(&d->dm_override, lv_text(c));
+			else if (lv_is(c, "firmware_override"))
+				lv_replace(&d->hvm_firmware, lv_text(c));
+			else if (lv_is(c, "bios_path_override"))
+				lv_replace(&d->bios_path, lv_text(c));
 			else {
 				t = lv_text(c);
 				unsigned long long u;
 				enum xlcfg_tristate *tri = lv_is(c, "nomigrate") ? &d->nomigrate
 							   : lv_is(c, "driver_domain")
 								   ? &d->driver_domain
-							   : lv_is(c, "acpi") ? &d->acpi
-									      : NULL;
+							   : lv_is(c, "acpi")	  ? &d->acpi
+							   : lv_is(c, "usb")	  ? &d->usb
+							   : lv_is(c, "hpet")	  ? &d->hpet
+							   : lv_is(c, "apic")	  ? &d->apic
+							   : lv_is(c, "pae")	  ? &d->pae
+							   : lv_is(c, "nx")	  ? &d->nx
+							   : lv_is(c, "viridian") ? &d->viridian
+										  : NULL;
 				int *num = lv_is(c, "cap")		  ? &d->cap
 					   : lv_is(c, "max_grant_frames") ? &d->max_grant_frames
 					   : lv_is(c, "max_maptrack_frames")
 						   ? &d->max_maptrack_frames
 					   : lv_is(c, "max_event_channels") ? &d->max_event_channels
+					   : lv_is(c, "usbversion")	    ? &d->usbversion
 									    : NULL;
 				if (tri && lv_tristate(t, tri) < 0)
 					lv_error(lc, c, "<keel:%s>: expected 0 or 1", c->name);

@@ -297,6 +297,21 @@ int xlcfg_domain_to_libvirt(const struct xlcfg_domain *d, FILE *out)
 	meta_value(meta, "acpi", tristate_str(d->acpi));
 	meta_list(meta, "bootloader_args", d->bootloader_args, d->n_bootloader_args);
 	meta_list(meta, "serial", d->serial, d->n_serial);
+	/* the device model's and HVM platform's keys (dm.c) */
+	meta_value(meta, "device_model_override", d->dm_override);
+	meta_list(meta, "device_model_args", d->dm_args, d->n_dm_args);
+	meta_list(meta, "device_model_args_hvm", d->dm_args_hvm, d->n_dm_args_hvm);
+	meta_value(meta, "usb", tristate_str(d->usb));
+	meta_list(meta, "usbdevice", d->usbdevice, d->n_usbdevice);
+	if (d->usbversion)
+		meta_int(meta, "usbversion", d->usbversion);
+	meta_value(meta, "firmware_override", d->hvm_firmware);
+	meta_value(meta, "bios_path_override", d->bios_path);
+	meta_value(meta, "hpet", tristate_str(d->hpet));
+	meta_value(meta, "apic", tristate_str(d->apic));
+	meta_value(meta, "pae", tristate_str(d->pae));
+	meta_value(meta, "nx", tristate_str(d->nx));
+	meta_value(meta, "viridian", tristate_str(d->viridian));
 
 	devs = add(root, "devices", NULL);
 	for (int i = 0; i < d->n_disks; i++)
