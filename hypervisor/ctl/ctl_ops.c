@@ -165,7 +165,10 @@ static int ctl_set_handle(struct domain *d, struct ctl_dom *x, const void *in, v
  * in Xen it may be set below what the domain holds: that only stops it
  * from growing.  A PV guest grows through populate_physmap into the space
  * it was created with (maxmem=), never past this ceiling; a ceiling above
- * that space is accepted as Xen does, the space bounding it.
+ * that space is accepted as Xen does, the space bounding it (an HVM
+ * domain of the largest RAM, 4096 MiB, has libxl's ceiling of memory= plus
+ * 1 MiB: its device model populates video RAM and ROMs past the RAM).
+ * Only a ceiling past 1 TiB is refused, as nonsense.
  */
 static int ctl_set_maxmem(struct domain *d, struct ctl_dom *x, const void *in, void *out,
 			  uint32_t *out_len)
@@ -173,7 +176,7 @@ static int ctl_set_maxmem(struct domain *d, struct ctl_dom *x, const void *in, v
 	uint64_t kb;
 
 	memcpy(&kb, in, sizeof(kb));
-	if (kb < 4 || kb > (uint64_t)DOMAIN_MAX_MEM_MB * 1024)
+	if (kb < 4 || kb > (1ULL << 30))
 		return -EINVAL;
 	d->max_pages = kb / 4;
 	hvlog("d%d: max memory %llu KiB", d->domid, (unsigned long long)kb);

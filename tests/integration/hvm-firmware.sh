@@ -18,6 +18,11 @@
 # (after "sti; hlt" in its idle loop), under plain qemu-system-x86_64
 # -enable-kvm as under Keel, before it sends a frame; under TCG it sends
 # its DHCP requests.
+# Then README.md's worked xl.cfg for installing Windows (the block after
+# <!-- xlcfg:windows-install -->), as it stands but for its paths and
+# bridge, with Keel's HVM test OS on the ISO in Windows's place: xl
+# creates it (4096 MiB, e1000, stdvga, VNC, the USB tablet) and SeaBIOS
+# boots the CD-ROM.
 # keel-test: timeout 300
 . "$(dirname "$0")/../lib/common.sh"
 need_root
@@ -29,7 +34,10 @@ gcommon=$(fetch_deb grub-common) || skip "cannot fetch grub-common"
 mods=$gpc/usr/lib/grub/i386-pc
 [ -f "$mods/boot.img" ] && [ -f "$mods/kernel.img" ] || fail "no i386-pc boot.img/kernel.img in grub-pc-bin ($mods)"
 [ -x "$gcommon/usr/bin/grub-mkimage" ] || fail "no grub-mkimage in grub-common"
-hvm_qemu_dom0
+need_guest hvmos.img
+command -v xorriso >/dev/null || skip "no xorriso (make deps installs it)"
+hvm_bridge
+hvm_qemu_dom0 --bridge "$br"
 
 # GRUB's disk: its grub.cfg (two entries; the first, the default, echoes
 # a marker and halts) in a memdisk, the serial terminal in the early config
@@ -114,6 +122,28 @@ xl dmesg | grep -q "^d$dg: shutdown, reason 0" || fail "hvmgrub's shutdown was n
 grep -q "Domain $dg has shut down, reason code 0 " "$run/log/xl-hvmgrub.log" ||
 	fail "xl's monitor saw no poweroff: $(cat "$run/log/xl-hvmgrub.log")"
 ! grep -aq KEEL-GRUB-SECOND-ENTRY "$serial" || fail "GRUB ran its second entry too"
+
+# README's Windows config, booting an ISO of hvmos from its CD-ROM
+mkdir "$KEEL_TMP/iso" && cp "$KEEL_GUESTS/hvmos.img" "$KEEL_TMP/iso/" || fail "copying hvmos.img"
+xorriso -as mkisofs -quiet -o "$KEEL_TMP/os.iso" -b hvmos.img -no-emul-boot -boot-load-size 4 \
+	"$KEEL_TMP/iso" 2>"$KEEL_TMP/xorriso.err" || fail "xorriso: $(cat "$KEEL_TMP/xorriso.err")"
+truncate -s 64M "$KEEL_TMP/win.img" || fail "making win.img"
+awk '$0 == "<!-- xlcfg:windows-install -->" { f = 1; next }
+	f && i && /^```$/ { exit }
+	f && /^```/ { i = 1; next }
+	i' "$KEEL_TOP/README.md" |
+	sed -e "s|/srv/keel/win.img|$KEEL_TMP/win.img|; s|/srv/iso/windows.iso|$KEEL_TMP/os.iso|; s|xenbr0|$br|" \
+		>"$KEEL_TMP/win.cfg"
+grep -q "^usbdevice = \"tablet\"" "$KEEL_TMP/win.cfg" || fail "no windows-install config in README"
+hvm_clock
+xl create "$KEEL_TMP/win.cfg" >"$KEEL_TMP/win.out" 2>&1 || fail "README's Windows config: $(cat "$KEEL_TMP/win.out")"
+dw=$(xl domid win) || fail "no domain win"
+wait_for "xl dmesg | grep -q '^(d$dw) Booting from DVD/CD'" 120 ||
+	{ xl dmesg | grep "d$dw" | tail -20; fail "README's Windows config: SeaBIOS did not boot the CD-ROM"; }
+xl list win | awk 'NR == 2 && $3 == 4096 { ok = 1 } END { exit !ok }' || fail "win: $(xl list win)"
+echo "  $(since): README's Windows config: created (4096 MiB) and SeaBIOS booted its CD-ROM"
+xl destroy win || fail "destroying win"
+
 if grep -qE "Sanitizer|runtime error" "$run/log/keeld.log"; then
 	grep -E -A12 "Sanitizer|runtime error" "$run/log/keeld.log" | head -40
 	fail "keeld reported a sanitizer error"

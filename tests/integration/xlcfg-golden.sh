@@ -6,8 +6,8 @@
 # NAME.rc (default 0).  Broken configs therefore check the exact
 # file:line:col messages.  NAME.libvirt.xml, when present, is the expected
 # `xl domxml-from-native xen-xl NAME.cfg`.  README.md's worked xl.cfg
-# files (the block after a <!-- xlcfg:NAME --> line) must parse cleanly to
-# readme/NAME.json.
+# files (the block after a <!-- xlcfg:NAME --> line) must parse to
+# readme/NAME.json and readme/NAME.stderr.
 #   tests/integration/xlcfg-golden.sh --regen   rewrites the expected files
 #   (review the diff before committing it).
 . "$(dirname "$0")/../lib/common.sh"
@@ -62,7 +62,7 @@ for want in *.libvirt.xml; do
 	diff -u "$want" "$KEEL_TMP/$name.lv" || { echo "$want differs"; bad=$((bad + 1)); }
 done
 # README.md's worked configs: the block after each <!-- xlcfg:NAME --> line
-# must parse as it is, to readme/NAME.json (and nothing on stderr).
+# must parse as it is (exit 0), to readme/NAME.json and readme/NAME.stderr.
 for name in $(sed -n 's/^<!-- xlcfg:\([a-z0-9-]*\) -->$/\1/p' "$KEEL_TOP/README.md"); do
 	awk -v mark="<!-- xlcfg:$name -->" '
 		$0 == mark { found = 1; next }
@@ -72,17 +72,18 @@ for name in $(sed -n 's/^<!-- xlcfg:\([a-z0-9-]*\) -->$/\1/p' "$KEEL_TOP/README.
 	[ -s "$KEEL_TMP/readme-$name.cfg" ] || fail "README's xlcfg:$name marker has no block after it"
 	out=$KEEL_TMP/readme-$name.out err=$KEEL_TMP/readme-$name.err
 	# (no uuid= in them: xl makes one up each time)
-	"$XL" create -n "$KEEL_TMP/readme-$name.cfg" 2>"$err" | grep -v '^ *"uuid": ' >"$out"
+	"$XL" create -n "$KEEL_TMP/readme-$name.cfg" 2>&1 >"$out.raw" |
+		sed "s|$KEEL_TMP/readme-$name.cfg|README:$name|" >"$err"
 	rc=${PIPESTATUS[0]}
+	grep -v '^ *"uuid": ' "$out.raw" >"$out"
 	if [ $regen = 1 ]; then
-		mkdir -p readme && cp "$out" "readme/$name.json"
+		mkdir -p readme && cp "$out" "readme/$name.json" && cp "$err" "readme/$name.stderr"
 		continue
 	fi
 	n=$((n + 1))
-	if [ $rc != 0 ] || [ "$(cat "$err")" != "Parsing config from $KEEL_TMP/readme-$name.cfg" ]; then
-		echo "README's $name config: exit $rc: $(cat "$err")"; bad=$((bad + 1)); continue
-	fi
+	[ $rc = 0 ] || { echo "README's $name config: exit $rc: $(cat "$err")"; bad=$((bad + 1)); continue; }
 	diff -u "readme/$name.json" "$out" || { echo "README's $name config: stdout differs from readme/$name.json"; bad=$((bad + 1)); }
+	diff -u "readme/$name.stderr" "$err" || { echo "README's $name config: stderr differs from readme/$name.stderr"; bad=$((bad + 1)); }
 done
 [ $regen = 1 ] && { echo "regenerated expected files in $dir"; exit 0; }
 [ $n -ge 10 ] || fail "only $n golden configs found"
