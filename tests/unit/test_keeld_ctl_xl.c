@@ -67,8 +67,10 @@ static void tcx_handle_and_maxmem(void)
 	CU_ASSERT_EQUAL(tcx_op(KEELCTL_OP_SET_HANDLE, uuid, NULL, NULL), 0);
 	kb = 2;
 	CU_ASSERT_EQUAL(tcx_op(KEELCTL_OP_SET_MAXMEM, &kb, NULL, NULL), -EINVAL);
-	kb = (uint64_t)DOMAIN_MAX_MEM_MB * 1024 + 4;
+	kb = (1ULL << 30) + 4; /* past 1 TiB: nonsense */
 	CU_ASSERT_EQUAL(tcx_op(KEELCTL_OP_SET_MAXMEM, &kb, NULL, NULL), -EINVAL);
+	kb = (uint64_t)DOMAIN_MAX_MEM_MB * 1024 + 1024; /* an HVM domain's libxl ceiling */
+	CU_ASSERT_EQUAL(tcx_op(KEELCTL_OP_SET_MAXMEM, &kb, NULL, NULL), 0);
 	kb = 8192; /* below what it holds: allowed, as in Xen */
 	CU_ASSERT_EQUAL(tcx_op(KEELCTL_OP_SET_MAXMEM, &kb, NULL, NULL), 0);
 	CU_ASSERT_EQUAL(tcx_dom.max_pages, 2048);
