@@ -60,6 +60,20 @@ struct xlcfg_setting *xlcfg_find(struct xlcfg *cfg, const char *name)
 	return found;
 }
 
+int xlcfg_key_line(struct xlcfg *cfg, const char *name)
+{
+	struct xlcfg_setting *st = xlcfg_find(cfg, name);
+
+	return st ? st->value->line : 0;
+}
+
+int xlcfg_key_col(struct xlcfg *cfg, const char *name)
+{
+	struct xlcfg_setting *st = xlcfg_find(cfg, name);
+
+	return st ? st->value->col : 0;
+}
+
 static int find_atom(struct xlcfg *cfg, const char *name, struct xlcfg_setting **out)
 {
 	struct xlcfg_setting *s = xlcfg_find(cfg, name);

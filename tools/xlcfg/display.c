@@ -17,22 +17,7 @@
 
 #include "xlcfg.h"
 
-/* Where a key's (last) value is, for messages. */
-static int display_line(struct xlcfg *cfg, const char *key)
-{
-	struct xlcfg_setting *st = xlcfg_find(cfg, key);
-
-	return st ? st->value->line : 0;
-}
-
-static int display_col(struct xlcfg *cfg, const char *key)
-{
-	struct xlcfg_setting *st = xlcfg_find(cfg, key);
-
-	return st ? st->value->col : 0;
-}
-
-#define AT(key) display_line(cfg, key), display_col(cfg, key)
+#define AT(key) XLCFG_KEY_POS(cfg, key)
 
 static int display_string(struct xlcfg *cfg, const char *key, char **slot)
 {

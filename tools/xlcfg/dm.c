@@ -24,22 +24,7 @@
 
 #define DM_XENFIRMWAREDIR "/usr/lib/xen-4.17/boot"
 
-/* Where a key's (last) value is, for messages. */
-static int dm_line(struct xlcfg *cfg, const char *key)
-{
-	struct xlcfg_setting *st = xlcfg_find(cfg, key);
-
-	return st ? st->value->line : 0;
-}
-
-static int dm_col(struct xlcfg *cfg, const char *key)
-{
-	struct xlcfg_setting *st = xlcfg_find(cfg, key);
-
-	return st ? st->value->col : 0;
-}
-
-#define AT(key) dm_line(cfg, key), dm_col(cfg, key)
+#define AT(key) XLCFG_KEY_POS(cfg, key)
 
 static int dm_bool(struct xlcfg *cfg, const char *key, enum xlcfg_tristate *out)
 {
@@ -199,8 +184,8 @@ static int dm_device_model(struct xlcfg *cfg, struct xlcfg_domain *dom)
 	/* Keel's PV domains start QEMU for qdisk disks only, as Keel's default */
 	if (dom->type != XLCFG_TYPE_HVM && (dom->dm_override || dom->n_dm_args))
 		xlcfg_warn(cfg,
-			   dm_line(cfg, dom->dm_override ? "device_model_override"
-							 : "device_model_args"),
+			   xlcfg_key_line(cfg, dom->dm_override ? "device_model_override"
+								: "device_model_args"),
 			   "device_model_override= and device_model_args= are read for HVM "
 			   "domains only: a PV domain's qdisk QEMU is Keel's default; ignored");
 	return 0;
@@ -325,17 +310,17 @@ int xlcfg_parse_dm(struct xlcfg *cfg, struct xlcfg_domain *dom)
 	/* what Keel's HVM domain cannot leave out: the guest runs as it would
 	 * with the default, so xl says so and goes on (as libxl warns) */
 	if (dom->apic == XLCFG_FALSE)
-		xlcfg_warn(cfg, dm_line(cfg, "apic"),
+		xlcfg_warn(cfg, xlcfg_key_line(cfg, "apic"),
 			   "apic=0 is not applied by Keel: hvmloader's tables always describe "
 			   "the APIC (hvm_info's apic_mode is 1)");
 	if (dom->pae == XLCFG_FALSE)
-		xlcfg_warn(cfg, dm_line(cfg, "pae"),
+		xlcfg_warn(cfg, xlcfg_key_line(cfg, "pae"),
 			   "pae=0 is not applied by Keel (no CPUID policy): the guest sees PAE");
 	if (dom->nx == XLCFG_FALSE)
-		xlcfg_warn(cfg, dm_line(cfg, "nx"),
+		xlcfg_warn(cfg, xlcfg_key_line(cfg, "nx"),
 			   "nx=0 is not applied by Keel (no CPUID policy): the guest sees NX");
 	if (dom->viridian == XLCFG_TRUE)
-		xlcfg_warn(cfg, dm_line(cfg, "viridian"),
+		xlcfg_warn(cfg, xlcfg_key_line(cfg, "viridian"),
 			   "viridian: Keel has no Hyper-V enlightenments; the guest runs without "
 			   "them");
 	return 0;

@@ -126,22 +126,7 @@ static void domain_init(struct xlcfg_domain *dom)
 	dom->usb = dom->hpet = dom->apic = dom->pae = dom->nx = dom->viridian = XLCFG_DEFAULT;
 }
 
-/* Where a key's (last) value starts, for messages: line and column. */
-#define KEY_POS(cfg, key) key_line(cfg, key), key_col(cfg, key)
-
-static int key_line(struct xlcfg *cfg, const char *key)
-{
-	struct xlcfg_setting *s = xlcfg_find(cfg, key);
-
-	return s ? s->value->line : 0;
-}
-
-static int key_col(struct xlcfg *cfg, const char *key)
-{
-	struct xlcfg_setting *s = xlcfg_find(cfg, key);
-
-	return s ? s->value->col : 0;
-}
+#define KEY_POS XLCFG_KEY_POS
 
 /*
  * The getters only warn (as xl's do); for a key Keel uses a bad value is an

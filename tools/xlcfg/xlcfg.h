@@ -69,6 +69,10 @@ int xlcfg_parse_file(struct xlcfg *cfg, const char *path);
 
 /* The last setting of @name, or NULL.  Marks it used. */
 struct xlcfg_setting *xlcfg_find(struct xlcfg *cfg, const char *name);
+/* Where @name's (last) value starts, for messages: line, column (0 if absent). */
+int xlcfg_key_line(struct xlcfg *cfg, const char *name);
+int xlcfg_key_col(struct xlcfg *cfg, const char *name);
+#define XLCFG_KEY_POS(cfg, name) xlcfg_key_line(cfg, name), xlcfg_key_col(cfg, name)
 
 /* Typed getters: 0, -ENOENT when absent, -EINVAL (warned) when malformed. */
 int xlcfg_get_string(struct xlcfg *cfg, const char *name, const char **out);
