@@ -41,6 +41,16 @@ hvm_qemu_dom0() {
 	kpid=$(cat "$run/keeld.pid") || fail "keel-dom0-up left no keeld.pid"
 }
 
+# hvm_keeld_san_clean [LOG]: fail if keeld's log (the dom0's by default)
+# has a sanitizer report (SAN=1 builds).
+hvm_keeld_san_clean() {
+	local log=${1:-$run/log/keeld.log}
+	if grep -qE "Sanitizer|runtime error" "$log"; then
+		grep -E -A12 "Sanitizer|runtime error" "$log" | head -40
+		fail "keeld reported a sanitizer error"
+	fi
+}
+
 # hvm_clock: start the clock since() reads ("12.3 s" since then).
 hvm_clock() { t0=$(date +%s.%N); }
 since() { printf '%.1f s' "$(echo "$(date +%s.%N) - $t0" | bc)"; }

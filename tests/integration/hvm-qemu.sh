@@ -237,10 +237,7 @@ wait_for "! kill -0 $qpid 2>/dev/null" 30 || fail "QEMU (pid $qpid) outlived its
 for f in /proc/$bpid/fd/*; do
 	[ "$(readlink "$f")" = "$KEEL_TMP/disk.img" ] && fail "keel-blkback still holds disk.img after xl destroy"
 done
-if grep -qE "Sanitizer|runtime error" "$run/log/keeld.log"; then
-	grep -E -A12 "Sanitizer|runtime error" "$run/log/keeld.log" | head -40
-	fail "keeld reported a sanitizer error"
-fi
+hvm_keeld_san_clean
 # a domain still running when the dom0 goes down: keel-dom0-down stops its
 # QEMU too (found by libxl's device-model-pid), and the TAP goes with it
 # (this one with libxl's default display: no vga=/videoram= keys, a

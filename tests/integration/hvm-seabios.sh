@@ -100,9 +100,6 @@ kill -9 "$qpid"
 wait_for "! kill -0 $qpid 2>/dev/null" 30 || fail "QEMU did not die"
 kill -0 "$kpid" 2>/dev/null || fail "keeld died with QEMU"
 xl destroy seabios1 || fail "xl destroy seabios1"
-if grep -qE "Sanitizer|runtime error" "$run/log/keeld.log"; then
-	grep -E -A12 "Sanitizer|runtime error" "$run/log/keeld.log" | head -40
-	fail "keeld reported a sanitizer error"
-fi
+hvm_keeld_san_clean
 cleanup_xl
 echo "hvm-seabios: ok"
