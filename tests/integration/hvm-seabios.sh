@@ -57,6 +57,7 @@ xl dmesg | grep "(d$d)" | grep -E 'Loading ACPI|Relocating|pci dev|SeaBIOS|xen: 
 xl dmesg | grep "(d$d) " | sed -n '/E820 table:/,/Invoking SeaBIOS/p' | sed 's/^/  /'
 xl dmesg | grep -q "(d$d)  OVERLAP" && fail "hvmloader's E820 table has overlapping entries"
 xl dmesg | grep "(d$d) Found .* PCI devices" | sed 's/^/  /'
+xl dmesg | grep -q "(d$d) Loading ACPI" || fail "hvmloader did not load its ACPI tables"
 grep -q "d$d: ioreq server 0 created" "$run/log/keeld.log" || fail "QEMU made no ioreq server"
 grep -q "d$d: ioreq server 0 enabled" "$run/log/keeld.log" || fail "QEMU did not enable its ioreq server"
 xl dmesg | grep -q "(d$d) pci dev 01:1 bar 20" || fail "hvmloader did not size PIIX3's IDE BAR (QEMU's device)"
