@@ -19,34 +19,6 @@
 
 #define AT(key) XLCFG_KEY_POS(cfg, key)
 
-static int display_string(struct xlcfg *cfg, const char *key, char **slot)
-{
-	const char *s;
-	int r = xlcfg_get_string(cfg, key, &s);
-
-	if (r == -ENOENT)
-		return 0;
-	if (r) {
-		xlcfg_error(cfg, AT(key), "invalid value for `%s'", key);
-		return r;
-	}
-	free(*slot);
-	*slot = strdup(s);
-	return *slot ? 0 : -ENOMEM;
-}
-
-static int display_bool(struct xlcfg *cfg, const char *key, enum xlcfg_tristate *out)
-{
-	bool b;
-	int r = xlcfg_get_bool(cfg, key, &b);
-
-	if (r == 0)
-		*out = b ? XLCFG_TRUE : XLCFG_FALSE;
-	if (r == -EINVAL)
-		xlcfg_error(cfg, AT(key), "invalid value for `%s'", key);
-	return r == -ENOENT ? 0 : r;
-}
-
 int xlcfg_parse_display(struct xlcfg *cfg, struct xlcfg_domain *dom)
 {
 	const char *s;
@@ -90,11 +62,11 @@ int xlcfg_parse_display(struct xlcfg *cfg, struct xlcfg_domain *dom)
 			return r;
 		}
 	}
-	if ((r = display_bool(cfg, "vnc", &dom->vnc)) ||
-	    (r = display_bool(cfg, "vncunused", &dom->vncunused)) ||
-	    (r = display_bool(cfg, "nographic", &dom->nographic)) ||
-	    (r = display_string(cfg, "vnclisten", &dom->vnclisten)) ||
-	    (r = display_string(cfg, "vncpasswd", &dom->vncpasswd)))
+	if ((r = xlcfg_take_tristate(cfg, "vnc", &dom->vnc)) ||
+	    (r = xlcfg_take_tristate(cfg, "vncunused", &dom->vncunused)) ||
+	    (r = xlcfg_take_tristate(cfg, "nographic", &dom->nographic)) ||
+	    (r = xlcfg_take_string(cfg, "vnclisten", &dom->vnclisten)) ||
+	    (r = xlcfg_take_string(cfg, "vncpasswd", &dom->vncpasswd)))
 		return r;
 	r = xlcfg_get_long(cfg, "vncdisplay", 0, 65535 - 5900, &l);
 	if (r == 0)

@@ -26,34 +26,6 @@
 
 #define AT(key) XLCFG_KEY_POS(cfg, key)
 
-static int dm_bool(struct xlcfg *cfg, const char *key, enum xlcfg_tristate *out)
-{
-	bool b;
-	int r = xlcfg_get_bool(cfg, key, &b);
-
-	if (r == 0)
-		*out = b ? XLCFG_TRUE : XLCFG_FALSE;
-	if (r == -EINVAL)
-		xlcfg_error(cfg, AT(key), "invalid value for `%s'", key);
-	return r == -ENOENT ? 0 : r;
-}
-
-static int dm_string(struct xlcfg *cfg, const char *key, char **slot)
-{
-	const char *s;
-	int r = xlcfg_get_string(cfg, key, &s);
-
-	if (r == -ENOENT)
-		return 0;
-	if (r) {
-		xlcfg_error(cfg, AT(key), "invalid value for `%s'", key);
-		return r;
-	}
-	free(*slot);
-	*slot = strdup(s);
-	return *slot ? 0 : -ENOMEM;
-}
-
 /* device_model_args*: a list of strings, as xl's xlu_cfg_get_list_as_string_list. */
 static int dm_args(struct xlcfg *cfg, const char *key, char ***v, int *n)
 {
@@ -125,7 +97,7 @@ static int dm_viridian(struct xlcfg *cfg, struct xlcfg_domain *dom)
 	if (!st)
 		return 0;
 	if (st->value->type != XLCFG_LIST)
-		return dm_bool(cfg, "viridian", &dom->viridian);
+		return xlcfg_take_tristate(cfg, "viridian", &dom->viridian);
 	list = st->value;
 	for (int i = 0; i < list->n_items; i++) {
 		const struct xlcfg_value *it = list->items[i];
@@ -151,7 +123,7 @@ static int dm_device_model(struct xlcfg *cfg, struct xlcfg_domain *dom)
 	const char *s;
 	int r;
 
-	if ((r = dm_string(cfg, "device_model_override", &dom->dm_override)))
+	if ((r = xlcfg_take_string(cfg, "device_model_override", &dom->dm_override)))
 		return r;
 	if (dom->dm_override && !*dom->dm_override) {
 		free(dom->dm_override);
@@ -198,7 +170,7 @@ static int dm_usb(struct xlcfg *cfg, struct xlcfg_domain *dom)
 	long l;
 	int r;
 
-	if ((r = dm_bool(cfg, "usb", &dom->usb)))
+	if ((r = xlcfg_take_tristate(cfg, "usb", &dom->usb)))
 		return r;
 	st = xlcfg_find(cfg, "usbdevice");
 	if (st && st->value->type == XLCFG_LIST)
@@ -249,7 +221,7 @@ static int dm_firmware(struct xlcfg *cfg, struct xlcfg_domain *dom)
 		xlcfg_error(cfg, AT("firmware_override"), "invalid value for `firmware_override'");
 	if (r && r != -ENOENT)
 		return r;
-	if ((r = dm_string(cfg, "bios_path_override", &dom->bios_path)))
+	if ((r = xlcfg_take_string(cfg, "bios_path_override", &dom->bios_path)))
 		return r;
 	r = xlcfg_get_string(cfg, "bios", &s);
 	if (r == 0) {
@@ -303,9 +275,10 @@ int xlcfg_parse_dm(struct xlcfg *cfg, struct xlcfg_domain *dom)
 	if (dom->type != XLCFG_TYPE_HVM)
 		return 0;
 	if ((r = dm_usb(cfg, dom)) || (r = dm_firmware(cfg, dom)) ||
-	    (r = dm_bool(cfg, "hpet", &dom->hpet)) || (r = dm_bool(cfg, "apic", &dom->apic)) ||
-	    (r = dm_bool(cfg, "pae", &dom->pae)) || (r = dm_bool(cfg, "nx", &dom->nx)) ||
-	    (r = dm_viridian(cfg, dom)))
+	    (r = xlcfg_take_tristate(cfg, "hpet", &dom->hpet)) ||
+	    (r = xlcfg_take_tristate(cfg, "apic", &dom->apic)) ||
+	    (r = xlcfg_take_tristate(cfg, "pae", &dom->pae)) ||
+	    (r = xlcfg_take_tristate(cfg, "nx", &dom->nx)) || (r = dm_viridian(cfg, dom)))
 		return r;
 	/* what Keel's HVM domain cannot leave out: the guest runs as it would
 	 * with the default, so xl says so and goes on (as libxl warns) */

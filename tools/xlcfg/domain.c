@@ -140,8 +140,7 @@ static int bad_key(struct xlcfg *cfg, const char *key, int r)
 	return r;
 }
 
-/* A copy of a string key (or leave *slot alone if absent); -EINVAL/-ENOMEM. */
-static int take_string(struct xlcfg *cfg, const char *key, char **slot)
+int xlcfg_take_string(struct xlcfg *cfg, const char *key, char **slot)
 {
 	const char *s;
 	int r = xlcfg_get_string(cfg, key, &s);
@@ -163,7 +162,7 @@ static int take_long(struct xlcfg *cfg, const char *key, long min, long max, lon
 	return r == -ENOENT ? 1 : bad_key(cfg, key, r);
 }
 
-static int take_tristate(struct xlcfg *cfg, const char *key, enum xlcfg_tristate *out)
+int xlcfg_take_tristate(struct xlcfg *cfg, const char *key, enum xlcfg_tristate *out)
 {
 	bool b;
 	int r = xlcfg_get_bool(cfg, key, &b);
@@ -506,15 +505,15 @@ static int parse_misc(struct xlcfg *cfg, struct xlcfg_domain *dom)
 		return r;
 	if (r == 0)
 		dom->max_event_channels = (int)l;
-	if ((r = take_tristate(cfg, "localtime", &dom->localtime)) ||
-	    (r = take_tristate(cfg, "nomigrate", &dom->nomigrate)) ||
-	    (r = take_tristate(cfg, "driver_domain", &dom->driver_domain)) ||
-	    (r = take_tristate(cfg, "acpi", &dom->acpi)))
+	if ((r = xlcfg_take_tristate(cfg, "localtime", &dom->localtime)) ||
+	    (r = xlcfg_take_tristate(cfg, "nomigrate", &dom->nomigrate)) ||
+	    (r = xlcfg_take_tristate(cfg, "driver_domain", &dom->driver_domain)) ||
+	    (r = xlcfg_take_tristate(cfg, "acpi", &dom->acpi)))
 		return r;
-	if ((r = take_string(cfg, "kernel", &dom->kernel)) ||
-	    (r = take_string(cfg, "ramdisk", &dom->ramdisk)) ||
-	    (r = take_string(cfg, "device_tree", &dom->device_tree)) ||
-	    (r = take_string(cfg, "bootloader", &dom->bootloader)))
+	if ((r = xlcfg_take_string(cfg, "kernel", &dom->kernel)) ||
+	    (r = xlcfg_take_string(cfg, "ramdisk", &dom->ramdisk)) ||
+	    (r = xlcfg_take_string(cfg, "device_tree", &dom->device_tree)) ||
+	    (r = xlcfg_take_string(cfg, "bootloader", &dom->bootloader)))
 		return r;
 	if ((r = parse_pv_firmware(cfg, dom)))
 		return r;
@@ -540,7 +539,7 @@ static int parse_misc(struct xlcfg *cfg, struct xlcfg_domain *dom)
 	if (r && r != -ENOENT)
 		return r;
 	/* boot: an HVM domain's boot devices, xl's letters, handed to QEMU */
-	if ((r = take_string(cfg, "boot", &dom->hvm_boot)))
+	if ((r = xlcfg_take_string(cfg, "boot", &dom->hvm_boot)))
 		return r;
 	if (dom->hvm_boot &&
 	    (!*dom->hvm_boot || strspn(dom->hvm_boot, "acdn") != strlen(dom->hvm_boot))) {

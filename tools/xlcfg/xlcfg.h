@@ -264,6 +264,11 @@ void xlcfg_mac_unparse(const uint8_t mac[6], char out[18]);
  */
 int xlcfg_domain_set_defaults(struct xlcfg_domain *dom, FILE *report);
 int xlcfg_vif_set_defaults(struct xlcfg_vif *vif, enum xlcfg_domain_type type);
+/* Taking one key into @dom's field (domain.c), for display.c and dm.c too:
+ * absent leaves it alone (0); malformed is reported ("invalid value for
+ * `KEY'") and -EINVAL.  A string is copied (-ENOMEM). */
+int xlcfg_take_string(struct xlcfg *cfg, const char *key, char **slot);
+int xlcfg_take_tristate(struct xlcfg *cfg, const char *key, enum xlcfg_tristate *out);
 /* An HVM domain's display keys into @dom (display.c; part of
  * xlcfg_domain_from_cfg); nothing for PV/PVH, which xl reads them not for. */
 int xlcfg_parse_display(struct xlcfg *cfg, struct xlcfg_domain *dom);
