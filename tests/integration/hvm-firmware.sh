@@ -128,10 +128,7 @@ mkdir "$KEEL_TMP/iso" && cp "$KEEL_GUESTS/hvmos.img" "$KEEL_TMP/iso/" || fail "c
 xorriso -as mkisofs -quiet -o "$KEEL_TMP/os.iso" -b hvmos.img -no-emul-boot -boot-load-size 4 \
 	"$KEEL_TMP/iso" 2>"$KEEL_TMP/xorriso.err" || fail "xorriso: $(cat "$KEEL_TMP/xorriso.err")"
 truncate -s 64M "$KEEL_TMP/win.img" || fail "making win.img"
-awk '$0 == "<!-- xlcfg:windows-install -->" { f = 1; next }
-	f && i && /^```$/ { exit }
-	f && /^```/ { i = 1; next }
-	i' "$KEEL_TOP/README.md" |
+readme_block xlcfg:windows-install |
 	sed -e "s|/srv/keel/win.img|$KEEL_TMP/win.img|; s|/srv/iso/windows.iso|$KEEL_TMP/os.iso|; s|xenbr0|$br|" \
 		>"$KEEL_TMP/win.cfg"
 grep -q "^usbdevice = \"tablet\"" "$KEEL_TMP/win.cfg" || fail "no windows-install config in README"

@@ -64,11 +64,7 @@ done
 # README.md's worked configs: the block after each <!-- xlcfg:NAME --> line
 # must parse as it is (exit 0), to readme/NAME.json and readme/NAME.stderr.
 for name in $(sed -n 's/^<!-- xlcfg:\([a-z0-9-]*\) -->$/\1/p' "$KEEL_TOP/README.md"); do
-	awk -v mark="<!-- xlcfg:$name -->" '
-		$0 == mark { found = 1; next }
-		found && !inside && /^```/ { inside = 1; next }
-		inside && /^```$/ { exit }
-		inside { print }' "$KEEL_TOP/README.md" >"$KEEL_TMP/readme-$name.cfg"
+	readme_block "xlcfg:$name" >"$KEEL_TMP/readme-$name.cfg"
 	[ -s "$KEEL_TMP/readme-$name.cfg" ] || fail "README's xlcfg:$name marker has no block after it"
 	out=$KEEL_TMP/readme-$name.out err=$KEEL_TMP/readme-$name.err
 	# (no uuid= in them: xl makes one up each time)

@@ -29,6 +29,17 @@ trap 'fail "killed by SIGTERM (the test runner'"'"'s timeout?)"' TERM
 need_root() { [ "$(id -u)" = 0 ] || skip "needs root"; }
 need_kvm() { [ -r /dev/kvm ] && [ -w /dev/kvm ] || skip "needs /dev/kvm (read-write)"; }
 
+# readme_block MARK: the fenced block (without its fences) after the line
+# <!-- MARK --> in README.md -- the walkthrough's scripts, the worked xl.cfg
+# files -- so tests run what the README shows.
+readme_block() {
+	awk -v mark="<!-- $1 -->" '
+		$0 == mark { found = 1; next }
+		found && !inside && /^```/ { inside = 1; next }
+		inside && /^```$/ { exit }
+		inside { print }' "$KEEL_TOP/README.md"
+}
+
 # fetch_deb PACKAGE: download a Debian package (never installed) and unpack it
 # under $KEEL_CACHE/debs/PACKAGE; prints that directory.  Nothing from it is
 # committed.  Packages may be a glob-free name such as xenstore-utils.

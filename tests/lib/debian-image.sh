@@ -7,13 +7,7 @@
 #                     in $KEEL_CACHE/walkthrough/ under the hash of the
 #                     block's text: a change to the recipe builds it again)
 
-dimg_block() {
-	awk -v mark="<!-- walkthrough:$1 -->" '
-		$0 == mark { found = 1; next }
-		found && !inside && /^```sh$/ { inside = 1; next }
-		inside && /^```$/ { exit }
-		inside { print }' "$KEEL_TOP/README.md"
-}
+dimg_block() { readme_block "walkthrough:$1"; }
 
 dimg_image() {
 	local t
