@@ -402,11 +402,28 @@ static void dom_test_key_status(void)
 }
 
 /* An HVM domain's display: xl's keys, libxl's qemu-xen defaults and minimums. */
+/* An HVM config with one bad key (text) is refused with msg in the diagnostics. */
+struct dom_refusal {
+	const char *text, *msg;
+};
+
+static void dom_refused(const struct dom_refusal *bad, size_t n, const char *what)
+{
+	struct xlcfg_domain d;
+	char text[256];
+
+	for (size_t i = 0; i < n; i++) {
+		snprintf(text, sizeof(text), "name='h'\ntype='hvm'\nmemory=64\n%s", bad[i].text);
+		CU_ASSERT_EQUAL(dom_build(&d, text), -EINVAL);
+		CU_ASSERT_PTR_NOT_NULL(strstr(dom_diag, bad[i].msg));
+		if (!strstr(dom_diag, bad[i].msg))
+			fprintf(stderr, "%s case %zu: %s", what, i, dom_diag);
+	}
+}
+
 static void dom_test_display(void)
 {
-	static const struct {
-		const char *text, *msg; /* msg: the error from parsing */
-	} bad[] = {
+	static const struct dom_refusal bad[] = {
 		{"vga='ega'\n", "d.cfg:4:5: Unknown vga \"ega\" specified"},
 		{"vga='qxl'\n", "no SPICE display"},
 		{"vga=1\n", "Unknown vga \"1\" specified"},
@@ -416,7 +433,6 @@ static void dom_test_display(void)
 		{"vnc='maybe'\n", "invalid value for `vnc'"},
 	};
 	struct xlcfg_domain d;
-	char text[256];
 	FILE *rep;
 	char *out = NULL;
 	size_t len = 0;
@@ -473,21 +489,13 @@ static void dom_test_display(void)
 	CU_ASSERT_EQUAL(xlcfg_domain_set_defaults(&d, NULL), 0);
 	CU_ASSERT_EQUAL(d.video_memkb, 0);
 	xlcfg_domain_clear(&d);
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		snprintf(text, sizeof(text), "name='h'\ntype='hvm'\nmemory=64\n%s", bad[i].text);
-		CU_ASSERT_EQUAL(dom_build(&d, text), -EINVAL);
-		CU_ASSERT_PTR_NOT_NULL(strstr(dom_diag, bad[i].msg));
-		if (!strstr(dom_diag, bad[i].msg))
-			fprintf(stderr, "display case %zu: %s", i, dom_diag);
-	}
+	dom_refused(bad, sizeof(bad) / sizeof(bad[0]), "display");
 }
 
 /* The device model's and the HVM platform's keys (dm.c): xl's forms, libxl's checks. */
 static void dom_test_dm(void)
 {
-	static const struct {
-		const char *text, *msg; /* msg: the error from parsing */
-	} bad[] = {
+	static const struct dom_refusal bad[] = {
 		{"usbversion=4\n", "usbversion parameter is invalid, must be between 1 and 3"},
 		{"usbdevice=['tablet', ['x']]\n", "xl: Unable to parse usbdevice."},
 		{"usbdevice=''\n", "usbdevice: an empty device name"},
@@ -509,7 +517,6 @@ static void dom_test_dm(void)
 		{"hpet='no'\n", "invalid value for `hpet'"},
 	};
 	struct xlcfg_domain d;
-	char text[256];
 
 	/* nothing set: libxl's defaults (Keel's own QEMU and firmware, no USB) */
 	CU_ASSERT_EQUAL_FATAL(dom_build(&d, "name='h'\ntype='hvm'\n"), 0);
@@ -585,13 +592,7 @@ static void dom_test_dm(void)
 	CU_ASSERT_EQUAL(d.usb, XLCFG_DEFAULT);
 	CU_ASSERT_PTR_NOT_NULL(strstr(dom_diag, "read for HVM domains only"));
 	xlcfg_domain_clear(&d);
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		snprintf(text, sizeof(text), "name='h'\ntype='hvm'\nmemory=64\n%s", bad[i].text);
-		CU_ASSERT_EQUAL(dom_build(&d, text), -EINVAL);
-		CU_ASSERT_PTR_NOT_NULL(strstr(dom_diag, bad[i].msg));
-		if (!strstr(dom_diag, bad[i].msg))
-			fprintf(stderr, "dm case %zu: %s", i, dom_diag);
-	}
+	dom_refused(bad, sizeof(bad) / sizeof(bad[0]), "dm");
 }
 
 /* The new keys survive config -> xl.cfg text -> config (save images carry that text)
