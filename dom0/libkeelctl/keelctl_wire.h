@@ -255,6 +255,8 @@ enum {
 	KEELCTL_DM_RELOCATE, /* arg0 frames, arg1 from gfn, arg2 to gfn (XEN_DMOP_relocate_memory) */
 	KEELCTL_DM_TRACK_VRAM, /* arg0 first gfn, arg1 frames (0: stop); the answer is followed
 				* by Xen's bitmap, (frames + 7) / 8 bytes (XEN_DMOP_track_dirty_vram) */
+	KEELCTL_DM_INJECT_MSI, /* arg0 the MSI's address, arg1 its data (XEN_DMOP_inject_msi;
+				* hypervisor/hvm/hvm_irq.c) */
 };
 
 struct keelctl_dm_req {

@@ -4,8 +4,9 @@
  * calls, the ISA and PCI interrupt lines, the PCI link routes and the
  * vCPU count, the relocation of populated frames and the dirty-VRAM log
  * are keeld's DM control op on an HVM domain (hypervisor/hvm/hvm_ioreq.c,
- * hvm_vram.c); the rest (memory types, MSIs, event injection) have no
- * keeld counterpart and are EOPNOTSUPP on an HVM domain.  Every call checks in the order Xen's
+ * hvm_vram.c), an MSI keeld's KVM_SIGNAL_MSI (hvm_irq.c); the rest (memory
+ * types, event injection) have no keeld counterpart and are EOPNOTSUPP on
+ * an HVM domain.  Every call checks in the order Xen's
  * library, Linux's privcmd and Xen's dm_op check (see the header); the
  * shutdown is keeld's remote shutdown.
  */
@@ -254,11 +255,13 @@ int xendevicemodel_set_pci_link_route(xendevicemodel_handle *dmod, domid_t domid
 	return xendm_call(dmod, domid, KEELCTL_DM_LINK_ROUTE, 0, link, irq, 0, NULL);
 }
 
+/* XEN_DMOP_inject_msi: keeld's KVM_SIGNAL_MSI on the domain
+ * (hypervisor/hvm/hvm_irq.c, which checks the address and data). */
 int xendevicemodel_inject_msi(xendevicemodel_handle *dmod, domid_t domid, uint64_t msi_addr,
 			      uint32_t msi_data)
 {
 	XENDM_HANDLE(dmod);
-	return xendm_op(dmod, domid);
+	return xendm_call(dmod, domid, KEELCTL_DM_INJECT_MSI, 0, msi_addr, msi_data, 0, NULL);
 }
 
 /* XEN_DMOP_track_dirty_vram: keeld's KVM dirty log of relocated video

@@ -32,6 +32,9 @@
  *	RAM, keeld's region or past the address space; moved, their content
  *	is at the new frames (and nothing at the old), track_dirty_vram
  *	there says all dirty at first, then clean, then stops; moved back.
+ *	Then inject_msi's refusals: an address outside the 0xfee00000 window
+ *	or past 4 GiB, SMI or NMI delivery (EINVAL), vector 0 (ERANGE),
+ *	domain 0 (EPERM), no such domain (ESRCH).
  *   keel-xenlibs-peer vram DOMID GFN [FIRST LAST]
  *	the device model's dirty-VRAM log of the 4096 frames at GFN (QEMU's
  *	LFB): without FIRST..LAST one call (the log from then on); with
@@ -598,6 +601,32 @@ static void peer_relocate(uint32_t d, xenforeignmemory_handle *fm)
 	xendevicemodel_close(dm);
 }
 
+/* inject_msi's refusals on a running HVM domain (hvm-os checks that it
+ * runs on after them): none of them reaches the guest. */
+static void peer_msi_refusals(uint32_t d)
+{
+	xendevicemodel_handle *dm = xendevicemodel_open(NULL, 0);
+
+	peer_check(dm != NULL, "xendevicemodel_open");
+	if (!dm)
+		return;
+	peer_refused(xendevicemodel_inject_msi(dm, d, 0xfed00000, 0x41), EINVAL,
+		     "inject_msi to 0xfed00000 (outside the 0xfee00000 window)");
+	peer_refused(xendevicemodel_inject_msi(dm, d, 0x1fee00000ULL, 0x41), EINVAL,
+		     "inject_msi to 0x1fee00000 (past 4 GiB)");
+	peer_refused(xendevicemodel_inject_msi(dm, d, 0xfee00000, 0x200 | 0x41), EINVAL,
+		     "inject_msi with SMI delivery");
+	peer_refused(xendevicemodel_inject_msi(dm, d, 0xfee00000, 0x400 | 0x41), EINVAL,
+		     "inject_msi with NMI delivery");
+	peer_refused(xendevicemodel_inject_msi(dm, d, 0xfee00000, 0), ERANGE,
+		     "inject_msi of vector 0 (no pirq remap)");
+	peer_refused(xendevicemodel_inject_msi(dm, 0, 0xfee00000, 0x41), EPERM,
+		     "inject_msi on domain 0");
+	peer_refused(xendevicemodel_inject_msi(dm, NO_DOMAIN, 0xfee00000, 0x41), ESRCH,
+		     "inject_msi on a domain that does not exist");
+	xendevicemodel_close(dm);
+}
+
 /* The frames QEMU populates for option ROMs and video RAM, on an HVM
  * domain as keeld builds it (tests/integration/hvm-os.sh). */
 static int peer_populate(uint32_t d)
@@ -647,6 +676,7 @@ static int peer_populate(uint32_t d)
 	peer_refused(xc_domain_populate_physmap_exact(xch, d, 1, 9, 0, &pfn), EBUSY,
 		     "populate_physmap of 2 MiB past the domain's maxmem");
 	peer_relocate(d, fm);
+	peer_msi_refusals(d);
 	xenforeignmemory_close(fm);
 	xc_interface_close(xch);
 	return peer_failed;

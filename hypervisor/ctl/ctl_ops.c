@@ -446,7 +446,8 @@ static int ctl_debug_keys(struct domain *d, struct ctl_dom *x, const void *in, v
 	return 0;
 }
 
-/* A device model's dm_op on an HVM domain (hypervisor/hvm/hvm_ioreq.c). */
+/* A device model's dm_op on an HVM domain (hypervisor/hvm/hvm_ioreq.c;
+ * inject_msi: hvm_irq.c); EINVAL for any other. */
 static int ctl_dm(struct domain *d, struct ctl_dom *x, const void *in, void *out, uint32_t *out_len)
 {
 	struct keelctl_dm_req q;
@@ -454,8 +455,12 @@ static int ctl_dm(struct domain *d, struct ctl_dom *x, const void *in, void *out
 	int r;
 
 	memcpy(&q, in, sizeof(q));
-	/* what follows the answer: track_dirty_vram's bitmap (32 KiB at most) */
-	r = hvm_dm_op(d, &q, (uint8_t *)out + sizeof(q), &data_len);
+	/* what follows the answer: track_dirty_vram's bitmap (32 KiB at most);
+	 * an MSI goes to the interrupt code, not the ioreq servers' */
+	if (q.op == KEELCTL_DM_INJECT_MSI)
+		r = d->hvm ? hvm_inject_msi(d, q.arg[0], q.arg[1]) : -EINVAL;
+	else
+		r = hvm_dm_op(d, &q, (uint8_t *)out + sizeof(q), &data_len);
 	if (r < 0)
 		return r;
 	memcpy(out, &q, sizeof(q));

@@ -257,6 +257,9 @@ int hvm_pm_io(struct domain *d, uint16_t port, int is_write, uint8_t *data, unsi
 /* Xen's IOAPIC virtual wire for the PIC, applied to KVM's LAPIC
  * (hvm_irq.c); called at vCPU exits, rate-limited. */
 void hvm_irq_wire_check(struct vcpu *v);
+/* Xen's XEN_DMOP_inject_msi (hvm_irq.c): a device model's MSI write to
+ * the interrupt window, delivered by KVM_SIGNAL_MSI; 0 or -errno. */
+int hvm_inject_msi(struct domain *d, uint64_t addr, uint64_t data);
 /* Xen's hvm_acpi_power_button / _sleep_button (dom0's trigger): the
  * button's PM1a status bit, and the SCI if the guest enabled it. */
 int hvm_acpi_button(struct domain *d, int sleep);

@@ -15,6 +15,12 @@
  * without an exit, so the check runs on the vCPU's own thread at its port
  * exits, at most once per HVM_WIRE_CHECK_NS; a guest reading LVT0 while
  * the wire is up sees it unmasked.
+ *
+ * And a device model's MSIs (Xen's XEN_DMOP_inject_msi, hvm_inject_msi):
+ * QEMU's emulated PCI device writes its MSI message to the interrupt
+ * window at 0xfee00000, where QEMU's xen-apic region hands keeld the
+ * write's offset in that window and its data; KVM's in-kernel LAPICs
+ * take it as KVM_SIGNAL_MSI.
  */
 #include <errno.h>
 #include <string.h>
@@ -33,6 +39,12 @@
 #define APIC_DM_EXTINT	  0x700
 #define IOAPIC_DM_SHIFT	  8
 #define IOAPIC_MASKED	  (1ULL << 16)
+#define MSI_WINDOW	  0xfee00000ULL
+#define MSI_WINDOW_MASK	  0xfffffULL
+#define MSI_DATA_VECTOR	  0xffU
+#define MSI_DATA_DM_SHIFT 8
+#define MSI_DM_FIXED	  0
+#define MSI_DM_LOWEST	  1
 
 static uint32_t lapic_reg(const struct kvm_lapic_state *l, unsigned off)
 {
@@ -96,4 +108,44 @@ void hvm_irq_wire_check(struct vcpu *v)
 			ioctl(v->kvm.fd, KVM_SET_LAPIC, &l);
 		}
 	}
+}
+
+/*
+ * XEN_DMOP_inject_msi as Xen's hvm_inject_msi answers it: Xen reads the
+ * destination (address bits 19:12) and destination mode (bit 2) from the
+ * low half of the address and ignores the rest, so QEMU's xen-apic sends
+ * the write's offset in the window, not 0xfee00000 + offset; keeld takes
+ * either form and refuses any other address (EINVAL: no interrupt
+ * message, which KVM would otherwise deliver by its destination bits
+ * alone).  The data is 32 bits (more is EINVAL); Xen, and KVM, read only
+ * its vector, delivery and trigger mode.  Vector 0 is Xen's
+ * emulated-MSI-to-pirq remap, which keeld does not offer (no
+ * XENFEAT_hvm_pirqs): ERANGE, Xen's answer for vector 0 without a pirq.
+ * Fixed and lowest-priority delivery only, as Xen's vmsi_deliver (EINVAL
+ * for SMI, NMI, INIT, ExtINT); a lowest-priority MSI no vCPU takes is
+ * ESRCH, a fixed one 0 (Xen's: no matching LAPIC, nothing delivered).
+ */
+int hvm_inject_msi(struct domain *d, uint64_t addr, uint64_t data)
+{
+	struct kvm_msi msi = {0};
+	unsigned mode = (unsigned)(data >> MSI_DATA_DM_SHIFT) & 7;
+	int r;
+
+	if ((addr & ~MSI_WINDOW_MASK) != MSI_WINDOW && (addr & ~MSI_WINDOW_MASK) != 0)
+		return -EINVAL;
+	if (data >> 32)
+		return -EINVAL;
+	if (!(data & MSI_DATA_VECTOR))
+		return -ERANGE;
+	if (mode != MSI_DM_FIXED && mode != MSI_DM_LOWEST)
+		return -EINVAL;
+	msi.address_lo = (uint32_t)(MSI_WINDOW | (addr & MSI_WINDOW_MASK));
+	msi.data = (uint32_t)data;
+	r = ioctl(d->vm.vm_fd, KVM_SIGNAL_MSI, &msi);
+	if (r >= 0)
+		return 0;
+	/* KVM answers -1 (EPERM to user space) when no LAPIC matched */
+	if (errno == EPERM)
+		return mode == MSI_DM_LOWEST ? -ESRCH : 0;
+	return -errno;
 }

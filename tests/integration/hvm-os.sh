@@ -31,7 +31,13 @@
 # beside it (type vif_ioemu; keel-netback takes them to InitWait with its
 # own vif<d>.0 TAP); QEMU's exit takes the -emu TAP away, xl destroy the nodes and vif<d>.0.
 # keel-xenlibs-peer populate: populate_physmap from dom0 on it (Xen's
-# refusals, frames past RAM mapped, nothing past maxmem).
+# refusals, frames past RAM mapped, nothing past maxmem), and bad
+# inject_msi calls refused (an address outside the 0xfee00000 window,
+# SMI/NMI delivery, vector 0), the domain running on.
+# QEMU's edu device (device_model_args_hvm = [ "-device", "edu" ]):
+# hvmos raises its interrupt by INTx (its PCI link's IRQ pending in the
+# PIC's IRR until acknowledged) and by MSI (4 of 4 at vector 0x41's IDT
+# gate: QEMU's xendevicemodel_inject_msi, keeld's KVM_SIGNAL_MSI).
 # The display: vga="stdvga" (libxl's default 16 MiB of video RAM out of
 # memory=; hvm-qemu checks the default cirrus card), VNC by libxl's
 # defaults on 127.0.0.1 (QMP's query-vnc in console/vnc-listen and
@@ -92,6 +98,7 @@ disk = [ 'format=raw,vdev=hda,access=rw,target=$KEEL_TMP/disk.img',
          '$KEEL_TMP/os.iso,raw,hdc,cdrom', ',raw,hdd,cdrom' ]
 serial = [ "file:$serial" ]
 vif = [ 'mac=$mac,bridge=$br' ]
+device_model_args_hvm = [ "-device", "edu" ]
 CFG
 hvm_capture "$br" 88b5 "$KEEL_TMP/frame"
 hvm_clock
@@ -218,9 +225,21 @@ grep -q 'boot drive 0xe0' "$serial" || fail "hvmos did not start from the CD-ROM
 grep -q '^FAIL' "$serial" && fail "hvmos reported failures"
 grep -q 'checks done, failed 0' "$serial" || fail "hvmos counted failures"
 for c in port-ioreq mmio-ioreq ide-int13 pit-irq0 rtc-regs rtc-seconds rtc-update-flag rtc-irq8 \
-	cmos-boot-order lapic-timer nic-tx; do
+	cmos-boot-order lapic-timer nic-tx edu-intx; do
 	grep -q "^ok $c" "$serial" || fail "no 'ok $c' from hvmos"
 done
+# QEMU's edu device (device_model_args_hvm): its MSIs, each QEMU's
+# xendevicemodel_inject_msi -> keeld's KVM_SIGNAL_MSI, counted at the
+# vector's IDT gate, all 4 of 4; its INTx (MSI off) through the PCI link
+# route to the PIC's IRR and away on the acknowledgement (bits 0b010)
+grep -q -- "-device edu" "$KEEL_TMP/qemu.cmdline" || fail "QEMU was not given -device edu"
+tr -d '\r' <"$serial" | grep -qE '^ok edu-msi vector 0x41 to apic id 0x00 received 4/4$' ||
+	fail "edu's MSIs did not all arrive: $(grep edu-msi "$serial")"
+tr -d '\r' <"$serial" | grep -qE "^ok edu-intx irq [0-9]+ in the PIC's IRR .*: 2$" ||
+	fail "edu's INTx: $(grep edu-intx "$serial")"
+grep -q "^refused with Invalid argument: inject_msi to 0xfed00000" "$KEEL_TMP/populate.out" ||
+	fail "keel-xenlibs-peer did not check inject_msi's refusals: $(grep inject_msi "$KEEL_TMP/populate.out")"
+echo "  edu: $(tr -d '\r' <"$serial" | grep '^ok edu-msi'); $(tr -d '\r' <"$serial" | grep '^ok edu-intx'); $(grep -c '^refused with .*: inject_msi' "$KEEL_TMP/populate.out") bad inject_msi refused from dom0 before, and the domain ran on"
 # the text hvmos wrote at 0xb8000, in QEMU's screendump of the std VGA
 grep -q '^vga-text written' "$serial" || fail "hvmos did not say it wrote the screen"
 hvm_screendump "$run/qmp/qmp-libxl-$d" "$KEEL_TMP/screen.ppm"

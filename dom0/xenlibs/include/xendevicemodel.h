@@ -16,7 +16,9 @@
  *    Xen's dm_op refuses XEN_DMOP_remote_shutdown for a PV domain too;
  *    xc_domain_shutdown is the call for those).  On an HVM domain keeld
  *    serves the ioreq servers, the ISA/PCI interrupt lines, PCI link
- *    routes, nr_vcpus and shutdown; memory types, MSIs, dirty VRAM,
+ *    routes, nr_vcpus, MSIs (inject_msi: address 0xfee00000-0xfeefffff or
+ *    its offset in that window, fixed or lowest-priority delivery, else
+ *    EINVAL; vector 0 ERANGE) and shutdown; memory types, dirty VRAM,
  *    modified memory, event injection, relocation, cache attributes and
  *    set_irq_level are EOPNOTSUPP.
  * restrict succeeds without restricting (see xentoolcore.h).
