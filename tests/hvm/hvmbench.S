@@ -18,6 +18,8 @@
  *      buffered ioreq (Xen's stdvga write), the vCPU not waiting; it
  *      follows the o loop, whose synchronous ioreqs had QEMU empty the
  *      ring, and its 500 writes fit the ring's 511 slots
+ *   w  a word read from 0xb8000: the same MMIO exit, as a synchronous
+ *      ioreq (reads never go buffered), so v against w is the gain
  * Then "hb done", and it halts.  One sector, linked at 0x7c00
  * (tests/hvm/module.mk).  The PM timer's port is the word at offset 508:
  * the bench patches in 0x608 (QEMU's PIIX4 under SeaBIOS) to run the same
@@ -68,6 +70,7 @@ round:
 	TIMED 'i', "mov $0x3ff, %dx", "in %dx, %al"
 	TIMED 'o', "mov $0x3ff, %dx", "out %al, %dx"
 	TIMED 'v', "mov $0xb800, %ax; mov %ax, %es; xor %di, %di; mov $0x0720, %ax", "mov %ax, %es:(%di)"
+	TIMED 'w', "mov $0xb800, %ax; mov %ax, %es; xor %di, %di", "mov %es:(%di), %ax"
 	decb rounds
 	jnz round
 	mov $s_done, %si
