@@ -16,6 +16,12 @@
  * Xen's ioreq_server_select; an access no server claims keeps what Xen
  * gives an unclaimed range (hvm_platform.c).
  *
+ * A write into the legacy VGA window (0xa0000-0xbffff) a server claims
+ * goes as Xen's stdvga sends it: on the server's buffered ring
+ * (hvm_bufioreq.c), its buffered port notified, the vCPU not waiting; a
+ * full ring sends it synchronously.  QEMU empties the ring before it
+ * takes any synchronous request, so none overtakes the writes before it.
+ *
  * The ports are masked in the 2-level bitmap: the device model's notify
  * then wakes the waiting vCPU (evtchn_set_pending's broadcast of
  * d->cond) instead of raising an upcall the guest never asked for.
