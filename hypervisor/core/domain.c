@@ -189,6 +189,8 @@ void domain_shutdown(struct domain *d, int reason)
 void domain_remote_shutdown(struct domain *d, int reason)
 {
 	domain_shutdown_as(d, reason, 1);
+	if (reason == SHUTDOWN_suspend && d->kind->suspended)
+		d->kind->suspended(d);
 }
 
 const char *domain_state_name(enum domain_state s)

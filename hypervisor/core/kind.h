@@ -64,6 +64,10 @@ struct domain_kind {
 	/* optional: dom0's ACPI power (sleep 0) or sleep (1) button; NULL: the
 	 * kind has no ACPI (-EINVAL, as Xen for a PV domain) */
 	int (*acpi_button)(struct domain *d, int sleep);
+	/* optional: dom0 has suspended d (SHUTDOWN_suspend, before xl save
+	 * asks the device model for its state): settle what must be settled
+	 * first (HVM: the device model takes the buffered ioreqs) */
+	void (*suspended)(struct domain *d);
 	/* optional, for the 'q' debug key: the kind's view of v, one line */
 	void (*describe_vcpu)(struct vcpu *v, char *buf, size_t len);
 	/* optional, for the 'q' debug key: the kind's view of d, one line */

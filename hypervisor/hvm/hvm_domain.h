@@ -79,6 +79,34 @@ struct hvm_ioreq {
 #define HVM_IOREQ_TYPE_PIO	  0
 #define HVM_IOREQ_TYPE_COPY	  1
 #define HVM_IOREQ_TYPE_PCI_CONFIG 2
+/* Xen's buf_ioreq_t: the first word packs type, dir, size and a 20-bit
+ * address (hvm_bufioreq.c); data is 32 bits (an 8-byte write takes two
+ * slots).  buffered_iopage: the two pointers (one 64-bit word, for
+ * HVM_IOREQSRV_BUFIOREQ_ATOMIC's compare-and-swap), then 511 slots. */
+struct hvm_buf_ioreq {
+	uint32_t word, data;
+};
+#define HVM_BUFIOREQ_SLOTS 511
+struct hvm_buffered_iopage {
+	union {
+		struct {
+			uint32_t read_pointer, write_pointer;
+		};
+		uint64_t full;
+	} ptrs;
+	struct hvm_buf_ioreq slot[HVM_BUFIOREQ_SLOTS];
+};
+#define HVM_BUFIOREQ_ATOMIC 2 /* HVM_IOREQSRV_BUFIOREQ_ATOMIC */
+/* Xen's stdvga window: writes there go buffered */
+#define HVM_VGA_MEM_BASE 0xa0000
+#define HVM_VGA_MEM_SIZE 0x20000
+/* Put a write on the ring: 1 done, 0 not (ring full, or a size or
+ * address the slot cannot hold): the caller sends it synchronously. */
+int hvm_bufioreq_put(struct hvm_buffered_iopage *pg, int atomic, uint8_t type, uint64_t addr,
+		     unsigned size, uint64_t data);
+/* Slots the device model has not taken yet; -1 if its pointers are nonsense. */
+int hvm_bufioreq_pending(const struct hvm_buffered_iopage *pg);
+
 /* XEN_DMOP_IO_RANGE_*: what a server's range covers */
 #define HVM_IO_RANGE_PORT   0
 #define HVM_IO_RANGE_MEMORY 1
@@ -133,6 +161,8 @@ struct hvm_ioreq_server {
 	int used, enabled, bufioreq;
 	uint32_t vcpu_port[DOMAIN_MAX_VCPUS]; /* unbound for dom0: the device model binds */
 	uint32_t buf_port;
+	uint64_t buf_sent; /* writes put on the buffered ring */
+	uint64_t buf_full; /* buffered writes sent synchronously: the ring was full */
 	unsigned nr_ranges;
 	struct hvm_io_range ranges[HVM_IOREQ_RANGES];
 };
@@ -278,6 +308,9 @@ void hvm_ioreq_destroy(struct domain *d);
 int hvm_dm_op(struct domain *d, struct keelctl_dm_req *q, void *data, uint32_t *data_len);
 int hvm_ioreq_pio(struct vcpu *v, uint16_t port, int is_write, uint8_t *data, unsigned size);
 int hvm_ioreq_mmio(struct vcpu *v, uint64_t gpa, int is_write, uint8_t *data, unsigned size);
+/* Wait (at most timeout_ms) until the device model has taken every
+ * buffered write: 0, or -ETIMEDOUT. */
+int hvm_ioreq_drain(struct domain *d, unsigned timeout_ms);
 
 /* Save and restore (hvm_save.c): the kind's ops (core/kind.h). */
 struct srb;

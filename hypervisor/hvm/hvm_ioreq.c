@@ -16,6 +16,12 @@
  * Xen's ioreq_server_select; an access no server claims keeps what Xen
  * gives an unclaimed range (hvm_platform.c).
  *
+ * A write into the legacy VGA window (0xa0000-0xbffff) a server claims
+ * goes as Xen's stdvga sends it: on the server's buffered ring
+ * (hvm_bufioreq.c), its buffered port notified, the vCPU not waiting; a
+ * full ring sends it synchronously.  QEMU empties the ring before it
+ * takes any synchronous request, so none overtakes the writes before it.
+ *
  * The ports are masked in the 2-level bitmap: the device model's notify
  * then wakes the waiting vCPU (evtchn_set_pending's broadcast of
  * d->cond) instead of raising an upcall the guest never asked for.
@@ -44,12 +50,23 @@ int hvm_ioreq_init(struct domain *d)
 
 void hvm_ioreq_destroy(struct domain *d)
 {
+	for (unsigned i = 0; i < HVM_IOREQ_SERVERS; i++)
+		if (d->hvm->servers[i].used && d->hvm->servers[i].bufioreq)
+			hvlog("d%d: ioreq server %u at destroy: %llu buffered writes, %llu sent "
+			      "synchronously with the ring full",
+			      d->domid, i, (unsigned long long)d->hvm->servers[i].buf_sent,
+			      (unsigned long long)d->hvm->servers[i].buf_full);
 	pthread_mutex_destroy(&d->hvm->ioreq_lock);
 }
 
 static struct hvm_ioreq *hvm_ioreq_page(struct domain *d, unsigned id)
 {
 	return hvm_gpa_ptr(d, HVM_IOREQ_SERVER_PFN(2 * id) << 12, 4096);
+}
+
+static struct hvm_buffered_iopage *hvm_buf_page(struct domain *d, unsigned id)
+{
+	return hvm_gpa_ptr(d, HVM_IOREQ_SERVER_PFN(2 * id + 1) << 12, 4096);
 }
 
 static void hvm_port_mask(struct domain *d, uint32_t port)
@@ -101,7 +118,7 @@ static int hvm_server_create(struct domain *d, uint64_t bufioreq, uint32_t *id)
 	if (bufioreq && (r = hvm_port_alloc(d, &s->buf_port)) < 0)
 		return r;
 	memset(hvm_ioreq_page(d, i), 0, 4096);
-	memset(hvm_gpa_ptr(d, HVM_IOREQ_SERVER_PFN(2 * i + 1) << 12, 4096), 0, 4096);
+	memset(hvm_buf_page(d, i), 0, 4096);
 	for (int v = 0; v < d->nr_vcpus; v++)
 		hvm_ioreq_page(d, i)[v].vp_eport = s->vcpu_port[v];
 	s->bufioreq = (int)bufioreq;
@@ -214,7 +231,10 @@ static int hvm_dm_server_op(struct domain *d, struct keelctl_dm_req *q)
 	case KEELCTL_DM_DESTROY_SERVER:
 		s->used = 0;
 		s->enabled = 0;
-		hvlog("d%d: ioreq server %u destroyed", d->domid, q->id);
+		hvlog("d%d: ioreq server %u destroyed (%llu buffered writes, %llu sent "
+		      "synchronously with the ring full)",
+		      d->domid, q->id, (unsigned long long)s->buf_sent,
+		      (unsigned long long)s->buf_full);
 		return 0;
 	}
 	return -EINVAL;
@@ -474,18 +494,111 @@ int hvm_ioreq_pio(struct vcpu *v, uint16_t port, int is_write, uint8_t *data, un
 	return hvm_ioreq_rw(v, sid, &rq, is_write, data, size);
 }
 
+/* A count that is a power of two: worth a line in keeld's log. */
+static int hvm_count_loggable(uint64_t n)
+{
+	return n && !(n & (n - 1));
+}
+
+/*
+ * A write into the legacy VGA window, as Xen's stdvga sends it: on server
+ * sid's buffered ring, its port notified, the vCPU not waiting.  1 done;
+ * 0: send it synchronously (no ring, the ring full, a size the ring does
+ * not carry) -- QEMU empties the ring before it takes a synchronous
+ * request, so that one does not overtake the writes before it.  The
+ * caller holds ioreq_lock (the ring's producer lock, as Xen's
+ * bufioreq_lock); the notify is sent after it is let go.
+ */
+static int hvm_ioreq_buffered(struct domain *d, int sid, uint64_t gpa, const uint8_t *data,
+			      unsigned size, uint32_t *notify)
+{
+	struct hvm_ioreq_server *s = &d->hvm->servers[sid];
+	uint64_t v = 0;
+
+	if (!s->bufioreq)
+		return 0;
+	memcpy(&v, data, size);
+	if (!hvm_bufioreq_put(hvm_buf_page(d, (unsigned)sid), s->bufioreq == HVM_BUFIOREQ_ATOMIC,
+			      HVM_IOREQ_TYPE_COPY, gpa, size, v)) {
+		if (hvm_count_loggable(++s->buf_full))
+			hvlog("d%d: ioreq server %d: buffered ring full, %llu writes sent "
+			      "synchronously",
+			      d->domid, sid, (unsigned long long)s->buf_full);
+		return 0;
+	}
+	if (hvm_count_loggable(++s->buf_sent))
+		hvlog("d%d: ioreq server %d: %llu buffered writes", d->domid, sid,
+		      (unsigned long long)s->buf_sent);
+	*notify = s->buf_port;
+	return 1;
+}
+
 int hvm_ioreq_mmio(struct vcpu *v, uint64_t gpa, int is_write, uint8_t *data, unsigned size)
 {
 	struct domain *d = v->dom;
 	struct hvm_ioreq rq = {.count = 1, .size = size, .addr = gpa, .type = HVM_IOREQ_TYPE_COPY};
-	int sid;
+	uint32_t notify = 0;
+	int sid, done = 0;
 
 	if (size > 8)
 		return 0;
 	pthread_mutex_lock(&d->hvm->ioreq_lock);
 	sid = hvm_server_select(d, HVM_IO_RANGE_MEMORY, gpa, size);
+	/* only while the domain runs: a suspend (xl save) waits for the ring
+	 * to empty, and a write made after it began goes the synchronous way */
+	if (sid >= 0 && is_write && gpa >= HVM_VGA_MEM_BASE &&
+	    gpa + size <= HVM_VGA_MEM_BASE + HVM_VGA_MEM_SIZE &&
+	    __atomic_load_n(&d->state, __ATOMIC_ACQUIRE) == DOM_RUNNING)
+		done = hvm_ioreq_buffered(d, sid, gpa, data, size, &notify);
 	pthread_mutex_unlock(&d->hvm->ioreq_lock);
 	if (sid < 0)
 		return 0;
+	if (done) {
+		hvm_ioreq_notify(d, notify); /* unbound yet: QEMU finds them at its next request */
+		return 1;
+	}
 	return hvm_ioreq_rw(v, sid, &rq, is_write, data, size);
+}
+
+/*
+ * Before a suspended domain's device model saves its state (xl save:
+ * QMP xen-save-devices-state right after the suspend), wait until it has
+ * taken every buffered write, or they would be lost with the ring (a
+ * restored domain's QEMU makes a new server).  QEMU takes them at its
+ * next event or within its 100 ms buffered-I/O timer; the wait is
+ * bounded (a device model that stopped, or wrote nonsense into the
+ * pointers, loses its own domain's writes, nothing else).  0, or
+ * -ETIMEDOUT with what was left logged.
+ */
+int hvm_ioreq_drain(struct domain *d, unsigned timeout_ms)
+{
+	uint64_t t0 = hvm_now_ns();
+
+	for (;;) {
+		int left = 0, bad = 0;
+
+		pthread_mutex_lock(&d->hvm->ioreq_lock);
+		for (unsigned i = 0; i < HVM_IOREQ_SERVERS; i++) {
+			int n;
+
+			if (!d->hvm->servers[i].used || !d->hvm->servers[i].bufioreq)
+				continue;
+			n = hvm_bufioreq_pending(hvm_buf_page(d, i));
+			if (n < 0)
+				bad++;
+			else
+				left += n;
+		}
+		pthread_mutex_unlock(&d->hvm->ioreq_lock);
+		if (!left)
+			return 0;
+		if (bad || hvm_now_ns() - t0 >= timeout_ms * 1000000ull) {
+			hvlog("d%d: suspend: %d buffered ioreq slots not taken by the device model "
+			      "after %llu ms%s",
+			      d->domid, left, (unsigned long long)((hvm_now_ns() - t0) / 1000000),
+			      bad ? " (its ring pointers are nonsense)" : "");
+			return -ETIMEDOUT;
+		}
+		nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+	}
 }

@@ -476,6 +476,14 @@ static int hvm_start(struct domain *d)
 	return hvm_vcpu_start(&d->vcpus[0]);
 }
 
+/* xl save suspends the domain and then has QEMU save its state: the
+ * writes still on the buffered ring must reach QEMU first (a second at
+ * most: QEMU takes them within its 100 ms timer). */
+static void hvm_kind_suspended(struct domain *d)
+{
+	hvm_ioreq_drain(d, 1000);
+}
+
 static void hvm_describe_vcpu(struct vcpu *v, char *buf, size_t len)
 {
 	snprintf(buf, len, "hvm, hypercall page %#llx",
@@ -543,6 +551,7 @@ const struct domain_kind hvm_kind = {
 	.kick = hvm_vcpu_kick,
 	.send_nmi = hvm_vcpu_send_nmi,
 	.acpi_button = hvm_acpi_button,
+	.suspended = hvm_kind_suspended,
 	.describe_vcpu = hvm_describe_vcpu,
 	.copy_from_guest = hvm_copy_from_guest,
 	.copy_to_guest = hvm_copy_to_guest,

@@ -14,6 +14,12 @@
  *   r  in 0x71, RTC register A: answered by keeld (hvm_rtc.c)
  *   i  in 0x3ff, COM1's scratch register: an ioreq to QEMU and back
  *   o  out 0x3ff: the same, a write
+ *   v  a word written to 0xb8000, the VGA text memory QEMU claims: a
+ *      buffered ioreq (Xen's stdvga write), the vCPU not waiting; it
+ *      follows the o loop, whose synchronous ioreqs had QEMU empty the
+ *      ring, and its 500 writes fit the ring's 511 slots
+ *   w  a word read from 0xb8000: the same MMIO exit, as a synchronous
+ *      ioreq (reads never go buffered), so v against w is the gain
  * Then "hb done", and it halts.  One sector, linked at 0x7c00
  * (tests/hvm/module.mk).  The PM timer's port is the word at offset 508:
  * the bench patches in 0x608 (QEMU's PIIX4 under SeaBIOS) to run the same
@@ -63,6 +69,8 @@ round:
 	TIMED 'r', nop, "in $0x71, %al"
 	TIMED 'i', "mov $0x3ff, %dx", "in %dx, %al"
 	TIMED 'o', "mov $0x3ff, %dx", "out %al, %dx"
+	TIMED 'v', "mov $0xb800, %ax; mov %ax, %es; xor %di, %di; mov $0x0720, %ax", "mov %ax, %es:(%di)"
+	TIMED 'w', "mov $0xb800, %ax; mov %ax, %es; xor %di, %di", "mov %es:(%di), %ax"
 	decb rounds
 	jnz round
 	mov $s_done, %si

@@ -13,7 +13,9 @@
 # PIIX3 and its IDE/ACPI functions, Xen's platform device) and reaches its
 # boot stage, where with no disk it finds no bootable device.  Bad ioreq
 # server arguments (libxendevicemodel through ctypes) are refused with
-# Xen's errno, and a killed QEMU leaves keeld up.  Each step is waited
+# Xen's errno, and a killed QEMU leaves keeld up.  SeaBIOS's screen text
+# reaches QEMU's VGA through buffered ioreqs (keeld's count, the text in
+# QMP's screendump).  Each step is waited
 # for as a line in keeld's log (xl dmesg), with timeouts for this slow
 # host; the times are printed.
 . "$(dirname "$0")/../lib/common.sh"
@@ -59,6 +61,63 @@ xl dmesg | grep -q "(d$d)  OVERLAP" && fail "hvmloader's E820 table has overlapp
 xl dmesg | grep "(d$d) Found .* PCI devices" | sed 's/^/  /'
 xl dmesg | grep -q "(d$d) Loading ACPI" || fail "hvmloader did not load its ACPI tables"
 grep -q "d$d: ioreq server 0 created" "$run/log/keeld.log" || fail "QEMU made no ioreq server"
+# Buffered ioreqs: SeaBIOS's VGA BIOS (libxl's default cirrus) clears the
+# screen and SeaBIOS writes its banner and boot messages to the text
+# memory at 0xb8000; keeld sends those writes on the ioreq server's
+# buffered ring, as Xen's stdvga, and counts them in its log at each
+# power of two.  Judged: at least 1024 of them, and the text in QEMU's VGA
+# -- read back through QMP (HMP's xp, which QEMU's VGA answers from its
+# planes) and drawn in its screendump: every character cell of the
+# banner's and the boot message's rows inked where the text has a
+# character and blank where it has a space (the cursor's cell aside).
+grep -q "d$d: ioreq server 0 created (bufioreq [12])" "$run/log/keeld.log" ||
+	fail "QEMU's ioreq server has no buffered ring"
+wait_for "grep -q 'd$d: ioreq server 0: 1024 buffered writes' '$run/log/keeld.log'" 60 ||
+	{ grep "d$d: ioreq server" "$run/log/keeld.log" | tail -5; fail "keeld sent fewer than 1024 buffered writes to QEMU"; }
+grep "d$d: ioreq server 0: [0-9]* buffered writes" "$run/log/keeld.log" | tail -1 | sed 's/^.*keeld[^:]*: /  keeld: /'
+hvm_vga_text() { # prints the screen's rows containing the banner and the boot message, judged
+	python3 -B - "$run/qmp/qmp-libxl-$d" "$KEEL_TMP/text.ppm" "$HVM_LIB_DIR" <<'PY'
+import json, re, socket, sys
+sys.path.insert(0, sys.argv[3])
+from hvm_screen import screendump
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+f = s.makefile("rw")
+f.readline()
+for cmd in ({"execute": "qmp_capabilities"},
+            {"execute": "human-monitor-command", "arguments": {"command-line": "xp /4000xb 0xb8000"}}):
+    f.write(json.dumps(cmd) + "\n"); f.flush()
+    while True:
+        a = json.loads(f.readline())
+        if "return" in a: break
+        if "error" in a: sys.exit("QMP %s: %s" % (cmd["execute"], a["error"]))
+mem = bytes(int(x, 16) for line in a["return"].splitlines() for x in re.findall(r"0x([0-9a-f]{2})\b", line.split(":", 1)[-1]))
+f.close()
+s.close()  # QEMU serves one QMP client at a time: screendump connects anew
+if len(mem) != 4000: sys.exit("xp gave %d bytes of text memory, not 4000" % len(mem))
+rows = [mem[160 * r:160 * r + 160:2].decode("latin-1") for r in range(25)]
+want = [r for r in range(25) if "SeaBIOS (version" in rows[r] or "No bootable device" in rows[r]]
+if len(want) < 2: sys.exit("not yet in QEMU's text memory: %s" % [x.rstrip() for x in rows if x.strip()])
+w, h, px = screendump(sys.argv[1], sys.argv[2])
+cw, ch = w // 80, h // 25
+if (cw, ch) not in ((8, 16), (9, 16)): sys.exit("screendump %dx%d is not an 80x25 text screen" % (w, h))
+bad = []
+for r in want:
+    for c in range(80):
+        x0, y0 = c * cw, r * ch
+        bgc = px(x0, y0)
+        ink = sum(px(x0 + i, y0 + j) != bgc for i in range(cw) for j in range(ch))
+        if (ink > 0) != (rows[r][c] != " "):
+            bad.append((r, c, rows[r][c], ink))
+    print("  screen row %d: %s" % (r, rows[r].rstrip()))
+if len(bad) > 1: sys.exit("screendump cells not as the text: %s" % bad[:10])
+print("  screendump %dx%d: the %d rows' %d cells drawn as their text%s" % (w, h, len(want), 80 * len(want), "" if not bad else " (the cursor's cell aside)"))
+PY
+}
+# QEMU takes the ring's writes at its next ioreq or within its 100 ms timer
+wait_for "hvm_vga_text >'$KEEL_TMP/text.out' 2>&1 || { cat '$KEEL_TMP/text.out' >>'$KEEL_TMP/text.err'; false; }" 10 ||
+	{ head -30 "$KEEL_TMP/text.err"; tail -5 "$run"/log/qemu-dm-seabios1.log; grep "d$d" "$run/log/keeld.log" | tail; fail "SeaBIOS's text is not in QEMU's VGA as written"; }
+cat "$KEEL_TMP/text.out"
 grep -q "d$d: ioreq server 0 enabled" "$run/log/keeld.log" || fail "QEMU did not enable its ioreq server"
 xl dmesg | grep -q "(d$d) pci dev 01:1 bar 20" || fail "hvmloader did not size PIIX3's IDE BAR (QEMU's device)"
 xl list seabios1 | grep -q seabios1 || fail "the domain is gone"
