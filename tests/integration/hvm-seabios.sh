@@ -124,8 +124,7 @@ xl list seabios1 | grep -q seabios1 || fail "the domain is gone"
 kill -0 "$kpid" 2>/dev/null || fail "keeld died"
 # Bad ioreq-server arguments to a live HVM domain: Xen's errno, keeld stays
 # (keel-xen-run: Keel's libraries first, the ASan runtime of a SAN build)
-KEEL_RUNDIR=$run "$KEEL_BIN/keel-xen-run" python3 - libxendevicemodel.so.1 "$d" <<'PY' ||
-	fail "bad dm_op arguments"
+KEEL_RUNDIR=$run "$KEEL_BIN/keel-xen-run" python3 - libxendevicemodel.so.1 "$d" <<'PY' || fail "bad dm_op arguments"
 import ctypes, errno, sys
 dm = ctypes.CDLL(sys.argv[1], use_errno=True)
 dm.xendevicemodel_open.restype = ctypes.c_void_p
