@@ -289,7 +289,9 @@ static int domain_make(struct domain *d, uint64_t nr_pages, int nr_vcpus, unsign
 	if (r == 0 && !d->kind->vm_setup)
 		r = kvm_vm_add_memory(&d->vm, d->kind->region_gpa, d->shim_size, d->shim);
 	for (i = 0; i < nr_vcpus && r == 0; i++)
-		r = kvm_vcpu_create(&d->vm, i, &d->vcpus[i].kvm);
+		r = kvm_vcpu_create(&d->vm,
+				    i * (d->kind->apic_id_stride ? d->kind->apic_id_stride : 1),
+				    &d->vcpus[i].kvm);
 	return r;
 }
 
@@ -364,7 +366,29 @@ static void domain_kick(struct domain *d)
 			vcpu_kick(&d->vcpus[i]);
 }
 
-/* Start the vCPU threads (vCPU 0 online, at the entry its kind set). */
+/* vCPU 0's thread, and those of the other vCPUs its kind or the guest
+ * had made ready (initialised). */
+static int domain_create_threads(struct domain *d)
+{
+	int r = -pthread_create(&d->vcpus[0].thread, NULL, d->kind->vcpu_main, &d->vcpus[0]);
+
+	if (r == 0)
+		d->threads_started = 1;
+	for (int k = 1; k < d->nr_vcpus && r == 0; k++) {
+		struct vcpu *v = &d->vcpus[k];
+
+		if (!v->initialised)
+			continue;
+		r = -pthread_create(&v->thread, NULL, d->kind->vcpu_main, v);
+		if (r == 0)
+			v->thread_created = 1;
+	}
+	return r;
+}
+
+/* Start the vCPU threads (vCPU 0 online, at the entry its kind set; a PV
+ * guest brings the others up with VCPUOP_up, an HVM kind's wait in KVM
+ * for their start-up IPIs). */
 int domain_start(struct domain *d)
 {
 	int r;
@@ -377,10 +401,7 @@ int domain_start(struct domain *d)
 	if (d->state == DOM_CREATED)
 		d->state = DOM_PAUSED;
 	pthread_mutex_unlock(&d->lock);
-	r = -pthread_create(&d->vcpus[0].thread, NULL, d->kind->vcpu_main, &d->vcpus[0]);
-	if (r == 0)
-		d->threads_started = 1;
-	return r;
+	return domain_create_threads(d);
 }
 
 void domain_pause(struct domain *d)
@@ -422,23 +443,9 @@ static void domain_join_threads(struct domain *d)
  * domain suspended: they are joined first. */
 int domain_restart_threads(struct domain *d)
 {
-	int r;
-
 	domain_join_threads(d);
 	d->started = 1;
-	r = -pthread_create(&d->vcpus[0].thread, NULL, d->kind->vcpu_main, &d->vcpus[0]);
-	if (r == 0)
-		d->threads_started = 1;
-	for (int k = 1; k < d->nr_vcpus && r == 0; k++) {
-		struct vcpu *v = &d->vcpus[k];
-
-		if (!v->initialised)
-			continue;
-		r = -pthread_create(&v->thread, NULL, d->kind->vcpu_main, v);
-		if (r == 0)
-			v->thread_created = 1;
-	}
-	return r;
+	return domain_create_threads(d);
 }
 
 void domain_stop_threads(struct domain *d)

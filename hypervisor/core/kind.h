@@ -31,6 +31,10 @@ struct domain_kind {
 	/* 1: Xen's is_hvm_domain() -- HVM parameters and device-model ops
 	 * (dm_op) apply to it; Xen refuses both for any other domain. */
 	int hvm;
+	/* KVM's vCPU id (its LAPIC's APIC ID) of vCPU i is i * apic_id_stride
+	 * (0 is 1): Xen gives HVM vCPU i APIC ID 2i, which hvmloader's
+	 * LAPIC_ID() and its ACPI tables assume */
+	int apic_id_stride;
 	/* keeld's region of the domain after RAM: where, how big, and where in
 	 * it the shared_info page lives. */
 	uint64_t region_gpa;

@@ -220,7 +220,7 @@ int kvm_vcpu_run(struct kvm_vcpu_ctx *vcpu)
 
 	/* KVM stores the sync area on every return, errors included; pending
 	 * dirty state was consumed on entry. */
-	if (r == 0 || errno == EINTR)
+	if (r == 0 || errno == EINTR || errno == EAGAIN)
 		vcpu->ran = 1;
 	return r < 0 ? -errno : 0;
 }
@@ -321,10 +321,15 @@ int kvm_vcpu_set_cpuid(struct kvm_vcpu_ctx *vcpu, const struct kvm_cpuid_entry2 
 	c = calloc(1, sizeof(*c) + (kvm_cpuid->nent + nextra) * sizeof(c->entries[0]));
 	if (!c)
 		return -ENOMEM;
-	for (uint32_t i = 0; i < kvm_cpuid->nent; i++)
-		if (kvm_cpuid->entries[i].function < drop_lo ||
-		    kvm_cpuid->entries[i].function > drop_hi)
-			c->entries[n++] = kvm_cpuid->entries[i];
+	for (uint32_t i = 0; i < kvm_cpuid->nent; i++) {
+		const struct kvm_cpuid_entry2 *e = &kvm_cpuid->entries[i];
+		int replaced = 0;
+
+		for (int k = 0; k < nextra && !replaced; k++)
+			replaced = extra[k].function == e->function && extra[k].index == e->index;
+		if (!replaced && (e->function < drop_lo || e->function > drop_hi))
+			c->entries[n++] = *e;
+	}
 	for (int i = 0; i < nextra; i++)
 		c->entries[n++] = extra[i];
 	c->nent = n;
@@ -332,4 +337,22 @@ int kvm_vcpu_set_cpuid(struct kvm_vcpu_ctx *vcpu, const struct kvm_cpuid_entry2 
 		r = -errno;
 	free(c);
 	return r;
+}
+
+int kvm_cpuid_apic_id(uint32_t apic_id, struct kvm_cpuid_entry2 *out, int max)
+{
+	int n = 0;
+
+	for (uint32_t i = 0; kvm_cpuid && i < kvm_cpuid->nent && n < max; i++) {
+		const struct kvm_cpuid_entry2 *e = &kvm_cpuid->entries[i];
+
+		if (e->function == 1) {
+			out[n] = *e;
+			out[n++].ebx = (e->ebx & 0x00ffffffu) | (apic_id << 24);
+		} else if (e->function == 0xb || e->function == 0x1f) {
+			out[n] = *e;
+			out[n++].edx = apic_id;
+		}
+	}
+	return n;
 }

@@ -64,5 +64,10 @@ const char *kvm_exit_name(uint32_t reason);
  * leaves where KVM's own would be). */
 int kvm_vcpu_set_cpuid(struct kvm_vcpu_ctx *vcpu, const struct kvm_cpuid_entry2 *extra, int nextra,
 		       uint32_t drop_lo, uint32_t drop_hi);
+/* The supported leaves that carry a vCPU's APIC ID (1's EBX[31:24], the
+ * x2APIC ID in every sub-leaf of 0xb and 0x1f), with apic_id in them, for
+ * kvm_vcpu_set_cpuid's extra (an extra replaces the supported entry of
+ * its function and index); how many, at most max. */
+int kvm_cpuid_apic_id(uint32_t apic_id, struct kvm_cpuid_entry2 *out, int max);
 
 #endif

@@ -215,7 +215,8 @@ static int hvm_set_params(struct domain *d)
  * for "XenVMMXenVMM" there (README: why KVM's are not kept beside them). */
 int hvm_vcpu_set_cpuid(struct vcpu *v)
 {
-	struct kvm_cpuid_entry2 x[6];
+	struct kvm_cpuid_entry2 x[6 + 16];
+	int n;
 
 	memset(x, 0, sizeof(x));
 	for (int i = 0; i < 6; i++)
@@ -227,7 +228,10 @@ int hvm_vcpu_set_cpuid(struct vcpu *v)
 	x[1].eax = (4u << 16) | 17u; /* Xen 4.17, as xen_version says */
 	x[2].eax = 1;		     /* one hypercall page */
 	x[2].ebx = XEN_HYPERCALL_MSR;
-	return kvm_vcpu_set_cpuid(&v->kvm, x, 6, XEN_CPUID_BASE, XEN_CPUID_BASE + 0xff);
+	/* Xen's APIC ID for vCPU i, 2i (the LAPIC's is KVM's vCPU id, the
+	 * kind's stride), in the leaves that report it */
+	n = kvm_cpuid_apic_id((uint32_t)v->kvm.id, x + 6, 16);
+	return kvm_vcpu_set_cpuid(&v->kvm, x, 6 + n, XEN_CPUID_BASE, XEN_CPUID_BASE + 0xff);
 }
 
 int hvm_build_domain(struct domain *d, const struct domain_image *img)

@@ -471,8 +471,13 @@ static void hvm_destroy(struct domain *d)
 	d->hvm = NULL;
 }
 
+/* vCPU 0 at hvmloader's entry; the others run from the start too, held
+ * by KVM's in-kernel LAPIC until the guest's INIT and SIPI, as Xen's APs
+ * wait for hvmloader's (and then the OS's) start-up IPIs. */
 static int hvm_start(struct domain *d)
 {
+	for (int k = 1; k < d->nr_vcpus; k++)
+		d->vcpus[k].initialised = d->vcpus[k].online = 1;
 	return hvm_vcpu_start(&d->vcpus[0]);
 }
 
@@ -537,6 +542,7 @@ static int hvm_frames_mapped(struct vcpu *v, uint64_t mfn, uint64_t n)
 const struct domain_kind hvm_kind = {
 	.name = "hvm",
 	.hvm = 1,
+	.apic_id_stride = 2,
 	.region_gpa = HVM_REGION_GPA,
 	.region_size = hvm_region_size,
 	.shared_info_off = HVM_REGION_OFF_SHINFO,

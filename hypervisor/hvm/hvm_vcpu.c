@@ -317,7 +317,9 @@ void *hvm_vcpu_thread(void *arg)
 			break;
 		hvm_vcpu_inject_nmi(v);
 		r = kvm_vcpu_run(&v->kvm);
-		if (r == -EINTR) {
+		/* EAGAIN: an AP that was waiting for its start-up IPI woke (KVM
+		 * took an INIT or SIPI, or spuriously): run it again */
+		if (r == -EINTR || r == -EAGAIN) {
 			v->kvm.run->immediate_exit = 0;
 			continue;
 		}

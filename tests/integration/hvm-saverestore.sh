@@ -11,7 +11,7 @@
 # with a clear message and leave no domain and no QEMU; so is a good image
 # around damaged keeld records (keeld says which value it refused).  xl restore: a
 # new QEMU loads the device state (-incoming), the domain runs on where
-# it was: the first tick after the restore continues the count (the
+# it was (2 vCPUs: the second as hvmloader left it): the first tick after the restore continues the count (the
 # counter lives in its RAM, the loop in its registers -- it did not boot
 # again), ticks keep coming (KVM's LAPIC timer), and they reach the file
 # through the new QEMU's 16550 (port ioreqs to QEMU); the new QEMU found
@@ -38,7 +38,7 @@ cat >"$KEEL_TMP/hvm.cfg" <<CFG
 name = "hvmsr"
 type = "hvm"
 memory = 32
-vcpus = 1
+vcpus = 2
 on_crash = "preserve"
 boot = "c"
 disk = [ 'format=raw,vdev=hda,access=rw,target=$KEEL_TMP/disk.img' ]
@@ -137,6 +137,10 @@ xl restore "$img" >"$KEEL_TMP/restore.out" 2>&1 || { show; fail "xl restore: $(c
 restore_ms=$(ms "$t")
 d2=$(xl domid hvmsr) || fail "no domain hvmsr after xl restore"
 [ "$d2" != "$d" ] || fail "restored under the old domid $d"
+# both vCPUs came back (the second one as hvmloader left it: its LAPIC and
+# KVM's mp_state are in keeld's records)
+[ "$(xl vcpu-list hvmsr | awk '$1 == "hvmsr"' | wc -l)" = 2 ] ||
+	{ xl vcpu-list hvmsr; fail "the restored domain does not have its 2 vCPUs"; }
 grep -q -- "-incoming" "/proc/$(st read /local/domain/$d2/image/device-model-pid)/cmdline" ||
 	fail "QEMU was not started with -incoming"
 wait_for "[ \"\$(last_tick '$serial')\" -ge $((n + 3)) ] 2>/dev/null" 60 ||

@@ -6,7 +6,10 @@
 # given what libxl gives it (hvmloader/bios = "seabios" and the platform/*
 # keys in the store, Debian's bios-256k.bin as the start info's
 # "firmware" module, the hvm_info table), hands over to Debian's
-# unmodified SeaBIOS: hvmloader populates its ACPI tables in the MMIO hole
+# unmodified SeaBIOS.  The domain has 2 vCPUs: hvmloader starts the second
+# with INIT/SIPI to APIC ID 2 (Xen's 2i, KVM's vCPU id; KVM's in-kernel
+# LAPIC holds it till then) and it sets its MTRRs; xl vcpu-list shows
+# both, QEMU has -smp 2.  hvmloader populates its ACPI tables in the MMIO hole
 # (XENMEM_populate_physmap), probes PCI -- QEMU's devices, through
 # ioreqs -- and reads the CPU speed from shared_info; SeaBIOS prints its
 # banner on Xen's debug port 0xe9, finds QEMU's PCI devices (i440FX,
@@ -28,7 +31,7 @@ cat >"$KEEL_TMP/hvm.cfg" <<CFG
 name = "seabios1"
 type = "hvm"
 memory = 32
-vcpus = 1
+vcpus = 2
 on_crash = "preserve"
 CFG
 t0=$(date +%s.%N)
@@ -46,6 +49,8 @@ step() { # PATTERN TIMEOUT WHAT
 }
 step 'System requested SeaBIOS' 120 "hvmloader read hvmloader/bios = seabios"
 step 'CPU speed is [1-9]' 120 "hvmloader read the TSC scale from shared_info"
+step 'Multiprocessor initialisation' 600 "hvmloader starts its SMP set-up"
+step ' - CPU1 \.\.\. .* done\.' 600 "hvmloader's INIT/SIPI brought CPU1 (APIC ID 2) up and it set its MTRRs"
 step 'Loading SeaBIOS' 600 "hvmloader loads SeaBIOS from the firmware module"
 step 'Invoking SeaBIOS' 600 "hvmloader built its tables and hands over"
 step 'SeaBIOS (version' 600 "SeaBIOS printed its banner on port 0xe9"
@@ -121,6 +126,11 @@ cat "$KEEL_TMP/text.out"
 grep -q "d$d: ioreq server 0 enabled" "$run/log/keeld.log" || fail "QEMU did not enable its ioreq server"
 xl dmesg | grep -q "(d$d) pci dev 01:1 bar 20" || fail "hvmloader did not size PIIX3's IDE BAR (QEMU's device)"
 xl list seabios1 | grep -q seabios1 || fail "the domain is gone"
+# both vCPUs, as xl vcpu-list shows a 2-vCPU HVM domain
+[ "$(xl vcpu-list seabios1 | awk '$1 == "seabios1"' | wc -l)" = 2 ] ||
+	{ xl vcpu-list seabios1; fail "xl vcpu-list does not show 2 vCPUs"; }
+tr '\0' ' ' <"/proc/$(st read /local/domain/$d/image/device-model-pid)/cmdline" | grep -q -- '-smp 2,maxcpus=2' ||
+	fail "QEMU was not given -smp 2,maxcpus=2"
 kill -0 "$kpid" 2>/dev/null || fail "keeld died"
 # Bad ioreq-server arguments to a live HVM domain: Xen's errno, keeld stays
 # (keel-xen-run: Keel's libraries first, the ASan runtime of a SAN build)
@@ -147,7 +157,7 @@ refused("set_pci_intx_level bus 1", dm.xendevicemodel_set_pci_intx_level(h, d, 0
 refused("destroy_ioreq_server 9", dm.xendevicemodel_destroy_ioreq_server(h, d, 9), errno.ENOENT)
 refused("create_ioreq_server on domain 0", dm.xendevicemodel_create_ioreq_server(h, 0, 0, ctypes.byref(sid)), errno.EPERM)
 n = ctypes.c_uint()
-if dm.xendevicemodel_nr_vcpus(h, d, ctypes.byref(n)) != 0 or n.value != 1:
+if dm.xendevicemodel_nr_vcpus(h, d, ctypes.byref(n)) != 0 or n.value != 2:
     sys.exit(f"nr_vcpus: {n.value}")
 dm.xendevicemodel_close(h)
 PY
