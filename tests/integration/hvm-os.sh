@@ -225,7 +225,7 @@ grep -q "d$d: populate_physmap at gfn 0xe0.*: over-allocation" "$run/log/keeld.l
 echo "  populate_physmap, relocate_memory, track_dirty_vram from dom0: $(grep -c '^ok' "$KEEL_TMP/populate.out") checks, $(grep -c '^refused' "$KEEL_TMP/populate.out") refusals with Xen's errnos"
 wait_for "grep -qs 'hvmos: checks done' '$serial'" 300 || { show; fail "hvmos did not finish its checks"; }
 echo "  $(since): hvmos ran its checks:"
-tr -d '\r' <"$serial" | grep -E '^(ok|FAIL|hvmos|rtc-time)' | sed 's/^/    /'
+tr -d '\r' <"$serial" | grep -E '^(ok|FAIL|hvmos|rtc-time|smp)' | sed 's/^/    /'
 grep -q 'boot drive 0xe0' "$serial" || fail "hvmos did not start from the CD-ROM (drive 0xe0)"
 grep -q '^FAIL' "$serial" && fail "hvmos reported failures"
 grep -q 'checks done, failed 0' "$serial" || fail "hvmos counted failures"
