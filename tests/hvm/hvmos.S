@@ -19,7 +19,13 @@
  *   counted over 0.5 s; QEMU's rtl8139 (an xl vif), if there is one,
  *   sends one broadcast frame from its own MAC (nic32); QEMU's edu
  *   device, if there is one, raises its interrupt by INTx and then by
- *   MSI, counted at its vector (edu32); coloured text on
+ *   MSI, counted at its vector (edu32); a second vCPU, if there is one
+ *   (smp32): the AP started with INIT and two SIPIs to APIC ID 2 into a
+ *   real-mode trampoline copied to TRAMP, which takes it to the same flat
+ *   32-bit mode on its own stack; it reports its LAPIC ID, loads the IDT,
+ *   enables its LAPIC and counts SMP_IPIS fixed IPIs from the BSP, then
+ *   sends one back to APIC ID 0 and idles (sti; hlt), "smp none" if no AP
+ *   answers within 2 s of LAPIC ticks; coloured text on
  *   the VGA card's screen (vga32.S).  Then "hvmos: checks done", and "tick N" every
  *   50 LAPIC ticks for ever (hvm-os pauses and unpauses it), with events
  *   as they come: "nmi N" (an NMI, xl trigger nmi), "power-button" /
@@ -67,6 +73,12 @@
 #define EDU_IRQ_RAISE 0x60
 #define EDU_IRQ_ACK   0x64
 #define NIC_FRAME_LEN 64 /* nic32's one frame */
+#define TRAMP	      0x10000 /* the AP's real-mode trampoline (SIPI vector 0x10) */
+#define AP_STACK      0x1f000 /* the AP's stack top (below the IDT) */
+#define AP_APIC_ID    2 /* vCPU 1: Xen's (and hvmloader's) APIC ID 2 */
+#define IPI_VEC	      0x42 /* BSP -> AP */
+#define IPI_BACK_VEC  0x43 /* AP -> BSP */
+#define SMP_IPIS      4
 
 /* Routines both modes share, assembled once as .code16 and once as
  * .code32 (16-bit pushes and counters are right in either):
@@ -576,6 +588,20 @@ s_rtc_irq:	.asciz "rtc-irq8 "
 s_rtc_irq_n:	.asciz " periodic interrupts at 64 Hz in 0.5 s\r\n"
 s_bootorder:	.asciz "cmos-boot-order 0x"
 
+/* ap_tramp: the AP's first code, copied to TRAMP (SIPI vector TRAMP >>
+ * 12: CS = TRAMP >> 4, IP = 0); only absolute addresses below 64 KiB,
+ * so it runs anywhere: the BSP's GDT, then flat 32-bit mode at ap_pm32. */
+ap_tramp:
+	cli
+	xor %ax, %ax
+	mov %ax, %ds
+	lgdtl gdt_desc
+	mov %cr0, %eax
+	or $1, %eax
+	mov %eax, %cr0
+	ljmpl $0x08, $ap_pm32
+ap_tramp_end:
+
 	.code32
 pm32:
 	mov $0x10, %ax
@@ -598,8 +624,14 @@ pm32:
 	jne 5f
 	mov $isr_spurious, %eax
 5:	cmp $MSI_VEC, %ecx
-	jne 3f
+	jne 6f
 	mov $isr_msi, %eax
+6:	cmp $IPI_VEC, %ecx
+	jne 7f
+	mov $isr_ipi, %eax
+7:	cmp $IPI_BACK_VEC, %ecx
+	jne 3f
+	mov $isr_ipi_back, %eax
 3:	mov %eax, %edx
 	and $0xffff, %eax
 	or $(0x08 << 16), %eax
@@ -667,6 +699,7 @@ pm32:
 
 	call nic32
 	call edu32
+	call smp32
 	call vga32
 
 	mov $s_done, %esi
@@ -727,6 +760,30 @@ isr_nmi:
 isr_msi:
 	incl msi_count
 	movl $0, LAPIC + 0xb0		/* EOI */
+	jmp isr_spurious
+isr_ipi:				/* on the AP: counted, unless */
+	push %eax			/* it came to another LAPIC */
+	mov LAPIC + 0x20, %eax
+	shr $24, %eax
+	cmp $AP_APIC_ID, %eax
+	je 1f
+	lock incl ipi_misrouted
+	jmp 2f
+1:	lock incl ap_ipis
+2:	movl $0, LAPIC + 0xb0		/* EOI */
+	pop %eax
+	jmp isr_spurious
+isr_ipi_back:				/* on the BSP */
+	push %eax
+	mov LAPIC + 0x20, %eax
+	shr $24, %eax
+	test %eax, %eax
+	je 1f
+	lock incl ipi_misrouted
+	jmp 2f
+1:	lock incl bsp_ipis
+2:	movl $0, LAPIC + 0xb0		/* EOI */
+	pop %eax
 	jmp isr_spurious
 isr_unexpected:
 	mov $s_unexpected, %esi
@@ -1137,6 +1194,163 @@ edu_irr32:
 	pop %ecx
 	ret
 
+/* icr32: an IPI by the ICR: destination APIC ID %eax (physical), the low
+ * word %ebx (vector, delivery mode), then the delivery-status bit (12)
+ * awaited (bounded: icr_busy counts sends it never cleared for). */
+icr32:
+	push %eax
+	push %ecx
+	shl $24, %eax
+	mov %eax, LAPIC + 0x310
+	mov %ebx, LAPIC + 0x300
+	mov $100000, %ecx
+1:	testl $0x1000, LAPIC + 0x300
+	jz 2f
+	loop 1b
+	lock incl icr_busy
+2:	pop %ecx
+	pop %eax
+	ret
+
+/* smp32: the AP (vCPU 1, APIC ID 2), if there is one: ap_tramp copied to
+ * TRAMP, INIT, 10 ms, SIPI, 200 us, SIPI; within 2 s (200 LAPIC ticks)
+ * ap_pm32 says it started and which LAPIC ID it read: "ok smp: AP apic
+ * id 0x02 started", else "smp none".  Then SMP_IPIS fixed IPIs at
+ * IPI_VEC to it, each awaited (0.5 s) at its IDT gate on the AP: "ok smp:
+ * BSP -> AP ipis 4/4"; the AP sends one back at IPI_BACK_VEC, counted
+ * here: "ok smp: AP -> BSP ipi 1/1"; IPIs at the wrong LAPIC or ICR
+ * sends that stayed busy fail as "FAIL smp: ...". */
+smp32:
+	pushal
+	cld
+	mov $ap_tramp, %esi
+	mov $TRAMP, %edi
+	mov $(ap_tramp_end - ap_tramp), %ecx
+	rep movsb
+	mov $AP_APIC_ID, %eax
+	mov $0x4500, %ebx		/* INIT, level, assert */
+	call icr32
+	mov $(10 * PM_1MS), %ecx
+	call wait32
+	mov $(0x4600 | (TRAMP >> 12)), %ebx /* SIPI, the trampoline's page */
+	call icr32
+	mov $(PM_1MS / 5), %ecx
+	call wait32_poll
+	call icr32
+	mov lapic_ticks, %ebx
+1:	cmpl $0, ap_started
+	jne 2f
+	hlt
+	mov lapic_ticks, %eax
+	sub %ebx, %eax
+	cmp $200, %eax
+	jb 1b
+	mov $s_smp_none, %esi
+	call puts32
+	popal
+	ret
+2:	mov $s_smp_ap, %esi
+	cmpl $AP_APIC_ID, ap_apic
+	jne 3f
+	call ok32
+	jmp 4f
+3:	call fail32
+4:	mov ap_apic, %eax
+	call hex8_32
+	mov $s_smp_started, %esi
+	call puts32
+	xor %ecx, %ecx			/* SMP_IPIS IPIs, each awaited */
+5:	mov $AP_APIC_ID, %eax
+	mov $IPI_VEC, %ebx		/* fixed, edge */
+	call icr32
+	mov lapic_ticks, %ebx
+6:	lea 1(%ecx), %eax
+	cmp ap_ipis, %eax
+	jbe 7f
+	hlt
+	mov lapic_ticks, %eax
+	sub %ebx, %eax
+	cmp $50, %eax
+	jb 6b
+7:	inc %ecx
+	cmp $SMP_IPIS, %ecx
+	jb 5b
+	mov $s_smp_ipis, %esi
+	cmpl $SMP_IPIS, ap_ipis
+	jne 1f
+	call ok32
+	jmp 2f
+1:	call fail32
+2:	mov ap_ipis, %eax
+	call dec32
+	mov $s_smp_of4, %esi
+	call puts32
+	mov lapic_ticks, %ebx		/* the AP's one IPI back */
+1:	cmpl $0, bsp_ipis
+	jne 2f
+	hlt
+	mov lapic_ticks, %eax
+	sub %ebx, %eax
+	cmp $50, %eax
+	jb 1b
+2:	mov $s_smp_back, %esi
+	cmpl $1, bsp_ipis
+	jne 1f
+	call ok32
+	jmp 2f
+1:	call fail32
+2:	mov bsp_ipis, %eax
+	call dec32
+	mov $s_smp_of1, %esi
+	call puts32
+	mov ipi_misrouted, %eax
+	or icr_busy, %eax
+	jz 9f
+	mov $s_smp_bad, %esi
+	call fail32
+	mov ipi_misrouted, %eax
+	call dec32
+	mov $s_smp_busy, %esi
+	call puts32
+	mov icr_busy, %eax
+	call dec32
+	mov $s_crlf, %esi
+	call puts32
+9:	popal
+	ret
+
+/* ap_pm32: the AP from ap_tramp: its own stack, the IDT, its LAPIC ID
+ * read for smp32, its LAPIC enabled (spurious vector 0xff), ap_started;
+ * then it halts with interrupts on, and once SMP_IPIS IPIs came sends
+ * one IPI back to APIC ID 0 (checked with interrupts off, so that none
+ * slips in between the check and sti; hlt). */
+ap_pm32:
+	mov $0x10, %ax
+	mov %ax, %ds
+	mov %ax, %es
+	mov %ax, %ss
+	mov %ax, %fs
+	mov %ax, %gs
+	mov $AP_STACK, %esp
+	lidt idt_desc
+	mov LAPIC + 0x20, %eax
+	shr $24, %eax
+	mov %eax, ap_apic
+	orl $0x1ff, LAPIC + 0xf0
+	movl $1, ap_started
+1:	cli
+	cmpl $SMP_IPIS, ap_ipis
+	jb 2f
+	cmpl $0, ap_sent
+	jne 2f
+	movl $1, ap_sent
+	xor %eax, %eax
+	mov $IPI_BACK_VEC, %ebx
+	call icr32
+2:	sti
+	hlt
+	jmp 1b
+
 /* cd32: the CD-ROM's state by ATAPI TEST UNIT READY, printed when it
  * changes: "cd-sense K" (the sense key: 2 not ready -- no medium, or
  * QEMU's first answer after a change --, 6 unit attention: the medium
@@ -1269,6 +1483,22 @@ edu_irq: .long 0
 edu_apic: .long 0
 nmi_seen: .long 0
 lapic_ticks: .long 0
+ap_started: .long 0
+ap_apic: .long 0
+ap_ipis: .long 0
+ap_sent: .long 0
+bsp_ipis: .long 0
+ipi_misrouted: .long 0
+icr_busy: .long 0
+s_smp_none:	.asciz "smp none: no AP answered INIT/SIPI at apic id 0x02 within 2 s\r\n"
+s_smp_ap:	.asciz "smp: AP apic id 0x"
+s_smp_started:	.asciz " started\r\n"
+s_smp_ipis:	.asciz "smp: BSP -> AP ipis "
+s_smp_of4:	.asciz "/4\r\n"
+s_smp_back:	.asciz "smp: AP -> BSP ipi "
+s_smp_of1:	.asciz "/1\r\n"
+s_smp_bad:	.asciz "smp: IPIs at the wrong LAPIC "
+s_smp_busy:	.asciz ", ICR sends left busy "
 s_hpet:		.asciz "mmio-ioreq "
 s_hpet_ok:	.asciz "QEMU's HPET: ID 0x8086, enabled and read back, counter runs"
 s_hpet_bad:	.asciz "QEMU's HPET at 0xfed00000 did not answer as one: "

@@ -38,6 +38,11 @@
 # hvmos raises its interrupt by INTx (its PCI link's IRQ pending in the
 # PIC's IRR until acknowledged) and by MSI (4 of 4 at vector 0x41's IDT
 # gate: QEMU's xendevicemodel_inject_msi, keeld's KVM_SIGNAL_MSI).
+# Two vCPUs (xl vcpu-list shows both): hvmos starts the AP (APIC ID 2,
+# Xen's numbering) with INIT and two SIPIs into a real-mode trampoline at
+# 0x10000, which takes it to flat 32-bit mode; the AP reports the LAPIC
+# ID it reads, counts 4 of 4 fixed IPIs (vector 0x42) from the BSP at
+# its IDT gate and sends one (0x43) back that the BSP counts, then idles.
 # The display: vga="stdvga" (libxl's default 16 MiB of video RAM out of
 # memory=; hvm-qemu checks the default cirrus card), VNC by libxl's
 # defaults on 127.0.0.1 (QMP's query-vnc in console/vnc-listen and
@@ -89,7 +94,7 @@ cat >"$KEEL_TMP/hvm.cfg" <<CFG
 name = "hvmos"
 type = "hvm"
 memory = 32
-vcpus = 1
+vcpus = 2
 on_crash = "preserve"
 on_reboot = "preserve"
 boot = "d"
@@ -220,7 +225,7 @@ grep -q "d$d: populate_physmap at gfn 0xe0.*: over-allocation" "$run/log/keeld.l
 echo "  populate_physmap, relocate_memory, track_dirty_vram from dom0: $(grep -c '^ok' "$KEEL_TMP/populate.out") checks, $(grep -c '^refused' "$KEEL_TMP/populate.out") refusals with Xen's errnos"
 wait_for "grep -qs 'hvmos: checks done' '$serial'" 300 || { show; fail "hvmos did not finish its checks"; }
 echo "  $(since): hvmos ran its checks:"
-tr -d '\r' <"$serial" | grep -E '^(ok|FAIL|hvmos|rtc-time)' | sed 's/^/    /'
+tr -d '\r' <"$serial" | grep -E '^(ok|FAIL|hvmos|rtc-time|smp)' | sed 's/^/    /'
 grep -q 'boot drive 0xe0' "$serial" || fail "hvmos did not start from the CD-ROM (drive 0xe0)"
 grep -q '^FAIL' "$serial" && fail "hvmos reported failures"
 grep -q 'checks done, failed 0' "$serial" || fail "hvmos counted failures"
@@ -240,6 +245,14 @@ tr -d '\r' <"$serial" | grep -qE "^ok edu-intx irq [0-9]+ in the PIC's IRR .*: 2
 grep -q "^refused with Invalid argument: inject_msi to 0xfed00000" "$KEEL_TMP/populate.out" ||
 	fail "keel-xenlibs-peer did not check inject_msi's refusals: $(grep inject_msi "$KEEL_TMP/populate.out")"
 echo "  edu: $(tr -d '\r' <"$serial" | grep '^ok edu-msi'); $(tr -d '\r' <"$serial" | grep '^ok edu-intx'); $(grep -c '^refused with .*: inject_msi' "$KEEL_TMP/populate.out") bad inject_msi refused from dom0 before, and the domain ran on"
+# the second vCPU: started by INIT/SIPI, its LAPIC ID Xen's 2, IPIs both ways
+[ "$(xl vcpu-list hvmos | awk '$1 == "hvmos"' | wc -l)" = 2 ] ||
+	{ xl vcpu-list hvmos; fail "xl vcpu-list does not show 2 vCPUs"; }
+grep -q "smp none" "$serial" && fail "hvmos found no second vCPU: $(grep "smp none" "$serial")"
+for re in '^ok smp: AP apic id 0x02 started$' '^ok smp: BSP -> AP ipis 4/4$' '^ok smp: AP -> BSP ipi 1/1$'; do
+	tr -d '\r' <"$serial" | grep -qE "$re" || fail "no line matching '$re': $(grep -a 'smp' "$serial")"
+done
+echo "  smp: $(tr -d '\r' <"$serial" | grep '^ok smp' | sed 's/^ok smp: //' | paste -sd ';' | sed 's/;/; /g') (xl vcpu-list: 2 vCPUs)"
 # the text hvmos wrote at 0xb8000, in QEMU's screendump of the std VGA
 grep -q '^vga-text written' "$serial" || fail "hvmos did not say it wrote the screen"
 hvm_screendump "$run/qmp/qmp-libxl-$d" "$KEEL_TMP/screen.ppm"

@@ -11,7 +11,8 @@
 # with a clear message and leave no domain and no QEMU; so is a good image
 # around damaged keeld records (keeld says which value it refused).  xl restore: a
 # new QEMU loads the device state (-incoming), the domain runs on where
-# it was (2 vCPUs: the second as hvmloader left it): the first tick after the restore continues the count (the
+# it was (2 vCPUs: the second started by hvmos, INIT/SIPI and IPIs both
+# ways, and halted with interrupts on): the first tick after the restore continues the count (the
 # counter lives in its RAM, the loop in its registers -- it did not boot
 # again), ticks keep coming (KVM's LAPIC timer), and they reach the file
 # through the new QEMU's 16550 (port ioreqs to QEMU); the new QEMU found
@@ -57,6 +58,9 @@ xl create -q "$KEEL_TMP/hvm.cfg" || fail "xl create"
 d=$(xl domid hvmsr) || fail "no domid"
 wait_for "grep -qs 'hvmos: checks done' '$serial'" 300 || { show; fail "hvmos did not finish its checks"; }
 grep -q 'checks done, failed 0' "$serial" || { show; fail "hvmos counted failures"; }
+# its second vCPU started (INIT/SIPI) and idles halted through the save
+tr -d '\r' <"$serial" | grep -qE '^ok smp: AP -> BSP ipi 1/1$' ||
+	{ show; fail "hvmos did not run its AP: $(grep -a smp "$serial")"; }
 wait_for "grep -q '^tick 2' '$serial'" 60 || { show; fail "no tick lines"; }
 echo "  $(since): hvmos ticks"
 qpid=$(st read /local/domain/$d/image/device-model-pid) || fail "no device-model-pid"
