@@ -602,14 +602,18 @@ ap_tramp:
 	ljmpl $0x08, $ap_pm32
 ap_tramp_end:
 
-	.code32
-pm32:
+.macro FLAT_DATA_SEGS	/* every data segment register: the flat 32-bit data descriptor */
 	mov $0x10, %ax
 	mov %ax, %ds
 	mov %ax, %es
 	mov %ax, %ss
 	mov %ax, %fs
 	mov %ax, %gs
+.endm
+
+	.code32
+pm32:
+	FLAT_DATA_SEGS
 	mov $0x7c00, %esp
 	mov $IDT, %edi			/* every gate: unexpected, but 0x60 */
 	xor %ecx, %ecx
@@ -1325,12 +1329,7 @@ smp32:
  * one IPI back to APIC ID 0 (checked with interrupts off, so that none
  * slips in between the check and sti; hlt). */
 ap_pm32:
-	mov $0x10, %ax
-	mov %ax, %ds
-	mov %ax, %es
-	mov %ax, %ss
-	mov %ax, %fs
-	mov %ax, %gs
+	FLAT_DATA_SEGS
 	mov $AP_STACK, %esp
 	lidt idt_desc
 	mov LAPIC + 0x20, %eax
