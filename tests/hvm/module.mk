@@ -2,7 +2,7 @@
 # 0x7c00 that SeaBIOS boots from a disk or an El Torito CD (hvm-os.sh).
 HVMOS_OBJ := $(OBJ)/guest/tests/hvm/hvmos.o
 GUEST_IMAGES += $(GUESTS)/hvmos.img
-$(HVMOS_OBJ): tests/hvm/hvmos.S tests/hvm/vga32.S
+$(HVMOS_OBJ): tests/hvm/hvmos.S tests/hvm/vga32.S tests/hvm/edu32.S tests/hvm/smp32.S
 	@mkdir -p $(@D)
 	$(CC) -m32 -c -o $@ $<
 $(GUESTS)/hvmos.img: $(HVMOS_OBJ)
